@@ -1,0 +1,2 @@
+/* apply.c: not written yet. */
+#include "err.h"

@@ -1,0 +1,2 @@
+/* blobid.c: not written yet. */
+#include "err.h"

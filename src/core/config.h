@@ -1,0 +1,55 @@
+#ifndef STORYSYNC_CORE_CONFIG_H
+#define STORYSYNC_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+
+#define CONFIG_FILE_NAME ".storysync.yml"
+
+struct config_backlog {
+	char *name;
+	char *path; /* relative to the config root, normalised, no trailing / */
+};
+
+struct config_stage {
+	char *status; /* "refinement" */
+	char *dir;    /* "refinements" */
+};
+
+struct config {
+	char *file;     /* absolute path of the configuration file */
+	char *root;     /* absolute path of its directory */
+	char *database; /* absolute path of the database file */
+	struct config_backlog *backlogs; /* in file order; one "default" at "."
+					    when none is configured */
+	size_t nbacklogs;
+	struct config_stage *stages; /* in lifecycle order */
+	size_t nstages;
+	bool git_commit;       /* git: {commit: true} */
+	char *git_author_name; /* git: {author: "Name <mail>"}, or NULL */
+	char *git_author_email;
+};
+
+/* Finds .storysync.yml from dir upwards, as git finds .git. Returns the
+ * absolute path (heap) or NULL with e set. */
+char *config_find(const char *dir, struct err *e);
+/* Reads and validates the file at path. An unknown key or a bad value is an
+ * error naming "file:line:col". */
+bool config_load(struct config *c, const char *path, struct err *e);
+/* Frees everything in c. */
+void config_finish(struct config *c);
+/* Writes a default configuration file at path unless it exists. */
+bool config_write_default(const char *path, struct err *e);
+/* The backlog with that name, or NULL. */
+const struct config_backlog *config_backlog(const struct config *c,
+					    const char *name);
+/* The stage whose directory is dir, or NULL. */
+const struct config_stage *config_stage_by_dir(const struct config *c,
+					       const char *dir);
+/* The stage whose status is status, or NULL. */
+const struct config_stage *config_stage_by_status(const struct config *c,
+						  const char *status);
+
+#endif

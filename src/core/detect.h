@@ -1,0 +1,99 @@
+#ifndef STORYSYNC_CORE_DETECT_H
+#define STORYSYNC_CORE_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blobid.h"
+#include "config.h"
+#include "err.h"
+#include "fsx.h"
+#include "store.h"
+#include "story.h"
+
+/*
+ * Detect: what changed on each side since the last run. The file side comes
+ * from a walk (detect_scan.c) or a git tree diff (detect_git.c), the DB side
+ * from rev and the deletion archive (detect_db.c). Nothing here writes.
+ */
+
+/* How one side of a story stands against its sync state. */
+enum side {
+	SIDE_SAME,    /* as the base */
+	SIDE_CHANGED, /* differs from the base */
+	SIDE_DELETED, /* gone, but the state knows it */
+	SIDE_NEW,     /* present, and no state knows it */
+	SIDE_ABSENT,  /* neither present nor known */
+};
+
+/* One story file that differs from its sync state. */
+struct file_change {
+	char *id;
+	enum side side; /* SIDE_CHANGED, SIDE_NEW, SIDE_DELETED, or SIDE_SAME
+			   when only the stat data needs recording */
+	char *path;     /* where the file is now; NULL when deleted */
+	char *old_path; /* where the state had it; NULL when new */
+	struct story story; /* parsed; backlog, status, epic from the path */
+	char *mirror[SM_COUNT]; /* the frontmatter's backlog:, status:, epic: */
+	char hash[BLOBID_HEX];
+	struct file_stat st;
+	int64_t recorded_ns;
+};
+
+/* A file that could not be read or parsed, or an id claimed twice. The
+ * story keeps its last good row and is left alone on both sides. */
+struct file_error {
+	char *path;
+	char *id;  /* the story it blocks, when known */
+	char *msg; /* "path:line:col: message" */
+};
+
+struct scan_result {
+	struct file_change *changes;
+	size_t nchanges;
+	struct file_error *errors;
+	size_t nerrors;
+	size_t *files_per_backlog; /* story files seen, per config backlog */
+	bool *backlog_missing;     /* per config backlog: directory missing */
+	size_t nfiles;             /* story files seen in all */
+};
+
+/* Walks every backlog's stage directories against the state (sorted by
+ * path or not; looked up by path). A file whose stat data match its state
+ * and is not racy is not read, unless full is set. */
+bool detect_scan(const struct config *c, int rootfd,
+		 const struct state_entry *state, size_t nstate, bool full,
+		 struct scan_result *out, struct err *e);
+/* Frees a scan result. */
+void scan_result_finish(struct scan_result *r);
+
+/* Splits rel ("stories/p/active/api/X.md") into its backlog, status and
+ * epic per the configuration; false when rel is not a story path. */
+bool detect_location(const struct config *c, const char *rel,
+		     const struct config_backlog **backlog,
+		     const struct config_stage **stage, char **epic);
+
+/* One story row that changed since the last run. */
+struct db_side {
+	char *id;
+	enum side side;     /* SIDE_CHANGED, SIDE_NEW or SIDE_DELETED */
+	struct story story; /* the row (empty when deleted) */
+	char *path;
+	int64_t rev;
+};
+
+struct db_result {
+	struct db_side *rows;
+	size_t n;
+};
+
+/* The DB side: rows whose rev is past the mark (every row when full) and
+ * differs from their state, and deleted rows the state still knows.
+ * Runs inside the run's transaction. */
+bool detect_db(struct store *s, const struct state_entry *state, size_t nstate,
+	       bool full, struct db_result *out, struct err *e);
+/* Frees a DB result. */
+void db_result_finish(struct db_result *r);
+
+#endif

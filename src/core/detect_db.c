@@ -1,0 +1,2 @@
+/* detect_db.c: not written yet. */
+#include "err.h"

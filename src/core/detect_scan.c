@@ -1,0 +1,2 @@
+/* detect_scan.c: not written yet. */
+#include "err.h"

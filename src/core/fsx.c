@@ -1,0 +1,2 @@
+/* fsx.c: not written yet. */
+#include "err.h"

@@ -1,0 +1,105 @@
+#ifndef STORYSYNC_CORE_FSX_H
+#define STORYSYNC_CORE_FSX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/*
+ * All file system calls: walking, reading, paths beneath a root, atomic
+ * writes, the run lock. Paths made from DB values go through here and never
+ * leave their root, enter .git, or follow a symlink (openat2 with
+ * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS).
+ */
+
+/* The stat data the cache compares, as git's index keeps it. */
+struct file_stat {
+	int64_t mtime_ns;
+	int64_t ctime_ns;
+	int64_t size;
+	uint64_t ino;
+	uint32_t mode;
+};
+
+/* Fills fs from a struct stat. */
+void fsx_stat_from(struct file_stat *fs, const struct stat *st);
+/* True when a and b are the same stat data. */
+bool fsx_stat_equal(const struct file_stat *a, const struct file_stat *b);
+
+/* What the walker found. */
+enum fsx_entry_kind { FSX_FILE, FSX_SYMLINK, FSX_DIR_MD, FSX_OTHER };
+
+/* Called for each *.md entry below the walked directory; rel is relative to
+ * the walk's root directory; st is the entry's lstat data. Return false to
+ * stop the walk. */
+typedef bool (*fsx_walk_fn)(void *ctx, int dirfd, const char *name,
+			    const char *rel, enum fsx_entry_kind kind,
+			    const struct stat *st);
+
+/* Walks dir (relative to rootfd) recursively, skipping hidden entries and
+ * never following symlinks, calling fn for each entry named *.md (files,
+ * symlinks, directories) with rel = "dir/sub/x.md". A missing dir is not
+ * an error (*missing set true). */
+bool fsx_walk(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
+	      bool *missing, struct err *e);
+
+/* Reads the regular file name in dirfd without following a symlink; fills
+ * *data (heap, NUL-terminated), *len and *st (from fstat of the open fd). */
+bool fsx_read_at(int dirfd, const char *name, char **data, size_t *len,
+		 struct file_stat *st, struct err *e);
+
+/* True when name is one safe path component: not empty, ".", "..", or
+ * ".git", no '/', NUL or control characters, at most 255 bytes. */
+bool fsx_name_ok(const char *name);
+
+/* Opens rel beneath rootfd (openat2, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+ * RESOLVE_NO_MAGICLINKS). Returns the fd or -1 with errno set. */
+int fsx_open_beneath(int rootfd, const char *rel, int flags, mode_t mode);
+/* Reads rel beneath rootfd, as fsx_read_at. */
+bool fsx_read_beneath(int rootfd, const char *rel, char **data, size_t *len,
+		      struct file_stat *st, struct err *e);
+/* Creates the directories of rel's parent beneath rootfd (mkdir -p). */
+bool fsx_mkdirs_beneath(int rootfd, const char *rel, struct err *e);
+
+/* Writes data atomically to rel beneath rootfd: a temporary file in the same
+ * directory, fsync, rename, fsync of the directory. When expect is non-NULL
+ * the file must still have that stat data just before the rename, else
+ * nothing is written and false is returned with *stale set; when expect is
+ * NULL the file must not exist. The old file's mode is kept (new files get
+ * 0644 & ~umask). *st receives the new file's stat data. */
+bool fsx_write_atomic(int rootfd, const char *rel, const void *data, size_t len,
+		      const struct file_stat *expect, struct file_stat *st,
+		      bool *stale, struct err *e);
+/* Moves from to to beneath rootfd without replacing an existing file,
+ * creating to's directories, then fsyncs both directories. */
+bool fsx_move_beneath(int rootfd, const char *from, const char *to,
+		      struct err *e);
+/* Removes rel beneath rootfd if its stat data is still expect (else *stale,
+ * and nothing is removed), then fsyncs its directory. */
+bool fsx_unlink_beneath(int rootfd, const char *rel,
+			const struct file_stat *expect, bool *stale,
+			struct err *e);
+
+/* Takes the run lock: flock on path (created if needed, close-on-exec).
+ * wait_s < 0: fail at once when held; 0: wait forever; > 0: wait that many
+ * seconds. Returns the fd, -1 on error (e set), -2 when held by another
+ * run. */
+int fsx_lock(const char *path, int wait_s, struct err *e);
+/* Releases the lock taken by fsx_lock. */
+void fsx_unlock(int fd);
+
+/* The racy rule, as git's index has it: stat data recorded less than this
+ * long after the file's mtime cannot prove the file unchanged (a second
+ * write within one timestamp tick keeps mtime and maybe size). Linux file
+ * system timestamps come from the coarse clock, one jiffy (<= 10 ms). */
+#define FSX_RACY_NS 20000000LL
+
+/* The current CLOCK_REALTIME in nanoseconds. */
+int64_t fsx_now_ns(void);
+/* True when st, recorded at recorded_ns, cannot be trusted. */
+bool fsx_racy(const struct file_stat *st, int64_t recorded_ns);
+
+#endif

@@ -1,0 +1,71 @@
+#include "mem.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *check(void *p)
+{
+	if (!p) {
+		fputs("storysync: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+void *xmalloc(size_t n)
+{
+	return check(malloc(n ? n : 1));
+}
+
+void *xcalloc(size_t n, size_t sz)
+{
+	return check(calloc(n ? n : 1, sz ? sz : 1));
+}
+
+void *xreallocarray(void *p, size_t n, size_t sz)
+{
+	if (sz && n > SIZE_MAX / sz)
+		check(NULL);
+	size_t total = n * sz;
+
+	return check(realloc(p, total ? total : 1));
+}
+
+char *xstrdup(const char *s)
+{
+	return s ? check(strdup(s)) : NULL;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p = NULL;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		check(NULL);
+	return p;
+}
+
+void xfree(void *pp)
+{
+	void **p = pp;
+
+	free(*p);
+	*p = NULL;
+}

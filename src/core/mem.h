@@ -1,0 +1,22 @@
+#ifndef STORYSYNC_CORE_MEM_H
+#define STORYSYNC_CORE_MEM_H
+
+#include <stddef.h>
+
+/* Allocation that never returns NULL: out of memory aborts, as git does;
+ * a sync half done by an allocator failure is worse than none. */
+void *xmalloc(size_t n);
+/* Zeroed array of n elements of size sz; aborts on overflow. */
+void *xcalloc(size_t n, size_t sz);
+/* Resizes p to n elements of size sz; aborts on overflow. */
+void *xreallocarray(void *p, size_t n, size_t sz);
+/* Copy of s, or NULL when s is NULL. */
+char *xstrdup(const char *s);
+/* Copy of the first n bytes of s, NUL-terminated. */
+char *xstrndup(const char *s, size_t n);
+/* printf into a new string. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Frees *p and sets it to NULL. */
+void xfree(void *pp);
+
+#endif

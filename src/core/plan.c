@@ -1,0 +1,2 @@
+/* plan.c: not written yet. */
+#include "err.h"

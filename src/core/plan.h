@@ -1,0 +1,80 @@
+#ifndef STORYSYNC_CORE_PLAN_H
+#define STORYSYNC_CORE_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "detect.h"
+#include "story.h"
+
+/*
+ * Plan: a pure function from the two sides of each story and its base to
+ * the actions that bring both sides to one agreed version. No I/O: the
+ * whole decision table of DESIGN.md is unit-tested without a disk.
+ */
+
+/* Everything known of one story before deciding. */
+struct plan_input {
+	const char *id;
+	enum side file; /* SIDE_SAME when the scan found nothing */
+	const struct story *file_story; /* location from the path; NULL unless
+					   CHANGED or NEW */
+	char *const *mirror; /* file's mirror keys (SM_COUNT), or NULL */
+	enum side db;        /* SIDE_SAME when the row did not change */
+	const struct story *db_story; /* NULL unless CHANGED or NEW */
+	const struct story *base;     /* NULL when there is no state */
+};
+
+enum plan_db_op { PLAN_DB_NONE, PLAN_DB_PUT, PLAN_DB_DELETE };
+enum plan_file_op {
+	PLAN_FILE_NONE,
+	PLAN_FILE_WRITE, /* create, or edit and/or move, to hold want */
+	PLAN_FILE_DELETE,
+};
+enum plan_state_op { PLAN_STATE_NONE, PLAN_STATE_PUT, PLAN_STATE_FORGET };
+
+/* What to do for one story. */
+struct action {
+	char *id;
+	struct story want; /* the agreed version (empty when deleted) */
+	enum plan_db_op db;
+	enum plan_file_op file;
+	bool rewrite_mirrors; /* PLAN_FILE_WRITE: mirror keys follow want
+				 (false on first sight: adopting a tree must
+				 not rewrite it) */
+	enum plan_state_op state;
+	const char
+		*event; /* "created", "updated", "moved", "deleted" or NULL */
+	const char *origin; /* "file" or "db": the side the change came from */
+	char *from_status;  /* status before, when the status changed */
+	bool status_changed;
+	/* conflict, when both sides changed */
+	const char *conflict;  /* kind, or NULL: "both_changed",
+				  "deleted_in_db", "deleted_in_file",
+				  "no_base" */
+	const char *kept;      /* "file" or "db" */
+	char *conflict_fields; /* comma-separated fields the file won */
+	struct story lost;     /* the losing version in full */
+};
+
+/* Decides the action for one story; false when nothing at all is to be done
+ * (out is then left empty). */
+bool plan_story(const struct plan_input *in, struct action *out);
+/* Frees what plan_story filled in. */
+void action_finish(struct action *a);
+
+/* The file side's story with its location fields decided against the base:
+ * a moved file wins, else an edited mirror key, else the location; on first
+ * sight (base NULL) the location. Fills out (empty before). */
+void plan_resolve_location(const struct story *file_story, char *const *mirror,
+			   const struct story *base, struct story *out);
+
+/* Three-way merge of file and db against base: a field changed on one side
+ * takes that side's value; on both sides, the file's. *conflict_fields gets
+ * the comma-separated fields decided for the file where the DB's value
+ * differed (NULL when none). */
+void plan_merge(const struct story *base, const struct story *file,
+		const struct story *db, struct story *out,
+		char **conflict_fields);
+
+#endif

@@ -1,0 +1,160 @@
+#ifndef STORYSYNC_CORE_STORE_H
+#define STORYSYNC_CORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blobid.h"
+#include "config.h"
+#include "err.h"
+#include "fsx.h"
+#include "story.h"
+
+/*
+ * The only sqlite3 user: schema and forward migrations (user_version), the
+ * triggers the API relies on, and every query storysync makes. WAL mode.
+ *
+ * Change tracking: a global clock (table rev_clock) that triggers advance on
+ * every insert or update of a story or a dependency; the story's rev takes
+ * the new clock value, so "changed since the last run" is rev > mark, an
+ * index range scan: O(changes). Deleted rows are archived in full in
+ * deleted_stories with the clock value of their deletion.
+ */
+
+struct store;
+
+/* Opens (creating if needed) the database at path and migrates it to the
+ * current schema. */
+bool store_open(struct store **out, const char *path, struct err *e);
+/* Closes the database; NULL is fine. */
+void store_close(struct store *s);
+/* The schema version this build writes. */
+int store_schema_version(void);
+
+/* BEGIN IMMEDIATE, waiting up to the busy timeout for the API's writers. */
+bool store_begin(struct store *s, struct err *e);
+/* COMMIT. */
+bool store_commit(struct store *s, struct err *e);
+/* ROLLBACK, if a transaction is open. */
+void store_rollback(struct store *s);
+/* True when the stories table is empty: a first load, which may skip the
+ * WAL for speed (the file is new; a crash leaves an empty database). */
+bool store_is_empty(struct store *s);
+/* Switches bulk mode (journal off, synchronous off) on or off; only while no
+ * transaction is open. */
+bool store_bulk(struct store *s, bool on, struct err *e);
+
+/* One story's sync state: what both sides last agreed on. */
+struct state_entry {
+	char *id;
+	char *path; /* relative to the config root */
+	struct file_stat st;
+	int64_t recorded_ns; /* when st was taken, for the racy rule */
+	char hash[BLOBID_HEX];
+	int64_t rev; /* the row's rev when last agreed */
+};
+
+/* Every state entry, without bases, in one sequential pass. */
+bool store_state_load(struct store *s, struct state_entry **out, size_t *n,
+		      struct err *e);
+/* Frees what store_state_load returned. */
+void store_state_free(struct state_entry *v, size_t n);
+/* The base version of story id; *found false when there is none. */
+bool store_state_base(struct store *s, const char *id, struct story *base,
+		      bool *found, struct err *e);
+/* Inserts or replaces the state of se->id; base NULL keeps the stored
+ * base. */
+bool store_state_put(struct store *s, const struct state_entry *se,
+		     const struct story *base, struct err *e);
+/* Forgets the state of id. */
+bool store_state_delete(struct store *s, const char *id, struct err *e);
+
+/* The row of story id with its dependencies; *found false when none. */
+bool store_story_get(struct store *s, const char *id, struct story *out,
+		     int64_t *rev, char **path, bool *found, struct err *e);
+/* Inserts or updates the row of st->v[SF_ID] (and replaces its
+ * dependencies) at path; *rev gets the row's new rev. */
+bool store_story_put(struct store *s, const struct story *st, const char *path,
+		     int64_t *rev, struct err *e);
+/* Sets only the path of story id (the file moved, nothing else changed). */
+bool store_story_set_path(struct store *s, const char *id, const char *path,
+			  int64_t *rev, struct err *e);
+/* Deletes the row of id (the trigger archives it). */
+bool store_story_delete(struct store *s, const char *id, struct err *e);
+
+/* A story whose row changed since the mark. */
+struct db_change {
+	char *id;
+	int64_t rev;  /* the row's rev; 0 when deleted */
+	bool deleted; /* no row now */
+};
+/* The stories whose row changed or was deleted after mark (all rows and
+ * all state entries without a row, when all is set). */
+bool store_changes(struct store *s, int64_t mark, bool all,
+		   struct db_change **out, size_t *n, struct err *e);
+/* Frees what store_changes returned. */
+void store_changes_free(struct db_change *v, size_t n);
+/* The clock value the last run ended at (0 before the first). */
+bool store_mark_get(struct store *s, int64_t *mark, struct err *e);
+/* Records the current clock as the mark. */
+bool store_mark_set(struct store *s, struct err *e);
+
+/* A key of the sync_meta table (e.g. "git.last_commit"); *value NULL when
+ * unset. */
+bool store_meta_get(struct store *s, const char *key, char **value,
+		    struct err *e);
+/* Sets a sync_meta key. */
+bool store_meta_set(struct store *s, const char *key, const char *value,
+		    struct err *e);
+
+/* Makes the backlogs table match the configuration. */
+bool store_backlogs_sync(struct store *s, const struct config *c,
+			 struct err *e);
+
+struct history_row {
+	const char *story_id;
+	const char *from_status; /* NULL for a new story */
+	const char *to_status;
+	const char *origin; /* "file", "db", "git" */
+	const char *commit_id;
+	const char *author;
+	int64_t changed_at; /* unix seconds; 0 for now */
+};
+/* Adds a status_history row. */
+bool store_history_add(struct store *s, const struct history_row *h,
+		       struct err *e);
+
+/* Adds a sync_events outbox row: change is "created", "updated", "moved" or
+ * "deleted"; origin "file", "db" or "git". */
+bool store_event_add(struct store *s, const char *story_id, const char *change,
+		     const char *origin, int64_t run_id, struct err *e);
+
+struct conflict_row {
+	const char *story_id;
+	const char *kind;         /* "both_changed", "deleted_in_db", ... */
+	const char *kept;         /* "file" or "db" */
+	const char *fields;       /* comma-separated fields decided, or NULL */
+	const struct story *lost; /* the losing version in full, or NULL */
+	int64_t run_id;
+};
+/* Records a conflict with the losing version in full (as JSON). */
+bool store_conflict_add(struct store *s, const struct conflict_row *c,
+			struct err *e);
+
+struct run_record {
+	int64_t started_ns;
+	int64_t ended_ns;
+	const char *mode; /* "scan", "full", "git", "dry-run" */
+	long created, updated, moved, deleted, conflicts, errors;
+	int exit_code;
+	const char *messages; /* errors of the run, one per line, or NULL */
+};
+/* Inserts a sync_runs row; *id gets its id. */
+bool store_run_add(struct store *s, const struct run_record *r, int64_t *id,
+		   struct err *e);
+/* Updates the sync_runs row id. */
+bool store_run_update(struct store *s, int64_t id, const struct run_record *r,
+		      struct err *e);
+
+#endif

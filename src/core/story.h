@@ -1,0 +1,135 @@
+#ifndef STORYSYNC_CORE_STORY_H
+#define STORYSYNC_CORE_STORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+
+/*
+ * One story as both sides see it. Every field is text in one canonical form,
+ * so that comparing and merging are strcmp per field:
+ *   id, backlog, status, epic, title, priority, assignee, created:
+ *            UTF-8 text; epic is NULL when the story has no epic directory
+ *   points:  decimal integer text ("8")
+ *   labels:  compact JSON array of strings, ["a","b"]
+ *   depends_on: compact JSON array of ids, sorted and unique; NULL for none
+ *   extra:   compact JSON object of the keys with no column, in file order;
+ *            NULL for none
+ *   body:    the Markdown after the frontmatter, LF line breaks ("" if none)
+ * NULL means absent. Order is the order of the columns in the database.
+ */
+enum story_field {
+	SF_ID,
+	SF_BACKLOG,
+	SF_STATUS,
+	SF_EPIC,
+	SF_TITLE,
+	SF_PRIORITY,
+	SF_POINTS,
+	SF_ASSIGNEE,
+	SF_LABELS,
+	SF_DEPENDS_ON,
+	SF_CREATED,
+	SF_EXTRA,
+	SF_BODY,
+	SF_COUNT
+};
+
+/* The column and frontmatter key of each field ("id", "backlog", ...). */
+extern const char *const story_field_names[SF_COUNT];
+
+struct story {
+	char *v[SF_COUNT];
+};
+
+/* Field index of a frontmatter key name, or -1 when it has no column. */
+int story_field_of(const char *key);
+/* Frees every field and leaves s empty. */
+void story_finish(struct story *s);
+/* Sets field f to a copy of value (NULL clears it). */
+void story_set(struct story *s, enum story_field f, const char *value);
+/* Makes dst a deep copy of src (dst must be empty or finished). */
+void story_copy(struct story *dst, const struct story *src);
+/* True when field f holds the same value (or absence) in a and b. */
+bool story_field_equal(const struct story *a, const struct story *b,
+		       enum story_field f);
+/* True when every field is equal. */
+bool story_equal(const struct story *a, const struct story *b);
+
+/* How a YAML value was written, so an edit can keep its style. */
+enum yaml_style {
+	YS_PLAIN,
+	YS_SINGLE,
+	YS_DOUBLE,
+	YS_LITERAL,
+	YS_FOLDED,
+	YS_FLOW_SEQ,
+	YS_BLOCK_SEQ,
+	YS_FLOW_MAP,
+	YS_BLOCK_MAP,
+};
+
+/* Where one top-level frontmatter key sits in the file's bytes. */
+struct fm_key {
+	char *name;
+	int field;         /* enum story_field, or -1 for a key kept in extra */
+	size_t line_begin; /* first byte of the line holding the key */
+	size_t value_begin; /* first byte of the value (== value_end if empty)
+			     */
+	size_t value_end;   /* one past the value's last byte */
+	size_t line_end; /* one past the line break that ends the value's last
+			    line (trailing comment included) */
+	enum yaml_style style;
+	unsigned item_indent; /* YS_BLOCK_SEQ: column of the items' '-' */
+};
+
+/* The mirror keys: frontmatter copies of the location fields. */
+enum story_mirror { SM_BACKLOG, SM_STATUS, SM_EPIC, SM_COUNT };
+
+/* A parsed story file: its story and the layout needed to edit it. */
+struct story_doc {
+	struct story s; /* from the frontmatter; backlog, status, epic unset */
+	char *mirror[SM_COUNT]; /* values of backlog:, status:, epic: keys;
+				   NULL when the key is absent */
+	bool has_id_key;
+	struct fm_key *keys;
+	size_t nkeys;
+	size_t fm_begin;   /* first byte after the opening '---' line */
+	size_t fm_end;     /* first byte of the closing '---' line */
+	size_t body_begin; /* first byte after the closing '---' line */
+	bool crlf;         /* the file's line breaks are CRLF */
+	bool bom;          /* the file starts with a UTF-8 BOM */
+};
+
+/* Largest frontmatter accepted, and deepest nesting. */
+#define STORY_MAX_FRONTMATTER (64 * 1024)
+#define STORY_MAX_DEPTH       64
+
+/* Parses a story file's text (len bytes, not owned; need not be
+ * NUL-terminated). path names the file in messages and gives the id when
+ * there is no id: key. On error e holds "path:line:col: message" and d is
+ * left empty. */
+bool story_parse(struct story_doc *d, const char *path, const char *text,
+		 size_t len, struct err *e);
+/* Frees what story_parse filled in. */
+void story_doc_finish(struct story_doc *d);
+/* The id prefix of a file name ("INF-014-x.md" -> "INF-014"), or NULL. */
+char *story_id_from_filename(const char *path);
+
+/* The new text of a file whose parsed form is d (text, len) so that it holds
+ * want: only the lines of changed fields change (a changed scalar keeps its
+ * quoting style, a new key goes last, a removed key loses its lines, a new
+ * body replaces only the body); mirror keys present in the file follow
+ * want's backlog, status, epic. Line breaks stay CRLF in a CRLF file. */
+bool story_edit(const struct story_doc *d, const char *text, size_t len,
+		const struct story *want, struct buf *out, struct err *e);
+/* The text of a new story file for s, with a clean, conventional
+ * frontmatter. */
+void story_render(const struct story *s, struct buf *out);
+/* The file name for a new story: "<ID>-<slug>.md", the slug from the title
+ * (ASCII, lower case, bounded length). */
+char *story_filename(const struct story *s);
+
+#endif

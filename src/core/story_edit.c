@@ -1,0 +1,2 @@
+/* story_edit.c: not written yet. */
+#include "err.h"

@@ -1,0 +1,2 @@
+/* story_parse.c: not written yet. */
+#include "err.h"

@@ -1,0 +1,59 @@
+#ifndef STORYSYNC_CORE_SYNC_H
+#define STORYSYNC_CORE_SYNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "err.h"
+
+/*
+ * One run: detect -> plan -> apply. The core never prints: every change and
+ * every problem goes to the report's handlers, which the command layer set.
+ */
+
+enum sync_mode { SYNC_SCAN, SYNC_FULL, SYNC_GIT };
+
+struct sync_options {
+	enum sync_mode mode;
+	bool dry_run;
+	bool force; /* go past the guards */
+	int wait_s; /* lock: < 0 fail at once, 0 forever, > 0 seconds */
+};
+
+/* What a run tells as it goes. Any handler may be NULL. */
+struct sync_report {
+	void *ctx;
+	/* One change: verb ("created", "updated", "moved", "deleted",
+	 * "conflict", "restat"), where ("file" side written or "db"), the
+	 * story and its path. */
+	void (*change)(void *ctx, const char *verb, const char *where,
+		       const char *id, const char *path, const char *detail);
+	/* A story skipped for an error: "path:line:col: message". */
+	void (*problem)(void *ctx, const char *msg);
+	/* A note for -v (fallbacks, timings). */
+	void (*note)(void *ctx, const char *msg);
+};
+
+/* Counts of one run. */
+struct sync_counts {
+	long created, updated, moved, deleted, conflicts, errors;
+	long files_written, rows_written;
+};
+
+/* What ended the run, mapped to an exit code by the command layer. */
+enum sync_status {
+	SYNC_OK,      /* 0 */
+	SYNC_SKIPPED, /* 1: done, some stories skipped for errors */
+	SYNC_FATAL,   /* 3: nothing committed */
+	SYNC_GUARDED, /* 4: refused by a guard, nothing written */
+	SYNC_LOCKED,  /* 75: another run holds the lock */
+};
+
+/* Runs one sync of the configured tree. e holds the fatal or guard
+ * message. */
+enum sync_status sync_run(const struct config *c, const struct sync_options *o,
+			  const struct sync_report *r, struct sync_counts *n,
+			  struct err *e);
+
+#endif

@@ -1,0 +1,2 @@
+/* yamlio.c: not written yet. */
+#include "err.h"

@@ -1,0 +1,5 @@
+/* main.c: written next. */
+int main(void)
+{
+	return 0;
+}

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "config.h"
+
 /* Exit codes of DESIGN.md. */
 enum {
 	EXIT_DONE = 0,
@@ -24,6 +26,12 @@ struct cli {
 
 /* A command: runs with argv[0] the command name; returns an exit code. */
 typedef int (*cli_command_fn)(struct cli *cli, int argc, char **argv);
+
+/* Finds (or takes -c) and loads the configuration; prints the error and
+ * returns EXIT_USAGE when that fails. */
+int cli_load_config(struct cli *cli, struct config *c);
+/* Writes s as a JSON string literal (null for NULL). */
+void cli_json_string(FILE *f, const char *s);
 
 int cmd_init(struct cli *cli, int argc, char **argv);
 int cmd_sync(struct cli *cli, int argc, char **argv);

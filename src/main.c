@@ -1,5 +1,154 @@
-/* main.c: written next. */
-int main(void)
+/*
+ * storysync: global options, the command table, exit codes. Everything else
+ * lives in the core library; commands print, the core never does.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "version.h"
+
+static const char usage[] =
+	"usage: storysync [-C DIR] [-c FILE] [-q|-v] [--json] COMMAND "
+	"[ARGS]\n"
+	"\n"
+	"Keeps a tree of Markdown story files and a SQLite database in step,\n"
+	"in both directions, in one short run.\n"
+	"\n"
+	"Global options:\n"
+	"  -C DIR          run as if started in DIR\n"
+	"  -c FILE         use FILE as the configuration (default: "
+	".storysync.yml,\n"
+	"                  found from the working directory up)\n"
+	"  -q, --quiet     print errors only\n"
+	"  -v, --verbose   print one line per change\n"
+	"  --json          print the same facts as JSON\n"
+	"  --version       print the version and exit\n"
+	"  -h, --help      print this help and exit\n"
+	"\n"
+	"Commands:\n"
+	"  sync            sync files and database (the default command)\n"
+	"    --full        ignore the stat cache: hash every file, compare "
+	"every row\n"
+	"    --dry-run     tell what would change, write nothing\n"
+	"    --force       go past the guards (mass deletion, missing "
+	"backlog)\n"
+	"    --wait[=SECONDS]  wait for another run's lock instead of "
+	"exiting 75\n"
+	"  init            write .storysync.yml if missing, create or migrate "
+	"the database\n"
+	"\n"
+	"Exit codes: 0 done; 1 done, some stories skipped for errors; 2 "
+	"usage or\n"
+	"configuration error; 3 fatal, nothing committed; 4 refused by a "
+	"guard;\n"
+	"75 another run holds the lock.\n"
+	"\n"
+	"See storysync(1) and storysync.yml(5).\n";
+
+struct command {
+	const char *name;
+	cli_command_fn fn;
+};
+
+/* Sorted by name. */
+static const struct command commands[] = {
+	{"init", cmd_init},
+	{"sync", cmd_sync},
+};
+
+static const struct command *find_command(const char *name)
 {
-	return 0;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* Takes the value of "-X VALUE" or "-XVALUE"; NULL when missing. */
+static const char *option_value(int argc, char **argv, int *i)
+{
+	if (argv[*i][2])
+		return argv[*i] + 2;
+	if (*i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+/* Parses the global options; returns the index of the first other word,
+ * or -1 with an exit code in *rc. */
+static int parse_globals(struct cli *cli, int argc, char **argv, int *rc)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+
+		if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+			cli->verbosity = -1;
+		} else if (strcmp(a, "-v") == 0 ||
+			   strcmp(a, "--verbose") == 0) {
+			cli->verbosity = 1;
+		} else if (strcmp(a, "--json") == 0) {
+			cli->json = true;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			fputs(usage, cli->out);
+			*rc = EXIT_DONE;
+			return -1;
+		} else if (strcmp(a, "--version") == 0) {
+			fprintf(cli->out, "storysync %s\n", STORYSYNC_VERSION);
+			*rc = EXIT_DONE;
+			return -1;
+		} else if (strncmp(a, "-C", 2) == 0) {
+			if (!(v = option_value(argc, argv, &i)))
+				goto missing;
+			if (chdir(v) < 0) {
+				fprintf(cli->err, "storysync: %s: %s\n", v,
+					strerror(errno));
+				*rc = EXIT_USAGE;
+				return -1;
+			}
+		} else if (strncmp(a, "-c", 2) == 0) {
+			if (!(v = option_value(argc, argv, &i)))
+				goto missing;
+			cli->config_path = v;
+		} else {
+			break;
+		}
+	}
+	return i;
+missing:
+	fprintf(cli->err, "storysync: %s needs a value\n", argv[i]);
+	*rc = EXIT_USAGE;
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = {.out = stdout, .err = stderr};
+	const struct command *cmd;
+	char sync_word[] = "sync";
+	char *sync_argv[] = {sync_word, NULL};
+	int rc = EXIT_USAGE, first = parse_globals(&cli, argc, argv, &rc);
+
+	if (first < 0)
+		return rc;
+	/* plain "storysync" and "storysync --full" are sync */
+	if (first == argc)
+		return cmd_sync(&cli, 1, sync_argv);
+	if (argv[first][0] == '-') {
+		argv[first - 1] = sync_argv[0];
+		return cmd_sync(&cli, argc - first + 1, argv + first - 1);
+	}
+	cmd = find_command(argv[first]);
+	if (!cmd) {
+		fprintf(cli.err,
+			"storysync: unknown command '%s' (see --help)\n",
+			argv[first]);
+		return EXIT_USAGE;
+	}
+	return cmd->fn(&cli, argc - first, argv + first);
 }

@@ -1,2 +1,426 @@
-/* apply.c: not written yet. */
-#include "err.h"
+/*
+ * Apply: one action at a time, files first, then the row, the state and the
+ * records. Files are written before the transaction commits: if the commit
+ * is lost, the next run finds the file's content changed and converges.
+ */
+#include "apply.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "mem.h"
+
+/* Where one story's file is and ends up, and what it holds. */
+struct target {
+	const char *cur; /* where the file is now, or NULL */
+	char *path;      /* where it is after this action */
+	struct file_stat st;
+	int64_t recorded_ns;
+	char hash[BLOBID_HEX];
+	bool wrote;
+};
+
+static bool safe_component(const char *what, const char *id, const char *value,
+			   struct err *e)
+{
+	if (value && fsx_name_ok(value))
+		return true;
+	return err_set(e, "story %s: %s '%s' is not a safe file name; skipped",
+		       id, what, value ? value : "");
+}
+
+/* The path a story's file must have: <backlog>/<stage>/[<epic>/]<name>. */
+static char *target_path(const struct config *c, const struct story *s,
+			 const char *cur, struct err *e)
+{
+	const char *id = s->v[SF_ID];
+	const struct config_backlog *b = NULL;
+	const struct config_stage *st = NULL;
+	const char *base;
+	char *name, *path = NULL;
+	struct buf p = BUF_INIT;
+
+	if (s->v[SF_BACKLOG])
+		b = config_backlog(c, s->v[SF_BACKLOG]);
+	if (s->v[SF_STATUS])
+		st = config_stage_by_status(c, s->v[SF_STATUS]);
+	if (!b) {
+		err_set(e, "story %s: backlog '%s' is not configured; skipped",
+			id, s->v[SF_BACKLOG] ? s->v[SF_BACKLOG] : "");
+		return NULL;
+	}
+	if (!st) {
+		err_set(e,
+			"story %s: status '%s' has no stage directory; "
+			"skipped",
+			id, s->v[SF_STATUS] ? s->v[SF_STATUS] : "");
+		return NULL;
+	}
+	if (!safe_component("id", id, id, e) ||
+	    (s->v[SF_EPIC] && !safe_component("epic", id, s->v[SF_EPIC], e)))
+		return NULL;
+	base = cur ? strrchr(cur, '/') : NULL;
+	name = base ? xstrdup(base + 1) : story_filename(s);
+	if (!safe_component("file name", id, name, e))
+		goto out;
+	if (strcmp(b->path, ".") != 0)
+		buf_printf(&p, "%s/", b->path);
+	buf_printf(&p, "%s/", st->dir);
+	if (s->v[SF_EPIC])
+		buf_printf(&p, "%s/", s->v[SF_EPIC]);
+	buf_puts(&p, name);
+	path = buf_detach(&p);
+out:
+	free(name);
+	return path;
+}
+
+/* The text the existing file must hold for want. */
+static bool edited_text(const struct action *a, const char *cur,
+			const char *text, size_t len, struct buf *out,
+			struct err *e)
+{
+	struct story_doc doc = {0};
+	struct story want = {0};
+	bool ok;
+
+	if (!story_parse(&doc, cur, text, len, e))
+		return false;
+	story_copy(&want, &a->want);
+	if (!a->rewrite_mirrors) {
+		/* first sight: the file keeps its keys as they are */
+		story_set(&want, SF_BACKLOG, doc.mirror[SM_BACKLOG]);
+		story_set(&want, SF_STATUS, doc.mirror[SM_STATUS]);
+		story_set(&want, SF_EPIC, doc.mirror[SM_EPIC]);
+	}
+	ok = story_edit(&doc, text, len, &want, out, e);
+	story_finish(&want);
+	story_doc_finish(&doc);
+	return ok;
+}
+
+/* Edits and/or moves an existing file so that it holds want. */
+static enum apply_result rewrite_file(struct apply_ctx *ctx,
+				      const struct action *a,
+				      const char *expect_hash, struct target *t,
+				      struct err *e)
+{
+	struct buf out = BUF_INIT;
+	struct file_stat cur_st, new_st;
+	char *text = NULL, hash[BLOBID_HEX];
+	size_t len;
+	bool stale = false;
+	enum apply_result r = APPLY_SKIPPED;
+
+	if (!fsx_read_beneath(ctx->rootfd, t->cur, &text, &len, &cur_st, e))
+		goto out;
+	blobid_hex(text, len, hash);
+	if (strcmp(hash, expect_hash) != 0)
+		goto stale;
+	if (!edited_text(a, t->cur, text, len, &out, e))
+		goto out;
+	if ((out.len != len || memcmp(out.data, text, len) != 0) &&
+	    !fsx_write_atomic(ctx->rootfd, t->cur, out.data, out.len, &cur_st,
+			      &new_st, &stale, e)) {
+		if (stale)
+			goto stale;
+		goto out;
+	}
+	if (strcmp(t->path, t->cur) != 0 &&
+	    !fsx_move_beneath(ctx->rootfd, t->cur, t->path, e))
+		goto out;
+	t->wrote = true;
+	r = APPLY_DONE;
+	goto out;
+stale:
+	/* edited since the scan: the file wins on the next run */
+	ctx->deferred = true;
+	r = APPLY_SKIPPED;
+	err_set(e, "%s: changed since the scan; left for the next run", t->cur);
+out:
+	buf_finish(&out);
+	free(text);
+	return r;
+}
+
+static enum apply_result create_file(struct apply_ctx *ctx,
+				     const struct action *a, struct target *t,
+				     struct err *e)
+{
+	struct buf out = BUF_INIT;
+	struct file_stat st;
+	bool stale = false, ok;
+
+	story_render(&a->want, &out);
+	ok = fsx_mkdirs_beneath(ctx->rootfd, t->path, e) &&
+	     fsx_write_atomic(ctx->rootfd, t->path, out.data, out.len, NULL,
+			      &st, &stale, e);
+	buf_finish(&out);
+	if (!ok)
+		return APPLY_SKIPPED;
+	t->wrote = true;
+	return APPLY_DONE;
+}
+
+/* Reads back what was written: its stat data and blob id for the state. */
+static enum apply_result read_back(struct apply_ctx *ctx, struct target *t,
+				   struct err *e)
+{
+	char *text = NULL;
+	size_t len;
+
+	if (!fsx_read_beneath(ctx->rootfd, t->path, &text, &len, &t->st, e))
+		return APPLY_SKIPPED;
+	t->recorded_ns = fsx_now_ns();
+	ctx->last_write_ns = t->recorded_ns;
+	blobid_hex(text, len, t->hash);
+	free(text);
+	return APPLY_DONE;
+}
+
+static enum apply_result write_file(struct apply_ctx *ctx,
+				    const struct action *a,
+				    const struct file_change *fc,
+				    const struct state_entry *se,
+				    struct target *t, struct err *e)
+{
+	enum apply_result r;
+	const char *expect = fc && fc->path ? fc->hash : se ? se->hash : NULL;
+
+	free(t->path);
+	t->path = target_path(ctx->c, &a->want, t->cur, e);
+	if (!t->path)
+		return APPLY_SKIPPED;
+	r = t->cur ? rewrite_file(ctx, a, expect, t, e)
+		   : create_file(ctx, a, t, e);
+	if (r == APPLY_DONE && t->wrote)
+		r = read_back(ctx, t, e);
+	return r;
+}
+
+static enum apply_result delete_file(struct apply_ctx *ctx,
+				     const struct state_entry *se,
+				     struct err *e)
+{
+	bool stale = false;
+
+	if (fsx_unlink_beneath(ctx->rootfd, se->path, &se->st, &stale, e))
+		return APPLY_DONE;
+	if (stale) {
+		ctx->deferred = true;
+		err_set(e, "%s: changed since the scan; left for the next run",
+			se->path);
+	}
+	return APPLY_SKIPPED;
+}
+
+static const char *origin_of(const struct apply_ctx *ctx,
+			     const struct action *a)
+{
+	return a->origin && strcmp(a->origin, "db") == 0 ? "db"
+							 : ctx->origin_file;
+}
+
+/* The row, then the records: history, event, conflict. */
+static bool apply_db(struct apply_ctx *ctx, const struct action *a,
+		     const struct db_side *d, const struct state_entry *se,
+		     struct target *t, int64_t *rev, struct err *e)
+{
+	const char *origin = origin_of(ctx, a);
+
+	*rev = d ? d->rev : se ? se->rev : 0;
+	if (a->db == PLAN_DB_PUT) {
+		if (!store_story_put(ctx->store, &a->want, t->path, rev, e))
+			return false;
+	} else if (a->db == PLAN_DB_DELETE) {
+		if (!store_story_delete(ctx->store, a->id, e))
+			return false;
+	} else if (t->path && (!d || !d->path || strcmp(d->path, t->path))) {
+		if (!store_story_set_path(ctx->store, a->id, t->path, rev, e))
+			return false;
+	}
+	if (a->status_changed) {
+		struct history_row h = {
+			.story_id = a->id,
+			.from_status = a->from_status,
+			.to_status = a->want.v[SF_STATUS],
+			.origin = origin,
+		};
+
+		if (strcmp(origin, "git") == 0) {
+			h.commit_id = ctx->commit_id;
+			h.author = ctx->author;
+			h.changed_at = ctx->commit_time;
+		}
+		if (!store_history_add(ctx->store, &h, e))
+			return false;
+	}
+	if (a->event && !store_event_add(ctx->store, a->id, a->event, origin,
+					 ctx->run_id, e))
+		return false;
+	if (a->conflict) {
+		struct conflict_row c = {
+			.story_id = a->id,
+			.kind = a->conflict,
+			.kept = a->kept,
+			.fields = a->conflict_fields,
+			.lost = &a->lost,
+			.run_id = ctx->run_id,
+		};
+
+		if (!store_conflict_add(ctx->store, &c, e))
+			return false;
+	}
+	return true;
+}
+
+static bool apply_state(struct apply_ctx *ctx, const struct action *a,
+			struct target *t, int64_t rev, struct err *e)
+{
+	struct state_entry se = {
+		.id = a->id,
+		.path = t->path,
+		.st = t->st,
+		.recorded_ns = t->recorded_ns,
+		.rev = rev,
+	};
+
+	if (a->state == PLAN_STATE_FORGET)
+		return store_state_delete(ctx->store, a->id, e);
+	if (a->state != PLAN_STATE_PUT)
+		return true;
+	memcpy(se.hash, t->hash, BLOBID_HEX);
+	if (!store_state_put(ctx->store, &se, &a->want, e))
+		return false;
+	if (t->wrote) {
+		struct apply_written *w;
+
+		ctx->written = xreallocarray(ctx->written, ctx->nwritten + 1,
+					     sizeof(*w));
+		w = &ctx->written[ctx->nwritten++];
+		w->id = xstrdup(a->id);
+		w->path = xstrdup(t->path);
+		memcpy(w->hash, t->hash, BLOBID_HEX);
+		w->rev = rev;
+	}
+	return true;
+}
+
+static void report(struct apply_ctx *ctx, const struct action *a,
+		   const struct target *t)
+{
+	const struct sync_report *r = ctx->report;
+	const char *path = t->path ? t->path : t->cur;
+	const char *where = a->file != PLAN_FILE_NONE ? "file" : "db";
+
+	if (!r || !r->change)
+		return;
+	if (a->event)
+		r->change(r->ctx, a->event, where, a->id, path, NULL);
+	if (a->conflict)
+		r->change(r->ctx, "conflict", a->kept, a->id, path,
+			  a->conflict);
+}
+
+/* The file's place and identity before this action. */
+static void target_init(struct target *t, const struct file_change *fc,
+			const struct state_entry *se)
+{
+	memset(t, 0, sizeof(*t));
+	if (fc && fc->path) {
+		t->cur = fc->path;
+		t->st = fc->st;
+		t->recorded_ns = fc->recorded_ns;
+		memcpy(t->hash, fc->hash, BLOBID_HEX);
+	} else if (se && !(fc && fc->side == SIDE_DELETED)) {
+		t->cur = se->path;
+		t->st = se->st;
+		t->recorded_ns = se->recorded_ns;
+		memcpy(t->hash, se->hash, BLOBID_HEX);
+	}
+	t->path = xstrdup(t->cur);
+}
+
+enum apply_result apply_action(struct apply_ctx *ctx, const struct action *a,
+			       const struct file_change *fc,
+			       const struct db_side *d,
+			       const struct state_entry *se, struct err *e)
+{
+	enum apply_result r = APPLY_DONE;
+	struct target t;
+	int64_t rev = 0;
+
+	target_init(&t, fc, se);
+	if (a->file == PLAN_FILE_WRITE)
+		r = write_file(ctx, a, fc, se, &t, e);
+	else if (a->file == PLAN_FILE_DELETE && se)
+		r = delete_file(ctx, se, e);
+	if (r != APPLY_DONE)
+		goto out;
+	if (!apply_db(ctx, a, d, se, &t, &rev, e) ||
+	    !apply_state(ctx, a, &t, rev, e)) {
+		r = APPLY_FATAL;
+		goto out;
+	}
+	if (t.wrote)
+		ctx->counts->files_written++;
+	if (a->db != PLAN_DB_NONE)
+		ctx->counts->rows_written++;
+	report(ctx, a, &t);
+out:
+	free(t.path);
+	return r;
+}
+
+static void sleep_until(int64_t ns)
+{
+	int64_t now = fsx_now_ns();
+	struct timespec ts;
+
+	if (ns <= now)
+		return;
+	ts.tv_sec = (ns - now) / 1000000000LL;
+	ts.tv_nsec = (ns - now) % 1000000000LL;
+	nanosleep(&ts, NULL);
+}
+
+bool apply_settle(struct apply_ctx *ctx, struct err *e)
+{
+	if (!ctx->nwritten)
+		return true;
+	sleep_until(ctx->last_write_ns + FSX_RACY_NS);
+	for (size_t i = 0; i < ctx->nwritten; i++) {
+		const struct apply_written *w = &ctx->written[i];
+		struct state_entry se = {
+			.id = w->id, .path = w->path, .rev = w->rev};
+		char *text = NULL;
+		size_t len;
+		bool ok;
+
+		se.recorded_ns = fsx_now_ns();
+		if (!fsx_read_beneath(ctx->rootfd, w->path, &text, &len, &se.st,
+				      NULL))
+			continue; /* gone: the next run sees it */
+		blobid_hex(text, len, se.hash);
+		free(text);
+		if (strcmp(se.hash, w->hash) != 0)
+			continue; /* edited meanwhile: stays racy, re-read */
+		ok = store_state_put(ctx->store, &se, NULL, e);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+void apply_ctx_finish(struct apply_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->nwritten; i++) {
+		free(ctx->written[i].id);
+		free(ctx->written[i].path);
+	}
+	free(ctx->written);
+	ctx->written = NULL;
+	ctx->nwritten = 0;
+}

@@ -16,6 +16,14 @@
  * atomic file writes and moves, state, history, events and conflicts.
  */
 
+/* A file this run wrote, to record once its timestamp can be trusted. */
+struct apply_written {
+	char *id;
+	char *path;
+	char hash[BLOBID_HEX];
+	int64_t rev;
+};
+
 struct apply_ctx {
 	const struct config *c;
 	int rootfd; /* the config root directory */
@@ -27,14 +35,33 @@ struct apply_ctx {
 	/* git attribution for status changes found by a diff, or NULL */
 	const char *commit_id, *author;
 	int64_t commit_time;
+	/* filled in by apply */
+	struct apply_written *written;
+	size_t nwritten;
+	int64_t last_write_ns;
+	bool deferred; /* a story left for the next run (file edited since
+			  the scan) */
 };
 
-/* Carries out one action for a story whose file side is fc (NULL when the
- * scan found nothing) and whose state is se (NULL when none). A file that
- * changed since the scan is left alone (it wins on the next run). False
- * with e set on an error that must abort the run. */
-bool apply_action(struct apply_ctx *ctx, const struct action *a,
-		  const struct file_change *fc, const struct state_entry *se,
-		  struct err *e);
+enum apply_result {
+	APPLY_DONE,
+	APPLY_SKIPPED, /* this story could not be carried out (e says why);
+			  the run goes on without it */
+	APPLY_FATAL,   /* the run must stop and roll back */
+};
+
+/* Carries out one action for a story whose file side is fc and DB side d
+ * (NULL when that side did not change) and whose state is se (NULL when
+ * none). A file that changed since the scan is left alone (it wins on the
+ * next run; ctx->deferred is set). */
+enum apply_result apply_action(struct apply_ctx *ctx, const struct action *a,
+			       const struct file_change *fc,
+			       const struct db_side *d,
+			       const struct state_entry *se, struct err *e);
+/* Records the stat data of the files this run wrote, once one timestamp
+ * tick has passed since the last write (the racy rule). */
+bool apply_settle(struct apply_ctx *ctx, struct err *e);
+/* Frees what apply collected. */
+void apply_ctx_finish(struct apply_ctx *ctx);
 
 #endif

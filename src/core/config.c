@@ -1,2 +1,725 @@
-/* config.c: not written yet. */
-#include "err.h"
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "mem.h"
+#include "yamlio.h"
+
+/* A configuration file is a few lines; anything this big is a mistake. */
+#define CONFIG_MAX_BYTES (1024 * 1024)
+#define CONFIG_MAX_DEPTH 8
+
+static const struct {
+	const char *status, *dir;
+} default_stages[] = {
+	{"refinement", "refinements"},
+	{"backlog", "backlog"},
+	{"active", "active"},
+	{"completed", "completed"},
+};
+
+static const char default_text[] =
+	"# storysync configuration: see storysync.yml(5).\n"
+	"# Paths are relative to the directory of this file.\n"
+	"\n"
+	"# The SQLite database that storysync and the API share.\n"
+	"database: .storysync/stories.db\n"
+	"\n"
+	"# Backlogs: name: directory that holds the stage directories.\n"
+	"# With none, this file's directory is one backlog named "
+	"\"default\".\n"
+	"#backlogs:\n"
+	"#  platform: stories/platform\n"
+	"#  mobile: stories/mobile\n"
+	"\n"
+	"# Stages: status: directory, in lifecycle order.\n"
+	"stages:\n"
+	"  refinement: refinements\n"
+	"  backlog: backlog\n"
+	"  active: active\n"
+	"  completed: completed\n";
+
+struct parser {
+	const char *name; /* the path as given, for messages */
+	struct yreader *r;
+	struct yev ev;
+	struct err *e;
+	struct config *c;
+	char *database; /* as written, NULL for the default */
+};
+
+static bool fail(struct parser *p, unsigned line, unsigned col, const char *fmt,
+		 ...) __attribute__((format(printf, 4, 5)));
+
+static bool fail(struct parser *p, unsigned line, unsigned col, const char *fmt,
+		 ...)
+{
+	char msg[ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return err_set(p->e, "%s:%u:%u: %s", p->name, line, col, msg);
+}
+
+static bool next(struct parser *p)
+{
+	return yreader_next(p->r, &p->ev, p->e);
+}
+
+static bool is_null(const struct yev *ev)
+{
+	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
+
+	if (ev->type != YEV_SCALAR || ev->style != YS_PLAIN)
+		return false;
+	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+		if (strcmp(ev->value, nulls[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool is_string(const struct yev *ev)
+{
+	return ev->type == YEV_SCALAR && !is_null(ev) && ev->value[0] != '\0';
+}
+
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* Backlog and status names end up in the database and on command lines. */
+static bool name_ok(const char *s)
+{
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+		return false;
+	for (s++; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+/* A stage directory is walked by name; a hidden one would be skipped. */
+static bool dir_name_ok(const char *s)
+{
+	return s[0] != '\0' && s[0] != '.' && !strchr(s, '/') &&
+	       !has_control(s) && strlen(s) <= 255;
+}
+
+/* Drops empty and "." components; "" becomes ".". Sets *dotdot and *dotgit
+ * when a component is ".." or ".git". */
+static char *normalise(const char *path, bool *dotdot, bool *dotgit)
+{
+	struct buf b = BUF_INIT;
+	const char *s = path;
+
+	*dotdot = *dotgit = false;
+	while (*s) {
+		size_t n = strcspn(s, "/");
+
+		if (n == 2 && strncmp(s, "..", 2) == 0)
+			*dotdot = true;
+		if (n == 4 && strncmp(s, ".git", 4) == 0)
+			*dotgit = true;
+		if (n && !(n == 1 && s[0] == '.')) {
+			if (b.len)
+				buf_putc(&b, '/');
+			buf_add(&b, s, n);
+		}
+		s += n;
+		s += *s == '/';
+	}
+	if (!b.len)
+		buf_putc(&b, '.');
+	return buf_detach(&b);
+}
+
+/* True when one of a and b is the other or lies beneath it. */
+static bool nests(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t n = la < lb ? la : lb;
+
+	if (strcmp(a, ".") == 0 || strcmp(b, ".") == 0)
+		return true;
+	if (strncmp(a, b, n) != 0)
+		return false;
+	return la == lb || (la < lb ? b[n] : a[n]) == '/';
+}
+
+/* Reads the next event as a mapping key (copied into *key), or sets *end
+ * at the end of the mapping. */
+static bool read_key(struct parser *p, char **key, unsigned *line,
+		     unsigned *col, bool *end)
+{
+	if (!next(p))
+		return false;
+	*end = p->ev.type == YEV_MAP_END;
+	if (*end)
+		return true;
+	if (p->ev.type != YEV_SCALAR)
+		return fail(p, p->ev.line, p->ev.col, "a key must be a string");
+	*key = xstrdup(p->ev.value);
+	*line = p->ev.line;
+	*col = p->ev.col;
+	return true;
+}
+
+static bool parse_database(struct parser *p)
+{
+	if (!next(p))
+		return false;
+	if (is_null(&p->ev))
+		return true;
+	if (!is_string(&p->ev))
+		return fail(p, p->ev.line, p->ev.col,
+			    "'database' must be a file path");
+	if (has_control(p->ev.value))
+		return fail(p, p->ev.line, p->ev.col,
+			    "'database' has a control character");
+	p->database = xstrdup(p->ev.value);
+	return true;
+}
+
+static bool check_backlog_path(struct parser *p, const char *name, char **out)
+{
+	const struct yev *ev = &p->ev;
+	bool dotdot, dotgit;
+
+	if (!is_string(ev))
+		return fail(p, ev->line, ev->col,
+			    "backlog '%s' must have a path", name);
+	if (ev->value[0] == '/')
+		return fail(p, ev->line, ev->col,
+			    "backlog '%s': path '%s' must be relative", name,
+			    ev->value);
+	if (has_control(ev->value))
+		return fail(p, ev->line, ev->col,
+			    "backlog '%s': path has a control character", name);
+	*out = normalise(ev->value, &dotdot, &dotgit);
+	if (dotdot || dotgit)
+		xfree(out);
+	if (dotdot)
+		return fail(p, ev->line, ev->col,
+			    "backlog '%s': path '%s' must not contain '..'",
+			    name, ev->value);
+	if (dotgit)
+		return fail(p, ev->line, ev->col,
+			    "backlog '%s': path '%s' must not be inside .git",
+			    name, ev->value);
+	return true;
+}
+
+static bool add_backlog(struct parser *p, char *name, unsigned line,
+			unsigned col)
+{
+	struct config *c = p->c;
+	char *path = NULL;
+
+	if (!name_ok(name))
+		return fail(p, line, col,
+			    "bad backlog name '%s' (use a-z, 0-9, '_' and '-'; "
+			    "start with a letter or digit)",
+			    name);
+	if (config_backlog(c, name))
+		return fail(p, line, col, "duplicate key '%s' in 'backlogs'",
+			    name);
+	if (!next(p) || !check_backlog_path(p, name, &path))
+		return false;
+	for (size_t i = 0; i < c->nbacklogs; i++) {
+		if (!nests(c->backlogs[i].path, path))
+			continue;
+		fail(p, p->ev.line, p->ev.col,
+		     "backlog '%s': path '%s' overlaps backlog '%s' ('%s')",
+		     name, path, c->backlogs[i].name, c->backlogs[i].path);
+		free(path);
+		return false;
+	}
+	c->backlogs = xreallocarray(c->backlogs, c->nbacklogs + 1,
+				    sizeof(*c->backlogs));
+	c->backlogs[c->nbacklogs].name = xstrdup(name);
+	c->backlogs[c->nbacklogs].path = path;
+	c->nbacklogs++;
+	return true;
+}
+
+/* Runs add(p, key, line, col) for each key of the mapping that follows. */
+static bool each_key(struct parser *p,
+		     bool (*add)(struct parser *, char *, unsigned, unsigned))
+{
+	for (;;) {
+		char *key = NULL;
+		unsigned line = 0, col = 0;
+		bool end, ok;
+
+		if (!read_key(p, &key, &line, &col, &end))
+			return false;
+		if (end)
+			return true;
+		ok = add(p, key, line, col);
+		free(key);
+		if (!ok)
+			return false;
+	}
+}
+
+static bool parse_backlogs(struct parser *p)
+{
+	if (!next(p))
+		return false;
+	if (is_null(&p->ev))
+		return true;
+	if (p->ev.type != YEV_MAP_START)
+		return fail(p, p->ev.line, p->ev.col,
+			    "'backlogs' must be a mapping of name: path");
+	return each_key(p, add_backlog);
+}
+
+static bool add_stage(struct parser *p, char *status, unsigned line,
+		      unsigned col)
+{
+	struct config *c = p->c;
+	const struct config_stage *other;
+
+	if (!name_ok(status))
+		return fail(p, line, col,
+			    "bad status name '%s' (use a-z, 0-9, '_' and '-'; "
+			    "start with a letter or digit)",
+			    status);
+	if (config_stage_by_status(c, status))
+		return fail(p, line, col, "duplicate key '%s' in 'stages'",
+			    status);
+	if (!next(p))
+		return false;
+	if (!is_string(&p->ev))
+		return fail(p, p->ev.line, p->ev.col,
+			    "stage '%s' must have a directory", status);
+	if (!dir_name_ok(p->ev.value))
+		return fail(p, p->ev.line, p->ev.col,
+			    "stage '%s': directory '%s' must be a single, "
+			    "non-hidden directory name",
+			    status, p->ev.value);
+	other = config_stage_by_dir(c, p->ev.value);
+	if (other)
+		return fail(p, p->ev.line, p->ev.col,
+			    "stage '%s': directory '%s' is already used by "
+			    "stage '%s'",
+			    status, p->ev.value, other->status);
+	c->stages =
+		xreallocarray(c->stages, c->nstages + 1, sizeof(*c->stages));
+	c->stages[c->nstages].status = xstrdup(status);
+	c->stages[c->nstages].dir = xstrdup(p->ev.value);
+	c->nstages++;
+	return true;
+}
+
+static bool parse_stages(struct parser *p)
+{
+	unsigned line, col;
+
+	if (!next(p))
+		return false;
+	if (is_null(&p->ev))
+		return true;
+	if (p->ev.type != YEV_MAP_START)
+		return fail(p, p->ev.line, p->ev.col,
+			    "'stages' must be a mapping of status: directory");
+	line = p->ev.line;
+	col = p->ev.col;
+	if (!each_key(p, add_stage))
+		return false;
+	if (!p->c->nstages)
+		return fail(p, line, col,
+			    "'stages' must list at least one stage");
+	return true;
+}
+
+static bool parse_bool(struct parser *p, const char *key, bool *out)
+{
+	static const char *const yes[] = {"true", "True", "TRUE"};
+	static const char *const no[] = {"false", "False", "FALSE"};
+	const struct yev *ev = &p->ev;
+
+	for (size_t i = 0; ev->type == YEV_SCALAR && ev->style == YS_PLAIN &&
+			   i < sizeof(yes) / sizeof(yes[0]);
+	     i++) {
+		if (strcmp(ev->value, yes[i]) == 0 ||
+		    strcmp(ev->value, no[i]) == 0) {
+			*out = ev->value[0] != 'f' && ev->value[0] != 'F';
+			return true;
+		}
+	}
+	return fail(p, ev->line, ev->col, "'%s' must be true or false", key);
+}
+
+/* Splits "Name <email>" into its parts; false when it is not that form. */
+static bool split_author(const char *s, char **name, char **email)
+{
+	const char *lt = strchr(s, '<');
+	const char *gt = strchr(s, '>');
+	size_t n;
+
+	if (!lt || !gt || gt < lt || gt[1] != '\0' || strchr(lt + 1, '<') ||
+	    gt == lt + 1 || has_control(s))
+		return false;
+	n = (size_t)(lt - s);
+	while (n && s[n - 1] == ' ')
+		n--;
+	while (n && *s == ' ')
+		s++, n--;
+	if (!n || memchr(s, '>', n))
+		return false;
+	*name = xstrndup(s, n);
+	*email = xstrndup(lt + 1, (size_t)(gt - lt - 1));
+	return true;
+}
+
+static bool add_git_key(struct parser *p, char *key, unsigned line,
+			unsigned col)
+{
+	struct config *c = p->c;
+
+	if (strcmp(key, "commit") == 0) {
+		return next(p) && parse_bool(p, "git.commit", &c->git_commit);
+	} else if (strcmp(key, "author") == 0) {
+		if (!next(p))
+			return false;
+		xfree(&c->git_author_name);
+		xfree(&c->git_author_email);
+		if (p->ev.type != YEV_SCALAR ||
+		    !split_author(p->ev.value, &c->git_author_name,
+				  &c->git_author_email))
+			return fail(p, p->ev.line, p->ev.col,
+				    "'git.author' must be \"Name <email>\"");
+		return true;
+	}
+	return fail(p, line, col, "unknown key '%s' in 'git'", key);
+}
+
+static bool parse_git(struct parser *p)
+{
+	if (!next(p))
+		return false;
+	if (is_null(&p->ev))
+		return true;
+	if (p->ev.type != YEV_MAP_START)
+		return fail(p, p->ev.line, p->ev.col,
+			    "'git' must be a mapping of commit and author");
+	return each_key(p, add_git_key);
+}
+
+static const struct {
+	const char *key;
+	bool (*parse)(struct parser *p);
+} top_keys[] = {
+	{"database", parse_database},
+	{"backlogs", parse_backlogs},
+	{"stages", parse_stages},
+	{"git", parse_git},
+};
+
+#define NTOP (sizeof(top_keys) / sizeof(top_keys[0]))
+
+static bool parse_top(struct parser *p)
+{
+	bool seen[NTOP] = {false};
+
+	for (;;) {
+		char *key = NULL;
+		unsigned line = 0, col = 0;
+		bool end, ok = false;
+		size_t i;
+
+		if (!read_key(p, &key, &line, &col, &end))
+			return false;
+		if (end)
+			return true;
+		for (i = 0; i < NTOP && strcmp(key, top_keys[i].key); i++)
+			;
+		if (i == NTOP)
+			fail(p, line, col, "unknown key '%s'", key);
+		else if (seen[i])
+			fail(p, line, col, "duplicate key '%s'", key);
+		else
+			ok = seen[i] = top_keys[i].parse(p);
+		free(key);
+		if (!ok)
+			return false;
+	}
+}
+
+/* The stream: nothing, an empty document, or one mapping. */
+static bool parse_stream(struct parser *p)
+{
+	if (!next(p))
+		return false;
+	if (p->ev.type == YEV_DOC_START && !next(p))
+		return false;
+	if (p->ev.type == YEV_END)
+		return true;
+	if (p->ev.type == YEV_MAP_START) {
+		if (!parse_top(p))
+			return false;
+	} else if (!is_null(&p->ev)) {
+		return fail(p, p->ev.line, p->ev.col,
+			    "the configuration must be a mapping of settings");
+	}
+	if (!next(p))
+		return false;
+	if (p->ev.type == YEV_DOC_END && !next(p))
+		return false;
+	if (p->ev.type != YEV_END)
+		return fail(p, p->ev.line, p->ev.col,
+			    "the configuration must be a single YAML document");
+	return true;
+}
+
+static bool read_file(const char *path, char **data, size_t *len, struct err *e)
+{
+	struct buf b = BUF_INIT;
+	char chunk[8192];
+	bool ok = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return err_set(e, "%s: %s", path, strerror(errno));
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_set(e, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (b.len + (size_t)n > CONFIG_MAX_BYTES) {
+			err_set(e, "%s: larger than %d bytes", path,
+				CONFIG_MAX_BYTES);
+			goto out;
+		}
+		buf_add(&b, chunk, (size_t)n);
+	}
+	*len = b.len;
+	*data = buf_detach(&b);
+	ok = true;
+out:
+	buf_finish(&b);
+	close(fd);
+	return ok;
+}
+
+static char *join(const char *dir, const char *rel)
+{
+	size_t n = strlen(dir);
+
+	return xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", rel);
+}
+
+/* Fills root, file and database once the file is known to be valid. */
+static bool resolve(struct config *c, const char *path, const char *database,
+		    struct err *e)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path)) : NULL;
+	const char *d = dir ? (*dir ? dir : "/") : ".";
+	bool dotdot, dotgit;
+	char *rel;
+
+	c->root = realpath(d, NULL);
+	if (!c->root) {
+		err_set(e, "%s: %s", d, strerror(errno));
+		free(dir);
+		return false;
+	}
+	free(dir);
+	c->file = join(c->root, slash ? slash + 1 : path);
+	if (!database)
+		database = ".storysync/stories.db";
+	if (database[0] == '/') {
+		c->database = xstrdup(database);
+		return true;
+	}
+	rel = normalise(database, &dotdot, &dotgit);
+	c->database = join(c->root, rel);
+	free(rel);
+	return true;
+}
+
+static void set_defaults(struct config *c)
+{
+	size_t n = sizeof(default_stages) / sizeof(default_stages[0]);
+
+	if (!c->nbacklogs) {
+		c->backlogs = xcalloc(1, sizeof(*c->backlogs));
+		c->backlogs[0].name = xstrdup("default");
+		c->backlogs[0].path = xstrdup(".");
+		c->nbacklogs = 1;
+	}
+	if (!c->nstages) {
+		c->stages = xcalloc(n, sizeof(*c->stages));
+		for (size_t i = 0; i < n; i++) {
+			c->stages[i].status = xstrdup(default_stages[i].status);
+			c->stages[i].dir = xstrdup(default_stages[i].dir);
+		}
+		c->nstages = n;
+	}
+}
+
+bool config_load(struct config *c, const char *path, struct err *e)
+{
+	struct parser p = {.name = path, .e = e, .c = c};
+	char *text = NULL;
+	size_t len = 0;
+	bool ok = false;
+
+	memset(c, 0, sizeof(*c));
+	if (!read_file(path, &text, &len, e))
+		return false;
+	p.r = yreader_create(path, text, len, 1, CONFIG_MAX_DEPTH);
+	if (!parse_stream(&p))
+		goto out;
+	set_defaults(c);
+	ok = resolve(c, path, p.database, e);
+out:
+	if (!ok)
+		config_finish(c);
+	free(p.database);
+	yreader_destroy(p.r);
+	free(text);
+	return ok;
+}
+
+void config_finish(struct config *c)
+{
+	for (size_t i = 0; i < c->nbacklogs; i++) {
+		free(c->backlogs[i].name);
+		free(c->backlogs[i].path);
+	}
+	for (size_t i = 0; i < c->nstages; i++) {
+		free(c->stages[i].status);
+		free(c->stages[i].dir);
+	}
+	free(c->backlogs);
+	free(c->stages);
+	free(c->file);
+	free(c->root);
+	free(c->database);
+	free(c->git_author_name);
+	free(c->git_author_email);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The parent of an absolute path in place; false at "/". */
+static bool up(char *dir)
+{
+	char *slash = strrchr(dir, '/');
+
+	if (strcmp(dir, "/") == 0 || !slash)
+		return false;
+	slash[slash == dir] = '\0';
+	return true;
+}
+
+char *config_find(const char *dir, struct err *e)
+{
+	char *start = realpath(dir, NULL);
+	char *cur, *path = NULL;
+	struct stat st;
+
+	if (!start) {
+		err_set(e, "%s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	cur = xstrdup(start);
+	for (;;) {
+		path = join(cur, CONFIG_FILE_NAME);
+		if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+			break;
+		xfree(&path);
+		if (!up(cur)) {
+			err_set(e,
+				"no %s found in %s or any parent directory "
+				"(run 'storysync init')",
+				CONFIG_FILE_NAME, start);
+			break;
+		}
+	}
+	free(cur);
+	free(start);
+	return path;
+}
+
+bool config_write_default(const char *path, struct err *e)
+{
+	size_t len = sizeof(default_text) - 1, off = 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	if (fd < 0 && errno == EEXIST)
+		return true;
+	if (fd < 0)
+		return err_set(e, "%s: %s", path, strerror(errno));
+	while (off < len) {
+		ssize_t n = write(fd, default_text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_set(e, "%s: %s", path, strerror(errno));
+			close(fd);
+			return false;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0) {
+		err_set(e, "%s: %s", path, strerror(errno));
+		close(fd);
+		return false;
+	}
+	if (close(fd) != 0)
+		return err_set(e, "%s: %s", path, strerror(errno));
+	return true;
+}
+
+const struct config_backlog *config_backlog(const struct config *c,
+					    const char *name)
+{
+	for (size_t i = 0; i < c->nbacklogs; i++)
+		if (strcmp(c->backlogs[i].name, name) == 0)
+			return &c->backlogs[i];
+	return NULL;
+}
+
+const struct config_stage *config_stage_by_dir(const struct config *c,
+					       const char *dir)
+{
+	for (size_t i = 0; i < c->nstages; i++)
+		if (strcmp(c->stages[i].dir, dir) == 0)
+			return &c->stages[i];
+	return NULL;
+}
+
+const struct config_stage *config_stage_by_status(const struct config *c,
+						  const char *status)
+{
+	for (size_t i = 0; i < c->nstages; i++)
+		if (strcmp(c->stages[i].status, status) == 0)
+			return &c->stages[i];
+	return NULL;
+}

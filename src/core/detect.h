@@ -57,6 +57,8 @@ struct scan_result {
 	size_t *files_per_backlog; /* story files seen, per config backlog */
 	bool *backlog_missing;     /* per config backlog: directory missing */
 	size_t nfiles;             /* story files seen in all */
+	bool partial; /* only some paths were looked at (git mode): the
+			 per-backlog counts say nothing of the rest */
 };
 
 /* Walks every backlog's stage directories against the state (sorted by
@@ -65,6 +67,13 @@ struct scan_result {
 bool detect_scan(const struct config *c, int rootfd,
 		 const struct state_entry *state, size_t nstate, bool full,
 		 struct scan_result *out, struct err *e);
+/* Detects the file side of exactly these paths (relative to the root; a
+ * path may repeat), taking every other state entry as unchanged: the
+ * candidates of a git diff. */
+bool detect_paths(const struct config *c, int rootfd,
+		  const struct state_entry *state, size_t nstate,
+		  char *const *paths, size_t npaths, struct scan_result *out,
+		  struct err *e);
 /* Frees a scan result. */
 void scan_result_finish(struct scan_result *r);
 
@@ -73,6 +82,41 @@ void scan_result_finish(struct scan_result *r);
 bool detect_location(const struct config *c, const char *rel,
 		     const struct config_backlog **backlog,
 		     const struct config_stage **stage, char **epic);
+
+/* Who made a path's latest change in the diffed range. */
+struct git_author {
+	char *path; /* relative to the config root */
+	char commit[41];
+	char *author; /* "Name <email>" */
+	int64_t time;
+};
+
+/* What the git change source found beside the file changes. */
+struct git_result {
+	char head[41];        /* HEAD now ("" when unborn or no repository) */
+	const char *fallback; /* why the diff cannot be trusted (the caller
+				 scans instead), or NULL */
+	bool unusable;        /* no work tree to sync (bare, or no repository):
+				 a usage error */
+	struct git_author *authors; /* sorted by path */
+	size_t nauthors;
+};
+
+/* HEAD of the repository holding the config root, into g->head ("" when
+ * there is none); never fails: a tree outside git simply has no HEAD. */
+void detect_git_head(const struct config *c, struct git_result *g);
+/* The file side from the tree diff between last (the last synced commit,
+ * or NULL) and HEAD, with exact renames; sets g->fallback instead when the
+ * diff cannot be trusted, and g->unusable when there is no work tree. */
+bool detect_git(const struct config *c, int rootfd,
+		const struct state_entry *state, size_t nstate,
+		const char *last, struct scan_result *out, struct git_result *g,
+		struct err *e);
+/* Who last changed path in the diffed range, or NULL. */
+const struct git_author *git_result_author(const struct git_result *g,
+					   const char *path);
+/* Frees a git result. */
+void git_result_finish(struct git_result *g);
 
 /* One story row that changed since the last run. */
 struct db_side {

@@ -1,2 +1,792 @@
-/* fsx.c: not written yet. */
-#include "err.h"
+#include "fsx.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "mem.h"
+
+#define TEMP_TAG ".storysync-"
+
+void fsx_stat_from(struct file_stat *fs, const struct stat *st)
+{
+	fs->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000LL +
+		       st->st_mtim.tv_nsec;
+	fs->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000LL +
+		       st->st_ctim.tv_nsec;
+	fs->size = (int64_t)st->st_size;
+	fs->ino = (uint64_t)st->st_ino;
+	fs->mode = (uint32_t)st->st_mode;
+}
+
+bool fsx_stat_equal(const struct file_stat *a, const struct file_stat *b)
+{
+	return a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns &&
+	       a->size == b->size && a->ino == b->ino && a->mode == b->mode;
+}
+
+int64_t fsx_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+bool fsx_racy(const struct file_stat *st, int64_t recorded_ns)
+{
+	return st->mtime_ns + FSX_RACY_NS > recorded_ns;
+}
+
+/* ---- walking ---- */
+
+struct walk {
+	fsx_walk_fn fn;
+	void *ctx;
+	struct buf rel;
+	struct err *e;
+};
+
+static bool is_md(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 3 && memcmp(name + n - 3, ".md", 3) == 0;
+}
+
+static enum fsx_entry_kind kind_of(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return FSX_FILE;
+	if (S_ISLNK(mode))
+		return FSX_SYMLINK;
+	if (S_ISDIR(mode))
+		return FSX_DIR_MD;
+	return FSX_OTHER;
+}
+
+bool fsx_lstat_at(int dirfd, const char *name, struct stat *st,
+		  enum fsx_entry_kind *kind)
+{
+	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	*kind = kind_of(st->st_mode);
+	return true;
+}
+
+static bool walk_dir(struct walk *w, int fd);
+
+/* Enters the subdirectory name of dirfd; rel already names it. */
+static bool walk_sub(struct walk *w, int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name,
+			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		/* Gone or replaced by a non-directory since readdir. */
+		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+			return true;
+		return err_set(w->e, "%s: %s", w->rel.data, strerror(errno));
+	}
+	return walk_dir(w, fd);
+}
+
+/* Handles one entry; d_type saves the stat of every non-story entry. */
+static bool walk_entry(struct walk *w, int dirfd, const char *name,
+		       unsigned char type)
+{
+	size_t keep = w->rel.len;
+	struct stat st;
+	bool md = is_md(name);
+	bool ok = true;
+
+	if (!md && type != DT_DIR && type != DT_UNKNOWN)
+		return true;
+	if (keep)
+		buf_putc(&w->rel, '/');
+	buf_puts(&w->rel, name);
+	if (md || type == DT_UNKNOWN) {
+		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				ok = err_set(w->e, "%s: %s", w->rel.data,
+					     strerror(errno));
+			goto out;
+		}
+		type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+	}
+	if (md)
+		ok = w->fn(w->ctx, dirfd, name, w->rel.data,
+			   kind_of(st.st_mode), &st);
+	else if (type == DT_DIR)
+		ok = walk_sub(w, dirfd, name);
+out:
+	w->rel.len = keep;
+	if (w->rel.data)
+		w->rel.data[keep] = '\0';
+	return ok;
+}
+
+/* Walks the open directory fd, which it takes over. */
+static bool walk_dir(struct walk *w, int fd)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+	bool ok = true;
+
+	if (!d) {
+		ok = err_set(w->e, "%s: %s", w->rel.data, strerror(errno));
+		close(fd);
+		return ok;
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno)
+				ok = err_set(w->e, "%s: %s", w->rel.data,
+					     strerror(errno));
+			break;
+		}
+		if (de->d_name[0] == '.')
+			continue;
+		if (!walk_entry(w, dirfd(d), de->d_name, de->d_type)) {
+			ok = false;
+			break;
+		}
+	}
+	closedir(d);
+	return ok;
+}
+
+bool fsx_walk(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
+	      bool *missing, struct err *e)
+{
+	struct walk w = {fn, ctx, BUF_INIT, e};
+	bool top = !dir[0] || strcmp(dir, ".") == 0;
+	bool ok;
+	int fd;
+
+	*missing = false;
+	/* The start comes from the configuration, which may use a symlink. */
+	fd = openat(rootfd, top ? "." : dir,
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			*missing = true;
+			return true;
+		}
+		return err_set(e, "%s: %s", dir, strerror(errno));
+	}
+	buf_puts(&w.rel, top ? "" : dir);
+	ok = walk_dir(&w, fd);
+	buf_finish(&w.rel);
+	return ok;
+}
+
+/* ---- reading ---- */
+
+/* Reads all of the regular file fd, whose fstat is st; label names it. */
+static bool read_fd(int fd, const struct stat *st, const char *label,
+		    char **data, size_t *len, struct err *e)
+{
+	size_t cap = (size_t)st->st_size + 1;
+	size_t n = 0;
+	char *p = xmalloc(cap + 1);
+	ssize_t r;
+
+	for (;;) {
+		if (n == cap) {
+			cap *= 2;
+			p = xreallocarray(p, cap + 1, 1);
+		}
+		r = read(fd, p + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(p);
+			return err_set(e, "%s: %s", label, strerror(errno));
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	p[n] = '\0';
+	*data = p;
+	*len = n;
+	return true;
+}
+
+/* Checks that fd is a regular file and reads it; closes fd. */
+static bool read_open(int fd, const char *label, char **data, size_t *len,
+		      struct file_stat *fs, struct err *e)
+{
+	struct stat st;
+	bool ok = false;
+
+	if (fstat(fd, &st) < 0) {
+		err_set(e, "%s: %s", label, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err_set(e, "%s: %s", label, strerror(EISDIR));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err_set(e, "%s: not a regular file", label);
+		goto out;
+	}
+	ok = read_fd(fd, &st, label, data, len, e);
+	if (ok && fs)
+		fsx_stat_from(fs, &st);
+out:
+	close(fd);
+	return ok;
+}
+
+bool fsx_read_at(int dirfd, const char *name, char **data, size_t *len,
+		 struct file_stat *st, struct err *e)
+{
+	/* O_NONBLOCK so that a FIFO named *.md cannot hang the run. */
+	int fd = openat(dirfd, name,
+			O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return err_set(e, "%s: %s", name, strerror(errno));
+	return read_open(fd, name, data, len, st, e);
+}
+
+/* ---- paths beneath a root ---- */
+
+bool fsx_name_ok(const char *name)
+{
+	size_t n = 0;
+
+	if (!name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    strcmp(name, ".git") == 0)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if (*p == '/' || *p < 0x20 || *p == 0x7f)
+			return false;
+		n++;
+	}
+	return n <= 255;
+}
+
+static bool has_git_component(const char *rel)
+{
+	const char *p = rel;
+
+	for (;;) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 4 && memcmp(p, ".git", 4) == 0)
+			return true;
+		if (!p[n])
+			return false;
+		p += n + 1;
+	}
+}
+
+/* The message for a failed open beneath the root, with errno err. */
+static bool beneath_err(struct err *e, const char *rel, int err)
+{
+	if (has_git_component(rel))
+		return err_set(e, "%s: path enters .git", rel);
+	if (err == EXDEV)
+		return err_set(e, "%s: path leaves the root", rel);
+	if (err == ELOOP)
+		return err_set(e, "%s: path goes through a symlink", rel);
+	return err_set(e, "%s: %s", rel, strerror(err));
+}
+
+int fsx_open_beneath(int rootfd, const char *rel, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+			   RESOLVE_NO_MAGICLINKS,
+	};
+
+	if (!rel[0]) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (has_git_component(rel)) {
+		errno = EPERM;
+		return -1;
+	}
+	/* openat2 refuses a mode without O_CREAT or O_TMPFILE. */
+	if (flags & (O_CREAT | __O_TMPFILE))
+		how.mode = mode;
+	return (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+}
+
+bool fsx_read_beneath(int rootfd, const char *rel, char **data, size_t *len,
+		      struct file_stat *st, struct err *e)
+{
+	int fd = fsx_open_beneath(rootfd, rel, O_RDONLY | O_NONBLOCK, 0);
+
+	if (fd < 0)
+		return beneath_err(e, rel, errno);
+	return read_open(fd, rel, data, len, st, e);
+}
+
+/* Splits rel into its directory (heap, "." when none) and its last name. */
+static char *split(const char *rel, const char **base)
+{
+	const char *slash = strrchr(rel, '/');
+
+	if (!slash) {
+		*base = rel;
+		return xstrdup(".");
+	}
+	*base = slash + 1;
+	/* "/x" keeps its "/", which openat2 refuses as leaving the root. */
+	return xstrndup(rel, slash == rel ? 1 : (size_t)(slash - rel));
+}
+
+/* Checks the last name of rel, which the caller will create or remove. */
+static bool base_ok(const char *rel, const char *base, struct err *e)
+{
+	if (has_git_component(rel))
+		return beneath_err(e, rel, EPERM);
+	if (!fsx_name_ok(base))
+		return err_set(e, "%s: bad file name", rel);
+	return true;
+}
+
+/* Opens the directory dir beneath the root ("." is the root itself). */
+static int open_dir(int rootfd, const char *dir)
+{
+	return fsx_open_beneath(rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
+}
+
+/* Creates the directory dir, whose parent exists, beneath the root; rel is
+ * the caller's path, for messages. */
+static bool mkdir_beneath(int rootfd, const char *dir, const char *rel,
+			  struct err *e)
+{
+	const char *base;
+	char *parent = split(dir, &base);
+	int fd = open_dir(rootfd, parent);
+	bool ok = true;
+
+	if (fd < 0) {
+		ok = beneath_err(e, rel, errno);
+		goto out;
+	}
+	if (!fsx_name_ok(base))
+		ok = err_set(e, "%s: bad file name", rel);
+	else if (mkdirat(fd, base, 0755) < 0 && errno != EEXIST)
+		ok = err_set(e, "%s: %s", rel, strerror(errno));
+	close(fd);
+out:
+	free(parent);
+	return ok;
+}
+
+bool fsx_mkdirs_beneath(int rootfd, const char *rel, struct err *e)
+{
+	const char *base;
+	char *dir = split(rel, &base);
+	size_t n = strlen(dir);
+	bool ok = true;
+
+	if (rel[0] == '/')
+		ok = beneath_err(e, rel, EXDEV);
+	/* Each prefix is opened beneath the root, so no step follows a link. */
+	for (size_t i = 1; i <= n && ok; i++) {
+		int fd;
+
+		if (i < n && dir[i] != '/')
+			continue;
+		if (dir[i - 1] == '/')
+			continue;
+		dir[i] = '\0';
+		fd = open_dir(rootfd, dir);
+		if (fd >= 0)
+			close(fd);
+		else if (errno != ENOENT)
+			ok = beneath_err(e, rel, errno);
+		else
+			ok = mkdir_beneath(rootfd, dir, rel, e);
+		if (i < n)
+			dir[i] = '/';
+	}
+	free(dir);
+	return ok;
+}
+
+/* ---- writing ---- */
+
+/* Writes all of data to fd. */
+static bool write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t r = write(fd, p, len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return false;
+		p += r;
+		len -= (size_t)r;
+	}
+	return true;
+}
+
+/* Creates a new temporary file next to base in dirfd; fills tmp. */
+static int create_temp(int dirfd, const char *base, mode_t mode, char *tmp,
+		       size_t size)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char rnd[6];
+
+	for (int tries = 0; tries < 100; tries++) {
+		char suffix[7];
+		int fd;
+
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return -1;
+		for (size_t i = 0; i < sizeof(rnd); i++)
+			suffix[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+		suffix[6] = '\0';
+		/* A long name is cut so that the temporary one still fits. */
+		snprintf(tmp, size, ".%.200s" TEMP_TAG "%s", base, suffix);
+		fd = openat(dirfd, tmp,
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				    O_CLOEXEC,
+			    mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/* The target's state just before the rename: true when it is what the
+ * caller expects, else *stale with the message. */
+static bool still_expected(int dirfd, const char *base, const char *rel,
+			   const struct file_stat *expect, struct stat *old,
+			   bool *stale, struct err *e)
+{
+	struct file_stat now;
+
+	if (fstatat(dirfd, base, old, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			return err_set(e, "%s: %s", rel, strerror(errno));
+		if (!expect)
+			return true;
+		*stale = true;
+		return err_set(e, "%s: changed since the scan; left alone",
+			       rel);
+	}
+	*stale = true;
+	if (!expect)
+		return err_set(e, "%s: exists; left alone", rel);
+	fsx_stat_from(&now, old);
+	if (!fsx_stat_equal(&now, expect))
+		return err_set(e, "%s: changed since the scan; left alone",
+			       rel);
+	*stale = false;
+	return true;
+}
+
+/* Renames tmp over base: replacing it, or only when base does not exist. */
+static bool put_in_place(int dirfd, const char *tmp, const char *base,
+			 const char *rel, bool replace, bool *stale,
+			 struct err *e)
+{
+	int r;
+
+	if (replace)
+		r = renameat(dirfd, tmp, dirfd, base);
+	else
+		r = renameat2(dirfd, tmp, dirfd, base, RENAME_NOREPLACE);
+	/* File systems without RENAME_NOREPLACE: link(2) never replaces. */
+	if (r < 0 && !replace && errno == EINVAL) {
+		r = linkat(dirfd, tmp, dirfd, base, 0);
+		if (r == 0)
+			unlinkat(dirfd, tmp, 0);
+	}
+	if (r == 0)
+		return true;
+	if (errno == EEXIST) {
+		*stale = true;
+		return err_set(e, "%s: exists; left alone", rel);
+	}
+	return err_set(e, "%s: %s", rel, strerror(errno));
+}
+
+/* Gives the temporary file fd the old file's mode and, where allowed, its
+ * owner: a root run must not take over someone's file. */
+static bool keep_mode(int fd, const struct stat *old)
+{
+	if (fchmod(fd, old->st_mode & 07777) < 0)
+		return false;
+	if ((old->st_uid != geteuid() || old->st_gid != getegid()) &&
+	    fchown(fd, old->st_uid, old->st_gid) < 0 && errno != EPERM)
+		return false;
+	return true;
+}
+
+struct target {
+	const char *rel;
+	const char *base;
+	int dirfd;
+};
+
+/* Writes the temporary file and renames it over t's file. */
+static bool write_temp(const struct target *t, const void *data, size_t len,
+		       const struct file_stat *expect, struct file_stat *st,
+		       bool *stale, struct err *e)
+{
+	char tmp[256];
+	struct stat old, now;
+	bool placed = false, ok = false;
+	int fd;
+
+	/* A new file gets 0644 & ~umask from the kernel itself. */
+	fd = create_temp(t->dirfd, t->base, expect ? 0600 : 0644, tmp,
+			 sizeof(tmp));
+	if (fd < 0)
+		return err_set(e, "%s: %s", t->rel, strerror(errno));
+	if (!write_all(fd, data, len)) {
+		err_set(e, "%s: %s", t->rel, strerror(errno));
+		goto out;
+	}
+	/* Checked twice: for the mode to keep, and again after the slow
+	 * fsync, to narrow the window in which an edit could be lost. */
+	if (!still_expected(t->dirfd, t->base, t->rel, expect, &old, stale, e))
+		goto out;
+	if ((expect && !keep_mode(fd, &old)) || fsync(fd) < 0) {
+		err_set(e, "%s: %s", t->rel, strerror(errno));
+		goto out;
+	}
+	if (!still_expected(t->dirfd, t->base, t->rel, expect, &old, stale, e))
+		goto out;
+	if (!put_in_place(t->dirfd, tmp, t->base, t->rel, expect != NULL, stale,
+			  e))
+		goto out;
+	placed = true;
+	/* The rename changed ctime: stat after it, through our own fd. */
+	if (fstat(fd, &now) < 0 || fsync(t->dirfd) < 0) {
+		err_set(e, "%s: %s", t->rel, strerror(errno));
+		goto out;
+	}
+	if (st)
+		fsx_stat_from(st, &now);
+	ok = true;
+out:
+	if (!placed)
+		unlinkat(t->dirfd, tmp, 0);
+	close(fd);
+	return ok;
+}
+
+bool fsx_write_atomic(int rootfd, const char *rel, const void *data, size_t len,
+		      const struct file_stat *expect, struct file_stat *st,
+		      bool *stale, struct err *e)
+{
+	struct target t = {.rel = rel};
+	char *dir = split(rel, &t.base);
+	bool ok = false;
+
+	*stale = false;
+	if (!base_ok(rel, t.base, e))
+		goto out;
+	if (!expect && !fsx_mkdirs_beneath(rootfd, rel, e))
+		goto out;
+	t.dirfd = open_dir(rootfd, dir);
+	if (t.dirfd < 0) {
+		beneath_err(e, rel, errno);
+		goto out;
+	}
+	ok = write_temp(&t, data, len, expect, st, stale, e);
+	close(t.dirfd);
+out:
+	free(dir);
+	return ok;
+}
+
+/* ---- moving and removing ---- */
+
+/* Opens the directory of rel beneath rootfd; *base gets the last name. */
+static int open_parent(int rootfd, const char *rel, const char **base,
+		       struct err *e)
+{
+	char *dir = split(rel, base);
+	int fd = -1;
+
+	if (!base_ok(rel, *base, e))
+		goto out;
+	fd = open_dir(rootfd, dir);
+	if (fd < 0)
+		beneath_err(e, rel, errno);
+out:
+	free(dir);
+	return fd;
+}
+
+/* fsyncs the directory fd; rel names a file in it for the message. */
+static bool sync_dir(int fd, const char *rel, struct err *e)
+{
+	if (fsync(fd) < 0)
+		return err_set(e, "%s: %s", rel, strerror(errno));
+	return true;
+}
+
+bool fsx_move_beneath(int rootfd, const char *from, const char *to,
+		      struct err *e)
+{
+	const char *fbase, *tbase;
+	int ffd, tfd = -1;
+	bool ok = false;
+
+	ffd = open_parent(rootfd, from, &fbase, e);
+	if (ffd < 0)
+		return false;
+	if (!fsx_mkdirs_beneath(rootfd, to, e))
+		goto out;
+	tfd = open_parent(rootfd, to, &tbase, e);
+	if (tfd < 0)
+		goto out;
+	if (renameat2(ffd, fbase, tfd, tbase, RENAME_NOREPLACE) < 0) {
+		if (errno == EEXIST)
+			err_set(e, "%s: exists; %s not moved", to, from);
+		else if (errno == ENOENT)
+			err_set(e, "%s: %s", from, strerror(errno));
+		else
+			err_set(e, "%s -> %s: %s", from, to, strerror(errno));
+		goto out;
+	}
+	ok = sync_dir(tfd, to, e) && sync_dir(ffd, from, e);
+out:
+	if (tfd >= 0)
+		close(tfd);
+	close(ffd);
+	return ok;
+}
+
+bool fsx_unlink_beneath(int rootfd, const char *rel,
+			const struct file_stat *expect, bool *stale,
+			struct err *e)
+{
+	const char *base;
+	struct stat old;
+	bool ok = false;
+	int fd;
+
+	*stale = false;
+	fd = open_parent(rootfd, rel, &base, e);
+	if (fd < 0)
+		return false;
+	if (expect && !still_expected(fd, base, rel, expect, &old, stale, e))
+		goto out;
+	if (unlinkat(fd, base, 0) < 0) {
+		err_set(e, "%s: %s", rel, strerror(errno));
+		goto out;
+	}
+	ok = sync_dir(fd, rel, e);
+out:
+	close(fd);
+	return ok;
+}
+
+/* ---- the run lock ---- */
+
+/* Creates the lock file's directory when it is missing (one level). */
+static void make_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+
+	if (!slash || slash == path)
+		return;
+	dir = xstrndup(path, (size_t)(slash - path));
+	mkdir(dir, 0755);
+	free(dir);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Takes the lock on fd as wait_s says: 0 = true when taken, 1 = held
+ * elsewhere, -1 = error. */
+static int take(int fd, int wait_s)
+{
+	int64_t deadline = mono_ns() + (int64_t)wait_s * 1000000000LL;
+
+	if (wait_s == 0) {
+		while (flock(fd, LOCK_EX) < 0)
+			if (errno != EINTR)
+				return -1;
+		return 0;
+	}
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		if (wait_s < 0 || mono_ns() >= deadline)
+			return 1;
+		sleep_ms(50);
+	}
+}
+
+int fsx_lock(const char *path, int wait_s, struct err *e)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int r;
+
+	if (fd < 0 && errno == ENOENT) {
+		make_parent(path);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	}
+	if (fd < 0) {
+		err_set(e, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	r = take(fd, wait_s);
+	if (r == 0)
+		return fd;
+	if (r > 0)
+		err_set(e, "%s: held by another run", path);
+	else
+		err_set(e, "%s: %s", path, strerror(errno));
+	close(fd);
+	return r > 0 ? -2 : -1;
+}
+
+void fsx_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -45,6 +46,11 @@ typedef bool (*fsx_walk_fn)(void *ctx, int dirfd, const char *name,
  * an error (*missing set true). */
 bool fsx_walk(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
 	      bool *missing, struct err *e);
+
+/* lstat of name in dirfd, classified as the walker does; false when it
+ * does not exist (or cannot be looked at). */
+bool fsx_lstat_at(int dirfd, const char *name, struct stat *st,
+		  enum fsx_entry_kind *kind);
 
 /* Reads the regular file name in dirfd without following a symlink; fills
  * *data (heap, NUL-terminated), *len and *st (from fstat of the open fd). */

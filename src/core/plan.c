@@ -1,2 +1,339 @@
-/* plan.c: not written yet. */
-#include "err.h"
+#include "plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "mem.h"
+
+/*
+ * The decision table of DESIGN.md's "Sync semantics", one function per row
+ * of the table (the file side), each switching on the DB side.
+ *
+ * The file is written (PLAN_FILE_WRITE) exactly when its current content
+ * must change: want differs from the file's story in any field (location
+ * included: a differing location is a move), or, for a file that changed,
+ * rewrite_mirrors is set and a mirror key present in the file names another
+ * location than want's. An unchanged file holds the base: it is written
+ * when want differs from the base, and its mirror keys are not consulted
+ * (story_edit makes them follow want when it is written anyway). A run with
+ * nothing to do writes nothing: a file is never rewritten to the bytes it
+ * already holds.
+ */
+
+static const enum story_field loc_field[SM_COUNT] = {
+	[SM_BACKLOG] = SF_BACKLOG,
+	[SM_STATUS] = SF_STATUS,
+	[SM_EPIC] = SF_EPIC,
+};
+
+static bool str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* The location a mirror key names, false when it names none: an empty
+ * "epic:" means no epic (NULL), but an empty backlog: or status: names
+ * nothing (a story always has both) and is ignored. */
+static bool mirror_value(char *const *mirror, enum story_mirror k,
+			 const char **out)
+{
+	const char *m = mirror ? mirror[k] : NULL;
+
+	if (!m)
+		return false;
+	if (*m == '\0') {
+		if (k != SM_EPIC)
+			return false;
+		m = NULL;
+	}
+	*out = m;
+	return true;
+}
+
+/* A present key that story_edit would rewrite to hold want's value; an empty
+ * backlog: or status: counts, so that it gets repaired. */
+static bool mirror_differs(char *const *mirror, enum story_mirror k,
+			   const struct story *want)
+{
+	const char *m = mirror ? mirror[k] : NULL;
+	const char *w = want->v[loc_field[k]];
+
+	if (!m)
+		return false;
+	if (k == SM_EPIC && *m == '\0')
+		return w != NULL;
+	return !str_eq(m, w);
+}
+
+static bool file_needs_write(const struct story *cur, char *const *mirror,
+			     const struct story *want, bool rewrite_mirrors)
+{
+	if (!story_equal(cur, want))
+		return true;
+	if (!rewrite_mirrors)
+		return false;
+	for (int k = 0; k < SM_COUNT; k++)
+		if (mirror_differs(mirror, k, want))
+			return true;
+	return false;
+}
+
+void plan_resolve_location(const struct story *file_story, char *const *mirror,
+			   const struct story *base, struct story *out)
+{
+	story_copy(out, file_story);
+	if (!base)
+		return;
+	for (int k = 0; k < SM_COUNT; k++) {
+		enum story_field f = loc_field[k];
+		const char *m;
+
+		/* a moved file wins; it also wins when the key changed too */
+		if (!str_eq(file_story->v[f], base->v[f]))
+			continue;
+		if (mirror_value(mirror, k, &m) && !str_eq(m, base->v[f]))
+			story_set(out, f, m);
+	}
+}
+
+void plan_merge(const struct story *base, const struct story *file,
+		const struct story *db, struct story *out,
+		char **conflict_fields)
+{
+	struct buf cf = BUF_INIT;
+
+	for (int f = 0; f < SF_COUNT; f++) {
+		const char *v = file->v[f];
+
+		if (base && story_field_equal(file, base, f)) {
+			v = db->v[f];
+		} else if ((!base || !story_field_equal(db, base, f)) &&
+			   !story_field_equal(db, file, f)) {
+			buf_printf(&cf, "%s%s", cf.len ? "," : "",
+				   story_field_names[f]);
+		}
+		out->v[f] = xstrdup(v);
+	}
+	*conflict_fields = cf.len ? buf_detach(&cf) : NULL;
+	buf_finish(&cf);
+}
+
+void action_finish(struct action *a)
+{
+	free(a->id);
+	story_finish(&a->want);
+	free(a->from_status);
+	free(a->conflict_fields);
+	story_finish(&a->lost);
+	memset(a, 0, sizeof(*a));
+}
+
+static bool location_changed(const struct story *a, const struct story *b)
+{
+	for (int k = 0; k < SM_COUNT; k++)
+		if (!story_field_equal(a, b, loc_field[k]))
+			return true;
+	return false;
+}
+
+/* The event of want replacing prev, and the status history it makes; no
+ * event when nothing changed. */
+static void note_change(struct action *a, const struct story *prev,
+			const char *origin)
+{
+	if (story_equal(prev, &a->want))
+		return;
+	a->event = location_changed(prev, &a->want) ? "moved" : "updated";
+	a->origin = origin;
+	if (story_field_equal(prev, &a->want, SF_STATUS))
+		return;
+	a->status_changed = true;
+	a->from_status = xstrdup(prev->v[SF_STATUS]);
+}
+
+/* A row comes into being: its history starts from no status. */
+static void note_created(struct action *a, const char *origin)
+{
+	a->event = "created";
+	a->origin = origin;
+	a->status_changed = true;
+}
+
+static void note_deleted(struct action *a, const char *origin)
+{
+	a->event = "deleted";
+	a->origin = origin;
+	a->state = PLAN_STATE_FORGET;
+}
+
+static void set_conflict(struct action *a, const char *kind,
+			 const struct story *lost)
+{
+	a->conflict = kind;
+	a->kept = "file";
+	story_copy(&a->lost, lost);
+}
+
+/* The file is as the base: the DB side decides alone. */
+static bool plan_file_same(const struct plan_input *in, enum side db,
+			   struct action *a)
+{
+	switch (db) {
+	case SIDE_CHANGED:
+		story_copy(&a->want, in->db_story);
+		a->rewrite_mirrors = true;
+		/* the file holds the base; its keys are repaired only with a
+		   real change, never for a row rewritten to the same values */
+		if (!story_equal(in->base, &a->want))
+			a->file = PLAN_FILE_WRITE;
+		a->state = PLAN_STATE_PUT;
+		note_change(a, in->base, "db");
+		return true;
+	case SIDE_DELETED:
+		a->file = PLAN_FILE_DELETE;
+		note_deleted(a, "db");
+		return true;
+	default: return false;
+	}
+}
+
+/* The file changed: its location is decided against the base first. */
+static bool plan_file_changed(const struct plan_input *in, enum side db,
+			      struct action *a)
+{
+	struct story file = {0};
+
+	plan_resolve_location(in->file_story, in->mirror, in->base, &file);
+	a->rewrite_mirrors = true;
+	a->state = PLAN_STATE_PUT;
+	switch (db) {
+	case SIDE_SAME:
+		a->want = file;
+		if (!story_equal(&a->want, in->base))
+			a->db = PLAN_DB_PUT;
+		note_change(a, in->base, "file");
+		break;
+	case SIDE_CHANGED:
+		plan_merge(in->base, &file, in->db_story, &a->want,
+			   &a->conflict_fields);
+		if (a->conflict_fields)
+			set_conflict(a, "both_changed", in->db_story);
+		if (!story_equal(&a->want, in->db_story))
+			a->db = PLAN_DB_PUT;
+		/* a file changed in its bytes only (a comment) did not make
+		 * the change: the DB did */
+		note_change(a, in->base,
+			    story_equal(&file, in->base) ? "db" : "file");
+		story_finish(&file);
+		break;
+	default: /* SIDE_DELETED: the file re-creates the row */
+		a->want = file;
+		a->db = PLAN_DB_PUT;
+		set_conflict(a, "deleted_in_db", in->base);
+		note_created(a, "file");
+		break;
+	}
+	if (file_needs_write(in->file_story, in->mirror, &a->want, true))
+		a->file = PLAN_FILE_WRITE;
+	return true;
+}
+
+/* The file is gone: it wins over any DB edit (the edit is kept as a
+ * conflict). */
+static bool plan_file_deleted(const struct plan_input *in, enum side db,
+			      struct action *a)
+{
+	a->state = PLAN_STATE_FORGET;
+	if (db == SIDE_DELETED)
+		return true;
+	a->db = PLAN_DB_DELETE;
+	if (db == SIDE_CHANGED)
+		set_conflict(a, "deleted_in_file", in->db_story);
+	note_deleted(a, "file");
+	return true;
+}
+
+/* Both sides hold the story and no state knows it (a pre-filled database):
+ * the file wins every differing field, and is left as it is. */
+static void plan_no_base(const struct plan_input *in, struct action *a)
+{
+	plan_merge(NULL, in->file_story, in->db_story, &a->want,
+		   &a->conflict_fields);
+	if (a->conflict_fields)
+		set_conflict(a, "no_base", in->db_story);
+	if (!story_equal(&a->want, in->db_story))
+		a->db = PLAN_DB_PUT;
+	a->state = PLAN_STATE_PUT;
+	note_change(a, in->db_story, "file");
+}
+
+/* No state: first sight of the story on one side or both. */
+static bool plan_first_sight(const struct plan_input *in, enum side file,
+			     enum side db, struct action *a)
+{
+	if (file == SIDE_NEW && db == SIDE_NEW) {
+		plan_no_base(in, a);
+	} else if (file == SIDE_NEW) {
+		/* the location wins; a mismatched key is check's to report */
+		story_copy(&a->want, in->file_story);
+		a->db = PLAN_DB_PUT;
+		a->state = PLAN_STATE_PUT;
+		note_created(a, "file");
+	} else if (db == SIDE_NEW) {
+		story_copy(&a->want, in->db_story);
+		a->file = PLAN_FILE_WRITE;
+		a->state = PLAN_STATE_PUT;
+		note_created(a, "db");
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Folds the combinations outside the table into the nearest cell. With a
+ * base, a side that is NEW holds the story the state knows, so it is
+ * CHANGED; one that is ABSENT is gone, so DELETED. Without a base, a side
+ * that holds its story is NEW and any other is ABSENT: there is no state to
+ * forget, and a file that is SAME with no state was not seen (the caller
+ * reports every story file without state as NEW). A CHANGED or NEW side
+ * without its story cannot be read, so it counts as unchanged.
+ */
+static enum side normalize(enum side s, const struct story *story,
+			   bool has_base)
+{
+	bool holds = (s == SIDE_CHANGED || s == SIDE_NEW) && story;
+
+	if (!has_base)
+		return holds ? SIDE_NEW : SIDE_ABSENT;
+	if (s == SIDE_ABSENT)
+		return SIDE_DELETED;
+	if (s == SIDE_CHANGED || s == SIDE_NEW)
+		return holds ? SIDE_CHANGED : SIDE_SAME;
+	return s;
+}
+
+bool plan_story(const struct plan_input *in, struct action *out)
+{
+	bool has_base = in->base != NULL;
+	enum side file = normalize(in->file, in->file_story, has_base);
+	enum side db = normalize(in->db, in->db_story, has_base);
+	bool todo;
+
+	memset(out, 0, sizeof(*out));
+	out->id = xstrdup(in->id);
+	if (!has_base)
+		todo = plan_first_sight(in, file, db, out);
+	else if (file == SIDE_SAME)
+		todo = plan_file_same(in, db, out);
+	else if (file == SIDE_CHANGED)
+		todo = plan_file_changed(in, db, out);
+	else
+		todo = plan_file_deleted(in, db, out);
+	if (!todo)
+		action_finish(out);
+	return todo;
+}

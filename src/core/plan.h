@@ -28,7 +28,12 @@ struct plan_input {
 enum plan_db_op { PLAN_DB_NONE, PLAN_DB_PUT, PLAN_DB_DELETE };
 enum plan_file_op {
 	PLAN_FILE_NONE,
-	PLAN_FILE_WRITE, /* create, or edit and/or move, to hold want */
+	/* create, or edit and/or move, to hold want; set exactly when the
+	   file must change: want differs from the file's story (file_story,
+	   or the base when the file is SAME) in any field, or the file
+	   changed, rewrite_mirrors is set and a mirror key present in it
+	   differs from want's location ("epic:" empty == no epic) */
+	PLAN_FILE_WRITE,
 	PLAN_FILE_DELETE,
 };
 enum plan_state_op { PLAN_STATE_NONE, PLAN_STATE_PUT, PLAN_STATE_FORGET };
@@ -45,8 +50,10 @@ struct action {
 	enum plan_state_op state;
 	const char
 		*event; /* "created", "updated", "moved", "deleted" or NULL */
-	const char *origin; /* "file" or "db": the side the change came from */
-	char *from_status;  /* status before, when the status changed */
+	const char *origin; /* "file" or "db": the side the change came from;
+			       NULL when event is NULL */
+	char *from_status;  /* status before, when the status changed; NULL
+			       with status_changed for "created" */
 	bool status_changed;
 	/* conflict, when both sides changed */
 	const char *conflict;  /* kind, or NULL: "both_changed",
@@ -58,7 +65,8 @@ struct action {
 };
 
 /* Decides the action for one story; false when nothing at all is to be done
- * (out is then left empty). */
+ * (out is then left empty). True with event NULL when only the state is to
+ * be recorded (the story did not change as a story). */
 bool plan_story(const struct plan_input *in, struct action *out);
 /* Frees what plan_story filled in. */
 void action_finish(struct action *a);

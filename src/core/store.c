@@ -1,2 +1,1147 @@
-/* store.c: not written yet. */
-#include "err.h"
+#include "store.h"
+
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "json.h"
+#include "mem.h"
+
+#define DEFAULT_BUSY_MS 5000
+
+#define NOW_ISO "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+
+/* The row as JSON, dependencies included: what a deletion archives. */
+#define ROW_JSON(R)                                                            \
+	"json_object('id'," R ".id,'backlog'," R ".backlog,'status'," R        \
+	".status,'epic'," R ".epic,'title'," R ".title,'priority'," R          \
+	".priority,'points'," R ".points,'assignee'," R                        \
+	".assignee,'labels',CASE WHEN json_valid(" R ".labels) THEN json(" R   \
+	".labels) ELSE " R ".labels END,'depends_on',(SELECT "                 \
+	"json_group_array(depends_on) FROM (SELECT depends_on FROM "           \
+	"story_dependencies WHERE story_id = " R ".id ORDER BY "               \
+	"depends_on)),'created'," R ".created,'extra',CASE WHEN json_valid(" R \
+	".extra) THEN json(" R ".extra) ELSE " R ".extra END,'body'," R        \
+	".body,'path'," R ".path,'updated'," R ".updated,'rev'," R ".rev)"
+
+#define CLOCK      "(SELECT value FROM rev_clock WHERE id = 1)"
+#define CLOCK_TICK "UPDATE rev_clock SET value = value + 1 WHERE id = 1;"
+
+/*
+ * Migration steps, applied forward only, in order: the steps of version v
+ * take user_version v - 1 to v. Never edit a released step; add one.
+ *
+ * The triggers never recurse: with recursive_triggers off a trigger does
+ * not fire itself, and the WHEN of stories_au skips the updates the other
+ * triggers make (they set rev to the clock just advanced, which no row can
+ * hold already), while an API update that sets rev itself still fires it.
+ */
+static const struct {
+	int version;
+	const char *sql;
+} migrations[] = {
+	{1, "CREATE TABLE backlogs(name TEXT PRIMARY KEY, path TEXT NOT NULL)"},
+	{1, "CREATE TABLE stories(id TEXT PRIMARY KEY, backlog TEXT,"
+	    " status TEXT, epic TEXT, title TEXT NOT NULL, priority TEXT,"
+	    " points INTEGER, assignee TEXT, labels TEXT, extra TEXT,"
+	    " body TEXT, path TEXT UNIQUE, created TEXT, updated TEXT,"
+	    " rev INTEGER NOT NULL DEFAULT 0)"},
+	{1, "CREATE INDEX stories_rev ON stories(rev)"},
+	{1, "CREATE TABLE story_dependencies(story_id TEXT NOT NULL,"
+	    " depends_on TEXT NOT NULL, PRIMARY KEY(story_id, depends_on))"},
+	{1, "CREATE TABLE status_history(id INTEGER PRIMARY KEY,"
+	    " story_id TEXT, from_status TEXT, to_status TEXT,"
+	    " changed_at TEXT, origin TEXT"
+	    " CHECK (origin IN ('file','db','git')), commit_id TEXT,"
+	    " author TEXT)"},
+	{1, "CREATE INDEX status_history_story ON status_history(story_id)"},
+	{1, "CREATE TABLE sync_state(story_id TEXT PRIMARY KEY,"
+	    " path TEXT NOT NULL, mtime_ns INTEGER, ctime_ns INTEGER,"
+	    " size INTEGER, ino INTEGER, mode INTEGER, recorded_ns INTEGER,"
+	    " hash TEXT, rev INTEGER, base TEXT)"},
+	{1, "CREATE TABLE sync_runs(id INTEGER PRIMARY KEY, started TEXT,"
+	    " ended TEXT, mode TEXT, created INTEGER, updated INTEGER,"
+	    " moved INTEGER, deleted INTEGER, conflicts INTEGER,"
+	    " errors INTEGER, exit_code INTEGER, messages TEXT)"},
+	{1, "CREATE TABLE sync_conflicts(id INTEGER PRIMARY KEY, story_id TEXT,"
+	    " at TEXT, kind TEXT, kept TEXT, fields TEXT, lost TEXT,"
+	    " run_id INTEGER)"},
+	{1, "CREATE TABLE sync_events(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	    " story_id TEXT, change TEXT CHECK (change IN"
+	    " ('created','updated','moved','deleted')), origin TEXT"
+	    " CHECK (origin IN ('file','db','git')), run_id INTEGER, at TEXT)"},
+	{1, "CREATE TABLE deleted_stories(seq INTEGER PRIMARY KEY,"
+	    " story_id TEXT, rev INTEGER, deleted_at TEXT, row TEXT)"},
+	{1, "CREATE INDEX deleted_stories_rev ON deleted_stories(rev)"},
+	{1, "CREATE TABLE rev_clock(id INTEGER PRIMARY KEY CHECK (id = 1),"
+	    " value INTEGER NOT NULL)"},
+	{1, "INSERT INTO rev_clock VALUES (1, 0)"},
+	{1, "CREATE TABLE sync_meta(key TEXT PRIMARY KEY, value TEXT)"},
+	/* clang-format off */
+	{1, "CREATE TRIGGER stories_ai AFTER INSERT ON stories BEGIN "
+	    CLOCK_TICK
+	    " UPDATE stories SET rev = " CLOCK ","
+	    " updated = coalesce(NEW.updated, " NOW_ISO ")"
+	    " WHERE id = NEW.id; END"},
+	{1, "CREATE TRIGGER stories_au AFTER UPDATE ON stories"
+	    " WHEN NEW.rev IS OLD.rev OR NEW.rev IS NOT " CLOCK " BEGIN "
+	    CLOCK_TICK
+	    " UPDATE stories SET rev = " CLOCK ", updated = CASE WHEN"
+	    " NEW.updated IS OLD.updated THEN " NOW_ISO " ELSE NEW.updated END"
+	    " WHERE id = NEW.id; END"},
+	/* An id renamed by the API: the old id is gone, as if deleted. */
+	{1, "CREATE TRIGGER stories_au_id AFTER UPDATE OF id ON stories"
+	    " WHEN NEW.id IS NOT OLD.id BEGIN "
+	    CLOCK_TICK
+	    " INSERT INTO deleted_stories(story_id, rev, deleted_at, row)"
+	    " VALUES (OLD.id, " CLOCK ", " NOW_ISO ", " ROW_JSON("OLD") ");"
+	    " UPDATE story_dependencies SET story_id = NEW.id"
+	    " WHERE story_id = OLD.id; END"},
+	{1, "CREATE TRIGGER stories_ad AFTER DELETE ON stories BEGIN "
+	    CLOCK_TICK
+	    " INSERT INTO deleted_stories(story_id, rev, deleted_at, row)"
+	    " VALUES (OLD.id, " CLOCK ", " NOW_ISO ", " ROW_JSON("OLD") ");"
+	    " DELETE FROM story_dependencies WHERE story_id = OLD.id; END"},
+	{1, "CREATE TRIGGER deps_ai AFTER INSERT ON story_dependencies"
+	    " WHEN EXISTS (SELECT 1 FROM stories WHERE id = NEW.story_id)"
+	    " BEGIN "
+	    CLOCK_TICK
+	    " UPDATE stories SET rev = " CLOCK ", updated = " NOW_ISO
+	    " WHERE id = NEW.story_id; END"},
+	{1, "CREATE TRIGGER deps_ad AFTER DELETE ON story_dependencies"
+	    " WHEN EXISTS (SELECT 1 FROM stories WHERE id = OLD.story_id)"
+	    " BEGIN "
+	    CLOCK_TICK
+	    " UPDATE stories SET rev = " CLOCK ", updated = " NOW_ISO
+	    " WHERE id = OLD.story_id; END"},
+	/* clang-format on */
+};
+
+#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+#define SCHEMA_VERSION 1
+
+/* The canonical forms of story.h, in enum story_field order. */
+#define STORY_COLUMNS                                                          \
+	"id, backlog, status, epic, title, priority, points, assignee,"        \
+	" CASE WHEN json_valid(labels) THEN json(labels) ELSE labels END,"     \
+	" (SELECT nullif(json_group_array(depends_on), '[]') FROM"             \
+	" (SELECT depends_on FROM story_dependencies d WHERE d.story_id ="     \
+	" stories.id ORDER BY depends_on)), created,"                          \
+	" nullif(CASE WHEN json_valid(extra) THEN json(extra) ELSE extra END," \
+	" '{}'), body"
+
+#define BASE_COLUMNS                                                           \
+	"json_extract(base,'$[0]'), json_extract(base,'$[1]'),"                \
+	" json_extract(base,'$[2]'), json_extract(base,'$[3]'),"               \
+	" json_extract(base,'$[4]'), json_extract(base,'$[5]'),"               \
+	" json_extract(base,'$[6]'), json_extract(base,'$[7]'),"               \
+	" json_extract(base,'$[8]'), json_extract(base,'$[9]'),"               \
+	" json_extract(base,'$[10]'), json_extract(base,'$[11]'),"             \
+	" json_extract(base,'$[12]')"
+
+_Static_assert(SF_COUNT == 13, "STORY_COLUMNS and BASE_COLUMNS list 13");
+
+enum stmt_id {
+	ST_STORY_GET,
+	ST_STORY_UPSERT,
+	ST_STORY_REV,
+	ST_DEPS_DELETE,
+	ST_DEPS_INSERT,
+	ST_STORY_SET_PATH,
+	ST_STORY_DELETE,
+	ST_IS_EMPTY,
+	ST_STATE_LOAD,
+	ST_STATE_BASE,
+	ST_STATE_PUT,
+	ST_STATE_DELETE,
+	ST_CHANGES,
+	ST_CHANGES_ALL,
+	ST_MARK_SET,
+	ST_META_GET,
+	ST_META_SET,
+	ST_BACKLOG_NAMES,
+	ST_BACKLOG_DELETE,
+	ST_BACKLOG_PUT,
+	ST_HISTORY_ADD,
+	ST_EVENT_ADD,
+	ST_CONFLICT_ADD,
+	ST_RUN_ADD,
+	ST_RUN_UPDATE,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_STORY_GET] = "SELECT " STORY_COLUMNS ", rev, path FROM stories"
+			 " WHERE id = ?1",
+	[ST_STORY_UPSERT] =
+		"INSERT INTO stories(id, backlog, status, epic, title,"
+		" priority, points, assignee, labels, created, extra, body,"
+		" path) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+		" ?12, ?13) ON CONFLICT(id) DO UPDATE SET"
+		" backlog = excluded.backlog, status = excluded.status,"
+		" epic = excluded.epic, title = excluded.title,"
+		" priority = excluded.priority, points = excluded.points,"
+		" assignee = excluded.assignee, labels = excluded.labels,"
+		" created = excluded.created, extra = excluded.extra,"
+		" body = excluded.body, path = excluded.path",
+	[ST_STORY_REV] = "SELECT rev FROM stories WHERE id = ?1",
+	[ST_DEPS_DELETE] = "DELETE FROM story_dependencies WHERE story_id = ?1",
+	[ST_DEPS_INSERT] = "INSERT OR IGNORE INTO story_dependencies"
+			   " SELECT ?1, value FROM json_each(?2)"
+			   " WHERE type = 'text'",
+	[ST_STORY_SET_PATH] = "UPDATE stories SET path = ?2 WHERE id = ?1"
+			      " AND path IS NOT ?2",
+	[ST_STORY_DELETE] = "DELETE FROM stories WHERE id = ?1",
+	[ST_IS_EMPTY] = "SELECT NOT EXISTS (SELECT 1 FROM stories)",
+	[ST_STATE_LOAD] = "SELECT story_id, path, mtime_ns, ctime_ns, size,"
+			  " ino, mode, recorded_ns, hash, rev FROM sync_state",
+	[ST_STATE_BASE] = "SELECT base IS NOT NULL, " BASE_COLUMNS
+			  " FROM sync_state WHERE story_id = ?1",
+	[ST_STATE_PUT] =
+		"INSERT INTO sync_state(story_id, path, mtime_ns, ctime_ns,"
+		" size, ino, mode, recorded_ns, hash, rev, base) VALUES (?1,"
+		" ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+		" ON CONFLICT(story_id) DO UPDATE SET path = excluded.path,"
+		" mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns,"
+		" size = excluded.size, ino = excluded.ino,"
+		" mode = excluded.mode, recorded_ns = excluded.recorded_ns,"
+		" hash = excluded.hash, rev = excluded.rev,"
+		" base = coalesce(excluded.base, sync_state.base)",
+	[ST_STATE_DELETE] = "DELETE FROM sync_state WHERE story_id = ?1",
+	[ST_CHANGES] = "SELECT id, rev, 0 FROM stories WHERE rev > ?1"
+		       " UNION ALL SELECT DISTINCT story_id, 0, 1"
+		       " FROM deleted_stories d WHERE rev > ?1 AND NOT EXISTS"
+		       " (SELECT 1 FROM stories s WHERE s.id = d.story_id)",
+	[ST_CHANGES_ALL] = "SELECT id, rev, 0 FROM stories"
+			   " UNION ALL SELECT story_id, 0, 1 FROM sync_state t"
+			   " WHERE NOT EXISTS (SELECT 1 FROM stories s"
+			   " WHERE s.id = t.story_id)",
+	[ST_MARK_SET] = "INSERT INTO sync_meta(key, value) VALUES ('mark', "
+			"" CLOCK ") ON CONFLICT(key) DO UPDATE SET"
+			" value = excluded.value"
+			" WHERE value IS NOT excluded.value",
+	[ST_META_GET] = "SELECT value FROM sync_meta WHERE key = ?1",
+	[ST_META_SET] = "INSERT INTO sync_meta(key, value) VALUES (?1, ?2)"
+			" ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+			" WHERE value IS NOT excluded.value",
+	[ST_BACKLOG_NAMES] = "SELECT name FROM backlogs",
+	[ST_BACKLOG_DELETE] = "DELETE FROM backlogs WHERE name = ?1",
+	[ST_BACKLOG_PUT] = "INSERT INTO backlogs(name, path) VALUES (?1, ?2)"
+			   " ON CONFLICT(name) DO UPDATE SET"
+			   " path = excluded.path"
+			   " WHERE path IS NOT excluded.path",
+	[ST_HISTORY_ADD] = "INSERT INTO status_history(story_id, from_status,"
+			   " to_status, changed_at, origin, commit_id, author)"
+			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_EVENT_ADD] = "INSERT INTO sync_events(story_id, change, origin,"
+			 " run_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_CONFLICT_ADD] = "INSERT INTO sync_conflicts(story_id, at, kind,"
+			    " kept, fields, lost, run_id)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_RUN_ADD] = "INSERT INTO sync_runs(started, ended, mode, created,"
+		       " updated, moved, deleted, conflicts, errors,"
+		       " exit_code, messages) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+		       " ?7, ?8, ?9, ?10, ?11)",
+	[ST_RUN_UPDATE] = "UPDATE sync_runs SET started = ?1, ended = ?2,"
+			  " mode = ?3, created = ?4, updated = ?5,"
+			  " moved = ?6, deleted = ?7, conflicts = ?8,"
+			  " errors = ?9, exit_code = ?10, messages = ?11"
+			  " WHERE id = ?12",
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int busy_ms;
+	sqlite3_stmt *stmt[ST_COUNT];
+};
+
+static bool dberr(struct store *s, struct err *e)
+{
+	return err_set(e, "%s: %s", s->path, sqlite3_errmsg(s->db));
+}
+
+static bool exec(struct store *s, const char *sql, struct err *e)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return dberr(s, e);
+	return true;
+}
+
+/* The cached statement id, prepared on first use, ready to bind. */
+static sqlite3_stmt *stmt(struct store *s, enum stmt_id id, struct err *e)
+{
+	if (!s->stmt[id] &&
+	    sqlite3_prepare_v3(s->db, stmt_sql[id], -1,
+			       SQLITE_PREPARE_PERSISTENT, &s->stmt[id],
+			       NULL) != SQLITE_OK) {
+		dberr(s, e);
+		return NULL;
+	}
+	return s->stmt[id];
+}
+
+static void done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Steps st once: SQLITE_ROW or SQLITE_DONE, or -1 with e set (and st
+ * reset). */
+static int step(struct store *s, sqlite3_stmt *st, struct err *e)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc;
+	dberr(s, e);
+	done(st);
+	return -1;
+}
+
+/* Runs a statement that returns no rows to its end, then resets it. */
+static bool run(struct store *s, sqlite3_stmt *st, struct err *e)
+{
+	int rc = step(s, st, e);
+
+	if (rc < 0)
+		return false;
+	done(st);
+	return true;
+}
+
+/* Bindings are SQLITE_STATIC: every statement is stepped and reset before
+ * the caller's strings change. */
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+	return xstrdup((const char *)sqlite3_column_text(st, i));
+}
+
+/* points is an INTEGER column: its canonical decimal text goes in as an
+ * integer, anything else as it is. */
+static void bind_points(sqlite3_stmt *st, int i, const char *v)
+{
+	char canon[32];
+	char *end;
+	long long n;
+
+	if (!v || !*v) {
+		bind_text(st, i, v);
+		return;
+	}
+	n = strtoll(v, &end, 10);
+	snprintf(canon, sizeof(canon), "%lld", n);
+	if (*end || strcmp(canon, v) != 0)
+		bind_text(st, i, v);
+	else
+		sqlite3_bind_int64(st, i, n);
+}
+
+/* ISO 8601 UTC of ns (now when 0), with milliseconds when ms is set. */
+static void iso_time(char out[64], int64_t ns, bool ms)
+{
+	struct tm tm;
+	time_t t;
+
+	if (ns <= 0)
+		ns = fsx_now_ns();
+	t = (time_t)(ns / 1000000000);
+	gmtime_r(&t, &tm);
+	if (ms)
+		snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (int)(ns % 1000000000 / 1000000));
+	else
+		snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static bool pragma_int(struct store *s, const char *sql, int *out,
+		       struct err *e)
+{
+	sqlite3_stmt *st;
+	bool ok = false;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return dberr(s, e);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		dberr(s, e);
+		goto out;
+	}
+	*out = sqlite3_column_int(st, 0);
+	ok = true;
+out:
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static bool begin_immediate(struct store *s, struct err *e)
+{
+	int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+
+	if (rc == SQLITE_BUSY)
+		return err_set(e,
+			       "%s: database is locked by another writer "
+			       "(waited %dms)",
+			       s->path, s->busy_ms);
+	if (rc != SQLITE_OK)
+		return dberr(s, e);
+	return true;
+}
+
+static bool version_check(struct store *s, int v, struct err *e)
+{
+	if (v > SCHEMA_VERSION)
+		return err_set(e,
+			       "%s: database schema version %d is newer "
+			       "than this storysync (%d)",
+			       s->path, v, SCHEMA_VERSION);
+	return true;
+}
+
+/* Applies the missing steps in one transaction; the version is read again
+ * under the write lock, in case another run migrated meanwhile. */
+static bool migrate(struct store *s, struct err *e)
+{
+	char sql[64];
+	int v;
+
+	if (!pragma_int(s, "PRAGMA user_version", &v, e) ||
+	    !version_check(s, v, e))
+		return false;
+	if (v == SCHEMA_VERSION)
+		return true;
+	if (!begin_immediate(s, e))
+		return false;
+	if (!pragma_int(s, "PRAGMA user_version", &v, e) ||
+	    !version_check(s, v, e))
+		goto fail;
+	for (size_t i = 0; i < NMIGRATIONS; i++)
+		if (migrations[i].version > v && !exec(s, migrations[i].sql, e))
+			goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+	if (!exec(s, sql, e) || !exec(s, "COMMIT", e))
+		goto fail;
+	return true;
+fail:
+	store_rollback(s);
+	return false;
+}
+
+static bool set_wal(struct store *s, struct err *e)
+{
+	return exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL",
+		    e);
+}
+
+void store_set_busy_timeout(struct store *s, int ms)
+{
+	s->busy_ms = ms;
+	sqlite3_busy_timeout(s->db, ms);
+}
+
+bool store_open(struct store **out, const char *path, struct err *e)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+
+	s->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &s->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			    NULL) != SQLITE_OK) {
+		if (s->db)
+			dberr(s, e);
+		else
+			err_set(e, "%s: out of memory", path);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 0);
+	store_set_busy_timeout(s, DEFAULT_BUSY_MS);
+	/* Statement journals (every trigger-firing statement has one) in
+	 * memory: as temp files they made a 100k-story import quadratic. */
+	if (!exec(s, "PRAGMA temp_store = MEMORY", e) || !set_wal(s, e) ||
+	    !migrate(s, e))
+		goto fail;
+	*out = s;
+	return true;
+fail:
+	store_close(s);
+	*out = NULL;
+	return false;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+int store_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
+
+bool store_begin(struct store *s, struct err *e)
+{
+	return begin_immediate(s, e);
+}
+
+bool store_commit(struct store *s, struct err *e)
+{
+	return exec(s, "COMMIT", e);
+}
+
+void store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+bool store_is_empty(struct store *s)
+{
+	sqlite3_stmt *st = stmt(s, ST_IS_EMPTY, NULL);
+	bool empty = false;
+
+	if (st && step(s, st, NULL) == SQLITE_ROW)
+		empty = sqlite3_column_int(st, 0) != 0;
+	if (st)
+		done(st);
+	return empty;
+}
+
+bool store_bulk(struct store *s, bool on, struct err *e)
+{
+	int rc;
+
+	if (!sqlite3_get_autocommit(s->db))
+		return err_set(e,
+			       "%s: bulk mode cannot change inside a "
+			       "transaction",
+			       s->path);
+	if (!on)
+		return set_wal(s, e);
+	/* Leaving WAL needs the only connection; with the API connected
+	 * the load goes on in WAL, only slower. */
+	rc = sqlite3_exec(s->db, "PRAGMA journal_mode = OFF", NULL, NULL, NULL);
+	if (rc == SQLITE_BUSY)
+		return true;
+	if (rc != SQLITE_OK)
+		return dberr(s, e);
+	return exec(s, "PRAGMA synchronous = OFF", e);
+}
+
+/* ---- sync state ---- */
+
+static void state_from_row(struct state_entry *se, sqlite3_stmt *st)
+{
+	const char *hash = (const char *)sqlite3_column_text(st, 8);
+
+	se->id = col_text(st, 0);
+	se->path = col_text(st, 1);
+	se->st.mtime_ns = sqlite3_column_int64(st, 2);
+	se->st.ctime_ns = sqlite3_column_int64(st, 3);
+	se->st.size = sqlite3_column_int64(st, 4);
+	se->st.ino = (uint64_t)sqlite3_column_int64(st, 5);
+	se->st.mode = (uint32_t)sqlite3_column_int64(st, 6);
+	se->recorded_ns = sqlite3_column_int64(st, 7);
+	snprintf(se->hash, sizeof(se->hash), "%s", hash ? hash : "");
+	se->rev = sqlite3_column_int64(st, 9);
+}
+
+bool store_state_load(struct store *s, struct state_entry **out, size_t *n,
+		      struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_STATE_LOAD, e);
+	struct state_entry *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	if (!st)
+		return false;
+	while ((rc = step(s, st, e)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 256;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		state_from_row(&v[len++], st);
+	}
+	if (rc < 0) {
+		store_state_free(v, len);
+		return false;
+	}
+	done(st);
+	*out = v;
+	*n = len;
+	return true;
+}
+
+void store_state_free(struct state_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].id);
+		free(v[i].path);
+	}
+	free(v);
+}
+
+bool store_state_base(struct store *s, const char *id, struct story *base,
+		      bool *found, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_STATE_BASE, e);
+	int rc;
+
+	*found = false;
+	if (!st)
+		return false;
+	bind_text(st, 1, id);
+	rc = step(s, st, e);
+	if (rc < 0)
+		return false;
+	if (rc == SQLITE_ROW && sqlite3_column_int(st, 0)) {
+		for (int f = 0; f < SF_COUNT; f++)
+			base->v[f] = col_text(st, f + 1);
+		*found = true;
+	}
+	done(st);
+	return true;
+}
+
+/* The story as a JSON array of its fields, strings or null. */
+static char *story_array(const struct story *s)
+{
+	struct buf b = BUF_INIT;
+
+	buf_putc(&b, '[');
+	for (int f = 0; f < SF_COUNT; f++) {
+		if (f)
+			buf_putc(&b, ',');
+		if (s->v[f])
+			json_put_string(&b, s->v[f], strlen(s->v[f]));
+		else
+			buf_puts(&b, "null");
+	}
+	buf_putc(&b, ']');
+	return buf_detach(&b);
+}
+
+/* The story as a JSON object {field: value}, strings or null. */
+static char *story_object(const struct story *s)
+{
+	struct buf b = BUF_INIT;
+
+	buf_putc(&b, '{');
+	for (int f = 0; f < SF_COUNT; f++) {
+		const char *name = story_field_names[f];
+
+		if (f)
+			buf_putc(&b, ',');
+		json_put_string(&b, name, strlen(name));
+		buf_putc(&b, ':');
+		if (s->v[f])
+			json_put_string(&b, s->v[f], strlen(s->v[f]));
+		else
+			buf_puts(&b, "null");
+	}
+	buf_putc(&b, '}');
+	return buf_detach(&b);
+}
+
+bool store_state_put(struct store *s, const struct state_entry *se,
+		     const struct story *base, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_STATE_PUT, e);
+	char *json = base ? story_array(base) : NULL;
+	bool ok;
+
+	if (!st) {
+		free(json);
+		return false;
+	}
+	bind_text(st, 1, se->id);
+	bind_text(st, 2, se->path);
+	sqlite3_bind_int64(st, 3, se->st.mtime_ns);
+	sqlite3_bind_int64(st, 4, se->st.ctime_ns);
+	sqlite3_bind_int64(st, 5, se->st.size);
+	sqlite3_bind_int64(st, 6, (int64_t)se->st.ino);
+	sqlite3_bind_int64(st, 7, se->st.mode);
+	sqlite3_bind_int64(st, 8, se->recorded_ns);
+	bind_text(st, 9, se->hash[0] ? se->hash : NULL);
+	sqlite3_bind_int64(st, 10, se->rev);
+	bind_text(st, 11, json);
+	ok = run(s, st, e);
+	free(json);
+	return ok;
+}
+
+static bool by_id(struct store *s, enum stmt_id id, const char *key,
+		  struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, id, e);
+
+	if (!st)
+		return false;
+	bind_text(st, 1, key);
+	return run(s, st, e);
+}
+
+bool store_state_delete(struct store *s, const char *id, struct err *e)
+{
+	return by_id(s, ST_STATE_DELETE, id, e);
+}
+
+/* ---- stories ---- */
+
+bool store_story_get(struct store *s, const char *id, struct story *out,
+		     int64_t *rev, char **path, bool *found, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_STORY_GET, e);
+	int rc;
+
+	*found = false;
+	if (!st)
+		return false;
+	bind_text(st, 1, id);
+	rc = step(s, st, e);
+	if (rc < 0)
+		return false;
+	if (rc == SQLITE_ROW) {
+		for (int f = 0; f < SF_COUNT; f++)
+			out->v[f] = col_text(st, f);
+		if (rev)
+			*rev = sqlite3_column_int64(st, SF_COUNT);
+		if (path)
+			*path = col_text(st, SF_COUNT + 1);
+		*found = true;
+	}
+	done(st);
+	return true;
+}
+
+static bool story_rev(struct store *s, const char *id, int64_t *rev,
+		      struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_STORY_REV, e);
+	int rc;
+
+	if (!st)
+		return false;
+	bind_text(st, 1, id);
+	rc = step(s, st, e);
+	if (rc < 0)
+		return false;
+	*rev = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	done(st);
+	return true;
+}
+
+static bool row_upsert(struct store *s, const struct story *in,
+		       const char *path, struct err *e)
+{
+	static const int col[SF_COUNT] = {
+		[SF_ID] = 1,       [SF_BACKLOG] = 2,  [SF_STATUS] = 3,
+		[SF_EPIC] = 4,     [SF_TITLE] = 5,    [SF_PRIORITY] = 6,
+		[SF_POINTS] = 7,   [SF_ASSIGNEE] = 8, [SF_LABELS] = 9,
+		[SF_CREATED] = 10, [SF_EXTRA] = 11,   [SF_BODY] = 12,
+	};
+	sqlite3_stmt *st = stmt(s, ST_STORY_UPSERT, e);
+
+	if (!st)
+		return false;
+	for (int f = 0; f < SF_COUNT; f++) {
+		if (f == SF_DEPENDS_ON)
+			continue;
+		if (f == SF_POINTS)
+			bind_points(st, col[f], in->v[f]);
+		else
+			bind_text(st, col[f], in->v[f]);
+	}
+	bind_text(st, 13, path);
+	return run(s, st, e);
+}
+
+static bool deps_replace(struct store *s, const char *id, const char *deps,
+			 struct err *e)
+{
+	sqlite3_stmt *st;
+
+	if (!by_id(s, ST_DEPS_DELETE, id, e))
+		return false;
+	if (!deps)
+		return true;
+	st = stmt(s, ST_DEPS_INSERT, e);
+	if (!st)
+		return false;
+	bind_text(st, 1, id);
+	bind_text(st, 2, deps);
+	return run(s, st, e);
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* What differs between the row (cur, cur_path) and the wanted story. */
+static void story_diff(const struct story *cur, const char *cur_path,
+		       const struct story *want, const char *path, bool *row,
+		       bool *deps)
+{
+	*row = !str_eq(cur_path, path);
+	for (int f = 0; f < SF_COUNT && !*row; f++)
+		if (f != SF_DEPENDS_ON && !story_field_equal(cur, want, f))
+			*row = true;
+	*deps = !story_field_equal(cur, want, SF_DEPENDS_ON);
+}
+
+/* A story with no row yet: its dependencies go in first, while they
+ * advance no clock, so that a first load runs a third of the triggers. */
+static bool story_insert(struct store *s, const struct story *st,
+			 const char *path, struct err *e)
+{
+	const char *id = st->v[SF_ID];
+
+	if (!deps_replace(s, id, st->v[SF_DEPENDS_ON], e))
+		return false;
+	if (row_upsert(s, st, path, e))
+		return true;
+	by_id(s, ST_DEPS_DELETE, id, NULL);
+	return false;
+}
+
+bool store_story_put(struct store *s, const struct story *st, const char *path,
+		     int64_t *rev, struct err *e)
+{
+	const char *id = st->v[SF_ID];
+	struct story cur = {0};
+	char *cur_path = NULL;
+	bool found, row = true, deps = true;
+	bool ok;
+
+	if (!store_story_get(s, id, &cur, rev, &cur_path, &found, e))
+		return false;
+	if (found) {
+		story_diff(&cur, cur_path, st, path, &row, &deps);
+		ok = (!row || row_upsert(s, st, path, e)) &&
+		     (!deps || deps_replace(s, id, st->v[SF_DEPENDS_ON], e));
+	} else {
+		ok = story_insert(s, st, path, e);
+	}
+	if (ok && (row || deps))
+		ok = story_rev(s, id, rev, e);
+	free(cur_path);
+	story_finish(&cur);
+	return ok;
+}
+
+bool store_story_set_path(struct store *s, const char *id, const char *path,
+			  int64_t *rev, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_STORY_SET_PATH, e);
+
+	if (!st)
+		return false;
+	bind_text(st, 1, id);
+	bind_text(st, 2, path);
+	return run(s, st, e) && story_rev(s, id, rev, e);
+}
+
+bool store_story_delete(struct store *s, const char *id, struct err *e)
+{
+	return by_id(s, ST_STORY_DELETE, id, e);
+}
+
+/* ---- changes and the mark ---- */
+
+bool store_changes(struct store *s, int64_t mark, bool all,
+		   struct db_change **out, size_t *n, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, all ? ST_CHANGES_ALL : ST_CHANGES, e);
+	struct db_change *v = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	if (!st)
+		return false;
+	if (!all)
+		sqlite3_bind_int64(st, 1, mark);
+	while ((rc = step(s, st, e)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[len].id = col_text(st, 0);
+		v[len].rev = sqlite3_column_int64(st, 1);
+		v[len].deleted = sqlite3_column_int(st, 2) != 0;
+		len++;
+	}
+	if (rc < 0) {
+		store_changes_free(v, len);
+		return false;
+	}
+	done(st);
+	*out = v;
+	*n = len;
+	return true;
+}
+
+void store_changes_free(struct db_change *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].id);
+	free(v);
+}
+
+bool store_changes_plan(struct store *s, char **plan, struct err *e)
+{
+	char *sql = xasprintf("EXPLAIN QUERY PLAN %s", stmt_sql[ST_CHANGES]);
+	struct buf b = BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	bool ok = false;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		dberr(s, e);
+		goto out;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW)
+		buf_printf(&b, "%s\n", sqlite3_column_text(st, 3));
+	*plan = buf_detach(&b);
+	ok = true;
+out:
+	sqlite3_finalize(st);
+	free(sql);
+	return ok;
+}
+
+bool store_mark_get(struct store *s, int64_t *mark, struct err *e)
+{
+	char *v;
+
+	if (!store_meta_get(s, "mark", &v, e))
+		return false;
+	*mark = v ? strtoll(v, NULL, 10) : 0;
+	free(v);
+	return true;
+}
+
+bool store_mark_set(struct store *s, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_MARK_SET, e);
+
+	return st && run(s, st, e);
+}
+
+/* ---- meta, backlogs ---- */
+
+bool store_meta_get(struct store *s, const char *key, char **value,
+		    struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_META_GET, e);
+	int rc;
+
+	*value = NULL;
+	if (!st)
+		return false;
+	bind_text(st, 1, key);
+	rc = step(s, st, e);
+	if (rc < 0)
+		return false;
+	if (rc == SQLITE_ROW)
+		*value = col_text(st, 0);
+	done(st);
+	return true;
+}
+
+bool store_meta_set(struct store *s, const char *key, const char *value,
+		    struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_META_SET, e);
+
+	if (!st)
+		return false;
+	bind_text(st, 1, key);
+	bind_text(st, 2, value);
+	return run(s, st, e);
+}
+
+/* The names in backlogs that the configuration no longer has. */
+static bool backlogs_stale(struct store *s, const struct config *c, char ***out,
+			   size_t *n, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_BACKLOG_NAMES, e);
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return false;
+	while ((rc = step(s, st, e)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+
+		if (name && config_backlog(c, name))
+			continue;
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		(*out)[(*n)++] = xstrdup(name);
+	}
+	if (rc < 0)
+		return false;
+	done(st);
+	return true;
+}
+
+bool store_backlogs_sync(struct store *s, const struct config *c, struct err *e)
+{
+	sqlite3_stmt *st;
+	char **stale;
+	size_t n;
+	bool ok = backlogs_stale(s, c, &stale, &n, e);
+
+	for (size_t i = 0; i < n; i++) {
+		ok = ok && by_id(s, ST_BACKLOG_DELETE, stale[i], e);
+		free(stale[i]);
+	}
+	free(stale);
+	for (size_t i = 0; ok && i < c->nbacklogs; i++) {
+		st = stmt(s, ST_BACKLOG_PUT, e);
+		if (!st)
+			return false;
+		bind_text(st, 1, c->backlogs[i].name);
+		bind_text(st, 2, c->backlogs[i].path);
+		ok = run(s, st, e);
+	}
+	return ok;
+}
+
+/* ---- history, events, conflicts, runs ---- */
+
+bool store_history_add(struct store *s, const struct history_row *h,
+		       struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_HISTORY_ADD, e);
+	char at[64];
+
+	if (!st)
+		return false;
+	iso_time(at, h->changed_at * 1000000000, h->changed_at == 0);
+	bind_text(st, 1, h->story_id);
+	bind_text(st, 2, h->from_status);
+	bind_text(st, 3, h->to_status);
+	bind_text(st, 4, at);
+	bind_text(st, 5, h->origin);
+	bind_text(st, 6, h->commit_id);
+	bind_text(st, 7, h->author);
+	return run(s, st, e);
+}
+
+bool store_event_add(struct store *s, const char *story_id, const char *change,
+		     const char *origin, int64_t run_id, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_EVENT_ADD, e);
+	char at[64];
+
+	if (!st)
+		return false;
+	iso_time(at, 0, true);
+	bind_text(st, 1, story_id);
+	bind_text(st, 2, change);
+	bind_text(st, 3, origin);
+	if (run_id > 0)
+		sqlite3_bind_int64(st, 4, run_id);
+	bind_text(st, 5, at);
+	return run(s, st, e);
+}
+
+bool store_conflict_add(struct store *s, const struct conflict_row *c,
+			struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_CONFLICT_ADD, e);
+	char *lost = c->lost ? story_object(c->lost) : NULL;
+	char at[64];
+	bool ok;
+
+	if (!st) {
+		free(lost);
+		return false;
+	}
+	iso_time(at, 0, true);
+	bind_text(st, 1, c->story_id);
+	bind_text(st, 2, at);
+	bind_text(st, 3, c->kind);
+	bind_text(st, 4, c->kept);
+	bind_text(st, 5, c->fields);
+	bind_text(st, 6, lost);
+	if (c->run_id > 0)
+		sqlite3_bind_int64(st, 7, c->run_id);
+	ok = run(s, st, e);
+	free(lost);
+	return ok;
+}
+
+static void bind_run(sqlite3_stmt *st, const struct run_record *r,
+		     char started[64], char ended[64])
+{
+	iso_time(started, r->started_ns, true);
+	bind_text(st, 1, started);
+	if (r->ended_ns > 0) {
+		iso_time(ended, r->ended_ns, true);
+		bind_text(st, 2, ended);
+	}
+	bind_text(st, 3, r->mode);
+	sqlite3_bind_int64(st, 4, r->created);
+	sqlite3_bind_int64(st, 5, r->updated);
+	sqlite3_bind_int64(st, 6, r->moved);
+	sqlite3_bind_int64(st, 7, r->deleted);
+	sqlite3_bind_int64(st, 8, r->conflicts);
+	sqlite3_bind_int64(st, 9, r->errors);
+	sqlite3_bind_int(st, 10, r->exit_code);
+	bind_text(st, 11, r->messages);
+}
+
+bool store_run_add(struct store *s, const struct run_record *r, int64_t *id,
+		   struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_RUN_ADD, e);
+	char started[64], ended[64];
+
+	if (!st)
+		return false;
+	bind_run(st, r, started, ended);
+	if (!run(s, st, e))
+		return false;
+	*id = sqlite3_last_insert_rowid(s->db);
+	return true;
+}
+
+bool store_run_update(struct store *s, int64_t id, const struct run_record *r,
+		      struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_RUN_UPDATE, e);
+	char started[64], ended[64];
+
+	if (!st)
+		return false;
+	bind_run(st, r, started, ended);
+	sqlite3_bind_int64(st, 12, id);
+	return run(s, st, e);
+}

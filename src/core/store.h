@@ -31,6 +31,8 @@ bool store_open(struct store **out, const char *path, struct err *e);
 void store_close(struct store *s);
 /* The schema version this build writes. */
 int store_schema_version(void);
+/* Sets how long a write waits for the API's writers (default 5000 ms). */
+void store_set_busy_timeout(struct store *s, int ms);
 
 /* BEGIN IMMEDIATE, waiting up to the busy timeout for the API's writers. */
 bool store_begin(struct store *s, struct err *e);
@@ -95,6 +97,9 @@ bool store_changes(struct store *s, int64_t mark, bool all,
 		   struct db_change **out, size_t *n, struct err *e);
 /* Frees what store_changes returned. */
 void store_changes_free(struct db_change *v, size_t n);
+/* The query plan of store_changes' query since a mark (EXPLAIN QUERY PLAN
+ * details, one a line, heap), to prove it stays O(changes). */
+bool store_changes_plan(struct store *s, char **plan, struct err *e);
 /* The clock value the last run ended at (0 before the first). */
 bool store_mark_get(struct store *s, int64_t *mark, struct err *e);
 /* Records the current clock as the mark. */

@@ -1,2 +1,970 @@
-/* story_edit.c: not written yet. */
-#include "err.h"
+#include "story.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "mem.h"
+
+/*
+ * DB -> file: a new story file (story_render), its name (story_filename),
+ * and the minimal edit of an existing one (story_edit). Every value written
+ * must read back, through story_parse, as exactly the text it came from:
+ * a scalar is written plain only when YAML cannot take it for anything else.
+ */
+
+#define SLUG_MAX 60
+
+/* Length of the UTF-8 sequence at s (n bytes left) and its code point, or 0
+ * when it is not valid UTF-8. */
+static size_t utf8_next(const unsigned char *s, size_t n, unsigned long *cp)
+{
+	size_t len;
+	unsigned long min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2, min = 0x80, *cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3, min = 0x800, *cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4, min = 0x10000, *cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[i] & 0x3f);
+	}
+	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+static bool utf8_valid(const char *s)
+{
+	size_t n = strlen(s);
+	unsigned long cp;
+
+	for (size_t i = 0, k; i < n; i += k)
+		if (!(k = utf8_next((const unsigned char *)s + i, n - i, &cp)))
+			return false;
+	return true;
+}
+
+/* Printable and never a line break to libyaml, so safe outside quotes
+ * (U+0085, U+2028 and U+2029 break lines in YAML 1.1). */
+static bool plain_char(unsigned long cp)
+{
+	if (cp < 0x80)
+		return cp >= 0x20 && cp < 0x7f;
+	if (cp == 0x2028 || cp == 0x2029 || cp == 0xfeff)
+		return false;
+	return (cp >= 0xa0 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) ||
+	       cp >= 0x10000;
+}
+
+/* True when every character is plain_char or one of the ASCII in allow. */
+static bool chars_ok(const char *s, const char *allow)
+{
+	size_t n = strlen(s);
+	unsigned long cp;
+
+	for (size_t i = 0, k; i < n; i += k) {
+		k = utf8_next((const unsigned char *)s + i, n - i, &cp);
+		if (!k || !(plain_char(cp) ||
+			    (cp < 0x80 && *allow && strchr(allow, (int)cp))))
+			return false;
+	}
+	return true;
+}
+
+static bool word_in(const char *s, const char *const *words)
+{
+	for (; *words; words++)
+		if (strcmp(s, *words) == 0)
+			return true;
+	return false;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* YAML 1.2 core and YAML 1.1 numbers, generously: anything a resolver
+ * might not keep as a string. */
+static bool looks_numeric(const char *s)
+{
+	static const char *const special[] = {".inf", ".Inf", ".INF", ".nan",
+					      ".NaN", ".NAN", NULL};
+	bool digit = false;
+
+	if (*s == '+' || *s == '-')
+		s++;
+	if (word_in(s, special))
+		return true;
+	if (s[0] == '0' && strchr("xXoObB", s[1]) && s[1] && s[2])
+		return strspn(s + 2, "0123456789abcdefABCDEF_") ==
+		       strlen(s + 2);
+	for (; is_digit(*s) || *s == '_'; s++)
+		digit |= is_digit(*s);
+	if (*s == '.')
+		for (s++; is_digit(*s) || *s == '_'; s++)
+			digit |= is_digit(*s);
+	if (!digit)
+		return false;
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (!is_digit(*s))
+			return false;
+		while (is_digit(*s))
+			s++;
+	}
+	return *s == '\0';
+}
+
+/* A string that a YAML resolver would read as null, a bool or a number. */
+static bool yaml_special(const char *s)
+{
+	static const char *const words[] = {"~",     "null",  "Null", "NULL",
+					    "true",  "True",  "TRUE", "false",
+					    "False", "FALSE", NULL};
+	static const char *const yaml11[] = {"y",  "n",   "yes", "no",
+					     "on", "off", NULL};
+	char low[4] = {0};
+
+	if (word_in(s, words) || looks_numeric(s))
+		return true;
+	if (strlen(s) >= sizeof(low))
+		return false;
+	for (size_t i = 0; s[i]; i++)
+		low[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+	return word_in(low, yaml11);
+}
+
+/* True when s, written plain, reads back as the same string. In a flow
+ * collection the flow indicators end a plain scalar too. */
+static bool plain_safe(const char *s, bool flow)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || yaml_special(s) || !chars_ok(s, ""))
+		return false;
+	if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) || s[n - 1] == ' ')
+		return false;
+	if (is_digit(s[0]) && strchr(s, ':'))
+		return false; /* YAML 1.1 sexagesimal: 1:30 */
+	if (strstr(s, ": ") || strstr(s, " #") || s[n - 1] == ':')
+		return false;
+	if (flow && strpbrk(s, ",[]{}:#"))
+		return false;
+	return true;
+}
+
+static bool is_integer(const char *s)
+{
+	if (*s == '-')
+		s++;
+	return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+static void put_double(struct buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	unsigned long cp;
+
+	buf_putc(b, '"');
+	for (size_t i = 0, k; i < n; i += k) {
+		k = utf8_next((const unsigned char *)s + i, n - i, &cp);
+		if (!k) {
+			/* not text: keep the byte visible rather than
+			 * write invalid YAML */
+			buf_printf(b, "\\x%02x", (unsigned char)s[i]);
+			k = 1;
+		} else if (cp == '"' || cp == '\\') {
+			buf_putc(b, '\\');
+			buf_putc(b, (char)cp);
+		} else if (cp == '\n') {
+			buf_puts(b, "\\n");
+		} else if (cp == '\t') {
+			buf_puts(b, "\\t");
+		} else if (cp == '\r') {
+			buf_puts(b, "\\r");
+		} else if (plain_char(cp)) {
+			buf_add(b, s + i, k);
+		} else if (cp <= 0xff) {
+			buf_printf(b, "\\x%02lx", cp);
+		} else {
+			buf_printf(b, "\\u%04lx", cp);
+		}
+	}
+	buf_putc(b, '"');
+}
+
+static bool single_safe(const char *s)
+{
+	return chars_ok(s, "\t");
+}
+
+static void put_single(struct buf *b, const char *s)
+{
+	buf_putc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			buf_putc(b, '\'');
+		buf_putc(b, *s);
+	}
+	buf_putc(b, '\'');
+}
+
+/* A string scalar: plain when that reads back the same, else double. */
+static void put_scalar(struct buf *b, const char *s, bool flow)
+{
+	if (plain_safe(s, flow))
+		buf_puts(b, s);
+	else
+		put_double(b, s);
+}
+
+static void put_flow_list(struct buf *b, const char *json)
+{
+	char **items = NULL;
+	size_t n = 0;
+
+	if (!json_parse_string_array(json, &items, &n)) {
+		buf_puts(b, "[]");
+		return;
+	}
+	buf_putc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_puts(b, ", ");
+		put_scalar(b, items[i], true);
+	}
+	buf_putc(b, ']');
+	strv_free(items);
+}
+
+/* Length of the JSON string literal at p. */
+static size_t json_literal_len(const char *p)
+{
+	size_t i = 1;
+
+	while (p[i] && p[i] != '"')
+		i += p[i] == '\\' && p[i + 1] ? 2 : 1;
+	return p[i] ? i + 1 : i;
+}
+
+/* Valid JSON written as YAML flow: JSON is already YAML, but strings go
+ * through our double quoting (YAML has no \/ in 1.1) and separators get
+ * the spaces libyaml wants after ':'. */
+static void put_json_flow(struct buf *b, const char *json)
+{
+	for (const char *p = json; *p;) {
+		if (*p == '"') {
+			size_t n = json_literal_len(p);
+			char *lit = xstrndup(p, n);
+			char *s = json_string_value(lit);
+
+			if (s)
+				put_double(b, s);
+			else
+				buf_add(b, p, n);
+			free(s);
+			free(lit);
+			p += n;
+		} else if (*p == ',' || *p == ':') {
+			buf_putc(b, *p++);
+			buf_putc(b, ' ');
+		} else if (strchr(" \t\r\n", *p)) {
+			p++;
+		} else {
+			buf_putc(b, *p++);
+		}
+	}
+}
+
+/* A JSON value (an extra member) as a YAML value. */
+static void put_json_value(struct buf *b, const char *json)
+{
+	char *s = json_string_value(json);
+
+	if (s)
+		put_scalar(b, s, false);
+	else
+		put_json_flow(b, json);
+	free(s);
+}
+
+/* A column's value as a YAML value. */
+static void put_field(struct buf *b, int f, const char *v)
+{
+	if (f == SF_LABELS || f == SF_DEPENDS_ON)
+		put_flow_list(b, v);
+	else if (f == SF_POINTS)
+		buf_puts(b, v); /* story_parse reads points only plain */
+	else
+		put_scalar(b, v, false);
+}
+
+/* story_parse takes only plain keys, and any plain text is a key name. */
+static bool key_safe(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || !chars_ok(s, ""))
+		return false;
+	if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) || s[n - 1] == ' ')
+		return false;
+	return !strstr(s, ": ") && !strstr(s, " #") && s[n - 1] != ':';
+}
+
+static void put_key(struct buf *b, const char *name)
+{
+	if (key_safe(name))
+		buf_puts(b, name);
+	else
+		put_double(b, name);
+	buf_putc(b, ':');
+}
+
+static void put_field_line(struct buf *b, int f, const char *v)
+{
+	put_key(b, story_field_names[f]);
+	buf_putc(b, ' ');
+	put_field(b, f, v);
+	buf_putc(b, '\n');
+}
+
+static void put_member_line(struct buf *b, const struct json_member *m)
+{
+	put_key(b, m->key);
+	buf_putc(b, ' ');
+	put_json_value(b, m->value);
+	buf_putc(b, '\n');
+}
+
+/* The body goes after the closing '---' line as it is. */
+static void put_body(struct buf *b, const char *body)
+{
+	if (body)
+		buf_puts(b, body);
+}
+
+static const int render_order[] = {
+	SF_ID,     SF_TITLE,      SF_BACKLOG, SF_EPIC,
+	SF_STATUS, SF_PRIORITY,   SF_POINTS,  SF_ASSIGNEE,
+	SF_LABELS, SF_DEPENDS_ON, SF_CREATED,
+};
+
+void story_render(const struct story *s, struct buf *out)
+{
+	struct json_member *m = NULL;
+	size_t n = 0;
+
+	buf_puts(out, "---\n");
+	for (size_t i = 0; i < sizeof(render_order) / sizeof(*render_order);
+	     i++) {
+		int f = render_order[i];
+
+		if (s->v[f])
+			put_field_line(out, f, s->v[f]);
+	}
+	if (s->v[SF_EXTRA] && json_parse_object(s->v[SF_EXTRA], &m, &n)) {
+		for (size_t i = 0; i < n; i++)
+			put_member_line(out, &m[i]);
+		json_members_free(m, n);
+	}
+	buf_puts(out, "---\n");
+	put_body(out, s->v[SF_BODY]);
+}
+
+static bool alnum(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* The id as it may stand in a file name: no '/', no control bytes. */
+static void put_safe_id(struct buf *b, const char *id)
+{
+	size_t n = 0;
+
+	for (const char *p = id ? id : ""; *p && n < 180; p++, n++) {
+		unsigned char c = (unsigned char)*p;
+
+		buf_putc(b, c < 0x20 || c == 0x7f || c == '/' ? '_' : (char)c);
+	}
+	if (n == 0 || strcmp(b->data, ".") == 0 || strcmp(b->data, "..") == 0)
+		buf_puts(b, "_");
+}
+
+char *story_filename(const struct story *s)
+{
+	struct buf b = BUF_INIT, slug = BUF_INIT;
+	const char *t = s->v[SF_TITLE] ? s->v[SF_TITLE] : "";
+
+	for (; *t; t++) {
+		if (alnum(*t))
+			buf_putc(&slug,
+				 (char)(*t >= 'A' && *t <= 'Z' ? *t + 32 : *t));
+		else if (slug.len && slug.data[slug.len - 1] != '-')
+			buf_putc(&slug, '-');
+	}
+	if (slug.len > SLUG_MAX) {
+		char *cut = memrchr(slug.data, '-', SLUG_MAX + 1);
+
+		slug.len = cut && cut > slug.data ? (size_t)(cut - slug.data)
+						  : SLUG_MAX;
+	}
+	while (slug.len && slug.data[slug.len - 1] == '-')
+		slug.len--;
+	put_safe_id(&b, s->v[SF_ID]);
+	if (slug.len) {
+		buf_putc(&b, '-');
+		buf_add(&b, slug.data, slug.len);
+	}
+	buf_puts(&b, ".md");
+	buf_finish(&slug);
+	return buf_detach(&b);
+}
+
+/*
+ * The edit: a list of byte ranges of the old text and what replaces them,
+ * applied in order. Replacement text is built with LF and gets the file's
+ * line breaks when applied.
+ */
+struct edit {
+	size_t begin, end;
+	char *text;
+};
+
+struct editor {
+	const struct story_doc *d;
+	const char *text;
+	size_t len;
+	struct edit *v;
+	size_t n;
+	struct buf tail; /* new keys, before the closing '---' */
+	struct err *e;
+};
+
+static void add_edit(struct editor *ed, size_t begin, size_t end, char *text)
+{
+	ed->v = xreallocarray(ed->v, ed->n + 1, sizeof(*ed->v));
+	ed->v[ed->n++] = (struct edit){begin, end, text};
+}
+
+static const struct fm_key *key_of_field(const struct story_doc *d, int f)
+{
+	for (size_t i = 0; i < d->nkeys; i++)
+		if (d->keys[i].field == f)
+			return &d->keys[i];
+	return NULL;
+}
+
+static const struct fm_key *key_of_extra(const struct story_doc *d,
+					 const char *name)
+{
+	for (size_t i = 0; i < d->nkeys; i++)
+		if (d->keys[i].field < 0 && strcmp(d->keys[i].name, name) == 0)
+			return &d->keys[i];
+	return NULL;
+}
+
+static void remove_key(struct editor *ed, const struct fm_key *k)
+{
+	add_edit(ed, k->line_begin, k->line_end, xstrdup(""));
+}
+
+/* Replaces the key's lines with "name: value". */
+static void rewrite_key(struct editor *ed, const struct fm_key *k,
+			struct buf *value)
+{
+	struct buf b = BUF_INIT;
+
+	put_key(&b, k->name);
+	buf_putc(&b, ' ');
+	buf_add(&b, value->data, value->len);
+	buf_putc(&b, '\n');
+	add_edit(ed, k->line_begin, k->line_end, buf_detach(&b));
+}
+
+/* Replaces the value bytes only, so comments and spacing stay. */
+static void replace_value(struct editor *ed, const struct fm_key *k,
+			  struct buf *value)
+{
+	struct buf b = BUF_INIT;
+
+	if (k->value_begin == k->value_end && k->value_begin > 0 &&
+	    ed->text[k->value_begin - 1] == ':')
+		buf_putc(&b, ' ');
+	buf_add(&b, value->data, value->len);
+	add_edit(ed, k->value_begin, k->value_end, buf_detach(&b));
+}
+
+static bool inline_style(enum yaml_style st)
+{
+	return st == YS_PLAIN || st == YS_SINGLE || st == YS_DOUBLE;
+}
+
+/* A multi-line string as a literal block, when that reads back exactly:
+ * "|" or "|-" chomping, no indentation indicator, no blank line that holds
+ * spaces. */
+static bool literal_safe(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!strchr(s, '\n') || strchr(" \t\n", s[0]) ||
+	    (n >= 2 && s[n - 1] == '\n' && s[n - 2] == '\n'))
+		return false;
+	for (const char *p = strchr(s, '\n'); p; p = strchr(p + 1, '\n')) {
+		size_t sp = strspn(p + 1, " \t");
+
+		if (sp && (p[1 + sp] == '\n' || p[1 + sp] == '\0'))
+			return false;
+	}
+	return chars_ok(s, "\t\n");
+}
+
+static void put_literal(struct buf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	buf_puts(b, s[n - 1] == '\n' ? "|" : "|-");
+	for (const char *p = s; *p;) {
+		size_t k = strcspn(p, "\n");
+
+		buf_putc(b, '\n');
+		if (k)
+			buf_puts(b, "  ");
+		buf_add(b, p, k);
+		p += k;
+		if (*p == '\n')
+			p++;
+	}
+}
+
+/* Sets a string-valued key, keeping its quoting style where it can. */
+static void set_string(struct editor *ed, const struct fm_key *k, const char *v,
+		       bool plain_ok)
+{
+	struct buf b = BUF_INIT;
+
+	if (k->style == YS_PLAIN && plain_ok)
+		buf_puts(&b, v);
+	else if (k->style == YS_SINGLE && single_safe(v))
+		put_single(&b, v);
+	else if ((k->style == YS_LITERAL || k->style == YS_FOLDED) &&
+		 literal_safe(v))
+		put_literal(&b, v);
+	else
+		put_double(&b, v);
+	if (inline_style(k->style))
+		replace_value(ed, k, &b);
+	else
+		rewrite_key(ed, k, &b);
+	buf_finish(&b);
+}
+
+/* The column of the first item of a block sequence key. */
+static size_t item_column(const struct editor *ed, const struct fm_key *k)
+{
+	const char *p = memchr(ed->text + k->line_begin, '\n',
+			       k->line_end - k->line_begin);
+
+	while (p && (size_t)(p - ed->text) + 1 < k->line_end) {
+		size_t sp = strspn(p + 1, " ");
+
+		if (p[1 + sp] == '-')
+			return sp;
+		p = memchr(p + 1, '\n',
+			   k->line_end - (size_t)(p + 1 - ed->text));
+	}
+	return 2;
+}
+
+static void set_block_list(struct editor *ed, const struct fm_key *k,
+			   const char *json)
+{
+	const char *nl = memchr(ed->text + k->line_begin, '\n',
+				k->line_end - k->line_begin);
+	size_t first_end = (size_t)(nl - ed->text) + 1;
+	size_t col = item_column(ed, k);
+	struct buf b = BUF_INIT;
+	char **items = NULL;
+	size_t n = 0;
+
+	json_parse_string_array(json, &items, &n);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t c = 0; c < col; c++)
+			buf_putc(&b, ' ');
+		buf_puts(&b, "- ");
+		put_scalar(&b, items[i], false);
+		buf_putc(&b, '\n');
+	}
+	strv_free(items);
+	/* the key's own line (and a comment on it) stays */
+	add_edit(ed, first_end, k->line_end, buf_detach(&b));
+}
+
+static void set_list(struct editor *ed, const struct fm_key *k,
+		     const char *json)
+{
+	struct buf b = BUF_INIT;
+	const char *nl = memchr(ed->text + k->line_begin, '\n',
+				k->line_end - k->line_begin);
+
+	if (k->style == YS_BLOCK_SEQ && strcmp(json, "[]") != 0 && nl &&
+	    (size_t)(nl - ed->text) < k->value_begin) {
+		set_block_list(ed, k, json);
+		return;
+	}
+	put_flow_list(&b, json);
+	if (k->style == YS_FLOW_SEQ || inline_style(k->style))
+		replace_value(ed, k, &b);
+	else
+		rewrite_key(ed, k, &b);
+	buf_finish(&b);
+}
+
+/* Sets a key to the JSON value of an extra member. */
+static void set_json(struct editor *ed, const struct fm_key *k,
+		     const char *json)
+{
+	char *s = json_string_value(json);
+	struct buf b = BUF_INIT;
+
+	if (s) {
+		set_string(ed, k, s, plain_safe(s, false));
+		free(s);
+		return;
+	}
+	put_json_flow(&b, json);
+	if (inline_style(k->style) || k->style == YS_FLOW_SEQ ||
+	    k->style == YS_FLOW_MAP)
+		replace_value(ed, k, &b);
+	else
+		rewrite_key(ed, k, &b);
+	buf_finish(&b);
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+static void set_field(struct editor *ed, const struct fm_key *k, int f,
+		      const char *v)
+{
+	if (!v || (f == SF_DEPENDS_ON && strcmp(v, "[]") == 0))
+		remove_key(ed, k);
+	else if (f == SF_LABELS || f == SF_DEPENDS_ON)
+		set_list(ed, k, v);
+	else
+		set_string(ed, k, v,
+			   plain_safe(v, false) ||
+				   (f == SF_POINTS && is_integer(v)));
+}
+
+/* want's value of column f; an empty depends_on is none, as parsed. */
+static const char *field_value(const struct story *want, int f)
+{
+	const char *v = want->v[f];
+
+	if (f == SF_DEPENDS_ON && v && strcmp(v, "[]") == 0)
+		return NULL;
+	return v;
+}
+
+static void edit_columns(struct editor *ed, const struct story *want)
+{
+	const struct story_doc *d = ed->d;
+
+	for (size_t i = 0; i < sizeof(render_order) / sizeof(*render_order);
+	     i++) {
+		int f = render_order[i];
+		const struct fm_key *k = key_of_field(d, f);
+
+		if (f == SF_BACKLOG || f == SF_STATUS || f == SF_EPIC)
+			continue;
+		if (f == SF_ID && !d->has_id_key)
+			continue;
+		const char *v = field_value(want, f);
+
+		if (str_eq(d->s.v[f], v))
+			continue;
+		if (k)
+			set_field(ed, k, f, v);
+		else if (v)
+			put_field_line(&ed->tail, f, v);
+	}
+}
+
+static const int mirror_field[SM_COUNT] = {
+	[SM_BACKLOG] = SF_BACKLOG,
+	[SM_STATUS] = SF_STATUS,
+	[SM_EPIC] = SF_EPIC,
+};
+
+static void edit_mirrors(struct editor *ed, const struct story *want)
+{
+	for (int m = 0; m < SM_COUNT; m++) {
+		int f = mirror_field[m];
+		const struct fm_key *k = key_of_field(ed->d, f);
+		const char *have = ed->d->mirror[m];
+
+		if (m == SM_EPIC && have && !*have)
+			have = NULL; /* "epic:" with no value: no epic */
+		if (!k || str_eq(have, want->v[f]))
+			continue;
+		set_field(ed, k, f, want->v[f]);
+	}
+}
+
+/* How many of want's members can stay where they are: a prefix of want
+ * whose keys come in the file's order. The rest go last. */
+static size_t members_in_place(const struct json_member *have, size_t nhave,
+			       const struct json_member *want, size_t nwant)
+{
+	size_t pos = 0, i;
+
+	for (i = 0; i < nwant; i++) {
+		size_t j = pos;
+
+		while (j < nhave && strcmp(have[j].key, want[i].key) != 0)
+			j++;
+		if (j == nhave)
+			break;
+		pos = j + 1;
+	}
+	return i;
+}
+
+static const struct json_member *find_member(const struct json_member *m,
+					     size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(m[i].key, key) == 0)
+			return &m[i];
+	return NULL;
+}
+
+static bool parse_extra(const char *json, struct json_member **m, size_t *n,
+			struct err *e)
+{
+	*m = NULL;
+	*n = 0;
+	if (!json || json_parse_object(json, m, n))
+		return true;
+	return err_set(e, "extra is not a JSON object: %s", json);
+}
+
+static void edit_extra_members(struct editor *ed, struct json_member *have,
+			       size_t nhave, struct json_member *want,
+			       size_t nwant)
+{
+	size_t keep = members_in_place(have, nhave, want, nwant);
+
+	for (size_t i = 0; i < nhave; i++) {
+		const struct json_member *w =
+			find_member(want, keep, have[i].key);
+		const struct fm_key *k = key_of_extra(ed->d, have[i].key);
+
+		if (!k)
+			continue;
+		if (!w)
+			remove_key(ed, k);
+		else if (strcmp(w->value, have[i].value) != 0)
+			set_json(ed, k, w->value);
+	}
+	for (size_t i = keep; i < nwant; i++)
+		put_member_line(&ed->tail, &want[i]);
+}
+
+static bool edit_extra(struct editor *ed, const struct story *want)
+{
+	struct json_member *have, *wm;
+	size_t nhave, nwant;
+	bool ok = false;
+
+	if (str_eq(ed->d->s.v[SF_EXTRA], want->v[SF_EXTRA]))
+		return true;
+	if (!parse_extra(ed->d->s.v[SF_EXTRA], &have, &nhave, ed->e))
+		return false;
+	if (!parse_extra(want->v[SF_EXTRA], &wm, &nwant, ed->e))
+		goto out_have;
+	for (size_t i = 0; i < nwant; i++) {
+		if (story_field_of(wm[i].key) >= 0) {
+			err_set(ed->e, "extra key '%s' is a column", wm[i].key);
+			goto out_want;
+		}
+		if (!key_safe(wm[i].key)) {
+			err_set(ed->e,
+				"extra key '%s' cannot be a plain YAML key",
+				wm[i].key);
+			goto out_want;
+		}
+	}
+	edit_extra_members(ed, have, nhave, wm, nwant);
+	ok = true;
+out_want:
+	json_members_free(wm, nwant);
+out_have:
+	json_members_free(have, nhave);
+	return ok;
+}
+
+static void edit_body(struct editor *ed, const struct story *want)
+{
+	struct buf b = BUF_INIT;
+
+	if (str_eq(ed->d->s.v[SF_BODY], want->v[SF_BODY]))
+		return;
+	/* a closing '---' that ends the file needs its line break now */
+	if (ed->d->body_begin == ed->len && ed->text[ed->len - 1] != '\n' &&
+	    want->v[SF_BODY] && *want->v[SF_BODY])
+		buf_putc(&b, '\n');
+	put_body(&b, want->v[SF_BODY]);
+	add_edit(ed, ed->d->body_begin, ed->len, buf_detach(&b));
+}
+
+/* The rule of story_parse: what a file name and a SQL literal can hold. */
+static bool id_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64 || s[0] == '.' || s[0] == '-')
+		return false;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789._-") == n;
+}
+
+static bool check_list(const struct story *want, int f, struct err *e)
+{
+	const char *name = story_field_names[f];
+	char **items;
+	size_t n;
+	bool ok = true;
+
+	if (!want->v[f])
+		return true;
+	if (!json_parse_string_array(want->v[f], &items, &n))
+		return err_set(e, "%s is not a JSON array of strings: %s", name,
+			       want->v[f]);
+	for (size_t i = 0; ok && f == SF_DEPENDS_ON && i < n; i++)
+		if (!id_valid(items[i]))
+			ok = err_set(e, "invalid id '%s' in 'depends_on'",
+				     items[i]);
+	strv_free(items);
+	return ok;
+}
+
+/* The body goes into the file as it is, where story_parse refuses control
+ * characters; U+0000 cannot be in a C string anyway. */
+static bool check_body(const char *s, struct err *e)
+{
+	size_t n = strlen(s);
+	unsigned long cp;
+
+	for (size_t i = 0, k; i < n; i += k) {
+		k = utf8_next((const unsigned char *)s + i, n - i, &cp);
+		if ((cp < 0x20 && !strchr("\t\r\n", (int)cp)) ||
+		    (cp >= 0x7f && cp <= 0x9f))
+			return err_set(
+				e, "body holds control character U+%04lX", cp);
+	}
+	return true;
+}
+
+static bool check_want(const struct story_doc *d, const struct story *want,
+		       struct err *e)
+{
+	const char *id = want->v[SF_ID];
+	const char *points = want->v[SF_POINTS];
+
+	for (int f = 0; f < SF_COUNT; f++)
+		if (want->v[f] && !utf8_valid(want->v[f]))
+			return err_set(e, "%s is not valid UTF-8",
+				       story_field_names[f]);
+	if (want->v[SF_BODY] && !check_body(want->v[SF_BODY], e))
+		return false;
+	if (!want->v[SF_TITLE] || !*want->v[SF_TITLE])
+		return err_set(e, "title must not be empty");
+	if (d->has_id_key && id && !id_valid(id))
+		return err_set(e, "invalid id '%s'", id);
+	if (points && !is_integer(points))
+		return err_set(e, "points is not an integer: %s", points);
+	return check_list(want, SF_LABELS, e) &&
+	       check_list(want, SF_DEPENDS_ON, e);
+}
+
+static int edit_cmp(const void *a, const void *b)
+{
+	const struct edit *x = a, *y = b;
+
+	if (x->begin != y->begin)
+		return x->begin < y->begin ? -1 : 1;
+	return x->end < y->end ? -1 : x->end > y->end;
+}
+
+static void put_text(struct buf *out, const char *s, bool crlf)
+{
+	for (; *s; s++) {
+		if (*s == '\n' && crlf)
+			buf_putc(out, '\r');
+		buf_putc(out, *s);
+	}
+}
+
+static void apply_edits(struct editor *ed, struct buf *out)
+{
+	size_t at = 0;
+
+	if (ed->n)
+		qsort(ed->v, ed->n, sizeof(*ed->v), edit_cmp);
+	for (size_t i = 0; i < ed->n; i++) {
+		buf_add(out, ed->text + at, ed->v[i].begin - at);
+		put_text(out, ed->v[i].text, ed->d->crlf);
+		at = ed->v[i].end;
+	}
+	buf_add(out, ed->text + at, ed->len - at);
+}
+
+static void editor_finish(struct editor *ed)
+{
+	for (size_t i = 0; i < ed->n; i++)
+		free(ed->v[i].text);
+	free(ed->v);
+	buf_finish(&ed->tail);
+}
+
+bool story_edit(const struct story_doc *d, const char *text, size_t len,
+		const struct story *want, struct buf *out, struct err *e)
+{
+	struct editor ed = {.d = d, .text = text, .len = len, .e = e};
+	bool ok = false;
+
+	if (!check_want(d, want, e))
+		return false;
+	edit_columns(&ed, want);
+	edit_mirrors(&ed, want);
+	if (!edit_extra(&ed, want))
+		goto out;
+	edit_body(&ed, want);
+	if (ed.tail.len)
+		add_edit(&ed, d->fm_end, d->fm_end, buf_detach(&ed.tail));
+	apply_edits(&ed, out);
+	ok = true;
+out:
+	editor_finish(&ed);
+	return ok;
+}

@@ -1,2 +1,854 @@
-/* story_parse.c: not written yet. */
-#include "err.h"
+/*
+ * story_parse: a story file's bytes -> struct story_doc (fields + layout).
+ *
+ * Framing. An optional UTF-8 BOM, then a line "---"; the frontmatter ends at
+ * the next line "---". Both delimiter lines may carry trailing spaces or
+ * tabs (editors leave them; YAML ignores them) and end in LF or CRLF; the
+ * closing one may also end the file. crlf follows the opening line's break.
+ * The body is everything after the closing line, CRLF turned into LF.
+ *
+ * Positions. Every message is "path:line:col: message", lines and columns
+ * 1-based in the file; columns count characters (code points), and the BOM
+ * is not one, so it never shifts a column. Whole-file problems that have no
+ * better place are reported at 1:1.
+ *
+ * Conflict markers. A line starting with "<<<<<<<" or ">>>>>>>" followed by
+ * a space or the line's end is a marker. A line "=======" alone is not one:
+ * it is a Markdown setext heading underline, and inside a real conflict the
+ * "<<<<<<<" line before it is reported first.
+ *
+ * Values. Scalars of the text fields keep their text; a plain empty, "~" or
+ * "null" value leaves the field NULL (likewise for the mirror keys).
+ * "labels:" with no value gives NULL, "labels: []" gives "[]". depends_on
+ * takes a list of ids or a single id; it is sorted and made unique, NULL when
+ * empty. Keys with no column go to extra, converted as YAML's core schema
+ * resolves plain scalars: null, booleans, and numbers written as valid JSON
+ * numbers become JSON null/bool/number; everything else is a string.
+ *
+ * The messages ("path:line:col: " omitted):
+ *   empty file
+ *   invalid UTF-8
+ *   control character U+XXXX
+ *   git conflict marker
+ *   no frontmatter: the file must start with '---'
+ *   frontmatter not closed by '---'
+ *   frontmatter larger than 64 KiB
+ *   frontmatter is not a mapping
+ *   frontmatter must be a block mapping
+ *   frontmatter holds more than one document
+ *   key must be a plain scalar
+ *   empty key
+ *   duplicate key 'K'
+ *   'K' must be a scalar
+ *   'title' must not be empty
+ *   'points' must be an integer
+ *   'labels' must be a list of strings
+ *   'depends_on' must be a list of ids
+ *   invalid id 'X'
+ *   invalid id 'X' in 'depends_on'
+ *   mapping key must be a scalar
+ *   missing required key 'title'
+ *   no id: add an 'id:' key or name the file <ID>-<slug>.md
+ * and from yamlio: "YAML aliases are not allowed", "nesting deeper than 64
+ * levels", or libyaml's own problem text.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "json.h"
+#include "mem.h"
+#include "story.h"
+#include "yamlio.h"
+
+#define ID_MAX 64
+
+struct parse {
+	struct story_doc *d;
+	const char *path;
+	const char *text;
+	size_t len;
+	const char *fm; /* the frontmatter: text + d->fm_begin */
+	size_t fmlen;
+	struct yreader *r;
+	struct yev ev;
+	size_t last_end; /* in fm: end of the current value's last token */
+	size_t cap;      /* of d->keys */
+	struct buf extra;
+	struct err *e;
+};
+
+static bool perr(struct err *e, const char *path, unsigned line, unsigned col,
+		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static bool perr(struct err *e, const char *path, unsigned line, unsigned col,
+		 const char *fmt, ...)
+{
+	char what[ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return err_set(e, "%s:%u:%u: %s", path, line, col, what);
+}
+
+static bool ev_err(struct parse *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static bool ev_err(struct parse *p, const char *fmt, ...)
+{
+	char what[ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return perr(p->e, p->path, p->ev.line, p->ev.col, "%s", what);
+}
+
+/* Line and column of byte off of the file (error paths only). */
+static void pos_at(const char *t, size_t off, size_t start, unsigned *line,
+		   unsigned *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = start; i < off; i++) {
+		if (t[i] == '\n') {
+			++*line;
+			*col = 1;
+		} else if (((unsigned char)t[i] & 0xC0) != 0x80) {
+			++*col;
+		}
+	}
+}
+
+/* ---- whole-file checks ---- */
+
+static size_t utf8_seq(const unsigned char *s, size_t n, unsigned long *cp)
+{
+	size_t need;
+	unsigned long v, min;
+
+	if (s[0] < 0xC2 || s[0] > 0xF4)
+		return 0;
+	if (s[0] < 0xE0) {
+		need = 2, v = s[0] & 0x1F, min = 0x80;
+	} else if (s[0] < 0xF0) {
+		need = 3, v = s[0] & 0x0F, min = 0x800;
+	} else {
+		need = 4, v = s[0] & 0x07, min = 0x10000;
+	}
+	if (n < need)
+		return 0;
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3F);
+	}
+	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	*cp = v;
+	return need;
+}
+
+static bool is_marker(const char *s, size_t n)
+{
+	if (n < 7 || (memcmp(s, "<<<<<<<", 7) && memcmp(s, ">>>>>>>", 7)))
+		return false;
+	return n == 7 || s[7] == ' ' || s[7] == '\n' || s[7] == '\r';
+}
+
+static bool is_control(unsigned long cp)
+{
+	return (cp < 0x20 && cp != '\t' && cp != '\r' && cp != '\n') ||
+	       (cp >= 0x7F && cp <= 0x9F);
+}
+
+static bool check_text(const char *path, const char *t, size_t len,
+		       size_t start, struct err *e)
+{
+	const unsigned char *u = (const unsigned char *)t;
+	unsigned line = 1, col = 1;
+	bool bol = true;
+	size_t i = start, n;
+
+	while (i < len) {
+		unsigned long cp;
+
+		/* the common case: printable ASCII inside a line */
+		if (!bol) {
+			size_t j = i;
+
+			while (j < len && u[j] >= 0x20 && u[j] < 0x7F)
+				j++;
+			col += (unsigned)(j - i);
+			i = j;
+			if (i == len)
+				break;
+		}
+		cp = u[i];
+		if (bol && is_marker(t + i, len - i))
+			return perr(e, path, line, 1, "git conflict marker");
+		bol = cp == '\n';
+		n = 1;
+		if (cp >= 0x80 && !(n = utf8_seq(u + i, len - i, &cp)))
+			return perr(e, path, line, col, "invalid UTF-8");
+		if (is_control(cp))
+			return perr(e, path, line, col,
+				    "control character U+%04lX", cp);
+		if (cp == '\n') {
+			line++;
+			col = 0;
+		}
+		i += n;
+		col++;
+	}
+	return true;
+}
+
+/* ---- framing ---- */
+
+/* Length of a delimiter line "---" at i, line break included, or 0. */
+static size_t delim_line(const char *t, size_t len, size_t i)
+{
+	size_t j = i + 3;
+
+	if (len - i < 3 || memcmp(t + i, "---", 3) != 0)
+		return 0;
+	while (j < len && (t[j] == ' ' || t[j] == '\t'))
+		j++;
+	if (j == len)
+		return j - i;
+	if (t[j] == '\n')
+		return j + 1 - i;
+	if (t[j] == '\r' && j + 1 < len && t[j + 1] == '\n')
+		return j + 2 - i;
+	return 0;
+}
+
+static bool frame(struct parse *p)
+{
+	struct story_doc *d = p->d;
+	const char *t = p->text;
+	size_t start = d->bom ? 3 : 0, n, i, limit;
+
+	n = delim_line(t, p->len, start);
+	if (!n)
+		return perr(p->e, p->path, 1, 1,
+			    "no frontmatter: the file must start with '---'");
+	d->crlf =
+		n >= 2 && t[start + n - 1] == '\n' && t[start + n - 2] == '\r';
+	i = d->fm_begin = start + n;
+	limit = d->fm_begin + STORY_MAX_FRONTMATTER;
+	while (i < p->len && i <= limit) {
+		const char *nl;
+
+		n = delim_line(t, p->len, i);
+		if (n) {
+			d->fm_end = i;
+			d->body_begin = i + n;
+			return true;
+		}
+		/* a line past the limit is not looked for */
+		nl = memchr(t + i, '\n',
+			    (p->len < limit + 1 ? p->len : limit + 1) - i);
+		if (!nl)
+			break;
+		i = (size_t)(nl - t) + 1;
+	}
+	if (p->len > limit)
+		return perr(p->e, p->path, 1, 1,
+			    "frontmatter larger than 64 KiB");
+	return perr(p->e, p->path, 1, 1, "frontmatter not closed by '---'");
+}
+
+static char *body_text(const char *s, size_t n)
+{
+	struct buf b = BUF_INIT;
+	const char *cr;
+
+	while ((cr = memchr(s, '\r', n))) {
+		size_t k = (size_t)(cr - s);
+		bool crlf = k + 1 < n && cr[1] == '\n';
+
+		buf_add(&b, s, crlf ? k : k + 1);
+		s += k + 1;
+		n -= k + 1;
+	}
+	buf_add(&b, s, n);
+	return buf_detach(&b);
+}
+
+/* ---- ids ---- */
+
+static bool is_upper_digit(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static bool id_valid(const char *s, size_t n)
+{
+	if (n == 0 || n > ID_MAX || s[0] == '.' || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!is_upper_digit(c) && !(c >= 'a' && c <= 'z') && c != '.' &&
+		    c != '_' && c != '-')
+			return false;
+	}
+	return true;
+}
+
+char *story_id_from_filename(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t n, i = 1;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n >= 3 && strcmp(base + n - 3, ".md") == 0)
+		n -= 3;
+	if (n == 0 || base[0] < 'A' || base[0] > 'Z')
+		return NULL;
+	for (;;) {
+		while (i < n && is_upper_digit(base[i]))
+			i++;
+		if (i + 1 < n && base[i] == '-' && is_upper_digit(base[i + 1]))
+			i++;
+		else
+			break;
+	}
+	if (i == n || (base[i] == '-' && i + 1 < n && base[i + 1] >= 'a' &&
+		       base[i + 1] <= 'z'))
+		return xstrndup(base, i);
+	return NULL;
+}
+
+/* ---- YAML values ---- */
+
+static bool is_null(const struct yev *ev)
+{
+	const char *v = ev->value;
+
+	if (ev->style != YS_PLAIN)
+		return false;
+	return ev->len == 0 || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
+	       strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
+}
+
+static const char *plain_bool(const char *v)
+{
+	if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "TRUE"))
+		return "true";
+	if (!strcmp(v, "false") || !strcmp(v, "False") || !strcmp(v, "FALSE"))
+		return "false";
+	return NULL;
+}
+
+static size_t digits(const char *s, size_t i, size_t n)
+{
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i;
+}
+
+static bool is_json_number(const char *s, size_t n)
+{
+	size_t i = 0, k;
+
+	if (i < n && s[i] == '-')
+		i++;
+	if (i == n || s[i] < '0' || s[i] > '9')
+		return false;
+	i = s[i] == '0' ? i + 1 : digits(s, i, n);
+	if (i < n && s[i] == '.') {
+		k = i + 1;
+		if ((i = digits(s, k, n)) == k)
+			return false;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		k = i;
+		if ((i = digits(s, k, n)) == k)
+			return false;
+	}
+	return i == n;
+}
+
+static void put_scalar(struct buf *b, const struct yev *ev)
+{
+	const char *word;
+
+	if (ev->style != YS_PLAIN)
+		json_put_string(b, ev->value, ev->len);
+	else if (is_null(ev))
+		buf_puts(b, "null");
+	else if ((word = plain_bool(ev->value)))
+		buf_puts(b, word);
+	else if (is_json_number(ev->value, ev->len))
+		buf_add(b, ev->value, ev->len);
+	else
+		json_put_string(b, ev->value, ev->len);
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Keeps last_end at the end of the value's last scalar or flow collection;
+ * block collections end where the next token starts, which is not theirs. */
+static void track(struct parse *p)
+{
+	const struct yev *ev = &p->ev;
+	size_t end = ev->end;
+
+	if (ev->type == YEV_SCALAR) {
+		/* a block scalar's token runs over its trailing breaks */
+		if (ev->style == YS_LITERAL || ev->style == YS_FOLDED)
+			while (end > ev->begin + 1 && is_space(p->fm[end - 1]))
+				end--;
+	} else if (!((ev->type == YEV_SEQ_END || ev->type == YEV_MAP_END) &&
+		     (ev->style == YS_FLOW_SEQ || ev->style == YS_FLOW_MAP))) {
+		return;
+	}
+	if (end > p->last_end)
+		p->last_end = end;
+}
+
+static bool next(struct parse *p)
+{
+	if (!yreader_next(p->r, &p->ev, p->e))
+		return false;
+	track(p);
+	return true;
+}
+
+static bool put_json(struct parse *p, struct buf *b);
+
+static bool put_seq(struct parse *p, struct buf *b)
+{
+	buf_putc(b, '[');
+	for (size_t n = 0;; n++) {
+		if (!next(p))
+			return false;
+		if (p->ev.type == YEV_SEQ_END)
+			break;
+		if (n)
+			buf_putc(b, ',');
+		if (!put_json(p, b))
+			return false;
+	}
+	buf_putc(b, ']');
+	return true;
+}
+
+static bool put_map(struct parse *p, struct buf *b)
+{
+	buf_putc(b, '{');
+	for (size_t n = 0;; n++) {
+		if (!next(p))
+			return false;
+		if (p->ev.type == YEV_MAP_END)
+			break;
+		if (p->ev.type != YEV_SCALAR)
+			return ev_err(p, "mapping key must be a scalar");
+		if (n)
+			buf_putc(b, ',');
+		json_put_string(b, p->ev.value, p->ev.len);
+		buf_putc(b, ':');
+		if (!next(p) || !put_json(p, b))
+			return false;
+	}
+	buf_putc(b, '}');
+	return true;
+}
+
+/* Appends the value that starts with the current event as JSON. */
+static bool put_json(struct parse *p, struct buf *b)
+{
+	switch (p->ev.type) {
+	case YEV_SCALAR: put_scalar(b, &p->ev); return true;
+	case YEV_SEQ_START: return put_seq(p, b);
+	case YEV_MAP_START: return put_map(p, b);
+	default: return ev_err(p, "invalid YAML");
+	}
+}
+
+/* ---- known keys ---- */
+
+static void set_field(struct parse *p, int f, char *value)
+{
+	char **slot;
+
+	switch (f) {
+	case SF_BACKLOG: slot = &p->d->mirror[SM_BACKLOG]; break;
+	case SF_STATUS: slot = &p->d->mirror[SM_STATUS]; break;
+	case SF_EPIC: slot = &p->d->mirror[SM_EPIC]; break;
+	default: slot = &p->d->s.v[f]; break;
+	}
+	free(*slot);
+	*slot = value;
+}
+
+static bool parse_scalar_field(struct parse *p, int f)
+{
+	const struct yev *ev = &p->ev;
+	const char *name = story_field_names[f];
+
+	if (ev->type != YEV_SCALAR)
+		return ev_err(p, "'%s' must be a scalar", name);
+	if (f == SF_ID) {
+		p->d->has_id_key = true;
+		if (!id_valid(ev->value, ev->len))
+			return ev_err(p, "invalid id '%s'", ev->value);
+	}
+	if (f == SF_TITLE && (is_null(ev) || ev->len == 0))
+		return ev_err(p, "'title' must not be empty");
+	set_field(p, f, is_null(ev) ? NULL : xstrndup(ev->value, ev->len));
+	return true;
+}
+
+static bool parse_points(struct parse *p)
+{
+	const struct yev *ev = &p->ev;
+	const char *v = ev->value;
+	size_t i = 0;
+	long long n;
+
+	if (ev->type == YEV_SCALAR && is_null(ev)) {
+		set_field(p, SF_POINTS, NULL);
+		return true;
+	}
+	if (ev->type != YEV_SCALAR || ev->style != YS_PLAIN)
+		return ev_err(p, "'points' must be an integer");
+	if (v[0] == '-' || v[0] == '+')
+		i++;
+	if (digits(v, i, ev->len) != ev->len || i == ev->len)
+		return ev_err(p, "'points' must be an integer");
+	errno = 0;
+	n = strtoll(v, NULL, 10);
+	if (errno)
+		return ev_err(p, "'points' must be an integer");
+	set_field(p, SF_POINTS, xasprintf("%lld", n));
+	return true;
+}
+
+static bool parse_labels(struct parse *p)
+{
+	struct buf b = BUF_INIT;
+
+	if (p->ev.type == YEV_SCALAR && is_null(&p->ev)) {
+		set_field(p, SF_LABELS, NULL);
+		return true;
+	}
+	if (p->ev.type != YEV_SEQ_START)
+		return ev_err(p, "'labels' must be a list of strings");
+	buf_putc(&b, '[');
+	for (size_t n = 0;; n++) {
+		if (!next(p))
+			goto fail;
+		if (p->ev.type == YEV_SEQ_END)
+			break;
+		if (p->ev.type != YEV_SCALAR) {
+			ev_err(p, "'labels' must be a list of strings");
+			goto fail;
+		}
+		if (n)
+			buf_putc(&b, ',');
+		json_put_string(&b, p->ev.value, p->ev.len);
+	}
+	buf_putc(&b, ']');
+	set_field(p, SF_LABELS, buf_detach(&b));
+	return true;
+fail:
+	buf_finish(&b);
+	return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool add_dep(struct parse *p, char ***ids, size_t *n, size_t *cap)
+{
+	if (!id_valid(p->ev.value, p->ev.len))
+		return ev_err(p, "invalid id '%s' in 'depends_on'",
+			      p->ev.value);
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 8;
+		*ids = xreallocarray(*ids, *cap, sizeof(**ids));
+	}
+	(*ids)[(*n)++] = xstrndup(p->ev.value, p->ev.len);
+	return true;
+}
+
+static bool read_deps(struct parse *p, char ***ids, size_t *n, size_t *cap)
+{
+	if (p->ev.type == YEV_SCALAR)
+		return is_null(&p->ev) || add_dep(p, ids, n, cap);
+	if (p->ev.type != YEV_SEQ_START)
+		return ev_err(p, "'depends_on' must be a list of ids");
+	for (;;) {
+		if (!next(p))
+			return false;
+		if (p->ev.type == YEV_SEQ_END)
+			return true;
+		if (p->ev.type != YEV_SCALAR)
+			return ev_err(p, "'depends_on' must be a list of ids");
+		if (!add_dep(p, ids, n, cap))
+			return false;
+	}
+}
+
+static bool parse_depends(struct parse *p)
+{
+	char **ids = NULL;
+	size_t n = 0, cap = 0, u = 0;
+	bool ok = read_deps(p, &ids, &n, &cap);
+
+	if (ok && n) {
+		qsort(ids, n, sizeof(*ids), cmp_str);
+		for (size_t i = 0; i < n; i++) {
+			if (u && strcmp(ids[u - 1], ids[i]) == 0)
+				free(ids[i]);
+			else
+				ids[u++] = ids[i];
+		}
+		n = u;
+		set_field(p, SF_DEPENDS_ON, json_string_array(ids, n));
+	} else if (ok) {
+		set_field(p, SF_DEPENDS_ON, NULL);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	return ok;
+}
+
+static bool put_extra(struct parse *p, const char *name)
+{
+	buf_putc(&p->extra, p->extra.len ? ',' : '{');
+	json_put_string(&p->extra, name, strlen(name));
+	buf_putc(&p->extra, ':');
+	return put_json(p, &p->extra);
+}
+
+static bool parse_value(struct parse *p, const struct fm_key *k)
+{
+	switch (k->field) {
+	case -1: return put_extra(p, k->name);
+	case SF_POINTS: return parse_points(p);
+	case SF_LABELS: return parse_labels(p);
+	case SF_DEPENDS_ON: return parse_depends(p);
+	default: return parse_scalar_field(p, k->field);
+	}
+}
+
+/* ---- top-level keys ---- */
+
+static size_t line_start(const char *s, size_t off)
+{
+	while (off > 0 && s[off - 1] != '\n')
+		off--;
+	return off;
+}
+
+static size_t line_after(const struct parse *p, size_t off)
+{
+	const char *nl = memchr(p->fm + off, '\n', p->fmlen - off);
+
+	return nl ? (size_t)(nl - p->fm) + 1 : p->fmlen;
+}
+
+static struct fm_key *add_key(struct parse *p)
+{
+	struct story_doc *d = p->d;
+	struct fm_key *k;
+
+	if (d->nkeys == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 16;
+		d->keys = xreallocarray(d->keys, p->cap, sizeof(*d->keys));
+	}
+	k = &d->keys[d->nkeys++];
+	memset(k, 0, sizeof(*k));
+	k->name = xstrndup(p->ev.value, p->ev.len);
+	k->field = story_field_of(k->name);
+	k->line_begin = p->d->fm_begin + line_start(p->fm, p->ev.begin);
+	return k;
+}
+
+static bool parse_key(struct parse *p)
+{
+	size_t base = p->d->fm_begin, vb;
+	struct fm_key *k;
+
+	if (p->ev.type != YEV_SCALAR || p->ev.style != YS_PLAIN)
+		return ev_err(p, "key must be a plain scalar");
+	if (p->ev.len == 0)
+		return ev_err(p, "empty key");
+	k = add_key(p);
+	if (!next(p))
+		return false;
+	vb = p->ev.begin;
+	p->last_end = vb;
+	track(p);
+	k->style = p->ev.style;
+	if (!parse_value(p, k))
+		return false;
+	k->value_begin = base + vb;
+	k->value_end = base + p->last_end;
+	k->line_end = base + line_after(p, p->last_end);
+	if (k->style == YS_BLOCK_SEQ)
+		k->item_indent = (unsigned)(vb - line_start(p->fm, vb));
+	return true;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct fm_key *x = *(const struct fm_key *const *)a;
+	const struct fm_key *y = *(const struct fm_key *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x->line_begin < y->line_begin ? -1 : 1;
+}
+
+/* Sorting finds duplicates in O(n log n); a frontmatter of 64 KiB can hold
+ * thousands of keys. The first repeated occurrence in the file is named. */
+static bool check_duplicates(struct parse *p)
+{
+	struct story_doc *d = p->d;
+	const struct fm_key **v, *dup = NULL;
+	unsigned line, col;
+	size_t at;
+
+	if (d->nkeys < 2)
+		return true;
+	v = xcalloc(d->nkeys, sizeof(*v));
+	for (size_t i = 0; i < d->nkeys; i++)
+		v[i] = &d->keys[i];
+	qsort(v, d->nkeys, sizeof(*v), cmp_key);
+	for (size_t i = 1; i < d->nkeys; i++)
+		if (!strcmp(v[i - 1]->name, v[i]->name) &&
+		    (!dup || v[i]->line_begin < dup->line_begin))
+			dup = v[i];
+	free(v);
+	if (!dup)
+		return true;
+	at = dup->line_begin;
+	while (p->text[at] == ' ' || p->text[at] == '\t')
+		at++;
+	pos_at(p->text, at, d->bom ? 3 : 0, &line, &col);
+	return perr(p->e, p->path, line, col, "duplicate key '%s'", dup->name);
+}
+
+static bool parse_mapping(struct parse *p)
+{
+	if (!next(p))
+		return false;
+	if (p->ev.type != YEV_MAP_START)
+		return ev_err(p, "frontmatter is not a mapping");
+	if (p->ev.style != YS_BLOCK_MAP)
+		return ev_err(p, "frontmatter must be a block mapping");
+	for (;;) {
+		if (!next(p))
+			return false;
+		if (p->ev.type == YEV_MAP_END)
+			break;
+		if (!parse_key(p))
+			return false;
+	}
+	if (!next(p) || !next(p))
+		return false;
+	if (p->ev.type != YEV_END)
+		return ev_err(p, "frontmatter holds more than one document");
+	return true;
+}
+
+static bool parse_frontmatter(struct parse *p)
+{
+	bool ok;
+
+	p->fm = p->text + p->d->fm_begin;
+	p->fmlen = p->d->fm_end - p->d->fm_begin;
+	p->r = yreader_create(p->path, p->fm, p->fmlen, 2, STORY_MAX_DEPTH);
+	ok = next(p);
+	if (ok && p->ev.type == YEV_DOC_START)
+		ok = parse_mapping(p);
+	yreader_destroy(p->r);
+	p->r = NULL;
+	if (ok && p->extra.len) {
+		buf_putc(&p->extra, '}');
+		p->d->s.v[SF_EXTRA] = buf_detach(&p->extra);
+	}
+	buf_finish(&p->extra);
+	return ok && check_duplicates(p);
+}
+
+static bool resolve_id(struct parse *p)
+{
+	struct story_doc *d = p->d;
+	char *id;
+
+	if (d->s.v[SF_ID])
+		return true;
+	id = story_id_from_filename(p->path);
+	if (!id)
+		return perr(p->e, p->path, 1, 1,
+			    "no id: add an 'id:' key or name the file "
+			    "<ID>-<slug>.md");
+	if (!id_valid(id, strlen(id))) {
+		perr(p->e, p->path, 1, 1, "invalid id '%s'", id);
+		free(id);
+		return false;
+	}
+	d->s.v[SF_ID] = id;
+	return true;
+}
+
+bool story_parse(struct story_doc *d, const char *path, const char *text,
+		 size_t len, struct err *e)
+{
+	struct parse p = {
+		.d = d, .path = path, .text = text, .len = len, .e = e};
+
+	memset(d, 0, sizeof(*d));
+	if (len == 0)
+		return perr(e, path, 1, 1, "empty file");
+	d->bom = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0;
+	if (!check_text(path, text, len, d->bom ? 3 : 0, e) || !frame(&p) ||
+	    !parse_frontmatter(&p))
+		goto fail;
+	if (!d->s.v[SF_TITLE]) {
+		perr(e, path, 1, 1, "missing required key 'title'");
+		goto fail;
+	}
+	if (!resolve_id(&p))
+		goto fail;
+	d->s.v[SF_BODY] = body_text(text + d->body_begin, len - d->body_begin);
+	return true;
+fail:
+	story_doc_finish(d);
+	return false;
+}
+
+void story_doc_finish(struct story_doc *d)
+{
+	story_finish(&d->s);
+	for (int m = 0; m < SM_COUNT; m++)
+		free(d->mirror[m]);
+	for (size_t i = 0; i < d->nkeys; i++)
+		free(d->keys[i].name);
+	free(d->keys);
+	memset(d, 0, sizeof(*d));
+}

@@ -1,2 +1,608 @@
-/* sync.c: not written yet. */
-#include "err.h"
+/*
+ * One run: detect -> plan -> apply.
+ *
+ * Walking and parsing happen before the DB write lock is taken; the DB side
+ * is read, the plan made and carried out inside one BEGIN IMMEDIATE
+ * transaction, so the API is stalled only while applying.
+ */
+#include "sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "buf.h"
+#include "detect.h"
+#include "fsx.h"
+#include "mem.h"
+#include "plan.h"
+#include "store.h"
+#include "strmap.h"
+
+/* Share of all stories one run may delete without --force. */
+#define GUARD_DELETE_SHARE 50
+
+struct run {
+	const struct config *c;
+	const struct sync_options *o;
+	const struct sync_report *r;
+	struct sync_counts *n;
+	struct err *e;
+	struct store *store;
+	int rootfd;
+	struct state_entry *state;
+	size_t nstate;
+	struct strmap state_by_id;
+	struct scan_result scan;
+	struct git_result git;
+	bool by_diff; /* the file side came from a git diff */
+	char *last_commit;
+	struct db_result db;
+	struct action *actions;
+	const struct file_change **action_fc;
+	const struct db_side **action_db;
+	size_t nactions;
+	bool deferred; /* a DB change left for a later run */
+	int64_t run_id;
+	struct run_record rec;
+	struct buf messages;
+};
+
+static void problem(struct run *run, const char *msg)
+{
+	if (run->r && run->r->problem)
+		run->r->problem(run->r->ctx, msg);
+	buf_printf(&run->messages, "%s\n", msg);
+	run->n->errors++;
+}
+
+static void note(struct run *run, const char *msg)
+{
+	if (run->r && run->r->note)
+		run->r->note(run->r->ctx, msg);
+}
+
+static const char *mode_name(const struct sync_options *o)
+{
+	if (o->dry_run)
+		return "dry-run";
+	switch (o->mode) {
+	case SYNC_FULL: return "full";
+	case SYNC_GIT: return "git";
+	default: return "scan";
+	}
+}
+
+/* mkdir -p of the database's directory: sync may run before init. */
+static bool make_db_dir(const char *db, struct err *e)
+{
+	char *copy = xstrdup(db), *dir = dirname(copy);
+	char *p = dir;
+	bool ok = true;
+
+	while (ok && (p = strchr(p + 1, '/'))) {
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			ok = err_set(e, "%s: %s", dir, strerror(errno));
+		*p = '/';
+	}
+	if (ok && mkdir(dir, 0755) < 0 && errno != EEXIST)
+		ok = err_set(e, "%s: %s", dir, strerror(errno));
+	free(copy);
+	return ok;
+}
+
+static const struct state_entry *state_of(const struct run *run, const char *id)
+{
+	size_t i;
+
+	return strmap_get(&run->state_by_id, id, &i) ? &run->state[i] : NULL;
+}
+
+/* Guard: a backlog directory missing or empty while the state knows its
+ * stories (an unmounted disk, a half checkout). */
+static bool guard_backlogs(struct run *run)
+{
+	if (run->scan.partial)
+		return true;
+	for (size_t b = 0; b < run->c->nbacklogs; b++) {
+		const struct config_backlog *bl = &run->c->backlogs[b];
+		size_t known = 0;
+
+		if (run->scan.files_per_backlog[b])
+			continue;
+		for (size_t i = 0; i < run->nstate; i++) {
+			const struct config_backlog *sb;
+			const struct config_stage *ss;
+			char *epic = NULL;
+
+			if (detect_location(run->c, run->state[i].path, &sb,
+					    &ss, &epic) &&
+			    sb == bl)
+				known++;
+			free(epic);
+		}
+		if (known)
+			return err_set(run->e,
+				       "backlog '%s' (%s) is %s but the "
+				       "database has %zu of its stories; "
+				       "nothing written (--force to sync "
+				       "anyway)",
+				       bl->name, bl->path,
+				       run->scan.backlog_missing[b] ? "missing"
+								    : "empty",
+				       known);
+	}
+	return true;
+}
+
+/* Guard: more than GUARD_DELETE_SHARE% of all stories deleted at once. */
+static bool guard_deletes(struct run *run)
+{
+	size_t deletes = 0;
+
+	for (size_t i = 0; i < run->nactions; i++)
+		if (run->actions[i].db == PLAN_DB_DELETE ||
+		    run->actions[i].file == PLAN_FILE_DELETE)
+			deletes++;
+	if (deletes && deletes * 100 > run->nstate * GUARD_DELETE_SHARE)
+		return err_set(run->e,
+			       "this run would delete %zu of %zu stories "
+			       "(more than %d%%); nothing written (--force to "
+			       "sync anyway)",
+			       deletes, run->nstate, GUARD_DELETE_SHARE);
+	return true;
+}
+
+static void add_action(struct run *run, struct action *a,
+		       const struct file_change *fc, const struct db_side *d)
+{
+	size_t n = run->nactions;
+
+	run->actions = xreallocarray(run->actions, n + 1, sizeof(*a));
+	run->action_fc = xreallocarray(run->action_fc, n + 1, sizeof(fc));
+	run->action_db = xreallocarray(run->action_db, n + 1, sizeof(d));
+	run->actions[n] = *a;
+	run->action_fc[n] = fc;
+	run->action_db[n] = d;
+	run->nactions++;
+}
+
+/* Plans one story from what each side found. */
+static bool plan_one(struct run *run, const char *id,
+		     const struct file_change *fc, const struct db_side *d)
+{
+	const struct state_entry *se = state_of(run, id);
+	struct story base = {0}, row = {0};
+	struct plan_input in = {.id = id};
+	struct action a;
+	bool has_base = false, found = false, ok = true;
+	int64_t rev;
+	char *path = NULL;
+
+	if (se && !store_state_base(run->store, id, &base, &has_base, run->e))
+		return false;
+	in.base = has_base ? &base : NULL;
+	in.file = fc ? fc->side : se ? SIDE_SAME : SIDE_ABSENT;
+	if (fc && (fc->side == SIDE_CHANGED || fc->side == SIDE_NEW)) {
+		in.file_story = &fc->story;
+		in.mirror = fc->mirror;
+	}
+	in.db = d ? d->side : se ? SIDE_SAME : SIDE_ABSENT;
+	if (d && d->side != SIDE_DELETED)
+		in.db_story = &d->story;
+	if (!d && !se && in.file == SIDE_NEW && run->nstate) {
+		/* a row the state does not know, older than the mark */
+		ok = store_story_get(run->store, id, &row, &rev, &path, &found,
+				     run->e);
+		if (!ok)
+			goto out;
+		if (found) {
+			in.db = SIDE_NEW;
+			in.db_story = &row;
+		}
+	}
+	if (plan_story(&in, &a))
+		add_action(run, &a, fc, d);
+out:
+	free(path);
+	story_finish(&row);
+	story_finish(&base);
+	return ok;
+}
+
+static int fc_cmp(const void *a, const void *b)
+{
+	const struct file_change *x = a, *y = b;
+
+	return strcmp(x->id, y->id);
+}
+
+/* Pairs the file side and the DB side of each story and plans it. */
+static bool plan_all(struct run *run)
+{
+	struct strmap blocked, file_ids, db_ids;
+	bool ok = true;
+
+	strmap_init(&blocked, run->scan.nerrors);
+	for (size_t i = 0; i < run->scan.nerrors; i++)
+		if (run->scan.errors[i].id)
+			strmap_put(&blocked, run->scan.errors[i].id, 0);
+	qsort(run->scan.changes, run->scan.nchanges, sizeof(*run->scan.changes),
+	      fc_cmp);
+	strmap_init(&file_ids, run->scan.nchanges);
+	for (size_t i = 0; i < run->scan.nchanges; i++)
+		strmap_put(&file_ids, run->scan.changes[i].id, i);
+	for (size_t i = 0; ok && i < run->db.n; i++) {
+		const struct db_side *d = &run->db.rows[i];
+		size_t fi;
+		const struct file_change *fc = NULL;
+
+		if (strmap_get(&blocked, d->id, NULL)) {
+			run->deferred = true;
+			continue;
+		}
+		if (strmap_get(&file_ids, d->id, &fi)) {
+			fc = &run->scan.changes[fi];
+			if (fc->side == SIDE_SAME)
+				fc = NULL; /* only its stat changed */
+		}
+		ok = plan_one(run, d->id, fc, d);
+	}
+	strmap_init(&db_ids, run->db.n);
+	for (size_t i = 0; i < run->db.n; i++)
+		strmap_put(&db_ids, run->db.rows[i].id, i);
+	for (size_t i = 0; ok && i < run->scan.nchanges; i++) {
+		const struct file_change *fc = &run->scan.changes[i];
+
+		/* those with a DB side were planned above */
+		if (fc->side != SIDE_SAME && !strmap_get(&db_ids, fc->id, NULL))
+			ok = plan_one(run, fc->id, fc, NULL);
+	}
+	strmap_finish(&db_ids);
+	strmap_finish(&file_ids);
+	strmap_finish(&blocked);
+	return ok;
+}
+
+static void count(struct run *run, const struct action *a)
+{
+	if (a->conflict)
+		run->n->conflicts++;
+	if (!a->event)
+		return;
+	if (strcmp(a->event, "created") == 0)
+		run->n->created++;
+	else if (strcmp(a->event, "updated") == 0)
+		run->n->updated++;
+	else if (strcmp(a->event, "moved") == 0)
+		run->n->moved++;
+	else if (strcmp(a->event, "deleted") == 0)
+		run->n->deleted++;
+}
+
+/* Tells what a dry run would do. */
+static void report_planned(struct run *run, const struct action *a,
+			   const struct file_change *fc)
+{
+	const struct state_entry *se = state_of(run, a->id);
+	const char *path = fc && fc->path ? fc->path : se ? se->path : NULL;
+	const char *where =
+		a->origin && strcmp(a->origin, "db") == 0 ? "file" : "db";
+
+	if (!run->r || !run->r->change)
+		return;
+	if (a->event)
+		run->r->change(run->r->ctx, a->event, where, a->id, path, NULL);
+	if (a->conflict)
+		run->r->change(run->r->ctx, "conflict", a->kept, a->id, path,
+			       a->conflict);
+}
+
+/* Records the stat data of files whose content only looked changed. */
+static bool restat(struct run *run)
+{
+	for (size_t i = 0; i < run->scan.nchanges; i++) {
+		const struct file_change *fc = &run->scan.changes[i];
+		const struct state_entry *se;
+		struct state_entry ne;
+
+		if (fc->side != SIDE_SAME)
+			continue;
+		se = state_of(run, fc->id);
+		if (!se)
+			continue;
+		ne = *se;
+		ne.st = fc->st;
+		ne.recorded_ns = fc->recorded_ns;
+		if (!store_state_put(run->store, &ne, NULL, run->e))
+			return false;
+	}
+	return true;
+}
+
+static bool apply_all(struct run *run)
+{
+	struct apply_ctx ctx = {
+		.c = run->c,
+		.rootfd = run->rootfd,
+		.store = run->store,
+		.run_id = run->run_id,
+		.origin_file = run->by_diff ? "git" : "file",
+		.report = run->r,
+		.counts = run->n,
+	};
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < run->nactions; i++) {
+		const struct action *a = &run->actions[i];
+		const struct file_change *fc = run->action_fc[i];
+		const struct git_author *who =
+			run->by_diff && fc && fc->path
+				? git_result_author(&run->git, fc->path)
+				: NULL;
+		struct err e;
+
+		ctx.commit_id = who ? who->commit : NULL;
+		ctx.author = who ? who->author : NULL;
+		ctx.commit_time = who ? who->time : 0;
+		switch (apply_action(&ctx, a, run->action_fc[i],
+				     run->action_db[i], state_of(run, a->id),
+				     &e)) {
+		case APPLY_DONE: count(run, a); break;
+		case APPLY_SKIPPED:
+			/* its data stays untouched on both sides, and its
+			 * DB change is seen again by the next run */
+			run->deferred = true;
+			problem(run, e.msg);
+			break;
+		case APPLY_FATAL: *run->e = e; ok = false;
+		}
+	}
+	if (ok)
+		ok = restat(run) && apply_settle(&ctx, run->e);
+	run->deferred |= ctx.deferred;
+	apply_ctx_finish(&ctx);
+	return ok;
+}
+
+static bool load_state(struct run *run)
+{
+	if (!store_state_load(run->store, &run->state, &run->nstate, run->e))
+		return false;
+	strmap_init(&run->state_by_id, run->nstate);
+	for (size_t i = 0; i < run->nstate; i++)
+		strmap_put(&run->state_by_id, run->state[i].id, i);
+	return true;
+}
+
+/* The file side by git diff, falling back to a scan where the diff cannot
+ * be trusted. */
+static bool detect_by_git(struct run *run, enum sync_status *status)
+{
+	char *msg;
+
+	if (!detect_git(run->c, run->rootfd, run->state, run->nstate,
+			run->last_commit, &run->scan, &run->git, run->e)) {
+		if (run->git.unusable)
+			*status = SYNC_USAGE;
+		return false;
+	}
+	if (!run->git.fallback) {
+		run->by_diff = true;
+		return true;
+	}
+	msg = xasprintf("falling back to a scan: %s", run->git.fallback);
+	note(run, msg);
+	free(msg);
+	return detect_scan(run->c, run->rootfd, run->state, run->nstate, false,
+			   &run->scan, run->e);
+}
+
+static bool detect_files(struct run *run, enum sync_status *status)
+{
+	bool full = run->o->mode == SYNC_FULL, ok;
+
+	if (!store_meta_get(run->store, "git.last_commit", &run->last_commit,
+			    run->e))
+		return false;
+	if (run->o->mode == SYNC_GIT) {
+		ok = detect_by_git(run, status);
+	} else {
+		ok = detect_scan(run->c, run->rootfd, run->state, run->nstate,
+				 full, &run->scan, run->e);
+		/* remembered, so that the next --git diffs from here */
+		detect_git_head(run->c, &run->git);
+	}
+	if (!ok)
+		return false;
+	for (size_t i = 0; i < run->scan.nerrors; i++)
+		problem(run, run->scan.errors[i].msg);
+	if (run->r && run->r->note) {
+		char *msg = xasprintf("scanned %zu story files: %zu changed, "
+				      "%zu with errors",
+				      run->scan.nfiles, run->scan.nchanges,
+				      run->scan.nerrors);
+
+		note(run, msg);
+		free(msg);
+	}
+	return true;
+}
+
+static void finish_record(struct run *run, int exit_code)
+{
+	run->rec.ended_ns = fsx_now_ns();
+	run->rec.created = run->n->created;
+	run->rec.updated = run->n->updated;
+	run->rec.moved = run->n->moved;
+	run->rec.deleted = run->n->deleted;
+	run->rec.conflicts = run->n->conflicts;
+	run->rec.errors = run->n->errors;
+	run->rec.exit_code = exit_code;
+	run->rec.messages = run->messages.len ? run->messages.data : NULL;
+}
+
+/* A run that failed still leaves its row, so "keeps failing" shows in
+ * status. */
+static void record_failure(struct run *run, int exit_code)
+{
+	int64_t id;
+
+	if (!run->store)
+		return;
+	buf_printf(&run->messages, "%s\n", run->e->msg);
+	finish_record(run, exit_code);
+	store_run_add(run->store, &run->rec, &id, NULL);
+}
+
+/* Remembers HEAD as the last synced commit, when it moved. */
+static bool record_head(struct run *run)
+{
+	const char *head = run->git.head;
+
+	if (!*head || (run->last_commit && !strcmp(run->last_commit, head)))
+		return true;
+	return store_meta_set(run->store, "git.last_commit", head, run->e);
+}
+
+static bool in_transaction(struct run *run, enum sync_status *status)
+{
+	bool dirty;
+
+	if (!store_begin(run->store, run->e))
+		return false;
+	finish_record(run, 0);
+	if (!store_run_add(run->store, &run->rec, &run->run_id, run->e) ||
+	    !store_backlogs_sync(run->store, run->c, run->e) ||
+	    !detect_db(run->store, run->state, run->nstate,
+		       run->o->mode == SYNC_FULL, &run->db, run->e) ||
+	    !plan_all(run))
+		goto fail;
+	if (!run->o->force && !guard_deletes(run)) {
+		*status = SYNC_GUARDED;
+		goto fail;
+	}
+	if (run->o->dry_run) {
+		for (size_t i = 0; i < run->nactions; i++) {
+			count(run, &run->actions[i]);
+			report_planned(run, &run->actions[i],
+				       run->action_fc[i]);
+		}
+		store_rollback(run->store);
+		return true;
+	}
+	if (!apply_all(run))
+		goto fail;
+	dirty = run->nactions || run->db.n;
+	if (dirty && !run->deferred && !store_mark_set(run->store, run->e))
+		goto fail;
+	if (!record_head(run))
+		goto fail;
+	finish_record(run, run->n->errors ? 1 : 0);
+	if (!store_run_update(run->store, run->run_id, &run->rec, run->e) ||
+	    !store_commit(run->store, run->e))
+		goto fail;
+	return true;
+fail:
+	store_rollback(run->store);
+	return false;
+}
+
+static void run_finish(struct run *run)
+{
+	for (size_t i = 0; i < run->nactions; i++)
+		action_finish(&run->actions[i]);
+	free(run->actions);
+	free(run->action_fc);
+	free(run->action_db);
+	db_result_finish(&run->db);
+	git_result_finish(&run->git);
+	free(run->last_commit);
+	scan_result_finish(&run->scan);
+	strmap_finish(&run->state_by_id);
+	store_state_free(run->state, run->nstate);
+	if (run->rootfd >= 0)
+		close(run->rootfd);
+	store_close(run->store);
+	buf_finish(&run->messages);
+}
+
+bool sync_init(const struct config *c, int *version, struct err *e)
+{
+	struct store *s = NULL;
+	bool ok = make_db_dir(c->database, e) &&
+		  store_open(&s, c->database, e) &&
+		  store_backlogs_sync(s, c, e);
+
+	*version = store_schema_version();
+	store_close(s);
+	return ok;
+}
+
+enum sync_status sync_run(const struct config *c, const struct sync_options *o,
+			  const struct sync_report *r, struct sync_counts *n,
+			  struct err *e)
+{
+	struct run run = {
+		.c = c,
+		.o = o,
+		.r = r,
+		.n = n,
+		.e = e,
+		.rootfd = -1,
+	};
+	enum sync_status status = SYNC_FATAL;
+	char *lock_path = xasprintf("%s.lock", c->database);
+	bool bulk = false;
+	int lockfd = -1;
+
+	memset(n, 0, sizeof(*n));
+	run.rec.started_ns = fsx_now_ns();
+	run.rec.mode = mode_name(o);
+	if (!make_db_dir(c->database, e))
+		goto out;
+	lockfd = fsx_lock(lock_path, o->wait_s, e);
+	if (lockfd == -2) {
+		status = SYNC_LOCKED;
+		err_set(e, "another storysync run holds %s", lock_path);
+		goto out;
+	}
+	if (lockfd < 0 || !store_open(&run.store, c->database, e))
+		goto out;
+	run.rootfd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (run.rootfd < 0) {
+		err_set(e, "%s: %s", c->root, strerror(errno));
+		goto out;
+	}
+	if (!load_state(&run) || !detect_files(&run, &status))
+		goto failed;
+	if (!o->force && !guard_backlogs(&run)) {
+		status = SYNC_GUARDED;
+		goto failed;
+	}
+	bulk = !run.nstate && !o->dry_run && store_is_empty(run.store);
+	if (bulk && !store_bulk(run.store, true, e))
+		goto failed;
+	if (!in_transaction(&run, &status))
+		goto failed;
+	status = n->errors ? SYNC_SKIPPED : SYNC_OK;
+	goto out;
+failed:
+	record_failure(&run, status == SYNC_GUARDED ? 4
+			     : status == SYNC_USAGE ? 2
+						    : 3);
+out:
+	if (bulk)
+		store_bulk(run.store, false, NULL);
+	run_finish(&run);
+	fsx_unlock(lockfd);
+	free(lock_path);
+	return status;
+}

@@ -45,10 +45,16 @@ struct sync_counts {
 enum sync_status {
 	SYNC_OK,      /* 0 */
 	SYNC_SKIPPED, /* 1: done, some stories skipped for errors */
+	SYNC_USAGE,   /* 2: nothing to sync here (a bare repository) */
 	SYNC_FATAL,   /* 3: nothing committed */
 	SYNC_GUARDED, /* 4: refused by a guard, nothing written */
 	SYNC_LOCKED,  /* 75: another run holds the lock */
 };
+
+/* Creates the database (and its directory) if missing, migrates it, and
+ * records the configured backlogs: what init does beside the config file.
+ * *version gets the schema version. */
+bool sync_init(const struct config *c, int *version, struct err *e);
 
 /* Runs one sync of the configured tree. e holds the fatal or guard
  * message. */

@@ -1,11 +1,566 @@
-/* test_config.c: not written yet. */
+/* Unit tests of config.c: real files in a fresh temp dir. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "mem.h"
+
+struct fixture {
+	char dir[64]; /* the temp dir as made */
+	char *real;   /* its realpath */
+	char *file;   /* dir/.storysync.yml */
+	char cwd[PATH_MAX];
+};
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+
+	strcpy(f->dir, "/tmp/test_config.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->real = realpath(f->dir, NULL);
+	assert_non_null(f->real);
+	f->file = xasprintf("%s/%s", f->dir, CONFIG_FILE_NAME);
+	assert_non_null(getcwd(f->cwd, sizeof(f->cwd)));
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(chdir(f->cwd), 0);
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f->real);
+	free(f->file);
+	free(f);
+	return 0;
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static char *read_text(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *s = xcalloc(1, 65536);
+
+	assert_non_null(fp);
+	fread(s, 1, 65535, fp);
+	fclose(fp);
+	return s;
+}
+
+/* Loads text as the fixture's configuration file; must succeed. */
+static void load_ok(struct fixture *f, const char *text, struct config *c)
+{
+	struct err e = {{0}};
+
+	write_text(f->file, text);
+	if (!config_load(c, f->file, &e))
+		fail_msg("config_load: %s", e.msg);
+}
+
+/* Loads text; must fail with "FILE:" followed by want. */
+static void load_fails(struct fixture *f, const char *text, const char *want)
+{
+	struct config c;
+	struct err e = {{0}};
+	char *full = xasprintf("%s:%s", f->file, want);
+
+	write_text(f->file, text);
+	assert_false(config_load(&c, f->file, &e));
+	assert_string_equal(e.msg, full);
+	assert_null(c.stages);
+	assert_null(c.backlogs);
+	free(full);
+}
+
+static void assert_default_stages(const struct config *c)
+{
+	static const char *const want[][2] = {
+		{"refinement", "refinements"},
+		{"backlog", "backlog"},
+		{"active", "active"},
+		{"completed", "completed"},
+	};
+
+	assert_int_equal(c->nstages, 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_string_equal(c->stages[i].status, want[i][0]);
+		assert_string_equal(c->stages[i].dir, want[i][1]);
+	}
+}
+
+static void assert_defaults(struct fixture *f, const struct config *c)
+{
+	char *file = xasprintf("%s/%s", f->real, CONFIG_FILE_NAME);
+	char *db = xasprintf("%s/.storysync/stories.db", f->real);
+
+	assert_string_equal(c->root, f->real);
+	assert_string_equal(c->file, file);
+	assert_string_equal(c->database, db);
+	assert_int_equal(c->nbacklogs, 1);
+	assert_string_equal(c->backlogs[0].name, "default");
+	assert_string_equal(c->backlogs[0].path, ".");
+	assert_default_stages(c);
+	assert_false(c->git_commit);
+	assert_null(c->git_author_name);
+	assert_null(c->git_author_email);
+	free(file);
+	free(db);
+}
+
+static void test_empty_file(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+
+	load_ok(f, "", &c);
+	assert_defaults(f, &c);
+	config_finish(&c);
+}
+
+static void test_comments_and_nulls(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+
+	load_ok(f, "# nothing set\n", &c);
+	assert_defaults(f, &c);
+	config_finish(&c);
+	load_ok(f, "---\n", &c);
+	assert_defaults(f, &c);
+	config_finish(&c);
+	load_ok(f, "database:\nbacklogs:\nstages: ~\ngit: null\n", &c);
+	assert_defaults(f, &c);
+	config_finish(&c);
+}
+
+static void test_full(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+	char *db;
+
+	load_ok(f,
+		"database: ./data//stories.sqlite\n"
+		"backlogs:\n"
+		"  platform: stories/platform/\n"
+		"  mobile: ./stories//mobile\n"
+		"  web_2-x: web\n"
+		"stages:\n"
+		"  idea: ideas\n"
+		"  doing: wip\n"
+		"  done: \"done\"\n"
+		"git:\n"
+		"  commit: true\n"
+		"  author: \"Story Bot <bot@example.com>\"\n",
+		&c);
+	db = xasprintf("%s/data/stories.sqlite", f->real);
+	assert_string_equal(c.database, db);
+	assert_int_equal(c.nbacklogs, 3);
+	assert_string_equal(c.backlogs[0].name, "platform");
+	assert_string_equal(c.backlogs[0].path, "stories/platform");
+	assert_string_equal(c.backlogs[1].name, "mobile");
+	assert_string_equal(c.backlogs[1].path, "stories/mobile");
+	assert_string_equal(c.backlogs[2].name, "web_2-x");
+	assert_string_equal(c.backlogs[2].path, "web");
+	assert_int_equal(c.nstages, 3);
+	assert_string_equal(c.stages[0].status, "idea");
+	assert_string_equal(c.stages[0].dir, "ideas");
+	assert_string_equal(c.stages[1].status, "doing");
+	assert_string_equal(c.stages[1].dir, "wip");
+	assert_string_equal(c.stages[2].status, "done");
+	assert_string_equal(c.stages[2].dir, "done");
+	assert_true(c.git_commit);
+	assert_string_equal(c.git_author_name, "Story Bot");
+	assert_string_equal(c.git_author_email, "bot@example.com");
+
+	assert_ptr_equal(config_backlog(&c, "mobile"), &c.backlogs[1]);
+	assert_null(config_backlog(&c, "default"));
+	assert_ptr_equal(config_stage_by_dir(&c, "wip"), &c.stages[1]);
+	assert_null(config_stage_by_dir(&c, "doing"));
+	assert_ptr_equal(config_stage_by_status(&c, "doing"), &c.stages[1]);
+	assert_null(config_stage_by_status(&c, "wip"));
+	free(db);
+	config_finish(&c);
+}
+
+static void test_absolute_database_and_false(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+
+	load_ok(f, "database: /var/lib/storysync/x.db\ngit:\n  commit: False\n",
+		&c);
+	assert_string_equal(c.database, "/var/lib/storysync/x.db");
+	assert_false(c.git_commit);
+	assert_default_stages(&c);
+	config_finish(&c);
+}
+
+static void test_stage_order_kept(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const want[] = {"completed", "active", "backlog",
+					   "refinement"};
+	struct config c;
+
+	load_ok(f,
+		"stages:\n"
+		"  completed: completed\n"
+		"  active: active\n"
+		"  backlog: backlog\n"
+		"  refinement: refinements\n",
+		&c);
+	assert_int_equal(c.nstages, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_string_equal(c.stages[i].status, want[i]);
+	assert_int_equal(c.nbacklogs, 1);
+	assert_string_equal(c.backlogs[0].path, ".");
+	config_finish(&c);
+}
+
+static void test_relative_path_as_given(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+	struct err e = {{0}};
+
+	assert_int_equal(chdir(f->dir), 0);
+	write_text("cfg.yml", "stages:\n  a: x\n");
+	assert_true(config_load(&c, "cfg.yml", &e));
+	assert_string_equal(c.root, f->real);
+	config_finish(&c);
+	write_text("cfg.yml", "x: 1\n");
+	assert_false(config_load(&c, "cfg.yml", &e));
+	assert_string_equal(e.msg, "cfg.yml:1:1: unknown key 'x'");
+}
+
+static void test_missing_file(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+	struct err e = {{0}};
+	char *want = xasprintf("%s: No such file or directory", f->file);
+
+	assert_false(config_load(&c, f->file, &e));
+	assert_string_equal(e.msg, want);
+	free(want);
+}
+
+static void test_unknown_keys(void **state)
+{
+	struct fixture *f = *state;
+
+	load_fails(f, "databse: x\n", "1:1: unknown key 'databse'");
+	load_fails(f, "database: a.db\nbacklog:\n  a: b\n",
+		   "2:1: unknown key 'backlog'");
+	load_fails(f, "git:\n  commit: true\n  comit: true\n",
+		   "3:3: unknown key 'comit' in 'git'");
+}
+
+static void test_duplicate_keys(void **state)
+{
+	struct fixture *f = *state;
+
+	load_fails(f, "database: a\ndatabase: b\n",
+		   "2:1: duplicate key 'database'");
+	load_fails(f, "backlogs:\n  a: x\n  a: y\n",
+		   "3:3: duplicate key 'a' in 'backlogs'");
+	load_fails(f, "stages:\n  a: x\n  a: y\n",
+		   "3:3: duplicate key 'a' in 'stages'");
+}
+
+static void test_bad_backlog_paths(void **state)
+{
+	struct fixture *f = *state;
+
+	load_fails(f, "backlogs:\n  a: ../x\n",
+		   "2:6: backlog 'a': path '../x' must not contain '..'");
+	load_fails(f, "backlogs:\n  a: x/../../y\n",
+		   "2:6: backlog 'a': path 'x/../../y' must not contain '..'");
+	load_fails(f, "backlogs:\n  a: /srv/stories\n",
+		   "2:6: backlog 'a': path '/srv/stories' must be relative");
+	load_fails(f, "backlogs:\n  a: .git/x\n",
+		   "2:6: backlog 'a': path '.git/x' must not be inside .git");
+	load_fails(f, "backlogs:\n  a: x/.git\n",
+		   "2:6: backlog 'a': path 'x/.git' must not be inside .git");
+	load_fails(f, "backlogs:\n  a: [x]\n",
+		   "2:6: backlog 'a' must have a path");
+	load_fails(f, "backlogs:\n  a: \"\"\n",
+		   "2:6: backlog 'a' must have a path");
+	load_fails(f, "backlogs:\n  a: \"x\\ty\"\n",
+		   "2:6: backlog 'a': path has a control character");
+}
+
+static void test_overlapping_backlogs(void **state)
+{
+	struct fixture *f = *state;
+
+	load_fails(f, "backlogs:\n  a: stories\n  b: stories/b\n",
+		   "3:6: backlog 'b': path 'stories/b' overlaps backlog 'a' "
+		   "('stories')");
+	load_fails(f, "backlogs:\n  a: x/y\n  b: ./x/\n",
+		   "3:6: backlog 'b': path 'x' overlaps backlog 'a' ('x/y')");
+	load_fails(f, "backlogs:\n  a: x\n  b: x/\n",
+		   "3:6: backlog 'b': path 'x' overlaps backlog 'a' ('x')");
+	load_fails(f, "backlogs:\n  a: .\n  b: b\n",
+		   "3:6: backlog 'b': path 'b' overlaps backlog 'a' ('.')");
+}
+
+static void test_prefix_is_not_nesting(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+
+	load_ok(f, "backlogs:\n  a: stories\n  b: stories-b\n", &c);
+	assert_int_equal(c.nbacklogs, 2);
+	config_finish(&c);
+}
+
+static void test_bad_names(void **state)
+{
+	struct fixture *f = *state;
+
+	load_fails(f, "backlogs:\n  Platform: x\n",
+		   "2:3: bad backlog name 'Platform' (use a-z, 0-9, '_' and "
+		   "'-'; start with a letter or digit)");
+	load_fails(f, "backlogs:\n  _a: x\n",
+		   "2:3: bad backlog name '_a' (use a-z, 0-9, '_' and "
+		   "'-'; start with a letter or digit)");
+	load_fails(f, "stages:\n  in progress: x\n",
+		   "2:3: bad status name 'in progress' (use a-z, 0-9, '_' "
+		   "and '-'; start with a letter or digit)");
+}
+
+static void test_bad_stages(void **state)
+{
+	struct fixture *f = *state;
+
+	load_fails(f, "stages:\n  a: x\n  b: x\n",
+		   "3:6: stage 'b': directory 'x' is already used by stage "
+		   "'a'");
+	load_fails(f, "stages:\n  a: x/y\n",
+		   "2:6: stage 'a': directory 'x/y' must be a single, "
+		   "non-hidden directory name");
+	load_fails(f, "stages:\n  a: ..\n",
+		   "2:6: stage 'a': directory '..' must be a single, "
+		   "non-hidden directory name");
+	load_fails(f, "stages:\n  a: .git\n",
+		   "2:6: stage 'a': directory '.git' must be a single, "
+		   "non-hidden directory name");
+	load_fails(f, "stages:\n  a:\n",
+		   "2:5: stage 'a' must have a directory");
+	load_fails(f, "stages: {}\n",
+		   "1:9: 'stages' must list at least one "
+		   "stage");
+}
+
+static void test_not_mappings(void **state)
+{
+	struct fixture *f = *state;
+
+	load_fails(f, "- a\n- b\n",
+		   "1:1: the configuration must be a mapping of settings");
+	load_fails(f, "just words\n",
+		   "1:1: the configuration must be a mapping of settings");
+	load_fails(f, "backlogs: [a, b]\n",
+		   "1:11: 'backlogs' must be a mapping of name: path");
+	load_fails(f, "stages: active\n",
+		   "1:9: 'stages' must be a mapping of status: directory");
+	load_fails(f, "git: true\n",
+		   "1:6: 'git' must be a mapping of commit and author");
+	load_fails(f, "database: {a: b}\n",
+		   "1:11: 'database' must be a file "
+		   "path");
+	load_fails(f, "database: a\n---\ndatabase: b\n",
+		   "2:1: the configuration must be a single YAML document");
+}
+
+static void test_bad_git_values(void **state)
+{
+	struct fixture *f = *state;
+
+	load_fails(f, "git:\n  commit: yes\n",
+		   "2:11: 'git.commit' must be true or false");
+	load_fails(f, "git:\n  commit: \"true\"\n",
+		   "2:11: 'git.commit' must be true or false");
+	load_fails(f, "git:\n  author: bot\n",
+		   "2:11: 'git.author' must be \"Name <email>\"");
+	load_fails(f, "git:\n  author: <bot@example.com>\n",
+		   "2:11: 'git.author' must be \"Name <email>\"");
+	load_fails(f, "git:\n  author: Bot <>\n",
+		   "2:11: 'git.author' must be \"Name <email>\"");
+}
+
+static void test_yaml_syntax_error(void **state)
+{
+	struct fixture *f = *state;
+
+	load_fails(f, "database: a\nstages:\n  a: x\n   b: y\n",
+		   "4:5: mapping values are not allowed in this context");
+	load_fails(f, "stages:\n  a: &d x\n  b: *d\n",
+		   "3:6: YAML aliases are not allowed");
+}
+
+static void test_find_nested(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const dirs[] = {"a", "a/b", "a/b/c"};
+	struct err e = {{0}};
+	char *want = xasprintf("%s/%s", f->real, CONFIG_FILE_NAME);
+	char *sub = NULL, *got;
+
+	for (size_t i = 0; i < 3; i++) {
+		free(sub);
+		sub = xasprintf("%s/%s", f->dir, dirs[i]);
+		assert_int_equal(mkdir(sub, 0755), 0);
+	}
+	write_text(f->file, "");
+	got = config_find(sub, &e);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+	got = config_find(f->dir, &e);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	free(sub);
+}
+
+static void test_find_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = {{0}};
+	char *sub = xasprintf("%s/x", f->dir);
+	char *want = xasprintf("no .storysync.yml found in %s/x or any parent "
+			       "directory (run 'storysync init')",
+			       f->real);
+
+	assert_int_equal(mkdir(sub, 0755), 0);
+	assert_null(config_find(sub, &e));
+	assert_string_equal(e.msg, want);
+	free(want);
+	free(sub);
+	sub = xasprintf("%s/nowhere", f->dir);
+	want = xasprintf("%s: No such file or directory", sub);
+	assert_null(config_find(sub, &e));
+	assert_string_equal(e.msg, want);
+	free(want);
+	free(sub);
+}
+
+static void test_write_default(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+	struct err e = {{0}};
+	char *text;
+
+	assert_true(config_write_default(f->file, &e));
+	text = read_text(f->file);
+	assert_non_null(strstr(text, "\ndatabase: .storysync/stories.db\n"));
+	assert_non_null(strstr(text, "\n#backlogs:\n"));
+	assert_non_null(strstr(text, "\nstages:\n  refinement: refinements\n"));
+	free(text);
+	assert_true(config_load(&c, f->file, &e));
+	assert_defaults(f, &c);
+	config_finish(&c);
+}
+
+static void test_write_default_keeps_existing(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = {{0}};
+	char *text, *bad;
+
+	write_text(f->file, "database: mine.db\n");
+	assert_true(config_write_default(f->file, &e));
+	text = read_text(f->file);
+	assert_string_equal(text, "database: mine.db\n");
+	free(text);
+	bad = xasprintf("%s/no/such/dir/.storysync.yml", f->dir);
+	text = xasprintf("%s: No such file or directory", bad);
+	assert_false(config_write_default(bad, &e));
+	assert_string_equal(e.msg, text);
+	free(text);
+	free(bad);
+}
 
 int main(void)
 {
-	return 0;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_empty_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_comments_and_nulls, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_absolute_database_and_false, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stage_order_kept, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_relative_path_as_given,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_keys, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_keys, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bad_backlog_paths, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_overlapping_backlogs,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefix_is_not_nesting,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_names, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bad_stages, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_not_mappings, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bad_git_values, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_yaml_syntax_error, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_find_nested, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_find_fails, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_write_default, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_write_default_keeps_existing, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

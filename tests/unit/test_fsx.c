@@ -1,11 +1,957 @@
-/* test_fsx.c: not written yet. */
+/* cmocka.h needs these first. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blobid.h"
+#include "buf.h"
+#include "fsx.h"
+#include "mem.h"
+
+#define NOBODY 65534
+
+struct fixture {
+	char dir[64];
+	int root;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+
+	umask(022);
+	strcpy(f->dir, "/tmp/test_fsx-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	f->root = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*state = f;
+	return f->root < 0 ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char *cmd = xasprintf("rm -rf '%s'", f->dir);
+	int r = system(cmd);
+
+	free(cmd);
+	close(f->root);
+	free(f);
+	return r;
+}
+
+/* Writes content to rel beneath the fixture, creating it. */
+static void put(struct fixture *f, const char *rel, const char *content)
+{
+	int fd = openat(f->root, rel, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, content, strlen(content)),
+			 (ssize_t)strlen(content));
+	close(fd);
+}
+
+static void mk(struct fixture *f, const char *rel)
+{
+	assert_int_equal(mkdirat(f->root, rel, 0755), 0);
+}
+
+/* The whole content of rel, as a heap string. */
+static char *slurp(struct fixture *f, const char *rel)
+{
+	char *data;
+	size_t len;
+	struct err e = {""};
+
+	assert_true(fsx_read_at(f->root, rel, &data, &len, NULL, &e));
+	return data;
+}
+
+static void lstat_fs(struct fixture *f, const char *rel, struct file_stat *fs)
+{
+	struct stat st;
+
+	assert_int_equal(fstatat(f->root, rel, &st, AT_SYMLINK_NOFOLLOW), 0);
+	fsx_stat_from(fs, &st);
+}
+
+/* The names in directory rel, sorted, joined by spaces. */
+static char *listing(struct fixture *f, const char *rel)
+{
+	char *cmd = xasprintf("ls -A '%s/%s' | tr '\\n' ' '", f->dir, rel);
+	FILE *p = popen(cmd, "r");
+	char line[4096] = "";
+
+	assert_non_null(p);
+	/* An empty directory gives no line at all. */
+	if (!fgets(line, sizeof(line), p))
+		line[0] = '\0';
+	assert_int_equal(pclose(p), 0);
+	free(cmd);
+	return xstrdup(line);
+}
+
+/* Runs fn in a child as user nobody; the child's exit code is fn's. */
+static int as_nobody(int (*fn)(struct fixture *), struct fixture *f)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 ||
+		    setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
+		    setresuid(NOBODY, NOBODY, NOBODY) < 0)
+			_exit(100);
+		_exit(fn(f));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* ---- blob ids ---- */
+
+static void check_blobid(struct fixture *f, const void *data, size_t len)
+{
+	char *path = xasprintf("%s/blob", f->dir);
+	char *cmd = xasprintf("git hash-object --no-filters '%s'", path);
+	char want[64] = "", got[BLOBID_HEX];
+	FILE *fp = fopen(path, "wb");
+	FILE *p;
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(data, 1, len, fp), len);
+	fclose(fp);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(want, sizeof(want), p));
+	pclose(p);
+	want[strcspn(want, "\n")] = '\0';
+	blobid_hex(data, len, got);
+	assert_string_equal(got, want);
+	free(cmd);
+	free(path);
+}
+
+static void test_blobid(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char bin[512];
+	size_t big = 1024 * 1024;
+	unsigned char *mb = xmalloc(big);
+	char out[BLOBID_HEX];
+	uint32_t x = 12345;
+
+	for (size_t i = 0; i < sizeof(bin); i++)
+		bin[i] = (unsigned char)i;
+	for (size_t i = 0; i < big; i++) {
+		x = x * 1103515245u + 12345u;
+		mb[i] = (unsigned char)(x >> 16);
+	}
+	blobid_hex("", 0, out);
+	assert_string_equal(out, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+	check_blobid(f, "", 0);
+	check_blobid(f, "hello\n", 6);
+	check_blobid(f, "---\ntitle: x\r\n---\n", 18);
+	check_blobid(f, bin, sizeof(bin));
+	check_blobid(f, mb, big);
+	free(mb);
+}
+
+/* ---- walking ---- */
+
+struct seen {
+	struct buf out;
+	int calls;
+	int stop_after;
+	struct fixture *f;
+};
+
+static bool collect(void *ctx, int dirfd, const char *name, const char *rel,
+		    enum fsx_entry_kind kind, const struct stat *st)
+{
+	static const char *kinds[] = {"file", "symlink", "dir", "other"};
+	struct seen *s = ctx;
+	struct stat again;
+
+	/* name is usable relative to dirfd; st is its lstat data. */
+	assert_int_equal(fstatat(dirfd, name, &again, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(again.st_ino, st->st_ino);
+	assert_string_equal(strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel,
+			    name);
+	buf_printf(&s->out, "%s=%s\n", rel, kinds[kind]);
+	s->calls++;
+	return s->stop_after == 0 || s->calls < s->stop_after;
+}
+
+/* The walk's output, sorted, so that readdir order does not matter. */
+static char *sorted(struct buf *b)
+{
+	char *cmd = xasprintf("/tmp/test_fsx_sort-%d", (int)getpid());
+	char *sh = xasprintf("sort -o '%s' '%s'", cmd, cmd);
+	FILE *fp = fopen(cmd, "w");
+	char *data;
+	size_t len;
+	struct err e;
+
+	fputs(b->data ? b->data : "", fp);
+	fclose(fp);
+	assert_int_equal(system(sh), 0);
+	assert_true(fsx_read_at(AT_FDCWD, cmd, &data, &len, NULL, &e));
+	unlink(cmd);
+	free(sh);
+	free(cmd);
+	return data;
+}
+
+static void make_tree(struct fixture *f)
+{
+	mk(f, "stage");
+	mk(f, "stage/epic");
+	mk(f, "stage/epic/deep");
+	mk(f, "stage/.hidden");
+	mk(f, "stage/x.md");
+	mk(f, "elsewhere");
+	put(f, "stage/a.md", "a");
+	put(f, "stage/notes.txt", "n");
+	put(f, "stage/.h.md", "h");
+	put(f, "stage/epic/b.md", "b");
+	put(f, "stage/epic/deep/c.md", "c");
+	put(f, "stage/.hidden/h.md", "h");
+	put(f, "stage/x.md/inner.md", "i");
+	put(f, "elsewhere/far.md", "f");
+	assert_int_equal(symlinkat("a.md", f->root, "stage/link.md"), 0);
+	assert_int_equal(symlinkat("../elsewhere", f->root, "stage/linkdir"),
+			 0);
+	assert_int_equal(mkfifoat(f->root, "stage/fifo.md", 0644), 0);
+}
+
+static void test_walk(void **state)
+{
+	struct fixture *f = *state;
+	struct seen s = {BUF_INIT, 0, 0, f};
+	struct err e = {""};
+	bool missing = true;
+	char *got;
+
+	make_tree(f);
+	assert_true(fsx_walk(f->root, "stage", collect, &s, &missing, &e));
+	assert_false(missing);
+	got = sorted(&s.out);
+	assert_string_equal(got, "stage/a.md=file\n"
+				 "stage/epic/b.md=file\n"
+				 "stage/epic/deep/c.md=file\n"
+				 "stage/fifo.md=other\n"
+				 "stage/link.md=symlink\n"
+				 "stage/x.md=dir\n");
+	free(got);
+	buf_finish(&s.out);
+}
+
+static void test_walk_top_and_stop(void **state)
+{
+	struct fixture *f = *state;
+	struct seen s = {BUF_INIT, 0, 0, f};
+	struct err e = {""};
+	bool missing = true;
+	char *got;
+
+	mk(f, "sub");
+	put(f, "top.md", "t");
+	put(f, "sub/s.md", "s");
+	assert_true(fsx_walk(f->root, ".", collect, &s, &missing, &e));
+	got = sorted(&s.out);
+	assert_string_equal(got, "sub/s.md=file\ntop.md=file\n");
+	free(got);
+	buf_reset(&s.out);
+
+	/* A callback that returns false stops the walk at once. */
+	s.calls = 0;
+	s.stop_after = 1;
+	assert_false(fsx_walk(f->root, "", collect, &s, &missing, &e));
+	assert_int_equal(s.calls, 1);
+	buf_finish(&s.out);
+}
+
+static void test_walk_missing(void **state)
+{
+	struct fixture *f = *state;
+	struct seen s = {BUF_INIT, 0, 0, f};
+	struct err e = {""};
+	bool missing = false;
+
+	assert_true(fsx_walk(f->root, "nope", collect, &s, &missing, &e));
+	assert_true(missing);
+	assert_int_equal(s.calls, 0);
+
+	put(f, "file", "x");
+	assert_false(fsx_walk(f->root, "file", collect, &s, &missing, &e));
+	assert_false(missing);
+	assert_string_equal(e.msg, "file: Not a directory");
+}
+
+static int walk_locked(struct fixture *f)
+{
+	struct seen s = {BUF_INIT, 0, 0, f};
+	struct err e = {""};
+	bool missing;
+	bool ok = fsx_walk(f->root, "stage", collect, &s, &missing, &e);
+
+	buf_finish(&s.out);
+	if (ok || strcmp(e.msg, "stage/epic/locked: Permission denied")) {
+		fprintf(stderr, "walk as nobody: %d %s\n", ok, e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static void test_walk_permission(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(fchmod(f->root, 0755), 0);
+	mk(f, "stage");
+	mk(f, "stage/epic");
+	mk(f, "stage/epic/locked");
+	put(f, "stage/epic/locked/x.md", "x");
+	assert_int_equal(fchmodat(f->root, "stage/epic/locked", 0, 0), 0);
+	assert_int_equal(as_nobody(walk_locked, f), 0);
+}
+
+/* ---- reading ---- */
+
+static void test_read_at(void **state)
+{
+	struct fixture *f = *state;
+	struct file_stat fs, want;
+	struct err e = {""};
+	char *data = NULL;
+	size_t len = 0;
+
+	put(f, "a.md", "hello");
+	mk(f, "d.md");
+	assert_int_equal(symlinkat("a.md", f->root, "link.md"), 0);
+	assert_true(fsx_read_at(f->root, "a.md", &data, &len, &fs, &e));
+	assert_int_equal(len, 5);
+	assert_string_equal(data, "hello");
+	lstat_fs(f, "a.md", &want);
+	assert_true(fsx_stat_equal(&fs, &want));
+	free(data);
+
+	assert_false(fsx_read_at(f->root, "link.md", &data, &len, &fs, &e));
+	assert_string_equal(e.msg,
+			    "link.md: Too many levels of symbolic links");
+	assert_false(fsx_read_at(f->root, "d.md", &data, &len, &fs, &e));
+	assert_string_equal(e.msg, "d.md: Is a directory");
+	assert_false(fsx_read_at(f->root, "no.md", &data, &len, &fs, &e));
+	assert_string_equal(e.msg, "no.md: No such file or directory");
+	assert_int_equal(mkfifoat(f->root, "fifo.md", 0644), 0);
+	assert_false(fsx_read_at(f->root, "fifo.md", &data, &len, &fs, &e));
+	assert_string_equal(e.msg, "fifo.md: not a regular file");
+}
+
+static void test_read_beneath_big(void **state)
+{
+	struct fixture *f = *state;
+	size_t big = 1024 * 1024 + 7;
+	char *content = xmalloc(big + 1), *data;
+	struct file_stat fs;
+	struct err e = {""};
+	bool stale;
+	size_t len;
+
+	for (size_t i = 0; i < big; i++)
+		content[i] = (char)('a' + i % 26);
+	content[big] = '\0';
+	assert_true(fsx_write_atomic(f->root, "s/e/big.md", content, big, NULL,
+				     &fs, &stale, &e));
+	assert_true(
+		fsx_read_beneath(f->root, "s/e/big.md", &data, &len, &fs, &e));
+	assert_int_equal(len, big);
+	assert_memory_equal(data, content, big);
+	assert_int_equal(data[big], '\0');
+	free(data);
+	free(content);
+}
+
+static int read_secret(struct fixture *f)
+{
+	struct err e = {""};
+	char *data;
+	size_t len;
+
+	if (fsx_read_at(f->root, "secret.md", &data, &len, NULL, &e) ||
+	    strcmp(e.msg, "secret.md: Permission denied") != 0) {
+		fprintf(stderr, "read as nobody: %s\n", e.msg);
+		return 1;
+	}
+	if (fsx_read_beneath(f->root, "secret.md", &data, &len, NULL, &e) ||
+	    strcmp(e.msg, "secret.md: Permission denied") != 0) {
+		fprintf(stderr, "read beneath as nobody: %s\n", e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static void test_read_permission(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(fchmod(f->root, 0755), 0);
+	put(f, "secret.md", "s");
+	assert_int_equal(fchmodat(f->root, "secret.md", 0, 0), 0);
+	assert_int_equal(as_nobody(read_secret, f), 0);
+}
+
+/* ---- paths beneath the root ---- */
+
+static void test_name_ok(void **state)
+{
+	char name[300];
+
+	assert_true(fsx_name_ok("INF-014-sync.md"));
+	assert_true(fsx_name_ok(".hidden"));
+	assert_true(fsx_name_ok("caf\xc3\xa9"));
+	assert_false(fsx_name_ok(""));
+	assert_false(fsx_name_ok("."));
+	assert_false(fsx_name_ok(".."));
+	assert_false(fsx_name_ok(".git"));
+	assert_false(fsx_name_ok("a/b"));
+	assert_false(fsx_name_ok("a\nb"));
+	assert_false(fsx_name_ok("a\tb"));
+	assert_false(fsx_name_ok("a\x7f"));
+	memset(name, 'x', 255);
+	name[255] = '\0';
+	assert_true(fsx_name_ok(name));
+	name[255] = 'x';
+	name[256] = '\0';
+	assert_false(fsx_name_ok(name));
+}
+
+static void check_refused(struct fixture *f, const char *rel, int err,
+			  const char *msg)
+{
+	struct err e = {""};
+	char *data;
+	size_t len;
+
+	errno = 0;
+	assert_int_equal(fsx_open_beneath(f->root, rel, O_RDONLY, 0), -1);
+	assert_int_equal(errno, err);
+	assert_false(fsx_read_beneath(f->root, rel, &data, &len, NULL, &e));
+	assert_string_equal(e.msg, msg);
+}
+
+static void test_open_beneath(void **state)
+{
+	struct fixture *f = *state;
+	int fd;
+
+	mk(f, "a");
+	mk(f, ".git");
+	put(f, "a/x", "x");
+	put(f, ".git/x", "g");
+	assert_int_equal(symlinkat("a", f->root, "ln"), 0);
+	assert_int_equal(symlinkat("a/x", f->root, "lx"), 0);
+
+	fd = fsx_open_beneath(f->root, "a/x", O_RDONLY, 0);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = fsx_open_beneath(f->root, "a/new", O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+
+	check_refused(f, "../x", EXDEV, "../x: path leaves the root");
+	check_refused(f, "/etc/passwd", EXDEV,
+		      "/etc/passwd: path leaves the root");
+	check_refused(f, "a/../../x", EXDEV, "a/../../x: path leaves the root");
+	check_refused(f, "ln/x", ELOOP, "ln/x: path goes through a symlink");
+	check_refused(f, "lx", ELOOP, "lx: path goes through a symlink");
+	check_refused(f, ".git/x", EPERM, ".git/x: path enters .git");
+	check_refused(f, "a/.git/x", EPERM, "a/.git/x: path enters .git");
+	check_refused(f, "a/nope", ENOENT, "a/nope: No such file or directory");
+}
+
+static void test_mkdirs(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = {""};
+	struct stat st;
+
+	assert_true(fsx_mkdirs_beneath(f->root, "a/b/c/x.md", &e));
+	assert_int_equal(fstatat(f->root, "a/b/c", &st, AT_SYMLINK_NOFOLLOW),
+			 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0755);
+	/* Existing directories, and a file at the top, are fine. */
+	assert_true(fsx_mkdirs_beneath(f->root, "a/b/c/x.md", &e));
+	assert_true(fsx_mkdirs_beneath(f->root, "top.md", &e));
+
+	assert_int_equal(symlinkat("a", f->root, "ln"), 0);
+	assert_false(fsx_mkdirs_beneath(f->root, "ln/new/x.md", &e));
+	assert_string_equal(e.msg, "ln/new/x.md: path goes through a symlink");
+	assert_int_equal(faccessat(f->root, "a/new", F_OK, 0), -1);
+	put(f, "file", "x");
+	assert_false(fsx_mkdirs_beneath(f->root, "file/d/x.md", &e));
+	assert_string_equal(e.msg, "file/d/x.md: Not a directory");
+	assert_false(fsx_mkdirs_beneath(f->root, "../out/x.md", &e));
+	assert_string_equal(e.msg, "../out/x.md: path leaves the root");
+	assert_false(fsx_mkdirs_beneath(f->root, "/tmp/x/y.md", &e));
+	assert_string_equal(e.msg, "/tmp/x/y.md: path leaves the root");
+	assert_false(fsx_mkdirs_beneath(f->root, ".git/hooks/x", &e));
+	assert_string_equal(e.msg, ".git/hooks/x: path enters .git");
+	assert_int_equal(faccessat(f->root, ".git", F_OK, 0), -1);
+}
+
+/* ---- atomic writes ---- */
+
+static void test_write_create(void **state)
+{
+	struct fixture *f = *state;
+	struct file_stat fs, want;
+	struct err e = {""};
+	bool stale = true;
+	char *s;
+
+	assert_true(fsx_write_atomic(f->root, "s/e/new.md", "new\n", 4, NULL,
+				     &fs, &stale, &e));
+	assert_false(stale);
+	s = slurp(f, "s/e/new.md");
+	assert_string_equal(s, "new\n");
+	free(s);
+	lstat_fs(f, "s/e/new.md", &want);
+	assert_true(fsx_stat_equal(&fs, &want));
+	assert_int_equal(want.mode, S_IFREG | 0644);
+	s = listing(f, "s/e");
+	assert_string_equal(s, "new.md ");
+	free(s);
+
+	/* expect NULL: an existing file is left alone. */
+	assert_false(fsx_write_atomic(f->root, "s/e/new.md", "other", 5, NULL,
+				      &fs, &stale, &e));
+	assert_true(stale);
+	assert_string_equal(e.msg, "s/e/new.md: exists; left alone");
+	s = slurp(f, "s/e/new.md");
+	assert_string_equal(s, "new\n");
+	free(s);
+	s = listing(f, "s/e");
+	assert_string_equal(s, "new.md ");
+	free(s);
+}
+
+static void test_write_replace(void **state)
+{
+	struct fixture *f = *state;
+	struct file_stat before, fs, want;
+	struct err e = {""};
+	bool stale = true;
+	char *s;
+
+	mk(f, "d");
+	put(f, "d/x.md", "old content\n");
+	assert_int_equal(fchmodat(f->root, "d/x.md", 0600, 0), 0);
+	lstat_fs(f, "d/x.md", &before);
+	assert_true(fsx_write_atomic(f->root, "d/x.md", "new\n", 4, &before,
+				     &fs, &stale, &e));
+	assert_false(stale);
+	s = slurp(f, "d/x.md");
+	assert_string_equal(s, "new\n");
+	free(s);
+	lstat_fs(f, "d/x.md", &want);
+	assert_true(fsx_stat_equal(&fs, &want));
+	assert_int_equal(want.mode, S_IFREG | 0600);
+	assert_true(want.ino != before.ino);
+	s = listing(f, "d");
+	assert_string_equal(s, "x.md ");
+	free(s);
+}
+
+static void test_write_stale(void **state)
+{
+	struct fixture *f = *state;
+	struct file_stat before, fs;
+	struct err e = {""};
+	bool stale = false;
+	char *s;
+
+	mk(f, "d");
+	put(f, "d/x.md", "scanned\n");
+	lstat_fs(f, "d/x.md", &before);
+	put(f, "d/x.md", "edited by a person\n");
+	assert_false(fsx_write_atomic(f->root, "d/x.md", "sync\n", 5, &before,
+				      &fs, &stale, &e));
+	assert_true(stale);
+	assert_string_equal(e.msg,
+			    "d/x.md: changed since the scan; left alone");
+	s = slurp(f, "d/x.md");
+	assert_string_equal(s, "edited by a person\n");
+	free(s);
+	s = listing(f, "d");
+	assert_string_equal(s, "x.md ");
+	free(s);
+
+	/* Gone since the scan: not re-created. */
+	assert_int_equal(unlinkat(f->root, "d/x.md", 0), 0);
+	stale = false;
+	assert_false(fsx_write_atomic(f->root, "d/x.md", "sync\n", 5, &before,
+				      &fs, &stale, &e));
+	assert_true(stale);
+	assert_string_equal(e.msg,
+			    "d/x.md: changed since the scan; left alone");
+	assert_int_equal(faccessat(f->root, "d/x.md", F_OK, 0), -1);
+	s = listing(f, "d");
+	assert_string_equal(s, "");
+	free(s);
+}
+
+static void test_write_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct file_stat fs;
+	struct err e = {""};
+	bool stale = true;
+	char *s;
+
+	mk(f, "d");
+	mk(f, "d/x.md");
+	assert_int_equal(symlinkat("d", f->root, "ln"), 0);
+	assert_false(fsx_write_atomic(f->root, "ln/y.md", "x", 1, NULL, &fs,
+				      &stale, &e));
+	assert_false(stale);
+	assert_string_equal(e.msg, "ln/y.md: path goes through a symlink");
+	assert_false(fsx_write_atomic(f->root, "../y.md", "x", 1, NULL, &fs,
+				      &stale, &e));
+	assert_string_equal(e.msg, "../y.md: path leaves the root");
+	assert_false(fsx_write_atomic(f->root, ".git/y", "x", 1, NULL, &fs,
+				      &stale, &e));
+	assert_string_equal(e.msg, ".git/y: path enters .git");
+	assert_false(fsx_write_atomic(f->root, "d/..", "x", 1, NULL, &fs,
+				      &stale, &e));
+	assert_string_equal(e.msg, "d/..: bad file name");
+	/* A symlink at the target is never replaced. */
+	assert_int_equal(symlinkat("x.md", f->root, "d/l.md"), 0);
+	assert_false(fsx_write_atomic(f->root, "d/l.md", "x", 1, NULL, &fs,
+				      &stale, &e));
+	assert_true(stale);
+	assert_string_equal(e.msg, "d/l.md: exists; left alone");
+	s = listing(f, "d");
+	assert_string_equal(s, "l.md x.md ");
+	free(s);
+}
+
+static int write_too_big(struct fixture *f)
+{
+	struct rlimit lim = {10, 10};
+	struct file_stat fs;
+	struct err e = {""};
+	bool stale = true;
+
+	signal(SIGXFSZ, SIG_IGN);
+	if (setrlimit(RLIMIT_FSIZE, &lim) < 0)
+		return 2;
+	if (fsx_write_atomic(f->root, "d/x.md", "more than ten bytes", 19, NULL,
+			     &fs, &stale, &e) ||
+	    stale || strcmp(e.msg, "d/x.md: File too large") != 0) {
+		fprintf(stderr, "write too big: %s\n", e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static void test_write_fails(void **state)
+{
+	struct fixture *f = *state;
+	pid_t pid;
+	int status;
+	char *s;
+
+	mk(f, "d");
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(write_too_big(f));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* The half-written temporary file is gone. */
+	s = listing(f, "d");
+	assert_string_equal(s, "");
+	free(s);
+}
+
+/* ---- moving and removing ---- */
+
+static void test_move(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = {""};
+	char *s;
+
+	mk(f, "backlog");
+	put(f, "backlog/a.md", "a");
+	put(f, "backlog/c.md", "c");
+	assert_true(fsx_move_beneath(f->root, "backlog/a.md",
+				     "active/epic/a.md", &e));
+	s = slurp(f, "active/epic/a.md");
+	assert_string_equal(s, "a");
+	free(s);
+	assert_int_equal(faccessat(f->root, "backlog/a.md", F_OK, 0), -1);
+
+	assert_false(fsx_move_beneath(f->root, "backlog/c.md",
+				      "active/epic/a.md", &e));
+	assert_string_equal(e.msg,
+			    "active/epic/a.md: exists; backlog/c.md not moved");
+	s = slurp(f, "active/epic/a.md");
+	assert_string_equal(s, "a");
+	free(s);
+	s = slurp(f, "backlog/c.md");
+	assert_string_equal(s, "c");
+	free(s);
+
+	assert_false(
+		fsx_move_beneath(f->root, "backlog/no.md", "active/n.md", &e));
+	assert_string_equal(e.msg, "backlog/no.md: No such file or directory");
+	assert_false(fsx_move_beneath(f->root, "backlog/c.md", "../c.md", &e));
+	assert_string_equal(e.msg, "../c.md: path leaves the root");
+}
+
+static void test_unlink(void **state)
+{
+	struct fixture *f = *state;
+	struct file_stat before;
+	struct err e = {""};
+	bool stale = false;
+
+	put(f, "x.md", "scanned");
+	lstat_fs(f, "x.md", &before);
+	put(f, "x.md", "edited since");
+	assert_false(fsx_unlink_beneath(f->root, "x.md", &before, &stale, &e));
+	assert_true(stale);
+	assert_string_equal(e.msg, "x.md: changed since the scan; left alone");
+	assert_int_equal(faccessat(f->root, "x.md", F_OK, 0), 0);
+
+	lstat_fs(f, "x.md", &before);
+	assert_true(fsx_unlink_beneath(f->root, "x.md", &before, &stale, &e));
+	assert_false(stale);
+	assert_int_equal(faccessat(f->root, "x.md", F_OK, 0), -1);
+
+	assert_false(fsx_unlink_beneath(f->root, "x.md", &before, &stale, &e));
+	assert_true(stale);
+	assert_string_equal(e.msg, "x.md: changed since the scan; left alone");
+	assert_false(
+		fsx_unlink_beneath(f->root, "../x.md", &before, &stale, &e));
+	assert_false(stale);
+	assert_string_equal(e.msg, "../x.md: path leaves the root");
+}
+
+/* ---- the run lock ---- */
+
+static char *lock_path(struct fixture *f)
+{
+	return xasprintf("%s/.storysync/lock", f->dir);
+}
+
+/* In a child: fsx_lock with wait_s; exit 0 when it returned -2 with the
+ * message, after about min_ms to max_ms. */
+static int try_in_child(const char *path, int wait_s, long min_ms, long max_ms)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct err e = {""};
+		char want[512];
+		struct timespec a, b;
+		long ms;
+		int r;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		r = fsx_lock(path, wait_s, &e);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		ms = (b.tv_sec - a.tv_sec) * 1000 +
+		     (b.tv_nsec - a.tv_nsec) / 1000000;
+		snprintf(want, sizeof(want), "%s: held by another run", path);
+		if (r != -2 || strcmp(e.msg, want) || ms < min_ms ||
+		    ms > max_ms) {
+			fprintf(stderr, "lock: %d %s after %ld ms\n", r, e.msg,
+				ms);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 99;
+}
+
+static void test_lock_busy(void **state)
+{
+	struct fixture *f = *state;
+	char *path = lock_path(f);
+	struct err e = {""};
+	struct stat st;
+	int fd = fsx_lock(path, -1, &e);
+
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(try_in_child(path, -1, 0, 200), 0);
+	assert_int_equal(try_in_child(path, 1, 900, 2500), 0);
+	fsx_unlock(fd);
+	fd = fsx_lock(path, -1, &e);
+	assert_true(fd >= 0);
+	fsx_unlock(fd);
+	free(path);
+}
+
+static void test_lock_dies_with_holder(void **state)
+{
+	struct fixture *f = *state;
+	char *path = lock_path(f);
+	struct err e = {""};
+	int pipefd[2], status, fd;
+	char c;
+	pid_t pid;
+
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (fsx_lock(path, -1, &e) < 0)
+			_exit(1);
+		if (write(pipefd[1], "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(pipefd[1]);
+	assert_int_equal(read(pipefd[0], &c, 1), 1);
+	close(pipefd[0]);
+	assert_int_equal(fsx_lock(path, -1, &e), -2);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	fd = fsx_lock(path, -1, &e);
+	assert_true(fd >= 0);
+	fsx_unlock(fd);
+	free(path);
+}
+
+static void test_lock_waits(void **state)
+{
+	struct fixture *f = *state;
+	char *path = lock_path(f);
+	struct err e = {""};
+	int pipefd[2], status, fd;
+	char c;
+	pid_t pid;
+
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (fsx_lock(path, -1, &e) < 0)
+			_exit(1);
+		if (write(pipefd[1], "x", 1) != 1)
+			_exit(1);
+		usleep(300000);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	assert_int_equal(read(pipefd[0], &c, 1), 1);
+	close(pipefd[0]);
+	/* 0 waits as long as it takes: until the child exits. */
+	fd = fsx_lock(path, 0, &e);
+	assert_true(fd >= 0);
+	fsx_unlock(fd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	free(path);
+
+	/* Only the lock file's own directory is created. */
+	path = xasprintf("%s/no/such/lock", f->dir);
+	assert_int_equal(fsx_lock(path, -1, &e), -1);
+	assert_true(strncmp(e.msg, path, strlen(path)) == 0);
+	assert_string_equal(e.msg + strlen(path),
+			    ": No such file or directory");
+	free(path);
+}
+
+/* ---- stat data ---- */
+
+static void test_stat_and_racy(void **state)
+{
+	struct file_stat a = {1000000000LL, 1000000001LL, 10, 7, 0100644};
+	struct file_stat b = a;
+	int64_t now = fsx_now_ns();
+
+	assert_true(now > 1600000000LL * 1000000000LL);
+	assert_true(fsx_stat_equal(&a, &b));
+	b.ctime_ns++;
+	assert_false(fsx_stat_equal(&a, &b));
+	b = a;
+	b.mode = 0100600;
+	assert_false(fsx_stat_equal(&a, &b));
+	b = a;
+	b.ino = 8;
+	assert_false(fsx_stat_equal(&a, &b));
+	b = a;
+	b.size = 11;
+	assert_false(fsx_stat_equal(&a, &b));
+	b = a;
+	b.mtime_ns--;
+	assert_false(fsx_stat_equal(&a, &b));
+
+	assert_true(fsx_racy(&a, a.mtime_ns));
+	assert_true(fsx_racy(&a, a.mtime_ns + FSX_RACY_NS - 1));
+	assert_false(fsx_racy(&a, a.mtime_ns + FSX_RACY_NS));
+	assert_false(fsx_racy(&a, now));
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
-	return 0;
+	const struct CMUnitTest tests[] = {
+		T(test_blobid),
+		T(test_walk),
+		T(test_walk_top_and_stop),
+		T(test_walk_missing),
+		T(test_walk_permission),
+		T(test_read_at),
+		T(test_read_beneath_big),
+		T(test_read_permission),
+		cmocka_unit_test(test_name_ok),
+		T(test_open_beneath),
+		T(test_mkdirs),
+		T(test_write_create),
+		T(test_write_replace),
+		T(test_write_stale),
+		T(test_write_refused),
+		T(test_write_fails),
+		T(test_move),
+		T(test_unlink),
+		T(test_lock_busy),
+		T(test_lock_dies_with_holder),
+		T(test_lock_waits),
+		cmocka_unit_test(test_stat_and_racy),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

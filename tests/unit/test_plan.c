@@ -1,11 +1,1022 @@
-/* test_plan.c: not written yet. */
+/* test_plan.c: the decision table, the location rules and the merge. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <cmocka.h>
+
+#include "plan.h"
+
+/* The three stories of a test: the base, the file's and the DB's. */
+struct fixture {
+	struct story base, file, db;
+	char *mirror[SM_COUNT];
+	struct action a;
+};
+
+static void fill_story(struct story *s)
+{
+	story_set(s, SF_ID, "INF-014");
+	story_set(s, SF_BACKLOG, "platform");
+	story_set(s, SF_STATUS, "active");
+	story_set(s, SF_EPIC, "infra");
+	story_set(s, SF_TITLE, "File system sync");
+	story_set(s, SF_PRIORITY, "high");
+	story_set(s, SF_POINTS, "8");
+	story_set(s, SF_ASSIGNEE, "ana");
+	story_set(s, SF_LABELS, "[\"sync\",\"sqlite\"]");
+	story_set(s, SF_DEPENDS_ON, "[\"INF-012\",\"INF-013\"]");
+	story_set(s, SF_CREATED, "2026-11-20");
+	story_set(s, SF_BODY, "# Body\n");
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	fill_story(&fx->base);
+	fill_story(&fx->file);
+	fill_story(&fx->db);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_finish(&fx->base);
+	story_finish(&fx->file);
+	story_finish(&fx->db);
+	for (int k = 0; k < SM_COUNT; k++)
+		free(fx->mirror[k]);
+	action_finish(&fx->a);
+	free(fx);
+	return 0;
+}
+
+static void set_mirror(struct fixture *fx, enum story_mirror k, const char *v)
+{
+	free(fx->mirror[k]);
+	fx->mirror[k] = v ? strdup(v) : NULL;
+}
+
+static void assert_str(const char *got, const char *want)
+{
+	if (!want)
+		assert_null(got);
+	else
+		assert_non_null(got);
+	if (want)
+		assert_string_equal(got, want);
+}
+
+static void assert_story(const struct story *got, const struct story *want)
+{
+	for (int f = 0; f < SF_COUNT; f++)
+		assert_str(got->v[f], want ? want->v[f] : NULL);
+}
+
+/* Every output field of one action. */
+struct expect {
+	enum plan_db_op db;
+	enum plan_file_op file;
+	bool rewrite_mirrors;
+	enum plan_state_op state;
+	const char *event, *origin;
+	bool status_changed;
+	const char *from_status;
+	const char *conflict, *kept, *fields;
+	const struct story *want, *lost; /* NULL: empty */
+};
+
+static void check(const struct action *a, const struct expect *x)
+{
+	assert_string_equal(a->id, "INF-014");
+	assert_int_equal(a->db, x->db);
+	assert_int_equal(a->file, x->file);
+	assert_int_equal(a->rewrite_mirrors, x->rewrite_mirrors);
+	assert_int_equal(a->state, x->state);
+	assert_str(a->event, x->event);
+	assert_str(a->origin, x->origin);
+	assert_int_equal(a->status_changed, x->status_changed);
+	assert_str(a->from_status, x->from_status);
+	assert_str(a->conflict, x->conflict);
+	assert_str(a->kept, x->kept);
+	assert_str(a->conflict_fields, x->fields);
+	assert_story(&a->want, x->want);
+	assert_story(&a->lost, x->lost);
+}
+
+/* Plans with the given sides; a NULL story for a side that has none. */
+static bool run(struct fixture *fx, enum side file, enum side db, bool base)
+{
+	bool fs = file == SIDE_CHANGED || file == SIDE_NEW;
+	bool ds = db == SIDE_CHANGED || db == SIDE_NEW;
+	struct plan_input in = {
+		.id = "INF-014",
+		.file = file,
+		.file_story = fs ? &fx->file : NULL,
+		.mirror = fx->mirror,
+		.db = db,
+		.db_story = ds ? &fx->db : NULL,
+		.base = base ? &fx->base : NULL,
+	};
+
+	return plan_story(&in, &fx->a);
+}
+
+static void assert_action_empty(const struct action *a)
+{
+	struct action zero;
+
+	memset(&zero, 0, sizeof(zero));
+	assert_memory_equal(a, &zero, sizeof(zero));
+}
+
+/* file SAME, db SAME */
+
+static void same_same_does_nothing(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_false(run(fx, SIDE_SAME, SIDE_SAME, true));
+	assert_action_empty(&fx->a);
+}
+
+/* file SAME, db CHANGED */
+
+static void same_changed_rewrites_file(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->db, SF_TITLE, "Renamed in the API");
+	assert_true(run(fx, SIDE_SAME, SIDE_CHANGED, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_NONE,
+			      .file = PLAN_FILE_WRITE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "updated",
+			      .origin = "db",
+			      .want = &fx->db,
+		      });
+}
+
+static void same_changed_status_moves_file(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->db, SF_STATUS, "completed");
+	assert_true(run(fx, SIDE_SAME, SIDE_CHANGED, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_NONE,
+			      .file = PLAN_FILE_WRITE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "moved",
+			      .origin = "db",
+			      .status_changed = true,
+			      .from_status = "active",
+			      .want = &fx->db,
+		      });
+}
+
+static void same_changed_epic_removed_is_moved(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->db, SF_EPIC, NULL);
+	assert_true(run(fx, SIDE_SAME, SIDE_CHANGED, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_NONE,
+			      .file = PLAN_FILE_WRITE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "moved",
+			      .origin = "db",
+			      .want = &fx->db,
+		      });
+}
+
+/* The API rewrote the row with the values it had: only the rev moved. */
+static void same_changed_to_base_records_state_only(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_true(run(fx, SIDE_SAME, SIDE_CHANGED, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_NONE,
+			      .file = PLAN_FILE_NONE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .want = &fx->base,
+		      });
+}
+
+/* a first-sight mismatch left in an unchanged file: a row rewritten to the
+ * same values does not touch it, a real change does (and fixes the key) */
+static void same_changed_stale_mirror_needs_real_change(void **state)
+{
+	struct fixture *fx = *state;
+
+	set_mirror(fx, SM_STATUS, "backlog");
+	assert_true(run(fx, SIDE_SAME, SIDE_CHANGED, true));
+	assert_int_equal(fx->a.file, PLAN_FILE_NONE);
+	assert_null(fx->a.event);
+	assert_int_equal(fx->a.state, PLAN_STATE_PUT);
+	action_finish(&fx->a);
+	story_set(&fx->db, SF_POINTS, "1");
+	assert_true(run(fx, SIDE_SAME, SIDE_CHANGED, true));
+	assert_int_equal(fx->a.file, PLAN_FILE_WRITE);
+	assert_true(fx->a.rewrite_mirrors);
+	assert_string_equal(fx->a.event, "updated");
+}
+
+/* file SAME, db DELETED */
+
+static void same_deleted_deletes_file(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_true(run(fx, SIDE_SAME, SIDE_DELETED, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_NONE,
+			      .file = PLAN_FILE_DELETE,
+			      .state = PLAN_STATE_FORGET,
+			      .event = "deleted",
+			      .origin = "db",
+		      });
+}
+
+/* file CHANGED, db SAME */
+
+static void changed_same_updates_row(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->file, SF_POINTS, "13");
+	set_mirror(fx, SM_STATUS, "active");
+	assert_true(run(fx, SIDE_CHANGED, SIDE_SAME, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .file = PLAN_FILE_NONE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "updated",
+			      .origin = "file",
+			      .want = &fx->file,
+		      });
+}
+
+/* a moved file wins, and its stale status: key is rewritten */
+static void changed_same_moved_file_rewrites_key(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->file, SF_STATUS, "completed");
+	set_mirror(fx, SM_STATUS, "active");
+	assert_true(run(fx, SIDE_CHANGED, SIDE_SAME, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .file = PLAN_FILE_WRITE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "moved",
+			      .origin = "file",
+			      .status_changed = true,
+			      .from_status = "active",
+			      .want = &fx->file,
+		      });
+}
+
+/* a moved file with no mirror key: nothing to rewrite */
+static void changed_same_moved_file_without_key(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->file, SF_BACKLOG, "mobile");
+	assert_true(run(fx, SIDE_CHANGED, SIDE_SAME, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .file = PLAN_FILE_NONE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "moved",
+			      .origin = "file",
+			      .want = &fx->file,
+		      });
+}
+
+/* an edited status: key wins: the row follows and the file moves */
+static void changed_same_edited_key_moves_file(void **state)
+{
+	struct fixture *fx = *state;
+
+	set_mirror(fx, SM_STATUS, "completed");
+	assert_true(run(fx, SIDE_CHANGED, SIDE_SAME, true));
+	story_set(&fx->base, SF_STATUS, "completed");
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .file = PLAN_FILE_WRITE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "moved",
+			      .origin = "file",
+			      .status_changed = true,
+			      .from_status = "active",
+			      .want = &fx->base,
+		      });
+}
+
+/* moved and key edited to another place: the location wins, key rewritten */
+static void changed_same_both_moved_location_wins(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->file, SF_STATUS, "completed");
+	set_mirror(fx, SM_STATUS, "backlog");
+	assert_true(run(fx, SIDE_CHANGED, SIDE_SAME, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .file = PLAN_FILE_WRITE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "moved",
+			      .origin = "file",
+			      .status_changed = true,
+			      .from_status = "active",
+			      .want = &fx->file,
+		      });
+}
+
+/* moved file whose key was edited to the same new place: nothing to fix */
+static void changed_same_moved_and_key_agree(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->file, SF_EPIC, "sync");
+	set_mirror(fx, SM_EPIC, "sync");
+	assert_true(run(fx, SIDE_CHANGED, SIDE_SAME, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .file = PLAN_FILE_NONE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "moved",
+			      .origin = "file",
+			      .want = &fx->file,
+		      });
+}
+
+/* only the bytes changed (a comment): the state learns the new hash */
+static void changed_same_bytes_only(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_true(run(fx, SIDE_CHANGED, SIDE_SAME, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_NONE,
+			      .file = PLAN_FILE_NONE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .want = &fx->base,
+		      });
+}
+
+/* file CHANGED, db CHANGED */
+
+static void changed_changed_disjoint_edits(void **state)
+{
+	struct fixture *fx = *state;
+	struct story want = {0};
+
+	story_set(&fx->file, SF_TITLE, "Title from the file");
+	story_set(&fx->db, SF_ASSIGNEE, "bob");
+	story_copy(&want, &fx->file);
+	story_set(&want, SF_ASSIGNEE, "bob");
+	assert_true(run(fx, SIDE_CHANGED, SIDE_CHANGED, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .file = PLAN_FILE_WRITE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "updated",
+			      .origin = "file",
+			      .want = &want,
+		      });
+	story_finish(&want);
+}
+
+static void changed_changed_same_field_conflicts(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->file, SF_TITLE, "Title from the file");
+	story_set(&fx->db, SF_TITLE, "Title from the API");
+	assert_true(run(fx, SIDE_CHANGED, SIDE_CHANGED, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .file = PLAN_FILE_NONE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "updated",
+			      .origin = "file",
+			      .conflict = "both_changed",
+			      .kept = "file",
+			      .fields = "title",
+			      .want = &fx->file,
+			      .lost = &fx->db,
+		      });
+}
+
+static void changed_changed_same_change_no_conflict(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->file, SF_PRIORITY, "low");
+	story_set(&fx->db, SF_PRIORITY, "low");
+	assert_true(run(fx, SIDE_CHANGED, SIDE_CHANGED, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_NONE,
+			      .file = PLAN_FILE_NONE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "updated",
+			      .origin = "file",
+			      .want = &fx->file,
+		      });
+}
+
+/* labels and depends_on merge as whole fields */
+static void changed_changed_lists_conflict(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->file, SF_LABELS, "[\"sync\",\"fs\"]");
+	story_set(&fx->db, SF_LABELS, "[\"sync\",\"db\"]");
+	story_set(&fx->file, SF_DEPENDS_ON, NULL);
+	story_set(&fx->db, SF_DEPENDS_ON, "[\"INF-012\"]");
+	assert_true(run(fx, SIDE_CHANGED, SIDE_CHANGED, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .file = PLAN_FILE_NONE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "updated",
+			      .origin = "file",
+			      .conflict = "both_changed",
+			      .kept = "file",
+			      .fields = "labels,depends_on",
+			      .want = &fx->file,
+			      .lost = &fx->db,
+		      });
+}
+
+static void changed_changed_lists_disjoint(void **state)
+{
+	struct fixture *fx = *state;
+	struct story want = {0};
+
+	story_set(&fx->file, SF_LABELS, "[\"sync\"]");
+	story_set(&fx->db, SF_DEPENDS_ON, "[\"INF-001\",\"INF-012\"]");
+	story_copy(&want, &fx->file);
+	story_set(&want, SF_DEPENDS_ON, "[\"INF-001\",\"INF-012\"]");
+	assert_true(run(fx, SIDE_CHANGED, SIDE_CHANGED, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .file = PLAN_FILE_WRITE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "updated",
+			      .origin = "file",
+			      .want = &want,
+		      });
+	story_finish(&want);
+}
+
+/* conflict fields come in enum order; status moves count as conflicts too */
+static void changed_changed_fields_in_order(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->file, SF_BODY, "file body\n");
+	story_set(&fx->db, SF_BODY, "db body\n");
+	story_set(&fx->file, SF_STATUS, "completed");
+	story_set(&fx->db, SF_STATUS, "backlog");
+	story_set(&fx->file, SF_EXTRA, "{\"x\":1}");
+	story_set(&fx->db, SF_EXTRA, "{\"x\":2}");
+	assert_true(run(fx, SIDE_CHANGED, SIDE_CHANGED, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .file = PLAN_FILE_NONE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "moved",
+			      .origin = "file",
+			      .status_changed = true,
+			      .from_status = "active",
+			      .conflict = "both_changed",
+			      .kept = "file",
+			      .fields = "status,extra,body",
+			      .want = &fx->file,
+			      .lost = &fx->db,
+		      });
+}
+
+/* the DB moved the story, the file edited its key elsewhere: the file's
+ * edit (through the key) wins, the file moves and the key stays */
+static void changed_changed_key_against_db_move(void **state)
+{
+	struct fixture *fx = *state;
+
+	set_mirror(fx, SM_STATUS, "completed");
+	story_set(&fx->db, SF_STATUS, "backlog");
+	assert_true(run(fx, SIDE_CHANGED, SIDE_CHANGED, true));
+	story_set(&fx->file, SF_STATUS, "completed");
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .file = PLAN_FILE_WRITE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "moved",
+			      .origin = "file",
+			      .status_changed = true,
+			      .from_status = "active",
+			      .conflict = "both_changed",
+			      .kept = "file",
+			      .fields = "status",
+			      .want = &fx->file,
+			      .lost = &fx->db,
+		      });
+}
+
+/* the file changed in its bytes only: the DB's change goes to the file */
+static void changed_changed_file_bytes_only(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->db, SF_ASSIGNEE, "bob");
+	assert_true(run(fx, SIDE_CHANGED, SIDE_CHANGED, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_NONE,
+			      .file = PLAN_FILE_WRITE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "updated",
+			      .origin = "db",
+			      .want = &fx->db,
+		      });
+}
+
+/* file CHANGED, db DELETED */
+
+static void changed_deleted_recreates_row(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->file, SF_TITLE, "Still wanted");
+	assert_true(run(fx, SIDE_CHANGED, SIDE_DELETED, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .file = PLAN_FILE_NONE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "created",
+			      .origin = "file",
+			      .status_changed = true,
+			      .conflict = "deleted_in_db",
+			      .kept = "file",
+			      .want = &fx->file,
+			      .lost = &fx->base,
+		      });
+}
+
+/* file DELETED, db SAME */
+
+static void deleted_same_deletes_row(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_true(run(fx, SIDE_DELETED, SIDE_SAME, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_DELETE,
+			      .file = PLAN_FILE_NONE,
+			      .state = PLAN_STATE_FORGET,
+			      .event = "deleted",
+			      .origin = "file",
+		      });
+}
+
+/* file DELETED, db CHANGED */
+
+static void deleted_changed_deletes_row_with_conflict(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->db, SF_POINTS, "3");
+	assert_true(run(fx, SIDE_DELETED, SIDE_CHANGED, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_DELETE,
+			      .file = PLAN_FILE_NONE,
+			      .state = PLAN_STATE_FORGET,
+			      .event = "deleted",
+			      .origin = "file",
+			      .conflict = "deleted_in_file",
+			      .kept = "file",
+			      .lost = &fx->db,
+		      });
+}
+
+/* file DELETED, db DELETED */
+
+static void deleted_deleted_forgets_state(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_true(run(fx, SIDE_DELETED, SIDE_DELETED, true));
+	check(&fx->a, &(struct expect){
+			      .state = PLAN_STATE_FORGET,
+		      });
+}
+
+/* file NEW, db ABSENT */
+
+static void new_absent_inserts_row(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_true(run(fx, SIDE_NEW, SIDE_ABSENT, false));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .file = PLAN_FILE_NONE,
+			      .state = PLAN_STATE_PUT,
+			      .event = "created",
+			      .origin = "file",
+			      .status_changed = true,
+			      .want = &fx->file,
+		      });
+}
+
+/* first sight: the location wins in the DB and the file stays as it is */
+static void new_absent_mismatch_location_wins(void **state)
+{
+	struct fixture *fx = *state;
+
+	set_mirror(fx, SM_STATUS, "backlog");
+	set_mirror(fx, SM_EPIC, "other");
+	assert_true(run(fx, SIDE_NEW, SIDE_ABSENT, false));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .file = PLAN_FILE_NONE,
+			      .state = PLAN_STATE_PUT,
+			      .event = "created",
+			      .origin = "file",
+			      .status_changed = true,
+			      .want = &fx->file,
+		      });
+}
+
+/* file ABSENT, db NEW */
+
+static void absent_new_creates_file(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_true(run(fx, SIDE_ABSENT, SIDE_NEW, false));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_NONE,
+			      .file = PLAN_FILE_WRITE,
+			      .state = PLAN_STATE_PUT,
+			      .event = "created",
+			      .origin = "db",
+			      .status_changed = true,
+			      .want = &fx->db,
+		      });
+}
+
+/* file NEW, db NEW */
+
+static void new_new_file_wins_no_base(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->db, SF_ASSIGNEE, "bob");
+	story_set(&fx->db, SF_BODY, "Filled in by the API\n");
+	story_set(&fx->db, SF_STATUS, "backlog");
+	set_mirror(fx, SM_STATUS, "backlog");
+	assert_true(run(fx, SIDE_NEW, SIDE_NEW, false));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .file = PLAN_FILE_NONE,
+			      .state = PLAN_STATE_PUT,
+			      .event = "moved",
+			      .origin = "file",
+			      .status_changed = true,
+			      .from_status = "backlog",
+			      .conflict = "no_base",
+			      .kept = "file",
+			      .fields = "status,assignee,body",
+			      .want = &fx->file,
+			      .lost = &fx->db,
+		      });
+}
+
+static void new_new_equal_records_state(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_true(run(fx, SIDE_NEW, SIDE_NEW, false));
+	check(&fx->a, &(struct expect){
+			      .state = PLAN_STATE_PUT,
+			      .want = &fx->file,
+		      });
+}
+
+static void new_new_field_update(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->db, SF_CREATED, NULL);
+	assert_true(run(fx, SIDE_NEW, SIDE_NEW, false));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .state = PLAN_STATE_PUT,
+			      .event = "updated",
+			      .origin = "file",
+			      .conflict = "no_base",
+			      .kept = "file",
+			      .fields = "created",
+			      .want = &fx->file,
+			      .lost = &fx->db,
+		      });
+}
+
+/* combinations outside the table */
+
+static void absent_absent_does_nothing(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_false(run(fx, SIDE_ABSENT, SIDE_ABSENT, false));
+	assert_action_empty(&fx->a);
+}
+
+/* a state exists, so a NEW row is a changed one */
+static void same_new_with_base_is_changed(void **state)
+{
+	struct fixture *fx = *state;
+
+	story_set(&fx->db, SF_TITLE, "Renamed in the API");
+	assert_true(run(fx, SIDE_SAME, SIDE_NEW, true));
+	check(&fx->a, &(struct expect){
+			      .file = PLAN_FILE_WRITE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "updated",
+			      .origin = "db",
+			      .want = &fx->db,
+		      });
+}
+
+/* a state exists, so a file ABSENT is a deleted one */
+static void absent_same_with_base_is_deleted(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_true(run(fx, SIDE_ABSENT, SIDE_SAME, true));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_DELETE,
+			      .state = PLAN_STATE_FORGET,
+			      .event = "deleted",
+			      .origin = "file",
+		      });
+}
+
+/* no state: a file DELETED is absent, and a row SAME was not seen */
+static void deleted_new_without_base_creates_file(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_true(run(fx, SIDE_DELETED, SIDE_NEW, false));
+	check(&fx->a, &(struct expect){
+			      .file = PLAN_FILE_WRITE,
+			      .state = PLAN_STATE_PUT,
+			      .event = "created",
+			      .origin = "db",
+			      .status_changed = true,
+			      .want = &fx->db,
+		      });
+}
+
+static void changed_same_without_base_inserts(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_true(run(fx, SIDE_CHANGED, SIDE_SAME, false));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .state = PLAN_STATE_PUT,
+			      .event = "created",
+			      .origin = "file",
+			      .status_changed = true,
+			      .want = &fx->file,
+		      });
+}
+
+/* plan_resolve_location */
+
+static void resolve(struct fixture *fx, bool base, struct story *out)
+{
+	plan_resolve_location(&fx->file, fx->mirror, base ? &fx->base : NULL,
+			      out);
+}
+
+static void resolve_empty_epic_key_means_none(void **state)
+{
+	struct fixture *fx = *state;
+	struct story out = {0};
+
+	set_mirror(fx, SM_EPIC, "");
+	resolve(fx, true, &out);
+	story_set(&fx->file, SF_EPIC, NULL);
+	assert_story(&out, &fx->file);
+	story_finish(&out);
+}
+
+static void resolve_empty_epic_key_matches_no_epic(void **state)
+{
+	struct fixture *fx = *state;
+	struct story out = {0};
+
+	story_set(&fx->base, SF_EPIC, NULL);
+	story_set(&fx->file, SF_EPIC, NULL);
+	set_mirror(fx, SM_EPIC, "");
+	resolve(fx, true, &out);
+	assert_story(&out, &fx->file);
+	story_finish(&out);
+	/* nothing to rewrite either */
+	assert_true(run(fx, SIDE_CHANGED, SIDE_SAME, true));
+	assert_int_equal(fx->a.file, PLAN_FILE_NONE);
+	assert_null(fx->a.event);
+}
+
+static void resolve_empty_status_key_is_ignored(void **state)
+{
+	struct fixture *fx = *state;
+	struct story out = {0};
+
+	set_mirror(fx, SM_STATUS, "");
+	resolve(fx, true, &out);
+	assert_story(&out, &fx->file);
+	story_finish(&out);
+	/* but the blank key is repaired */
+	assert_true(run(fx, SIDE_CHANGED, SIDE_SAME, true));
+	assert_int_equal(fx->a.file, PLAN_FILE_WRITE);
+	assert_int_equal(fx->a.db, PLAN_DB_NONE);
+}
+
+static void resolve_key_edits_every_location_field(void **state)
+{
+	struct fixture *fx = *state;
+	struct story out = {0};
+
+	set_mirror(fx, SM_BACKLOG, "mobile");
+	set_mirror(fx, SM_STATUS, "completed");
+	set_mirror(fx, SM_EPIC, "ux");
+	resolve(fx, true, &out);
+	story_set(&fx->file, SF_BACKLOG, "mobile");
+	story_set(&fx->file, SF_STATUS, "completed");
+	story_set(&fx->file, SF_EPIC, "ux");
+	assert_story(&out, &fx->file);
+	story_finish(&out);
+}
+
+static void resolve_first_sight_takes_location(void **state)
+{
+	struct fixture *fx = *state;
+	struct story out = {0};
+
+	set_mirror(fx, SM_BACKLOG, "mobile");
+	resolve(fx, false, &out);
+	assert_story(&out, &fx->file);
+	story_finish(&out);
+}
+
+static void resolve_no_mirror_vector(void **state)
+{
+	struct fixture *fx = *state;
+	struct story out = {0};
+
+	plan_resolve_location(&fx->file, NULL, &fx->base, &out);
+	assert_story(&out, &fx->file);
+	story_finish(&out);
+}
+
+/* plan_merge */
+
+static void merge_without_conflict_gives_null_fields(void **state)
+{
+	struct fixture *fx = *state;
+	struct story out = {0};
+	char *fields = (char *)"sentinel";
+
+	story_set(&fx->db, SF_POINTS, "5");
+	plan_merge(&fx->base, &fx->file, &fx->db, &out, &fields);
+	assert_null(fields);
+	assert_story(&out, &fx->db);
+	story_finish(&out);
+}
+
+static void merge_without_base_takes_file(void **state)
+{
+	struct fixture *fx = *state;
+	struct story out = {0};
+	char *fields = NULL;
+
+	story_set(&fx->file, SF_ID, "INF-014");
+	story_set(&fx->file, SF_TITLE, "file");
+	story_set(&fx->db, SF_PRIORITY, NULL);
+	plan_merge(NULL, &fx->file, &fx->db, &out, &fields);
+	assert_string_equal(fields, "title,priority");
+	assert_story(&out, &fx->file);
+	free(fields);
+	story_finish(&out);
+}
+
+/* a field the file removed while the DB kept it: the removal wins */
+static void merge_file_removal_wins_over_db_edit(void **state)
+{
+	struct fixture *fx = *state;
+	struct story out = {0};
+	char *fields = NULL;
+
+	story_set(&fx->file, SF_ASSIGNEE, NULL);
+	story_set(&fx->db, SF_ASSIGNEE, "bob");
+	story_set(&fx->db, SF_EXTRA, "{\"team\":\"core\"}");
+	plan_merge(&fx->base, &fx->file, &fx->db, &out, &fields);
+	assert_string_equal(fields, "assignee");
+	assert_null(out.v[SF_ASSIGNEE]);
+	assert_string_equal(out.v[SF_EXTRA], "{\"team\":\"core\"}");
+	free(fields);
+	story_finish(&out);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
-	return 0;
+	const struct CMUnitTest tests[] = {
+		T(same_same_does_nothing),
+		T(same_changed_rewrites_file),
+		T(same_changed_status_moves_file),
+		T(same_changed_epic_removed_is_moved),
+		T(same_changed_to_base_records_state_only),
+		T(same_changed_stale_mirror_needs_real_change),
+		T(same_deleted_deletes_file),
+		T(changed_same_updates_row),
+		T(changed_same_moved_file_rewrites_key),
+		T(changed_same_moved_file_without_key),
+		T(changed_same_edited_key_moves_file),
+		T(changed_same_both_moved_location_wins),
+		T(changed_same_moved_and_key_agree),
+		T(changed_same_bytes_only),
+		T(changed_changed_disjoint_edits),
+		T(changed_changed_same_field_conflicts),
+		T(changed_changed_same_change_no_conflict),
+		T(changed_changed_lists_conflict),
+		T(changed_changed_lists_disjoint),
+		T(changed_changed_fields_in_order),
+		T(changed_changed_key_against_db_move),
+		T(changed_changed_file_bytes_only),
+		T(changed_deleted_recreates_row),
+		T(deleted_same_deletes_row),
+		T(deleted_changed_deletes_row_with_conflict),
+		T(deleted_deleted_forgets_state),
+		T(new_absent_inserts_row),
+		T(new_absent_mismatch_location_wins),
+		T(absent_new_creates_file),
+		T(new_new_file_wins_no_base),
+		T(new_new_equal_records_state),
+		T(new_new_field_update),
+		T(absent_absent_does_nothing),
+		T(same_new_with_base_is_changed),
+		T(absent_same_with_base_is_deleted),
+		T(deleted_new_without_base_creates_file),
+		T(changed_same_without_base_inserts),
+		T(resolve_empty_epic_key_means_none),
+		T(resolve_empty_epic_key_matches_no_epic),
+		T(resolve_empty_status_key_is_ignored),
+		T(resolve_key_edits_every_location_field),
+		T(resolve_first_sight_takes_location),
+		T(resolve_no_mirror_vector),
+		T(merge_without_conflict_gives_null_fields),
+		T(merge_without_base_takes_file),
+		T(merge_file_removal_wins_over_db_edit),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

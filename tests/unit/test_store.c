@@ -1,11 +1,747 @@
-/* test_store.c: not written yet. */
+/* Unit tests of store.c: a real SQLite file in a fresh temp dir, and a
+ * second connection that writes plain SQL as the API does. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
 #include <cmocka.h>
+
+#include <ftw.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mem.h"
+#include "store.h"
+
+struct fixture {
+	char dir[64];
+	char *db;
+	struct store *s;
+	sqlite3 *api; /* the API's connection */
+};
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	struct err e = {{0}};
+
+	strcpy(f->dir, "/tmp/test_store.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->db = xasprintf("%s/stories.db", f->dir);
+	if (!store_open(&f->s, f->db, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(sqlite3_open(f->db, &f->api), SQLITE_OK);
+	sqlite3_busy_timeout(f->api, 5000);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	sqlite3_close(f->api);
+	store_close(f->s);
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f->db);
+	free(f);
+	return 0;
+}
+
+static void api_exec(struct fixture *f, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(f->api, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+}
+
+/* The first column of the first row of sql on the API's connection, as
+ * heap text ("NULL" for NULL). */
+static char *api_text(struct fixture *f, const char *sql)
+{
+	sqlite3_stmt *st;
+	char *out;
+
+	if (sqlite3_prepare_v2(f->api, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(f->api));
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+		out = xstrdup("NULL");
+	else
+		out = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int64_t api_int(struct fixture *f, const char *sql)
+{
+	char *t = api_text(f, sql);
+	int64_t v = strtoll(t, NULL, 10);
+
+	free(t);
+	return v;
+}
+
+static void assert_api_text(struct fixture *f, const char *sql,
+			    const char *want)
+{
+	char *got = api_text(f, sql);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void full_story(struct story *s)
+{
+	memset(s, 0, sizeof(*s));
+	story_set(s, SF_ID, "INF-014");
+	story_set(s, SF_BACKLOG, "platform");
+	story_set(s, SF_STATUS, "refinement");
+	story_set(s, SF_EPIC, "infrastructure");
+	story_set(s, SF_TITLE, "File \"sync\" service");
+	story_set(s, SF_PRIORITY, "high");
+	story_set(s, SF_POINTS, "8");
+	story_set(s, SF_ASSIGNEE, "ana");
+	story_set(s, SF_LABELS, "[\"sync\",\"sqlite\"]");
+	story_set(s, SF_DEPENDS_ON, "[\"INF-012\",\"INF-013\"]");
+	story_set(s, SF_CREATED, "2026-11-20");
+	story_set(s, SF_EXTRA, "{\"any\":\"kept\",\"n\":[1,2]}");
+	story_set(s, SF_BODY, "# Body\n\ntext\n");
+}
+
+static void put(struct fixture *f, const struct story *s, const char *path,
+		int64_t *rev)
+{
+	struct err e = {{0}};
+
+	if (!store_story_put(f->s, s, path, rev, &e))
+		fail_msg("%s", e.msg);
+}
+
+static void put_simple(struct fixture *f, const char *id, const char *path)
+{
+	struct story s = {0};
+	int64_t rev;
+
+	story_set(&s, SF_ID, id);
+	story_set(&s, SF_TITLE, id);
+	put(f, &s, path, &rev);
+	story_finish(&s);
+}
+
+static int64_t clock_value(struct fixture *f)
+{
+	return api_int(f, "SELECT value FROM rev_clock");
+}
+
+static void test_open_twice(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = {{0}};
+	struct store *s2;
+	char *schema = api_text(
+		f, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
+		   "sqlite_master ORDER BY name)");
+
+	assert_int_equal(store_schema_version(), 1);
+	if (!store_open(&s2, f->db, &e))
+		fail_msg("%s", e.msg);
+	store_close(s2);
+	assert_api_text(f,
+			"SELECT group_concat(name, ',') FROM (SELECT name "
+			"FROM sqlite_master ORDER BY name)",
+			schema);
+	assert_non_null(strstr(schema, "stories_au"));
+	assert_non_null(strstr(schema, "stories_rev"));
+	assert_int_equal(api_int(f, "PRAGMA user_version"), 1);
+	assert_api_text(f, "PRAGMA journal_mode", "wal");
+	assert_int_equal(api_int(f, "SELECT count(*) FROM rev_clock"), 1);
+	assert_true(store_is_empty(f->s));
+	free(schema);
+}
+
+static void test_newer_version(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = {{0}};
+	struct store *s2 = (struct store *)1;
+	char *want;
+
+	api_exec(f, "PRAGMA user_version = 7");
+	assert_false(store_open(&s2, f->db, &e));
+	assert_null(s2);
+	want = xasprintf("%s: database schema version 7 is newer than this "
+			 "storysync (1)",
+			 f->db);
+	assert_string_equal(e.msg, want);
+	free(want);
+}
+
+static void test_not_a_database(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = {{0}};
+	struct store *s2;
+	char *path = xasprintf("%s/junk.db", f->dir);
+	char *want = xasprintf("%s: file is not a database", path);
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs("this is not SQLite, but long enough to have a header......"
+	      "..............................................................",
+	      fp);
+	fclose(fp);
+	assert_false(store_open(&s2, path, &e));
+	assert_string_equal(e.msg, want);
+	free(want);
+	free(path);
+}
+
+static void test_put_get_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct story s, got = {0};
+	struct err e = {{0}};
+	int64_t rev, rev2, rev_got;
+	char *path = NULL;
+	bool found;
+
+	full_story(&s);
+	put(f, &s, "stories/refinements/INF-014-x.md", &rev);
+	assert_true(rev > 0);
+	assert_false(store_is_empty(f->s));
+	assert_true(store_story_get(f->s, "INF-014", &got, &rev_got, &path,
+				    &found, &e));
+	assert_true(found);
+	for (int i = 0; i < SF_COUNT; i++)
+		assert_string_equal(got.v[i], s.v[i]);
+	assert_int_equal(rev_got, rev);
+	assert_string_equal(path, "stories/refinements/INF-014-x.md");
+	assert_int_equal(api_int(f, "SELECT typeof(points) = 'integer' FROM "
+				    "stories"),
+			 1);
+	assert_api_text(f, "SELECT count(*) FROM story_dependencies", "2");
+
+	/* An identical put writes nothing. */
+	int64_t clock = clock_value(f);
+	put(f, &s, "stories/refinements/INF-014-x.md", &rev2);
+	assert_int_equal(rev2, rev);
+	assert_int_equal(clock_value(f), clock);
+
+	/* One field, then the dependencies only. */
+	story_set(&s, SF_PRIORITY, "low");
+	put(f, &s, "stories/refinements/INF-014-x.md", &rev2);
+	assert_true(rev2 > rev);
+	rev = rev2;
+	story_set(&s, SF_DEPENDS_ON, "[\"INF-001\"]");
+	put(f, &s, "stories/refinements/INF-014-x.md", &rev2);
+	assert_true(rev2 > rev);
+	assert_api_text(f,
+			"SELECT group_concat(depends_on) FROM "
+			"story_dependencies WHERE story_id = 'INF-014'",
+			"INF-001");
+	story_set(&s, SF_DEPENDS_ON, NULL);
+	put(f, &s, "stories/refinements/INF-014-x.md", &rev2);
+	assert_api_text(f, "SELECT count(*) FROM story_dependencies", "0");
+
+	/* A move sets the path only; the same path again writes nothing. */
+	rev = rev2;
+	assert_true(store_story_set_path(f->s, "INF-014", "stories/a/x.md",
+					 &rev2, &e));
+	assert_true(rev2 > rev);
+	rev = rev2;
+	assert_true(store_story_set_path(f->s, "INF-014", "stories/a/x.md",
+					 &rev2, &e));
+	assert_int_equal(rev2, rev);
+
+	story_finish(&got);
+	free(path);
+	assert_true(
+		store_story_get(f->s, "NOPE", &got, NULL, NULL, &found, &e));
+	assert_false(found);
+	story_finish(&s);
+}
+
+static void test_canonical_read(void **state)
+{
+	struct fixture *f = *state;
+	struct story got = {0};
+	struct err e = {{0}};
+	int64_t rev;
+	bool found;
+
+	api_exec(f, "INSERT INTO stories(id, title, labels, extra, points) "
+		    "VALUES ('API-1', 't', '[ \"a\" , \"b\" ]', '{ }', 5);"
+		    "INSERT INTO story_dependencies VALUES ('API-1', 'Z-2'), "
+		    "('API-1', 'A-1'), ('API-1', 'M-3')");
+	assert_true(
+		store_story_get(f->s, "API-1", &got, &rev, NULL, &found, &e));
+	assert_true(found);
+	assert_string_equal(got.v[SF_LABELS], "[\"a\",\"b\"]");
+	assert_null(got.v[SF_EXTRA]);
+	assert_string_equal(got.v[SF_POINTS], "5");
+	assert_string_equal(got.v[SF_DEPENDS_ON], "[\"A-1\",\"M-3\",\"Z-2\"]");
+	assert_null(got.v[SF_STATUS]);
+	assert_null(got.v[SF_BODY]);
+	assert_int_equal(rev, clock_value(f));
+	story_finish(&got);
+}
+
+static void test_path_conflict(void **state)
+{
+	struct fixture *f = *state;
+	struct story s = {0};
+	struct err e = {{0}};
+	int64_t rev;
+	char *want =
+		xasprintf("%s: UNIQUE constraint failed: stories.path", f->db);
+
+	put_simple(f, "A-1", "x.md");
+	story_set(&s, SF_ID, "B-1");
+	story_set(&s, SF_TITLE, "b");
+	assert_false(store_story_put(f->s, &s, "x.md", &rev, &e));
+	assert_string_equal(e.msg, want);
+	free(want);
+	story_finish(&s);
+}
+
+/* Finds id in the change list, or fails. */
+static const struct db_change *change_of(const struct db_change *v, size_t n,
+					 const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].id, id) == 0)
+			return &v[i];
+	fail_msg("no change for %s", id);
+	return NULL;
+}
+
+static void test_api_changes(void **state)
+{
+	struct fixture *f = *state;
+	struct db_change *v;
+	struct err e = {{0}};
+	int64_t mark;
+	size_t n;
+
+	put_simple(f, "A-1", "a.md");
+	put_simple(f, "B-1", "b.md");
+	put_simple(f, "C-1", "c.md");
+	assert_true(store_mark_get(f->s, &mark, &e));
+	assert_int_equal(mark, 0);
+	assert_true(store_mark_set(f->s, &e));
+	assert_true(store_mark_get(f->s, &mark, &e));
+	assert_int_equal(mark, clock_value(f));
+	assert_true(store_changes(f->s, mark, false, &v, &n, &e));
+	assert_int_equal(n, 0);
+	store_changes_free(v, n);
+
+	api_exec(f, "UPDATE stories SET title = 'new' WHERE id = 'A-1'");
+	int64_t rev_a = clock_value(f);
+	api_exec(f, "INSERT INTO stories(id, title) VALUES ('D-1', 'd')");
+	int64_t rev_d = clock_value(f);
+	api_exec(f, "DELETE FROM stories WHERE id = 'B-1'");
+	/* An update that sets rev itself still ends at the clock. */
+	api_exec(f, "UPDATE stories SET rev = 1 WHERE id = 'C-1'");
+	int64_t rev_c = clock_value(f);
+	assert_int_equal(api_int(f, "SELECT rev FROM stories WHERE id='C-1'"),
+			 rev_c);
+	/* Re-created after a delete: a row, not a deletion. */
+	api_exec(f, "INSERT INTO stories(id, title) VALUES ('E-1', 'e');"
+		    "DELETE FROM stories WHERE id = 'E-1';"
+		    "INSERT INTO stories(id, title) VALUES ('E-1', 'e2')");
+
+	assert_true(store_changes(f->s, mark, false, &v, &n, &e));
+	assert_int_equal(n, 5);
+	assert_int_equal(change_of(v, n, "A-1")->rev, rev_a);
+	assert_false(change_of(v, n, "A-1")->deleted);
+	assert_int_equal(change_of(v, n, "D-1")->rev, rev_d);
+	assert_int_equal(change_of(v, n, "C-1")->rev, rev_c);
+	assert_true(change_of(v, n, "B-1")->deleted);
+	assert_int_equal(change_of(v, n, "B-1")->rev, 0);
+	assert_false(change_of(v, n, "E-1")->deleted);
+	store_changes_free(v, n);
+
+	/* Past the new mark, only what changes next. */
+	assert_true(store_mark_set(f->s, &e));
+	assert_true(store_mark_get(f->s, &mark, &e));
+	api_exec(f, "UPDATE stories SET status = 'active' WHERE id = 'D-1'");
+	assert_true(store_changes(f->s, mark, false, &v, &n, &e));
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].id, "D-1");
+	assert_int_equal(v[0].rev, clock_value(f));
+	store_changes_free(v, n);
+}
+
+static void test_changes_plan(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = {{0}};
+	char *plan;
+
+	assert_true(store_changes_plan(f->s, &plan, &e));
+	assert_non_null(
+		strstr(plan, "SEARCH stories USING INDEX stories_rev (rev>?)"));
+	assert_non_null(strstr(plan, "SEARCH d USING INDEX deleted_stories_rev "
+				     "(rev>?)"));
+	assert_null(strstr(plan, "SCAN"));
+	free(plan);
+}
+
+static void test_changes_all(void **state)
+{
+	struct fixture *f = *state;
+	char id[] = "GONE-1", path[] = "gone.md";
+	struct state_entry se = {.id = id, .path = path};
+	struct db_change *v;
+	struct err e = {{0}};
+	size_t n;
+
+	put_simple(f, "A-1", "a.md");
+	assert_true(store_mark_set(f->s, &e));
+	assert_true(store_state_put(f->s, &se, NULL, &e));
+	assert_true(store_changes(f->s, 0, true, &v, &n, &e));
+	assert_int_equal(n, 2);
+	assert_false(change_of(v, n, "A-1")->deleted);
+	assert_true(change_of(v, n, "GONE-1")->deleted);
+	store_changes_free(v, n);
+}
+
+static void test_api_dependency_bumps_rev(void **state)
+{
+	struct fixture *f = *state;
+	int64_t before;
+
+	put_simple(f, "A-1", "a.md");
+	before = api_int(f, "SELECT rev FROM stories WHERE id = 'A-1'");
+	api_exec(f, "INSERT INTO story_dependencies VALUES ('A-1', 'B-1')");
+	int64_t after = api_int(f, "SELECT rev FROM stories WHERE id='A-1'");
+	assert_true(after > before);
+	assert_int_equal(after, clock_value(f));
+	api_exec(f, "DELETE FROM story_dependencies WHERE story_id = 'A-1'");
+	assert_true(api_int(f, "SELECT rev FROM stories WHERE id='A-1'") >
+		    after);
+	/* A dependency of no known story touches nothing. */
+	int64_t clock = clock_value(f);
+	api_exec(f, "INSERT INTO story_dependencies VALUES ('X-9', 'A-1')");
+	assert_int_equal(clock_value(f), clock);
+}
+
+static void test_delete_archives(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = {{0}};
+	struct story s;
+	int64_t rev;
+
+	full_story(&s);
+	put(f, &s, "p/INF-014.md", &rev);
+	assert_true(store_story_delete(f->s, "INF-014", &e));
+	assert_api_text(f, "SELECT count(*) FROM stories", "0");
+	assert_api_text(f, "SELECT count(*) FROM story_dependencies", "0");
+	assert_api_text(
+		f,
+		"SELECT json_remove(row, '$.updated', '$.rev') FROM "
+		"deleted_stories",
+		"{\"id\":\"INF-014\",\"backlog\":\"platform\","
+		"\"status\":\"refinement\",\"epic\":\"infrastructure\","
+		"\"title\":\"File \\\"sync\\\" service\",\"priority\":\"high\","
+		"\"points\":8,\"assignee\":\"ana\","
+		"\"labels\":[\"sync\",\"sqlite\"],"
+		"\"depends_on\":[\"INF-012\",\"INF-013\"],"
+		"\"created\":\"2026-11-20\","
+		"\"extra\":{\"any\":\"kept\",\"n\":[1,2]},"
+		"\"body\":\"# Body\\n\\ntext\\n\",\"path\":\"p/INF-014.md\"}");
+	assert_int_equal(api_int(f, "SELECT row->>'rev' FROM deleted_stories"),
+			 rev);
+	assert_int_equal(api_int(f, "SELECT rev FROM deleted_stories"),
+			 clock_value(f));
+	assert_api_text(f, "SELECT story_id FROM deleted_stories", "INF-014");
+	story_finish(&s);
+}
+
+static void test_api_rename_archives_old_id(void **state)
+{
+	struct fixture *f = *state;
+	struct db_change *v;
+	struct err e = {{0}};
+	size_t n;
+
+	put_simple(f, "A-1", "a.md");
+	api_exec(f, "INSERT INTO story_dependencies VALUES ('A-1', 'Q-1')");
+	assert_true(store_mark_set(f->s, &e));
+	api_exec(f, "UPDATE stories SET id = 'A-2' WHERE id = 'A-1'");
+	assert_true(store_changes(f->s, 0, false, &v, &n, &e));
+	assert_int_equal(n, 2);
+	assert_true(change_of(v, n, "A-1")->deleted);
+	assert_false(change_of(v, n, "A-2")->deleted);
+	store_changes_free(v, n);
+	assert_api_text(f, "SELECT story_id FROM story_dependencies", "A-2");
+}
+
+static void test_state_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	char id[] = "INF-014", path_x[] = "stories/x.md",
+	     path_y[] = "stories/y.md";
+	struct state_entry se = {
+		.id = id,
+		.path = path_x,
+		.st = {.mtime_ns = 1700000000123456789LL,
+		       .ctime_ns = 1700000000987654321LL,
+		       .size = 4242,
+		       .ino = 0xfedcba9876543210ULL,
+		       .mode = 0100644},
+		.recorded_ns = 1700000001000000000LL,
+		.hash = "95d09f2b10159347eece71399a7e2e907ea3df4f",
+		.rev = 17,
+	};
+	struct story base, got = {0};
+	struct state_entry *v;
+	struct err e = {{0}};
+	bool found;
+	size_t n;
+
+	full_story(&base);
+	story_set(&base, SF_EPIC, NULL);
+	story_set(&base, SF_BODY, "line\n\"quoted\"\ttab\n");
+	assert_true(store_state_base(f->s, "INF-014", &got, &found, &e));
+	assert_false(found);
+	assert_true(store_state_put(f->s, &se, &base, &e));
+	assert_true(store_state_load(f->s, &v, &n, &e));
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].id, se.id);
+	assert_string_equal(v[0].path, se.path);
+	assert_true(fsx_stat_equal(&v[0].st, &se.st));
+	assert_int_equal(v[0].st.ino, se.st.ino);
+	assert_int_equal(v[0].recorded_ns, se.recorded_ns);
+	assert_string_equal(v[0].hash, se.hash);
+	assert_int_equal(v[0].rev, 17);
+	store_state_free(v, n);
+
+	assert_true(store_state_base(f->s, "INF-014", &got, &found, &e));
+	assert_true(found);
+	assert_true(story_equal(&got, &base));
+	story_finish(&got);
+
+	/* No base: the stored one stays. */
+	se.rev = 18;
+	se.path = path_y;
+	assert_true(store_state_put(f->s, &se, NULL, &e));
+	assert_true(store_state_base(f->s, "INF-014", &got, &found, &e));
+	assert_true(found);
+	assert_true(story_equal(&got, &base));
+	story_finish(&got);
+	assert_api_text(f, "SELECT path || ' ' || rev FROM sync_state",
+			"stories/y.md 18");
+
+	assert_true(store_state_delete(f->s, "INF-014", &e));
+	assert_true(store_state_load(f->s, &v, &n, &e));
+	assert_int_equal(n, 0);
+	store_state_free(v, n);
+	story_finish(&base);
+}
+
+static void test_meta_and_backlogs(void **state)
+{
+	struct fixture *f = *state;
+	char n1[] = "platform", p1[] = "stories/platform", n2[] = "mobile",
+	     p2[] = "stories/mobile";
+	struct config_backlog bl[2] = {{n1, p1}, {n2, p2}};
+	struct config c = {.backlogs = bl, .nbacklogs = 2};
+	struct err e = {{0}};
+	char *value;
+
+	assert_true(store_meta_get(f->s, "git.last_commit", &value, &e));
+	assert_null(value);
+	assert_true(store_meta_set(f->s, "git.last_commit", "abc", &e));
+	assert_true(store_meta_get(f->s, "git.last_commit", &value, &e));
+	assert_string_equal(value, "abc");
+	free(value);
+
+	api_exec(f, "INSERT INTO backlogs VALUES ('old', 'stories/old'),"
+		    " ('mobile', 'elsewhere')");
+	assert_true(store_backlogs_sync(f->s, &c, &e));
+	assert_api_text(f,
+			"SELECT group_concat(name || '=' || path, ' ') FROM "
+			"(SELECT * FROM backlogs ORDER BY name)",
+			"mobile=stories/mobile platform=stories/platform");
+}
+
+static void test_history_events_conflicts_runs(void **state)
+{
+	struct fixture *f = *state;
+	struct history_row h = {"INF-014", "backlog", "active",  "git",
+				"0123abc", "ana",     1767225600};
+	struct run_record r = {.started_ns = 1767225600123000000LL,
+			       .mode = "scan",
+			       .created = 1,
+			       .updated = 2};
+	struct conflict_row c = {"INF-014", "both_changed", "file",
+				 "title",   NULL,           0};
+	struct err e = {{0}};
+	struct story lost = {0};
+	int64_t run_id;
+
+	assert_true(store_run_add(f->s, &r, &run_id, &e));
+	assert_true(run_id > 0);
+	assert_api_text(f,
+			"SELECT started || '|' || ifnull(ended, '-') || '|' "
+			"|| mode || '|' || created || updated FROM sync_runs",
+			"2026-01-01T00:00:00.123Z|-|scan|12");
+	r.ended_ns = 1767225601000000000LL;
+	r.exit_code = 1;
+	r.errors = 1;
+	r.messages = "x.md:1:1: bad";
+	assert_true(store_run_update(f->s, run_id, &r, &e));
+	assert_api_text(f,
+			"SELECT ended || '|' || errors || exit_code || '|' || "
+			"messages FROM sync_runs",
+			"2026-01-01T00:00:01.000Z|11|x.md:1:1: bad");
+
+	assert_true(store_history_add(f->s, &h, &e));
+	assert_api_text(f,
+			"SELECT story_id || '|' || from_status || '|' || "
+			"to_status || '|' || changed_at || '|' || origin || "
+			"'|' || commit_id || '|' || author FROM "
+			"status_history",
+			"INF-014|backlog|active|2026-01-01T00:00:00Z|git|"
+			"0123abc|ana");
+
+	assert_true(
+		store_event_add(f->s, "INF-014", "moved", "file", run_id, &e));
+	assert_api_text(f,
+			"SELECT seq || story_id || change || origin || run_id"
+			" FROM sync_events",
+			"1INF-014movedfile1");
+	assert_api_text(f,
+			"SELECT at LIKE '____-__-__T__:__:__.___Z' FROM "
+			"sync_events",
+			"1");
+
+	story_set(&lost, SF_ID, "INF-014");
+	story_set(&lost, SF_TITLE, "DB \"title\"");
+	c.lost = &lost;
+	c.run_id = run_id;
+	assert_true(store_conflict_add(f->s, &c, &e));
+	assert_api_text(
+		f,
+		"SELECT story_id || '|' || kind || '|' || kept || '|' || "
+		"fields || '|' || run_id || '|' || lost FROM sync_conflicts",
+		"INF-014|both_changed|file|title|1|{\"id\":\"INF-014\","
+		"\"backlog\":null,\"status\":null,\"epic\":null,"
+		"\"title\":\"DB \\\"title\\\"\",\"priority\":null,"
+		"\"points\":null,\"assignee\":null,\"labels\":null,"
+		"\"depends_on\":null,\"created\":null,\"extra\":null,"
+		"\"body\":null}");
+	story_finish(&lost);
+
+	/* A bad origin is the database's error, with its path. */
+	h.origin = "ftp";
+	char *want = xasprintf("%s: CHECK constraint failed: origin IN "
+			       "('file','db','git')",
+			       f->db);
+	assert_false(store_history_add(f->s, &h, &e));
+	assert_string_equal(e.msg, want);
+	free(want);
+}
+
+static void test_busy(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = {{0}};
+	char *want = xasprintf("%s: database is locked by another writer "
+			       "(waited 100ms)",
+			       f->db);
+
+	api_exec(f, "BEGIN IMMEDIATE");
+	store_set_busy_timeout(f->s, 100);
+	assert_false(store_begin(f->s, &e));
+	assert_string_equal(e.msg, want);
+	api_exec(f, "ROLLBACK");
+	assert_true(store_begin(f->s, &e));
+	put_simple(f, "A-1", "a.md");
+	store_rollback(f->s);
+	assert_true(store_is_empty(f->s));
+	assert_true(store_begin(f->s, &e));
+	put_simple(f, "A-1", "a.md");
+	assert_true(store_commit(f->s, &e));
+	assert_api_text(f, "SELECT id FROM stories", "A-1");
+	store_rollback(f->s); /* none open: a no-op */
+	free(want);
+}
+
+static void test_bulk(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = {{0}};
+	char *want = xasprintf("%s: bulk mode cannot change inside a "
+			       "transaction",
+			       f->db);
+	char *wal = xasprintf("%s-wal", f->db);
+	struct stat st;
+
+	/* With the API connected the database stays in WAL. */
+	assert_api_text(f, "SELECT count(*) FROM stories", "0");
+	assert_true(store_bulk(f->s, true, &e));
+	assert_api_text(f, "PRAGMA journal_mode", "wal");
+	assert_true(store_bulk(f->s, false, &e));
+
+	sqlite3_close(f->api); /* leaving WAL needs the only connection */
+	f->api = NULL;
+	assert_true(store_begin(f->s, &e));
+	assert_false(store_bulk(f->s, true, &e));
+	assert_string_equal(e.msg, want);
+	store_rollback(f->s);
+	assert_true(store_bulk(f->s, true, &e));
+	assert_int_equal(stat(wal, &st), -1); /* out of WAL mode */
+	assert_true(store_begin(f->s, &e));
+	put_simple(f, "A-1", "a.md");
+	assert_int_equal(stat(wal, &st), -1);
+	assert_true(store_commit(f->s, &e));
+	assert_true(store_bulk(f->s, false, &e));
+	assert_int_equal(sqlite3_open(f->db, &f->api), SQLITE_OK);
+	assert_api_text(f, "PRAGMA journal_mode", "wal");
+	assert_api_text(f, "SELECT id FROM stories", "A-1");
+	assert_int_equal(stat(wal, &st), 0);
+	free(wal);
+	free(want);
+}
 
 int main(void)
 {
-	return 0;
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_open_twice),
+		T(test_newer_version),
+		T(test_not_a_database),
+		T(test_put_get_round_trip),
+		T(test_canonical_read),
+		T(test_path_conflict),
+		T(test_api_changes),
+		T(test_changes_plan),
+		T(test_changes_all),
+		T(test_api_dependency_bumps_rev),
+		T(test_delete_archives),
+		T(test_api_rename_archives_old_id),
+		T(test_state_round_trip),
+		T(test_meta_and_backlogs),
+		T(test_history_events_conflicts_runs),
+		T(test_busy),
+		T(test_bulk),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,248 @@
+/*
+ * The file side from git: the tree diff between the last synced commit and
+ * HEAD names the candidate paths (work proportional to the diff, not the
+ * tree); their content is read from the work tree, since the file system
+ * wins. Status changes are attributed to the commit that made them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "detect.h"
+#include "gitrepo.h"
+#include "json.h"
+#include "mem.h"
+
+struct collect {
+	const char *prefix; /* the config root inside the repository */
+	size_t prefix_len;
+	char **paths;
+	size_t npaths;
+	struct git_author *authors;
+	size_t nauthors;
+};
+
+/* A repository path made relative to the config root, or NULL when it lies
+ * outside. */
+static const char *from_repo(const struct collect *c, const char *path)
+{
+	if (!path)
+		return NULL;
+	if (!c->prefix_len)
+		return path;
+	if (strncmp(path, c->prefix, c->prefix_len) != 0 ||
+	    path[c->prefix_len] != '/')
+		return NULL;
+	return path + c->prefix_len + 1;
+}
+
+static void add_path(struct collect *c, const char *repo_path)
+{
+	const char *rel = from_repo(c, repo_path);
+
+	if (!rel)
+		return;
+	c->paths = xreallocarray(c->paths, c->npaths + 1, sizeof(char *));
+	c->paths[c->npaths++] = xstrdup(rel);
+}
+
+static bool on_change(void *ctx, const struct gitrepo_change *ch)
+{
+	add_path(ctx, ch->old_path);
+	add_path(ctx, ch->new_path);
+	return true;
+}
+
+/* Oldest commit first: a later commit's entry replaces an earlier one. */
+static bool on_commit(void *ctx, const struct gitrepo_commit *cm)
+{
+	struct collect *c = ctx;
+
+	for (size_t i = 0; i < cm->nchanges; i++) {
+		const char *rel = from_repo(c, cm->changes[i].new_path);
+		struct git_author *a;
+
+		if (!rel)
+			continue;
+		c->authors =
+			xreallocarray(c->authors, c->nauthors + 1, sizeof(*a));
+		a = &c->authors[c->nauthors++];
+		a->path = xstrdup(rel);
+		memcpy(a->commit, cm->id, sizeof(a->commit));
+		a->author =
+			xasprintf("%s <%s>", cm->author_name, cm->author_email);
+		a->time = cm->time;
+	}
+	return true;
+}
+
+/* The walk is oldest first; the order breaks ties so that the latest
+ * commit to touch a path is the one kept. */
+struct ordered {
+	struct git_author a;
+	size_t order;
+};
+
+static int ordered_cmp(const void *x, const void *y)
+{
+	const struct ordered *a = x, *b = y;
+	int r = strcmp(a->a.path, b->a.path);
+
+	if (r)
+		return r;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* Moves the collected authors into g, sorted by path, latest per path. */
+static void keep_latest(struct git_result *g, struct collect *c)
+{
+	struct ordered *v = xcalloc(c->nauthors, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nauthors; i++)
+		v[i] = (struct ordered){c->authors[i], i};
+	qsort(v, c->nauthors, sizeof(*v), ordered_cmp);
+	g->authors = xcalloc(c->nauthors, sizeof(*g->authors));
+	for (size_t i = 0; i < c->nauthors; i++) {
+		if (n && strcmp(g->authors[n - 1].path, v[i].a.path) == 0) {
+			free(g->authors[n - 1].path);
+			free(g->authors[n - 1].author);
+			n--;
+		}
+		g->authors[n++] = v[i].a;
+	}
+	g->nauthors = n;
+	free(v);
+	free(c->authors);
+	c->authors = NULL;
+	c->nauthors = 0;
+}
+
+static int author_cmp(const void *key, const void *elem)
+{
+	const struct git_author *a = elem;
+
+	return strcmp(key, a->path);
+}
+
+const struct git_author *git_result_author(const struct git_result *g,
+					   const char *path)
+{
+	if (!g || !g->nauthors)
+		return NULL;
+	return bsearch(path, g->authors, g->nauthors, sizeof(*g->authors),
+		       author_cmp);
+}
+
+void git_result_finish(struct git_result *g)
+{
+	for (size_t i = 0; i < g->nauthors; i++) {
+		free(g->authors[i].path);
+		free(g->authors[i].author);
+	}
+	free(g->authors);
+	g->authors = NULL;
+	g->nauthors = 0;
+}
+
+/* The backlog directories as repository pathspecs. */
+static char **pathspecs(const struct config *c, const char *prefix)
+{
+	char **v = xcalloc(c->nbacklogs + 1, sizeof(char *));
+
+	for (size_t b = 0; b < c->nbacklogs; b++) {
+		const char *p = c->backlogs[b].path;
+
+		if (strcmp(p, ".") == 0)
+			v[b] = xstrdup(*prefix ? prefix : ".");
+		else if (*prefix)
+			v[b] = xasprintf("%s/%s", prefix, p);
+		else
+			v[b] = xstrdup(p);
+	}
+	return v;
+}
+
+/* Why the diff from last to HEAD cannot be trusted, or NULL. */
+static const char *distrust(struct gitrepo *repo, const char *last,
+			    const char *head, struct err *e, bool *ok)
+{
+	bool yes = false;
+
+	*ok = true;
+	if (!*head)
+		return "HEAD is unborn";
+	if (!last || !*last)
+		return "no last synced commit";
+	if (gitrepo_is_shallow(repo))
+		return "a shallow clone";
+	if (!gitrepo_is_ancestor(repo, last, head, &yes, e)) {
+		*ok = false;
+		return NULL;
+	}
+	if (!yes)
+		return "the last synced commit is no longer in the history "
+		       "(rebase or reset)";
+	return NULL;
+}
+
+bool detect_git(const struct config *c, int rootfd,
+		const struct state_entry *state, size_t nstate,
+		const char *last, struct scan_result *out, struct git_result *g,
+		struct err *e)
+{
+	struct collect col = {0};
+	struct gitrepo *repo;
+	char *prefix = NULL, **specs = NULL;
+	bool unborn = false, ok = false;
+
+	memset(g, 0, sizeof(*g));
+	repo = gitrepo_open(c->root, e);
+	if (!repo) {
+		g->unusable = true;
+		return false;
+	}
+	if (!gitrepo_head(repo, g->head, &unborn, e))
+		goto out;
+	g->fallback = distrust(repo, last, g->head, e, &ok);
+	if (!ok || g->fallback)
+		goto out;
+	ok = false;
+	if (!gitrepo_prefix(repo, c->root, &prefix, e))
+		goto out;
+	specs = pathspecs(c, prefix);
+	col.prefix = prefix;
+	col.prefix_len = strlen(prefix);
+	if (!gitrepo_diff(repo, last, g->head, (const char *const *)specs,
+			  on_change, &col, e) ||
+	    !gitrepo_walk(repo, last, g->head, (const char *const *)specs, 0,
+			  on_commit, &col, e))
+		goto out;
+	keep_latest(g, &col);
+	ok = detect_paths(c, rootfd, state, nstate, col.paths, col.npaths, out,
+			  e);
+out:
+	for (size_t i = 0; i < col.nauthors; i++) {
+		free(col.authors[i].path);
+		free(col.authors[i].author);
+	}
+	free(col.authors);
+	for (size_t i = 0; i < col.npaths; i++)
+		free(col.paths[i]);
+	free(col.paths);
+	strv_free(specs);
+	free(prefix);
+	gitrepo_destroy(repo);
+	return ok;
+}
+
+void detect_git_head(const struct config *c, struct git_result *g)
+{
+	struct gitrepo *repo = gitrepo_open(c->root, NULL);
+	bool unborn = false;
+
+	g->head[0] = '\0';
+	if (repo && !gitrepo_head(repo, g->head, &unborn, NULL))
+		g->head[0] = '\0';
+	gitrepo_destroy(repo);
+}

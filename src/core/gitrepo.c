@@ -1,0 +1,664 @@
+/* gitrepo.c: the only libgit2 user. */
+#include "gitrepo.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "mem.h"
+
+struct gitrepo {
+	git_repository *repo;
+	char *workdir;
+	char *gitdir;
+	bool shallow;
+	bool unborn;
+	bool detached;
+};
+
+/* "git: <what>: <libgit2's message>". */
+static bool gerr(struct err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static bool gerr(struct err *e, const char *fmt, ...)
+{
+	const git_error *ge = git_error_last();
+	char what[ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return err_set(e, "git: %s: %s", what,
+		       ge && ge->message ? ge->message : "unknown error");
+}
+
+static char *strip_slash(const char *p)
+{
+	size_t n = strlen(p);
+
+	while (n > 1 && p[n - 1] == '/')
+		n--;
+	return xstrndup(p, n);
+}
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+/* git's rule for GIT_DIR without GIT_WORK_TREE: when the repository has no
+ * work tree of its own and is not declared bare, the current directory is
+ * the top of the work tree. */
+static bool default_workdir(git_repository *repo, struct err *e)
+{
+	git_config *cfg = NULL;
+	int bare = 0;
+	char cwd[PATH_MAX];
+	bool ok = false;
+
+	if (!git_repository_is_bare(repo))
+		return true;
+	if (git_repository_config_snapshot(&cfg, repo) < 0)
+		return gerr(e, "read config");
+	if (git_config_get_bool(&bare, cfg, "core.bare") < 0)
+		bare = 0;
+	if (bare) {
+		ok = true;
+		goto out;
+	}
+	if (!getcwd(cwd, sizeof(cwd))) {
+		err_set(e, "current directory: %s", strerror(errno));
+		goto out;
+	}
+	if (git_repository_set_workdir(repo, cwd, 0) < 0) {
+		gerr(e, "set work tree %s", cwd);
+		goto out;
+	}
+	ok = true;
+out:
+	git_config_free(cfg);
+	return ok;
+}
+
+static bool open_repo(git_repository **repo, const char *dir, struct err *e)
+{
+	const char *gitdir = env("GIT_DIR");
+	const char *worktree = env("GIT_WORK_TREE");
+	const char *path = gitdir ? gitdir : dir;
+	unsigned flags = gitdir ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0;
+	int rc;
+
+	/* Opened bare, the work tree set next replaces none: libgit2 1.5
+	 * leaks the one it would replace. */
+	if (worktree)
+		flags |= GIT_REPOSITORY_OPEN_BARE;
+	rc = git_repository_open_ext(repo, path, flags, NULL);
+
+	if (rc == GIT_ENOTFOUND)
+		return err_set(e, "%s: not a git repository", path);
+	if (rc < 0)
+		return gerr(e, "open %s", path);
+	if (worktree) {
+		if (git_repository_set_workdir(*repo, worktree, 0) < 0)
+			return gerr(e, "set work tree %s", worktree);
+		return true;
+	}
+	return gitdir ? default_workdir(*repo, e) : true;
+}
+
+static bool fill_info(struct gitrepo *r, struct err *e)
+{
+	char real[PATH_MAX];
+	int rc;
+
+	if (!realpath(git_repository_workdir(r->repo), real))
+		return err_set(e, "%s: %s", git_repository_workdir(r->repo),
+			       strerror(errno));
+	r->workdir = strip_slash(real);
+	r->gitdir = strip_slash(git_repository_path(r->repo));
+	if ((rc = git_repository_is_shallow(r->repo)) < 0)
+		return gerr(e, "read shallow state");
+	r->shallow = rc;
+	if ((rc = git_repository_head_unborn(r->repo)) < 0)
+		return gerr(e, "read HEAD");
+	r->unborn = rc;
+	if ((rc = git_repository_head_detached(r->repo)) < 0)
+		return gerr(e, "read HEAD");
+	r->detached = rc;
+	return true;
+}
+
+struct gitrepo *gitrepo_open(const char *dir, struct err *e)
+{
+	struct gitrepo *r = xcalloc(1, sizeof(*r));
+
+	git_libgit2_init();
+	if (!open_repo(&r->repo, dir, e))
+		goto fail;
+	if (git_repository_is_bare(r->repo)) {
+		err_set(e, "bare repository: nothing to sync");
+		goto fail;
+	}
+	if (!fill_info(r, e))
+		goto fail;
+	return r;
+fail:
+	gitrepo_destroy(r);
+	return NULL;
+}
+
+void gitrepo_destroy(struct gitrepo *r)
+{
+	if (!r)
+		return;
+	git_repository_free(r->repo);
+	free(r->workdir);
+	free(r->gitdir);
+	free(r);
+	git_libgit2_shutdown();
+}
+
+const char *gitrepo_workdir(const struct gitrepo *r)
+{
+	return r->workdir;
+}
+
+const char *gitrepo_gitdir(const struct gitrepo *r)
+{
+	return r->gitdir;
+}
+
+bool gitrepo_is_shallow(const struct gitrepo *r)
+{
+	return r->shallow;
+}
+
+bool gitrepo_head_unborn(const struct gitrepo *r)
+{
+	return r->unborn;
+}
+
+bool gitrepo_head_detached(const struct gitrepo *r)
+{
+	return r->detached;
+}
+
+bool gitrepo_prefix(const struct gitrepo *r, const char *dir, char **prefix,
+		    struct err *e)
+{
+	char real[PATH_MAX];
+	size_t n = strlen(r->workdir);
+
+	if (!realpath(dir, real))
+		return err_set(e, "%s: %s", dir, strerror(errno));
+	if (strcmp(real, r->workdir) == 0) {
+		*prefix = xstrdup("");
+		return true;
+	}
+	if (strcmp(r->workdir, "/") == 0) {
+		*prefix = xstrdup(real + 1);
+		return true;
+	}
+	if (strncmp(real, r->workdir, n) != 0 || real[n] != '/')
+		return err_set(e, "%s: outside the git work tree %s", dir,
+			       r->workdir);
+	*prefix = xstrdup(real + n + 1);
+	return true;
+}
+
+bool gitrepo_head(struct gitrepo *r, char out[GITREPO_HEX], bool *unborn,
+		  struct err *e)
+{
+	git_oid oid;
+	int rc = git_repository_head_unborn(r->repo);
+
+	out[0] = '\0';
+	*unborn = rc == 1;
+	if (rc < 0)
+		return gerr(e, "read HEAD");
+	if (*unborn)
+		return true;
+	if (git_reference_name_to_id(&oid, r->repo, "HEAD") < 0)
+		return gerr(e, "read HEAD");
+	git_oid_tostr(out, GITREPO_HEX, &oid);
+	return true;
+}
+
+/* The commit named by spec (a commit id, or anything git rev-parse takes). */
+static bool lookup_commit(git_repository *repo, const char *spec,
+			  git_commit **c, struct err *e)
+{
+	git_object *obj = NULL;
+	int rc = git_revparse_single(&obj, repo, spec);
+
+	if (rc == 0)
+		rc = git_object_peel((git_object **)c, obj, GIT_OBJECT_COMMIT);
+	git_object_free(obj);
+	return rc < 0 ? gerr(e, "commit %s", spec) : true;
+}
+
+bool gitrepo_is_ancestor(struct gitrepo *r, const char *a, const char *b,
+			 bool *yes, struct err *e)
+{
+	git_commit *ca = NULL, *cb = NULL;
+	git_oid oid;
+	bool ok = false;
+	int rc;
+
+	*yes = false;
+	if (strlen(a) != GITREPO_HEX - 1 || git_oid_fromstr(&oid, a) < 0)
+		return true;
+	rc = git_commit_lookup(&ca, r->repo, &oid);
+	if (rc == GIT_ENOTFOUND)
+		return true;
+	if (rc < 0)
+		return gerr(e, "commit %s", a);
+	if (!lookup_commit(r->repo, b, &cb, e))
+		goto out;
+	if (git_oid_equal(git_commit_id(ca), git_commit_id(cb))) {
+		*yes = true;
+	} else {
+		rc = git_graph_descendant_of(r->repo, git_commit_id(cb),
+					     git_commit_id(ca));
+		if (rc < 0 && rc != GIT_ENOTFOUND) {
+			gerr(e, "is %s an ancestor of %s", a, b);
+			goto out;
+		}
+		*yes = rc == 1;
+	}
+	ok = true;
+out:
+	git_commit_free(cb);
+	git_commit_free(ca);
+	return ok;
+}
+
+static bool commit_tree(git_repository *repo, const char *spec, git_tree **tree,
+			struct err *e)
+{
+	git_commit *c = NULL;
+	bool ok;
+
+	*tree = NULL;
+	if (!spec)
+		return true;
+	if (!lookup_commit(repo, spec, &c, e))
+		return false;
+	ok = git_commit_tree(tree, c) == 0 || gerr(e, "tree of %s", spec);
+	git_commit_free(c);
+	return ok;
+}
+
+static size_t count(const char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+/* The diff between two trees (NULL: empty) limited to pathspecs, with
+ * exact renames found. */
+static bool tree_diff(git_repository *repo, git_tree *a, git_tree *b,
+		      const char *const *pathspecs, git_diff **diff,
+		      struct err *e)
+{
+	git_diff_options o;
+	git_diff_find_options fo;
+
+	git_diff_options_init(&o, GIT_DIFF_OPTIONS_VERSION);
+	git_diff_find_options_init(&fo, GIT_DIFF_FIND_OPTIONS_VERSION);
+	/* libgit2 only reads the pathspec strings. */
+	o.pathspec.strings = (char **)(uintptr_t)pathspecs;
+	o.pathspec.count = count(pathspecs);
+	o.flags = GIT_DIFF_SKIP_BINARY_CHECK;
+	o.ignore_submodules = GIT_SUBMODULE_IGNORE_ALL;
+	if (git_diff_tree_to_tree(diff, repo, a, b, &o) < 0)
+		return gerr(e, "diff trees");
+	fo.flags = GIT_DIFF_FIND_RENAMES | GIT_DIFF_FIND_EXACT_MATCH_ONLY;
+	/* Exact matching compares ids only, so a large move stays cheap;
+	 * git's default limit would turn a mass move into adds and deletes. */
+	fo.rename_limit = 1000000;
+	if (git_diff_find_similar(*diff, &fo) < 0)
+		return gerr(e, "find renames");
+	return true;
+}
+
+static bool is_submodule(const git_diff_delta *d)
+{
+	return d->old_file.mode == GIT_FILEMODE_COMMIT ||
+	       d->new_file.mode == GIT_FILEMODE_COMMIT;
+}
+
+/* The change a delta stands for; false for one to skip. */
+static bool delta_change(const git_diff_delta *d, struct gitrepo_change *c)
+{
+	if (is_submodule(d))
+		return false;
+	c->old_path = d->old_file.path;
+	c->new_path = d->new_file.path;
+	switch (d->status) {
+	case GIT_DELTA_ADDED:
+		c->status = 'A';
+		c->old_path = NULL;
+		return true;
+	case GIT_DELTA_DELETED:
+		c->status = 'D';
+		c->new_path = NULL;
+		return true;
+	case GIT_DELTA_MODIFIED:
+	case GIT_DELTA_TYPECHANGE: c->status = 'M'; return true;
+	case GIT_DELTA_RENAMED: c->status = 'R'; return true;
+	default: return false;
+	}
+}
+
+bool gitrepo_diff(struct gitrepo *r, const char *from, const char *to,
+		  const char *const *pathspecs, gitrepo_change_fn fn, void *ctx,
+		  struct err *e)
+{
+	git_tree *a = NULL, *b = NULL;
+	git_diff *diff = NULL;
+	struct gitrepo_change c;
+	bool ok = false;
+
+	if (!commit_tree(r->repo, from, &a, e) ||
+	    !commit_tree(r->repo, to, &b, e) ||
+	    !tree_diff(r->repo, a, b, pathspecs, &diff, e))
+		goto out;
+	for (size_t i = 0; i < git_diff_num_deltas(diff); i++)
+		if (delta_change(git_diff_get_delta(diff, i), &c) &&
+		    !fn(ctx, &c))
+			goto out;
+	ok = true;
+out:
+	git_diff_free(diff);
+	git_tree_free(b);
+	git_tree_free(a);
+	return ok;
+}
+
+/* Reports one walked commit: its first-parent diff, when not empty. */
+static bool walk_commit(git_repository *repo, git_commit *c,
+			const char *const *pathspecs, gitrepo_commit_fn fn,
+			void *ctx, struct err *e)
+{
+	struct gitrepo_commit gc = {0};
+	const git_signature *author = git_commit_author(c);
+	git_commit *parent = NULL;
+	git_tree *a = NULL, *b = NULL;
+	git_diff *diff = NULL;
+	struct gitrepo_change *changes = NULL;
+	size_t n = 0;
+	bool ok = false;
+
+	git_oid_tostr(gc.id, sizeof(gc.id), git_commit_id(c));
+	gc.nparents = git_commit_parentcount(c);
+	if (gc.nparents && (git_commit_parent(&parent, c, 0) < 0 ||
+			    git_commit_tree(&a, parent) < 0)) {
+		gerr(e, "first parent of %s", gc.id);
+		goto out;
+	}
+	if (git_commit_tree(&b, c) < 0) {
+		gerr(e, "tree of %s", gc.id);
+		goto out;
+	}
+	if (!tree_diff(repo, a, b, pathspecs, &diff, e))
+		goto out;
+	changes = xcalloc(git_diff_num_deltas(diff) + 1, sizeof(*changes));
+	for (size_t i = 0; i < git_diff_num_deltas(diff); i++)
+		if (delta_change(git_diff_get_delta(diff, i), &changes[n]))
+			n++;
+	ok = true;
+	if (n == 0)
+		goto out;
+	gc.author_name = author->name;
+	gc.author_email = author->email;
+	gc.time = author->when.time;
+	gc.tz_minutes = author->when.offset;
+	gc.changes = changes;
+	gc.nchanges = n;
+	ok = fn(ctx, &gc);
+out:
+	free(changes);
+	git_diff_free(diff);
+	git_tree_free(b);
+	git_tree_free(a);
+	git_commit_free(parent);
+	return ok;
+}
+
+static bool walk_setup(git_repository *repo, git_revwalk *w, const char *from,
+		       const char *to, unsigned flags, struct err *e)
+{
+	git_commit *c = NULL;
+	bool ok;
+
+	git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME |
+				       GIT_SORT_REVERSE);
+	if ((flags & GITREPO_WALK_FIRST_PARENT) &&
+	    git_revwalk_simplify_first_parent(w) < 0)
+		return gerr(e, "walk");
+	if (!lookup_commit(repo, to, &c, e))
+		return false;
+	ok = git_revwalk_push(w, git_commit_id(c)) == 0 || gerr(e, "walk");
+	git_commit_free(c);
+	if (!ok || !from)
+		return ok;
+	if (!lookup_commit(repo, from, &c, e))
+		return false;
+	ok = git_revwalk_hide(w, git_commit_id(c)) == 0 || gerr(e, "walk");
+	git_commit_free(c);
+	return ok;
+}
+
+bool gitrepo_walk(struct gitrepo *r, const char *from, const char *to,
+		  const char *const *pathspecs, unsigned flags,
+		  gitrepo_commit_fn fn, void *ctx, struct err *e)
+{
+	git_revwalk *w = NULL;
+	git_commit *c = NULL;
+	git_oid oid;
+	bool ok = false;
+	int rc;
+
+	if (git_revwalk_new(&w, r->repo) < 0)
+		return gerr(e, "walk");
+	if (!walk_setup(r->repo, w, from, to, flags, e))
+		goto out;
+	while ((rc = git_revwalk_next(&oid, w)) == 0) {
+		if (git_commit_lookup(&c, r->repo, &oid) < 0) {
+			gerr(e, "walk");
+			goto out;
+		}
+		if ((flags & GITREPO_WALK_FIRST_PARENT) ||
+		    git_commit_parentcount(c) < 2)
+			if (!walk_commit(r->repo, c, pathspecs, fn, ctx, e))
+				goto out;
+		git_commit_free(c);
+		c = NULL;
+	}
+	if (rc != GIT_ITEROVER) {
+		gerr(e, "walk");
+		goto out;
+	}
+	ok = true;
+out:
+	git_commit_free(c);
+	git_revwalk_free(w);
+	return ok;
+}
+
+bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e)
+{
+	git_config *cfg = NULL;
+	git_buf b = GIT_BUF_INIT;
+	bool ok = false;
+	int rc;
+
+	if (git_repository_config_snapshot(&cfg, r->repo) < 0)
+		return gerr(e, "read config");
+	rc = git_config_get_path(&b, cfg, "core.hooksPath");
+	if (rc == 0) {
+		*dir = b.ptr[0] == '/' ? strip_slash(b.ptr)
+				       : xasprintf("%s/%s", r->workdir, b.ptr);
+	} else if (rc == GIT_ENOTFOUND) {
+		if (git_repository_item_path(&b, r->repo,
+					     GIT_REPOSITORY_ITEM_HOOKS) < 0) {
+			gerr(e, "hooks directory");
+			goto out;
+		}
+		*dir = strip_slash(b.ptr);
+	} else {
+		gerr(e, "read core.hooksPath");
+		goto out;
+	}
+	ok = true;
+out:
+	git_buf_dispose(&b);
+	git_config_free(cfg);
+	return ok;
+}
+
+/* Puts path, as the work tree has it, into both indexes, or removes it from
+ * both when the work tree has no such file. */
+static bool stage_path(struct gitrepo *r, git_index *tree_idx, git_index *idx,
+		       const char *path, struct err *e)
+{
+	char *full = xasprintf("%s/%s", r->workdir, path);
+	git_index_entry ent = {0};
+	struct stat st;
+	bool ok = false;
+
+	if (lstat(full, &st) < 0) {
+		if (errno != ENOENT) {
+			err_set(e, "%s: %s", full, strerror(errno));
+			goto out;
+		}
+		if (git_index_remove_bypath(tree_idx, path) < 0 ||
+		    git_index_remove_bypath(idx, path) < 0) {
+			gerr(e, "unstage %s", path);
+			goto out;
+		}
+		ok = true;
+		goto out;
+	}
+	ent.path = path;
+	ent.mode = S_ISLNK(st.st_mode)   ? GIT_FILEMODE_LINK
+		   : (st.st_mode & 0100) ? GIT_FILEMODE_BLOB_EXECUTABLE
+					 : GIT_FILEMODE_BLOB;
+	if (git_blob_create_from_workdir(&ent.id, r->repo, path) < 0 ||
+	    git_index_add(tree_idx, &ent) < 0 ||
+	    git_index_add_bypath(idx, path) < 0) {
+		gerr(e, "stage %s", path);
+		goto out;
+	}
+	ok = true;
+out:
+	free(full);
+	return ok;
+}
+
+/* The tree HEAD's tree (parent may be NULL) becomes with paths staged. */
+static bool build_tree(struct gitrepo *r, git_commit *parent, git_index *idx,
+		       const char *const *paths, size_t npaths, git_tree **tree,
+		       struct err *e)
+{
+	git_index *tree_idx = NULL;
+	git_tree *base = NULL;
+	git_oid oid;
+	bool ok = false;
+
+	if (git_index_new(&tree_idx) < 0 ||
+	    (parent && (git_commit_tree(&base, parent) < 0 ||
+			git_index_read_tree(tree_idx, base) < 0))) {
+		gerr(e, "commit: read HEAD's tree");
+		goto out;
+	}
+	for (size_t i = 0; i < npaths; i++)
+		if (!stage_path(r, tree_idx, idx, paths[i], e))
+			goto out;
+	if (git_index_write_tree_to(&oid, tree_idx, r->repo) < 0 ||
+	    git_tree_lookup(tree, r->repo, &oid) < 0) {
+		gerr(e, "commit: write tree");
+		goto out;
+	}
+	ok = true;
+out:
+	git_tree_free(base);
+	git_index_free(tree_idx);
+	return ok;
+}
+
+static bool create_commit(struct gitrepo *r, git_commit *parent, git_tree *tree,
+			  const char *message, const char *name,
+			  const char *email, git_oid *oid, struct err *e)
+{
+	git_signature *sig = NULL;
+	const git_commit *parents[1] = {parent};
+	bool ok = false;
+	int rc;
+
+	if (git_signature_now(&sig, name, email) < 0)
+		return gerr(e, "commit: author %s <%s>", name, email);
+	rc = git_commit_create(oid, r->repo, "HEAD", sig, sig, NULL, message,
+			       tree, parent ? 1 : 0, parents);
+	if (rc == GIT_EMODIFIED)
+		err_set(e, "git: commit: HEAD moved");
+	else if (rc < 0)
+		gerr(e, "commit");
+	else
+		ok = true;
+	git_signature_free(sig);
+	return ok;
+}
+
+bool gitrepo_commit_paths(struct gitrepo *r, const char *const *paths,
+			  size_t npaths, const char *message, const char *name,
+			  const char *email, char out[GITREPO_HEX],
+			  struct err *e)
+{
+	char head[GITREPO_HEX];
+	bool unborn;
+	git_commit *parent = NULL;
+	git_index *idx = NULL;
+	git_tree *tree = NULL;
+	git_oid oid;
+	bool ok = false;
+
+	if (!gitrepo_head(r, head, &unborn, e))
+		return false;
+	if (!unborn && !lookup_commit(r->repo, head, &parent, e))
+		return false;
+	if (git_repository_index(&idx, r->repo) < 0) {
+		gerr(e, "commit: read index");
+		goto out;
+	}
+	if (!build_tree(r, parent, idx, paths, npaths, &tree, e) ||
+	    !create_commit(r, parent, tree, message, name, email, &oid, e))
+		goto out;
+	if (git_index_write(idx) < 0) {
+		gerr(e, "commit: write index");
+		goto out;
+	}
+	if (out)
+		git_oid_tostr(out, GITREPO_HEX, &oid);
+	ok = true;
+out:
+	git_tree_free(tree);
+	git_index_free(idx);
+	git_commit_free(parent);
+	return ok;
+}

@@ -1,0 +1,136 @@
+#ifndef STORYSYNC_CORE_GITREPO_H
+#define STORYSYNC_CORE_GITREPO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/*
+ * The only libgit2 user: opening the repository as git would, tree diffs
+ * with exact renames, the commit walk that attributes changes, and the
+ * optional commit of synced files. Every libgit2 error comes back as
+ * "git: <what was being done>: <libgit2's message>". Commit ids are 40
+ * lowercase hex digits (libgit2 1.5 knows only SHA-1).
+ */
+
+/* A commit id in hex plus its NUL. */
+#define GITREPO_HEX 41
+
+struct gitrepo;
+
+/* Opens the repository holding dir, searched upward as git does (linked
+ * worktrees included). GIT_DIR and GIT_WORK_TREE, when set (as git sets
+ * them for hooks), win over dir; with GIT_DIR alone the work tree is the
+ * one git would use (core.worktree, the parent of a ".git" directory, else
+ * the current directory). A bare repository fails with "bare repository:
+ * nothing to sync"; no repository with "DIR: not a git repository". */
+struct gitrepo *gitrepo_open(const char *dir, struct err *e);
+/* Closes the repository; r may be NULL. */
+void gitrepo_destroy(struct gitrepo *r);
+
+/* The work tree's absolute, symlink-free path, without a trailing '/'. */
+const char *gitrepo_workdir(const struct gitrepo *r);
+/* The git directory (a linked worktree's own one), without a trailing '/'. */
+const char *gitrepo_gitdir(const struct gitrepo *r);
+/* True when the repository is a shallow clone: its history is cut. */
+bool gitrepo_is_shallow(const struct gitrepo *r);
+/* True when HEAD names a branch with no commit yet (as at opening). */
+bool gitrepo_head_unborn(const struct gitrepo *r);
+/* True when HEAD points at a commit, not a branch (as at opening). */
+bool gitrepo_head_detached(const struct gitrepo *r);
+
+/* The path of dir relative to the work tree ("" for the top, else
+ * "a/b" without a trailing '/'), in *prefix (heap). dir must exist;
+ * outside the work tree: "DIR: outside the git work tree WORKDIR". */
+bool gitrepo_prefix(const struct gitrepo *r, const char *dir, char **prefix,
+		    struct err *e);
+
+/* HEAD's commit id into out, read now; *unborn set (out = "") when the
+ * branch has no commit yet. */
+bool gitrepo_head(struct gitrepo *r, char out[GITREPO_HEX], bool *unborn,
+		  struct err *e);
+
+/* *yes when commit a is b or in b's history. A missing or malformed a
+ * (history rewritten, object pruned) is a plain no, not an error. */
+bool gitrepo_is_ancestor(struct gitrepo *r, const char *a, const char *b,
+			 bool *yes, struct err *e);
+
+/* One changed file: 'A' added, 'M' modified (content, mode or type), 'D'
+ * deleted, 'R' renamed with the same content. old_path is NULL for 'A',
+ * new_path NULL for 'D'. Paths are relative to the work tree's top. */
+struct gitrepo_change {
+	char status;
+	const char *old_path;
+	const char *new_path;
+};
+
+/* Called once per change; return false to stop (the caller's error in its
+ * own ctx: gitrepo_diff then returns false with e untouched). */
+typedef bool (*gitrepo_change_fn)(void *ctx, const struct gitrepo_change *c);
+
+/* The tree diff from commit `from` (NULL: the empty tree) to commit `to`,
+ * limited to pathspecs (NULL-terminated, git pathspecs relative to the top:
+ * "dir" covers everything below it; NULL: everything), exact renames
+ * detected among the paths within the pathspecs. Submodules are skipped.
+ * Calls fn per change in path order. */
+bool gitrepo_diff(struct gitrepo *r, const char *from, const char *to,
+		  const char *const *pathspecs, gitrepo_change_fn fn, void *ctx,
+		  struct err *e);
+
+/* One commit of a walk and what it changed against its first parent
+ * (the empty tree for a root commit), limited as the walk asked. */
+struct gitrepo_commit {
+	char id[GITREPO_HEX];
+	const char *author_name;
+	const char *author_email;
+	int64_t time;   /* author time, seconds since the epoch */
+	int tz_minutes; /* the author's UTC offset */
+	unsigned nparents;
+	const struct gitrepo_change *changes;
+	size_t nchanges;
+};
+
+/* Called once per commit that changed something within the pathspecs;
+ * return false to stop (gitrepo_walk then returns false, e untouched). */
+typedef bool (*gitrepo_commit_fn)(void *ctx, const struct gitrepo_commit *c);
+
+/* Walk flags. */
+enum {
+	/* Follow only first parents: a merge then reports, as one commit,
+	 * everything its side branch brought (git log --first-parent). */
+	GITREPO_WALK_FIRST_PARENT = 1 << 0,
+};
+
+/* Walks the commits reachable from `to` and not from `from` (NULL: the
+ * whole history), oldest first (parents before children, then by time),
+ * and calls fn for each with its first-parent diff as gitrepo_diff makes
+ * it. Without GITREPO_WALK_FIRST_PARENT every commit is walked and merges
+ * are skipped, so each change is attributed to the commit that made it; a
+ * change made only while resolving a merge is then not reported (attribute
+ * it to `to`). For "who last touched path P in from..to" keep the last
+ * commit seen for P. */
+bool gitrepo_walk(struct gitrepo *r, const char *from, const char *to,
+		  const char *const *pathspecs, unsigned flags,
+		  gitrepo_commit_fn fn, void *ctx, struct err *e);
+
+/* The directory git runs hooks from, in *dir (heap): core.hooksPath
+ * (relative to the work tree's top, as git resolves it) or the common git
+ * directory's hooks/ (shared by linked worktrees). It may not exist. */
+bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e);
+
+/* Commits exactly these paths (relative to the top; a path missing from the
+ * work tree is committed as deleted) on HEAD as name <email>, whatever else
+ * is staged: the new tree is HEAD's tree with these paths as they are in
+ * the work tree. The index is then updated for these paths only, so other
+ * staged changes stay staged. The new commit's id goes to out (may be
+ * NULL). libgit2 runs no hooks, so this never re-enters storysync; callers
+ * still set STORYSYNC_RUNNING=1 for any git they spawn. Fails with
+ * "git: commit: HEAD moved" when HEAD changed since it was read. */
+bool gitrepo_commit_paths(struct gitrepo *r, const char *const *paths,
+			  size_t npaths, const char *message, const char *name,
+			  const char *email, char out[GITREPO_HEX],
+			  struct err *e);
+
+#endif

@@ -1,0 +1,291 @@
+/* hooks.c: installs and removes the git hooks, keeping any hook there. */
+#include "hooks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "mem.h"
+
+#define MARKER    "# storysync hook"
+#define HOOK_MODE 0755
+
+const char *const hooks_names[HOOKS_COUNT] = {
+	"post-commit",
+	"post-merge",
+	"post-checkout",
+	"post-rewrite",
+};
+
+static bool read_file(const char *path, struct buf *b, struct err *e)
+{
+	char chunk[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_set(e, "%s: %s", path, strerror(errno));
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_add(b, chunk, (size_t)n);
+	if (n < 0) {
+		err_set(e, "%s: %s", path, strerror(errno));
+		close(fd);
+		return false;
+	}
+	close(fd);
+	buf_add(b, "", 0);
+	return true;
+}
+
+static bool has_marker(const struct buf *b)
+{
+	size_t m = strlen(MARKER);
+
+	for (const char *p = b->data; p && p < b->data + b->len;) {
+		const char *nl =
+			memchr(p, '\n', (size_t)(b->data + b->len - p));
+		size_t n =
+			nl ? (size_t)(nl - p) : (size_t)(b->data + b->len - p);
+
+		if (n == m && memcmp(p, MARKER, m) == 0)
+			return true;
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return false;
+}
+
+bool hooks_is_ours(const char *path)
+{
+	struct buf b = BUF_INIT;
+	bool ours = read_file(path, &b, NULL) && has_marker(&b);
+
+	buf_finish(&b);
+	return ours;
+}
+
+/* True when path is a regular file with mode 0755 and exactly src. */
+static bool is_current(const char *path, const struct buf *src)
+{
+	struct buf b = BUF_INIT;
+	struct stat st;
+	bool same = lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (st.st_mode & 07777) == HOOK_MODE &&
+		    read_file(path, &b, NULL) && b.len == src->len &&
+		    memcmp(b.data, src->data, b.len) == 0;
+
+	buf_finish(&b);
+	return same;
+}
+
+static bool write_all(int fd, const struct buf *b)
+{
+	for (size_t off = 0; off < b->len;) {
+		ssize_t n = write(fd, b->data + off, b->len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return false;
+		off += (size_t)n;
+	}
+	return true;
+}
+
+/* Writes path atomically with mode 0755 (whatever the umask). */
+static bool write_hook(const char *path, const struct buf *b, struct err *e)
+{
+	char *tmp = xasprintf("%s.storysync-tmp", path);
+	bool ok = false;
+	int fd;
+
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, HOOK_MODE);
+	if (fd < 0) {
+		err_set(e, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (!write_all(fd, b) || fchmod(fd, HOOK_MODE) < 0 || fsync(fd) < 0) {
+		err_set(e, "%s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		err_set(e, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	ok = true;
+out:
+	free(tmp);
+	return ok;
+}
+
+static bool mkdirs(const char *dir, struct err *e)
+{
+	char *p = xstrdup(dir);
+	bool ok = true;
+
+	for (char *s = p + 1; ok; s++) {
+		bool end = *s == '\0';
+
+		if (*s != '/' && !end)
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0777) < 0 && errno != EEXIST)
+			ok = err_set(e, "%s: %s", p, strerror(errno));
+		if (end)
+			break;
+		*s = '/';
+	}
+	free(p);
+	return ok;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* Installs src_dir/name as dir/name; a foreign file there is kept as
+ * name.storysync-chained when chain is set, else refused. */
+static bool install_one(const char *dir, const char *src_dir, const char *name,
+			bool chain, enum hooks_action *act, struct err *e)
+{
+	char *src = xasprintf("%s/%s", src_dir, name);
+	char *dst = xasprintf("%s/%s", dir, name);
+	char *chained = xasprintf("%s%s", dst, HOOKS_CHAINED_SUFFIX);
+	struct buf b = BUF_INIT;
+	bool ok = false;
+
+	if (!read_file(src, &b, e))
+		goto out;
+	*act = HOOKS_INSTALLED;
+	if (exists(dst) && hooks_is_ours(dst)) {
+		*act = is_current(dst, &b) ? HOOKS_UNCHANGED : HOOKS_UPDATED;
+	} else if (exists(dst)) {
+		if (!chain) {
+			err_set(e, "%s: exists and is not storysync's", dst);
+			goto out;
+		}
+		if (exists(chained)) {
+			err_set(e,
+				"%s: not a storysync hook, and %s already "
+				"exists",
+				dst, chained);
+			goto out;
+		}
+		if (rename(dst, chained) < 0) {
+			err_set(e, "%s: %s", dst, strerror(errno));
+			goto out;
+		}
+		*act = HOOKS_CHAINED;
+	}
+	ok = *act == HOOKS_UNCHANGED || write_hook(dst, &b, e);
+out:
+	buf_finish(&b);
+	free(chained);
+	free(dst);
+	free(src);
+	return ok;
+}
+
+bool hooks_install(const char *hooks_dir, const char *src_dir,
+		   enum hooks_action actions[HOOKS_COUNT], struct err *e)
+{
+	enum hooks_action act, ignored[HOOKS_COUNT];
+
+	if (!actions)
+		actions = ignored;
+	if (!mkdirs(hooks_dir, e))
+		return false;
+	/* The helper first: a hook never runs without it. */
+	if (!install_one(hooks_dir, src_dir, HOOKS_HELPER, false, &act, e))
+		return false;
+	for (size_t i = 0; i < HOOKS_COUNT; i++)
+		if (!install_one(hooks_dir, src_dir, hooks_names[i], true,
+				 &actions[i], e))
+			return false;
+	return true;
+}
+
+static bool uninstall_one(const char *dir, const char *name,
+			  enum hooks_action *act, struct err *e)
+{
+	char *dst = xasprintf("%s/%s", dir, name);
+	char *chained = xasprintf("%s%s", dst, HOOKS_CHAINED_SUFFIX);
+	bool ok = false;
+
+	*act = HOOKS_ABSENT;
+	if (exists(dst) && !hooks_is_ours(dst)) {
+		*act = HOOKS_FOREIGN;
+		ok = true;
+		goto out;
+	}
+	if (exists(dst)) {
+		if (unlink(dst) < 0) {
+			err_set(e, "%s: %s", dst, strerror(errno));
+			goto out;
+		}
+		*act = HOOKS_REMOVED;
+	}
+	if (exists(chained)) {
+		if (rename(chained, dst) < 0) {
+			err_set(e, "%s: %s", chained, strerror(errno));
+			goto out;
+		}
+		*act = HOOKS_RESTORED;
+	}
+	ok = true;
+out:
+	free(chained);
+	free(dst);
+	return ok;
+}
+
+bool hooks_uninstall(const char *hooks_dir,
+		     enum hooks_action actions[HOOKS_COUNT], struct err *e)
+{
+	enum hooks_action ignored[HOOKS_COUNT];
+	char *helper = xasprintf("%s/%s", hooks_dir, HOOKS_HELPER);
+	bool ok = false;
+
+	if (!actions)
+		actions = ignored;
+	for (size_t i = 0; i < HOOKS_COUNT; i++)
+		if (!uninstall_one(hooks_dir, hooks_names[i], &actions[i], e))
+			goto out;
+	if (exists(helper) && hooks_is_ours(helper) && unlink(helper) < 0) {
+		err_set(e, "%s: %s", helper, strerror(errno));
+		goto out;
+	}
+	ok = true;
+out:
+	free(helper);
+	return ok;
+}
+
+const char *hooks_action_str(enum hooks_action a)
+{
+	switch (a) {
+	case HOOKS_UNCHANGED: return "already installed";
+	case HOOKS_INSTALLED: return "installed";
+	case HOOKS_CHAINED: return "installed, chaining the existing hook";
+	case HOOKS_UPDATED: return "updated";
+	case HOOKS_REMOVED: return "removed";
+	case HOOKS_RESTORED: return "removed, previous hook restored";
+	case HOOKS_ABSENT: return "not installed";
+	case HOOKS_FOREIGN: return "not a storysync hook; left alone";
+	}
+	return "?";
+}

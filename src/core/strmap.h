@@ -1,0 +1,25 @@
+#ifndef STORYSYNC_CORE_STRMAP_H
+#define STORYSYNC_CORE_STRMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A map from borrowed strings to indexes: open addressing, FNV-1a. The keys
+ * are not copied; they must outlive the map. */
+struct strmap {
+	const char **keys;
+	size_t *values;
+	size_t cap; /* a power of two, or 0 */
+	size_t len;
+};
+
+/* Empties m, sized for about n keys. */
+void strmap_init(struct strmap *m, size_t n);
+/* Sets key to value, replacing an existing value. */
+void strmap_put(struct strmap *m, const char *key, size_t value);
+/* Finds key; false when absent. */
+bool strmap_get(const struct strmap *m, const char *key, size_t *value);
+/* Frees the table (not the keys). */
+void strmap_finish(struct strmap *m);
+
+#endif

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Checks a storysync database against the story tree it was synced from:
+every story file's row, read independently with PyYAML. Prints one line per
+mismatch and exits 1 if there is any."""
+import json
+import os
+import sqlite3
+import sys
+
+import yaml
+
+STAGES = {"refinements": "refinement", "backlog": "backlog",
+          "active": "active", "completed": "completed"}
+COLUMNS = {"id", "title", "priority", "points", "assignee", "labels",
+           "depends_on", "created", "backlog", "status", "epic"}
+
+
+def load(path):
+    text = open(path, encoding="utf-8-sig").read().replace("\r\n", "\n")
+    _, fm, body = text.split("---\n", 2)
+    return yaml.load(fm, Loader=yaml.CSafeLoader), body
+
+
+def main(root, db):
+    con = sqlite3.connect(db)
+    rows = {r[0]: r for r in con.execute(
+        "SELECT id, backlog, status, epic, title, priority, points, assignee,"
+        " labels, extra, body, path FROM stories")}
+    deps = {}
+    for sid, dep in con.execute("SELECT story_id, depends_on FROM story_dependencies"):
+        deps.setdefault(sid, []).append(dep)
+    bad = 0
+    seen = 0
+    for backlog in sorted(os.listdir(os.path.join(root, "stories"))):
+        for dirpath, _, files in os.walk(os.path.join(root, "stories", backlog)):
+            for name in files:
+                if not name.endswith(".md"):
+                    continue
+                path = os.path.join(dirpath, name)
+                rel = os.path.relpath(path, root)
+                parts = rel.split("/")
+                fm, body = load(path)
+                sid = str(fm.get("id") or "-".join(name.split("-")[:2]))
+                seen += 1
+                row = rows.get(sid)
+                if row is None:
+                    print(f"{rel}: no row for {sid}")
+                    bad += 1
+                    continue
+                want = {
+                    "backlog": parts[1], "status": STAGES[parts[2]],
+                    "epic": parts[3] if len(parts) == 5 else None,
+                    "title": str(fm["title"]), "priority": fm.get("priority"),
+                    "points": fm.get("points"), "assignee": fm.get("assignee"),
+                    "labels": fm.get("labels"), "path": rel, "body": None,
+                }
+                got = {
+                    "backlog": row[1], "status": row[2], "epic": row[3],
+                    "title": row[4], "priority": row[5], "points": row[6],
+                    "assignee": row[7],
+                    "labels": json.loads(row[8]) if row[8] else None,
+                    "path": row[11], "body": None,
+                }
+                extra = {k: v for k, v in fm.items() if k not in COLUMNS}
+                got_extra = json.loads(row[9]) if row[9] else {}
+                if list(got_extra) != list(extra):
+                    print(f"{rel}: extra keys {list(got_extra)} != {list(extra)}")
+                    bad += 1
+                for k, v in extra.items():
+                    v = str(v) if not isinstance(v, (int, float, str, dict, list, bool, type(None))) else v
+                    if got_extra.get(k) != v:
+                        print(f"{rel}: extra {k}: {got_extra.get(k)!r} != {v!r}")
+                        bad += 1
+                if sorted(set(fm.get("depends_on") or [])) != sorted(deps.get(sid, [])):
+                    print(f"{rel}: depends_on {deps.get(sid)} != {fm.get('depends_on')}")
+                    bad += 1
+                for k in want:
+                    if want[k] != got[k]:
+                        print(f"{rel}: {k}: {got[k]!r} != {want[k]!r}")
+                        bad += 1
+    if seen != len(rows):
+        print(f"{seen} files but {len(rows)} rows")
+        bad += 1
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))

@@ -1,0 +1,73 @@
+# Shared by the black-box scenarios: a fresh temp dir, the built binary, a
+# real SQLite file, and TAP-like output ending in "N passed, N failed".
+set -u
+: "${STORYSYNC:?run through meson test}"
+: "${GEN_STORIES:?run through meson test}"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/storysync-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+passed=0
+failed=0
+DB=.storysync/stories.db
+
+ss() { "$STORYSYNC" "$@"; }
+
+# run CMD...: runs it, keeping its exit code in $rc, stdout in $out and
+# stderr in $err.
+run() {
+  "$@" >"$T/.out" 2>"$T/.err"
+  rc=$?
+  out=$(cat "$T/.out")
+  err=$(cat "$T/.err")
+}
+
+q() { sqlite3 -batch "$DB" "$1"; }
+
+ok() {
+  passed=$((passed + 1))
+  echo "ok - $1"
+}
+
+not_ok() {
+  failed=$((failed + 1))
+  echo "not ok - $1"
+  shift
+  for line in "$@"; do echo "#   $line"; done
+}
+
+# check_eq DESC EXPECTED ACTUAL
+check_eq() {
+  if [ "$2" = "$3" ]; then ok "$1"; else
+    not_ok "$1" "expected: $2" "actual:   $3"; fi
+}
+
+# check_contains DESC NEEDLE HAYSTACK
+check_contains() {
+  case "$3" in
+  *"$2"*) ok "$1" ;;
+  *) not_ok "$1" "expected to contain: $2" "actual: $3" ;;
+  esac
+}
+
+# check_rc DESC EXPECTED (after run)
+check_rc() {
+  if [ "$rc" = "$2" ]; then ok "$1"; else
+    not_ok "$1" "exit code $rc, expected $2" "stdout: $out" "stderr: $err"; fi
+}
+
+# A digest of everything storysync keeps, but the sync_runs log, to prove a
+# run wrote nothing.
+db_digest() {
+  sqlite3 -batch "$DB" .dump | grep -v '^INSERT INTO sync_runs' | md5sum
+}
+
+# A digest of the story tree: names, content, and mtimes.
+tree_digest() {
+  find "${1:-stories}" -type f -printf '%p %T@ %s\n' | sort | md5sum
+}
+
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}

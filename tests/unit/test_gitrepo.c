@@ -1,0 +1,686 @@
+/* test_gitrepo.c: gitrepo against real repositories made with git. */
+/* cmocka.h needs these first. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "gitrepo.h"
+#include "mem.h"
+
+static char tmp[256]; /* realpath of this test's temp dir */
+static char repo[300];
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Runs a shell command in the temp dir; it must succeed. */
+static void sh(const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+	char cmd[8192];
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	buf_printf(&b, "cd '%s' && { %s; } >/dev/null", tmp, cmd);
+	if (system(b.data) != 0)
+		fail_msg("command failed: %s", cmd);
+	buf_finish(&b);
+}
+
+/* A command's standard output, its last newline dropped. */
+static char *out(const char *fmt, ...)
+{
+	struct buf b = BUF_INIT, o = BUF_INIT;
+	char chunk[512], cmd[4096];
+	va_list ap;
+	size_t n;
+	FILE *f;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	buf_printf(&b, "cd '%s' && %s", tmp, cmd);
+	f = popen(b.data, "r");
+	assert_non_null(f);
+	buf_add(&o, "", 0);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(&o, chunk, n);
+	assert_int_equal(pclose(f), 0);
+	if (o.len && o.data[o.len - 1] == '\n')
+		o.data[--o.len] = '\0';
+	buf_finish(&b);
+	return buf_detach(&o);
+}
+
+static int setup(void **state)
+{
+	char t[] = "/tmp/test_gitrepo-XXXXXX", real[PATH_MAX];
+
+	assert_non_null(mkdtemp(t));
+	assert_non_null(realpath(t, real));
+	assert_true(strlen(real) < sizeof(tmp));
+	strcpy(tmp, real);
+	snprintf(repo, sizeof(repo), "%s/repo", tmp);
+	setenv("HOME", tmp, 1);
+	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+	unsetenv("GIT_DIR");
+	unsetenv("GIT_WORK_TREE");
+	unsetenv("GIT_INDEX_FILE");
+	setenv("GIT_AUTHOR_NAME", "Ann Author", 1);
+	setenv("GIT_AUTHOR_EMAIL", "ann@example.com", 1);
+	setenv("GIT_COMMITTER_NAME", "Ann Author", 1);
+	setenv("GIT_COMMITTER_EMAIL", "ann@example.com", 1);
+	sh("git init -q -b main repo && mkdir -p repo/stories/backlog "
+	   "repo/other && cd repo && echo a > stories/backlog/A.md && "
+	   "echo b > stories/backlog/B.md && echo c > stories/backlog/C.md "
+	   "&& echo x > other/x.md && git add . && "
+	   "GIT_AUTHOR_DATE='@1700000000 +0000' git commit -q -m one");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	unsetenv("GIT_DIR");
+	unsetenv("GIT_WORK_TREE");
+	sh("rm -rf '%s'", tmp);
+	return 0;
+}
+
+static struct gitrepo *open_ok(const char *dir)
+{
+	struct err e = {""};
+	struct gitrepo *r = gitrepo_open(dir, &e);
+
+	if (!r)
+		fail_msg("gitrepo_open(%s): %s", dir, e.msg);
+	return r;
+}
+
+static void check_open_fails(const char *dir, const char *want)
+{
+	struct err e = {""};
+
+	assert_null(gitrepo_open(dir, &e));
+	assert_string_equal(e.msg, want);
+}
+
+static void assert_head_is(struct gitrepo *r, const char *dir)
+{
+	char head[GITREPO_HEX];
+	bool unborn = true;
+	struct err e = {""};
+	char *want = out("git -C '%s' rev-parse HEAD", dir);
+
+	assert_true(gitrepo_head(r, head, &unborn, &e));
+	assert_false(unborn);
+	assert_string_equal(head, want);
+	free(want);
+}
+
+static void test_open_subdir(void **state)
+{
+	char *sub = xasprintf("%s/stories/backlog", repo);
+	struct gitrepo *r = open_ok(sub);
+	char *prefix = NULL, *want = xasprintf("%s/.git", repo);
+	struct err e = {""};
+	char *msg;
+
+	assert_string_equal(gitrepo_workdir(r), repo);
+	assert_string_equal(gitrepo_gitdir(r), want);
+	assert_false(gitrepo_is_shallow(r));
+	assert_false(gitrepo_head_unborn(r));
+	assert_false(gitrepo_head_detached(r));
+	assert_head_is(r, repo);
+	assert_true(gitrepo_prefix(r, sub, &prefix, &e));
+	assert_string_equal(prefix, "stories/backlog");
+	xfree(&prefix);
+	assert_true(gitrepo_prefix(r, repo, &prefix, &e));
+	assert_string_equal(prefix, "");
+	xfree(&prefix);
+	assert_false(gitrepo_prefix(r, tmp, &prefix, &e));
+	msg = xasprintf("%s: outside the git work tree %s", tmp, repo);
+	assert_string_equal(e.msg, msg);
+	free(msg);
+	gitrepo_destroy(r);
+	free(want);
+	free(sub);
+}
+
+static void test_open_not_a_repo(void **state)
+{
+	char *dir = xasprintf("%s/plain", tmp);
+	char *msg = xasprintf("%s: not a git repository", dir);
+
+	sh("mkdir plain");
+	check_open_fails(dir, msg);
+	free(msg);
+	free(dir);
+}
+
+static void test_open_env(void **state)
+{
+	char *gitdir = xasprintf("%s/.git", repo);
+	char *other = xasprintf("%s/other", repo);
+	char *sep = xasprintf("%s/sep.git", tmp);
+	char *wt = xasprintf("%s/wt", tmp);
+	char *linked = xasprintf("%s/linked", tmp);
+	char *linked_gitdir = xasprintf("%s/.git/worktrees/linked", repo);
+	char cwd[PATH_MAX];
+	struct gitrepo *r;
+
+	/* As git sets them for hooks: GIT_DIR wins over the directory. */
+	setenv("GIT_DIR", gitdir, 1);
+	setenv("GIT_WORK_TREE", repo, 1);
+	r = open_ok(tmp);
+	assert_string_equal(gitrepo_workdir(r), repo);
+	assert_head_is(r, repo);
+	gitrepo_destroy(r);
+
+	/* A linked worktree's own git dir, as git sets it there. */
+	sh("git -C repo worktree add -q --detach ../linked");
+	setenv("GIT_DIR", linked_gitdir, 1);
+	setenv("GIT_WORK_TREE", linked, 1);
+	r = open_ok(tmp);
+	assert_string_equal(gitrepo_workdir(r), linked);
+	assert_string_equal(gitrepo_gitdir(r), linked_gitdir);
+	assert_true(gitrepo_head_detached(r));
+	assert_head_is(r, linked);
+	gitrepo_destroy(r);
+
+	/* GIT_DIR alone, relative, from the top: the top is the work tree. */
+	unsetenv("GIT_WORK_TREE");
+	setenv("GIT_DIR", ".git", 1);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(repo), 0);
+	r = open_ok(other);
+	assert_int_equal(chdir(cwd), 0);
+	assert_string_equal(gitrepo_workdir(r), repo);
+	gitrepo_destroy(r);
+
+	/* A git dir apart from its work tree, core.bare unset. */
+	sh("git init -q --separate-git-dir sep.git wt && git -C wt "
+	   "config --unset core.worktree || :");
+	setenv("GIT_DIR", sep, 1);
+	setenv("GIT_WORK_TREE", wt, 1);
+	r = open_ok(tmp);
+	assert_string_equal(gitrepo_workdir(r), wt);
+	assert_true(gitrepo_head_unborn(r));
+	gitrepo_destroy(r);
+	free(linked_gitdir);
+	free(linked);
+	free(wt);
+	free(sep);
+	free(other);
+	free(gitdir);
+}
+
+static void test_open_worktree(void **state)
+{
+	char *wt = xasprintf("%s/linked", tmp);
+	char *sub = xasprintf("%s/stories", wt);
+	char *gitdir = xasprintf("%s/.git/worktrees/linked", repo);
+	char *hooks = NULL, *want = xasprintf("%s/.git/hooks", repo);
+	struct err e = {""};
+	struct gitrepo *r;
+
+	sh("git -C repo worktree add -q -b feature ../linked");
+	r = open_ok(sub);
+	assert_string_equal(gitrepo_workdir(r), wt);
+	assert_string_equal(gitrepo_gitdir(r), gitdir);
+	assert_head_is(r, wt);
+	assert_false(gitrepo_head_detached(r));
+	/* Hooks are shared by all worktrees. */
+	assert_true(gitrepo_hooks_dir(r, &hooks, &e));
+	assert_string_equal(hooks, want);
+	free(hooks);
+	gitrepo_destroy(r);
+	free(want);
+	free(gitdir);
+	free(sub);
+	free(wt);
+}
+
+static void test_open_bare(void **state)
+{
+	char *bare = xasprintf("%s/bare.git", tmp);
+
+	sh("git clone -q --bare repo bare.git");
+	check_open_fails(bare, "bare repository: nothing to sync");
+	setenv("GIT_DIR", bare, 1);
+	check_open_fails(tmp, "bare repository: nothing to sync");
+	free(bare);
+}
+
+static void test_open_shallow(void **state)
+{
+	char *dir = xasprintf("%s/shallow", tmp);
+	struct gitrepo *r;
+
+	sh("cd repo && echo 2 >> other/x.md && git commit -q -am two && "
+	   "cd .. && git clone -q --depth 1 file://'%s' shallow",
+	   repo);
+	r = open_ok(dir);
+	assert_true(gitrepo_is_shallow(r));
+	gitrepo_destroy(r);
+	r = open_ok(repo);
+	assert_false(gitrepo_is_shallow(r));
+	gitrepo_destroy(r);
+	free(dir);
+}
+
+static void test_open_unborn(void **state)
+{
+	char *dir = xasprintf("%s/fresh", tmp);
+	char head[GITREPO_HEX] = "x";
+	bool unborn = false;
+	struct err e = {""};
+	struct gitrepo *r;
+
+	sh("git init -q fresh");
+	r = open_ok(dir);
+	assert_true(gitrepo_head_unborn(r));
+	assert_true(gitrepo_head(r, head, &unborn, &e));
+	assert_true(unborn);
+	assert_string_equal(head, "");
+	gitrepo_destroy(r);
+	free(dir);
+}
+
+static void test_open_detached(void **state)
+{
+	struct gitrepo *r;
+
+	sh("git -C repo checkout -q --detach HEAD");
+	r = open_ok(repo);
+	assert_true(gitrepo_head_detached(r));
+	assert_false(gitrepo_head_unborn(r));
+	assert_head_is(r, repo);
+	gitrepo_destroy(r);
+}
+
+/* Collects changes as sorted lines "S old -> new". */
+static bool collect(void *ctx, const struct gitrepo_change *c)
+{
+	struct buf *b = ctx;
+
+	buf_printf(b, "%c %s -> %s\n", c->status,
+		   c->old_path ? c->old_path : "-",
+		   c->new_path ? c->new_path : "-");
+	return true;
+}
+
+static char *diff_lines(struct gitrepo *r, const char *from, const char *to,
+			const char *const *ps)
+{
+	struct buf b = BUF_INIT;
+	struct err e = {""};
+
+	if (!gitrepo_diff(r, from, to, ps, collect, &b, &e))
+		fail_msg("gitrepo_diff: %s", e.msg);
+	buf_add(&b, "", 0);
+	return buf_detach(&b);
+}
+
+static void make_changes(void)
+{
+	sh("cd repo && echo a2 >> stories/backlog/A.md && "
+	   "echo d > stories/backlog/D.md && git rm -q stories/backlog/B.md "
+	   "&& mkdir -p stories/active && "
+	   "git mv stories/backlog/C.md stories/active/C.md && "
+	   "echo x2 >> other/x.md && git add . && "
+	   "git update-index --add --cacheinfo "
+	   "160000,$(git rev-parse HEAD),stories/sub && "
+	   "GIT_AUTHOR_NAME='Bob Builder' GIT_AUTHOR_EMAIL=bob@example.com "
+	   "GIT_AUTHOR_DATE='@1700000100 +0130' git commit -q -m two");
+}
+
+static void test_diff(void **state)
+{
+	const char *stories[] = {"stories", NULL};
+	const char *other[] = {"other", NULL};
+	char *one, *got;
+	struct gitrepo *r;
+
+	one = out("git -C repo rev-parse HEAD");
+	make_changes();
+	r = open_ok(repo);
+	got = diff_lines(r, one, "HEAD", stories);
+	assert_string_equal(got, "R stories/backlog/C.md -> "
+				 "stories/active/C.md\n"
+				 "M stories/backlog/A.md -> "
+				 "stories/backlog/A.md\n"
+				 "D stories/backlog/B.md -> -\n"
+				 "A - -> stories/backlog/D.md\n");
+	free(got);
+	got = diff_lines(r, one, "HEAD", other);
+	assert_string_equal(got, "M other/x.md -> other/x.md\n");
+	free(got);
+	got = diff_lines(r, NULL, one, stories);
+	assert_string_equal(got, "A - -> stories/backlog/A.md\n"
+				 "A - -> stories/backlog/B.md\n"
+				 "A - -> stories/backlog/C.md\n");
+	free(got);
+	got = diff_lines(r, one, one, NULL);
+	assert_string_equal(got, "");
+	free(got);
+	gitrepo_destroy(r);
+	free(one);
+}
+
+static void test_diff_bad_commit(void **state)
+{
+	struct gitrepo *r = open_ok(repo);
+	struct buf b = BUF_INIT;
+	struct err e = {""};
+
+	assert_false(
+		gitrepo_diff(r, "no-such-ref", "HEAD", NULL, collect, &b, &e));
+	assert_string_equal(e.msg, "git: commit no-such-ref: revspec "
+				   "'no-such-ref' not found");
+	buf_finish(&b);
+	gitrepo_destroy(r);
+}
+
+struct walked {
+	struct buf b;
+	int stop_after;
+};
+
+static bool walk_cb(void *ctx, const struct gitrepo_commit *c)
+{
+	struct walked *w = ctx;
+
+	buf_printf(&w->b, "%.7s %s <%s> %lld %d %u\n", c->id, c->author_name,
+		   c->author_email, (long long)c->time, c->tz_minutes,
+		   c->nparents);
+	for (size_t i = 0; i < c->nchanges; i++)
+		collect(&w->b, &c->changes[i]);
+	return --w->stop_after != 0;
+}
+
+static char *walk_lines(struct gitrepo *r, const char *from, const char *to,
+			const char *const *ps, unsigned flags)
+{
+	struct walked w = {BUF_INIT, -1};
+	struct err e = {""};
+
+	if (!gitrepo_walk(r, from, to, ps, flags, walk_cb, &w, &e))
+		fail_msg("gitrepo_walk: %s", e.msg);
+	buf_add(&w.b, "", 0);
+	return buf_detach(&w.b);
+}
+
+static void test_walk(void **state)
+{
+	const char *stories[] = {"stories", NULL};
+	char *one, *two, *three, *got, *want;
+	struct gitrepo *r;
+
+	one = out("git -C repo rev-parse --short=7 HEAD");
+	make_changes();
+	two = out("git -C repo rev-parse --short=7 HEAD");
+	sh("cd repo && echo x3 >> other/x.md && GIT_AUTHOR_NAME=Cid "
+	   "GIT_AUTHOR_EMAIL=cid@example.com GIT_AUTHOR_DATE='@1700000200 "
+	   "+0000' git commit -q -am three");
+	three = out("git -C repo rev-parse --short=7 HEAD");
+	r = open_ok(repo);
+
+	/* The commit outside the pathspecs is not reported. */
+	got = walk_lines(r, one, "HEAD", stories, 0);
+	want = xasprintf("%s Bob Builder <bob@example.com> 1700000100 90 1\n"
+			 "R stories/backlog/C.md -> stories/active/C.md\n"
+			 "M stories/backlog/A.md -> stories/backlog/A.md\n"
+			 "D stories/backlog/B.md -> -\n"
+			 "A - -> stories/backlog/D.md\n",
+			 two);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+
+	/* The whole history, oldest first, root against the empty tree. */
+	got = walk_lines(r, NULL, "HEAD", (const char *[]){"other", NULL}, 0);
+	want = xasprintf("%s Ann Author <ann@example.com> 1700000000 0 0\n"
+			 "A - -> other/x.md\n"
+			 "%s Bob Builder <bob@example.com> 1700000100 90 1\n"
+			 "M other/x.md -> other/x.md\n"
+			 "%s Cid <cid@example.com> 1700000200 0 1\n"
+			 "M other/x.md -> other/x.md\n",
+			 one, two, three);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	gitrepo_destroy(r);
+	free(three);
+	free(two);
+	free(one);
+}
+
+static void test_walk_merge(void **state)
+{
+	char *side, *merge, *got, *want;
+	struct gitrepo *r;
+	char *one = out("git -C repo rev-parse HEAD");
+
+	sh("cd repo && git checkout -q -b side && "
+	   "git mv stories/backlog/A.md stories/A.md && "
+	   "GIT_AUTHOR_DATE='@1700000300 +0000' git commit -q -m side && "
+	   "git checkout -q main && echo x4 >> other/x.md && "
+	   "GIT_AUTHOR_DATE='@1700000400 +0000' git commit -q -am main && "
+	   "GIT_AUTHOR_DATE='@1700000500 +0000' git merge -q --no-edit side");
+	side = out("git -C repo rev-parse --short=7 side");
+	merge = out("git -C repo rev-parse --short=7 HEAD");
+	r = open_ok(repo);
+
+	/* Each change to the commit that made it; the merge skipped. */
+	got = walk_lines(r, one, "HEAD", (const char *[]){"stories", NULL}, 0);
+	want = xasprintf("%s Ann Author <ann@example.com> 1700000300 0 1\n"
+			 "R stories/backlog/A.md -> stories/A.md\n",
+			 side);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+
+	/* First parents only: the merge brings the side's changes. */
+	got = walk_lines(r, one, "HEAD", (const char *[]){"stories", NULL},
+			 GITREPO_WALK_FIRST_PARENT);
+	want = xasprintf("%s Ann Author <ann@example.com> 1700000500 0 2\n"
+			 "R stories/backlog/A.md -> stories/A.md\n",
+			 merge);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	gitrepo_destroy(r);
+	free(merge);
+	free(side);
+	free(one);
+}
+
+static void test_walk_stop(void **state)
+{
+	struct walked w = {BUF_INIT, 1};
+	struct err e = {"untouched"};
+	struct gitrepo *r;
+
+	sh("cd repo && echo 2 >> other/x.md && git commit -q -am two");
+	r = open_ok(repo);
+	assert_false(gitrepo_walk(r, NULL, "HEAD", NULL, 0, walk_cb, &w, &e));
+	assert_string_equal(e.msg, "untouched");
+	buf_finish(&w.b);
+	gitrepo_destroy(r);
+}
+
+static bool ancestor(struct gitrepo *r, const char *a, const char *b)
+{
+	struct err e = {""};
+	bool yes = true;
+
+	if (!gitrepo_is_ancestor(r, a, b, &yes, &e))
+		fail_msg("gitrepo_is_ancestor: %s", e.msg);
+	return yes;
+}
+
+static void test_is_ancestor(void **state)
+{
+	char *one = out("git -C repo rev-parse HEAD"), *two, *amended;
+	struct gitrepo *r;
+
+	make_changes();
+	two = out("git -C repo rev-parse HEAD");
+	r = open_ok(repo);
+	assert_true(ancestor(r, one, "HEAD"));
+	assert_true(ancestor(r, two, two));
+	assert_false(ancestor(r, two, one));
+	assert_false(ancestor(r, "0123456789012345678901234567890123456789",
+			      "HEAD"));
+	assert_false(ancestor(r, "not-a-commit", "HEAD"));
+
+	sh("git -C repo reset -q --hard HEAD~1");
+	assert_false(ancestor(r, two, "HEAD"));
+	assert_true(ancestor(r, one, "HEAD"));
+
+	sh("git -C repo commit -q --amend -m amended");
+	amended = out("git -C repo rev-parse HEAD");
+	assert_false(ancestor(r, one, "HEAD"));
+	assert_true(ancestor(r, amended, "HEAD"));
+	gitrepo_destroy(r);
+	free(amended);
+	free(two);
+	free(one);
+}
+
+static void test_hooks_dir(void **state)
+{
+	char *dir = NULL, *want = xasprintf("%s/.git/hooks", repo);
+	struct err e = {""};
+	struct gitrepo *r = open_ok(repo);
+
+	assert_true(gitrepo_hooks_dir(r, &dir, &e));
+	assert_string_equal(dir, want);
+	xfree(&dir);
+	free(want);
+	gitrepo_destroy(r);
+
+	sh("git -C repo config core.hooksPath .githooks");
+	r = open_ok(repo);
+	want = xasprintf("%s/.githooks", repo);
+	assert_true(gitrepo_hooks_dir(r, &dir, &e));
+	assert_string_equal(dir, want);
+	xfree(&dir);
+	free(want);
+	gitrepo_destroy(r);
+
+	sh("git -C repo config core.hooksPath '%s/shared-hooks/'", tmp);
+	r = open_ok(repo);
+	want = xasprintf("%s/shared-hooks", tmp);
+	assert_true(gitrepo_hooks_dir(r, &dir, &e));
+	assert_string_equal(dir, want);
+	xfree(&dir);
+	free(want);
+	gitrepo_destroy(r);
+}
+
+static void test_commit_paths(void **state)
+{
+	const char *paths[] = {"stories/backlog/A.md", "stories/backlog/B.md",
+			       "stories/active/N.md"};
+	char id[GITREPO_HEX];
+	struct err e = {""};
+	struct gitrepo *r;
+	char *got, *head;
+
+	/* The user's own staged and unstaged work must stay as it is. */
+	sh("cd repo && echo u > U.txt && git add U.txt && "
+	   "echo wip >> other/x.md && echo a2 >> stories/backlog/A.md && "
+	   "rm stories/backlog/B.md && mkdir -p stories/active && "
+	   "echo n > stories/active/N.md");
+	r = open_ok(repo);
+	assert_true(gitrepo_commit_paths(r, paths, 3, "storysync: sync\n",
+					 "storysync", "sync@example.com", id,
+					 &e));
+	head = out("git -C repo rev-parse HEAD");
+	assert_string_equal(id, head);
+	got = out("git -C repo show --name-status --format='%%an <%%ae> %%s' "
+		  "HEAD");
+	assert_string_equal(got, "storysync <sync@example.com> storysync: "
+				 "sync\n\n"
+				 "A\tstories/active/N.md\n"
+				 "M\tstories/backlog/A.md\n"
+				 "D\tstories/backlog/B.md");
+	free(got);
+	got = out("git -C repo status --porcelain");
+	assert_string_equal(got, "A  U.txt\n M other/x.md");
+	free(got);
+	free(head);
+	gitrepo_destroy(r);
+}
+
+static void test_commit_unborn(void **state)
+{
+	const char *paths[] = {"S.md"};
+	char *dir = xasprintf("%s/fresh", tmp), *got;
+	struct err e = {""};
+	struct gitrepo *r;
+
+	sh("git init -q fresh && echo s > fresh/S.md");
+	r = open_ok(dir);
+	assert_true(gitrepo_commit_paths(r, paths, 1, "first", "S", "s@e", NULL,
+					 &e));
+	got = out("git -C fresh log --format=%%s --name-only");
+	assert_string_equal(got, "first\n\nS.md");
+	free(got);
+	gitrepo_destroy(r);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_subdir, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_open_not_a_repo, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_open_env, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_worktree, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_open_bare, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_open_shallow, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_open_unborn, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_open_detached, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_diff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_diff_bad_commit, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_merge, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_walk_stop, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_is_ancestor, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hooks_dir, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_commit_paths, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_commit_unborn, setup,
+						teardown),
+	};
+
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

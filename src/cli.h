@@ -33,7 +33,12 @@ int cli_load_config(struct cli *cli, struct config *c);
 /* Writes s as a JSON string literal (null for NULL). */
 void cli_json_string(FILE *f, const char *s);
 
+int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_conflicts(struct cli *cli, int argc, char **argv);
+int cmd_history(struct cli *cli, int argc, char **argv);
 int cmd_init(struct cli *cli, int argc, char **argv);
+int cmd_install_hooks(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_sync(struct cli *cli, int argc, char **argv);
 
 #endif

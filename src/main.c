@@ -33,13 +33,22 @@ static const char usage[] =
 	"  sync            sync files and database (the default command)\n"
 	"    --full        ignore the stat cache: hash every file, compare "
 	"every row\n"
+	"    --git         find file changes from the git diff since the last "
+	"sync\n"
 	"    --dry-run     tell what would change, write nothing\n"
 	"    --force       go past the guards (mass deletion, missing "
 	"backlog)\n"
 	"    --wait[=SECONDS]  wait for another run's lock instead of "
 	"exiting 75\n"
+	"  status          last runs, pending changes, conflicts, errors\n"
+	"  check           validate every story and the dependency graph; "
+	"writes nothing\n"
 	"  init            write .storysync.yml if missing, create or migrate "
 	"the database\n"
+	"  install-hooks   install the git hooks, chaining any already there\n"
+	"    --uninstall   remove them and restore what was there\n"
+	"  conflicts [ID]  list recorded conflicts, or show one in full\n"
+	"  history --backfill  rebuild status history from the git log\n"
 	"\n"
 	"Exit codes: 0 done; 1 done, some stories skipped for errors; 2 "
 	"usage or\n"
@@ -56,7 +65,12 @@ struct command {
 
 /* Sorted by name. */
 static const struct command commands[] = {
+	{"check", cmd_check},
+	{"conflicts", cmd_conflicts},
+	{"history", cmd_history},
 	{"init", cmd_init},
+	{"install-hooks", cmd_install_hooks},
+	{"status", cmd_status},
 	{"sync", cmd_sync},
 };
 

@@ -292,7 +292,7 @@ static bool apply_state(struct apply_ctx *ctx, const struct action *a,
 	if (a->state != PLAN_STATE_PUT)
 		return true;
 	memcpy(se.hash, t->hash, BLOBID_HEX);
-	if (!store_state_put(ctx->store, &se, &a->want, e))
+	if (!store_state_put(ctx->store, &se, &a->want, a->mirror_after, e))
 		return false;
 	if (t->wrote) {
 		struct apply_written *w;
@@ -407,7 +407,7 @@ bool apply_settle(struct apply_ctx *ctx, struct err *e)
 		free(text);
 		if (strcmp(se.hash, w->hash) != 0)
 			continue; /* edited meanwhile: stays racy, re-read */
-		ok = store_state_put(ctx->store, &se, NULL, e);
+		ok = store_state_put(ctx->store, &se, NULL, NULL, e);
 		if (!ok)
 			return false;
 	}

@@ -82,7 +82,8 @@ static bool file_needs_write(const struct story *cur, char *const *mirror,
 }
 
 void plan_resolve_location(const struct story *file_story, char *const *mirror,
-			   const struct story *base, struct story *out)
+			   const struct story *base, char *const *base_mirror,
+			   struct story *out)
 {
 	story_copy(out, file_story);
 	if (!base)
@@ -94,8 +95,12 @@ void plan_resolve_location(const struct story *file_story, char *const *mirror,
 		/* a moved file wins; it also wins when the key changed too */
 		if (!str_eq(file_story->v[f], base->v[f]))
 			continue;
-		if (mirror_value(mirror, k, &m) && !str_eq(m, base->v[f]))
-			story_set(out, f, m);
+		if (!mirror_value(mirror, k, &m) || str_eq(m, base->v[f]))
+			continue;
+		/* a key left as it was when adopted is no edit */
+		if (base_mirror && str_eq(mirror[k], base_mirror[k]))
+			continue;
+		story_set(out, f, m);
 	}
 }
 
@@ -128,6 +133,8 @@ void action_finish(struct action *a)
 	free(a->from_status);
 	free(a->conflict_fields);
 	story_finish(&a->lost);
+	for (int k = 0; k < SM_COUNT; k++)
+		free(a->mirror_after[k]);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -206,7 +213,8 @@ static bool plan_file_changed(const struct plan_input *in, enum side db,
 {
 	struct story file = {0};
 
-	plan_resolve_location(in->file_story, in->mirror, in->base, &file);
+	plan_resolve_location(in->file_story, in->mirror, in->base,
+			      in->base_mirror, &file);
 	a->rewrite_mirrors = true;
 	a->state = PLAN_STATE_PUT;
 	switch (db) {
@@ -316,6 +324,27 @@ static enum side normalize(enum side s, const struct story *story,
 	return s;
 }
 
+/* The mirror keys the file holds once the action is carried out: a new
+ * file has all three (story_render writes them); a rewritten one has want's
+ * values in the keys it had; an untouched one keeps its keys. */
+static void set_mirror_after(const struct plan_input *in, enum side file,
+			     struct action *a)
+{
+	char *const *cur = in->mirror ? in->mirror : in->base_mirror;
+	bool create = file == SIDE_ABSENT || file == SIDE_DELETED;
+
+	if (a->state != PLAN_STATE_PUT)
+		return;
+	for (int k = 0; k < SM_COUNT; k++) {
+		const char *v = cur ? cur[k] : NULL;
+
+		if (a->file == PLAN_FILE_WRITE &&
+		    (create || (v && a->rewrite_mirrors)))
+			v = a->want.v[loc_field[k]];
+		a->mirror_after[k] = xstrdup(v);
+	}
+}
+
 bool plan_story(const struct plan_input *in, struct action *out)
 {
 	bool has_base = in->base != NULL;
@@ -333,7 +362,9 @@ bool plan_story(const struct plan_input *in, struct action *out)
 		todo = plan_file_changed(in, db, out);
 	else
 		todo = plan_file_deleted(in, db, out);
-	if (!todo)
+	if (todo)
+		set_mirror_after(in, file, out);
+	else
 		action_finish(out);
 	return todo;
 }

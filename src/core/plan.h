@@ -23,6 +23,8 @@ struct plan_input {
 	enum side db;        /* SIDE_SAME when the row did not change */
 	const struct story *db_story; /* NULL unless CHANGED or NEW */
 	const struct story *base;     /* NULL when there is no state */
+	char *const *base_mirror;     /* the file's mirror keys (SM_COUNT) when
+					 the base was agreed, or NULL: unknown */
 };
 
 enum plan_db_op { PLAN_DB_NONE, PLAN_DB_PUT, PLAN_DB_DELETE };
@@ -62,6 +64,8 @@ struct action {
 	const char *kept;      /* "file" or "db" */
 	char *conflict_fields; /* comma-separated fields the file won */
 	struct story lost;     /* the losing version in full */
+	/* the file's mirror keys after this action, for the state */
+	char *mirror_after[SM_COUNT];
 };
 
 /* Decides the action for one story; false when nothing at all is to be done
@@ -72,10 +76,13 @@ bool plan_story(const struct plan_input *in, struct action *out);
 void action_finish(struct action *a);
 
 /* The file side's story with its location fields decided against the base:
- * a moved file wins, else an edited mirror key, else the location; on first
- * sight (base NULL) the location. Fills out (empty before). */
+ * a moved file wins, else an edited mirror key (one that differs from what
+ * the key held at the base, base_mirror, or when that is unknown from the
+ * base's location), else the location; on first sight (base NULL) the
+ * location. Fills out (empty before). */
 void plan_resolve_location(const struct story *file_story, char *const *mirror,
-			   const struct story *base, struct story *out);
+			   const struct story *base, char *const *base_mirror,
+			   struct story *out);
 
 /* Three-way merge of file and db against base: a field changed on one side
  * takes that side's value; on both sides, the file's. *conflict_fields gets

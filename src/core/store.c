@@ -142,7 +142,9 @@ static const struct {
 	" json_extract(base,'$[6]'), json_extract(base,'$[7]'),"               \
 	" json_extract(base,'$[8]'), json_extract(base,'$[9]'),"               \
 	" json_extract(base,'$[10]'), json_extract(base,'$[11]'),"             \
-	" json_extract(base,'$[12]')"
+	" json_extract(base,'$[12]'), json_array_length(base) > 13,"           \
+	" json_extract(base,'$[13]'), json_extract(base,'$[14]'),"             \
+	" json_extract(base,'$[15]')"
 
 _Static_assert(SF_COUNT == 13, "STORY_COLUMNS and BASE_COLUMNS list 13");
 
@@ -605,12 +607,14 @@ void store_state_free(struct state_entry *v, size_t n)
 }
 
 bool store_state_base(struct store *s, const char *id, struct story *base,
-		      bool *found, struct err *e)
+		      char *mirror[SM_COUNT], bool *mirror_known, bool *found,
+		      struct err *e)
 {
 	sqlite3_stmt *st = stmt(s, ST_STATE_BASE, e);
 	int rc;
 
 	*found = false;
+	*mirror_known = false;
 	if (!st)
 		return false;
 	bind_text(st, 1, id);
@@ -620,14 +624,26 @@ bool store_state_base(struct store *s, const char *id, struct story *base,
 	if (rc == SQLITE_ROW && sqlite3_column_int(st, 0)) {
 		for (int f = 0; f < SF_COUNT; f++)
 			base->v[f] = col_text(st, f + 1);
+		*mirror_known = sqlite3_column_int(st, SF_COUNT + 1);
+		for (int m = 0; *mirror_known && m < SM_COUNT; m++)
+			mirror[m] = col_text(st, SF_COUNT + 2 + m);
 		*found = true;
 	}
 	done(st);
 	return true;
 }
 
-/* The story as a JSON array of its fields, strings or null. */
-static char *story_array(const struct story *s)
+static void put_value(struct buf *b, const char *v)
+{
+	if (v)
+		json_put_string(b, v, strlen(v));
+	else
+		buf_puts(b, "null");
+}
+
+/* The base as a JSON array: the story's fields, then the file's mirror
+ * keys (strings or null). */
+static char *base_array(const struct story *s, char *const *mirror)
 {
 	struct buf b = BUF_INIT;
 
@@ -635,10 +651,11 @@ static char *story_array(const struct story *s)
 	for (int f = 0; f < SF_COUNT; f++) {
 		if (f)
 			buf_putc(&b, ',');
-		if (s->v[f])
-			json_put_string(&b, s->v[f], strlen(s->v[f]));
-		else
-			buf_puts(&b, "null");
+		put_value(&b, s->v[f]);
+	}
+	for (int m = 0; m < SM_COUNT; m++) {
+		buf_putc(&b, ',');
+		put_value(&b, mirror ? mirror[m] : NULL);
 	}
 	buf_putc(&b, ']');
 	return buf_detach(&b);
@@ -667,10 +684,11 @@ static char *story_object(const struct story *s)
 }
 
 bool store_state_put(struct store *s, const struct state_entry *se,
-		     const struct story *base, struct err *e)
+		     const struct story *base, char *const *mirror,
+		     struct err *e)
 {
 	sqlite3_stmt *st = stmt(s, ST_STATE_PUT, e);
-	char *json = base ? story_array(base) : NULL;
+	char *json = base ? base_array(base, mirror) : NULL;
 	bool ok;
 
 	if (!st) {
@@ -1144,4 +1162,60 @@ bool store_run_update(struct store *s, int64_t id, const struct run_record *r,
 	bind_run(st, r, started, ended);
 	sqlite3_bind_int64(st, 12, id);
 	return run(s, st, e);
+}
+
+/* ---- history backfill (history.c) ---- */
+
+/* One-off statements: backfill runs them a few hundred times, once. */
+static sqlite3_stmt *prepare_once(struct store *s, const char *sql,
+				  struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		dberr(s, e);
+		return NULL;
+	}
+	return st;
+}
+
+bool store_story_id_by_path(struct store *s, const char *path, char **id,
+			    struct err *e)
+{
+	sqlite3_stmt *st =
+		prepare_once(s, "SELECT id FROM stories WHERE path = ?1", e);
+	int rc;
+
+	*id = NULL;
+	if (!st)
+		return false;
+	bind_text(st, 1, path);
+	rc = step(s, st, e);
+	if (rc == SQLITE_ROW)
+		*id = col_text(st, 0);
+	sqlite3_finalize(st);
+	return rc >= 0;
+}
+
+bool store_history_has_git(struct store *s, const char *story_id,
+			   const char *commit_id, const char *to_status,
+			   bool *yes, struct err *e)
+{
+	sqlite3_stmt *st = prepare_once(
+		s,
+		"SELECT 1 FROM status_history WHERE story_id = ?1 AND"
+		" origin = 'git' AND commit_id = ?2 AND to_status IS ?3",
+		e);
+	int rc;
+
+	*yes = false;
+	if (!st)
+		return false;
+	bind_text(st, 1, story_id);
+	bind_text(st, 2, commit_id);
+	bind_text(st, 3, to_status);
+	rc = step(s, st, e);
+	*yes = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return rc >= 0;
 }

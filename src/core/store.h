@@ -62,13 +62,17 @@ bool store_state_load(struct store *s, struct state_entry **out, size_t *n,
 		      struct err *e);
 /* Frees what store_state_load returned. */
 void store_state_free(struct state_entry *v, size_t n);
-/* The base version of story id; *found false when there is none. */
+/* The base version of story id, and the mirror keys its file held then
+ * (*mirror_known false for a base recorded without them); *found false
+ * when there is none. */
 bool store_state_base(struct store *s, const char *id, struct story *base,
-		      bool *found, struct err *e);
-/* Inserts or replaces the state of se->id; base NULL keeps the stored
- * base. */
+		      char *mirror[SM_COUNT], bool *mirror_known, bool *found,
+		      struct err *e);
+/* Inserts or replaces the state of se->id with base and the file's mirror
+ * keys (NULL: none); base NULL keeps the stored base. */
 bool store_state_put(struct store *s, const struct state_entry *se,
-		     const struct story *base, struct err *e);
+		     const struct story *base, char *const *mirror,
+		     struct err *e);
 /* Forgets the state of id. */
 bool store_state_delete(struct store *s, const char *id, struct err *e);
 
@@ -161,5 +165,15 @@ bool store_run_add(struct store *s, const struct run_record *r, int64_t *id,
 /* Updates the sync_runs row id. */
 bool store_run_update(struct store *s, int64_t id, const struct run_record *r,
 		      struct err *e);
+
+/* The id of the row at path (relative to the config root) into *id (heap),
+ * NULL when no row has that path. */
+bool store_story_id_by_path(struct store *s, const char *path, char **id,
+			    struct err *e);
+/* *yes when status_history holds a git row for this story, commit and new
+ * status: what makes history backfill safe to run again. */
+bool store_history_has_git(struct store *s, const char *story_id,
+			   const char *commit_id, const char *to_status,
+			   bool *yes, struct err *e);
 
 #endif

@@ -182,13 +182,16 @@ static bool plan_one(struct run *run, const char *id,
 	struct story base = {0}, row = {0};
 	struct plan_input in = {.id = id};
 	struct action a;
-	bool has_base = false, found = false, ok = true;
+	char *base_mirror[SM_COUNT] = {0};
+	bool has_base = false, mirror_known = false, found = false, ok = true;
 	int64_t rev;
 	char *path = NULL;
 
-	if (se && !store_state_base(run->store, id, &base, &has_base, run->e))
+	if (se && !store_state_base(run->store, id, &base, base_mirror,
+				    &mirror_known, &has_base, run->e))
 		return false;
 	in.base = has_base ? &base : NULL;
+	in.base_mirror = mirror_known ? base_mirror : NULL;
 	in.file = fc ? fc->side : se ? SIDE_SAME : SIDE_ABSENT;
 	if (fc && (fc->side == SIDE_CHANGED || fc->side == SIDE_NEW)) {
 		in.file_story = &fc->story;
@@ -211,6 +214,8 @@ static bool plan_one(struct run *run, const char *id,
 	if (plan_story(&in, &a))
 		add_action(run, &a, fc, d);
 out:
+	for (int m = 0; m < SM_COUNT; m++)
+		free(base_mirror[m]);
 	free(path);
 	story_finish(&row);
 	story_finish(&base);
@@ -234,8 +239,9 @@ static bool plan_all(struct run *run)
 	for (size_t i = 0; i < run->scan.nerrors; i++)
 		if (run->scan.errors[i].id)
 			strmap_put(&blocked, run->scan.errors[i].id, 0);
-	qsort(run->scan.changes, run->scan.nchanges, sizeof(*run->scan.changes),
-	      fc_cmp);
+	if (run->scan.nchanges) /* changes is NULL when there are none */
+		qsort(run->scan.changes, run->scan.nchanges,
+		      sizeof(*run->scan.changes), fc_cmp);
 	strmap_init(&file_ids, run->scan.nchanges);
 	for (size_t i = 0; i < run->scan.nchanges; i++)
 		strmap_put(&file_ids, run->scan.changes[i].id, i);
@@ -321,7 +327,7 @@ static bool restat(struct run *run)
 		ne = *se;
 		ne.st = fc->st;
 		ne.recorded_ns = fc->recorded_ns;
-		if (!store_state_put(run->store, &ne, NULL, run->e))
+		if (!store_state_put(run->store, &ne, NULL, NULL, run->e))
 			return false;
 	}
 	return true;

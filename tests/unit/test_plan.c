@@ -832,7 +832,7 @@ static void changed_same_without_base_inserts(void **state)
 static void resolve(struct fixture *fx, bool base, struct story *out)
 {
 	plan_resolve_location(&fx->file, fx->mirror, base ? &fx->base : NULL,
-			      out);
+			      NULL, out);
 }
 
 static void resolve_empty_epic_key_means_none(void **state)
@@ -911,9 +911,81 @@ static void resolve_no_mirror_vector(void **state)
 	struct fixture *fx = *state;
 	struct story out = {0};
 
-	plan_resolve_location(&fx->file, NULL, &fx->base, &out);
+	plan_resolve_location(&fx->file, NULL, &fx->base, NULL, &out);
 	assert_story(&out, &fx->file);
 	story_finish(&out);
+}
+
+/* Adopted with "status: backlog" in active/: the key did not change since,
+ * so a later edit of the file is no request to move. */
+static void resolve_adopted_mismatched_key_is_no_edit(void **state)
+{
+	struct fixture *fx = *state;
+	char *was[SM_COUNT] = {NULL, (char *)"backlog", NULL};
+	struct story out = {0};
+
+	set_mirror(fx, SM_STATUS, "backlog");
+	story_set(&fx->file, SF_TITLE, "Edited by hand");
+	plan_resolve_location(&fx->file, fx->mirror, &fx->base, was, &out);
+	assert_story(&out, &fx->file);
+	story_finish(&out);
+	/* but an edit of that key is one */
+	set_mirror(fx, SM_STATUS, "completed");
+	plan_resolve_location(&fx->file, fx->mirror, &fx->base, was, &out);
+	assert_str(out.v[SF_STATUS], "completed");
+	story_finish(&out);
+}
+
+/* The mirror keys the state records: a created file has all three; a
+ * rewritten one has want's values in the keys it had; an untouched one
+ * keeps its own. */
+static void mirror_after_follows_the_file(void **state)
+{
+	struct fixture *fx = *state;
+	char *was[SM_COUNT] = {NULL, (char *)"active", NULL};
+	struct plan_input in = {
+		.id = "INF-014",
+		.file = SIDE_SAME,
+		.db = SIDE_CHANGED,
+		.db_story = &fx->db,
+		.base = &fx->base,
+		.base_mirror = was,
+	};
+
+	story_set(&fx->db, SF_STATUS, "completed");
+	assert_true(plan_story(&in, &fx->a));
+	assert_int_equal(fx->a.file, PLAN_FILE_WRITE);
+	assert_null(fx->a.mirror_after[SM_BACKLOG]);
+	assert_str(fx->a.mirror_after[SM_STATUS], "completed");
+	assert_null(fx->a.mirror_after[SM_EPIC]);
+	action_finish(&fx->a);
+
+	in.file = SIDE_ABSENT;
+	in.db = SIDE_NEW;
+	in.base = NULL;
+	in.base_mirror = NULL;
+	assert_true(plan_story(&in, &fx->a));
+	assert_str(fx->a.mirror_after[SM_BACKLOG], "platform");
+	assert_str(fx->a.mirror_after[SM_STATUS], "completed");
+	assert_str(fx->a.mirror_after[SM_EPIC], "infra");
+	action_finish(&fx->a);
+
+	/* a changed file that needs no write keeps its keys */
+	set_mirror(fx, SM_EPIC, "infra");
+	story_set(&fx->file, SF_TITLE, "Edited by hand");
+	in = (struct plan_input){
+		.id = "INF-014",
+		.file = SIDE_CHANGED,
+		.file_story = &fx->file,
+		.mirror = fx->mirror,
+		.db = SIDE_SAME,
+		.base = &fx->base,
+		.base_mirror = was,
+	};
+	assert_true(plan_story(&in, &fx->a));
+	assert_int_equal(fx->a.file, PLAN_FILE_NONE);
+	assert_null(fx->a.mirror_after[SM_STATUS]);
+	assert_str(fx->a.mirror_after[SM_EPIC], "infra");
 }
 
 /* plan_merge */
@@ -1012,6 +1084,8 @@ int main(void)
 		T(resolve_empty_status_key_is_ignored),
 		T(resolve_key_edits_every_location_field),
 		T(resolve_first_sight_takes_location),
+		T(resolve_adopted_mismatched_key_is_no_edit),
+		T(mirror_after_follows_the_file),
 		T(resolve_no_mirror_vector),
 		T(merge_without_conflict_gives_null_fields),
 		T(merge_without_base_takes_file),

@@ -410,7 +410,7 @@ static void test_changes_all(void **state)
 
 	put_simple(f, "A-1", "a.md");
 	assert_true(store_mark_set(f->s, &e));
-	assert_true(store_state_put(f->s, &se, NULL, &e));
+	assert_true(store_state_put(f->s, &se, NULL, NULL, &e));
 	assert_true(store_changes(f->s, 0, true, &v, &n, &e));
 	assert_int_equal(n, 2);
 	assert_false(change_of(v, n, "A-1")->deleted);
@@ -510,15 +510,19 @@ static void test_state_round_trip(void **state)
 	struct story base, got = {0};
 	struct state_entry *v;
 	struct err e = {{0}};
-	bool found;
+	char *mirror[SM_COUNT] = {0};
+	char platform[] = "platform", active[] = "active";
+	char *file_mirror[SM_COUNT] = {platform, active, NULL};
+	bool found, known;
 	size_t n;
 
 	full_story(&base);
 	story_set(&base, SF_EPIC, NULL);
 	story_set(&base, SF_BODY, "line\n\"quoted\"\ttab\n");
-	assert_true(store_state_base(f->s, "INF-014", &got, &found, &e));
+	assert_true(store_state_base(f->s, "INF-014", &got, mirror, &known,
+				     &found, &e));
 	assert_false(found);
-	assert_true(store_state_put(f->s, &se, &base, &e));
+	assert_true(store_state_put(f->s, &se, &base, file_mirror, &e));
 	assert_true(store_state_load(f->s, &v, &n, &e));
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].id, se.id);
@@ -530,19 +534,30 @@ static void test_state_round_trip(void **state)
 	assert_int_equal(v[0].rev, 17);
 	store_state_free(v, n);
 
-	assert_true(store_state_base(f->s, "INF-014", &got, &found, &e));
+	assert_true(store_state_base(f->s, "INF-014", &got, mirror, &known,
+				     &found, &e));
 	assert_true(found);
 	assert_true(story_equal(&got, &base));
 	story_finish(&got);
+	/* the file's mirror keys come back with the base */
+	assert_true(known);
+	assert_string_equal(mirror[SM_BACKLOG], "platform");
+	assert_string_equal(mirror[SM_STATUS], "active");
+	assert_null(mirror[SM_EPIC]);
+	for (int m = 0; m < SM_COUNT; m++)
+		xfree(&mirror[m]);
 
 	/* No base: the stored one stays. */
 	se.rev = 18;
 	se.path = path_y;
-	assert_true(store_state_put(f->s, &se, NULL, &e));
-	assert_true(store_state_base(f->s, "INF-014", &got, &found, &e));
+	assert_true(store_state_put(f->s, &se, NULL, NULL, &e));
+	assert_true(store_state_base(f->s, "INF-014", &got, mirror, &known,
+				     &found, &e));
 	assert_true(found);
 	assert_true(story_equal(&got, &base));
 	story_finish(&got);
+	for (int m = 0; m < SM_COUNT; m++)
+		xfree(&mirror[m]);
 	assert_api_text(f, "SELECT path || ' ' || rev FROM sync_state",
 			"stories/y.md 18");
 

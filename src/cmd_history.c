@@ -1,0 +1,95 @@
+/* storysync history --backfill: status history from the git log. */
+#include <getopt.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "history.h"
+
+static bool parse_options(struct cli *cli, int argc, char **argv,
+			  bool *backfill)
+{
+	static const struct option longopts[] = {
+		{"backfill", no_argument, NULL, 'b'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+qv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b': *backfill = true; break;
+		case 'q': cli->verbosity = -1; break;
+		case 'v': cli->verbosity = 1; break;
+		case 'j': cli->json = true; break;
+		default:
+			fprintf(cli->err,
+				"storysync: history: unknown option '%s' "
+				"(see --help)\n",
+				argv[optind - 1]);
+			return false;
+		}
+	}
+	if (optind < argc) {
+		fprintf(cli->err, "storysync: history: unexpected '%s'\n",
+			argv[optind]);
+		return false;
+	}
+	if (!*backfill) {
+		fprintf(cli->err, "storysync: history: nothing to do "
+				  "(history --backfill)\n");
+		return false;
+	}
+	return true;
+}
+
+static int exit_code(enum history_status st)
+{
+	switch (st) {
+	case HISTORY_OK: return EXIT_DONE;
+	case HISTORY_USAGE: return EXIT_USAGE;
+	case HISTORY_LOCKED: return EXIT_LOCKED;
+	default: return EXIT_FATAL;
+	}
+}
+
+int cmd_history(struct cli *cli, int argc, char **argv)
+{
+	struct config c = {0};
+	struct history_counts n = {0};
+	struct err e;
+	enum history_status st;
+	bool backfill = false;
+	int rc;
+
+	if (!parse_options(cli, argc, argv, &backfill))
+		return EXIT_USAGE;
+	rc = cli_load_config(cli, &c);
+	if (rc != EXIT_DONE)
+		return rc;
+	st = history_backfill(&c, &n, &e);
+	rc = exit_code(st);
+	if (cli->json) {
+		fprintf(cli->out,
+			"{\"exit\":%d,\"commits\":%ld,\"found\":%ld,"
+			"\"recorded\":%ld,\"error\":",
+			rc, n.commits, n.found, n.recorded);
+		cli_json_string(cli->out, st == HISTORY_OK ? NULL : e.msg);
+		fputs("}\n", cli->out);
+	} else if (st != HISTORY_OK) {
+		fprintf(cli->err, "storysync: %s\n", e.msg);
+	} else if (cli->verbosity >= 0) {
+		if (cli->verbosity >= 1)
+			fprintf(cli->err,
+				"storysync: %ld commits walked, %ld status "
+				"changes found\n",
+				n.commits, n.found);
+		fprintf(cli->out, "storysync: %ld status changes recorded\n",
+			n.recorded);
+	}
+	config_finish(&c);
+	return rc;
+}

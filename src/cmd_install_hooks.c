@@ -1,0 +1,180 @@
+/* storysync install-hooks: the git hooks in, or out with --uninstall. */
+#include <getopt.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "gitrepo.h"
+#include "hooks.h"
+#include "mem.h"
+#include "version.h"
+
+/* Keywords for --json, in enum hooks_action order. */
+static const char *const action_keys[] = {
+	[HOOKS_UNCHANGED] = "unchanged", [HOOKS_INSTALLED] = "installed",
+	[HOOKS_CHAINED] = "chained",     [HOOKS_UPDATED] = "updated",
+	[HOOKS_REMOVED] = "removed",     [HOOKS_RESTORED] = "restored",
+	[HOOKS_ABSENT] = "absent",       [HOOKS_FOREIGN] = "foreign",
+};
+
+/* Where the hook scripts come from: the environment, the installed share
+ * directory, else the source tree this binary was built from. */
+static const char *hooks_source(void)
+{
+	const char *env = getenv("STORYSYNC_HOOKS_DIR");
+	struct stat st;
+
+	if (env && *env)
+		return env;
+	if (stat(STORYSYNC_HOOKS_DIR "/" HOOKS_HELPER, &st) == 0)
+		return STORYSYNC_HOOKS_DIR;
+	return STORYSYNC_SOURCE_HOOKS_DIR;
+}
+
+/* The directory whose repository gets the hooks: the config root when there
+ * is a configuration, else the working directory. NULL after a printed
+ * configuration error. */
+static char *start_dir(struct cli *cli)
+{
+	struct config c = {0};
+	struct err e;
+	char *cwd, *found, *dir;
+
+	if (cli->config_path) {
+		if (cli_load_config(cli, &c) != EXIT_DONE)
+			return NULL;
+		dir = xstrdup(c.root);
+		config_finish(&c);
+		return dir;
+	}
+	cwd = getcwd(NULL, 0);
+	if (!cwd) {
+		fprintf(cli->err,
+			"storysync: cannot read the working directory\n");
+		return NULL;
+	}
+	found = config_find(cwd, &e);
+	if (!found)
+		return cwd;
+	dir = xstrdup(dirname(found));
+	free(found);
+	free(cwd);
+	return dir;
+}
+
+static bool parse_options(struct cli *cli, int argc, char **argv,
+			  bool *uninstall)
+{
+	static const struct option longopts[] = {
+		{"uninstall", no_argument, NULL, 'u'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+qv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'u': *uninstall = true; break;
+		case 'q': cli->verbosity = -1; break;
+		case 'v': cli->verbosity = 1; break;
+		case 'j': cli->json = true; break;
+		default:
+			fprintf(cli->err,
+				"storysync: install-hooks: unknown option "
+				"'%s' (see --help)\n",
+				argv[optind - 1]);
+			return false;
+		}
+	}
+	if (optind < argc) {
+		fprintf(cli->err, "storysync: install-hooks: unexpected '%s'\n",
+			argv[optind]);
+		return false;
+	}
+	return true;
+}
+
+static void print_json(struct cli *cli, int rc, const char *dir,
+		       bool uninstall, const enum hooks_action *actions,
+		       const char *error)
+{
+	FILE *f = cli->out;
+
+	fprintf(f, "{\"exit\":%d,\"uninstall\":%s,\"hooks_dir\":", rc,
+		uninstall ? "true" : "false");
+	cli_json_string(f, dir);
+	fputs(",\"error\":", f);
+	cli_json_string(f, error);
+	fputs(",\"hooks\":[", f);
+	for (int i = 0; actions && i < HOOKS_COUNT; i++) {
+		fprintf(f, "%s{\"name\":\"%s\",\"action\":\"%s\"}",
+			i ? "," : "", hooks_names[i], action_keys[actions[i]]);
+	}
+	fputs("]}\n", f);
+}
+
+static void print_text(struct cli *cli, const char *dir,
+		       const enum hooks_action *actions)
+{
+	if (cli->verbosity < 0)
+		return;
+	for (int i = 0; i < HOOKS_COUNT; i++)
+		fprintf(cli->out, "%s/%s: %s\n", dir, hooks_names[i],
+			hooks_action_str(actions[i]));
+}
+
+/* Opens the repository and finds its hooks directory; *rc says why not. */
+static char *find_hooks_dir(const char *start, int *rc, struct err *e)
+{
+	struct gitrepo *repo = gitrepo_open(start, e);
+	char *dir = NULL;
+
+	*rc = EXIT_USAGE;
+	if (!repo)
+		return NULL;
+	*rc = EXIT_FATAL;
+	if (!gitrepo_hooks_dir(repo, &dir, e))
+		dir = NULL;
+	gitrepo_destroy(repo);
+	return dir;
+}
+
+int cmd_install_hooks(struct cli *cli, int argc, char **argv)
+{
+	enum hooks_action actions[HOOKS_COUNT];
+	bool uninstall = false, ok;
+	char *start, *dir = NULL;
+	struct err e;
+	int rc = EXIT_USAGE;
+
+	if (!parse_options(cli, argc, argv, &uninstall))
+		return EXIT_USAGE;
+	start = start_dir(cli);
+	if (!start)
+		return EXIT_USAGE;
+	dir = find_hooks_dir(start, &rc, &e);
+	if (dir) {
+		ok = uninstall ? hooks_uninstall(dir, actions, &e)
+			       : hooks_install(dir, hooks_source(), actions,
+					       &e);
+		rc = ok ? EXIT_DONE : EXIT_FATAL;
+	}
+	if (cli->json)
+		print_json(cli, rc, dir, uninstall,
+			   rc == EXIT_DONE ? actions : NULL,
+			   rc == EXIT_DONE ? NULL : e.msg);
+	else if (rc != EXIT_DONE)
+		fprintf(cli->err, "storysync: %s\n", e.msg);
+	else
+		print_text(cli, dir, actions);
+	free(dir);
+	free(start);
+	return rc;
+}

@@ -25,7 +25,9 @@ struct target {
 static bool safe_component(const char *what, const char *id, const char *value,
 			   struct err *e)
 {
-	if (value && fsx_name_ok(value))
+	/* a hidden name is safe but unseen: the scan skips it, so the next
+	 * run would take the story for deleted */
+	if (value && fsx_name_ok(value) && value[0] != '.')
 		return true;
 	return err_set(e, "story %s: %s '%s' is not a safe file name; skipped",
 		       id, what, value ? value : "");
@@ -101,6 +103,24 @@ static bool edited_text(const struct action *a, const char *cur,
 	return ok;
 }
 
+/* The stat data of the file just moved to t->path (a rename changes its
+ * ctime), so that the edit in place still checks it is the file read;
+ * *stale when its content is no longer hash. */
+static bool moved_stat(struct apply_ctx *ctx, const struct target *t,
+		       const char *hash, struct file_stat *st, bool *stale,
+		       struct err *e)
+{
+	char *text = NULL, now[BLOBID_HEX];
+	size_t len;
+
+	if (!fsx_read_beneath(ctx->rootfd, t->path, &text, &len, st, e))
+		return false;
+	blobid_hex(text, len, now);
+	free(text);
+	*stale = strcmp(now, hash) != 0;
+	return !*stale;
+}
+
 /* Edits and/or moves an existing file so that it holds want. */
 static enum apply_result rewrite_file(struct apply_ctx *ctx,
 				      const struct action *a,
@@ -110,6 +130,7 @@ static enum apply_result rewrite_file(struct apply_ctx *ctx,
 	struct buf out = BUF_INIT;
 	struct file_stat cur_st, new_st;
 	char *text = NULL, hash[BLOBID_HEX];
+	const char *at = t->cur;
 	size_t len;
 	bool stale = false;
 	enum apply_result r = APPLY_SKIPPED;
@@ -121,24 +142,30 @@ static enum apply_result rewrite_file(struct apply_ctx *ctx,
 		goto stale;
 	if (!edited_text(a, t->cur, text, len, &out, e))
 		goto out;
-	if ((out.len != len || memcmp(out.data, text, len) != 0) &&
-	    !fsx_write_atomic(ctx->rootfd, t->cur, out.data, out.len, &cur_st,
-			      &new_st, &stale, e)) {
-		if (stale)
-			goto stale;
-		goto out;
+	/* moved before it is edited: a refused move (a symlinked epic, a
+	 * name taken) leaves the file as it was, not edited in place */
+	if (strcmp(t->path, t->cur) != 0) {
+		if (!fsx_move_beneath(ctx->rootfd, t->cur, t->path, e))
+			goto out;
+		at = t->path;
+		if (!moved_stat(ctx, t, hash, &cur_st, &stale, e))
+			goto fail;
 	}
-	if (strcmp(t->path, t->cur) != 0 &&
-	    !fsx_move_beneath(ctx->rootfd, t->cur, t->path, e))
-		goto out;
+	if ((out.len != len || memcmp(out.data, text, len) != 0) &&
+	    !fsx_write_atomic(ctx->rootfd, at, out.data, out.len, &cur_st,
+			      &new_st, &stale, e))
+		goto fail;
 	t->wrote = true;
 	r = APPLY_DONE;
 	goto out;
+fail:
+	if (!stale)
+		goto out;
 stale:
 	/* edited since the scan: the file wins on the next run */
 	ctx->deferred = true;
 	r = APPLY_SKIPPED;
-	err_set(e, "%s: changed since the scan; left for the next run", t->cur);
+	err_set(e, "%s: changed since the scan; left for the next run", at);
 out:
 	buf_finish(&out);
 	free(text);
@@ -297,8 +324,8 @@ static bool apply_state(struct apply_ctx *ctx, const struct action *a,
 	if (t->wrote) {
 		struct apply_written *w;
 
-		ctx->written = xreallocarray(ctx->written, ctx->nwritten + 1,
-					     sizeof(*w));
+		ctx->written = xgrow(ctx->written, &ctx->capwritten,
+				     ctx->nwritten + 1, sizeof(*w));
 		w = &ctx->written[ctx->nwritten++];
 		w->id = xstrdup(a->id);
 		w->path = xstrdup(t->path);

@@ -37,7 +37,7 @@ struct apply_ctx {
 	int64_t commit_time;
 	/* filled in by apply */
 	struct apply_written *written;
-	size_t nwritten;
+	size_t nwritten, capwritten;
 	int64_t last_write_ns;
 	bool deferred; /* a story left for the next run (file edited since
 			  the scan) */

@@ -51,9 +51,9 @@ struct file_error {
 
 struct scan_result {
 	struct file_change *changes;
-	size_t nchanges;
+	size_t nchanges, capchanges;
 	struct file_error *errors;
-	size_t nerrors;
+	size_t nerrors, caperrors;
 	size_t *files_per_backlog; /* story files seen, per config backlog */
 	bool *backlog_missing;     /* per config backlog: directory missing */
 	size_t nfiles;             /* story files seen in all */

@@ -41,7 +41,8 @@ static void add_error(struct scan_result *r, const char *path, const char *id,
 {
 	struct file_error *fe;
 
-	r->errors = xreallocarray(r->errors, r->nerrors + 1, sizeof(*fe));
+	r->errors =
+		xgrow(r->errors, &r->caperrors, r->nerrors + 1, sizeof(*fe));
 	fe = &r->errors[r->nerrors++];
 	fe->path = xstrdup(path);
 	fe->id = xstrdup(id);
@@ -52,7 +53,8 @@ static struct file_change *add_change(struct scan_result *r)
 {
 	struct file_change *fc;
 
-	r->changes = xreallocarray(r->changes, r->nchanges + 1, sizeof(*fc));
+	r->changes =
+		xgrow(r->changes, &r->capchanges, r->nchanges + 1, sizeof(*fc));
 	fc = &r->changes[r->nchanges++];
 	memset(fc, 0, sizeof(*fc));
 	return fc;

@@ -6,12 +6,25 @@
 
 #include "mem.h"
 
+/* Whether byte c needs an escape in a JSON string. */
+static bool needs_escape(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\';
+}
+
 void json_put_string(struct buf *b, const char *s, size_t n)
 {
+	size_t run = 0;
+
 	buf_putc(b, '"');
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
+		if (!needs_escape(c))
+			continue;
+		/* copy the run of plain bytes before c in one go */
+		buf_add(b, s + run, i - run);
+		run = i + 1;
 		switch (c) {
 		case '"': buf_puts(b, "\\\""); break;
 		case '\\': buf_puts(b, "\\\\"); break;
@@ -20,13 +33,10 @@ void json_put_string(struct buf *b, const char *s, size_t n)
 		case '\n': buf_puts(b, "\\n"); break;
 		case '\r': buf_puts(b, "\\r"); break;
 		case '\t': buf_puts(b, "\\t"); break;
-		default:
-			if (c < 0x20)
-				buf_printf(b, "\\u%04x", c);
-			else
-				buf_putc(b, (char)c);
+		default: buf_printf(b, "\\u%04x", c);
 		}
 	}
+	buf_add(b, s + run, n - run);
 	buf_putc(b, '"');
 }
 

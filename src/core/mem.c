@@ -34,6 +34,18 @@ void *xreallocarray(void *p, size_t n, size_t sz)
 	return check(realloc(p, total ? total : 1));
 }
 
+void *xgrow(void *p, size_t *cap, size_t need, size_t sz)
+{
+	size_t c = *cap ? *cap : 16;
+
+	if (need <= *cap)
+		return p;
+	while (c < need)
+		c *= 2;
+	*cap = c;
+	return xreallocarray(p, c, sz);
+}
+
 char *xstrdup(const char *s)
 {
 	return s ? check(strdup(s)) : NULL;

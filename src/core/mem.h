@@ -10,6 +10,9 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t sz);
 /* Resizes p to n elements of size sz; aborts on overflow. */
 void *xreallocarray(void *p, size_t n, size_t sz);
+/* Makes room for need elements of size sz in p, whose capacity *cap grows
+ * geometrically (appending one at a time stays linear). */
+void *xgrow(void *p, size_t *cap, size_t need, size_t sz);
 /* Copy of s, or NULL when s is NULL. */
 char *xstrdup(const char *s);
 /* Copy of the first n bytes of s, NUL-terminated. */

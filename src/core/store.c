@@ -28,6 +28,20 @@
 	".extra) THEN json(" R ".extra) ELSE " R ".extra END,'body'," R        \
 	".body,'path'," R ".path,'updated'," R ".updated,'rev'," R ".rev)"
 
+/* The row (id, rev) is the version both sides last agreed on. */
+#define AGREED(ID, REV)                                                        \
+	REV " = (SELECT rev FROM sync_state WHERE story_id = " ID ")"
+
+/* Saves the row of story ID as its base, if it is at the agreed version
+ * and no base is saved yet. */
+#define SAVE_BASE(ID)                                                          \
+	"INSERT INTO sync_base SELECT id, " ROW_JSON(                          \
+		"stories") " FROM stories WHERE id = " ID                      \
+			   " AND " AGREED(                                     \
+				   "id",                                       \
+				   "rev") " AND NOT EXISTS (SELECT 1 FROM "    \
+					  "sync_base WHERE story_id = " ID ")"
+
 #define CLOCK      "(SELECT value FROM rev_clock WHERE id = 1)"
 #define CLOCK_TICK "UPDATE rev_clock SET value = value + 1 WHERE id = 1;"
 
@@ -62,7 +76,12 @@ static const struct {
 	{1, "CREATE TABLE sync_state(story_id TEXT PRIMARY KEY,"
 	    " path TEXT NOT NULL, mtime_ns INTEGER, ctime_ns INTEGER,"
 	    " size INTEGER, ino INTEGER, mode INTEGER, recorded_ns INTEGER,"
-	    " hash TEXT, rev INTEGER, base TEXT)"},
+	    " hash TEXT, rev INTEGER, mirrors TEXT)"},
+	/* The agreed version of a story, saved by the triggers below just
+	 * before the API's first change to it after a sync: the base costs
+	 * nothing until someone edits the row. */
+	{1, "CREATE TABLE sync_base(story_id TEXT PRIMARY KEY,"
+	    " row TEXT NOT NULL)"},
 	{1, "CREATE TABLE sync_runs(id INTEGER PRIMARY KEY, started TEXT,"
 	    " ended TEXT, mode TEXT, created INTEGER, updated INTEGER,"
 	    " moved INTEGER, deleted INTEGER, conflicts INTEGER,"
@@ -118,6 +137,18 @@ static const struct {
 	    CLOCK_TICK
 	    " UPDATE stories SET rev = " CLOCK ", updated = " NOW_ISO
 	    " WHERE id = OLD.story_id; END"},
+	/* no OR IGNORE: an outer statement's conflict clause overrides a
+	 * trigger's, so the first saved version is kept by NOT EXISTS */
+	{1, "CREATE TRIGGER stories_bu_base BEFORE UPDATE ON stories"
+	    " WHEN " AGREED("OLD.id", "OLD.rev") " BEGIN " SAVE_BASE("OLD.id")
+	    "; END"},
+	{1, "CREATE TRIGGER stories_bd_base BEFORE DELETE ON stories"
+	    " WHEN " AGREED("OLD.id", "OLD.rev") " BEGIN " SAVE_BASE("OLD.id")
+	    "; END"},
+	{1, "CREATE TRIGGER deps_bi_base BEFORE INSERT ON story_dependencies"
+	    " BEGIN " SAVE_BASE("NEW.story_id") "; END"},
+	{1, "CREATE TRIGGER deps_bd_base BEFORE DELETE ON story_dependencies"
+	    " BEGIN " SAVE_BASE("OLD.story_id") "; END"},
 	/* clang-format on */
 };
 
@@ -135,16 +166,17 @@ static const struct {
 	" nullif(CASE WHEN json_valid(extra) THEN json(extra) ELSE extra END," \
 	" '{}'), body"
 
+/* The fields of a sync_base row, in the canonical forms of story.h. */
 #define BASE_COLUMNS                                                           \
-	"json_extract(base,'$[0]'), json_extract(base,'$[1]'),"                \
-	" json_extract(base,'$[2]'), json_extract(base,'$[3]'),"               \
-	" json_extract(base,'$[4]'), json_extract(base,'$[5]'),"               \
-	" json_extract(base,'$[6]'), json_extract(base,'$[7]'),"               \
-	" json_extract(base,'$[8]'), json_extract(base,'$[9]'),"               \
-	" json_extract(base,'$[10]'), json_extract(base,'$[11]'),"             \
-	" json_extract(base,'$[12]'), json_array_length(base) > 13,"           \
-	" json_extract(base,'$[13]'), json_extract(base,'$[14]'),"             \
-	" json_extract(base,'$[15]')"
+	"json_extract(row,'$.id'), json_extract(row,'$.backlog'),"             \
+	" json_extract(row,'$.status'), json_extract(row,'$.epic'),"           \
+	" json_extract(row,'$.title'), json_extract(row,'$.priority'),"        \
+	" json_extract(row,'$.points'), json_extract(row,'$.assignee'),"       \
+	" json_extract(row,'$.labels'),"                                       \
+	" nullif(json_extract(row,'$.depends_on'), '[]'),"                     \
+	" json_extract(row,'$.created'),"                                      \
+	" nullif(json_extract(row,'$.extra'), '{}'), "                         \
+	"json_extract(row,'$.body')"
 
 _Static_assert(SF_COUNT == 13, "STORY_COLUMNS and BASE_COLUMNS list 13");
 
@@ -159,6 +191,9 @@ enum stmt_id {
 	ST_IS_EMPTY,
 	ST_STATE_LOAD,
 	ST_STATE_BASE,
+	ST_STATE_AGREED,
+	ST_STATE_MIRRORS,
+	ST_BASE_DELETE,
 	ST_STATE_PUT,
 	ST_STATE_DELETE,
 	ST_CHANGES,
@@ -202,18 +237,27 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_IS_EMPTY] = "SELECT NOT EXISTS (SELECT 1 FROM stories)",
 	[ST_STATE_LOAD] = "SELECT story_id, path, mtime_ns, ctime_ns, size,"
 			  " ino, mode, recorded_ns, hash, rev FROM sync_state",
-	[ST_STATE_BASE] = "SELECT base IS NOT NULL, " BASE_COLUMNS
-			  " FROM sync_state WHERE story_id = ?1",
+	[ST_STATE_BASE] = "SELECT " BASE_COLUMNS " FROM sync_base"
+			  " WHERE story_id = ?1",
+	[ST_STATE_AGREED] = "SELECT " STORY_COLUMNS " FROM stories"
+			    " WHERE id = ?1 AND " AGREED("?1", "rev"),
+	[ST_STATE_MIRRORS] =
+		"SELECT json_extract(mirrors, '$[0]'),"
+		" json_extract(mirrors, '$[1]'),"
+		" json_extract(mirrors, '$[2]'), mirrors IS NOT NULL"
+		" FROM sync_state WHERE story_id = ?1",
+	[ST_BASE_DELETE] = "DELETE FROM sync_base WHERE story_id = ?1",
 	[ST_STATE_PUT] =
 		"INSERT INTO sync_state(story_id, path, mtime_ns, ctime_ns,"
-		" size, ino, mode, recorded_ns, hash, rev, base) VALUES (?1,"
+		" size, ino, mode, recorded_ns, hash, rev, mirrors) VALUES (?1,"
 		" ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
 		" ON CONFLICT(story_id) DO UPDATE SET path = excluded.path,"
 		" mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns,"
 		" size = excluded.size, ino = excluded.ino,"
 		" mode = excluded.mode, recorded_ns = excluded.recorded_ns,"
 		" hash = excluded.hash, rev = excluded.rev,"
-		" base = coalesce(excluded.base, sync_state.base)",
+		" mirrors = CASE WHEN ?12 THEN excluded.mirrors"
+		" ELSE sync_state.mirrors END",
 	[ST_STATE_DELETE] = "DELETE FROM sync_state WHERE story_id = ?1",
 	[ST_CHANGES] = "SELECT id, rev, 0 FROM stories WHERE rev > ?1"
 		       " UNION ALL SELECT DISTINCT story_id, 0, 1"
@@ -606,31 +650,73 @@ void store_state_free(struct state_entry *v, size_t n)
 	free(v);
 }
 
-bool store_state_base(struct store *s, const char *id, struct story *base,
-		      char *mirror[SM_COUNT], bool *mirror_known, bool *found,
-		      struct err *e)
+static bool by_id(struct store *s, enum stmt_id id, const char *key,
+		  struct err *e);
+
+/* Reads the story columns of a row into out, from column 0. */
+static void read_story(sqlite3_stmt *st, struct story *out)
 {
-	sqlite3_stmt *st = stmt(s, ST_STATE_BASE, e);
-	int rc;
+	for (int f = 0; f < SF_COUNT; f++)
+		out->v[f] = col_text(st, f);
+}
+
+/* The base: saved by a trigger when the row changed since the sync, else
+ * the row itself while it is still at the agreed rev. */
+static bool base_story(struct store *s, const char *id, struct story *base,
+		       bool *found, struct err *e)
+{
+	static const enum stmt_id from[] = {ST_STATE_BASE, ST_STATE_AGREED};
+	int rc = SQLITE_DONE;
 
 	*found = false;
-	*mirror_known = false;
+	for (size_t i = 0; i < 2 && rc == SQLITE_DONE; i++) {
+		sqlite3_stmt *st = stmt(s, from[i], e);
+
+		if (!st)
+			return false;
+		bind_text(st, 1, id);
+		rc = step(s, st, e);
+		if (rc < 0)
+			return false;
+		if (rc == SQLITE_ROW) {
+			read_story(st, base);
+			*found = true;
+		}
+		done(st);
+	}
+	return true;
+}
+
+static bool state_mirrors(struct store *s, const char *id,
+			  char *mirror[SM_COUNT], bool *known, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_STATE_MIRRORS, e);
+	int rc;
+
+	*known = false;
 	if (!st)
 		return false;
 	bind_text(st, 1, id);
 	rc = step(s, st, e);
 	if (rc < 0)
 		return false;
-	if (rc == SQLITE_ROW && sqlite3_column_int(st, 0)) {
-		for (int f = 0; f < SF_COUNT; f++)
-			base->v[f] = col_text(st, f + 1);
-		*mirror_known = sqlite3_column_int(st, SF_COUNT + 1);
-		for (int m = 0; *mirror_known && m < SM_COUNT; m++)
-			mirror[m] = col_text(st, SF_COUNT + 2 + m);
-		*found = true;
+	if (rc == SQLITE_ROW && sqlite3_column_int(st, SM_COUNT)) {
+		for (int m = 0; m < SM_COUNT; m++)
+			mirror[m] = col_text(st, m);
+		*known = true;
 	}
 	done(st);
 	return true;
+}
+
+bool store_state_base(struct store *s, const char *id, struct story *base,
+		      char *mirror[SM_COUNT], bool *mirror_known, bool *found,
+		      struct err *e)
+{
+	*mirror_known = false;
+	if (!base_story(s, id, base, found, e))
+		return false;
+	return !*found || state_mirrors(s, id, mirror, mirror_known, e);
 }
 
 static void put_value(struct buf *b, const char *v)
@@ -641,20 +727,15 @@ static void put_value(struct buf *b, const char *v)
 		buf_puts(b, "null");
 }
 
-/* The base as a JSON array: the story's fields, then the file's mirror
- * keys (strings or null). */
-static char *base_array(const struct story *s, char *const *mirror)
+/* The file's mirror keys as a JSON array of strings or null. */
+static char *mirror_array(char *const *mirror)
 {
 	struct buf b = BUF_INIT;
 
 	buf_putc(&b, '[');
-	for (int f = 0; f < SF_COUNT; f++) {
-		if (f)
-			buf_putc(&b, ',');
-		put_value(&b, s->v[f]);
-	}
 	for (int m = 0; m < SM_COUNT; m++) {
-		buf_putc(&b, ',');
+		if (m)
+			buf_putc(&b, ',');
 		put_value(&b, mirror ? mirror[m] : NULL);
 	}
 	buf_putc(&b, ']');
@@ -688,7 +769,7 @@ bool store_state_put(struct store *s, const struct state_entry *se,
 		     struct err *e)
 {
 	sqlite3_stmt *st = stmt(s, ST_STATE_PUT, e);
-	char *json = base ? base_array(base, mirror) : NULL;
+	char *json = base ? mirror_array(mirror) : NULL;
 	bool ok;
 
 	if (!st) {
@@ -706,8 +787,12 @@ bool store_state_put(struct store *s, const struct state_entry *se,
 	bind_text(st, 9, se->hash[0] ? se->hash : NULL);
 	sqlite3_bind_int64(st, 10, se->rev);
 	bind_text(st, 11, json);
+	sqlite3_bind_int(st, 12, base != NULL);
 	ok = run(s, st, e);
 	free(json);
+	/* agreed now: a saved base is history */
+	if (ok && base)
+		ok = by_id(s, ST_BASE_DELETE, se->id, e);
 	return ok;
 }
 
@@ -724,7 +809,8 @@ static bool by_id(struct store *s, enum stmt_id id, const char *key,
 
 bool store_state_delete(struct store *s, const char *id, struct err *e)
 {
-	return by_id(s, ST_STATE_DELETE, id, e);
+	return by_id(s, ST_STATE_DELETE, id, e) &&
+	       by_id(s, ST_BASE_DELETE, id, e);
 }
 
 /* ---- stories ---- */
@@ -1218,4 +1304,191 @@ bool store_history_has_git(struct store *s, const char *story_id,
 	*yes = rc == SQLITE_ROW;
 	sqlite3_finalize(st);
 	return rc >= 0;
+}
+
+/* ---- what status and conflicts show ---- */
+
+/* A one-shot statement for the reports: they run once a command. */
+static sqlite3_stmt *prepare_report(struct store *s, const char *sql,
+				    struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		dberr(s, e);
+		return NULL;
+	}
+	return st;
+}
+
+/* One count from a query with no parameters. */
+static bool count_report(struct store *s, const char *sql, long *n,
+			 struct err *e)
+{
+	sqlite3_stmt *st = prepare_report(s, sql, e);
+	int rc;
+
+	if (!st)
+		return false;
+	rc = step(s, st, e);
+	*n = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc >= 0;
+}
+
+static void run_row_from(struct run_row *r, sqlite3_stmt *st)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->started = col_text(st, 1);
+	r->ended = col_text(st, 2);
+	r->mode = col_text(st, 3);
+	r->created = (long)sqlite3_column_int64(st, 4);
+	r->updated = (long)sqlite3_column_int64(st, 5);
+	r->moved = (long)sqlite3_column_int64(st, 6);
+	r->deleted = (long)sqlite3_column_int64(st, 7);
+	r->conflicts = (long)sqlite3_column_int64(st, 8);
+	r->errors = (long)sqlite3_column_int64(st, 9);
+	r->exit_code = sqlite3_column_int(st, 10);
+	r->messages = col_text(st, 11);
+}
+
+bool store_runs_last(struct store *s, size_t max, struct run_row **out,
+		     size_t *n, struct err *e)
+{
+	sqlite3_stmt *st = prepare_report(
+		s,
+		"SELECT id, started, ended, mode, created, updated, moved,"
+		" deleted, conflicts, errors, exit_code, messages"
+		" FROM sync_runs WHERE mode IS NOT 'dry-run'"
+		" ORDER BY id DESC LIMIT ?1",
+		e);
+	struct run_row *v = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return false;
+	sqlite3_bind_int64(st, 1, (int64_t)max);
+	while ((rc = step(s, st, e)) == SQLITE_ROW) {
+		v = xreallocarray(v, len + 1, sizeof(*v));
+		run_row_from(&v[len++], st);
+	}
+	sqlite3_finalize(st);
+	if (rc < 0) {
+		store_runs_free(v, len);
+		return false;
+	}
+	*out = v;
+	*n = len;
+	return true;
+}
+
+void store_runs_free(struct run_row *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].started);
+		free(v[i].ended);
+		free(v[i].mode);
+		free(v[i].messages);
+	}
+	free(v);
+}
+
+bool store_runs_failing(struct store *s, long *n, struct err *e)
+{
+	return count_report(s,
+			    "SELECT count(*) FROM sync_runs"
+			    " WHERE mode IS NOT 'dry-run' AND id > coalesce("
+			    "(SELECT max(id) FROM sync_runs WHERE exit_code = 0"
+			    " AND mode IS NOT 'dry-run'), 0)",
+			    n, e);
+}
+
+#define CONFLICT_COLUMNS                                                       \
+	"SELECT id, story_id, at, kind, kept, fields, lost, run_id"            \
+	" FROM sync_conflicts"
+
+static void conflict_from_row(struct conflict_info *c, sqlite3_stmt *st)
+{
+	c->id = sqlite3_column_int64(st, 0);
+	c->story_id = col_text(st, 1);
+	c->at = col_text(st, 2);
+	c->kind = col_text(st, 3);
+	c->kept = col_text(st, 4);
+	c->fields = col_text(st, 5);
+	c->lost = col_text(st, 6);
+	c->run_id = sqlite3_column_int64(st, 7);
+}
+
+bool store_conflicts_list(struct store *s, size_t max,
+			  struct conflict_info **out, size_t *n, struct err *e)
+{
+	sqlite3_stmt *st = prepare_report(
+		s, CONFLICT_COLUMNS " ORDER BY id DESC LIMIT ?1", e);
+	struct conflict_info *v = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return false;
+	sqlite3_bind_int64(st, 1, max ? (int64_t)max : -1);
+	while ((rc = step(s, st, e)) == SQLITE_ROW) {
+		v = xreallocarray(v, len + 1, sizeof(*v));
+		conflict_from_row(&v[len++], st);
+	}
+	sqlite3_finalize(st);
+	if (rc < 0) {
+		store_conflicts_free(v, len);
+		return false;
+	}
+	*out = v;
+	*n = len;
+	return true;
+}
+
+bool store_conflicts_count(struct store *s, long *n, struct err *e)
+{
+	return count_report(s, "SELECT count(*) FROM sync_conflicts", n, e);
+}
+
+bool store_conflict_get(struct store *s, int64_t id, struct conflict_info *out,
+			bool *found, struct err *e)
+{
+	sqlite3_stmt *st =
+		prepare_report(s, CONFLICT_COLUMNS " WHERE id = ?1", e);
+	int rc;
+
+	*found = false;
+	if (!st)
+		return false;
+	sqlite3_bind_int64(st, 1, id);
+	rc = step(s, st, e);
+	if (rc == SQLITE_ROW) {
+		conflict_from_row(out, st);
+		*found = true;
+	}
+	sqlite3_finalize(st);
+	return rc >= 0;
+}
+
+void store_conflict_info_finish(struct conflict_info *c)
+{
+	free(c->story_id);
+	free(c->at);
+	free(c->kind);
+	free(c->kept);
+	free(c->fields);
+	free(c->lost);
+	memset(c, 0, sizeof(*c));
+}
+
+void store_conflicts_free(struct conflict_info *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_conflict_info_finish(&v[i]);
+	free(v);
 }

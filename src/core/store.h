@@ -20,6 +20,10 @@
  * the new clock value, so "changed since the last run" is rev > mark, an
  * index range scan: O(changes). Deleted rows are archived in full in
  * deleted_stories with the clock value of their deletion.
+ *
+ * The base of the three-way merge costs nothing while nobody edits a row:
+ * it is the row at the rev sync_state agreed on. BEFORE triggers copy that
+ * version into sync_base just before the API's first change to it.
  */
 
 struct store;
@@ -62,14 +66,18 @@ bool store_state_load(struct store *s, struct state_entry **out, size_t *n,
 		      struct err *e);
 /* Frees what store_state_load returned. */
 void store_state_free(struct state_entry *v, size_t n);
-/* The base version of story id, and the mirror keys its file held then
- * (*mirror_known false for a base recorded without them); *found false
- * when there is none. */
+/* The base version of story id: the version both sides last agreed on,
+ * which is the row itself while its rev is the state's, else the copy the
+ * triggers saved before the API's first change to it; and the mirror keys
+ * its file held then (*mirror_known false when unknown). *found false when
+ * there is no base. */
 bool store_state_base(struct store *s, const char *id, struct story *base,
 		      char *mirror[SM_COUNT], bool *mirror_known, bool *found,
 		      struct err *e);
-/* Inserts or replaces the state of se->id with base and the file's mirror
- * keys (NULL: none); base NULL keeps the stored base. */
+/* Inserts or replaces the state of se->id. base non-NULL says the row now
+ * holds the agreed version (any saved copy is dropped) and the file holds
+ * the mirror keys mirror (NULL: none); base NULL records only the stat data,
+ * path and rev. */
 bool store_state_put(struct store *s, const struct state_entry *se,
 		     const struct story *base, char *const *mirror,
 		     struct err *e);
@@ -175,5 +183,44 @@ bool store_story_id_by_path(struct store *s, const char *path, char **id,
 bool store_history_has_git(struct store *s, const char *story_id,
 			   const char *commit_id, const char *to_status,
 			   bool *yes, struct err *e);
+
+/* One sync_runs row, as status shows it. */
+struct run_row {
+	int64_t id;
+	char *started, *ended; /* ISO 8601 UTC; ended NULL if unfinished */
+	char *mode;            /* "scan", "full", "git" */
+	long created, updated, moved, deleted, conflicts, errors;
+	int exit_code;
+	char *messages; /* errors of the run, one per line, or NULL */
+};
+/* The last max runs, newest first; dry runs are left out. */
+bool store_runs_last(struct store *s, size_t max, struct run_row **out,
+		     size_t *n, struct err *e);
+/* Frees what store_runs_last returned. */
+void store_runs_free(struct run_row *v, size_t n);
+/* How many of the latest runs in a row failed (exit code != 0), counting
+ * back to the last run that exited 0; dry runs are left out. */
+bool store_runs_failing(struct store *s, long *n, struct err *e);
+
+/* One sync_conflicts row. */
+struct conflict_info {
+	int64_t id;
+	char *story_id, *at, *kind, *kept;
+	char *fields;   /* comma-separated, or NULL */
+	char *lost;     /* JSON object field -> string or null, or NULL */
+	int64_t run_id; /* 0 when none */
+};
+/* Recorded conflicts, newest first, at most max (0 for all). */
+bool store_conflicts_list(struct store *s, size_t max,
+			  struct conflict_info **out, size_t *n, struct err *e);
+/* The number of recorded conflicts. */
+bool store_conflicts_count(struct store *s, long *n, struct err *e);
+/* The conflict numbered id; *found false when there is none. */
+bool store_conflict_get(struct store *s, int64_t id, struct conflict_info *out,
+			bool *found, struct err *e);
+/* Frees the strings of one conflict_info and empties it. */
+void store_conflict_info_finish(struct conflict_info *c);
+/* Frees what store_conflicts_list returned. */
+void store_conflicts_free(struct conflict_info *v, size_t n);
 
 #endif

@@ -47,7 +47,7 @@ struct run {
 	struct action *actions;
 	const struct file_change **action_fc;
 	const struct db_side **action_db;
-	size_t nactions;
+	size_t nactions, capactions;
 	bool deferred; /* a DB change left for a later run */
 	int64_t run_id;
 	struct run_record rec;
@@ -165,9 +165,14 @@ static void add_action(struct run *run, struct action *a,
 {
 	size_t n = run->nactions;
 
-	run->actions = xreallocarray(run->actions, n + 1, sizeof(*a));
-	run->action_fc = xreallocarray(run->action_fc, n + 1, sizeof(fc));
-	run->action_db = xreallocarray(run->action_db, n + 1, sizeof(d));
+	size_t cap = run->capactions;
+
+	run->actions = xgrow(run->actions, &cap, n + 1, sizeof(*a));
+	cap = run->capactions;
+	run->action_fc = xgrow(run->action_fc, &cap, n + 1, sizeof(fc));
+	cap = run->capactions;
+	run->action_db =
+		xgrow(run->action_db, &run->capactions, n + 1, sizeof(d));
 	run->actions[n] = *a;
 	run->action_fc[n] = fc;
 	run->action_db[n] = d;

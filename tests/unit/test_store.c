@@ -490,6 +490,14 @@ static void test_api_rename_archives_old_id(void **state)
 	assert_api_text(f, "SELECT story_id FROM story_dependencies", "A-2");
 }
 
+static void free_mirrors(char **mirror)
+{
+	for (int m = 0; m < SM_COUNT; m++)
+		xfree(&mirror[m]);
+}
+
+/* The base is the row while it stays at the agreed rev; the API's first
+ * change saves it (sync_base) before it is lost. */
 static void test_state_round_trip(void **state)
 {
 	struct fixture *f = *state;
@@ -505,15 +513,15 @@ static void test_state_round_trip(void **state)
 		       .mode = 0100644},
 		.recorded_ns = 1700000001000000000LL,
 		.hash = "95d09f2b10159347eece71399a7e2e907ea3df4f",
-		.rev = 17,
 	};
-	struct story base, got = {0};
+	struct story base, got = {0}, now = {0};
 	struct state_entry *v;
 	struct err e = {{0}};
 	char *mirror[SM_COUNT] = {0};
 	char platform[] = "platform", active[] = "active";
 	char *file_mirror[SM_COUNT] = {platform, active, NULL};
 	bool found, known;
+	int64_t rev;
 	size_t n;
 
 	full_story(&base);
@@ -522,6 +530,8 @@ static void test_state_round_trip(void **state)
 	assert_true(store_state_base(f->s, "INF-014", &got, mirror, &known,
 				     &found, &e));
 	assert_false(found);
+	assert_true(store_story_put(f->s, &base, path_x, &rev, &e));
+	se.rev = rev;
 	assert_true(store_state_put(f->s, &se, &base, file_mirror, &e));
 	assert_true(store_state_load(f->s, &v, &n, &e));
 	assert_int_equal(n, 1);
@@ -531,7 +541,7 @@ static void test_state_round_trip(void **state)
 	assert_int_equal(v[0].st.ino, se.st.ino);
 	assert_int_equal(v[0].recorded_ns, se.recorded_ns);
 	assert_string_equal(v[0].hash, se.hash);
-	assert_int_equal(v[0].rev, 17);
+	assert_int_equal(v[0].rev, rev);
 	store_state_free(v, n);
 
 	assert_true(store_state_base(f->s, "INF-014", &got, mirror, &known,
@@ -544,27 +554,56 @@ static void test_state_round_trip(void **state)
 	assert_string_equal(mirror[SM_BACKLOG], "platform");
 	assert_string_equal(mirror[SM_STATUS], "active");
 	assert_null(mirror[SM_EPIC]);
-	for (int m = 0; m < SM_COUNT; m++)
-		xfree(&mirror[m]);
+	free_mirrors(mirror);
+	assert_api_text(f, "SELECT count(*) FROM sync_base", "0");
 
-	/* No base: the stored one stays. */
-	se.rev = 18;
-	se.path = path_y;
-	assert_true(store_state_put(f->s, &se, NULL, NULL, &e));
+	/* The API edits the row, then its dependencies: the agreed version
+	 * is saved once, before the first change. */
+	api_exec(f, "UPDATE stories SET title = 'By the API' WHERE id = "
+		    "'INF-014'");
+	api_exec(f, "INSERT INTO story_dependencies VALUES ('INF-014', "
+		    "'INF-001')");
 	assert_true(store_state_base(f->s, "INF-014", &got, mirror, &known,
 				     &found, &e));
 	assert_true(found);
 	assert_true(story_equal(&got, &base));
 	story_finish(&got);
-	for (int m = 0; m < SM_COUNT; m++)
-		xfree(&mirror[m]);
-	assert_api_text(f, "SELECT path || ' ' || rev FROM sync_state",
-			"stories/y.md 18");
+	free_mirrors(mirror);
+	assert_true(
+		store_story_get(f->s, "INF-014", &now, &rev, NULL, &found, &e));
+	assert_string_equal(now.v[SF_TITLE], "By the API");
+
+	/* Agreed again: the saved base is dropped, the row is the base. A
+	 * put without a base keeps the mirror keys. */
+	se.rev = rev;
+	assert_true(store_state_put(f->s, &se, &now, file_mirror, &e));
+	assert_api_text(f, "SELECT count(*) FROM sync_base", "0");
+	se.path = path_y;
+	assert_true(store_state_put(f->s, &se, NULL, NULL, &e));
+	assert_true(store_state_base(f->s, "INF-014", &got, mirror, &known,
+				     &found, &e));
+	assert_true(found && known);
+	assert_true(story_equal(&got, &now));
+	assert_string_equal(mirror[SM_STATUS], "active");
+	story_finish(&got);
+	free_mirrors(mirror);
+	assert_api_text(f, "SELECT path FROM sync_state", "stories/y.md");
+
+	/* The API deletes the row: its agreed version stays the base. */
+	api_exec(f, "DELETE FROM stories WHERE id = 'INF-014'");
+	assert_true(store_state_base(f->s, "INF-014", &got, mirror, &known,
+				     &found, &e));
+	assert_true(found);
+	assert_true(story_equal(&got, &now));
+	story_finish(&got);
+	free_mirrors(mirror);
 
 	assert_true(store_state_delete(f->s, "INF-014", &e));
+	assert_api_text(f, "SELECT count(*) FROM sync_base", "0");
 	assert_true(store_state_load(f->s, &v, &n, &e));
 	assert_int_equal(n, 0);
 	store_state_free(v, n);
+	story_finish(&now);
 	story_finish(&base);
 }
 

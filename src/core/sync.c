@@ -105,6 +105,15 @@ static const struct state_entry *state_of(const struct run *run, const char *id)
 	return strmap_get(&run->state_by_id, id, &i) ? &run->state[i] : NULL;
 }
 
+/* The state by id, built only once there is something to plan: a no-op
+ * run does not pay for it. */
+static void index_state(struct run *run)
+{
+	strmap_init(&run->state_by_id, run->nstate);
+	for (size_t i = 0; i < run->nstate; i++)
+		strmap_put(&run->state_by_id, run->state[i].id, i);
+}
+
 /* Guard: a backlog directory missing or empty while the state knows its
  * stories (an unmounted disk, a half checkout). */
 static bool guard_backlogs(struct run *run)
@@ -240,6 +249,9 @@ static bool plan_all(struct run *run)
 	struct strmap blocked, file_ids, db_ids;
 	bool ok = true;
 
+	if (!run->scan.nchanges && !run->db.n)
+		return true;
+	index_state(run);
 	strmap_init(&blocked, run->scan.nerrors);
 	for (size_t i = 0; i < run->scan.nerrors; i++)
 		if (run->scan.errors[i].id)
@@ -385,12 +397,7 @@ static bool apply_all(struct run *run)
 
 static bool load_state(struct run *run)
 {
-	if (!store_state_load(run->store, &run->state, &run->nstate, run->e))
-		return false;
-	strmap_init(&run->state_by_id, run->nstate);
-	for (size_t i = 0; i < run->nstate; i++)
-		strmap_put(&run->state_by_id, run->state[i].id, i);
-	return true;
+	return store_state_load(run->store, &run->state, &run->nstate, run->e);
 }
 
 /* The file side by git diff, falling back to a scan where the diff cannot
@@ -428,8 +435,10 @@ static bool detect_files(struct run *run, enum sync_status *status)
 	} else {
 		ok = detect_scan(run->c, run->rootfd, run->state, run->nstate,
 				 full, &run->scan, run->e);
-		/* remembered, so that the next --git diffs from here */
-		detect_git_head(run->c, &run->git);
+		/* remembered when files changed, so that the next --git diffs
+		 * from here; a no-op run does not pay for opening the repo */
+		if (ok && run->scan.nchanges)
+			detect_git_head(run->c, &run->git);
 	}
 	if (!ok)
 		return false;

@@ -189,8 +189,8 @@ static void add_action(struct run *run, struct action *a,
 }
 
 /* Plans one story from what each side found. */
-static bool plan_one(struct run *run, const char *id,
-		     const struct file_change *fc, const struct db_side *d)
+static bool plan_one(struct run *run, const char *id, struct file_change *fc,
+		     const struct db_side *d)
 {
 	const struct state_entry *se = state_of(run, id);
 	struct story base = {0}, row = {0};
@@ -227,6 +227,10 @@ static bool plan_one(struct run *run, const char *id,
 	}
 	if (plan_story(&in, &a))
 		add_action(run, &a, fc, d);
+	/* the action holds what apply needs of the story: one copy of each
+	 * story in memory, not two */
+	if (fc)
+		story_finish(&fc->story);
 out:
 	for (int m = 0; m < SM_COUNT; m++)
 		free(base_mirror[m]);
@@ -265,7 +269,7 @@ static bool plan_all(struct run *run)
 	for (size_t i = 0; ok && i < run->db.n; i++) {
 		const struct db_side *d = &run->db.rows[i];
 		size_t fi;
-		const struct file_change *fc = NULL;
+		struct file_change *fc = NULL;
 
 		if (strmap_get(&blocked, d->id, NULL)) {
 			run->deferred = true;
@@ -282,7 +286,7 @@ static bool plan_all(struct run *run)
 	for (size_t i = 0; i < run->db.n; i++)
 		strmap_put(&db_ids, run->db.rows[i].id, i);
 	for (size_t i = 0; ok && i < run->scan.nchanges; i++) {
-		const struct file_change *fc = &run->scan.changes[i];
+		struct file_change *fc = &run->scan.changes[i];
 
 		/* those with a DB side were planned above */
 		if (fc->side != SIDE_SAME && !strmap_get(&db_ids, fc->id, NULL))
@@ -364,7 +368,7 @@ static bool apply_all(struct run *run)
 	bool ok = true;
 
 	for (size_t i = 0; ok && i < run->nactions; i++) {
-		const struct action *a = &run->actions[i];
+		struct action *a = &run->actions[i];
 		const struct file_change *fc = run->action_fc[i];
 		const struct git_author *who =
 			run->by_diff && fc && fc->path
@@ -387,6 +391,8 @@ static bool apply_all(struct run *run)
 			break;
 		case APPLY_FATAL: *run->e = e; ok = false;
 		}
+		/* done with it: memory stays at one story per change */
+		action_finish(a);
 	}
 	if (ok)
 		ok = restat(run) && apply_settle(&ctx, run->e);

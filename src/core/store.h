@@ -45,10 +45,11 @@ bool store_commit(struct store *s, struct err *e);
 /* ROLLBACK, if a transaction is open. */
 void store_rollback(struct store *s);
 /* True when the stories table is empty: a first load, which may skip the
- * WAL for speed (the file is new; a crash leaves an empty database). */
+ * WAL for speed. */
 bool store_is_empty(struct store *s);
-/* Switches bulk mode (journal off, synchronous off) on or off; only while no
- * transaction is open. */
+/* Bulk mode on: a rollback journal instead of the WAL, which for an empty
+ * database costs next to nothing and stays crash-safe; off: back to WAL.
+ * Only while no transaction is open. */
 bool store_bulk(struct store *s, bool on, struct err *e);
 
 /* One story's sync state: what both sides last agreed on. */

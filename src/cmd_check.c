@@ -1,7 +1,89 @@
+/* storysync check: every story and the dependency graph; writes nothing. */
+#include <getopt.h>
+#include <string.h>
+
+#include "check.h"
 #include "cli.h"
+
+/* check takes the output options after its word too; no argument. */
+static bool parse_options(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+qv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'q': cli->verbosity = -1; break;
+		case 'v': cli->verbosity = 1; break;
+		case 'j': cli->json = true; break;
+		default:
+			fprintf(cli->err,
+				"storysync: check: unknown option '%s' (see "
+				"--help)\n",
+				argv[optind - 1]);
+			return false;
+		}
+	}
+	if (optind < argc) {
+		fprintf(cli->err, "storysync: check: unexpected '%s'\n",
+			argv[optind]);
+		return false;
+	}
+	return true;
+}
+
+static void print_json(struct cli *cli, const struct check_result *r)
+{
+	FILE *f = cli->out;
+
+	fprintf(f, "{\"stories\":%zu,\"problems\":[", r->nstories);
+	for (size_t i = 0; i < r->nproblems; i++) {
+		fputs(i ? ",{\"path\":" : "{\"path\":", f);
+		cli_json_string(f, r->problems[i].path);
+		fputs(",\"message\":", f);
+		cli_json_string(f, r->problems[i].msg);
+		fputc('}', f);
+	}
+	fputs("]}\n", f);
+}
 
 int cmd_check(struct cli *cli, int argc, char **argv)
 {
-	fprintf(cli->err, "storysync: %s: not written yet\n", argv[0]);
-	return EXIT_FATAL;
+	struct config c = {0};
+	struct check_result r = {0};
+	struct err e;
+	int rc;
+
+	if (!parse_options(cli, argc, argv))
+		return EXIT_USAGE;
+	rc = cli_load_config(cli, &c);
+	if (rc != EXIT_DONE)
+		return rc;
+	if (!check_run(&c, &r, &e)) {
+		fprintf(cli->err, "storysync: %s\n", e.msg);
+		rc = EXIT_FATAL;
+		goto out;
+	}
+	if (cli->json) {
+		print_json(cli, &r);
+	} else {
+		for (size_t i = 0; i < r.nproblems; i++)
+			fprintf(cli->err, "%s\n", r.problems[i].msg);
+		if (cli->verbosity >= 0)
+			fprintf(cli->out, "%zu stor%s checked, %zu problem%s\n",
+				r.nstories, r.nstories == 1 ? "y" : "ies",
+				r.nproblems, r.nproblems == 1 ? "" : "s");
+	}
+	rc = r.nproblems ? EXIT_SKIPPED : EXIT_DONE;
+out:
+	check_result_finish(&r);
+	config_finish(&c);
+	return rc;
 }

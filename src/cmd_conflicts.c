@@ -1,7 +1,264 @@
+/* storysync conflicts [ID]: the recorded conflicts, or one in full. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "json.h"
+#include "store.h"
+
+/* conflicts takes the output options after its word too, and one ID. */
+static bool parse_options(struct cli *cli, int argc, char **argv,
+			  const char **id)
+{
+	static const struct option longopts[] = {
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "qv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'q': cli->verbosity = -1; break;
+		case 'v': cli->verbosity = 1; break;
+		case 'j': cli->json = true; break;
+		default:
+			fprintf(cli->err,
+				"storysync: conflicts: unknown option '%s' "
+				"(see --help)\n",
+				argv[optind - 1]);
+			return false;
+		}
+	}
+	*id = optind < argc ? argv[optind++] : NULL;
+	if (optind < argc) {
+		fprintf(cli->err, "storysync: conflicts: unexpected '%s'\n",
+			argv[optind]);
+		return false;
+	}
+	return true;
+}
+
+/* The conflict number of "3" or "#3"; 0 when arg is none. */
+static int64_t conflict_number(const char *arg)
+{
+	char *end;
+	long long n;
+
+	if (*arg == '#')
+		arg++;
+	if (*arg < '1' || *arg > '9')
+		return 0;
+	n = strtoll(arg, &end, 10);
+	return *end || n <= 0 ? 0 : n;
+}
+
+static void print_line(FILE *f, const struct conflict_info *c)
+{
+	fprintf(f, "#%lld %s %s %s kept %s", (long long)c->id, c->at,
+		c->story_id, c->kind, c->kept);
+	if (c->fields)
+		fprintf(f, ": %s", c->fields);
+	fputc('\n', f);
+}
+
+/* "a,b" as ["a","b"]. */
+static void json_fields(FILE *f, const char *fields)
+{
+	const char *p = fields;
+
+	if (!fields) {
+		fputs("[]", f);
+		return;
+	}
+	fputc('[', f);
+	while (p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		fprintf(f, "%s\"%.*s\"", p == fields ? "" : ",", (int)n, p);
+		p = comma ? comma + 1 : NULL;
+	}
+	fputc(']', f);
+}
+
+static void json_conflict(FILE *f, const struct conflict_info *c,
+			  bool with_lost)
+{
+	struct json_member *m;
+	size_t n;
+
+	fprintf(f, "{\"id\":%lld,\"story\":", (long long)c->id);
+	cli_json_string(f, c->story_id);
+	fputs(",\"at\":", f);
+	cli_json_string(f, c->at);
+	fputs(",\"kind\":", f);
+	cli_json_string(f, c->kind);
+	fputs(",\"kept\":", f);
+	cli_json_string(f, c->kept);
+	fputs(",\"fields\":", f);
+	json_fields(f, c->fields);
+	if (c->run_id)
+		fprintf(f, ",\"run\":%lld", (long long)c->run_id);
+	else
+		fputs(",\"run\":null", f);
+	if (with_lost) {
+		fputs(",\"lost\":", f);
+		/* storysync wrote it as an object; anything else is shown as
+		 * the text it is */
+		if (c->lost && json_parse_object(c->lost, &m, &n)) {
+			fputs(c->lost, f);
+			json_members_free(m, n);
+		} else {
+			cli_json_string(f, c->lost);
+		}
+	}
+	fputc('}', f);
+}
+
+/* One field of the losing version; a value of several lines goes below
+ * its name, indented. */
+static void print_value(FILE *f, const char *key, const char *raw)
+{
+	char *v = json_string_value(raw);
+	const char *p;
+
+	if (!v) {
+		fprintf(f, "  %s: %s\n", key,
+			strcmp(raw, "null") == 0 ? "(none)" : raw);
+		return;
+	}
+	if (!strchr(v, '\n')) {
+		fprintf(f, "  %s: %s\n", key, v);
+		free(v);
+		return;
+	}
+	fprintf(f, "  %s: |\n", key);
+	for (p = v; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (n)
+			fprintf(f, "    %.*s\n", (int)n, p);
+		else
+			fputc('\n', f);
+		p += n + (nl ? 1 : 0);
+	}
+	free(v);
+}
+
+static void print_full(FILE *f, const struct conflict_info *c)
+{
+	struct json_member *m;
+	size_t n;
+
+	fprintf(f, "conflict #%lld\n", (long long)c->id);
+	fprintf(f, "story:  %s\n", c->story_id);
+	fprintf(f, "at:     %s\n", c->at);
+	fprintf(f, "kind:   %s\n", c->kind);
+	fprintf(f, "kept:   %s\n", c->kept);
+	fprintf(f, "fields: %s\n", c->fields ? c->fields : "(none)");
+	if (c->run_id)
+		fprintf(f, "run:    %lld\n", (long long)c->run_id);
+	if (!c->lost) {
+		fputs("lost:   (nothing recorded)\n", f);
+		return;
+	}
+	fprintf(f, "lost version (%s):\n",
+		c->kept && strcmp(c->kept, "file") == 0 ? "db" : "file");
+	if (!json_parse_object(c->lost, &m, &n)) {
+		fprintf(f, "  %s\n", c->lost);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		print_value(f, m[i].key, m[i].value);
+	json_members_free(m, n);
+}
+
+static int list(struct cli *cli, struct store *s)
+{
+	struct conflict_info *v;
+	size_t n;
+	struct err e;
+
+	if (!store_conflicts_list(s, 0, &v, &n, &e)) {
+		fprintf(cli->err, "storysync: %s\n", e.msg);
+		return EXIT_FATAL;
+	}
+	if (cli->json)
+		fputs("{\"conflicts\":[", cli->out);
+	for (size_t i = 0; i < n; i++) {
+		if (!cli->json) {
+			print_line(cli->out, &v[i]);
+			continue;
+		}
+		if (i)
+			fputc(',', cli->out);
+		json_conflict(cli->out, &v[i], false);
+	}
+	if (cli->json)
+		fputs("]}\n", cli->out);
+	store_conflicts_free(v, n);
+	return EXIT_DONE;
+}
+
+static int show(struct cli *cli, struct store *s, const char *arg)
+{
+	int64_t id = conflict_number(arg);
+	struct conflict_info c = {0};
+	bool found = false;
+	struct err e;
+
+	if (id && s && !store_conflict_get(s, id, &c, &found, &e)) {
+		fprintf(cli->err, "storysync: %s\n", e.msg);
+		return EXIT_FATAL;
+	}
+	if (!found) {
+		fprintf(cli->err, "storysync: no conflict %s\n", arg);
+		return EXIT_USAGE;
+	}
+	if (cli->json) {
+		json_conflict(cli->out, &c, true);
+		fputc('\n', cli->out);
+	} else {
+		print_full(cli->out, &c);
+	}
+	store_conflict_info_finish(&c);
+	return EXIT_DONE;
+}
 
 int cmd_conflicts(struct cli *cli, int argc, char **argv)
 {
-	fprintf(cli->err, "storysync: %s: not written yet\n", argv[0]);
-	return EXIT_FATAL;
+	struct config c = {0};
+	struct store *s = NULL;
+	const char *id;
+	struct err e;
+	int rc;
+
+	if (!parse_options(cli, argc, argv, &id))
+		return EXIT_USAGE;
+	rc = cli_load_config(cli, &c);
+	if (rc != EXIT_DONE)
+		return rc;
+	/* no database yet: nothing recorded, and none is created */
+	if (access(c.database, F_OK) == 0 && !store_open(&s, c.database, &e)) {
+		fprintf(cli->err, "storysync: %s\n", e.msg);
+		rc = EXIT_FATAL;
+		goto out;
+	}
+	if (id)
+		rc = show(cli, s, id);
+	else if (s)
+		rc = list(cli, s);
+	else if (cli->json)
+		fputs("{\"conflicts\":[]}\n", cli->out);
+out:
+	store_close(s);
+	config_finish(&c);
+	return rc;
 }

@@ -1,0 +1,293 @@
+/*
+ * check: the tree as sync --full would read it, with nothing to compare
+ * against (an empty state), so every file is parsed and every parse error
+ * and doubly claimed id is found; then what no single file shows: the
+ * dependency graph and the mirror keys against the file's location.
+ */
+#include "check.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "detect.h"
+#include "json.h"
+#include "mem.h"
+#include "strmap.h"
+
+/* A parsed story in the graph; deps index other nodes. */
+struct node {
+	const struct file_change *fc;
+	size_t *deps;
+	size_t ndeps;
+};
+
+struct graph {
+	struct node *nodes; /* sorted by id */
+	size_t n;
+	struct strmap by_id;
+};
+
+static void add_problem(struct check_result *r, const char *path,
+			const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void add_problem(struct check_result *r, const char *path,
+			const char *fmt, ...)
+{
+	struct check_problem *p;
+	struct buf b = BUF_INIT;
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	buf_printf(&b, "%s: %s", path, msg);
+	free(msg);
+	r->problems = xreallocarray(r->problems, r->nproblems + 1, sizeof(*p));
+	p = &r->problems[r->nproblems++];
+	p->path = xstrdup(path);
+	p->msg = buf_detach(&b);
+}
+
+static void add_scan_error(struct check_result *r, const struct file_error *fe)
+{
+	struct check_problem *p;
+
+	r->problems = xreallocarray(r->problems, r->nproblems + 1, sizeof(*p));
+	p = &r->problems[r->nproblems++];
+	p->path = xstrdup(fe->path);
+	p->msg = xstrdup(fe->msg);
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* The frontmatter's backlog:, status: and epic: against the location. */
+static void check_mirrors(struct check_result *r, const struct config *c,
+			  const struct file_change *fc)
+{
+	const struct story *s = &fc->story;
+	const struct config_stage *st;
+	const char *m, *epic;
+
+	m = fc->mirror[SM_BACKLOG];
+	if (m && !str_eq(m, s->v[SF_BACKLOG]))
+		add_problem(r, fc->path,
+			    "backlog: '%s' but the file is in backlog '%s'", m,
+			    s->v[SF_BACKLOG]);
+	m = fc->mirror[SM_STATUS];
+	st = config_stage_by_status(c, s->v[SF_STATUS]);
+	if (m && st && !str_eq(m, s->v[SF_STATUS]))
+		add_problem(r, fc->path,
+			    "status: '%s' but the file is in %s/ (status "
+			    "'%s')",
+			    m, st->dir, st->status);
+	m = fc->mirror[SM_EPIC];
+	if (!m)
+		return;
+	/* an empty epic: means no epic */
+	epic = *m ? m : NULL;
+	if (str_eq(epic, s->v[SF_EPIC]))
+		return;
+	if (s->v[SF_EPIC])
+		add_problem(r, fc->path,
+			    "epic: '%s' but the file is in epic directory '%s'",
+			    m, s->v[SF_EPIC]);
+	else
+		add_problem(r, fc->path,
+			    "epic: '%s' but the file is in no epic directory",
+			    m);
+}
+
+static int node_cmp(const void *a, const void *b)
+{
+	const struct node *x = a, *y = b;
+
+	return strcmp(x->fc->id, y->fc->id);
+}
+
+static void graph_init(struct graph *g, const struct scan_result *scan)
+{
+	g->nodes = xcalloc(scan->nchanges, sizeof(*g->nodes));
+	g->n = 0;
+	for (size_t i = 0; i < scan->nchanges; i++)
+		if (scan->changes[i].path)
+			g->nodes[g->n++].fc = &scan->changes[i];
+	qsort(g->nodes, g->n, sizeof(*g->nodes), node_cmp);
+	strmap_init(&g->by_id, g->n);
+	for (size_t i = 0; i < g->n; i++)
+		strmap_put(&g->by_id, g->nodes[i].fc->id, i);
+}
+
+static void graph_finish(struct graph *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		free(g->nodes[i].deps);
+	free(g->nodes);
+	strmap_finish(&g->by_id);
+}
+
+/* Reports the dependencies no story has (a file that fails to parse still
+ * has its story: known holds those ids too) and links the others. */
+static void link_deps(struct check_result *r, struct graph *g,
+		      const struct strmap *known)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		struct node *nd = &g->nodes[i];
+		const char *json = nd->fc->story.v[SF_DEPENDS_ON];
+		char **deps = NULL;
+		size_t ndeps = 0, to;
+
+		if (!json || !json_parse_string_array(json, &deps, &ndeps))
+			continue;
+		nd->deps = xcalloc(ndeps, sizeof(*nd->deps));
+		for (size_t d = 0; d < ndeps; d++) {
+			if (strcmp(deps[d], nd->fc->id) == 0)
+				add_problem(r, nd->fc->path,
+					    "depends_on '%s': a story cannot "
+					    "depend on itself",
+					    deps[d]);
+			else if (strmap_get(&g->by_id, deps[d], &to))
+				nd->deps[nd->ndeps++] = to;
+			else if (!strmap_get(known, deps[d], NULL))
+				add_problem(r, nd->fc->path,
+					    "depends_on '%s': no such story",
+					    deps[d]);
+		}
+		strv_free(deps);
+	}
+}
+
+enum color { WHITE, GRAY, BLACK };
+
+/* The cycle closed by the edge top -> stack[from]. */
+static void report_cycle(struct check_result *r, const struct graph *g,
+			 const size_t *stack, size_t from, size_t top)
+{
+	struct buf b = BUF_INIT;
+	const struct node *first = &g->nodes[stack[from]];
+
+	for (size_t k = from; k <= top; k++)
+		buf_printf(&b, "%s -> ", g->nodes[stack[k]].fc->id);
+	buf_puts(&b, first->fc->id);
+	add_problem(r, first->fc->path, "dependency cycle: %s", b.data);
+	buf_finish(&b);
+}
+
+/* Depth-first, without recursion (a chain may be as long as the backlog):
+ * every edge back to a node on the stack closes one cycle. */
+static void find_cycles(struct check_result *r, const struct graph *g)
+{
+	unsigned char *color = xcalloc(g->n, 1);
+	size_t *stack = xcalloc(g->n, sizeof(*stack));
+	size_t *next = xcalloc(g->n, sizeof(*next));
+	size_t *pos = xcalloc(g->n, sizeof(*pos));
+
+	for (size_t root = 0; root < g->n; root++) {
+		size_t sp = 0;
+
+		if (color[root] != WHITE)
+			continue;
+		color[root] = GRAY;
+		pos[root] = sp;
+		stack[sp++] = root;
+		while (sp) {
+			size_t top = stack[sp - 1], v;
+			const struct node *nd = &g->nodes[top];
+
+			if (next[top] == nd->ndeps) {
+				color[top] = BLACK;
+				sp--;
+				continue;
+			}
+			v = nd->deps[next[top]++];
+			if (color[v] == GRAY) {
+				report_cycle(r, g, stack, pos[v], sp - 1);
+			} else if (color[v] == WHITE) {
+				color[v] = GRAY;
+				pos[v] = sp;
+				stack[sp++] = v;
+			}
+		}
+	}
+	free(pos);
+	free(next);
+	free(stack);
+	free(color);
+}
+
+static int problem_cmp(const void *a, const void *b)
+{
+	const struct check_problem *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c ? c : strcmp(x->msg, y->msg);
+}
+
+static void check_graph(struct check_result *r, const struct config *c,
+			const struct scan_result *scan)
+{
+	struct strmap known;
+	struct graph g;
+
+	graph_init(&g, scan);
+	strmap_init(&known, scan->nerrors);
+	for (size_t i = 0; i < scan->nerrors; i++)
+		if (scan->errors[i].id)
+			strmap_put(&known, scan->errors[i].id, 0);
+	for (size_t i = 0; i < g.n; i++)
+		check_mirrors(r, c, g.nodes[i].fc);
+	link_deps(r, &g, &known);
+	find_cycles(r, &g);
+	strmap_finish(&known);
+	graph_finish(&g);
+}
+
+bool check_run(const struct config *c, struct check_result *out, struct err *e)
+{
+	struct scan_result scan;
+	int rootfd;
+	bool ok;
+
+	memset(out, 0, sizeof(*out));
+	rootfd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return err_set(e, "%s: %s", c->root, strerror(errno));
+	ok = detect_scan(c, rootfd, NULL, 0, true, &scan, e);
+	close(rootfd);
+	if (!ok) {
+		scan_result_finish(&scan);
+		return false;
+	}
+	out->nstories = scan.nfiles;
+	for (size_t i = 0; i < scan.nerrors; i++)
+		add_scan_error(out, &scan.errors[i]);
+	check_graph(out, c, &scan);
+	if (out->nproblems)
+		qsort(out->problems, out->nproblems, sizeof(*out->problems),
+		      problem_cmp);
+	scan_result_finish(&scan);
+	return true;
+}
+
+void check_result_finish(struct check_result *r)
+{
+	for (size_t i = 0; i < r->nproblems; i++) {
+		free(r->problems[i].path);
+		free(r->problems[i].msg);
+	}
+	free(r->problems);
+	memset(r, 0, sizeof(*r));
+}

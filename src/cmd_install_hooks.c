@@ -101,9 +101,8 @@ static bool parse_options(struct cli *cli, int argc, char **argv,
 	return true;
 }
 
-static void print_json(struct cli *cli, int rc, const char *dir,
-		       bool uninstall, const enum hooks_action *actions,
-		       const char *error)
+static void print_json(struct cli *cli, int rc, const char *dir, bool uninstall,
+		       const enum hooks_action *actions, const char *error)
 {
 	FILE *f = cli->out;
 
@@ -161,9 +160,9 @@ int cmd_install_hooks(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	dir = find_hooks_dir(start, &rc, &e);
 	if (dir) {
-		ok = uninstall ? hooks_uninstall(dir, actions, &e)
-			       : hooks_install(dir, hooks_source(), actions,
-					       &e);
+		ok = uninstall
+			     ? hooks_uninstall(dir, actions, &e)
+			     : hooks_install(dir, hooks_source(), actions, &e);
 		rc = ok ? EXIT_DONE : EXIT_FATAL;
 	}
 	if (cli->json)

@@ -1,0 +1,347 @@
+/*
+ * Status history from the git log. The walk and the id lookups happen
+ * before the DB write lock is taken; the rows go in under one BEGIN
+ * IMMEDIATE transaction, each checked first so that a second run adds
+ * nothing.
+ */
+#include "history.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect.h"
+#include "fsx.h"
+#include "gitrepo.h"
+#include "json.h"
+#include "mem.h"
+#include "store.h"
+#include "story.h"
+#include "sync.h"
+
+/* One side of a change: a story that left or entered a stage. */
+struct touched {
+	char *id;
+	const char *status; /* owned by the config */
+};
+
+/* A status change to record. */
+struct pending {
+	char *id;
+	const char *from, *to;
+	char commit[GITREPO_HEX];
+	char *author;
+	int64_t time;
+};
+
+struct walk {
+	const struct config *c;
+	struct store *store;
+	const char *prefix; /* the config root inside the repository */
+	size_t prefix_len;
+	struct touched *gone, *came; /* of the current commit */
+	size_t ngone, ncame;
+	struct pending *rows;
+	size_t nrows;
+	long commits;
+	struct err *e;
+	bool failed;
+};
+
+/* A repository path made relative to the config root, or NULL when it lies
+ * outside. */
+static const char *from_repo(const struct walk *w, const char *path)
+{
+	if (!path)
+		return NULL;
+	if (!w->prefix_len)
+		return path;
+	if (strncmp(path, w->prefix, w->prefix_len) != 0 ||
+	    path[w->prefix_len] != '/')
+		return NULL;
+	return path + w->prefix_len + 1;
+}
+
+/* The status of the story file at rel (relative to the root), or NULL when
+ * rel is not a story path. */
+static const char *status_of(const struct config *c, const char *rel)
+{
+	const struct config_backlog *b;
+	const struct config_stage *s;
+	char *epic = NULL;
+	size_t n = strlen(rel);
+
+	if (n < 3 || strcmp(rel + n - 3, ".md") != 0 ||
+	    !detect_location(c, rel, &b, &s, &epic))
+		return NULL;
+	free(epic);
+	return s->status;
+}
+
+/* The story id of the file at rel: its name's prefix, else the row there. */
+static char *id_of(struct walk *w, const char *rel)
+{
+	char *id = story_id_from_filename(rel);
+
+	if (!id && !store_story_id_by_path(w->store, rel, &id, w->e))
+		w->failed = true;
+	return id;
+}
+
+static void push_touched(struct touched **v, size_t *n, char *id,
+			 const char *st)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = (struct touched){id, st};
+}
+
+static void add_row(struct walk *w, const struct gitrepo_commit *cm,
+		    const char *id, const char *from, const char *to)
+{
+	struct pending *p;
+
+	w->rows = xreallocarray(w->rows, w->nrows + 1, sizeof(*p));
+	p = &w->rows[w->nrows++];
+	p->id = xstrdup(id);
+	p->from = from;
+	p->to = to;
+	memcpy(p->commit, cm->id, sizeof(p->commit));
+	p->author = xasprintf("%s <%s>", cm->author_name, cm->author_email);
+	p->time = cm->time;
+}
+
+/* A rename within the config root between two story paths. */
+static void on_rename(struct walk *w, const struct gitrepo_commit *cm,
+		      const char *old_rel, const char *new_rel)
+{
+	const char *from = status_of(w->c, old_rel);
+	const char *to = status_of(w->c, new_rel);
+	char *id;
+
+	if (!from || !to || strcmp(from, to) == 0)
+		return;
+	id = story_id_from_filename(new_rel);
+	if (!id)
+		id = story_id_from_filename(old_rel);
+	if (!id)
+		id = id_of(w, new_rel);
+	if (!id && !w->failed)
+		id = id_of(w, old_rel);
+	if (id)
+		add_row(w, cm, id, from, to);
+	free(id);
+}
+
+/* Sorts one change into a rename, a story gone or a story come. */
+static void on_change(struct walk *w, const struct gitrepo_commit *cm,
+		      const struct gitrepo_change *ch)
+{
+	const char *old_rel = from_repo(w, ch->old_path);
+	const char *new_rel = from_repo(w, ch->new_path);
+	const char *st;
+	char *id;
+
+	if (ch->status == 'R' && old_rel && new_rel) {
+		on_rename(w, cm, old_rel, new_rel);
+		return;
+	}
+	if (ch->status == 'M')
+		return;
+	/* a delete, an add, or a rename half outside the root */
+	if (old_rel && (st = status_of(w->c, old_rel)) &&
+	    (id = id_of(w, old_rel)))
+		push_touched(&w->gone, &w->ngone, id, st);
+	if (new_rel && (st = status_of(w->c, new_rel)) &&
+	    (id = id_of(w, new_rel)))
+		push_touched(&w->came, &w->ncame, id, st);
+}
+
+static int touched_cmp(const void *a, const void *b)
+{
+	const struct touched *x = a, *y = b;
+
+	return strcmp(x->id, y->id);
+}
+
+static void free_touched(struct touched *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].id);
+	free(v);
+}
+
+/* A story deleted in one stage and added in another by the same commit
+ * moved: pairs them by id. */
+static void pair_sides(struct walk *w, const struct gitrepo_commit *cm)
+{
+	size_t i = 0, j = 0;
+
+	if (!w->ngone || !w->ncame)
+		goto out;
+	qsort(w->gone, w->ngone, sizeof(*w->gone), touched_cmp);
+	qsort(w->came, w->ncame, sizeof(*w->came), touched_cmp);
+	while (i < w->ngone && j < w->ncame) {
+		int r = strcmp(w->gone[i].id, w->came[j].id);
+
+		if (r == 0 && strcmp(w->gone[i].status, w->came[j].status))
+			add_row(w, cm, w->gone[i].id, w->gone[i].status,
+				w->came[j].status);
+		if (r <= 0)
+			i++;
+		if (r >= 0)
+			j++;
+	}
+out:
+	free_touched(w->gone, w->ngone);
+	free_touched(w->came, w->ncame);
+	w->gone = w->came = NULL;
+	w->ngone = w->ncame = 0;
+}
+
+static bool on_commit(void *ctx, const struct gitrepo_commit *cm)
+{
+	struct walk *w = ctx;
+
+	w->commits++;
+	for (size_t i = 0; !w->failed && i < cm->nchanges; i++)
+		on_change(w, cm, &cm->changes[i]);
+	pair_sides(w, cm);
+	return !w->failed;
+}
+
+/* The backlog directories as repository pathspecs. */
+static char **pathspecs(const struct config *c, const char *prefix)
+{
+	char **v = xcalloc(c->nbacklogs + 1, sizeof(char *));
+
+	for (size_t b = 0; b < c->nbacklogs; b++) {
+		const char *p = c->backlogs[b].path;
+
+		if (strcmp(p, ".") == 0)
+			v[b] = xstrdup(*prefix ? prefix : ".");
+		else if (*prefix)
+			v[b] = xasprintf("%s/%s", prefix, p);
+		else
+			v[b] = xstrdup(p);
+	}
+	return v;
+}
+
+/* Walks HEAD's first-parent history into w->rows. */
+static bool walk_history(struct gitrepo *repo, struct walk *w, const char *head)
+{
+	char *prefix = NULL, **specs = NULL;
+	bool ok = false;
+
+	if (!gitrepo_prefix(repo, w->c->root, &prefix, w->e))
+		return false;
+	specs = pathspecs(w->c, prefix);
+	w->prefix = prefix;
+	w->prefix_len = strlen(prefix);
+	ok = gitrepo_walk(repo, NULL, head, (const char *const *)specs,
+			  GITREPO_WALK_FIRST_PARENT, on_commit, w, w->e);
+	free_touched(w->gone, w->ngone);
+	free_touched(w->came, w->ncame);
+	w->gone = w->came = NULL;
+	w->ngone = w->ncame = 0;
+	strv_free(specs);
+	free(prefix);
+	w->prefix = NULL;
+	return ok && !w->failed;
+}
+
+/* Adds the rows not already there, in one transaction. */
+static bool record(struct walk *w, long *recorded)
+{
+	for (size_t i = 0; i < w->nrows; i++) {
+		const struct pending *p = &w->rows[i];
+		struct history_row h = {
+			.story_id = p->id,
+			.from_status = p->from,
+			.to_status = p->to,
+			.origin = "git",
+			.commit_id = p->commit,
+			.author = p->author,
+			.changed_at = p->time,
+		};
+		bool there = false;
+
+		if (!store_history_has_git(w->store, p->id, p->commit, p->to,
+					   &there, w->e))
+			return false;
+		if (there)
+			continue;
+		if (!store_history_add(w->store, &h, w->e))
+			return false;
+		(*recorded)++;
+	}
+	return true;
+}
+
+static void free_rows(struct walk *w)
+{
+	for (size_t i = 0; i < w->nrows; i++) {
+		free(w->rows[i].id);
+		free(w->rows[i].author);
+	}
+	free(w->rows);
+}
+
+/* Under the lock: walk, then write. */
+static enum history_status backfill_locked(struct walk *w, struct gitrepo *repo,
+					   struct history_counts *n)
+{
+	char head[GITREPO_HEX];
+	bool unborn = false;
+
+	if (!store_open(&w->store, w->c->database, w->e) ||
+	    !gitrepo_head(repo, head, &unborn, w->e))
+		return HISTORY_FATAL;
+	if (unborn)
+		return HISTORY_OK;
+	if (!walk_history(repo, w, head))
+		return HISTORY_FATAL;
+	n->commits = w->commits;
+	n->found = (long)w->nrows;
+	if (!store_begin(w->store, w->e))
+		return HISTORY_FATAL;
+	if (!record(w, &n->recorded) || !store_commit(w->store, w->e)) {
+		store_rollback(w->store);
+		n->recorded = 0;
+		return HISTORY_FATAL;
+	}
+	return HISTORY_OK;
+}
+
+enum history_status history_backfill(const struct config *c,
+				     struct history_counts *n, struct err *e)
+{
+	struct walk w = {.c = c, .e = e};
+	enum history_status st = HISTORY_FATAL;
+	struct gitrepo *repo;
+	char *lock_path;
+	int version, lockfd;
+
+	memset(n, 0, sizeof(*n));
+	repo = gitrepo_open(c->root, e);
+	if (!repo)
+		return HISTORY_USAGE;
+	/* creates the database and its directory, where the lock lives */
+	if (!sync_init(c, &version, e)) {
+		gitrepo_destroy(repo);
+		return HISTORY_FATAL;
+	}
+	lock_path = xasprintf("%s.lock", c->database);
+	lockfd = fsx_lock(lock_path, -1, e);
+	if (lockfd == -2) {
+		err_set(e, "another storysync run holds %s", lock_path);
+		st = HISTORY_LOCKED;
+	} else if (lockfd >= 0) {
+		st = backfill_locked(&w, repo, n);
+	}
+	store_close(w.store);
+	free_rows(&w);
+	fsx_unlock(lockfd);
+	free(lock_path);
+	gitrepo_destroy(repo);
+	return st;
+}

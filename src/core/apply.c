@@ -12,6 +12,14 @@
 #include "buf.h"
 #include "mem.h"
 
+/* Remembers a path this run changed in the work tree. */
+static void touch(struct apply_ctx *ctx, const char *path)
+{
+	ctx->touched = xgrow(ctx->touched, &ctx->captouched, ctx->ntouched + 1,
+			     sizeof(char *));
+	ctx->touched[ctx->ntouched++] = xstrdup(path);
+}
+
 /* Where one story's file is and ends up, and what it holds. */
 struct target {
 	const char *cur; /* where the file is now, or NULL */
@@ -147,6 +155,7 @@ static enum apply_result rewrite_file(struct apply_ctx *ctx,
 	if (strcmp(t->path, t->cur) != 0) {
 		if (!fsx_move_beneath(ctx->rootfd, t->cur, t->path, e))
 			goto out;
+		touch(ctx, t->cur);
 		at = t->path;
 		if (!moved_stat(ctx, t, hash, &cur_st, &stale, e))
 			goto fail;
@@ -222,8 +231,10 @@ static enum apply_result write_file(struct apply_ctx *ctx,
 		return APPLY_SKIPPED;
 	r = t->cur ? rewrite_file(ctx, a, expect, t, e)
 		   : create_file(ctx, a, t, e);
-	if (r == APPLY_DONE && t->wrote)
+	if (r == APPLY_DONE && t->wrote) {
+		touch(ctx, t->path);
 		r = read_back(ctx, t, e);
+	}
 	return r;
 }
 
@@ -233,8 +244,10 @@ static enum apply_result delete_file(struct apply_ctx *ctx,
 {
 	bool stale = false;
 
-	if (fsx_unlink_beneath(ctx->rootfd, se->path, &se->st, &stale, e))
+	if (fsx_unlink_beneath(ctx->rootfd, se->path, &se->st, &stale, e)) {
+		touch(ctx, se->path);
 		return APPLY_DONE;
+	}
 	if (stale) {
 		ctx->deferred = true;
 		err_set(e, "%s: changed since the scan; left for the next run",
@@ -450,4 +463,9 @@ void apply_ctx_finish(struct apply_ctx *ctx)
 	free(ctx->written);
 	ctx->written = NULL;
 	ctx->nwritten = 0;
+	for (size_t i = 0; i < ctx->ntouched; i++)
+		free(ctx->touched[i]);
+	free(ctx->touched);
+	ctx->touched = NULL;
+	ctx->ntouched = 0;
 }

@@ -39,6 +39,8 @@ struct apply_ctx {
 	struct apply_written *written;
 	size_t nwritten, capwritten;
 	int64_t last_write_ns;
+	char **touched; /* paths written, moved or removed, for git: commit */
+	size_t ntouched, captouched;
 	bool deferred; /* a story left for the next run (file edited since
 			  the scan) */
 };

@@ -611,8 +611,14 @@ static bool create_commit(struct gitrepo *r, git_commit *parent, git_tree *tree,
 	bool ok = false;
 	int rc;
 
-	if (git_signature_now(&sig, name, email) < 0)
-		return gerr(e, "commit: author %s <%s>", name, email);
+	/* no configured author: the repository's user, else storysync */
+	if (name && email
+		    ? git_signature_now(&sig, name, email) < 0
+		    : git_signature_default(&sig, r->repo) < 0 &&
+			      git_signature_now(&sig, "storysync",
+						"storysync@localhost") < 0)
+		return gerr(e, "commit: author %s <%s>", name ? name : "",
+			    email ? email : "");
 	rc = git_commit_create(oid, r->repo, "HEAD", sig, sig, NULL, message,
 			       tree, parent ? 1 : 0, parents);
 	if (rc == GIT_EMODIFIED)

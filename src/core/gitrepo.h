@@ -123,7 +123,8 @@ bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e);
 /* Commits exactly these paths (relative to the top; a path missing from the
  * work tree is committed as deleted) on HEAD as name <email>, whatever else
  * is staged: the new tree is HEAD's tree with these paths as they are in
- * the work tree. The index is then updated for these paths only, so other
+ * the work tree (name NULL: the repository's user.name and user.email).
+ * The index is then updated for these paths only, so other
  * staged changes stay staged. The new commit's id goes to out (may be
  * NULL). libgit2 runs no hooks, so this never re-enters storysync; callers
  * still set STORYSYNC_RUNNING=1 for any git they spawn. Fails with

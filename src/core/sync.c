@@ -20,6 +20,8 @@
 #include "buf.h"
 #include "detect.h"
 #include "fsx.h"
+#include "gitrepo.h"
+#include "json.h"
 #include "mem.h"
 #include "plan.h"
 #include "store.h"
@@ -354,6 +356,45 @@ static bool restat(struct run *run)
 	return true;
 }
 
+/* git: {commit: true}: the files this run wrote from the database become
+ * one commit, remembered as the last synced commit. A failure is reported,
+ * not fatal: files and rows already agree. libgit2 runs no hooks, so the
+ * commit does not re-enter storysync. */
+static void commit_files(struct run *run, const struct apply_ctx *ctx)
+{
+	struct gitrepo *repo;
+	struct err e;
+	struct buf msg = BUF_INIT;
+	char *prefix = NULL, **paths = NULL, id[GITREPO_HEX];
+	bool ok = false;
+
+	if (!run->c->git_commit || !ctx->ntouched)
+		return;
+	repo = gitrepo_open(run->c->root, &e);
+	if (!repo || !gitrepo_prefix(repo, run->c->root, &prefix, &e))
+		goto out;
+	paths = xcalloc(ctx->ntouched + 1, sizeof(char *));
+	buf_printf(&msg, "storysync: %zu file%s from the database\n\n",
+		   ctx->ntouched, ctx->ntouched == 1 ? "" : "s");
+	for (size_t i = 0; i < ctx->ntouched; i++) {
+		paths[i] = *prefix ? xasprintf("%s/%s", prefix, ctx->touched[i])
+				   : xstrdup(ctx->touched[i]);
+		buf_printf(&msg, "%s\n", paths[i]);
+	}
+	ok = gitrepo_commit_paths(
+		repo, (const char *const *)paths, ctx->ntouched, msg.data,
+		run->c->git_author_name, run->c->git_author_email, id, &e);
+	if (ok)
+		memcpy(run->git.head, id, sizeof(id));
+out:
+	if (!ok)
+		problem(run, e.msg);
+	strv_free(paths);
+	buf_finish(&msg);
+	free(prefix);
+	gitrepo_destroy(repo);
+}
+
 static bool apply_all(struct run *run)
 {
 	struct apply_ctx ctx = {
@@ -396,6 +437,8 @@ static bool apply_all(struct run *run)
 	}
 	if (ok)
 		ok = restat(run) && apply_settle(&ctx, run->e);
+	if (ok)
+		commit_files(run, &ctx);
 	run->deferred |= ctx.deferred;
 	apply_ctx_finish(&ctx);
 	return ok;
@@ -481,7 +524,8 @@ static void record_failure(struct run *run, int exit_code)
 {
 	int64_t id;
 
-	if (!run->store)
+	/* a dry run (status asks for one) writes nothing, failed or not */
+	if (!run->store || run->o->dry_run)
 		return;
 	buf_printf(&run->messages, "%s\n", run->e->msg);
 	finish_record(run, exit_code);

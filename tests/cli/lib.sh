@@ -5,7 +5,8 @@ set -u
 : "${GEN_STORIES:?run through meson test}"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/storysync-test.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+O=$(mktemp -d "${TMPDIR:-/tmp}/storysync-out.XXXXXX") # outside the tree
+trap 'rm -rf "$T" "$O"' EXIT
 cd "$T" || exit 1
 passed=0
 failed=0
@@ -16,10 +17,10 @@ ss() { "$STORYSYNC" "$@"; }
 # run CMD...: runs it, keeping its exit code in $rc, stdout in $out and
 # stderr in $err.
 run() {
-  "$@" >"$T/.out" 2>"$T/.err"
+  "$@" >"$O/out" 2>"$O/err"
   rc=$?
-  out=$(cat "$T/.out")
-  err=$(cat "$T/.err")
+  out=$(cat "$O/out")
+  err=$(cat "$O/err")
 }
 
 q() { sqlite3 -batch "$DB" "$1"; }

@@ -43,3 +43,14 @@ void cli_json_string(FILE *f, const char *s)
 	fputs(b.data, f);
 	buf_finish(&b);
 }
+
+void cli_put_safe(FILE *f, const char *s)
+{
+	/* values from the database reach the terminal: no escape sequences */
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+}

@@ -30,6 +30,9 @@ typedef int (*cli_command_fn)(struct cli *cli, int argc, char **argv);
 /* Finds (or takes -c) and loads the configuration; prints the error and
  * returns EXIT_USAGE when that fails. */
 int cli_load_config(struct cli *cli, struct config *c);
+/* Writes s with control characters shown as \xNN: messages carry values
+ * from the database, which must not drive the terminal. */
+void cli_put_safe(FILE *f, const char *s);
 /* Writes s as a JSON string literal (null for NULL). */
 void cli_json_string(FILE *f, const char *s);
 

@@ -74,8 +74,10 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	if (cli->json) {
 		print_json(cli, &r);
 	} else {
-		for (size_t i = 0; i < r.nproblems; i++)
-			fprintf(cli->err, "%s\n", r.problems[i].msg);
+		for (size_t i = 0; i < r.nproblems; i++) {
+			cli_put_safe(cli->err, r.problems[i].msg);
+			fputc('\n', cli->err);
+		}
 		if (cli->verbosity >= 0)
 			fprintf(cli->out, "%zu stor%s checked, %zu problem%s\n",
 				r.nstories, r.nstories == 1 ? "y" : "ies",

@@ -47,13 +47,16 @@ static void on_change(void *ctx, const char *verb, const char *where,
 	}
 	if (o->cli->verbosity < 1 && !o->dry_run)
 		return;
-	fprintf(f, "%s%-8s %s", o->dry_run ? "would: " : "", verb, id);
+	fprintf(f, "%s%-8s ", o->dry_run ? "would: " : "", verb);
+	cli_put_safe(f, id);
 	if (detail)
 		fprintf(f, " (%s, kept %s)", detail, where);
 	else
 		fprintf(f, " -> %s", where);
-	if (path)
-		fprintf(f, " %s", path);
+	if (path) {
+		fputc(' ', f);
+		cli_put_safe(f, path);
+	}
 	fputc('\n', f);
 }
 
@@ -61,7 +64,8 @@ static void on_problem(void *ctx, const char *msg)
 {
 	struct sync_out *o = ctx;
 
-	fprintf(o->cli->err, "%s\n", msg);
+	cli_put_safe(o->cli->err, msg);
+	fputc('\n', o->cli->err);
 	if (o->cli->json) {
 		if (o->problems.len)
 			buf_putc(&o->problems, ',');

@@ -407,15 +407,45 @@ static void put_safe_id(struct buf *b, const char *id)
 		buf_puts(b, "_");
 }
 
+/* ASCII for the Latin-1 letters U+00C0..U+00FF, so that "Café naïve"
+ * slugs as "cafe-naive"; NULL for the two signs among them. */
+static const char *const latin1[64] = {
+	"a", "a", "a", "a",  "a",  "a",  "ae", "c", "e", "e", "e",  "e", "i",
+	"i", "i", "i", "d",  "n",  "o",  "o",  "o", "o", "o", NULL, "o", "u",
+	"u", "u", "u", "y",  "th", "ss", "a",  "a", "a", "a", "a",  "a", "ae",
+	"c", "e", "e", "e",  "e",  "i",  "i",  "i", "i", "d", "n",  "o", "o",
+	"o", "o", "o", NULL, "o",  "u",  "u",  "u", "u", "y", "th", "y",
+};
+
+/* The ASCII letters a title character gives its slug, or NULL; *t moves
+ * past a two-byte UTF-8 sequence it understood. */
+static const char *slug_letters(const char **t, char *one)
+{
+	unsigned char c = (unsigned char)**t, n = (unsigned char)(*t)[1];
+
+	if (alnum((char)c)) {
+		one[0] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		one[1] = '\0';
+		return one;
+	}
+	if ((c == 0xc3) && n >= 0x80 && n <= 0xbf) {
+		++*t;
+		return latin1[n - 0x80];
+	}
+	return NULL;
+}
+
 char *story_filename(const struct story *s)
 {
 	struct buf b = BUF_INIT, slug = BUF_INIT;
 	const char *t = s->v[SF_TITLE] ? s->v[SF_TITLE] : "";
+	char one[2];
 
 	for (; *t; t++) {
-		if (alnum(*t))
-			buf_putc(&slug,
-				 (char)(*t >= 'A' && *t <= 'Z' ? *t + 32 : *t));
+		const char *letters = slug_letters(&t, one);
+
+		if (letters)
+			buf_puts(&slug, letters);
 		else if (slug.len && slug.data[slug.len - 1] != '-')
 			buf_putc(&slug, '-');
 	}

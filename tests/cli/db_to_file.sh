@@ -350,7 +350,7 @@ long=$(printf 'e%.0s' $(seq 256))
 hostile_edit "epic over 255 bytes" "epic='$long'" \
   "story $id: epic '$long' is not a safe file name; skipped"
 hostile_edit "epic with a control character" "epic='a'||char(1)||'b'" \
-  "story $id: epic 'a"$'\001'"b' is not a safe file name; skipped"
+  "story $id: epic 'a\x01b' is not a safe file name; skipped"
 hostile_edit "symlinked epic dir" "epic='evil'" \
   "${f%/*/*}/evil/${f##*/}: path goes through a symlink"
 check_eq "symlinked epic dir: nothing written outside" "" "$(ls -A outside)"
@@ -374,7 +374,7 @@ hostile_new "new row, id with a slash" "'../../x'" \
 hostile_new "new row, id '..'" "'..'" \
   "story ..: id '..' is not a safe file name; skipped"
 hostile_new "new row, id with a control character" "'X'||char(27)||'1'" \
-  "story X"$'\033'"1: id 'X"$'\033'"1' is not a safe file name; skipped"
+  "story X\x1b1: id 'X\x1b1' is not a safe file name; skipped"
 hostile_new "new row, id over 255 bytes" "'$long'" \
   "story $long: id '$long' is not a safe file name; skipped"
 hostile_new "new row, in the symlinked epic dir" "'EVIL-1'" \

@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "buf.h"
+#include "gitrepo.h"
+#include "json.h"
 #include "mem.h"
 
 /* Remembers a path this run changed in the work tree. */
@@ -452,6 +454,35 @@ bool apply_settle(struct apply_ctx *ctx, struct err *e)
 			return false;
 	}
 	return true;
+}
+
+bool apply_git_commit(const struct apply_ctx *ctx, char head[41], struct err *e)
+{
+	const struct config *c = ctx->c;
+	struct gitrepo *repo = gitrepo_open(c->root, e);
+	struct buf msg = BUF_INIT;
+	char *prefix = NULL, **paths = NULL;
+	bool ok = false;
+
+	if (!repo || !gitrepo_prefix(repo, c->root, &prefix, e))
+		goto out;
+	paths = xcalloc(ctx->ntouched + 1, sizeof(char *));
+	buf_printf(&msg, "storysync: %zu file%s from the database\n\n",
+		   ctx->ntouched, ctx->ntouched == 1 ? "" : "s");
+	for (size_t i = 0; i < ctx->ntouched; i++) {
+		paths[i] = *prefix ? xasprintf("%s/%s", prefix, ctx->touched[i])
+				   : xstrdup(ctx->touched[i]);
+		buf_printf(&msg, "%s\n", paths[i]);
+	}
+	ok = gitrepo_commit_paths(repo, (const char *const *)paths,
+				  ctx->ntouched, msg.data, c->git_author_name,
+				  c->git_author_email, head, e);
+out:
+	strv_free(paths);
+	buf_finish(&msg);
+	free(prefix);
+	gitrepo_destroy(repo);
+	return ok;
 }
 
 void apply_ctx_finish(struct apply_ctx *ctx)

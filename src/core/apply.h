@@ -63,6 +63,11 @@ enum apply_result apply_action(struct apply_ctx *ctx, const struct action *a,
 /* Records the stat data of the files this run wrote, once one timestamp
  * tick has passed since the last write (the racy rule). */
 bool apply_settle(struct apply_ctx *ctx, struct err *e);
+/* git: {commit: true}: commits the files this run wrote, moved or removed
+ * as one commit, whose id goes to head. libgit2 runs no hooks, so the
+ * commit does not re-enter storysync. */
+bool apply_git_commit(const struct apply_ctx *ctx, char head[41],
+		      struct err *e);
 /* Frees what apply collected. */
 void apply_ctx_finish(struct apply_ctx *ctx);
 

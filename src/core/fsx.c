@@ -790,3 +790,32 @@ void fsx_unlock(int fd)
 	if (fd >= 0)
 		close(fd);
 }
+
+bool fsx_mkdir_parents(const char *path, struct err *e)
+{
+	char *copy = xstrdup(path), *slash = strrchr(copy, '/');
+	bool ok = true;
+
+	if (slash)
+		*slash = '\0';
+	for (char *p = copy + 1; ok && slash && p <= slash; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			ok = err_set(e, "%s: %s", copy, strerror(errno));
+		if (p != slash)
+			*p = '/';
+	}
+	free(copy);
+	return ok;
+}
+
+int fsx_open_root(const char *dir, struct err *e)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		err_set(e, "%s: %s", dir, strerror(errno));
+	return fd;
+}

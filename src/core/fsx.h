@@ -89,6 +89,13 @@ bool fsx_unlink_beneath(int rootfd, const char *rel,
 			const struct file_stat *expect, bool *stale,
 			struct err *e);
 
+/* Creates the missing parent directories of path (mkdir -p of its
+ * dirname), 0755. */
+bool fsx_mkdir_parents(const char *path, struct err *e);
+/* Opens the directory dir to work beneath it (O_DIRECTORY, close-on-exec);
+ * -1 with e set on failure. */
+int fsx_open_root(const char *dir, struct err *e);
+
 /* Takes the run lock: flock on path (created if needed, close-on-exec).
  * wait_s < 0: fail at once when held; 0: wait forever; > 0: wait that many
  * seconds. Returns the fd, -1 on error (e set), -2 when held by another

@@ -7,21 +7,14 @@
  */
 #include "sync.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "apply.h"
 #include "buf.h"
 #include "detect.h"
 #include "fsx.h"
-#include "gitrepo.h"
-#include "json.h"
 #include "mem.h"
 #include "plan.h"
 #include "store.h"
@@ -79,25 +72,6 @@ static const char *mode_name(const struct sync_options *o)
 	case SYNC_GIT: return "git";
 	default: return "scan";
 	}
-}
-
-/* mkdir -p of the database's directory: sync may run before init. */
-static bool make_db_dir(const char *db, struct err *e)
-{
-	char *copy = xstrdup(db), *dir = dirname(copy);
-	char *p = dir;
-	bool ok = true;
-
-	while (ok && (p = strchr(p + 1, '/'))) {
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			ok = err_set(e, "%s: %s", dir, strerror(errno));
-		*p = '/';
-	}
-	if (ok && mkdir(dir, 0755) < 0 && errno != EEXIST)
-		ok = err_set(e, "%s: %s", dir, strerror(errno));
-	free(copy);
-	return ok;
 }
 
 static const struct state_entry *state_of(const struct run *run, const char *id)
@@ -356,45 +330,6 @@ static bool restat(struct run *run)
 	return true;
 }
 
-/* git: {commit: true}: the files this run wrote from the database become
- * one commit, remembered as the last synced commit. A failure is reported,
- * not fatal: files and rows already agree. libgit2 runs no hooks, so the
- * commit does not re-enter storysync. */
-static void commit_files(struct run *run, const struct apply_ctx *ctx)
-{
-	struct gitrepo *repo;
-	struct err e;
-	struct buf msg = BUF_INIT;
-	char *prefix = NULL, **paths = NULL, id[GITREPO_HEX];
-	bool ok = false;
-
-	if (!run->c->git_commit || !ctx->ntouched)
-		return;
-	repo = gitrepo_open(run->c->root, &e);
-	if (!repo || !gitrepo_prefix(repo, run->c->root, &prefix, &e))
-		goto out;
-	paths = xcalloc(ctx->ntouched + 1, sizeof(char *));
-	buf_printf(&msg, "storysync: %zu file%s from the database\n\n",
-		   ctx->ntouched, ctx->ntouched == 1 ? "" : "s");
-	for (size_t i = 0; i < ctx->ntouched; i++) {
-		paths[i] = *prefix ? xasprintf("%s/%s", prefix, ctx->touched[i])
-				   : xstrdup(ctx->touched[i]);
-		buf_printf(&msg, "%s\n", paths[i]);
-	}
-	ok = gitrepo_commit_paths(
-		repo, (const char *const *)paths, ctx->ntouched, msg.data,
-		run->c->git_author_name, run->c->git_author_email, id, &e);
-	if (ok)
-		memcpy(run->git.head, id, sizeof(id));
-out:
-	if (!ok)
-		problem(run, e.msg);
-	strv_free(paths);
-	buf_finish(&msg);
-	free(prefix);
-	gitrepo_destroy(repo);
-}
-
 static bool apply_all(struct run *run)
 {
 	struct apply_ctx ctx = {
@@ -437,8 +372,14 @@ static bool apply_all(struct run *run)
 	}
 	if (ok)
 		ok = restat(run) && apply_settle(&ctx, run->e);
-	if (ok)
-		commit_files(run, &ctx);
+	if (ok && run->c->git_commit && ctx.ntouched) {
+		struct err e;
+
+		/* files and rows already agree: a failed commit is reported,
+		 * not fatal */
+		if (!apply_git_commit(&ctx, run->git.head, &e))
+			problem(run, e.msg);
+	}
 	run->deferred |= ctx.deferred;
 	apply_ctx_finish(&ctx);
 	return ok;
@@ -607,7 +548,7 @@ static void run_finish(struct run *run)
 bool sync_init(const struct config *c, int *version, struct err *e)
 {
 	struct store *s = NULL;
-	bool ok = make_db_dir(c->database, e) &&
+	bool ok = fsx_mkdir_parents(c->database, e) &&
 		  store_open(&s, c->database, e) &&
 		  store_backlogs_sync(s, c, e);
 
@@ -636,7 +577,7 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 	memset(n, 0, sizeof(*n));
 	run.rec.started_ns = fsx_now_ns();
 	run.rec.mode = mode_name(o);
-	if (!make_db_dir(c->database, e))
+	if (!fsx_mkdir_parents(c->database, e))
 		goto out;
 	lockfd = fsx_lock(lock_path, o->wait_s, e);
 	if (lockfd == -2) {
@@ -646,11 +587,9 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 	}
 	if (lockfd < 0 || !store_open(&run.store, c->database, e))
 		goto out;
-	run.rootfd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (run.rootfd < 0) {
-		err_set(e, "%s: %s", c->root, strerror(errno));
+	run.rootfd = fsx_open_root(c->root, e);
+	if (run.rootfd < 0)
 		goto out;
-	}
 	if (!load_state(&run) || !detect_files(&run, &status))
 		goto failed;
 	if (!o->force && !guard_backlogs(&run)) {

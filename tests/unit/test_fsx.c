@@ -489,6 +489,37 @@ static void test_open_beneath(void **state)
 	check_refused(f, "a/nope", ENOENT, "a/nope: No such file or directory");
 }
 
+/* The database's directories, by absolute path; and the root dir. */
+static void test_mkdir_parents_and_open_root(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = {""};
+	char *db = xasprintf("%s/a/b/stories.db", f->dir);
+	char *file = xasprintf("%s/file/x: Not a directory", f->dir);
+	char *bad = xasprintf("%s/file/x/y.db", f->dir);
+	struct stat st;
+	int fd;
+
+	assert_true(fsx_mkdir_parents(db, &e));
+	assert_int_equal(fstatat(f->root, "a/b", &st, 0), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(faccessat(f->root, "a/b/stories.db", F_OK, 0), -1);
+	assert_true(fsx_mkdir_parents(db, &e)); /* again: nothing to do */
+	put(f, "file", "x");
+	assert_false(fsx_mkdir_parents(bad, &e));
+	assert_string_equal(e.msg, file);
+	fd = fsx_open_root(f->dir, &e);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(fsx_open_root(bad, &e), -1);
+	free(file);
+	file = xasprintf("%s: Not a directory", bad);
+	assert_string_equal(e.msg, file);
+	free(file);
+	free(bad);
+	free(db);
+}
+
 static void test_mkdirs(void **state)
 {
 	struct fixture *f = *state;
@@ -939,6 +970,7 @@ int main(void)
 		T(test_read_permission),
 		cmocka_unit_test(test_name_ok),
 		T(test_open_beneath),
+		T(test_mkdir_parents_and_open_root),
 		T(test_mkdirs),
 		T(test_write_create),
 		T(test_write_replace),

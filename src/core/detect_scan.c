@@ -2,8 +2,14 @@
  * The file side by a walk: every story file's stat data against the sync
  * state; a file is read and hashed only when they differ (or it is racy, or
  * the run is --full), and parsed only when its content differs.
+ *
+ * Two cores do the work, as git's preloaded index does: the walk runs in a
+ * thread of its own while the caller reads the state from the database, and
+ * the files to read are read, hashed and parsed by two threads. Each stage
+ * keeps the walk's order, so the result does not depend on the threads.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,26 +20,63 @@
 #include "mem.h"
 #include "strmap.h"
 
-/* A file read and parsed in this walk, before ids are matched. */
-struct parsed {
-	struct file_change fc;
+/* Fewer files than this to read are not worth a second thread. */
+#define PARALLEL_MIN 32
+
+/* One *.md entry found by the walk. */
+struct entry {
+	char *rel;
+	struct file_stat st;
+	enum fsx_entry_kind kind;
+	unsigned backlog;   /* index in the configuration */
+	unsigned stage_len; /* strlen of "<backlog>/<stage>/" */
 };
 
-struct walk {
+struct scan_walk {
 	const struct config *c;
+	int rootfd;
+	pthread_t thread;
+	bool threaded;
+	/* filled in by the walk */
+	struct entry *v;
+	size_t n, cap;
+	bool *missing; /* per backlog: its directory is missing */
+	bool ok;
+	struct err e;
+	/* where the walk is */
+	unsigned backlog, stage_len;
+};
+
+/* What reading one file gave. */
+enum outcome { READ_ERROR, READ_SAME, READ_RESTAT, READ_PARSED };
+
+struct reading {
+	size_t entry;
+	size_t state; /* SIZE_MAX when none */
+	enum outcome outcome;
+	char *msg;
+	char hash[BLOBID_HEX];
+	struct file_stat st;
+	int64_t recorded_ns;
+	struct story story; /* READ_PARSED: the story and its mirror keys */
+	char *mirror[SM_COUNT];
+};
+
+/* The comparison of a walk with the state. */
+struct cmp {
+	const struct config *c;
+	int rootfd;
 	const struct state_entry *state;
 	size_t nstate;
 	struct strmap by_path;
 	bool full;
 	bool *same; /* per state entry: the file there is unchanged */
-	const struct config_backlog *backlog;
-	size_t backlog_index;
-	const struct config_stage *stage;
-	size_t stage_len; /* strlen of "<backlog>/<stage>/" prefix */
-	struct parsed *parsed;
-	size_t nparsed, capparsed;
+	struct entry *v;
+	struct reading *reads;
+	size_t nreads;
+	struct file_change *parsed;
+	size_t nparsed;
 	struct scan_result *out;
-	struct err *e;
 };
 
 static void add_error(struct scan_result *r, const char *path, const char *id,
@@ -104,182 +147,292 @@ bool detect_location(const struct config *c, const char *rel,
 }
 
 /* The story's location fields from where its file is. */
-static bool set_location(struct walk *w, struct file_change *fc)
+static void set_location(const struct config *c, struct file_change *fc)
 {
 	const struct config_backlog *b;
 	const struct config_stage *s;
 	char *epic = NULL;
 
-	if (!detect_location(w->c, fc->path, &b, &s, &epic))
-		return false;
+	if (!detect_location(c, fc->path, &b, &s, &epic))
+		return;
 	story_set(&fc->story, SF_BACKLOG, b->name);
 	story_set(&fc->story, SF_STATUS, s->status);
 	free(fc->story.v[SF_EPIC]);
 	fc->story.v[SF_EPIC] = epic;
-	return true;
 }
 
-static size_t state_at(const struct walk *w, const char *rel)
+/* ---- the walk ---- */
+
+static void add_entry(struct scan_walk *w, const char *rel,
+		      enum fsx_entry_kind kind, const struct stat *st)
 {
-	size_t i;
+	struct entry *en;
 
-	return strmap_get(&w->by_path, rel, &i) ? i : SIZE_MAX;
-}
-
-static struct parsed *new_parsed(struct walk *w)
-{
-	struct parsed *p;
-
-	if (w->nparsed == w->capparsed) {
-		w->capparsed = w->capparsed ? w->capparsed * 2 : 64;
-		w->parsed = xreallocarray(w->parsed, w->capparsed,
-					  sizeof(*w->parsed));
-	}
-	p = &w->parsed[w->nparsed++];
-	memset(p, 0, sizeof(*p));
-	return p;
-}
-
-/* Reads, hashes and (when its content changed) parses one story file. */
-static void visit_file(struct walk *w, int dirfd, const char *name,
-		       const char *rel, const struct stat *lst)
-{
-	size_t si = state_at(w, rel);
-	const struct state_entry *se = si == SIZE_MAX ? NULL : &w->state[si];
-	struct file_stat fs;
-	struct story_doc doc = {0};
-	struct parsed *p;
-	struct err e;
-	char *text = NULL, hash[BLOBID_HEX];
-	size_t len;
-	int64_t now = fsx_now_ns();
-
-	fsx_stat_from(&fs, lst);
-	if (se && !w->full && fsx_stat_equal(&fs, &se->st) &&
-	    !fsx_racy(&se->st, se->recorded_ns)) {
-		w->same[si] = true;
-		return;
-	}
-	if (!fsx_read_at(dirfd, name, &text, &len, &fs, &e)) {
-		/* fsx names the file by its name only: say where it is */
-		size_t n = strlen(name);
-		char *msg = strncmp(e.msg, name, n) == 0
-				    ? xasprintf("%s%s", rel, e.msg + n)
-				    : xstrdup(e.msg);
-
-		add_error(w->out, rel, se ? se->id : NULL, msg);
-		free(msg);
-		return;
-	}
-	blobid_hex(text, len, hash);
-	if (se && strcmp(hash, se->hash) == 0) {
-		w->same[si] = true;
-		if (!fsx_stat_equal(&fs, &se->st) && !fsx_racy(&fs, now)) {
-			struct file_change *fc = add_change(w->out);
-
-			fc->id = xstrdup(se->id);
-			fc->side = SIDE_SAME;
-			fc->path = xstrdup(rel);
-			fc->old_path = xstrdup(rel);
-			memcpy(fc->hash, hash, BLOBID_HEX);
-			fc->st = fs;
-			fc->recorded_ns = now;
-		}
-		goto out;
-	}
-	if (!story_parse(&doc, rel, text, len, &e)) {
-		char *id = se ? xstrdup(se->id) : story_id_from_filename(rel);
-
-		add_error(w->out, rel, id, e.msg);
-		free(id);
-		goto out;
-	}
-	p = new_parsed(w);
-	p->fc.path = xstrdup(rel);
-	p->fc.story = doc.s;
-	memset(&doc.s, 0, sizeof(doc.s));
-	for (int m = 0; m < SM_COUNT; m++) {
-		p->fc.mirror[m] = doc.mirror[m];
-		doc.mirror[m] = NULL;
-	}
-	p->fc.id = xstrdup(p->fc.story.v[SF_ID]);
-	memcpy(p->fc.hash, hash, BLOBID_HEX);
-	p->fc.st = fs;
-	p->fc.recorded_ns = now;
-	set_location(w, &p->fc);
-out:
-	story_doc_finish(&doc);
-	free(text);
+	w->v = xgrow(w->v, &w->cap, w->n + 1, sizeof(*w->v));
+	en = &w->v[w->n++];
+	en->rel = xstrdup(rel);
+	fsx_stat_from(&en->st, st);
+	en->kind = kind;
+	en->backlog = w->backlog;
+	en->stage_len = w->stage_len;
 }
 
 static bool on_entry(void *ctx, int dirfd, const char *name, const char *rel,
 		     enum fsx_entry_kind kind, const struct stat *st)
 {
-	struct walk *w = ctx;
-	const char *slash;
-	char *msg;
-
-	switch (kind) {
-	case FSX_FILE: break;
-	case FSX_SYMLINK:
-		msg = xasprintf("%s: symbolic link; not followed", rel);
-		goto error;
-	case FSX_DIR_MD:
-		msg = xasprintf("%s: a directory, not a story file", rel);
-		goto error;
-	default: msg = xasprintf("%s: not a regular file", rel); goto error;
-	}
-	slash = strchr(rel + w->stage_len, '/');
-	if (slash && strchr(slash + 1, '/')) {
-		msg = xasprintf("%s: too deep: a story lives in "
-				"<stage>/[<epic>/]<ID>-<slug>.md",
-				rel);
-		goto error;
-	}
-	w->out->files_per_backlog[w->backlog_index]++;
-	w->out->nfiles++;
-	visit_file(w, dirfd, name, rel, st);
-	return true;
-error : {
-	size_t si = state_at(w, rel);
-	char *id = si != SIZE_MAX ? xstrdup(w->state[si].id)
-				  : story_id_from_filename(rel);
-
-	add_error(w->out, rel, id, msg);
-	free(id);
-	free(msg);
+	add_entry(ctx, rel, kind, st);
 	return true;
 }
-}
 
-static bool walk_backlogs(struct walk *w, int rootfd)
+static void *walk_backlogs(void *arg)
 {
+	struct scan_walk *w = arg;
+	const struct config *c = w->c;
 	struct buf dir = BUF_INIT;
-	bool ok = true;
 
-	for (size_t b = 0; ok && b < w->c->nbacklogs; b++) {
+	w->ok = true;
+	for (size_t b = 0; w->ok && b < c->nbacklogs; b++) {
 		enum fsx_entry_kind kind;
 		struct stat st;
 
-		w->backlog = &w->c->backlogs[b];
-		w->backlog_index = b;
-		for (size_t s = 0; ok && s < w->c->nstages; s++) {
+		w->backlog = (unsigned)b;
+		for (size_t s = 0; w->ok && s < c->nstages; s++) {
 			bool gone = false;
 
-			w->stage = &w->c->stages[s];
 			buf_reset(&dir);
-			if (strcmp(w->backlog->path, ".") != 0)
-				buf_printf(&dir, "%s/", w->backlog->path);
-			buf_puts(&dir, w->stage->dir);
-			w->stage_len = dir.len + 1;
-			ok = fsx_walk(rootfd, dir.data, on_entry, w, &gone,
-				      w->e);
+			if (strcmp(c->backlogs[b].path, ".") != 0)
+				buf_printf(&dir, "%s/", c->backlogs[b].path);
+			buf_puts(&dir, c->stages[s].dir);
+			w->stage_len = (unsigned)dir.len + 1;
+			w->ok = fsx_walk(w->rootfd, dir.data, on_entry, w,
+					 &gone, &w->e);
 		}
-		w->out->backlog_missing[b] =
-			!fsx_lstat_at(rootfd, w->backlog->path, &st, &kind);
+		w->missing[b] = !fsx_lstat_at(w->rootfd, c->backlogs[b].path,
+					      &st, &kind);
 	}
 	buf_finish(&dir);
-	return ok;
+	return NULL;
+}
+
+static struct scan_walk *walk_create(const struct config *c, int rootfd)
+{
+	struct scan_walk *w = xcalloc(1, sizeof(*w));
+
+	w->c = c;
+	w->rootfd = rootfd;
+	w->missing = xcalloc(c->nbacklogs, sizeof(bool));
+	return w;
+}
+
+static void walk_destroy(struct scan_walk *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->v[i].rel);
+	free(w->v);
+	free(w->missing);
+	free(w);
+}
+
+struct scan_walk *detect_scan_start(const struct config *c, int rootfd)
+{
+	struct scan_walk *w = walk_create(c, rootfd);
+
+	w->threaded = pthread_create(&w->thread, NULL, walk_backlogs, w) == 0;
+	if (!w->threaded)
+		walk_backlogs(w); /* no thread to be had: walk here */
+	return w;
+}
+
+/* ---- comparing with the state ---- */
+
+static size_t state_at(const struct cmp *k, const char *rel)
+{
+	size_t i;
+
+	return strmap_get(&k->by_path, rel, &i) ? i : SIZE_MAX;
+}
+
+static void cmp_init(struct cmp *k, const struct config *c, int rootfd,
+		     const struct state_entry *state, size_t nstate, bool full,
+		     struct scan_result *out)
+{
+	memset(k, 0, sizeof(*k));
+	k->c = c;
+	k->rootfd = rootfd;
+	k->state = state;
+	k->nstate = nstate;
+	k->full = full;
+	k->out = out;
+	memset(out, 0, sizeof(*out));
+	out->files_per_backlog = xcalloc(c->nbacklogs, sizeof(size_t));
+	out->backlog_missing = xcalloc(c->nbacklogs, sizeof(bool));
+	k->same = xcalloc(nstate, sizeof(bool));
+	strmap_init(&k->by_path, nstate);
+	for (size_t i = 0; i < nstate; i++)
+		strmap_put(&k->by_path, state[i].path, i);
+}
+
+/* Why an entry cannot be a story file, or NULL. */
+static char *refusal(const struct entry *en)
+{
+	const char *slash;
+
+	switch (en->kind) {
+	case FSX_FILE: break;
+	case FSX_SYMLINK:
+		return xasprintf("%s: symbolic link; not followed", en->rel);
+	case FSX_DIR_MD:
+		return xasprintf("%s: a directory, not a story file", en->rel);
+	default: return xasprintf("%s: not a regular file", en->rel);
+	}
+	slash = strchr(en->rel + en->stage_len, '/');
+	if (slash && strchr(slash + 1, '/'))
+		return xasprintf("%s: too deep: a story lives in "
+				 "<stage>/[<epic>/]<ID>-<slug>.md",
+				 en->rel);
+	return NULL;
+}
+
+/* Sorts each entry: refused, unchanged by its stat data, or to be read. */
+static void classify(struct cmp *k, struct entry *v, size_t n)
+{
+	k->v = v;
+	k->reads = xcalloc(n, sizeof(*k->reads));
+	for (size_t i = 0; i < n; i++) {
+		const struct entry *en = &v[i];
+		size_t si = state_at(k, en->rel);
+		const struct state_entry *se =
+			si == SIZE_MAX ? NULL : &k->state[si];
+		char *msg = refusal(en);
+
+		if (msg) {
+			char *id = se ? xstrdup(se->id)
+				      : story_id_from_filename(en->rel);
+
+			add_error(k->out, en->rel, id, msg);
+			free(id);
+			free(msg);
+			continue;
+		}
+		k->out->files_per_backlog[en->backlog]++;
+		k->out->nfiles++;
+		if (se && !k->full && fsx_stat_equal(&en->st, &se->st) &&
+		    !fsx_racy(&se->st, se->recorded_ns)) {
+			k->same[si] = true;
+			continue;
+		}
+		k->reads[k->nreads].entry = i;
+		k->reads[k->nreads++].state = si;
+	}
+}
+
+/* Reads, hashes and (when its content changed) parses one file. Touches
+ * nothing but rd: it runs in two threads at once. */
+static void read_one(const struct cmp *k, struct reading *rd)
+{
+	const char *rel = k->v[rd->entry].rel;
+	const struct state_entry *se =
+		rd->state == SIZE_MAX ? NULL : &k->state[rd->state];
+	struct story_doc doc = {0};
+	struct err e;
+	char *text = NULL;
+	size_t len;
+
+	rd->recorded_ns = fsx_now_ns();
+	if (!fsx_read_beneath(k->rootfd, rel, &text, &len, &rd->st, &e)) {
+		rd->outcome = READ_ERROR;
+		rd->msg = xstrdup(e.msg);
+		return;
+	}
+	blobid_hex(text, len, rd->hash);
+	if (se && strcmp(rd->hash, se->hash) == 0) {
+		rd->outcome = fsx_stat_equal(&rd->st, &se->st) ||
+					      fsx_racy(&rd->st, rd->recorded_ns)
+				      ? READ_SAME
+				      : READ_RESTAT;
+	} else if (story_parse(&doc, rel, text, len, &e)) {
+		/* keep the story, not the layout: memory stays per story */
+		rd->outcome = READ_PARSED;
+		rd->story = doc.s;
+		memset(&doc.s, 0, sizeof(doc.s));
+		memcpy(rd->mirror, doc.mirror, sizeof(rd->mirror));
+		memset(doc.mirror, 0, sizeof(doc.mirror));
+		story_doc_finish(&doc);
+	} else {
+		rd->outcome = READ_ERROR;
+		rd->msg = xstrdup(e.msg);
+	}
+	free(text);
+}
+
+struct read_range {
+	const struct cmp *k;
+	size_t from, to;
+};
+
+static void *read_range(void *arg)
+{
+	const struct read_range *r = arg;
+
+	for (size_t i = r->from; i < r->to; i++)
+		read_one(r->k, &r->k->reads[i]);
+	return NULL;
+}
+
+/* Reads every file to read, on two threads when there are enough. */
+static void read_all(struct cmp *k)
+{
+	struct read_range lo = {k, 0, k->nreads / 2};
+	struct read_range hi = {k, k->nreads / 2, k->nreads};
+	pthread_t t;
+
+	if (k->nreads < PARALLEL_MIN ||
+	    pthread_create(&t, NULL, read_range, &hi) != 0) {
+		lo.to = k->nreads;
+		read_range(&lo);
+		return;
+	}
+	read_range(&lo);
+	pthread_join(t, NULL);
+}
+
+/* Turns one reading into a change, an error or nothing, in walk order. */
+static void take_reading(struct cmp *k, struct reading *rd)
+{
+	const char *rel = k->v[rd->entry].rel;
+	const struct state_entry *se =
+		rd->state == SIZE_MAX ? NULL : &k->state[rd->state];
+	struct file_change *fc;
+
+	if (rd->outcome == READ_ERROR) {
+		char *id = se ? xstrdup(se->id) : story_id_from_filename(rel);
+
+		add_error(k->out, rel, id, rd->msg);
+		free(id);
+		free(rd->msg);
+		return;
+	}
+	if (rd->outcome != READ_PARSED) {
+		k->same[rd->state] = true;
+		if (rd->outcome == READ_SAME)
+			return;
+		fc = add_change(k->out); /* only the stat data changed */
+		fc->id = xstrdup(se->id);
+		fc->side = SIDE_SAME;
+		fc->path = xstrdup(rel);
+		fc->old_path = xstrdup(rel);
+	} else {
+		fc = &k->parsed[k->nparsed++];
+		memset(fc, 0, sizeof(*fc));
+		fc->path = xstrdup(rel);
+		fc->story = rd->story;
+		memcpy(fc->mirror, rd->mirror, sizeof(fc->mirror));
+		fc->id = xstrdup(fc->story.v[SF_ID]);
+		set_location(k->c, fc);
+	}
+	memcpy(fc->hash, rd->hash, BLOBID_HEX);
+	fc->st = rd->st;
+	fc->recorded_ns = rd->recorded_ns;
 }
 
 struct claim {
@@ -297,25 +450,24 @@ static int claim_cmp(const void *a, const void *b)
 
 /* Ids claimed by two files: each file is reported, naming another, and the
  * id is blocked: neither takes the other's row. */
-static void find_twice(struct walk *w, struct strmap *blocked)
+static void find_twice(struct cmp *k, struct strmap *blocked)
 {
 	struct strmap ids;
 	struct claim *v;
 	size_t n = 0;
 
-	if (!w->nparsed)
+	if (!k->nparsed)
 		return;
-	v = xcalloc(w->nparsed + w->nstate, sizeof(*v));
-	strmap_init(&ids, w->nparsed);
-	for (size_t i = 0; i < w->nparsed; i++) {
-		strmap_put(&ids, w->parsed[i].fc.id, i);
-		v[n++] = (struct claim){w->parsed[i].fc.id,
-					w->parsed[i].fc.path};
+	v = xcalloc(k->nparsed + k->nstate, sizeof(*v));
+	strmap_init(&ids, k->nparsed);
+	for (size_t i = 0; i < k->nparsed; i++) {
+		strmap_put(&ids, k->parsed[i].id, i);
+		v[n++] = (struct claim){k->parsed[i].id, k->parsed[i].path};
 	}
-	for (size_t i = 0; i < w->nstate; i++)
-		if (w->same[i] && strmap_get(&ids, w->state[i].id, NULL))
-			v[n++] = (struct claim){w->state[i].id,
-						w->state[i].path};
+	for (size_t i = 0; i < k->nstate; i++)
+		if (k->same[i] && strmap_get(&ids, k->state[i].id, NULL))
+			v[n++] = (struct claim){k->state[i].id,
+						k->state[i].path};
 	qsort(v, n, sizeof(*v), claim_cmp);
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i + 1; j < n && strcmp(v[j].id, v[i].id) == 0; j++)
@@ -323,13 +475,13 @@ static void find_twice(struct walk *w, struct strmap *blocked)
 		if (j - i < 2)
 			continue;
 		strmap_put(blocked, v[i].id, 0);
-		for (size_t k = i; k < j; k++) {
-			const struct claim *other = &v[k + 1 < j ? k + 1 : i];
+		for (size_t m = i; m < j; m++) {
+			const struct claim *other = &v[m + 1 < j ? m + 1 : i];
 			char *msg = xasprintf("%s: id '%s' is also claimed by "
 					      "%s",
-					      v[k].path, v[k].id, other->path);
+					      v[m].path, v[m].id, other->path);
 
-			add_error(w->out, v[k].path, v[k].id, msg);
+			add_error(k->out, v[m].path, v[m].id, msg);
 			free(msg);
 		}
 	}
@@ -339,44 +491,44 @@ static void find_twice(struct walk *w, struct strmap *blocked)
 
 /* Turns the parsed files and the state entries no file claims into
  * changes, matching them by id. */
-static void match_ids(struct walk *w)
+static void match_ids(struct cmp *k)
 {
-	struct scan_result *r = w->out;
+	struct scan_result *r = k->out;
 	struct strmap blocked, by_id, claimed;
 
 	strmap_init(&blocked, 16);
-	find_twice(w, &blocked);
+	find_twice(k, &blocked);
 	for (size_t i = 0; i < r->nerrors; i++)
 		if (r->errors[i].id)
 			strmap_put(&blocked, r->errors[i].id, 0);
-	strmap_init(&by_id, w->nparsed ? w->nstate : 0);
-	if (w->nparsed)
-		for (size_t i = 0; i < w->nstate; i++)
-			strmap_put(&by_id, w->state[i].id, i);
-	strmap_init(&claimed, w->nparsed);
-	for (size_t i = 0; i < w->nparsed; i++) {
+	strmap_init(&by_id, k->nparsed ? k->nstate : 0);
+	if (k->nparsed)
+		for (size_t i = 0; i < k->nstate; i++)
+			strmap_put(&by_id, k->state[i].id, i);
+	strmap_init(&claimed, k->nparsed);
+	for (size_t i = 0; i < k->nparsed; i++) {
 		struct file_change *fc;
 		size_t si;
 
-		if (strmap_get(&blocked, w->parsed[i].fc.id, NULL)) {
-			file_change_finish(&w->parsed[i].fc);
+		if (strmap_get(&blocked, k->parsed[i].id, NULL)) {
+			file_change_finish(&k->parsed[i]);
 			continue;
 		}
 		fc = add_change(r);
-		*fc = w->parsed[i].fc;
+		*fc = k->parsed[i];
 		strmap_put(&claimed, fc->id, 0);
 		if (strmap_get(&by_id, fc->id, &si)) {
 			fc->side = SIDE_CHANGED;
-			fc->old_path = xstrdup(w->state[si].path);
+			fc->old_path = xstrdup(k->state[si].path);
 		} else {
 			fc->side = SIDE_NEW;
 		}
 	}
-	for (size_t i = 0; i < w->nstate; i++) {
-		const struct state_entry *se = &w->state[i];
+	for (size_t i = 0; i < k->nstate; i++) {
+		const struct state_entry *se = &k->state[i];
 		struct file_change *fc;
 
-		if (w->same[i] || strmap_get(&claimed, se->id, NULL) ||
+		if (k->same[i] || strmap_get(&claimed, se->id, NULL) ||
 		    strmap_get(&blocked, se->id, NULL))
 			continue;
 		fc = add_change(r);
@@ -389,35 +541,41 @@ static void match_ids(struct walk *w)
 	strmap_finish(&blocked);
 }
 
-static void walk_init(struct walk *w, const struct config *c,
-		      const struct state_entry *state, size_t nstate,
-		      struct scan_result *out, struct err *e)
+/* classify, read, take the readings in order, match ids. */
+static void compare(struct cmp *k, struct entry *v, size_t n)
 {
-	memset(w, 0, sizeof(*w));
-	w->c = c;
-	w->state = state;
-	w->nstate = nstate;
-	w->out = out;
-	w->e = e;
-	memset(out, 0, sizeof(*out));
-	out->files_per_backlog = xcalloc(c->nbacklogs, sizeof(size_t));
-	out->backlog_missing = xcalloc(c->nbacklogs, sizeof(bool));
-	w->same = xcalloc(nstate, sizeof(bool));
-	strmap_init(&w->by_path, nstate);
-	for (size_t i = 0; i < nstate; i++)
-		strmap_put(&w->by_path, state[i].path, i);
+	classify(k, v, n);
+	read_all(k);
+	k->parsed = xcalloc(k->nreads, sizeof(*k->parsed));
+	for (size_t i = 0; i < k->nreads; i++)
+		take_reading(k, &k->reads[i]);
+	match_ids(k);
+	free(k->parsed);
+	free(k->reads);
+	strmap_finish(&k->by_path);
+	free(k->same);
 }
 
-static bool walk_finish(struct walk *w, bool ok)
+bool detect_scan_finish(struct scan_walk *w, const struct state_entry *state,
+			size_t nstate, bool full, struct scan_result *out,
+			struct err *e)
 {
-	if (ok)
-		match_ids(w);
-	else
-		for (size_t i = 0; i < w->nparsed; i++)
-			file_change_finish(&w->parsed[i].fc);
-	free(w->parsed);
-	strmap_finish(&w->by_path);
-	free(w->same);
+	struct cmp k;
+	bool ok;
+
+	if (w->threaded)
+		pthread_join(w->thread, NULL);
+	ok = w->ok;
+	if (!ok) {
+		*e = w->e;
+		memset(out, 0, sizeof(*out));
+	} else {
+		cmp_init(&k, w->c, w->rootfd, state, nstate, full, out);
+		memcpy(out->backlog_missing, w->missing,
+		       w->c->nbacklogs * sizeof(bool));
+		compare(&k, w->v, w->n);
+	}
+	walk_destroy(w);
 	return ok;
 }
 
@@ -425,15 +583,12 @@ bool detect_scan(const struct config *c, int rootfd,
 		 const struct state_entry *state, size_t nstate, bool full,
 		 struct scan_result *out, struct err *e)
 {
-	struct walk w;
-
-	walk_init(&w, c, state, nstate, out, e);
-	w.full = full;
-	return walk_finish(&w, walk_backlogs(&w, rootfd));
+	return detect_scan_finish(detect_scan_start(c, rootfd), state, nstate,
+				  full, out, e);
 }
 
-/* Visits one candidate path, if it is a story path and exists. */
-static bool visit_path(struct walk *w, int rootfd, const char *rel)
+/* The entry of one candidate path, if it is a story path that exists. */
+static void look_at(struct scan_walk *w, const char *rel)
 {
 	const struct config_backlog *b;
 	const struct config_stage *s;
@@ -442,26 +597,23 @@ static bool visit_path(struct walk *w, int rootfd, const char *rel)
 	char *epic = NULL, *dir;
 	struct stat st;
 	int dirfd;
-	bool ok = true;
 
 	if (!detect_location(w->c, rel, &b, &s, &epic) || !slash ||
 	    strstr(rel, "/.") || rel[0] == '.')
 		goto out;
-	w->backlog = b;
-	w->backlog_index = (size_t)(b - w->c->backlogs);
-	w->stage = s;
-	w->stage_len = (size_t)(strstr(rel, s->dir) - rel) + strlen(s->dir) + 1;
+	w->backlog = (unsigned)(b - w->c->backlogs);
+	w->stage_len =
+		(unsigned)(strstr(rel, s->dir) - rel + strlen(s->dir) + 1);
 	dir = xstrndup(rel, (size_t)(slash - rel));
-	dirfd = fsx_open_beneath(rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
+	dirfd = fsx_open_beneath(w->rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
 	free(dir);
 	if (dirfd < 0)
 		goto out; /* gone: the state entry becomes a deletion */
 	if (fsx_lstat_at(dirfd, slash + 1, &st, &kind))
-		ok = on_entry(w, dirfd, slash + 1, rel, kind, &st);
+		add_entry(w, rel, kind, &st);
 	close(dirfd);
 out:
 	free(epic);
-	return ok;
 }
 
 bool detect_paths(const struct config *c, int rootfd,
@@ -469,27 +621,26 @@ bool detect_paths(const struct config *c, int rootfd,
 		  char *const *paths, size_t npaths, struct scan_result *out,
 		  struct err *e)
 {
+	struct scan_walk *w = walk_create(c, rootfd);
 	struct strmap candidates;
-	struct walk w;
-	bool ok = true;
+	struct cmp k;
 
-	walk_init(&w, c, state, nstate, out, e);
-	out->partial = true;
 	strmap_init(&candidates, npaths);
-	for (size_t i = 0; i < npaths; i++)
+	for (size_t i = 0; i < npaths; i++) {
+		if (strmap_get(&candidates, paths[i], NULL))
+			continue;
 		strmap_put(&candidates, paths[i], i);
+		look_at(w, paths[i]);
+	}
+	cmp_init(&k, c, rootfd, state, nstate, false, out);
+	out->partial = true;
 	/* every state entry the diff does not name is unchanged */
 	for (size_t i = 0; i < nstate; i++)
-		w.same[i] = !strmap_get(&candidates, state[i].path, NULL);
-	for (size_t i = 0; ok && i < npaths; i++) {
-		size_t first;
-
-		strmap_get(&candidates, paths[i], &first);
-		if (first == i)
-			ok = visit_path(&w, rootfd, paths[i]);
-	}
+		k.same[i] = !strmap_get(&candidates, state[i].path, NULL);
+	compare(&k, w->v, w->n);
 	strmap_finish(&candidates);
-	return walk_finish(&w, ok);
+	walk_destroy(w);
+	return true;
 }
 
 void scan_result_finish(struct scan_result *r)

@@ -34,6 +34,7 @@ struct run {
 	struct state_entry *state;
 	size_t nstate;
 	struct strmap state_by_id;
+	struct scan_walk *walk; /* started before the state is read */
 	struct scan_result scan;
 	struct git_result git;
 	bool by_diff; /* the file side came from a git diff */
@@ -423,8 +424,9 @@ static bool detect_files(struct run *run, enum sync_status *status)
 	if (run->o->mode == SYNC_GIT) {
 		ok = detect_by_git(run, status);
 	} else {
-		ok = detect_scan(run->c, run->rootfd, run->state, run->nstate,
-				 full, &run->scan, run->e);
+		ok = detect_scan_finish(run->walk, run->state, run->nstate,
+					full, &run->scan, run->e);
+		run->walk = NULL;
 		/* remembered when files changed, so that the next --git diffs
 		 * from here; a no-op run does not pay for opening the repo */
 		if (ok && run->scan.nchanges)
@@ -435,10 +437,11 @@ static bool detect_files(struct run *run, enum sync_status *status)
 	for (size_t i = 0; i < run->scan.nerrors; i++)
 		problem(run, run->scan.errors[i].msg);
 	if (run->r && run->r->note) {
-		char *msg = xasprintf("scanned %zu story files: %zu changed, "
-				      "%zu with errors",
-				      run->scan.nfiles, run->scan.nchanges,
-				      run->scan.nerrors);
+		char *msg = xasprintf(
+			"scanned %zu story files: %zu changed, "
+			"%zu with errors (%.0f ms)",
+			run->scan.nfiles, run->scan.nchanges, run->scan.nerrors,
+			(fsx_now_ns() - run->rec.started_ns) / 1e6);
 
 		note(run, msg);
 		free(msg);
@@ -485,6 +488,7 @@ static bool record_head(struct run *run)
 
 static bool in_transaction(struct run *run, enum sync_status *status)
 {
+	int64_t t;
 	bool dirty;
 
 	if (!store_begin(run->store, run->e))
@@ -509,8 +513,16 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 		store_rollback(run->store);
 		return true;
 	}
+	t = fsx_now_ns();
 	if (!apply_all(run))
 		goto fail;
+	if (run->nactions && run->r && run->r->note) {
+		char *msg = xasprintf("applied %zu actions (%.0f ms)",
+				      run->nactions, (fsx_now_ns() - t) / 1e6);
+
+		note(run, msg);
+		free(msg);
+	}
 	dirty = run->nactions || run->db.n;
 	if (dirty && !run->deferred && !store_mark_set(run->store, run->e))
 		goto fail;
@@ -528,6 +540,12 @@ fail:
 
 static void run_finish(struct run *run)
 {
+	struct scan_result unused;
+
+	/* a walk whose run failed before comparing it: wait, and drop it */
+	if (run->walk &&
+	    detect_scan_finish(run->walk, NULL, 0, false, &unused, run->e))
+		scan_result_finish(&unused);
 	for (size_t i = 0; i < run->nactions; i++)
 		action_finish(&run->actions[i]);
 	free(run->actions);
@@ -590,6 +608,9 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 	run.rootfd = fsx_open_root(c->root, e);
 	if (run.rootfd < 0)
 		goto out;
+	/* the walk runs on a second core while the state is read */
+	if (o->mode != SYNC_GIT)
+		run.walk = detect_scan_start(c, run.rootfd);
 	if (!load_state(&run) || !detect_files(&run, &status))
 		goto failed;
 	if (!o->force && !guard_backlogs(&run)) {

@@ -120,12 +120,14 @@ static void full_story(struct story *s)
 	story_set(s, SF_BODY, "# Body\n\ntext\n");
 }
 
+/* A put in a transaction of its own, as sync makes them. */
 static void put(struct fixture *f, const struct story *s, const char *path,
 		int64_t *rev)
 {
 	struct err e = {{0}};
 
-	if (!store_story_put(f->s, s, path, rev, &e))
+	if (!store_begin(f->s, &e) ||
+	    !store_story_put(f->s, s, path, rev, &e) || !store_commit(f->s, &e))
 		fail_msg("%s", e.msg);
 }
 
@@ -137,6 +139,20 @@ static void put_simple(struct fixture *f, const char *id, const char *path)
 	story_set(&s, SF_ID, id);
 	story_set(&s, SF_TITLE, id);
 	put(f, &s, path, &rev);
+	story_finish(&s);
+}
+
+/* A put inside the caller's transaction. */
+static void put_within(struct fixture *f, const char *id, const char *path)
+{
+	struct story s = {0};
+	struct err e = {{0}};
+	int64_t rev;
+
+	story_set(&s, SF_ID, id);
+	story_set(&s, SF_TITLE, id);
+	if (!store_story_put(f->s, &s, path, &rev, &e))
+		fail_msg("%s", e.msg);
 	story_finish(&s);
 }
 
@@ -257,13 +273,20 @@ static void test_put_get_round_trip(void **state)
 
 	/* A move sets the path only; the same path again writes nothing. */
 	rev = rev2;
+	assert_true(store_begin(f->s, &e));
 	assert_true(store_story_set_path(f->s, "INF-014", "stories/a/x.md",
 					 &rev2, &e));
+	assert_true(store_commit(f->s, &e));
 	assert_true(rev2 > rev);
 	rev = rev2;
+	assert_true(store_begin(f->s, &e));
 	assert_true(store_story_set_path(f->s, "INF-014", "stories/a/x.md",
 					 &rev2, &e));
+	assert_true(store_commit(f->s, &e));
 	assert_int_equal(rev2, rev);
+	/* storysync's own writes leave no mark once committed */
+	assert_api_text(
+		f, "SELECT count(*) FROM sync_meta WHERE key = 'writer'", "0");
 
 	story_finish(&got);
 	free(path);
@@ -310,7 +333,14 @@ static void test_path_conflict(void **state)
 	put_simple(f, "A-1", "x.md");
 	story_set(&s, SF_ID, "B-1");
 	story_set(&s, SF_TITLE, "b");
+	assert_true(store_begin(f->s, &e));
 	assert_false(store_story_put(f->s, &s, "x.md", &rev, &e));
+	assert_string_equal(e.msg, want);
+	store_rollback(f->s);
+	/* and outside a transaction, a story write is refused */
+	free(want);
+	want = xasprintf("%s: story writes need a transaction", f->db);
+	assert_false(store_story_put(f->s, &s, "y.md", &rev, &e));
 	assert_string_equal(e.msg, want);
 	free(want);
 	story_finish(&s);
@@ -447,7 +477,9 @@ static void test_delete_archives(void **state)
 
 	full_story(&s);
 	put(f, &s, "p/INF-014.md", &rev);
+	assert_true(store_begin(f->s, &e));
 	assert_true(store_story_delete(f->s, "INF-014", &e));
+	assert_true(store_commit(f->s, &e));
 	assert_api_text(f, "SELECT count(*) FROM stories", "0");
 	assert_api_text(f, "SELECT count(*) FROM story_dependencies", "0");
 	assert_api_text(
@@ -530,7 +562,7 @@ static void test_state_round_trip(void **state)
 	assert_true(store_state_base(f->s, "INF-014", &got, mirror, &known,
 				     &found, &e));
 	assert_false(found);
-	assert_true(store_story_put(f->s, &base, path_x, &rev, &e));
+	put(f, &base, path_x, &rev);
 	se.rev = rev;
 	assert_true(store_state_put(f->s, &se, &base, file_mirror, &e));
 	assert_true(store_state_load(f->s, &v, &n, &e));
@@ -725,11 +757,11 @@ static void test_busy(void **state)
 	assert_string_equal(e.msg, want);
 	api_exec(f, "ROLLBACK");
 	assert_true(store_begin(f->s, &e));
-	put_simple(f, "A-1", "a.md");
+	put_within(f, "A-1", "a.md");
 	store_rollback(f->s);
 	assert_true(store_is_empty(f->s));
 	assert_true(store_begin(f->s, &e));
-	put_simple(f, "A-1", "a.md");
+	put_within(f, "A-1", "a.md");
 	assert_true(store_commit(f->s, &e));
 	assert_api_text(f, "SELECT id FROM stories", "A-1");
 	store_rollback(f->s); /* none open: a no-op */
@@ -761,7 +793,7 @@ static void test_bulk(void **state)
 	assert_true(store_bulk(f->s, true, &e));
 	assert_int_equal(stat(wal, &st), -1); /* out of WAL mode */
 	assert_true(store_begin(f->s, &e));
-	put_simple(f, "A-1", "a.md");
+	put_within(f, "A-1", "a.md");
 	assert_int_equal(stat(wal, &st), -1);
 	assert_true(store_commit(f->s, &e));
 	assert_true(store_bulk(f->s, false, &e));

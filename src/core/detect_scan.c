@@ -32,19 +32,44 @@ struct entry {
 	unsigned stage_len; /* strlen of "<backlog>/<stage>/" */
 };
 
+/* One stage directory of one backlog, and what the walk found in it. */
+struct dir_walk {
+	char *dir; /* "<backlog>/<stage>" */
+	unsigned backlog, stage_len;
+	struct entry *v;
+	size_t n, cap;
+	bool ok;
+	struct err e;
+};
+
+/* One thread's share of the walk: every other directory. */
+struct walker {
+	struct scan_walk *w;
+	size_t first;
+	struct arena names;
+	pthread_t thread;
+	bool threaded;
+};
+
+/* Where the walk's callback puts what it finds. */
+struct sink {
+	struct dir_walk *d;
+	struct arena *names;
+};
+
 struct scan_walk {
 	const struct config *c;
 	int rootfd;
-	pthread_t thread;
-	bool threaded;
-	/* filled in by the walk */
+	struct dir_walk *dirs;
+	size_t ndirs;
+	struct walker part[2];
+	bool *missing; /* per backlog: its directory is missing */
+	/* the entries of every directory, in order, once joined */
 	struct entry *v;
 	size_t n, cap;
-	bool *missing; /* per backlog: its directory is missing */
+	struct arena names; /* the candidates of detect_paths */
 	bool ok;
 	struct err e;
-	/* where the walk is */
-	unsigned backlog, stage_len;
 };
 
 /* What reading one file gave. */
@@ -163,54 +188,45 @@ static void set_location(const struct config *c, struct file_change *fc)
 
 /* ---- the walk ---- */
 
-static void add_entry(struct scan_walk *w, const char *rel,
-		      enum fsx_entry_kind kind, const struct stat *st)
+static void add_entry(struct entry **v, size_t *n, size_t *cap,
+		      struct arena *names, const char *rel, unsigned backlog,
+		      unsigned stage_len, enum fsx_entry_kind kind,
+		      const struct stat *st)
 {
 	struct entry *en;
 
-	w->v = xgrow(w->v, &w->cap, w->n + 1, sizeof(*w->v));
-	en = &w->v[w->n++];
-	en->rel = xstrdup(rel);
+	*v = xgrow(*v, cap, *n + 1, sizeof(**v));
+	en = &(*v)[(*n)++];
+	en->rel = arena_strdup(names, rel);
 	fsx_stat_from(&en->st, st);
 	en->kind = kind;
-	en->backlog = w->backlog;
-	en->stage_len = w->stage_len;
+	en->backlog = backlog;
+	en->stage_len = stage_len;
 }
 
 static bool on_entry(void *ctx, int dirfd, const char *name, const char *rel,
 		     enum fsx_entry_kind kind, const struct stat *st)
 {
-	add_entry(ctx, rel, kind, st);
+	struct sink *k = ctx;
+	struct dir_walk *d = k->d;
+
+	add_entry(&d->v, &d->n, &d->cap, k->names, rel, d->backlog,
+		  d->stage_len, kind, st);
 	return true;
 }
 
-static void *walk_backlogs(void *arg)
+static void *walk_part(void *arg)
 {
-	struct scan_walk *w = arg;
-	const struct config *c = w->c;
-	struct buf dir = BUF_INIT;
+	struct walker *p = arg;
+	struct scan_walk *w = p->w;
 
-	w->ok = true;
-	for (size_t b = 0; w->ok && b < c->nbacklogs; b++) {
-		enum fsx_entry_kind kind;
-		struct stat st;
+	for (size_t i = p->first; i < w->ndirs; i += 2) {
+		struct sink k = {&w->dirs[i], &p->names};
+		bool gone;
 
-		w->backlog = (unsigned)b;
-		for (size_t s = 0; w->ok && s < c->nstages; s++) {
-			bool gone = false;
-
-			buf_reset(&dir);
-			if (strcmp(c->backlogs[b].path, ".") != 0)
-				buf_printf(&dir, "%s/", c->backlogs[b].path);
-			buf_puts(&dir, c->stages[s].dir);
-			w->stage_len = (unsigned)dir.len + 1;
-			w->ok = fsx_walk(w->rootfd, dir.data, on_entry, w,
-					 &gone, &w->e);
-		}
-		w->missing[b] = !fsx_lstat_at(w->rootfd, c->backlogs[b].path,
-					      &st, &kind);
+		w->dirs[i].ok = fsx_walk(w->rootfd, w->dirs[i].dir, on_entry,
+					 &k, &gone, &w->dirs[i].e);
 	}
-	buf_finish(&dir);
 	return NULL;
 }
 
@@ -220,27 +236,88 @@ static struct scan_walk *walk_create(const struct config *c, int rootfd)
 
 	w->c = c;
 	w->rootfd = rootfd;
+	w->ok = true;
 	w->missing = xcalloc(c->nbacklogs, sizeof(bool));
 	return w;
 }
 
 static void walk_destroy(struct scan_walk *w)
 {
-	for (size_t i = 0; i < w->n; i++)
-		free(w->v[i].rel);
+	for (size_t i = 0; i < w->ndirs; i++) {
+		free(w->dirs[i].dir);
+		free(w->dirs[i].v);
+	}
+	free(w->dirs);
+	for (int t = 0; t < 2; t++)
+		arena_finish(&w->part[t].names);
+	arena_finish(&w->names);
 	free(w->v);
 	free(w->missing);
 	free(w);
+}
+
+/* The stage directories of every backlog, in order. */
+static void list_dirs(struct scan_walk *w)
+{
+	const struct config *c = w->c;
+
+	w->dirs = xcalloc(c->nbacklogs * c->nstages, sizeof(*w->dirs));
+	for (size_t b = 0; b < c->nbacklogs; b++) {
+		enum fsx_entry_kind kind;
+		struct stat st;
+
+		for (size_t s = 0; s < c->nstages; s++) {
+			struct dir_walk *d = &w->dirs[w->ndirs++];
+
+			d->dir = strcmp(c->backlogs[b].path, ".") == 0
+					 ? xstrdup(c->stages[s].dir)
+					 : xasprintf("%s/%s",
+						     c->backlogs[b].path,
+						     c->stages[s].dir);
+			d->backlog = (unsigned)b;
+			d->stage_len = (unsigned)strlen(d->dir) + 1;
+		}
+		w->missing[b] = !fsx_lstat_at(w->rootfd, c->backlogs[b].path,
+					      &st, &kind);
+	}
 }
 
 struct scan_walk *detect_scan_start(const struct config *c, int rootfd)
 {
 	struct scan_walk *w = walk_create(c, rootfd);
 
-	w->threaded = pthread_create(&w->thread, NULL, walk_backlogs, w) == 0;
-	if (!w->threaded)
-		walk_backlogs(w); /* no thread to be had: walk here */
+	list_dirs(w);
+	for (int t = 0; t < 2; t++) {
+		struct walker *p = &w->part[t];
+
+		p->w = w;
+		p->first = (size_t)t;
+		p->threaded =
+			pthread_create(&p->thread, NULL, walk_part, p) == 0;
+	}
 	return w;
+}
+
+/* Waits for the walk, and joins what each directory gave, in order. */
+static void walk_join(struct scan_walk *w)
+{
+	for (int t = 0; t < 2; t++) {
+		if (w->part[t].threaded)
+			pthread_join(w->part[t].thread, NULL);
+		else
+			walk_part(&w->part[t]); /* no thread: walk here */
+	}
+	for (size_t i = 0; i < w->ndirs; i++) {
+		struct dir_walk *d = &w->dirs[i];
+
+		if (!d->ok && w->ok) {
+			w->ok = false;
+			w->e = d->e;
+		}
+		w->v = xgrow(w->v, &w->cap, w->n + d->n, sizeof(*w->v));
+		memcpy(w->v + w->n, d->v, d->n * sizeof(*d->v));
+		w->n += d->n;
+	}
 }
 
 /* ---- comparing with the state ---- */
@@ -563,8 +640,7 @@ bool detect_scan_finish(struct scan_walk *w, const struct state_entry *state,
 	struct cmp k;
 	bool ok;
 
-	if (w->threaded)
-		pthread_join(w->thread, NULL);
+	walk_join(w);
 	ok = w->ok;
 	if (!ok) {
 		*e = w->e;
@@ -601,16 +677,17 @@ static void look_at(struct scan_walk *w, const char *rel)
 	if (!detect_location(w->c, rel, &b, &s, &epic) || !slash ||
 	    strstr(rel, "/.") || rel[0] == '.')
 		goto out;
-	w->backlog = (unsigned)(b - w->c->backlogs);
-	w->stage_len =
-		(unsigned)(strstr(rel, s->dir) - rel + strlen(s->dir) + 1);
 	dir = xstrndup(rel, (size_t)(slash - rel));
 	dirfd = fsx_open_beneath(w->rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
 	free(dir);
 	if (dirfd < 0)
 		goto out; /* gone: the state entry becomes a deletion */
 	if (fsx_lstat_at(dirfd, slash + 1, &st, &kind))
-		add_entry(w, rel, kind, &st);
+		add_entry(&w->v, &w->n, &w->cap, &w->names, rel,
+			  (unsigned)(b - w->c->backlogs),
+			  (unsigned)(strstr(rel, s->dir) - rel +
+				     strlen(s->dir) + 1),
+			  kind, &st);
 	close(dirfd);
 out:
 	free(epic);

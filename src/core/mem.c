@@ -74,6 +74,45 @@ char *xasprintf(const char *fmt, ...)
 	return p;
 }
 
+#define ARENA_BLOCK 65536
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used, size;
+	char data[];
+};
+
+char *arena_strdup(struct arena *a, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	struct arena_block *b = a->head;
+	char *p;
+
+	if (!b || b->used + n > b->size) {
+		size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+
+		b = xmalloc(sizeof(*b) + size);
+		b->next = a->head;
+		b->used = 0;
+		b->size = size;
+		a->head = b;
+	}
+	p = b->data + b->used;
+	memcpy(p, s, n);
+	b->used += n;
+	return p;
+}
+
+void arena_finish(struct arena *a)
+{
+	while (a->head) {
+		struct arena_block *next = a->head->next;
+
+		free(a->head);
+		a->head = next;
+	}
+}
+
 void xfree(void *pp)
 {
 	void **p = pp;

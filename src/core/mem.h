@@ -19,6 +19,16 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* printf into a new string. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Strings that live and die together, allocated in large blocks: no
+ * malloc per string, one free for all. */
+struct arena {
+	struct arena_block *head;
+};
+/* A copy of s in the arena. */
+char *arena_strdup(struct arena *a, const char *s);
+/* Frees every string of the arena. */
+void arena_finish(struct arena *a);
+
 /* Frees *p and sets it to NULL. */
 void xfree(void *pp);
 

@@ -657,56 +657,59 @@ bool store_bulk(struct store *s, bool on, struct err *e)
 
 /* ---- sync state ---- */
 
-static void state_from_row(struct state_entry *se, sqlite3_stmt *st)
+static const char *col_arena(sqlite3_stmt *st, int i, struct arena *a)
+{
+	const char *v = (const char *)sqlite3_column_text(st, i);
+
+	return v ? arena_strdup(a, v) : NULL;
+}
+
+static void state_from_row(struct state_entry *se, sqlite3_stmt *st,
+			   struct arena *a)
 {
 	const char *hash = (const char *)sqlite3_column_text(st, 8);
 
-	se->id = col_text(st, 0);
-	se->path = col_text(st, 1);
+	/* the entries are read-only: their strings live in the arena */
+	se->id = (char *)col_arena(st, 0, a);
+	se->path = (char *)col_arena(st, 1, a);
 	se->st.mtime_ns = sqlite3_column_int64(st, 2);
 	se->st.ctime_ns = sqlite3_column_int64(st, 3);
 	se->st.size = sqlite3_column_int64(st, 4);
 	se->st.ino = (uint64_t)sqlite3_column_int64(st, 5);
 	se->st.mode = (uint32_t)sqlite3_column_int64(st, 6);
 	se->recorded_ns = sqlite3_column_int64(st, 7);
-	snprintf(se->hash, sizeof(se->hash), "%s", hash ? hash : "");
+	se->hash[0] = '\0';
+	if (hash && sqlite3_column_bytes(st, 8) == BLOBID_HEX - 1)
+		memcpy(se->hash, hash, BLOBID_HEX);
 	se->rev = sqlite3_column_int64(st, 9);
 }
 
-bool store_state_load(struct store *s, struct state_entry **out, size_t *n,
-		      struct err *e)
+bool store_state_load(struct store *s, struct state_table *t, struct err *e)
 {
 	sqlite3_stmt *st = stmt(s, ST_STATE_LOAD, e);
-	struct state_entry *v = NULL;
-	size_t len = 0, cap = 0;
+	size_t cap = 0;
 	int rc;
 
+	memset(t, 0, sizeof(*t));
 	if (!st)
 		return false;
 	while ((rc = step(s, st, e)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 256;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
-		state_from_row(&v[len++], st);
+		t->v = xgrow(t->v, &cap, t->n + 1, sizeof(*t->v));
+		state_from_row(&t->v[t->n++], st, &t->strings);
 	}
 	if (rc < 0) {
-		store_state_free(v, len);
+		state_table_finish(t);
 		return false;
 	}
 	done(st);
-	*out = v;
-	*n = len;
 	return true;
 }
 
-void store_state_free(struct state_entry *v, size_t n)
+void state_table_finish(struct state_table *t)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].id);
-		free(v[i].path);
-	}
-	free(v);
+	free(t->v);
+	arena_finish(&t->strings);
+	memset(t, 0, sizeof(*t));
 }
 
 static bool by_id(struct store *s, enum stmt_id id, const char *key,

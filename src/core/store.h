@@ -9,6 +9,7 @@
 #include "config.h"
 #include "err.h"
 #include "fsx.h"
+#include "mem.h"
 #include "story.h"
 
 /*
@@ -62,11 +63,17 @@ struct state_entry {
 	int64_t rev; /* the row's rev when last agreed */
 };
 
+/* All the state: the entries, their strings in one arena. */
+struct state_table {
+	struct state_entry *v;
+	size_t n;
+	struct arena strings;
+};
+
 /* Every state entry, without bases, in one sequential pass. */
-bool store_state_load(struct store *s, struct state_entry **out, size_t *n,
-		      struct err *e);
-/* Frees what store_state_load returned. */
-void store_state_free(struct state_entry *v, size_t n);
+bool store_state_load(struct store *s, struct state_table *t, struct err *e);
+/* Frees what store_state_load filled in. */
+void state_table_finish(struct state_table *t);
 /* The base version of story id: the version both sides last agreed on,
  * which is the row itself while its rev is the state's, else the copy the
  * triggers saved before the API's first change to it; and the mirror keys

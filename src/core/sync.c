@@ -31,7 +31,8 @@ struct run {
 	struct err *e;
 	struct store *store;
 	int rootfd;
-	struct state_entry *state;
+	struct state_table table;
+	const struct state_entry *state; /* table.v, table.n */
 	size_t nstate;
 	struct strmap state_by_id;
 	struct scan_walk *walk; /* started before the state is read */
@@ -388,7 +389,11 @@ static bool apply_all(struct run *run)
 
 static bool load_state(struct run *run)
 {
-	return store_state_load(run->store, &run->state, &run->nstate, run->e);
+	if (!store_state_load(run->store, &run->table, run->e))
+		return false;
+	run->state = run->table.v;
+	run->nstate = run->table.n;
+	return true;
 }
 
 /* The file side by git diff, falling back to a scan where the diff cannot
@@ -556,7 +561,7 @@ static void run_finish(struct run *run)
 	free(run->last_commit);
 	scan_result_finish(&run->scan);
 	strmap_finish(&run->state_by_id);
-	store_state_free(run->state, run->nstate);
+	state_table_finish(&run->table);
 	if (run->rootfd >= 0)
 		close(run->rootfd);
 	store_close(run->store);

@@ -547,6 +547,7 @@ static void test_state_round_trip(void **state)
 		.hash = "95d09f2b10159347eece71399a7e2e907ea3df4f",
 	};
 	struct story base, got = {0}, now = {0};
+	struct state_table t;
 	struct state_entry *v;
 	struct err e = {{0}};
 	char *mirror[SM_COUNT] = {0};
@@ -565,7 +566,9 @@ static void test_state_round_trip(void **state)
 	put(f, &base, path_x, &rev);
 	se.rev = rev;
 	assert_true(store_state_put(f->s, &se, &base, file_mirror, &e));
-	assert_true(store_state_load(f->s, &v, &n, &e));
+	assert_true(store_state_load(f->s, &t, &e));
+	v = t.v;
+	n = t.n;
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].id, se.id);
 	assert_string_equal(v[0].path, se.path);
@@ -574,7 +577,7 @@ static void test_state_round_trip(void **state)
 	assert_int_equal(v[0].recorded_ns, se.recorded_ns);
 	assert_string_equal(v[0].hash, se.hash);
 	assert_int_equal(v[0].rev, rev);
-	store_state_free(v, n);
+	state_table_finish(&t);
 
 	assert_true(store_state_base(f->s, "INF-014", &got, mirror, &known,
 				     &found, &e));
@@ -632,9 +635,9 @@ static void test_state_round_trip(void **state)
 
 	assert_true(store_state_delete(f->s, "INF-014", &e));
 	assert_api_text(f, "SELECT count(*) FROM sync_base", "0");
-	assert_true(store_state_load(f->s, &v, &n, &e));
-	assert_int_equal(n, 0);
-	store_state_free(v, n);
+	assert_true(store_state_load(f->s, &t, &e));
+	assert_int_equal(t.n, 0);
+	state_table_finish(&t);
 	story_finish(&now);
 	story_finish(&base);
 }

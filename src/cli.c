@@ -1,6 +1,7 @@
 /* What the commands share: loading the configuration, JSON output. */
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,4 +54,63 @@ void cli_put_safe(FILE *f, const char *s)
 		else
 			fputc(*p, f);
 	}
+}
+
+enum { OPT_QUIET = 'q', OPT_VERBOSE = 'v', OPT_JSON = 0x100 };
+
+/* The command's flags after the output options, as getopt_long wants. */
+static struct option *long_options(const struct cli_flag *flags)
+{
+	static const struct option output[] = {
+		{"quiet", no_argument, NULL, OPT_QUIET},
+		{"verbose", no_argument, NULL, OPT_VERBOSE},
+		{"json", no_argument, NULL, OPT_JSON},
+	};
+	size_t n = 0, nout = sizeof(output) / sizeof(*output);
+	struct option *v;
+
+	while (flags && flags[n].name)
+		n++;
+	v = xcalloc(nout + n + 1, sizeof(*v));
+	memcpy(v, output, sizeof(output));
+	for (size_t i = 0; i < n; i++)
+		v[nout + i] = (struct option){flags[i].name, flags[i].has_arg,
+					      NULL, flags[i].val};
+	return v;
+}
+
+bool cli_options(struct cli *cli, int argc, char **argv,
+		 const struct cli_flag *flags, cli_flag_fn on, void *ctx,
+		 int max_args, int *first)
+{
+	struct option *longopts = long_options(flags);
+	bool ok = true;
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while (ok &&
+	       (c = getopt_long(argc, argv, "qv", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_QUIET: cli->verbosity = -1; break;
+		case OPT_VERBOSE: cli->verbosity = 1; break;
+		case OPT_JSON: cli->json = true; break;
+		case '?':
+			fprintf(cli->err,
+				"storysync: %s: unknown option '%s' (see "
+				"--help)\n",
+				argv[0], argv[optind - 1]);
+			ok = false;
+			break;
+		default: ok = on(ctx, cli, c, optarg);
+		}
+	}
+	if (ok && argc - optind > max_args) {
+		fprintf(cli->err, "storysync: %s: unexpected '%s'\n", argv[0],
+			argv[optind + max_args]);
+		ok = false;
+	}
+	*first = optind;
+	free(longopts);
+	return ok;
 }

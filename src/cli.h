@@ -27,6 +27,28 @@ struct cli {
 /* A command: runs with argv[0] the command name; returns an exit code. */
 typedef int (*cli_command_fn)(struct cli *cli, int argc, char **argv);
 
+/* One option of a command's own, beside -q, -v and --json, which every
+ * command takes after its name too. */
+struct cli_flag {
+	const char *name; /* the long name */
+	int has_arg;      /* no_argument or optional_argument */
+	int val;          /* what the handler is given */
+};
+
+/* Takes one of a command's own options; prints the usage error and
+ * returns false when its argument is bad. */
+typedef bool (*cli_flag_fn)(void *ctx, struct cli *cli, int val,
+			    const char *arg);
+
+/* Parses the options of the command argv[0]: the output options and flags
+ * (NULL-terminated, may be NULL), each handed to on. At most max_args other
+ * words may follow, left in argv from *first on. Prints "storysync: CMD:
+ * unknown option 'X' (see --help)" or "storysync: CMD: unexpected 'X'" and
+ * returns false on a usage error. */
+bool cli_options(struct cli *cli, int argc, char **argv,
+		 const struct cli_flag *flags, cli_flag_fn on, void *ctx,
+		 int max_args, int *first);
+
 /* Finds (or takes -c) and loads the configuration; prints the error and
  * returns EXIT_USAGE when that fails. */
 int cli_load_config(struct cli *cli, struct config *c);

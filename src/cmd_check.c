@@ -1,43 +1,10 @@
 /* storysync check: every story and the dependency graph; writes nothing. */
-#include <getopt.h>
 #include <string.h>
 
 #include "check.h"
 #include "cli.h"
 
 /* check takes the output options after its word too; no argument. */
-static bool parse_options(struct cli *cli, int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+qv", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'q': cli->verbosity = -1; break;
-		case 'v': cli->verbosity = 1; break;
-		case 'j': cli->json = true; break;
-		default:
-			fprintf(cli->err,
-				"storysync: check: unknown option '%s' (see "
-				"--help)\n",
-				argv[optind - 1]);
-			return false;
-		}
-	}
-	if (optind < argc) {
-		fprintf(cli->err, "storysync: check: unexpected '%s'\n",
-			argv[optind]);
-		return false;
-	}
-	return true;
-}
 
 static void print_json(struct cli *cli, const struct check_result *r)
 {
@@ -59,9 +26,9 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	struct config c = {0};
 	struct check_result r = {0};
 	struct err e;
-	int rc;
+	int rc, first;
 
-	if (!parse_options(cli, argc, argv))
+	if (!cli_options(cli, argc, argv, NULL, NULL, NULL, 0, &first))
 		return EXIT_USAGE;
 	rc = cli_load_config(cli, &c);
 	if (rc != EXIT_DONE)

@@ -1,5 +1,4 @@
 /* storysync conflicts [ID]: the recorded conflicts, or one in full. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,40 +8,6 @@
 #include "store.h"
 
 /* conflicts takes the output options after its word too, and one ID. */
-static bool parse_options(struct cli *cli, int argc, char **argv,
-			  const char **id)
-{
-	static const struct option longopts[] = {
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "qv", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'q': cli->verbosity = -1; break;
-		case 'v': cli->verbosity = 1; break;
-		case 'j': cli->json = true; break;
-		default:
-			fprintf(cli->err,
-				"storysync: conflicts: unknown option '%s' "
-				"(see --help)\n",
-				argv[optind - 1]);
-			return false;
-		}
-	}
-	*id = optind < argc ? argv[optind++] : NULL;
-	if (optind < argc) {
-		fprintf(cli->err, "storysync: conflicts: unexpected '%s'\n",
-			argv[optind]);
-		return false;
-	}
-	return true;
-}
 
 /* The conflict number of "3" or "#3"; 0 when arg is none. */
 static int64_t conflict_number(const char *arg)
@@ -238,10 +203,11 @@ int cmd_conflicts(struct cli *cli, int argc, char **argv)
 	struct store *s = NULL;
 	const char *id;
 	struct err e;
-	int rc;
+	int rc, first;
 
-	if (!parse_options(cli, argc, argv, &id))
+	if (!cli_options(cli, argc, argv, NULL, NULL, NULL, 1, &first))
 		return EXIT_USAGE;
+	id = first < argc ? argv[first] : NULL;
 	rc = cli_load_config(cli, &c);
 	if (rc != EXIT_DONE)
 		return rc;

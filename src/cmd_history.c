@@ -5,39 +5,23 @@
 #include "cli.h"
 #include "history.h"
 
+static bool on_flag(void *ctx, struct cli *cli, int val, const char *arg)
+{
+	*(bool *)ctx = true; /* --backfill, the only one */
+	return true;
+}
+
 static bool parse_options(struct cli *cli, int argc, char **argv,
 			  bool *backfill)
 {
-	static const struct option longopts[] = {
-		{"backfill", no_argument, NULL, 'b'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
+	static const struct cli_flag flags[] = {
+		{"backfill", no_argument, 'b'},
+		{NULL, 0, 0},
 	};
-	int c;
+	int first;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+qv", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'b': *backfill = true; break;
-		case 'q': cli->verbosity = -1; break;
-		case 'v': cli->verbosity = 1; break;
-		case 'j': cli->json = true; break;
-		default:
-			fprintf(cli->err,
-				"storysync: history: unknown option '%s' "
-				"(see --help)\n",
-				argv[optind - 1]);
-			return false;
-		}
-	}
-	if (optind < argc) {
-		fprintf(cli->err, "storysync: history: unexpected '%s'\n",
-			argv[optind]);
+	if (!cli_options(cli, argc, argv, flags, on_flag, backfill, 0, &first))
 		return false;
-	}
 	if (!*backfill) {
 		fprintf(cli->err, "storysync: history: nothing to do "
 				  "(history --backfill)\n");

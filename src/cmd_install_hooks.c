@@ -65,40 +65,23 @@ static char *start_dir(struct cli *cli)
 	return dir;
 }
 
+static bool on_flag(void *ctx, struct cli *cli, int val, const char *arg)
+{
+	*(bool *)ctx = true; /* --uninstall, the only one */
+	return true;
+}
+
 static bool parse_options(struct cli *cli, int argc, char **argv,
 			  bool *uninstall)
 {
-	static const struct option longopts[] = {
-		{"uninstall", no_argument, NULL, 'u'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
+	static const struct cli_flag flags[] = {
+		{"uninstall", no_argument, 'u'},
+		{NULL, 0, 0},
 	};
-	int c;
+	int first;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+qv", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'u': *uninstall = true; break;
-		case 'q': cli->verbosity = -1; break;
-		case 'v': cli->verbosity = 1; break;
-		case 'j': cli->json = true; break;
-		default:
-			fprintf(cli->err,
-				"storysync: install-hooks: unknown option "
-				"'%s' (see --help)\n",
-				argv[optind - 1]);
-			return false;
-		}
-	}
-	if (optind < argc) {
-		fprintf(cli->err, "storysync: install-hooks: unexpected '%s'\n",
-			argv[optind]);
-		return false;
-	}
-	return true;
+	return cli_options(cli, argc, argv, flags, on_flag, uninstall, 0,
+			   &first);
 }
 
 static void print_json(struct cli *cli, int rc, const char *dir, bool uninstall,

@@ -1,5 +1,4 @@
 /* storysync status: last runs, pending changes, conflicts, errors. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,38 +42,6 @@ static const char *const pending_names[] = {
 };
 
 /* status takes the output options after its word too; no argument. */
-static bool parse_options(struct cli *cli, int argc, char **argv)
-{
-	static const struct option longopts[] = {
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+qv", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'q': cli->verbosity = -1; break;
-		case 'v': cli->verbosity = 1; break;
-		case 'j': cli->json = true; break;
-		default:
-			fprintf(cli->err,
-				"storysync: status: unknown option '%s' (see "
-				"--help)\n",
-				argv[optind - 1]);
-			return false;
-		}
-	}
-	if (optind < argc) {
-		fprintf(cli->err, "storysync: status: unexpected '%s'\n",
-			argv[optind]);
-		return false;
-	}
-	return true;
-}
 
 /* The recorded facts: runs and conflicts. */
 static bool read_records(const struct config *c, struct status *st,
@@ -353,9 +320,9 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	struct config c = {0};
 	struct status st = {.pending = PENDING_NO_DB};
 	struct err e;
-	int rc;
+	int rc, first;
 
-	if (!parse_options(cli, argc, argv))
+	if (!cli_options(cli, argc, argv, NULL, NULL, NULL, 0, &first))
 		return EXIT_USAGE;
 	rc = cli_load_config(cli, &c);
 	if (rc != EXIT_DONE)

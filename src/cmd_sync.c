@@ -131,66 +131,51 @@ static int exit_code(enum sync_status st)
 	}
 }
 
+enum { OPT_FULL = 0x200, OPT_GIT, OPT_DRY_RUN, OPT_FORCE, OPT_WAIT };
+
+static bool on_flag(void *ctx, struct cli *cli, int val, const char *arg)
+{
+	struct sync_options *o = ctx;
+	char *end;
+	long s;
+
+	switch (val) {
+	case OPT_FULL: o->mode = SYNC_FULL; break;
+	case OPT_GIT: o->mode = SYNC_GIT; break;
+	case OPT_DRY_RUN: o->dry_run = true; break;
+	case OPT_FORCE: o->force = true; break;
+	case OPT_WAIT:
+		o->wait_s = 0;
+		if (!arg)
+			break;
+		s = strtol(arg, &end, 10);
+		if (*end || s <= 0 || s > 86400) {
+			fprintf(cli->err,
+				"storysync: --wait takes a number of seconds "
+				"(1-86400), not '%s'\n",
+				arg);
+			return false;
+		}
+		o->wait_s = (int)s;
+	}
+	return true;
+}
+
 /* Parses sync's options into o; returns false on a usage error. */
 static bool parse_options(struct cli *cli, int argc, char **argv,
 			  struct sync_options *o)
 {
-	static const struct option longopts[] = {
-		{"full", no_argument, NULL, 'f'},
-		{"git", no_argument, NULL, 'g'},
-		{"dry-run", no_argument, NULL, 'n'},
-		{"force", no_argument, NULL, 'F'},
-		{"wait", optional_argument, NULL, 'w'},
-		/* the output options work after the command word too */
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
+	static const struct cli_flag flags[] = {
+		{"full", no_argument, OPT_FULL},
+		{"git", no_argument, OPT_GIT},
+		{"dry-run", no_argument, OPT_DRY_RUN},
+		{"force", no_argument, OPT_FORCE},
+		{"wait", optional_argument, OPT_WAIT},
+		{NULL, 0, 0},
 	};
-	int c;
-	char *end;
+	int first;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+qv", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f': o->mode = SYNC_FULL; break;
-		case 'g': o->mode = SYNC_GIT; break;
-		case 'n': o->dry_run = true; break;
-		case 'F': o->force = true; break;
-		case 'q': cli->verbosity = -1; break;
-		case 'v': cli->verbosity = 1; break;
-		case 'j': cli->json = true; break;
-		case 'w':
-			o->wait_s = 0;
-			if (optarg) {
-				long s = strtol(optarg, &end, 10);
-
-				if (*end || s <= 0 || s > 86400) {
-					fprintf(cli->err,
-						"storysync: --wait takes a "
-						"number of seconds (1-86400), "
-						"not '%s'\n",
-						optarg);
-					return false;
-				}
-				o->wait_s = (int)s;
-			}
-			break;
-		default:
-			fprintf(cli->err,
-				"storysync: sync: unknown option '%s' (see "
-				"--help)\n",
-				argv[optind - 1]);
-			return false;
-		}
-	}
-	if (optind < argc) {
-		fprintf(cli->err, "storysync: sync: unexpected '%s'\n",
-			argv[optind]);
-		return false;
-	}
-	return true;
+	return cli_options(cli, argc, argv, flags, on_flag, o, 0, &first);
 }
 
 int cmd_sync(struct cli *cli, int argc, char **argv)

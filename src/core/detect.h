@@ -111,17 +111,19 @@ struct git_result {
 				 a usage error */
 	struct git_author *authors; /* sorted by path */
 	size_t nauthors;
+	char **paths; /* the diff's paths (old and new), relative to the config
+			 root; a path may repeat */
+	size_t npaths;
 };
 
 /* HEAD of the repository holding the config root, into g->head ("" when
  * there is none); never fails: a tree outside git simply has no HEAD. */
 void detect_git_head(const struct config *c, struct git_result *g);
-/* The file side from the tree diff between last (the last synced commit,
- * or NULL) and HEAD, with exact renames; sets g->fallback instead when the
- * diff cannot be trusted, and g->unusable when there is no work tree. */
-bool detect_git(const struct config *c, int rootfd,
-		const struct state_entry *state, size_t nstate,
-		const char *last, struct scan_result *out, struct git_result *g,
+/* The candidate paths of the tree diff between last (the last synced
+ * commit, or NULL) and HEAD, with exact renames, and who changed each; sets
+ * g->fallback instead when the diff cannot be trusted, and g->unusable when
+ * there is no work tree. Work in proportion to the diff. */
+bool detect_git(const struct config *c, const char *last, struct git_result *g,
 		struct err *e);
 /* Who last changed path in the diffed range, or NULL. */
 const struct git_author *git_result_author(const struct git_result *g,
@@ -144,10 +146,12 @@ struct db_result {
 };
 
 /* The DB side: rows whose rev is past the mark (every row when full) and
- * differs from their state, and deleted rows the state still knows.
- * Runs inside the run's transaction. */
-bool detect_db(struct store *s, const struct state_entry *state, size_t nstate,
-	       bool full, struct db_result *out, struct err *e);
+ * differs from their state, and deleted rows the state still knows. The
+ * state is t; when it holds only some entries (complete false: git mode),
+ * the entries of the changed rows are looked up and added to it. Runs
+ * inside the run's transaction. */
+bool detect_db(struct store *s, struct state_table *t, bool complete, bool full,
+	       struct db_result *out, struct err *e);
 /* Frees a DB result. */
 void db_result_finish(struct db_result *r);
 

@@ -54,8 +54,31 @@ static bool classify(struct store *s, const struct db_change *ch,
 	return true;
 }
 
-bool detect_db(struct store *s, const struct state_entry *state, size_t nstate,
-	       bool full, struct db_result *out, struct err *e)
+/* The state entry of id: in t, or (t incomplete) looked up and added. */
+static bool state_of(struct store *s, struct state_table *t, bool complete,
+		     struct strmap *by_id, const char *id,
+		     const struct state_entry **se, struct err *e)
+{
+	size_t i, n = t->n;
+
+	*se = NULL;
+	if (strmap_get(by_id, id, &i)) {
+		*se = &t->v[i];
+		return true;
+	}
+	if (complete)
+		return true;
+	if (!store_state_find(s, NULL, id, t, e))
+		return false;
+	for (i = n; i < t->n; i++)
+		strmap_put(by_id, t->v[i].id, i);
+	if (t->n > n)
+		*se = &t->v[n];
+	return true;
+}
+
+bool detect_db(struct store *s, struct state_table *t, bool complete, bool full,
+	       struct db_result *out, struct err *e)
 {
 	struct db_change *ch = NULL;
 	struct strmap by_id;
@@ -67,17 +90,17 @@ bool detect_db(struct store *s, const struct state_entry *state, size_t nstate,
 	if (!store_mark_get(s, &mark, e) ||
 	    !store_changes(s, full ? 0 : mark, full, &ch, &n, e))
 		return false;
-	strmap_init(&by_id, n ? nstate : 0);
+	strmap_init(&by_id, n ? t->n : 0);
 	if (n)
-		for (size_t i = 0; i < nstate; i++)
-			strmap_put(&by_id, state[i].id, i);
+		for (size_t i = 0; i < t->n; i++)
+			strmap_put(&by_id, t->v[i].id, i);
 	out->rows = xcalloc(n, sizeof(*out->rows));
 	for (size_t i = 0; i < n; i++) {
-		size_t si;
-		const struct state_entry *se =
-			strmap_get(&by_id, ch[i].id, &si) ? &state[si] : NULL;
+		const struct state_entry *se;
 		bool row_ok;
 
+		if (!state_of(s, t, complete, &by_id, ch[i].id, &se, e))
+			goto done;
 		if (classify(s, &ch[i], se, &out->rows[out->n], e, &row_ok))
 			out->n++;
 		else if (!row_ok)

@@ -136,6 +136,11 @@ const struct git_author *git_result_author(const struct git_result *g,
 
 void git_result_finish(struct git_result *g)
 {
+	for (size_t i = 0; i < g->npaths; i++)
+		free(g->paths[i]);
+	free(g->paths);
+	g->paths = NULL;
+	g->npaths = 0;
 	for (size_t i = 0; i < g->nauthors; i++) {
 		free(g->authors[i].path);
 		free(g->authors[i].author);
@@ -186,9 +191,7 @@ static const char *distrust(struct gitrepo *repo, const char *last,
 	return NULL;
 }
 
-bool detect_git(const struct config *c, int rootfd,
-		const struct state_entry *state, size_t nstate,
-		const char *last, struct scan_result *out, struct git_result *g,
+bool detect_git(const struct config *c, const char *last, struct git_result *g,
 		struct err *e)
 {
 	struct collect col = {0};
@@ -219,8 +222,11 @@ bool detect_git(const struct config *c, int rootfd,
 			  on_commit, &col, e))
 		goto out;
 	keep_latest(g, &col);
-	ok = detect_paths(c, rootfd, state, nstate, col.paths, col.npaths, out,
-			  e);
+	g->paths = col.paths;
+	g->npaths = col.npaths;
+	col.paths = NULL;
+	col.npaths = 0;
+	ok = true;
 out:
 	for (size_t i = 0; i < col.nauthors; i++) {
 		free(col.authors[i].path);

@@ -144,6 +144,13 @@ struct gitrepo *gitrepo_open(const char *dir, struct err *e)
 	struct gitrepo *r = xcalloc(1, sizeof(*r));
 
 	git_libgit2_init();
+	/* as git does: an object read is not hashed again to check it; a
+	 * diff of large trees spent a fifth of its time verifying them */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	/* the diff and the walk read the same large trees: keep them (by
+	 * default only trees under 4 KiB are cached) */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE,
+			 (size_t)4 << 20);
 	if (!open_repo(&r->repo, dir, e))
 		goto fail;
 	if (git_repository_is_bare(r->repo)) {

@@ -83,6 +83,7 @@ static const struct {
 	    " path TEXT NOT NULL, mtime_ns INTEGER, ctime_ns INTEGER,"
 	    " size INTEGER, ino INTEGER, mode INTEGER, recorded_ns INTEGER,"
 	    " hash TEXT, rev INTEGER, mirrors TEXT)"},
+	{1, "CREATE INDEX sync_state_path ON sync_state(path)"},
 	/* The agreed version of a story, saved by the triggers below just
 	 * before the API's first change to it after a sync: the base costs
 	 * nothing until someone edits the row. */
@@ -176,6 +177,10 @@ static const struct {
 	" nullif(CASE WHEN json_valid(extra) THEN json(extra) ELSE extra END," \
 	" '{}'), body"
 
+#define STATE_COLUMNS                                                          \
+	"story_id, path, mtime_ns, ctime_ns, size, ino, mode, recorded_ns,"    \
+	" hash, rev"
+
 /* The fields of a sync_base row, in the canonical forms of story.h. */
 #define BASE_COLUMNS                                                           \
 	"json_extract(row,'$.id'), json_extract(row,'$.backlog'),"             \
@@ -201,6 +206,9 @@ enum stmt_id {
 	ST_STORY_DELETE,
 	ST_IS_EMPTY,
 	ST_STATE_LOAD,
+	ST_STATE_BY_PATH,
+	ST_STATE_BY_ID,
+	ST_STATE_COUNT,
 	ST_STATE_BASE,
 	ST_STATE_AGREED,
 	ST_STATE_MIRRORS,
@@ -251,8 +259,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 			      " AND path IS NOT ?2",
 	[ST_STORY_DELETE] = "DELETE FROM stories WHERE id = ?1",
 	[ST_IS_EMPTY] = "SELECT NOT EXISTS (SELECT 1 FROM stories)",
-	[ST_STATE_LOAD] = "SELECT story_id, path, mtime_ns, ctime_ns, size,"
-			  " ino, mode, recorded_ns, hash, rev FROM sync_state",
+	[ST_STATE_LOAD] = "SELECT " STATE_COLUMNS " FROM sync_state",
+	[ST_STATE_BY_PATH] = "SELECT " STATE_COLUMNS " FROM sync_state"
+			     " WHERE path = ?1",
+	[ST_STATE_BY_ID] = "SELECT " STATE_COLUMNS " FROM sync_state"
+			   " WHERE story_id = ?1",
+	[ST_STATE_COUNT] = "SELECT count(*) FROM sync_state",
 	[ST_STATE_BASE] = "SELECT " BASE_COLUMNS " FROM sync_base"
 			  " WHERE story_id = ?1",
 	[ST_STATE_AGREED] = "SELECT " STORY_COLUMNS " FROM stories"
@@ -684,23 +696,56 @@ static void state_from_row(struct state_entry *se, sqlite3_stmt *st,
 	se->rev = sqlite3_column_int64(st, 9);
 }
 
+/* Appends the rows of a prepared state query to t. */
+static bool state_rows(struct store *s, sqlite3_stmt *st, struct state_table *t,
+		       struct err *e)
+{
+	int rc;
+
+	while ((rc = step(s, st, e)) == SQLITE_ROW) {
+		t->v = xgrow(t->v, &t->cap, t->n + 1, sizeof(*t->v));
+		state_from_row(&t->v[t->n++], st, &t->strings);
+	}
+	if (rc < 0)
+		return false;
+	done(st);
+	return true;
+}
+
 bool store_state_load(struct store *s, struct state_table *t, struct err *e)
 {
 	sqlite3_stmt *st = stmt(s, ST_STATE_LOAD, e);
-	size_t cap = 0;
-	int rc;
 
 	memset(t, 0, sizeof(*t));
+	if (st && state_rows(s, st, t, e))
+		return true;
+	state_table_finish(t);
+	return false;
+}
+
+bool store_state_find(struct store *s, const char *path, const char *id,
+		      struct state_table *t, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, path ? ST_STATE_BY_PATH : ST_STATE_BY_ID, e);
+
 	if (!st)
 		return false;
-	while ((rc = step(s, st, e)) == SQLITE_ROW) {
-		t->v = xgrow(t->v, &cap, t->n + 1, sizeof(*t->v));
-		state_from_row(&t->v[t->n++], st, &t->strings);
-	}
-	if (rc < 0) {
-		state_table_finish(t);
+	bind_text(st, 1, path ? path : id);
+	return state_rows(s, st, t, e);
+}
+
+bool store_state_count(struct store *s, size_t *n, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_STATE_COUNT, e);
+	int rc;
+
+	*n = 0;
+	if (!st)
 		return false;
-	}
+	rc = step(s, st, e);
+	if (rc < 0)
+		return false;
+	*n = (size_t)sqlite3_column_int64(st, 0);
 	done(st);
 	return true;
 }

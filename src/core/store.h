@@ -66,12 +66,18 @@ struct state_entry {
 /* All the state: the entries, their strings in one arena. */
 struct state_table {
 	struct state_entry *v;
-	size_t n;
+	size_t n, cap;
 	struct arena strings;
 };
 
 /* Every state entry, without bases, in one sequential pass. */
 bool store_state_load(struct store *s, struct state_table *t, struct err *e);
+/* Appends to t the state entry at path (path non-NULL) or of id: a few
+ * entries instead of all, when a git diff names the few files to look at. */
+bool store_state_find(struct store *s, const char *path, const char *id,
+		      struct state_table *t, struct err *e);
+/* The number of state entries. */
+bool store_state_count(struct store *s, size_t *n, struct err *e);
 /* Frees what store_state_load filled in. */
 void state_table_finish(struct state_table *t);
 /* The base version of story id: the version both sides last agreed on,

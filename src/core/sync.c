@@ -34,6 +34,8 @@ struct run {
 	struct state_table table;
 	const struct state_entry *state; /* table.v, table.n */
 	size_t nstate;
+	size_t total_state; /* all state entries, loaded or not */
+	bool partial_state; /* git mode: only the entries the diff names */
 	struct strmap state_by_id;
 	struct scan_walk *walk; /* started before the state is read */
 	struct scan_result scan;
@@ -138,12 +140,16 @@ static bool guard_deletes(struct run *run)
 		if (run->actions[i].db == PLAN_DB_DELETE ||
 		    run->actions[i].file == PLAN_FILE_DELETE)
 			deletes++;
-	if (deletes && deletes * 100 > run->nstate * GUARD_DELETE_SHARE)
+	/* git mode read only some of the state: count it all, when needed */
+	if (deletes && run->partial_state &&
+	    !store_state_count(run->store, &run->total_state, run->e))
+		return false;
+	if (deletes && deletes * 100 > run->total_state * GUARD_DELETE_SHARE)
 		return err_set(run->e,
 			       "this run would delete %zu of %zu stories "
 			       "(more than %d%%); nothing written (--force to "
 			       "sync anyway)",
-			       deletes, run->nstate, GUARD_DELETE_SHARE);
+			       deletes, run->total_state, GUARD_DELETE_SHARE);
 	return true;
 }
 
@@ -192,7 +198,8 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	in.db = d ? d->side : se ? SIDE_SAME : SIDE_ABSENT;
 	if (d && d->side != SIDE_DELETED)
 		in.db_story = &d->story;
-	if (!d && !se && in.file == SIDE_NEW && run->nstate) {
+	if (!d && !se && in.file == SIDE_NEW &&
+	    (run->total_state || run->partial_state)) {
 		/* a row the state does not know, older than the mark */
 		ok = store_story_get(run->store, id, &row, &rev, &path, &found,
 				     run->e);
@@ -387,35 +394,90 @@ static bool apply_all(struct run *run)
 	return ok;
 }
 
+/* run->state and run->nstate follow the table, which may grow. */
+static void state_view(struct run *run)
+{
+	run->state = run->table.v;
+	run->nstate = run->table.n;
+}
+
 static bool load_state(struct run *run)
 {
 	if (!store_state_load(run->store, &run->table, run->e))
 		return false;
-	run->state = run->table.v;
-	run->nstate = run->table.n;
+	state_view(run);
+	run->total_state = run->nstate;
 	return true;
+}
+
+/* The state a diff needs: the entries at its paths and of the ids their
+ * files claim now; a commit of one story costs a few lookups, not a read
+ * of every entry. */
+static bool load_state_for(struct run *run, char *const *paths, size_t n)
+{
+	struct scan_result now;
+	struct strmap seen, ids;
+	bool ok;
+
+	if (!detect_paths(run->c, run->rootfd, NULL, 0, paths, n, &now, run->e))
+		return false;
+	run->partial_state = true;
+	ok = true;
+	strmap_init(&seen, n);
+	for (size_t i = 0; ok && i < n; i++) {
+		if (strmap_get(&seen, paths[i], NULL))
+			continue;
+		strmap_put(&seen, paths[i], i);
+		ok = store_state_find(run->store, paths[i], NULL, &run->table,
+				      run->e);
+	}
+	strmap_init(&ids, run->table.n + now.nchanges);
+	for (size_t i = 0; i < run->table.n; i++)
+		strmap_put(&ids, run->table.v[i].id, i);
+	for (size_t i = 0; ok && i < now.nchanges + now.nerrors; i++) {
+		const char *id = i < now.nchanges
+					 ? now.changes[i].id
+					 : now.errors[i - now.nchanges].id;
+		size_t had = run->table.n;
+
+		if (!id || strmap_get(&ids, id, NULL))
+			continue;
+		ok = store_state_find(run->store, NULL, id, &run->table,
+				      run->e);
+		for (size_t j = had; j < run->table.n; j++)
+			strmap_put(&ids, run->table.v[j].id, j);
+	}
+	strmap_finish(&ids);
+	strmap_finish(&seen);
+	scan_result_finish(&now);
+	state_view(run);
+	return ok;
 }
 
 /* The file side by git diff, falling back to a scan where the diff cannot
  * be trusted. */
 static bool detect_by_git(struct run *run, enum sync_status *status)
 {
+	const struct git_result *g = &run->git;
 	char *msg;
 
-	if (!detect_git(run->c, run->rootfd, run->state, run->nstate,
-			run->last_commit, &run->scan, &run->git, run->e)) {
-		if (run->git.unusable)
+	if (!detect_git(run->c, run->last_commit, &run->git, run->e)) {
+		if (g->unusable)
 			*status = SYNC_USAGE;
 		return false;
 	}
-	if (!run->git.fallback) {
+	if (!g->fallback) {
 		run->by_diff = true;
-		return true;
+		return load_state_for(run, g->paths, g->npaths) &&
+		       detect_paths(run->c, run->rootfd, run->state,
+				    run->nstate, g->paths, g->npaths,
+				    &run->scan, run->e);
 	}
-	msg = xasprintf("falling back to a scan: %s", run->git.fallback);
+	msg = xasprintf("falling back to a scan: %s", g->fallback);
 	note(run, msg);
 	free(msg);
-	return detect_scan(run->c, run->rootfd, run->state, run->nstate, false,
+	return load_state(run) &&
+	       detect_scan(run->c, run->rootfd, run->state, run->nstate, false,
 			   &run->scan, run->e);
 }
 
@@ -429,7 +491,8 @@ static bool detect_files(struct run *run, enum sync_status *status)
 	if (run->o->mode == SYNC_GIT) {
 		ok = detect_by_git(run, status);
 	} else {
-		ok = detect_scan_finish(run->walk, run->state, run->nstate,
+		ok = load_state(run) &&
+		     detect_scan_finish(run->walk, run->state, run->nstate,
 					full, &run->scan, run->e);
 		run->walk = NULL;
 		/* remembered when files changed, so that the next --git diffs
@@ -501,9 +564,11 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	finish_record(run, 0);
 	if (!store_run_add(run->store, &run->rec, &run->run_id, run->e) ||
 	    !store_backlogs_sync(run->store, run->c, run->e) ||
-	    !detect_db(run->store, run->state, run->nstate,
-		       run->o->mode == SYNC_FULL, &run->db, run->e) ||
-	    !plan_all(run))
+	    !detect_db(run->store, &run->table, !run->partial_state,
+		       run->o->mode == SYNC_FULL, &run->db, run->e))
+		goto fail;
+	state_view(run); /* the DB's changes may have added entries */
+	if (!plan_all(run))
 		goto fail;
 	if (!run->o->force && !guard_deletes(run)) {
 		*status = SYNC_GUARDED;
@@ -616,7 +681,7 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 	/* the walk runs on a second core while the state is read */
 	if (o->mode != SYNC_GIT)
 		run.walk = detect_scan_start(c, run.rootfd);
-	if (!load_state(&run) || !detect_files(&run, &status))
+	if (!detect_files(&run, &status))
 		goto failed;
 	if (!o->force && !guard_backlogs(&run)) {
 		status = SYNC_GUARDED;

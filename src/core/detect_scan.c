@@ -314,6 +314,8 @@ static void walk_join(struct scan_walk *w)
 			w->ok = false;
 			w->e = d->e;
 		}
+		if (!d->n)
+			continue;
 		w->v = xgrow(w->v, &w->cap, w->n + d->n, sizeof(*w->v));
 		memcpy(w->v + w->n, d->v, d->n * sizeof(*d->v));
 		w->n += d->n;

@@ -23,6 +23,14 @@
 /* Share of all stories one run may delete without --force. */
 #define GUARD_DELETE_SHARE 50
 
+/* One action and the sides it was planned from. */
+struct planned {
+	struct action a;
+	const struct file_change *fc; /* NULL when the file side is as the
+					 state has it */
+	const struct db_side *d;      /* NULL when the row is */
+};
+
 struct run {
 	const struct config *c;
 	const struct sync_options *o;
@@ -43,10 +51,8 @@ struct run {
 	bool by_diff; /* the file side came from a git diff */
 	char *last_commit;
 	struct db_result db;
-	struct action *actions;
-	const struct file_change **action_fc;
-	const struct db_side **action_db;
-	size_t nactions, capactions;
+	struct planned *plan; /* in the order planned */
+	size_t nplan, capplan;
 	bool deferred; /* a DB change left for a later run */
 	int64_t run_id;
 	struct run_record rec;
@@ -136,9 +142,9 @@ static bool guard_deletes(struct run *run)
 {
 	size_t deletes = 0;
 
-	for (size_t i = 0; i < run->nactions; i++)
-		if (run->actions[i].db == PLAN_DB_DELETE ||
-		    run->actions[i].file == PLAN_FILE_DELETE)
+	for (size_t i = 0; i < run->nplan; i++)
+		if (run->plan[i].a.db == PLAN_DB_DELETE ||
+		    run->plan[i].a.file == PLAN_FILE_DELETE)
 			deletes++;
 	/* git mode read only some of the state: count it all, when needed */
 	if (deletes && run->partial_state &&
@@ -156,20 +162,9 @@ static bool guard_deletes(struct run *run)
 static void add_action(struct run *run, struct action *a,
 		       const struct file_change *fc, const struct db_side *d)
 {
-	size_t n = run->nactions;
-
-	size_t cap = run->capactions;
-
-	run->actions = xgrow(run->actions, &cap, n + 1, sizeof(*a));
-	cap = run->capactions;
-	run->action_fc = xgrow(run->action_fc, &cap, n + 1, sizeof(fc));
-	cap = run->capactions;
-	run->action_db =
-		xgrow(run->action_db, &run->capactions, n + 1, sizeof(d));
-	run->actions[n] = *a;
-	run->action_fc[n] = fc;
-	run->action_db[n] = d;
-	run->nactions++;
+	run->plan = xgrow(run->plan, &run->capplan, run->nplan + 1,
+			  sizeof(*run->plan));
+	run->plan[run->nplan++] = (struct planned){*a, fc, d};
 }
 
 /* Plans one story from what each side found. */
@@ -352,9 +347,9 @@ static bool apply_all(struct run *run)
 	};
 	bool ok = true;
 
-	for (size_t i = 0; ok && i < run->nactions; i++) {
-		struct action *a = &run->actions[i];
-		const struct file_change *fc = run->action_fc[i];
+	for (size_t i = 0; ok && i < run->nplan; i++) {
+		struct action *a = &run->plan[i].a;
+		const struct file_change *fc = run->plan[i].fc;
 		const struct git_author *who =
 			run->by_diff && fc && fc->path
 				? git_result_author(&run->git, fc->path)
@@ -364,9 +359,8 @@ static bool apply_all(struct run *run)
 		ctx.commit_id = who ? who->commit : NULL;
 		ctx.author = who ? who->author : NULL;
 		ctx.commit_time = who ? who->time : 0;
-		switch (apply_action(&ctx, a, run->action_fc[i],
-				     run->action_db[i], state_of(run, a->id),
-				     &e)) {
+		switch (apply_action(&ctx, a, fc, run->plan[i].d,
+				     state_of(run, a->id), &e)) {
 		case APPLY_DONE: count(run, a); break;
 		case APPLY_SKIPPED:
 			/* its data stays untouched on both sides, and its
@@ -575,10 +569,9 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 		goto fail;
 	}
 	if (run->o->dry_run) {
-		for (size_t i = 0; i < run->nactions; i++) {
-			count(run, &run->actions[i]);
-			report_planned(run, &run->actions[i],
-				       run->action_fc[i]);
+		for (size_t i = 0; i < run->nplan; i++) {
+			count(run, &run->plan[i].a);
+			report_planned(run, &run->plan[i].a, run->plan[i].fc);
 		}
 		store_rollback(run->store);
 		return true;
@@ -586,14 +579,14 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	t = fsx_now_ns();
 	if (!apply_all(run))
 		goto fail;
-	if (run->nactions && run->r && run->r->note) {
+	if (run->nplan && run->r && run->r->note) {
 		char *msg = xasprintf("applied %zu actions (%.0f ms)",
-				      run->nactions, (fsx_now_ns() - t) / 1e6);
+				      run->nplan, (fsx_now_ns() - t) / 1e6);
 
 		note(run, msg);
 		free(msg);
 	}
-	dirty = run->nactions || run->db.n;
+	dirty = run->nplan || run->db.n;
 	if (dirty && !run->deferred && !store_mark_set(run->store, run->e))
 		goto fail;
 	if (!record_head(run))
@@ -616,11 +609,9 @@ static void run_finish(struct run *run)
 	if (run->walk &&
 	    detect_scan_finish(run->walk, NULL, 0, false, &unused, run->e))
 		scan_result_finish(&unused);
-	for (size_t i = 0; i < run->nactions; i++)
-		action_finish(&run->actions[i]);
-	free(run->actions);
-	free(run->action_fc);
-	free(run->action_db);
+	for (size_t i = 0; i < run->nplan; i++)
+		action_finish(&run->plan[i].a);
+	free(run->plan);
 	db_result_finish(&run->db);
 	git_result_finish(&run->git);
 	free(run->last_commit);

@@ -16,13 +16,10 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	struct err e;
 	struct stat st;
 	bool existed = stat(path, &st) == 0;
-	int version = 0, rc = EXIT_FATAL;
+	int version = 0, rc = EXIT_FATAL, first;
 
-	if (argc > 1) {
-		fprintf(cli->err, "storysync: init: unexpected '%s'\n",
-			argv[1]);
+	if (!cli_options(cli, argc, argv, NULL, NULL, NULL, 0, &first))
 		return EXIT_USAGE;
-	}
 	if (!config_write_default(path, &e) || !config_load(&c, path, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 		rc = EXIT_USAGE;

@@ -500,9 +500,10 @@ static bool detect_files(struct run *run, enum sync_status *status)
 		problem(run, run->scan.errors[i].msg);
 	if (run->r && run->r->note) {
 		char *msg = xasprintf(
-			"scanned %zu story files: %zu changed, "
+			"scanned %zu story file%s: %zu changed, "
 			"%zu with errors (%.0f ms)",
-			run->scan.nfiles, run->scan.nchanges, run->scan.nerrors,
+			run->scan.nfiles, run->scan.nfiles == 1 ? "" : "s",
+			run->scan.nchanges, run->scan.nerrors,
 			(fsx_now_ns() - run->rec.started_ns) / 1e6);
 
 		note(run, msg);
@@ -580,8 +581,9 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	if (!apply_all(run))
 		goto fail;
 	if (run->nplan && run->r && run->r->note) {
-		char *msg = xasprintf("applied %zu actions (%.0f ms)",
-				      run->nplan, (fsx_now_ns() - t) / 1e6);
+		char *msg = xasprintf("applied %zu action%s (%.0f ms)",
+				      run->nplan, run->nplan == 1 ? "" : "s",
+				      (fsx_now_ns() - t) / 1e6);
 
 		note(run, msg);
 		free(msg);

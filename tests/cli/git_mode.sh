@@ -20,7 +20,7 @@ sed -i 's/^title: .*/title: Committed edit/' "$f" && git commit -qam edit
 q "UPDATE stories SET priority='critical' WHERE id='$other'"
 run ss sync --git -v
 check_rc "--git" 0
-check_contains "the diff was used, not a scan" "scanned 1 story files" "$err"
+check_contains "the diff was used, not a scan" "scanned 1 story file:" "$err"
 check_eq "the committed edit reached the DB" "Committed edit" \
   "$(q "SELECT title FROM stories WHERE id='$id'")"
 check_eq "the API's edit reached its file, in place" "priority: critical" \

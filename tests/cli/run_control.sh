@@ -85,6 +85,8 @@ run ss -C / sync
 check_rc "no configuration found" 2
 check_contains "says so" "no .storysync.yml found" "$err"
 cd "$T"
+run ss init -q
+check_eq "init again, quietly: the output options work after the command" "0|" "$rc|$out$err"
 run ss --version
 check_contains "--version" "storysync " "$out"
 run ss --full

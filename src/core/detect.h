@@ -125,6 +125,12 @@ void detect_git_head(const struct config *c, struct git_result *g);
  * there is no work tree. Work in proportion to the diff. */
 bool detect_git(const struct config *c, const char *last, struct git_result *g,
 		struct err *e);
+/* The backlog directories as repository pathspecs, for a config root at
+ * prefix ("" at the top) inside the repository; NULL-terminated. */
+char **detect_git_pathspecs(const struct config *c, const char *prefix);
+/* A repository path made relative to the config root at prefix, or NULL
+ * when it lies outside. */
+const char *detect_git_relative(const char *prefix, const char *path);
 /* Who last changed path in the diffed range, or NULL. */
 const struct git_author *git_result_author(const struct git_result *g,
 					   const char *path);

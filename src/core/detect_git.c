@@ -15,30 +15,28 @@
 
 struct collect {
 	const char *prefix; /* the config root inside the repository */
-	size_t prefix_len;
 	char **paths;
 	size_t npaths;
 	struct git_author *authors;
 	size_t nauthors;
 };
 
-/* A repository path made relative to the config root, or NULL when it lies
- * outside. */
-static const char *from_repo(const struct collect *c, const char *path)
+const char *detect_git_relative(const char *prefix, const char *path)
 {
+	size_t n = strlen(prefix);
+
 	if (!path)
 		return NULL;
-	if (!c->prefix_len)
+	if (!n)
 		return path;
-	if (strncmp(path, c->prefix, c->prefix_len) != 0 ||
-	    path[c->prefix_len] != '/')
+	if (strncmp(path, prefix, n) != 0 || path[n] != '/')
 		return NULL;
-	return path + c->prefix_len + 1;
+	return path + n + 1;
 }
 
 static void add_path(struct collect *c, const char *repo_path)
 {
-	const char *rel = from_repo(c, repo_path);
+	const char *rel = detect_git_relative(c->prefix, repo_path);
 
 	if (!rel)
 		return;
@@ -59,7 +57,8 @@ static bool on_commit(void *ctx, const struct gitrepo_commit *cm)
 	struct collect *c = ctx;
 
 	for (size_t i = 0; i < cm->nchanges; i++) {
-		const char *rel = from_repo(c, cm->changes[i].new_path);
+		const char *rel =
+			detect_git_relative(c->prefix, cm->changes[i].new_path);
 		struct git_author *a;
 
 		if (!rel)
@@ -150,8 +149,7 @@ void git_result_finish(struct git_result *g)
 	g->nauthors = 0;
 }
 
-/* The backlog directories as repository pathspecs. */
-static char **pathspecs(const struct config *c, const char *prefix)
+char **detect_git_pathspecs(const struct config *c, const char *prefix)
 {
 	char **v = xcalloc(c->nbacklogs + 1, sizeof(char *));
 
@@ -213,9 +211,8 @@ bool detect_git(const struct config *c, const char *last, struct git_result *g,
 	ok = false;
 	if (!gitrepo_prefix(repo, c->root, &prefix, e))
 		goto out;
-	specs = pathspecs(c, prefix);
+	specs = detect_git_pathspecs(c, prefix);
 	col.prefix = prefix;
-	col.prefix_len = strlen(prefix);
 	if (!gitrepo_diff(repo, last, g->head, (const char *const *)specs,
 			  on_change, &col, e) ||
 	    !gitrepo_walk(repo, last, g->head, (const char *const *)specs, 0,

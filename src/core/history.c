@@ -36,8 +36,7 @@ struct pending {
 struct walk {
 	const struct config *c;
 	struct store *store;
-	const char *prefix; /* the config root inside the repository */
-	size_t prefix_len;
+	const char *prefix;          /* the config root inside the repository */
 	struct touched *gone, *came; /* of the current commit */
 	size_t ngone, ncame;
 	struct pending *rows;
@@ -46,20 +45,6 @@ struct walk {
 	struct err *e;
 	bool failed;
 };
-
-/* A repository path made relative to the config root, or NULL when it lies
- * outside. */
-static const char *from_repo(const struct walk *w, const char *path)
-{
-	if (!path)
-		return NULL;
-	if (!w->prefix_len)
-		return path;
-	if (strncmp(path, w->prefix, w->prefix_len) != 0 ||
-	    path[w->prefix_len] != '/')
-		return NULL;
-	return path + w->prefix_len + 1;
-}
 
 /* The status of the story file at rel (relative to the root), or NULL when
  * rel is not a story path. */
@@ -135,8 +120,8 @@ static void on_rename(struct walk *w, const struct gitrepo_commit *cm,
 static void on_change(struct walk *w, const struct gitrepo_commit *cm,
 		      const struct gitrepo_change *ch)
 {
-	const char *old_rel = from_repo(w, ch->old_path);
-	const char *new_rel = from_repo(w, ch->new_path);
+	const char *old_rel = detect_git_relative(w->prefix, ch->old_path);
+	const char *new_rel = detect_git_relative(w->prefix, ch->new_path);
 	const char *st;
 	char *id;
 
@@ -208,24 +193,6 @@ static bool on_commit(void *ctx, const struct gitrepo_commit *cm)
 	return !w->failed;
 }
 
-/* The backlog directories as repository pathspecs. */
-static char **pathspecs(const struct config *c, const char *prefix)
-{
-	char **v = xcalloc(c->nbacklogs + 1, sizeof(char *));
-
-	for (size_t b = 0; b < c->nbacklogs; b++) {
-		const char *p = c->backlogs[b].path;
-
-		if (strcmp(p, ".") == 0)
-			v[b] = xstrdup(*prefix ? prefix : ".");
-		else if (*prefix)
-			v[b] = xasprintf("%s/%s", prefix, p);
-		else
-			v[b] = xstrdup(p);
-	}
-	return v;
-}
-
 /* Walks HEAD's first-parent history into w->rows. */
 static bool walk_history(struct gitrepo *repo, struct walk *w, const char *head)
 {
@@ -234,9 +201,8 @@ static bool walk_history(struct gitrepo *repo, struct walk *w, const char *head)
 
 	if (!gitrepo_prefix(repo, w->c->root, &prefix, w->e))
 		return false;
-	specs = pathspecs(w->c, prefix);
+	specs = detect_git_pathspecs(w->c, prefix);
 	w->prefix = prefix;
-	w->prefix_len = strlen(prefix);
 	ok = gitrepo_walk(repo, NULL, head, (const char *const *)specs,
 			  GITREPO_WALK_FIRST_PARENT, on_commit, w, w->e);
 	free_touched(w->gone, w->ngone);

@@ -237,7 +237,7 @@ git -c core.hooksPath=/nonexistent commit -qam "no hook"
 run ss sync --git -v
 check_eq "sync --git in a linked worktree" "0|In the worktree again" \
   "$rc|$(title_of "$kid")"
-check_contains "by diff, not a scan" "scanned 1 story files" "$err"
+check_contains "by diff, not a scan" "scanned 1 story file:" "$err"
 
 # shallow clone
 cd "$T" && git clone -q --depth 1 "file://$R" shallow && cd shallow || exit 1

@@ -61,20 +61,9 @@ struct scan_result {
 			 per-backlog counts say nothing of the rest */
 };
 
-/* A walk of the tree, started before the state is at hand. */
-struct scan_walk;
-
-/* Starts walking every backlog's stage directories in a thread of its own
- * (here, when no thread can be had), so that the caller can read the state
- * from the database meanwhile. */
-struct scan_walk *detect_scan_start(const struct config *c, int rootfd);
-/* Waits for the walk and compares it with the state (looked up by path): a
- * file whose stat data match its state and is not racy is not read, unless
- * full is set. Frees w. */
-bool detect_scan_finish(struct scan_walk *w, const struct state_entry *state,
-			size_t nstate, bool full, struct scan_result *out,
-			struct err *e);
-/* detect_scan_start, then detect_scan_finish. */
+/* Walks every backlog's stage directories and compares them with the state
+ * (looked up by path): a file whose stat data match its state and is not
+ * racy is not read, unless full is set. */
 bool detect_scan(const struct config *c, int rootfd,
 		 const struct state_entry *state, size_t nstate, bool full,
 		 struct scan_result *out, struct err *e);

@@ -3,10 +3,11 @@
  * state; a file is read and hashed only when they differ (or it is racy, or
  * the run is --full), and parsed only when its content differs.
  *
- * Two cores do the work, as git's preloaded index does: the walk runs in a
- * thread of its own while the caller reads the state from the database, and
- * the files to read are read, hashed and parsed by two threads. Each stage
- * keeps the walk's order, so the result does not depend on the threads.
+ * Two cores do the work, as git's preloaded index does: two threads walk
+ * every other stage directory, comparing each file's stat data with its
+ * state as they go (an unchanged file leaves nothing behind), and the files
+ * to read are read, hashed and parsed by two threads. Each stage keeps the
+ * walk's order, so the result does not depend on the threads.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -32,12 +33,16 @@ struct entry {
 	unsigned stage_len; /* strlen of "<backlog>/<stage>/" */
 };
 
+struct cmp;
+
 /* One stage directory of one backlog, and what the walk found in it. */
 struct dir_walk {
 	char *dir; /* "<backlog>/<stage>" */
 	unsigned backlog, stage_len;
-	struct entry *v;
+	struct cmp *k;   /* the state to compare with */
+	struct entry *v; /* what was not unchanged */
 	size_t n, cap;
+	size_t files; /* story files seen */
 	bool ok;
 	struct err e;
 };
@@ -204,13 +209,28 @@ static void add_entry(struct entry **v, size_t *n, size_t *cap,
 	en->stage_len = stage_len;
 }
 
+static bool unchanged(struct cmp *k, const char *rel, const struct stat *st);
+
+/* True when rel lies deeper than <stage>/<epic>/. */
+static bool too_deep(const char *rel, unsigned stage_len)
+{
+	const char *slash = strchr(rel + stage_len, '/');
+
+	return slash && strchr(slash + 1, '/');
+}
+
 static bool on_entry(void *ctx, int dirfd, const char *name, const char *rel,
 		     enum fsx_entry_kind kind, const struct stat *st)
 {
-	struct sink *k = ctx;
-	struct dir_walk *d = k->d;
+	struct sink *sk = ctx;
+	struct dir_walk *d = sk->d;
 
-	add_entry(&d->v, &d->n, &d->cap, k->names, rel, d->backlog,
+	if (kind == FSX_FILE && !too_deep(rel, d->stage_len)) {
+		d->files++;
+		if (unchanged(d->k, rel, st))
+			return true;
+	}
+	add_entry(&d->v, &d->n, &d->cap, sk->names, rel, d->backlog,
 		  d->stage_len, kind, st);
 	return true;
 }
@@ -282,11 +302,9 @@ static void list_dirs(struct scan_walk *w)
 	}
 }
 
-struct scan_walk *detect_scan_start(const struct config *c, int rootfd)
+/* Starts the two walkers; walk_join waits for them. */
+static void walk_start(struct scan_walk *w)
 {
-	struct scan_walk *w = walk_create(c, rootfd);
-
-	list_dirs(w);
 	for (int t = 0; t < 2; t++) {
 		struct walker *p = &w->part[t];
 
@@ -295,7 +313,6 @@ struct scan_walk *detect_scan_start(const struct config *c, int rootfd)
 		p->threaded =
 			pthread_create(&p->thread, NULL, walk_part, p) == 0;
 	}
-	return w;
 }
 
 /* Waits for the walk, and joins what each directory gave, in order. */
@@ -331,6 +348,24 @@ static size_t state_at(const struct cmp *k, const char *rel)
 	return strmap_get(&k->by_path, rel, &i) ? i : SIZE_MAX;
 }
 
+/* The file at rel is unchanged by its stat data: its state says so, and it
+ * was not recorded within a timestamp tick. Runs on both walk threads: it
+ * writes only the one element of k->same that rel's state owns. */
+static bool unchanged(struct cmp *k, const char *rel, const struct stat *st)
+{
+	size_t si = state_at(k, rel);
+	struct file_stat fs;
+
+	if (si == SIZE_MAX || k->full)
+		return false;
+	fsx_stat_from(&fs, st);
+	if (!fsx_stat_equal(&fs, &k->state[si].st) ||
+	    fsx_racy(&k->state[si].st, k->state[si].recorded_ns))
+		return false;
+	k->same[si] = true;
+	return true;
+}
+
 static void cmp_init(struct cmp *k, const struct config *c, int rootfd,
 		     const struct state_entry *state, size_t nstate, bool full,
 		     struct scan_result *out)
@@ -354,8 +389,6 @@ static void cmp_init(struct cmp *k, const struct config *c, int rootfd,
 /* Why an entry cannot be a story file, or NULL. */
 static char *refusal(const struct entry *en)
 {
-	const char *slash;
-
 	switch (en->kind) {
 	case FSX_FILE: break;
 	case FSX_SYMLINK:
@@ -364,8 +397,7 @@ static char *refusal(const struct entry *en)
 		return xasprintf("%s: a directory, not a story file", en->rel);
 	default: return xasprintf("%s: not a regular file", en->rel);
 	}
-	slash = strchr(en->rel + en->stage_len, '/');
-	if (slash && strchr(slash + 1, '/'))
+	if (too_deep(en->rel, en->stage_len))
 		return xasprintf("%s: too deep: a story lives in "
 				 "<stage>/[<epic>/]<ID>-<slug>.md",
 				 en->rel);
@@ -393,8 +425,6 @@ static void classify(struct cmp *k, struct entry *v, size_t n)
 			free(msg);
 			continue;
 		}
-		k->out->files_per_backlog[en->backlog]++;
-		k->out->nfiles++;
 		if (se && !k->full && fsx_stat_equal(&en->st, &se->st) &&
 		    !fsx_racy(&se->st, se->recorded_ns)) {
 			k->same[si] = true;
@@ -620,6 +650,14 @@ static void match_ids(struct cmp *k)
 	strmap_finish(&blocked);
 }
 
+static void cmp_finish(struct cmp *k)
+{
+	free(k->parsed);
+	free(k->reads);
+	strmap_finish(&k->by_path);
+	free(k->same);
+}
+
 /* classify, read, take the readings in order, match ids. */
 static void compare(struct cmp *k, struct entry *v, size_t n)
 {
@@ -629,40 +667,38 @@ static void compare(struct cmp *k, struct entry *v, size_t n)
 	for (size_t i = 0; i < k->nreads; i++)
 		take_reading(k, &k->reads[i]);
 	match_ids(k);
-	free(k->parsed);
-	free(k->reads);
-	strmap_finish(&k->by_path);
-	free(k->same);
-}
-
-bool detect_scan_finish(struct scan_walk *w, const struct state_entry *state,
-			size_t nstate, bool full, struct scan_result *out,
-			struct err *e)
-{
-	struct cmp k;
-	bool ok;
-
-	walk_join(w);
-	ok = w->ok;
-	if (!ok) {
-		*e = w->e;
-		memset(out, 0, sizeof(*out));
-	} else {
-		cmp_init(&k, w->c, w->rootfd, state, nstate, full, out);
-		memcpy(out->backlog_missing, w->missing,
-		       w->c->nbacklogs * sizeof(bool));
-		compare(&k, w->v, w->n);
-	}
-	walk_destroy(w);
-	return ok;
+	cmp_finish(k);
 }
 
 bool detect_scan(const struct config *c, int rootfd,
 		 const struct state_entry *state, size_t nstate, bool full,
 		 struct scan_result *out, struct err *e)
 {
-	return detect_scan_finish(detect_scan_start(c, rootfd), state, nstate,
-				  full, out, e);
+	struct scan_walk *w = walk_create(c, rootfd);
+	struct cmp k;
+	bool ok;
+
+	cmp_init(&k, c, rootfd, state, nstate, full, out);
+	list_dirs(w);
+	for (size_t i = 0; i < w->ndirs; i++)
+		w->dirs[i].k = &k;
+	walk_start(w);
+	walk_join(w);
+	ok = w->ok;
+	for (size_t i = 0; i < w->ndirs; i++) {
+		out->files_per_backlog[w->dirs[i].backlog] += w->dirs[i].files;
+		out->nfiles += w->dirs[i].files;
+	}
+	memcpy(out->backlog_missing, w->missing, c->nbacklogs * sizeof(bool));
+	if (ok) {
+		compare(&k, w->v, w->n);
+	} else {
+		*e = w->e;
+		cmp_finish(&k);
+		scan_result_finish(out);
+	}
+	walk_destroy(w);
+	return ok;
 }
 
 /* The entry of one candidate path, if it is a story path that exists. */
@@ -717,6 +753,8 @@ bool detect_paths(const struct config *c, int rootfd,
 	for (size_t i = 0; i < nstate; i++)
 		k.same[i] = !strmap_get(&candidates, state[i].path, NULL);
 	compare(&k, w->v, w->n);
+	for (size_t i = 0; i < w->n; i++)
+		out->nfiles += w->v[i].kind == FSX_FILE;
 	strmap_finish(&candidates);
 	walk_destroy(w);
 	return true;

@@ -45,7 +45,6 @@ struct run {
 	size_t total_state; /* all state entries, loaded or not */
 	bool partial_state; /* git mode: only the entries the diff names */
 	struct strmap state_by_id;
-	struct scan_walk *walk; /* started before the state is read */
 	struct scan_result scan;
 	struct git_result git;
 	bool by_diff; /* the file side came from a git diff */
@@ -486,9 +485,8 @@ static bool detect_files(struct run *run, enum sync_status *status)
 		ok = detect_by_git(run, status);
 	} else {
 		ok = load_state(run) &&
-		     detect_scan_finish(run->walk, run->state, run->nstate,
-					full, &run->scan, run->e);
-		run->walk = NULL;
+		     detect_scan(run->c, run->rootfd, run->state, run->nstate,
+				 full, &run->scan, run->e);
 		/* remembered when files changed, so that the next --git diffs
 		 * from here; a no-op run does not pay for opening the repo */
 		if (ok && run->scan.nchanges)
@@ -605,12 +603,6 @@ fail:
 
 static void run_finish(struct run *run)
 {
-	struct scan_result unused;
-
-	/* a walk whose run failed before comparing it: wait, and drop it */
-	if (run->walk &&
-	    detect_scan_finish(run->walk, NULL, 0, false, &unused, run->e))
-		scan_result_finish(&unused);
 	for (size_t i = 0; i < run->nplan; i++)
 		action_finish(&run->plan[i].a);
 	free(run->plan);
@@ -671,9 +663,6 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 	run.rootfd = fsx_open_root(c->root, e);
 	if (run.rootfd < 0)
 		goto out;
-	/* the walk runs on a second core while the state is read */
-	if (o->mode != SYNC_GIT)
-		run.walk = detect_scan_start(c, run.rootfd);
 	if (!detect_files(&run, &status))
 		goto failed;
 	if (!o->force && !guard_backlogs(&run)) {

@@ -45,6 +45,21 @@ void cli_json_string(FILE *f, const char *s)
 	buf_finish(&b);
 }
 
+void cli_json_fields(FILE *f, const char *fields)
+{
+	const char *p = fields;
+
+	fputc('[', f);
+	while (p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		fprintf(f, "%s\"%.*s\"", p == fields ? "" : ",", (int)n, p);
+		p = comma ? comma + 1 : NULL;
+	}
+	fputc(']', f);
+}
+
 void cli_put_safe(FILE *f, const char *s)
 {
 	/* values from the database reach the terminal: no escape sequences */

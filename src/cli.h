@@ -55,6 +55,9 @@ int cli_load_config(struct cli *cli, struct config *c);
 /* Writes s with control characters shown as \xNN: messages carry values
  * from the database, which must not drive the terminal. */
 void cli_put_safe(FILE *f, const char *s);
+/* Writes a comma-separated list of field names ("title,labels") as a JSON
+ * array of strings; NULL is []. */
+void cli_json_fields(FILE *f, const char *fields);
 /* Writes s as a JSON string literal (null for NULL). */
 void cli_json_string(FILE *f, const char *s);
 

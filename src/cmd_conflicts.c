@@ -32,26 +32,6 @@ static void print_line(FILE *f, const struct conflict_info *c)
 	fputc('\n', f);
 }
 
-/* "a,b" as ["a","b"]. */
-static void json_fields(FILE *f, const char *fields)
-{
-	const char *p = fields;
-
-	if (!fields) {
-		fputs("[]", f);
-		return;
-	}
-	fputc('[', f);
-	while (p) {
-		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-
-		fprintf(f, "%s\"%.*s\"", p == fields ? "" : ",", (int)n, p);
-		p = comma ? comma + 1 : NULL;
-	}
-	fputc(']', f);
-}
-
 static void json_conflict(FILE *f, const struct conflict_info *c,
 			  bool with_lost)
 {
@@ -67,7 +47,7 @@ static void json_conflict(FILE *f, const struct conflict_info *c,
 	fputs(",\"kept\":", f);
 	cli_json_string(f, c->kept);
 	fputs(",\"fields\":", f);
-	json_fields(f, c->fields);
+	cli_json_fields(f, c->fields);
 	if (c->run_id)
 		fprintf(f, ",\"run\":%lld", (long long)c->run_id);
 	else

@@ -245,22 +245,6 @@ static void json_pending(FILE *f, const struct status *st)
 	fputc('}', f);
 }
 
-/* "a,b" as ["a","b"], as conflicts --json has it. */
-static void json_fields(FILE *f, const char *fields)
-{
-	const char *p = fields;
-
-	fputc('[', f);
-	while (p) {
-		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-
-		fprintf(f, "%s\"%.*s\"", p == fields ? "" : ",", (int)n, p);
-		p = comma ? comma + 1 : NULL;
-	}
-	fputc(']', f);
-}
-
 static void json_conflicts(FILE *f, const struct status *st)
 {
 	fprintf(f, ",\"conflicts\":{\"count\":%ld,\"latest\":[",
@@ -278,7 +262,7 @@ static void json_conflicts(FILE *f, const struct status *st)
 		fputs(",\"kept\":", f);
 		cli_json_string(f, c->kept);
 		fputs(",\"fields\":", f);
-		json_fields(f, c->fields);
+		cli_json_fields(f, c->fields);
 		fputc('}', f);
 	}
 	fputs("]}", f);

@@ -60,6 +60,20 @@ void cli_json_fields(FILE *f, const char *fields)
 	fputc(']', f);
 }
 
+void cli_json_conflict_head(FILE *f, const struct conflict_info *c)
+{
+	fprintf(f, "{\"id\":%lld,\"story\":", (long long)c->id);
+	cli_json_string(f, c->story_id);
+	fputs(",\"at\":", f);
+	cli_json_string(f, c->at);
+	fputs(",\"kind\":", f);
+	cli_json_string(f, c->kind);
+	fputs(",\"kept\":", f);
+	cli_json_string(f, c->kept);
+	fputs(",\"fields\":", f);
+	cli_json_fields(f, c->fields);
+}
+
 void cli_put_safe(FILE *f, const char *s)
 {
 	/* values from the database reach the terminal: no escape sequences */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "store.h"
 
 /* Exit codes of DESIGN.md. */
 enum {
@@ -58,6 +59,9 @@ void cli_put_safe(FILE *f, const char *s);
 /* Writes a comma-separated list of field names ("title,labels") as a JSON
  * array of strings; NULL is []. */
 void cli_json_fields(FILE *f, const char *fields);
+/* Writes a recorded conflict as an open JSON object: id, story, at, kind,
+ * kept, fields; the caller adds what else it shows and the closing brace. */
+void cli_json_conflict_head(FILE *f, const struct conflict_info *c);
 /* Writes s as a JSON string literal (null for NULL). */
 void cli_json_string(FILE *f, const char *s);
 

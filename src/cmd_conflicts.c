@@ -38,16 +38,7 @@ static void json_conflict(FILE *f, const struct conflict_info *c,
 	struct json_member *m;
 	size_t n;
 
-	fprintf(f, "{\"id\":%lld,\"story\":", (long long)c->id);
-	cli_json_string(f, c->story_id);
-	fputs(",\"at\":", f);
-	cli_json_string(f, c->at);
-	fputs(",\"kind\":", f);
-	cli_json_string(f, c->kind);
-	fputs(",\"kept\":", f);
-	cli_json_string(f, c->kept);
-	fputs(",\"fields\":", f);
-	cli_json_fields(f, c->fields);
+	cli_json_conflict_head(f, c);
 	if (c->run_id)
 		fprintf(f, ",\"run\":%lld", (long long)c->run_id);
 	else

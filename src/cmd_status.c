@@ -252,17 +252,9 @@ static void json_conflicts(FILE *f, const struct status *st)
 	for (size_t i = 0; i < st->nlatest; i++) {
 		const struct conflict_info *c = &st->conflicts[i];
 
-		fprintf(f, "%s{\"id\":%lld,\"story\":", i ? "," : "",
-			(long long)c->id);
-		cli_json_string(f, c->story_id);
-		fputs(",\"at\":", f);
-		cli_json_string(f, c->at);
-		fputs(",\"kind\":", f);
-		cli_json_string(f, c->kind);
-		fputs(",\"kept\":", f);
-		cli_json_string(f, c->kept);
-		fputs(",\"fields\":", f);
-		cli_json_fields(f, c->fields);
+		if (i)
+			fputc(',', f);
+		cli_json_conflict_head(f, c);
 		fputc('}', f);
 	}
 	fputs("]}", f);

@@ -95,7 +95,9 @@ struct git_author {
 struct git_result {
 	char head[41];        /* HEAD now ("" when unborn or no repository) */
 	const char *fallback; /* why the diff cannot be trusted (the caller
-				 scans instead), or NULL */
+				 scans instead), or NULL; may point into
+				 why */
+	struct err why;       /* a git error that made the diff unusable */
 	bool unusable;        /* no work tree to sync (bare, or no repository):
 				 a usage error */
 	struct git_author *authors; /* sorted by path */

@@ -155,9 +155,16 @@ char **detect_git_pathspecs(const struct config *c, const char *prefix)
 
 	for (size_t b = 0; b < c->nbacklogs; b++) {
 		const char *p = c->backlogs[b].path;
+		bool here = strcmp(p, ".") == 0;
 
-		if (strcmp(p, ".") == 0)
-			v[b] = xstrdup(*prefix ? prefix : ".");
+		if (here && !*prefix) {
+			/* a backlog at the top of the work tree: every path
+			 * may be a story, and no pathspec names "all" */
+			strv_free(v);
+			return NULL;
+		}
+		if (here)
+			v[b] = xstrdup(prefix);
 		else if (*prefix)
 			v[b] = xasprintf("%s/%s", prefix, p);
 		else
@@ -166,23 +173,21 @@ char **detect_git_pathspecs(const struct config *c, const char *prefix)
 	return v;
 }
 
-/* Why the diff from last to HEAD cannot be trusted, or NULL. */
+/* Why the diff from last to HEAD cannot be trusted, or NULL; a question
+ * git cannot answer is a reason too, kept in why. */
 static const char *distrust(struct gitrepo *repo, const char *last,
-			    const char *head, struct err *e, bool *ok)
+			    const char *head, struct err *why)
 {
 	bool yes = false;
 
-	*ok = true;
 	if (!*head)
 		return "HEAD is unborn";
 	if (!last || !*last)
 		return "no last synced commit";
 	if (gitrepo_is_shallow(repo))
 		return "a shallow clone";
-	if (!gitrepo_is_ancestor(repo, last, head, &yes, e)) {
-		*ok = false;
-		return NULL;
-	}
+	if (!gitrepo_is_ancestor(repo, last, head, &yes, why))
+		return why->msg;
 	if (!yes)
 		return "the last synced commit is no longer in the history "
 		       "(rebase or reset)";
@@ -205,25 +210,29 @@ bool detect_git(const struct config *c, const char *last, struct git_result *g,
 	}
 	if (!gitrepo_head(repo, g->head, &unborn, e))
 		goto out;
-	g->fallback = distrust(repo, last, g->head, e, &ok);
-	if (!ok || g->fallback)
+	ok = true;
+	g->fallback = distrust(repo, last, g->head, &g->why);
+	if (g->fallback)
 		goto out;
-	ok = false;
-	if (!gitrepo_prefix(repo, c->root, &prefix, e))
-		goto out;
+	/* past here, whatever git cannot answer is a reason to scan, never
+	 * to skip: the last synced commit must not move past a change */
+	if (!gitrepo_prefix(repo, c->root, &prefix, &g->why))
+		goto distrusted;
 	specs = detect_git_pathspecs(c, prefix);
 	col.prefix = prefix;
 	if (!gitrepo_diff(repo, last, g->head, (const char *const *)specs,
-			  on_change, &col, e) ||
+			  on_change, &col, &g->why) ||
 	    !gitrepo_walk(repo, last, g->head, (const char *const *)specs, 0,
-			  on_commit, &col, e))
-		goto out;
+			  on_commit, &col, &g->why))
+		goto distrusted;
 	keep_latest(g, &col);
 	g->paths = col.paths;
 	g->npaths = col.npaths;
 	col.paths = NULL;
 	col.npaths = 0;
-	ok = true;
+	goto out;
+distrusted:
+	g->fallback = g->why.msg;
 out:
 	for (size_t i = 0; i < col.nauthors; i++) {
 		free(col.authors[i].path);

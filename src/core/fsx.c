@@ -811,6 +811,22 @@ bool fsx_mkdir_parents(const char *path, struct err *e)
 	return ok;
 }
 
+bool fsx_dir_holds_only(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = strlen(prefix);
+	bool only = d != NULL;
+
+	while (only && (de = readdir(d)))
+		only = strcmp(de->d_name, ".") == 0 ||
+		       strcmp(de->d_name, "..") == 0 ||
+		       strncmp(de->d_name, prefix, n) == 0;
+	if (d)
+		closedir(d);
+	return only;
+}
+
 int fsx_open_root(const char *dir, struct err *e)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -92,6 +92,10 @@ bool fsx_unlink_beneath(int rootfd, const char *rel,
 /* Creates the missing parent directories of path (mkdir -p of its
  * dirname), 0755. */
 bool fsx_mkdir_parents(const char *path, struct err *e);
+/* True when every entry of dir starts with prefix (a directory that holds
+ * only one file's family, such as a database and its -wal, -shm and .lock
+ * files); false too when dir cannot be read. */
+bool fsx_dir_holds_only(const char *dir, const char *prefix);
 /* Opens the directory dir to work beneath it (O_DIRECTORY, close-on-exec);
  * -1 with e set on failure. */
 int fsx_open_root(const char *dir, struct err *e);

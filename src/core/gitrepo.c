@@ -330,7 +330,9 @@ static bool tree_diff(git_repository *repo, git_tree *a, git_tree *b,
 	/* libgit2 only reads the pathspec strings. */
 	o.pathspec.strings = (char **)(uintptr_t)pathspecs;
 	o.pathspec.count = count(pathspecs);
-	o.flags = GIT_DIFF_SKIP_BINARY_CHECK;
+	/* literal paths: a backlog named "a[1]" or "*" is a directory, not a
+	 * pattern */
+	o.flags = GIT_DIFF_SKIP_BINARY_CHECK | GIT_DIFF_DISABLE_PATHSPEC_MATCH;
 	o.ignore_submodules = GIT_SUBMODULE_IGNORE_ALL;
 	if (git_diff_tree_to_tree(diff, repo, a, b, &o) < 0)
 		return gerr(e, "diff trees");

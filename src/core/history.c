@@ -286,13 +286,14 @@ enum history_status history_backfill(const struct config *c,
 	struct gitrepo *repo;
 	char *lock_path;
 	int version, lockfd;
+	bool ignored;
 
 	memset(n, 0, sizeof(*n));
 	repo = gitrepo_open(c->root, e);
 	if (!repo)
 		return HISTORY_USAGE;
 	/* creates the database and its directory, where the lock lives */
-	if (!sync_init(c, &version, e)) {
+	if (!sync_init(c, &version, &ignored, e)) {
 		gitrepo_destroy(repo);
 		return HISTORY_FATAL;
 	}

@@ -98,20 +98,21 @@ static bool write_all(int fd, const struct buf *b)
 	return true;
 }
 
-/* Writes path atomically with mode 0755 (whatever the umask). */
-static bool write_hook(const char *path, const struct buf *b, struct err *e)
+/* Writes path atomically with mode (whatever the umask). */
+static bool write_file(const char *path, const struct buf *b, mode_t mode,
+		       struct err *e)
 {
 	char *tmp = xasprintf("%s.storysync-tmp", path);
 	bool ok = false;
 	int fd;
 
 	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, HOOK_MODE);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0) {
 		err_set(e, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (!write_all(fd, b) || fchmod(fd, HOOK_MODE) < 0 || fsync(fd) < 0) {
+	if (!write_all(fd, b) || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
 		err_set(e, "%s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
@@ -191,7 +192,7 @@ static bool install_one(const char *dir, const char *src_dir, const char *name,
 		}
 		*act = HOOKS_CHAINED;
 	}
-	ok = *act == HOOKS_UNCHANGED || write_hook(dst, &b, e);
+	ok = *act == HOOKS_UNCHANGED || write_file(dst, &b, HOOK_MODE, e);
 out:
 	buf_finish(&b);
 	free(chained);
@@ -275,6 +276,92 @@ out:
 	return ok;
 }
 
+/* The listed trees but skip (NULL: none skipped), one a line, into out;
+ * *found tells whether skip was listed, *n how many lines out has. */
+static bool read_trees(const char *list, const char *skip, struct buf *out,
+		       bool *found, size_t *n, struct err *e)
+{
+	struct buf b = BUF_INIT;
+	bool ok = true;
+
+	*found = false;
+	*n = 0;
+	if (!exists(list))
+		return true;
+	if (!read_file(list, &b, e))
+		return false;
+	for (char *line = b.data, *nl; line && *line; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl++ = '\0';
+		if (!*line)
+			continue;
+		if (skip && strcmp(line, skip) == 0) {
+			*found = true;
+			continue;
+		}
+		buf_printf(out, "%s\n", line);
+		(*n)++;
+	}
+	buf_finish(&b);
+	return ok;
+}
+
+static bool tree_name_ok(const char *config, struct err *e)
+{
+	if (!*config || strchr(config, '\n') || *config == '/')
+		return err_set(e,
+			       "%s: a story tree's configuration must be a "
+			       "relative path on one line",
+			       config);
+	return true;
+}
+
+bool hooks_add_tree(const char *hooks_dir, const char *config, bool *added,
+		    struct err *e)
+{
+	char *list = xasprintf("%s/%s", hooks_dir, HOOKS_TREES);
+	struct buf b = BUF_INIT;
+	bool ok = false, found;
+	size_t n;
+
+	*added = false;
+	if (!tree_name_ok(config, e) ||
+	    !read_trees(list, config, &b, &found, &n, e))
+		goto out;
+	/* listed again at the end: the order is the order of installation */
+	buf_printf(&b, "%s\n", config);
+	*added = !found;
+	ok = !*added || write_file(list, &b, 0644, e);
+out:
+	buf_finish(&b);
+	free(list);
+	return ok;
+}
+
+bool hooks_remove_tree(const char *hooks_dir, const char *config, size_t *left,
+		       struct err *e)
+{
+	char *list = xasprintf("%s/%s", hooks_dir, HOOKS_TREES);
+	struct buf b = BUF_INIT;
+	bool ok = false, found;
+
+	if (!read_trees(list, config, &b, &found, left, e))
+		goto out;
+	if (!found)
+		ok = true;
+	else if (*left)
+		ok = write_file(list, &b, 0644, e);
+	else if (unlink(list) < 0)
+		err_set(e, "%s: %s", list, strerror(errno));
+	else
+		ok = true;
+out:
+	buf_finish(&b);
+	free(list);
+	return ok;
+}
+
 const char *hooks_action_str(enum hooks_action a)
 {
 	switch (a) {
@@ -286,6 +373,7 @@ const char *hooks_action_str(enum hooks_action a)
 	case HOOKS_RESTORED: return "removed, previous hook restored";
 	case HOOKS_ABSENT: return "not installed";
 	case HOOKS_FOREIGN: return "not a storysync hook; left alone";
+	case HOOKS_KEPT: return "kept for the other story trees";
 	}
 	return "?";
 }

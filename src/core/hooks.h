@@ -2,6 +2,7 @@
 #define STORYSYNC_CORE_HOOKS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "err.h"
 
@@ -33,6 +34,7 @@ enum hooks_action {
 	HOOKS_RESTORED,  /* uninstall: ours removed, the chained one back */
 	HOOKS_ABSENT,    /* uninstall: none of ours there */
 	HOOKS_FOREIGN,   /* uninstall: not ours; left alone */
+	HOOKS_KEPT,      /* uninstall: ours, kept for the other trees */
 };
 
 /* Copies the hooks and the helper from src_dir (the source tree's hooks/ or
@@ -50,6 +52,20 @@ bool hooks_install(const char *hooks_dir, const char *src_dir,
  * hook back to its name; a foreign hook is left alone; idempotent. */
 bool hooks_uninstall(const char *hooks_dir,
 		     enum hooks_action actions[HOOKS_COUNT], struct err *e);
+
+/* The list, beside the hooks, of the story trees they sync: one
+ * configuration file a line, relative to the top of the work tree (where
+ * git runs hooks, in every worktree). */
+#define HOOKS_TREES "storysync-trees"
+
+/* Adds config (a path relative to the work tree's top, no newline) to
+ * hooks_dir's list, written atomically; *added false when it was there. */
+bool hooks_add_tree(const char *hooks_dir, const char *config, bool *added,
+		    struct err *e);
+/* Removes config from the list; *left gets how many trees stay listed (the
+ * list file goes with the last). */
+bool hooks_remove_tree(const char *hooks_dir, const char *config, size_t *left,
+		       struct err *e);
 
 /* True when the file at path is one of our hooks (has the marker line). */
 bool hooks_is_ours(const char *path);

@@ -218,6 +218,7 @@ enum stmt_id {
 	ST_CHANGES,
 	ST_CHANGES_ALL,
 	ST_MARK_SET,
+	ST_CLOCK_MOVED,
 	ST_META_GET,
 	ST_META_SET,
 	ST_BACKLOG_NAMES,
@@ -295,6 +296,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   " UNION ALL SELECT story_id, 0, 1 FROM sync_state t"
 			   " WHERE NOT EXISTS (SELECT 1 FROM stories s"
 			   " WHERE s.id = t.story_id)",
+	[ST_CLOCK_MOVED] = "SELECT " CLOCK " IS NOT (SELECT CAST(value AS"
+			   " INTEGER) FROM sync_meta WHERE key = 'mark')",
 	[ST_MARK_SET] = "INSERT INTO sync_meta(key, value) VALUES ('mark', "
 			"" CLOCK ") ON CONFLICT(key) DO UPDATE SET"
 			" value = excluded.value"
@@ -1177,6 +1180,19 @@ bool store_mark_set(struct store *s, struct err *e)
 	sqlite3_stmt *st = stmt(s, ST_MARK_SET, e);
 
 	return st && run(s, st, e);
+}
+
+bool store_clock_moved(struct store *s, bool *moved, struct err *e)
+{
+	sqlite3_stmt *st = stmt(s, ST_CLOCK_MOVED, e);
+	int rc;
+
+	*moved = true;
+	if (!st || (rc = step(s, st, e)) < 0)
+		return false;
+	*moved = rc != SQLITE_ROW || sqlite3_column_int(st, 0);
+	done(st);
+	return true;
 }
 
 /* ---- meta, backlogs ---- */

@@ -478,8 +478,8 @@ static bool detect_files(struct run *run, enum sync_status *status)
 {
 	bool full = run->o->mode == SYNC_FULL, ok;
 
-	if (!store_meta_get(run->store, "git.last_commit", &run->last_commit,
-			    run->e))
+	if (!run->last_commit && !store_meta_get(run->store, "git.last_commit",
+						 &run->last_commit, run->e))
 		return false;
 	if (run->o->mode == SYNC_GIT) {
 		ok = detect_by_git(run, status);
@@ -537,14 +537,42 @@ static void record_failure(struct run *run, int exit_code)
 	store_run_add(run->store, &run->rec, &id, NULL);
 }
 
-/* Remembers HEAD as the last synced commit, when it moved. */
+/* Remembers HEAD as the last synced commit, when it moved and the run
+ * covered every story path that changed up to it. A diff whose paths were
+ * not all applied (a file in error, a change left for later) keeps the old
+ * commit, so that the next --git run diffs them again; a scan covered the
+ * whole tree, and whatever it could not read it reads again. */
 static bool record_head(struct run *run)
 {
 	const char *head = run->git.head;
 
 	if (!*head || (run->last_commit && !strcmp(run->last_commit, head)))
 		return true;
+	if (run->by_diff && (run->n->errors || run->deferred)) {
+		note(run, "the last synced commit stays: not every changed "
+			  "story was applied");
+		return true;
+	}
 	return store_meta_set(run->store, "git.last_commit", head, run->e);
+}
+
+/* The hook's no-op, decided before anything is read or written: HEAD is
+ * the last synced commit and no row changed since the last run. */
+static bool git_up_to_date(struct run *run)
+{
+	bool moved = true;
+
+	if (!store_meta_get(run->store, "git.last_commit", &run->last_commit,
+			    NULL) ||
+	    !run->last_commit)
+		return false;
+	detect_git_head(run->c, &run->git);
+	if (strcmp(run->git.head, run->last_commit) != 0 ||
+	    !store_clock_moved(run->store, &moved, NULL) || moved)
+		return false;
+	note(run, "HEAD is the last synced commit and no row changed: "
+		  "nothing to do");
+	return true;
 }
 
 static bool in_transaction(struct run *run, enum sync_status *status)
@@ -618,7 +646,36 @@ static void run_finish(struct run *run)
 	buf_finish(&run->messages);
 }
 
-bool sync_init(const struct config *c, int *version, struct err *e)
+/* Keeps the database out of git (a 300 MB file at 100k stories must not
+ * ride along with the next "git add -A"): a directory of its own gets a
+ * .gitignore of "*". A directory it shares with other files is left as it
+ * is; *ignored tells which. */
+static bool ignore_database(const struct config *c, bool *ignored,
+			    struct err *e)
+{
+	static const char all[] = "# storysync's database: never in git\n*\n";
+	char *dir = xstrdup(c->database), *slash = strrchr(dir, '/');
+	struct file_stat st;
+	bool stale, ok = true;
+	int fd = -1;
+
+	*ignored = false;
+	*slash = '\0';
+	if (strcmp(dir, c->root) == 0 || !fsx_dir_holds_only(dir, slash + 1))
+		goto out;
+	fd = fsx_open_root(dir, e);
+	ok = fd >= 0 && fsx_write_atomic(fd, ".gitignore", all, sizeof(all) - 1,
+					 NULL, &st, &stale, e);
+	*ignored = ok;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return ok;
+}
+
+bool sync_init(const struct config *c, int *version, bool *ignored,
+	       struct err *e)
 {
 	struct store *s = NULL;
 	bool ok = fsx_mkdir_parents(c->database, e) &&
@@ -627,7 +684,7 @@ bool sync_init(const struct config *c, int *version, struct err *e)
 
 	*version = store_schema_version();
 	store_close(s);
-	return ok;
+	return ok && ignore_database(c, ignored, e);
 }
 
 enum sync_status sync_run(const struct config *c, const struct sync_options *o,
@@ -660,6 +717,10 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 	}
 	if (lockfd < 0 || !store_open(&run.store, c->database, e))
 		goto out;
+	if (o->mode == SYNC_GIT && !o->dry_run && git_up_to_date(&run)) {
+		status = SYNC_OK;
+		goto out;
+	}
 	run.rootfd = fsx_open_root(c->root, e);
 	if (run.rootfd < 0)
 		goto out;

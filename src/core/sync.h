@@ -53,8 +53,10 @@ enum sync_status {
 
 /* Creates the database (and its directory) if missing, migrates it, and
  * records the configured backlogs: what init does beside the config file.
- * *version gets the schema version. */
-bool sync_init(const struct config *c, int *version, struct err *e);
+ * A database directory of its own gets a .gitignore of "*" (*ignored set
+ * when this call wrote it). *version gets the schema version. */
+bool sync_init(const struct config *c, int *version, bool *ignored,
+	       struct err *e);
 
 /* Runs one sync of the configured tree. e holds the fatal or guard
  * message. */

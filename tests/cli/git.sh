@@ -69,7 +69,7 @@ $R/.git/hooks/post-checkout: installed
 $R/.git/hooks/post-rewrite: installed" "$out"
 run ss install-hooks --json
 check_eq "again: nothing to do, said as JSON" \
-  '{"exit":0,"uninstall":false,"hooks_dir":"'"$R"'/.git/hooks","error":null,"hooks":[{"name":"post-commit","action":"unchanged"},{"name":"post-merge","action":"unchanged"},{"name":"post-checkout","action":"unchanged"},{"name":"post-rewrite","action":"unchanged"}]}' \
+  '{"exit":0,"uninstall":false,"hooks_dir":"'"$R"'/.git/hooks","tree":".storysync.yml","error":null,"hooks":[{"name":"post-commit","action":"unchanged"},{"name":"post-merge","action":"unchanged"},{"name":"post-checkout","action":"unchanged"},{"name":"post-rewrite","action":"unchanged"}]}' \
   "$out"
 run ss install-hooks -q
 check_eq "-q: quiet" "0|" "$rc|$out$err"
@@ -242,6 +242,7 @@ check_contains "by diff, not a scan" "scanned 1 story file:" "$err"
 # shallow clone
 cd "$T" && git clone -q --depth 1 "file://$R" shallow && cd shallow || exit 1
 ss sync -q
+STORYSYNC_RUNNING=1 git commit -q --allow-empty -m "past the last sync"
 run ss sync --git -v
 check_rc "sync --git in a shallow clone succeeds" 0
 check_contains "it falls back to a scan and says so" \

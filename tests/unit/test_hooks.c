@@ -20,6 +20,9 @@
 #include "hooks.h"
 #include "mem.h"
 
+/* How the hooks call storysync for the tree at the top of the work tree. */
+#define HOOK_CALL "-c .storysync.yml sync --git -q --wait=120"
+
 static char tmp[256]; /* realpath of this test's temp dir */
 static char src[PATH_MAX];
 static char fake[PATH_MAX];
@@ -127,6 +130,7 @@ static int setup(void **state)
 		   "echo fake stderr >&2\\n' > fake-storysync && "
 		   "chmod +x fake-storysync && git init -q -b main repo && "
 		   "rm -rf repo/.git/hooks && cd repo && echo a > a.md && "
+		   "touch .storysync.yml && "
 		   "git add a.md && git commit -q -m one",
 		   tmp),
 		0);
@@ -202,7 +206,7 @@ static void test_install_chains(void **state)
 	got = slurp("old-post-commit-ran");
 	assert_string_equal(got, "\n");
 	free(got);
-	log = xasprintf("sync --git -q|unset|%s/repo\n", tmp);
+	log = xasprintf(HOOK_CALL "|unset|%s/repo\n", tmp);
 	wait_calls(log);
 	free(log);
 	/* The sync's stderr is kept, in the git dir. */
@@ -273,7 +277,7 @@ static void test_install_hooks_path(void **state)
 	assert_int_equal(sh("cd repo && echo b > b.md && git add b.md && "
 			    "git commit -q -m two"),
 			 0);
-	log = xasprintf("sync --git -q|unset|%s/repo\n", tmp);
+	log = xasprintf(HOOK_CALL "|unset|%s/repo\n", tmp);
 	wait_calls(log);
 	free(log);
 	gitrepo_destroy(r);
@@ -407,7 +411,7 @@ static void test_hook_storysync_missing(void **state)
 
 static void test_hook_returns_at_once(void **state)
 {
-	char *log = xasprintf("sync --git -q|unset|%s/repo\nslept\n", tmp);
+	char *log = xasprintf(HOOK_CALL "|unset|%s/repo\nslept\n", tmp);
 	double t0;
 
 	install_plain();
@@ -460,7 +464,7 @@ static void test_hook_post_rewrite(void **state)
 {
 	const enum hooks_action want[] = {HOOKS_INSTALLED, HOOKS_INSTALLED,
 					  HOOKS_INSTALLED, HOOKS_CHAINED};
-	char *log = xasprintf("sync --git -q|unset|%s/repo\n", tmp), *got;
+	char *log = xasprintf(HOOK_CALL "|unset|%s/repo\n", tmp), *got;
 
 	/* The old hook reads what was rewritten from stdin. */
 	assert_int_equal(sh("mkdir -p '%s' && printf '#!/bin/sh\\n"
@@ -490,7 +494,7 @@ static void test_hook_post_rewrite(void **state)
 
 static void test_hook_branch_switch(void **state)
 {
-	char *log = xasprintf("sync --git -q|unset|%s/repo\n", tmp);
+	char *log = xasprintf(HOOK_CALL "|unset|%s/repo\n", tmp);
 
 	install_plain();
 	assert_int_equal(sh("cd repo && git checkout -q -b other"), 0);

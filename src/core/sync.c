@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "detect.h"
 #include "fsx.h"
+#include "githead.h"
 #include "mem.h"
 #include "plan.h"
 #include "store.h"
@@ -566,7 +567,10 @@ static bool git_up_to_date(struct run *run)
 			    NULL) ||
 	    !run->last_commit)
 		return false;
-	detect_git_head(run->c, &run->git);
+	/* HEAD from git's files, without starting libgit2, when they are
+	 * plain; libgit2 otherwise */
+	if (!githead_read(run->c->root, run->git.head))
+		detect_git_head(run->c, &run->git);
 	if (strcmp(run->git.head, run->last_commit) != 0 ||
 	    !store_clock_moved(run->store, &moved, NULL) || moved)
 		return false;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "githead.h"
 #include "gitrepo.h"
 #include "mem.h"
 
@@ -644,6 +645,46 @@ static void test_commit_unborn(void **state)
 	free(dir);
 }
 
+/* githead_read gives what git rev-parse HEAD gives in dir, or is unsure. */
+static void head_agrees(const char *dir, bool sure)
+{
+	char got[GITHEAD_HEX], *want = out("git -C '%s' rev-parse HEAD", dir);
+
+	assert_int_equal(githead_read(dir, got), sure);
+	assert_string_equal(got, sure ? want : "");
+	free(want);
+}
+
+static void test_githead(void **state)
+{
+	char *sub = xasprintf("%s/stories/backlog", repo);
+	char *wt = xasprintf("%s/wt", tmp);
+	char got[GITHEAD_HEX];
+
+	head_agrees(repo, true);
+	head_agrees(sub, true); /* found upward, as git does */
+	sh("cd repo && git commit -q --allow-empty -m two && "
+	   "git pack-refs --all");
+	head_agrees(repo, true); /* from packed-refs */
+	sh("cd repo && git commit -q --allow-empty -m three");
+	head_agrees(repo, true); /* the loose ref wins over the packed one */
+	sh("cd repo && git checkout -q --detach HEAD~1");
+	head_agrees(repo, true);
+	sh("cd repo && git checkout -q main && "
+	   "git worktree add -q ../wt -b side HEAD~2");
+	head_agrees(wt, true); /* a .git file, refs in the common dir */
+	head_agrees(repo, true);
+	setenv("GIT_DIR", "repo/.git", 1);
+	assert_false(githead_read(repo, got)); /* git's env: only libgit2 */
+	unsetenv("GIT_DIR");
+	sh("cd repo && git checkout -q --orphan fresh");
+	assert_false(githead_read(repo, got)); /* unborn */
+	assert_string_equal(got, "");
+	assert_false(githead_read(tmp, got)); /* no repository */
+	free(wt);
+	free(sub);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +719,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_commit_unborn, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_githead, setup, teardown),
 	};
 
 	if (getenv("TEST_FILTER"))

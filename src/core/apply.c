@@ -100,13 +100,18 @@ static bool edited_text(const struct action *a, const char *cur,
 
 	if (!story_parse(&doc, cur, text, len, e))
 		return false;
+	static const enum story_field loc[SM_COUNT] = {
+		[SM_BACKLOG] = SF_BACKLOG,
+		[SM_STATUS] = SF_STATUS,
+		[SM_EPIC] = SF_EPIC,
+	};
+
 	story_copy(&want, &a->want);
-	if (!a->rewrite_mirrors) {
-		/* first sight: the file keeps its keys as they are */
-		story_set(&want, SF_BACKLOG, doc.mirror[SM_BACKLOG]);
-		story_set(&want, SF_STATUS, doc.mirror[SM_STATUS]);
-		story_set(&want, SF_EPIC, doc.mirror[SM_EPIC]);
-	}
+	/* on first sight, and for a key whose field did not change, the file
+	 * keeps its key as it is */
+	for (int k = 0; k < SM_COUNT; k++)
+		if (!a->rewrite_mirrors || a->keep_mirror[k])
+			story_set(&want, loc[k], doc.mirror[k]);
 	ok = story_edit(&doc, text, len, &want, out, e);
 	story_finish(&want);
 	story_doc_finish(&doc);

@@ -23,7 +23,7 @@ static char *slurp(const char *path)
 	size_t len;
 
 	return fsx_read_at(AT_FDCWD, path, &data, &len, &st, NULL) ? data
-								    : NULL;
+								   : NULL;
 }
 
 static bool is_hex_id(const char *s, size_t n)
@@ -95,8 +95,8 @@ static char *common_dir(const char *gitdir)
 	if (!text)
 		return xstrdup(gitdir);
 	text[strcspn(text, "\n")] = '\0';
-	common = *text == '/' ? xstrdup(text)
-			      : xasprintf("%s/%s", gitdir, text);
+	common =
+		*text == '/' ? xstrdup(text) : xasprintf("%s/%s", gitdir, text);
 	free(text);
 	return common;
 }
@@ -117,8 +117,7 @@ static bool packed_ref(const char *common, const char *ref,
 		if (is_hex_id(line, strcspn(line, " ")) &&
 		    line[GITHEAD_HEX - 1] == ' ' &&
 		    strncmp(line + GITHEAD_HEX, ref, n) == 0 &&
-		    (line[GITHEAD_HEX + n] == '\n' ||
-		     !line[GITHEAD_HEX + n])) {
+		    (line[GITHEAD_HEX + n] == '\n' || !line[GITHEAD_HEX + n])) {
 			memcpy(out, line, GITHEAD_HEX - 1);
 			out[GITHEAD_HEX - 1] = '\0';
 			found = true;

@@ -69,16 +69,34 @@ static bool mirror_differs(char *const *mirror, enum story_mirror k,
 }
 
 static bool file_needs_write(const struct story *cur, char *const *mirror,
-			     const struct story *want, bool rewrite_mirrors)
+			     const struct action *a)
 {
-	if (!story_equal(cur, want))
+	if (!story_equal(cur, &a->want))
 		return true;
-	if (!rewrite_mirrors)
+	if (!a->rewrite_mirrors)
 		return false;
 	for (int k = 0; k < SM_COUNT; k++)
-		if (mirror_differs(mirror, k, want))
+		if (!a->keep_mirror[k] && mirror_differs(mirror, k, &a->want))
 			return true;
 	return false;
+}
+
+/* The mirror keys an edit leaves alone: one whose location field is as at
+ * the base and that was not edited since (the file is as the base, or the
+ * key holds what it held then). One field changed is one field's lines
+ * changed, even next to a key that was stale when adopted. */
+static void keep_mirrors(const struct plan_input *in, struct action *a)
+{
+	for (int k = 0; k < SM_COUNT; k++) {
+		enum story_field f = loc_field[k];
+		bool untouched = !in->mirror ||
+				 (in->base_mirror &&
+				  str_eq(in->mirror[k], in->base_mirror[k]));
+
+		a->keep_mirror[k] = in->base &&
+				    story_field_equal(in->base, &a->want, f) &&
+				    untouched;
+	}
 }
 
 void plan_resolve_location(const struct story *file_story, char *const *mirror,
@@ -192,6 +210,7 @@ static bool plan_file_same(const struct plan_input *in, enum side db,
 	case SIDE_CHANGED:
 		story_copy(&a->want, in->db_story);
 		a->rewrite_mirrors = true;
+		keep_mirrors(in, a);
 		/* the file holds the base; its keys are repaired only with a
 		   real change, never for a row rewritten to the same values */
 		if (!story_equal(in->base, &a->want))
@@ -244,7 +263,8 @@ static bool plan_file_changed(const struct plan_input *in, enum side db,
 		note_created(a, "file");
 		break;
 	}
-	if (file_needs_write(in->file_story, in->mirror, &a->want, true))
+	keep_mirrors(in, a);
+	if (file_needs_write(in->file_story, in->mirror, a))
 		a->file = PLAN_FILE_WRITE;
 	return true;
 }
@@ -339,7 +359,7 @@ static void set_mirror_after(const struct plan_input *in, enum side file,
 		const char *v = cur ? cur[k] : NULL;
 
 		if (a->file == PLAN_FILE_WRITE &&
-		    (create || (v && a->rewrite_mirrors)))
+		    (create || (v && a->rewrite_mirrors && !a->keep_mirror[k])))
 			v = a->want.v[loc_field[k]];
 		a->mirror_after[k] = xstrdup(v);
 	}

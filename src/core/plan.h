@@ -46,9 +46,14 @@ struct action {
 	struct story want; /* the agreed version (empty when deleted) */
 	enum plan_db_op db;
 	enum plan_file_op file;
-	bool rewrite_mirrors; /* PLAN_FILE_WRITE: mirror keys follow want
-				 (false on first sight: adopting a tree must
-				 not rewrite it) */
+	bool rewrite_mirrors;       /* PLAN_FILE_WRITE: mirror keys follow want
+				       (false on first sight: adopting a tree must
+				       not rewrite it) */
+	bool keep_mirror[SM_COUNT]; /* this key stays as the file has it even
+				       so: its location did not change and
+				       the key was not edited (a stale key
+				       adopted on first sight is rewritten
+				       only when its own field changes) */
 	enum plan_state_op state;
 	const char
 		*event; /* "created", "updated", "moved", "deleted" or NULL */

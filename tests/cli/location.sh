@@ -20,8 +20,25 @@ run ss sync
 check_rc "edit of an adopted file" 0
 check_eq "the stale key is no request to move" "backlog|$d/ADP-1-adopted.md" \
   "$(q "SELECT status, path FROM stories WHERE id='ADP-1'")"
-check_eq "the key is rewritten to the location, its comment kept" \
-  "status: backlog  # stale" "$(grep '^status:' $d/ADP-1-adopted.md)"
+check_eq "an edit of another field leaves the stale key as it is" \
+  "status: active  # stale" "$(grep '^status:' $d/ADP-1-adopted.md)"
+cp $d/ADP-1-adopted.md "$O/before.md"
+q "UPDATE stories SET priority = 'high' WHERE id = 'ADP-1'"
+run ss sync
+check_rc "the API edits another field of the adopted story" 0
+check_eq "one field changed, one line changed: the stale key stays" \
+  "> priority: high" "$(diff "$O/before.md" $d/ADP-1-adopted.md | grep '^[<>]')"
+q "UPDATE stories SET status = 'refinement' WHERE id = 'ADP-1'"
+run ss sync
+check_rc "the API changes the status itself" 0
+moved=stories/platform/refinements/api/ADP-1-adopted.md
+check_eq "now the key follows, its comment kept" \
+  "status: refinement  # stale" "$(grep '^status:' $moved)"
+check_eq "and a fresh import gives the same rows" \
+  "$(q "SELECT id, status, priority, path FROM stories ORDER BY id" | md5sum)" \
+  "$(mkdir "$O/fresh" && cp -r stories .storysync.yml "$O/fresh" &&
+    cd "$O/fresh" && ss init >/dev/null && ss sync >/dev/null &&
+    q "SELECT id, status, priority, path FROM stories ORDER BY id" | md5sum)"
 
 # an edited key moves the file
 f=$(grep -l '^status: backlog' -r stories/mobile/backlog | sort | head -n 1)
@@ -39,7 +56,7 @@ run ss sync
 check_eq "and the next run is silent" "0|" "$rc|$out$err"
 
 # a moved file wins, and its key is rewritten
-g=$(grep -l '^status: completed' -r stories/platform/completed | sort | head -n 1)
+g=$(grep -l '^status: completed$' -r stories/platform/completed | sort | head -n 1)
 gid=$(q "SELECT id FROM stories WHERE path='$g'")
 dest=${g/\/completed\//\/active\/}
 mkdir -p "$(dirname "$dest")" && mv "$g" "$dest"

@@ -236,6 +236,75 @@ static void same_changed_stale_mirror_needs_real_change(void **state)
 	assert_string_equal(fx->a.event, "updated");
 }
 
+/* Plans like sync does: a SAME file is not read (no mirror), a changed one
+ * brings its keys; base_mirror holds the keys when the base was agreed. */
+static bool run_mirrors(struct fixture *fx, enum side file, enum side db,
+			char *const *base_mirror)
+{
+	struct plan_input in = {
+		.id = "INF-014",
+		.file = file,
+		.file_story = file == SIDE_CHANGED ? &fx->file : NULL,
+		.mirror = file == SIDE_CHANGED ? fx->mirror : NULL,
+		.db = db,
+		.db_story = db == SIDE_CHANGED ? &fx->db : NULL,
+		.base = &fx->base,
+		.base_mirror = base_mirror,
+	};
+
+	return plan_story(&in, &fx->a);
+}
+
+/* a key adopted stale is rewritten only when its own field changes: the
+ * API's edit of another field keeps it, and so the state says */
+static void same_changed_keeps_stale_key(void **state)
+{
+	struct fixture *fx = *state;
+	char backlog[] = "backlog";
+	char *adopted[SM_COUNT] = {NULL, backlog, NULL};
+
+	story_set(&fx->db, SF_PRIORITY, "low");
+	assert_true(run_mirrors(fx, SIDE_SAME, SIDE_CHANGED, adopted));
+	assert_int_equal(fx->a.file, PLAN_FILE_WRITE);
+	assert_true(fx->a.rewrite_mirrors);
+	assert_true(fx->a.keep_mirror[SM_STATUS]);
+	assert_true(fx->a.keep_mirror[SM_BACKLOG]);
+	assert_true(fx->a.keep_mirror[SM_EPIC]);
+	assert_string_equal(fx->a.mirror_after[SM_STATUS], "backlog");
+	action_finish(&fx->a);
+	story_set(&fx->db, SF_STATUS, "completed");
+	assert_true(run_mirrors(fx, SIDE_SAME, SIDE_CHANGED, adopted));
+	assert_false(fx->a.keep_mirror[SM_STATUS]);
+	assert_true(fx->a.keep_mirror[SM_BACKLOG]);
+	assert_string_equal(fx->a.mirror_after[SM_STATUS], "completed");
+}
+
+/* a person's edit of another field does not make storysync rewrite the
+ * stale key either: the file holds what it should, nothing is written */
+static void changed_same_keeps_stale_key(void **state)
+{
+	struct fixture *fx = *state;
+	char backlog[] = "backlog";
+	char *adopted[SM_COUNT] = {NULL, backlog, NULL};
+
+	story_set(&fx->file, SF_TITLE, "Edited by hand");
+	set_mirror(fx, SM_STATUS, "backlog");
+	assert_true(run_mirrors(fx, SIDE_CHANGED, SIDE_SAME, adopted));
+	assert_int_equal(fx->a.db, PLAN_DB_PUT);
+	assert_int_equal(fx->a.file, PLAN_FILE_NONE);
+	assert_true(fx->a.keep_mirror[SM_STATUS]);
+	assert_string_equal(fx->a.want.v[SF_STATUS], "active");
+	assert_string_equal(fx->a.mirror_after[SM_STATUS], "backlog");
+	action_finish(&fx->a);
+	/* moved and the key edited: the location wins, the key follows */
+	story_set(&fx->file, SF_STATUS, "completed");
+	set_mirror(fx, SM_STATUS, "refinement");
+	assert_true(run_mirrors(fx, SIDE_CHANGED, SIDE_SAME, adopted));
+	assert_false(fx->a.keep_mirror[SM_STATUS]);
+	assert_int_equal(fx->a.file, PLAN_FILE_WRITE);
+	assert_string_equal(fx->a.mirror_after[SM_STATUS], "completed");
+}
+
 /* file SAME, db DELETED */
 
 static void same_deleted_deletes_file(void **state)
@@ -1048,6 +1117,8 @@ int main(void)
 		T(same_changed_epic_removed_is_moved),
 		T(same_changed_to_base_records_state_only),
 		T(same_changed_stale_mirror_needs_real_change),
+		T(same_changed_keeps_stale_key),
+		T(changed_same_keeps_stale_key),
 		T(same_deleted_deletes_file),
 		T(changed_same_updates_row),
 		T(changed_same_moved_file_rewrites_key),

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "detect.h"
 #include "gitrepo.h"
 #include "json.h"
 #include "mem.h"
@@ -43,6 +44,37 @@ static bool safe_component(const char *what, const char *id, const char *value,
 		       id, what, value ? value : "");
 }
 
+/* The stage directory of a story: its status's, or, where the status is a
+ * key, the one its file is in (a status change moves nothing) or else the
+ * one new stories are created in. */
+static const struct config_stage *stage_of(const struct config *c,
+					   const struct story *s,
+					   const char *cur)
+{
+	const struct config_backlog *b;
+	const struct config_stage *st = NULL;
+	char *epic = NULL;
+
+	if (!c->dialect.status_from_key)
+		return config_stage_for(c, s->v[SF_STATUS]);
+	if (cur && detect_location(c, cur, &b, &st, &epic)) {
+		free(epic);
+		return st;
+	}
+	return config_stage_for(c, s->v[SF_STATUS]);
+}
+
+/* A status the configuration's statuses: list allows (any, without one). */
+static bool status_listed(const struct config *c, const char *status)
+{
+	if (!c->nstatuses || !status)
+		return true;
+	for (size_t i = 0; i < c->nstatuses; i++)
+		if (strcmp(c->statuses[i], status) == 0)
+			return true;
+	return false;
+}
+
 /* The path a story's file must have: <backlog>/<stage>/[<epic>/]<name>. */
 static char *target_path(const struct config *c, const struct story *s,
 			 const char *cur, struct err *e)
@@ -56,8 +88,14 @@ static char *target_path(const struct config *c, const struct story *s,
 
 	if (s->v[SF_BACKLOG])
 		b = config_backlog(c, s->v[SF_BACKLOG]);
-	if (s->v[SF_STATUS])
-		st = config_stage_by_status(c, s->v[SF_STATUS]);
+	st = stage_of(c, s, cur);
+	if (c->dialect.status_from_key && !status_listed(c, s->v[SF_STATUS])) {
+		err_set(e,
+			"story %s: status '%s' is not one of the configured "
+			"statuses; skipped",
+			id, s->v[SF_STATUS] ? s->v[SF_STATUS] : "");
+		return NULL;
+	}
 	if (!b) {
 		err_set(e, "story %s: backlog '%s' is not configured; skipped",
 			id, s->v[SF_BACKLOG] ? s->v[SF_BACKLOG] : "");
@@ -74,7 +112,7 @@ static char *target_path(const struct config *c, const struct story *s,
 	    (s->v[SF_EPIC] && !safe_component("epic", id, s->v[SF_EPIC], e)))
 		return NULL;
 	base = cur ? strrchr(cur, '/') : NULL;
-	name = base ? xstrdup(base + 1) : story_filename(s);
+	name = base ? xstrdup(base + 1) : story_filename(s, &c->dialect);
 	if (!safe_component("file name", id, name, e))
 		goto out;
 	if (strcmp(b->path, ".") != 0)
@@ -90,15 +128,15 @@ out:
 }
 
 /* The text the existing file must hold for want. */
-static bool edited_text(const struct action *a, const char *cur,
-			const char *text, size_t len, struct buf *out,
-			struct err *e)
+static bool edited_text(const struct config *c, const struct action *a,
+			const char *cur, const char *text, size_t len,
+			struct buf *out, struct err *e)
 {
 	struct story_doc doc = {0};
 	struct story want = {0};
 	bool ok;
 
-	if (!story_parse(&doc, cur, text, len, e))
+	if (!story_parse(&doc, &c->dialect, cur, text, len, e))
 		return false;
 	static const enum story_field loc[SM_COUNT] = {
 		[SM_BACKLOG] = SF_BACKLOG,
@@ -110,7 +148,8 @@ static bool edited_text(const struct action *a, const char *cur,
 	/* on first sight, and for a key whose field did not change, the file
 	 * keeps its key as it is */
 	for (int k = 0; k < SM_COUNT; k++)
-		if (!a->rewrite_mirrors || a->keep_mirror[k])
+		if ((!a->rewrite_mirrors || a->keep_mirror[k]) &&
+		    !(k == SM_STATUS && c->dialect.status_from_key))
 			story_set(&want, loc[k], doc.mirror[k]);
 	ok = story_edit(&doc, text, len, &want, out, e);
 	story_finish(&want);
@@ -155,7 +194,7 @@ static enum apply_result rewrite_file(struct apply_ctx *ctx,
 	blobid_hex(text, len, hash);
 	if (strcmp(hash, expect_hash) != 0)
 		goto stale;
-	if (!edited_text(a, t->cur, text, len, &out, e))
+	if (!edited_text(ctx->c, a, t->cur, text, len, &out, e))
 		goto out;
 	/* moved before it is edited: a refused move (a symlinked epic, a
 	 * name taken) leaves the file as it was, not edited in place */
@@ -196,7 +235,7 @@ static enum apply_result create_file(struct apply_ctx *ctx,
 	struct file_stat st;
 	bool stale = false, ok;
 
-	story_render(&a->want, &out);
+	story_render(&a->want, &ctx->c->dialect, &out);
 	ok = fsx_mkdirs_beneath(ctx->rootfd, t->path, e) &&
 	     fsx_write_atomic(ctx->rootfd, t->path, out.data, out.len, NULL,
 			      &st, &stale, e);
@@ -249,9 +288,20 @@ static enum apply_result delete_file(struct apply_ctx *ctx,
 				     const struct state_entry *se,
 				     struct err *e)
 {
+	struct file_stat st = se->st;
+	char *text = NULL, hash[BLOBID_HEX];
+	size_t len;
 	bool stale = false;
 
-	if (fsx_unlink_beneath(ctx->rootfd, se->path, &se->st, &stale, e)) {
+	/* the file must hold what was agreed, not its stat data: a checkout
+	 * or a touch rewrites those and leaves the content */
+	if (fsx_read_beneath(ctx->rootfd, se->path, &text, &len, &st, NULL)) {
+		blobid_hex(text, len, hash);
+		free(text);
+		stale = strcmp(hash, se->hash) != 0;
+	}
+	if (!stale &&
+	    fsx_unlink_beneath(ctx->rootfd, se->path, &st, &stale, e)) {
 		touch(ctx, se->path);
 		return APPLY_DONE;
 	}

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,7 +55,9 @@ struct parser {
 	struct yev ev;
 	struct err *e;
 	struct config *c;
-	char *database; /* as written, NULL for the default */
+	char *database;  /* as written, NULL for the default */
+	char *create_in; /* as written, resolved once the stages are known */
+	unsigned create_in_line, create_in_col;
 };
 
 static bool fail(struct parser *p, unsigned line, unsigned col, const char *fmt,
@@ -114,11 +117,21 @@ static bool name_ok(const char *s)
 	return true;
 }
 
-/* A stage directory is walked by name; a hidden one would be skipped. */
+/* A stage directory is walked by name; a hidden one would be skipped. It
+ * may be nested ("archive/tasks"), each part a plain name. */
 static bool dir_name_ok(const char *s)
 {
-	return s[0] != '\0' && s[0] != '.' && !strchr(s, '/') &&
-	       !has_control(s) && strlen(s) <= 255;
+	if (has_control(s) || strlen(s) > 1024)
+		return false;
+	for (;;) {
+		size_t n = strcspn(s, "/");
+
+		if (n == 0 || n > 255 || s[0] == '.')
+			return false;
+		if (!s[n])
+			return true;
+		s += n + 1;
+	}
 }
 
 /* Drops empty and "." components; "" becomes ".". Sets *dotdot and *dotgit
@@ -311,15 +324,18 @@ static bool add_stage(struct parser *p, char *status, unsigned line,
 			    "stage '%s' must have a directory", status);
 	if (!dir_name_ok(p->ev.value))
 		return fail(p, p->ev.line, p->ev.col,
-			    "stage '%s': directory '%s' must be a single, "
-			    "non-hidden directory name",
+			    "stage '%s': directory '%s' must be a relative "
+			    "path of non-hidden directory names",
 			    status, p->ev.value);
-	other = config_stage_by_dir(c, p->ev.value);
+	other = NULL;
+	for (size_t i = 0; !other && i < c->nstages; i++)
+		if (nests(c->stages[i].dir, p->ev.value))
+			other = &c->stages[i];
 	if (other)
 		return fail(p, p->ev.line, p->ev.col,
-			    "stage '%s': directory '%s' is already used by "
-			    "stage '%s'",
-			    status, p->ev.value, other->status);
+			    "stage '%s': directory '%s' overlaps stage '%s' "
+			    "('%s')",
+			    status, p->ev.value, other->status, other->dir);
 	c->stages =
 		xreallocarray(c->stages, c->nstages + 1, sizeof(*c->stages));
 	c->stages[c->nstages].status = xstrdup(status);
@@ -423,6 +439,151 @@ static bool parse_git(struct parser *p)
 	return each_key(p, add_git_key);
 }
 
+/* A list of non-empty strings, or null for none. */
+static bool parse_strings(struct parser *p, const char *key, char ***out,
+			  size_t *n)
+{
+	if (!next(p))
+		return false;
+	if (is_null(&p->ev))
+		return true;
+	if (p->ev.type != YEV_SEQ_START)
+		return fail(p, p->ev.line, p->ev.col,
+			    "'%s' must be a list of strings", key);
+	for (;;) {
+		if (!next(p))
+			return false;
+		if (p->ev.type == YEV_SEQ_END)
+			return true;
+		if (!is_string(&p->ev) || has_control(p->ev.value))
+			return fail(p, p->ev.line, p->ev.col,
+				    "'%s' must be a list of strings", key);
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		(*out)[(*n)++] = xstrdup(p->ev.value);
+	}
+}
+
+static bool parse_statuses(struct parser *p)
+{
+	return parse_strings(p, "statuses", &p->c->statuses, &p->c->nstatuses);
+}
+
+static bool parse_ignore(struct parser *p)
+{
+	return parse_strings(p, "ignore", &p->c->ignore, &p->c->nignore);
+}
+
+static bool parse_status_from(struct parser *p)
+{
+	if (!next(p))
+		return false;
+	if (p->ev.type == YEV_SCALAR && strcmp(p->ev.value, "key") == 0)
+		p->c->dialect.status_from_key = true;
+	else if (p->ev.type != YEV_SCALAR ||
+		 strcmp(p->ev.value, "location") != 0)
+		return fail(p, p->ev.line, p->ev.col,
+			    "'status_from' must be location or key");
+	return true;
+}
+
+/* A key a frontmatter line can start with, as story_parse reads keys. */
+static bool key_name_ok(const char *s)
+{
+	return *s && !has_control(s) && !strchr("-?:,[]{}#&*!|>'\"%@` ", *s) &&
+	       !strstr(s, ": ") && !strstr(s, " #") &&
+	       s[strlen(s) - 1] != ':' && s[strlen(s) - 1] != ' ';
+}
+
+static bool add_key_name(struct parser *p, char *column, unsigned line,
+			 unsigned col)
+{
+	struct config *c = p->c;
+	int f = -1;
+
+	for (int i = 0; i < SF_COUNT; i++)
+		if (strcmp(column, story_field_names[i]) == 0)
+			f = i;
+	if (f < 0 || f == SF_EXTRA || f == SF_BODY)
+		return fail(p, line, col,
+			    "'keys': '%s' is not a column with a key (id, "
+			    "backlog, status, epic, title, priority, points, "
+			    "assignees, labels, depends_on, created)",
+			    column);
+	if (c->keys[f])
+		return fail(p, line, col, "duplicate key '%s' in 'keys'",
+			    column);
+	if (!next(p))
+		return false;
+	if (!is_string(&p->ev) || !key_name_ok(p->ev.value))
+		return fail(p, p->ev.line, p->ev.col,
+			    "'keys': '%s' must name a plain frontmatter key",
+			    column);
+	c->keys[f] = xstrdup(p->ev.value);
+	return true;
+}
+
+static bool parse_keys(struct parser *p)
+{
+	if (!next(p))
+		return false;
+	if (is_null(&p->ev))
+		return true;
+	if (p->ev.type != YEV_MAP_START)
+		return fail(p, p->ev.line, p->ev.col,
+			    "'keys' must be a mapping of column: key");
+	return each_key(p, add_key_name);
+}
+
+/* The tokens a file name template may hold. */
+static bool template_ok(const char *t)
+{
+	static const char *const tokens[] = {"{id}", "{id:lower}", "{slug}",
+					     "{title}"};
+	size_t n = strlen(t);
+	bool id = strstr(t, "{id}") || strstr(t, "{id:lower}");
+
+	if (!id || n < 4 || strcmp(t + n - 3, ".md") != 0 || strchr(t, '/') ||
+	    has_control(t) || t[0] == '.' || t[0] == '-')
+		return false;
+	for (const char *b = strchr(t, '{'); b; b = strchr(b + 1, '{')) {
+		size_t i = 0;
+
+		while (i < 4 && strncmp(b, tokens[i], strlen(tokens[i])) != 0)
+			i++;
+		if (i == 4)
+			return false;
+	}
+	return !strchr(t, '}') || strchr(t, '{');
+}
+
+static bool parse_file_name(struct parser *p)
+{
+	if (!next(p))
+		return false;
+	if (!is_string(&p->ev) || !template_ok(p->ev.value))
+		return fail(p, p->ev.line, p->ev.col,
+			    "'file_name' must be a name ending in .md that "
+			    "holds {id} or {id:lower} (and may hold {slug}, "
+			    "{title}), without '/'");
+	free(p->c->file_name);
+	p->c->file_name = xstrdup(p->ev.value);
+	return true;
+}
+
+static bool parse_create_in(struct parser *p)
+{
+	if (!next(p))
+		return false;
+	if (!is_string(&p->ev))
+		return fail(p, p->ev.line, p->ev.col,
+			    "'create_in' must name a stage");
+	free(p->create_in);
+	p->create_in = xstrdup(p->ev.value);
+	p->create_in_line = p->ev.line;
+	p->create_in_col = p->ev.col;
+	return true;
+}
+
 static const struct {
 	const char *key;
 	bool (*parse)(struct parser *p);
@@ -431,6 +592,12 @@ static const struct {
 	{"backlogs", parse_backlogs},
 	{"stages", parse_stages},
 	{"git", parse_git},
+	{"status_from", parse_status_from},
+	{"statuses", parse_statuses},
+	{"keys", parse_keys},
+	{"file_name", parse_file_name},
+	{"create_in", parse_create_in},
+	{"ignore", parse_ignore},
 };
 
 #define NTOP (sizeof(top_keys) / sizeof(top_keys[0]))
@@ -582,6 +749,8 @@ static void set_defaults(struct config *c)
 	}
 }
 
+static bool finish_dialect(struct parser *p);
+
 bool config_load(struct config *c, const char *path, struct err *e)
 {
 	struct parser p = {.name = path, .e = e, .c = c};
@@ -596,14 +765,84 @@ bool config_load(struct config *c, const char *path, struct err *e)
 	if (!parse_stream(&p))
 		goto out;
 	set_defaults(c);
-	ok = resolve(c, path, p.database, e);
+	ok = finish_dialect(&p) && resolve(c, path, p.database, e);
 out:
 	if (!ok)
 		config_finish(c);
 	free(p.database);
+	free(p.create_in);
 	yreader_destroy(p.r);
 	free(text);
 	return ok;
+}
+
+/* The dialect the keys read make, with the defaults for the rest; and the
+ * settings that need the whole file to check. */
+static bool finish_dialect(struct parser *p)
+{
+	struct config *c = p->c;
+	struct story_dialect *dl = &c->dialect;
+
+	for (int f = 0; f < SF_COUNT; f++)
+		dl->key[f] =
+			c->keys[f] ? c->keys[f] : story_dialect_default.key[f];
+	for (int f = 0; f < SF_COUNT; f++)
+		for (int g = f + 1; dl->key[f] && g < SF_COUNT; g++)
+			if (dl->key[g] && strcmp(dl->key[f], dl->key[g]) == 0)
+				return err_set(p->e,
+					       "%s: 'keys': '%s' and '%s' "
+					       "both read key '%s'",
+					       p->name, story_field_names[f],
+					       story_field_names[g],
+					       dl->key[f]);
+	dl->statuses = (const char *const *)c->statuses;
+	dl->nstatuses = c->nstatuses;
+	dl->file_name =
+		c->file_name ? c->file_name : story_dialect_default.file_name;
+	if (c->nstatuses && !dl->status_from_key)
+		return err_set(p->e,
+			       "%s: 'statuses' needs 'status_from: key' (with "
+			       "the location as the status, the stages are the "
+			       "statuses)",
+			       p->name);
+	c->create_in = &c->stages[0];
+	if (p->create_in) {
+		c->create_in = config_stage_by_status(c, p->create_in);
+		if (!c->create_in)
+			return fail(p, p->create_in_line, p->create_in_col,
+				    "'create_in': no stage '%s'", p->create_in);
+	}
+	return true;
+}
+
+bool config_ignored(const struct config *c, const char *rel)
+{
+	const char *base = strrchr(rel, '/');
+
+	base = base ? base + 1 : rel;
+	for (size_t i = 0; i < c->nignore; i++) {
+		const char *g = c->ignore[i];
+
+		if (strchr(g, '/') ? fnmatch(g, rel, FNM_PATHNAME) == 0
+				   : fnmatch(g, base, 0) == 0)
+			return true;
+	}
+	return false;
+}
+
+const struct config_stage *config_stage_for(const struct config *c,
+					    const char *status)
+{
+	if (c->dialect.status_from_key)
+		return c->create_in;
+	return status ? config_stage_by_status(c, status) : NULL;
+}
+
+static void strv_free_n(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 void config_finish(struct config *c)
@@ -623,6 +862,11 @@ void config_finish(struct config *c)
 	free(c->database);
 	free(c->git_author_name);
 	free(c->git_author_email);
+	for (int f = 0; f < SF_COUNT; f++)
+		free(c->keys[f]);
+	strv_free_n(c->statuses, c->nstatuses);
+	strv_free_n(c->ignore, c->nignore);
+	free(c->file_name);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "story.h"
 
 #define CONFIG_FILE_NAME ".storysync.yml"
 
@@ -30,6 +31,18 @@ struct config {
 	bool git_commit;       /* git: {commit: true} */
 	char *git_author_name; /* git: {author: "Name <mail>"}, or NULL */
 	char *git_author_email;
+	/* how the tree writes its stories (keys:, status_from:, statuses:,
+	   file_name:); its strings live in the fields below */
+	struct story_dialect dialect;
+	char *keys[SF_COUNT]; /* keys: column: key, NULL for the default */
+	char **statuses;      /* statuses: (status_from: key only) */
+	size_t nstatuses;
+	char *file_name; /* file_name:, NULL for the default */
+	const struct config_stage *create_in; /* create_in: the stage of a
+						 story the API creates when
+						 its status names none */
+	char **ignore; /* ignore: globs of paths that are not stories */
+	size_t nignore;
 };
 
 /* Finds .storysync.yml from dir upwards, as git finds .git. Returns the
@@ -48,6 +61,15 @@ const struct config_backlog *config_backlog(const struct config *c,
 /* The stage whose directory is dir, or NULL. */
 const struct config_stage *config_stage_by_dir(const struct config *c,
 					       const char *dir);
+/* True when rel (a path from the config root) matches an ignore: glob: a
+ * glob without '/' matches the file's name, one with '/' the whole path
+ * ('*' stays within a directory). */
+bool config_ignored(const struct config *c, const char *rel);
+/* The stage of a story with that status: its stage directory when the
+ * location is the status; with status_from: key, create_in. NULL when
+ * none. */
+const struct config_stage *config_stage_for(const struct config *c,
+					    const char *status);
 /* The stage whose status is status, or NULL. */
 const struct config_stage *config_stage_by_status(const struct config *c,
 						  const char *status);

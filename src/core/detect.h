@@ -57,6 +57,9 @@ struct scan_result {
 	size_t *files_per_backlog; /* story files seen, per config backlog */
 	bool *backlog_missing;     /* per config backlog: directory missing */
 	size_t nfiles;             /* story files seen in all */
+	char **skipped; /* *.md paths that are not stories: no frontmatter,
+			   or matched by ignore: (for -v) */
+	size_t nskipped, capskipped;
 	bool partial; /* only some paths were looked at (git mode): the
 			 per-backlog counts say nothing of the rest */
 };

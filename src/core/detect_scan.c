@@ -78,7 +78,13 @@ struct scan_walk {
 };
 
 /* What reading one file gave. */
-enum outcome { READ_ERROR, READ_SAME, READ_RESTAT, READ_PARSED };
+enum outcome {
+	READ_ERROR,
+	READ_SAME,
+	READ_RESTAT,
+	READ_PARSED,
+	READ_NOT_STORY, /* no frontmatter, and never a story: a readme */
+};
 
 struct reading {
 	size_t entry;
@@ -120,6 +126,13 @@ static void add_error(struct scan_result *r, const char *path, const char *id,
 	fe->path = xstrdup(path);
 	fe->id = xstrdup(id);
 	fe->msg = xstrdup(msg);
+}
+
+static void add_skipped(struct scan_result *r, const char *path)
+{
+	r->skipped = xgrow(r->skipped, &r->capskipped, r->nskipped + 1,
+			   sizeof(char *));
+	r->skipped[r->nskipped++] = xstrdup(path);
 }
 
 static struct file_change *add_change(struct scan_result *r)
@@ -186,7 +199,8 @@ static void set_location(const struct config *c, struct file_change *fc)
 	if (!detect_location(c, fc->path, &b, &s, &epic))
 		return;
 	story_set(&fc->story, SF_BACKLOG, b->name);
-	story_set(&fc->story, SF_STATUS, s->status);
+	if (!c->dialect.status_from_key)
+		story_set(&fc->story, SF_STATUS, s->status);
 	free(fc->story.v[SF_EPIC]);
 	fc->story.v[SF_EPIC] = epic;
 }
@@ -414,8 +428,15 @@ static void classify(struct cmp *k, struct entry *v, size_t n)
 		size_t si = state_at(k, en->rel);
 		const struct state_entry *se =
 			si == SIZE_MAX ? NULL : &k->state[si];
-		char *msg = refusal(en);
+		char *msg;
 
+		/* an ignored path is no story, unless it was one: then it
+		 * stays one, rather than its row going */
+		if (!se && config_ignored(k->c, en->rel)) {
+			add_skipped(k->out, en->rel);
+			continue;
+		}
+		msg = refusal(en);
 		if (msg) {
 			char *id = se ? xstrdup(se->id)
 				      : story_id_from_filename(en->rel);
@@ -459,7 +480,9 @@ static void read_one(const struct cmp *k, struct reading *rd)
 					      fsx_racy(&rd->st, rd->recorded_ns)
 				      ? READ_SAME
 				      : READ_RESTAT;
-	} else if (story_parse(&doc, rel, text, len, &e)) {
+	} else if (!se && len && !story_has_frontmatter(text, len)) {
+		rd->outcome = READ_NOT_STORY;
+	} else if (story_parse(&doc, &k->c->dialect, rel, text, len, &e)) {
 		/* keep the story, not the layout: memory stays per story */
 		rd->outcome = READ_PARSED;
 		rd->story = doc.s;
@@ -519,6 +542,10 @@ static void take_reading(struct cmp *k, struct reading *rd)
 		add_error(k->out, rel, id, rd->msg);
 		free(id);
 		free(rd->msg);
+		return;
+	}
+	if (rd->outcome == READ_NOT_STORY) {
+		add_skipped(k->out, rel);
 		return;
 	}
 	if (rd->outcome != READ_PARSED) {
@@ -771,6 +798,9 @@ void scan_result_finish(struct scan_result *r)
 		free(r->errors[i].msg);
 	}
 	free(r->errors);
+	for (size_t i = 0; i < r->nskipped; i++)
+		free(r->skipped[i]);
+	free(r->skipped);
 	free(r->files_per_backlog);
 	free(r->backlog_missing);
 	memset(r, 0, sizeof(*r));

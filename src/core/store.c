@@ -19,8 +19,9 @@
 #define ROW_JSON(R)                                                            \
 	"json_object('id'," R ".id,'backlog'," R ".backlog,'status'," R        \
 	".status,'epic'," R ".epic,'title'," R ".title,'priority'," R          \
-	".priority,'points'," R ".points,'assignee'," R                        \
-	".assignee,'labels',CASE WHEN json_valid(" R ".labels) THEN json(" R   \
+	".priority,'points'," R ".points,'assignees',CASE WHEN json_valid(" R  \
+	".assignees) THEN json(" R ".assignees) ELSE " R ".assignees END,"     \
+	"'labels',CASE WHEN json_valid(" R ".labels) THEN json(" R             \
 	".labels) ELSE " R ".labels END,'depends_on',(SELECT "                 \
 	"json_group_array(depends_on) FROM (SELECT depends_on FROM "           \
 	"story_dependencies WHERE story_id = " R ".id ORDER BY "               \
@@ -107,69 +108,98 @@ static const struct {
 	    " value INTEGER NOT NULL)"},
 	{1, "INSERT INTO rev_clock VALUES (1, 0)"},
 	{1, "CREATE TABLE sync_meta(key TEXT PRIMARY KEY, value TEXT)"},
+	/* 2: assignee may be a list: the assignees column holds them all, a
+	 * JSON array; saved versions follow (the triggers are dropped while
+	 * this runs, and made anew after) */
+	{2, "ALTER TABLE stories ADD COLUMN assignees TEXT"},
+	{2, "UPDATE stories SET assignees = json_array(assignee)"
+	    " WHERE assignee IS NOT NULL"},
+	{2, "ALTER TABLE stories DROP COLUMN assignee"},
+	{2, "UPDATE sync_base SET row = json_set(json_remove(row,"
+	    " '$.assignee'), '$.assignees', CASE WHEN json_extract(row,"
+	    " '$.assignee') IS NULL THEN NULL ELSE json_array(json_extract("
+	    "row, '$.assignee')) END) WHERE json_valid(row)"},
+	{2, "UPDATE deleted_stories SET row = json_set(json_remove(row,"
+	    " '$.assignee'), '$.assignees', CASE WHEN json_extract(row,"
+	    " '$.assignee') IS NULL THEN NULL ELSE json_array(json_extract("
+	    "row, '$.assignee')) END) WHERE json_valid(row)"},
+};
+
+/* The change tracking, made anew by every migration, so that the triggers
+ * always read the columns the schema has now. */
+static const char *const trigger_names[] = {
+	"stories_ai",   "stories_au",   "stories_au_id",   "stories_ad",
+	"deps_ai",      "deps_ad",      "stories_bu_base", "stories_bd_base",
+	"deps_bi_base", "deps_bd_base",
+};
+
+static const char *const triggers[] = {
 	/* clang-format off */
-	{1, "CREATE TRIGGER stories_ai AFTER INSERT ON stories"
+	"CREATE TRIGGER stories_ai AFTER INSERT ON stories"
 	    " WHEN " NOT_STORYSYNC " BEGIN "
 	    CLOCK_TICK
 	    " UPDATE stories SET rev = " CLOCK ","
 	    " updated = coalesce(NEW.updated, " NOW_ISO ")"
-	    " WHERE id = NEW.id; END"},
-	{1, "CREATE TRIGGER stories_au AFTER UPDATE ON stories"
+	    " WHERE id = NEW.id; END",
+	"CREATE TRIGGER stories_au AFTER UPDATE ON stories"
 	    " WHEN (NEW.rev IS OLD.rev OR NEW.rev IS NOT " CLOCK ") AND "
 	    NOT_STORYSYNC " BEGIN "
 	    CLOCK_TICK
 	    " UPDATE stories SET rev = " CLOCK ", updated = CASE WHEN"
 	    " NEW.updated IS OLD.updated THEN " NOW_ISO " ELSE NEW.updated END"
-	    " WHERE id = NEW.id; END"},
+	    " WHERE id = NEW.id; END",
 	/* An id renamed by the API: the old id is gone, as if deleted. */
-	{1, "CREATE TRIGGER stories_au_id AFTER UPDATE OF id ON stories"
+	"CREATE TRIGGER stories_au_id AFTER UPDATE OF id ON stories"
 	    " WHEN NEW.id IS NOT OLD.id BEGIN "
 	    CLOCK_TICK
 	    " INSERT INTO deleted_stories(story_id, rev, deleted_at, row)"
 	    " VALUES (OLD.id, " CLOCK ", " NOW_ISO ", " ROW_JSON("OLD") ");"
 	    " UPDATE story_dependencies SET story_id = NEW.id"
-	    " WHERE story_id = OLD.id; END"},
-	{1, "CREATE TRIGGER stories_ad AFTER DELETE ON stories BEGIN "
+	    " WHERE story_id = OLD.id; END",
+	"CREATE TRIGGER stories_ad AFTER DELETE ON stories BEGIN "
 	    CLOCK_TICK
 	    " INSERT INTO deleted_stories(story_id, rev, deleted_at, row)"
 	    " VALUES (OLD.id, " CLOCK ", " NOW_ISO ", " ROW_JSON("OLD") ");"
-	    " DELETE FROM story_dependencies WHERE story_id = OLD.id; END"},
-	{1, "CREATE TRIGGER deps_ai AFTER INSERT ON story_dependencies"
+	    " DELETE FROM story_dependencies WHERE story_id = OLD.id; END",
+	"CREATE TRIGGER deps_ai AFTER INSERT ON story_dependencies"
 	    " WHEN EXISTS (SELECT 1 FROM stories WHERE id = NEW.story_id)"
 	    " AND " NOT_STORYSYNC
 	    " BEGIN "
 	    CLOCK_TICK
 	    " UPDATE stories SET rev = " CLOCK ", updated = " NOW_ISO
-	    " WHERE id = NEW.story_id; END"},
-	{1, "CREATE TRIGGER deps_ad AFTER DELETE ON story_dependencies"
+	    " WHERE id = NEW.story_id; END",
+	"CREATE TRIGGER deps_ad AFTER DELETE ON story_dependencies"
 	    " WHEN EXISTS (SELECT 1 FROM stories WHERE id = OLD.story_id)"
 	    " AND " NOT_STORYSYNC
 	    " BEGIN "
 	    CLOCK_TICK
 	    " UPDATE stories SET rev = " CLOCK ", updated = " NOW_ISO
-	    " WHERE id = OLD.story_id; END"},
+	    " WHERE id = OLD.story_id; END",
 	/* no OR IGNORE: an outer statement's conflict clause overrides a
 	 * trigger's, so the first saved version is kept by NOT EXISTS */
-	{1, "CREATE TRIGGER stories_bu_base BEFORE UPDATE ON stories"
+	"CREATE TRIGGER stories_bu_base BEFORE UPDATE ON stories"
 	    " WHEN " AGREED("OLD.id", "OLD.rev") " AND " NOT_STORYSYNC
-	    " BEGIN " SAVE_BASE("OLD.id") "; END"},
-	{1, "CREATE TRIGGER stories_bd_base BEFORE DELETE ON stories"
+	    " BEGIN " SAVE_BASE("OLD.id") "; END",
+	"CREATE TRIGGER stories_bd_base BEFORE DELETE ON stories"
 	    " WHEN " AGREED("OLD.id", "OLD.rev") " AND " NOT_STORYSYNC
-	    " BEGIN " SAVE_BASE("OLD.id") "; END"},
-	{1, "CREATE TRIGGER deps_bi_base BEFORE INSERT ON story_dependencies"
-	    " WHEN " NOT_STORYSYNC " BEGIN " SAVE_BASE("NEW.story_id") "; END"},
-	{1, "CREATE TRIGGER deps_bd_base BEFORE DELETE ON story_dependencies"
-	    " WHEN " NOT_STORYSYNC " BEGIN " SAVE_BASE("OLD.story_id") "; END"},
+	    " BEGIN " SAVE_BASE("OLD.id") "; END",
+	"CREATE TRIGGER deps_bi_base BEFORE INSERT ON story_dependencies"
+	    " WHEN " NOT_STORYSYNC " BEGIN " SAVE_BASE("NEW.story_id") "; END",
+	"CREATE TRIGGER deps_bd_base BEFORE DELETE ON story_dependencies"
+	    " WHEN " NOT_STORYSYNC " BEGIN " SAVE_BASE("OLD.story_id") "; END",
 	/* clang-format on */
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 /* The canonical forms of story.h, in enum story_field order. */
 #define STORY_COLUMNS                                                          \
-	"id, backlog, status, epic, title, priority, points, assignee,"        \
+	"id, backlog, status, epic, title, priority, points,"                  \
+	" CASE WHEN assignees IS NULL THEN NULL WHEN json_valid(assignees)"    \
+	" AND json_type(assignees) = 'array' THEN json(assignees)"             \
+	" ELSE json_array(assignees) END,"                                     \
 	" CASE WHEN json_valid(labels) THEN json(labels) ELSE labels END,"     \
 	" (SELECT nullif(json_group_array(depends_on), '[]') FROM"             \
 	" (SELECT depends_on FROM story_dependencies d WHERE d.story_id ="     \
@@ -186,7 +216,7 @@ static const struct {
 	"json_extract(row,'$.id'), json_extract(row,'$.backlog'),"             \
 	" json_extract(row,'$.status'), json_extract(row,'$.epic'),"           \
 	" json_extract(row,'$.title'), json_extract(row,'$.priority'),"        \
-	" json_extract(row,'$.points'), json_extract(row,'$.assignee'),"       \
+	" json_extract(row,'$.points'), json_extract(row,'$.assignees'),"      \
 	" json_extract(row,'$.labels'),"                                       \
 	" nullif(json_extract(row,'$.depends_on'), '[]'),"                     \
 	" json_extract(row,'$.created'),"                                      \
@@ -237,14 +267,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 " WHERE id = ?1",
 	[ST_STORY_UPSERT] =
 		"INSERT INTO stories(id, backlog, status, epic, title,"
-		" priority, points, assignee, labels, created, extra, body,"
+		" priority, points, assignees, labels, created, extra, body,"
 		" path, rev, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
 		" ?9, ?10, ?11,"
 		" ?12, ?13, ?14, " NOW_ISO ") ON CONFLICT(id) DO UPDATE SET"
 		" backlog = excluded.backlog, status = excluded.status,"
 		" epic = excluded.epic, title = excluded.title,"
 		" priority = excluded.priority, points = excluded.points,"
-		" assignee = excluded.assignee, labels = excluded.labels,"
+		" assignees = excluded.assignees, labels = excluded.labels,"
 		" created = excluded.created, extra = excluded.extra,"
 		" body = excluded.body, path = excluded.path,"
 		" rev = excluded.rev, updated = excluded.updated",
@@ -494,6 +524,20 @@ static bool version_check(struct store *s, int v, struct err *e)
 	return true;
 }
 
+static bool drop_triggers(struct store *s, struct err *e)
+{
+	char sql[80];
+
+	for (size_t i = 0; i < sizeof(trigger_names) / sizeof(*trigger_names);
+	     i++) {
+		snprintf(sql, sizeof(sql), "DROP TRIGGER IF EXISTS %s",
+			 trigger_names[i]);
+		if (!exec(s, sql, e))
+			return false;
+	}
+	return true;
+}
+
 /* Applies the missing steps in one transaction; the version is read again
  * under the write lock, in case another run migrated meanwhile. */
 static bool migrate(struct store *s, struct err *e)
@@ -509,10 +553,13 @@ static bool migrate(struct store *s, struct err *e)
 	if (!begin_immediate(s, e))
 		return false;
 	if (!pragma_int(s, "PRAGMA user_version", &v, e) ||
-	    !version_check(s, v, e))
+	    !version_check(s, v, e) || !drop_triggers(s, e))
 		goto fail;
 	for (size_t i = 0; i < NMIGRATIONS; i++)
 		if (migrations[i].version > v && !exec(s, migrations[i].sql, e))
+			goto fail;
+	for (size_t i = 0; i < sizeof(triggers) / sizeof(*triggers); i++)
+		if (!exec(s, triggers[i], e))
 			goto fail;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
 	if (!exec(s, sql, e) || !exec(s, "COMMIT", e))
@@ -972,10 +1019,10 @@ static bool row_upsert(struct store *s, const struct story *in,
 		       const char *path, struct err *e)
 {
 	static const int col[SF_COUNT] = {
-		[SF_ID] = 1,       [SF_BACKLOG] = 2,  [SF_STATUS] = 3,
-		[SF_EPIC] = 4,     [SF_TITLE] = 5,    [SF_PRIORITY] = 6,
-		[SF_POINTS] = 7,   [SF_ASSIGNEE] = 8, [SF_LABELS] = 9,
-		[SF_CREATED] = 10, [SF_EXTRA] = 11,   [SF_BODY] = 12,
+		[SF_ID] = 1,       [SF_BACKLOG] = 2,   [SF_STATUS] = 3,
+		[SF_EPIC] = 4,     [SF_TITLE] = 5,     [SF_PRIORITY] = 6,
+		[SF_POINTS] = 7,   [SF_ASSIGNEES] = 8, [SF_LABELS] = 9,
+		[SF_CREATED] = 10, [SF_EXTRA] = 11,    [SF_BODY] = 12,
 	};
 	sqlite3_stmt *st = stmt(s, ST_STORY_UPSERT, e);
 

@@ -9,21 +9,37 @@ const char *const story_field_names[SF_COUNT] = {
 	[SF_ID] = "id",           [SF_BACKLOG] = "backlog",
 	[SF_STATUS] = "status",   [SF_EPIC] = "epic",
 	[SF_TITLE] = "title",     [SF_PRIORITY] = "priority",
-	[SF_POINTS] = "points",   [SF_ASSIGNEE] = "assignee",
+	[SF_POINTS] = "points",   [SF_ASSIGNEES] = "assignees",
 	[SF_LABELS] = "labels",   [SF_DEPENDS_ON] = "depends_on",
 	[SF_CREATED] = "created", [SF_EXTRA] = "extra",
 	[SF_BODY] = "body",
 };
 
-int story_field_of(const char *key)
+const struct story_dialect story_dialect_default = {
+	.key =
+		{
+			[SF_ID] = "id",
+			[SF_BACKLOG] = "backlog",
+			[SF_STATUS] = "status",
+			[SF_EPIC] = "epic",
+			[SF_TITLE] = "title",
+			[SF_PRIORITY] = "priority",
+			[SF_POINTS] = "points",
+			[SF_ASSIGNEES] = "assignee",
+			[SF_LABELS] = "labels",
+			[SF_DEPENDS_ON] = "depends_on",
+			[SF_CREATED] = "created",
+		},
+	.file_name = "{id}-{slug}.md",
+};
+
+int story_field_of(const struct story_dialect *dl, const char *key)
 {
-	for (int f = 0; f < SF_COUNT; f++) {
-		/* extra and body are not frontmatter keys */
-		if (f == SF_EXTRA || f == SF_BODY)
-			continue;
-		if (strcmp(key, story_field_names[f]) == 0)
+	if (!dl)
+		dl = &story_dialect_default;
+	for (int f = 0; f < SF_COUNT; f++)
+		if (dl->key[f] && strcmp(key, dl->key[f]) == 0)
 			return f;
-	}
 	return -1;
 }
 

@@ -10,10 +10,11 @@
 /*
  * One story as both sides see it. Every field is text in one canonical form,
  * so that comparing and merging are strcmp per field:
- *   id, backlog, status, epic, title, priority, assignee, created:
+ *   id, backlog, status, epic, title, priority, created:
  *            UTF-8 text; epic is NULL when the story has no epic directory
  *   points:  decimal integer text ("8")
- *   labels:  compact JSON array of strings, ["a","b"]
+ *   assignees, labels: compact JSON array of strings, ["a","b"] (a file's
+ *            scalar "assignee: ana" is ["ana"])
  *   depends_on: compact JSON array of ids, sorted and unique; NULL for none
  *   extra:   compact JSON object of the keys with no column, in file order;
  *            NULL for none
@@ -28,7 +29,7 @@ enum story_field {
 	SF_TITLE,
 	SF_PRIORITY,
 	SF_POINTS,
-	SF_ASSIGNEE,
+	SF_ASSIGNEES,
 	SF_LABELS,
 	SF_DEPENDS_ON,
 	SF_CREATED,
@@ -37,15 +38,33 @@ enum story_field {
 	SF_COUNT
 };
 
-/* The column and frontmatter key of each field ("id", "backlog", ...). */
+/* The column of each field ("id", "backlog", ..., "assignees"). */
 extern const char *const story_field_names[SF_COUNT];
 
 struct story {
 	char *v[SF_COUNT];
 };
 
-/* Field index of a frontmatter key name, or -1 when it has no column. */
-int story_field_of(const char *key);
+/* How a tree writes its stories: the configuration's dialect. */
+struct story_dialect {
+	const char *key[SF_COUNT];   /* each field's frontmatter key (NULL for
+					extra and body) */
+	bool status_from_key;        /* "status:" is the story's status, free
+					text, not a mirror of its stage */
+	const char *const *statuses; /* status_from_key: the values allowed,
+					or NULL for any */
+	size_t nstatuses;
+	const char *file_name; /* template of a new file's name: {id},
+				  {id:lower}, {slug}, {title} */
+};
+
+/* storysync's own: the columns as keys but "assignee", status from the
+ * location, "{id}-{slug}.md". */
+extern const struct story_dialect story_dialect_default;
+
+/* Field index of a frontmatter key name in dialect dl (NULL: the default),
+ * or -1 when it has no column. */
+int story_field_of(const struct story_dialect *dl, const char *key);
 /* Frees every field and leaves s empty. */
 void story_finish(struct story *s);
 /* Sets field f to a copy of value (NULL clears it). */
@@ -101,6 +120,8 @@ struct story_doc {
 	size_t body_begin; /* first byte after the closing '---' line */
 	bool crlf;         /* the file's line breaks are CRLF */
 	bool bom;          /* the file starts with a UTF-8 BOM */
+	const struct story_dialect *dialect; /* as parsed; story_edit keeps to
+						it */
 };
 
 /* Largest frontmatter accepted, and deepest nesting. */
@@ -108,11 +129,15 @@ struct story_doc {
 #define STORY_MAX_DEPTH       64
 
 /* Parses a story file's text (len bytes, not owned; need not be
- * NUL-terminated). path names the file in messages and gives the id when
- * there is no id: key. On error e holds "path:line:col: message" and d is
- * left empty. */
-bool story_parse(struct story_doc *d, const char *path, const char *text,
-		 size_t len, struct err *e);
+ * NUL-terminated) written in dialect dl (NULL: the default, which must
+ * outlive d). path names the file in messages and gives the id when there
+ * is no id: key. On error e holds "path:line:col: message" and d is left
+ * empty. */
+bool story_parse(struct story_doc *d, const struct story_dialect *dl,
+		 const char *path, const char *text, size_t len, struct err *e);
+/* True when text opens a frontmatter ('---' as its first line, after a
+ * BOM): a Markdown file without one is not a story at all. */
+bool story_has_frontmatter(const char *text, size_t len);
 /* Frees what story_parse filled in. */
 void story_doc_finish(struct story_doc *d);
 /* The id prefix of a file name ("INF-014-x.md" -> "INF-014"), or NULL. */
@@ -125,11 +150,13 @@ char *story_id_from_filename(const char *path);
  * want's backlog, status, epic. Line breaks stay CRLF in a CRLF file. */
 bool story_edit(const struct story_doc *d, const char *text, size_t len,
 		const struct story *want, struct buf *out, struct err *e);
-/* The text of a new story file for s, with a clean, conventional
- * frontmatter. */
-void story_render(const struct story *s, struct buf *out);
-/* The file name for a new story: "<ID>-<slug>.md", the slug from the title
- * (ASCII, lower case, bounded length). */
-char *story_filename(const struct story *s);
+/* The text of a new story file for s in dialect dl (NULL: the default),
+ * with a clean, conventional frontmatter. */
+void story_render(const struct story *s, const struct story_dialect *dl,
+		  struct buf *out);
+/* The file name for a new story from dl's template (NULL: the default,
+ * "<ID>-<slug>.md", the slug from the title: ASCII, lower case, bounded
+ * length). */
+char *story_filename(const struct story *s, const struct story_dialect *dl);
 
 #endif

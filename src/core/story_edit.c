@@ -13,7 +13,8 @@
  * a scalar is written plain only when YAML cannot take it for anything else.
  */
 
-#define SLUG_MAX 60
+#define TITLE_MAX 120
+#define SLUG_MAX  60
 
 /* Length of the UTF-8 sequence at s (n bytes left) and its code point, or 0
  * when it is not valid UTF-8. */
@@ -305,10 +306,26 @@ static void put_json_value(struct buf *b, const char *json)
 	free(s);
 }
 
+/* One assignee is written as a scalar, as people write it; more (or none)
+ * as a flow list. */
+static void put_assignees(struct buf *b, const char *json)
+{
+	char **items = NULL;
+	size_t n = 0;
+
+	if (json_parse_string_array(json, &items, &n) && n == 1)
+		put_scalar(b, items[0], false);
+	else
+		put_flow_list(b, json);
+	strv_free(items);
+}
+
 /* A column's value as a YAML value. */
 static void put_field(struct buf *b, int f, const char *v)
 {
-	if (f == SF_LABELS || f == SF_DEPENDS_ON)
+	if (f == SF_ASSIGNEES)
+		put_assignees(b, v);
+	else if (f == SF_LABELS || f == SF_DEPENDS_ON)
 		put_flow_list(b, v);
 	else if (f == SF_POINTS)
 		buf_puts(b, v); /* story_parse reads points only plain */
@@ -337,9 +354,10 @@ static void put_key(struct buf *b, const char *name)
 	buf_putc(b, ':');
 }
 
-static void put_field_line(struct buf *b, int f, const char *v)
+static void put_field_line(struct buf *b, const struct story_dialect *dl, int f,
+			   const char *v)
 {
-	put_key(b, story_field_names[f]);
+	put_key(b, dl->key[f] ? dl->key[f] : story_field_names[f]);
 	buf_putc(b, ' ');
 	put_field(b, f, v);
 	buf_putc(b, '\n');
@@ -362,22 +380,25 @@ static void put_body(struct buf *b, const char *body)
 
 static const int render_order[] = {
 	SF_ID,     SF_TITLE,      SF_BACKLOG, SF_EPIC,
-	SF_STATUS, SF_PRIORITY,   SF_POINTS,  SF_ASSIGNEE,
+	SF_STATUS, SF_PRIORITY,   SF_POINTS,  SF_ASSIGNEES,
 	SF_LABELS, SF_DEPENDS_ON, SF_CREATED,
 };
 
-void story_render(const struct story *s, struct buf *out)
+void story_render(const struct story *s, const struct story_dialect *dl,
+		  struct buf *out)
 {
 	struct json_member *m = NULL;
 	size_t n = 0;
 
+	if (!dl)
+		dl = &story_dialect_default;
 	buf_puts(out, "---\n");
 	for (size_t i = 0; i < sizeof(render_order) / sizeof(*render_order);
 	     i++) {
 		int f = render_order[i];
 
 		if (s->v[f])
-			put_field_line(out, f, s->v[f]);
+			put_field_line(out, dl, f, s->v[f]);
 	}
 	if (s->v[SF_EXTRA] && json_parse_object(s->v[SF_EXTRA], &m, &n)) {
 		for (size_t i = 0; i < n; i++)
@@ -435,10 +456,11 @@ static const char *slug_letters(const char **t, char *one)
 	return NULL;
 }
 
-char *story_filename(const struct story *s)
+/* The slug of a title: ASCII letters and digits, lower case, '-' between
+ * words, at most SLUG_MAX bytes cut at a word. */
+static void put_slug(struct buf *b, const char *t)
 {
-	struct buf b = BUF_INIT, slug = BUF_INIT;
-	const char *t = s->v[SF_TITLE] ? s->v[SF_TITLE] : "";
+	struct buf slug = BUF_INIT;
 	char one[2];
 
 	for (; *t; t++) {
@@ -457,13 +479,84 @@ char *story_filename(const struct story *s)
 	}
 	while (slug.len && slug.data[slug.len - 1] == '-')
 		slug.len--;
-	put_safe_id(&b, s->v[SF_ID]);
-	if (slug.len) {
-		buf_putc(&b, '-');
-		buf_add(&b, slug.data, slug.len);
-	}
-	buf_puts(&b, ".md");
+	buf_add(b, slug.data, slug.len);
 	buf_finish(&slug);
+}
+
+/* The title as Backlog.md puts it in a name: words joined by '-', case
+ * and letters kept, no byte a file name or a shell makes trouble of; at
+ * most TITLE_MAX bytes, cut before a UTF-8 sequence. */
+static void put_name_title(struct buf *b, const char *t)
+{
+	size_t start = b->len;
+
+	for (; *t && b->len - start < TITLE_MAX; t++) {
+		unsigned char c = (unsigned char)*t;
+
+		if (c == ' ' || c == '\t') {
+			if (b->len > start && b->data[b->len - 1] != '-')
+				buf_putc(b, '-');
+		} else if (c >= 0x20 && c != 0x7f &&
+			   !strchr("/\\:*?\"<>|", c)) {
+			buf_putc(b, (char)c);
+		}
+	}
+	while (b->len > start && (b->data[b->len - 1] & 0xc0) == 0x80)
+		b->len--; /* a sequence cut in two */
+	if (b->len > start && (b->data[b->len - 1] & 0xc0) == 0xc0)
+		b->len--;
+	while (b->len > start && b->data[b->len - 1] == '-')
+		b->len--;
+	b->data[b->len] = '\0';
+}
+
+static void put_lower(struct buf *b, const char *s)
+{
+	size_t start = b->len;
+
+	put_safe_id(b, s);
+	for (size_t i = start; i < b->len; i++)
+		if (b->data[i] >= 'A' && b->data[i] <= 'Z')
+			b->data[i] = (char)(b->data[i] + 32);
+}
+
+char *story_filename(const struct story *s, const struct story_dialect *dl)
+{
+	const char *tpl = dl && dl->file_name ? dl->file_name
+					      : story_dialect_default.file_name;
+	const char *title = s->v[SF_TITLE] ? s->v[SF_TITLE] : "";
+	struct buf b = BUF_INIT;
+
+	size_t lit = 0; /* where the text since the last token starts */
+
+	buf_puts(&b, "");
+	for (const char *p = tpl; *p;) {
+		size_t mark = b.len;
+
+		if (strncmp(p, "{id}", 4) == 0) {
+			put_safe_id(&b, s->v[SF_ID]);
+			p += 4;
+		} else if (strncmp(p, "{id:lower}", 10) == 0) {
+			put_lower(&b, s->v[SF_ID]);
+			p += 10;
+		} else if (strncmp(p, "{slug}", 6) == 0) {
+			put_slug(&b, title);
+			p += 6;
+		} else if (strncmp(p, "{title}", 7) == 0) {
+			put_name_title(&b, title);
+			p += 7;
+		} else {
+			buf_putc(&b, *p++);
+			continue;
+		}
+		/* "{id}-{slug}" of an untitled story is "{id}": the text
+		 * before a token that gives nothing goes with it */
+		if (b.len == mark && lit) {
+			b.len = lit;
+			b.data[b.len] = '\0';
+		}
+		lit = b.len;
+	}
 	return buf_detach(&b);
 }
 
@@ -692,11 +785,29 @@ static bool str_eq(const char *a, const char *b)
 	return a && b ? strcmp(a, b) == 0 : a == b;
 }
 
+/* An assignee key keeps its form: a scalar while there is one assignee, a
+ * list as the list was written. */
+static void set_assignees(struct editor *ed, const struct fm_key *k,
+			  const char *json)
+{
+	char **items = NULL;
+	size_t n = 0;
+
+	if (inline_style(k->style) &&
+	    json_parse_string_array(json, &items, &n) && n == 1)
+		set_string(ed, k, items[0], plain_safe(items[0], false));
+	else
+		set_list(ed, k, json);
+	strv_free(items);
+}
+
 static void set_field(struct editor *ed, const struct fm_key *k, int f,
 		      const char *v)
 {
 	if (!v || (f == SF_DEPENDS_ON && strcmp(v, "[]") == 0))
 		remove_key(ed, k);
+	else if (f == SF_ASSIGNEES)
+		set_assignees(ed, k, v);
 	else if (f == SF_LABELS || f == SF_DEPENDS_ON)
 		set_list(ed, k, v);
 	else
@@ -724,7 +835,8 @@ static void edit_columns(struct editor *ed, const struct story *want)
 		int f = render_order[i];
 		const struct fm_key *k = key_of_field(d, f);
 
-		if (f == SF_BACKLOG || f == SF_STATUS || f == SF_EPIC)
+		if (f == SF_BACKLOG || f == SF_EPIC ||
+		    (f == SF_STATUS && !d->dialect->status_from_key))
 			continue;
 		if (f == SF_ID && !d->has_id_key)
 			continue;
@@ -735,7 +847,7 @@ static void edit_columns(struct editor *ed, const struct story *want)
 		if (k)
 			set_field(ed, k, f, v);
 		else if (v)
-			put_field_line(&ed->tail, f, v);
+			put_field_line(&ed->tail, d->dialect, f, v);
 	}
 }
 
@@ -752,6 +864,8 @@ static void edit_mirrors(struct editor *ed, const struct story *want)
 		const struct fm_key *k = key_of_field(ed->d, f);
 		const char *have = ed->d->mirror[m];
 
+		if (m == SM_STATUS && ed->d->dialect->status_from_key)
+			continue; /* data, edited as a column */
 		if (m == SM_EPIC && have && !*have)
 			have = NULL; /* "epic:" with no value: no epic */
 		if (!k || str_eq(have, want->v[f]))
@@ -833,7 +947,7 @@ static bool edit_extra(struct editor *ed, const struct story *want)
 	if (!parse_extra(want->v[SF_EXTRA], &wm, &nwant, ed->e))
 		goto out_have;
 	for (size_t i = 0; i < nwant; i++) {
-		if (story_field_of(wm[i].key) >= 0) {
+		if (story_field_of(ed->d->dialect, wm[i].key) >= 0) {
 			err_set(ed->e, "extra key '%s' is a column", wm[i].key);
 			goto out_want;
 		}
@@ -933,7 +1047,8 @@ static bool check_want(const struct story_doc *d, const struct story *want,
 		return err_set(e, "invalid id '%s'", id);
 	if (points && !is_integer(points))
 		return err_set(e, "points is not an integer: %s", points);
-	return check_list(want, SF_LABELS, e) &&
+	return check_list(want, SF_ASSIGNEES, e) &&
+	       check_list(want, SF_LABELS, e) &&
 	       check_list(want, SF_DEPENDS_ON, e);
 }
 

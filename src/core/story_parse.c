@@ -68,6 +68,7 @@
 
 struct parse {
 	struct story_doc *d;
+	const struct story_dialect *dl;
 	const char *path;
 	const char *text;
 	size_t len;
@@ -484,13 +485,22 @@ static bool put_json(struct parse *p, struct buf *b)
 
 /* ---- known keys ---- */
 
+/* The frontmatter key of field f in this tree. */
+static const char *key_name(const struct parse *p, int f)
+{
+	return p->dl->key[f] ? p->dl->key[f] : story_field_names[f];
+}
+
 static void set_field(struct parse *p, int f, char *value)
 {
 	char **slot;
 
 	switch (f) {
 	case SF_BACKLOG: slot = &p->d->mirror[SM_BACKLOG]; break;
-	case SF_STATUS: slot = &p->d->mirror[SM_STATUS]; break;
+	case SF_STATUS:
+		slot = p->dl->status_from_key ? &p->d->s.v[SF_STATUS]
+					      : &p->d->mirror[SM_STATUS];
+		break;
 	case SF_EPIC: slot = &p->d->mirror[SM_EPIC]; break;
 	default: slot = &p->d->s.v[f]; break;
 	}
@@ -498,13 +508,30 @@ static void set_field(struct parse *p, int f, char *value)
 	*slot = value;
 }
 
+/* A status key's value against the tree's list, when it keeps one. */
+static bool status_allowed(const struct story_dialect *dl, const struct yev *ev)
+{
+	if (!dl->status_from_key || !dl->statuses || is_null(ev))
+		return true;
+	for (size_t i = 0; i < dl->nstatuses; i++)
+		if (strlen(dl->statuses[i]) == ev->len &&
+		    memcmp(dl->statuses[i], ev->value, ev->len) == 0)
+			return true;
+	return false;
+}
+
 static bool parse_scalar_field(struct parse *p, int f)
 {
 	const struct yev *ev = &p->ev;
-	const char *name = story_field_names[f];
+	const char *name = key_name(p, f);
 
 	if (ev->type != YEV_SCALAR)
 		return ev_err(p, "'%s' must be a scalar", name);
+	if (f == SF_STATUS && !status_allowed(p->dl, ev))
+		return ev_err(p,
+			      "status '%s' is not one of the configured "
+			      "statuses",
+			      ev->value);
 	if (f == SF_ID) {
 		p->d->has_id_key = true;
 		if (!id_valid(ev->value, ev->len))
@@ -541,32 +568,41 @@ static bool parse_points(struct parse *p)
 	return true;
 }
 
-static bool parse_labels(struct parse *p)
+/* A list of strings as a JSON array; an assignee may also be one
+ * scalar, which is a list of one. */
+static bool parse_strings(struct parse *p, int f)
 {
 	struct buf b = BUF_INIT;
+	const char *name = key_name(p, f);
 
 	if (p->ev.type == YEV_SCALAR && is_null(&p->ev)) {
-		set_field(p, SF_LABELS, NULL);
+		set_field(p, f, NULL);
 		return true;
 	}
-	if (p->ev.type != YEV_SEQ_START)
-		return ev_err(p, "'labels' must be a list of strings");
+	if (p->ev.type != YEV_SEQ_START &&
+	    !(f == SF_ASSIGNEES && p->ev.type == YEV_SCALAR))
+		return ev_err(p, "'%s' must be a list of strings", name);
 	buf_putc(&b, '[');
+	if (p->ev.type == YEV_SCALAR) {
+		json_put_string(&b, p->ev.value, p->ev.len);
+		goto done;
+	}
 	for (size_t n = 0;; n++) {
 		if (!next(p))
 			goto fail;
 		if (p->ev.type == YEV_SEQ_END)
 			break;
 		if (p->ev.type != YEV_SCALAR) {
-			ev_err(p, "'labels' must be a list of strings");
+			ev_err(p, "'%s' must be a list of strings", name);
 			goto fail;
 		}
 		if (n)
 			buf_putc(&b, ',');
 		json_put_string(&b, p->ev.value, p->ev.len);
 	}
+done:
 	buf_putc(&b, ']');
-	set_field(p, SF_LABELS, buf_detach(&b));
+	set_field(p, f, buf_detach(&b));
 	return true;
 fail:
 	buf_finish(&b);
@@ -581,8 +617,8 @@ static int cmp_str(const void *a, const void *b)
 static bool add_dep(struct parse *p, char ***ids, size_t *n, size_t *cap)
 {
 	if (!id_valid(p->ev.value, p->ev.len))
-		return ev_err(p, "invalid id '%s' in 'depends_on'",
-			      p->ev.value);
+		return ev_err(p, "invalid id '%s' in '%s'", p->ev.value,
+			      key_name(p, SF_DEPENDS_ON));
 	if (*n == *cap) {
 		*cap = *cap ? 2 * *cap : 8;
 		*ids = xreallocarray(*ids, *cap, sizeof(**ids));
@@ -596,14 +632,16 @@ static bool read_deps(struct parse *p, char ***ids, size_t *n, size_t *cap)
 	if (p->ev.type == YEV_SCALAR)
 		return is_null(&p->ev) || add_dep(p, ids, n, cap);
 	if (p->ev.type != YEV_SEQ_START)
-		return ev_err(p, "'depends_on' must be a list of ids");
+		return ev_err(p, "'%s' must be a list of ids",
+			      key_name(p, SF_DEPENDS_ON));
 	for (;;) {
 		if (!next(p))
 			return false;
 		if (p->ev.type == YEV_SEQ_END)
 			return true;
 		if (p->ev.type != YEV_SCALAR)
-			return ev_err(p, "'depends_on' must be a list of ids");
+			return ev_err(p, "'%s' must be a list of ids",
+				      key_name(p, SF_DEPENDS_ON));
 		if (!add_dep(p, ids, n, cap))
 			return false;
 	}
@@ -647,7 +685,8 @@ static bool parse_value(struct parse *p, const struct fm_key *k)
 	switch (k->field) {
 	case -1: return put_extra(p, k->name);
 	case SF_POINTS: return parse_points(p);
-	case SF_LABELS: return parse_labels(p);
+	case SF_LABELS:
+	case SF_ASSIGNEES: return parse_strings(p, k->field);
 	case SF_DEPENDS_ON: return parse_depends(p);
 	default: return parse_scalar_field(p, k->field);
 	}
@@ -681,7 +720,7 @@ static struct fm_key *add_key(struct parse *p)
 	k = &d->keys[d->nkeys++];
 	memset(k, 0, sizeof(*k));
 	k->name = xstrndup(p->ev.value, p->ev.len);
-	k->field = story_field_of(k->name);
+	k->field = story_field_of(p->dl, k->name);
 	k->line_begin = p->d->fm_begin + line_start(p->fm, p->ev.begin);
 	return k;
 }
@@ -816,13 +855,27 @@ static bool resolve_id(struct parse *p)
 	return true;
 }
 
-bool story_parse(struct story_doc *d, const char *path, const char *text,
-		 size_t len, struct err *e)
+bool story_has_frontmatter(const char *text, size_t len)
+{
+	size_t start = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+
+	return delim_line(text, len, start) != 0;
+}
+
+bool story_parse(struct story_doc *d, const struct story_dialect *dl,
+		 const char *path, const char *text, size_t len, struct err *e)
 {
 	struct parse p = {
-		.d = d, .path = path, .text = text, .len = len, .e = e};
+		.d = d,
+		.dl = dl ? dl : &story_dialect_default,
+		.path = path,
+		.text = text,
+		.len = len,
+		.e = e,
+	};
 
 	memset(d, 0, sizeof(*d));
+	d->dialect = p.dl;
 	if (len == 0)
 		return perr(e, path, 1, 1, "empty file");
 	d->bom = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0;
@@ -830,7 +883,8 @@ bool story_parse(struct story_doc *d, const char *path, const char *text,
 	    !parse_frontmatter(&p))
 		goto fail;
 	if (!d->s.v[SF_TITLE]) {
-		perr(e, path, 1, 1, "missing required key 'title'");
+		perr(e, path, 1, 1, "missing required key '%s'",
+		     key_name(&p, SF_TITLE));
 		goto fail;
 	}
 	if (!resolve_id(&p))

@@ -497,6 +497,14 @@ static bool detect_files(struct run *run, enum sync_status *status)
 		return false;
 	for (size_t i = 0; i < run->scan.nerrors; i++)
 		problem(run, run->scan.errors[i].msg);
+	for (size_t i = 0; i < run->scan.nskipped; i++) {
+		char *msg = xasprintf("%s: not a story (no frontmatter, or "
+				      "ignored); skipped",
+				      run->scan.skipped[i]);
+
+		note(run, msg);
+		free(msg);
+	}
 	if (run->r && run->r->note) {
 		char *msg = xasprintf(
 			"scanned %zu story file%s: %zu changed, "

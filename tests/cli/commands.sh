@@ -132,7 +132,7 @@ f2=$(find stories -name '*.md' | sort | sed -n 2p)
 id2=$(q "SELECT id FROM stories WHERE path='$f2'")
 sed -i 's/^title: .*/title: Edited in the file/' "$f1"
 q "UPDATE stories SET priority='low' WHERE id='$id2' AND priority IS NOT 'low'"
-q "UPDATE stories SET assignee='api-user' WHERE id='$id2'"
+q "UPDATE stories SET assignees='[\"api-user\"]' WHERE id='$id2'"
 before_db=$(db_digest)
 before_tree=$(tree_digest)
 runs=$(q 'SELECT count(*) FROM sync_runs')

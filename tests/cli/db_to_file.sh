@@ -79,7 +79,7 @@ one_field "priority" "$f" "priority='critical'" 'priority: critical'
 f=$(pick '^points: ')
 one_field "points" "$f" "points=21" 'points: 21'
 f=$(pick '^assignee: ')
-one_field "assignee" "$f" "assignee='zoe'" 'assignee: zoe'
+one_field "assignee" "$f" "assignees='[\"zoe\"]'" 'assignee: zoe'
 f=$(pick '^labels: \[')
 one_field "flow labels" "$f" "labels='[\"alpha\",\"beta gamma\"]'" \
   'labels: [alpha, beta gamma]'
@@ -218,9 +218,9 @@ check_eq "no epic: the file is there" yes \
 quiet "no epic"
 
 # ---- a row new in the DB ----
-cols="id, backlog, status, epic, title, priority, points, assignee, labels, extra, body, created"
+cols="id, backlog, status, epic, title, priority, points, assignees, labels, extra, body, created"
 q "INSERT INTO stories(id, backlog, status, epic, title, priority, points,
-     assignee, labels, extra, body, created)
+     assignees, labels, extra, body, created)
    VALUES ('NEW-001', 'platform', 'backlog', 'api', 'A brand new story: with a colon',
      'high', 5, 'zoe', '[\"x\",\"y z\"]', '{\"team\":\"core\",\"n\":3}',
      '# Hello' || char(10) || char(10) || 'Body text.' || char(10), '2026-01-02');

@@ -21,10 +21,18 @@ def load(path):
     return yaml.load(fm, Loader=yaml.CSafeLoader), body
 
 
+def assignees(fm):
+    """A scalar assignee is a list of one; a list is as written."""
+    a = fm.get("assignee")
+    if a is None:
+        return None
+    return [str(x) for x in a] if isinstance(a, list) else [str(a)]
+
+
 def main(root, db):
     con = sqlite3.connect(db)
     rows = {r[0]: r for r in con.execute(
-        "SELECT id, backlog, status, epic, title, priority, points, assignee,"
+        "SELECT id, backlog, status, epic, title, priority, points, assignees,"
         " labels, extra, body, path FROM stories")}
     deps = {}
     for sid, dep in con.execute("SELECT story_id, depends_on FROM story_dependencies"):
@@ -51,13 +59,13 @@ def main(root, db):
                     "backlog": parts[1], "status": STAGES[parts[2]],
                     "epic": parts[3] if len(parts) == 5 else None,
                     "title": str(fm["title"]), "priority": fm.get("priority"),
-                    "points": fm.get("points"), "assignee": fm.get("assignee"),
+                    "points": fm.get("points"), "assignee": assignees(fm),
                     "labels": fm.get("labels"), "path": rel, "body": None,
                 }
                 got = {
                     "backlog": row[1], "status": row[2], "epic": row[3],
                     "title": row[4], "priority": row[5], "points": row[6],
-                    "assignee": row[7],
+                    "assignee": json.loads(row[7]) if row[7] else None,
                     "labels": json.loads(row[8]) if row[8] else None,
                     "path": row[11], "body": None,
                 }

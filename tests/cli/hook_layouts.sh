@@ -24,7 +24,7 @@ git config --global pull.rebase false
 # background run is tested on its own at the end.
 export STORYSYNC_HOOK_FOREGROUND=1
 
-cols="id, backlog, status, epic, title, priority, points, assignee,
+cols="id, backlog, status, epic, title, priority, points, assignees,
   json(labels), json(extra), body, path, created"
 rows() {
   sqlite3 -batch "$1" "SELECT $cols FROM stories ORDER BY id;

@@ -50,12 +50,12 @@ f=$(pick)
 id=$(idof "$f")
 cp "$f" "$T/.snap"
 sed -i 's/^title: .*/title: File wins/' "$f"
-q "UPDATE stories SET title='DB loses', assignee='dbuser' WHERE id='$id'"
+q "UPDATE stories SET title='DB loses', assignees='[\"dbuser\"]' WHERE id='$id'"
 run ss sync -v
 check_rc "same field: exit 0 (resolved by policy)" 0
 check_contains "same field: -v tells of the conflict" "conflict" "$out"
 check_eq "same field: the file's title, the DB's other field" \
-  "File wins|dbuser" "$(q "SELECT title, assignee FROM stories WHERE id='$id'")"
+  "File wins|dbuser" "$(q "SELECT title, json_extract(assignees, '\$[0]') FROM stories WHERE id='$id'")"
 check_eq "same field: the file keeps its value" "title: File wins" \
   "$(grep '^title:' "$f")"
 check_eq "same field: the DB's other field reaches the file" \
@@ -64,7 +64,7 @@ check_eq "same field: one conflict: kind, kept, fields" \
   "both_changed|file|title" \
   "$(q "SELECT kind, kept, fields FROM sync_conflicts WHERE story_id='$id'")"
 check_eq "same field: the DB's value is kept in full" "DB loses|dbuser" \
-  "$(q "SELECT json_extract(lost, '\$.title') || '|' || json_extract(lost, '\$.assignee') FROM sync_conflicts WHERE story_id='$id'")"
+  "$(q "SELECT json_extract(lost, '\$.title') || '|' || json_extract(json_extract(lost, '\$.assignees'), '\$[0]') FROM sync_conflicts WHERE story_id='$id'")"
 quiet "same field"
 
 # ---- a move on both sides: the file's location wins ----

@@ -14,8 +14,8 @@ cp a/.storysync.yml b/
 sqlite3 b/.storysync/stories.db "
   ATTACH 'a/.storysync/stories.db' AS a;
   INSERT INTO stories(id, backlog, status, epic, title, priority, points,
-    assignee, labels, extra, body, created)
-  SELECT id, backlog, status, epic, title, priority, points, assignee,
+    assignees, labels, extra, body, created)
+  SELECT id, backlog, status, epic, title, priority, points, assignees,
     labels, extra, body, created FROM a.stories;
   INSERT INTO story_dependencies SELECT * FROM a.story_dependencies;"
 cd b
@@ -23,7 +23,7 @@ run ss sync
 check_eq "every row becomes a file" "0|storysync: 1000 created" "$rc|$out$err"
 check_eq "1000 files" 1000 "$(find stories -name '*.md' | wc -l)"
 
-cols="id, backlog, status, epic, title, priority, points, assignee,
+cols="id, backlog, status, epic, title, priority, points, assignees,
   json(labels), json(extra), body, created"
 rows() { sqlite3 "$1" "SELECT $cols FROM stories ORDER BY id" | md5sum; }
 deps() { sqlite3 "$1" "SELECT * FROM story_dependencies ORDER BY 1, 2" | md5sum; }

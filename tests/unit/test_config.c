@@ -366,17 +366,21 @@ static void test_bad_stages(void **state)
 	struct fixture *f = *state;
 
 	load_fails(f, "stages:\n  a: x\n  b: x\n",
-		   "3:6: stage 'b': directory 'x' is already used by stage "
-		   "'a'");
-	load_fails(f, "stages:\n  a: x/y\n",
-		   "2:6: stage 'a': directory 'x/y' must be a single, "
-		   "non-hidden directory name");
+		   "3:6: stage 'b': directory 'x' overlaps stage 'a' ('x')");
+	load_fails(f, "stages:\n  a: x\n  b: x/y\n",
+		   "3:6: stage 'b': directory 'x/y' overlaps stage 'a' ('x')");
+	load_fails(f, "stages:\n  a: x/\n",
+		   "2:6: stage 'a': directory 'x/' must be a relative path "
+		   "of non-hidden directory names");
 	load_fails(f, "stages:\n  a: ..\n",
-		   "2:6: stage 'a': directory '..' must be a single, "
-		   "non-hidden directory name");
+		   "2:6: stage 'a': directory '..' must be a relative path "
+		   "of non-hidden directory names");
 	load_fails(f, "stages:\n  a: .git\n",
-		   "2:6: stage 'a': directory '.git' must be a single, "
-		   "non-hidden directory name");
+		   "2:6: stage 'a': directory '.git' must be a relative path "
+		   "of non-hidden directory names");
+	load_fails(f, "stages:\n  a: x/.git\n",
+		   "2:6: stage 'a': directory 'x/.git' must be a relative "
+		   "path of non-hidden directory names");
 	load_fails(f, "stages:\n  a:\n",
 		   "2:5: stage 'a' must have a directory");
 	load_fails(f, "stages: {}\n",

@@ -26,7 +26,7 @@ static void fill_story(struct story *s)
 	story_set(s, SF_TITLE, "File system sync");
 	story_set(s, SF_PRIORITY, "high");
 	story_set(s, SF_POINTS, "8");
-	story_set(s, SF_ASSIGNEE, "ana");
+	story_set(s, SF_ASSIGNEES, "[\"ana\"]");
 	story_set(s, SF_LABELS, "[\"sync\",\"sqlite\"]");
 	story_set(s, SF_DEPENDS_ON, "[\"INF-012\",\"INF-013\"]");
 	story_set(s, SF_CREATED, "2026-11-20");
@@ -464,9 +464,9 @@ static void changed_changed_disjoint_edits(void **state)
 	struct story want = {0};
 
 	story_set(&fx->file, SF_TITLE, "Title from the file");
-	story_set(&fx->db, SF_ASSIGNEE, "bob");
+	story_set(&fx->db, SF_ASSIGNEES, "[\"bob\"]");
 	story_copy(&want, &fx->file);
-	story_set(&want, SF_ASSIGNEE, "bob");
+	story_set(&want, SF_ASSIGNEES, "[\"bob\"]");
 	assert_true(run(fx, SIDE_CHANGED, SIDE_CHANGED, true));
 	check(&fx->a, &(struct expect){
 			      .db = PLAN_DB_PUT,
@@ -628,7 +628,7 @@ static void changed_changed_file_bytes_only(void **state)
 {
 	struct fixture *fx = *state;
 
-	story_set(&fx->db, SF_ASSIGNEE, "bob");
+	story_set(&fx->db, SF_ASSIGNEES, "[\"bob\"]");
 	assert_true(run(fx, SIDE_CHANGED, SIDE_CHANGED, true));
 	check(&fx->a, &(struct expect){
 			      .db = PLAN_DB_NONE,
@@ -773,7 +773,7 @@ static void new_new_file_wins_no_base(void **state)
 {
 	struct fixture *fx = *state;
 
-	story_set(&fx->db, SF_ASSIGNEE, "bob");
+	story_set(&fx->db, SF_ASSIGNEES, "[\"bob\"]");
 	story_set(&fx->db, SF_BODY, "Filled in by the API\n");
 	story_set(&fx->db, SF_STATUS, "backlog");
 	set_mirror(fx, SM_STATUS, "backlog");
@@ -788,7 +788,7 @@ static void new_new_file_wins_no_base(void **state)
 			      .from_status = "backlog",
 			      .conflict = "no_base",
 			      .kept = "file",
-			      .fields = "status,assignee,body",
+			      .fields = "status,assignees,body",
 			      .want = &fx->file,
 			      .lost = &fx->db,
 		      });
@@ -1095,12 +1095,12 @@ static void merge_file_removal_wins_over_db_edit(void **state)
 	struct story out = {0};
 	char *fields = NULL;
 
-	story_set(&fx->file, SF_ASSIGNEE, NULL);
-	story_set(&fx->db, SF_ASSIGNEE, "bob");
+	story_set(&fx->file, SF_ASSIGNEES, NULL);
+	story_set(&fx->db, SF_ASSIGNEES, "[\"bob\"]");
 	story_set(&fx->db, SF_EXTRA, "{\"team\":\"core\"}");
 	plan_merge(&fx->base, &fx->file, &fx->db, &out, &fields);
-	assert_string_equal(fields, "assignee");
-	assert_null(out.v[SF_ASSIGNEE]);
+	assert_string_equal(fields, "assignees");
+	assert_null(out.v[SF_ASSIGNEES]);
 	assert_string_equal(out.v[SF_EXTRA], "{\"team\":\"core\"}");
 	free(fields);
 	story_finish(&out);

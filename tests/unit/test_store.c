@@ -112,7 +112,7 @@ static void full_story(struct story *s)
 	story_set(s, SF_TITLE, "File \"sync\" service");
 	story_set(s, SF_PRIORITY, "high");
 	story_set(s, SF_POINTS, "8");
-	story_set(s, SF_ASSIGNEE, "ana");
+	story_set(s, SF_ASSIGNEES, "[\"ana\"]");
 	story_set(s, SF_LABELS, "[\"sync\",\"sqlite\"]");
 	story_set(s, SF_DEPENDS_ON, "[\"INF-012\",\"INF-013\"]");
 	story_set(s, SF_CREATED, "2026-11-20");
@@ -170,7 +170,7 @@ static void test_open_twice(void **state)
 		f, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
 		   "sqlite_master ORDER BY name)");
 
-	assert_int_equal(store_schema_version(), 1);
+	assert_int_equal(store_schema_version(), 2);
 	if (!store_open(&s2, f->db, &e))
 		fail_msg("%s", e.msg);
 	store_close(s2);
@@ -180,7 +180,7 @@ static void test_open_twice(void **state)
 			schema);
 	assert_non_null(strstr(schema, "stories_au"));
 	assert_non_null(strstr(schema, "stories_rev"));
-	assert_int_equal(api_int(f, "PRAGMA user_version"), 1);
+	assert_int_equal(api_int(f, "PRAGMA user_version"), 2);
 	assert_api_text(f, "PRAGMA journal_mode", "wal");
 	assert_int_equal(api_int(f, "SELECT count(*) FROM rev_clock"), 1);
 	assert_true(store_is_empty(f->s));
@@ -198,7 +198,7 @@ static void test_newer_version(void **state)
 	assert_false(store_open(&s2, f->db, &e));
 	assert_null(s2);
 	want = xasprintf("%s: database schema version 7 is newer than this "
-			 "storysync (1)",
+			 "storysync (2)",
 			 f->db);
 	assert_string_equal(e.msg, want);
 	free(want);
@@ -489,7 +489,7 @@ static void test_delete_archives(void **state)
 		"{\"id\":\"INF-014\",\"backlog\":\"platform\","
 		"\"status\":\"refinement\",\"epic\":\"infrastructure\","
 		"\"title\":\"File \\\"sync\\\" service\",\"priority\":\"high\","
-		"\"points\":8,\"assignee\":\"ana\","
+		"\"points\":8,\"assignees\":[\"ana\"],"
 		"\"labels\":[\"sync\",\"sqlite\"],"
 		"\"depends_on\":[\"INF-012\",\"INF-013\"],"
 		"\"created\":\"2026-11-20\","
@@ -731,7 +731,7 @@ static void test_history_events_conflicts_runs(void **state)
 		"INF-014|both_changed|file|title|1|{\"id\":\"INF-014\","
 		"\"backlog\":null,\"status\":null,\"epic\":null,"
 		"\"title\":\"DB \\\"title\\\"\",\"priority\":null,"
-		"\"points\":null,\"assignee\":null,\"labels\":null,"
+		"\"points\":null,\"assignees\":null,\"labels\":null,"
 		"\"depends_on\":null,\"created\":null,\"extra\":null,"
 		"\"body\":null}");
 	story_finish(&lost);

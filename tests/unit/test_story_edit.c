@@ -40,7 +40,7 @@ static void parse_ok(struct story_doc *d, const char *path, const char *text,
 {
 	struct err e = {{0}};
 
-	if (!story_parse(d, path, text, len, &e))
+	if (!story_parse(d, NULL, path, text, len, &e))
 		fail_msg("%s does not parse: %s\n---\n%.*s", path, e.msg,
 			 (int)len, text);
 }
@@ -140,9 +140,9 @@ static void round_trip(const struct story *s)
 {
 	struct buf b = BUF_INIT;
 	struct story_doc d;
-	char *name = story_filename(s);
+	char *name = story_filename(s, NULL);
 
-	story_render(s, &b);
+	story_render(s, NULL, &b);
 	parse_ok(&d, name, b.data, b.len);
 	assert_fields(&d.s, s, b.data);
 	for (int m = 0; m < SM_COUNT; m++)
@@ -164,7 +164,7 @@ static void base_story(struct story *s)
 	story_set(s, SF_TITLE, "File system synchronization service");
 	story_set(s, SF_PRIORITY, "high");
 	story_set(s, SF_POINTS, "8");
-	story_set(s, SF_ASSIGNEE, "ana");
+	story_set(s, SF_ASSIGNEES, "[\"ana\"]");
 	story_set(s, SF_LABELS, "[\"sync\",\"sqlite\"]");
 	story_set(s, SF_DEPENDS_ON, "[\"INF-012\",\"INF-013\"]");
 	story_set(s, SF_CREATED, "2026-11-20");
@@ -178,7 +178,7 @@ static void test_render_exact(void **state)
 	struct buf b = BUF_INIT;
 
 	base_story(&s);
-	story_render(&s, &b);
+	story_render(&s, NULL, &b);
 	assert_string_equal(b.data,
 			    "---\n"
 			    "id: INF-014\n"
@@ -205,7 +205,7 @@ static void test_render_exact(void **state)
 	story_set(&s, SF_STATUS, "backlog");
 	story_set(&s, SF_TITLE, "x");
 	story_set(&s, SF_BODY, "");
-	story_render(&s, &b);
+	story_render(&s, NULL, &b);
 	assert_string_equal(b.data, "---\nid: A-1\ntitle: x\nbacklog: default\n"
 				    "status: backlog\n---\n");
 	round_trip(&s);
@@ -303,10 +303,11 @@ static void test_render_round_trip_scalars(void **state)
 		struct buf ex = BUF_INIT;
 		char *lab[2] = {(char *)hard_strings[i], (char *)"b"};
 		char *labels = json_string_array(lab, 2);
+		char *one = json_string_array(lab, 1);
 
 		base_story(&s);
 		story_set(&s, SF_TITLE, hard_strings[i]);
-		story_set(&s, SF_ASSIGNEE, hard_strings[i]);
+		story_set(&s, SF_ASSIGNEES, one);
 		story_set(&s, SF_PRIORITY, hard_strings[i]);
 		story_set(&s, SF_CREATED, hard_strings[i]);
 		story_set(&s, SF_LABELS, labels);
@@ -321,6 +322,7 @@ static void test_render_round_trip_scalars(void **state)
 			story_set(&s, SF_BODY, hard_strings[i]);
 		round_trip(&s);
 		free(labels);
+		free(one);
 		buf_finish(&ex);
 		story_finish(&s);
 	}
@@ -399,7 +401,7 @@ static void check_filename(const char *id, const char *title,
 
 	story_set(&s, SF_ID, id);
 	story_set(&s, SF_TITLE, title);
-	got = story_filename(&s);
+	got = story_filename(&s, NULL);
 	assert_string_equal(got, expect);
 	free(got);
 	story_finish(&s);
@@ -449,7 +451,7 @@ static void test_filename_bounds(void **state)
 		buf_puts(&title, "ab ");
 	story_set(&s, SF_ID, id.data);
 	story_set(&s, SF_TITLE, title.data);
-	got = story_filename(&s);
+	got = story_filename(&s, NULL);
 	assert_true(strlen(got) <= 255);
 	assert_null(strchr(got, '/'));
 	assert_int_equal(strlen(got), 180 + 1 + 59 + 3);
@@ -534,7 +536,8 @@ static void test_edit_scalars_keep_style(void **state)
 	check_doc1(SF_PRIORITY, "a\nb", "priority:", 1,
 		   "priority: \"a\\nb\"\n");
 	check_doc1(SF_POINTS, "13", "points:", 1, "points: 13   # guess\n");
-	check_doc1(SF_ASSIGNEE, "bo", "assignee:", 1, "assignee: \"bo\"\n");
+	check_doc1(SF_ASSIGNEES, "[\"bo\"]", "assignee:", 1,
+		   "assignee: \"bo\"\n");
 	check_doc1(SF_CREATED, "2026-02-03", "created:", 1,
 		   "created: 2026-02-03\n");
 	check_doc1(SF_CREATED, "yes", "created:", 1, "created: \"yes\"\n");
@@ -554,14 +557,14 @@ static void test_edit_lists(void **state)
 
 static void test_edit_remove_and_add(void **state)
 {
-	check_doc1(SF_ASSIGNEE, NULL, "assignee:", 1, "");
+	check_doc1(SF_ASSIGNEES, NULL, "assignee:", 1, "");
 	check_doc1(SF_POINTS, NULL, "points:", 1, "");
-	check_one("---\ntitle: x\n---\nbody\n", SF_ASSIGNEE, "bo",
+	check_one("---\ntitle: x\n---\nbody\n", SF_ASSIGNEES, "[\"bo\"]",
 		  "---\ntitle: x\nassignee: bo\n---\nbody\n");
-	check_one("---\ntitle: x\nassignee:  # who\n---\n", SF_ASSIGNEE, "bo",
-		  "---\ntitle: x\nassignee: bo  # who\n---\n");
-	check_one("---\ntitle: x\nassignee: ~\n---\n", SF_ASSIGNEE, "null",
-		  "---\ntitle: x\nassignee: \"null\"\n---\n");
+	check_one("---\ntitle: x\nassignee:  # who\n---\n", SF_ASSIGNEES,
+		  "[\"bo\"]", "---\ntitle: x\nassignee: bo  # who\n---\n");
+	check_one("---\ntitle: x\nassignee: ~\n---\n", SF_ASSIGNEES,
+		  "[\"null\"]", "---\ntitle: x\nassignee: \"null\"\n---\n");
 }
 
 static void test_edit_new_keys_in_render_order(void **state)
@@ -662,7 +665,7 @@ static void test_edit_crlf_bom(void **state)
 	want_of(&want, &d);
 	story_doc_finish(&d);
 	story_set(&want, SF_LABELS, "[\"a\",\"b\"]");
-	story_set(&want, SF_ASSIGNEE, "bo");
+	story_set(&want, SF_ASSIGNEES, "[\"bo\"]");
 	story_set(&want, SF_EXTRA, "{\"s\":\"x\\ny\"}");
 	story_set(&want, SF_BODY, "\nnew\nbody\n");
 	got = edit_text(text, &want);
@@ -706,20 +709,22 @@ static void test_edit_hard_strings(void **state)
 		struct story_doc d;
 		struct story want = {{0}};
 		struct buf ex = BUF_INIT;
-		char *got;
+		char *got,
+			*one = json_string_array((char **)&hard_strings[i], 1);
 
 		parse_ok(&d, "T-1-x.md", text, strlen(text));
 		want_of(&want, &d);
 		story_doc_finish(&d);
 		story_set(&want, SF_TITLE, hard_strings[i]);
 		story_set(&want, SF_PRIORITY, hard_strings[i]);
-		story_set(&want, SF_ASSIGNEE, hard_strings[i]);
+		story_set(&want, SF_ASSIGNEES, one);
 		buf_puts(&ex, "{\"summary\":");
 		json_put_string(&ex, hard_strings[i], strlen(hard_strings[i]));
 		buf_puts(&ex, "}");
 		story_set(&want, SF_EXTRA, ex.data);
 		got = edit_text(text, &want);
 		free(got);
+		free(one);
 		buf_finish(&ex);
 		story_finish(&want);
 	}
@@ -902,8 +907,8 @@ static bool mutate(const struct story_doc *d, size_t len, enum mutation mu,
 		v = xstrdup("21");
 		break;
 	case MU_ASSIGNEE:
-		f = SF_ASSIGNEE;
-		v = xstrdup("zoë");
+		f = SF_ASSIGNEES;
+		v = xstrdup("[\"zoë\"]");
 		break;
 	case MU_LABELS:
 		f = SF_LABELS;

@@ -8,6 +8,25 @@
 #include "mem.h"
 #include "sync.h"
 
+/* A new configuration: the adoption of a Backlog.md project found beside
+ * it (*bmd set), else the defaults. */
+static bool write_config(const char *path, bool *bmd, struct err *e)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	char *found;
+	bool ok;
+
+	if (slash)
+		*slash = '\0';
+	found = config_backlog_md(slash ? dir : ".");
+	*bmd = false;
+	ok = found ? config_write_backlog_md(path, found, bmd, e)
+		   : config_write_default(path, e);
+	free(found);
+	free(dir);
+	return ok;
+}
+
 int cmd_init(struct cli *cli, int argc, char **argv)
 {
 	const char *path =
@@ -15,12 +34,17 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	struct config c = {0};
 	struct err e;
 	struct stat st;
-	bool existed = stat(path, &st) == 0, ignored = false;
+	bool existed = stat(path, &st) == 0, ignored = false, bmd = false;
 	int version = 0, rc = EXIT_FATAL, first;
 
 	if (!cli_options(cli, argc, argv, NULL, NULL, NULL, 0, &first))
 		return EXIT_USAGE;
-	if (!config_write_default(path, &e) || !config_load(&c, path, &e)) {
+	if (!existed && !write_config(path, &bmd, &e)) {
+		fprintf(cli->err, "storysync: %s\n", e.msg);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (!config_load(&c, path, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 		rc = EXIT_USAGE;
 		goto out;
@@ -32,14 +56,21 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	if (cli->json) {
 		fputs("{\"config\":", cli->out);
 		cli_json_string(cli->out, c.file);
-		fprintf(cli->out, ",\"created_config\":%s,\"database\":",
-			existed ? "false" : "true");
+		fprintf(cli->out,
+			",\"created_config\":%s,\"backlog_md\":%s,"
+			"\"database\":",
+			existed ? "false" : "true", bmd ? "true" : "false");
 		cli_json_string(cli->out, c.database);
 		fprintf(cli->out,
 			",\"schema_version\":%d,\"ignored_by_git\":%s}\n",
 			version, ignored ? "true" : "false");
 	} else if (cli->verbosity >= 0) {
-		if (!existed)
+		if (!existed && bmd)
+			fprintf(cli->out,
+				"storysync: wrote %s to adopt the Backlog.md "
+				"project in backlog/\n",
+				path);
+		else if (!existed)
 			fprintf(cli->out, "storysync: wrote %s\n", path);
 		fprintf(cli->out, "storysync: database %s ready (schema %d)\n",
 			c.database, version);

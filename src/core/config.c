@@ -49,6 +49,8 @@ static const char default_text[] =
 	"  active: active\n"
 	"  completed: completed\n";
 
+struct bmd;
+
 struct parser {
 	const char *name; /* the path as given, for messages */
 	struct yreader *r;
@@ -57,6 +59,7 @@ struct parser {
 	struct config *c;
 	char *database;  /* as written, NULL for the default */
 	char *create_in; /* as written, resolved once the stages are known */
+	struct bmd *bmd; /* reading a Backlog.md config.yml */
 	unsigned create_in_line, create_in_col;
 };
 
@@ -103,6 +106,13 @@ static bool has_control(const char *s)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return true;
 	return false;
+}
+
+static void strv_free_n(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 /* Backlog and status names end up in the database and on command lines. */
@@ -584,6 +594,16 @@ static bool parse_create_in(struct parser *p)
 	return true;
 }
 
+static bool parse_mirror_keys(struct parser *p)
+{
+	bool on = true;
+
+	if (!next(p) || !parse_bool(p, "mirror_keys", &on))
+		return false;
+	p->c->dialect.no_mirror_keys = !on;
+	return true;
+}
+
 static const struct {
 	const char *key;
 	bool (*parse)(struct parser *p);
@@ -598,6 +618,7 @@ static const struct {
 	{"file_name", parse_file_name},
 	{"create_in", parse_create_in},
 	{"ignore", parse_ignore},
+	{"mirror_keys", parse_mirror_keys},
 };
 
 #define NTOP (sizeof(top_keys) / sizeof(top_keys[0]))
@@ -838,13 +859,6 @@ const struct config_stage *config_stage_for(const struct config *c,
 	return status ? config_stage_by_status(c, status) : NULL;
 }
 
-static void strv_free_n(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 void config_finish(struct config *c)
 {
 	for (size_t i = 0; i < c->nbacklogs; i++) {
@@ -910,17 +924,20 @@ char *config_find(const char *dir, struct err *e)
 	return path;
 }
 
-bool config_write_default(const char *path, struct err *e)
+/* Writes text at path unless a file is there (*written false). */
+static bool write_new(const char *path, const char *text, bool *written,
+		      struct err *e)
 {
-	size_t len = sizeof(default_text) - 1, off = 0;
+	size_t len = strlen(text), off = 0;
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 
+	*written = false;
 	if (fd < 0 && errno == EEXIST)
 		return true;
 	if (fd < 0)
 		return err_set(e, "%s: %s", path, strerror(errno));
 	while (off < len) {
-		ssize_t n = write(fd, default_text + off, len - off);
+		ssize_t n = write(fd, text + off, len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -938,7 +955,190 @@ bool config_write_default(const char *path, struct err *e)
 	}
 	if (close(fd) != 0)
 		return err_set(e, "%s: %s", path, strerror(errno));
+	*written = true;
 	return true;
+}
+
+bool config_write_default(const char *path, struct err *e)
+{
+	bool written;
+
+	return write_new(path, default_text, &written, e);
+}
+
+char *config_backlog_md(const char *dir)
+{
+	char *path = join(dir, "backlog/config.yml");
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		return path;
+	free(path);
+	return NULL;
+}
+
+/* What the adoption takes from Backlog.md's config.yml. */
+struct bmd {
+	char **statuses;
+	size_t nstatuses;
+	char *prefix;
+};
+
+/* Skips the value that starts at p->ev (a scalar or a whole collection). */
+static bool skip_value(struct parser *p)
+{
+	int depth = 0;
+
+	do {
+		if (p->ev.type == YEV_MAP_START || p->ev.type == YEV_SEQ_START)
+			depth++;
+		else if (p->ev.type == YEV_MAP_END || p->ev.type == YEV_SEQ_END)
+			depth--;
+	} while (depth > 0 && next(p));
+	return depth == 0;
+}
+
+static bool bmd_prefixes(struct parser *p, struct bmd *b)
+{
+	if (p->ev.type != YEV_MAP_START)
+		return skip_value(p);
+	for (;;) {
+		char *key = NULL;
+		unsigned line, col;
+		bool end, ok;
+
+		if (!read_key(p, &key, &line, &col, &end))
+			return false;
+		if (end)
+			return true;
+		ok = next(p);
+		if (ok && strcmp(key, "task") == 0 && is_string(&p->ev)) {
+			free(b->prefix);
+			b->prefix = xstrdup(p->ev.value);
+		} else if (ok) {
+			ok = skip_value(p);
+		}
+		free(key);
+		if (!ok)
+			return false;
+	}
+}
+
+static bool bmd_key(struct parser *p, char *key, unsigned line, unsigned col)
+{
+	struct bmd *b = p->bmd;
+
+	if (strcmp(key, "statuses") == 0)
+		return parse_strings(p, "statuses", &b->statuses,
+				     &b->nstatuses);
+	if (!next(p))
+		return false;
+	if (strcmp(key, "task_prefix") == 0 && is_string(&p->ev)) {
+		free(b->prefix);
+		b->prefix = xstrdup(p->ev.value);
+		return true;
+	}
+	if (strcmp(key, "prefixes") == 0)
+		return bmd_prefixes(p, b);
+	return skip_value(p);
+}
+
+static bool read_bmd(const char *path, struct bmd *b, struct err *e)
+{
+	struct parser p = {.name = path, .e = e, .bmd = b};
+	char *text = NULL;
+	size_t len = 0;
+	bool ok = false;
+
+	if (!read_file(path, &text, &len, e))
+		return false;
+	p.r = yreader_create(path, text, len, 1, CONFIG_MAX_DEPTH);
+	if (!next(&p) || (p.ev.type == YEV_DOC_START && !next(&p)))
+		goto out;
+	if (p.ev.type != YEV_MAP_START) {
+		ok = fail(&p, p.ev.line, p.ev.col,
+			  "a Backlog.md config.yml is a mapping");
+		goto out;
+	}
+	ok = each_key(&p, bmd_key);
+out:
+	yreader_destroy(p.r);
+	free(text);
+	return ok;
+}
+
+/* A YAML double-quoted scalar for any text without control characters. */
+static void put_quoted(struct buf *b, const char *s)
+{
+	buf_putc(b, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_putc(b, '\\');
+		buf_putc(b, *s);
+	}
+	buf_putc(b, '"');
+}
+
+bool config_write_backlog_md(const char *path, const char *bmd, bool *written,
+			     struct err *e)
+{
+	static const char *const defaults[] = {"To Do", "In Progress", "Done"};
+	struct bmd b = {0};
+	struct buf t = BUF_INIT;
+	bool ok;
+
+	*written = false;
+	if (!read_bmd(bmd, &b, e))
+		goto fail;
+	buf_puts(&t,
+		 "# storysync configuration for the Backlog.md project in "
+		 "backlog/, written\n"
+		 "# by storysync init from backlog/config.yml: see "
+		 "storysync.yml(5),\n"
+		 "# ADOPTING A BACKLOG.MD PROJECT. Paths are relative to this "
+		 "file.\n\n"
+		 "database: .storysync/stories.db\n"
+		 "backlogs:\n"
+		 "  main: backlog\n\n"
+		 "# The workflow state is the status: key; the folders do not "
+		 "define it.\n"
+		 "status_from: key\n"
+		 "statuses: [");
+	for (size_t i = 0; i < (b.nstatuses ? b.nstatuses : 3); i++) {
+		if (i)
+			buf_puts(&t, ", ");
+		put_quoted(&t, b.nstatuses ? b.statuses[i] : defaults[i]);
+	}
+	buf_puts(&t, "]\n\n"
+		     "# Backlog.md's folders, as stages that hold any status.\n"
+		     "stages:\n"
+		     "  task: tasks\n"
+		     "  draft: drafts\n"
+		     "  completed: completed\n"
+		     "  archived-task: archive/tasks\n"
+		     "  archived-draft: archive/drafts\n"
+		     "# where a story the API creates goes\n"
+		     "create_in: task\n\n"
+		     "# Its key names, and its file names: \"task-12 - "
+		     "Title-with-dashes.md\".\n"
+		     "keys:\n"
+		     "  depends_on: dependencies\n"
+		     "  created: created_date\n"
+		     "file_name: \"{id:lower} - {title}.md\"\n"
+		     "mirror_keys: false\n");
+	buf_printf(&t,
+		   "\n# Backlog.md names new tasks %s-N: an API that creates "
+		   "stories\n# should too.\n",
+		   b.prefix ? b.prefix : "task");
+	ok = write_new(path, t.data, written, e);
+	buf_finish(&t);
+	strv_free_n(b.statuses, b.nstatuses);
+	free(b.prefix);
+	return ok;
+fail:
+	strv_free_n(b.statuses, b.nstatuses);
+	free(b.prefix);
+	return false;
 }
 
 const struct config_backlog *config_backlog(const struct config *c,

@@ -55,6 +55,15 @@ bool config_load(struct config *c, const char *path, struct err *e);
 void config_finish(struct config *c);
 /* Writes a default configuration file at path unless it exists. */
 bool config_write_default(const char *path, struct err *e);
+/* The Backlog.md project's own configuration, beside a config file in dir:
+ * "backlog/config.yml" when that exists, else NULL. */
+char *config_backlog_md(const char *dir);
+/* Writes at path (unless it exists) the configuration that adopts the
+ * Backlog.md project whose config.yml is bmd (its folder a backlog named
+ * "main", the status from the status: key, its statuses and key names and
+ * file names); *written false when path was there already. */
+bool config_write_backlog_md(const char *path, const char *bmd, bool *written,
+			     struct err *e);
 /* The backlog with that name, or NULL. */
 const struct config_backlog *config_backlog(const struct config *c,
 					    const char *name);

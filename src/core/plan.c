@@ -156,22 +156,26 @@ void action_finish(struct action *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static bool location_changed(const struct story *a, const struct story *b)
+static bool location_changed(const struct story *a, const struct story *b,
+			     bool status_is_data)
 {
 	for (int k = 0; k < SM_COUNT; k++)
-		if (!story_field_equal(a, b, loc_field[k]))
+		if (!(k == SM_STATUS && status_is_data) &&
+		    !story_field_equal(a, b, loc_field[k]))
 			return true;
 	return false;
 }
 
 /* The event of want replacing prev, and the status history it makes; no
  * event when nothing changed. */
-static void note_change(struct action *a, const struct story *prev,
-			const char *origin)
+static void note_change(const struct plan_input *in, struct action *a,
+			const struct story *prev, const char *origin)
 {
 	if (story_equal(prev, &a->want))
 		return;
-	a->event = location_changed(prev, &a->want) ? "moved" : "updated";
+	a->event = location_changed(prev, &a->want, in->status_is_data)
+			   ? "moved"
+			   : "updated";
 	a->origin = origin;
 	if (story_field_equal(prev, &a->want, SF_STATUS))
 		return;
@@ -216,7 +220,7 @@ static bool plan_file_same(const struct plan_input *in, enum side db,
 		if (!story_equal(in->base, &a->want))
 			a->file = PLAN_FILE_WRITE;
 		a->state = PLAN_STATE_PUT;
-		note_change(a, in->base, "db");
+		note_change(in, a, in->base, "db");
 		return true;
 	case SIDE_DELETED:
 		a->file = PLAN_FILE_DELETE;
@@ -241,7 +245,7 @@ static bool plan_file_changed(const struct plan_input *in, enum side db,
 		a->want = file;
 		if (!story_equal(&a->want, in->base))
 			a->db = PLAN_DB_PUT;
-		note_change(a, in->base, "file");
+		note_change(in, a, in->base, "file");
 		break;
 	case SIDE_CHANGED:
 		plan_merge(in->base, &file, in->db_story, &a->want,
@@ -252,7 +256,7 @@ static bool plan_file_changed(const struct plan_input *in, enum side db,
 			a->db = PLAN_DB_PUT;
 		/* a file changed in its bytes only (a comment) did not make
 		 * the change: the DB did */
-		note_change(a, in->base,
+		note_change(in, a, in->base,
 			    story_equal(&file, in->base) ? "db" : "file");
 		story_finish(&file);
 		break;
@@ -295,7 +299,7 @@ static void plan_no_base(const struct plan_input *in, struct action *a)
 	if (!story_equal(&a->want, in->db_story))
 		a->db = PLAN_DB_PUT;
 	a->state = PLAN_STATE_PUT;
-	note_change(a, in->db_story, "file");
+	note_change(in, a, in->db_story, "file");
 }
 
 /* No state: first sight of the story on one side or both. */

@@ -20,6 +20,8 @@ struct plan_input {
 	const struct story *file_story; /* location from the path; NULL unless
 					   CHANGED or NEW */
 	char *const *mirror; /* file's mirror keys (SM_COUNT), or NULL */
+	bool status_is_data; /* status comes from its key: a change of it is
+				an update, not a move */
 	enum side db;        /* SIDE_SAME when the row did not change */
 	const struct story *db_story; /* NULL unless CHANGED or NEW */
 	const struct story *base;     /* NULL when there is no state */

@@ -56,6 +56,9 @@ struct story_dialect {
 	size_t nstatuses;
 	const char *file_name; /* template of a new file's name: {id},
 				  {id:lower}, {slug}, {title} */
+	bool no_mirror_keys;   /* a new file gets no backlog:, epic: (nor,
+				  with the status from the location,
+				  status:) keys */
 };
 
 /* storysync's own: the columns as keys but "assignee", status from the

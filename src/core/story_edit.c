@@ -236,7 +236,23 @@ static void put_scalar(struct buf *b, const char *s, bool flow)
 		put_double(b, s);
 }
 
+static void put_flow_items(struct buf *b, const char *json, bool single);
+
 static void put_flow_list(struct buf *b, const char *json)
+{
+	put_flow_items(b, json, false);
+}
+
+/* A list item: plain where it can be, else in the quotes the list used. */
+static void put_item(struct buf *b, const char *s, bool flow, bool single)
+{
+	if (!plain_safe(s, flow) && single && single_safe(s))
+		put_single(b, s);
+	else
+		put_scalar(b, s, flow);
+}
+
+static void put_flow_items(struct buf *b, const char *json, bool single)
 {
 	char **items = NULL;
 	size_t n = 0;
@@ -249,7 +265,7 @@ static void put_flow_list(struct buf *b, const char *json)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			buf_puts(b, ", ");
-		put_scalar(b, items[i], true);
+		put_item(b, items[i], true, single);
 	}
 	buf_putc(b, ']');
 	strv_free(items);
@@ -396,8 +412,10 @@ void story_render(const struct story *s, const struct story_dialect *dl,
 	for (size_t i = 0; i < sizeof(render_order) / sizeof(*render_order);
 	     i++) {
 		int f = render_order[i];
+		bool mirror = f == SF_BACKLOG || f == SF_EPIC ||
+			      (f == SF_STATUS && !dl->status_from_key);
 
-		if (s->v[f])
+		if (s->v[f] && !(mirror && dl->no_mirror_keys))
 			put_field_line(out, dl, f, s->v[f]);
 	}
 	if (s->v[SF_EXTRA] && json_parse_object(s->v[SF_EXTRA], &m, &n)) {
@@ -715,6 +733,16 @@ static size_t item_column(const struct editor *ed, const struct fm_key *k)
 	return 2;
 }
 
+/* True when a list's items were written in single quotes ('@ana'), so
+ * that new and rewritten items keep to them. */
+static bool single_quoted(const struct editor *ed, const struct fm_key *k)
+{
+	const char *v = ed->text + k->value_begin;
+	size_t n = k->value_end - k->value_begin;
+
+	return memchr(v, '\'', n) && !memchr(v, '"', n);
+}
+
 static void set_block_list(struct editor *ed, const struct fm_key *k,
 			   const char *json)
 {
@@ -731,7 +759,7 @@ static void set_block_list(struct editor *ed, const struct fm_key *k,
 		for (size_t c = 0; c < col; c++)
 			buf_putc(&b, ' ');
 		buf_puts(&b, "- ");
-		put_scalar(&b, items[i], false);
+		put_item(&b, items[i], false, single_quoted(ed, k));
 		buf_putc(&b, '\n');
 	}
 	strv_free(items);
@@ -751,7 +779,7 @@ static void set_list(struct editor *ed, const struct fm_key *k,
 		set_block_list(ed, k, json);
 		return;
 	}
-	put_flow_list(&b, json);
+	put_flow_items(&b, json, single_quoted(ed, k));
 	if (k->style == YS_FLOW_SEQ || inline_style(k->style))
 		replace_value(ed, k, &b);
 	else

@@ -173,7 +173,10 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 {
 	const struct state_entry *se = state_of(run, id);
 	struct story base = {0}, row = {0};
-	struct plan_input in = {.id = id};
+	struct plan_input in = {
+		.id = id,
+		.status_is_data = run->c->dialect.status_from_key,
+	};
 	struct action a;
 	char *base_mirror[SM_COUNT] = {0};
 	bool has_base = false, mirror_known = false, found = false, ok = true;

@@ -361,6 +361,84 @@ static void test_bad_names(void **state)
 		   "and '-'; start with a letter or digit)");
 }
 
+static void test_dialect(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+
+	load_ok(f,
+		"status_from: key\n"
+		"statuses: [To Do, \"In Progress\", Done]\n"
+		"stages:\n  task: tasks\n  old: archive/tasks\n"
+		"create_in: old\n"
+		"keys:\n  depends_on: dependencies\n  created: created_date\n"
+		"file_name: \"{id:lower} - {title}.md\"\n"
+		"mirror_keys: false\n"
+		"ignore: [readme.md, \"backlog/*/notes-*.md\"]\n",
+		&c);
+	assert_true(c.dialect.status_from_key);
+	assert_int_equal(c.dialect.nstatuses, 3);
+	assert_string_equal(c.dialect.statuses[1], "In Progress");
+	assert_string_equal(c.stages[1].dir, "archive/tasks");
+	assert_string_equal(c.create_in->status, "old");
+	assert_string_equal(c.dialect.key[SF_DEPENDS_ON], "dependencies");
+	assert_string_equal(c.dialect.key[SF_CREATED], "created_date");
+	assert_string_equal(c.dialect.key[SF_ASSIGNEES], "assignee");
+	assert_string_equal(c.dialect.file_name, "{id:lower} - {title}.md");
+	assert_true(c.dialect.no_mirror_keys);
+	assert_true(config_ignored(&c, "backlog/tasks/readme.md"));
+	assert_true(config_ignored(&c, "backlog/tasks/notes-1.md"));
+	assert_false(config_ignored(&c, "backlog/tasks/sub/notes-1.md"));
+	assert_false(config_ignored(&c, "backlog/tasks/task-1.md"));
+	assert_true(config_stage_for(&c, "Whatever") == c.create_in);
+	config_finish(&c);
+	load_ok(f, "stages:\n  a: x\n", &c);
+	assert_false(c.dialect.status_from_key);
+	assert_string_equal(c.dialect.file_name, "{id}-{slug}.md");
+	assert_true(c.create_in == &c.stages[0]);
+	assert_true(config_stage_for(&c, "a") == &c.stages[0]);
+	assert_null(config_stage_for(&c, "b"));
+	config_finish(&c);
+}
+
+static void test_bad_dialect(void **state)
+{
+	struct fixture *f = *state;
+
+	load_fails(f, "status_from: folder\n",
+		   "1:14: 'status_from' must be location or key");
+	load_fails(f, "statuses: [a]\n",
+		   " 'statuses' needs 'status_from: key' (with the location "
+		   "as the status, the stages are the statuses)");
+	load_fails(f, "statuses: a\n",
+		   "1:11: 'statuses' must be a list of "
+		   "strings");
+	load_fails(f, "keys:\n  body: text\n",
+		   "2:3: 'keys': 'body' is not a column with a key (id, "
+		   "backlog, status, epic, title, priority, points, "
+		   "assignees, labels, depends_on, created)");
+	load_fails(f, "keys:\n  created: \"-x\"\n",
+		   "2:12: 'keys': 'created' must name a plain frontmatter key");
+	load_fails(f, "keys:\n  created: title\n",
+		   " 'keys': 'title' and 'created' both read key 'title'");
+	load_fails(f, "file_name: \"{slug}.md\"\n",
+		   "1:12: 'file_name' must be a name ending in .md that holds "
+		   "{id} or {id:lower} (and may hold {slug}, {title}), without "
+		   "'/'");
+	load_fails(f, "file_name: \"{id}/{slug}.md\"\n",
+		   "1:12: 'file_name' must be a name ending in .md that holds "
+		   "{id} or {id:lower} (and may hold {slug}, {title}), without "
+		   "'/'");
+	load_fails(f, "file_name: \"{id}-{name}.md\"\n",
+		   "1:12: 'file_name' must be a name ending in .md that holds "
+		   "{id} or {id:lower} (and may hold {slug}, {title}), without "
+		   "'/'");
+	load_fails(f, "create_in: done\n",
+		   "1:12: 'create_in': no stage 'done'");
+	load_fails(f, "mirror_keys: maybe\n",
+		   "1:14: 'mirror_keys' must be true or false");
+}
+
 static void test_bad_stages(void **state)
 {
 	struct fixture *f = *state;
@@ -547,6 +625,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prefix_is_not_nesting,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_names, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dialect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_dialect, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_stages, setup,
 						teardown),

@@ -36,9 +36,10 @@ struct target {
 static bool safe_component(const char *what, const char *id, const char *value,
 			   struct err *e)
 {
-	/* a hidden name is safe but unseen: the scan skips it, so the next
-	 * run would take the story for deleted */
-	if (value && fsx_name_ok(value) && value[0] != '.')
+	/* a name the scan would not read back as this story (hidden, a
+	 * directory named *.md, ...) would make the next run take the story
+	 * for deleted */
+	if (value && fsx_name_writable(value, strcmp(what, "epic") == 0))
 		return true;
 	return err_set(e, "story %s: %s '%s' is not a safe file name; skipped",
 		       id, what, value ? value : "");
@@ -113,7 +114,8 @@ static char *target_path(const struct config *c, const struct story *s,
 		return NULL;
 	base = cur ? strrchr(cur, '/') : NULL;
 	name = base ? xstrdup(base + 1) : story_filename(s, &c->dialect);
-	if (!safe_component("file name", id, name, e))
+	/* a name a person gave is kept; one storysync makes must read back */
+	if (!base && !safe_component("file name", id, name, e))
 		goto out;
 	if (strcmp(b->path, ".") != 0)
 		buf_printf(&p, "%s/", b->path);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -281,6 +282,46 @@ bool fsx_name_ok(const char *name)
 		n++;
 	}
 	return n <= 255;
+}
+
+/* Code points that reorder or hide text: names holding them look like
+ * other names (U+202E makes "x\u202egpj.md" read "xdm.jpg"). */
+static bool deceptive(unsigned long cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 ||
+	       cp == 0xfeff;
+}
+
+bool fsx_name_writable(const char *name, bool dir)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	size_t n = strlen(name);
+
+	if (!fsx_name_ok(name) || name[0] == '.' || name[0] == '-')
+		return false;
+	if (dir && n >= 3 && strcasecmp(name + n - 3, ".md") == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned long cp;
+
+		if (p[i] < 0x80)
+			continue;
+		if ((p[i] & 0xe0) == 0xc0 && i + 1 < n) {
+			cp = ((p[i] & 0x1fUL) << 6) | (p[i + 1] & 0x3f);
+			i += 1;
+		} else if ((p[i] & 0xf0) == 0xe0 && i + 2 < n) {
+			cp = ((p[i] & 0x0fUL) << 12) |
+			     ((p[i + 1] & 0x3fUL) << 6) | (p[i + 2] & 0x3f);
+			i += 2;
+		} else {
+			continue;
+		}
+		if (deceptive(cp))
+			return false;
+	}
+	return true;
 }
 
 static bool has_git_component(const char *rel)

@@ -60,6 +60,11 @@ bool fsx_read_at(int dirfd, const char *name, char **data, size_t *len,
 /* True when name is one safe path component: not empty, ".", "..", or
  * ".git", no '/', NUL or control characters, at most 255 bytes. */
 bool fsx_name_ok(const char *name);
+/* True when storysync may write name and read it back as the same story:
+ * fsx_name_ok, not hidden, no leading '-', no bidirectional controls, line
+ * or paragraph separators or BOM, and for a directory (an epic) no ".md"
+ * ending, which the scan would take for a story file. */
+bool fsx_name_writable(const char *name, bool dir);
 
 /* Opens rel beneath rootfd (openat2, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
  * RESOLVE_NO_MAGICLINKS). Returns the fd or -1 with errno set. */

@@ -143,6 +143,9 @@ bool story_parse(struct story_doc *d, const struct story_dialect *dl,
 bool story_has_frontmatter(const char *text, size_t len);
 /* Frees what story_parse filled in. */
 void story_doc_finish(struct story_doc *d);
+/* True when id is one story_parse accepts: 1-64 of A-Z a-z 0-9 . _ -, not
+ * starting with '.' or '-'. */
+bool story_id_valid(const char *id);
 /* The id prefix of a file name ("INF-014-x.md" -> "INF-014"), or NULL. */
 char *story_id_from_filename(const char *path);
 

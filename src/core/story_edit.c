@@ -501,6 +501,25 @@ static void put_slug(struct buf *b, const char *t)
 	buf_finish(&slug);
 }
 
+/* The length of the UTF-8 sequence at t when it is a code point that
+ * reorders or hides text (U+061C, U+200E-F, U+202A-E, U+2028-9,
+ * U+2066-9, U+FEFF), else 0: no file name of ours holds one. */
+static size_t hidden_len(const char *s)
+{
+	const unsigned char *t = (const unsigned char *)s;
+
+	if (t[0] == 0xd8 && t[1] == 0x9c)
+		return 2;
+	if (t[0] == 0xef && t[1] == 0xbb && t[2] == 0xbf)
+		return 3;
+	if (t[0] == 0xe2 && t[1] == 0x80 &&
+	    (t[2] == 0x8e || t[2] == 0x8f || (t[2] >= 0xa8 && t[2] <= 0xae)))
+		return 3;
+	if (t[0] == 0xe2 && t[1] == 0x81 && t[2] >= 0xa6 && t[2] <= 0xa9)
+		return 3;
+	return 0;
+}
+
 /* The title as Backlog.md puts it in a name: words joined by '-', case
  * and letters kept, no byte a file name or a shell makes trouble of; at
  * most TITLE_MAX bytes, cut before a UTF-8 sequence. */
@@ -510,7 +529,12 @@ static void put_name_title(struct buf *b, const char *t)
 
 	for (; *t && b->len - start < TITLE_MAX; t++) {
 		unsigned char c = (unsigned char)*t;
+		size_t hide = hidden_len(t);
 
+		if (hide) {
+			t += hide - 1; /* bidi controls, separators, BOM */
+			continue;
+		}
 		if (c == ' ' || c == '\t') {
 			if (b->len > start && b->data[b->len - 1] != '-')
 				buf_putc(b, '-');

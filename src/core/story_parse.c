@@ -305,6 +305,11 @@ static bool id_valid(const char *s, size_t n)
 	return true;
 }
 
+bool story_id_valid(const char *id)
+{
+	return id && id_valid(id, strlen(id));
+}
+
 char *story_id_from_filename(const char *path)
 {
 	const char *base = strrchr(path, '/');

@@ -230,6 +230,48 @@ static int fc_cmp(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
+/* Why a row the API wrote cannot be written back as the same story (the
+ * next scan would not read its file, or not as this story), or NULL. */
+static char *unwritable(const struct db_side *d)
+{
+	const char *epic = d->story.v[SF_EPIC];
+
+	if (!story_id_valid(d->id))
+		return xasprintf("story %s: id '%s' is not valid (1-64 of A-Z "
+				 "a-z 0-9 . _ -, not starting with '.' or "
+				 "'-'); refused: nothing moved or deleted",
+				 d->id, d->id);
+	if (epic && !fsx_name_writable(epic, true))
+		return xasprintf("story %s: epic '%s' is not a directory name "
+				 "the scan reads back (no '/', '.', '..', "
+				 "hidden, *.md, leading '-', control, bidi or "
+				 "separator characters); refused: nothing "
+				 "moved or deleted",
+				 d->id, epic);
+	return NULL;
+}
+
+/* Refuses every DB change that cannot be written back as the same story,
+ * before anything is planned: its row and its file stay as they are, and
+ * so does the story it was renamed from (an id the API changed to an
+ * unsafe one must not delete the old file). */
+static void refuse_unwritable(struct run *run, struct strmap *blocked)
+{
+	for (size_t i = 0; i < run->db.n; i++) {
+		const struct db_side *d = &run->db.rows[i];
+		char *why = d->side == SIDE_DELETED ? NULL : unwritable(d);
+
+		if (!why)
+			continue;
+		problem(run, why);
+		free(why);
+		strmap_put(blocked, d->id, 0);
+		for (size_t j = 0; d->path && j < run->nstate; j++)
+			if (strcmp(run->state[j].path, d->path) == 0)
+				strmap_put(blocked, run->state[j].id, 0);
+	}
+}
+
 /* Pairs the file side and the DB side of each story and plans it. */
 static bool plan_all(struct run *run)
 {
@@ -243,6 +285,7 @@ static bool plan_all(struct run *run)
 	for (size_t i = 0; i < run->scan.nerrors; i++)
 		if (run->scan.errors[i].id)
 			strmap_put(&blocked, run->scan.errors[i].id, 0);
+	refuse_unwritable(run, &blocked);
 	if (run->scan.nchanges) /* changes is NULL when there are none */
 		qsort(run->scan.changes, run->scan.nchanges,
 		      sizeof(*run->scan.changes), fc_cmp);

@@ -339,18 +339,18 @@ hostile_edit "status with no stage dir" "status='nostage'" \
 hostile_edit "backlog not configured" "backlog='nowhere'" \
   "story $id: backlog 'nowhere' is not configured; skipped"
 hostile_edit "epic with a slash" "epic='../../../outside'" \
-  "story $id: epic '../../../outside' is not a safe file name; skipped"
+  "story $id: epic '../../../outside' is not a directory name the scan reads back (no '/', '.', '..', hidden, *.md, leading '-', control, bidi or separator characters); refused: nothing moved or deleted"
 hostile_edit "epic '..'" "epic='..'" \
-  "story $id: epic '..' is not a safe file name; skipped"
+  "story $id: epic '..' is not a directory name the scan reads back (no '/', '.', '..', hidden, *.md, leading '-', control, bidi or separator characters); refused: nothing moved or deleted"
 hostile_edit "epic '.git'" "epic='.git'" \
-  "story $id: epic '.git' is not a safe file name; skipped"
+  "story $id: epic '.git' is not a directory name the scan reads back (no '/', '.', '..', hidden, *.md, leading '-', control, bidi or separator characters); refused: nothing moved or deleted"
 hostile_edit "hidden epic (the scan would not see it)" "epic='.hidden'" \
-  "story $id: epic '.hidden' is not a safe file name; skipped"
+  "story $id: epic '.hidden' is not a directory name the scan reads back (no '/', '.', '..', hidden, *.md, leading '-', control, bidi or separator characters); refused: nothing moved or deleted"
 long=$(printf 'e%.0s' $(seq 256))
 hostile_edit "epic over 255 bytes" "epic='$long'" \
-  "story $id: epic '$long' is not a safe file name; skipped"
+  "story $id: epic '$long' is not a directory name the scan reads back (no '/', '.', '..', hidden, *.md, leading '-', control, bidi or separator characters); refused: nothing moved or deleted"
 hostile_edit "epic with a control character" "epic='a'||char(1)||'b'" \
-  "story $id: epic 'a\x01b' is not a safe file name; skipped"
+  "story $id: epic 'a\x01b' is not a directory name the scan reads back (no '/', '.', '..', hidden, *.md, leading '-', control, bidi or separator characters); refused: nothing moved or deleted"
 hostile_edit "symlinked epic dir" "epic='evil'" \
   "${f%/*/*}/evil/${f##*/}: path goes through a symlink"
 check_eq "symlinked epic dir: nothing written outside" "" "$(ls -A outside)"
@@ -370,13 +370,13 @@ hostile_new() { # DESC ID-SQL-EXPR MESSAGE [EPIC]
   restore "$1" "DELETE FROM stories WHERE id=$2"
 }
 hostile_new "new row, id with a slash" "'../../x'" \
-  "story ../../x: id '../../x' is not a safe file name; skipped"
+  "story ../../x: id '../../x' is not valid (1-64 of A-Z a-z 0-9 . _ -, not starting with '.' or '-'); refused: nothing moved or deleted"
 hostile_new "new row, id '..'" "'..'" \
-  "story ..: id '..' is not a safe file name; skipped"
+  "story ..: id '..' is not valid (1-64 of A-Z a-z 0-9 . _ -, not starting with '.' or '-'); refused: nothing moved or deleted"
 hostile_new "new row, id with a control character" "'X'||char(27)||'1'" \
-  "story X\x1b1: id 'X\x1b1' is not a safe file name; skipped"
+  "story X\x1b1: id 'X\x1b1' is not valid (1-64 of A-Z a-z 0-9 . _ -, not starting with '.' or '-'); refused: nothing moved or deleted"
 hostile_new "new row, id over 255 bytes" "'$long'" \
-  "story $long: id '$long' is not a safe file name; skipped"
+  "story $long: id '$long' is not valid (1-64 of A-Z a-z 0-9 . _ -, not starting with '.' or '-'); refused: nothing moved or deleted"
 hostile_new "new row, in the symlinked epic dir" "'EVIL-1'" \
   "stories/platform/active/evil/EVIL-1-hostile.md: path goes through a symlink" \
   "'evil'"

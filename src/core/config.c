@@ -301,16 +301,25 @@ static bool each_key(struct parser *p,
 	}
 }
 
-static bool parse_backlogs(struct parser *p)
+/* The next value: null (nothing to add), or a mapping whose keys go to
+ * add; anything else is an error saying what it must be. */
+static bool each_key_of(struct parser *p, const char *must,
+			bool (*add)(struct parser *, char *, unsigned,
+				    unsigned))
 {
 	if (!next(p))
 		return false;
 	if (is_null(&p->ev))
 		return true;
 	if (p->ev.type != YEV_MAP_START)
-		return fail(p, p->ev.line, p->ev.col,
-			    "'backlogs' must be a mapping of name: path");
-	return each_key(p, add_backlog);
+		return fail(p, p->ev.line, p->ev.col, "%s", must);
+	return each_key(p, add);
+}
+
+static bool parse_backlogs(struct parser *p)
+{
+	return each_key_of(p, "'backlogs' must be a mapping of name: path",
+			   add_backlog);
 }
 
 static bool add_stage(struct parser *p, char *status, unsigned line,
@@ -439,14 +448,8 @@ static bool add_git_key(struct parser *p, char *key, unsigned line,
 
 static bool parse_git(struct parser *p)
 {
-	if (!next(p))
-		return false;
-	if (is_null(&p->ev))
-		return true;
-	if (p->ev.type != YEV_MAP_START)
-		return fail(p, p->ev.line, p->ev.col,
-			    "'git' must be a mapping of commit and author");
-	return each_key(p, add_git_key);
+	return each_key_of(p, "'git' must be a mapping of commit and author",
+			   add_git_key);
 }
 
 /* A list of non-empty strings, or null for none. */
@@ -534,14 +537,8 @@ static bool add_key_name(struct parser *p, char *column, unsigned line,
 
 static bool parse_keys(struct parser *p)
 {
-	if (!next(p))
-		return false;
-	if (is_null(&p->ev))
-		return true;
-	if (p->ev.type != YEV_MAP_START)
-		return fail(p, p->ev.line, p->ev.col,
-			    "'keys' must be a mapping of column: key");
-	return each_key(p, add_key_name);
+	return each_key_of(p, "'keys' must be a mapping of column: key",
+			   add_key_name);
 }
 
 /* The tokens a file name template may hold. */
@@ -998,30 +995,15 @@ static bool skip_value(struct parser *p)
 	return depth == 0;
 }
 
-static bool bmd_prefixes(struct parser *p, struct bmd *b)
+static bool bmd_prefix(struct parser *p, char *key, unsigned line, unsigned col)
 {
-	if (p->ev.type != YEV_MAP_START)
+	if (!next(p))
+		return false;
+	if (strcmp(key, "task") != 0 || !is_string(&p->ev))
 		return skip_value(p);
-	for (;;) {
-		char *key = NULL;
-		unsigned line, col;
-		bool end, ok;
-
-		if (!read_key(p, &key, &line, &col, &end))
-			return false;
-		if (end)
-			return true;
-		ok = next(p);
-		if (ok && strcmp(key, "task") == 0 && is_string(&p->ev)) {
-			free(b->prefix);
-			b->prefix = xstrdup(p->ev.value);
-		} else if (ok) {
-			ok = skip_value(p);
-		}
-		free(key);
-		if (!ok)
-			return false;
-	}
+	free(p->bmd->prefix);
+	p->bmd->prefix = xstrdup(p->ev.value);
+	return true;
 }
 
 static bool bmd_key(struct parser *p, char *key, unsigned line, unsigned col)
@@ -1038,8 +1020,8 @@ static bool bmd_key(struct parser *p, char *key, unsigned line, unsigned col)
 		b->prefix = xstrdup(p->ev.value);
 		return true;
 	}
-	if (strcmp(key, "prefixes") == 0)
-		return bmd_prefixes(p, b);
+	if (strcmp(key, "prefixes") == 0 && p->ev.type == YEV_MAP_START)
+		return each_key(p, bmd_prefix);
 	return skip_value(p);
 }
 

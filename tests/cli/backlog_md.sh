@@ -24,6 +24,17 @@ check_eq "init finds the Backlog.md project" \
 check_eq "and writes the config that ships in examples/backlog-md" \
   "$shipped" "$(cat .storysync.yml)"
 
+# a project with its own statuses and the newer prefixes: form
+mkdir -p "$O/own/backlog/tasks"
+printf '%s\n' 'project_name: own' 'statuses: ["Idea", "Doing \"now\"", "Done"]' \
+  'prefixes:' '  task: back' '  draft: draft' 'labels: [a, {b: c}]' \
+  >"$O/own/backlog/config.yml"
+(cd "$O/own" && ss -q init)
+check_eq "init takes the project's statuses and id prefix" \
+  'statuses: ["Idea", "Doing \"now\"", "Done"]
+# Backlog.md names new tasks back-N: an API that creates stories' \
+  "$(grep -e '^statuses:' -e 'names new tasks' "$O/own/.storysync.yml")"
+
 run ss -v sync
 check_eq "adoption: every task imported" "0|7" \
   "$rc|$(q "SELECT count(*) FROM stories")"

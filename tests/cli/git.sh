@@ -5,22 +5,7 @@
 # the stage moves of the git log once.
 . "$(dirname "$0")/lib.sh"
 
-# The hooks find storysync on PATH, as they would once installed.
-bin=$STORYSYNC
-unset STORYSYNC
-PATH="$(dirname "$bin"):$PATH"
-export PATH
-ss() { "$bin" "$@"; }
-
-export HOME=$T/home GIT_CONFIG_NOSYSTEM=1
-mkdir -p "$HOME"
-git config --global user.name "Ana Author"
-git config --global user.email ana@example.org
-git config --global init.defaultBranch main
-git config --global advice.detachedHead false
-git config --global protocol.file.allow always
-export GIT_AUTHOR_NAME="Ana Author" GIT_AUTHOR_EMAIL=ana@example.org
-export GIT_COMMITTER_NAME="Ana Author" GIT_COMMITTER_EMAIL=ana@example.org
+with_hooks
 
 nruns() { sqlite3 -batch "${1:-$DB}" 'SELECT count(*) FROM sync_runs' 2>/dev/null || echo 0; }
 

@@ -6,19 +6,7 @@
 # (reset --hard, stash), the next cron scan catches up.
 . "$(dirname "$0")/lib.sh"
 
-bin=$STORYSYNC
-unset STORYSYNC
-PATH="$(dirname "$bin"):$PATH"
-export PATH
-ss() { "$bin" "$@"; }
-
-export HOME=$T/home GIT_CONFIG_NOSYSTEM=1
-mkdir -p "$HOME"
-git config --global user.name "Ana Author"
-git config --global user.email ana@example.org
-git config --global init.defaultBranch main
-git config --global advice.detachedHead false
-git config --global protocol.file.allow always
+with_hooks
 git config --global pull.rebase false
 # The hook's sync done when git returns, so that each check sees it; the
 # background run is tested on its own at the end.

@@ -68,6 +68,26 @@ tree_digest() {
   find "${1:-stories}" -type f -printf '%p %T@ %s\n' | sort | md5sum
 }
 
+# with_hooks: the real hooks find this storysync on PATH, as they would once
+# installed (ss runs it as $bin), and git has a fresh home of its own with
+# one author, so that real commits, merges and clones can run.
+with_hooks() {
+  bin=$STORYSYNC
+  unset STORYSYNC
+  PATH="$(dirname "$bin"):$PATH"
+  export PATH
+  ss() { "$bin" "$@"; }
+  export HOME=$T/home GIT_CONFIG_NOSYSTEM=1
+  mkdir -p "$HOME"
+  git config --global user.name "Ana Author"
+  git config --global user.email ana@example.org
+  git config --global init.defaultBranch main
+  git config --global advice.detachedHead false
+  git config --global protocol.file.allow always
+  export GIT_AUTHOR_NAME="Ana Author" GIT_AUTHOR_EMAIL=ana@example.org
+  export GIT_COMMITTER_NAME="Ana Author" GIT_COMMITTER_EMAIL=ana@example.org
+}
+
 finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]

@@ -1,6 +1,8 @@
 /* What the commands share: loading the configuration, JSON output. */
 #include "cli.h"
 
+#include "fsx.h"
+
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,7 @@ int cli_load_config(struct cli *cli, struct config *c)
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 		return EXIT_USAGE;
 	}
+	fsx_set_read_limit(c->max_file_size);
 	return EXIT_DONE;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fsx.h"
 #include "mem.h"
 #include "yamlio.h"
 
@@ -591,6 +592,32 @@ static bool parse_create_in(struct parser *p)
 	return true;
 }
 
+/* A size: bytes, or a number of KiB or MiB ("4MiB"), 1 KiB to 1 GiB. */
+static bool parse_max_file_size(struct parser *p)
+{
+	const char *v;
+	char *end;
+	unsigned long long n;
+
+	if (!next(p))
+		return false;
+	v = p->ev.value;
+	errno = 0;
+	n = p->ev.type == YEV_SCALAR ? strtoull(v, &end, 10) : 0;
+	if (n && !errno && strcmp(end, "KiB") == 0)
+		n <<= 10;
+	else if (n && !errno && strcmp(end, "MiB") == 0)
+		n <<= 20;
+	else if (!n || errno || *end)
+		n = 0;
+	if (n < 1024 || n > (1ULL << 30))
+		return fail(p, p->ev.line, p->ev.col,
+			    "'max_file_size' must be a size from 1KiB to "
+			    "1024MiB (bytes, or with KiB or MiB)");
+	p->c->max_file_size = (size_t)n;
+	return true;
+}
+
 static bool parse_mirror_keys(struct parser *p)
 {
 	bool on = true;
@@ -616,6 +643,7 @@ static const struct {
 	{"create_in", parse_create_in},
 	{"ignore", parse_ignore},
 	{"mirror_keys", parse_mirror_keys},
+	{"max_file_size", parse_max_file_size},
 };
 
 #define NTOP (sizeof(top_keys) / sizeof(top_keys[0]))
@@ -823,6 +851,8 @@ static bool finish_dialect(struct parser *p)
 			       "the location as the status, the stages are the "
 			       "statuses)",
 			       p->name);
+	if (!c->max_file_size)
+		c->max_file_size = FSX_READ_LIMIT_DEFAULT;
 	c->create_in = &c->stages[0];
 	if (p->create_in) {
 		c->create_in = config_stage_by_status(c, p->create_in);

@@ -41,7 +41,9 @@ struct config {
 	const struct config_stage *create_in; /* create_in: the stage of a
 						 story the API creates when
 						 its status names none */
-	char **ignore; /* ignore: globs of paths that are not stories */
+	size_t max_file_size; /* max_file_size: bytes; a larger file is refused
+				unread */
+	char **ignore;        /* ignore: globs of paths that are not stories */
 	size_t nignore;
 };
 

@@ -43,6 +43,7 @@ struct dir_walk {
 	struct entry *v; /* what was not unchanged */
 	size_t n, cap;
 	size_t files; /* story files seen */
+	enum fsx_walk_start start;
 	bool ok;
 	struct err e;
 };
@@ -256,10 +257,9 @@ static void *walk_part(void *arg)
 
 	for (size_t i = p->first; i < w->ndirs; i += 2) {
 		struct sink k = {&w->dirs[i], &p->names};
-		bool gone;
 
 		w->dirs[i].ok = fsx_walk(w->rootfd, w->dirs[i].dir, on_entry,
-					 &k, &gone, &w->dirs[i].e);
+					 &k, &w->dirs[i].start, &w->dirs[i].e);
 	}
 	return NULL;
 }
@@ -697,6 +697,30 @@ static void compare(struct cmp *k, struct entry *v, size_t n)
 	cmp_finish(k);
 }
 
+/* A stage directory that is a symlink (or lies beyond one) is reported on
+ * every run and never walked; the stories the state knows below it stay as
+ * they are instead of looking deleted. */
+static void refuse_symlinked(struct cmp *k, const struct scan_walk *w)
+{
+	for (size_t i = 0; i < w->ndirs; i++) {
+		const char *dir = w->dirs[i].dir;
+		size_t n = strlen(dir);
+		char *msg;
+
+		if (w->dirs[i].start != FSX_START_SYMLINK)
+			continue;
+		msg = xasprintf("%s: a symbolic link (or a path through one); "
+				"not followed, its stories left as they are",
+				dir);
+		add_error(k->out, dir, NULL, msg);
+		free(msg);
+		for (size_t s = 0; s < k->nstate; s++)
+			if (strncmp(k->state[s].path, dir, n) == 0 &&
+			    k->state[s].path[n] == '/')
+				k->same[s] = true;
+	}
+}
+
 bool detect_scan(const struct config *c, int rootfd,
 		 const struct state_entry *state, size_t nstate, bool full,
 		 struct scan_result *out, struct err *e)
@@ -718,6 +742,7 @@ bool detect_scan(const struct config *c, int rootfd,
 	}
 	memcpy(out->backlog_missing, w->missing, c->nbacklogs * sizeof(bool));
 	if (ok) {
+		refuse_symlinked(&k, w);
 		compare(&k, w->v, w->n);
 	} else {
 		*e = w->e;

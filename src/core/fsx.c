@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,20 +172,25 @@ static bool walk_dir(struct walk *w, int fd)
 }
 
 bool fsx_walk(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
-	      bool *missing, struct err *e)
+	      enum fsx_walk_start *start, struct err *e)
 {
 	struct walk w = {fn, ctx, BUF_INIT, e};
 	bool top = !dir[0] || strcmp(dir, ".") == 0;
 	bool ok;
 	int fd;
 
-	*missing = false;
-	/* The start comes from the configuration, which may use a symlink. */
-	fd = openat(rootfd, top ? "." : dir,
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*start = FSX_START_WALKED;
+	/* never through a symlink: every file below would be refused when
+	 * read, so its stories would look deleted */
+	fd = top ? openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+		 : fsx_open_beneath(rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0) {
 		if (errno == ENOENT) {
-			*missing = true;
+			*start = FSX_START_MISSING;
+			return true;
+		}
+		if (errno == ELOOP) {
+			*start = FSX_START_SYMLINK;
 			return true;
 		}
 		return err_set(e, "%s: %s", dir, strerror(errno));
@@ -198,16 +204,36 @@ bool fsx_walk(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
 /* ---- reading ---- */
 
 /* Reads all of the regular file fd, whose fstat is st; label names it. */
+static size_t read_limit = FSX_READ_LIMIT_DEFAULT;
+
+void fsx_set_read_limit(size_t bytes)
+{
+	read_limit = bytes;
+}
+
+static bool too_large(const char *label, struct err *e)
+{
+	return err_set(e, "%s: larger than %zu bytes (max_file_size); not read",
+		       label, read_limit);
+}
+
 static bool read_fd(int fd, const struct stat *st, const char *label,
 		    char **data, size_t *len, struct err *e)
 {
-	size_t cap = (size_t)st->st_size + 1;
-	size_t n = 0;
-	char *p = xmalloc(cap + 1);
+	size_t cap, n = 0;
+	char *p;
 	ssize_t r;
 
+	if ((uint64_t)st->st_size > read_limit)
+		return too_large(label, e);
+	cap = (size_t)st->st_size + 1;
+	p = xmalloc(cap + 1);
 	for (;;) {
 		if (n == cap) {
+			if (cap > read_limit) { /* it grew past the limit */
+				free(p);
+				return too_large(label, e);
+			}
 			cap *= 2;
 			p = xreallocarray(p, cap + 1, 1);
 		}

@@ -40,17 +40,31 @@ typedef bool (*fsx_walk_fn)(void *ctx, int dirfd, const char *name,
 			    const char *rel, enum fsx_entry_kind kind,
 			    const struct stat *st);
 
-/* Walks dir (relative to rootfd) recursively, skipping hidden entries and
- * never following symlinks, calling fn for each entry named *.md (files,
- * symlinks, directories) with rel = "dir/sub/x.md". A missing dir is not
- * an error (*missing set true). */
+/* How the walk's own directory was found. */
+enum fsx_walk_start {
+	FSX_START_WALKED,  /* there, and walked */
+	FSX_START_MISSING, /* not there: nothing to walk, no error */
+	FSX_START_SYMLINK, /* it, or a directory on the way, is a symlink: not
+			followed, nothing walked, no error */
+};
+
+/* Walks dir (relative to rootfd, beneath it, through no symlink)
+ * recursively, skipping hidden entries and never following symlinks,
+ * calling fn for each entry named *.md (files, symlinks, directories) with
+ * rel = "dir/sub/x.md"; *start says whether dir was walked. */
 bool fsx_walk(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
-	      bool *missing, struct err *e);
+	      enum fsx_walk_start *start, struct err *e);
 
 /* lstat of name in dirfd, classified as the walker does; false when it
  * does not exist (or cannot be looked at). */
 bool fsx_lstat_at(int dirfd, const char *name, struct stat *st,
 		  enum fsx_entry_kind *kind);
+
+/* The largest file fsx reads, by default; fsx_set_read_limit changes it
+ * (the configuration's max_file_size). A larger file is refused from its
+ * size before a byte is read: a 1 GiB file costs nothing. */
+#define FSX_READ_LIMIT_DEFAULT ((size_t)4 << 20)
+void fsx_set_read_limit(size_t bytes);
 
 /* Reads the regular file name in dirfd without following a symlink; fills
  * *data (heap, NUL-terminated), *len and *st (from fstat of the open fd). */

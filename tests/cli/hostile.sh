@@ -90,6 +90,52 @@ check_contains "the old file is reported" "$f: id '$id' is also claimed by $d/ZZ
 check_eq "neither takes the other's row" "$row" "$(q "SELECT * FROM stories WHERE id='$id'")"
 rm $d/ZZZ-1-twin.md
 
+# ---- bounded reads (issue 9): refused from the size, before a read ----
+rss_of() { # CMD...: peak RSS in KiB of a run
+  /usr/bin/time -f %M -o "$O/rss" "$@" >/dev/null 2>&1
+  tail -n 1 "$O/rss"
+}
+base_rss=$(rss_of "$STORYSYNC" sync --full)
+{ printf -- '---\nid: HUGE-1\ntitle: huge\n'; } >$d/HUGE-1-huge.md
+truncate -s 1G $d/HUGE-1-huge.md
+huge_rss=$(rss_of "$STORYSYNC" sync --full)
+if [ "$huge_rss" -lt $((base_rss + 16384)) ]; then
+  ok "a 1 GiB file costs under 16 MiB more ($huge_rss KiB against $base_rss)"
+else
+  not_ok "a 1 GiB file costs under 16 MiB more" "$huge_rss KiB against $base_rss"
+fi
+expect_refused "a 1 GiB sparse file that never closes its frontmatter" \
+  $d/HUGE-1-huge.md \
+  "$d/HUGE-1-huge.md: larger than 4194304 bytes (max_file_size); not read"
+{ printf -- '---\nid: TEN-1\ntitle: ten\nx: "'
+  head -c 10000000 /dev/zero | tr '\0' a; printf '"\n---\n'; } >$d/TEN-1-ten.md
+expect_refused "a 10 MB frontmatter" $d/TEN-1-ten.md \
+  "$d/TEN-1-ten.md: larger than 4194304 bytes (max_file_size); not read"
+printf 'max_file_size: 2KiB\n' >>.storysync.yml
+{ story BIG-2 "two kilobytes"; head -c 3000 /dev/zero | tr '\0' b; } >$d/BIG-2-two.md
+expect_refused "max_file_size from the configuration" $d/BIG-2-two.md \
+  "$d/BIG-2-two.md: larger than 2048 bytes (max_file_size); not read"
+sed -i '/^max_file_size:/d' .storysync.yml
+
+# ---- a stage directory replaced by a symlink (issue 9) ----
+before=$(q "SELECT id, path FROM stories ORDER BY id")
+mv stories/mobile/active "$O/active"
+ln -s "$O/active" stories/mobile/active
+msg="stories/mobile/active: a symbolic link (or a path through one); not followed, its stories left as they are"
+run ss sync
+check_eq "a symlinked stage directory is reported at once" "1|$msg" "$rc|$err"
+run ss sync
+check_eq "and on every run" "1|$msg" "$rc|$err"
+check_eq "its stories are neither read nor deleted" "$before" \
+  "$(q "SELECT id, path FROM stories ORDER BY id")"
+find "$O/active" -name "*.md" -exec touch {} +
+run ss sync --full
+check_eq "not even when a file below it changes, nor with --full" "1|$msg" \
+  "$rc|$err"
+rm stories/mobile/active && mv "$O/active" stories/mobile/active
+run ss sync
+check_eq "the directory back: all is well" "0|" "$rc|$err"
+
 # a file that stops parsing keeps its last good row
 g=$(q "SELECT path FROM stories ORDER BY id LIMIT 1 OFFSET 3")
 gid=$(q "SELECT id FROM stories WHERE path='$g'")

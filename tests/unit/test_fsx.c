@@ -248,12 +248,12 @@ static void test_walk(void **state)
 	struct fixture *f = *state;
 	struct seen s = {BUF_INIT, 0, 0, f};
 	struct err e = {""};
-	bool missing = true;
+	enum fsx_walk_start start = FSX_START_MISSING;
 	char *got;
 
 	make_tree(f);
-	assert_true(fsx_walk(f->root, "stage", collect, &s, &missing, &e));
-	assert_false(missing);
+	assert_true(fsx_walk(f->root, "stage", collect, &s, &start, &e));
+	assert_int_equal(start, FSX_START_WALKED);
 	got = sorted(&s.out);
 	assert_string_equal(got, "stage/a.md=file\n"
 				 "stage/epic/b.md=file\n"
@@ -270,13 +270,13 @@ static void test_walk_top_and_stop(void **state)
 	struct fixture *f = *state;
 	struct seen s = {BUF_INIT, 0, 0, f};
 	struct err e = {""};
-	bool missing = true;
+	enum fsx_walk_start start = FSX_START_MISSING;
 	char *got;
 
 	mk(f, "sub");
 	put(f, "top.md", "t");
 	put(f, "sub/s.md", "s");
-	assert_true(fsx_walk(f->root, ".", collect, &s, &missing, &e));
+	assert_true(fsx_walk(f->root, ".", collect, &s, &start, &e));
 	got = sorted(&s.out);
 	assert_string_equal(got, "sub/s.md=file\ntop.md=file\n");
 	free(got);
@@ -285,7 +285,7 @@ static void test_walk_top_and_stop(void **state)
 	/* A callback that returns false stops the walk at once. */
 	s.calls = 0;
 	s.stop_after = 1;
-	assert_false(fsx_walk(f->root, "", collect, &s, &missing, &e));
+	assert_false(fsx_walk(f->root, "", collect, &s, &start, &e));
 	assert_int_equal(s.calls, 1);
 	buf_finish(&s.out);
 }
@@ -295,24 +295,35 @@ static void test_walk_missing(void **state)
 	struct fixture *f = *state;
 	struct seen s = {BUF_INIT, 0, 0, f};
 	struct err e = {""};
-	bool missing = false;
+	enum fsx_walk_start start = FSX_START_WALKED;
 
-	assert_true(fsx_walk(f->root, "nope", collect, &s, &missing, &e));
-	assert_true(missing);
+	assert_true(fsx_walk(f->root, "nope", collect, &s, &start, &e));
+	assert_int_equal(start, FSX_START_MISSING);
 	assert_int_equal(s.calls, 0);
 
 	put(f, "file", "x");
-	assert_false(fsx_walk(f->root, "file", collect, &s, &missing, &e));
-	assert_false(missing);
+	assert_false(fsx_walk(f->root, "file", collect, &s, &start, &e));
+	assert_int_equal(start, FSX_START_WALKED);
 	assert_string_equal(e.msg, "file: Not a directory");
+
+	/* a symlinked directory, or one beyond a symlink, is not walked */
+	mk(f, "real");
+	put(f, "real/x.md", "x");
+	assert_int_equal(symlinkat("real", f->root, "link"), 0);
+	assert_true(fsx_walk(f->root, "link", collect, &s, &start, &e));
+	assert_int_equal(start, FSX_START_SYMLINK);
+	mk(f, "real/sub");
+	assert_true(fsx_walk(f->root, "link/sub", collect, &s, &start, &e));
+	assert_int_equal(start, FSX_START_SYMLINK);
+	assert_int_equal(s.calls, 0);
 }
 
 static int walk_locked(struct fixture *f)
 {
 	struct seen s = {BUF_INIT, 0, 0, f};
 	struct err e = {""};
-	bool missing;
-	bool ok = fsx_walk(f->root, "stage", collect, &s, &missing, &e);
+	enum fsx_walk_start start;
+	bool ok = fsx_walk(f->root, "stage", collect, &s, &start, &e);
 
 	buf_finish(&s.out);
 	if (ok || strcmp(e.msg, "stage/epic/locked: Permission denied")) {

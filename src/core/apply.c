@@ -177,6 +177,20 @@ static bool moved_stat(struct apply_ctx *ctx, const struct target *t,
 	return !*stale;
 }
 
+/* Notes in the write journal that the file at path is about to hold out,
+ * so that a run killed before its commit does not leave the next run to
+ * take this write for a person's edit. */
+static bool journal(struct apply_ctx *ctx, const char *path,
+		    const struct buf *out, struct err *e)
+{
+	char hash[BLOBID_HEX];
+
+	if (ctx->journal_fd < 0)
+		return true;
+	blobid_hex(out->data, out->len, hash);
+	return fsx_journal_add(ctx->journal_fd, hash, path, e);
+}
+
 /* Edits and/or moves an existing file so that it holds want. */
 static enum apply_result rewrite_file(struct apply_ctx *ctx,
 				      const struct action *a,
@@ -209,8 +223,9 @@ static enum apply_result rewrite_file(struct apply_ctx *ctx,
 			goto fail;
 	}
 	if ((out.len != len || memcmp(out.data, text, len) != 0) &&
-	    !fsx_write_atomic(ctx->rootfd, at, out.data, out.len, &cur_st,
-			      &new_st, &stale, e))
+	    (!journal(ctx, at, &out, e) ||
+	     !fsx_write_atomic(ctx->rootfd, at, out.data, out.len, &cur_st,
+			       &new_st, &stale, e)))
 		goto fail;
 	t->wrote = true;
 	r = APPLY_DONE;
@@ -238,7 +253,8 @@ static enum apply_result create_file(struct apply_ctx *ctx,
 	bool stale = false, ok;
 
 	story_render(&a->want, &ctx->c->dialect, &out);
-	ok = fsx_mkdirs_beneath(ctx->rootfd, t->path, e) &&
+	ok = journal(ctx, t->path, &out, e) &&
+	     fsx_mkdirs_beneath(ctx->rootfd, t->path, e) &&
 	     fsx_write_atomic(ctx->rootfd, t->path, out.data, out.len, NULL,
 			      &st, &stale, e);
 	buf_finish(&out);

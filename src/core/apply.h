@@ -35,6 +35,7 @@ struct apply_ctx {
 	/* git attribution for status changes found by a diff, or NULL */
 	const char *commit_id, *author;
 	int64_t commit_time;
+	int journal_fd; /* the write journal (fsx_journal_*), or -1 */
 	/* filled in by apply */
 	struct apply_written *written;
 	size_t nwritten, capwritten;

@@ -60,6 +60,8 @@ struct scan_result {
 	char **skipped; /* *.md paths that are not stories: no frontmatter,
 			   or matched by ignore: (for -v) */
 	size_t nskipped, capskipped;
+	char **temps; /* temporary files a killed run left, to remove */
+	size_t ntemps, captemps;
 	bool partial; /* only some paths were looked at (git mode): the
 			 per-backlog counts say nothing of the rest */
 };

@@ -129,6 +129,12 @@ static void add_error(struct scan_result *r, const char *path, const char *id,
 	fe->msg = xstrdup(msg);
 }
 
+static void add_temp(struct scan_result *r, const char *path)
+{
+	r->temps = xgrow(r->temps, &r->captemps, r->ntemps + 1, sizeof(char *));
+	r->temps[r->ntemps++] = xstrdup(path);
+}
+
 static void add_skipped(struct scan_result *r, const char *path)
 {
 	r->skipped = xgrow(r->skipped, &r->capskipped, r->nskipped + 1,
@@ -430,6 +436,10 @@ static void classify(struct cmp *k, struct entry *v, size_t n)
 			si == SIZE_MAX ? NULL : &k->state[si];
 		char *msg;
 
+		if (en->kind == FSX_TEMP) {
+			add_temp(k->out, en->rel);
+			continue;
+		}
 		/* an ignored path is no story, unless it was one: then it
 		 * stays one, rather than its row going */
 		if (!se && config_ignored(k->c, en->rel)) {
@@ -826,6 +836,9 @@ void scan_result_finish(struct scan_result *r)
 	for (size_t i = 0; i < r->nskipped; i++)
 		free(r->skipped[i]);
 	free(r->skipped);
+	for (size_t i = 0; i < r->ntemps; i++)
+		free(r->temps[i]);
+	free(r->temps);
 	free(r->files_per_backlog);
 	free(r->backlog_missing);
 	memset(r, 0, sizeof(*r));

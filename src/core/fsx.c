@@ -139,6 +139,25 @@ out:
 	return ok;
 }
 
+/* Reports a temporary file a killed run left behind. */
+static bool walk_temp(struct walk *w, int dirfd, const char *name)
+{
+	size_t keep = w->rel.len;
+	struct stat st;
+	bool ok = true;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode)) {
+		if (w->rel.len)
+			buf_putc(&w->rel, '/');
+		buf_puts(&w->rel, name);
+		ok = w->fn(w->ctx, dirfd, name, w->rel.data, FSX_TEMP, &st);
+		w->rel.len = keep;
+		w->rel.data[keep] = '\0';
+	}
+	return ok;
+}
+
 /* Walks the open directory fd, which it takes over. */
 static bool walk_dir(struct walk *w, int fd)
 {
@@ -160,8 +179,15 @@ static bool walk_dir(struct walk *w, int fd)
 					     strerror(errno));
 			break;
 		}
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.') {
+			if (!strstr(de->d_name, TEMP_TAG))
+				continue;
+			if (!walk_temp(w, dirfd(d), de->d_name)) {
+				ok = false;
+				break;
+			}
 			continue;
+		}
 		if (!walk_entry(w, dirfd(d), de->d_name, de->d_type)) {
 			ok = false;
 			break;
@@ -892,6 +918,77 @@ bool fsx_dir_holds_only(const char *dir, const char *prefix)
 	if (d)
 		closedir(d);
 	return only;
+}
+
+bool fsx_remove_temp(int rootfd, const char *rel, struct err *e)
+{
+	const char *base = strrchr(rel, '/');
+	char *dir = base ? xstrndup(rel, (size_t)(base - rel)) : xstrdup(".");
+	int fd;
+	bool ok;
+
+	base = base ? base + 1 : rel;
+	if (base[0] != '.' || !strstr(base, TEMP_TAG)) {
+		free(dir);
+		return err_set(e, "%s: not a temporary file", rel);
+	}
+	fd = strcmp(dir, ".") == 0
+		     ? dup(rootfd)
+		     : fsx_open_beneath(rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
+	ok = fd >= 0 && (unlinkat(fd, base, 0) == 0 || errno == ENOENT);
+	if (!ok)
+		err_set(e, "%s: %s", rel, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return ok;
+}
+
+int fsx_journal_open(const char *path, bool write, struct err *e)
+{
+	int flags = write ? O_RDWR | O_CREAT | O_APPEND : O_RDONLY;
+	int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		err_set(e, "%s: %s", path, strerror(errno));
+	return fd;
+}
+
+bool fsx_journal_add(int fd, const char *hash, const char *path, struct err *e)
+{
+	char *line = xasprintf("%s %s\n", hash, path);
+	size_t n = strlen(line), off = 0;
+	bool ok = true;
+
+	while (ok && off < n) {
+		ssize_t w = write(fd, line + off, n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			ok = err_set(e, "write journal: %s", strerror(errno));
+		else
+			off += (size_t)w;
+	}
+	free(line);
+	return ok;
+}
+
+bool fsx_journal_read(int fd, char **text, struct err *e)
+{
+	struct stat st;
+
+	*text = NULL;
+	if (fstat(fd, &st) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+		return err_set(e, "read journal: %s", strerror(errno));
+	return read_fd(fd, &st, "journal", text, &(size_t){0}, e);
+}
+
+bool fsx_journal_reset(int fd, struct err *e)
+{
+	if (ftruncate(fd, 0) < 0)
+		return err_set(e, "empty journal: %s", strerror(errno));
+	return true;
 }
 
 int fsx_open_root(const char *dir, struct err *e)

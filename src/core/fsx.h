@@ -31,7 +31,14 @@ void fsx_stat_from(struct file_stat *fs, const struct stat *st);
 bool fsx_stat_equal(const struct file_stat *a, const struct file_stat *b);
 
 /* What the walker found. */
-enum fsx_entry_kind { FSX_FILE, FSX_SYMLINK, FSX_DIR_MD, FSX_OTHER };
+enum fsx_entry_kind {
+	FSX_FILE,
+	FSX_SYMLINK,
+	FSX_DIR_MD,
+	FSX_OTHER,
+	FSX_TEMP, /* a temporary file of fsx_write_atomic's, left by a run
+		     that was killed (the walker reports these hidden files) */
+};
 
 /* Called for each *.md entry below the walked directory; rel is relative to
  * the walk's root directory; st is the entry's lstat data. Return false to
@@ -118,6 +125,24 @@ bool fsx_dir_holds_only(const char *dir, const char *prefix);
 /* Opens the directory dir to work beneath it (O_DIRECTORY, close-on-exec);
  * -1 with e set on failure. */
 int fsx_open_root(const char *dir, struct err *e);
+
+/* Removes rel beneath rootfd when it is one of fsx_write_atomic's
+ * temporary files (its name says so); only the run holding the lock may. */
+bool fsx_remove_temp(int rootfd, const char *rel, struct err *e);
+
+/* The write journal: a line "HASH PATH" for every file a run writes from
+ * the database, appended before the file is put in place and emptied once
+ * the run's transaction commits. After a run killed in between, it tells
+ * the next run which changed files are its own writes, not edits. Opened
+ * to read only (write false), a missing journal is -1 with errno ENOENT. */
+int fsx_journal_open(const char *path, bool write, struct err *e);
+/* Appends "hash path\n" (no fsync: it is for a killed process, whose page
+ * cache survives). */
+bool fsx_journal_add(int fd, const char *hash, const char *path, struct err *e);
+/* The journal's text (heap, "" when empty), from its start. */
+bool fsx_journal_read(int fd, char **text, struct err *e);
+/* Empties the journal. */
+bool fsx_journal_reset(int fd, struct err *e);
 
 /* Takes the run lock: flock on path (created if needed, close-on-exec).
  * wait_s < 0: fail at once when held; 0: wait forever; > 0: wait that many

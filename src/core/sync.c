@@ -7,6 +7,7 @@
  */
 #include "sync.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,6 +58,9 @@ struct run {
 	int64_t run_id;
 	struct run_record rec;
 	struct buf messages;
+	int journal_fd;        /* the write journal, or -1 */
+	char *journal_text;    /* what an earlier run, killed, wrote in it */
+	struct strmap journal; /* path -> offset of its hash in journal_text */
 };
 
 static void problem(struct run *run, const char *msg)
@@ -167,6 +171,35 @@ static void add_action(struct run *run, struct action *a,
 	run->plan[run->nplan++] = (struct planned){*a, fc, d};
 }
 
+/* True when the file fc found is one an earlier run wrote from the
+ * database and then died before its commit: the journal names its path
+ * with its very content. */
+static bool our_write(const struct run *run, const struct file_change *fc)
+{
+	size_t at;
+
+	return fc->path && strmap_get(&run->journal, fc->path, &at) &&
+	       strncmp(run->journal_text + at, fc->hash, BLOBID_HEX - 1) == 0;
+}
+
+/* Reads the journal into run->journal: the last line for a path wins. */
+static void load_journal(struct run *run)
+{
+	char *t = run->journal_text;
+
+	strmap_init(&run->journal, 16);
+	for (char *line = t; line && *line;) {
+		char *nl = strchr(line, '\n'), *sp = strchr(line, ' ');
+
+		if (!nl)
+			break; /* a line cut short by the kill */
+		*nl = '\0';
+		if (sp && sp - line == BLOBID_HEX - 1)
+			strmap_put(&run->journal, sp + 1, (size_t)(line - t));
+		line = nl + 1;
+	}
+}
+
 /* Plans one story from what each side found. */
 static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		     const struct db_side *d)
@@ -189,7 +222,11 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	in.base = has_base ? &base : NULL;
 	in.base_mirror = mirror_known ? base_mirror : NULL;
 	in.file = fc ? fc->side : se ? SIDE_SAME : SIDE_ABSENT;
-	if (fc && (fc->side == SIDE_CHANGED || fc->side == SIDE_NEW)) {
+	if (fc && fc->side == SIDE_CHANGED && se && d && our_write(run, fc)) {
+		/* the database's own value, written by a run that died
+		 * before its commit: no edit, so a later API change wins */
+		in.file = SIDE_SAME;
+	} else if (fc && (fc->side == SIDE_CHANGED || fc->side == SIDE_NEW)) {
 		in.file_story = &fc->story;
 		in.mirror = fc->mirror;
 	}
@@ -385,6 +422,7 @@ static bool apply_all(struct run *run)
 	struct apply_ctx ctx = {
 		.c = run->c,
 		.rootfd = run->rootfd,
+		.journal_fd = run->journal_fd,
 		.store = run->store,
 		.run_id = run->run_id,
 		.origin_file = run->by_diff ? "git" : "file",
@@ -543,6 +581,14 @@ static bool detect_files(struct run *run, enum sync_status *status)
 		return false;
 	for (size_t i = 0; i < run->scan.nerrors; i++)
 		problem(run, run->scan.errors[i].msg);
+	/* under the run lock, no other run's write is under way: these are
+	 * the leftovers of a killed one */
+	for (size_t i = 0; !run->o->dry_run && i < run->scan.ntemps; i++) {
+		struct err e;
+
+		if (!fsx_remove_temp(run->rootfd, run->scan.temps[i], &e))
+			problem(run, e.msg);
+	}
 	for (size_t i = 0; i < run->scan.nskipped; i++) {
 		char *msg = xasprintf("%s: not a story (no frontmatter, or "
 				      "ignored); skipped",
@@ -681,6 +727,10 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	if (!store_run_update(run->store, run->run_id, &run->rec, run->e) ||
 	    !store_commit(run->store, run->e))
 		goto fail;
+	/* committed: the files it wrote are agreed versions now */
+	if (run->journal_fd >= 0 && run->journal_text &&
+	    (*run->journal_text || run->nplan))
+		fsx_journal_reset(run->journal_fd, NULL);
 	return true;
 fail:
 	store_rollback(run->store);
@@ -697,6 +747,10 @@ static void run_finish(struct run *run)
 	free(run->last_commit);
 	scan_result_finish(&run->scan);
 	strmap_finish(&run->state_by_id);
+	strmap_finish(&run->journal);
+	free(run->journal_text);
+	if (run->journal_fd >= 0)
+		close(run->journal_fd);
 	state_table_finish(&run->table);
 	if (run->rootfd >= 0)
 		close(run->rootfd);
@@ -745,6 +799,30 @@ bool sync_init(const struct config *c, int *version, bool *ignored,
 	return ok && ignore_database(c, ignored, e);
 }
 
+/* The write journal beside the lock (a dry run only reads it). */
+static bool open_journal(struct run *run, const char *lock_path)
+{
+	char *path = xasprintf("%.*s.writes", (int)(strlen(lock_path) - 5),
+			       lock_path);
+	bool ok;
+
+	run->journal_fd = fsx_journal_open(path, !run->o->dry_run, run->e);
+	if (run->journal_fd < 0 && run->o->dry_run && errno == ENOENT)
+		ok = true; /* nothing was ever written */
+	else
+		ok = run->journal_fd >= 0 &&
+		     fsx_journal_read(run->journal_fd, &run->journal_text,
+				      run->e);
+	free(path);
+	if (ok)
+		load_journal(run);
+	if (run->o->dry_run && run->journal_fd >= 0) {
+		close(run->journal_fd);
+		run->journal_fd = -1;
+	}
+	return ok;
+}
+
 enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 			  const struct sync_report *r, struct sync_counts *n,
 			  struct err *e)
@@ -756,6 +834,7 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 		.n = n,
 		.e = e,
 		.rootfd = -1,
+		.journal_fd = -1,
 	};
 	enum sync_status status = SYNC_FATAL;
 	char *lock_path = xasprintf("%s.lock", c->database);
@@ -780,7 +859,7 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 		goto out;
 	}
 	run.rootfd = fsx_open_root(c->root, e);
-	if (run.rootfd < 0)
+	if (run.rootfd < 0 || !open_journal(&run, lock_path))
 		goto out;
 	if (!detect_files(&run, &status))
 		goto failed;

@@ -356,7 +356,10 @@ static bool key_safe(const char *s)
 
 	if (n == 0 || !chars_ok(s, ""))
 		return false;
-	if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) || s[n - 1] == ' ')
+	/* "-x" is a plain scalar; "- x" and "-" are a sequence */
+	if (s[0] == '-' && (n == 1 || s[1] == ' ' || s[1] == '\t'))
+		return false;
+	if (strchr("?:,[]{}#&*!|>'\"%@` ", s[0]) || s[n - 1] == ' ')
 		return false;
 	return !strstr(s, ": ") && !strstr(s, " #") && s[n - 1] != ':';
 }

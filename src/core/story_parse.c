@@ -36,7 +36,8 @@
  *   frontmatter is not a mapping
  *   frontmatter must be a block mapping
  *   frontmatter holds more than one document
- *   key must be a plain scalar
+ *   key must be a plain or quoted scalar
+ *   a carriage return without a line feed
  *   empty key
  *   duplicate key 'K'
  *   'K' must be a scalar
@@ -267,12 +268,16 @@ static bool frame(struct parse *p)
 	return perr(p->e, p->path, 1, 1, "frontmatter not closed by '---'");
 }
 
-static char *body_text(const char *s, size_t n)
+/* The body with LF line breaks: a CRLF file's CRLFs become LF (a CR
+ * alone stays); an LF file's body is taken as it is, so that whatever it
+ * holds is written back the same. */
+static char *body_text(const char *s, size_t n, bool crlf_file)
 {
 	struct buf b = BUF_INIT;
 	const char *cr;
 
-	while ((cr = memchr(s, '\r', n))) {
+	buf_add(&b, "", 0);
+	while (crlf_file && (cr = memchr(s, '\r', n))) {
 		size_t k = (size_t)(cr - s);
 		bool crlf = k + 1 < n && cr[1] == '\n';
 
@@ -735,8 +740,12 @@ static bool parse_key(struct parse *p)
 	size_t base = p->d->fm_begin, vb;
 	struct fm_key *k;
 
-	if (p->ev.type != YEV_SCALAR || p->ev.style != YS_PLAIN)
-		return ev_err(p, "key must be a plain scalar");
+	/* a quoted key is a key ("a b": 1, as storysync writes a key that
+	 * plain YAML cannot hold); a block scalar or a collection is not */
+	if (p->ev.type != YEV_SCALAR ||
+	    (p->ev.style != YS_PLAIN && p->ev.style != YS_SINGLE &&
+	     p->ev.style != YS_DOUBLE))
+		return ev_err(p, "key must be a plain or quoted scalar");
 	if (p->ev.len == 0)
 		return ev_err(p, "empty key");
 	k = add_key(p);
@@ -819,10 +828,30 @@ static bool parse_mapping(struct parse *p)
 	return true;
 }
 
+/* YAML takes a CR alone for a line break, the editor's lines end in LF:
+ * the frontmatter may hold CRLF and LF, not a lone CR. */
+static bool lone_cr(struct parse *p)
+{
+	const char *t = p->text;
+
+	for (size_t i = p->d->fm_begin; i < p->d->fm_end; i++) {
+		unsigned line, col;
+
+		if (t[i] != '\r' || (i + 1 < p->len && t[i + 1] == '\n'))
+			continue;
+		pos_at(t, i, p->d->bom ? 3 : 0, &line, &col);
+		return perr(p->e, p->path, line, col,
+			    "a carriage return without a line feed");
+	}
+	return true;
+}
+
 static bool parse_frontmatter(struct parse *p)
 {
 	bool ok;
 
+	if (!lone_cr(p))
+		return false;
 	p->fm = p->text + p->d->fm_begin;
 	p->fmlen = p->d->fm_end - p->d->fm_begin;
 	p->r = yreader_create(p->path, p->fm, p->fmlen, 2, STORY_MAX_DEPTH);
@@ -894,7 +923,8 @@ bool story_parse(struct story_doc *d, const struct story_dialect *dl,
 	}
 	if (!resolve_id(&p))
 		goto fail;
-	d->s.v[SF_BODY] = body_text(text + d->body_begin, len - d->body_begin);
+	d->s.v[SF_BODY] =
+		body_text(text + d->body_begin, len - d->body_begin, d->crlf);
 	return true;
 fail:
 	story_doc_finish(d);

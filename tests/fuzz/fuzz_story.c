@@ -1,0 +1,99 @@
+/*
+ * libFuzzer target over the parser, the minimal edit and the renderer. For
+ * any bytes story_parse accepts: the story rendered into a new file parses
+ * back to the same story, and an edit of one field (title, priority,
+ * assignees, labels) parses back to the edited story, its other fields and
+ * mirror keys as they were. A difference aborts, which libFuzzer reports
+ * with the input. Built with -Dfuzz=true (clang); see tests/fuzz/README.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "story.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void expect(bool ok, const char *what, const char *detail)
+{
+	if (ok)
+		return;
+	fprintf(stderr, "fuzz_story: %s%s%s\n", what, detail ? ": " : "",
+		detail ? detail : "");
+	abort();
+}
+
+static void same_fields(const struct story *got, const struct story *want,
+			const char *what)
+{
+	for (int f = 0; f < SF_COUNT; f++)
+		expect(story_field_equal(got, want, f), what,
+		       story_field_names[f]);
+}
+
+/* New file: render, then parse, gives the story back. */
+static void render_round_trip(const struct story *s)
+{
+	struct story_doc d;
+	struct buf b = BUF_INIT;
+	struct err e;
+
+	story_render(s, NULL, &b);
+	expect(story_parse(&d, NULL, "T-1-fuzz.md", b.data, b.len, &e),
+	       "a rendered story does not parse", e.msg);
+	same_fields(&d.s, s, "render then parse changed a field");
+	story_doc_finish(&d);
+	buf_finish(&b);
+}
+
+/* One field edited in place, then parsed: that field changed, no other. */
+static void edit_round_trip(const struct story_doc *d, const char *text,
+			    size_t len, int f, const char *v)
+{
+	struct story want = {{0}};
+	struct story_doc got;
+	struct buf out = BUF_INIT;
+	struct err e;
+
+	story_copy(&want, &d->s);
+	story_set(&want, f, v);
+	/* the file keeps its mirror keys, as apply has it on first sight */
+	story_set(&want, SF_BACKLOG, d->mirror[SM_BACKLOG]);
+	story_set(&want, SF_STATUS, d->mirror[SM_STATUS]);
+	story_set(&want, SF_EPIC, d->mirror[SM_EPIC]);
+	expect(story_edit(d, text, len, &want, &out, &e),
+	       "an edit of a parsed story failed", e.msg);
+	expect(story_parse(&got, NULL, "T-1-fuzz.md", out.data, out.len, &e),
+	       "an edited story does not parse", e.msg);
+	for (int m = 0; m < SM_COUNT; m++)
+		expect(!d->mirror[m] == !got.mirror[m] &&
+			       (!d->mirror[m] ||
+				strcmp(d->mirror[m], got.mirror[m]) == 0),
+		       "an edit changed a mirror key", NULL);
+	story_set(&want, SF_BACKLOG, NULL);
+	story_set(&want, SF_STATUS, NULL);
+	story_set(&want, SF_EPIC, NULL);
+	same_fields(&got.s, &want, "edit then parse gave another story");
+	story_doc_finish(&got);
+	story_finish(&want);
+	buf_finish(&out);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct story_doc d;
+	struct err e;
+	const char *text = (const char *)data;
+
+	if (!story_parse(&d, NULL, "T-1-fuzz.md", text, size, &e))
+		return 0;
+	render_round_trip(&d.s);
+	edit_round_trip(&d, text, size, SF_TITLE, "Fuzzed: a \"new\" title");
+	edit_round_trip(&d, text, size, SF_PRIORITY, "high");
+	edit_round_trip(&d, text, size, SF_ASSIGNEES, "[\"@ana\",\"bo\"]");
+	edit_round_trip(&d, text, size, SF_LABELS, "[]");
+	story_doc_finish(&d);
+	return 0;
+}

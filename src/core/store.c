@@ -598,10 +598,6 @@ bool store_open(struct store **out, const char *path, struct err *e)
 	}
 	sqlite3_extended_result_codes(s->db, 0);
 	store_set_busy_timeout(s, DEFAULT_BUSY_MS);
-	/* the -wal and -shm files stay between runs: a run that only reads
-	 * (the hook's no-op) does not make and remove them each time */
-	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL,
-			     &(int){1});
 	/* Statement journals (every trigger-firing statement has one) in
 	 * memory: as temp files they made a 100k-story import quadratic. */
 	if (!exec(s, "PRAGMA temp_store = MEMORY", e) || !set_wal(s, e) ||
@@ -705,9 +701,6 @@ bool store_bulk(struct store *s, bool on, struct err *e)
 			       "%s: bulk mode cannot change inside a "
 			       "transaction",
 			       s->path);
-	/* out of WAL, its files go; back in, they stay between runs */
-	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL,
-			     &(int){!on});
 	if (!on)
 		return set_wal(s, e);
 	/* A rollback journal of an empty database holds next to nothing:

@@ -1,0 +1,198 @@
+/*
+ * gitrepo.h and blobid.h as the rest of the core sees them: calls into the
+ * module storysync-git.so (gitrepo.c and blobid.c, the only users of
+ * libgit2 and libcrypto), loaded on the first call. Linking those two
+ * libraries and their twenty dependencies costs every run about 2 ms at
+ * start; most runs (a no-op scan, the hook's no-op) never use them.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "blobid.h"
+#include "gitrepo.h"
+#include "version.h"
+
+/* Every entry point of the module, resolved by name. */
+static struct {
+	__typeof__(gitrepo_open) *open;
+	__typeof__(gitrepo_destroy) *destroy;
+	__typeof__(gitrepo_workdir) *workdir;
+	__typeof__(gitrepo_gitdir) *gitdir;
+	__typeof__(gitrepo_is_shallow) *is_shallow;
+	__typeof__(gitrepo_head_unborn) *head_unborn;
+	__typeof__(gitrepo_head_detached) *head_detached;
+	__typeof__(gitrepo_prefix) *prefix;
+	__typeof__(gitrepo_head) *head;
+	__typeof__(gitrepo_is_ancestor) *is_ancestor;
+	__typeof__(gitrepo_diff) *diff;
+	__typeof__(gitrepo_walk) *walk;
+	__typeof__(gitrepo_hooks_dir) *hooks_dir;
+	__typeof__(gitrepo_commit_paths) *commit_paths;
+	__typeof__(blobid_hex) *blobid_hex;
+} mod;
+
+static const char *const names[] = {
+	"gitrepo_open",         "gitrepo_destroy",    "gitrepo_workdir",
+	"gitrepo_gitdir",       "gitrepo_is_shallow", "gitrepo_head_unborn",
+	"gitrepo_head_detached", "gitrepo_prefix",    "gitrepo_head",
+	"gitrepo_is_ancestor",  "gitrepo_diff",       "gitrepo_walk",
+	"gitrepo_hooks_dir",    "gitrepo_commit_paths", "blobid_hex",
+};
+
+_Static_assert(sizeof(mod) == sizeof(names) / sizeof(*names) * sizeof(void *),
+	       "one name per entry point");
+
+static void *handle;
+static char failure[ERR_MAX];
+
+/* The module: $STORYSYNC_GIT_MODULE, else the build tree's when this
+ * program runs from the build tree, else the installed one. */
+static const char *module_path(void)
+{
+	static char exe[4096];
+	const char *env = getenv("STORYSYNC_GIT_MODULE");
+	ssize_t n;
+
+	if (env && *env)
+		return env;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if (strncmp(exe, STORYSYNC_BUILD_ROOT "/",
+			    strlen(STORYSYNC_BUILD_ROOT) + 1) == 0)
+			return STORYSYNC_GIT_MODULE_BUILT;
+	}
+	return STORYSYNC_GIT_MODULE_INSTALLED;
+}
+
+/* Loads the module once; false (with the reason in failure) when it
+ * cannot be. */
+static bool load(void)
+{
+	const char *path;
+	void **slot = (void **)&mod;
+
+	if (handle)
+		return true;
+	if (failure[0])
+		return false;
+	path = module_path();
+	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!handle) {
+		snprintf(failure, sizeof(failure), "cannot load %s: %s", path,
+			 dlerror());
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		slot[i] = dlsym(handle, names[i]);
+		if (!slot[i]) {
+			snprintf(failure, sizeof(failure), "%s: no %s", path,
+				 names[i]);
+			dlclose(handle);
+			handle = NULL;
+			return false;
+		}
+	}
+	return true;
+}
+
+struct gitrepo *gitrepo_open(const char *dir, struct err *e)
+{
+	if (!load()) {
+		err_set(e, "git: %s", failure);
+		return NULL;
+	}
+	return mod.open(dir, e);
+}
+
+/* The others take a repository gitrepo_open made: the module is loaded. */
+
+void gitrepo_destroy(struct gitrepo *r)
+{
+	if (r)
+		mod.destroy(r);
+}
+
+const char *gitrepo_workdir(const struct gitrepo *r)
+{
+	return mod.workdir(r);
+}
+
+const char *gitrepo_gitdir(const struct gitrepo *r)
+{
+	return mod.gitdir(r);
+}
+
+bool gitrepo_is_shallow(const struct gitrepo *r)
+{
+	return mod.is_shallow(r);
+}
+
+bool gitrepo_head_unborn(const struct gitrepo *r)
+{
+	return mod.head_unborn(r);
+}
+
+bool gitrepo_head_detached(const struct gitrepo *r)
+{
+	return mod.head_detached(r);
+}
+
+bool gitrepo_prefix(const struct gitrepo *r, const char *dir, char **prefix,
+		    struct err *e)
+{
+	return mod.prefix(r, dir, prefix, e);
+}
+
+bool gitrepo_head(struct gitrepo *r, char out[GITREPO_HEX], bool *unborn,
+		  struct err *e)
+{
+	return mod.head(r, out, unborn, e);
+}
+
+bool gitrepo_is_ancestor(struct gitrepo *r, const char *a, const char *b,
+			 bool *yes, struct err *e)
+{
+	return mod.is_ancestor(r, a, b, yes, e);
+}
+
+bool gitrepo_diff(struct gitrepo *r, const char *from, const char *to,
+		  const char *const *pathspecs, gitrepo_change_fn fn, void *ctx,
+		  struct err *e)
+{
+	return mod.diff(r, from, to, pathspecs, fn, ctx, e);
+}
+
+bool gitrepo_walk(struct gitrepo *r, const char *from, const char *to,
+		  const char *const *pathspecs, unsigned flags,
+		  gitrepo_commit_fn fn, void *ctx, struct err *e)
+{
+	return mod.walk(r, from, to, pathspecs, flags, fn, ctx, e);
+}
+
+bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e)
+{
+	return mod.hooks_dir(r, dir, e);
+}
+
+bool gitrepo_commit_paths(struct gitrepo *r, const char *const *paths,
+			  size_t npaths, const char *message, const char *name,
+			  const char *email, char out[GITREPO_HEX],
+			  struct err *e)
+{
+	return mod.commit_paths(r, paths, npaths, message, name, email, out, e);
+}
+
+/* Hashing has no error to return: a storysync without its module is not
+ * installed, and stops saying so. */
+void blobid_hex(const void *data, size_t len, char out[BLOBID_HEX])
+{
+	if (!load()) {
+		fprintf(stderr, "storysync: %s\n", failure);
+		exit(3);
+	}
+	mod.blobid_hex(data, len, out);
+}

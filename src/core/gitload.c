@@ -6,6 +6,7 @@
  * start; most runs (a no-op scan, the hook's no-op) never use them.
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,35 +69,38 @@ static const char *module_path(void)
 	return STORYSYNC_GIT_MODULE_INSTALLED;
 }
 
-/* Loads the module once; false (with the reason in failure) when it
- * cannot be. */
-static bool load(void)
+/* Loads the module and resolves its entry points; failure says why. */
+static void load_once(void)
 {
-	const char *path;
+	const char *path = module_path();
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	void **slot = (void **)&mod;
 
-	if (handle)
-		return true;
-	if (failure[0])
-		return false;
-	path = module_path();
-	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!handle) {
+	if (!h) {
 		snprintf(failure, sizeof(failure), "cannot load %s: %s", path,
 			 dlerror());
-		return false;
+		return;
 	}
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
-		slot[i] = dlsym(handle, names[i]);
+		slot[i] = dlsym(h, names[i]);
 		if (!slot[i]) {
 			snprintf(failure, sizeof(failure), "%s: no %s", path,
 				 names[i]);
-			dlclose(handle);
-			handle = NULL;
-			return false;
+			dlclose(h);
+			return;
 		}
 	}
-	return true;
+	handle = h;
+}
+
+/* Loads the module once, whichever thread asks first (the scan hashes on
+ * two); false (the reason in failure) when it cannot be. */
+static bool load(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, load_once);
+	return handle != NULL;
 }
 
 struct gitrepo *gitrepo_open(const char *dir, struct err *e)

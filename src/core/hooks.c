@@ -282,7 +282,6 @@ static bool read_trees(const char *list, const char *skip, struct buf *out,
 		       bool *found, size_t *n, struct err *e)
 {
 	struct buf b = BUF_INIT;
-	bool ok = true;
 
 	*found = false;
 	*n = 0;
@@ -304,7 +303,7 @@ static bool read_trees(const char *list, const char *skip, struct buf *out,
 		(*n)++;
 	}
 	buf_finish(&b);
-	return ok;
+	return true;
 }
 
 static bool tree_name_ok(const char *config, struct err *e)

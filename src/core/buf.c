@@ -37,26 +37,33 @@ void buf_putc(struct buf *b, char c)
 	buf_add(b, &c, 1);
 }
 
-void buf_printf(struct buf *b, const char *fmt, ...)
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list again;
 	int n;
 
 	grow(b, 64);
-	va_start(ap, fmt);
+	va_copy(again, ap);
 	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
 	if (n < 0) {
 		b->data[b->len] = '\0';
-		return;
+	} else {
+		if ((size_t)n >= b->cap - b->len) {
+			grow(b, (size_t)n);
+			vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+		}
+		b->len += (size_t)n;
 	}
-	if ((size_t)n >= b->cap - b->len) {
-		grow(b, (size_t)n);
-		va_start(ap, fmt);
-		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-	}
-	b->len += (size_t)n;
+	va_end(again);
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
 }
 
 void buf_reset(struct buf *b)

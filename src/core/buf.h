@@ -23,6 +23,8 @@ void buf_puts(struct buf *b, const char *s);
 /* Appends one byte. */
 void buf_putc(struct buf *b, char c);
 /* Appends formatted text. */
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Empties the buffer, keeping its memory. */

@@ -43,14 +43,11 @@ static void add_problem(struct check_result *r, const char *path,
 	struct check_problem *p;
 	struct buf b = BUF_INIT;
 	va_list ap;
-	char *msg;
 
+	buf_printf(&b, "%s: ", path);
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	buf_printf(&b, "%s: %s", path, msg);
-	free(msg);
 	r->problems = xreallocarray(r->problems, r->nproblems + 1, sizeof(*p));
 	p = &r->problems[r->nproblems++];
 	p->path = xstrdup(path);

@@ -14,6 +14,7 @@
 
 #include "blobid.h"
 #include "gitrepo.h"
+#include "mem.h"
 #include "version.h"
 
 /* Every entry point of the module, resolved by name. */
@@ -75,6 +76,7 @@ static void load_once(void)
 	const char *path = module_path();
 	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	void **slot = (void **)&mod;
+	__typeof__(mem_on_oom) *set_oom;
 
 	if (!h) {
 		snprintf(failure, sizeof(failure), "cannot load %s: %s", path,
@@ -90,6 +92,11 @@ static void load_once(void)
 			return;
 		}
 	}
+	/* the module has its own copy of mem.c: its allocation failures end
+	 * the run as the program's do */
+	*(void **)&set_oom = dlsym(h, "mem_on_oom");
+	if (set_oom)
+		set_oom(mem_fail);
 	handle = h;
 }
 

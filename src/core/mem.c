@@ -5,13 +5,41 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* What the handler may use: cleaning up after a failed allocation needs
+ * some memory itself. */
+#define OOM_RESERVE 65536
+
+static mem_oom_fn on_oom;
+static void *reserve;
+
+void mem_on_oom(mem_oom_fn fn)
+{
+	on_oom = fn;
+	if (fn && !reserve)
+		reserve = malloc(OOM_RESERVE);
+}
+
+_Noreturn void mem_fail(void)
+{
+	mem_oom_fn fn = on_oom;
+
+	/* a failure inside the handler ends the program at once */
+	on_oom = NULL;
+	free(reserve);
+	reserve = NULL;
+	if (fn)
+		fn();
+	fputs("storysync: out of memory\n", stderr);
+	fflush(NULL);
+	_exit(3); /* EXIT_FATAL; _exit: no leak report of a run cut short */
+}
 
 static void *check(void *p)
 {
-	if (!p) {
-		fputs("storysync: out of memory\n", stderr);
-		abort();
-	}
+	if (!p)
+		mem_fail();
 	return p;
 }
 
@@ -48,7 +76,7 @@ void *xgrow(void *p, size_t *cap, size_t need, size_t sz)
 
 char *xstrdup(const char *s)
 {
-	return s ? check(strdup(s)) : NULL;
+	return s ? xstrndup(s, strlen(s)) : NULL;
 }
 
 char *xstrndup(const char *s, size_t n)
@@ -62,15 +90,21 @@ char *xstrndup(const char *s, size_t n)
 
 char *xasprintf(const char *fmt, ...)
 {
+	char first[256], *p;
 	va_list ap;
-	char *p = NULL;
-	int r;
+	int n;
 
 	va_start(ap, fmt);
-	r = vasprintf(&p, fmt, ap);
+	n = vsnprintf(first, sizeof(first), fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		check(NULL);
+	if (n < 0)
+		mem_fail(); /* only an impossible format fails */
+	if ((size_t)n < sizeof(first))
+		return xstrndup(first, (size_t)n);
+	p = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
 	return p;
 }
 

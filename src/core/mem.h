@@ -3,8 +3,12 @@
 
 #include <stddef.h>
 
-/* Allocation that never returns NULL: out of memory aborts, as git does;
- * a sync half done by an allocator failure is worse than none. */
+/* Allocation that never returns NULL: when memory runs out, the handler
+ * set with mem_on_oom runs (a sync rolls back and records the run), then
+ * the program exits 3. A sync half done by an allocator failure is worse
+ * than none; every allocation of storysync's own goes through malloc,
+ * calloc and realloc here, which is the seam the out-of-memory sweep
+ * wraps at link time (tests/oom). */
 void *xmalloc(size_t n);
 /* Zeroed array of n elements of size sz; aborts on overflow. */
 void *xcalloc(size_t n, size_t sz);
@@ -28,6 +32,15 @@ struct arena {
 char *arena_strdup(struct arena *a, const char *s);
 /* Frees every string of the arena. */
 void arena_finish(struct arena *a);
+
+/* What runs when an allocation fails, after a reserve kept for it is
+ * released; it does not return. NULL restores the default: "out of
+ * memory" on stderr and exit 3. */
+typedef void (*mem_oom_fn)(void);
+void mem_on_oom(mem_oom_fn fn);
+/* Ends the program as a failed allocation does: the handler, then exit 3.
+ * The git module's allocations end here too. */
+_Noreturn void mem_fail(void);
 
 /* Frees *p and sets it to NULL. */
 void xfree(void *pp);

@@ -8,6 +8,7 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,7 +62,11 @@ struct run {
 	int journal_fd;        /* the write journal, or -1 */
 	char *journal_text;    /* what an earlier run, killed, wrote in it */
 	struct strmap journal; /* path -> offset of its hash in journal_text */
+	bool bulk;             /* the first load: store_bulk is on */
 };
+
+/* The run an allocation failure ends (see out_of_memory). */
+static struct run *oom_run;
 
 static void problem(struct run *run, const char *msg)
 {
@@ -625,17 +630,45 @@ static void finish_record(struct run *run, int exit_code)
 }
 
 /* A run that failed still leaves its row, so "keeps failing" shows in
- * status. */
-static void record_failure(struct run *run, int exit_code)
+ * status; its id, or 0 when none could be written. */
+static int64_t record_failure(struct run *run, int exit_code)
 {
-	int64_t id;
+	int64_t id = 0;
 
 	/* a dry run (status asks for one) writes nothing, failed or not */
 	if (!run->store || run->o->dry_run)
-		return;
+		return 0;
 	buf_printf(&run->messages, "%s\n", run->e->msg);
 	finish_record(run, exit_code);
-	store_run_add(run->store, &run->rec, &id, NULL);
+	return store_run_add(run->store, &run->rec, &id, NULL) ? id : 0;
+}
+
+/* Memory ran out: the transaction rolls back, as it would for any other
+ * fatal error, and the run is recorded as failed, with the reserve
+ * mem.c released for this. Files written before the failure are in the
+ * write journal, as after a kill. */
+static _Noreturn void out_of_memory(void)
+{
+	struct run *run = oom_run;
+	int64_t id = 0;
+
+	oom_run = NULL;
+	if (run && run->store) {
+		store_rollback(run->store);
+		if (run->bulk)
+			store_bulk(run->store, false, NULL);
+		err_set(run->e, "out of memory");
+		id = record_failure(run, 3);
+	}
+	if (id)
+		fprintf(stderr,
+			"storysync: out of memory: nothing committed "
+			"(recorded as run #%lld)\n",
+			(long long)id);
+	else
+		fputs("storysync: out of memory: nothing committed\n", stderr);
+	fflush(NULL);
+	_exit(3); /* EXIT_FATAL */
 }
 
 /* Remembers HEAD as the last synced commit, when it moved and the run
@@ -727,6 +760,8 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	if (!store_run_update(run->store, run->run_id, &run->rec, run->e) ||
 	    !store_commit(run->store, run->e))
 		goto fail;
+	/* what follows cannot undo the commit: a failure is a plain one */
+	mem_on_oom(NULL);
 	/* committed: the files it wrote are agreed versions now */
 	if (run->journal_fd >= 0 && run->journal_text &&
 	    (*run->journal_text || run->nplan))
@@ -838,10 +873,11 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 	};
 	enum sync_status status = SYNC_FATAL;
 	char *lock_path = xasprintf("%s.lock", c->database);
-	bool bulk = false;
 	int lockfd = -1;
 
 	memset(n, 0, sizeof(*n));
+	oom_run = &run;
+	mem_on_oom(out_of_memory);
 	run.rec.started_ns = fsx_now_ns();
 	run.rec.mode = mode_name(o);
 	if (!fsx_mkdir_parents(c->database, e))
@@ -867,8 +903,8 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 		status = SYNC_GUARDED;
 		goto failed;
 	}
-	bulk = !run.nstate && !o->dry_run && store_is_empty(run.store);
-	if (bulk && !store_bulk(run.store, true, e))
+	run.bulk = !run.nstate && !o->dry_run && store_is_empty(run.store);
+	if (run.bulk && !store_bulk(run.store, true, e))
 		goto failed;
 	if (!in_transaction(&run, &status))
 		goto failed;
@@ -879,7 +915,9 @@ failed:
 			     : status == SYNC_USAGE ? 2
 						    : 3);
 out:
-	if (bulk)
+	mem_on_oom(NULL);
+	oom_run = NULL;
+	if (run.bulk)
 		store_bulk(run.store, false, NULL);
 	run_finish(&run);
 	fsx_unlock(lockfd);

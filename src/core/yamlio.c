@@ -180,6 +180,22 @@ static void close_collection(struct yreader *r, struct yev *ev)
 	ev->style = (enum yaml_style)r->styles[r->depth];
 }
 
+/*
+ * The text was checked for control characters before it was parsed; the
+ * escapes of a double-quoted scalar make new ones, which the renderer
+ * writes back as escapes, all but U+0000 ("\0", "\x00", "\u0000"): no C
+ * string holds it, and the value would be cut short there.
+ */
+static bool escaped_nul(struct yreader *r, const yaml_event_t *y, struct err *e)
+{
+	if (strlen((const char *)y->data.scalar.value) == y->data.scalar.length)
+		return false;
+	fail(r, e, (unsigned)y->start_mark.line + r->line_base,
+	     (unsigned)y->start_mark.column + 1,
+	     "control character U+0000 in a quoted value");
+	return true;
+}
+
 static bool convert(struct yreader *r, struct yev *ev, struct err *e)
 {
 	yaml_event_t *y = &r->event;
@@ -194,6 +210,8 @@ static bool convert(struct yreader *r, struct yev *ev, struct err *e)
 		return fail_at(r, e, y->start_mark,
 			       "YAML aliases are not allowed");
 	case YAML_SCALAR_EVENT:
+		if (escaped_nul(r, y, e))
+			return false;
 		ev->type = YEV_SCALAR;
 		ev->value = (const char *)y->data.scalar.value;
 		ev->len = y->data.scalar.length;

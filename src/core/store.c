@@ -260,6 +260,7 @@ enum stmt_id {
 	ST_HISTORY_ADD,
 	ST_EVENT_ADD,
 	ST_CONFLICT_ADD,
+	ST_CONFLICT_ADD_ONCE,
 	ST_RUN_ADD,
 	ST_RUN_UPDATE,
 	ST_COUNT
@@ -353,6 +354,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_CONFLICT_ADD] = "INSERT INTO sync_conflicts(story_id, at, kind,"
 			    " kept, fields, lost, run_id)"
 			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_CONFLICT_ADD_ONCE] = "INSERT INTO sync_conflicts(story_id, at,"
+				 " kind, kept, fields, lost, run_id)"
+				 " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
+				 " WHERE NOT EXISTS (SELECT 1 FROM"
+				 " sync_conflicts WHERE story_id = ?1"
+				 " AND kind = ?3 AND lost IS ?6)",
 	[ST_RUN_ADD] = "INSERT INTO sync_runs(started, ended, mode, created,"
 		       " updated, moved, deleted, conflicts, errors,"
 		       " exit_code, messages) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
@@ -1370,7 +1377,8 @@ bool store_event_add(struct store *s, const char *story_id, const char *change,
 bool store_conflict_add(struct store *s, const struct conflict_row *c,
 			struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_CONFLICT_ADD, e);
+	sqlite3_stmt *st =
+		stmt(s, c->once ? ST_CONFLICT_ADD_ONCE : ST_CONFLICT_ADD, e);
 	char *lost = c->lost ? story_object(c->lost) : NULL;
 	char at[64];
 	bool ok;

@@ -171,6 +171,7 @@ struct conflict_row {
 	const char *fields;       /* comma-separated fields decided, or NULL */
 	const struct story *lost; /* the losing version in full, or NULL */
 	int64_t run_id;
+	bool once; /* not when one of this kind already keeps this lost */
 };
 /* Records a conflict with the losing version in full (as JSON). */
 bool store_conflict_add(struct store *s, const struct conflict_row *c,

@@ -63,6 +63,11 @@ struct run {
 	char *journal_text;    /* what an earlier run, killed, wrote in it */
 	struct strmap journal; /* path -> offset of its hash in journal_text */
 	bool bulk;             /* the first load: store_bulk is on */
+	struct refusal {
+		size_t row;        /* in db.rows */
+		const char *field; /* "id" or "epic" */
+	} * refused;               /* DB changes refused at plan time */
+	size_t nrefused;
 };
 
 /* The run an allocation failure ends (see out_of_memory). */
@@ -274,15 +279,17 @@ static int fc_cmp(const void *a, const void *b)
 
 /* Why a row the API wrote cannot be written back as the same story (the
  * next scan would not read its file, or not as this story), or NULL. */
-static char *unwritable(const struct db_side *d)
+static char *unwritable(const struct db_side *d, const char **field)
 {
 	const char *epic = d->story.v[SF_EPIC];
 
+	*field = "id";
 	if (!story_id_valid(d->id))
 		return xasprintf("story %s: id '%s' is not valid (1-64 of A-Z "
 				 "a-z 0-9 . _ -, not starting with '.' or "
 				 "'-'); refused: nothing moved or deleted",
 				 d->id, d->id);
+	*field = "epic";
 	if (epic && !fsx_name_writable(epic, true))
 		return xasprintf("story %s: epic '%s' is not a directory name "
 				 "the scan reads back (no '/', '.', '..', "
@@ -296,22 +303,52 @@ static char *unwritable(const struct db_side *d)
 /* Refuses every DB change that cannot be written back as the same story,
  * before anything is planned: its row and its file stay as they are, and
  * so does the story it was renamed from (an id the API changed to an
- * unsafe one must not delete the old file). */
+ * unsafe one must not delete the old file). Each is recorded as a conflict
+ * the file won (see record_refusals). */
 static void refuse_unwritable(struct run *run, struct strmap *blocked)
 {
 	for (size_t i = 0; i < run->db.n; i++) {
 		const struct db_side *d = &run->db.rows[i];
-		char *why = d->side == SIDE_DELETED ? NULL : unwritable(d);
+		const char *field;
+		char *why =
+			d->side == SIDE_DELETED ? NULL : unwritable(d, &field);
 
 		if (!why)
 			continue;
 		problem(run, why);
 		free(why);
+		run->refused = xreallocarray(run->refused, run->nrefused + 1,
+					     sizeof(*run->refused));
+		run->refused[run->nrefused++] =
+			(struct refusal){.row = i, .field = field};
 		strmap_put(blocked, d->id, 0);
 		for (size_t j = 0; d->path && j < run->nstate; j++)
 			if (strcmp(run->state[j].path, d->path) == 0)
 				strmap_put(blocked, run->state[j].id, 0);
 	}
+}
+
+/* A refused row is a conflict the file won, the row kept in full as the
+ * lost version; recorded once while the row stays as it is, not once a
+ * run: it is refused again by every run until someone mends it. */
+static bool record_refusals(struct run *run)
+{
+	for (size_t i = 0; i < run->nrefused; i++) {
+		const struct db_side *d = &run->db.rows[run->refused[i].row];
+		struct conflict_row c = {
+			.story_id = d->id,
+			.kind = "refused",
+			.kept = "file",
+			.fields = run->refused[i].field,
+			.lost = &d->story,
+			.run_id = run->run_id,
+			.once = true,
+		};
+
+		if (!store_conflict_add(run->store, &c, run->e))
+			return false;
+	}
+	return true;
 }
 
 /* Pairs the file side and the DB side of each story and plans it. */
@@ -741,7 +778,7 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 		return true;
 	}
 	t = fsx_now_ns();
-	if (!apply_all(run))
+	if (!apply_all(run) || !record_refusals(run))
 		goto fail;
 	if (run->nplan && run->r && run->r->note) {
 		char *msg = xasprintf("applied %zu action%s (%.0f ms)",
@@ -777,6 +814,7 @@ static void run_finish(struct run *run)
 	for (size_t i = 0; i < run->nplan; i++)
 		action_finish(&run->plan[i].a);
 	free(run->plan);
+	free(run->refused);
 	db_result_finish(&run->db);
 	git_result_finish(&run->git);
 	free(run->last_commit);

@@ -84,6 +84,7 @@ def main():
     values = NASTY + [rand_value(rng) for _ in range(150)]
     con = sqlite3.connect(DB, isolation_level=None)
     cases = accepted = refused = 0
+    nconf = 0  # refused conflicts recorded so far
     for i, v in enumerate(values):
         for field in ("epic", "id", "title", "insert"):
             target = con.execute("SELECT id FROM stories ORDER BY id"
@@ -113,6 +114,28 @@ def main():
                    what + ": refused, no file changed", out)
                 ok(nrows(con) == before_rows_n + (field == "insert"),
                    what + ": refused, no row deleted", out)
+                sid = new_id if field == "insert" else \
+                    v if field == "id" else target
+                rec = con.execute("SELECT count(*), (SELECT kept || '|' ||"
+                                  " fields FROM sync_conflicts WHERE kind ="
+                                  " 'refused' ORDER BY id DESC LIMIT 1)"
+                                  " FROM sync_conflicts WHERE kind ="
+                                  " 'refused'").fetchone()
+                ok(rec[0] == nconf + 1 and rec[1] == "file|" +
+                   ("id" if field == "id" else "epic"),
+                   what + ": recorded as a refused conflict", rec)
+                nconf = rec[0]
+                if refused == 1:
+                    # refused again by the next run, recorded once
+                    rc3, out3 = sync()
+                    n3 = con.execute("SELECT count(*) FROM sync_conflicts"
+                                     " WHERE kind = 'refused'").fetchone()[0]
+                    ok(rc3 == 1 and "refused" in out3 and n3 == nconf,
+                       what + ": refused again, recorded once", out3, n3)
+                    lost = con.execute("SELECT lost ->> '$.id' FROM"
+                                       " sync_conflicts WHERE kind ="
+                                       " 'refused'").fetchone()[0]
+                    ok(lost == sid, what + ": the row kept in full", lost)
                 # the API takes it back; all is as it was
                 if field == "insert":
                     con.execute("DELETE FROM stories WHERE id = ?", (new_id,))

@@ -677,8 +677,10 @@ static void test_history_events_conflicts_runs(void **state)
 			       .mode = "scan",
 			       .created = 1,
 			       .updated = 2};
-	struct conflict_row c = {"INF-014", "both_changed", "file",
-				 "title",   NULL,           0};
+	struct conflict_row c = {.story_id = "INF-014",
+				 .kind = "both_changed",
+				 .kept = "file",
+				 .fields = "title"};
 	struct err e = {{0}};
 	struct story lost = {0};
 	int64_t run_id;
@@ -734,6 +736,16 @@ static void test_history_events_conflicts_runs(void **state)
 		"\"points\":null,\"assignees\":null,\"labels\":null,"
 		"\"depends_on\":null,\"created\":null,\"extra\":null,"
 		"\"body\":null}");
+	/* once: a second record of the same kind and lost row is not made,
+	 * another lost row is */
+	c.kind = "refused";
+	c.once = true;
+	assert_true(store_conflict_add(f->s, &c, &e));
+	assert_true(store_conflict_add(f->s, &c, &e));
+	story_set(&lost, SF_TITLE, "DB title 2");
+	assert_true(store_conflict_add(f->s, &c, &e));
+	assert_api_text(f, "SELECT group_concat(kind, ',') FROM sync_conflicts",
+			"both_changed,refused,refused");
 	story_finish(&lost);
 
 	/* A bad origin is the database's error, with its path. */

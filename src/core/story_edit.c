@@ -1147,6 +1147,28 @@ static void editor_finish(struct editor *ed)
 	buf_finish(&ed->tail);
 }
 
+/* New keys go at the top level's indentation: a frontmatter may indent its
+ * whole mapping (the fuzzer found that "  title: t" got a key at column 0
+ * beside it, which YAML reads as something else). */
+static char *indented(const struct editor *ed, struct buf *tail)
+{
+	const struct story_doc *d = ed->d;
+	size_t n = 0;
+	struct buf b = BUF_INIT;
+
+	while (d->nkeys && d->keys[0].line_begin + n < ed->len &&
+	       ed->text[d->keys[0].line_begin + n] == ' ')
+		n++;
+	if (!n)
+		return buf_detach(tail);
+	for (const char *p = tail->data, *nl; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		buf_printf(&b, "%*s%.*s\n", (int)n, "", (int)(nl - p), p);
+	}
+	buf_finish(tail);
+	return buf_detach(&b);
+}
+
 bool story_edit(const struct story_doc *d, const char *text, size_t len,
 		const struct story *want, struct buf *out, struct err *e)
 {
@@ -1161,7 +1183,7 @@ bool story_edit(const struct story_doc *d, const char *text, size_t len,
 		goto out;
 	edit_body(&ed, want);
 	if (ed.tail.len)
-		add_edit(&ed, d->fm_end, d->fm_end, buf_detach(&ed.tail));
+		add_edit(&ed, d->fm_end, d->fm_end, indented(&ed, &ed.tail));
 	apply_edits(&ed, out);
 	ok = true;
 out:

@@ -565,6 +565,12 @@ static void test_edit_remove_and_add(void **state)
 		  "[\"bo\"]", "---\ntitle: x\nassignee: bo  # who\n---\n");
 	check_one("---\ntitle: x\nassignee: ~\n---\n", SF_ASSIGNEES,
 		  "[\"null\"]", "---\ntitle: x\nassignee: \"null\"\n---\n");
+	/* an indented mapping gets its new key at its indentation (found by
+	 * the fuzzer: at column 0 it no longer parsed) */
+	check_one(
+		"---\n  title: x\n  points: 2\n---\nbody\n", SF_PRIORITY,
+		"high",
+		"---\n  title: x\n  points: 2\n  priority: high\n---\nbody\n");
 }
 
 static void test_edit_new_keys_in_render_order(void **state)

@@ -5,7 +5,7 @@ _storysync()
 	local cur prev cmd i word
 	local global_opts='-C -c -q --quiet -v --verbose --json --version -h --help'
 	local sync_opts='--full --git --dry-run --force --wait --wait='
-	local commands='sync init status check conflicts install-hooks history'
+	local commands='sync init status metrics check conflicts install-hooks history'
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -55,7 +55,10 @@ _storysync()
 	history)
 		COMPREPLY=($(compgen -W '--backfill' -- "$cur"))
 		;;
-	init | status | check | conflicts) ;;
+	conflicts)
+		COMPREPLY=($(compgen -W '--resolve' -- "$cur"))
+		;;
+	init | status | metrics | check) ;;
 	esac
 	[[ ${COMPREPLY[0]-} == *= ]] && compopt -o nospace 2>/dev/null
 	return 0

@@ -1,6 +1,6 @@
 # fish completion for storysync(1)
 
-set -l commands sync init status check conflicts install-hooks history
+set -l commands sync init status metrics check conflicts install-hooks history
 
 # sync is the default command: its options work without the word sync.
 set -l no_cmd "not __fish_seen_subcommand_from $commands"
@@ -20,7 +20,8 @@ complete -c storysync -n $no_cmd -s h -l help -d 'Print a summary and exit'
 # Commands.
 complete -c storysync -n $no_cmd -a sync -d 'Synchronise files and database (default)'
 complete -c storysync -n $no_cmd -a init -d 'Write .storysync.yml, create or migrate the DB'
-complete -c storysync -n $no_cmd -a status -d 'Last runs, pending changes, conflicts, errors'
+complete -c storysync -n $no_cmd -a status -d 'Is sync healthy? Verdict, last runs, pending, conflicts'
+complete -c storysync -n $no_cmd -a metrics -d 'Print the Prometheus text format of the same facts'
 complete -c storysync -n $no_cmd -a check -d 'Validate stories and dependencies'
 complete -c storysync -n $no_cmd -a conflicts -d 'List or show recorded conflicts'
 complete -c storysync -n $no_cmd -a install-hooks -d 'Install the git hooks'
@@ -31,8 +32,9 @@ complete -c storysync -n $sync_ok -l full -d 'Hash every file, compare every row
 complete -c storysync -n $sync_ok -l git -d 'Candidates from the git diff since the last sync'
 complete -c storysync -n $sync_ok -l dry-run -d 'Plan and report, write nothing'
 complete -c storysync -n $sync_ok -l force -d 'Go on where a guard stopped the run'
-complete -c storysync -n $sync_ok -l wait -d 'Wait for the lock [=SECONDS]'
+complete -c storysync -n $sync_ok -l wait -d 'Wait for the lock and the API writer [=SECONDS]'
 
-# install-hooks, history.
+# install-hooks, history, conflicts.
+complete -c storysync -n '__fish_seen_subcommand_from conflicts' -l resolve -d 'Mark the conflict, or every open one, resolved'
 complete -c storysync -n '__fish_seen_subcommand_from install-hooks' -l uninstall -d 'Remove the hooks, restore chained ones'
 complete -c storysync -n '__fish_seen_subcommand_from history' -l backfill -d 'Record status changes from past commits'

@@ -75,6 +75,8 @@ void cli_json_conflict_head(FILE *f, const struct conflict_info *c)
 	cli_json_string(f, c->kept);
 	fputs(",\"fields\":", f);
 	cli_json_fields(f, c->fields);
+	fputs(",\"resolved\":", f);
+	cli_json_string(f, c->resolved);
 }
 
 void cli_put_safe(FILE *f, const char *s)

@@ -1,4 +1,5 @@
 /* storysync conflicts [ID]: the recorded conflicts, or one in full. */
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,6 +30,8 @@ static void print_line(FILE *f, const struct conflict_info *c)
 		c->story_id, c->kind, c->kept);
 	if (c->fields)
 		fprintf(f, ": %s", c->fields);
+	if (c->resolved)
+		fprintf(f, " (resolved %s)", c->resolved);
 	fputc('\n', f);
 }
 
@@ -168,15 +171,56 @@ static int show(struct cli *cli, struct store *s, const char *arg)
 	return EXIT_DONE;
 }
 
+/* Marks conflict arg (NULL: every open one) resolved. */
+static int resolve(struct cli *cli, struct store *s, const char *arg)
+{
+	int64_t id = arg ? conflict_number(arg) : 0;
+	long n = 0;
+	struct err e;
+
+	if (arg && !id) {
+		fprintf(cli->err, "storysync: no conflict %s\n", arg);
+		return EXIT_USAGE;
+	}
+	if (s && !store_conflicts_resolve(s, id, &n, &e)) {
+		fprintf(cli->err, "storysync: %s\n", e.msg);
+		return EXIT_FATAL;
+	}
+	if (arg && !n) {
+		fprintf(cli->err, "storysync: no open conflict %s\n", arg);
+		return EXIT_USAGE;
+	}
+	if (cli->json)
+		fprintf(cli->out, "{\"resolved\":%ld}\n", n);
+	else if (cli->verbosity >= 0)
+		fprintf(cli->out, "storysync: %ld conflict%s resolved\n", n,
+			n == 1 ? "" : "s");
+	return EXIT_DONE;
+}
+
+enum { OPT_RESOLVE = 0x200 };
+
+static bool on_flag(void *ctx, struct cli *cli, int val, const char *arg)
+{
+	*(bool *)ctx = val == OPT_RESOLVE;
+	return true;
+}
+
 int cmd_conflicts(struct cli *cli, int argc, char **argv)
 {
+	static const struct cli_flag flags[] = {
+		{"resolve", no_argument, OPT_RESOLVE},
+		{NULL, 0, 0},
+	};
 	struct config c = {0};
 	struct store *s = NULL;
 	const char *id;
+	bool resolving = false;
 	struct err e;
 	int rc, first;
 
-	if (!cli_options(cli, argc, argv, NULL, NULL, NULL, 1, &first))
+	if (!cli_options(cli, argc, argv, flags, on_flag, &resolving, 1,
+			 &first))
 		return EXIT_USAGE;
 	id = first < argc ? argv[first] : NULL;
 	rc = cli_load_config(cli, &c);
@@ -188,7 +232,9 @@ int cmd_conflicts(struct cli *cli, int argc, char **argv)
 		rc = EXIT_FATAL;
 		goto out;
 	}
-	if (id)
+	if (resolving)
+		rc = resolve(cli, s, id);
+	else if (id)
 		rc = show(cli, s, id);
 	else if (s)
 		rc = list(cli, s);

@@ -4,34 +4,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "health.h"
 #include "mem.h"
 #include "store.h"
 #include "sync.h"
-
-#define STATUS_RUNS      5
-#define STATUS_CONFLICTS 3
-
-/* What the next run would do, found by a dry run. */
-enum pending_state {
-	PENDING_OK,
-	PENDING_LOCKED,  /* a sync is running */
-	PENDING_GUARDED, /* the next run would be refused */
-	PENDING_FAILED,  /* the dry run failed: error says why */
-	PENDING_NO_DB,   /* never initialised: nothing to compare with */
-};
-
-struct status {
-	bool have_db;
-	struct run_row *runs;
-	size_t nruns;
-	long failing;
-	long nconflicts;
-	struct conflict_info *conflicts;
-	size_t nlatest;
-	enum pending_state pending;
-	struct sync_counts counts;
-	struct err pending_err;
-};
 
 static const char *const pending_names[] = {
 	[PENDING_OK] = "ok",
@@ -39,40 +15,8 @@ static const char *const pending_names[] = {
 	[PENDING_GUARDED] = "guarded",
 	[PENDING_FAILED] = "failed",
 	[PENDING_NO_DB] = "no_database",
+	[PENDING_NOT_READ] = "not_read",
 };
-
-/* status takes the output options after its word too; no argument. */
-
-/* The recorded facts: runs and conflicts. */
-static bool read_records(const struct config *c, struct status *st,
-			 struct err *e)
-{
-	struct store *s = NULL;
-	bool ok = store_open(&s, c->database, e) &&
-		  store_runs_last(s, STATUS_RUNS, &st->runs, &st->nruns, e) &&
-		  store_runs_failing(s, &st->failing, e) &&
-		  store_conflicts_count(s, &st->nconflicts, e) &&
-		  store_conflicts_list(s, STATUS_CONFLICTS, &st->conflicts,
-				       &st->nlatest, e);
-
-	store_close(s);
-	return ok;
-}
-
-/* A dry run, not waiting for the lock: what the next run would do. */
-static void read_pending(const struct config *c, struct status *st)
-{
-	struct sync_options o = {
-		.mode = SYNC_SCAN, .dry_run = true, .wait_s = -1};
-
-	switch (sync_run(c, &o, NULL, &st->counts, &st->pending_err)) {
-	case SYNC_OK:
-	case SYNC_SKIPPED: st->pending = PENDING_OK; break;
-	case SYNC_LOCKED: st->pending = PENDING_LOCKED; break;
-	case SYNC_GUARDED: st->pending = PENDING_GUARDED; break;
-	default: st->pending = PENDING_FAILED;
-	}
-}
 
 /* "1 created, 2 updated", or none when every count is zero. */
 static void print_counts(FILE *f, long created, long updated, long moved,
@@ -96,7 +40,7 @@ static void print_counts(FILE *f, long created, long updated, long moved,
 		fputs(none, f);
 }
 
-static void print_runs(FILE *f, const struct status *st)
+static void print_runs(FILE *f, const struct health *st)
 {
 	if (!st->nruns) {
 		fputs("last runs: none\n", f);
@@ -115,7 +59,7 @@ static void print_runs(FILE *f, const struct status *st)
 	}
 }
 
-static void print_pending(FILE *f, const struct status *st)
+static void print_pending(FILE *f, const struct health *st)
 {
 	const struct sync_counts *n = &st->counts;
 
@@ -136,17 +80,21 @@ static void print_pending(FILE *f, const struct status *st)
 	case PENDING_NO_DB:
 		fputs("unknown, no database yet (storysync init creates it)",
 		      f);
+		break;
+	case PENDING_NOT_READ: fputs("not read", f);
 	}
 	fputc('\n', f);
 }
 
-static void print_conflicts(FILE *f, const struct status *st)
+static void print_conflicts(FILE *f, const struct health *st)
 {
 	if (!st->nconflicts) {
 		fputs("conflicts: none\n", f);
 		return;
 	}
-	fprintf(f, "conflicts: %ld recorded (storysync conflicts lists them)\n",
+	fprintf(f,
+		"conflicts: %ld open (storysync conflicts lists them, "
+		"conflicts --resolve marks them done)\n",
 		st->nconflicts);
 	for (size_t i = 0; i < st->nlatest; i++) {
 		const struct conflict_info *c = &st->conflicts[i];
@@ -159,7 +107,7 @@ static void print_conflicts(FILE *f, const struct status *st)
 	}
 }
 
-static void print_errors(FILE *f, const struct status *st)
+static void print_errors(FILE *f, const struct health *st)
 {
 	const char *p = st->nruns ? st->runs[0].messages : NULL;
 
@@ -199,7 +147,7 @@ static void json_lines(FILE *f, const char *text)
 	fputc(']', f);
 }
 
-static void json_runs(FILE *f, const struct status *st)
+static void json_runs(FILE *f, const struct health *st)
 {
 	fputs("\"runs\":[", f);
 	for (size_t i = 0; i < st->nruns; i++) {
@@ -224,7 +172,7 @@ static void json_runs(FILE *f, const struct status *st)
 	fputc(']', f);
 }
 
-static void json_pending(FILE *f, const struct status *st)
+static void json_pending(FILE *f, const struct health *st)
 {
 	const struct sync_counts *n = &st->counts;
 	bool ok = st->pending == PENDING_OK;
@@ -245,7 +193,7 @@ static void json_pending(FILE *f, const struct status *st)
 	fputc('}', f);
 }
 
-static void json_conflicts(FILE *f, const struct status *st)
+static void json_conflicts(FILE *f, const struct health *st)
 {
 	fprintf(f, ",\"conflicts\":{\"count\":%ld,\"latest\":[",
 		st->nconflicts);
@@ -260,14 +208,36 @@ static void json_conflicts(FILE *f, const struct status *st)
 	fputs("]}", f);
 }
 
-static void print_json(FILE *f, const struct config *c, const struct status *st)
+static void json_time(FILE *f, const char *key, int64_t ns)
 {
-	fputs("{\"database\":", f);
+	if (ns)
+		fprintf(f, ",\"%s\":%.3f", key, ns / 1e9);
+	else
+		fprintf(f, ",\"%s\":null", key);
+}
+
+static void print_json(FILE *f, const struct config *c, const struct health *st)
+{
+	const struct run_record_file *r = &st->rec;
+
+	fputs("{\"verdict\":", f);
+	cli_json_string(f, verdict_names[st->verdict]);
+	fputs(",\"summary\":", f);
+	cli_json_string(f, st->summary);
+	fputs(",\"database\":", f);
 	cli_json_string(f, c->database);
+	fprintf(f, ",\"exists\":%s,\"failing_runs\":%ld,\"last_run\":",
+		st->have_db ? "true" : "false", r->failing);
+	cli_json_string(f, r->ended_ns ? run_result_names[r->result] : NULL);
+	json_time(f, "last_run_at", r->ended_ns);
+	json_time(f, "last_success_at", r->last_success_ns);
+	json_time(f, "last_change_at", r->last_change_ns);
+	json_time(f, "guarded_since", r->guarded_since_ns);
 	fprintf(f,
-		",\"exists\":%s,\"failing_runs\":%ld,\"last_run_failed\":%s,",
-		st->have_db ? "true" : "false", st->failing,
-		st->nruns && st->runs[0].exit_code ? "true" : "false");
+		",\"files_in_error\":%ld,\"tree_writable\":%s,"
+		"\"database_dir_writable\":%s,",
+		r->errors, st->tree_writable ? "true" : "false",
+		st->db_dir_writable ? "true" : "false");
 	json_runs(f, st);
 	json_pending(f, st);
 	json_conflicts(f, st);
@@ -276,26 +246,20 @@ static void print_json(FILE *f, const struct config *c, const struct status *st)
 	fputs("}\n", f);
 }
 
-/* Loud first: runs that keep failing are what status is for. */
-static void warn_failing(struct cli *cli, const struct status *st)
+static void print_permissions(FILE *f, const struct health *st)
 {
-	if (!st->failing || !st->nruns || !st->runs[0].exit_code)
+	if (st->tree_writable && st->db_dir_writable)
 		return;
-	if (st->failing == 1)
-		fprintf(cli->err, "storysync: the last run failed (exit %d)\n",
-			st->runs[0].exit_code);
-	else
-		fprintf(cli->err,
-			"storysync: the last %ld runs failed (latest exit "
-			"%d)\n",
-			st->failing, st->runs[0].exit_code);
+	fprintf(f, "permissions: this user cannot write %s%s\n", st->unwritable,
+		st->owner ? ""
+			  : " (it does not own the database: not the "
+			    "sync's user, only a reader)");
 }
 
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	struct config c = {0};
-	struct status st = {.pending = PENDING_NO_DB};
-	struct err e;
+	struct health st;
 	int rc, first;
 
 	if (!cli_options(cli, argc, argv, NULL, NULL, NULL, 0, &first))
@@ -303,28 +267,22 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	rc = cli_load_config(cli, &c);
 	if (rc != EXIT_DONE)
 		return rc;
-	/* status creates nothing: no database means never synced */
-	st.have_db = access(c.database, F_OK) == 0;
-	if (st.have_db && !read_records(&c, &st, &e)) {
-		fprintf(cli->err, "storysync: %s\n", e.msg);
-		rc = EXIT_FATAL;
-		goto out;
-	}
-	if (st.have_db)
-		read_pending(&c, &st);
-	warn_failing(cli, &st);
+	health_read(&c, true, &st);
 	if (cli->json) {
 		print_json(cli->out, &c, &st);
 	} else if (cli->verbosity >= 0) {
+		fprintf(cli->out, "%s\n", st.summary);
 		print_runs(cli->out, &st);
 		print_pending(cli->out, &st);
 		print_conflicts(cli->out, &st);
 		print_errors(cli->out, &st);
+		print_permissions(cli->out, &st);
+	} else if (st.verdict != VERDICT_HEALTHY) {
+		/* -q: a monitor's line, only when there is something to say */
+		fprintf(cli->out, "%s\n", st.summary);
 	}
-	rc = st.nruns && st.runs[0].exit_code ? EXIT_SKIPPED : EXIT_DONE;
-out:
-	store_runs_free(st.runs, st.nruns);
-	store_conflicts_free(st.conflicts, st.nlatest);
+	rc = (int)st.verdict;
+	health_finish(&st);
 	config_finish(&c);
 	return rc;
 }

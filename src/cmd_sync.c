@@ -2,19 +2,25 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "cli.h"
 #include "json.h"
 #include "mem.h"
+#include "metrics.h"
+#include "notify.h"
+#include "runlog.h"
 #include "sync.h"
 
-/* What a run told, kept for --json and the summary. */
+/* What a run told, kept for --json, the summary, the log and notify. */
 struct sync_out {
 	struct cli *cli;
 	bool dry_run;
-	struct buf changes;  /* JSON objects, comma-separated */
+	bool keep_changes;   /* for --json or notify */
+	struct buf changes;  /* JSON objects, one a line */
 	struct buf problems; /* JSON strings, comma-separated */
+	struct runlog log;
 };
 
 static void on_change(void *ctx, const char *verb, const char *where,
@@ -23,11 +29,9 @@ static void on_change(void *ctx, const char *verb, const char *where,
 	struct sync_out *o = ctx;
 	FILE *f = o->cli->out;
 
-	if (o->cli->json) {
+	if (o->keep_changes) {
 		struct buf *b = &o->changes;
 
-		if (b->len)
-			buf_putc(b, ',');
 		buf_puts(b, "{\"change\":");
 		json_put_string(b, verb, strlen(verb));
 		buf_puts(b, ",\"id\":");
@@ -42,9 +46,10 @@ static void on_change(void *ctx, const char *verb, const char *where,
 			buf_puts(b, ",\"detail\":");
 			json_put_string(b, detail, strlen(detail));
 		}
-		buf_putc(b, '}');
-		return;
+		buf_puts(b, "}\n");
 	}
+	if (o->cli->json)
+		return;
 	if (o->cli->verbosity < 1 && !o->dry_run)
 		return;
 	fprintf(f, "%s%-8s ", o->dry_run ? "would: " : "", verb);
@@ -66,6 +71,7 @@ static void on_problem(void *ctx, const char *msg)
 
 	cli_put_safe(o->cli->err, msg);
 	fputc('\n', o->cli->err);
+	runlog(&o->log, LOG_WARNING, "%s", msg);
 	if (o->cli->json) {
 		if (o->problems.len)
 			buf_putc(&o->problems, ',');
@@ -81,25 +87,70 @@ static void on_note(void *ctx, const char *msg)
 		fprintf(o->cli->err, "storysync: %s\n", msg);
 }
 
-static void print_summary(struct cli *cli, const struct sync_counts *n,
-			  bool dry_run)
+/* "2 created, 1 conflict", or false when nothing changed. */
+static bool format_counts(struct buf *b, const struct sync_counts *n)
 {
 	const long v[] = {n->created, n->updated, n->moved, n->deleted,
 			  n->conflicts};
 	const char *names[] = {"created", "updated", "moved", "deleted",
-			       "conflicts"};
+			       "conflict"};
 	const char *sep = "";
 
-	if (!v[0] && !v[1] && !v[2] && !v[3] && !v[4])
-		return;
-	fputs(dry_run ? "storysync: would sync: " : "storysync: ", cli->out);
 	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
 		if (!v[i])
 			continue;
-		fprintf(cli->out, "%s%ld %s", sep, v[i], names[i]);
+		buf_printf(b, "%s%ld %s%s", sep, v[i], names[i],
+			   i == 4 && v[i] != 1 ? "s" : "");
 		sep = ", ";
 	}
-	fputc('\n', cli->out);
+	return *sep;
+}
+
+static void print_summary(struct cli *cli, const struct sync_counts *n,
+			  bool dry_run)
+{
+	struct buf b = BUF_INIT;
+
+	if (format_counts(&b, n))
+		fprintf(cli->out, "%s%s\n",
+			dry_run ? "storysync: would sync: " : "storysync: ",
+			b.data);
+	buf_finish(&b);
+}
+
+/* After the run: the log line, the notify command, the metrics file. What
+ * fails here is told and logged; the sync is done. */
+static void after_run(struct sync_out *out, const struct config *c,
+		      enum sync_status st, const struct sync_counts *n,
+		      const struct err *e)
+{
+	struct buf b = BUF_INIT;
+	struct err ne;
+	bool done = st == SYNC_OK || st == SYNC_SKIPPED;
+
+	if (out->dry_run)
+		return;
+	if (done && format_counts(&b, n))
+		runlog(&out->log, LOG_INFO, "synced: %s", b.data);
+	else if (st == SYNC_BUSY)
+		runlog(&out->log, LOG_NOTICE, "%s", e->msg);
+	else if (st == SYNC_GUARDED)
+		runlog(&out->log, LOG_ERR, "refused: %s", e->msg);
+	else if (!done && st != SYNC_LOCKED)
+		runlog(&out->log, LOG_ERR, "failed, nothing committed: %s",
+		       e->msg);
+	buf_finish(&b);
+	if (done && c->notify && out->changes.len &&
+	    !notify_run(c->notify, c->root, c->notify_timeout_s,
+			out->changes.data, out->changes.len, &ne)) {
+		fprintf(out->cli->err, "storysync: %s\n", ne.msg);
+		runlog(&out->log, LOG_ERR, "%s", ne.msg);
+	}
+	if (c->metrics_file && st != SYNC_LOCKED &&
+	    !metrics_write_file(c, &ne)) {
+		fprintf(out->cli->err, "storysync: metrics_file: %s\n", ne.msg);
+		runlog(&out->log, LOG_ERR, "metrics_file: %s", ne.msg);
+	}
 }
 
 static void print_json(struct sync_out *o, const struct sync_counts *n, int rc,
@@ -114,8 +165,14 @@ static void print_json(struct sync_out *o, const struct sync_counts *n, int rc,
 		rc, o->dry_run ? "true" : "false", n->created, n->updated,
 		n->moved, n->deleted, n->conflicts, n->errors);
 	cli_json_string(f, error);
-	fprintf(f, ",\"changes\":[%s],\"problems\":[%s]}\n",
-		o->changes.len ? o->changes.data : "",
+	fputs(",\"changes\":[", f);
+	/* the objects are one a line: commas between them */
+	for (const char *p = o->changes.data, *nl; p && *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		fprintf(f, "%s%.*s", p == o->changes.data ? "" : ",",
+			(int)(nl - p), p);
+	}
+	fprintf(f, "],\"problems\":[%s]}\n",
 		o->problems.len ? o->problems.data : "");
 }
 
@@ -126,7 +183,8 @@ static int exit_code(enum sync_status st)
 	case SYNC_SKIPPED: return EXIT_SKIPPED;
 	case SYNC_USAGE: return EXIT_USAGE;
 	case SYNC_GUARDED: return EXIT_GUARDED;
-	case SYNC_LOCKED: return EXIT_LOCKED;
+	case SYNC_LOCKED:
+	case SYNC_BUSY: return EXIT_LOCKED;
 	default: return EXIT_FATAL;
 	}
 }
@@ -200,17 +258,21 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	if (rc != EXIT_DONE)
 		return rc;
 	out.dry_run = o.dry_run;
+	out.keep_changes = cli->json || (c.notify && !o.dry_run);
+	runlog_open(&out.log, &c, isatty(STDERR_FILENO));
 	st = sync_run(&c, &o, &r, &n, &e);
 	rc = exit_code(st);
 	if (cli->json)
 		print_json(&out, &n, rc,
 			   st == SYNC_OK || st == SYNC_SKIPPED ? NULL : e.msg);
-	else if (st == SYNC_LOCKED && cli->verbosity >= 1)
+	else if ((st == SYNC_LOCKED || st == SYNC_BUSY) && cli->verbosity >= 1)
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 	else if (st == SYNC_FATAL || st == SYNC_GUARDED || st == SYNC_USAGE)
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 	else if (cli->verbosity >= 0)
 		print_summary(cli, &n, o.dry_run);
+	after_run(&out, &c, st, &n, &e);
+	runlog_close(&out.log);
 	buf_finish(&out.changes);
 	buf_finish(&out.problems);
 	config_finish(&c);

@@ -38,9 +38,18 @@ static const char usage[] =
 	"    --dry-run     tell what would change, write nothing\n"
 	"    --force       go past the guards (mass deletion, missing "
 	"backlog)\n"
-	"    --wait[=SECONDS]  wait for another run's lock instead of "
-	"exiting 75\n"
-	"  status          last runs, pending changes, conflicts, errors\n"
+	"    --wait[=SECONDS]  wait for another run's lock, and for the API's "
+	"write\n"
+	"                  transaction, that long (forever without SECONDS)\n"
+	"  status          is sync healthy? the verdict first, then last "
+	"runs,\n"
+	"                  pending changes, conflicts, errors; exits 0 "
+	"healthy,\n"
+	"                  1 attention, 3 unreadable, 4 refused, 5 failing, "
+	"6 stale,\n"
+	"                  7 permission\n"
+	"  metrics         print the Prometheus text format of the same "
+	"facts\n"
 	"  check           validate every story and the dependency graph; "
 	"writes nothing\n"
 	"  init            write .storysync.yml if missing, create or migrate "
@@ -48,13 +57,16 @@ static const char usage[] =
 	"  install-hooks   install the git hooks, chaining any already there\n"
 	"    --uninstall   remove them and restore what was there\n"
 	"  conflicts [ID]  list recorded conflicts, or show one in full\n"
+	"    --resolve     mark conflict ID (or, without ID, every open "
+	"one) resolved\n"
 	"  history --backfill  rebuild status history from the git log\n"
 	"\n"
 	"Exit codes: 0 done; 1 done, some stories skipped for errors; 2 "
 	"usage or\n"
 	"configuration error; 3 fatal, nothing committed; 4 refused by a "
 	"guard;\n"
-	"75 another run holds the lock.\n"
+	"75 try later: another run holds the lock, or the API's writer the\n"
+	"database.\n"
 	"\n"
 	"See storysync(1) and storysync.yml(5).\n";
 
@@ -70,6 +82,7 @@ static const struct command commands[] = {
 	{"history", cmd_history},
 	{"init", cmd_init},
 	{"install-hooks", cmd_install_hooks},
+	{"metrics", cmd_metrics},
 	{"status", cmd_status},
 	{"sync", cmd_sync},
 };

@@ -618,6 +618,106 @@ static bool parse_max_file_size(struct parser *p)
 	return true;
 }
 
+/* A whole number from min to max, for key. */
+static bool parse_int(struct parser *p, const char *key, long min, long max,
+		      int *out)
+{
+	char *end;
+	long n;
+
+	if (!next(p))
+		return false;
+	errno = 0;
+	n = p->ev.type == YEV_SCALAR && p->ev.style == YS_PLAIN
+		    ? strtol(p->ev.value, &end, 10)
+		    : -1;
+	if (p->ev.type != YEV_SCALAR || p->ev.style != YS_PLAIN || errno ||
+	    *end || end == p->ev.value || n < min || n > max)
+		return fail(p, p->ev.line, p->ev.col,
+			    "'%s' must be a whole number from %ld to %ld", key,
+			    min, max);
+	*out = (int)n;
+	return true;
+}
+
+/* A path from the configuration's directory, or absolute. */
+static bool parse_path(struct parser *p, const char *key, char **out)
+{
+	if (!next(p))
+		return false;
+	if (is_null(&p->ev))
+		return true;
+	if (!is_string(&p->ev) || !p->ev.value[0] || has_control(p->ev.value))
+		return fail(p, p->ev.line, p->ev.col,
+			    "'%s' must be a file path", key);
+	free(*out);
+	*out = xstrdup(p->ev.value);
+	return true;
+}
+
+static bool parse_busy_wait(struct parser *p)
+{
+	return parse_int(p, "busy_wait", 0, 3600, &p->c->busy_wait_s);
+}
+
+static bool parse_stale_after(struct parser *p)
+{
+	return parse_int(p, "stale_after", 60, 86400 * 365,
+			 &p->c->stale_after_s);
+}
+
+static bool parse_notify_timeout(struct parser *p)
+{
+	return parse_int(p, "notify_timeout", 1, 3600, &p->c->notify_timeout_s);
+}
+
+static bool parse_log(struct parser *p)
+{
+	return parse_path(p, "log", &p->c->log);
+}
+
+static bool parse_metrics_file(struct parser *p)
+{
+	return parse_path(p, "metrics_file", &p->c->metrics_file);
+}
+
+static bool parse_notify(struct parser *p)
+{
+	if (!next(p))
+		return false;
+	if (is_null(&p->ev))
+		return true;
+	if (!is_string(&p->ev) || !p->ev.value[0] || has_control(p->ev.value))
+		return fail(p, p->ev.line, p->ev.col,
+			    "'notify' must be a shell command");
+	free(p->c->notify);
+	p->c->notify = xstrdup(p->ev.value);
+	return true;
+}
+
+static bool add_retention_key(struct parser *p, char *key, unsigned line,
+			      unsigned col)
+{
+	struct config_retention *r = &p->c->retention;
+
+	if (strcmp(key, "days") == 0)
+		return parse_int(p, "retention.days", 0, 36500, &r->days);
+	if (strcmp(key, "runs") == 0)
+		return parse_int(p, "retention.runs", 0, 100000000, &r->runs);
+	if (strcmp(key, "deleted_days") == 0)
+		return parse_int(p, "retention.deleted_days", 0, 36500,
+				 &r->deleted_days);
+	return fail(p, line, col, "unknown key '%s' in 'retention'", key);
+}
+
+static bool parse_retention(struct parser *p)
+{
+	return each_key_of(p,
+			   "'retention' must be a mapping of days, runs and "
+			   "deleted_days",
+			   add_retention_key);
+}
+
 static bool parse_mirror_keys(struct parser *p)
 {
 	bool on = true;
@@ -644,6 +744,13 @@ static const struct {
 	{"ignore", parse_ignore},
 	{"mirror_keys", parse_mirror_keys},
 	{"max_file_size", parse_max_file_size},
+	{"busy_wait", parse_busy_wait},
+	{"retention", parse_retention},
+	{"stale_after", parse_stale_after},
+	{"log", parse_log},
+	{"metrics_file", parse_metrics_file},
+	{"notify", parse_notify},
+	{"notify_timeout", parse_notify_timeout},
 };
 
 #define NTOP (sizeof(top_keys) / sizeof(top_keys[0]))
@@ -775,6 +882,19 @@ static bool resolve(struct config *c, const char *path, const char *database,
 	return true;
 }
 
+/* A path the configuration gave, from its directory. */
+static void resolve_path(const struct config *c, char **path)
+{
+	char *abs;
+
+	if (!*path || (*path)[0] == '/' || strcmp(*path, "syslog") == 0 ||
+	    strcmp(*path, "none") == 0)
+		return;
+	abs = join(c->root, *path);
+	free(*path);
+	*path = abs;
+}
+
 static void set_defaults(struct config *c)
 {
 	size_t n = sizeof(default_stages) / sizeof(default_stages[0]);
@@ -805,6 +925,14 @@ bool config_load(struct config *c, const char *path, struct err *e)
 	bool ok = false;
 
 	memset(c, 0, sizeof(*c));
+	c->busy_wait_s = CONFIG_BUSY_WAIT_DEFAULT;
+	c->retention = (struct config_retention){
+		.days = CONFIG_RETENTION_DAYS_DEFAULT,
+		.runs = CONFIG_RETENTION_RUNS_DEFAULT,
+		.deleted_days = CONFIG_RETENTION_DELETED_DAYS_DEFAULT,
+	};
+	c->stale_after_s = CONFIG_STALE_AFTER_DEFAULT;
+	c->notify_timeout_s = CONFIG_NOTIFY_TIMEOUT_DEFAULT;
 	if (!read_file(path, &text, &len, e))
 		return false;
 	p.r = yreader_create(path, text, len, 1, CONFIG_MAX_DEPTH);
@@ -812,6 +940,10 @@ bool config_load(struct config *c, const char *path, struct err *e)
 		goto out;
 	set_defaults(c);
 	ok = finish_dialect(&p) && resolve(c, path, p.database, e);
+	if (ok) {
+		resolve_path(c, &c->log);
+		resolve_path(c, &c->metrics_file);
+	}
 out:
 	if (!ok)
 		config_finish(c);
@@ -908,6 +1040,9 @@ void config_finish(struct config *c)
 	strv_free_n(c->statuses, c->nstatuses);
 	strv_free_n(c->ignore, c->nignore);
 	free(c->file_name);
+	free(c->log);
+	free(c->metrics_file);
+	free(c->notify);
 	memset(c, 0, sizeof(*c));
 }
 

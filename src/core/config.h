@@ -45,7 +45,31 @@ struct config {
 				unread */
 	char **ignore;        /* ignore: globs of paths that are not stories */
 	size_t nignore;
+	/* running unattended */
+	int busy_wait_s;          /* busy_wait: how long a run waits for
+				     the API's write transaction */
+	struct config_retention { /* retention: what a run prunes; 0 keeps */
+		int days;         /* runs, consumed events, resolved
+				     conflicts older than this */
+		int runs;         /* at most this many runs */
+		int deleted_days; /* deleted-story archives */
+	} retention;
+	int stale_after_s;    /* stale_after: status's "stale" */
+	char *log;            /* log: "syslog", "none" or a file path
+				 (absolute); NULL: syslog unless at a
+				 terminal */
+	char *metrics_file;   /* metrics_file: absolute, or NULL */
+	char *notify;         /* notify: a shell command, or NULL */
+	int notify_timeout_s; /* notify_timeout */
 };
+
+/* The defaults of the keys for running unattended (storysync.yml(5)). */
+#define CONFIG_BUSY_WAIT_DEFAULT              5 /* seconds */
+#define CONFIG_RETENTION_DAYS_DEFAULT         90
+#define CONFIG_RETENTION_RUNS_DEFAULT         10000
+#define CONFIG_RETENTION_DELETED_DAYS_DEFAULT 365
+#define CONFIG_STALE_AFTER_DEFAULT            600 /* seconds */
+#define CONFIG_NOTIFY_TIMEOUT_DEFAULT         10  /* seconds */
 
 /* Finds .storysync.yml from dir upwards, as git finds .git. Returns the
  * absolute path (heap) or NULL with e set. */

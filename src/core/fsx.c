@@ -878,6 +878,40 @@ int fsx_lock(const char *path, int wait_s, struct err *e)
 	return r > 0 ? -2 : -1;
 }
 
+bool fsx_lock_held(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool held;
+
+	if (fd < 0)
+		return false;
+	/* shared and for a moment: a run starting just then waits for no
+	 * one but may see the lock taken, as when two runs race */
+	held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
+bool fsx_replace(const char *path, const void *data, size_t len, struct err *e)
+{
+	char *tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());
+	int fd =
+		open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		     0644);
+	bool ok = fd >= 0 && write_all(fd, data, len);
+
+	if (fd >= 0 && close(fd) < 0)
+		ok = false;
+	if (ok && rename(tmp, path) < 0)
+		ok = false;
+	if (!ok) {
+		err_set(e, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return ok;
+}
+
 void fsx_unlock(int fd)
 {
 	if (fd >= 0)

@@ -149,6 +149,13 @@ bool fsx_journal_reset(int fd, struct err *e);
  * seconds. Returns the fd, -1 on error (e set), -2 when held by another
  * run. */
 int fsx_lock(const char *path, int wait_s, struct err *e);
+/* True when another process holds the lock at path (a read-only probe: it
+ * needs no write access and takes nothing). */
+bool fsx_lock_held(const char *path);
+/* Replaces the file at path by data through a temporary file and a rename:
+ * a reader sees the old file or the new, never half of one. No fsync: for
+ * reports (the run record, metrics) that the next run writes anew. */
+bool fsx_replace(const char *path, const void *data, size_t len, struct err *e);
 /* Releases the lock taken by fsx_lock. */
 void fsx_unlock(int fd);
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "fsx.h"
 #include "json.h"
 #include "mem.h"
 
@@ -123,6 +124,12 @@ static const struct {
 	    " '$.assignee'), '$.assignees', CASE WHEN json_extract(row,"
 	    " '$.assignee') IS NULL THEN NULL ELSE json_array(json_extract("
 	    "row, '$.assignee')) END) WHERE json_valid(row)"},
+	/* 3: running unattended: a conflict is open until someone resolves
+	 * it; an event consumer keeps its cursor, so that what it has read
+	 * can be pruned */
+	{3, "ALTER TABLE sync_conflicts ADD COLUMN resolved TEXT"},
+	{3, "CREATE TABLE sync_consumers(name TEXT PRIMARY KEY,"
+	    " seq INTEGER NOT NULL, updated TEXT)"},
 };
 
 /* The change tracking (the triggers and the story_rows view they read),
@@ -195,7 +202,7 @@ static const char *const triggers[] = {
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* The canonical forms of story.h, in enum story_field order. */
 #define STORY_COLUMNS                                                          \
@@ -374,15 +381,70 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct store {
 	sqlite3 *db;
 	char *path;
-	int busy_ms;
+	int busy_ms;        /* < 0: wait for as long as it takes */
+	int64_t busy_since; /* when the current wait began */
+	int64_t waited_ns;  /* how long the last wait took */
+	bool busy;          /* an operation gave up waiting: try later */
 	int64_t writer_rev; /* the rev of this transaction's own writes, 0
 			       before the first */
 	sqlite3_stmt *stmt[ST_COUNT];
 };
 
+/* The error of the last call, with what to do where that is clear. A writer
+ * that held the database past the wait is not a failure but "try later":
+ * store_busy tells the run so. */
 static bool dberr(struct store *s, struct err *e)
 {
+	const char *hint = NULL;
+
+	switch (sqlite3_errcode(s->db)) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		s->busy = true;
+		return err_set(e,
+			       "%s: another writer held the database for "
+			       "%.1f s; try later (sync --wait, or busy_wait "
+			       "in the configuration, waits longer)",
+			       s->path, s->waited_ns / 1e9);
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		hint = "the database is damaged: restore it from a backup, "
+		       "or move it away and run 'storysync sync --full' to "
+		       "rebuild it from the files (its history is lost)";
+		break;
+	case SQLITE_FULL:
+		hint = "the disk is full: free space and run again; nothing "
+		       "was committed";
+		break;
+	case SQLITE_IOERR:
+		hint = "the disk failed a read or write: check it (dmesg), "
+		       "then run again; nothing was committed";
+		break;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_CANTOPEN:
+		hint = "this user must be able to write the database file "
+		       "and its directory";
+		break;
+	}
+	if (hint)
+		return err_set(e, "%s: %s (%s)", s->path, sqlite3_errmsg(s->db),
+			       hint);
 	return err_set(e, "%s: %s", s->path, sqlite3_errmsg(s->db));
+}
+
+/* A one-shot statement for the reports: they run once a command,
+ * and so do retention and the backlogs check. */
+static sqlite3_stmt *prepare_report(struct store *s, const char *sql,
+				    struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		dberr(s, e);
+		return NULL;
+	}
+	return st;
 }
 
 static bool exec(struct store *s, const char *sql, struct err *e)
@@ -512,14 +574,8 @@ out:
 
 static bool begin_immediate(struct store *s, struct err *e)
 {
-	int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-
-	if (rc == SQLITE_BUSY)
-		return err_set(e,
-			       "%s: database is locked by another writer "
-			       "(waited %dms)",
-			       s->path, s->busy_ms);
-	if (rc != SQLITE_OK)
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
 		return dberr(s, e);
 	return true;
 }
@@ -588,20 +644,88 @@ static bool set_wal(struct store *s, struct err *e)
 		    e);
 }
 
+/* SQLite's busy handler: ours, so that the message can tell how long the
+ * run really waited. Sleeps 1, 2, 4 ... up to 50 ms between tries. */
+static int on_busy(void *ctx, int count)
+{
+	struct store *s = ctx;
+	int64_t now = fsx_now_ns(), left;
+	struct timespec ts = {0};
+
+	if (count == 0)
+		s->busy_since = now;
+	s->waited_ns = now - s->busy_since;
+	left = s->busy_ms < 0 ? INT64_MAX
+			      : (int64_t)s->busy_ms * 1000000 - s->waited_ns;
+	if (left <= 0)
+		return 0;
+	ts.tv_nsec = (count < 6 ? 1L << count : 50) * 1000000L;
+	if (ts.tv_nsec > left)
+		ts.tv_nsec = (long)left;
+	nanosleep(&ts, NULL);
+	s->waited_ns = fsx_now_ns() - s->busy_since;
+	return 1;
+}
+
 void store_set_busy_timeout(struct store *s, int ms)
 {
 	s->busy_ms = ms;
-	sqlite3_busy_timeout(s->db, ms);
+	sqlite3_busy_handler(s->db, on_busy, s);
 }
 
-bool store_open(struct store **out, const char *path, struct err *e)
+bool store_busy(const struct store *s)
+{
+	return s && s->busy;
+}
+
+/* A reader that cannot create the WAL's -shm file (a monitoring user, a
+ * read-only directory) still reads: the writer keeps the WAL files (see
+ * store_open_as), and failing that the file is read as immutable, which is
+ * good enough for a report. */
+static bool open_reader(struct store *s, struct err *e)
+{
+	struct buf uri = BUF_INIT;
+	int rc;
+
+	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READONLY, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_exec(s->db, "SELECT 1 FROM sqlite_schema LIMIT 1", NULL,
+			 NULL, NULL) == SQLITE_OK)
+		return true;
+	if (!s->db)
+		return err_set(e, "%s: out of memory", s->path);
+	if (sqlite3_errcode(s->db) != SQLITE_CANTOPEN)
+		return dberr(s, e);
+	sqlite3_close(s->db);
+	s->db = NULL;
+	buf_puts(&uri, "file:");
+	for (const char *p = s->path; *p; p++)
+		if (*p == '?' || *p == '#' || *p == '%')
+			buf_printf(&uri, "%%%02X", (unsigned char)*p);
+		else
+			buf_putc(&uri, *p);
+	buf_puts(&uri, "?immutable=1");
+	rc = sqlite3_open_v2(uri.data, &s->db,
+			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	buf_finish(&uri);
+	if (rc == SQLITE_OK)
+		return true;
+	return s->db ? dberr(s, e) : err_set(e, "%s: out of memory", s->path);
+}
+
+bool store_open_as(struct store **out, const char *path, int busy_ms,
+		   bool read_only, bool *busy, struct err *e)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
+	int v, persist = 1;
 
 	s->path = xstrdup(path);
-	if (sqlite3_open_v2(path, &s->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-			    NULL) != SQLITE_OK) {
+	if (read_only) {
+		if (!open_reader(s, e))
+			goto fail;
+	} else if (sqlite3_open_v2(path, &s->db,
+				   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+				   NULL) != SQLITE_OK) {
 		if (s->db)
 			dberr(s, e);
 		else
@@ -609,7 +733,27 @@ bool store_open(struct store **out, const char *path, struct err *e)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 0);
-	store_set_busy_timeout(s, DEFAULT_BUSY_MS);
+	store_set_busy_timeout(s, busy_ms);
+	if (read_only) {
+		if (!pragma_int(s, "PRAGMA user_version", &v, e) ||
+		    !version_check(s, v, e))
+			goto fail;
+		if (v < SCHEMA_VERSION) {
+			err_set(e,
+				"%s: database schema version %d is older than "
+				"this storysync's (%d): a sync migrates it",
+				path, v, SCHEMA_VERSION);
+			goto fail;
+		}
+		*out = s;
+		return true;
+	}
+	/* the WAL files stay when the last connection closes, so that a
+	 * reader without write access to the directory can still read; the
+	 * WAL emptied, so that the next run does not checkpoint it again */
+	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	if (!exec(s, "PRAGMA journal_size_limit = 0", e))
+		goto fail;
 	/* Statement journals (every trigger-firing statement has one) in
 	 * memory: as temp files they made a 100k-story import quadratic. */
 	if (!exec(s, "PRAGMA temp_store = MEMORY", e) || !set_wal(s, e) ||
@@ -618,9 +762,21 @@ bool store_open(struct store **out, const char *path, struct err *e)
 	*out = s;
 	return true;
 fail:
+	if (busy)
+		*busy = s->busy;
 	store_close(s);
 	*out = NULL;
 	return false;
+}
+
+bool store_open(struct store **out, const char *path, struct err *e)
+{
+	return store_open_as(out, path, DEFAULT_BUSY_MS, false, NULL, e);
+}
+
+bool store_begin_read(struct store *s, struct err *e)
+{
+	return exec(s, "BEGIN", e);
 }
 
 void store_close(struct store *s)
@@ -1312,6 +1468,26 @@ static bool backlogs_stale(struct store *s, const struct config *c, char ***out,
 	return true;
 }
 
+bool store_backlogs_current(struct store *s, const struct config *c)
+{
+	sqlite3_stmt *st = prepare_report(
+		s, "SELECT name, path FROM backlogs ORDER BY name", NULL);
+	size_t n = 0;
+	bool same = st != NULL;
+
+	while (same && step(s, st, NULL) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *path = (const char *)sqlite3_column_text(st, 1);
+		const struct config_backlog *b =
+			name ? config_backlog(c, name) : NULL;
+
+		same = b && path && strcmp(b->path, path) == 0;
+		n++;
+	}
+	sqlite3_finalize(st);
+	return same && n == c->nbacklogs;
+}
+
 bool store_backlogs_sync(struct store *s, const struct config *c, struct err *e)
 {
 	sqlite3_stmt *st;
@@ -1507,19 +1683,6 @@ bool store_history_has_git(struct store *s, const char *story_id,
 
 /* ---- what status and conflicts show ---- */
 
-/* A one-shot statement for the reports: they run once a command. */
-static sqlite3_stmt *prepare_report(struct store *s, const char *sql,
-				    struct err *e)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		dberr(s, e);
-		return NULL;
-	}
-	return st;
-}
-
 /* One count from a query with no parameters. */
 static bool count_report(struct store *s, const char *sql, long *n,
 			 struct err *e)
@@ -1606,7 +1769,7 @@ bool store_runs_failing(struct store *s, long *n, struct err *e)
 }
 
 #define CONFLICT_COLUMNS                                                       \
-	"SELECT id, story_id, at, kind, kept, fields, lost, run_id"            \
+	"SELECT id, story_id, at, kind, kept, fields, lost, run_id, resolved"  \
 	" FROM sync_conflicts"
 
 static void conflict_from_row(struct conflict_info *c, sqlite3_stmt *st)
@@ -1619,6 +1782,7 @@ static void conflict_from_row(struct conflict_info *c, sqlite3_stmt *st)
 	c->fields = col_text(st, 5);
 	c->lost = col_text(st, 6);
 	c->run_id = sqlite3_column_int64(st, 7);
+	c->resolved = col_text(st, 8);
 }
 
 bool store_conflicts_list(struct store *s, size_t max,
@@ -1651,7 +1815,134 @@ bool store_conflicts_list(struct store *s, size_t max,
 
 bool store_conflicts_count(struct store *s, long *n, struct err *e)
 {
-	return count_report(s, "SELECT count(*) FROM sync_conflicts", n, e);
+	return count_report(s,
+			    "SELECT count(*) FROM sync_conflicts"
+			    " WHERE resolved IS NULL",
+			    n, e);
+}
+
+bool store_conflicts_resolve(struct store *s, int64_t id, long *n,
+			     struct err *e)
+{
+	sqlite3_stmt *st = prepare_report(
+		s,
+		"UPDATE sync_conflicts SET resolved = ?1 WHERE resolved IS NULL"
+		" AND (?2 = 0 OR id = ?2)",
+		e);
+	char at[64];
+	bool ok;
+
+	if (!st)
+		return false;
+	iso_time(at, 0, true);
+	bind_text(st, 1, at);
+	sqlite3_bind_int64(st, 2, id);
+	ok = step(s, st, e) == SQLITE_DONE;
+	*n = ok ? sqlite3_changes(s->db) : 0;
+	sqlite3_finalize(st);
+	return ok;
+}
+
+bool store_events_unconsumed(struct store *s, long *n, struct err *e)
+{
+	return count_report(
+		s,
+		"SELECT count(*) FROM sync_events WHERE seq >"
+		" coalesce((SELECT min(seq) FROM sync_consumers), 0)",
+		n, e);
+}
+
+bool store_rows_pending(struct store *s, long *n, struct err *e)
+{
+	return count_report(s,
+			    "SELECT (SELECT count(*) FROM stories WHERE rev >"
+			    " coalesce((SELECT CAST(value AS INTEGER) FROM"
+			    " sync_meta WHERE key = 'mark'), 0)) + (SELECT"
+			    " count(*) FROM deleted_stories WHERE rev >"
+			    " coalesce((SELECT CAST(value AS INTEGER) FROM"
+			    " sync_meta WHERE key = 'mark'), 0))",
+			    n, e);
+}
+
+bool store_story_counts(struct store *s, store_count_fn fn, void *ctx,
+			struct err *e)
+{
+	sqlite3_stmt *st = prepare_report(
+		s,
+		"SELECT backlog, status, count(*) FROM stories"
+		" GROUP BY backlog, status ORDER BY backlog, status",
+		e);
+	int rc;
+
+	if (!st)
+		return false;
+	while ((rc = step(s, st, e)) == SQLITE_ROW)
+		fn(ctx, (const char *)sqlite3_column_text(st, 0),
+		   (const char *)sqlite3_column_text(st, 1),
+		   (long)sqlite3_column_int64(st, 2));
+	sqlite3_finalize(st);
+	return rc >= 0;
+}
+
+/* ---- retention ---- */
+
+/* Each with the cut-off time ?1 (or the run count ?2); a run is never its
+ * own victim, the newest run being the one under way. */
+static const char *const prune_sql[] = {
+	/* runs older than the cut, and past the newest ?2 */
+	"DELETE FROM sync_runs WHERE started < ?1",
+	"DELETE FROM sync_runs WHERE ?2 > 0 AND id <= (SELECT id FROM"
+	" sync_runs ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+	/* events every consumer has read (all, when none is registered);
+	 * seq follows time, and so the cut is one index range, not a scan */
+	"DELETE FROM sync_events WHERE seq < (SELECT min(seq) FROM sync_events"
+	" WHERE at >= ?1) AND seq <= coalesce((SELECT min(seq) FROM"
+	" sync_consumers), seq)",
+	"DELETE FROM sync_conflicts WHERE resolved < ?1",
+	/* deleted-story archives: ?1 is the deleted_days cut here */
+	"DELETE FROM deleted_stories WHERE deleted_at < ?1",
+};
+
+static bool prune_one(struct store *s, const char *sql, const char *cut,
+		      int runs, long *n, struct err *e)
+{
+	sqlite3_stmt *st = prepare_report(s, sql, e);
+	bool ok;
+
+	if (!st)
+		return false;
+	bind_text(st, 1, cut);
+	sqlite3_bind_int(st, 2, runs);
+	ok = step(s, st, e) == SQLITE_DONE;
+	if (ok)
+		*n += sqlite3_changes(s->db);
+	sqlite3_finalize(st);
+	return ok;
+}
+
+bool store_prune(struct store *s, const struct config_retention *r,
+		 struct prune_counts *out, struct err *e)
+{
+	int64_t now = fsx_now_ns(), day = 86400LL * 1000000000LL;
+	char cut[64] = "", deleted_cut[64] = "";
+	long *counts[] = {&out->runs, &out->runs, &out->events, &out->conflicts,
+			  &out->deleted};
+
+	memset(out, 0, sizeof(*out));
+	if (r->days)
+		iso_time(cut, now - r->days * day, true);
+	if (r->deleted_days)
+		iso_time(deleted_cut, now - r->deleted_days * day, true);
+	for (size_t i = 0; i < sizeof(prune_sql) / sizeof(*prune_sql); i++) {
+		const char *c = i == 4 ? deleted_cut : cut;
+		int runs = i == 1 ? r->runs : 0;
+
+		if (i == 1 ? !runs : !*c)
+			continue; /* 0: kept for good */
+		if (!prune_one(s, prune_sql[i], c, runs, counts[i], e))
+			return false;
+	}
+	return true;
 }
 
 bool store_conflict_get(struct store *s, int64_t id, struct conflict_info *out,
@@ -1682,6 +1973,7 @@ void store_conflict_info_finish(struct conflict_info *c)
 	free(c->kept);
 	free(c->fields);
 	free(c->lost);
+	free(c->resolved);
 	memset(c, 0, sizeof(*c));
 }
 

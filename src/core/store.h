@@ -32,15 +32,26 @@ struct store;
 /* Opens (creating if needed) the database at path and migrates it to the
  * current schema. */
 bool store_open(struct store **out, const char *path, struct err *e);
+/* The same with a writer wait (as store_set_busy_timeout), or read-only:
+ * nothing is created or migrated, and an older schema is an error. *busy
+ * (may be NULL) tells a failure from waiting past busy_ms. */
+bool store_open_as(struct store **out, const char *path, int busy_ms,
+		   bool read_only, bool *busy, struct err *e);
 /* Closes the database; NULL is fine. */
 void store_close(struct store *s);
 /* The schema version this build writes. */
 int store_schema_version(void);
-/* Sets how long a write waits for the API's writers (default 5000 ms). */
+/* Sets how long a write waits for the API's writers (default 5000 ms; < 0
+ * for as long as it takes). */
 void store_set_busy_timeout(struct store *s, int ms);
+/* True when an operation failed because another writer held the database
+ * past that wait: the run should be tried later, not called failed. */
+bool store_busy(const struct store *s);
 
 /* BEGIN IMMEDIATE, waiting up to the busy timeout for the API's writers. */
 bool store_begin(struct store *s, struct err *e);
+/* BEGIN: a read transaction, for one snapshot of a read-only store. */
+bool store_begin_read(struct store *s, struct err *e);
 /* COMMIT. */
 bool store_commit(struct store *s, struct err *e);
 /* ROLLBACK, if a transaction is open. */
@@ -143,6 +154,8 @@ bool store_meta_set(struct store *s, const char *key, const char *value,
 		    struct err *e);
 
 /* Makes the backlogs table match the configuration. */
+/* True when the backlogs table holds the configured backlogs as they are. */
+bool store_backlogs_current(struct store *s, const struct config *c);
 bool store_backlogs_sync(struct store *s, const struct config *c,
 			 struct err *e);
 
@@ -227,12 +240,39 @@ struct conflict_info {
 	char *fields;   /* comma-separated, or NULL */
 	char *lost;     /* JSON object field -> string or null, or NULL */
 	int64_t run_id; /* 0 when none */
+	char *resolved; /* when it was resolved, or NULL: open */
 };
 /* Recorded conflicts, newest first, at most max (0 for all). */
 bool store_conflicts_list(struct store *s, size_t max,
 			  struct conflict_info **out, size_t *n, struct err *e);
-/* The number of recorded conflicts. */
+/* The number of open (not resolved) conflicts. */
 bool store_conflicts_count(struct store *s, long *n, struct err *e);
+/* Marks conflict id (0: every open one) resolved now; *n how many. */
+bool store_conflicts_resolve(struct store *s, int64_t id, long *n,
+			     struct err *e);
+
+/* Events past the lowest cursor in sync_consumers (all, without one). */
+bool store_events_unconsumed(struct store *s, long *n, struct err *e);
+/* Rows (and deletions) the API changed since the last run. */
+bool store_rows_pending(struct store *s, long *n, struct err *e);
+/* Calls fn with the number of stories of each backlog and status. */
+typedef void (*store_count_fn)(void *ctx, const char *backlog,
+			       const char *status, long n);
+bool store_story_counts(struct store *s, store_count_fn fn, void *ctx,
+			struct err *e);
+
+/* What store_prune deleted. */
+struct prune_counts {
+	long runs, events, conflicts, deleted;
+};
+/* Deletes what the retention settings no longer keep: runs older than
+ * r->days or past the newest r->runs, events older than r->days that every
+ * registered consumer has read, conflicts resolved more than r->days ago,
+ * deleted-story archives older than r->deleted_days (0 keeps for good).
+ * status_history is data and is never pruned. Inside the run's
+ * transaction. */
+bool store_prune(struct store *s, const struct config_retention *r,
+		 struct prune_counts *out, struct err *e);
 /* The conflict numbered id; *found false when there is none. */
 bool store_conflict_get(struct store *s, int64_t id, struct conflict_info *out,
 			bool *found, struct err *e);

@@ -20,6 +20,7 @@
 #include "githead.h"
 #include "mem.h"
 #include "plan.h"
+#include "runrecord.h"
 #include "store.h"
 #include "strmap.h"
 
@@ -348,6 +349,28 @@ static bool record_refusals(struct run *run)
 		if (!store_conflict_add(run->store, &c, run->e))
 			return false;
 	}
+	return true;
+}
+
+/* Retention, in the run's transaction (a quiet run prunes nothing: it
+ * adds nothing either). */
+static bool prune(struct run *run)
+{
+	struct prune_counts p;
+	char *msg;
+
+	if (!store_prune(run->store, &run->c->retention, &p, run->e))
+		return false;
+	if (!p.runs && !p.events && !p.conflicts && !p.deleted)
+		return true;
+	msg = xasprintf("pruned %ld run%s, %ld event%s, %ld resolved "
+			"conflict%s, %ld deleted stor%s",
+			p.runs, p.runs == 1 ? "" : "s", p.events,
+			p.events == 1 ? "" : "s", p.conflicts,
+			p.conflicts == 1 ? "" : "s", p.deleted,
+			p.deleted == 1 ? "y" : "ies");
+	note(run, msg);
+	free(msg);
 	return true;
 }
 
@@ -754,15 +777,19 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	int64_t t;
 	bool dirty;
 
-	if (!store_begin(run->store, run->e))
+	if (run->o->dry_run ? !store_begin_read(run->store, run->e)
+			    : !store_begin(run->store, run->e))
 		return false;
 	finish_record(run, 0);
-	if (!store_run_add(run->store, &run->rec, &run->run_id, run->e) ||
-	    !store_backlogs_sync(run->store, run->c, run->e) ||
+	if ((!run->o->dry_run &&
+	     (!store_run_add(run->store, &run->rec, &run->run_id, run->e) ||
+	      !store_backlogs_sync(run->store, run->c, run->e))) ||
 	    !detect_db(run->store, &run->table, !run->partial_state,
 		       run->o->mode == SYNC_FULL, &run->db, run->e))
 		goto fail;
 	state_view(run); /* the DB's changes may have added entries */
+	run->n->file_changes = (long)(run->scan.nchanges + run->scan.nerrors);
+	run->n->row_changes = (long)run->db.n;
 	if (!plan_all(run))
 		goto fail;
 	if (!run->o->force && !guard_deletes(run)) {
@@ -778,7 +805,7 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 		return true;
 	}
 	t = fsx_now_ns();
-	if (!apply_all(run) || !record_refusals(run))
+	if (!apply_all(run) || !record_refusals(run) || !prune(run))
 		goto fail;
 	if (run->nplan && run->r && run->r->note) {
 		char *msg = xasprintf("applied %zu action%s (%.0f ms)",
@@ -880,8 +907,9 @@ static bool open_journal(struct run *run, const char *lock_path)
 	bool ok;
 
 	run->journal_fd = fsx_journal_open(path, !run->o->dry_run, run->e);
-	if (run->journal_fd < 0 && run->o->dry_run && errno == ENOENT)
-		ok = true; /* nothing was ever written */
+	if (run->journal_fd < 0 && run->o->dry_run &&
+	    (errno == ENOENT || errno == EACCES))
+		ok = true; /* nothing was ever written, or not ours to read */
 	else
 		ok = run->journal_fd >= 0 &&
 		     fsx_journal_read(run->journal_fd, &run->journal_text,
@@ -894,6 +922,69 @@ static bool open_journal(struct run *run, const char *lock_path)
 		run->journal_fd = -1;
 	}
 	return ok;
+}
+
+/* Nothing to do, found before any transaction: no file changed or in
+ * error, no leftover of a killed run, no row changed since the last run,
+ * the configured backlogs recorded. Such a run writes nothing at all.
+ * (--full is an admin's run, and a --git run that moved HEAD records it.) */
+static bool quiet(struct run *run)
+{
+	bool moved = true;
+
+	return run->o->mode == SYNC_SCAN && !run->o->dry_run &&
+	       !run->scan.nchanges && !run->scan.nerrors && !run->scan.ntemps &&
+	       !(run->journal_text && *run->journal_text) &&
+	       store_clock_moved(run->store, &moved, NULL) && !moved &&
+	       store_backlogs_current(run->store, run->c);
+}
+
+/* The writer wait: --wait's, else the configuration's. */
+static int busy_ms(const struct config *c, const struct sync_options *o)
+{
+	if (o->wait_s == 0)
+		return -1;
+	return (o->wait_s > 0 ? o->wait_s : c->busy_wait_s) * 1000;
+}
+
+static enum run_result result_of(enum sync_status st)
+{
+	switch (st) {
+	case SYNC_OK: return RUN_OK;
+	case SYNC_SKIPPED: return RUN_SKIPPED;
+	case SYNC_GUARDED: return RUN_GUARDED;
+	case SYNC_BUSY: return RUN_BUSY;
+	default: return RUN_FAILED;
+	}
+}
+
+/* The run record beside the database: every run under the lock ends in
+ * it, quiet or not, so that status knows when the last run was. */
+static void update_run_record(struct run *run, enum sync_status st)
+{
+	static const int exit_codes[] = {
+		[SYNC_OK] = 0,    [SYNC_SKIPPED] = 1, [SYNC_USAGE] = 2,
+		[SYNC_FATAL] = 3, [SYNC_GUARDED] = 4, [SYNC_LOCKED] = 75,
+		[SYNC_BUSY] = 75,
+	};
+	const struct sync_counts *n = run->n;
+	struct run_record_file rf;
+	struct err e;
+	const char *msg =
+		st == SYNC_OK ? NULL
+		: st == SYNC_SKIPPED
+			? (run->messages.len ? run->messages.data : NULL)
+			: run->e->msg;
+
+	if (!run_record_read(run->c->database, &rf, &e))
+		memset(&rf, 0, sizeof(rf)); /* unreadable: start again */
+	run_record_add(&rf, result_of(st), exit_codes[st],
+		       (fsx_now_ns() - run->rec.started_ns) / 1e9, n->errors,
+		       n->created || n->updated || n->moved || n->deleted ||
+			       n->conflicts,
+		       msg);
+	if (!run_record_write(run->c->database, &rf, &e))
+		problem(run, e.msg);
 }
 
 enum sync_status sync_run(const struct config *c, const struct sync_options *o,
@@ -912,22 +1003,39 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 	enum sync_status status = SYNC_FATAL;
 	char *lock_path = xasprintf("%s.lock", c->database);
 	int lockfd = -1;
+	bool busy = false;
 
 	memset(n, 0, sizeof(*n));
 	oom_run = &run;
 	mem_on_oom(out_of_memory);
 	run.rec.started_ns = fsx_now_ns();
 	run.rec.mode = mode_name(o);
-	if (!fsx_mkdir_parents(c->database, e))
-		goto out;
-	lockfd = fsx_lock(lock_path, o->wait_s, e);
-	if (lockfd == -2) {
-		status = SYNC_LOCKED;
-		err_set(e, "another storysync run holds %s", lock_path);
+	if (o->dry_run) {
+		/* a report: no lock, nothing written, read-only access will
+		 * do */
+		if (fsx_lock_held(lock_path)) {
+			status = SYNC_LOCKED;
+			err_set(e, "another storysync run holds %s", lock_path);
+			goto out;
+		}
+	} else {
+		if (!fsx_mkdir_parents(c->database, e))
+			goto out;
+		lockfd = fsx_lock(lock_path, o->wait_s, e);
+		if (lockfd == -2) {
+			status = SYNC_LOCKED;
+			err_set(e, "another storysync run holds %s", lock_path);
+			goto out;
+		}
+		if (lockfd < 0)
+			goto out;
+	}
+	if (!store_open_as(&run.store, c->database, busy_ms(c, o), o->dry_run,
+			   &busy, e)) {
+		if (busy)
+			status = SYNC_BUSY;
 		goto out;
 	}
-	if (lockfd < 0 || !store_open(&run.store, c->database, e))
-		goto out;
 	if (o->mode == SYNC_GIT && !o->dry_run && git_up_to_date(&run)) {
 		status = SYNC_OK;
 		goto out;
@@ -941,6 +1049,11 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 		status = SYNC_GUARDED;
 		goto failed;
 	}
+	if (quiet(&run)) {
+		note(&run, "nothing changed on either side: nothing written");
+		status = SYNC_OK;
+		goto out;
+	}
 	run.bulk = !run.nstate && !o->dry_run && store_is_empty(run.store);
 	if (run.bulk && !store_bulk(run.store, true, e))
 		goto failed;
@@ -949,14 +1062,20 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 	status = n->errors ? SYNC_SKIPPED : SYNC_OK;
 	goto out;
 failed:
-	record_failure(&run, status == SYNC_GUARDED ? 4
-			     : status == SYNC_USAGE ? 2
-						    : 3);
+	/* busy: the next run is the retry, and a row would wait again */
+	if (store_busy(run.store))
+		status = SYNC_BUSY;
+	else
+		record_failure(&run, status == SYNC_GUARDED ? 4
+				     : status == SYNC_USAGE ? 2
+							    : 3);
 out:
 	mem_on_oom(NULL);
 	oom_run = NULL;
 	if (run.bulk)
 		store_bulk(run.store, false, NULL);
+	if (lockfd >= 0)
+		update_run_record(&run, status);
 	run_finish(&run);
 	fsx_unlock(lockfd);
 	free(lock_path);

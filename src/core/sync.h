@@ -18,7 +18,9 @@ struct sync_options {
 	enum sync_mode mode;
 	bool dry_run;
 	bool force; /* go past the guards */
-	int wait_s; /* lock: < 0 fail at once, 0 forever, > 0 seconds */
+	int wait_s; /* for the lock and the API's writer: < 0 not for the
+		       lock (the configuration's busy_wait for the writer),
+		       0 forever, > 0 seconds */
 };
 
 /* What a run tells as it goes. Any handler may be NULL. */
@@ -39,6 +41,7 @@ struct sync_report {
 struct sync_counts {
 	long created, updated, moved, deleted, conflicts, errors;
 	long files_written, rows_written;
+	long file_changes, row_changes; /* what detection found, each side */
 };
 
 /* What ended the run, mapped to an exit code by the command layer. */
@@ -49,6 +52,8 @@ enum sync_status {
 	SYNC_FATAL,   /* 3: nothing committed */
 	SYNC_GUARDED, /* 4: refused by a guard, nothing written */
 	SYNC_LOCKED,  /* 75: another run holds the lock */
+	SYNC_BUSY,    /* 75: the API's writer held the database past the
+			 wait: nothing committed, try later */
 };
 
 /* Creates the database (and its directory) if missing, migrates it, and
@@ -59,7 +64,9 @@ bool sync_init(const struct config *c, int *version, bool *ignored,
 	       struct err *e);
 
 /* Runs one sync of the configured tree. e holds the fatal or guard
- * message. */
+ * message. A run with nothing to do writes nothing to the database; every
+ * run but a dry run or a locked one updates the run record (runrecord.h).
+ * A dry run takes no lock and opens the database read-only. */
 enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 			  const struct sync_report *r, struct sync_counts *n,
 			  struct err *e);

@@ -103,28 +103,33 @@ cd "$T" || exit 1
 # ---- status ----
 "$GEN_STORIES" . --count 100 2>/dev/null
 run ss status
-check_eq "status without a database: nothing recorded, exit 0" \
-  "0|last runs: none
+check_eq "status without a database: never synced, exit 6 (stale)" \
+  "6|stale: never synced (no database yet: storysync init creates it)
+last runs: none
 pending: unknown, no database yet (storysync init creates it)
 conflicts: none|" "$rc|$out|$err"
 check_eq "status creates no database" "no" \
   "$([ -e "$DB" ] && echo yes || echo no)"
 ss init >/dev/null
 run ss status
-check_eq "status after init: the import is pending" \
-  "0|last runs: none
+check_eq "status after init: no run yet, the import is pending" \
+  "6|stale: no run recorded yet
+last runs: none
 pending: 100 created
 conflicts: none|" "$rc|$out|$err"
 check_eq "status records no run" 0 "$(q 'SELECT count(*) FROM sync_runs')"
 ss sync >/dev/null
 run ss status
 check_rc "status after the import exits 0" 0
-check_eq "status lists the run" "last runs (newest first):" \
+check_contains "status: the verdict first" \
+  "healthy: last run 0 s ago, last change 0 s ago; 100 stories" \
   "$(sed -n 1p <<<"$out")"
+check_eq "status lists the run" "last runs (newest first):" \
+  "$(sed -n 2p <<<"$out")"
 check_contains "status: the run's mode, exit code and counts" \
-  " scan exit 0: 100 created" "$(sed -n 2p <<<"$out")"
+  " scan exit 0: 100 created" "$(sed -n 3p <<<"$out")"
 check_eq "status: nothing pending, no conflicts" "pending: nothing
-conflicts: none" "$(sed -n '3,$p' <<<"$out")"
+conflicts: none" "$(sed -n '4,$p' <<<"$out")"
 
 # a file edit and an API write are pending; status writes neither
 f1=$(find stories -name '*.md' | sort | sed -n 1p)
@@ -144,9 +149,9 @@ check_eq "status adds no run" "$runs" "$(q 'SELECT count(*) FROM sync_runs')"
 check_eq "status touches no file" "$before_tree" "$(tree_digest)"
 run ss --json status
 check_rc "status --json exits 0" 0
-check_eq "status --json parses, with the pending counts" "ok 2 0 False" \
+check_eq "status --json parses, with the pending counts" "ok 2 0 ok" \
   "$(python3 -c 'import json,sys; d=json.load(sys.stdin); p=d["pending"]
-print(p["state"], p["updated"], p["created"], d["last_run_failed"])' <<<"$out")"
+print(p["state"], p["updated"], p["created"], d["last_run"])' <<<"$out")"
 run python3 -m json.tool <<<"$(ss --json status)"
 check_rc "status --json is valid JSON" 0
 
@@ -172,8 +177,10 @@ check_rc "a mass deletion is refused" 4
 guard="this run would delete 70 of 100 stories (more than 50%); nothing written (--force to sync anyway)"
 check_eq "the guard says why" "storysync: $guard" "$err"
 run ss status
-check_eq "status after one failed run: loud, exit 1" \
-  "1|storysync: the last run failed (exit 4)" "$rc|$err"
+check_eq "status after a refused run: the verdict, exit 4" \
+  "4|refused: a guard has held since" "$rc|$(cut -c1-31 <<<"$out" | head -n 1)"
+check_contains "the verdict has the guard's reason" "$guard" \
+  "$(head -n 1 <<<"$out")"
 check_contains "status shows the failed run" " scan exit 4: no changes" "$out"
 check_eq "status shows the run's error" "errors of the last run:
   $guard" "$(sed -n '/^errors of the last run:/,$p' <<<"$out")"
@@ -183,17 +190,16 @@ check_eq "status: the guard also refuses the pending run" \
 ss sync 2>/dev/null
 ss sync 2>/dev/null
 run ss status
-check_eq "status after three failed runs" \
-  "1|storysync: the last 3 runs failed (latest exit 4)" "$rc|$err"
+check_eq "status after three refused runs: still refused" 4 "$rc"
 check_eq "status lists the last five runs" 5 "$(grep -c '^  #' <<<"$out")"
 run ss -q status
-check_eq "status -q: only the warning" \
-  "1||storysync: the last 3 runs failed (latest exit 4)" "$rc|$out|$err"
+check_eq "status -q: only the verdict's line" \
+  "4|1|" "$rc|$(grep -c '^refused: a guard has held since ' <<<"$out")|$err"
 run ss --json status
-check_eq "status --json: the failing runs and their errors" \
-  "1|3 True 4 guarded $guard" \
+check_eq "status --json: the verdict, the runs and their errors" \
+  "4|refused guarded 0 4 guarded $guard" \
   "$rc|$(python3 -c 'import json,sys; d=json.load(sys.stdin)
-print(d["failing_runs"], d["last_run_failed"], d["runs"][0]["exit"],
+print(d["verdict"], d["last_run"], d["failing_runs"], d["runs"][0]["exit"],
       d["pending"]["state"], d["last_run_errors"][0])' <<<"$out")"
 rm -rf stories
 cp -a "$T/keep/stories" .
@@ -212,7 +218,7 @@ id3=$(q "SELECT id FROM stories WHERE path='$f3'")
 sed -i 's/^title: .*/title: Title from the file/' "$f3"
 q "UPDATE stories SET title='Title from the API' WHERE id='$id3'"
 run ss sync
-check_eq "a real conflict: the file wins" "0|storysync: 1 updated, 1 conflicts" \
+check_eq "a real conflict: the file wins" "0|storysync: 1 updated, 1 conflict" \
   "$rc|$out"
 check_eq "the file's title is kept" "Title from the file" \
   "$(q "SELECT title FROM stories WHERE id='$id3'")"
@@ -253,7 +259,7 @@ run ss conflicts 1 2
 check_eq "one ID at most" "2|storysync: conflicts: unexpected '2'" "$rc|$err"
 run ss status
 check_eq "status counts the conflict" \
-  "conflicts: 1 recorded (storysync conflicts lists them)" \
+  "conflicts: 1 open (storysync conflicts lists them, conflicts --resolve marks them done)" \
   "$(grep '^conflicts' <<<"$out")"
 check_contains "status shows the latest conflict" \
   "  #1 " "$(sed -n '/^conflicts/,$p' <<<"$out")"

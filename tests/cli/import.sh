@@ -23,9 +23,12 @@ before_tree=$(tree_digest)
 run ss sync
 check_rc "no-op sync succeeds" 0
 check_eq "no-op sync prints nothing" "" "$out$err"
-check_eq "no-op sync writes nothing to the DB but its run row" "$before_db" "$(db_digest)"
+check_eq "no-op sync writes nothing to the DB" "$before_db" "$(db_digest)"
 check_eq "no-op sync touches no file" "$before_tree" "$(tree_digest)"
-check_eq "every run has its row" 2 "$(q 'SELECT count(*) FROM sync_runs')"
+check_eq "only a run that changed something has its row" 1 \
+  "$(q 'SELECT count(*) FROM sync_runs')"
+check_eq "the run record has both" "runs_ok 2" \
+  "$(grep '^runs_ok ' .storysync/stories.db.run)"
 
 # edit one file
 f=$(find stories -name '*.md' | sort | head -n 1)

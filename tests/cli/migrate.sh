@@ -19,7 +19,7 @@ sums=$(md5sum backlog/*.md)
 run ss sync
 check_eq "the sync migrates and applies the pending changes" \
   "0|storysync: 1 updated, 1 deleted" "$rc|$out$err"
-check_eq "schema 2: assignees, no assignee column" "2|1|0" \
+check_eq "schema 3: assignees, no assignee column" "3|1|0" \
   "$(q "PRAGMA user_version")|$(q "SELECT count(*) FROM pragma_table_info('stories') WHERE name = 'assignees'")|$(q "SELECT count(*) FROM pragma_table_info('stories') WHERE name = 'assignee'")"
 check_eq "every row kept, as a JSON array" 'V-1|["ana"]
 V-2|

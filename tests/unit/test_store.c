@@ -170,7 +170,7 @@ static void test_open_twice(void **state)
 		f, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
 		   "sqlite_master ORDER BY name)");
 
-	assert_int_equal(store_schema_version(), 2);
+	assert_int_equal(store_schema_version(), 3);
 	if (!store_open(&s2, f->db, &e))
 		fail_msg("%s", e.msg);
 	store_close(s2);
@@ -180,7 +180,7 @@ static void test_open_twice(void **state)
 			schema);
 	assert_non_null(strstr(schema, "stories_au"));
 	assert_non_null(strstr(schema, "stories_rev"));
-	assert_int_equal(api_int(f, "PRAGMA user_version"), 2);
+	assert_int_equal(api_int(f, "PRAGMA user_version"), 3);
 	assert_api_text(f, "PRAGMA journal_mode", "wal");
 	assert_int_equal(api_int(f, "SELECT count(*) FROM rev_clock"), 1);
 	assert_true(store_is_empty(f->s));
@@ -198,7 +198,7 @@ static void test_newer_version(void **state)
 	assert_false(store_open(&s2, f->db, &e));
 	assert_null(s2);
 	want = xasprintf("%s: database schema version 7 is newer than this "
-			 "storysync (2)",
+			 "storysync (3)",
 			 f->db);
 	assert_string_equal(e.msg, want);
 	free(want);
@@ -210,7 +210,12 @@ static void test_not_a_database(void **state)
 	struct err e = {{0}};
 	struct store *s2;
 	char *path = xasprintf("%s/junk.db", f->dir);
-	char *want = xasprintf("%s: file is not a database", path);
+	char *want = xasprintf(
+		"%s: file is not a database (the database is damaged: "
+		"restore it from a backup, or move it away and run 'storysync "
+		"sync --full' to rebuild it from the files (its history is "
+		"lost))",
+		path);
 	FILE *fp = fopen(path, "w");
 
 	assert_non_null(fp);
@@ -762,14 +767,17 @@ static void test_busy(void **state)
 {
 	struct fixture *f = *state;
 	struct err e = {{0}};
-	char *want = xasprintf("%s: database is locked by another writer "
-			       "(waited 100ms)",
+	char *want = xasprintf("%s: another writer held the database for "
+			       "0.1 s; try later (sync --wait, or busy_wait in "
+			       "the configuration, waits longer)",
 			       f->db);
 
 	api_exec(f, "BEGIN IMMEDIATE");
 	store_set_busy_timeout(f->s, 100);
+	assert_false(store_busy(f->s));
 	assert_false(store_begin(f->s, &e));
 	assert_string_equal(e.msg, want);
+	assert_true(store_busy(f->s));
 	api_exec(f, "ROLLBACK");
 	assert_true(store_begin(f->s, &e));
 	put_within(f, "A-1", "a.md");
@@ -781,6 +789,18 @@ static void test_busy(void **state)
 	assert_api_text(f, "SELECT id FROM stories", "A-1");
 	store_rollback(f->s); /* none open: a no-op */
 	free(want);
+}
+
+/* The database header's write version: 1 rollback journal, 2 WAL. */
+static int db_write_version(const char *path)
+{
+	unsigned char h[32] = {0};
+	FILE *fp = fopen(path, "rb");
+
+	assert_non_null(fp);
+	assert_int_equal(fread(h, 1, sizeof(h), fp), sizeof(h));
+	fclose(fp);
+	return h[18];
 }
 
 static void test_bulk(void **state)
@@ -806,18 +826,123 @@ static void test_bulk(void **state)
 	assert_string_equal(e.msg, want);
 	store_rollback(f->s);
 	assert_true(store_bulk(f->s, true, &e));
-	assert_int_equal(stat(wal, &st), -1); /* out of WAL mode */
+	assert_int_equal(db_write_version(f->db), 1); /* out of WAL mode */
 	assert_true(store_begin(f->s, &e));
 	put_within(f, "A-1", "a.md");
-	assert_int_equal(stat(wal, &st), -1);
 	assert_true(store_commit(f->s, &e));
+	assert_int_equal(db_write_version(f->db), 1);
 	assert_true(store_bulk(f->s, false, &e));
 	assert_int_equal(sqlite3_open(f->db, &f->api), SQLITE_OK);
 	assert_api_text(f, "PRAGMA journal_mode", "wal");
 	assert_api_text(f, "SELECT id FROM stories", "A-1");
+	assert_int_equal(db_write_version(f->db), 2);
+	/* the WAL stays, empty, for readers without write access */
 	assert_int_equal(stat(wal, &st), 0);
 	free(wal);
 	free(want);
+}
+
+/* Retention keeps what it must: the newest runs, events a consumer has
+ * not read, open conflicts, recent archives, and all status history. */
+static void test_prune(void **state)
+{
+	struct fixture *f = *state;
+	struct config_retention r = {.days = 30, .runs = 3, .deleted_days = 90};
+	struct prune_counts p;
+	struct err e = {{0}};
+	long n;
+
+	/* 6 runs: 2 older than 30 days, then 4 recent; the newest is the
+	 * run under way */
+	api_exec(f, "INSERT INTO sync_runs(id, started) VALUES"
+		    " (1, '2020-01-01T00:00:00.000Z'),"
+		    " (2, '2020-01-02T00:00:00.000Z'),"
+		    " (3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-2 days')),"
+		    " (4, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 days')),"
+		    " (5, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),"
+		    " (6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
+	/* events 1-3 old, 4 new; the consumer has read up to 2 */
+	api_exec(f, "INSERT INTO sync_events(seq, story_id, change, origin, at)"
+		    " VALUES (1, 'A', 'created', 'file', '2020-01-01T00:00Z'),"
+		    " (2, 'A', 'updated', 'db', '2020-01-01T00:00Z'),"
+		    " (3, 'A', 'updated', 'db', '2020-01-01T00:00Z'),"
+		    " (4, 'A', 'updated', 'file',"
+		    " strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
+	api_exec(f, "INSERT INTO sync_consumers VALUES ('api', 2, NULL)");
+	/* conflicts: resolved long ago, resolved today, open and old */
+	api_exec(f, "INSERT INTO sync_conflicts(id, story_id, at, kind,"
+		    " resolved) VALUES (1, 'A', '2020-01-01T00:00Z', 'x',"
+		    " '2020-01-02T00:00Z'), (2, 'A', '2020-01-01T00:00Z', 'x',"
+		    " strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),"
+		    " (3, 'A', '2020-01-01T00:00Z', 'x', NULL)");
+	api_exec(f, "INSERT INTO deleted_stories(seq, story_id, deleted_at)"
+		    " VALUES (1, 'OLD', '2020-01-01T00:00:00Z'),"
+		    " (2, 'NEW', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
+	api_exec(f, "INSERT INTO status_history(story_id, changed_at, origin)"
+		    " VALUES ('A', '2001-01-01T00:00:00Z', 'file')");
+
+	assert_true(store_begin(f->s, &e));
+	assert_true(store_prune(f->s, &r, &p, &e));
+	assert_true(store_commit(f->s, &e));
+	assert_int_equal(p.runs, 3);
+	assert_int_equal(p.events, 2);
+	assert_int_equal(p.conflicts, 1);
+	assert_int_equal(p.deleted, 1);
+	assert_api_text(f, "SELECT group_concat(id) FROM sync_runs", "4,5,6");
+	assert_api_text(f, "SELECT group_concat(seq) FROM sync_events", "3,4");
+	assert_api_text(f, "SELECT group_concat(id) FROM sync_conflicts",
+			"2,3");
+	assert_api_text(f, "SELECT group_concat(story_id) FROM deleted_stories",
+			"NEW");
+	assert_api_text(f, "SELECT count(*) FROM status_history", "1");
+
+	/* 0 keeps for good; with no consumer, old events go */
+	api_exec(f, "DELETE FROM sync_consumers");
+	r = (struct config_retention){.days = 30};
+	assert_true(store_prune(f->s, &r, &p, &e));
+	assert_int_equal(p.runs + p.conflicts + p.deleted, 0);
+	assert_int_equal(p.events, 1);
+	r = (struct config_retention){0};
+	api_exec(f, "UPDATE sync_runs SET started = '2000-01-01T00:00Z'");
+	assert_true(store_prune(f->s, &r, &p, &e));
+	assert_int_equal(p.runs + p.events + p.conflicts + p.deleted, 0);
+
+	/* resolving: one, then every open one */
+	assert_true(store_conflicts_count(f->s, &n, &e));
+	assert_int_equal(n, 1);
+	assert_true(store_conflicts_resolve(f->s, 3, &n, &e));
+	assert_int_equal(n, 1);
+	assert_true(store_conflicts_resolve(f->s, 0, &n, &e));
+	assert_int_equal(n, 0);
+	assert_true(store_conflicts_count(f->s, &n, &e));
+	assert_int_equal(n, 0);
+}
+
+/* A read-only store reads without creating anything and refuses an
+ * older schema. */
+static void test_read_only(void **state)
+{
+	struct fixture *f = *state;
+	struct store *ro = NULL;
+	struct err e = {{0}};
+	long n;
+	char *want;
+
+	assert_true(store_open_as(&ro, f->db, 100, true, NULL, &e));
+	assert_true(store_begin_read(ro, &e));
+	assert_true(store_conflicts_count(ro, &n, &e));
+	assert_false(store_conflicts_resolve(ro, 0, &n, &e));
+	assert_non_null(strstr(e.msg, "readonly database"));
+	store_rollback(ro);
+	store_close(ro);
+	api_exec(f, "PRAGMA user_version = 2");
+	assert_false(store_open_as(&ro, f->db, 100, true, NULL, &e));
+	want = xasprintf("%s: database schema version 2 is older than this "
+			 "storysync's (3): a sync migrates it",
+			 f->db);
+	assert_string_equal(e.msg, want);
+	free(want);
+	api_exec(f, "PRAGMA user_version = 3");
 }
 
 int main(void)
@@ -841,6 +966,8 @@ int main(void)
 		T(test_history_events_conflicts_runs),
 		T(test_busy),
 		T(test_bulk),
+		T(test_prune),
+		T(test_read_only),
 #undef T
 	};
 

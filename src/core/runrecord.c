@@ -1,0 +1,169 @@
+#include "runrecord.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "fsx.h"
+#include "mem.h"
+
+/*
+ * The file is "key value" lines, times in nanoseconds since the epoch:
+ *
+ *   # storysync run record (see storysync(1), FILES)
+ *   ended 1764739200123456789
+ *   result ok
+ *   ...
+ *   runs_ok 1432
+ *
+ * Unknown keys are skipped, so that an older storysync reads a newer file.
+ */
+
+const char *const run_result_names[RUN_RESULTS] = {
+	[RUN_OK] = "ok",         [RUN_SKIPPED] = "skipped",
+	[RUN_FAILED] = "failed", [RUN_GUARDED] = "guarded",
+	[RUN_BUSY] = "busy",
+};
+
+char *run_record_path(const char *database)
+{
+	return xasprintf("%s.run", database);
+}
+
+static void take(struct run_record_file *r, const char *key, const char *v)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} times[] = {
+		{"ended", offsetof(struct run_record_file, ended_ns)},
+		{"last_success",
+		 offsetof(struct run_record_file, last_success_ns)},
+		{"last_change",
+		 offsetof(struct run_record_file, last_change_ns)},
+		{"failing_since",
+		 offsetof(struct run_record_file, failing_since_ns)},
+		{"guarded_since",
+		 offsetof(struct run_record_file, guarded_since_ns)},
+	};
+
+	for (size_t i = 0; i < sizeof(times) / sizeof(*times); i++)
+		if (strcmp(key, times[i].key) == 0) {
+			*(int64_t *)((char *)r + times[i].off) =
+				strtoll(v, NULL, 10);
+			return;
+		}
+	if (strcmp(key, "duration") == 0)
+		r->duration_s = strtod(v, NULL);
+	else if (strcmp(key, "exit") == 0)
+		r->exit_code = atoi(v);
+	else if (strcmp(key, "failing") == 0)
+		r->failing = strtol(v, NULL, 10);
+	else if (strcmp(key, "errors") == 0)
+		r->errors = strtol(v, NULL, 10);
+	else if (strcmp(key, "message") == 0)
+		snprintf(r->message, sizeof(r->message), "%s", v);
+	for (int k = 0; k < RUN_RESULTS; k++) {
+		if (strcmp(key, "result") == 0 &&
+		    strcmp(v, run_result_names[k]) == 0)
+			r->result = (enum run_result)k;
+		if (strncmp(key, "runs_", 5) == 0 &&
+		    strcmp(key + 5, run_result_names[k]) == 0)
+			r->runs[k] = strtol(v, NULL, 10);
+	}
+}
+
+bool run_record_read(const char *database, struct run_record_file *r,
+		     struct err *e)
+{
+	char *path = run_record_path(database);
+	FILE *f = fopen(path, "re");
+	char line[ERR_MAX + 64];
+
+	memset(r, 0, sizeof(*r));
+	if (!f) {
+		bool missing = errno == ENOENT;
+
+		if (!missing)
+			err_set(e, "%s: %s", path, strerror(errno));
+		free(path);
+		return missing;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *sp = strchr(line, ' '), *nl = strchr(line, '\n');
+
+		if (nl)
+			*nl = '\0';
+		if (line[0] == '#' || !sp)
+			continue;
+		*sp = '\0';
+		take(r, line, sp + 1);
+	}
+	fclose(f);
+	free(path);
+	return true;
+}
+
+void run_record_add(struct run_record_file *r, enum run_result result,
+		    int exit_code, double duration_s, long errors, bool changed,
+		    const char *message)
+{
+	int64_t now = fsx_now_ns();
+	bool failed = result == RUN_FAILED;
+
+	r->ended_ns = now;
+	r->duration_s = duration_s;
+	r->result = result;
+	r->exit_code = exit_code;
+	r->errors = errors;
+	r->runs[result]++;
+	if (result == RUN_OK || result == RUN_SKIPPED)
+		r->last_success_ns = now;
+	if (changed)
+		r->last_change_ns = now;
+	if (failed && !r->failing++)
+		r->failing_since_ns = now;
+	else if (!failed && result != RUN_BUSY)
+		r->failing = r->failing_since_ns = 0;
+	if (result != RUN_GUARDED)
+		r->guarded_since_ns = 0;
+	else if (!r->guarded_since_ns)
+		r->guarded_since_ns = now;
+	r->message[0] = '\0';
+	/* one line: the first of the message's */
+	if (message)
+		snprintf(r->message, sizeof(r->message), "%.*s",
+			 (int)strcspn(message, "\n"), message);
+}
+
+bool run_record_write(const char *database, const struct run_record_file *r,
+		      struct err *e)
+{
+	char *path = run_record_path(database);
+	struct buf b = BUF_INIT;
+	bool ok;
+
+	buf_printf(&b,
+		   "# storysync run record (see storysync(1), FILES)\n"
+		   "ended %" PRId64 "\nduration %.6f\nresult %s\nexit %d\n"
+		   "last_success %" PRId64 "\nlast_change %" PRId64 "\n"
+		   "failing %ld\nfailing_since %" PRId64 "\n"
+		   "guarded_since %" PRId64 "\nerrors %ld\n",
+		   r->ended_ns, r->duration_s, run_result_names[r->result],
+		   r->exit_code, r->last_success_ns, r->last_change_ns,
+		   r->failing, r->failing_since_ns, r->guarded_since_ns,
+		   r->errors);
+	for (int k = 0; k < RUN_RESULTS; k++)
+		buf_printf(&b, "runs_%s %ld\n", run_result_names[k],
+			   r->runs[k]);
+	if (r->message[0])
+		buf_printf(&b, "message %s\n", r->message);
+	ok = fsx_replace(path, b.data, b.len, e);
+	buf_finish(&b);
+	free(path);
+	return ok;
+}

@@ -1,0 +1,59 @@
+#ifndef STORYSYNC_CORE_RUNRECORD_H
+#define STORYSYNC_CORE_RUNRECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/*
+ * The run record: how the last run ended and how many runs ended each way,
+ * kept in a small file beside the database (DATABASE.run), not in it, so
+ * that a run with nothing to do writes nothing to the database. Written by
+ * the run under its lock, replaced whole (a reader sees one version); read
+ * by status and metrics without any lock or write access.
+ */
+
+enum run_result {
+	RUN_OK,      /* exit 0 */
+	RUN_SKIPPED, /* exit 1: done, some stories in error */
+	RUN_FAILED,  /* exit 2 or 3: nothing committed */
+	RUN_GUARDED, /* exit 4: a guard refused it */
+	RUN_BUSY,    /* exit 75: the API's writer held the database */
+	RUN_RESULTS
+};
+
+extern const char *const run_result_names[RUN_RESULTS];
+
+struct run_record_file {
+	int64_t ended_ns; /* 0: no run recorded yet */
+	double duration_s;
+	enum run_result result;
+	int exit_code;
+	int64_t last_success_ns;  /* the last run that ended 0 or 1 */
+	int64_t last_change_ns;   /* the last run that changed something */
+	long failing;             /* runs failed in a row (a busy one is
+				     not a failure, nor does it end them) */
+	int64_t failing_since_ns; /* when the first of them ended */
+	int64_t guarded_since_ns; /* a guard has refused every run since */
+	long errors;              /* stories in error at the last run */
+	long runs[RUN_RESULTS];   /* every run recorded, by result */
+	char message[ERR_MAX];    /* the last run's error, or empty */
+};
+
+/* The record's path for a database path; free it. */
+char *run_record_path(const char *database);
+/* Reads the record; a missing file is an empty record (ended_ns 0). False
+ * with e set when it exists and cannot be read. */
+bool run_record_read(const char *database, struct run_record_file *r,
+		     struct err *e);
+/* Adds a run that ended now to r: result, exit code, duration, stories in
+ * error, whether it changed anything, and its error message (or NULL). */
+void run_record_add(struct run_record_file *r, enum run_result result,
+		    int exit_code, double duration_s, long errors, bool changed,
+		    const char *message);
+/* Replaces the record file. */
+bool run_record_write(const char *database, const struct run_record_file *r,
+		      struct err *e);
+
+#endif

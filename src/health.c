@@ -1,0 +1,291 @@
+/* Is sync healthy? The facts status and metrics report, and the verdict. */
+#include "health.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fsx.h"
+#include "mem.h"
+
+#define HEALTH_RUNS      5
+#define HEALTH_CONFLICTS 3
+
+const char *const verdict_names[] = {
+	[VERDICT_HEALTHY] = "healthy",       [VERDICT_ATTENTION] = "attention",
+	[VERDICT_UNREADABLE] = "unreadable", [VERDICT_REFUSED] = "refused",
+	[VERDICT_FAILING] = "failing",       [VERDICT_STALE] = "stale",
+	[VERDICT_PERMISSION] = "permission",
+};
+
+void health_duration(char *out, size_t n, double s)
+{
+	long m = (long)(s / 60);
+
+	if (s < 60)
+		snprintf(out, n, "%.0f s", s < 0 ? 0 : s);
+	else if (m < 60)
+		snprintf(out, n, "%ld min", m);
+	else if (m < 48 * 60)
+		snprintf(out, n, "%ld h %ld min", m / 60, m % 60);
+	else
+		snprintf(out, n, "%ld days", m / (24 * 60));
+}
+
+static void add_count(void *ctx, const char *backlog, const char *status,
+		      long n)
+{
+	struct health *h = ctx;
+	struct story_count *sc;
+
+	h->stories =
+		xreallocarray(h->stories, h->nstories + 1, sizeof(*h->stories));
+	sc = &h->stories[h->nstories++];
+	sc->backlog = xstrdup(backlog ? backlog : "");
+	sc->status = xstrdup(status ? status : "");
+	sc->n = n;
+}
+
+/* The recorded facts, from a read-only connection. */
+static bool read_database(const struct config *c, struct health *h)
+{
+	struct store *s = NULL;
+	struct err *e = &h->e;
+	bool ok = store_open_as(&s, c->database, 5000, true, NULL, e) &&
+		  store_begin_read(s, e) &&
+		  store_runs_last(s, HEALTH_RUNS, &h->runs, &h->nruns, e) &&
+		  store_conflicts_count(s, &h->nconflicts, e) &&
+		  store_conflicts_list(s, HEALTH_CONFLICTS, &h->conflicts,
+				       &h->nlatest, e) &&
+		  store_events_unconsumed(s, &h->events_unconsumed, e) &&
+		  store_rows_pending(s, &h->rows_pending, e) &&
+		  store_story_counts(s, add_count, h, e);
+
+	store_close(s);
+	return ok;
+}
+
+/* A dry run, not waiting for anything: what the next run would do. */
+static void read_pending(const struct config *c, struct health *h)
+{
+	struct sync_options o = {
+		.mode = SYNC_SCAN, .dry_run = true, .wait_s = -1};
+
+	switch (sync_run(c, &o, NULL, &h->counts, &h->pending_err)) {
+	case SYNC_OK:
+	case SYNC_SKIPPED: h->pending = PENDING_OK; break;
+	case SYNC_LOCKED: h->pending = PENDING_LOCKED; break;
+	case SYNC_GUARDED: h->pending = PENDING_GUARDED; break;
+	default: h->pending = PENDING_FAILED;
+	}
+}
+
+/* A directory not made yet is as writable as the nearest one there is:
+ * the run makes it. */
+static bool writable(const char *dir, char **first)
+{
+	char *up = xstrdup(dir), *slash;
+	int rc;
+
+	while ((rc = access(up, W_OK | X_OK)) < 0 && errno == ENOENT &&
+	       (slash = strrchr(up, '/')) && slash != up)
+		*slash = '\0';
+	free(up);
+	if (rc == 0)
+		return true;
+	if (!*first)
+		*first = xstrdup(dir);
+	return false;
+}
+
+/* Can this user write the story tree (its root and each stage directory
+ * there is) and the database's directory? */
+static void read_permissions(const struct config *c, struct health *h)
+{
+	char *dir = xstrdup(c->database), *slash = strrchr(dir, '/');
+	struct stat st;
+
+	h->owner = stat(c->database, &st) == 0 && st.st_uid == geteuid();
+	if (slash)
+		*slash = '\0';
+	h->db_dir_writable = writable(*dir ? dir : "/", &h->unwritable);
+	free(dir);
+	h->tree_writable = writable(c->root, &h->unwritable);
+	for (size_t b = 0; b < c->nbacklogs; b++)
+		for (size_t i = 0; i < c->nstages; i++) {
+			char *p = xasprintf("%s/%s/%s", c->root,
+					    c->backlogs[b].path,
+					    c->stages[i].dir);
+
+			if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+				h->tree_writable &= writable(p, &h->unwritable);
+			free(p);
+		}
+}
+
+/* An ISO 8601 UTC time of the database, as nanoseconds. */
+static int64_t iso_ns(const char *iso)
+{
+	struct tm tm = {0};
+
+	if (!iso || !strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm))
+		return 0;
+	return (int64_t)timegm(&tm) * 1000000000;
+}
+
+/* A database from before the run record: its runs tell the same. */
+static void record_from_runs(struct health *h)
+{
+	struct run_record_file *r = &h->rec;
+
+	if (r->ended_ns || !h->nruns)
+		return;
+	r->ended_ns = iso_ns(h->runs[0].ended ? h->runs[0].ended
+					      : h->runs[0].started);
+	r->exit_code = h->runs[0].exit_code;
+	r->errors = h->runs[0].errors;
+	r->result = r->exit_code == 0   ? RUN_OK
+		    : r->exit_code == 1 ? RUN_SKIPPED
+		    : r->exit_code == 4 ? RUN_GUARDED
+					: RUN_FAILED;
+	for (size_t i = 0; i < h->nruns && !r->last_success_ns; i++)
+		if (h->runs[i].exit_code <= 1)
+			r->last_success_ns = iso_ns(h->runs[i].started);
+	for (size_t i = 0; i < h->nruns && h->runs[i].exit_code > 1; i++)
+		r->failing++;
+	if (r->result == RUN_GUARDED)
+		r->guarded_since_ns = r->ended_ns;
+	if (h->runs[0].messages)
+		snprintf(r->message, sizeof(r->message), "%.*s",
+			 (int)strcspn(h->runs[0].messages, "\n"),
+			 h->runs[0].messages);
+}
+
+static void stamp(char *out, size_t n, int64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void decide(const struct config *c, struct health *h)
+{
+	const struct run_record_file *r = &h->rec;
+	double now = fsx_now_ns() / 1e9;
+	char ago[32], since[32], changed[32];
+	long n = 0;
+	const char *sep;
+
+	for (size_t i = 0; i < h->nstories; i++)
+		n += h->stories[i].n;
+	health_duration(ago, sizeof(ago), now - r->ended_ns / 1e9);
+	if (h->e.msg[0]) {
+		h->verdict = VERDICT_UNREADABLE;
+		snprintf(h->summary, sizeof(h->summary), "unreadable: %s",
+			 h->e.msg);
+	} else if (!h->have_db || !r->ended_ns) {
+		h->verdict = VERDICT_STALE;
+		snprintf(h->summary, sizeof(h->summary), "stale: %s",
+			 h->have_db ? "no run recorded yet"
+				    : "never synced (no database yet: "
+				      "storysync init creates it)");
+	} else if (r->result == RUN_FAILED) {
+		stamp(since, sizeof(since), r->failing_since_ns);
+		snprintf(h->summary, sizeof(h->summary),
+			 "failing: the last %ld run%s failed (since %s, "
+			 "exit %d): %s",
+			 r->failing, r->failing == 1 ? "" : "s",
+			 r->failing_since_ns ? since : "?", r->exit_code,
+			 r->message[0] ? r->message : "no message");
+		h->verdict = VERDICT_FAILING;
+	} else if (r->result == RUN_GUARDED) {
+		stamp(since, sizeof(since), r->guarded_since_ns);
+		snprintf(h->summary, sizeof(h->summary),
+			 "refused: a guard has held since %s: %s", since,
+			 r->message);
+		h->verdict = VERDICT_REFUSED;
+	} else if (!r->last_success_ns ||
+		   now - r->last_success_ns / 1e9 > c->stale_after_s) {
+		health_duration(since, sizeof(since),
+				now - r->last_success_ns / 1e9);
+		snprintf(h->summary, sizeof(h->summary),
+			 "stale: no successful run for %s (the last run "
+			 "ended %s ago: %s)",
+			 r->last_success_ns ? since : "ever", ago,
+			 run_result_names[r->result]);
+		h->verdict = VERDICT_STALE;
+	} else if (h->owner && (!h->tree_writable || !h->db_dir_writable)) {
+		snprintf(h->summary, sizeof(h->summary),
+			 "permission: this user runs the sync but cannot write "
+			 "%s",
+			 h->unwritable);
+		h->verdict = VERDICT_PERMISSION;
+	} else if (h->nconflicts || r->errors) {
+		int k = 0;
+
+		k += snprintf(h->summary, sizeof(h->summary), "attention: ");
+		sep = "";
+		if (h->nconflicts) {
+			k += snprintf(h->summary + k, sizeof(h->summary) - k,
+				      "%ld open conflict%s", h->nconflicts,
+				      h->nconflicts == 1 ? "" : "s");
+			sep = ", ";
+		}
+		if (r->errors)
+			snprintf(h->summary + k, sizeof(h->summary) - k,
+				 "%s%ld file%s in error", sep, r->errors,
+				 r->errors == 1 ? "" : "s");
+		h->verdict = VERDICT_ATTENTION;
+	} else {
+		health_duration(changed, sizeof(changed),
+				now - r->last_change_ns / 1e9);
+		snprintf(h->summary, sizeof(h->summary),
+			 "healthy: last run %s ago, last change %s%s; %ld "
+			 "stor%s",
+			 ago, r->last_change_ns ? changed : "never",
+			 r->last_change_ns ? " ago" : "", n,
+			 n == 1 ? "y" : "ies");
+		h->verdict = VERDICT_HEALTHY;
+	}
+}
+
+void health_read(const struct config *c, bool pending, struct health *h)
+{
+	struct err e;
+
+	memset(h, 0, sizeof(*h));
+	h->pending = PENDING_NO_DB;
+	/* nothing is created: no database means never synced */
+	h->have_db = access(c->database, F_OK) == 0;
+	if (!run_record_read(c->database, &h->rec, &e))
+		h->e = e;
+	/* on failure h->e says why */
+	if (h->have_db && !h->e.msg[0])
+		read_database(c, h);
+	record_from_runs(h);
+	h->pending = PENDING_NOT_READ;
+	if (!h->have_db)
+		h->pending = PENDING_NO_DB;
+	else if (pending && !h->e.msg[0])
+		read_pending(c, h);
+	read_permissions(c, h);
+	decide(c, h);
+}
+
+void health_finish(struct health *h)
+{
+	store_runs_free(h->runs, h->nruns);
+	store_conflicts_free(h->conflicts, h->nlatest);
+	for (size_t i = 0; i < h->nstories; i++) {
+		free(h->stories[i].backlog);
+		free(h->stories[i].status);
+	}
+	free(h->stories);
+	free(h->unwritable);
+}

@@ -5,7 +5,7 @@ _storysync()
 	local cur prev cmd i word
 	local global_opts='-C -c -q --quiet -v --verbose --json --version -h --help'
 	local sync_opts='--full --git --dry-run --force --wait --wait='
-	local commands='sync init status metrics check conflicts install-hooks history'
+	local commands='sync init status metrics check conflicts install-hooks history help'
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -57,6 +57,9 @@ _storysync()
 		;;
 	conflicts)
 		COMPREPLY=($(compgen -W '--resolve' -- "$cur"))
+		;;
+	help)
+		COMPREPLY=($(compgen -W "$commands" -- "$cur"))
 		;;
 	init | status | metrics | check) ;;
 	esac

@@ -1,6 +1,6 @@
 # fish completion for storysync(1)
 
-set -l commands sync init status metrics check conflicts install-hooks history
+set -l commands sync init status metrics check conflicts install-hooks history help
 
 # sync is the default command: its options work without the word sync.
 set -l no_cmd "not __fish_seen_subcommand_from $commands"
@@ -26,6 +26,8 @@ complete -c storysync -n $no_cmd -a check -d 'Validate stories and dependencies'
 complete -c storysync -n $no_cmd -a conflicts -d 'List or show recorded conflicts'
 complete -c storysync -n $no_cmd -a install-hooks -d 'Install the git hooks'
 complete -c storysync -n $no_cmd -a history -d 'Fill the status history from git'
+complete -c storysync -n $no_cmd -a help -d 'Print the help, or a command'"'"'s'
+complete -c storysync -n '__fish_seen_subcommand_from help' -a 'sync init status metrics check conflicts install-hooks history'
 
 # sync.
 complete -c storysync -n $sync_ok -l full -d 'Hash every file, compare every row'

@@ -113,6 +113,17 @@ static struct option *long_options(const struct cli_flag *flags)
 	return v;
 }
 
+bool cli_set_verbosity(struct cli *cli, int v)
+{
+	if (cli->verbosity && cli->verbosity != v) {
+		fputs("storysync: -q and -v cannot be used together\n",
+		      cli->err);
+		return false;
+	}
+	cli->verbosity = v;
+	return true;
+}
+
 bool cli_options(struct cli *cli, int argc, char **argv,
 		 const struct cli_flag *flags, cli_flag_fn on, void *ctx,
 		 int max_args, int *first)
@@ -126,14 +137,19 @@ bool cli_options(struct cli *cli, int argc, char **argv,
 	while (ok &&
 	       (c = getopt_long(argc, argv, "qv", longopts, NULL)) != -1) {
 		switch (c) {
-		case OPT_QUIET: cli->verbosity = -1; break;
-		case OPT_VERBOSE: cli->verbosity = 1; break;
+		case OPT_QUIET: ok = cli_set_verbosity(cli, -1); break;
+		case OPT_VERBOSE: ok = cli_set_verbosity(cli, 1); break;
 		case OPT_JSON: cli->json = true; break;
 		case '?':
+			/* where it was given: after the command's name, or
+			 * among the global options when sync is implied */
 			fprintf(cli->err,
-				"storysync: %s: unknown option '%s' (see "
-				"--help)\n",
-				argv[0], argv[optind - 1]);
+				"storysync: %s%sunknown option '%s' (see "
+				"storysync help%s%s)\n",
+				cli->implied ? "" : argv[0],
+				cli->implied ? "" : ": ", argv[optind - 1],
+				cli->implied ? "" : " ",
+				cli->implied ? "" : argv[0]);
 			ok = false;
 			break;
 		default: ok = on(ctx, cli, c, optarg);

@@ -22,6 +22,7 @@ struct cli {
 	const char *config_path; /* -c FILE, or NULL to search */
 	int verbosity;           /* -1 quiet, 0 normal, 1 verbose */
 	bool json;
+	bool implied; /* the command is sync, not named */
 	FILE *out, *err;
 };
 
@@ -53,6 +54,9 @@ bool cli_options(struct cli *cli, int argc, char **argv,
 /* Finds (or takes -c) and loads the configuration; prints the error and
  * returns EXIT_USAGE when that fails. */
 int cli_load_config(struct cli *cli, struct config *c);
+/* Sets the verbosity from -q (-1) or -v (1); false, with the usage error
+ * printed, when the other was given already. */
+bool cli_set_verbosity(struct cli *cli, int v);
 /* Writes s with control characters shown as \xNN: messages carry values
  * from the database, which must not drive the terminal. */
 void cli_put_safe(FILE *f, const char *s);

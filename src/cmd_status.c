@@ -25,15 +25,16 @@ static void print_counts(FILE *f, long created, long updated, long moved,
 {
 	const long v[] = {created, updated, moved, deleted, conflicts, errors};
 	static const char *const names[] = {
-		"created", "updated",   "moved",
-		"deleted", "conflicts", "with errors",
+		"created", "updated",  "moved",
+		"deleted", "conflict", "with errors",
 	};
 	const char *sep = "";
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
 		if (!v[i])
 			continue;
-		fprintf(f, "%s%ld %s", sep, v[i], names[i]);
+		fprintf(f, "%s%ld %s%s", sep, v[i], names[i],
+			i == 4 && v[i] != 1 ? "s" : "");
 		sep = ", ";
 	}
 	if (!*sep)

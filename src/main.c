@@ -27,7 +27,8 @@ static const char usage[] =
 	"  -v, --verbose   print one line per change\n"
 	"  --json          print the same facts as JSON\n"
 	"  --version       print the version and exit\n"
-	"  -h, --help      print this help and exit\n"
+	"  -h, --help      print this help and exit (after a command: its "
+	"help)\n"
 	"\n"
 	"Commands:\n"
 	"  sync            sync files and database (the default command)\n"
@@ -60,6 +61,7 @@ static const char usage[] =
 	"    --resolve     mark conflict ID (or, without ID, every open "
 	"one) resolved\n"
 	"  history --backfill  rebuild status history from the git log\n"
+	"  help [COMMAND]  print this help, or a command's\n"
 	"\n"
 	"Exit codes: 0 done; 1 done, some stories skipped for errors; 2 "
 	"usage or\n"
@@ -115,10 +117,12 @@ static int parse_globals(struct cli *cli, int argc, char **argv, int *rc)
 		const char *a = argv[i], *v;
 
 		if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-			cli->verbosity = -1;
+			if (!cli_set_verbosity(cli, -1))
+				goto usage;
 		} else if (strcmp(a, "-v") == 0 ||
 			   strcmp(a, "--verbose") == 0) {
-			cli->verbosity = 1;
+			if (!cli_set_verbosity(cli, 1))
+				goto usage;
 		} else if (strcmp(a, "--json") == 0) {
 			cli->json = true;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -149,8 +153,69 @@ static int parse_globals(struct cli *cli, int argc, char **argv, int *rc)
 	return i;
 missing:
 	fprintf(cli->err, "storysync: %s needs a value\n", argv[i]);
+usage:
 	*rc = EXIT_USAGE;
 	return -1;
+}
+
+/* The help of one command: its lines of the usage text above (the line
+ * that names it and the more indented ones after it), so that there is
+ * one text to keep. False when usage has no such command. */
+static bool command_help(FILE *f, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = strstr(usage, "Commands:\n"), *end;
+
+	for (p = p ? strchr(p, '\n') + 1 : NULL; p && *p == ' ';
+	     p = strchr(p, '\n') + 1) {
+		if (strncmp(p, "  ", 2) == 0 && p[2] != ' ' &&
+		    strncmp(p + 2, name, n) == 0 &&
+		    (p[2 + n] == ' ' || p[2 + n] == '\n'))
+			break;
+	}
+	if (!p || *p != ' ')
+		return false;
+	fprintf(f, "usage: storysync [GLOBAL OPTIONS] %s ...\n\n", name);
+	end = strchr(p, '\n') + 1;
+	while (strncmp(end, "   ", 3) == 0)
+		end = strchr(end, '\n') + 1;
+	fprintf(f,
+		"%.*s\n-q, -v and --json work after the command too. See "
+		"storysync(1).\n",
+		(int)(end - p), p);
+	return true;
+}
+
+/* storysync help [COMMAND] */
+static int help(struct cli *cli, int argc, char **argv)
+{
+	if (argc > 2) {
+		fprintf(cli->err, "storysync: help: unexpected '%s'\n",
+			argv[2]);
+		return EXIT_USAGE;
+	}
+	if (argc < 2) {
+		fputs(usage, cli->out);
+		return EXIT_DONE;
+	}
+	if (!command_help(cli->out, argv[1])) {
+		fprintf(cli->err,
+			"storysync: help: unknown command '%s' (see "
+			"storysync help)\n",
+			argv[1]);
+		return EXIT_USAGE;
+	}
+	return EXIT_DONE;
+}
+
+/* CMD --help or CMD -h anywhere after the command: its help. */
+static bool asks_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
 }
 
 int main(int argc, char **argv)
@@ -168,14 +233,22 @@ int main(int argc, char **argv)
 		return cmd_sync(&cli, 1, sync_argv);
 	if (argv[first][0] == '-') {
 		argv[first - 1] = sync_argv[0];
+		cli.implied = true;
 		return cmd_sync(&cli, argc - first + 1, argv + first - 1);
 	}
+	if (strcmp(argv[first], "help") == 0)
+		return help(&cli, argc - first, argv + first);
 	cmd = find_command(argv[first]);
 	if (!cmd) {
 		fprintf(cli.err,
-			"storysync: unknown command '%s' (see --help)\n",
+			"storysync: unknown command '%s' (see storysync "
+			"help)\n",
 			argv[first]);
 		return EXIT_USAGE;
+	}
+	if (asks_help(argc - first, argv + first)) {
+		command_help(cli.out, cmd->name);
+		return EXIT_DONE;
 	}
 	return cmd->fn(&cli, argc - first, argv + first);
 }

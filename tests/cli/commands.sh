@@ -263,4 +263,38 @@ check_eq "status counts the conflict" \
   "$(grep '^conflicts' <<<"$out")"
 check_contains "status shows the latest conflict" \
   "  #1 " "$(sed -n '/^conflicts/,$p' <<<"$out")"
+
+# ---- help, and usage errors that name where ----
+run ss help
+check_eq "help: the whole help, exit 0, to stdout" "0|usage: storysync" \
+  "$rc|$(head -c 16 <<<"$out")"
+for cmd in sync status metrics check init install-hooks conflicts history; do
+  run ss help "$cmd"
+  check_eq "help $cmd: its usage first" \
+    "0|usage: storysync [GLOBAL OPTIONS] $cmd ..." "$rc|$(head -n 1 <<<"$out")"
+  check_contains "help $cmd: its line of --help" "  $cmd" "$out"
+  help_out=$out
+  run ss "$cmd" --help
+  check_eq "$cmd --help is help $cmd" "0|$help_out|" "$rc|$out|$err"
+  run ss "$cmd" -h
+  check_eq "$cmd -h too" "0|$help_out" "$rc|$out"
+done
+run ss help sync
+check_contains "help sync lists sync's options" "--wait[=SECONDS]" "$out"
+run ss help nope
+check_eq "help for a command there is not" \
+  "2|storysync: help: unknown command 'nope' (see storysync help)" "$rc|$err"
+run ss -V
+check_eq "-V: the global options, not sync, are named" \
+  "2|storysync: unknown option '-V' (see storysync help)" "$rc|$err"
+run ss status --bogus
+check_eq "after a command: that command is named" \
+  "2|storysync: status: unknown option '--bogus' (see storysync help status)" \
+  "$rc|$err"
+run ss -q -v
+check_eq "-q with -v is a usage error" \
+  "2|storysync: -q and -v cannot be used together" "$rc|$err"
+run ss -q status -v
+check_eq "also across the command's name" \
+  "2|storysync: -q and -v cannot be used together" "$rc|$err"
 finish

@@ -7,7 +7,7 @@
 #include "config.h"
 #include "store.h"
 
-/* Exit codes of DESIGN.md. */
+/* Exit codes: storysync(1), EXIT STATUS. */
 enum {
 	EXIT_DONE = 0,
 	EXIT_SKIPPED = 1,

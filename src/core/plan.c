@@ -7,7 +7,7 @@
 #include "mem.h"
 
 /*
- * The decision table of DESIGN.md's "Sync semantics", one function per row
+ * The decision table of doc/design.md ("Plan"), one function per row
  * of the table (the file side), each switching on the DB side.
  *
  * The file is written (PLAN_FILE_WRITE) exactly when its current content

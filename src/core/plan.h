@@ -10,7 +10,7 @@
 /*
  * Plan: a pure function from the two sides of each story and its base to
  * the actions that bring both sides to one agreed version. No I/O: the
- * whole decision table of DESIGN.md is unit-tested without a disk.
+ * whole decision table of doc/design.md is unit-tested without a disk.
  */
 
 /* Everything known of one story before deciding. */

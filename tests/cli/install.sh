@@ -35,7 +35,8 @@ check_eq "the hooks" "" "$(missing "$hooks/storysync-hook" \
   "$hooks"/post-{checkout,commit,merge,rewrite})"
 if command -v scdoc >/dev/null; then
   check_eq "the man pages" "" \
-    "$(missing "$mandir/man1/storysync.1" "$mandir/man5/storysync.yml.5")"
+    "$(missing "$mandir/man1/storysync.1" "$mandir/man5/storysync.yml.5" \
+      "$mandir/man7/storysync-db.7")"
 else
   ok "# skip the man pages: no scdoc, none built"
 fi
@@ -43,8 +44,8 @@ check_eq "the completions" "" \
   "$(missing "$datadir/bash-completion/completions/storysync" \
     "$datadir/zsh/site-functions/_storysync" \
     "$datadir/fish/vendor_completions.d/storysync.fish")"
-check_eq "the license and the examples" "" \
-  "$(missing "$doc/LICENSE" "$doc/examples/README.md" \
+check_eq "the license, the design and the examples" "" \
+  "$(missing "$doc/LICENSE" "$doc/design.md" "$doc/examples/README.md" \
     "$doc/examples/cron.d/storysync" "$doc/examples/grafana/storysync.json")"
 run python3 -m json.tool "$D$doc/examples/grafana/storysync.json"
 check_rc "the Grafana dashboard is JSON" 0

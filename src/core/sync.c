@@ -1027,8 +1027,14 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 			err_set(e, "another storysync run holds %s", lock_path);
 			goto out;
 		}
-		if (lockfd < 0)
+		if (lockfd < 0) {
+			if (errno == EACCES || errno == EPERM || errno == EROFS)
+				err_set(e,
+					"%s: %s (this user must be able to "
+					"write the database's directory)",
+					lock_path, strerror(errno));
 			goto out;
+		}
 	}
 	if (!store_open_as(&run.store, c->database, busy_ms(c, o), o->dry_run,
 			   &busy, e)) {

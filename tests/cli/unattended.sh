@@ -140,6 +140,10 @@ check_contains "and says it cannot write, as a reader" \
 check_eq "nothing written to stderr" "" "$err"
 run as_nobody "$STORYSYNC" metrics
 check_eq "metrics as nobody" 0 "$rc"
+run as_nobody "$STORYSYNC" sync
+check_eq "sync as nobody: exit 3, with what to do" \
+  "3|storysync: $T/$DB.lock: Permission denied (this user must be able to write the database's directory)" \
+  "$rc|$err"
 
 # attention: a conflict, then files in error
 q "INSERT INTO sync_conflicts(story_id, at, kind, kept) VALUES

@@ -75,6 +75,8 @@ void cli_json_conflict_head(FILE *f, const struct conflict_info *c)
 	cli_json_string(f, c->kept);
 	fputs(",\"fields\":", f);
 	cli_json_fields(f, c->fields);
+	fputs(",\"policy\":", f);
+	cli_json_string(f, c->policy);
 	fputs(",\"resolved\":", f);
 	cli_json_string(f, c->resolved);
 }

@@ -102,6 +102,10 @@ static void print_full(FILE *f, const struct conflict_info *c)
 	fprintf(f, "kind:   %s\n", c->kind);
 	fprintf(f, "kept:   %s\n", c->kept);
 	fprintf(f, "fields: %s\n", c->fields ? c->fields : "(none)");
+	if (c->policy)
+		fprintf(f, "policy: %s\n", c->policy);
+	if (c->resolved)
+		fprintf(f, "resolved: %s\n", c->resolved);
 	if (c->run_id)
 		fprintf(f, "run:    %lld\n", (long long)c->run_id);
 	if (!c->lost) {
@@ -109,7 +113,10 @@ static void print_full(FILE *f, const struct conflict_info *c)
 		return;
 	}
 	fprintf(f, "lost version (%s):\n",
-		c->kept && strcmp(c->kept, "file") == 0 ? "db" : "file");
+		!c->kept || strcmp(c->kept, "mixed") == 0
+			? "each field decided at the value that lost"
+		: strcmp(c->kept, "file") == 0 ? "db"
+					       : "file");
 	if (!json_parse_object(c->lost, &m, &n)) {
 		fprintf(f, "  %s\n", c->lost);
 		return;

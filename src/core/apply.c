@@ -381,6 +381,7 @@ static bool apply_db(struct apply_ctx *ctx, const struct action *a,
 			.kind = a->conflict,
 			.kept = a->kept,
 			.fields = a->conflict_fields,
+			.policy = a->conflict_policy,
 			.lost = &a->lost,
 			.run_id = ctx->run_id,
 		};

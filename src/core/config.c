@@ -60,7 +60,8 @@ struct parser {
 	struct config *c;
 	char *database;  /* as written, NULL for the default */
 	char *create_in; /* as written, resolved once the stages are known */
-	struct bmd *bmd; /* reading a Backlog.md config.yml */
+	const char *policy_backlog; /* backlog_policy: the one being read */
+	struct bmd *bmd;            /* reading a Backlog.md config.yml */
 	unsigned create_in_line, create_in_col;
 };
 
@@ -536,6 +537,104 @@ static bool add_key_name(struct parser *p, char *column, unsigned line,
 	return true;
 }
 
+/* policy: and backlog_policy: NAME: both field: file|db */
+static bool add_rule(struct parser *p, const char *backlog, char *field,
+		     unsigned line, unsigned col)
+{
+	struct config *c = p->c;
+	int f = -1;
+	bool db;
+
+	for (int i = 1; i < SF_COUNT; i++) /* not the id: it is the key */
+		if (strcmp(field, story_field_names[i]) == 0)
+			f = i;
+	if (f < 0)
+		return fail(p, line, col,
+			    "'%s': '%s' is not a field (backlog, status, epic, "
+			    "title, priority, points, assignees, labels, "
+			    "depends_on, created, extra, body)",
+			    backlog ? "backlog_policy" : "policy", field);
+	for (size_t i = 0; i < c->npolicy; i++)
+		if (c->policy[i].field == f &&
+		    !backlog == !c->policy[i].backlog &&
+		    (!backlog || strcmp(backlog, c->policy[i].backlog) == 0))
+			return fail(p, line, col, "duplicate key '%s' in '%s'",
+				    field,
+				    backlog ? "backlog_policy" : "policy");
+	if (!next(p))
+		return false;
+	if (p->ev.type != YEV_SCALAR || (strcmp(p->ev.value, "file") != 0 &&
+					 strcmp(p->ev.value, "db") != 0))
+		return fail(p, p->ev.line, p->ev.col, "'%s' must be file or db",
+			    field);
+	db = strcmp(p->ev.value, "db") == 0;
+	c->policy =
+		xreallocarray(c->policy, c->npolicy + 1, sizeof(*c->policy));
+	c->policy[c->npolicy++] = (struct config_policy_rule){
+		.backlog = backlog ? xstrdup(backlog) : NULL,
+		.field = f,
+		.db = db,
+	};
+	return true;
+}
+
+static bool add_policy_rule(struct parser *p, char *field, unsigned line,
+			    unsigned col)
+{
+	return add_rule(p, NULL, field, line, col);
+}
+
+static bool parse_policy(struct parser *p)
+{
+	return each_key_of(p, "'policy' must be a mapping of field: file|db",
+			   add_policy_rule);
+}
+
+static bool add_backlog_rule(struct parser *p, char *field, unsigned line,
+			     unsigned col)
+{
+	return add_rule(p, p->policy_backlog, field, line, col);
+}
+
+static bool add_backlog_policy(struct parser *p, char *name, unsigned line,
+			       unsigned col)
+{
+	bool ok;
+
+	p->policy_backlog = name;
+	ok = each_key_of(p,
+			 "'backlog_policy' must map each backlog to a mapping "
+			 "of field: file|db",
+			 add_backlog_rule);
+	p->policy_backlog = NULL;
+	return ok;
+}
+
+static bool parse_backlog_policy(struct parser *p)
+{
+	return each_key_of(p,
+			   "'backlog_policy' must be a mapping of backlog: "
+			   "{field: file|db}",
+			   add_backlog_policy);
+}
+
+void config_db_wins(const struct config *c, const char *backlog, bool db_wins[])
+{
+	for (int f = 0; f < SF_COUNT; f++)
+		db_wins[f] = false;
+	/* the shared rules first, the backlog's over them */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < c->npolicy; i++) {
+			const struct config_policy_rule *r = &c->policy[i];
+
+			if (pass == 0
+				    ? r->backlog == NULL
+				    : r->backlog && backlog &&
+					      strcmp(r->backlog, backlog) == 0)
+				db_wins[r->field] = r->db;
+		}
+}
+
 static bool parse_keys(struct parser *p)
 {
 	return each_key_of(p, "'keys' must be a mapping of column: key",
@@ -744,6 +843,8 @@ static const struct {
 	{"ignore", parse_ignore},
 	{"mirror_keys", parse_mirror_keys},
 	{"max_file_size", parse_max_file_size},
+	{"policy", parse_policy},
+	{"backlog_policy", parse_backlog_policy},
 	{"busy_wait", parse_busy_wait},
 	{"retention", parse_retention},
 	{"stale_after", parse_stale_after},
@@ -985,6 +1086,13 @@ static bool finish_dialect(struct parser *p)
 			       p->name);
 	if (!c->max_file_size)
 		c->max_file_size = FSX_READ_LIMIT_DEFAULT;
+	for (size_t i = 0; i < c->npolicy; i++)
+		if (c->policy[i].backlog &&
+		    !config_backlog(c, c->policy[i].backlog))
+			return err_set(p->e,
+				       "%s: 'backlog_policy': no backlog '%s' "
+				       "(see 'backlogs')",
+				       p->name, c->policy[i].backlog);
 	c->create_in = &c->stages[0];
 	if (p->create_in) {
 		c->create_in = config_stage_by_status(c, p->create_in);
@@ -1040,6 +1148,9 @@ void config_finish(struct config *c)
 	strv_free_n(c->statuses, c->nstatuses);
 	strv_free_n(c->ignore, c->nignore);
 	free(c->file_name);
+	for (size_t i = 0; i < c->npolicy; i++)
+		free(c->policy[i].backlog);
+	free(c->policy);
 	free(c->log);
 	free(c->metrics_file);
 	free(c->notify);

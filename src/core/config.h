@@ -45,6 +45,13 @@ struct config {
 				unread */
 	char **ignore;        /* ignore: globs of paths that are not stories */
 	size_t nignore;
+	/* conflict policy: who wins a field both sides changed */
+	struct config_policy_rule {
+		char *backlog; /* NULL: every backlog (policy:) */
+		int field;     /* enum story_field */
+		bool db;       /* the database wins it, else the file */
+	} * policy;
+	size_t npolicy;
 	/* running unattended */
 	int busy_wait_s;          /* busy_wait: how long a run waits for
 				     the API's write transaction */
@@ -70,6 +77,12 @@ struct config {
 #define CONFIG_RETENTION_DELETED_DAYS_DEFAULT 365
 #define CONFIG_STALE_AFTER_DEFAULT            600 /* seconds */
 #define CONFIG_NOTIFY_TIMEOUT_DEFAULT         10  /* seconds */
+
+/* Fills db_wins (SF_COUNT) with the fields the database wins in backlog
+ * (NULL: by policy: alone): backlog_policy: first, then policy:, else the
+ * file wins. */
+void config_db_wins(const struct config *c, const char *backlog,
+		    bool db_wins[]);
 
 /* Finds .storysync.yml from dir upwards, as git finds .git. Returns the
  * absolute path (heap) or NULL with e set. */

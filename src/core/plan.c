@@ -123,11 +123,13 @@ void plan_resolve_location(const struct story *file_story, char *const *mirror,
 }
 
 void plan_merge(const struct story *base, const struct story *file,
-		const struct story *db, struct story *out,
-		char **conflict_fields)
+		const struct story *db, const bool *db_wins, struct story *out,
+		struct merge_result *r)
 {
-	struct buf cf = BUF_INIT;
+	struct buf cf = BUF_INIT, pol = BUF_INIT;
+	int won[2] = {0, 0}; /* by the file, by the database */
 
+	memset(r->decided, 0, sizeof(r->decided));
 	for (int f = 0; f < SF_COUNT; f++) {
 		const char *v = file->v[f];
 
@@ -135,13 +137,24 @@ void plan_merge(const struct story *base, const struct story *file,
 			v = db->v[f];
 		} else if ((!base || !story_field_equal(db, base, f)) &&
 			   !story_field_equal(db, file, f)) {
+			bool to_db = db_wins && db_wins[f];
+
+			if (to_db)
+				v = db->v[f];
+			won[to_db]++;
+			r->decided[f] = true;
 			buf_printf(&cf, "%s%s", cf.len ? "," : "",
 				   story_field_names[f]);
+			buf_printf(&pol, "%s%s=%s", pol.len ? "," : "",
+				   story_field_names[f], to_db ? "db" : "file");
 		}
 		out->v[f] = xstrdup(v);
 	}
-	*conflict_fields = cf.len ? buf_detach(&cf) : NULL;
+	r->fields = cf.len ? buf_detach(&cf) : NULL;
+	r->policy = pol.len ? buf_detach(&pol) : NULL;
+	r->kept = won[1] && won[0] ? "mixed" : won[1] ? "db" : "file";
 	buf_finish(&cf);
+	buf_finish(&pol);
 }
 
 void action_finish(struct action *a)
@@ -150,6 +163,7 @@ void action_finish(struct action *a)
 	story_finish(&a->want);
 	free(a->from_status);
 	free(a->conflict_fields);
+	free(a->conflict_policy);
 	story_finish(&a->lost);
 	for (int k = 0; k < SM_COUNT; k++)
 		free(a->mirror_after[k]);
@@ -206,6 +220,32 @@ static void set_conflict(struct action *a, const char *kind,
 	story_copy(&a->lost, lost);
 }
 
+/* A merge's conflict: the losing version is the side that lost every field
+ * decided, in full; where each side won some, the merged story with every
+ * decided field at its loser's value. */
+static void set_merge_conflict(struct action *a, const char *kind,
+			       struct merge_result *r, const struct story *file,
+			       const struct story *db)
+{
+	a->conflict_fields = r->fields;
+	a->conflict_policy = r->policy;
+	if (!r->fields)
+		return;
+	a->conflict = kind;
+	a->kept = r->kept;
+	if (strcmp(r->kept, "mixed") != 0) {
+		story_copy(&a->lost, strcmp(r->kept, "file") == 0 ? db : file);
+		return;
+	}
+	story_copy(&a->lost, &a->want);
+	for (int f = 0; f < SF_COUNT; f++)
+		if (r->decided[f])
+			story_set(&a->lost, f,
+				  story_field_equal(&a->want, file, f)
+					  ? db->v[f]
+					  : file->v[f]);
+}
+
 /* The file is as the base: the DB side decides alone. */
 static bool plan_file_same(const struct plan_input *in, enum side db,
 			   struct action *a)
@@ -247,11 +287,12 @@ static bool plan_file_changed(const struct plan_input *in, enum side db,
 			a->db = PLAN_DB_PUT;
 		note_change(in, a, in->base, "file");
 		break;
-	case SIDE_CHANGED:
-		plan_merge(in->base, &file, in->db_story, &a->want,
-			   &a->conflict_fields);
-		if (a->conflict_fields)
-			set_conflict(a, "both_changed", in->db_story);
+	case SIDE_CHANGED: {
+		struct merge_result r;
+
+		plan_merge(in->base, &file, in->db_story, in->db_wins, &a->want,
+			   &r);
+		set_merge_conflict(a, "both_changed", &r, &file, in->db_story);
 		if (!story_equal(&a->want, in->db_story))
 			a->db = PLAN_DB_PUT;
 		/* a file changed in its bytes only (a comment) did not make
@@ -260,6 +301,7 @@ static bool plan_file_changed(const struct plan_input *in, enum side db,
 			    story_equal(&file, in->base) ? "db" : "file");
 		story_finish(&file);
 		break;
+	}
 	default: /* SIDE_DELETED: the file re-creates the row */
 		a->want = file;
 		a->db = PLAN_DB_PUT;
@@ -289,15 +331,19 @@ static bool plan_file_deleted(const struct plan_input *in, enum side db,
 }
 
 /* Both sides hold the story and no state knows it (a pre-filled database):
- * the file wins every differing field, and is left as it is. */
+ * the file wins every differing field the policy gives it. */
 static void plan_no_base(const struct plan_input *in, struct action *a)
 {
-	plan_merge(NULL, in->file_story, in->db_story, &a->want,
-		   &a->conflict_fields);
-	if (a->conflict_fields)
-		set_conflict(a, "no_base", in->db_story);
+	struct merge_result r;
+
+	plan_merge(NULL, in->file_story, in->db_story, in->db_wins, &a->want,
+		   &r);
+	set_merge_conflict(a, "no_base", &r, in->file_story, in->db_story);
 	if (!story_equal(&a->want, in->db_story))
 		a->db = PLAN_DB_PUT;
+	/* a field the policy gave the database is written to the file */
+	if (!story_equal(&a->want, in->file_story))
+		a->file = PLAN_FILE_WRITE;
 	a->state = PLAN_STATE_PUT;
 	note_change(in, a, in->db_story, "file");
 }

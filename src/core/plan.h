@@ -27,6 +27,9 @@ struct plan_input {
 	const struct story *base;     /* NULL when there is no state */
 	char *const *base_mirror;     /* the file's mirror keys (SM_COUNT) when
 					 the base was agreed, or NULL: unknown */
+	const bool *db_wins; /* SF_COUNT: the fields the database wins when
+				both sides changed them (the conflict
+				policy); NULL: the file wins every one */
 };
 
 enum plan_db_op { PLAN_DB_NONE, PLAN_DB_PUT, PLAN_DB_DELETE };
@@ -68,8 +71,11 @@ struct action {
 	const char *conflict;  /* kind, or NULL: "both_changed",
 				  "deleted_in_db", "deleted_in_file",
 				  "no_base" */
-	const char *kept;      /* "file" or "db" */
-	char *conflict_fields; /* comma-separated fields the file won */
+	const char *kept;      /* "file", "db" or "mixed": who won the fields
+				  decided */
+	char *conflict_fields; /* comma-separated fields decided */
+	char *conflict_policy; /* "title=file,status=db": who won each, by
+				  the policy; NULL when not a merge */
 	struct story lost;     /* the losing version in full */
 	/* the file's mirror keys after this action, for the state */
 	char *mirror_after[SM_COUNT];
@@ -91,12 +97,22 @@ void plan_resolve_location(const struct story *file_story, char *const *mirror,
 			   const struct story *base, char *const *base_mirror,
 			   struct story *out);
 
+/* What a merge decided: the fields both sides changed to different values
+ * (comma-separated, NULL when none), who won each by the policy
+ * ("title=file,status=db"), and who won them all ("file", "db", or
+ * "mixed"). */
+struct merge_result {
+	char *fields;
+	char *policy;
+	const char *kept;
+	bool decided[SF_COUNT];
+};
+
 /* Three-way merge of file and db against base: a field changed on one side
- * takes that side's value; on both sides, the file's. *conflict_fields gets
- * the comma-separated fields decided for the file where the DB's value
- * differed (NULL when none). */
+ * takes that side's value; on both sides, the file's, or the database's
+ * where db_wins (SF_COUNT, may be NULL) says so. */
 void plan_merge(const struct story *base, const struct story *file,
-		const struct story *db, struct story *out,
-		char **conflict_fields);
+		const struct story *db, const bool *db_wins, struct story *out,
+		struct merge_result *r);
 
 #endif

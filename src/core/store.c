@@ -128,6 +128,7 @@ static const struct {
 	 * it; an event consumer keeps its cursor, so that what it has read
 	 * can be pruned */
 	{3, "ALTER TABLE sync_conflicts ADD COLUMN resolved TEXT"},
+	{3, "ALTER TABLE sync_conflicts ADD COLUMN policy TEXT"},
 	{3, "CREATE TABLE sync_consumers(name TEXT PRIMARY KEY,"
 	    " seq INTEGER NOT NULL, updated TEXT)"},
 };
@@ -359,8 +360,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_EVENT_ADD] = "INSERT INTO sync_events(story_id, change, origin,"
 			 " run_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_CONFLICT_ADD] = "INSERT INTO sync_conflicts(story_id, at, kind,"
-			    " kept, fields, lost, run_id)"
-			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			    " kept, fields, lost, run_id, policy)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_CONFLICT_ADD_ONCE] = "INSERT INTO sync_conflicts(story_id, at,"
 				 " kind, kept, fields, lost, run_id)"
 				 " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
@@ -1572,6 +1573,8 @@ bool store_conflict_add(struct store *s, const struct conflict_row *c,
 	bind_text(st, 6, lost);
 	if (c->run_id > 0)
 		sqlite3_bind_int64(st, 7, c->run_id);
+	if (!c->once)
+		bind_text(st, 8, c->policy);
 	ok = run(s, st, e);
 	free(lost);
 	return ok;
@@ -1769,8 +1772,8 @@ bool store_runs_failing(struct store *s, long *n, struct err *e)
 }
 
 #define CONFLICT_COLUMNS                                                       \
-	"SELECT id, story_id, at, kind, kept, fields, lost, run_id, resolved"  \
-	" FROM sync_conflicts"
+	"SELECT id, story_id, at, kind, kept, fields, lost, run_id, resolved," \
+	" policy FROM sync_conflicts"
 
 static void conflict_from_row(struct conflict_info *c, sqlite3_stmt *st)
 {
@@ -1783,6 +1786,7 @@ static void conflict_from_row(struct conflict_info *c, sqlite3_stmt *st)
 	c->lost = col_text(st, 6);
 	c->run_id = sqlite3_column_int64(st, 7);
 	c->resolved = col_text(st, 8);
+	c->policy = col_text(st, 9);
 }
 
 bool store_conflicts_list(struct store *s, size_t max,
@@ -1974,6 +1978,7 @@ void store_conflict_info_finish(struct conflict_info *c)
 	free(c->fields);
 	free(c->lost);
 	free(c->resolved);
+	free(c->policy);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -180,8 +180,9 @@ bool store_event_add(struct store *s, const char *story_id, const char *change,
 struct conflict_row {
 	const char *story_id;
 	const char *kind;         /* "both_changed", "deleted_in_db", ... */
-	const char *kept;         /* "file" or "db" */
+	const char *kept;         /* "file", "db" or "mixed" */
 	const char *fields;       /* comma-separated fields decided, or NULL */
+	const char *policy;       /* who won each by the policy, or NULL */
 	const struct story *lost; /* the losing version in full, or NULL */
 	int64_t run_id;
 	bool once; /* not when one of this kind already keeps this lost */
@@ -241,6 +242,7 @@ struct conflict_info {
 	char *lost;     /* JSON object field -> string or null, or NULL */
 	int64_t run_id; /* 0 when none */
 	char *resolved; /* when it was resolved, or NULL: open */
+	char *policy;   /* "title=file,status=db", or NULL */
 };
 /* Recorded conflicts, newest first, at most max (0 for all). */
 bool store_conflicts_list(struct store *s, size_t max,

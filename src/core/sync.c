@@ -223,6 +223,7 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	};
 	struct action a;
 	char *base_mirror[SM_COUNT] = {0};
+	bool db_wins[SF_COUNT];
 	bool has_base = false, mirror_known = false, found = false, ok = true;
 	int64_t rev;
 	char *path = NULL;
@@ -256,6 +257,15 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			in.db_story = &row;
 		}
 	}
+	/* the policy of the story's backlog: where the file has it, else
+	 * the row, else the base */
+	config_db_wins(run->c,
+		       in.file_story ? in.file_story->v[SF_BACKLOG]
+		       : in.db_story ? in.db_story->v[SF_BACKLOG]
+		       : has_base    ? base.v[SF_BACKLOG]
+				     : NULL,
+		       db_wins);
+	in.db_wins = db_wins;
 	if (plan_story(&in, &a))
 		add_action(run, &a, fc, d);
 	/* the action holds what apply needs of the story: one copy of each

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1063,11 +1064,12 @@ static void merge_without_conflict_gives_null_fields(void **state)
 {
 	struct fixture *fx = *state;
 	struct story out = {0};
-	char *fields = (char *)"sentinel";
+	struct merge_result r;
 
 	story_set(&fx->db, SF_POINTS, "5");
-	plan_merge(&fx->base, &fx->file, &fx->db, &out, &fields);
-	assert_null(fields);
+	plan_merge(&fx->base, &fx->file, &fx->db, NULL, &out, &r);
+	assert_null(r.fields);
+	assert_null(r.policy);
 	assert_story(&out, &fx->db);
 	story_finish(&out);
 }
@@ -1076,15 +1078,18 @@ static void merge_without_base_takes_file(void **state)
 {
 	struct fixture *fx = *state;
 	struct story out = {0};
-	char *fields = NULL;
+	struct merge_result r;
 
 	story_set(&fx->file, SF_ID, "INF-014");
 	story_set(&fx->file, SF_TITLE, "file");
 	story_set(&fx->db, SF_PRIORITY, NULL);
-	plan_merge(NULL, &fx->file, &fx->db, &out, &fields);
-	assert_string_equal(fields, "title,priority");
+	plan_merge(NULL, &fx->file, &fx->db, NULL, &out, &r);
+	assert_string_equal(r.fields, "title,priority");
+	assert_string_equal(r.policy, "title=file,priority=file");
+	assert_string_equal(r.kept, "file");
 	assert_story(&out, &fx->file);
-	free(fields);
+	free(r.fields);
+	free(r.policy);
 	story_finish(&out);
 }
 
@@ -1093,17 +1098,172 @@ static void merge_file_removal_wins_over_db_edit(void **state)
 {
 	struct fixture *fx = *state;
 	struct story out = {0};
-	char *fields = NULL;
+	struct merge_result r;
 
 	story_set(&fx->file, SF_ASSIGNEES, NULL);
 	story_set(&fx->db, SF_ASSIGNEES, "[\"bob\"]");
 	story_set(&fx->db, SF_EXTRA, "{\"team\":\"core\"}");
-	plan_merge(&fx->base, &fx->file, &fx->db, &out, &fields);
-	assert_string_equal(fields, "assignees");
+	plan_merge(&fx->base, &fx->file, &fx->db, NULL, &out, &r);
+	assert_string_equal(r.fields, "assignees");
 	assert_null(out.v[SF_ASSIGNEES]);
 	assert_string_equal(out.v[SF_EXTRA], "{\"team\":\"core\"}");
-	free(fields);
+	free(r.fields);
+	free(r.policy);
 	story_finish(&out);
+}
+
+/*
+ * The conflict policy, cell by cell: for every field, each way the two
+ * sides can stand against the base, with the file winning and with the
+ * database winning that field. Only a field both sides changed to
+ * different values is decided by the policy, and only it is recorded.
+ */
+static const char *const other_value[SF_COUNT] = {
+	[SF_ID] = "INF-014",         [SF_BACKLOG] = "mobile",
+	[SF_STATUS] = "backlog",     [SF_EPIC] = "web",
+	[SF_TITLE] = "Other",        [SF_PRIORITY] = "low",
+	[SF_POINTS] = "3",           [SF_ASSIGNEES] = "[\"bo\"]",
+	[SF_LABELS] = "[\"x\"]",     [SF_DEPENDS_ON] = "[\"INF-001\"]",
+	[SF_CREATED] = "2020-01-01", [SF_EXTRA] = "{\"k\":1}",
+	[SF_BODY] = "Other body\n",
+};
+static const char *const third_value[SF_COUNT] = {
+	[SF_ID] = "INF-014",
+	[SF_BACKLOG] = "web",
+	[SF_STATUS] = "completed",
+	[SF_EPIC] = "api",
+	[SF_TITLE] = "Third",
+	[SF_PRIORITY] = "medium",
+	[SF_POINTS] = "13",
+	[SF_ASSIGNEES] = NULL,
+	[SF_LABELS] = "[]",
+	[SF_DEPENDS_ON] = NULL,
+	[SF_CREATED] = NULL,
+	[SF_EXTRA] = "{\"k\":2}",
+	[SF_BODY] = "",
+};
+
+static void merge_policy_cell_by_cell(void **state)
+{
+	struct fixture *fx = *state;
+	/* file, db: 0 as the base, 1 changed, 2 changed differently */
+	static const int cells[][2] = {{0, 0}, {1, 0}, {0, 1},
+				       {1, 1}, {1, 2}, {2, 1}};
+
+	for (int f = 1; f < SF_COUNT; f++) /* the id is the story's key */
+		for (size_t c = 0; c < sizeof(cells) / sizeof(*cells); c++)
+			for (int to_db = 0; to_db < 2; to_db++) {
+				const char *vals[3] = {fx->base.v[f],
+						       other_value[f],
+						       third_value[f]};
+				const char *fv = vals[cells[c][0]];
+				const char *dv = vals[cells[c][1]];
+				bool wins[SF_COUNT] = {false};
+				bool conflict = cells[c][0] && cells[c][1] &&
+						cells[c][0] != cells[c][1];
+				struct story out = {0};
+				struct merge_result r;
+				char *want_policy;
+
+				wins[f] = to_db;
+				story_set(&fx->file, f, fv);
+				story_set(&fx->db, f, dv);
+				plan_merge(&fx->base, &fx->file, &fx->db, wins,
+					   &out, &r);
+				/* one side changed: it wins, whatever the
+				 * policy; both: the policy decides */
+				assert_str(out.v[f], !cells[c][0]        ? dv
+						     : !cells[c][1]      ? fv
+						     : conflict && to_db ? dv
+									 : fv);
+				if (!conflict) {
+					assert_null(r.fields);
+					assert_null(r.policy);
+					assert_string_equal(r.kept, "file");
+				} else {
+					want_policy = NULL;
+					assert_string_equal(
+						r.fields, story_field_names[f]);
+					assert_string_equal(
+						r.kept, to_db ? "db" : "file");
+					assert_true(
+						asprintf(&want_policy, "%s=%s",
+							 story_field_names[f],
+							 to_db ? "db"
+							       : "file") > 0);
+					assert_string_equal(r.policy,
+							    want_policy);
+					free(want_policy);
+				}
+				assert_int_equal(r.decided[f], conflict);
+				free(r.fields);
+				free(r.policy);
+				story_finish(&out);
+				story_set(&fx->file, f, fx->base.v[f]);
+				story_set(&fx->db, f, fx->base.v[f]);
+			}
+}
+
+/* Each side wins some: kept "mixed", and the lost version holds each
+ * decided field at its loser's value. */
+static void both_changed_mixed_policy(void **state)
+{
+	struct fixture *fx = *state;
+	bool wins[SF_COUNT] = {[SF_STATUS] = true};
+	struct plan_input in = {
+		.id = "INF-014",
+		.file = SIDE_CHANGED,
+		.file_story = &fx->file,
+		.db = SIDE_CHANGED,
+		.db_story = &fx->db,
+		.base = &fx->base,
+		.db_wins = wins,
+	};
+
+	story_set(&fx->file, SF_TITLE, "File title");
+	story_set(&fx->file, SF_STATUS, "completed");
+	story_set(&fx->db, SF_TITLE, "DB title");
+	story_set(&fx->db, SF_STATUS, "backlog");
+	story_set(&fx->db, SF_POINTS, "5"); /* the DB's alone: no conflict */
+	assert_true(plan_story(&in, &fx->a));
+	assert_string_equal(fx->a.conflict, "both_changed");
+	assert_string_equal(fx->a.kept, "mixed");
+	assert_string_equal(fx->a.conflict_fields, "status,title");
+	assert_string_equal(fx->a.conflict_policy, "status=db,title=file");
+	assert_string_equal(fx->a.want.v[SF_TITLE], "File title");
+	assert_string_equal(fx->a.want.v[SF_STATUS], "backlog");
+	assert_string_equal(fx->a.want.v[SF_POINTS], "5");
+	assert_string_equal(fx->a.lost.v[SF_TITLE], "DB title");
+	assert_string_equal(fx->a.lost.v[SF_STATUS], "completed");
+	assert_string_equal(fx->a.lost.v[SF_POINTS], "5");
+	assert_int_equal(fx->a.db, PLAN_DB_PUT);
+	assert_int_equal(fx->a.file, PLAN_FILE_WRITE); /* moved to backlog */
+}
+
+/* The database wins all it changed: kept "db", the file's version lost. */
+static void both_changed_db_policy(void **state)
+{
+	struct fixture *fx = *state;
+	bool wins[SF_COUNT] = {[SF_TITLE] = true};
+	struct plan_input in = {
+		.id = "INF-014",
+		.file = SIDE_CHANGED,
+		.file_story = &fx->file,
+		.db = SIDE_CHANGED,
+		.db_story = &fx->db,
+		.base = &fx->base,
+		.db_wins = wins,
+	};
+
+	story_set(&fx->file, SF_TITLE, "File title");
+	story_set(&fx->db, SF_TITLE, "DB title");
+	assert_true(plan_story(&in, &fx->a));
+	assert_string_equal(fx->a.kept, "db");
+	assert_string_equal(fx->a.conflict_policy, "title=db");
+	assert_string_equal(fx->a.want.v[SF_TITLE], "DB title");
+	assert_story(&fx->a.lost, &fx->file);
+	assert_int_equal(fx->a.file, PLAN_FILE_WRITE);
+	assert_int_equal(fx->a.db, PLAN_DB_NONE);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1112,6 +1272,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(same_same_does_nothing),
+		T(merge_policy_cell_by_cell),
+		T(both_changed_mixed_policy),
+		T(both_changed_db_policy),
 		T(same_changed_rewrites_file),
 		T(same_changed_status_moves_file),
 		T(same_changed_epic_removed_is_moved),

@@ -364,13 +364,24 @@ static bool key_safe(const char *s)
 	return !strstr(s, ": ") && !strstr(s, " #") && s[n - 1] != ':';
 }
 
+/* YAML's implicit keys are at most 1024 characters: a longer one (the
+ * fuzzer found an extra key written "? long key" come back unparsable)
+ * is written as an explicit key, "? key" and ": value" on the next line. */
+#define IMPLICIT_KEY_MAX 1000
+
 static void put_key(struct buf *b, const char *name)
 {
+	struct buf k = BUF_INIT;
+
 	if (key_safe(name))
-		buf_puts(b, name);
+		buf_puts(&k, name);
 	else
-		put_double(b, name);
-	buf_putc(b, ':');
+		put_double(&k, name);
+	if (k.len > IMPLICIT_KEY_MAX)
+		buf_printf(b, "? %s\n:", k.data);
+	else
+		buf_printf(b, "%s:", k.data);
+	buf_finish(&k);
 }
 
 static void put_field_line(struct buf *b, const struct story_dialect *dl, int f,

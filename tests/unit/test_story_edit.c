@@ -362,6 +362,26 @@ static void test_render_round_trip_extra(void **state)
 		buf_finish(&norm);
 		story_finish(&s);
 	}
+
+	/* a key longer than YAML's implicit keys may be: written "? key"
+	 * (found by the fuzzer), plain or quoted */
+	for (int quoted = 0; quoted < 2; quoted++) {
+		struct story s = {{0}};
+		struct buf json = BUF_INIT, out = BUF_INIT;
+
+		buf_puts(&json, "{\"");
+		for (int i = 0; i < 1500; i++)
+			buf_putc(&json, quoted && i % 50 == 0 ? '#' : 'k');
+		buf_puts(&json, "\":[1,2]}");
+		base_story(&s);
+		story_set(&s, SF_EXTRA, json.data);
+		round_trip(&s);
+		story_render(&s, NULL, &out);
+		assert_non_null(strstr(out.data, "\n? "));
+		buf_finish(&out);
+		buf_finish(&json);
+		story_finish(&s);
+	}
 }
 
 static void test_render_round_trip_bodies(void **state)

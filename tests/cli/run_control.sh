@@ -73,9 +73,13 @@ check_eq "back in place: nothing to do" "0|" "$rc|$out$err"
 
 # usage and configuration errors exit 2
 run ss bogus
-check_eq "unknown command" "2|storysync: unknown command 'bogus' (see --help)" "$rc|$err"
+check_eq "unknown command" "2|storysync: unknown command 'bogus' (see storysync help)" "$rc|$err"
 run ss --bogus
-check_eq "unknown sync option" "2|storysync: sync: unknown option '--bogus' (see --help)" "$rc|$err"
+check_eq "an unknown option where sync is implied: named among the global ones" \
+  "2|storysync: unknown option '--bogus' (see storysync help)" "$rc|$err"
+run ss sync --bogus
+check_eq "after the word sync: sync's" \
+  "2|storysync: sync: unknown option '--bogus' (see storysync help sync)" "$rc|$err"
 run ss --wait=soon
 check_eq "bad --wait" "2|storysync: --wait takes a number of seconds (1-86400), not 'soon'" "$rc|$err"
 run ss -C /nonexistent

@@ -4,7 +4,7 @@ _storysync()
 {
 	local cur prev cmd i word
 	local global_opts='-C -c -q --quiet -v --verbose --json --version -h --help'
-	local sync_opts='--full --git --dry-run --force --wait --wait='
+	local sync_opts='--full --git --dry-run --force --wait --wait= --backlog'
 	local commands='sync init status metrics check conflicts install-hooks history help'
 
 	COMPREPLY=()

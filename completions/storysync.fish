@@ -34,6 +34,7 @@ complete -c storysync -n $sync_ok -l full -d 'Hash every file, compare every row
 complete -c storysync -n $sync_ok -l git -d 'Candidates from the git diff since the last sync'
 complete -c storysync -n $sync_ok -l dry-run -d 'Plan and report, write nothing'
 complete -c storysync -n $sync_ok -l force -d 'Go on where a guard stopped the run'
+complete -c storysync -n $sync_ok -l backlog -x -d 'Sync only this backlog (repeatable)'
 complete -c storysync -n $sync_ok -l wait -d 'Wait for the lock and the API writer [=SECONDS]'
 
 # install-hooks, history, conflicts.

@@ -242,9 +242,48 @@ static void print_json(FILE *f, const struct config *c, const struct health *st)
 	json_runs(f, st);
 	json_pending(f, st);
 	json_conflicts(f, st);
+	fputs(",\"stories\":[", f);
+	for (size_t i = 0; i < st->nstories; i++) {
+		fputs(i ? ",{\"backlog\":" : "{\"backlog\":", f);
+		cli_json_string(f, st->stories[i].backlog);
+		fputs(",\"status\":", f);
+		cli_json_string(f, st->stories[i].status);
+		fprintf(f, ",\"count\":%ld}", st->stories[i].n);
+	}
+	fputc(']', f);
 	fputs(",\"last_run_errors\":", f);
 	json_lines(f, st->nruns ? st->runs[0].messages : NULL);
 	fputs("}\n", f);
+}
+
+/* "backlogs: mobile 19 (backlog 12, active 7); platform 20 (...)" */
+static void print_backlogs(FILE *f, const struct health *st)
+{
+	const char *sep = "";
+
+	if (!st->nstories)
+		return;
+	fputs("backlogs:", f);
+	for (size_t i = 0; i < st->nstories;) {
+		const char *b = st->stories[i].backlog;
+		long n = 0;
+		size_t j;
+
+		for (j = i;
+		     j < st->nstories && strcmp(st->stories[j].backlog, b) == 0;
+		     j++)
+			n += st->stories[j].n;
+		fprintf(f, "%s %s %ld (", sep, *b ? b : "(none)", n);
+		for (size_t k = i; k < j; k++)
+			fprintf(f, "%s%s %ld", k > i ? ", " : "",
+				*st->stories[k].status ? st->stories[k].status
+						       : "(none)",
+				st->stories[k].n);
+		fputc(')', f);
+		sep = ";";
+		i = j;
+	}
+	fputc('\n', f);
 }
 
 static void print_permissions(FILE *f, const struct health *st)
@@ -276,6 +315,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		print_runs(cli->out, &st);
 		print_pending(cli->out, &st);
 		print_conflicts(cli->out, &st);
+		print_backlogs(cli->out, &st);
 		print_errors(cli->out, &st);
 		print_permissions(cli->out, &st);
 	} else if (st.verdict != VERDICT_HEALTHY) {

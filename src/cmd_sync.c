@@ -189,7 +189,14 @@ static int exit_code(enum sync_status st)
 	}
 }
 
-enum { OPT_FULL = 0x200, OPT_GIT, OPT_DRY_RUN, OPT_FORCE, OPT_WAIT };
+enum {
+	OPT_FULL = 0x200,
+	OPT_GIT,
+	OPT_DRY_RUN,
+	OPT_FORCE,
+	OPT_WAIT,
+	OPT_BACKLOG
+};
 
 static bool on_flag(void *ctx, struct cli *cli, int val, const char *arg)
 {
@@ -202,6 +209,13 @@ static bool on_flag(void *ctx, struct cli *cli, int val, const char *arg)
 	case OPT_GIT: o->mode = SYNC_GIT; break;
 	case OPT_DRY_RUN: o->dry_run = true; break;
 	case OPT_FORCE: o->force = true; break;
+	case OPT_BACKLOG:
+		/* argv outlives the run: the names are kept as they are */
+		o->backlogs =
+			xreallocarray((char **)o->backlogs, o->nbacklogs + 1,
+				      sizeof(*o->backlogs));
+		((char **)o->backlogs)[o->nbacklogs++] = (char *)arg;
+		break;
 	case OPT_WAIT:
 		o->wait_s = 0;
 		if (!arg)
@@ -229,11 +243,20 @@ static bool parse_options(struct cli *cli, int argc, char **argv,
 		{"dry-run", no_argument, OPT_DRY_RUN},
 		{"force", no_argument, OPT_FORCE},
 		{"wait", optional_argument, OPT_WAIT},
+		{"backlog", required_argument, OPT_BACKLOG},
 		{NULL, 0, 0},
 	};
 	int first;
 
-	return cli_options(cli, argc, argv, flags, on_flag, o, 0, &first);
+	if (!cli_options(cli, argc, argv, flags, on_flag, o, 0, &first))
+		return false;
+	if (o->nbacklogs && o->mode == SYNC_GIT) {
+		fputs("storysync: sync: --backlog and --git cannot be used "
+		      "together (a git run covers what the commit changed)\n",
+		      cli->err);
+		return false;
+	}
+	return true;
 }
 
 int cmd_sync(struct cli *cli, int argc, char **argv)
@@ -252,8 +275,10 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	enum sync_status st;
 	int rc;
 
-	if (!parse_options(cli, argc, argv, &o))
+	if (!parse_options(cli, argc, argv, &o)) {
+		free((char **)o.backlogs);
 		return EXIT_USAGE;
+	}
 	rc = cli_load_config(cli, &c);
 	if (rc != EXIT_DONE)
 		return rc;
@@ -276,5 +301,6 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	buf_finish(&out.changes);
 	buf_finish(&out.problems);
 	config_finish(&c);
+	free((char **)o.backlogs);
 	return rc;
 }

@@ -36,7 +36,14 @@ struct planned {
 };
 
 struct run {
-	const struct config *c;
+	const struct config *c;   /* the configuration, or sel */
+	const struct config *all; /* the configuration, whole */
+	/* --backlog: the configuration with the selected backlogs only, the
+	 * state entries of their stories, and the ids of the others' */
+	struct config sel;
+	bool selecting;
+	struct state_entry *shown;
+	struct strmap hidden;
 	const struct sync_options *o;
 	const struct sync_report *r;
 	struct sync_counts *n;
@@ -113,6 +120,87 @@ static void index_state(struct run *run)
 	strmap_init(&run->state_by_id, run->nstate);
 	for (size_t i = 0; i < run->nstate; i++)
 		strmap_put(&run->state_by_id, run->state[i].id, i);
+}
+
+/* run->state: the table's entries; with --backlog, only those of the
+ * selected backlogs (the others' are left alone: neither deleted for a
+ * file not scanned nor planned), their ids in run->hidden. */
+static void state_view(struct run *run)
+{
+	run->state = run->table.v;
+	run->nstate = run->table.n;
+	if (!run->selecting)
+		return;
+	free(run->shown);
+	run->shown = xcalloc(run->table.n + 1, sizeof(*run->shown));
+	strmap_finish(&run->hidden);
+	strmap_init(&run->hidden, 16);
+	run->nstate = 0;
+	for (size_t i = 0; i < run->table.n; i++) {
+		const struct state_entry *se = &run->table.v[i];
+		const struct config_backlog *b;
+		const struct config_stage *st;
+		char *epic = NULL;
+
+		if (detect_location(run->c, se->path, &b, &st, &epic))
+			run->shown[run->nstate++] = *se;
+		else
+			strmap_put(&run->hidden, se->id, 0);
+		free(epic);
+	}
+	run->state = run->shown;
+}
+
+/* --backlog: a change that touches a backlog not selected waits for a run
+ * of every backlog, or of both: a story moved across backlogs is applied
+ * only when both are selected, and a file gone from a selected backlog may
+ * have moved to another, so its deletion waits too. */
+static bool outside_selection(struct run *run, const struct file_change *fc,
+			      const struct db_side *d)
+{
+	const char *b;
+
+	if (!run->selecting)
+		return false;
+	if (strmap_get(&run->hidden, fc ? fc->id : d->id, NULL))
+		return true; /* its file is in a backlog not selected */
+	if (fc && fc->side == SIDE_DELETED)
+		return true;
+	if (d && d->side != SIDE_DELETED) {
+		b = d->story.v[SF_BACKLOG];
+		return !b || !config_backlog(run->c, b);
+	}
+	return false;
+}
+
+/* The configuration's backlogs that o->backlogs names, as run->sel. */
+static bool select_backlogs(struct run *run, const struct config *c,
+			    const struct sync_options *o)
+{
+	run->all = c;
+	run->c = c;
+	if (!o->nbacklogs)
+		return true;
+	run->sel = *c;
+	run->sel.backlogs = xcalloc(o->nbacklogs, sizeof(*run->sel.backlogs));
+	run->sel.nbacklogs = 0;
+	for (size_t i = 0; i < o->nbacklogs; i++) {
+		const struct config_backlog *b =
+			config_backlog(c, o->backlogs[i]);
+
+		if (!b)
+			return err_set(run->e,
+				       "--backlog: no backlog '%s' in %s",
+				       o->backlogs[i], c->file);
+		if (!config_backlog(&run->sel, b->name))
+			run->sel.backlogs[run->sel.nbacklogs++] = *b;
+	}
+	run->c = &run->sel;
+	run->selecting = run->sel.nbacklogs < c->nbacklogs;
+	if (!run->selecting)
+		run->c = c; /* every backlog named: a whole run */
+	strmap_init(&run->hidden, 1);
+	return true;
 }
 
 /* Guard: a backlog directory missing or empty while the state knows its
@@ -387,7 +475,7 @@ static bool prune(struct run *run)
 /* Pairs the file side and the DB side of each story and plans it. */
 static bool plan_all(struct run *run)
 {
-	struct strmap blocked, file_ids, db_ids;
+	struct strmap blocked, outside, file_ids, db_ids;
 	bool ok = true;
 
 	if (!run->scan.nchanges && !run->db.n)
@@ -398,6 +486,14 @@ static bool plan_all(struct run *run)
 		if (run->scan.errors[i].id)
 			strmap_put(&blocked, run->scan.errors[i].id, 0);
 	refuse_unwritable(run, &blocked);
+	/* --backlog: what it leaves for a later run, on both sides */
+	strmap_init(&outside, 1);
+	for (size_t i = 0; i < run->scan.nchanges; i++)
+		if (outside_selection(run, &run->scan.changes[i], NULL))
+			strmap_put(&outside, run->scan.changes[i].id, 0);
+	for (size_t i = 0; i < run->db.n; i++)
+		if (outside_selection(run, NULL, &run->db.rows[i]))
+			strmap_put(&outside, run->db.rows[i].id, 0);
 	if (run->scan.nchanges) /* changes is NULL when there are none */
 		qsort(run->scan.changes, run->scan.nchanges,
 		      sizeof(*run->scan.changes), fc_cmp);
@@ -409,7 +505,8 @@ static bool plan_all(struct run *run)
 		size_t fi;
 		struct file_change *fc = NULL;
 
-		if (strmap_get(&blocked, d->id, NULL)) {
+		if (strmap_get(&blocked, d->id, NULL) ||
+		    strmap_get(&outside, d->id, NULL)) {
 			run->deferred = true;
 			continue;
 		}
@@ -427,12 +524,17 @@ static bool plan_all(struct run *run)
 		struct file_change *fc = &run->scan.changes[i];
 
 		/* those with a DB side were planned above */
-		if (fc->side != SIDE_SAME && !strmap_get(&db_ids, fc->id, NULL))
+		if (fc->side == SIDE_SAME || strmap_get(&db_ids, fc->id, NULL))
+			continue;
+		if (strmap_get(&outside, fc->id, NULL))
+			run->deferred = true;
+		else
 			ok = plan_one(run, fc->id, fc, NULL);
 	}
 	strmap_finish(&db_ids);
 	strmap_finish(&file_ids);
 	strmap_finish(&blocked);
+	strmap_finish(&outside);
 	return ok;
 }
 
@@ -548,12 +650,6 @@ static bool apply_all(struct run *run)
 }
 
 /* run->state and run->nstate follow the table, which may grow. */
-static void state_view(struct run *run)
-{
-	run->state = run->table.v;
-	run->nstate = run->table.n;
-}
-
 static bool load_state(struct run *run)
 {
 	if (!store_state_load(run->store, &run->table, run->e))
@@ -793,7 +889,7 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	finish_record(run, 0);
 	if ((!run->o->dry_run &&
 	     (!store_run_add(run->store, &run->rec, &run->run_id, run->e) ||
-	      !store_backlogs_sync(run->store, run->c, run->e))) ||
+	      !store_backlogs_sync(run->store, run->all, run->e))) ||
 	    !detect_db(run->store, &run->table, !run->partial_state,
 		       run->o->mode == SYNC_FULL, &run->db, run->e))
 		goto fail;
@@ -852,6 +948,10 @@ static void run_finish(struct run *run)
 		action_finish(&run->plan[i].a);
 	free(run->plan);
 	free(run->refused);
+	free(run->shown);
+	if (run->sel.backlogs != run->all->backlogs)
+		free(run->sel.backlogs);
+	strmap_finish(&run->hidden);
 	db_result_finish(&run->db);
 	git_result_finish(&run->git);
 	free(run->last_commit);
@@ -946,7 +1046,7 @@ static bool quiet(struct run *run)
 	       !run->scan.nchanges && !run->scan.nerrors && !run->scan.ntemps &&
 	       !(run->journal_text && *run->journal_text) &&
 	       store_clock_moved(run->store, &moved, NULL) && !moved &&
-	       store_backlogs_current(run->store, run->c);
+	       store_backlogs_current(run->store, run->all);
 }
 
 /* The writer wait: --wait's, else the configuration's. */
@@ -1016,6 +1116,10 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 	bool busy = false;
 
 	memset(n, 0, sizeof(*n));
+	if (!select_backlogs(&run, c, o)) {
+		status = SYNC_USAGE;
+		goto out;
+	}
 	oom_run = &run;
 	mem_on_oom(out_of_memory);
 	run.rec.started_ns = fsx_now_ns();

@@ -18,6 +18,8 @@ struct sync_options {
 	enum sync_mode mode;
 	bool dry_run;
 	bool force; /* go past the guards */
+	char *const *backlogs; /* --backlog: sync only these (names), or */
+	size_t nbacklogs;      /* 0: every backlog */
 	int wait_s; /* for the lock and the API's writer: < 0 not for the
 		       lock (the configuration's busy_wait for the writer),
 		       0 forever, > 0 seconds */

@@ -129,7 +129,9 @@ check_eq "status lists the run" "last runs (newest first):" \
 check_contains "status: the run's mode, exit code and counts" \
   " scan exit 0: 100 created" "$(sed -n 3p <<<"$out")"
 check_eq "status: nothing pending, no conflicts" "pending: nothing
-conflicts: none" "$(sed -n '4,$p' <<<"$out")"
+conflicts: none" "$(sed -n '4,5p' <<<"$out")"
+check_eq "status: the stories of each backlog" "backlogs:" \
+  "$(sed -n '6p' <<<"$out" | cut -d' ' -f1)"
 
 # a file edit and an API write are pending; status writes neither
 f1=$(find stories -name '*.md' | sort | sed -n 1p)

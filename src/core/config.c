@@ -739,19 +739,27 @@ static bool parse_int(struct parser *p, const char *key, long min, long max,
 	return true;
 }
 
-/* A path from the configuration's directory, or absolute. */
-static bool parse_path(struct parser *p, const char *key, char **out)
+/* A non-empty string without control characters (what: "a file path",
+ * "a shell command"), or null for none. */
+static bool parse_text(struct parser *p, const char *key, const char *what,
+		       char **out)
 {
 	if (!next(p))
 		return false;
 	if (is_null(&p->ev))
 		return true;
 	if (!is_string(&p->ev) || !p->ev.value[0] || has_control(p->ev.value))
-		return fail(p, p->ev.line, p->ev.col,
-			    "'%s' must be a file path", key);
+		return fail(p, p->ev.line, p->ev.col, "'%s' must be %s", key,
+			    what);
 	free(*out);
 	*out = xstrdup(p->ev.value);
 	return true;
+}
+
+/* A path from the configuration's directory, or absolute. */
+static bool parse_path(struct parser *p, const char *key, char **out)
+{
+	return parse_text(p, key, "a file path", out);
 }
 
 static bool parse_busy_wait(struct parser *p)
@@ -782,16 +790,7 @@ static bool parse_metrics_file(struct parser *p)
 
 static bool parse_notify(struct parser *p)
 {
-	if (!next(p))
-		return false;
-	if (is_null(&p->ev))
-		return true;
-	if (!is_string(&p->ev) || !p->ev.value[0] || has_control(p->ev.value))
-		return fail(p, p->ev.line, p->ev.col,
-			    "'notify' must be a shell command");
-	free(p->c->notify);
-	p->c->notify = xstrdup(p->ev.value);
-	return true;
+	return parse_text(p, "notify", "a shell command", &p->c->notify);
 }
 
 static bool add_retention_key(struct parser *p, char *key, unsigned line,

@@ -17,7 +17,7 @@ enum sync_mode { SYNC_SCAN, SYNC_FULL, SYNC_GIT };
 struct sync_options {
 	enum sync_mode mode;
 	bool dry_run;
-	bool force; /* go past the guards */
+	bool force;            /* go past the guards */
 	char *const *backlogs; /* --backlog: sync only these (names), or */
 	size_t nbacklogs;      /* 0: every backlog */
 	int wait_s; /* for the lock and the API's writer: < 0 not for the

@@ -848,12 +848,27 @@ static bool lone_cr(struct parse *p)
 
 static bool parse_frontmatter(struct parse *p)
 {
+	const char *bom;
 	bool ok;
 
 	if (!lone_cr(p))
 		return false;
 	p->fm = p->text + p->d->fm_begin;
 	p->fmlen = p->d->fm_end - p->d->fm_begin;
+	/* a byte order mark inside the frontmatter is a column of
+	 * indentation to libyaml, not to a person (the fuzzer found keys
+	 * added beside it did not parse back): a file pasted together */
+	bom = memmem(p->fm, p->fmlen, "\xEF\xBB\xBF", 3);
+	if (bom) {
+		unsigned line = 2;
+		const char *bol = p->fm;
+
+		for (const char *c = p->fm; c < bom; c++)
+			if (*c == '\n')
+				line++, bol = c + 1;
+		return perr(p->e, p->path, line, (unsigned)(bom - bol) + 1,
+			    "byte order mark (U+FEFF) inside the frontmatter");
+	}
 	p->r = yreader_create(p->path, p->fm, p->fmlen, 2, STORY_MAX_DEPTH);
 	ok = next(p);
 	if (ok && p->ev.type == YEV_DOC_START)

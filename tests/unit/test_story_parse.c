@@ -541,6 +541,15 @@ static void test_hostile_text(void **state)
 		     PATH ":4:1: control character U+007F");
 	expect_error("---\ntitle: t\n---\n\xC2\x85",
 		     PATH ":4:1: control character U+0085");
+	/* a BOM is the file's first bytes or an error in the frontmatter
+	 * (found by the fuzzer); in the body it is text */
+	expect_error("---\n\xEF\xBB\xBFtitle: t\n---\n", PATH
+		     ":2:1: byte order mark (U+FEFF) inside the frontmatter");
+	expect_error("---\ntitle: t\nx: a\xEF\xBB\xBF\n---\n", PATH
+		     ":3:5: byte order mark (U+FEFF) inside the frontmatter");
+	parse_ok(&d, "---\ntitle: t\n---\n\xEF\xBB\xBF"
+		     "body\n");
+	story_doc_finish(&d);
 	/* an escaped U+0000 would cut the value short: found by the fuzzer,
 	 * "\0" in an unknown key's value did not come back from the renderer;
 	 * the other escaped controls do, as escapes */

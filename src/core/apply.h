@@ -9,7 +9,7 @@
 #include "err.h"
 #include "plan.h"
 #include "store.h"
-#include "sync.h"
+#include "report.h"
 
 /*
  * Apply: carries the plan's actions out, inside the run's transaction: rows,

@@ -71,13 +71,12 @@ static bool fail(struct parser *p, unsigned line, unsigned col, const char *fmt,
 static bool fail(struct parser *p, unsigned line, unsigned col, const char *fmt,
 		 ...)
 {
-	char msg[ERR_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	err_vat(p->e, p->name, line, col, fmt, ap);
 	va_end(ap);
-	return err_set(p->e, "%s:%u:%u: %s", p->name, line, col, msg);
+	return false;
 }
 
 static bool next(struct parser *p)

@@ -83,21 +83,6 @@ struct parse {
 	struct err *e;
 };
 
-static bool perr(struct err *e, const char *path, unsigned line, unsigned col,
-		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static bool perr(struct err *e, const char *path, unsigned line, unsigned col,
-		 const char *fmt, ...)
-{
-	char what[ERR_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	return err_set(e, "%s:%u:%u: %s", path, line, col, what);
-}
-
 static bool ev_err(struct parse *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -109,7 +94,7 @@ static bool ev_err(struct parse *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return perr(p->e, p->path, p->ev.line, p->ev.col, "%s", what);
+	return err_at(p->e, p->path, p->ev.line, p->ev.col, "%s", what);
 }
 
 /* Line and column of byte off of the file (error paths only). */
@@ -194,14 +179,14 @@ static bool check_text(const char *path, const char *t, size_t len,
 		}
 		cp = u[i];
 		if (bol && is_marker(t + i, len - i))
-			return perr(e, path, line, 1, "git conflict marker");
+			return err_at(e, path, line, 1, "git conflict marker");
 		bol = cp == '\n';
 		n = 1;
 		if (cp >= 0x80 && !(n = utf8_seq(u + i, len - i, &cp)))
-			return perr(e, path, line, col, "invalid UTF-8");
+			return err_at(e, path, line, col, "invalid UTF-8");
 		if (is_control(cp))
-			return perr(e, path, line, col,
-				    "control character U+%04lX", cp);
+			return err_at(e, path, line, col,
+				      "control character U+%04lX", cp);
 		if (cp == '\n') {
 			line++;
 			col = 0;
@@ -240,8 +225,8 @@ static bool frame(struct parse *p)
 
 	n = delim_line(t, p->len, start);
 	if (!n)
-		return perr(p->e, p->path, 1, 1,
-			    "no frontmatter: the file must start with '---'");
+		return err_at(p->e, p->path, 1, 1,
+			      "no frontmatter: the file must start with '---'");
 	d->crlf =
 		n >= 2 && t[start + n - 1] == '\n' && t[start + n - 2] == '\r';
 	i = d->fm_begin = start + n;
@@ -263,9 +248,9 @@ static bool frame(struct parse *p)
 		i = (size_t)(nl - t) + 1;
 	}
 	if (p->len > limit)
-		return perr(p->e, p->path, 1, 1,
-			    "frontmatter larger than 64 KiB");
-	return perr(p->e, p->path, 1, 1, "frontmatter not closed by '---'");
+		return err_at(p->e, p->path, 1, 1,
+			      "frontmatter larger than 64 KiB");
+	return err_at(p->e, p->path, 1, 1, "frontmatter not closed by '---'");
 }
 
 /* The body with LF line breaks: a CRLF file's CRLFs become LF (a CR
@@ -802,7 +787,8 @@ static bool check_duplicates(struct parse *p)
 	while (p->text[at] == ' ' || p->text[at] == '\t')
 		at++;
 	pos_at(p->text, at, d->bom ? 3 : 0, &line, &col);
-	return perr(p->e, p->path, line, col, "duplicate key '%s'", dup->name);
+	return err_at(p->e, p->path, line, col, "duplicate key '%s'",
+		      dup->name);
 }
 
 static bool parse_mapping(struct parse *p)
@@ -840,8 +826,8 @@ static bool lone_cr(struct parse *p)
 		if (t[i] != '\r' || (i + 1 < p->len && t[i + 1] == '\n'))
 			continue;
 		pos_at(t, i, p->d->bom ? 3 : 0, &line, &col);
-		return perr(p->e, p->path, line, col,
-			    "a carriage return without a line feed");
+		return err_at(p->e, p->path, line, col,
+			      "a carriage return without a line feed");
 	}
 	return true;
 }
@@ -866,8 +852,9 @@ static bool parse_frontmatter(struct parse *p)
 		for (const char *c = p->fm; c < bom; c++)
 			if (*c == '\n')
 				line++, bol = c + 1;
-		return perr(p->e, p->path, line, (unsigned)(bom - bol) + 1,
-			    "byte order mark (U+FEFF) inside the frontmatter");
+		return err_at(
+			p->e, p->path, line, (unsigned)(bom - bol) + 1,
+			"byte order mark (U+FEFF) inside the frontmatter");
 	}
 	p->r = yreader_create(p->path, p->fm, p->fmlen, 2, STORY_MAX_DEPTH);
 	ok = next(p);
@@ -892,11 +879,11 @@ static bool resolve_id(struct parse *p)
 		return true;
 	id = story_id_from_filename(p->path);
 	if (!id)
-		return perr(p->e, p->path, 1, 1,
-			    "no id: add an 'id:' key or name the file "
-			    "<ID>-<slug>.md");
+		return err_at(p->e, p->path, 1, 1,
+			      "no id: add an 'id:' key or name the file "
+			      "<ID>-<slug>.md");
 	if (!id_valid(id, strlen(id))) {
-		perr(p->e, p->path, 1, 1, "invalid id '%s'", id);
+		err_at(p->e, p->path, 1, 1, "invalid id '%s'", id);
 		free(id);
 		return false;
 	}
@@ -926,14 +913,14 @@ bool story_parse(struct story_doc *d, const struct story_dialect *dl,
 	memset(d, 0, sizeof(*d));
 	d->dialect = p.dl;
 	if (len == 0)
-		return perr(e, path, 1, 1, "empty file");
+		return err_at(e, path, 1, 1, "empty file");
 	d->bom = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0;
 	if (!check_text(path, text, len, d->bom ? 3 : 0, e) || !frame(&p) ||
 	    !parse_frontmatter(&p))
 		goto fail;
 	if (!d->s.v[SF_TITLE]) {
-		perr(e, path, 1, 1, "missing required key '%s'",
-		     key_name(&p, SF_TITLE));
+		err_at(e, path, 1, 1, "missing required key '%s'",
+		       key_name(&p, SF_TITLE));
 		goto fail;
 	}
 	if (!resolve_id(&p))

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "report.h"
 
 /*
  * One run: detect -> plan -> apply. The core never prints: every change and
@@ -23,27 +24,6 @@ struct sync_options {
 	int wait_s; /* for the lock and the API's writer: < 0 not for the
 		       lock (the configuration's busy_wait for the writer),
 		       0 forever, > 0 seconds */
-};
-
-/* What a run tells as it goes. Any handler may be NULL. */
-struct sync_report {
-	void *ctx;
-	/* One change: verb ("created", "updated", "moved", "deleted",
-	 * "conflict", "restat"), where ("file" side written or "db"), the
-	 * story and its path. */
-	void (*change)(void *ctx, const char *verb, const char *where,
-		       const char *id, const char *path, const char *detail);
-	/* A story skipped for an error: "path:line:col: message". */
-	void (*problem)(void *ctx, const char *msg);
-	/* A note for -v (fallbacks, timings). */
-	void (*note)(void *ctx, const char *msg);
-};
-
-/* Counts of one run. */
-struct sync_counts {
-	long created, updated, moved, deleted, conflicts, errors;
-	long files_written, rows_written;
-	long file_changes, row_changes; /* what detection found, each side */
 };
 
 /* What ended the run, mapped to an exit code by the command layer. */

@@ -88,14 +88,12 @@ static bool fail(struct yreader *r, struct err *e, unsigned line, unsigned col,
 static bool fail(struct yreader *r, struct err *e, unsigned line, unsigned col,
 		 const char *fmt, ...)
 {
-	char what[ERR_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	err_vat(&r->fail, r->name, line, col, fmt, ap);
 	va_end(ap);
 	r->failed = true;
-	err_set(&r->fail, "%s:%u:%u: %s", r->name, line, col, what);
 	if (e)
 		*e = r->fail;
 	return false;

@@ -8,8 +8,8 @@
 #include "detect.h"
 #include "err.h"
 #include "plan.h"
-#include "store.h"
 #include "report.h"
+#include "store.h"
 
 /*
  * Apply: carries the plan's actions out, inside the run's transaction: rows,

@@ -118,7 +118,7 @@ bool metrics_write_file(const struct config *c, struct err *e)
 
 	health_read(c, false, &h);
 	metrics_render(c, &h, &b);
-	ok = fsx_replace(c->metrics_file, b.data, b.len, e);
+	ok = fsx_replace(c->metrics_file, b.data, b.len, NULL, e);
 	buf_finish(&b);
 	health_finish(&h);
 	return ok;

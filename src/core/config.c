@@ -911,37 +911,14 @@ static bool parse_stream(struct parser *p)
 static bool read_file(const char *path, char **data, size_t *len, struct err *e)
 {
 	struct buf b = BUF_INIT;
-	char chunk[8192];
-	bool ok = false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
-	if (fd < 0)
-		return err_set(e, "%s: %s", path, strerror(errno));
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(e, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (b.len + (size_t)n > CONFIG_MAX_BYTES) {
-			err_set(e, "%s: larger than %d bytes", path,
-				CONFIG_MAX_BYTES);
-			goto out;
-		}
-		buf_add(&b, chunk, (size_t)n);
+	if (!fsx_read_path(path, CONFIG_MAX_BYTES, &b, e)) {
+		buf_finish(&b);
+		return false;
 	}
 	*len = b.len;
 	*data = buf_detach(&b);
-	ok = true;
-out:
-	buf_finish(&b);
-	close(fd);
-	return ok;
+	return true;
 }
 
 static char *join(const char *dir, const char *rel)

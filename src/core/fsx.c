@@ -892,13 +892,17 @@ bool fsx_lock_held(const char *path)
 	return held;
 }
 
-bool fsx_replace(const char *path, const void *data, size_t len, struct err *e)
+bool fsx_replace(const char *path, const void *data, size_t len,
+		 const struct fsx_replace_opts *o, struct err *e)
 {
 	char *tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());
+	mode_t mode = o && o->mode ? o->mode : 0644;
 	int fd =
 		open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		     0644);
-	bool ok = fd >= 0 && write_all(fd, data, len);
+		     mode);
+	bool ok = fd >= 0 && write_all(fd, data, len) &&
+		  (!o || !o->mode || fchmod(fd, mode) == 0) &&
+		  (!o || !o->durable || fsync(fd) == 0);
 
 	if (fd >= 0 && close(fd) < 0)
 		ok = false;
@@ -910,6 +914,37 @@ bool fsx_replace(const char *path, const void *data, size_t len, struct err *e)
 	}
 	free(tmp);
 	return ok;
+}
+
+bool fsx_read_path(const char *path, size_t max, struct buf *out, struct err *e)
+{
+	char chunk[8192];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t n;
+
+	if (fd < 0)
+		return err_set(e, "%s: %s", path, strerror(errno));
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (max && out->len + (size_t)n > max) {
+			close(fd);
+			return err_set(e, "%s: larger than %zu bytes", path,
+				       max);
+		}
+		buf_add(out, chunk, (size_t)n);
+	}
+	if (n < 0) {
+		err_set(e, "%s: %s", path, strerror(errno));
+		close(fd);
+		return false;
+	}
+	close(fd);
+	buf_add(out, "", 0); /* NUL-terminated, even when empty */
+	return true;
 }
 
 void fsx_unlock(int fd)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "buf.h"
 #include "err.h"
 
 /*
@@ -152,10 +153,22 @@ int fsx_lock(const char *path, int wait_s, struct err *e);
 /* True when another process holds the lock at path (a read-only probe: it
  * needs no write access and takes nothing). */
 bool fsx_lock_held(const char *path);
-/* Replaces the file at path by data through a temporary file and a rename:
- * a reader sees the old file or the new, never half of one. No fsync: for
+/* How fsx_replace writes: mode 0 is 0644 (less the umask), else exactly
+ * mode; durable fsyncs the file before the rename. NULL: both off. */
+struct fsx_replace_opts {
+	mode_t mode;
+	bool durable;
+};
+/* Replaces the file at path (not beneath a root: the configuration, the
+ * hooks, reports) by data through a temporary file and a rename: a reader
+ * sees the old file or the new, never half of one. Without durable, for
  * reports (the run record, metrics) that the next run writes anew. */
-bool fsx_replace(const char *path, const void *data, size_t len, struct err *e);
+bool fsx_replace(const char *path, const void *data, size_t len,
+		 const struct fsx_replace_opts *o, struct err *e);
+/* Reads the whole file at path into out, NUL-terminated (not counted in
+ * out->len); more than max bytes (0: no limit) is an error. */
+bool fsx_read_path(const char *path, size_t max, struct buf *out,
+		   struct err *e);
 /* Releases the lock taken by fsx_lock. */
 void fsx_unlock(int fd);
 

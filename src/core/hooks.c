@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fsx.h"
 #include "mem.h"
 
 #define MARKER    "# storysync hook"
@@ -21,26 +22,6 @@ const char *const hooks_names[HOOKS_COUNT] = {
 	"post-checkout",
 	"post-rewrite",
 };
-
-static bool read_file(const char *path, struct buf *b, struct err *e)
-{
-	char chunk[4096];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return err_set(e, "%s: %s", path, strerror(errno));
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		buf_add(b, chunk, (size_t)n);
-	if (n < 0) {
-		err_set(e, "%s: %s", path, strerror(errno));
-		close(fd);
-		return false;
-	}
-	close(fd);
-	buf_add(b, "", 0);
-	return true;
-}
 
 static bool has_marker(const struct buf *b)
 {
@@ -64,7 +45,7 @@ static bool has_marker(const struct buf *b)
 bool hooks_is_ours(const char *path)
 {
 	struct buf b = BUF_INIT;
-	bool ours = read_file(path, &b, NULL) && has_marker(&b);
+	bool ours = fsx_read_path(path, 0, &b, NULL) && has_marker(&b);
 
 	buf_finish(&b);
 	return ours;
@@ -77,57 +58,20 @@ static bool is_current(const char *path, const struct buf *src)
 	struct stat st;
 	bool same = lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 		    (st.st_mode & 07777) == HOOK_MODE &&
-		    read_file(path, &b, NULL) && b.len == src->len &&
+		    fsx_read_path(path, 0, &b, NULL) && b.len == src->len &&
 		    memcmp(b.data, src->data, b.len) == 0;
 
 	buf_finish(&b);
 	return same;
 }
 
-static bool write_all(int fd, const struct buf *b)
-{
-	for (size_t off = 0; off < b->len;) {
-		ssize_t n = write(fd, b->data + off, b->len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return false;
-		off += (size_t)n;
-	}
-	return true;
-}
-
-/* Writes path atomically with mode (whatever the umask). */
+/* Writes path atomically with mode (whatever the umask), durably. */
 static bool write_file(const char *path, const struct buf *b, mode_t mode,
 		       struct err *e)
 {
-	char *tmp = xasprintf("%s.storysync-tmp", path);
-	bool ok = false;
-	int fd;
+	const struct fsx_replace_opts o = {.mode = mode, .durable = true};
 
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd < 0) {
-		err_set(e, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (!write_all(fd, b) || fchmod(fd, mode) < 0 || fsync(fd) < 0) {
-		err_set(e, "%s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		err_set(e, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	ok = true;
-out:
-	free(tmp);
-	return ok;
+	return fsx_replace(path, b->data, b->len, &o, e);
 }
 
 static bool mkdirs(const char *dir, struct err *e)
@@ -169,7 +113,7 @@ static bool install_one(const char *dir, const char *src_dir, const char *name,
 	struct buf b = BUF_INIT;
 	bool ok = false;
 
-	if (!read_file(src, &b, e))
+	if (!fsx_read_path(src, 0, &b, e))
 		goto out;
 	*act = HOOKS_INSTALLED;
 	if (exists(dst) && hooks_is_ours(dst)) {
@@ -287,7 +231,7 @@ static bool read_trees(const char *list, const char *skip, struct buf *out,
 	*n = 0;
 	if (!exists(list))
 		return true;
-	if (!read_file(list, &b, e))
+	if (!fsx_read_path(list, 0, &b, e))
 		return false;
 	for (char *line = b.data, *nl; line && *line; line = nl) {
 		nl = strchr(line, '\n');

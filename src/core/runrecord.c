@@ -162,7 +162,7 @@ bool run_record_write(const char *database, const struct run_record_file *r,
 			   r->runs[k]);
 	if (r->message[0])
 		buf_printf(&b, "message %s\n", r->message);
-	ok = fsx_replace(path, b.data, b.len, e);
+	ok = fsx_replace(path, b.data, b.len, NULL, e);
 	buf_finish(&b);
 	free(path);
 	return ok;

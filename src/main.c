@@ -74,7 +74,7 @@ static const char usage[] =
 	"75 try later: another run holds the lock, or the API's writer the\n"
 	"database.\n"
 	"\n"
-	"See storysync(1) and storysync.yml(5).\n";
+	"See storysync(1), storysync.yml(5) and storysync-db(7).\n";
 
 struct command {
 	const char *name;

@@ -834,27 +834,36 @@ static bool lone_cr(struct parse *p)
 
 static bool parse_frontmatter(struct parse *p)
 {
-	const char *bom;
+	static const struct {
+		const char *bytes, *what;
+	} odd[] = {
+		{"\xEF\xBB\xBF", "byte order mark (U+FEFF)"},
+		{"\xE2\x80\xA8", "line separator (U+2028)"},
+		{"\xE2\x80\xA9", "paragraph separator (U+2029)"},
+	};
 	bool ok;
 
 	if (!lone_cr(p))
 		return false;
 	p->fm = p->text + p->d->fm_begin;
 	p->fmlen = p->d->fm_end - p->d->fm_begin;
-	/* a byte order mark inside the frontmatter is a column of
-	 * indentation to libyaml, not to a person (the fuzzer found keys
-	 * added beside it did not parse back): a file pasted together */
-	bom = memmem(p->fm, p->fmlen, "\xEF\xBB\xBF", 3);
-	if (bom) {
-		unsigned line = 2;
-		const char *bol = p->fm;
+	/* characters libyaml reads otherwise than a person or a line-based
+	 * edit does (the fuzzer found both): a byte order mark is a column
+	 * of indentation to it, U+2028 and U+2029 are line breaks */
+	for (size_t i = 0; i < sizeof(odd) / sizeof(*odd); i++) {
+		const char *at = memmem(p->fm, p->fmlen, odd[i].bytes,
+					strlen(odd[i].bytes));
+		unsigned line = 2, col = 1;
 
-		for (const char *c = p->fm; c < bom; c++)
+		if (!at)
+			continue;
+		for (const char *c = p->fm; c < at; c++)
 			if (*c == '\n')
-				line++, bol = c + 1;
-		return err_at(
-			p->e, p->path, line, (unsigned)(bom - bol) + 1,
-			"byte order mark (U+FEFF) inside the frontmatter");
+				line++, col = 1;
+			else if (((unsigned char)*c & 0xC0) != 0x80)
+				col++; /* characters, not bytes */
+		return err_at(p->e, p->path, line, col,
+			      "%s inside the frontmatter", odd[i].what);
 	}
 	p->r = yreader_create(p->path, p->fm, p->fmlen, 2, STORY_MAX_DEPTH);
 	ok = next(p);

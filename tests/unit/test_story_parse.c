@@ -547,6 +547,13 @@ static void test_hostile_text(void **state)
 		     ":2:1: byte order mark (U+FEFF) inside the frontmatter");
 	expect_error("---\ntitle: t\nx: a\xEF\xBB\xBF\n---\n", PATH
 		     ":3:5: byte order mark (U+FEFF) inside the frontmatter");
+	expect_error("---\n # a\xE2\x80\xA8"
+		     "b: [c]\ntitle: t\n---\n",
+		     PATH
+		     ":2:5: line separator (U+2028) inside the frontmatter");
+	expect_error("---\ntitle: \"\xC3\xA9\xE2\x80\xA9\"\n---\n",
+		     PATH ":2:10: paragraph separator (U+2029) inside the "
+			  "frontmatter");
 	parse_ok(&d, "---\ntitle: t\n---\n\xEF\xBB\xBF"
 		     "body\n");
 	story_doc_finish(&d);

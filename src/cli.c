@@ -35,6 +35,15 @@ int cli_load_config(struct cli *cli, struct config *c)
 	return EXIT_DONE;
 }
 
+int cli_start(struct cli *cli, int argc, char **argv, struct config *c)
+{
+	int first;
+
+	if (!cli_options(cli, argc, argv, NULL, NULL, NULL, 0, &first))
+		return EXIT_USAGE;
+	return cli_load_config(cli, c);
+}
+
 void cli_json_string(FILE *f, const char *s)
 {
 	struct buf b = BUF_INIT;

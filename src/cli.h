@@ -51,6 +51,9 @@ bool cli_options(struct cli *cli, int argc, char **argv,
 		 const struct cli_flag *flags, cli_flag_fn on, void *ctx,
 		 int max_args, int *first);
 
+/* For a command that takes only the output options: parses them, then
+ * loads the configuration; EXIT_DONE, or the exit code to return. */
+int cli_start(struct cli *cli, int argc, char **argv, struct config *c);
 /* Finds (or takes -c) and loads the configuration; prints the error and
  * returns EXIT_USAGE when that fails. */
 int cli_load_config(struct cli *cli, struct config *c);

@@ -26,11 +26,9 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	struct config c = {0};
 	struct check_result r = {0};
 	struct err e;
-	int rc, first;
+	int rc;
 
-	if (!cli_options(cli, argc, argv, NULL, NULL, NULL, 0, &first))
-		return EXIT_USAGE;
-	rc = cli_load_config(cli, &c);
+	rc = cli_start(cli, argc, argv, &c);
 	if (rc != EXIT_DONE)
 		return rc;
 	if (!check_run(&c, &r, &e)) {

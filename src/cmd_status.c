@@ -300,11 +300,9 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	struct config c = {0};
 	struct health st;
-	int rc, first;
+	int rc;
 
-	if (!cli_options(cli, argc, argv, NULL, NULL, NULL, 0, &first))
-		return EXIT_USAGE;
-	rc = cli_load_config(cli, &c);
+	rc = cli_start(cli, argc, argv, &c);
 	if (rc != EXIT_DONE)
 		return rc;
 	health_read(&c, true, &st);

@@ -40,8 +40,7 @@ struct run {
 	const struct config *all; /* the configuration, whole */
 	/* --backlog: the configuration with the selected backlogs only, the
 	 * state entries of their stories, and the ids of the others' */
-	struct config sel;
-	bool selecting;
+	struct config sel; /* selecting: c is &sel */
 	struct state_entry *shown;
 	struct strmap hidden;
 	const struct sync_options *o;
@@ -129,7 +128,7 @@ static void state_view(struct run *run)
 {
 	run->state = run->table.v;
 	run->nstate = run->table.n;
-	if (!run->selecting)
+	if (run->c == run->all)
 		return;
 	free(run->shown);
 	run->shown = xcalloc(run->table.n + 1, sizeof(*run->shown));
@@ -160,7 +159,7 @@ static bool outside_selection(struct run *run, const struct file_change *fc,
 {
 	const char *b;
 
-	if (!run->selecting)
+	if (run->c == run->all)
 		return false;
 	if (strmap_get(&run->hidden, fc ? fc->id : d->id, NULL))
 		return true; /* its file is in a backlog not selected */
@@ -195,10 +194,8 @@ static bool select_backlogs(struct run *run, const struct config *c,
 		if (!config_backlog(&run->sel, b->name))
 			run->sel.backlogs[run->sel.nbacklogs++] = *b;
 	}
-	run->c = &run->sel;
-	run->selecting = run->sel.nbacklogs < c->nbacklogs;
-	if (!run->selecting)
-		run->c = c; /* every backlog named: a whole run */
+	/* every backlog named: a whole run */
+	run->c = run->sel.nbacklogs < c->nbacklogs ? &run->sel : c;
 	strmap_init(&run->hidden, 1);
 	return true;
 }

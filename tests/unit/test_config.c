@@ -287,6 +287,66 @@ static void test_unknown_keys(void **state)
 		   "3:3: unknown key 'comit' in 'git'");
 }
 
+/* The keys for running unattended and the conflict policy: defaults,
+ * values, and each bad value's exact error. */
+static void test_unattended_and_policy(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+	bool wins[SF_COUNT];
+
+	load_ok(f, "", &c); /* an empty file: the defaults */
+	assert_int_equal(c.busy_wait_s, 5);
+	assert_int_equal(c.retention.days, 90);
+	assert_int_equal(c.retention.runs, 10000);
+	assert_int_equal(c.retention.deleted_days, 365);
+	assert_int_equal(c.stale_after_s, 600);
+	assert_int_equal(c.notify_timeout_s, 10);
+	assert_null(c.log);
+	assert_null(c.notify);
+	config_finish(&c);
+	load_ok(f,
+		"busy_wait: 0\nretention: {days: 0, runs: 3}\n"
+		"stale_after: 60\nlog: logs/sync.log\nmetrics_file: /m.prom\n"
+		"notify: cat >x\nnotify_timeout: 1\n"
+		"backlogs: {a: a, b: b}\npolicy: {status: db, title: db}\n"
+		"backlog_policy: {b: {title: file}}\n",
+		&c);
+	assert_int_equal(c.busy_wait_s, 0);
+	assert_int_equal(c.retention.days, 0);
+	assert_int_equal(c.retention.runs, 3);
+	assert_int_equal(c.retention.deleted_days, 365);
+	assert_non_null(strstr(c.log, "/logs/sync.log"));
+	assert_true(c.log[0] == '/');
+	assert_string_equal(c.metrics_file, "/m.prom");
+	assert_string_equal(c.notify, "cat >x");
+	config_db_wins(&c, "a", wins);
+	assert_true(wins[SF_STATUS] && wins[SF_TITLE] && !wins[SF_BODY]);
+	config_db_wins(&c, "b", wins);
+	assert_true(wins[SF_STATUS] && !wins[SF_TITLE]);
+	config_finish(&c);
+	load_fails(f, "busy_wait: 3601\n",
+		   "1:12: 'busy_wait' must be a whole number from 0 to 3600");
+	load_fails(f, "busy_wait: \"5\"\n",
+		   "1:12: 'busy_wait' must be a whole number from 0 to 3600");
+	load_fails(f, "stale_after: 59\n",
+		   "1:14: 'stale_after' must be a whole number from 60 to "
+		   "31536000");
+	load_fails(f, "retention: {days: -1}\n",
+		   "1:19: 'retention.days' must be a whole number from 0 to "
+		   "36500");
+	load_fails(f, "retention: {weeks: 2}\n",
+		   "1:13: unknown key 'weeks' in 'retention'");
+	load_fails(f, "retention: 30\n",
+		   "1:12: 'retention' must be a mapping of days, runs and "
+		   "deleted_days");
+	load_fails(f, "log: \"\"\n", "1:6: 'log' must be a file path");
+	load_fails(f, "notify: [a]\n", "1:9: 'notify' must be a shell command");
+	load_fails(f, "notify_timeout: 0\n",
+		   "1:17: 'notify_timeout' must be a whole number from 1 to "
+		   "3600");
+}
+
 static void test_duplicate_keys(void **state)
 {
 	struct fixture *f = *state;
@@ -616,6 +676,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_keys, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_unattended_and_policy,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_keys, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_backlog_paths, setup,

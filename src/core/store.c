@@ -434,10 +434,10 @@ static bool dberr(struct store *s, struct err *e)
 	return err_set(e, "%s: %s", s->path, sqlite3_errmsg(s->db));
 }
 
-/* A one-shot statement for the reports: they run once a command,
- * and so do retention and the backlogs check. */
-static sqlite3_stmt *prepare_report(struct store *s, const char *sql,
-				    struct err *e)
+/* A one-shot statement, not cached: the reports run once a command, and
+ * so do retention and the backlogs check; history backfill runs its few
+ * hundred times, once. */
+static sqlite3_stmt *prepare(struct store *s, const char *sql, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 
@@ -557,11 +557,11 @@ static void iso_time(char out[64], int64_t ns, bool ms)
 static bool pragma_int(struct store *s, const char *sql, int *out,
 		       struct err *e)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = prepare(s, sql, e);
 	bool ok = false;
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return dberr(s, e);
+	if (!st)
+		return false;
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		dberr(s, e);
 		goto out;
@@ -1363,13 +1363,11 @@ bool store_changes_plan(struct store *s, char **plan, struct err *e)
 {
 	char *sql = xasprintf("EXPLAIN QUERY PLAN %s", stmt_sql[ST_CHANGES]);
 	struct buf b = BUF_INIT;
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = prepare(s, sql, e);
 	bool ok = false;
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		dberr(s, e);
+	if (!st)
 		goto out;
-	}
 	while (sqlite3_step(st) == SQLITE_ROW)
 		buf_printf(&b, "%s\n", sqlite3_column_text(st, 3));
 	*plan = buf_detach(&b);
@@ -1471,7 +1469,7 @@ static bool backlogs_stale(struct store *s, const struct config *c, char ***out,
 
 bool store_backlogs_current(struct store *s, const struct config *c)
 {
-	sqlite3_stmt *st = prepare_report(
+	sqlite3_stmt *st = prepare(
 		s, "SELECT name, path FROM backlogs ORDER BY name", NULL);
 	size_t n = 0;
 	bool same = st != NULL;
@@ -1630,24 +1628,11 @@ bool store_run_update(struct store *s, int64_t id, const struct run_record *r,
 
 /* ---- history backfill (history.c) ---- */
 
-/* One-off statements: backfill runs them a few hundred times, once. */
-static sqlite3_stmt *prepare_once(struct store *s, const char *sql,
-				  struct err *e)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		dberr(s, e);
-		return NULL;
-	}
-	return st;
-}
-
 bool store_story_id_by_path(struct store *s, const char *path, char **id,
 			    struct err *e)
 {
 	sqlite3_stmt *st =
-		prepare_once(s, "SELECT id FROM stories WHERE path = ?1", e);
+		prepare(s, "SELECT id FROM stories WHERE path = ?1", e);
 	int rc;
 
 	*id = NULL;
@@ -1665,7 +1650,7 @@ bool store_history_has_git(struct store *s, const char *story_id,
 			   const char *commit_id, const char *to_status,
 			   bool *yes, struct err *e)
 {
-	sqlite3_stmt *st = prepare_once(
+	sqlite3_stmt *st = prepare(
 		s,
 		"SELECT 1 FROM status_history WHERE story_id = ?1 AND"
 		" origin = 'git' AND commit_id = ?2 AND to_status IS ?3",
@@ -1690,7 +1675,7 @@ bool store_history_has_git(struct store *s, const char *story_id,
 static bool count_report(struct store *s, const char *sql, long *n,
 			 struct err *e)
 {
-	sqlite3_stmt *st = prepare_report(s, sql, e);
+	sqlite3_stmt *st = prepare(s, sql, e);
 	int rc;
 
 	if (!st)
@@ -1720,7 +1705,7 @@ static void run_row_from(struct run_row *r, sqlite3_stmt *st)
 bool store_runs_last(struct store *s, size_t max, struct run_row **out,
 		     size_t *n, struct err *e)
 {
-	sqlite3_stmt *st = prepare_report(
+	sqlite3_stmt *st = prepare(
 		s,
 		"SELECT id, started, ended, mode, created, updated, moved,"
 		" deleted, conflicts, errors, exit_code, messages"
@@ -1792,8 +1777,8 @@ static void conflict_from_row(struct conflict_info *c, sqlite3_stmt *st)
 bool store_conflicts_list(struct store *s, size_t max,
 			  struct conflict_info **out, size_t *n, struct err *e)
 {
-	sqlite3_stmt *st = prepare_report(
-		s, CONFLICT_COLUMNS " ORDER BY id DESC LIMIT ?1", e);
+	sqlite3_stmt *st =
+		prepare(s, CONFLICT_COLUMNS " ORDER BY id DESC LIMIT ?1", e);
 	struct conflict_info *v = NULL;
 	size_t len = 0;
 	int rc;
@@ -1828,7 +1813,7 @@ bool store_conflicts_count(struct store *s, long *n, struct err *e)
 bool store_conflicts_resolve(struct store *s, int64_t id, long *n,
 			     struct err *e)
 {
-	sqlite3_stmt *st = prepare_report(
+	sqlite3_stmt *st = prepare(
 		s,
 		"UPDATE sync_conflicts SET resolved = ?1 WHERE resolved IS NULL"
 		" AND (?2 = 0 OR id = ?2)",
@@ -1871,11 +1856,11 @@ bool store_rows_pending(struct store *s, long *n, struct err *e)
 bool store_story_counts(struct store *s, store_count_fn fn, void *ctx,
 			struct err *e)
 {
-	sqlite3_stmt *st = prepare_report(
-		s,
-		"SELECT backlog, status, count(*) FROM stories"
-		" GROUP BY backlog, status ORDER BY backlog, status",
-		e);
+	sqlite3_stmt *st =
+		prepare(s,
+			"SELECT backlog, status, count(*) FROM stories"
+			" GROUP BY backlog, status ORDER BY backlog, status",
+			e);
 	int rc;
 
 	if (!st)
@@ -1910,7 +1895,7 @@ static const char *const prune_sql[] = {
 static bool prune_one(struct store *s, const char *sql, const char *cut,
 		      int runs, long *n, struct err *e)
 {
-	sqlite3_stmt *st = prepare_report(s, sql, e);
+	sqlite3_stmt *st = prepare(s, sql, e);
 	bool ok;
 
 	if (!st)
@@ -1952,8 +1937,7 @@ bool store_prune(struct store *s, const struct config_retention *r,
 bool store_conflict_get(struct store *s, int64_t id, struct conflict_info *out,
 			bool *found, struct err *e)
 {
-	sqlite3_stmt *st =
-		prepare_report(s, CONFLICT_COLUMNS " WHERE id = ?1", e);
+	sqlite3_stmt *st = prepare(s, CONFLICT_COLUMNS " WHERE id = ?1", e);
 	int rc;
 
 	*found = false;

@@ -498,6 +498,60 @@ static bool run(struct store *s, sqlite3_stmt *st, struct err *e)
 	return true;
 }
 
+/* Called for each row of a statement; false stops the loop early. */
+typedef bool (*row_fn)(void *ctx, sqlite3_stmt *st);
+
+/* Steps st through its rows, calling fn on each until it returns false,
+ * then resets st; false on a step error (e set). */
+static bool rows_each(struct store *s, sqlite3_stmt *st, row_fn fn, void *ctx,
+		      struct err *e)
+{
+	int rc;
+
+	while ((rc = step(s, st, e)) == SQLITE_ROW)
+		if (!fn(ctx, st))
+			break;
+	if (rc < 0)
+		return false;
+	done(st);
+	return true;
+}
+
+/* Fills in elem, one element of a row_array, from the row st is at. */
+typedef void (*row_read_fn)(void *elem, sqlite3_stmt *st, void *ctx);
+
+/* An array of elements of size bytes that rows_collect appends to. */
+struct row_array {
+	void *v;
+	size_t n, cap, size;
+};
+
+struct collect {
+	struct row_array *a;
+	row_read_fn read;
+	void *ctx;
+};
+
+static bool collect_row(void *ctx, sqlite3_stmt *st)
+{
+	struct collect *c = ctx;
+	struct row_array *a = c->a;
+
+	a->v = xgrow(a->v, &a->cap, a->n + 1, a->size);
+	c->read((char *)a->v + a->n++ * a->size, st, c->ctx);
+	return true;
+}
+
+/* Appends an element read by read (with ctx) to a for each row of st, as
+ * rows_each; on failure a keeps the rows read, for the caller to free. */
+static bool rows_collect(struct store *s, sqlite3_stmt *st, struct row_array *a,
+			 row_read_fn read, void *ctx, struct err *e)
+{
+	struct collect c = {a, read, ctx};
+
+	return rows_each(s, st, collect_row, &c, e);
+}
+
 /* Bindings are SQLITE_STATIC: every statement is stepped and reset before
  * the caller's strings change. */
 static void bind_text(sqlite3_stmt *st, int i, const char *v)
@@ -895,9 +949,10 @@ static const char *col_arena(sqlite3_stmt *st, int i, struct arena *a)
 	return v ? arena_strdup(a, v) : NULL;
 }
 
-static void state_from_row(struct state_entry *se, sqlite3_stmt *st,
-			   struct arena *a)
+static void state_from_row(void *elem, sqlite3_stmt *st, void *arena)
 {
+	struct state_entry *se = elem;
+	struct arena *a = arena;
 	const char *hash = (const char *)sqlite3_column_text(st, 8);
 
 	/* the entries are read-only: their strings live in the arena */
@@ -919,16 +974,13 @@ static void state_from_row(struct state_entry *se, sqlite3_stmt *st,
 static bool state_rows(struct store *s, sqlite3_stmt *st, struct state_table *t,
 		       struct err *e)
 {
-	int rc;
+	struct row_array a = {t->v, t->n, t->cap, sizeof(*t->v)};
+	bool ok = rows_collect(s, st, &a, state_from_row, &t->strings, e);
 
-	while ((rc = step(s, st, e)) == SQLITE_ROW) {
-		t->v = xgrow(t->v, &t->cap, t->n + 1, sizeof(*t->v));
-		state_from_row(&t->v[t->n++], st, &t->strings);
-	}
-	if (rc < 0)
-		return false;
-	done(st);
-	return true;
+	t->v = a.v;
+	t->n = a.n;
+	t->cap = a.cap;
+	return ok;
 }
 
 bool store_state_load(struct store *s, struct state_table *t, struct err *e)
@@ -1320,35 +1372,32 @@ bool store_story_delete(struct store *s, const char *id, struct err *e)
 
 /* ---- changes and the mark ---- */
 
+static void change_from_row(void *elem, sqlite3_stmt *st, void *ctx)
+{
+	struct db_change *c = elem;
+
+	(void)ctx;
+	c->id = col_text(st, 0);
+	c->rev = sqlite3_column_int64(st, 1);
+	c->deleted = sqlite3_column_int(st, 2) != 0;
+}
+
 bool store_changes(struct store *s, int64_t mark, bool all,
 		   struct db_change **out, size_t *n, struct err *e)
 {
 	sqlite3_stmt *st = stmt(s, all ? ST_CHANGES_ALL : ST_CHANGES, e);
-	struct db_change *v = NULL;
-	size_t len = 0, cap = 0;
-	int rc;
+	struct row_array a = {.size = sizeof(struct db_change)};
 
 	if (!st)
 		return false;
 	if (!all)
 		sqlite3_bind_int64(st, 1, mark);
-	while ((rc = step(s, st, e)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 64;
-			v = xreallocarray(v, cap, sizeof(*v));
-		}
-		v[len].id = col_text(st, 0);
-		v[len].rev = sqlite3_column_int64(st, 1);
-		v[len].deleted = sqlite3_column_int(st, 2) != 0;
-		len++;
-	}
-	if (rc < 0) {
-		store_changes_free(v, len);
+	if (!rows_collect(s, st, &a, change_from_row, NULL, e)) {
+		store_changes_free(a.v, a.n);
 		return false;
 	}
-	done(st);
-	*out = v;
-	*n = len;
+	*out = a.v;
+	*n = a.n;
 	return true;
 }
 
@@ -1442,49 +1491,70 @@ bool store_meta_set(struct store *s, const char *key, const char *value,
 	return run(s, st, e);
 }
 
+/* Reads the names of backlogs rows that the configuration no longer
+ * has. */
+struct stale {
+	const struct config *c;
+	char **v;
+	size_t n;
+};
+
+static bool stale_row(void *ctx, sqlite3_stmt *st)
+{
+	struct stale *b = ctx;
+	const char *name = (const char *)sqlite3_column_text(st, 0);
+
+	if (name && config_backlog(b->c, name))
+		return true;
+	b->v = xreallocarray(b->v, b->n + 1, sizeof(*b->v));
+	b->v[b->n++] = xstrdup(name);
+	return true;
+}
+
 /* The names in backlogs that the configuration no longer has. */
 static bool backlogs_stale(struct store *s, const struct config *c, char ***out,
 			   size_t *n, struct err *e)
 {
 	sqlite3_stmt *st = stmt(s, ST_BACKLOG_NAMES, e);
-	int rc;
+	struct stale b = {c, NULL, 0};
+	bool ok = st && rows_each(s, st, stale_row, &b, e);
 
-	*out = NULL;
-	*n = 0;
-	if (!st)
-		return false;
-	while ((rc = step(s, st, e)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
+	*out = b.v;
+	*n = b.n;
+	return ok;
+}
 
-		if (name && config_backlog(c, name))
-			continue;
-		*out = xreallocarray(*out, *n + 1, sizeof(**out));
-		(*out)[(*n)++] = xstrdup(name);
-	}
-	if (rc < 0)
-		return false;
-	done(st);
-	return true;
+/* Compares backlogs rows, in name order, with the configuration. */
+struct same {
+	const struct config *c;
+	size_t n;
+	bool same;
+};
+
+static bool same_row(void *ctx, sqlite3_stmt *st)
+{
+	struct same *b = ctx;
+	const char *name = (const char *)sqlite3_column_text(st, 0);
+	const char *path = (const char *)sqlite3_column_text(st, 1);
+	const struct config_backlog *cb =
+		name ? config_backlog(b->c, name) : NULL;
+
+	b->same = cb && path && strcmp(cb->path, path) == 0;
+	b->n++;
+	return b->same;
 }
 
 bool store_backlogs_current(struct store *s, const struct config *c)
 {
 	sqlite3_stmt *st = prepare(
 		s, "SELECT name, path FROM backlogs ORDER BY name", NULL);
-	size_t n = 0;
-	bool same = st != NULL;
+	struct same b = {c, 0, st != NULL};
 
-	while (same && step(s, st, NULL) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		const char *path = (const char *)sqlite3_column_text(st, 1);
-		const struct config_backlog *b =
-			name ? config_backlog(c, name) : NULL;
-
-		same = b && path && strcmp(b->path, path) == 0;
-		n++;
-	}
+	/* a failed step ends the comparison as the last row would */
+	if (st)
+		rows_each(s, st, same_row, &b, NULL);
 	sqlite3_finalize(st);
-	return same && n == c->nbacklogs;
+	return b.same && b.n == c->nbacklogs;
 }
 
 bool store_backlogs_sync(struct store *s, const struct config *c, struct err *e)
@@ -1686,8 +1756,11 @@ static bool count_report(struct store *s, const char *sql, long *n,
 	return rc >= 0;
 }
 
-static void run_row_from(struct run_row *r, sqlite3_stmt *st)
+static void run_row_from(void *elem, sqlite3_stmt *st, void *ctx)
 {
+	struct run_row *r = elem;
+
+	(void)ctx;
 	r->id = sqlite3_column_int64(st, 0);
 	r->started = col_text(st, 1);
 	r->ended = col_text(st, 2);
@@ -1702,36 +1775,40 @@ static void run_row_from(struct run_row *r, sqlite3_stmt *st)
 	r->messages = col_text(st, 11);
 }
 
+/* The rows of the one-shot query sql with ?1 bound to limit, appended to a
+ * as rows_collect does. */
+static bool report_rows(struct store *s, const char *sql, int64_t limit,
+			struct row_array *a, row_read_fn read, struct err *e)
+{
+	sqlite3_stmt *st = prepare(s, sql, e);
+	bool ok;
+
+	if (!st)
+		return false;
+	sqlite3_bind_int64(st, 1, limit);
+	ok = rows_collect(s, st, a, read, NULL, e);
+	sqlite3_finalize(st);
+	return ok;
+}
+
 bool store_runs_last(struct store *s, size_t max, struct run_row **out,
 		     size_t *n, struct err *e)
 {
-	sqlite3_stmt *st = prepare(
-		s,
+	static const char sql[] =
 		"SELECT id, started, ended, mode, created, updated, moved,"
 		" deleted, conflicts, errors, exit_code, messages"
 		" FROM sync_runs WHERE mode IS NOT 'dry-run'"
-		" ORDER BY id DESC LIMIT ?1",
-		e);
-	struct run_row *v = NULL;
-	size_t len = 0;
-	int rc;
+		" ORDER BY id DESC LIMIT ?1";
+	struct row_array a = {.size = sizeof(struct run_row)};
 
 	*out = NULL;
 	*n = 0;
-	if (!st)
-		return false;
-	sqlite3_bind_int64(st, 1, (int64_t)max);
-	while ((rc = step(s, st, e)) == SQLITE_ROW) {
-		v = xreallocarray(v, len + 1, sizeof(*v));
-		run_row_from(&v[len++], st);
-	}
-	sqlite3_finalize(st);
-	if (rc < 0) {
-		store_runs_free(v, len);
+	if (!report_rows(s, sql, (int64_t)max, &a, run_row_from, e)) {
+		store_runs_free(a.v, a.n);
 		return false;
 	}
-	*out = v;
-	*n = len;
+	*out = a.v;
+	*n = a.n;
 	return true;
 }
 
@@ -1760,8 +1837,11 @@ bool store_runs_failing(struct store *s, long *n, struct err *e)
 	"SELECT id, story_id, at, kind, kept, fields, lost, run_id, resolved," \
 	" policy FROM sync_conflicts"
 
-static void conflict_from_row(struct conflict_info *c, sqlite3_stmt *st)
+static void conflict_from_row(void *elem, sqlite3_stmt *st, void *ctx)
 {
+	struct conflict_info *c = elem;
+
+	(void)ctx;
 	c->id = sqlite3_column_int64(st, 0);
 	c->story_id = col_text(st, 1);
 	c->at = col_text(st, 2);
@@ -1777,28 +1857,17 @@ static void conflict_from_row(struct conflict_info *c, sqlite3_stmt *st)
 bool store_conflicts_list(struct store *s, size_t max,
 			  struct conflict_info **out, size_t *n, struct err *e)
 {
-	sqlite3_stmt *st =
-		prepare(s, CONFLICT_COLUMNS " ORDER BY id DESC LIMIT ?1", e);
-	struct conflict_info *v = NULL;
-	size_t len = 0;
-	int rc;
+	struct row_array a = {.size = sizeof(struct conflict_info)};
 
 	*out = NULL;
 	*n = 0;
-	if (!st)
-		return false;
-	sqlite3_bind_int64(st, 1, max ? (int64_t)max : -1);
-	while ((rc = step(s, st, e)) == SQLITE_ROW) {
-		v = xreallocarray(v, len + 1, sizeof(*v));
-		conflict_from_row(&v[len++], st);
-	}
-	sqlite3_finalize(st);
-	if (rc < 0) {
-		store_conflicts_free(v, len);
+	if (!report_rows(s, CONFLICT_COLUMNS " ORDER BY id DESC LIMIT ?1",
+			 max ? (int64_t)max : -1, &a, conflict_from_row, e)) {
+		store_conflicts_free(a.v, a.n);
 		return false;
 	}
-	*out = v;
-	*n = len;
+	*out = a.v;
+	*n = a.n;
 	return true;
 }
 
@@ -1853,6 +1922,22 @@ bool store_rows_pending(struct store *s, long *n, struct err *e)
 			    n, e);
 }
 
+/* The caller's store_count_fn, called for each row. */
+struct counts {
+	store_count_fn fn;
+	void *ctx;
+};
+
+static bool count_row(void *ctx, sqlite3_stmt *st)
+{
+	struct counts *c = ctx;
+
+	c->fn(c->ctx, (const char *)sqlite3_column_text(st, 0),
+	      (const char *)sqlite3_column_text(st, 1),
+	      (long)sqlite3_column_int64(st, 2));
+	return true;
+}
+
 bool store_story_counts(struct store *s, store_count_fn fn, void *ctx,
 			struct err *e)
 {
@@ -1861,16 +1946,14 @@ bool store_story_counts(struct store *s, store_count_fn fn, void *ctx,
 			"SELECT backlog, status, count(*) FROM stories"
 			" GROUP BY backlog, status ORDER BY backlog, status",
 			e);
-	int rc;
+	struct counts c = {fn, ctx};
+	bool ok;
 
 	if (!st)
 		return false;
-	while ((rc = step(s, st, e)) == SQLITE_ROW)
-		fn(ctx, (const char *)sqlite3_column_text(st, 0),
-		   (const char *)sqlite3_column_text(st, 1),
-		   (long)sqlite3_column_int64(st, 2));
+	ok = rows_each(s, st, count_row, &c, e);
 	sqlite3_finalize(st);
-	return rc >= 0;
+	return ok;
 }
 
 /* ---- retention ---- */
@@ -1946,7 +2029,7 @@ bool store_conflict_get(struct store *s, int64_t id, struct conflict_info *out,
 	sqlite3_bind_int64(st, 1, id);
 	rc = step(s, st, e);
 	if (rc == SQLITE_ROW) {
-		conflict_from_row(out, st);
+		conflict_from_row(out, st, NULL);
 		*found = true;
 	}
 	sqlite3_finalize(st);

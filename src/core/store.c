@@ -1,7 +1,6 @@
-#include "store.h"
+#include "store_impl.h"
 
-#include <inttypes.h>
-#include <sqlite3.h>
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,210 +12,6 @@
 #include "mem.h"
 
 #define DEFAULT_BUSY_MS 5000
-
-#define NOW_ISO "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
-
-/* The row as JSON, dependencies included: what a deletion archives. */
-#define ROW_JSON(R)                                                            \
-	"json_object('id'," R ".id,'backlog'," R ".backlog,'status'," R        \
-	".status,'epic'," R ".epic,'title'," R ".title,'priority'," R          \
-	".priority,'points'," R ".points,'assignees',CASE WHEN json_valid(" R  \
-	".assignees) THEN json(" R ".assignees) ELSE " R ".assignees END,"     \
-	"'labels',CASE WHEN json_valid(" R ".labels) THEN json(" R             \
-	".labels) ELSE " R ".labels END,'depends_on',(SELECT "                 \
-	"json_group_array(depends_on) FROM (SELECT depends_on FROM "           \
-	"story_dependencies WHERE story_id = " R ".id ORDER BY "               \
-	"depends_on)),'created'," R ".created,'extra',CASE WHEN json_valid(" R \
-	".extra) THEN json(" R ".extra) ELSE " R ".extra END,'body'," R        \
-	".body,'path'," R ".path,'updated'," R ".updated,'rev'," R ".rev)"
-
-/* The statement is not storysync's own: storysync sets rev and updated
- * itself and marks its transaction with a sync_meta 'writer' row, which
- * only its own connection can see before the commit removes it. */
-#define NOT_STORYSYNC                                                          \
-	"NOT EXISTS (SELECT 1 FROM sync_meta WHERE key = 'writer')"
-
-/* The row (id, rev) is the version both sides last agreed on. */
-#define AGREED(ID, REV)                                                        \
-	REV " = (SELECT rev FROM sync_state WHERE story_id = " ID ")"
-
-/* Saves the row of story ID as its base, if it is at the agreed version
- * and no base is saved yet. The row's JSON comes from the story_rows view:
- * written once there, not in each of the four triggers that save a base,
- * the schema every connection parses at its first statement is half as
- * long (it was most of the hook's no-op). */
-#define SAVE_BASE(ID)                                                          \
-	"INSERT INTO sync_base SELECT id, row FROM story_rows WHERE id = " ID  \
-	" AND " AGREED("id", "rev") " AND NOT EXISTS (SELECT 1 FROM sync_base" \
-				    " WHERE story_id = " ID ")"
-
-#define CLOCK      "(SELECT value FROM rev_clock WHERE id = 1)"
-#define CLOCK_TICK "UPDATE rev_clock SET value = value + 1 WHERE id = 1;"
-
-/*
- * Migration steps, applied forward only, in order: the steps of version v
- * take user_version v - 1 to v. Never edit a released step; add one.
- *
- * The triggers never recurse: with recursive_triggers off a trigger does
- * not fire itself, and the WHEN of stories_au skips the updates the other
- * triggers make (they set rev to the clock just advanced, which no row can
- * hold already), while an API update that sets rev itself still fires it.
- */
-static const struct {
-	int version;
-	const char *sql;
-} migrations[] = {
-	{1, "CREATE TABLE backlogs(name TEXT PRIMARY KEY, path TEXT NOT NULL)"},
-	{1, "CREATE TABLE stories(id TEXT PRIMARY KEY, backlog TEXT,"
-	    " status TEXT, epic TEXT, title TEXT NOT NULL, priority TEXT,"
-	    " points INTEGER, assignee TEXT, labels TEXT, extra TEXT,"
-	    " body TEXT, path TEXT UNIQUE, created TEXT, updated TEXT,"
-	    " rev INTEGER NOT NULL DEFAULT 0)"},
-	{1, "CREATE INDEX stories_rev ON stories(rev)"},
-	{1, "CREATE TABLE story_dependencies(story_id TEXT NOT NULL,"
-	    " depends_on TEXT NOT NULL, PRIMARY KEY(story_id, depends_on))"},
-	{1, "CREATE TABLE status_history(id INTEGER PRIMARY KEY,"
-	    " story_id TEXT, from_status TEXT, to_status TEXT,"
-	    " changed_at TEXT, origin TEXT"
-	    " CHECK (origin IN ('file','db','git')), commit_id TEXT,"
-	    " author TEXT)"},
-	{1, "CREATE INDEX status_history_story ON status_history(story_id)"},
-	{1, "CREATE TABLE sync_state(story_id TEXT PRIMARY KEY,"
-	    " path TEXT NOT NULL, mtime_ns INTEGER, ctime_ns INTEGER,"
-	    " size INTEGER, ino INTEGER, mode INTEGER, recorded_ns INTEGER,"
-	    " hash TEXT, rev INTEGER, mirrors TEXT)"},
-	{1, "CREATE INDEX sync_state_path ON sync_state(path)"},
-	/* The agreed version of a story, saved by the triggers below just
-	 * before the API's first change to it after a sync: the base costs
-	 * nothing until someone edits the row. */
-	{1, "CREATE TABLE sync_base(story_id TEXT PRIMARY KEY,"
-	    " row TEXT NOT NULL)"},
-	{1, "CREATE TABLE sync_runs(id INTEGER PRIMARY KEY, started TEXT,"
-	    " ended TEXT, mode TEXT, created INTEGER, updated INTEGER,"
-	    " moved INTEGER, deleted INTEGER, conflicts INTEGER,"
-	    " errors INTEGER, exit_code INTEGER, messages TEXT)"},
-	{1, "CREATE TABLE sync_conflicts(id INTEGER PRIMARY KEY, story_id TEXT,"
-	    " at TEXT, kind TEXT, kept TEXT, fields TEXT, lost TEXT,"
-	    " run_id INTEGER)"},
-	{1, "CREATE TABLE sync_events(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-	    " story_id TEXT, change TEXT CHECK (change IN"
-	    " ('created','updated','moved','deleted')), origin TEXT"
-	    " CHECK (origin IN ('file','db','git')), run_id INTEGER, at TEXT)"},
-	{1, "CREATE TABLE deleted_stories(seq INTEGER PRIMARY KEY,"
-	    " story_id TEXT, rev INTEGER, deleted_at TEXT, row TEXT)"},
-	{1, "CREATE INDEX deleted_stories_rev ON deleted_stories(rev)"},
-	{1, "CREATE TABLE rev_clock(id INTEGER PRIMARY KEY CHECK (id = 1),"
-	    " value INTEGER NOT NULL)"},
-	{1, "INSERT INTO rev_clock VALUES (1, 0)"},
-	{1, "CREATE TABLE sync_meta(key TEXT PRIMARY KEY, value TEXT)"},
-	/* 2: assignee may be a list: the assignees column holds them all, a
-	 * JSON array; saved versions follow (the triggers are dropped while
-	 * this runs, and made anew after) */
-	{2, "ALTER TABLE stories ADD COLUMN assignees TEXT"},
-	{2, "UPDATE stories SET assignees = json_array(assignee)"
-	    " WHERE assignee IS NOT NULL"},
-	{2, "ALTER TABLE stories DROP COLUMN assignee"},
-	{2, "UPDATE sync_base SET row = json_set(json_remove(row,"
-	    " '$.assignee'), '$.assignees', CASE WHEN json_extract(row,"
-	    " '$.assignee') IS NULL THEN NULL ELSE json_array(json_extract("
-	    "row, '$.assignee')) END) WHERE json_valid(row)"},
-	{2, "UPDATE deleted_stories SET row = json_set(json_remove(row,"
-	    " '$.assignee'), '$.assignees', CASE WHEN json_extract(row,"
-	    " '$.assignee') IS NULL THEN NULL ELSE json_array(json_extract("
-	    "row, '$.assignee')) END) WHERE json_valid(row)"},
-	/* 3: running unattended: a conflict is open until someone resolves
-	 * it; an event consumer keeps its cursor, so that what it has read
-	 * can be pruned */
-	{3, "ALTER TABLE sync_conflicts ADD COLUMN resolved TEXT"},
-	{3, "ALTER TABLE sync_conflicts ADD COLUMN policy TEXT"},
-	{3, "CREATE TABLE sync_consumers(name TEXT PRIMARY KEY,"
-	    " seq INTEGER NOT NULL, updated TEXT)"},
-};
-
-/* The change tracking (the triggers and the story_rows view they read),
- * made anew by every migration, so that they always read the columns the
- * schema has now. */
-static const char *const trigger_names[] = {
-	"stories_ai",   "stories_au",   "stories_au_id",   "stories_ad",
-	"deps_ai",      "deps_ad",      "stories_bu_base", "stories_bd_base",
-	"deps_bi_base", "deps_bd_base",
-};
-
-static const char *const triggers[] = {
-	"CREATE VIEW story_rows(id, rev, row) AS SELECT id, rev, " ROW_JSON(
-		"stories") " FROM stories",
-	/* clang-format off */
-	"CREATE TRIGGER stories_ai AFTER INSERT ON stories"
-	    " WHEN " NOT_STORYSYNC " BEGIN "
-	    CLOCK_TICK
-	    " UPDATE stories SET rev = " CLOCK ","
-	    " updated = coalesce(NEW.updated, " NOW_ISO ")"
-	    " WHERE id = NEW.id; END",
-	"CREATE TRIGGER stories_au AFTER UPDATE ON stories"
-	    " WHEN (NEW.rev IS OLD.rev OR NEW.rev IS NOT " CLOCK ") AND "
-	    NOT_STORYSYNC " BEGIN "
-	    CLOCK_TICK
-	    " UPDATE stories SET rev = " CLOCK ", updated = CASE WHEN"
-	    " NEW.updated IS OLD.updated THEN " NOW_ISO " ELSE NEW.updated END"
-	    " WHERE id = NEW.id; END",
-	/* An id renamed by the API: the old id is gone, as if deleted. */
-	"CREATE TRIGGER stories_au_id AFTER UPDATE OF id ON stories"
-	    " WHEN NEW.id IS NOT OLD.id BEGIN "
-	    CLOCK_TICK
-	    " INSERT INTO deleted_stories(story_id, rev, deleted_at, row)"
-	    " VALUES (OLD.id, " CLOCK ", " NOW_ISO ", " ROW_JSON("OLD") ");"
-	    " UPDATE story_dependencies SET story_id = NEW.id"
-	    " WHERE story_id = OLD.id; END",
-	"CREATE TRIGGER stories_ad AFTER DELETE ON stories BEGIN "
-	    CLOCK_TICK
-	    " INSERT INTO deleted_stories(story_id, rev, deleted_at, row)"
-	    " VALUES (OLD.id, " CLOCK ", " NOW_ISO ", " ROW_JSON("OLD") ");"
-	    " DELETE FROM story_dependencies WHERE story_id = OLD.id; END",
-	"CREATE TRIGGER deps_ai AFTER INSERT ON story_dependencies"
-	    " WHEN EXISTS (SELECT 1 FROM stories WHERE id = NEW.story_id)"
-	    " AND " NOT_STORYSYNC
-	    " BEGIN "
-	    CLOCK_TICK
-	    " UPDATE stories SET rev = " CLOCK ", updated = " NOW_ISO
-	    " WHERE id = NEW.story_id; END",
-	"CREATE TRIGGER deps_ad AFTER DELETE ON story_dependencies"
-	    " WHEN EXISTS (SELECT 1 FROM stories WHERE id = OLD.story_id)"
-	    " AND " NOT_STORYSYNC
-	    " BEGIN "
-	    CLOCK_TICK
-	    " UPDATE stories SET rev = " CLOCK ", updated = " NOW_ISO
-	    " WHERE id = OLD.story_id; END",
-	/* no OR IGNORE: an outer statement's conflict clause overrides a
-	 * trigger's, so the first saved version is kept by NOT EXISTS */
-	"CREATE TRIGGER stories_bu_base BEFORE UPDATE ON stories"
-	    " WHEN " AGREED("OLD.id", "OLD.rev") " AND " NOT_STORYSYNC
-	    " BEGIN " SAVE_BASE("OLD.id") "; END",
-	"CREATE TRIGGER stories_bd_base BEFORE DELETE ON stories"
-	    " WHEN " AGREED("OLD.id", "OLD.rev") " AND " NOT_STORYSYNC
-	    " BEGIN " SAVE_BASE("OLD.id") "; END",
-	"CREATE TRIGGER deps_bi_base BEFORE INSERT ON story_dependencies"
-	    " WHEN " NOT_STORYSYNC " BEGIN " SAVE_BASE("NEW.story_id") "; END",
-	"CREATE TRIGGER deps_bd_base BEFORE DELETE ON story_dependencies"
-	    " WHEN " NOT_STORYSYNC " BEGIN " SAVE_BASE("OLD.story_id") "; END",
-	/* clang-format on */
-};
-
-#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
-
-#define SCHEMA_VERSION 3
-
-/* The canonical forms of story.h, in enum story_field order. */
-#define STORY_COLUMNS                                                          \
-	"id, backlog, status, epic, title, priority, points,"                  \
-	" CASE WHEN assignees IS NULL THEN NULL WHEN json_valid(assignees)"    \
-	" AND json_type(assignees) = 'array' THEN json(assignees)"             \
-	" ELSE json_array(assignees) END,"                                     \
-	" CASE WHEN json_valid(labels) THEN json(labels) ELSE labels END,"     \
-	" (SELECT nullif(json_group_array(depends_on), '[]') FROM"             \
-	" (SELECT depends_on FROM story_dependencies d WHERE d.story_id ="     \
-	" stories.id ORDER BY depends_on)), created,"                          \
-	" nullif(CASE WHEN json_valid(extra) THEN json(extra) ELSE extra END," \
-	" '{}'), body"
 
 #define STATE_COLUMNS                                                          \
 	"story_id, path, mtime_ns, ctime_ns, size, ino, mode, recorded_ns,"    \
@@ -234,167 +29,10 @@ static const char *const triggers[] = {
 	" nullif(json_extract(row,'$.extra'), '{}'), "                         \
 	"json_extract(row,'$.body')"
 
-_Static_assert(SF_COUNT == 13, "STORY_COLUMNS and BASE_COLUMNS list 13");
-
-enum stmt_id {
-	ST_STORY_GET,
-	ST_STORY_UPSERT,
-	ST_STORY_TOUCH,
-	ST_STORY_REV,
-	ST_DEPS_DELETE,
-	ST_DEPS_INSERT,
-	ST_STORY_SET_PATH,
-	ST_STORY_DELETE,
-	ST_IS_EMPTY,
-	ST_STATE_LOAD,
-	ST_STATE_BY_PATH,
-	ST_STATE_BY_ID,
-	ST_STATE_COUNT,
-	ST_STATE_BASE,
-	ST_STATE_AGREED,
-	ST_STATE_MIRRORS,
-	ST_BASE_DELETE,
-	ST_STATE_PUT,
-	ST_STATE_DELETE,
-	ST_CHANGES,
-	ST_CHANGES_ALL,
-	ST_MARK_SET,
-	ST_CLOCK_MOVED,
-	ST_META_GET,
-	ST_META_SET,
-	ST_BACKLOG_NAMES,
-	ST_BACKLOG_DELETE,
-	ST_BACKLOG_PUT,
-	ST_HISTORY_ADD,
-	ST_EVENT_ADD,
-	ST_CONFLICT_ADD,
-	ST_CONFLICT_ADD_ONCE,
-	ST_RUN_ADD,
-	ST_RUN_UPDATE,
-	ST_COUNT
-};
-
-static const char *const stmt_sql[ST_COUNT] = {
-	[ST_STORY_GET] = "SELECT " STORY_COLUMNS ", rev, path FROM stories"
-			 " WHERE id = ?1",
-	[ST_STORY_UPSERT] =
-		"INSERT INTO stories(id, backlog, status, epic, title,"
-		" priority, points, assignees, labels, created, extra, body,"
-		" path, rev, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-		" ?9, ?10, ?11,"
-		" ?12, ?13, ?14, " NOW_ISO ") ON CONFLICT(id) DO UPDATE SET"
-		" backlog = excluded.backlog, status = excluded.status,"
-		" epic = excluded.epic, title = excluded.title,"
-		" priority = excluded.priority, points = excluded.points,"
-		" assignees = excluded.assignees, labels = excluded.labels,"
-		" created = excluded.created, extra = excluded.extra,"
-		" body = excluded.body, path = excluded.path,"
-		" rev = excluded.rev, updated = excluded.updated",
-	[ST_STORY_TOUCH] = "UPDATE stories SET rev = ?2, updated = " NOW_ISO
-			   " WHERE id = ?1",
-	[ST_STORY_REV] = "SELECT rev FROM stories WHERE id = ?1",
-	[ST_DEPS_DELETE] = "DELETE FROM story_dependencies WHERE story_id = ?1",
-	[ST_DEPS_INSERT] = "INSERT OR IGNORE INTO story_dependencies"
-			   " SELECT ?1, value FROM json_each(?2)"
-			   " WHERE type = 'text'",
-	[ST_STORY_SET_PATH] = "UPDATE stories SET path = ?2, rev = ?3,"
-			      " updated = " NOW_ISO " WHERE id = ?1"
-			      " AND path IS NOT ?2",
-	[ST_STORY_DELETE] = "DELETE FROM stories WHERE id = ?1",
-	[ST_IS_EMPTY] = "SELECT NOT EXISTS (SELECT 1 FROM stories)",
-	[ST_STATE_LOAD] = "SELECT " STATE_COLUMNS " FROM sync_state",
-	[ST_STATE_BY_PATH] = "SELECT " STATE_COLUMNS " FROM sync_state"
-			     " WHERE path = ?1",
-	[ST_STATE_BY_ID] = "SELECT " STATE_COLUMNS " FROM sync_state"
-			   " WHERE story_id = ?1",
-	[ST_STATE_COUNT] = "SELECT count(*) FROM sync_state",
-	[ST_STATE_BASE] = "SELECT " BASE_COLUMNS " FROM sync_base"
-			  " WHERE story_id = ?1",
-	[ST_STATE_AGREED] = "SELECT " STORY_COLUMNS " FROM stories"
-			    " WHERE id = ?1 AND " AGREED("?1", "rev"),
-	[ST_STATE_MIRRORS] =
-		"SELECT json_extract(mirrors, '$[0]'),"
-		" json_extract(mirrors, '$[1]'),"
-		" json_extract(mirrors, '$[2]'), mirrors IS NOT NULL"
-		" FROM sync_state WHERE story_id = ?1",
-	[ST_BASE_DELETE] = "DELETE FROM sync_base WHERE story_id = ?1",
-	[ST_STATE_PUT] =
-		"INSERT INTO sync_state(story_id, path, mtime_ns, ctime_ns,"
-		" size, ino, mode, recorded_ns, hash, rev, mirrors) VALUES (?1,"
-		" ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-		" ON CONFLICT(story_id) DO UPDATE SET path = excluded.path,"
-		" mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns,"
-		" size = excluded.size, ino = excluded.ino,"
-		" mode = excluded.mode, recorded_ns = excluded.recorded_ns,"
-		" hash = excluded.hash, rev = excluded.rev,"
-		" mirrors = CASE WHEN ?12 THEN excluded.mirrors"
-		" ELSE sync_state.mirrors END",
-	[ST_STATE_DELETE] = "DELETE FROM sync_state WHERE story_id = ?1",
-	[ST_CHANGES] = "SELECT id, rev, 0 FROM stories WHERE rev > ?1"
-		       " UNION ALL SELECT DISTINCT story_id, 0, 1"
-		       " FROM deleted_stories d WHERE rev > ?1 AND NOT EXISTS"
-		       " (SELECT 1 FROM stories s WHERE s.id = d.story_id)",
-	[ST_CHANGES_ALL] = "SELECT id, rev, 0 FROM stories"
-			   " UNION ALL SELECT story_id, 0, 1 FROM sync_state t"
-			   " WHERE NOT EXISTS (SELECT 1 FROM stories s"
-			   " WHERE s.id = t.story_id)",
-	[ST_CLOCK_MOVED] = "SELECT " CLOCK " IS NOT (SELECT CAST(value AS"
-			   " INTEGER) FROM sync_meta WHERE key = 'mark')",
-	[ST_MARK_SET] = "INSERT INTO sync_meta(key, value) VALUES ('mark', "
-			"" CLOCK ") ON CONFLICT(key) DO UPDATE SET"
-			" value = excluded.value"
-			" WHERE value IS NOT excluded.value",
-	[ST_META_GET] = "SELECT value FROM sync_meta WHERE key = ?1",
-	[ST_META_SET] = "INSERT INTO sync_meta(key, value) VALUES (?1, ?2)"
-			" ON CONFLICT(key) DO UPDATE SET value = excluded.value"
-			" WHERE value IS NOT excluded.value",
-	[ST_BACKLOG_NAMES] = "SELECT name FROM backlogs",
-	[ST_BACKLOG_DELETE] = "DELETE FROM backlogs WHERE name = ?1",
-	[ST_BACKLOG_PUT] = "INSERT INTO backlogs(name, path) VALUES (?1, ?2)"
-			   " ON CONFLICT(name) DO UPDATE SET"
-			   " path = excluded.path"
-			   " WHERE path IS NOT excluded.path",
-	[ST_HISTORY_ADD] = "INSERT INTO status_history(story_id, from_status,"
-			   " to_status, changed_at, origin, commit_id, author)"
-			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_EVENT_ADD] = "INSERT INTO sync_events(story_id, change, origin,"
-			 " run_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_CONFLICT_ADD] = "INSERT INTO sync_conflicts(story_id, at, kind,"
-			    " kept, fields, lost, run_id, policy)"
-			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[ST_CONFLICT_ADD_ONCE] = "INSERT INTO sync_conflicts(story_id, at,"
-				 " kind, kept, fields, lost, run_id)"
-				 " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
-				 " WHERE NOT EXISTS (SELECT 1 FROM"
-				 " sync_conflicts WHERE story_id = ?1"
-				 " AND kind = ?3 AND lost IS ?6)",
-	[ST_RUN_ADD] = "INSERT INTO sync_runs(started, ended, mode, created,"
-		       " updated, moved, deleted, conflicts, errors,"
-		       " exit_code, messages) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-		       " ?7, ?8, ?9, ?10, ?11)",
-	[ST_RUN_UPDATE] = "UPDATE sync_runs SET started = ?1, ended = ?2,"
-			  " mode = ?3, created = ?4, updated = ?5,"
-			  " moved = ?6, deleted = ?7, conflicts = ?8,"
-			  " errors = ?9, exit_code = ?10, messages = ?11"
-			  " WHERE id = ?12",
-};
-
-struct store {
-	sqlite3 *db;
-	char *path;
-	int busy_ms;        /* < 0: wait for as long as it takes */
-	int64_t busy_since; /* when the current wait began */
-	int64_t waited_ns;  /* how long the last wait took */
-	bool busy;          /* an operation gave up waiting: try later */
-	int64_t writer_rev; /* the rev of this transaction's own writes, 0
-			       before the first */
-	sqlite3_stmt *stmt[ST_COUNT];
-};
-
 /* The error of the last call, with what to do where that is clear. A writer
  * that held the database past the wait is not a failure but "try later":
  * store_busy tells the run so. */
-static bool dberr(struct store *s, struct err *e)
+bool store_dberr(struct store *s, struct err *e)
 {
 	const char *hint = NULL;
 
@@ -437,38 +75,154 @@ static bool dberr(struct store *s, struct err *e)
 /* A one-shot statement, not cached: the reports run once a command, and
  * so do retention and the backlogs check; history backfill runs its few
  * hundred times, once. */
-static sqlite3_stmt *prepare(struct store *s, const char *sql, struct err *e)
+sqlite3_stmt *store_prepare(struct store *s, const char *sql, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		dberr(s, e);
+		store_dberr(s, e);
 		return NULL;
 	}
 	return st;
 }
 
-static bool exec(struct store *s, const char *sql, struct err *e)
+bool store_exec(struct store *s, const char *sql, struct err *e)
 {
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return dberr(s, e);
+		return store_dberr(s, e);
 	return true;
 }
 
-/* The cached statement id, prepared on first use, ready to bind. */
-static sqlite3_stmt *stmt(struct store *s, enum stmt_id id, struct err *e)
+static const char *const core_sql[ST_COUNT] = {
+	[ST_STATE_LOAD] = "SELECT " STATE_COLUMNS " FROM sync_state",
+	[ST_STATE_BY_PATH] = "SELECT " STATE_COLUMNS " FROM sync_state"
+			     " WHERE path = ?1",
+	[ST_STATE_BY_ID] = "SELECT " STATE_COLUMNS " FROM sync_state"
+			   " WHERE story_id = ?1",
+	[ST_STATE_COUNT] = "SELECT count(*) FROM sync_state",
+	[ST_STATE_BASE] = "SELECT " BASE_COLUMNS " FROM sync_base"
+			  " WHERE story_id = ?1",
+	[ST_STATE_AGREED] = "SELECT " STORY_COLUMNS " FROM stories"
+			    " WHERE id = ?1 AND " AGREED("?1", "rev"),
+	[ST_STATE_MIRRORS] =
+		"SELECT json_extract(mirrors, '$[0]'),"
+		" json_extract(mirrors, '$[1]'),"
+		" json_extract(mirrors, '$[2]'), mirrors IS NOT NULL"
+		" FROM sync_state WHERE story_id = ?1",
+	[ST_BASE_DELETE] = "DELETE FROM sync_base WHERE story_id = ?1",
+	[ST_STATE_PUT] =
+		"INSERT INTO sync_state(story_id, path, mtime_ns, ctime_ns,"
+		" size, ino, mode, recorded_ns, hash, rev, mirrors) VALUES (?1,"
+		" ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+		" ON CONFLICT(story_id) DO UPDATE SET path = excluded.path,"
+		" mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns,"
+		" size = excluded.size, ino = excluded.ino,"
+		" mode = excluded.mode, recorded_ns = excluded.recorded_ns,"
+		" hash = excluded.hash, rev = excluded.rev,"
+		" mirrors = CASE WHEN ?12 THEN excluded.mirrors"
+		" ELSE sync_state.mirrors END",
+	[ST_STATE_DELETE] = "DELETE FROM sync_state WHERE story_id = ?1",
+	[ST_IS_EMPTY] = "SELECT NOT EXISTS (SELECT 1 FROM stories)",
+	[ST_STORY_GET] = "SELECT " STORY_COLUMNS ", rev, path FROM stories"
+			 " WHERE id = ?1",
+	[ST_STORY_UPSERT] =
+		"INSERT INTO stories(id, backlog, status, epic, title,"
+		" priority, points, assignees, labels, created, extra, body,"
+		" path, rev, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		" ?9, ?10, ?11,"
+		" ?12, ?13, ?14, " NOW_ISO ") ON CONFLICT(id) DO UPDATE SET"
+		" backlog = excluded.backlog, status = excluded.status,"
+		" epic = excluded.epic, title = excluded.title,"
+		" priority = excluded.priority, points = excluded.points,"
+		" assignees = excluded.assignees, labels = excluded.labels,"
+		" created = excluded.created, extra = excluded.extra,"
+		" body = excluded.body, path = excluded.path,"
+		" rev = excluded.rev, updated = excluded.updated",
+	[ST_STORY_TOUCH] = "UPDATE stories SET rev = ?2, updated = " NOW_ISO
+			   " WHERE id = ?1",
+	[ST_STORY_REV] = "SELECT rev FROM stories WHERE id = ?1",
+	[ST_DEPS_DELETE] = "DELETE FROM story_dependencies WHERE story_id = ?1",
+	[ST_DEPS_INSERT] = "INSERT OR IGNORE INTO story_dependencies"
+			   " SELECT ?1, value FROM json_each(?2)"
+			   " WHERE type = 'text'",
+	[ST_STORY_SET_PATH] = "UPDATE stories SET path = ?2, rev = ?3,"
+			      " updated = " NOW_ISO " WHERE id = ?1"
+			      " AND path IS NOT ?2",
+	[ST_STORY_DELETE] = "DELETE FROM stories WHERE id = ?1",
+	[ST_CHANGES] = "SELECT id, rev, 0 FROM stories WHERE rev > ?1"
+		       " UNION ALL SELECT DISTINCT story_id, 0, 1"
+		       " FROM deleted_stories d WHERE rev > ?1 AND NOT EXISTS"
+		       " (SELECT 1 FROM stories s WHERE s.id = d.story_id)",
+	[ST_CHANGES_ALL] = "SELECT id, rev, 0 FROM stories"
+			   " UNION ALL SELECT story_id, 0, 1 FROM sync_state t"
+			   " WHERE NOT EXISTS (SELECT 1 FROM stories s"
+			   " WHERE s.id = t.story_id)",
+	[ST_MARK_SET] = "INSERT INTO sync_meta(key, value) VALUES ('mark', "
+			"" CLOCK ") ON CONFLICT(key) DO UPDATE SET"
+			" value = excluded.value"
+			" WHERE value IS NOT excluded.value",
+	[ST_CLOCK_MOVED] = "SELECT " CLOCK " IS NOT (SELECT CAST(value AS"
+			   " INTEGER) FROM sync_meta WHERE key = 'mark')",
+	[ST_META_GET] = "SELECT value FROM sync_meta WHERE key = ?1",
+	[ST_META_SET] = "INSERT INTO sync_meta(key, value) VALUES (?1, ?2)"
+			" ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+			" WHERE value IS NOT excluded.value",
+	[ST_BACKLOG_NAMES] = "SELECT name FROM backlogs",
+	[ST_BACKLOG_DELETE] = "DELETE FROM backlogs WHERE name = ?1",
+	[ST_BACKLOG_PUT] = "INSERT INTO backlogs(name, path) VALUES (?1, ?2)"
+			   " ON CONFLICT(name) DO UPDATE SET"
+			   " path = excluded.path"
+			   " WHERE path IS NOT excluded.path",
+	[ST_HISTORY_ADD] = "INSERT INTO status_history(story_id, from_status,"
+			   " to_status, changed_at, origin, commit_id, author)"
+			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_EVENT_ADD] = "INSERT INTO sync_events(story_id, change, origin,"
+			 " run_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_CONFLICT_ADD] = "INSERT INTO sync_conflicts(story_id, at, kind,"
+			    " kept, fields, lost, run_id, policy)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_CONFLICT_ADD_ONCE] = "INSERT INTO sync_conflicts(story_id, at,"
+				 " kind, kept, fields, lost, run_id)"
+				 " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
+				 " WHERE NOT EXISTS (SELECT 1 FROM"
+				 " sync_conflicts WHERE story_id = ?1"
+				 " AND kind = ?3 AND lost IS ?6)",
+	[ST_RUN_ADD] = "INSERT INTO sync_runs(started, ended, mode, created,"
+		       " updated, moved, deleted, conflicts, errors,"
+		       " exit_code, messages) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+		       " ?7, ?8, ?9, ?10, ?11)",
+	[ST_RUN_UPDATE] = "UPDATE sync_runs SET started = ?1, ended = ?2,"
+			  " mode = ?3, created = ?4, updated = ?5,"
+			  " moved = ?6, deleted = ?7, conflicts = ?8,"
+			  " errors = ?9, exit_code = ?10, messages = ?11"
+			  " WHERE id = ?12",
+};
+
+/* The SQL of statement id, from the table of the file that runs it. */
+static const char *stmt_text(enum stmt_id id)
+{
+	static const char *const *const tables[] = {core_sql};
+	const char *sql = NULL;
+
+	for (size_t i = 0; !sql && i < sizeof(tables) / sizeof(*tables); i++)
+		sql = tables[i][id];
+	assert(sql);
+	return sql;
+}
+
+sqlite3_stmt *store_stmt(struct store *s, enum stmt_id id, struct err *e)
 {
 	if (!s->stmt[id] &&
-	    sqlite3_prepare_v3(s->db, stmt_sql[id], -1,
+	    sqlite3_prepare_v3(s->db, stmt_text(id), -1,
 			       SQLITE_PREPARE_PERSISTENT, &s->stmt[id],
 			       NULL) != SQLITE_OK) {
-		dberr(s, e);
+		store_dberr(s, e);
 		return NULL;
 	}
 	return s->stmt[id];
 }
 
-static void done(sqlite3_stmt *st)
+void store_reset(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -476,55 +230,43 @@ static void done(sqlite3_stmt *st)
 
 /* Steps st once: SQLITE_ROW or SQLITE_DONE, or -1 with e set (and st
  * reset). */
-static int step(struct store *s, sqlite3_stmt *st, struct err *e)
+int store_step(struct store *s, sqlite3_stmt *st, struct err *e)
 {
 	int rc = sqlite3_step(st);
 
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return rc;
-	dberr(s, e);
-	done(st);
+	store_dberr(s, e);
+	store_reset(st);
 	return -1;
 }
 
 /* Runs a statement that returns no rows to its end, then resets it. */
-static bool run(struct store *s, sqlite3_stmt *st, struct err *e)
+bool store_exec_stmt(struct store *s, sqlite3_stmt *st, struct err *e)
 {
-	int rc = step(s, st, e);
+	int rc = store_step(s, st, e);
 
 	if (rc < 0)
 		return false;
-	done(st);
+	store_reset(st);
 	return true;
 }
 
-/* Called for each row of a statement; false stops the loop early. */
-typedef bool (*row_fn)(void *ctx, sqlite3_stmt *st);
-
 /* Steps st through its rows, calling fn on each until it returns false,
  * then resets st; false on a step error (e set). */
-static bool rows_each(struct store *s, sqlite3_stmt *st, row_fn fn, void *ctx,
-		      struct err *e)
+bool store_rows_each(struct store *s, sqlite3_stmt *st, row_fn fn, void *ctx,
+		     struct err *e)
 {
 	int rc;
 
-	while ((rc = step(s, st, e)) == SQLITE_ROW)
+	while ((rc = store_step(s, st, e)) == SQLITE_ROW)
 		if (!fn(ctx, st))
 			break;
 	if (rc < 0)
 		return false;
-	done(st);
+	store_reset(st);
 	return true;
 }
-
-/* Fills in elem, one element of a row_array, from the row st is at. */
-typedef void (*row_read_fn)(void *elem, sqlite3_stmt *st, void *ctx);
-
-/* An array of elements of size bytes that rows_collect appends to. */
-struct row_array {
-	void *v;
-	size_t n, cap, size;
-};
 
 struct collect {
 	struct row_array *a;
@@ -544,17 +286,17 @@ static bool collect_row(void *ctx, sqlite3_stmt *st)
 
 /* Appends an element read by read (with ctx) to a for each row of st, as
  * rows_each; on failure a keeps the rows read, for the caller to free. */
-static bool rows_collect(struct store *s, sqlite3_stmt *st, struct row_array *a,
-			 row_read_fn read, void *ctx, struct err *e)
+bool store_rows_collect(struct store *s, sqlite3_stmt *st, struct row_array *a,
+			row_read_fn read, void *ctx, struct err *e)
 {
 	struct collect c = {a, read, ctx};
 
-	return rows_each(s, st, collect_row, &c, e);
+	return store_rows_each(s, st, collect_row, &c, e);
 }
 
 /* Bindings are SQLITE_STATIC: every statement is stepped and reset before
  * the caller's strings change. */
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+void store_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
@@ -562,7 +304,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
+char *store_col_text(sqlite3_stmt *st, int i)
 {
 	return xstrdup((const char *)sqlite3_column_text(st, i));
 }
@@ -576,19 +318,19 @@ static void bind_points(sqlite3_stmt *st, int i, const char *v)
 	long long n;
 
 	if (!v || !*v) {
-		bind_text(st, i, v);
+		store_bind_text(st, i, v);
 		return;
 	}
 	n = strtoll(v, &end, 10);
 	snprintf(canon, sizeof(canon), "%lld", n);
 	if (*end || strcmp(canon, v) != 0)
-		bind_text(st, i, v);
+		store_bind_text(st, i, v);
 	else
 		sqlite3_bind_int64(st, i, n);
 }
 
 /* ISO 8601 UTC of ns (now when 0), with milliseconds when ms is set. */
-static void iso_time(char out[64], int64_t ns, bool ms)
+void store_iso_time(char out[64], int64_t ns, bool ms)
 {
 	struct tm tm;
 	time_t t;
@@ -608,95 +350,10 @@ static void iso_time(char out[64], int64_t ns, bool ms)
 			 tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-static bool pragma_int(struct store *s, const char *sql, int *out,
-		       struct err *e)
-{
-	sqlite3_stmt *st = prepare(s, sql, e);
-	bool ok = false;
-
-	if (!st)
-		return false;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		dberr(s, e);
-		goto out;
-	}
-	*out = sqlite3_column_int(st, 0);
-	ok = true;
-out:
-	sqlite3_finalize(st);
-	return ok;
-}
-
-static bool begin_immediate(struct store *s, struct err *e)
-{
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		return dberr(s, e);
-	return true;
-}
-
-static bool version_check(struct store *s, int v, struct err *e)
-{
-	if (v > SCHEMA_VERSION)
-		return err_set(e,
-			       "%s: database schema version %d is newer "
-			       "than this storysync (%d)",
-			       s->path, v, SCHEMA_VERSION);
-	return true;
-}
-
-static bool drop_triggers(struct store *s, struct err *e)
-{
-	char sql[80];
-
-	if (!exec(s, "DROP VIEW IF EXISTS story_rows", e))
-		return false;
-	for (size_t i = 0; i < sizeof(trigger_names) / sizeof(*trigger_names);
-	     i++) {
-		snprintf(sql, sizeof(sql), "DROP TRIGGER IF EXISTS %s",
-			 trigger_names[i]);
-		if (!exec(s, sql, e))
-			return false;
-	}
-	return true;
-}
-
-/* Applies the missing steps in one transaction; the version is read again
- * under the write lock, in case another run migrated meanwhile. */
-static bool migrate(struct store *s, struct err *e)
-{
-	char sql[64];
-	int v;
-
-	if (!pragma_int(s, "PRAGMA user_version", &v, e) ||
-	    !version_check(s, v, e))
-		return false;
-	if (v == SCHEMA_VERSION)
-		return true;
-	if (!begin_immediate(s, e))
-		return false;
-	if (!pragma_int(s, "PRAGMA user_version", &v, e) ||
-	    !version_check(s, v, e) || !drop_triggers(s, e))
-		goto fail;
-	for (size_t i = 0; i < NMIGRATIONS; i++)
-		if (migrations[i].version > v && !exec(s, migrations[i].sql, e))
-			goto fail;
-	for (size_t i = 0; i < sizeof(triggers) / sizeof(*triggers); i++)
-		if (!exec(s, triggers[i], e))
-			goto fail;
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
-	if (!exec(s, sql, e) || !exec(s, "COMMIT", e))
-		goto fail;
-	return true;
-fail:
-	store_rollback(s);
-	return false;
-}
-
 static bool set_wal(struct store *s, struct err *e)
 {
-	return exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL",
-		    e);
+	return store_exec(
+		s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", e);
 }
 
 /* SQLite's busy handler: ours, so that the message can tell how long the
@@ -750,7 +407,7 @@ static bool open_reader(struct store *s, struct err *e)
 	if (!s->db)
 		return err_set(e, "%s: out of memory", s->path);
 	if (sqlite3_errcode(s->db) != SQLITE_CANTOPEN)
-		return dberr(s, e);
+		return store_dberr(s, e);
 	sqlite3_close(s->db);
 	s->db = NULL;
 	buf_puts(&uri, "file:");
@@ -765,14 +422,15 @@ static bool open_reader(struct store *s, struct err *e)
 	buf_finish(&uri);
 	if (rc == SQLITE_OK)
 		return true;
-	return s->db ? dberr(s, e) : err_set(e, "%s: out of memory", s->path);
+	return s->db ? store_dberr(s, e)
+		     : err_set(e, "%s: out of memory", s->path);
 }
 
 bool store_open_as(struct store **out, const char *path, int busy_ms,
 		   bool read_only, bool *busy, struct err *e)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
-	int v, persist = 1;
+	int persist = 1;
 
 	s->path = xstrdup(path);
 	if (read_only) {
@@ -782,7 +440,7 @@ bool store_open_as(struct store **out, const char *path, int busy_ms,
 				   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 				   NULL) != SQLITE_OK) {
 		if (s->db)
-			dberr(s, e);
+			store_dberr(s, e);
 		else
 			err_set(e, "%s: out of memory", path);
 		goto fail;
@@ -790,16 +448,8 @@ bool store_open_as(struct store **out, const char *path, int busy_ms,
 	sqlite3_extended_result_codes(s->db, 0);
 	store_set_busy_timeout(s, busy_ms);
 	if (read_only) {
-		if (!pragma_int(s, "PRAGMA user_version", &v, e) ||
-		    !version_check(s, v, e))
+		if (!store_schema_check(s, e))
 			goto fail;
-		if (v < SCHEMA_VERSION) {
-			err_set(e,
-				"%s: database schema version %d is older than "
-				"this storysync's (%d): a sync migrates it",
-				path, v, SCHEMA_VERSION);
-			goto fail;
-		}
 		*out = s;
 		return true;
 	}
@@ -807,12 +457,12 @@ bool store_open_as(struct store **out, const char *path, int busy_ms,
 	 * reader without write access to the directory can still read; the
 	 * WAL emptied, so that the next run does not checkpoint it again */
 	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
-	if (!exec(s, "PRAGMA journal_size_limit = 0", e))
+	if (!store_exec(s, "PRAGMA journal_size_limit = 0", e))
 		goto fail;
 	/* Statement journals (every trigger-firing statement has one) in
 	 * memory: as temp files they made a 100k-story import quadratic. */
-	if (!exec(s, "PRAGMA temp_store = MEMORY", e) || !set_wal(s, e) ||
-	    !migrate(s, e))
+	if (!store_exec(s, "PRAGMA temp_store = MEMORY", e) || !set_wal(s, e) ||
+	    !store_schema_migrate(s, e))
 		goto fail;
 	*out = s;
 	return true;
@@ -831,7 +481,7 @@ bool store_open(struct store **out, const char *path, struct err *e)
 
 bool store_begin_read(struct store *s, struct err *e)
 {
-	return exec(s, "BEGIN", e);
+	return store_exec(s, "BEGIN", e);
 }
 
 void store_close(struct store *s)
@@ -845,21 +495,16 @@ void store_close(struct store *s)
 	free(s);
 }
 
-int store_schema_version(void)
-{
-	return SCHEMA_VERSION;
-}
-
 bool store_begin(struct store *s, struct err *e)
 {
-	return begin_immediate(s, e);
+	return store_exec(s, "BEGIN IMMEDIATE", e);
 }
 
 /* Marks the transaction as storysync's before its first story write: the
  * triggers let such writes be (storysync sets rev and updated itself, to
  * one new clock value for the whole run), which saves a first load a fifth
  * of its time. */
-static bool writer_on(struct store *s, struct err *e)
+bool store_writer_on(struct store *s, struct err *e)
 {
 	static const char sql[] =
 		"UPDATE rev_clock SET value = value + 1 WHERE id = 1;"
@@ -875,14 +520,14 @@ static bool writer_on(struct store *s, struct err *e)
 	if (sqlite3_get_autocommit(s->db))
 		return err_set(e, "%s: story writes need a transaction",
 			       s->path);
-	ok = exec(s, sql, e) &&
+	ok = store_exec(s, sql, e) &&
 	     sqlite3_prepare_v2(s->db, "SELECT value FROM rev_clock", -1, &st,
 				NULL) == SQLITE_OK &&
 	     sqlite3_step(st) == SQLITE_ROW;
 	if (ok)
 		s->writer_rev = sqlite3_column_int64(st, 0);
 	else
-		dberr(s, e);
+		store_dberr(s, e);
 	sqlite3_finalize(st);
 	return ok;
 }
@@ -890,10 +535,10 @@ static bool writer_on(struct store *s, struct err *e)
 bool store_commit(struct store *s, struct err *e)
 {
 	if (s->writer_rev &&
-	    !exec(s, "DELETE FROM sync_meta WHERE key = 'writer'", e))
+	    !store_exec(s, "DELETE FROM sync_meta WHERE key = 'writer'", e))
 		return false;
 	s->writer_rev = 0;
-	return exec(s, "COMMIT", e);
+	return store_exec(s, "COMMIT", e);
 }
 
 void store_rollback(struct store *s)
@@ -905,13 +550,13 @@ void store_rollback(struct store *s)
 
 bool store_is_empty(struct store *s)
 {
-	sqlite3_stmt *st = stmt(s, ST_IS_EMPTY, NULL);
+	sqlite3_stmt *st = store_stmt(s, ST_IS_EMPTY, NULL);
 	bool empty = false;
 
-	if (st && step(s, st, NULL) == SQLITE_ROW)
+	if (st && store_step(s, st, NULL) == SQLITE_ROW)
 		empty = sqlite3_column_int(st, 0) != 0;
 	if (st)
-		done(st);
+		store_reset(st);
 	return empty;
 }
 
@@ -936,7 +581,7 @@ bool store_bulk(struct store *s, bool on, struct err *e)
 	if (rc == SQLITE_BUSY)
 		return true;
 	if (rc != SQLITE_OK)
-		return dberr(s, e);
+		return store_dberr(s, e);
 	return true;
 }
 
@@ -975,7 +620,7 @@ static bool state_rows(struct store *s, sqlite3_stmt *st, struct state_table *t,
 		       struct err *e)
 {
 	struct row_array a = {t->v, t->n, t->cap, sizeof(*t->v)};
-	bool ok = rows_collect(s, st, &a, state_from_row, &t->strings, e);
+	bool ok = store_rows_collect(s, st, &a, state_from_row, &t->strings, e);
 
 	t->v = a.v;
 	t->n = a.n;
@@ -985,7 +630,7 @@ static bool state_rows(struct store *s, sqlite3_stmt *st, struct state_table *t,
 
 bool store_state_load(struct store *s, struct state_table *t, struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_STATE_LOAD, e);
+	sqlite3_stmt *st = store_stmt(s, ST_STATE_LOAD, e);
 
 	memset(t, 0, sizeof(*t));
 	if (st && state_rows(s, st, t, e))
@@ -997,27 +642,28 @@ bool store_state_load(struct store *s, struct state_table *t, struct err *e)
 bool store_state_find(struct store *s, const char *path, const char *id,
 		      struct state_table *t, struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, path ? ST_STATE_BY_PATH : ST_STATE_BY_ID, e);
+	sqlite3_stmt *st =
+		store_stmt(s, path ? ST_STATE_BY_PATH : ST_STATE_BY_ID, e);
 
 	if (!st)
 		return false;
-	bind_text(st, 1, path ? path : id);
+	store_bind_text(st, 1, path ? path : id);
 	return state_rows(s, st, t, e);
 }
 
 bool store_state_count(struct store *s, size_t *n, struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_STATE_COUNT, e);
+	sqlite3_stmt *st = store_stmt(s, ST_STATE_COUNT, e);
 	int rc;
 
 	*n = 0;
 	if (!st)
 		return false;
-	rc = step(s, st, e);
+	rc = store_step(s, st, e);
 	if (rc < 0)
 		return false;
 	*n = (size_t)sqlite3_column_int64(st, 0);
-	done(st);
+	store_reset(st);
 	return true;
 }
 
@@ -1028,14 +674,11 @@ void state_table_finish(struct state_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static bool by_id(struct store *s, enum stmt_id id, const char *key,
-		  struct err *e);
-
 /* Reads the story columns of a row into out, from column 0. */
-static void read_story(sqlite3_stmt *st, struct story *out)
+void store_col_story(sqlite3_stmt *st, struct story *out)
 {
 	for (int f = 0; f < SF_COUNT; f++)
-		out->v[f] = col_text(st, f);
+		out->v[f] = store_col_text(st, f);
 }
 
 /* The base: saved by a trigger when the row changed since the sync, else
@@ -1048,19 +691,19 @@ static bool base_story(struct store *s, const char *id, struct story *base,
 
 	*found = false;
 	for (size_t i = 0; i < 2 && rc == SQLITE_DONE; i++) {
-		sqlite3_stmt *st = stmt(s, from[i], e);
+		sqlite3_stmt *st = store_stmt(s, from[i], e);
 
 		if (!st)
 			return false;
-		bind_text(st, 1, id);
-		rc = step(s, st, e);
+		store_bind_text(st, 1, id);
+		rc = store_step(s, st, e);
 		if (rc < 0)
 			return false;
 		if (rc == SQLITE_ROW) {
-			read_story(st, base);
+			store_col_story(st, base);
 			*found = true;
 		}
-		done(st);
+		store_reset(st);
 	}
 	return true;
 }
@@ -1068,22 +711,22 @@ static bool base_story(struct store *s, const char *id, struct story *base,
 static bool state_mirrors(struct store *s, const char *id,
 			  char *mirror[SM_COUNT], bool *known, struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_STATE_MIRRORS, e);
+	sqlite3_stmt *st = store_stmt(s, ST_STATE_MIRRORS, e);
 	int rc;
 
 	*known = false;
 	if (!st)
 		return false;
-	bind_text(st, 1, id);
-	rc = step(s, st, e);
+	store_bind_text(st, 1, id);
+	rc = store_step(s, st, e);
 	if (rc < 0)
 		return false;
 	if (rc == SQLITE_ROW && sqlite3_column_int(st, SM_COUNT)) {
 		for (int m = 0; m < SM_COUNT; m++)
-			mirror[m] = col_text(st, m);
+			mirror[m] = store_col_text(st, m);
 		*known = true;
 	}
-	done(st);
+	store_reset(st);
 	return true;
 }
 
@@ -1146,7 +789,7 @@ bool store_state_put(struct store *s, const struct state_entry *se,
 		     const struct story *base, char *const *mirror,
 		     struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_STATE_PUT, e);
+	sqlite3_stmt *st = store_stmt(s, ST_STATE_PUT, e);
 	char *json = base ? mirror_array(mirror) : NULL;
 	bool ok;
 
@@ -1154,41 +797,41 @@ bool store_state_put(struct store *s, const struct state_entry *se,
 		free(json);
 		return false;
 	}
-	bind_text(st, 1, se->id);
-	bind_text(st, 2, se->path);
+	store_bind_text(st, 1, se->id);
+	store_bind_text(st, 2, se->path);
 	sqlite3_bind_int64(st, 3, se->st.mtime_ns);
 	sqlite3_bind_int64(st, 4, se->st.ctime_ns);
 	sqlite3_bind_int64(st, 5, se->st.size);
 	sqlite3_bind_int64(st, 6, (int64_t)se->st.ino);
 	sqlite3_bind_int64(st, 7, se->st.mode);
 	sqlite3_bind_int64(st, 8, se->recorded_ns);
-	bind_text(st, 9, se->hash[0] ? se->hash : NULL);
+	store_bind_text(st, 9, se->hash[0] ? se->hash : NULL);
 	sqlite3_bind_int64(st, 10, se->rev);
-	bind_text(st, 11, json);
+	store_bind_text(st, 11, json);
 	sqlite3_bind_int(st, 12, base != NULL);
-	ok = run(s, st, e);
+	ok = store_exec_stmt(s, st, e);
 	free(json);
 	/* agreed now: a saved base is history */
 	if (ok && base)
-		ok = by_id(s, ST_BASE_DELETE, se->id, e);
+		ok = store_by_id(s, ST_BASE_DELETE, se->id, e);
 	return ok;
 }
 
-static bool by_id(struct store *s, enum stmt_id id, const char *key,
-		  struct err *e)
+bool store_by_id(struct store *s, enum stmt_id id, const char *key,
+		 struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, id, e);
+	sqlite3_stmt *st = store_stmt(s, id, e);
 
 	if (!st)
 		return false;
-	bind_text(st, 1, key);
-	return run(s, st, e);
+	store_bind_text(st, 1, key);
+	return store_exec_stmt(s, st, e);
 }
 
 bool store_state_delete(struct store *s, const char *id, struct err *e)
 {
-	return by_id(s, ST_STATE_DELETE, id, e) &&
-	       by_id(s, ST_BASE_DELETE, id, e);
+	return store_by_id(s, ST_STATE_DELETE, id, e) &&
+	       store_by_id(s, ST_BASE_DELETE, id, e);
 }
 
 /* ---- stories ---- */
@@ -1196,43 +839,43 @@ bool store_state_delete(struct store *s, const char *id, struct err *e)
 bool store_story_get(struct store *s, const char *id, struct story *out,
 		     int64_t *rev, char **path, bool *found, struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_STORY_GET, e);
+	sqlite3_stmt *st = store_stmt(s, ST_STORY_GET, e);
 	int rc;
 
 	*found = false;
 	if (!st)
 		return false;
-	bind_text(st, 1, id);
-	rc = step(s, st, e);
+	store_bind_text(st, 1, id);
+	rc = store_step(s, st, e);
 	if (rc < 0)
 		return false;
 	if (rc == SQLITE_ROW) {
 		for (int f = 0; f < SF_COUNT; f++)
-			out->v[f] = col_text(st, f);
+			out->v[f] = store_col_text(st, f);
 		if (rev)
 			*rev = sqlite3_column_int64(st, SF_COUNT);
 		if (path)
-			*path = col_text(st, SF_COUNT + 1);
+			*path = store_col_text(st, SF_COUNT + 1);
 		*found = true;
 	}
-	done(st);
+	store_reset(st);
 	return true;
 }
 
 static bool story_rev(struct store *s, const char *id, int64_t *rev,
 		      struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_STORY_REV, e);
+	sqlite3_stmt *st = store_stmt(s, ST_STORY_REV, e);
 	int rc;
 
 	if (!st)
 		return false;
-	bind_text(st, 1, id);
-	rc = step(s, st, e);
+	store_bind_text(st, 1, id);
+	rc = store_step(s, st, e);
 	if (rc < 0)
 		return false;
 	*rev = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	done(st);
+	store_reset(st);
 	return true;
 }
 
@@ -1245,7 +888,7 @@ static bool row_upsert(struct store *s, const struct story *in,
 		[SF_POINTS] = 7,   [SF_ASSIGNEES] = 8, [SF_LABELS] = 9,
 		[SF_CREATED] = 10, [SF_EXTRA] = 11,    [SF_BODY] = 12,
 	};
-	sqlite3_stmt *st = stmt(s, ST_STORY_UPSERT, e);
+	sqlite3_stmt *st = store_stmt(s, ST_STORY_UPSERT, e);
 
 	if (!st)
 		return false;
@@ -1255,11 +898,11 @@ static bool row_upsert(struct store *s, const struct story *in,
 		if (f == SF_POINTS)
 			bind_points(st, col[f], in->v[f]);
 		else
-			bind_text(st, col[f], in->v[f]);
+			store_bind_text(st, col[f], in->v[f]);
 	}
-	bind_text(st, 13, path);
+	store_bind_text(st, 13, path);
 	sqlite3_bind_int64(st, 14, s->writer_rev);
-	return run(s, st, e);
+	return store_exec_stmt(s, st, e);
 }
 
 static bool deps_replace(struct store *s, const char *id, const char *deps,
@@ -1267,16 +910,16 @@ static bool deps_replace(struct store *s, const char *id, const char *deps,
 {
 	sqlite3_stmt *st;
 
-	if (!by_id(s, ST_DEPS_DELETE, id, e))
+	if (!store_by_id(s, ST_DEPS_DELETE, id, e))
 		return false;
 	if (!deps)
 		return true;
-	st = stmt(s, ST_DEPS_INSERT, e);
+	st = store_stmt(s, ST_DEPS_INSERT, e);
 	if (!st)
 		return false;
-	bind_text(st, 1, id);
-	bind_text(st, 2, deps);
-	return run(s, st, e);
+	store_bind_text(st, 1, id);
+	store_bind_text(st, 2, deps);
+	return store_exec_stmt(s, st, e);
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -1301,13 +944,13 @@ static void story_diff(const struct story *cur, const char *cur_path,
 /* Only the dependencies changed: the row takes this run's rev. */
 static bool touch(struct store *s, const char *id, struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_STORY_TOUCH, e);
+	sqlite3_stmt *st = store_stmt(s, ST_STORY_TOUCH, e);
 
 	if (!st)
 		return false;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	sqlite3_bind_int64(st, 2, s->writer_rev);
-	return run(s, st, e);
+	return store_exec_stmt(s, st, e);
 }
 
 /* A story with no row yet: its dependencies, then the row. */
@@ -1320,7 +963,7 @@ static bool story_insert(struct store *s, const struct story *st,
 		return false;
 	if (row_upsert(s, st, path, e))
 		return true;
-	by_id(s, ST_DEPS_DELETE, id, NULL);
+	store_by_id(s, ST_DEPS_DELETE, id, NULL);
 	return false;
 }
 
@@ -1337,7 +980,7 @@ bool store_story_put(struct store *s, const struct story *st, const char *path,
 		return false;
 	if (found)
 		story_diff(&cur, cur_path, st, path, &row, &deps);
-	ok = !(row || deps) || writer_on(s, e);
+	ok = !(row || deps) || store_writer_on(s, e);
 	if (ok && found) {
 		ok = (!row || row_upsert(s, st, path, e)) &&
 		     (!deps || deps_replace(s, id, st->v[SF_DEPENDS_ON], e)) &&
@@ -1355,19 +998,19 @@ bool store_story_put(struct store *s, const struct story *st, const char *path,
 bool store_story_set_path(struct store *s, const char *id, const char *path,
 			  int64_t *rev, struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_STORY_SET_PATH, e);
+	sqlite3_stmt *st = store_stmt(s, ST_STORY_SET_PATH, e);
 
-	if (!st || !writer_on(s, e))
+	if (!st || !store_writer_on(s, e))
 		return false;
-	bind_text(st, 1, id);
-	bind_text(st, 2, path);
+	store_bind_text(st, 1, id);
+	store_bind_text(st, 2, path);
 	sqlite3_bind_int64(st, 3, s->writer_rev);
-	return run(s, st, e) && story_rev(s, id, rev, e);
+	return store_exec_stmt(s, st, e) && story_rev(s, id, rev, e);
 }
 
 bool store_story_delete(struct store *s, const char *id, struct err *e)
 {
-	return writer_on(s, e) && by_id(s, ST_STORY_DELETE, id, e);
+	return store_writer_on(s, e) && store_by_id(s, ST_STORY_DELETE, id, e);
 }
 
 /* ---- changes and the mark ---- */
@@ -1377,7 +1020,7 @@ static void change_from_row(void *elem, sqlite3_stmt *st, void *ctx)
 	struct db_change *c = elem;
 
 	(void)ctx;
-	c->id = col_text(st, 0);
+	c->id = store_col_text(st, 0);
 	c->rev = sqlite3_column_int64(st, 1);
 	c->deleted = sqlite3_column_int(st, 2) != 0;
 }
@@ -1385,14 +1028,14 @@ static void change_from_row(void *elem, sqlite3_stmt *st, void *ctx)
 bool store_changes(struct store *s, int64_t mark, bool all,
 		   struct db_change **out, size_t *n, struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, all ? ST_CHANGES_ALL : ST_CHANGES, e);
+	sqlite3_stmt *st = store_stmt(s, all ? ST_CHANGES_ALL : ST_CHANGES, e);
 	struct row_array a = {.size = sizeof(struct db_change)};
 
 	if (!st)
 		return false;
 	if (!all)
 		sqlite3_bind_int64(st, 1, mark);
-	if (!rows_collect(s, st, &a, change_from_row, NULL, e)) {
+	if (!store_rows_collect(s, st, &a, change_from_row, NULL, e)) {
 		store_changes_free(a.v, a.n);
 		return false;
 	}
@@ -1410,9 +1053,9 @@ void store_changes_free(struct db_change *v, size_t n)
 
 bool store_changes_plan(struct store *s, char **plan, struct err *e)
 {
-	char *sql = xasprintf("EXPLAIN QUERY PLAN %s", stmt_sql[ST_CHANGES]);
+	char *sql = xasprintf("EXPLAIN QUERY PLAN %s", core_sql[ST_CHANGES]);
 	struct buf b = BUF_INIT;
-	sqlite3_stmt *st = prepare(s, sql, e);
+	sqlite3_stmt *st = store_prepare(s, sql, e);
 	bool ok = false;
 
 	if (!st)
@@ -1440,21 +1083,21 @@ bool store_mark_get(struct store *s, int64_t *mark, struct err *e)
 
 bool store_mark_set(struct store *s, struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_MARK_SET, e);
+	sqlite3_stmt *st = store_stmt(s, ST_MARK_SET, e);
 
-	return st && run(s, st, e);
+	return st && store_exec_stmt(s, st, e);
 }
 
 bool store_clock_moved(struct store *s, bool *moved, struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_CLOCK_MOVED, e);
+	sqlite3_stmt *st = store_stmt(s, ST_CLOCK_MOVED, e);
 	int rc;
 
 	*moved = true;
-	if (!st || (rc = step(s, st, e)) < 0)
+	if (!st || (rc = store_step(s, st, e)) < 0)
 		return false;
 	*moved = rc != SQLITE_ROW || sqlite3_column_int(st, 0);
-	done(st);
+	store_reset(st);
 	return true;
 }
 
@@ -1463,32 +1106,32 @@ bool store_clock_moved(struct store *s, bool *moved, struct err *e)
 bool store_meta_get(struct store *s, const char *key, char **value,
 		    struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_META_GET, e);
+	sqlite3_stmt *st = store_stmt(s, ST_META_GET, e);
 	int rc;
 
 	*value = NULL;
 	if (!st)
 		return false;
-	bind_text(st, 1, key);
-	rc = step(s, st, e);
+	store_bind_text(st, 1, key);
+	rc = store_step(s, st, e);
 	if (rc < 0)
 		return false;
 	if (rc == SQLITE_ROW)
-		*value = col_text(st, 0);
-	done(st);
+		*value = store_col_text(st, 0);
+	store_reset(st);
 	return true;
 }
 
 bool store_meta_set(struct store *s, const char *key, const char *value,
 		    struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_META_SET, e);
+	sqlite3_stmt *st = store_stmt(s, ST_META_SET, e);
 
 	if (!st)
 		return false;
-	bind_text(st, 1, key);
-	bind_text(st, 2, value);
-	return run(s, st, e);
+	store_bind_text(st, 1, key);
+	store_bind_text(st, 2, value);
+	return store_exec_stmt(s, st, e);
 }
 
 /* Reads the names of backlogs rows that the configuration no longer
@@ -1515,9 +1158,9 @@ static bool stale_row(void *ctx, sqlite3_stmt *st)
 static bool backlogs_stale(struct store *s, const struct config *c, char ***out,
 			   size_t *n, struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_BACKLOG_NAMES, e);
+	sqlite3_stmt *st = store_stmt(s, ST_BACKLOG_NAMES, e);
 	struct stale b = {c, NULL, 0};
-	bool ok = st && rows_each(s, st, stale_row, &b, e);
+	bool ok = st && store_rows_each(s, st, stale_row, &b, e);
 
 	*out = b.v;
 	*n = b.n;
@@ -1546,13 +1189,13 @@ static bool same_row(void *ctx, sqlite3_stmt *st)
 
 bool store_backlogs_current(struct store *s, const struct config *c)
 {
-	sqlite3_stmt *st = prepare(
+	sqlite3_stmt *st = store_prepare(
 		s, "SELECT name, path FROM backlogs ORDER BY name", NULL);
 	struct same b = {c, 0, st != NULL};
 
 	/* a failed step ends the comparison as the last row would */
 	if (st)
-		rows_each(s, st, same_row, &b, NULL);
+		store_rows_each(s, st, same_row, &b, NULL);
 	sqlite3_finalize(st);
 	return b.same && b.n == c->nbacklogs;
 }
@@ -1565,17 +1208,17 @@ bool store_backlogs_sync(struct store *s, const struct config *c, struct err *e)
 	bool ok = backlogs_stale(s, c, &stale, &n, e);
 
 	for (size_t i = 0; i < n; i++) {
-		ok = ok && by_id(s, ST_BACKLOG_DELETE, stale[i], e);
+		ok = ok && store_by_id(s, ST_BACKLOG_DELETE, stale[i], e);
 		free(stale[i]);
 	}
 	free(stale);
 	for (size_t i = 0; ok && i < c->nbacklogs; i++) {
-		st = stmt(s, ST_BACKLOG_PUT, e);
+		st = store_stmt(s, ST_BACKLOG_PUT, e);
 		if (!st)
 			return false;
-		bind_text(st, 1, c->backlogs[i].name);
-		bind_text(st, 2, c->backlogs[i].path);
-		ok = run(s, st, e);
+		store_bind_text(st, 1, c->backlogs[i].name);
+		store_bind_text(st, 2, c->backlogs[i].path);
+		ok = store_exec_stmt(s, st, e);
 	}
 	return ok;
 }
@@ -1585,45 +1228,45 @@ bool store_backlogs_sync(struct store *s, const struct config *c, struct err *e)
 bool store_history_add(struct store *s, const struct history_row *h,
 		       struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_HISTORY_ADD, e);
+	sqlite3_stmt *st = store_stmt(s, ST_HISTORY_ADD, e);
 	char at[64];
 
 	if (!st)
 		return false;
-	iso_time(at, h->changed_at * 1000000000, h->changed_at == 0);
-	bind_text(st, 1, h->story_id);
-	bind_text(st, 2, h->from_status);
-	bind_text(st, 3, h->to_status);
-	bind_text(st, 4, at);
-	bind_text(st, 5, h->origin);
-	bind_text(st, 6, h->commit_id);
-	bind_text(st, 7, h->author);
-	return run(s, st, e);
+	store_iso_time(at, h->changed_at * 1000000000, h->changed_at == 0);
+	store_bind_text(st, 1, h->story_id);
+	store_bind_text(st, 2, h->from_status);
+	store_bind_text(st, 3, h->to_status);
+	store_bind_text(st, 4, at);
+	store_bind_text(st, 5, h->origin);
+	store_bind_text(st, 6, h->commit_id);
+	store_bind_text(st, 7, h->author);
+	return store_exec_stmt(s, st, e);
 }
 
 bool store_event_add(struct store *s, const char *story_id, const char *change,
 		     const char *origin, int64_t run_id, struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_EVENT_ADD, e);
+	sqlite3_stmt *st = store_stmt(s, ST_EVENT_ADD, e);
 	char at[64];
 
 	if (!st)
 		return false;
-	iso_time(at, 0, true);
-	bind_text(st, 1, story_id);
-	bind_text(st, 2, change);
-	bind_text(st, 3, origin);
+	store_iso_time(at, 0, true);
+	store_bind_text(st, 1, story_id);
+	store_bind_text(st, 2, change);
+	store_bind_text(st, 3, origin);
 	if (run_id > 0)
 		sqlite3_bind_int64(st, 4, run_id);
-	bind_text(st, 5, at);
-	return run(s, st, e);
+	store_bind_text(st, 5, at);
+	return store_exec_stmt(s, st, e);
 }
 
 bool store_conflict_add(struct store *s, const struct conflict_row *c,
 			struct err *e)
 {
-	sqlite3_stmt *st =
-		stmt(s, c->once ? ST_CONFLICT_ADD_ONCE : ST_CONFLICT_ADD, e);
+	sqlite3_stmt *st = store_stmt(
+		s, c->once ? ST_CONFLICT_ADD_ONCE : ST_CONFLICT_ADD, e);
 	char *lost = c->lost ? story_object(c->lost) : NULL;
 	char at[64];
 	bool ok;
@@ -1632,18 +1275,18 @@ bool store_conflict_add(struct store *s, const struct conflict_row *c,
 		free(lost);
 		return false;
 	}
-	iso_time(at, 0, true);
-	bind_text(st, 1, c->story_id);
-	bind_text(st, 2, at);
-	bind_text(st, 3, c->kind);
-	bind_text(st, 4, c->kept);
-	bind_text(st, 5, c->fields);
-	bind_text(st, 6, lost);
+	store_iso_time(at, 0, true);
+	store_bind_text(st, 1, c->story_id);
+	store_bind_text(st, 2, at);
+	store_bind_text(st, 3, c->kind);
+	store_bind_text(st, 4, c->kept);
+	store_bind_text(st, 5, c->fields);
+	store_bind_text(st, 6, lost);
 	if (c->run_id > 0)
 		sqlite3_bind_int64(st, 7, c->run_id);
 	if (!c->once)
-		bind_text(st, 8, c->policy);
-	ok = run(s, st, e);
+		store_bind_text(st, 8, c->policy);
+	ok = store_exec_stmt(s, st, e);
 	free(lost);
 	return ok;
 }
@@ -1651,13 +1294,13 @@ bool store_conflict_add(struct store *s, const struct conflict_row *c,
 static void bind_run(sqlite3_stmt *st, const struct run_record *r,
 		     char started[64], char ended[64])
 {
-	iso_time(started, r->started_ns, true);
-	bind_text(st, 1, started);
+	store_iso_time(started, r->started_ns, true);
+	store_bind_text(st, 1, started);
 	if (r->ended_ns > 0) {
-		iso_time(ended, r->ended_ns, true);
-		bind_text(st, 2, ended);
+		store_iso_time(ended, r->ended_ns, true);
+		store_bind_text(st, 2, ended);
 	}
-	bind_text(st, 3, r->mode);
+	store_bind_text(st, 3, r->mode);
 	sqlite3_bind_int64(st, 4, r->created);
 	sqlite3_bind_int64(st, 5, r->updated);
 	sqlite3_bind_int64(st, 6, r->moved);
@@ -1665,19 +1308,19 @@ static void bind_run(sqlite3_stmt *st, const struct run_record *r,
 	sqlite3_bind_int64(st, 8, r->conflicts);
 	sqlite3_bind_int64(st, 9, r->errors);
 	sqlite3_bind_int(st, 10, r->exit_code);
-	bind_text(st, 11, r->messages);
+	store_bind_text(st, 11, r->messages);
 }
 
 bool store_run_add(struct store *s, const struct run_record *r, int64_t *id,
 		   struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_RUN_ADD, e);
+	sqlite3_stmt *st = store_stmt(s, ST_RUN_ADD, e);
 	char started[64], ended[64];
 
 	if (!st)
 		return false;
 	bind_run(st, r, started, ended);
-	if (!run(s, st, e))
+	if (!store_exec_stmt(s, st, e))
 		return false;
 	*id = sqlite3_last_insert_rowid(s->db);
 	return true;
@@ -1686,14 +1329,14 @@ bool store_run_add(struct store *s, const struct run_record *r, int64_t *id,
 bool store_run_update(struct store *s, int64_t id, const struct run_record *r,
 		      struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_RUN_UPDATE, e);
+	sqlite3_stmt *st = store_stmt(s, ST_RUN_UPDATE, e);
 	char started[64], ended[64];
 
 	if (!st)
 		return false;
 	bind_run(st, r, started, ended);
 	sqlite3_bind_int64(st, 12, id);
-	return run(s, st, e);
+	return store_exec_stmt(s, st, e);
 }
 
 /* ---- history backfill (history.c) ---- */
@@ -1702,16 +1345,16 @@ bool store_story_id_by_path(struct store *s, const char *path, char **id,
 			    struct err *e)
 {
 	sqlite3_stmt *st =
-		prepare(s, "SELECT id FROM stories WHERE path = ?1", e);
+		store_prepare(s, "SELECT id FROM stories WHERE path = ?1", e);
 	int rc;
 
 	*id = NULL;
 	if (!st)
 		return false;
-	bind_text(st, 1, path);
-	rc = step(s, st, e);
+	store_bind_text(st, 1, path);
+	rc = store_step(s, st, e);
 	if (rc == SQLITE_ROW)
-		*id = col_text(st, 0);
+		*id = store_col_text(st, 0);
 	sqlite3_finalize(st);
 	return rc >= 0;
 }
@@ -1720,7 +1363,7 @@ bool store_history_has_git(struct store *s, const char *story_id,
 			   const char *commit_id, const char *to_status,
 			   bool *yes, struct err *e)
 {
-	sqlite3_stmt *st = prepare(
+	sqlite3_stmt *st = store_prepare(
 		s,
 		"SELECT 1 FROM status_history WHERE story_id = ?1 AND"
 		" origin = 'git' AND commit_id = ?2 AND to_status IS ?3",
@@ -1730,10 +1373,10 @@ bool store_history_has_git(struct store *s, const char *story_id,
 	*yes = false;
 	if (!st)
 		return false;
-	bind_text(st, 1, story_id);
-	bind_text(st, 2, commit_id);
-	bind_text(st, 3, to_status);
-	rc = step(s, st, e);
+	store_bind_text(st, 1, story_id);
+	store_bind_text(st, 2, commit_id);
+	store_bind_text(st, 3, to_status);
+	rc = store_step(s, st, e);
 	*yes = rc == SQLITE_ROW;
 	sqlite3_finalize(st);
 	return rc >= 0;
@@ -1745,12 +1388,12 @@ bool store_history_has_git(struct store *s, const char *story_id,
 static bool count_report(struct store *s, const char *sql, long *n,
 			 struct err *e)
 {
-	sqlite3_stmt *st = prepare(s, sql, e);
+	sqlite3_stmt *st = store_prepare(s, sql, e);
 	int rc;
 
 	if (!st)
 		return false;
-	rc = step(s, st, e);
+	rc = store_step(s, st, e);
 	*n = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
 	return rc >= 0;
@@ -1762,9 +1405,9 @@ static void run_row_from(void *elem, sqlite3_stmt *st, void *ctx)
 
 	(void)ctx;
 	r->id = sqlite3_column_int64(st, 0);
-	r->started = col_text(st, 1);
-	r->ended = col_text(st, 2);
-	r->mode = col_text(st, 3);
+	r->started = store_col_text(st, 1);
+	r->ended = store_col_text(st, 2);
+	r->mode = store_col_text(st, 3);
 	r->created = (long)sqlite3_column_int64(st, 4);
 	r->updated = (long)sqlite3_column_int64(st, 5);
 	r->moved = (long)sqlite3_column_int64(st, 6);
@@ -1772,7 +1415,7 @@ static void run_row_from(void *elem, sqlite3_stmt *st, void *ctx)
 	r->conflicts = (long)sqlite3_column_int64(st, 8);
 	r->errors = (long)sqlite3_column_int64(st, 9);
 	r->exit_code = sqlite3_column_int(st, 10);
-	r->messages = col_text(st, 11);
+	r->messages = store_col_text(st, 11);
 }
 
 /* The rows of the one-shot query sql with ?1 bound to limit, appended to a
@@ -1780,13 +1423,13 @@ static void run_row_from(void *elem, sqlite3_stmt *st, void *ctx)
 static bool report_rows(struct store *s, const char *sql, int64_t limit,
 			struct row_array *a, row_read_fn read, struct err *e)
 {
-	sqlite3_stmt *st = prepare(s, sql, e);
+	sqlite3_stmt *st = store_prepare(s, sql, e);
 	bool ok;
 
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, limit);
-	ok = rows_collect(s, st, a, read, NULL, e);
+	ok = store_rows_collect(s, st, a, read, NULL, e);
 	sqlite3_finalize(st);
 	return ok;
 }
@@ -1843,15 +1486,15 @@ static void conflict_from_row(void *elem, sqlite3_stmt *st, void *ctx)
 
 	(void)ctx;
 	c->id = sqlite3_column_int64(st, 0);
-	c->story_id = col_text(st, 1);
-	c->at = col_text(st, 2);
-	c->kind = col_text(st, 3);
-	c->kept = col_text(st, 4);
-	c->fields = col_text(st, 5);
-	c->lost = col_text(st, 6);
+	c->story_id = store_col_text(st, 1);
+	c->at = store_col_text(st, 2);
+	c->kind = store_col_text(st, 3);
+	c->kept = store_col_text(st, 4);
+	c->fields = store_col_text(st, 5);
+	c->lost = store_col_text(st, 6);
 	c->run_id = sqlite3_column_int64(st, 7);
-	c->resolved = col_text(st, 8);
-	c->policy = col_text(st, 9);
+	c->resolved = store_col_text(st, 8);
+	c->policy = store_col_text(st, 9);
 }
 
 bool store_conflicts_list(struct store *s, size_t max,
@@ -1882,7 +1525,7 @@ bool store_conflicts_count(struct store *s, long *n, struct err *e)
 bool store_conflicts_resolve(struct store *s, int64_t id, long *n,
 			     struct err *e)
 {
-	sqlite3_stmt *st = prepare(
+	sqlite3_stmt *st = store_prepare(
 		s,
 		"UPDATE sync_conflicts SET resolved = ?1 WHERE resolved IS NULL"
 		" AND (?2 = 0 OR id = ?2)",
@@ -1892,10 +1535,10 @@ bool store_conflicts_resolve(struct store *s, int64_t id, long *n,
 
 	if (!st)
 		return false;
-	iso_time(at, 0, true);
-	bind_text(st, 1, at);
+	store_iso_time(at, 0, true);
+	store_bind_text(st, 1, at);
 	sqlite3_bind_int64(st, 2, id);
-	ok = step(s, st, e) == SQLITE_DONE;
+	ok = store_step(s, st, e) == SQLITE_DONE;
 	*n = ok ? sqlite3_changes(s->db) : 0;
 	sqlite3_finalize(st);
 	return ok;
@@ -1941,17 +1584,17 @@ static bool count_row(void *ctx, sqlite3_stmt *st)
 bool store_story_counts(struct store *s, store_count_fn fn, void *ctx,
 			struct err *e)
 {
-	sqlite3_stmt *st =
-		prepare(s,
-			"SELECT backlog, status, count(*) FROM stories"
-			" GROUP BY backlog, status ORDER BY backlog, status",
-			e);
+	sqlite3_stmt *st = store_prepare(
+		s,
+		"SELECT backlog, status, count(*) FROM stories"
+		" GROUP BY backlog, status ORDER BY backlog, status",
+		e);
 	struct counts c = {fn, ctx};
 	bool ok;
 
 	if (!st)
 		return false;
-	ok = rows_each(s, st, count_row, &c, e);
+	ok = store_rows_each(s, st, count_row, &c, e);
 	sqlite3_finalize(st);
 	return ok;
 }
@@ -1978,14 +1621,14 @@ static const char *const prune_sql[] = {
 static bool prune_one(struct store *s, const char *sql, const char *cut,
 		      int runs, long *n, struct err *e)
 {
-	sqlite3_stmt *st = prepare(s, sql, e);
+	sqlite3_stmt *st = store_prepare(s, sql, e);
 	bool ok;
 
 	if (!st)
 		return false;
-	bind_text(st, 1, cut);
+	store_bind_text(st, 1, cut);
 	sqlite3_bind_int(st, 2, runs);
-	ok = step(s, st, e) == SQLITE_DONE;
+	ok = store_step(s, st, e) == SQLITE_DONE;
 	if (ok)
 		*n += sqlite3_changes(s->db);
 	sqlite3_finalize(st);
@@ -2002,9 +1645,9 @@ bool store_prune(struct store *s, const struct config_retention *r,
 
 	memset(out, 0, sizeof(*out));
 	if (r->days)
-		iso_time(cut, now - r->days * day, true);
+		store_iso_time(cut, now - r->days * day, true);
 	if (r->deleted_days)
-		iso_time(deleted_cut, now - r->deleted_days * day, true);
+		store_iso_time(deleted_cut, now - r->deleted_days * day, true);
 	for (size_t i = 0; i < sizeof(prune_sql) / sizeof(*prune_sql); i++) {
 		const char *c = i == 4 ? deleted_cut : cut;
 		int runs = i == 1 ? r->runs : 0;
@@ -2020,14 +1663,15 @@ bool store_prune(struct store *s, const struct config_retention *r,
 bool store_conflict_get(struct store *s, int64_t id, struct conflict_info *out,
 			bool *found, struct err *e)
 {
-	sqlite3_stmt *st = prepare(s, CONFLICT_COLUMNS " WHERE id = ?1", e);
+	sqlite3_stmt *st =
+		store_prepare(s, CONFLICT_COLUMNS " WHERE id = ?1", e);
 	int rc;
 
 	*found = false;
 	if (!st)
 		return false;
 	sqlite3_bind_int64(st, 1, id);
-	rc = step(s, st, e);
+	rc = store_step(s, st, e);
 	if (rc == SQLITE_ROW) {
 		conflict_from_row(out, st, NULL);
 		*found = true;

@@ -1,0 +1,166 @@
+#ifndef STORYSYNC_CORE_STORE_IMPL_H
+#define STORYSYNC_CORE_STORE_IMPL_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "store.h"
+#include "story.h"
+
+/*
+ * The store module's own header: the connection, its statement cache, and
+ * the helpers its files share. Only the store*.c files include it, and with
+ * it sqlite3.h; the rest of storysync sees store.h alone.
+ *
+ * store.c         open and close, the busy handler, transactions, the
+ *                 statement cache, error mapping, bind and column helpers
+ * store_schema.c  the schema, its triggers and forward migrations
+ */
+
+#define NOW_ISO "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+
+/* The row (id, rev) is the version both sides last agreed on. */
+#define AGREED(ID, REV)                                                        \
+	REV " = (SELECT rev FROM sync_state WHERE story_id = " ID ")"
+
+#define CLOCK "(SELECT value FROM rev_clock WHERE id = 1)"
+
+/* The canonical forms of story.h, in enum story_field order. */
+#define STORY_COLUMNS                                                          \
+	"id, backlog, status, epic, title, priority, points,"                  \
+	" CASE WHEN assignees IS NULL THEN NULL WHEN json_valid(assignees)"    \
+	" AND json_type(assignees) = 'array' THEN json(assignees)"             \
+	" ELSE json_array(assignees) END,"                                     \
+	" CASE WHEN json_valid(labels) THEN json(labels) ELSE labels END,"     \
+	" (SELECT nullif(json_group_array(depends_on), '[]') FROM"             \
+	" (SELECT depends_on FROM story_dependencies d WHERE d.story_id ="     \
+	" stories.id ORDER BY depends_on)), created,"                          \
+	" nullif(CASE WHEN json_valid(extra) THEN json(extra) ELSE extra END," \
+	" '{}'), body"
+
+_Static_assert(SF_COUNT == 13, "STORY_COLUMNS and BASE_COLUMNS list 13");
+
+/* The cached statements, each prepared on its first use; their SQL is in
+ * the table of the file that runs them. */
+enum stmt_id {
+	/* store.c */
+	ST_STATE_LOAD,
+	ST_STATE_BY_PATH,
+	ST_STATE_BY_ID,
+	ST_STATE_COUNT,
+	ST_STATE_BASE,
+	ST_STATE_AGREED,
+	ST_STATE_MIRRORS,
+	ST_BASE_DELETE,
+	ST_STATE_PUT,
+	ST_STATE_DELETE,
+	/* store.c */
+	ST_IS_EMPTY,
+	ST_STORY_GET,
+	ST_STORY_UPSERT,
+	ST_STORY_TOUCH,
+	ST_STORY_REV,
+	ST_DEPS_DELETE,
+	ST_DEPS_INSERT,
+	ST_STORY_SET_PATH,
+	ST_STORY_DELETE,
+	ST_CHANGES,
+	ST_CHANGES_ALL,
+	ST_MARK_SET,
+	ST_CLOCK_MOVED,
+	/* store.c */
+	ST_META_GET,
+	ST_META_SET,
+	ST_BACKLOG_NAMES,
+	ST_BACKLOG_DELETE,
+	ST_BACKLOG_PUT,
+	ST_HISTORY_ADD,
+	ST_EVENT_ADD,
+	ST_CONFLICT_ADD,
+	ST_CONFLICT_ADD_ONCE,
+	ST_RUN_ADD,
+	ST_RUN_UPDATE,
+	ST_COUNT
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int busy_ms;        /* < 0: wait for as long as it takes */
+	int64_t busy_since; /* when the current wait began */
+	int64_t waited_ns;  /* how long the last wait took */
+	bool busy;          /* an operation gave up waiting: try later */
+	int64_t writer_rev; /* the rev of this transaction's own writes, 0
+			       before the first */
+	sqlite3_stmt *stmt[ST_COUNT];
+};
+
+/* Sets e to the error of the last call, with what to do where that is
+ * clear, and returns false; a writer that held the database past the wait
+ * sets s->busy. */
+bool store_dberr(struct store *s, struct err *e);
+/* Runs sql (no rows wanted) with sqlite3_exec. */
+bool store_exec(struct store *s, const char *sql, struct err *e);
+/* A one-shot statement, not cached, for the caller to finalize; NULL with
+ * e set on failure. */
+sqlite3_stmt *store_prepare(struct store *s, const char *sql, struct err *e);
+/* The cached statement id, prepared on first use, ready to bind. */
+sqlite3_stmt *store_stmt(struct store *s, enum stmt_id id, struct err *e);
+/* Resets st and clears its bindings, ready for the next use. */
+void store_reset(sqlite3_stmt *st);
+/* Steps st once: SQLITE_ROW or SQLITE_DONE, or -1 with e set (and st
+ * reset). */
+int store_step(struct store *s, sqlite3_stmt *st, struct err *e);
+/* Runs a statement that returns no rows to its end, then resets it. */
+bool store_exec_stmt(struct store *s, sqlite3_stmt *st, struct err *e);
+/* Runs the cached statement id with key bound to ?1. */
+bool store_by_id(struct store *s, enum stmt_id id, const char *key,
+		 struct err *e);
+
+/* Called for each row of a statement; false stops the loop early. */
+typedef bool (*row_fn)(void *ctx, sqlite3_stmt *st);
+/* Steps st through its rows, calling fn on each until it returns false,
+ * then resets st; false on a step error (e set). */
+bool store_rows_each(struct store *s, sqlite3_stmt *st, row_fn fn, void *ctx,
+		     struct err *e);
+
+/* Fills in elem, one element of a row_array, from the row st is at. */
+typedef void (*row_read_fn)(void *elem, sqlite3_stmt *st, void *ctx);
+/* An array of elements of size bytes that store_rows_collect appends to. */
+struct row_array {
+	void *v;
+	size_t n, cap, size;
+};
+/* Appends an element read by read (with ctx) to a for each row of st, as
+ * store_rows_each; on failure a keeps the rows read, for the caller to
+ * free. */
+bool store_rows_collect(struct store *s, sqlite3_stmt *st, struct row_array *a,
+			row_read_fn read, void *ctx, struct err *e);
+
+/* Binds v (NULL: null) to parameter i, SQLITE_STATIC: every statement is
+ * stepped and reset before the caller's strings change. */
+void store_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* A heap copy of column i's text, NULL for null. */
+char *store_col_text(sqlite3_stmt *st, int i);
+/* Reads the story columns of a row (STORY_COLUMNS' order) into out, from
+ * column 0. */
+void store_col_story(sqlite3_stmt *st, struct story *out);
+/* ISO 8601 UTC of ns (now when 0), with milliseconds when ms is set. */
+void store_iso_time(char out[64], int64_t ns, bool ms);
+
+/* Marks the transaction as storysync's before its first story write (the
+ * triggers then leave rev and updated to storysync); s->writer_rev is the
+ * rev of its writes. An error outside a transaction. */
+bool store_writer_on(struct store *s, struct err *e);
+
+/* Checks a read-only store's schema: an error unless it is this build's
+ * (older: a sync migrates it; newer: this storysync is too old). */
+bool store_schema_check(struct store *s, struct err *e);
+/* Migrates the database to this build's schema, the missing steps in one
+ * transaction, and makes the triggers anew. */
+bool store_schema_migrate(struct store *s, struct err *e);
+
+#endif

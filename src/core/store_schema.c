@@ -1,0 +1,286 @@
+/* store_schema.c: the schema, its triggers and forward migrations. */
+#include "store_impl.h"
+
+#include <stdio.h>
+
+/* The row as JSON, dependencies included: what a deletion archives. */
+#define ROW_JSON(R)                                                            \
+	"json_object('id'," R ".id,'backlog'," R ".backlog,'status'," R        \
+	".status,'epic'," R ".epic,'title'," R ".title,'priority'," R          \
+	".priority,'points'," R ".points,'assignees',CASE WHEN json_valid(" R  \
+	".assignees) THEN json(" R ".assignees) ELSE " R ".assignees END,"     \
+	"'labels',CASE WHEN json_valid(" R ".labels) THEN json(" R             \
+	".labels) ELSE " R ".labels END,'depends_on',(SELECT "                 \
+	"json_group_array(depends_on) FROM (SELECT depends_on FROM "           \
+	"story_dependencies WHERE story_id = " R ".id ORDER BY "               \
+	"depends_on)),'created'," R ".created,'extra',CASE WHEN json_valid(" R \
+	".extra) THEN json(" R ".extra) ELSE " R ".extra END,'body'," R        \
+	".body,'path'," R ".path,'updated'," R ".updated,'rev'," R ".rev)"
+
+/* The statement is not storysync's own: storysync sets rev and updated
+ * itself and marks its transaction with a sync_meta 'writer' row, which
+ * only its own connection can see before the commit removes it. */
+#define NOT_STORYSYNC                                                          \
+	"NOT EXISTS (SELECT 1 FROM sync_meta WHERE key = 'writer')"
+
+/* Saves the row of story ID as its base, if it is at the agreed version
+ * and no base is saved yet. The row's JSON comes from the story_rows view:
+ * written once there, not in each of the four triggers that save a base,
+ * the schema every connection parses at its first statement is half as
+ * long (it was most of the hook's no-op). */
+#define SAVE_BASE(ID)                                                          \
+	"INSERT INTO sync_base SELECT id, row FROM story_rows WHERE id = " ID  \
+	" AND " AGREED("id", "rev") " AND NOT EXISTS (SELECT 1 FROM sync_base" \
+				    " WHERE story_id = " ID ")"
+
+#define CLOCK_TICK "UPDATE rev_clock SET value = value + 1 WHERE id = 1;"
+
+/*
+ * Migration steps, applied forward only, in order: the steps of version v
+ * take user_version v - 1 to v. Never edit a released step; add one.
+ *
+ * The triggers never recurse: with recursive_triggers off a trigger does
+ * not fire itself, and the WHEN of stories_au skips the updates the other
+ * triggers make (they set rev to the clock just advanced, which no row can
+ * hold already), while an API update that sets rev itself still fires it.
+ */
+static const struct {
+	int version;
+	const char *sql;
+} migrations[] = {
+	{1, "CREATE TABLE backlogs(name TEXT PRIMARY KEY, path TEXT NOT NULL)"},
+	{1, "CREATE TABLE stories(id TEXT PRIMARY KEY, backlog TEXT,"
+	    " status TEXT, epic TEXT, title TEXT NOT NULL, priority TEXT,"
+	    " points INTEGER, assignee TEXT, labels TEXT, extra TEXT,"
+	    " body TEXT, path TEXT UNIQUE, created TEXT, updated TEXT,"
+	    " rev INTEGER NOT NULL DEFAULT 0)"},
+	{1, "CREATE INDEX stories_rev ON stories(rev)"},
+	{1, "CREATE TABLE story_dependencies(story_id TEXT NOT NULL,"
+	    " depends_on TEXT NOT NULL, PRIMARY KEY(story_id, depends_on))"},
+	{1, "CREATE TABLE status_history(id INTEGER PRIMARY KEY,"
+	    " story_id TEXT, from_status TEXT, to_status TEXT,"
+	    " changed_at TEXT, origin TEXT"
+	    " CHECK (origin IN ('file','db','git')), commit_id TEXT,"
+	    " author TEXT)"},
+	{1, "CREATE INDEX status_history_story ON status_history(story_id)"},
+	{1, "CREATE TABLE sync_state(story_id TEXT PRIMARY KEY,"
+	    " path TEXT NOT NULL, mtime_ns INTEGER, ctime_ns INTEGER,"
+	    " size INTEGER, ino INTEGER, mode INTEGER, recorded_ns INTEGER,"
+	    " hash TEXT, rev INTEGER, mirrors TEXT)"},
+	{1, "CREATE INDEX sync_state_path ON sync_state(path)"},
+	/* The agreed version of a story, saved by the triggers below just
+	 * before the API's first change to it after a sync: the base costs
+	 * nothing until someone edits the row. */
+	{1, "CREATE TABLE sync_base(story_id TEXT PRIMARY KEY,"
+	    " row TEXT NOT NULL)"},
+	{1, "CREATE TABLE sync_runs(id INTEGER PRIMARY KEY, started TEXT,"
+	    " ended TEXT, mode TEXT, created INTEGER, updated INTEGER,"
+	    " moved INTEGER, deleted INTEGER, conflicts INTEGER,"
+	    " errors INTEGER, exit_code INTEGER, messages TEXT)"},
+	{1, "CREATE TABLE sync_conflicts(id INTEGER PRIMARY KEY, story_id TEXT,"
+	    " at TEXT, kind TEXT, kept TEXT, fields TEXT, lost TEXT,"
+	    " run_id INTEGER)"},
+	{1, "CREATE TABLE sync_events(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	    " story_id TEXT, change TEXT CHECK (change IN"
+	    " ('created','updated','moved','deleted')), origin TEXT"
+	    " CHECK (origin IN ('file','db','git')), run_id INTEGER, at TEXT)"},
+	{1, "CREATE TABLE deleted_stories(seq INTEGER PRIMARY KEY,"
+	    " story_id TEXT, rev INTEGER, deleted_at TEXT, row TEXT)"},
+	{1, "CREATE INDEX deleted_stories_rev ON deleted_stories(rev)"},
+	{1, "CREATE TABLE rev_clock(id INTEGER PRIMARY KEY CHECK (id = 1),"
+	    " value INTEGER NOT NULL)"},
+	{1, "INSERT INTO rev_clock VALUES (1, 0)"},
+	{1, "CREATE TABLE sync_meta(key TEXT PRIMARY KEY, value TEXT)"},
+	/* 2: assignee may be a list: the assignees column holds them all, a
+	 * JSON array; saved versions follow (the triggers are dropped while
+	 * this runs, and made anew after) */
+	{2, "ALTER TABLE stories ADD COLUMN assignees TEXT"},
+	{2, "UPDATE stories SET assignees = json_array(assignee)"
+	    " WHERE assignee IS NOT NULL"},
+	{2, "ALTER TABLE stories DROP COLUMN assignee"},
+	{2, "UPDATE sync_base SET row = json_set(json_remove(row,"
+	    " '$.assignee'), '$.assignees', CASE WHEN json_extract(row,"
+	    " '$.assignee') IS NULL THEN NULL ELSE json_array(json_extract("
+	    "row, '$.assignee')) END) WHERE json_valid(row)"},
+	{2, "UPDATE deleted_stories SET row = json_set(json_remove(row,"
+	    " '$.assignee'), '$.assignees', CASE WHEN json_extract(row,"
+	    " '$.assignee') IS NULL THEN NULL ELSE json_array(json_extract("
+	    "row, '$.assignee')) END) WHERE json_valid(row)"},
+	/* 3: running unattended: a conflict is open until someone resolves
+	 * it; an event consumer keeps its cursor, so that what it has read
+	 * can be pruned */
+	{3, "ALTER TABLE sync_conflicts ADD COLUMN resolved TEXT"},
+	{3, "ALTER TABLE sync_conflicts ADD COLUMN policy TEXT"},
+	{3, "CREATE TABLE sync_consumers(name TEXT PRIMARY KEY,"
+	    " seq INTEGER NOT NULL, updated TEXT)"},
+};
+
+/* The change tracking (the triggers and the story_rows view they read),
+ * made anew by every migration, so that they always read the columns the
+ * schema has now. */
+static const char *const trigger_names[] = {
+	"stories_ai",   "stories_au",   "stories_au_id",   "stories_ad",
+	"deps_ai",      "deps_ad",      "stories_bu_base", "stories_bd_base",
+	"deps_bi_base", "deps_bd_base",
+};
+
+static const char *const triggers[] = {
+	"CREATE VIEW story_rows(id, rev, row) AS SELECT id, rev, " ROW_JSON(
+		"stories") " FROM stories",
+	/* clang-format off */
+	"CREATE TRIGGER stories_ai AFTER INSERT ON stories"
+	    " WHEN " NOT_STORYSYNC " BEGIN "
+	    CLOCK_TICK
+	    " UPDATE stories SET rev = " CLOCK ","
+	    " updated = coalesce(NEW.updated, " NOW_ISO ")"
+	    " WHERE id = NEW.id; END",
+	"CREATE TRIGGER stories_au AFTER UPDATE ON stories"
+	    " WHEN (NEW.rev IS OLD.rev OR NEW.rev IS NOT " CLOCK ") AND "
+	    NOT_STORYSYNC " BEGIN "
+	    CLOCK_TICK
+	    " UPDATE stories SET rev = " CLOCK ", updated = CASE WHEN"
+	    " NEW.updated IS OLD.updated THEN " NOW_ISO " ELSE NEW.updated END"
+	    " WHERE id = NEW.id; END",
+	/* An id renamed by the API: the old id is gone, as if deleted. */
+	"CREATE TRIGGER stories_au_id AFTER UPDATE OF id ON stories"
+	    " WHEN NEW.id IS NOT OLD.id BEGIN "
+	    CLOCK_TICK
+	    " INSERT INTO deleted_stories(story_id, rev, deleted_at, row)"
+	    " VALUES (OLD.id, " CLOCK ", " NOW_ISO ", " ROW_JSON("OLD") ");"
+	    " UPDATE story_dependencies SET story_id = NEW.id"
+	    " WHERE story_id = OLD.id; END",
+	"CREATE TRIGGER stories_ad AFTER DELETE ON stories BEGIN "
+	    CLOCK_TICK
+	    " INSERT INTO deleted_stories(story_id, rev, deleted_at, row)"
+	    " VALUES (OLD.id, " CLOCK ", " NOW_ISO ", " ROW_JSON("OLD") ");"
+	    " DELETE FROM story_dependencies WHERE story_id = OLD.id; END",
+	"CREATE TRIGGER deps_ai AFTER INSERT ON story_dependencies"
+	    " WHEN EXISTS (SELECT 1 FROM stories WHERE id = NEW.story_id)"
+	    " AND " NOT_STORYSYNC
+	    " BEGIN "
+	    CLOCK_TICK
+	    " UPDATE stories SET rev = " CLOCK ", updated = " NOW_ISO
+	    " WHERE id = NEW.story_id; END",
+	"CREATE TRIGGER deps_ad AFTER DELETE ON story_dependencies"
+	    " WHEN EXISTS (SELECT 1 FROM stories WHERE id = OLD.story_id)"
+	    " AND " NOT_STORYSYNC
+	    " BEGIN "
+	    CLOCK_TICK
+	    " UPDATE stories SET rev = " CLOCK ", updated = " NOW_ISO
+	    " WHERE id = OLD.story_id; END",
+	/* no OR IGNORE: an outer statement's conflict clause overrides a
+	 * trigger's, so the first saved version is kept by NOT EXISTS */
+	"CREATE TRIGGER stories_bu_base BEFORE UPDATE ON stories"
+	    " WHEN " AGREED("OLD.id", "OLD.rev") " AND " NOT_STORYSYNC
+	    " BEGIN " SAVE_BASE("OLD.id") "; END",
+	"CREATE TRIGGER stories_bd_base BEFORE DELETE ON stories"
+	    " WHEN " AGREED("OLD.id", "OLD.rev") " AND " NOT_STORYSYNC
+	    " BEGIN " SAVE_BASE("OLD.id") "; END",
+	"CREATE TRIGGER deps_bi_base BEFORE INSERT ON story_dependencies"
+	    " WHEN " NOT_STORYSYNC " BEGIN " SAVE_BASE("NEW.story_id") "; END",
+	"CREATE TRIGGER deps_bd_base BEFORE DELETE ON story_dependencies"
+	    " WHEN " NOT_STORYSYNC " BEGIN " SAVE_BASE("OLD.story_id") "; END",
+	/* clang-format on */
+};
+
+#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+#define SCHEMA_VERSION 3
+
+static bool pragma_int(struct store *s, const char *sql, int *out,
+		       struct err *e)
+{
+	sqlite3_stmt *st = store_prepare(s, sql, e);
+	bool ok = false;
+
+	if (!st)
+		return false;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		store_dberr(s, e);
+		goto out;
+	}
+	*out = sqlite3_column_int(st, 0);
+	ok = true;
+out:
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static bool version_check(struct store *s, int v, struct err *e)
+{
+	if (v > SCHEMA_VERSION)
+		return err_set(e,
+			       "%s: database schema version %d is newer "
+			       "than this storysync (%d)",
+			       s->path, v, SCHEMA_VERSION);
+	return true;
+}
+
+static bool drop_triggers(struct store *s, struct err *e)
+{
+	char sql[80];
+
+	if (!store_exec(s, "DROP VIEW IF EXISTS story_rows", e))
+		return false;
+	for (size_t i = 0; i < sizeof(trigger_names) / sizeof(*trigger_names);
+	     i++) {
+		snprintf(sql, sizeof(sql), "DROP TRIGGER IF EXISTS %s",
+			 trigger_names[i]);
+		if (!store_exec(s, sql, e))
+			return false;
+	}
+	return true;
+}
+
+/* Applies the missing steps in one transaction; the version is read again
+ * under the write lock, in case another run migrated meanwhile. */
+bool store_schema_migrate(struct store *s, struct err *e)
+{
+	char sql[64];
+	int v;
+
+	if (!pragma_int(s, "PRAGMA user_version", &v, e) ||
+	    !version_check(s, v, e))
+		return false;
+	if (v == SCHEMA_VERSION)
+		return true;
+	if (!store_begin(s, e))
+		return false;
+	if (!pragma_int(s, "PRAGMA user_version", &v, e) ||
+	    !version_check(s, v, e) || !drop_triggers(s, e))
+		goto fail;
+	for (size_t i = 0; i < NMIGRATIONS; i++)
+		if (migrations[i].version > v &&
+		    !store_exec(s, migrations[i].sql, e))
+			goto fail;
+	for (size_t i = 0; i < sizeof(triggers) / sizeof(*triggers); i++)
+		if (!store_exec(s, triggers[i], e))
+			goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+	if (!store_exec(s, sql, e) || !store_exec(s, "COMMIT", e))
+		goto fail;
+	return true;
+fail:
+	store_rollback(s);
+	return false;
+}
+
+bool store_schema_check(struct store *s, struct err *e)
+{
+	int v;
+
+	if (!pragma_int(s, "PRAGMA user_version", &v, e) ||
+	    !version_check(s, v, e))
+		return false;
+	if (v < SCHEMA_VERSION)
+		return err_set(e,
+			       "%s: database schema version %d is older than "
+			       "this storysync's (%d): a sync migrates it",
+			       s->path, v, SCHEMA_VERSION);
+	return true;
+}
+
+int store_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}

@@ -13,22 +13,6 @@
 
 #define DEFAULT_BUSY_MS 5000
 
-#define STATE_COLUMNS                                                          \
-	"story_id, path, mtime_ns, ctime_ns, size, ino, mode, recorded_ns,"    \
-	" hash, rev"
-
-/* The fields of a sync_base row, in the canonical forms of story.h. */
-#define BASE_COLUMNS                                                           \
-	"json_extract(row,'$.id'), json_extract(row,'$.backlog'),"             \
-	" json_extract(row,'$.status'), json_extract(row,'$.epic'),"           \
-	" json_extract(row,'$.title'), json_extract(row,'$.priority'),"        \
-	" json_extract(row,'$.points'), json_extract(row,'$.assignees'),"      \
-	" json_extract(row,'$.labels'),"                                       \
-	" nullif(json_extract(row,'$.depends_on'), '[]'),"                     \
-	" json_extract(row,'$.created'),"                                      \
-	" nullif(json_extract(row,'$.extra'), '{}'), "                         \
-	"json_extract(row,'$.body')"
-
 /* The error of the last call, with what to do where that is clear. A writer
  * that held the database past the wait is not a failure but "try later":
  * store_busy tells the run so. */
@@ -94,34 +78,6 @@ bool store_exec(struct store *s, const char *sql, struct err *e)
 }
 
 static const char *const core_sql[ST_COUNT] = {
-	[ST_STATE_LOAD] = "SELECT " STATE_COLUMNS " FROM sync_state",
-	[ST_STATE_BY_PATH] = "SELECT " STATE_COLUMNS " FROM sync_state"
-			     " WHERE path = ?1",
-	[ST_STATE_BY_ID] = "SELECT " STATE_COLUMNS " FROM sync_state"
-			   " WHERE story_id = ?1",
-	[ST_STATE_COUNT] = "SELECT count(*) FROM sync_state",
-	[ST_STATE_BASE] = "SELECT " BASE_COLUMNS " FROM sync_base"
-			  " WHERE story_id = ?1",
-	[ST_STATE_AGREED] = "SELECT " STORY_COLUMNS " FROM stories"
-			    " WHERE id = ?1 AND " AGREED("?1", "rev"),
-	[ST_STATE_MIRRORS] =
-		"SELECT json_extract(mirrors, '$[0]'),"
-		" json_extract(mirrors, '$[1]'),"
-		" json_extract(mirrors, '$[2]'), mirrors IS NOT NULL"
-		" FROM sync_state WHERE story_id = ?1",
-	[ST_BASE_DELETE] = "DELETE FROM sync_base WHERE story_id = ?1",
-	[ST_STATE_PUT] =
-		"INSERT INTO sync_state(story_id, path, mtime_ns, ctime_ns,"
-		" size, ino, mode, recorded_ns, hash, rev, mirrors) VALUES (?1,"
-		" ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-		" ON CONFLICT(story_id) DO UPDATE SET path = excluded.path,"
-		" mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns,"
-		" size = excluded.size, ino = excluded.ino,"
-		" mode = excluded.mode, recorded_ns = excluded.recorded_ns,"
-		" hash = excluded.hash, rev = excluded.rev,"
-		" mirrors = CASE WHEN ?12 THEN excluded.mirrors"
-		" ELSE sync_state.mirrors END",
-	[ST_STATE_DELETE] = "DELETE FROM sync_state WHERE story_id = ?1",
 	[ST_IS_EMPTY] = "SELECT NOT EXISTS (SELECT 1 FROM stories)",
 	[ST_STORY_GET] = "SELECT " STORY_COLUMNS ", rev, path FROM stories"
 			 " WHERE id = ?1",
@@ -201,7 +157,7 @@ static const char *const core_sql[ST_COUNT] = {
 /* The SQL of statement id, from the table of the file that runs it. */
 static const char *stmt_text(enum stmt_id id)
 {
-	static const char *const *const tables[] = {core_sql};
+	static const char *const *const tables[] = {store_state_sql, core_sql};
 	const char *sql = NULL;
 
 	for (size_t i = 0; !sql && i < sizeof(tables) / sizeof(*tables); i++)
@@ -585,182 +541,11 @@ bool store_bulk(struct store *s, bool on, struct err *e)
 	return true;
 }
 
-/* ---- sync state ---- */
-
-static const char *col_arena(sqlite3_stmt *st, int i, struct arena *a)
-{
-	const char *v = (const char *)sqlite3_column_text(st, i);
-
-	return v ? arena_strdup(a, v) : NULL;
-}
-
-static void state_from_row(void *elem, sqlite3_stmt *st, void *arena)
-{
-	struct state_entry *se = elem;
-	struct arena *a = arena;
-	const char *hash = (const char *)sqlite3_column_text(st, 8);
-
-	/* the entries are read-only: their strings live in the arena */
-	se->id = (char *)col_arena(st, 0, a);
-	se->path = (char *)col_arena(st, 1, a);
-	se->st.mtime_ns = sqlite3_column_int64(st, 2);
-	se->st.ctime_ns = sqlite3_column_int64(st, 3);
-	se->st.size = sqlite3_column_int64(st, 4);
-	se->st.ino = (uint64_t)sqlite3_column_int64(st, 5);
-	se->st.mode = (uint32_t)sqlite3_column_int64(st, 6);
-	se->recorded_ns = sqlite3_column_int64(st, 7);
-	se->hash[0] = '\0';
-	if (hash && sqlite3_column_bytes(st, 8) == BLOBID_HEX - 1)
-		memcpy(se->hash, hash, BLOBID_HEX);
-	se->rev = sqlite3_column_int64(st, 9);
-}
-
-/* Appends the rows of a prepared state query to t. */
-static bool state_rows(struct store *s, sqlite3_stmt *st, struct state_table *t,
-		       struct err *e)
-{
-	struct row_array a = {t->v, t->n, t->cap, sizeof(*t->v)};
-	bool ok = store_rows_collect(s, st, &a, state_from_row, &t->strings, e);
-
-	t->v = a.v;
-	t->n = a.n;
-	t->cap = a.cap;
-	return ok;
-}
-
-bool store_state_load(struct store *s, struct state_table *t, struct err *e)
-{
-	sqlite3_stmt *st = store_stmt(s, ST_STATE_LOAD, e);
-
-	memset(t, 0, sizeof(*t));
-	if (st && state_rows(s, st, t, e))
-		return true;
-	state_table_finish(t);
-	return false;
-}
-
-bool store_state_find(struct store *s, const char *path, const char *id,
-		      struct state_table *t, struct err *e)
-{
-	sqlite3_stmt *st =
-		store_stmt(s, path ? ST_STATE_BY_PATH : ST_STATE_BY_ID, e);
-
-	if (!st)
-		return false;
-	store_bind_text(st, 1, path ? path : id);
-	return state_rows(s, st, t, e);
-}
-
-bool store_state_count(struct store *s, size_t *n, struct err *e)
-{
-	sqlite3_stmt *st = store_stmt(s, ST_STATE_COUNT, e);
-	int rc;
-
-	*n = 0;
-	if (!st)
-		return false;
-	rc = store_step(s, st, e);
-	if (rc < 0)
-		return false;
-	*n = (size_t)sqlite3_column_int64(st, 0);
-	store_reset(st);
-	return true;
-}
-
-void state_table_finish(struct state_table *t)
-{
-	free(t->v);
-	arena_finish(&t->strings);
-	memset(t, 0, sizeof(*t));
-}
-
 /* Reads the story columns of a row into out, from column 0. */
 void store_col_story(sqlite3_stmt *st, struct story *out)
 {
 	for (int f = 0; f < SF_COUNT; f++)
 		out->v[f] = store_col_text(st, f);
-}
-
-/* The base: saved by a trigger when the row changed since the sync, else
- * the row itself while it is still at the agreed rev. */
-static bool base_story(struct store *s, const char *id, struct story *base,
-		       bool *found, struct err *e)
-{
-	static const enum stmt_id from[] = {ST_STATE_BASE, ST_STATE_AGREED};
-	int rc = SQLITE_DONE;
-
-	*found = false;
-	for (size_t i = 0; i < 2 && rc == SQLITE_DONE; i++) {
-		sqlite3_stmt *st = store_stmt(s, from[i], e);
-
-		if (!st)
-			return false;
-		store_bind_text(st, 1, id);
-		rc = store_step(s, st, e);
-		if (rc < 0)
-			return false;
-		if (rc == SQLITE_ROW) {
-			store_col_story(st, base);
-			*found = true;
-		}
-		store_reset(st);
-	}
-	return true;
-}
-
-static bool state_mirrors(struct store *s, const char *id,
-			  char *mirror[SM_COUNT], bool *known, struct err *e)
-{
-	sqlite3_stmt *st = store_stmt(s, ST_STATE_MIRRORS, e);
-	int rc;
-
-	*known = false;
-	if (!st)
-		return false;
-	store_bind_text(st, 1, id);
-	rc = store_step(s, st, e);
-	if (rc < 0)
-		return false;
-	if (rc == SQLITE_ROW && sqlite3_column_int(st, SM_COUNT)) {
-		for (int m = 0; m < SM_COUNT; m++)
-			mirror[m] = store_col_text(st, m);
-		*known = true;
-	}
-	store_reset(st);
-	return true;
-}
-
-bool store_state_base(struct store *s, const char *id, struct story *base,
-		      char *mirror[SM_COUNT], bool *mirror_known, bool *found,
-		      struct err *e)
-{
-	*mirror_known = false;
-	if (!base_story(s, id, base, found, e))
-		return false;
-	return !*found || state_mirrors(s, id, mirror, mirror_known, e);
-}
-
-static void put_value(struct buf *b, const char *v)
-{
-	if (v)
-		json_put_string(b, v, strlen(v));
-	else
-		buf_puts(b, "null");
-}
-
-/* The file's mirror keys as a JSON array of strings or null. */
-static char *mirror_array(char *const *mirror)
-{
-	struct buf b = BUF_INIT;
-
-	buf_putc(&b, '[');
-	for (int m = 0; m < SM_COUNT; m++) {
-		if (m)
-			buf_putc(&b, ',');
-		put_value(&b, mirror ? mirror[m] : NULL);
-	}
-	buf_putc(&b, ']');
-	return buf_detach(&b);
 }
 
 /* The story as a JSON object {field: value}, strings or null. */
@@ -785,38 +570,6 @@ static char *story_object(const struct story *s)
 	return buf_detach(&b);
 }
 
-bool store_state_put(struct store *s, const struct state_entry *se,
-		     const struct story *base, char *const *mirror,
-		     struct err *e)
-{
-	sqlite3_stmt *st = store_stmt(s, ST_STATE_PUT, e);
-	char *json = base ? mirror_array(mirror) : NULL;
-	bool ok;
-
-	if (!st) {
-		free(json);
-		return false;
-	}
-	store_bind_text(st, 1, se->id);
-	store_bind_text(st, 2, se->path);
-	sqlite3_bind_int64(st, 3, se->st.mtime_ns);
-	sqlite3_bind_int64(st, 4, se->st.ctime_ns);
-	sqlite3_bind_int64(st, 5, se->st.size);
-	sqlite3_bind_int64(st, 6, (int64_t)se->st.ino);
-	sqlite3_bind_int64(st, 7, se->st.mode);
-	sqlite3_bind_int64(st, 8, se->recorded_ns);
-	store_bind_text(st, 9, se->hash[0] ? se->hash : NULL);
-	sqlite3_bind_int64(st, 10, se->rev);
-	store_bind_text(st, 11, json);
-	sqlite3_bind_int(st, 12, base != NULL);
-	ok = store_exec_stmt(s, st, e);
-	free(json);
-	/* agreed now: a saved base is history */
-	if (ok && base)
-		ok = store_by_id(s, ST_BASE_DELETE, se->id, e);
-	return ok;
-}
-
 bool store_by_id(struct store *s, enum stmt_id id, const char *key,
 		 struct err *e)
 {
@@ -826,12 +579,6 @@ bool store_by_id(struct store *s, enum stmt_id id, const char *key,
 		return false;
 	store_bind_text(st, 1, key);
 	return store_exec_stmt(s, st, e);
-}
-
-bool store_state_delete(struct store *s, const char *id, struct err *e)
-{
-	return store_by_id(s, ST_STATE_DELETE, id, e) &&
-	       store_by_id(s, ST_BASE_DELETE, id, e);
 }
 
 /* ---- stories ---- */

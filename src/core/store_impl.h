@@ -18,6 +18,7 @@
  * store.c         open and close, the busy handler, transactions, the
  *                 statement cache, error mapping, bind and column helpers
  * store_schema.c  the schema, its triggers and forward migrations
+ * store_state.c   sync_state: the stat cache and the base of the merge
  */
 
 #define NOW_ISO "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
@@ -46,7 +47,7 @@ _Static_assert(SF_COUNT == 13, "STORY_COLUMNS and BASE_COLUMNS list 13");
 /* The cached statements, each prepared on its first use; their SQL is in
  * the table of the file that runs them. */
 enum stmt_id {
-	/* store.c */
+	/* store_state.c */
 	ST_STATE_LOAD,
 	ST_STATE_BY_PATH,
 	ST_STATE_BY_ID,
@@ -85,6 +86,9 @@ enum stmt_id {
 	ST_RUN_UPDATE,
 	ST_COUNT
 };
+
+/* The SQL of store_state.c's cached statements. */
+extern const char *const store_state_sql[ST_COUNT];
 
 struct store {
 	sqlite3 *db;

@@ -78,47 +78,6 @@ bool store_exec(struct store *s, const char *sql, struct err *e)
 }
 
 static const char *const core_sql[ST_COUNT] = {
-	[ST_IS_EMPTY] = "SELECT NOT EXISTS (SELECT 1 FROM stories)",
-	[ST_STORY_GET] = "SELECT " STORY_COLUMNS ", rev, path FROM stories"
-			 " WHERE id = ?1",
-	[ST_STORY_UPSERT] =
-		"INSERT INTO stories(id, backlog, status, epic, title,"
-		" priority, points, assignees, labels, created, extra, body,"
-		" path, rev, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-		" ?9, ?10, ?11,"
-		" ?12, ?13, ?14, " NOW_ISO ") ON CONFLICT(id) DO UPDATE SET"
-		" backlog = excluded.backlog, status = excluded.status,"
-		" epic = excluded.epic, title = excluded.title,"
-		" priority = excluded.priority, points = excluded.points,"
-		" assignees = excluded.assignees, labels = excluded.labels,"
-		" created = excluded.created, extra = excluded.extra,"
-		" body = excluded.body, path = excluded.path,"
-		" rev = excluded.rev, updated = excluded.updated",
-	[ST_STORY_TOUCH] = "UPDATE stories SET rev = ?2, updated = " NOW_ISO
-			   " WHERE id = ?1",
-	[ST_STORY_REV] = "SELECT rev FROM stories WHERE id = ?1",
-	[ST_DEPS_DELETE] = "DELETE FROM story_dependencies WHERE story_id = ?1",
-	[ST_DEPS_INSERT] = "INSERT OR IGNORE INTO story_dependencies"
-			   " SELECT ?1, value FROM json_each(?2)"
-			   " WHERE type = 'text'",
-	[ST_STORY_SET_PATH] = "UPDATE stories SET path = ?2, rev = ?3,"
-			      " updated = " NOW_ISO " WHERE id = ?1"
-			      " AND path IS NOT ?2",
-	[ST_STORY_DELETE] = "DELETE FROM stories WHERE id = ?1",
-	[ST_CHANGES] = "SELECT id, rev, 0 FROM stories WHERE rev > ?1"
-		       " UNION ALL SELECT DISTINCT story_id, 0, 1"
-		       " FROM deleted_stories d WHERE rev > ?1 AND NOT EXISTS"
-		       " (SELECT 1 FROM stories s WHERE s.id = d.story_id)",
-	[ST_CHANGES_ALL] = "SELECT id, rev, 0 FROM stories"
-			   " UNION ALL SELECT story_id, 0, 1 FROM sync_state t"
-			   " WHERE NOT EXISTS (SELECT 1 FROM stories s"
-			   " WHERE s.id = t.story_id)",
-	[ST_MARK_SET] = "INSERT INTO sync_meta(key, value) VALUES ('mark', "
-			"" CLOCK ") ON CONFLICT(key) DO UPDATE SET"
-			" value = excluded.value"
-			" WHERE value IS NOT excluded.value",
-	[ST_CLOCK_MOVED] = "SELECT " CLOCK " IS NOT (SELECT CAST(value AS"
-			   " INTEGER) FROM sync_meta WHERE key = 'mark')",
 	[ST_META_GET] = "SELECT value FROM sync_meta WHERE key = ?1",
 	[ST_META_SET] = "INSERT INTO sync_meta(key, value) VALUES (?1, ?2)"
 			" ON CONFLICT(key) DO UPDATE SET value = excluded.value"
@@ -157,7 +116,8 @@ static const char *const core_sql[ST_COUNT] = {
 /* The SQL of statement id, from the table of the file that runs it. */
 static const char *stmt_text(enum stmt_id id)
 {
-	static const char *const *const tables[] = {store_state_sql, core_sql};
+	static const char *const *const tables[] = {store_state_sql,
+						    store_story_sql, core_sql};
 	const char *sql = NULL;
 
 	for (size_t i = 0; !sql && i < sizeof(tables) / sizeof(*tables); i++)
@@ -263,26 +223,6 @@ void store_bind_text(sqlite3_stmt *st, int i, const char *v)
 char *store_col_text(sqlite3_stmt *st, int i)
 {
 	return xstrdup((const char *)sqlite3_column_text(st, i));
-}
-
-/* points is an INTEGER column: its canonical decimal text goes in as an
- * integer, anything else as it is. */
-static void bind_points(sqlite3_stmt *st, int i, const char *v)
-{
-	char canon[32];
-	char *end;
-	long long n;
-
-	if (!v || !*v) {
-		store_bind_text(st, i, v);
-		return;
-	}
-	n = strtoll(v, &end, 10);
-	snprintf(canon, sizeof(canon), "%lld", n);
-	if (*end || strcmp(canon, v) != 0)
-		store_bind_text(st, i, v);
-	else
-		sqlite3_bind_int64(st, i, n);
 }
 
 /* ISO 8601 UTC of ns (now when 0), with milliseconds when ms is set. */
@@ -504,18 +444,6 @@ void store_rollback(struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-bool store_is_empty(struct store *s)
-{
-	sqlite3_stmt *st = store_stmt(s, ST_IS_EMPTY, NULL);
-	bool empty = false;
-
-	if (st && store_step(s, st, NULL) == SQLITE_ROW)
-		empty = sqlite3_column_int(st, 0) != 0;
-	if (st)
-		store_reset(st);
-	return empty;
-}
-
 bool store_bulk(struct store *s, bool on, struct err *e)
 {
 	int rc;
@@ -579,273 +507,6 @@ bool store_by_id(struct store *s, enum stmt_id id, const char *key,
 		return false;
 	store_bind_text(st, 1, key);
 	return store_exec_stmt(s, st, e);
-}
-
-/* ---- stories ---- */
-
-bool store_story_get(struct store *s, const char *id, struct story *out,
-		     int64_t *rev, char **path, bool *found, struct err *e)
-{
-	sqlite3_stmt *st = store_stmt(s, ST_STORY_GET, e);
-	int rc;
-
-	*found = false;
-	if (!st)
-		return false;
-	store_bind_text(st, 1, id);
-	rc = store_step(s, st, e);
-	if (rc < 0)
-		return false;
-	if (rc == SQLITE_ROW) {
-		for (int f = 0; f < SF_COUNT; f++)
-			out->v[f] = store_col_text(st, f);
-		if (rev)
-			*rev = sqlite3_column_int64(st, SF_COUNT);
-		if (path)
-			*path = store_col_text(st, SF_COUNT + 1);
-		*found = true;
-	}
-	store_reset(st);
-	return true;
-}
-
-static bool story_rev(struct store *s, const char *id, int64_t *rev,
-		      struct err *e)
-{
-	sqlite3_stmt *st = store_stmt(s, ST_STORY_REV, e);
-	int rc;
-
-	if (!st)
-		return false;
-	store_bind_text(st, 1, id);
-	rc = store_step(s, st, e);
-	if (rc < 0)
-		return false;
-	*rev = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	store_reset(st);
-	return true;
-}
-
-static bool row_upsert(struct store *s, const struct story *in,
-		       const char *path, struct err *e)
-{
-	static const int col[SF_COUNT] = {
-		[SF_ID] = 1,       [SF_BACKLOG] = 2,   [SF_STATUS] = 3,
-		[SF_EPIC] = 4,     [SF_TITLE] = 5,     [SF_PRIORITY] = 6,
-		[SF_POINTS] = 7,   [SF_ASSIGNEES] = 8, [SF_LABELS] = 9,
-		[SF_CREATED] = 10, [SF_EXTRA] = 11,    [SF_BODY] = 12,
-	};
-	sqlite3_stmt *st = store_stmt(s, ST_STORY_UPSERT, e);
-
-	if (!st)
-		return false;
-	for (int f = 0; f < SF_COUNT; f++) {
-		if (f == SF_DEPENDS_ON)
-			continue;
-		if (f == SF_POINTS)
-			bind_points(st, col[f], in->v[f]);
-		else
-			store_bind_text(st, col[f], in->v[f]);
-	}
-	store_bind_text(st, 13, path);
-	sqlite3_bind_int64(st, 14, s->writer_rev);
-	return store_exec_stmt(s, st, e);
-}
-
-static bool deps_replace(struct store *s, const char *id, const char *deps,
-			 struct err *e)
-{
-	sqlite3_stmt *st;
-
-	if (!store_by_id(s, ST_DEPS_DELETE, id, e))
-		return false;
-	if (!deps)
-		return true;
-	st = store_stmt(s, ST_DEPS_INSERT, e);
-	if (!st)
-		return false;
-	store_bind_text(st, 1, id);
-	store_bind_text(st, 2, deps);
-	return store_exec_stmt(s, st, e);
-}
-
-static bool str_eq(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-/* What differs between the row (cur, cur_path) and the wanted story. */
-static void story_diff(const struct story *cur, const char *cur_path,
-		       const struct story *want, const char *path, bool *row,
-		       bool *deps)
-{
-	*row = !str_eq(cur_path, path);
-	for (int f = 0; f < SF_COUNT && !*row; f++)
-		if (f != SF_DEPENDS_ON && !story_field_equal(cur, want, f))
-			*row = true;
-	*deps = !story_field_equal(cur, want, SF_DEPENDS_ON);
-}
-
-/* Only the dependencies changed: the row takes this run's rev. */
-static bool touch(struct store *s, const char *id, struct err *e)
-{
-	sqlite3_stmt *st = store_stmt(s, ST_STORY_TOUCH, e);
-
-	if (!st)
-		return false;
-	store_bind_text(st, 1, id);
-	sqlite3_bind_int64(st, 2, s->writer_rev);
-	return store_exec_stmt(s, st, e);
-}
-
-/* A story with no row yet: its dependencies, then the row. */
-static bool story_insert(struct store *s, const struct story *st,
-			 const char *path, struct err *e)
-{
-	const char *id = st->v[SF_ID];
-
-	if (!deps_replace(s, id, st->v[SF_DEPENDS_ON], e))
-		return false;
-	if (row_upsert(s, st, path, e))
-		return true;
-	store_by_id(s, ST_DEPS_DELETE, id, NULL);
-	return false;
-}
-
-bool store_story_put(struct store *s, const struct story *st, const char *path,
-		     int64_t *rev, struct err *e)
-{
-	const char *id = st->v[SF_ID];
-	struct story cur = {0};
-	char *cur_path = NULL;
-	bool found, row = true, deps = true;
-	bool ok;
-
-	if (!store_story_get(s, id, &cur, rev, &cur_path, &found, e))
-		return false;
-	if (found)
-		story_diff(&cur, cur_path, st, path, &row, &deps);
-	ok = !(row || deps) || store_writer_on(s, e);
-	if (ok && found) {
-		ok = (!row || row_upsert(s, st, path, e)) &&
-		     (!deps || deps_replace(s, id, st->v[SF_DEPENDS_ON], e)) &&
-		     (row || !deps || touch(s, id, e));
-	} else if (ok) {
-		ok = story_insert(s, st, path, e);
-	}
-	if (ok && (row || deps))
-		*rev = s->writer_rev;
-	free(cur_path);
-	story_finish(&cur);
-	return ok;
-}
-
-bool store_story_set_path(struct store *s, const char *id, const char *path,
-			  int64_t *rev, struct err *e)
-{
-	sqlite3_stmt *st = store_stmt(s, ST_STORY_SET_PATH, e);
-
-	if (!st || !store_writer_on(s, e))
-		return false;
-	store_bind_text(st, 1, id);
-	store_bind_text(st, 2, path);
-	sqlite3_bind_int64(st, 3, s->writer_rev);
-	return store_exec_stmt(s, st, e) && story_rev(s, id, rev, e);
-}
-
-bool store_story_delete(struct store *s, const char *id, struct err *e)
-{
-	return store_writer_on(s, e) && store_by_id(s, ST_STORY_DELETE, id, e);
-}
-
-/* ---- changes and the mark ---- */
-
-static void change_from_row(void *elem, sqlite3_stmt *st, void *ctx)
-{
-	struct db_change *c = elem;
-
-	(void)ctx;
-	c->id = store_col_text(st, 0);
-	c->rev = sqlite3_column_int64(st, 1);
-	c->deleted = sqlite3_column_int(st, 2) != 0;
-}
-
-bool store_changes(struct store *s, int64_t mark, bool all,
-		   struct db_change **out, size_t *n, struct err *e)
-{
-	sqlite3_stmt *st = store_stmt(s, all ? ST_CHANGES_ALL : ST_CHANGES, e);
-	struct row_array a = {.size = sizeof(struct db_change)};
-
-	if (!st)
-		return false;
-	if (!all)
-		sqlite3_bind_int64(st, 1, mark);
-	if (!store_rows_collect(s, st, &a, change_from_row, NULL, e)) {
-		store_changes_free(a.v, a.n);
-		return false;
-	}
-	*out = a.v;
-	*n = a.n;
-	return true;
-}
-
-void store_changes_free(struct db_change *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i].id);
-	free(v);
-}
-
-bool store_changes_plan(struct store *s, char **plan, struct err *e)
-{
-	char *sql = xasprintf("EXPLAIN QUERY PLAN %s", core_sql[ST_CHANGES]);
-	struct buf b = BUF_INIT;
-	sqlite3_stmt *st = store_prepare(s, sql, e);
-	bool ok = false;
-
-	if (!st)
-		goto out;
-	while (sqlite3_step(st) == SQLITE_ROW)
-		buf_printf(&b, "%s\n", sqlite3_column_text(st, 3));
-	*plan = buf_detach(&b);
-	ok = true;
-out:
-	sqlite3_finalize(st);
-	free(sql);
-	return ok;
-}
-
-bool store_mark_get(struct store *s, int64_t *mark, struct err *e)
-{
-	char *v;
-
-	if (!store_meta_get(s, "mark", &v, e))
-		return false;
-	*mark = v ? strtoll(v, NULL, 10) : 0;
-	free(v);
-	return true;
-}
-
-bool store_mark_set(struct store *s, struct err *e)
-{
-	sqlite3_stmt *st = store_stmt(s, ST_MARK_SET, e);
-
-	return st && store_exec_stmt(s, st, e);
-}
-
-bool store_clock_moved(struct store *s, bool *moved, struct err *e)
-{
-	sqlite3_stmt *st = store_stmt(s, ST_CLOCK_MOVED, e);
-	int rc;
-
-	*moved = true;
-	if (!st || (rc = store_step(s, st, e)) < 0)
-		return false;
-	*moved = rc != SQLITE_ROW || sqlite3_column_int(st, 0);
-	store_reset(st);
-	return true;
 }
 
 /* ---- meta, backlogs ---- */
@@ -1088,24 +749,6 @@ bool store_run_update(struct store *s, int64_t id, const struct run_record *r,
 
 /* ---- history backfill (history.c) ---- */
 
-bool store_story_id_by_path(struct store *s, const char *path, char **id,
-			    struct err *e)
-{
-	sqlite3_stmt *st =
-		store_prepare(s, "SELECT id FROM stories WHERE path = ?1", e);
-	int rc;
-
-	*id = NULL;
-	if (!st)
-		return false;
-	store_bind_text(st, 1, path);
-	rc = store_step(s, st, e);
-	if (rc == SQLITE_ROW)
-		*id = store_col_text(st, 0);
-	sqlite3_finalize(st);
-	return rc >= 0;
-}
-
 bool store_history_has_git(struct store *s, const char *story_id,
 			   const char *commit_id, const char *to_status,
 			   bool *yes, struct err *e)
@@ -1310,40 +953,6 @@ bool store_rows_pending(struct store *s, long *n, struct err *e)
 			    " coalesce((SELECT CAST(value AS INTEGER) FROM"
 			    " sync_meta WHERE key = 'mark'), 0))",
 			    n, e);
-}
-
-/* The caller's store_count_fn, called for each row. */
-struct counts {
-	store_count_fn fn;
-	void *ctx;
-};
-
-static bool count_row(void *ctx, sqlite3_stmt *st)
-{
-	struct counts *c = ctx;
-
-	c->fn(c->ctx, (const char *)sqlite3_column_text(st, 0),
-	      (const char *)sqlite3_column_text(st, 1),
-	      (long)sqlite3_column_int64(st, 2));
-	return true;
-}
-
-bool store_story_counts(struct store *s, store_count_fn fn, void *ctx,
-			struct err *e)
-{
-	sqlite3_stmt *st = store_prepare(
-		s,
-		"SELECT backlog, status, count(*) FROM stories"
-		" GROUP BY backlog, status ORDER BY backlog, status",
-		e);
-	struct counts c = {fn, ctx};
-	bool ok;
-
-	if (!st)
-		return false;
-	ok = store_rows_each(s, st, count_row, &c, e);
-	sqlite3_finalize(st);
-	return ok;
 }
 
 /* ---- retention ---- */

@@ -19,6 +19,7 @@
  *                 statement cache, error mapping, bind and column helpers
  * store_schema.c  the schema, its triggers and forward migrations
  * store_state.c   sync_state: the stat cache and the base of the merge
+ * store_story.c   stories rows, their changes since the mark, their counts
  */
 
 #define NOW_ISO "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
@@ -58,7 +59,7 @@ enum stmt_id {
 	ST_BASE_DELETE,
 	ST_STATE_PUT,
 	ST_STATE_DELETE,
-	/* store.c */
+	/* store_story.c */
 	ST_IS_EMPTY,
 	ST_STORY_GET,
 	ST_STORY_UPSERT,
@@ -89,6 +90,8 @@ enum stmt_id {
 
 /* The SQL of store_state.c's cached statements. */
 extern const char *const store_state_sql[ST_COUNT];
+/* The SQL of store_story.c's cached statements. */
+extern const char *const store_story_sql[ST_COUNT];
 
 struct store {
 	sqlite3 *db;

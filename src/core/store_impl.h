@@ -20,6 +20,8 @@
  * store_schema.c  the schema, its triggers and forward migrations
  * store_state.c   sync_state: the stat cache and the base of the merge
  * store_story.c   stories rows, their changes since the mark, their counts
+ * store_record.c  what runs record and report: meta, backlogs, history,
+ *                 events, conflicts, runs, retention
  */
 
 #define NOW_ISO "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
@@ -73,7 +75,7 @@ enum stmt_id {
 	ST_CHANGES_ALL,
 	ST_MARK_SET,
 	ST_CLOCK_MOVED,
-	/* store.c */
+	/* store_record.c */
 	ST_META_GET,
 	ST_META_SET,
 	ST_BACKLOG_NAMES,
@@ -92,6 +94,8 @@ enum stmt_id {
 extern const char *const store_state_sql[ST_COUNT];
 /* The SQL of store_story.c's cached statements. */
 extern const char *const store_story_sql[ST_COUNT];
+/* The SQL of store_record.c's cached statements. */
+extern const char *const store_record_sql[ST_COUNT];
 
 struct store {
 	sqlite3 *db;

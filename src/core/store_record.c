@@ -1,0 +1,617 @@
+/* store_record.c: what runs record and status reports: meta, backlogs,
+ * history, events, conflicts, runs, and retention. */
+#include "store_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "fsx.h"
+#include "json.h"
+#include "mem.h"
+
+/* This file's cached statements (store_stmt prepares them). */
+const char *const store_record_sql[ST_COUNT] = {
+	[ST_META_GET] = "SELECT value FROM sync_meta WHERE key = ?1",
+	[ST_META_SET] = "INSERT INTO sync_meta(key, value) VALUES (?1, ?2)"
+			" ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+			" WHERE value IS NOT excluded.value",
+	[ST_BACKLOG_NAMES] = "SELECT name FROM backlogs",
+	[ST_BACKLOG_DELETE] = "DELETE FROM backlogs WHERE name = ?1",
+	[ST_BACKLOG_PUT] = "INSERT INTO backlogs(name, path) VALUES (?1, ?2)"
+			   " ON CONFLICT(name) DO UPDATE SET"
+			   " path = excluded.path"
+			   " WHERE path IS NOT excluded.path",
+	[ST_HISTORY_ADD] = "INSERT INTO status_history(story_id, from_status,"
+			   " to_status, changed_at, origin, commit_id, author)"
+			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_EVENT_ADD] = "INSERT INTO sync_events(story_id, change, origin,"
+			 " run_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_CONFLICT_ADD] = "INSERT INTO sync_conflicts(story_id, at, kind,"
+			    " kept, fields, lost, run_id, policy)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_CONFLICT_ADD_ONCE] = "INSERT INTO sync_conflicts(story_id, at,"
+				 " kind, kept, fields, lost, run_id)"
+				 " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
+				 " WHERE NOT EXISTS (SELECT 1 FROM"
+				 " sync_conflicts WHERE story_id = ?1"
+				 " AND kind = ?3 AND lost IS ?6)",
+	[ST_RUN_ADD] = "INSERT INTO sync_runs(started, ended, mode, created,"
+		       " updated, moved, deleted, conflicts, errors,"
+		       " exit_code, messages) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+		       " ?7, ?8, ?9, ?10, ?11)",
+	[ST_RUN_UPDATE] = "UPDATE sync_runs SET started = ?1, ended = ?2,"
+			  " mode = ?3, created = ?4, updated = ?5,"
+			  " moved = ?6, deleted = ?7, conflicts = ?8,"
+			  " errors = ?9, exit_code = ?10, messages = ?11"
+			  " WHERE id = ?12",
+};
+
+/* ---- meta, backlogs ---- */
+
+bool store_meta_get(struct store *s, const char *key, char **value,
+		    struct err *e)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_META_GET, e);
+	int rc;
+
+	*value = NULL;
+	if (!st)
+		return false;
+	store_bind_text(st, 1, key);
+	rc = store_step(s, st, e);
+	if (rc < 0)
+		return false;
+	if (rc == SQLITE_ROW)
+		*value = store_col_text(st, 0);
+	store_reset(st);
+	return true;
+}
+
+bool store_meta_set(struct store *s, const char *key, const char *value,
+		    struct err *e)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_META_SET, e);
+
+	if (!st)
+		return false;
+	store_bind_text(st, 1, key);
+	store_bind_text(st, 2, value);
+	return store_exec_stmt(s, st, e);
+}
+
+/* Reads the names of backlogs rows that the configuration no longer
+ * has. */
+struct stale {
+	const struct config *c;
+	char **v;
+	size_t n;
+};
+
+static bool stale_row(void *ctx, sqlite3_stmt *st)
+{
+	struct stale *b = ctx;
+	const char *name = (const char *)sqlite3_column_text(st, 0);
+
+	if (name && config_backlog(b->c, name))
+		return true;
+	b->v = xreallocarray(b->v, b->n + 1, sizeof(*b->v));
+	b->v[b->n++] = xstrdup(name);
+	return true;
+}
+
+/* The names in backlogs that the configuration no longer has. */
+static bool backlogs_stale(struct store *s, const struct config *c, char ***out,
+			   size_t *n, struct err *e)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_BACKLOG_NAMES, e);
+	struct stale b = {c, NULL, 0};
+	bool ok = st && store_rows_each(s, st, stale_row, &b, e);
+
+	*out = b.v;
+	*n = b.n;
+	return ok;
+}
+
+/* Compares backlogs rows, in name order, with the configuration. */
+struct same {
+	const struct config *c;
+	size_t n;
+	bool same;
+};
+
+static bool same_row(void *ctx, sqlite3_stmt *st)
+{
+	struct same *b = ctx;
+	const char *name = (const char *)sqlite3_column_text(st, 0);
+	const char *path = (const char *)sqlite3_column_text(st, 1);
+	const struct config_backlog *cb =
+		name ? config_backlog(b->c, name) : NULL;
+
+	b->same = cb && path && strcmp(cb->path, path) == 0;
+	b->n++;
+	return b->same;
+}
+
+bool store_backlogs_current(struct store *s, const struct config *c)
+{
+	sqlite3_stmt *st = store_prepare(
+		s, "SELECT name, path FROM backlogs ORDER BY name", NULL);
+	struct same b = {c, 0, st != NULL};
+
+	/* a failed step ends the comparison as the last row would */
+	if (st)
+		store_rows_each(s, st, same_row, &b, NULL);
+	sqlite3_finalize(st);
+	return b.same && b.n == c->nbacklogs;
+}
+
+bool store_backlogs_sync(struct store *s, const struct config *c, struct err *e)
+{
+	sqlite3_stmt *st;
+	char **stale;
+	size_t n;
+	bool ok = backlogs_stale(s, c, &stale, &n, e);
+
+	for (size_t i = 0; i < n; i++) {
+		ok = ok && store_by_id(s, ST_BACKLOG_DELETE, stale[i], e);
+		free(stale[i]);
+	}
+	free(stale);
+	for (size_t i = 0; ok && i < c->nbacklogs; i++) {
+		st = store_stmt(s, ST_BACKLOG_PUT, e);
+		if (!st)
+			return false;
+		store_bind_text(st, 1, c->backlogs[i].name);
+		store_bind_text(st, 2, c->backlogs[i].path);
+		ok = store_exec_stmt(s, st, e);
+	}
+	return ok;
+}
+
+/* ---- history, events, conflicts, runs ---- */
+
+bool store_history_add(struct store *s, const struct history_row *h,
+		       struct err *e)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_HISTORY_ADD, e);
+	char at[64];
+
+	if (!st)
+		return false;
+	store_iso_time(at, h->changed_at * 1000000000, h->changed_at == 0);
+	store_bind_text(st, 1, h->story_id);
+	store_bind_text(st, 2, h->from_status);
+	store_bind_text(st, 3, h->to_status);
+	store_bind_text(st, 4, at);
+	store_bind_text(st, 5, h->origin);
+	store_bind_text(st, 6, h->commit_id);
+	store_bind_text(st, 7, h->author);
+	return store_exec_stmt(s, st, e);
+}
+
+bool store_event_add(struct store *s, const char *story_id, const char *change,
+		     const char *origin, int64_t run_id, struct err *e)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_EVENT_ADD, e);
+	char at[64];
+
+	if (!st)
+		return false;
+	store_iso_time(at, 0, true);
+	store_bind_text(st, 1, story_id);
+	store_bind_text(st, 2, change);
+	store_bind_text(st, 3, origin);
+	if (run_id > 0)
+		sqlite3_bind_int64(st, 4, run_id);
+	store_bind_text(st, 5, at);
+	return store_exec_stmt(s, st, e);
+}
+
+/* The story as a JSON object {field: value}, strings or null. */
+static char *story_object(const struct story *s)
+{
+	struct buf b = BUF_INIT;
+
+	buf_putc(&b, '{');
+	for (int f = 0; f < SF_COUNT; f++) {
+		const char *name = story_field_names[f];
+
+		if (f)
+			buf_putc(&b, ',');
+		json_put_string(&b, name, strlen(name));
+		buf_putc(&b, ':');
+		if (s->v[f])
+			json_put_string(&b, s->v[f], strlen(s->v[f]));
+		else
+			buf_puts(&b, "null");
+	}
+	buf_putc(&b, '}');
+	return buf_detach(&b);
+}
+
+bool store_conflict_add(struct store *s, const struct conflict_row *c,
+			struct err *e)
+{
+	sqlite3_stmt *st = store_stmt(
+		s, c->once ? ST_CONFLICT_ADD_ONCE : ST_CONFLICT_ADD, e);
+	char *lost = c->lost ? story_object(c->lost) : NULL;
+	char at[64];
+	bool ok;
+
+	if (!st) {
+		free(lost);
+		return false;
+	}
+	store_iso_time(at, 0, true);
+	store_bind_text(st, 1, c->story_id);
+	store_bind_text(st, 2, at);
+	store_bind_text(st, 3, c->kind);
+	store_bind_text(st, 4, c->kept);
+	store_bind_text(st, 5, c->fields);
+	store_bind_text(st, 6, lost);
+	if (c->run_id > 0)
+		sqlite3_bind_int64(st, 7, c->run_id);
+	if (!c->once)
+		store_bind_text(st, 8, c->policy);
+	ok = store_exec_stmt(s, st, e);
+	free(lost);
+	return ok;
+}
+
+static void bind_run(sqlite3_stmt *st, const struct run_record *r,
+		     char started[64], char ended[64])
+{
+	store_iso_time(started, r->started_ns, true);
+	store_bind_text(st, 1, started);
+	if (r->ended_ns > 0) {
+		store_iso_time(ended, r->ended_ns, true);
+		store_bind_text(st, 2, ended);
+	}
+	store_bind_text(st, 3, r->mode);
+	sqlite3_bind_int64(st, 4, r->created);
+	sqlite3_bind_int64(st, 5, r->updated);
+	sqlite3_bind_int64(st, 6, r->moved);
+	sqlite3_bind_int64(st, 7, r->deleted);
+	sqlite3_bind_int64(st, 8, r->conflicts);
+	sqlite3_bind_int64(st, 9, r->errors);
+	sqlite3_bind_int(st, 10, r->exit_code);
+	store_bind_text(st, 11, r->messages);
+}
+
+bool store_run_add(struct store *s, const struct run_record *r, int64_t *id,
+		   struct err *e)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_RUN_ADD, e);
+	char started[64], ended[64];
+
+	if (!st)
+		return false;
+	bind_run(st, r, started, ended);
+	if (!store_exec_stmt(s, st, e))
+		return false;
+	*id = sqlite3_last_insert_rowid(s->db);
+	return true;
+}
+
+bool store_run_update(struct store *s, int64_t id, const struct run_record *r,
+		      struct err *e)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_RUN_UPDATE, e);
+	char started[64], ended[64];
+
+	if (!st)
+		return false;
+	bind_run(st, r, started, ended);
+	sqlite3_bind_int64(st, 12, id);
+	return store_exec_stmt(s, st, e);
+}
+
+/* ---- history backfill (history.c) ---- */
+
+bool store_history_has_git(struct store *s, const char *story_id,
+			   const char *commit_id, const char *to_status,
+			   bool *yes, struct err *e)
+{
+	sqlite3_stmt *st = store_prepare(
+		s,
+		"SELECT 1 FROM status_history WHERE story_id = ?1 AND"
+		" origin = 'git' AND commit_id = ?2 AND to_status IS ?3",
+		e);
+	int rc;
+
+	*yes = false;
+	if (!st)
+		return false;
+	store_bind_text(st, 1, story_id);
+	store_bind_text(st, 2, commit_id);
+	store_bind_text(st, 3, to_status);
+	rc = store_step(s, st, e);
+	*yes = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return rc >= 0;
+}
+
+/* ---- what status and conflicts show ---- */
+
+/* One count from a query with no parameters. */
+static bool count_report(struct store *s, const char *sql, long *n,
+			 struct err *e)
+{
+	sqlite3_stmt *st = store_prepare(s, sql, e);
+	int rc;
+
+	if (!st)
+		return false;
+	rc = store_step(s, st, e);
+	*n = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc >= 0;
+}
+
+static void run_row_from(void *elem, sqlite3_stmt *st, void *ctx)
+{
+	struct run_row *r = elem;
+
+	(void)ctx;
+	r->id = sqlite3_column_int64(st, 0);
+	r->started = store_col_text(st, 1);
+	r->ended = store_col_text(st, 2);
+	r->mode = store_col_text(st, 3);
+	r->created = (long)sqlite3_column_int64(st, 4);
+	r->updated = (long)sqlite3_column_int64(st, 5);
+	r->moved = (long)sqlite3_column_int64(st, 6);
+	r->deleted = (long)sqlite3_column_int64(st, 7);
+	r->conflicts = (long)sqlite3_column_int64(st, 8);
+	r->errors = (long)sqlite3_column_int64(st, 9);
+	r->exit_code = sqlite3_column_int(st, 10);
+	r->messages = store_col_text(st, 11);
+}
+
+/* The rows of the one-shot query sql with ?1 bound to limit, appended to a
+ * as rows_collect does. */
+static bool report_rows(struct store *s, const char *sql, int64_t limit,
+			struct row_array *a, row_read_fn read, struct err *e)
+{
+	sqlite3_stmt *st = store_prepare(s, sql, e);
+	bool ok;
+
+	if (!st)
+		return false;
+	sqlite3_bind_int64(st, 1, limit);
+	ok = store_rows_collect(s, st, a, read, NULL, e);
+	sqlite3_finalize(st);
+	return ok;
+}
+
+bool store_runs_last(struct store *s, size_t max, struct run_row **out,
+		     size_t *n, struct err *e)
+{
+	static const char sql[] =
+		"SELECT id, started, ended, mode, created, updated, moved,"
+		" deleted, conflicts, errors, exit_code, messages"
+		" FROM sync_runs WHERE mode IS NOT 'dry-run'"
+		" ORDER BY id DESC LIMIT ?1";
+	struct row_array a = {.size = sizeof(struct run_row)};
+
+	*out = NULL;
+	*n = 0;
+	if (!report_rows(s, sql, (int64_t)max, &a, run_row_from, e)) {
+		store_runs_free(a.v, a.n);
+		return false;
+	}
+	*out = a.v;
+	*n = a.n;
+	return true;
+}
+
+void store_runs_free(struct run_row *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].started);
+		free(v[i].ended);
+		free(v[i].mode);
+		free(v[i].messages);
+	}
+	free(v);
+}
+
+bool store_runs_failing(struct store *s, long *n, struct err *e)
+{
+	return count_report(s,
+			    "SELECT count(*) FROM sync_runs"
+			    " WHERE mode IS NOT 'dry-run' AND id > coalesce("
+			    "(SELECT max(id) FROM sync_runs WHERE exit_code = 0"
+			    " AND mode IS NOT 'dry-run'), 0)",
+			    n, e);
+}
+
+#define CONFLICT_COLUMNS                                                       \
+	"SELECT id, story_id, at, kind, kept, fields, lost, run_id, resolved," \
+	" policy FROM sync_conflicts"
+
+static void conflict_from_row(void *elem, sqlite3_stmt *st, void *ctx)
+{
+	struct conflict_info *c = elem;
+
+	(void)ctx;
+	c->id = sqlite3_column_int64(st, 0);
+	c->story_id = store_col_text(st, 1);
+	c->at = store_col_text(st, 2);
+	c->kind = store_col_text(st, 3);
+	c->kept = store_col_text(st, 4);
+	c->fields = store_col_text(st, 5);
+	c->lost = store_col_text(st, 6);
+	c->run_id = sqlite3_column_int64(st, 7);
+	c->resolved = store_col_text(st, 8);
+	c->policy = store_col_text(st, 9);
+}
+
+bool store_conflicts_list(struct store *s, size_t max,
+			  struct conflict_info **out, size_t *n, struct err *e)
+{
+	struct row_array a = {.size = sizeof(struct conflict_info)};
+
+	*out = NULL;
+	*n = 0;
+	if (!report_rows(s, CONFLICT_COLUMNS " ORDER BY id DESC LIMIT ?1",
+			 max ? (int64_t)max : -1, &a, conflict_from_row, e)) {
+		store_conflicts_free(a.v, a.n);
+		return false;
+	}
+	*out = a.v;
+	*n = a.n;
+	return true;
+}
+
+bool store_conflicts_count(struct store *s, long *n, struct err *e)
+{
+	return count_report(s,
+			    "SELECT count(*) FROM sync_conflicts"
+			    " WHERE resolved IS NULL",
+			    n, e);
+}
+
+bool store_conflicts_resolve(struct store *s, int64_t id, long *n,
+			     struct err *e)
+{
+	sqlite3_stmt *st = store_prepare(
+		s,
+		"UPDATE sync_conflicts SET resolved = ?1 WHERE resolved IS NULL"
+		" AND (?2 = 0 OR id = ?2)",
+		e);
+	char at[64];
+	bool ok;
+
+	if (!st)
+		return false;
+	store_iso_time(at, 0, true);
+	store_bind_text(st, 1, at);
+	sqlite3_bind_int64(st, 2, id);
+	ok = store_step(s, st, e) == SQLITE_DONE;
+	*n = ok ? sqlite3_changes(s->db) : 0;
+	sqlite3_finalize(st);
+	return ok;
+}
+
+bool store_conflict_get(struct store *s, int64_t id, struct conflict_info *out,
+			bool *found, struct err *e)
+{
+	sqlite3_stmt *st =
+		store_prepare(s, CONFLICT_COLUMNS " WHERE id = ?1", e);
+	int rc;
+
+	*found = false;
+	if (!st)
+		return false;
+	sqlite3_bind_int64(st, 1, id);
+	rc = store_step(s, st, e);
+	if (rc == SQLITE_ROW) {
+		conflict_from_row(out, st, NULL);
+		*found = true;
+	}
+	sqlite3_finalize(st);
+	return rc >= 0;
+}
+
+void store_conflict_info_finish(struct conflict_info *c)
+{
+	free(c->story_id);
+	free(c->at);
+	free(c->kind);
+	free(c->kept);
+	free(c->fields);
+	free(c->lost);
+	free(c->resolved);
+	free(c->policy);
+	memset(c, 0, sizeof(*c));
+}
+
+void store_conflicts_free(struct conflict_info *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_conflict_info_finish(&v[i]);
+	free(v);
+}
+
+bool store_events_unconsumed(struct store *s, long *n, struct err *e)
+{
+	return count_report(
+		s,
+		"SELECT count(*) FROM sync_events WHERE seq >"
+		" coalesce((SELECT min(seq) FROM sync_consumers), 0)",
+		n, e);
+}
+
+bool store_rows_pending(struct store *s, long *n, struct err *e)
+{
+	return count_report(s,
+			    "SELECT (SELECT count(*) FROM stories WHERE rev >"
+			    " coalesce((SELECT CAST(value AS INTEGER) FROM"
+			    " sync_meta WHERE key = 'mark'), 0)) + (SELECT"
+			    " count(*) FROM deleted_stories WHERE rev >"
+			    " coalesce((SELECT CAST(value AS INTEGER) FROM"
+			    " sync_meta WHERE key = 'mark'), 0))",
+			    n, e);
+}
+
+/* ---- retention ---- */
+
+/* Each with the cut-off time ?1 (or the run count ?2); a run is never its
+ * own victim, the newest run being the one under way. */
+static const char *const prune_sql[] = {
+	/* runs older than the cut, and past the newest ?2 */
+	"DELETE FROM sync_runs WHERE started < ?1",
+	"DELETE FROM sync_runs WHERE ?2 > 0 AND id <= (SELECT id FROM"
+	" sync_runs ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+	/* events every consumer has read (all, when none is registered);
+	 * seq follows time, and so the cut is one index range, not a scan */
+	"DELETE FROM sync_events WHERE seq < (SELECT min(seq) FROM sync_events"
+	" WHERE at >= ?1) AND seq <= coalesce((SELECT min(seq) FROM"
+	" sync_consumers), seq)",
+	"DELETE FROM sync_conflicts WHERE resolved < ?1",
+	/* deleted-story archives: ?1 is the deleted_days cut here */
+	"DELETE FROM deleted_stories WHERE deleted_at < ?1",
+};
+
+static bool prune_one(struct store *s, const char *sql, const char *cut,
+		      int runs, long *n, struct err *e)
+{
+	sqlite3_stmt *st = store_prepare(s, sql, e);
+	bool ok;
+
+	if (!st)
+		return false;
+	store_bind_text(st, 1, cut);
+	sqlite3_bind_int(st, 2, runs);
+	ok = store_step(s, st, e) == SQLITE_DONE;
+	if (ok)
+		*n += sqlite3_changes(s->db);
+	sqlite3_finalize(st);
+	return ok;
+}
+
+bool store_prune(struct store *s, const struct config_retention *r,
+		 struct prune_counts *out, struct err *e)
+{
+	int64_t now = fsx_now_ns(), day = 86400LL * 1000000000LL;
+	char cut[64] = "", deleted_cut[64] = "";
+	long *counts[] = {&out->runs, &out->runs, &out->events, &out->conflicts,
+			  &out->deleted};
+
+	memset(out, 0, sizeof(*out));
+	if (r->days)
+		store_iso_time(cut, now - r->days * day, true);
+	if (r->deleted_days)
+		store_iso_time(deleted_cut, now - r->deleted_days * day, true);
+	for (size_t i = 0; i < sizeof(prune_sql) / sizeof(*prune_sql); i++) {
+		const char *c = i == 4 ? deleted_cut : cut;
+		int runs = i == 1 ? r->runs : 0;
+
+		if (i == 1 ? !runs : !*c)
+			continue; /* 0: kept for good */
+		if (!prune_one(s, prune_sql[i], c, runs, counts[i], e))
+			return false;
+	}
+	return true;
+}

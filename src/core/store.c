@@ -438,6 +438,16 @@ void store_col_story(sqlite3_stmt *st, struct story *out)
 		out->v[f] = store_col_text(st, f);
 }
 
+int store_lookup(struct store *s, enum stmt_id id, const char *key,
+		 sqlite3_stmt **st, struct err *e)
+{
+	*st = store_stmt(s, id, e);
+	if (!*st)
+		return -1;
+	store_bind_text(*st, 1, key);
+	return store_step(s, *st, e);
+}
+
 bool store_by_id(struct store *s, enum stmt_id id, const char *key,
 		 struct err *e)
 {

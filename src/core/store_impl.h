@@ -127,6 +127,11 @@ void store_reset(sqlite3_stmt *st);
 int store_step(struct store *s, sqlite3_stmt *st, struct err *e);
 /* Runs a statement that returns no rows to its end, then resets it. */
 bool store_exec_stmt(struct store *s, sqlite3_stmt *st, struct err *e);
+/* Steps the cached statement id once with key bound to ?1: SQLITE_ROW or
+ * SQLITE_DONE, *st then to be read and reset by the caller, or -1 with e
+ * set (nothing to reset). */
+int store_lookup(struct store *s, enum stmt_id id, const char *key,
+		 sqlite3_stmt **st, struct err *e);
 /* Runs the cached statement id with key bound to ?1. */
 bool store_by_id(struct store *s, enum stmt_id id, const char *key,
 		 struct err *e);

@@ -52,14 +52,10 @@ const char *const store_record_sql[ST_COUNT] = {
 bool store_meta_get(struct store *s, const char *key, char **value,
 		    struct err *e)
 {
-	sqlite3_stmt *st = store_stmt(s, ST_META_GET, e);
-	int rc;
+	sqlite3_stmt *st;
+	int rc = store_lookup(s, ST_META_GET, key, &st, e);
 
 	*value = NULL;
-	if (!st)
-		return false;
-	store_bind_text(st, 1, key);
-	rc = store_step(s, st, e);
 	if (rc < 0)
 		return false;
 	if (rc == SQLITE_ROW)
@@ -353,7 +349,6 @@ static void run_row_from(void *elem, sqlite3_stmt *st, void *ctx)
 {
 	struct run_row *r = elem;
 
-	(void)ctx;
 	r->id = sqlite3_column_int64(st, 0);
 	r->started = store_col_text(st, 1);
 	r->ended = store_col_text(st, 2);
@@ -434,7 +429,6 @@ static void conflict_from_row(void *elem, sqlite3_stmt *st, void *ctx)
 {
 	struct conflict_info *c = elem;
 
-	(void)ctx;
 	c->id = sqlite3_column_int64(st, 0);
 	c->story_id = store_col_text(st, 1);
 	c->at = store_col_text(st, 2);

@@ -154,12 +154,9 @@ static bool base_story(struct store *s, const char *id, struct story *base,
 
 	*found = false;
 	for (size_t i = 0; i < 2 && rc == SQLITE_DONE; i++) {
-		sqlite3_stmt *st = store_stmt(s, from[i], e);
+		sqlite3_stmt *st;
 
-		if (!st)
-			return false;
-		store_bind_text(st, 1, id);
-		rc = store_step(s, st, e);
+		rc = store_lookup(s, from[i], id, &st, e);
 		if (rc < 0)
 			return false;
 		if (rc == SQLITE_ROW) {
@@ -174,14 +171,10 @@ static bool base_story(struct store *s, const char *id, struct story *base,
 static bool state_mirrors(struct store *s, const char *id,
 			  char *mirror[SM_COUNT], bool *known, struct err *e)
 {
-	sqlite3_stmt *st = store_stmt(s, ST_STATE_MIRRORS, e);
-	int rc;
+	sqlite3_stmt *st;
+	int rc = store_lookup(s, ST_STATE_MIRRORS, id, &st, e);
 
 	*known = false;
-	if (!st)
-		return false;
-	store_bind_text(st, 1, id);
-	rc = store_step(s, st, e);
 	if (rc < 0)
 		return false;
 	if (rc == SQLITE_ROW && sqlite3_column_int(st, SM_COUNT)) {

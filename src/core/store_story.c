@@ -89,19 +89,14 @@ bool store_is_empty(struct store *s)
 bool store_story_get(struct store *s, const char *id, struct story *out,
 		     int64_t *rev, char **path, bool *found, struct err *e)
 {
-	sqlite3_stmt *st = store_stmt(s, ST_STORY_GET, e);
-	int rc;
+	sqlite3_stmt *st;
+	int rc = store_lookup(s, ST_STORY_GET, id, &st, e);
 
 	*found = false;
-	if (!st)
-		return false;
-	store_bind_text(st, 1, id);
-	rc = store_step(s, st, e);
 	if (rc < 0)
 		return false;
 	if (rc == SQLITE_ROW) {
-		for (int f = 0; f < SF_COUNT; f++)
-			out->v[f] = store_col_text(st, f);
+		store_col_story(st, out);
 		if (rev)
 			*rev = sqlite3_column_int64(st, SF_COUNT);
 		if (path)
@@ -115,13 +110,9 @@ bool store_story_get(struct store *s, const char *id, struct story *out,
 static bool story_rev(struct store *s, const char *id, int64_t *rev,
 		      struct err *e)
 {
-	sqlite3_stmt *st = store_stmt(s, ST_STORY_REV, e);
-	int rc;
+	sqlite3_stmt *st;
+	int rc = store_lookup(s, ST_STORY_REV, id, &st, e);
 
-	if (!st)
-		return false;
-	store_bind_text(st, 1, id);
-	rc = store_step(s, st, e);
 	if (rc < 0)
 		return false;
 	*rev = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -269,7 +260,6 @@ static void change_from_row(void *elem, sqlite3_stmt *st, void *ctx)
 {
 	struct db_change *c = elem;
 
-	(void)ctx;
 	c->id = store_col_text(st, 0);
 	c->rev = sqlite3_column_int64(st, 1);
 	c->deleted = sqlite3_column_int(st, 2) != 0;

@@ -106,8 +106,6 @@ void store_reset(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
-/* Steps st once: SQLITE_ROW or SQLITE_DONE, or -1 with e set (and st
- * reset). */
 int store_step(struct store *s, sqlite3_stmt *st, struct err *e)
 {
 	int rc = sqlite3_step(st);
@@ -119,7 +117,6 @@ int store_step(struct store *s, sqlite3_stmt *st, struct err *e)
 	return -1;
 }
 
-/* Runs a statement that returns no rows to its end, then resets it. */
 bool store_exec_stmt(struct store *s, sqlite3_stmt *st, struct err *e)
 {
 	int rc = store_step(s, st, e);
@@ -130,8 +127,6 @@ bool store_exec_stmt(struct store *s, sqlite3_stmt *st, struct err *e)
 	return true;
 }
 
-/* Steps st through its rows, calling fn on each until it returns false,
- * then resets st; false on a step error (e set). */
 bool store_rows_each(struct store *s, sqlite3_stmt *st, row_fn fn, void *ctx,
 		     struct err *e)
 {
@@ -162,8 +157,6 @@ static bool collect_row(void *ctx, sqlite3_stmt *st)
 	return true;
 }
 
-/* Appends an element read by read (with ctx) to a for each row of st, as
- * rows_each; on failure a keeps the rows read, for the caller to free. */
 bool store_rows_collect(struct store *s, sqlite3_stmt *st, struct row_array *a,
 			row_read_fn read, void *ctx, struct err *e)
 {
@@ -172,8 +165,6 @@ bool store_rows_collect(struct store *s, sqlite3_stmt *st, struct row_array *a,
 	return store_rows_each(s, st, collect_row, &c, e);
 }
 
-/* Bindings are SQLITE_STATIC: every statement is stepped and reset before
- * the caller's strings change. */
 void store_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v)
@@ -187,7 +178,6 @@ char *store_col_text(sqlite3_stmt *st, int i)
 	return xstrdup((const char *)sqlite3_column_text(st, i));
 }
 
-/* ISO 8601 UTC of ns (now when 0), with milliseconds when ms is set. */
 void store_iso_time(char out[64], int64_t ns, bool ms)
 {
 	struct tm tm;
@@ -431,7 +421,6 @@ bool store_bulk(struct store *s, bool on, struct err *e)
 	return true;
 }
 
-/* Reads the story columns of a row into out, from column 0. */
 void store_col_story(sqlite3_stmt *st, struct story *out)
 {
 	for (int f = 0; f < SF_COUNT; f++)

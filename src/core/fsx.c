@@ -953,24 +953,61 @@ void fsx_unlock(int fd)
 		close(fd);
 }
 
-bool fsx_mkdir_parents(const char *path, struct err *e)
+bool fsx_mkdirs(const char *dir, mode_t mode, struct err *e)
 {
-	char *copy = xstrdup(path), *slash = strrchr(copy, '/');
+	char *copy = xstrdup(dir);
 	bool ok = true;
 
-	if (slash)
-		*slash = '\0';
-	for (char *p = copy + 1; ok && slash && p <= slash; p++) {
-		if (*p != '/' && *p != '\0')
+	/* each prefix that ends before a '/', then the whole */
+	for (char *p = copy + (*copy != '\0'); ok && *copy; p++) {
+		bool end = *p == '\0';
+
+		if (*p != '/' && !end)
 			continue;
 		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+		if (mkdir(copy, mode) < 0 && errno != EEXIST)
 			ok = err_set(e, "%s: %s", copy, strerror(errno));
-		if (p != slash)
-			*p = '/';
+		if (end)
+			break;
+		*p = '/';
 	}
 	free(copy);
 	return ok;
+}
+
+bool fsx_mkdir_parents(const char *path, struct err *e)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	bool ok;
+
+	if (!slash)
+		return true;
+	dir = xstrndup(path, (size_t)(slash - path));
+	ok = fsx_mkdirs(dir, 0755, e);
+	free(dir);
+	return ok;
+}
+
+bool fsx_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+bool fsx_rename(const char *from, const char *to, struct err *e)
+{
+	if (rename(from, to) < 0)
+		return err_set(e, "%s: %s", from, strerror(errno));
+	return true;
+}
+
+bool fsx_unlink(const char *path, struct err *e)
+{
+	if (unlink(path) < 0)
+		return err_set(e, "%s: %s", path, strerror(errno));
+	return true;
 }
 
 bool fsx_dir_holds_only(const char *dir, const char *prefix)

@@ -119,6 +119,15 @@ bool fsx_unlink_beneath(int rootfd, const char *rel,
 /* Creates the missing parent directories of path (mkdir -p of its
  * dirname), 0755. */
 bool fsx_mkdir_parents(const char *path, struct err *e);
+/* Creates dir and its missing parents (mkdir -p) with mode (less the
+ * umask). Errors: "DIR: <strerror>" for the first that cannot be made. */
+bool fsx_mkdirs(const char *dir, mode_t mode, struct err *e);
+/* True when something is at path, a dangling symlink included (lstat). */
+bool fsx_exists(const char *path);
+/* Renames from to to (not beneath a root: the hooks); "FROM: <strerror>". */
+bool fsx_rename(const char *from, const char *to, struct err *e);
+/* Removes the file at path; "PATH: <strerror>". */
+bool fsx_unlink(const char *path, struct err *e);
 /* True when every entry of dir starts with prefix (a directory that holds
  * only one file's family, such as a database and its -wal, -shm and .lock
  * files); false too when dir cannot be read. */

@@ -1,13 +1,11 @@
 /* hooks.c: installs and removes the git hooks, keeping any hook there. */
 #include "hooks.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "fsx.h"
@@ -55,9 +53,10 @@ bool hooks_is_ours(const char *path)
 static bool is_current(const char *path, const struct buf *src)
 {
 	struct buf b = BUF_INIT;
+	enum fsx_entry_kind kind;
 	struct stat st;
-	bool same = lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-		    (st.st_mode & 07777) == HOOK_MODE &&
+	bool same = fsx_lstat_at(AT_FDCWD, path, &st, &kind) &&
+		    kind == FSX_FILE && (st.st_mode & 07777) == HOOK_MODE &&
 		    fsx_read_path(path, 0, &b, NULL) && b.len == src->len &&
 		    memcmp(b.data, src->data, b.len) == 0;
 
@@ -74,34 +73,6 @@ static bool write_file(const char *path, const struct buf *b, mode_t mode,
 	return fsx_replace(path, b->data, b->len, &o, e);
 }
 
-static bool mkdirs(const char *dir, struct err *e)
-{
-	char *p = xstrdup(dir);
-	bool ok = true;
-
-	for (char *s = p + 1; ok; s++) {
-		bool end = *s == '\0';
-
-		if (*s != '/' && !end)
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0777) < 0 && errno != EEXIST)
-			ok = err_set(e, "%s: %s", p, strerror(errno));
-		if (end)
-			break;
-		*s = '/';
-	}
-	free(p);
-	return ok;
-}
-
-static bool exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0;
-}
-
 /* Installs src_dir/name as dir/name; a foreign file there is kept as
  * name.storysync-chained when chain is set, else refused. */
 static bool install_one(const char *dir, const char *src_dir, const char *name,
@@ -116,24 +87,22 @@ static bool install_one(const char *dir, const char *src_dir, const char *name,
 	if (!fsx_read_path(src, 0, &b, e))
 		goto out;
 	*act = HOOKS_INSTALLED;
-	if (exists(dst) && hooks_is_ours(dst)) {
+	if (fsx_exists(dst) && hooks_is_ours(dst)) {
 		*act = is_current(dst, &b) ? HOOKS_UNCHANGED : HOOKS_UPDATED;
-	} else if (exists(dst)) {
+	} else if (fsx_exists(dst)) {
 		if (!chain) {
 			err_set(e, "%s: exists and is not storysync's", dst);
 			goto out;
 		}
-		if (exists(chained)) {
+		if (fsx_exists(chained)) {
 			err_set(e,
 				"%s: not a storysync hook, and %s already "
 				"exists",
 				dst, chained);
 			goto out;
 		}
-		if (rename(dst, chained) < 0) {
-			err_set(e, "%s: %s", dst, strerror(errno));
+		if (!fsx_rename(dst, chained, e))
 			goto out;
-		}
 		*act = HOOKS_CHAINED;
 	}
 	ok = *act == HOOKS_UNCHANGED || write_file(dst, &b, HOOK_MODE, e);
@@ -152,7 +121,7 @@ bool hooks_install(const char *hooks_dir, const char *src_dir,
 
 	if (!actions)
 		actions = ignored;
-	if (!mkdirs(hooks_dir, e))
+	if (!fsx_mkdirs(hooks_dir, 0777, e))
 		return false;
 	/* The helper first: a hook never runs without it. */
 	if (!install_one(hooks_dir, src_dir, HOOKS_HELPER, false, &act, e))
@@ -172,23 +141,19 @@ static bool uninstall_one(const char *dir, const char *name,
 	bool ok = false;
 
 	*act = HOOKS_ABSENT;
-	if (exists(dst) && !hooks_is_ours(dst)) {
+	if (fsx_exists(dst) && !hooks_is_ours(dst)) {
 		*act = HOOKS_FOREIGN;
 		ok = true;
 		goto out;
 	}
-	if (exists(dst)) {
-		if (unlink(dst) < 0) {
-			err_set(e, "%s: %s", dst, strerror(errno));
+	if (fsx_exists(dst)) {
+		if (!fsx_unlink(dst, e))
 			goto out;
-		}
 		*act = HOOKS_REMOVED;
 	}
-	if (exists(chained)) {
-		if (rename(chained, dst) < 0) {
-			err_set(e, "%s: %s", chained, strerror(errno));
+	if (fsx_exists(chained)) {
+		if (!fsx_rename(chained, dst, e))
 			goto out;
-		}
 		*act = HOOKS_RESTORED;
 	}
 	ok = true;
@@ -210,11 +175,8 @@ bool hooks_uninstall(const char *hooks_dir,
 	for (size_t i = 0; i < HOOKS_COUNT; i++)
 		if (!uninstall_one(hooks_dir, hooks_names[i], &actions[i], e))
 			goto out;
-	if (exists(helper) && hooks_is_ours(helper) && unlink(helper) < 0) {
-		err_set(e, "%s: %s", helper, strerror(errno));
-		goto out;
-	}
-	ok = true;
+	ok = !fsx_exists(helper) || !hooks_is_ours(helper) ||
+	     fsx_unlink(helper, e);
 out:
 	free(helper);
 	return ok;
@@ -229,7 +191,7 @@ static bool read_trees(const char *list, const char *skip, struct buf *out,
 
 	*found = false;
 	*n = 0;
-	if (!exists(list))
+	if (!fsx_exists(list))
 		return true;
 	if (!fsx_read_path(list, 0, &b, e))
 		return false;
@@ -295,10 +257,8 @@ bool hooks_remove_tree(const char *hooks_dir, const char *config, size_t *left,
 		ok = true;
 	else if (*left)
 		ok = write_file(list, &b, 0644, e);
-	else if (unlink(list) < 0)
-		err_set(e, "%s: %s", list, strerror(errno));
 	else
-		ok = true;
+		ok = fsx_unlink(list, e);
 out:
 	buf_finish(&b);
 	free(list);

@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -9,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "fsx.h"
@@ -938,9 +936,8 @@ static bool resolve(struct config *c, const char *path, const char *database,
 	bool dotdot, dotgit;
 	char *rel;
 
-	c->root = realpath(d, NULL);
+	c->root = fsx_realpath(d, e);
 	if (!c->root) {
-		err_set(e, "%s: %s", d, strerror(errno));
 		free(dir);
 		return false;
 	}
@@ -1145,18 +1142,16 @@ static bool up(char *dir)
 
 char *config_find(const char *dir, struct err *e)
 {
-	char *start = realpath(dir, NULL);
+	char *start = fsx_realpath(dir, e);
 	char *cur, *path = NULL;
 	struct stat st;
 
-	if (!start) {
-		err_set(e, "%s: %s", dir, strerror(errno));
+	if (!start)
 		return NULL;
-	}
 	cur = xstrdup(start);
 	for (;;) {
 		path = join(cur, CONFIG_FILE_NAME);
-		if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+		if (fsx_stat_path(path, &st) && !S_ISDIR(st.st_mode))
 			break;
 		xfree(&path);
 		if (!up(cur)) {
@@ -1172,46 +1167,12 @@ char *config_find(const char *dir, struct err *e)
 	return path;
 }
 
-/* Writes text at path unless a file is there (*written false). */
-static bool write_new(const char *path, const char *text, bool *written,
-		      struct err *e)
-{
-	size_t len = strlen(text), off = 0;
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-
-	*written = false;
-	if (fd < 0 && errno == EEXIST)
-		return true;
-	if (fd < 0)
-		return err_set(e, "%s: %s", path, strerror(errno));
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(e, "%s: %s", path, strerror(errno));
-			close(fd);
-			return false;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) != 0) {
-		err_set(e, "%s: %s", path, strerror(errno));
-		close(fd);
-		return false;
-	}
-	if (close(fd) != 0)
-		return err_set(e, "%s: %s", path, strerror(errno));
-	*written = true;
-	return true;
-}
-
 bool config_write_default(const char *path, struct err *e)
 {
 	bool written;
 
-	return write_new(path, default_text, &written, e);
+	return fsx_write_new(path, default_text, strlen(default_text), 0644,
+			     &written, e);
 }
 
 char *config_backlog_md(const char *dir)
@@ -1219,7 +1180,7 @@ char *config_backlog_md(const char *dir)
 	char *path = join(dir, "backlog/config.yml");
 	struct stat st;
 
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+	if (fsx_stat_path(path, &st) && S_ISREG(st.st_mode))
 		return path;
 	free(path);
 	return NULL;
@@ -1363,7 +1324,7 @@ bool config_write_backlog_md(const char *path, const char *bmd, bool *written,
 		   "\n# Backlog.md names new tasks %s-N: an API that creates "
 		   "stories\n# should too.\n",
 		   b.prefix ? b.prefix : "task");
-	ok = write_new(path, t.data, written, e);
+	ok = fsx_write_new(path, t.data, strlen(t.data), 0644, written, e);
 	buf_finish(&t);
 	strv_free_n(b.statuses, b.nstatuses);
 	free(b.prefix);

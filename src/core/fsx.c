@@ -1010,6 +1010,41 @@ bool fsx_unlink(const char *path, struct err *e)
 	return true;
 }
 
+bool fsx_stat_path(const char *path, struct stat *st)
+{
+	return stat(path, st) == 0;
+}
+
+char *fsx_realpath(const char *path, struct err *e)
+{
+	char *abs = realpath(path, NULL);
+
+	if (!abs)
+		err_set(e, "%s: %s", path, strerror(errno));
+	return abs;
+}
+
+bool fsx_write_new(const char *path, const void *data, size_t len, mode_t mode,
+		   bool *written, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+
+	*written = false;
+	if (fd < 0 && errno == EEXIST)
+		return true;
+	if (fd < 0)
+		return err_set(e, "%s: %s", path, strerror(errno));
+	if (!write_all(fd, data, len) || fsync(fd) != 0) {
+		err_set(e, "%s: %s", path, strerror(errno));
+		close(fd);
+		return false;
+	}
+	if (close(fd) != 0)
+		return err_set(e, "%s: %s", path, strerror(errno));
+	*written = true;
+	return true;
+}
+
 bool fsx_dir_holds_only(const char *dir, const char *prefix)
 {
 	DIR *d = opendir(dir);

@@ -128,6 +128,17 @@ bool fsx_exists(const char *path);
 bool fsx_rename(const char *from, const char *to, struct err *e);
 /* Removes the file at path; "PATH: <strerror>". */
 bool fsx_unlink(const char *path, struct err *e);
+/* stat of path, following symlinks; false when nothing is there (or it
+ * cannot be looked at). */
+bool fsx_stat_path(const char *path, struct stat *st);
+/* The absolute path of path with no symlink, ".", or ".." (heap); NULL
+ * with "PATH: <strerror>" when it cannot be resolved. */
+char *fsx_realpath(const char *path, struct err *e);
+/* Creates path with mode (less the umask) and writes data to it durably,
+ * unless something is there already: then nothing is written, *written
+ * is false and it is no error. "PATH: <strerror>" on failure. */
+bool fsx_write_new(const char *path, const void *data, size_t len, mode_t mode,
+		   bool *written, struct err *e);
 /* True when every entry of dir starts with prefix (a directory that holds
  * only one file's family, such as a database and its -wal, -shm and .lock
  * files); false too when dir cannot be read. */

@@ -11,87 +11,16 @@
 #include "cli.h"
 #include "version.h"
 
-static const char usage[] =
-	"usage: storysync [-C DIR] [-c FILE] [-q|-v] [--json] COMMAND "
-	"[ARGS]\n"
-	"\n"
-	"Keeps a tree of Markdown story files and a SQLite database in step,\n"
-	"in both directions, in one short run.\n"
-	"\n"
-	"Global options:\n"
-	"  -C DIR          run as if started in DIR\n"
-	"  -c FILE         use FILE as the configuration (default: "
-	".storysync.yml,\n"
-	"                  found from the working directory up)\n"
-	"  -q, --quiet     print errors only\n"
-	"  -v, --verbose   print one line per change\n"
-	"  --json          print the same facts as JSON\n"
-	"  --version       print the version and exit\n"
-	"  -h, --help      print this help and exit (after a command: its "
-	"help)\n"
-	"\n"
-	"Commands:\n"
-	"  sync            sync files and database (the default command)\n"
-	"    --full        ignore the stat cache: hash every file, compare "
-	"every row\n"
-	"    --git         find file changes from the git diff since the last "
-	"sync\n"
-	"    --dry-run     tell what would change, write nothing\n"
-	"    --force       go past the guards (mass deletion, missing "
-	"backlog)\n"
-	"    --backlog NAME  sync only this backlog (repeatable); the others' "
-	"changes,\n"
-	"                  moves across backlogs and deletions wait for a "
-	"later run\n"
-	"    --wait[=SECONDS]  wait for another run's lock, and for the API's "
-	"write\n"
-	"                  transaction, that long (forever without SECONDS)\n"
-	"  status          is sync healthy? the verdict first, then last "
-	"runs,\n"
-	"                  pending changes, conflicts, errors; exits 0 "
-	"healthy,\n"
-	"                  1 attention, 3 unreadable, 4 refused, 5 failing, "
-	"6 stale,\n"
-	"                  7 permission\n"
-	"  metrics         print the Prometheus text format of the same "
-	"facts\n"
-	"  check           validate every story and the dependency graph; "
-	"writes nothing\n"
-	"  init            write .storysync.yml if missing, create or migrate "
-	"the database\n"
-	"  install-hooks   install the git hooks, chaining any already there\n"
-	"    --uninstall   remove them and restore what was there\n"
-	"  conflicts [ID]  list recorded conflicts, or show one in full\n"
-	"    --resolve     mark conflict ID (or, without ID, every open "
-	"one) resolved\n"
-	"  history --backfill  rebuild status history from the git log\n"
-	"  help [COMMAND]  print this help, or a command's\n"
-	"\n"
-	"Exit codes: 0 done; 1 done, some stories skipped for errors; 2 "
-	"usage or\n"
-	"configuration error; 3 fatal, nothing committed; 4 refused by a "
-	"guard;\n"
-	"75 try later: another run holds the lock, or the API's writer the\n"
-	"database.\n"
-	"\n"
-	"See storysync(1), storysync.yml(5) and storysync-db(7).\n";
-
 struct command {
 	const char *name;
 	cli_command_fn fn;
+	const char *help; /* what help NAME and NAME --help print */
 };
 
-/* Sorted by name. */
-static const struct command commands[] = {
-	{"check", cmd_check},
-	{"conflicts", cmd_conflicts},
-	{"history", cmd_history},
-	{"init", cmd_init},
-	{"install-hooks", cmd_install_hooks},
-	{"metrics", cmd_metrics},
-	{"status", cmd_status},
-	{"sync", cmd_sync},
-};
+static int cmd_help(struct cli *cli, int argc, char **argv);
+
+/* usage and commands[], from src/interface.txt */
+#include "interface.h"
 
 static const struct command *find_command(const char *name)
 {
@@ -162,37 +91,11 @@ usage:
 	return -1;
 }
 
-/* The help of one command: its lines of the usage text above (the line
- * that names it and the more indented ones after it), so that there is
- * one text to keep. False when usage has no such command. */
-static bool command_help(FILE *f, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p = strstr(usage, "Commands:\n"), *end;
-
-	for (p = p ? strchr(p, '\n') + 1 : NULL; p && *p == ' ';
-	     p = strchr(p, '\n') + 1) {
-		if (strncmp(p, "  ", 2) == 0 && p[2] != ' ' &&
-		    strncmp(p + 2, name, n) == 0 &&
-		    (p[2 + n] == ' ' || p[2 + n] == '\n'))
-			break;
-	}
-	if (!p || *p != ' ')
-		return false;
-	fprintf(f, "usage: storysync [GLOBAL OPTIONS] %s ...\n\n", name);
-	end = strchr(p, '\n') + 1;
-	while (strncmp(end, "   ", 3) == 0)
-		end = strchr(end, '\n') + 1;
-	fprintf(f,
-		"%.*s\n-q, -v and --json work after the command too. See "
-		"storysync(1).\n",
-		(int)(end - p), p);
-	return true;
-}
-
 /* storysync help [COMMAND] */
-static int help(struct cli *cli, int argc, char **argv)
+static int cmd_help(struct cli *cli, int argc, char **argv)
 {
+	const struct command *cmd;
+
 	if (argc > 2) {
 		fprintf(cli->err, "storysync: help: unexpected '%s'\n",
 			argv[2]);
@@ -202,13 +105,15 @@ static int help(struct cli *cli, int argc, char **argv)
 		fputs(usage, cli->out);
 		return EXIT_DONE;
 	}
-	if (!command_help(cli->out, argv[1])) {
+	cmd = find_command(argv[1]);
+	if (!cmd) {
 		fprintf(cli->err,
 			"storysync: help: unknown command '%s' (see "
 			"storysync help)\n",
 			argv[1]);
 		return EXIT_USAGE;
 	}
+	fputs(cmd->help, cli->out);
 	return EXIT_DONE;
 }
 
@@ -226,22 +131,21 @@ int main(int argc, char **argv)
 {
 	struct cli cli = {.out = stdout, .err = stderr};
 	const struct command *cmd;
-	char sync_word[] = "sync";
-	char *sync_argv[] = {sync_word, NULL};
+	char default_word[] = DEFAULT_COMMAND;
+	char *default_argv[] = {default_word, NULL};
 	int rc = EXIT_USAGE, first = parse_globals(&cli, argc, argv, &rc);
 
 	if (first < 0)
 		return rc;
 	/* plain "storysync" and "storysync --full" are sync */
-	if (first == argc)
-		return cmd_sync(&cli, 1, sync_argv);
-	if (argv[first][0] == '-') {
-		argv[first - 1] = sync_argv[0];
+	if (first == argc) {
+		argv = default_argv;
+		argc = 1;
+		first = 0;
+	} else if (argv[first][0] == '-') {
+		argv[--first] = default_word;
 		cli.implied = true;
-		return cmd_sync(&cli, argc - first + 1, argv + first - 1);
 	}
-	if (strcmp(argv[first], "help") == 0)
-		return help(&cli, argc - first, argv + first);
 	cmd = find_command(argv[first]);
 	if (!cmd) {
 		fprintf(cli.err,
@@ -250,8 +154,8 @@ int main(int argc, char **argv)
 			argv[first]);
 		return EXIT_USAGE;
 	}
-	if (asks_help(argc - first, argv + first)) {
-		command_help(cli.out, cmd->name);
+	if (cmd->fn != cmd_help && asks_help(argc - first, argv + first)) {
+		fputs(cmd->help, cli.out);
 		return EXIT_DONE;
 	}
 	return cmd->fn(&cli, argc - first, argv + first);

@@ -1,104 +1,254 @@
-#!/usr/bin/env bash
-# The interface has one source, the man page: every command and long option
-# that --help names must be in storysync(1) and in the three completions, and
-# everything in the man page's synopsis must be in --help.
-#
-# Run by meson with STORYSYNC (the built binary) and SOURCE_ROOT set.
+#!/bin/bash
+# The command line has one source, src/interface.txt. This compares all
+# that describes or parses the command line with it, in full, per command:
+# - the binary: it takes every option the source gives each command (and
+#   before any, and after sync's options without the word sync), with its
+#   value, and refuses every other option the interface knows; and the
+#   option tables in the C code are the source's (interface_check.py);
+# - --help, help CMD, CMD --help: what the generator writes, and each name,
+#   argument and description is there (interface_check.py);
+# - the man page as built: the synopsis, every global option, and each
+#   command with each of its options and its description;
+# - the completions: bash, driven, offers exactly the options valid at the
+#   cursor; fish, driven when fish is here, too, with the summaries; zsh's
+#   specs, read, are those options with those summaries.
+. "$(dirname "$0")/lib.sh"
+: "${BUILD_ROOT:?run through meson test}"
 
-set -u
+GEN=("$SOURCE_ROOT/scripts/gen-interface" "$SOURCE_ROOT/src/interface.txt")
+CHECK=$SOURCE_ROOT/tests/cli/interface_check.py
+LIST=$O/list
+python3 "${GEN[@]}" list >"$LIST"
+check_rc_of() { check_eq "$1" 0 "$2"; }
 
-: "${STORYSYNC:?STORYSYNC must name the built binary}"
-: "${SOURCE_ROOT:?SOURCE_ROOT must name the source tree}"
+# ---- what the source says ----
 
-man1=$SOURCE_ROOT/man/storysync.1.scd
-bash_comp=$SOURCE_ROOT/completions/storysync.bash
-zsh_comp=$SOURCE_ROOT/completions/_storysync
-fish_comp=$SOURCE_ROOT/completions/storysync.fish
+commands=$(awk -F'\t' '$1 == "command" { print $2 }' "$LIST")
+default=$(awk -F'\t' '$1 == "command" && $5 ~ /default/ { print $2 }' "$LIST")
+# names SCOPE [FLAG]: the option names of SCOPE (global or a command)
+names() {
+  awk -F'\t' -v s="$1" -v f="${2-}" \
+    '$1 == "option" && $2 == s && (f == "" || $7 ~ f) { print $3 }' "$LIST" |
+    tr , '\n'
+}
+# valid CMD: the option names valid after CMD's name ("" before any)
+valid() {
+  if [ -z "$1" ]; then
+    names global
+    names "$default"
+  elif ! awk -F'\t' -v c="$1" '$1 == "command" && $2 == c' "$LIST" |
+    grep -q noopts; then
+    names "$1"
+    names global after
+  fi
+}
+# value NAME: none, required or optional
+value() {
+  awk -F'\t' -v n="$1" '$1 == "option" {
+    k = split($3, a, ","); for (i = 1; i <= k; i++) if (a[i] == n) print $4 }' \
+    "$LIST" | head -n 1
+}
+all_names=$(awk -F'\t' '$1 == "option" { print $3 }' "$LIST" | tr , '\n' |
+  sort -u)
+check_eq "the source has commands" 1 "$([ -n "$commands" ] && echo 1)"
+check_eq "the source has one default command" 1 "$(echo "$default" | grep -c .)"
 
-passed=0
-failed=0
+# ---- the binary takes exactly those options ----
 
-check()
-{
-	local what=$1
-	shift
-	if "$@"; then
-		echo "ok: $what"
-		passed=$((passed + 1))
-	else
-		echo "FAIL: $what"
-		failed=$((failed + 1))
-	fi
+# try WORDS...: runs storysync in a fresh empty directory (no
+# configuration: nothing is synced or written but by init, there).
+n=0
+try() {
+  n=$((n + 1))
+  mkdir "$T/try$n" && cd "$T/try$n" && run ss "$@"
+  cd "$T" || exit 1
+}
+refused() { grep -qE "unknown option|unknown command|needs a value" <<<"$err"; }
+
+# with_value NAME: the words that give NAME (with a value when it takes one)
+with_value() {
+  case $(value "$1") in
+  required) [ "$1" = -C ] && echo "$1 ." || echo "$1 x" ;;
+  *) echo "$1" ;;
+  esac
 }
 
-finish()
-{
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
+# accepts WHERE WORDS...: the option at the end of WORDS is taken
+accepts() {
+  local where=$1
+  shift
+  try "$@"
+  if refused; then not_ok "$where: storysync $* is taken" "stderr: $err"; else
+    ok "$where: storysync $* is taken"; fi
+}
+# refuses WHERE WORDS...: it is an unknown option there
+refuses() {
+  local where=$1
+  shift
+  try "$@"
+  if [ "$rc" = 2 ] && refused; then ok "$where: storysync $* is refused"; else
+    not_ok "$where: storysync $* is refused" "exit $rc" "stderr: $err"; fi
 }
 
-# A word is present when it is not part of a longer option or command name.
-has_word()
-{
-	local word=$1 file=$2
-	grep -Eq -- "(^|[^A-Za-z0-9_-])${word}([^A-Za-z0-9_-]|\$)" "$file"
-}
-
-# fish names a long option "-l name" (or --long name), never "--name".
-has_fish_long()
-{
-	local name=${1#--}
-	grep -Eq -- "(-l|--long(-option)?)[ =]['\"]?${name}['\"]?([^A-Za-z0-9_-]|\$)" \
-		"$fish_comp" || has_word "$1" "$fish_comp"
-}
-
-for f in "$man1" "$bash_comp" "$zsh_comp" "$fish_comp"; do
-	check "$f exists" test -r "$f"
+for ctx in "" $commands "implied"; do
+  case $ctx in
+  "") lead=() where="before the command" ok_names=$(valid "") ;;
+  implied) lead=(--full) where="after --full" ok_names=$(valid "$default") ;;
+  *) lead=("$ctx") where="after $ctx" ok_names=$(valid "$ctx") ;;
+  esac
+  [ "$ctx" = help ] && lead=(help)
+  for name in $all_names --no-such-option; do
+    if grep -qxF -- "$name" <<<"$ok_names"; then
+      # shellcheck disable=SC2046
+      accepts "$where" "${lead[@]}" $(with_value "$name")
+      case $(value "$name") in
+      optional) accepts "$where" "${lead[@]}" "$name=1" ;;
+      required) [[ $name == --* ]] && accepts "$where" "${lead[@]}" "$name=x" ;;
+      none) [[ $name == --* ]] && refuses "$where" "${lead[@]}" "$name=x" ;;
+      esac
+    else
+      refuses "$where" "${lead[@]}" "$name"
+    fi
+  done
 done
-
-help=$("$STORYSYNC" --help 2>&1)
-rc=$?
-check "storysync --help exits 0" test "$rc" -eq 0
-
-# Long options: every --name in the text (--wait[=SECONDS] -> --wait).
-help_opts=$(grep -oE -- '--[a-z][a-z0-9-]*' <<<"$help" | sort -u)
-# Commands: an indented lower-case word that starts its line and stands
-# alone, is followed by its arguments ([, -, an upper-case placeholder) or
-# by the aligned description column (two spaces or more); a wrapped line of
-# description text has one space after its first word.
-help_cmds=$(grep -E -- '^[[:space:]]+[a-z][a-z0-9-]*([[:space:]]*$|[[:space:]]{2,}|[[:space:]]+[][A-Z<-])' \
-	<<<"$help" | awk '{ print $1 }' | grep -vxE 'storysync|usage' |
-	sort -u)
-
-check "--help names long options" test -n "$help_opts"
-check "--help names commands" test -n "$help_cmds"
-echo "# options in --help: $(echo $help_opts)"
-echo "# commands in --help: $(echo $help_cmds)"
-
-for word in $help_opts $help_cmds; do
-	check "$word in storysync.1.scd" has_word "$word" "$man1"
-	check "$word in storysync.bash" has_word "$word" "$bash_comp"
-	check "$word in _storysync" has_word "$word" "$zsh_comp"
-	case $word in
-	--*) check "$word in storysync.fish" has_fish_long "$word" ;;
-	*) check "$word in storysync.fish" has_word "$word" "$fish_comp" ;;
-	esac
+for name in $all_names; do
+  [ "$(value "$name")" = required ] || continue
+  ctx=$(awk -F'\t' -v n="$name" '$1 == "option" && index("," $3 ",", "," n ",") \
+    { print $2 }' "$LIST" | head -n 1)
+  [ "$ctx" = global ] && lead=() || lead=("$ctx")
+  try "${lead[@]}" "$name"
+  check_eq "storysync ${lead[*]} $name: a value is needed" 2 "$rc"
 done
-
-# The synopsis: bold words (*word*) between "# SYNOPSIS" and the next
-# section, other than the program's own name.
-synopsis=$(awk '/^# /{ on = ($0 == "# SYNOPSIS"); next } on' "$man1")
-syn_words=$(grep -oE '\*-{0,2}[A-Za-z][A-Za-z0-9-]*\*' <<<"$synopsis" |
-	tr -d '*' | grep -vx storysync | sort -u)
-check "the man page has a synopsis" test -n "$syn_words"
-echo "# words in the synopsis: $(echo $syn_words)"
-
-help_file=$(mktemp)
-trap 'rm -f "$help_file"' EXIT
-printf '%s\n' "$help" >"$help_file"
-for word in $syn_words; do
-	check "$word (man synopsis) in --help" has_word "$word" "$help_file"
+python3 "$CHECK" "$LIST" code "$SOURCE_ROOT/src" >"$O/check"
+check_rc_of "the C code's option tables are the source's" $?
+cat "$O/check"
+for cmd in $commands; do
+  try help "$cmd"
+  check_eq "help $cmd: the binary knows the command" 0 "$rc"
 done
+refuses "commands" no-such-command
+
+# ---- --help, help CMD, CMD --help ----
+
+mkdir "$O/help"
+run ss --help
+check_eq "--help is what the source says" "$(python3 "${GEN[@]}" help)" "$out"
+printf '%s\n' "$out" >"$O/help/help"
+run ss help
+check_eq "help is --help" "$(cat "$O/help/help")" "$out"
+for cmd in $commands; do
+  want=$(python3 "${GEN[@]}" help "$cmd")
+  run ss help "$cmd"
+  check_eq "help $cmd is what the source says" "$want" "$out"
+  printf '%s\n' "$out" >"$O/help/help-$cmd"
+  [ "$cmd" = help ] && continue
+  run ss "$cmd" --help
+  check_eq "$cmd --help is help $cmd" "$want" "$out"
+  run ss "$cmd" -h
+  check_eq "$cmd -h is help $cmd" "$want" "$out"
+done
+run ss --full --help
+check_eq "--full --help is help $default" \
+  "$(python3 "${GEN[@]}" help "$default")" "$out"
+python3 "$CHECK" "$LIST" help "$O/help" >"$O/check"
+check_rc_of "--help and help CMD say every name, argument and description" $?
+cat "$O/check"
+
+# ---- the man page ----
+
+python3 "$CHECK" "$LIST" man "$BUILD_ROOT/man/storysync.1.scd" >"$O/check"
+check_rc_of "storysync.1: every command, option, argument and description" $?
+cat "$O/check"
+if command -v scdoc >/dev/null; then
+  python3 "$CHECK" "$LIST" roff "$BUILD_ROOT/man/storysync.1" >"$O/check"
+  check_rc_of "storysync.1 as scdoc built it names them all" $?
+  cat "$O/check"
+else
+  ok "# skip the built man page: no scdoc"
+fi
+
+# ---- bash: drive the completion function ----
+
+# complete_bash WORD...: what _storysync offers, the last WORD the cursor's
+complete_bash() {
+  bash -c '. "$1"; shift; COMP_WORDS=(storysync "$@")
+    COMP_CWORD=$#; _storysync; printf "%s\n" "${COMPREPLY[@]}"' _ \
+    "$BUILD_ROOT/completions/storysync" "$@" 2>&1 | sed '/^$/d' | sort
+}
+# bash_words CMD: valid CMD, with NAME= beside each optional value
+bash_words() {
+  for name in $(valid "$1"); do
+    echo "$name"
+    [ "$(value "$name")" = optional ] && echo "$name="
+  done | sort
+}
+sorted() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort; }
+
+check_eq "bash: storysync -" "$(bash_words "")" "$(complete_bash -)"
+check_eq "bash: storysync ''" "$(sorted "$commands")" "$(complete_bash '')"
+check_eq "bash: storysync -C d -" "$(bash_words "")" \
+  "$(complete_bash -C d -)"
+check_eq "bash: storysync --full -" "$(bash_words "$default")" \
+  "$(complete_bash --full -)"
+check_eq "bash: storysync --backlog x -" "$(bash_words "$default")" \
+  "$(complete_bash --backlog x -)"
+for cmd in $commands; do
+  check_eq "bash: storysync $cmd -" "$(bash_words "$cmd")" \
+    "$(complete_bash "$cmd" -)"
+  check_eq "bash: storysync -q -c f $cmd -" "$(bash_words "$cmd")" \
+    "$(complete_bash -q -c f "$cmd" -)"
+done
+check_eq "bash: storysync help ''" "$(sorted "$commands")" \
+  "$(complete_bash help '')"
+check_eq "bash: storysync help sync ''" "" "$(complete_bash help sync '')"
+mkdir "$T/adir" && touch "$T/afile"
+check_eq "bash: -C offers directories" "adir" "$(complete_bash -C a)"
+check_eq "bash: -c offers files" "$(printf 'adir\nafile')" \
+  "$(complete_bash -c a)"
+check_eq "bash: --backlog's value: nothing" "" "$(complete_bash --backlog '')"
+check_eq "bash: --wait='s value: nothing" "" "$(complete_bash --wait = '')"
+
+# ---- fish: drive it when it is here ----
+
+fish_comp=$BUILD_ROOT/completions/storysync.fish
+# summaries CMD: "NAME<tab>summary" for valid CMD, as fish lists them
+summaries() {
+  for name in $(valid "$1"); do
+    printf '%s\t%s\n' "$name" "$(awk -F'\t' -v n="$name" '$1 == "option" &&
+      index("," $3 ",", "," n ",") { print $8 }' "$LIST" | head -n 1)"
+  done | sort
+}
+complete_fish() {
+  fish --no-config -c "source $fish_comp; complete -C '$1'" | sort
+}
+if command -v fish >/dev/null; then
+  check_eq "fish: storysync -" "$(summaries "")" "$(complete_fish 'storysync -')"
+  check_eq "fish: storysync ''" \
+    "$(awk -F'\t' '$1 == "command" { print $2 "\t" $6 }' "$LIST" | sort)" \
+    "$(complete_fish 'storysync ')"
+  check_eq "fish: storysync --full -" "$(summaries "$default")" \
+    "$(complete_fish 'storysync --full -')"
+  for cmd in $commands; do
+    [ "$cmd" = help ] && continue
+    check_eq "fish: storysync $cmd -" "$(summaries "$cmd")" \
+      "$(complete_fish "storysync -C d $cmd -")"
+  done
+  check_eq "fish: storysync help ''" "$(sorted "$commands")" \
+    "$(complete_fish 'storysync help ' | cut -f1)"
+  check_eq "fish: -C offers directories" "adir/" \
+    "$(cd "$T" && complete_fish 'storysync -C a' | cut -f1)"
+else
+  ok "# skip driving the fish completion: no fish"
+fi
+
+# ---- zsh: read its specs ----
+
+if command -v zsh >/dev/null; then
+  zsh -n "$BUILD_ROOT/completions/_storysync"
+  check_rc_of "zsh: _storysync parses" $?
+fi
+python3 "$CHECK" "$LIST" zsh "$BUILD_ROOT/completions/_storysync" >"$O/check"
+check_rc_of "zsh: each command's options and summaries" $?
+cat "$O/check"
 
 finish

@@ -1,6 +1,8 @@
 #include "mem.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,19 @@
 
 static mem_oom_fn on_oom;
 static void *reserve;
+/* a helper thread's failure, left to the thread that runs the handler */
+static _Thread_local bool deferring;
+static atomic_bool pending;
+
+void mem_defer_oom(void)
+{
+	deferring = true;
+}
+
+bool mem_oom_pending(void)
+{
+	return atomic_load(&pending);
+}
 
 void mem_on_oom(mem_oom_fn fn)
 {
@@ -25,6 +40,12 @@ _Noreturn void mem_fail(void)
 {
 	mem_oom_fn fn = on_oom;
 
+	if (deferring) {
+		/* the handler's thread sees it and ends the program */
+		atomic_store(&pending, true);
+		for (;;)
+			pause();
+	}
 	/* a failure inside the handler ends the program at once */
 	on_oom = NULL;
 	free(reserve);

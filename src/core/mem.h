@@ -1,6 +1,7 @@
 #ifndef STORYSYNC_CORE_MEM_H
 #define STORYSYNC_CORE_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Allocation that never returns NULL: when memory runs out, the handler
@@ -10,6 +11,13 @@
  * calloc and realloc here, which is the seam the out-of-memory sweep
  * wraps at link time (tests/oom). */
 void *xmalloc(size_t n);
+/* This thread's allocation failures do not run the handler: they wait
+ * forever, and mem_oom_pending tells the thread that runs it, which must
+ * then call mem_fail (a helper thread must not roll back a transaction
+ * that its caller is still writing). */
+void mem_defer_oom(void);
+/* True once a deferring thread has run out of memory. */
+bool mem_oom_pending(void);
 /* Zeroed array of n elements of size sz; aborts on overflow. */
 void *xcalloc(size_t n, size_t sz);
 /* Resizes p to n elements of size sz; aborts on overflow. */

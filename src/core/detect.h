@@ -79,6 +79,21 @@ bool detect_paths(const struct config *c, int rootfd,
 		  const struct state_entry *state, size_t nstate,
 		  char *const *paths, size_t npaths, struct scan_result *out,
 		  struct err *e);
+/* Receives one batch of a streamed scan: its new stories (changes, every
+ * one SIDE_NEW) and its errors, in walk order. The callback may add errors
+ * to the batch; false stops the scan. */
+typedef bool (*scan_batch_fn)(void *ctx, struct scan_result *batch,
+			      struct err *e);
+/* The first load's walk (no state): walks, reads and parses as detect_scan
+ * does, but hands the stories over in batches as they are parsed, while
+ * two threads read the next ones, so that memory holds a few batches, not
+ * the tree. out gets the rest: every error, skipped file and temporary, the
+ * counts, and no changes. Ids claimed twice are the callback's to find. */
+bool detect_scan_stream(const struct config *c, int rootfd, scan_batch_fn fn,
+			void *ctx, struct scan_result *out, struct err *e);
+/* Adds an error for the file at path, blocking id (NULL: none). */
+void scan_result_add_error(struct scan_result *r, const char *path,
+			   const char *id, const char *msg);
 /* Frees a scan result. */
 void scan_result_finish(struct scan_result *r);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -43,7 +44,9 @@ struct dir_walk {
 	struct entry *v; /* what was not unchanged */
 	size_t n, cap;
 	size_t files; /* story files seen */
+	struct arena names;
 	enum fsx_walk_start start;
+	bool walked;
 	bool ok;
 	struct err e;
 };
@@ -52,15 +55,8 @@ struct dir_walk {
 struct walker {
 	struct scan_walk *w;
 	size_t first;
-	struct arena names;
 	pthread_t thread;
 	bool threaded;
-};
-
-/* Where the walk's callback puts what it finds. */
-struct sink {
-	struct dir_walk *d;
-	struct arena *names;
 };
 
 struct scan_walk {
@@ -116,8 +112,8 @@ struct cmp {
 	struct scan_result *out;
 };
 
-static void add_error(struct scan_result *r, const char *path, const char *id,
-		      const char *msg)
+void scan_result_add_error(struct scan_result *r, const char *path,
+			   const char *id, const char *msg)
 {
 	struct file_error *fe;
 
@@ -243,17 +239,22 @@ static bool too_deep(const char *rel, unsigned stage_len)
 static bool on_entry(void *ctx, int dirfd, const char *name, const char *rel,
 		     enum fsx_entry_kind kind, const struct stat *st)
 {
-	struct sink *sk = ctx;
-	struct dir_walk *d = sk->d;
+	struct dir_walk *d = ctx;
 
 	if (kind == FSX_FILE && !too_deep(rel, d->stage_len)) {
 		d->files++;
 		if (unchanged(d->k, rel, st))
 			return true;
 	}
-	add_entry(&d->v, &d->n, &d->cap, sk->names, rel, d->backlog,
+	add_entry(&d->v, &d->n, &d->cap, &d->names, rel, d->backlog,
 		  d->stage_len, kind, st);
 	return true;
+}
+
+static void walk_dir(struct scan_walk *w, struct dir_walk *d)
+{
+	d->ok = fsx_walk(w->rootfd, d->dir, on_entry, d, &d->start, &d->e);
+	d->walked = true;
 }
 
 static void *walk_part(void *arg)
@@ -261,12 +262,8 @@ static void *walk_part(void *arg)
 	struct walker *p = arg;
 	struct scan_walk *w = p->w;
 
-	for (size_t i = p->first; i < w->ndirs; i += 2) {
-		struct sink k = {&w->dirs[i], &p->names};
-
-		w->dirs[i].ok = fsx_walk(w->rootfd, w->dirs[i].dir, on_entry,
-					 &k, &w->dirs[i].start, &w->dirs[i].e);
-	}
+	for (size_t i = p->first; i < w->ndirs; i += 2)
+		walk_dir(w, &w->dirs[i]);
 	return NULL;
 }
 
@@ -286,10 +283,9 @@ static void walk_destroy(struct scan_walk *w)
 	for (size_t i = 0; i < w->ndirs; i++) {
 		free(w->dirs[i].dir);
 		free(w->dirs[i].v);
+		arena_finish(&w->dirs[i].names);
 	}
 	free(w->dirs);
-	for (int t = 0; t < 2; t++)
-		arena_finish(&w->part[t].names);
 	arena_finish(&w->names);
 	free(w->v);
 	free(w->missing);
@@ -386,6 +382,13 @@ static bool unchanged(struct cmp *k, const char *rel, const struct stat *st)
 	return true;
 }
 
+static void result_init(struct scan_result *r, const struct config *c)
+{
+	memset(r, 0, sizeof(*r));
+	r->files_per_backlog = xcalloc(c->nbacklogs, sizeof(size_t));
+	r->backlog_missing = xcalloc(c->nbacklogs, sizeof(bool));
+}
+
 static void cmp_init(struct cmp *k, const struct config *c, int rootfd,
 		     const struct state_entry *state, size_t nstate, bool full,
 		     struct scan_result *out)
@@ -397,9 +400,7 @@ static void cmp_init(struct cmp *k, const struct config *c, int rootfd,
 	k->nstate = nstate;
 	k->full = full;
 	k->out = out;
-	memset(out, 0, sizeof(*out));
-	out->files_per_backlog = xcalloc(c->nbacklogs, sizeof(size_t));
-	out->backlog_missing = xcalloc(c->nbacklogs, sizeof(bool));
+	result_init(out, c);
 	k->same = xcalloc(nstate, sizeof(bool));
 	strmap_init(&k->by_path, nstate);
 	for (size_t i = 0; i < nstate; i++)
@@ -451,7 +452,7 @@ static void classify(struct cmp *k, struct entry *v, size_t n)
 			char *id = se ? xstrdup(se->id)
 				      : story_id_from_filename(en->rel);
 
-			add_error(k->out, en->rel, id, msg);
+			scan_result_add_error(k->out, en->rel, id, msg);
 			free(id);
 			free(msg);
 			continue;
@@ -549,7 +550,7 @@ static void take_reading(struct cmp *k, struct reading *rd)
 	if (rd->outcome == READ_ERROR) {
 		char *id = se ? xstrdup(se->id) : story_id_from_filename(rel);
 
-		add_error(k->out, rel, id, rd->msg);
+		scan_result_add_error(k->out, rel, id, rd->msg);
 		free(id);
 		free(rd->msg);
 		return;
@@ -594,9 +595,9 @@ static int claim_cmp(const void *a, const void *b)
 	return r ? r : strcmp(x->path, y->path);
 }
 
-/* Ids claimed by two files: each file is reported, naming another, and the
- * id is blocked: neither takes the other's row. */
-static void find_twice(struct cmp *k, struct strmap *blocked)
+/* Ids claimed by two files: each file is reported, naming another; its
+ * error blocks the id: neither takes the other's row. */
+static void find_twice(struct cmp *k)
 {
 	struct strmap ids;
 	struct claim *v;
@@ -620,14 +621,13 @@ static void find_twice(struct cmp *k, struct strmap *blocked)
 			;
 		if (j - i < 2)
 			continue;
-		strmap_put(blocked, v[i].id, 0);
 		for (size_t m = i; m < j; m++) {
 			const struct claim *other = &v[m + 1 < j ? m + 1 : i];
 			char *msg = xasprintf("%s: id '%s' is also claimed by "
 					      "%s",
 					      v[m].path, v[m].id, other->path);
 
-			add_error(k->out, v[m].path, v[m].id, msg);
+			scan_result_add_error(k->out, v[m].path, v[m].id, msg);
 			free(msg);
 		}
 	}
@@ -642,8 +642,9 @@ static void match_ids(struct cmp *k)
 	struct scan_result *r = k->out;
 	struct strmap blocked, by_id, claimed;
 
+	find_twice(k);
+	/* the errors own their ids: a blocked file's own is freed below */
 	strmap_init(&blocked, 16);
-	find_twice(k, &blocked);
 	for (size_t i = 0; i < r->nerrors; i++)
 		if (r->errors[i].id)
 			strmap_put(&blocked, r->errors[i].id, 0);
@@ -722,7 +723,7 @@ static void refuse_symlinked(struct cmp *k, const struct scan_walk *w)
 		msg = xasprintf("%s: a symbolic link (or a path through one); "
 				"not followed, its stories left as they are",
 				dir);
-		add_error(k->out, dir, NULL, msg);
+		scan_result_add_error(k->out, dir, NULL, msg);
 		free(msg);
 		for (size_t s = 0; s < k->nstate; s++)
 			if (strncmp(k->state[s].path, dir, n) == 0 &&
@@ -759,6 +760,279 @@ bool detect_scan(const struct config *c, int rootfd,
 		cmp_finish(&k);
 		scan_result_finish(out);
 	}
+	walk_destroy(w);
+	return ok;
+}
+
+/* ---- the first load, streamed ---- */
+
+/* Files read at a time, and batches read ahead of the caller: memory holds
+ * STREAM_WINDOW batches of stories, whatever the size of the tree. */
+#define STREAM_BATCH  64
+#define STREAM_WINDOW 8
+
+/* Some entries of one directory, and what reading them gave. */
+struct batch {
+	struct dir_walk *dir;
+	struct entry *v;
+	size_t n;
+	bool last; /* the directory's last batch: its entries can go */
+	bool ready;
+	struct scan_result r;
+};
+
+/* Two threads claim batches in walk order, walking each directory as they
+ * reach it, and read them while the caller takes the ready ones in that
+ * same order. */
+struct stream {
+	struct scan_walk *w;
+	pthread_mutex_t mu;
+	pthread_cond_t ready, room;
+	size_t dir, pos;          /* the directory being cut, how far */
+	size_t claimed, consumed; /* batches */
+	bool walking;             /* a thread walks sm->dir */
+	bool walked;              /* every batch claimed */
+	bool failed;              /* a walk failed: w->e says why */
+	bool stop;
+	struct batch slot[STREAM_WINDOW];
+	pthread_t thread[2];
+	int nthreads;
+};
+
+/* With the lock held: moves on to the next directory with entries left;
+ * false when it had to wait, or to walk one (without the lock: a failed
+ * allocation must not hold it), so that the caller looks again. */
+static bool at_entries(struct stream *sm)
+{
+	struct scan_walk *w = sm->w;
+
+	for (; sm->dir < w->ndirs; sm->dir++, sm->pos = 0) {
+		struct dir_walk *d = &w->dirs[sm->dir];
+
+		if (!d->walked && sm->walking) {
+			pthread_cond_wait(&sm->room, &sm->mu);
+			return false;
+		}
+		if (!d->walked) {
+			sm->walking = true;
+			pthread_mutex_unlock(&sm->mu);
+			walk_dir(w, d);
+			pthread_mutex_lock(&sm->mu);
+			sm->walking = false;
+			pthread_cond_broadcast(&sm->room);
+			return false;
+		}
+		if (!d->ok) {
+			sm->failed = true;
+			w->e = d->e;
+			return true;
+		}
+		if (sm->pos < d->n)
+			return true;
+	}
+	return true;
+}
+
+/* With the lock held, at entries: the next STREAM_BATCH of them into b. */
+static void cut(struct stream *sm, struct batch *b)
+{
+	struct dir_walk *d = &sm->w->dirs[sm->dir];
+
+	b->dir = d;
+	b->v = d->v + sm->pos;
+	b->n = d->n - sm->pos < STREAM_BATCH ? d->n - sm->pos : STREAM_BATCH;
+	sm->pos += b->n;
+	b->last = sm->pos == d->n;
+}
+
+/* Classifies, reads and parses one batch, as compare does, into b->r; no
+ * state, so every story is new. */
+static void read_batch(const struct scan_walk *w, struct batch *b)
+{
+	struct cmp k;
+
+	cmp_init(&k, w->c, w->rootfd, NULL, 0, false, &b->r);
+	classify(&k, b->v, b->n);
+	k.parsed = xcalloc(k.nreads + 1, sizeof(*k.parsed));
+	for (size_t i = 0; i < k.nreads; i++) {
+		read_one(&k, &k.reads[i]);
+		take_reading(&k, &k.reads[i]);
+	}
+	for (size_t i = 0; i < k.nparsed; i++)
+		k.parsed[i].side = SIDE_NEW;
+	b->r.changes = k.parsed;
+	b->r.nchanges = k.nparsed;
+	b->r.capchanges = k.nreads + 1;
+	k.parsed = NULL;
+	cmp_finish(&k);
+}
+
+/* With the lock held: claims, reads and publishes one batch; false when
+ * there is no room for one, or none left; true when it did, or when it let
+ * the lock go to wait or walk. */
+static bool produce(struct stream *sm)
+{
+	struct batch *b;
+
+	if (sm->stop || sm->walked ||
+	    sm->claimed - sm->consumed >= STREAM_WINDOW)
+		return false;
+	if (!at_entries(sm))
+		return true; /* the lock was let go: look again */
+	if (sm->failed || sm->dir == sm->w->ndirs) {
+		sm->walked = true;
+		pthread_cond_broadcast(&sm->ready);
+		return false;
+	}
+	/* the slot and the entries are taken together, under the lock, so
+	 * that batches keep the walk's order */
+	b = &sm->slot[sm->claimed++ % STREAM_WINDOW];
+	cut(sm, b);
+	pthread_mutex_unlock(&sm->mu);
+	read_batch(sm->w, b);
+	pthread_mutex_lock(&sm->mu);
+	b->ready = true;
+	pthread_cond_broadcast(&sm->ready);
+	return true;
+}
+
+static void *stream_work(void *arg)
+{
+	struct stream *sm = arg;
+
+	mem_defer_oom(); /* the caller is writing: it handles the failure */
+	pthread_mutex_lock(&sm->mu);
+	while (!sm->stop && !sm->walked)
+		if (!produce(sm) && !sm->stop && !sm->walked)
+			pthread_cond_wait(&sm->room, &sm->mu);
+	pthread_mutex_unlock(&sm->mu);
+	return NULL;
+}
+
+/* The next batch in walk order, or NULL at the end (or a failed walk). */
+static struct batch *next_batch(struct stream *sm)
+{
+	struct batch *b = &sm->slot[sm->consumed % STREAM_WINDOW];
+
+	pthread_mutex_lock(&sm->mu);
+	while (!b->ready && !sm->failed &&
+	       !(sm->walked && sm->consumed == sm->claimed)) {
+		struct timespec ts;
+
+		if (!sm->nthreads) { /* no thread: read here */
+			if (!produce(sm))
+				break;
+			continue;
+		}
+		/* a reader out of memory waits for this thread to end it */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 20 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&sm->ready, &sm->mu, &ts);
+		if (mem_oom_pending())
+			mem_fail();
+	}
+	pthread_mutex_unlock(&sm->mu);
+	return b->ready ? b : NULL;
+}
+
+/* Moves a batch's errors, skipped files and temporaries to out, and frees
+ * the rest of it; its directory's entries too, after its last batch. */
+static void take_batch(struct stream *sm, struct batch *b,
+		       struct scan_result *out)
+{
+	struct scan_result *r = &b->r;
+
+	for (size_t i = 0; i < r->nerrors; i++) {
+		out->errors = xgrow(out->errors, &out->caperrors,
+				    out->nerrors + 1, sizeof(*out->errors));
+		out->errors[out->nerrors++] = r->errors[i];
+	}
+	for (size_t i = 0; i < r->nskipped; i++) {
+		add_skipped(out, r->skipped[i]);
+		free(r->skipped[i]);
+	}
+	for (size_t i = 0; i < r->ntemps; i++) {
+		add_temp(out, r->temps[i]);
+		free(r->temps[i]);
+	}
+	r->nerrors = r->nskipped = r->ntemps = 0;
+	scan_result_finish(r);
+	if (b->last) {
+		free(b->dir->v);
+		b->dir->v = NULL;
+		arena_finish(&b->dir->names);
+	}
+	pthread_mutex_lock(&sm->mu);
+	b->ready = false;
+	sm->consumed++;
+	pthread_cond_broadcast(&sm->room);
+	pthread_mutex_unlock(&sm->mu);
+}
+
+static void stream_start(struct stream *sm, struct scan_walk *w)
+{
+	sm->w = w;
+	pthread_mutex_init(&sm->mu, NULL);
+	pthread_cond_init(&sm->ready, NULL);
+	pthread_cond_init(&sm->room, NULL);
+	for (int t = 0; t < 2; t++)
+		if (pthread_create(&sm->thread[sm->nthreads], NULL, stream_work,
+				   sm) == 0)
+			sm->nthreads++;
+}
+
+/* Stops the readers and frees what they read ahead. */
+static void stream_stop(struct stream *sm)
+{
+	pthread_mutex_lock(&sm->mu);
+	sm->stop = true;
+	pthread_cond_broadcast(&sm->room);
+	pthread_mutex_unlock(&sm->mu);
+	for (int t = 0; t < sm->nthreads; t++)
+		pthread_join(sm->thread[t], NULL);
+	for (size_t i = sm->consumed; i < sm->claimed; i++)
+		scan_result_finish(&sm->slot[i % STREAM_WINDOW].r);
+	pthread_cond_destroy(&sm->room);
+	pthread_cond_destroy(&sm->ready);
+	pthread_mutex_destroy(&sm->mu);
+}
+
+bool detect_scan_stream(const struct config *c, int rootfd, scan_batch_fn fn,
+			void *ctx, struct scan_result *out, struct err *e)
+{
+	struct scan_walk *w = walk_create(c, rootfd);
+	struct stream sm = {0};
+	struct batch *b;
+	struct cmp k;
+	bool ok = true;
+
+	/* the walk's comparison: no state, every story file is read */
+	cmp_init(&k, c, rootfd, NULL, 0, false, out);
+	list_dirs(w);
+	for (size_t i = 0; i < w->ndirs; i++)
+		w->dirs[i].k = &k;
+	stream_start(&sm, w);
+	while (ok && (b = next_batch(&sm))) {
+		ok = fn(ctx, &b->r, e);
+		take_batch(&sm, b, out);
+	}
+	stream_stop(&sm);
+	if (ok && sm.failed) {
+		*e = w->e;
+		ok = false;
+	}
+	for (size_t i = 0; i < w->ndirs; i++) {
+		out->files_per_backlog[w->dirs[i].backlog] += w->dirs[i].files;
+		out->nfiles += w->dirs[i].files;
+	}
+	memcpy(out->backlog_missing, w->missing, c->nbacklogs * sizeof(bool));
+	if (ok)
+		refuse_symlinked(&k, w);
+	cmp_finish(&k);
 	walk_destroy(w);
 	return ok;
 }

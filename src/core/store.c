@@ -369,12 +369,18 @@ bool store_writer_on(struct store *s, struct err *e)
 		return err_set(e, "%s: story writes need a transaction",
 			       s->path);
 	ok = store_exec(s, sql, e) &&
-	     sqlite3_prepare_v2(s->db, "SELECT value FROM rev_clock", -1, &st,
-				NULL) == SQLITE_OK &&
+	     sqlite3_prepare_v2(s->db,
+				"SELECT value, (SELECT coalesce(max(id), 0)"
+				" FROM status_history), (SELECT"
+				" coalesce(max(seq), 0) FROM sync_events)"
+				" FROM rev_clock",
+				-1, &st, NULL) == SQLITE_OK &&
 	     sqlite3_step(st) == SQLITE_ROW;
-	if (ok)
+	if (ok) {
 		s->writer_rev = sqlite3_column_int64(st, 0);
-	else
+		s->history_floor = sqlite3_column_int64(st, 1);
+		s->events_floor = sqlite3_column_int64(st, 2);
+	} else
 		store_dberr(s, e);
 	sqlite3_finalize(st);
 	return ok;
@@ -405,6 +411,7 @@ bool store_bulk(struct store *s, bool on, struct err *e)
 			       "%s: bulk mode cannot change inside a "
 			       "transaction",
 			       s->path);
+	s->first_load = on;
 	if (!on)
 		return set_wal(s, e);
 	/* A rollback journal of an empty database holds next to nothing:

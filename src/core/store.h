@@ -59,9 +59,10 @@ void store_rollback(struct store *s);
 /* True when the stories table is empty: a first load, which may skip the
  * WAL for speed. */
 bool store_is_empty(struct store *s);
-/* Bulk mode on: a rollback journal instead of the WAL, which for an empty
- * database costs next to nothing and stays crash-safe; off: back to WAL.
- * Only while no transaction is open. */
+/* Bulk mode on, for a first load: a rollback journal instead of the WAL,
+ * which for an empty database costs next to nothing and stays crash-safe,
+ * and every story put is taken for a new one (its id must not have a row);
+ * off: back to WAL. Only while no transaction is open. */
 bool store_bulk(struct store *s, bool on, struct err *e);
 
 /* One story's sync state: what both sides last agreed on. */
@@ -206,6 +207,13 @@ bool store_run_add(struct store *s, const struct run_record *r, int64_t *id,
 bool store_run_update(struct store *s, int64_t id, const struct run_record *r,
 		      struct err *e);
 
+/* The path of story id's row; *found false when there is none. */
+bool store_story_path(struct store *s, const char *id, char **path, bool *found,
+		      struct err *e);
+/* Removes every trace this transaction left of story id: its row (and
+ * dependencies), state, history and events; a first load's story whose id
+ * another file claims too. */
+bool store_story_forget(struct store *s, const char *id, struct err *e);
 /* The id of the row at path (relative to the config root) into *id (heap),
  * NULL when no row has that path. */
 bool store_story_id_by_path(struct store *s, const char *path, char **id,

@@ -106,6 +106,9 @@ struct store {
 	bool busy;          /* an operation gave up waiting: try later */
 	int64_t writer_rev; /* the rev of this transaction's own writes, 0
 			       before the first */
+	bool first_load;    /* bulk mode: every story put is a new one */
+	/* the last history row and event before this transaction's writes */
+	int64_t history_floor, events_floor;
 	sqlite3_stmt *stmt[ST_COUNT];
 };
 

@@ -146,13 +146,11 @@ static bool row_upsert(struct store *s, const struct story *in,
 	return store_exec_stmt(s, st, e);
 }
 
-static bool deps_replace(struct store *s, const char *id, const char *deps,
-			 struct err *e)
+static bool deps_insert(struct store *s, const char *id, const char *deps,
+			struct err *e)
 {
 	sqlite3_stmt *st;
 
-	if (!store_by_id(s, ST_DEPS_DELETE, id, e))
-		return false;
 	if (!deps)
 		return true;
 	st = store_stmt(s, ST_DEPS_INSERT, e);
@@ -161,6 +159,13 @@ static bool deps_replace(struct store *s, const char *id, const char *deps,
 	store_bind_text(st, 1, id);
 	store_bind_text(st, 2, deps);
 	return store_exec_stmt(s, st, e);
+}
+
+static bool deps_replace(struct store *s, const char *id, const char *deps,
+			 struct err *e)
+{
+	return store_by_id(s, ST_DEPS_DELETE, id, e) &&
+	       deps_insert(s, id, deps, e);
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -200,7 +205,8 @@ static bool story_insert(struct store *s, const struct story *st,
 {
 	const char *id = st->v[SF_ID];
 
-	if (!deps_replace(s, id, st->v[SF_DEPENDS_ON], e))
+	if (s->first_load ? !deps_insert(s, id, st->v[SF_DEPENDS_ON], e)
+			  : !deps_replace(s, id, st->v[SF_DEPENDS_ON], e))
 		return false;
 	if (row_upsert(s, st, path, e))
 		return true;
@@ -217,7 +223,10 @@ bool store_story_put(struct store *s, const struct story *st, const char *path,
 	bool found, row = true, deps = true;
 	bool ok;
 
-	if (!store_story_get(s, id, &cur, rev, &cur_path, &found, e))
+	/* a first load puts each story once, into an empty table */
+	found = false;
+	if (!s->first_load &&
+	    !store_story_get(s, id, &cur, rev, &cur_path, &found, e))
 		return false;
 	if (found)
 		story_diff(&cur, cur_path, st, path, &row, &deps);
@@ -360,6 +369,60 @@ bool store_story_id_by_path(struct store *s, const char *path, char **id,
 		*id = store_col_text(st, 0);
 	sqlite3_finalize(st);
 	return rc >= 0;
+}
+
+bool store_story_path(struct store *s, const char *id, char **path, bool *found,
+		      struct err *e)
+{
+	sqlite3_stmt *st =
+		store_prepare(s, "SELECT path FROM stories WHERE id = ?1", e);
+	int rc;
+
+	*path = NULL;
+	*found = false;
+	if (!st)
+		return false;
+	store_bind_text(st, 1, id);
+	rc = store_step(s, st, e);
+	if (rc == SQLITE_ROW) {
+		*path = store_col_text(st, 0);
+		*found = true;
+	}
+	sqlite3_finalize(st);
+	return rc >= 0;
+}
+
+bool store_story_forget(struct store *s, const char *id, struct err *e)
+{
+	/* ?2, ?3, ?4: the last event, history row and rev before this
+	 * transaction; the row's deletion archives it and takes its
+	 * dependencies (the trigger), so the archived row goes too */
+	static const char *const sql[] = {
+		"DELETE FROM sync_events WHERE story_id = ?1 AND seq > ?2",
+		"DELETE FROM status_history WHERE story_id = ?1 AND id > ?3",
+		"DELETE FROM sync_state WHERE story_id = ?1",
+		"DELETE FROM stories WHERE id = ?1",
+		"DELETE FROM deleted_stories WHERE story_id = ?1 AND rev > ?4",
+	};
+
+	if (!s->writer_rev)
+		return true; /* nothing written yet */
+	for (size_t i = 0; i < sizeof(sql) / sizeof(*sql); i++) {
+		sqlite3_stmt *st = store_prepare(s, sql[i], e);
+		bool ok;
+
+		if (!st)
+			return false;
+		store_bind_text(st, 1, id);
+		sqlite3_bind_int64(st, 2, s->events_floor);
+		sqlite3_bind_int64(st, 3, s->history_floor);
+		sqlite3_bind_int64(st, 4, s->writer_rev);
+		ok = store_step(s, st, e) >= 0;
+		sqlite3_finalize(st);
+		if (!ok)
+			return false;
+	}
+	return true;
 }
 
 /* ---- what status shows ---- */

@@ -8,6 +8,7 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,8 +61,22 @@ struct run {
 	bool by_diff; /* the file side came from a git diff */
 	char *last_commit;
 	struct db_result db;
-	struct planned *plan; /* in the order planned */
+	struct planned *plan; /* in the order planned, not yet applied */
 	size_t nplan, capplan;
+	size_t napplied; /* actions carried out by this run */
+	/* the first load: the ids seen, by hash; the ids no file may take
+	 * (claimed twice, or of a file in error), and the first claimant of
+	 * each claimed twice */
+	struct id_set {
+		uint64_t *v;
+		size_t n, cap;
+	} seen;
+	struct strmap blocked;
+	struct arena blocked_ids;
+	char **first_claims;
+	size_t nfirst_claims;
+	size_t nimported;
+	struct apply_ctx apply;
 	bool deferred; /* a DB change left for a later run */
 	int64_t run_id;
 	struct run_record rec;
@@ -591,9 +606,9 @@ static bool restat(struct run *run)
 	return true;
 }
 
-static bool apply_all(struct run *run)
+static void apply_begin(struct run *run)
 {
-	struct apply_ctx ctx = {
+	run->apply = (struct apply_ctx){
 		.c = run->c,
 		.rootfd = run->rootfd,
 		.journal_fd = run->journal_fd,
@@ -603,6 +618,12 @@ static bool apply_all(struct run *run)
 		.report = run->r,
 		.counts = run->n,
 	};
+}
+
+/* Carries out the actions planned so far, and forgets them. */
+static bool apply_planned(struct run *run)
+{
+	struct apply_ctx *ctx = &run->apply;
 	bool ok = true;
 
 	for (size_t i = 0; ok && i < run->nplan; i++) {
@@ -614,10 +635,10 @@ static bool apply_all(struct run *run)
 				: NULL;
 		struct err e;
 
-		ctx.commit_id = who ? who->commit : NULL;
-		ctx.author = who ? who->author : NULL;
-		ctx.commit_time = who ? who->time : 0;
-		switch (apply_action(&ctx, a, fc, run->plan[i].d,
+		ctx->commit_id = who ? who->commit : NULL;
+		ctx->author = who ? who->author : NULL;
+		ctx->commit_time = who ? who->time : 0;
+		switch (apply_action(ctx, a, fc, run->plan[i].d,
 				     state_of(run, a->id), &e)) {
 		case APPLY_DONE: count(run, a); break;
 		case APPLY_SKIPPED:
@@ -631,19 +652,30 @@ static bool apply_all(struct run *run)
 		/* done with it: memory stays at one story per change */
 		action_finish(a);
 	}
-	if (ok)
-		ok = restat(run) && apply_settle(&ctx, run->e);
-	if (ok && run->c->git_commit && ctx.ntouched) {
+	for (size_t i = 0; i < run->nplan; i++)
+		action_finish(&run->plan[i].a);
+	run->nplan = 0;
+	return ok;
+}
+
+/* What follows the last action: the stat data to record, and the commit
+ * of the files written. */
+static bool apply_end(struct run *run)
+{
+	struct apply_ctx *ctx = &run->apply;
+
+	if (!restat(run) || !apply_settle(ctx, run->e))
+		return false;
+	if (run->c->git_commit && ctx->ntouched) {
 		struct err e;
 
 		/* files and rows already agree: a failed commit is reported,
 		 * not fatal */
-		if (!apply_git_commit(&ctx, run->git.head, &e))
+		if (!apply_git_commit(ctx, run->git.head, &e))
 			problem(run, e.msg);
 	}
-	run->deferred |= ctx.deferred;
-	apply_ctx_finish(&ctx);
-	return ok;
+	run->deferred |= ctx->deferred;
+	return true;
 }
 
 /* run->state and run->nstate follow the table, which may grow. */
@@ -700,6 +732,15 @@ static bool load_state_for(struct run *run, char *const *paths, size_t n)
 	return ok;
 }
 
+/* An empty database and no state: a first load. */
+static bool first_load(struct run *run)
+{
+	size_t n = 1;
+
+	return !run->o->dry_run && store_is_empty(run->store) &&
+	       store_state_count(run->store, &n, NULL) && n == 0;
+}
+
 /* The file side by git diff, falling back to a scan where the diff cannot
  * be trusted. */
 static bool detect_by_git(struct run *run, enum sync_status *status)
@@ -722,31 +763,17 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 	msg = xasprintf("falling back to a scan: %s", g->fallback);
 	note(run, msg);
 	free(msg);
+	if (first_load(run))
+		return run->bulk = true;
 	return load_state(run) &&
 	       detect_scan(run->c, run->rootfd, run->state, run->nstate, false,
 			   &run->scan, run->e);
 }
 
-static bool detect_files(struct run *run, enum sync_status *status)
+/* What the scan found beside the changes (changed of them): errors, the
+ * leftovers of a killed run (removed), files that are not stories. */
+static void report_scan(struct run *run, size_t changed)
 {
-	bool full = run->o->mode == SYNC_FULL, ok;
-
-	if (!run->last_commit && !store_meta_get(run->store, "git.last_commit",
-						 &run->last_commit, run->e))
-		return false;
-	if (run->o->mode == SYNC_GIT) {
-		ok = detect_by_git(run, status);
-	} else {
-		ok = load_state(run) &&
-		     detect_scan(run->c, run->rootfd, run->state, run->nstate,
-				 full, &run->scan, run->e);
-		/* remembered when files changed, so that the next --git diffs
-		 * from here; a no-op run does not pay for opening the repo */
-		if (ok && run->scan.nchanges)
-			detect_git_head(run->c, &run->git);
-	}
-	if (!ok)
-		return false;
 	for (size_t i = 0; i < run->scan.nerrors; i++)
 		problem(run, run->scan.errors[i].msg);
 	/* under the run lock, no other run's write is under way: these are
@@ -770,12 +797,38 @@ static bool detect_files(struct run *run, enum sync_status *status)
 			"scanned %zu story file%s: %zu changed, "
 			"%zu with errors (%.0f ms)",
 			run->scan.nfiles, run->scan.nfiles == 1 ? "" : "s",
-			run->scan.nchanges, run->scan.nerrors,
+			changed, run->scan.nerrors,
 			(fsx_now_ns() - run->rec.started_ns) / 1e6);
 
 		note(run, msg);
 		free(msg);
 	}
+}
+
+static bool detect_files(struct run *run, enum sync_status *status)
+{
+	bool full = run->o->mode == SYNC_FULL, ok;
+
+	if (!run->last_commit && !store_meta_get(run->store, "git.last_commit",
+						 &run->last_commit, run->e))
+		return false;
+	if (run->o->mode == SYNC_GIT) {
+		ok = detect_by_git(run, status);
+	} else if (first_load(run)) {
+		return run->bulk = true; /* streamed: see import */
+	} else {
+		ok = load_state(run) &&
+		     detect_scan(run->c, run->rootfd, run->state, run->nstate,
+				 full, &run->scan, run->e);
+		/* remembered when files changed, so that the next --git diffs
+		 * from here; a no-op run does not pay for opening the repo */
+		if (ok && run->scan.nchanges)
+			detect_git_head(run->c, &run->git);
+	}
+	if (!ok)
+		return false;
+	if (!run->bulk)
+		report_scan(run, run->scan.nchanges);
 	return true;
 }
 
@@ -875,18 +928,57 @@ static bool git_up_to_date(struct run *run)
 	return true;
 }
 
+/* The run's transaction begun: its row, and the configured backlogs. */
+static bool open_run(struct run *run)
+{
+	if (run->o->dry_run)
+		return store_begin_read(run->store, run->e);
+	if (!store_begin(run->store, run->e))
+		return false;
+	finish_record(run, 0);
+	return store_run_add(run->store, &run->rec, &run->run_id, run->e) &&
+	       store_backlogs_sync(run->store, run->all, run->e);
+}
+
+/* Everything applied: retention, the mark, HEAD and the run's row, then
+ * the commit. */
+static bool close_run(struct run *run, int64_t applied_at)
+{
+	bool dirty = run->napplied || run->db.n;
+
+	if (!record_refusals(run) || !prune(run))
+		return false;
+	if (run->napplied && run->r && run->r->note) {
+		char *msg =
+			xasprintf("applied %zu action%s (%.0f ms)",
+				  run->napplied, run->napplied == 1 ? "" : "s",
+				  (fsx_now_ns() - applied_at) / 1e6);
+
+		note(run, msg);
+		free(msg);
+	}
+	if (dirty && !run->deferred && !store_mark_set(run->store, run->e))
+		return false;
+	if (!record_head(run))
+		return false;
+	finish_record(run, run->n->errors ? 1 : 0);
+	if (!store_run_update(run->store, run->run_id, &run->rec, run->e) ||
+	    !store_commit(run->store, run->e))
+		return false;
+	/* what follows cannot undo the commit: a failure is a plain one */
+	mem_on_oom(NULL);
+	/* committed: the files it wrote are agreed versions now */
+	if (run->journal_fd >= 0 && run->journal_text &&
+	    (*run->journal_text || run->napplied))
+		fsx_journal_reset(run->journal_fd, NULL);
+	return true;
+}
+
 static bool in_transaction(struct run *run, enum sync_status *status)
 {
 	int64_t t;
-	bool dirty;
 
-	if (run->o->dry_run ? !store_begin_read(run->store, run->e)
-			    : !store_begin(run->store, run->e))
-		return false;
-	finish_record(run, 0);
-	if ((!run->o->dry_run &&
-	     (!store_run_add(run->store, &run->rec, &run->run_id, run->e) ||
-	      !store_backlogs_sync(run->store, run->all, run->e))) ||
+	if (!open_run(run) ||
 	    !detect_db(run->store, &run->table, !run->partial_state,
 		       run->o->mode == SYNC_FULL, &run->db, run->e))
 		goto fail;
@@ -908,31 +1000,200 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 		return true;
 	}
 	t = fsx_now_ns();
-	if (!apply_all(run) || !record_refusals(run) || !prune(run))
+	apply_begin(run);
+	run->napplied = run->nplan;
+	if (!apply_planned(run) || !apply_end(run) || !close_run(run, t))
 		goto fail;
-	if (run->nplan && run->r && run->r->note) {
-		char *msg = xasprintf("applied %zu action%s (%.0f ms)",
-				      run->nplan, run->nplan == 1 ? "" : "s",
-				      (fsx_now_ns() - t) / 1e6);
+	return true;
+fail:
+	store_rollback(run->store);
+	return false;
+}
 
-		note(run, msg);
-		free(msg);
+/* ---- the first load, streamed ---- */
+
+static uint64_t id_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h ? h : 1; /* 0 marks a free slot */
+}
+
+/* Adds h to the set of ids seen; false when it was there already. */
+static bool seen_add(struct run *run, uint64_t h)
+{
+	struct id_set *set = &run->seen;
+	size_t i;
+
+	if ((set->n + 1) * 2 > set->cap) {
+		struct id_set old = *set;
+
+		set->cap = old.cap ? old.cap * 2 : 1024;
+		set->v = xcalloc(set->cap, sizeof(*set->v));
+		set->n = 0;
+		for (size_t j = 0; j < old.cap; j++)
+			if (old.v[j])
+				seen_add(run, old.v[j]);
+		free(old.v);
 	}
-	dirty = run->nplan || run->db.n;
-	if (dirty && !run->deferred && !store_mark_set(run->store, run->e))
+	for (i = h & (set->cap - 1); set->v[i]; i = (i + 1) & (set->cap - 1))
+		if (set->v[i] == h)
+			return false;
+	set->v[i] = h;
+	set->n++;
+	return true;
+}
+
+/* No file takes id any more; a later claim names first (NULL: is dropped
+ * silently, as for an id whose file is in error). */
+static void block(struct run *run, const char *id, const char *first)
+{
+	size_t at = 0;
+
+	if (first) {
+		run->first_claims =
+			xreallocarray(run->first_claims, run->nfirst_claims + 1,
+				      sizeof(char *));
+		run->first_claims[run->nfirst_claims++] = xstrdup(first);
+		at = run->nfirst_claims;
+	}
+	strmap_put(&run->blocked, arena_strdup(&run->blocked_ids, id), at);
+}
+
+/* Takes back the story id that this load imported from another file. */
+static bool unimport(struct run *run, const char *id)
+{
+	if (!store_story_forget(run->store, id, run->e))
+		return false;
+	run->n->created--;
+	run->n->rows_written--;
+	run->napplied--;
+	return true;
+}
+
+/* fc claims an id already seen: when a row has it, both files are in
+ * error and neither takes it (as detect_scan rules), the row is taken back
+ * and the id blocked; *twice tells. Two ids may share a hash: no row, no
+ * second claim. */
+static bool claimed_twice(struct run *run, struct scan_result *b,
+			  const struct file_change *fc, bool *twice)
+{
+	char *other = NULL, *msg;
+	bool ok;
+
+	if (!store_story_path(run->store, fc->id, &other, twice, run->e))
+		return false;
+	if (!*twice)
+		return true;
+	msg = xasprintf("%s: id '%s' is also claimed by %s", fc->path, fc->id,
+			other);
+	scan_result_add_error(b, fc->path, fc->id, msg);
+	free(msg);
+	msg = xasprintf("%s: id '%s' is also claimed by %s", other, fc->id,
+			fc->path);
+	scan_result_add_error(b, other, fc->id, msg);
+	free(msg);
+	block(run, fc->id, other);
+	ok = unimport(run, fc->id);
+	free(other);
+	return ok;
+}
+
+/* A file whose id is blocked: a later claim of an id claimed twice is in
+ * error too, naming the first; one whose file is in error is left. */
+static void claim_blocked(struct run *run, struct scan_result *b,
+			  const struct file_change *fc, size_t first)
+{
+	char *msg;
+
+	if (!first)
+		return;
+	msg = xasprintf("%s: id '%s' is also claimed by %s", fc->path, fc->id,
+			run->first_claims[first - 1]);
+	scan_result_add_error(b, fc->path, fc->id, msg);
+	free(msg);
+}
+
+/* A file in error blocks its id: a story this load imported under it is
+ * taken back. */
+static bool block_errors(struct run *run, struct scan_result *b)
+{
+	for (size_t i = 0; i < b->nerrors; i++) {
+		const char *id = b->errors[i].id;
+		char *path = NULL;
+		bool found = false;
+
+		if (!id || strmap_get(&run->blocked, id, NULL))
+			continue;
+		block(run, id, NULL);
+		if (!seen_add(run, id_hash(id)) &&
+		    (!store_story_path(run->store, id, &path, &found, run->e) ||
+		     (found && !unimport(run, id)))) {
+			free(path);
+			return false;
+		}
+		free(path);
+	}
+	return true;
+}
+
+/* One batch of the first load: each new story planned and applied. */
+static bool import_batch(void *ctx, struct scan_result *b, struct err *e)
+{
+	struct run *run = ctx;
+	size_t nerrors = b->nerrors;
+
+	(void)e; /* run->e is e */
+	if (!block_errors(run, b))
+		return false;
+	for (size_t i = 0; i < b->nchanges; i++) {
+		struct file_change *fc = &b->changes[i];
+		size_t first;
+		bool twice = false;
+
+		if (strmap_get(&run->blocked, fc->id, &first)) {
+			claim_blocked(run, b, fc, first);
+			continue;
+		}
+		if (!seen_add(run, id_hash(fc->id)) &&
+		    !claimed_twice(run, b, fc, &twice))
+			return false;
+		if (twice)
+			continue;
+		/* one at a time: a second claim finds the first one's row */
+		if (!plan_one(run, fc->id, fc, NULL))
+			return false;
+		run->napplied += run->nplan;
+		if (!apply_planned(run))
+			return false;
+	}
+	run->n->file_changes += (long)(b->nchanges + nerrors);
+	run->nimported += b->nchanges;
+	return true;
+}
+
+/* The first load: the tree read into an empty database in batches, each
+ * parsed, planned and applied while the next ones are read, all in the one
+ * transaction; memory holds a few batches, not the tree. The API waits
+ * meanwhile, as it has nothing to read yet. */
+static bool import(struct run *run)
+{
+	int64_t t = fsx_now_ns();
+
+	strmap_init(&run->blocked, 16);
+	if (!open_run(run))
 		goto fail;
-	if (!record_head(run))
+	apply_begin(run);
+	if (!detect_scan_stream(run->c, run->rootfd, import_batch, run,
+				&run->scan, run->e))
 		goto fail;
-	finish_record(run, run->n->errors ? 1 : 0);
-	if (!store_run_update(run->store, run->run_id, &run->rec, run->e) ||
-	    !store_commit(run->store, run->e))
+	report_scan(run, run->nimported);
+	if (run->nimported)
+		detect_git_head(run->c, &run->git);
+	if (!apply_end(run) || !close_run(run, t))
 		goto fail;
-	/* what follows cannot undo the commit: a failure is a plain one */
-	mem_on_oom(NULL);
-	/* committed: the files it wrote are agreed versions now */
-	if (run->journal_fd >= 0 && run->journal_text &&
-	    (*run->journal_text || run->nplan))
-		fsx_journal_reset(run->journal_fd, NULL);
 	return true;
 fail:
 	store_rollback(run->store);
@@ -944,6 +1205,13 @@ static void run_finish(struct run *run)
 	for (size_t i = 0; i < run->nplan; i++)
 		action_finish(&run->plan[i].a);
 	free(run->plan);
+	apply_ctx_finish(&run->apply);
+	free(run->seen.v);
+	strmap_finish(&run->blocked);
+	arena_finish(&run->blocked_ids);
+	for (size_t i = 0; i < run->nfirst_claims; i++)
+		free(run->first_claims[i]);
+	free(run->first_claims);
 	free(run->refused);
 	free(run->shown);
 	if (run->sel.backlogs != run->all->backlogs)
@@ -1162,6 +1430,12 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 		goto out;
 	if (!detect_files(&run, &status))
 		goto failed;
+	if (run.bulk) {
+		if (!store_bulk(run.store, true, e) || !import(&run))
+			goto failed;
+		status = n->errors ? SYNC_SKIPPED : SYNC_OK;
+		goto out;
+	}
 	if (!o->force && !guard_backlogs(&run)) {
 		status = SYNC_GUARDED;
 		goto failed;
@@ -1171,9 +1445,6 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 		status = SYNC_OK;
 		goto out;
 	}
-	run.bulk = !run.nstate && !o->dry_run && store_is_empty(run.store);
-	if (run.bulk && !store_bulk(run.store, true, e))
-		goto failed;
 	if (!in_transaction(&run, &status))
 		goto failed;
 	status = n->errors ? SYNC_SKIPPED : SYNC_OK;

@@ -18,6 +18,8 @@
  * from rev and the deletion archive (detect_db.c). Nothing here writes.
  */
 
+struct scan_walk;
+
 /* How one side of a story stands against its sync state. */
 enum side {
 	SIDE_SAME,    /* as the base */
@@ -72,6 +74,15 @@ struct scan_result {
 bool detect_scan(const struct config *c, int rootfd,
 		 const struct state_entry *state, size_t nstate, bool full,
 		 struct scan_result *out, struct err *e);
+/* detect_scan in two steps: the walk starts on two threads at once, and
+ * compares as it goes only from when the state is given; loading the state
+ * meanwhile costs no time. detect_walk_compare finishes and frees it;
+ * detect_walk_cancel only frees it. */
+struct scan_walk *detect_walk_start(const struct config *c, int rootfd);
+bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
+			 size_t nstate, bool full, struct scan_result *out,
+			 struct err *e);
+void detect_walk_cancel(struct scan_walk *w);
 /* Detects the file side of exactly these paths (relative to the root; a
  * path may repeat), taking every other state entry as unchanged: the
  * candidates of a git diff. */

@@ -11,6 +11,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,7 +41,7 @@ struct cmp;
 struct dir_walk {
 	char *dir; /* "<backlog>/<stage>" */
 	unsigned backlog, stage_len;
-	struct cmp *k;   /* the state to compare with */
+	struct scan_walk *w;
 	struct entry *v; /* what was not unchanged */
 	size_t n, cap;
 	size_t files; /* story files seen */
@@ -65,6 +66,9 @@ struct scan_walk {
 	struct dir_walk *dirs;
 	size_t ndirs;
 	struct walker part[2];
+	/* the state to compare with as the walk goes, once it is loaded:
+	 * the entries walked before are compared after the walk */
+	struct cmp *_Atomic k;
 	bool *missing; /* per backlog: its directory is missing */
 	/* the entries of every directory, in order, once joined */
 	struct entry *v;
@@ -240,10 +244,11 @@ static bool on_entry(void *ctx, int dirfd, const char *name, const char *rel,
 		     enum fsx_entry_kind kind, const struct stat *st)
 {
 	struct dir_walk *d = ctx;
+	struct cmp *k = atomic_load_explicit(&d->w->k, memory_order_acquire);
 
 	if (kind == FSX_FILE && !too_deep(rel, d->stage_len)) {
 		d->files++;
-		if (unchanged(d->k, rel, st))
+		if (k && unchanged(k, rel, st))
 			return true;
 	}
 	add_entry(&d->v, &d->n, &d->cap, &d->names, rel, d->backlog,
@@ -311,6 +316,7 @@ static void list_dirs(struct scan_walk *w)
 						     c->backlogs[b].path,
 						     c->stages[s].dir);
 			d->backlog = (unsigned)b;
+			d->w = w;
 			d->stage_len = (unsigned)strlen(d->dir) + 1;
 		}
 		w->missing[b] = !fsx_lstat_at(w->rootfd, c->backlogs[b].path,
@@ -732,19 +738,31 @@ static void refuse_symlinked(struct cmp *k, const struct scan_walk *w)
 	}
 }
 
-bool detect_scan(const struct config *c, int rootfd,
-		 const struct state_entry *state, size_t nstate, bool full,
-		 struct scan_result *out, struct err *e)
+struct scan_walk *detect_walk_start(const struct config *c, int rootfd)
 {
 	struct scan_walk *w = walk_create(c, rootfd);
+
+	list_dirs(w);
+	walk_start(w);
+	return w;
+}
+
+void detect_walk_cancel(struct scan_walk *w)
+{
+	walk_join(w);
+	walk_destroy(w);
+}
+
+bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
+			 size_t nstate, bool full, struct scan_result *out,
+			 struct err *e)
+{
+	const struct config *c = w->c;
 	struct cmp k;
 	bool ok;
 
-	cmp_init(&k, c, rootfd, state, nstate, full, out);
-	list_dirs(w);
-	for (size_t i = 0; i < w->ndirs; i++)
-		w->dirs[i].k = &k;
-	walk_start(w);
+	cmp_init(&k, c, w->rootfd, state, nstate, full, out);
+	atomic_store_explicit(&w->k, &k, memory_order_release);
 	walk_join(w);
 	ok = w->ok;
 	for (size_t i = 0; i < w->ndirs; i++) {
@@ -762,6 +780,14 @@ bool detect_scan(const struct config *c, int rootfd,
 	}
 	walk_destroy(w);
 	return ok;
+}
+
+bool detect_scan(const struct config *c, int rootfd,
+		 const struct state_entry *state, size_t nstate, bool full,
+		 struct scan_result *out, struct err *e)
+{
+	return detect_walk_compare(detect_walk_start(c, rootfd), state, nstate,
+				   full, out, e);
 }
 
 /* ---- the first load, streamed ---- */
@@ -1013,8 +1039,7 @@ bool detect_scan_stream(const struct config *c, int rootfd, scan_batch_fn fn,
 	/* the walk's comparison: no state, every story file is read */
 	cmp_init(&k, c, rootfd, NULL, 0, false, out);
 	list_dirs(w);
-	for (size_t i = 0; i < w->ndirs; i++)
-		w->dirs[i].k = &k;
+	atomic_store(&w->k, &k);
 	stream_start(&sm, w);
 	while (ok && (b = next_batch(&sm))) {
 		ok = fn(ctx, &b->r, e);

@@ -3,12 +3,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-/* A map from borrowed strings to indexes: open addressing, FNV-1a. The keys
- * are not copied; they must outlive the map. */
+/* A map from borrowed strings to indexes: open addressing, each key's hash
+ * kept beside it, so that a probe compares strings only when the hashes
+ * match. The keys are not copied; they must outlive the map. */
+struct strmap_slot {
+	const char *key; /* NULL: free */
+	uint64_t hash;
+	size_t value;
+};
+
 struct strmap {
-	const char **keys;
-	size_t *values;
+	struct strmap_slot *slots;
 	size_t cap; /* a power of two, or 0 */
 	size_t len;
 };

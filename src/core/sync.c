@@ -817,9 +817,15 @@ static bool detect_files(struct run *run, enum sync_status *status)
 	} else if (first_load(run)) {
 		return run->bulk = true; /* streamed: see import */
 	} else {
-		ok = load_state(run) &&
-		     detect_scan(run->c, run->rootfd, run->state, run->nstate,
-				 full, &run->scan, run->e);
+		/* the walk goes on while the state loads */
+		struct scan_walk *w = detect_walk_start(run->c, run->rootfd);
+
+		ok = load_state(run);
+		if (ok)
+			ok = detect_walk_compare(w, run->state, run->nstate,
+						 full, &run->scan, run->e);
+		else
+			detect_walk_cancel(w);
 		/* remembered when files changed, so that the next --git diffs
 		 * from here; a no-op run does not pay for opening the repo */
 		if (ok && run->scan.nchanges)

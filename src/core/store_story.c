@@ -353,43 +353,41 @@ bool store_clock_moved(struct store *s, bool *moved, struct err *e)
 
 /* ---- history backfill (history.c) ---- */
 
+/* The one text column sql selects for key, or NULL (*found false). */
+static bool text_by_key(struct store *s, const char *sql, const char *key,
+			char **out, bool *found, struct err *e)
+{
+	sqlite3_stmt *st = store_prepare(s, sql, e);
+	int rc;
+
+	*out = NULL;
+	*found = false;
+	if (!st)
+		return false;
+	store_bind_text(st, 1, key);
+	rc = store_step(s, st, e);
+	if (rc == SQLITE_ROW) {
+		*out = store_col_text(st, 0);
+		*found = true;
+	}
+	sqlite3_finalize(st);
+	return rc >= 0;
+}
+
 bool store_story_id_by_path(struct store *s, const char *path, char **id,
 			    struct err *e)
 {
-	sqlite3_stmt *st =
-		store_prepare(s, "SELECT id FROM stories WHERE path = ?1", e);
-	int rc;
+	bool found;
 
-	*id = NULL;
-	if (!st)
-		return false;
-	store_bind_text(st, 1, path);
-	rc = store_step(s, st, e);
-	if (rc == SQLITE_ROW)
-		*id = store_col_text(st, 0);
-	sqlite3_finalize(st);
-	return rc >= 0;
+	return text_by_key(s, "SELECT id FROM stories WHERE path = ?1", path,
+			   id, &found, e);
 }
 
 bool store_story_path(struct store *s, const char *id, char **path, bool *found,
 		      struct err *e)
 {
-	sqlite3_stmt *st =
-		store_prepare(s, "SELECT path FROM stories WHERE id = ?1", e);
-	int rc;
-
-	*path = NULL;
-	*found = false;
-	if (!st)
-		return false;
-	store_bind_text(st, 1, id);
-	rc = store_step(s, st, e);
-	if (rc == SQLITE_ROW) {
-		*path = store_col_text(st, 0);
-		*found = true;
-	}
-	sqlite3_finalize(st);
-	return rc >= 0;
+	return text_by_key(s, "SELECT path FROM stories WHERE id = ?1", id,
+			   path, found, e);
 }
 
 bool store_story_forget(struct store *s, const char *id, struct err *e)

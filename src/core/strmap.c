@@ -8,7 +8,7 @@
 
 /* Eight bytes at a time, multiply and fold: story paths share long
  * prefixes, so a byte-at-a-time hash spends most of a lookup on them. */
-static uint64_t hash(const char *s)
+uint64_t strmap_hash(const char *s)
 {
 	const uint64_t k = 0x9E3779B97F4A7C15ULL;
 	size_t n = strlen(s);
@@ -62,7 +62,7 @@ void strmap_init(struct strmap *m, size_t n)
 
 void strmap_put(struct strmap *m, const char *key, size_t value)
 {
-	uint64_t h = hash(key);
+	uint64_t h = strmap_hash(key);
 	size_t i;
 
 	if (!m->cap || (m->len + 1) * 2 > m->cap)
@@ -82,7 +82,7 @@ bool strmap_get(const struct strmap *m, const char *key, size_t *value)
 
 	if (!m->cap)
 		return false;
-	i = slot(m, key, hash(key));
+	i = slot(m, key, strmap_hash(key));
 	if (!m->slots[i].key)
 		return false;
 	if (value)

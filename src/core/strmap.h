@@ -20,6 +20,8 @@ struct strmap {
 	size_t len;
 };
 
+/* The hash the map keeps for s. */
+uint64_t strmap_hash(const char *s);
 /* Empties m, sized for about n keys. */
 void strmap_init(struct strmap *m, size_t n);
 /* Sets key to value, replacing an existing value. */

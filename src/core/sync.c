@@ -1020,10 +1020,8 @@ fail:
 
 static uint64_t id_hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = strmap_hash(s);
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
 	return h ? h : 1; /* 0 marks a free slot */
 }
 

@@ -34,7 +34,8 @@ for f in $twin $third; do
 done
 check_eq "the first claim is reported once, naming a later one" 1 \
   "$(grep -cE "^$a: id '$ida' is also claimed by ($twin|$third)\$" <<<"$err")"
-check_contains "the file in error is reported" "$broken:" "$err"
+check_contains "the file in error is reported" \
+  "$broken:2:8: 'title' must be a scalar" "$err"
 check_eq "four files in error" 4 "$(grep -c "^stories/" <<<"$err")"
 check_eq "298 rows: neither id has one" "298|0" \
   "$(q "SELECT count(*), count(*) FILTER (WHERE id IN ('$ida', '$idb')) FROM stories")"

@@ -85,6 +85,19 @@ static void print_pending(FILE *f, const struct health *st)
 	case PENDING_NOT_READ: fputs("not read", f);
 	}
 	fputc('\n', f);
+	if (st->pending != PENDING_OK || st->nbacklogs < 2)
+		return;
+	/* per backlog, when there is more than one: "  mobile: 2 updated" */
+	for (size_t i = 0; i < st->nbacklogs; i++) {
+		const struct backlog_pending *b = &st->backlogs[i];
+
+		if (!b->n.file_changes && !b->n.row_changes && !b->n.conflicts)
+			continue;
+		fprintf(f, "  %s: ", *b->backlog ? b->backlog : "(none)");
+		print_counts(f, b->n.created, b->n.updated, b->n.moved,
+			     b->n.deleted, b->n.conflicts, 0, "nothing");
+		fputc('\n', f);
+	}
 }
 
 static void print_conflicts(FILE *f, const struct health *st)
@@ -191,7 +204,24 @@ static void json_pending(FILE *f, const struct health *st)
 			"\"deleted\":%ld,\"conflicts\":%ld,\"errors\":%ld",
 			n->created, n->updated, n->moved, n->deleted,
 			n->conflicts, n->errors);
-	fputc('}', f);
+	fputs(",\"backlogs\":[", f);
+	for (size_t i = 0; i < st->nbacklogs; i++) {
+		const struct backlog_pending *b = &st->backlogs[i];
+
+		fputs(i ? ",{\"backlog\":" : "{\"backlog\":", f);
+		cli_json_string(f, b->backlog);
+		if (ok)
+			fprintf(f,
+				",\"created\":%ld,\"updated\":%ld,"
+				"\"moved\":%ld,\"deleted\":%ld,"
+				"\"conflicts\":%ld,\"files\":%ld,"
+				"\"rows\":%ld",
+				b->n.created, b->n.updated, b->n.moved,
+				b->n.deleted, b->n.conflicts, b->n.file_changes,
+				b->n.row_changes);
+		fprintf(f, ",\"rows_unsynced\":%ld}", b->rows_pending);
+	}
+	fputs("]}", f);
 }
 
 static void json_conflicts(FILE *f, const struct health *st)

@@ -23,8 +23,16 @@ struct sync_out {
 	struct runlog log;
 };
 
-static void on_change(void *ctx, const char *verb, const char *where,
-		      const char *id, const char *path, const char *detail)
+/* Appends ,"key":"value" to b, when there is a value. */
+static void json_field(struct buf *b, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	buf_printf(b, ",\"%s\":", key);
+	json_put_string(b, value, strlen(value));
+}
+
+static void on_change(void *ctx, const struct sync_change *c)
 {
 	struct sync_out *o = ctx;
 	FILE *f = o->cli->out;
@@ -33,34 +41,27 @@ static void on_change(void *ctx, const char *verb, const char *where,
 		struct buf *b = &o->changes;
 
 		buf_puts(b, "{\"change\":");
-		json_put_string(b, verb, strlen(verb));
-		buf_puts(b, ",\"id\":");
-		json_put_string(b, id, strlen(id));
-		buf_puts(b, ",\"written\":");
-		json_put_string(b, where, strlen(where));
-		if (path) {
-			buf_puts(b, ",\"path\":");
-			json_put_string(b, path, strlen(path));
-		}
-		if (detail) {
-			buf_puts(b, ",\"detail\":");
-			json_put_string(b, detail, strlen(detail));
-		}
+		json_put_string(b, c->verb, strlen(c->verb));
+		json_field(b, "id", c->id);
+		json_field(b, "written", c->where);
+		json_field(b, "backlog", c->backlog);
+		json_field(b, "path", c->path);
+		json_field(b, "detail", c->detail);
 		buf_puts(b, "}\n");
 	}
 	if (o->cli->json)
 		return;
 	if (o->cli->verbosity < 1 && !o->dry_run)
 		return;
-	fprintf(f, "%s%-8s ", o->dry_run ? "would: " : "", verb);
-	cli_put_safe(f, id);
-	if (detail)
-		fprintf(f, " (%s, kept %s)", detail, where);
+	fprintf(f, "%s%-8s ", o->dry_run ? "would: " : "", c->verb);
+	cli_put_safe(f, c->id);
+	if (c->detail)
+		fprintf(f, " (%s, kept %s)", c->detail, c->where);
 	else
-		fprintf(f, " -> %s", where);
-	if (path) {
+		fprintf(f, " -> %s", c->where);
+	if (c->path) {
 		fputc(' ', f);
-		cli_put_safe(f, path);
+		cli_put_safe(f, c->path);
 	}
 	fputc('\n', f);
 }

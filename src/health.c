@@ -50,6 +50,34 @@ static void add_count(void *ctx, const char *backlog, const char *status,
 	sc->n = n;
 }
 
+/* The entry of backlog name (NULL: "", unknown), added when missing. */
+static struct backlog_pending *backlog_entry(struct health *h, const char *name)
+{
+	struct backlog_pending *bp;
+
+	if (!name)
+		name = "";
+	for (size_t i = 0; i < h->nbacklogs; i++)
+		if (strcmp(h->backlogs[i].backlog, name) == 0)
+			return &h->backlogs[i];
+	h->backlogs = xreallocarray(h->backlogs, h->nbacklogs + 1,
+				    sizeof(*h->backlogs));
+	bp = &h->backlogs[h->nbacklogs++];
+	memset(bp, 0, sizeof(*bp));
+	bp->backlog = xstrdup(name);
+	return bp;
+}
+
+static void add_rows_pending(void *ctx, const char *backlog, const char *status,
+			     long n)
+{
+	struct health *h = ctx;
+
+	(void)status;
+	backlog_entry(h, backlog)->rows_pending += n;
+	h->rows_pending += n;
+}
+
 /* The recorded facts, from a read-only connection. */
 static bool read_database(const struct config *c, struct health *h)
 {
@@ -62,11 +90,36 @@ static bool read_database(const struct config *c, struct health *h)
 		  store_conflicts_list(s, HEALTH_CONFLICTS, &h->conflicts,
 				       &h->nlatest, e) &&
 		  store_events_unconsumed(s, &h->events_unconsumed, e) &&
-		  store_rows_pending(s, &h->rows_pending, e) &&
+		  store_rows_pending(s, add_rows_pending, h, e) &&
 		  store_story_counts(s, add_count, h, e);
 
 	store_close(s);
 	return ok;
+}
+
+/* One change the dry run would make, counted in its backlog as sync_run
+ * counts it in the whole. */
+static void add_pending(void *ctx, const struct sync_change *ch)
+{
+	struct sync_counts *n = &backlog_entry(ctx, ch->backlog)->n;
+
+	if (strcmp(ch->verb, "conflict") == 0) {
+		n->conflicts++;
+		return;
+	}
+	if (strcmp(ch->verb, "created") == 0)
+		n->created++;
+	else if (strcmp(ch->verb, "updated") == 0)
+		n->updated++;
+	else if (strcmp(ch->verb, "moved") == 0)
+		n->moved++;
+	else if (strcmp(ch->verb, "deleted") == 0)
+		n->deleted++;
+	/* the side written is the other one */
+	if (strcmp(ch->where, "db") == 0)
+		n->file_changes++;
+	else
+		n->row_changes++;
 }
 
 /* A dry run, not waiting for anything: what the next run would do. */
@@ -74,8 +127,9 @@ static void read_pending(const struct config *c, struct health *h)
 {
 	struct sync_options o = {
 		.mode = SYNC_SCAN, .dry_run = true, .wait_s = -1};
+	struct sync_report r = {.ctx = h, .change = add_pending};
 
-	switch (sync_run(c, &o, NULL, &h->counts, &h->pending_err)) {
+	switch (sync_run(c, &o, &r, &h->counts, &h->pending_err)) {
 	case SYNC_OK:
 	case SYNC_SKIPPED: h->pending = PENDING_OK; break;
 	case SYNC_LOCKED: h->pending = PENDING_LOCKED; break;
@@ -263,6 +317,8 @@ void health_read(const struct config *c, bool pending, struct health *h)
 	h->pending = PENDING_NO_DB;
 	/* nothing is created: no database means never synced */
 	h->have_db = access(c->database, F_OK) == 0;
+	for (size_t i = 0; i < c->nbacklogs; i++)
+		backlog_entry(h, c->backlogs[i].name);
 	if (!run_record_read(c->database, &h->rec, &e))
 		h->e = e;
 	/* on failure h->e says why */
@@ -287,5 +343,8 @@ void health_finish(struct health *h)
 		free(h->stories[i].status);
 	}
 	free(h->stories);
+	for (size_t i = 0; i < h->nbacklogs; i++)
+		free(h->backlogs[i].backlog);
+	free(h->backlogs);
 	free(h->unwritable);
 }

@@ -39,6 +39,15 @@ struct story_count {
 	long n;
 };
 
+/* What is pending in one backlog. */
+struct backlog_pending {
+	char *backlog;
+	struct sync_counts n; /* of the dry run: created to conflicts, and
+				 file_changes and row_changes: the stories
+				 changed on each side */
+	long rows_pending;    /* rows the API changed since the last run */
+};
+
 struct health {
 	bool have_db;
 	struct run_record_file rec;
@@ -51,6 +60,9 @@ struct health {
 	long rows_pending;
 	struct story_count *stories;
 	size_t nstories;
+	struct backlog_pending *backlogs; /* every configured backlog first,
+					     then any other a change names */
+	size_t nbacklogs;
 	enum pending_state pending;
 	struct sync_counts counts; /* of the dry run */
 	struct err pending_err;

@@ -45,6 +45,19 @@ static void gauge(struct buf *b, const char *name, const char *help,
 	sample(b, name, tree, NULL, v);
 }
 
+/* storysync_backlog_pending_changes{backlog,side} */
+static void backlog_sample(struct buf *b, const char *tree, const char *backlog,
+			   const char *side, long n)
+{
+	struct buf l = BUF_INIT;
+
+	buf_puts(&l, "backlog=\"");
+	put_label(&l, backlog);
+	buf_printf(&l, "\",side=\"%s\"", side);
+	sample(b, "storysync_backlog_pending_changes", tree, l.data, (double)n);
+	buf_finish(&l);
+}
+
 void metrics_render(const struct config *c, const struct health *h,
 		    struct buf *b)
 {
@@ -99,6 +112,19 @@ void metrics_render(const struct config *c, const struct health *h,
 	       (double)rows);
 	sample(b, "storysync_pending_changes", tree, "side=\"files\"",
 	       (double)files);
+	head(b, "storysync_backlog_pending_changes", "gauge",
+	     "Stories a run would change, by backlog and the side changed "
+	     "on (without a dry run: the rows no run has taken yet).");
+	for (size_t i = 0; i < h->nbacklogs; i++) {
+		const struct backlog_pending *bp = &h->backlogs[i];
+		bool dry = h->pending == PENDING_OK;
+
+		backlog_sample(b, tree, bp->backlog, "db",
+			       dry ? bp->n.row_changes : bp->rows_pending);
+		if (dry)
+			backlog_sample(b, tree, bp->backlog, "files",
+				       bp->n.file_changes);
+	}
 	gauge(b, "storysync_events_unconsumed",
 	      "sync_events rows past the lowest consumer cursor.", tree,
 	      (double)h->events_unconsumed);

@@ -424,20 +424,41 @@ static bool apply_state(struct apply_ctx *ctx, const struct action *a,
 	return true;
 }
 
-static void report(struct apply_ctx *ctx, const struct action *a,
-		   const struct target *t)
+void apply_report(const struct config *c, const struct sync_report *r,
+		  const struct action *a, const char *where, const char *path)
 {
-	const struct sync_report *r = ctx->report;
-	const char *path = t->path ? t->path : t->cur;
-	const char *where = a->file != PLAN_FILE_NONE ? "file" : "db";
+	const struct config_backlog *b = NULL;
+	const struct config_stage *st;
+	char *epic = NULL;
+	struct sync_change ch = {
+		.verb = a->event,
+		.where = where,
+		.id = a->id,
+		.backlog = a->want.v[SF_BACKLOG],
+		.path = path,
+	};
 
 	if (!r || !r->change)
 		return;
+	if (!ch.backlog && path && detect_location(c, path, &b, &st, &epic))
+		ch.backlog = b->name;
+	free(epic);
 	if (a->event)
-		r->change(r->ctx, a->event, where, a->id, path, NULL);
-	if (a->conflict)
-		r->change(r->ctx, "conflict", a->kept, a->id, path,
-			  a->conflict);
+		r->change(r->ctx, &ch);
+	if (a->conflict) {
+		ch.verb = "conflict";
+		ch.where = a->kept;
+		ch.detail = a->conflict;
+		r->change(r->ctx, &ch);
+	}
+}
+
+static void report(struct apply_ctx *ctx, const struct action *a,
+		   const struct target *t)
+{
+	apply_report(ctx->c, ctx->report, a,
+		     a->file != PLAN_FILE_NONE ? "file" : "db",
+		     t->path ? t->path : t->cur);
 }
 
 /* The file's place and identity before this action. */

@@ -72,4 +72,9 @@ bool apply_git_commit(const struct apply_ctx *ctx, char head[41],
 /* Frees what apply collected. */
 void apply_ctx_finish(struct apply_ctx *ctx);
 
+/* Tells r of the action a: the side written (where) and the file at path;
+ * the story's backlog is the agreed version's, or else its file's. */
+void apply_report(const struct config *c, const struct sync_report *r,
+		  const struct action *a, const char *where, const char *path);
+
 #endif

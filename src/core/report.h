@@ -6,14 +6,23 @@
  * and its apply stage (apply.h), so that neither header needs the other.
  */
 
+/* One change, as a run tells it. */
+struct sync_change {
+	const char *verb;    /* "created", "updated", "moved", "deleted" or
+				"conflict" */
+	const char *where;   /* the side written, "file" or "db"; for a
+				conflict, who won: "file", "db" or "mixed" */
+	const char *id;      /* the story */
+	const char *backlog; /* the story's, after the change (before it, when
+				deleted); NULL when unknown */
+	const char *path;    /* its file, or NULL */
+	const char *detail;  /* a conflict's kind, or NULL */
+};
+
 /* What a run tells as it goes. Any handler may be NULL. */
 struct sync_report {
 	void *ctx;
-	/* One change: verb ("created", "updated", "moved", "deleted",
-	 * "conflict", "restat"), where ("file" side written or "db"), the
-	 * story and its path. */
-	void (*change)(void *ctx, const char *verb, const char *where,
-		       const char *id, const char *path, const char *detail);
+	void (*change)(void *ctx, const struct sync_change *c);
 	/* A story skipped for an error: "path:line:col: message". */
 	void (*problem)(void *ctx, const char *msg);
 	/* A note for -v (fallbacks, timings). */

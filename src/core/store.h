@@ -263,12 +263,14 @@ bool store_conflicts_resolve(struct store *s, int64_t id, long *n,
 
 /* Events past the lowest cursor in sync_consumers (all, without one). */
 bool store_events_unconsumed(struct store *s, long *n, struct err *e);
-/* Rows (and deletions) the API changed since the last run. */
-bool store_rows_pending(struct store *s, long *n, struct err *e);
 /* Calls fn with the number of stories of each backlog and status. */
 typedef void (*store_count_fn)(void *ctx, const char *backlog,
 			       const char *status, long n);
 bool store_story_counts(struct store *s, store_count_fn fn, void *ctx,
+			struct err *e);
+/* Calls fn with the rows (and deletions) the API changed since the last
+ * run, for each backlog (status NULL). */
+bool store_rows_pending(struct store *s, store_count_fn fn, void *ctx,
 			struct err *e);
 
 /* What store_prune deleted. */

@@ -537,18 +537,6 @@ bool store_events_unconsumed(struct store *s, long *n, struct err *e)
 		n, e);
 }
 
-bool store_rows_pending(struct store *s, long *n, struct err *e)
-{
-	return count_report(s,
-			    "SELECT (SELECT count(*) FROM stories WHERE rev >"
-			    " coalesce((SELECT CAST(value AS INTEGER) FROM"
-			    " sync_meta WHERE key = 'mark'), 0)) + (SELECT"
-			    " count(*) FROM deleted_stories WHERE rev >"
-			    " coalesce((SELECT CAST(value AS INTEGER) FROM"
-			    " sync_meta WHERE key = 'mark'), 0))",
-			    n, e);
-}
-
 /* ---- retention ---- */
 
 /* Each with the cut-off time ?1 (or the run count ?2); a run is never its

@@ -441,14 +441,11 @@ static bool count_row(void *ctx, sqlite3_stmt *st)
 	return true;
 }
 
-bool store_story_counts(struct store *s, store_count_fn fn, void *ctx,
-			struct err *e)
+/* fn for each row of sql: (backlog, status, count). */
+static bool counts_query(struct store *s, const char *sql, store_count_fn fn,
+			 void *ctx, struct err *e)
 {
-	sqlite3_stmt *st = store_prepare(
-		s,
-		"SELECT backlog, status, count(*) FROM stories"
-		" GROUP BY backlog, status ORDER BY backlog, status",
-		e);
+	sqlite3_stmt *st = store_prepare(s, sql, e);
 	struct counts c = {fn, ctx};
 	bool ok;
 
@@ -457,4 +454,35 @@ bool store_story_counts(struct store *s, store_count_fn fn, void *ctx,
 	ok = store_rows_each(s, st, count_row, &c, e);
 	sqlite3_finalize(st);
 	return ok;
+}
+
+bool store_story_counts(struct store *s, store_count_fn fn, void *ctx,
+			struct err *e)
+{
+	return counts_query(
+		s,
+		"SELECT backlog, status, count(*) FROM stories"
+		" GROUP BY backlog, status ORDER BY backlog, status",
+		fn, ctx, e);
+}
+
+bool store_rows_pending(struct store *s, store_count_fn fn, void *ctx,
+			struct err *e)
+{
+	return counts_query(
+		s,
+		"WITH mark(rev) AS (SELECT coalesce((SELECT CAST(value AS"
+		" INTEGER) FROM sync_meta WHERE key = 'mark'), 0))"
+		/* past the mark (a superset: a --backlog run leaves it) and
+		 * not agreed since */
+		" SELECT backlog, NULL, count(*) FROM (SELECT s.backlog FROM"
+		" stories s, mark WHERE s.rev > mark.rev AND NOT EXISTS"
+		" (SELECT 1 FROM sync_state t WHERE t.story_id = s.id AND"
+		" t.rev >= s.rev) UNION ALL SELECT json_extract(d.row,"
+		" '$.backlog') FROM deleted_stories d, mark WHERE d.rev >"
+		" mark.rev AND EXISTS (SELECT 1 FROM sync_state t WHERE"
+		" t.story_id = d.story_id) AND NOT EXISTS (SELECT 1 FROM"
+		" stories s WHERE s.id = d.story_id))"
+		" GROUP BY backlog ORDER BY backlog",
+		fn, ctx, e);
 }

@@ -571,17 +571,12 @@ static void report_planned(struct run *run, const struct action *a,
 			   const struct file_change *fc)
 {
 	const struct state_entry *se = state_of(run, a->id);
-	const char *path = fc && fc->path ? fc->path : se ? se->path : NULL;
-	const char *where =
-		a->origin && strcmp(a->origin, "db") == 0 ? "file" : "db";
 
-	if (!run->r || !run->r->change)
-		return;
-	if (a->event)
-		run->r->change(run->r->ctx, a->event, where, a->id, path, NULL);
-	if (a->conflict)
-		run->r->change(run->r->ctx, "conflict", a->kept, a->id, path,
-			       a->conflict);
+	apply_report(run->all, run->r, a,
+		     a->origin && strcmp(a->origin, "db") == 0 ? "file" : "db",
+		     fc && fc->path ? fc->path
+		     : se           ? se->path
+				    : NULL);
 }
 
 /* Records the stat data of files whose content only looked changed. */

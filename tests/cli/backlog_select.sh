@@ -31,6 +31,37 @@ check_eq "mobile's API edit waits" "" "$(grep '^priority: low' "$(file_of "$m2")
 run ss status
 check_eq "status: mobile's two changes are still pending" "pending: 2 updated" \
   "$(grep '^pending' <<<"$out")"
+check_eq "status: pending per backlog, only where something is" \
+  "  mobile: 2 updated" "$(sed -n '/^pending/,/^conflicts/p' <<<"$out" | sed '1d;$d')"
+# and as JSON and metrics: each backlog, each side
+ss status --json | /usr/bin/python3 -c '
+import json, sys
+for b in json.load(sys.stdin)["pending"]["backlogs"]:
+    print(b["backlog"], b["updated"], b["files"], b["rows"], b["rows_unsynced"])' \
+  >"$O/bp"
+check_eq "status --json: pending per backlog" "platform 0 0 0 0
+mobile 2 1 1 1" "$(cat "$O/bp")"
+ss metrics | /usr/bin/python3 -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families as fams
+for f in fams(sys.stdin.read()):
+    if f.name == "storysync_backlog_pending_changes":
+        for s in f.samples:
+            print(s.labels["backlog"], s.labels["side"], int(s.value))' >"$O/bp"
+check_eq "metrics: pending per backlog and side" "platform db 0
+platform files 0
+mobile db 1
+mobile files 1" "$(cat "$O/bp")"
+# the metrics file a run writes: the rows no run has taken yet, per backlog
+# (platform's row, taken by the run, does not count though the mark stays)
+echo "metrics_file: $O/ss.prom" >>.storysync.yml
+q "UPDATE stories SET priority = 'high' WHERE id = '$p2'"
+run ss sync --backlog platform
+check_eq "metrics_file after a platform run: mobile's row waits" \
+  "0|platform db 0|mobile db 1" \
+  "$rc|$(grep '^storysync_backlog_pending_changes' "$O/ss.prom" |
+    sed -E 's/.*backlog="([^"]*)",side="([^"]*)"} (.*)/\1 \2 \3/' | paste -sd '|')"
+sed -i '/^metrics_file:/d' .storysync.yml
 run ss sync --backlog mobile
 check_rc "--backlog mobile" 0
 check_eq "then mobile's file edit" "File edit M" "$(title_of "$m1")"
@@ -41,6 +72,8 @@ check_eq "a run of all then finds nothing" "0|" "$rc|$out$err"
 # the API moves a story across backlogs: it waits for both
 old=$(file_of "$p3")
 q "UPDATE stories SET backlog = 'mobile' WHERE id = '$p3'"
+check_eq "a pending move counts in the backlog it goes to" "  mobile: 1 moved" \
+  "$(ss status | sed -n '/^pending/,/^conflicts/p' | sed '1d;$d')"
 run ss sync --backlog platform
 check_eq "a move to mobile waits while mobile is not named" "0|$old" \
   "$rc|$(ls "$old")"
@@ -65,6 +98,25 @@ run ss sync
 check_eq "a run of all moves it" "0|$dest|platform" \
   "$rc|$(file_of "$m1")|$(q "SELECT backlog FROM stories WHERE id = '$m1'")"
 check_eq "every story still there" "$total" "$(q 'SELECT count(*) FROM stories')"
+
+# an API deletion is pending in the story's backlog, and told with it
+p4=$(pick platform 3)
+f4=$(file_of "$p4")
+q "DELETE FROM stories WHERE id = '$p4'"
+run ss status --json
+check_eq "an API deletion pending in its backlog" "platform 1 1" \
+  "$(/usr/bin/python3 -c '
+import json, sys
+for b in json.loads(sys.argv[1])["pending"]["backlogs"]:
+    if b["deleted"] or b["rows_unsynced"]:
+        print(b["backlog"], b["deleted"], b["rows_unsynced"])' "$out")"
+run ss sync --json
+check_eq "sync --json tells the deletion's backlog and file" \
+  "deleted platform $f4" \
+  "$(/usr/bin/python3 -c '
+import json, sys
+for c in json.loads(sys.argv[1])["changes"]:
+    print(c["change"], c["backlog"], c["path"])' "$out")"
 
 # a deletion waits for a run of every backlog
 f=$(file_of "$p1")

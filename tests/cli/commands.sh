@@ -116,6 +116,8 @@ check_eq "status after init: no run yet, the import is pending" \
   "6|stale: no run recorded yet
 last runs: none
 pending: 100 created
+  platform: 50 created
+  mobile: 50 created
 conflicts: none|" "$rc|$out|$err"
 check_eq "status records no run" 0 "$(q 'SELECT count(*) FROM sync_runs')"
 ss sync >/dev/null

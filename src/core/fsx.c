@@ -46,6 +46,15 @@ int64_t fsx_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+int64_t fsx_thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 bool fsx_racy(const struct file_stat *st, int64_t recorded_ns)
 {
 	return st->mtime_ns + FSX_RACY_NS > recorded_ns;

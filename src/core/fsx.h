@@ -200,6 +200,8 @@ void fsx_unlock(int fd);
 
 /* The current CLOCK_REALTIME in nanoseconds. */
 int64_t fsx_now_ns(void);
+/* The CPU time of the calling thread, or 0. */
+int64_t fsx_thread_cpu_ns(void);
 /* True when st, recorded at recorded_ns, cannot be trusted. */
 bool fsx_racy(const struct file_stat *st, int64_t recorded_ns);
 

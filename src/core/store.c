@@ -238,6 +238,22 @@ bool store_busy(const struct store *s)
 	return s && s->busy;
 }
 
+/* Each connection is used by one thread only (the scan's threads never
+ * touch the database), so neither the connection's mutex nor SQLite's
+ * memory statistics, a global mutex taken on every allocation, are
+ * needed: the first load makes millions of allocations. */
+#define OPEN_FLAGS SQLITE_OPEN_NOMUTEX
+
+static void library_init(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /* A reader that cannot create the WAL's -shm file (a monitoring user, a
  * read-only directory) still reads: the writer keeps the WAL files (see
  * store_open_as), and failing that the file is read as immutable, which is
@@ -247,8 +263,8 @@ static bool open_reader(struct store *s, struct err *e)
 	struct buf uri = BUF_INIT;
 	int rc;
 
-	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READONLY, NULL) ==
-		    SQLITE_OK &&
+	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READONLY | OPEN_FLAGS,
+			    NULL) == SQLITE_OK &&
 	    sqlite3_exec(s->db, "SELECT 1 FROM sqlite_schema LIMIT 1", NULL,
 			 NULL, NULL) == SQLITE_OK)
 		return true;
@@ -265,8 +281,9 @@ static bool open_reader(struct store *s, struct err *e)
 		else
 			buf_putc(&uri, *p);
 	buf_puts(&uri, "?immutable=1");
-	rc = sqlite3_open_v2(uri.data, &s->db,
-			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	rc = sqlite3_open_v2(
+		uri.data, &s->db,
+		SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | OPEN_FLAGS, NULL);
 	buf_finish(&uri);
 	if (rc == SQLITE_OK)
 		return true;
@@ -280,12 +297,14 @@ bool store_open_as(struct store **out, const char *path, int busy_ms,
 	struct store *s = xcalloc(1, sizeof(*s));
 	int persist = 1;
 
+	library_init();
 	s->path = xstrdup(path);
 	if (read_only) {
 		if (!open_reader(s, e))
 			goto fail;
 	} else if (sqlite3_open_v2(path, &s->db,
-				   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+				   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+					   OPEN_FLAGS,
 				   NULL) != SQLITE_OK) {
 		if (s->db)
 			store_dberr(s, e);

@@ -33,6 +33,9 @@
 	" AND " AGREED("id", "rev") " AND NOT EXISTS (SELECT 1 FROM sync_base" \
 				    " WHERE story_id = " ID ")"
 
+/* origin is one of the three sides (NULL passes, as with IN). */
+#define ORIGIN_IS(C) C " = 'file' OR " C " = 'db' OR " C " = 'git'"
+
 #define CLOCK_TICK "UPDATE rev_clock SET value = value + 1 WHERE id = 1;"
 
 /*
@@ -113,6 +116,34 @@ static const struct {
 	{3, "ALTER TABLE sync_conflicts ADD COLUMN policy TEXT"},
 	{3, "CREATE TABLE sync_consumers(name TEXT PRIMARY KEY,"
 	    " seq INTEGER NOT NULL, updated TEXT)"},
+	/* 4: the same CHECKs, as comparisons: SQLite builds a table for an
+	 * IN list of three at every row it checks, which was a seventh of a
+	 * first load. The tables are made anew (the rows, their numbers and
+	 * sync_events' sequence kept: a consumer's cursor stays valid). */
+	{4, "CREATE TABLE status_history_4(id INTEGER PRIMARY KEY,"
+	    " story_id TEXT, from_status TEXT, to_status TEXT,"
+	    " changed_at TEXT, origin TEXT CHECK (" ORIGIN_IS(
+		    "origin") "),"
+			      " commit_id TEXT, author TEXT)"},
+	{4, "INSERT INTO status_history_4 SELECT id, story_id, from_status,"
+	    " to_status, changed_at, origin, commit_id, author"
+	    " FROM status_history ORDER BY id"},
+	{4, "DROP TABLE status_history"},
+	{4, "ALTER TABLE status_history_4 RENAME TO status_history"},
+	{4, "CREATE INDEX status_history_story ON status_history(story_id)"},
+	{4, "CREATE TABLE sync_events_4(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	    " story_id TEXT, change TEXT CHECK (change = 'created' OR"
+	    " change = 'updated' OR change = 'moved' OR change = 'deleted'),"
+	    " origin TEXT CHECK (" ORIGIN_IS("origin") "), run_id INTEGER,"
+						       " at TEXT)"},
+	{4, "INSERT INTO sync_events_4 SELECT seq, story_id, change, origin,"
+	    " run_id, at FROM sync_events ORDER BY seq"},
+	/* the sequence may be past the last row (pruned): it goes on */
+	{4, "DELETE FROM sqlite_sequence WHERE name = 'sync_events_4'"},
+	{4, "UPDATE sqlite_sequence SET name = 'sync_events_4'"
+	    " WHERE name = 'sync_events'"},
+	{4, "DROP TABLE sync_events"},
+	{4, "ALTER TABLE sync_events_4 RENAME TO sync_events"},
 };
 
 /* The change tracking (the triggers and the story_rows view they read),
@@ -185,7 +216,7 @@ static const char *const triggers[] = {
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 static bool pragma_int(struct store *s, const char *sql, int *out,
 		       struct err *e)

@@ -943,7 +943,7 @@ static bool open_run(struct run *run)
 
 /* Everything applied: retention, the mark, HEAD and the run's row, then
  * the commit. */
-static bool close_run(struct run *run, int64_t applied_at)
+static bool close_run(struct run *run, int64_t applied_at, int64_t cpu_at)
 {
 	bool dirty = run->napplied || run->db.n;
 
@@ -951,9 +951,11 @@ static bool close_run(struct run *run, int64_t applied_at)
 		return false;
 	if (run->napplied && run->r && run->r->note) {
 		char *msg =
-			xasprintf("applied %zu action%s (%.0f ms)",
+			xasprintf("applied %zu action%s (%.0f ms, %.0f ms of "
+				  "CPU in this thread)",
 				  run->napplied, run->napplied == 1 ? "" : "s",
-				  (fsx_now_ns() - applied_at) / 1e6);
+				  (fsx_now_ns() - applied_at) / 1e6,
+				  (fsx_thread_cpu_ns() - cpu_at) / 1e6);
 
 		note(run, msg);
 		free(msg);
@@ -977,7 +979,7 @@ static bool close_run(struct run *run, int64_t applied_at)
 
 static bool in_transaction(struct run *run, enum sync_status *status)
 {
-	int64_t t;
+	int64_t t, cpu;
 
 	if (!open_run(run) ||
 	    !detect_db(run->store, &run->table, !run->partial_state,
@@ -1001,9 +1003,10 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 		return true;
 	}
 	t = fsx_now_ns();
+	cpu = fsx_thread_cpu_ns();
 	apply_begin(run);
 	run->napplied = run->nplan;
-	if (!apply_planned(run) || !apply_end(run) || !close_run(run, t))
+	if (!apply_planned(run) || !apply_end(run) || !close_run(run, t, cpu))
 		goto fail;
 	return true;
 fail:
@@ -1179,7 +1182,7 @@ static bool import_batch(void *ctx, struct scan_result *b, struct err *e)
  * meanwhile, as it has nothing to read yet. */
 static bool import(struct run *run)
 {
-	int64_t t = fsx_now_ns();
+	int64_t t = fsx_now_ns(), cpu = fsx_thread_cpu_ns();
 
 	strmap_init(&run->blocked, 16);
 	if (!open_run(run))
@@ -1191,7 +1194,7 @@ static bool import(struct run *run)
 	report_scan(run, run->nimported);
 	if (run->nimported)
 		detect_git_head(run->c, &run->git);
-	if (!apply_end(run) || !close_run(run, t))
+	if (!apply_end(run) || !close_run(run, t, cpu))
 		goto fail;
 	return true;
 fail:

@@ -2,7 +2,9 @@
 # Schema 2 (assignees): a database written by a storysync before it, with
 # an API edit and a deletion pending, migrates forward on the next sync:
 # every row kept, the pending changes still applied, no file rewritten but
-# the one the API edited, and the same rows as a fresh import.
+# the one the API edited, and the same rows as a fresh import. Schema 4
+# (the CHECKs as comparisons): the tables made anew keep every row, its
+# number and the events' sequence, and still refuse what they refused.
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p .storysync backlog active
@@ -19,7 +21,7 @@ sums=$(md5sum backlog/*.md)
 run ss sync
 check_eq "the sync migrates and applies the pending changes" \
   "0|storysync: 1 updated, 1 deleted" "$rc|$out$err"
-check_eq "schema 3: assignees, no assignee column" "3|1|0" \
+check_eq "schema 4: assignees, no assignee column" "4|1|0" \
   "$(q "PRAGMA user_version")|$(q "SELECT count(*) FROM pragma_table_info('stories') WHERE name = 'assignees'")|$(q "SELECT count(*) FROM pragma_table_info('stories') WHERE name = 'assignee'")"
 check_eq "every row kept, as a JSON array" 'V-1|["ana"]
 V-2|
@@ -50,4 +52,40 @@ q "UPDATE stories SET assignees = '[\"eve\",\"fay\"]' WHERE id = 'V-1'"
 run ss sync
 check_eq "a second assignee turns the scalar into a flow list" \
   "assignee: [eve, fay]" "$(grep '^assignee:' backlog/V-1-one.md)"
+
+# ---- schema 3 to 4 ----
+mkdir "$O/v3" && cd "$O/v3" || exit 1
+mkdir -p .storysync backlog active
+sqlite3 -batch $DB <"$SOURCE_ROOT/tests/fixtures/schema3.sql"
+printf 'database: .storysync/stories.db\n' >.storysync.yml
+printf -- '---\nid: W-1\ntitle: One\n---\nbody one\n' >backlog/W-1-one.md
+printf -- '---\nid: W-2\ntitle: Two\n---\n' >active/W-2-two.md
+printf -- '---\nid: W-3\ntitle: Three (API)\n---\n' >active/W-3-three.md
+records() {
+  q "SELECT * FROM status_history ORDER BY id; SELECT * FROM sync_events ORDER BY seq; SELECT * FROM sqlite_sequence"
+}
+before=$(records)
+check_eq "the fixture is schema 3, its sequence past the last event" "3|5|4" \
+  "$(q "PRAGMA user_version")|$(q "SELECT seq FROM sqlite_sequence WHERE name = 'sync_events'")|$(q "SELECT max(seq) FROM sync_events")"
+run ss sync
+check_eq "the sync migrates; the files were already in step" "0|" "$rc|$out$err"
+check_eq "schema 4" 4 "$(q "PRAGMA user_version")"
+check_eq "every history row and event kept, with its number and the sequence" \
+  "$before" "$(records)"
+check_eq "the CHECKs are comparisons now, no IN list" "0" \
+  "$(q "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%IN (%' AND name IN ('sync_events', 'status_history')")"
+check_eq "the index on the history is back" "status_history_story" \
+  "$(q "SELECT name FROM sqlite_schema WHERE tbl_name = 'status_history' AND type = 'index'")"
+for bad in "sync_events(change) VALUES ('renamed')" \
+  "sync_events(origin) VALUES ('api')" "status_history(origin) VALUES ('api')"; do
+  run q "INSERT INTO $bad"
+  check_contains "still refused: $bad" "CHECK constraint failed" "$err"
+done
+check_eq "nothing was inserted" "3|4" \
+  "$(q "SELECT count(*) FROM sync_events")|$(q "SELECT count(*) FROM status_history")"
+printf -- '---\nid: W-1\ntitle: One, edited\n---\nbody one\n' >backlog/W-1-one.md
+run ss sync
+check_eq "the next event takes the number after the sequence, not after the last row" \
+  "0|6|W-1|updated" \
+  "$rc|$(q "SELECT seq, story_id, change FROM sync_events ORDER BY seq DESC LIMIT 1" | sed 's/|/|/g')"
 finish

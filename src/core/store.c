@@ -402,11 +402,24 @@ bool store_writer_on(struct store *s, struct err *e)
 	} else
 		store_dberr(s, e);
 	sqlite3_finalize(st);
+	/* Every trigger is a no-op for storysync's own writes (their WHEN
+	 * skips a transaction holding the writer row), but SQLite runs a
+	 * trigger's program for each row to find that out: a quarter of a
+	 * first load. So a first load drops them, inside its transaction,
+	 * and makes them again before it commits: no other connection sees
+	 * the schema without them, and a run that fails rolls back to it. */
+	if (ok && s->first_load) {
+		ok = store_triggers_drop(s, e);
+		s->untracked = ok;
+	}
 	return ok;
 }
 
 bool store_commit(struct store *s, struct err *e)
 {
+	if (s->untracked && !store_triggers_make(s, e))
+		return false;
+	s->untracked = false;
 	if (s->writer_rev &&
 	    !store_exec(s, "DELETE FROM sync_meta WHERE key = 'writer'", e))
 		return false;
@@ -416,6 +429,7 @@ bool store_commit(struct store *s, struct err *e)
 
 void store_rollback(struct store *s)
 {
+	s->untracked = false;
 	s->writer_rev = 0;
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);

@@ -107,6 +107,8 @@ struct store {
 	int64_t writer_rev; /* the rev of this transaction's own writes, 0
 			       before the first */
 	bool first_load;    /* bulk mode: every story put is a new one */
+	bool untracked;     /* the triggers are dropped in this transaction
+			       (a first load), to be made again at commit */
 	/* the last history row and event before this transaction's writes */
 	int64_t history_floor, events_floor;
 	sqlite3_stmt *stmt[ST_COUNT];
@@ -181,5 +183,8 @@ bool store_schema_check(struct store *s, struct err *e);
 /* Migrates the database to this build's schema, the missing steps in one
  * transaction, and makes the triggers anew. */
 bool store_schema_migrate(struct store *s, struct err *e);
+/* Drops, and makes, the change tracking: the triggers and their view. */
+bool store_triggers_drop(struct store *s, struct err *e);
+bool store_triggers_make(struct store *s, struct err *e);
 
 #endif

@@ -247,7 +247,7 @@ static bool version_check(struct store *s, int v, struct err *e)
 	return true;
 }
 
-static bool drop_triggers(struct store *s, struct err *e)
+bool store_triggers_drop(struct store *s, struct err *e)
 {
 	char sql[80];
 
@@ -260,6 +260,14 @@ static bool drop_triggers(struct store *s, struct err *e)
 		if (!store_exec(s, sql, e))
 			return false;
 	}
+	return true;
+}
+
+bool store_triggers_make(struct store *s, struct err *e)
+{
+	for (size_t i = 0; i < sizeof(triggers) / sizeof(*triggers); i++)
+		if (!store_exec(s, triggers[i], e))
+			return false;
 	return true;
 }
 
@@ -278,15 +286,14 @@ bool store_schema_migrate(struct store *s, struct err *e)
 	if (!store_begin(s, e))
 		return false;
 	if (!pragma_int(s, "PRAGMA user_version", &v, e) ||
-	    !version_check(s, v, e) || !drop_triggers(s, e))
+	    !version_check(s, v, e) || !store_triggers_drop(s, e))
 		goto fail;
 	for (size_t i = 0; i < NMIGRATIONS; i++)
 		if (migrations[i].version > v &&
 		    !store_exec(s, migrations[i].sql, e))
 			goto fail;
-	for (size_t i = 0; i < sizeof(triggers) / sizeof(*triggers); i++)
-		if (!store_exec(s, triggers[i], e))
-			goto fail;
+	if (!store_triggers_make(s, e))
+		goto fail;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
 	if (!store_exec(s, sql, e) || !store_exec(s, "COMMIT", e))
 		goto fail;

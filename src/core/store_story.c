@@ -393,12 +393,13 @@ bool store_story_path(struct store *s, const char *id, char **path, bool *found,
 bool store_story_forget(struct store *s, const char *id, struct err *e)
 {
 	/* ?2, ?3, ?4: the last event, history row and rev before this
-	 * transaction; the row's deletion archives it and takes its
-	 * dependencies (the trigger), so the archived row goes too */
+	 * transaction; the row's deletion archives it (the trigger, when
+	 * there is one), so the archived row goes too */
 	static const char *const sql[] = {
 		"DELETE FROM sync_events WHERE story_id = ?1 AND seq > ?2",
 		"DELETE FROM status_history WHERE story_id = ?1 AND id > ?3",
 		"DELETE FROM sync_state WHERE story_id = ?1",
+		"DELETE FROM story_dependencies WHERE story_id = ?1",
 		"DELETE FROM stories WHERE id = ?1",
 		"DELETE FROM deleted_stories WHERE story_id = ?1 AND rev > ?4",
 	};

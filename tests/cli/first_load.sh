@@ -74,6 +74,37 @@ check_eq "the same files are in error" \
   "$(grep -o "^stories/[^:]*" "$O/oracle.err" | sort)" \
   "$(grep -o "^stories/[^:]*" <<<"$err" | sort)"
 
+# the change tracking the load went without is back, as the oracle has it
+tracking="SELECT type, name, sql FROM sqlite_schema
+  WHERE type IN ('trigger', 'view') ORDER BY name"
+check_eq "the triggers and their view are back, as a run that is not first has them" \
+  "10|1|$(sqlite3 "$O/oracle/$DB" "$tracking" | md5sum)" \
+  "$(q "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'")|$(q "SELECT count(*) FROM sqlite_schema WHERE type = 'view'")|$(q "$tracking" | md5sum)"
+some=$(q "SELECT id FROM stories ORDER BY id LIMIT 1")
+rev=$(q "SELECT rev FROM stories WHERE id = '$some'")
+q "UPDATE stories SET title = 'Tracked' WHERE id = '$some'"
+check_eq "an API edit after the load is tracked" 1 \
+  "$(q "SELECT rev > $rev FROM stories WHERE id = '$some'")"
+
+# a first load that fails midway (the disk full, as the file size limit
+# makes it) rolls back whole: no row, and the tracking as it was
+mkdir "$O/full" && cp -r stories .storysync.yml "$O/full/"
+(
+  cd "$O/full" || exit 1
+  "$STORYSYNC" init >/dev/null
+  trap '' XFSZ
+  ulimit -f 400
+  "$STORYSYNC" sync >/dev/null 2>"$O/full.err"
+  echo $? >"$O/full.rc"
+)
+check_eq "the failed load exits 3 and says why" "3|1" \
+  "$(cat "$O/full.rc")|$(grep -c "too large\|disk\|full" "$O/full.err")"
+check_eq "nothing of it stays, the tracking is whole" \
+  "0|0|$(sqlite3 "$O/oracle/$DB" "$tracking" | md5sum)" \
+  "$(sqlite3 "$O/full/$DB" "SELECT count(*) FROM stories")|$(sqlite3 "$O/full/$DB" "SELECT count(*) FROM sync_state")|$(sqlite3 "$O/full/$DB" "$tracking" | md5sum)"
+check_eq "and the next load, with room, imports the tree (its four files in error: exit 1)" "1|298" \
+  "$(cd "$O/full" && "$STORYSYNC" sync >/dev/null 2>&1; echo $?)|$(sqlite3 "$O/full/$DB" "SELECT count(*) FROM stories")"
+
 # mended: both ids are taken by the next run
 rm $twin $third "$broken"
 run ss sync

@@ -64,11 +64,12 @@ struct run {
 	struct planned *plan; /* in the order planned, not yet applied */
 	size_t nplan, capplan;
 	size_t napplied; /* actions carried out by this run */
-	/* the first load: the ids seen, by hash; the ids no file may take
-	 * (claimed twice, or of a file in error), and the first claimant of
-	 * each claimed twice */
+	/* the first load: the ids seen, by a 32-bit hash (a hit is checked
+	 * against the rows: 4 bytes a story, not the ids); the ids no file
+	 * may take (claimed twice, or of a file in error), and the first
+	 * claimant of each claimed twice */
 	struct id_set {
-		uint64_t *v;
+		uint32_t *v;
 		size_t n, cap;
 	} seen;
 	struct strmap blocked;
@@ -1016,20 +1017,22 @@ fail:
 
 /* ---- the first load, streamed ---- */
 
-static uint64_t id_hash(const char *s)
+static uint32_t id_hash(const char *s)
 {
-	uint64_t h = strmap_hash(s);
+	/* the high half: every byte of the id reaches it */
+	uint32_t v = (uint32_t)(strmap_hash(s) >> 32);
 
-	return h ? h : 1; /* 0 marks a free slot */
+	return v ? v : 1; /* 0 marks a free slot */
 }
 
-/* Adds h to the set of ids seen; false when it was there already. */
-static bool seen_add(struct run *run, uint64_t h)
+/* Adds h to the set of ids seen; false when it was there already. Linear
+ * probing, at most four fifths full. */
+static bool seen_add(struct run *run, uint32_t h)
 {
 	struct id_set *set = &run->seen;
 	size_t i;
 
-	if ((set->n + 1) * 2 > set->cap) {
+	if ((set->n + 1) * 5 > set->cap * 4) {
 		struct id_set old = *set;
 
 		set->cap = old.cap ? old.cap * 2 : 1024;

@@ -3,7 +3,8 @@
 # batches far apart, a third claim, and a file in error whose name claims an
 # id already imported end as they do for a run that holds the whole tree:
 # neither file takes the id, each is reported, and the row imported first
-# leaves no trace. The rows equal those of a load that is not a first one.
+# leaves no trace. Two ids whose hashes share the half the id set keeps
+# both load. The rows equal those of a load that is not a first one.
 . "$(dirname "$0")/lib.sh"
 
 "$GEN_STORIES" . --count 300 2>/dev/null
@@ -24,6 +25,13 @@ cp "$a" $twin
 printf -- '---\nid: %s\ntitle: A third claim\n---\n' "$ida" >$third
 printf -- '---\ntitle: [unclosed\n---\n' >"$broken"
 cp $twin $third "$broken" "$O/oracle/stories/mobile/completed/"
+# COL-93899 and COL-182451: the same high half of strmap_hash (see
+# tests/unit/test_strmap.c), in batches far apart
+col1=stories/platform/refinements/COL-93899-one.md
+col2=stories/mobile/completed/COL-182451-two.md
+printf -- '---\nid: COL-93899\ntitle: Same hash half, one\n---\n' >$col1
+printf -- '---\nid: COL-182451\ntitle: Same hash half, two\n---\n' >$col2
+cp $col1 "$O/oracle/$col1" && cp $col2 "$O/oracle/$col2"
 
 run ss sync
 check_rc "the first load: exit 1, some stories in error" 1
@@ -37,16 +45,19 @@ check_eq "the first claim is reported once, naming a later one" 1 \
 check_contains "the file in error is reported" \
   "$broken:2:8: 'title' must be a scalar" "$err"
 check_eq "four files in error" 4 "$(grep -c "^stories/" <<<"$err")"
-check_eq "298 rows: neither id has one" "298|0" \
+check_eq "300 rows: neither id has one" "300|0" \
   "$(q "SELECT count(*), count(*) FILTER (WHERE id IN ('$ida', '$idb')) FROM stories")"
-check_contains "the summary counts what stayed" "298 created" "$out"
+check_contains "the summary counts what stayed" "300 created" "$out"
+check_eq "both ids of the same hash half are loaded, from their files" \
+  "COL-182451|$col2
+COL-93899|$col1" "$(q "SELECT id, path FROM stories WHERE id LIKE 'COL-%' ORDER BY id")"
 for t in "sync_state:story_id" "sync_events:story_id" \
   "status_history:story_id" "deleted_stories:story_id" \
   "story_dependencies:story_id" "sync_base:story_id"; do
   check_eq "no trace of either in ${t%%:*}" 0 \
     "$(q "SELECT count(*) FROM ${t%%:*} WHERE ${t#*:} IN ('$ida', '$idb')")"
 done
-check_eq "a created event and a history row per row" "298|298" \
+check_eq "a created event and a history row per row" "300|300" \
   "$(q "SELECT (SELECT count(*) FROM sync_events), (SELECT count(*) FROM status_history)")"
 check_eq "the database is sound" ok "$(q 'PRAGMA integrity_check')"
 
@@ -102,7 +113,7 @@ check_eq "the failed load exits 3 and says why" "3|1" \
 check_eq "nothing of it stays, the tracking is whole" \
   "0|0|$(sqlite3 "$O/oracle/$DB" "$tracking" | md5sum)" \
   "$(sqlite3 "$O/full/$DB" "SELECT count(*) FROM stories")|$(sqlite3 "$O/full/$DB" "SELECT count(*) FROM sync_state")|$(sqlite3 "$O/full/$DB" "$tracking" | md5sum)"
-check_eq "and the next load, with room, imports the tree (its four files in error: exit 1)" "1|298" \
+check_eq "and the next load, with room, imports the tree (its four files in error: exit 1)" "1|300" \
   "$(cd "$O/full" && "$STORYSYNC" sync >/dev/null 2>&1; echo $?)|$(sqlite3 "$O/full/$DB" "SELECT count(*) FROM stories")"
 
 # mended: both ids are taken by the next run

@@ -792,83 +792,128 @@ bool detect_scan(const struct config *c, int rootfd,
 
 /* ---- the first load, streamed ---- */
 
-/* Files read at a time, and batches read ahead of the caller: memory holds
- * STREAM_WINDOW batches of stories, whatever the size of the tree. */
+/* Files read at a time, batches read ahead of the caller, and entries
+ * walked ahead of the readers: memory holds that many, whatever the size
+ * of the tree or of any one directory in it. */
 #define STREAM_BATCH  64
 #define STREAM_WINDOW 8
+#define STREAM_AHEAD  (2 * STREAM_WINDOW * STREAM_BATCH)
 
-/* Some entries of one directory, and what reading them gave. */
+/* Some entries, in walk order (their rel strings its own), and what
+ * reading them gave. */
 struct batch {
-	struct dir_walk *dir;
-	struct entry *v;
+	struct entry v[STREAM_BATCH];
 	size_t n;
-	bool last; /* the directory's last batch: its entries can go */
 	bool ready;
 	struct scan_result r;
 };
 
-/* Two threads claim batches in walk order, walking each directory as they
- * reach it, and read them while the caller takes the ready ones in that
- * same order. */
+/* A pipeline: one thread walks the stage directories in order, at most
+ * STREAM_AHEAD entries ahead of the readers; two threads claim batches of
+ * them in that order and read them; the caller takes the ready ones in
+ * the same order. */
 struct stream {
 	struct scan_walk *w;
 	pthread_mutex_t mu;
-	pthread_cond_t ready, room;
-	size_t dir, pos;          /* the directory being cut, how far */
+	pthread_cond_t ready;  /* a batch is read, or the stream ended */
+	pthread_cond_t room;   /* a batch was taken, or entries were */
+	pthread_cond_t walked; /* a batch's worth was walked, or all */
+	struct entry *q;       /* walked, not claimed yet: q[head, tail) */
+	size_t head, tail, cap;
 	size_t claimed, consumed; /* batches */
-	bool walking;             /* a thread walks sm->dir */
-	bool walked;              /* every batch claimed */
+	bool bounded;             /* the walker is a thread: it waits */
+	bool walk_done;           /* every directory walked */
+	bool all_claimed;         /* and every entry in a batch */
 	bool failed;              /* a walk failed: w->e says why */
 	bool stop;
 	struct batch slot[STREAM_WINDOW];
-	pthread_t thread[2];
+	pthread_t walker, thread[2];
+	bool have_walker;
 	int nthreads;
 };
 
-/* With the lock held: moves on to the next directory with entries left;
- * false when it had to wait, or to walk one (without the lock: a failed
- * allocation must not hold it), so that the caller looks again. */
-static bool at_entries(struct stream *sm)
+/* What the walk of one directory passes to stream_entry. */
+struct stream_dir {
+	struct stream *sm;
+	struct dir_walk *d;
+};
+
+/* The walker's callback: queues the entry, waiting for room. Allocates
+ * before it takes the lock: a thread out of memory waits (mem_defer_oom),
+ * and must not hold it. */
+static bool stream_entry(void *ctx, int dirfd, const char *name,
+			 const char *rel, enum fsx_entry_kind kind,
+			 const struct stat *st)
 {
-	struct scan_walk *w = sm->w;
+	struct stream_dir *sd = ctx;
+	struct stream *sm = sd->sm;
+	struct entry en = {
+		.rel = xstrdup(rel),
+		.kind = kind,
+		.backlog = sd->d->backlog,
+		.stage_len = sd->d->stage_len,
+	};
 
-	for (; sm->dir < w->ndirs; sm->dir++, sm->pos = 0) {
-		struct dir_walk *d = &w->dirs[sm->dir];
-
-		if (!d->walked && sm->walking) {
-			pthread_cond_wait(&sm->room, &sm->mu);
-			return false;
-		}
-		if (!d->walked) {
-			sm->walking = true;
-			pthread_mutex_unlock(&sm->mu);
-			walk_dir(w, d);
-			pthread_mutex_lock(&sm->mu);
-			sm->walking = false;
-			pthread_cond_broadcast(&sm->room);
-			return false;
-		}
-		if (!d->ok) {
-			sm->failed = true;
-			w->e = d->e;
-			return true;
-		}
-		if (sm->pos < d->n)
-			return true;
+	(void)dirfd;
+	(void)name;
+	fsx_stat_from(&en.st, st);
+	if (kind == FSX_FILE && !too_deep(rel, sd->d->stage_len))
+		sd->d->files++;
+	pthread_mutex_lock(&sm->mu);
+	while (sm->bounded && !sm->stop && sm->tail - sm->head >= STREAM_AHEAD)
+		pthread_cond_wait(&sm->room, &sm->mu);
+	if (sm->stop) {
+		pthread_mutex_unlock(&sm->mu);
+		free(en.rel);
+		return false;
 	}
+	if (sm->tail == sm->cap && sm->head) { /* bounded: never grows */
+		memmove(sm->q, sm->q + sm->head,
+			(sm->tail - sm->head) * sizeof(*sm->q));
+		sm->tail -= sm->head;
+		sm->head = 0;
+	} else if (sm->tail == sm->cap) {
+		sm->q = xgrow(sm->q, &sm->cap, sm->tail + 1, sizeof(*sm->q));
+	}
+	sm->q[sm->tail++] = en;
+	if ((sm->tail - sm->head) % STREAM_BATCH == 0)
+		pthread_cond_broadcast(&sm->walked);
+	pthread_mutex_unlock(&sm->mu);
 	return true;
 }
 
-/* With the lock held, at entries: the next STREAM_BATCH of them into b. */
-static void cut(struct stream *sm, struct batch *b)
+/* Walks every stage directory in order into the queue. */
+static void walk_all(struct stream *sm)
 {
-	struct dir_walk *d = &sm->w->dirs[sm->dir];
+	struct scan_walk *w = sm->w;
+	struct dir_walk *failed = NULL;
 
-	b->dir = d;
-	b->v = d->v + sm->pos;
-	b->n = d->n - sm->pos < STREAM_BATCH ? d->n - sm->pos : STREAM_BATCH;
-	sm->pos += b->n;
-	b->last = sm->pos == d->n;
+	for (size_t i = 0; i < w->ndirs && !failed; i++) {
+		struct dir_walk *d = &w->dirs[i];
+		struct stream_dir sd = {sm, d};
+
+		d->ok = fsx_walk(w->rootfd, d->dir, stream_entry, &sd,
+				 &d->start, &d->e);
+		d->walked = true;
+		if (!d->ok)
+			failed = d;
+	}
+	pthread_mutex_lock(&sm->mu);
+	if (failed && !sm->stop) {
+		sm->failed = true;
+		w->e = failed->e;
+	}
+	sm->walk_done = true;
+	pthread_cond_broadcast(&sm->walked);
+	pthread_cond_broadcast(&sm->ready);
+	pthread_mutex_unlock(&sm->mu);
+}
+
+static void *walk_work(void *arg)
+{
+	mem_defer_oom(); /* the caller is writing: it handles the failure */
+	walk_all(arg);
+	return NULL;
 }
 
 /* Classifies, reads and parses one batch, as compare does, into b->r; no
@@ -894,26 +939,32 @@ static void read_batch(const struct scan_walk *w, struct batch *b)
 }
 
 /* With the lock held: claims, reads and publishes one batch; false when
- * there is no room for one, or none left; true when it did, or when it let
- * the lock go to wait or walk. */
+ * there is no room for one, or nothing left; true when it did, or when it
+ * waited for the walk. */
 static bool produce(struct stream *sm)
 {
+	size_t n = sm->tail - sm->head;
 	struct batch *b;
 
-	if (sm->stop || sm->walked ||
+	if (sm->stop || sm->failed || sm->all_claimed ||
 	    sm->claimed - sm->consumed >= STREAM_WINDOW)
 		return false;
-	if (!at_entries(sm))
-		return true; /* the lock was let go: look again */
-	if (sm->failed || sm->dir == sm->w->ndirs) {
-		sm->walked = true;
+	if (n < STREAM_BATCH && !sm->walk_done) {
+		pthread_cond_wait(&sm->walked, &sm->mu);
+		return true; /* look again */
+	}
+	if (!n) {
+		sm->all_claimed = true;
 		pthread_cond_broadcast(&sm->ready);
 		return false;
 	}
 	/* the slot and the entries are taken together, under the lock, so
 	 * that batches keep the walk's order */
 	b = &sm->slot[sm->claimed++ % STREAM_WINDOW];
-	cut(sm, b);
+	b->n = n < STREAM_BATCH ? n : STREAM_BATCH;
+	memcpy(b->v, sm->q + sm->head, b->n * sizeof(*b->v));
+	sm->head += b->n;
+	pthread_cond_broadcast(&sm->room); /* the walker may go on */
 	pthread_mutex_unlock(&sm->mu);
 	read_batch(sm->w, b);
 	pthread_mutex_lock(&sm->mu);
@@ -922,14 +973,19 @@ static bool produce(struct stream *sm)
 	return true;
 }
 
+static bool stream_over(const struct stream *sm)
+{
+	return sm->stop || sm->failed || sm->all_claimed;
+}
+
 static void *stream_work(void *arg)
 {
 	struct stream *sm = arg;
 
 	mem_defer_oom(); /* the caller is writing: it handles the failure */
 	pthread_mutex_lock(&sm->mu);
-	while (!sm->stop && !sm->walked)
-		if (!produce(sm) && !sm->stop && !sm->walked)
+	while (!stream_over(sm))
+		if (!produce(sm) && !stream_over(sm))
 			pthread_cond_wait(&sm->room, &sm->mu);
 	pthread_mutex_unlock(&sm->mu);
 	return NULL;
@@ -942,15 +998,15 @@ static struct batch *next_batch(struct stream *sm)
 
 	pthread_mutex_lock(&sm->mu);
 	while (!b->ready && !sm->failed &&
-	       !(sm->walked && sm->consumed == sm->claimed)) {
+	       !(sm->all_claimed && sm->consumed == sm->claimed)) {
 		struct timespec ts;
 
 		if (!sm->nthreads) { /* no thread: read here */
-			if (!produce(sm))
+			if (!produce(sm) && !sm->all_claimed)
 				break;
 			continue;
 		}
-		/* a reader out of memory waits for this thread to end it */
+		/* a thread out of memory waits for this one to end it */
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 20 * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -965,8 +1021,16 @@ static struct batch *next_batch(struct stream *sm)
 	return b->ready ? b : NULL;
 }
 
+static void batch_free(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->v[i].rel);
+	b->n = 0;
+	scan_result_finish(&b->r);
+}
+
 /* Moves a batch's errors, skipped files and temporaries to out, and frees
- * the rest of it; its directory's entries too, after its last batch. */
+ * the rest of it. */
 static void take_batch(struct stream *sm, struct batch *b,
 		       struct scan_result *out)
 {
@@ -986,12 +1050,7 @@ static void take_batch(struct stream *sm, struct batch *b,
 		free(r->temps[i]);
 	}
 	r->nerrors = r->nskipped = r->ntemps = 0;
-	scan_result_finish(r);
-	if (b->last) {
-		free(b->dir->v);
-		b->dir->v = NULL;
-		arena_finish(&b->dir->names);
-	}
+	batch_free(b);
 	pthread_mutex_lock(&sm->mu);
 	b->ready = false;
 	sm->consumed++;
@@ -1005,23 +1064,39 @@ static void stream_start(struct stream *sm, struct scan_walk *w)
 	pthread_mutex_init(&sm->mu, NULL);
 	pthread_cond_init(&sm->ready, NULL);
 	pthread_cond_init(&sm->room, NULL);
+	pthread_cond_init(&sm->walked, NULL);
+	sm->cap = STREAM_AHEAD;
+	sm->q = xcalloc(sm->cap, sizeof(*sm->q));
+	sm->bounded = true;
+	sm->have_walker = pthread_create(&sm->walker, NULL, walk_work, sm) == 0;
+	if (!sm->have_walker) { /* no thread: the whole walk first */
+		sm->bounded = false;
+		walk_all(sm);
+	}
 	for (int t = 0; t < 2; t++)
 		if (pthread_create(&sm->thread[sm->nthreads], NULL, stream_work,
 				   sm) == 0)
 			sm->nthreads++;
 }
 
-/* Stops the readers and frees what they read ahead. */
+/* Stops the walker and the readers and frees what they did ahead. */
 static void stream_stop(struct stream *sm)
 {
 	pthread_mutex_lock(&sm->mu);
 	sm->stop = true;
 	pthread_cond_broadcast(&sm->room);
+	pthread_cond_broadcast(&sm->walked);
 	pthread_mutex_unlock(&sm->mu);
+	if (sm->have_walker)
+		pthread_join(sm->walker, NULL);
 	for (int t = 0; t < sm->nthreads; t++)
 		pthread_join(sm->thread[t], NULL);
 	for (size_t i = sm->consumed; i < sm->claimed; i++)
-		scan_result_finish(&sm->slot[i % STREAM_WINDOW].r);
+		batch_free(&sm->slot[i % STREAM_WINDOW]);
+	for (size_t i = sm->head; i < sm->tail; i++)
+		free(sm->q[i].rel);
+	free(sm->q);
+	pthread_cond_destroy(&sm->walked);
 	pthread_cond_destroy(&sm->room);
 	pthread_cond_destroy(&sm->ready);
 	pthread_mutex_destroy(&sm->mu);

@@ -178,24 +178,66 @@ char *store_col_text(sqlite3_stmt *st, int i)
 	return xstrdup((const char *)sqlite3_column_text(st, i));
 }
 
+/* Writes v as n decimal digits at p; returns the end. */
+static char *digits(char *p, unsigned v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + n;
+}
+
+/* The proleptic Gregorian calendar from days since 1970-01-01 (Howard
+ * Hinnant's days_from_civil, inverted): no time zone, no lock, unlike
+ * gmtime_r, which a first load called twice a story. */
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+	int64_t era, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	yoe = z - era * 146097;
+	yoe = (yoe - yoe / 1460 + yoe / 36524 - yoe / 146096) / 365;
+	doy = z - era * 146097 - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
 void store_iso_time(char out[64], int64_t ns, bool ms)
 {
-	struct tm tm;
-	time_t t;
+	int64_t s, days, rem;
+	unsigned m, d;
+	int y;
+	char *p = out;
 
 	if (ns <= 0)
 		ns = fsx_now_ns();
-	t = (time_t)(ns / 1000000000);
-	gmtime_r(&t, &tm);
-	if (ms)
-		snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 (int)(ns % 1000000000 / 1000000));
-	else
-		snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02dZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec);
+	s = ns / 1000000000;
+	days = s / 86400;
+	rem = s % 86400;
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999) { /* not a time a run records */
+		snprintf(out, 64, "%lld", (long long)s);
+		return;
+	}
+	p = digits(p, (unsigned)y, 4);
+	*p++ = '-';
+	p = digits(p, m, 2);
+	*p++ = '-';
+	p = digits(p, d, 2);
+	*p++ = 'T';
+	p = digits(p, (unsigned)(rem / 3600), 2);
+	*p++ = ':';
+	p = digits(p, (unsigned)(rem / 60 % 60), 2);
+	*p++ = ':';
+	p = digits(p, (unsigned)(rem % 60), 2);
+	if (ms) {
+		*p++ = '.';
+		p = digits(p, (unsigned)(ns % 1000000000 / 1000000), 3);
+	}
+	*p++ = 'Z';
+	*p = '\0';
 }
 
 static bool set_wal(struct store *s, struct err *e)

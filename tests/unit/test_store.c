@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "mem.h"
 #include "store.h"
+#include "store_impl.h"
 
 struct fixture {
 	char dir[64];
@@ -945,12 +947,57 @@ static void test_read_only(void **state)
 	api_exec(f, "PRAGMA user_version = 4");
 }
 
+/* store_iso_time against gmtime_r: the epoch, leap days, century ends
+ * (1900 was no leap year, 2000 was, 2100 will not be), the last second of
+ * a year, and a spread of times to 2200. */
+static void test_iso_time(void **state)
+{
+	static const int64_t at[] = {
+		1,          /* 1970-01-01T00:00:00.000 */
+		951782400,  /* 2000-02-29 */
+		951868799,  /* 2000-02-29T23:59:59 */
+		4107542399, /* 2100-02-28T23:59:59 */
+		4107542400, /* 2100-03-01 */
+		1798761599, /* 2026-12-31T23:59:59 */
+		1798761600, /* 2027-01-01 */
+		7258118399, /* 2199-12-31T23:59:59 */
+	};
+	char got[64], want[64];
+	struct tm tm;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(at) / sizeof(*at) + 2000; i++) {
+		int64_t s = i < sizeof(at) / sizeof(*at)
+				    ? at[i]
+				    : (int64_t)(i * 3627419ULL % 7258118400ULL);
+		int64_t ns =
+			s * 1000000000 + (int64_t)(i * 7919 % 1000) * 1000000;
+		time_t t = (time_t)s;
+
+		if (ns <= 0)
+			continue;
+		gmtime_r(&t, &tm);
+		snprintf(want, sizeof(want),
+			 "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (int)(ns % 1000000000 / 1000000));
+		store_iso_time(got, ns, true);
+		assert_string_equal(got, want);
+		want[19] = 'Z';
+		want[20] = '\0';
+		store_iso_time(got, ns, false);
+		assert_string_equal(got, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_open_twice),
 		T(test_newer_version),
+		cmocka_unit_test(test_iso_time),
 		T(test_not_a_database),
 		T(test_put_get_round_trip),
 		T(test_canonical_read),

@@ -74,6 +74,13 @@ void *xcalloc(size_t n, size_t sz)
 	return check(calloc(n ? n : 1, sz ? sz : 1));
 }
 
+void *xcalloc_written(size_t n, size_t sz)
+{
+	void *p = xreallocarray(NULL, n ? n : 1, sz ? sz : 1);
+
+	return memset(p, 0, (n ? n : 1) * (sz ? sz : 1));
+}
+
 void *xreallocarray(void *p, size_t n, size_t sz)
 {
 	if (sz && n > SIZE_MAX / sz)

@@ -20,6 +20,11 @@ void mem_defer_oom(void);
 bool mem_oom_pending(void);
 /* Zeroed array of n elements of size sz; aborts on overflow. */
 void *xcalloc(size_t n, size_t sz);
+/* The same, cleared by writing every byte: for a table that is probed
+ * (read) before it is written. A large calloc maps the shared zero page,
+ * and the first store into each page of it then faults again and flushes
+ * the TLB of every CPU the process's other threads run on. */
+void *xcalloc_written(size_t n, size_t sz);
 /* Resizes p to n elements of size sz; aborts on overflow. */
 void *xreallocarray(void *p, size_t n, size_t sz);
 /* Makes room for need elements of size sz in p, whose capacity *cap grows

@@ -42,7 +42,9 @@ static void resize(struct strmap *m, size_t cap)
 	struct strmap_slot *old = m->slots;
 	size_t oldcap = m->cap;
 
-	m->slots = xcalloc(cap, sizeof(*m->slots));
+	/* probed before it is written: xcalloc's zero pages cost a tenth of
+	 * a no-op at 10k stories in faults and TLB flushes */
+	m->slots = xcalloc_written(cap, sizeof(*m->slots));
 	m->cap = cap;
 	for (size_t i = 0; i < oldcap; i++)
 		if (old[i].key)

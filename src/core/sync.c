@@ -1036,7 +1036,7 @@ static bool seen_add(struct run *run, uint32_t h)
 		struct id_set old = *set;
 
 		set->cap = old.cap ? old.cap * 2 : 1024;
-		set->v = xcalloc(set->cap, sizeof(*set->v));
+		set->v = xcalloc_written(set->cap, sizeof(*set->v));
 		set->n = 0;
 		for (size_t j = 0; j < old.cap; j++)
 			if (old.v[j])

@@ -14,7 +14,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -909,8 +911,19 @@ static void walk_all(struct stream *sm)
 	pthread_mutex_unlock(&sm->mu);
 }
 
+/* The pipeline's threads run at a lower priority than the caller's: they
+ * work ahead of the thread that applies, which is the critical path, and
+ * on two cores the three would otherwise share them evenly (a 10k first
+ * load: 340 to 320 ms, medians of 12). Linux's nice is per thread; this
+ * is best effort. */
+static void behind_the_caller(void)
+{
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
+}
+
 static void *walk_work(void *arg)
 {
+	behind_the_caller();
 	mem_defer_oom(); /* the caller is writing: it handles the failure */
 	walk_all(arg);
 	return NULL;
@@ -982,6 +995,7 @@ static void *stream_work(void *arg)
 {
 	struct stream *sm = arg;
 
+	behind_the_caller();
 	mem_defer_oom(); /* the caller is writing: it handles the failure */
 	pthread_mutex_lock(&sm->mu);
 	while (!stream_over(sm))

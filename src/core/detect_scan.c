@@ -798,7 +798,7 @@ bool detect_scan(const struct config *c, int rootfd,
 
 /* Files read at a time, batches read ahead of the caller, and entries
  * walked ahead of the readers: memory holds that many, whatever the size
- * of the tree or of any one directory in it. */
+ * of the tree, and the names of the directories being walked (sorted). */
 #define STREAM_BATCH  64
 #define STREAM_WINDOW 8
 #define STREAM_AHEAD  (2 * STREAM_WINDOW * STREAM_BATCH)
@@ -812,10 +812,10 @@ struct batch {
 	struct scan_result r;
 };
 
-/* A pipeline: one thread walks the stage directories in order, at most
- * STREAM_AHEAD entries ahead of the readers; two threads claim batches of
- * them in that order and read them; the caller takes the ready ones in
- * the same order. */
+/* A pipeline: one thread walks the stage directories in order (each
+ * directory's entries in name order), at most STREAM_AHEAD entries ahead
+ * of the readers; two threads claim batches of them in that order and
+ * read them; the caller takes the ready ones in the same order. */
 struct stream {
 	struct scan_walk *w;
 	pthread_mutex_t mu;
@@ -896,8 +896,8 @@ static void walk_all(struct stream *sm)
 		struct dir_walk *d = &w->dirs[i];
 		struct stream_dir sd = {sm, d};
 
-		d->ok = fsx_walk(w->rootfd, d->dir, stream_entry, &sd,
-				 &d->start, &d->e);
+		d->ok = fsx_walk_sorted(w->rootfd, d->dir, stream_entry, &sd,
+					&d->start, &d->e);
 		d->walked = true;
 		if (!d->ok)
 			failed = d;

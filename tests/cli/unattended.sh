@@ -256,7 +256,8 @@ check_eq "runs by every result" "results busy failed guarded ok skipped" \
   "$(sed -n 4p "$O/parsed")"
 check_eq "healthy" "healthy 1" "$(sed -n 5p "$O/parsed")"
 edit_one "$story" "Pending on the file side"
-q "UPDATE stories SET priority = 'low' WHERE id != '$sid' AND rowid = 2"
+other=$(q "SELECT id FROM stories WHERE id != '$sid' AND priority IS NOT 'low' ORDER BY id LIMIT 1")
+q "UPDATE stories SET priority = 'low' WHERE id = '$other'"
 cat >"$O/pending.py" <<'EOF'
 import sys
 from prometheus_client.parser import text_string_to_metric_families
@@ -280,7 +281,8 @@ check_eq "metrics_file: written after the run, and it parses" "1 0" "$(cat "$O/t
 check_eq "no temporary file left beside it" "storysync.prom" "$(ls "$O/textfile")"
 
 # ---- the log: a line per run that changed something ----
-check_contains "a changed run's line" "info $T: synced: 1 updated" "$(tail -n 1 sync.log)"
+check_contains "a changed run's line: the file's edit and the API's" \
+  "info $T: synced: 2 updated" "$(tail -n 1 sync.log)"
 lines=$(wc -l <sync.log)
 ss sync
 check_eq "a quiet run adds no line" "$lines" "$(wc -l <sync.log)"

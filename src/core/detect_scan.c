@@ -49,7 +49,6 @@ struct dir_walk {
 	size_t files; /* story files seen */
 	struct arena names;
 	enum fsx_walk_start start;
-	bool walked;
 	bool ok;
 	struct err e;
 };
@@ -264,7 +263,6 @@ static bool on_entry(void *ctx, int dirfd, const char *name, const char *rel,
 static void walk_dir(struct scan_walk *w, struct dir_walk *d)
 {
 	d->ok = fsx_walk(w->rootfd, d->dir, on_entry, d, &d->start, &d->e);
-	d->walked = true;
 }
 
 static void *walk_part(void *arg)
@@ -825,14 +823,13 @@ struct stream {
 	struct entry *q;       /* walked, not claimed yet: q[head, tail) */
 	size_t head, tail, cap;
 	size_t claimed, consumed; /* batches */
-	bool bounded;             /* the walker is a thread: it waits */
 	bool walk_done;           /* every directory walked */
 	bool all_claimed;         /* and every entry in a batch */
 	bool failed;              /* a walk failed: w->e says why */
 	bool stop;
 	struct batch slot[STREAM_WINDOW];
 	pthread_t walker, thread[2];
-	bool have_walker;
+	bool have_walker; /* else the walk ran first, not waiting for room */
 	int nthreads;
 };
 
@@ -864,14 +861,15 @@ static bool stream_entry(void *ctx, int dirfd, const char *name,
 	if (kind == FSX_FILE && !too_deep(rel, sd->d->stage_len))
 		sd->d->files++;
 	pthread_mutex_lock(&sm->mu);
-	while (sm->bounded && !sm->stop && sm->tail - sm->head >= STREAM_AHEAD)
+	while (sm->have_walker && !sm->stop &&
+	       sm->tail - sm->head >= STREAM_AHEAD)
 		pthread_cond_wait(&sm->room, &sm->mu);
 	if (sm->stop) {
 		pthread_mutex_unlock(&sm->mu);
 		free(en.rel);
 		return false;
 	}
-	if (sm->tail == sm->cap && sm->head) { /* bounded: never grows */
+	if (sm->tail == sm->cap && sm->head) { /* a walker: never grows */
 		memmove(sm->q, sm->q + sm->head,
 			(sm->tail - sm->head) * sizeof(*sm->q));
 		sm->tail -= sm->head;
@@ -898,7 +896,6 @@ static void walk_all(struct stream *sm)
 
 		d->ok = fsx_walk_sorted(w->rootfd, d->dir, stream_entry, &sd,
 					&d->start, &d->e);
-		d->walked = true;
 		if (!d->ok)
 			failed = d;
 	}
@@ -1083,10 +1080,10 @@ static void stream_start(struct stream *sm, struct scan_walk *w)
 	pthread_cond_init(&sm->walked, NULL);
 	sm->cap = STREAM_AHEAD;
 	sm->q = xcalloc(sm->cap, sizeof(*sm->q));
-	sm->bounded = true;
-	sm->have_walker = pthread_create(&sm->walker, NULL, walk_work, sm) == 0;
-	if (!sm->have_walker) { /* no thread: the whole walk first */
-		sm->bounded = false;
+	/* set before the thread starts, which reads it */
+	sm->have_walker = true;
+	if (pthread_create(&sm->walker, NULL, walk_work, sm) != 0) {
+		sm->have_walker = false; /* no thread: the whole walk first */
 		walk_all(sm);
 	}
 	for (int t = 0; t < 2; t++)

@@ -268,8 +268,8 @@ typedef void (*store_count_fn)(void *ctx, const char *backlog,
 			       const char *status, long n);
 bool store_story_counts(struct store *s, store_count_fn fn, void *ctx,
 			struct err *e);
-/* Calls fn with the rows (and deletions) the API changed since the last
- * run, for each backlog (status NULL). */
+/* Calls fn with the rows (and deletions) the API changed that no run has
+ * taken yet, for each backlog (status NULL). */
 bool store_rows_pending(struct store *s, store_count_fn fn, void *ctx,
 			struct err *e);
 

@@ -123,8 +123,9 @@ mkdir "$O/full" && cp -r stories .storysync.yml "$O/full/"
   "$STORYSYNC" sync >/dev/null 2>"$O/full.err"
   echo $? >"$O/full.rc"
 )
-check_eq "the failed load exits 3 and says why" "3|1" \
-  "$(cat "$O/full.rc")|$(grep -c "too large\|disk\|full" "$O/full.err")"
+check_eq "the failed load exits 3 and says why, last" \
+  "3|storysync: $O/full/$DB: disk I/O error (the disk failed a read or write: check it (dmesg), then run again; nothing was committed)" \
+  "$(cat "$O/full.rc")|$(tail -n 1 "$O/full.err")"
 check_eq "nothing of it stays, the tracking is whole" \
   "0|0|$(sqlite3 "$O/oracle/$DB" "$tracking" | md5sum)" \
   "$(sqlite3 "$O/full/$DB" "SELECT count(*) FROM stories")|$(sqlite3 "$O/full/$DB" "SELECT count(*) FROM sync_state")|$(sqlite3 "$O/full/$DB" "$tracking" | md5sum)"

@@ -7,9 +7,15 @@
 # number and the events' sequence, and still refuse what they refused.
 . "$(dirname "$0")/lib.sh"
 
-mkdir -p .storysync backlog active
-sqlite3 -batch $DB <"$SOURCE_ROOT/tests/fixtures/schema1.sql"
-printf 'database: .storysync/stories.db\n' >.storysync.yml
+# from_fixture NAME: here, the database of tests/fixtures/NAME.sql and
+# a configuration that names it
+from_fixture() {
+  mkdir -p .storysync backlog active
+  sqlite3 -batch $DB <"$SOURCE_ROOT/tests/fixtures/$1.sql"
+  printf 'database: .storysync/stories.db\n' >.storysync.yml
+}
+
+from_fixture schema1
 printf -- '---\nid: V-1\ntitle: One\nassignee: ana\n---\nbody one\n' >backlog/V-1-one.md
 printf -- '---\nid: V-2\ntitle: Two\n---\n' >backlog/V-2-two.md
 printf -- '---\nid: V-3\ntitle: Three\nassignee: bo  # lead\n---\n' >active/V-3-three.md
@@ -55,9 +61,7 @@ check_eq "a second assignee turns the scalar into a flow list" \
 
 # ---- schema 3 to 4 ----
 mkdir "$O/v3" && cd "$O/v3" || exit 1
-mkdir -p .storysync backlog active
-sqlite3 -batch $DB <"$SOURCE_ROOT/tests/fixtures/schema3.sql"
-printf 'database: .storysync/stories.db\n' >.storysync.yml
+from_fixture schema3
 printf -- '---\nid: W-1\ntitle: One\n---\nbody one\n' >backlog/W-1-one.md
 printf -- '---\nid: W-2\ntitle: Two\n---\n' >active/W-2-two.md
 printf -- '---\nid: W-3\ntitle: Three (API)\n---\n' >active/W-3-three.md

@@ -31,17 +31,21 @@ static struct {
 	__typeof__(gitrepo_is_ancestor) *is_ancestor;
 	__typeof__(gitrepo_diff) *diff;
 	__typeof__(gitrepo_walk) *walk;
+	__typeof__(gitrepo_value_origin) *value_origin;
 	__typeof__(gitrepo_hooks_dir) *hooks_dir;
 	__typeof__(gitrepo_commit_paths) *commit_paths;
 	__typeof__(blobid_hex) *blobid_hex;
 } mod;
 
 static const char *const names[] = {
-	"gitrepo_open",          "gitrepo_destroy",      "gitrepo_workdir",
-	"gitrepo_gitdir",        "gitrepo_is_shallow",   "gitrepo_head_unborn",
-	"gitrepo_head_detached", "gitrepo_prefix",       "gitrepo_head",
-	"gitrepo_is_ancestor",   "gitrepo_diff",         "gitrepo_walk",
-	"gitrepo_hooks_dir",     "gitrepo_commit_paths", "blobid_hex",
+	"gitrepo_open",          "gitrepo_destroy",
+	"gitrepo_workdir",       "gitrepo_gitdir",
+	"gitrepo_is_shallow",    "gitrepo_head_unborn",
+	"gitrepo_head_detached", "gitrepo_prefix",
+	"gitrepo_head",          "gitrepo_is_ancestor",
+	"gitrepo_diff",          "gitrepo_walk",
+	"gitrepo_value_origin",  "gitrepo_hooks_dir",
+	"gitrepo_commit_paths",  "blobid_hex",
 };
 
 _Static_assert(sizeof(mod) == sizeof(names) / sizeof(*names) * sizeof(void *),
@@ -182,6 +186,13 @@ bool gitrepo_walk(struct gitrepo *r, const char *from, const char *to,
 		  gitrepo_commit_fn fn, void *ctx, struct err *e)
 {
 	return mod.walk(r, from, to, pathspecs, flags, fn, ctx, e);
+}
+
+bool gitrepo_value_origin(struct gitrepo *r, const char *path, const char *blob,
+			  gitrepo_same_fn same, void *ctx,
+			  struct gitrepo_origin *out, struct err *e)
+{
+	return mod.value_origin(r, path, blob, same, ctx, out, e);
 }
 
 bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e)

@@ -510,6 +510,148 @@ out:
 	return ok;
 }
 
+/* The blob at path in commit c into *id: 1, 0 when there is none (or
+ * not a file), -1 on error. */
+static int blob_at(git_commit *c, const char *path, git_oid *id)
+{
+	git_tree *t = NULL;
+	git_tree_entry *ent = NULL;
+	int rc = git_commit_tree(&t, c);
+
+	if (rc == 0)
+		rc = git_tree_entry_bypath(&ent, t, path);
+	if (rc == 0) {
+		rc = git_tree_entry_type(ent) == GIT_OBJECT_BLOB;
+		git_oid_cpy(id, git_tree_entry_id(ent));
+	} else if (rc == GIT_ENOTFOUND) {
+		rc = 0;
+	} else {
+		rc = -1;
+	}
+	git_tree_entry_free(ent);
+	git_tree_free(t);
+	return rc;
+}
+
+/* Whether the blob id holds the value: 1, 0, -1 on error. */
+static int blob_same(git_repository *repo, const git_oid *id,
+		     gitrepo_same_fn same, void *ctx)
+{
+	git_blob *b = NULL;
+	int rc;
+
+	if (git_blob_lookup(&b, repo, id) < 0)
+		return -1;
+	rc = same(ctx, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b));
+	git_blob_free(b);
+	return rc;
+}
+
+/* From c, whose version of path (at) holds the value, back along first
+ * parents while the versions of path hold it. */
+static bool trace_history(struct gitrepo *r, git_commit *c, git_oid at,
+			  const char *path, gitrepo_same_fn same, void *ctx,
+			  struct gitrepo_origin *out, struct err *e)
+{
+	git_commit *cur = c, *parent = NULL;
+	git_oid pid;
+	bool ok = false;
+	int rc = 0;
+
+	for (;;) {
+		/* a root, or the cut of a shallow clone: the history's
+		 * start */
+		if (git_commit_parentcount(cur) == 0 ||
+		    git_commit_parent(&parent, cur, 0) < 0) {
+			out->arrived = true;
+			break;
+		}
+		rc = blob_at(parent, path, &pid);
+		if (rc == 1 && !git_oid_equal(&pid, &at)) {
+			rc = blob_same(r->repo, &pid, same, ctx);
+			if (rc == 1)
+				git_oid_cpy(&at, &pid);
+			else if (rc == 0)
+				rc = 2; /* a version of path changed it */
+		}
+		if (rc < 0) {
+			gerr(e, "read %s", path);
+			goto out;
+		}
+		if (rc != 1) {
+			out->arrived = rc == 0;
+			break;
+		}
+		if (cur != c)
+			git_commit_free(cur);
+		cur = parent;
+		parent = NULL;
+	}
+	git_oid_tostr(out->commit, sizeof(out->commit), git_commit_id(cur));
+	ok = true;
+out:
+	git_commit_free(parent);
+	if (cur != c)
+		git_commit_free(cur);
+	return ok;
+}
+
+bool gitrepo_value_origin(struct gitrepo *r, const char *path, const char *blob,
+			  gitrepo_same_fn same, void *ctx,
+			  struct gitrepo_origin *out, struct err *e)
+{
+	git_index *idx = NULL;
+	git_commit *head = NULL;
+	const git_index_entry *ie;
+	git_oid want, hid;
+	bool ok = false, staged;
+	int in_head = 0, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (git_oid_fromstr(&want, blob) < 0)
+		return err_set(e, "git: %s: not a blob id", blob);
+	if (git_repository_index(&idx, r->repo) < 0) {
+		gerr(e, "read index");
+		goto out;
+	}
+	rc = git_repository_head_unborn(r->repo);
+	if (rc < 0 || (rc == 0 && !lookup_commit(r->repo, "HEAD", &head, e))) {
+		if (rc < 0)
+			gerr(e, "read HEAD");
+		goto out;
+	}
+	if (head && (in_head = blob_at(head, path, &hid)) < 0) {
+		gerr(e, "read %s", path);
+		goto out;
+	}
+	ie = git_index_get_bypath(idx, path, 0);
+	staged = ie && git_oid_equal(&ie->id, &want) &&
+		 !(in_head && git_oid_equal(&hid, &want));
+	if (!staged && !(in_head && git_oid_equal(&hid, &want))) {
+		ok = true; /* not a version git holds */
+		goto out;
+	}
+	if ((rc = blob_same(r->repo, &want, same, ctx)) != 1) {
+		ok = rc == 0 || gerr(e, "read %s", path);
+		goto out; /* it does not hold the value */
+	}
+	ok = true;
+	out->held = true;
+	if (staged && !in_head) {
+		out->arrived = true; /* added or moved there in the index */
+		goto out;
+	}
+	if (staged && (rc = blob_same(r->repo, &hid, same, ctx)) != 1) {
+		ok = rc == 0 || gerr(e, "read %s", path);
+		goto out; /* rc 0: the staged version changed it */
+	}
+	ok = trace_history(r, head, hid, path, same, ctx, out, e);
+out:
+	git_commit_free(head);
+	git_index_free(idx);
+	return ok;
+}
+
 bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e)
 {
 	git_config *cfg = NULL;

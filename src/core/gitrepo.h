@@ -115,6 +115,31 @@ bool gitrepo_walk(struct gitrepo *r, const char *from, const char *to,
 		  const char *const *pathspecs, unsigned flags,
 		  gitrepo_commit_fn fn, void *ctx, struct err *e);
 
+/* Where the value a file at path holds came from in git. */
+struct gitrepo_origin {
+	bool held;    /* the file is the index's or HEAD's version of path,
+			 and holds the value */
+	bool arrived; /* held, and the value came to path with the file: the
+			 oldest of the newest versions that hold it is the
+			 path's first (added, moved there, or the history's
+			 start); false when a version of path changed it */
+	char commit[GITREPO_HEX]; /* held: the commit of that version, ""
+				     when it is only staged */
+};
+
+/* True when text (a version of the path, len bytes) holds the value
+ * asked about. */
+typedef bool (*gitrepo_same_fn)(void *ctx, const char *text, size_t len);
+
+/* Traces the value of the file whose content is blob (a blob id) at path
+ * (relative to the top): when it is the index's or HEAD's version, goes
+ * back through the staged version, then HEAD's first-parent history, for
+ * as long as the versions of path hold the same value (asked of same), and
+ * says where that run of versions began. Work in proportion to that run. */
+bool gitrepo_value_origin(struct gitrepo *r, const char *path, const char *blob,
+			  gitrepo_same_fn same, void *ctx,
+			  struct gitrepo_origin *out, struct err *e);
+
 /* The directory git runs hooks from, in *dir (heap): core.hooksPath
  * (relative to the work tree's top, as git resolves it) or the common git
  * directory's hooks/ (shared by linked worktrees). It may not exist. */

@@ -561,6 +561,92 @@ static void test_is_ancestor(void **state)
 	free(one);
 }
 
+/* The value a version holds, in these tests: its first line. */
+static bool first_line_is(void *ctx, const char *text, size_t len)
+{
+	size_t n = strlen(ctx);
+
+	return len > n && memcmp(text, ctx, n) == 0 && text[n] == '\n';
+}
+
+/* "held arrived commit" for path's blob (a blob id, or a rev:path) and
+ * value. */
+static char *origin(struct gitrepo *r, const char *path, const char *blob,
+		    const char *value)
+{
+	struct gitrepo_origin o;
+	struct err e = {""};
+	char *id = strchr(blob, ':') ? out("git -C repo rev-parse %s", blob)
+				     : xstrdup(blob);
+
+	if (!gitrepo_value_origin(r, path, id, first_line_is, (void *)value, &o,
+				  &e))
+		fail_msg("gitrepo_value_origin: %s", e.msg);
+	free(id);
+	return xasprintf("%d %d %s", o.held, o.arrived,
+			 o.commit[0] ? o.commit : "-");
+}
+
+static void check_origin(const char *path, const char *blob, const char *value,
+			 const char *want)
+{
+	struct gitrepo *r = open_ok(repo);
+	char *got = origin(r, path, blob, value);
+
+	assert_string_equal(got, want);
+	free(got);
+	gitrepo_destroy(r);
+}
+
+static void test_value_origin(void **state)
+{
+	char *c1, *c3, *c4, *w;
+
+	sh("cd repo && mkdir -p stories/x stories/y && printf 'k1\\nbody\\n' "
+	   "> stories/x/S.md && git add -A && git commit -qm c1");
+	c1 = out("git -C repo rev-parse HEAD");
+	sh("cd repo && printf 'k1\\nbody 2\\n' > stories/x/S.md && "
+	   "git commit -qam c2");
+	/* an edit of the rest: the value came with the file in c1 */
+	w = xasprintf("1 1 %s", c1);
+	check_origin("stories/x/S.md", "HEAD:stories/x/S.md", "k1", w);
+	free(w);
+	/* a content git does not hold, or a value the file does not hold */
+	check_origin("stories/x/S.md",
+		     "0123456789012345678901234567890123456789", "k1", "0 0 -");
+	check_origin("stories/x/S.md", "HEAD:stories/x/S.md", "k9", "0 0 -");
+	/* a commit that changes the value sets it there */
+	sh("cd repo && printf 'k2\\nbody 2\\n' > stories/x/S.md && "
+	   "git commit -qam c3");
+	c3 = out("git -C repo rev-parse HEAD");
+	w = xasprintf("1 0 %s", c3);
+	check_origin("stories/x/S.md", "HEAD:stories/x/S.md", "k2", w);
+	free(w);
+	/* moved: the value came with the file in the move */
+	sh("cd repo && git mv stories/x/S.md stories/y/S.md && "
+	   "git commit -qm c4");
+	c4 = out("git -C repo rev-parse HEAD");
+	w = xasprintf("1 1 %s", c4);
+	check_origin("stories/y/S.md", "HEAD:stories/y/S.md", "k2", w);
+	free(w);
+	/* staged: a change of the value, then a move of the file */
+	sh("cd repo && printf 'k3\\nbody 2\\n' > stories/y/S.md && "
+	   "git add stories/y/S.md");
+	check_origin("stories/y/S.md", ":stories/y/S.md", "k3", "1 0 -");
+	sh("cd repo && git checkout -q -- . && git reset -q --hard && "
+	   "git mv stories/y/S.md stories/x/S.md");
+	check_origin("stories/x/S.md", ":stories/x/S.md", "k2", "1 1 -");
+	/* staged with the value as HEAD has it: traced on from HEAD */
+	sh("cd repo && git reset -q --hard && printf 'k2\\nbody 3\\n' > "
+	   "stories/y/S.md && git add stories/y/S.md");
+	w = xasprintf("1 1 %s", c4);
+	check_origin("stories/y/S.md", ":stories/y/S.md", "k2", w);
+	free(w);
+	free(c4);
+	free(c3);
+	free(c1);
+}
+
 static void test_hooks_dir(void **state)
 {
 	char *dir = NULL, *want = xasprintf("%s/.git/hooks", repo);
@@ -712,6 +798,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_walk_stop, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_is_ancestor, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_value_origin, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hooks_dir, setup,
 						teardown),

@@ -159,6 +159,28 @@ const struct git_author *git_result_author(const struct git_result *g,
 /* Frees a git result. */
 void git_result_finish(struct git_result *g);
 
+/* Git's answers about mirror keys, for one run: the repository is opened
+ * on the first question (zero it before). */
+struct git_mirrors {
+	struct gitrepo *repo;
+	char *prefix; /* the config root inside the repository */
+	bool tried;   /* opened, or found none */
+};
+
+/* Whether the mirror key k of the file fc (at the path its state has, the
+ * key naming another location than the file's) is git's, not a person's
+ * edit, into *carried: the file is the index's or HEAD's version of its
+ * path, and the key's value came to that path with the file (the commit
+ * or the staged change that moved or created it there). A key that a
+ * version git does not hold, or a version of that path, changed is an
+ * edit. False (e set, *carried false) when git cannot answer; a tree
+ * outside git has no carried keys. */
+bool detect_git_carried(struct git_mirrors *gm, const struct config *c,
+			const struct file_change *fc, enum story_mirror k,
+			bool *carried, struct err *e);
+/* Closes what the questions opened. */
+void git_mirrors_finish(struct git_mirrors *gm);
+
 /* One story row that changed since the last run. */
 struct db_side {
 	char *id;

@@ -12,6 +12,7 @@
 #include "gitrepo.h"
 #include "json.h"
 #include "mem.h"
+#include "story.h"
 
 struct collect {
 	const char *prefix; /* the config root inside the repository */
@@ -257,4 +258,84 @@ void detect_git_head(const struct config *c, struct git_result *g)
 	if (repo && !gitrepo_head(repo, g->head, &unborn, NULL))
 		g->head[0] = '\0';
 	gitrepo_destroy(repo);
+}
+
+/* The question asked of each version of a file: does its key k hold
+ * value? */
+struct key_question {
+	const struct config *c;
+	const char *path;
+	enum story_mirror k;
+	const char *value;
+};
+
+static bool holds_value(void *ctx, const char *text, size_t len)
+{
+	const struct key_question *q = ctx;
+	struct story_doc d = {0};
+	const char *m;
+	struct err e;
+	bool same;
+
+	/* a version that does not parse holds no key */
+	if (!story_parse(&d, &q->c->dialect, q->path, text, len, &e))
+		return false;
+	m = d.mirror[q->k];
+	same = m && q->value ? strcmp(m, q->value) == 0 : m == q->value;
+	story_doc_finish(&d);
+	return same;
+}
+
+/* The repository, on the first question; false when there is none. */
+static bool mirrors_open(struct git_mirrors *gm, const struct config *c)
+{
+	if (!gm->tried) {
+		gm->tried = true;
+		gm->repo = gitrepo_open(c->root, NULL);
+		if (gm->repo &&
+		    !gitrepo_prefix(gm->repo, c->root, &gm->prefix, NULL)) {
+			gitrepo_destroy(gm->repo);
+			gm->repo = NULL;
+		}
+	}
+	return gm->repo != NULL;
+}
+
+/* Where the value q asks about in the file fc came from, in git. */
+static bool value_origin(struct git_mirrors *gm, const struct file_change *fc,
+			 struct key_question *q, struct gitrepo_origin *o,
+			 struct err *e)
+{
+	char *path = *gm->prefix ? xasprintf("%s/%s", gm->prefix, fc->path)
+				 : xstrdup(fc->path);
+	bool ok = gitrepo_value_origin(gm->repo, path, fc->hash, holds_value, q,
+				       o, e);
+
+	free(path);
+	return ok;
+}
+
+bool detect_git_carried(struct git_mirrors *gm, const struct config *c,
+			const struct file_change *fc, enum story_mirror k,
+			bool *carried, struct err *e)
+{
+	struct key_question q = {c, fc->path, k, fc->mirror[k]};
+	struct gitrepo_origin o;
+	bool ok;
+
+	*carried = false;
+	if (!mirrors_open(gm, c))
+		return true;
+	ok = value_origin(gm, fc, &q, &o, e);
+	/* a key a commit (or the index) changed in place is an edit, even
+	 * one a run saw: the committed edit stands */
+	*carried = ok && o.held && o.arrived;
+	return ok;
+}
+
+void git_mirrors_finish(struct git_mirrors *gm)
+{
+	gitrepo_destroy(gm->repo);
+	free(gm->prefix);
+	memset(gm, 0, sizeof(*gm));
 }

@@ -81,15 +81,21 @@ static bool file_needs_write(const struct story *cur, char *const *mirror,
 	return false;
 }
 
+static bool carried(const struct plan_input *in, int k)
+{
+	return in->mirror_carried && in->mirror_carried[k];
+}
+
 /* The mirror keys an edit leaves alone: one whose location field is as at
- * the base and that was not edited since (the file is as the base, or the
- * key holds what it held then). One field changed is one field's lines
- * changed, even next to a key that was stale when adopted. */
+ * the base and that was not edited since (the file is as the base, the
+ * key holds what it held then, or git carried it there). One field changed
+ * is one field's lines changed, even next to a key that was stale when
+ * adopted. */
 static void keep_mirrors(const struct plan_input *in, struct action *a)
 {
 	for (int k = 0; k < SM_COUNT; k++) {
 		enum story_field f = loc_field[k];
-		bool untouched = !in->mirror ||
+		bool untouched = !in->mirror || carried(in, k) ||
 				 (in->base_mirror &&
 				  str_eq(in->mirror[k], in->base_mirror[k]));
 
@@ -99,27 +105,60 @@ static void keep_mirrors(const struct plan_input *in, struct action *a)
 	}
 }
 
+/* The location the file's key k asks for, when it is an edit: the file did
+ * not move in that field, and the key names another location than the
+ * base's and than it held at the base. */
+static bool key_edited(const struct story *file_story, char *const *mirror,
+		       const struct story *base, char *const *base_mirror,
+		       int k, const char **value)
+{
+	enum story_field f = loc_field[k];
+
+	/* a moved file wins; it also wins when the key changed too */
+	if (!str_eq(file_story->v[f], base->v[f]))
+		return false;
+	if (!mirror_value(mirror, k, value) || str_eq(*value, base->v[f]))
+		return false;
+	/* a key left as it was when adopted is no edit */
+	return !base_mirror || !str_eq(mirror[k], base_mirror[k]);
+}
+
+static void resolve_location(const struct plan_input *in, struct story *out)
+{
+	story_copy(out, in->file_story);
+	if (!in->base)
+		return;
+	for (int k = 0; k < SM_COUNT; k++) {
+		const char *m;
+
+		if (key_edited(in->file_story, in->mirror, in->base,
+			       in->base_mirror, k, &m) &&
+		    !carried(in, k))
+			story_set(out, loc_field[k], m);
+	}
+}
+
 void plan_resolve_location(const struct story *file_story, char *const *mirror,
 			   const struct story *base, char *const *base_mirror,
 			   struct story *out)
 {
-	story_copy(out, file_story);
-	if (!base)
-		return;
-	for (int k = 0; k < SM_COUNT; k++) {
-		enum story_field f = loc_field[k];
-		const char *m;
+	const struct plan_input in = {
+		.file_story = file_story,
+		.mirror = mirror,
+		.base = base,
+		.base_mirror = base_mirror,
+	};
 
-		/* a moved file wins; it also wins when the key changed too */
-		if (!str_eq(file_story->v[f], base->v[f]))
-			continue;
-		if (!mirror_value(mirror, k, &m) || str_eq(m, base->v[f]))
-			continue;
-		/* a key left as it was when adopted is no edit */
-		if (base_mirror && str_eq(mirror[k], base_mirror[k]))
-			continue;
-		story_set(out, f, m);
-	}
+	resolve_location(&in, out);
+}
+
+bool plan_mirror_edited(const struct plan_input *in, enum story_mirror k)
+{
+	const char *m;
+
+	return in->file_story && in->base &&
+	       key_edited(in->file_story, in->mirror, in->base, in->base_mirror,
+			  k, &m);
 }
 
 void plan_merge(const struct story *base, const struct story *file,
@@ -276,8 +315,7 @@ static bool plan_file_changed(const struct plan_input *in, enum side db,
 {
 	struct story file = {0};
 
-	plan_resolve_location(in->file_story, in->mirror, in->base,
-			      in->base_mirror, &file);
+	resolve_location(in, &file);
 	a->rewrite_mirrors = true;
 	a->state = PLAN_STATE_PUT;
 	switch (db) {

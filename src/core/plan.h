@@ -30,6 +30,10 @@ struct plan_input {
 	const bool *db_wins; /* SF_COUNT: the fields the database wins when
 				both sides changed them (the conflict
 				policy); NULL: the file wins every one */
+	const bool *mirror_carried; /* SM_COUNT, or NULL: the file's keys
+				       that are git's, not edits
+				       (detect_git_carried): such a key
+				       moves nothing and stays as it is */
 };
 
 enum plan_db_op { PLAN_DB_NONE, PLAN_DB_PUT, PLAN_DB_DELETE };
@@ -96,6 +100,12 @@ void action_finish(struct action *a);
 void plan_resolve_location(const struct story *file_story, char *const *mirror,
 			   const struct story *base, char *const *base_mirror,
 			   struct story *out);
+
+/* True when plan_story would take the file's mirror key k as an edit: the
+ * file's location did not change, and the key names another one than the
+ * base's and than the key held at the base. The one case in which the
+ * caller asks git whether the key is carried (mirror_carried). */
+bool plan_mirror_edited(const struct plan_input *in, enum story_mirror k);
 
 /* What a merge decided: the fields both sides changed to different values
  * (comma-separated, NULL when none), who won each by the policy

@@ -58,7 +58,8 @@ struct run {
 	struct strmap state_by_id;
 	struct scan_result scan;
 	struct git_result git;
-	bool by_diff; /* the file side came from a git diff */
+	struct git_mirrors mirrors; /* asked when a mirror key disagrees */
+	bool by_diff;               /* the file side came from a git diff */
 	char *last_commit;
 	struct db_result db;
 	struct planned *plan; /* in the order planned, not yet applied */
@@ -312,6 +313,35 @@ static void load_journal(struct run *run)
 	}
 }
 
+/* The file's mirror keys that git carried to its path, not edits (see
+ * detect_git_carried): asked only of a key plan would take as an edit of
+ * a file at the path its state has, so a run with nothing to do never
+ * asks. When git cannot say, the key is an edit, as without git. */
+static void carried_keys(struct run *run, const struct file_change *fc,
+			 const struct state_entry *se, struct plan_input *in,
+			 bool carried[SM_COUNT])
+{
+	if (!in->file_story || !se || strcmp(fc->path, se->path) != 0)
+		return;
+	for (int k = 0; k < SM_COUNT; k++) {
+		struct err e;
+
+		if (!plan_mirror_edited(in, k))
+			continue;
+		if (!detect_git_carried(&run->mirrors, run->c, fc, k,
+					&carried[k], &e)) {
+			char *msg = xasprintf("%s: %s (its key taken as an "
+					      "edit)",
+					      fc->path, e.msg);
+
+			note(run, msg);
+			free(msg);
+		}
+		if (carried[k])
+			in->mirror_carried = carried;
+	}
+}
+
 /* Plans one story from what each side found. */
 static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		     const struct db_side *d)
@@ -324,7 +354,7 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	};
 	struct action a;
 	char *base_mirror[SM_COUNT] = {0};
-	bool db_wins[SF_COUNT];
+	bool db_wins[SF_COUNT], carried[SM_COUNT] = {0};
 	bool has_base = false, mirror_known = false, found = false, ok = true;
 	int64_t rev;
 	char *path = NULL;
@@ -367,6 +397,7 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 				     : NULL,
 		       db_wins);
 	in.db_wins = db_wins;
+	carried_keys(run, fc, se, &in, carried);
 	if (plan_story(&in, &a))
 		add_action(run, &a, fc, d);
 	/* the action holds what apply needs of the story: one copy of each
@@ -1224,6 +1255,7 @@ static void run_finish(struct run *run)
 	strmap_finish(&run->hidden);
 	db_result_finish(&run->db);
 	git_result_finish(&run->git);
+	git_mirrors_finish(&run->mirrors);
 	free(run->last_commit);
 	scan_result_finish(&run->scan);
 	strmap_finish(&run->state_by_id);

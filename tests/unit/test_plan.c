@@ -306,6 +306,67 @@ static void changed_same_keeps_stale_key(void **state)
 	assert_string_equal(fx->a.mirror_after[SM_STATUS], "completed");
 }
 
+/* a key git carried to the file's path (a discarded rewrite) is no edit:
+ * nothing moves, the key stays as the file has it, and the state records
+ * it; without the fact the same key is an edit that moves the file */
+static void changed_same_carried_key_moves_nothing(void **state)
+{
+	struct fixture *fx = *state;
+	char active[] = "active";
+	char *agreed[SM_COUNT] = {NULL, active, NULL};
+	bool carried[SM_COUNT] = {false, true, false};
+	struct plan_input in = {
+		.id = "INF-014",
+		.file = SIDE_CHANGED,
+		.file_story = &fx->file,
+		.mirror = fx->mirror,
+		.db = SIDE_SAME,
+		.base = &fx->base,
+		.base_mirror = agreed,
+	};
+
+	set_mirror(fx, SM_STATUS, "refinement");
+	assert_true(plan_mirror_edited(&in, SM_STATUS));
+	assert_false(plan_mirror_edited(&in, SM_BACKLOG));
+	assert_true(plan_story(&in, &fx->a));
+	assert_string_equal(fx->a.want.v[SF_STATUS], "refinement");
+	assert_int_equal(fx->a.file, PLAN_FILE_WRITE);
+	action_finish(&fx->a);
+	in.mirror_carried = carried;
+	assert_true(plan_story(&in, &fx->a));
+	assert_string_equal(fx->a.want.v[SF_STATUS], "active");
+	assert_int_equal(fx->a.db, PLAN_DB_NONE);
+	assert_int_equal(fx->a.file, PLAN_FILE_NONE);
+	assert_null(fx->a.event);
+	assert_int_equal(fx->a.state, PLAN_STATE_PUT);
+	assert_true(fx->a.keep_mirror[SM_STATUS]);
+	assert_string_equal(fx->a.mirror_after[SM_STATUS], "refinement");
+	action_finish(&fx->a);
+	/* another field edited with it: the row follows, the key stays */
+	story_set(&fx->file, SF_TITLE, "Edited in git");
+	assert_true(plan_story(&in, &fx->a));
+	assert_int_equal(fx->a.db, PLAN_DB_PUT);
+	assert_int_equal(fx->a.file, PLAN_FILE_NONE);
+	assert_string_equal(fx->a.event, "updated");
+	assert_string_equal(fx->a.want.v[SF_STATUS], "active");
+	action_finish(&fx->a);
+	/* the database moves it meanwhile: the key follows the new status */
+	story_set(&fx->db, SF_TITLE, "Edited in git");
+	story_set(&fx->db, SF_STATUS, "completed");
+	in.db = SIDE_CHANGED;
+	in.db_story = &fx->db;
+	assert_true(plan_story(&in, &fx->a));
+	assert_string_equal(fx->a.want.v[SF_STATUS], "completed");
+	assert_int_equal(fx->a.file, PLAN_FILE_WRITE);
+	assert_false(fx->a.keep_mirror[SM_STATUS]);
+	assert_string_equal(fx->a.mirror_after[SM_STATUS], "completed");
+	assert_null(fx->a.conflict);
+	action_finish(&fx->a);
+	/* a moved file: the location decides, git is not asked */
+	story_set(&fx->file, SF_STATUS, "completed");
+	assert_false(plan_mirror_edited(&in, SM_STATUS));
+}
+
 /* file SAME, db DELETED */
 
 static void same_deleted_deletes_file(void **state)
@@ -1282,6 +1343,7 @@ int main(void)
 		T(same_changed_stale_mirror_needs_real_change),
 		T(same_changed_keeps_stale_key),
 		T(changed_same_keeps_stale_key),
+		T(changed_same_carried_key_moves_nothing),
 		T(same_deleted_deletes_file),
 		T(changed_same_updates_row),
 		T(changed_same_moved_file_rewrites_key),

@@ -59,8 +59,8 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 	if (cli->json) {
 		fprintf(cli->out,
 			"{\"exit\":%d,\"commits\":%ld,\"found\":%ld,"
-			"\"recorded\":%ld,\"error\":",
-			rc, n.commits, n.found, n.recorded);
+			"\"recorded\":%ld,\"corrected\":%ld,\"error\":",
+			rc, n.commits, n.found, n.recorded, n.corrected);
 		cli_json_string(cli->out, st == HISTORY_OK ? NULL : e.msg);
 		fputs("}\n", cli->out);
 	} else if (st != HISTORY_OK) {
@@ -71,8 +71,12 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 				"storysync: %ld commits walked, %ld status "
 				"changes found\n",
 				n.commits, n.found);
-		fprintf(cli->out, "storysync: %ld status changes recorded\n",
+		fprintf(cli->out, "storysync: %ld status changes recorded",
 			n.recorded);
+		if (n.corrected)
+			fprintf(cli->out, ", %ld credited to another commit",
+				n.corrected);
+		fputc('\n', cli->out);
 	}
 	config_finish(&c);
 	return rc;

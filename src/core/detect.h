@@ -114,12 +114,27 @@ bool detect_location(const struct config *c, const char *rel,
 		     const struct config_backlog **backlog,
 		     const struct config_stage **stage, char **epic);
 
-/* Who made a path's latest change in the diffed range. */
+/* One commit of the diffed range: who made it, and when. */
 struct git_author {
-	char *path; /* relative to the config root */
 	char commit[41];
 	char *author; /* "Name <email>" */
 	int64_t time;
+};
+
+/* Before the range: a status a story had at the last synced commit. */
+#define GIT_BEFORE SIZE_MAX
+
+/* A story path at HEAD and how its story got there in the range. */
+struct git_trail {
+	char *path; /* relative to the config root */
+	struct git_first {
+		const char *status; /* owned by the config */
+		size_t commit;      /* the first commit (in commits) whose
+				       tree has the story in that stage, or
+				       GIT_BEFORE */
+	} * firsts;
+	size_t nfirsts;
+	size_t last; /* the last commit that changed it */
 };
 
 /* What the git change source found beside the file changes. */
@@ -131,8 +146,11 @@ struct git_result {
 	struct err why;       /* a git error that made the diff unusable */
 	bool unusable;        /* no work tree to sync (bare, or no repository):
 				 a usage error */
-	struct git_author *authors; /* sorted by path */
-	size_t nauthors;
+	struct git_author *commits; /* the range's first-parent commits that
+				       changed a backlog, oldest first */
+	size_t ncommits;
+	struct git_trail *trails; /* sorted by path */
+	size_t ntrails;
 	char **paths; /* the diff's paths (old and new), relative to the config
 			 root; a path may repeat */
 	size_t npaths;
@@ -142,9 +160,10 @@ struct git_result {
  * there is none); never fails: a tree outside git simply has no HEAD. */
 void detect_git_head(const struct config *c, struct git_result *g);
 /* The candidate paths of the tree diff between last (the last synced
- * commit, or NULL) and HEAD, with exact renames, and who changed each; sets
+ * commit, or NULL) and HEAD, with exact renames, and the range's
+ * first-parent commits with each story's trail through them; sets
  * g->fallback instead when the diff cannot be trusted, and g->unusable when
- * there is no work tree. Work in proportion to the diff. */
+ * there is no work tree. Work in proportion to the diff and the range. */
 bool detect_git(const struct config *c, const char *last, struct git_result *g,
 		struct err *e);
 /* The backlog directories as repository pathspecs, for a config root at
@@ -153,9 +172,6 @@ char **detect_git_pathspecs(const struct config *c, const char *prefix);
 /* A repository path made relative to the config root at prefix, or NULL
  * when it lies outside. */
 const char *detect_git_relative(const char *prefix, const char *path);
-/* Who last changed path in the diffed range, or NULL. */
-const struct git_author *git_result_author(const struct git_result *g,
-					   const char *path);
 /* Frees a git result. */
 void git_result_finish(struct git_result *g);
 
@@ -178,6 +194,16 @@ struct git_mirrors {
 bool detect_git_carried(struct git_mirrors *gm, const struct config *c,
 			const struct file_change *fc, enum story_mirror k,
 			bool *carried, struct err *e);
+/* The commit of the diffed range credited with the file fc's story
+ * reaching status: the first, in first-parent order, whose tree has it in
+ * that stage, else (a status its key gives) the one whose version of the
+ * file set the key, else the last that changed the file; NULL when no
+ * commit of the range changed it. */
+const struct git_author *detect_git_credit(struct git_mirrors *gm,
+					   const struct config *c,
+					   const struct git_result *g,
+					   const struct file_change *fc,
+					   const char *status);
 /* Closes what the questions opened. */
 void git_mirrors_finish(struct git_mirrors *gm);
 

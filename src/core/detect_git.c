@@ -13,13 +13,35 @@
 #include "json.h"
 #include "mem.h"
 #include "story.h"
+#include "strmap.h"
+
+/* A story's path through the range, as it is built. */
+struct trail_build {
+	const char *path; /* in the arena; NULL once the story is gone */
+	struct git_first *firsts;
+	size_t nfirsts;
+	size_t last;
+};
 
 struct collect {
+	const struct config *c;
 	const char *prefix; /* the config root inside the repository */
 	char **paths;
 	size_t npaths;
-	struct git_author *authors;
-	size_t nauthors;
+	struct git_author *commits;
+	size_t ncommits, capcommits;
+	struct trail_build *trails;
+	size_t ntrails, captrails;
+	struct strmap at;   /* path -> the trail there (checked: stale when
+			       the trail moved on) */
+	struct arena names; /* the trails' paths */
+	size_t *touched;    /* trails the current commit changed */
+	size_t ntouched, captouched;
+	struct pending_side {
+		size_t trail; /* gone: the trail; came: unused */
+		const char *path;
+	} * gone, *came; /* of the current commit */
+	size_t ngone, capgone, ncame, capcame;
 };
 
 const char *detect_git_relative(const char *prefix, const char *path)
@@ -52,86 +74,231 @@ static bool on_change(void *ctx, const struct gitrepo_change *ch)
 	return true;
 }
 
-/* Oldest commit first: a later commit's entry replaces an earlier one. */
+/* The status the stage of the story file at rel gives, or NULL (not a
+ * story path, or a stage that defines none). */
+static const char *stage_status(const struct config *c, const char *rel)
+{
+	const struct config_backlog *b;
+	const struct config_stage *s;
+	char *epic = NULL;
+	size_t n = strlen(rel);
+
+	if (n < 3 || strcmp(rel + n - 3, ".md") != 0 ||
+	    !detect_location(c, rel, &b, &s, &epic))
+		return NULL;
+	free(epic);
+	return s->status;
+}
+
+static void add_first(struct trail_build *t, const char *status, size_t at)
+{
+	if (!status)
+		return;
+	for (size_t i = 0; i < t->nfirsts; i++)
+		if (strcmp(t->firsts[i].status, status) == 0)
+			return;
+	t->firsts =
+		xreallocarray(t->firsts, t->nfirsts + 1, sizeof(*t->firsts));
+	t->firsts[t->nfirsts++] = (struct git_first){status, at};
+}
+
+/* Puts trail i at rel. */
+static void trail_move(struct collect *c, size_t i, const char *rel)
+{
+	c->trails[i].path = arena_strdup(&c->names, rel);
+	strmap_put(&c->at, c->trails[i].path, i);
+}
+
+static size_t trail_new(struct collect *c, const char *rel)
+{
+	c->trails = xgrow(c->trails, &c->captrails, c->ntrails + 1,
+			  sizeof(*c->trails));
+	c->trails[c->ntrails] = (struct trail_build){0};
+	trail_move(c, c->ntrails, rel);
+	return c->ntrails++;
+}
+
+/* The trail at rel, a path the parent commit has: a story seen first here
+ * was in its stage before the range. */
+static size_t trail_at(struct collect *c, const char *rel)
+{
+	size_t i;
+
+	if (strmap_get(&c->at, rel, &i) && c->trails[i].path &&
+	    strcmp(c->trails[i].path, rel) == 0)
+		return i;
+	i = trail_new(c, rel);
+	add_first(&c->trails[i], stage_status(c->c, rel), GIT_BEFORE);
+	return i;
+}
+
+static void touch(struct collect *c, size_t i)
+{
+	c->touched = xgrow(c->touched, &c->captouched, c->ntouched + 1,
+			   sizeof(*c->touched));
+	c->touched[c->ntouched++] = i;
+}
+
+static void push_side(struct pending_side **v, size_t *n, size_t *cap,
+		      size_t trail, const char *path)
+{
+	*v = xgrow(*v, cap, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = (struct pending_side){trail, path};
+}
+
+/* One change of a commit: a rename moves its trail; a delete and an add
+ * wait to be paired. */
+static void trail_change(struct collect *c, const struct gitrepo_change *ch)
+{
+	const char *old_rel = detect_git_relative(c->prefix, ch->old_path);
+	const char *new_rel = detect_git_relative(c->prefix, ch->new_path);
+	size_t i;
+
+	if (old_rel && new_rel) { /* 'R' or 'M' */
+		i = trail_at(c, old_rel);
+		if (ch->status == 'R')
+			trail_move(c, i, new_rel);
+		touch(c, i);
+		return;
+	}
+	if (old_rel)
+		push_side(&c->gone, &c->ngone, &c->capgone,
+			  trail_at(c, old_rel), old_rel);
+	if (new_rel)
+		push_side(&c->came, &c->ncame, &c->capcame, 0, new_rel);
+}
+
+/* A story deleted at one path and added at another by one commit (moved
+ * and edited: their file names give one id) keeps its trail; an add alone
+ * starts one. */
+static void pair_sides(struct collect *c)
+{
+	struct strmap ids;
+	struct arena names = {0};
+	size_t k;
+
+	strmap_init(&ids, c->ngone);
+	for (k = 0; k < c->ngone; k++) {
+		char *id = story_id_from_filename(c->gone[k].path);
+
+		if (id)
+			strmap_put(&ids, arena_strdup(&names, id), k);
+		free(id);
+	}
+	for (size_t j = 0; j < c->ncame; j++) {
+		char *id = story_id_from_filename(c->came[j].path);
+		size_t i;
+
+		if (id && strmap_get(&ids, id, &k) && c->gone[k].path) {
+			i = c->gone[k].trail;
+			c->gone[k].path = NULL;
+			trail_move(c, i, c->came[j].path);
+		} else {
+			i = trail_new(c, c->came[j].path);
+		}
+		free(id);
+		touch(c, i);
+	}
+	for (k = 0; k < c->ngone; k++)
+		if (c->gone[k].path)
+			c->trails[c->gone[k].trail].path = NULL;
+	c->ngone = c->ncame = 0;
+	strmap_finish(&ids);
+	arena_finish(&names);
+}
+
+/* Oldest commit first, first parents only: each story's trail follows its
+ * renames, and records the first commit that put it in each stage. */
 static bool on_commit(void *ctx, const struct gitrepo_commit *cm)
 {
 	struct collect *c = ctx;
+	size_t at = c->ncommits;
+	struct git_author *a;
 
-	for (size_t i = 0; i < cm->nchanges; i++) {
-		const char *rel =
-			detect_git_relative(c->prefix, cm->changes[i].new_path);
-		struct git_author *a;
+	c->commits = xgrow(c->commits, &c->capcommits, c->ncommits + 1,
+			   sizeof(*c->commits));
+	a = &c->commits[c->ncommits++];
+	memcpy(a->commit, cm->id, sizeof(a->commit));
+	a->author = xasprintf("%s <%s>", cm->author_name, cm->author_email);
+	a->time = cm->time;
+	c->ntouched = 0;
+	for (size_t i = 0; i < cm->nchanges; i++)
+		trail_change(c, &cm->changes[i]);
+	pair_sides(c);
+	for (size_t i = 0; i < c->ntouched; i++) {
+		struct trail_build *t = &c->trails[c->touched[i]];
 
-		if (!rel)
+		if (!t->path)
 			continue;
-		c->authors =
-			xreallocarray(c->authors, c->nauthors + 1, sizeof(*a));
-		a = &c->authors[c->nauthors++];
-		a->path = xstrdup(rel);
-		memcpy(a->commit, cm->id, sizeof(a->commit));
-		a->author =
-			xasprintf("%s <%s>", cm->author_name, cm->author_email);
-		a->time = cm->time;
+		t->last = at;
+		add_first(t, stage_status(c->c, t->path), at);
 	}
 	return true;
 }
 
-/* The walk is oldest first; the order breaks ties so that the latest
- * commit to touch a path is the one kept. */
-struct ordered {
-	struct git_author a;
-	size_t order;
-};
-
-static int ordered_cmp(const void *x, const void *y)
+static int trail_cmp(const void *x, const void *y)
 {
-	const struct ordered *a = x, *b = y;
-	int r = strcmp(a->a.path, b->a.path);
+	const struct git_trail *a = x, *b = y;
 
-	if (r)
-		return r;
-	return a->order < b->order ? -1 : a->order > b->order;
+	return strcmp(a->path, b->path);
 }
 
-/* Moves the collected authors into g, sorted by path, latest per path. */
-static void keep_latest(struct git_result *g, struct collect *c)
+/* Moves the trails of the stories there at HEAD into g, by path. */
+static void keep_trails(struct git_result *g, struct collect *c)
 {
-	struct ordered *v = xcalloc(c->nauthors, sizeof(*v));
-	size_t n = 0;
+	g->trails = xcalloc(c->ntrails + 1, sizeof(*g->trails));
+	for (size_t i = 0; i < c->ntrails; i++) {
+		struct trail_build *t = &c->trails[i];
+		struct git_trail *o = &g->trails[g->ntrails];
 
-	for (size_t i = 0; i < c->nauthors; i++)
-		v[i] = (struct ordered){c->authors[i], i};
-	qsort(v, c->nauthors, sizeof(*v), ordered_cmp);
-	g->authors = xcalloc(c->nauthors, sizeof(*g->authors));
-	for (size_t i = 0; i < c->nauthors; i++) {
-		if (n && strcmp(g->authors[n - 1].path, v[i].a.path) == 0) {
-			free(g->authors[n - 1].path);
-			free(g->authors[n - 1].author);
-			n--;
-		}
-		g->authors[n++] = v[i].a;
+		if (!t->path) /* gone by HEAD */
+			continue;
+		o->path = xstrdup(t->path);
+		o->firsts = t->firsts;
+		o->nfirsts = t->nfirsts;
+		o->last = t->last;
+		t->firsts = NULL;
+		g->ntrails++;
 	}
-	g->nauthors = n;
-	free(v);
-	free(c->authors);
-	c->authors = NULL;
-	c->nauthors = 0;
+	qsort(g->trails, g->ntrails, sizeof(*g->trails), trail_cmp);
+	g->commits = c->commits;
+	g->ncommits = c->ncommits;
+	c->commits = NULL;
+	c->ncommits = 0;
 }
 
-static int author_cmp(const void *key, const void *elem)
+static void collect_finish(struct collect *c)
 {
-	const struct git_author *a = elem;
-
-	return strcmp(key, a->path);
+	for (size_t i = 0; i < c->ncommits; i++)
+		free(c->commits[i].author);
+	free(c->commits);
+	for (size_t i = 0; i < c->ntrails; i++)
+		free(c->trails[i].firsts);
+	free(c->trails);
+	strmap_finish(&c->at);
+	arena_finish(&c->names);
+	free(c->touched);
+	free(c->gone);
+	free(c->came);
+	for (size_t i = 0; i < c->npaths; i++)
+		free(c->paths[i]);
+	free(c->paths);
 }
 
-const struct git_author *git_result_author(const struct git_result *g,
-					   const char *path)
+static int trail_key_cmp(const void *key, const void *elem)
 {
-	if (!g || !g->nauthors)
+	const struct git_trail *t = elem;
+
+	return strcmp(key, t->path);
+}
+
+static const struct git_trail *trail_of(const struct git_result *g,
+					const char *path)
+{
+	if (!g->ntrails || !path)
 		return NULL;
-	return bsearch(path, g->authors, g->nauthors, sizeof(*g->authors),
-		       author_cmp);
+	return bsearch(path, g->trails, g->ntrails, sizeof(*g->trails),
+		       trail_key_cmp);
 }
 
 void git_result_finish(struct git_result *g)
@@ -141,13 +308,18 @@ void git_result_finish(struct git_result *g)
 	free(g->paths);
 	g->paths = NULL;
 	g->npaths = 0;
-	for (size_t i = 0; i < g->nauthors; i++) {
-		free(g->authors[i].path);
-		free(g->authors[i].author);
+	for (size_t i = 0; i < g->ncommits; i++)
+		free(g->commits[i].author);
+	free(g->commits);
+	g->commits = NULL;
+	g->ncommits = 0;
+	for (size_t i = 0; i < g->ntrails; i++) {
+		free(g->trails[i].path);
+		free(g->trails[i].firsts);
 	}
-	free(g->authors);
-	g->authors = NULL;
-	g->nauthors = 0;
+	free(g->trails);
+	g->trails = NULL;
+	g->ntrails = 0;
 }
 
 char **detect_git_pathspecs(const struct config *c, const char *prefix)
@@ -198,7 +370,7 @@ static const char *distrust(struct gitrepo *repo, const char *last,
 bool detect_git(const struct config *c, const char *last, struct git_result *g,
 		struct err *e)
 {
-	struct collect col = {0};
+	struct collect col = {.c = c};
 	struct gitrepo *repo;
 	char *prefix = NULL, **specs = NULL;
 	bool unborn = false, ok = false;
@@ -209,6 +381,7 @@ bool detect_git(const struct config *c, const char *last, struct git_result *g,
 		g->unusable = true;
 		return false;
 	}
+	strmap_init(&col.at, 16);
 	if (!gitrepo_head(repo, g->head, &unborn, e))
 		goto out;
 	ok = true;
@@ -223,10 +396,10 @@ bool detect_git(const struct config *c, const char *last, struct git_result *g,
 	col.prefix = prefix;
 	if (!gitrepo_diff(repo, last, g->head, (const char *const *)specs,
 			  on_change, &col, &g->why) ||
-	    !gitrepo_walk(repo, last, g->head, (const char *const *)specs, 0,
-			  on_commit, &col, &g->why))
+	    !gitrepo_walk(repo, last, g->head, (const char *const *)specs,
+			  GITREPO_WALK_FIRST_PARENT, on_commit, &col, &g->why))
 		goto distrusted;
-	keep_latest(g, &col);
+	keep_trails(g, &col);
 	g->paths = col.paths;
 	g->npaths = col.npaths;
 	col.paths = NULL;
@@ -235,14 +408,7 @@ bool detect_git(const struct config *c, const char *last, struct git_result *g,
 distrusted:
 	g->fallback = g->why.msg;
 out:
-	for (size_t i = 0; i < col.nauthors; i++) {
-		free(col.authors[i].path);
-		free(col.authors[i].author);
-	}
-	free(col.authors);
-	for (size_t i = 0; i < col.npaths; i++)
-		free(col.paths[i]);
-	free(col.paths);
+	collect_finish(&col);
 	strv_free(specs);
 	free(prefix);
 	gitrepo_destroy(repo);
@@ -261,12 +427,14 @@ void detect_git_head(const struct config *c, struct git_result *g)
 }
 
 /* The question asked of each version of a file: does its key k hold
- * value? */
+ * value? (With status, the status: key of a tree that takes the status
+ * from it.) */
 struct key_question {
 	const struct config *c;
 	const char *path;
 	enum story_mirror k;
 	const char *value;
+	bool status; /* ask the story's status, not a mirror key */
 };
 
 static bool holds_value(void *ctx, const char *text, size_t len)
@@ -280,7 +448,7 @@ static bool holds_value(void *ctx, const char *text, size_t len)
 	/* a version that does not parse holds no key */
 	if (!story_parse(&d, &q->c->dialect, q->path, text, len, &e))
 		return false;
-	m = d.mirror[q->k];
+	m = q->status ? d.s.v[SF_STATUS] : d.mirror[q->k];
 	same = m && q->value ? strcmp(m, q->value) == 0 : m == q->value;
 	story_doc_finish(&d);
 	return same;
@@ -319,7 +487,7 @@ bool detect_git_carried(struct git_mirrors *gm, const struct config *c,
 			const struct file_change *fc, enum story_mirror k,
 			bool *carried, struct err *e)
 {
-	struct key_question q = {c, fc->path, k, fc->mirror[k]};
+	struct key_question q = {c, fc->path, k, fc->mirror[k], false};
 	struct gitrepo_origin o;
 	bool ok;
 
@@ -331,6 +499,47 @@ bool detect_git_carried(struct git_mirrors *gm, const struct config *c,
 	 * one a run saw: the committed edit stands */
 	*carried = ok && o.held && o.arrived;
 	return ok;
+}
+
+/* The range's commit whose version of fc set its status key to status,
+ * or NULL. */
+static const struct git_author *key_credit(struct git_mirrors *gm,
+					   const struct config *c,
+					   const struct git_result *g,
+					   const struct file_change *fc,
+					   const char *status)
+{
+	struct key_question q = {c, fc->path, SM_STATUS, status,
+				 c->dialect.status_from_key};
+	struct gitrepo_origin o;
+	struct err e;
+
+	if (!mirrors_open(gm, c) || !value_origin(gm, fc, &q, &o, &e) ||
+	    !o.held || !o.commit[0])
+		return NULL;
+	for (size_t i = 0; i < g->ncommits; i++)
+		if (strcmp(g->commits[i].commit, o.commit) == 0)
+			return &g->commits[i];
+	return NULL;
+}
+
+const struct git_author *detect_git_credit(struct git_mirrors *gm,
+					   const struct config *c,
+					   const struct git_result *g,
+					   const struct file_change *fc,
+					   const char *status)
+{
+	const struct git_trail *t = trail_of(g, fc ? fc->path : NULL);
+	const struct git_author *a;
+
+	if (!t)
+		return NULL;
+	for (size_t i = 0; status && i < t->nfirsts; i++)
+		if (strcmp(t->firsts[i].status, status) == 0 &&
+		    t->firsts[i].commit != GIT_BEFORE)
+			return &g->commits[t->firsts[i].commit];
+	a = status ? key_credit(gm, c, g, fc, status) : NULL;
+	return a ? a : &g->commits[t->last];
 }
 
 void git_mirrors_finish(struct git_mirrors *gm)

@@ -16,6 +16,7 @@
 #include "mem.h"
 #include "store.h"
 #include "story.h"
+#include "strmap.h"
 #include "sync.h"
 
 /* One side of a change: a story that left or entered a stage. */
@@ -31,6 +32,9 @@ struct pending {
 	char commit[GITREPO_HEX];
 	char *author;
 	int64_t time;
+	size_t at;         /* its commit's place in the walk */
+	size_t prev, next; /* the pending rows of the same change before and
+			      after it, or SIZE_MAX */
 };
 
 struct walk {
@@ -41,6 +45,8 @@ struct walk {
 	size_t ngone, ncame;
 	struct pending *rows;
 	size_t nrows;
+	char (*ids)[GITREPO_HEX]; /* the commits walked, in order */
+	size_t capids;
 	long commits;
 	struct err *e;
 	bool failed;
@@ -92,6 +98,8 @@ static void add_row(struct walk *w, const struct gitrepo_commit *cm,
 	memcpy(p->commit, cm->id, sizeof(p->commit));
 	p->author = xasprintf("%s <%s>", cm->author_name, cm->author_email);
 	p->time = cm->time;
+	p->at = (size_t)w->commits - 1;
+	p->prev = p->next = SIZE_MAX;
 }
 
 /* A rename within the config root between two story paths. */
@@ -186,7 +194,9 @@ static bool on_commit(void *ctx, const struct gitrepo_commit *cm)
 {
 	struct walk *w = ctx;
 
-	w->commits++;
+	w->ids = xgrow(w->ids, &w->capids, (size_t)w->commits + 1,
+		       sizeof(*w->ids));
+	memcpy(w->ids[w->commits++], cm->id, GITREPO_HEX);
 	for (size_t i = 0; !w->failed && i < cm->nchanges; i++)
 		on_change(w, cm, &cm->changes[i]);
 	pair_sides(w, cm);
@@ -215,10 +225,77 @@ static bool walk_history(struct gitrepo *repo, struct walk *w, const char *head)
 	return ok && !w->failed;
 }
 
-/* Adds the rows not already there, in one transaction. */
-static bool record(struct walk *w, long *recorded)
+/* Links each pending row to the rows of the same change (story, from, to)
+ * before and after it. */
+static void link_changes(struct walk *w)
 {
+	struct strmap last;
+	struct arena keys = {0};
+
+	strmap_init(&last, w->nrows);
 	for (size_t i = 0; i < w->nrows; i++) {
+		struct pending *p = &w->rows[i];
+		char *k = xasprintf("%s\n%s\n%s", p->id, p->from, p->to);
+		size_t j;
+
+		if (strmap_get(&last, k, &j)) {
+			p->prev = j;
+			w->rows[j].next = i;
+		}
+		strmap_put(&last, arena_strdup(&keys, k), i);
+		free(k);
+	}
+	strmap_finish(&last);
+	arena_finish(&keys);
+}
+
+/* How the git rows of p's change stand to it, between the change's
+ * occurrences before and after p: a row that credits an earlier commit
+ * (the key edit a sync credited, before the file followed) means p is
+ * recorded (*there); one that credits a later commit (a sync that credited
+ * the last commit to touch the story) is credited to p's commit
+ * (*fixed). */
+static bool credit_rows(struct walk *w, const struct strmap *at,
+			const struct pending *p, const struct history_row *h,
+			bool *there, bool *fixed)
+{
+	struct history_credit *v = NULL;
+	size_t n = 0, c, fix = SIZE_MAX;
+	size_t since = p->prev == SIZE_MAX ? 0 : w->rows[p->prev].at + 1;
+	size_t until = p->next == SIZE_MAX ? SIZE_MAX : w->rows[p->next].at;
+	bool ok = store_history_credits(w->store, p->id, p->from, p->to, &v, &n,
+					w->e);
+
+	for (size_t i = 0; ok && !*there && i < n; i++) {
+		if (!v[i].commit || !strmap_get(at, v[i].commit, &c) ||
+		    c < since || c >= until)
+			continue;
+		if (c < p->at)
+			*there = true;
+		else if (fix == SIZE_MAX)
+			fix = i;
+	}
+	if (ok && !*there && fix != SIZE_MAX)
+		ok = *fixed =
+			store_history_recredit(w->store, v[fix].id, h, w->e);
+	for (size_t i = 0; i < n; i++)
+		free(v[i].commit);
+	free(v);
+	return ok;
+}
+
+/* Adds the rows not already there, and credits the right commit with a
+ * change a sync credited to a later one, in one transaction. */
+static bool record(struct walk *w, struct history_counts *n)
+{
+	struct strmap at;
+	bool ok = true;
+
+	strmap_init(&at, (size_t)w->commits);
+	for (long i = 0; i < w->commits; i++)
+		strmap_put(&at, w->ids[i], (size_t)i);
+	link_changes(w);
+	for (size_t i = 0; ok && i < w->nrows; i++) {
 		const struct pending *p = &w->rows[i];
 		struct history_row h = {
 			.story_id = p->id,
@@ -229,18 +306,20 @@ static bool record(struct walk *w, long *recorded)
 			.author = p->author,
 			.changed_at = p->time,
 		};
-		bool there = false;
+		bool there = false, fixed = false;
 
-		if (!store_history_has_git(w->store, p->id, p->commit, p->to,
-					   &there, w->e))
-			return false;
-		if (there)
+		ok = store_history_has_git(w->store, p->id, p->commit, p->to,
+					   &there, w->e) &&
+		     (there || credit_rows(w, &at, p, &h, &there, &fixed));
+		if (!ok || there)
 			continue;
-		if (!store_history_add(w->store, &h, w->e))
-			return false;
-		(*recorded)++;
+		if (fixed)
+			n->corrected++;
+		else if ((ok = store_history_add(w->store, &h, w->e)))
+			n->recorded++;
 	}
-	return true;
+	strmap_finish(&at);
+	return ok;
 }
 
 static void free_rows(struct walk *w)
@@ -250,6 +329,7 @@ static void free_rows(struct walk *w)
 		free(w->rows[i].author);
 	}
 	free(w->rows);
+	free(w->ids);
 }
 
 /* Under the lock: walk, then write. */
@@ -270,9 +350,9 @@ static enum history_status backfill_locked(struct walk *w, struct gitrepo *repo,
 	n->found = (long)w->nrows;
 	if (!store_begin(w->store, w->e))
 		return HISTORY_FATAL;
-	if (!record(w, &n->recorded) || !store_commit(w->store, w->e)) {
+	if (!record(w, n) || !store_commit(w->store, w->e)) {
 		store_rollback(w->store);
-		n->recorded = 0;
+		n->recorded = n->corrected = 0;
 		return HISTORY_FATAL;
 	}
 	return HISTORY_OK;

@@ -10,14 +10,18 @@
  * Status history from the git log: each story whose stage directory changed
  * in a commit of HEAD's first-parent history gets a status_history row with
  * origin "git", that commit's id, author and time. Safe to run again: a row
- * already there (from an earlier backfill or a --git sync) is not added.
+ * already there (from an earlier backfill or a --git sync) is not added,
+ * and a --git sync's row that credits the change to a later commit than
+ * the one that made it is corrected.
  */
 
 /* What a backfill found and did. */
 struct history_counts {
-	long commits;  /* commits that touched the backlogs */
-	long found;    /* status changes seen in them */
-	long recorded; /* rows added (found minus those already there) */
+	long commits;   /* commits that touched the backlogs */
+	long found;     /* status changes seen in them */
+	long recorded;  /* rows added (found minus those already there) */
+	long corrected; /* rows a sync credited to a later commit, now
+			   credited to the one that made the change */
 };
 
 /* What ended a backfill, mapped to an exit code by the command layer. */

@@ -224,6 +224,20 @@ bool store_history_has_git(struct store *s, const char *story_id,
 			   const char *commit_id, const char *to_status,
 			   bool *yes, struct err *e);
 
+/* One git row of status_history: its id and the commit it credits. */
+struct history_credit {
+	int64_t id;
+	char *commit; /* NULL when none */
+};
+/* The git rows of story_id's status change from -> to, oldest first, into
+ * *v (heap, each commit too; NULL when none). */
+bool store_history_credits(struct store *s, const char *story_id,
+			   const char *from, const char *to,
+			   struct history_credit **v, size_t *n, struct err *e);
+/* Credits the status_history row id to h's commit, author and time. */
+bool store_history_recredit(struct store *s, int64_t id,
+			    const struct history_row *h, struct err *e);
+
 /* One sync_runs row, as status shows it. */
 struct run_row {
 	int64_t id;

@@ -328,6 +328,65 @@ bool store_history_has_git(struct store *s, const char *story_id,
 	return rc >= 0;
 }
 
+static void read_credit(void *elem, sqlite3_stmt *st, void *ctx)
+{
+	struct history_credit *c = elem;
+
+	(void)ctx;
+	c->id = sqlite3_column_int64(st, 0);
+	c->commit = store_col_text(st, 1);
+}
+
+bool store_history_credits(struct store *s, const char *story_id,
+			   const char *from, const char *to,
+			   struct history_credit **v, size_t *n, struct err *e)
+{
+	sqlite3_stmt *st = store_prepare(
+		s,
+		"SELECT id, commit_id FROM status_history WHERE story_id = ?1"
+		" AND origin = 'git' AND from_status IS ?2 AND to_status IS ?3"
+		" ORDER BY id",
+		e);
+	struct row_array a = {.size = sizeof(**v)};
+	bool ok;
+
+	*v = NULL;
+	*n = 0;
+	if (!st)
+		return false;
+	store_bind_text(st, 1, story_id);
+	store_bind_text(st, 2, from);
+	store_bind_text(st, 3, to);
+	ok = store_rows_collect(s, st, &a, read_credit, NULL, e);
+	sqlite3_finalize(st);
+	*v = a.v;
+	*n = a.n;
+	return ok;
+}
+
+bool store_history_recredit(struct store *s, int64_t id,
+			    const struct history_row *h, struct err *e)
+{
+	sqlite3_stmt *st = store_prepare(
+		s,
+		"UPDATE status_history SET commit_id = ?2, author = ?3,"
+		" changed_at = ?4 WHERE id = ?1",
+		e);
+	char at[64];
+	bool ok;
+
+	if (!st)
+		return false;
+	store_iso_time(at, h->changed_at * 1000000000, h->changed_at == 0);
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, h->commit_id);
+	store_bind_text(st, 3, h->author);
+	store_bind_text(st, 4, at);
+	ok = store_exec_stmt(s, st, e);
+	sqlite3_finalize(st);
+	return ok;
+}
+
 /* ---- what status and conflicts show ---- */
 
 /* One count from a query with no parameters. */

@@ -657,8 +657,10 @@ static bool apply_planned(struct run *run)
 		struct action *a = &run->plan[i].a;
 		const struct file_change *fc = run->plan[i].fc;
 		const struct git_author *who =
-			run->by_diff && fc && fc->path
-				? git_result_author(&run->git, fc->path)
+			run->by_diff && a->status_changed
+				? detect_git_credit(&run->mirrors, run->c,
+						    &run->git, fc,
+						    a->want.v[SF_STATUS])
 				: NULL;
 		struct err e;
 

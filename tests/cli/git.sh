@@ -307,7 +307,7 @@ check_eq "running it again adds nothing" \
   "0|storysync: 0 status changes recorded" "$rc|$out$err"
 check_eq "and writes nothing" "$before" "$(db_digest)"
 run ss history --backfill --json
-check_eq "--json" '{"exit":0,"commits":5,"found":4,"recorded":0,"error":null}' \
+check_eq "--json" '{"exit":0,"commits":5,"found":4,"recorded":0,"corrected":0,"error":null}' \
   "$out"
 run ss history
 check_eq "history needs --backfill" \

@@ -60,7 +60,8 @@ check_eq "the completions" "" \
     "$datadir/fish/vendor_completions.d/storysync.fish")"
 check_eq "the license, the design and the examples" "" \
   "$(missing "$doc/LICENSE" "$doc/design.md" "$doc/examples/README.md" \
-    "$doc/examples/cron.d/storysync" "$doc/examples/grafana/storysync.json")"
+    "$doc/examples/cron.d/storysync" "$doc/examples/grafana/storysync.json" \
+    "$doc/examples/prometheus/storysync-rules.yml")"
 run python3 -m json.tool "$D$doc/examples/grafana/storysync.json"
 check_rc "the Grafana dashboard is JSON" 0
 

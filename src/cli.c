@@ -90,6 +90,13 @@ void cli_json_conflict_head(FILE *f, const struct conflict_info *c)
 	cli_json_string(f, c->resolved);
 }
 
+bool cli_busy(const struct err *e)
+{
+	/* store_dberr's words: the core hands back no error kind, and a
+	 * busy database is the one error whose advice is to try later */
+	return strstr(e->msg, "; try later") != NULL;
+}
+
 void cli_put_safe(FILE *f, const char *s)
 {
 	/* values from the database reach the terminal: no escape sequences */

@@ -60,6 +60,9 @@ int cli_load_config(struct cli *cli, struct config *c);
 /* Sets the verbosity from -q (-1) or -v (1); false, with the usage error
  * printed, when the other was given already. */
 bool cli_set_verbosity(struct cli *cli, int v);
+/* Whether e is the store's busy error, "another writer held the database
+ * for N s; try later": exit 75 (EXIT_LOCKED) as for sync, not 3. */
+bool cli_busy(const struct err *e);
 /* Writes s with control characters shown as \xNN: messages carry values
  * from the database, which must not drive the terminal. */
 void cli_put_safe(FILE *f, const char *s);

@@ -126,6 +126,13 @@ static void print_full(FILE *f, const struct conflict_info *c)
 	json_members_free(m, n);
 }
 
+/* The exit code of a failed store call: 75, try later, when the API's
+ * writer held the database past busy_wait. */
+static int failed(const struct store *s)
+{
+	return store_busy(s) ? EXIT_LOCKED : EXIT_FATAL;
+}
+
 static int list(struct cli *cli, struct store *s)
 {
 	struct conflict_info *v;
@@ -134,7 +141,7 @@ static int list(struct cli *cli, struct store *s)
 
 	if (!store_conflicts_list(s, 0, &v, &n, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
-		return EXIT_FATAL;
+		return failed(s);
 	}
 	if (cli->json)
 		fputs("{\"conflicts\":[", cli->out);
@@ -162,7 +169,7 @@ static int show(struct cli *cli, struct store *s, const char *arg)
 
 	if (id && s && !store_conflict_get(s, id, &c, &found, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
-		return EXIT_FATAL;
+		return failed(s);
 	}
 	if (!found) {
 		fprintf(cli->err, "storysync: no conflict %s\n", arg);
@@ -191,7 +198,7 @@ static int resolve(struct cli *cli, struct store *s, const char *arg)
 	}
 	if (s && !store_conflicts_resolve(s, id, &n, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
-		return EXIT_FATAL;
+		return failed(s);
 	}
 	if (arg && !n) {
 		fprintf(cli->err, "storysync: no open conflict %s\n", arg);
@@ -222,7 +229,7 @@ int cmd_conflicts(struct cli *cli, int argc, char **argv)
 	struct config c = {0};
 	struct store *s = NULL;
 	const char *id;
-	bool resolving = false;
+	bool resolving = false, busy = false;
 	struct err e;
 	int rc, first;
 
@@ -233,10 +240,13 @@ int cmd_conflicts(struct cli *cli, int argc, char **argv)
 	rc = cli_load_config(cli, &c);
 	if (rc != EXIT_DONE)
 		return rc;
-	/* no database yet: nothing recorded, and none is created */
-	if (access(c.database, F_OK) == 0 && !store_open(&s, c.database, &e)) {
+	/* no database yet: nothing recorded, and none is created; the API's
+	 * writer is waited for as by sync */
+	if (access(c.database, F_OK) == 0 &&
+	    !store_open_as(&s, c.database, c.busy_wait_s * 1000, false, &busy,
+			   &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
-		rc = EXIT_FATAL;
+		rc = busy ? EXIT_LOCKED : EXIT_FATAL;
 		goto out;
 	}
 	if (resolving)

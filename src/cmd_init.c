@@ -51,6 +51,8 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	}
 	if (!sync_init(&c, &version, &ignored, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
+		if (cli_busy(&e))
+			rc = EXIT_LOCKED;
 		goto out;
 	}
 	if (cli->json) {

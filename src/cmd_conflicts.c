@@ -185,6 +185,34 @@ static int show(struct cli *cli, struct store *s, const char *arg)
 	return EXIT_DONE;
 }
 
+/* --resolve ID resolved nothing: ID was resolved before, a no-op as git's
+ * second "git add" is, or there is no such conflict. */
+static int resolved_already(struct cli *cli, struct store *s, int64_t id,
+			    const char *arg)
+{
+	struct conflict_info c = {0};
+	bool found = false;
+	struct err e;
+	int rc = EXIT_DONE;
+
+	if (s && !store_conflict_get(s, id, &c, &found, &e)) {
+		fprintf(cli->err, "storysync: %s\n", e.msg);
+		return failed(s);
+	}
+	if (!found || !c.resolved) {
+		fprintf(cli->err, "storysync: no conflict %s\n", arg);
+		rc = EXIT_USAGE;
+	} else if (cli->json) {
+		fputs("{\"resolved\":0}\n", cli->out);
+	} else if (cli->verbosity >= 0) {
+		fprintf(cli->out,
+			"storysync: conflict #%lld was resolved already (%s)\n",
+			(long long)id, c.resolved);
+	}
+	store_conflict_info_finish(&c);
+	return rc;
+}
+
 /* Marks conflict arg (NULL: every open one) resolved. */
 static int resolve(struct cli *cli, struct store *s, const char *arg)
 {
@@ -200,10 +228,8 @@ static int resolve(struct cli *cli, struct store *s, const char *arg)
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 		return failed(s);
 	}
-	if (arg && !n) {
-		fprintf(cli->err, "storysync: no open conflict %s\n", arg);
-		return EXIT_USAGE;
-	}
+	if (arg && !n)
+		return resolved_already(cli, s, id, arg);
 	if (cli->json)
 		fprintf(cli->out, "{\"resolved\":%ld}\n", n);
 	else if (cli->verbosity >= 0)

@@ -4,6 +4,7 @@
 #include "fsx.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -90,6 +91,13 @@ void cli_json_conflict_head(FILE *f, const struct conflict_info *c)
 	cli_json_string(f, c->resolved);
 }
 
+bool cli_busy(const struct err *e)
+{
+	/* store_dberr's words: the core hands back no error kind, and a
+	 * busy database is the one error whose advice is to try later */
+	return strstr(e->msg, "; try later") != NULL;
+}
+
 void cli_put_safe(FILE *f, const char *s)
 {
 	/* values from the database reach the terminal: no escape sequences */
@@ -135,12 +143,83 @@ bool cli_set_verbosity(struct cli *cli, int v)
 	return true;
 }
 
+/* "storysync: CMD: unknown option 'WORD' (see storysync help CMD)", or
+ * without CMD where it was given among the global options (sync
+ * implied); false. */
+static bool unknown(const struct cli *cli, char **argv, const char *word)
+{
+	fprintf(cli->err,
+		"storysync: %s%sunknown option '%s' (see storysync help%s%s)\n",
+		cli->implied ? "" : argv[0], cli->implied ? "" : ": ", word,
+		cli->implied ? "" : " ", cli->implied ? "" : argv[0]);
+	return false;
+}
+
+/* "storysync: CMD: " and what is wrong with an option; false. */
+static bool misused(const struct cli *cli, char **argv, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static bool misused(const struct cli *cli, char **argv, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(cli->err, "storysync: %s%s", cli->implied ? "" : argv[0],
+		cli->implied ? "" : ": ");
+	va_start(ap, fmt);
+	vfprintf(cli->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', cli->err);
+	return false;
+}
+
+static const struct option *find_long(const struct option *v, const char *s,
+				      size_t n)
+{
+	for (; v->name; v++)
+		if (strlen(v->name) == n && strncmp(v->name, s, n) == 0)
+			return v;
+	return NULL;
+}
+
+/* What getopt_long would take or misname, found in argv as given (before
+ * it permutes it): a prefix of a name (--ful is not --full: a later
+ * option must not change what a word means), a value given to an option
+ * that takes none, a missing value, and an optional value given as the
+ * next word (--wait 3). */
+static bool check_long(const struct cli *cli, int argc, char **argv,
+		       const struct option *longopts, int max_args)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i], *eq = strchr(a, '=');
+		size_t n = eq ? (size_t)(eq - a - 2) : strlen(a) - 2;
+		const struct option *o;
+
+		if (strncmp(a, "--", 2) != 0)
+			continue;
+		o = find_long(longopts, a + 2, n);
+		if (!o)
+			return unknown(cli, argv, a);
+		if (eq && o->has_arg == no_argument)
+			return misused(cli, argv, "--%s takes no value",
+				       o->name);
+		if (!eq && o->has_arg == required_argument && ++i == argc)
+			return misused(cli, argv, "--%s needs a value",
+				       o->name);
+		if (!eq && o->has_arg == optional_argument && !max_args &&
+		    i + 1 < argc && argv[i + 1][0] != '-')
+			return misused(cli, argv,
+				       "--%s takes its value attached: "
+				       "--%s=%s",
+				       o->name, o->name, argv[i + 1]);
+	}
+	return true;
+}
+
 bool cli_options(struct cli *cli, int argc, char **argv,
 		 const struct cli_flag *flags, cli_flag_fn on, void *ctx,
 		 int max_args, int *first)
 {
 	struct option *longopts = long_options(flags);
-	bool ok = true;
+	bool ok = check_long(cli, argc, argv, longopts, max_args);
 	int c;
 
 	optind = 0;
@@ -151,18 +230,7 @@ bool cli_options(struct cli *cli, int argc, char **argv,
 		case OPT_QUIET: ok = cli_set_verbosity(cli, -1); break;
 		case OPT_VERBOSE: ok = cli_set_verbosity(cli, 1); break;
 		case OPT_JSON: cli->json = true; break;
-		case '?':
-			/* where it was given: after the command's name, or
-			 * among the global options when sync is implied */
-			fprintf(cli->err,
-				"storysync: %s%sunknown option '%s' (see "
-				"storysync help%s%s)\n",
-				cli->implied ? "" : argv[0],
-				cli->implied ? "" : ": ", argv[optind - 1],
-				cli->implied ? "" : " ",
-				cli->implied ? "" : argv[0]);
-			ok = false;
-			break;
+		case '?': ok = unknown(cli, argv, argv[optind - 1]); break;
 		default: ok = on(ctx, cli, c, optarg);
 		}
 	}

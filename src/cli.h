@@ -60,6 +60,9 @@ int cli_load_config(struct cli *cli, struct config *c);
 /* Sets the verbosity from -q (-1) or -v (1); false, with the usage error
  * printed, when the other was given already. */
 bool cli_set_verbosity(struct cli *cli, int v);
+/* Whether e is the store's busy error, "another writer held the database
+ * for N s; try later": exit 75 (EXIT_LOCKED) as for sync, not 3. */
+bool cli_busy(const struct err *e);
 /* Writes s with control characters shown as \xNN: messages carry values
  * from the database, which must not drive the terminal. */
 void cli_put_safe(FILE *f, const char *s);
@@ -72,6 +75,7 @@ void cli_json_conflict_head(FILE *f, const struct conflict_info *c);
 /* Writes s as a JSON string literal (null for NULL). */
 void cli_json_string(FILE *f, const char *s);
 
+int cmd_backlogs(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_conflicts(struct cli *cli, int argc, char **argv);
 int cmd_history(struct cli *cli, int argc, char **argv);

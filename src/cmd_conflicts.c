@@ -126,6 +126,13 @@ static void print_full(FILE *f, const struct conflict_info *c)
 	json_members_free(m, n);
 }
 
+/* The exit code of a failed store call: 75, try later, when the API's
+ * writer held the database past busy_wait. */
+static int failed(const struct store *s)
+{
+	return store_busy(s) ? EXIT_LOCKED : EXIT_FATAL;
+}
+
 static int list(struct cli *cli, struct store *s)
 {
 	struct conflict_info *v;
@@ -134,7 +141,7 @@ static int list(struct cli *cli, struct store *s)
 
 	if (!store_conflicts_list(s, 0, &v, &n, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
-		return EXIT_FATAL;
+		return failed(s);
 	}
 	if (cli->json)
 		fputs("{\"conflicts\":[", cli->out);
@@ -162,7 +169,7 @@ static int show(struct cli *cli, struct store *s, const char *arg)
 
 	if (id && s && !store_conflict_get(s, id, &c, &found, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
-		return EXIT_FATAL;
+		return failed(s);
 	}
 	if (!found) {
 		fprintf(cli->err, "storysync: no conflict %s\n", arg);
@@ -178,6 +185,34 @@ static int show(struct cli *cli, struct store *s, const char *arg)
 	return EXIT_DONE;
 }
 
+/* --resolve ID resolved nothing: ID was resolved before, a no-op as git's
+ * second "git add" is, or there is no such conflict. */
+static int resolved_already(struct cli *cli, struct store *s, int64_t id,
+			    const char *arg)
+{
+	struct conflict_info c = {0};
+	bool found = false;
+	struct err e;
+	int rc = EXIT_DONE;
+
+	if (s && !store_conflict_get(s, id, &c, &found, &e)) {
+		fprintf(cli->err, "storysync: %s\n", e.msg);
+		return failed(s);
+	}
+	if (!found || !c.resolved) {
+		fprintf(cli->err, "storysync: no conflict %s\n", arg);
+		rc = EXIT_USAGE;
+	} else if (cli->json) {
+		fputs("{\"resolved\":0}\n", cli->out);
+	} else if (cli->verbosity >= 0) {
+		fprintf(cli->out,
+			"storysync: conflict #%lld was resolved already (%s)\n",
+			(long long)id, c.resolved);
+	}
+	store_conflict_info_finish(&c);
+	return rc;
+}
+
 /* Marks conflict arg (NULL: every open one) resolved. */
 static int resolve(struct cli *cli, struct store *s, const char *arg)
 {
@@ -191,12 +226,10 @@ static int resolve(struct cli *cli, struct store *s, const char *arg)
 	}
 	if (s && !store_conflicts_resolve(s, id, &n, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
-		return EXIT_FATAL;
+		return failed(s);
 	}
-	if (arg && !n) {
-		fprintf(cli->err, "storysync: no open conflict %s\n", arg);
-		return EXIT_USAGE;
-	}
+	if (arg && !n)
+		return resolved_already(cli, s, id, arg);
 	if (cli->json)
 		fprintf(cli->out, "{\"resolved\":%ld}\n", n);
 	else if (cli->verbosity >= 0)
@@ -222,7 +255,7 @@ int cmd_conflicts(struct cli *cli, int argc, char **argv)
 	struct config c = {0};
 	struct store *s = NULL;
 	const char *id;
-	bool resolving = false;
+	bool resolving = false, busy = false;
 	struct err e;
 	int rc, first;
 
@@ -233,10 +266,13 @@ int cmd_conflicts(struct cli *cli, int argc, char **argv)
 	rc = cli_load_config(cli, &c);
 	if (rc != EXIT_DONE)
 		return rc;
-	/* no database yet: nothing recorded, and none is created */
-	if (access(c.database, F_OK) == 0 && !store_open(&s, c.database, &e)) {
+	/* no database yet: nothing recorded, and none is created; the API's
+	 * writer is waited for as by sync */
+	if (access(c.database, F_OK) == 0 &&
+	    !store_open_as(&s, c.database, c.busy_wait_s * 1000, false, &busy,
+			   &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
-		rc = EXIT_FATAL;
+		rc = busy ? EXIT_LOCKED : EXIT_FATAL;
 		goto out;
 	}
 	if (resolving)

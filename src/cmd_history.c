@@ -30,13 +30,13 @@ static bool parse_options(struct cli *cli, int argc, char **argv,
 	return true;
 }
 
-static int exit_code(enum history_status st)
+static int exit_code(enum history_status st, const struct err *e)
 {
 	switch (st) {
 	case HISTORY_OK: return EXIT_DONE;
 	case HISTORY_USAGE: return EXIT_USAGE;
 	case HISTORY_LOCKED: return EXIT_LOCKED;
-	default: return EXIT_FATAL;
+	default: return cli_busy(e) ? EXIT_LOCKED : EXIT_FATAL;
 	}
 }
 
@@ -55,7 +55,7 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 	if (rc != EXIT_DONE)
 		return rc;
 	st = history_backfill(&c, &n, &e);
-	rc = exit_code(st);
+	rc = exit_code(st, &e);
 	if (cli->json) {
 		fprintf(cli->out,
 			"{\"exit\":%d,\"commits\":%ld,\"found\":%ld,"

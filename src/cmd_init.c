@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cli.h"
+#include "fsx.h"
 #include "mem.h"
 #include "sync.h"
 
@@ -25,6 +27,31 @@ static bool write_config(const char *path, bool *bmd, struct err *e)
 	free(found);
 	free(dir);
 	return ok;
+}
+
+/* Whether the database's directory has a .gitignore of "*" (without a
+ * "!" exception): sync_init writes one only while the directory holds the
+ * database alone, so a second init finds it there, still in force. */
+static bool ignored_already(const struct config *c)
+{
+	char *path =
+		xasprintf("%.*s.gitignore",
+			  (int)(strrchr(c->database, '/') + 1 - c->database),
+			  c->database);
+	struct buf b = BUF_INIT;
+	struct err e;
+	bool all = false, except = false;
+
+	if (fsx_read_path(path, 65536, &b, &e)) {
+		for (char *save = NULL, *l = strtok_r(b.data, "\n", &save); l;
+		     l = strtok_r(NULL, "\n", &save)) {
+			all |= strcmp(l, "*") == 0;
+			except |= *l == '!';
+		}
+	}
+	buf_finish(&b);
+	free(path);
+	return all && !except;
 }
 
 int cmd_init(struct cli *cli, int argc, char **argv)
@@ -51,8 +78,11 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	}
 	if (!sync_init(&c, &version, &ignored, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
+		if (cli_busy(&e))
+			rc = EXIT_LOCKED;
 		goto out;
 	}
+	ignored = ignored || ignored_already(&c);
 	if (cli->json) {
 		fputs("{\"config\":", cli->out);
 		cli_json_string(cli->out, c.file);

@@ -51,7 +51,8 @@ static void on_change(void *ctx, const struct sync_change *c)
 	}
 	if (o->cli->json)
 		return;
-	if (o->cli->verbosity < 1 && !o->dry_run)
+	/* a dry run tells its changes unless -q, a run only with -v */
+	if (o->cli->verbosity < (o->dry_run ? 0 : 1))
 		return;
 	fprintf(f, "%s%-8s ", o->dry_run ? "would: " : "", c->verb);
 	cli_put_safe(f, c->id);
@@ -196,18 +197,37 @@ enum {
 	OPT_DRY_RUN,
 	OPT_FORCE,
 	OPT_WAIT,
-	OPT_BACKLOG
+	OPT_BACKLOG,
+	OPT_EXIT_CODE
+};
+
+/* What sync's options set: the run's options, and the command's own. */
+struct sync_args {
+	struct sync_options o;
+	bool exit_code; /* --exit-code: 1 when a dry run finds changes */
 };
 
 static bool on_flag(void *ctx, struct cli *cli, int val, const char *arg)
 {
-	struct sync_options *o = ctx;
+	struct sync_args *a = ctx;
+	struct sync_options *o = &a->o;
 	char *end;
 	long s;
 
 	switch (val) {
-	case OPT_FULL: o->mode = SYNC_FULL; break;
-	case OPT_GIT: o->mode = SYNC_GIT; break;
+	case OPT_EXIT_CODE: a->exit_code = true; break;
+	case OPT_FULL:
+	case OPT_GIT:
+		if (o->mode != SYNC_SCAN &&
+		    o->mode != (val == OPT_FULL ? SYNC_FULL : SYNC_GIT)) {
+			fputs("storysync: sync: --full and --git cannot be "
+			      "used together (a git run reads what the "
+			      "commits changed, a full run every file)\n",
+			      cli->err);
+			return false;
+		}
+		o->mode = val == OPT_FULL ? SYNC_FULL : SYNC_GIT;
+		break;
 	case OPT_DRY_RUN: o->dry_run = true; break;
 	case OPT_FORCE: o->force = true; break;
 	case OPT_BACKLOG:
@@ -234,9 +254,9 @@ static bool on_flag(void *ctx, struct cli *cli, int val, const char *arg)
 	return true;
 }
 
-/* Parses sync's options into o; returns false on a usage error. */
+/* Parses sync's options into a; returns false on a usage error. */
 static bool parse_options(struct cli *cli, int argc, char **argv,
-			  struct sync_options *o)
+			  struct sync_args *a)
 {
 	static const struct cli_flag flags[] = {
 		{"full", no_argument, OPT_FULL},
@@ -245,12 +265,20 @@ static bool parse_options(struct cli *cli, int argc, char **argv,
 		{"force", no_argument, OPT_FORCE},
 		{"wait", optional_argument, OPT_WAIT},
 		{"backlog", required_argument, OPT_BACKLOG},
+		{"exit-code", no_argument, OPT_EXIT_CODE},
 		{NULL, 0, 0},
 	};
+	const struct sync_options *o = &a->o;
 	int first;
 
-	if (!cli_options(cli, argc, argv, flags, on_flag, o, 0, &first))
+	if (!cli_options(cli, argc, argv, flags, on_flag, a, 0, &first))
 		return false;
+	if (a->exit_code && !o->dry_run) {
+		fputs("storysync: sync: --exit-code goes with --dry-run (it "
+		      "tells whether changes are pending)\n",
+		      cli->err);
+		return false;
+	}
 	if (o->nbacklogs && o->mode == SYNC_GIT) {
 		fputs("storysync: sync: --backlog and --git cannot be used "
 		      "together (a git run covers what the commit changed)\n",
@@ -260,9 +288,21 @@ static bool parse_options(struct cli *cli, int argc, char **argv,
 	return true;
 }
 
+/* A dry run's exit with --exit-code: 1 when it would change something,
+ * as git diff --exit-code says there are differences. */
+static int pending_exit(int rc, const struct sync_counts *n)
+{
+	struct buf b = BUF_INIT;
+	bool pending = format_counts(&b, n);
+
+	buf_finish(&b);
+	return rc == EXIT_DONE && pending ? EXIT_SKIPPED : rc;
+}
+
 int cmd_sync(struct cli *cli, int argc, char **argv)
 {
-	struct sync_options o = {.mode = SYNC_SCAN, .wait_s = -1};
+	struct sync_args a = {.o = {.mode = SYNC_SCAN, .wait_s = -1}};
+	struct sync_options *o = &a.o;
 	struct config c = {0};
 	struct sync_out out = {.cli = cli};
 	struct sync_report r = {
@@ -276,18 +316,22 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	enum sync_status st;
 	int rc;
 
-	if (!parse_options(cli, argc, argv, &o)) {
-		free((char **)o.backlogs);
+	if (!parse_options(cli, argc, argv, &a)) {
+		free((char **)o->backlogs);
 		return EXIT_USAGE;
 	}
 	rc = cli_load_config(cli, &c);
-	if (rc != EXIT_DONE)
+	if (rc != EXIT_DONE) {
+		free((char **)o->backlogs);
 		return rc;
-	out.dry_run = o.dry_run;
-	out.keep_changes = cli->json || (c.notify && !o.dry_run);
+	}
+	out.dry_run = o->dry_run;
+	out.keep_changes = cli->json || (c.notify && !o->dry_run);
 	runlog_open(&out.log, &c, isatty(STDERR_FILENO));
-	st = sync_run(&c, &o, &r, &n, &e);
+	st = sync_run(&c, o, &r, &n, &e);
 	rc = exit_code(st);
+	if (a.exit_code)
+		rc = pending_exit(rc, &n);
 	if (cli->json)
 		print_json(&out, &n, rc,
 			   st == SYNC_OK || st == SYNC_SKIPPED ? NULL : e.msg);
@@ -296,12 +340,12 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	else if (st == SYNC_FATAL || st == SYNC_GUARDED || st == SYNC_USAGE)
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 	else if (cli->verbosity >= 0)
-		print_summary(cli, &n, o.dry_run);
+		print_summary(cli, &n, o->dry_run);
 	after_run(&out, &c, st, &n, &e);
 	runlog_close(&out.log);
 	buf_finish(&out.changes);
 	buf_finish(&out.problems);
 	config_finish(&c);
-	free((char **)o.backlogs);
+	free((char **)o->backlogs);
 	return rc;
 }

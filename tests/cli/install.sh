@@ -1,6 +1,7 @@
 #!/bin/bash
-# meson install into a staging directory: what it puts where, and that the
-# systemd units name the installed binary and pass systemd-analyze verify.
+# meson install into a staging directory: what it puts where (all of it
+# under the prefix), and that the systemd units name the installed binary
+# and pass systemd-analyze verify.
 . "$(dirname "$0")/lib.sh"
 : "${BUILD_ROOT:?run through meson test}"
 
@@ -21,7 +22,20 @@ bindir=$(installdir bindir)
 libdir=$(installdir libdir)
 datadir=$(installdir datadir)
 mandir=$(installdir mandir)
+prefix=$(installdir prefix)
 doc=$datadir/doc/storysync
+# the units' directory: -Dsystemdunitdir, else under the prefix
+unitdir=$(echo "$opts" | python3 -c '
+import json, sys
+o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
+print(o["systemdunitdir"] or o["prefix"] + "/lib/systemd/system")')
+
+# Nothing outside the prefix (but where -Dsystemdunitdir says): an install
+# under --prefix $HOME/opt, as root, must not write into the live system
+# (the units once went to /lib/systemd/system whatever the prefix).
+check_eq "nothing installed outside the prefix $prefix" "" \
+  "$(cd "$D" && find . ! -type d | sed 's|^\.||' |
+    grep -v -e "^$prefix/" -e "^$unitdir/")"
 
 # missing FILE...: the FILEs (absolute, as installed) not under the destdir.
 missing() { for f; do [ -f "$D$f" ] || echo "$f"; done; }
@@ -46,16 +60,18 @@ check_eq "the completions" "" \
     "$datadir/fish/vendor_completions.d/storysync.fish")"
 check_eq "the license, the design and the examples" "" \
   "$(missing "$doc/LICENSE" "$doc/design.md" "$doc/examples/README.md" \
-    "$doc/examples/cron.d/storysync" "$doc/examples/grafana/storysync.json")"
+    "$doc/examples/cron.d/storysync" "$doc/examples/grafana/storysync.json" \
+    "$doc/examples/prometheus/storysync-rules.yml")"
 run python3 -m json.tool "$D$doc/examples/grafana/storysync.json"
 check_rc "the Grafana dashboard is JSON" 0
 
-# The units, wherever systemdunitdir (or pkg-config systemd) put them.
+# The units, in -Dsystemdunitdir, else under the prefix.
 service=$(find "$D" -name 'storysync@.service')
-unitdir=$(dirname "$service")
 check_eq "one service unit" 1 "$(echo "$service" | grep -c .)"
-check_eq "the timer beside it" "" \
-  "$(missing "${unitdir#"$D"}/storysync@.timer")"
+check_eq "the service in systemdunitdir, else prefix/lib/systemd/system" \
+  "$D$unitdir/storysync@.service" "$service"
+check_eq "the timer beside it" "" "$(missing "$unitdir/storysync@.timer")"
+unitdir=$D$unitdir
 check_eq "ExecStart names the installed binary" \
   "ExecStart=$bindir/storysync -C %f sync -q" \
   "$(grep '^ExecStart=' "$service")"

@@ -63,7 +63,7 @@ try() {
   mkdir "$T/try$n" && cd "$T/try$n" && run ss "$@"
   cd "$T" || exit 1
 }
-refused() { grep -qE "unknown option|unknown command|needs a value" <<<"$err"; }
+refused() { grep -qE "unknown option|unknown command|needs a value|takes no value" <<<"$err"; }
 
 # with_value NAME: the words that give NAME (with a value when it takes one)
 with_value() {

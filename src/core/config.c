@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "fsx.h"
@@ -29,6 +30,12 @@ static const struct {
 	{"completed", "completed"},
 };
 
+/* Ends every configuration init writes: this file is versioned. */
+#define LOCAL_NOTE                                                             \
+	"\n# This file is versioned: what runs a command or writes outside "   \
+	"the tree\n# (notify, log, metrics_file, a database elsewhere) goes "  \
+	"in\n# .storysync.local.yml beside it, which git must not track.\n"
+
 static const char default_text[] =
 	"# storysync configuration: see storysync.yml(5).\n"
 	"# Paths are relative to the directory of this file.\n"
@@ -48,7 +55,7 @@ static const char default_text[] =
 	"  refinement: refinements\n"
 	"  backlog: backlog\n"
 	"  active: active\n"
-	"  completed: completed\n";
+	"  completed: completed\n" LOCAL_NOTE;
 
 struct bmd;
 
@@ -1512,6 +1519,69 @@ static bool check_after(struct parser *p, const char *local)
 	       check_service(p);
 }
 
+/* True when text has the line a or the line b. */
+static bool has_line(const char *text, const char *a, const char *b)
+{
+	for (const char *l = text; *l;) {
+		size_t n = strcspn(l, "\n");
+
+		if ((strlen(a) == n && strncmp(l, a, n) == 0) ||
+		    (strlen(b) == n && strncmp(l, b, n) == 0))
+			return true;
+		l += n + (l[n] == '\n');
+	}
+	return false;
+}
+
+bool config_ignore_local(const struct config *c, bool *added, struct err *e)
+{
+	char *local = config_local_path(c->file), *data = NULL, *line = NULL;
+	struct file_stat old, st;
+	struct stat lst;
+	enum fsx_entry_kind kind;
+	struct buf b = BUF_INIT;
+	size_t len = 0;
+	bool exists, stale, ok = false;
+	int fd;
+
+	*added = false;
+	if (!local)
+		return true;
+	line = xasprintf("/%s",
+			 strrchr(local, '/') ? strrchr(local, '/') + 1 : local);
+	fd = fsx_open_root(c->root, e);
+	if (fd < 0)
+		goto out;
+	exists = fsx_lstat_at(fd, ".gitignore", &lst, &kind);
+	if (exists && !fsx_read_beneath(fd, ".gitignore", &data, &len, &old, e))
+		goto out;
+	ok = data && has_line(data, line, line + 1);
+	if (ok)
+		goto out;
+	if (data)
+		buf_add(&b, data, len);
+	if (b.len && b.data[b.len - 1] != '\n')
+		buf_putc(&b, '\n');
+	buf_printf(&b,
+		   "# storysync: this machine's settings, never in git "
+		   "(storysync.yml(5))\n%s\n",
+		   line);
+	ok = fsx_write_atomic(fd, ".gitignore", b.data, b.len,
+			      exists ? &old : NULL, &st, &stale, e);
+	if (!ok && stale)
+		err_set(e, "%s/.gitignore: changed while init added %s",
+			c->root, line + 1);
+	*added = ok;
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_finish(&b);
+	free(data);
+	free(line);
+	free(local);
+	return ok;
+}
+
 char *config_local_path(const char *file)
 {
 	size_t n = strlen(file);
@@ -1776,6 +1846,7 @@ bool config_write_backlog_md(const char *path, const char *bmd, bool *written,
 		   "\n# Backlog.md names new tasks %s-N: an API that creates "
 		   "stories\n# should too.\n",
 		   b.prefix ? b.prefix : "task");
+	buf_puts(&t, LOCAL_NOTE);
 	ok = fsx_write_new(path, t.data, strlen(t.data), 0644, written, e);
 	buf_finish(&t);
 	strv_free_n(b.statuses, b.nstatuses);

@@ -107,6 +107,10 @@ bool config_load(struct config *c, const char *path, struct err *e);
 char *config_local_path(const char *path);
 /* Frees everything in c. */
 void config_finish(struct config *c);
+/* Keeps the untracked companion out of git: a line "/NAME.local.yml" in
+ * the .gitignore beside the configuration, added (*added) unless that line
+ * is there. */
+bool config_ignore_local(const struct config *c, bool *added, struct err *e);
 /* Writes a default configuration file at path unless it exists. */
 bool config_write_default(const char *path, struct err *e);
 /* The Backlog.md project's own configuration, beside a config file in dir:

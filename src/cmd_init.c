@@ -54,6 +54,17 @@ static bool ignored_already(const struct config *c)
 	return all && !except;
 }
 
+static void print_local_ignored(struct cli *cli, const struct config *c)
+{
+	char *local = config_local_path(c->file);
+
+	fprintf(cli->out,
+		"storysync: .gitignore keeps %s out of git: what runs "
+		"commands or writes outside the tree goes there\n",
+		strrchr(local, '/') + 1);
+	free(local);
+}
+
 int cmd_init(struct cli *cli, int argc, char **argv)
 {
 	const char *path =
@@ -62,6 +73,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	struct err e;
 	struct stat st;
 	bool existed = stat(path, &st) == 0, ignored = false, bmd = false;
+	bool local_ignored = false;
 	int version = 0, rc = EXIT_FATAL, first;
 
 	if (!cli_options(cli, argc, argv, NULL, NULL, NULL, 0, &first))
@@ -76,7 +88,8 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	if (!sync_init(&c, &version, &ignored, &e)) {
+	if (!sync_init(&c, &version, &ignored, &e) ||
+	    !config_ignore_local(&c, &local_ignored, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 		if (cli_busy(&e))
 			rc = EXIT_LOCKED;
@@ -92,8 +105,10 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 			existed ? "false" : "true", bmd ? "true" : "false");
 		cli_json_string(cli->out, c.database);
 		fprintf(cli->out,
-			",\"schema_version\":%d,\"ignored_by_git\":%s}\n",
-			version, ignored ? "true" : "false");
+			",\"schema_version\":%d,\"ignored_by_git\":%s,"
+			"\"local_config_ignored\":%s}\n",
+			version, ignored ? "true" : "false",
+			local_ignored ? "true" : "false");
 	} else if (cli->verbosity >= 0) {
 		if (!existed && bmd)
 			fprintf(cli->out,
@@ -108,6 +123,8 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 			fprintf(cli->out,
 				"storysync: its directory has a .gitignore "
 				"of \"*\": git leaves it alone\n");
+		if (local_ignored)
+			print_local_ignored(cli, &c);
 	}
 	rc = EXIT_DONE;
 out:

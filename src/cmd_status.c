@@ -51,9 +51,11 @@ static void print_runs(FILE *f, const struct health *st)
 	for (size_t i = 0; i < st->nruns; i++) {
 		const struct run_row *r = &st->runs[i];
 
-		fprintf(f, "  #%lld %s %s exit %d: ", (long long)r->id,
-			r->started ? r->started : "?", r->mode ? r->mode : "?",
-			r->exit_code);
+		fprintf(f, "  #%lld ", (long long)r->id);
+		cli_put_safe(f, r->started ? r->started : "?");
+		fputc(' ', f);
+		cli_put_safe(f, r->mode ? r->mode : "?");
+		fprintf(f, " exit %d: ", r->exit_code);
 		print_counts(f, r->created, r->updated, r->moved, r->deleted,
 			     r->conflicts, r->errors, "no changes");
 		fputc('\n', f);
@@ -72,11 +74,12 @@ static void print_pending(FILE *f, const struct health *st)
 		break;
 	case PENDING_LOCKED: fputs("unknown, a sync is running", f); break;
 	case PENDING_GUARDED:
-		fprintf(f, "the next run would be refused: %s",
-			st->pending_err.msg);
+		fputs("the next run would be refused: ", f);
+		cli_put_safe(f, st->pending_err.msg);
 		break;
 	case PENDING_FAILED:
-		fprintf(f, "unknown: %s", st->pending_err.msg);
+		fputs("unknown: ", f);
+		cli_put_safe(f, st->pending_err.msg);
 		break;
 	case PENDING_NO_DB:
 		fputs("unknown, no database yet (storysync init creates it)",
@@ -93,7 +96,9 @@ static void print_pending(FILE *f, const struct health *st)
 
 		if (!b->n.file_changes && !b->n.row_changes && !b->n.conflicts)
 			continue;
-		fprintf(f, "  %s: ", *b->backlog ? b->backlog : "(none)");
+		fputs("  ", f);
+		cli_put_safe(f, *b->backlog ? b->backlog : "(none)");
+		fputs(": ", f);
 		print_counts(f, b->n.created, b->n.updated, b->n.moved,
 			     b->n.deleted, b->n.conflicts, 0, "nothing");
 		fputc('\n', f);
@@ -113,10 +118,19 @@ static void print_conflicts(FILE *f, const struct health *st)
 	for (size_t i = 0; i < st->nlatest; i++) {
 		const struct conflict_info *c = &st->conflicts[i];
 
-		fprintf(f, "  #%lld %s %s %s kept %s", (long long)c->id, c->at,
-			c->story_id, c->kind, c->kept);
-		if (c->fields)
-			fprintf(f, ": %s", c->fields);
+		const char *v[] = {c->at, c->story_id, c->kind};
+
+		fprintf(f, "  #%lld", (long long)c->id);
+		for (size_t k = 0; k < sizeof(v) / sizeof(*v); k++) {
+			fputc(' ', f);
+			cli_put_safe(f, v[k] ? v[k] : "?");
+		}
+		fputs(" kept ", f);
+		cli_put_safe(f, c->kept ? c->kept : "?");
+		if (c->fields) {
+			fputs(": ", f);
+			cli_put_safe(f, c->fields);
+		}
 		fputc('\n', f);
 	}
 }
@@ -132,8 +146,14 @@ static void print_errors(FILE *f, const struct health *st)
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
 
-		if (n)
-			fprintf(f, "  %.*s\n", (int)n, p);
+		if (n) {
+			char *line = xstrndup(p, n);
+
+			fputs("  ", f);
+			cli_put_safe(f, line);
+			fputc('\n', f);
+			free(line);
+		}
 		p += n + (nl ? 1 : 0);
 	}
 }
@@ -303,12 +323,16 @@ static void print_backlogs(FILE *f, const struct health *st)
 		     j < st->nstories && strcmp(st->stories[j].backlog, b) == 0;
 		     j++)
 			n += st->stories[j].n;
-		fprintf(f, "%s %s %ld (", sep, *b ? b : "(none)", n);
-		for (size_t k = i; k < j; k++)
-			fprintf(f, "%s%s %ld", k > i ? ", " : "",
-				*st->stories[k].status ? st->stories[k].status
-						       : "(none)",
-				st->stories[k].n);
+		fprintf(f, "%s ", sep);
+		cli_put_safe(f, *b ? b : "(none)");
+		fprintf(f, " %ld (", n);
+		for (size_t k = i; k < j; k++) {
+			fputs(k > i ? ", " : "", f);
+			cli_put_safe(f, *st->stories[k].status
+						? st->stories[k].status
+						: "(none)");
+			fprintf(f, " %ld", st->stories[k].n);
+		}
 		fputc(')', f);
 		sep = ";";
 		i = j;
@@ -320,10 +344,20 @@ static void print_permissions(FILE *f, const struct health *st)
 {
 	if (st->tree_writable && st->db_dir_writable)
 		return;
-	fprintf(f, "permissions: this user cannot write %s%s\n", st->unwritable,
+	fputs("permissions: this user cannot write ", f);
+	cli_put_safe(f, st->unwritable);
+	fprintf(f, "%s\n",
 		st->owner ? ""
 			  : " (it does not own the database: not the "
 			    "sync's user, only a reader)");
+}
+
+/* What status prints comes from the database, the run record and file
+ * names: control characters escaped, as everywhere on the terminal. */
+static void put_line(FILE *f, const char *s)
+{
+	cli_put_safe(f, s);
+	fputc('\n', f);
 }
 
 int cmd_status(struct cli *cli, int argc, char **argv)
@@ -339,7 +373,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	if (cli->json) {
 		print_json(cli->out, &c, &st);
 	} else if (cli->verbosity >= 0) {
-		fprintf(cli->out, "%s\n", st.summary);
+		put_line(cli->out, st.summary);
 		print_runs(cli->out, &st);
 		print_pending(cli->out, &st);
 		print_conflicts(cli->out, &st);
@@ -348,7 +382,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		print_permissions(cli->out, &st);
 	} else if (st.verdict != VERDICT_HEALTHY) {
 		/* -q: a monitor's line, only when there is something to say */
-		fprintf(cli->out, "%s\n", st.summary);
+		put_line(cli->out, st.summary);
 	}
 	rc = (int)st.verdict;
 	health_finish(&st);

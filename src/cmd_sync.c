@@ -11,6 +11,10 @@
 #include "metrics.h"
 #include "notify.h"
 #include "runlog.h"
+
+/* How much of notify's output the log keeps: lines, bytes of each. */
+#define NOTIFY_LOG_LINES 5
+#define NOTIFY_LOG_WIDTH 200
 #include "sync.h"
 
 /* What a run told, kept for --json, the summary, the log and notify. */
@@ -120,6 +124,54 @@ static void print_summary(struct cli *cli, const struct sync_counts *n,
 	buf_finish(&b);
 }
 
+/* Up to NOTIFY_LOG_LINES lines of what notify wrote, to the log at
+ * priority, control characters escaped. */
+static void log_output(struct runlog *log, int priority,
+		       const struct notify_output *o)
+{
+	const char *p = o->head.data ? o->head.data : "";
+	const char *end = p + o->head.len;
+	int n = 0;
+
+	while (p < end && n < NOTIFY_LOG_LINES) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		struct buf b = BUF_INIT;
+
+		buf_put_escaped(
+			&b, p, len < NOTIFY_LOG_WIDTH ? len : NOTIFY_LOG_WIDTH);
+		runlog(log, priority, "notify: > %s%s", b.data ? b.data : "",
+		       len > NOTIFY_LOG_WIDTH ? " ..." : "");
+		buf_finish(&b);
+		p += len + (nl != NULL);
+		n++;
+	}
+	if (p < end || o->total > o->head.len)
+		runlog(log, priority, "notify: > ... (%zu bytes in all)",
+		       o->total);
+}
+
+/* The notify command with the run's events. Its output goes to the log,
+ * never to standard output (cron would mail it); a failure is told. */
+static void notify(struct sync_out *out, const struct config *c)
+{
+	struct notify_output o = {.head = BUF_INIT};
+	struct err ne;
+	bool ok = notify_run(c->notify, c->root, c->notify_timeout_s,
+			     out->changes.data, out->changes.len, &o, &ne);
+
+	if (ok) {
+		runlog(&out->log, LOG_INFO, "notify: '%s' exited 0%s",
+		       c->notify, o.total ? ", its output:" : "");
+	} else {
+		fprintf(out->cli->err, "storysync: %s\n", ne.msg);
+		runlog(&out->log, LOG_ERR, "%s%s", ne.msg,
+		       o.total ? ", its output:" : "");
+	}
+	log_output(&out->log, ok ? LOG_INFO : LOG_ERR, &o);
+	buf_finish(&o.head);
+}
+
 /* After the run: the log line, the notify command, the metrics file. What
  * fails here is told and logged; the sync is done. */
 static void after_run(struct sync_out *out, const struct config *c,
@@ -142,12 +194,8 @@ static void after_run(struct sync_out *out, const struct config *c,
 		runlog(&out->log, LOG_ERR, "failed, nothing committed: %s",
 		       e->msg);
 	buf_finish(&b);
-	if (done && c->notify && out->changes.len &&
-	    !notify_run(c->notify, c->root, c->notify_timeout_s,
-			out->changes.data, out->changes.len, &ne)) {
-		fprintf(out->cli->err, "storysync: %s\n", ne.msg);
-		runlog(&out->log, LOG_ERR, "%s", ne.msg);
-	}
+	if (done && c->notify && out->changes.len)
+		notify(out, c);
 	if (c->metrics_file && st != SYNC_LOCKED &&
 	    !metrics_write_file(c, &ne)) {
 		fprintf(out->cli->err, "storysync: metrics_file: %s\n", ne.msg);

@@ -98,13 +98,22 @@ static bool read_database(const struct config *c, struct health *h)
 }
 
 /* One change the dry run would make, counted in its backlog as sync_run
- * counts it in the whole. */
+ * counts it in the whole, and by the side it was made on: the side the run
+ * does not write. A conflict is a story changed on both sides; its action's
+ * event (reported just before it) counted one of them already. */
 static void add_pending(void *ctx, const struct sync_change *ch)
 {
-	struct sync_counts *n = &backlog_entry(ctx, ch->backlog)->n;
+	struct health *h = ctx;
+	struct sync_counts *n = &backlog_entry(h, ch->backlog)->n;
+	bool files = strcmp(ch->where, "db") == 0; /* the DB is written */
 
 	if (strcmp(ch->verb, "conflict") == 0) {
 		n->conflicts++;
+		if (ch->id != h->last_event_id || !h->last_event_files)
+			n->file_changes++;
+		if (ch->id != h->last_event_id || h->last_event_files)
+			n->row_changes++;
+		h->last_event_id = NULL;
 		return;
 	}
 	if (strcmp(ch->verb, "created") == 0)
@@ -115,11 +124,24 @@ static void add_pending(void *ctx, const struct sync_change *ch)
 		n->moved++;
 	else if (strcmp(ch->verb, "deleted") == 0)
 		n->deleted++;
-	/* the side written is the other one */
-	if (strcmp(ch->where, "db") == 0)
+	if (files)
 		n->file_changes++;
 	else
 		n->row_changes++;
+	h->last_event_id = ch->id;
+	h->last_event_files = files;
+}
+
+/* What status's pending line counts, by side: the backlogs' changes, and
+ * the files in error (every run reads them again). */
+static void sum_pending(struct health *h)
+{
+	h->pending_files = h->counts.errors;
+	h->pending_rows = 0;
+	for (size_t i = 0; i < h->nbacklogs; i++) {
+		h->pending_files += h->backlogs[i].n.file_changes;
+		h->pending_rows += h->backlogs[i].n.row_changes;
+	}
 }
 
 /* A dry run, not waiting for anything: what the next run would do. */
@@ -131,7 +153,10 @@ static void read_pending(const struct config *c, struct health *h)
 
 	switch (sync_run(c, &o, &r, &h->counts, &h->pending_err)) {
 	case SYNC_OK:
-	case SYNC_SKIPPED: h->pending = PENDING_OK; break;
+	case SYNC_SKIPPED:
+		h->pending = PENDING_OK;
+		sum_pending(h);
+		break;
 	case SYNC_LOCKED: h->pending = PENDING_LOCKED; break;
 	case SYNC_GUARDED: h->pending = PENDING_GUARDED; break;
 	default: h->pending = PENDING_FAILED;

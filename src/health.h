@@ -65,6 +65,12 @@ struct health {
 	size_t nbacklogs;
 	enum pending_state pending;
 	struct sync_counts counts; /* of the dry run */
+	/* PENDING_OK: the stories the next run would change, by the side
+	 * they were changed on, as status counts them (a conflict on both
+	 * sides, a file in error on the files' side) */
+	long pending_files, pending_rows;
+	const char *last_event_id; /* the dry run's last event, its side */
+	bool last_event_files;
 	struct err pending_err;
 	/* permissions: what this user can write; checked against the
 	 * verdict only when this user owns the database (is the sync's) */

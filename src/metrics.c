@@ -63,10 +63,11 @@ void metrics_render(const struct config *c, const struct health *h,
 {
 	const struct run_record_file *r = &h->rec;
 	const char *tree = c->root;
-	long files =
-		h->pending == PENDING_OK ? h->counts.file_changes : r->errors;
-	long rows = h->pending == PENDING_OK ? h->counts.row_changes
-					     : h->rows_pending;
+	/* the dry run's, as status tells them; without one, the files in
+	 * error and the rows no run has taken yet */
+	long files = h->pending == PENDING_OK ? h->pending_files : r->errors;
+	long rows =
+		h->pending == PENDING_OK ? h->pending_rows : h->rows_pending;
 
 	head(b, "storysync_runs_total", "counter",
 	     "Sync runs of this tree by how they ended (a run that found "

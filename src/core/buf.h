@@ -22,6 +22,10 @@ void buf_add(struct buf *b, const void *p, size_t n);
 void buf_puts(struct buf *b, const char *s);
 /* Appends one byte. */
 void buf_putc(struct buf *b, char c);
+/* Appends n bytes of s with each control byte (below 0x20, and 0x7f) as
+ * "\xNN", as the command line prints names: a newline in a file name
+ * cannot split a line, an escape sequence cannot reach a terminal. */
+void buf_put_escaped(struct buf *b, const char *s, size_t n);
 /* Appends formatted text. */
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));

@@ -4,13 +4,16 @@
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "fsx.h"
+#include "gitrepo.h"
 #include "mem.h"
 #include "yamlio.h"
 
@@ -26,6 +29,12 @@ static const struct {
 	{"active", "active"},
 	{"completed", "completed"},
 };
+
+/* Ends every configuration init writes: this file is versioned. */
+#define LOCAL_NOTE                                                             \
+	"\n# This file is versioned: what runs a command or writes outside "   \
+	"the tree\n# (notify, log, metrics_file, a database elsewhere) goes "  \
+	"in\n# .storysync.local.yml beside it, which git must not track.\n"
 
 static const char default_text[] =
 	"# storysync configuration: see storysync.yml(5).\n"
@@ -46,21 +55,51 @@ static const char default_text[] =
 	"  refinement: refinements\n"
 	"  backlog: backlog\n"
 	"  active: active\n"
-	"  completed: completed\n";
+	"  completed: completed\n" LOCAL_NOTE;
 
 struct bmd;
 
+/* Which file is being read: what it may set depends on who writes it. */
+enum source {
+	SRC_VERSIONED, /* .storysync.yml: in the repository, written by
+			  whoever can push */
+	SRC_SERVICE,   /* another file given with -c: the service's own,
+			  as long as git does not track it */
+	SRC_LOCAL,     /* the untracked companion, .storysync.local.yml */
+};
+
+/* Where a value was written, for the checks made once both files are
+ * read. */
+struct at {
+	const char *file; /* NULL: not written */
+	enum source source;
+	unsigned line, col;
+};
+
+/* What the files say that is resolved once they are all read. */
+struct written {
+	char *database;  /* as written, NULL for the default */
+	char *create_in; /* resolved once the stages are known */
+	struct at database_at, create_in_at, log_at, metrics_at;
+};
+
 struct parser {
 	const char *name; /* the path as given, for messages */
+	enum source source;
+	const char *local; /* the companion's path, for messages */
 	struct yreader *r;
 	struct yev ev;
 	struct err *e;
 	struct config *c;
-	char *database;  /* as written, NULL for the default */
-	char *create_in; /* as written, resolved once the stages are known */
+	struct written *w;
+	uint32_t seen;         /* the top keys this file set */
+	uint32_t overridden;   /* the top keys the local file set: this file's
+				  are checked, then dropped */
+	char *needs_untracked; /* what a service file sets that only an
+				  untracked file may: "FILE:L:C: 'notify'
+				  runs a command" */
 	const char *policy_backlog; /* backlog_policy: the one being read */
 	struct bmd *bmd;            /* reading a Backlog.md config.yml */
-	unsigned create_in_line, create_in_col;
 };
 
 static bool fail(struct parser *p, unsigned line, unsigned col, const char *fmt,
@@ -75,6 +114,26 @@ static bool fail(struct parser *p, unsigned line, unsigned col, const char *fmt,
 	err_vat(p->e, p->name, line, col, fmt, ap);
 	va_end(ap);
 	return false;
+}
+
+static bool fail_at(const struct parser *p, const struct at *at,
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static bool fail_at(const struct parser *p, const struct at *at,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vat(p->e, at->file, at->line, at->col, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* Where the current event is. */
+static struct at here(const struct parser *p)
+{
+	return (struct at){p->name, p->source, p->ev.line, p->ev.col};
 }
 
 static bool next(struct parser *p)
@@ -202,6 +261,63 @@ static bool read_key(struct parser *p, char **key, unsigned *line,
 	return true;
 }
 
+/* The companion's file name, for messages. */
+static const char *local_name(const struct parser *p)
+{
+	const char *slash = p->local ? strrchr(p->local, '/') : NULL;
+
+	return slash ? slash + 1 : p->local;
+}
+
+/* A setting only an untracked file may hold (what: "'notify' runs a
+ * command"), written at at. The versioned file refuses it whoever tracks
+ * it (a checkout or a pull can make it tracked at any time) and says where
+ * it goes; a service's file may hold it when git does not track that file,
+ * which is checked once it is read. */
+static bool local_only(struct parser *p, const struct at *at, const char *what)
+{
+	char *loc = at->line
+			    ? xasprintf("%s:%u:%u", at->file, at->line, at->col)
+			    : xstrdup(at->file);
+
+	if (at->source == SRC_VERSIONED)
+		err_set(p->e,
+			"%s: %s: %s is versioned, so it may not set it; move "
+			"it to %s, which git does not track",
+			loc, what, CONFIG_FILE_NAME, CONFIG_LOCAL_FILE_NAME);
+	else if (at->source == SRC_SERVICE && !p->needs_untracked)
+		p->needs_untracked = xasprintf("%s: %s", loc, what);
+	free(loc);
+	return at->source != SRC_VERSIONED;
+}
+
+/* Why a database written as v is out of the tree's hands (heap): absolute,
+ * through "..", or inside .git; else NULL. A symlink on the way is found
+ * once the root is known. */
+static char *database_outside(const char *v)
+{
+	bool dotdot, dotgit;
+	char *what = NULL;
+
+	free(normalise(v, &dotdot, &dotgit));
+	if (v[0] == '/' || dotdot)
+		what = xasprintf("'database': '%s' is outside the tree", v);
+	else if (dotgit)
+		what = xasprintf("'database': '%s' is inside .git", v);
+	return what;
+}
+
+/* Such a database is written where the tree's authors have no say: only
+ * an untracked file may name it. */
+static bool local_database(struct parser *p)
+{
+	char *what = database_outside(p->w->database);
+	bool ok = !what || local_only(p, &p->w->database_at, what);
+
+	free(what);
+	return ok;
+}
+
 static bool parse_database(struct parser *p)
 {
 	if (!next(p))
@@ -214,8 +330,9 @@ static bool parse_database(struct parser *p)
 	if (has_control(p->ev.value))
 		return fail(p, p->ev.line, p->ev.col,
 			    "'database' has a control character");
-	p->database = xstrdup(p->ev.value);
-	return true;
+	p->w->database = xstrdup(p->ev.value);
+	p->w->database_at = here(p);
+	return local_database(p);
 }
 
 static bool check_backlog_path(struct parser *p, const char *name, char **out)
@@ -681,10 +798,9 @@ static bool parse_create_in(struct parser *p)
 	if (!is_string(&p->ev))
 		return fail(p, p->ev.line, p->ev.col,
 			    "'create_in' must name a stage");
-	free(p->create_in);
-	p->create_in = xstrdup(p->ev.value);
-	p->create_in_line = p->ev.line;
-	p->create_in_col = p->ev.col;
+	free(p->w->create_in);
+	p->w->create_in = xstrdup(p->ev.value);
+	p->w->create_in_at = here(p);
 	return true;
 }
 
@@ -777,12 +893,18 @@ static bool parse_notify_timeout(struct parser *p)
 
 static bool parse_log(struct parser *p)
 {
-	return parse_path(p, "log", &p->c->log);
+	if (!parse_path(p, "log", &p->c->log))
+		return false;
+	p->w->log_at = here(p);
+	return true;
 }
 
 static bool parse_metrics_file(struct parser *p)
 {
-	return parse_path(p, "metrics_file", &p->c->metrics_file);
+	if (!parse_path(p, "metrics_file", &p->c->metrics_file))
+		return false;
+	p->w->metrics_at = here(p);
+	return true;
 }
 
 static bool parse_notify(struct parser *p)
@@ -823,39 +945,73 @@ static bool parse_mirror_keys(struct parser *p)
 	return true;
 }
 
+/* The top keys; local_only says why a versioned file may not set one. */
 static const struct {
 	const char *key;
 	bool (*parse)(struct parser *p);
+	const char *local_only;
 } top_keys[] = {
-	{"database", parse_database},
-	{"backlogs", parse_backlogs},
-	{"stages", parse_stages},
-	{"git", parse_git},
-	{"status_from", parse_status_from},
-	{"statuses", parse_statuses},
-	{"keys", parse_keys},
-	{"file_name", parse_file_name},
-	{"create_in", parse_create_in},
-	{"ignore", parse_ignore},
-	{"mirror_keys", parse_mirror_keys},
-	{"max_file_size", parse_max_file_size},
-	{"policy", parse_policy},
-	{"backlog_policy", parse_backlog_policy},
-	{"busy_wait", parse_busy_wait},
-	{"retention", parse_retention},
-	{"stale_after", parse_stale_after},
-	{"log", parse_log},
-	{"metrics_file", parse_metrics_file},
-	{"notify", parse_notify},
-	{"notify_timeout", parse_notify_timeout},
+	{"database", parse_database, NULL},
+	{"backlogs", parse_backlogs, NULL},
+	{"stages", parse_stages, NULL},
+	{"git", parse_git, NULL},
+	{"status_from", parse_status_from, NULL},
+	{"statuses", parse_statuses, NULL},
+	{"keys", parse_keys, NULL},
+	{"file_name", parse_file_name, NULL},
+	{"create_in", parse_create_in, NULL},
+	{"ignore", parse_ignore, NULL},
+	{"mirror_keys", parse_mirror_keys, NULL},
+	{"max_file_size", parse_max_file_size, NULL},
+	{"policy", parse_policy, NULL},
+	{"backlog_policy", parse_backlog_policy, NULL},
+	{"busy_wait", parse_busy_wait, NULL},
+	{"retention", parse_retention, NULL},
+	{"stale_after", parse_stale_after, NULL},
+	{"log", parse_log, "'log' writes a file"},
+	{"metrics_file", parse_metrics_file, "'metrics_file' writes a file"},
+	{"notify", parse_notify, "'notify' runs a command"},
+	{"notify_timeout", parse_notify_timeout,
+	 "'notify_timeout' goes with notify, which runs a command"},
 };
 
 #define NTOP (sizeof(top_keys) / sizeof(top_keys[0]))
+_Static_assert(NTOP <= 32, "struct parser's key sets are 32 bits");
+
+/* Reads key i's value into a scratch configuration, so that it is checked
+ * but does not count: the local file set that key. */
+static bool parse_overridden(struct parser *p, size_t i)
+{
+	struct config scratch = {0}, *c = p->c;
+	struct written w = {0}, *keep = p->w;
+	bool ok;
+
+	p->c = &scratch;
+	p->w = &w;
+	ok = top_keys[i].parse(p);
+	p->c = c;
+	p->w = keep;
+	free(w.database);
+	free(w.create_in);
+	config_finish(&scratch);
+	return ok;
+}
+
+static bool parse_top_key(struct parser *p, size_t i, unsigned line,
+			  unsigned col)
+{
+	struct at at = {p->name, p->source, line, col};
+
+	if (top_keys[i].local_only &&
+	    !local_only(p, &at, top_keys[i].local_only))
+		return false;
+	if (p->overridden & (UINT32_C(1) << i))
+		return parse_overridden(p, i);
+	return top_keys[i].parse(p);
+}
 
 static bool parse_top(struct parser *p)
 {
-	bool seen[NTOP] = {false};
-
 	for (;;) {
 		char *key = NULL;
 		unsigned line = 0, col = 0;
@@ -870,10 +1026,12 @@ static bool parse_top(struct parser *p)
 			;
 		if (i == NTOP)
 			fail(p, line, col, "unknown key '%s'", key);
-		else if (seen[i])
+		else if (p->seen & (UINT32_C(1) << i))
 			fail(p, line, col, "duplicate key '%s'", key);
 		else
-			ok = seen[i] = top_keys[i].parse(p);
+			ok = parse_top_key(p, i, line, col);
+		if (ok)
+			p->seen |= UINT32_C(1) << i;
 		free(key);
 		if (!ok)
 			return false;
@@ -990,13 +1148,8 @@ static void set_defaults(struct config *c)
 
 static bool finish_dialect(struct parser *p);
 
-bool config_load(struct config *c, const char *path, struct err *e)
+static void init_defaults(struct config *c)
 {
-	struct parser p = {.name = path, .e = e, .c = c};
-	char *text = NULL;
-	size_t len = 0;
-	bool ok = false;
-
 	memset(c, 0, sizeof(*c));
 	c->busy_wait_s = CONFIG_BUSY_WAIT_DEFAULT;
 	c->retention = (struct config_retention){
@@ -1006,13 +1159,61 @@ bool config_load(struct config *c, const char *path, struct err *e)
 	};
 	c->stale_after_s = CONFIG_STALE_AFTER_DEFAULT;
 	c->notify_timeout_s = CONFIG_NOTIFY_TIMEOUT_DEFAULT;
-	if (!read_file(path, &text, &len, e))
+}
+
+/* Reads one file into p->c as source. */
+static bool parse_file(struct parser *p, const char *path, enum source source)
+{
+	char *text = NULL;
+	size_t len = 0;
+	bool ok;
+
+	if (!read_file(path, &text, &len, p->e))
 		return false;
-	p.r = yreader_create(path, text, len, 1, CONFIG_MAX_DEPTH);
-	if (!parse_stream(&p))
+	p->name = path;
+	p->source = source;
+	p->seen = 0;
+	p->r = yreader_create(path, text, len, 1, CONFIG_MAX_DEPTH);
+	ok = parse_stream(p);
+	yreader_destroy(p->r);
+	p->r = NULL;
+	free(text);
+	return ok;
+}
+
+/* .storysync.yml is versioned whoever tracks it; another file given with
+ * -c is the service's own. */
+static enum source source_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return strcmp(slash ? slash + 1 : path, CONFIG_FILE_NAME) == 0
+		       ? SRC_VERSIONED
+		       : SRC_SERVICE;
+}
+
+static bool check_local(const char *path, struct err *e);
+static bool check_after(struct parser *p, const char *local);
+
+bool config_load(struct config *c, const char *path, struct err *e)
+{
+	struct written w = {0};
+	struct parser p = {.e = e, .c = c, .w = &w};
+	char *local = config_local_path(path);
+	bool ok = false;
+
+	init_defaults(c);
+	p.local = local;
+	/* the companion first: the keys it sets, the main file's only check */
+	if (local && fsx_exists(local) &&
+	    !(check_local(local, e) && parse_file(&p, local, SRC_LOCAL)))
+		goto out;
+	p.overridden = p.seen;
+	if (!parse_file(&p, path, source_of(path)))
 		goto out;
 	set_defaults(c);
-	ok = finish_dialect(&p) && resolve(c, path, p.database, e);
+	ok = finish_dialect(&p) && resolve(c, path, w.database, e) &&
+	     check_after(&p, local);
 	if (ok) {
 		resolve_path(c, &c->log);
 		resolve_path(c, &c->metrics_file);
@@ -1020,10 +1221,10 @@ bool config_load(struct config *c, const char *path, struct err *e)
 out:
 	if (!ok)
 		config_finish(c);
-	free(p.database);
-	free(p.create_in);
-	yreader_destroy(p.r);
-	free(text);
+	free(w.database);
+	free(w.create_in);
+	free(p.needs_untracked);
+	free(local);
 	return ok;
 }
 
@@ -1066,13 +1267,333 @@ static bool finish_dialect(struct parser *p)
 				       "(see 'backlogs')",
 				       p->name, c->policy[i].backlog);
 	c->create_in = &c->stages[0];
-	if (p->create_in) {
-		c->create_in = config_stage_by_status(c, p->create_in);
+	if (p->w->create_in) {
+		c->create_in = config_stage_by_status(c, p->w->create_in);
 		if (!c->create_in)
-			return fail(p, p->create_in_line, p->create_in_col,
-				    "'create_in': no stage '%s'", p->create_in);
+			return fail_at(p, &p->w->create_in_at,
+				       "'create_in': no stage '%s'",
+				       p->w->create_in);
 	}
 	return true;
+}
+
+/* ---- what only an untracked file may set; where a run may write ---- */
+
+/* path (absolute) with the symlinks of the part that exists resolved and
+ * the rest as written (heap); NULL when that cannot be told: a dangling
+ * symlink, a directory that cannot be looked into, ".." below a missing
+ * directory. */
+static char *canonical(const char *path)
+{
+	char *head = xstrdup(path), *real, *rest = NULL, *out = NULL;
+	char *slash;
+	bool dotdot = false, dotgit;
+	struct err e;
+
+	while (!(real = fsx_realpath(*head ? head : "/", &e))) {
+		slash = strrchr(head, '/');
+		if (fsx_exists(head) || !slash)
+			goto out;
+		*slash = '\0';
+	}
+	if (path[strlen(head)])
+		rest = normalise(path + strlen(head), &dotdot, &dotgit);
+	if (!dotdot)
+		out = rest ? xasprintf("%s/%s", strcmp(real, "/") ? real : "",
+				       rest)
+			   : xstrdup(real);
+out:
+	free(rest);
+	free(real);
+	free(head);
+	return out;
+}
+
+static bool has_dotgit(const char *path)
+{
+	bool dotdot, dotgit;
+
+	free(normalise(path, &dotdot, &dotgit));
+	return dotgit;
+}
+
+/* True when path is dir or lies beneath it. */
+static bool beneath(const char *path, const char *dir)
+{
+	size_t n = strcmp(dir, "/") == 0 ? 0 : strlen(dir);
+
+	return strncmp(path, dir, n) == 0 &&
+	       (path[n] == '/' || (n && path[n] == '\0'));
+}
+
+/* path (absolute) with its directory made symlink-free (heap), as
+ * gitrepo_tracked wants it. */
+static char *real_file(const char *path, struct err *e)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir =
+		slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+	char *real = fsx_realpath(*dir ? dir : "/", e), *out = NULL;
+
+	if (real)
+		out = join(real, slash ? slash + 1 : path);
+	free(real);
+	free(dir);
+	return out;
+}
+
+/* The local file is refused when git tracks it: a branch that adds it
+ * replaces the ignored one on checkout, and the hooks then sync. */
+static bool check_local(const char *path, struct err *e)
+{
+	char *real = real_file(path, e);
+	bool tracked = false, ok = real && gitrepo_tracked(real, &tracked, e);
+
+	if (ok && tracked)
+		ok = err_set(e,
+			     "%s: git tracks this file, but what it sets may "
+			     "run commands and write files, which no file in "
+			     "the repository may: untrack it (git rm --cached) "
+			     "and keep it in .gitignore",
+			     path);
+	free(real);
+	return ok;
+}
+
+/* The database through a symlink that leaves the tree (or enters .git) is
+ * outside it as much as an absolute path. */
+static bool check_database(struct parser *p)
+{
+	const struct config *c = p->c;
+	struct at at = p->w->database_at;
+	const char *v = p->w->database;
+	char *real, *what = NULL;
+	bool ok = true;
+
+	if (!at.file) /* the default: the main file's */
+		at = (struct at){p->name, p->source, 0, 0};
+	if (at.source == SRC_LOCAL)
+		return true; /* it may name any */
+	what = v ? database_outside(v) : NULL;
+	if (what) { /* refused or noted as read */
+		free(what);
+		return true;
+	}
+	real = canonical(c->database);
+	if (!real || !beneath(real, c->root) ||
+	    has_dotgit(real + strlen(c->root)))
+		what = xasprintf("'database': '%s' leads out of the tree (or "
+				 "into .git) through a symlink",
+				 v ? v : ".storysync/stories.db");
+	if (what)
+		ok = local_only(p, &at, what);
+	free(what);
+	free(real);
+	return ok;
+}
+
+/* The database or a file of its family: DATABASE-wal, -shm, -journal,
+ * .lock, .run, .writes and their temporary files. */
+static bool database_family(const char *path, const char *database)
+{
+	const char *a = strrchr(path, '/'), *b = strrchr(database, '/');
+	size_t n = strlen(b);
+	struct stat s1, s2;
+
+	if (fsx_stat_path(path, &s1) && fsx_stat_path(database, &s2) &&
+	    s1.st_dev == s2.st_dev && s1.st_ino == s2.st_ino)
+		return true; /* a hard link: log: would append to it */
+	return a - path == b - database &&
+	       strncmp(path, database, (size_t)(b - database)) == 0 &&
+	       strncmp(a, b, n) == 0 &&
+	       (a[n] == '\0' || a[n] == '-' || a[n] == '.');
+}
+
+/* The stage directory that holds path (absolute, canonical), as
+ * "BACKLOG/STAGE" (heap), or NULL. */
+static char *stage_holding(const struct config *c, const char *path)
+{
+	char *found = NULL;
+
+	for (size_t b = 0; !found && b < c->nbacklogs; b++)
+		for (size_t i = 0; !found && i < c->nstages; i++) {
+			char *dir = xasprintf("%s/%s/%s", c->root,
+					      c->backlogs[b].path,
+					      c->stages[i].dir);
+			char *real = canonical(dir);
+
+			if (beneath(path, real ? real : dir))
+				found = xasprintf("'%s' of backlog '%s'",
+						  c->stages[i].dir,
+						  c->backlogs[b].name);
+			free(real);
+			free(dir);
+		}
+	return found;
+}
+
+/* Why a run may not write path (absolute) besides the stories and the
+ * database (heap), or NULL. */
+static char *output_problem(const struct config *c, const char *path)
+{
+	char *real = canonical(path), *db = canonical(c->database), *why;
+	char *file = canonical(c->file), *local = NULL, *stage = NULL;
+
+	if (c->local)
+		local = canonical(c->local);
+	if (!real)
+		why = xstrdup("cannot be resolved: a dangling symlink, or '..' "
+			      "below a missing directory");
+	else if (database_family(real, db ? db : c->database))
+		why = xstrdup("is the database or one of its files (-wal, "
+			      "-shm, -journal, .lock, .run, .writes)");
+	else if (has_dotgit(real))
+		why = xstrdup("lies inside .git");
+	else if ((file && strcmp(real, file) == 0) ||
+		 (local && strcmp(real, local) == 0))
+		why = xstrdup("is a configuration file");
+	else if ((stage = stage_holding(c, real)))
+		why = xasprintf("lies in the stage directory %s, among the "
+				"stories",
+				stage);
+	else
+		why = NULL;
+	free(stage);
+	free(local);
+	free(file);
+	free(db);
+	free(real);
+	return why;
+}
+
+/* What a run writes besides the stories and the database (log:,
+ * metrics_file:) may be none of them, nor lie inside .git. */
+static bool check_output(struct parser *p, const char *key, const char *v,
+			 const struct at *at)
+{
+	char *abs, *why;
+
+	if (!v || strcmp(v, "syslog") == 0 || strcmp(v, "none") == 0)
+		return true;
+	abs = v[0] == '/' ? xstrdup(v) : join(p->c->root, v);
+	why = output_problem(p->c, abs);
+	if (why)
+		fail_at(p, at, "'%s': '%s' %s", key, v, why);
+	free(why);
+	free(abs);
+	return !why;
+}
+
+/* A service's file that sets what only an untracked file may: refused
+ * when git tracks it. */
+static bool check_service(struct parser *p)
+{
+	const char *name = local_name(p);
+	bool tracked = false;
+
+	if (!p->needs_untracked)
+		return true;
+	if (!gitrepo_tracked(p->c->file, &tracked, p->e))
+		return false;
+	if (tracked)
+		return err_set(p->e,
+			       "%s: git tracks this file, so it may not set "
+			       "it; move it to %s%s",
+			       p->needs_untracked,
+			       name ? name : "a file git does not track",
+			       name ? ", which git does not track" : "");
+	return true;
+}
+
+static bool check_after(struct parser *p, const char *local)
+{
+	struct config *c = p->c;
+	const char *slash = local ? strrchr(local, '/') : NULL;
+
+	if (local && fsx_exists(local))
+		c->local = join(c->root, slash ? slash + 1 : local);
+	return check_database(p) &&
+	       check_output(p, "log", c->log, &p->w->log_at) &&
+	       check_output(p, "metrics_file", c->metrics_file,
+			    &p->w->metrics_at) &&
+	       check_service(p);
+}
+
+/* True when text has the line a or the line b. */
+static bool has_line(const char *text, const char *a, const char *b)
+{
+	for (const char *l = text; *l;) {
+		size_t n = strcspn(l, "\n");
+
+		if ((strlen(a) == n && strncmp(l, a, n) == 0) ||
+		    (strlen(b) == n && strncmp(l, b, n) == 0))
+			return true;
+		l += n + (l[n] == '\n');
+	}
+	return false;
+}
+
+bool config_ignore_local(const struct config *c, bool *added, struct err *e)
+{
+	char *local = config_local_path(c->file), *data = NULL, *line = NULL;
+	struct file_stat old, st;
+	struct stat lst;
+	enum fsx_entry_kind kind;
+	struct buf b = BUF_INIT;
+	size_t len = 0;
+	bool exists, stale, ok = false;
+	int fd;
+
+	*added = false;
+	if (!local)
+		return true;
+	line = xasprintf("/%s",
+			 strrchr(local, '/') ? strrchr(local, '/') + 1 : local);
+	fd = fsx_open_root(c->root, e);
+	if (fd < 0)
+		goto out;
+	exists = fsx_lstat_at(fd, ".gitignore", &lst, &kind);
+	if (exists && !fsx_read_beneath(fd, ".gitignore", &data, &len, &old, e))
+		goto out;
+	ok = data && has_line(data, line, line + 1);
+	if (ok)
+		goto out;
+	if (data)
+		buf_add(&b, data, len);
+	if (b.len && b.data[b.len - 1] != '\n')
+		buf_putc(&b, '\n');
+	buf_printf(&b,
+		   "# storysync: this machine's settings, never in git "
+		   "(storysync.yml(5))\n%s\n",
+		   line);
+	ok = fsx_write_atomic(fd, ".gitignore", b.data, b.len,
+			      exists ? &old : NULL, &st, &stale, e);
+	if (!ok && stale)
+		err_set(e, "%s/.gitignore: changed while init added %s",
+			c->root, line + 1);
+	*added = ok;
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_finish(&b);
+	free(data);
+	free(line);
+	free(local);
+	return ok;
+}
+
+char *config_local_path(const char *file)
+{
+	size_t n = strlen(file);
+	size_t ext = n > 4 && strcmp(file + n - 4, ".yml") == 0    ? 4
+		     : n > 5 && strcmp(file + n - 5, ".yaml") == 0 ? 5
+								   : 0;
+
+	/* NAME.yml's is NAME.local.yml; a companion has none */
+	if (!ext || file[n - ext - 1] == '/' ||
+	    (n - ext >= 6 && strncmp(file + n - ext - 6, ".local", 6) == 0))
+		return NULL;
+	return xasprintf("%.*s.local%s", (int)(n - ext), file, file + n - ext);
 }
 
 bool config_ignored(const struct config *c, const char *rel)
@@ -1126,6 +1647,7 @@ void config_finish(struct config *c)
 	free(c->log);
 	free(c->metrics_file);
 	free(c->notify);
+	free(c->local);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1324,6 +1846,7 @@ bool config_write_backlog_md(const char *path, const char *bmd, bool *written,
 		   "\n# Backlog.md names new tasks %s-N: an API that creates "
 		   "stories\n# should too.\n",
 		   b.prefix ? b.prefix : "task");
+	buf_puts(&t, LOCAL_NOTE);
 	ok = fsx_write_new(path, t.data, strlen(t.data), 0644, written, e);
 	buf_finish(&t);
 	strv_free_n(b.statuses, b.nstatuses);

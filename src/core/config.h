@@ -8,6 +8,8 @@
 #include "story.h"
 
 #define CONFIG_FILE_NAME ".storysync.yml"
+/* Beside it, this machine's settings: git must not track it. */
+#define CONFIG_LOCAL_FILE_NAME ".storysync.local.yml"
 
 struct config_backlog {
 	char *name;
@@ -21,6 +23,8 @@ struct config_stage {
 
 struct config {
 	char *file;     /* absolute path of the configuration file */
+	char *local;    /* absolute path of its untracked companion when
+			   there is one (.storysync.local.yml), else NULL */
 	char *root;     /* absolute path of its directory */
 	char *database; /* absolute path of the database file */
 	struct config_backlog *backlogs; /* in file order; one "default" at "."
@@ -87,11 +91,26 @@ void config_db_wins(const struct config *c, const char *backlog,
 /* Finds .storysync.yml from dir upwards, as git finds .git. Returns the
  * absolute path (heap) or NULL with e set. */
 char *config_find(const char *dir, struct err *e);
-/* Reads and validates the file at path. An unknown key or a bad value is an
- * error naming "file:line:col". */
+/* Reads and validates the file at path and its untracked companion
+ * (config_local_path), whose keys replace the same keys of path's. An
+ * unknown key or a bad value is an error naming "file:line:col". What runs
+ * a command or writes outside the tree (notify, notify_timeout, log,
+ * metrics_file, a database outside the tree) is an error in a
+ * .storysync.yml, and in any file git tracks; a tracked companion is an
+ * error. log and metrics_file may not name the database or its files, a
+ * story's place, the configuration, or a path inside .git. */
 bool config_load(struct config *c, const char *path, struct err *e);
+/* The untracked companion of the configuration file at path (heap):
+ * NAME.local.yml beside NAME.yml (.storysync.local.yml beside
+ * .storysync.yml); NULL when path is not a .yml or .yaml file, or is a
+ * companion itself. */
+char *config_local_path(const char *path);
 /* Frees everything in c. */
 void config_finish(struct config *c);
+/* Keeps the untracked companion out of git: a line "/NAME.local.yml" in
+ * the .gitignore beside the configuration, added (*added) unless that line
+ * is there. */
+bool config_ignore_local(const struct config *c, bool *added, struct err *e);
 /* Writes a default configuration file at path unless it exists. */
 bool config_write_default(const char *path, struct err *e);
 /* The Backlog.md project's own configuration, beside a config file in dir:

@@ -34,6 +34,7 @@ static struct {
 	__typeof__(gitrepo_value_origin) *value_origin;
 	__typeof__(gitrepo_hooks_dir) *hooks_dir;
 	__typeof__(gitrepo_commit_paths) *commit_paths;
+	__typeof__(gitrepo_tracked) *tracked;
 	__typeof__(blobid_hex) *blobid_hex;
 } mod;
 
@@ -45,7 +46,8 @@ static const char *const names[] = {
 	"gitrepo_head",          "gitrepo_is_ancestor",
 	"gitrepo_diff",          "gitrepo_walk",
 	"gitrepo_value_origin",  "gitrepo_hooks_dir",
-	"gitrepo_commit_paths",  "blobid_hex",
+	"gitrepo_commit_paths",  "gitrepo_tracked",
+	"blobid_hex",
 };
 
 _Static_assert(sizeof(mod) == sizeof(names) / sizeof(*names) * sizeof(void *),
@@ -206,6 +208,15 @@ bool gitrepo_commit_paths(struct gitrepo *r, const char *const *paths,
 			  struct err *e)
 {
 	return mod.commit_paths(r, paths, npaths, message, name, email, out, e);
+}
+
+bool gitrepo_tracked(const char *path, bool *tracked, struct err *e)
+{
+	if (!load()) {
+		*tracked = false;
+		return err_set(e, "git: %s", failure);
+	}
+	return mod.tracked(path, tracked, e);
 }
 
 /* Hashing has no error to return: a storysync without its module is not

@@ -91,7 +91,10 @@ out:
 	return ok;
 }
 
-static bool open_repo(git_repository **repo, const char *dir, struct err *e)
+/* Opens the repository as git would find it from dir; *none (when not
+ * NULL) tells that there is none. */
+static bool open_repo(git_repository **repo, const char *dir, bool *none,
+		      struct err *e)
 {
 	const char *gitdir = env("GIT_DIR");
 	const char *worktree = env("GIT_WORK_TREE");
@@ -105,6 +108,8 @@ static bool open_repo(git_repository **repo, const char *dir, struct err *e)
 		flags |= GIT_REPOSITORY_OPEN_BARE;
 	rc = git_repository_open_ext(repo, path, flags, NULL);
 
+	if (rc == GIT_ENOTFOUND && none)
+		*none = true;
 	if (rc == GIT_ENOTFOUND)
 		return err_set(e, "%s: not a git repository", path);
 	if (rc < 0)
@@ -151,7 +156,7 @@ struct gitrepo *gitrepo_open(const char *dir, struct err *e)
 	 * default only trees under 4 KiB are cached) */
 	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE,
 			 (size_t)4 << 20);
-	if (!open_repo(&r->repo, dir, e))
+	if (!open_repo(&r->repo, dir, NULL, e))
 		goto fail;
 	if (git_repository_is_bare(r->repo)) {
 		err_set(e, "bare repository: nothing to sync");
@@ -222,6 +227,57 @@ bool gitrepo_prefix(const struct gitrepo *r, const char *dir, char **prefix,
 			       r->workdir);
 	*prefix = xstrdup(real + n + 1);
 	return true;
+}
+
+/* path relative to the work tree of repo (heap), or NULL when outside it. */
+static char *in_workdir(git_repository *repo, const char *path)
+{
+	const char *wd = git_repository_workdir(repo);
+	char real[PATH_MAX];
+	size_t n;
+
+	if (!wd || !realpath(wd, real))
+		return NULL;
+	n = strlen(real);
+	if (strcmp(real, "/") == 0)
+		return xstrdup(path + 1);
+	if (strncmp(path, real, n) != 0 || path[n] != '/')
+		return NULL;
+	return xstrdup(path + n + 1);
+}
+
+bool gitrepo_tracked(const char *path, bool *tracked, struct err *e)
+{
+	git_repository *repo = NULL;
+	git_index *idx = NULL;
+	char *dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
+	char *rel = NULL;
+	bool none = false, ok = false;
+	size_t pos;
+
+	*tracked = false;
+	git_libgit2_init();
+	if (!open_repo(&repo, *dir ? dir : "/", &none, e)) {
+		ok = none; /* no repository: nothing is tracked */
+		goto out;
+	}
+	rel = in_workdir(repo, path);
+	ok = true;
+	if (!rel)
+		goto out; /* bare, or not in its work tree */
+	if (git_repository_index(&idx, repo) < 0) {
+		ok = gerr(e, "read the index");
+		goto out;
+	}
+	/* any stage: a file in a merge conflict is tracked too */
+	*tracked = git_index_find(&pos, idx, rel) == 0;
+out:
+	git_index_free(idx);
+	git_repository_free(repo);
+	free(rel);
+	free(dir);
+	git_libgit2_shutdown();
+	return ok;
 }
 
 bool gitrepo_head(struct gitrepo *r, char out[GITREPO_HEX], bool *unborn,

@@ -47,6 +47,12 @@ bool gitrepo_head_detached(const struct gitrepo *r);
 bool gitrepo_prefix(const struct gitrepo *r, const char *dir, char **prefix,
 		    struct err *e);
 
+/* *tracked when git tracks the file at path (absolute, symlink-free
+ * directories): its index, in any stage, holds it. The repository is the
+ * one git would find from path's directory; with none, or path outside its
+ * work tree, false. It needs no repository opened before. */
+bool gitrepo_tracked(const char *path, bool *tracked, struct err *e);
+
 /* HEAD's commit id into out, read now; *unborn set (out = "") when the
  * branch has no commit yet. */
 bool gitrepo_head(struct gitrepo *r, char out[GITREPO_HEX], bool *unborn,

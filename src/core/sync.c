@@ -97,11 +97,19 @@ struct run {
 /* The run an allocation failure ends (see out_of_memory). */
 static struct run *oom_run;
 
+/* One line of the run's record: a newline in a file's name may not split
+ * it, nor an escape sequence reach the terminal of whoever reads it. */
+static void add_message(struct run *run, const char *msg)
+{
+	buf_put_escaped(&run->messages, msg, strlen(msg));
+	buf_putc(&run->messages, '\n');
+}
+
 static void problem(struct run *run, const char *msg)
 {
 	if (run->r && run->r->problem)
 		run->r->problem(run->r->ctx, msg);
-	buf_printf(&run->messages, "%s\n", msg);
+	add_message(run, msg);
 	run->n->errors++;
 }
 
@@ -889,7 +897,7 @@ static int64_t record_failure(struct run *run, int exit_code)
 	/* a dry run (status asks for one) writes nothing, failed or not */
 	if (!run->store || run->o->dry_run)
 		return 0;
-	buf_printf(&run->messages, "%s\n", run->e->msg);
+	add_message(run, run->e->msg);
 	finish_record(run, exit_code);
 	return store_run_add(run->store, &run->rec, &id, NULL) ? id : 0;
 }

@@ -54,14 +54,14 @@ mobile db 1
 mobile files 1" "$(cat "$O/bp")"
 # the metrics file a run writes: the rows no run has taken yet, per backlog
 # (platform's row, taken by the run, does not count though the mark stays)
-echo "metrics_file: $O/ss.prom" >>.storysync.yml
+echo "metrics_file: $O/ss.prom" >>.storysync.local.yml
 q "UPDATE stories SET priority = 'high' WHERE id = '$p2'"
 run ss sync --backlog platform
 check_eq "metrics_file after a platform run: mobile's row waits" \
   "0|platform db 0|mobile db 1" \
   "$rc|$(grep '^storysync_backlog_pending_changes' "$O/ss.prom" |
     sed -E 's/.*backlog="([^"]*)",side="([^"]*)"} (.*)/\1 \2 \3/' | paste -sd '|')"
-sed -i '/^metrics_file:/d' .storysync.yml
+sed -i '/^metrics_file:/d' .storysync.local.yml
 run ss sync --backlog mobile
 check_rc "--backlog mobile" 0
 check_eq "then mobile's file edit" "File edit M" "$(title_of "$m1")"

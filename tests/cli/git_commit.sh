@@ -8,8 +8,8 @@ export GIT_AUTHOR_NAME=Tester GIT_AUTHOR_EMAIL=t@example.org \
 "$GEN_STORIES" . --count 30 --git 2>/dev/null
 printf 'git:\n  commit: true\n  author: "Story Bot <bot@example.org>"\n' >> .storysync.yml
 echo .storysync/ > .gitignore
+ss init >/dev/null # adds .storysync.local.yml to .gitignore
 git add -A && git commit -qm config
-ss init >/dev/null
 run ss sync
 check_rc "import" 0
 check_eq "a file->DB run commits nothing" config "$(git log -1 --format=%s)"

@@ -62,10 +62,11 @@ field() { # DB ID COLUMN
 git init -q top && cd top || exit 1
 ss init -q
 run git status --porcelain --untracked-files=all
-check_eq "init in a git work tree: git sees only the config" \
-  "?? .storysync.yml" "$out"
-check_eq "and git add -A takes no database file" "add '.storysync.yml'" \
-  "$(git add -A --dry-run)"
+check_eq "init in a git work tree: git sees only the config and .gitignore" \
+  "?? .gitignore
+?? .storysync.yml" "$out"
+check_eq "and git add -A takes no database file" "add '.gitignore'
+add '.storysync.yml'" "$(git add -A --dry-run)"
 story backlog/A-1-one.md A-1 One
 ss -q sync && git add -A && git commit -qm one
 run ss install-hooks

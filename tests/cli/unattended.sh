@@ -8,10 +8,9 @@
 PY=/usr/bin/python3 # Debian's, with python3-prometheus-client
 "$GEN_STORIES" . --count 30 2>/dev/null
 ss init >/dev/null && ss sync >/dev/null || not_ok "import"
-cat >>.storysync.yml <<'EOF'
-busy_wait: 1
-log: sync.log
-EOF
+echo "busy_wait: 1" >>.storysync.yml
+# what writes files or runs commands: this machine's, never in git
+echo "log: sync.log" >>.storysync.local.yml
 edit_one() { # FILE TITLE
   sed -i "0,/^title:/s/^title: .*/title: $2/" "$1"
 }
@@ -268,7 +267,7 @@ EOF
 check_eq "pending changes on each side" "db=1 files=1" \
   "$(ss metrics | "$PY" "$O/pending.py")"
 # the textfile collector's file, written after each run
-echo "metrics_file: $O/textfile/storysync.prom" >>.storysync.yml
+echo "metrics_file: $O/textfile/storysync.prom" >>.storysync.local.yml
 mkdir "$O/textfile"
 ss sync
 "$PY" -c "
@@ -288,7 +287,7 @@ ss sync
 check_eq "a quiet run adds no line" "$lines" "$(wc -l <sync.log)"
 # syslog: unset log and not at a terminal, the run goes to /dev/log
 if [ ! -e /dev/log ]; then
-  sed -i '/^log:/d' .storysync.yml
+  sed -i '/^log:/d' .storysync.local.yml
   edit_one "$story" "To syslog"
   "$PY" - "$STORYSYNC" "$T" >"$O/syslog" <<'EOF'
 import os, socket, subprocess, sys
@@ -311,13 +310,13 @@ EOF
   check_contains "with the tree and what changed" \
     "storysync[" "$(cat "$O/syslog")"
   check_contains "what changed" "$T: synced: 1 updated" "$(cat "$O/syslog")"
-  echo "log: sync.log" >>.storysync.yml
+  echo "log: sync.log" >>.storysync.local.yml
 else
   ok "# skip syslog: /dev/log is taken"
 fi
 
 # ---- notify: the run's events on stdin, after the commit ----
-echo "notify: cat >$O/events.jsonl" >>.storysync.yml
+echo "notify: cat >$O/events.jsonl" >>.storysync.local.yml
 edit_one "$story" "Notified"
 q "UPDATE stories SET title = 'From the API' WHERE rowid = 3"
 api_id=$(q "SELECT id FROM stories WHERE rowid = 3")
@@ -330,16 +329,16 @@ for l in open(sys.argv[1]):
     print(e['change'], e['id'], e['written'])" "$O/events.jsonl" | sort >"$O/ev"
 check_eq "one JSON line per event, both sides" \
   "$(printf 'updated %s db\nupdated %s file' "$sid" "$api_id" | sort)" "$(cat "$O/ev")"
-sed -i '/^notify:/d' .storysync.yml
-echo "notify: exit 3" >>.storysync.yml
+sed -i '/^notify:/d' .storysync.local.yml
+echo "notify: exit 3" >>.storysync.local.yml
 edit_one "$story" "Notify fails"
 run ss sync
 check_eq "a failing notify does not undo the sync" \
   "0|Notify fails" "$rc|$(q "SELECT title FROM stories WHERE id = '$sid'")"
 check_eq "it is told" "storysync: notify: 'exit 3' exited 3" "$err"
 check_contains "and logged" "error $T: notify: 'exit 3' exited 3" "$(tail -n 1 sync.log)"
-sed -i '/^notify:/d' .storysync.yml
-printf 'notify: sleep 30\nnotify_timeout: 1\n' >>.storysync.yml
+sed -i '/^notify:/d' .storysync.local.yml
+printf 'notify: sleep 30\nnotify_timeout: 1\n' >>.storysync.local.yml
 edit_one "$story" "Notify hangs"
 start=$(date +%s)
 run ss sync

@@ -22,6 +22,7 @@ struct fixture {
 	char dir[64]; /* the temp dir as made */
 	char *real;   /* its realpath */
 	char *file;   /* dir/.storysync.yml */
+	char *local;  /* dir/.storysync.local.yml */
 	char cwd[PATH_MAX];
 };
 
@@ -40,6 +41,7 @@ static int setup(void **state)
 	f->real = realpath(f->dir, NULL);
 	assert_non_null(f->real);
 	f->file = xasprintf("%s/%s", f->dir, CONFIG_FILE_NAME);
+	f->local = xasprintf("%s/%s", f->dir, CONFIG_LOCAL_FILE_NAME);
 	assert_non_null(getcwd(f->cwd, sizeof(f->cwd)));
 	*state = f;
 	return 0;
@@ -53,6 +55,7 @@ static int teardown(void **state)
 	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(f->real);
 	free(f->file);
+	free(f->local);
 	free(f);
 	return 0;
 }
@@ -99,6 +102,23 @@ static void load_fails(struct fixture *f, const char *text, const char *want)
 	assert_string_equal(e.msg, full);
 	assert_null(c.stages);
 	assert_null(c.backlogs);
+	free(full);
+}
+
+/* Loads an empty main file with text as the local file; must fail with
+ * "LOCAL:" followed by want. */
+static void local_fails(struct fixture *f, const char *text, const char *want)
+{
+	struct config c;
+	struct err e = {{0}};
+	char *full = xasprintf("%s:%s", f->local, want);
+
+	write_text(f->file, "");
+	write_text(f->local, text);
+	assert_false(config_load(&c, f->file, &e));
+	assert_string_equal(e.msg, full);
+	assert_null(c.stages);
+	assert_int_equal(unlink(f->local), 0);
 	free(full);
 }
 
@@ -218,8 +238,8 @@ static void test_absolute_database_and_false(void **state)
 	struct fixture *f = *state;
 	struct config c;
 
-	load_ok(f, "database: /var/lib/storysync/x.db\ngit:\n  commit: False\n",
-		&c);
+	write_text(f->local, "database: /var/lib/storysync/x.db\n");
+	load_ok(f, "git:\n  commit: False\n", &c);
 	assert_string_equal(c.database, "/var/lib/storysync/x.db");
 	assert_false(c.git_commit);
 	assert_default_stages(&c);
@@ -305,10 +325,11 @@ static void test_unattended_and_policy(void **state)
 	assert_null(c.log);
 	assert_null(c.notify);
 	config_finish(&c);
+	write_text(f->local, "log: logs/sync.log\nmetrics_file: /m.prom\n"
+			     "notify: cat >x\nnotify_timeout: 1\n");
 	load_ok(f,
 		"busy_wait: 0\nretention: {days: 0, runs: 3}\n"
-		"stale_after: 60\nlog: logs/sync.log\nmetrics_file: /m.prom\n"
-		"notify: cat >x\nnotify_timeout: 1\n"
+		"stale_after: 60\n"
 		"backlogs: {a: a, b: b}\npolicy: {status: db, title: db}\n"
 		"backlog_policy: {b: {title: file}}\n",
 		&c);
@@ -325,6 +346,7 @@ static void test_unattended_and_policy(void **state)
 	config_db_wins(&c, "b", wins);
 	assert_true(wins[SF_STATUS] && !wins[SF_TITLE]);
 	config_finish(&c);
+	assert_int_equal(unlink(f->local), 0);
 	load_fails(f, "busy_wait: 3601\n",
 		   "1:12: 'busy_wait' must be a whole number from 0 to 3600");
 	load_fails(f, "busy_wait: \"5\"\n",
@@ -340,11 +362,160 @@ static void test_unattended_and_policy(void **state)
 	load_fails(f, "retention: 30\n",
 		   "1:12: 'retention' must be a mapping of days, runs and "
 		   "deleted_days");
-	load_fails(f, "log: \"\"\n", "1:6: 'log' must be a file path");
-	load_fails(f, "notify: [a]\n", "1:9: 'notify' must be a shell command");
-	load_fails(f, "notify_timeout: 0\n",
-		   "1:17: 'notify_timeout' must be a whole number from 1 to "
-		   "3600");
+	local_fails(f, "log: \"\"\n", "1:6: 'log' must be a file path");
+	local_fails(f, "notify: [a]\n",
+		    "1:9: 'notify' must be a shell command");
+	local_fails(f, "notify_timeout: 0\n",
+		    "1:17: 'notify_timeout' must be a whole number from 1 to "
+		    "3600");
+}
+
+/* What runs a command or writes outside the tree: never from
+ * .storysync.yml, tracked or not; the message says where it goes. */
+static void test_versioned_refuses(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *text, *what;
+		unsigned col; /* the key's, or the value's for database */
+	} keys[] = {
+		{"notify: id > owned\n", "'notify' runs a command", 1},
+		{"notify_timeout: 3\n",
+		 "'notify_timeout' goes with notify, which runs a command", 1},
+		{"log: sync.log\n", "'log' writes a file", 1},
+		{"log: none\n", "'log' writes a file", 1},
+		{"metrics_file: /m.prom\n", "'metrics_file' writes a file", 1},
+		{"database: /var/x.db\n",
+		 "'database': '/var/x.db' is outside the tree", 11},
+		{"database: ../x.db\n",
+		 "'database': '../x.db' is outside the tree", 11},
+		{"database: a/../../x.db\n",
+		 "'database': 'a/../../x.db' is outside the tree", 11},
+		{"database: .git/x.db\n",
+		 "'database': '.git/x.db' is inside .git", 11},
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+		char *text = xasprintf("stages: {a: a}\n%s", keys[i].text);
+		char *want = xasprintf(
+			"2:%u: %s: .storysync.yml is versioned, so it may not "
+			"set it; move it to .storysync.local.yml, which git "
+			"does not track",
+			keys[i].col, keys[i].what);
+
+		load_fails(f, text, want);
+		/* a local file that sets it too changes nothing */
+		write_text(f->local, keys[i].text);
+		load_fails(f, text, want);
+		assert_int_equal(unlink(f->local), 0);
+		free(want);
+		free(text);
+	}
+}
+
+/* The local file replaces the keys it sets, whole; the main file's value
+ * of such a key is still checked. */
+static void test_local_overrides(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+	struct err e = {{0}};
+	char *db = xasprintf("%s/other.db", f->real), *want;
+
+	write_text(f->local, "stages: {x: x}\nbusy_wait: 9\n"
+			     "database: other.db\nnotify: cat\n");
+	load_ok(f, "stages: {a: a, b: b}\nbusy_wait: 3\nstale_after: 120\n",
+		&c);
+	assert_int_equal(c.nstages, 1);
+	assert_string_equal(c.stages[0].status, "x");
+	assert_int_equal(c.busy_wait_s, 9);
+	assert_int_equal(c.stale_after_s, 120);
+	assert_string_equal(c.database, db);
+	assert_string_equal(c.notify, "cat");
+	assert_non_null(c.local);
+	assert_non_null(strstr(c.local, "/" CONFIG_LOCAL_FILE_NAME));
+	config_finish(&c);
+	load_fails(f, "busy_wait: 99999\n",
+		   "1:12: 'busy_wait' must be a whole number from 0 to 3600");
+	/* an error found once both are read names the file it is in */
+	write_text(f->local, "create_in: nope\n");
+	write_text(f->file, "stages: {a: a}\n");
+	assert_false(config_load(&c, f->file, &e));
+	want = xasprintf("%s:1:12: 'create_in': no stage 'nope'", f->local);
+	assert_string_equal(e.msg, want);
+	assert_int_equal(unlink(f->local), 0);
+	free(want);
+	free(db);
+}
+
+/* log: and metrics_file: may not name the database, its files, a story's
+ * place, the configuration or a path inside .git. */
+static void test_output_paths(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const bad[][2] = {
+		{".storysync/stories.db",
+		 "is the database or one of its files (-wal, -shm, -journal, "
+		 ".lock, .run, .writes)"},
+		{".storysync/stories.db-wal",
+		 "is the database or one of its files (-wal, -shm, -journal, "
+		 ".lock, .run, .writes)"},
+		{"./.storysync//stories.db.writes",
+		 "is the database or one of its files (-wal, -shm, -journal, "
+		 ".lock, .run, .writes)"},
+		{"backlog/A-1.md", "lies in the stage directory 'backlog' of "
+				   "backlog 'default', among the stories"},
+		{"active/x/y.log", "lies in the stage directory 'active' of "
+				   "backlog 'default', among the stories"},
+		{".git/sync.log", "lies inside .git"},
+		{"sub/.git/x", "lies inside .git"},
+		{".storysync.yml", "is a configuration file"},
+		{".storysync.local.yml", "is a configuration file"},
+	};
+	static const char *const keys[] = {"log", "metrics_file"};
+	struct config c;
+
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+			char *text = xasprintf("%s: %s\n", keys[k], bad[i][0]);
+			char *want = xasprintf("1:%zu: '%s': '%s' %s",
+					       strlen(keys[k]) + 3, keys[k],
+					       bad[i][0], bad[i][1]);
+
+			local_fails(f, text, want);
+			free(want);
+			free(text);
+		}
+	/* beside them, or a stage's name outside the stages, is fine */
+	write_text(f->local, "log: .storysync/sync.log\n"
+			     "metrics_file: backlog.prom\n");
+	load_ok(f, "", &c);
+	config_finish(&c);
+	assert_int_equal(unlink(f->local), 0);
+}
+
+static void test_local_path(void **state)
+{
+	static const char *const cases[][2] = {
+		{"/a/.storysync.yml", "/a/.storysync.local.yml"},
+		{".storysync.yml", ".storysync.local.yml"},
+		{"web.yml", "web.local.yml"},
+		{"/etc/s/web.yaml", "/etc/s/web.local.yaml"},
+		{"/a/.storysync.local.yml", NULL},
+		{"/a/web.conf", NULL},
+		{"/a/.yml", NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *got = config_local_path(cases[i][0]);
+
+		if (cases[i][1])
+			assert_string_equal(got, cases[i][1]);
+		else
+			assert_null(got);
+		free(got);
+	}
 }
 
 static void test_duplicate_keys(void **state)
@@ -678,6 +849,13 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unattended_and_policy,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_versioned_refuses, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_local_overrides, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_output_paths, setup,
+						teardown),
+		cmocka_unit_test(test_local_path),
 		cmocka_unit_test_setup_teardown(test_duplicate_keys, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_backlog_paths, setup,

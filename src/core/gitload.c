@@ -39,15 +39,12 @@ static struct {
 } mod;
 
 static const char *const names[] = {
-	"gitrepo_open",          "gitrepo_destroy",
-	"gitrepo_workdir",       "gitrepo_gitdir",
-	"gitrepo_is_shallow",    "gitrepo_head_unborn",
-	"gitrepo_head_detached", "gitrepo_prefix",
-	"gitrepo_head",          "gitrepo_is_ancestor",
-	"gitrepo_diff",          "gitrepo_walk",
-	"gitrepo_value_origin",  "gitrepo_hooks_dir",
-	"gitrepo_commit_paths",  "gitrepo_tracked",
-	"blobid_hex",
+	"gitrepo_open",          "gitrepo_destroy",    "gitrepo_workdir",
+	"gitrepo_gitdir",        "gitrepo_is_shallow", "gitrepo_head_unborn",
+	"gitrepo_head_detached", "gitrepo_prefix",     "gitrepo_head",
+	"gitrepo_is_ancestor",   "gitrepo_diff",       "gitrepo_walk",
+	"gitrepo_value_origin",  "gitrepo_hooks_dir",  "gitrepo_commit_paths",
+	"gitrepo_tracked",       "blobid_hex",
 };
 
 _Static_assert(sizeof(mod) == sizeof(names) / sizeof(*names) * sizeof(void *),

@@ -27,7 +27,7 @@ sums=$(md5sum backlog/*.md)
 run ss sync
 check_eq "the sync migrates and applies the pending changes" \
   "0|storysync: 1 updated, 1 deleted" "$rc|$out$err"
-check_eq "schema 4: assignees, no assignee column" "4|1|0" \
+check_eq "schema 5: assignees, no assignee column" "5|1|0" \
   "$(q "PRAGMA user_version")|$(q "SELECT count(*) FROM pragma_table_info('stories') WHERE name = 'assignees'")|$(q "SELECT count(*) FROM pragma_table_info('stories') WHERE name = 'assignee'")"
 check_eq "every row kept, as a JSON array" 'V-1|["ana"]
 V-2|
@@ -73,7 +73,7 @@ check_eq "the fixture is schema 3, its sequence past the last event" "3|5|4" \
   "$(q "PRAGMA user_version")|$(q "SELECT seq FROM sqlite_sequence WHERE name = 'sync_events'")|$(q "SELECT max(seq) FROM sync_events")"
 run ss sync
 check_eq "the sync migrates; the files were already in step" "0|" "$rc|$out$err"
-check_eq "schema 4" 4 "$(q "PRAGMA user_version")"
+check_eq "schema 5" 5 "$(q "PRAGMA user_version")"
 check_eq "every history row and event kept, with its number and the sequence" \
   "$before" "$(records)"
 check_eq "the CHECKs are comparisons now, no IN list" "0" \

@@ -79,7 +79,8 @@ bool store_exec(struct store *s, const char *sql, struct err *e)
 static const char *stmt_text(enum stmt_id id)
 {
 	static const char *const *const tables[] = {
-		store_state_sql, store_story_sql, store_record_sql};
+		store_state_sql, store_story_sql, store_record_sql,
+		store_config_sql};
 	const char *sql = NULL;
 
 	for (size_t i = 0; !sql && i < sizeof(tables) / sizeof(*tables); i++)

@@ -155,16 +155,67 @@ bool store_meta_set(struct store *s, const char *key, const char *value,
 		    struct err *e);
 
 /* Makes the backlogs table match the configuration. */
-/* True when the backlogs table holds the configured backlogs as they are. */
-bool store_backlogs_current(struct store *s, const struct config *c);
 bool store_backlogs_sync(struct store *s, const struct config *c,
 			 struct err *e);
+
+/* The configuration a database was last synced with: its backlogs (the
+ * backlogs table), its stages and where the status came from (sync_meta),
+ * and the names configuration changes renamed, so that a file's key that
+ * holds an old name reads as the new one. */
+struct config_record {
+	struct config_backlog *backlogs;
+	size_t nbacklogs; /* 0: none recorded (a new database) */
+	struct config_stage *stages;
+	size_t nstages; /* 0: none recorded (a database older than 5) */
+	bool status_from_key;
+	/* NULL-terminated pairs: old name, name now, old name, ... */
+	char **former_status;
+	char **former_backlog;
+};
+/* Reads what the database recorded of the configuration. */
+bool store_config_get(struct store *s, struct config_record *r, struct err *e);
+/* Records c as the configuration the database is synced with, and the
+ * renamed names (NULL-terminated pairs, or NULL for none). */
+bool store_config_put(struct store *s, const struct config *c,
+		      char *const *former_status, char *const *former_backlog,
+		      struct err *e);
+/* Frees what store_config_get filled in. */
+void config_record_finish(struct config_record *r);
+
+/* One story row's location, with its state's and its saved base's; the
+ * strings are valid during the call only. */
+struct row_location {
+	const char *id, *backlog, *status, *path;
+	bool has_state; /* a state entry knows the story */
+	bool agreed;    /* the row is the version both sides agreed on */
+	bool has_base;  /* the API changed it: the agreed version is saved */
+	const char *base_backlog, *base_status, *base_path;
+	bool mirror_known;            /* the state knows the file's keys */
+	const char *mirror[SM_COUNT]; /* its keys at the agreed version */
+};
+/* Called for each row; false stops. It must not write to the store. */
+typedef bool (*store_location_fn)(void *ctx, const struct row_location *l);
+/* Calls fn with the location of every story row. */
+bool store_locations(struct store *s, store_location_fn fn, void *ctx,
+		     struct err *e);
+/* Sets the backlog, status and path of story id's row, as storysync's own
+ * write (*rev gets the row's new rev); agreed: its state's rev follows, so
+ * that the row stays the agreed version. */
+bool store_story_relocate(struct store *s, const char *id, const char *backlog,
+			  const char *status, const char *path, bool agreed,
+			  int64_t *rev, struct err *e);
+/* Sets the backlog, status and path of the version saved as id's base. */
+bool store_base_relocate(struct store *s, const char *id, const char *backlog,
+			 const char *status, const char *path, struct err *e);
+/* Sets the path of id's state entry. */
+bool store_state_relocate(struct store *s, const char *id, const char *path,
+			  struct err *e);
 
 struct history_row {
 	const char *story_id;
 	const char *from_status; /* NULL for a new story */
 	const char *to_status;
-	const char *origin; /* "file", "db", "git" */
+	const char *origin; /* "file", "db", "git", "config" */
 	const char *commit_id;
 	const char *author;
 	int64_t changed_at; /* unix seconds; 0 for now */
@@ -174,7 +225,7 @@ bool store_history_add(struct store *s, const struct history_row *h,
 		       struct err *e);
 
 /* Adds a sync_events outbox row: change is "created", "updated", "moved" or
- * "deleted"; origin "file", "db" or "git". */
+ * "deleted"; origin "file", "db", "git" or "config". */
 bool store_event_add(struct store *s, const char *story_id, const char *change,
 		     const char *origin, int64_t run_id, struct err *e);
 

@@ -22,6 +22,8 @@
  * store_story.c   stories rows, their changes since the mark, their counts
  * store_record.c  what runs record and report: meta, backlogs, history,
  *                 events, conflicts, runs, retention
+ * store_config.c  the configuration recorded, and the rows that follow a
+ *                 change of it
  */
 
 #define NOW_ISO "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
@@ -87,6 +89,13 @@ enum stmt_id {
 	ST_CONFLICT_ADD_ONCE,
 	ST_RUN_ADD,
 	ST_RUN_UPDATE,
+	/* store_config.c */
+	ST_CONFIG_BACKLOGS,
+	ST_LOCATIONS,
+	ST_STORY_RELOCATE,
+	ST_STATE_REV,
+	ST_STATE_RELOCATE,
+	ST_BASE_RELOCATE,
 	ST_COUNT
 };
 
@@ -96,6 +105,8 @@ extern const char *const store_state_sql[ST_COUNT];
 extern const char *const store_story_sql[ST_COUNT];
 /* The SQL of store_record.c's cached statements. */
 extern const char *const store_record_sql[ST_COUNT];
+/* The SQL of store_config.c's cached statements. */
+extern const char *const store_config_sql[ST_COUNT];
 
 struct store {
 	sqlite3 *db;

@@ -109,39 +109,6 @@ static bool backlogs_stale(struct store *s, const struct config *c, char ***out,
 	return ok;
 }
 
-/* Compares backlogs rows, in name order, with the configuration. */
-struct same {
-	const struct config *c;
-	size_t n;
-	bool same;
-};
-
-static bool same_row(void *ctx, sqlite3_stmt *st)
-{
-	struct same *b = ctx;
-	const char *name = (const char *)sqlite3_column_text(st, 0);
-	const char *path = (const char *)sqlite3_column_text(st, 1);
-	const struct config_backlog *cb =
-		name ? config_backlog(b->c, name) : NULL;
-
-	b->same = cb && path && strcmp(cb->path, path) == 0;
-	b->n++;
-	return b->same;
-}
-
-bool store_backlogs_current(struct store *s, const struct config *c)
-{
-	sqlite3_stmt *st = store_prepare(
-		s, "SELECT name, path FROM backlogs ORDER BY name", NULL);
-	struct same b = {c, 0, st != NULL};
-
-	/* a failed step ends the comparison as the last row would */
-	if (st)
-		store_rows_each(s, st, same_row, &b, NULL);
-	sqlite3_finalize(st);
-	return b.same && b.n == c->nbacklogs;
-}
-
 bool store_backlogs_sync(struct store *s, const struct config *c, struct err *e)
 {
 	sqlite3_stmt *st;

@@ -36,6 +36,11 @@
 /* origin is one of the three sides (NULL passes, as with IN). */
 #define ORIGIN_IS(C) C " = 'file' OR " C " = 'db' OR " C " = 'git'"
 
+/* Step 5's: origin is one of the three sides, or the configuration (a
+ * rename the rows followed). */
+#define ORIGIN_OR_CONFIG(C)                                                    \
+	C " = 'file' OR " C " = 'db' OR " C " = 'git' OR " C " = 'config'"
+
 #define CLOCK_TICK "UPDATE rev_clock SET value = value + 1 WHERE id = 1;"
 
 /*
@@ -144,6 +149,31 @@ static const struct {
 	    " WHERE name = 'sync_events'"},
 	{4, "DROP TABLE sync_events"},
 	{4, "ALTER TABLE sync_events_4 RENAME TO sync_events"},
+	/* 5: a configuration change is an origin of its own: the rows that
+	 * follow a renamed stage or backlog record it as 'config'. The
+	 * tables are made anew as in 4 (rows, numbers and sequence kept). */
+	{5, "CREATE TABLE status_history_cfg(id INTEGER PRIMARY KEY,"
+	    " story_id TEXT, from_status TEXT, to_status TEXT,"
+	    " changed_at TEXT, origin TEXT CHECK (" ORIGIN_OR_CONFIG(
+		    "origin") "), commit_id TEXT, author TEXT)"},
+	{5, "INSERT INTO status_history_cfg SELECT id, story_id, from_status,"
+	    " to_status, changed_at, origin, commit_id, author"
+	    " FROM status_history ORDER BY id"},
+	{5, "DROP TABLE status_history"},
+	{5, "ALTER TABLE status_history_cfg RENAME TO status_history"},
+	{5, "CREATE INDEX status_history_story ON status_history(story_id)"},
+	{5, "CREATE TABLE sync_events_cfg(seq INTEGER PRIMARY KEY"
+	    " AUTOINCREMENT, story_id TEXT, change TEXT CHECK (change ="
+	    " 'created' OR change = 'updated' OR change = 'moved' OR"
+	    " change = 'deleted'), origin TEXT CHECK (" ORIGIN_OR_CONFIG(
+		    "origin") "), run_id INTEGER, at TEXT)"},
+	{5, "INSERT INTO sync_events_cfg SELECT seq, story_id, change, origin,"
+	    " run_id, at FROM sync_events ORDER BY seq"},
+	{5, "DELETE FROM sqlite_sequence WHERE name = 'sync_events_cfg'"},
+	{5, "UPDATE sqlite_sequence SET name = 'sync_events_cfg'"
+	    " WHERE name = 'sync_events'"},
+	{5, "DROP TABLE sync_events"},
+	{5, "ALTER TABLE sync_events_cfg RENAME TO sync_events"},
 };
 
 /* The change tracking (the triggers and the story_rows view they read),
@@ -216,7 +246,7 @@ static const char *const triggers[] = {
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 static bool pragma_int(struct store *s, const char *sql, int *out,
 		       struct err *e)

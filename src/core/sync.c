@@ -21,7 +21,9 @@
 #include "githead.h"
 #include "mem.h"
 #include "plan.h"
+#include "reconcile.h"
 #include "runrecord.h"
+#include "seam.h"
 #include "store.h"
 #include "strmap.h"
 
@@ -62,6 +64,7 @@ struct run {
 	bool by_diff;               /* the file side came from a git diff */
 	char *last_commit;
 	struct db_result db;
+	struct reconcile rc;  /* the configuration since the last run */
 	struct planned *plan; /* in the order planned, not yet applied */
 	size_t nplan, capplan;
 	size_t napplied; /* actions carried out by this run */
@@ -371,6 +374,9 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 				    &mirror_known, &has_base, run->e))
 		return false;
 	in.base = has_base ? &base : NULL;
+	/* a key holding a name the configuration renamed holds the new one,
+	 * in the file and in what it agreed on alike */
+	reconcile_mirrors(&run->rc, base_mirror);
 	in.base_mirror = mirror_known ? base_mirror : NULL;
 	in.file = fc ? fc->side : se ? SIDE_SAME : SIDE_ABSENT;
 	if (fc && fc->side == SIDE_CHANGED && se && d && our_write(run, fc)) {
@@ -379,6 +385,7 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		in.file = SIDE_SAME;
 	} else if (fc && (fc->side == SIDE_CHANGED || fc->side == SIDE_NEW)) {
 		in.file_story = &fc->story;
+		reconcile_mirrors(&run->rc, fc->mirror);
 		in.mirror = fc->mirror;
 	}
 	in.db = d ? d->side : se ? SIDE_SAME : SIDE_ABSENT;
@@ -627,7 +634,9 @@ static bool restat(struct run *run)
 		const struct state_entry *se;
 		struct state_entry ne;
 
-		if (fc->side != SIDE_SAME)
+		/* one reconcile rewrote has its state recorded */
+		if (fc->side != SIDE_SAME ||
+		    reconcile_followed(&run->rc, fc->id))
 			continue;
 		se = state_of(run, fc->id);
 		if (!se)
@@ -720,6 +729,9 @@ static bool load_state(struct run *run)
 {
 	if (!store_state_load(run->store, &run->table, run->e))
 		return false;
+	/* where the configuration has the files now, before the scan
+	 * compares them */
+	reconcile_state(&run->rc, &run->table);
 	state_view(run);
 	run->total_state = run->nstate;
 	return true;
@@ -790,6 +802,9 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 			*status = SYNC_USAGE;
 		return false;
 	}
+	if (!g->fallback && run->rc.relocates)
+		run->git.fallback = "the configuration changed since the last "
+				    "run";
 	if (!g->fallback) {
 		run->by_diff = true;
 		return load_state_for(run, g->paths, g->npaths) &&
@@ -842,10 +857,35 @@ static void report_scan(struct run *run, size_t changed)
 	}
 }
 
+/* Detect of the configuration's change: what the database recorded of it
+ * against what it is now. */
+static bool detect_config(struct run *run, enum sync_status *status)
+{
+	char *msg;
+
+	if (!reconcile_detect(&run->rc, run->store, run->all, run->e))
+		return false;
+	msg = reconcile_describe(&run->rc);
+	if (msg)
+		note(run, msg);
+	free(msg);
+	/* a run of some backlogs would leave the others' rows behind */
+	if (run->rc.relocates && run->c != run->all && !first_load(run)) {
+		*status = SYNC_USAGE;
+		return err_set(run->e,
+			       "the configuration changed since the last run "
+			       "(see -v); a run of every backlog follows it "
+			       "first: nothing written");
+	}
+	return true;
+}
+
 static bool detect_files(struct run *run, enum sync_status *status)
 {
 	bool full = run->o->mode == SYNC_FULL, ok;
 
+	if (!detect_config(run, status))
+		return false;
 	if (!run->last_commit && !store_meta_get(run->store, "git.last_commit",
 						 &run->last_commit, run->e))
 		return false;
@@ -971,7 +1011,7 @@ static bool git_up_to_date(struct run *run)
 	return true;
 }
 
-/* The run's transaction begun: its row, and the configured backlogs. */
+/* The run's transaction begun: its row, and the configuration. */
 static bool open_run(struct run *run)
 {
 	if (run->o->dry_run)
@@ -980,7 +1020,7 @@ static bool open_run(struct run *run)
 		return false;
 	finish_record(run, 0);
 	return store_run_add(run->store, &run->rec, &run->run_id, run->e) &&
-	       store_backlogs_sync(run->store, run->all, run->e);
+	       reconcile_record(&run->rc, run->store, run->e);
 }
 
 /* Everything applied: retention, the mark, HEAD and the run's row, then
@@ -1019,12 +1059,26 @@ static bool close_run(struct run *run, int64_t applied_at, int64_t cpu_at)
 	return true;
 }
 
+static void reconcile_problem(void *ctx, const char *msg)
+{
+	problem(ctx, msg);
+}
+
 static bool in_transaction(struct run *run, enum sync_status *status)
 {
 	int64_t t, cpu;
 
-	if (!open_run(run) ||
-	    !detect_db(run->store, &run->table, !run->partial_state,
+	if (!open_run(run))
+		goto fail;
+	/* the configuration first: the rest sees the rows as it has them */
+	apply_begin(run);
+	if (!reconcile_apply(&run->rc, &run->apply, &run->table, &run->scan,
+			     run->o->dry_run, reconcile_problem, run, run->e))
+		goto fail;
+	/* its files written, its rows not committed */
+	test_seam_kill("reconciled");
+	run->napplied = run->rc.napplied;
+	if (!detect_db(run->store, &run->table, !run->partial_state,
 		       run->o->mode == SYNC_FULL, &run->db, run->e))
 		goto fail;
 	state_view(run); /* the DB's changes may have added entries */
@@ -1046,8 +1100,7 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	}
 	t = fsx_now_ns();
 	cpu = fsx_thread_cpu_ns();
-	apply_begin(run);
-	run->napplied = run->nplan;
+	run->napplied += run->nplan;
 	if (!apply_planned(run) || !apply_end(run) || !close_run(run, t, cpu))
 		goto fail;
 	return true;
@@ -1264,6 +1317,7 @@ static void run_finish(struct run *run)
 		free(run->sel.backlogs);
 	strmap_finish(&run->hidden);
 	db_result_finish(&run->db);
+	reconcile_finish(&run->rc);
 	git_result_finish(&run->git);
 	git_mirrors_finish(&run->mirrors);
 	free(run->last_commit);
@@ -1308,13 +1362,30 @@ out:
 	return ok;
 }
 
+/* Records the configuration in a database that has none recorded; a
+ * changed one is left for the next sync to follow (recording it here
+ * would lose what changed). */
+static bool init_record(struct store *s, const struct config *c, struct err *e)
+{
+	struct config_record rec;
+	bool ok = store_config_get(s, &rec, e);
+
+	if (ok && !rec.nbacklogs)
+		ok = store_begin(s, e) &&
+		     store_config_put(s, c, NULL, NULL, e) &&
+		     store_commit(s, e);
+	if (!ok)
+		store_rollback(s);
+	config_record_finish(&rec);
+	return ok;
+}
+
 bool sync_init(const struct config *c, int *version, bool *ignored,
 	       struct err *e)
 {
 	struct store *s = NULL;
 	bool ok = fsx_mkdir_parents(c->database, e) &&
-		  store_open(&s, c->database, e) &&
-		  store_backlogs_sync(s, c, e);
+		  store_open(&s, c->database, e) && init_record(s, c, e);
 
 	*version = store_schema_version();
 	store_close(s);
@@ -1348,7 +1419,7 @@ static bool open_journal(struct run *run, const char *lock_path)
 
 /* Nothing to do, found before any transaction: no file changed or in
  * error, no leftover of a killed run, no row changed since the last run,
- * the configured backlogs recorded. Such a run writes nothing at all.
+ * the configuration recorded as it is. Such a run writes nothing at all.
  * (--full is an admin's run, and a --git run that moved HEAD records it.) */
 static bool quiet(struct run *run)
 {
@@ -1358,7 +1429,7 @@ static bool quiet(struct run *run)
 	       !run->scan.nchanges && !run->scan.nerrors && !run->scan.ntemps &&
 	       !(run->journal_text && *run->journal_text) &&
 	       store_clock_moved(run->store, &moved, NULL) && !moved &&
-	       store_backlogs_current(run->store, run->all);
+	       !run->rc.changed;
 }
 
 /* The writer wait: --wait's, else the configuration's. */
@@ -1483,7 +1554,8 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 		status = n->errors ? SYNC_SKIPPED : SYNC_OK;
 		goto out;
 	}
-	if (!o->force && !guard_backlogs(&run)) {
+	if (!o->force && (!reconcile_guard(&run.rc, &run.scan, run.rootfd, e) ||
+			  !guard_backlogs(&run))) {
 		status = SYNC_GUARDED;
 		goto failed;
 	}

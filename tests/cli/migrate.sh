@@ -5,6 +5,9 @@
 # the one the API edited, and the same rows as a fresh import. Schema 4
 # (the CHECKs as comparisons): the tables made anew keep every row, its
 # number and the events' sequence, and still refuse what they refused.
+# Schema 5 (origin 'config'): the same, and a database a storysync before
+# it left behind a renamed status (its rows stale, an API edit refused on
+# every run) has the rename followed by the first run.
 . "$(dirname "$0")/lib.sh"
 
 # from_fixture NAME: here, the database of tests/fixtures/NAME.sql and
@@ -27,7 +30,7 @@ sums=$(md5sum backlog/*.md)
 run ss sync
 check_eq "the sync migrates and applies the pending changes" \
   "0|storysync: 1 updated, 1 deleted" "$rc|$out$err"
-check_eq "schema 4: assignees, no assignee column" "4|1|0" \
+check_eq "schema 5: assignees, no assignee column" "5|1|0" \
   "$(q "PRAGMA user_version")|$(q "SELECT count(*) FROM pragma_table_info('stories') WHERE name = 'assignees'")|$(q "SELECT count(*) FROM pragma_table_info('stories') WHERE name = 'assignee'")"
 check_eq "every row kept, as a JSON array" 'V-1|["ana"]
 V-2|
@@ -73,7 +76,7 @@ check_eq "the fixture is schema 3, its sequence past the last event" "3|5|4" \
   "$(q "PRAGMA user_version")|$(q "SELECT seq FROM sqlite_sequence WHERE name = 'sync_events'")|$(q "SELECT max(seq) FROM sync_events")"
 run ss sync
 check_eq "the sync migrates; the files were already in step" "0|" "$rc|$out$err"
-check_eq "schema 4" 4 "$(q "PRAGMA user_version")"
+check_eq "schema 5" 5 "$(q "PRAGMA user_version")"
 check_eq "every history row and event kept, with its number and the sequence" \
   "$before" "$(records)"
 check_eq "the CHECKs are comparisons now, no IN list" "0" \
@@ -92,4 +95,64 @@ run ss sync
 check_eq "the next event takes the number after the sequence, not after the last row" \
   "0|6|W-1|updated" \
   "$rc|$(q "SELECT seq, story_id, change FROM sync_events ORDER BY seq DESC LIMIT 1" | sed 's/|/|/g')"
+# ---- schema 4 to 5 ----
+mkdir "$O/v4" && cd "$O/v4" || exit 1
+from_fixture schema4
+cat >.storysync.yml <<'EOF'
+database: .storysync/stories.db
+stages:
+  refinement: refinements
+  todo: backlog
+  active: active
+  completed: completed
+EOF
+printf -- '---\nid: X-1\ntitle: One\nstatus: backlog\n---\nbody one\n' >backlog/X-1-one.md
+printf -- '---\nid: X-2\ntitle: Two\n---\nbody two\n' >backlog/X-2-two.md
+printf -- '---\nid: X-3\ntitle: Three\nstatus: active\n---\n' >active/X-3-three.md
+three=$(md5sum active/X-3-three.md)
+kept() {
+  q "SELECT * FROM status_history WHERE id <= 3 ORDER BY id;
+    SELECT * FROM sync_events WHERE seq <= 3 ORDER BY seq"
+}
+before=$(kept)
+check_eq "the fixture is schema 4: stale statuses, the API's edit refused" \
+  "4|X-1 backlog,X-2 backlog,X-3 active|1" \
+  "$(q "PRAGMA user_version")|$(q "SELECT group_concat(id || ' ' || status, ',') FROM (SELECT * FROM stories ORDER BY id)")|$(q "SELECT exit_code FROM sync_runs ORDER BY id DESC LIMIT 1")"
+run ss sync
+check_eq "the sync migrates, follows the rename and applies the API's edit" \
+  "0|storysync: 1 updated, 2 moved" "$rc|$out$err"
+check_eq "schema 5" 5 "$(q "PRAGMA user_version")"
+check_eq "every history row and event kept, with its number" "$before" \
+  "$(kept)"
+check_eq "the rows follow the rename, recorded as the configuration's" \
+  "X-1|backlog|todo|config
+X-2|backlog|todo|config" \
+  "$(q "SELECT story_id, from_status, to_status, origin FROM status_history WHERE id > 3 ORDER BY id")"
+check_eq "each a moved event of origin config, then the API's update" \
+  "4|X-1|moved|config
+5|X-2|moved|config
+6|X-2|updated|db" \
+  "$(q "SELECT seq, story_id, change, origin FROM sync_events WHERE seq > 3 ORDER BY seq")"
+check_eq "the API's edit reached its file" "title: Two (API)" \
+  "$(grep '^title:' backlog/X-2-two.md)"
+check_eq "the mirror key that held the old name holds the new one" \
+  "status: todo" "$(grep '^status:' backlog/X-1-one.md)"
+check_eq "the other story's file is untouched" "$three" \
+  "$(md5sum active/X-3-three.md)"
+run q "INSERT INTO status_history(origin) VALUES ('config')"
+check_eq "'config' passes the CHECK" "0|" "$rc|$err"
+for bad in "sync_events(origin) VALUES ('api')" "status_history(origin) VALUES ('api')"; do
+  run q "INSERT INTO $bad"
+  check_contains "still refused: $bad" "CHECK constraint failed" "$err"
+done
+q "DELETE FROM status_history WHERE story_id IS NULL"
+digest=$(db_digest)
+run ss sync
+check_eq "the next run is silent and writes nothing" "0||$digest" \
+  "$rc|$out$err|$(db_digest)"
+mkdir "$O/fresh4" && cp -r backlog active .storysync.yml "$O/fresh4"
+(cd "$O/fresh4" && ss -q init && ss -q sync)
+check_eq "a fresh import gives the same rows" \
+  "$(sqlite3 -batch "$O/fresh4/$DB" "SELECT $cols FROM stories ORDER BY id")" \
+  "$(q "SELECT $cols FROM stories ORDER BY id")"
 finish

@@ -1,0 +1,645 @@
+/*
+ * A configuration change, followed by the rows: detect (the configuration
+ * against the record), plan (the pairs, the state's paths), the guard, and
+ * the old names a file's keys are read with; reconcile_apply.c applies it.
+ */
+#include "reconcile.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "json.h"
+#include "mem.h"
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* ---- detect ---- */
+
+static void copy_backlogs(struct config_record *rec, const struct config *c)
+{
+	rec->backlogs = xcalloc(c->nbacklogs + 1, sizeof(*rec->backlogs));
+	for (size_t i = 0; i < c->nbacklogs; i++)
+		rec->backlogs[i] =
+			(struct config_backlog){xstrdup(c->backlogs[i].name),
+						xstrdup(c->backlogs[i].path)};
+	rec->nbacklogs = c->nbacklogs;
+}
+
+static void copy_stages(struct config_record *rec, const struct config *c)
+{
+	rec->stages = xcalloc(c->nstages + 1, sizeof(*rec->stages));
+	for (size_t i = 0; i < c->nstages; i++)
+		rec->stages[i] =
+			(struct config_stage){xstrdup(c->stages[i].status),
+					      xstrdup(c->stages[i].dir)};
+	rec->nstages = c->nstages;
+	rec->status_from_key = c->dialect.status_from_key;
+}
+
+/* With no stages recorded (a database written before they were), each
+ * stage's old status is read from the rows both sides agreed on: all
+ * those in its directory with one status that is no stage's now name it
+ * (a rename made before this storysync, which left them behind). */
+struct infer {
+	const struct config *was; /* the recorded backlogs, the stages now */
+	char **name;              /* per stage: the old name seen, or NULL */
+	bool *mixed;              /* per stage: more than one seen */
+};
+
+static bool infer_row(void *ctx, const struct row_location *l)
+{
+	struct infer *k = ctx;
+	const struct config_backlog *b;
+	const struct config_stage *st;
+	char *epic = NULL;
+	size_t j;
+
+	if (!l->agreed || !l->path || !l->status ||
+	    config_stage_by_status(k->was, l->status) ||
+	    !detect_location(k->was, l->path, &b, &st, &epic))
+		return true;
+	free(epic);
+	j = (size_t)(st - k->was->stages);
+	if (!k->name[j])
+		k->name[j] = xstrdup(l->status);
+	else if (strcmp(k->name[j], l->status) != 0)
+		k->mixed[j] = true;
+	return true;
+}
+
+static bool infer_stages(struct reconcile *r, struct store *s, struct err *e)
+{
+	struct config was = *r->c;
+	struct infer k = {&was, NULL, NULL};
+	size_t n = r->c->nstages;
+	bool ok;
+
+	copy_stages(&r->rec, r->c);
+	if (r->c->dialect.status_from_key)
+		return true;
+	was.backlogs = r->rec.backlogs;
+	was.nbacklogs = r->rec.nbacklogs;
+	k.name = xcalloc(n + 1, sizeof(char *));
+	k.mixed = xcalloc(n + 1, sizeof(bool));
+	ok = store_locations(s, infer_row, &k, e);
+	for (size_t j = 0; ok && j < n; j++) {
+		bool twice = false;
+
+		for (size_t i = 0; k.name[j] && i < n; i++)
+			twice |= i != j && str_eq(k.name[i], k.name[j]);
+		if (!k.name[j] || k.mixed[j] || twice)
+			continue;
+		free(r->rec.stages[j].status);
+		r->rec.stages[j].status = xstrdup(k.name[j]);
+	}
+	for (size_t j = 0; j < n; j++)
+		free(k.name[j]);
+	free(k.name);
+	free(k.mixed);
+	return ok;
+}
+
+/* The record as this run would write it is not the one read. */
+static bool record_differs(const struct reconcile *r,
+			   const struct config_record *read)
+{
+	const struct config *c = r->c;
+
+	if (read->nstages != c->nstages || read->nbacklogs != c->nbacklogs ||
+	    read->status_from_key != c->dialect.status_from_key)
+		return true;
+	for (size_t i = 0; i < c->nstages; i++)
+		if (!str_eq(read->stages[i].status, c->stages[i].status) ||
+		    !str_eq(read->stages[i].dir, c->stages[i].dir))
+			return true;
+	for (size_t i = 0; i < read->nbacklogs; i++) {
+		const struct config_backlog *b =
+			config_backlog(c, read->backlogs[i].name);
+
+		if (!b || !str_eq(b->path, read->backlogs[i].path))
+			return true;
+	}
+	for (size_t i = 0; r->former_status[i] || read->former_status[i]; i++)
+		if (!str_eq(r->former_status[i], read->former_status[i]))
+			return true;
+	for (size_t i = 0; r->former_backlog[i] || read->former_backlog[i]; i++)
+		if (!str_eq(r->former_backlog[i], read->former_backlog[i]))
+			return true;
+	return false;
+}
+
+bool reconcile_detect(struct reconcile *r, struct store *s,
+		      const struct config *c, struct err *e)
+{
+	bool whole;
+
+	memset(r, 0, sizeof(*r));
+	r->c = c;
+	if (!store_config_get(s, &r->rec, e))
+		return false;
+	whole = r->rec.nbacklogs && r->rec.nstages;
+	if (!r->rec.nbacklogs)
+		copy_backlogs(&r->rec, c); /* nothing recorded: a new one */
+	if (!r->rec.nstages && !infer_stages(r, s, e))
+		return false;
+	reconcile_plan(r);
+	/* what was read, completed or not, is what this run records */
+	r->changed = !whole || record_differs(r, &r->rec);
+	return true;
+}
+
+/* ---- plan ---- */
+
+/* Pairs each recorded item with one now, by key first (the directory:
+ * renaming a status leaves its files where they are), then by name; the
+ * rest are removed. n recorded, m now; key and name read item i of each
+ * side. */
+static void pair(size_t n, size_t m, size_t *now,
+		 const char *(*key)(const void *, size_t, bool),
+		 const char *(*name)(const void *, size_t, bool),
+		 const void *rec, const void *cur)
+{
+	bool *taken = xcalloc(m + 1, sizeof(bool));
+
+	for (size_t i = 0; i < n; i++) {
+		now[i] = SIZE_MAX;
+		for (size_t j = 0; j < m && now[i] == SIZE_MAX; j++)
+			if (!taken[j] &&
+			    str_eq(key(rec, i, true), key(cur, j, false)))
+				taken[now[i] = j] = true;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < m && now[i] == SIZE_MAX; j++)
+			if (!taken[j] &&
+			    str_eq(name(rec, i, true), name(cur, j, false)))
+				taken[now[i] = j] = true;
+	free(taken);
+}
+
+/* The fields pair reads: of the record (rec true) or of the
+ * configuration. */
+static const char *stage_dir(const void *p, size_t i, bool rec)
+{
+	return rec ? ((const struct config_record *)p)->stages[i].dir
+		   : ((const struct config *)p)->stages[i].dir;
+}
+
+static const char *stage_status(const void *p, size_t i, bool rec)
+{
+	return rec ? ((const struct config_record *)p)->stages[i].status
+		   : ((const struct config *)p)->stages[i].status;
+}
+
+static const char *backlog_path(const void *p, size_t i, bool rec)
+{
+	return rec ? ((const struct config_record *)p)->backlogs[i].path
+		   : ((const struct config *)p)->backlogs[i].path;
+}
+
+static const char *backlog_name(const void *p, size_t i, bool rec)
+{
+	return rec ? ((const struct config_record *)p)->backlogs[i].name
+		   : ((const struct config *)p)->backlogs[i].name;
+}
+
+/* A vector of pairs (old, now) grown by add_pair. */
+struct pairs {
+	char **v;
+	size_t n;
+};
+
+static void add_pair(struct pairs *p, const char *from, const char *to)
+{
+	for (size_t i = 0; i < p->n; i += 2)
+		if (strcmp(p->v[i], from) == 0) {
+			free(p->v[i + 1]);
+			p->v[i + 1] = xstrdup(to);
+			return;
+		}
+	p->v = xreallocarray(p->v, p->n + 3, sizeof(char *));
+	p->v[p->n++] = xstrdup(from);
+	p->v[p->n++] = xstrdup(to);
+	p->v[p->n] = NULL;
+}
+
+/* The renamed names after this change: the recorded ones, each now under
+ * the name its target has now (dropped when the target is gone, or the
+ * old name is in use again), then this change's renames. now maps a name
+ * as reconcile_status does; current tells a name in use. */
+static char **former_names(const struct reconcile *r, char *const *old,
+			   const char *(*now)(const struct reconcile *,
+					      const char *),
+			   bool (*current)(const struct config *, const char *),
+			   const struct pairs *renamed)
+{
+	struct pairs p = {xcalloc(1, sizeof(char *)), 0};
+
+	for (size_t i = 0; old && old[i] && old[i + 1]; i += 2) {
+		const char *to = now(r, old[i + 1]);
+
+		if (!current(r->c, old[i]) && current(r->c, to))
+			add_pair(&p, old[i], to);
+	}
+	for (size_t i = 0; i < renamed->n; i += 2)
+		if (!current(r->c, renamed->v[i]))
+			add_pair(&p, renamed->v[i], renamed->v[i + 1]);
+	return p.v;
+}
+
+static bool status_current(const struct config *c, const char *name)
+{
+	return config_stage_by_status(c, name) != NULL;
+}
+
+static bool backlog_current(const struct config *c, const char *name)
+{
+	return config_backlog(c, name) != NULL;
+}
+
+static void pairs_finish(struct pairs *p)
+{
+	strv_free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+void reconcile_plan(struct reconcile *r)
+{
+	const struct config *c = r->c;
+	const struct config_record *rec = &r->rec;
+	size_t *sn = xcalloc(rec->nstages + 1, sizeof(size_t));
+	size_t *bn = xcalloc(rec->nbacklogs + 1, sizeof(size_t));
+	struct pairs st = {0}, bl = {0};
+
+	r->was = *c;
+	r->was.backlogs = rec->backlogs;
+	r->was.nbacklogs = rec->nbacklogs;
+	r->was.stages = rec->stages;
+	r->was.nstages = rec->nstages;
+	r->statuses = !rec->status_from_key && !c->dialect.status_from_key;
+	pair(rec->nstages, c->nstages, sn, stage_dir, stage_status, rec, c);
+	pair(rec->nbacklogs, c->nbacklogs, bn, backlog_path, backlog_name, rec,
+	     c);
+	r->stage_now = xcalloc(rec->nstages + 1, sizeof(*r->stage_now));
+	for (size_t i = 0; i < rec->nstages; i++) {
+		const struct config_stage *now =
+			sn[i] == SIZE_MAX ? NULL : &c->stages[sn[i]];
+
+		r->stage_now[i] = now;
+		r->relocates |= !now || strcmp(now->dir, rec->stages[i].dir) ||
+				(r->statuses &&
+				 strcmp(now->status, rec->stages[i].status));
+		if (now && r->statuses &&
+		    strcmp(now->status, rec->stages[i].status))
+			add_pair(&st, rec->stages[i].status, now->status);
+	}
+	r->backlog_now = xcalloc(rec->nbacklogs + 1, sizeof(*r->backlog_now));
+	for (size_t i = 0; i < rec->nbacklogs; i++) {
+		const struct config_backlog *now =
+			bn[i] == SIZE_MAX ? NULL : &c->backlogs[bn[i]];
+
+		r->backlog_now[i] = now;
+		r->relocates |= !now ||
+				strcmp(now->path, rec->backlogs[i].path) ||
+				strcmp(now->name, rec->backlogs[i].name);
+		if (now && strcmp(now->name, rec->backlogs[i].name))
+			add_pair(&bl, rec->backlogs[i].name, now->name);
+	}
+	/* a status from the key is data: no status is renamed there */
+	r->former_status = r->statuses ? former_names(r, rec->former_status,
+						      reconcile_status,
+						      status_current, &st)
+				       : xcalloc(1, sizeof(char *));
+	r->former_backlog =
+		former_names(r, rec->former_backlog, reconcile_backlog,
+			     backlog_current, &bl);
+	pairs_finish(&st);
+	pairs_finish(&bl);
+	free(sn);
+	free(bn);
+}
+
+const char *reconcile_status(const struct reconcile *r, const char *status)
+{
+	for (size_t i = 0; r->statuses && status && i < r->rec.nstages; i++)
+		if (strcmp(r->rec.stages[i].status, status) == 0)
+			return r->stage_now[i] ? r->stage_now[i]->status
+					       : status;
+	return status;
+}
+
+const char *reconcile_backlog(const struct reconcile *r, const char *backlog)
+{
+	for (size_t i = 0; backlog && i < r->rec.nbacklogs; i++)
+		if (strcmp(r->rec.backlogs[i].name, backlog) == 0)
+			return r->backlog_now[i] ? r->backlog_now[i]->name
+						 : backlog;
+	return backlog;
+}
+
+enum reconcile_where reconcile_path(const struct reconcile *r, const char *path,
+				    char **to,
+				    const struct config_backlog **backlog,
+				    const struct config_stage **stage)
+{
+	const struct config_backlog *b, *nb;
+	const struct config_stage *st, *ns;
+	const char *name;
+	char *epic = NULL;
+	struct buf p = BUF_INIT;
+
+	*to = NULL;
+	if (!path || !detect_location(&r->was, path, &b, &st, &epic))
+		return RECONCILE_SAME;
+	*backlog = b;
+	*stage = st;
+	nb = r->backlog_now[b - r->was.backlogs];
+	ns = r->stage_now[st - r->was.stages];
+	if (!nb || !ns) {
+		free(epic);
+		return RECONCILE_GONE;
+	}
+	/* as apply's target_path joins them */
+	if (strcmp(nb->path, ".") != 0)
+		buf_printf(&p, "%s/", nb->path);
+	buf_printf(&p, "%s/", ns->dir);
+	if (epic)
+		buf_printf(&p, "%s/", epic);
+	name = strrchr(path, '/');
+	buf_puts(&p, name ? name + 1 : path);
+	free(epic);
+	if (strcmp(p.data, path) == 0) {
+		buf_finish(&p);
+		return RECONCILE_SAME;
+	}
+	*to = buf_detach(&p);
+	return RECONCILE_MOVED;
+}
+
+char *reconcile_describe(const struct reconcile *r)
+{
+	const struct config_record *rec = &r->rec;
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < rec->nstages; i++) {
+		const struct config_stage *was = &rec->stages[i],
+					  *now = r->stage_now[i];
+
+		if (!now)
+			buf_printf(&b, "; stage '%s' (%s) removed", was->status,
+				   was->dir);
+		else if (r->statuses && strcmp(was->status, now->status))
+			buf_printf(&b, "; status '%s' is now '%s'", was->status,
+				   now->status);
+		if (now && strcmp(was->dir, now->dir))
+			buf_printf(&b, "; stage '%s' is in %s/ now, not %s/",
+				   now->status, now->dir, was->dir);
+	}
+	for (size_t i = 0; i < rec->nbacklogs; i++) {
+		const struct config_backlog *was = &rec->backlogs[i],
+					    *now = r->backlog_now[i];
+
+		if (!now)
+			buf_printf(&b, "; backlog '%s' (%s) removed", was->name,
+				   was->path);
+		else if (strcmp(was->name, now->name))
+			buf_printf(&b, "; backlog '%s' is now '%s'", was->name,
+				   now->name);
+		if (now && strcmp(was->path, now->path))
+			buf_printf(&b, "; backlog '%s' is at %s now, not %s",
+				   now->name, now->path, was->path);
+	}
+	if (!b.len)
+		return NULL;
+	{
+		char *msg = xasprintf("the configuration changed since the "
+				      "last run: %s",
+				      b.data + 2);
+
+		buf_finish(&b);
+		return msg;
+	}
+}
+
+static void add_entry(struct reconcile *r, const char *id, char *was,
+		      const struct config_backlog *b,
+		      const struct config_stage *st)
+{
+	r->entries =
+		xreallocarray(r->entries, r->nentries + 1, sizeof(*r->entries));
+	r->entries[r->nentries++] = (struct reconcile_entry){id, was, b, st};
+}
+
+void reconcile_state(struct reconcile *r, struct state_table *t)
+{
+	strmap_init(&r->moved, 16);
+	strmap_init(&r->gone, 16);
+	for (size_t i = 0; r->relocates && i < t->n; i++) {
+		struct state_entry *se = &t->v[i];
+		const struct config_backlog *b;
+		const struct config_stage *st;
+		char *to;
+
+		switch (reconcile_path(r, se->path, &to, &b, &st)) {
+		case RECONCILE_MOVED:
+			strmap_put(&r->moved, se->id, r->nentries);
+			add_entry(r, se->id, xstrdup(se->path), b, st);
+			se->path = arena_strdup(&t->strings, to);
+			free(to);
+			break;
+		case RECONCILE_GONE:
+			strmap_put(&r->gone, se->id, r->nentries);
+			add_entry(r, se->id, xstrdup(se->path), b, st);
+			break;
+		default: break;
+		}
+	}
+}
+
+/* ---- the guard ---- */
+
+static char *stage_path(const struct config_backlog *b,
+			const struct config_stage *st)
+{
+	return strcmp(b->path, ".") == 0 ? xstrdup(st->dir)
+					 : xasprintf("%s/%s", b->path, st->dir);
+}
+
+/* The directory the configuration moved en's, and where to: its backlog's
+ * when that moved (move it first), else its stage's. */
+static void moved_dirs(const struct reconcile *r,
+		       const struct reconcile_entry *en, char **from_dir,
+		       char **to_dir)
+{
+	const struct config_backlog *nb =
+		r->backlog_now[en->backlog - r->was.backlogs];
+	const struct config_stage *ns = r->stage_now[en->stage - r->was.stages];
+
+	if (strcmp(nb->path, en->backlog->path) != 0) {
+		*from_dir = xstrdup(en->backlog->path);
+		*to_dir = xstrdup(nb->path);
+		return;
+	}
+	*from_dir = stage_path(en->backlog, en->stage);
+	*to_dir = stage_path(en->backlog, ns);
+}
+
+static bool exists_beneath(int rootfd, const char *rel)
+{
+	int fd = fsx_open_beneath(rootfd, rel, O_PATH, 0);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static bool guard_gone(const struct reconcile *r,
+		       const struct reconcile_entry *first, size_t n,
+		       struct err *e)
+{
+	if (!r->backlog_now[first->backlog - r->was.backlogs])
+		return err_set(e,
+			       "backlog '%s' (%s) is gone from the "
+			       "configuration but the database has %zu of its "
+			       "stories; nothing written (put the backlog back "
+			       "or move the stories to another one; --force "
+			       "deletes their rows)",
+			       first->backlog->name, first->backlog->path, n);
+	return err_set(e,
+		       "stage '%s' (%s) is gone from the configuration but the "
+		       "database has %zu of its stories; nothing written (put "
+		       "the stage back or move the stories to another one; "
+		       "--force deletes their rows)",
+		       first->stage->status, first->stage->dir, n);
+}
+
+static bool guard_stayed(const struct reconcile *r,
+			 const struct reconcile_entry *first, size_t n,
+			 struct err *e)
+{
+	char *from_dir, *to_dir;
+
+	moved_dirs(r, first, &from_dir, &to_dir);
+	err_set(e,
+		"the configuration moved %s to %s, but %zu stor%s still in "
+		"%s; nothing written (move them there, e.g. git mv %s %s; "
+		"--force deletes their rows)",
+		from_dir, to_dir, n, n == 1 ? "y is" : "ies are", from_dir,
+		from_dir, to_dir);
+	free(from_dir);
+	free(to_dir);
+	return false;
+}
+
+/* True when b's story went with a's stage or backlog: the backlog, when
+ * that was removed, else the stage (in any backlog that is still there). */
+static bool gone_alike(const struct reconcile *r,
+		       const struct reconcile_entry *a,
+		       const struct reconcile_entry *b)
+{
+	if (!r->backlog_now[a->backlog - r->was.backlogs])
+		return b->backlog == a->backlog;
+	return b->stage == a->stage &&
+	       r->backlog_now[b->backlog - r->was.backlogs];
+}
+
+/* True when b's story stayed in the directory a's did. */
+static bool stayed_alike(const struct reconcile *r,
+			 const struct reconcile_entry *a,
+			 const struct reconcile_entry *b)
+{
+	char *a_from, *a_to, *b_from, *b_to;
+	bool same;
+
+	moved_dirs(r, a, &a_from, &a_to);
+	moved_dirs(r, b, &b_from, &b_to);
+	same = strcmp(a_from, b_from) == 0;
+	free(a_from);
+	free(a_to);
+	free(b_from);
+	free(b_to);
+	return same;
+}
+
+bool reconcile_guard(const struct reconcile *r, const struct scan_result *scan,
+		     int rootfd, struct err *e)
+{
+	const struct reconcile_entry *gone = NULL, *stayed = NULL;
+	size_t ngone = 0, nstayed = 0;
+
+	/* each counted with the first one's stage, backlog or directory */
+	for (size_t i = 0; r->relocates && i < scan->nchanges; i++) {
+		const struct file_change *fc = &scan->changes[i];
+		const struct reconcile_entry *en;
+		size_t at;
+
+		if (fc->side != SIDE_DELETED)
+			continue;
+		if (strmap_get(&r->gone, fc->id, &at)) {
+			en = &r->entries[at];
+			gone = gone ? gone : en;
+			ngone += gone_alike(r, gone, en);
+		} else if (strmap_get(&r->moved, fc->id, &at) &&
+			   exists_beneath(rootfd, r->entries[at].was)) {
+			en = &r->entries[at];
+			stayed = stayed ? stayed : en;
+			nstayed += stayed_alike(r, stayed, en);
+		}
+	}
+	if (gone)
+		return guard_gone(r, gone, ngone, e);
+	if (stayed)
+		return guard_stayed(r, stayed, nstayed, e);
+	return true;
+}
+
+/* ---- reading keys ---- */
+
+/* Replaces *v, when it names no configured item but an old name of one,
+ * with that one's name now. */
+static void read_former(char **v, char *const *former,
+			bool (*current)(const struct config *, const char *),
+			const struct config *c)
+{
+	if (!*v || current(c, *v))
+		return;
+	for (size_t i = 0; former && former[i] && former[i + 1]; i += 2)
+		if (strcmp(former[i], *v) == 0) {
+			free(*v);
+			*v = xstrdup(former[i + 1]);
+			return;
+		}
+}
+
+void reconcile_mirrors(const struct reconcile *r, char *mirror[])
+{
+	if (!r->c)
+		return;
+	if (!r->c->dialect.status_from_key)
+		read_former(&mirror[SM_STATUS], r->former_status,
+			    status_current, r->c);
+	read_former(&mirror[SM_BACKLOG], r->former_backlog, backlog_current,
+		    r->c);
+}
+
+void reconcile_finish(struct reconcile *r)
+{
+	config_record_finish(&r->rec);
+	free(r->stage_now);
+	free(r->backlog_now);
+	strv_free(r->former_status);
+	strv_free(r->former_backlog);
+	strmap_finish(&r->moved);
+	strmap_finish(&r->gone);
+	strmap_finish(&r->followed);
+	for (size_t i = 0; i < r->nentries; i++)
+		free(r->entries[i].was);
+	free(r->entries);
+	memset(r, 0, sizeof(*r));
+}

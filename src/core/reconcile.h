@@ -1,0 +1,125 @@
+#ifndef STORYSYNC_CORE_RECONCILE_H
+#define STORYSYNC_CORE_RECONCILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "apply.h"
+#include "config.h"
+#include "detect.h"
+#include "err.h"
+#include "store.h"
+#include "strmap.h"
+
+/*
+ * A change of the configuration since the last run (a stage's status
+ * renamed, a backlog renamed or moved, a stage directory renamed, a stage
+ * or backlog removed), followed by the rows as a step of its own:
+ *
+ *   detect  reconcile_detect: the configuration against what the database
+ *           recorded, each recorded stage and backlog paired with the one
+ *           it is now (by directory, else by name);
+ *   plan    reconcile_state: the state's paths as the configuration has
+ *           them now, before the scan compares the files with them, so
+ *           that a renamed directory's files are the same stories;
+ *   apply   reconcile_apply: in the run's transaction, before the DB side
+ *           is read, the rows, state and saved bases follow, each story
+ *           with a status_history row and a "moved" event of origin
+ *           "config"; a file whose mirror key held the old name gets the
+ *           new one.
+ *
+ * The rest of the run then sees the database as if the configuration had
+ * always been the new one.
+ */
+
+struct reconcile {
+	const struct config *c;   /* the configuration now */
+	struct config_record rec; /* what the database recorded (completed:
+				     with nothing recorded, c's) */
+	struct config was; /* c with the recorded backlogs and stages: where
+			      a recorded path lies */
+	/* each recorded stage and backlog now, NULL when removed */
+	const struct config_stage **stage_now;
+	const struct config_backlog **backlog_now;
+	bool statuses;  /* status names follow: the location is the status,
+			   then and now */
+	bool changed;   /* the record is not the configuration: this run
+			   records it */
+	bool relocates; /* something renamed, moved or removed: rows follow */
+	/* the renamed names to record and to read keys with (pairs: old
+	   name, name now; NULL-terminated) */
+	char **former_status, **former_backlog;
+	/* the state entries reconcile_state moved, and those in a removed
+	   stage or backlog, by id (borrowed from the state table) */
+	struct strmap moved, gone;
+	struct reconcile_entry {
+		const char *id;
+		char *was;                            /* the recorded path */
+		const struct config_backlog *backlog; /* recorded */
+		const struct config_stage *stage;     /* recorded */
+	} * entries;
+	size_t nentries;
+	struct strmap followed; /* ids whose file reconcile_apply rewrote */
+	size_t napplied;        /* stories reconcile_apply relocated */
+};
+
+/* Detect and plan: reads what the database recorded of the configuration
+ * (with none recorded for the stages, infers their old names from the
+ * agreed rows) and pairs it with c. */
+bool reconcile_detect(struct reconcile *r, struct store *s,
+		      const struct config *c, struct err *e);
+/* What changed, for -v ("status 'backlog' is now 'todo'; ..."), or NULL
+ * when nothing that rows follow did. Heap. */
+char *reconcile_describe(const struct reconcile *r);
+/* Plan: sets each state entry's path to where the configuration has it
+ * now, remembering where it was; an entry in a removed stage or backlog
+ * keeps its path. */
+void reconcile_state(struct reconcile *r, struct state_table *t);
+/* Guard: false (e set) when the scan would delete a story because the
+ * configuration removed its stage or backlog, or moved its directory while
+ * its file stayed where it was. */
+bool reconcile_guard(const struct reconcile *r, const struct scan_result *scan,
+		     int rootfd, struct err *e);
+/* Told of a story reconcile_apply could not carry out (its row followed,
+ * its file did not). */
+typedef void (*reconcile_problem_fn)(void *ctx, const char *msg);
+/* Apply, in ctx's transaction: the rows, the state of t (in the store and
+ * in t), the saved bases, history and events (origin "config") and counts
+ * follow; files scan found unchanged have the mirror key that held the old
+ * name rewritten. dry: only counts and reports. */
+bool reconcile_apply(struct reconcile *r, struct apply_ctx *ctx,
+		     struct state_table *t, const struct scan_result *scan,
+		     bool dry, reconcile_problem_fn problem, void *pctx,
+		     struct err *e);
+/* Records the configuration and the renamed names, in the run's
+ * transaction. */
+bool reconcile_record(const struct reconcile *r, struct store *s,
+		      struct err *e);
+/* Reads a file's mirror keys (SM_COUNT, heap strings, replaced in place)
+ * as the configuration has them now: a key that holds a name the
+ * configuration renamed holds the new one (a file from before the rename:
+ * an old commit, a discarded rewrite). */
+void reconcile_mirrors(const struct reconcile *r, char *mirror[]);
+/* True when reconcile_apply rewrote id's file (its state is recorded). */
+bool reconcile_followed(const struct reconcile *r, const char *id);
+
+/* The pure part of reconcile_detect, for r->c and r->rec set: the pairs,
+ * the flags and the renamed names. */
+void reconcile_plan(struct reconcile *r);
+/* Where a story file is now: RECONCILE_SAME (as it was, or not a story
+ * path as recorded), RECONCILE_MOVED (*to, heap), or RECONCILE_GONE (its
+ * stage or backlog was removed; *backlog and *stage are the recorded
+ * ones). */
+enum reconcile_where { RECONCILE_SAME, RECONCILE_MOVED, RECONCILE_GONE };
+enum reconcile_where reconcile_path(const struct reconcile *r, const char *path,
+				    char **to,
+				    const struct config_backlog **backlog,
+				    const struct config_stage **stage);
+/* The name a recorded status or backlog has now; the name itself when it
+ * is not one recorded, or was removed. */
+const char *reconcile_status(const struct reconcile *r, const char *status);
+const char *reconcile_backlog(const struct reconcile *r, const char *backlog);
+/* Frees everything in r. */
+void reconcile_finish(struct reconcile *r);
+
+#endif

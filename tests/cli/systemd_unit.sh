@@ -67,7 +67,7 @@ else
   # a notify command, a metrics file and syslog, an edit, each mode
   strace -f -qq -o "$O/trace" bash -c '
     cd t && "$1" init && printf "%s\n" "notify: cat >/dev/null" \
-      "metrics_file: $2/m.prom" "log: syslog" >>.storysync.yml &&
+      "metrics_file: $2/m.prom" "log: syslog" >>.storysync.local.yml &&
     "$1" sync && sed -i "s/^title: .*/title: Edited/" \
       "$(find stories -name "*.md" | head -1)" && "$1" sync -v &&
     "$1" sync --full && "$1" sync --git && "$1" status && "$1" metrics &&

@@ -105,6 +105,9 @@ struct fm_key {
 			    line (trailing comment included) */
 	enum yaml_style style;
 	unsigned item_indent; /* YS_BLOCK_SEQ: column of the items' '-' */
+	bool no_value; /* an explicit key with no ':' ("? key" alone): its
+			  value is empty at the key's end, and an edit
+			  rewrites the entry */
 };
 
 /* The mirror keys: frontmatter copies of the location fields. */

@@ -664,7 +664,36 @@ static void remove_key(struct editor *ed, const struct fm_key *k)
 	add_edit(ed, k->line_begin, k->line_end, xstrdup(""));
 }
 
-/* Replaces the key's lines with "name: value". */
+/* The spaces that start the line at off: a frontmatter may indent its
+ * whole mapping, and what an edit writes there must line up with it. */
+static size_t indent_at(const struct editor *ed, size_t off)
+{
+	size_t n = 0;
+
+	while (off + n < ed->len && ed->text[off + n] == ' ')
+		n++;
+	return n;
+}
+
+/* lines (LF, each ending in one) with n more spaces before each that is
+ * not empty; takes lines over. */
+static char *indent_lines(struct buf *lines, size_t n)
+{
+	struct buf b = BUF_INIT;
+
+	if (!n)
+		return buf_detach(lines);
+	for (const char *p = lines->data, *nl; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (nl > p)
+			buf_printf(&b, "%*s", (int)n, "");
+		buf_add(&b, p, (size_t)(nl - p) + 1);
+	}
+	buf_finish(lines);
+	return buf_detach(&b);
+}
+
+/* Replaces the key's lines with "name: value", at the key's indentation. */
 static void rewrite_key(struct editor *ed, const struct fm_key *k,
 			struct buf *value)
 {
@@ -674,7 +703,8 @@ static void rewrite_key(struct editor *ed, const struct fm_key *k,
 	buf_putc(&b, ' ');
 	buf_add(&b, value->data, value->len);
 	buf_putc(&b, '\n');
-	add_edit(ed, k->line_begin, k->line_end, buf_detach(&b));
+	add_edit(ed, k->line_begin, k->line_end,
+		 indent_lines(&b, indent_at(ed, k->line_begin)));
 }
 
 /* Replaces the value bytes only, so comments and spacing stay. */
@@ -693,6 +723,16 @@ static void replace_value(struct editor *ed, const struct fm_key *k,
 static bool inline_style(enum yaml_style st)
 {
 	return st == YS_PLAIN || st == YS_SINGLE || st == YS_DOUBLE;
+}
+
+/* True when a new value can replace the old one's bytes: an inline value
+ * (or, with flow, a flow collection) that the file writes after its key. */
+static bool in_place(const struct fm_key *k, bool flow)
+{
+	if (k->no_value)
+		return false; /* "? key" has no ':' to write a value after */
+	return inline_style(k->style) ||
+	       (flow && (k->style == YS_FLOW_SEQ || k->style == YS_FLOW_MAP));
 }
 
 /* A multi-line string as a literal block, when that reads back exactly:
@@ -747,7 +787,7 @@ static void set_string(struct editor *ed, const struct fm_key *k, const char *v,
 		put_literal(&b, v);
 	else
 		put_double(&b, v);
-	if (inline_style(k->style))
+	if (in_place(k, false))
 		replace_value(ed, k, &b);
 	else
 		rewrite_key(ed, k, &b);
@@ -818,7 +858,7 @@ static void set_list(struct editor *ed, const struct fm_key *k,
 		return;
 	}
 	put_flow_items(&b, json, single_quoted(ed, k));
-	if (k->style == YS_FLOW_SEQ || inline_style(k->style))
+	if (in_place(k, k->style == YS_FLOW_SEQ))
 		replace_value(ed, k, &b);
 	else
 		rewrite_key(ed, k, &b);
@@ -838,8 +878,7 @@ static void set_json(struct editor *ed, const struct fm_key *k,
 		return;
 	}
 	put_json_flow(&b, json);
-	if (inline_style(k->style) || k->style == YS_FLOW_SEQ ||
-	    k->style == YS_FLOW_MAP)
+	if (in_place(k, true))
 		replace_value(ed, k, &b);
 	else
 		rewrite_key(ed, k, &b);
@@ -1164,20 +1203,9 @@ static void editor_finish(struct editor *ed)
 static char *indented(const struct editor *ed, struct buf *tail)
 {
 	const struct story_doc *d = ed->d;
-	size_t n = 0;
-	struct buf b = BUF_INIT;
 
-	while (d->nkeys && d->keys[0].line_begin + n < ed->len &&
-	       ed->text[d->keys[0].line_begin + n] == ' ')
-		n++;
-	if (!n)
-		return buf_detach(tail);
-	for (const char *p = tail->data, *nl; *p; p = nl + 1) {
-		nl = strchr(p, '\n');
-		buf_printf(&b, "%*s%.*s\n", (int)n, "", (int)(nl - p), p);
-	}
-	buf_finish(tail);
-	return buf_detach(&b);
+	return indent_lines(
+		tail, d->nkeys ? indent_at(ed, d->keys[0].line_begin) : 0);
 }
 
 bool story_edit(const struct story_doc *d, const char *text, size_t len,

@@ -703,9 +703,33 @@ static size_t line_after(const struct parse *p, size_t off)
 	return nl ? (size_t)(nl - p->fm) + 1 : p->fmlen;
 }
 
+/* The line an entry starts on. libyaml places a key at its scalar, but an
+ * explicit key's '?' may stand lines above it ("?\n  key"); between the
+ * previous entry's lines and the scalar there are only blank lines,
+ * comments and that indicator. */
+static size_t entry_line(const struct parse *p, size_t key)
+{
+	const struct story_doc *d = p->d;
+	size_t i = d->nkeys ? d->keys[d->nkeys - 1].line_end - d->fm_begin : 0;
+
+	if (i > key)
+		i = line_start(p->fm, key);
+	while (i < key) {
+		size_t j = i;
+
+		while (j < key && (p->fm[j] == ' ' || p->fm[j] == '\t'))
+			j++;
+		if (j < key && p->fm[j] == '?')
+			return i;
+		i = line_after(p, j);
+	}
+	return line_start(p->fm, key);
+}
+
 static struct fm_key *add_key(struct parse *p)
 {
 	struct story_doc *d = p->d;
+	size_t line = entry_line(p, p->ev.begin);
 	struct fm_key *k;
 
 	if (d->nkeys == p->cap) {
@@ -716,13 +740,24 @@ static struct fm_key *add_key(struct parse *p)
 	memset(k, 0, sizeof(*k));
 	k->name = xstrndup(p->ev.value, p->ev.len);
 	k->field = story_field_of(p->dl, k->name);
-	k->line_begin = p->d->fm_begin + line_start(p->fm, p->ev.begin);
+	k->line_begin = d->fm_begin + line;
 	return k;
+}
+
+/* True when the value just read is the empty one libyaml makes for an
+ * explicit key with no ':' ("? key" alone): it is placed at the next
+ * token, not after the key, while "key:" has its empty value after ':'. */
+static bool no_value(const struct parse *p)
+{
+	const struct yev *ev = &p->ev;
+
+	return ev->type == YEV_SCALAR && ev->len == 0 && ev->begin == ev->end &&
+	       !(ev->begin > 0 && p->fm[ev->begin - 1] == ':');
 }
 
 static bool parse_key(struct parse *p)
 {
-	size_t base = p->d->fm_begin, vb;
+	size_t base = p->d->fm_begin, vb, key_end;
 	struct fm_key *k;
 
 	/* a quoted key is a key ("a b": 1, as storysync writes a key that
@@ -734,11 +769,15 @@ static bool parse_key(struct parse *p)
 	if (p->ev.len == 0)
 		return ev_err(p, "empty key");
 	k = add_key(p);
+	key_end = p->ev.end;
 	if (!next(p))
 		return false;
-	vb = p->ev.begin;
+	k->no_value = no_value(p);
+	/* a missing value ends where its key does, not at the next key */
+	vb = k->no_value ? key_end : p->ev.begin;
 	p->last_end = vb;
-	track(p);
+	if (!k->no_value)
+		track(p);
 	k->style = p->ev.style;
 	if (!parse_value(p, k))
 		return false;

@@ -725,6 +725,37 @@ static void test_edit_errors(void **state)
 		    "extra key 'a: b' cannot be a plain YAML key");
 }
 
+/* Explicit keys ("? key"): the entry starts at its '?', even lines above
+ * the key, and a key with no ':' has its (empty) value at its own end. */
+static void test_edit_explicit_keys(void **state)
+{
+	/* the fuzzer's input (CRLF lines in an LF file): "? E-" with no
+	 * value; the new key went in at the key's column, not the '?''s,
+	 * and no longer parsed */
+	const char *fuzz = "---\n# \n?\r\n\r\n \r\n\n E-\ntitle: n\n---\n00, &";
+	const char *explicit = "---\ntitle: x\n?  # c\n  k\n: v  # d\n---\n";
+
+	check_one(fuzz, SF_PRIORITY, "high",
+		  "---\n# \n?\r\n\r\n \r\n\n E-\ntitle: n\npriority: high\n"
+		  "---\n00, &");
+	check_one(fuzz, SF_LABELS, "[]",
+		  "---\n# \n?\r\n\r\n \r\n\n E-\ntitle: n\nlabels: []\n"
+		  "---\n00, &");
+	check_one(fuzz, SF_EXTRA, "{\"E-\":\"v\"}",
+		  "---\n# \nE-: v\ntitle: n\n---\n00, &");
+	check_one(fuzz, SF_EXTRA, NULL, "---\n# \ntitle: n\n---\n00, &");
+	check_one(explicit, SF_EXTRA, "{\"k\":\"w\"}",
+		  "---\ntitle: x\n?  # c\n  k\n: w  # d\n---\n");
+	check_one(explicit, SF_EXTRA, NULL, "---\ntitle: x\n---\n");
+	/* a rewritten key keeps the mapping's indentation */
+	check_one("---\n  title: x\n  labels:\n    - a\n  p: 1\n---\n",
+		  SF_LABELS, "[]",
+		  "---\n  title: x\n  labels: []\n  p: 1\n---\n");
+	check_one("---\n  title: x\n  s: |\n    a\n---\n", SF_EXTRA,
+		  "{\"s\":\"b\\nc\\n\"}",
+		  "---\n  title: x\n  s: |\n    b\n    c\n---\n");
+}
+
 /* Every hard string through a plain, a single- and a double-quoted key. */
 static void test_edit_hard_strings(void **state)
 {
@@ -1189,6 +1220,7 @@ int main(void)
 		cmocka_unit_test(test_edit_body),
 		cmocka_unit_test(test_edit_crlf_bom),
 		cmocka_unit_test(test_edit_errors),
+		cmocka_unit_test(test_edit_explicit_keys),
 		cmocka_unit_test(test_edit_hard_strings),
 	};
 	const struct CMUnitTest corpus_tests[] = {

@@ -5,7 +5,7 @@
  * the next line "---". Both delimiter lines may carry trailing spaces or
  * tabs (editors leave them; YAML ignores them) and end in LF or CRLF; the
  * closing one may also end the file. crlf follows the opening line's break.
- * The body is everything after the closing line, CRLF turned into LF.
+ * The body is everything after the closing line, as it is (CRLFs too).
  *
  * Positions. Every message is "path:line:col: message", lines and columns
  * 1-based in the file; columns count characters (code points), and the BOM
@@ -253,23 +253,14 @@ static bool frame(struct parse *p)
 	return err_at(p->e, p->path, 1, 1, "frontmatter not closed by '---'");
 }
 
-/* The body with LF line breaks: a CRLF file's CRLFs become LF (a CR
- * alone stays); an LF file's body is taken as it is, so that whatever it
- * holds is written back the same. */
-static char *body_text(const char *s, size_t n, bool crlf_file)
+/* The body as it is in the file, a CRLF file's CRLFs included: the row
+ * holds what the file holds, and whatever it holds is written back the
+ * same. */
+static char *body_text(const char *s, size_t n)
 {
 	struct buf b = BUF_INIT;
-	const char *cr;
 
 	buf_add(&b, "", 0);
-	while (crlf_file && (cr = memchr(s, '\r', n))) {
-		size_t k = (size_t)(cr - s);
-		bool crlf = k + 1 < n && cr[1] == '\n';
-
-		buf_add(&b, s, crlf ? k : k + 1);
-		s += k + 1;
-		n -= k + 1;
-	}
 	buf_add(&b, s, n);
 	return buf_detach(&b);
 }
@@ -973,8 +964,7 @@ bool story_parse(struct story_doc *d, const struct story_dialect *dl,
 	}
 	if (!resolve_id(&p))
 		goto fail;
-	d->s.v[SF_BODY] =
-		body_text(text + d->body_begin, len - d->body_begin, d->crlf);
+	d->s.v[SF_BODY] = body_text(text + d->body_begin, len - d->body_begin);
 	return true;
 fail:
 	story_doc_finish(d);

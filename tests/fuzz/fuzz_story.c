@@ -52,7 +52,7 @@ static void render_round_trip(const struct story *s)
 static void edit_round_trip(const struct story_doc *d, const char *text,
 			    size_t len, int f, const char *v)
 {
-	struct story want = {{0}};
+	struct story want = {0};
 	struct story_doc got;
 	struct buf out = BUF_INIT;
 	struct err e;

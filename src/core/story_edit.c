@@ -1275,7 +1275,7 @@ static bool check_list(const struct story *want, int f, struct err *e)
 static bool check_body(const char *s, struct err *e)
 {
 	size_t n = strlen(s);
-	unsigned long cp;
+	unsigned long cp = 0;
 
 	for (size_t i = 0, k; i < n; i += k) {
 		k = utf8_next((const unsigned char *)s + i, n - i, &cp);

@@ -5,6 +5,7 @@
  */
 #include "apply.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,7 +32,59 @@ struct target {
 	int64_t recorded_ns;
 	char hash[BLOBID_HEX];
 	bool wrote;
+	bool refused; /* the text storysync would write is not the row's */
+	char *body;   /* the body as the file written holds it, where only
+			 its line breaks differ from the row's (CRLF) */
 };
+
+static const enum story_field loc[SM_COUNT] = {
+	[SM_BACKLOG] = SF_BACKLOG,
+	[SM_STATUS] = SF_STATUS,
+	[SM_EPIC] = SF_EPIC,
+};
+
+/* Refuses a story whose file would not read back as its row (a value the
+ * edit or the renderer cannot write, or a fault of theirs): named, and
+ * recorded by apply_action, the file left as it was. */
+static bool refuse(struct target *t, const char *id, const char *why,
+		   bool created, struct err *e)
+{
+	char msg[ERR_MAX];
+
+	snprintf(msg, sizeof(msg), "%s", why);
+	t->refused = true;
+	return err_set(e, "story %s: %s; refused: %s", id, msg,
+		       created ? "no file written"
+			       : "the file is left as it was");
+}
+
+/* What storysync writes, it reads back as the same story: out, at path,
+ * must parse to want, its mirror keys to mirror. */
+static bool check_back(const struct config *c, struct target *t,
+		       const char *path, const struct buf *out,
+		       const struct story *want,
+		       const char *const mirror[SM_COUNT], bool created,
+		       struct err *e)
+{
+	struct story_doc back;
+	struct err why;
+	char *msg;
+	bool ok;
+
+	if (story_reads_back(&c->dialect, path, out->data, out->len, want,
+			     mirror, &back, &why)) {
+		if (want->v[SF_BODY] &&
+		    !story_field_equal(&back.s, want, SF_BODY))
+			t->body = xstrdup(back.s.v[SF_BODY]);
+		story_doc_finish(&back);
+		return true;
+	}
+	msg = xasprintf("its file would not read back as the row (%s)",
+			why.msg);
+	ok = refuse(t, want->v[SF_ID], msg, created, e);
+	free(msg);
+	return ok;
+}
 
 static bool safe_component(const char *what, const char *id, const char *value,
 			   struct err *e)
@@ -129,23 +182,27 @@ out:
 	return path;
 }
 
-/* The text the existing file must hold for want. */
+static bool has_key(const struct story_doc *d, int f)
+{
+	for (size_t i = 0; i < d->nkeys; i++)
+		if (d->keys[i].field == f)
+			return true;
+	return false;
+}
+
+/* The text the existing file (cur, to be at t->path) must hold for
+ * want; checked to read back as it. */
 static bool edited_text(const struct config *c, const struct action *a,
-			const char *cur, const char *text, size_t len,
+			struct target *t, const char *text, size_t len,
 			struct buf *out, struct err *e)
 {
 	struct story_doc doc = {0};
 	struct story want = {0};
+	const char *mirror[SM_COUNT] = {0};
 	bool ok;
 
-	if (!story_parse(&doc, &c->dialect, cur, text, len, e))
+	if (!story_parse(&doc, &c->dialect, t->cur, text, len, e))
 		return false;
-	static const enum story_field loc[SM_COUNT] = {
-		[SM_BACKLOG] = SF_BACKLOG,
-		[SM_STATUS] = SF_STATUS,
-		[SM_EPIC] = SF_EPIC,
-	};
-
 	story_copy(&want, &a->want);
 	/* on first sight, and for a key whose field did not change, the file
 	 * keeps its key as it is */
@@ -153,7 +210,15 @@ static bool edited_text(const struct config *c, const struct action *a,
 		if ((!a->rewrite_mirrors || a->keep_mirror[k]) &&
 		    !(k == SM_STATUS && c->dialect.status_from_key))
 			story_set(&want, loc[k], doc.mirror[k]);
+	for (int k = 0; k < SM_COUNT; k++)
+		if (has_key(&doc, loc[k]) &&
+		    !(k == SM_STATUS && c->dialect.status_from_key))
+			mirror[k] = want.v[loc[k]];
 	ok = story_edit(&doc, text, len, &want, out, e);
+	if (!ok)
+		refuse(t, a->id, e->msg, false, e);
+	else
+		ok = check_back(c, t, t->path, out, &a->want, mirror, false, e);
 	story_finish(&want);
 	story_doc_finish(&doc);
 	return ok;
@@ -210,7 +275,7 @@ static enum apply_result rewrite_file(struct apply_ctx *ctx,
 	blobid_hex(text, len, hash);
 	if (strcmp(hash, expect_hash) != 0)
 		goto stale;
-	if (!edited_text(ctx->c, a, t->cur, text, len, &out, e))
+	if (!edited_text(ctx->c, a, t, text, len, &out, e))
 		goto out;
 	/* moved before it is edited: a refused move (a symlinked epic, a
 	 * name taken) leaves the file as it was, not edited in place */
@@ -248,16 +313,31 @@ static enum apply_result create_file(struct apply_ctx *ctx,
 				     const struct action *a, struct target *t,
 				     struct err *e)
 {
+	const struct story_dialect *dl = &ctx->c->dialect;
 	struct buf out = BUF_INIT;
 	struct file_stat st;
+	const char *mirror[SM_COUNT] = {0};
 	bool stale = false, ok;
 
-	story_render(&a->want, &ctx->c->dialect, &out);
-	ok = journal(ctx, t->path, &out, e) &&
+	for (int k = 0; k < SM_COUNT; k++)
+		if (!dl->no_mirror_keys &&
+		    !(k == SM_STATUS && dl->status_from_key))
+			mirror[k] = a->want.v[loc[k]];
+	story_render(&a->want, dl, &out);
+	ok = check_back(ctx->c, t, t->path, &out, &a->want, mirror, true, e) &&
+	     journal(ctx, t->path, &out, e) &&
 	     fsx_mkdirs_beneath(ctx->rootfd, t->path, e) &&
 	     fsx_write_atomic(ctx->rootfd, t->path, out.data, out.len, NULL,
 			      &st, &stale, e);
 	buf_finish(&out);
+	if (stale) {
+		/* another file has the name (two ids that differ in case
+		 * under {id:lower}): the story is named, not only the file */
+		char msg[ERR_MAX];
+
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		err_set(e, "story %s: %s", a->id, msg);
+	}
 	if (!ok)
 		return APPLY_SKIPPED;
 	t->wrote = true;
@@ -461,6 +541,24 @@ static void report(struct apply_ctx *ctx, const struct action *a,
 		     t->path ? t->path : t->cur);
 }
 
+/* A story refused at apply is a conflict the file won, the row kept in
+ * full as the lost version; recorded once while the row stays as it is,
+ * as the refusals before planning are. */
+static bool record_refusal(struct apply_ctx *ctx, const struct action *a,
+			   const struct db_side *d, struct err *e)
+{
+	struct conflict_row c = {
+		.story_id = a->id,
+		.kind = "refused",
+		.kept = "file",
+		.lost = d && d->side != SIDE_DELETED ? &d->story : &a->want,
+		.run_id = ctx->run_id,
+		.once = true,
+	};
+
+	return store_conflict_add(ctx->store, &c, e);
+}
+
 /* The file's place and identity before this action. */
 static void target_init(struct target *t, const struct file_change *fc,
 			const struct state_entry *se)
@@ -487,6 +585,7 @@ enum apply_result apply_action(struct apply_ctx *ctx, const struct action *a,
 {
 	enum apply_result r = APPLY_DONE;
 	struct target t;
+	struct action fixed;
 	int64_t rev = 0;
 
 	target_init(&t, fc, se);
@@ -494,8 +593,21 @@ enum apply_result apply_action(struct apply_ctx *ctx, const struct action *a,
 		r = write_file(ctx, a, fc, se, &t, e);
 	else if (a->file == PLAN_FILE_DELETE && se)
 		r = delete_file(ctx, se, e);
-	if (r != APPLY_DONE)
+	if (r != APPLY_DONE) {
+		if (t.refused && !record_refusal(ctx, a, d, e))
+			r = APPLY_FATAL;
 		goto out;
+	}
+	if (t.body) {
+		/* the row takes the body as the file holds it (a CRLF
+		 * file's line breaks), so that both read the same */
+		fixed = *a;
+		story_copy(&fixed.want, &a->want);
+		story_set(&fixed.want, SF_BODY, t.body);
+		if (fixed.db == PLAN_DB_NONE)
+			fixed.db = PLAN_DB_PUT;
+		a = &fixed;
+	}
 	if (!apply_db(ctx, a, d, se, &t, &rev, e) ||
 	    !apply_state(ctx, a, &t, rev, e)) {
 		r = APPLY_FATAL;
@@ -507,6 +619,9 @@ enum apply_result apply_action(struct apply_ctx *ctx, const struct action *a,
 		ctx->counts->rows_written++;
 	report(ctx, a, &t);
 out:
+	if (a == &fixed)
+		story_finish(&fixed.want);
+	free(t.body);
 	free(t.path);
 	return r;
 }

@@ -128,7 +128,8 @@ void scan_result_add_error(struct scan_result *r, const char *path,
 	r->errors =
 		xgrow(r->errors, &r->caperrors, r->nerrors + 1, sizeof(*fe));
 	fe = &r->errors[r->nerrors++];
-	fe->path = xstrdup(path);
+	/* shown to people and programs, who read UTF-8 */
+	fe->path = fsx_name_utf8(path) ? xstrdup(path) : fsx_name_escaped(path);
 	fe->id = xstrdup(id);
 	fe->msg = xstrdup(msg);
 }
@@ -418,6 +419,16 @@ static void cmp_init(struct cmp *k, const struct config *c, int rootfd,
 /* Why an entry cannot be a story file, or NULL. */
 static char *refusal(const struct entry *en)
 {
+	/* the database and --json hold UTF-8 only: such a path, stored,
+	 * made the table unreadable to Python and the output not UTF-8 */
+	if (!fsx_name_utf8(en->rel)) {
+		char *shown = fsx_name_escaped(en->rel);
+		char *msg =
+			xasprintf("%s: the name is not UTF-8; not read", shown);
+
+		free(shown);
+		return msg;
+	}
 	switch (en->kind) {
 	case FSX_FILE: break;
 	case FSX_SYMLINK:
@@ -452,7 +463,10 @@ static void classify(struct cmp *k, struct entry *v, size_t n)
 		/* an ignored path is no story, unless it was one: then it
 		 * stays one, rather than its row going */
 		if (!se && config_ignored(k->c, en->rel)) {
-			add_skipped(k->out, en->rel);
+			char *shown = fsx_name_escaped(en->rel);
+
+			add_skipped(k->out, shown);
+			free(shown);
 			continue;
 		}
 		msg = refusal(en);

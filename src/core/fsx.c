@@ -387,6 +387,64 @@ bool fsx_name_ok(const char *name)
 	return n <= 255;
 }
 
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned long cp, min;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, min = 0x80, cp = s[0] & 0x1fUL;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, min = 0x800, cp = s[0] & 0x0fUL;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, min = 0x10000, cp = s[0] & 0x07UL;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3fUL);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+bool fsx_name_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	for (size_t i = 0, k; i < n; i += k)
+		if (!(k = utf8_len(p + i, n - i)))
+			return false;
+	return true;
+}
+
+char *fsx_name_escaped(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	struct buf b = BUF_INIT;
+
+	buf_add(&b, "", 0);
+	for (size_t i = 0, k; i < n; i += k) {
+		k = utf8_len(p + i, n - i);
+		if (!k || p[i] < 0x20 || p[i] == 0x7f) {
+			buf_printf(&b, "\\x%02x", p[i]);
+			k = 1;
+		} else {
+			buf_add(&b, s + i, k);
+		}
+	}
+	return buf_detach(&b);
+}
+
 /* Code points that reorder or hide text: names holding them look like
  * other names (U+202E makes "x\u202egpj.md" read "xdm.jpg"). */
 static bool deceptive(unsigned long cp)

@@ -88,6 +88,12 @@ bool fsx_read_at(int dirfd, const char *name, char **data, size_t *len,
 /* True when name is one safe path component: not empty, ".", "..", or
  * ".git", no '/', NUL or control characters, at most 255 bytes. */
 bool fsx_name_ok(const char *name);
+/* True when s (a name or a path) is valid UTF-8: what the database and
+ * --json can hold. */
+bool fsx_name_utf8(const char *s);
+/* s for a message: each byte of it that is not valid UTF-8, and each
+ * control character, as \xNN (heap). */
+char *fsx_name_escaped(const char *s);
 /* True when storysync may write name and read it back as the same story:
  * fsx_name_ok, not hidden, no leading '-', no bidirectional controls, line
  * or paragraph separators or BOM, and for a directory (an epic) no ".md"

@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "buf.h"
@@ -508,10 +509,36 @@ bool store_bulk(struct store *s, bool on, struct err *e)
 	return true;
 }
 
+/* Column i's text holding U+0000 (char(0) from the API), which no C
+ * string holds: each one as U+FFFD, so that what follows it is kept in
+ * the conflict that refuses the row (story.nul marks it). */
+static char *col_text_nul(sqlite3_stmt *st, int i)
+{
+	const char *v = (const char *)sqlite3_column_text(st, i);
+	size_t n = (size_t)sqlite3_column_bytes(st, i);
+	struct buf b = BUF_INIT;
+
+	for (size_t k = 0; k < n; k++) {
+		if (v[k])
+			buf_putc(&b, v[k]);
+		else
+			buf_puts(&b, "\xEF\xBF\xBD");
+	}
+	return buf_detach(&b);
+}
+
 void store_col_story(sqlite3_stmt *st, struct story *out)
 {
-	for (int f = 0; f < SF_COUNT; f++)
+	out->nul = 0;
+	for (int f = 0; f < SF_COUNT; f++) {
 		out->v[f] = store_col_text(st, f);
+		if (out->v[f] &&
+		    strlen(out->v[f]) != (size_t)sqlite3_column_bytes(st, f)) {
+			free(out->v[f]);
+			out->v[f] = col_text_nul(st, f);
+			out->nul |= 1u << f;
+		}
+	}
 }
 
 int store_lookup(struct store *s, enum stmt_id id, const char *key,

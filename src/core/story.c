@@ -47,6 +47,7 @@ void story_finish(struct story *s)
 {
 	for (int f = 0; f < SF_COUNT; f++)
 		xfree(&s->v[f]);
+	s->nul = 0;
 }
 
 void story_set(struct story *s, enum story_field f, const char *value)
@@ -55,12 +56,14 @@ void story_set(struct story *s, enum story_field f, const char *value)
 
 	free(s->v[f]);
 	s->v[f] = copy;
+	s->nul &= ~(1u << f);
 }
 
 void story_copy(struct story *dst, const struct story *src)
 {
 	for (int f = 0; f < SF_COUNT; f++)
 		dst->v[f] = xstrdup(src->v[f]);
+	dst->nul = src->nul;
 }
 
 bool story_field_equal(const struct story *a, const struct story *b,
@@ -77,4 +80,80 @@ bool story_equal(const struct story *a, const struct story *b)
 		if (!story_field_equal(a, b, f))
 			return false;
 	return true;
+}
+
+/* Equal but for a CR before a LF: a CRLF file's body, written from a
+ * row with LF line breaks. */
+static bool same_but_crlf(const char *a, const char *b)
+{
+	while (*a || *b) {
+		if (*a == '\r' && a[1] == '\n' && *b == '\n')
+			a++;
+		else if (*b == '\r' && b[1] == '\n' && *a == '\n')
+			b++;
+		if (*a != *b)
+			return false;
+		a++, b++;
+	}
+	return true;
+}
+
+static bool reads_field(const struct story *got, const struct story *want,
+			int f)
+{
+	const char *g = got->v[f], *w = want->v[f];
+
+	if (f == SF_DEPENDS_ON && w && strcmp(w, "[]") == 0)
+		w = NULL;
+	if (f == SF_BODY && (!g || !w)) /* no body is an empty one */
+		return !*(g ? g : "") && !*(w ? w : "");
+	if (!g || !w)
+		return g == w;
+	return f == SF_BODY ? same_but_crlf(g, w) : strcmp(g, w) == 0;
+}
+
+static const char *mirror_name(int m)
+{
+	static const char *const name[SM_COUNT] = {"backlog", "status", "epic"};
+
+	return name[m];
+}
+
+bool story_reads_back(const struct story_dialect *dl, const char *path,
+		      const char *text, size_t len, const struct story *want,
+		      const char *const mirror[SM_COUNT],
+		      struct story_doc *back, struct err *e)
+{
+	if (!dl)
+		dl = &story_dialect_default;
+	if (!story_parse(back, dl, path, text, len, e))
+		return false;
+	for (int f = 0; f < SF_COUNT; f++) {
+		if (f == SF_BACKLOG || f == SF_EPIC ||
+		    (f == SF_STATUS && !dl->status_from_key))
+			continue;
+		if (!reads_field(&back->s, want, f)) {
+			err_set(e, "it would read back with another %s",
+				story_field_names[f]);
+			goto fail;
+		}
+	}
+	for (int m = 0; m < SM_COUNT; m++) {
+		const char *g = back->mirror[m], *w = mirror[m];
+
+		if (m == SM_EPIC && g && !*g)
+			g = NULL; /* "epic: ''" is no epic, as the edit has it
+				   */
+		if (m == SM_EPIC && w && !*w)
+			w = NULL;
+		if (g && w ? strcmp(g, w) != 0 : g != w) {
+			err_set(e, "its %s key would read back as another",
+				mirror_name(m));
+			goto fail;
+		}
+	}
+	return true;
+fail:
+	story_doc_finish(back);
+	return false;
 }

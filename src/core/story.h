@@ -18,7 +18,8 @@
  *   depends_on: compact JSON array of ids, sorted and unique; NULL for none
  *   extra:   compact JSON object of the keys with no column, in file order;
  *            NULL for none
- *   body:    the Markdown after the frontmatter, LF line breaks ("" if none)
+ *   body:    the Markdown after the frontmatter as the file has it, its
+ *            line breaks too (a CRLF file's CRLFs); "" if none
  * NULL means absent. Order is the order of the columns in the database.
  */
 enum story_field {
@@ -43,6 +44,8 @@ extern const char *const story_field_names[SF_COUNT];
 
 struct story {
 	char *v[SF_COUNT];
+	unsigned nul; /* bit f: field f holds U+0000 in the database (read as
+			 U+FFFD): no file can hold it, so the row is refused */
 };
 
 /* How a tree writes its stories: the configuration's dialect. */
@@ -105,6 +108,9 @@ struct fm_key {
 			    line (trailing comment included) */
 	enum yaml_style style;
 	unsigned item_indent; /* YS_BLOCK_SEQ: column of the items' '-' */
+	bool no_value; /* an explicit key with no ':' ("? key" alone): its
+			  value is empty at the key's end, and an edit
+			  rewrites the entry */
 };
 
 /* The mirror keys: frontmatter copies of the location fields. */
@@ -153,13 +159,26 @@ char *story_id_from_filename(const char *path);
  * want: only the lines of changed fields change (a changed scalar keeps its
  * quoting style, a new key goes last, a removed key loses its lines, a new
  * body replaces only the body); mirror keys present in the file follow
- * want's backlog, status, epic. Line breaks stay CRLF in a CRLF file. */
+ * want's backlog, status, epic. Line breaks stay CRLF in a CRLF file: a
+ * LF in what is written (a new body from the database too) becomes CRLF
+ * there, a CRLF stays one. */
 bool story_edit(const struct story_doc *d, const char *text, size_t len,
 		const struct story *want, struct buf *out, struct err *e);
 /* The text of a new story file for s in dialect dl (NULL: the default),
  * with a clean, conventional frontmatter. */
 void story_render(const struct story *s, const struct story_dialect *dl,
 		  struct buf *out);
+/* Whether text, parsed as path in dialect dl, reads back as want: every
+ * field but the location's (backlog, epic, and status unless dl takes it
+ * from its key; an empty depends_on is none, and an empty body; the
+ * body's line breaks may be the file's CRLF), and each mirror key as mirror has
+ * it (NULL: no key or no value). On true back holds the parse (the body as the
+ * file has it); on false e says why: the parse error or the first field that
+ * differs. */
+bool story_reads_back(const struct story_dialect *dl, const char *path,
+		      const char *text, size_t len, const struct story *want,
+		      const char *const mirror[SM_COUNT],
+		      struct story_doc *back, struct err *e);
 /* The file name for a new story from dl's template (NULL: the default,
  * "<ID>-<slug>.md", the slug from the title: ASCII, lower case, bounded
  * length). */

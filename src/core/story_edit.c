@@ -1,10 +1,12 @@
 #include "story.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
 #include "mem.h"
+#include "yamlio.h"
 
 /*
  * DB -> file: a new story file (story_render), its name (story_filename),
@@ -664,7 +666,36 @@ static void remove_key(struct editor *ed, const struct fm_key *k)
 	add_edit(ed, k->line_begin, k->line_end, xstrdup(""));
 }
 
-/* Replaces the key's lines with "name: value". */
+/* The spaces that start the line at off: a frontmatter may indent its
+ * whole mapping, and what an edit writes there must line up with it. */
+static size_t indent_at(const struct editor *ed, size_t off)
+{
+	size_t n = 0;
+
+	while (off + n < ed->len && ed->text[off + n] == ' ')
+		n++;
+	return n;
+}
+
+/* lines (LF, each ending in one) with n more spaces before each that is
+ * not empty; takes lines over. */
+static char *indent_lines(struct buf *lines, size_t n)
+{
+	struct buf b = BUF_INIT;
+
+	if (!n)
+		return buf_detach(lines);
+	for (const char *p = lines->data, *nl; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (nl > p)
+			buf_printf(&b, "%*s", (int)n, "");
+		buf_add(&b, p, (size_t)(nl - p) + 1);
+	}
+	buf_finish(lines);
+	return buf_detach(&b);
+}
+
+/* Replaces the key's lines with "name: value", at the key's indentation. */
 static void rewrite_key(struct editor *ed, const struct fm_key *k,
 			struct buf *value)
 {
@@ -674,7 +705,8 @@ static void rewrite_key(struct editor *ed, const struct fm_key *k,
 	buf_putc(&b, ' ');
 	buf_add(&b, value->data, value->len);
 	buf_putc(&b, '\n');
-	add_edit(ed, k->line_begin, k->line_end, buf_detach(&b));
+	add_edit(ed, k->line_begin, k->line_end,
+		 indent_lines(&b, indent_at(ed, k->line_begin)));
 }
 
 /* Replaces the value bytes only, so comments and spacing stay. */
@@ -693,6 +725,16 @@ static void replace_value(struct editor *ed, const struct fm_key *k,
 static bool inline_style(enum yaml_style st)
 {
 	return st == YS_PLAIN || st == YS_SINGLE || st == YS_DOUBLE;
+}
+
+/* True when a new value can replace the old one's bytes: an inline value
+ * (or, with flow, a flow collection) that the file writes after its key. */
+static bool in_place(const struct fm_key *k, bool flow)
+{
+	if (k->no_value)
+		return false; /* "? key" has no ':' to write a value after */
+	return inline_style(k->style) ||
+	       (flow && (k->style == YS_FLOW_SEQ || k->style == YS_FLOW_MAP));
 }
 
 /* A multi-line string as a literal block, when that reads back exactly:
@@ -747,7 +789,7 @@ static void set_string(struct editor *ed, const struct fm_key *k, const char *v,
 		put_literal(&b, v);
 	else
 		put_double(&b, v);
-	if (inline_style(k->style))
+	if (in_place(k, false))
 		replace_value(ed, k, &b);
 	else
 		rewrite_key(ed, k, &b);
@@ -781,31 +823,182 @@ static bool single_quoted(const struct editor *ed, const struct fm_key *k)
 	return memchr(v, '\'', n) && !memchr(v, '"', n);
 }
 
-static void set_block_list(struct editor *ed, const struct fm_key *k,
+/* One item of a block list as the file has it: the blank and comment
+ * lines above it and its own lines, [begin, end), and its value. */
+struct list_item {
+	size_t begin, end;
+	size_t line; /* its "- " line */
+	char *value;
+	bool kept;
+};
+
+struct block_list {
+	size_t head_end; /* the comment lines before the first item end here */
+	struct list_item *v;
+	size_t n;
+};
+
+static void block_list_finish(struct block_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].value);
+	free(l->v);
+}
+
+/* The value of the one item in text (its lines, not owned), or NULL when
+ * they are not one string item. */
+static char *item_value(const char *text, size_t len)
+{
+	static const enum yev_type want[] = {YEV_DOC_START, YEV_SEQ_START,
+					     YEV_SCALAR,    YEV_SEQ_END,
+					     YEV_DOC_END,   YEV_END};
+	struct yreader *r = yreader_create("item", text, len, 1, 4);
+	struct yev ev;
+	char *value = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(*want); i++) {
+		if (!yreader_next(r, &ev, NULL) || ev.type != want[i])
+			break;
+		if (ev.type == YEV_SCALAR)
+			value = xstrndup(ev.value, ev.len);
+	}
+	yreader_destroy(r);
+	if (i < sizeof(want) / sizeof(*want))
+		xfree(&value);
+	return value;
+}
+
+/* Cuts the lines of a block list, [from, to), into its items; false when
+ * they are not plain "- item" lines at column col, each one string. */
+static bool list_items(const struct editor *ed, size_t from, size_t to,
+		       size_t col, struct block_list *l)
+{
+	size_t pend = SIZE_MAX, cap = 0;
+	struct list_item *it = NULL;
+
+	memset(l, 0, sizeof(*l));
+	l->head_end = from;
+	for (size_t at = from, next; at < to; at = next) {
+		const char *nl = memchr(ed->text + at, '\n', to - at);
+		size_t sp = at;
+
+		next = nl ? (size_t)(nl - ed->text) + 1 : to;
+		while (sp < next && ed->text[sp] == ' ')
+			sp++;
+		if (sp == next || ed->text[sp] == '#' || ed->text[sp] == '\r' ||
+		    ed->text[sp] == '\n') {
+			if (pend == SIZE_MAX) /* blank or comment lines go */
+				pend = at;    /* with the item below them */
+			continue;
+		}
+		if (sp - at == col && ed->text[sp] == '-' && sp + 1 < next &&
+		    strchr(" \r\n", ed->text[sp + 1]) && ed->text[sp + 1]) {
+			/* the comments before the first item are the list's */
+			size_t begin = pend == SIZE_MAX || !it ? at : pend;
+
+			if (it)
+				it->end = begin;
+			else
+				l->head_end = begin;
+			l->v = xgrow(l->v, &cap, l->n + 1, sizeof(*l->v));
+			it = &l->v[l->n++];
+			*it = (struct list_item){.begin = begin, .line = at};
+		} else if (!it) {
+			return false;
+		}
+		pend = SIZE_MAX;
+	}
+	if (it)
+		it->end = to;
+	for (size_t i = 0; i < l->n; i++) {
+		struct list_item *x = &l->v[i];
+
+		/* its own lines, without the comments above them */
+		x->value = item_value(ed->text + x->line, x->end - x->line);
+		if (!x->value)
+			return false;
+	}
+	return l->n > 0;
+}
+
+/* The item of l that holds value and is not kept yet, or NULL. */
+static struct list_item *find_item(struct block_list *l, const char *value)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!l->v[i].kept && strcmp(l->v[i].value, value) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+static void put_new_item(struct buf *b, size_t col, const char *item,
+			 bool single)
+{
+	for (size_t c = 0; c < col; c++)
+		buf_putc(b, ' ');
+	buf_puts(b, "- ");
+	put_item(b, item, false, single);
+	buf_putc(b, '\n');
+}
+
+/* want's items, each that stays as the file has it, comments and all:
+ * in want's order, or (sorted) in the file's, new ones last. */
+static void put_kept_items(struct buf *b, const struct editor *ed,
+			   struct block_list *l, char **items, size_t n,
+			   size_t col, bool sorted, bool single)
+{
+	struct list_item **at = xcalloc(n + 1, sizeof(*at));
+
+	for (size_t i = 0; i < n; i++)
+		if ((at[i] = find_item(l, items[i])))
+			at[i]->kept = true;
+	for (size_t i = 0; sorted && i < l->n; i++)
+		if (l->v[i].kept)
+			buf_add(b, ed->text + l->v[i].begin,
+				l->v[i].end - l->v[i].begin);
+	for (size_t i = 0; i < n; i++) {
+		if (!at[i])
+			put_new_item(b, col, items[i], single);
+		else if (!sorted)
+			buf_add(b, ed->text + at[i]->begin,
+				at[i]->end - at[i]->begin);
+	}
+	free(at);
+}
+
+/* Rewrites a block list's items; the key's own line (and a comment on
+ * it) stays, and so do the comment lines before the first item and each
+ * item that stays, with the comment lines above it. depends_on reads back
+ * sorted whatever the order: its items keep the file's. */
+static void set_block_list(struct editor *ed, const struct fm_key *k, int f,
 			   const char *json)
 {
 	const char *nl = memchr(ed->text + k->line_begin, '\n',
 				k->line_end - k->line_begin);
 	size_t first_end = (size_t)(nl - ed->text) + 1;
 	size_t col = item_column(ed, k);
+	bool single = single_quoted(ed, k);
+	struct block_list l;
 	struct buf b = BUF_INIT;
 	char **items = NULL;
 	size_t n = 0;
 
 	json_parse_string_array(json, &items, &n);
-	for (size_t i = 0; i < n; i++) {
-		for (size_t c = 0; c < col; c++)
-			buf_putc(&b, ' ');
-		buf_puts(&b, "- ");
-		put_item(&b, items[i], false, single_quoted(ed, k));
-		buf_putc(&b, '\n');
+	if (list_items(ed, first_end, k->line_end, col, &l)) {
+		buf_add(&b, ed->text + first_end, l.head_end - first_end);
+		put_kept_items(&b, ed, &l, items, n, col, f == SF_DEPENDS_ON,
+			       single);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			put_new_item(&b, col, items[i], single);
 	}
+	block_list_finish(&l);
 	strv_free(items);
-	/* the key's own line (and a comment on it) stays */
+	buf_add(&b, "", 0);
 	add_edit(ed, first_end, k->line_end, buf_detach(&b));
 }
 
-static void set_list(struct editor *ed, const struct fm_key *k,
+static void set_list(struct editor *ed, const struct fm_key *k, int f,
 		     const char *json)
 {
 	struct buf b = BUF_INIT;
@@ -814,11 +1007,11 @@ static void set_list(struct editor *ed, const struct fm_key *k,
 
 	if (k->style == YS_BLOCK_SEQ && strcmp(json, "[]") != 0 && nl &&
 	    (size_t)(nl - ed->text) < k->value_begin) {
-		set_block_list(ed, k, json);
+		set_block_list(ed, k, f, json);
 		return;
 	}
 	put_flow_items(&b, json, single_quoted(ed, k));
-	if (k->style == YS_FLOW_SEQ || inline_style(k->style))
+	if (in_place(k, k->style == YS_FLOW_SEQ))
 		replace_value(ed, k, &b);
 	else
 		rewrite_key(ed, k, &b);
@@ -838,8 +1031,7 @@ static void set_json(struct editor *ed, const struct fm_key *k,
 		return;
 	}
 	put_json_flow(&b, json);
-	if (inline_style(k->style) || k->style == YS_FLOW_SEQ ||
-	    k->style == YS_FLOW_MAP)
+	if (in_place(k, true))
 		replace_value(ed, k, &b);
 	else
 		rewrite_key(ed, k, &b);
@@ -863,7 +1055,7 @@ static void set_assignees(struct editor *ed, const struct fm_key *k,
 	    json_parse_string_array(json, &items, &n) && n == 1)
 		set_string(ed, k, items[0], plain_safe(items[0], false));
 	else
-		set_list(ed, k, json);
+		set_list(ed, k, SF_ASSIGNEES, json);
 	strv_free(items);
 }
 
@@ -875,7 +1067,7 @@ static void set_field(struct editor *ed, const struct fm_key *k, int f,
 	else if (f == SF_ASSIGNEES)
 		set_assignees(ed, k, v);
 	else if (f == SF_LABELS || f == SF_DEPENDS_ON)
-		set_list(ed, k, v);
+		set_list(ed, k, f, v);
 	else
 		set_string(ed, k, v,
 			   plain_safe(v, false) ||
@@ -1127,12 +1319,14 @@ static int edit_cmp(const void *a, const void *b)
 	return x->end < y->end ? -1 : x->end > y->end;
 }
 
+/* s with the file's line breaks: in a CRLF file a LF becomes CRLF, and
+ * a CRLF (a body that holds the file's own) stays one. */
 static void put_text(struct buf *out, const char *s, bool crlf)
 {
-	for (; *s; s++) {
-		if (*s == '\n' && crlf)
+	for (const char *p = s; *p; p++) {
+		if (*p == '\n' && crlf && (p == s || p[-1] != '\r'))
 			buf_putc(out, '\r');
-		buf_putc(out, *s);
+		buf_putc(out, *p);
 	}
 }
 
@@ -1164,20 +1358,9 @@ static void editor_finish(struct editor *ed)
 static char *indented(const struct editor *ed, struct buf *tail)
 {
 	const struct story_doc *d = ed->d;
-	size_t n = 0;
-	struct buf b = BUF_INIT;
 
-	while (d->nkeys && d->keys[0].line_begin + n < ed->len &&
-	       ed->text[d->keys[0].line_begin + n] == ' ')
-		n++;
-	if (!n)
-		return buf_detach(tail);
-	for (const char *p = tail->data, *nl; *p; p = nl + 1) {
-		nl = strchr(p, '\n');
-		buf_printf(&b, "%*s%.*s\n", (int)n, "", (int)(nl - p), p);
-	}
-	buf_finish(tail);
-	return buf_detach(&b);
+	return indent_lines(
+		tail, d->nkeys ? indent_at(ed, d->keys[0].line_begin) : 0);
 }
 
 bool story_edit(const struct story_doc *d, const char *text, size_t len,

@@ -5,7 +5,7 @@
  * the next line "---". Both delimiter lines may carry trailing spaces or
  * tabs (editors leave them; YAML ignores them) and end in LF or CRLF; the
  * closing one may also end the file. crlf follows the opening line's break.
- * The body is everything after the closing line, CRLF turned into LF.
+ * The body is everything after the closing line, as it is (CRLFs too).
  *
  * Positions. Every message is "path:line:col: message", lines and columns
  * 1-based in the file; columns count characters (code points), and the BOM
@@ -253,23 +253,14 @@ static bool frame(struct parse *p)
 	return err_at(p->e, p->path, 1, 1, "frontmatter not closed by '---'");
 }
 
-/* The body with LF line breaks: a CRLF file's CRLFs become LF (a CR
- * alone stays); an LF file's body is taken as it is, so that whatever it
- * holds is written back the same. */
-static char *body_text(const char *s, size_t n, bool crlf_file)
+/* The body as it is in the file, a CRLF file's CRLFs included: the row
+ * holds what the file holds, and whatever it holds is written back the
+ * same. */
+static char *body_text(const char *s, size_t n)
 {
 	struct buf b = BUF_INIT;
-	const char *cr;
 
 	buf_add(&b, "", 0);
-	while (crlf_file && (cr = memchr(s, '\r', n))) {
-		size_t k = (size_t)(cr - s);
-		bool crlf = k + 1 < n && cr[1] == '\n';
-
-		buf_add(&b, s, crlf ? k : k + 1);
-		s += k + 1;
-		n -= k + 1;
-	}
 	buf_add(&b, s, n);
 	return buf_detach(&b);
 }
@@ -703,9 +694,33 @@ static size_t line_after(const struct parse *p, size_t off)
 	return nl ? (size_t)(nl - p->fm) + 1 : p->fmlen;
 }
 
+/* The line an entry starts on. libyaml places a key at its scalar, but an
+ * explicit key's '?' may stand lines above it ("?\n  key"); between the
+ * previous entry's lines and the scalar there are only blank lines,
+ * comments and that indicator. */
+static size_t entry_line(const struct parse *p, size_t key)
+{
+	const struct story_doc *d = p->d;
+	size_t i = d->nkeys ? d->keys[d->nkeys - 1].line_end - d->fm_begin : 0;
+
+	if (i > key)
+		i = line_start(p->fm, key);
+	while (i < key) {
+		size_t j = i;
+
+		while (j < key && (p->fm[j] == ' ' || p->fm[j] == '\t'))
+			j++;
+		if (j < key && p->fm[j] == '?')
+			return i;
+		i = line_after(p, j);
+	}
+	return line_start(p->fm, key);
+}
+
 static struct fm_key *add_key(struct parse *p)
 {
 	struct story_doc *d = p->d;
+	size_t line = entry_line(p, p->ev.begin);
 	struct fm_key *k;
 
 	if (d->nkeys == p->cap) {
@@ -716,13 +731,24 @@ static struct fm_key *add_key(struct parse *p)
 	memset(k, 0, sizeof(*k));
 	k->name = xstrndup(p->ev.value, p->ev.len);
 	k->field = story_field_of(p->dl, k->name);
-	k->line_begin = p->d->fm_begin + line_start(p->fm, p->ev.begin);
+	k->line_begin = d->fm_begin + line;
 	return k;
+}
+
+/* True when the value just read is the empty one libyaml makes for an
+ * explicit key with no ':' ("? key" alone): it is placed at the next
+ * token, not after the key, while "key:" has its empty value after ':'. */
+static bool no_value(const struct parse *p)
+{
+	const struct yev *ev = &p->ev;
+
+	return ev->type == YEV_SCALAR && ev->len == 0 && ev->begin == ev->end &&
+	       !(ev->begin > 0 && p->fm[ev->begin - 1] == ':');
 }
 
 static bool parse_key(struct parse *p)
 {
-	size_t base = p->d->fm_begin, vb;
+	size_t base = p->d->fm_begin, vb, key_end;
 	struct fm_key *k;
 
 	/* a quoted key is a key ("a b": 1, as storysync writes a key that
@@ -734,11 +760,15 @@ static bool parse_key(struct parse *p)
 	if (p->ev.len == 0)
 		return ev_err(p, "empty key");
 	k = add_key(p);
+	key_end = p->ev.end;
 	if (!next(p))
 		return false;
-	vb = p->ev.begin;
+	k->no_value = no_value(p);
+	/* a missing value ends where its key does, not at the next key */
+	vb = k->no_value ? key_end : p->ev.begin;
 	p->last_end = vb;
-	track(p);
+	if (!k->no_value)
+		track(p);
 	k->style = p->ev.style;
 	if (!parse_value(p, k))
 		return false;
@@ -934,8 +964,7 @@ bool story_parse(struct story_doc *d, const struct story_dialect *dl,
 	}
 	if (!resolve_id(&p))
 		goto fail;
-	d->s.v[SF_BODY] =
-		body_text(text + d->body_begin, len - d->body_begin, d->crlf);
+	d->s.v[SF_BODY] = body_text(text + d->body_begin, len - d->body_begin);
 	return true;
 fail:
 	story_doc_finish(d);

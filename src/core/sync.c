@@ -447,6 +447,14 @@ static char *unwritable(const struct db_side *d, const char **field)
 				 "a-z 0-9 . _ -, not starting with '.' or "
 				 "'-'); refused: nothing moved or deleted",
 				 d->id, d->id);
+	for (int f = 0; f < SF_COUNT; f++) {
+		*field = story_field_names[f];
+		if (d->story.nul & (1u << f))
+			return xasprintf("story %s: %s holds U+0000 (char(0)), "
+					 "which no story file can hold; "
+					 "refused: nothing moved or deleted",
+					 d->id, *field);
+	}
 	*field = "epic";
 	if (epic && !fsx_name_writable(epic, true))
 		return xasprintf("story %s: epic '%s' is not a directory name "

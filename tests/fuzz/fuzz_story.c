@@ -2,9 +2,10 @@
  * libFuzzer target over the parser, the minimal edit and the renderer. For
  * any bytes story_parse accepts: the story rendered into a new file parses
  * back to the same story, and an edit of one field (title, priority,
- * assignees, labels) parses back to the edited story, its other fields and
- * mirror keys as they were. A difference aborts, which libFuzzer reports
- * with the input. Built with -Dfuzz=true (clang); see tests/fuzz/README.
+ * assignees, labels, body) parses back to the edited story (a body with
+ * the file's CRLFs), its other fields and mirror keys as they were. A
+ * difference aborts, which libFuzzer reports with the input. Built with
+ * -Dfuzz=true (clang); see tests/fuzz/README.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -48,11 +49,26 @@ static void render_round_trip(const struct story *s)
 	buf_finish(&b);
 }
 
+/* A body as a CRLF file holds it: each LF that is not one already gets
+ * its CR. */
+static char *crlf_body(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	buf_add(&b, "", 0);
+	for (const char *p = s; *p; p++) {
+		if (*p == '\n' && (p == s || p[-1] != '\r'))
+			buf_putc(&b, '\r');
+		buf_putc(&b, *p);
+	}
+	return buf_detach(&b);
+}
+
 /* One field edited in place, then parsed: that field changed, no other. */
 static void edit_round_trip(const struct story_doc *d, const char *text,
 			    size_t len, int f, const char *v)
 {
-	struct story want = {{0}};
+	struct story want = {0};
 	struct story_doc got;
 	struct buf out = BUF_INIT;
 	struct err e;
@@ -75,6 +91,12 @@ static void edit_round_trip(const struct story_doc *d, const char *text,
 	story_set(&want, SF_BACKLOG, NULL);
 	story_set(&want, SF_STATUS, NULL);
 	story_set(&want, SF_EPIC, NULL);
+	if (f == SF_BODY && d->crlf) {
+		char *body = crlf_body(v);
+
+		story_set(&want, SF_BODY, body);
+		free(body);
+	}
 	same_fields(&got.s, &want, "edit then parse gave another story");
 	story_doc_finish(&got);
 	story_finish(&want);
@@ -94,6 +116,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	edit_round_trip(&d, text, size, SF_PRIORITY, "high");
 	edit_round_trip(&d, text, size, SF_ASSIGNEES, "[\"@ana\",\"bo\"]");
 	edit_round_trip(&d, text, size, SF_LABELS, "[]");
+	/* a block list keeps the items that stay, comments and all */
+	edit_round_trip(&d, text, size, SF_LABELS, "[\"x\",\"a\",\"b\"]");
+	edit_round_trip(&d, text, size, SF_BODY, "new\nbody\r\n");
 	story_doc_finish(&d);
 	return 0;
 }

@@ -456,6 +456,35 @@ static void test_name_ok(void **state)
 	assert_false(fsx_name_ok(name));
 }
 
+/* What the database and --json hold: UTF-8; a message shows the rest. */
+static void test_name_utf8(void **state)
+{
+	static const struct {
+		const char *name, *shown;
+		bool utf8;
+	} cases[] = {
+		{"N-4-caf\xc3\xa9.md", "N-4-caf\xc3\xa9.md", true},
+		{"b/\xf0\x9f\x99\x82.md", "b/\xf0\x9f\x99\x82.md", true},
+		{"N-4-caf\xe9.md", "N-4-caf\\xe9.md", false},
+		{"ep\xe9/x.md", "ep\\xe9/x.md", false},
+		{"\xc3", "\\xc3", false},                   /* cut short */
+		{"\xc0\x80", "\\xc0\\x80", false},          /* overlong NUL */
+		{"\xed\xa0\x80", "\\xed\\xa0\\x80", false}, /* surrogate */
+		{"\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80", false},
+		{"a\x01"
+		 "b",
+		 "a\\x01b", true}, /* UTF-8, shown escaped */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *shown = fsx_name_escaped(cases[i].name);
+
+		assert_int_equal(fsx_name_utf8(cases[i].name), cases[i].utf8);
+		assert_string_equal(shown, cases[i].shown);
+		free(shown);
+	}
+}
+
 static void check_refused(struct fixture *f, const char *rel, int err,
 			  const char *msg)
 {
@@ -980,6 +1009,7 @@ int main(void)
 		T(test_read_beneath_big),
 		T(test_read_permission),
 		cmocka_unit_test(test_name_ok),
+		cmocka_unit_test(test_name_utf8),
 		T(test_open_beneath),
 		T(test_mkdir_parents_and_open_root),
 		T(test_mkdirs),

@@ -45,13 +45,31 @@ static void parse_ok(struct story_doc *d, const char *path, const char *text,
 			 (int)len, text);
 }
 
+/* a and b but for a CR before a LF (a body written into a CRLF file). */
+static bool eq_but_crlf(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	while (*a || *b) {
+		if (*a == '\r' && a[1] == '\n' && *b == '\n')
+			a++;
+		else if (*b == '\r' && b[1] == '\n' && *a == '\n')
+			b++;
+		if (*a++ != *b++)
+			return false;
+	}
+	return true;
+}
+
 /* The fields a file holds (all but the location) are want's; an empty
- * depends_on is none. */
+ * depends_on is none; a body may have the file's CRLFs. */
 static void assert_fields(const struct story *got, const struct story *want,
 			  const char *what)
 {
 	for (int f = 0; f < SF_COUNT; f++) {
 		if (is_loc(f) || str_eq(got->v[f], want->v[f]))
+			continue;
+		if (f == SF_BODY && eq_but_crlf(got->v[f], want->v[f]))
 			continue;
 		if (f == SF_DEPENDS_ON && !got->v[f] &&
 		    strcmp(want->v[f], "[]") == 0)
@@ -103,7 +121,7 @@ static void check_one(const char *text, int f, const char *value,
 		      const char *expect)
 {
 	struct story_doc d;
-	struct story want = {{0}};
+	struct story want = {0};
 	char *got;
 
 	parse_ok(&d, "T-1-x.md", text, strlen(text));
@@ -120,7 +138,7 @@ static void check_error(const char *text, int f, const char *value,
 			const char *msg)
 {
 	struct story_doc d;
-	struct story want = {{0}};
+	struct story want = {0};
 	struct buf out = BUF_INIT;
 	struct err e = {{0}};
 
@@ -174,7 +192,7 @@ static void base_story(struct story *s)
 
 static void test_render_exact(void **state)
 {
-	struct story s = {{0}};
+	struct story s = {0};
 	struct buf b = BUF_INIT;
 
 	base_story(&s);
@@ -299,7 +317,7 @@ static const char *const hard_strings[] = {
 static void test_render_round_trip_scalars(void **state)
 {
 	for (size_t i = 0; i < NHARD; i++) {
-		struct story s = {{0}};
+		struct story s = {0};
 		struct buf ex = BUF_INIT;
 		char *lab[2] = {(char *)hard_strings[i], (char *)"b"};
 		char *labels = json_string_array(lab, 2);
@@ -343,7 +361,7 @@ static void test_render_round_trip_extra(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(extras) / sizeof(*extras); i++) {
-		struct story s = {{0}};
+		struct story s = {0};
 		struct json_member *m;
 		size_t n;
 		struct buf norm = BUF_INIT;
@@ -366,7 +384,7 @@ static void test_render_round_trip_extra(void **state)
 	/* a key longer than YAML's implicit keys may be: written "? key"
 	 * (found by the fuzzer), plain or quoted */
 	for (int quoted = 0; quoted < 2; quoted++) {
-		struct story s = {{0}};
+		struct story s = {0};
 		struct buf json = BUF_INIT, out = BUF_INIT;
 
 		buf_puts(&json, "{\"");
@@ -398,7 +416,7 @@ static void test_render_round_trip_bodies(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(bodies) / sizeof(*bodies); i++) {
-		struct story s = {{0}};
+		struct story s = {0};
 
 		base_story(&s);
 		story_set(&s, SF_BODY, bodies[i]);
@@ -416,7 +434,7 @@ static void test_render_round_trip_bodies(void **state)
 static void check_filename(const char *id, const char *title,
 			   const char *expect)
 {
-	struct story s = {{0}};
+	struct story s = {0};
 	char *got;
 
 	story_set(&s, SF_ID, id);
@@ -461,7 +479,7 @@ static void test_filename(void **state)
 
 static void test_filename_bounds(void **state)
 {
-	struct story s = {{0}};
+	struct story s = {0};
 	struct buf id = BUF_INIT, title = BUF_INIT;
 	char *got;
 
@@ -510,7 +528,7 @@ static const char doc1[] = "---\n"
 static void test_edit_unchanged(void **state)
 {
 	struct story_doc d;
-	struct story want = {{0}};
+	struct story want = {0};
 	struct buf out = BUF_INIT;
 
 	parse_ok(&d, "T-1-x.md", doc1, strlen(doc1));
@@ -569,10 +587,41 @@ static void test_edit_lists(void **state)
 	check_doc1(SF_LABELS, "[\"a\",\"c, d\",\"e\"]", "labels:", 1,
 		   "labels: [a, \"c, d\", e]\n");
 	check_doc1(SF_LABELS, "[]", "labels:", 1, "labels: []\n");
+	/* the items that stay keep their lines, comments and all; sorted
+	 * when read, depends_on keeps the file's order */
 	check_doc1(SF_DEPENDS_ON, "[\"A-9\",\"B-1\",\"T-0\"]", "depends_on:", 3,
-		   "depends_on:\n    - A-9\n    - B-1\n    - T-0\n");
+		   "depends_on:\n    - T-0  # first\n    - A-9\n    - B-1\n");
 	check_doc1(SF_DEPENDS_ON, NULL, "depends_on:", 3, "");
 	check_doc1(SF_DEPENDS_ON, "[]", "depends_on:", 3, "");
+}
+
+/* A block list the API rewrites keeps the comments of the list and of the
+ * items that stay (those above an item go with it); labels take want's
+ * order. */
+static void test_edit_block_list_comments(void **state)
+{
+	const char *text =
+		"---\ntitle: t\nlabels:  # the labels\n"
+		"  # about all\n  - a   # why a\n  # above b\n"
+		"  - \"b\"\n  - c  # c note\n\n  - d\npriority: low\n"
+		"---\n";
+
+	check_one(text, SF_LABELS, "[\"c\",\"a\",\"e\"]",
+		  "---\ntitle: t\nlabels:  # the labels\n  # about all\n"
+		  "  - c  # c note\n  - a   # why a\n  - e\npriority: low\n"
+		  "---\n");
+	check_one(text, SF_LABELS, "[\"b\",\"d\"]",
+		  "---\ntitle: t\nlabels:  # the labels\n  # about all\n"
+		  "  # above b\n  - \"b\"\n\n  - d\npriority: low\n---\n");
+	/* an item of more than one line stays whole */
+	check_one("---\ntitle: t\nlabels:\n  - a\n    b\n  - c\n---\n",
+		  SF_LABELS, "[\"a b\",\"d\"]",
+		  "---\ntitle: t\nlabels:\n  - a\n    b\n  - d\n---\n");
+	check_one("---\r\ntitle: t\r\nassignee:\r\n  - ana # lead\r\n"
+		  "  - bo\r\n---\r\n",
+		  SF_ASSIGNEES, "[\"bo\",\"ana\",\"cy\"]",
+		  "---\r\ntitle: t\r\nassignee:\r\n  - bo\r\n"
+		  "  - ana # lead\r\n  - cy\r\n---\r\n");
 }
 
 static void test_edit_remove_and_add(void **state)
@@ -597,7 +646,7 @@ static void test_edit_new_keys_in_render_order(void **state)
 {
 	const char *text = "---\ntitle: x\nfoo: 1\n---\n";
 	struct story_doc d;
-	struct story want = {{0}};
+	struct story want = {0};
 	char *got;
 
 	parse_ok(&d, "T-1-x.md", text, strlen(text));
@@ -646,7 +695,7 @@ static void test_edit_extra_reorder(void **state)
 {
 	const char *text = "---\ntitle: x\na: 1\nb: 2\nc: 3\n---\n";
 	struct story_doc d;
-	struct story want = {{0}};
+	struct story want = {0};
 	char *got;
 
 	parse_ok(&d, "T-1-x.md", text, strlen(text));
@@ -677,6 +726,51 @@ static void test_edit_body(void **state)
 		  "---\ntitle: x\n---\n\nnew\n");
 	check_one("---\r\ntitle: x\r\n---", SF_BODY, "new\n",
 		  "---\r\ntitle: x\r\n---\r\nnew\r\n");
+	/* a CRLF file's body is read with its CRLFs; a new one from the
+	 * database gets them, and a CRLF it has stays one */
+	check_one("---\r\ntitle: x\r\n---\r\nold\r\n", SF_BODY, "a\r\nb\n",
+		  "---\r\ntitle: x\r\n---\r\na\r\nb\r\n");
+}
+
+/* What apply checks before it writes: a text reads back as the row. */
+static void test_reads_back(void **state)
+{
+	struct story s = {0};
+	struct story_doc back;
+	struct buf b = BUF_INIT;
+	struct err e = {{0}};
+	const char *mirror[SM_COUNT] = {"platform", "active", "infrastructure"};
+
+	base_story(&s);
+	story_render(&s, NULL, &b);
+	assert_true(story_reads_back(NULL, "p/a/INF-014-x.md", b.data, b.len,
+				     &s, mirror, &back, &e));
+	story_doc_finish(&back);
+	/* an extra key that is a column: rendered twice, or read back as the
+	 * column's */
+	story_set(&s, SF_EXTRA, "{\"title\":\"other\"}");
+	buf_reset(&b);
+	story_render(&s, NULL, &b);
+	assert_false(story_reads_back(NULL, "x.md", b.data, b.len, &s, mirror,
+				      &back, &e));
+	assert_string_equal(e.msg, "x.md:13:1: duplicate key 'title'");
+	story_set(&s, SF_EXTRA, "{\"labels\":[\"l\"]}");
+	story_set(&s, SF_LABELS, NULL);
+	buf_reset(&b);
+	story_render(&s, NULL, &b);
+	assert_false(story_reads_back(NULL, "x.md", b.data, b.len, &s, mirror,
+				      &back, &e));
+	assert_string_equal(e.msg, "it would read back with another labels");
+	/* a mirror key: NULL wants none */
+	story_set(&s, SF_EXTRA, NULL);
+	mirror[SM_EPIC] = NULL;
+	buf_reset(&b);
+	story_render(&s, NULL, &b);
+	assert_false(story_reads_back(NULL, "x.md", b.data, b.len, &s, mirror,
+				      &back, &e));
+	assert_string_equal(e.msg, "its epic key would read back as another");
+	buf_finish(&b);
+	story_finish(&s);
 }
 
 static void test_edit_crlf_bom(void **state)
@@ -684,7 +778,7 @@ static void test_edit_crlf_bom(void **state)
 	const char *text = "\xef\xbb\xbf---\r\ntitle: x\r\nlabels:\r\n  - a\r\n"
 			   "---\r\n\r\nbody\r\n";
 	struct story_doc d;
-	struct story want = {{0}};
+	struct story want = {0};
 	char *got;
 
 	parse_ok(&d, "T-1-x.md", text, strlen(text));
@@ -725,6 +819,37 @@ static void test_edit_errors(void **state)
 		    "extra key 'a: b' cannot be a plain YAML key");
 }
 
+/* Explicit keys ("? key"): the entry starts at its '?', even lines above
+ * the key, and a key with no ':' has its (empty) value at its own end. */
+static void test_edit_explicit_keys(void **state)
+{
+	/* the fuzzer's input (CRLF lines in an LF file): "? E-" with no
+	 * value; the new key went in at the key's column, not the '?''s,
+	 * and no longer parsed */
+	const char *fuzz = "---\n# \n?\r\n\r\n \r\n\n E-\ntitle: n\n---\n00, &";
+	const char *explicit = "---\ntitle: x\n?  # c\n  k\n: v  # d\n---\n";
+
+	check_one(fuzz, SF_PRIORITY, "high",
+		  "---\n# \n?\r\n\r\n \r\n\n E-\ntitle: n\npriority: high\n"
+		  "---\n00, &");
+	check_one(fuzz, SF_LABELS, "[]",
+		  "---\n# \n?\r\n\r\n \r\n\n E-\ntitle: n\nlabels: []\n"
+		  "---\n00, &");
+	check_one(fuzz, SF_EXTRA, "{\"E-\":\"v\"}",
+		  "---\n# \nE-: v\ntitle: n\n---\n00, &");
+	check_one(fuzz, SF_EXTRA, NULL, "---\n# \ntitle: n\n---\n00, &");
+	check_one(explicit, SF_EXTRA, "{\"k\":\"w\"}",
+		  "---\ntitle: x\n?  # c\n  k\n: w  # d\n---\n");
+	check_one(explicit, SF_EXTRA, NULL, "---\ntitle: x\n---\n");
+	/* a rewritten key keeps the mapping's indentation */
+	check_one("---\n  title: x\n  labels:\n    - a\n  p: 1\n---\n",
+		  SF_LABELS, "[]",
+		  "---\n  title: x\n  labels: []\n  p: 1\n---\n");
+	check_one("---\n  title: x\n  s: |\n    a\n---\n", SF_EXTRA,
+		  "{\"s\":\"b\\nc\\n\"}",
+		  "---\n  title: x\n  s: |\n    b\n    c\n---\n");
+}
+
 /* Every hard string through a plain, a single- and a double-quoted key. */
 static void test_edit_hard_strings(void **state)
 {
@@ -733,7 +858,7 @@ static void test_edit_hard_strings(void **state)
 
 	for (size_t i = 0; i < NHARD; i++) {
 		struct story_doc d;
-		struct story want = {{0}};
+		struct story want = {0};
 		struct buf ex = BUF_INIT;
 		char *got,
 			*one = json_string_array((char **)&hard_strings[i], 1);
@@ -1051,7 +1176,7 @@ static void check_crlf(const char *path, const struct buf *out)
 static void check_mutation(const char *path, const char *text, size_t len,
 			   const struct story_doc *d, enum mutation mu)
 {
-	struct story want = {{0}};
+	struct story want = {0};
 	struct story_doc back;
 	struct buf out = BUF_INIT;
 	size_t begin = 0, end = 0;
@@ -1084,7 +1209,7 @@ static void check_mutation(const char *path, const char *text, size_t len,
 static void check_file(const char *path, const char *text, size_t len)
 {
 	struct story_doc d;
-	struct story want = {{0}};
+	struct story want = {0};
 	struct buf out = BUF_INIT;
 
 	parse_ok(&d, path, text, len);
@@ -1158,7 +1283,7 @@ static void test_corpus_render_round_trip(void **state)
 		size_t len;
 		char *text = read_all(c->paths[i], &len);
 		struct story_doc d;
-		struct story s = {{0}};
+		struct story s = {0};
 
 		parse_ok(&d, c->paths[i], text, len);
 		want_of(&s, &d);
@@ -1181,6 +1306,7 @@ int main(void)
 		cmocka_unit_test(test_edit_unchanged),
 		cmocka_unit_test(test_edit_scalars_keep_style),
 		cmocka_unit_test(test_edit_lists),
+		cmocka_unit_test(test_edit_block_list_comments),
 		cmocka_unit_test(test_edit_remove_and_add),
 		cmocka_unit_test(test_edit_new_keys_in_render_order),
 		cmocka_unit_test(test_edit_extra),
@@ -1189,6 +1315,8 @@ int main(void)
 		cmocka_unit_test(test_edit_body),
 		cmocka_unit_test(test_edit_crlf_bom),
 		cmocka_unit_test(test_edit_errors),
+		cmocka_unit_test(test_edit_explicit_keys),
+		cmocka_unit_test(test_reads_back),
 		cmocka_unit_test(test_edit_hard_strings),
 	};
 	const struct CMUnitTest corpus_tests[] = {

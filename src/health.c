@@ -281,6 +281,7 @@ static void decide(const struct config *c, struct health *h)
 			 h->unwritable);
 		h->verdict = VERDICT_PERMISSION;
 	} else if (h->nconflicts || r->errors) {
+		long files = r->errors - r->row_errors;
 		int k = 0;
 
 		k += snprintf(h->summary, sizeof(h->summary), "attention: ");
@@ -291,10 +292,16 @@ static void decide(const struct config *c, struct health *h)
 				      h->nconflicts == 1 ? "" : "s");
 			sep = ", ";
 		}
-		if (r->errors)
+		if (files)
+			k += snprintf(h->summary + k, sizeof(h->summary) - k,
+				      "%s%ld file%s in error", sep, files,
+				      files == 1 ? "" : "s");
+		if (files)
+			sep = ", ";
+		if (r->row_errors)
 			snprintf(h->summary + k, sizeof(h->summary) - k,
-				 "%s%ld file%s in error", sep, r->errors,
-				 r->errors == 1 ? "" : "s");
+				 "%s%ld row%s in error", sep, r->row_errors,
+				 r->row_errors == 1 ? "" : "s");
 		h->verdict = VERDICT_ATTENTION;
 	} else {
 		health_duration(changed, sizeof(changed),

@@ -63,8 +63,8 @@ void metrics_render(const struct config *c, const struct health *h,
 {
 	const struct run_record_file *r = &h->rec;
 	const char *tree = c->root;
-	long files =
-		h->pending == PENDING_OK ? h->counts.file_changes : r->errors;
+	long files = h->pending == PENDING_OK ? h->counts.file_changes
+					      : r->errors - r->row_errors;
 	long rows = h->pending == PENDING_OK ? h->counts.row_changes
 					     : h->rows_pending;
 
@@ -105,7 +105,10 @@ void metrics_render(const struct config *c, const struct health *h,
 	      (double)h->nconflicts);
 	gauge(b, "storysync_files_in_error",
 	      "Story files the last run skipped for an error.", tree,
-	      (double)r->errors);
+	      (double)(r->errors - r->row_errors));
+	gauge(b, "storysync_rows_in_error",
+	      "Rows the last run refused: values no file can hold.", tree,
+	      (double)r->row_errors);
 	head(b, "storysync_pending_changes", "gauge",
 	     "Changes not synced yet, by the side they were made on.");
 	sample(b, "storysync_pending_changes", tree, "side=\"db\"",

@@ -36,7 +36,8 @@
 #define STORY_COLUMNS                                                          \
 	"id, backlog, status, epic, title, priority, points,"                  \
 	" CASE WHEN assignees IS NULL THEN NULL WHEN json_valid(assignees)"    \
-	" AND json_type(assignees) = 'array' THEN json(assignees)"             \
+	" AND json_type(assignees) IN ('array', 'object') THEN"                \
+	" json(assignees)"                                                     \
 	" ELSE json_array(assignees) END,"                                     \
 	" CASE WHEN json_valid(labels) THEN json(labels) ELSE labels END,"     \
 	" (SELECT nullif(json_group_array(depends_on), '[]') FROM"             \

@@ -367,8 +367,13 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 				     : NULL,
 		       db_wins);
 	in.db_wins = db_wins;
-	if (plan_story(&in, &a))
+	if (plan_story(&in, &a)) {
+		/* a default filled in goes to the row as well */
+		if (d && d->filled && a.state == PLAN_STATE_PUT &&
+		    a.db == PLAN_DB_NONE)
+			a.db = PLAN_DB_PUT;
 		add_action(run, &a, fc, d);
+	}
 	/* the action holds what apply needs of the story: one copy of each
 	 * story in memory, not two */
 	if (fc)
@@ -391,7 +396,8 @@ static int fc_cmp(const void *a, const void *b)
 
 /* Why a row the API wrote cannot be written back as the same story (the
  * next scan would not read its file, or not as this story), or NULL. */
-static char *unwritable(const struct db_side *d, const char **field)
+static char *unwritable(const struct run *run, const struct db_side *d,
+			const char **field)
 {
 	const char *epic = d->story.v[SF_EPIC];
 
@@ -409,7 +415,9 @@ static char *unwritable(const struct db_side *d, const char **field)
 				 "separator characters); refused: nothing "
 				 "moved or deleted",
 				 d->id, epic);
-	return NULL;
+	/* the whole configuration: a --backlog run refuses no row for
+	 * being in a backlog it did not select */
+	return plan_row_refusal(run->all, &d->story, field);
 }
 
 /* Refuses every DB change that cannot be written back as the same story,
@@ -420,14 +428,18 @@ static char *unwritable(const struct db_side *d, const char **field)
 static void refuse_unwritable(struct run *run, struct strmap *blocked)
 {
 	for (size_t i = 0; i < run->db.n; i++) {
-		const struct db_side *d = &run->db.rows[i];
+		struct db_side *d = &run->db.rows[i];
 		const char *field;
-		char *why =
-			d->side == SIDE_DELETED ? NULL : unwritable(d, &field);
+		char *why = NULL;
 
+		if (d->side != SIDE_DELETED) {
+			d->filled = plan_row_defaults(run->all, &d->story);
+			why = unwritable(run, d, &field);
+		}
 		if (!why)
 			continue;
 		problem(run, why);
+		run->n->row_errors++;
 		free(why);
 		run->refused = xreallocarray(run->refused, run->nrefused + 1,
 					     sizeof(*run->refused));
@@ -1363,6 +1375,7 @@ static void update_run_record(struct run *run, enum sync_status st)
 		       n->created || n->updated || n->moved || n->deleted ||
 			       n->conflicts,
 		       msg);
+	rf.row_errors = n->row_errors;
 	if (!run_record_write(run->c->database, &rf, &e))
 		problem(run, e.msg);
 }

@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "fsx.h"
 #include "mem.h"
+#include "strmap.h"
 
 #define DEFAULT_BUSY_MS 5000
 
@@ -280,6 +281,35 @@ bool store_busy(const struct store *s)
 	return s && s->busy;
 }
 
+int64_t store_digest(const char *const *v, int n)
+{
+	uint64_t h = (uint64_t)n;
+
+	for (int i = 0; i < n; i++) {
+		/* NULL is not "": an absent field is a change from an empty
+		 * one */
+		h = (h ^ (v[i] ? strmap_hash(v[i]) : 0x6a09e667f3bcc909ULL)) *
+		    0x9E3779B97F4A7C15ULL;
+		h ^= h >> 29;
+	}
+	return (int64_t)h;
+}
+
+/* storysync_digest(...): store_digest of its arguments' text. */
+static void digest_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	const char *v[SF_COUNT + 1];
+
+	if (argc > SF_COUNT + 1) {
+		sqlite3_result_error(cx, "storysync_digest: too many values",
+				     -1);
+		return;
+	}
+	for (int i = 0; i < argc; i++)
+		v[i] = (const char *)sqlite3_value_text(argv[i]);
+	sqlite3_result_int64(cx, store_digest(v, argc));
+}
+
 /* Each connection is used by one thread only (the scan's threads never
  * touch the database), so neither the connection's mutex nor SQLite's
  * memory statistics, a global mutex taken on every allocation, are
@@ -356,6 +386,15 @@ bool store_open_as(struct store **out, const char *path, int busy_ms,
 	}
 	sqlite3_extended_result_codes(s->db, 0);
 	store_set_busy_timeout(s, busy_ms);
+	/* direct only: no trigger or view may call it, as the API's
+	 * connections do not have it */
+	if (sqlite3_create_function(s->db, "storysync_digest", -1,
+				    SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+					    SQLITE_DIRECTONLY,
+				    NULL, digest_fn, NULL, NULL) != SQLITE_OK) {
+		store_dberr(s, e);
+		goto fail;
+	}
 	if (read_only) {
 		if (!store_schema_check(s, e))
 			goto fail;

@@ -312,6 +312,37 @@ static void load_journal(struct run *run)
 	}
 }
 
+/* The agreed version of story se->id from its file, when the database has
+ * none: the file still holds the content agreed (its hash), so it is that
+ * version, with its mirror keys. *found false when it does not. */
+static bool base_from_file(struct run *run, const struct state_entry *se,
+			   struct story *base, char *mirror[SM_COUNT],
+			   bool *found)
+{
+	struct scan_result r;
+	struct file_change *fc;
+
+	*found = false;
+	if (!se->hash[0] || !detect_paths(run->c, run->rootfd, NULL, 0,
+					  &se->path, 1, &r, run->e))
+		return !se->hash[0];
+	fc = r.nchanges == 1 ? &r.changes[0] : NULL;
+	if (fc && fc->path && strcmp(fc->id, se->id) == 0 &&
+	    strcmp(fc->hash, se->hash) == 0) {
+		story_finish(base);
+		*base = fc->story;
+		memset(&fc->story, 0, sizeof(fc->story));
+		for (int m = 0; m < SM_COUNT; m++) {
+			free(mirror[m]);
+			mirror[m] = fc->mirror[m];
+			fc->mirror[m] = NULL;
+		}
+		*found = true;
+	}
+	scan_result_finish(&r);
+	return true;
+}
+
 /* Plans one story from what each side found. */
 static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		     const struct db_side *d)
@@ -332,6 +363,24 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	if (se && !store_state_base(run->store, id, &base, base_mirror,
 				    &mirror_known, &has_base, run->e))
 		return false;
+	if (se && !has_base) {
+		/* the row changed without the triggers (or before they saved
+		 * its base): that change is the DB side, and the agreed
+		 * version is the file, while it holds what was agreed */
+		if (!d && !store_story_get(run->store, id, &row, &rev, &path,
+					   &found, run->e))
+			goto fail;
+		if (!base_from_file(run, se, &base, base_mirror, &has_base))
+			goto fail;
+		mirror_known = has_base;
+		if (!has_base && found && fc && fc->side == SIDE_DELETED) {
+			/* the file is gone: the row goes as it is, and its
+			 * archive keeps it */
+			story_copy(&base, &row);
+			has_base = true;
+			found = false;
+		}
+	}
 	in.base = has_base ? &base : NULL;
 	in.base_mirror = mirror_known ? base_mirror : NULL;
 	in.file = fc ? fc->side : se ? SIDE_SAME : SIDE_ABSENT;
@@ -346,6 +395,10 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	in.db = d ? d->side : se ? SIDE_SAME : SIDE_ABSENT;
 	if (d && d->side != SIDE_DELETED)
 		in.db_story = &d->story;
+	if (found) {
+		in.db = SIDE_CHANGED;
+		in.db_story = &row;
+	}
 	if (!d && !se && in.file == SIDE_NEW &&
 	    (run->total_state || run->partial_state)) {
 		/* a row the state does not know, older than the mark */
@@ -385,6 +438,9 @@ out:
 	story_finish(&row);
 	story_finish(&base);
 	return ok;
+fail:
+	ok = false;
+	goto out;
 }
 
 static int fc_cmp(const void *a, const void *b)

@@ -137,4 +137,33 @@ check_eq "status from its key: an id and a title make a file in create_in" \
   "$rc|$(key tasks/K-2-two.md title)|$(key tasks/K-2-two.md status)|$(q "SELECT status FROM stories WHERE id = 'K-2'")"
 cd "$T" || exit 1
 
+# ---- the path is storysync's ----
+s=$(last_seq)
+q "UPDATE stories SET path = 'elsewhere.md' WHERE id = 'INF-004'"
+run ss sync --full
+check_eq "a path written: --full puts it back, no event" \
+  "0|active/INF-004-four.md|" \
+  "$rc|$(q "SELECT path FROM stories WHERE id = 'INF-004'")|$(events "$s")"
+q "UPDATE stories SET path = CASE id WHEN 'INF-004' THEN 'x' ELSE path END;
+   UPDATE stories SET path = 'active/INF-004-four.md' WHERE id = 'INF-006';
+   UPDATE stories SET path = 'active/INF-006-six.md' WHERE id = 'INF-004'"
+run ss sync
+check_eq "two paths swapped: the run puts them back" \
+  "0||active/INF-004-four.md|active/INF-006-six.md" \
+  "$rc|$err|$(q "SELECT path FROM stories WHERE id = 'INF-004'")|$(q "SELECT path FROM stories WHERE id = 'INF-006'")"
+run ss sync --full
+check_eq "paths put back: --full records nothing" "0||" "$rc|$out$err|$(events "$s")"
+# a file that now claims an id sorting before its old one: the new row
+# takes the path the old one leaves
+sed -i 's/^id: INF-007$/id: INF-000/' active/INF-007-seven.md
+run ss sync
+check_eq "a file's id changed: the path moves to the new row" \
+  "0|active/INF-007-seven.md|INF-000 created file
+INF-007 deleted file" \
+  "$rc|$(q "SELECT path FROM stories WHERE id = 'INF-000'")|$(events "$s")"
+check_eq "no story was created but the ones that are new" \
+  "INF-000|1" \
+  "$(q "SELECT group_concat(story_id) FROM (SELECT story_id FROM sync_events WHERE change = 'created' AND story_id LIKE 'INF-%' GROUP BY story_id HAVING count(*) > 1 OR story_id = 'INF-000')")|$(q "SELECT count(*) FROM sync_events WHERE change = 'created' AND story_id = 'INF-004'")"
+quiet "paths"
+
 finish

@@ -316,7 +316,7 @@ static void decide(const struct config *c, struct health *h)
 	}
 }
 
-void health_read(const struct config *c, bool pending, struct health *h)
+static void read_once(const struct config *c, bool pending, struct health *h)
 {
 	struct err e;
 
@@ -339,6 +339,39 @@ void health_read(const struct config *c, bool pending, struct health *h)
 		read_pending(c, h);
 	read_permissions(c, h);
 	decide(c, h);
+}
+
+/* The database file's identity and last change. */
+static bool file_version(const char *path, struct stat *st)
+{
+	return stat(path, st) == 0;
+}
+
+static bool same_version(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* A reader that cannot make the WAL's files reads the database file as
+ * immutable (store.c): a checkpoint that rewrites it meanwhile may have
+ * shown a mix of two versions, so the facts are read again, at most
+ * three times, until the file stayed the same while they were read. */
+void health_read(const struct config *c, bool pending, struct health *h)
+{
+	struct stat before, after;
+
+	for (int tries = 1;; tries++) {
+		bool known = file_version(c->database, &before);
+
+		read_once(c, pending, h);
+		if (tries == 3 || !known ||
+		    !file_version(c->database, &after) ||
+		    same_version(&before, &after))
+			return;
+		health_finish(h);
+	}
 }
 
 void health_finish(struct health *h)

@@ -326,10 +326,23 @@ static void library_init(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* The reader cannot make the files a WAL reader needs: the -wal and -shm
+ * are gone (the API's last connection closed, which removes them) or were
+ * never there, and this user cannot create them in the directory. */
+static bool cannot_make_wal_files(struct store *s)
+{
+	int rc = sqlite3_extended_errcode(s->db);
+
+	return (rc & 0xff) == SQLITE_CANTOPEN ||
+	       rc == SQLITE_READONLY_DIRECTORY;
+}
+
 /* A reader that cannot create the WAL's -shm file (a monitoring user, a
- * read-only directory) still reads: the writer keeps the WAL files (see
- * store_open_as), and failing that the file is read as immutable, which is
- * good enough for a report. */
+ * read-only directory) still reads, and writes nothing: the writer keeps
+ * the WAL files (see store_open_as), and when they are gone all that is
+ * committed is in the database file, which is then read as immutable. A
+ * checkpoint may rewrite it meanwhile (the API's writer may come back):
+ * the caller reads again when the file changed (see health.c). */
 static bool open_reader(struct store *s, struct err *e)
 {
 	struct buf uri = BUF_INIT;
@@ -342,7 +355,7 @@ static bool open_reader(struct store *s, struct err *e)
 		return true;
 	if (!s->db)
 		return err_set(e, "%s: out of memory", s->path);
-	if (sqlite3_errcode(s->db) != SQLITE_CANTOPEN)
+	if (!cannot_make_wal_files(s))
 		return store_dberr(s, e);
 	sqlite3_close(s->db);
 	s->db = NULL;

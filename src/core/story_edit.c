@@ -1083,10 +1083,12 @@ static bool check_list(const struct story *want, int f, struct err *e)
 static bool check_body(const char *s, struct err *e)
 {
 	size_t n = strlen(s);
-	unsigned long cp;
+	unsigned long cp = 0;
 
 	for (size_t i = 0, k; i < n; i += k) {
 		k = utf8_next((const unsigned char *)s + i, n - i, &cp);
+		if (!k)
+			return err_set(e, "body is not valid UTF-8");
 		if ((cp < 0x20 && !strchr("\t\r\n", (int)cp)) ||
 		    (cp >= 0x7f && cp <= 0x9f))
 			return err_set(

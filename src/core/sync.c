@@ -488,12 +488,20 @@ static void refuse_unwritable(struct run *run, struct strmap *blocked)
 		const char *field;
 		char *why = NULL;
 
+		bool no_status = !d->story.v[SF_STATUS];
+		bool no_backlog = !d->story.v[SF_BACKLOG];
+
 		if (d->side != SIDE_DELETED) {
 			d->filled = plan_row_defaults(run->all, &d->story);
 			why = unwritable(run, d, &field);
 		}
 		if (!why)
 			continue;
+		/* the conflict keeps the row as the API wrote it */
+		if (no_status)
+			story_set(&d->story, SF_STATUS, NULL);
+		if (no_backlog)
+			story_set(&d->story, SF_BACKLOG, NULL);
 		problem(run, why);
 		run->n->row_errors++;
 		free(why);

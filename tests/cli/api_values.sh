@@ -120,6 +120,9 @@ check_eq "two backlogs, none named: refused by name" \
   "$rc|$err"
 check_eq "two backlogs, none named: a refused conflict, no file" "refused|backlog|" \
   "$(q "SELECT kind, fields FROM sync_conflicts WHERE story_id = 'M-3'")|$(find stories -name 'M-3*')"
+check_eq "two backlogs, none named: the conflict keeps the row as written" \
+  "null|null|Nowhere yet" \
+  "$(q "SELECT json_type(lost, '\$.backlog'), json_type(lost, '\$.status'), json_extract(lost, '\$.title') FROM sync_conflicts WHERE story_id = 'M-3'")"
 q "UPDATE stories SET backlog = 'platform' WHERE id = 'M-3'"
 run ss sync
 check_eq "named: created in create_in" "0|\"Nowhere yet\"" \

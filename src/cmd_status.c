@@ -285,9 +285,10 @@ static void print_json(FILE *f, const struct config *c, const struct health *st)
 	json_time(f, "last_change_at", r->last_change_ns);
 	json_time(f, "guarded_since", r->guarded_since_ns);
 	fprintf(f,
-		",\"files_in_error\":%ld,\"tree_writable\":%s,"
-		"\"database_dir_writable\":%s,",
-		r->errors, st->tree_writable ? "true" : "false",
+		",\"files_in_error\":%ld,\"rows_in_error\":%ld,"
+		"\"tree_writable\":%s,\"database_dir_writable\":%s,",
+		r->errors - r->row_errors, r->row_errors,
+		st->tree_writable ? "true" : "false",
 		st->db_dir_writable ? "true" : "false");
 	json_runs(f, st);
 	json_pending(f, st);

@@ -306,6 +306,7 @@ static void decide(const struct config *c, struct health *h)
 			 h->unwritable);
 		h->verdict = VERDICT_PERMISSION;
 	} else if (h->nconflicts || r->errors) {
+		long files = r->errors - r->row_errors;
 		int k = 0;
 
 		k += snprintf(h->summary, sizeof(h->summary), "attention: ");
@@ -316,10 +317,16 @@ static void decide(const struct config *c, struct health *h)
 				      h->nconflicts == 1 ? "" : "s");
 			sep = ", ";
 		}
-		if (r->errors)
+		if (files)
+			k += snprintf(h->summary + k, sizeof(h->summary) - k,
+				      "%s%ld file%s in error", sep, files,
+				      files == 1 ? "" : "s");
+		if (files)
+			sep = ", ";
+		if (r->row_errors)
 			snprintf(h->summary + k, sizeof(h->summary) - k,
-				 "%s%ld file%s in error", sep, r->errors,
-				 r->errors == 1 ? "" : "s");
+				 "%s%ld row%s in error", sep, r->row_errors,
+				 r->row_errors == 1 ? "" : "s");
 		h->verdict = VERDICT_ATTENTION;
 	} else {
 		health_duration(changed, sizeof(changed),
@@ -334,7 +341,7 @@ static void decide(const struct config *c, struct health *h)
 	}
 }
 
-void health_read(const struct config *c, bool pending, struct health *h)
+static void read_once(const struct config *c, bool pending, struct health *h)
 {
 	struct err e;
 
@@ -357,6 +364,39 @@ void health_read(const struct config *c, bool pending, struct health *h)
 		read_pending(c, h);
 	read_permissions(c, h);
 	decide(c, h);
+}
+
+/* The database file's identity and last change. */
+static bool file_version(const char *path, struct stat *st)
+{
+	return stat(path, st) == 0;
+}
+
+static bool same_version(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* A reader that cannot make the WAL's files reads the database file as
+ * immutable (store.c): a checkpoint that rewrites it meanwhile may have
+ * shown a mix of two versions, so the facts are read again, at most
+ * three times, until the file stayed the same while they were read. */
+void health_read(const struct config *c, bool pending, struct health *h)
+{
+	struct stat before, after;
+
+	for (int tries = 1;; tries++) {
+		bool known = file_version(c->database, &before);
+
+		read_once(c, pending, h);
+		if (tries == 3 || !known ||
+		    !file_version(c->database, &after) ||
+		    same_version(&before, &after))
+			return;
+		health_finish(h);
+	}
 }
 
 void health_finish(struct health *h)

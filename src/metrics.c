@@ -65,7 +65,8 @@ void metrics_render(const struct config *c, const struct health *h,
 	const char *tree = c->root;
 	/* the dry run's, as status tells them; without one, the files in
 	 * error and the rows no run has taken yet */
-	long files = h->pending == PENDING_OK ? h->pending_files : r->errors;
+	long files = h->pending == PENDING_OK ? h->pending_files
+					      : r->errors - r->row_errors;
 	long rows =
 		h->pending == PENDING_OK ? h->pending_rows : h->rows_pending;
 
@@ -106,7 +107,10 @@ void metrics_render(const struct config *c, const struct health *h,
 	      (double)h->nconflicts);
 	gauge(b, "storysync_files_in_error",
 	      "Story files the last run skipped for an error.", tree,
-	      (double)r->errors);
+	      (double)(r->errors - r->row_errors));
+	gauge(b, "storysync_rows_in_error",
+	      "Rows the last run refused: values no file can hold.", tree,
+	      (double)r->row_errors);
 	head(b, "storysync_pending_changes", "gauge",
 	     "Changes not synced yet, by the side they were made on.");
 	sample(b, "storysync_pending_changes", tree, "side=\"db\"",

@@ -214,6 +214,8 @@ struct db_side {
 	struct story story; /* the row (empty when deleted) */
 	char *path;
 	int64_t rev;
+	bool filled; /* the story has defaults the row left out (NULL
+			status or backlog): the row is to get them too */
 };
 
 struct db_result {

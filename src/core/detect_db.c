@@ -34,7 +34,7 @@ static bool classify(struct store *s, const struct db_change *ch,
 		d->id = xstrdup(ch->id);
 		return true;
 	}
-	if (se && se->rev == ch->rev)
+	if (se && se->rev == ch->rev && !ch->drifted)
 		return false;
 	if (!store_story_get(s, ch->id, &d->story, &d->rev, &d->path, &found,
 			     e)) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "err.h"
 #include "mem.h"
 
 /*
@@ -475,4 +476,81 @@ bool plan_story(const struct plan_input *in, struct action *out)
 	else
 		action_finish(out);
 	return todo;
+}
+
+bool plan_row_defaults(const struct config *c, struct story *row)
+{
+	bool filled = false;
+
+	/* with the status from its key, create_in is a folder, no status */
+	if (!row->v[SF_STATUS] && !c->dialect.status_from_key && c->create_in) {
+		story_set(row, SF_STATUS, c->create_in->status);
+		filled = true;
+	}
+	if (!row->v[SF_BACKLOG] && c->nbacklogs == 1) {
+		story_set(row, SF_BACKLOG, c->backlogs[0].name);
+		filled = true;
+	}
+	return filled;
+}
+
+/* "a, b": the configured backlogs' names. */
+static char *backlog_names(const struct config *c)
+{
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < c->nbacklogs; i++)
+		buf_printf(&b, "%s%s", i ? ", " : "", c->backlogs[i].name);
+	return buf_detach(&b);
+}
+
+static bool status_allowed(const struct config *c, const char *status)
+{
+	if (!c->dialect.status_from_key)
+		return status && config_stage_by_status(c, status);
+	if (!status || !c->nstatuses)
+		return true;
+	for (size_t i = 0; i < c->nstatuses; i++)
+		if (strcmp(c->statuses[i], status) == 0)
+			return true;
+	return false;
+}
+
+#define REFUSED "; refused: nothing written"
+
+char *plan_row_refusal(const struct config *c, const struct story *row,
+		       const char **field)
+{
+	const char *id = row->v[SF_ID], *b = row->v[SF_BACKLOG];
+	const char *st = row->v[SF_STATUS];
+	struct err e;
+	char *names, *msg;
+	int f;
+
+	*field = "backlog";
+	if (!b) {
+		names = backlog_names(c);
+		msg = xasprintf("story %s: no backlog, and the configuration "
+				"has %zu (%s)" REFUSED,
+				id, c->nbacklogs, names);
+		free(names);
+		return msg;
+	}
+	if (!config_backlog(c, b))
+		return xasprintf(
+			"story %s: backlog '%s' is not configured" REFUSED, id,
+			b);
+	*field = "status";
+	if (!status_allowed(c, st))
+		return xasprintf(
+			c->dialect.status_from_key
+				? "story %s: status '%s' is not one of "
+				  "the configured statuses" REFUSED
+				: "story %s: status '%s' has no stage "
+				  "directory" REFUSED,
+			id, st ? st : "");
+	if (story_writable(row, &c->dialect, &f, &e))
+		return NULL;
+	*field = story_field_names[f];
+	return xasprintf("story %s: %s" REFUSED, id, e.msg);
 }

@@ -106,6 +106,17 @@ void plan_resolve_location(const struct story *file_story, char *const *mirror,
  * base's and than the key held at the base. The one case in which the
  * caller asks git whether the key is carried (mirror_carried). */
 bool plan_mirror_edited(const struct plan_input *in, enum story_mirror k);
+/* Fills in what an API insert may leave out of row: a NULL status is
+ * create_in's (where the location is the status), a NULL backlog the only
+ * one there is. True when it filled in something, which the row is then to
+ * get too. */
+bool plan_row_defaults(const struct config *c, struct story *row);
+/* Why row, as the API wrote it, cannot be written to its file as the same
+ * story ("story ID: ...; refused: nothing written", heap), or NULL; *field
+ * names the field. An unknown or missing backlog, a status with no stage
+ * (or not among statuses:), or a value story_writable refuses. */
+char *plan_row_refusal(const struct config *c, const struct story *row,
+		       const char **field);
 
 /* What a merge decided: the fields both sides changed to different values
  * (comma-separated, NULL when none), who won each by the policy

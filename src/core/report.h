@@ -32,6 +32,7 @@ struct sync_report {
 /* Counts of one run. */
 struct sync_counts {
 	long created, updated, moved, deleted, conflicts, errors;
+	long row_errors; /* of the errors, rows refused (the rest: files) */
 	long files_written, rows_written;
 	long file_changes, row_changes; /* what detection found, each side */
 };

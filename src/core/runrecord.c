@@ -65,6 +65,8 @@ static void take(struct run_record_file *r, const char *key, const char *v)
 		r->failing = strtol(v, NULL, 10);
 	else if (strcmp(key, "errors") == 0)
 		r->errors = strtol(v, NULL, 10);
+	else if (strcmp(key, "row_errors") == 0)
+		r->row_errors = strtol(v, NULL, 10);
 	else if (strcmp(key, "message") == 0)
 		snprintf(r->message, sizeof(r->message), "%s", v);
 	for (int k = 0; k < RUN_RESULTS; k++) {
@@ -120,6 +122,7 @@ void run_record_add(struct run_record_file *r, enum run_result result,
 	r->result = result;
 	r->exit_code = exit_code;
 	r->errors = errors;
+	r->row_errors = 0;
 	r->runs[result]++;
 	if (result == RUN_OK || result == RUN_SKIPPED)
 		r->last_success_ns = now;
@@ -152,11 +155,11 @@ bool run_record_write(const char *database, const struct run_record_file *r,
 		   "ended %" PRId64 "\nduration %.6f\nresult %s\nexit %d\n"
 		   "last_success %" PRId64 "\nlast_change %" PRId64 "\n"
 		   "failing %ld\nfailing_since %" PRId64 "\n"
-		   "guarded_since %" PRId64 "\nerrors %ld\n",
+		   "guarded_since %" PRId64 "\nerrors %ld\nrow_errors %ld\n",
 		   r->ended_ns, r->duration_s, run_result_names[r->result],
 		   r->exit_code, r->last_success_ns, r->last_change_ns,
 		   r->failing, r->failing_since_ns, r->guarded_since_ns,
-		   r->errors);
+		   r->errors, r->row_errors);
 	for (int k = 0; k < RUN_RESULTS; k++)
 		buf_printf(&b, "runs_%s %ld\n", run_result_names[k],
 			   r->runs[k]);

@@ -37,6 +37,8 @@ struct run_record_file {
 	int64_t failing_since_ns; /* when the first of them ended */
 	int64_t guarded_since_ns; /* a guard has refused every run since */
 	long errors;              /* stories in error at the last run */
+	long row_errors;          /* of them, rows it refused (the rest are
+				     files) */
 	long runs[RUN_RESULTS];   /* every run recorded, by result */
 	char message[ERR_MAX];    /* the last run's error, or empty */
 };

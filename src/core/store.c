@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "fsx.h"
 #include "mem.h"
+#include "strmap.h"
 
 #define DEFAULT_BUSY_MS 5000
 
@@ -282,6 +283,35 @@ bool store_busy(const struct store *s)
 	return s && s->busy;
 }
 
+int64_t store_digest(const char *const *v, int n)
+{
+	uint64_t h = (uint64_t)n;
+
+	for (int i = 0; i < n; i++) {
+		/* NULL is not "": an absent field is a change from an empty
+		 * one */
+		h = (h ^ (v[i] ? strmap_hash(v[i]) : 0x6a09e667f3bcc909ULL)) *
+		    0x9E3779B97F4A7C15ULL;
+		h ^= h >> 29;
+	}
+	return (int64_t)h;
+}
+
+/* storysync_digest(...): store_digest of its arguments' text. */
+static void digest_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	const char *v[SF_COUNT + 1];
+
+	if (argc > SF_COUNT + 1) {
+		sqlite3_result_error(cx, "storysync_digest: too many values",
+				     -1);
+		return;
+	}
+	for (int i = 0; i < argc; i++)
+		v[i] = (const char *)sqlite3_value_text(argv[i]);
+	sqlite3_result_int64(cx, store_digest(v, argc));
+}
+
 /* Each connection is used by one thread only (the scan's threads never
  * touch the database), so neither the connection's mutex nor SQLite's
  * memory statistics, a global mutex taken on every allocation, are
@@ -298,10 +328,23 @@ static void library_init(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* The reader cannot make the files a WAL reader needs: the -wal and -shm
+ * are gone (the API's last connection closed, which removes them) or were
+ * never there, and this user cannot create them in the directory. */
+static bool cannot_make_wal_files(struct store *s)
+{
+	int rc = sqlite3_extended_errcode(s->db);
+
+	return (rc & 0xff) == SQLITE_CANTOPEN ||
+	       rc == SQLITE_READONLY_DIRECTORY;
+}
+
 /* A reader that cannot create the WAL's -shm file (a monitoring user, a
- * read-only directory) still reads: the writer keeps the WAL files (see
- * store_open_as), and failing that the file is read as immutable, which is
- * good enough for a report. */
+ * read-only directory) still reads, and writes nothing: the writer keeps
+ * the WAL files (see store_open_as), and when they are gone all that is
+ * committed is in the database file, which is then read as immutable. A
+ * checkpoint may rewrite it meanwhile (the API's writer may come back):
+ * the caller reads again when the file changed (see health.c). */
 static bool open_reader(struct store *s, struct err *e)
 {
 	struct buf uri = BUF_INIT;
@@ -314,7 +357,7 @@ static bool open_reader(struct store *s, struct err *e)
 		return true;
 	if (!s->db)
 		return err_set(e, "%s: out of memory", s->path);
-	if (sqlite3_errcode(s->db) != SQLITE_CANTOPEN)
+	if (!cannot_make_wal_files(s))
 		return store_dberr(s, e);
 	sqlite3_close(s->db);
 	s->db = NULL;
@@ -358,6 +401,15 @@ bool store_open_as(struct store **out, const char *path, int busy_ms,
 	}
 	sqlite3_extended_result_codes(s->db, 0);
 	store_set_busy_timeout(s, busy_ms);
+	/* direct only: no trigger or view may call it, as the API's
+	 * connections do not have it */
+	if (sqlite3_create_function(s->db, "storysync_digest", -1,
+				    SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+					    SQLITE_DIRECTONLY,
+				    NULL, digest_fn, NULL, NULL) != SQLITE_OK) {
+		store_dberr(s, e);
+		goto fail;
+	}
 	if (read_only) {
 		if (!store_schema_check(s, e))
 			goto fail;

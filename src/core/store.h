@@ -107,7 +107,8 @@ bool store_state_base(struct store *s, const char *id, struct story *base,
 bool store_state_put(struct store *s, const struct state_entry *se,
 		     const struct story *base, char *const *mirror,
 		     struct err *e);
-/* Forgets the state of id. */
+/* Forgets the state of id, and the dependencies of a row no longer
+ * there. */
 bool store_state_delete(struct store *s, const char *id, struct err *e);
 
 /* The row of story id with its dependencies; *found false when none. */
@@ -128,6 +129,8 @@ struct db_change {
 	char *id;
 	int64_t rev;  /* the row's rev; 0 when deleted */
 	bool deleted; /* no row now */
+	bool drifted; /* (all) not the version agreed at its rev: written
+			 without the triggers */
 };
 /* The stories whose row changed or was deleted after mark (all rows and
  * all state entries without a row, when all is set). */

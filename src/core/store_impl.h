@@ -38,7 +38,8 @@
 #define STORY_COLUMNS                                                          \
 	"id, backlog, status, epic, title, priority, points,"                  \
 	" CASE WHEN assignees IS NULL THEN NULL WHEN json_valid(assignees)"    \
-	" AND json_type(assignees) = 'array' THEN json(assignees)"             \
+	" AND json_type(assignees) IN ('array', 'object') THEN"                \
+	" json(assignees)"                                                     \
 	" ELSE json_array(assignees) END,"                                     \
 	" CASE WHEN json_valid(labels) THEN json(labels) ELSE labels END,"     \
 	" (SELECT nullif(json_group_array(depends_on), '[]') FROM"             \
@@ -46,6 +47,25 @@
 	" stories.id ORDER BY depends_on)), created,"                          \
 	" nullif(CASE WHEN json_valid(extra) THEN json(extra) ELSE extra END," \
 	" '{}'), body"
+
+/* The fields of a sync_base row, in the canonical forms of story.h. */
+#define BASE_COLUMNS                                                           \
+	"json_extract(row,'$.id'), json_extract(row,'$.backlog'),"             \
+	" json_extract(row,'$.status'), json_extract(row,'$.epic'),"           \
+	" json_extract(row,'$.title'), json_extract(row,'$.priority'),"        \
+	" json_extract(row,'$.points'), json_extract(row,'$.assignees'),"      \
+	" json_extract(row,'$.labels'),"                                       \
+	" nullif(json_extract(row,'$.depends_on'), '[]'),"                     \
+	" json_extract(row,'$.created'),"                                      \
+	" nullif(json_extract(row,'$.extra'), '{}'), "                         \
+	"json_extract(row,'$.body')"
+
+/* The digest of a row, and of a saved base, as sync_state keeps it: a
+ * function only storysync's connections have (store_digest), never in a
+ * trigger the API runs. */
+#define DIGEST_ROW "storysync_digest(" STORY_COLUMNS ", stories.path)"
+#define DIGEST_BASE                                                            \
+	"storysync_digest(" BASE_COLUMNS ", json_extract(row,'$.path'))"
 
 _Static_assert(SF_COUNT == 13, "STORY_COLUMNS and BASE_COLUMNS list 13");
 
@@ -63,6 +83,7 @@ enum stmt_id {
 	ST_BASE_DELETE,
 	ST_STATE_PUT,
 	ST_STATE_DELETE,
+	ST_DEPS_ORPHANS,
 	/* store_story.c */
 	ST_IS_EMPTY,
 	ST_STORY_GET,
@@ -73,6 +94,7 @@ enum stmt_id {
 	ST_DEPS_INSERT,
 	ST_STORY_SET_PATH,
 	ST_STORY_DELETE,
+	ST_PATH_RELEASE,
 	ST_CHANGES,
 	ST_CHANGES_ALL,
 	ST_MARK_SET,
@@ -180,6 +202,9 @@ char *store_col_text(sqlite3_stmt *st, int i);
 /* Reads the story columns of a row (STORY_COLUMNS' order) into out, from
  * column 0. */
 void store_col_story(sqlite3_stmt *st, struct story *out);
+/* The digest of a row's values (SF_COUNT fields and its path; NULL is a
+ * value of its own), as storysync_digest computes it in SQL. */
+int64_t store_digest(const char *const *v, int n);
 /* ISO 8601 UTC of ns (now when 0), with milliseconds when ms is set. */
 void store_iso_time(char out[64], int64_t ns, bool ms);
 

@@ -3,12 +3,16 @@
 
 #include <stdio.h>
 
-/* The row as JSON, dependencies included: what a deletion archives. */
+/* The row as JSON, dependencies included: what a deletion archives, and
+ * the base the triggers save; assignees as STORY_COLUMNS reads them, so
+ * that a base compares with the row. */
 #define ROW_JSON(R)                                                            \
 	"json_object('id'," R ".id,'backlog'," R ".backlog,'status'," R        \
 	".status,'epic'," R ".epic,'title'," R ".title,'priority'," R          \
-	".priority,'points'," R ".points,'assignees',CASE WHEN json_valid(" R  \
-	".assignees) THEN json(" R ".assignees) ELSE " R ".assignees END,"     \
+	".priority,'points'," R ".points,'assignees',CASE WHEN " R             \
+	".assignees IS NULL THEN NULL WHEN json_valid(" R ".assignees) AND"    \
+	" json_type(" R ".assignees) IN ('array', 'object') THEN json(" R      \
+	".assignees) ELSE json_array(" R ".assignees) END,"                    \
 	"'labels',CASE WHEN json_valid(" R ".labels) THEN json(" R             \
 	".labels) ELSE " R ".labels END,'depends_on',(SELECT "                 \
 	"json_group_array(depends_on) FROM (SELECT depends_on FROM "           \
@@ -41,7 +45,30 @@
 #define ORIGIN_OR_CONFIG(C)                                                    \
 	C " = 'file' OR " C " = 'db' OR " C " = 'git' OR " C " = 'config'"
 
+/* The rows an UPDATE OR REPLACE deletes: those that hold its new id or
+ * path. */
+#define GONE_BY_UPDATE                                                         \
+	"SELECT id FROM stories WHERE (id = NEW.id OR path = NEW.path) AND id" \
+	" IS NOT OLD.id"
+
 #define CLOCK_TICK "UPDATE rev_clock SET value = value + 1 WHERE id = 1;"
+
+/* The rows a REPLACE is about to delete beside the one it writes (IDS
+ * selects their ids): their bases saved, and their rows archived as
+ * deleted. SQLite runs no delete trigger for them unless the API turned
+ * recursive_triggers on; an insert or update that is ignored (OR IGNORE)
+ * instead leaves an archive of a row that still exists, which no run
+ * takes for a deletion. */
+/* clang-format off */
+#define ARCHIVE_GONE(IDS)                                                      \
+	"INSERT INTO sync_base SELECT id, row FROM story_rows v WHERE id IN"   \
+	" (" IDS ") AND " AGREED("v.id", "v.rev") " AND NOT EXISTS"            \
+	" (SELECT 1 FROM sync_base WHERE story_id = v.id);"                    \
+	" UPDATE rev_clock SET value = value + 1 WHERE id = 1 AND EXISTS"      \
+	" (" IDS "); INSERT INTO deleted_stories(story_id, rev, deleted_at,"   \
+	" row) SELECT id, " CLOCK ", " NOW_ISO ", row FROM story_rows"         \
+	" WHERE id IN (" IDS ");"
+/* clang-format on */
 
 /*
  * Migration steps, applied forward only, in order: the steps of version v
@@ -174,34 +201,82 @@ static const struct {
 	    " WHERE name = 'sync_events'"},
 	{5, "DROP TABLE sync_events"},
 	{5, "ALTER TABLE sync_events_cfg RENAME TO sync_events"},
+	/* And every statement form of the API is seen. sync_state keeps a
+	 * digest of the agreed row, so that --full sees a row that differs
+	 * from it though its rev did not move (a write with the triggers
+	 * off, a restored backup); the digests of the rows agreed so far are
+	 * taken from the row still at its agreed rev, else from its saved
+	 * base. sync_replaced holds, for the one statement that inserts a
+	 * story, what the row it replaces had (see stories_bi). */
+	{5, "ALTER TABLE sync_state ADD COLUMN digest INTEGER"},
+	{5, "UPDATE sync_state SET digest = (SELECT " DIGEST_ROW " FROM"
+	    " stories WHERE stories.id = sync_state.story_id AND stories.rev ="
+	    " sync_state.rev)"},
+	{5, "UPDATE sync_state SET digest = (SELECT " DIGEST_BASE " FROM"
+	    " sync_base b WHERE b.story_id = sync_state.story_id)"
+	    " WHERE digest IS NULL"},
+	{5, "CREATE TABLE sync_replaced(story_id TEXT PRIMARY KEY,"
+	    " clock INTEGER, updated TEXT, deps TEXT)"},
 };
 
 /* The change tracking (the triggers and the story_rows view they read),
  * made anew by every migration, so that they always read the columns the
  * schema has now. */
 static const char *const trigger_names[] = {
-	"stories_ai",   "stories_au",   "stories_au_id",   "stories_ad",
-	"deps_ai",      "deps_ad",      "stories_bu_base", "stories_bd_base",
-	"deps_bi_base", "deps_bd_base",
+	"stories_bi",      "stories_ai",      "stories_au",
+	"stories_au_id",   "stories_ad",      "deps_ai",
+	"deps_au",         "deps_ad",         "stories_bu_base",
+	"stories_bu_gone", "stories_bd_base", "deps_bi_base",
+	"deps_bu_base",    "deps_bd_base",
 };
 
 static const char *const triggers[] = {
 	"CREATE VIEW story_rows(id, rev, row) AS SELECT id, rev, " ROW_JSON(
 		"stories") " FROM stories",
 	/* clang-format off */
+	/* An insert may replace a row (INSERT OR REPLACE, REPLACE INTO):
+	 * SQLite then deletes the old row without a delete trigger, unless
+	 * recursive_triggers is on. So before any insert, the row it may
+	 * replace leaves its base, its dependencies and its updated time in
+	 * sync_replaced, and a row whose path it takes is archived. (An
+	 * upsert runs this trigger too, then the update triggers, which
+	 * clear what it left; an insert that was ignored leaves it to the
+	 * next statement.) */
+	"CREATE TRIGGER stories_bi BEFORE INSERT ON stories"
+	    " WHEN " NOT_STORYSYNC " BEGIN DELETE FROM sync_replaced;"
+	    " INSERT INTO sync_replaced VALUES (NEW.id, " CLOCK ","
+	    " (SELECT updated FROM stories WHERE id = NEW.id), CASE WHEN"
+	    " EXISTS (SELECT 1 FROM stories WHERE id = NEW.id) THEN (SELECT"
+	    " json_group_array(depends_on) FROM story_dependencies WHERE"
+	    " story_id = NEW.id) END); "
+	    SAVE_BASE("NEW.id") "; "
+	    ARCHIVE_GONE("SELECT id FROM stories WHERE path = NEW.path AND"
+			 " id IS NOT NEW.id")
+	    " END",
+	/* A row replaced is the same story, updated: it keeps its
+	 * dependencies, and it was not deleted (with recursive_triggers on,
+	 * stories_ad removed the ones and archived the other). */
 	"CREATE TRIGGER stories_ai AFTER INSERT ON stories"
 	    " WHEN " NOT_STORYSYNC " BEGIN "
 	    CLOCK_TICK
-	    " UPDATE stories SET rev = " CLOCK ","
-	    " updated = coalesce(NEW.updated, " NOW_ISO ")"
-	    " WHERE id = NEW.id; END",
+	    " UPDATE stories SET rev = " CLOCK ", updated = CASE WHEN"
+	    " NEW.updated IS NULL OR NEW.updated IS (SELECT updated FROM"
+	    " sync_replaced WHERE story_id = NEW.id) THEN " NOW_ISO
+	    " ELSE NEW.updated END WHERE id = NEW.id;"
+	    " INSERT INTO story_dependencies SELECT NEW.id, j.value FROM"
+	    " sync_replaced r, json_each(r.deps) j WHERE r.story_id = NEW.id"
+	    " AND NOT EXISTS (SELECT 1 FROM story_dependencies d WHERE"
+	    " d.story_id = NEW.id AND d.depends_on = j.value);"
+	    " DELETE FROM deleted_stories WHERE story_id = NEW.id AND rev >"
+	    " (SELECT clock FROM sync_replaced WHERE story_id = NEW.id);"
+	    " DELETE FROM sync_replaced WHERE story_id = NEW.id; END",
 	"CREATE TRIGGER stories_au AFTER UPDATE ON stories"
 	    " WHEN (NEW.rev IS OLD.rev OR NEW.rev IS NOT " CLOCK ") AND "
 	    NOT_STORYSYNC " BEGIN "
 	    CLOCK_TICK
 	    " UPDATE stories SET rev = " CLOCK ", updated = CASE WHEN"
 	    " NEW.updated IS OLD.updated THEN " NOW_ISO " ELSE NEW.updated END"
-	    " WHERE id = NEW.id; END",
+	    " WHERE id = NEW.id; DELETE FROM sync_replaced; END",
 	/* An id renamed by the API: the old id is gone, as if deleted. */
 	"CREATE TRIGGER stories_au_id AFTER UPDATE OF id ON stories"
 	    " WHEN NEW.id IS NOT OLD.id BEGIN "
@@ -222,6 +297,13 @@ static const char *const triggers[] = {
 	    CLOCK_TICK
 	    " UPDATE stories SET rev = " CLOCK ", updated = " NOW_ISO
 	    " WHERE id = NEW.story_id; END",
+	/* a dependency moved to another story changes both */
+	"CREATE TRIGGER deps_au AFTER UPDATE ON story_dependencies"
+	    " WHEN " NOT_STORYSYNC
+	    " BEGIN "
+	    CLOCK_TICK
+	    " UPDATE stories SET rev = " CLOCK ", updated = " NOW_ISO
+	    " WHERE id = OLD.story_id OR id = NEW.story_id; END",
 	"CREATE TRIGGER deps_ad AFTER DELETE ON story_dependencies"
 	    " WHEN EXISTS (SELECT 1 FROM stories WHERE id = OLD.story_id)"
 	    " AND " NOT_STORYSYNC
@@ -234,11 +316,19 @@ static const char *const triggers[] = {
 	"CREATE TRIGGER stories_bu_base BEFORE UPDATE ON stories"
 	    " WHEN " AGREED("OLD.id", "OLD.rev") " AND " NOT_STORYSYNC
 	    " BEGIN " SAVE_BASE("OLD.id") "; END",
+	/* UPDATE OR REPLACE of an id or a path another row holds deletes
+	 * that row, as a REPLACE does */
+	"CREATE TRIGGER stories_bu_gone BEFORE UPDATE OF id, path ON stories"
+	    " WHEN " NOT_STORYSYNC " AND EXISTS (" GONE_BY_UPDATE ") BEGIN "
+	    ARCHIVE_GONE(GONE_BY_UPDATE) " END",
 	"CREATE TRIGGER stories_bd_base BEFORE DELETE ON stories"
 	    " WHEN " AGREED("OLD.id", "OLD.rev") " AND " NOT_STORYSYNC
 	    " BEGIN " SAVE_BASE("OLD.id") "; END",
 	"CREATE TRIGGER deps_bi_base BEFORE INSERT ON story_dependencies"
 	    " WHEN " NOT_STORYSYNC " BEGIN " SAVE_BASE("NEW.story_id") "; END",
+	"CREATE TRIGGER deps_bu_base BEFORE UPDATE ON story_dependencies"
+	    " WHEN " NOT_STORYSYNC " BEGIN " SAVE_BASE("OLD.story_id") "; "
+	    SAVE_BASE("NEW.story_id") "; END",
 	"CREATE TRIGGER deps_bd_base BEFORE DELETE ON story_dependencies"
 	    " WHEN " NOT_STORYSYNC " BEGIN " SAVE_BASE("OLD.story_id") "; END",
 	/* clang-format on */

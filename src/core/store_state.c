@@ -13,18 +13,6 @@
 	"story_id, path, mtime_ns, ctime_ns, size, ino, mode, recorded_ns,"    \
 	" hash, rev"
 
-/* The fields of a sync_base row, in the canonical forms of story.h. */
-#define BASE_COLUMNS                                                           \
-	"json_extract(row,'$.id'), json_extract(row,'$.backlog'),"             \
-	" json_extract(row,'$.status'), json_extract(row,'$.epic'),"           \
-	" json_extract(row,'$.title'), json_extract(row,'$.priority'),"        \
-	" json_extract(row,'$.points'), json_extract(row,'$.assignees'),"      \
-	" json_extract(row,'$.labels'),"                                       \
-	" nullif(json_extract(row,'$.depends_on'), '[]'),"                     \
-	" json_extract(row,'$.created'),"                                      \
-	" nullif(json_extract(row,'$.extra'), '{}'), "                         \
-	"json_extract(row,'$.body')"
-
 /* This file's cached statements (store_stmt prepares them). */
 const char *const store_state_sql[ST_COUNT] = {
 	[ST_STATE_LOAD] = "SELECT " STATE_COLUMNS " FROM sync_state",
@@ -35,8 +23,14 @@ const char *const store_state_sql[ST_COUNT] = {
 	[ST_STATE_COUNT] = "SELECT count(*) FROM sync_state",
 	[ST_STATE_BASE] = "SELECT " BASE_COLUMNS " FROM sync_base"
 			  " WHERE story_id = ?1",
+	/* at the agreed rev, and as agreed: a row changed without the
+	 * triggers has no base */
+	/* clang-format off */
 	[ST_STATE_AGREED] = "SELECT " STORY_COLUMNS " FROM stories"
-			    " WHERE id = ?1 AND " AGREED("?1", "rev"),
+			    " WHERE id = ?1 AND " AGREED("?1", "rev") " AND"
+			    " coalesce((SELECT digest FROM sync_state WHERE"
+			    " story_id = ?1) = " DIGEST_ROW ", 1)",
+	/* clang-format on */
 	[ST_STATE_MIRRORS] =
 		"SELECT json_extract(mirrors, '$[0]'),"
 		" json_extract(mirrors, '$[1]'),"
@@ -45,16 +39,21 @@ const char *const store_state_sql[ST_COUNT] = {
 	[ST_BASE_DELETE] = "DELETE FROM sync_base WHERE story_id = ?1",
 	[ST_STATE_PUT] =
 		"INSERT INTO sync_state(story_id, path, mtime_ns, ctime_ns,"
-		" size, ino, mode, recorded_ns, hash, rev, mirrors) VALUES (?1,"
-		" ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+		" size, ino, mode, recorded_ns, hash, rev, mirrors, digest)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13)"
 		" ON CONFLICT(story_id) DO UPDATE SET path = excluded.path,"
 		" mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns,"
 		" size = excluded.size, ino = excluded.ino,"
 		" mode = excluded.mode, recorded_ns = excluded.recorded_ns,"
 		" hash = excluded.hash, rev = excluded.rev,"
 		" mirrors = CASE WHEN ?12 THEN excluded.mirrors"
-		" ELSE sync_state.mirrors END",
+		" ELSE sync_state.mirrors END, digest = CASE WHEN ?12 THEN"
+		" excluded.digest ELSE sync_state.digest END",
 	[ST_STATE_DELETE] = "DELETE FROM sync_state WHERE story_id = ?1",
+	/* a row a REPLACE deleted without the delete trigger left them */
+	[ST_DEPS_ORPHANS] = "DELETE FROM story_dependencies WHERE story_id = ?1"
+			    " AND NOT EXISTS (SELECT 1 FROM stories WHERE"
+			    " id = ?1)",
 };
 
 static const char *col_arena(sqlite3_stmt *st, int i, struct arena *a)
@@ -243,6 +242,13 @@ bool store_state_put(struct store *s, const struct state_entry *se,
 	sqlite3_bind_int64(st, 10, se->rev);
 	store_bind_text(st, 11, json);
 	sqlite3_bind_int(st, 12, base != NULL);
+	if (base) {
+		const char *v[SF_COUNT + 1];
+
+		memcpy(v, base->v, sizeof(base->v));
+		v[SF_COUNT] = se->path;
+		sqlite3_bind_int64(st, 13, store_digest(v, SF_COUNT + 1));
+	}
 	ok = store_exec_stmt(s, st, e);
 	free(json);
 	/* agreed now: a saved base is history */
@@ -254,5 +260,6 @@ bool store_state_put(struct store *s, const struct state_entry *se,
 bool store_state_delete(struct store *s, const char *id, struct err *e)
 {
 	return store_by_id(s, ST_STATE_DELETE, id, e) &&
-	       store_by_id(s, ST_BASE_DELETE, id, e);
+	       store_by_id(s, ST_BASE_DELETE, id, e) &&
+	       store_by_id(s, ST_DEPS_ORPHANS, id, e);
 }

@@ -38,13 +38,20 @@ const char *const store_story_sql[ST_COUNT] = {
 			      " updated = " NOW_ISO " WHERE id = ?1"
 			      " AND path IS NOT ?2",
 	[ST_STORY_DELETE] = "DELETE FROM stories WHERE id = ?1",
-	[ST_CHANGES] = "SELECT id, rev, 0 FROM stories WHERE rev > ?1"
-		       " UNION ALL SELECT DISTINCT story_id, 0, 1"
+	[ST_PATH_RELEASE] = "UPDATE stories SET path = NULL WHERE path = ?2"
+			    " AND id IS NOT ?1",
+	[ST_CHANGES] = "SELECT id, rev, 0, 0 FROM stories WHERE rev > ?1"
+		       " UNION ALL SELECT DISTINCT story_id, 0, 1, 0"
 		       " FROM deleted_stories d WHERE rev > ?1 AND NOT EXISTS"
 		       " (SELECT 1 FROM stories s WHERE s.id = d.story_id)",
-	[ST_CHANGES_ALL] = "SELECT id, rev, 0 FROM stories"
-			   " UNION ALL SELECT story_id, 0, 1 FROM sync_state t"
-			   " WHERE NOT EXISTS (SELECT 1 FROM stories s"
+	/* every row, and whether it differs from the version agreed at its
+	 * rev (a write with the triggers off, a restored backup) */
+	[ST_CHANGES_ALL] = "SELECT stories.id, stories.rev, 0, coalesce("
+			   "t.digest IS NOT NULL AND t.rev = stories.rev AND"
+			   " t.digest <> " DIGEST_ROW ", 0) FROM stories"
+			   " LEFT JOIN sync_state t ON t.story_id = stories.id"
+			   " UNION ALL SELECT story_id, 0, 1, 0 FROM sync_state"
+			   " t WHERE NOT EXISTS (SELECT 1 FROM stories s"
 			   " WHERE s.id = t.story_id)",
 	[ST_MARK_SET] = "INSERT INTO sync_meta(key, value) VALUES ('mark', "
 			"" CLOCK ") ON CONFLICT(key) DO UPDATE SET"
@@ -120,6 +127,24 @@ static bool story_rev(struct store *s, const char *id, int64_t *rev,
 	return true;
 }
 
+/* The path is storysync's: another row that holds it (the API wrote it
+ * there, or the file now claims another id) lets it go, and gets its own
+ * when its story is applied. A unique path must not stop every run. */
+static bool path_release(struct store *s, const char *id, const char *path,
+			 struct err *e)
+{
+	sqlite3_stmt *st;
+
+	if (!path || s->first_load)
+		return true; /* every row is new, and so is every path */
+	st = store_stmt(s, ST_PATH_RELEASE, e);
+	if (!st)
+		return false;
+	store_bind_text(st, 1, id);
+	store_bind_text(st, 2, path);
+	return store_exec_stmt(s, st, e);
+}
+
 static bool row_upsert(struct store *s, const struct story *in,
 		       const char *path, struct err *e)
 {
@@ -131,7 +156,7 @@ static bool row_upsert(struct store *s, const struct story *in,
 	};
 	sqlite3_stmt *st = store_stmt(s, ST_STORY_UPSERT, e);
 
-	if (!st)
+	if (!st || !path_release(s, in->v[SF_ID], path, e))
 		return false;
 	for (int f = 0; f < SF_COUNT; f++) {
 		if (f == SF_DEPENDS_ON)
@@ -250,7 +275,7 @@ bool store_story_set_path(struct store *s, const char *id, const char *path,
 {
 	sqlite3_stmt *st = store_stmt(s, ST_STORY_SET_PATH, e);
 
-	if (!st || !store_writer_on(s, e))
+	if (!st || !store_writer_on(s, e) || !path_release(s, id, path, e))
 		return false;
 	store_bind_text(st, 1, id);
 	store_bind_text(st, 2, path);
@@ -272,6 +297,7 @@ static void change_from_row(void *elem, sqlite3_stmt *st, void *ctx)
 	c->id = store_col_text(st, 0);
 	c->rev = sqlite3_column_int64(st, 1);
 	c->deleted = sqlite3_column_int(st, 2) != 0;
+	c->drifted = sqlite3_column_int(st, 3) != 0;
 }
 
 bool store_changes(struct store *s, int64_t mark, bool all,

@@ -164,6 +164,13 @@ char *story_id_from_filename(const char *path);
  * there, a CRLF stays one. */
 bool story_edit(const struct story_doc *d, const char *text, size_t len,
 		const struct story *want, struct buf *out, struct err *e);
+/* True when s can be written to a file, rendered or edited, as the same
+ * story: its values UTF-8, a title, points an integer, the lists JSON
+ * arrays of strings (ids for depends_on), extra a JSON object of plain
+ * keys no column of dl (NULL: the default) takes, no control character in
+ * the body. Else e says why and *field names the field. */
+bool story_writable(const struct story *s, const struct story_dialect *dl,
+		    int *field, struct err *e);
 /* The text of a new story file for s in dialect dl (NULL: the default),
  * with a clean, conventional frontmatter. */
 void story_render(const struct story *s, const struct story_dialect *dl,

@@ -1279,6 +1279,8 @@ static bool check_body(const char *s, struct err *e)
 
 	for (size_t i = 0, k; i < n; i += k) {
 		k = utf8_next((const unsigned char *)s + i, n - i, &cp);
+		if (!k)
+			return err_set(e, "body is not valid UTF-8");
 		if ((cp < 0x20 && !strchr("\t\r\n", (int)cp)) ||
 		    (cp >= 0x7f && cp <= 0x9f))
 			return err_set(
@@ -1308,6 +1310,57 @@ static bool check_want(const struct story_doc *d, const struct story *want,
 	return check_list(want, SF_ASSIGNEES, e) &&
 	       check_list(want, SF_LABELS, e) &&
 	       check_list(want, SF_DEPENDS_ON, e);
+}
+
+/* The extra object, its keys plain YAML keys that no column takes. */
+static bool check_extra(const char *extra, const struct story_dialect *dl,
+			struct err *e)
+{
+	struct json_member *m;
+	size_t n;
+	bool ok = true;
+
+	if (!parse_extra(extra, &m, &n, e))
+		return false;
+	for (size_t i = 0; ok && i < n; i++) {
+		if (story_field_of(dl, m[i].key) >= 0)
+			ok = err_set(e, "extra key '%s' is a column", m[i].key);
+		else if (!key_safe(m[i].key))
+			ok = err_set(e,
+				     "extra key '%s' cannot be a plain YAML "
+				     "key",
+				     m[i].key);
+	}
+	json_members_free(m, n);
+	return ok;
+}
+
+bool story_writable(const struct story *s, const struct story_dialect *dl,
+		    int *field, struct err *e)
+{
+	static const int lists[] = {SF_ASSIGNEES, SF_LABELS, SF_DEPENDS_ON};
+
+	for (*field = 0; *field < SF_COUNT; ++*field)
+		if (s->v[*field] && !utf8_valid(s->v[*field]))
+			return err_set(e, "%s is not valid UTF-8",
+				       story_field_names[*field]);
+	*field = SF_TITLE;
+	if (!s->v[SF_TITLE] || !*s->v[SF_TITLE])
+		return err_set(e, "title must not be empty");
+	*field = SF_POINTS;
+	if (s->v[SF_POINTS] && !is_integer(s->v[SF_POINTS]))
+		return err_set(e, "points is not an integer: %s",
+			       s->v[SF_POINTS]);
+	for (size_t i = 0; i < sizeof(lists) / sizeof(*lists); i++) {
+		*field = lists[i];
+		if (!check_list(s, lists[i], e))
+			return false;
+	}
+	*field = SF_EXTRA;
+	if (!check_extra(s->v[SF_EXTRA], dl ? dl : &story_dialect_default, e))
+		return false;
+	*field = SF_BODY;
+	return !s->v[SF_BODY] || check_body(s->v[SF_BODY], e);
 }
 
 static int edit_cmp(const void *a, const void *b)

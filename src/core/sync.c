@@ -353,6 +353,37 @@ static void carried_keys(struct run *run, const struct file_change *fc,
 	}
 }
 
+/* The agreed version of story se->id from its file, when the database has
+ * none: the file still holds the content agreed (its hash), so it is that
+ * version, with its mirror keys. *found false when it does not. */
+static bool base_from_file(struct run *run, const struct state_entry *se,
+			   struct story *base, char *mirror[SM_COUNT],
+			   bool *found)
+{
+	struct scan_result r;
+	struct file_change *fc;
+
+	*found = false;
+	if (!se->hash[0] || !detect_paths(run->c, run->rootfd, NULL, 0,
+					  &se->path, 1, &r, run->e))
+		return !se->hash[0];
+	fc = r.nchanges == 1 ? &r.changes[0] : NULL;
+	if (fc && fc->path && strcmp(fc->id, se->id) == 0 &&
+	    strcmp(fc->hash, se->hash) == 0) {
+		story_finish(base);
+		*base = fc->story;
+		memset(&fc->story, 0, sizeof(fc->story));
+		for (int m = 0; m < SM_COUNT; m++) {
+			free(mirror[m]);
+			mirror[m] = fc->mirror[m];
+			fc->mirror[m] = NULL;
+		}
+		*found = true;
+	}
+	scan_result_finish(&r);
+	return true;
+}
+
 /* Plans one story from what each side found. */
 static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		     const struct db_side *d)
@@ -373,6 +404,24 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	if (se && !store_state_base(run->store, id, &base, base_mirror,
 				    &mirror_known, &has_base, run->e))
 		return false;
+	if (se && !has_base) {
+		/* the row changed without the triggers (or before they saved
+		 * its base): that change is the DB side, and the agreed
+		 * version is the file, while it holds what was agreed */
+		if (!d && !store_story_get(run->store, id, &row, &rev, &path,
+					   &found, run->e))
+			goto fail;
+		if (!base_from_file(run, se, &base, base_mirror, &has_base))
+			goto fail;
+		mirror_known = has_base;
+		if (!has_base && found && fc && fc->side == SIDE_DELETED) {
+			/* the file is gone: the row goes as it is, and its
+			 * archive keeps it */
+			story_copy(&base, &row);
+			has_base = true;
+			found = false;
+		}
+	}
 	in.base = has_base ? &base : NULL;
 	/* a key holding a name the configuration renamed holds the new one,
 	 * in the file and in what it agreed on alike */
@@ -391,6 +440,10 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	in.db = d ? d->side : se ? SIDE_SAME : SIDE_ABSENT;
 	if (d && d->side != SIDE_DELETED)
 		in.db_story = &d->story;
+	if (found) {
+		in.db = SIDE_CHANGED;
+		in.db_story = &row;
+	}
 	if (!d && !se && in.file == SIDE_NEW &&
 	    (run->total_state || run->partial_state)) {
 		/* a row the state does not know, older than the mark */
@@ -413,8 +466,13 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		       db_wins);
 	in.db_wins = db_wins;
 	carried_keys(run, fc, se, &in, carried);
-	if (plan_story(&in, &a))
+	if (plan_story(&in, &a)) {
+		/* a default filled in goes to the row as well */
+		if (d && d->filled && a.state == PLAN_STATE_PUT &&
+		    a.db == PLAN_DB_NONE)
+			a.db = PLAN_DB_PUT;
 		add_action(run, &a, fc, d);
+	}
 	/* the action holds what apply needs of the story: one copy of each
 	 * story in memory, not two */
 	if (fc)
@@ -426,6 +484,9 @@ out:
 	story_finish(&row);
 	story_finish(&base);
 	return ok;
+fail:
+	ok = false;
+	goto out;
 }
 
 static int fc_cmp(const void *a, const void *b)
@@ -437,7 +498,8 @@ static int fc_cmp(const void *a, const void *b)
 
 /* Why a row the API wrote cannot be written back as the same story (the
  * next scan would not read its file, or not as this story), or NULL. */
-static char *unwritable(const struct db_side *d, const char **field)
+static char *unwritable(const struct run *run, const struct db_side *d,
+			const char **field)
 {
 	const char *epic = d->story.v[SF_EPIC];
 
@@ -463,7 +525,9 @@ static char *unwritable(const struct db_side *d, const char **field)
 				 "separator characters); refused: nothing "
 				 "moved or deleted",
 				 d->id, epic);
-	return NULL;
+	/* the whole configuration: a --backlog run refuses no row for
+	 * being in a backlog it did not select */
+	return plan_row_refusal(run->all, &d->story, field);
 }
 
 /* Refuses every DB change that cannot be written back as the same story,
@@ -474,14 +538,26 @@ static char *unwritable(const struct db_side *d, const char **field)
 static void refuse_unwritable(struct run *run, struct strmap *blocked)
 {
 	for (size_t i = 0; i < run->db.n; i++) {
-		const struct db_side *d = &run->db.rows[i];
+		struct db_side *d = &run->db.rows[i];
 		const char *field;
-		char *why =
-			d->side == SIDE_DELETED ? NULL : unwritable(d, &field);
+		char *why = NULL;
 
+		bool no_status = !d->story.v[SF_STATUS];
+		bool no_backlog = !d->story.v[SF_BACKLOG];
+
+		if (d->side != SIDE_DELETED) {
+			d->filled = plan_row_defaults(run->all, &d->story);
+			why = unwritable(run, d, &field);
+		}
 		if (!why)
 			continue;
+		/* the conflict keeps the row as the API wrote it */
+		if (no_status)
+			story_set(&d->story, SF_STATUS, NULL);
+		if (no_backlog)
+			story_set(&d->story, SF_BACKLOG, NULL);
 		problem(run, why);
+		run->n->row_errors++;
 		free(why);
 		run->refused = xreallocarray(run->refused, run->nrefused + 1,
 					     sizeof(*run->refused));
@@ -1484,6 +1560,7 @@ static void update_run_record(struct run *run, enum sync_status st)
 		       n->created || n->updated || n->moved || n->deleted ||
 			       n->conflicts,
 		       msg);
+	rf.row_errors = n->row_errors;
 	if (!run_record_write(run->c->database, &rf, &e))
 		problem(run, e.msg);
 }

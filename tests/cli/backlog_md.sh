@@ -173,7 +173,7 @@ cp "$t3" "$O/one"
 q "UPDATE stories SET status = 'Blocked' WHERE id = 'task-3'"
 run ss sync
 check_eq "the API's status outside statuses: is refused, the file untouched" \
-  "1|story task-3: status 'Blocked' is not one of the configured statuses; skipped|same" \
+  "1|story task-3: status 'Blocked' is not one of the configured statuses; refused: nothing written|same" \
   "$rc|$err|$(cmp -s "$O/one" "$t3" && echo same)"
 q "UPDATE stories SET status = 'In Progress' WHERE id = 'task-3'"
 run ss sync

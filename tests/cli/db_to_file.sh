@@ -335,9 +335,9 @@ hostile_edit() { # DESC SET MESSAGE
   restore "$1" "UPDATE stories SET status=$orig WHERE id='$id'"
 }
 hostile_edit "status with no stage dir" "status='nostage'" \
-  "story $id: status 'nostage' has no stage directory; skipped"
+  "story $id: status 'nostage' has no stage directory; refused: nothing written"
 hostile_edit "backlog not configured" "backlog='nowhere'" \
-  "story $id: backlog 'nowhere' is not configured; skipped"
+  "story $id: backlog 'nowhere' is not configured; refused: nothing written"
 hostile_edit "epic with a slash" "epic='../../../outside'" \
   "story $id: epic '../../../outside' is not a directory name the scan reads back (no '/', '.', '..', hidden, *.md, leading '-', control, bidi or separator characters); refused: nothing moved or deleted"
 hostile_edit "epic '..'" "epic='..'" \

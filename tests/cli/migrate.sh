@@ -10,6 +10,9 @@
 # every run) has the rename followed by the first run.
 . "$(dirname "$0")/lib.sh"
 
+# the schema this storysync writes
+current=5
+
 # from_fixture NAME: here, the database of tests/fixtures/NAME.sql and
 # a configuration that names it
 from_fixture() {
@@ -30,7 +33,7 @@ sums=$(md5sum backlog/*.md)
 run ss sync
 check_eq "the sync migrates and applies the pending changes" \
   "0|storysync: 1 updated, 1 deleted" "$rc|$out$err"
-check_eq "schema 5: assignees, no assignee column" "5|1|0" \
+check_eq "schema $current: assignees, no assignee column" "$current|1|0" \
   "$(q "PRAGMA user_version")|$(q "SELECT count(*) FROM pragma_table_info('stories') WHERE name = 'assignees'")|$(q "SELECT count(*) FROM pragma_table_info('stories') WHERE name = 'assignee'")"
 check_eq "every row kept, as a JSON array" 'V-1|["ana"]
 V-2|
@@ -62,7 +65,7 @@ run ss sync
 check_eq "a second assignee turns the scalar into a flow list" \
   "assignee: [eve, fay]" "$(grep '^assignee:' backlog/V-1-one.md)"
 
-# ---- schema 3 to 4 ----
+# ---- schema 3 to the current one ----
 mkdir "$O/v3" && cd "$O/v3" || exit 1
 from_fixture schema3
 printf -- '---\nid: W-1\ntitle: One\n---\nbody one\n' >backlog/W-1-one.md
@@ -76,7 +79,7 @@ check_eq "the fixture is schema 3, its sequence past the last event" "3|5|4" \
   "$(q "PRAGMA user_version")|$(q "SELECT seq FROM sqlite_sequence WHERE name = 'sync_events'")|$(q "SELECT max(seq) FROM sync_events")"
 run ss sync
 check_eq "the sync migrates; the files were already in step" "0|" "$rc|$out$err"
-check_eq "schema 5" 5 "$(q "PRAGMA user_version")"
+check_eq "schema $current" $current "$(q "PRAGMA user_version")"
 check_eq "every history row and event kept, with its number and the sequence" \
   "$before" "$(records)"
 check_eq "the CHECKs are comparisons now, no IN list" "0" \
@@ -95,7 +98,7 @@ run ss sync
 check_eq "the next event takes the number after the sequence, not after the last row" \
   "0|6|W-1|updated" \
   "$rc|$(q "SELECT seq, story_id, change FROM sync_events ORDER BY seq DESC LIMIT 1" | sed 's/|/|/g')"
-# ---- schema 4 to 5 ----
+# ---- schema 4 to the current one: a renamed status ----
 mkdir "$O/v4" && cd "$O/v4" || exit 1
 from_fixture schema4
 cat >.storysync.yml <<'EOF'
@@ -155,4 +158,40 @@ mkdir "$O/fresh4" && cp -r backlog active .storysync.yml "$O/fresh4"
 check_eq "a fresh import gives the same rows" \
   "$(sqlite3 -batch "$O/fresh4/$DB" "SELECT $cols FROM stories ORDER BY id")" \
   "$(q "SELECT $cols FROM stories ORDER BY id")"
+# ---- schema 4 to the current one: the API's statement forms ----
+mkdir "$O/v4forms" && cd "$O/v4forms" || exit 1
+from_fixture schema4_forms
+printf -- '---\nid: X-1\ntitle: One\npriority: high\ndepends_on: [X-2]\n---\nbody one\n' >backlog/X-1-one.md
+printf -- '---\nid: X-2\ntitle: Two\n---\nbody two\n' >backlog/X-2-two.md
+printf -- '---\nid: X-3\ntitle: Three\nlabels: [a]\n---\nbody three\n' >active/X-3-three.md
+sums=$(md5sum backlog/X-2-two.md active/X-3-three.md)
+check_eq "the fixture is schema 4, X-1's base saved" "4|X-1" \
+  "$(q "PRAGMA user_version")|$(q "SELECT story_id FROM sync_base")"
+run ss init -q
+check_eq "init migrates: every agreed row has its digest" "0|$current|0|1" \
+  "$rc|$(q "PRAGMA user_version")|$(q "SELECT count(*) FROM sync_state WHERE digest IS NULL")|$(q "SELECT count(*) FROM sqlite_schema WHERE name = 'sync_replaced'")"
+run ss sync
+check_eq "the pending API change still applies" "0|storysync: 1 updated" "$rc|$out$err"
+check_eq "to its file; the others untouched" "title: One (API)|$sums" \
+  "$(grep '^title:' backlog/X-1-one.md)|$(md5sum backlog/X-2-two.md active/X-3-three.md)"
+q "REPLACE INTO stories(id, backlog, status, title, body, path)
+   SELECT id, backlog, status, 'Two (replaced)', body, path FROM stories
+   WHERE id = 'X-2';
+   UPDATE story_dependencies SET depends_on = 'X-3' WHERE story_id = 'X-1'"
+run ss sync
+check_eq "a REPLACE and a dependency UPDATE: two updates" \
+  "0|storysync: 2 updated|X-1 updated|X-2 updated" \
+  "$rc|$out$err|$(q "SELECT story_id || ' ' || change FROM sync_events ORDER BY seq DESC LIMIT 2" | sort | tr '\n' '|' | sed 's/|$//')"
+check_eq "both reach the files" "title: Two (replaced)|depends_on: [X-3]" \
+  "$(grep '^title:' backlog/X-2-two.md)|$(grep '^depends_on:' backlog/X-1-one.md)"
+# X-3 was agreed before the migration: its digest came from its row
+trig=$(q "SELECT group_concat(sql || ';', char(10)) FROM sqlite_schema WHERE type = 'trigger'")
+drops=$(q "SELECT group_concat('DROP TRIGGER ' || name || ';', ' ') FROM sqlite_schema WHERE type = 'trigger'")
+q "BEGIN; $drops UPDATE stories SET title = 'Three, untracked' WHERE id = 'X-3'; $trig COMMIT;"
+run ss sync --full
+check_eq "a write without the triggers: --full sees it" \
+  "0|storysync: 1 updated|title: Three, untracked" \
+  "$rc|$out$err|$(grep '^title:' active/X-3-three.md)"
+run ss sync
+check_eq "the next run is silent" "0|" "$rc|$out$err"
 finish

@@ -246,7 +246,7 @@ print("healthy", int(one("storysync_healthy")[0].value))
 print("pending", " ".join("%s=%d" % (x.labels["side"], x.value)
                           for x in one("storysync_pending_changes")))
 EOF
-check_eq "every family parses" "families storysync_backlog_pending_changes storysync_conflicts_open storysync_events_unconsumed storysync_files_in_error storysync_healthy storysync_last_run_duration_seconds storysync_last_run_exit_code storysync_last_run_timestamp_seconds storysync_last_success_timestamp_seconds storysync_pending_changes storysync_runs storysync_status_code storysync_stories" \
+check_eq "every family parses" "families storysync_backlog_pending_changes storysync_conflicts_open storysync_events_unconsumed storysync_files_in_error storysync_healthy storysync_last_run_duration_seconds storysync_last_run_exit_code storysync_last_run_timestamp_seconds storysync_last_success_timestamp_seconds storysync_pending_changes storysync_rows_in_error storysync_runs storysync_status_code storysync_stories" \
   "$(sed -n 1p "$O/parsed")"
 check_eq "runs_total is a counter, stories a gauge" "types counter gauge" \
   "$(sed -n 2p "$O/parsed")"

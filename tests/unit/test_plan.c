@@ -1327,6 +1327,114 @@ static void both_changed_db_policy(void **state)
 	assert_int_equal(fx->a.db, PLAN_DB_NONE);
 }
 
+/* ---- the rows the API writes: defaults and refusals ---- */
+
+static char n_platform[] = "platform", n_mobile[] = "mobile", p_p[] = "p",
+	    p_m[] = "m", s_ref[] = "refinement", d_ref[] = "refinements",
+	    s_act[] = "active";
+static struct config_backlog two_backlogs[] = {
+	{.name = n_platform, .path = p_p},
+	{.name = n_mobile, .path = p_m},
+};
+static struct config_stage two_stages[] = {
+	{.status = s_ref, .dir = d_ref},
+	{.status = s_act, .dir = s_act},
+};
+
+static void api_config(struct config *c, size_t nbacklogs)
+{
+	memset(c, 0, sizeof(*c));
+	c->backlogs = two_backlogs;
+	c->nbacklogs = nbacklogs;
+	c->stages = two_stages;
+	c->nstages = 2;
+	c->create_in = &two_stages[1];
+	c->dialect = story_dialect_default;
+}
+
+static void row_defaults(void **state)
+{
+	struct config c;
+	struct story row = {{0}};
+
+	api_config(&c, 1);
+	story_set(&row, SF_ID, "N-1");
+	story_set(&row, SF_TITLE, "New");
+	assert_true(plan_row_defaults(&c, &row));
+	assert_string_equal(row.v[SF_STATUS], "active");
+	assert_string_equal(row.v[SF_BACKLOG], "platform");
+	assert_false(plan_row_defaults(&c, &row));
+	story_finish(&row);
+	/* several backlogs: none is taken; the status from its key: none */
+	api_config(&c, 2);
+	c.dialect.status_from_key = true;
+	story_set(&row, SF_ID, "N-1");
+	assert_false(plan_row_defaults(&c, &row));
+	assert_null(row.v[SF_STATUS]);
+	assert_null(row.v[SF_BACKLOG]);
+	story_finish(&row);
+}
+
+static void check_refusal(const struct config *c, enum story_field f,
+			  const char *value, const char *field, const char *msg)
+{
+	struct story row = {{0}};
+	const char *got_field = NULL;
+	char *why;
+
+	story_set(&row, SF_ID, "N-1");
+	story_set(&row, SF_TITLE, "New");
+	story_set(&row, SF_BACKLOG, "mobile");
+	story_set(&row, SF_STATUS, "active");
+	story_set(&row, f, value);
+	why = plan_row_refusal(c, &row, &got_field);
+	if (!msg) {
+		assert_null(why);
+	} else {
+		assert_non_null(why);
+		assert_string_equal(why, msg);
+		assert_string_equal(got_field, field);
+	}
+	free(why);
+	story_finish(&row);
+}
+
+static void row_refusals(void **state)
+{
+	struct config c;
+	static const char *const statuses[] = {"To Do", "Done"};
+
+	api_config(&c, 2);
+	check_refusal(&c, SF_TITLE, "Fine", NULL, NULL);
+	check_refusal(&c, SF_BACKLOG, NULL, "backlog",
+		      "story N-1: no backlog, and the configuration has 2 "
+		      "(platform, mobile); refused: nothing written");
+	check_refusal(&c, SF_BACKLOG, "web", "backlog",
+		      "story N-1: backlog 'web' is not configured; refused: "
+		      "nothing written");
+	check_refusal(&c, SF_STATUS, "done", "status",
+		      "story N-1: status 'done' has no stage directory; "
+		      "refused: nothing written");
+	check_refusal(&c, SF_POINTS, "abc", "points",
+		      "story N-1: points is not an integer: abc; refused: "
+		      "nothing written");
+	check_refusal(&c, SF_TITLE, "", "title",
+		      "story N-1: title must not be empty; refused: nothing "
+		      "written");
+	/* with the status from its key, statuses: decides */
+	c.dialect.status_from_key = true;
+	check_refusal(&c, SF_STATUS, "anything", NULL, NULL);
+	c.statuses = (char **)statuses;
+	c.nstatuses = 2;
+	c.dialect.statuses = statuses;
+	c.dialect.nstatuses = 2;
+	check_refusal(&c, SF_STATUS, "Done", NULL, NULL);
+	check_refusal(&c, SF_STATUS, NULL, NULL, NULL);
+	check_refusal(&c, SF_STATUS, "Blocked", "status",
+		      "story N-1: status 'Blocked' is not one of the "
+		      "configured statuses; refused: nothing written");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1386,6 +1494,8 @@ int main(void)
 		T(merge_without_conflict_gives_null_fields),
 		T(merge_without_base_takes_file),
 		T(merge_file_removal_wins_over_db_edit),
+		cmocka_unit_test(row_defaults),
+		cmocka_unit_test(row_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -328,24 +328,35 @@ static void test_canonical_read(void **state)
 	story_finish(&got);
 }
 
+/* A path is storysync's: a row that holds the one a story's file has now
+ * lets it go (the API wrote it there, or the file claims another id), so
+ * that a unique path never stops a run. */
 static void test_path_conflict(void **state)
 {
 	struct fixture *f = *state;
 	struct story s = {0};
 	struct err e = {{0}};
 	int64_t rev;
-	char *want =
-		xasprintf("%s: UNIQUE constraint failed: stories.path", f->db);
+	char *want;
 
 	put_simple(f, "A-1", "x.md");
 	story_set(&s, SF_ID, "B-1");
 	story_set(&s, SF_TITLE, "b");
+	put(f, &s, "x.md", &rev);
+	assert_api_text(f,
+			"SELECT id || ':' || ifnull(path, 'NULL') FROM"
+			" stories ORDER BY id",
+			"A-1:NULL");
+	assert_api_text(f, "SELECT path FROM stories WHERE id = 'B-1'", "x.md");
+	/* and back, by the path alone */
 	assert_true(store_begin(f->s, &e));
-	assert_false(store_story_put(f->s, &s, "x.md", &rev, &e));
-	assert_string_equal(e.msg, want);
-	store_rollback(f->s);
-	/* and outside a transaction, a story write is refused */
-	free(want);
+	assert_true(store_story_set_path(f->s, "A-1", "x.md", &rev, &e));
+	assert_true(store_commit(f->s, &e));
+	assert_api_text(f,
+			"SELECT ifnull(path, 'NULL') FROM stories WHERE"
+			" id = 'B-1'",
+			"NULL");
+	/* outside a transaction, a story write is refused */
 	want = xasprintf("%s: story writes need a transaction", f->db);
 	assert_false(store_story_put(f->s, &s, "y.md", &rev, &e));
 	assert_string_equal(e.msg, want);
@@ -527,6 +538,109 @@ static void test_api_rename_archives_old_id(void **state)
 	assert_false(change_of(v, n, "A-2")->deleted);
 	store_changes_free(v, n);
 	assert_api_text(f, "SELECT story_id FROM story_dependencies", "A-2");
+}
+
+/* An agreed story INF-014 (full_story) at p.md, its state recorded. */
+static void agreed_story(struct fixture *f)
+{
+	char id[] = "INF-014", path[] = "p.md";
+	struct state_entry se = {.id = id, .path = path};
+	struct story s;
+	struct err e = {{0}};
+
+	full_story(&s);
+	put(f, &s, path, &se.rev);
+	if (!store_state_put(f->s, &se, &s, NULL, &e))
+		fail_msg("%s", e.msg);
+	story_finish(&s);
+}
+
+/* The base store_state_base finds, as its title and dependencies. */
+static void assert_base(struct fixture *f, const char *title, const char *deps)
+{
+	struct story got = {0};
+	char *mirror[SM_COUNT] = {0};
+	struct err e = {{0}};
+	bool found, known;
+
+	assert_true(store_state_base(f->s, "INF-014", &got, mirror, &known,
+				     &found, &e));
+	assert_true(found);
+	assert_string_equal(got.v[SF_TITLE], title);
+	assert_string_equal(got.v[SF_DEPENDS_ON], deps);
+	story_finish(&got);
+	for (int m = 0; m < SM_COUNT; m++)
+		free(mirror[m]);
+}
+
+/* Every statement form moves the rev and saves the base first; a REPLACE
+ * keeps the dependencies and archives nothing, recursive_triggers on or
+ * off. */
+static void test_api_statement_forms(void **state)
+{
+	static const char *const forms[] = {
+		"UPDATE story_dependencies SET depends_on = 'X-1'"
+		" WHERE depends_on = 'INF-012'",
+		"INSERT OR REPLACE INTO stories(id, title, path)"
+		" VALUES ('INF-014', 'Replaced', 'p.md')",
+		"PRAGMA recursive_triggers = ON; REPLACE INTO stories(id,"
+		" title, path) VALUES ('INF-014', 'Replaced', 'p.md')",
+		"INSERT INTO stories(id, title) VALUES ('INF-014', 'Upsert')"
+		" ON CONFLICT(id) DO UPDATE SET title = excluded.title",
+	};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(*forms); i++) {
+		int64_t clock;
+
+		agreed_story(f);
+		clock = clock_value(f);
+		api_exec(f, forms[i]);
+		assert_true(api_int(f, "SELECT rev FROM stories") > clock);
+		assert_base(f, "File \"sync\" service",
+			    "[\"INF-012\",\"INF-013\"]");
+		assert_api_text(f,
+				"SELECT count(*) FROM story_dependencies"
+				" WHERE story_id = 'INF-014'",
+				"2");
+		assert_api_text(f,
+				"SELECT (SELECT count(*) FROM deleted_stories)"
+				" + (SELECT count(*) FROM sync_replaced)",
+				"0");
+		api_exec(f, "PRAGMA recursive_triggers = OFF;"
+			    " DELETE FROM sync_base; DELETE FROM stories;"
+			    " DELETE FROM deleted_stories;"
+			    " DELETE FROM story_dependencies;"
+			    " DELETE FROM sync_state");
+	}
+}
+
+/* --full: a row written without the triggers differs from its digest,
+ * and has no base then. */
+static void test_drift(void **state)
+{
+	struct fixture *f = *state;
+	struct db_change *v;
+	struct story got = {0};
+	char *mirror[SM_COUNT] = {0};
+	struct err e = {{0}};
+	bool found = true, known;
+	size_t n;
+
+	agreed_story(f);
+	assert_true(store_changes(f->s, 0, true, &v, &n, &e));
+	assert_int_equal(n, 1);
+	assert_false(v[0].drifted);
+	store_changes_free(v, n);
+	api_exec(f, "DROP TRIGGER stories_au; DROP TRIGGER stories_bu_base;"
+		    " UPDATE stories SET priority = 'low'");
+	assert_true(store_changes(f->s, 0, true, &v, &n, &e));
+	assert_int_equal(n, 1);
+	assert_true(v[0].drifted);
+	store_changes_free(v, n);
+	assert_true(store_state_base(f->s, "INF-014", &got, mirror, &known,
+				     &found, &e));
+	assert_false(found);
 }
 
 static void free_mirrors(char **mirror)
@@ -1013,6 +1127,8 @@ int main(void)
 		T(test_api_dependency_bumps_rev),
 		T(test_delete_archives),
 		T(test_api_rename_archives_old_id),
+		T(test_api_statement_forms),
+		T(test_drift),
 		T(test_state_round_trip),
 		T(test_meta_and_backlogs),
 		T(test_history_events_conflicts_runs),

@@ -850,6 +850,62 @@ static void test_edit_explicit_keys(void **state)
 		  "---\n  title: x\n  s: |\n    b\n    c\n---\n");
 }
 
+/* story_writable: what story_edit refuses, before any file is read, with
+ * the field named; a story it takes also renders and parses back. */
+static void check_unwritable(int f, const char *value, const char *msg)
+{
+	struct story s = {0};
+	struct err e = {{0}};
+	int field = -1;
+
+	story_set(&s, SF_ID, "T-1");
+	story_set(&s, SF_TITLE, "x");
+	story_set(&s, f, value);
+	assert_false(story_writable(&s, NULL, &field, &e));
+	assert_string_equal(e.msg, msg);
+	assert_int_equal(field, f);
+	story_finish(&s);
+}
+
+static void test_writable(void **state)
+{
+	struct story s = {0};
+	struct err e = {{0}};
+	int field = -1;
+
+	check_unwritable(SF_TITLE, "", "title must not be empty");
+	check_unwritable(SF_TITLE, NULL, "title must not be empty");
+	check_unwritable(SF_PRIORITY, "bad \xff",
+			 "priority is not valid UTF-8");
+	check_unwritable(SF_BODY, "a\x01",
+			 "body holds control character U+0001");
+	check_unwritable(SF_POINTS, "abc", "points is not an integer: abc");
+	check_unwritable(SF_POINTS, "1.5", "points is not an integer: 1.5");
+	check_unwritable(SF_ASSIGNEES, "{\"a\":1}",
+			 "assignees is not a JSON array of strings: {\"a\":1}");
+	check_unwritable(SF_LABELS, "x, y",
+			 "labels is not a JSON array of strings: x, y");
+	check_unwritable(SF_DEPENDS_ON, "[\"../x\"]",
+			 "invalid id '../x' in 'depends_on'");
+	check_unwritable(SF_EXTRA, "[1]", "extra is not a JSON object: [1]");
+	check_unwritable(SF_EXTRA, "{\"labels\":1}",
+			 "extra key 'labels' is a column");
+	check_unwritable(SF_EXTRA, "{\"a: b\":1}",
+			 "extra key 'a: b' cannot be a plain YAML key");
+	/* every field at once, as a file can hold them */
+	story_set(&s, SF_ID, "T-1");
+	story_set(&s, SF_TITLE, "x");
+	story_set(&s, SF_POINTS, "-3");
+	story_set(&s, SF_ASSIGNEES, "[\"ana\"]");
+	story_set(&s, SF_LABELS, "[]");
+	story_set(&s, SF_DEPENDS_ON, "[\"T-2\"]");
+	story_set(&s, SF_EXTRA, "{\"k\":[1,{\"a\":null}]}");
+	story_set(&s, SF_BODY, "line\r\n\ttab\n");
+	assert_true(story_writable(&s, NULL, &field, &e));
+	round_trip(&s);
+	story_finish(&s);
+}
+
 /* Every hard string through a plain, a single- and a double-quoted key. */
 static void test_edit_hard_strings(void **state)
 {
@@ -1317,6 +1373,7 @@ int main(void)
 		cmocka_unit_test(test_edit_errors),
 		cmocka_unit_test(test_edit_explicit_keys),
 		cmocka_unit_test(test_reads_back),
+		cmocka_unit_test(test_writable),
 		cmocka_unit_test(test_edit_hard_strings),
 	};
 	const struct CMUnitTest corpus_tests[] = {

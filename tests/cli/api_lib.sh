@@ -1,0 +1,73 @@
+# Shared by api_forms.sh and api_values.sh (after lib.sh): a small story
+# tree, and helpers that read it with PyYAML and sqlite3.
+
+# key FILE KEY: the frontmatter's KEY as JSON (null when absent), by PyYAML
+key() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys, yaml
+text = open(sys.argv[1], encoding="utf-8").read()
+fm = yaml.safe_load(text.split("---\n")[1])
+print(json.dumps(fm.get(sys.argv[2]), default=str, separators=(",", ":")))
+PY
+}
+
+# story PATH ID TITLE [MORE-LINES]: a story file
+story() {
+  mkdir -p "$(dirname "$1")"
+  printf -- '---\nid: %s\ntitle: %s\n%s---\nbody of %s\n' "$2" "$3" "${4:-}" \
+    "$2" >"$1"
+}
+
+last_seq() { q "SELECT ifnull(max(seq), 0) FROM sync_events"; }
+# events SEQ: the events after SEQ, "ID change origin" a line, sorted
+events() {
+  q "SELECT story_id || ' ' || change || ' ' || origin FROM sync_events
+     WHERE seq > $1" | sort
+}
+row() { q "SELECT * FROM stories WHERE id = '$1'"; }
+deps() { q "SELECT group_concat(depends_on) FROM (SELECT depends_on FROM
+  story_dependencies WHERE story_id = '$1' ORDER BY 1)"; }
+
+# the story files' names, times and sizes
+files_digest() {
+  find refinements backlog active completed -type f -printf '%p %T@ %s\n' |
+    sort | md5sum
+}
+
+# quiet DESC: the next run, and a --full one, are silent and write nothing.
+quiet() {
+  local db tree
+  db=$(db_digest)
+  tree=$(files_digest)
+  run ss sync
+  check_eq "$1: the next run is silent" "0|" "$rc|$out$err"
+  run ss sync --full
+  check_eq "$1: and so is --full" "0|" "$rc|$out$err"
+  check_eq "$1: neither writes to the DB" "$db" "$(db_digest)"
+  check_eq "$1: nor to a file" "$tree" "$(files_digest)"
+}
+
+# untracked SQL: SQL run with the triggers dropped and then made again, as
+# a script that bypasses them, or a restore, writes
+untracked() {
+  local trig drops
+  trig=$(q "SELECT group_concat(sql || ';', char(10)) FROM sqlite_schema
+    WHERE type = 'trigger'")
+  drops=$(q "SELECT group_concat('DROP TRIGGER ' || name || ';', ' ')
+    FROM sqlite_schema WHERE type = 'trigger'")
+  q "${2:-} BEGIN; $drops $1; $trig COMMIT;"
+}
+
+# api_tree: the tree both start from, synced
+api_tree() {
+  mkdir -p refinements backlog active completed
+  story backlog/INF-001-one.md INF-001 One $'priority: high  # kept\ndepends_on: [INF-002]\n'
+  story backlog/INF-002-two.md INF-002 Two $'priority: low\n'
+  story backlog/INF-003-three.md INF-003 Three $'labels: [a, b]\n'
+  story active/INF-004-four.md INF-004 Four
+  story active/INF-005-five.md INF-005 Five
+  story active/INF-006-six.md INF-006 Six $'points: 3\n'
+  story active/INF-007-seven.md INF-007 Seven $'priority: low\n'
+  story completed/INF-008-eight.md INF-008 Eight
+  ss init >/dev/null && ss sync >/dev/null || not_ok "the first load"
+}

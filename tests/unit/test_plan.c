@@ -1355,7 +1355,7 @@ static void api_config(struct config *c, size_t nbacklogs)
 static void row_defaults(void **state)
 {
 	struct config c;
-	struct story row = {{0}};
+	struct story row = {0};
 
 	api_config(&c, 1);
 	story_set(&row, SF_ID, "N-1");
@@ -1378,7 +1378,7 @@ static void row_defaults(void **state)
 static void check_refusal(const struct config *c, enum story_field f,
 			  const char *value, const char *field, const char *msg)
 {
-	struct story row = {{0}};
+	struct story row = {0};
 	const char *got_field = NULL;
 	char *why;
 

@@ -167,7 +167,7 @@ check_eq "the API moves a story to the renamed stage" \
 q "UPDATE stories SET status = 'backlog' WHERE id = 'A-5'"
 run ss
 check_eq "the old name is no stage: refused by name, row and file kept" \
-  "1|story A-5: status 'backlog' has no stage directory; skipped|backlog|status: refinement" \
+  "1|story A-5: status 'backlog' has no stage directory; refused: nothing written|backlog|status: refinement" \
   "$rc|$out$err|$(q "SELECT status FROM stories WHERE id = 'A-5'")|$(grep '^status:' refinements/A-5-five.md)"
 q "UPDATE stories SET status = 'todo' WHERE id = 'A-5'"
 run ss

@@ -100,11 +100,12 @@ check_eq "the row too" "One, shorter|urgent" \
 quiet "the mended title"
 
 # A new row whose file would not read back (an extra key that is a
-# column: rendered twice): no file written.
+# column: it would be rendered twice): refused before it is rendered, by
+# the check of what a file can hold, and no file written.
 q "INSERT INTO stories(id, backlog, status, title, extra)
    VALUES ('S-9', 'default', 'backlog', 'Nine', '{\"title\":\"other\"}')"
 files=$(find . -name '*.md' | sort)
-msg="story S-9: its file would not read back as the row (backlog/S-9-nine.md:6:1: duplicate key 'title'); refused: no file written"
+msg="story S-9: extra key 'title' is a column; refused: nothing written"
 run ss sync
 check_eq "a new row that would not read back: exit 1, named" "1|$msg" \
   "$rc|$err"

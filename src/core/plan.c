@@ -491,6 +491,12 @@ bool plan_row_defaults(const struct config *c, struct story *row)
 		story_set(row, SF_BACKLOG, c->backlogs[0].name);
 		filled = true;
 	}
+	/* no body is the empty one, as the file reads back: else the row
+	 * would differ from a fresh import of its own file */
+	if (!row->v[SF_BODY]) {
+		story_set(row, SF_BODY, "");
+		filled = true;
+	}
 	return filled;
 }
 

@@ -94,8 +94,9 @@ q "INSERT INTO stories(id, title) VALUES ('NEW-4', 'Only a title')"
 run ss sync -v
 check_eq "id and title: created in the first stage" \
   "0|created  NEW-4 -> file refinements/NEW-4-only-a-title.md" "$rc|$(head -n 1 <<<"$out")"
-check_eq "id and title: the row gets the defaults" "default|refinement" \
-  "$(q "SELECT backlog || '|' || status FROM stories WHERE id = 'NEW-4'")"
+check_eq "id and title: the row gets the defaults, the empty body too" \
+  "default|refinement|" \
+  "$(q "SELECT backlog || '|' || status || '|' || body FROM stories WHERE id = 'NEW-4'")"
 check_eq "id and title: the file (PyYAML)" '"Only a title"|"refinement"' \
   "$(key refinements/NEW-4-only-a-title.md title)|$(key refinements/NEW-4-only-a-title.md status)"
 check_eq "id and title: one event, created in the db; history from none" \

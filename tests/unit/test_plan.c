@@ -1363,12 +1363,14 @@ static void row_defaults(void **state)
 	assert_true(plan_row_defaults(&c, &row));
 	assert_string_equal(row.v[SF_STATUS], "active");
 	assert_string_equal(row.v[SF_BACKLOG], "platform");
+	assert_string_equal(row.v[SF_BODY], "");
 	assert_false(plan_row_defaults(&c, &row));
 	story_finish(&row);
 	/* several backlogs: none is taken; the status from its key: none */
 	api_config(&c, 2);
 	c.dialect.status_from_key = true;
 	story_set(&row, SF_ID, "N-1");
+	story_set(&row, SF_BODY, "");
 	assert_false(plan_row_defaults(&c, &row));
 	assert_null(row.v[SF_STATUS]);
 	assert_null(row.v[SF_BACKLOG]);

@@ -27,9 +27,10 @@ const char *const store_config_sql[ST_COUNT] = {
 		" path = ?4, rev = ?5, updated = " NOW_ISO " WHERE id = ?1",
 	/* the relocated row is still the agreed version: its digest follows
 	 * (else it would read as a row changed without the triggers) */
-	[ST_STATE_REV] = "UPDATE sync_state SET rev = ?2, digest = (SELECT "
-			 DIGEST_ROW " FROM stories WHERE id = ?1)"
-			 " WHERE story_id = ?1",
+	[ST_STATE_REV] =
+		"UPDATE sync_state SET rev = ?2, digest = (SELECT " DIGEST_ROW
+		" FROM stories WHERE id = ?1)"
+		" WHERE story_id = ?1",
 	[ST_STATE_RELOCATE] = "UPDATE sync_state SET path = ?2"
 			      " WHERE story_id = ?1",
 	[ST_BASE_RELOCATE] = "UPDATE sync_base SET row = json_set(row,"

@@ -160,14 +160,11 @@ run python3 -m json.tool <<<"$(ss --json status)"
 check_rc "status --json is valid JSON" 0
 
 # while a sync holds the lock
-flock -o "$DB.lock" sleep 3 >/dev/null 2>&1 &
-holder=$!
-sleep 0.3
+hold_lock "$DB.lock" || not_ok "hold the run lock"
 run ss status
 check_eq "status while a sync runs" "0|pending: unknown, a sync is running" \
   "$rc|$(grep '^pending' <<<"$out")"
-kill "$holder" 2>/dev/null
-wait "$holder" 2>/dev/null
+release_lock
 run ss sync
 check_eq "the pending edits sync" "0|storysync: 2 updated" "$rc|$out"
 

@@ -138,19 +138,23 @@ skip() {
 
 # sample_space: for a test that samples a larger space. LONG is 1 for the
 # exhaustive long set (STORYSYNC_LONG=1, scripts/test --long), else 0: the
-# suite's sample, chosen by SEED (STORYSYNC_SEED, default 1), which seeds
-# $RANDOM and is printed so that a failure can be replayed.
+# suite's sample, drawn by pick_in from SEED (STORYSYNC_SEED, default 1),
+# which is printed so that a failure can be replayed.
 sample_space() {
   LONG=0
   [ "${STORYSYNC_LONG:-0}" = 1 ] && LONG=1
   SEED=${STORYSYNC_SEED:-1}
-  RANDOM=$SEED
+  _rng=$SEED
   echo "# seed $SEED$([ "$LONG" = 1 ] && echo ", the long set")"
 }
 
-# pick_in LO HI: a number in [LO, HI], from $RANDOM (so from the seed)
+# pick_in LO HI: sets r to a number in [LO, HI], the next of SEED's
+# sequence (not $RANDOM, which bash seeds afresh in every subshell); call
+# it outside $(...), or the sequence does not move on
 pick_in() {
-  echo $(((RANDOM * 32768 + RANDOM) % ($2 - $1 + 1) + $1))
+  _rng=$(((_rng * 6364136223846793005 + 1442695040888963407) &
+    0x7fffffffffffffff))
+  r=$(((_rng >> 17) % ($2 - $1 + 1) + $1))
 }
 
 # hold_lock FILE: starts a process that holds the run lock FILE (flock, as
@@ -176,6 +180,17 @@ release_lock() {
   kill "$holder" 2>/dev/null
   wait "$holder" 2>/dev/null
   return 0
+}
+
+# wait_for CMD...: polls CMD until it succeeds, 60 s at most: for a state
+# another process brings about (a hook's background run)
+wait_for() {
+  local i
+  for ((i = 0; i < 1200; i++)); do
+    "$@" && return 0
+    sleep 0.05
+  done
+  return 1
 }
 
 # wait_blocked FILE: returns once a process waits in flock(2) for the lock

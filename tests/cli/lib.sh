@@ -20,8 +20,16 @@ ss() { "$STORYSYNC" "$@"; }
 run() {
   "$@" >"$O/out" 2>"$O/err"
   rc=$?
-  out=$(cat "$O/out")
-  err=$(cat "$O/err")
+  read_file out "$O/out"
+  read_file err "$O/err"
+}
+
+# read_file VAR FILE: VAR gets FILE's text without its trailing newlines,
+# as $(cat FILE) would, without starting a process (forks are what a busy
+# machine makes slow)
+read_file() {
+  IFS= read -rd '' "$1" <"$2"
+  while [[ ${!1} == *$'\n' ]]; do printf -v "$1" '%s' "${!1%$'\n'}"; done
 }
 
 q() { sqlite3 -batch "$DB" "$1"; }

@@ -252,6 +252,10 @@ def try_case(con, c, i, state):
     before_ref = refusals(con)
     new_id = "NEW-%d" % i
     sid = {"insert": new_id, "id": c.value}.get(c.field, target)
+    if c.field == "id" and con.execute("SELECT 1 FROM stories WHERE id = ?",
+                                       (c.value,)).fetchone():
+        print("# skip - %s: a story has that id already" % c)
+        return
     try:
         if c.field == "insert":
             con.execute("INSERT INTO stories(id, backlog, status, epic,"

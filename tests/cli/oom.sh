@@ -66,7 +66,9 @@ sweep() {
     elif [ "$rc" != 0 ]; then
       why="exit $rc: $(head -c 200 "$O/err")"
     fi
-    (cd run && ss sync >/dev/null 2>&1; ss sync >"$O/out" 2>&1)
+    # the runs after need no fsync and no racy wait: no fault is in them
+    (cd run && export STORYSYNC_TEST_NOSYNC=1
+      ss sync >/dev/null 2>&1; ss sync >"$O/out" 2>&1)
     rc2=$?
     [ -n "$why" ] || [ "$rc2" = 0 ] && [ ! -s "$O/out" ] ||
       why="the run after is not clean ($rc2: $(head -c 300 "$O/out"))"

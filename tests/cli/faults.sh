@@ -41,6 +41,13 @@ rm -rf want && cp -a pending want
 (cd want && "$STORYSYNC" sync >/dev/null 2>&1)
 want=$(tree_state want)
 
+# the suite's switch, which this test leaves off: no fsync at all
+rm -rf run && cp -a pending run
+n=$(cd run && STORYSYNC_TEST_NOSYNC=1 traced -f -qq -c -e trace=fsync \
+  "$STORYSYNC" sync 2>&1 >/dev/null | awk '$NF == "fsync" { print $4 }')
+check_eq "with STORYSYNC_TEST_NOSYNC=1 a sync that writes makes no fsync" \
+  0 "${n:-0}"
+
 tried=0
 bad=0
 failed_runs=0

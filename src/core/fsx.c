@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,30 @@ int64_t fsx_thread_cpu_ns(void)
 bool fsx_racy(const struct file_stat *st, int64_t recorded_ns)
 {
 	return st->mtime_ns + FSX_RACY_NS > recorded_ns;
+}
+
+static bool nosync;
+
+static void nosync_read(void)
+{
+	const char *v = getenv("STORYSYNC_TEST_NOSYNC");
+
+	nosync = v && strcmp(v, "1") == 0;
+}
+
+bool fsx_test_nosync(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, nosync_read);
+	return nosync;
+}
+
+/* fsync, unless the test suite asked for none: a test's machine crashing
+ * loses nothing it needs, and a write run waits on several. */
+static int sync_fd(int fd)
+{
+	return fsx_test_nosync() ? 0 : fsync(fd);
 }
 
 /* ---- walking ---- */
@@ -775,7 +800,7 @@ static bool write_temp(const struct target *t, const void *data, size_t len,
 	 * fsync, to narrow the window in which an edit could be lost. */
 	if (!still_expected(t->dirfd, t->base, t->rel, expect, &old, stale, e))
 		goto out;
-	if ((expect && !keep_mode(fd, &old)) || fsync(fd) < 0) {
+	if ((expect && !keep_mode(fd, &old)) || sync_fd(fd) < 0) {
 		err_set(e, "%s: %s", t->rel, strerror(errno));
 		goto out;
 	}
@@ -786,7 +811,7 @@ static bool write_temp(const struct target *t, const void *data, size_t len,
 		goto out;
 	placed = true;
 	/* The rename changed ctime: stat after it, through our own fd. */
-	if (fstat(fd, &now) < 0 || fsync(t->dirfd) < 0) {
+	if (fstat(fd, &now) < 0 || sync_fd(t->dirfd) < 0) {
 		err_set(e, "%s: %s", t->rel, strerror(errno));
 		goto out;
 	}
@@ -847,7 +872,7 @@ out:
 /* fsyncs the directory fd; rel names a file in it for the message. */
 static bool sync_dir(int fd, const char *rel, struct err *e)
 {
-	if (fsync(fd) < 0)
+	if (sync_fd(fd) < 0)
 		return err_set(e, "%s: %s", rel, strerror(errno));
 	return true;
 }
@@ -1011,7 +1036,7 @@ bool fsx_replace(const char *path, const void *data, size_t len,
 		     mode);
 	bool ok = fd >= 0 && write_all(fd, data, len) &&
 		  (!o || !o->mode || fchmod(fd, mode) == 0) &&
-		  (!o || !o->durable || fsync(fd) == 0);
+		  (!o || !o->durable || sync_fd(fd) == 0);
 
 	if (fd >= 0 && close(fd) < 0)
 		ok = false;
@@ -1143,7 +1168,7 @@ bool fsx_write_new(const char *path, const void *data, size_t len, mode_t mode,
 		return true;
 	if (fd < 0)
 		return err_set(e, "%s: %s", path, strerror(errno));
-	if (!write_all(fd, data, len) || fsync(fd) != 0) {
+	if (!write_all(fd, data, len) || sync_fd(fd) != 0) {
 		err_set(e, "%s: %s", path, strerror(errno));
 		close(fd);
 		return false;

@@ -216,5 +216,8 @@ int64_t fsx_now_ns(void);
 int64_t fsx_thread_cpu_ns(void);
 /* True when st, recorded at recorded_ns, cannot be trusted. */
 bool fsx_racy(const struct file_stat *st, int64_t recorded_ns);
+/* True when STORYSYNC_TEST_NOSYNC=1, for the test suite only: no fsync and
+ * no wait for the racy window to pass (doc/design.md). */
+bool fsx_test_nosync(void);
 
 #endif

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Checks one output against the interface source's rows (gen-interface
-list), without the generator's code: each command, option, argument and
-description must be where it belongs.
+"""Reads the interface source, src/interface.txt, as its header says, and
+checks each output against it, without the generator's code: each command,
+option, argument and description must be where it belongs.
 
+    interface_check.py SOURCE rows          the source's entries as rows
+                                            (the LIST the others read)
     interface_check.py LIST help HELP_DIR   --help and help CMD, as printed
     interface_check.py LIST man PAGE.scd    the man page's source, as built
     interface_check.py LIST roff PAGE.1     the man page, as scdoc built it
@@ -31,10 +33,77 @@ def flat(text):
     return " ".join(text.split())
 
 
+FLAGS = ("after", "alone", "repeatable", "required", "default", "noopts")
+
+
+def source_rows(path):
+    """The rows of interface.txt: one per entry, tab-separated, names
+    joined by commas, "-" for nothing:
+    option SCOPE NAMES VALUE ARG COMPLETE FLAGS SUMMARY DESCRIPTION
+    command NAME OPERANDS COMPLETE FLAGS SUMMARY DESCRIPTION
+    text about|footer TEXT
+    An entry starts at the left margin; the tab-indented lines under it are
+    its description, but for the man page's ("> ", ">"); its summary is
+    the description up to the first "; "."""
+    entries = []
+    for raw in open(path, encoding="utf-8"):
+        line = raw.rstrip("\n")
+        if line.startswith("#") or not line.strip():
+            continue
+        if line.startswith("\t"):
+            text = line[1:]
+            if not (text == ">" or text.startswith("> ")):
+                entries[-1]["lines"].append(text)
+            continue
+        kind, *words = line.split()
+        e = dict(kind=kind, names=[], value="none", arg="-", operands=[],
+                 complete="-", flags=[], lines=[])
+        for w in words:
+            m = re.fullmatch(r"(-[-\w]+)\[=([A-Z]+)\]", w)
+            if m:
+                e["names"].append(m[1])
+                e["value"], e["arg"] = "optional", m[2]
+            elif w.startswith("-"):
+                e["names"].append(w)
+            elif re.fullmatch(r"\[?[A-Z]+\]?", w):
+                if kind == "command":
+                    e["operands"].append(w)
+                else:
+                    e["value"], e["arg"] = "required", w
+            elif w.startswith("complete="):
+                e["complete"] = w.split("=", 1)[1]
+            elif w.startswith("excludes=") or w in FLAGS:
+                e["flags"].append(w)
+            elif kind == "command" and not e["names"]:
+                e["names"].append(w)
+            else:
+                sys.exit(f"{path}: what is '{w}' in '{line}'?")
+        entries.append(e)
+    rows, scope = [], None
+    for e in entries:
+        desc = flat(" ".join(e["lines"]))
+        summary = desc.split("; ")[0]
+        flags = ",".join(sorted(f for f in e["flags"] if "=" not in f) +
+                         [f for f in e["flags"] if "=" in f]) or "-"
+        if e["kind"] in ("about", "footer"):
+            rows.append(["text", e["kind"], desc])
+        elif e["kind"] == "command":
+            scope = e["names"][0]
+            rows.append(["command", scope, " ".join(e["operands"]) or "-",
+                         e["complete"], flags, summary, desc])
+        else:
+            rows.append(["option", "global" if e["kind"] == "global"
+                         else scope, ",".join(e["names"]), e["value"],
+                         e["arg"], e["complete"], flags, summary, desc])
+    return "".join("\t".join(r) + "\n" for r in rows)
+
+
 def read_rows(path):
     globals_, commands = [], []
     for line in open(path, encoding="utf-8"):
         f = line.rstrip("\n").split("\t")
+        if f[0] == "text":
+            continue
         if f[0] == "option":
             o = dict(scope=f[1], names=f[2].split(","), value=f[3], arg=f[4],
                      complete=f[5], flags=f[6].split(","), summary=f[7],
@@ -73,6 +142,31 @@ def check_help(globals_, commands, d):
         for w in want:
             check(f"help {c['name']}: {w[:40]}...", w in text, text)
             check(f"--help: {w[:40]}...", w in full)
+
+
+def option_words(text):
+    """The option names a help text mentions."""
+    return set(re.findall(r"(?<![\w-])(--?[a-zA-Z][-\w]*)", text))
+
+
+def check_help_text(texts, globals_, commands, d):
+    """--help holds about and footer, and names no option the source does
+    not; help CMD names none but CMD's and the global ones that work after
+    a command."""
+    full = flat(open(f"{d}/help", encoding="utf-8").read())
+    for k, t in texts.items():
+        check(f"--help: the {k} text", t in full, t)
+    every = {n for o in globals_ + [o for c in commands for o in c["options"]]
+             for n in o["names"]}
+    check("--help: no option the source does not have",
+          option_words(full) <= every, str(option_words(full) - every))
+    after = {n for g in globals_ if "after" in g["flags"] for n in g["names"]}
+    for c in commands:
+        text = open(f"{d}/help-{c['name']}", encoding="utf-8").read()
+        own = {n for o in c["options"] for n in o["names"]}
+        check(f"help {c['name']}: no option but its own and the global "
+              "ones", option_words(text) <= own | after,
+              str(option_words(text) - own - after))
 
 
 def plain(text):
@@ -266,8 +360,23 @@ def check_code(globals_, commands, src):
           f"code {sorted(got)}\nsource {sorted(want)}")
 
 
+def texts(path):
+    """about and footer: their text, flattened."""
+    out = {}
+    for line in open(path, encoding="utf-8"):
+        f = line.rstrip("\n").split("\t")
+        if f[0] == "text":
+            out[f[1]] = f[2]
+    return out
+
+
 def main(argv):
+    if argv[2] == "rows":
+        sys.stdout.write(source_rows(argv[1]))
+        return
     globals_, commands = read_rows(argv[1])
+    if argv[2] == "help":
+        check_help_text(texts(argv[1]), globals_, commands, argv[3])
     {"help": check_help, "man": check_man, "roff": check_roff,
      "zsh": check_zsh, "code": check_code}[argv[2]](globals_, commands, argv[3])
     sys.exit(1 if failed else 0)

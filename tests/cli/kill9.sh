@@ -8,8 +8,8 @@
 # and 10 in the suite; the long set is run by hand with 1000 or more).
 . "$(dirname "$0")/lib.sh"
 
-trials=${KILL9_TRIALS:-30}
-writer_trials=${KILL9_WRITER_TRIALS:-10}
+trials=${KILL9_TRIALS:-$([ "${STORYSYNC_LONG:-0}" = 1 ] && echo 1000 || echo 12)}
+writer_trials=${KILL9_WRITER_TRIALS:-$([ "${STORYSYNC_LONG:-0}" = 1 ] && echo 100 || echo 4)}
 
 make_pending
 rm -rf want && cp -a pending want

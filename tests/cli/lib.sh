@@ -10,6 +10,7 @@ trap 'rm -rf "$T" "$O"' EXIT
 cd "$T" || exit 1
 passed=0
 failed=0
+skipped=0
 DB=.storysync/stories.db
 
 ss() { "$STORYSYNC" "$@"; }
@@ -19,8 +20,16 @@ ss() { "$STORYSYNC" "$@"; }
 run() {
   "$@" >"$O/out" 2>"$O/err"
   rc=$?
-  out=$(cat "$O/out")
-  err=$(cat "$O/err")
+  read_file out "$O/out"
+  read_file err "$O/err"
+}
+
+# read_file VAR FILE: VAR gets FILE's text without its trailing newlines,
+# as $(cat FILE) would, without starting a process (forks are what a busy
+# machine makes slow)
+read_file() {
+  IFS= read -rd '' "$1" <"$2"
+  while [[ ${!1} == *$'\n' ]]; do printf -v "$1" '%s' "${!1%$'\n'}"; done
 }
 
 q() { sqlite3 -batch "$DB" "$1"; }
@@ -129,7 +138,83 @@ tree_state() {
     find stories -type f -print0 | sort -z | xargs -0 md5sum)
 }
 
+# skip DESC: a check that could not run here; it is not a pass
+skip() {
+  skipped=$((skipped + 1))
+  echo "# skip - $1"
+}
+
+# sample_space: for a test that samples a larger space. LONG is 1 for the
+# exhaustive long set (STORYSYNC_LONG=1, scripts/test --long), else 0: the
+# suite's sample, drawn by pick_in from SEED (STORYSYNC_SEED, default 1),
+# which is printed so that a failure can be replayed.
+sample_space() {
+  LONG=0
+  [ "${STORYSYNC_LONG:-0}" = 1 ] && LONG=1
+  SEED=${STORYSYNC_SEED:-1}
+  _rng=$SEED
+  echo "# seed $SEED$([ "$LONG" = 1 ] && echo ", the long set")"
+}
+
+# pick_in LO HI: sets r to a number in [LO, HI], the next of SEED's
+# sequence (not $RANDOM, which bash seeds afresh in every subshell); call
+# it outside $(...), or the sequence does not move on
+pick_in() {
+  _rng=$(((_rng * 6364136223846793005 + 1442695040888963407) &
+    0x7fffffffffffffff))
+  r=$(((_rng >> 17) % ($2 - $1 + 1) + $1))
+}
+
+# hold_lock FILE: starts a process that holds the run lock FILE (flock, as
+# a run does) and returns once it really holds it; $holder is its pid.
+# release_lock ends it and waits until the lock is free.
+hold_lock() {
+  rm -f "$O/held" && mkfifo "$O/held" || return 1
+  # shellcheck disable=SC2016
+  bash -c 'exec 9>>"$1" && flock 9 && echo held >"$2" && exec sleep 600' \
+    _ "$1" "$O/held" >/dev/null 2>&1 &
+  holder=$!
+  # read-write: the open does not block if the holder died first
+  exec 8<>"$O/held"
+  if ! read -r -t 60 _ <&8; then
+    exec 8<&-
+    echo "hold_lock: $1 not held within 60 s" >&2
+    return 1
+  fi
+  exec 8<&-
+  rm -f "$O/held"
+}
+release_lock() {
+  kill "$holder" 2>/dev/null
+  wait "$holder" 2>/dev/null
+  return 0
+}
+
+# wait_for CMD...: polls CMD until it succeeds, 60 s at most: for a state
+# another process brings about (a hook's background run)
+wait_for() {
+  local i
+  for ((i = 0; i < 1200; i++)); do
+    "$@" && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# wait_blocked FILE: returns once a process waits in flock(2) for the lock
+# on FILE that another holds (a "->" line of /proc/locks), 60 s at most
+wait_blocked() {
+  local ino i
+  ino=$(stat -c %i "$1") || return 1
+  for ((i = 0; i < 1200; i++)); do
+    grep -qE "^[0-9]+: -> FLOCK .*:$ino " /proc/locks && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
 finish() {
-  echo "$passed passed, $failed failed"
+  echo "$passed passed, $failed failed$([ "$skipped" -gt 0 ] &&
+    echo ", $skipped skipped")"
   [ "$failed" -eq 0 ]
 }

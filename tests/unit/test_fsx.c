@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "fsx.h"
 #include "mem.h"
+#include "story.h"
 
 #define NOBODY 65534
 
@@ -485,6 +486,462 @@ static void test_name_utf8(void **state)
 	}
 }
 
+/* ---- the name rules: storysync writes only names the scan reads back ---- */
+
+/* Explicit lists, the oracle: names that must be accepted and names that
+ * must be refused, per class (tests/cli/names.py tries them end to end). */
+static const char *const epic_accept[] = {
+	/* non-ASCII */ "\xc3\xa9",
+	"e\xcc\x81",
+	"\xe6\x97\xa5\xe6\x9c\xac",
+	"\xf0\x9f\x99\x82",
+	"\xe2\x80\x8b",
+	/* spaces */ "a b",
+	" lead",
+	"trail ",
+	"  ",
+	/* shell */ "$(id)",
+	"*",
+	"?",
+	"[x]",
+	"{id}",
+	"%s%n",
+	"~",
+	"x|y",
+	"a'b",
+	"x\"y",
+	"`id`",
+	"&&",
+	/* windows names */ "con",
+	"aux",
+	"nul",
+	"prn",
+	"x:y",
+	"x\\y",
+	/* dots inside */ "a.",
+	"a..b",
+	"x.mdx",
+	"a.md.b",
+	"md",
+	"x.m d",
+	/* C1 controls are text */ "\xc2\x85",
+};
+static const char *const epic_refuse[] = {
+	/* a story file's name */ "x.md",
+	"X.MD",
+	"a.Md",
+	"\xc3\xa9.md",
+	/* dots, hidden, .git */ "",
+	".",
+	"..",
+	".hidden",
+	".md",
+	"..\\up",
+	".git",
+	/* slash */ "a/b",
+	"../up",
+	"/abs",
+	"a/",
+	/* leading dash */ "-leading",
+	"--",
+	"-",
+	/* bidi */ "fdp.exe\xe2\x80\xaegpj",
+	"\xe2\x80\xaeright-to-left",
+	"bidi\xe2\x81\xa6iso\xe2\x81\xa9",
+	"mark\xe2\x80\x8e",
+	"mark\xe2\x80\x8f",
+	"\xd8\x9c",
+	"x\xe2\x80\xaa",
+	"x\xe2\x80\xab",
+	"x\xe2\x80\xac",
+	"x\xe2\x80\xad",
+	"x\xe2\x81\xa7",
+	"x\xe2\x81\xa8",
+	/* separators */ "line\xe2\x80\xa8sep",
+	"para\xe2\x80\xa9sep",
+	/* BOM */
+	"\xef\xbb\xbf"
+	"bom",
+	"in\xef\xbb\xbfside",
+	/* control */ "tab\tin",
+	"nl\nx",
+	"cr\rx",
+	"ctl\x01",
+	"del\x7f",
+	"esc\x1b[",
+};
+static const char *const id_accept[] = {
+	"A-1",  "CAPS-9", "NEW_9",  "abc-1", "0",  "a.b.c", "a.",
+	"a..b", "x.md",   "X.MD.x", "_",     "__", "_x_",
+};
+static const char *const id_refuse[] = {
+	"",
+	".hidden",
+	".md",
+	".",
+	"..",
+	"-x",
+	"--",
+	"-",
+	"a/b",
+	"../up",
+	"/abs",
+	"a b",
+	" lead",
+	"trail ",
+	"\xc3\xa9",
+	"\xe6\x97\xa5",
+	"\xf0\x9f\x99\x82",
+	"A\xe2\x80\xae"
+	"1",
+	"$(id)",
+	"*",
+	"x:y",
+	"x\\y",
+	"x|y",
+	"a'b",
+	"a\"b",
+	"{id}",
+	"tab\tin",
+	"nl\nx",
+	"del\x7f",
+	"ctl\x01",
+};
+
+/* The code point of the valid UTF-8 sequence at s, its length in *len; 0
+ * for an ASCII byte or anything else. */
+static unsigned long ref_code_point(const unsigned char *s, size_t *len)
+{
+	*len = 1;
+	if (s[0] >= 0xc2 && s[0] < 0xe0 && (s[1] & 0xc0) == 0x80) {
+		*len = 2;
+		return (s[0] & 0x1fUL) << 6 | (s[1] & 0x3f);
+	}
+	if (s[0] >= 0xe0 && s[0] < 0xf0 && (s[1] & 0xc0) == 0x80 &&
+	    (s[2] & 0xc0) == 0x80) {
+		*len = 3;
+		return (s[0] & 0x0fUL) << 12 | (s[1] & 0x3fUL) << 6 |
+		       (s[2] & 0x3f);
+	}
+	if (s[0] >= 0xf0 && s[0] < 0xf5 && (s[1] & 0xc0) == 0x80 &&
+	    (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80) {
+		*len = 4;
+		return (s[0] & 0x07UL) << 18 | (s[1] & 0x3fUL) << 12 |
+		       (s[2] & 0x3fUL) << 6 | (s[3] & 0x3f);
+	}
+	return 0;
+}
+
+/* The rule of a name storysync may write, as fsx.h and storysync(1) state
+ * it, written out again (valid UTF-8 only): the property's oracle. */
+static bool ref_writable(const char *name, bool dir)
+{
+	static const unsigned long deceptive[] = {
+		0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e,
+		0x2028, 0x2029, 0x2066, 0x2067, 0x2068, 0x2069, 0xfeff};
+	const unsigned char *p = (const unsigned char *)name;
+	size_t n = strlen(name), len;
+
+	if (n == 0 || n > 255 || name[0] == '.' || name[0] == '-')
+		return false;
+	if (dir && n >= 3 && name[n - 3] == '.' &&
+	    (name[n - 2] | 0x20) == 'm' && (name[n - 1] | 0x20) == 'd')
+		return false;
+	for (size_t i = 0; i < n; i += len) {
+		unsigned long cp = ref_code_point(p + i, &len);
+
+		if (p[i] == '/' || p[i] < 0x20 || p[i] == 0x7f)
+			return false;
+		for (size_t k = 0; k < sizeof(deceptive) / sizeof(*deceptive);
+		     k++)
+			if (cp == deceptive[k])
+				return false;
+	}
+	return true;
+}
+
+/* An id, as story.h and storysync(1) state it: 1-64 of A-Z a-z 0-9 . _ -,
+ * not starting with '.' or '-'. */
+static bool ref_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > 64 || id[0] == '.' || id[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx"
+			    "yz"
+			    "0123456789._-",
+			    id[i]))
+			return false;
+	return true;
+}
+
+static uint64_t rng_state;
+
+/* The next number of STORYSYNC_SEED's sequence (xorshift64*). */
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static bool long_set(void)
+{
+	const char *v = getenv("STORYSYNC_LONG");
+
+	return v && strcmp(v, "1") == 0;
+}
+
+static void seed_rng(void)
+{
+	const char *v = getenv("STORYSYNC_SEED");
+	unsigned long long seed = v ? strtoull(v, NULL, 10) : 1;
+
+	printf("# seed %llu\n", seed);
+	rng_state = seed * 0x9e3779b97f4a7c15ULL + 1;
+}
+
+/* A random name of valid UTF-8 from pieces that matter to the rules;
+ * now and then long, around the 255-byte limit. */
+static void random_name(char *out, size_t cap, const char *const *pieces,
+			size_t npieces)
+{
+	size_t n = 0, count = 1 + rng() % 8;
+
+	if (rng() % 16 == 0) {
+		size_t fill = 240 + rng() % 20;
+
+		n = fill < cap / 2 ? fill : cap / 2;
+		memset(out, 'a', n);
+	}
+	for (size_t i = 0; i < count; i++) {
+		const char *p = pieces[rng() % npieces];
+		size_t len = strlen(p);
+
+		if (n + len >= cap)
+			break;
+		memcpy(out + n, p, len);
+		n += len;
+	}
+	out[n] = '\0';
+}
+
+static const char *const name_pieces[] = {
+	"a",
+	"Z",
+	"0",
+	".",
+	"-",
+	"_",
+	" ",
+	"/",
+	"\t",
+	"\n",
+	"\x01",
+	"\x7f",
+	"md",
+	".md",
+	".MD",
+	".git",
+	"..",
+	"$",
+	"\\",
+	":",
+	"\xc3\xa9",
+	"\xcc\x81",
+	"\xe6\x97\xa5",
+	"\xf0\x9f\x99\x82",
+	"\xe2\x80\xae",
+	"\xe2\x80\xa8",
+	"\xe2\x80\xa9",
+	"\xef\xbb\xbf",
+	"\xe2\x80\x8e",
+	"\xe2\x80\x8f",
+	"\xd8\x9c",
+	"\xe2\x81\xa6",
+	"\xe2\x81\xa9",
+	"\xe2\x80\xaa",
+	"\xe2\x80\x8b",
+	"\xc2\x85",
+	"\xe2\x80\xad",
+};
+static const char *const id_pieces[] = {
+	"A",
+	"z",
+	"0",
+	"9",
+	".",
+	"_",
+	"-",
+	" ",
+	"/",
+	":",
+	"\xc3\xa9",
+	"\t",
+	"AAAAAAAAAAAAAAAA",
+};
+
+/* Makes stage/NAME/S-1.md; false when NAME was there already. */
+static bool put_epic(struct fixture *f, const char *name)
+{
+	char *dir = xasprintf("stage/%s", name);
+	char *file = xasprintf("%s/S-1.md", dir);
+	bool made = mkdirat(f->root, dir, 0755) == 0;
+
+	if (made)
+		put(f, file, "s");
+	free(file);
+	free(dir);
+	return made;
+}
+
+/* Every walked line of want (each "rel=file\n") is in got. */
+static void assert_walked(const char *got, const struct buf *want)
+{
+	const char *line = want->data;
+
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		char *one = xasprintf("%.*s", (int)(end - line + 1), line);
+
+		if (!strstr(got, one))
+			fail_msg("the walk did not read back %s", one);
+		free(one);
+		line = end + 1;
+	}
+}
+
+/* Every epic the rules accept is a directory the scan walks into and
+ * reads the story file in; every listed name gets its listed verdict; and
+ * the rules are the documented ones, over thousands of random names. */
+static void test_name_rules(void **state)
+{
+	struct fixture *f = *state;
+	struct seen s = {BUF_INIT, 0, 0, f};
+	struct buf want = BUF_INIT;
+	struct err e = {""};
+	enum fsx_walk_start start;
+	size_t rounds = long_set() ? 1000000 : 20000, made = 0;
+	char name[512];
+	char *got;
+
+	seed_rng();
+	mk(f, "stage");
+	for (size_t i = 0; i < sizeof(epic_accept) / sizeof(*epic_accept);
+	     i++) {
+		if (!fsx_name_writable(epic_accept[i], true) ||
+		    !ref_writable(epic_accept[i], true))
+			fail_msg("epic '%s' must be accepted", epic_accept[i]);
+		if (put_epic(f, epic_accept[i]))
+			buf_printf(&want, "stage/%s/S-1.md=file\n",
+				   epic_accept[i]);
+	}
+	for (size_t i = 0; i < sizeof(epic_refuse) / sizeof(*epic_refuse); i++)
+		if (fsx_name_writable(epic_refuse[i], true) ||
+		    ref_writable(epic_refuse[i], true))
+			fail_msg("epic '%s' must be refused", epic_refuse[i]);
+	memset(name, 'a', 255);
+	name[255] = '\0';
+	assert_true(fsx_name_writable(name, true));
+	name[255] = 'a';
+	name[256] = '\0';
+	assert_false(fsx_name_writable(name, true));
+	for (size_t i = 0; i < sizeof(id_accept) / sizeof(*id_accept); i++)
+		if (!story_id_valid(id_accept[i]) ||
+		    !ref_id_valid(id_accept[i]))
+			fail_msg("id '%s' must be accepted", id_accept[i]);
+	for (size_t i = 0; i < sizeof(id_refuse) / sizeof(*id_refuse); i++)
+		if (story_id_valid(id_refuse[i]) || ref_id_valid(id_refuse[i]))
+			fail_msg("id '%s' must be refused", id_refuse[i]);
+
+	for (size_t i = 0; i < rounds; i++) {
+		bool dir = i % 2 == 0, ok;
+
+		random_name(name, sizeof(name), name_pieces,
+			    sizeof(name_pieces) / sizeof(*name_pieces));
+		ok = fsx_name_writable(name, dir);
+		if (ok != ref_writable(name, dir))
+			fail_msg("fsx_name_writable('%s', %d) is %d", name, dir,
+				 ok);
+		/* a few hundred of the accepted epics on disk */
+		if (ok && dir && made < 300 && put_epic(f, name)) {
+			made++;
+			buf_printf(&want, "stage/%s/S-1.md=file\n", name);
+		}
+		random_name(name, 80, id_pieces,
+			    sizeof(id_pieces) / sizeof(*id_pieces));
+		if (story_id_valid(name) != ref_id_valid(name))
+			fail_msg("story_id_valid('%s') is %d", name,
+				 story_id_valid(name));
+	}
+	assert_true(fsx_walk(f->root, "stage", collect, &s, &start, &e));
+	got = sorted(&s.out);
+	assert_walked(got, &want);
+	free(got);
+	buf_finish(&want);
+	buf_finish(&s.out);
+}
+
+/* A new story's file name, from any valid id and any title, in either
+ * template, is one the rules accept and the scan reads as a story file. */
+static void test_file_name_rules(void **state)
+{
+	struct fixture *f = *state;
+	struct seen s = {BUF_INIT, 0, 0, f};
+	struct story_dialect titled = story_dialect_default;
+	struct buf want = BUF_INIT;
+	struct err e = {""};
+	enum fsx_walk_start start;
+	size_t rounds = long_set() ? 100000 : 3000, made = 0;
+	char id[128], title[512];
+	char *got;
+
+	seed_rng();
+	titled.file_name = "{id} - {title}.md";
+	mk(f, "stage");
+	for (size_t i = 0; i < rounds; i++) {
+		struct story st = {0};
+		char *fname;
+
+		do
+			random_name(id, 70, id_pieces,
+				    sizeof(id_pieces) / sizeof(*id_pieces));
+		while (!story_id_valid(id));
+		random_name(title, sizeof(title), name_pieces,
+			    sizeof(name_pieces) / sizeof(*name_pieces));
+		story_set(&st, SF_ID, id);
+		story_set(&st, SF_TITLE, title);
+		fname = story_filename(&st, i % 2 ? &titled : NULL);
+		if (!fsx_name_writable(fname, false) || strlen(fname) < 4 ||
+		    strcmp(fname + strlen(fname) - 3, ".md") != 0)
+			fail_msg("'%s' from id '%s' and title '%s'", fname, id,
+				 title);
+		if (made < 300) {
+			char *rel = xasprintf("stage/%s", fname);
+			int fd = openat(f->root, rel,
+					O_WRONLY | O_CREAT | O_EXCL, 0644);
+
+			if (fd >= 0) {
+				close(fd);
+				made++;
+				buf_printf(&want, "%s=file\n", rel);
+			}
+			free(rel);
+		}
+		free(fname);
+		story_finish(&st);
+	}
+	assert_true(fsx_walk(f->root, "stage", collect, &s, &start, &e));
+	got = sorted(&s.out);
+	assert_walked(got, &want);
+	free(got);
+	buf_finish(&want);
+	buf_finish(&s.out);
+}
+
 static void check_refused(struct fixture *f, const char *rel, int err,
 			  const char *msg)
 {
@@ -883,8 +1340,10 @@ static void test_lock_busy(void **state)
 	assert_true(fd >= 0);
 	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(try_in_child(path, -1, 0, 200), 0);
-	assert_int_equal(try_in_child(path, 1, 900, 2500), 0);
+	/* the bounds a busy machine cannot cross: never too early, and far
+	 * from waiting for a lock that is never let go */
+	assert_int_equal(try_in_child(path, -1, 0, 1000), 0);
+	assert_int_equal(try_in_child(path, 1, 1000, 30000), 0);
 	fsx_unlock(fd);
 	fd = fsx_lock(path, -1, &e);
 	assert_true(fd >= 0);
@@ -924,35 +1383,81 @@ static void test_lock_dies_with_holder(void **state)
 	free(path);
 }
 
+/* True once a process waits in flock(2) for the lock on the file with inode
+ * ino (a "->" line of /proc/locks); polls up to 60 s. */
+static bool lock_waited_for(ino_t ino)
+{
+	char want[64], line[256];
+
+	snprintf(want, sizeof(want), ":%llu ", (unsigned long long)ino);
+	for (int i = 0; i < 6000; i++) {
+		FILE *f = fopen("/proc/locks", "r");
+		bool found = false;
+
+		assert_non_null(f);
+		while (!found && fgets(line, sizeof(line), f))
+			found = strstr(line, " -> FLOCK ") &&
+				strstr(line, want);
+		fclose(f);
+		if (found)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
 static void test_lock_waits(void **state)
 {
 	struct fixture *f = *state;
 	char *path = lock_path(f);
 	struct err e = {""};
-	int pipefd[2], status, fd;
+	int held[2], go[2], got[2], status;
+	struct stat st;
+	pid_t holder, waiter;
 	char c;
-	pid_t pid;
 
-	assert_int_equal(pipe(pipefd), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		if (fsx_lock(path, -1, &e) < 0)
+	assert_int_equal(pipe(held), 0);
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(got), 0);
+	holder = fork();
+	assert_true(holder >= 0);
+	if (holder == 0) {
+		/* holds the lock until the test closes go */
+		close(go[1]);
+		if (fsx_lock(path, -1, &e) < 0 || write(held[1], "x", 1) != 1)
 			_exit(1);
-		if (write(pipefd[1], "x", 1) != 1)
-			_exit(1);
-		usleep(300000);
-		_exit(0);
+		_exit(read(go[0], &c, 1) == 0 ? 0 : 1);
 	}
-	close(pipefd[1]);
-	assert_int_equal(read(pipefd[0], &c, 1), 1);
-	close(pipefd[0]);
-	/* 0 waits as long as it takes: until the child exits. */
-	fd = fsx_lock(path, 0, &e);
-	assert_true(fd >= 0);
-	fsx_unlock(fd);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_int_equal(WEXITSTATUS(status), 0);
+	close(held[1]);
+	close(go[0]);
+	assert_int_equal(read(held[0], &c, 1), 1);
+	close(held[0]);
+	waiter = fork();
+	assert_true(waiter >= 0);
+	if (waiter == 0) {
+		/* 0 waits as long as it takes */
+		close(go[1]);
+		close(got[0]);
+		_exit(fsx_lock(path, 0, &e) >= 0 && write(got[1], "x", 1) == 1
+			      ? 0
+			      : 1);
+	}
+	close(got[1]);
+	assert_int_equal(stat(path, &st), 0);
+	/* the waiter waits in the lock, and has not got it */
+	assert_true(lock_waited_for(st.st_ino));
+	assert_int_equal(fcntl(got[0], F_SETFL, O_NONBLOCK), 0);
+	assert_int_equal(read(got[0], &c, 1), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(fcntl(got[0], F_SETFL, 0), 0);
+	/* the holder lets go: the waiter gets it */
+	close(go[1]);
+	assert_int_equal(read(got[0], &c, 1), 1);
+	close(got[0]);
+	assert_int_equal(waitpid(holder, &status, 0), holder);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(waitpid(waiter, &status, 0), waiter);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	free(path);
 
 	/* Only the lock file's own directory is created. */
@@ -1010,6 +1515,8 @@ int main(void)
 		T(test_read_permission),
 		cmocka_unit_test(test_name_ok),
 		cmocka_unit_test(test_name_utf8),
+		T(test_name_rules),
+		T(test_file_name_rules),
 		T(test_open_beneath),
 		T(test_mkdir_parents_and_open_root),
 		T(test_mkdirs),

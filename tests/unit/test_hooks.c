@@ -72,15 +72,25 @@ static char *slurp(const char *fmt, ...)
 	return buf_detach(&b);
 }
 
-/* Waits up to 10 s for the fake storysync's call log to hold want. */
-static void wait_calls(const char *want)
+static double now(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Waits up to 60 s for the file rel (below the temp dir) to hold want: a
+ * hook's background run writes it when it gets to it. */
+static void wait_file(const char *rel, const char *want)
+{
+	double deadline = now() + 60;
 	char *got = NULL;
 
-	for (int i = 0; i < 1000; i++) {
+	for (;;) {
 		free(got);
-		got = slurp("calls");
-		if (strcmp(got, want) == 0)
+		got = slurp("%s", rel);
+		if (strcmp(got, want) == 0 || now() > deadline)
 			break;
 		usleep(10000);
 	}
@@ -88,13 +98,20 @@ static void wait_calls(const char *want)
 	free(got);
 }
 
-/* Checks that no sync started: the call log stays empty a while. */
+/* Waits for the fake storysync's call log to hold want. */
+static void wait_calls(const char *want)
+{
+	wait_file("calls", want);
+}
+
+/* Checks that no sync started. The hooks run with
+ * STORYSYNC_HOOK_FOREGROUND=1 (run_hook): a sync they start is over when
+ * they return, so an empty log now is no call at all, not a late one
+ * (test_hook_skips checks that a call is there at once). */
 static void assert_no_call(void)
 {
-	char *got;
+	char *got = slurp("calls");
 
-	usleep(300000);
-	got = slurp("calls");
 	assert_string_equal(got, "");
 	free(got);
 }
@@ -210,15 +227,7 @@ static void test_install_chains(void **state)
 	wait_calls(log);
 	free(log);
 	/* The sync's stderr is kept, in the git dir. */
-	for (int i = 0; i < 100; i++) {
-		got = slurp("repo/.git/storysync.log");
-		if (*got)
-			break;
-		free(got);
-		usleep(10000);
-	}
-	assert_string_equal(got, "fake stderr\n");
-	free(got);
+	wait_file("repo/.git/storysync.log", "fake stderr\n");
 	free(path);
 }
 
@@ -358,24 +367,14 @@ static void test_missing_source(void **state)
 	free(empty);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Runs an installed hook by hand from the repository's top, its stderr
- * into the file "err"; returns its exit status and asserts it was quick. */
+ * into the file "err", its sync (if any) in the foreground: over when it
+ * returns. Returns its exit status. */
 static int run_hook(const char *hook, const char *args)
 {
-	double t0 = now();
-	int rc = sh("cd repo && .git/hooks/%s %s </dev/null 2>../err", hook,
-		    args);
-
-	assert_true(now() - t0 < 2.0);
-	return rc;
+	return sh("cd repo && STORYSYNC_HOOK_FOREGROUND=1 .git/hooks/%s %s "
+		  "</dev/null 2>../err",
+		  hook, args);
 }
 
 static void install_plain(void)
@@ -411,28 +410,37 @@ static void test_hook_storysync_missing(void **state)
 
 static void test_hook_returns_at_once(void **state)
 {
-	char *log = xasprintf(HOOK_CALL "|unset|%s/repo\nslept\n", tmp);
-	double t0;
+	char *log = xasprintf(HOOK_CALL "|unset|%s/repo\n", tmp);
+	char *done = xasprintf("%sreleased\n", log), *got;
 
 	install_plain();
+	/* A sync that goes on until the test lets it (60 s at most). */
 	assert_int_equal(sh("printf '#!/bin/sh\\necho \"$*|${GIT_INDEX_FILE-"
-			    "unset}|$(pwd)\" >> %s/calls\\nsleep 3\\n"
-			    "echo slept >> %s/calls\\n' > fake-storysync",
-			    tmp, tmp),
+			    "unset}|$(pwd)\" >> %s/calls\\ni=0\\n"
+			    "while [ ! -e %s/release ] && [ $i -lt 6000 ]; do"
+			    " sleep 0.01; i=$((i + 1)); done\\n"
+			    "echo released >> %s/calls\\n' > fake-storysync",
+			    tmp, tmp, tmp),
 			 0);
-	/* Through a pipe: the sync must not hold git's output open. */
-	t0 = now();
+	/* Through a pipe: the sync must not hold git's output open. Were
+	 * the hook to wait for the sync, it would not return before the
+	 * release. */
 	assert_int_equal(sh("cd repo && GIT_INDEX_FILE=.git/index "
 			    ".git/hooks/post-merge 0 2>&1 | cat"),
 			 0);
-	assert_true(now() - t0 < 2.0);
+	got = slurp("calls");
+	assert_null(strstr(got, "released"));
+	free(got);
 	wait_calls(log);
+	assert_int_equal(sh("touch release"), 0);
+	wait_calls(done);
+	free(done);
 	free(log);
 }
 
 static void test_hook_skips(void **state)
 {
-	char *err;
+	char *err, *log, *want;
 
 	install_plain();
 	/* A rebase in progress. */
@@ -458,6 +466,14 @@ static void test_hook_skips(void **state)
 	err = slurp("err");
 	assert_string_equal(err, "");
 	free(err);
+	/* A branch switch calls, and the call is there when run_hook
+	 * returns: the checks above could not miss a late one. */
+	assert_int_equal(run_hook("post-checkout", "a b 1"), 0);
+	log = slurp("calls");
+	want = xasprintf(HOOK_CALL "|unset|%s/repo\n", tmp);
+	assert_string_equal(log, want);
+	free(want);
+	free(log);
 }
 
 static void test_hook_post_rewrite(void **state)
@@ -478,11 +494,12 @@ static void test_hook_post_rewrite(void **state)
 			    "echo 'old new' | .git/hooks/post-rewrite rebase"),
 			 0);
 	wait_calls(log);
-	/* An amend while a rebase is stopped: not yet. */
+	/* An amend while a rebase is stopped: not yet (a sync would be over
+	 * when the hook returns, in the foreground). */
 	assert_int_equal(sh("cd repo && echo 'old new' | "
+			    "STORYSYNC_HOOK_FOREGROUND=1 "
 			    ".git/hooks/post-rewrite amend"),
 			 0);
-	usleep(300000);
 	got = slurp("calls");
 	assert_string_equal(got, log);
 	free(got);

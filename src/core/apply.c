@@ -14,6 +14,7 @@
 #include "gitrepo.h"
 #include "json.h"
 #include "mem.h"
+#include "seam.h"
 
 /* Remembers a path this run changed in the work tree. */
 static void touch(struct apply_ctx *ctx, const char *path)
@@ -218,6 +219,7 @@ static enum apply_result rewrite_file(struct apply_ctx *ctx,
 		if (!fsx_move_beneath(ctx->rootfd, t->cur, t->path, e))
 			goto out;
 		touch(ctx, t->cur);
+		test_seam_kill("after-move");
 		at = t->path;
 		if (!moved_stat(ctx, t, hash, &cur_st, &stale, e))
 			goto fail;

@@ -22,6 +22,7 @@
 #include "mem.h"
 #include "plan.h"
 #include "runrecord.h"
+#include "seam.h"
 #include "store.h"
 #include "strmap.h"
 
@@ -1007,7 +1008,11 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	cpu = fsx_thread_cpu_ns();
 	apply_begin(run);
 	run->napplied = run->nplan;
-	if (!apply_planned(run) || !apply_end(run) || !close_run(run, t, cpu))
+	if (!apply_planned(run))
+		goto fail;
+	/* the files written and moved, nothing committed */
+	test_seam_kill("after-writes");
+	if (!apply_end(run) || !close_run(run, t, cpu))
 		goto fail;
 	return true;
 fail:

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "detect.h"
 #include "gitrepo.h"
+#include "journal.h"
 #include "json.h"
 #include "mem.h"
 #include "seam.h"
@@ -130,10 +131,30 @@ out:
 	return path;
 }
 
-/* The text the existing file must hold for want. */
+/* The story a scan reads from a file holding s at path: its location
+ * from the path. */
+static void story_at(const struct config *c, const struct story *s,
+		     const char *path, struct story *out)
+{
+	const struct config_backlog *b;
+	const struct config_stage *st;
+	char *epic = NULL;
+
+	story_copy(out, s);
+	if (!detect_location(c, path, &b, &st, &epic))
+		return;
+	story_set(out, SF_BACKLOG, b->name);
+	if (!c->dialect.status_from_key)
+		story_set(out, SF_STATUS, st->status);
+	free(out->v[SF_EPIC]);
+	out->v[SF_EPIC] = epic;
+}
+
+/* The text the existing file must hold for want; *was gets the story the
+ * file holds now, as the scan reads it at cur. */
 static bool edited_text(const struct config *c, const struct action *a,
 			const char *cur, const char *text, size_t len,
-			struct buf *out, struct err *e)
+			struct buf *out, struct story *was, struct err *e)
 {
 	struct story_doc doc = {0};
 	struct story want = {0};
@@ -155,6 +176,8 @@ static bool edited_text(const struct config *c, const struct action *a,
 		    !(k == SM_STATUS && c->dialect.status_from_key))
 			story_set(&want, loc[k], doc.mirror[k]);
 	ok = story_edit(&doc, text, len, &want, out, e);
+	if (ok)
+		story_at(c, &doc.s, cur, was);
 	story_finish(&want);
 	story_doc_finish(&doc);
 	return ok;
@@ -178,18 +201,59 @@ static bool moved_stat(struct apply_ctx *ctx, const struct target *t,
 	return !*stale;
 }
 
-/* Notes in the write journal that the file at path is about to hold out,
- * so that a run killed before its commit does not leave the next run to
- * take this write for a person's edit. */
-static bool journal(struct apply_ctx *ctx, const char *path,
-		    const struct buf *out, struct err *e)
+/* The fields in which a and b differ (the id aside), comma-separated, or
+ * "-" for none. */
+static char *fields_between(const struct story *a, const struct story *b)
 {
-	char hash[BLOBID_HEX];
+	struct buf f = BUF_INIT;
+
+	for (int i = SF_ID + 1; i < SF_COUNT; i++)
+		if (!story_field_equal(a, b, (enum story_field)i))
+			buf_printf(&f, "%s%s", f.len ? "," : "",
+				   story_field_names[i]);
+	if (!f.len)
+		buf_putc(&f, '-');
+	return buf_detach(&f);
+}
+
+/* Notes in the write journal that the file at path is about to hold the
+ * len bytes of data, written for story id, and which of its fields the
+ * write took from the database ("*": all of them): a run killed before
+ * its commit does not leave the next run to take this write for a
+ * person's edit, nor the fields a person changed for the database's. */
+static bool note_write(struct apply_ctx *ctx, const char *id,
+		       const char *fields, const char *path, const char *data,
+		       size_t len, struct err *e)
+{
+	char hash[BLOBID_HEX], *line;
+	bool ok;
 
 	if (ctx->journal_fd < 0)
 		return true;
-	blobid_hex(out->data, out->len, hash);
-	return fsx_journal_add(ctx->journal_fd, hash, path, e);
+	blobid_hex(data, len, hash);
+	line = journal_line(hash, id, fields, path);
+	ok = fsx_journal_add(ctx->journal_fd, line, e);
+	free(line);
+	return ok;
+}
+
+/* Journals the move of the file holding text (whose story is was) to
+ * t->path: the location fields it changes. */
+static bool journal_move(struct apply_ctx *ctx, const struct action *a,
+			 const struct story *was, const struct target *t,
+			 const char *text, size_t len, struct err *e)
+{
+	struct story moved = {0};
+	char *fields;
+	bool ok;
+
+	/* the story as the scan will read it there: the location changes */
+	story_at(ctx->c, was, t->path, &moved);
+	fields = fields_between(was, &moved);
+	ok = note_write(ctx, a->id, fields, t->path, text, len, e);
+	free(fields);
+	story_finish(&moved);
+	return ok;
 }
 
 /* Edits and/or moves an existing file so that it holds want. */
@@ -200,7 +264,8 @@ static enum apply_result rewrite_file(struct apply_ctx *ctx,
 {
 	struct buf out = BUF_INIT;
 	struct file_stat cur_st, new_st;
-	char *text = NULL, hash[BLOBID_HEX];
+	struct story was = {0};
+	char *text = NULL, *fields = NULL, hash[BLOBID_HEX];
 	const char *at = t->cur;
 	size_t len;
 	bool stale = false;
@@ -211,12 +276,13 @@ static enum apply_result rewrite_file(struct apply_ctx *ctx,
 	blobid_hex(text, len, hash);
 	if (strcmp(hash, expect_hash) != 0)
 		goto stale;
-	if (!edited_text(ctx->c, a, t->cur, text, len, &out, e))
+	if (!edited_text(ctx->c, a, t->cur, text, len, &out, &was, e))
 		goto out;
 	/* moved before it is edited: a refused move (a symlinked epic, a
 	 * name taken) leaves the file as it was, not edited in place */
 	if (strcmp(t->path, t->cur) != 0) {
-		if (!fsx_move_beneath(ctx->rootfd, t->cur, t->path, e))
+		if (!journal_move(ctx, a, &was, t, text, len, e) ||
+		    !fsx_move_beneath(ctx->rootfd, t->cur, t->path, e))
 			goto out;
 		touch(ctx, t->cur);
 		test_seam_kill("after-move");
@@ -224,8 +290,9 @@ static enum apply_result rewrite_file(struct apply_ctx *ctx,
 		if (!moved_stat(ctx, t, hash, &cur_st, &stale, e))
 			goto fail;
 	}
+	fields = fields_between(&was, &a->want);
 	if ((out.len != len || memcmp(out.data, text, len) != 0) &&
-	    (!journal(ctx, at, &out, e) ||
+	    (!note_write(ctx, a->id, fields, at, out.data, out.len, e) ||
 	     !fsx_write_atomic(ctx->rootfd, at, out.data, out.len, &cur_st,
 			       &new_st, &stale, e)))
 		goto fail;
@@ -241,6 +308,8 @@ stale:
 	r = APPLY_SKIPPED;
 	err_set(e, "%s: changed since the scan; left for the next run", at);
 out:
+	free(fields);
+	story_finish(&was);
 	buf_finish(&out);
 	free(text);
 	return r;
@@ -255,7 +324,7 @@ static enum apply_result create_file(struct apply_ctx *ctx,
 	bool stale = false, ok;
 
 	story_render(&a->want, &ctx->c->dialect, &out);
-	ok = journal(ctx, t->path, &out, e) &&
+	ok = note_write(ctx, a->id, "*", t->path, out.data, out.len, e) &&
 	     fsx_mkdirs_beneath(ctx->rootfd, t->path, e) &&
 	     fsx_write_atomic(ctx->rootfd, t->path, out.data, out.len, NULL,
 			      &st, &stale, e);

@@ -1146,24 +1146,11 @@ int fsx_journal_open(const char *path, bool write, struct err *e)
 	return fd;
 }
 
-bool fsx_journal_add(int fd, const char *hash, const char *path, struct err *e)
+bool fsx_journal_add(int fd, const char *line, struct err *e)
 {
-	char *line = xasprintf("%s %s\n", hash, path);
-	size_t n = strlen(line), off = 0;
-	bool ok = true;
-
-	while (ok && off < n) {
-		ssize_t w = write(fd, line + off, n - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			ok = err_set(e, "write journal: %s", strerror(errno));
-		else
-			off += (size_t)w;
-	}
-	free(line);
-	return ok;
+	if (!write_all(fd, line, strlen(line)))
+		return err_set(e, "write journal: %s", strerror(errno));
+	return true;
 }
 
 bool fsx_journal_read(int fd, char **text, struct err *e)
@@ -1181,6 +1168,28 @@ bool fsx_journal_reset(int fd, struct err *e)
 	if (ftruncate(fd, 0) < 0)
 		return err_set(e, "empty journal: %s", strerror(errno));
 	return true;
+}
+
+bool fsx_journal_replace(const char *path, const char *text, struct err *e)
+{
+	char *tmp = xasprintf("%s.new", path);
+	int fd =
+		open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		     0600);
+	bool ok = fd >= 0;
+
+	if (!ok)
+		err_set(e, "%s: %s", tmp, strerror(errno));
+	if (ok && !write_all(fd, text, strlen(text)))
+		ok = err_set(e, "%s: %s", tmp, strerror(errno));
+	if (fd >= 0 && close(fd) < 0 && ok)
+		ok = err_set(e, "%s: %s", tmp, strerror(errno));
+	if (ok && rename(tmp, path) < 0)
+		ok = err_set(e, "%s: %s", path, strerror(errno));
+	if (!ok)
+		unlink(tmp);
+	free(tmp);
+	return ok;
 }
 
 int fsx_open_root(const char *dir, struct err *e)

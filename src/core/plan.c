@@ -270,6 +270,16 @@ static bool plan_file_same(const struct plan_input *in, enum side db,
 	}
 }
 
+/* The fields of file that storysync wrote there itself (in->written)
+ * take from's values: they are no one's edit. */
+static void unwrite(const struct plan_input *in, const struct story *from,
+		    struct story *file)
+{
+	for (int f = 0; in->written && f < SF_COUNT; f++)
+		if (in->written[f] && f != SF_ID)
+			story_set(file, (enum story_field)f, from->v[f]);
+}
+
 /* The file changed: its location is decided against the base first. */
 static bool plan_file_changed(const struct plan_input *in, enum side db,
 			      struct action *a)
@@ -278,6 +288,7 @@ static bool plan_file_changed(const struct plan_input *in, enum side db,
 
 	plan_resolve_location(in->file_story, in->mirror, in->base,
 			      in->base_mirror, &file);
+	unwrite(in, in->base, &file);
 	a->rewrite_mirrors = true;
 	a->state = PLAN_STATE_PUT;
 	switch (db) {
@@ -335,10 +346,13 @@ static bool plan_file_deleted(const struct plan_input *in, enum side db,
 static void plan_no_base(const struct plan_input *in, struct action *a)
 {
 	struct merge_result r;
+	struct story file = {0};
 
-	plan_merge(NULL, in->file_story, in->db_story, in->db_wins, &a->want,
-		   &r);
-	set_merge_conflict(a, "no_base", &r, in->file_story, in->db_story);
+	story_copy(&file, in->file_story);
+	unwrite(in, in->db_story, &file);
+	plan_merge(NULL, &file, in->db_story, in->db_wins, &a->want, &r);
+	set_merge_conflict(a, "no_base", &r, &file, in->db_story);
+	story_finish(&file);
 	if (!story_equal(&a->want, in->db_story))
 		a->db = PLAN_DB_PUT;
 	/* a field the policy gave the database is written to the file */

@@ -30,6 +30,12 @@ struct plan_input {
 	const bool *db_wins; /* SF_COUNT: the fields the database wins when
 				both sides changed them (the conflict
 				policy); NULL: the file wins every one */
+	const bool *written; /* SF_COUNT: the fields the file holds from a
+				write of storysync's own from the database
+				that no run committed (a killed run's, by the
+				write journal): no edit of a person's, so
+				they merge as the base's (without a base,
+				as the row's); NULL: none */
 };
 
 enum plan_db_op { PLAN_DB_NONE, PLAN_DB_PUT, PLAN_DB_DELETE };

@@ -19,6 +19,7 @@
 #include "detect.h"
 #include "fsx.h"
 #include "githead.h"
+#include "journal.h"
 #include "mem.h"
 #include "plan.h"
 #include "runrecord.h"
@@ -83,10 +84,14 @@ struct run {
 	int64_t run_id;
 	struct run_record rec;
 	struct buf messages;
-	int journal_fd;        /* the write journal, or -1 */
-	char *journal_text;    /* what an earlier run, killed, wrote in it */
-	struct strmap journal; /* path -> offset of its hash in journal_text */
-	bool bulk;             /* the first load: store_bulk is on */
+	int journal_fd;         /* the write journal, or -1 */
+	char *journal_path;     /* its file */
+	struct journal journal; /* what earlier runs, killed, wrote in it */
+	/* the stories this run committed, and those it left for later: the
+	 * journal keeps the lines of the second, forgets those of the first */
+	struct strmap committed, waiting;
+	struct arena journal_ids;
+	bool bulk; /* the first load: store_bulk is on */
 	struct refusal {
 		size_t row;        /* in db.rows */
 		const char *field; /* "id" or "epic" */
@@ -284,33 +289,22 @@ static void add_action(struct run *run, struct action *a,
 	run->plan[run->nplan++] = (struct planned){*a, fc, d};
 }
 
-/* True when the file fc found is one an earlier run wrote from the
- * database and then died before its commit: the journal names its path
- * with its very content. */
-static bool our_write(const struct run *run, const struct file_change *fc)
+/* The journal's line when the file fc found is one an earlier run wrote
+ * or moved from the database and then died before its commit: the
+ * journal names its path and id with its very content. */
+static const struct journal_line *our_write(const struct run *run,
+					    const struct file_change *fc)
 {
-	size_t at;
-
-	return fc->path && strmap_get(&run->journal, fc->path, &at) &&
-	       strncmp(run->journal_text + at, fc->hash, BLOBID_HEX - 1) == 0;
+	return journal_find(&run->journal, fc->hash, fc->id, fc->path);
 }
 
-/* Reads the journal into run->journal: the last line for a path wins. */
-static void load_journal(struct run *run)
+/* Remembers id in one of the journal's sets (a no-op in the first load,
+ * which writes no file). */
+static void journal_note(struct run *run, struct strmap *set, const char *id)
 {
-	char *t = run->journal_text;
-
-	strmap_init(&run->journal, 16);
-	for (char *line = t; line && *line;) {
-		char *nl = strchr(line, '\n'), *sp = strchr(line, ' ');
-
-		if (!nl)
-			break; /* a line cut short by the kill */
-		*nl = '\0';
-		if (sp && sp - line == BLOBID_HEX - 1)
-			strmap_put(&run->journal, sp + 1, (size_t)(line - t));
-		line = nl + 1;
-	}
+	if (run->bulk || run->journal_fd < 0 || strmap_get(set, id, NULL))
+		return;
+	strmap_put(set, arena_strdup(&run->journal_ids, id), 0);
 }
 
 /* Plans one story from what each side found. */
@@ -324,8 +318,9 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		.status_is_data = run->c->dialect.status_from_key,
 	};
 	struct action a;
+	const struct journal_line *jl;
 	char *base_mirror[SM_COUNT] = {0};
-	bool db_wins[SF_COUNT];
+	bool db_wins[SF_COUNT], written[SF_COUNT];
 	bool has_base = false, mirror_known = false, found = false, ok = true;
 	int64_t rev;
 	char *path = NULL;
@@ -336,13 +331,23 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	in.base = has_base ? &base : NULL;
 	in.base_mirror = mirror_known ? base_mirror : NULL;
 	in.file = fc ? fc->side : se ? SIDE_SAME : SIDE_ABSENT;
-	if (fc && fc->side == SIDE_CHANGED && se && d && our_write(run, fc)) {
-		/* the database's own value, written by a run that died
-		 * before its commit: no edit, so a later API change wins */
-		in.file = SIDE_SAME;
-	} else if (fc && (fc->side == SIDE_CHANGED || fc->side == SIDE_NEW)) {
+	if (fc && (fc->side == SIDE_CHANGED || fc->side == SIDE_NEW)) {
 		in.file_story = &fc->story;
 		in.mirror = fc->mirror;
+	}
+	/* written or moved by a run that died before its commit: what it
+	 * took from the database is no edit, so a later API change wins */
+	if (in.file_story && d && d->side != SIDE_DELETED &&
+	    (jl = our_write(run, fc))) {
+		journal_written(jl, written);
+		in.written = written;
+		/* a file rendered whole from a row no run agreed on: the row
+		 * is created now, into that file */
+		if (!se && strcmp(jl->fields, "*") == 0) {
+			in.file = SIDE_ABSENT;
+			in.file_story = NULL;
+			in.mirror = NULL;
+		}
 	}
 	in.db = d ? d->side : se ? SIDE_SAME : SIDE_ABSENT;
 	if (d && d->side != SIDE_DELETED)
@@ -497,8 +502,11 @@ static bool plan_all(struct run *run)
 	index_state(run);
 	strmap_init(&blocked, run->scan.nerrors);
 	for (size_t i = 0; i < run->scan.nerrors; i++)
-		if (run->scan.errors[i].id)
+		if (run->scan.errors[i].id) {
 			strmap_put(&blocked, run->scan.errors[i].id, 0);
+			journal_note(run, &run->waiting,
+				     run->scan.errors[i].id);
+		}
 	refuse_unwritable(run, &blocked);
 	/* --backlog: what it leaves for a later run, on both sides */
 	strmap_init(&outside, 1);
@@ -522,6 +530,7 @@ static bool plan_all(struct run *run)
 		if (strmap_get(&blocked, d->id, NULL) ||
 		    strmap_get(&outside, d->id, NULL)) {
 			run->deferred = true;
+			journal_note(run, &run->waiting, d->id);
 			continue;
 		}
 		if (strmap_get(&file_ids, d->id, &fi)) {
@@ -540,10 +549,12 @@ static bool plan_all(struct run *run)
 		/* those with a DB side were planned above */
 		if (fc->side == SIDE_SAME || strmap_get(&db_ids, fc->id, NULL))
 			continue;
-		if (strmap_get(&outside, fc->id, NULL))
+		if (strmap_get(&outside, fc->id, NULL)) {
 			run->deferred = true;
-		else
+			journal_note(run, &run->waiting, fc->id);
+		} else {
 			ok = plan_one(run, fc->id, fc, NULL);
+		}
 	}
 	strmap_finish(&db_ids);
 	strmap_finish(&file_ids);
@@ -637,11 +648,15 @@ static bool apply_planned(struct run *run)
 		ctx->commit_time = who ? who->time : 0;
 		switch (apply_action(ctx, a, fc, run->plan[i].d,
 				     state_of(run, a->id), &e)) {
-		case APPLY_DONE: count(run, a); break;
+		case APPLY_DONE:
+			count(run, a);
+			journal_note(run, &run->committed, a->id);
+			break;
 		case APPLY_SKIPPED:
 			/* its data stays untouched on both sides, and its
 			 * DB change is seen again by the next run */
 			run->deferred = true;
+			journal_note(run, &run->waiting, a->id);
 			problem(run, e.msg);
 			break;
 		case APPLY_FATAL: *run->e = e; ok = false;
@@ -751,11 +766,21 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 		return false;
 	}
 	if (!g->fallback) {
+		/* the diff's paths, and those a killed run wrote or moved:
+		 * no commit names them, and they are its own */
+		size_t n = g->npaths + run->journal.n;
+		char **paths = xcalloc(n + 1, sizeof(char *));
+		bool ok;
+
+		memcpy(paths, g->paths, g->npaths * sizeof(char *));
+		for (size_t i = 0; i < run->journal.n; i++)
+			paths[g->npaths + i] = (char *)run->journal.v[i].path;
 		run->by_diff = true;
-		return load_state_for(run, g->paths, g->npaths) &&
-		       detect_paths(run->c, run->rootfd, run->state,
-				    run->nstate, g->paths, g->npaths,
-				    &run->scan, run->e);
+		ok = load_state_for(run, paths, n) &&
+		     detect_paths(run->c, run->rootfd, run->state, run->nstate,
+				  paths, n, &run->scan, run->e);
+		free(paths);
+		return ok;
 	}
 	msg = xasprintf("falling back to a scan: %s", g->fallback);
 	note(run, msg);
@@ -943,6 +968,50 @@ static bool open_run(struct run *run)
 	       store_backlogs_sync(run->store, run->all, run->e);
 }
 
+/* A journal line the committed run keeps: its story is not committed,
+ * and its path lies outside what this run looked at (another backlog,
+ * a --git run's), or the story waits for a later run. */
+static bool journal_keeps(void *ctx, const char *id, const char *path)
+{
+	struct run *run = ctx;
+	const struct config_backlog *b;
+	const struct config_stage *st;
+	char *epic = NULL;
+	bool looked;
+
+	if (strmap_get(&run->committed, id, NULL))
+		return false;
+	if (strmap_get(&run->waiting, id, NULL))
+		return true;
+	/* a --git run looked at every path the journal names, as a scan at
+	 * every path of the backlogs it walks */
+	looked = detect_location(run->c, path, &b, &st, &epic);
+	free(epic);
+	return !looked;
+}
+
+/* After the commit: the journal forgets the lines of what it committed.
+ * A failure leaves lines that only make the next run careful. */
+static void forget_committed(struct run *run)
+{
+	char *text = NULL, *kept;
+	struct err e;
+
+	if (run->journal_fd < 0)
+		return;
+	if (!fsx_journal_read(run->journal_fd, &text, &e) || !*text) {
+		free(text);
+		return;
+	}
+	kept = journal_keep(text, journal_keeps, run);
+	if (*kept)
+		fsx_journal_replace(run->journal_path, kept, NULL);
+	else
+		fsx_journal_reset(run->journal_fd, NULL);
+	free(kept);
+	free(text);
+}
+
 /* Everything applied: retention, the mark, HEAD and the run's row, then
  * the commit. */
 static bool close_run(struct run *run, int64_t applied_at, int64_t cpu_at)
@@ -973,9 +1042,7 @@ static bool close_run(struct run *run, int64_t applied_at, int64_t cpu_at)
 	/* what follows cannot undo the commit: a failure is a plain one */
 	mem_on_oom(NULL);
 	/* committed: the files it wrote are agreed versions now */
-	if (run->journal_fd >= 0 && run->journal_text &&
-	    (*run->journal_text || run->napplied))
-		fsx_journal_reset(run->journal_fd, NULL);
+	forget_committed(run);
 	return true;
 }
 
@@ -1232,8 +1299,11 @@ static void run_finish(struct run *run)
 	free(run->last_commit);
 	scan_result_finish(&run->scan);
 	strmap_finish(&run->state_by_id);
-	strmap_finish(&run->journal);
-	free(run->journal_text);
+	journal_finish(&run->journal);
+	strmap_finish(&run->committed);
+	strmap_finish(&run->waiting);
+	arena_finish(&run->journal_ids);
+	free(run->journal_path);
 	if (run->journal_fd >= 0)
 		close(run->journal_fd);
 	state_table_finish(&run->table);
@@ -1287,21 +1357,23 @@ bool sync_init(const struct config *c, int *version, bool *ignored,
 /* The write journal beside the lock (a dry run only reads it). */
 static bool open_journal(struct run *run, const char *lock_path)
 {
-	char *path = xasprintf("%.*s.writes", (int)(strlen(lock_path) - 5),
-			       lock_path);
+	char *text = NULL;
 	bool ok;
 
-	run->journal_fd = fsx_journal_open(path, !run->o->dry_run, run->e);
+	run->journal_path = xasprintf("%.*s.writes",
+				      (int)(strlen(lock_path) - 5), lock_path);
+	run->journal_fd =
+		fsx_journal_open(run->journal_path, !run->o->dry_run, run->e);
 	if (run->journal_fd < 0 && run->o->dry_run &&
 	    (errno == ENOENT || errno == EACCES))
 		ok = true; /* nothing was ever written, or not ours to read */
 	else
 		ok = run->journal_fd >= 0 &&
-		     fsx_journal_read(run->journal_fd, &run->journal_text,
-				      run->e);
-	free(path);
+		     fsx_journal_read(run->journal_fd, &text, run->e);
 	if (ok)
-		load_journal(run);
+		journal_load(&run->journal, text);
+	else
+		free(text);
 	if (run->o->dry_run && run->journal_fd >= 0) {
 		close(run->journal_fd);
 		run->journal_fd = -1;
@@ -1319,7 +1391,7 @@ static bool quiet(struct run *run)
 
 	return run->o->mode == SYNC_SCAN && !run->o->dry_run &&
 	       !run->scan.nchanges && !run->scan.nerrors && !run->scan.ntemps &&
-	       !(run->journal_text && *run->journal_text) &&
+	       journal_empty(&run->journal) &&
 	       store_clock_moved(run->store, &moved, NULL) && !moved &&
 	       store_backlogs_current(run->store, run->all);
 }

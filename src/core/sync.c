@@ -364,12 +364,13 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			in.db_story = &row;
 		}
 	}
-	/* the policy of the story's backlog: where the file has it, else
-	 * the row, else the base */
+	/* the policy of the story's backlog: the one both sides last agreed
+	 * on, not where either side has moved it since; a new story's, where
+	 * the file has it, else the row */
 	config_db_wins(run->c,
-		       in.file_story ? in.file_story->v[SF_BACKLOG]
+		       has_base      ? base.v[SF_BACKLOG]
+		       : in.file_story ? in.file_story->v[SF_BACKLOG]
 		       : in.db_story ? in.db_story->v[SF_BACKLOG]
-		       : has_base    ? base.v[SF_BACKLOG]
 				     : NULL,
 		       db_wins);
 	in.db_wins = db_wins;

@@ -1,0 +1,65 @@
+#!/bin/bash
+# Issue 20: losses from the tree's shape. A story moved across backlogs
+# takes its policy from the backlog it belonged to; an epic folder that
+# becomes a symlink is reported and its rows kept, as at every level; a
+# stage folder gone is guarded like a missing backlog, but a story moved
+# out of an emptied folder is no deletion (issue 19); a file moved while a
+# --full walk runs is not deleted for having been in neither backlog's
+# walk.
+. "$(dirname "$0")/lib.sh"
+
+# story DIR ID TITLE: a story file written by hand
+story() {
+  mkdir -p "$1"
+  printf -- '---\nid: %s\ntitle: %s\npriority: medium\n---\nBody of %s.\n' \
+    "$2" "$3" "$2" >"$1/$2-story.md"
+}
+fm() { # PATH KEY: the frontmatter value, read by PyYAML (the oracle)
+  /usr/bin/python3 - "$1" "$2" <<'EOF'
+import sys, yaml
+text = open(sys.argv[1], encoding="utf-8").read()
+print(yaml.safe_load(text.split("---\n")[1]).get(sys.argv[2]))
+EOF
+}
+fresh() { # a tree of two backlogs, synced; extra config lines on stdin
+  rm -rf "$T/t" && mkdir "$T/t" && cd "$T/t" || exit 1
+  {
+    printf 'database: .storysync/stories.db\nbacklogs:\n'
+    printf '  platform: stories/platform\n  mobile: stories/mobile\n'
+    cat
+  } >.storysync.yml
+  story stories/platform/backlog P-1 "Plat one"
+  story stories/platform/backlog P-2 "Plat two"
+  story stories/platform/active/api P-3 "Plat three"
+  story stories/platform/active/api P-4 "Plat four"
+  story stories/mobile/backlog M-1 "Mob one"
+  story stories/mobile/active M-2 "Mob two"
+  ss init >/dev/null && ss sync >/dev/null || not_ok "the import"
+}
+rows() { q "SELECT id, backlog, status, epic, title, path FROM stories ORDER BY id"; }
+
+# ---- backlog_policy is the story's backlog's, not the folder's now ----
+fresh <<'EOF'
+backlog_policy:
+  mobile: {title: db}
+EOF
+mkdir -p stories/platform/active
+mv stories/mobile/backlog/M-1-story.md stories/platform/active/
+sed -i 's/^title: .*/title: Title from the file/' stories/platform/active/M-1-story.md
+mv stories/platform/backlog/P-1-story.md stories/mobile/active/
+sed -i 's/^title: .*/title: Title from the file/' stories/mobile/active/P-1-story.md
+q "UPDATE stories SET title = 'Title from the API' WHERE id IN ('M-1', 'P-1')"
+run ss sync
+check_rc "policy: both sides edit stories a person moved across backlogs" 0
+check_eq "policy: M-1 came from mobile (title: db): the API's title, in the row and the file" \
+  "platform|Title from the API|Title from the API" \
+  "$(q "SELECT backlog, title FROM stories WHERE id = 'M-1'" | tr '\n' '|')$(fm stories/platform/active/M-1-story.md title)"
+check_eq "policy: P-1 came from platform (no policy): the file's title" \
+  "mobile|Title from the file|Title from the file" \
+  "$(q "SELECT backlog, title FROM stories WHERE id = 'P-1'" | tr '\n' '|')$(fm stories/mobile/active/P-1-story.md title)"
+check_eq "policy: each recorded with the losing title" \
+  "M-1|db|title=db|Title from the file
+P-1|file|title=file|Title from the API" \
+  "$(q "SELECT story_id, kept, policy, json_extract(lost, '$.title') FROM sync_conflicts ORDER BY story_id")"
+
+finish

@@ -66,6 +66,10 @@ struct scan_result {
 	size_t ntemps, captemps;
 	bool partial; /* only some paths were looked at (git mode): the
 			 per-backlog counts say nothing of the rest */
+	char **held; /* stories whose file this scan could not speak for
+			(below a symlink, or gone while the tree changed
+			under the walk): both sides wait, unreported */
+	size_t nheld, capheld;
 };
 
 /* Walks every backlog's stage directories and compares them with the state

@@ -9,6 +9,7 @@
  * to read are read, hashed and parsed by two threads. Each stage keeps the
  * walk's order, so the result does not depend on the threads.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -137,6 +138,12 @@ static void add_temp(struct scan_result *r, const char *path)
 {
 	r->temps = xgrow(r->temps, &r->captemps, r->ntemps + 1, sizeof(char *));
 	r->temps[r->ntemps++] = xstrdup(path);
+}
+
+static void add_held(struct scan_result *r, const char *id)
+{
+	r->held = xgrow(r->held, &r->capheld, r->nheld + 1, sizeof(char *));
+	r->held[r->nheld++] = xstrdup(id);
 }
 
 static void add_skipped(struct scan_result *r, const char *path)
@@ -433,6 +440,48 @@ static char *refusal(const struct entry *en)
 	return NULL;
 }
 
+/* The stories the state knows below dir stay as they are: none of them
+ * looks deleted for a directory that was not walked. */
+static size_t keep_below(struct cmp *k, const char *dir)
+{
+	size_t n = strlen(dir), kept = 0;
+
+	for (size_t s = 0; s < k->nstate; s++)
+		if (strncmp(k->state[s].path, dir, n) == 0 &&
+		    k->state[s].path[n] == '/') {
+			k->same[s] = true;
+			add_held(k->out, k->state[s].id);
+			kept++;
+		}
+	return kept;
+}
+
+/* A directory that is a symlink (or lies beyond one), at any level: never
+ * walked, reported on every run, the stories the state knows below it
+ * kept. */
+static void refuse_linked(struct cmp *k, const char *dir)
+{
+	char *msg = xasprintf("%s: a symbolic link (or a path through one); "
+			      "not followed, its stories left as they are",
+			      dir);
+
+	scan_result_add_error(k->out, dir, NULL, msg);
+	free(msg);
+	keep_below(k, dir);
+}
+
+/* A symlink that may stand for an epic folder: refused as a stage folder
+ * is; one deeper (no story lives there) or ignored is left alone unless
+ * the state knows stories below it. */
+static void classify_linked(struct cmp *k, const struct entry *en)
+{
+	bool epic = !strchr(en->rel + en->stage_len, '/');
+
+	if ((!epic || config_ignored(k->c, en->rel)) && !keep_below(k, en->rel))
+		return;
+	refuse_linked(k, en->rel);
+}
+
 /* Sorts each entry: refused, unchanged by its stat data, or to be read. */
 static void classify(struct cmp *k, struct entry *v, size_t n)
 {
@@ -447,6 +496,10 @@ static void classify(struct cmp *k, struct entry *v, size_t n)
 
 		if (en->kind == FSX_TEMP) {
 			add_temp(k->out, en->rel);
+			continue;
+		}
+		if (en->kind == FSX_LINKED_DIR) {
+			classify_linked(k, en);
 			continue;
 		}
 		/* an ignored path is no story, unless it was one: then it
@@ -721,23 +774,9 @@ static void compare(struct cmp *k, struct entry *v, size_t n)
  * they are instead of looking deleted. */
 static void refuse_symlinked(struct cmp *k, const struct scan_walk *w)
 {
-	for (size_t i = 0; i < w->ndirs; i++) {
-		const char *dir = w->dirs[i].dir;
-		size_t n = strlen(dir);
-		char *msg;
-
-		if (w->dirs[i].start != FSX_START_SYMLINK)
-			continue;
-		msg = xasprintf("%s: a symbolic link (or a path through one); "
-				"not followed, its stories left as they are",
-				dir);
-		scan_result_add_error(k->out, dir, NULL, msg);
-		free(msg);
-		for (size_t s = 0; s < k->nstate; s++)
-			if (strncmp(k->state[s].path, dir, n) == 0 &&
-			    k->state[s].path[n] == '/')
-				k->same[s] = true;
-	}
+	for (size_t i = 0; i < w->ndirs; i++)
+		if (w->dirs[i].start == FSX_START_SYMLINK)
+			refuse_linked(k, w->dirs[i].dir);
 }
 
 struct scan_walk *detect_walk_start(const struct config *c, int rootfd)
@@ -1150,6 +1189,29 @@ bool detect_scan_stream(const struct config *c, int rootfd, scan_batch_fn fn,
 	return ok;
 }
 
+static bool is_md_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 3 && strcmp(name + n - 3, ".md") == 0;
+}
+
+/* A candidate's directory that is a symlink or lies beyond one: one
+ * entry for it, which keeps the stories below it. */
+static void look_at_linked(struct scan_walk *w, const char *dir,
+			   unsigned backlog)
+{
+	struct stat st = {0};
+
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i].kind == FSX_LINKED_DIR &&
+		    strcmp(w->v[i].rel, dir) == 0)
+			return;
+	/* stage_len at the end: refused whatever its depth */
+	add_entry(&w->v, &w->n, &w->cap, &w->names, dir, backlog,
+		  (unsigned)strlen(dir), FSX_LINKED_DIR, &st);
+}
+
 /* The entry of one candidate path, if it is a story path that exists. */
 static void look_at(struct scan_walk *w, const char *rel)
 {
@@ -1166,10 +1228,15 @@ static void look_at(struct scan_walk *w, const char *rel)
 		goto out;
 	dir = xstrndup(rel, (size_t)(slash - rel));
 	dirfd = fsx_open_beneath(w->rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
+	if (dirfd < 0 && errno == ELOOP)
+		look_at_linked(w, dir, (unsigned)(b - w->c->backlogs));
 	free(dir);
 	if (dirfd < 0)
 		goto out; /* gone: the state entry becomes a deletion */
-	if (fsx_lstat_at(dirfd, slash + 1, &st, &kind))
+	/* what the walk would report: *.md entries, and links that may
+	 * stand for a directory (a diff names a symlink itself) */
+	if (fsx_lstat_at(dirfd, slash + 1, &st, &kind) &&
+	    (kind == FSX_LINKED_DIR || is_md_name(slash + 1)))
 		add_entry(&w->v, &w->n, &w->cap, &w->names, rel,
 			  (unsigned)(b - w->c->backlogs),
 			  (unsigned)(strstr(rel, s->dir) - rel +
@@ -1226,6 +1293,9 @@ void scan_result_finish(struct scan_result *r)
 	for (size_t i = 0; i < r->ntemps; i++)
 		free(r->temps[i]);
 	free(r->temps);
+	for (size_t i = 0; i < r->nheld; i++)
+		free(r->held[i]);
+	free(r->held);
 	free(r->files_per_backlog);
 	free(r->backlog_missing);
 	memset(r, 0, sizeof(*r));

@@ -88,12 +88,16 @@ static enum fsx_entry_kind kind_of(mode_t mode)
 	return FSX_OTHER;
 }
 
+static bool linked_dir(int dirfd, const char *name);
+
 bool fsx_lstat_at(int dirfd, const char *name, struct stat *st,
 		  enum fsx_entry_kind *kind)
 {
 	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
 		return false;
 	*kind = kind_of(st->st_mode);
+	if (*kind == FSX_SYMLINK && !is_md(name) && linked_dir(dirfd, name))
+		*kind = FSX_LINKED_DIR;
 	return true;
 }
 
@@ -114,6 +118,16 @@ static bool walk_sub(struct walk *w, int dirfd, const char *name)
 	return walk_dir(w, fd);
 }
 
+/* A symlink that may stand for a directory: its target is one, or cannot
+ * be reached (gone, or on a disk not mounted). Only stat'ed, to tell it
+ * from a link to a plain file, never walked. */
+static bool linked_dir(int dirfd, const char *name)
+{
+	struct stat target;
+
+	return fstatat(dirfd, name, &target, 0) < 0 || S_ISDIR(target.st_mode);
+}
+
 /* Handles one entry; d_type saves the stat of every non-story entry. */
 static bool walk_entry(struct walk *w, int dirfd, const char *name,
 		       unsigned char type)
@@ -123,25 +137,30 @@ static bool walk_entry(struct walk *w, int dirfd, const char *name,
 	bool md = is_md(name);
 	bool ok = true;
 
-	if (!md && type != DT_DIR && type != DT_UNKNOWN)
+	if (!md && type != DT_DIR && type != DT_UNKNOWN && type != DT_LNK)
 		return true;
 	if (keep)
 		buf_putc(&w->rel, '/');
 	buf_puts(&w->rel, name);
-	if (md || type == DT_UNKNOWN) {
+	if (md || type == DT_UNKNOWN || type == DT_LNK) {
 		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT)
 				ok = err_set(w->e, "%s: %s", w->rel.data,
 					     strerror(errno));
 			goto out;
 		}
-		type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+		type = S_ISDIR(st.st_mode)   ? DT_DIR
+		       : S_ISLNK(st.st_mode) ? DT_LNK
+					     : DT_REG;
 	}
 	if (md)
 		ok = w->fn(w->ctx, dirfd, name, w->rel.data,
 			   kind_of(st.st_mode), &st);
 	else if (type == DT_DIR)
 		ok = walk_sub(w, dirfd, name);
+	else if (type == DT_LNK && linked_dir(dirfd, name))
+		ok = w->fn(w->ctx, dirfd, name, w->rel.data, FSX_LINKED_DIR,
+			   &st);
 out:
 	w->rel.len = keep;
 	if (w->rel.data)

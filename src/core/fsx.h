@@ -39,11 +39,15 @@ enum fsx_entry_kind {
 	FSX_OTHER,
 	FSX_TEMP, /* a temporary file of fsx_write_atomic's, left by a run
 		     that was killed (the walker reports these hidden files) */
+	FSX_LINKED_DIR, /* a symlink of any other name that points at a
+			   directory, or at nothing reachable: it may stand
+			   for a directory of stories (an epic), and is not
+			   followed */
 };
 
-/* Called for each *.md entry below the walked directory; rel is relative to
- * the walk's root directory; st is the entry's lstat data. Return false to
- * stop the walk. */
+/* Called for each *.md entry below the walked directory, and each
+ * FSX_LINKED_DIR; rel is relative to the walk's root directory; st is the
+ * entry's lstat data. Return false to stop the walk. */
 typedef bool (*fsx_walk_fn)(void *ctx, int dirfd, const char *name,
 			    const char *rel, enum fsx_entry_kind kind,
 			    const struct stat *st);
@@ -59,7 +63,8 @@ enum fsx_walk_start {
 /* Walks dir (relative to rootfd, beneath it, through no symlink)
  * recursively, skipping hidden entries and never following symlinks,
  * calling fn for each entry named *.md (files, symlinks, directories) with
- * rel = "dir/sub/x.md"; *start says whether dir was walked. */
+ * rel = "dir/sub/x.md", and for each symlink that may stand for a
+ * directory (FSX_LINKED_DIR); *start says whether dir was walked. */
 bool fsx_walk(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
 	      enum fsx_walk_start *start, struct err *e);
 /* The same, each directory's entries in name order (strcmp), which holds

@@ -501,13 +501,17 @@ static bool plan_all(struct run *run)
 	if (!run->scan.nchanges && !run->db.n)
 		return true;
 	index_state(run);
-	strmap_init(&blocked, run->scan.nerrors);
+	strmap_init(&blocked, run->scan.nerrors + run->scan.nheld);
 	for (size_t i = 0; i < run->scan.nerrors; i++)
 		if (run->scan.errors[i].id) {
 			strmap_put(&blocked, run->scan.errors[i].id, 0);
 			journal_note(run, &run->waiting,
 				     run->scan.errors[i].id);
 		}
+	for (size_t i = 0; i < run->scan.nheld; i++) {
+		strmap_put(&blocked, run->scan.held[i], 0);
+		journal_note(run, &run->waiting, run->scan.held[i]);
+	}
 	refuse_unwritable(run, &blocked);
 	/* --backlog: what it leaves for a later run, on both sides */
 	strmap_init(&outside, 1);
@@ -550,7 +554,8 @@ static bool plan_all(struct run *run)
 		/* those with a DB side were planned above */
 		if (fc->side == SIDE_SAME || strmap_get(&db_ids, fc->id, NULL))
 			continue;
-		if (strmap_get(&outside, fc->id, NULL)) {
+		if (strmap_get(&outside, fc->id, NULL) ||
+		    strmap_get(&blocked, fc->id, NULL)) {
 			run->deferred = true;
 			journal_note(run, &run->waiting, fc->id);
 		} else {

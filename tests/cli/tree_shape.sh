@@ -62,4 +62,41 @@ check_eq "policy: each recorded with the losing title" \
 P-1|file|title=file|Title from the API" \
   "$(q "SELECT story_id, kept, policy, json_extract(lost, '$.title') FROM sync_conflicts ORDER BY story_id")"
 
+# ---- an epic folder that becomes a symlink: reported, its rows kept ----
+for mode in scan full git; do
+  fresh </dev/null
+  if [ $mode = git ]; then
+    git init -q . && git add -A && git -c user.name=T -c user.email=t@e commit -qm init
+    ss sync --git >/dev/null
+  fi
+  before=$(rows)
+  mv stories/platform/active/api "$O/api-$mode"
+  ln -s "$O/api-$mode" stories/platform/active/api
+  [ $mode = git ] && git add -A && git -c user.name=T -c user.email=t@e commit -qm link
+  q "UPDATE stories SET priority = 'high' WHERE id = 'P-3'"
+  msg="stories/platform/active/api: a symbolic link (or a path through one); not followed, its stories left as they are"
+  flag=; [ $mode = full ] && flag=--full; [ $mode = git ] && flag=--git
+  run ss sync $flag
+  check_eq "symlinked epic, $mode: reported, exit 1" "1|$msg" "$rc|$err"
+  check_eq "symlinked epic, $mode: its stories are kept, the API's edit too" \
+    "$before|high|0" \
+    "$(rows | sed 's/|high|/|/')|$(q "SELECT priority FROM stories WHERE id = 'P-3'")|$(q "SELECT count(*) FROM deleted_stories")"
+  check_eq "symlinked epic, $mode: nothing written through the link" "medium" \
+    "$(fm "$O/api-$mode/P-3-story.md" priority)"
+  run ss sync $flag
+  check_eq "symlinked epic, $mode: and on every run" "1|$msg" "$rc|$err"
+  rm stories/platform/active/api && mv "$O/api-$mode" stories/platform/active/api
+  [ $mode = git ] && git add -A && git -c user.name=T -c user.email=t@e commit -qm back
+  run ss sync $flag
+  check_eq "symlinked epic, $mode: the folder back, the API's edit reaches the file" \
+    "0||high" "$rc|$err|$(fm stories/platform/active/api/P-3-story.md priority)"
+done
+# a link to a plain file, or one deeper than an epic, is nobody's story
+fresh </dev/null
+ln -s ../../../.storysync.yml stories/platform/active/config-link
+mkdir -p stories/platform/active/api/assets
+ln -s "$O" stories/platform/active/api/assets/shared
+run ss sync --full
+check_eq "a link to a file, or below an epic, holding no story: not reported" "0|" "$rc|$err"
+
 finish

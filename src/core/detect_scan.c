@@ -402,6 +402,8 @@ static void result_init(struct scan_result *r, const struct config *c)
 	memset(r, 0, sizeof(*r));
 	r->files_per_backlog = xcalloc(c->nbacklogs, sizeof(size_t));
 	r->backlog_missing = xcalloc(c->nbacklogs, sizeof(bool));
+	r->files_per_stage = xcalloc(c->nbacklogs * c->nstages, sizeof(size_t));
+	r->stage_missing = xcalloc(c->nbacklogs * c->nstages, sizeof(bool));
 }
 
 static void cmp_init(struct cmp *k, const struct config *c, int rootfd,
@@ -779,6 +781,20 @@ static void refuse_symlinked(struct cmp *k, const struct scan_walk *w)
 			refuse_linked(k, w->dirs[i].dir);
 }
 
+/* The walk's counts: story files per backlog and per stage directory
+ * (w->dirs is in that order), and which directories are missing. */
+static void count_files(const struct scan_walk *w, struct scan_result *out)
+{
+	for (size_t i = 0; i < w->ndirs; i++) {
+		out->files_per_backlog[w->dirs[i].backlog] += w->dirs[i].files;
+		out->files_per_stage[i] = w->dirs[i].files;
+		out->stage_missing[i] = w->dirs[i].start == FSX_START_MISSING;
+		out->nfiles += w->dirs[i].files;
+	}
+	memcpy(out->backlog_missing, w->missing,
+	       w->c->nbacklogs * sizeof(bool));
+}
+
 struct scan_walk *detect_walk_start(const struct config *c, int rootfd)
 {
 	struct scan_walk *w = walk_create(c, rootfd);
@@ -806,11 +822,7 @@ bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 	atomic_store_explicit(&w->k, &k, memory_order_release);
 	walk_join(w);
 	ok = w->ok;
-	for (size_t i = 0; i < w->ndirs; i++) {
-		out->files_per_backlog[w->dirs[i].backlog] += w->dirs[i].files;
-		out->nfiles += w->dirs[i].files;
-	}
-	memcpy(out->backlog_missing, w->missing, c->nbacklogs * sizeof(bool));
+	count_files(w, out);
 	if (ok) {
 		refuse_symlinked(&k, w);
 		compare(&k, w->v, w->n);
@@ -1177,11 +1189,7 @@ bool detect_scan_stream(const struct config *c, int rootfd, scan_batch_fn fn,
 		*e = w->e;
 		ok = false;
 	}
-	for (size_t i = 0; i < w->ndirs; i++) {
-		out->files_per_backlog[w->dirs[i].backlog] += w->dirs[i].files;
-		out->nfiles += w->dirs[i].files;
-	}
-	memcpy(out->backlog_missing, w->missing, c->nbacklogs * sizeof(bool));
+	count_files(w, out);
 	if (ok)
 		refuse_symlinked(&k, w);
 	cmp_finish(&k);
@@ -1298,5 +1306,7 @@ void scan_result_finish(struct scan_result *r)
 	free(r->held);
 	free(r->files_per_backlog);
 	free(r->backlog_missing);
+	free(r->files_per_stage);
+	free(r->stage_missing);
 	memset(r, 0, sizeof(*r));
 }

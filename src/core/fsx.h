@@ -37,8 +37,8 @@ enum fsx_entry_kind {
 	FSX_SYMLINK,
 	FSX_DIR_MD,
 	FSX_OTHER,
-	FSX_TEMP, /* a temporary file of fsx_write_atomic's, left by a run
-		     that was killed (the walker reports these hidden files) */
+	FSX_TEMP,       /* a temporary file of fsx_write_atomic's, left by a run
+			   that was killed (the walker reports these hidden files) */
 	FSX_LINKED_DIR, /* a symlink of any other name that points at a
 			   directory, or at nothing reachable: it may stand
 			   for a directory of stories (an epic), and is not

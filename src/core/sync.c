@@ -222,41 +222,102 @@ static bool select_backlogs(struct run *run, const struct config *c,
 	return true;
 }
 
-/* Guard: a backlog directory missing or empty while the state knows its
- * stories (an unmounted disk, a half checkout). */
+/* The stories each backlog and each of its stage directories lost: their
+ * files are gone, and no file anywhere claims their id (a story moved to
+ * another folder is no loss). vb[b], vs[b * nstages + s]. */
+static void count_vanished(const struct run *run, size_t *vb, size_t *vs)
+{
+	const struct config *c = run->c;
+
+	for (size_t i = 0; i < run->scan.nchanges; i++) {
+		const struct file_change *fc = &run->scan.changes[i];
+		const struct config_backlog *b;
+		const struct config_stage *st;
+		char *epic = NULL;
+
+		if (fc->side != SIDE_DELETED || !fc->old_path ||
+		    !detect_location(c, fc->old_path, &b, &st, &epic))
+			continue;
+		free(epic);
+		vb[b - c->backlogs]++;
+		vs[(size_t)(b - c->backlogs) * c->nstages +
+		   (size_t)(st - c->stages)]++;
+	}
+}
+
+/* The guard's message for a directory (empty or missing) that lost n
+ * stories: what, its name, and its backlog. */
+static bool guarded(struct run *run, const char *what, bool missing, size_t n)
+{
+	return err_set(run->e,
+		       "%s is %s but the database has %zu of its stories; "
+		       "nothing written (--force to sync anyway)",
+		       what, missing ? "missing" : "empty", n);
+}
+
+/* Guard: a backlog directory missing or empty while stories the state
+ * knows there vanished with it (an unmounted disk, a half checkout);
+ * stories that moved out of it do not count. */
 static bool guard_backlogs(struct run *run)
 {
+	const struct config *c = run->c;
+	size_t *vb, *vs;
+	bool ok = true;
+
 	if (run->scan.partial)
 		return true;
-	for (size_t b = 0; b < run->c->nbacklogs; b++) {
-		const struct config_backlog *bl = &run->c->backlogs[b];
-		size_t known = 0;
+	vb = xcalloc(c->nbacklogs, sizeof(*vb));
+	vs = xcalloc(c->nbacklogs * c->nstages, sizeof(*vs));
+	count_vanished(run, vb, vs);
+	for (size_t b = 0; ok && b < c->nbacklogs; b++) {
+		const struct config_backlog *bl = &c->backlogs[b];
+		char *what;
 
-		if (run->scan.files_per_backlog[b])
+		if (!vb[b] || run->scan.files_per_backlog[b])
 			continue;
-		for (size_t i = 0; i < run->nstate; i++) {
-			const struct config_backlog *sb;
-			const struct config_stage *ss;
-			char *epic = NULL;
-
-			if (detect_location(run->c, run->state[i].path, &sb,
-					    &ss, &epic) &&
-			    sb == bl)
-				known++;
-			free(epic);
-		}
-		if (known)
-			return err_set(run->e,
-				       "backlog '%s' (%s) is %s but the "
-				       "database has %zu of its stories; "
-				       "nothing written (--force to sync "
-				       "anyway)",
-				       bl->name, bl->path,
-				       run->scan.backlog_missing[b] ? "missing"
-								    : "empty",
-				       known);
+		what = xasprintf("backlog '%s' (%s)", bl->name, bl->path);
+		ok = guarded(run, what, run->scan.backlog_missing[b], vb[b]);
+		free(what);
 	}
-	return true;
+	free(vs);
+	free(vb);
+	return ok;
+}
+
+/* Guard: a stage directory missing or empty while stories the state knows
+ * there vanished with it (a sparse checkout, a half copy). Checked after
+ * the deletion share: a mass deletion says so first. */
+static bool guard_stages(struct run *run)
+{
+	const struct config *c = run->c;
+	size_t *vb, *vs;
+	bool ok = true;
+
+	if (run->scan.partial)
+		return true;
+	vb = xcalloc(c->nbacklogs, sizeof(*vb));
+	vs = xcalloc(c->nbacklogs * c->nstages, sizeof(*vs));
+	count_vanished(run, vb, vs);
+	for (size_t i = 0; ok && i < c->nbacklogs * c->nstages; i++) {
+		const struct config_backlog *bl = &c->backlogs[i / c->nstages];
+		const char *dir = c->stages[i % c->nstages].dir;
+		char *what;
+
+		if (!vs[i] || run->scan.files_per_stage[i])
+			continue;
+		what = strcmp(bl->path, ".") == 0
+			       ? xasprintf("stage directory '%s' of backlog "
+					   "'%s'",
+					   dir, bl->name)
+			       : xasprintf("stage directory '%s/%s' of backlog "
+					   "'%s'",
+					   bl->path, dir, bl->name);
+		ok = guarded(run, what, run->scan.stage_missing[i], vs[i]);
+		free(what);
+	}
+	free(vs);
+	free(vb);
+	return ok;
 }
 
 /* Guard: more than GUARD_DELETE_SHARE% of all stories deleted at once. */
@@ -368,10 +429,10 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	 * on, not where either side has moved it since; a new story's, where
 	 * the file has it, else the row */
 	config_db_wins(run->c,
-		       has_base      ? base.v[SF_BACKLOG]
+		       has_base        ? base.v[SF_BACKLOG]
 		       : in.file_story ? in.file_story->v[SF_BACKLOG]
-		       : in.db_story ? in.db_story->v[SF_BACKLOG]
-				     : NULL,
+		       : in.db_story   ? in.db_story->v[SF_BACKLOG]
+				       : NULL,
 		       db_wins);
 	in.db_wins = db_wins;
 	if (plan_story(&in, &a))
@@ -1065,7 +1126,7 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	run->n->row_changes = (long)run->db.n;
 	if (!plan_all(run))
 		goto fail;
-	if (!run->o->force && !guard_deletes(run)) {
+	if (!run->o->force && (!guard_deletes(run) || !guard_stages(run))) {
 		*status = SYNC_GUARDED;
 		goto fail;
 	}

@@ -99,4 +99,61 @@ ln -s "$O" stories/platform/active/api/assets/shared
 run ss sync --full
 check_eq "a link to a file, or below an epic, holding no story: not reported" "0|" "$rc|$err"
 
+# ---- a stage folder gone: guarded like a missing backlog ----
+rm -rf "$T/g" && mkdir "$T/g" && cd "$T/g" || exit 1
+"$GEN_STORIES" . --count 200 --seed 20 2>/dev/null
+ss init >/dev/null && ss sync >/dev/null || not_ok "the import of 200"
+gone=stories/platform/active
+n=$(q "SELECT count(*) FROM stories WHERE path LIKE '$gone/%'")
+check_eq "a stage folder of $n stories, under half of 200" yes \
+  "$([ "$n" -gt 1 ] && [ $((n * 2)) -lt 200 ] && echo yes)"
+mv $gone "$O/stage-away"
+edited=$(q "SELECT id FROM stories WHERE path LIKE 'stories/mobile/%' AND priority != 'low' ORDER BY id LIMIT 1")
+q "UPDATE stories SET priority = 'low' WHERE id = '$edited'"
+before=$(db_digest) tree=$(tree_digest)
+msg="storysync: stage directory '$gone' of backlog 'platform' is missing but the database has $n of its stories; nothing written (--force to sync anyway)"
+for flag in "" --full; do
+  run ss sync $flag
+  check_eq "stage gone, ${flag:-scan}: refused, exit 4, saying why" "4|$msg" "$rc|$err"
+  check_eq "stage gone, ${flag:-scan}: nothing written" "$before|$tree" \
+    "$(db_digest)|$(tree_digest)"
+done
+mkdir $gone
+run ss sync
+check_eq "stage emptied: refused too" \
+  "4|storysync: stage directory '$gone' of backlog 'platform' is empty but the database has $n of its stories; nothing written (--force to sync anyway)" \
+  "$rc|$err"
+rmdir $gone && mv "$O/stage-away" $gone
+run ss sync
+check_eq "the folder back: the API's edit goes through, nothing lost" "0|200|low" \
+  "$rc|$(q 'SELECT count(*) FROM stories')|$(fm "$(q "SELECT path FROM stories WHERE id = '$edited'")" priority)"
+rm -rf $gone
+run ss sync --force
+check_eq "--force goes on: the $n stories deleted, archived" "0|$((200 - n))|$n" \
+  "$rc|$(q 'SELECT count(*) FROM stories')|$(q 'SELECT count(*) FROM deleted_stories')"
+
+# ---- issue 19: a move is not an empty backlog, nor an empty stage ----
+fresh </dev/null
+mkdir -p stories/platform/active
+mv stories/mobile/backlog/M-1-story.md stories/platform/backlog/
+mv stories/mobile/active/M-2-story.md stories/platform/active/
+run ss sync
+check_eq "the last stories of a backlog moved to another: no guard" "0|" "$rc|$err"
+check_eq "the rows follow" "platform|backlog|platform|active" \
+  "$(q "SELECT backlog, status FROM stories WHERE id IN ('M-1', 'M-2') ORDER BY id" | paste -sd '|')"
+run ss sync
+check_eq "and the next run is quiet" "0|" "$rc|$out$err"
+mv stories/platform/active/api/P-3-story.md stories/platform/backlog/
+mv stories/platform/active/api/P-4-story.md stories/platform/backlog/
+mv stories/platform/active/M-2-story.md stories/platform/backlog/
+run ss sync
+check_eq "the last stories of a stage moved out: no guard" "0|backlog" \
+  "$rc|$(q "SELECT group_concat(DISTINCT status) FROM stories WHERE id IN ('P-3', 'P-4', 'M-2')")"
+rm stories/platform/backlog/M-2-story.md
+rmdir stories/platform/active/api stories/platform/active
+mv stories/platform/backlog/P-3-story.md stories/platform/backlog/P-3-renamed.md
+run ss sync
+check_eq "a story deleted, its stage folder gone with no story left in it: no guard" \
+  "0||1" "$rc|$err|$(q "SELECT count(*) FROM deleted_stories WHERE story_id = 'M-2'")"
+
 finish

@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "detect.h"
 #include "mem.h"
+#include "seam.h"
 #include "strmap.h"
 
 /* Fewer files than this to read are not worth a second thread. */
@@ -768,7 +769,85 @@ static void compare(struct cmp *k, struct entry *v, size_t n)
 	for (size_t i = 0; i < k->nreads; i++)
 		take_reading(k, &k->reads[i]);
 	match_ids(k);
-	cmp_finish(k);
+}
+
+/* ---- the second look at the deletions ---- */
+
+/* What the second walk looks for: a story file the first one did not
+ * see. */
+struct second_look {
+	const struct strmap *seen;
+	bool appeared;
+};
+
+static bool look_again(void *ctx, int dirfd, const char *name, const char *rel,
+		       enum fsx_entry_kind kind, const struct stat *st)
+{
+	struct second_look *l = ctx;
+
+	(void)dirfd;
+	(void)name;
+	(void)st;
+	if (kind == FSX_FILE && !strmap_get(l->seen, rel, NULL))
+		l->appeared = true;
+	return !l->appeared; /* one is enough */
+}
+
+/* True when a story file is in the tree now that the walk did not see:
+ * the tree changed under it (a file moved from a folder not yet walked
+ * to one already walked is in neither). */
+static bool tree_changed(const struct cmp *k, const struct scan_walk *w)
+{
+	struct second_look l = {0};
+	struct strmap seen;
+
+	strmap_init(&seen, w->n + k->nstate);
+	for (size_t i = 0; i < w->n; i++)
+		strmap_put(&seen, w->v[i].rel, i);
+	for (size_t i = 0; i < k->nstate; i++)
+		if (k->same[i])
+			strmap_put(&seen, k->state[i].path, i);
+	l.seen = &seen;
+	for (size_t i = 0; i < w->ndirs && !l.appeared; i++) {
+		enum fsx_walk_start start;
+		struct err e;
+
+		/* a directory that cannot be walked now has nothing new */
+		(void)fsx_walk(w->rootfd, w->dirs[i].dir, look_again, &l,
+			       &start, &e);
+	}
+	strmap_finish(&seen);
+	return l.appeared;
+}
+
+/* A story whose file the walk did not find is not deleted until a walk
+ * that cannot have missed it says so: when there are deletions, a second
+ * walk (names only) looks for a story file the first did not see, and if
+ * there is one, the deletions wait for the next run, held on both sides. */
+static void confirm_deletions(struct cmp *k, const struct scan_walk *w)
+{
+	struct scan_result *r = k->out;
+	size_t n = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < r->nchanges && !any; i++)
+		any = r->changes[i].side == SIDE_DELETED;
+	if (!any)
+		return;
+	test_seam_stop("walked"); /* where a test moves a file */
+	if (!tree_changed(k, w))
+		return;
+	for (size_t i = 0; i < r->nchanges; i++) {
+		struct file_change *fc = &r->changes[i];
+
+		if (fc->side == SIDE_DELETED) {
+			add_held(r, fc->id);
+			file_change_finish(fc);
+		} else {
+			r->changes[n++] = *fc;
+		}
+	}
+	r->nchanges = n;
 }
 
 /* A stage directory that is a symlink (or lies beyond one) is reported on
@@ -826,6 +905,8 @@ bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 	if (ok) {
 		refuse_symlinked(&k, w);
 		compare(&k, w->v, w->n);
+		confirm_deletions(&k, w);
+		cmp_finish(&k);
 	} else {
 		*e = w->e;
 		cmp_finish(&k);
@@ -1277,6 +1358,7 @@ bool detect_paths(const struct config *c, int rootfd,
 	for (size_t i = 0; i < nstate; i++)
 		k.same[i] = !strmap_get(&candidates, state[i].path, NULL);
 	compare(&k, w->v, w->n);
+	cmp_finish(&k);
 	for (size_t i = 0; i < w->n; i++)
 		out->nfiles += w->v[i].kind == FSX_FILE;
 	strmap_finish(&candidates);

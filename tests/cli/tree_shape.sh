@@ -99,6 +99,51 @@ ln -s "$O" stories/platform/active/api/assets/shared
 run ss sync --full
 check_eq "a link to a file, or below an epic, holding no story: not reported" "0|" "$rc|$err"
 
+# ---- a file moved across backlogs while a --full walk runs ----
+# stopped_at PID: waits until the run stops itself at its seam (SIGSTOP);
+# false when it ended instead
+stopped_at() {
+  local state
+  for _ in $(seq 400); do
+    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ "$state" = T ] && return 0
+    [ "$state" = Z ] && return 1
+    sleep 0.05
+  done
+  return 1
+}
+fresh </dev/null
+q "UPDATE stories SET priority = 'high' WHERE id = 'M-1'"
+mv stories/mobile/backlog/M-1-story.md "$O/"
+STORYSYNC_TEST_STOP=walked "$STORYSYNC" sync --full >"$O/out" 2>"$O/err" &
+pid=$!
+trap 'kill -9 $pid 2>/dev/null; rm -rf "$T" "$O"' EXIT
+if stopped_at $pid; then
+  ok "race: the run stops after its walk, which saw M-1 in neither backlog"
+else
+  not_ok "race: the run stops after its walk, which saw M-1 in neither backlog"
+fi
+mkdir -p stories/platform/active
+mv "$O/M-1-story.md" stories/platform/active/
+kill -CONT $pid
+wait $pid
+rc=$?
+trap 'rm -rf "$T" "$O"' EXIT
+check_eq "race: the run ends well, M-1 neither deleted nor archived" "0|1|0|created" \
+  "$rc|$(q "SELECT count(*) FROM stories WHERE id = 'M-1'")|$(q "SELECT count(*) FROM deleted_stories")|$(q "SELECT group_concat(change) FROM sync_events WHERE story_id = 'M-1'")"
+run ss sync
+check_rc "race: the next run" 0
+check_eq "race: M-1 moved, the API's edit in the row and the file, no conflict" \
+  "platform|active|high|high|0" \
+  "$(q "SELECT backlog, status, priority FROM stories WHERE id = 'M-1'" | tr '\n' '|')$(fm stories/platform/active/M-1-story.md priority)|$(q 'SELECT count(*) FROM sync_conflicts')"
+check_eq "race: one story M-1, moved, never deleted" "created,moved" \
+  "$(q "SELECT group_concat(change) FROM sync_events WHERE story_id = 'M-1'")"
+# a plain deletion still goes through at once
+rm stories/platform/backlog/P-2-story.md
+run ss sync --full
+check_eq "a deletion with nothing else changing goes at once" "0|0|1" \
+  "$rc|$(q "SELECT count(*) FROM stories WHERE id = 'P-2'")|$(q "SELECT count(*) FROM deleted_stories WHERE story_id = 'P-2'")"
+
 # ---- a stage folder gone: guarded like a missing backlog ----
 rm -rf "$T/g" && mkdir "$T/g" && cd "$T/g" || exit 1
 "$GEN_STORIES" . --count 200 --seed 20 2>/dev/null

@@ -531,8 +531,8 @@ static bool record_refusals(struct run *run)
 	return true;
 }
 
-/* Retention, in the run's transaction (a quiet run prunes nothing: it
- * adds nothing either). */
+/* Retention, in the run's transaction, before its apply (a quiet run
+ * prunes nothing: it adds nothing either). */
 static bool prune(struct run *run)
 {
 	struct prune_counts p;
@@ -540,6 +540,14 @@ static bool prune(struct run *run)
 
 	if (!store_prune(run->store, &run->c->retention, &p, run->e))
 		return false;
+	/* an odd value of the API's: named on every run until mended */
+	for (char *line = p.refused, *nl; line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		problem(run, line);
+	}
+	free(p.refused);
 	if (!p.runs && !p.events && !p.conflicts && !p.deleted)
 		return true;
 	msg = xasprintf("pruned %ld run%s, %ld event%s, %ld resolved "
@@ -1079,13 +1087,13 @@ static void forget_committed(struct run *run)
 	free(text);
 }
 
-/* Everything applied: retention, the mark, HEAD and the run's row, then
+/* Everything applied: the refusals, the mark, HEAD and the run's row, then
  * the commit. */
 static bool close_run(struct run *run, int64_t applied_at, int64_t cpu_at)
 {
 	bool dirty = run->napplied || run->db.n;
 
-	if (!record_refusals(run) || !prune(run))
+	if (!record_refusals(run))
 		return false;
 	if (run->napplied && run->r && run->r->note) {
 		char *msg =
@@ -1138,6 +1146,10 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 		store_rollback(run->store);
 		return true;
 	}
+	/* before the apply: an archived deletion this run applies was
+	 * pending when it began, and is kept at least until the next one */
+	if (!prune(run))
+		goto fail;
 	t = fsx_now_ns();
 	cpu = fsx_thread_cpu_ns();
 	apply_begin(run);

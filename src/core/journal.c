@@ -40,10 +40,10 @@ static bool parse(char *line, struct journal_line *l)
 	return true;
 }
 
-/* The lookup key of a line: "HASH ID PATH" (heap). */
-static char *key_of(const char *hash, const char *id, const char *path)
+/* The lookup key of a line: "HASH ID" (heap). */
+static char *key_of(const char *hash, const char *id)
 {
-	return xasprintf("%s %s %s", hash, id, path);
+	return xasprintf("%s %s", hash, id);
 }
 
 void journal_load(struct journal *j, char *text)
@@ -61,7 +61,7 @@ void journal_load(struct journal *j, char *text)
 			break; /* a line cut short by the kill */
 		*nl = '\0';
 		if (parse(line, &l)) {
-			char *k = key_of(l.hash, l.id, l.path);
+			char *k = key_of(l.hash, l.id);
 
 			j->v = xgrow(j->v, &cap, j->n + 1, sizeof(*j->v));
 			j->v[j->n] = l;
@@ -79,16 +79,15 @@ bool journal_empty(const struct journal *j)
 }
 
 const struct journal_line *journal_find(const struct journal *j,
-					const char *hash, const char *id,
-					const char *path)
+					const char *hash, const char *id)
 {
 	char *k;
 	size_t i;
 	bool found;
 
-	if (!j->n || !hash || !id || !path)
+	if (!j->n || !hash || !id)
 		return NULL;
-	k = key_of(hash, id, path);
+	k = key_of(hash, id);
 	found = strmap_get(&j->by_key, k, &i);
 	free(k);
 	return found ? &j->v[i] : NULL;

@@ -28,7 +28,7 @@ struct journal {
 	char *text; /* owned; its line breaks become NULs */
 	struct journal_line *v;
 	size_t n;
-	struct strmap by_key; /* "HASH ID PATH" -> index in v; the last wins */
+	struct strmap by_key; /* "HASH ID" -> index in v; the last wins */
 	struct arena keys;
 };
 
@@ -41,11 +41,12 @@ char *journal_line(const char *hash, const char *id, const char *fields,
 void journal_load(struct journal *j, char *text);
 /* True when j has no line. */
 bool journal_empty(const struct journal *j);
-/* The line saying that storysync wrote the blob hash at path for id, or
- * NULL: the file there holds a write of its own, not a person's edit. */
+/* The line saying that storysync wrote the blob hash for id, or NULL: a
+ * file of id that holds it is a write of storysync's own, not a person's
+ * edit (but where the line's path is not the file's, a person moved it
+ * since). */
 const struct journal_line *journal_find(const struct journal *j,
-					const char *hash, const char *id,
-					const char *path);
+					const char *hash, const char *id);
 /* The fields the line's write took from the database (SF_COUNT). */
 void journal_written(const struct journal_line *l, bool written[]);
 /* The lines of text (a journal's, untouched) that keep says to keep,

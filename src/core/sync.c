@@ -350,13 +350,13 @@ static void add_action(struct run *run, struct action *a,
 	run->plan[run->nplan++] = (struct planned){*a, fc, d};
 }
 
-/* The journal's line when the file fc found is one an earlier run wrote
- * or moved from the database and then died before its commit: the
- * journal names its path and id with its very content. */
+/* The journal's line when the file fc found holds what an earlier run
+ * wrote or moved from the database before it died, uncommitted: the
+ * journal names its id with its very content. */
 static const struct journal_line *our_write(const struct run *run,
 					    const struct file_change *fc)
 {
-	return journal_find(&run->journal, fc->hash, fc->id, fc->path);
+	return journal_find(&run->journal, fc->hash, fc->id);
 }
 
 /* Remembers id in one of the journal's sets (a no-op in the first load,
@@ -400,11 +400,18 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	 * took from the database is no edit, so a later API change wins */
 	if (in.file_story && d && d->side != SIDE_DELETED &&
 	    (jl = our_write(run, fc))) {
+		bool moved = strcmp(jl->path, fc->path) != 0;
+
 		journal_written(jl, written);
+		/* moved since by a person: the place is the person's */
+		if (moved) {
+			written[SF_BACKLOG] = written[SF_EPIC] = false;
+			written[SF_STATUS] &= run->c->dialect.status_from_key;
+		}
 		in.written = written;
 		/* a file rendered whole from a row no run agreed on: the row
 		 * is created now, into that file */
-		if (!se && strcmp(jl->fields, "*") == 0) {
+		if (!se && !moved && strcmp(jl->fields, "*") == 0) {
 			in.file = SIDE_ABSENT;
 			in.file_story = NULL;
 			in.mirror = NULL;

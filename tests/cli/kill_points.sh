@@ -93,6 +93,19 @@ check_eq "rename: no conflict, nothing lost" 0 "$(q 'SELECT count(*) FROM sync_c
 run ss sync
 check_eq "rename: a second run is quiet" "0|" "$rc|$out$err"
 
+# ---- a person moves a file the killed run wrote: its content is still
+# the run's own, its place the person's ----
+fresh "moved after"
+q "UPDATE stories SET title = 'API M2' WHERE id = 'M-2'"
+point=after-writes killed ss sync
+mkdir -p stories/platform/active
+mv stories/mobile/backlog/M-2-story.md stories/platform/active/
+q "UPDATE stories SET title = 'API M2 again' WHERE id = 'M-2'"
+run ss sync
+check_eq "moved after: the person's place, the API's last title, no conflict" \
+  "0|platform|active|API M2 again|API M2 again|0" \
+  "$rc|$(q "SELECT backlog, status, title FROM stories WHERE id = 'M-2'" | tr '\n' '|')$(fm stories/platform/active/M-2-story.md title)|$(q 'SELECT count(*) FROM sync_conflicts')"
+
 # ---- 2b: killed right after a move, before its status: key is rewritten ----
 fresh "move"
 q "UPDATE stories SET status = 'active' WHERE id = 'P-3'"

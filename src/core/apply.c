@@ -131,30 +131,10 @@ out:
 	return path;
 }
 
-/* The story a scan reads from a file holding s at path: its location
- * from the path. */
-static void story_at(const struct config *c, const struct story *s,
-		     const char *path, struct story *out)
-{
-	const struct config_backlog *b;
-	const struct config_stage *st;
-	char *epic = NULL;
-
-	story_copy(out, s);
-	if (!detect_location(c, path, &b, &st, &epic))
-		return;
-	story_set(out, SF_BACKLOG, b->name);
-	if (!c->dialect.status_from_key)
-		story_set(out, SF_STATUS, st->status);
-	free(out->v[SF_EPIC]);
-	out->v[SF_EPIC] = epic;
-}
-
-/* The text the existing file must hold for want; *was gets the story the
- * file holds now, as the scan reads it at cur. */
+/* The text the existing file must hold for want. */
 static bool edited_text(const struct config *c, const struct action *a,
 			const char *cur, const char *text, size_t len,
-			struct buf *out, struct story *was, struct err *e)
+			struct buf *out, struct err *e)
 {
 	struct story_doc doc = {0};
 	struct story want = {0};
@@ -176,8 +156,6 @@ static bool edited_text(const struct config *c, const struct action *a,
 		    !(k == SM_STATUS && c->dialect.status_from_key))
 			story_set(&want, loc[k], doc.mirror[k]);
 	ok = story_edit(&doc, text, len, &want, out, e);
-	if (ok)
-		story_at(c, &doc.s, cur, was);
 	story_finish(&want);
 	story_doc_finish(&doc);
 	return ok;
@@ -201,18 +179,21 @@ static bool moved_stat(struct apply_ctx *ctx, const struct target *t,
 	return !*stale;
 }
 
-/* The fields in which a and b differ (the id aside), comma-separated, or
- * "-" for none. */
-static char *fields_between(const struct story *a, const struct story *b)
+/* The fields a write takes from the database (a->from_db), for the
+ * journal: comma-separated, "*" for all, "-" for none (the id aside). */
+static char *fields_from_db(const struct action *a)
 {
 	struct buf f = BUF_INIT;
+	int n = 0;
 
 	for (int i = SF_ID + 1; i < SF_COUNT; i++)
-		if (!story_field_equal(a, b, (enum story_field)i))
-			buf_printf(&f, "%s%s", f.len ? "," : "",
+		if (a->from_db[i])
+			buf_printf(&f, "%s%s", n++ ? "," : "",
 				   story_field_names[i]);
-	if (!f.len)
-		buf_putc(&f, '-');
+	if (!n || n == SF_COUNT - 1) {
+		buf_finish(&f);
+		return xstrdup(n ? "*" : "-");
+	}
 	return buf_detach(&f);
 }
 
@@ -237,25 +218,6 @@ static bool note_write(struct apply_ctx *ctx, const char *id,
 	return ok;
 }
 
-/* Journals the move of the file holding text (whose story is was) to
- * t->path: the location fields it changes. */
-static bool journal_move(struct apply_ctx *ctx, const struct action *a,
-			 const struct story *was, const struct target *t,
-			 const char *text, size_t len, struct err *e)
-{
-	struct story moved = {0};
-	char *fields;
-	bool ok;
-
-	/* the story as the scan will read it there: the location changes */
-	story_at(ctx->c, was, t->path, &moved);
-	fields = fields_between(was, &moved);
-	ok = note_write(ctx, a->id, fields, t->path, text, len, e);
-	free(fields);
-	story_finish(&moved);
-	return ok;
-}
-
 /* Edits and/or moves an existing file so that it holds want. */
 static enum apply_result rewrite_file(struct apply_ctx *ctx,
 				      const struct action *a,
@@ -264,8 +226,7 @@ static enum apply_result rewrite_file(struct apply_ctx *ctx,
 {
 	struct buf out = BUF_INIT;
 	struct file_stat cur_st, new_st;
-	struct story was = {0};
-	char *text = NULL, *fields = NULL, hash[BLOBID_HEX];
+	char *text = NULL, *fields = fields_from_db(a), hash[BLOBID_HEX];
 	const char *at = t->cur;
 	size_t len;
 	bool stale = false;
@@ -276,12 +237,13 @@ static enum apply_result rewrite_file(struct apply_ctx *ctx,
 	blobid_hex(text, len, hash);
 	if (strcmp(hash, expect_hash) != 0)
 		goto stale;
-	if (!edited_text(ctx->c, a, t->cur, text, len, &out, &was, e))
+	if (!edited_text(ctx->c, a, t->cur, text, len, &out, e))
 		goto out;
 	/* moved before it is edited: a refused move (a symlinked epic, a
 	 * name taken) leaves the file as it was, not edited in place */
 	if (strcmp(t->path, t->cur) != 0) {
-		if (!journal_move(ctx, a, &was, t, text, len, e) ||
+		/* the content as it is, at the place the database gives */
+		if (!note_write(ctx, a->id, fields, t->path, text, len, e) ||
 		    !fsx_move_beneath(ctx->rootfd, t->cur, t->path, e))
 			goto out;
 		touch(ctx, t->cur);
@@ -290,7 +252,6 @@ static enum apply_result rewrite_file(struct apply_ctx *ctx,
 		if (!moved_stat(ctx, t, hash, &cur_st, &stale, e))
 			goto fail;
 	}
-	fields = fields_between(&was, &a->want);
 	if ((out.len != len || memcmp(out.data, text, len) != 0) &&
 	    (!note_write(ctx, a->id, fields, at, out.data, out.len, e) ||
 	     !fsx_write_atomic(ctx->rootfd, at, out.data, out.len, &cur_st,
@@ -309,7 +270,6 @@ stale:
 	err_set(e, "%s: changed since the scan; left for the next run", at);
 out:
 	free(fields);
-	story_finish(&was);
 	buf_finish(&out);
 	free(text);
 	return r;

@@ -14,9 +14,9 @@
  * is put in place, "HASH ID FIELDS PATH\n": the blob id the file at PATH
  * holds once written, the story, and the fields the write took from the
  * database (comma-separated names, "*" for all, "-" for none). A run that
- * commits forgets the lines of the stories it committed and of those it
- * looked at and left nothing pending for; the others wait for the run that
- * does (a partial run's, a --git run's, a story left for later).
+ * commits forgets the lines of the stories it committed; a run that looked
+ * at every file also those of the stories it left nothing pending for.
+ * The others wait for the run that does.
  */
 
 /* One line, its strings pointing into the journal's text. */

@@ -85,6 +85,10 @@ struct action {
 	struct story lost;     /* the losing version in full */
 	/* the file's mirror keys after this action, for the state */
 	char *mirror_after[SM_COUNT];
+	/* PLAN_FILE_WRITE: the fields in which want is not the file's story
+	 * as planned from (the file rendered or rewritten from the base:
+	 * all): what the write takes from the database, for the journal */
+	bool from_db[SF_COUNT];
 };
 
 /* Decides the action for one story; false when nothing at all is to be done

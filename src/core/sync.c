@@ -398,11 +398,13 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	}
 	/* written or moved by a run that died before its commit: what it
 	 * took from the database is no edit, so a later API change wins */
-	if (in.file_story && d && d->side != SIDE_DELETED &&
+	if (in.file_story && !(d && d->side == SIDE_DELETED) &&
 	    (jl = our_write(run, fc))) {
 		bool moved = strcmp(jl->path, fc->path) != 0;
 
 		journal_written(jl, written);
+		/* the mirror keys are as the run wrote them: no edit */
+		in.base_mirror = fc->mirror;
 		/* moved since by a person: the place is the person's */
 		if (moved) {
 			written[SF_BACKLOG] = written[SF_EPIC] = false;
@@ -411,7 +413,7 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		in.written = written;
 		/* a file rendered whole from a row no run agreed on: the row
 		 * is created now, into that file */
-		if (!se && !moved && strcmp(jl->fields, "*") == 0) {
+		if (!se && d && !moved && strcmp(jl->fields, "*") == 0) {
 			in.file = SIDE_ABSENT;
 			in.file_story = NULL;
 			in.mirror = NULL;
@@ -1051,25 +1053,19 @@ static bool open_run(struct run *run)
 }
 
 /* A journal line the committed run keeps: its story is not committed,
- * and its path lies outside what this run looked at (another backlog,
- * a --git run's), or the story waits for a later run. */
+ * and either the run did not look at every file (a --backlog run, whose
+ * story may have its file in another backlog; a --git run), or the story
+ * waits for a later run. A whole scan forgets the rest: lines for files
+ * it found otherwise (a person's edit since) are stale. */
 static bool journal_keeps(void *ctx, const char *id, const char *path)
 {
 	struct run *run = ctx;
-	const struct config_backlog *b;
-	const struct config_stage *st;
-	char *epic = NULL;
-	bool looked;
 
+	(void)path;
 	if (strmap_get(&run->committed, id, NULL))
 		return false;
-	if (strmap_get(&run->waiting, id, NULL))
-		return true;
-	/* a --git run looked at every path the journal names, as a scan at
-	 * every path of the backlogs it walks */
-	looked = detect_location(run->c, path, &b, &st, &epic);
-	free(epic);
-	return !looked;
+	return run->c != run->all || run->by_diff ||
+	       strmap_get(&run->waiting, id, NULL);
 }
 
 /* After the commit: the journal forgets the lines of what it committed.

@@ -537,6 +537,9 @@ static void changed_changed_written_fields_are_the_base(void **state)
 			      .origin = "file",
 			      .want = &want,
 		      });
+	/* the write takes the priority from the database, the title not */
+	for (int f = 0; f < SF_COUNT; f++)
+		assert_int_equal(fx->a.from_db[f], f == SF_PRIORITY);
 	story_finish(&want);
 }
 

@@ -120,8 +120,7 @@ void journal_written(const struct journal_line *l, bool written[])
 	}
 }
 
-char *journal_keep(const char *text,
-		   bool (*keep)(void *ctx, const char *id, const char *path),
+char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),
 		   void *ctx)
 {
 	struct buf out = BUF_INIT;
@@ -134,7 +133,7 @@ char *journal_keep(const char *text,
 		if (!nl)
 			break;
 		copy = xstrndup(line, (size_t)(nl - line));
-		if (parse(copy, &l) && keep(ctx, l.id, l.path))
+		if (parse(copy, &l) && keep(ctx, l.id))
 			buf_printf(&out, "%.*s\n", (int)(nl - line), line);
 		free(copy);
 		line = nl + 1;

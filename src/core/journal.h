@@ -49,10 +49,9 @@ const struct journal_line *journal_find(const struct journal *j,
 					const char *hash, const char *id);
 /* The fields the line's write took from the database (SF_COUNT). */
 void journal_written(const struct journal_line *l, bool written[]);
-/* The lines of text (a journal's, untouched) that keep says to keep,
- * in order (heap; "" for none). */
-char *journal_keep(const char *text,
-		   bool (*keep)(void *ctx, const char *id, const char *path),
+/* The lines of text (a journal's, untouched) of the stories keep says
+ * to keep, in order (heap; "" for none). */
+char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),
 		   void *ctx);
 /* Frees j. */
 void journal_finish(struct journal *j);

@@ -1057,11 +1057,10 @@ static bool open_run(struct run *run)
  * story may have its file in another backlog; a --git run), or the story
  * waits for a later run. A whole scan forgets the rest: lines for files
  * it found otherwise (a person's edit since) are stale. */
-static bool journal_keeps(void *ctx, const char *id, const char *path)
+static bool journal_keeps(void *ctx, const char *id)
 {
 	struct run *run = ctx;
 
-	(void)path;
 	if (strmap_get(&run->committed, id, NULL))
 		return false;
 	return run->c != run->all || run->by_diff ||

@@ -856,7 +856,8 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 		char **paths = xcalloc(n + 1, sizeof(char *));
 		bool ok;
 
-		memcpy(paths, g->paths, g->npaths * sizeof(char *));
+		if (g->npaths) /* paths is NULL when there are none */
+			memcpy(paths, g->paths, g->npaths * sizeof(char *));
 		for (size_t i = 0; i < run->journal.n; i++)
 			paths[g->npaths + i] = (char *)run->journal.v[i].path;
 		run->by_diff = true;

@@ -224,7 +224,7 @@ static bool select_backlogs(struct run *run, const struct config *c,
 
 /* The stories each backlog and each of its stage directories lost: their
  * files are gone, and no file anywhere claims their id (a story moved to
- * another folder is no loss). vb[b], vs[b * nstages + s]. */
+ * another folder is no loss). vb[b], and vs[b * nstages + s] unless NULL. */
 static void count_vanished(const struct run *run, size_t *vb, size_t *vs)
 {
 	const struct config *c = run->c;
@@ -240,13 +240,14 @@ static void count_vanished(const struct run *run, size_t *vb, size_t *vs)
 			continue;
 		free(epic);
 		vb[b - c->backlogs]++;
-		vs[(size_t)(b - c->backlogs) * c->nstages +
-		   (size_t)(st - c->stages)]++;
+		if (vs)
+			vs[(size_t)(b - c->backlogs) * c->nstages +
+			   (size_t)(st - c->stages)]++;
 	}
 }
 
-/* The guard's message for a directory (empty or missing) that lost n
- * stories: what, its name, and its backlog. */
+/* The guard's message for a directory (what: named, with its backlog),
+ * empty or missing, that lost n stories. */
 static bool guarded(struct run *run, const char *what, bool missing, size_t n)
 {
 	return err_set(run->e,
@@ -261,14 +262,13 @@ static bool guarded(struct run *run, const char *what, bool missing, size_t n)
 static bool guard_backlogs(struct run *run)
 {
 	const struct config *c = run->c;
-	size_t *vb, *vs;
+	size_t *vb;
 	bool ok = true;
 
 	if (run->scan.partial)
 		return true;
 	vb = xcalloc(c->nbacklogs, sizeof(*vb));
-	vs = xcalloc(c->nbacklogs * c->nstages, sizeof(*vs));
-	count_vanished(run, vb, vs);
+	count_vanished(run, vb, NULL);
 	for (size_t b = 0; ok && b < c->nbacklogs; b++) {
 		const struct config_backlog *bl = &c->backlogs[b];
 		char *what;
@@ -279,7 +279,6 @@ static bool guard_backlogs(struct run *run)
 		ok = guarded(run, what, run->scan.backlog_missing[b], vb[b]);
 		free(what);
 	}
-	free(vs);
 	free(vb);
 	return ok;
 }

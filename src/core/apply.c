@@ -13,8 +13,10 @@
 #include "buf.h"
 #include "detect.h"
 #include "gitrepo.h"
+#include "journal.h"
 #include "json.h"
 #include "mem.h"
+#include "seam.h"
 
 /* Remembers a path this run changed in the work tree. */
 static void touch(struct apply_ctx *ctx, const char *path)
@@ -242,18 +244,43 @@ static bool moved_stat(struct apply_ctx *ctx, const struct target *t,
 	return !*stale;
 }
 
-/* Notes in the write journal that the file at path is about to hold out,
- * so that a run killed before its commit does not leave the next run to
- * take this write for a person's edit. */
-static bool journal(struct apply_ctx *ctx, const char *path,
-		    const struct buf *out, struct err *e)
+/* The fields a write takes from the database (a->from_db), for the
+ * journal: comma-separated, "*" for all, "-" for none (the id aside). */
+static char *fields_from_db(const struct action *a)
 {
-	char hash[BLOBID_HEX];
+	struct buf f = BUF_INIT;
+	int n = 0;
+
+	for (int i = SF_ID + 1; i < SF_COUNT; i++)
+		if (a->from_db[i])
+			buf_printf(&f, "%s%s", n++ ? "," : "",
+				   story_field_names[i]);
+	if (!n || n == SF_COUNT - 1) {
+		buf_finish(&f);
+		return xstrdup(n ? "*" : "-");
+	}
+	return buf_detach(&f);
+}
+
+/* Notes in the write journal that the file at path is about to hold the
+ * len bytes of data, written for story id, and which of its fields the
+ * write took from the database ("*": all of them): a run killed before
+ * its commit does not leave the next run to take this write for a
+ * person's edit, nor the fields a person changed for the database's. */
+static bool note_write(struct apply_ctx *ctx, const char *id,
+		       const char *fields, const char *path, const char *data,
+		       size_t len, struct err *e)
+{
+	char hash[BLOBID_HEX], *line;
+	bool ok;
 
 	if (ctx->journal_fd < 0)
 		return true;
-	blobid_hex(out->data, out->len, hash);
-	return fsx_journal_add(ctx->journal_fd, hash, path, e);
+	blobid_hex(data, len, hash);
+	line = journal_line(hash, id, fields, path);
+	ok = fsx_journal_add(ctx->journal_fd, line, e);
+	free(line);
+	return ok;
 }
 
 /* Edits and/or moves an existing file so that it holds want. */
@@ -264,7 +291,7 @@ static enum apply_result rewrite_file(struct apply_ctx *ctx,
 {
 	struct buf out = BUF_INIT;
 	struct file_stat cur_st, new_st;
-	char *text = NULL, hash[BLOBID_HEX];
+	char *text = NULL, *fields = fields_from_db(a), hash[BLOBID_HEX];
 	const char *at = t->cur;
 	size_t len;
 	bool stale = false;
@@ -280,15 +307,18 @@ static enum apply_result rewrite_file(struct apply_ctx *ctx,
 	/* moved before it is edited: a refused move (a symlinked epic, a
 	 * name taken) leaves the file as it was, not edited in place */
 	if (strcmp(t->path, t->cur) != 0) {
-		if (!fsx_move_beneath(ctx->rootfd, t->cur, t->path, e))
+		/* the content as it is, at the place the database gives */
+		if (!note_write(ctx, a->id, fields, t->path, text, len, e) ||
+		    !fsx_move_beneath(ctx->rootfd, t->cur, t->path, e))
 			goto out;
 		touch(ctx, t->cur);
+		test_seam_kill("after-move");
 		at = t->path;
 		if (!moved_stat(ctx, t, hash, &cur_st, &stale, e))
 			goto fail;
 	}
 	if ((out.len != len || memcmp(out.data, text, len) != 0) &&
-	    (!journal(ctx, at, &out, e) ||
+	    (!note_write(ctx, a->id, fields, at, out.data, out.len, e) ||
 	     !fsx_write_atomic(ctx->rootfd, at, out.data, out.len, &cur_st,
 			       &new_st, &stale, e)))
 		goto fail;
@@ -304,6 +334,7 @@ stale:
 	r = APPLY_SKIPPED;
 	err_set(e, "%s: changed since the scan; left for the next run", at);
 out:
+	free(fields);
 	buf_finish(&out);
 	free(text);
 	return r;
@@ -325,7 +356,7 @@ static enum apply_result create_file(struct apply_ctx *ctx,
 			mirror[k] = a->want.v[loc[k]];
 	story_render(&a->want, dl, &out);
 	ok = check_back(ctx->c, t, t->path, &out, &a->want, mirror, true, e) &&
-	     journal(ctx, t->path, &out, e) &&
+	     note_write(ctx, a->id, "*", t->path, out.data, out.len, e) &&
 	     fsx_mkdirs_beneath(ctx->rootfd, t->path, e) &&
 	     fsx_write_atomic(ctx->rootfd, t->path, out.data, out.len, NULL,
 			      &st, &stale, e);

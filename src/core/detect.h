@@ -58,6 +58,9 @@ struct scan_result {
 	size_t nerrors, caperrors;
 	size_t *files_per_backlog; /* story files seen, per config backlog */
 	bool *backlog_missing;     /* per config backlog: directory missing */
+	size_t *files_per_stage;   /* story files seen, per config backlog and
+				      stage ([b * nstages + s]): a walk's */
+	bool *stage_missing;       /* likewise: the stage directory missing */
 	size_t nfiles;             /* story files seen in all */
 	char **skipped; /* *.md paths that are not stories: no frontmatter,
 			   or matched by ignore: (for -v) */
@@ -66,6 +69,10 @@ struct scan_result {
 	size_t ntemps, captemps;
 	bool partial; /* only some paths were looked at (git mode): the
 			 per-backlog counts say nothing of the rest */
+	char **held;  /* stories whose file this scan could not speak for
+			 (below a symlink, or gone while the tree changed
+			 under the walk): both sides wait, unreported */
+	size_t nheld, capheld;
 };
 
 /* Walks every backlog's stage directories and compares them with the state

@@ -9,6 +9,7 @@
  * to read are read, hashed and parsed by two threads. Each stage keeps the
  * walk's order, so the result does not depend on the threads.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,6 +24,7 @@
 #include "buf.h"
 #include "detect.h"
 #include "mem.h"
+#include "seam.h"
 #include "strmap.h"
 
 /* Fewer files than this to read are not worth a second thread. */
@@ -138,6 +140,12 @@ static void add_temp(struct scan_result *r, const char *path)
 {
 	r->temps = xgrow(r->temps, &r->captemps, r->ntemps + 1, sizeof(char *));
 	r->temps[r->ntemps++] = xstrdup(path);
+}
+
+static void add_held(struct scan_result *r, const char *id)
+{
+	r->held = xgrow(r->held, &r->capheld, r->nheld + 1, sizeof(char *));
+	r->held[r->nheld++] = xstrdup(id);
 }
 
 static void add_skipped(struct scan_result *r, const char *path)
@@ -396,6 +404,8 @@ static void result_init(struct scan_result *r, const struct config *c)
 	memset(r, 0, sizeof(*r));
 	r->files_per_backlog = xcalloc(c->nbacklogs, sizeof(size_t));
 	r->backlog_missing = xcalloc(c->nbacklogs, sizeof(bool));
+	r->files_per_stage = xcalloc(c->nbacklogs * c->nstages, sizeof(size_t));
+	r->stage_missing = xcalloc(c->nbacklogs * c->nstages, sizeof(bool));
 }
 
 static void cmp_init(struct cmp *k, const struct config *c, int rootfd,
@@ -444,6 +454,48 @@ static char *refusal(const struct entry *en)
 	return NULL;
 }
 
+/* The stories the state knows below dir stay as they are: none of them
+ * looks deleted for a directory that was not walked. */
+static size_t keep_below(struct cmp *k, const char *dir)
+{
+	size_t n = strlen(dir), kept = 0;
+
+	for (size_t s = 0; s < k->nstate; s++)
+		if (strncmp(k->state[s].path, dir, n) == 0 &&
+		    k->state[s].path[n] == '/') {
+			k->same[s] = true;
+			add_held(k->out, k->state[s].id);
+			kept++;
+		}
+	return kept;
+}
+
+/* A directory that is a symlink (or lies beyond one), at any level: never
+ * walked, reported on every run, the stories the state knows below it
+ * kept. */
+static void refuse_linked(struct cmp *k, const char *dir)
+{
+	char *msg = xasprintf("%s: a symbolic link (or a path through one); "
+			      "not followed, its stories left as they are",
+			      dir);
+
+	scan_result_add_error(k->out, dir, NULL, msg);
+	free(msg);
+	keep_below(k, dir);
+}
+
+/* A symlink that may stand for an epic folder: refused as a stage folder
+ * is; one deeper (no story lives there) or ignored is left alone unless
+ * the state knows stories below it. */
+static void classify_linked(struct cmp *k, const struct entry *en)
+{
+	bool epic = !strchr(en->rel + en->stage_len, '/');
+
+	if ((!epic || config_ignored(k->c, en->rel)) && !keep_below(k, en->rel))
+		return;
+	refuse_linked(k, en->rel);
+}
+
 /* Sorts each entry: refused, unchanged by its stat data, or to be read. */
 static void classify(struct cmp *k, struct entry *v, size_t n)
 {
@@ -458,6 +510,10 @@ static void classify(struct cmp *k, struct entry *v, size_t n)
 
 		if (en->kind == FSX_TEMP) {
 			add_temp(k->out, en->rel);
+			continue;
+		}
+		if (en->kind == FSX_LINKED_DIR) {
+			classify_linked(k, en);
 			continue;
 		}
 		/* an ignored path is no story, unless it was one: then it
@@ -727,7 +783,85 @@ static void compare(struct cmp *k, struct entry *v, size_t n)
 	for (size_t i = 0; i < k->nreads; i++)
 		take_reading(k, &k->reads[i]);
 	match_ids(k);
-	cmp_finish(k);
+}
+
+/* ---- the second look at the deletions ---- */
+
+/* What the second walk looks for: a story file the first one did not
+ * see. */
+struct second_look {
+	const struct strmap *seen;
+	bool appeared;
+};
+
+static bool look_again(void *ctx, int dirfd, const char *name, const char *rel,
+		       enum fsx_entry_kind kind, const struct stat *st)
+{
+	struct second_look *l = ctx;
+
+	(void)dirfd;
+	(void)name;
+	(void)st;
+	if (kind == FSX_FILE && !strmap_get(l->seen, rel, NULL))
+		l->appeared = true;
+	return !l->appeared; /* one is enough */
+}
+
+/* True when a story file is in the tree now that the walk did not see:
+ * the tree changed under it (a file moved from a folder not yet walked
+ * to one already walked is in neither). */
+static bool tree_changed(const struct cmp *k, const struct scan_walk *w)
+{
+	struct second_look l = {0};
+	struct strmap seen;
+
+	strmap_init(&seen, w->n + k->nstate);
+	for (size_t i = 0; i < w->n; i++)
+		strmap_put(&seen, w->v[i].rel, i);
+	for (size_t i = 0; i < k->nstate; i++)
+		if (k->same[i])
+			strmap_put(&seen, k->state[i].path, i);
+	l.seen = &seen;
+	for (size_t i = 0; i < w->ndirs && !l.appeared; i++) {
+		enum fsx_walk_start start;
+		struct err e;
+
+		/* a directory that cannot be walked now has nothing new */
+		(void)fsx_walk(w->rootfd, w->dirs[i].dir, look_again, &l,
+			       &start, &e);
+	}
+	strmap_finish(&seen);
+	return l.appeared;
+}
+
+/* A story whose file the walk did not find is not deleted until a walk
+ * that cannot have missed it says so: when there are deletions, a second
+ * walk (names only) looks for a story file the first did not see, and if
+ * there is one, the deletions wait for the next run, held on both sides. */
+static void confirm_deletions(struct cmp *k, const struct scan_walk *w)
+{
+	struct scan_result *r = k->out;
+	size_t n = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < r->nchanges && !any; i++)
+		any = r->changes[i].side == SIDE_DELETED;
+	if (!any)
+		return;
+	test_seam_stop("walked"); /* where a test moves a file */
+	if (!tree_changed(k, w))
+		return;
+	for (size_t i = 0; i < r->nchanges; i++) {
+		struct file_change *fc = &r->changes[i];
+
+		if (fc->side == SIDE_DELETED) {
+			add_held(r, fc->id);
+			file_change_finish(fc);
+		} else {
+			r->changes[n++] = *fc;
+		}
+	}
+	r->nchanges = n;
 }
 
 /* A stage directory that is a symlink (or lies beyond one) is reported on
@@ -735,23 +869,23 @@ static void compare(struct cmp *k, struct entry *v, size_t n)
  * they are instead of looking deleted. */
 static void refuse_symlinked(struct cmp *k, const struct scan_walk *w)
 {
-	for (size_t i = 0; i < w->ndirs; i++) {
-		const char *dir = w->dirs[i].dir;
-		size_t n = strlen(dir);
-		char *msg;
+	for (size_t i = 0; i < w->ndirs; i++)
+		if (w->dirs[i].start == FSX_START_SYMLINK)
+			refuse_linked(k, w->dirs[i].dir);
+}
 
-		if (w->dirs[i].start != FSX_START_SYMLINK)
-			continue;
-		msg = xasprintf("%s: a symbolic link (or a path through one); "
-				"not followed, its stories left as they are",
-				dir);
-		scan_result_add_error(k->out, dir, NULL, msg);
-		free(msg);
-		for (size_t s = 0; s < k->nstate; s++)
-			if (strncmp(k->state[s].path, dir, n) == 0 &&
-			    k->state[s].path[n] == '/')
-				k->same[s] = true;
+/* The walk's counts: story files per backlog and per stage directory
+ * (w->dirs is in that order), and which directories are missing. */
+static void count_files(const struct scan_walk *w, struct scan_result *out)
+{
+	for (size_t i = 0; i < w->ndirs; i++) {
+		out->files_per_backlog[w->dirs[i].backlog] += w->dirs[i].files;
+		out->files_per_stage[i] = w->dirs[i].files;
+		out->stage_missing[i] = w->dirs[i].start == FSX_START_MISSING;
+		out->nfiles += w->dirs[i].files;
 	}
+	memcpy(out->backlog_missing, w->missing,
+	       w->c->nbacklogs * sizeof(bool));
 }
 
 struct scan_walk *detect_walk_start(const struct config *c, int rootfd)
@@ -781,14 +915,12 @@ bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 	atomic_store_explicit(&w->k, &k, memory_order_release);
 	walk_join(w);
 	ok = w->ok;
-	for (size_t i = 0; i < w->ndirs; i++) {
-		out->files_per_backlog[w->dirs[i].backlog] += w->dirs[i].files;
-		out->nfiles += w->dirs[i].files;
-	}
-	memcpy(out->backlog_missing, w->missing, c->nbacklogs * sizeof(bool));
+	count_files(w, out);
 	if (ok) {
 		refuse_symlinked(&k, w);
 		compare(&k, w->v, w->n);
+		confirm_deletions(&k, w);
+		cmp_finish(&k);
 	} else {
 		*e = w->e;
 		cmp_finish(&k);
@@ -1152,16 +1284,35 @@ bool detect_scan_stream(const struct config *c, int rootfd, scan_batch_fn fn,
 		*e = w->e;
 		ok = false;
 	}
-	for (size_t i = 0; i < w->ndirs; i++) {
-		out->files_per_backlog[w->dirs[i].backlog] += w->dirs[i].files;
-		out->nfiles += w->dirs[i].files;
-	}
-	memcpy(out->backlog_missing, w->missing, c->nbacklogs * sizeof(bool));
+	count_files(w, out);
 	if (ok)
 		refuse_symlinked(&k, w);
 	cmp_finish(&k);
 	walk_destroy(w);
 	return ok;
+}
+
+static bool is_md_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 3 && strcmp(name + n - 3, ".md") == 0;
+}
+
+/* A candidate's directory that is a symlink or lies beyond one: one
+ * entry for it, which keeps the stories below it. */
+static void look_at_linked(struct scan_walk *w, const char *dir,
+			   unsigned backlog)
+{
+	struct stat st = {0};
+
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i].kind == FSX_LINKED_DIR &&
+		    strcmp(w->v[i].rel, dir) == 0)
+			return;
+	/* stage_len at the end: refused whatever its depth */
+	add_entry(&w->v, &w->n, &w->cap, &w->names, dir, backlog,
+		  (unsigned)strlen(dir), FSX_LINKED_DIR, &st);
 }
 
 /* The entry of one candidate path, if it is a story path that exists. */
@@ -1180,10 +1331,15 @@ static void look_at(struct scan_walk *w, const char *rel)
 		goto out;
 	dir = xstrndup(rel, (size_t)(slash - rel));
 	dirfd = fsx_open_beneath(w->rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
+	if (dirfd < 0 && errno == ELOOP)
+		look_at_linked(w, dir, (unsigned)(b - w->c->backlogs));
 	free(dir);
 	if (dirfd < 0)
 		goto out; /* gone: the state entry becomes a deletion */
-	if (fsx_lstat_at(dirfd, slash + 1, &st, &kind))
+	/* what the walk would report: *.md entries, and links that may
+	 * stand for a directory (a diff names a symlink itself) */
+	if (fsx_lstat_at(dirfd, slash + 1, &st, &kind) &&
+	    (kind == FSX_LINKED_DIR || is_md_name(slash + 1)))
 		add_entry(&w->v, &w->n, &w->cap, &w->names, rel,
 			  (unsigned)(b - w->c->backlogs),
 			  (unsigned)(strstr(rel, s->dir) - rel +
@@ -1216,6 +1372,7 @@ bool detect_paths(const struct config *c, int rootfd,
 	for (size_t i = 0; i < nstate; i++)
 		k.same[i] = !strmap_get(&candidates, state[i].path, NULL);
 	compare(&k, w->v, w->n);
+	cmp_finish(&k);
 	for (size_t i = 0; i < w->n; i++)
 		out->nfiles += w->v[i].kind == FSX_FILE;
 	strmap_finish(&candidates);
@@ -1240,7 +1397,12 @@ void scan_result_finish(struct scan_result *r)
 	for (size_t i = 0; i < r->ntemps; i++)
 		free(r->temps[i]);
 	free(r->temps);
+	for (size_t i = 0; i < r->nheld; i++)
+		free(r->held[i]);
+	free(r->held);
 	free(r->files_per_backlog);
 	free(r->backlog_missing);
+	free(r->files_per_stage);
+	free(r->stage_missing);
 	memset(r, 0, sizeof(*r));
 }

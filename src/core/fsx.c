@@ -113,12 +113,16 @@ static enum fsx_entry_kind kind_of(mode_t mode)
 	return FSX_OTHER;
 }
 
+static bool linked_dir(int dirfd, const char *name);
+
 bool fsx_lstat_at(int dirfd, const char *name, struct stat *st,
 		  enum fsx_entry_kind *kind)
 {
 	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
 		return false;
 	*kind = kind_of(st->st_mode);
+	if (*kind == FSX_SYMLINK && !is_md(name) && linked_dir(dirfd, name))
+		*kind = FSX_LINKED_DIR;
 	return true;
 }
 
@@ -139,6 +143,16 @@ static bool walk_sub(struct walk *w, int dirfd, const char *name)
 	return walk_dir(w, fd);
 }
 
+/* A symlink that may stand for a directory: its target is one, or cannot
+ * be reached (gone, or on a disk not mounted). Only stat'ed, to tell it
+ * from a link to a plain file, never walked. */
+static bool linked_dir(int dirfd, const char *name)
+{
+	struct stat target;
+
+	return fstatat(dirfd, name, &target, 0) < 0 || S_ISDIR(target.st_mode);
+}
+
 /* Handles one entry; d_type saves the stat of every non-story entry. */
 static bool walk_entry(struct walk *w, int dirfd, const char *name,
 		       unsigned char type)
@@ -148,25 +162,30 @@ static bool walk_entry(struct walk *w, int dirfd, const char *name,
 	bool md = is_md(name);
 	bool ok = true;
 
-	if (!md && type != DT_DIR && type != DT_UNKNOWN)
+	if (!md && type != DT_DIR && type != DT_UNKNOWN && type != DT_LNK)
 		return true;
 	if (keep)
 		buf_putc(&w->rel, '/');
 	buf_puts(&w->rel, name);
-	if (md || type == DT_UNKNOWN) {
+	if (md || type == DT_UNKNOWN || type == DT_LNK) {
 		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT)
 				ok = err_set(w->e, "%s: %s", w->rel.data,
 					     strerror(errno));
 			goto out;
 		}
-		type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+		type = S_ISDIR(st.st_mode)   ? DT_DIR
+		       : S_ISLNK(st.st_mode) ? DT_LNK
+					     : DT_REG;
 	}
 	if (md)
 		ok = w->fn(w->ctx, dirfd, name, w->rel.data,
 			   kind_of(st.st_mode), &st);
 	else if (type == DT_DIR)
 		ok = walk_sub(w, dirfd, name);
+	else if (type == DT_LNK && linked_dir(dirfd, name))
+		ok = w->fn(w->ctx, dirfd, name, w->rel.data, FSX_LINKED_DIR,
+			   &st);
 out:
 	w->rel.len = keep;
 	if (w->rel.data)
@@ -1229,24 +1248,11 @@ int fsx_journal_open(const char *path, bool write, struct err *e)
 	return fd;
 }
 
-bool fsx_journal_add(int fd, const char *hash, const char *path, struct err *e)
+bool fsx_journal_add(int fd, const char *line, struct err *e)
 {
-	char *line = xasprintf("%s %s\n", hash, path);
-	size_t n = strlen(line), off = 0;
-	bool ok = true;
-
-	while (ok && off < n) {
-		ssize_t w = write(fd, line + off, n - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			ok = err_set(e, "write journal: %s", strerror(errno));
-		else
-			off += (size_t)w;
-	}
-	free(line);
-	return ok;
+	if (!write_all(fd, line, strlen(line)))
+		return err_set(e, "write journal: %s", strerror(errno));
+	return true;
 }
 
 bool fsx_journal_read(int fd, char **text, struct err *e)
@@ -1264,6 +1270,28 @@ bool fsx_journal_reset(int fd, struct err *e)
 	if (ftruncate(fd, 0) < 0)
 		return err_set(e, "empty journal: %s", strerror(errno));
 	return true;
+}
+
+bool fsx_journal_replace(const char *path, const char *text, struct err *e)
+{
+	char *tmp = xasprintf("%s.new", path);
+	int fd =
+		open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		     0600);
+	bool ok = fd >= 0;
+
+	if (!ok)
+		err_set(e, "%s: %s", tmp, strerror(errno));
+	if (ok && !write_all(fd, text, strlen(text)))
+		ok = err_set(e, "%s: %s", tmp, strerror(errno));
+	if (fd >= 0 && close(fd) < 0 && ok)
+		ok = err_set(e, "%s: %s", tmp, strerror(errno));
+	if (ok && rename(tmp, path) < 0)
+		ok = err_set(e, "%s: %s", path, strerror(errno));
+	if (!ok)
+		unlink(tmp);
+	free(tmp);
+	return ok;
 }
 
 int fsx_open_root(const char *dir, struct err *e)

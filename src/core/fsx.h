@@ -37,13 +37,17 @@ enum fsx_entry_kind {
 	FSX_SYMLINK,
 	FSX_DIR_MD,
 	FSX_OTHER,
-	FSX_TEMP, /* a temporary file of fsx_write_atomic's, left by a run
-		     that was killed (the walker reports these hidden files) */
+	FSX_TEMP,       /* a temporary file of fsx_write_atomic's, left by a run
+			   that was killed (the walker reports these hidden files) */
+	FSX_LINKED_DIR, /* a symlink of any other name that points at a
+			   directory, or at nothing reachable: it may stand
+			   for a directory of stories (an epic), and is not
+			   followed */
 };
 
-/* Called for each *.md entry below the walked directory; rel is relative to
- * the walk's root directory; st is the entry's lstat data. Return false to
- * stop the walk. */
+/* Called for each *.md entry below the walked directory, and each
+ * FSX_LINKED_DIR; rel is relative to the walk's root directory; st is the
+ * entry's lstat data. Return false to stop the walk. */
 typedef bool (*fsx_walk_fn)(void *ctx, int dirfd, const char *name,
 			    const char *rel, enum fsx_entry_kind kind,
 			    const struct stat *st);
@@ -59,7 +63,8 @@ enum fsx_walk_start {
 /* Walks dir (relative to rootfd, beneath it, through no symlink)
  * recursively, skipping hidden entries and never following symlinks,
  * calling fn for each entry named *.md (files, symlinks, directories) with
- * rel = "dir/sub/x.md"; *start says whether dir was walked. */
+ * rel = "dir/sub/x.md", and for each symlink that may stand for a
+ * directory (FSX_LINKED_DIR); *start says whether dir was walked. */
 bool fsx_walk(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
 	      enum fsx_walk_start *start, struct err *e);
 /* The same, each directory's entries in name order (strcmp), which holds
@@ -163,19 +168,23 @@ int fsx_open_root(const char *dir, struct err *e);
  * temporary files (its name says so); only the run holding the lock may. */
 bool fsx_remove_temp(int rootfd, const char *rel, struct err *e);
 
-/* The write journal: a line "HASH PATH" for every file a run writes from
- * the database, appended before the file is put in place and emptied once
- * the run's transaction commits. After a run killed in between, it tells
- * the next run which changed files are its own writes, not edits. Opened
- * to read only (write false), a missing journal is -1 with errno ENOENT. */
+/* The write journal: a line for every file a run writes or moves from the
+ * database, appended before the file is put in place; a run that commits
+ * forgets the lines of the stories it committed. After a run killed in
+ * between, it tells the next run which changed files are its own writes,
+ * not edits. Opened to read only (write false), a missing journal is -1
+ * with errno ENOENT. */
 int fsx_journal_open(const char *path, bool write, struct err *e);
-/* Appends "hash path\n" (no fsync: it is for a killed process, whose page
- * cache survives). */
-bool fsx_journal_add(int fd, const char *hash, const char *path, struct err *e);
+/* Appends line, which ends in a newline (no fsync: it is for a killed
+ * process, whose page cache survives). */
+bool fsx_journal_add(int fd, const char *line, struct err *e);
 /* The journal's text (heap, "" when empty), from its start. */
 bool fsx_journal_read(int fd, char **text, struct err *e);
 /* Empties the journal. */
 bool fsx_journal_reset(int fd, struct err *e);
+/* Replaces the journal at path with text, at once (a temporary file
+ * renamed over it): a kill leaves the old lines or the new ones. */
+bool fsx_journal_replace(const char *path, const char *text, struct err *e);
 
 /* Takes the run lock: flock on path (created if needed, close-on-exec).
  * wait_s < 0: fail at once when held; 0: wait forever; > 0: wait that many

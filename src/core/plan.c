@@ -286,6 +286,15 @@ static void set_merge_conflict(struct action *a, const char *kind,
 					  : file->v[f]);
 }
 
+/* The fields of want that are not the file's (NULL: the file gives none). */
+static void set_from_db(struct action *a, const struct story *file)
+{
+	for (int f = 0; f < SF_COUNT; f++)
+		a->from_db[f] =
+			!file ||
+			!story_field_equal(file, &a->want, (enum story_field)f);
+}
+
 /* The file is as the base: the DB side decides alone. */
 static bool plan_file_same(const struct plan_input *in, enum side db,
 			   struct action *a)
@@ -293,6 +302,7 @@ static bool plan_file_same(const struct plan_input *in, enum side db,
 	switch (db) {
 	case SIDE_CHANGED:
 		story_copy(&a->want, in->db_story);
+		set_from_db(a, NULL);
 		a->rewrite_mirrors = true;
 		keep_mirrors(in, a);
 		/* the file holds the base; its keys are repaired only with a
@@ -310,6 +320,16 @@ static bool plan_file_same(const struct plan_input *in, enum side db,
 	}
 }
 
+/* The fields of file that storysync wrote there itself (in->written)
+ * take from's values: they are no one's edit. */
+static void unwrite(const struct plan_input *in, const struct story *from,
+		    struct story *file)
+{
+	for (int f = 0; in->written && f < SF_COUNT; f++)
+		if (in->written[f] && f != SF_ID)
+			story_set(file, (enum story_field)f, from->v[f]);
+}
+
 /* The file changed: its location is decided against the base first. */
 static bool plan_file_changed(const struct plan_input *in, enum side db,
 			      struct action *a)
@@ -317,6 +337,7 @@ static bool plan_file_changed(const struct plan_input *in, enum side db,
 	struct story file = {0};
 
 	resolve_location(in, &file);
+	unwrite(in, in->base, &file);
 	a->rewrite_mirrors = true;
 	a->state = PLAN_STATE_PUT;
 	switch (db) {
@@ -331,6 +352,7 @@ static bool plan_file_changed(const struct plan_input *in, enum side db,
 
 		plan_merge(in->base, &file, in->db_story, in->db_wins, &a->want,
 			   &r);
+		set_from_db(a, &file);
 		set_merge_conflict(a, "both_changed", &r, &file, in->db_story);
 		if (!story_equal(&a->want, in->db_story))
 			a->db = PLAN_DB_PUT;
@@ -374,10 +396,14 @@ static bool plan_file_deleted(const struct plan_input *in, enum side db,
 static void plan_no_base(const struct plan_input *in, struct action *a)
 {
 	struct merge_result r;
+	struct story file = {0};
 
-	plan_merge(NULL, in->file_story, in->db_story, in->db_wins, &a->want,
-		   &r);
-	set_merge_conflict(a, "no_base", &r, in->file_story, in->db_story);
+	story_copy(&file, in->file_story);
+	unwrite(in, in->db_story, &file);
+	plan_merge(NULL, &file, in->db_story, in->db_wins, &a->want, &r);
+	set_from_db(a, &file);
+	set_merge_conflict(a, "no_base", &r, &file, in->db_story);
+	story_finish(&file);
 	if (!story_equal(&a->want, in->db_story))
 		a->db = PLAN_DB_PUT;
 	/* a field the policy gave the database is written to the file */
@@ -401,6 +427,7 @@ static bool plan_first_sight(const struct plan_input *in, enum side file,
 		note_created(a, "file");
 	} else if (db == SIDE_NEW) {
 		story_copy(&a->want, in->db_story);
+		set_from_db(a, NULL);
 		a->file = PLAN_FILE_WRITE;
 		a->state = PLAN_STATE_PUT;
 		note_created(a, "db");

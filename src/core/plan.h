@@ -34,6 +34,12 @@ struct plan_input {
 				       that are git's, not edits
 				       (detect_git_carried): such a key
 				       moves nothing and stays as it is */
+	const bool *written; /* SF_COUNT: the fields the file holds from a
+				write of storysync's own from the database
+				that no run committed (a killed run's, by the
+				write journal): no edit of a person's, so
+				they merge as the base's (without a base,
+				as the row's); NULL: none */
 };
 
 enum plan_db_op { PLAN_DB_NONE, PLAN_DB_PUT, PLAN_DB_DELETE };
@@ -83,6 +89,10 @@ struct action {
 	struct story lost;     /* the losing version in full */
 	/* the file's mirror keys after this action, for the state */
 	char *mirror_after[SM_COUNT];
+	/* PLAN_FILE_WRITE: the fields in which want is not the file's story
+	 * as planned from (the file rendered or rewritten from the base:
+	 * all): what the write takes from the database, for the journal */
+	bool from_db[SF_COUNT];
 };
 
 /* Decides the action for one story; false when nothing at all is to be done

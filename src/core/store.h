@@ -341,16 +341,21 @@ bool store_story_counts(struct store *s, store_count_fn fn, void *ctx,
 bool store_rows_pending(struct store *s, store_count_fn fn, void *ctx,
 			struct err *e);
 
-/* What store_prune deleted. */
+/* What store_prune deleted, and what it refused to read. */
 struct prune_counts {
 	long runs, events, conflicts, deleted;
+	char *refused; /* heap: one line for each value of the API's that
+			  retention will not guess at, or NULL */
 };
 /* Deletes what the retention settings no longer keep: runs older than
  * r->days or past the newest r->runs, events older than r->days that every
  * registered consumer has read, conflicts resolved more than r->days ago,
  * deleted-story archives older than r->deleted_days (0 keeps for good).
- * status_history is data and is never pruned. Inside the run's
- * transaction. */
+ * Nothing pending goes: an archived deletion no run has applied stays.
+ * An odd value the API wrote (a cursor that is not an integer, a resolved
+ * that is not an ISO 8601 time) is refused by name in out->refused, and
+ * what it governs is kept. status_history is data and is never pruned.
+ * Inside the run's transaction. */
 bool store_prune(struct store *s, const struct config_retention *r,
 		 struct prune_counts *out, struct err *e);
 /* The conflict numbered id; *found false when there is none. */

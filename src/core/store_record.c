@@ -565,6 +565,13 @@ bool store_events_unconsumed(struct store *s, long *n, struct err *e)
 
 /* ---- retention ---- */
 
+/* A resolved time as the API must write it: ISO 8601 text that SQLite
+ * reads as a time (julianday would also take a bare number for a day). */
+#define RESOLVED_IS_TIME                                                       \
+	"typeof(resolved) = 'text' AND resolved GLOB"                          \
+	" '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' AND"                   \
+	" julianday(resolved) IS NOT NULL"
+
 /* Each with the cut-off time ?1 (or the run count ?2); a run is never its
  * own victim, the newest run being the one under way. */
 static const char *const prune_sql[] = {
@@ -573,14 +580,69 @@ static const char *const prune_sql[] = {
 	"DELETE FROM sync_runs WHERE ?2 > 0 AND id <= (SELECT id FROM"
 	" sync_runs ORDER BY id DESC LIMIT 1 OFFSET ?2)",
 	/* events every consumer has read (all, when none is registered);
-	 * seq follows time, and so the cut is one index range, not a scan */
+	 * seq follows time, and so the cut is one index range, not a scan;
+	 * a cursor that is no integer stops it (see refuse_odd) */
 	"DELETE FROM sync_events WHERE seq < (SELECT min(seq) FROM sync_events"
 	" WHERE at >= ?1) AND seq <= coalesce((SELECT min(seq) FROM"
-	" sync_consumers), seq)",
-	"DELETE FROM sync_conflicts WHERE resolved < ?1",
-	/* deleted-story archives: ?1 is the deleted_days cut here */
-	"DELETE FROM deleted_stories WHERE deleted_at < ?1",
+	" sync_consumers), seq) AND NOT EXISTS (SELECT 1 FROM sync_consumers"
+	" WHERE typeof(seq) != 'integer')",
+	/* resolved is the API's: a time, compared as one */
+	"DELETE FROM sync_conflicts WHERE " RESOLVED_IS_TIME
+	" AND julianday(resolved) < julianday(?1)",
+	/* deleted-story archives: ?1 is the deleted_days cut here; one past
+	 * the mark whose story the state still knows is a deletion no run has
+	 * applied yet (a --backlog run left it): pending, kept */
+	"DELETE FROM deleted_stories WHERE deleted_at < ?1 AND NOT (rev >"
+	" coalesce((SELECT CAST(value AS INTEGER) FROM sync_meta WHERE key ="
+	" 'mark'), 0) AND EXISTS (SELECT 1 FROM sync_state t WHERE"
+	" t.story_id = deleted_stories.story_id))",
 };
+
+/* The first of the API's odd values: a consumer's cursor that is not an
+ * integer (it would compare above every seq: every event read), and the
+ * resolved times that are not ISO 8601 text (an integer compares below
+ * every cut: pruned at once); each with how many such rows. */
+static const char *const odd_sql[] = {
+	"SELECT count(*), (SELECT name FROM sync_consumers WHERE typeof(seq) !="
+	" 'integer' ORDER BY name), (SELECT quote(seq) FROM sync_consumers"
+	" WHERE typeof(seq) != 'integer' ORDER BY name) FROM sync_consumers"
+	" WHERE typeof(seq) != 'integer'",
+	"SELECT count(*), min(id), (SELECT quote(resolved) FROM sync_conflicts"
+	" WHERE resolved IS NOT NULL AND NOT (" RESOLVED_IS_TIME ") ORDER BY"
+	" id) FROM sync_conflicts WHERE resolved IS NOT NULL AND NOT "
+	"(" RESOLVED_IS_TIME ")",
+};
+
+/* Names the API's odd values of one kind (odd_sql[which]) in b. */
+static bool refuse_odd(struct store *s, int which, struct buf *b, struct err *e)
+{
+	sqlite3_stmt *st = store_prepare(s, odd_sql[which], e);
+	long n;
+	bool ok;
+
+	if (!st)
+		return false;
+	ok = store_step(s, st, e) == SQLITE_ROW;
+	n = ok ? (long)sqlite3_column_int64(st, 0) : 0;
+	if (n && which == 0)
+		buf_printf(b,
+			   "sync_consumers '%s': seq %s is not an integer; "
+			   "no event is pruned until it is\n",
+			   (const char *)sqlite3_column_text(st, 1),
+			   (const char *)sqlite3_column_text(st, 2));
+	if (n && which == 1) {
+		buf_printf(b, "sync_conflicts %lld",
+			   (long long)sqlite3_column_int64(st, 1));
+		if (n > 1)
+			buf_printf(b, " and %ld more", n - 1);
+		buf_printf(b,
+			   ": resolved %s is not an ISO 8601 time; not "
+			   "pruned\n",
+			   (const char *)sqlite3_column_text(st, 2));
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
 
 static bool prune_one(struct store *s, const char *sql, const char *cut,
 		      int runs, long *n, struct err *e)
@@ -606,20 +668,32 @@ bool store_prune(struct store *s, const struct config_retention *r,
 	char cut[64] = "", deleted_cut[64] = "";
 	long *counts[] = {&out->runs, &out->runs, &out->events, &out->conflicts,
 			  &out->deleted};
+	struct buf refused = BUF_INIT;
 
 	memset(out, 0, sizeof(*out));
 	if (r->days)
 		store_iso_time(cut, now - r->days * day, true);
 	if (r->deleted_days)
 		store_iso_time(deleted_cut, now - r->deleted_days * day, true);
+	if (r->days && (!refuse_odd(s, 0, &refused, e) ||
+			!refuse_odd(s, 1, &refused, e))) {
+		buf_finish(&refused);
+		return false;
+	}
+	if (refused.len) {
+		refused.data[--refused.len] = '\0'; /* the last line break */
+		out->refused = buf_detach(&refused);
+	}
 	for (size_t i = 0; i < sizeof(prune_sql) / sizeof(*prune_sql); i++) {
 		const char *c = i == 4 ? deleted_cut : cut;
 		int runs = i == 1 ? r->runs : 0;
 
 		if (i == 1 ? !runs : !*c)
 			continue; /* 0: kept for good */
-		if (!prune_one(s, prune_sql[i], c, runs, counts[i], e))
+		if (!prune_one(s, prune_sql[i], c, runs, counts[i], e)) {
+			xfree(&out->refused);
 			return false;
+		}
 	}
 	return true;
 }

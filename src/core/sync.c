@@ -19,6 +19,7 @@
 #include "detect.h"
 #include "fsx.h"
 #include "githead.h"
+#include "journal.h"
 #include "mem.h"
 #include "plan.h"
 #include "reconcile.h"
@@ -86,10 +87,14 @@ struct run {
 	int64_t run_id;
 	struct run_record rec;
 	struct buf messages;
-	int journal_fd;        /* the write journal, or -1 */
-	char *journal_text;    /* what an earlier run, killed, wrote in it */
-	struct strmap journal; /* path -> offset of its hash in journal_text */
-	bool bulk;             /* the first load: store_bulk is on */
+	int journal_fd;         /* the write journal, or -1 */
+	char *journal_path;     /* its file */
+	struct journal journal; /* what earlier runs, killed, wrote in it */
+	/* the stories this run committed, and those it left for later: the
+	 * journal keeps the lines of the second, forgets those of the first */
+	struct strmap committed, waiting;
+	struct arena journal_ids;
+	bool bulk; /* the first load: store_bulk is on */
 	struct refusal {
 		size_t row;        /* in db.rows */
 		const char *field; /* "id" or "epic" */
@@ -228,41 +233,101 @@ static bool select_backlogs(struct run *run, const struct config *c,
 	return true;
 }
 
-/* Guard: a backlog directory missing or empty while the state knows its
- * stories (an unmounted disk, a half checkout). */
+/* The stories each backlog and each of its stage directories lost: their
+ * files are gone, and no file anywhere claims their id (a story moved to
+ * another folder is no loss). vb[b], and vs[b * nstages + s] unless NULL. */
+static void count_vanished(const struct run *run, size_t *vb, size_t *vs)
+{
+	const struct config *c = run->c;
+
+	for (size_t i = 0; i < run->scan.nchanges; i++) {
+		const struct file_change *fc = &run->scan.changes[i];
+		const struct config_backlog *b;
+		const struct config_stage *st;
+		char *epic = NULL;
+
+		if (fc->side != SIDE_DELETED || !fc->old_path ||
+		    !detect_location(c, fc->old_path, &b, &st, &epic))
+			continue;
+		free(epic);
+		vb[b - c->backlogs]++;
+		if (vs)
+			vs[(size_t)(b - c->backlogs) * c->nstages +
+			   (size_t)(st - c->stages)]++;
+	}
+}
+
+/* The guard's message for a directory (what: named, with its backlog),
+ * empty or missing, that lost n stories. */
+static bool guarded(struct run *run, const char *what, bool missing, size_t n)
+{
+	return err_set(run->e,
+		       "%s is %s but the database has %zu of its stories; "
+		       "nothing written (--force to sync anyway)",
+		       what, missing ? "missing" : "empty", n);
+}
+
+/* Guard: a backlog directory missing or empty while stories the state
+ * knows there vanished with it (an unmounted disk, a half checkout);
+ * stories that moved out of it do not count. */
 static bool guard_backlogs(struct run *run)
 {
+	const struct config *c = run->c;
+	size_t *vb;
+	bool ok = true;
+
 	if (run->scan.partial)
 		return true;
-	for (size_t b = 0; b < run->c->nbacklogs; b++) {
-		const struct config_backlog *bl = &run->c->backlogs[b];
-		size_t known = 0;
+	vb = xcalloc(c->nbacklogs, sizeof(*vb));
+	count_vanished(run, vb, NULL);
+	for (size_t b = 0; ok && b < c->nbacklogs; b++) {
+		const struct config_backlog *bl = &c->backlogs[b];
+		char *what;
 
-		if (run->scan.files_per_backlog[b])
+		if (!vb[b] || run->scan.files_per_backlog[b])
 			continue;
-		for (size_t i = 0; i < run->nstate; i++) {
-			const struct config_backlog *sb;
-			const struct config_stage *ss;
-			char *epic = NULL;
-
-			if (detect_location(run->c, run->state[i].path, &sb,
-					    &ss, &epic) &&
-			    sb == bl)
-				known++;
-			free(epic);
-		}
-		if (known)
-			return err_set(run->e,
-				       "backlog '%s' (%s) is %s but the "
-				       "database has %zu of its stories; "
-				       "nothing written (--force to sync "
-				       "anyway)",
-				       bl->name, bl->path,
-				       run->scan.backlog_missing[b] ? "missing"
-								    : "empty",
-				       known);
+		what = xasprintf("backlog '%s' (%s)", bl->name, bl->path);
+		ok = guarded(run, what, run->scan.backlog_missing[b], vb[b]);
+		free(what);
 	}
-	return true;
+	free(vb);
+	return ok;
+}
+
+/* Guard: a stage directory missing or empty while stories the state knows
+ * there vanished with it (a sparse checkout, a half copy). Checked after
+ * the deletion share: a mass deletion says so first. */
+static bool guard_stages(struct run *run)
+{
+	const struct config *c = run->c;
+	size_t *vb, *vs;
+	bool ok = true;
+
+	if (run->scan.partial)
+		return true;
+	vb = xcalloc(c->nbacklogs, sizeof(*vb));
+	vs = xcalloc(c->nbacklogs * c->nstages, sizeof(*vs));
+	count_vanished(run, vb, vs);
+	for (size_t i = 0; ok && i < c->nbacklogs * c->nstages; i++) {
+		const struct config_backlog *bl = &c->backlogs[i / c->nstages];
+		const char *dir = c->stages[i % c->nstages].dir;
+		char *what;
+
+		if (!vs[i] || run->scan.files_per_stage[i])
+			continue;
+		what = strcmp(bl->path, ".") == 0
+			       ? xasprintf("stage directory '%s' of backlog "
+					   "'%s'",
+					   dir, bl->name)
+			       : xasprintf("stage directory '%s/%s' of backlog "
+					   "'%s'",
+					   bl->path, dir, bl->name);
+		ok = guarded(run, what, run->scan.stage_missing[i], vs[i]);
+		free(what);
+	}
+	free(vs);
+	free(vb);
+	return ok;
 }
 
 /* Guard: more than GUARD_DELETE_SHARE% of all stories deleted at once. */
@@ -295,33 +360,22 @@ static void add_action(struct run *run, struct action *a,
 	run->plan[run->nplan++] = (struct planned){*a, fc, d};
 }
 
-/* True when the file fc found is one an earlier run wrote from the
- * database and then died before its commit: the journal names its path
- * with its very content. */
-static bool our_write(const struct run *run, const struct file_change *fc)
+/* The journal's line when the file fc found holds what an earlier run
+ * wrote or moved from the database before it died, uncommitted: the
+ * journal names its id with its very content. */
+static const struct journal_line *our_write(const struct run *run,
+					    const struct file_change *fc)
 {
-	size_t at;
-
-	return fc->path && strmap_get(&run->journal, fc->path, &at) &&
-	       strncmp(run->journal_text + at, fc->hash, BLOBID_HEX - 1) == 0;
+	return journal_find(&run->journal, fc->hash, fc->id);
 }
 
-/* Reads the journal into run->journal: the last line for a path wins. */
-static void load_journal(struct run *run)
+/* Remembers id in one of the journal's sets (a no-op in the first load,
+ * which writes no file). */
+static void journal_note(struct run *run, struct strmap *set, const char *id)
 {
-	char *t = run->journal_text;
-
-	strmap_init(&run->journal, 16);
-	for (char *line = t; line && *line;) {
-		char *nl = strchr(line, '\n'), *sp = strchr(line, ' ');
-
-		if (!nl)
-			break; /* a line cut short by the kill */
-		*nl = '\0';
-		if (sp && sp - line == BLOBID_HEX - 1)
-			strmap_put(&run->journal, sp + 1, (size_t)(line - t));
-		line = nl + 1;
-	}
+	if (run->bulk || run->journal_fd < 0 || strmap_get(set, id, NULL))
+		return;
+	strmap_put(set, arena_strdup(&run->journal_ids, id), 0);
 }
 
 /* The file's mirror keys that git carried to its path, not edits (see
@@ -395,8 +449,9 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		.status_is_data = run->c->dialect.status_from_key,
 	};
 	struct action a;
+	const struct journal_line *jl;
 	char *base_mirror[SM_COUNT] = {0};
-	bool db_wins[SF_COUNT], carried[SM_COUNT] = {0};
+	bool db_wins[SF_COUNT], carried[SM_COUNT] = {0}, written[SF_COUNT];
 	bool has_base = false, mirror_known = false, found = false, ok = true;
 	int64_t rev;
 	char *path = NULL;
@@ -428,14 +483,33 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	reconcile_mirrors(&run->rc, base_mirror);
 	in.base_mirror = mirror_known ? base_mirror : NULL;
 	in.file = fc ? fc->side : se ? SIDE_SAME : SIDE_ABSENT;
-	if (fc && fc->side == SIDE_CHANGED && se && d && our_write(run, fc)) {
-		/* the database's own value, written by a run that died
-		 * before its commit: no edit, so a later API change wins */
-		in.file = SIDE_SAME;
-	} else if (fc && (fc->side == SIDE_CHANGED || fc->side == SIDE_NEW)) {
+	if (fc && (fc->side == SIDE_CHANGED || fc->side == SIDE_NEW)) {
 		in.file_story = &fc->story;
 		reconcile_mirrors(&run->rc, fc->mirror);
 		in.mirror = fc->mirror;
+	}
+	/* written or moved by a run that died before its commit: what it
+	 * took from the database is no edit, so a later API change wins */
+	if (in.file_story && !(d && d->side == SIDE_DELETED) &&
+	    (jl = our_write(run, fc))) {
+		bool moved = strcmp(jl->path, fc->path) != 0;
+
+		journal_written(jl, written);
+		/* the mirror keys are as the run wrote them: no edit */
+		in.base_mirror = fc->mirror;
+		/* moved since by a person: the place is the person's */
+		if (moved) {
+			written[SF_BACKLOG] = written[SF_EPIC] = false;
+			written[SF_STATUS] &= run->c->dialect.status_from_key;
+		}
+		in.written = written;
+		/* a file rendered whole from a row no run agreed on: the row
+		 * is created now, into that file */
+		if (!se && d && !moved && strcmp(jl->fields, "*") == 0) {
+			in.file = SIDE_ABSENT;
+			in.file_story = NULL;
+			in.mirror = NULL;
+		}
 	}
 	in.db = d ? d->side : se ? SIDE_SAME : SIDE_ABSENT;
 	if (d && d->side != SIDE_DELETED)
@@ -456,13 +530,14 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			in.db_story = &row;
 		}
 	}
-	/* the policy of the story's backlog: where the file has it, else
-	 * the row, else the base */
+	/* the policy of the story's backlog: the one both sides last agreed
+	 * on, not where either side has moved it since; a new story's, where
+	 * the file has it, else the row */
 	config_db_wins(run->c,
-		       in.file_story ? in.file_story->v[SF_BACKLOG]
-		       : in.db_story ? in.db_story->v[SF_BACKLOG]
-		       : has_base    ? base.v[SF_BACKLOG]
-				     : NULL,
+		       has_base        ? base.v[SF_BACKLOG]
+		       : in.file_story ? in.file_story->v[SF_BACKLOG]
+		       : in.db_story   ? in.db_story->v[SF_BACKLOG]
+				       : NULL,
 		       db_wins);
 	in.db_wins = db_wins;
 	carried_keys(run, fc, se, &in, carried);
@@ -593,8 +668,8 @@ static bool record_refusals(struct run *run)
 	return true;
 }
 
-/* Retention, in the run's transaction (a quiet run prunes nothing: it
- * adds nothing either). */
+/* Retention, in the run's transaction, before its apply (a quiet run
+ * prunes nothing: it adds nothing either). */
 static bool prune(struct run *run)
 {
 	struct prune_counts p;
@@ -602,6 +677,14 @@ static bool prune(struct run *run)
 
 	if (!store_prune(run->store, &run->c->retention, &p, run->e))
 		return false;
+	/* an odd value of the API's: named on every run until mended */
+	for (char *line = p.refused, *nl; line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		problem(run, line);
+	}
+	free(p.refused);
 	if (!p.runs && !p.events && !p.conflicts && !p.deleted)
 		return true;
 	msg = xasprintf("pruned %ld run%s, %ld event%s, %ld resolved "
@@ -624,10 +707,17 @@ static bool plan_all(struct run *run)
 	if (!run->scan.nchanges && !run->db.n)
 		return true;
 	index_state(run);
-	strmap_init(&blocked, run->scan.nerrors);
+	strmap_init(&blocked, run->scan.nerrors + run->scan.nheld);
 	for (size_t i = 0; i < run->scan.nerrors; i++)
-		if (run->scan.errors[i].id)
+		if (run->scan.errors[i].id) {
 			strmap_put(&blocked, run->scan.errors[i].id, 0);
+			journal_note(run, &run->waiting,
+				     run->scan.errors[i].id);
+		}
+	for (size_t i = 0; i < run->scan.nheld; i++) {
+		strmap_put(&blocked, run->scan.held[i], 0);
+		journal_note(run, &run->waiting, run->scan.held[i]);
+	}
 	refuse_unwritable(run, &blocked);
 	/* --backlog: what it leaves for a later run, on both sides */
 	strmap_init(&outside, 1);
@@ -651,6 +741,7 @@ static bool plan_all(struct run *run)
 		if (strmap_get(&blocked, d->id, NULL) ||
 		    strmap_get(&outside, d->id, NULL)) {
 			run->deferred = true;
+			journal_note(run, &run->waiting, d->id);
 			continue;
 		}
 		if (strmap_get(&file_ids, d->id, &fi)) {
@@ -669,10 +760,13 @@ static bool plan_all(struct run *run)
 		/* those with a DB side were planned above */
 		if (fc->side == SIDE_SAME || strmap_get(&db_ids, fc->id, NULL))
 			continue;
-		if (strmap_get(&outside, fc->id, NULL))
+		if (strmap_get(&outside, fc->id, NULL) ||
+		    strmap_get(&blocked, fc->id, NULL)) {
 			run->deferred = true;
-		else
+			journal_note(run, &run->waiting, fc->id);
+		} else {
 			ok = plan_one(run, fc->id, fc, NULL);
+		}
 	}
 	strmap_finish(&db_ids);
 	strmap_finish(&file_ids);
@@ -770,11 +864,15 @@ static bool apply_planned(struct run *run)
 		ctx->commit_time = who ? who->time : 0;
 		switch (apply_action(ctx, a, fc, run->plan[i].d,
 				     state_of(run, a->id), &e)) {
-		case APPLY_DONE: count(run, a); break;
+		case APPLY_DONE:
+			count(run, a);
+			journal_note(run, &run->committed, a->id);
+			break;
 		case APPLY_SKIPPED:
 			/* its data stays untouched on both sides, and its
 			 * DB change is seen again by the next run */
 			run->deferred = true;
+			journal_note(run, &run->waiting, a->id);
 			problem(run, e.msg);
 			break;
 		case APPLY_FATAL: *run->e = e; ok = false;
@@ -890,11 +988,22 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 		run->git.fallback = "the configuration changed since the last "
 				    "run";
 	if (!g->fallback) {
+		/* the diff's paths, and those a killed run wrote or moved:
+		 * no commit names them, and they are its own */
+		size_t n = g->npaths + run->journal.n;
+		char **paths = xcalloc(n + 1, sizeof(char *));
+		bool ok;
+
+		if (g->npaths) /* paths is NULL when there are none */
+			memcpy(paths, g->paths, g->npaths * sizeof(char *));
+		for (size_t i = 0; i < run->journal.n; i++)
+			paths[g->npaths + i] = (char *)run->journal.v[i].path;
 		run->by_diff = true;
-		return load_state_for(run, g->paths, g->npaths) &&
-		       detect_paths(run->c, run->rootfd, run->state,
-				    run->nstate, g->paths, g->npaths,
-				    &run->scan, run->e);
+		ok = load_state_for(run, paths, n) &&
+		     detect_paths(run->c, run->rootfd, run->state, run->nstate,
+				  paths, n, &run->scan, run->e);
+		free(paths);
+		return ok;
 	}
 	msg = xasprintf("falling back to a scan: %s", g->fallback);
 	note(run, msg);
@@ -1107,13 +1216,50 @@ static bool open_run(struct run *run)
 	       reconcile_record(&run->rc, run->store, run->e);
 }
 
-/* Everything applied: retention, the mark, HEAD and the run's row, then
+/* A journal line the committed run keeps: its story is not committed,
+ * and either the run did not look at every file (a --backlog run, whose
+ * story may have its file in another backlog; a --git run), or the story
+ * waits for a later run. A whole scan forgets the rest: lines for files
+ * it found otherwise (a person's edit since) are stale. */
+static bool journal_keeps(void *ctx, const char *id)
+{
+	struct run *run = ctx;
+
+	if (strmap_get(&run->committed, id, NULL))
+		return false;
+	return run->c != run->all || run->by_diff ||
+	       strmap_get(&run->waiting, id, NULL);
+}
+
+/* After the commit: the journal forgets the lines of what it committed.
+ * A failure leaves lines that only make the next run careful. */
+static void forget_committed(struct run *run)
+{
+	char *text = NULL, *kept;
+	struct err e;
+
+	if (run->journal_fd < 0)
+		return;
+	if (!fsx_journal_read(run->journal_fd, &text, &e) || !*text) {
+		free(text);
+		return;
+	}
+	kept = journal_keep(text, journal_keeps, run);
+	if (*kept)
+		fsx_journal_replace(run->journal_path, kept, NULL);
+	else
+		fsx_journal_reset(run->journal_fd, NULL);
+	free(kept);
+	free(text);
+}
+
+/* Everything applied: the refusals, the mark, HEAD and the run's row, then
  * the commit. */
 static bool close_run(struct run *run, int64_t applied_at, int64_t cpu_at)
 {
 	bool dirty = run->napplied || run->db.n;
 
-	if (!record_refusals(run) || !prune(run))
+	if (!record_refusals(run))
 		return false;
 	if (run->napplied && run->r && run->r->note) {
 		char *msg =
@@ -1137,9 +1283,7 @@ static bool close_run(struct run *run, int64_t applied_at, int64_t cpu_at)
 	/* what follows cannot undo the commit: a failure is a plain one */
 	mem_on_oom(NULL);
 	/* committed: the files it wrote are agreed versions now */
-	if (run->journal_fd >= 0 && run->journal_text &&
-	    (*run->journal_text || run->napplied))
-		fsx_journal_reset(run->journal_fd, NULL);
+	forget_committed(run);
 	return true;
 }
 
@@ -1170,7 +1314,7 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	run->n->row_changes = (long)run->db.n;
 	if (!plan_all(run))
 		goto fail;
-	if (!run->o->force && !guard_deletes(run)) {
+	if (!run->o->force && (!guard_deletes(run) || !guard_stages(run))) {
 		*status = SYNC_GUARDED;
 		goto fail;
 	}
@@ -1182,10 +1326,18 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 		store_rollback(run->store);
 		return true;
 	}
+	/* before the apply: an archived deletion this run applies was
+	 * pending when it began, and is kept at least until the next one */
+	if (!prune(run))
+		goto fail;
 	t = fsx_now_ns();
 	cpu = fsx_thread_cpu_ns();
 	run->napplied += run->nplan;
-	if (!apply_planned(run) || !apply_end(run) || !close_run(run, t, cpu))
+	if (!apply_planned(run))
+		goto fail;
+	/* the files written and moved, nothing committed */
+	test_seam_kill("after-writes");
+	if (!apply_end(run) || !close_run(run, t, cpu))
 		goto fail;
 	return true;
 fail:
@@ -1407,8 +1559,11 @@ static void run_finish(struct run *run)
 	free(run->last_commit);
 	scan_result_finish(&run->scan);
 	strmap_finish(&run->state_by_id);
-	strmap_finish(&run->journal);
-	free(run->journal_text);
+	journal_finish(&run->journal);
+	strmap_finish(&run->committed);
+	strmap_finish(&run->waiting);
+	arena_finish(&run->journal_ids);
+	free(run->journal_path);
 	if (run->journal_fd >= 0)
 		close(run->journal_fd);
 	state_table_finish(&run->table);
@@ -1479,21 +1634,23 @@ bool sync_init(const struct config *c, int *version, bool *ignored,
 /* The write journal beside the lock (a dry run only reads it). */
 static bool open_journal(struct run *run, const char *lock_path)
 {
-	char *path = xasprintf("%.*s.writes", (int)(strlen(lock_path) - 5),
-			       lock_path);
+	char *text = NULL;
 	bool ok;
 
-	run->journal_fd = fsx_journal_open(path, !run->o->dry_run, run->e);
+	run->journal_path = xasprintf("%.*s.writes",
+				      (int)(strlen(lock_path) - 5), lock_path);
+	run->journal_fd =
+		fsx_journal_open(run->journal_path, !run->o->dry_run, run->e);
 	if (run->journal_fd < 0 && run->o->dry_run &&
 	    (errno == ENOENT || errno == EACCES))
 		ok = true; /* nothing was ever written, or not ours to read */
 	else
 		ok = run->journal_fd >= 0 &&
-		     fsx_journal_read(run->journal_fd, &run->journal_text,
-				      run->e);
-	free(path);
+		     fsx_journal_read(run->journal_fd, &text, run->e);
 	if (ok)
-		load_journal(run);
+		journal_load(&run->journal, text);
+	else
+		free(text);
 	if (run->o->dry_run && run->journal_fd >= 0) {
 		close(run->journal_fd);
 		run->journal_fd = -1;
@@ -1511,7 +1668,7 @@ static bool quiet(struct run *run)
 
 	return run->o->mode == SYNC_SCAN && !run->o->dry_run &&
 	       !run->scan.nchanges && !run->scan.nerrors && !run->scan.ntemps &&
-	       !(run->journal_text && *run->journal_text) &&
+	       journal_empty(&run->journal) &&
 	       store_clock_moved(run->store, &moved, NULL) && !moved &&
 	       !run->rc.changed;
 }

@@ -100,4 +100,131 @@ for ((i = 0; i < writer_trials; i++)); do
 done
 check_eq "$writer_trials kill -9 trials beside an API writer: its last value reached the file, every time" \
   0 "$bad"
+
+# ---- issue 20: between the kills, what a team does next ----
+# Each trial kills a sync of the pending tree, at a time in its span or
+# at a seam (STORYSYNC_TEST_KILL: after-writes, after-move), then takes
+# one to three steps of what comes next: a --backlog run (itself killed at
+# a seam, or not), a plain run killed at a seam, a person's move of a
+# story to another stage or backlog, an API write of a title or a status;
+# then it settles. The oracle is the same steps after a run not killed:
+# the rows, the files and the conflicts must be the same (nothing lost,
+# nothing taken for what it is not). An API write goes only to a story
+# whose file no one changed in the trial: a file change a killed run did
+# not commit and a later API write are concurrent (the file wins, the API's
+# value kept as a conflict), not the sequence the oracle saw. STORYSYNC_LONG=1 is the long set
+# (KILL9_BETWEEN_TRIALS, 300 by default; 12 in the suite); STORYSYNC_SEED
+# replays one (printed as "# seed N").
+long=${STORYSYNC_LONG:-0}
+seed=${STORYSYNC_SEED:-2020}
+between_trials=${KILL9_BETWEEN_TRIALS:-$([ "$long" = 1 ] && echo 300 || echo 12)}
+echo "# seed $seed"
+RANDOM=$seed
+mapfile -t ids < <(sqlite3 -batch want/$DB \
+  "SELECT id FROM stories WHERE id NOT LIKE 'NEW-%' ORDER BY id")
+stages=(refinements backlog active completed)
+statuses=(refinement backlog active completed)
+backlogs=(platform mobile)
+seams=(after-writes after-move)
+pick() { local -n a=$1; echo "${a[RANDOM % ${#a[@]}]}"; }
+# the stories whose files the pending tree changed (the runs write rows)
+rm -rf dry && cp -a pending dry
+pending_files=" $( (cd dry && "$STORYSYNC" -v sync --dry-run 2>&1) |
+  awk '$4 == "->" && $5 == "db" {print $3}' | tr '\n' ' ')"
+
+# one_step: a random step, as words, into step; touched holds the ids
+# whose files changed in this trial
+one_step() {
+  local id
+  case $((RANDOM % 6)) in
+  0) step="partial $(pick backlogs)" ;;
+  1) step="partial-killed $(pick backlogs) $(pick seams)" ;;
+  2) step="killed $(pick seams)" ;;
+  3) id=$(pick ids)
+    touched+="$id "
+    step="move $id $(pick backlogs) $(pick stages)" ;;
+  *) id=$(pick ids)
+    while [[ "$touched" == *" $id "* ]]; do id=$(pick ids); done
+    if ((RANDOM % 2)); then step="title $id Between-$RANDOM"
+    else step="status $id $(pick statuses)"; fi ;;
+  esac
+}
+
+# do_step DIR KILLS STEP...: one step in DIR; with KILLS 0 (the oracle)
+# a run that the trial kills runs to its end
+do_step() {
+  local dir=$1 kills=$2 f
+  shift 2
+  case $1 in
+  partial | partial-killed)
+    (cd "$dir" && if [ "$kills" = 1 ] && [ "$1" = partial-killed ]; then
+      STORYSYNC_TEST_KILL=$3 exec "$STORYSYNC" sync --backlog "$2"
+    else exec "$STORYSYNC" sync --backlog "$2"; fi) >/dev/null 2>&1 ;;
+  killed)
+    (cd "$dir" && if [ "$kills" = 1 ]; then
+      STORYSYNC_TEST_KILL=$2 exec "$STORYSYNC" sync
+    else exec "$STORYSYNC" sync; fi) >/dev/null 2>&1 ;;
+  move)
+    f=$(find "$dir/stories" -name "$2-*.md" | head -n 1)
+    mkdir -p "$dir/stories/$3/$4"
+    [ -n "$f" ] && [ "$(dirname "$f")" != "$dir/stories/$3/$4" ] &&
+      mv "$f" "$dir/stories/$3/$4/" ;;
+  title | status)
+    sqlite3 -batch -cmd '.timeout 5000' "$dir/$DB" \
+      "UPDATE stories SET $1 = '$3' WHERE id = '$2'" ;;
+  esac
+}
+
+# outcome DIR: the rows, the files, and the conflicts recorded
+outcome() {
+  tree_state "$1"
+  sqlite3 -batch "$1/$DB" "SELECT story_id, kind, kept, fields
+    FROM sync_conflicts ORDER BY story_id, kind, fields"
+}
+
+bad=0
+kinds=""
+for ((i = 0; i < between_trials; i++)); do
+  how=$((RANDOM % 3))
+  steps=()
+  touched=$pending_files
+  for ((n = RANDOM % 3; n >= 0; n--)); do
+    one_step
+    steps+=("$step")
+  done
+  # the oracle: no kill
+  rm -rf oracle && cp -a pending oracle
+  (cd oracle && "$STORYSYNC" sync >/dev/null 2>&1)
+  for st in "${steps[@]}"; do do_step oracle 0 $st; done
+  settle oracle >/dev/null
+  # the trial
+  rm -rf run && cp -a pending run
+  case $how in
+  0) what="kill at a time"
+    kill_at run $(((RANDOM * 32768 + RANDOM) % span)) ;;
+  *) what="kill at ${seams[how - 1]}"
+    (cd run && STORYSYNC_TEST_KILL=${seams[how - 1]} exec "$STORYSYNC" sync) \
+      >/dev/null 2>&1 ;;
+  esac
+  for st in "${steps[@]}"; do do_step run 1 $st; done
+  kinds+="$what; ${steps[*]%% *}"$'\n'
+  if ! why=$(settle run); then
+    bad=$((bad + 1))
+    [ $bad -le 10 ] && not_ok "between trial $i ($what, then: $(printf '%s; ' "${steps[@]}"))" "$why"
+  elif [ "$(outcome run)" != "$(outcome oracle)" ]; then
+    bad=$((bad + 1))
+    [ $bad -le 10 ] && not_ok "between trial $i ($what, then: $(printf '%s; ' "${steps[@]}"))" \
+      "$(diff <(outcome run) <(outcome oracle) | head -8)"
+  fi
+done
+check_eq "$between_trials kill trials with partial runs, moves and API writes between: each as if not killed" \
+  0 "$bad"
+for k in --backlog move; do
+  case $k in --backlog) w=partial ;; *) w=move ;; esac
+  if grep -q "$w" <<<"$kinds" || [ "$between_trials" -lt 6 ]; then
+    ok "the trials took a step: $w"
+  else
+    not_ok "the trials took a step: $w" "seed $seed drew none"
+  fi
+done
 finish

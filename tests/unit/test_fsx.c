@@ -188,7 +188,8 @@ struct seen {
 static bool collect(void *ctx, int dirfd, const char *name, const char *rel,
 		    enum fsx_entry_kind kind, const struct stat *st)
 {
-	static const char *kinds[] = {"file", "symlink", "dir", "other"};
+	static const char *kinds[] = {"file",  "symlink", "dir",
+				      "other", "temp",    "linked dir"};
 	struct seen *s = ctx;
 	struct stat again;
 
@@ -241,6 +242,11 @@ static void make_tree(struct fixture *f)
 	assert_int_equal(symlinkat("a.md", f->root, "stage/link.md"), 0);
 	assert_int_equal(symlinkat("../elsewhere", f->root, "stage/linkdir"),
 			 0);
+	/* a link to a plain file is no directory of stories; one that
+	 * leads nowhere may be (a disk not mounted) */
+	assert_int_equal(symlinkat("notes.txt", f->root, "stage/notes-link"),
+			 0);
+	assert_int_equal(symlinkat("../gone", f->root, "stage/epic/gone"), 0);
 	assert_int_equal(mkfifoat(f->root, "stage/fifo.md", 0644), 0);
 }
 
@@ -259,8 +265,10 @@ static void test_walk(void **state)
 	assert_string_equal(got, "stage/a.md=file\n"
 				 "stage/epic/b.md=file\n"
 				 "stage/epic/deep/c.md=file\n"
+				 "stage/epic/gone=linked dir\n"
 				 "stage/fifo.md=other\n"
 				 "stage/link.md=symlink\n"
+				 "stage/linkdir=linked dir\n"
 				 "stage/x.md=dir\n");
 	free(got);
 	buf_finish(&s.out);

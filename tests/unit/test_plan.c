@@ -564,6 +564,81 @@ static void changed_changed_same_field_conflicts(void **state)
 		      });
 }
 
+/* The file holds a killed run's write: the priority it took from the
+ * database then is no edit, the title is the person's; the API changed
+ * the priority again since. */
+static void changed_changed_written_fields_are_the_base(void **state)
+{
+	struct fixture *fx = *state;
+	bool written[SF_COUNT] = {[SF_PRIORITY] = true};
+	struct story want = {0};
+	struct plan_input in = {
+		.id = "INF-014",
+		.file = SIDE_CHANGED,
+		.file_story = &fx->file,
+		.mirror = fx->mirror,
+		.db = SIDE_CHANGED,
+		.db_story = &fx->db,
+		.base = &fx->base,
+		.written = written,
+	};
+
+	story_set(&fx->file, SF_TITLE, "Title from the file");
+	story_set(&fx->file, SF_PRIORITY, "low");
+	story_set(&fx->db, SF_PRIORITY, "critical");
+	story_copy(&want, &fx->file);
+	story_set(&want, SF_PRIORITY, "critical");
+	assert_true(plan_story(&in, &fx->a));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_PUT,
+			      .file = PLAN_FILE_WRITE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "updated",
+			      .origin = "file",
+			      .want = &want,
+		      });
+	/* the write takes the priority from the database, the title not */
+	for (int f = 0; f < SF_COUNT; f++)
+		assert_int_equal(fx->a.from_db[f], f == SF_PRIORITY);
+	story_finish(&want);
+}
+
+/* Every field written from the database: the row decides alone, and the
+ * file is rewritten to it. */
+static void changed_changed_all_written_takes_the_row(void **state)
+{
+	struct fixture *fx = *state;
+	bool written[SF_COUNT];
+	struct plan_input in = {
+		.id = "INF-014",
+		.file = SIDE_CHANGED,
+		.file_story = &fx->file,
+		.mirror = fx->mirror,
+		.db = SIDE_CHANGED,
+		.db_story = &fx->db,
+		.base = &fx->base,
+		.written = written,
+	};
+
+	for (int f = 0; f < SF_COUNT; f++)
+		written[f] = true;
+	story_set(&fx->file, SF_STATUS, "completed");
+	story_set(&fx->db, SF_STATUS, "backlog");
+	assert_true(plan_story(&in, &fx->a));
+	check(&fx->a, &(struct expect){
+			      .db = PLAN_DB_NONE,
+			      .file = PLAN_FILE_WRITE,
+			      .rewrite_mirrors = true,
+			      .state = PLAN_STATE_PUT,
+			      .event = "moved",
+			      .origin = "db",
+			      .status_changed = true,
+			      .from_status = "active",
+			      .want = &fx->db,
+		      });
+}
+
 static void changed_changed_same_change_no_conflict(void **state)
 {
 	struct fixture *fx = *state;
@@ -1465,6 +1540,8 @@ int main(void)
 		T(changed_changed_disjoint_edits),
 		T(changed_changed_same_field_conflicts),
 		T(changed_changed_same_change_no_conflict),
+		T(changed_changed_written_fields_are_the_base),
+		T(changed_changed_all_written_takes_the_row),
 		T(changed_changed_lists_conflict),
 		T(changed_changed_lists_disjoint),
 		T(changed_changed_fields_in_order),

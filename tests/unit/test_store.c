@@ -1028,6 +1028,31 @@ static void test_prune(void **state)
 	assert_true(store_prune(f->s, &r, &p, &e));
 	assert_int_equal(p.runs + p.events + p.conflicts + p.deleted, 0);
 
+	assert_null(p.refused);
+
+	/* odd values of the API's are named, and what they govern kept: a
+	 * cursor that is text, a resolved that is a number */
+	api_exec(f,
+		 "INSERT INTO sync_consumers VALUES ('api', 'v3', NULL);"
+		 " INSERT INTO sync_events(seq, story_id, change, origin, at)"
+		 " VALUES (5, 'A', 'created', 'file', '2020-01-01T00:00Z');"
+		 " INSERT INTO sync_conflicts(id, story_id, at, kind,"
+		 " resolved) VALUES (7, 'A', '2020-01-01T00:00Z', 'x',"
+		 " 1577836800), (8, 'A', '2020-01-01T00:00Z', 'x',"
+		 " '2459000.5')");
+	r = (struct config_retention){.days = 30};
+	assert_true(store_prune(f->s, &r, &p, &e));
+	assert_int_equal(p.events + p.conflicts, 0);
+	assert_string_equal(p.refused,
+			    "sync_consumers 'api': seq 'v3' is not an integer;"
+			    " no event is pruned until it is\n"
+			    "sync_conflicts 7 and 1 more: resolved '1577836800'"
+			    " is not an ISO 8601 time; not pruned");
+	free(p.refused);
+	api_exec(f,
+		 "DELETE FROM sync_consumers; DELETE FROM sync_conflicts"
+		 " WHERE id IN (7, 8); DELETE FROM sync_events WHERE seq = 5");
+
 	/* resolving: one, then every open one */
 	assert_true(store_conflicts_count(f->s, &n, &e));
 	assert_int_equal(n, 1);

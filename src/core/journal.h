@@ -1,0 +1,59 @@
+#ifndef STORYSYNC_CORE_JOURNAL_H
+#define STORYSYNC_CORE_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mem.h"
+#include "story.h"
+#include "strmap.h"
+
+/*
+ * The write journal's lines (the file is fsx_journal_*'s): one for every
+ * file a run writes or moves from the database, appended before the file
+ * is put in place, "HASH ID FIELDS PATH\n": the blob id the file at PATH
+ * holds once written, the story, and the fields the write took from the
+ * database (comma-separated names, "*" for all, "-" for none). A run that
+ * commits forgets the lines of the stories it committed; a run that looked
+ * at every file also those of the stories it left nothing pending for.
+ * The others wait for the run that does.
+ */
+
+/* One line, its strings pointing into the journal's text. */
+struct journal_line {
+	const char *hash, *id, *fields, *path;
+};
+
+struct journal {
+	char *text; /* owned; its line breaks become NULs */
+	struct journal_line *v;
+	size_t n;
+	struct strmap by_key; /* "HASH ID" -> index in v; the last wins */
+	struct arena keys;
+};
+
+/* A line to append, for story id whose file at path is to hold the blob
+ * hash, fields as above (heap). */
+char *journal_line(const char *hash, const char *id, const char *fields,
+		   const char *path);
+/* Reads the journal's text (taken over) into j; a line cut short by a
+ * kill is left out. */
+void journal_load(struct journal *j, char *text);
+/* True when j has no line. */
+bool journal_empty(const struct journal *j);
+/* The line saying that storysync wrote the blob hash for id, or NULL: a
+ * file of id that holds it is a write of storysync's own, not a person's
+ * edit (but where the line's path is not the file's, a person moved it
+ * since). */
+const struct journal_line *journal_find(const struct journal *j,
+					const char *hash, const char *id);
+/* The fields the line's write took from the database (SF_COUNT). */
+void journal_written(const struct journal_line *l, bool written[]);
+/* The lines of text (a journal's, untouched) of the stories keep says
+ * to keep, in order (heap; "" for none). */
+char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),
+		   void *ctx);
+/* Frees j. */
+void journal_finish(struct journal *j);
+
+#endif

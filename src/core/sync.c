@@ -303,7 +303,10 @@ static bool guard_stages(struct run *run)
 	size_t *vb, *vs;
 	bool ok = true;
 
-	if (run->scan.partial)
+	/* a --git run follows what git itself just did to the work tree (a
+	 * checkout of a commit without the folder is no half checkout), be
+	 * it by the tree diff or by a scan when HEAD is no descendant */
+	if (run->scan.partial || run->o->mode == SYNC_GIT)
 		return true;
 	vb = xcalloc(c->nbacklogs, sizeof(*vb));
 	vs = xcalloc(c->nbacklogs * c->nstages, sizeof(*vs));

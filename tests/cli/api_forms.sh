@@ -40,7 +40,7 @@ check_eq "deps on both sides: the file's list wins" "0|INF-004|[\"INF-004\"]" \
 check_eq "deps on both sides: the API's list is in sync_conflicts" \
   'both_changed|file|depends_on|["INF-003"]' \
   "$(q "SELECT kind, kept, fields, json_extract(lost, '\$.depends_on') FROM sync_conflicts WHERE story_id = 'INF-001'")"
-q "UPDATE sync_conflicts SET resolved = 'now'"
+q "UPDATE sync_conflicts SET resolved = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 # ---- every statement form on stories ----
 # form DESC SQL EVENTS: SQL, then a run: exit 0 and exactly EVENTS (sorted,
@@ -191,7 +191,7 @@ check_eq "no trigger and a file edit: the file wins" \
 check_eq "no trigger and a file edit: the row's value is in sync_conflicts" \
   "no_base|file|critical" \
   "$(q "SELECT kind, kept, json_extract(lost, '\$.priority') FROM sync_conflicts WHERE story_id = 'INF-007'")"
-q "UPDATE sync_conflicts SET resolved = 'now'"
+q "UPDATE sync_conflicts SET resolved = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 quiet "no trigger and a file edit"
 
 # a restored backup of the table: an older rev, and older content

@@ -43,7 +43,7 @@ mend() {
   q "$2"
   run ss sync
   check_eq "$1, mended: exit 0" "0|" "$rc|$err"
-  q "UPDATE sync_conflicts SET resolved = 'now'"
+  q "UPDATE sync_conflicts SET resolved = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 }
 
 refused "points 'abc'" INF-006 "UPDATE stories SET points = 'abc' WHERE id = 'INF-006'" \

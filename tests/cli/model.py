@@ -65,6 +65,8 @@ class Model:
         # of that file must not undo them (git never undoes a commit, and
         # a version git holds is not a person's edit)
         self.settled = {}
+        # a stage renamed since the last run of every backlog
+        self.config_changed = False
 
     # ---------------------------------------------------------------- tools
     def sh(self, *args, check=True, cwd=None):
@@ -477,6 +479,7 @@ class Model:
         self.serial += 1
         self.stages[i] = (new, d)
         self.write_config()
+        self.config_changed = True
         for d in (self.api, self.files, self.settled):
             for k, v in d.items():
                 if k[1] == "status" and v == old:
@@ -571,6 +574,16 @@ class Model:
 
     def a_run(self):
         kind = self.rng.choice(["plain", "plain", "full", "git", "backlog"])
+        if kind == "backlog" and self.config_changed:
+            # a partial run does not follow a configuration change: it
+            # refuses (exit 2) and writes nothing
+            b = self.rng.choice(sorted(BACKLOGS))
+            before = self.db_digest()
+            p = self.ss("--backlog", b)
+            if p.returncode != 2 or self.db_digest() != before:
+                raise Failure(f"--backlog after a configuration change: exit"
+                              f" {p.returncode}, {p.stdout}{p.stderr}")
+            return f"run: --backlog {b} (refused: the configuration changed)"
         if kind == "backlog":
             b = self.rng.choice(sorted(BACKLOGS))
             self.run_sync(("--backlog", b))
@@ -581,6 +594,7 @@ class Model:
             return f"run: --backlog {b}"
         self.run_sync({"plain": (), "full": ("--full",),
                        "git": ("--git",)}[kind])
+        self.config_changed = False
         if kind == "git":
             # --git reads only what git committed: the rest waits for the
             # next run of another kind, which checks it

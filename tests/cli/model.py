@@ -522,11 +522,9 @@ class Model:
                 continue
             have = None if r is None else (r["deps"] if field == "deps"
                                            else r[field])
-            if have == v:
+            # kept in the row, or the losing side of a conflict: not lost
+            if have == v or v in self.lost_values(sid, field):
                 continue
-            if (sid, field) in self.files or r is None:
-                if v in self.lost_values(sid, field):
-                    continue
             raise Failure(f"the API's {sid} {field} = {v!r} is lost: the row"
                           f" has {have!r}, sync_conflicts has"
                           f" {self.lost_values(sid, field)!r}")
@@ -570,8 +568,8 @@ class Model:
         shutil.rmtree(fresh)
         if mine != theirs:
             a, b = set(mine[0]) ^ set(theirs[0]), set(mine[1]) ^ set(theirs[1])
-            raise Failure(f"the rows differ from a fresh import: {sorted(a)}"
-                          f" {sorted(b)}")
+            raise Failure(f"the rows differ from a fresh import:"
+                          f" {sorted(a, key=str)} {sorted(b, key=str)}")
 
     def settle(self, ids):
         for k in [k for k in self.api if ids is None or k[0] in ids]:

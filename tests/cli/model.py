@@ -277,6 +277,11 @@ class Model:
         sid, path = self.pick()
         if not sid or self.rng.random() < 0.5:
             return None
+        # the last story of a stage: its folder empty or gone is a guard
+        # (exit 4, --force), not a deletion
+        if len([p for p in self.story_files().values()
+                if os.path.dirname(p) == os.path.dirname(path)]) < 2:
+            return None
         tracked = self.git("ls-files", "--error-unmatch", path,
                            check=False).returncode == 0
         if tracked and self.rng.random() < 0.5:

@@ -5,6 +5,11 @@
 # each run the rows must equal a fresh import, every losing value must be in
 # sync_conflicts, and a second run must be quiet. The suite runs a few fixed
 # seeds; STORYSYNC_LONG=1 runs many (STORYSYNC_SEED picks the first).
+#
+# Not in the suite yet: it still finds losses (a discard of a file that
+# storysync rewrote for the API, uncommitted, reverts the API's value with
+# no conflict); see issue 19. Run it by hand through meson's environment:
+#   meson devenv -C build-test bash tests/cli/model.sh
 . "$(dirname "$0")/lib.sh"
 
 with_hooks

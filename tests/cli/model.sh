@@ -8,8 +8,9 @@
 #
 # Not in the suite yet: it still finds losses (a discard of a file that
 # storysync rewrote for the API, uncommitted, reverts the API's value with
-# no conflict); see issue 19. Run it by hand through meson's environment:
-#   meson devenv -C build-test bash tests/cli/model.sh
+# no conflict); see issue 19. Run it by hand:
+#   STORYSYNC=$PWD/build-test/src/storysync SOURCE_ROOT=$PWD \
+#     GEN_STORIES=$PWD/tests/tools/gen-stories bash tests/cli/model.sh
 . "$(dirname "$0")/lib.sh"
 
 with_hooks

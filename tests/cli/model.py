@@ -1,0 +1,663 @@
+#!/usr/bin/env python3
+"""Issue 19's randomized model test.
+
+Random actions by the three parties storysync serves: people editing and
+moving story files, an API writing SQL of every statement form to the
+database, and git (commits, discards, stashes, resets, branches and
+merges); and the admin renaming a stage's status. Runs of every kind
+(plain, --backlog, --full, --git) come in between.
+
+After every run the oracle, which never reads storysync's own output,
+checks:
+  * the rows equal a fresh import of the tree into a new database
+    (the files and the rows say the same thing);
+  * every value the API wrote since the last run is in its row, or the
+    file side changed that field too and the API's value is in
+    sync_conflicts (nobody's edit silently lost);
+  * every value a person wrote into a file since the last run is in the
+    row (the file wins), unless the API deleted the story meanwhile;
+  * a second run is quiet: exit 0, no output, no database change.
+
+Usage: model.py WORKDIR [--steps N] [--seed S]; STORYSYNC names the
+binary. Exit 0 when every check held; the first failure ends the run with
+the seed, the step and the actions so far.
+"""
+import json
+import os
+import random
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+BIN = os.environ["STORYSYNC"]
+BACKLOGS = {"web": "stories/web", "api": "stories/api"}
+STAGES = [("refinement", "refinements"), ("backlog", "backlog"),
+          ("active", "active"), ("completed", "completed")]
+WORDS = "alpha bravo delta echo golf hotel india kilo lima mike oscar papa" \
+    .split()
+PRIORITIES = ["low", "medium", "high", "critical"]
+DB = ".storysync/stories.db"
+COLS = ("id, backlog, status, epic, title, priority, points, assignees,"
+        " json(labels), json(extra), body, path")
+
+
+class Failure(Exception):
+    pass
+
+
+class Model:
+    def __init__(self, work, seed, steps):
+        self.work = work
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.steps = steps
+        self.log = []
+        self.serial = 0
+        self.next_id = {"web": 1, "api": 1}
+        self.stages = list(STAGES)
+        # what each side wrote since the last run that took it:
+        # (id, field) -> value
+        self.api = {}
+        self.files = {}
+        # the API's values that a run took and wrote to a file: a discard
+        # of that file must not undo them (git never undoes a commit, and
+        # a version git holds is not a person's edit)
+        self.settled = {}
+        # a stage renamed since the last run of every backlog
+        self.config_changed = False
+
+    # ---------------------------------------------------------------- tools
+    def sh(self, *args, check=True, cwd=None):
+        p = subprocess.run(args, cwd=cwd or self.work, capture_output=True,
+                           text=True)
+        if check and p.returncode != 0:
+            raise Failure(f"{' '.join(args)} exited {p.returncode}: "
+                          f"{p.stdout}{p.stderr}")
+        return p
+
+    def git(self, *args, check=True):
+        return self.sh("git", *args, check=check)
+
+    def ss(self, *args, cwd=None):
+        return self.sh(BIN, *args, check=False, cwd=cwd)
+
+    def db(self, path=None):
+        c = sqlite3.connect(os.path.join(path or self.work, DB),
+                            timeout=30, isolation_level=None)
+        return c
+
+    def sql(self, script, params=()):
+        c = self.db()
+        try:
+            if params:
+                c.execute(script, params)
+            else:
+                c.executescript(script)
+        finally:
+            c.close()
+
+    def rows(self, path=None):
+        c = self.db(path)
+        try:
+            r = c.execute(f"SELECT {COLS} FROM stories ORDER BY id").fetchall()
+            d = c.execute("SELECT story_id, depends_on FROM story_dependencies"
+                          " ORDER BY 1, 2").fetchall()
+        finally:
+            c.close()
+        return r, d
+
+    def row(self, sid):
+        c = self.db()
+        try:
+            c.row_factory = sqlite3.Row
+            r = c.execute("SELECT * FROM stories WHERE id = ?", (sid,)) \
+                .fetchone()
+            deps = [x[0] for x in c.execute(
+                "SELECT depends_on FROM story_dependencies WHERE story_id = ?"
+                " ORDER BY 1", (sid,))]
+        finally:
+            c.close()
+        if r is None:
+            return None
+        d = dict(r)
+        d["deps"] = deps
+        return d
+
+    def lost_values(self, sid, field):
+        c = self.db()
+        try:
+            out = []
+            for (lost,) in c.execute(
+                    "SELECT lost FROM sync_conflicts WHERE story_id = ?",
+                    (sid,)):
+                try:
+                    v = json.loads(lost or "null") or {}
+                except ValueError:
+                    continue
+                key = "depends_on" if field == "deps" else field
+                val = v.get(key)
+                if field == "deps" and isinstance(val, str):
+                    val = json.loads(val)
+                out.append(val)
+        finally:
+            c.close()
+        return out
+
+    def word(self):
+        self.serial += 1
+        return f"{self.rng.choice(WORDS)} {self.serial}"
+
+    def story_files(self):
+        out = {}
+        for b, d in BACKLOGS.items():
+            root = os.path.join(self.work, d)
+            for dirpath, _, names in os.walk(root):
+                for n in names:
+                    if n.endswith(".md"):
+                        p = os.path.join(dirpath, n)
+                        text = open(p, encoding="utf-8").read()
+                        m = re.search(r"^id: (\S+)$", text, re.M)
+                        if m:
+                            out[m.group(1)] = os.path.relpath(p, self.work)
+        return out
+
+    def stage_dir(self, status):
+        return dict(self.stages)[status]
+
+    # ---------------------------------------------------------------- setup
+    def setup(self):
+        os.makedirs(self.work)
+        self.git("init", "-q", "-b", "main")
+        for k, v in (("user.name", "Ana Author"),
+                     ("user.email", "ana@example.org")):
+            self.git("config", k, v)
+        self.write_config()
+        for b in BACKLOGS:
+            for _ in range(4):
+                self.new_file(b)
+        self.git("add", "-A")
+        self.git("commit", "-qm", "stories")
+        p = self.ss("init", "-q")
+        if p.returncode != 0:
+            raise Failure(f"init: {p.stderr}")
+        self.run_sync()
+
+    def write_config(self):
+        lines = [f"database: {DB}", "backlogs:"]
+        lines += [f"  {b}: {d}" for b, d in BACKLOGS.items()]
+        lines += ["stages:"] + [f"  {s}: {d}" for s, d in self.stages]
+        with open(os.path.join(self.work, ".storysync.yml"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def new_file(self, backlog):
+        n = self.next_id[backlog]
+        self.next_id[backlog] += 1
+        sid = f"{backlog[0].upper()}-{n}"
+        status, sdir = self.rng.choice(self.stages)
+        title = self.word()
+        lines = ["---", f"id: {sid}", f"title: {title}"]
+        if self.rng.random() < 0.5:
+            lines.append(f"status: {status}")
+        lines.append(f"priority: {self.rng.choice(PRIORITIES)}")
+        lines.append("labels: [x, y]")
+        if n > 1 and self.rng.random() < 0.5:
+            lines.append(f"depends_on: [{backlog[0].upper()}-{n - 1}]")
+        lines += ["---", "", f"Body of {sid}.", ""]
+        d = os.path.join(self.work, BACKLOGS[backlog], sdir)
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, f"{sid}-{title.replace(' ', '-')}.md")
+        with open(path, "w") as f:
+            f.write("\n".join(lines))
+        return sid
+
+    # -------------------------------------------------------------- actions
+    def pick(self):
+        files = self.story_files()
+        if not files:
+            return None, None
+        sid = self.rng.choice(sorted(files))
+        return sid, files[sid]
+
+    def edit_field(self, path, key, value):
+        full = os.path.join(self.work, path)
+        text = open(full, encoding="utf-8").read()
+        head, sep, body = text.partition("\n---\n")
+        if re.search(rf"^{key}: .*$", head, re.M):
+            head = re.sub(rf"^{key}: .*$", f"{key}: {value}", head, count=1,
+                          flags=re.M)
+        else:
+            head += f"\n{key}: {value}"
+        with open(full, "w", encoding="utf-8") as f:
+            f.write(head + sep + body)
+
+    def a_file_title(self):
+        sid, path = self.pick()
+        if sid:
+            v = self.word()
+            self.edit_field(path, "title", v)
+            self.files[(sid, "title")] = v
+            self.settled.pop((sid, "title"), None)
+            return f"file: {sid} title = {v!r}"
+
+    def a_file_priority(self):
+        sid, path = self.pick()
+        if sid:
+            v = self.rng.choice(PRIORITIES)
+            self.edit_field(path, "priority", v)
+            self.files[(sid, "priority")] = v
+            self.settled.pop((sid, "priority"), None)
+            return f"file: {sid} priority = {v}"
+
+    def a_file_move(self):
+        sid, path = self.pick()
+        if not sid:
+            return None
+        status, sdir = self.rng.choice(self.stages)
+        parts = path.split("/")
+        dest = "/".join(parts[:2] + [sdir, parts[-1]])
+        if dest == path:
+            return None
+        os.makedirs(os.path.join(self.work, os.path.dirname(dest)),
+                    exist_ok=True)
+        how = self.rng.choice(["mv", "git mv"])
+        if how == "git mv" and self.git("ls-files", "--error-unmatch", path,
+                                        check=False).returncode == 0:
+            self.git("mv", path, dest)
+        else:
+            how = "mv"
+            os.rename(os.path.join(self.work, path),
+                      os.path.join(self.work, dest))
+        self.files[(sid, "status")] = status
+        self.settled.pop((sid, "status"), None)
+        return f"file: {how} {path} {dest}"
+
+    def a_file_delete(self):
+        sid, path = self.pick()
+        if not sid or self.rng.random() < 0.5:
+            return None
+        # the last story of a stage: its folder empty or gone is a guard
+        # (exit 4, --force), not a deletion
+        if len([p for p in self.story_files().values()
+                if os.path.dirname(p) == os.path.dirname(path)]) < 2:
+            return None
+        tracked = self.git("ls-files", "--error-unmatch", path,
+                           check=False).returncode == 0
+        if tracked and self.rng.random() < 0.5:
+            self.git("rm", "-qf", path)
+        else:
+            os.unlink(os.path.join(self.work, path))
+        for k in [k for k in self.files if k[0] == sid]:
+            del self.files[k]
+        self.files[(sid, "deleted")] = True
+        return f"file: rm {path}"
+
+    def a_file_new(self):
+        b = self.rng.choice(sorted(BACKLOGS))
+        sid = self.new_file(b)
+        return f"file: new {sid}"
+
+    def api_row(self, sid):
+        r = self.row(sid)
+        return r
+
+    def a_api_update(self):
+        sid, _ = self.pick()
+        r = sid and self.row(sid)
+        if not r:
+            return None
+        field = self.rng.choice(["title", "priority", "status"])
+        if field == "title":
+            v = self.word()
+        elif field == "priority":
+            v = self.rng.choice(PRIORITIES)
+        else:
+            v = self.rng.choice(self.stages)[0]
+        self.sql(f"UPDATE stories SET {field} = ? WHERE id = ?", (v, sid))
+        self.api[(sid, field)] = v
+        return f"api: UPDATE {sid} {field} = {v!r}"
+
+    def full_insert(self, verb, r, title):
+        cols = ["id", "backlog", "status", "epic", "title", "priority",
+                "points", "assignees", "labels", "extra", "body", "path",
+                "created"]
+        vals = [r[c] for c in cols]
+        vals[cols.index("title")] = title
+        return (f"{verb} INTO stories({', '.join(cols)}) VALUES"
+                f" ({', '.join('?' * len(cols))})", vals)
+
+    def a_api_replace(self):
+        sid, _ = self.pick()
+        r = sid and self.row(sid)
+        if not r:
+            return None
+        v = self.word()
+        form = self.rng.choice(["replace", "upsert", "delete-insert"])
+        c = self.db()
+        try:
+            if form == "replace":
+                q, vals = self.full_insert("INSERT OR REPLACE", r, v)
+                c.execute(q, vals)
+            elif form == "upsert":
+                c.execute("INSERT INTO stories(id, title) VALUES (?, ?)"
+                          " ON CONFLICT(id) DO UPDATE SET"
+                          " title = excluded.title", (sid, v))
+            else:
+                q, vals = self.full_insert("INSERT", r, v)
+                c.execute("BEGIN")
+                c.execute("DELETE FROM stories WHERE id = ?", (sid,))
+                c.execute(q, vals)
+                c.execute("COMMIT")
+        finally:
+            c.close()
+        self.api[(sid, "title")] = v
+        return f"api: {form} {sid} title = {v!r}"
+
+    def a_api_deps(self):
+        sid, _ = self.pick()
+        r = sid and self.row(sid)
+        if not r:
+            return None
+        others = [s for s in self.story_files() if s != sid
+                  and s[0] == sid[0]]
+        if not others:
+            return None
+        dep = self.rng.choice(sorted(others))
+        form = self.rng.choice(["update", "insert", "delete", "replace"])
+        c = self.db()
+        try:
+            if form == "update" and r["deps"]:
+                c.execute("UPDATE story_dependencies SET depends_on = ?"
+                          " WHERE story_id = ? AND depends_on = ?",
+                          (dep, sid, r["deps"][0]))
+            elif form == "delete" and r["deps"]:
+                c.execute("DELETE FROM story_dependencies WHERE story_id = ?",
+                          (sid,))
+            elif form == "replace":
+                c.execute("BEGIN")
+                c.execute("DELETE FROM story_dependencies WHERE story_id = ?",
+                          (sid,))
+                c.execute("INSERT INTO story_dependencies VALUES (?, ?)",
+                          (sid, dep))
+                c.execute("COMMIT")
+            else:
+                form = "insert"
+                c.execute("INSERT OR IGNORE INTO story_dependencies"
+                          " VALUES (?, ?)", (sid, dep))
+        finally:
+            c.close()
+        self.api[(sid, "deps")] = self.row(sid)["deps"]
+        return f"api: deps {form} {sid} -> {self.api[(sid, 'deps')]}"
+
+    def a_api_insert(self):
+        b = self.rng.choice(sorted(BACKLOGS))
+        n = self.next_id[b]
+        self.next_id[b] += 1
+        sid = f"{b[0].upper()}-{n}"
+        v = self.word()
+        self.sql("INSERT INTO stories(id, backlog, title) VALUES (?, ?, ?)",
+                 (sid, b, v))
+        self.api[(sid, "title")] = v
+        return f"api: INSERT {sid} ({b}) title = {v!r}"
+
+    def a_api_delete(self):
+        sid, _ = self.pick()
+        if not sid or self.rng.random() < 0.5:
+            return None
+        self.sql("DELETE FROM stories WHERE id = ?", (sid,))
+        for k in [k for k in self.api if k[0] == sid]:
+            del self.api[k]
+        self.api[(sid, "deleted")] = True
+        return f"api: DELETE {sid}"
+
+    def a_git_commit(self):
+        self.git("add", "-A")
+        if self.git("diff", "--cached", "--quiet", check=False).returncode:
+            self.git("commit", "-qm", f"step {len(self.log)}")
+            return "git: commit -a"
+
+    def changed_paths(self):
+        out = self.git("status", "--porcelain", "-uno").stdout
+        return [ln[3:] for ln in out.splitlines() if ln[:2].strip() == "M"]
+
+    def forget_files(self, paths):
+        """A discard throws a person's unsynced file edits away: they
+        were never synced, so their loss is the person's own doing."""
+        ids = set()
+        for p in paths:
+            full = os.path.join(self.work, p)
+            if os.path.exists(full):
+                m = re.search(r"^id: (\S+)$", open(full).read(), re.M)
+                if m:
+                    ids.add(m.group(1))
+        for k in [k for k in self.files if k[0] in ids or not paths]:
+            del self.files[k]
+        for k in [k for k in self.settled if k[0] in ids or not paths]:
+            self.api.setdefault(k, self.settled.pop(k))
+
+    def a_git_discard(self):
+        paths = self.changed_paths()
+        if not paths:
+            return None
+        form = self.rng.choice(["checkout", "restore", "stash", "reset"])
+        p = self.rng.choice(paths)
+        if form == "checkout":
+            self.git("checkout", "--", p)
+            self.forget_files([p])
+        elif form == "restore":
+            self.git("restore", p)
+            self.forget_files([p])
+        elif form == "stash":
+            self.git("stash", "-q")
+            self.git("stash", "drop", "-q")
+            self.forget_files([])
+        else:
+            self.git("reset", "-q", "--hard")
+            self.forget_files([])
+        return f"git: discard ({form}) {p}"
+
+    def a_git_merge(self):
+        if self.changed_paths() or self.git(
+                "status", "--porcelain").stdout.strip():
+            return None
+        sid, path = self.pick()
+        if not sid:
+            return None
+        self.git("checkout", "-q", "-b", "side")
+        v = self.word()
+        self.edit_field(path, "title", v)
+        self.git("commit", "-qam", "side edit")
+        self.git("checkout", "-q", "main")
+        ff = self.rng.random() < 0.5
+        self.git("merge", "-q", "--ff" if ff else "--no-ff", "-m", "merge",
+                 "side")
+        self.git("branch", "-q", "-D", "side")
+        self.files[(sid, "title")] = v
+        self.settled.pop((sid, "title"), None)
+        return f"git: merge {'ff' if ff else 'no-ff'} {sid} title = {v!r}"
+
+    def a_config_rename(self):
+        i = self.rng.randrange(len(self.stages))
+        old, d = self.stages[i]
+        new = f"{old.split('-')[0]}-{self.serial}"
+        self.serial += 1
+        self.stages[i] = (new, d)
+        self.write_config()
+        self.config_changed = True
+        for d in (self.api, self.files, self.settled):
+            for k, v in d.items():
+                if k[1] == "status" and v == old:
+                    d[k] = new
+        return f"config: status {old} -> {new}"
+
+    # ----------------------------------------------------------------- runs
+    def run_sync(self, args=()):
+        """A run that must succeed. A --git run reads only what git
+        committed: a file edited since, that the run would write the API's
+        change into, is left for the next run (exit 1), never written."""
+        p = self.ss(*args, "-v") if os.environ.get("MODEL_DEBUG") else \
+            self.ss(*args)
+        if os.environ.get("MODEL_DEBUG"):
+            sys.stderr.write(f"$ storysync {' '.join(args)}\n{p.stdout}")
+        left = p.returncode == 1 and "--git" in args and all(
+            ln.endswith("changed since the scan; left for the next run")
+            for ln in p.stderr.splitlines() if not ln.startswith("storysync:"))
+        if p.returncode != 0 and not left:
+            raise Failure(f"storysync {' '.join(args)} exited "
+                          f"{p.returncode}: {p.stdout}{p.stderr}")
+
+    def db_digest(self):
+        c = self.db()
+        try:
+            out = [ln for ln in c.iterdump()
+                   if not ln.startswith('INSERT INTO "sync_runs"')]
+        finally:
+            c.close()
+        return out
+
+    def check(self, ids=None, args=()):
+        """The oracle, for the stories ids (all when None) after a run
+        with args."""
+        for (sid, field), v in sorted(self.api.items(), key=str):
+            if ids is not None and sid not in ids:
+                continue
+            r = self.row(sid)
+            if field == "deleted":
+                continue
+            have = None if r is None else (r["deps"] if field == "deps"
+                                           else r[field])
+            # kept in the row, or the losing side of a conflict: not lost
+            if have == v or v in self.lost_values(sid, field):
+                continue
+            raise Failure(f"the API's {sid} {field} = {v!r} is lost: the row"
+                          f" has {have!r}, sync_conflicts has"
+                          f" {self.lost_values(sid, field)!r}")
+        for (sid, field), v in sorted(self.files.items(), key=str):
+            if ids is not None and sid not in ids:
+                continue
+            r = self.row(sid)
+            if field == "deleted":
+                if r is not None and not any(k[0] == sid for k in self.api):
+                    raise Failure(f"{sid}'s file was deleted, its row stays")
+                continue
+            if r is None:
+                if (sid, "deleted") in self.api:
+                    continue
+                raise Failure(f"the file's {sid} {field} = {v!r}: no row")
+            if r[field] != v and (sid, field) not in self.api:
+                raise Failure(f"the file's {sid} {field} = {v!r} is not in"
+                              f" the row ({r[field]!r})")
+        before = self.db_digest()
+        p = self.ss(*args, "-v") if os.environ.get("MODEL_DEBUG") else \
+            self.ss(*args)
+        if p.returncode != 0 or (p.stdout or p.stderr) and not \
+                os.environ.get("MODEL_DEBUG") or "->" in p.stdout:
+            raise Failure(f"the second run is not quiet: exit {p.returncode}:"
+                          f" {p.stdout}{p.stderr}")
+        if self.db_digest() != before:
+            raise Failure("the second run changed the database")
+        if ids is None:
+            self.check_import()
+
+    def check_import(self):
+        fresh = self.work + ".fresh"
+        shutil.rmtree(fresh, ignore_errors=True)
+        shutil.copytree(self.work, fresh,
+                        ignore=shutil.ignore_patterns(".git", ".storysync"))
+        for args in (("init", "-q"), ("-q",)):
+            p = self.ss(*args, cwd=fresh)
+            if p.returncode != 0:
+                raise Failure(f"fresh import: {args}: {p.stderr}")
+        mine, theirs = self.rows(), self.rows(fresh)
+        shutil.rmtree(fresh)
+        if mine != theirs:
+            a, b = set(mine[0]) ^ set(theirs[0]), set(mine[1]) ^ set(theirs[1])
+            raise Failure(f"the rows differ from a fresh import:"
+                          f" {sorted(a, key=str)} {sorted(b, key=str)}")
+
+    def settle(self, ids):
+        for k in [k for k in self.api if ids is None or k[0] in ids]:
+            v = self.api.pop(k)
+            r = self.row(k[0])
+            if r is not None and k[1] != "deleted" and (
+                    r["deps"] if k[1] == "deps" else r[k[1]]) == v:
+                self.settled[k] = v
+        for k in [k for k in self.files if ids is None or k[0] in ids]:
+            del self.files[k]
+            self.settled.pop(k, None)
+
+    def a_run(self):
+        kind = self.rng.choice(["plain", "plain", "full", "git", "backlog"])
+        if kind == "backlog" and self.config_changed:
+            # a partial run does not follow a configuration change: it
+            # refuses (exit 2) and writes nothing
+            b = self.rng.choice(sorted(BACKLOGS))
+            before = self.db_digest()
+            p = self.ss("--backlog", b)
+            if p.returncode != 2 or self.db_digest() != before:
+                raise Failure(f"--backlog after a configuration change: exit"
+                              f" {p.returncode}, {p.stdout}{p.stderr}")
+            return f"run: --backlog {b} (refused: the configuration changed)"
+        if kind == "backlog":
+            b = self.rng.choice(sorted(BACKLOGS))
+            self.run_sync(("--backlog", b))
+            ids = {s for s, p in self.story_files().items()
+                   if p.startswith(BACKLOGS[b] + "/")}
+            self.check(ids, ("--backlog", b))
+            self.settle(ids)
+            return f"run: --backlog {b}"
+        self.run_sync({"plain": (), "full": ("--full",),
+                       "git": ("--git",)}[kind])
+        self.config_changed = False
+        if kind == "git":
+            # --git reads only what git committed: the rest waits for the
+            # next run of another kind, which checks it
+            return "run: --git"
+        self.check()
+        self.settle(None)
+        return f"run: {kind}"
+
+    ACTIONS = [
+        (a_file_title, 4), (a_file_priority, 2), (a_file_move, 3),
+        (a_file_new, 1), (a_file_delete, 1), (a_api_update, 4), (a_api_replace, 3),
+        (a_api_deps, 3), (a_api_insert, 1), (a_api_delete, 1),
+        (a_git_commit, 3), (a_git_discard, 2), (a_git_merge, 1),
+        (a_config_rename, 1), (a_run, 6),
+    ]
+
+    def step(self):
+        fns, weights = zip(*self.ACTIONS)
+        fn = self.rng.choices(fns, weights)[0]
+        what = fn(self)
+        if what:
+            self.log.append(what)
+
+    def go(self):
+        self.setup()
+        for _ in range(self.steps):
+            self.step()
+        self.log.append(self.a_run())
+        self.a_git_commit()
+        self.log.append(self.a_run())
+
+
+def main():
+    args = sys.argv[1:]
+    work = args[0]
+    steps = int(args[args.index("--steps") + 1]) if "--steps" in args else 60
+    seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 1
+    m = Model(work, seed, steps)
+    try:
+        m.go()
+    except Failure as f:
+        print(f"not ok - seed {seed}, step {len(m.log)}: {f}")
+        for i, a in enumerate(m.log[-25:]):
+            print(f"#   {len(m.log) - min(25, len(m.log)) + i}: {a}")
+        return 1
+    print(f"ok - seed {seed}: {len(m.log)} actions")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

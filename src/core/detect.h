@@ -120,6 +120,9 @@ void scan_result_finish(struct scan_result *r);
 bool detect_location(const struct config *c, const char *rel,
 		     const struct config_backlog **backlog,
 		     const struct config_stage **stage, char **epic);
+/* The status the stage of the story file at rel gives, or NULL (not a
+ * story path, or a stage that defines none). */
+const char *detect_stage_status(const struct config *c, const char *rel);
 
 /* One commit of the diffed range: who made it, and when. */
 struct git_author {

@@ -74,22 +74,6 @@ static bool on_change(void *ctx, const struct gitrepo_change *ch)
 	return true;
 }
 
-/* The status the stage of the story file at rel gives, or NULL (not a
- * story path, or a stage that defines none). */
-static const char *stage_status(const struct config *c, const char *rel)
-{
-	const struct config_backlog *b;
-	const struct config_stage *s;
-	char *epic = NULL;
-	size_t n = strlen(rel);
-
-	if (n < 3 || strcmp(rel + n - 3, ".md") != 0 ||
-	    !detect_location(c, rel, &b, &s, &epic))
-		return NULL;
-	free(epic);
-	return s->status;
-}
-
 static void add_first(struct trail_build *t, const char *status, size_t at)
 {
 	if (!status)
@@ -128,7 +112,7 @@ static size_t trail_at(struct collect *c, const char *rel)
 	    strcmp(c->trails[i].path, rel) == 0)
 		return i;
 	i = trail_new(c, rel);
-	add_first(&c->trails[i], stage_status(c->c, rel), GIT_BEFORE);
+	add_first(&c->trails[i], detect_stage_status(c->c, rel), GIT_BEFORE);
 	return i;
 }
 
@@ -231,7 +215,7 @@ static bool on_commit(void *ctx, const struct gitrepo_commit *cm)
 		if (!t->path)
 			continue;
 		t->last = at;
-		add_first(t, stage_status(c->c, t->path), at);
+		add_first(t, detect_stage_status(c->c, t->path), at);
 	}
 	return true;
 }

@@ -209,6 +209,20 @@ bool detect_location(const struct config *c, const char *rel,
 	return false;
 }
 
+const char *detect_stage_status(const struct config *c, const char *rel)
+{
+	const struct config_backlog *b;
+	const struct config_stage *s;
+	char *epic = NULL;
+	size_t n = strlen(rel);
+
+	if (n < 3 || strcmp(rel + n - 3, ".md") != 0 ||
+	    !detect_location(c, rel, &b, &s, &epic))
+		return NULL;
+	free(epic);
+	return s->status;
+}
+
 /* The story's location fields from where its file is. */
 static void set_location(const struct config *c, struct file_change *fc)
 {

@@ -52,22 +52,6 @@ struct walk {
 	bool failed;
 };
 
-/* The status of the story file at rel (relative to the root), or NULL when
- * rel is not a story path. */
-static const char *status_of(const struct config *c, const char *rel)
-{
-	const struct config_backlog *b;
-	const struct config_stage *s;
-	char *epic = NULL;
-	size_t n = strlen(rel);
-
-	if (n < 3 || strcmp(rel + n - 3, ".md") != 0 ||
-	    !detect_location(c, rel, &b, &s, &epic))
-		return NULL;
-	free(epic);
-	return s->status;
-}
-
 /* The story id of the file at rel: its name's prefix, else the row there. */
 static char *id_of(struct walk *w, const char *rel)
 {
@@ -106,8 +90,8 @@ static void add_row(struct walk *w, const struct gitrepo_commit *cm,
 static void on_rename(struct walk *w, const struct gitrepo_commit *cm,
 		      const char *old_rel, const char *new_rel)
 {
-	const char *from = status_of(w->c, old_rel);
-	const char *to = status_of(w->c, new_rel);
+	const char *from = detect_stage_status(w->c, old_rel);
+	const char *to = detect_stage_status(w->c, new_rel);
 	char *id;
 
 	if (!from || !to || strcmp(from, to) == 0)
@@ -140,10 +124,10 @@ static void on_change(struct walk *w, const struct gitrepo_commit *cm,
 	if (ch->status == 'M')
 		return;
 	/* a delete, an add, or a rename half outside the root */
-	if (old_rel && (st = status_of(w->c, old_rel)) &&
+	if (old_rel && (st = detect_stage_status(w->c, old_rel)) &&
 	    (id = id_of(w, old_rel)))
 		push_touched(&w->gone, &w->ngone, id, st);
-	if (new_rel && (st = status_of(w->c, new_rel)) &&
+	if (new_rel && (st = detect_stage_status(w->c, new_rel)) &&
 	    (id = id_of(w, new_rel)))
 		push_touched(&w->came, &w->ncame, id, st);
 }

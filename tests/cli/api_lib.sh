@@ -28,24 +28,11 @@ row() { q "SELECT * FROM stories WHERE id = '$1'"; }
 deps() { q "SELECT group_concat(depends_on) FROM (SELECT depends_on FROM
   story_dependencies WHERE story_id = '$1' ORDER BY 1)"; }
 
-# the story files' names, times and sizes
-files_digest() {
-  find refinements backlog active completed -type f -printf '%p %T@ %s\n' |
-    sort | md5sum
-}
+# the story files' names, times and sizes, in the default layout
+files_digest() { tree_digest refinements backlog active completed; }
 
-# quiet DESC: the next run, and a --full one, are silent and write nothing.
-quiet() {
-  local db tree
-  db=$(db_digest)
-  tree=$(files_digest)
-  run ss sync
-  check_eq "$1: the next run is silent" "0|" "$rc|$out$err"
-  run ss sync --full
-  check_eq "$1: and so is --full" "0|" "$rc|$out$err"
-  check_eq "$1: neither writes to the DB" "$db" "$(db_digest)"
-  check_eq "$1: nor to a file" "$tree" "$(files_digest)"
-}
+# quiet DESC: lib.sh's, over those folders
+quiet() { lib_quiet "$1" refinements backlog active completed; }
 
 # untracked SQL: SQL run with the triggers dropped and then made again, as
 # a script that bypasses them, or a restore, writes

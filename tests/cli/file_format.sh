@@ -33,22 +33,8 @@ body = body.split("\n", 1)[1]
 print(eval(sys.argv[2]))
 EOF
 }
-# files: the story tree's names, content and mtimes
-files() {
-  find backlog active -type f -printf '%p %T@ %s\n' | LC_ALL=C sort | md5sum
-}
-# quiet DESC: the next run and a --full run are silent and write nothing
-quiet() {
-  local db tree
-  db=$(db_digest)
-  tree=$(files)
-  run ss sync
-  check_eq "$1: the next run is silent" "0|" "$rc|$out$err"
-  run ss sync --full
-  check_eq "$1: so is --full" "0|" "$rc|$out$err"
-  check_eq "$1: and they write nothing" "$db|$tree" \
-    "$(db_digest)|$(files)"
-}
+# quiet DESC: lib.sh's, over this tree's stage folders
+quiet() { lib_quiet "$1" backlog active; }
 refusals() { q "SELECT count(*) FROM sync_conflicts WHERE story_id='$1' AND kind='refused'"; }
 
 # ---- an edit never writes a file that does not parse ----

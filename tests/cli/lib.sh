@@ -72,9 +72,24 @@ db_digest() {
   sqlite3 -batch "$DB" .dump | grep -v '^INSERT INTO sync_runs' | md5sum
 }
 
-# A digest of the story tree: names, content, and mtimes.
+# A digest of the story tree below DIR... (default stories): names, sizes
+# and mtimes.
 tree_digest() {
-  find "${1:-stories}" -type f -printf '%p %T@ %s\n' | sort | md5sum
+  find "${@:-stories}" -type f -printf '%p %T@ %s\n' | LC_ALL=C sort | md5sum
+}
+
+# lib_quiet DESC [DIR...]: the next run and a --full run are silent and write
+# nothing, neither to the database nor below DIR... (default stories).
+lib_quiet() {
+  local db tree
+  db=$(db_digest)
+  tree=$(tree_digest "${@:2}")
+  run ss sync
+  check_eq "$1: the next run is silent" "0|" "$rc|$out$err"
+  run ss sync --full
+  check_eq "$1: and so is --full" "0|" "$rc|$out$err"
+  check_eq "$1: neither writes to the DB" "$db" "$(db_digest)"
+  check_eq "$1: nor to a file" "$tree" "$(tree_digest "${@:2}")"
 }
 
 # with_hooks: the real hooks find this storysync on PATH, as they would once

@@ -107,6 +107,11 @@ bool store_state_base(struct store *s, const char *id, struct story *base,
 bool store_state_put(struct store *s, const struct state_entry *se,
 		     const struct story *base, char *const *mirror,
 		     struct err *e);
+/* Records se's stat data (and when it was taken) in id's state, while
+ * the state still holds se's path and hash: the rest (the rev, the base)
+ * is what the run agreed on, never the stale copy se is. */
+bool store_state_restat(struct store *s, const struct state_entry *se,
+			struct err *e);
 /* Forgets the state of id, and the dependencies of a row no longer
  * there. */
 bool store_state_delete(struct store *s, const char *id, struct err *e);

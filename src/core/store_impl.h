@@ -82,6 +82,7 @@ enum stmt_id {
 	ST_STATE_MIRRORS,
 	ST_BASE_DELETE,
 	ST_STATE_PUT,
+	ST_STATE_RESTAT,
 	ST_STATE_DELETE,
 	ST_DEPS_ORPHANS,
 	/* store_story.c */

@@ -49,6 +49,11 @@ const char *const store_state_sql[ST_COUNT] = {
 		" mirrors = CASE WHEN ?12 THEN excluded.mirrors"
 		" ELSE sync_state.mirrors END, digest = CASE WHEN ?12 THEN"
 		" excluded.digest ELSE sync_state.digest END",
+	/* the stat data only, and only of the version the run left there */
+	[ST_STATE_RESTAT] = "UPDATE sync_state SET mtime_ns = ?3,"
+			    " ctime_ns = ?4, size = ?5, ino = ?6, mode = ?7,"
+			    " recorded_ns = ?8 WHERE story_id = ?1 AND"
+			    " path = ?2 AND hash IS ?9",
 	[ST_STATE_DELETE] = "DELETE FROM sync_state WHERE story_id = ?1",
 	/* a row a REPLACE deleted without the delete trigger left them */
 	[ST_DEPS_ORPHANS] = "DELETE FROM story_dependencies WHERE story_id = ?1"
@@ -255,6 +260,25 @@ bool store_state_put(struct store *s, const struct state_entry *se,
 	if (ok && base)
 		ok = store_by_id(s, ST_BASE_DELETE, se->id, e);
 	return ok;
+}
+
+bool store_state_restat(struct store *s, const struct state_entry *se,
+			struct err *e)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_STATE_RESTAT, e);
+
+	if (!st)
+		return false;
+	store_bind_text(st, 1, se->id);
+	store_bind_text(st, 2, se->path);
+	sqlite3_bind_int64(st, 3, se->st.mtime_ns);
+	sqlite3_bind_int64(st, 4, se->st.ctime_ns);
+	sqlite3_bind_int64(st, 5, se->st.size);
+	sqlite3_bind_int64(st, 6, (int64_t)se->st.ino);
+	sqlite3_bind_int64(st, 7, se->st.mode);
+	sqlite3_bind_int64(st, 8, se->recorded_ns);
+	store_bind_text(st, 9, se->hash[0] ? se->hash : NULL);
+	return store_exec_stmt(s, st, e);
 }
 
 bool store_state_delete(struct store *s, const char *id, struct err *e)

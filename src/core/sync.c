@@ -825,7 +825,7 @@ static bool restat(struct run *run)
 		ne = *se;
 		ne.st = fc->st;
 		ne.recorded_ns = fc->recorded_ns;
-		if (!store_state_put(run->store, &ne, NULL, NULL, run->e))
+		if (!store_state_restat(run->store, &ne, run->e))
 			return false;
 	}
 	return true;

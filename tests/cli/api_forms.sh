@@ -210,4 +210,23 @@ check_eq "restored table: the file holds the restored row" '"Eight"' \
   "$(key completed/INF-008-eight.md title)"
 quiet "restored table"
 
+# ---- an UPDATE to the value the row already holds, in a run that re-reads
+# files only for their stat data (a copied tree: new inodes, same bytes) ----
+# found by kill9's between-kills trials: the run agreed on the new rev, then
+# wrote the stale state back over it, so the base was lost and a person's
+# move later became a no_base conflict with the file's keys left stale
+q "UPDATE stories SET priority = priority WHERE id = 'INF-001'"
+cp -a backlog "$O/backlog" && rm -r backlog && mv "$O/backlog" backlog
+run ss sync
+check_eq "same-value UPDATE beside restat files: the state agrees on the rev" \
+  "0|1|0" "$rc|$(q "SELECT s.rev = t.rev FROM stories s JOIN sync_state t
+    ON t.story_id = s.id WHERE s.id = 'INF-001'")|$(q "SELECT count(*) FROM sync_base")"
+s=$(last_seq)
+mv backlog/INF-001-one.md active/
+run ss sync
+check_eq "then a person's move: taken, no conflict" \
+  "0|active|0|INF-001 moved file|null" \
+  "$rc|$(q "SELECT status FROM stories WHERE id = 'INF-001'")|$(q "SELECT count(*) FROM sync_conflicts WHERE resolved IS NULL")|$(events "$s")|$(key active/INF-001-one.md status)"
+quiet "same-value UPDATE, then a move"
+
 finish

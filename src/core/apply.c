@@ -514,6 +514,10 @@ static bool apply_state(struct apply_ctx *ctx, const struct action *a,
 		.rev = rev,
 	};
 
+	for (int f = 0; f < SF_COUNT; f++)
+		if (a->ours_after[f])
+			se.ours |= 1u << f;
+	memcpy(se.before, a->before, BLOBID_HEX);
 	if (a->state == PLAN_STATE_FORGET)
 		return store_state_delete(ctx->store, a->id, e);
 	if (a->state != PLAN_STATE_PUT)

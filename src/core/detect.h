@@ -204,6 +204,12 @@ struct git_mirrors {
 bool detect_git_carried(struct git_mirrors *gm, const struct config *c,
 			const struct file_change *fc, enum story_mirror k,
 			bool *carried, struct err *e);
+/* The blob id of the version of path (relative to the config root) that
+ * git's index holds, which a discard (`git checkout --`, `restore`,
+ * `stash`, `reset --hard`) puts back; "" when none, or outside git. False
+ * (e set) when git cannot answer. */
+bool detect_git_staged(struct git_mirrors *gm, const struct config *c,
+		       const char *path, char blob[BLOBID_HEX], struct err *e);
 /* The commit of the diffed range credited with the file fc's story
  * reaching status: the first, in first-parent order, whose tree has it in
  * that stage, else (a status its key gives) the one whose version of the

@@ -485,6 +485,28 @@ bool detect_git_carried(struct git_mirrors *gm, const struct config *c,
 	return ok;
 }
 
+/* path (relative to the config root) as the repository names it */
+static char *repo_path(const struct git_mirrors *gm, const char *path)
+{
+	return *gm->prefix ? xasprintf("%s/%s", gm->prefix, path)
+			   : xstrdup(path);
+}
+
+bool detect_git_staged(struct git_mirrors *gm, const struct config *c,
+		       const char *path, char blob[BLOBID_HEX], struct err *e)
+{
+	char *p;
+	bool ok;
+
+	blob[0] = '\0';
+	if (!mirrors_open(gm, c))
+		return true;
+	p = repo_path(gm, path);
+	ok = gitrepo_staged_blob(gm->repo, p, blob, e);
+	free(p);
+	return ok;
+}
+
 /* The range's commit whose version of fc set its status key to status,
  * or NULL. */
 static const struct git_author *key_credit(struct git_mirrors *gm,

@@ -32,6 +32,7 @@ static struct {
 	__typeof__(gitrepo_diff) *diff;
 	__typeof__(gitrepo_walk) *walk;
 	__typeof__(gitrepo_value_origin) *value_origin;
+	__typeof__(gitrepo_staged_blob) *staged_blob;
 	__typeof__(gitrepo_hooks_dir) *hooks_dir;
 	__typeof__(gitrepo_commit_paths) *commit_paths;
 	__typeof__(gitrepo_tracked) *tracked;
@@ -39,12 +40,12 @@ static struct {
 } mod;
 
 static const char *const names[] = {
-	"gitrepo_open",          "gitrepo_destroy",    "gitrepo_workdir",
-	"gitrepo_gitdir",        "gitrepo_is_shallow", "gitrepo_head_unborn",
-	"gitrepo_head_detached", "gitrepo_prefix",     "gitrepo_head",
-	"gitrepo_is_ancestor",   "gitrepo_diff",       "gitrepo_walk",
-	"gitrepo_value_origin",  "gitrepo_hooks_dir",  "gitrepo_commit_paths",
-	"gitrepo_tracked",       "blobid_hex",
+	"gitrepo_open",          "gitrepo_destroy",     "gitrepo_workdir",
+	"gitrepo_gitdir",        "gitrepo_is_shallow",  "gitrepo_head_unborn",
+	"gitrepo_head_detached", "gitrepo_prefix",      "gitrepo_head",
+	"gitrepo_is_ancestor",   "gitrepo_diff",        "gitrepo_walk",
+	"gitrepo_value_origin",  "gitrepo_staged_blob", "gitrepo_hooks_dir",
+	"gitrepo_commit_paths",  "gitrepo_tracked",     "blobid_hex",
 };
 
 _Static_assert(sizeof(mod) == sizeof(names) / sizeof(*names) * sizeof(void *),
@@ -192,6 +193,12 @@ bool gitrepo_value_origin(struct gitrepo *r, const char *path, const char *blob,
 			  struct gitrepo_origin *out, struct err *e)
 {
 	return mod.value_origin(r, path, blob, same, ctx, out, e);
+}
+
+bool gitrepo_staged_blob(struct gitrepo *r, const char *path,
+			 char blob[GITREPO_HEX], struct err *e)
+{
+	return mod.staged_blob(r, path, blob, e);
 }
 
 bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e)

@@ -708,6 +708,22 @@ out:
 	return ok;
 }
 
+bool gitrepo_staged_blob(struct gitrepo *r, const char *path,
+			 char blob[GITREPO_HEX], struct err *e)
+{
+	git_index *idx = NULL;
+	const git_index_entry *ie;
+
+	blob[0] = '\0';
+	if (git_repository_index(&idx, r->repo) < 0)
+		return gerr(e, "read index");
+	ie = git_index_get_bypath(idx, path, 0);
+	if (ie)
+		git_oid_tostr(blob, GITREPO_HEX, &ie->id);
+	git_index_free(idx);
+	return true;
+}
+
 bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e)
 {
 	git_config *cfg = NULL;

@@ -146,6 +146,11 @@ bool gitrepo_value_origin(struct gitrepo *r, const char *path, const char *blob,
 			  gitrepo_same_fn same, void *ctx,
 			  struct gitrepo_origin *out, struct err *e);
 
+/* The blob id of path's version (relative to the top) in the index, what
+ * `git checkout -- path` puts back; "" when the index has none. */
+bool gitrepo_staged_blob(struct gitrepo *r, const char *path,
+			 char blob[GITREPO_HEX], struct err *e);
+
 /* The directory git runs hooks from, in *dir (heap): core.hooksPath
  * (relative to the work tree's top, as git resolves it) or the common git
  * directory's hooks/ (shared by linked worktrees). It may not exist. */

@@ -481,6 +481,30 @@ static void set_mirror_after(const struct plan_input *in, enum side file,
 	}
 }
 
+/* See action.ours_after. A field the file changed from the base is a
+ * person's, unless storysync wrote it there itself (written); a field a
+ * write changes is storysync's. */
+static void set_ours_after(const struct plan_input *in, struct action *a)
+{
+	/* what the file held before this action */
+	const struct story *was = in->file_story ? in->file_story : in->base;
+
+	if (a->state != PLAN_STATE_PUT)
+		return;
+	for (int f = 0; f < SF_COUNT; f++) {
+		bool ours = in->ours && in->ours[f];
+
+		if (in->file_story && in->base &&
+		    !story_field_equal(in->file_story, in->base, f) &&
+		    !(in->written && in->written[f]))
+			ours = false;
+		if (a->file == PLAN_FILE_WRITE &&
+		    (!was || !story_field_equal(was, &a->want, f)))
+			ours = true;
+		a->ours_after[f] = ours;
+	}
+}
+
 bool plan_story(const struct plan_input *in, struct action *out)
 {
 	bool has_base = in->base != NULL;
@@ -498,9 +522,10 @@ bool plan_story(const struct plan_input *in, struct action *out)
 		todo = plan_file_changed(in, db, out);
 	else
 		todo = plan_file_deleted(in, db, out);
-	if (todo)
+	if (todo) {
 		set_mirror_after(in, file, out);
-	else
+		set_ours_after(in, out);
+	} else
 		action_finish(out);
 	return todo;
 }

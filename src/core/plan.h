@@ -34,6 +34,9 @@ struct plan_input {
 				       that are git's, not edits
 				       (detect_git_carried): such a key
 				       moves nothing and stays as it is */
+	const bool *ours;    /* SF_COUNT: the fields whose value in the agreed
+				file storysync wrote from the database and no
+				person edited since (the state's); NULL: none */
 	const bool *written; /* SF_COUNT: the fields the file holds from a
 				write of storysync's own from the database
 				that no run committed (a killed run's, by the
@@ -93,6 +96,16 @@ struct action {
 	 * as planned from (the file rendered or rewritten from the base:
 	 * all): what the write takes from the database, for the journal */
 	bool from_db[SF_COUNT];
+	/* PLAN_STATE_PUT: the fields of the file, once the action is
+	 * carried out, whose value storysync wrote from the database and no
+	 * person has edited since (plan_input.ours, less the fields the
+	 * file's edit changed, plus what this write takes from the
+	 * database): what a discard of the file takes back is not an edit
+	 * of theirs */
+	bool ours_after[SF_COUNT];
+	/* with ours_after: the version git's index held when the first of
+	 * those writes went over it (state_entry.before); the caller's */
+	char before[BLOBID_HEX];
 };
 
 /* Decides the action for one story; false when nothing at all is to be done

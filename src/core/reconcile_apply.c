@@ -227,6 +227,12 @@ static enum apply_result follow(struct apply_ctx *ctx,
 		a.mirror_after[k] = xstrdup(rl->follow[k] ? a.want.v[loc[k]]
 							  : rl->mirror[k]);
 	}
+	/* the keys follow a rename, which is no one's edit: what the file
+	 * held of storysync's writes, it still holds */
+	for (int f = 0; f < SF_COUNT; f++)
+		a.ours_after[f] = se && (se->ours >> f & 1);
+	if (se)
+		memcpy(a.before, se->before, BLOBID_HEX);
 	res = found ? apply_action(ctx, &a, NULL, NULL, se, e) : APPLY_DONE;
 out:
 	action_finish(&a);

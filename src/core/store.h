@@ -73,6 +73,13 @@ struct state_entry {
 	int64_t recorded_ns; /* when st was taken, for the racy rule */
 	char hash[BLOBID_HEX];
 	int64_t rev; /* the row's rev when last agreed */
+	/* the fields (bit 1 << field) whose value in the file at hash
+	 * storysync wrote from the database and no person edited since */
+	uint32_t ours;
+	/* with ours: the version git's index held when storysync's first
+	 * of those writes went over it ("" when none): that version back is
+	 * a discard of the writes, not an edit */
+	char before[BLOBID_HEX];
 };
 
 /* All the state: the entries, their strings in one arena. */

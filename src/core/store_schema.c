@@ -217,6 +217,15 @@ static const struct {
 	    " WHERE digest IS NULL"},
 	{5, "CREATE TABLE sync_replaced(story_id TEXT PRIMARY KEY,"
 	    " clock INTEGER, updated TEXT, deps TEXT)"},
+	/* 6: the fields (bit 1 << field) whose value in the agreed file
+	 * storysync wrote from the database and no person edited since, and
+	 * the version git's index held when the first of those writes went
+	 * over it: that version put back (a discard, a stash, a reset) takes
+	 * back storysync's writes, which is no person's edit of those
+	 * fields. Unknown for the states agreed so far: none. */
+	{6, "ALTER TABLE sync_state ADD COLUMN ours INTEGER NOT NULL"
+	    " DEFAULT 0"},
+	{6, "ALTER TABLE sync_state ADD COLUMN before TEXT"},
 };
 
 /* The change tracking (the triggers and the story_rows view they read),
@@ -336,7 +345,7 @@ static const char *const triggers[] = {
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 static bool pragma_int(struct store *s, const char *sql, int *out,
 		       struct err *e)

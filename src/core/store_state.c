@@ -11,7 +11,7 @@
 
 #define STATE_COLUMNS                                                          \
 	"story_id, path, mtime_ns, ctime_ns, size, ino, mode, recorded_ns,"    \
-	" hash, rev"
+	" hash, rev, ours, before"
 
 /* This file's cached statements (store_stmt prepares them). */
 const char *const store_state_sql[ST_COUNT] = {
@@ -39,13 +39,17 @@ const char *const store_state_sql[ST_COUNT] = {
 	[ST_BASE_DELETE] = "DELETE FROM sync_base WHERE story_id = ?1",
 	[ST_STATE_PUT] =
 		"INSERT INTO sync_state(story_id, path, mtime_ns, ctime_ns,"
-		" size, ino, mode, recorded_ns, hash, rev, mirrors, digest)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13)"
+		" size, ino, mode, recorded_ns, hash, rev, mirrors, digest,"
+		" ours, before) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+		" ?10, ?11, ?13, ?14, ?15)"
 		" ON CONFLICT(story_id) DO UPDATE SET path = excluded.path,"
 		" mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns,"
 		" size = excluded.size, ino = excluded.ino,"
 		" mode = excluded.mode, recorded_ns = excluded.recorded_ns,"
 		" hash = excluded.hash, rev = excluded.rev,"
+		" ours = CASE WHEN ?12 THEN excluded.ours ELSE sync_state.ours"
+		" END, before = CASE WHEN ?12 THEN excluded.before ELSE"
+		" sync_state.before END,"
 		" mirrors = CASE WHEN ?12 THEN excluded.mirrors"
 		" ELSE sync_state.mirrors END, digest = CASE WHEN ?12 THEN"
 		" excluded.digest ELSE sync_state.digest END",
@@ -87,6 +91,11 @@ static void state_from_row(void *elem, sqlite3_stmt *st, void *arena)
 	if (hash && sqlite3_column_bytes(st, 8) == BLOBID_HEX - 1)
 		memcpy(se->hash, hash, BLOBID_HEX);
 	se->rev = sqlite3_column_int64(st, 9);
+	se->ours = (uint32_t)sqlite3_column_int64(st, 10);
+	hash = (const char *)sqlite3_column_text(st, 11);
+	se->before[0] = '\0';
+	if (hash && sqlite3_column_bytes(st, 11) == BLOBID_HEX - 1)
+		memcpy(se->before, hash, BLOBID_HEX);
 }
 
 /* Appends the rows of a prepared state query to t. */
@@ -247,6 +256,8 @@ bool store_state_put(struct store *s, const struct state_entry *se,
 	sqlite3_bind_int64(st, 10, se->rev);
 	store_bind_text(st, 11, json);
 	sqlite3_bind_int(st, 12, base != NULL);
+	sqlite3_bind_int64(st, 14, se->ours);
+	store_bind_text(st, 15, se->ours && se->before[0] ? se->before : NULL);
 	if (base) {
 		const char *v[SF_COUNT + 1];
 

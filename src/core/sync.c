@@ -441,6 +441,55 @@ static bool base_from_file(struct run *run, const struct state_entry *se,
 	return true;
 }
 
+/* Whether the file fc is a discard of storysync's own writes: the
+ * version git's index held before them (se->before) is back, which is no
+ * one's edit of the fields storysync wrote. */
+static bool discarded(struct run *run, const struct file_change *fc,
+		      const struct state_entry *se)
+{
+	char *msg;
+
+	if (!se || !se->ours || !se->before[0] || fc->side != SIDE_CHANGED ||
+	    strcmp(fc->hash, se->before) != 0)
+		return false;
+	msg = xasprintf("%s: git's version put back over storysync's "
+			"uncommitted write (a discard, not an edit): written "
+			"again",
+			fc->path);
+	note(run, msg);
+	free(msg);
+	return true;
+}
+
+/* a->before (see there): kept while storysync's writes stay in the file,
+ * else, for a write over a file git's index holds, that version. */
+static void set_before(struct run *run, const struct file_change *fc,
+		       const struct state_entry *se, struct action *a)
+{
+	const char *path = fc && fc->path ? fc->path : se ? se->path : NULL;
+	bool ours = false;
+	struct err e;
+
+	for (int f = 0; f < SF_COUNT; f++)
+		ours |= a->ours_after[f];
+	if (!ours || a->state != PLAN_STATE_PUT)
+		return;
+	if (se && se->ours && se->before[0]) {
+		memcpy(a->before, se->before, BLOBID_HEX);
+		return;
+	}
+	if (a->file != PLAN_FILE_WRITE || !path)
+		return;
+	if (!detect_git_staged(&run->mirrors, run->c, path, a->before, &e)) {
+		char *msg = xasprintf("%s: %s (a discard of this write will "
+				      "be taken for an edit)",
+				      path, e.msg);
+
+		note(run, msg);
+		free(msg);
+	}
+}
+
 /* Plans one story from what each side found. */
 static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		     const struct db_side *d)
@@ -454,7 +503,8 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	struct action a;
 	const struct journal_line *jl;
 	char *base_mirror[SM_COUNT] = {0};
-	bool db_wins[SF_COUNT], carried[SM_COUNT] = {0}, written[SF_COUNT];
+	bool db_wins[SF_COUNT], carried[SM_COUNT] = {0}, written[SF_COUNT],
+				ours[SF_COUNT] = {0};
 	bool has_base = false, mirror_known = false, found = false, ok = true;
 	int64_t rev;
 	char *path = NULL;
@@ -491,13 +541,25 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		reconcile_mirrors(&run->rc, fc->mirror);
 		in.mirror = fc->mirror;
 	}
+	/* the fields the file holds from storysync's writes; git putting
+	 * an older version back over them is no one's edit of those */
+	for (int f = 0; se && f < SF_COUNT; f++)
+		ours[f] = se->ours >> f & 1;
+	in.ours = ours;
+	if (in.file_story && has_base && discarded(run, fc, se)) {
+		memcpy(written, ours, sizeof(written));
+		in.written = written;
+	}
 	/* written or moved by a run that died before its commit: what it
 	 * took from the database is no edit, so a later API change wins */
 	if (in.file_story && !(d && d->side == SIDE_DELETED) &&
 	    (jl = our_write(run, fc))) {
 		bool moved = strcmp(jl->path, fc->path) != 0;
+		bool journal[SF_COUNT];
 
-		journal_written(jl, written);
+		journal_written(jl, journal);
+		for (int f = 0; f < SF_COUNT; f++)
+			written[f] = (in.written && written[f]) || journal[f];
 		/* the mirror keys are as the run wrote them: no edit */
 		in.base_mirror = fc->mirror;
 		/* moved since by a person: the place is the person's */
@@ -545,6 +607,7 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	in.db_wins = db_wins;
 	carried_keys(run, fc, se, &in, carried);
 	if (plan_story(&in, &a)) {
+		set_before(run, fc, se, &a);
 		/* a default filled in goes to the row as well */
 		if (d && d->filled && a.state == PLAN_STATE_PUT &&
 		    a.db == PLAN_DB_NONE)

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # the schema this storysync writes
-current=5
+current=6
 
 # from_fixture NAME: here, the database of tests/fixtures/NAME.sql and
 # a configuration that names it
@@ -124,7 +124,7 @@ check_eq "the fixture is schema 4: stale statuses, the API's edit refused" \
 run ss sync
 check_eq "the sync migrates, follows the rename and applies the API's edit" \
   "0|storysync: 1 updated, 2 moved" "$rc|$out$err"
-check_eq "schema 5" 5 "$(q "PRAGMA user_version")"
+check_eq "schema $current" $current "$(q "PRAGMA user_version")"
 check_eq "every history row and event kept, with its number" "$before" \
   "$(kept)"
 check_eq "the rows follow the rename, recorded as the configuration's" \

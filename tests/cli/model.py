@@ -315,7 +315,10 @@ class Model:
         else:
             v = self.rng.choice(self.stages)[0]
         self.sql(f"UPDATE stories SET {field} = ? WHERE id = ?", (v, sid))
-        self.api[(sid, field)] = v
+        # a write of the value the row holds changes nothing: a file's
+        # change of that field since is no conflict
+        if r[field] != v:
+            self.api[(sid, field)] = v
         return f"api: UPDATE {sid} {field} = {v!r}"
 
     def full_insert(self, verb, r, title):
@@ -421,19 +424,28 @@ class Model:
         out = self.git("status", "--porcelain", "-uno").stdout
         return [ln[3:] for ln in out.splitlines() if ln[:2].strip() == "M"]
 
+    def tracked_changes(self):
+        """Every path of a tracked file that differs from HEAD, staged or
+        not (both sides of a rename): what a stash or a reset puts back."""
+        out = self.git("status", "--porcelain", "-uno").stdout
+        paths = []
+        for ln in out.splitlines():
+            paths += ln[3:].split(" -> ")
+        return paths
+
     def forget_files(self, paths):
         """A discard throws a person's unsynced file edits away: they
-        were never synced, so their loss is the person's own doing."""
+        were never synced, so their loss is the person's own doing. The
+        files are named by their paths (the id starts the name); an
+        untracked file is no discard's."""
         ids = set()
         for p in paths:
-            full = os.path.join(self.work, p)
-            if os.path.exists(full):
-                m = re.search(r"^id: (\S+)$", open(full).read(), re.M)
-                if m:
-                    ids.add(m.group(1))
-        for k in [k for k in self.files if k[0] in ids or not paths]:
+            m = re.match(r"([A-Z]+-\d+)-", os.path.basename(p))
+            if m:
+                ids.add(m.group(1))
+        for k in [k for k in self.files if k[0] in ids]:
             del self.files[k]
-        for k in [k for k in self.settled if k[0] in ids or not paths]:
+        for k in [k for k in self.settled if k[0] in ids]:
             self.api.setdefault(k, self.settled.pop(k))
 
     def a_git_discard(self):
@@ -449,12 +461,14 @@ class Model:
             self.git("restore", p)
             self.forget_files([p])
         elif form == "stash":
+            every = self.tracked_changes()
             self.git("stash", "-q")
             self.git("stash", "drop", "-q")
-            self.forget_files([])
+            self.forget_files(every)
         else:
+            every = self.tracked_changes()
             self.git("reset", "-q", "--hard")
-            self.forget_files([])
+            self.forget_files(every)
         return f"git: discard ({form}) {p}"
 
     def a_git_merge(self):

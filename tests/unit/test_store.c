@@ -172,7 +172,7 @@ static void test_open_twice(void **state)
 		f, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
 		   "sqlite_master ORDER BY name)");
 
-	assert_int_equal(store_schema_version(), 5);
+	assert_int_equal(store_schema_version(), 6);
 	if (!store_open(&s2, f->db, &e))
 		fail_msg("%s", e.msg);
 	store_close(s2);
@@ -182,7 +182,7 @@ static void test_open_twice(void **state)
 			schema);
 	assert_non_null(strstr(schema, "stories_au"));
 	assert_non_null(strstr(schema, "stories_rev"));
-	assert_int_equal(api_int(f, "PRAGMA user_version"), 5);
+	assert_int_equal(api_int(f, "PRAGMA user_version"), 6);
 	assert_api_text(f, "PRAGMA journal_mode", "wal");
 	assert_int_equal(api_int(f, "SELECT count(*) FROM rev_clock"), 1);
 	assert_true(store_is_empty(f->s));
@@ -200,7 +200,7 @@ static void test_newer_version(void **state)
 	assert_false(store_open(&s2, f->db, &e));
 	assert_null(s2);
 	want = xasprintf("%s: database schema version 7 is newer than this "
-			 "storysync (5)",
+			 "storysync (6)",
 			 f->db);
 	assert_string_equal(e.msg, want);
 	free(want);
@@ -1084,11 +1084,11 @@ static void test_read_only(void **state)
 	api_exec(f, "PRAGMA user_version = 2");
 	assert_false(store_open_as(&ro, f->db, 100, true, NULL, &e));
 	want = xasprintf("%s: database schema version 2 is older than this "
-			 "storysync's (5): a sync migrates it",
+			 "storysync's (6): a sync migrates it",
 			 f->db);
 	assert_string_equal(e.msg, want);
 	free(want);
-	api_exec(f, "PRAGMA user_version = 5");
+	api_exec(f, "PRAGMA user_version = 6");
 }
 
 /* store_iso_time against gmtime_r: the epoch, leap days, century ends

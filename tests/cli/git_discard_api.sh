@@ -1,0 +1,133 @@
+#!/bin/bash
+# Git never undoes the API's writes either. storysync writes an API edit
+# into the story's file and leaves it uncommitted; a person who throws
+# their working tree's changes away (checkout --, restore, stash, reset
+# --hard) puts back the version git's index held, which is not an edit:
+# the next run writes the API's value again, and the row keeps it. What a
+# person changed in the file is theirs to throw away; a version a person
+# commits, or a value never held by git, is an edit as ever. The oracles:
+# sqlite3 for the rows, grep and git for the files.
+. "$(dirname "$0")/lib.sh"
+
+export HOME=$T/home GIT_CONFIG_NOSYSTEM=1
+mkdir -p "$HOME"
+git config --global init.defaultBranch main
+export GIT_AUTHOR_NAME="Ana Author" GIT_AUTHOR_EMAIL=ana@example.org
+export GIT_COMMITTER_NAME="Ana Author" GIT_COMMITTER_EMAIL=ana@example.org
+
+F=backlog/S-1-one.md
+field() { q "SELECT $1 FROM stories WHERE id = 'S-1'"; }
+key() { sed -n "s/^$1: //p" "$F"; }
+
+# tree DIR: a committed tree with S-1 (priority low) and S-2, synced
+tree() {
+  mkdir -p "$T/$1" && cd "$T/$1" || exit 1
+  git init -q .
+  mkdir refinements backlog
+  printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >$F
+  printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >backlog/S-2-two.md
+  ss init -q && git add -A && git commit -qm init && ss -q ||
+    not_ok "$1: the tree"
+}
+
+# api_write: the API sets S-1's priority to high; a run writes it to the
+# file, uncommitted
+api_write() {
+  q "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
+  ss -q
+  [ "$(key priority)" = high ] || not_ok "the run wrote the API's value"
+}
+
+for form in checkout restore stash reset; do
+  tree "$form"
+  api_write
+  case $form in
+  checkout) git checkout -- $F ;;
+  restore) git restore $F ;;
+  stash) git stash -q && git stash drop -q ;;
+  reset) git reset -q --hard ;;
+  esac
+  [ "$(key priority)" = low ] || not_ok "$form: git put the old version back"
+  run ss -v
+  check_eq "$form: the run writes the API's value again, no conflict" \
+    "0|high|high|0" \
+    "$rc|$(field priority)|$(key priority)|$(q "SELECT count(*) FROM sync_conflicts")"
+  check_eq "$form: and says why (-v)" \
+    "storysync: $F: git's version put back over storysync's uncommitted write (a discard, not an edit): written again" \
+    "$(grep discard <<<"$out$err")"
+  quiet_run="$(ss -v 2>&1)"
+  check_eq "$form: the next run is quiet" \
+    "storysync: nothing changed on either side: nothing written" \
+    "$(tail -n 1 <<<"$quiet_run")"
+done
+
+# a person's edit on top of the API's write, then a discard of the whole
+# file: the person's edit is theirs to throw away, the API's value stays
+tree mixed
+api_write
+sed -i 's/^title: One$/title: One, by hand/' $F
+ss -q
+git checkout -- $F
+run ss
+check_eq "an edit over the API's write, then checkout --: title back, priority kept" \
+  "0|One|high|high" "$rc|$(field title)|$(field priority)|$(key priority)"
+
+# a person's own edit, synced, then discarded: a revert, taken
+tree own
+sed -i 's/^title: One$/title: One, by hand/' $F
+ss -q
+git checkout -- $F
+run ss
+check_eq "a person's own synced edit discarded: the revert is an edit" \
+  "0|One" "$rc|$(field title)"
+
+# the API's write committed by a person who then changes the priority and
+# commits again: a version git holds, but a new one: an edit
+tree committed
+api_write
+git commit -qam "the API's priority"
+sed -i 's/^priority: high$/priority: critical/' $F
+git commit -qam "critical"
+run ss
+check_eq "a committed edit of the API's value is an edit" \
+  "0|critical" "$rc|$(field priority)"
+
+# the API's write, then a person edits the value back by hand: an edit,
+# unless the file is byte for byte the version git holds (then no tool,
+# git included, can tell it from a discard: the API's value stays)
+tree byhand
+api_write
+sed -i 's/^priority: high$/priority: low  # by hand/' $F
+run ss
+check_eq "the old value back by hand, not git's version: an edit" \
+  "0|low" "$rc|$(field priority)"
+tree bytes
+api_write
+sed -i 's/^priority: high$/priority: low/' $F
+run ss
+check_eq "git's version byte for byte: a discard, the API's value stays" \
+  "0|high|high" "$rc|$(field priority)|$(key priority)"
+
+# a story the API created: its file is storysync's, untracked; a stash
+# leaves it, and a person's edit of it is theirs
+tree created
+q "INSERT INTO stories(id, backlog, status, title) VALUES ('S-3', 'default', 'backlog', 'Three')"
+ss -q
+git stash -q 2>/dev/null; git stash drop -q 2>/dev/null
+sed -i 's/^title: Three$/title: Three, by hand/' backlog/S-3-three.md
+run ss
+check_eq "a created file, edited by a person: the edit is taken" \
+  "0|Three, by hand" "$rc|$(q "SELECT title FROM stories WHERE id = 'S-3'")"
+
+# outside git there is nothing to discard: an old version back is an edit
+mkdir -p "$T/nogit" && cd "$T/nogit" || exit 1
+mkdir refinements backlog
+printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >$F
+ss init -q && ss -q
+cp $F "$O/old"
+api_write
+cp "$O/old" $F
+run ss
+check_eq "outside git, the old version back is an edit" "0|low" \
+  "$rc|$(field priority)"
+finish

@@ -67,6 +67,14 @@ struct scan_result {
 	size_t nskipped, capskipped;
 	char **temps; /* temporary files a killed run left, to remove */
 	size_t ntemps, captemps;
+	/* git's versions a discard put back at the old path of a file
+	 * storysync moved, beside the moved one (find_twice): to remove,
+	 * as the move was made (git holds them) */
+	struct scan_leftover {
+		char *path;
+		struct file_stat st;
+	} * leftovers;
+	size_t nleftovers, capleftovers;
 	bool partial; /* only some paths were looked at (git mode): the
 			 per-backlog counts say nothing of the rest */
 	char **held;  /* stories whose file this scan could not speak for
@@ -74,6 +82,10 @@ struct scan_result {
 			 under the walk): both sides wait, unreported */
 	size_t nheld, capheld;
 };
+
+/* Adds a leftover (see scan_result.leftovers). */
+void scan_result_add_leftover(struct scan_result *r, const char *path,
+			      const struct file_stat *st);
 
 /* Walks every backlog's stage directories and compares them with the state
  * (looked up by path): a file whose stat data match its state and is not

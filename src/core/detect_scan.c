@@ -119,6 +119,7 @@ struct cmp {
 	size_t nreads;
 	struct file_change *parsed;
 	size_t nparsed;
+	bool *leftover; /* per parsed file: a discard's leftover (find_twice) */
 	struct scan_result *out;
 };
 
@@ -140,6 +141,15 @@ static void add_temp(struct scan_result *r, const char *path)
 {
 	r->temps = xgrow(r->temps, &r->captemps, r->ntemps + 1, sizeof(char *));
 	r->temps[r->ntemps++] = xstrdup(path);
+}
+
+void scan_result_add_leftover(struct scan_result *r, const char *path,
+			      const struct file_stat *st)
+{
+	r->leftovers = xgrow(r->leftovers, &r->capleftovers, r->nleftovers + 1,
+			     sizeof(*r->leftovers));
+	r->leftovers[r->nleftovers].path = xstrdup(path);
+	r->leftovers[r->nleftovers++].st = *st;
 }
 
 static void add_held(struct scan_result *r, const char *id)
@@ -677,7 +687,30 @@ static void take_reading(struct cmp *k, struct reading *rd)
 struct claim {
 	const char *id;
 	const char *path;
+	size_t parsed; /* its index in parsed, or SIZE_MAX: a state entry's */
+	const struct state_entry *se;
 };
+
+/* Whether the two claims of one id are a file storysync moved, at its
+ * state's path as agreed, and git's version of it put back at its old path
+ * by a discard (reset --hard restores the old path and leaves the new
+ * file): the version the state says git held before storysync's writes.
+ * That copy is no claim: it is removed, as the move was made. */
+static bool discard_leftover(struct cmp *k, const struct claim *a,
+			     const struct claim *b)
+{
+	const struct claim *st = a->se ? a : b, *copy = a->se ? b : a;
+	const struct file_change *fc;
+
+	if (!st->se || copy->se || !st->se->ours || !st->se->before[0])
+		return false;
+	fc = &k->parsed[copy->parsed];
+	if (strcmp(fc->hash, st->se->before) != 0)
+		return false;
+	k->leftover[copy->parsed] = true;
+	scan_result_add_leftover(k->out, fc->path, &fc->st);
+	return true;
+}
 
 static int claim_cmp(const void *a, const void *b)
 {
@@ -698,20 +731,24 @@ static void find_twice(struct cmp *k)
 	if (!k->nparsed)
 		return;
 	v = xcalloc(k->nparsed + k->nstate, sizeof(*v));
+	k->leftover = xcalloc(k->nparsed, sizeof(*k->leftover));
 	strmap_init(&ids, k->nparsed);
 	for (size_t i = 0; i < k->nparsed; i++) {
 		strmap_put(&ids, k->parsed[i].id, i);
-		v[n++] = (struct claim){k->parsed[i].id, k->parsed[i].path};
+		v[n++] = (struct claim){k->parsed[i].id, k->parsed[i].path, i,
+					NULL};
 	}
 	for (size_t i = 0; i < k->nstate; i++)
 		if (k->same[i] && strmap_get(&ids, k->state[i].id, NULL))
-			v[n++] = (struct claim){k->state[i].id,
-						k->state[i].path};
+			v[n++] =
+				(struct claim){k->state[i].id, k->state[i].path,
+					       SIZE_MAX, &k->state[i]};
 	qsort(v, n, sizeof(*v), claim_cmp);
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i + 1; j < n && strcmp(v[j].id, v[i].id) == 0; j++)
 			;
-		if (j - i < 2)
+		if (j - i < 2 ||
+		    (j - i == 2 && discard_leftover(k, &v[i], &v[i + 1])))
 			continue;
 		for (size_t m = i; m < j; m++) {
 			const struct claim *other = &v[m + 1 < j ? m + 1 : i];
@@ -749,7 +786,8 @@ static void match_ids(struct cmp *k)
 		struct file_change *fc;
 		size_t si;
 
-		if (strmap_get(&blocked, k->parsed[i].id, NULL)) {
+		if ((k->leftover && k->leftover[i]) ||
+		    strmap_get(&blocked, k->parsed[i].id, NULL)) {
 			file_change_finish(&k->parsed[i]);
 			continue;
 		}
@@ -783,6 +821,7 @@ static void match_ids(struct cmp *k)
 static void cmp_finish(struct cmp *k)
 {
 	free(k->parsed);
+	free(k->leftover);
 	free(k->reads);
 	strmap_finish(&k->by_path);
 	free(k->same);
@@ -1222,7 +1261,12 @@ static void take_batch(struct stream *sm, struct batch *b,
 		add_temp(out, r->temps[i]);
 		free(r->temps[i]);
 	}
-	r->nerrors = r->nskipped = r->ntemps = 0;
+	for (size_t i = 0; i < r->nleftovers; i++) {
+		scan_result_add_leftover(out, r->leftovers[i].path,
+					 &r->leftovers[i].st);
+		free(r->leftovers[i].path);
+	}
+	r->nerrors = r->nskipped = r->ntemps = r->nleftovers = 0;
 	batch_free(b);
 	pthread_mutex_lock(&sm->mu);
 	b->ready = false;
@@ -1411,6 +1455,9 @@ void scan_result_finish(struct scan_result *r)
 	for (size_t i = 0; i < r->ntemps; i++)
 		free(r->temps[i]);
 	free(r->temps);
+	for (size_t i = 0; i < r->nleftovers; i++)
+		free(r->leftovers[i].path);
+	free(r->leftovers);
 	for (size_t i = 0; i < r->nheld; i++)
 		free(r->held[i]);
 	free(r->held);

@@ -1095,6 +1095,26 @@ static void report_scan(struct run *run, size_t changed)
 		if (!fsx_remove_temp(run->rootfd, run->scan.temps[i], &e))
 			problem(run, e.msg);
 	}
+	for (size_t i = 0; i < run->scan.nleftovers; i++) {
+		const struct scan_leftover *l = &run->scan.leftovers[i];
+		struct err e;
+		bool stale = false;
+		char *msg = xasprintf("%s: git's version put back beside "
+				      "storysync's uncommitted move of it (a "
+				      "discard, not a copy): %s",
+				      l->path,
+				      run->o->dry_run ? "would be removed"
+						      : "removed, as git "
+							"holds it");
+
+		note(run, msg);
+		free(msg);
+		if (!run->o->dry_run &&
+		    !fsx_unlink_beneath(run->rootfd, l->path, &l->st, &stale,
+					&e) &&
+		    !stale)
+			problem(run, e.msg);
+	}
 	for (size_t i = 0; i < run->scan.nskipped; i++) {
 		char *msg = xasprintf("%s: not a story (no frontmatter, or "
 				      "ignored); skipped",

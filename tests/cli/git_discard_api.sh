@@ -108,6 +108,30 @@ run ss
 check_eq "git's version byte for byte: a discard, the API's value stays" \
   "0|high|high" "$rc|$(field priority)|$(key priority)"
 
+# the API moves a story; storysync moves its file, uncommitted; reset
+# --hard puts git's version back at the old path and leaves the moved file
+# (untracked): the copy git put back is no second claim of the id, and is
+# removed (git holds it), as the move was made
+tree moved
+q "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+ss -q
+[ -e refinements/S-1-one.md ] && [ ! -e $F ] || not_ok "moved: the run moved the file"
+git reset -q --hard
+[ -e $F ] || not_ok "moved: reset --hard put the old path back"
+run ss -v
+check_eq "moved, then reset --hard: exit 0, the API's status, one file" \
+  "0|refinement|refinements/S-1-one.md|no" \
+  "$rc|$(field status)|$(field path)|$([ -e $F ] && echo yes || echo no)"
+check_eq "moved, then reset --hard: says why (-v)" \
+  "storysync: $F: git's version put back beside storysync's uncommitted move of it (a discard, not a copy): removed, as git holds it" \
+  "$(grep discard <<<"$out$err")"
+check_eq "moved, then reset --hard: git sees the move again" \
+  " D $F|?? refinements/" "$(git status --porcelain | tr '\n' '|' | sed 's/|$//')"
+quiet_run="$(ss -v 2>&1)"
+check_eq "moved, then reset --hard: the next run is quiet" \
+  "storysync: nothing changed on either side: nothing written" \
+  "$(tail -n 1 <<<"$quiet_run")"
+
 # a story the API created: its file is storysync's, untracked; a stash
 # leaves it, and a person's edit of it is theirs
 tree created

@@ -498,6 +498,10 @@ class Model:
         self.serial += 1
         self.stages[i] = (new, d)
         self.write_config()
+        # the admin commits it: a discard of the tree's edits is not a
+        # change of the configuration
+        self.git("commit", "-qm", f"config: {old} -> {new}", "--",
+                 ".storysync.yml")
         self.config_changed = True
         for d in (self.api, self.files, self.settled):
             for k, v in d.items():

@@ -691,21 +691,38 @@ struct claim {
 	const struct state_entry *se;
 };
 
+/* The state entry of id, for a rare question: a linear search. */
+static const struct state_entry *state_by_id(const struct cmp *k,
+					     const char *id)
+{
+	for (size_t i = 0; i < k->nstate; i++)
+		if (strcmp(k->state[i].id, id) == 0)
+			return &k->state[i];
+	return NULL;
+}
+
 /* Whether the two claims of one id are a file storysync moved, at its
- * state's path as agreed, and git's version of it put back at its old path
- * by a discard (reset --hard restores the old path and leaves the new
- * file): the version the state says git held before storysync's writes.
- * That copy is no claim: it is removed, as the move was made. */
+ * state's path (as agreed, or edited since), and git's version of it put
+ * back at its old path by a discard (reset --hard or a stash restores the
+ * old path and leaves the new file, untracked): the version the state
+ * says git's index held before storysync's writes. That copy is no claim:
+ * it is removed, as the move was made. */
 static bool discard_leftover(struct cmp *k, const struct claim *a,
 			     const struct claim *b)
 {
-	const struct claim *st = a->se ? a : b, *copy = a->se ? b : a;
+	const struct state_entry *se = a->se ? a->se : b->se;
+	const struct claim *copy;
 	const struct file_change *fc;
 
-	if (!st->se || copy->se || !st->se->ours || !st->se->before[0])
+	if (!se)
+		se = state_by_id(k, a->id);
+	if (!se || !se->ours || !se->before[0])
+		return false;
+	copy = strcmp(a->path, se->path) == 0 ? b : a;
+	if (copy->se || strcmp((copy == a ? b : a)->path, se->path) != 0)
 		return false;
 	fc = &k->parsed[copy->parsed];
-	if (strcmp(fc->hash, st->se->before) != 0)
+	if (strcmp(fc->hash, se->before) != 0)
 		return false;
 	k->leftover[copy->parsed] = true;
 	scan_result_add_leftover(k->out, fc->path, &fc->st);

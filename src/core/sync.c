@@ -461,33 +461,39 @@ static bool discarded(struct run *run, const struct file_change *fc,
 	return true;
 }
 
-/* a->before (see there): kept while storysync's writes stay in the file,
- * else, for a write over a file git's index holds, that version. */
+/* a->before (see there): for a write, the version git's index holds now,
+ * unless storysync's earlier writes are still uncommitted there (the
+ * index does not hold the agreed version): then, as before them. Without
+ * a write, as it was. */
 static void set_before(struct run *run, const struct file_change *fc,
 		       const struct state_entry *se, struct action *a)
 {
 	const char *path = fc && fc->path ? fc->path : se ? se->path : NULL;
-	bool ours = false;
+	bool ours = false, earlier = se && se->ours && se->before[0];
+	char staged[BLOBID_HEX];
 	struct err e;
 
 	for (int f = 0; f < SF_COUNT; f++)
 		ours |= a->ours_after[f];
 	if (!ours || a->state != PLAN_STATE_PUT)
 		return;
-	if (se && se->ours && se->before[0]) {
-		memcpy(a->before, se->before, BLOBID_HEX);
+	if (a->file != PLAN_FILE_WRITE || !path) {
+		if (earlier)
+			memcpy(a->before, se->before, BLOBID_HEX);
 		return;
 	}
-	if (a->file != PLAN_FILE_WRITE || !path)
-		return;
-	if (!detect_git_staged(&run->mirrors, run->c, path, a->before, &e)) {
+	if (!detect_git_staged(&run->mirrors, run->c, path, staged, &e)) {
 		char *msg = xasprintf("%s: %s (a discard of this write will "
 				      "be taken for an edit)",
 				      path, e.msg);
 
 		note(run, msg);
 		free(msg);
+		return;
 	}
+	memcpy(a->before,
+	       earlier && strcmp(staged, se->hash) != 0 ? se->before : staged,
+	       BLOBID_HEX);
 }
 
 /* Plans one story from what each side found. */

@@ -67,6 +67,11 @@ class Model:
         self.settled = {}
         # a stage renamed since the last run of every backlog
         self.config_changed = False
+        # where a person moved a file with plain mv: untracked until a
+        # commit, so a stash or a reset leaves it beside the file git puts
+        # back; the person then removes that stray copy (as git stash -u
+        # would have), since two files claiming one id is their doing
+        self.hand_moved = set()
 
     # ---------------------------------------------------------------- tools
     def sh(self, *args, check=True, cwd=None):
@@ -269,6 +274,7 @@ class Model:
             how = "mv"
             os.rename(os.path.join(self.work, path),
                       os.path.join(self.work, dest))
+            self.hand_moved.add(dest)
         self.files[(sid, "status")] = status
         self.settled.pop((sid, "status"), None)
         return f"file: {how} {path} {dest}"
@@ -416,6 +422,7 @@ class Model:
 
     def a_git_commit(self):
         self.git("add", "-A")
+        self.hand_moved.clear()
         if self.git("diff", "--cached", "--quiet", check=False).returncode:
             self.git("commit", "-qm", f"step {len(self.log)}")
             return "git: commit -a"
@@ -432,6 +439,15 @@ class Model:
         for ln in out.splitlines():
             paths += ln[3:].split(" -> ")
         return paths
+
+    def drop_stray_copies(self):
+        for p in sorted(self.hand_moved):
+            full = os.path.join(self.work, p)
+            if os.path.exists(full) and self.git(
+                    "ls-files", "--error-unmatch", p,
+                    check=False).returncode != 0:
+                os.remove(full)
+        self.hand_moved.clear()
 
     def forget_files(self, paths):
         """A discard throws a person's unsynced file edits away: they
@@ -465,10 +481,12 @@ class Model:
             self.git("stash", "-q")
             self.git("stash", "drop", "-q")
             self.forget_files(every)
+            self.drop_stray_copies()
         else:
             every = self.tracked_changes()
             self.git("reset", "-q", "--hard")
             self.forget_files(every)
+            self.drop_stray_copies()
         return f"git: discard ({form}) {p}"
 
     def a_git_merge(self):
@@ -670,8 +688,9 @@ def main():
         m.go()
     except Failure as f:
         print(f"not ok - seed {seed}, step {len(m.log)}: {f}")
-        for i, a in enumerate(m.log[-25:]):
-            print(f"#   {len(m.log) - min(25, len(m.log)) + i}: {a}")
+        # the whole sequence: what led to the failure may be far back
+        for i, a in enumerate(m.log):
+            print(f"#   {i}: {a}")
         return 1
     print(f"ok - seed {seed}: {len(m.log)} actions")
     return 0

@@ -216,6 +216,12 @@ struct git_mirrors {
 bool detect_git_carried(struct git_mirrors *gm, const struct config *c,
 			const struct file_change *fc, enum story_mirror k,
 			bool *carried, struct err *e);
+/* The story git's blob blob holds, read as a version of path (its
+ * location fields unset), into *out (empty before); *found false outside
+ * git. False (e set) when git cannot read it or it does not parse. */
+bool detect_git_version(struct git_mirrors *gm, const struct config *c,
+			const char *blob, const char *path, struct story *out,
+			bool *found, struct err *e);
 /* The blob id of the version of path (relative to the config root) that
  * git's index holds, which a discard (`git checkout --`, `restore`,
  * `stash`, `reset --hard`) puts back; "" when none, or outside git. False

@@ -492,6 +492,31 @@ static char *repo_path(const struct git_mirrors *gm, const char *path)
 			   : xstrdup(path);
 }
 
+bool detect_git_version(struct git_mirrors *gm, const struct config *c,
+			const char *blob, const char *path, struct story *out,
+			bool *found, struct err *e)
+{
+	struct story_doc doc;
+	char *text;
+	size_t len;
+	bool ok;
+
+	*found = false;
+	if (!mirrors_open(gm, c))
+		return true;
+	if (!gitrepo_blob_text(gm->repo, blob, &text, &len, e))
+		return false;
+	ok = story_parse(&doc, &c->dialect, path, text, len, e);
+	free(text);
+	if (!ok)
+		return false;
+	*out = doc.s;
+	memset(&doc.s, 0, sizeof(doc.s));
+	story_doc_finish(&doc);
+	*found = true;
+	return true;
+}
+
 bool detect_git_staged(struct git_mirrors *gm, const struct config *c,
 		       const char *path, char blob[BLOBID_HEX], struct err *e)
 {

@@ -33,6 +33,7 @@ static struct {
 	__typeof__(gitrepo_walk) *walk;
 	__typeof__(gitrepo_value_origin) *value_origin;
 	__typeof__(gitrepo_staged_blob) *staged_blob;
+	__typeof__(gitrepo_blob_text) *blob_text;
 	__typeof__(gitrepo_hooks_dir) *hooks_dir;
 	__typeof__(gitrepo_commit_paths) *commit_paths;
 	__typeof__(gitrepo_tracked) *tracked;
@@ -40,12 +41,25 @@ static struct {
 } mod;
 
 static const char *const names[] = {
-	"gitrepo_open",          "gitrepo_destroy",     "gitrepo_workdir",
-	"gitrepo_gitdir",        "gitrepo_is_shallow",  "gitrepo_head_unborn",
-	"gitrepo_head_detached", "gitrepo_prefix",      "gitrepo_head",
-	"gitrepo_is_ancestor",   "gitrepo_diff",        "gitrepo_walk",
-	"gitrepo_value_origin",  "gitrepo_staged_blob", "gitrepo_hooks_dir",
-	"gitrepo_commit_paths",  "gitrepo_tracked",     "blobid_hex",
+	"gitrepo_open",
+	"gitrepo_destroy",
+	"gitrepo_workdir",
+	"gitrepo_gitdir",
+	"gitrepo_is_shallow",
+	"gitrepo_head_unborn",
+	"gitrepo_head_detached",
+	"gitrepo_prefix",
+	"gitrepo_head",
+	"gitrepo_is_ancestor",
+	"gitrepo_diff",
+	"gitrepo_walk",
+	"gitrepo_value_origin",
+	"gitrepo_staged_blob",
+	"gitrepo_blob_text",
+	"gitrepo_hooks_dir",
+	"gitrepo_commit_paths",
+	"gitrepo_tracked",
+	"blobid_hex",
 };
 
 _Static_assert(sizeof(mod) == sizeof(names) / sizeof(*names) * sizeof(void *),
@@ -193,6 +207,12 @@ bool gitrepo_value_origin(struct gitrepo *r, const char *path, const char *blob,
 			  struct gitrepo_origin *out, struct err *e)
 {
 	return mod.value_origin(r, path, blob, same, ctx, out, e);
+}
+
+bool gitrepo_blob_text(struct gitrepo *r, const char *blob, char **text,
+		       size_t *len, struct err *e)
+{
+	return mod.blob_text(r, blob, text, len, e);
 }
 
 bool gitrepo_staged_blob(struct gitrepo *r, const char *path,

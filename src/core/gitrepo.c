@@ -708,6 +708,26 @@ out:
 	return ok;
 }
 
+bool gitrepo_blob_text(struct gitrepo *r, const char *blob, char **text,
+		       size_t *len, struct err *e)
+{
+	git_oid id;
+	git_blob *b = NULL;
+
+	*text = NULL;
+	*len = 0;
+	if (git_oid_fromstr(&id, blob) < 0)
+		return err_set(e, "git: %s: not a blob id", blob);
+	if (git_blob_lookup(&b, r->repo, &id) < 0)
+		return gerr(e, "read blob %s", blob);
+	*len = (size_t)git_blob_rawsize(b);
+	*text = xmalloc(*len + 1);
+	memcpy(*text, git_blob_rawcontent(b), *len);
+	(*text)[*len] = '\0';
+	git_blob_free(b);
+	return true;
+}
+
 bool gitrepo_staged_blob(struct gitrepo *r, const char *path,
 			 char blob[GITREPO_HEX], struct err *e)
 {

@@ -146,6 +146,10 @@ bool gitrepo_value_origin(struct gitrepo *r, const char *path, const char *blob,
 			  gitrepo_same_fn same, void *ctx,
 			  struct gitrepo_origin *out, struct err *e);
 
+/* The content of the blob blob (a blob id), in *text (heap, NUL-ended)
+ * and *len. */
+bool gitrepo_blob_text(struct gitrepo *r, const char *blob, char **text,
+		       size_t *len, struct err *e);
 /* The blob id of path's version (relative to the top) in the index, what
  * `git checkout -- path` puts back; "" when the index has none. */
 bool gitrepo_staged_blob(struct gitrepo *r, const char *path,

@@ -461,6 +461,53 @@ static bool discarded(struct run *run, const struct file_change *fc,
 	return true;
 }
 
+/* Whether the file fc was edited on top of git's version from before
+ * storysync's writes (a discard, then an edit, with no run between): some
+ * field storysync wrote still holds that version's value. Then, for the
+ * fields storysync wrote, the merge's base is that version, and the
+ * agreed version is the database's side: a field the person left as git
+ * had it is no edit, and one they changed is a change made beside
+ * storysync's write (a conflict, the file winning), never a silent
+ * overwrite. *out (empty before) gets base so rebased. */
+static bool rebased(struct run *run, const struct file_change *fc,
+		    const struct state_entry *se, const struct story *base,
+		    struct story *out)
+{
+	struct story old = {0};
+	bool found = false, from_old = false;
+	struct err e;
+	char *msg;
+
+	if (!se || !se->ours || !se->before[0] || fc->side != SIDE_CHANGED ||
+	    strcmp(fc->hash, se->hash) == 0)
+		return false;
+	if (!detect_git_version(&run->mirrors, run->c, se->before, fc->path,
+				&old, &found, &e)) {
+		msg = xasprintf("%s: %s (taken as an edit)", fc->path, e.msg);
+		note(run, msg);
+		free(msg);
+		return false;
+	}
+	for (int f = SF_TITLE; found && f < SF_COUNT; f++)
+		from_old |= (se->ours >> f & 1) &&
+			    story_field_equal(&fc->story, &old, f) &&
+			    !story_field_equal(&old, base, f);
+	if (from_old) {
+		story_copy(out, base);
+		for (int f = SF_TITLE; f < SF_COUNT; f++)
+			if (se->ours >> f & 1)
+				story_set(out, f, old.v[f]);
+		msg = xasprintf("%s: edited on top of git's version put back "
+				"over storysync's uncommitted write: merged "
+				"with that version",
+				fc->path);
+		note(run, msg);
+		free(msg);
+	}
+	story_finish(&old);
+	return from_old;
+}
+
 /* a->before (see there): for a write, the version git's index holds now,
  * unless storysync's earlier writes are still uncommitted there (the
  * index does not hold the agreed version): then, as before them. Without
@@ -501,7 +548,7 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		     const struct db_side *d)
 {
 	const struct state_entry *se = state_of(run, id);
-	struct story base = {0}, row = {0};
+	struct story base = {0}, row = {0}, rebase = {0};
 	struct plan_input in = {
 		.id = id,
 		.status_is_data = run->c->dialect.status_from_key,
@@ -511,7 +558,8 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	char *base_mirror[SM_COUNT] = {0};
 	bool db_wins[SF_COUNT], carried[SM_COUNT] = {0}, written[SF_COUNT],
 				ours[SF_COUNT] = {0};
-	bool has_base = false, mirror_known = false, found = false, ok = true;
+	bool has_base = false, mirror_known = false, found = false, ok = true,
+	     rebase_db = false;
 	int64_t rev;
 	char *path = NULL;
 
@@ -555,6 +603,10 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	if (in.file_story && has_base && discarded(run, fc, se)) {
 		memcpy(written, ours, sizeof(written));
 		in.written = written;
+	} else if (in.file_story && has_base &&
+		   rebased(run, fc, se, &base, &rebase)) {
+		in.base = &rebase;
+		rebase_db = true;
 	}
 	/* written or moved by a run that died before its commit: what it
 	 * took from the database is no edit, so a later API change wins */
@@ -588,6 +640,12 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	if (found) {
 		in.db = SIDE_CHANGED;
 		in.db_story = &row;
+	}
+	/* the agreed version holds storysync's writes: against the base
+	 * rebased on git's version, it is the database's change */
+	if (rebase_db && in.db == SIDE_SAME) {
+		in.db = SIDE_CHANGED;
+		in.db_story = &base;
 	}
 	if (!d && !se && in.file == SIDE_NEW &&
 	    (run->total_state || run->partial_state)) {
@@ -630,6 +688,7 @@ out:
 	free(path);
 	story_finish(&row);
 	story_finish(&base);
+	story_finish(&rebase);
 	return ok;
 fail:
 	ok = false;

@@ -508,6 +508,30 @@ static bool rebased(struct run *run, const struct file_change *fc,
 	return from_old;
 }
 
+/* A rebased merge (see rebased) gave the database the fields of the file
+ * that hold git's version's value. A person may have typed that value
+ * back on purpose, which no tool can tell from a discard: their value is
+ * kept as a conflict the database won, so that neither side's is lost
+ * unseen. */
+static void doubt_rebased(const struct plan_input *in, struct action *a)
+{
+	struct buf fields = BUF_INIT;
+
+	if (a->conflict || a->state != PLAN_STATE_PUT)
+		return;
+	for (int f = SF_TITLE; f < SF_COUNT; f++)
+		if (story_field_equal(in->file_story, in->base, f) &&
+		    !story_field_equal(in->file_story, &a->want, f))
+			buf_printf(&fields, "%s%s", fields.len ? "," : "",
+				   story_field_names[f]);
+	if (!fields.len)
+		return;
+	a->conflict = "both_changed";
+	a->kept = "db";
+	a->conflict_fields = buf_detach(&fields);
+	story_copy(&a->lost, in->file_story);
+}
+
 /* a->before (see there): for a write, the version git's index holds now,
  * unless storysync's earlier writes are still uncommitted there (the
  * index does not hold the agreed version): then, as before them. Without
@@ -672,6 +696,8 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	carried_keys(run, fc, se, &in, carried);
 	if (plan_story(&in, &a)) {
 		set_before(run, fc, se, &a);
+		if (rebase_db)
+			doubt_rebased(&in, &a);
 		/* a default filled in goes to the row as well */
 		if (d && d->filled && a.state == PLAN_STATE_PUT &&
 		    a.db == PLAN_DB_NONE)

@@ -92,15 +92,16 @@ run ss
 check_eq "a committed edit of the API's value is an edit" \
   "0|critical" "$rc|$(field priority)"
 
-# the API's write, then a person edits the value back by hand: an edit,
-# unless the file is byte for byte the version git holds (then no tool,
-# git included, can tell it from a discard: the API's value stays)
+# the API's write, then a person types the old value back by hand: as a
+# field, no tool can tell that from git's version put back, so the API's
+# value stays and the person's is kept as a conflict: neither lost unseen
 tree byhand
 api_write
 sed -i 's/^priority: high$/priority: low  # by hand/' $F
 run ss
-check_eq "the old value back by hand, not git's version: an edit" \
-  "0|low" "$rc|$(field priority)"
+check_eq "the old value typed back: the API's value stays, the person's in sync_conflicts" \
+  "0|high|both_changed|db|priority|low" \
+  "$rc|$(field priority)|$(q "SELECT kind, kept, fields, json_extract(lost, '\$.priority') FROM sync_conflicts WHERE story_id = 'S-1'")"
 tree bytes
 api_write
 sed -i 's/^priority: high$/priority: low/' $F

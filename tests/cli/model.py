@@ -581,7 +581,8 @@ class Model:
                 if (sid, "deleted") in self.api:
                     continue
                 raise Failure(f"the file's {sid} {field} = {v!r}: no row")
-            if r[field] != v and (sid, field) not in self.api:
+            if r[field] != v and (sid, field) not in self.api and \
+                    v not in self.lost_values(sid, field):
                 raise Failure(f"the file's {sid} {field} = {v!r} is not in"
                               f" the row ({r[field]!r})")
         before = self.db_digest()

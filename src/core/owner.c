@@ -19,18 +19,6 @@ static char *user_name(uid_t uid)
 	return pw ? xstrdup(pw->pw_name) : xasprintf("uid %ld", (long)uid);
 }
 
-/* Whether the file at path (the one that allows other users) counts: it
- * is the running user's or root's. *owner gets its owner. */
-static bool allowed_by(const char *path, uid_t *owner)
-{
-	struct stat st;
-
-	if (!path || stat(path, &st) < 0)
-		return false;
-	*owner = st.st_uid;
-	return st.st_uid == geteuid() || st.st_uid == 0;
-}
-
 /* The refusal: dir is owner's, not this user's; local is where the
  * setting would go, allowed the file that set it in vain (or NULL). */
 static bool refuse(const char *dir, uid_t owner, const char *local,
@@ -68,14 +56,18 @@ static bool refuse(const char *dir, uid_t owner, const char *local,
 static bool check(const char *dir, const char *local, const char *allowed,
 		  struct err *e)
 {
-	struct stat st;
-	uid_t by = 0;
+	struct stat st, by;
+	bool have = allowed && stat(allowed, &by) == 0;
 
 	if (stat(dir, &st) < 0)
 		return err_set(e, "%s: %s", dir, strerror(errno));
-	if (st.st_uid == geteuid() || allowed_by(allowed, &by))
+	if (st.st_uid == geteuid())
 		return true;
-	return refuse(dir, st.st_uid, local, allowed, by, e);
+	/* the file that allows it counts when it is this user's or root's */
+	if (have && (by.st_uid == geteuid() || by.st_uid == 0))
+		return true;
+	return refuse(dir, st.st_uid, local, have ? allowed : NULL,
+		      have ? by.st_uid : 0, e);
 }
 
 bool owner_may_write(const struct config *c, struct err *e)

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "json.h"
 #include "mem.h"
+#include "owner.h"
 
 int cli_load_config(struct cli *cli, struct config *c)
 {
@@ -34,6 +35,16 @@ int cli_load_config(struct cli *cli, struct config *c)
 	}
 	fsx_set_read_limit(c->max_file_size);
 	return EXIT_DONE;
+}
+
+int cli_may_write(struct cli *cli, const struct config *c)
+{
+	struct err e;
+
+	if (owner_may_write(c, &e))
+		return EXIT_DONE;
+	fprintf(cli->err, "storysync: %s\n", e.msg);
+	return EXIT_USAGE;
 }
 
 int cli_start(struct cli *cli, int argc, char **argv, struct config *c)

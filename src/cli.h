@@ -57,6 +57,10 @@ int cli_start(struct cli *cli, int argc, char **argv, struct config *c);
 /* Finds (or takes -c) and loads the configuration; prints the error and
  * returns EXIT_USAGE when that fails. */
 int cli_load_config(struct cli *cli, struct config *c);
+/* For a command that writes the tree or its database: EXIT_DONE when this
+ * user may (owner.h), else prints why and what to do and returns
+ * EXIT_USAGE. */
+int cli_may_write(struct cli *cli, const struct config *c);
 /* Sets the verbosity from -q (-1) or -v (1); false, with the usage error
  * printed, when the other was given already. */
 bool cli_set_verbosity(struct cli *cli, int v);

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "json.h"
 #include "store.h"
+#include "sync.h"
 
 /* conflicts takes the output options after its word too, and one ID. */
 
@@ -167,7 +168,7 @@ static int show(struct cli *cli, struct store *s, const char *arg)
 	bool found = false;
 	struct err e;
 
-	if (id && s && !store_conflict_get(s, id, &c, &found, &e)) {
+	if (id && !store_conflict_get(s, id, &c, &found, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 		return failed(s);
 	}
@@ -195,7 +196,7 @@ static int resolved_already(struct cli *cli, struct store *s, int64_t id,
 	struct err e;
 	int rc = EXIT_DONE;
 
-	if (s && !store_conflict_get(s, id, &c, &found, &e)) {
+	if (!store_conflict_get(s, id, &c, &found, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 		return failed(s);
 	}
@@ -224,7 +225,7 @@ static int resolve(struct cli *cli, struct store *s, const char *arg)
 		fprintf(cli->err, "storysync: no conflict %s\n", arg);
 		return EXIT_USAGE;
 	}
-	if (s && !store_conflicts_resolve(s, id, &n, &e)) {
+	if (!store_conflicts_resolve(s, id, &n, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 		return failed(s);
 	}
@@ -264,12 +265,20 @@ int cmd_conflicts(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	id = first < argc ? argv[first] : NULL;
 	rc = cli_load_config(cli, &c);
-	if (rc != EXIT_DONE)
+	if (rc == EXIT_DONE && resolving)
+		rc = cli_may_write(cli, &c);
+	if (rc != EXIT_DONE) {
+		config_finish(&c);
 		return rc;
-	/* no database yet: nothing recorded, and none is created; the API's
-	 * writer is waited for as by sync */
-	if (access(c.database, F_OK) == 0 &&
-	    !store_open_as(&s, c.database, c.busy_wait_s * 1000, false, &busy,
+	}
+	/* only init creates the database; the API's writer is waited for
+	 * as by sync */
+	if (!sync_database_exists(&c, &e)) {
+		fprintf(cli->err, "storysync: %s\n", e.msg);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (!store_open_as(&s, c.database, c.busy_wait_s * 1000, false, &busy,
 			   &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 		rc = busy ? EXIT_LOCKED : EXIT_FATAL;
@@ -279,10 +288,8 @@ int cmd_conflicts(struct cli *cli, int argc, char **argv)
 		rc = resolve(cli, s, id);
 	else if (id)
 		rc = show(cli, s, id);
-	else if (s)
+	else
 		rc = list(cli, s);
-	else if (cli->json)
-		fputs("{\"conflicts\":[]}\n", cli->out);
 out:
 	store_close(s);
 	config_finish(&c);

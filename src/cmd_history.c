@@ -52,8 +52,12 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 	if (!parse_options(cli, argc, argv, &backfill))
 		return EXIT_USAGE;
 	rc = cli_load_config(cli, &c);
-	if (rc != EXIT_DONE)
+	if (rc == EXIT_DONE)
+		rc = cli_may_write(cli, &c);
+	if (rc != EXIT_DONE) {
+		config_finish(&c);
 		return rc;
+	}
 	st = history_backfill(&c, &n, &e);
 	rc = exit_code(st, &e);
 	if (cli->json) {

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "fsx.h"
 #include "mem.h"
+#include "owner.h"
 #include "sync.h"
 
 /* A new configuration: the adoption of a Backlog.md project found beside
@@ -65,6 +66,57 @@ static void print_local_ignored(struct cli *cli, const struct config *c)
 	free(local);
 }
 
+/* Whether a configuration above the working directory takes it in its
+ * tree already (then said so): a second one here would split that tree,
+ * as git init inside a work tree starts another repository. */
+static bool configured_above(struct cli *cli)
+{
+	char *cwd = getcwd(NULL, 0), *found = NULL;
+	struct err e;
+	bool above;
+
+	if (cwd)
+		found = config_find(cwd, &e);
+	above = found != NULL;
+	if (above)
+		fprintf(cli->err,
+			"storysync: init: %s already configures the tree this "
+			"directory is in: nothing written (storysync finds it "
+			"from here; for a tree of its own here: storysync -c "
+			"%s init)\n",
+			found, CONFIG_FILE_NAME);
+	free(found);
+	free(cwd);
+	return above;
+}
+
+/* Whether this user may write a new configuration at path (owner.h):
+ * init of a tree whose directory is another user's is refused, unless a
+ * companion file there of this user's or root's allows it. */
+static int may_init(struct cli *cli, const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	char *local = config_local_path(path), *abs, *abs_local = NULL;
+	struct err e;
+	bool ok;
+
+	if (slash)
+		slash[slash == dir] = '\0';
+	abs = fsx_realpath(slash ? dir : ".", &e);
+	if (abs && local)
+		abs_local = xasprintf(
+			"%s/%s", abs,
+			strrchr(local, '/') ? strrchr(local, '/') + 1 : local);
+	ok = abs && owner_may_init(abs, abs_local, &e);
+	if (!ok)
+		fprintf(cli->err, "storysync: %s\n", e.msg);
+	free(abs_local);
+	free(abs);
+	free(local);
+	free(dir);
+	return ok ? EXIT_DONE : EXIT_USAGE;
+}
+
 int cmd_init(struct cli *cli, int argc, char **argv)
 {
 	const char *path =
@@ -78,6 +130,10 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 
 	if (!cli_options(cli, argc, argv, NULL, NULL, NULL, 0, &first))
 		return EXIT_USAGE;
+	if (!existed && !cli->config_path && configured_above(cli))
+		return EXIT_USAGE;
+	if (!existed && (rc = may_init(cli, path)) != EXIT_DONE)
+		goto out;
 	if (!existed && !write_config(path, &bmd, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 		rc = EXIT_USAGE;
@@ -88,6 +144,9 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if (existed && (rc = cli_may_write(cli, &c)) != EXIT_DONE)
+		goto out;
+	rc = EXIT_FATAL;
 	if (!sync_init(&c, &version, &ignored, &e) ||
 	    !config_ignore_local(&c, &local_ignored, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);

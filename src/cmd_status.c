@@ -158,6 +158,23 @@ static void print_errors(FILE *f, const struct health *st)
 	}
 }
 
+/* What failed after the last runs: the notify command, the log. */
+static void print_after(FILE *f, const struct health *st)
+{
+	const struct run_record_file *r = &st->rec;
+
+	if (r->notify_failing) {
+		fprintf(f, "notify: failed %ld time%s in a row: ",
+			r->notify_failing, r->notify_failing == 1 ? "" : "s");
+		cli_put_safe(f, r->notify_error);
+		fputc('\n', f);
+	}
+	if (r->log_error[0]) {
+		cli_put_safe(f, r->log_error);
+		fputc('\n', f);
+	}
+}
+
 /* The lines of text as a JSON array of strings. */
 static void json_lines(FILE *f, const char *text)
 {
@@ -285,6 +302,13 @@ static void print_json(FILE *f, const struct config *c, const struct health *st)
 	json_time(f, "last_change_at", r->last_change_ns);
 	json_time(f, "guarded_since", r->guarded_since_ns);
 	fprintf(f,
+		",\"notify_failing\":%ld,\"notify_error\":", r->notify_failing);
+	cli_json_string(f, r->notify_failing ? r->notify_error : NULL);
+	json_time(f, "notify_failing_since",
+		  r->notify_failing ? r->notify_failing_since_ns : 0);
+	fputs(",\"log_error\":", f);
+	cli_json_string(f, r->log_error[0] ? r->log_error : NULL);
+	fprintf(f,
 		",\"files_in_error\":%ld,\"rows_in_error\":%ld,"
 		"\"tree_writable\":%s,\"database_dir_writable\":%s,",
 		r->errors - r->row_errors, r->row_errors,
@@ -380,6 +404,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		print_conflicts(cli->out, &st);
 		print_backlogs(cli->out, &st);
 		print_errors(cli->out, &st);
+		print_after(cli->out, &st);
 		print_permissions(cli->out, &st);
 	} else if (st.verdict != VERDICT_HEALTHY) {
 		/* -q: a monitor's line, only when there is something to say */

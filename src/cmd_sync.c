@@ -6,11 +6,14 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "fsx.h"
 #include "json.h"
 #include "mem.h"
 #include "metrics.h"
 #include "notify.h"
 #include "runlog.h"
+#include "runrecord.h"
+#include "told.h"
 
 /* How much of notify's output the log keeps: lines, bytes of each. */
 #define NOTIFY_LOG_LINES 5
@@ -25,7 +28,35 @@ struct sync_out {
 	struct buf changes;  /* JSON objects, one a line */
 	struct buf problems; /* JSON strings, comma-separated */
 	struct runlog log;
+	bool remember; /* -q: an error is printed when new (told.h) */
+	struct told told;
+	char *notify_error; /* the notify command failed: why */
+	bool notify_ran;
 };
+
+/* An error: on standard error, under -q only when it is new, changed, or
+ * a day old (told.h), as "storysync: MSG" with prefix; in the log always
+ * (as logged, or msg when NULL), and once in the journal. */
+static void tell_as(struct sync_out *o, int priority, bool prefix,
+		    const char *msg, const char *logged)
+{
+	if (!logged)
+		logged = msg;
+	if (o->remember && !told_due(&o->told, msg, fsx_now_ns())) {
+		runlog(&o->log, priority, "%s", logged);
+		return;
+	}
+	if (prefix)
+		fputs("storysync: ", o->cli->err);
+	cli_put_safe(o->cli->err, msg);
+	fputc('\n', o->cli->err);
+	runlog_shown(&o->log, priority, "%s", logged);
+}
+
+static void tell(struct sync_out *o, int priority, bool prefix, const char *msg)
+{
+	tell_as(o, priority, prefix, msg, NULL);
+}
 
 /* Appends ,"key":"value" to b, when there is a value. */
 static void json_field(struct buf *b, const char *key, const char *value)
@@ -75,9 +106,7 @@ static void on_problem(void *ctx, const char *msg)
 {
 	struct sync_out *o = ctx;
 
-	cli_put_safe(o->cli->err, msg);
-	fputc('\n', o->cli->err);
-	runlog(&o->log, LOG_WARNING, "%s", msg);
+	tell(o, LOG_WARNING, false, msg);
 	if (o->cli->json) {
 		if (o->problems.len)
 			buf_putc(&o->problems, ',');
@@ -160,16 +189,49 @@ static void notify(struct sync_out *out, const struct config *c)
 	bool ok = notify_run(c->notify, c->root, c->notify_timeout_s,
 			     out->changes.data, out->changes.len, &o, &ne);
 
+	out->notify_ran = true;
 	if (ok) {
 		runlog(&out->log, LOG_INFO, "notify: '%s' exited 0%s",
 		       c->notify, o.total ? ", its output:" : "");
 	} else {
-		fprintf(out->cli->err, "storysync: %s\n", ne.msg);
-		runlog(&out->log, LOG_ERR, "%s%s", ne.msg,
-		       o.total ? ", its output:" : "");
+		char *logged = xasprintf("%s%s", ne.msg,
+					 o.total ? ", its output:" : "");
+
+		tell_as(out, LOG_ERR, true, ne.msg, logged);
+		free(logged);
+		out->notify_error = xstrdup(ne.msg);
 	}
 	log_output(&out->log, ok ? LOG_INFO : LOG_ERR, &o);
 	buf_finish(&o.head);
+}
+
+/* The notify command's and the log's failures, in the run record for
+ * status and metrics (before the metrics file is written from it). */
+static void record_after(struct sync_out *out, const struct config *c)
+{
+	const struct run_after a = {
+		.notify_ran = out->notify_ran,
+		.notify_error = out->notify_error,
+		.log_error = out->log.error[0] ? out->log.error : NULL,
+	};
+	struct err e;
+
+	if (!run_record_after(c->database, &a, &e))
+		tell(out, LOG_ERR, true, e.msg);
+}
+
+/* The errors a quiet run printed, remembered for the next (told.h): by a
+ * run that read the files, not one refused or failed before. */
+static void remember(struct sync_out *out, const struct config *c,
+		     const struct sync_options *o, enum sync_status st)
+{
+	struct err e;
+
+	if (!out->remember || (st != SYNC_OK && st != SYNC_SKIPPED))
+		return;
+	if (!told_write(c->database, &out->told,
+			o->mode == SYNC_GIT || o->nbacklogs, &e))
+		tell(out, LOG_ERR, true, e.msg);
 }
 
 /* After the run: the log line, the notify command, the metrics file. What
@@ -181,25 +243,34 @@ static void after_run(struct sync_out *out, const struct config *c,
 	struct buf b = BUF_INIT;
 	struct err ne;
 	bool done = st == SYNC_OK || st == SYNC_SKIPPED;
+	/* cmd_sync printed the error on standard error (see there) */
+	bool shown = !out->cli->json &&
+		     (st != SYNC_BUSY || out->cli->verbosity >= 1);
+	void (*log)(struct runlog *, int, const char *, ...) =
+		shown ? runlog_shown : runlog;
 
 	if (out->dry_run)
 		return;
 	if (done && format_counts(&b, n))
 		runlog(&out->log, LOG_INFO, "synced: %s", b.data);
 	else if (st == SYNC_BUSY)
-		runlog(&out->log, LOG_NOTICE, "%s", e->msg);
+		log(&out->log, LOG_NOTICE, "%s", e->msg);
 	else if (st == SYNC_GUARDED)
-		runlog(&out->log, LOG_ERR, "refused: %s", e->msg);
+		log(&out->log, LOG_ERR, "refused: %s", e->msg);
 	else if (!done && st != SYNC_LOCKED)
-		runlog(&out->log, LOG_ERR, "failed, nothing committed: %s",
-		       e->msg);
+		log(&out->log, LOG_ERR, "failed, nothing committed: %s",
+		    e->msg);
 	buf_finish(&b);
 	if (done && c->notify && out->changes.len)
 		notify(out, c);
+	if (st != SYNC_LOCKED)
+		record_after(out, c);
 	if (c->metrics_file && st != SYNC_LOCKED &&
 	    !metrics_write_file(c, &ne)) {
-		fprintf(out->cli->err, "storysync: metrics_file: %s\n", ne.msg);
-		runlog(&out->log, LOG_ERR, "metrics_file: %s", ne.msg);
+		char *msg = xasprintf("metrics_file: %s", ne.msg);
+
+		tell(out, LOG_ERR, true, msg);
+		free(msg);
 	}
 }
 
@@ -369,13 +440,25 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rc = cli_load_config(cli, &c);
+	if (rc == EXIT_DONE && !o->dry_run)
+		rc = cli_may_write(cli, &c);
 	if (rc != EXIT_DONE) {
+		config_finish(&c);
 		free((char **)o->backlogs);
 		return rc;
 	}
 	out.dry_run = o->dry_run;
 	out.keep_changes = cli->json || (c.notify && !o->dry_run);
-	runlog_open(&out.log, &c, isatty(STDERR_FILENO));
+	out.remember = cli->verbosity < 0 && !o->dry_run;
+	if (out.remember)
+		told_read(c.database, &out.told);
+	out.log = (struct runlog){.to = RUNLOG_NONE, .fd = -1};
+	/* a dry run writes nothing, a log line neither */
+	if (!o->dry_run)
+		runlog_open(&out.log, &c, isatty(STDERR_FILENO),
+			    runlog_stderr_is_journal());
+	if (out.log.error[0])
+		tell(&out, LOG_ERR, true, out.log.error);
 	st = sync_run(&c, o, &r, &n, &e);
 	rc = exit_code(st);
 	if (a.exit_code)
@@ -390,7 +473,10 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	else if (cli->verbosity >= 0)
 		print_summary(cli, &n, o->dry_run);
 	after_run(&out, &c, st, &n, &e);
+	remember(&out, &c, o, st);
 	runlog_close(&out.log);
+	told_finish(&out.told);
+	free(out.notify_error);
 	buf_finish(&out.changes);
 	buf_finish(&out.problems);
 	config_finish(&c);

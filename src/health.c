@@ -2,6 +2,7 @@
 #include "health.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,13 +254,65 @@ static void stamp(char *out, size_t n, int64_t ns)
 	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Appends ", " (after "attention: ", nothing) and the printf of fmt to
+ * the summary, whose first k bytes are written. */
+static void add_part(struct health *h, size_t *k, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void add_part(struct health *h, size_t *k, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*k >= sizeof(h->summary))
+		return;
+	if (*k > strlen("attention: "))
+		*k += (size_t)snprintf(h->summary + *k, sizeof(h->summary) - *k,
+				       ", ");
+	if (*k >= sizeof(h->summary))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(h->summary + *k, sizeof(h->summary) - *k, fmt, ap);
+	va_end(ap);
+	*k += n > 0 ? (size_t)n : 0;
+}
+
+/* "attention: 1 open conflict, 2 files in error, notify failing ..." */
+static void attention(struct health *h)
+{
+	const struct run_record_file *r = &h->rec;
+	long files = r->errors - r->row_errors;
+	char since[32];
+	size_t k =
+		(size_t)snprintf(h->summary, sizeof(h->summary), "attention: ");
+
+	if (h->nconflicts)
+		add_part(h, &k, "%ld open conflict%s", h->nconflicts,
+			 h->nconflicts == 1 ? "" : "s");
+	if (files)
+		add_part(h, &k, "%ld file%s in error", files,
+			 files == 1 ? "" : "s");
+	if (r->row_errors)
+		add_part(h, &k, "%ld row%s in error", r->row_errors,
+			 r->row_errors == 1 ? "" : "s");
+	if (r->notify_failing) {
+		stamp(since, sizeof(since), r->notify_failing_since_ns);
+		add_part(h, &k,
+			 "notify failed %ld time%s in a row (since %s): %s",
+			 r->notify_failing, r->notify_failing == 1 ? "" : "s",
+			 since, r->notify_error);
+	}
+	if (r->log_error[0])
+		add_part(h, &k, "%s", r->log_error);
+	h->verdict = VERDICT_ATTENTION;
+}
+
 static void decide(const struct config *c, struct health *h)
 {
 	const struct run_record_file *r = &h->rec;
 	double now = fsx_now_ns() / 1e9;
 	char ago[32], since[32], changed[32];
 	long n = 0;
-	const char *sep;
 
 	for (size_t i = 0; i < h->nstories; i++)
 		n += h->stories[i].n;
@@ -305,29 +358,9 @@ static void decide(const struct config *c, struct health *h)
 			 "%s",
 			 h->unwritable);
 		h->verdict = VERDICT_PERMISSION;
-	} else if (h->nconflicts || r->errors) {
-		long files = r->errors - r->row_errors;
-		int k = 0;
-
-		k += snprintf(h->summary, sizeof(h->summary), "attention: ");
-		sep = "";
-		if (h->nconflicts) {
-			k += snprintf(h->summary + k, sizeof(h->summary) - k,
-				      "%ld open conflict%s", h->nconflicts,
-				      h->nconflicts == 1 ? "" : "s");
-			sep = ", ";
-		}
-		if (files)
-			k += snprintf(h->summary + k, sizeof(h->summary) - k,
-				      "%s%ld file%s in error", sep, files,
-				      files == 1 ? "" : "s");
-		if (files)
-			sep = ", ";
-		if (r->row_errors)
-			snprintf(h->summary + k, sizeof(h->summary) - k,
-				 "%s%ld row%s in error", sep, r->row_errors,
-				 r->row_errors == 1 ? "" : "s");
-		h->verdict = VERDICT_ATTENTION;
+	} else if (h->nconflicts || r->errors || r->notify_failing ||
+		   r->log_error[0]) {
+		attention(h);
 	} else {
 		health_duration(changed, sizeof(changed),
 				now - r->last_change_ns / 1e9);

@@ -130,6 +130,12 @@ void metrics_render(const struct config *c, const struct health *h,
 			backlog_sample(b, tree, bp->backlog, "files",
 				       bp->n.file_changes);
 	}
+	gauge(b, "storysync_notify_failures",
+	      "Notify commands failed in a row (0: the last one exited 0).",
+	      tree, (double)r->notify_failing);
+	gauge(b, "storysync_log_failing",
+	      "1 when the last run could not open its log: file, else 0.", tree,
+	      r->log_error[0] != '\0');
 	gauge(b, "storysync_events_unconsumed",
 	      "sync_events rows past the lowest consumer cursor.", tree,
 	      (double)h->events_unconsumed);

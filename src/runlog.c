@@ -1,31 +1,64 @@
 /* Where unattended runs tell what they did: syslog or a file. */
 #include "runlog.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "fsx.h"
 
-void runlog_open(struct runlog *l, const struct config *c, bool terminal)
+bool runlog_stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	int n = 0;
+
+	if (!v || sscanf(v, "%llu:%llu%n", &dev, &ino, &n) != 2 || v[n] ||
+	    fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+/* The log: file, opened once for the run; else why not, and syslog. */
+static void open_file(struct runlog *l, const char *path)
+{
+	l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (l->fd >= 0) {
+		fsx_own_like_parent(l->fd, path);
+		l->to = RUNLOG_FILE;
+		return;
+	}
+	snprintf(l->error, sizeof(l->error),
+		 "log: %s: %s (its lines go to syslog)", path, strerror(errno));
+	l->to = RUNLOG_SYSLOG;
+}
+
+void runlog_open(struct runlog *l, const struct config *c, bool terminal,
+		 bool journal)
 {
 	const char *to = c->log;
 
 	l->tree = c->root;
-	l->path = NULL;
+	l->fd = -1;
+	l->error[0] = '\0';
 	if (!to)
 		l->to = terminal ? RUNLOG_NONE : RUNLOG_SYSLOG;
 	else if (strcmp(to, "none") == 0)
 		l->to = RUNLOG_NONE;
 	else if (strcmp(to, "syslog") == 0)
 		l->to = RUNLOG_SYSLOG;
-	else {
-		l->to = RUNLOG_FILE;
-		l->path = to;
-	}
+	else
+		open_file(l, to);
+	l->journal = journal && l->to == RUNLOG_SYSLOG;
 	if (l->to == RUNLOG_SYSLOG)
 		openlog("storysync", LOG_PID, LOG_USER);
 }
@@ -41,7 +74,7 @@ static void to_file(const struct runlog *l, int priority, const char *msg)
 	char line[2 * ERR_MAX], stamp[32];
 	time_t t = time(NULL);
 	struct tm tm;
-	int fd, n;
+	int n;
 
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -54,25 +87,20 @@ static void to_file(const struct runlog *l, int priority, const char *msg)
 		return;
 	if ((size_t)n >= sizeof(line))
 		n = sizeof(line) - 1, line[n - 1] = '\n';
-	fd = open(l->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return; /* nowhere to tell: the exit code still does */
-	if (write(fd, line, (size_t)n) < 0) {
-		/* as above */
+	if (write(l->fd, line, (size_t)n) < 0) {
+		/* opened, then failed (a full disk): the exit code and
+		 * status still tell the run's errors */
 	}
-	close(fd);
 }
 
-void runlog(struct runlog *l, int priority, const char *fmt, ...)
+static void vlog(struct runlog *l, int priority, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void vlog(struct runlog *l, int priority, const char *fmt, va_list ap)
 {
 	char msg[ERR_MAX];
-	va_list ap;
 
-	if (l->to == RUNLOG_NONE)
-		return;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	/* one line: a message may hold newlines of the database's */
 	for (char *p = msg; *p; p++)
 		if (*p == '\n' || *p == '\r')
@@ -83,8 +111,34 @@ void runlog(struct runlog *l, int priority, const char *fmt, ...)
 		to_file(l, priority, msg);
 }
 
+void runlog(struct runlog *l, int priority, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l->to == RUNLOG_NONE)
+		return;
+	va_start(ap, fmt);
+	vlog(l, priority, fmt, ap);
+	va_end(ap);
+}
+
+void runlog_shown(struct runlog *l, int priority, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* the journal has it from standard error */
+	if (l->to == RUNLOG_NONE || l->journal)
+		return;
+	va_start(ap, fmt);
+	vlog(l, priority, fmt, ap);
+	va_end(ap);
+}
+
 void runlog_close(struct runlog *l)
 {
 	if (l->to == RUNLOG_SYSLOG)
 		closelog();
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
 }

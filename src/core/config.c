@@ -945,6 +945,18 @@ static bool parse_mirror_keys(struct parser *p)
 	return true;
 }
 
+static bool parse_allow_other_users(struct parser *p)
+{
+	bool on = false;
+
+	if (!next(p) || !parse_bool(p, "allow_other_users", &on))
+		return false;
+	p->c->allow_other_users = on;
+	free(p->c->allowed_by);
+	p->c->allowed_by = on ? xstrdup(p->name) : NULL;
+	return true;
+}
+
 /* The top keys; local_only says why a versioned file may not set one. */
 static const struct {
 	const char *key;
@@ -973,6 +985,8 @@ static const struct {
 	{"notify", parse_notify, "'notify' runs a command"},
 	{"notify_timeout", parse_notify_timeout,
 	 "'notify_timeout' goes with notify, which runs a command"},
+	{"allow_other_users", parse_allow_other_users,
+	 "'allow_other_users' lets others than the tree's owner write it"},
 };
 
 #define NTOP (sizeof(top_keys) / sizeof(top_keys[0]))
@@ -1217,6 +1231,10 @@ bool config_load(struct config *c, const char *path, struct err *e)
 	if (ok) {
 		resolve_path(c, &c->log);
 		resolve_path(c, &c->metrics_file);
+		if (w.database && w.database_at.file)
+			c->database_at = xasprintf(
+				"%s:%u:%u", w.database_at.file,
+				w.database_at.line, w.database_at.col);
 	}
 out:
 	if (!ok)
@@ -1632,6 +1650,7 @@ void config_finish(struct config *c)
 	free(c->backlogs);
 	free(c->stages);
 	free(c->file);
+	free(c->database_at);
 	free(c->root);
 	free(c->database);
 	free(c->git_author_name);
@@ -1647,6 +1666,7 @@ void config_finish(struct config *c)
 	free(c->log);
 	free(c->metrics_file);
 	free(c->notify);
+	free(c->allowed_by);
 	free(c->local);
 	memset(c, 0, sizeof(*c));
 }

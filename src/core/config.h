@@ -22,11 +22,13 @@ struct config_stage {
 };
 
 struct config {
-	char *file;     /* absolute path of the configuration file */
-	char *local;    /* absolute path of its untracked companion when
-			   there is one (.storysync.local.yml), else NULL */
-	char *root;     /* absolute path of its directory */
-	char *database; /* absolute path of the database file */
+	char *file;        /* absolute path of the configuration file */
+	char *local;       /* absolute path of its untracked companion when
+			      there is one (.storysync.local.yml), else NULL */
+	char *root;        /* absolute path of its directory */
+	char *database;    /* absolute path of the database file */
+	char *database_at; /* "FILE:LINE:COL" of the database: key that named
+			      it, or NULL for the default */
 	struct config_backlog *backlogs; /* in file order; one "default" at "."
 					    when none is configured */
 	size_t nbacklogs;
@@ -72,6 +74,12 @@ struct config {
 	char *metrics_file;   /* metrics_file: absolute, or NULL */
 	char *notify;         /* notify: a shell command, or NULL */
 	int notify_timeout_s; /* notify_timeout */
+	/* allow_other_users: true: users other than the owner of the tree's
+	 * directory may write it (untracked files only); counted only when
+	 * the file that says so, allowed_by, is the running user's or
+	 * root's (owner.h) */
+	bool allow_other_users;
+	char *allowed_by;
 };
 
 /* The defaults of the keys for running unattended (storysync.yml(5)). */
@@ -95,8 +103,9 @@ char *config_find(const char *dir, struct err *e);
  * (config_local_path), whose keys replace the same keys of path's. An
  * unknown key or a bad value is an error naming "file:line:col". What runs
  * a command or writes outside the tree (notify, notify_timeout, log,
- * metrics_file, a database outside the tree) is an error in a
- * .storysync.yml, and in any file git tracks; a tracked companion is an
+ * metrics_file, a database outside the tree), or lets another user write
+ * it (allow_other_users), is an error in a .storysync.yml, and in any
+ * file git tracks; a tracked companion is an
  * error. log and metrics_file may not name the database or its files, a
  * story's place, the configuration, or a path inside .git. */
 bool config_load(struct config *c, const char *path, struct err *e);

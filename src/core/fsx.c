@@ -588,6 +588,53 @@ bool fsx_read_beneath(int rootfd, const char *rel, char **data, size_t *len,
 	return read_open(fd, rel, data, len, st, e);
 }
 
+/* ---- whose files ---- */
+
+/* As root, gives what was just made in a directory of another user's (the
+ * file fd, or the entry name of dirfd when fd < 0) that directory's owner
+ * and group: a root run (owner.h lets it write another's tree only when
+ * allowed) must leave nothing the tree's owner cannot change. Best
+ * effort: without CAP_CHOWN (the systemd unit's empty
+ * CapabilityBoundingSet=) it stays root's. */
+static void own_like(const struct stat *dir, int dirfd, int fd,
+		     const char *name)
+{
+	int r;
+
+	if (dir->st_uid == geteuid())
+		return;
+	if (fd >= 0 || !name)
+		r = fchown(fd, dir->st_uid, dir->st_gid);
+	else
+		r = fchownat(dirfd, name, dir->st_uid, dir->st_gid,
+			     AT_SYMLINK_NOFOLLOW);
+	(void)r;
+}
+
+/* own_like for an entry of the directory dirfd. */
+static void own_like_at(int dirfd, int fd, const char *name)
+{
+	struct stat dir;
+
+	if (geteuid() == 0 && fstat(dirfd, &dir) == 0)
+		own_like(&dir, dirfd, fd, name);
+}
+
+void fsx_own_like_parent(int fd, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	struct stat st;
+
+	if (geteuid() != 0)
+		return;
+	dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
+		    : xstrdup(".");
+	if (stat(dir, &st) == 0)
+		own_like(&st, AT_FDCWD, fd, path);
+	free(dir);
+}
+
 /* Splits rel into its directory (heap, "." when none) and its last name. */
 static char *split(const char *rel, const char **base)
 {
@@ -634,7 +681,9 @@ static bool mkdir_beneath(int rootfd, const char *dir, const char *rel,
 	}
 	if (!fsx_name_ok(base))
 		ok = err_set(e, "%s: bad file name", rel);
-	else if (mkdirat(fd, base, 0755) < 0 && errno != EEXIST)
+	else if (mkdirat(fd, base, 0755) == 0)
+		own_like_at(fd, -1, base);
+	else if (errno != EEXIST)
 		ok = err_set(e, "%s: %s", rel, strerror(errno));
 	close(fd);
 out:
@@ -811,6 +860,8 @@ static bool write_temp(const struct target *t, const void *data, size_t len,
 			 sizeof(tmp));
 	if (fd < 0)
 		return err_set(e, "%s: %s", t->rel, strerror(errno));
+	if (!expect)
+		own_like_at(t->dirfd, fd, NULL);
 	if (!write_all(fd, data, len)) {
 		err_set(e, "%s: %s", t->rel, strerror(errno));
 		goto out;
@@ -964,7 +1015,8 @@ static void make_parent(const char *path)
 	if (!slash || slash == path)
 		return;
 	dir = xstrndup(path, (size_t)(slash - path));
-	mkdir(dir, 0755);
+	if (mkdir(dir, 0755) == 0)
+		fsx_own_like_parent(-1, dir);
 	free(dir);
 }
 
@@ -1020,6 +1072,7 @@ int fsx_lock(const char *path, int wait_s, struct err *e)
 		err_set(e, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	fsx_own_like_parent(fd, path);
 	r = take(fd, wait_s);
 	if (r == 0)
 		return fd;
@@ -1053,9 +1106,13 @@ bool fsx_replace(const char *path, const void *data, size_t len,
 	int fd =
 		open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		     mode);
-	bool ok = fd >= 0 && write_all(fd, data, len) &&
-		  (!o || !o->mode || fchmod(fd, mode) == 0) &&
-		  (!o || !o->durable || sync_fd(fd) == 0);
+	bool ok;
+
+	if (fd >= 0)
+		fsx_own_like_parent(fd, path);
+	ok = fd >= 0 && write_all(fd, data, len) &&
+	     (!o || !o->mode || fchmod(fd, mode) == 0) &&
+	     (!o || !o->durable || sync_fd(fd) == 0);
 
 	if (fd >= 0 && close(fd) < 0)
 		ok = false;
@@ -1118,7 +1175,9 @@ bool fsx_mkdirs(const char *dir, mode_t mode, struct err *e)
 		if (*p != '/' && !end)
 			continue;
 		*p = '\0';
-		if (mkdir(copy, mode) < 0 && errno != EEXIST)
+		if (mkdir(copy, mode) == 0)
+			fsx_own_like_parent(-1, copy);
+		else if (errno != EEXIST)
 			ok = err_set(e, "%s: %s", copy, strerror(errno));
 		if (end)
 			break;
@@ -1140,6 +1199,19 @@ bool fsx_mkdir_parents(const char *path, struct err *e)
 	ok = fsx_mkdirs(dir, 0755, e);
 	free(dir);
 	return ok;
+}
+
+bool fsx_create_empty(const char *path, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	if (fd < 0 && errno == EEXIST)
+		return true;
+	if (fd < 0)
+		return err_set(e, "%s: %s", path, strerror(errno));
+	fsx_own_like_parent(fd, path);
+	close(fd);
+	return true;
 }
 
 bool fsx_exists(const char *path)
@@ -1187,6 +1259,7 @@ bool fsx_write_new(const char *path, const void *data, size_t len, mode_t mode,
 		return true;
 	if (fd < 0)
 		return err_set(e, "%s: %s", path, strerror(errno));
+	fsx_own_like_parent(fd, path);
 	if (!write_all(fd, data, len) || sync_fd(fd) != 0) {
 		err_set(e, "%s: %s", path, strerror(errno));
 		close(fd);
@@ -1245,6 +1318,8 @@ int fsx_journal_open(const char *path, bool write, struct err *e)
 
 	if (fd < 0)
 		err_set(e, "%s: %s", path, strerror(errno));
+	else if (write)
+		fsx_own_like_parent(fd, path);
 	return fd;
 }
 
@@ -1282,6 +1357,8 @@ bool fsx_journal_replace(const char *path, const char *text, struct err *e)
 
 	if (!ok)
 		err_set(e, "%s: %s", tmp, strerror(errno));
+	else
+		fsx_own_like_parent(fd, path);
 	if (ok && !write_all(fd, text, strlen(text)))
 		ok = err_set(e, "%s: %s", tmp, strerror(errno));
 	if (fd >= 0 && close(fd) < 0 && ok)

@@ -139,6 +139,14 @@ bool fsx_mkdir_parents(const char *path, struct err *e);
 /* Creates dir and its missing parents (mkdir -p) with mode (less the
  * umask). Errors: "DIR: <strerror>" for the first that cannot be made. */
 bool fsx_mkdirs(const char *dir, mode_t mode, struct err *e);
+/* Creates an empty file at path unless something is there (a new
+ * database, so that it has its owner before SQLite writes it). */
+bool fsx_create_empty(const char *path, struct err *e);
+/* As root, gives the file fd just made at path (or path itself when fd
+ * < 0) its directory's owner and group, when that directory is another
+ * user's; best effort, as every file and folder this module makes: a root
+ * run leaves nothing the tree's owner cannot change. */
+void fsx_own_like_parent(int fd, const char *path);
 /* True when something is at path, a dangling symlink included (lstat). */
 bool fsx_exists(const char *path);
 /* Renames from to to (not beneath a root: the hooks); "FROM: <strerror>". */

@@ -349,17 +349,16 @@ enum history_status history_backfill(const struct config *c,
 	enum history_status st = HISTORY_FATAL;
 	struct gitrepo *repo;
 	char *lock_path;
-	int version, lockfd;
-	bool ignored;
+	int lockfd;
 
 	memset(n, 0, sizeof(*n));
 	repo = gitrepo_open(c->root, e);
 	if (!repo)
 		return HISTORY_USAGE;
-	/* creates the database and its directory, where the lock lives */
-	if (!sync_init(c, &version, &ignored, e)) {
+	/* init makes the database, and the directory where the lock lives */
+	if (!sync_database_exists(c, e)) {
 		gitrepo_destroy(repo);
-		return HISTORY_FATAL;
+		return HISTORY_USAGE;
 	}
 	lock_path = xasprintf("%s.lock", c->database);
 	lockfd = fsx_lock(lock_path, -1, e);

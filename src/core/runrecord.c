@@ -49,6 +49,8 @@ static void take(struct run_record_file *r, const char *key, const char *v)
 		 offsetof(struct run_record_file, failing_since_ns)},
 		{"guarded_since",
 		 offsetof(struct run_record_file, guarded_since_ns)},
+		{"notify_failing_since",
+		 offsetof(struct run_record_file, notify_failing_since_ns)},
 	};
 
 	for (size_t i = 0; i < sizeof(times) / sizeof(*times); i++)
@@ -69,6 +71,12 @@ static void take(struct run_record_file *r, const char *key, const char *v)
 		r->row_errors = strtol(v, NULL, 10);
 	else if (strcmp(key, "message") == 0)
 		snprintf(r->message, sizeof(r->message), "%s", v);
+	else if (strcmp(key, "log_error") == 0)
+		snprintf(r->log_error, sizeof(r->log_error), "%s", v);
+	else if (strcmp(key, "notify_error") == 0)
+		snprintf(r->notify_error, sizeof(r->notify_error), "%s", v);
+	else if (strcmp(key, "notify_failing") == 0)
+		r->notify_failing = strtol(v, NULL, 10);
 	for (int k = 0; k < RUN_RESULTS; k++) {
 		if (strcmp(key, "result") == 0 &&
 		    strcmp(v, run_result_names[k]) == 0)
@@ -143,6 +151,65 @@ void run_record_add(struct run_record_file *r, enum run_result result,
 			 (int)strcspn(message, "\n"), message);
 }
 
+/* Sets to (its first line; NULL: empty) into out, n bytes; whether that
+ * changed it. */
+static bool set_line(char *out, size_t n, const char *to)
+{
+	char was[ERR_MAX];
+
+	snprintf(was, sizeof(was), "%s", out);
+	snprintf(out, n, "%.*s", to ? (int)strcspn(to, "\n") : 0, to ? to : "");
+	return strcmp(was, out) != 0;
+}
+
+/* Applies a to r; whether that changed it. */
+static bool add_after(struct run_record_file *r, const struct run_after *a)
+{
+	bool changed =
+		set_line(r->log_error, sizeof(r->log_error), a->log_error);
+
+	if (!a->notify_ran)
+		return changed;
+	if (!a->notify_error) {
+		changed |= r->notify_failing != 0;
+		r->notify_failing = r->notify_failing_since_ns = 0;
+		r->notify_error[0] = '\0';
+		return changed;
+	}
+	if (!r->notify_failing++)
+		r->notify_failing_since_ns = fsx_now_ns();
+	set_line(r->notify_error, sizeof(r->notify_error), a->notify_error);
+	return true;
+}
+
+bool run_record_after(const char *database, const struct run_after *a,
+		      struct err *e)
+{
+	struct run_record_file r;
+	char *lock_path;
+	int fd;
+	bool ok;
+
+	/* no database, no run to add it to (and no directory to make) */
+	if (!fsx_exists(database))
+		return true;
+	if (!run_record_read(database, &r, e))
+		return false;
+	if (!add_after(&r, a))
+		return true;
+	/* under the lock: a run that started meanwhile rewrites it too */
+	lock_path = xasprintf("%s.lock", database);
+	fd = fsx_lock(lock_path, 10, e);
+	free(lock_path);
+	if (fd < 0)
+		return false;
+	ok = run_record_read(database, &r, e);
+	if (ok && add_after(&r, a))
+		ok = run_record_write(database, &r, e);
+	fsx_unlock(fd);
+	return ok;
+}
+
 bool run_record_write(const char *database, const struct run_record_file *r,
 		      struct err *e)
 {
@@ -165,6 +232,14 @@ bool run_record_write(const char *database, const struct run_record_file *r,
 			   r->runs[k]);
 	if (r->message[0])
 		buf_printf(&b, "message %s\n", r->message);
+	if (r->log_error[0])
+		buf_printf(&b, "log_error %s\n", r->log_error);
+	if (r->notify_failing)
+		buf_printf(&b,
+			   "notify_failing %ld\nnotify_failing_since %" PRId64
+			   "\nnotify_error %s\n",
+			   r->notify_failing, r->notify_failing_since_ns,
+			   r->notify_error);
 	ok = fsx_replace(path, b.data, b.len, NULL, e);
 	buf_finish(&b);
 	free(path);

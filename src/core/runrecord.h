@@ -41,6 +41,20 @@ struct run_record_file {
 				     files) */
 	long runs[RUN_RESULTS];   /* every run recorded, by result */
 	char message[ERR_MAX];    /* the last run's error, or empty */
+	/* what the command did after its run (run_record_after) */
+	char log_error[ERR_MAX]; /* the log: file cannot be written: why,
+				    or empty */
+	long notify_failing;     /* notify commands failed in a row */
+	int64_t notify_failing_since_ns; /* when the first of them ran */
+	char notify_error[ERR_MAX];      /* the last one's failure, or empty */
+};
+
+/* What the command did after a run, beside the sync itself. */
+struct run_after {
+	bool notify_ran;          /* the notify command ran */
+	const char *notify_error; /* it failed: why; NULL when it exited 0 */
+	const char *log_error;    /* the log: file could not be opened: why,
+				     or NULL */
 };
 
 /* The record's path for a database path; free it. */
@@ -54,6 +68,12 @@ bool run_record_read(const char *database, struct run_record_file *r,
 void run_record_add(struct run_record_file *r, enum run_result result,
 		    int exit_code, double duration_s, long errors, bool changed,
 		    const char *message);
+/* Records what the command did after the run (a failing notify command,
+ * a log: file it cannot write: status and metrics tell them), taking the
+ * run lock again for a few seconds at most; nothing is written when the
+ * record says so already. */
+bool run_record_after(const char *database, const struct run_after *a,
+		      struct err *e);
 /* Replaces the record file. */
 bool run_record_write(const char *database, const struct run_record_file *r,
 		      struct err *e);

@@ -32,8 +32,9 @@ bool store_dberr(struct store *s, struct err *e)
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
 		hint = "the database is damaged: restore it from a backup, "
-		       "or move it away and run 'storysync sync --full' to "
-		       "rebuild it from the files (its history is lost)";
+		       "or move it away and run 'storysync init' and "
+		       "'storysync sync' to rebuild it from the files (its "
+		       "history is lost)";
 		break;
 	case SQLITE_FULL:
 		hint = "the disk is full: free space and run again; nothing "
@@ -378,8 +379,9 @@ static bool open_reader(struct store *s, struct err *e)
 		     : err_set(e, "%s: out of memory", s->path);
 }
 
-bool store_open_as(struct store **out, const char *path, int busy_ms,
-		   bool read_only, bool *busy, struct err *e)
+/* store_open_as, creating the database when create is set. */
+static bool open_as(struct store **out, const char *path, int busy_ms,
+		    bool read_only, bool create, bool *busy, struct err *e)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
 	int persist = 1;
@@ -390,7 +392,8 @@ bool store_open_as(struct store **out, const char *path, int busy_ms,
 		if (!open_reader(s, e))
 			goto fail;
 	} else if (sqlite3_open_v2(path, &s->db,
-				   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				   SQLITE_OPEN_READWRITE |
+					   (create ? SQLITE_OPEN_CREATE : 0) |
 					   OPEN_FLAGS,
 				   NULL) != SQLITE_OK) {
 		if (s->db)
@@ -441,9 +444,20 @@ fail:
 	return false;
 }
 
+bool store_open_as(struct store **out, const char *path, int busy_ms,
+		   bool read_only, bool *busy, struct err *e)
+{
+	return open_as(out, path, busy_ms, read_only, false, busy, e);
+}
+
 bool store_open(struct store **out, const char *path, struct err *e)
 {
-	return store_open_as(out, path, DEFAULT_BUSY_MS, false, NULL, e);
+	return open_as(out, path, DEFAULT_BUSY_MS, false, false, NULL, e);
+}
+
+bool store_create(struct store **out, const char *path, struct err *e)
+{
+	return open_as(out, path, DEFAULT_BUSY_MS, false, true, NULL, e);
 }
 
 bool store_begin_read(struct store *s, struct err *e)

@@ -30,11 +30,13 @@
 struct store;
 
 /* Opens (creating if needed) the database at path and migrates it to the
- * current schema. */
+ * current schema: init's, the only command that creates a database. */
+bool store_create(struct store **out, const char *path, struct err *e);
+/* Opens the database at path, which must exist, and migrates it. */
 bool store_open(struct store **out, const char *path, struct err *e);
 /* The same with a writer wait (as store_set_busy_timeout), or read-only:
- * nothing is created or migrated, and an older schema is an error. *busy
- * (may be NULL) tells a failure from waiting past busy_ms. */
+ * nothing is migrated, and an older schema is an error. *busy (may be
+ * NULL) tells a failure from waiting past busy_ms. */
 bool store_open_as(struct store **out, const char *path, int busy_ms,
 		   bool read_only, bool *busy, struct err *e);
 /* Closes the database; NULL is fine. */

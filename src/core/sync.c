@@ -1801,11 +1801,27 @@ bool sync_init(const struct config *c, int *version, bool *ignored,
 {
 	struct store *s = NULL;
 	bool ok = fsx_mkdir_parents(c->database, e) &&
-		  store_open(&s, c->database, e) && init_record(s, c, e);
+		  fsx_create_empty(c->database, e) &&
+		  store_create(&s, c->database, e) && init_record(s, c, e);
 
 	*version = store_schema_version();
 	store_close(s);
 	return ok && ignore_database(c, ignored, e);
+}
+
+bool sync_database_exists(const struct config *c, struct err *e)
+{
+	if (fsx_exists(c->database))
+		return true;
+	if (c->database_at)
+		return err_set(e,
+			       "%s: no database at %s (storysync init creates "
+			       "one; a typo in 'database'?); nothing written",
+			       c->database_at, c->database);
+	return err_set(e,
+		       "no database at %s (storysync init creates one); "
+		       "nothing written",
+		       c->database);
 }
 
 /* The write journal beside the lock (a dry run only reads it). */
@@ -1926,6 +1942,10 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 	mem_on_oom(out_of_memory);
 	run.rec.started_ns = fsx_now_ns();
 	run.rec.mode = mode_name(o);
+	if (!sync_database_exists(c, e)) {
+		status = SYNC_USAGE;
+		goto out;
+	}
 	if (o->dry_run) {
 		/* a report: no lock, nothing written, read-only access will
 		 * do */
@@ -1935,8 +1955,6 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 			goto out;
 		}
 	} else {
-		if (!fsx_mkdir_parents(c->database, e))
-			goto out;
 		lockfd = fsx_lock(lock_path, o->wait_s, e);
 		if (lockfd == -2) {
 			status = SYNC_LOCKED;

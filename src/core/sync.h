@@ -30,7 +30,8 @@ struct sync_options {
 enum sync_status {
 	SYNC_OK,      /* 0 */
 	SYNC_SKIPPED, /* 1: done, some stories skipped for errors */
-	SYNC_USAGE,   /* 2: nothing to sync here (a bare repository) */
+	SYNC_USAGE,   /* 2: nothing to sync here (a bare repository, no
+			 database) */
 	SYNC_FATAL,   /* 3: nothing committed */
 	SYNC_GUARDED, /* 4: refused by a guard, nothing written */
 	SYNC_LOCKED,  /* 75: another run holds the lock */
@@ -45,10 +46,16 @@ enum sync_status {
 bool sync_init(const struct config *c, int *version, bool *ignored,
 	       struct err *e);
 
-/* Runs one sync of the configured tree. e holds the fatal or guard
- * message. A run with nothing to do writes nothing to the database; every
- * run but a dry run or a locked one updates the run record (runrecord.h).
- * A dry run takes no lock and opens the database read-only. */
+/* Whether the database is there; else false with e saying that only
+ * init creates one, and where it was named (a typo in database: must not
+ * start a second, empty database). */
+bool sync_database_exists(const struct config *c, struct err *e);
+
+/* Runs one sync of the configured tree, whose database init made (else
+ * SYNC_USAGE). e holds the fatal or guard message. A run with nothing to do
+ * writes nothing to the database; every run but a dry run or a locked one
+ * updates the run record (runrecord.h). A dry run takes no lock and opens the
+ * database read-only. */
 enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 			  const struct sync_report *r, struct sync_counts *n,
 			  struct err *e);

@@ -26,7 +26,7 @@ rows() {
 check_fresh() {
   rm -rf "$O/fresh" && mkdir "$O/fresh" && cp -a . "$O/fresh" &&
     rm -rf "$O/fresh/.git" "$O/fresh/.storysync"
-  (cd "$O/fresh" && ss -q sync --full) || not_ok "$1: the fresh import ran"
+  (cd "$O/fresh" && ss -q init && ss -q sync --full) || not_ok "$1: the fresh import ran"
   check_eq "$1" "$(sqlite3 -batch "$O/fresh/$DB" "SELECT $cols FROM stories
     ORDER BY id; SELECT * FROM story_dependencies ORDER BY 1, 2")" "$(rows)"
 }
@@ -113,7 +113,8 @@ EOF
   printf -- '---\nid: M-1\ntitle: App\nbacklog: mobile\n---\n' \
     >stories/mobile/todo/M-1-app.md
   printf '.storysync/\n' >.gitignore
-  git add -A && git commit -qm init && ss -q || not_ok "the first sync of $1"
+  ss -q init && git add -A && git commit -qm init && ss -q ||
+    not_ok "the first sync of $1"
 }
 
 # ---- a stage's status renamed, in the layout init writes ----

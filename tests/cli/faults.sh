@@ -1,7 +1,7 @@
 #!/bin/bash
 # Issue 9's fault sweep: a sync with changes pending on both sides, where
 # the k-th openat, write, pwrite64, fsync, fdatasync, renameat, renameat2,
-# unlinkat or mkdir fails with EIO (strace --inject), for every k the run
+# unlinkat or mkdirat fails with EIO (strace --inject), for every k the run
 # makes; then runs with no faults. Each time the tree and the rows converge
 # to what a run with no faults gives, no temporary file is left, and the
 # database passes integrity_check.
@@ -36,6 +36,11 @@ ks() {
 traced() { ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace "$@"; }
 
 make_pending
+# and a story the API makes in an epic no folder holds yet: the sync makes
+# that folder (mkdirat). (It makes no mkdir: only init makes the
+# database's folder.)
+sqlite3 -batch pending/$DB "INSERT INTO stories(id, backlog, status, epic,
+  title) VALUES ('NEW-E1', 'mobile', 'active', 'fresh-epic', 'In a new folder')"
 # the oracle: the same pending changes synced with no fault
 rm -rf want && cp -a pending want
 (cd want && "$STORYSYNC" sync >/dev/null 2>&1)
@@ -52,7 +57,7 @@ tried=0
 bad=0
 failed_runs=0
 for call in openat write pwrite64 fsync fdatasync renameat renameat2 \
-  unlinkat mkdir; do
+  unlinkat mkdirat; do
   rm -rf run && cp -a pending run
   n=$(cd run && traced -f -qq -c -e trace=$call "$STORYSYNC" sync \
     2>&1 >/dev/null | awk -v c=$call '$NF == c { print $4 }')

@@ -207,16 +207,21 @@ check_contains "it falls back to a scan and says why" \
 check_eq "the DB is back at the reset commit" \
   "With GIT_DIR|$(git rev-parse HEAD)" "$(title_of "$kid")|$(last_commit)"
 
-# a linked worktree has its own configuration root and database
-n=0
+# a linked worktree has its own configuration root and database, which
+# init makes there: the hook's run on git worktree add says so
 git worktree add -q ../wt -b side
 cd ../wt || exit 1
-check_run "git worktree add syncs the new worktree" 0
-check_eq "into its own database" 200 "$(q 'SELECT count(*) FROM stories')"
-n=$(nruns)
+wt_log=$(git rev-parse --git-path storysync.log)
+said_init() { grep -qF "no database at $T/wt/$DB (storysync init creates one" "$wt_log"; }
+if wait_for said_init; then ok "git worktree add: the hook's run says to run init"; else
+  not_ok "git worktree add: the hook's run says to run init" "log: $(cat "$wt_log")"; fi
+check_eq "and makes no database" no "$([ -e .storysync ] && echo yes || echo no)"
+: >"$wt_log"
+ss init -q || not_ok "init in the worktree"
 sed -i 's/^title: .*/title: In the worktree/' "$k"
 git commit -qam "in the worktree"
-check_run "a commit in the worktree syncs its database" "$n"
+check_run "a commit in the worktree syncs its database" 0
+check_eq "into its own database" 200 "$(q 'SELECT count(*) FROM stories')"
 check_eq "its edit reached the worktree's DB" "In the worktree" \
   "$(title_of "$kid")"
 check_eq "not the main one" "With GIT_DIR" \
@@ -230,7 +235,7 @@ check_contains "by diff, not a scan" "scanned 1 story file:" "$err"
 
 # shallow clone
 cd "$T" && git clone -q --depth 1 "file://$R" shallow && cd shallow || exit 1
-ss sync -q
+ss init -q && ss sync -q
 STORYSYNC_RUNNING=1 git commit -q --allow-empty -m "past the last sync"
 run ss sync --git -v
 check_rc "sync --git in a shallow clone succeeds" 0
@@ -241,6 +246,7 @@ check_contains "it falls back to a scan and says so" \
 mkdir "$T/unborn" && cd "$T/unborn" || exit 1
 "$GEN_STORIES" . --count 20 2>/dev/null
 git init -q
+ss init -q
 run ss sync --git -v
 check_rc "sync --git on an unborn HEAD succeeds" 0
 check_contains "it falls back to a scan" \
@@ -250,6 +256,10 @@ check_eq "and imports the tree" 20 "$(q 'SELECT count(*) FROM stories')"
 # bare repository, and no repository
 cd "$T" && git clone -q --bare repo bare.git
 cp repo/.storysync.yml bare.git/
+run ss -C bare.git sync --git
+check_eq "sync --git in a bare repository, no database" \
+  "2|storysync: $T/bare.git/.storysync.yml:" "$rc|$(cut -d: -f1-2 <<<"$err"):"
+ss -C bare.git init -q
 run ss -C bare.git sync --git
 check_eq "sync --git in a bare repository" \
   "2|storysync: bare repository: nothing to sync" "$rc|$err"
@@ -337,7 +347,7 @@ exec 9>&-
 mkdir "$T/chain" && cd "$T/chain" || exit 1
 "$GEN_STORIES" . --count 10 --git 2>/dev/null
 echo .storysync/ >.gitignore && git add .gitignore && git commit -qm ignore
-ss sync -q
+ss -q init && ss sync -q
 printf '#!/bin/sh\necho "ran $*" >>"%s/chained.log"\n' "$T" >.git/hooks/post-commit
 chmod +x .git/hooks/post-commit
 original=$(cat .git/hooks/post-commit)

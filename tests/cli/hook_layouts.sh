@@ -269,8 +269,14 @@ check_eq "the list keeps a" "teams/a/.storysync.yml" \
 # ---- a linked worktree has its own database ----
 main_db=$(sqlite3 -batch teams/a/$DB .dump | md5sum)
 git worktree add -q ../mono-wt -b feature 2>/dev/null
-check_oracle "git worktree add: the new worktree's tree is imported" \
-  ../mono-wt/teams/a
+wt_log=$(git -C ../mono-wt rev-parse --git-path storysync.log)
+check_contains "git worktree add: the hook's run says to run init there" \
+  "teams/a/.storysync.yml:5:11: no database at $T/mono-wt/teams/a/$DB (storysync init creates one" \
+  "$(cat "$wt_log")"
+check_eq "and makes no database" no \
+  "$([ -e ../mono-wt/teams/a/.storysync ] && echo yes || echo no)"
+: >"$wt_log"
+(cd ../mono-wt/teams/a && "$bin" -q init) || not_ok "init in the worktree"
 (cd ../mono-wt && sed -i s/high/low/ teams/a/backlog/a-1-one.md &&
   git commit -qam "in the worktree")
 check_eq "the worktree's commit reached its own database" low \

@@ -40,7 +40,7 @@ static int setup(void **state)
 	strcpy(f->dir, "/tmp/test_store.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	f->db = xasprintf("%s/stories.db", f->dir);
-	if (!store_open(&f->s, f->db, &e))
+	if (!store_create(&f->s, f->db, &e))
 		fail_msg("%s", e.msg);
 	assert_int_equal(sqlite3_open(f->db, &f->api), SQLITE_OK);
 	sqlite3_busy_timeout(f->api, 5000);
@@ -215,8 +215,8 @@ static void test_not_a_database(void **state)
 	char *want = xasprintf(
 		"%s: file is not a database (the database is damaged: "
 		"restore it from a backup, or move it away and run 'storysync "
-		"sync --full' to rebuild it from the files (its history is "
-		"lost))",
+		"init' and 'storysync sync' to rebuild it from the files (its "
+		"history is lost))",
 		path);
 	FILE *fp = fopen(path, "w");
 

@@ -304,6 +304,26 @@ bool store_history_credits(struct store *s, const char *story_id,
 bool store_history_recredit(struct store *s, int64_t id,
 			    const struct history_row *h, struct err *e);
 
+/* One status_history row, as history ID shows it. */
+struct history_entry {
+	int64_t id;
+	char *at;     /* changed_at, ISO 8601 UTC */
+	char *from;   /* NULL: the story was new */
+	char *to;     /* NULL when none */
+	char *origin; /* "file", "db", "git" or "config" */
+	char *commit; /* NULL when none */
+	char *author; /* NULL when none */
+};
+/* The status history of story_id, newest first (by time, then by the
+ * order recorded), into *v (heap; NULL when none); *known says whether
+ * the database knows the story at all: a row, an archived deletion or a
+ * history row. */
+bool store_history_of(struct store *s, const char *story_id,
+		      struct history_entry **v, size_t *n, bool *known,
+		      struct err *e);
+/* Frees what store_history_of returned. */
+void store_history_free(struct history_entry *v, size_t n);
+
 /* One sync_runs row, as status shows it. */
 struct run_row {
 	int64_t id;

@@ -10,6 +10,7 @@
 #include "mem.h"
 #include "metrics.h"
 #include "notify.h"
+#include "progress.h"
 #include "runlog.h"
 
 /* How much of notify's output the log keeps: lines, bytes of each. */
@@ -25,6 +26,7 @@ struct sync_out {
 	struct buf changes;  /* JSON objects, one a line */
 	struct buf problems; /* JSON strings, comma-separated */
 	struct runlog log;
+	struct progress *progress; /* the line at a terminal, or NULL */
 };
 
 /* Appends ,"key":"value" to b, when there is a value. */
@@ -58,6 +60,7 @@ static void on_change(void *ctx, const struct sync_change *c)
 	/* a dry run tells its changes unless -q, a run only with -v */
 	if (o->cli->verbosity < (o->dry_run ? 0 : 1))
 		return;
+	progress_hold(o->progress);
 	fprintf(f, "%s%-8s ", o->dry_run ? "would: " : "", c->verb);
 	cli_put_safe(f, c->id);
 	if (c->detail)
@@ -69,14 +72,18 @@ static void on_change(void *ctx, const struct sync_change *c)
 		cli_put_safe(f, c->path);
 	}
 	fputc('\n', f);
+	fflush(f); /* before the progress line is drawn again */
+	progress_release(o->progress);
 }
 
 static void on_problem(void *ctx, const char *msg)
 {
 	struct sync_out *o = ctx;
 
+	progress_hold(o->progress);
 	cli_put_safe(o->cli->err, msg);
 	fputc('\n', o->cli->err);
+	progress_release(o->progress);
 	runlog(&o->log, LOG_WARNING, "%s", msg);
 	if (o->cli->json) {
 		if (o->problems.len)
@@ -89,8 +96,11 @@ static void on_note(void *ctx, const char *msg)
 {
 	struct sync_out *o = ctx;
 
-	if (o->cli->verbosity >= 1 && !o->cli->json)
+	if (o->cli->verbosity >= 1 && !o->cli->json) {
+		progress_hold(o->progress);
 		fprintf(o->cli->err, "storysync: %s\n", msg);
+		progress_release(o->progress);
+	}
 }
 
 /* "2 created, 1 conflict", or false when nothing changed. */
@@ -353,6 +363,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	struct sync_options *o = &a.o;
 	struct config c = {0};
 	struct sync_out out = {.cli = cli};
+	struct sync_progress counts = {0};
 	struct sync_report r = {
 		.ctx = &out,
 		.change = on_change,
@@ -376,7 +387,15 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	out.dry_run = o->dry_run;
 	out.keep_changes = cli->json || (c.notify && !o->dry_run);
 	runlog_open(&out.log, &c, isatty(STDERR_FILENO));
+	/* a long run at a terminal shows how far it is; never for -q, a
+	 * program (--json) or cron (no terminal) */
+	if (isatty(fileno(cli->err)) && cli->verbosity >= 0 && !cli->json) {
+		r.progress = &counts;
+		out.progress = progress_start(cli->err, &counts);
+	}
 	st = sync_run(&c, o, &r, &n, &e);
+	progress_stop(out.progress);
+	out.progress = NULL;
 	rc = exit_code(st);
 	if (a.exit_code)
 		rc = pending_exit(rc, &n);

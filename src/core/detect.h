@@ -9,6 +9,7 @@
 #include "config.h"
 #include "err.h"
 #include "fsx.h"
+#include "report.h"
 #include "store.h"
 #include "story.h"
 
@@ -96,8 +97,10 @@ bool detect_scan(const struct config *c, int rootfd,
 /* detect_scan in two steps: the walk starts on two threads at once, and
  * compares as it goes only from when the state is given; loading the state
  * meanwhile costs no time. detect_walk_compare finishes and frees it;
- * detect_walk_cancel only frees it. */
-struct scan_walk *detect_walk_start(const struct config *c, int rootfd);
+ * detect_walk_cancel only frees it. progress (may be NULL) counts the
+ * files walked and read. */
+struct scan_walk *detect_walk_start(const struct config *c, int rootfd,
+				    struct sync_progress *progress);
 bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 			 size_t nstate, bool full, struct scan_result *out,
 			 struct err *e);
@@ -118,9 +121,11 @@ typedef bool (*scan_batch_fn)(void *ctx, struct scan_result *batch,
  * does, but hands the stories over in batches as they are parsed, while
  * two threads read the next ones, so that memory holds a few batches, not
  * the tree. out gets the rest: every error, skipped file and temporary, the
- * counts, and no changes. Ids claimed twice are the callback's to find. */
+ * counts, and no changes. Ids claimed twice are the callback's to find.
+ * progress (may be NULL) counts the files walked and read. */
 bool detect_scan_stream(const struct config *c, int rootfd, scan_batch_fn fn,
-			void *ctx, struct scan_result *out, struct err *e);
+			void *ctx, struct sync_progress *progress,
+			struct scan_result *out, struct err *e);
 /* Adds an error for the file at path, blocking id (NULL: none). */
 void scan_result_add_error(struct scan_result *r, const char *path,
 			   const char *id, const char *msg);

@@ -65,6 +65,7 @@ struct walker {
 struct scan_walk {
 	const struct config *c;
 	int rootfd;
+	struct sync_progress *progress; /* may be NULL */
 	struct dir_walk *dirs;
 	size_t ndirs;
 	struct walker part[2];
@@ -109,6 +110,7 @@ struct reading {
 struct cmp {
 	const struct config *c;
 	int rootfd;
+	struct sync_progress *progress; /* may be NULL */
 	const struct state_entry *state;
 	size_t nstate;
 	struct strmap by_path;
@@ -122,6 +124,19 @@ struct cmp {
 	bool *leftover; /* per parsed file: a discard's leftover (find_twice) */
 	struct scan_result *out;
 };
+
+/* One more file walked, or read, for the progress line (p may be NULL). */
+static void count_walked(struct sync_progress *p)
+{
+	if (p)
+		atomic_fetch_add_explicit(&p->walked, 1, memory_order_relaxed);
+}
+
+static void count_read(struct sync_progress *p)
+{
+	if (p)
+		atomic_fetch_add_explicit(&p->parsed, 1, memory_order_relaxed);
+}
 
 void scan_result_add_error(struct scan_result *r, const char *path,
 			   const char *id, const char *msg)
@@ -285,6 +300,7 @@ static bool on_entry(void *ctx, int dirfd, const char *name, const char *rel,
 
 	if (kind == FSX_FILE && !too_deep(rel, d->stage_len)) {
 		d->files++;
+		count_walked(d->w->progress);
 		if (k && unchanged(k, rel, st))
 			return true;
 	}
@@ -308,12 +324,14 @@ static void *walk_part(void *arg)
 	return NULL;
 }
 
-static struct scan_walk *walk_create(const struct config *c, int rootfd)
+static struct scan_walk *walk_create(const struct config *c, int rootfd,
+				     struct sync_progress *progress)
 {
 	struct scan_walk *w = xcalloc(1, sizeof(*w));
 
 	w->c = c;
 	w->rootfd = rootfd;
+	w->progress = progress;
 	w->ok = true;
 	w->missing = xcalloc(c->nbacklogs, sizeof(bool));
 	return w;
@@ -582,6 +600,7 @@ static void read_one(const struct cmp *k, struct reading *rd)
 	size_t len;
 
 	rd->recorded_ns = fsx_now_ns();
+	count_read(k->progress);
 	if (!fsx_read_beneath(k->rootfd, rel, &text, &len, &rd->st, &e)) {
 		rd->outcome = READ_ERROR;
 		rd->msg = xstrdup(e.msg);
@@ -958,9 +977,10 @@ static void count_files(const struct scan_walk *w, struct scan_result *out)
 	       w->c->nbacklogs * sizeof(bool));
 }
 
-struct scan_walk *detect_walk_start(const struct config *c, int rootfd)
+struct scan_walk *detect_walk_start(const struct config *c, int rootfd,
+				    struct sync_progress *progress)
 {
-	struct scan_walk *w = walk_create(c, rootfd);
+	struct scan_walk *w = walk_create(c, rootfd, progress);
 
 	list_dirs(w);
 	walk_start(w);
@@ -982,6 +1002,7 @@ bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 	bool ok;
 
 	cmp_init(&k, c, w->rootfd, state, nstate, full, out);
+	k.progress = w->progress;
 	atomic_store_explicit(&w->k, &k, memory_order_release);
 	walk_join(w);
 	ok = w->ok;
@@ -1004,8 +1025,8 @@ bool detect_scan(const struct config *c, int rootfd,
 		 const struct state_entry *state, size_t nstate, bool full,
 		 struct scan_result *out, struct err *e)
 {
-	return detect_walk_compare(detect_walk_start(c, rootfd), state, nstate,
-				   full, out, e);
+	return detect_walk_compare(detect_walk_start(c, rootfd, NULL), state,
+				   nstate, full, out, e);
 }
 
 /* ---- the first load, streamed ---- */
@@ -1074,8 +1095,10 @@ static bool stream_entry(void *ctx, int dirfd, const char *name,
 	(void)dirfd;
 	(void)name;
 	fsx_stat_from(&en.st, st);
-	if (kind == FSX_FILE && !too_deep(rel, sd->d->stage_len))
+	if (kind == FSX_FILE && !too_deep(rel, sd->d->stage_len)) {
 		sd->d->files++;
+		count_walked(sm->w->progress);
+	}
 	pthread_mutex_lock(&sm->mu);
 	while (sm->have_walker && !sm->stop &&
 	       sm->tail - sm->head >= STREAM_AHEAD)
@@ -1151,6 +1174,7 @@ static void read_batch(const struct scan_walk *w, struct batch *b)
 	struct cmp k;
 
 	cmp_init(&k, w->c, w->rootfd, NULL, 0, false, &b->r);
+	k.progress = w->progress;
 	classify(&k, b->v, b->n);
 	k.parsed = xcalloc(k.nreads + 1, sizeof(*k.parsed));
 	for (size_t i = 0; i < k.nreads; i++) {
@@ -1337,9 +1361,10 @@ static void stream_stop(struct stream *sm)
 }
 
 bool detect_scan_stream(const struct config *c, int rootfd, scan_batch_fn fn,
-			void *ctx, struct scan_result *out, struct err *e)
+			void *ctx, struct sync_progress *progress,
+			struct scan_result *out, struct err *e)
 {
-	struct scan_walk *w = walk_create(c, rootfd);
+	struct scan_walk *w = walk_create(c, rootfd, progress);
 	struct stream sm = {0};
 	struct batch *b;
 	struct cmp k;
@@ -1430,7 +1455,7 @@ bool detect_paths(const struct config *c, int rootfd,
 		  char *const *paths, size_t npaths, struct scan_result *out,
 		  struct err *e)
 {
-	struct scan_walk *w = walk_create(c, rootfd);
+	struct scan_walk *w = walk_create(c, rootfd, NULL);
 	struct strmap candidates;
 	struct cmp k;
 

@@ -1008,6 +1008,9 @@ static bool apply_planned(struct run *run)
 			break;
 		case APPLY_FATAL: *run->e = e; ok = false;
 		}
+		if (run->r && run->r->progress)
+			atomic_fetch_add_explicit(&run->r->progress->written, 1,
+						  memory_order_relaxed);
 		/* done with it: memory stays at one story per change */
 		action_finish(a);
 	}
@@ -1239,7 +1242,8 @@ static bool detect_files(struct run *run, enum sync_status *status)
 		return run->bulk = true; /* streamed: see import */
 	} else {
 		/* the walk goes on while the state loads */
-		struct scan_walk *w = detect_walk_start(run->c, run->rootfd);
+		struct scan_walk *w = detect_walk_start(
+			run->c, run->rootfd, run->r ? run->r->progress : NULL);
 
 		ok = load_state(run);
 		if (ok)
@@ -1673,7 +1677,8 @@ static bool import(struct run *run)
 		goto fail;
 	apply_begin(run);
 	if (!detect_scan_stream(run->c, run->rootfd, import_batch, run,
-				&run->scan, run->e))
+				run->r ? run->r->progress : NULL, &run->scan,
+				run->e))
 		goto fail;
 	report_scan(run, run->nimported);
 	if (run->nimported)

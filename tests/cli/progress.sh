@@ -46,7 +46,7 @@ on_tty() {
 # lines: $err's lines as the terminal shows them, one per \r or \n
 lines() { tr '\r' '\n' <<<"$err" | sed '/^ *$/d'; }
 
-"$GEN_STORIES" tree --count 300 2>/dev/null
+"$GEN_STORIES" tree --count 150 2>/dev/null
 cd tree || exit 1
 ss init >/dev/null
 n=$(find stories -name '*.md' | grep -c .)

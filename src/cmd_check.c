@@ -70,6 +70,11 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	if (cli->json) {
 		print_json(cli, &r, db);
 	} else {
+		for (size_t i = 0; cli->verbosity >= 1 && i < r.nnotes; i++) {
+			fputs("storysync: ", cli->err);
+			cli_put_safe(cli->err, r.notes[i]);
+			fputc('\n', cli->err);
+		}
 		for (size_t i = 0; i < r.nproblems; i++) {
 			cli_put_safe(cli->err, r.problems[i].msg);
 			fputc('\n', cli->err);

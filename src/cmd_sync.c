@@ -368,7 +368,6 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		.ctx = &out,
 		.change = on_change,
 		.problem = on_problem,
-		.note = on_note,
 	};
 	struct sync_counts n = {0};
 	struct err e = {{0}};
@@ -384,6 +383,10 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		free((char **)o->backlogs);
 		return rc;
 	}
+	/* notes cost the run work of their own (the files outside the
+	 * stage folders): asked for only when they are shown */
+	if (cli->verbosity >= 1 && !cli->json)
+		r.note = on_note;
 	out.dry_run = o->dry_run;
 	out.keep_changes = cli->json || (c.notify && !o->dry_run);
 	runlog_open(&out.log, &c, isatty(STDERR_FILENO));

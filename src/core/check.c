@@ -66,6 +66,14 @@ static void add_scan_error(struct check_result *r, const struct file_error *fe)
 	p->msg = xstrdup(fe->msg);
 }
 
+static void add_note(void *ctx, const char *msg)
+{
+	struct check_result *r = ctx;
+
+	r->notes = xreallocarray(r->notes, r->nnotes + 1, sizeof(char *));
+	r->notes[r->nnotes++] = xstrdup(msg);
+}
+
 static bool str_eq(const char *a, const char *b)
 {
 	if (!a || !b)
@@ -265,14 +273,19 @@ bool check_run(const struct config *c, struct check_result *out, struct err *e)
 	if (rootfd < 0)
 		return err_set(e, "%s: %s", c->root, strerror(errno));
 	ok = detect_scan(c, rootfd, NULL, 0, true, &scan, e);
-	close(rootfd);
 	if (!ok) {
+		close(rootfd);
 		scan_result_finish(&scan);
 		return false;
 	}
-	out->nstories = scan.nfiles;
+	/* what a story is, the scan says, as it does for sync */
+	out->nstories = scan_result_stories(&scan);
+	for (size_t i = 0; i < scan.nskipped; i++)
+		add_note(out, scan.skipped[i]);
+	detect_strays(c, rootfd, add_note, out);
 	for (size_t i = 0; i < scan.nerrors; i++)
 		add_scan_error(out, &scan.errors[i]);
+	close(rootfd);
 	check_graph(out, c, &scan);
 	if (out->nproblems)
 		qsort(out->problems, out->nproblems, sizeof(*out->problems),
@@ -447,5 +460,8 @@ void check_result_finish(struct check_result *r)
 		free(r->problems[i].msg);
 	}
 	free(r->problems);
+	for (size_t i = 0; i < r->nnotes; i++)
+		free(r->notes[i]);
+	free(r->notes);
 	memset(r, 0, sizeof(*r));
 }

@@ -24,6 +24,9 @@ struct check_result {
 	size_t nstories;                /* story files looked at */
 	struct check_problem *problems; /* sorted by path, then message */
 	size_t nproblems;
+	char **notes; /* for -v: the *.md files that are no stories, as
+			 sync -v names them ("path: ...; not a story") */
+	size_t nnotes;
 };
 
 /* Checks the configured tree; false (e set) only when the walk itself

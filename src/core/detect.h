@@ -62,11 +62,13 @@ struct scan_result {
 	size_t *files_per_stage;   /* story files seen, per config backlog and
 				      stage ([b * nstages + s]): a walk's */
 	bool *stage_missing;       /* likewise: the stage directory missing */
-	size_t nfiles;             /* story files seen in all */
-	char **skipped; /* *.md paths that are not stories: no frontmatter,
-			   or matched by ignore: (for -v) */
+	size_t nfiles;             /* *.md files seen in all, stories or not */
+	char **skipped; /* *.md entries that are not stories (no frontmatter,
+			   or matched by ignore:), each "path: not a story
+			   (why); skipped" (for -v) */
 	size_t nskipped, capskipped;
-	char **temps; /* temporary files a killed run left, to remove */
+	size_t nnot_stories; /* of nfiles, those skipped */
+	char **temps;        /* temporary files a killed run left, to remove */
 	size_t ntemps, captemps;
 	/* git's versions a discard put back at the old path of a file
 	 * storysync moved, beside the moved one (find_twice): to remove,
@@ -126,6 +128,16 @@ typedef bool (*scan_batch_fn)(void *ctx, struct scan_result *batch,
 bool detect_scan_stream(const struct config *c, int rootfd, scan_batch_fn fn,
 			void *ctx, struct sync_progress *progress,
 			struct scan_result *out, struct err *e);
+/* The story files a scan saw: the *.md files but those that are not
+ * stories, by the rule sync and check share. */
+size_t scan_result_stories(const struct scan_result *r);
+/* Names each *.md file that lies outside every stage directory of its
+ * backlog, down to where a story could be (backlog/x.md,
+ * backlog/not-a-stage/[epic/]x.md), hidden and ignored paths left out:
+ * fn gets "path: ...; not a story: ...". Nothing when a stage is the backlog
+ * directory itself. What cannot be read is not named. */
+void detect_strays(const struct config *c, int rootfd,
+		   void (*fn)(void *ctx, const char *msg), void *ctx);
 /* Adds an error for the file at path, blocking id (NULL: none). */
 void scan_result_add_error(struct scan_result *r, const char *path,
 			   const char *id, const char *msg);

@@ -1149,6 +1149,11 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 			   &run->scan, run->e);
 }
 
+static void note_stray(void *ctx, const char *msg)
+{
+	note(ctx, msg);
+}
+
 /* What the scan found beside the changes (changed of them): errors, the
  * leftovers of a killed run (removed), files that are not stories. */
 static void report_scan(struct run *run, size_t changed)
@@ -1183,22 +1188,20 @@ static void report_scan(struct run *run, size_t changed)
 		    !stale)
 			problem(run, e.msg);
 	}
-	for (size_t i = 0; i < run->scan.nskipped; i++) {
-		char *msg = xasprintf("%s: not a story (no frontmatter, or "
-				      "ignored); skipped",
-				      run->scan.skipped[i]);
-
-		note(run, msg);
-		free(msg);
-	}
+	for (size_t i = 0; i < run->scan.nskipped; i++)
+		note(run, run->scan.skipped[i]);
 	if (run->r && run->r->note) {
-		char *msg = xasprintf(
-			"scanned %zu story file%s: %zu changed, "
-			"%zu with errors (%.0f ms)",
-			run->scan.nfiles, run->scan.nfiles == 1 ? "" : "s",
-			changed, run->scan.nerrors,
-			(fsx_now_ns() - run->rec.started_ns) / 1e6);
+		size_t n = scan_result_stories(&run->scan);
+		char *msg;
 
+		/* named only when asked: it walks more of the tree */
+		if (!run->by_diff)
+			detect_strays(run->c, run->rootfd, note_stray, run);
+		msg = xasprintf("scanned %zu story file%s: %zu changed, "
+				"%zu with errors (%.0f ms)",
+				n, n == 1 ? "" : "s", changed,
+				run->scan.nerrors,
+				(fsx_now_ns() - run->rec.started_ns) / 1e6);
 		note(run, msg);
 		free(msg);
 	}

@@ -1,16 +1,20 @@
-/* storysync check: every story and the dependency graph; writes nothing. */
+/* storysync check [--db]: every story and the dependency graph, and with
+ * --db the database against itself and the tree; writes nothing. */
+#include <getopt.h>
 #include <string.h>
 
 #include "check.h"
 #include "cli.h"
 
-/* check takes the output options after its word too; no argument. */
+/* check takes the output options after its word too, and --db; no
+ * argument. */
 
-static void print_json(struct cli *cli, const struct check_result *r)
+static void print_json(struct cli *cli, const struct check_result *r, bool db)
 {
 	FILE *f = cli->out;
 
-	fprintf(f, "{\"stories\":%zu,\"problems\":[", r->nstories);
+	fprintf(f, "{\"stories\":%zu,\"database\":%s,\"problems\":[",
+		r->nstories, db ? "true" : "false");
 	for (size_t i = 0; i < r->nproblems; i++) {
 		fputs(i ? ",{\"path\":" : "{\"path\":", f);
 		cli_json_string(f, r->problems[i].path);
@@ -21,14 +25,37 @@ static void print_json(struct cli *cli, const struct check_result *r)
 	fputs("]}\n", f);
 }
 
+static int db_exit(enum check_db_status st)
+{
+	switch (st) {
+	case CHECK_DB_OK: return EXIT_DONE;
+	case CHECK_DB_NONE: return EXIT_USAGE;
+	case CHECK_DB_LOCKED: return EXIT_LOCKED;
+	default: return EXIT_FATAL;
+	}
+}
+
+static bool on_flag(void *ctx, struct cli *cli, int val, const char *arg)
+{
+	*(bool *)ctx = true; /* --db, the only one */
+	return true;
+}
+
 int cmd_check(struct cli *cli, int argc, char **argv)
 {
+	static const struct cli_flag flags[] = {
+		{"db", no_argument, 'd'},
+		{NULL, 0, 0},
+	};
 	struct config c = {0};
 	struct check_result r = {0};
 	struct err e;
-	int rc;
+	bool db = false;
+	int rc, first;
 
-	rc = cli_start(cli, argc, argv, &c);
+	if (!cli_options(cli, argc, argv, flags, on_flag, &db, 0, &first))
+		return EXIT_USAGE;
+	rc = cli_load_config(cli, &c);
 	if (rc != EXIT_DONE)
 		return rc;
 	if (!check_run(&c, &r, &e)) {
@@ -36,17 +63,28 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		rc = EXIT_FATAL;
 		goto out;
 	}
+	if (db && (rc = db_exit(check_db(&c, &r, &e))) != EXIT_DONE) {
+		fprintf(cli->err, "storysync: %s\n", e.msg);
+		goto out;
+	}
 	if (cli->json) {
-		print_json(cli, &r);
+		print_json(cli, &r, db);
 	} else {
+		for (size_t i = 0; cli->verbosity >= 1 && i < r.nnotes; i++) {
+			fputs("storysync: ", cli->err);
+			cli_put_safe(cli->err, r.notes[i]);
+			fputc('\n', cli->err);
+		}
 		for (size_t i = 0; i < r.nproblems; i++) {
 			cli_put_safe(cli->err, r.problems[i].msg);
 			fputc('\n', cli->err);
 		}
 		if (cli->verbosity >= 0)
-			fprintf(cli->out, "%zu stor%s checked, %zu problem%s\n",
+			fprintf(cli->out,
+				"%zu stor%s%s checked, %zu problem%s\n",
 				r.nstories, r.nstories == 1 ? "y" : "ies",
-				r.nproblems, r.nproblems == 1 ? "" : "s");
+				db ? " and the database" : "", r.nproblems,
+				r.nproblems == 1 ? "" : "s");
 	}
 	rc = r.nproblems ? EXIT_SKIPPED : EXIT_DONE;
 out:

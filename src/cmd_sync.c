@@ -11,6 +11,7 @@
 #include "mem.h"
 #include "metrics.h"
 #include "notify.h"
+#include "progress.h"
 #include "runlog.h"
 #include "runrecord.h"
 #include "told.h"
@@ -32,6 +33,7 @@ struct sync_out {
 	struct told told;
 	char *notify_error; /* the notify command failed: why */
 	bool notify_ran;
+	struct progress *progress; /* the line at a terminal, or NULL */
 };
 
 /* An error: on standard error, under -q only when it is new, changed, or
@@ -46,10 +48,12 @@ static void tell_as(struct sync_out *o, int priority, bool prefix,
 		runlog(&o->log, priority, "%s", logged);
 		return;
 	}
+	progress_hold(o->progress);
 	if (prefix)
 		fputs("storysync: ", o->cli->err);
 	cli_put_safe(o->cli->err, msg);
 	fputc('\n', o->cli->err);
+	progress_release(o->progress);
 	runlog_shown(&o->log, priority, "%s", logged);
 }
 
@@ -89,6 +93,7 @@ static void on_change(void *ctx, const struct sync_change *c)
 	/* a dry run tells its changes unless -q, a run only with -v */
 	if (o->cli->verbosity < (o->dry_run ? 0 : 1))
 		return;
+	progress_hold(o->progress);
 	fprintf(f, "%s%-8s ", o->dry_run ? "would: " : "", c->verb);
 	cli_put_safe(f, c->id);
 	if (c->detail)
@@ -100,6 +105,8 @@ static void on_change(void *ctx, const struct sync_change *c)
 		cli_put_safe(f, c->path);
 	}
 	fputc('\n', f);
+	fflush(f); /* before the progress line is drawn again */
+	progress_release(o->progress);
 }
 
 static void on_problem(void *ctx, const char *msg)
@@ -118,8 +125,11 @@ static void on_note(void *ctx, const char *msg)
 {
 	struct sync_out *o = ctx;
 
-	if (o->cli->verbosity >= 1 && !o->cli->json)
+	if (o->cli->verbosity >= 1 && !o->cli->json) {
+		progress_hold(o->progress);
 		fprintf(o->cli->err, "storysync: %s\n", msg);
+		progress_release(o->progress);
+	}
 }
 
 /* "2 created, 1 conflict", or false when nothing changed. */
@@ -424,11 +434,11 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	struct sync_options *o = &a.o;
 	struct config c = {0};
 	struct sync_out out = {.cli = cli};
+	struct sync_progress counts = {0};
 	struct sync_report r = {
 		.ctx = &out,
 		.change = on_change,
 		.problem = on_problem,
-		.note = on_note,
 	};
 	struct sync_counts n = {0};
 	struct err e = {{0}};
@@ -447,6 +457,10 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		free((char **)o->backlogs);
 		return rc;
 	}
+	/* notes cost the run work of their own (the files outside the
+	 * stage folders): asked for only when they are shown */
+	if (cli->verbosity >= 1 && !cli->json)
+		r.note = on_note;
 	out.dry_run = o->dry_run;
 	out.keep_changes = cli->json || (c.notify && !o->dry_run);
 	out.remember = cli->verbosity < 0 && !o->dry_run;
@@ -459,7 +473,15 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 			    runlog_stderr_is_journal());
 	if (out.log.error[0])
 		tell(&out, LOG_ERR, true, out.log.error);
+	/* a long run at a terminal shows how far it is; never for -q, a
+	 * program (--json) or cron (no terminal) */
+	if (isatty(fileno(cli->err)) && cli->verbosity >= 0 && !cli->json) {
+		r.progress = &counts;
+		out.progress = progress_start(cli->err, &counts);
+	}
 	st = sync_run(&c, o, &r, &n, &e);
+	progress_stop(out.progress);
+	out.progress = NULL;
 	rc = exit_code(st);
 	if (a.exit_code)
 		rc = pending_exit(rc, &n);

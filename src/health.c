@@ -1,6 +1,7 @@
 /* Is sync healthy? The facts status and metrics report, and the verdict. */
 #include "health.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -182,8 +183,39 @@ static bool writable(const char *dir, char **first)
 	return false;
 }
 
-/* Can this user write the story tree (its root and each stage directory
- * there is) and the database's directory? */
+/* Can this user write each epic directory of the stage directory p (rel
+ * from the root)? Hidden and ignored ones hold no story; a symlink is
+ * never followed. */
+static bool epics_writable(const struct config *c, const char *p,
+			   const char *rel, char **first)
+{
+	DIR *d = opendir(p);
+	struct dirent *de;
+	bool ok = true;
+
+	if (!d)
+		return true; /* a stage that cannot be read: its own check */
+	while ((de = readdir(d))) {
+		char *sub, *subrel;
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		sub = xasprintf("%s/%s", p, de->d_name);
+		subrel = xasprintf("%s/%s", rel, de->d_name);
+		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    !config_ignored(c, subrel))
+			ok &= writable(sub, first);
+		free(subrel);
+		free(sub);
+	}
+	closedir(d);
+	return ok;
+}
+
+/* Can this user write the story tree (its root, each stage directory
+ * there is and each epic directory in them) and the database's
+ * directory? */
 static void read_permissions(const struct config *c, struct health *h)
 {
 	char *dir = xstrdup(c->database), *slash = strrchr(dir, '/');
@@ -197,13 +229,17 @@ static void read_permissions(const struct config *c, struct health *h)
 	h->tree_writable = writable(c->root, &h->unwritable);
 	for (size_t b = 0; b < c->nbacklogs; b++)
 		for (size_t i = 0; i < c->nstages; i++) {
-			char *p = xasprintf("%s/%s/%s", c->root,
-					    c->backlogs[b].path,
-					    c->stages[i].dir);
+			char *rel = xasprintf("%s/%s", c->backlogs[b].path,
+					      c->stages[i].dir);
+			char *p = xasprintf("%s/%s", c->root, rel);
 
-			if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-				h->tree_writable &= writable(p, &h->unwritable);
+			if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+				h->tree_writable &=
+					writable(p, &h->unwritable) &
+					epics_writable(c, p, rel,
+						       &h->unwritable);
 			free(p);
+			free(rel);
 		}
 }
 

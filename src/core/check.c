@@ -16,8 +16,10 @@
 
 #include "buf.h"
 #include "detect.h"
+#include "fsx.h"
 #include "json.h"
 #include "mem.h"
+#include "store.h"
 #include "strmap.h"
 
 /* A parsed story in the graph; deps index other nodes. */
@@ -62,6 +64,14 @@ static void add_scan_error(struct check_result *r, const struct file_error *fe)
 	p = &r->problems[r->nproblems++];
 	p->path = xstrdup(fe->path);
 	p->msg = xstrdup(fe->msg);
+}
+
+static void add_note(void *ctx, const char *msg)
+{
+	struct check_result *r = ctx;
+
+	r->notes = xreallocarray(r->notes, r->nnotes + 1, sizeof(char *));
+	r->notes[r->nnotes++] = xstrdup(msg);
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -263,20 +273,184 @@ bool check_run(const struct config *c, struct check_result *out, struct err *e)
 	if (rootfd < 0)
 		return err_set(e, "%s: %s", c->root, strerror(errno));
 	ok = detect_scan(c, rootfd, NULL, 0, true, &scan, e);
-	close(rootfd);
 	if (!ok) {
+		close(rootfd);
 		scan_result_finish(&scan);
 		return false;
 	}
-	out->nstories = scan.nfiles;
+	/* what a story is, the scan says, as it does for sync */
+	out->nstories = scan_result_stories(&scan);
+	for (size_t i = 0; i < scan.nskipped; i++)
+		add_note(out, scan.skipped[i]);
+	detect_strays(c, rootfd, add_note, out);
 	for (size_t i = 0; i < scan.nerrors; i++)
 		add_scan_error(out, &scan.errors[i]);
+	close(rootfd);
 	check_graph(out, c, &scan);
 	if (out->nproblems)
 		qsort(out->problems, out->nproblems, sizeof(*out->problems),
 		      problem_cmp);
 	scan_result_finish(&scan);
 	return true;
+}
+
+/* ---- check --db ---- */
+
+struct db_check {
+	const struct config *c;
+	struct check_result *r;
+	int rootfd;
+	const char *db; /* the database, as a problem names it */
+};
+
+/* s as an SQL string literal, for the statements a problem suggests. */
+static char *sql_quote(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	buf_putc(&b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			buf_putc(&b, '\'');
+		buf_putc(&b, *s);
+	}
+	buf_putc(&b, '\'');
+	return buf_detach(&b);
+}
+
+/* Whether the file at rel (beneath the root, through no symlink) is
+ * missing; a path that cannot be looked at is not said to be. */
+static bool file_missing(const struct db_check *k, const char *rel)
+{
+	int fd = fsx_open_beneath(k->rootfd, rel, O_PATH | O_NOFOLLOW, 0);
+
+	if (fd >= 0) {
+		close(fd);
+		return false;
+	}
+	return errno == ENOENT || errno == ENOTDIR;
+}
+
+/* One problem of the tables, the story's file, or of the files. */
+static bool on_db_row(void *ctx, const struct store_check_row *row)
+{
+	struct db_check *k = ctx;
+	const char *id = row->id ? row->id : "", *path = row->path;
+	char *qid = sql_quote(id);
+
+	switch (row->kind) {
+	case STORE_DAMAGED:
+		add_problem(k->r, k->db,
+			    "damaged: %s; stop the sync and restore the "
+			    "database from a backup (sqlite3's .recover "
+			    "saves what it can)",
+			    row->detail ? row->detail : "?");
+		break;
+	case STORE_DEP_NO_STORY:
+		add_problem(k->r, k->db,
+			    "story_dependencies: '%s' depends on '%s', but no "
+			    "story '%s' has a row; nothing reads it: DELETE "
+			    "FROM story_dependencies WHERE story_id = %s",
+			    id, row->detail ? row->detail : "", id, qid);
+		break;
+	case STORE_STATE_NO_ROW:
+		if (path && !file_missing(k, path))
+			add_problem(k->r, path,
+				    "story '%s': its sync state has no row "
+				    "and no deletion is pending, so a --full "
+				    "run deletes this file; to import the "
+				    "file again instead: DELETE FROM "
+				    "sync_state WHERE story_id = %s",
+				    id, qid);
+		else
+			add_problem(k->r, path ? path : k->db,
+				    "story '%s': its sync state has neither "
+				    "a row nor a file; nothing uses it: "
+				    "DELETE FROM sync_state WHERE story_id "
+				    "= %s",
+				    id, qid);
+		break;
+	case STORE_BASE_NO_STATE:
+		add_problem(k->r, k->db,
+			    "sync_base: story '%s' has a saved base but no "
+			    "sync state; nothing reads it: DELETE FROM "
+			    "sync_base WHERE story_id = %s",
+			    id, qid);
+		break;
+	case STORE_STATE_PATH:
+		if (path && file_missing(k, path))
+			add_problem(k->r, path,
+				    "story '%s': the file is missing, so the "
+				    "next sync deletes its row; restore the "
+				    "file to keep the story (a deleted row "
+				    "stays in deleted_stories)",
+				    id);
+		break;
+	case STORE_ROW_PATH:
+		if (path && file_missing(k, path))
+			add_problem(k->r, path,
+				    "story '%s': its row names this file, "
+				    "which is missing, and no sync state "
+				    "knows the story; the next sync writes "
+				    "its file from the row",
+				    id);
+		break;
+	}
+	free(qid);
+	return true;
+}
+
+/* The database's path as a problem names it: from the root when inside. */
+static const char *db_name(const struct config *c)
+{
+	size_t n = strlen(c->root);
+
+	if (strncmp(c->database, c->root, n) == 0 && c->database[n] == '/')
+		return c->database + n + 1;
+	return c->database;
+}
+
+enum check_db_status check_db(const struct config *c, struct check_result *out,
+			      struct err *e)
+{
+	struct db_check k = {c, out, -1, db_name(c)};
+	enum check_db_status st = CHECK_DB_FAILED;
+	char *lock_path = xasprintf("%s.lock", c->database);
+	struct store *s = NULL;
+
+	if (access(c->database, F_OK) != 0) {
+		st = CHECK_DB_NONE;
+		err_set(e, "%s: no database yet (storysync init creates it)",
+			c->database);
+		goto out;
+	}
+	/* a run's files and rows differ until its commit */
+	if (fsx_lock_held(lock_path)) {
+		st = CHECK_DB_LOCKED;
+		err_set(e,
+			"a sync is running (it holds %s): check --db tries "
+			"later",
+			lock_path);
+		goto out;
+	}
+	k.rootfd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (k.rootfd < 0) {
+		err_set(e, "%s: %s", c->root, strerror(errno));
+		goto out;
+	}
+	if (!store_open_as(&s, c->database, 0, true, NULL, e) ||
+	    !store_begin_read(s, e) || !store_check(s, on_db_row, &k, e))
+		goto out;
+	st = CHECK_DB_OK;
+	if (out->nproblems)
+		qsort(out->problems, out->nproblems, sizeof(*out->problems),
+		      problem_cmp);
+out:
+	store_close(s);
+	if (k.rootfd >= 0)
+		close(k.rootfd);
+	free(lock_path);
+	return st;
 }
 
 void check_result_finish(struct check_result *r)
@@ -286,5 +460,8 @@ void check_result_finish(struct check_result *r)
 		free(r->problems[i].msg);
 	}
 	free(r->problems);
+	for (size_t i = 0; i < r->nnotes; i++)
+		free(r->notes[i]);
+	free(r->notes);
 	memset(r, 0, sizeof(*r));
 }

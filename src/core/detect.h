@@ -9,6 +9,7 @@
 #include "config.h"
 #include "err.h"
 #include "fsx.h"
+#include "report.h"
 #include "store.h"
 #include "story.h"
 
@@ -61,11 +62,13 @@ struct scan_result {
 	size_t *files_per_stage;   /* story files seen, per config backlog and
 				      stage ([b * nstages + s]): a walk's */
 	bool *stage_missing;       /* likewise: the stage directory missing */
-	size_t nfiles;             /* story files seen in all */
-	char **skipped; /* *.md paths that are not stories: no frontmatter,
-			   or matched by ignore: (for -v) */
+	size_t nfiles;             /* *.md files seen in all, stories or not */
+	char **skipped; /* *.md entries that are not stories (no frontmatter,
+			   or matched by ignore:), each "path: not a story
+			   (why); skipped" (for -v) */
 	size_t nskipped, capskipped;
-	char **temps; /* temporary files a killed run left, to remove */
+	size_t nnot_stories; /* of nfiles, those skipped */
+	char **temps;        /* temporary files a killed run left, to remove */
 	size_t ntemps, captemps;
 	/* git's versions a discard put back at the old path of a file
 	 * storysync moved, beside the moved one (find_twice): to remove,
@@ -96,8 +99,10 @@ bool detect_scan(const struct config *c, int rootfd,
 /* detect_scan in two steps: the walk starts on two threads at once, and
  * compares as it goes only from when the state is given; loading the state
  * meanwhile costs no time. detect_walk_compare finishes and frees it;
- * detect_walk_cancel only frees it. */
-struct scan_walk *detect_walk_start(const struct config *c, int rootfd);
+ * detect_walk_cancel only frees it. progress (may be NULL) counts the
+ * files walked and read. */
+struct scan_walk *detect_walk_start(const struct config *c, int rootfd,
+				    struct sync_progress *progress);
 bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 			 size_t nstate, bool full, struct scan_result *out,
 			 struct err *e);
@@ -118,9 +123,21 @@ typedef bool (*scan_batch_fn)(void *ctx, struct scan_result *batch,
  * does, but hands the stories over in batches as they are parsed, while
  * two threads read the next ones, so that memory holds a few batches, not
  * the tree. out gets the rest: every error, skipped file and temporary, the
- * counts, and no changes. Ids claimed twice are the callback's to find. */
+ * counts, and no changes. Ids claimed twice are the callback's to find.
+ * progress (may be NULL) counts the files walked and read. */
 bool detect_scan_stream(const struct config *c, int rootfd, scan_batch_fn fn,
-			void *ctx, struct scan_result *out, struct err *e);
+			void *ctx, struct sync_progress *progress,
+			struct scan_result *out, struct err *e);
+/* The story files a scan saw: the *.md files but those that are not
+ * stories, by the rule sync and check share. */
+size_t scan_result_stories(const struct scan_result *r);
+/* Names each *.md file that lies outside every stage directory of its
+ * backlog, down to where a story could be (backlog/x.md,
+ * backlog/not-a-stage/[epic/]x.md), hidden and ignored paths left out:
+ * fn gets "path: ...; not a story: ...". Nothing when a stage is the backlog
+ * directory itself. What cannot be read is not named. */
+void detect_strays(const struct config *c, int rootfd,
+		   void (*fn)(void *ctx, const char *msg), void *ctx);
 /* Adds an error for the file at path, blocking id (NULL: none). */
 void scan_result_add_error(struct scan_result *r, const char *path,
 			   const char *id, const char *msg);

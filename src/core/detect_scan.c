@@ -65,6 +65,7 @@ struct walker {
 struct scan_walk {
 	const struct config *c;
 	int rootfd;
+	struct sync_progress *progress; /* may be NULL */
 	struct dir_walk *dirs;
 	size_t ndirs;
 	struct walker part[2];
@@ -109,6 +110,7 @@ struct reading {
 struct cmp {
 	const struct config *c;
 	int rootfd;
+	struct sync_progress *progress; /* may be NULL */
 	const struct state_entry *state;
 	size_t nstate;
 	struct strmap by_path;
@@ -122,6 +124,19 @@ struct cmp {
 	bool *leftover; /* per parsed file: a discard's leftover (find_twice) */
 	struct scan_result *out;
 };
+
+/* One more file walked, or read, for the progress line (p may be NULL). */
+static void count_walked(struct sync_progress *p)
+{
+	if (p)
+		atomic_fetch_add_explicit(&p->walked, 1, memory_order_relaxed);
+}
+
+static void count_read(struct sync_progress *p)
+{
+	if (p)
+		atomic_fetch_add_explicit(&p->parsed, 1, memory_order_relaxed);
+}
 
 void scan_result_add_error(struct scan_result *r, const char *path,
 			   const char *id, const char *msg)
@@ -158,11 +173,34 @@ static void add_held(struct scan_result *r, const char *id)
 	r->held[r->nheld++] = xstrdup(id);
 }
 
-static void add_skipped(struct scan_result *r, const char *path)
+/* A *.md file (file: a regular one, which the walk counted) that is not
+ * a story, why (see not_a_story). */
+static void add_skipped(struct scan_result *r, const char *path,
+			const char *why, bool file)
 {
 	r->skipped = xgrow(r->skipped, &r->capskipped, r->nskipped + 1,
 			   sizeof(char *));
-	r->skipped[r->nskipped++] = xstrdup(path);
+	r->skipped[r->nskipped++] =
+		xasprintf("%s: not a story (%s); skipped", path, why);
+	r->nnot_stories += file;
+}
+
+/* The one rule of what a *.md file under a stage directory is, which sync
+ * and check share: why the file at rel is not a story, or NULL when it is
+ * one. A file a sync state knows (known) stays a story, so that its row
+ * does not go; else an ignored path (ignore:) is none, nor is a file with
+ * text and no frontmatter (a folder's readme). An empty file claims to be
+ * a story, and is one in error. text NULL: not read yet, the path alone is
+ * asked about. */
+static const char *not_a_story(const struct config *c, const char *rel,
+			       bool known, const char *text, size_t len)
+{
+	if (known)
+		return NULL;
+	if (!text)
+		return config_ignored(c, rel) ? "it matches ignore:" : NULL;
+	return len && !story_has_frontmatter(text, len) ? "no frontmatter"
+							: NULL;
 }
 
 static struct file_change *add_change(struct scan_result *r)
@@ -285,6 +323,7 @@ static bool on_entry(void *ctx, int dirfd, const char *name, const char *rel,
 
 	if (kind == FSX_FILE && !too_deep(rel, d->stage_len)) {
 		d->files++;
+		count_walked(d->w->progress);
 		if (k && unchanged(k, rel, st))
 			return true;
 	}
@@ -308,12 +347,14 @@ static void *walk_part(void *arg)
 	return NULL;
 }
 
-static struct scan_walk *walk_create(const struct config *c, int rootfd)
+static struct scan_walk *walk_create(const struct config *c, int rootfd,
+				     struct sync_progress *progress)
 {
 	struct scan_walk *w = xcalloc(1, sizeof(*w));
 
 	w->c = c;
 	w->rootfd = rootfd;
+	w->progress = progress;
 	w->ok = true;
 	w->missing = xcalloc(c->nbacklogs, sizeof(bool));
 	return w;
@@ -530,6 +571,7 @@ static void classify(struct cmp *k, struct entry *v, size_t n)
 		size_t si = state_at(k, en->rel);
 		const struct state_entry *se =
 			si == SIZE_MAX ? NULL : &k->state[si];
+		const char *why;
 		char *msg;
 
 		if (en->kind == FSX_TEMP) {
@@ -540,12 +582,13 @@ static void classify(struct cmp *k, struct entry *v, size_t n)
 			classify_linked(k, en);
 			continue;
 		}
-		/* an ignored path is no story, unless it was one: then it
-		 * stays one, rather than its row going */
-		if (!se && config_ignored(k->c, en->rel)) {
+		why = not_a_story(k->c, en->rel, se != NULL, NULL, 0);
+		if (why) {
 			char *shown = fsx_name_escaped(en->rel);
 
-			add_skipped(k->out, shown);
+			add_skipped(k->out, shown, why,
+				    en->kind == FSX_FILE &&
+					    !too_deep(en->rel, en->stage_len));
 			free(shown);
 			continue;
 		}
@@ -582,6 +625,7 @@ static void read_one(const struct cmp *k, struct reading *rd)
 	size_t len;
 
 	rd->recorded_ns = fsx_now_ns();
+	count_read(k->progress);
 	if (!fsx_read_beneath(k->rootfd, rel, &text, &len, &rd->st, &e)) {
 		rd->outcome = READ_ERROR;
 		rd->msg = xstrdup(e.msg);
@@ -593,7 +637,7 @@ static void read_one(const struct cmp *k, struct reading *rd)
 					      fsx_racy(&rd->st, rd->recorded_ns)
 				      ? READ_SAME
 				      : READ_RESTAT;
-	} else if (!se && len && !story_has_frontmatter(text, len)) {
+	} else if (not_a_story(k->c, rel, se != NULL, text, len)) {
 		rd->outcome = READ_NOT_STORY;
 	} else if (story_parse(&doc, &k->c->dialect, rel, text, len, &e)) {
 		/* keep the story, not the layout: memory stays per story */
@@ -658,7 +702,7 @@ static void take_reading(struct cmp *k, struct reading *rd)
 		return;
 	}
 	if (rd->outcome == READ_NOT_STORY) {
-		add_skipped(k->out, rel);
+		add_skipped(k->out, rel, "no frontmatter", true);
 		return;
 	}
 	if (rd->outcome != READ_PARSED) {
@@ -855,6 +899,88 @@ static void compare(struct cmp *k, struct entry *v, size_t n)
 	match_ids(k);
 }
 
+/* ---- what the walk does not see ---- */
+
+size_t scan_result_stories(const struct scan_result *r)
+{
+	return r->nfiles - r->nnot_stories;
+}
+
+/* The backlog whose strays are being looked for. */
+struct strays {
+	const struct config *c;
+	const struct config_backlog *b;
+	void (*fn)(void *ctx, const char *msg);
+	void *ctx;
+	struct buf stages; /* "refinements/, backlog/, ..." */
+};
+
+/* The stage directory s of backlog b, from the root (heap). */
+static char *stage_path(const struct config_backlog *b,
+			const struct config_stage *s)
+{
+	return strcmp(b->path, ".") == 0 ? xstrdup(s->dir)
+					 : xasprintf("%s/%s", b->path, s->dir);
+}
+
+/* A directory that may hold strays: no stage directory, no backlog's
+ * own, not ignored. */
+static bool stray_enter(void *ctx, const char *rel)
+{
+	const struct strays *x = ctx;
+	const struct config *c = x->c;
+
+	for (size_t b = 0; b < c->nbacklogs; b++) {
+		if (strcmp(c->backlogs[b].path, rel) == 0)
+			return false;
+		for (size_t i = 0; i < c->nstages; i++) {
+			char *p = stage_path(&c->backlogs[b], &c->stages[i]);
+			bool stage = strcmp(p, rel) == 0;
+
+			free(p);
+			if (stage)
+				return false;
+		}
+	}
+	return !config_ignored(c, rel);
+}
+
+static void on_stray(void *ctx, const char *rel)
+{
+	const struct strays *x = ctx;
+	char *shown, *msg;
+
+	if (config_ignored(x->c, rel))
+		return;
+	shown = fsx_name_escaped(rel);
+	msg = xasprintf("%s: outside the stage folders of backlog '%s' (%s); "
+			"not a story: move it into one to sync it",
+			shown, x->b->name, x->stages.data);
+	x->fn(x->ctx, msg);
+	free(msg);
+	free(shown);
+}
+
+void detect_strays(const struct config *c, int rootfd,
+		   void (*fn)(void *ctx, const char *msg), void *ctx)
+{
+	for (size_t b = 0; b < c->nbacklogs; b++) {
+		struct strays x = {c, &c->backlogs[b], fn, ctx, BUF_INIT};
+		bool whole = false; /* a stage is the backlog directory */
+
+		for (size_t i = 0; i < c->nstages; i++) {
+			whole |= strcmp(c->stages[i].dir, ".") == 0;
+			buf_printf(&x.stages, "%s%s/", i ? ", " : "",
+				   c->stages[i].dir);
+		}
+		/* a story lies at most two directories down: stage/epic/ */
+		if (!whole)
+			fsx_find_md(rootfd, c->backlogs[b].path, 2, stray_enter,
+				    on_stray, &x);
+		buf_finish(&x.stages);
+	}
+}
+
 /* ---- the second look at the deletions ---- */
 
 /* What the second walk looks for: a story file the first one did not
@@ -958,9 +1084,10 @@ static void count_files(const struct scan_walk *w, struct scan_result *out)
 	       w->c->nbacklogs * sizeof(bool));
 }
 
-struct scan_walk *detect_walk_start(const struct config *c, int rootfd)
+struct scan_walk *detect_walk_start(const struct config *c, int rootfd,
+				    struct sync_progress *progress)
 {
-	struct scan_walk *w = walk_create(c, rootfd);
+	struct scan_walk *w = walk_create(c, rootfd, progress);
 
 	list_dirs(w);
 	walk_start(w);
@@ -982,6 +1109,7 @@ bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 	bool ok;
 
 	cmp_init(&k, c, w->rootfd, state, nstate, full, out);
+	k.progress = w->progress;
 	atomic_store_explicit(&w->k, &k, memory_order_release);
 	walk_join(w);
 	ok = w->ok;
@@ -1004,8 +1132,8 @@ bool detect_scan(const struct config *c, int rootfd,
 		 const struct state_entry *state, size_t nstate, bool full,
 		 struct scan_result *out, struct err *e)
 {
-	return detect_walk_compare(detect_walk_start(c, rootfd), state, nstate,
-				   full, out, e);
+	return detect_walk_compare(detect_walk_start(c, rootfd, NULL), state,
+				   nstate, full, out, e);
 }
 
 /* ---- the first load, streamed ---- */
@@ -1074,8 +1202,10 @@ static bool stream_entry(void *ctx, int dirfd, const char *name,
 	(void)dirfd;
 	(void)name;
 	fsx_stat_from(&en.st, st);
-	if (kind == FSX_FILE && !too_deep(rel, sd->d->stage_len))
+	if (kind == FSX_FILE && !too_deep(rel, sd->d->stage_len)) {
 		sd->d->files++;
+		count_walked(sm->w->progress);
+	}
 	pthread_mutex_lock(&sm->mu);
 	while (sm->have_walker && !sm->stop &&
 	       sm->tail - sm->head >= STREAM_AHEAD)
@@ -1151,6 +1281,7 @@ static void read_batch(const struct scan_walk *w, struct batch *b)
 	struct cmp k;
 
 	cmp_init(&k, w->c, w->rootfd, NULL, 0, false, &b->r);
+	k.progress = w->progress;
 	classify(&k, b->v, b->n);
 	k.parsed = xcalloc(k.nreads + 1, sizeof(*k.parsed));
 	for (size_t i = 0; i < k.nreads; i++) {
@@ -1270,10 +1401,11 @@ static void take_batch(struct stream *sm, struct batch *b,
 				    out->nerrors + 1, sizeof(*out->errors));
 		out->errors[out->nerrors++] = r->errors[i];
 	}
-	for (size_t i = 0; i < r->nskipped; i++) {
-		add_skipped(out, r->skipped[i]);
-		free(r->skipped[i]);
-	}
+	out->skipped = xgrow(out->skipped, &out->capskipped,
+			     out->nskipped + r->nskipped, sizeof(char *));
+	for (size_t i = 0; i < r->nskipped; i++)
+		out->skipped[out->nskipped++] = r->skipped[i];
+	out->nnot_stories += r->nnot_stories;
 	for (size_t i = 0; i < r->ntemps; i++) {
 		add_temp(out, r->temps[i]);
 		free(r->temps[i]);
@@ -1337,9 +1469,10 @@ static void stream_stop(struct stream *sm)
 }
 
 bool detect_scan_stream(const struct config *c, int rootfd, scan_batch_fn fn,
-			void *ctx, struct scan_result *out, struct err *e)
+			void *ctx, struct sync_progress *progress,
+			struct scan_result *out, struct err *e)
 {
-	struct scan_walk *w = walk_create(c, rootfd);
+	struct scan_walk *w = walk_create(c, rootfd, progress);
 	struct stream sm = {0};
 	struct batch *b;
 	struct cmp k;
@@ -1430,7 +1563,7 @@ bool detect_paths(const struct config *c, int rootfd,
 		  char *const *paths, size_t npaths, struct scan_result *out,
 		  struct err *e)
 {
-	struct scan_walk *w = walk_create(c, rootfd);
+	struct scan_walk *w = walk_create(c, rootfd, NULL);
 	struct strmap candidates;
 	struct cmp k;
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,66 @@ bool fsx_lstat_at(int dirfd, const char *name, struct stat *st,
 	return true;
 }
 
+/* A user's name, else "uid N". */
+static void user_name(uid_t uid, char *out, size_t n)
+{
+	struct passwd pw, *found = NULL;
+	char buf[1024];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 && found)
+		snprintf(out, n, "%s", found->pw_name);
+	else
+		snprintf(out, n, "uid %u", (unsigned)uid);
+}
+
+/* e for a call on rel that failed with err. Denied (EACCES, EPERM), it
+ * says who storysync runs as, whose the directory dir is (its stat data
+ * st; NULL when unknown) and what to do: the fix is the admin's. */
+static bool fail_in(struct err *e, const char *rel, int err, const char *dir,
+		    const struct stat *st)
+{
+	char me[64], owner[64];
+
+	if ((err != EACCES && err != EPERM) || !st)
+		return err_set(e, "%s: %s", rel, strerror(err));
+	user_name(geteuid(), me, sizeof(me));
+	user_name(st->st_uid, owner, sizeof(owner));
+	if (st->st_uid == geteuid())
+		return err_set(e,
+			       "%s: %s: storysync runs as %s, who owns %s but "
+			       "may not write it (mode %04o): chmod u+rwx "
+			       "'%s'",
+			       rel, strerror(err), me, dir,
+			       (unsigned)(st->st_mode & 07777), dir);
+	return err_set(e,
+		       "%s: %s: storysync runs as %s, and %s is %s's (mode "
+		       "%04o): run the sync as %s (systemd: User=%s), or give "
+		       "%s the directory (chown -R %s '%s')",
+		       rel, strerror(err), me, dir, owner,
+		       (unsigned)(st->st_mode & 07777), owner, owner, me, me,
+		       dir);
+}
+
+/* fail_in for a change of the open directory dirfd, dir its path. */
+static bool fail_at(struct err *e, const char *rel, int err, int dirfd,
+		    const char *dir)
+{
+	struct stat st;
+
+	return fail_in(e, rel, err, dir, fstat(dirfd, &st) == 0 ? &st : NULL);
+}
+
+/* fail_at for a change of rel's own directory, dirfd. */
+static bool fail_dir(struct err *e, const char *rel, int err, int dirfd)
+{
+	const char *slash = strrchr(rel, '/');
+	char *dir = slash ? xstrndup(rel, (size_t)(slash - rel)) : xstrdup(".");
+
+	fail_at(e, rel, err, dirfd, dir);
+	free(dir);
+	return false;
+}
+
 static bool walk_dir(struct walk *w, int fd);
 
 /* Enters the subdirectory name of dirfd; rel already names it. */
@@ -135,10 +196,17 @@ static bool walk_sub(struct walk *w, int dirfd, const char *name)
 			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0) {
+		int err = errno;
+		struct stat st;
+
 		/* Gone or replaced by a non-directory since readdir. */
-		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+		if (err == ENOENT || err == ENOTDIR || err == ELOOP)
 			return true;
-		return err_set(w->e, "%s: %s", w->rel.data, strerror(errno));
+		return fail_in(w->e, w->rel.data, err, w->rel.data,
+			       fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) ==
+					       0
+				       ? &st
+				       : NULL);
 	}
 	return walk_dir(w, fd);
 }
@@ -280,6 +348,23 @@ static bool walk_dir(struct walk *w, int fd)
 	return ok;
 }
 
+/* The message for a stage directory that cannot be opened. */
+static bool walk_denied(int rootfd, const char *dir, int err, struct err *e)
+{
+	struct stat st;
+	int fd;
+	bool ok;
+
+	if (err != EACCES && err != EPERM)
+		return fail_in(e, dir, err, dir, NULL);
+	fd = fsx_open_beneath(rootfd, dir, O_PATH, 0);
+	ok = fail_in(e, dir, err, dir,
+		     fd >= 0 && fstat(fd, &st) == 0 ? &st : NULL);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 static bool walk_from(int rootfd, const char *dir, bool sorted, fsx_walk_fn fn,
 		      void *ctx, enum fsx_walk_start *start, struct err *e)
 {
@@ -302,12 +387,78 @@ static bool walk_from(int rootfd, const char *dir, bool sorted, fsx_walk_fn fn,
 			*start = FSX_START_SYMLINK;
 			return true;
 		}
-		return err_set(e, "%s: %s", dir, strerror(errno));
+		return walk_denied(rootfd, dir, errno, e);
 	}
 	buf_puts(&w.rel, top ? "" : dir);
 	ok = walk_dir(&w, fd);
 	buf_finish(&w.rel);
 	return ok;
+}
+
+struct find {
+	bool (*enter)(void *ctx, const char *rel);
+	void (*fn)(void *ctx, const char *rel);
+	void *ctx;
+};
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* fsx_find_md in the open directory fd (taken over), rel its path. */
+static void find_in(const struct find *f, int fd, const char *rel, int depth)
+{
+	DIR *d = fdopendir(fd);
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			names = xgrow(names, &cap, n + 1, sizeof(*names));
+			names[n++] = xstrdup(de->d_name);
+		}
+	if (n)
+		qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		char *sub = *rel ? xasprintf("%s/%s", rel, names[i])
+				 : xstrdup(names[i]);
+		struct stat st;
+		int subfd;
+
+		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			;
+		else if (S_ISREG(st.st_mode) && is_md(names[i]))
+			f->fn(f->ctx, sub);
+		else if (S_ISDIR(st.st_mode) && depth > 0 &&
+			 (!f->enter || f->enter(f->ctx, sub)) &&
+			 (subfd = openat(dirfd(d), names[i],
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						 O_CLOEXEC)) >= 0)
+			find_in(f, subfd, sub, depth - 1);
+		free(sub);
+		free(names[i]);
+	}
+	free(names);
+	closedir(d);
+}
+
+void fsx_find_md(int rootfd, const char *dir, int depth,
+		 bool (*enter)(void *ctx, const char *rel),
+		 void (*fn)(void *ctx, const char *rel), void *ctx)
+{
+	struct find f = {enter, fn, ctx};
+	bool top = !dir[0] || strcmp(dir, ".") == 0;
+	int fd = top ? openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+		     : fsx_open_beneath(rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
+
+	if (fd >= 0)
+		find_in(&f, fd, top ? "" : dir, depth);
 }
 
 bool fsx_walk(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
@@ -684,7 +835,7 @@ static bool mkdir_beneath(int rootfd, const char *dir, const char *rel,
 	else if (mkdirat(fd, base, 0755) == 0)
 		own_like_at(fd, -1, base);
 	else if (errno != EEXIST)
-		ok = err_set(e, "%s: %s", rel, strerror(errno));
+		ok = fail_at(e, rel, errno, fd, parent);
 	close(fd);
 out:
 	free(parent);
@@ -824,7 +975,7 @@ static bool put_in_place(int dirfd, const char *tmp, const char *base,
 		*stale = true;
 		return err_set(e, "%s: exists; left alone", rel);
 	}
-	return err_set(e, "%s: %s", rel, strerror(errno));
+	return fail_dir(e, rel, errno, dirfd);
 }
 
 /* Gives the temporary file fd the old file's mode and, where allowed, its
@@ -859,7 +1010,7 @@ static bool write_temp(const struct target *t, const void *data, size_t len,
 	fd = create_temp(t->dirfd, t->base, expect ? 0600 : 0644, tmp,
 			 sizeof(tmp));
 	if (fd < 0)
-		return err_set(e, "%s: %s", t->rel, strerror(errno));
+		return fail_dir(e, t->rel, errno, t->dirfd);
 	if (!expect)
 		own_like_at(t->dirfd, fd, NULL);
 	if (!write_all(fd, data, len)) {
@@ -947,6 +1098,24 @@ static bool sync_dir(int fd, const char *rel, struct err *e)
 	return true;
 }
 
+/* A move refused: the directory this user may not write, the target's
+ * unless only the source's is. */
+static void moved_denied(struct err *e, const char *from, const char *to,
+			 int err, int ffd, int tfd)
+{
+	char *msg;
+
+	if (faccessat(tfd, ".", W_OK | X_OK, AT_EACCESS) == 0 &&
+	    faccessat(ffd, ".", W_OK | X_OK, AT_EACCESS) < 0) {
+		fail_dir(e, from, err, ffd);
+		return;
+	}
+	fail_dir(e, to, err, tfd);
+	msg = xasprintf("%s -> %s", from, e->msg);
+	err_set(e, "%s", msg);
+	free(msg);
+}
+
 bool fsx_move_beneath(int rootfd, const char *from, const char *to,
 		      struct err *e)
 {
@@ -967,6 +1136,8 @@ bool fsx_move_beneath(int rootfd, const char *from, const char *to,
 			err_set(e, "%s: exists; %s not moved", to, from);
 		else if (errno == ENOENT)
 			err_set(e, "%s: %s", from, strerror(errno));
+		else if (errno == EACCES || errno == EPERM)
+			moved_denied(e, from, to, errno, ffd, tfd);
 		else
 			err_set(e, "%s -> %s: %s", from, to, strerror(errno));
 		goto out;
@@ -995,7 +1166,7 @@ bool fsx_unlink_beneath(int rootfd, const char *rel,
 	if (expect && !still_expected(fd, base, rel, expect, &old, stale, e))
 		goto out;
 	if (unlinkat(fd, base, 0) < 0) {
-		err_set(e, "%s: %s", rel, strerror(errno));
+		fail_dir(e, rel, errno, fd);
 		goto out;
 	}
 	ok = sync_dir(fd, rel, e);

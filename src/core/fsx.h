@@ -74,6 +74,15 @@ bool fsx_walk(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
 bool fsx_walk_sorted(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
 		     enum fsx_walk_start *start, struct err *e);
 
+/* Calls fn with each regular *.md file below dir (beneath rootfd, through
+ * no symlink, hidden entries left out), rel from the root, each
+ * directory's in name order; it enters at most depth levels of
+ * subdirectories, and none for which enter (NULL: any) says false. What
+ * cannot be read is left out: this names files, it judges nothing. */
+void fsx_find_md(int rootfd, const char *dir, int depth,
+		 bool (*enter)(void *ctx, const char *rel),
+		 void (*fn)(void *ctx, const char *rel), void *ctx);
+
 /* lstat of name in dirfd, classified as the walker does; false when it
  * does not exist (or cannot be looked at). */
 bool fsx_lstat_at(int dirfd, const char *name, struct stat *st,

@@ -1,6 +1,8 @@
 #ifndef STORYSYNC_CORE_REPORT_H
 #define STORYSYNC_CORE_REPORT_H
 
+#include <stdatomic.h>
+
 /*
  * What a run tells as it goes, and its counts: shared by the run (sync.h)
  * and its apply stage (apply.h), so that neither header needs the other.
@@ -19,9 +21,18 @@ struct sync_change {
 	const char *detail;  /* a conflict's kind, or NULL */
 };
 
+/* How far a run has got: counters the run's threads add to as they go,
+ * for a progress line that another thread of the caller's reads. */
+struct sync_progress {
+	atomic_long walked;  /* story files the walk found */
+	atomic_long parsed;  /* files read (and parsed when they changed) */
+	atomic_long written; /* actions carried out: rows and files */
+};
+
 /* What a run tells as it goes. Any handler may be NULL. */
 struct sync_report {
 	void *ctx;
+	struct sync_progress *progress; /* may be NULL */
 	void (*change)(void *ctx, const struct sync_change *c);
 	/* A story skipped for an error: "path:line:col: message". */
 	void (*problem)(void *ctx, const char *msg);

@@ -306,6 +306,48 @@ bool store_history_credits(struct store *s, const char *story_id,
 bool store_history_recredit(struct store *s, int64_t id,
 			    const struct history_row *h, struct err *e);
 
+/* One status_history row, as history ID shows it. */
+struct history_entry {
+	int64_t id;
+	char *at;     /* changed_at, ISO 8601 UTC */
+	char *from;   /* NULL: the story was new */
+	char *to;     /* NULL when none */
+	char *origin; /* "file", "db", "git" or "config" */
+	char *commit; /* NULL when none */
+	char *author; /* NULL when none */
+};
+/* The status history of story_id, newest first (by time, then by the
+ * order recorded), into *v (heap; NULL when none); *known says whether
+ * the database knows the story at all: a row, an archived deletion or a
+ * history row. */
+bool store_history_of(struct store *s, const char *story_id,
+		      struct history_entry **v, size_t *n, bool *known,
+		      struct err *e);
+/* Frees what store_history_of returned. */
+void store_history_free(struct history_entry *v, size_t n);
+
+/* What check --db asks the database, a row at a time. */
+enum store_finding {
+	STORE_DAMAGED,       /* PRAGMA integrity_check's line, in detail */
+	STORE_DEP_NO_STORY,  /* a dependency of id (on detail): no row of id */
+	STORE_STATE_NO_ROW,  /* id's sync state (at path): no row, and no
+				deletion of the API's pending */
+	STORE_BASE_NO_STATE, /* id's saved base: no sync state */
+	STORE_STATE_PATH,    /* not a problem: where id's state, with a row,
+				has its file */
+	STORE_ROW_PATH,      /* not a problem: the path of id's row, which no
+				sync state knows */
+};
+struct store_check_row {
+	enum store_finding kind;
+	const char *id, *path, *detail; /* valid during the call; may be NULL */
+};
+/* Called for each row; false stops. */
+typedef bool (*store_check_fn)(void *ctx, const struct store_check_row *r);
+/* Runs PRAGMA integrity_check, then (when it found nothing) the queries
+ * of each other kind, in the order of the enum, calling fn on each row. */
+bool store_check(struct store *s, store_check_fn fn, void *ctx, struct err *e);
+
 /* One sync_runs row, as status shows it. */
 struct run_row {
 	int64_t id;

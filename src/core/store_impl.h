@@ -24,6 +24,7 @@
  *                 events, conflicts, runs, retention
  * store_config.c  the configuration recorded, and the rows that follow a
  *                 change of it
+ * store_check.c   check --db: integrity, rows that point at no row
  */
 
 #define NOW_ISO "strftime('%Y-%m-%dT%H:%M:%fZ','now')"

@@ -354,6 +354,86 @@ bool store_history_recredit(struct store *s, int64_t id,
 	return ok;
 }
 
+static void read_history(void *elem, sqlite3_stmt *st, void *ctx)
+{
+	struct history_entry *h = elem;
+
+	(void)ctx;
+	h->id = sqlite3_column_int64(st, 0);
+	h->at = store_col_text(st, 1);
+	h->from = store_col_text(st, 2);
+	h->to = store_col_text(st, 3);
+	h->origin = store_col_text(st, 4);
+	h->commit = store_col_text(st, 5);
+	h->author = store_col_text(st, 6);
+}
+
+/* Whether story_id has a row or an archived deletion. */
+static bool story_known(struct store *s, const char *story_id, bool *known,
+			struct err *e)
+{
+	sqlite3_stmt *st = store_prepare(
+		s,
+		"SELECT 1 FROM stories WHERE id = ?1 UNION ALL"
+		" SELECT 1 FROM deleted_stories WHERE story_id = ?1 LIMIT 1",
+		e);
+	int rc;
+
+	if (!st)
+		return false;
+	store_bind_text(st, 1, story_id);
+	rc = store_step(s, st, e);
+	*known = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return rc >= 0;
+}
+
+bool store_history_of(struct store *s, const char *story_id,
+		      struct history_entry **v, size_t *n, bool *known,
+		      struct err *e)
+{
+	/* changed_at is ISO 8601 text (git's to the second, a run's to the
+	 * millisecond): it sorts as time does; a backfill adds old changes
+	 * after newer ones, so the id only breaks ties */
+	sqlite3_stmt *st = store_prepare(
+		s,
+		"SELECT id, changed_at, from_status, to_status, origin,"
+		" commit_id, author FROM status_history WHERE story_id = ?1"
+		" ORDER BY changed_at DESC, id DESC",
+		e);
+	struct row_array a = {.size = sizeof(**v)};
+	bool ok;
+
+	*v = NULL;
+	*n = 0;
+	*known = false;
+	if (!st)
+		return false;
+	store_bind_text(st, 1, story_id);
+	ok = store_rows_collect(s, st, &a, read_history, NULL, e);
+	sqlite3_finalize(st);
+	*v = a.v;
+	*n = a.n;
+	if (ok && !a.n)
+		ok = story_known(s, story_id, known, e);
+	else
+		*known = a.n > 0;
+	return ok;
+}
+
+void store_history_free(struct history_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].at);
+		free(v[i].from);
+		free(v[i].to);
+		free(v[i].origin);
+		free(v[i].commit);
+		free(v[i].author);
+	}
+	free(v);
+}
+
 /* ---- what status and conflicts show ---- */
 
 /* One count from a query with no parameters. */

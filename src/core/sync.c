@@ -1034,6 +1034,9 @@ static bool apply_planned(struct run *run)
 			break;
 		case APPLY_FATAL: *run->e = e; ok = false;
 		}
+		if (run->r && run->r->progress)
+			atomic_fetch_add_explicit(&run->r->progress->written, 1,
+						  memory_order_relaxed);
 		/* done with it: memory stays at one story per change */
 		action_finish(a);
 	}
@@ -1172,6 +1175,11 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 			   &run->scan, run->e);
 }
 
+static void note_stray(void *ctx, const char *msg)
+{
+	note(ctx, msg);
+}
+
 /* What the scan found beside the changes (changed of them): errors, the
  * leftovers of a killed run (removed), files that are not stories. */
 static void report_scan(struct run *run, size_t changed)
@@ -1206,22 +1214,20 @@ static void report_scan(struct run *run, size_t changed)
 		    !stale)
 			problem(run, e.msg);
 	}
-	for (size_t i = 0; i < run->scan.nskipped; i++) {
-		char *msg = xasprintf("%s: not a story (no frontmatter, or "
-				      "ignored); skipped",
-				      run->scan.skipped[i]);
-
-		note(run, msg);
-		free(msg);
-	}
+	for (size_t i = 0; i < run->scan.nskipped; i++)
+		note(run, run->scan.skipped[i]);
 	if (run->r && run->r->note) {
-		char *msg = xasprintf(
-			"scanned %zu story file%s: %zu changed, "
-			"%zu with errors (%.0f ms)",
-			run->scan.nfiles, run->scan.nfiles == 1 ? "" : "s",
-			changed, run->scan.nerrors,
-			(fsx_now_ns() - run->rec.started_ns) / 1e6);
+		size_t n = scan_result_stories(&run->scan);
+		char *msg;
 
+		/* named only when asked: it walks more of the tree */
+		if (!run->by_diff)
+			detect_strays(run->c, run->rootfd, note_stray, run);
+		msg = xasprintf("scanned %zu story file%s: %zu changed, "
+				"%zu with errors (%.0f ms)",
+				n, n == 1 ? "" : "s", changed,
+				run->scan.nerrors,
+				(fsx_now_ns() - run->rec.started_ns) / 1e6);
 		note(run, msg);
 		free(msg);
 	}
@@ -1265,7 +1271,8 @@ static bool detect_files(struct run *run, enum sync_status *status)
 		return run->bulk = true; /* streamed: see import */
 	} else {
 		/* the walk goes on while the state loads */
-		struct scan_walk *w = detect_walk_start(run->c, run->rootfd);
+		struct scan_walk *w = detect_walk_start(
+			run->c, run->rootfd, run->r ? run->r->progress : NULL);
 
 		ok = load_state(run);
 		if (ok)
@@ -1699,7 +1706,8 @@ static bool import(struct run *run)
 		goto fail;
 	apply_begin(run);
 	if (!detect_scan_stream(run->c, run->rootfd, import_batch, run,
-				&run->scan, run->e))
+				run->r ? run->r->progress : NULL, &run->scan,
+				run->e))
 		goto fail;
 	report_scan(run, run->nimported);
 	if (run->nimported)

@@ -39,7 +39,7 @@ run ss -v sync
 check_eq "adoption: every task imported" "0|7" \
   "$rc|$(q "SELECT count(*) FROM stories")"
 check_contains "the readme is no story, and -v says so" \
-  "backlog/tasks/readme.md: not a story (no frontmatter, or ignored); skipped" \
+  "backlog/tasks/readme.md: not a story (no frontmatter); skipped" \
   "$err"
 check_eq "adoption rewrites no file" "$before" "$(digest)"
 run ss sync
@@ -194,7 +194,7 @@ printf 'ignore: [NOTES.md]\n' >>.storysync.yml
 run ss -v sync
 check_eq "an ignored path is no story and no error" "0" "$rc"
 check_contains "and -v names it" \
-  "backlog/tasks/NOTES.md: not a story (no frontmatter, or ignored); skipped" \
+  "backlog/tasks/NOTES.md: not a story (it matches ignore:); skipped" \
   "$err"
 
 # ---- the oracle: a fresh import of the same tree ----

@@ -2,7 +2,9 @@
 # Issue 25: the bash completion keeps a name with spaces one word (and has
 # bash quote it, -o filenames), offers the configured backlogs after
 # --backlog and the recorded conflicts' numbers after conflicts (the open
-# ones after --resolve), from the tree -C names; backlogs lists them.
+# ones after --resolve), from the tree -C names; backlogs lists them. The
+# zsh and fish completions offer the same, driven by zsh's own completion
+# system (on a pty, zsh_complete.zsh) and by fish's complete -C.
 # Oracles: PyYAML for the configuration, sqlite3 for the conflicts.
 . "$(dirname "$0")/lib.sh"
 : "${BUILD_ROOT:?run through meson test}"
@@ -74,6 +76,55 @@ check_eq "-c FILE conflicts, from elsewhere: that tree's" "$all" \
   "$(complete -c tree/.storysync.yml conflicts '')"
 check_eq "no tree: nothing offered, nothing said" "" \
   "$(complete --backlog '')"
+
+# ---- zsh and fish: the same backlogs and conflicts ----
+# lines: DIR|LINE, each completed where it is run
+lines=(
+  "tree|storysync --backlog "
+  "tree|storysync sync --backlog m"
+  "tree|storysync --backlog="
+  "tree|storysync conflicts "
+  "tree|storysync conflicts --resolve "
+  "$T|storysync -C tree --backlog "
+  "$T|storysync -c tree/.storysync.yml conflicts "
+  "$T|storysync --backlog "
+)
+want=("$names" mobile "$names" "$all" "$open" "$names" "$all" "")
+what=("--backlog offers the configured backlogs" "sync --backlog m: mobile"
+  "--backlog=: the same" "conflicts offers every conflict's number"
+  "conflicts --resolve offers the open ones"
+  "-C TREE --backlog, from elsewhere: that tree's"
+  "-c FILE conflicts, from elsewhere: that tree's"
+  "no tree: nothing offered, nothing said")
+# zsh: one session drives every line of a directory (zsh_complete.zsh)
+if command -v zsh >/dev/null; then
+  for dir in tree "$T"; do
+    todo=()
+    for l in "${lines[@]}"; do
+      [ "${l%%|*}" = "$dir" ] && todo+=("${l#*|}")
+    done
+    (cd "$dir" && zsh -f "$SOURCE_ROOT/tests/cli/zsh_complete.zsh" \
+      "$BUILD_ROOT/completions" "${todo[@]}") >"$O/zsh.${dir//\//_}" 2>&1
+  done
+  for i in "${!lines[@]}"; do
+    dir=${lines[$i]%%|*} line=${lines[$i]#*|}
+    got=$(awk -v l="== $line" '$0 == l { on = 1; next } /^== / { on = 0 }
+      on' "$O/zsh.${dir//\//_}" | sed 's/^--backlog=//')
+    check_eq "zsh: ${what[$i]}" "${want[$i]}" "$got"
+  done
+else
+  skip "zsh: not here"
+fi
+if command -v fish >/dev/null; then
+  for i in "${!lines[@]}"; do
+    got=$(cd "${lines[$i]%%|*}" && fish --no-config -c \
+      "source $BUILD_ROOT/completions/storysync.fish; complete -C '${lines[$i]#*|}'" 2>&1 |
+      cut -f1 | sed 's/^--backlog=//' | sort)
+    check_eq "fish: ${what[$i]}" "${want[$i]}" "$got"
+  done
+else
+  skip "fish: not here"
+fi
 
 # ---- backlogs ----
 run ss -C tree backlogs

@@ -324,8 +324,8 @@ run ss history --backfill --json
 check_eq "--json" '{"exit":0,"commits":5,"found":4,"recorded":0,"corrected":0,"error":null}' \
   "$out"
 run ss history
-check_eq "history needs --backfill" \
-  "2|storysync: history: nothing to do (history --backfill)" "$rc|$err"
+check_eq "history needs an id or --backfill" \
+  "2|storysync: history: which story? (history ID shows one, history --backfill records them from the git log)" "$rc|$err"
 # a move a --git sync already recorded is not recorded twice
 ss install-hooks -q
 d=$(in_stage refinements 1); did=$(basename "$d" | sed -E 's/^([A-Z]+-[0-9]+)-.*/\1/')

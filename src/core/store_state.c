@@ -232,6 +232,21 @@ static char *mirror_array(char *const *mirror)
 	return buf_detach(&b);
 }
 
+/* ?1-?9, as both state statements number them: the id, the path, the
+ * stat data and when it was taken, the hash. */
+static void bind_where(sqlite3_stmt *st, const struct state_entry *se)
+{
+	store_bind_text(st, 1, se->id);
+	store_bind_text(st, 2, se->path);
+	sqlite3_bind_int64(st, 3, se->st.mtime_ns);
+	sqlite3_bind_int64(st, 4, se->st.ctime_ns);
+	sqlite3_bind_int64(st, 5, se->st.size);
+	sqlite3_bind_int64(st, 6, (int64_t)se->st.ino);
+	sqlite3_bind_int64(st, 7, se->st.mode);
+	sqlite3_bind_int64(st, 8, se->recorded_ns);
+	store_bind_text(st, 9, se->hash[0] ? se->hash : NULL);
+}
+
 bool store_state_put(struct store *s, const struct state_entry *se,
 		     const struct story *base, char *const *mirror,
 		     struct err *e)
@@ -244,15 +259,7 @@ bool store_state_put(struct store *s, const struct state_entry *se,
 		free(json);
 		return false;
 	}
-	store_bind_text(st, 1, se->id);
-	store_bind_text(st, 2, se->path);
-	sqlite3_bind_int64(st, 3, se->st.mtime_ns);
-	sqlite3_bind_int64(st, 4, se->st.ctime_ns);
-	sqlite3_bind_int64(st, 5, se->st.size);
-	sqlite3_bind_int64(st, 6, (int64_t)se->st.ino);
-	sqlite3_bind_int64(st, 7, se->st.mode);
-	sqlite3_bind_int64(st, 8, se->recorded_ns);
-	store_bind_text(st, 9, se->hash[0] ? se->hash : NULL);
+	bind_where(st, se);
 	sqlite3_bind_int64(st, 10, se->rev);
 	store_bind_text(st, 11, json);
 	sqlite3_bind_int(st, 12, base != NULL);
@@ -280,15 +287,7 @@ bool store_state_restat(struct store *s, const struct state_entry *se,
 
 	if (!st)
 		return false;
-	store_bind_text(st, 1, se->id);
-	store_bind_text(st, 2, se->path);
-	sqlite3_bind_int64(st, 3, se->st.mtime_ns);
-	sqlite3_bind_int64(st, 4, se->st.ctime_ns);
-	sqlite3_bind_int64(st, 5, se->st.size);
-	sqlite3_bind_int64(st, 6, (int64_t)se->st.ino);
-	sqlite3_bind_int64(st, 7, se->st.mode);
-	sqlite3_bind_int64(st, 8, se->recorded_ns);
-	store_bind_text(st, 9, se->hash[0] ? se->hash : NULL);
+	bind_where(st, se);
 	return store_exec_stmt(s, st, e);
 }
 

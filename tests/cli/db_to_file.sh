@@ -14,19 +14,38 @@ check_rc "import" 0
 # pick GREP-ERE [FIND-PATH-GLOB]: a story file not used before whose text
 # matches.
 pick() {
-  find stories -path "${2:-*}" -name '*.md' -type f -print0 |
-    xargs -0 grep -lE -- "$1" | sort | grep -vxF -f "$T/.used" | head -n 1 |
-    tee -a "$T/.used"
+  local f u
+  local -A used
+  mapfile -t u <"$T/.used"
+  for f in "${u[@]}"; do used[$f]=1; done
+  grep -rlE --include='*.md' -- "$1" stories | LC_ALL=C sort >"$O/pick"
+  while IFS= read -r f; do
+    # shellcheck disable=SC2053 # the glob, as find -path takes it
+    [[ $f == ${2:-*} ]] && [ -z "${used[$f]:-}" ] || continue
+    echo "$f" >>"$T/.used"
+    echo "$f"
+    return
+  done <"$O/pick"
 }
 idof() { q "SELECT id FROM stories WHERE path='$1'"; }
 snap() { cp -p "$1" "$T/.snap"; }
 # dstat FILE: "removed/added" line counts of diff against the snapshot
 dstat() {
-  local d
-  d=$(diff "$T/.snap" "$1")
-  echo "$(grep -c '^<' <<<"$d")/$(grep -c '^>' <<<"$d")"
+  local l del=0 add=0
+  diff "$T/.snap" "$1" >"$O/diff"
+  while IFS= read -r l; do
+    case $l in "<"*) del=$((del + 1)) ;; ">"*) add=$((add + 1)) ;; esac
+  done <"$O/diff"
+  echo "$del/$add"
 }
-added() { diff "$T/.snap" "$1" | sed -n 's/^> //p'; }
+# added FILE: the lines diff adds to the snapshot
+added() {
+  local l
+  diff "$T/.snap" "$1" >"$O/diff"
+  while IFS= read -r l; do
+    [[ $l != "> "* ]] || printf '%s\n' "${l#> }"
+  done <"$O/diff"
+}
 # strip_key KEY FILE: the file without KEY's frontmatter lines
 strip_key() {
   awk -v k="$1" 'NR == 1 { fm = 1; print; next }
@@ -66,7 +85,7 @@ one_field() {
   q "UPDATE stories SET $3 WHERE id='$id'"
   run ss sync -v
   check_eq "$1: exit 0, one update" "0|updated  $id -> file $2" \
-    "$rc|$(head -n 1 <<<"$out")"
+    "$rc|${out%%$'\n'*}"
   check_eq "$1: exactly one line changed" "1/1" "$(dstat "$2")"
   check_eq "$1: the new line" "$4" "$(added "$2")"
   check_eq "$1: an updated event from the db" 1 \
@@ -156,7 +175,7 @@ snap "$f"
 q "UPDATE stories SET status='completed' WHERE id='$id'"
 run ss sync -v
 check_eq "status: exit 0, a move" "0|moved    $id -> file $dest" \
-  "$rc|$(head -n 1 <<<"$out")"
+  "$rc|${out%%$'\n'*}"
 check_eq "status: the old file is gone" "no" "$([ -e "$f" ] && echo yes || echo no)"
 check_eq "status: the file is in completed/, same epic, same name" \
   "1/1" "$(dstat "$dest")"
@@ -235,7 +254,7 @@ row=$(q "SELECT $cols FROM stories WHERE id='NEW-001'")
 run ss sync -v
 new=stories/platform/backlog/api/NEW-001-a-brand-new-story-with-a-colon.md
 check_eq "insert: exit 0, created" "0|created  NEW-001 -> file $new" \
-  "$rc|$(head -n 1 <<<"$out")"
+  "$rc|${out%%$'\n'*}"
 check_eq "insert: the file is at <backlog>/<stage>/<epic>/<ID>-<slug>.md" yes \
   "$([ -f "$new" ] && echo yes)"
 check_eq "insert: the row keeps its values and gets the path" "$row|$new" \
@@ -270,7 +289,7 @@ title=$(q "SELECT title FROM stories WHERE id='NEW-001'")
 q "DELETE FROM stories WHERE id='NEW-001'"
 run ss sync -v
 check_eq "delete: exit 0, deleted" "0|deleted  NEW-001 -> file $new" \
-  "$rc|$(head -n 1 <<<"$out")"
+  "$rc|${out%%$'\n'*}"
 check_eq "delete: the file is gone" no "$([ -e "$new" ] && echo yes || echo no)"
 check_eq "delete: its content stays in the DB" "$title" \
   "$(q "SELECT json_extract(row, '\$.title') FROM deleted_stories WHERE story_id='NEW-001'")"

@@ -14,9 +14,10 @@ export STORYSYNC_HOOK_FOREGROUND=1
 
 cols="id, backlog, status, epic, title, priority, points, assignees,
   json(labels), json(extra), body, path, created"
+# rows DB [SQL]: the stories and their dependencies, then SQL's answer
 rows() {
   sqlite3 -batch "$1" "SELECT $cols FROM stories ORDER BY id;
-    SELECT '--'; SELECT * FROM story_dependencies ORDER BY 1, 2"
+    SELECT '--'; SELECT * FROM story_dependencies ORDER BY 1, 2; ${2-}"
 }
 
 n_oracle=0
@@ -28,15 +29,18 @@ check_oracle() {
   n_oracle=$((n_oracle + 1))
   copy=$O/oracle$n_oracle
   mkdir -p "$copy"
-  (cd "$dir" && tar --exclude=./.git --exclude=./.storysync -cf - .) |
-    (cd "$copy" && tar -xf -)
-  find "$copy" -name .storysync -prune -exec rm -rf {} +
+  # the tree without .git at its top and without any database (every
+  # .storysync, at any depth)
+  tar -C "$dir" --exclude=./.git --exclude=.storysync -cf - . |
+    tar -C "$copy" -xf -
   (cd "$copy" && "$bin" -q init >/dev/null && "$bin" -q sync --full)
   want=$(rows "$copy/$DB")
-  got=$(rows "$dir/$DB")
+  # the rows, then the last synced commit, in one sqlite3
+  got=$(rows "$dir/$DB" "SELECT 'last ' || coalesce((SELECT value
+    FROM sync_meta WHERE key = 'git.last_commit'), '')")
+  last=${got##*$'\n'last }
+  got=${got%$'\n'last *}
   head=$(git -C "$dir" rev-parse HEAD)
-  last=$(sqlite3 -batch "$dir/$DB" \
-    "SELECT value FROM sync_meta WHERE key = 'git.last_commit'")
   if [ "$want" != "$got" ]; then
     not_ok "$1" "rows differ from a fresh --full import:" \
       "$(diff <(echo "$want") <(echo "$got") | head -20)" \

@@ -47,18 +47,17 @@ valid() {
     names global after
   fi
 }
-# value NAME: none, required or optional
-value() {
-  awk -F'\t' -v n="$1" '$1 == "option" {
-    k = split($3, a, ","); for (i = 1; i <= k; i++) if (a[i] == n) print $4 }' \
-    "$LIST" | head -n 1
-}
 all_names=$(awk -F'\t' '$1 == "option" { print $3 }' "$LIST" | tr , '\n' |
   sort -u)
 # the same, looked up without a process: VALUE[NAME], and VALID[CTX] the
 # names valid in CTX ("-" before the command), between spaces
 declare -A VALUE VALID
-for name in $all_names; do VALUE[$name]=$(value "$name"); done
+# VALUE[NAME]: none, required or optional, from one awk (the first
+# option row that lists the name)
+while read -r name v; do
+  [ -n "${VALUE[$name]+set}" ] || VALUE[$name]=$v
+done < <(awk -F'\t' '$1 == "option" {
+  k = split($3, a, ","); for (i = 1; i <= k; i++) print a[i], $4 }' "$LIST")
 VALID[-]=" $(valid "" | tr '\n' ' ') "
 for cmd in $commands; do VALID[$cmd]=" $(valid "$cmd" | tr '\n' ' ') "; done
 check_eq "the source has commands" 1 "$([ -n "$commands" ] && echo 1)"
@@ -71,7 +70,13 @@ check_eq "the source has one default command" 1 "$(echo "$default" | grep -c .)"
 n=0
 try() {
   n=$((n + 1))
-  mkdir "$T/try$n" && cd "$T/try$n" && run ss "$@"
+  local i dirs=()
+  # the directories made a hundred at a time, in one process
+  if [ ! -d "$T/try$n" ]; then
+    for ((i = n; i < n + 100; i++)); do dirs+=("$T/try$i"); done
+    mkdir "${dirs[@]}"
+  fi
+  cd "$T/try$n" && run ss "$@"
   cd "$T" || exit 1
 }
 refused() { [[ $err =~ unknown\ option|unknown\ command|needs\ a\ value|takes\ no\ value ]]; }
@@ -160,10 +165,7 @@ done
 python3 "$CHECK" "$LIST" code "$SOURCE_ROOT/src" >"$O/check"
 check_rc_of "the C code's option tables are the source's" $?
 cat "$O/check"
-for cmd in $commands; do
-  try help "$cmd"
-  check_eq "help $cmd: the binary knows the command" 0 "$rc"
-done
+# help CMD knows each command: below, where each exits 0 with its text
 refuses "commands" no-such-command
 
 # ---- --help, help CMD, CMD --help ----

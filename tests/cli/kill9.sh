@@ -18,28 +18,13 @@ t0=$(date +%s%N)
 span=$((($(date +%s%N) - t0) / 1000)) # the run's length, in µs
 want=$(tree_state want)
 
-# settle DIR: the runs after a kill; fails with why when they do not end
-# clean, whole and without temporary files
-settle() {
-  local out
-  (cd "$1" && "$STORYSYNC" sync >/dev/null 2>&1
-    "$STORYSYNC" sync >"$O/out" 2>&1) || {
-    echo "the run after is not clean: $(head -c 300 "$O/out")"
-    return 1
-  }
-  [ -s "$O/out" ] && { echo "the second run after did work: $(head -c 300 "$O/out")"; return 1; }
-  out=$(cd "$1" && find . -name '*.storysync-*' | head -3)
-  [ -z "$out" ] || { echo "temporary files left: $out"; return 1; }
-  out=$(sqlite3 -batch "$1/$DB" "PRAGMA integrity_check")
-  [ "$out" = ok ] || { echo "integrity_check: $out"; return 1; }
-}
-
 # kill_at DIR US: starts a sync in DIR and kills it -9 after US µs
 kill_at() {
-  local pid
+  local pid us
   (cd "$1" && exec "$STORYSYNC" sync >/dev/null 2>&1) &
   pid=$!
-  sleep "$(printf '0.%06d' "$2")"
+  printf -v us '0.%06d' "$2"
+  sleep "$us"
   kill -9 "$pid" 2>/dev/null && killed=$((killed + 1))
   wait "$pid" 2>/dev/null
 }
@@ -49,13 +34,13 @@ killed=0
 for ((i = 0; i < trials; i++)); do
   rm -rf run && cp -a pending run
   kill_at run $((span * i / trials))
-  if ! why=$(settle run); then
+  if ! settle run; then
     bad=$((bad + 1))
     [ $bad -le 10 ] && not_ok "trial $i: killed after $((span * i / trials)) µs" "$why"
-  elif [ "$(tree_state run)" != "$want" ]; then
+  elif [ "$state" != "$want" ]; then
     bad=$((bad + 1))
     [ $bad -le 10 ] && not_ok "trial $i: did not converge" \
-      "$(diff <(tree_state run) <(echo "$want") | head -5)"
+      "$(diff <(echo "$state") <(echo "$want") | head -5)"
   fi
 done
 check_eq "$trials kill -9 trials over ${span} µs: every one converged" 0 "$bad"
@@ -80,7 +65,7 @@ for ((i = 0; i < writer_trials; i++)); do
   wait "$writer"
   last="Writer $i.20"
   path=$(sqlite3 -batch run/$DB "SELECT path FROM stories WHERE id = '$target'")
-  if ! why=$(settle run); then
+  if ! settle run; then
     bad=$((bad + 1))
     not_ok "writer trial $i" "$why"
   elif [ "$(sqlite3 -batch run/$DB "SELECT title FROM stories WHERE id = '$target'")" != "$last" ]; then
@@ -91,10 +76,10 @@ for ((i = 0; i < writer_trials; i++)); do
     # the fresh import reads the file: same rows, so the file holds it
     rm -rf fresh && mkdir fresh && cp -a run/stories run/.storysync.yml fresh/
     (cd fresh && "$STORYSYNC" -q init && "$STORYSYNC" -q sync)
-    if [ "$(tree_state fresh)" != "$(tree_state run)" ]; then
+    if [ "$(tree_state fresh)" != "$state" ]; then
       bad=$((bad + 1))
       not_ok "writer trial $i: a fresh import gives the same rows" \
-        "$(diff <(tree_state fresh) <(tree_state run) | head -5)"
+        "$(diff <(tree_state fresh) <(echo "$state") | head -5)"
     fi
   fi
 done
@@ -175,9 +160,10 @@ do_step() {
   esac
 }
 
-# outcome DIR: the rows, the files, and the conflicts recorded
+# outcome DIR: after settle DIR, the rows, the files (its state), and the
+# conflicts recorded
 outcome() {
-  tree_state "$1"
+  echo "$state"
   sqlite3 -batch "$1/$DB" "SELECT story_id, kind, kept, fields
     FROM sync_conflicts ORDER BY story_id, kind, fields"
 }
@@ -196,7 +182,8 @@ for ((i = 0; i < between_trials; i++)); do
   rm -rf oracle && cp -a pending oracle
   (cd oracle && "$STORYSYNC" sync >/dev/null 2>&1)
   for st in "${steps[@]}"; do do_step oracle 0 $st; done
-  settle oracle >/dev/null
+  settle oracle || state=$(tree_state oracle)
+  oracle=$(outcome oracle)
   # the trial
   rm -rf run && cp -a pending run
   case $how in
@@ -208,13 +195,13 @@ for ((i = 0; i < between_trials; i++)); do
   esac
   for st in "${steps[@]}"; do do_step run 1 $st; done
   kinds+="$what; ${steps[*]%% *}"$'\n'
-  if ! why=$(settle run); then
+  if ! settle run; then
     bad=$((bad + 1))
     [ $bad -le 10 ] && not_ok "between trial $i ($what, then: $(printf '%s; ' "${steps[@]}"))" "$why"
-  elif [ "$(outcome run)" != "$(outcome oracle)" ]; then
+  elif [ "$(outcome run)" != "$oracle" ]; then
     bad=$((bad + 1))
     [ $bad -le 10 ] && not_ok "between trial $i ($what, then: $(printf '%s; ' "${steps[@]}"))" \
-      "$(diff <(outcome run) <(outcome oracle) | head -8)"
+      "$(diff <(outcome run) <(echo "$oracle") | head -8)"
   fi
 done
 check_eq "$between_trials kill trials with partial runs, moves and API writes between: each as if not killed" \

@@ -8,6 +8,13 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/storysync-test.XXXXXX")
 O=$(mktemp -d "${TMPDIR:-/tmp}/storysync-out.XXXXXX") # outside the tree
 trap 'rm -rf "$T" "$O"' EXIT
 cd "$T" || exit 1
+# python3 is the interpreter meson found ($PYTHON3, its real path), first
+# on PATH for the scripts that name it (gen-stories, the .py oracles): a
+# python3 on PATH may be a version manager's shim (pyenv's starts a dozen
+# shells, half a second, every time)
+if [ -n "${PYTHON3:-}" ] && [ -x "$PYTHON3" ]; then
+  mkdir "$O/bin" && ln -s "$PYTHON3" "$O/bin/python3" && PATH=$O/bin:$PATH
+fi
 passed=0
 failed=0
 skipped=0
@@ -67,9 +74,14 @@ check_rc() {
 }
 
 # A digest of everything storysync keeps, but the sync_runs log, to prove a
-# run wrote nothing.
+# run wrote nothing: the schema and every other table's rows, hashed by the
+# sqlite3 shell's sha3_query() (one process, where .dump | grep | md5sum
+# took three).
 db_digest() {
-  sqlite3 -batch "$DB" .dump | grep -v '^INSERT INTO sync_runs' | md5sum
+  sqlite3 -batch "$DB" "SELECT hex(sha3_query((SELECT
+      group_concat('SELECT * FROM \"' || name || '\"', ';')
+      FROM sqlite_schema WHERE type = 'table' AND name <> 'sync_runs') ||
+    ';SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY 1, 2'))"
 }
 
 # A digest of the story tree below DIR... (default stories): names, sizes
@@ -143,14 +155,53 @@ make_pending() {
   cd "$T" && rm -rf pending && cp -a work pending
 }
 
-# tree_state DIR: the rows, the dependencies and every story file's name
-# and content, to compare two trees.
+# tree_state DIR: what a tree holds, to compare two: integrity_check and
+# the journal mode, the rows and the dependencies, every story file's name
+# and content, and each temporary file left anywhere ("tmp PATH"); one
+# sqlite3 and one find (the fault, OOM and kill -9 trials run it hundreds
+# of times)
 tree_state() {
-  (cd "$1" && sqlite3 -batch $DB "SELECT id, backlog, status, epic, title,
+  local here=$PWD
+  cd "$1" || return 1
+  sqlite3 -batch $DB "PRAGMA integrity_check; PRAGMA journal_mode;
+    SELECT id, backlog, status, epic, title,
       priority, points, assignees, labels, extra, body, path, created
       FROM stories ORDER BY id;
-    SELECT * FROM story_dependencies ORDER BY 1, 2" &&
-    find stories -type f -print0 | sort -z | xargs -0 md5sum)
+    SELECT * FROM story_dependencies ORDER BY 1, 2"
+  find . -name '*.storysync-*' -printf 'tmp %p\n' -o \
+    -path './stories/*' -type f -exec md5sum {} + | LC_ALL=C sort
+  cd "$here" || return 1
+}
+
+# settle DIR: the runs after a fault or a kill, which only show that the
+# tree converges (no fsync, no racy wait: no fault is in them). The second
+# must end clean with nothing to do, the database pass integrity_check and
+# no temporary file be left. Sets state to tree_state DIR; else fails with
+# why. The first, which recovers, is checked for leaks; the second, a run
+# with nothing to do as every other test makes dozens of, is not (LSan's
+# scan is a third of the cost of a run, and the sweeps make hundreds).
+settle() {
+  local rc2 o
+  why=
+  (cd "$1" && export STORYSYNC_TEST_NOSYNC=1
+    "$STORYSYNC" sync >/dev/null 2>&1
+    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+      exec "$STORYSYNC" sync >"$O/settle" 2>&1)
+  rc2=$?
+  read_file o "$O/settle"
+  if [ "$rc2" != 0 ] || [ -n "$o" ]; then
+    why="the run after is not clean ($rc2: ${o:0:300})"
+    return 1
+  fi
+  tree_state "$1" >"$O/state"
+  read_file state "$O/state"
+  if [[ $state != ok$'\n'* ]]; then
+    why="integrity_check: ${state:0:300}"
+  elif [[ $state == *$'\n'"tmp "* ]]; then
+    o=${state#*$'\n'tmp }
+    why="temporary files left: ${o:0:300}"
+  fi
+  [ -z "$why" ]
 }
 
 # skip DESC: a check that could not run here; it is not a pass

@@ -35,50 +35,43 @@ ks() {
 
 # sweep NAME DIR: DIR is the tree before the sync
 sweep() {
-  local name=$1 pristine=$2 n k why bad=0 tried=0 recorded=0
+  local name=$1 pristine=$2 n k bad=0 tried=0 recorded=0 bad_run
   rm -rf want && cp -a "$pristine" want
   (cd want && ss sync >/dev/null 2>&1)
   want=$(tree_state want)
   rm -rf run && cp -a "$pristine" run
   (cd run && STORYSYNC_ALLOC_COUNT="$O/count" "$STORYSYNC_FAILALLOC" sync \
     >/dev/null 2>&1)
-  n=$(cat "$O/count")
+  read_file n "$O/count"
   check_eq "$name: the seam counts the sync's allocations" yes \
     "$([ "$n" -gt 100 ] && echo yes || echo "only $n")"
   ks "$n"
   for k in "${KS[@]}"; do
     rm -rf run && cp -a "$pristine" run
-    (cd run && STORYSYNC_FAIL_ALLOC=$k "$STORYSYNC_FAILALLOC" sync \
+    (cd run && STORYSYNC_FAIL_ALLOC=$k exec "$STORYSYNC_FAILALLOC" sync \
       >/dev/null 2>"$O/err")
     rc=$?
     tried=$((tried + 1))
-    why=
+    read_file err "$O/err"
+    bad_run=
     if [ "$rc" = 3 ]; then
-      grep -q '^storysync: out of memory' "$O/err" ||
-        why="exit 3 without 'out of memory': $(head -c 200 "$O/err")"
-      id=$(sed -n 's/.*(recorded as run #\([0-9]*\)).*/\1/p' "$O/err")
-      if [ -n "$id" ]; then
+      [[ $err == "storysync: out of memory"* || $err == *$'\nstorysync: out of memory'* ]] ||
+        bad_run="exit 3 without 'out of memory': ${err:0:200}"
+      if [[ $err =~ \(recorded\ as\ run\ \#([0-9]+)\) ]]; then
+        id=${BASH_REMATCH[1]}
         recorded=$((recorded + 1))
         row=$(sqlite3 -batch run/$DB "SELECT exit_code, messages LIKE
           '%out of memory%' FROM sync_runs WHERE id = $id")
-        [ "$row" = "3|1" ] || why="run #$id is recorded as '$row'"
+        [ "$row" = "3|1" ] || bad_run="run #$id is recorded as '$row'"
       fi
     elif [ "$rc" != 0 ]; then
-      why="exit $rc: $(head -c 200 "$O/err")"
+      bad_run="exit $rc: ${err:0:200}"
     fi
-    # the runs after need no fsync and no racy wait: no fault is in them
-    (cd run && export STORYSYNC_TEST_NOSYNC=1
-      ss sync >/dev/null 2>&1; ss sync >"$O/out" 2>&1)
-    rc2=$?
-    [ -n "$why" ] || [ "$rc2" = 0 ] && [ ! -s "$O/out" ] ||
-      why="the run after is not clean ($rc2: $(head -c 300 "$O/out"))"
-    [ -n "$why" ] || [ "$(tree_state run)" = "$want" ] ||
-      why="did not converge: $(diff <(tree_state run) <(echo "$want") | head -5)"
-    tmp=$(cd run && find . -name '*.storysync-*' | head -3)
-    [ -n "$why" ] || [ -z "$tmp" ] || why="temporary files left: $tmp"
-    chk=$(sqlite3 -batch run/$DB "PRAGMA integrity_check; PRAGMA journal_mode")
-    [ -n "$why" ] || [ "$chk" = "ok
-wal" ] || why="integrity_check, journal_mode: $chk"
+    # the runs after: they end clean, whole, as a run with no fault
+    if settle run && [ -z "$bad_run" ] && [ "$state" != "$want" ]; then
+      why="did not converge: $(diff <(echo "$state") <(echo "$want") | head -5)"
+    fi
+    [ -z "$bad_run" ] || why=$bad_run
     if [ -n "$why" ]; then
       bad=$((bad + 1))
       [ $bad -le 10 ] && not_ok "$name: allocation #$k of $n fails" "$why"

@@ -257,6 +257,15 @@ static void count_vanished(const struct run *run, size_t *vb, size_t *vs)
 	}
 }
 
+/* Whether a directory that lost n stories is the guards' business: a
+ * missing one always; an empty one (it is there, with no story left) when
+ * it lost more than one: a person deleting the last story of a folder is
+ * no half copy, and what they deleted is archived as ever. */
+static bool vanished_with(bool missing, size_t n)
+{
+	return missing ? n > 0 : n > 1;
+}
+
 /* The guard's message for a directory (what: named, with its backlog),
  * empty or missing, that lost n stories. */
 static bool guarded(struct run *run, const char *what, bool missing, size_t n)
@@ -284,7 +293,8 @@ static bool guard_backlogs(struct run *run)
 		const struct config_backlog *bl = &c->backlogs[b];
 		char *what;
 
-		if (!vb[b] || run->scan.files_per_backlog[b])
+		if (!vanished_with(run->scan.backlog_missing[b], vb[b]) ||
+		    run->scan.files_per_backlog[b])
 			continue;
 		what = xasprintf("backlog '%s' (%s)", bl->name, bl->path);
 		ok = guarded(run, what, run->scan.backlog_missing[b], vb[b]);
@@ -316,7 +326,8 @@ static bool guard_stages(struct run *run)
 		const char *dir = c->stages[i % c->nstages].dir;
 		char *what;
 
-		if (!vs[i] || run->scan.files_per_stage[i])
+		if (!vanished_with(run->scan.stage_missing[i], vs[i]) ||
+		    run->scan.files_per_stage[i])
 			continue;
 		what = strcmp(bl->path, ".") == 0
 			       ? xasprintf("stage directory '%s' of backlog "

@@ -177,6 +177,18 @@ run ss sync --force
 check_eq "--force goes on: the $n stories deleted, archived" "0|$((200 - n))|$n" \
   "$rc|$(q 'SELECT count(*) FROM stories')|$(q 'SELECT count(*) FROM deleted_stories')"
 
+# ---- a person deletes the last story of a stage folder, or of a backlog:
+# no half copy (the model test's seed 23): deleted and archived, exit 0 ----
+fresh </dev/null
+rm stories/mobile/active/M-2-story.md
+run ss sync
+check_eq "the last story of a stage deleted: no guard, archived" "0||0|1" \
+  "$rc|$err|$(q "SELECT count(*) FROM stories WHERE id = 'M-2'")|$(q "SELECT count(*) FROM deleted_stories WHERE story_id = 'M-2'")"
+rm stories/mobile/backlog/M-1-story.md
+run ss sync
+check_eq "the last story of a backlog deleted: no guard, archived" "0||0|1" \
+  "$rc|$err|$(q "SELECT count(*) FROM stories WHERE id = 'M-1'")|$(q "SELECT count(*) FROM deleted_stories WHERE story_id = 'M-1'")"
+
 # ---- issue 19: a move is not an empty backlog, nor an empty stage ----
 fresh </dev/null
 mkdir -p stories/platform/active

@@ -360,6 +360,10 @@ class Model:
                 c.execute("COMMIT")
         finally:
             c.close()
+        # a DELETE takes the story's dependencies with it: the API's
+        # statements leave the row without them
+        if form == "delete-insert" and r["deps"]:
+            self.api[(sid, "deps")] = self.row(sid)["deps"]
         self.api[(sid, "title")] = v
         return f"api: {form} {sid} title = {v!r}"
 

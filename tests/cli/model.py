@@ -445,11 +445,17 @@ class Model:
         return paths
 
     def drop_stray_copies(self):
+        """A file a person moved with plain mv, untracked, beside the
+        tracked original the discard put back (same id): the stray copy."""
+        tracked = self.git("ls-files").stdout.splitlines()
         for p in sorted(self.hand_moved):
             full = os.path.join(self.work, p)
-            if os.path.exists(full) and self.git(
-                    "ls-files", "--error-unmatch", p,
-                    check=False).returncode != 0:
+            m = re.match(r"([A-Z]+-\d+)-", os.path.basename(p))
+            if not m or not os.path.exists(full) or p in tracked:
+                continue
+            if any(t != p and os.path.basename(t).startswith(m.group(1) + "-")
+                   and os.path.exists(os.path.join(self.work, t))
+                   for t in tracked):
                 os.remove(full)
         self.hand_moved.clear()
 

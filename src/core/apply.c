@@ -5,10 +5,13 @@
  */
 #include "apply.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "detect.h"
@@ -297,8 +300,18 @@ static enum apply_result rewrite_file(struct apply_ctx *ctx,
 	bool stale = false;
 	enum apply_result r = APPLY_SKIPPED;
 
-	if (!fsx_read_beneath(ctx->rootfd, t->cur, &text, &len, &cur_st, e))
+	if (!fsx_read_beneath(ctx->rootfd, t->cur, &text, &len, &cur_st, e)) {
+		/* gone since the scan (a --git run does not walk the tree: a
+		 * move not committed): the next run finds where it went */
+		int fd = fsx_open_beneath(ctx->rootfd, t->cur,
+					  O_RDONLY | O_NONBLOCK, 0);
+
+		if (fd < 0 && errno == ENOENT)
+			goto stale;
+		if (fd >= 0)
+			close(fd);
 		goto out;
+	}
 	blobid_hex(text, len, hash);
 	if (strcmp(hash, expect_hash) != 0)
 		goto stale;

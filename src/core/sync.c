@@ -543,9 +543,9 @@ static void doubt_rebased(const struct plan_input *in, struct action *a)
 	story_copy(&a->lost, in->file_story);
 }
 
-/* a->before (see there): for a write, the version git's index holds now,
- * unless storysync's earlier writes are still uncommitted there (the
- * index does not hold the agreed version): then, as before them. Without
+/* a->before (see there): for a write, the version git's index holds now
+ * (which a discard puts back): the one before storysync's earlier writes
+ * while they stay uncommitted, a newer one once a commit took them. Without
  * a write, as it was. */
 static void set_before(struct run *run, const struct file_change *fc,
 		       const struct state_entry *se, struct action *a)
@@ -574,7 +574,7 @@ static void set_before(struct run *run, const struct file_change *fc,
 		return;
 	}
 	memcpy(a->before,
-	       earlier && strcmp(staged, se->hash) != 0 ? se->before : staged,
+	       earlier && strcmp(staged, se->before) == 0 ? se->before : staged,
 	       BLOBID_HEX);
 }
 

@@ -105,10 +105,13 @@ static void draw(struct progress *p, bool done)
 	}
 	if (n < 0)
 		return;
-	/* a shorter line than the one drawn leaves no tail of it */
+	/* a shorter line than the one drawn leaves no tail of it; the last
+	 * one erases it first, so that the line ends where its text does */
+	if (done && p->drawn)
+		fprintf(p->f, "\r%*s", (int)p->drawn, "");
 	fprintf(p->f, "\r%s%*s%s", line,
-		p->drawn > (size_t)n ? (int)(p->drawn - (size_t)n) : 0, "",
-		done ? "\n" : "");
+		!done && p->drawn > (size_t)n ? (int)(p->drawn - (size_t)n) : 0,
+		"", done ? "\n" : "");
 	fflush(p->f);
 	p->drawn = done ? 0 : (size_t)n;
 	p->shown = true;

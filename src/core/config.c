@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -186,9 +187,12 @@ static bool name_ok(const char *s)
 }
 
 /* A stage directory is walked by name; a hidden one would be skipped. It
- * may be nested ("archive/tasks"), each part a plain name. */
+ * may be nested ("archive/tasks"), each part a plain name, or "." (the
+ * backlog directory itself). */
 static bool dir_name_ok(const char *s)
 {
+	if (strcmp(s, ".") == 0)
+		return true;
 	if (has_control(s) || strlen(s) > 1024)
 		return false;
 	for (;;) {
@@ -215,7 +219,7 @@ static char *normalise(const char *path, bool *dotdot, bool *dotgit)
 
 		if (n == 2 && strncmp(s, "..", 2) == 0)
 			*dotdot = true;
-		if (n == 4 && strncmp(s, ".git", 4) == 0)
+		if (n == 4 && strncasecmp(s, ".git", 4) == 0)
 			*dotgit = true;
 		if (n && !(n == 1 && s[0] == '.')) {
 			if (b.len)
@@ -459,18 +463,17 @@ static bool add_stage(struct parser *p, char *status, unsigned line,
 			    "stage '%s' must have a directory", status);
 	if (!dir_name_ok(p->ev.value))
 		return fail(p, p->ev.line, p->ev.col,
-			    "stage '%s': directory '%s' must be a relative "
-			    "path of non-hidden directory names",
+			    "stage '%s': directory '%s' must be '.' or a "
+			    "relative path of non-hidden directory names",
 			    status, p->ev.value);
-	other = NULL;
-	for (size_t i = 0; !other && i < c->nstages; i++)
-		if (nests(c->stages[i].dir, p->ev.value))
-			other = &c->stages[i];
+	/* one stage may lie inside another ('.' and 'archive'): a file
+	 * belongs to the deepest; one directory is one stage */
+	other = config_stage_by_dir(c, p->ev.value);
 	if (other)
 		return fail(p, p->ev.line, p->ev.col,
-			    "stage '%s': directory '%s' overlaps stage '%s' "
-			    "('%s')",
-			    status, p->ev.value, other->status, other->dir);
+			    "stage '%s': directory '%s' is already stage "
+			    "'%s'",
+			    status, p->ev.value, other->status);
 	c->stages =
 		xreallocarray(c->stages, c->nstages + 1, sizeof(*c->stages));
 	c->stages[c->nstages].status = xstrdup(status);
@@ -1885,6 +1888,34 @@ const struct config_backlog *config_backlog(const struct config *c,
 		if (strcmp(c->backlogs[i].name, name) == 0)
 			return &c->backlogs[i];
 	return NULL;
+}
+
+char *config_stage_path(const struct config_backlog *b,
+			const struct config_stage *st)
+{
+	bool top = strcmp(b->path, ".") == 0, here = strcmp(st->dir, ".") == 0;
+
+	if (top || here)
+		return xstrdup(top ? st->dir : b->path);
+	return xasprintf("%s/%s", b->path, st->dir);
+}
+
+const struct config_stage *config_epic_stage(const struct config *c,
+					     const struct config_stage *st,
+					     const char *epic)
+{
+	char *dir = strcmp(st->dir, ".") == 0
+			    ? xstrdup(epic)
+			    : xasprintf("%s/%s", st->dir, epic);
+	size_t n = strlen(dir);
+	const struct config_stage *found = NULL;
+
+	for (size_t i = 0; !found && i < c->nstages; i++)
+		if (strncmp(c->stages[i].dir, dir, n) == 0 &&
+		    (c->stages[i].dir[n] == '\0' || c->stages[i].dir[n] == '/'))
+			found = &c->stages[i];
+	free(dir);
+	return found;
 }
 
 const struct config_stage *config_stage_by_dir(const struct config *c,

@@ -134,6 +134,16 @@ bool config_write_backlog_md(const char *path, const char *bmd, bool *written,
 /* The backlog with that name, or NULL. */
 const struct config_backlog *config_backlog(const struct config *c,
 					    const char *name);
+/* The directory of stage st of backlog b, relative to the config root
+ * (heap): "BACKLOG/STAGE", without the "." of either ("." when both are
+ * "."). */
+char *config_stage_path(const struct config_backlog *b,
+			const struct config_stage *st);
+/* The stage inside st whose directory an epic directory named epic in st
+ * would be (or lie on the way to), or NULL: such an epic cannot be. */
+const struct config_stage *config_epic_stage(const struct config *c,
+					     const struct config_stage *st,
+					     const char *epic);
 /* The stage whose directory is dir, or NULL. */
 const struct config_stage *config_stage_by_dir(const struct config *c,
 					       const char *dir);

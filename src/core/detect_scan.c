@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "detect.h"
+#include "json.h"
 #include "mem.h"
 #include "seam.h"
 #include "strmap.h"
@@ -45,6 +46,8 @@ struct cmp;
 struct dir_walk {
 	char *dir; /* "<backlog>/<stage>" */
 	unsigned backlog, stage_len;
+	char **prune; /* the stage directories inside this one: theirs */
+	struct fsx_walk_opts opts;
 	struct scan_walk *w;
 	struct entry *v; /* what was not unchanged */
 	size_t n, cap;
@@ -224,37 +227,80 @@ static void file_change_finish(struct file_change *fc)
 		free(fc->mirror[m]);
 }
 
-bool detect_location(const struct config *c, const char *rel,
-		     const struct config_backlog **backlog,
-		     const struct config_stage **stage, char **epic)
+/* True when a component of path (up to its end) is hidden. */
+static bool hidden_part(const char *path)
+{
+	for (const char *s = path; *s; s += strcspn(s, "/"), s += *s == '/')
+		if (*s == '.')
+			return true;
+	return false;
+}
+
+/* The stage of rest (a path below a backlog directory) and where the part
+ * below its directory starts: the deepest stage directory that holds it
+ * ("." holds every path). */
+static const struct config_stage *deepest_stage(const struct config *c,
+						const char *rest, size_t *off)
+{
+	const struct config_stage *found = NULL;
+	size_t best = 0;
+
+	for (size_t s = 0; s < c->nstages; s++) {
+		const char *dir = c->stages[s].dir;
+		size_t dl = strcmp(dir, ".") == 0 ? 0 : strlen(dir);
+
+		if (dl && (strncmp(rest, dir, dl) != 0 || rest[dl] != '/'))
+			continue;
+		if (!found || dl > best) {
+			found = &c->stages[s];
+			best = dl;
+		}
+	}
+	*off = best ? best + 1 : 0;
+	return found;
+}
+
+/* detect_location, and where the file's part below its stage directory
+ * starts in rel. */
+static bool locate(const struct config *c, const char *rel,
+		   const struct config_backlog **backlog,
+		   const struct config_stage **stage, char **epic, size_t *off)
 {
 	for (size_t b = 0; b < c->nbacklogs; b++) {
-		const char *bp = c->backlogs[b].path, *rest = rel;
-		size_t bl = strlen(bp);
+		const char *bp = c->backlogs[b].path, *rest = rel, *file;
+		const char *slash;
+		const struct config_stage *st;
+		size_t bl = strlen(bp), so;
 
 		if (strcmp(bp, ".") != 0) {
 			if (strncmp(rel, bp, bl) != 0 || rel[bl] != '/')
 				continue;
 			rest = rel + bl + 1;
 		}
-		for (size_t s = 0; s < c->nstages; s++) {
-			const char *dir = c->stages[s].dir, *file, *slash;
-			size_t dl = strlen(dir);
-
-			if (strncmp(rest, dir, dl) != 0 || rest[dl] != '/')
-				continue;
-			file = rest + dl + 1;
-			slash = strchr(file, '/');
-			if (slash && strchr(slash + 1, '/'))
-				return false; /* deeper than one epic */
-			*backlog = &c->backlogs[b];
-			*stage = &c->stages[s];
-			*epic = slash ? xstrndup(file, (size_t)(slash - file))
-				      : NULL;
-			return true;
-		}
+		/* below its backlog's directory (which may be hidden), a
+		 * story path holds no hidden directory: the walk skips them */
+		if (hidden_part(rest) || !(st = deepest_stage(c, rest, &so)))
+			return false;
+		file = rest + so;
+		slash = strchr(file, '/');
+		if (slash && strchr(slash + 1, '/'))
+			return false; /* deeper than one epic */
+		*backlog = &c->backlogs[b];
+		*stage = st;
+		*epic = slash ? xstrndup(file, (size_t)(slash - file)) : NULL;
+		*off = (size_t)(file - rel);
+		return true;
 	}
 	return false;
+}
+
+bool detect_location(const struct config *c, const char *rel,
+		     const struct config_backlog **backlog,
+		     const struct config_stage **stage, char **epic)
+{
+	size_t off;
+
+	return locate(c, rel, backlog, stage, epic, &off);
 }
 
 const char *detect_stage_status(const struct config *c, const char *rel)
@@ -334,7 +380,8 @@ static bool on_entry(void *ctx, int dirfd, const char *name, const char *rel,
 
 static void walk_dir(struct scan_walk *w, struct dir_walk *d)
 {
-	d->ok = fsx_walk(w->rootfd, d->dir, on_entry, d, &d->start, &d->e);
+	d->ok = fsx_walk_with(w->rootfd, d->dir, &d->opts, on_entry, d,
+			      &d->start, &d->e);
 }
 
 static void *walk_part(void *arg)
@@ -363,6 +410,7 @@ static struct scan_walk *walk_create(const struct config *c, int rootfd,
 static void walk_destroy(struct scan_walk *w)
 {
 	for (size_t i = 0; i < w->ndirs; i++) {
+		strv_free(w->dirs[i].prune);
 		free(w->dirs[i].dir);
 		free(w->dirs[i].v);
 		arena_finish(&w->dirs[i].names);
@@ -372,6 +420,26 @@ static void walk_destroy(struct scan_walk *w)
 	free(w->v);
 	free(w->missing);
 	free(w);
+}
+
+/* The directories of the stages of backlog b inside stage s's, which
+ * the walk of s's leaves to theirs (NULL-terminated, heap). */
+static char **inner_stages(const struct config *c, size_t b, size_t s)
+{
+	const char *dir = c->stages[s].dir;
+	size_t n = 0, dl = strlen(dir);
+	char **v = xcalloc(c->nstages + 1, sizeof(*v));
+
+	for (size_t i = 0; i < c->nstages; i++) {
+		const char *in = c->stages[i].dir;
+
+		if (i != s && strcmp(in, ".") != 0 &&
+		    (strcmp(dir, ".") == 0 ||
+		     (strncmp(in, dir, dl) == 0 && in[dl] == '/')))
+			v[n++] = config_stage_path(&c->backlogs[b],
+						   &c->stages[i]);
+	}
+	return v;
 }
 
 /* The stage directories of every backlog, in order. */
@@ -386,15 +454,22 @@ static void list_dirs(struct scan_walk *w)
 
 		for (size_t s = 0; s < c->nstages; s++) {
 			struct dir_walk *d = &w->dirs[w->ndirs++];
+			size_t np = 0;
 
-			d->dir = strcmp(c->backlogs[b].path, ".") == 0
-					 ? xstrdup(c->stages[s].dir)
-					 : xasprintf("%s/%s",
-						     c->backlogs[b].path,
-						     c->stages[s].dir);
+			d->dir = config_stage_path(&c->backlogs[b],
+						   &c->stages[s]);
 			d->backlog = (unsigned)b;
 			d->w = w;
-			d->stage_len = (unsigned)strlen(d->dir) + 1;
+			d->stage_len = strcmp(d->dir, ".") == 0
+					       ? 0
+					       : (unsigned)strlen(d->dir) + 1;
+			d->prune = inner_stages(c, b, s);
+			while (d->prune[np])
+				np++;
+			d->opts = (struct fsx_walk_opts){
+				.prune = (const char *const *)d->prune,
+				.nprune = np,
+			};
 		}
 		w->missing[b] = !fsx_lstat_at(w->rootfd, c->backlogs[b].path,
 					      &st, &kind);
@@ -1023,8 +1098,8 @@ static bool tree_changed(const struct cmp *k, const struct scan_walk *w)
 		struct err e;
 
 		/* a directory that cannot be walked now has nothing new */
-		(void)fsx_walk(w->rootfd, w->dirs[i].dir, look_again, &l,
-			       &start, &e);
+		(void)fsx_walk_with(w->rootfd, w->dirs[i].dir, &w->dirs[i].opts,
+				    look_again, &l, &start, &e);
 	}
 	strmap_finish(&seen);
 	return l.appeared;
@@ -1240,8 +1315,9 @@ static void walk_all(struct stream *sm)
 		struct dir_walk *d = &w->dirs[i];
 		struct stream_dir sd = {sm, d};
 
-		d->ok = fsx_walk_sorted(w->rootfd, d->dir, stream_entry, &sd,
-					&d->start, &d->e);
+		d->opts.sorted = true;
+		d->ok = fsx_walk_with(w->rootfd, d->dir, &d->opts, stream_entry,
+				      &sd, &d->start, &d->e);
 		if (!d->ok)
 			failed = d;
 	}
@@ -1532,10 +1608,11 @@ static void look_at(struct scan_walk *w, const char *rel)
 	const char *slash = strrchr(rel, '/');
 	char *epic = NULL, *dir;
 	struct stat st;
+	size_t off;
 	int dirfd;
 
-	if (!detect_location(w->c, rel, &b, &s, &epic) || !slash ||
-	    strstr(rel, "/.") || rel[0] == '.')
+	/* a hidden directory below the backlog's is not a story path */
+	if (!locate(w->c, rel, &b, &s, &epic, &off) || !slash)
 		goto out;
 	dir = xstrndup(rel, (size_t)(slash - rel));
 	dirfd = fsx_open_beneath(w->rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
@@ -1549,10 +1626,8 @@ static void look_at(struct scan_walk *w, const char *rel)
 	if (fsx_lstat_at(dirfd, slash + 1, &st, &kind) &&
 	    (kind == FSX_LINKED_DIR || is_md_name(slash + 1)))
 		add_entry(&w->v, &w->n, &w->cap, &w->names, rel,
-			  (unsigned)(b - w->c->backlogs),
-			  (unsigned)(strstr(rel, s->dir) - rel +
-				     strlen(s->dir) + 1),
-			  kind, &st);
+			  (unsigned)(b - w->c->backlogs), (unsigned)off, kind,
+			  &st);
 	close(dirfd);
 out:
 	free(epic);

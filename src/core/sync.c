@@ -323,21 +323,17 @@ static bool guard_stages(struct run *run)
 	count_vanished(run, vb, vs);
 	for (size_t i = 0; ok && i < c->nbacklogs * c->nstages; i++) {
 		const struct config_backlog *bl = &c->backlogs[i / c->nstages];
-		const char *dir = c->stages[i % c->nstages].dir;
-		char *what;
+		char *dir, *what;
 
 		if (!vanished_with(run->scan.stage_missing[i], vs[i]) ||
 		    run->scan.files_per_stage[i])
 			continue;
-		what = strcmp(bl->path, ".") == 0
-			       ? xasprintf("stage directory '%s' of backlog "
-					   "'%s'",
-					   dir, bl->name)
-			       : xasprintf("stage directory '%s/%s' of backlog "
-					   "'%s'",
-					   bl->path, dir, bl->name);
+		dir = config_stage_path(bl, &c->stages[i % c->nstages]);
+		what = xasprintf("stage directory '%s' of backlog '%s'", dir,
+				 bl->name);
 		ok = guarded(run, what, run->scan.stage_missing[i], vs[i]);
 		free(what);
+		free(dir);
 	}
 	free(vs);
 	free(vb);
@@ -745,6 +741,7 @@ static char *unwritable(const struct run *run, const struct db_side *d,
 			const char **field)
 {
 	const char *epic = d->story.v[SF_EPIC];
+	const struct config_stage *st, *inner;
 
 	*field = "id";
 	if (!story_id_valid(d->id))
@@ -768,6 +765,14 @@ static char *unwritable(const struct run *run, const struct db_side *d,
 				 "separator characters); refused: nothing "
 				 "moved or deleted",
 				 d->id, epic);
+	st = run->c->dialect.status_from_key
+		     ? NULL
+		     : config_stage_for(run->all, d->story.v[SF_STATUS]);
+	if (epic && st && (inner = config_epic_stage(run->all, st, epic)))
+		return xasprintf("story %s: epic '%s' is where stage '%s' "
+				 "lies inside stage '%s'; refused: nothing "
+				 "moved or deleted",
+				 d->id, epic, inner->status, st->status);
 	/* the whole configuration: a --backlog run refuses no row for
 	 * being in a backlog it did not select */
 	return plan_row_refusal(run->all, &d->story, field);

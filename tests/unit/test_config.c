@@ -544,6 +544,8 @@ static void test_bad_backlog_paths(void **state)
 		   "2:6: backlog 'a': path '.git/x' must not be inside .git");
 	load_fails(f, "backlogs:\n  a: x/.git\n",
 		   "2:6: backlog 'a': path 'x/.git' must not be inside .git");
+	load_fails(f, "backlogs:\n  a: .GIT/x\n",
+		   "2:6: backlog 'a': path '.GIT/x' must not be inside .git");
 	load_fails(f, "backlogs:\n  a: [x]\n",
 		   "2:6: backlog 'a' must have a path");
 	load_fails(f, "backlogs:\n  a: \"\"\n",
@@ -632,6 +634,38 @@ static void test_dialect(void **state)
 	config_finish(&c);
 }
 
+/* Issue 24's shapes: a hidden backlog, '.' a stage with stages inside. */
+static void test_shapes(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+	char *p;
+
+	load_ok(f,
+		"backlogs:\n  tasks: .tasks\n"
+		"stages:\n  open: .\n  archived: archive\n"
+		"  old: archive/old\n",
+		&c);
+	assert_string_equal(c.backlogs[0].path, ".tasks");
+	p = config_stage_path(&c.backlogs[0], &c.stages[0]);
+	assert_string_equal(p, ".tasks");
+	free(p);
+	p = config_stage_path(&c.backlogs[0], &c.stages[2]);
+	assert_string_equal(p, ".tasks/archive/old");
+	free(p);
+	assert_true(config_epic_stage(&c, &c.stages[0], "archive") ==
+		    &c.stages[1]);
+	assert_true(config_epic_stage(&c, &c.stages[1], "old") == &c.stages[2]);
+	assert_null(config_epic_stage(&c, &c.stages[0], "arch"));
+	assert_null(config_epic_stage(&c, &c.stages[1], "older"));
+	config_finish(&c);
+	load_ok(f, "stages:\n  open: .\n", &c);
+	p = config_stage_path(&c.backlogs[0], &c.stages[0]);
+	assert_string_equal(p, ".");
+	free(p);
+	config_finish(&c);
+}
+
 static void test_bad_dialect(void **state)
 {
 	struct fixture *f = *state;
@@ -675,21 +709,24 @@ static void test_bad_stages(void **state)
 	struct fixture *f = *state;
 
 	load_fails(f, "stages:\n  a: x\n  b: x\n",
-		   "3:6: stage 'b': directory 'x' overlaps stage 'a' ('x')");
-	load_fails(f, "stages:\n  a: x\n  b: x/y\n",
-		   "3:6: stage 'b': directory 'x/y' overlaps stage 'a' ('x')");
-	load_fails(f, "stages:\n  a: x/\n",
-		   "2:6: stage 'a': directory 'x/' must be a relative path "
-		   "of non-hidden directory names");
-	load_fails(f, "stages:\n  a: ..\n",
-		   "2:6: stage 'a': directory '..' must be a relative path "
-		   "of non-hidden directory names");
-	load_fails(f, "stages:\n  a: .git\n",
-		   "2:6: stage 'a': directory '.git' must be a relative path "
-		   "of non-hidden directory names");
-	load_fails(f, "stages:\n  a: x/.git\n",
-		   "2:6: stage 'a': directory 'x/.git' must be a relative "
+		   "3:6: stage 'b': directory 'x' is already stage 'a'");
+	load_fails(f, "stages:\n  a: .\n  b: .\n",
+		   "3:6: stage 'b': directory '.' is already stage 'a'");
+	load_fails(f, "stages:\n  a: ./x\n",
+		   "2:6: stage 'a': directory './x' must be '.' or a relative "
 		   "path of non-hidden directory names");
+	load_fails(f, "stages:\n  a: x/\n",
+		   "2:6: stage 'a': directory 'x/' must be '.' or a "
+		   "relative path of non-hidden directory names");
+	load_fails(f, "stages:\n  a: ..\n",
+		   "2:6: stage 'a': directory '..' must be '.' or a "
+		   "relative path of non-hidden directory names");
+	load_fails(f, "stages:\n  a: .git\n",
+		   "2:6: stage 'a': directory '.git' must be '.' or a "
+		   "relative path of non-hidden directory names");
+	load_fails(f, "stages:\n  a: x/.git\n",
+		   "2:6: stage 'a': directory 'x/.git' must be '.' or a "
+		   "relative path of non-hidden directory names");
 	load_fails(f, "stages:\n  a:\n",
 		   "2:5: stage 'a' must have a directory");
 	load_fails(f, "stages: {}\n",
@@ -867,6 +904,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_names, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_dialect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_dialect, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_stages, setup,

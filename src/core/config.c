@@ -777,7 +777,8 @@ static bool template_ok(const char *t)
 		if (i == 4)
 			return false;
 	}
-	return !strchr(t, '}') || strchr(t, '{');
+	return (!strchr(t, '}') || strchr(t, '{')) &&
+	       story_template_readable(t);
 }
 
 static bool parse_file_name(struct parser *p)
@@ -787,8 +788,8 @@ static bool parse_file_name(struct parser *p)
 	if (!is_string(&p->ev) || !template_ok(p->ev.value))
 		return fail(p, p->ev.line, p->ev.col,
 			    "'file_name' must be a name ending in .md that "
-			    "holds {id} or {id:lower} (and may hold {slug}, "
-			    "{title}), without '/'");
+			    "holds {id} or {id:lower} once (and may hold "
+			    "{slug}, {title}), without '/'");
 	free(p->c->file_name);
 	p->c->file_name = xstrdup(p->ev.value);
 	return true;
@@ -938,6 +939,22 @@ static bool parse_retention(struct parser *p)
 			   add_retention_key);
 }
 
+static bool parse_id_key(struct parser *p)
+{
+	bool on = true;
+
+	if (!next(p) || !parse_bool(p, "id_key", &on))
+		return false;
+	p->c->dialect.no_id_key = !on;
+	return true;
+}
+
+static bool parse_at_strings(struct parser *p)
+{
+	return next(p) &&
+	       parse_bool(p, "at_strings", &p->c->dialect.at_strings);
+}
+
 static bool parse_mirror_keys(struct parser *p)
 {
 	bool on = true;
@@ -974,6 +991,8 @@ static const struct {
 	{"statuses", parse_statuses, NULL},
 	{"keys", parse_keys, NULL},
 	{"file_name", parse_file_name, NULL},
+	{"id_key", parse_id_key, NULL},
+	{"at_strings", parse_at_strings, NULL},
 	{"create_in", parse_create_in, NULL},
 	{"ignore", parse_ignore, NULL},
 	{"mirror_keys", parse_mirror_keys, NULL},
@@ -1272,6 +1291,12 @@ static bool finish_dialect(struct parser *p)
 	dl->nstatuses = c->nstatuses;
 	dl->file_name =
 		c->file_name ? c->file_name : story_dialect_default.file_name;
+	dl->id_template = c->file_name;
+	if (dl->no_id_key && !c->file_name)
+		return err_set(p->e,
+			       "%s: 'id_key: false' needs 'file_name': a new "
+			       "file's name must hold its id",
+			       p->name);
 	if (c->nstatuses && !dl->status_from_key)
 		return err_set(p->e,
 			       "%s: 'statuses' needs 'status_from: key' (with "

@@ -670,7 +670,8 @@ static void classify(struct cmp *k, struct entry *v, size_t n)
 		msg = refusal(en);
 		if (msg) {
 			char *id = se ? xstrdup(se->id)
-				      : story_id_from_filename(en->rel);
+				      : story_id_from_name(&k->c->dialect,
+							   en->rel);
 
 			scan_result_add_error(k->out, en->rel, id, msg);
 			free(id);
@@ -769,7 +770,8 @@ static void take_reading(struct cmp *k, struct reading *rd)
 	struct file_change *fc;
 
 	if (rd->outcome == READ_ERROR) {
-		char *id = se ? xstrdup(se->id) : story_id_from_filename(rel);
+		char *id = se ? xstrdup(se->id)
+			      : story_id_from_name(&k->c->dialect, rel);
 
 		scan_result_add_error(k->out, rel, id, rd->msg);
 		free(id);

@@ -57,11 +57,20 @@ struct story_dialect {
 	const char *const *statuses; /* status_from_key: the values allowed,
 					or NULL for any */
 	size_t nstatuses;
-	const char *file_name; /* template of a new file's name: {id},
-				  {id:lower}, {slug}, {title} */
-	bool no_mirror_keys;   /* a new file gets no backlog:, epic: (nor,
-				  with the status from the location,
-				  status:) keys */
+	const char *file_name;   /* template of a new file's name: {id},
+				    {id:lower}, {slug}, {title} */
+	bool no_mirror_keys;     /* a new file gets no backlog:, epic: (nor,
+				    with the status from the location,
+				    status:) keys */
+	const char *id_template; /* file_name: when configured: a file
+				    with no id key has the id it reads in
+				    the file's name; NULL: the name's
+				    upper-case prefix */
+	bool no_id_key;          /* a new file gets no id key: its name
+				    holds the id (id_key: false) */
+	bool at_strings; /* a plain scalar that starts with '@' is text, as
+			    Backlog.md reads "assignee: @ana" (at_strings:
+			    true); YAML refuses it */
 };
 
 /* storysync's own: the columns as keys but "assignee", status from the
@@ -154,6 +163,15 @@ void story_doc_finish(struct story_doc *d);
 bool story_id_valid(const char *id);
 /* The id prefix of a file name ("INF-014-x.md" -> "INF-014"), or NULL. */
 char *story_id_from_filename(const char *path);
+/* The id of a story file at path that has no id key, from its name: read
+ * with dl's id_template when there is one ({id} the shortest id that lets
+ * the rest match, {slug} and {title} any text: "{id}--{slug}.md" reads
+ * "proj-a1b2--add-export.md" as "proj-a1b2"), else its prefix
+ * (story_id_from_filename); NULL when neither gives one. */
+char *story_id_from_name(const struct story_dialect *dl, const char *path);
+/* True when a file name template can be read back: one {id} (or
+ * {id:lower}) and at most 16 pieces. */
+bool story_template_readable(const char *tpl);
 
 /* The new text of a file whose parsed form is d (text, len) so that it holds
  * want: only the lines of changed fields change (a changed scalar keeps its

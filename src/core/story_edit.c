@@ -431,7 +431,8 @@ void story_render(const struct story *s, const struct story_dialect *dl,
 		bool mirror = f == SF_BACKLOG || f == SF_EPIC ||
 			      (f == SF_STATUS && !dl->status_from_key);
 
-		if (s->v[f] && !(mirror && dl->no_mirror_keys))
+		if (s->v[f] && !(mirror && dl->no_mirror_keys) &&
+		    !(f == SF_ID && dl->no_id_key))
 			put_field_line(out, dl, f, s->v[f]);
 	}
 	if (s->v[SF_EXTRA] && json_parse_object(s->v[SF_EXTRA], &m, &n)) {
@@ -847,12 +848,13 @@ static void block_list_finish(struct block_list *l)
 
 /* The value of the one item in text (its lines, not owned), or NULL when
  * they are not one string item. */
-static char *item_value(const char *text, size_t len)
+static char *item_value(const char *text, size_t len, bool at_strings)
 {
 	static const enum yev_type want[] = {YEV_DOC_START, YEV_SEQ_START,
 					     YEV_SCALAR,    YEV_SEQ_END,
 					     YEV_DOC_END,   YEV_END};
-	struct yreader *r = yreader_create("item", text, len, 1, 4);
+	struct yreader *r =
+		yreader_create_at("item", text, len, 1, 4, at_strings);
 	struct yev ev;
 	char *value = NULL;
 	size_t i;
@@ -915,7 +917,8 @@ static bool list_items(const struct editor *ed, size_t from, size_t to,
 		struct list_item *x = &l->v[i];
 
 		/* its own lines, without the comments above them */
-		x->value = item_value(ed->text + x->line, x->end - x->line);
+		x->value = item_value(ed->text + x->line, x->end - x->line,
+				      ed->d->dialect->at_strings);
 		if (!x->value)
 			return false;
 	}

@@ -663,7 +663,27 @@ static void test_shapes(void **state)
 	p = config_stage_path(&c.backlogs[0], &c.stages[0]);
 	assert_string_equal(p, ".");
 	free(p);
+	assert_null(c.dialect.id_template);
+	assert_false(c.dialect.no_id_key);
+	assert_false(c.dialect.at_strings);
 	config_finish(&c);
+	load_ok(f,
+		"file_name: \"{id}--{slug}.md\"\nid_key: false\n"
+		"at_strings: true\n",
+		&c);
+	assert_string_equal(c.dialect.id_template, "{id}--{slug}.md");
+	assert_true(c.dialect.no_id_key);
+	assert_true(c.dialect.at_strings);
+	config_finish(&c);
+	load_fails(f, "id_key: false\n",
+		   " 'id_key: false' needs 'file_name': a new file's name must "
+		   "hold its id");
+	load_fails(f, "file_name: \"{id}-{id:lower}.md\"\n",
+		   "1:12: 'file_name' must be a name ending in .md that holds "
+		   "{id} or {id:lower} once (and may hold {slug}, {title}), "
+		   "without '/'");
+	load_fails(f, "at_strings: yes\n",
+		   "1:13: 'at_strings' must be true or false");
 }
 
 static void test_bad_dialect(void **state)
@@ -688,16 +708,16 @@ static void test_bad_dialect(void **state)
 		   " 'keys': 'title' and 'created' both read key 'title'");
 	load_fails(f, "file_name: \"{slug}.md\"\n",
 		   "1:12: 'file_name' must be a name ending in .md that holds "
-		   "{id} or {id:lower} (and may hold {slug}, {title}), without "
-		   "'/'");
+		   "{id} or {id:lower} once (and may hold {slug}, {title}), "
+		   "without '/'");
 	load_fails(f, "file_name: \"{id}/{slug}.md\"\n",
 		   "1:12: 'file_name' must be a name ending in .md that holds "
-		   "{id} or {id:lower} (and may hold {slug}, {title}), without "
-		   "'/'");
+		   "{id} or {id:lower} once (and may hold {slug}, {title}), "
+		   "without '/'");
 	load_fails(f, "file_name: \"{id}-{name}.md\"\n",
 		   "1:12: 'file_name' must be a name ending in .md that holds "
-		   "{id} or {id:lower} (and may hold {slug}, {title}), without "
-		   "'/'");
+		   "{id} or {id:lower} once (and may hold {slug}, {title}), "
+		   "without '/'");
 	load_fails(f, "create_in: done\n",
 		   "1:12: 'create_in': no stage 'done'");
 	load_fails(f, "mirror_keys: maybe\n",

@@ -235,6 +235,11 @@ static void find_cycles(struct check_result *r, const struct graph *g)
 	free(color);
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int problem_cmp(const void *a, const void *b)
 {
 	const struct check_problem *x = a, *y = b;
@@ -286,6 +291,13 @@ bool check_run(const struct config *c, struct check_result *out, struct err *e)
 	for (size_t i = 0; i < scan.nerrors; i++)
 		add_scan_error(out, &scan.errors[i]);
 	close(rootfd);
+	out->shadows = scan.shadows;
+	out->nshadows = scan.nshadows;
+	scan.shadows = NULL;
+	scan.nshadows = 0;
+	if (out->nshadows)
+		qsort(out->shadows, out->nshadows, sizeof(*out->shadows),
+		      str_cmp);
 	check_graph(out, c, &scan);
 	if (out->nproblems)
 		qsort(out->problems, out->nproblems, sizeof(*out->problems),
@@ -463,5 +475,8 @@ void check_result_finish(struct check_result *r)
 	for (size_t i = 0; i < r->nnotes; i++)
 		free(r->notes[i]);
 	free(r->notes);
+	for (size_t i = 0; i < r->nshadows; i++)
+		free(r->shadows[i]);
+	free(r->shadows);
 	memset(r, 0, sizeof(*r));
 }

@@ -478,6 +478,7 @@ static bool add_stage(struct parser *p, char *status, unsigned line,
 		xreallocarray(c->stages, c->nstages + 1, sizeof(*c->stages));
 	c->stages[c->nstages].status = xstrdup(status);
 	c->stages[c->nstages].dir = xstrdup(p->ev.value);
+	c->stages[c->nstages].archive = false;
 	c->nstages++;
 	return true;
 }
@@ -603,6 +604,12 @@ static bool parse_statuses(struct parser *p)
 static bool parse_ignore(struct parser *p)
 {
 	return parse_strings(p, "ignore", &p->c->ignore, &p->c->nignore);
+}
+
+static bool parse_archive_stages(struct parser *p)
+{
+	return parse_strings(p, "archive_stages", &p->c->archive_stages,
+			     &p->c->narchive_stages);
 }
 
 static bool parse_status_from(struct parser *p)
@@ -995,6 +1002,7 @@ static const struct {
 	{"at_strings", parse_at_strings, NULL},
 	{"create_in", parse_create_in, NULL},
 	{"ignore", parse_ignore, NULL},
+	{"archive_stages", parse_archive_stages, NULL},
 	{"mirror_keys", parse_mirror_keys, NULL},
 	{"max_file_size", parse_max_file_size, NULL},
 	{"policy", parse_policy, NULL},
@@ -1312,6 +1320,18 @@ static bool finish_dialect(struct parser *p)
 				       "%s: 'backlog_policy': no backlog '%s' "
 				       "(see 'backlogs')",
 				       p->name, c->policy[i].backlog);
+	for (size_t i = 0; i < c->narchive_stages; i++) {
+		struct config_stage *st =
+			(struct config_stage *)config_stage_by_status(
+				c, c->archive_stages[i]);
+
+		if (!st)
+			return err_set(p->e,
+				       "%s: 'archive_stages': no stage '%s' "
+				       "(see 'stages')",
+				       p->name, c->archive_stages[i]);
+		st->archive = true;
+	}
 	c->create_in = &c->stages[0];
 	if (p->w->create_in) {
 		c->create_in = config_stage_by_status(c, p->w->create_in);
@@ -1687,6 +1707,7 @@ void config_finish(struct config *c)
 		free(c->keys[f]);
 	strv_free_n(c->statuses, c->nstatuses);
 	strv_free_n(c->ignore, c->nignore);
+	strv_free_n(c->archive_stages, c->narchive_stages);
 	free(c->file_name);
 	for (size_t i = 0; i < c->npolicy; i++)
 		free(c->policy[i].backlog);

@@ -19,6 +19,8 @@ struct config_backlog {
 struct config_stage {
 	char *status; /* "refinement" */
 	char *dir;    /* "refinements" */
+	bool archive; /* archive_stages: names it: its copy of an id a live
+			 stage holds is a shadow, skipped */
 };
 
 struct config {
@@ -51,6 +53,9 @@ struct config {
 				unread */
 	char **ignore;        /* ignore: globs of paths that are not stories */
 	size_t nignore;
+	char **archive_stages; /* archive_stages: as written (the stages'
+				  archive flags say it once resolved) */
+	size_t narchive_stages;
 	/* conflict policy: who wins a field both sides changed */
 	struct config_policy_rule {
 		char *backlog; /* NULL: every backlog (policy:) */

@@ -46,6 +46,7 @@ struct cmp;
 struct dir_walk {
 	char *dir; /* "<backlog>/<stage>" */
 	unsigned backlog, stage_len;
+	size_t slot;  /* backlog * nstages + stage, as the counts are kept */
 	char **prune; /* the stage directories inside this one: theirs */
 	struct fsx_walk_opts opts;
 	struct scan_walk *w;
@@ -448,29 +449,36 @@ static void list_dirs(struct scan_walk *w)
 	const struct config *c = w->c;
 
 	w->dirs = xcalloc(c->nbacklogs * c->nstages, sizeof(*w->dirs));
+	/* the archive stages last: a first load finds the live file of an
+	 * id before its archived copies (claimed_twice) */
+	for (size_t i = 0; i < 2 * c->nbacklogs * c->nstages; i++) {
+		size_t b = (i / c->nstages) % c->nbacklogs, s = i % c->nstages;
+		struct dir_walk *d;
+		size_t np = 0;
+
+		if (c->stages[s].archive != (i >= c->nbacklogs * c->nstages))
+			continue;
+		d = &w->dirs[w->ndirs++];
+		d->slot = b * c->nstages + s;
+
+		d->dir = config_stage_path(&c->backlogs[b], &c->stages[s]);
+		d->backlog = (unsigned)b;
+		d->w = w;
+		d->stage_len = strcmp(d->dir, ".") == 0
+				       ? 0
+				       : (unsigned)strlen(d->dir) + 1;
+		d->prune = inner_stages(c, b, s);
+		while (d->prune[np])
+			np++;
+		d->opts = (struct fsx_walk_opts){
+			.prune = (const char *const *)d->prune,
+			.nprune = np,
+		};
+	}
 	for (size_t b = 0; b < c->nbacklogs; b++) {
 		enum fsx_entry_kind kind;
 		struct stat st;
 
-		for (size_t s = 0; s < c->nstages; s++) {
-			struct dir_walk *d = &w->dirs[w->ndirs++];
-			size_t np = 0;
-
-			d->dir = config_stage_path(&c->backlogs[b],
-						   &c->stages[s]);
-			d->backlog = (unsigned)b;
-			d->w = w;
-			d->stage_len = strcmp(d->dir, ".") == 0
-					       ? 0
-					       : (unsigned)strlen(d->dir) + 1;
-			d->prune = inner_stages(c, b, s);
-			while (d->prune[np])
-				np++;
-			d->opts = (struct fsx_walk_opts){
-				.prune = (const char *const *)d->prune,
-				.nprune = np,
-			};
-		}
 		w->missing[b] = !fsx_lstat_at(w->rootfd, c->backlogs[b].path,
 					      &st, &kind);
 	}
@@ -808,8 +816,9 @@ static void take_reading(struct cmp *k, struct reading *rd)
 struct claim {
 	const char *id;
 	const char *path;
-	size_t parsed; /* its index in parsed, or SIZE_MAX: a state entry's */
-	const struct state_entry *se;
+	size_t parsed; /* its index in k->parsed, or SIZE_MAX: a state's */
+	const struct state_entry *se; /* a state's: it */
+	bool archive;                 /* in an archive stage */
 };
 
 /* The state entry of id, for a rare question: a linear search. */
@@ -858,10 +867,65 @@ static int claim_cmp(const void *a, const void *b)
 	return r ? r : strcmp(x->path, y->path);
 }
 
-/* Ids claimed by two files: each file is reported, naming another; its
- * error blocks the id: neither takes the other's row. */
-static void find_twice(struct cmp *k)
+bool detect_archived(const struct config *c, const char *rel)
 {
+	const struct config_backlog *b;
+	const struct config_stage *st;
+	char *epic = NULL;
+	bool yes = detect_location(c, rel, &b, &st, &epic) && st->archive;
+
+	free(epic);
+	return yes;
+}
+
+void scan_result_add_shadow(struct scan_result *r, const char *path,
+			    const char *id, const char *live)
+{
+	r->shadows = xgrow(r->shadows, &r->capshadows, r->nshadows + 1,
+			   sizeof(char *));
+	r->shadows[r->nshadows++] =
+		xasprintf("%s: an archived copy of %s, whose story is %s; "
+			  "skipped",
+			  path, id, live);
+}
+
+/* The claims of one id, v[0..n): archived copies of an id a live stage
+ * holds are shadows (parsed ones are dropped: *shadow), and the live
+ * claims are the id's; two or more of these are each an error naming
+ * another, so that neither takes the other's row. */
+static void claims_of_id(struct cmp *k, struct claim *v, size_t n, bool *shadow)
+{
+	const struct claim *live = NULL;
+	size_t m = 0;
+
+	for (size_t i = 0; i < n && !live; i++)
+		if (!v[i].archive)
+			live = &v[i];
+	for (size_t i = 0; i < n; i++) {
+		if (!live || !v[i].archive) {
+			v[m++] = v[i];
+			continue;
+		}
+		scan_result_add_shadow(k->out, v[i].path, v[i].id, live->path);
+		if (v[i].parsed != SIZE_MAX)
+			shadow[v[i].parsed] = true;
+	}
+	for (size_t i = 0; m >= 2 && i < m; i++) {
+		const struct claim *other = &v[i + 1 < m ? i + 1 : 0];
+		char *msg = xasprintf("%s: id '%s' is also claimed by %s",
+				      v[i].path, v[i].id, other->path);
+
+		scan_result_add_error(k->out, v[i].path, v[i].id, msg);
+		free(msg);
+	}
+}
+
+/* Ids claimed by two files: each file is reported, naming another; its
+ * error blocks the id: neither takes the other's row. An archived copy of
+ * an id that a live file holds is no claim (claims_of_id). */
+static void find_twice(struct cmp *k, bool *shadow)
+{
+	const struct config *c = k->c;
 	struct strmap ids;
 	struct claim *v;
 	size_t n = 0;
@@ -874,13 +938,13 @@ static void find_twice(struct cmp *k)
 	for (size_t i = 0; i < k->nparsed; i++) {
 		strmap_put(&ids, k->parsed[i].id, i);
 		v[n++] = (struct claim){k->parsed[i].id, k->parsed[i].path, i,
-					NULL};
+					NULL, false};
 	}
 	for (size_t i = 0; i < k->nstate; i++)
 		if (k->same[i] && strmap_get(&ids, k->state[i].id, NULL))
 			v[n++] =
 				(struct claim){k->state[i].id, k->state[i].path,
-					       SIZE_MAX, &k->state[i]};
+					       SIZE_MAX, &k->state[i], false};
 	qsort(v, n, sizeof(*v), claim_cmp);
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i + 1; j < n && strcmp(v[j].id, v[i].id) == 0; j++)
@@ -888,15 +952,9 @@ static void find_twice(struct cmp *k)
 		if (j - i < 2 ||
 		    (j - i == 2 && discard_leftover(k, &v[i], &v[i + 1])))
 			continue;
-		for (size_t m = i; m < j; m++) {
-			const struct claim *other = &v[m + 1 < j ? m + 1 : i];
-			char *msg = xasprintf("%s: id '%s' is also claimed by "
-					      "%s",
-					      v[m].path, v[m].id, other->path);
-
-			scan_result_add_error(k->out, v[m].path, v[m].id, msg);
-			free(msg);
-		}
+		for (size_t m = i; m < j; m++)
+			v[m].archive = detect_archived(c, v[m].path);
+		claims_of_id(k, v + i, j - i, shadow);
 	}
 	strmap_finish(&ids);
 	free(v);
@@ -908,8 +966,9 @@ static void match_ids(struct cmp *k)
 {
 	struct scan_result *r = k->out;
 	struct strmap blocked, by_id, claimed;
+	bool *shadow = xcalloc(k->nparsed + 1, sizeof(bool));
 
-	find_twice(k);
+	find_twice(k, shadow);
 	/* the errors own their ids: a blocked file's own is freed below */
 	strmap_init(&blocked, 16);
 	for (size_t i = 0; i < r->nerrors; i++)
@@ -924,7 +983,7 @@ static void match_ids(struct cmp *k)
 		struct file_change *fc;
 		size_t si;
 
-		if ((k->leftover && k->leftover[i]) ||
+		if ((k->leftover && k->leftover[i]) || shadow[i] ||
 		    strmap_get(&blocked, k->parsed[i].id, NULL)) {
 			file_change_finish(&k->parsed[i]);
 			continue;
@@ -954,6 +1013,7 @@ static void match_ids(struct cmp *k)
 	strmap_finish(&claimed);
 	strmap_finish(&by_id);
 	strmap_finish(&blocked);
+	free(shadow);
 }
 
 static void cmp_finish(struct cmp *k)
@@ -1152,9 +1212,12 @@ static void refuse_symlinked(struct cmp *k, const struct scan_walk *w)
 static void count_files(const struct scan_walk *w, struct scan_result *out)
 {
 	for (size_t i = 0; i < w->ndirs; i++) {
+		size_t slot = w->dirs[i].slot;
+
 		out->files_per_backlog[w->dirs[i].backlog] += w->dirs[i].files;
-		out->files_per_stage[i] = w->dirs[i].files;
-		out->stage_missing[i] = w->dirs[i].start == FSX_START_MISSING;
+		out->files_per_stage[slot] = w->dirs[i].files;
+		out->stage_missing[slot] =
+			w->dirs[i].start == FSX_START_MISSING;
 		out->nfiles += w->dirs[i].files;
 	}
 	memcpy(out->backlog_missing, w->missing,
@@ -1493,7 +1556,13 @@ static void take_batch(struct stream *sm, struct batch *b,
 					 &r->leftovers[i].st);
 		free(r->leftovers[i].path);
 	}
+	for (size_t i = 0; i < r->nshadows; i++) {
+		out->shadows = xgrow(out->shadows, &out->capshadows,
+				     out->nshadows + 1, sizeof(char *));
+		out->shadows[out->nshadows++] = r->shadows[i];
+	}
 	r->nerrors = r->nskipped = r->ntemps = r->nleftovers = 0;
+	r->nshadows = 0;
 	batch_free(b);
 	pthread_mutex_lock(&sm->mu);
 	b->ready = false;
@@ -1688,6 +1757,9 @@ void scan_result_finish(struct scan_result *r)
 	for (size_t i = 0; i < r->nheld; i++)
 		free(r->held[i]);
 	free(r->held);
+	for (size_t i = 0; i < r->nshadows; i++)
+		free(r->shadows[i]);
+	free(r->shadows);
 	free(r->files_per_backlog);
 	free(r->backlog_missing);
 	free(r->files_per_stage);

@@ -35,9 +35,9 @@ static void copy_stages(struct config_record *rec, const struct config *c)
 {
 	rec->stages = xcalloc(c->nstages + 1, sizeof(*rec->stages));
 	for (size_t i = 0; i < c->nstages; i++)
-		rec->stages[i] =
-			(struct config_stage){xstrdup(c->stages[i].status),
-					      xstrdup(c->stages[i].dir)};
+		rec->stages[i] = (struct config_stage){
+			xstrdup(c->stages[i].status), xstrdup(c->stages[i].dir),
+			c->stages[i].archive};
 	rec->nstages = c->nstages;
 	rec->status_from_key = c->dialect.status_from_key;
 }

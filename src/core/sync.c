@@ -1232,6 +1232,8 @@ static void report_scan(struct run *run, size_t changed)
 	}
 	for (size_t i = 0; i < run->scan.nskipped; i++)
 		note(run, run->scan.skipped[i]);
+	for (size_t i = 0; i < run->scan.nshadows; i++)
+		note(run, run->scan.shadows[i]);
 	if (run->r && run->r->note) {
 		size_t n = scan_result_stories(&run->scan);
 		char *msg;
@@ -1622,6 +1624,21 @@ static bool claimed_twice(struct run *run, struct scan_result *b,
 		return false;
 	if (!*twice)
 		return true;
+	/* an archived copy of an id a live file holds is no claim */
+	if (other && detect_archived(run->c, fc->path) &&
+	    !detect_archived(run->c, other)) {
+		scan_result_add_shadow(b, fc->path, fc->id, other);
+		free(other);
+		return true;
+	}
+	if (other && !detect_archived(run->c, fc->path) &&
+	    detect_archived(run->c, other)) {
+		scan_result_add_shadow(b, other, fc->id, fc->path);
+		*twice = false;
+		ok = unimport(run, fc->id);
+		free(other);
+		return ok;
+	}
 	msg = xasprintf("%s: id '%s' is also claimed by %s", fc->path, fc->id,
 			other);
 	scan_result_add_error(b, fc->path, fc->id, msg);

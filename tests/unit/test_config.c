@@ -684,6 +684,15 @@ static void test_shapes(void **state)
 		   "without '/'");
 	load_fails(f, "at_strings: yes\n",
 		   "1:13: 'at_strings' must be true or false");
+	load_ok(f,
+		"stages:\n  open: .\n  closed: archive\n"
+		"archive_stages: [closed]\n",
+		&c);
+	assert_false(c.stages[0].archive);
+	assert_true(c.stages[1].archive);
+	config_finish(&c);
+	load_fails(f, "archive_stages: [done]\n",
+		   " 'archive_stages': no stage 'done' (see 'stages')");
 }
 
 static void test_bad_dialect(void **state)

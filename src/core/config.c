@@ -646,7 +646,7 @@ static bool add_key_name(struct parser *p, char *column, unsigned line,
 		return fail(p, line, col,
 			    "'keys': '%s' is not a column with a key (id, "
 			    "backlog, status, epic, title, priority, points, "
-			    "assignees, labels, depends_on, created)",
+			    "assignees, labels, depends_on, created, parent)",
 			    column);
 	if (c->keys[f])
 		return fail(p, line, col, "duplicate key '%s' in 'keys'",
@@ -676,7 +676,7 @@ static bool add_rule(struct parser *p, const char *backlog, char *field,
 		return fail(p, line, col,
 			    "'%s': '%s' is not a field (backlog, status, epic, "
 			    "title, priority, points, assignees, labels, "
-			    "depends_on, created, extra, body)",
+			    "depends_on, created, extra, body, parent)",
 			    backlog ? "backlog_policy" : "policy", field);
 	for (size_t i = 0; i < c->npolicy; i++)
 		if (c->policy[i].field == f &&

@@ -12,7 +12,7 @@ const char *const story_field_names[SF_COUNT] = {
 	[SF_POINTS] = "points",   [SF_ASSIGNEES] = "assignees",
 	[SF_LABELS] = "labels",   [SF_DEPENDS_ON] = "depends_on",
 	[SF_CREATED] = "created", [SF_EXTRA] = "extra",
-	[SF_BODY] = "body",
+	[SF_BODY] = "body",       [SF_PARENT] = "parent",
 };
 
 const struct story_dialect story_dialect_default = {

@@ -20,7 +20,10 @@
  *            NULL for none
  *   body:    the Markdown after the frontmatter as the file has it, its
  *            line breaks too (a CRLF file's CRLFs); "" if none
- * NULL means absent. Order is the order of the columns in the database.
+ *   parent:  another story's id (a valid id); read only where keys: gives
+ *            it a key
+ * NULL means absent. Order is the order of the columns in the database
+ * (parent, added by schema 6, last).
  */
 enum story_field {
 	SF_ID,
@@ -36,6 +39,7 @@ enum story_field {
 	SF_CREATED,
 	SF_EXTRA,
 	SF_BODY,
+	SF_PARENT,
 	SF_COUNT
 };
 
@@ -73,8 +77,9 @@ struct story_dialect {
 			    true); YAML refuses it */
 };
 
-/* storysync's own: the columns as keys but "assignee", status from the
- * location, "{id}-{slug}.md". */
+/* storysync's own: the columns as keys but "assignee", and no key for
+ * parent (keys: gives it one); status from the location, "{id}-{slug}.md".
+ */
 extern const struct story_dialect story_dialect_default;
 
 /* Field index of a frontmatter key name in dialect dl (NULL: the default),

@@ -413,7 +413,7 @@ static void put_body(struct buf *b, const char *body)
 static const int render_order[] = {
 	SF_ID,     SF_TITLE,      SF_BACKLOG, SF_EPIC,
 	SF_STATUS, SF_PRIORITY,   SF_POINTS,  SF_ASSIGNEES,
-	SF_LABELS, SF_DEPENDS_ON, SF_CREATED,
+	SF_LABELS, SF_DEPENDS_ON, SF_PARENT,  SF_CREATED,
 };
 
 void story_render(const struct story *s, const struct story_dialect *dl,
@@ -1292,6 +1292,9 @@ static bool check_body(const char *s, struct err *e)
 	return true;
 }
 
+static bool check_parent(const struct story *s, const struct story_dialect *dl,
+			 struct err *e);
+
 static bool check_want(const struct story_doc *d, const struct story *want,
 		       struct err *e)
 {
@@ -1312,7 +1315,26 @@ static bool check_want(const struct story_doc *d, const struct story *want,
 		return err_set(e, "points is not an integer: %s", points);
 	return check_list(want, SF_ASSIGNEES, e) &&
 	       check_list(want, SF_LABELS, e) &&
-	       check_list(want, SF_DEPENDS_ON, e);
+	       check_list(want, SF_DEPENDS_ON, e) &&
+	       check_parent(want, d->dialect, e);
+}
+
+/* A parent is an id, and the tree has a key to hold it. */
+static bool check_parent(const struct story *s, const struct story_dialect *dl,
+			 struct err *e)
+{
+	const char *v = s->v[SF_PARENT];
+
+	if (!v)
+		return true;
+	if (!dl->key[SF_PARENT])
+		return err_set(e,
+			       "parent '%s': this tree's files have no key for "
+			       "it (keys: {parent: KEY})",
+			       v);
+	if (!id_valid(v))
+		return err_set(e, "invalid id '%s' in 'parent'", v);
+	return true;
 }
 
 /* The extra object, its keys plain YAML keys that no column takes. */
@@ -1359,6 +1381,9 @@ bool story_writable(const struct story *s, const struct story_dialect *dl,
 		if (!check_list(s, lists[i], e))
 			return false;
 	}
+	*field = SF_PARENT;
+	if (!check_parent(s, dl ? dl : &story_dialect_default, e))
+		return false;
 	*field = SF_EXTRA;
 	if (!check_extra(s->v[SF_EXTRA], dl ? dl : &story_dialect_default, e))
 		return false;

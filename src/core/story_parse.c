@@ -47,6 +47,7 @@
  *   'depends_on' must be a list of ids
  *   invalid id 'X'
  *   invalid id 'X' in 'depends_on'
+ *   invalid id 'X' in 'parent'
  *   mapping key must be a scalar
  *   missing required key 'title'
  *   no id: add an 'id:' key or name the file <ID>-<slug>.md
@@ -804,6 +805,25 @@ static bool parse_depends(struct parse *p)
 	return ok;
 }
 
+/* A parent: one id, or none (null or empty). */
+static bool parse_parent(struct parse *p)
+{
+	const struct yev *ev = &p->ev;
+
+	if (ev->type != YEV_SCALAR)
+		return ev_err(p, "'%s' must be a scalar",
+			      key_name(p, SF_PARENT));
+	if (is_null(ev) || ev->len == 0) {
+		set_field(p, SF_PARENT, NULL);
+		return true;
+	}
+	if (!id_valid(ev->value, ev->len))
+		return ev_err(p, "invalid id '%s' in '%s'", ev->value,
+			      key_name(p, SF_PARENT));
+	set_field(p, SF_PARENT, xstrndup(ev->value, ev->len));
+	return true;
+}
+
 static bool put_extra(struct parse *p, const char *name)
 {
 	buf_putc(&p->extra, p->extra.len ? ',' : '{');
@@ -820,6 +840,7 @@ static bool parse_value(struct parse *p, const struct fm_key *k)
 	case SF_LABELS:
 	case SF_ASSIGNEES: return parse_strings(p, k->field);
 	case SF_DEPENDS_ON: return parse_depends(p);
+	case SF_PARENT: return parse_parent(p);
 	default: return parse_scalar_field(p, k->field);
 	}
 }

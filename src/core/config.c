@@ -81,7 +81,7 @@ struct at {
 struct written {
 	char *database;  /* as written, NULL for the default */
 	char *create_in; /* resolved once the stages are known */
-	struct at database_at, create_in_at, log_at, metrics_at;
+	struct at database_at, create_in_at, log_at, metrics_at, new_file_at;
 };
 
 struct parser {
@@ -962,6 +962,56 @@ static bool parse_at_strings(struct parser *p)
 	       parse_bool(p, "at_strings", &p->c->dialect.at_strings);
 }
 
+static bool parse_created_format(struct parser *p)
+{
+	static const char *const names[] = {
+		[SC_DATE] = "date",
+		[SC_DATETIME] = "datetime",
+		[SC_ISO] = "iso",
+	};
+
+	if (!next(p))
+		return false;
+	for (int f = SC_DATE; f <= SC_ISO; f++)
+		if (p->ev.type == YEV_SCALAR &&
+		    strcmp(p->ev.value, names[f]) == 0) {
+			p->c->dialect.created_format = (enum story_created)f;
+			return true;
+		}
+	return fail(p, p->ev.line, p->ev.col,
+		    "'created_format' must be date (2026-02-14), datetime "
+		    "('2026-02-14 21:22') or iso (2026-02-14T21:22:00Z)");
+}
+
+/* The first lines of a new file: checked once the keys are known. */
+#define NEW_FILE_MAX 4096
+
+static bool parse_new_file(struct parser *p)
+{
+	const char *v;
+
+	if (!next(p))
+		return false;
+	if (is_null(&p->ev))
+		return true;
+	v = p->ev.value;
+	if (!is_string(&p->ev) || p->ev.len > NEW_FILE_MAX ||
+	    strlen(v) != p->ev.len)
+		return fail(p, p->ev.line, p->ev.col,
+			    "'new_file' must be text of at most %d bytes",
+			    NEW_FILE_MAX);
+	for (const char *s = v; *s; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t') ||
+		    *s == 0x7f)
+			return fail(p, p->ev.line, p->ev.col,
+				    "'new_file' has a control character");
+	free(p->c->new_file);
+	p->c->new_file =
+		v[p->ev.len - 1] == '\n' ? xstrdup(v) : xasprintf("%s\n", v);
+	p->w->new_file_at = here(p);
+	return true;
+}
+
 static bool parse_mirror_keys(struct parser *p)
 {
 	bool on = true;
@@ -1000,6 +1050,8 @@ static const struct {
 	{"file_name", parse_file_name, NULL},
 	{"id_key", parse_id_key, NULL},
 	{"at_strings", parse_at_strings, NULL},
+	{"created_format", parse_created_format, NULL},
+	{"new_file", parse_new_file, NULL},
 	{"create_in", parse_create_in, NULL},
 	{"ignore", parse_ignore, NULL},
 	{"archive_stages", parse_archive_stages, NULL},
@@ -1276,6 +1328,41 @@ out:
 	return ok;
 }
 
+/* new_file: read as a new file's frontmatter reads it: comments and keys
+ * no column takes, which every new file gets (their JSON object in
+ * new_file_extra). */
+static bool check_new_file(struct parser *p)
+{
+	struct config *c = p->c;
+	struct story_dialect *dl = &c->dialect;
+	struct story_doc d;
+	struct err e;
+	struct buf t = BUF_INIT;
+	bool ok, parsed;
+
+	if (!c->new_file)
+		return true;
+	buf_printf(&t, "---\n%s%s: NEW-1\n%s: t\n---\n", c->new_file,
+		   dl->key[SF_ID], dl->key[SF_TITLE]);
+	ok = parsed = story_parse(&d, dl, "new_file", t.data, t.len, &e);
+	if (!ok)
+		fail_at(p, &p->w->new_file_at, "'new_file': %s", e.msg);
+	for (size_t i = 0; ok && i + 2 < d.nkeys; i++)
+		if (d.keys[i].field >= 0)
+			ok = fail_at(p, &p->w->new_file_at,
+				     "'new_file': '%s' is a column's key: a "
+				     "new file takes it from the row",
+				     d.keys[i].name);
+	if (ok && d.s.v[SF_EXTRA])
+		c->new_file_extra = xstrdup(d.s.v[SF_EXTRA]);
+	dl->new_file = c->new_file;
+	dl->new_file_extra = c->new_file_extra;
+	if (parsed)
+		story_doc_finish(&d);
+	buf_finish(&t);
+	return ok;
+}
+
 /* The dialect the keys read make, with the defaults for the rest; and the
  * settings that need the whole file to check. */
 static bool finish_dialect(struct parser *p)
@@ -1305,6 +1392,8 @@ static bool finish_dialect(struct parser *p)
 			       "%s: 'id_key: false' needs 'file_name': a new "
 			       "file's name must hold its id",
 			       p->name);
+	if (!check_new_file(p))
+		return false;
 	if (c->nstatuses && !dl->status_from_key)
 		return err_set(p->e,
 			       "%s: 'statuses' needs 'status_from: key' (with "
@@ -1709,6 +1798,8 @@ void config_finish(struct config *c)
 	strv_free_n(c->ignore, c->nignore);
 	strv_free_n(c->archive_stages, c->narchive_stages);
 	free(c->file_name);
+	free(c->new_file);
+	free(c->new_file_extra);
 	for (size_t i = 0; i < c->npolicy; i++)
 		free(c->policy[i].backlog);
 	free(c->policy);

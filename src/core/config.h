@@ -45,7 +45,9 @@ struct config {
 	char *keys[SF_COUNT]; /* keys: column: key, NULL for the default */
 	char **statuses;      /* statuses: (status_from: key only) */
 	size_t nstatuses;
-	char *file_name; /* file_name:, NULL for the default */
+	char *file_name;      /* file_name:, NULL for the default */
+	char *new_file;       /* new_file:, ending in '\n', or NULL */
+	char *new_file_extra; /* its keys as a JSON object, or NULL */
 	const struct config_stage *create_in; /* create_in: the stage of a
 						 story the API creates when
 						 its status names none */

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "err.h"
@@ -52,6 +53,15 @@ struct story {
 			 U+FFFD): no file can hold it, so the row is refused */
 };
 
+/* How a tree writes the date a story the API creates gets (created_format:),
+ * as the tree's tool writes it. */
+enum story_created {
+	SC_NONE,     /* none: created stays as the row has it */
+	SC_DATE,     /* 2026-02-14 */
+	SC_DATETIME, /* '2026-02-14 21:22' (quoted, as js-yaml writes it) */
+	SC_ISO,      /* 2026-02-14T21:22:00Z */
+};
+
 /* How a tree writes its stories: the configuration's dialect. */
 struct story_dialect {
 	const char *key[SF_COUNT];   /* each field's frontmatter key (NULL for
@@ -75,6 +85,12 @@ struct story_dialect {
 	bool at_strings; /* a plain scalar that starts with '@' is text, as
 			    Backlog.md reads "assignee: @ana" (at_strings:
 			    true); YAML refuses it */
+	enum story_created created_format; /* created_format: */
+	const char *new_file;              /* new_file: the first lines of a new
+					      file's frontmatter (comments,
+					      constant keys), ending in '\n'; or
+					      NULL */
+	const char *new_file_extra; /* its keys as a JSON object, or NULL */
 };
 
 /* storysync's own: the columns as keys but "assignee", and no key for
@@ -82,6 +98,13 @@ struct story_dialect {
  */
 extern const struct story_dialect story_dialect_default;
 
+/* created, now (ns since the epoch), in dl's created_format (UTC), or NULL
+ * when it has none (heap). */
+char *story_created_now(const struct story_dialect *dl, int64_t now_ns);
+/* The extra of a story the API creates without the new_file: keys: those
+ * keys first (the row's value where it has one), then the row's others
+ * (heap); NULL when dl has no new_file: keys. */
+char *story_new_extra(const struct story_dialect *dl, const char *extra);
 /* Field index of a frontmatter key name in dialect dl (NULL: the default),
  * or -1 when it has no column. */
 int story_field_of(const struct story_dialect *dl, const char *key);
@@ -195,7 +218,9 @@ bool story_edit(const struct story_doc *d, const char *text, size_t len,
 bool story_writable(const struct story *s, const struct story_dialect *dl,
 		    int *field, struct err *e);
 /* The text of a new story file for s in dialect dl (NULL: the default),
- * with a clean, conventional frontmatter. */
+ * with a clean, conventional frontmatter: dl's new_file: lines first (when
+ * s's extra has their keys, as story_new_extra gives it), created as
+ * created_format: writes it. */
 void story_render(const struct story *s, const struct story_dialect *dl,
 		  struct buf *out);
 /* Whether text, parsed as path in dialect dl, reads back as want: every

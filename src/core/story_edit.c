@@ -386,12 +386,47 @@ static void put_key(struct buf *b, const char *name)
 	buf_finish(&k);
 }
 
+/* An ISO 8601 UTC time as created_format: iso writes it:
+ * 2026-02-14T21:22:00Z, seconds and fractions optional. */
+static bool iso_time(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd";
+	size_t i = 0;
+
+	for (; shape[i]; i++)
+		if (shape[i] == 'd' ? !is_digit(s[i]) : s[i] != shape[i])
+			return false;
+	if (s[i] == ':' && is_digit(s[i + 1]) && is_digit(s[i + 2]))
+		i += 3;
+	if (s[i] == '.' && is_digit(s[i + 1]))
+		for (i++; is_digit(s[i]); i++)
+			;
+	return s[i] == 'Z' && !s[i + 1];
+}
+
+/* created as the tree's tool writes it: an ISO time plain, what needs
+ * quotes in single quotes (js-yaml's '2026-02-14 21:22'). */
+static void put_created(struct buf *b, const struct story_dialect *dl,
+			const char *v)
+{
+	if (dl->created_format == SC_ISO && iso_time(v))
+		buf_puts(b, v); /* story_parse reads it as the text it is */
+	else if (dl->created_format != SC_NONE && !plain_safe(v, false) &&
+		 single_safe(v))
+		put_single(b, v);
+	else
+		put_scalar(b, v, false);
+}
+
 static void put_field_line(struct buf *b, const struct story_dialect *dl, int f,
 			   const char *v)
 {
 	put_key(b, dl->key[f] ? dl->key[f] : story_field_names[f]);
 	buf_putc(b, ' ');
-	put_field(b, f, v);
+	if (f == SF_CREATED)
+		put_created(b, dl, v);
+	else
+		put_field(b, f, v);
 	buf_putc(b, '\n');
 }
 
@@ -416,15 +451,80 @@ static const int render_order[] = {
 	SF_LABELS, SF_DEPENDS_ON, SF_PARENT,  SF_CREATED,
 };
 
-void story_render(const struct story *s, const struct story_dialect *dl,
-		  struct buf *out)
+/* True when key is one of the n members of h. */
+static bool member_of(const struct json_member *h, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(h[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+/* The new_file: keys (nh of them, into *h) when s's extra has them all,
+ * so that the lines go first in the file; else none. */
+static bool header_keys(const struct story *s, const struct story_dialect *dl,
+			struct json_member **h, size_t *nh)
 {
 	struct json_member *m = NULL;
 	size_t n = 0;
+	bool all = true;
+
+	*h = NULL;
+	*nh = 0;
+	if (!dl->new_file)
+		return false;
+	if (!dl->new_file_extra)
+		return true; /* comments only */
+	if (!s->v[SF_EXTRA] || !json_parse_object(dl->new_file_extra, h, nh) ||
+	    !json_parse_object(s->v[SF_EXTRA], &m, &n))
+		all = false;
+	for (size_t i = 0; all && i < *nh; i++)
+		all = member_of(m, n, (*h)[i].key);
+	json_members_free(m, n);
+	if (!all) {
+		json_members_free(*h, *nh);
+		*h = NULL;
+		*nh = 0;
+	}
+	return all;
+}
+
+/* A header key whose value s changed: the file rendered with the header's
+ * lines as they are holds the header's value, which an edit replaces. */
+static void edit_header_values(const struct story *s,
+			       const struct story_dialect *dl, struct buf *out)
+{
+	struct story_doc d;
+	struct buf fixed = BUF_INIT;
+	struct err e;
+	char *path = story_filename(s, dl);
+
+	if (story_parse(&d, dl, path, out->data, out->len, &e)) {
+		if (!story_equal(&d.s, s) &&
+		    story_edit(&d, out->data, out->len, s, &fixed, &e)) {
+			buf_finish(out);
+			*out = fixed;
+			fixed = (struct buf)BUF_INIT;
+		}
+		story_doc_finish(&d);
+	}
+	buf_finish(&fixed);
+	free(path);
+}
+
+void story_render(const struct story *s, const struct story_dialect *dl,
+		  struct buf *out)
+{
+	struct json_member *m = NULL, *h = NULL;
+	size_t n = 0, nh = 0;
+	bool header;
 
 	if (!dl)
 		dl = &story_dialect_default;
 	buf_puts(out, "---\n");
+	header = header_keys(s, dl, &h, &nh);
+	if (header)
+		buf_puts(out, dl->new_file);
 	for (size_t i = 0; i < sizeof(render_order) / sizeof(*render_order);
 	     i++) {
 		int f = render_order[i];
@@ -437,11 +537,15 @@ void story_render(const struct story *s, const struct story_dialect *dl,
 	}
 	if (s->v[SF_EXTRA] && json_parse_object(s->v[SF_EXTRA], &m, &n)) {
 		for (size_t i = 0; i < n; i++)
-			put_member_line(out, &m[i]);
+			if (!member_of(h, nh, m[i].key))
+				put_member_line(out, &m[i]);
 		json_members_free(m, n);
 	}
 	buf_puts(out, "---\n");
 	put_body(out, s->v[SF_BODY]);
+	if (nh)
+		edit_header_values(s, dl, out);
+	json_members_free(h, nh);
 }
 
 static bool alnum(char c)

@@ -783,7 +783,8 @@ static char *unwritable(const struct run *run, const struct db_side *d,
  * so does the story it was renamed from (an id the API changed to an
  * unsafe one must not delete the old file). Each is recorded as a conflict
  * the file won (see record_refusals). */
-static void refuse_unwritable(struct run *run, struct strmap *blocked)
+static void refuse_unwritable(struct run *run, struct strmap *blocked,
+			      const struct strmap *file_ids)
 {
 	for (size_t i = 0; i < run->db.n; i++) {
 		struct db_side *d = &run->db.rows[i];
@@ -797,6 +798,12 @@ static void refuse_unwritable(struct run *run, struct strmap *blocked)
 			d->filled = plan_row_defaults(run->all, &d->story);
 			why = unwritable(run, d, &field);
 		}
+		/* a story the API creates, no file claiming its id: it is
+		 * written as the tree's tool writes a new one */
+		if (!why && d->side == SIDE_NEW && !state_of(run, d->id) &&
+		    !strmap_get(file_ids, d->id, NULL))
+			d->filled |= plan_new_row_defaults(run->all, &d->story,
+							   run->rec.started_ns);
 		if (!why)
 			continue;
 		/* the conflict keeps the row as the API wrote it */
@@ -891,7 +898,13 @@ static bool plan_all(struct run *run)
 		strmap_put(&blocked, run->scan.held[i], 0);
 		journal_note(run, &run->waiting, run->scan.held[i]);
 	}
-	refuse_unwritable(run, &blocked);
+	if (run->scan.nchanges) /* changes is NULL when there are none */
+		qsort(run->scan.changes, run->scan.nchanges,
+		      sizeof(*run->scan.changes), fc_cmp);
+	strmap_init(&file_ids, run->scan.nchanges);
+	for (size_t i = 0; i < run->scan.nchanges; i++)
+		strmap_put(&file_ids, run->scan.changes[i].id, i);
+	refuse_unwritable(run, &blocked, &file_ids);
 	/* --backlog: what it leaves for a later run, on both sides */
 	strmap_init(&outside, 1);
 	for (size_t i = 0; i < run->scan.nchanges; i++)
@@ -900,12 +913,6 @@ static bool plan_all(struct run *run)
 	for (size_t i = 0; i < run->db.n; i++)
 		if (outside_selection(run, NULL, &run->db.rows[i]))
 			strmap_put(&outside, run->db.rows[i].id, 0);
-	if (run->scan.nchanges) /* changes is NULL when there are none */
-		qsort(run->scan.changes, run->scan.nchanges,
-		      sizeof(*run->scan.changes), fc_cmp);
-	strmap_init(&file_ids, run->scan.nchanges);
-	for (size_t i = 0; i < run->scan.nchanges; i++)
-		strmap_put(&file_ids, run->scan.changes[i].id, i);
 	for (size_t i = 0; ok && i < run->db.n; i++) {
 		const struct db_side *d = &run->db.rows[i];
 		size_t fi;

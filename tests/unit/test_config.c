@@ -693,6 +693,34 @@ static void test_shapes(void **state)
 	config_finish(&c);
 	load_fails(f, "archive_stages: [done]\n",
 		   " 'archive_stages': no stage 'done' (see 'stages')");
+	load_ok(f,
+		"created_format: iso\nkeys:\n  parent: parent_task_id\n"
+		"new_file: |\n  # a comment\n  type: task\n"
+		"  tags: [a, b]",
+		&c);
+	assert_int_equal(c.dialect.created_format, SC_ISO);
+	assert_string_equal(c.dialect.key[SF_PARENT], "parent_task_id");
+	assert_string_equal(c.dialect.new_file,
+			    "# a comment\ntype: task\ntags: [a, b]\n");
+	assert_string_equal(c.dialect.new_file_extra,
+			    "{\"type\":\"task\",\"tags\":[\"a\",\"b\"]}");
+	config_finish(&c);
+	load_ok(f, "", &c);
+	assert_null(c.dialect.key[SF_PARENT]);
+	assert_int_equal(c.dialect.created_format, SC_NONE);
+	assert_null(c.dialect.new_file);
+	config_finish(&c);
+	load_fails(f, "created_format: rfc\n",
+		   "1:17: 'created_format' must be date (2026-02-14), datetime "
+		   "('2026-02-14 21:22') or iso (2026-02-14T21:22:00Z)");
+	load_fails(f, "new_file: \"priority: high\"\n",
+		   "1:11: 'new_file': 'priority' is a column's key: a new file "
+		   "takes it from the row");
+	load_fails(f, "new_file: \"a: [\"\n",
+		   "1:11: 'new_file': new_file:4:6: did not find expected ',' "
+		   "or ']'");
+	load_fails(f, "new_file: \"a\\x01\"\n",
+		   "1:11: 'new_file' has a control character");
 }
 
 static void test_bad_dialect(void **state)
@@ -710,7 +738,7 @@ static void test_bad_dialect(void **state)
 	load_fails(f, "keys:\n  body: text\n",
 		   "2:3: 'keys': 'body' is not a column with a key (id, "
 		   "backlog, status, epic, title, priority, points, "
-		   "assignees, labels, depends_on, created)");
+		   "assignees, labels, depends_on, created, parent)");
 	load_fails(f, "keys:\n  created: \"-x\"\n",
 		   "2:12: 'keys': 'created' must name a plain frontmatter key");
 	load_fails(f, "keys:\n  created: title\n",

@@ -1993,6 +1993,9 @@ bool config_write_backlog_md(const char *path, const char *bmd, bool *written,
 		     "  completed: completed\n"
 		     "  archived-task: archive/tasks\n"
 		     "  archived-draft: archive/drafts\n"
+		     "# an archived copy of a task a live folder holds is "
+		     "skipped, not an error\n"
+		     "archive_stages: [archived-task, archived-draft]\n"
 		     "# where a story the API creates goes\n"
 		     "create_in: task\n\n"
 		     "# Its key names, and its file names: \"task-12 - "
@@ -2000,8 +2003,13 @@ bool config_write_backlog_md(const char *path, const char *bmd, bool *written,
 		     "keys:\n"
 		     "  depends_on: dependencies\n"
 		     "  created: created_date\n"
+		     "  parent: parent_task_id\n"
 		     "file_name: \"{id:lower} - {title}.md\"\n"
-		     "mirror_keys: false\n");
+		     "mirror_keys: false\n"
+		     "# It reads \"assignee: @ana\" as text, and dates a new "
+		     "task '2025-06-03 09:12'.\n"
+		     "at_strings: true\n"
+		     "created_format: datetime\n");
 	buf_printf(&t,
 		   "\n# Backlog.md names new tasks %s-N: an API that creates "
 		   "stories\n# should too.\n",

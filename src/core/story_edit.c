@@ -1178,7 +1178,9 @@ static void set_field(struct editor *ed, const struct fm_key *k, int f,
 	else
 		set_string(ed, k, v,
 			   plain_safe(v, false) ||
-				   (f == SF_POINTS && is_integer(v)));
+				   (f == SF_POINTS && is_integer(v)) ||
+				   (f == SF_CREATED && iso_time(v) &&
+				    ed->d->dialect->created_format == SC_ISO));
 }
 
 /* want's value of column f; an empty depends_on is none, as parsed. */

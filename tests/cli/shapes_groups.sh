@@ -139,4 +139,24 @@ oracle "B: after the edits, every file is still its row" "$O/B.json" \
 lib_quiet "B, after the edits" tasks
 cd "$T" || exit 1
 
+# every worked configuration of storysync.yml(5)'s TREE SHAPES loads
+mkdir -p "$T/man" && cd "$T/man" || exit 1
+python3 - "$SOURCE_ROOT/man/storysync.yml.5.scd" <<'PY'
+import re, sys
+page = open(sys.argv[1]).read()
+shapes = page.split("\n# TREE SHAPES\n")[1].split("\n# ")[0]
+blocks = [b for b in re.findall(r"^```\n(.*?)^```", shapes, re.S | re.M)
+          if b.startswith("database:")]
+for i, b in enumerate(blocks):
+    open("shape%d.yml" % i, "w").write(b)
+PY
+n=0 bad=0
+for f in shape*.yml; do
+  n=$((n + 1))
+  run ss -c "$f" check
+  [ "$rc" = 0 ] || { bad=$((bad + 1)); echo "# $f: $rc $out $err"; }
+done
+check_eq "storysync.yml(5): its seven worked configurations load" "7|0" "$n|$bad"
+cd "$T" || exit 1
+
 finish

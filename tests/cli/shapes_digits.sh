@@ -117,6 +117,11 @@ printf -- '---\ntitle: Loop back\nparent: 46\n---\n' >todo/47-loop-back.md
 run ss check
 check_eq "C: check: a parent no story has, a parent cycle" "1|todo/45-orphan.md: parent '99': no such story
 todo/46-loop.md: parent cycle: 46 -> 47 -> 46" "$rc|$err"
+printf -- '---\ntitle: Bad parent\nparent: "a b"\n---\n' >todo/48-bad-parent.md
+run ss sync
+check_contains "C: a parent that is no id: an error at its line" \
+  "todo/48-bad-parent.md:3:9: invalid id 'a b' in 'parent'" "$err"
+rm todo/48-bad-parent.md
 # the API sets a parent where the tree has no key for it: refused
 sed -i '/^keys:/,/^  parent:/d' .storysync.yml
 q "UPDATE stories SET parent = '1' WHERE id = '7'"

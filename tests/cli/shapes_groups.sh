@@ -134,8 +134,14 @@ check_eq "B: the tool's first lines, its quoted id, its date" \
 check_eq "B: the row has the constant key and the date" \
   "{\"kind\":\"task\"}|$(sed -n 's/^created: //p' "$new")" \
   "$(q "SELECT extra || '|' || created FROM stories WHERE id = '101'")"
+q "INSERT INTO stories(id, title, status, extra)
+   VALUES ('102', 'Bug bash', 'todo', '{\"kind\":\"bug\",\"size\":\"s\"}')"
+run ss sync
+check_eq "B: a row's own value of a constant key wins, in its place" \
+  "0|---|# Task file: edit freely, keep the id.|kind: bug|id: \"102\"|title: Bug bash|status: todo|created: DATE|size: s|---|{\"kind\":\"bug\",\"size\":\"s\"}" \
+  "$rc|$(sed -E 's/^created: [0-9]{4}-[0-9]{2}-[0-9]{2}$/created: DATE/' tasks/102-bug-bash.md | tr '\n' '|' | sed 's/|$//')|$(q "SELECT extra FROM stories WHERE id = '102'")"
 oracle "B: after the edits, every file is still its row" "$O/B.json" \
-  "5 files, 5 rows"
+  "6 files, 6 rows"
 lib_quiet "B, after the edits" tasks
 cd "$T" || exit 1
 

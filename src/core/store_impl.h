@@ -67,7 +67,7 @@
 /* The digest of a row, and of a saved base, as sync_state keeps it: a
  * function only storysync's connections have (store_digest), never in a
  * trigger the API runs. Schema 5's fields and the path, then the parent,
- * which counts only when it is not NULL: a digest taken before schema 6
+ * which counts only when it is not NULL: a digest taken before schema 7
  * is the same digest after it (store_story_digest). */
 #define DIGEST_ROW                                                             \
 	"storysync_digest(" STORY_COLUMNS_5 ", stories.path, stories.parent)"

@@ -24,7 +24,7 @@
  *   parent:  another story's id (a valid id); read only where keys: gives
  *            it a key
  * NULL means absent. Order is the order of the columns in the database
- * (parent, added by schema 6, last).
+ * (parent, added by schema 7, last).
  */
 enum story_field {
 	SF_ID,

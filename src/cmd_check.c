@@ -85,8 +85,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 			cli_put_safe(cli->err, r.problems[i].msg);
 			fputc('\n', cli->err);
 		}
-		for (size_t i = 0; cli->verbosity >= 0 && i < r.nshadows;
-		     i++) {
+		for (size_t i = 0; cli->verbosity >= 0 && i < r.nshadows; i++) {
 			cli_put_safe(cli->out, r.shadows[i]);
 			fputc('\n', cli->out);
 		}

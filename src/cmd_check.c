@@ -22,6 +22,12 @@ static void print_json(struct cli *cli, const struct check_result *r, bool db)
 		cli_json_string(f, r->problems[i].msg);
 		fputc('}', f);
 	}
+	fputs("],\"shadows\":[", f);
+	for (size_t i = 0; i < r->nshadows; i++) {
+		if (i)
+			fputc(',', f);
+		cli_json_string(f, r->shadows[i]);
+	}
 	fputs("]}\n", f);
 }
 
@@ -78,6 +84,10 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		for (size_t i = 0; i < r.nproblems; i++) {
 			cli_put_safe(cli->err, r.problems[i].msg);
 			fputc('\n', cli->err);
+		}
+		for (size_t i = 0; cli->verbosity >= 0 && i < r.nshadows; i++) {
+			cli_put_safe(cli->out, r.shadows[i]);
+			fputc('\n', cli->out);
 		}
 		if (cli->verbosity >= 0)
 			fprintf(cli->out,

@@ -134,6 +134,22 @@ static bool status_listed(const struct config *c, const char *status)
 	return false;
 }
 
+/* True when path is a story path of backlog b, stage st and that epic. */
+static bool reads_as(const struct config *c, const char *path,
+		     const struct config_backlog *b,
+		     const struct config_stage *st, const char *epic)
+{
+	const struct config_backlog *rb;
+	const struct config_stage *rs;
+	char *re = NULL;
+	bool same = detect_location(c, path, &rb, &rs, &re) && rb == b &&
+		    rs == st &&
+		    (re && epic ? strcmp(re, epic) == 0 : re == epic);
+
+	free(re);
+	return same;
+}
+
 /* The path a story's file must have: <backlog>/<stage>/[<epic>/]<name>. */
 static char *target_path(const struct config *c, const struct story *s,
 			 const char *cur, struct err *e)
@@ -142,7 +158,7 @@ static char *target_path(const struct config *c, const struct story *s,
 	const struct config_backlog *b = NULL;
 	const struct config_stage *st = NULL;
 	const char *base;
-	char *name, *path = NULL;
+	char *name, *path = NULL, *dir = NULL;
 	struct buf p = BUF_INIT;
 
 	if (s->v[SF_BACKLOG])
@@ -175,14 +191,23 @@ static char *target_path(const struct config *c, const struct story *s,
 	/* a name a person gave is kept; one storysync makes must read back */
 	if (!base && !safe_component("file name", id, name, e))
 		goto out;
-	if (strcmp(b->path, ".") != 0)
-		buf_printf(&p, "%s/", b->path);
-	buf_printf(&p, "%s/", st->dir);
+	dir = config_stage_path(b, st);
+	if (strcmp(dir, ".") != 0)
+		buf_printf(&p, "%s/", dir);
 	if (s->v[SF_EPIC])
 		buf_printf(&p, "%s/", s->v[SF_EPIC]);
 	buf_puts(&p, name);
 	path = buf_detach(&p);
+	/* an epic named as a stage inside this one's would be that stage */
+	if (!reads_as(c, path, b, st, s->v[SF_EPIC])) {
+		err_set(e,
+			"story %s: epic '%s' is the directory of another "
+			"stage inside stage '%s'; skipped",
+			id, s->v[SF_EPIC] ? s->v[SF_EPIC] : "", st->status);
+		xfree(&path);
+	}
 out:
+	free(dir);
 	free(name);
 	return path;
 }

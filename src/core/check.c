@@ -22,11 +22,13 @@
 #include "store.h"
 #include "strmap.h"
 
-/* A parsed story in the graph; deps index other nodes. */
+/* A parsed story in the graph; deps index other nodes, and so does its
+ * parent (SIZE_MAX: none among them). */
 struct node {
 	const struct file_change *fc;
 	size_t *deps;
 	size_t ndeps;
+	size_t parent;
 };
 
 struct graph {
@@ -235,6 +237,68 @@ static void find_cycles(struct check_result *r, const struct graph *g)
 	free(color);
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reports a parent no story has (a file that fails to parse still has its
+ * story: known holds those ids too), and links the others. */
+static void link_parents(struct check_result *r, struct graph *g,
+			 const struct strmap *known)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		struct node *nd = &g->nodes[i];
+		const char *p = nd->fc->story.v[SF_PARENT];
+		size_t to;
+
+		nd->parent = SIZE_MAX;
+		if (!p)
+			continue;
+		if (strcmp(p, nd->fc->id) == 0)
+			add_problem(r, nd->fc->path,
+				    "parent '%s': a story cannot be its own "
+				    "parent",
+				    p);
+		else if (strmap_get(&g->by_id, p, &to))
+			nd->parent = to;
+		else if (!strmap_get(known, p, NULL))
+			add_problem(r, nd->fc->path,
+				    "parent '%s': no such story", p);
+	}
+}
+
+/* Each node has one parent at most: following them from every node not
+ * seen yet either ends, or comes back to a node of this walk, which closes
+ * a cycle (reported once, from the node it closes at). */
+static void find_parent_cycles(struct check_result *r, const struct graph *g)
+{
+	size_t *walk = xcalloc(g->n, sizeof(*walk)); /* 0: not seen yet */
+
+	for (size_t root = 0; root < g->n; root++) {
+		size_t v = root;
+
+		while (v != SIZE_MAX && !walk[v]) {
+			walk[v] = root + 1;
+			v = g->nodes[v].parent;
+		}
+		if (v != SIZE_MAX && walk[v] == root + 1) {
+			struct buf b = BUF_INIT;
+			size_t u = v;
+
+			do {
+				buf_printf(&b, "%s -> ", g->nodes[u].fc->id);
+				u = g->nodes[u].parent;
+			} while (u != v);
+			buf_puts(&b, g->nodes[v].fc->id);
+			add_problem(r, g->nodes[v].fc->path, "parent cycle: %s",
+				    b.data);
+			buf_finish(&b);
+		}
+	}
+	free(walk);
+}
+
 static int problem_cmp(const void *a, const void *b)
 {
 	const struct check_problem *x = a, *y = b;
@@ -258,6 +322,8 @@ static void check_graph(struct check_result *r, const struct config *c,
 		check_mirrors(r, c, g.nodes[i].fc);
 	link_deps(r, &g, &known);
 	find_cycles(r, &g);
+	link_parents(r, &g, &known);
+	find_parent_cycles(r, &g);
 	strmap_finish(&known);
 	graph_finish(&g);
 }
@@ -286,6 +352,13 @@ bool check_run(const struct config *c, struct check_result *out, struct err *e)
 	for (size_t i = 0; i < scan.nerrors; i++)
 		add_scan_error(out, &scan.errors[i]);
 	close(rootfd);
+	out->shadows = scan.shadows;
+	out->nshadows = scan.nshadows;
+	scan.shadows = NULL;
+	scan.nshadows = 0;
+	if (out->nshadows)
+		qsort(out->shadows, out->nshadows, sizeof(*out->shadows),
+		      str_cmp);
 	check_graph(out, c, &scan);
 	if (out->nproblems)
 		qsort(out->problems, out->nproblems, sizeof(*out->problems),
@@ -463,5 +536,8 @@ void check_result_finish(struct check_result *r)
 	for (size_t i = 0; i < r->nnotes; i++)
 		free(r->notes[i]);
 	free(r->notes);
+	for (size_t i = 0; i < r->nshadows; i++)
+		free(r->shadows[i]);
+	free(r->shadows);
 	memset(r, 0, sizeof(*r));
 }

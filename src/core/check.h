@@ -27,6 +27,9 @@ struct check_result {
 	char **notes; /* for -v: the *.md files that are no stories, as
 			 sync -v names them ("path: ...; not a story") */
 	size_t nnotes;
+	char **shadows; /* no problem, but named: the archived copies of an
+			   id a live file holds, skipped ("PATH: ...") */
+	size_t nshadows;
 };
 
 /* Checks the configured tree; false (e set) only when the walk itself

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,7 +81,7 @@ struct at {
 struct written {
 	char *database;  /* as written, NULL for the default */
 	char *create_in; /* resolved once the stages are known */
-	struct at database_at, create_in_at, log_at, metrics_at;
+	struct at database_at, create_in_at, log_at, metrics_at, new_file_at;
 };
 
 struct parser {
@@ -186,9 +187,12 @@ static bool name_ok(const char *s)
 }
 
 /* A stage directory is walked by name; a hidden one would be skipped. It
- * may be nested ("archive/tasks"), each part a plain name. */
+ * may be nested ("archive/tasks"), each part a plain name, or "." (the
+ * backlog directory itself). */
 static bool dir_name_ok(const char *s)
 {
+	if (strcmp(s, ".") == 0)
+		return true;
 	if (has_control(s) || strlen(s) > 1024)
 		return false;
 	for (;;) {
@@ -215,7 +219,7 @@ static char *normalise(const char *path, bool *dotdot, bool *dotgit)
 
 		if (n == 2 && strncmp(s, "..", 2) == 0)
 			*dotdot = true;
-		if (n == 4 && strncmp(s, ".git", 4) == 0)
+		if (n == 4 && strncasecmp(s, ".git", 4) == 0)
 			*dotgit = true;
 		if (n && !(n == 1 && s[0] == '.')) {
 			if (b.len)
@@ -459,22 +463,22 @@ static bool add_stage(struct parser *p, char *status, unsigned line,
 			    "stage '%s' must have a directory", status);
 	if (!dir_name_ok(p->ev.value))
 		return fail(p, p->ev.line, p->ev.col,
-			    "stage '%s': directory '%s' must be a relative "
-			    "path of non-hidden directory names",
+			    "stage '%s': directory '%s' must be '.' or a "
+			    "relative path of non-hidden directory names",
 			    status, p->ev.value);
-	other = NULL;
-	for (size_t i = 0; !other && i < c->nstages; i++)
-		if (nests(c->stages[i].dir, p->ev.value))
-			other = &c->stages[i];
+	/* one stage may lie inside another ('.' and 'archive'): a file
+	 * belongs to the deepest; one directory is one stage */
+	other = config_stage_by_dir(c, p->ev.value);
 	if (other)
 		return fail(p, p->ev.line, p->ev.col,
-			    "stage '%s': directory '%s' overlaps stage '%s' "
-			    "('%s')",
-			    status, p->ev.value, other->status, other->dir);
+			    "stage '%s': directory '%s' is already stage "
+			    "'%s'",
+			    status, p->ev.value, other->status);
 	c->stages =
 		xreallocarray(c->stages, c->nstages + 1, sizeof(*c->stages));
 	c->stages[c->nstages].status = xstrdup(status);
 	c->stages[c->nstages].dir = xstrdup(p->ev.value);
+	c->stages[c->nstages].archive = false;
 	c->nstages++;
 	return true;
 }
@@ -602,6 +606,12 @@ static bool parse_ignore(struct parser *p)
 	return parse_strings(p, "ignore", &p->c->ignore, &p->c->nignore);
 }
 
+static bool parse_archive_stages(struct parser *p)
+{
+	return parse_strings(p, "archive_stages", &p->c->archive_stages,
+			     &p->c->narchive_stages);
+}
+
 static bool parse_status_from(struct parser *p)
 {
 	if (!next(p))
@@ -636,7 +646,7 @@ static bool add_key_name(struct parser *p, char *column, unsigned line,
 		return fail(p, line, col,
 			    "'keys': '%s' is not a column with a key (id, "
 			    "backlog, status, epic, title, priority, points, "
-			    "assignees, labels, depends_on, created)",
+			    "assignees, labels, depends_on, created, parent)",
 			    column);
 	if (c->keys[f])
 		return fail(p, line, col, "duplicate key '%s' in 'keys'",
@@ -666,7 +676,7 @@ static bool add_rule(struct parser *p, const char *backlog, char *field,
 		return fail(p, line, col,
 			    "'%s': '%s' is not a field (backlog, status, epic, "
 			    "title, priority, points, assignees, labels, "
-			    "depends_on, created, extra, body)",
+			    "depends_on, created, extra, body, parent)",
 			    backlog ? "backlog_policy" : "policy", field);
 	for (size_t i = 0; i < c->npolicy; i++)
 		if (c->policy[i].field == f &&
@@ -774,7 +784,8 @@ static bool template_ok(const char *t)
 		if (i == 4)
 			return false;
 	}
-	return !strchr(t, '}') || strchr(t, '{');
+	return (!strchr(t, '}') || strchr(t, '{')) &&
+	       story_template_readable(t);
 }
 
 static bool parse_file_name(struct parser *p)
@@ -784,8 +795,8 @@ static bool parse_file_name(struct parser *p)
 	if (!is_string(&p->ev) || !template_ok(p->ev.value))
 		return fail(p, p->ev.line, p->ev.col,
 			    "'file_name' must be a name ending in .md that "
-			    "holds {id} or {id:lower} (and may hold {slug}, "
-			    "{title}), without '/'");
+			    "holds {id} or {id:lower} once (and may hold "
+			    "{slug}, {title}), without '/'");
 	free(p->c->file_name);
 	p->c->file_name = xstrdup(p->ev.value);
 	return true;
@@ -935,6 +946,72 @@ static bool parse_retention(struct parser *p)
 			   add_retention_key);
 }
 
+static bool parse_id_key(struct parser *p)
+{
+	bool on = true;
+
+	if (!next(p) || !parse_bool(p, "id_key", &on))
+		return false;
+	p->c->dialect.no_id_key = !on;
+	return true;
+}
+
+static bool parse_at_strings(struct parser *p)
+{
+	return next(p) &&
+	       parse_bool(p, "at_strings", &p->c->dialect.at_strings);
+}
+
+static bool parse_created_format(struct parser *p)
+{
+	static const char *const names[] = {
+		[SC_DATE] = "date",
+		[SC_DATETIME] = "datetime",
+		[SC_ISO] = "iso",
+	};
+
+	if (!next(p))
+		return false;
+	for (int f = SC_DATE; f <= SC_ISO; f++)
+		if (p->ev.type == YEV_SCALAR &&
+		    strcmp(p->ev.value, names[f]) == 0) {
+			p->c->dialect.created_format = (enum story_created)f;
+			return true;
+		}
+	return fail(p, p->ev.line, p->ev.col,
+		    "'created_format' must be date (2026-02-14), datetime "
+		    "('2026-02-14 21:22') or iso (2026-02-14T21:22:00Z)");
+}
+
+/* The first lines of a new file: checked once the keys are known. */
+#define NEW_FILE_MAX 4096
+
+static bool parse_new_file(struct parser *p)
+{
+	const char *v;
+
+	if (!next(p))
+		return false;
+	if (is_null(&p->ev))
+		return true;
+	v = p->ev.value;
+	if (!is_string(&p->ev) || p->ev.len > NEW_FILE_MAX ||
+	    strlen(v) != p->ev.len)
+		return fail(p, p->ev.line, p->ev.col,
+			    "'new_file' must be text of at most %d bytes",
+			    NEW_FILE_MAX);
+	for (const char *s = v; *s; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t') ||
+		    *s == 0x7f)
+			return fail(p, p->ev.line, p->ev.col,
+				    "'new_file' has a control character");
+	free(p->c->new_file);
+	p->c->new_file =
+		v[p->ev.len - 1] == '\n' ? xstrdup(v) : xasprintf("%s\n", v);
+	p->w->new_file_at = here(p);
+	return true;
+}
+
 static bool parse_mirror_keys(struct parser *p)
 {
 	bool on = true;
@@ -971,8 +1048,13 @@ static const struct {
 	{"statuses", parse_statuses, NULL},
 	{"keys", parse_keys, NULL},
 	{"file_name", parse_file_name, NULL},
+	{"id_key", parse_id_key, NULL},
+	{"at_strings", parse_at_strings, NULL},
+	{"created_format", parse_created_format, NULL},
+	{"new_file", parse_new_file, NULL},
 	{"create_in", parse_create_in, NULL},
 	{"ignore", parse_ignore, NULL},
+	{"archive_stages", parse_archive_stages, NULL},
 	{"mirror_keys", parse_mirror_keys, NULL},
 	{"max_file_size", parse_max_file_size, NULL},
 	{"policy", parse_policy, NULL},
@@ -1246,6 +1328,41 @@ out:
 	return ok;
 }
 
+/* new_file: read as a new file's frontmatter reads it: comments and keys
+ * no column takes, which every new file gets (their JSON object in
+ * new_file_extra). */
+static bool check_new_file(struct parser *p)
+{
+	struct config *c = p->c;
+	struct story_dialect *dl = &c->dialect;
+	struct story_doc d;
+	struct err e;
+	struct buf t = BUF_INIT;
+	bool ok, parsed;
+
+	if (!c->new_file)
+		return true;
+	buf_printf(&t, "---\n%s%s: NEW-1\n%s: t\n---\n", c->new_file,
+		   dl->key[SF_ID], dl->key[SF_TITLE]);
+	ok = parsed = story_parse(&d, dl, "new_file", t.data, t.len, &e);
+	if (!ok)
+		fail_at(p, &p->w->new_file_at, "'new_file': %s", e.msg);
+	for (size_t i = 0; ok && i + 2 < d.nkeys; i++)
+		if (d.keys[i].field >= 0)
+			ok = fail_at(p, &p->w->new_file_at,
+				     "'new_file': '%s' is a column's key: a "
+				     "new file takes it from the row",
+				     d.keys[i].name);
+	if (ok && d.s.v[SF_EXTRA])
+		c->new_file_extra = xstrdup(d.s.v[SF_EXTRA]);
+	dl->new_file = c->new_file;
+	dl->new_file_extra = c->new_file_extra;
+	if (parsed)
+		story_doc_finish(&d);
+	buf_finish(&t);
+	return ok;
+}
+
 /* The dialect the keys read make, with the defaults for the rest; and the
  * settings that need the whole file to check. */
 static bool finish_dialect(struct parser *p)
@@ -1269,6 +1386,14 @@ static bool finish_dialect(struct parser *p)
 	dl->nstatuses = c->nstatuses;
 	dl->file_name =
 		c->file_name ? c->file_name : story_dialect_default.file_name;
+	dl->id_template = c->file_name;
+	if (dl->no_id_key && !c->file_name)
+		return err_set(p->e,
+			       "%s: 'id_key: false' needs 'file_name': a new "
+			       "file's name must hold its id",
+			       p->name);
+	if (!check_new_file(p))
+		return false;
 	if (c->nstatuses && !dl->status_from_key)
 		return err_set(p->e,
 			       "%s: 'statuses' needs 'status_from: key' (with "
@@ -1284,6 +1409,18 @@ static bool finish_dialect(struct parser *p)
 				       "%s: 'backlog_policy': no backlog '%s' "
 				       "(see 'backlogs')",
 				       p->name, c->policy[i].backlog);
+	for (size_t i = 0; i < c->narchive_stages; i++) {
+		struct config_stage *st =
+			(struct config_stage *)config_stage_by_status(
+				c, c->archive_stages[i]);
+
+		if (!st)
+			return err_set(p->e,
+				       "%s: 'archive_stages': no stage '%s' "
+				       "(see 'stages')",
+				       p->name, c->archive_stages[i]);
+		st->archive = true;
+	}
 	c->create_in = &c->stages[0];
 	if (p->w->create_in) {
 		c->create_in = config_stage_by_status(c, p->w->create_in);
@@ -1659,7 +1796,10 @@ void config_finish(struct config *c)
 		free(c->keys[f]);
 	strv_free_n(c->statuses, c->nstatuses);
 	strv_free_n(c->ignore, c->nignore);
+	strv_free_n(c->archive_stages, c->narchive_stages);
 	free(c->file_name);
+	free(c->new_file);
+	free(c->new_file_extra);
 	for (size_t i = 0; i < c->npolicy; i++)
 		free(c->policy[i].backlog);
 	free(c->policy);
@@ -1853,6 +1993,9 @@ bool config_write_backlog_md(const char *path, const char *bmd, bool *written,
 		     "  completed: completed\n"
 		     "  archived-task: archive/tasks\n"
 		     "  archived-draft: archive/drafts\n"
+		     "# an archived copy of a task a live folder holds is "
+		     "skipped, not an error\n"
+		     "archive_stages: [archived-task, archived-draft]\n"
 		     "# where a story the API creates goes\n"
 		     "create_in: task\n\n"
 		     "# Its key names, and its file names: \"task-12 - "
@@ -1860,8 +2003,13 @@ bool config_write_backlog_md(const char *path, const char *bmd, bool *written,
 		     "keys:\n"
 		     "  depends_on: dependencies\n"
 		     "  created: created_date\n"
+		     "  parent: parent_task_id\n"
 		     "file_name: \"{id:lower} - {title}.md\"\n"
-		     "mirror_keys: false\n");
+		     "mirror_keys: false\n"
+		     "# It reads \"assignee: @ana\" as text, and dates a new "
+		     "task '2025-06-03 09:12'.\n"
+		     "at_strings: true\n"
+		     "created_format: datetime\n");
 	buf_printf(&t,
 		   "\n# Backlog.md names new tasks %s-N: an API that creates "
 		   "stories\n# should too.\n",
@@ -1885,6 +2033,34 @@ const struct config_backlog *config_backlog(const struct config *c,
 		if (strcmp(c->backlogs[i].name, name) == 0)
 			return &c->backlogs[i];
 	return NULL;
+}
+
+char *config_stage_path(const struct config_backlog *b,
+			const struct config_stage *st)
+{
+	bool top = strcmp(b->path, ".") == 0, here = strcmp(st->dir, ".") == 0;
+
+	if (top || here)
+		return xstrdup(top ? st->dir : b->path);
+	return xasprintf("%s/%s", b->path, st->dir);
+}
+
+const struct config_stage *config_epic_stage(const struct config *c,
+					     const struct config_stage *st,
+					     const char *epic)
+{
+	char *dir = strcmp(st->dir, ".") == 0
+			    ? xstrdup(epic)
+			    : xasprintf("%s/%s", st->dir, epic);
+	size_t n = strlen(dir);
+	const struct config_stage *found = NULL;
+
+	for (size_t i = 0; !found && i < c->nstages; i++)
+		if (strncmp(c->stages[i].dir, dir, n) == 0 &&
+		    (c->stages[i].dir[n] == '\0' || c->stages[i].dir[n] == '/'))
+			found = &c->stages[i];
+	free(dir);
+	return found;
 }
 
 const struct config_stage *config_stage_by_dir(const struct config *c,

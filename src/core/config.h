@@ -19,6 +19,8 @@ struct config_backlog {
 struct config_stage {
 	char *status; /* "refinement" */
 	char *dir;    /* "refinements" */
+	bool archive; /* archive_stages: names it: its copy of an id a live
+			 stage holds is a shadow, skipped */
 };
 
 struct config {
@@ -43,7 +45,9 @@ struct config {
 	char *keys[SF_COUNT]; /* keys: column: key, NULL for the default */
 	char **statuses;      /* statuses: (status_from: key only) */
 	size_t nstatuses;
-	char *file_name; /* file_name:, NULL for the default */
+	char *file_name;      /* file_name:, NULL for the default */
+	char *new_file;       /* new_file:, ending in '\n', or NULL */
+	char *new_file_extra; /* its keys as a JSON object, or NULL */
 	const struct config_stage *create_in; /* create_in: the stage of a
 						 story the API creates when
 						 its status names none */
@@ -51,6 +55,9 @@ struct config {
 				unread */
 	char **ignore;        /* ignore: globs of paths that are not stories */
 	size_t nignore;
+	char **archive_stages; /* archive_stages: as written (the stages'
+				  archive flags say it once resolved) */
+	size_t narchive_stages;
 	/* conflict policy: who wins a field both sides changed */
 	struct config_policy_rule {
 		char *backlog; /* NULL: every backlog (policy:) */
@@ -134,6 +141,16 @@ bool config_write_backlog_md(const char *path, const char *bmd, bool *written,
 /* The backlog with that name, or NULL. */
 const struct config_backlog *config_backlog(const struct config *c,
 					    const char *name);
+/* The directory of stage st of backlog b, relative to the config root
+ * (heap): "BACKLOG/STAGE", without the "." of either ("." when both are
+ * "."). */
+char *config_stage_path(const struct config_backlog *b,
+			const struct config_stage *st);
+/* The stage inside st whose directory an epic directory named epic in st
+ * would be (or lie on the way to), or NULL: such an epic cannot be. */
+const struct config_stage *config_epic_stage(const struct config *c,
+					     const struct config_stage *st,
+					     const char *epic);
 /* The stage whose directory is dir, or NULL. */
 const struct config_stage *config_stage_by_dir(const struct config *c,
 					       const char *dir);

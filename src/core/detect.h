@@ -84,6 +84,10 @@ struct scan_result {
 			 (below a symlink, or gone while the tree changed
 			 under the walk): both sides wait, unreported */
 	size_t nheld, capheld;
+	char **shadows; /* archived copies of an id a live file holds,
+			   skipped: "PATH: an archived copy of ID, whose
+			   story is LIVE; skipped" (for -v and check) */
+	size_t nshadows, capshadows;
 };
 
 /* Adds a leftover (see scan_result.leftovers). */
@@ -138,6 +142,12 @@ size_t scan_result_stories(const struct scan_result *r);
  * directory itself. What cannot be read is not named. */
 void detect_strays(const struct config *c, int rootfd,
 		   void (*fn)(void *ctx, const char *msg), void *ctx);
+/* Notes that the file at path is an archived copy of id, whose story is
+ * the file at live: skipped, no error. */
+void scan_result_add_shadow(struct scan_result *r, const char *path,
+			    const char *id, const char *live);
+/* True when rel lies in a stage of archive_stages:. */
+bool detect_archived(const struct config *c, const char *rel);
 /* Adds an error for the file at path, blocking id (NULL: none). */
 void scan_result_add_error(struct scan_result *r, const char *path,
 			   const char *id, const char *msg);

@@ -163,14 +163,14 @@ static void pair_sides(struct collect *c)
 
 	strmap_init(&ids, c->ngone);
 	for (k = 0; k < c->ngone; k++) {
-		char *id = story_id_from_filename(c->gone[k].path);
+		char *id = story_id_from_name(&c->c->dialect, c->gone[k].path);
 
 		if (id)
 			strmap_put(&ids, arena_strdup(&names, id), k);
 		free(id);
 	}
 	for (size_t j = 0; j < c->ncame; j++) {
-		char *id = story_id_from_filename(c->came[j].path);
+		char *id = story_id_from_name(&c->c->dialect, c->came[j].path);
 		size_t i;
 
 		if (id && strmap_get(&ids, id, &k) && c->gone[k].path) {

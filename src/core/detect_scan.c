@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "detect.h"
+#include "json.h"
 #include "mem.h"
 #include "seam.h"
 #include "strmap.h"
@@ -45,6 +46,9 @@ struct cmp;
 struct dir_walk {
 	char *dir; /* "<backlog>/<stage>" */
 	unsigned backlog, stage_len;
+	size_t slot;  /* backlog * nstages + stage, as the counts are kept */
+	char **prune; /* the stage directories inside this one: theirs */
+	struct fsx_walk_opts opts;
 	struct scan_walk *w;
 	struct entry *v; /* what was not unchanged */
 	size_t n, cap;
@@ -224,37 +228,80 @@ static void file_change_finish(struct file_change *fc)
 		free(fc->mirror[m]);
 }
 
-bool detect_location(const struct config *c, const char *rel,
-		     const struct config_backlog **backlog,
-		     const struct config_stage **stage, char **epic)
+/* True when a component of path (up to its end) is hidden. */
+static bool hidden_part(const char *path)
+{
+	for (const char *s = path; *s; s += strcspn(s, "/"), s += *s == '/')
+		if (*s == '.')
+			return true;
+	return false;
+}
+
+/* The stage of rest (a path below a backlog directory) and where the part
+ * below its directory starts: the deepest stage directory that holds it
+ * ("." holds every path). */
+static const struct config_stage *deepest_stage(const struct config *c,
+						const char *rest, size_t *off)
+{
+	const struct config_stage *found = NULL;
+	size_t best = 0;
+
+	for (size_t s = 0; s < c->nstages; s++) {
+		const char *dir = c->stages[s].dir;
+		size_t dl = strcmp(dir, ".") == 0 ? 0 : strlen(dir);
+
+		if (dl && (strncmp(rest, dir, dl) != 0 || rest[dl] != '/'))
+			continue;
+		if (!found || dl > best) {
+			found = &c->stages[s];
+			best = dl;
+		}
+	}
+	*off = best ? best + 1 : 0;
+	return found;
+}
+
+/* detect_location, and where the file's part below its stage directory
+ * starts in rel. */
+static bool locate(const struct config *c, const char *rel,
+		   const struct config_backlog **backlog,
+		   const struct config_stage **stage, char **epic, size_t *off)
 {
 	for (size_t b = 0; b < c->nbacklogs; b++) {
-		const char *bp = c->backlogs[b].path, *rest = rel;
-		size_t bl = strlen(bp);
+		const char *bp = c->backlogs[b].path, *rest = rel, *file;
+		const char *slash;
+		const struct config_stage *st;
+		size_t bl = strlen(bp), so;
 
 		if (strcmp(bp, ".") != 0) {
 			if (strncmp(rel, bp, bl) != 0 || rel[bl] != '/')
 				continue;
 			rest = rel + bl + 1;
 		}
-		for (size_t s = 0; s < c->nstages; s++) {
-			const char *dir = c->stages[s].dir, *file, *slash;
-			size_t dl = strlen(dir);
-
-			if (strncmp(rest, dir, dl) != 0 || rest[dl] != '/')
-				continue;
-			file = rest + dl + 1;
-			slash = strchr(file, '/');
-			if (slash && strchr(slash + 1, '/'))
-				return false; /* deeper than one epic */
-			*backlog = &c->backlogs[b];
-			*stage = &c->stages[s];
-			*epic = slash ? xstrndup(file, (size_t)(slash - file))
-				      : NULL;
-			return true;
-		}
+		/* below its backlog's directory (which may be hidden), a
+		 * story path holds no hidden directory: the walk skips them */
+		if (hidden_part(rest) || !(st = deepest_stage(c, rest, &so)))
+			return false;
+		file = rest + so;
+		slash = strchr(file, '/');
+		if (slash && strchr(slash + 1, '/'))
+			return false; /* deeper than one epic */
+		*backlog = &c->backlogs[b];
+		*stage = st;
+		*epic = slash ? xstrndup(file, (size_t)(slash - file)) : NULL;
+		*off = (size_t)(file - rel);
+		return true;
 	}
 	return false;
+}
+
+bool detect_location(const struct config *c, const char *rel,
+		     const struct config_backlog **backlog,
+		     const struct config_stage **stage, char **epic)
+{
+	size_t off;
+
+	return locate(c, rel, backlog, stage, epic, &off);
 }
 
 const char *detect_stage_status(const struct config *c, const char *rel)
@@ -334,7 +381,8 @@ static bool on_entry(void *ctx, int dirfd, const char *name, const char *rel,
 
 static void walk_dir(struct scan_walk *w, struct dir_walk *d)
 {
-	d->ok = fsx_walk(w->rootfd, d->dir, on_entry, d, &d->start, &d->e);
+	d->ok = fsx_walk_with(w->rootfd, d->dir, &d->opts, on_entry, d,
+			      &d->start, &d->e);
 }
 
 static void *walk_part(void *arg)
@@ -363,6 +411,7 @@ static struct scan_walk *walk_create(const struct config *c, int rootfd,
 static void walk_destroy(struct scan_walk *w)
 {
 	for (size_t i = 0; i < w->ndirs; i++) {
+		strv_free(w->dirs[i].prune);
 		free(w->dirs[i].dir);
 		free(w->dirs[i].v);
 		arena_finish(&w->dirs[i].names);
@@ -374,28 +423,62 @@ static void walk_destroy(struct scan_walk *w)
 	free(w);
 }
 
+/* The directories of the stages of backlog b inside stage s's, which
+ * the walk of s's leaves to theirs (NULL-terminated, heap). */
+static char **inner_stages(const struct config *c, size_t b, size_t s)
+{
+	const char *dir = c->stages[s].dir;
+	size_t n = 0, dl = strlen(dir);
+	char **v = xcalloc(c->nstages + 1, sizeof(*v));
+
+	for (size_t i = 0; i < c->nstages; i++) {
+		const char *in = c->stages[i].dir;
+
+		if (i != s && strcmp(in, ".") != 0 &&
+		    (strcmp(dir, ".") == 0 ||
+		     (strncmp(in, dir, dl) == 0 && in[dl] == '/')))
+			v[n++] = config_stage_path(&c->backlogs[b],
+						   &c->stages[i]);
+	}
+	return v;
+}
+
 /* The stage directories of every backlog, in order. */
 static void list_dirs(struct scan_walk *w)
 {
 	const struct config *c = w->c;
 
 	w->dirs = xcalloc(c->nbacklogs * c->nstages, sizeof(*w->dirs));
+	/* the archive stages last: a first load finds the live file of an
+	 * id before its archived copies (claimed_twice) */
+	for (size_t i = 0; i < 2 * c->nbacklogs * c->nstages; i++) {
+		size_t b = (i / c->nstages) % c->nbacklogs, s = i % c->nstages;
+		struct dir_walk *d;
+		size_t np = 0;
+
+		if (c->stages[s].archive != (i >= c->nbacklogs * c->nstages))
+			continue;
+		d = &w->dirs[w->ndirs++];
+		d->slot = b * c->nstages + s;
+
+		d->dir = config_stage_path(&c->backlogs[b], &c->stages[s]);
+		d->backlog = (unsigned)b;
+		d->w = w;
+		d->stage_len = strcmp(d->dir, ".") == 0
+				       ? 0
+				       : (unsigned)strlen(d->dir) + 1;
+		d->prune = inner_stages(c, b, s);
+		while (d->prune[np])
+			np++;
+		d->opts = (struct fsx_walk_opts){
+			.prune = (const char *const *)d->prune,
+			.nprune = np,
+		};
+	}
 	for (size_t b = 0; b < c->nbacklogs; b++) {
 		enum fsx_entry_kind kind;
 		struct stat st;
 
-		for (size_t s = 0; s < c->nstages; s++) {
-			struct dir_walk *d = &w->dirs[w->ndirs++];
-
-			d->dir = strcmp(c->backlogs[b].path, ".") == 0
-					 ? xstrdup(c->stages[s].dir)
-					 : xasprintf("%s/%s",
-						     c->backlogs[b].path,
-						     c->stages[s].dir);
-			d->backlog = (unsigned)b;
-			d->w = w;
-			d->stage_len = (unsigned)strlen(d->dir) + 1;
-		}
 		w->missing[b] = !fsx_lstat_at(w->rootfd, c->backlogs[b].path,
 					      &st, &kind);
 	}
@@ -595,7 +678,8 @@ static void classify(struct cmp *k, struct entry *v, size_t n)
 		msg = refusal(en);
 		if (msg) {
 			char *id = se ? xstrdup(se->id)
-				      : story_id_from_filename(en->rel);
+				      : story_id_from_name(&k->c->dialect,
+							   en->rel);
 
 			scan_result_add_error(k->out, en->rel, id, msg);
 			free(id);
@@ -694,7 +778,8 @@ static void take_reading(struct cmp *k, struct reading *rd)
 	struct file_change *fc;
 
 	if (rd->outcome == READ_ERROR) {
-		char *id = se ? xstrdup(se->id) : story_id_from_filename(rel);
+		char *id = se ? xstrdup(se->id)
+			      : story_id_from_name(&k->c->dialect, rel);
 
 		scan_result_add_error(k->out, rel, id, rd->msg);
 		free(id);
@@ -731,8 +816,9 @@ static void take_reading(struct cmp *k, struct reading *rd)
 struct claim {
 	const char *id;
 	const char *path;
-	size_t parsed; /* its index in parsed, or SIZE_MAX: a state entry's */
-	const struct state_entry *se;
+	size_t parsed; /* its index in k->parsed, or SIZE_MAX: a state's */
+	const struct state_entry *se; /* a state's: it */
+	bool archive;                 /* in an archive stage */
 };
 
 /* The state entry of id, for a rare question: a linear search. */
@@ -781,10 +867,65 @@ static int claim_cmp(const void *a, const void *b)
 	return r ? r : strcmp(x->path, y->path);
 }
 
-/* Ids claimed by two files: each file is reported, naming another; its
- * error blocks the id: neither takes the other's row. */
-static void find_twice(struct cmp *k)
+bool detect_archived(const struct config *c, const char *rel)
 {
+	const struct config_backlog *b;
+	const struct config_stage *st;
+	char *epic = NULL;
+	bool yes = detect_location(c, rel, &b, &st, &epic) && st->archive;
+
+	free(epic);
+	return yes;
+}
+
+void scan_result_add_shadow(struct scan_result *r, const char *path,
+			    const char *id, const char *live)
+{
+	r->shadows = xgrow(r->shadows, &r->capshadows, r->nshadows + 1,
+			   sizeof(char *));
+	r->shadows[r->nshadows++] =
+		xasprintf("%s: an archived copy of %s, whose story is %s; "
+			  "skipped",
+			  path, id, live);
+}
+
+/* The claims of one id, v[0..n): archived copies of an id a live stage
+ * holds are shadows (parsed ones are dropped: *shadow), and the live
+ * claims are the id's; two or more of these are each an error naming
+ * another, so that neither takes the other's row. */
+static void claims_of_id(struct cmp *k, struct claim *v, size_t n, bool *shadow)
+{
+	const struct claim *live = NULL;
+	size_t m = 0;
+
+	for (size_t i = 0; i < n && !live; i++)
+		if (!v[i].archive)
+			live = &v[i];
+	for (size_t i = 0; i < n; i++) {
+		if (!live || !v[i].archive) {
+			v[m++] = v[i];
+			continue;
+		}
+		scan_result_add_shadow(k->out, v[i].path, v[i].id, live->path);
+		if (v[i].parsed != SIZE_MAX)
+			shadow[v[i].parsed] = true;
+	}
+	for (size_t i = 0; m >= 2 && i < m; i++) {
+		const struct claim *other = &v[i + 1 < m ? i + 1 : 0];
+		char *msg = xasprintf("%s: id '%s' is also claimed by %s",
+				      v[i].path, v[i].id, other->path);
+
+		scan_result_add_error(k->out, v[i].path, v[i].id, msg);
+		free(msg);
+	}
+}
+
+/* Ids claimed by two files: each file is reported, naming another; its
+ * error blocks the id: neither takes the other's row. An archived copy of
+ * an id that a live file holds is no claim (claims_of_id). */
+static void find_twice(struct cmp *k, bool *shadow)
+{
+	const struct config *c = k->c;
 	struct strmap ids;
 	struct claim *v;
 	size_t n = 0;
@@ -797,13 +938,13 @@ static void find_twice(struct cmp *k)
 	for (size_t i = 0; i < k->nparsed; i++) {
 		strmap_put(&ids, k->parsed[i].id, i);
 		v[n++] = (struct claim){k->parsed[i].id, k->parsed[i].path, i,
-					NULL};
+					NULL, false};
 	}
 	for (size_t i = 0; i < k->nstate; i++)
 		if (k->same[i] && strmap_get(&ids, k->state[i].id, NULL))
 			v[n++] =
 				(struct claim){k->state[i].id, k->state[i].path,
-					       SIZE_MAX, &k->state[i]};
+					       SIZE_MAX, &k->state[i], false};
 	qsort(v, n, sizeof(*v), claim_cmp);
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i + 1; j < n && strcmp(v[j].id, v[i].id) == 0; j++)
@@ -811,15 +952,9 @@ static void find_twice(struct cmp *k)
 		if (j - i < 2 ||
 		    (j - i == 2 && discard_leftover(k, &v[i], &v[i + 1])))
 			continue;
-		for (size_t m = i; m < j; m++) {
-			const struct claim *other = &v[m + 1 < j ? m + 1 : i];
-			char *msg = xasprintf("%s: id '%s' is also claimed by "
-					      "%s",
-					      v[m].path, v[m].id, other->path);
-
-			scan_result_add_error(k->out, v[m].path, v[m].id, msg);
-			free(msg);
-		}
+		for (size_t m = i; m < j; m++)
+			v[m].archive = detect_archived(c, v[m].path);
+		claims_of_id(k, v + i, j - i, shadow);
 	}
 	strmap_finish(&ids);
 	free(v);
@@ -831,8 +966,9 @@ static void match_ids(struct cmp *k)
 {
 	struct scan_result *r = k->out;
 	struct strmap blocked, by_id, claimed;
+	bool *shadow = xcalloc(k->nparsed + 1, sizeof(bool));
 
-	find_twice(k);
+	find_twice(k, shadow);
 	/* the errors own their ids: a blocked file's own is freed below */
 	strmap_init(&blocked, 16);
 	for (size_t i = 0; i < r->nerrors; i++)
@@ -847,7 +983,7 @@ static void match_ids(struct cmp *k)
 		struct file_change *fc;
 		size_t si;
 
-		if ((k->leftover && k->leftover[i]) ||
+		if ((k->leftover && k->leftover[i]) || shadow[i] ||
 		    strmap_get(&blocked, k->parsed[i].id, NULL)) {
 			file_change_finish(&k->parsed[i]);
 			continue;
@@ -877,6 +1013,7 @@ static void match_ids(struct cmp *k)
 	strmap_finish(&claimed);
 	strmap_finish(&by_id);
 	strmap_finish(&blocked);
+	free(shadow);
 }
 
 static void cmp_finish(struct cmp *k)
@@ -1023,8 +1160,8 @@ static bool tree_changed(const struct cmp *k, const struct scan_walk *w)
 		struct err e;
 
 		/* a directory that cannot be walked now has nothing new */
-		(void)fsx_walk(w->rootfd, w->dirs[i].dir, look_again, &l,
-			       &start, &e);
+		(void)fsx_walk_with(w->rootfd, w->dirs[i].dir, &w->dirs[i].opts,
+				    look_again, &l, &start, &e);
 	}
 	strmap_finish(&seen);
 	return l.appeared;
@@ -1075,9 +1212,12 @@ static void refuse_symlinked(struct cmp *k, const struct scan_walk *w)
 static void count_files(const struct scan_walk *w, struct scan_result *out)
 {
 	for (size_t i = 0; i < w->ndirs; i++) {
+		size_t slot = w->dirs[i].slot;
+
 		out->files_per_backlog[w->dirs[i].backlog] += w->dirs[i].files;
-		out->files_per_stage[i] = w->dirs[i].files;
-		out->stage_missing[i] = w->dirs[i].start == FSX_START_MISSING;
+		out->files_per_stage[slot] = w->dirs[i].files;
+		out->stage_missing[slot] =
+			w->dirs[i].start == FSX_START_MISSING;
 		out->nfiles += w->dirs[i].files;
 	}
 	memcpy(out->backlog_missing, w->missing,
@@ -1240,8 +1380,9 @@ static void walk_all(struct stream *sm)
 		struct dir_walk *d = &w->dirs[i];
 		struct stream_dir sd = {sm, d};
 
-		d->ok = fsx_walk_sorted(w->rootfd, d->dir, stream_entry, &sd,
-					&d->start, &d->e);
+		d->opts.sorted = true;
+		d->ok = fsx_walk_with(w->rootfd, d->dir, &d->opts, stream_entry,
+				      &sd, &d->start, &d->e);
 		if (!d->ok)
 			failed = d;
 	}
@@ -1415,7 +1556,13 @@ static void take_batch(struct stream *sm, struct batch *b,
 					 &r->leftovers[i].st);
 		free(r->leftovers[i].path);
 	}
+	for (size_t i = 0; i < r->nshadows; i++) {
+		out->shadows = xgrow(out->shadows, &out->capshadows,
+				     out->nshadows + 1, sizeof(char *));
+		out->shadows[out->nshadows++] = r->shadows[i];
+	}
 	r->nerrors = r->nskipped = r->ntemps = r->nleftovers = 0;
+	r->nshadows = 0;
 	batch_free(b);
 	pthread_mutex_lock(&sm->mu);
 	b->ready = false;
@@ -1532,10 +1679,11 @@ static void look_at(struct scan_walk *w, const char *rel)
 	const char *slash = strrchr(rel, '/');
 	char *epic = NULL, *dir;
 	struct stat st;
+	size_t off;
 	int dirfd;
 
-	if (!detect_location(w->c, rel, &b, &s, &epic) || !slash ||
-	    strstr(rel, "/.") || rel[0] == '.')
+	/* a hidden directory below the backlog's is not a story path */
+	if (!locate(w->c, rel, &b, &s, &epic, &off) || !slash)
 		goto out;
 	dir = xstrndup(rel, (size_t)(slash - rel));
 	dirfd = fsx_open_beneath(w->rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
@@ -1549,10 +1697,8 @@ static void look_at(struct scan_walk *w, const char *rel)
 	if (fsx_lstat_at(dirfd, slash + 1, &st, &kind) &&
 	    (kind == FSX_LINKED_DIR || is_md_name(slash + 1)))
 		add_entry(&w->v, &w->n, &w->cap, &w->names, rel,
-			  (unsigned)(b - w->c->backlogs),
-			  (unsigned)(strstr(rel, s->dir) - rel +
-				     strlen(s->dir) + 1),
-			  kind, &st);
+			  (unsigned)(b - w->c->backlogs), (unsigned)off, kind,
+			  &st);
 	close(dirfd);
 out:
 	free(epic);
@@ -1611,6 +1757,9 @@ void scan_result_finish(struct scan_result *r)
 	for (size_t i = 0; i < r->nheld; i++)
 		free(r->held[i]);
 	free(r->held);
+	for (size_t i = 0; i < r->nshadows; i++)
+		free(r->shadows[i]);
+	free(r->shadows);
 	free(r->files_per_backlog);
 	free(r->backlog_missing);
 	free(r->files_per_stage);

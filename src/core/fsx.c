@@ -94,6 +94,7 @@ struct walk {
 	struct buf rel;
 	struct err *e;
 	bool sorted; /* each directory in name order */
+	const struct fsx_walk_opts *o;
 };
 
 static bool is_md(const char *name)
@@ -189,12 +190,24 @@ static bool fail_dir(struct err *e, const char *rel, int err, int dirfd)
 
 static bool walk_dir(struct walk *w, int fd);
 
+/* True when the directory rel names is one the walk does not enter. */
+static bool pruned(const struct walk *w)
+{
+	for (size_t i = 0; w->o && i < w->o->nprune; i++)
+		if (strcmp(w->rel.data, w->o->prune[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Enters the subdirectory name of dirfd; rel already names it. */
 static bool walk_sub(struct walk *w, int dirfd, const char *name)
 {
-	int fd = openat(dirfd, name,
-			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd;
 
+	if (pruned(w))
+		return true;
+	fd = openat(dirfd, name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		int err = errno;
 		struct stat st;
@@ -251,7 +264,7 @@ static bool walk_entry(struct walk *w, int dirfd, const char *name,
 			   kind_of(st.st_mode), &st);
 	else if (type == DT_DIR)
 		ok = walk_sub(w, dirfd, name);
-	else if (type == DT_LNK && linked_dir(dirfd, name))
+	else if (type == DT_LNK && !pruned(w) && linked_dir(dirfd, name))
 		ok = w->fn(w->ctx, dirfd, name, w->rel.data, FSX_LINKED_DIR,
 			   &st);
 out:
@@ -365,10 +378,11 @@ static bool walk_denied(int rootfd, const char *dir, int err, struct err *e)
 	return ok;
 }
 
-static bool walk_from(int rootfd, const char *dir, bool sorted, fsx_walk_fn fn,
-		      void *ctx, enum fsx_walk_start *start, struct err *e)
+bool fsx_walk_with(int rootfd, const char *dir, const struct fsx_walk_opts *o,
+		   fsx_walk_fn fn, void *ctx, enum fsx_walk_start *start,
+		   struct err *e)
 {
-	struct walk w = {fn, ctx, BUF_INIT, e, sorted};
+	struct walk w = {fn, ctx, BUF_INIT, e, o->sorted, o};
 	bool top = !dir[0] || strcmp(dir, ".") == 0;
 	bool ok;
 	int fd;
@@ -464,13 +478,17 @@ void fsx_find_md(int rootfd, const char *dir, int depth,
 bool fsx_walk(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
 	      enum fsx_walk_start *start, struct err *e)
 {
-	return walk_from(rootfd, dir, false, fn, ctx, start, e);
+	const struct fsx_walk_opts o = {.sorted = false};
+
+	return fsx_walk_with(rootfd, dir, &o, fn, ctx, start, e);
 }
 
 bool fsx_walk_sorted(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
 		     enum fsx_walk_start *start, struct err *e)
 {
-	return walk_from(rootfd, dir, true, fn, ctx, start, e);
+	const struct fsx_walk_opts o = {.sorted = true};
+
+	return fsx_walk_with(rootfd, dir, &o, fn, ctx, start, e);
 }
 
 /* ---- reading ---- */

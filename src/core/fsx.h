@@ -73,6 +73,18 @@ bool fsx_walk(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
  * fifth less of the thread that applies. */
 bool fsx_walk_sorted(int rootfd, const char *dir, fsx_walk_fn fn, void *ctx,
 		     enum fsx_walk_start *start, struct err *e);
+/* How fsx_walk_with walks. */
+struct fsx_walk_opts {
+	bool sorted;              /* as fsx_walk_sorted */
+	const char *const *prune; /* directories not entered (relative to
+				     rootfd, as rel names them): another
+				     stage's, inside this one */
+	size_t nprune;
+};
+/* fsx_walk, as o says. */
+bool fsx_walk_with(int rootfd, const char *dir, const struct fsx_walk_opts *o,
+		   fsx_walk_fn fn, void *ctx, enum fsx_walk_start *start,
+		   struct err *e);
 
 /* Calls fn with each regular *.md file below dir (beneath rootfd, through
  * no symlink, hidden entries left out), rel from the root, each

@@ -55,7 +55,7 @@ struct walk {
 /* The story id of the file at rel: its name's prefix, else the row there. */
 static char *id_of(struct walk *w, const char *rel)
 {
-	char *id = story_id_from_filename(rel);
+	char *id = story_id_from_name(&w->c->dialect, rel);
 
 	if (!id && !store_story_id_by_path(w->store, rel, &id, w->e))
 		w->failed = true;
@@ -96,9 +96,9 @@ static void on_rename(struct walk *w, const struct gitrepo_commit *cm,
 
 	if (!from || !to || strcmp(from, to) == 0)
 		return;
-	id = story_id_from_filename(new_rel);
+	id = story_id_from_name(&w->c->dialect, new_rel);
 	if (!id)
-		id = story_id_from_filename(old_rel);
+		id = story_id_from_name(&w->c->dialect, old_rel);
 	if (!id)
 		id = id_of(w, new_rel);
 	if (!id && !w->failed)

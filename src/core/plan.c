@@ -552,6 +552,27 @@ bool plan_row_defaults(const struct config *c, struct story *row)
 	return filled;
 }
 
+bool plan_new_row_defaults(const struct config *c, struct story *row,
+			   int64_t now_ns)
+{
+	bool filled = false;
+	char *v;
+
+	if (!row->v[SF_CREATED] &&
+	    (v = story_created_now(&c->dialect, now_ns))) {
+		story_set(row, SF_CREATED, v);
+		free(v);
+		filled = true;
+	}
+	v = story_new_extra(&c->dialect, row->v[SF_EXTRA]);
+	if (v && !str_eq(v, row->v[SF_EXTRA])) {
+		story_set(row, SF_EXTRA, v);
+		filled = true;
+	}
+	free(v);
+	return filled;
+}
+
 /* "a, b": the configured backlogs' names. */
 static char *backlog_names(const struct config *c)
 {

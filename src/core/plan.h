@@ -134,6 +134,12 @@ bool plan_mirror_edited(const struct plan_input *in, enum story_mirror k);
  * one there is. True when it filled in something, which the row is then to
  * get too. */
 bool plan_row_defaults(const struct config *c, struct story *row);
+/* Fills in what a story the API creates (no file, no state) gets as the
+ * tree's tool would give it: created (now_ns, in created_format:) when the
+ * row has none, and new_file:'s keys in extra (story_new_extra). True when
+ * it filled in something, which the row is then to get too. */
+bool plan_new_row_defaults(const struct config *c, struct story *row,
+			   int64_t now_ns);
 /* Why row, as the API wrote it, cannot be written to its file as the same
  * story ("story ID: ...; refused: nothing written", heap), or NULL; *field
  * names the field. An unknown or missing backlog, a status with no stage

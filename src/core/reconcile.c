@@ -35,9 +35,9 @@ static void copy_stages(struct config_record *rec, const struct config *c)
 {
 	rec->stages = xcalloc(c->nstages + 1, sizeof(*rec->stages));
 	for (size_t i = 0; i < c->nstages; i++)
-		rec->stages[i] =
-			(struct config_stage){xstrdup(c->stages[i].status),
-					      xstrdup(c->stages[i].dir)};
+		rec->stages[i] = (struct config_stage){
+			xstrdup(c->stages[i].status), xstrdup(c->stages[i].dir),
+			c->stages[i].archive};
 	rec->nstages = c->nstages;
 	rec->status_from_key = c->dialect.status_from_key;
 }
@@ -350,7 +350,7 @@ enum reconcile_where reconcile_path(const struct reconcile *r, const char *path,
 	const struct config_backlog *b, *nb;
 	const struct config_stage *st, *ns;
 	const char *name;
-	char *epic = NULL;
+	char *epic = NULL, *dir;
 	struct buf p = BUF_INIT;
 
 	*to = NULL;
@@ -365,9 +365,10 @@ enum reconcile_where reconcile_path(const struct reconcile *r, const char *path,
 		return RECONCILE_GONE;
 	}
 	/* as apply's target_path joins them */
-	if (strcmp(nb->path, ".") != 0)
-		buf_printf(&p, "%s/", nb->path);
-	buf_printf(&p, "%s/", ns->dir);
+	dir = config_stage_path(nb, ns);
+	if (strcmp(dir, ".") != 0)
+		buf_printf(&p, "%s/", dir);
+	free(dir);
 	if (epic)
 		buf_printf(&p, "%s/", epic);
 	name = strrchr(path, '/');
@@ -466,8 +467,7 @@ void reconcile_state(struct reconcile *r, struct state_table *t)
 static char *stage_path(const struct config_backlog *b,
 			const struct config_stage *st)
 {
-	return strcmp(b->path, ".") == 0 ? xstrdup(st->dir)
-					 : xasprintf("%s/%s", b->path, st->dir);
+	return config_stage_path(b, st);
 }
 
 /* The directory the configuration moved en's, and where to: its backlog's

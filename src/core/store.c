@@ -298,7 +298,19 @@ int64_t store_digest(const char *const *v, int n)
 	return (int64_t)h;
 }
 
-/* storysync_digest(...): store_digest of its arguments' text. */
+int64_t store_story_digest(const struct story *s, const char *path)
+{
+	const char *v[SF_COUNT + 1];
+
+	memcpy(v, s->v, SF_PARENT * sizeof(*v));
+	v[SF_PARENT] = path;
+	v[SF_PARENT + 1] = s->v[SF_PARENT];
+	return store_digest(v, SF_PARENT + 1 + (s->v[SF_PARENT] != NULL));
+}
+
+/* storysync_digest(...): store_digest of its arguments' text; a NULL
+ * last one (the parent, after the path) counts when there are the 15 of
+ * a row (store_story_digest), and not otherwise. */
 static void digest_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
 	const char *v[SF_COUNT + 1];
@@ -310,6 +322,8 @@ static void digest_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
 	}
 	for (int i = 0; i < argc; i++)
 		v[i] = (const char *)sqlite3_value_text(argv[i]);
+	if (argc == SF_COUNT + 1 && !v[argc - 1])
+		argc--;
 	sqlite3_result_int64(cx, store_digest(v, argc));
 }
 

@@ -111,7 +111,8 @@ static bool record_stages(struct store *s, struct config_record *r,
 		n++;
 	r->stages = n ? xcalloc(n / 2 + 1, sizeof(*r->stages)) : NULL;
 	for (size_t i = 0; i + 1 < n; i += 2) {
-		r->stages[r->nstages++] = (struct config_stage){v[i], v[i + 1]};
+		r->stages[r->nstages++] =
+			(struct config_stage){v[i], v[i + 1], false};
 		v[i] = v[i + 1] = NULL;
 	}
 	r->status_from_key = from && strcmp(from, "key") == 0;

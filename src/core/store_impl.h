@@ -35,8 +35,10 @@
 
 #define CLOCK "(SELECT value FROM rev_clock WHERE id = 1)"
 
-/* The canonical forms of story.h, in enum story_field order. */
-#define STORY_COLUMNS                                                          \
+/* The canonical forms of story.h, in enum story_field order: the columns
+ * of schema 5, then parent. */
+#define STORY_COLUMNS STORY_COLUMNS_5 ", parent"
+#define STORY_COLUMNS_5                                                        \
 	"id, backlog, status, epic, title, priority, points,"                  \
 	" CASE WHEN assignees IS NULL THEN NULL WHEN json_valid(assignees)"    \
 	" AND json_type(assignees) IN ('array', 'object') THEN"                \
@@ -50,7 +52,8 @@
 	" '{}'), body"
 
 /* The fields of a sync_base row, in the canonical forms of story.h. */
-#define BASE_COLUMNS                                                           \
+#define BASE_COLUMNS BASE_COLUMNS_5 ", json_extract(row,'$.parent')"
+#define BASE_COLUMNS_5                                                         \
 	"json_extract(row,'$.id'), json_extract(row,'$.backlog'),"             \
 	" json_extract(row,'$.status'), json_extract(row,'$.epic'),"           \
 	" json_extract(row,'$.title'), json_extract(row,'$.priority'),"        \
@@ -63,12 +66,22 @@
 
 /* The digest of a row, and of a saved base, as sync_state keeps it: a
  * function only storysync's connections have (store_digest), never in a
- * trigger the API runs. */
-#define DIGEST_ROW "storysync_digest(" STORY_COLUMNS ", stories.path)"
+ * trigger the API runs. Schema 5's fields and the path, then the parent,
+ * which counts only when it is not NULL: a digest taken before schema 7
+ * is the same digest after it (store_story_digest). */
+#define DIGEST_ROW                                                             \
+	"storysync_digest(" STORY_COLUMNS_5 ", stories.path, stories.parent)"
 #define DIGEST_BASE                                                            \
-	"storysync_digest(" BASE_COLUMNS ", json_extract(row,'$.path'))"
+	"storysync_digest(" BASE_COLUMNS_5 ", json_extract(row,'$.path'),"     \
+	" json_extract(row,'$.parent'))"
+/* Schema 5's, for its migration step: the column parent is not there
+ * yet. */
+#define DIGEST_ROW_5 "storysync_digest(" STORY_COLUMNS_5 ", stories.path)"
+#define DIGEST_BASE_5                                                          \
+	"storysync_digest(" BASE_COLUMNS_5 ", json_extract(row,'$.path'))"
 
-_Static_assert(SF_COUNT == 13, "STORY_COLUMNS and BASE_COLUMNS list 13");
+_Static_assert(SF_COUNT == 14, "STORY_COLUMNS and BASE_COLUMNS list 14");
+_Static_assert(SF_PARENT == SF_COUNT - 1, "parent is the last column");
 
 /* The cached statements, each prepared on its first use; their SQL is in
  * the table of the file that runs them. */
@@ -204,9 +217,12 @@ char *store_col_text(sqlite3_stmt *st, int i);
 /* Reads the story columns of a row (STORY_COLUMNS' order) into out, from
  * column 0. */
 void store_col_story(sqlite3_stmt *st, struct story *out);
-/* The digest of a row's values (SF_COUNT fields and its path; NULL is a
- * value of its own), as storysync_digest computes it in SQL. */
+/* The digest of n values (NULL is a value of its own), as
+ * storysync_digest computes it in SQL. */
 int64_t store_digest(const char *const *v, int n);
+/* The digest of story s at path as sync_state keeps it (DIGEST_ROW): the
+ * fields before parent, the path, then the parent unless it is NULL. */
+int64_t store_story_digest(const struct story *s, const char *path);
 /* ISO 8601 UTC of ns (now when 0), with milliseconds when ms is set. */
 void store_iso_time(char out[64], int64_t ns, bool ms);
 

@@ -19,7 +19,8 @@
 	"story_dependencies WHERE story_id = " R ".id ORDER BY "               \
 	"depends_on)),'created'," R ".created,'extra',CASE WHEN json_valid(" R \
 	".extra) THEN json(" R ".extra) ELSE " R ".extra END,'body'," R        \
-	".body,'path'," R ".path,'updated'," R ".updated,'rev'," R ".rev)"
+	".body,'path'," R ".path,'updated'," R ".updated,'rev'," R             \
+	".rev,'parent'," R ".parent)"
 
 /* The statement is not storysync's own: storysync sets rev and updated
  * itself and marks its transaction with a sync_meta 'writer' row, which
@@ -209,10 +210,10 @@ static const struct {
 	 * base. sync_replaced holds, for the one statement that inserts a
 	 * story, what the row it replaces had (see stories_bi). */
 	{5, "ALTER TABLE sync_state ADD COLUMN digest INTEGER"},
-	{5, "UPDATE sync_state SET digest = (SELECT " DIGEST_ROW " FROM"
+	{5, "UPDATE sync_state SET digest = (SELECT " DIGEST_ROW_5 " FROM"
 	    " stories WHERE stories.id = sync_state.story_id AND stories.rev ="
 	    " sync_state.rev)"},
-	{5, "UPDATE sync_state SET digest = (SELECT " DIGEST_BASE " FROM"
+	{5, "UPDATE sync_state SET digest = (SELECT " DIGEST_BASE_5 " FROM"
 	    " sync_base b WHERE b.story_id = sync_state.story_id)"
 	    " WHERE digest IS NULL"},
 	{5, "CREATE TABLE sync_replaced(story_id TEXT PRIMARY KEY,"
@@ -226,6 +227,11 @@ static const struct {
 	{6, "ALTER TABLE sync_state ADD COLUMN ours INTEGER NOT NULL"
 	    " DEFAULT 0"},
 	{6, "ALTER TABLE sync_state ADD COLUMN before TEXT"},
+	/* 7: a story's parent, another story's id (keys: names its key). A
+	 * digest taken before is the digest of the row with no parent
+	 * (DIGEST_ROW), so none is taken again; saved bases and archived
+	 * rows without one have none. */
+	{7, "ALTER TABLE stories ADD COLUMN parent TEXT"},
 };
 
 /* The change tracking (the triggers and the story_rows view they read),
@@ -345,7 +351,7 @@ static const char *const triggers[] = {
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 
 static bool pragma_int(struct store *s, const char *sql, int *out,
 		       struct err *e)

@@ -265,13 +265,8 @@ bool store_state_put(struct store *s, const struct state_entry *se,
 	sqlite3_bind_int(st, 12, base != NULL);
 	sqlite3_bind_int64(st, 14, se->ours);
 	store_bind_text(st, 15, se->ours && se->before[0] ? se->before : NULL);
-	if (base) {
-		const char *v[SF_COUNT + 1];
-
-		memcpy(v, base->v, sizeof(base->v));
-		v[SF_COUNT] = se->path;
-		sqlite3_bind_int64(st, 13, store_digest(v, SF_COUNT + 1));
-	}
+	if (base)
+		sqlite3_bind_int64(st, 13, store_story_digest(base, se->path));
 	ok = store_exec_stmt(s, st, e);
 	free(json);
 	/* agreed now: a saved base is history */

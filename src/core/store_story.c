@@ -17,15 +17,17 @@ const char *const store_story_sql[ST_COUNT] = {
 	[ST_STORY_UPSERT] =
 		"INSERT INTO stories(id, backlog, status, epic, title,"
 		" priority, points, assignees, labels, created, extra, body,"
-		" path, rev, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-		" ?9, ?10, ?11,"
-		" ?12, ?13, ?14, " NOW_ISO ") ON CONFLICT(id) DO UPDATE SET"
+		" path, rev, parent, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+		" ?7, ?8, ?9, ?10, ?11,"
+		" ?12, ?13, ?14, ?15, " NOW_ISO
+		") ON CONFLICT(id) DO UPDATE SET"
 		" backlog = excluded.backlog, status = excluded.status,"
 		" epic = excluded.epic, title = excluded.title,"
 		" priority = excluded.priority, points = excluded.points,"
 		" assignees = excluded.assignees, labels = excluded.labels,"
 		" created = excluded.created, extra = excluded.extra,"
 		" body = excluded.body, path = excluded.path,"
+		" parent = excluded.parent,"
 		" rev = excluded.rev, updated = excluded.updated",
 	[ST_STORY_TOUCH] = "UPDATE stories SET rev = ?2, updated = " NOW_ISO
 			   " WHERE id = ?1",
@@ -153,6 +155,7 @@ static bool row_upsert(struct store *s, const struct story *in,
 		[SF_EPIC] = 4,     [SF_TITLE] = 5,     [SF_PRIORITY] = 6,
 		[SF_POINTS] = 7,   [SF_ASSIGNEES] = 8, [SF_LABELS] = 9,
 		[SF_CREATED] = 10, [SF_EXTRA] = 11,    [SF_BODY] = 12,
+		[SF_PARENT] = 15,
 	};
 	sqlite3_stmt *st = store_stmt(s, ST_STORY_UPSERT, e);
 

@@ -2,7 +2,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "buf.h"
+#include "json.h"
 #include "mem.h"
 
 const char *const story_field_names[SF_COUNT] = {
@@ -12,7 +15,7 @@ const char *const story_field_names[SF_COUNT] = {
 	[SF_POINTS] = "points",   [SF_ASSIGNEES] = "assignees",
 	[SF_LABELS] = "labels",   [SF_DEPENDS_ON] = "depends_on",
 	[SF_CREATED] = "created", [SF_EXTRA] = "extra",
-	[SF_BODY] = "body",
+	[SF_BODY] = "body",       [SF_PARENT] = "parent",
 };
 
 const struct story_dialect story_dialect_default = {
@@ -32,6 +35,71 @@ const struct story_dialect story_dialect_default = {
 		},
 	.file_name = "{id}-{slug}.md",
 };
+
+char *story_created_now(const struct story_dialect *dl, int64_t now_ns)
+{
+	time_t t = (time_t)(now_ns / 1000000000);
+	struct tm tm;
+
+	if (!dl || dl->created_format == SC_NONE || !gmtime_r(&t, &tm))
+		return NULL;
+	switch (dl->created_format) {
+	case SC_DATETIME:
+		return xasprintf("%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900,
+				 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+				 tm.tm_min);
+	case SC_ISO:
+		return xasprintf("%04d-%02d-%02dT%02d:%02d:%02dZ",
+				 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+				 tm.tm_hour, tm.tm_min, tm.tm_sec);
+	default:
+		return xasprintf("%04d-%02d-%02d", tm.tm_year + 1900,
+				 tm.tm_mon + 1, tm.tm_mday);
+	}
+}
+
+static void put_member(struct buf *b, const struct json_member *m)
+{
+	if (b->len > 1) /* past the '{' */
+		buf_putc(b, ',');
+	json_put_string(b, m->key, strlen(m->key));
+	buf_putc(b, ':');
+	buf_puts(b, m->value);
+}
+
+char *story_new_extra(const struct story_dialect *dl, const char *extra)
+{
+	struct json_member *h = NULL, *m = NULL;
+	size_t nh = 0, nm = 0;
+	struct buf b = BUF_INIT;
+
+	if (!dl || !dl->new_file_extra ||
+	    !json_parse_object(dl->new_file_extra, &h, &nh))
+		return NULL;
+	if (extra && !json_parse_object(extra, &m, &nm))
+		nm = 0;
+	buf_putc(&b, '{');
+	for (size_t i = 0; i < nh; i++) {
+		const struct json_member *v = &h[i];
+
+		for (size_t j = 0; j < nm; j++)
+			if (strcmp(m[j].key, h[i].key) == 0)
+				v = &m[j];
+		put_member(&b, v);
+	}
+	for (size_t j = 0; j < nm; j++) {
+		size_t i = 0;
+
+		while (i < nh && strcmp(m[j].key, h[i].key) != 0)
+			i++;
+		if (i == nh)
+			put_member(&b, &m[j]);
+	}
+	buf_putc(&b, '}');
+	json_members_free(h, nh);
+	json_members_free(m, nm);
+	return buf_detach(&b);
+}
 
 int story_field_of(const struct story_dialect *dl, const char *key)
 {

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "err.h"
@@ -20,7 +21,10 @@
  *            NULL for none
  *   body:    the Markdown after the frontmatter as the file has it, its
  *            line breaks too (a CRLF file's CRLFs); "" if none
- * NULL means absent. Order is the order of the columns in the database.
+ *   parent:  another story's id (a valid id); read only where keys: gives
+ *            it a key
+ * NULL means absent. Order is the order of the columns in the database
+ * (parent, added by schema 7, last).
  */
 enum story_field {
 	SF_ID,
@@ -36,6 +40,7 @@ enum story_field {
 	SF_CREATED,
 	SF_EXTRA,
 	SF_BODY,
+	SF_PARENT,
 	SF_COUNT
 };
 
@@ -48,6 +53,15 @@ struct story {
 			 U+FFFD): no file can hold it, so the row is refused */
 };
 
+/* How a tree writes the date a story the API creates gets (created_format:),
+ * as the tree's tool writes it. */
+enum story_created {
+	SC_NONE,     /* none: created stays as the row has it */
+	SC_DATE,     /* 2026-02-14 */
+	SC_DATETIME, /* '2026-02-14 21:22' (quoted, as js-yaml writes it) */
+	SC_ISO,      /* 2026-02-14T21:22:00Z */
+};
+
 /* How a tree writes its stories: the configuration's dialect. */
 struct story_dialect {
 	const char *key[SF_COUNT];   /* each field's frontmatter key (NULL for
@@ -57,17 +71,40 @@ struct story_dialect {
 	const char *const *statuses; /* status_from_key: the values allowed,
 					or NULL for any */
 	size_t nstatuses;
-	const char *file_name; /* template of a new file's name: {id},
-				  {id:lower}, {slug}, {title} */
-	bool no_mirror_keys;   /* a new file gets no backlog:, epic: (nor,
-				  with the status from the location,
-				  status:) keys */
+	const char *file_name;   /* template of a new file's name: {id},
+				    {id:lower}, {slug}, {title} */
+	bool no_mirror_keys;     /* a new file gets no backlog:, epic: (nor,
+				    with the status from the location,
+				    status:) keys */
+	const char *id_template; /* file_name: when configured: a file
+				    with no id key has the id it reads in
+				    the file's name; NULL: the name's
+				    upper-case prefix */
+	bool no_id_key;          /* a new file gets no id key: its name
+				    holds the id (id_key: false) */
+	bool at_strings; /* a plain scalar that starts with '@' is text, as
+			    Backlog.md reads "assignee: @ana" (at_strings:
+			    true); YAML refuses it */
+	enum story_created created_format; /* created_format: */
+	const char *new_file;              /* new_file: the first lines of a new
+					      file's frontmatter (comments,
+					      constant keys), ending in '\n'; or
+					      NULL */
+	const char *new_file_extra; /* its keys as a JSON object, or NULL */
 };
 
-/* storysync's own: the columns as keys but "assignee", status from the
- * location, "{id}-{slug}.md". */
+/* storysync's own: the columns as keys but "assignee", and no key for
+ * parent (keys: gives it one); status from the location, "{id}-{slug}.md".
+ */
 extern const struct story_dialect story_dialect_default;
 
+/* created, now (ns since the epoch), in dl's created_format (UTC), or NULL
+ * when it has none (heap). */
+char *story_created_now(const struct story_dialect *dl, int64_t now_ns);
+/* The extra of a story the API creates without the new_file: keys: those
+ * keys first (the row's value where it has one), then the row's others
+ * (heap); NULL when dl has no new_file: keys. */
+char *story_new_extra(const struct story_dialect *dl, const char *extra);
 /* Field index of a frontmatter key name in dialect dl (NULL: the default),
  * or -1 when it has no column. */
 int story_field_of(const struct story_dialect *dl, const char *key);
@@ -154,6 +191,15 @@ void story_doc_finish(struct story_doc *d);
 bool story_id_valid(const char *id);
 /* The id prefix of a file name ("INF-014-x.md" -> "INF-014"), or NULL. */
 char *story_id_from_filename(const char *path);
+/* The id of a story file at path that has no id key, from its name: read
+ * with dl's id_template when there is one ({id} the shortest id that lets
+ * the rest match, {slug} and {title} any text: "{id}--{slug}.md" reads
+ * "proj-a1b2--add-export.md" as "proj-a1b2"), else its prefix
+ * (story_id_from_filename); NULL when neither gives one. */
+char *story_id_from_name(const struct story_dialect *dl, const char *path);
+/* True when a file name template can be read back: one {id} (or
+ * {id:lower}) and at most 16 pieces. */
+bool story_template_readable(const char *tpl);
 
 /* The new text of a file whose parsed form is d (text, len) so that it holds
  * want: only the lines of changed fields change (a changed scalar keeps its
@@ -172,7 +218,9 @@ bool story_edit(const struct story_doc *d, const char *text, size_t len,
 bool story_writable(const struct story *s, const struct story_dialect *dl,
 		    int *field, struct err *e);
 /* The text of a new story file for s in dialect dl (NULL: the default),
- * with a clean, conventional frontmatter. */
+ * with a clean, conventional frontmatter: dl's new_file: lines first (when
+ * s's extra has their keys, as story_new_extra gives it), created as
+ * created_format: writes it. */
 void story_render(const struct story *s, const struct story_dialect *dl,
 		  struct buf *out);
 /* Whether text, parsed as path in dialect dl, reads back as want: every

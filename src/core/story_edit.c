@@ -386,12 +386,47 @@ static void put_key(struct buf *b, const char *name)
 	buf_finish(&k);
 }
 
+/* An ISO 8601 UTC time as created_format: iso writes it:
+ * 2026-02-14T21:22:00Z, seconds and fractions optional. */
+static bool iso_time(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd";
+	size_t i = 0;
+
+	for (; shape[i]; i++)
+		if (shape[i] == 'd' ? !is_digit(s[i]) : s[i] != shape[i])
+			return false;
+	if (s[i] == ':' && is_digit(s[i + 1]) && is_digit(s[i + 2]))
+		i += 3;
+	if (s[i] == '.' && is_digit(s[i + 1]))
+		for (i++; is_digit(s[i]); i++)
+			;
+	return s[i] == 'Z' && !s[i + 1];
+}
+
+/* created as the tree's tool writes it: an ISO time plain, what needs
+ * quotes in single quotes (js-yaml's '2026-02-14 21:22'). */
+static void put_created(struct buf *b, const struct story_dialect *dl,
+			const char *v)
+{
+	if (dl->created_format == SC_ISO && iso_time(v))
+		buf_puts(b, v); /* story_parse reads it as the text it is */
+	else if (dl->created_format != SC_NONE && !plain_safe(v, false) &&
+		 single_safe(v))
+		put_single(b, v);
+	else
+		put_scalar(b, v, false);
+}
+
 static void put_field_line(struct buf *b, const struct story_dialect *dl, int f,
 			   const char *v)
 {
 	put_key(b, dl->key[f] ? dl->key[f] : story_field_names[f]);
 	buf_putc(b, ' ');
-	put_field(b, f, v);
+	if (f == SF_CREATED)
+		put_created(b, dl, v);
+	else
+		put_field(b, f, v);
 	buf_putc(b, '\n');
 }
 
@@ -413,34 +448,104 @@ static void put_body(struct buf *b, const char *body)
 static const int render_order[] = {
 	SF_ID,     SF_TITLE,      SF_BACKLOG, SF_EPIC,
 	SF_STATUS, SF_PRIORITY,   SF_POINTS,  SF_ASSIGNEES,
-	SF_LABELS, SF_DEPENDS_ON, SF_CREATED,
+	SF_LABELS, SF_DEPENDS_ON, SF_PARENT,  SF_CREATED,
 };
+
+/* True when key is one of the n members of h. */
+static bool member_of(const struct json_member *h, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(h[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+/* The new_file: keys (nh of them, into *h) when s's extra has them all,
+ * so that the lines go first in the file; else none. */
+static bool header_keys(const struct story *s, const struct story_dialect *dl,
+			struct json_member **h, size_t *nh)
+{
+	struct json_member *m = NULL;
+	size_t n = 0;
+	bool all = true;
+
+	*h = NULL;
+	*nh = 0;
+	if (!dl->new_file)
+		return false;
+	if (!dl->new_file_extra)
+		return true; /* comments only */
+	if (!s->v[SF_EXTRA] || !json_parse_object(dl->new_file_extra, h, nh) ||
+	    !json_parse_object(s->v[SF_EXTRA], &m, &n))
+		all = false;
+	for (size_t i = 0; all && i < *nh; i++)
+		all = member_of(m, n, (*h)[i].key);
+	json_members_free(m, n);
+	if (!all) {
+		json_members_free(*h, *nh);
+		*h = NULL;
+		*nh = 0;
+	}
+	return all;
+}
+
+/* A header key whose value s changed: the file rendered with the header's
+ * lines as they are holds the header's value, which an edit replaces. */
+static void edit_header_values(const struct story *s,
+			       const struct story_dialect *dl, struct buf *out)
+{
+	struct story_doc d;
+	struct buf fixed = BUF_INIT;
+	struct err e;
+	char *path = story_filename(s, dl);
+
+	if (story_parse(&d, dl, path, out->data, out->len, &e)) {
+		if (!story_equal(&d.s, s) &&
+		    story_edit(&d, out->data, out->len, s, &fixed, &e)) {
+			buf_finish(out);
+			*out = fixed;
+			fixed = (struct buf)BUF_INIT;
+		}
+		story_doc_finish(&d);
+	}
+	buf_finish(&fixed);
+	free(path);
+}
 
 void story_render(const struct story *s, const struct story_dialect *dl,
 		  struct buf *out)
 {
-	struct json_member *m = NULL;
-	size_t n = 0;
+	struct json_member *m = NULL, *h = NULL;
+	size_t n = 0, nh = 0;
+	bool header;
 
 	if (!dl)
 		dl = &story_dialect_default;
 	buf_puts(out, "---\n");
+	header = header_keys(s, dl, &h, &nh);
+	if (header)
+		buf_puts(out, dl->new_file);
 	for (size_t i = 0; i < sizeof(render_order) / sizeof(*render_order);
 	     i++) {
 		int f = render_order[i];
 		bool mirror = f == SF_BACKLOG || f == SF_EPIC ||
 			      (f == SF_STATUS && !dl->status_from_key);
 
-		if (s->v[f] && !(mirror && dl->no_mirror_keys))
+		if (s->v[f] && !(mirror && dl->no_mirror_keys) &&
+		    !(f == SF_ID && dl->no_id_key))
 			put_field_line(out, dl, f, s->v[f]);
 	}
 	if (s->v[SF_EXTRA] && json_parse_object(s->v[SF_EXTRA], &m, &n)) {
 		for (size_t i = 0; i < n; i++)
-			put_member_line(out, &m[i]);
+			if (!member_of(h, nh, m[i].key))
+				put_member_line(out, &m[i]);
 		json_members_free(m, n);
 	}
 	buf_puts(out, "---\n");
 	put_body(out, s->v[SF_BODY]);
+	if (nh)
+		edit_header_values(s, dl, out);
+	json_members_free(h, nh);
 }
 
 static bool alnum(char c)
@@ -847,12 +952,13 @@ static void block_list_finish(struct block_list *l)
 
 /* The value of the one item in text (its lines, not owned), or NULL when
  * they are not one string item. */
-static char *item_value(const char *text, size_t len)
+static char *item_value(const char *text, size_t len, bool at_strings)
 {
 	static const enum yev_type want[] = {YEV_DOC_START, YEV_SEQ_START,
 					     YEV_SCALAR,    YEV_SEQ_END,
 					     YEV_DOC_END,   YEV_END};
-	struct yreader *r = yreader_create("item", text, len, 1, 4);
+	struct yreader *r =
+		yreader_create_at("item", text, len, 1, 4, at_strings);
 	struct yev ev;
 	char *value = NULL;
 	size_t i;
@@ -915,7 +1021,8 @@ static bool list_items(const struct editor *ed, size_t from, size_t to,
 		struct list_item *x = &l->v[i];
 
 		/* its own lines, without the comments above them */
-		x->value = item_value(ed->text + x->line, x->end - x->line);
+		x->value = item_value(ed->text + x->line, x->end - x->line,
+				      ed->d->dialect->at_strings);
 		if (!x->value)
 			return false;
 	}
@@ -1071,7 +1178,9 @@ static void set_field(struct editor *ed, const struct fm_key *k, int f,
 	else
 		set_string(ed, k, v,
 			   plain_safe(v, false) ||
-				   (f == SF_POINTS && is_integer(v)));
+				   (f == SF_POINTS && is_integer(v)) ||
+				   (f == SF_CREATED && iso_time(v) &&
+				    ed->d->dialect->created_format == SC_ISO));
 }
 
 /* want's value of column f; an empty depends_on is none, as parsed. */
@@ -1289,6 +1398,9 @@ static bool check_body(const char *s, struct err *e)
 	return true;
 }
 
+static bool check_parent(const struct story *s, const struct story_dialect *dl,
+			 struct err *e);
+
 static bool check_want(const struct story_doc *d, const struct story *want,
 		       struct err *e)
 {
@@ -1309,7 +1421,26 @@ static bool check_want(const struct story_doc *d, const struct story *want,
 		return err_set(e, "points is not an integer: %s", points);
 	return check_list(want, SF_ASSIGNEES, e) &&
 	       check_list(want, SF_LABELS, e) &&
-	       check_list(want, SF_DEPENDS_ON, e);
+	       check_list(want, SF_DEPENDS_ON, e) &&
+	       check_parent(want, d->dialect, e);
+}
+
+/* A parent is an id, and the tree has a key to hold it. */
+static bool check_parent(const struct story *s, const struct story_dialect *dl,
+			 struct err *e)
+{
+	const char *v = s->v[SF_PARENT];
+
+	if (!v)
+		return true;
+	if (!dl->key[SF_PARENT])
+		return err_set(e,
+			       "parent '%s': this tree's files have no key for "
+			       "it (keys: {parent: KEY})",
+			       v);
+	if (!id_valid(v))
+		return err_set(e, "invalid id '%s' in 'parent'", v);
+	return true;
 }
 
 /* The extra object, its keys plain YAML keys that no column takes. */
@@ -1356,6 +1487,9 @@ bool story_writable(const struct story *s, const struct story_dialect *dl,
 		if (!check_list(s, lists[i], e))
 			return false;
 	}
+	*field = SF_PARENT;
+	if (!check_parent(s, dl ? dl : &story_dialect_default, e))
+		return false;
 	*field = SF_EXTRA;
 	if (!check_extra(s->v[SF_EXTRA], dl ? dl : &story_dialect_default, e))
 		return false;

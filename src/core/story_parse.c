@@ -47,6 +47,7 @@
  *   'depends_on' must be a list of ids
  *   invalid id 'X'
  *   invalid id 'X' in 'depends_on'
+ *   invalid id 'X' in 'parent'
  *   mapping key must be a scalar
  *   missing required key 'title'
  *   no id: add an 'id:' key or name the file <ID>-<slug>.md
@@ -314,6 +315,152 @@ char *story_id_from_filename(const char *path)
 		       base[i + 1] <= 'z'))
 		return xstrndup(base, i);
 	return NULL;
+}
+
+/* ---- ids from a file name template ---- */
+
+/* A piece of a file name template: text as it is, the id, or any text
+ * ({slug}, {title}). */
+struct seg {
+	enum { SEG_TEXT, SEG_ID, SEG_ANY } kind;
+	const char *s;
+	size_t n;
+};
+
+#define SEG_MAX 16
+
+/* The template's pieces; false when it has more than SEG_MAX, or not one
+ * id: then it is not read. */
+static bool template_segs(const char *t, struct seg *v, size_t *n)
+{
+	size_t ids = 0;
+
+	*n = 0;
+	while (*t) {
+		static const struct {
+			const char *token;
+			int kind;
+		} tokens[] = {{"{id}", SEG_ID},
+			      {"{id:lower}", SEG_ID},
+			      {"{slug}", SEG_ANY},
+			      {"{title}", SEG_ANY}};
+		size_t i = 0, len;
+
+		while (i < 4 && strncmp(t, tokens[i].token,
+					strlen(tokens[i].token)) != 0)
+			i++;
+		if (*n == SEG_MAX)
+			return false;
+		if (i < 4) {
+			len = strlen(tokens[i].token);
+			v[*n] = (struct seg){tokens[i].kind, t, len};
+			ids += tokens[i].kind == SEG_ID;
+		} else if (*n && v[*n - 1].kind == SEG_TEXT &&
+			   v[*n - 1].s + v[*n - 1].n == t) {
+			v[*n - 1].n++; /* the text goes on */
+			t++;
+			continue;
+		} else {
+			len = 1;
+			v[*n] = (struct seg){SEG_TEXT, t, 1};
+		}
+		t += len;
+		++*n;
+	}
+	return ids == 1;
+}
+
+static bool id_char(char c)
+{
+	return is_upper_digit(c) || (c >= 'a' && c <= 'z') || c == '.' ||
+	       c == '_' || c == '-';
+}
+
+/* What matching a name against a template's pieces needs. */
+struct name_match {
+	const struct seg *v;
+	size_t nv;
+	const char *name;
+	size_t len;
+	unsigned char *memo; /* [piece * (len + 1) + pos]: 1 fails */
+	size_t id_begin, id_end;
+};
+
+/* True when the name from pos matches the pieces from i. A text piece
+ * before a {slug} or {title} may be left out with it, as story_filename
+ * leaves it out when the token gives nothing ("{id}-{slug}.md" of an
+ * untitled story is "{id}.md"); the id is the shortest that lets the
+ * rest match. */
+static bool match_from(struct name_match *m, size_t i, size_t pos)
+{
+	unsigned char *memo = &m->memo[i * (m->len + 1) + pos];
+	const struct seg *g = &m->v[i];
+
+	if (i == m->nv)
+		return pos == m->len;
+	if (*memo)
+		return false;
+	switch (g->kind) {
+	case SEG_TEXT:
+		if (m->len - pos >= g->n &&
+		    memcmp(m->name + pos, g->s, g->n) == 0 &&
+		    match_from(m, i + 1, pos + g->n))
+			return true;
+		if (i + 1 < m->nv && m->v[i + 1].kind == SEG_ANY &&
+		    match_from(m, i + 2, pos))
+			return true;
+		break;
+	case SEG_ANY:
+		for (size_t k = pos; k <= m->len; k++)
+			if (match_from(m, i + 1, k))
+				return true;
+		break;
+	case SEG_ID:
+		for (size_t k = pos; k < m->len && id_char(m->name[k]); k++)
+			if (match_from(m, i + 1, k + 1)) {
+				m->id_begin = pos;
+				m->id_end = k + 1;
+				return true;
+			}
+		break;
+	}
+	*memo = 1;
+	return false;
+}
+
+/* The id the template reads in a file name, or NULL. */
+static char *id_from_template(const char *tpl, const char *name)
+{
+	struct seg v[SEG_MAX];
+	struct name_match m = {.v = v, .name = name, .len = strlen(name)};
+	char *id = NULL;
+
+	if (!template_segs(tpl, v, &m.nv) || m.len > 1024)
+		return NULL;
+	m.memo = xcalloc((m.nv + 1) * (m.len + 1), 1);
+	if (match_from(&m, 0, 0) &&
+	    id_valid(name + m.id_begin, m.id_end - m.id_begin))
+		id = xstrndup(name + m.id_begin, m.id_end - m.id_begin);
+	free(m.memo);
+	return id;
+}
+
+char *story_id_from_name(const struct story_dialect *dl, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *id = NULL;
+
+	if (dl && dl->id_template)
+		id = id_from_template(dl->id_template, base ? base + 1 : path);
+	return id ? id : story_id_from_filename(path);
+}
+
+bool story_template_readable(const char *tpl)
+{
+	struct seg v[SEG_MAX];
+	size_t n;
+
+	return template_segs(tpl, v, &n);
 }
 
 /* ---- YAML values ---- */
@@ -658,6 +805,25 @@ static bool parse_depends(struct parse *p)
 	return ok;
 }
 
+/* A parent: one id, or none (null or empty). */
+static bool parse_parent(struct parse *p)
+{
+	const struct yev *ev = &p->ev;
+
+	if (ev->type != YEV_SCALAR)
+		return ev_err(p, "'%s' must be a scalar",
+			      key_name(p, SF_PARENT));
+	if (is_null(ev) || ev->len == 0) {
+		set_field(p, SF_PARENT, NULL);
+		return true;
+	}
+	if (!id_valid(ev->value, ev->len))
+		return ev_err(p, "invalid id '%s' in '%s'", ev->value,
+			      key_name(p, SF_PARENT));
+	set_field(p, SF_PARENT, xstrndup(ev->value, ev->len));
+	return true;
+}
+
 static bool put_extra(struct parse *p, const char *name)
 {
 	buf_putc(&p->extra, p->extra.len ? ',' : '{');
@@ -674,6 +840,7 @@ static bool parse_value(struct parse *p, const struct fm_key *k)
 	case SF_LABELS:
 	case SF_ASSIGNEES: return parse_strings(p, k->field);
 	case SF_DEPENDS_ON: return parse_depends(p);
+	case SF_PARENT: return parse_parent(p);
 	default: return parse_scalar_field(p, k->field);
 	}
 }
@@ -895,7 +1062,8 @@ static bool parse_frontmatter(struct parse *p)
 		return err_at(p->e, p->path, line, col,
 			      "%s inside the frontmatter", odd[i].what);
 	}
-	p->r = yreader_create(p->path, p->fm, p->fmlen, 2, STORY_MAX_DEPTH);
+	p->r = yreader_create_at(p->path, p->fm, p->fmlen, 2, STORY_MAX_DEPTH,
+				 p->dl->at_strings);
 	ok = next(p);
 	if (ok && p->ev.type == YEV_DOC_START)
 		ok = parse_mapping(p);
@@ -916,11 +1084,17 @@ static bool resolve_id(struct parse *p)
 
 	if (d->s.v[SF_ID])
 		return true;
-	id = story_id_from_filename(p->path);
+	id = story_id_from_name(p->dl, p->path);
+	if (!id && p->dl->id_template)
+		return err_at(p->e, p->path, 1, 1,
+			      "no id: add an '%s:' key or name the file as "
+			      "file_name: has it (%s)",
+			      key_name(p, SF_ID), p->dl->id_template);
 	if (!id)
 		return err_at(p->e, p->path, 1, 1,
-			      "no id: add an 'id:' key or name the file "
-			      "<ID>-<slug>.md");
+			      "no id: add an '%s:' key or name the file "
+			      "<ID>-<slug>.md",
+			      key_name(p, SF_ID));
 	if (!id_valid(id, strlen(id))) {
 		err_at(p->e, p->path, 1, 1, "invalid id '%s'", id);
 		free(id);

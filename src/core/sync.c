@@ -323,21 +323,17 @@ static bool guard_stages(struct run *run)
 	count_vanished(run, vb, vs);
 	for (size_t i = 0; ok && i < c->nbacklogs * c->nstages; i++) {
 		const struct config_backlog *bl = &c->backlogs[i / c->nstages];
-		const char *dir = c->stages[i % c->nstages].dir;
-		char *what;
+		char *dir, *what;
 
 		if (!vanished_with(run->scan.stage_missing[i], vs[i]) ||
 		    run->scan.files_per_stage[i])
 			continue;
-		what = strcmp(bl->path, ".") == 0
-			       ? xasprintf("stage directory '%s' of backlog "
-					   "'%s'",
-					   dir, bl->name)
-			       : xasprintf("stage directory '%s/%s' of backlog "
-					   "'%s'",
-					   bl->path, dir, bl->name);
+		dir = config_stage_path(bl, &c->stages[i % c->nstages]);
+		what = xasprintf("stage directory '%s' of backlog '%s'", dir,
+				 bl->name);
 		ok = guarded(run, what, run->scan.stage_missing[i], vs[i]);
 		free(what);
+		free(dir);
 	}
 	free(vs);
 	free(vb);
@@ -745,6 +741,7 @@ static char *unwritable(const struct run *run, const struct db_side *d,
 			const char **field)
 {
 	const char *epic = d->story.v[SF_EPIC];
+	const struct config_stage *st, *inner;
 
 	*field = "id";
 	if (!story_id_valid(d->id))
@@ -768,6 +765,14 @@ static char *unwritable(const struct run *run, const struct db_side *d,
 				 "separator characters); refused: nothing "
 				 "moved or deleted",
 				 d->id, epic);
+	st = run->c->dialect.status_from_key
+		     ? NULL
+		     : config_stage_for(run->all, d->story.v[SF_STATUS]);
+	if (epic && st && (inner = config_epic_stage(run->all, st, epic)))
+		return xasprintf("story %s: epic '%s' is where stage '%s' "
+				 "lies inside stage '%s'; refused: nothing "
+				 "moved or deleted",
+				 d->id, epic, inner->status, st->status);
 	/* the whole configuration: a --backlog run refuses no row for
 	 * being in a backlog it did not select */
 	return plan_row_refusal(run->all, &d->story, field);
@@ -778,7 +783,8 @@ static char *unwritable(const struct run *run, const struct db_side *d,
  * so does the story it was renamed from (an id the API changed to an
  * unsafe one must not delete the old file). Each is recorded as a conflict
  * the file won (see record_refusals). */
-static void refuse_unwritable(struct run *run, struct strmap *blocked)
+static void refuse_unwritable(struct run *run, struct strmap *blocked,
+			      const struct strmap *file_ids)
 {
 	for (size_t i = 0; i < run->db.n; i++) {
 		struct db_side *d = &run->db.rows[i];
@@ -792,6 +798,12 @@ static void refuse_unwritable(struct run *run, struct strmap *blocked)
 			d->filled = plan_row_defaults(run->all, &d->story);
 			why = unwritable(run, d, &field);
 		}
+		/* a story the API creates, no file claiming its id: it is
+		 * written as the tree's tool writes a new one */
+		if (!why && d->side == SIDE_NEW && !state_of(run, d->id) &&
+		    !strmap_get(file_ids, d->id, NULL))
+			d->filled |= plan_new_row_defaults(run->all, &d->story,
+							   run->rec.started_ns);
 		if (!why)
 			continue;
 		/* the conflict keeps the row as the API wrote it */
@@ -886,7 +898,13 @@ static bool plan_all(struct run *run)
 		strmap_put(&blocked, run->scan.held[i], 0);
 		journal_note(run, &run->waiting, run->scan.held[i]);
 	}
-	refuse_unwritable(run, &blocked);
+	if (run->scan.nchanges) /* changes is NULL when there are none */
+		qsort(run->scan.changes, run->scan.nchanges,
+		      sizeof(*run->scan.changes), fc_cmp);
+	strmap_init(&file_ids, run->scan.nchanges);
+	for (size_t i = 0; i < run->scan.nchanges; i++)
+		strmap_put(&file_ids, run->scan.changes[i].id, i);
+	refuse_unwritable(run, &blocked, &file_ids);
 	/* --backlog: what it leaves for a later run, on both sides */
 	strmap_init(&outside, 1);
 	for (size_t i = 0; i < run->scan.nchanges; i++)
@@ -895,12 +913,6 @@ static bool plan_all(struct run *run)
 	for (size_t i = 0; i < run->db.n; i++)
 		if (outside_selection(run, NULL, &run->db.rows[i]))
 			strmap_put(&outside, run->db.rows[i].id, 0);
-	if (run->scan.nchanges) /* changes is NULL when there are none */
-		qsort(run->scan.changes, run->scan.nchanges,
-		      sizeof(*run->scan.changes), fc_cmp);
-	strmap_init(&file_ids, run->scan.nchanges);
-	for (size_t i = 0; i < run->scan.nchanges; i++)
-		strmap_put(&file_ids, run->scan.changes[i].id, i);
 	for (size_t i = 0; ok && i < run->db.n; i++) {
 		const struct db_side *d = &run->db.rows[i];
 		size_t fi;
@@ -1227,6 +1239,8 @@ static void report_scan(struct run *run, size_t changed)
 	}
 	for (size_t i = 0; i < run->scan.nskipped; i++)
 		note(run, run->scan.skipped[i]);
+	for (size_t i = 0; i < run->scan.nshadows; i++)
+		note(run, run->scan.shadows[i]);
 	if (run->r && run->r->note) {
 		size_t n = scan_result_stories(&run->scan);
 		char *msg;
@@ -1617,6 +1631,21 @@ static bool claimed_twice(struct run *run, struct scan_result *b,
 		return false;
 	if (!*twice)
 		return true;
+	/* an archived copy of an id a live file holds is no claim */
+	if (other && detect_archived(run->c, fc->path) &&
+	    !detect_archived(run->c, other)) {
+		scan_result_add_shadow(b, fc->path, fc->id, other);
+		free(other);
+		return true;
+	}
+	if (other && !detect_archived(run->c, fc->path) &&
+	    detect_archived(run->c, other)) {
+		scan_result_add_shadow(b, other, fc->id, fc->path);
+		*twice = false;
+		ok = unimport(run, fc->id);
+		free(other);
+		return ok;
+	}
 	msg = xasprintf("%s: id '%s' is also claimed by %s", fc->path, fc->id,
 			other);
 	scan_result_add_error(b, fc->path, fc->id, msg);

@@ -27,12 +27,105 @@ struct yreader {
 	unsigned depth;
 	unsigned char *styles; /* style of each open collection */
 	size_t cur_char, cur_byte;
+	/* at_strings: the text parsed, each '@' that starts a plain scalar
+	 * made a letter (sorted offsets in at), and the scalar's value with
+	 * its '@' back */
+	char *copy;
+	size_t *at, nat;
+	char *value;
 };
+
+/* The letter an '@' that starts a plain scalar is parsed as. */
+#define AT_STAND_IN 'x'
+
+/* The offsets of the plain scalars' starts in text, sorted, until the
+ * end or the first error. */
+static size_t *plain_starts(const char *text, size_t len, unsigned depth,
+			    size_t *n)
+{
+	struct yreader *r = yreader_create("", text, len, 1, depth);
+	size_t *v = NULL, cap = 0;
+	struct yev ev;
+
+	*n = 0;
+	while (yreader_next(r, &ev, NULL) && ev.type != YEV_END)
+		if (ev.type == YEV_SCALAR && ev.style == YS_PLAIN) {
+			v = xgrow(v, &cap, *n + 1, sizeof(*v));
+			v[(*n)++] = ev.begin;
+		}
+	yreader_destroy(r);
+	return v;
+}
+
+static bool holds(const size_t *v, size_t n, size_t x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] == x)
+			return true;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Each '@' that may start a token becomes a letter in a copy of the
+ * text; a first pass finds which of them start a plain scalar, the
+ * others (in quotes, a comment, a block scalar) are put back. A letter
+ * for '@' makes nothing but a plain scalar out of what was an error, so
+ * the second pass reads the same tokens as the first. */
+static void stand_in_ats(struct yreader *r, const char *text, size_t len,
+			 unsigned depth)
+{
+	size_t *starts, nstarts, cap = 0, kept = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] != '@' || (i && !strchr(" \t\n[{,", text[i - 1])))
+			continue;
+		if (!r->copy) {
+			r->copy = xmalloc(len + 1);
+			memcpy(r->copy, text, len);
+			r->copy[len] = '\0';
+		}
+		r->copy[i] = AT_STAND_IN;
+		r->at = xgrow(r->at, &cap, r->nat + 1, sizeof(*r->at));
+		r->at[r->nat++] = i;
+	}
+	if (!r->copy)
+		return;
+	starts = plain_starts(r->copy, len, depth, &nstarts);
+	for (size_t i = 0; i < r->nat; i++) {
+		if (holds(starts, nstarts, r->at[i]))
+			r->at[kept++] = r->at[i];
+		else
+			r->copy[r->at[i]] = '@';
+	}
+	r->nat = kept;
+	free(starts);
+}
 
 struct yreader *yreader_create(const char *name, const char *text, size_t len,
 			       unsigned line_base, unsigned max_depth)
 {
+	return yreader_create_at(name, text, len, line_base, max_depth, false);
+}
+
+struct yreader *yreader_create_at(const char *name, const char *text,
+				  size_t len, unsigned line_base,
+				  unsigned max_depth, bool at_strings)
+{
 	struct yreader *r = xcalloc(1, sizeof(*r));
+
+	if (at_strings && memchr(text, '@', len)) {
+		stand_in_ats(r, text, len, max_depth);
+		if (r->copy)
+			text = r->copy;
+	}
 
 	if (!yaml_parser_initialize(&r->parser))
 		abort(); /* only fails when out of memory */
@@ -55,6 +148,9 @@ void yreader_destroy(struct yreader *r)
 	if (r->have_event)
 		yaml_event_delete(&r->event);
 	yaml_parser_delete(&r->parser);
+	free(r->value);
+	free(r->at);
+	free(r->copy);
 	free(r->styles);
 	free(r->name);
 	free(r);
@@ -214,6 +310,13 @@ static bool convert(struct yreader *r, struct yev *ev, struct err *e)
 		ev->value = (const char *)y->data.scalar.value;
 		ev->len = y->data.scalar.length;
 		ev->style = scalar_style(y->data.scalar.style);
+		if (r->nat && ev->style == YS_PLAIN && ev->len &&
+		    holds(r->at, r->nat, ev->begin)) {
+			free(r->value);
+			r->value = xstrndup(ev->value, ev->len);
+			r->value[0] = '@';
+			ev->value = r->value;
+		}
 		break;
 	case YAML_SEQUENCE_START_EVENT:
 		ev->type = YEV_SEQ_START;

@@ -42,6 +42,12 @@ struct yreader;
  * of text is reported as line line_base. */
 struct yreader *yreader_create(const char *name, const char *text, size_t len,
 			       unsigned line_base, unsigned max_depth);
+/* yreader_create, reading a plain scalar that starts with '@' (an error
+ * to YAML: '@' is reserved) as the text it is, as Backlog.md reads
+ * "assignee: @ana", when at_strings is set. */
+struct yreader *yreader_create_at(const char *name, const char *text,
+				  size_t len, unsigned line_base,
+				  unsigned max_depth, bool at_strings);
 /* Reads the next event into ev. False with e set on a YAML error, an alias,
  * or nesting deeper than max_depth. */
 bool yreader_next(struct yreader *r, struct yev *ev, struct err *e);

@@ -134,7 +134,7 @@ new="backlog/tasks/task-7 - Write-the-user-guide-part-12.md"
 check_eq "a new story gets Backlog.md's name, in create_in's folder" \
   "0|yes|$new" \
   "$rc|$([ -f "$new" ] && echo yes)|$(q "SELECT path FROM stories WHERE id = 'task-7'")"
-check_eq "with the tree's keys and no mirror keys" "---
+check_eq "with the tree's keys, its date form, and no mirror keys" "---
 id: task-7
 title: \"Write the user guide: part 1/2\"
 status: To Do
@@ -142,7 +142,7 @@ priority: medium
 assignee: []
 labels: [docs]
 dependencies: [task-2]
-created_date: \"2025-06-12 10:00\"
+created_date: '2025-06-12 10:00'
 ---" "$(cat "$new")"
 python3 - "$new" <<'EOF' >"$O/py" 2>&1
 import sys, yaml

@@ -27,7 +27,7 @@ run ss check
 check_eq "without --db: the summary names no database" \
   "0|$n stories checked, 0 problems" "$rc|$out"
 run ss check --db --json
-check_eq "--json" "0|{\"stories\":$n,\"database\":true,\"problems\":[]}" \
+check_eq "--json" "0|{\"stories\":$n,\"database\":true,\"problems\":[],\"shadows\":[]}" \
   "$rc|$out"
 ids=(SOLO-1 SOLO-2 SOLO-3 SOLO-4 SOLO-5 SOLO-6)
 check_eq "the oracle: the six have rows, no dependencies" "6|0" \

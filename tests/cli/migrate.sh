@@ -7,11 +7,16 @@
 # number and the events' sequence, and still refuse what they refused.
 # Schema 5 (origin 'config'): the same, and a database a storysync before
 # it left behind a renamed status (its rows stale, an API edit refused on
-# every run) has the rename followed by the first run.
+# every run) has the rename followed by the first run. Schema 7 (parent),
+# from a database the storysync before it wrote (tests/fixtures/schema6.sql),
+# and from schema 5: a new column, NULL in every row; the digests taken
+# before stay valid (--full finds nothing), a pending API edit still
+# applies, and once keys: names the tree's parent key, the file and the API
+# both set it.
 . "$(dirname "$0")/lib.sh"
 
 # the schema this storysync writes
-current=6
+current=7
 
 # from_fixture NAME: here, the database of tests/fixtures/NAME.sql and
 # a configuration that names it
@@ -194,4 +199,63 @@ check_eq "a write without the triggers: --full sees it" \
   "$rc|$out$err|$(grep '^title:' active/X-3-three.md)"
 run ss sync
 check_eq "the next run is silent" "0|" "$rc|$out$err"
+# ---- schema 6 to the current one: a story's parent ----
+mkdir "$O/v6" && cd "$O/v6" || exit 1
+from_fixture schema6
+printf -- '---\nid: Y-1\ntitle: One\nparent: Y-2\n---\nbody one\n' >backlog/Y-1-one.md
+printf -- '---\nid: Y-2\ntitle: Two\n---\nbody two\n' >active/Y-2-two.md
+printf -- '---\nid: Y-3\ntitle: Three\nlabels: [a]\n---\nbody three\n' >backlog/Y-3-three.md
+sums=$(md5sum backlog/Y-1-one.md active/Y-2-two.md)
+check_eq "the fixture is schema 6: Y-3's base saved, no parent column" \
+  "6|Y-3|0" \
+  "$(q "PRAGMA user_version")|$(q "SELECT story_id FROM sync_base")|$(q "SELECT count(*) FROM pragma_table_info('stories') WHERE name = 'parent'")"
+run ss sync
+check_eq "the sync migrates and applies the pending API edit" \
+  "0|storysync: 1 updated" "$rc|$out$err"
+check_eq "schema $current: a parent column, NULL in every row" "$current|1|0" \
+  "$(q "PRAGMA user_version")|$(q "SELECT count(*) FROM pragma_table_info('stories') WHERE name = 'parent'")|$(q "SELECT count(*) FROM stories WHERE parent IS NOT NULL")"
+check_eq "the API's edit reached its file; the others untouched" \
+  "title: Three (API)|$sums" \
+  "$(grep '^title:' backlog/Y-3-three.md)|$(md5sum backlog/Y-1-one.md active/Y-2-two.md)"
+check_eq "no key maps parent: Y-1's parent: key stays in extra" \
+  '{"parent":"Y-2"}|' "$(q "SELECT extra || '|' || ifnull(parent, '') FROM stories WHERE id = 'Y-1'")"
+lib_quiet "the digests taken before schema 7" backlog active
+trig=$(q "SELECT group_concat(sql || ';', char(10)) FROM sqlite_schema WHERE type = 'trigger'")
+drops=$(q "SELECT group_concat('DROP TRIGGER ' || name || ';', ' ') FROM sqlite_schema WHERE type = 'trigger'")
+q "BEGIN; $drops UPDATE stories SET title = 'Two, untracked' WHERE id = 'Y-2'; $trig COMMIT;"
+run ss sync --full
+check_eq "a write without the triggers to a row agreed before: --full sees it" \
+  "0|storysync: 1 updated|title: Two, untracked" \
+  "$rc|$out$err|$(grep '^title:' active/Y-2-two.md)"
+printf 'database: .storysync/stories.db\nkeys:\n  parent: parent\n' >.storysync.yml
+printf -- '---\nid: Y-1\ntitle: One\nparent: Y-2\n---\nbody one, edited\n' >backlog/Y-1-one.md
+run ss sync
+check_eq "with keys: {parent: parent}, an edited file gives the column" \
+  "0|storysync: 1 updated|Y-2|" \
+  "$rc|$out$err|$(q "SELECT parent || '|' || ifnull(extra, '') FROM stories WHERE id = 'Y-1'")"
+cp active/Y-2-two.md "$O/two"
+q "UPDATE stories SET parent = 'Y-3' WHERE id = 'Y-2'"
+run ss sync
+check_eq "the API sets a parent: one line added" "0|> parent: Y-3" \
+  "$rc|$(diff "$O/two" active/Y-2-two.md | grep '^[<>]')"
+q "UPDATE stories SET parent = NULL WHERE id = 'Y-2'"
+run ss sync
+check_eq "and clears it: the line goes" "0|" \
+  "$rc|$(diff "$O/two" active/Y-2-two.md)"
+mkdir "$O/fresh6" && cp -r backlog active .storysync.yml "$O/fresh6"
+(cd "$O/fresh6" && ss -q init && ss -q sync)
+check_eq "a fresh import gives the same rows, parents too" \
+  "$(sqlite3 -batch "$O/fresh6/$DB" "SELECT $cols, parent FROM stories ORDER BY id")" \
+  "$(q "SELECT $cols, parent FROM stories ORDER BY id")"
+# ---- schema 5 to the current one: through 6 ----
+mkdir "$O/v5" && cd "$O/v5" || exit 1
+from_fixture schema5
+printf -- '---\nid: Z-1\ntitle: One\nparent: Z-2\n---\nbody one\n' >backlog/Z-1-one.md
+printf -- '---\nid: Z-2\ntitle: Two\n---\nbody two\n' >active/Z-2-two.md
+printf -- '---\nid: Z-3\ntitle: Three\nlabels: [a]\n---\nbody three\n' >backlog/Z-3-three.md
+run ss sync
+check_eq "schema 5 migrates through 6: the API's edit applied, a parent column" \
+  "0|storysync: 1 updated|$current|1" \
+  "$rc|$out$err|$(q "PRAGMA user_version")|$(q "SELECT count(*) FROM pragma_table_info('stories') WHERE name = 'parent'")"
+lib_quiet "the digests taken by schema 5" backlog active
 finish

@@ -125,7 +125,7 @@ bad() { # DESC YAML ERROR
   check_eq "$1" "2|storysync: $T/.storysync.yml:$3" "$rc|$err"
 }
 bad "the id is not a policy field" "policy: {id: db}" \
-  "4:10: 'policy': 'id' is not a field (backlog, status, epic, title, priority, points, assignees, labels, depends_on, created, extra, body)"
+  "4:10: 'policy': 'id' is not a field (backlog, status, epic, title, priority, points, assignees, labels, depends_on, created, extra, body, parent)"
 bad "a side is file or db" "policy: {title: api}" \
   "4:17: 'title' must be file or db"
 bad "a backlog that is not configured" \

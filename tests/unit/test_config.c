@@ -544,6 +544,8 @@ static void test_bad_backlog_paths(void **state)
 		   "2:6: backlog 'a': path '.git/x' must not be inside .git");
 	load_fails(f, "backlogs:\n  a: x/.git\n",
 		   "2:6: backlog 'a': path 'x/.git' must not be inside .git");
+	load_fails(f, "backlogs:\n  a: .GIT/x\n",
+		   "2:6: backlog 'a': path '.GIT/x' must not be inside .git");
 	load_fails(f, "backlogs:\n  a: [x]\n",
 		   "2:6: backlog 'a' must have a path");
 	load_fails(f, "backlogs:\n  a: \"\"\n",
@@ -632,6 +634,95 @@ static void test_dialect(void **state)
 	config_finish(&c);
 }
 
+/* Issue 24's shapes: a hidden backlog, '.' a stage with stages inside. */
+static void test_shapes(void **state)
+{
+	struct fixture *f = *state;
+	struct config c;
+	char *p;
+
+	load_ok(f,
+		"backlogs:\n  tasks: .tasks\n"
+		"stages:\n  open: .\n  archived: archive\n"
+		"  old: archive/old\n",
+		&c);
+	assert_string_equal(c.backlogs[0].path, ".tasks");
+	p = config_stage_path(&c.backlogs[0], &c.stages[0]);
+	assert_string_equal(p, ".tasks");
+	free(p);
+	p = config_stage_path(&c.backlogs[0], &c.stages[2]);
+	assert_string_equal(p, ".tasks/archive/old");
+	free(p);
+	assert_true(config_epic_stage(&c, &c.stages[0], "archive") ==
+		    &c.stages[1]);
+	assert_true(config_epic_stage(&c, &c.stages[1], "old") == &c.stages[2]);
+	assert_null(config_epic_stage(&c, &c.stages[0], "arch"));
+	assert_null(config_epic_stage(&c, &c.stages[1], "older"));
+	config_finish(&c);
+	load_ok(f, "stages:\n  open: .\n", &c);
+	p = config_stage_path(&c.backlogs[0], &c.stages[0]);
+	assert_string_equal(p, ".");
+	free(p);
+	assert_null(c.dialect.id_template);
+	assert_false(c.dialect.no_id_key);
+	assert_false(c.dialect.at_strings);
+	config_finish(&c);
+	load_ok(f,
+		"file_name: \"{id}--{slug}.md\"\nid_key: false\n"
+		"at_strings: true\n",
+		&c);
+	assert_string_equal(c.dialect.id_template, "{id}--{slug}.md");
+	assert_true(c.dialect.no_id_key);
+	assert_true(c.dialect.at_strings);
+	config_finish(&c);
+	load_fails(f, "id_key: false\n",
+		   " 'id_key: false' needs 'file_name': a new file's name must "
+		   "hold its id");
+	load_fails(f, "file_name: \"{id}-{id:lower}.md\"\n",
+		   "1:12: 'file_name' must be a name ending in .md that holds "
+		   "{id} or {id:lower} once (and may hold {slug}, {title}), "
+		   "without '/'");
+	load_fails(f, "at_strings: yes\n",
+		   "1:13: 'at_strings' must be true or false");
+	load_ok(f,
+		"stages:\n  open: .\n  closed: archive\n"
+		"archive_stages: [closed]\n",
+		&c);
+	assert_false(c.stages[0].archive);
+	assert_true(c.stages[1].archive);
+	config_finish(&c);
+	load_fails(f, "archive_stages: [done]\n",
+		   " 'archive_stages': no stage 'done' (see 'stages')");
+	load_ok(f,
+		"created_format: iso\nkeys:\n  parent: parent_task_id\n"
+		"new_file: |\n  # a comment\n  type: task\n"
+		"  tags: [a, b]",
+		&c);
+	assert_int_equal(c.dialect.created_format, SC_ISO);
+	assert_string_equal(c.dialect.key[SF_PARENT], "parent_task_id");
+	assert_string_equal(c.dialect.new_file,
+			    "# a comment\ntype: task\ntags: [a, b]\n");
+	assert_string_equal(c.dialect.new_file_extra,
+			    "{\"type\":\"task\",\"tags\":[\"a\",\"b\"]}");
+	config_finish(&c);
+	load_ok(f, "", &c);
+	assert_null(c.dialect.key[SF_PARENT]);
+	assert_int_equal(c.dialect.created_format, SC_NONE);
+	assert_null(c.dialect.new_file);
+	config_finish(&c);
+	load_fails(f, "created_format: rfc\n",
+		   "1:17: 'created_format' must be date (2026-02-14), datetime "
+		   "('2026-02-14 21:22') or iso (2026-02-14T21:22:00Z)");
+	load_fails(f, "new_file: \"priority: high\"\n",
+		   "1:11: 'new_file': 'priority' is a column's key: a new file "
+		   "takes it from the row");
+	load_fails(f, "new_file: \"a: [\"\n",
+		   "1:11: 'new_file': new_file:4:6: did not find expected ',' "
+		   "or ']'");
+	load_fails(f, "new_file: \"a\\x01\"\n",
+		   "1:11: 'new_file' has a control character");
+}
+
 static void test_bad_dialect(void **state)
 {
 	struct fixture *f = *state;
@@ -647,23 +738,23 @@ static void test_bad_dialect(void **state)
 	load_fails(f, "keys:\n  body: text\n",
 		   "2:3: 'keys': 'body' is not a column with a key (id, "
 		   "backlog, status, epic, title, priority, points, "
-		   "assignees, labels, depends_on, created)");
+		   "assignees, labels, depends_on, created, parent)");
 	load_fails(f, "keys:\n  created: \"-x\"\n",
 		   "2:12: 'keys': 'created' must name a plain frontmatter key");
 	load_fails(f, "keys:\n  created: title\n",
 		   " 'keys': 'title' and 'created' both read key 'title'");
 	load_fails(f, "file_name: \"{slug}.md\"\n",
 		   "1:12: 'file_name' must be a name ending in .md that holds "
-		   "{id} or {id:lower} (and may hold {slug}, {title}), without "
-		   "'/'");
+		   "{id} or {id:lower} once (and may hold {slug}, {title}), "
+		   "without '/'");
 	load_fails(f, "file_name: \"{id}/{slug}.md\"\n",
 		   "1:12: 'file_name' must be a name ending in .md that holds "
-		   "{id} or {id:lower} (and may hold {slug}, {title}), without "
-		   "'/'");
+		   "{id} or {id:lower} once (and may hold {slug}, {title}), "
+		   "without '/'");
 	load_fails(f, "file_name: \"{id}-{name}.md\"\n",
 		   "1:12: 'file_name' must be a name ending in .md that holds "
-		   "{id} or {id:lower} (and may hold {slug}, {title}), without "
-		   "'/'");
+		   "{id} or {id:lower} once (and may hold {slug}, {title}), "
+		   "without '/'");
 	load_fails(f, "create_in: done\n",
 		   "1:12: 'create_in': no stage 'done'");
 	load_fails(f, "mirror_keys: maybe\n",
@@ -675,21 +766,24 @@ static void test_bad_stages(void **state)
 	struct fixture *f = *state;
 
 	load_fails(f, "stages:\n  a: x\n  b: x\n",
-		   "3:6: stage 'b': directory 'x' overlaps stage 'a' ('x')");
-	load_fails(f, "stages:\n  a: x\n  b: x/y\n",
-		   "3:6: stage 'b': directory 'x/y' overlaps stage 'a' ('x')");
-	load_fails(f, "stages:\n  a: x/\n",
-		   "2:6: stage 'a': directory 'x/' must be a relative path "
-		   "of non-hidden directory names");
-	load_fails(f, "stages:\n  a: ..\n",
-		   "2:6: stage 'a': directory '..' must be a relative path "
-		   "of non-hidden directory names");
-	load_fails(f, "stages:\n  a: .git\n",
-		   "2:6: stage 'a': directory '.git' must be a relative path "
-		   "of non-hidden directory names");
-	load_fails(f, "stages:\n  a: x/.git\n",
-		   "2:6: stage 'a': directory 'x/.git' must be a relative "
+		   "3:6: stage 'b': directory 'x' is already stage 'a'");
+	load_fails(f, "stages:\n  a: .\n  b: .\n",
+		   "3:6: stage 'b': directory '.' is already stage 'a'");
+	load_fails(f, "stages:\n  a: ./x\n",
+		   "2:6: stage 'a': directory './x' must be '.' or a relative "
 		   "path of non-hidden directory names");
+	load_fails(f, "stages:\n  a: x/\n",
+		   "2:6: stage 'a': directory 'x/' must be '.' or a "
+		   "relative path of non-hidden directory names");
+	load_fails(f, "stages:\n  a: ..\n",
+		   "2:6: stage 'a': directory '..' must be '.' or a "
+		   "relative path of non-hidden directory names");
+	load_fails(f, "stages:\n  a: .git\n",
+		   "2:6: stage 'a': directory '.git' must be '.' or a "
+		   "relative path of non-hidden directory names");
+	load_fails(f, "stages:\n  a: x/.git\n",
+		   "2:6: stage 'a': directory 'x/.git' must be '.' or a "
+		   "relative path of non-hidden directory names");
 	load_fails(f, "stages:\n  a:\n",
 		   "2:5: stage 'a' must have a directory");
 	load_fails(f, "stages: {}\n",
@@ -867,6 +961,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_names, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_dialect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shapes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_dialect, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_stages, setup,

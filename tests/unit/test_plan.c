@@ -32,6 +32,7 @@ static void fill_story(struct story *s)
 	story_set(s, SF_DEPENDS_ON, "[\"INF-012\",\"INF-013\"]");
 	story_set(s, SF_CREATED, "2026-11-20");
 	story_set(s, SF_BODY, "# Body\n");
+	story_set(s, SF_PARENT, "INF-001");
 }
 
 static int setup(void **state)
@@ -1261,7 +1262,7 @@ static const char *const other_value[SF_COUNT] = {
 	[SF_POINTS] = "3",           [SF_ASSIGNEES] = "[\"bo\"]",
 	[SF_LABELS] = "[\"x\"]",     [SF_DEPENDS_ON] = "[\"INF-001\"]",
 	[SF_CREATED] = "2020-01-01", [SF_EXTRA] = "{\"k\":1}",
-	[SF_BODY] = "Other body\n",
+	[SF_BODY] = "Other body\n",  [SF_PARENT] = "INF-002",
 };
 static const char *const third_value[SF_COUNT] = {
 	[SF_ID] = "INF-014",
@@ -1277,6 +1278,7 @@ static const char *const third_value[SF_COUNT] = {
 	[SF_CREATED] = NULL,
 	[SF_EXTRA] = "{\"k\":2}",
 	[SF_BODY] = "",
+	[SF_PARENT] = NULL,
 };
 
 static void merge_policy_cell_by_cell(void **state)

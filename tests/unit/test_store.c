@@ -120,6 +120,7 @@ static void full_story(struct story *s)
 	story_set(s, SF_CREATED, "2026-11-20");
 	story_set(s, SF_EXTRA, "{\"any\":\"kept\",\"n\":[1,2]}");
 	story_set(s, SF_BODY, "# Body\n\ntext\n");
+	story_set(s, SF_PARENT, "INF-001");
 }
 
 /* A put in a transaction of its own, as sync makes them. */
@@ -172,7 +173,7 @@ static void test_open_twice(void **state)
 		f, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
 		   "sqlite_master ORDER BY name)");
 
-	assert_int_equal(store_schema_version(), 6);
+	assert_int_equal(store_schema_version(), 7);
 	if (!store_open(&s2, f->db, &e))
 		fail_msg("%s", e.msg);
 	store_close(s2);
@@ -182,7 +183,7 @@ static void test_open_twice(void **state)
 			schema);
 	assert_non_null(strstr(schema, "stories_au"));
 	assert_non_null(strstr(schema, "stories_rev"));
-	assert_int_equal(api_int(f, "PRAGMA user_version"), 6);
+	assert_int_equal(api_int(f, "PRAGMA user_version"), 7);
 	assert_api_text(f, "PRAGMA journal_mode", "wal");
 	assert_int_equal(api_int(f, "SELECT count(*) FROM rev_clock"), 1);
 	assert_true(store_is_empty(f->s));
@@ -196,11 +197,11 @@ static void test_newer_version(void **state)
 	struct store *s2 = (struct store *)1;
 	char *want;
 
-	api_exec(f, "PRAGMA user_version = 7");
+	api_exec(f, "PRAGMA user_version = 8");
 	assert_false(store_open(&s2, f->db, &e));
 	assert_null(s2);
-	want = xasprintf("%s: database schema version 7 is newer than this "
-			 "storysync (6)",
+	want = xasprintf("%s: database schema version 8 is newer than this "
+			 "storysync (7)",
 			 f->db);
 	assert_string_equal(e.msg, want);
 	free(want);
@@ -512,7 +513,8 @@ static void test_delete_archives(void **state)
 		"\"depends_on\":[\"INF-012\",\"INF-013\"],"
 		"\"created\":\"2026-11-20\","
 		"\"extra\":{\"any\":\"kept\",\"n\":[1,2]},"
-		"\"body\":\"# Body\\n\\ntext\\n\",\"path\":\"p/INF-014.md\"}");
+		"\"body\":\"# Body\\n\\ntext\\n\",\"path\":\"p/INF-014.md\","
+		"\"parent\":\"INF-001\"}");
 	assert_int_equal(api_int(f, "SELECT row->>'rev' FROM deleted_stories"),
 			 rev);
 	assert_int_equal(api_int(f, "SELECT rev FROM deleted_stories"),
@@ -856,7 +858,7 @@ static void test_history_events_conflicts_runs(void **state)
 		"\"title\":\"DB \\\"title\\\"\",\"priority\":null,"
 		"\"points\":null,\"assignees\":null,\"labels\":null,"
 		"\"depends_on\":null,\"created\":null,\"extra\":null,"
-		"\"body\":null}");
+		"\"body\":null,\"parent\":null}");
 	/* once: a second record of the same kind and lost row is not made,
 	 * another lost row is */
 	c.kind = "refused";
@@ -1084,7 +1086,7 @@ static void test_read_only(void **state)
 	api_exec(f, "PRAGMA user_version = 2");
 	assert_false(store_open_as(&ro, f->db, 100, true, NULL, &e));
 	want = xasprintf("%s: database schema version 2 is older than this "
-			 "storysync's (6): a sync migrates it",
+			 "storysync's (7): a sync migrates it",
 			 f->db);
 	assert_string_equal(e.msg, want);
 	free(want);

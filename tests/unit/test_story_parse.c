@@ -254,6 +254,68 @@ static void test_id_from_filename(void **state)
 	}
 }
 
+/* Issue 24: the id read from the name with the file_name: template. */
+static void test_id_from_template(void **state)
+{
+	static const char *const cases[][3] = {
+		{"{id}--{slug}.md", "proj-a1b2--add-export.md", "proj-a1b2"},
+		{"{id}--{slug}.md", "x/proj-a1b2--a--b.md", "proj-a1b2"},
+		{"{id}--{slug}.md", "proj-a1b2.md", "proj-a1b2"},
+		{"{id}-{slug}.md", "42-fix-login.md", "42"},
+		{"{id}-{slug}.md", "042-Fix-Login.md", "042"},
+		{"{id:lower} - {title}.md", "task-12 - Title-with-dashes.md",
+		 "task-12"},
+		{"{id:lower} - {title}.md", "back-3.1 - A - B.md", "back-3.1"},
+		{"issue-{id}.md", "issue-7.md", "7"},
+		{"issue-{id}.md", "ticket-7.md", NULL},
+		/* not the template's: the upper-case prefix, as without one */
+		{"{id}--{slug}.md", "INF-014 notes.md", NULL},
+		{"{id}--{slug}.md", "Notes about it.md", NULL},
+		{"{id}--{slug}.md", "-x--y.md", NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct story_dialect dl = story_dialect_default;
+		char *id;
+
+		dl.id_template = cases[i][0];
+		id = story_id_from_name(&dl, cases[i][1]);
+		if (cases[i][2])
+			assert_string_equal(id, cases[i][2]);
+		else
+			assert_null(id);
+		free(id);
+	}
+	assert_true(story_template_readable("{id}-{slug}.md"));
+	assert_false(story_template_readable("{id}-{id:lower}.md"));
+	assert_false(story_template_readable("{slug}.md"));
+}
+
+/* Issue 24: at_strings reads a plain scalar that starts with '@' as
+ * text, as Backlog.md does; '@' elsewhere stays as it is. */
+static void test_at_strings(void **state)
+{
+	struct story_dialect dl = story_dialect_default;
+	struct story_doc d;
+	struct err e;
+	const char *t = "---\ntitle: \"a, @b\"  # @c\nassignee: @ana\n"
+			"labels: [@x, '@y', z@w,@v]\nwho:\n  - @bo\n"
+			"note: |\n  @literal\n---\n";
+
+	assert_false(story_parse(&d, &dl, "x/A-1-x.md", t, strlen(t), &e));
+	assert_string_equal(e.msg, "x/A-1-x.md:3:11: found character that "
+				   "cannot start any token");
+	dl.at_strings = true;
+	assert_true(story_parse(&d, &dl, "x/A-1-x.md", t, strlen(t), &e));
+	assert_string_equal(field(&d, SF_TITLE), "a, @b");
+	assert_string_equal(field(&d, SF_ASSIGNEES), "[\"@ana\"]");
+	assert_string_equal(field(&d, SF_LABELS),
+			    "[\"@x\",\"@y\",\"z@w\",\"@v\"]");
+	assert_string_equal(field(&d, SF_EXTRA),
+			    "{\"who\":[\"@bo\"],\"note\":\"@literal\\n\"}");
+	story_doc_finish(&d);
+}
+
 static void test_id_rules(void **state)
 {
 	struct story_doc d;
@@ -1027,6 +1089,8 @@ int main(void)
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_deep_brackets_cheap),
 		cmocka_unit_test(test_aliases),
+		cmocka_unit_test(test_id_from_template),
+		cmocka_unit_test(test_at_strings),
 		cmocka_unit_test(test_yreader_events),
 		cmocka_unit_test(test_removal_handwritten),
 		cmocka_unit_test(test_generated_tree),

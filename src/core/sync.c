@@ -468,20 +468,25 @@ static bool discarded(struct run *run, const struct file_change *fc,
 	return true;
 }
 
-/* Whether the file fc was edited on top of git's version from before
- * storysync's writes (a discard, then an edit, with no run between): some
- * field storysync wrote still holds that version's value. Then, for the
- * fields storysync wrote, the merge's base is that version, and the
- * agreed version is the database's side: a field the person left as git
- * had it is no edit, and one they changed is a change made beside
- * storysync's write (a conflict, the file winning), never a silent
- * overwrite. *out (empty before) gets base so rebased. */
+/* Whether the file fc may have been edited on top of git's version from
+ * before storysync's writes (a discard, then an edit, with no run
+ * between): a field storysync wrote no longer holds what it wrote, and
+ * git's index does not hold that write (else any discard puts it back).
+ * A field the person changed holds git's version's value again, or a
+ * value of their own that no tool can tell typed over storysync's write
+ * from typed over git's. Then, for the fields storysync wrote, the
+ * merge's base is git's version, and the agreed version is the
+ * database's side: a field as git had it is no edit, and one changed is
+ * a change made beside the database's (a conflict, the policy's side
+ * winning), never a silent overwrite. *out (empty before) gets base so
+ * rebased. */
 static bool rebased(struct run *run, const struct file_change *fc,
 		    const struct state_entry *se, const struct story *base,
 		    struct story *out)
 {
 	struct story old = {0};
 	bool found = false, from_old = false;
+	char staged[BLOBID_HEX];
 	struct err e;
 	char *msg;
 
@@ -497,16 +502,21 @@ static bool rebased(struct run *run, const struct file_change *fc,
 	}
 	for (int f = SF_TITLE; found && f < SF_COUNT; f++)
 		from_old |= (se->ours >> f & 1) &&
-			    story_field_equal(&fc->story, &old, f) &&
+			    !story_field_equal(&fc->story, base, f) &&
 			    !story_field_equal(&old, base, f);
+	/* once git holds the write, the file came from it */
+	if (from_old &&
+	    detect_git_staged(&run->mirrors, run->c, fc->path, staged, &e))
+		from_old = strcmp(staged, se->hash) != 0;
 	if (from_old) {
 		story_copy(out, base);
 		for (int f = SF_TITLE; f < SF_COUNT; f++)
 			if (se->ours >> f & 1)
 				story_set(out, f, old.v[f]);
-		msg = xasprintf("%s: edited on top of git's version put back "
-				"over storysync's uncommitted write: merged "
-				"with that version",
+		msg = xasprintf("%s: a field storysync wrote and git does not "
+				"hold is edited (maybe on git's version put "
+				"back over the write): merged with that "
+				"version",
 				fc->path);
 		note(run, msg);
 		free(msg);

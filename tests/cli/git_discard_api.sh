@@ -109,6 +109,32 @@ run ss
 check_eq "git's version byte for byte: a discard, the API's value stays" \
   "0|high|high" "$rc|$(field priority)|$(key priority)"
 
+# a discard of the API's write, then a person's own value in the field
+# it wrote, committed with no run between: whether they typed it over the
+# API's value or over git's, no tool can tell, so the file wins as ever and
+# the API's value is kept in sync_conflicts, not lost unseen; the same for
+# an edit over the write while git does not hold it. Once git's index holds
+# the write, an edit is made on top of it: no conflict
+for form in discard-commit discard over-write over-staged; do
+  tree "$form"
+  api_write
+  case $form in
+  discard*) git checkout -- $F ;;
+  over-staged) git add $F ;;
+  esac
+  sed -i 's/^priority: .*$/priority: critical/' $F
+  [ $form = discard-commit ] && git commit -qam "critical"
+  run ss
+  if [ $form = over-staged ]; then
+    want="0|critical|critical|"
+  else
+    want="0|critical|critical|both_changed|file|priority|high"
+  fi
+  check_eq "$form: the person's value wins, the API's is not lost unseen" \
+    "$want" \
+    "$rc|$(field priority)|$(key priority)|$(q "SELECT kind, kept, fields, json_extract(lost, '\$.priority') FROM sync_conflicts WHERE story_id = 'S-1'")"
+done
+
 # the API moves a story; storysync moves its file, uncommitted; reset
 # --hard puts git's version back at the old path and leaves the moved file
 # (untracked): the copy git put back is no second claim of the id, and is

@@ -449,15 +449,24 @@ static bool base_from_file(struct run *run, const struct state_entry *se,
 }
 
 /* Whether the file fc is a discard of storysync's own writes: the
- * version git's index held before them (se->before) is back, which is no
- * one's edit of the fields storysync wrote. */
+ * version git's index held before them (se->before) is back, at the
+ * story's path or where the index holds it, which is no one's edit of the
+ * fields storysync wrote. */
 static bool discarded(struct run *run, const struct file_change *fc,
 		      const struct state_entry *se)
 {
-	char *msg;
+	char staged[BLOBID_HEX], *msg;
+	struct err e;
 
 	if (!se || !se->ours || !se->before[0] || fc->side != SIDE_CHANGED ||
 	    strcmp(fc->hash, se->before) != 0)
+		return false;
+	/* git puts its version back where it holds it: elsewhere, the file
+	 * is one a person moved (storysync's move of it, a content git
+	 * held already, moved on) */
+	if (strcmp(fc->path, se->path) != 0 &&
+	    (!detect_git_staged(&run->mirrors, run->c, fc->path, staged, &e) ||
+	     strcmp(staged, se->before) != 0))
 		return false;
 	msg = xasprintf("%s: git's version put back over storysync's "
 			"uncommitted write (a discard, not an edit): written "
@@ -549,23 +558,26 @@ static void doubt_rebased(const struct plan_input *in, struct action *a)
 	story_copy(&a->lost, in->file_story);
 }
 
-/* a->before (see there): for a write, the version git's index holds now
- * (which a discard puts back): the one before storysync's earlier writes
- * while they stay uncommitted, a newer one once a commit took them. Without
- * a write, as it was. */
+/* a->before (see there): for a write, or a move, the version git's index
+ * holds now (which a discard puts back): the one before storysync's earlier
+ * writes while they stay uncommitted, a newer one once a commit took them;
+ * for a file the index does not hold at its path, the earlier one, else
+ * the index's at the path the story had. Without either, as it was. It
+ * matters only while some field is storysync's (state_entry.ours). */
 static void set_before(struct run *run, const struct file_change *fc,
 		       const struct state_entry *se, struct action *a)
 {
 	const char *path = fc && fc->path ? fc->path : se ? se->path : NULL;
-	bool ours = false, earlier = se && se->ours && se->before[0];
+	bool ours = false, earlier = se && se->before[0];
+	bool moved = fc && fc->path && se && strcmp(fc->path, se->path) != 0;
 	char staged[BLOBID_HEX];
 	struct err e;
 
 	for (int f = 0; f < SF_COUNT; f++)
 		ours |= a->ours_after[f];
-	if (!ours || a->state != PLAN_STATE_PUT)
+	if (a->state != PLAN_STATE_PUT || !path)
 		return;
-	if (a->file != PLAN_FILE_WRITE || !path) {
+	if (!(ours && a->file == PLAN_FILE_WRITE) && !moved) {
 		if (earlier)
 			memcpy(a->before, se->before, BLOBID_HEX);
 		return;
@@ -575,10 +587,21 @@ static void set_before(struct run *run, const struct file_change *fc,
 				      "be taken for an edit)",
 				      path, e.msg);
 
-		note(run, msg);
+		if (ours)
+			note(run, msg);
 		free(msg);
 		return;
 	}
+	/* a file git does not track at its path (moved by hand, or by
+	 * storysync): a discard puts back what the index holds at the path
+	 * it came from, which a run that takes a move by hand learns */
+	if (!staged[0] && earlier) {
+		memcpy(a->before, se->before, BLOBID_HEX);
+		return;
+	}
+	if (!staged[0] && se && strcmp(se->path, path) != 0 &&
+	    !detect_git_staged(&run->mirrors, run->c, se->path, staged, &e))
+		staged[0] = '\0';
 	memcpy(a->before,
 	       earlier && strcmp(staged, se->before) == 0 ? se->before : staged,
 	       BLOBID_HEX);

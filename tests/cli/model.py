@@ -283,6 +283,11 @@ class Model:
             os.rename(os.path.join(self.work, path),
                       os.path.join(self.work, dest))
             self.hand_moved.add(dest)
+        # the file stood where the API put it (a run moved it there): the
+        # person saw that, and moves it on
+        here = [st for st, d in self.stages if d == parts[2]]
+        if here and self.api.get((sid, "status")) == here[0]:
+            del self.api[(sid, "status")]
         self.files[(sid, "status")] = status
         self.settled.pop((sid, "status"), None)
         return f"file: {how} {path} {dest}"

@@ -145,6 +145,9 @@ class Model:
                 val = v.get(key)
                 if field == "deps" and isinstance(val, str):
                     val = json.loads(val)
+                # a row with no dependencies: its lost copy names none
+                if field == "deps" and val is None and v:
+                    val = []
                 out.append(val)
         finally:
             c.close()
@@ -393,6 +396,8 @@ class Model:
         form = self.rng.choice(["update", "insert", "delete", "replace"])
         c = self.db()
         try:
+            if form == "update" and r["deps"] and dep in r["deps"]:
+                return None  # the API's statement would fail: no write
             if form == "update" and r["deps"]:
                 c.execute("UPDATE story_dependencies SET depends_on = ?"
                           " WHERE story_id = ? AND depends_on = ?",

@@ -91,7 +91,7 @@ static bool carried(const struct plan_input *in, int k)
  * the base and that was not edited since (the file is as the base, the
  * key holds what it held then, or git carried it there). One field changed
  * is one field's lines changed, even next to a key that was stale when
- * adopted. */
+ * adopted; a key storysync wrote follows want. */
 static void keep_mirrors(const struct plan_input *in, struct action *a)
 {
 	for (int k = 0; k < SM_COUNT; k++) {
@@ -100,7 +100,7 @@ static void keep_mirrors(const struct plan_input *in, struct action *a)
 				 (in->base_mirror &&
 				  str_eq(in->mirror[k], in->base_mirror[k]));
 
-		a->keep_mirror[k] = in->base &&
+		a->keep_mirror[k] = in->base && !in->mirror_ours &&
 				    story_field_equal(in->base, &a->want, f) &&
 				    untouched;
 	}

@@ -34,6 +34,11 @@ struct plan_input {
 				       that are git's, not edits
 				       (detect_git_carried): such a key
 				       moves nothing and stays as it is */
+	bool mirror_ours;           /* the file's mirror keys are as a write
+				       of storysync's left them (a killed
+				       run's, by the write journal): no
+				       edit, and stale where they name
+				       another location than want's */
 	const bool *ours;    /* SF_COUNT: the fields whose value in the agreed
 				file storysync wrote from the database and no
 				person edited since (the state's); NULL: none */

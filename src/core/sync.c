@@ -379,6 +379,29 @@ static const struct journal_line *our_write(const struct run *run,
 	return journal_find(&run->journal, fc->hash, fc->id);
 }
 
+/* The base whose place is where the journal's line jl says a killed
+ * run put the file, into *out (empty before): a person who moved the file
+ * from there moved it from the place the database gave it, which they
+ * saw, so the place they chose is their edit and the database's is no
+ * change of its own. False when jl's path is no story path. */
+static bool journal_place(const struct run *run, const struct journal_line *jl,
+			  const struct story *base, struct story *out)
+{
+	const struct config_backlog *b;
+	const struct config_stage *st;
+	char *epic = NULL;
+
+	if (!detect_location(run->c, jl->path, &b, &st, &epic))
+		return false;
+	story_copy(out, base);
+	story_set(out, SF_BACKLOG, b->name);
+	story_set(out, SF_EPIC, epic);
+	if (!run->c->dialect.status_from_key)
+		story_set(out, SF_STATUS, st->status);
+	free(epic);
+	return true;
+}
+
 /* Remembers id in one of the journal's sets (a no-op in the first load,
  * which writes no file). */
 static void journal_note(struct run *run, struct strmap *set, const char *id)
@@ -612,7 +635,7 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		     const struct db_side *d)
 {
 	const struct state_entry *se = state_of(run, id);
-	struct story base = {0}, row = {0}, rebase = {0};
+	struct story base = {0}, row = {0}, rebase = {0}, place = {0};
 	struct plan_input in = {
 		.id = id,
 		.status_is_data = run->c->dialect.status_from_key,
@@ -684,10 +707,14 @@ static bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			written[f] = (in.written && written[f]) || journal[f];
 		/* the mirror keys are as the run wrote them: no edit */
 		in.base_mirror = fc->mirror;
-		/* moved since by a person: the place is the person's */
+		in.mirror_ours = true;
+		/* moved since by a person: the place is the person's, moved
+		 * from where the run put it */
 		if (moved) {
 			written[SF_BACKLOG] = written[SF_EPIC] = false;
 			written[SF_STATUS] &= run->c->dialect.status_from_key;
+			if (in.base && journal_place(run, jl, in.base, &place))
+				in.base = &place;
 		}
 		in.written = written;
 		/* a file rendered whole from a row no run agreed on: the row
@@ -755,6 +782,7 @@ out:
 	story_finish(&row);
 	story_finish(&base);
 	story_finish(&rebase);
+	story_finish(&place);
 	return ok;
 fail:
 	ok = false;

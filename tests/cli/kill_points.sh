@@ -106,6 +106,26 @@ check_eq "moved after: the person's place, the API's last title, no conflict" \
   "0|platform|active|API M2 again|API M2 again|0" \
   "$rc|$(q "SELECT backlog, status, title FROM stories WHERE id = 'M-2'" | tr '\n' '|')$(fm stories/platform/active/M-2-story.md title)|$(q 'SELECT count(*) FROM sync_conflicts')"
 
+# ---- the killed run rewrote a file's backlog: key, and a person moves it
+# back to the backlog it had: the key storysync wrote is no person's, so it
+# follows the place (the row and the key agree), as after a run not killed
+fresh "key back"
+printf -- '---\nid: M-4\ntitle: Keyed\nbacklog: mobile\n---\nbody\n' \
+  >stories/mobile/backlog/M-4-story.md
+ss sync >/dev/null
+q "UPDATE stories SET backlog = 'platform' WHERE id = 'M-4'"
+point=after-writes killed ss sync
+check_eq "key back: killed after moving M-4 to platform, its key rewritten" \
+  "137|platform" "$rc|$(fm stories/platform/backlog/M-4-story.md backlog)"
+mkdir -p stories/mobile/active
+mv stories/platform/backlog/M-4-story.md stories/mobile/active/
+run ss sync
+check_eq "key back: the person's place, in the row and in the key" \
+  "0|mobile|active|mobile" \
+  "$rc|$(q "SELECT backlog, status FROM stories WHERE id = 'M-4'" | tr '\n' '|')$(fm stories/mobile/active/M-4-story.md backlog)"
+run ss sync
+check_eq "key back: a second run is quiet" "0|" "$rc|$out$err"
+
 # ---- 2b: killed right after a move, before its status: key is rewritten ----
 fresh "move"
 q "UPDATE stories SET status = 'active' WHERE id = 'P-3'"

@@ -255,6 +255,17 @@ bool detect_git_version(struct git_mirrors *gm, const struct config *c,
  * (e set) when git cannot answer. */
 bool detect_git_staged(struct git_mirrors *gm, const struct config *c,
 		       const char *path, char blob[BLOBID_HEX], struct err *e);
+/* The same of HEAD's version, which `git reset --hard` and `git stash`
+ * put back. */
+bool detect_git_head_blob(struct git_mirrors *gm, const struct config *c,
+			  const char *path, char blob[BLOBID_HEX],
+			  struct err *e);
+/* Whether git took blob as path's version since the time since (seconds):
+ * the index holds it, or a commit HEAD reaches by first parents, made at
+ * or after since (see gitrepo_blob_committed). *held false outside git. */
+bool detect_git_committed(struct git_mirrors *gm, const struct config *c,
+			  const char *path, const char *blob, int64_t since,
+			  bool *held, struct err *e);
 /* The commit of the diffed range credited with the file fc's story
  * reaching status: the first, in first-parent order, whose tree has it in
  * that stage, else (a status its key gives) the one whose version of the

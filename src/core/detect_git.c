@@ -532,6 +532,38 @@ bool detect_git_staged(struct git_mirrors *gm, const struct config *c,
 	return ok;
 }
 
+bool detect_git_head_blob(struct git_mirrors *gm, const struct config *c,
+			  const char *path, char blob[BLOBID_HEX],
+			  struct err *e)
+{
+	char *p;
+	bool ok;
+
+	blob[0] = '\0';
+	if (!mirrors_open(gm, c))
+		return true;
+	p = repo_path(gm, path);
+	ok = gitrepo_head_blob(gm->repo, p, blob, e);
+	free(p);
+	return ok;
+}
+
+bool detect_git_committed(struct git_mirrors *gm, const struct config *c,
+			  const char *path, const char *blob, int64_t since,
+			  bool *held, struct err *e)
+{
+	char *p;
+	bool ok;
+
+	*held = false;
+	if (!mirrors_open(gm, c))
+		return true;
+	p = repo_path(gm, path);
+	ok = gitrepo_blob_committed(gm->repo, p, blob, since, held, e);
+	free(p);
+	return ok;
+}
+
 /* The range's commit whose version of fc set its status key to status,
  * or NULL. */
 static const struct git_author *key_credit(struct git_mirrors *gm,

@@ -33,6 +33,8 @@ static struct {
 	__typeof__(gitrepo_walk) *walk;
 	__typeof__(gitrepo_value_origin) *value_origin;
 	__typeof__(gitrepo_staged_blob) *staged_blob;
+	__typeof__(gitrepo_head_blob) *head_blob;
+	__typeof__(gitrepo_blob_committed) *blob_committed;
 	__typeof__(gitrepo_blob_text) *blob_text;
 	__typeof__(gitrepo_hooks_dir) *hooks_dir;
 	__typeof__(gitrepo_commit_paths) *commit_paths;
@@ -41,25 +43,13 @@ static struct {
 } mod;
 
 static const char *const names[] = {
-	"gitrepo_open",
-	"gitrepo_destroy",
-	"gitrepo_workdir",
-	"gitrepo_gitdir",
-	"gitrepo_is_shallow",
-	"gitrepo_head_unborn",
-	"gitrepo_head_detached",
-	"gitrepo_prefix",
-	"gitrepo_head",
-	"gitrepo_is_ancestor",
-	"gitrepo_diff",
-	"gitrepo_walk",
-	"gitrepo_value_origin",
-	"gitrepo_staged_blob",
-	"gitrepo_blob_text",
-	"gitrepo_hooks_dir",
-	"gitrepo_commit_paths",
-	"gitrepo_tracked",
-	"blobid_hex",
+	"gitrepo_open",           "gitrepo_destroy",     "gitrepo_workdir",
+	"gitrepo_gitdir",         "gitrepo_is_shallow",  "gitrepo_head_unborn",
+	"gitrepo_head_detached",  "gitrepo_prefix",      "gitrepo_head",
+	"gitrepo_is_ancestor",    "gitrepo_diff",        "gitrepo_walk",
+	"gitrepo_value_origin",   "gitrepo_staged_blob", "gitrepo_head_blob",
+	"gitrepo_blob_committed", "gitrepo_blob_text",   "gitrepo_hooks_dir",
+	"gitrepo_commit_paths",   "gitrepo_tracked",     "blobid_hex",
 };
 
 _Static_assert(sizeof(mod) == sizeof(names) / sizeof(*names) * sizeof(void *),
@@ -219,6 +209,19 @@ bool gitrepo_staged_blob(struct gitrepo *r, const char *path,
 			 char blob[GITREPO_HEX], struct err *e)
 {
 	return mod.staged_blob(r, path, blob, e);
+}
+
+bool gitrepo_head_blob(struct gitrepo *r, const char *path,
+		       char blob[GITREPO_HEX], struct err *e)
+{
+	return mod.head_blob(r, path, blob, e);
+}
+
+bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
+			    const char *blob, int64_t since, bool *held,
+			    struct err *e)
+{
+	return mod.blob_committed(r, path, blob, since, held, e);
 }
 
 bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e)

@@ -744,6 +744,74 @@ bool gitrepo_staged_blob(struct gitrepo *r, const char *path,
 	return true;
 }
 
+/* HEAD's commit into *out, NULL when HEAD is unborn. */
+static bool head_commit(struct gitrepo *r, git_commit **out, struct err *e)
+{
+	int rc = git_repository_head_unborn(r->repo);
+
+	*out = NULL;
+	if (rc < 0)
+		return gerr(e, "read HEAD");
+	return rc == 1 || lookup_commit(r->repo, "HEAD", out, e);
+}
+
+bool gitrepo_head_blob(struct gitrepo *r, const char *path,
+		       char blob[GITREPO_HEX], struct err *e)
+{
+	git_commit *head;
+	git_oid id;
+	int rc = 0;
+
+	blob[0] = '\0';
+	if (!head_commit(r, &head, e))
+		return false;
+	if (head && (rc = blob_at(head, path, &id)) == 1)
+		git_oid_tostr(blob, GITREPO_HEX, &id);
+	git_commit_free(head);
+	return rc >= 0 || gerr(e, "read %s", path);
+}
+
+bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
+			    const char *blob, int64_t since, bool *held,
+			    struct err *e)
+{
+	git_index *idx = NULL;
+	const git_index_entry *ie;
+	git_commit *c = NULL, *parent;
+	git_oid want, id;
+	bool ok = true;
+	int rc;
+
+	*held = false;
+	if (git_oid_fromstr(&want, blob) < 0)
+		return err_set(e, "git: %s: not a blob id", blob);
+	if (git_repository_index(&idx, r->repo) < 0)
+		return gerr(e, "read index");
+	ie = git_index_get_bypath(idx, path, 0);
+	*held = ie && git_oid_equal(&ie->id, &want);
+	git_index_free(idx);
+	if (*held || !head_commit(r, &c, e))
+		return *held;
+	for (int n = 0; c && n < 1000 && git_commit_time(c) >= since; n++) {
+		rc = blob_at(c, path, &id);
+		if (rc < 0) {
+			ok = gerr(e, "read %s", path);
+			break;
+		}
+		if (rc == 1 && git_oid_equal(&id, &want)) {
+			*held = true;
+			break;
+		}
+		if (git_commit_parentcount(c) == 0 ||
+		    git_commit_parent(&parent, c, 0) < 0)
+			break; /* the history's start, or a shallow cut */
+		git_commit_free(c);
+		c = parent;
+	}
+	git_commit_free(c);
+	return ok;
+}
+
 bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e)
 {
 	git_config *cfg = NULL;

@@ -155,6 +155,18 @@ bool gitrepo_blob_text(struct gitrepo *r, const char *blob, char **text,
 bool gitrepo_staged_blob(struct gitrepo *r, const char *path,
 			 char blob[GITREPO_HEX], struct err *e);
 
+/* The blob id of path's version in HEAD's tree; "" when HEAD has none
+ * (or is unborn): what `git reset --hard` and `git stash` put back. */
+bool gitrepo_head_blob(struct gitrepo *r, const char *path,
+		       char blob[GITREPO_HEX], struct err *e);
+/* Whether git took the blob as path's version: the index holds it, or a
+ * commit does that HEAD reaches by first parents, committed at or after
+ * since (seconds since the epoch; the walk stops at the first older one,
+ * and after a thousand). */
+bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
+			    const char *blob, int64_t since, bool *held,
+			    struct err *e);
+
 /* The directory git runs hooks from, in *dir (heap): core.hooksPath
  * (relative to the work tree's top, as git resolves it) or the common git
  * directory's hooks/ (shared by linked worktrees). It may not exist. */

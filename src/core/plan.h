@@ -108,7 +108,7 @@ struct action {
 	 * database): what a discard of the file takes back is not an edit
 	 * of theirs */
 	bool ours_after[SF_COUNT];
-	/* with ours_after: the version git's index held when the first of
+	/* with ours_after: the version HEAD held when the first of
 	 * those writes went over it (state_entry.before); the caller's */
 	char before[BLOBID_HEX];
 };

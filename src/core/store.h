@@ -78,7 +78,7 @@ struct state_entry {
 	/* the fields (bit 1 << field) whose value in the file at hash
 	 * storysync wrote from the database and no person edited since */
 	uint32_t ours;
-	/* with ours: the version git's index held when storysync's first
+	/* with ours: the version HEAD held when storysync's first
 	 * of those writes went over it ("" when none): that version back is
 	 * a discard of the writes, not an edit. Without: the version git
 	 * holds of a file moved where git does not track it, for a later

@@ -471,6 +471,34 @@ static bool base_from_file(struct run *run, const struct state_entry *se,
 	return true;
 }
 
+/* Whether git's index or HEAD holds blob at path: where a discard puts
+ * it back. */
+static bool git_holds(struct run *run, const char *path, const char *blob)
+{
+	char v[BLOBID_HEX];
+	struct err e;
+
+	return (detect_git_staged(&run->mirrors, run->c, path, v, &e) &&
+		strcmp(v, blob) == 0) ||
+	       (detect_git_head_blob(&run->mirrors, run->c, path, v, &e) &&
+		strcmp(v, blob) == 0);
+}
+
+/* Whether git took storysync's write of se (its content at its path),
+ * staged or committed since it was written (a day's slack for the
+ * clocks): a version a person made after that is theirs, never a
+ * discard. When git cannot say, not. */
+static bool write_taken(struct run *run, const struct state_entry *se)
+{
+	int64_t since = se->recorded_ns / 1000000000 - 86400;
+	bool held = false;
+	struct err e;
+
+	return detect_git_committed(&run->mirrors, run->c, se->path, se->hash,
+				    since, &held, &e) &&
+	       held;
+}
+
 /* Whether the file fc is a discard of storysync's own writes: the
  * version git's index held before them (se->before) is back, at the
  * story's path or where the index holds it, which is no one's edit of the
@@ -478,8 +506,7 @@ static bool base_from_file(struct run *run, const struct state_entry *se,
 static bool discarded(struct run *run, const struct file_change *fc,
 		      const struct state_entry *se)
 {
-	char staged[BLOBID_HEX], *msg;
-	struct err e;
+	char *msg;
 
 	if (!se || !se->ours || !se->before[0] || fc->side != SIDE_CHANGED ||
 	    strcmp(fc->hash, se->before) != 0)
@@ -488,8 +515,9 @@ static bool discarded(struct run *run, const struct file_change *fc,
 	 * is one a person moved (storysync's move of it, a content git
 	 * held already, moved on) */
 	if (strcmp(fc->path, se->path) != 0 &&
-	    (!detect_git_staged(&run->mirrors, run->c, fc->path, staged, &e) ||
-	     strcmp(staged, se->before) != 0))
+	    !git_holds(run, fc->path, se->before))
+		return false;
+	if (write_taken(run, se))
 		return false;
 	msg = xasprintf("%s: git's version put back over storysync's "
 			"uncommitted write (a discard, not an edit): written "
@@ -518,7 +546,6 @@ static bool rebased(struct run *run, const struct file_change *fc,
 {
 	struct story old = {0};
 	bool found = false, from_old = false;
-	char staged[BLOBID_HEX];
 	struct err e;
 	char *msg;
 
@@ -536,10 +563,9 @@ static bool rebased(struct run *run, const struct file_change *fc,
 		from_old |= (se->ours >> f & 1) &&
 			    !story_field_equal(&fc->story, base, f) &&
 			    !story_field_equal(&old, base, f);
-	/* once git holds the write, the file came from it */
-	if (from_old &&
-	    detect_git_staged(&run->mirrors, run->c, fc->path, staged, &e))
-		from_old = strcmp(staged, se->hash) != 0;
+	/* once git took the write, the file came from it */
+	if (from_old && write_taken(run, se))
+		from_old = false;
 	if (from_old) {
 		story_copy(out, base);
 		for (int f = SF_TITLE; f < SF_COUNT; f++)
@@ -581,12 +607,14 @@ static void doubt_rebased(const struct plan_input *in, struct action *a)
 	story_copy(&a->lost, in->file_story);
 }
 
-/* a->before (see there): for a write, or a move, the version git's index
- * holds now (which a discard puts back): the one before storysync's earlier
- * writes while they stay uncommitted, a newer one once a commit took them;
- * for a file the index does not hold at its path, the earlier one, else
- * the index's at the path the story had. Without either, as it was. It
- * matters only while some field is storysync's (state_entry.ours). */
+/* a->before (see there): for a write, or a move, the version HEAD holds
+ * now (which reset --hard and stash put back; a discard of the index's,
+ * with a person's staged change, is rebased on it): the one before
+ * storysync's earlier writes while they stay uncommitted, a newer one
+ * once a commit took them; for a file HEAD does not hold at its path, the
+ * earlier one, else HEAD's at the path the story had. Without either, as
+ * it was. It matters only while some field is storysync's
+ * (state_entry.ours). */
 static void set_before(struct run *run, const struct file_change *fc,
 		       const struct state_entry *se, struct action *a)
 {
@@ -605,7 +633,7 @@ static void set_before(struct run *run, const struct file_change *fc,
 			memcpy(a->before, se->before, BLOBID_HEX);
 		return;
 	}
-	if (!detect_git_staged(&run->mirrors, run->c, path, staged, &e)) {
+	if (!detect_git_head_blob(&run->mirrors, run->c, path, staged, &e)) {
 		char *msg = xasprintf("%s: %s (a discard of this write will "
 				      "be taken for an edit)",
 				      path, e.msg);
@@ -623,7 +651,7 @@ static void set_before(struct run *run, const struct file_change *fc,
 		return;
 	}
 	if (!staged[0] && se && strcmp(se->path, path) != 0 &&
-	    !detect_git_staged(&run->mirrors, run->c, se->path, staged, &e))
+	    !detect_git_head_blob(&run->mirrors, run->c, se->path, staged, &e))
 		staged[0] = '\0';
 	memcpy(a->before,
 	       earlier && strcmp(staged, se->before) == 0 ? se->before : staged,

@@ -135,6 +135,43 @@ for form in discard-commit discard over-write over-staged; do
     "$rc|$(field priority)|$(key priority)|$(q "SELECT kind, kept, fields, json_extract(lost, '\$.priority') FROM sync_conflicts WHERE story_id = 'S-1'")"
 done
 
+# once git took storysync's write (a commit), what a person commits after
+# it is theirs, even git's old version back: a revert, a move back
+tree revert
+api_write
+git commit -qam "the API's priority"
+git revert --no-edit HEAD >/dev/null
+run ss
+check_eq "the API's write committed, then reverted: the revert is an edit" \
+  "0|low|low|" "$rc|$(field priority)|$(key priority)|$(git status --porcelain)"
+tree move-back
+q "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+ss -q
+git add -A && git commit -qm "the API's move"
+git mv refinements/S-1-one.md backlog/ && git commit -qm "back"
+run ss
+check_eq "the API's move committed, then moved back: the person's move" \
+  "0|backlog|$F|" "$rc|$(field status)|$(field path)|$(git status --porcelain)"
+
+# a person stages storysync's write (git add), the API writes again, and
+# reset --hard (or stash) puts HEAD's version back: both of the API's
+# values are storysync's to write again
+for form in reset stash; do
+  tree "staged-$form"
+  api_write
+  git add $F
+  q "UPDATE stories SET title = 'Uno' WHERE id = 'S-1'"
+  ss -q
+  case $form in
+  reset) git reset -q --hard ;;
+  stash) git stash -q && git stash drop -q ;;
+  esac
+  run ss
+  check_eq "staged-$form: the API's two values stay and are written" \
+    "0|Uno|high|Uno|high|0" \
+    "$rc|$(field title)|$(field priority)|$(key title)|$(key priority)|$(q "SELECT count(*) FROM sync_conflicts")"
+done
+
 # the API moves a story; storysync moves its file, uncommitted; reset
 # --hard puts git's version back at the old path and leaves the moved file
 # (untracked): the copy git put back is no second claim of the id, and is

@@ -266,6 +266,11 @@ bool detect_git_head_blob(struct git_mirrors *gm, const struct config *c,
 bool detect_git_committed(struct git_mirrors *gm, const struct config *c,
 			  const char *path, const char *blob, int64_t since,
 			  bool *held, struct err *e);
+/* Whether a person changed path in git since the commit since (see
+ * gitrepo_path_changed); *changed false outside git. */
+bool detect_git_path_changed(struct git_mirrors *gm, const struct config *c,
+			     const char *path, const char *since, bool *changed,
+			     struct err *e);
 /* The commit of the diffed range credited with the file fc's story
  * reaching status: the first, in first-parent order, whose tree has it in
  * that stage, else (a status its key gives) the one whose version of the

@@ -564,6 +564,22 @@ bool detect_git_committed(struct git_mirrors *gm, const struct config *c,
 	return ok;
 }
 
+bool detect_git_path_changed(struct git_mirrors *gm, const struct config *c,
+			     const char *path, const char *since, bool *changed,
+			     struct err *e)
+{
+	char *p;
+	bool ok;
+
+	*changed = false;
+	if (!mirrors_open(gm, c))
+		return true;
+	p = repo_path(gm, path);
+	ok = gitrepo_path_changed(gm->repo, p, since, changed, e);
+	free(p);
+	return ok;
+}
+
 /* The range's commit whose version of fc set its status key to status,
  * or NULL. */
 static const struct git_author *key_credit(struct git_mirrors *gm,

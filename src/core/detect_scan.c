@@ -938,6 +938,19 @@ static void claims_of_id(struct cmp *k, struct claim *v, size_t n, bool *shadow)
 /* Ids claimed by two files: each file is reported, naming another; its
  * error blocks the id: neither takes the other's row. An archived copy of
  * an id that a live file holds is no claim (claims_of_id). */
+/* Whether the file of state entry se, which the scan did not look at,
+ * claims its id still: a scan of named paths (sync --git) takes it for
+ * unchanged, but a file of the same id it did look at may be that file
+ * moved by hand (one stat, for such an id only). */
+static bool still_there(const struct cmp *k, const struct state_entry *se)
+{
+	struct stat st;
+
+	return !k->out->partial ||
+	       fstatat(k->rootfd, se->path, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	       errno != ENOENT;
+}
+
 static void find_twice(struct cmp *k, bool *shadow)
 {
 	const struct config *c = k->c;
@@ -956,7 +969,8 @@ static void find_twice(struct cmp *k, bool *shadow)
 					NULL, false};
 	}
 	for (size_t i = 0; i < k->nstate; i++)
-		if (k->same[i] && strmap_get(&ids, k->state[i].id, NULL))
+		if (k->same[i] && strmap_get(&ids, k->state[i].id, NULL) &&
+		    still_there(k, &k->state[i]))
 			v[n++] =
 				(struct claim){k->state[i].id, k->state[i].path,
 					       SIZE_MAX, &k->state[i], false};

@@ -35,6 +35,7 @@ static struct {
 	__typeof__(gitrepo_staged_blob) *staged_blob;
 	__typeof__(gitrepo_head_blob) *head_blob;
 	__typeof__(gitrepo_blob_committed) *blob_committed;
+	__typeof__(gitrepo_path_changed) *path_changed;
 	__typeof__(gitrepo_blob_text) *blob_text;
 	__typeof__(gitrepo_hooks_dir) *hooks_dir;
 	__typeof__(gitrepo_commit_paths) *commit_paths;
@@ -43,13 +44,17 @@ static struct {
 } mod;
 
 static const char *const names[] = {
-	"gitrepo_open",           "gitrepo_destroy",     "gitrepo_workdir",
-	"gitrepo_gitdir",         "gitrepo_is_shallow",  "gitrepo_head_unborn",
-	"gitrepo_head_detached",  "gitrepo_prefix",      "gitrepo_head",
-	"gitrepo_is_ancestor",    "gitrepo_diff",        "gitrepo_walk",
-	"gitrepo_value_origin",   "gitrepo_staged_blob", "gitrepo_head_blob",
-	"gitrepo_blob_committed", "gitrepo_blob_text",   "gitrepo_hooks_dir",
-	"gitrepo_commit_paths",   "gitrepo_tracked",     "blobid_hex",
+	"gitrepo_open",          "gitrepo_destroy",
+	"gitrepo_workdir",       "gitrepo_gitdir",
+	"gitrepo_is_shallow",    "gitrepo_head_unborn",
+	"gitrepo_head_detached", "gitrepo_prefix",
+	"gitrepo_head",          "gitrepo_is_ancestor",
+	"gitrepo_diff",          "gitrepo_walk",
+	"gitrepo_value_origin",  "gitrepo_staged_blob",
+	"gitrepo_head_blob",     "gitrepo_blob_committed",
+	"gitrepo_path_changed",  "gitrepo_blob_text",
+	"gitrepo_hooks_dir",     "gitrepo_commit_paths",
+	"gitrepo_tracked",       "blobid_hex",
 };
 
 _Static_assert(sizeof(mod) == sizeof(names) / sizeof(*names) * sizeof(void *),
@@ -222,6 +227,12 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 			    struct err *e)
 {
 	return mod.blob_committed(r, path, blob, since, held, e);
+}
+
+bool gitrepo_path_changed(struct gitrepo *r, const char *path,
+			  const char *since, bool *changed, struct err *e)
+{
+	return mod.path_changed(r, path, since, changed, e);
 }
 
 bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e)

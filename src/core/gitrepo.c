@@ -812,6 +812,54 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 	return ok;
 }
 
+bool gitrepo_path_changed(struct gitrepo *r, const char *path,
+			  const char *since, bool *changed, struct err *e)
+{
+	git_index *idx = NULL;
+	const git_index_entry *ie;
+	git_commit *c = NULL, *parent = NULL;
+	git_oid id, pid, stop;
+	int rc, prc;
+	bool ok = true;
+
+	*changed = false;
+	if (git_oid_fromstr(&stop, since) < 0)
+		return err_set(e, "git: %s: not a commit id", since);
+	if (!head_commit(r, &c, e))
+		return false;
+	rc = c ? blob_at(c, path, &id) : 0;
+	if (rc < 0 || git_repository_index(&idx, r->repo) < 0) {
+		git_commit_free(c);
+		return gerr(e, "read %s", path);
+	}
+	ie = git_index_get_bypath(idx, path, 0);
+	*changed = (ie != NULL) != (rc == 1) ||
+		   (ie && !git_oid_equal(&ie->id, &id));
+	git_index_free(idx);
+	for (int n = 0; !*changed && c && n < 1000 &&
+			!git_oid_equal(git_commit_id(c), &stop);
+	     n++) {
+		if (git_commit_parentcount(c) == 0 ||
+		    git_commit_parent(&parent, c, 0) < 0) {
+			*changed = rc == 1; /* added by the first commit */
+			break;
+		}
+		if ((prc = blob_at(parent, path, &pid)) < 0) {
+			ok = gerr(e, "read %s", path);
+			break;
+		}
+		*changed = prc != rc || (rc == 1 && !git_oid_equal(&id, &pid));
+		git_commit_free(c);
+		c = parent;
+		parent = NULL;
+		rc = prc;
+		git_oid_cpy(&id, &pid);
+	}
+	git_commit_free(parent);
+	git_commit_free(c);
+	return ok;
+}
+
 bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e)
 {
 	git_config *cfg = NULL;

@@ -167,6 +167,13 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 			    const char *blob, int64_t since, bool *held,
 			    struct err *e);
 
+/* Whether a commit HEAD reaches by first parents after the commit since
+ * (a hex id; the walk stops there, at the history's start, or after a
+ * thousand) changed path's version (added, changed or removed it), or
+ * the index holds another version than HEAD: a person's doing since. */
+bool gitrepo_path_changed(struct gitrepo *r, const char *path,
+			  const char *since, bool *changed, struct err *e);
+
 /* The directory git runs hooks from, in *dir (heap): core.hooksPath
  * (relative to the work tree's top, as git resolves it) or the common git
  * directory's hooks/ (shared by linked worktrees). It may not exist. */

@@ -484,6 +484,21 @@ static bool git_holds(struct run *run, const char *path, const char *blob)
 		strcmp(v, blob) == 0);
 }
 
+/* Whether a person changed path in git since the last run (a commit
+ * after the one the last run saw, a staged change): git's version there
+ * is then theirs, not one a discard put back. When git cannot say, so. */
+static bool path_changed(struct run *run, const char *path)
+{
+	bool changed = true;
+	struct err e;
+
+	if (!run->last_commit)
+		return false;
+	return !detect_git_path_changed(&run->mirrors, run->c, path,
+					run->last_commit, &changed, &e) ||
+	       changed;
+}
+
 /* Whether git took storysync's write of se (its content at its path),
  * staged or committed since it was written (a day's slack for the
  * clocks): a version a person made after that is theirs, never a
@@ -515,7 +530,8 @@ static bool discarded(struct run *run, const struct file_change *fc,
 	 * is one a person moved (storysync's move of it, a content git
 	 * held already, moved on) */
 	if (strcmp(fc->path, se->path) != 0 &&
-	    !git_holds(run, fc->path, se->before))
+	    (!git_holds(run, fc->path, se->before) ||
+	     path_changed(run, fc->path)))
 		return false;
 	if (write_taken(run, se))
 		return false;

@@ -207,6 +207,17 @@ run ss
 check_eq "moved by storysync, moved on by a person: the person's move" \
   "0|active|active/S-1-one.md" "$rc|$(field status)|$(field path)"
 
+# the same, but the person commits their move (git add -A): the place git
+# now holds is the person's, not one a discard put back
+tree moved-on-committed
+q "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+ss -q
+mkdir -p active && mv refinements/S-1-one.md active/
+git add -A && git commit -qm "to active"
+run ss
+check_eq "moved by storysync, moved on and committed by a person: the person's move" \
+  "0|active|active/S-1-one.md" "$rc|$(field status)|$(field path)"
+
 # the same, but a person commits both copies (git add -A after the reset
 # takes the untracked move too), then moves storysync's copy on: git's
 # version beside it is still no claim, and the person's move is taken
@@ -247,6 +258,19 @@ sed -i 's/^title: Three$/title: Three, by hand/' backlog/S-3-three.md
 run ss
 check_eq "a created file, edited by a person: the edit is taken" \
   "0|Three, by hand" "$rc|$(q "SELECT title FROM stories WHERE id = 'S-3'")"
+
+# a file the API created (untracked) that a person moves by hand and
+# commits: a --git run sees the new path only, and the old one is gone, so
+# it is a move, not a second claim of the id
+tree created-moved
+q "INSERT INTO stories(id, backlog, status, title) VALUES ('S-3', 'default', 'backlog', 'Three')"
+ss -q
+mkdir -p active && mv backlog/S-3-three.md active/
+git add -A && git commit -qm "S-3 to active"
+run ss --git
+check_eq "created, moved by hand, committed, --git: the move" \
+  "0|active|active/S-3-three.md" \
+  "$rc|$(q "SELECT status, path FROM stories WHERE id = 'S-3'" | tr '\n' '|' | sed 's/|$//')"
 
 # outside git there is nothing to discard: an old version back is an edit
 mkdir -p "$T/nogit" && cd "$T/nogit" || exit 1

@@ -57,6 +57,7 @@ class Model:
         self.serial = 0
         self.next_id = {"web": 1, "api": 1}
         self.stages = list(STAGES)
+        self.renamed = {}  # status -> its new name, an admin's rename
         # what each side wrote since the last run that took it:
         # (id, field) -> value
         self.api = {}
@@ -338,8 +339,12 @@ class Model:
             v = self.rng.choice(self.stages)[0]
         self.sql(f"UPDATE stories SET {field} = ? WHERE id = ?", (v, sid))
         # a write of the value the row holds changes nothing: a file's
-        # change of that field since is no conflict
-        if r[field] != v:
+        # change of that field since is no conflict; nor does a status
+        # the admin renamed since the last run, written by its new name
+        had = r[field]
+        while field == "status" and had in self.renamed:
+            had = self.renamed[had]
+        if had != v:
             self.api[(sid, field)] = v
         return f"api: UPDATE {sid} {field} = {v!r}"
 
@@ -543,6 +548,7 @@ class Model:
         new = f"{old.split('-')[0]}-{self.serial}"
         self.serial += 1
         self.stages[i] = (new, d)
+        self.renamed[old] = new
         self.write_config()
         # the admin commits it: a discard of the tree's edits is not a
         # change of the configuration

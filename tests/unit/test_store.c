@@ -17,7 +17,7 @@
 
 #include "mem.h"
 #include "store.h"
-#include "store_impl.h"
+#include "store_sqlite.h"
 
 struct fixture {
 	char dir[64];

@@ -1,5 +1,5 @@
-#ifndef STORYSYNC_CORE_STORE_IMPL_H
-#define STORYSYNC_CORE_STORE_IMPL_H
+#ifndef STORYSYNC_CORE_STORE_SQLITE_H
+#define STORYSYNC_CORE_STORE_SQLITE_H
 
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -15,16 +15,19 @@
  * the helpers its files share. Only the store*.c files include it, and with
  * it sqlite3.h; the rest of storysync sees store.h alone.
  *
- * store.c         open and close, the busy handler, transactions, the
- *                 statement cache, error mapping, bind and column helpers
- * store_schema.c  the schema, its triggers and forward migrations
- * store_state.c   sync_state: the stat cache and the base of the merge
- * store_story.c   stories rows, their changes since the mark, their counts
- * store_record.c  what runs record and report: meta, backlogs, history,
- *                 events, conflicts, runs, retention
- * store_config.c  the configuration recorded, and the rows that follow a
- *                 change of it
- * store_check.c   check --db: integrity, rows that point at no row
+ * store_sqlite.c         open and close, the busy handler, transactions,
+ *                        the statement cache, error mapping, bind and
+ *                        column helpers
+ * store_sqlite_schema.c  the schema, its triggers and forward migrations
+ * store_sqlite_state.c   sync_state: the stat cache and the base of the
+ *                        merge
+ * store_sqlite_story.c   stories rows, their changes since the mark,
+ *                        their counts
+ * store_sqlite_record.c  what runs record and report: meta, backlogs,
+ *                        history, events, conflicts, runs, retention
+ * store_sqlite_config.c  the configuration recorded, and the rows that
+ *                        follow a change of it
+ * store_sqlite_check.c   check --db: integrity, rows that point at no row
  */
 
 #define NOW_ISO "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
@@ -86,7 +89,7 @@ _Static_assert(SF_PARENT == SF_COUNT - 1, "parent is the last column");
 /* The cached statements, each prepared on its first use; their SQL is in
  * the table of the file that runs them. */
 enum stmt_id {
-	/* store_state.c */
+	/* store_sqlite_state.c */
 	ST_STATE_LOAD,
 	ST_STATE_BY_PATH,
 	ST_STATE_BY_ID,
@@ -99,7 +102,7 @@ enum stmt_id {
 	ST_STATE_RESTAT,
 	ST_STATE_DELETE,
 	ST_DEPS_ORPHANS,
-	/* store_story.c */
+	/* store_sqlite_story.c */
 	ST_IS_EMPTY,
 	ST_STORY_GET,
 	ST_STORY_UPSERT,
@@ -114,7 +117,7 @@ enum stmt_id {
 	ST_CHANGES_ALL,
 	ST_MARK_SET,
 	ST_CLOCK_MOVED,
-	/* store_record.c */
+	/* store_sqlite_record.c */
 	ST_META_GET,
 	ST_META_SET,
 	ST_BACKLOG_NAMES,
@@ -126,7 +129,7 @@ enum stmt_id {
 	ST_CONFLICT_ADD_ONCE,
 	ST_RUN_ADD,
 	ST_RUN_UPDATE,
-	/* store_config.c */
+	/* store_sqlite_config.c */
 	ST_CONFIG_BACKLOGS,
 	ST_LOCATIONS,
 	ST_STORY_RELOCATE,
@@ -136,13 +139,13 @@ enum stmt_id {
 	ST_COUNT
 };
 
-/* The SQL of store_state.c's cached statements. */
+/* The SQL of store_sqlite_state.c's cached statements. */
 extern const char *const store_state_sql[ST_COUNT];
-/* The SQL of store_story.c's cached statements. */
+/* The SQL of store_sqlite_story.c's cached statements. */
 extern const char *const store_story_sql[ST_COUNT];
-/* The SQL of store_record.c's cached statements. */
+/* The SQL of store_sqlite_record.c's cached statements. */
 extern const char *const store_record_sql[ST_COUNT];
-/* The SQL of store_config.c's cached statements. */
+/* The SQL of store_sqlite_config.c's cached statements. */
 extern const char *const store_config_sql[ST_COUNT];
 
 struct store {

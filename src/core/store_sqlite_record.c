@@ -1,6 +1,6 @@
-/* store_record.c: what runs record and status reports: meta, backlogs,
+/* store_sqlite_record.c: what runs record and status reports: meta, backlogs,
  * history, events, conflicts, runs, and retention. */
-#include "store_impl.h"
+#include "store_sqlite.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "store_impl.h"
+#include "store_sqlite.h"
 
 #include <assert.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
-/* store_state.c: sync_state, what both sides last agreed on, and the base
- * of the merge. */
-#include "store_impl.h"
+/* store_sqlite_state.c: sync_state, what both sides last agreed on, and the
+ * base of the merge. */
+#include "store_sqlite.h"
 
 #include <stdlib.h>
 #include <string.h>

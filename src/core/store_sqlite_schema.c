@@ -1,5 +1,5 @@
-/* store_schema.c: the schema, its triggers and forward migrations. */
-#include "store_impl.h"
+/* store_sqlite_schema.c: the schema, its triggers and forward migrations. */
+#include "store_sqlite.h"
 
 #include <stdio.h>
 

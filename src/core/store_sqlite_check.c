@@ -1,6 +1,6 @@
-/* store_check.c: check --db's questions to the database: its integrity,
+/* store_sqlite_check.c: check --db's questions to the database: its integrity,
  * the rows that point at no row, and where the database expects files. */
-#include "store_impl.h"
+#include "store_sqlite.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
-/* store_config.c: the configuration a database was last synced with, and
+/* store_sqlite_config.c: the configuration a database was last synced with, and
  * the rows, state and bases that follow when it changes. */
-#include "store_impl.h"
+#include "store_sqlite.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
-/* store_story.c: the stories rows, what changed since the mark, and the
+/* store_sqlite_story.c: the stories rows, what changed since the mark, and the
  * counts status shows. */
-#include "store_impl.h"
+#include "store_sqlite.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,23 +11,34 @@
 #include "story.h"
 
 /*
- * The store module's own header: the connection, its statement cache, and
- * the helpers its files share. Only the store*.c files include it, and with
- * it sqlite3.h; the rest of storysync sees store.h alone.
+ * SQLite's store, its own header: the connection, its statement cache,
+ * and the helpers its files share. Only the store_sqlite*.c files include
+ * it, and with it sqlite3.h; the rest of storysync sees store.h alone.
  *
- * store_sqlite.c         open and close, the busy handler, transactions,
- *                        the statement cache, error mapping, bind and
- *                        column helpers
- * store_sqlite_schema.c  the schema, its triggers and forward migrations
- * store_sqlite_state.c   sync_state: the stat cache and the base of the
- *                        merge
- * store_sqlite_story.c   stories rows, their changes since the mark,
- *                        their counts
- * store_sqlite_record.c  what runs record and report: meta, backlogs,
- *                        history, events, conflicts, runs, retention
- * store_sqlite_config.c  the configuration recorded, and the rows that
- *                        follow a change of it
- * store_sqlite_check.c   check --db: integrity, rows that point at no row
+ * The files are layered: each calls only the layers below it (and its
+ * own), never one above, so that each can be read, and changed, knowing
+ * only what lies below.
+ *
+ * 1 store_sqlite_db.c      the connection's helpers: error mapping, the
+ *                          statement cache, stepping, row loops, bind and
+ *                          column helpers, the busy handler, the digest
+ * 2 store_sqlite_schema.c  the schema, its triggers and forward
+ *                          migrations
+ * 3 store_sqlite_txn.c     transactions, the writer mark, bulk mode; the
+ *                          triggers dropped for a first load
+ * 4 store_sqlite_record.c  what runs record and report: meta, backlogs,
+ *                          history, events, conflicts, runs, retention
+ * 5 store_sqlite_state.c   sync_state: the stat cache and the base of the
+ *                          merge
+ *   store_sqlite_story.c   stories rows, their changes since the mark,
+ *                          their counts (meta: 4)
+ *   store_sqlite_config.c  the configuration recorded, and the rows that
+ *                          follow a change of it (meta, backlogs: 4)
+ *   store_sqlite_check.c   check --db: integrity, rows that point at no
+ *                          row
+ * 6 store_sqlite.c         open (pragmas, the reader's fallbacks, the
+ *                          migration: 2) and close; it hands the
+ *                          connection the SQL tables of layers 4 and 5
  */
 
 #define NOW_ISO "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
@@ -162,6 +173,9 @@ struct store {
 			       (a first load), to be made again at commit */
 	/* the last history row and event before this transaction's writes */
 	int64_t history_floor, events_floor;
+	/* NULL-terminated: the SQL tables of the files above, by statement
+	 * id (store_sqlite.c) */
+	const char *const *const *stmt_sql;
 	sqlite3_stmt *stmt[ST_COUNT];
 };
 
@@ -229,6 +243,9 @@ int64_t store_story_digest(const struct story *s, const char *path);
 /* ISO 8601 UTC of ns (now when 0), with milliseconds when ms is set. */
 void store_iso_time(char out[64], int64_t ns, bool ms);
 
+/* WAL, and the synchronous level it needs: every connection's journal
+ * but a first load's (store_bulk). */
+bool store_wal(struct store *s, struct err *e);
 /* Marks the transaction as storysync's before its first story write (the
  * triggers then leave rev and updated to storysync); s->writer_rev is the
  * rev of its writes. An error outside a transaction. */

@@ -7,8 +7,6 @@
 #include "buf.h"
 #include "mem.h"
 
-#define DEFAULT_BUSY_MS 5000
-
 /* storysync_digest(...): store_digest of its arguments' text; a NULL
  * last one (the parent, after the path) counts when there are the 15 of
  * a row (store_story_digest), and not otherwise. */
@@ -63,7 +61,7 @@ static bool cannot_make_wal_files(struct store *s)
 
 /* A reader that cannot create the WAL's -shm file (a monitoring user, a
  * read-only directory) still reads, and writes nothing: the writer keeps
- * the WAL files (see store_open_as), and when they are gone all that is
+ * the WAL files (see sqlite_open), and when they are gone all that is
  * committed is in the database file, which is then read as immutable. A
  * checkpoint may rewrite it meanwhile (the API's writer may come back):
  * the caller reads again when the file changed (see health.c). */
@@ -100,14 +98,14 @@ static bool open_reader(struct store *s, struct err *e)
 		     : err_set(e, "%s: out of memory", s->path);
 }
 
-/* store_open_as, creating the database when create is set. */
-static bool open_as(struct store **out, const char *path, int busy_ms,
-		    bool read_only, bool create, bool *busy, struct err *e)
+bool sqlite_open(struct store **out, const char *path, int busy_ms,
+		 bool read_only, bool create, bool *busy, struct err *e)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
 	int persist = 1;
 
 	library_init();
+	s->base.ops = &store_sqlite_ops;
 	s->path = xstrdup(path);
 	s->stmt_sql = stmt_sql;
 	if (read_only) {
@@ -125,7 +123,7 @@ static bool open_as(struct store **out, const char *path, int busy_ms,
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 0);
-	store_set_busy_timeout(s, busy_ms);
+	sqlite_set_busy_timeout(s, busy_ms);
 	/* direct only: no trigger or view may call it, as the API's
 	 * connections do not have it */
 	if (sqlite3_create_function(s->db, "storysync_digest", -1,
@@ -161,28 +159,12 @@ static bool open_as(struct store **out, const char *path, int busy_ms,
 fail:
 	if (busy)
 		*busy = s->busy;
-	store_close(s);
+	sqlite_close(s);
 	*out = NULL;
 	return false;
 }
 
-bool store_open_as(struct store **out, const char *path, int busy_ms,
-		   bool read_only, bool *busy, struct err *e)
-{
-	return open_as(out, path, busy_ms, read_only, false, busy, e);
-}
-
-bool store_open(struct store **out, const char *path, struct err *e)
-{
-	return open_as(out, path, DEFAULT_BUSY_MS, false, false, NULL, e);
-}
-
-bool store_create(struct store **out, const char *path, struct err *e)
-{
-	return open_as(out, path, DEFAULT_BUSY_MS, false, true, NULL, e);
-}
-
-void store_close(struct store *s)
+void sqlite_close(struct store *s)
 {
 	if (!s)
 		return;
@@ -192,3 +174,74 @@ void store_close(struct store *s)
 	free(s->path);
 	free(s);
 }
+
+/* Any database string that no other backend claims is a file path. */
+static bool claims(const char *database)
+{
+	(void)database;
+	return true;
+}
+
+const struct store_ops store_sqlite_ops = {
+	.name = "SQLite",
+	.claims = claims,
+	.open = sqlite_open,
+	.close = sqlite_close,
+	.schema_version = sqlite_schema_version,
+	.set_busy_timeout = sqlite_set_busy_timeout,
+	.busy = sqlite_busy,
+	.begin = sqlite_begin,
+	.begin_read = sqlite_begin_read,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.is_empty = sqlite_is_empty,
+	.bulk = sqlite_bulk,
+	.state_load = sqlite_state_load,
+	.state_find = sqlite_state_find,
+	.state_count = sqlite_state_count,
+	.state_base = sqlite_state_base,
+	.state_put = sqlite_state_put,
+	.state_restat = sqlite_state_restat,
+	.state_delete = sqlite_state_delete,
+	.story_get = sqlite_story_get,
+	.story_put = sqlite_story_put,
+	.story_set_path = sqlite_story_set_path,
+	.story_delete = sqlite_story_delete,
+	.changes = sqlite_changes,
+	.changes_plan = sqlite_changes_plan,
+	.mark_get = sqlite_mark_get,
+	.mark_set = sqlite_mark_set,
+	.clock_moved = sqlite_clock_moved,
+	.meta_get = sqlite_meta_get,
+	.meta_set = sqlite_meta_set,
+	.backlogs_sync = sqlite_backlogs_sync,
+	.config_get = sqlite_config_get,
+	.config_put = sqlite_config_put,
+	.locations = sqlite_locations,
+	.story_relocate = sqlite_story_relocate,
+	.base_relocate = sqlite_base_relocate,
+	.state_relocate = sqlite_state_relocate,
+	.history_add = sqlite_history_add,
+	.event_add = sqlite_event_add,
+	.conflict_add = sqlite_conflict_add,
+	.run_add = sqlite_run_add,
+	.run_update = sqlite_run_update,
+	.story_path = sqlite_story_path,
+	.story_forget = sqlite_story_forget,
+	.story_id_by_path = sqlite_story_id_by_path,
+	.history_has_git = sqlite_history_has_git,
+	.history_credits = sqlite_history_credits,
+	.history_recredit = sqlite_history_recredit,
+	.history_of = sqlite_history_of,
+	.check = sqlite_check,
+	.runs_last = sqlite_runs_last,
+	.runs_failing = sqlite_runs_failing,
+	.conflicts_list = sqlite_conflicts_list,
+	.conflicts_count = sqlite_conflicts_count,
+	.conflicts_resolve = sqlite_conflicts_resolve,
+	.events_unconsumed = sqlite_events_unconsumed,
+	.story_counts = sqlite_story_counts,
+	.rows_pending = sqlite_rows_pending,
+	.prune = sqlite_prune,
+	.conflict_get = sqlite_conflict_get,
+};

@@ -8,12 +8,25 @@
 
 #include "err.h"
 #include "store.h"
+#include "store_impl.h"
 #include "story.h"
 
 /*
  * SQLite's store, its own header: the connection, its statement cache,
  * and the helpers its files share. Only the store_sqlite*.c files include
  * it, and with it sqlite3.h; the rest of storysync sees store.h alone.
+ *
+ * How SQLite keeps store.h's promises: the schema version is PRAGMA
+ * user_version, migrations go forward only; WAL mode, so that readers
+ * never wait (a first load, in bulk mode, a rollback journal instead). A
+ * write transaction is BEGIN IMMEDIATE. The change clock is the table
+ * rev_clock, which triggers advance on every insert or update of a story
+ * or a dependency, the story's rev taking the new value: rev > mark is an
+ * index range scan. Deleted rows are archived in deleted_stories by a
+ * trigger, and BEFORE triggers copy the agreed version of a row into
+ * sync_base just before the API's first change to it. A transaction that
+ * holds the writer row in sync_meta is storysync's own, which the
+ * triggers leave be (store_writer_on).
  *
  * The files are layered: each calls only the layers below it (and its
  * own), never one above, so that each can be read, and changed, knowing
@@ -160,6 +173,7 @@ extern const char *const store_record_sql[ST_COUNT];
 extern const char *const store_config_sql[ST_COUNT];
 
 struct store {
+	struct store_base base; /* first: store.c dispatches through it */
 	sqlite3 *db;
 	char *path;
 	int busy_ms;        /* < 0: wait for as long as it takes */
@@ -260,5 +274,113 @@ bool store_schema_migrate(struct store *s, struct err *e);
 /* Drops, and makes, the change tracking: the triggers and their view. */
 bool store_triggers_drop(struct store *s, struct err *e);
 bool store_triggers_make(struct store *s, struct err *e);
+
+/* SQLite's store: store_impl.h's operations, as store_sqlite_ops holds
+ * them; each does what store.h says of the function of its name. */
+/* Opens (creating it when create is set) the SQLite file at path, as
+ * store_open_as. */
+bool sqlite_open(struct store **out, const char *path, int busy_ms,
+		 bool read_only, bool create, bool *busy, struct err *e);
+void sqlite_close(struct store *s);
+int sqlite_schema_version(const struct store *s);
+void sqlite_set_busy_timeout(struct store *s, int ms);
+bool sqlite_busy(const struct store *s);
+bool sqlite_begin(struct store *s, struct err *e);
+bool sqlite_begin_read(struct store *s, struct err *e);
+bool sqlite_commit(struct store *s, struct err *e);
+void sqlite_rollback(struct store *s);
+bool sqlite_is_empty(struct store *s);
+bool sqlite_bulk(struct store *s, bool on, struct err *e);
+bool sqlite_state_load(struct store *s, struct state_table *t, struct err *e);
+bool sqlite_state_find(struct store *s, const char *path, const char *id,
+		       struct state_table *t, struct err *e);
+bool sqlite_state_count(struct store *s, size_t *n, struct err *e);
+bool sqlite_state_base(struct store *s, const char *id, struct story *base,
+		       char *mirror[SM_COUNT], bool *mirror_known, bool *found,
+		       struct err *e);
+bool sqlite_state_put(struct store *s, const struct state_entry *se,
+		      const struct story *base, char *const *mirror,
+		      struct err *e);
+bool sqlite_state_restat(struct store *s, const struct state_entry *se,
+			 struct err *e);
+bool sqlite_state_delete(struct store *s, const char *id, struct err *e);
+bool sqlite_story_get(struct store *s, const char *id, struct story *out,
+		      int64_t *rev, char **path, bool *found, struct err *e);
+bool sqlite_story_put(struct store *s, const struct story *st, const char *path,
+		      int64_t *rev, struct err *e);
+bool sqlite_story_set_path(struct store *s, const char *id, const char *path,
+			   int64_t *rev, struct err *e);
+bool sqlite_story_delete(struct store *s, const char *id, struct err *e);
+bool sqlite_changes(struct store *s, int64_t mark, bool all,
+		    struct db_change **out, size_t *n, struct err *e);
+bool sqlite_changes_plan(struct store *s, char **plan, struct err *e);
+bool sqlite_mark_get(struct store *s, int64_t *mark, struct err *e);
+bool sqlite_mark_set(struct store *s, struct err *e);
+bool sqlite_clock_moved(struct store *s, bool *moved, struct err *e);
+bool sqlite_meta_get(struct store *s, const char *key, char **value,
+		     struct err *e);
+bool sqlite_meta_set(struct store *s, const char *key, const char *value,
+		     struct err *e);
+bool sqlite_backlogs_sync(struct store *s, const struct config *c,
+			  struct err *e);
+bool sqlite_config_get(struct store *s, struct config_record *r, struct err *e);
+bool sqlite_config_put(struct store *s, const struct config *c,
+		       char *const *former_status, char *const *former_backlog,
+		       struct err *e);
+bool sqlite_locations(struct store *s, store_location_fn fn, void *ctx,
+		      struct err *e);
+bool sqlite_story_relocate(struct store *s, const char *id, const char *backlog,
+			   const char *status, const char *path, bool agreed,
+			   int64_t *rev, struct err *e);
+bool sqlite_base_relocate(struct store *s, const char *id, const char *backlog,
+			  const char *status, const char *path, struct err *e);
+bool sqlite_state_relocate(struct store *s, const char *id, const char *path,
+			   struct err *e);
+bool sqlite_history_add(struct store *s, const struct history_row *h,
+			struct err *e);
+bool sqlite_event_add(struct store *s, const char *story_id, const char *change,
+		      const char *origin, int64_t run_id, struct err *e);
+bool sqlite_conflict_add(struct store *s, const struct conflict_row *c,
+			 struct err *e);
+bool sqlite_run_add(struct store *s, const struct run_record *r, int64_t *id,
+		    struct err *e);
+bool sqlite_run_update(struct store *s, int64_t id, const struct run_record *r,
+		       struct err *e);
+bool sqlite_story_path(struct store *s, const char *id, char **path,
+		       bool *found, struct err *e);
+bool sqlite_story_forget(struct store *s, const char *id, struct err *e);
+bool sqlite_story_id_by_path(struct store *s, const char *path, char **id,
+			     struct err *e);
+bool sqlite_history_has_git(struct store *s, const char *story_id,
+			    const char *commit_id, const char *to_status,
+			    bool *yes, struct err *e);
+bool sqlite_history_credits(struct store *s, const char *story_id,
+			    const char *from, const char *to,
+			    struct history_credit **v, size_t *n,
+			    struct err *e);
+bool sqlite_history_recredit(struct store *s, int64_t id,
+			     const struct history_row *h, struct err *e);
+bool sqlite_history_of(struct store *s, const char *story_id,
+		       struct history_entry **v, size_t *n, bool *known,
+		       struct err *e);
+bool sqlite_check(struct store *s, store_check_fn fn, void *ctx, struct err *e);
+bool sqlite_runs_last(struct store *s, size_t max, struct run_row **out,
+		      size_t *n, struct err *e);
+bool sqlite_runs_failing(struct store *s, long *n, struct err *e);
+bool sqlite_conflicts_list(struct store *s, size_t max,
+			   struct conflict_info **out, size_t *n,
+			   struct err *e);
+bool sqlite_conflicts_count(struct store *s, long *n, struct err *e);
+bool sqlite_conflicts_resolve(struct store *s, int64_t id, long *n,
+			      struct err *e);
+bool sqlite_events_unconsumed(struct store *s, long *n, struct err *e);
+bool sqlite_story_counts(struct store *s, store_count_fn fn, void *ctx,
+			 struct err *e);
+bool sqlite_rows_pending(struct store *s, store_count_fn fn, void *ctx,
+			 struct err *e);
+bool sqlite_prune(struct store *s, const struct config_retention *r,
+		  struct prune_counts *out, struct err *e);
+bool sqlite_conflict_get(struct store *s, int64_t id, struct conflict_info *out,
+			 bool *found, struct err *e);
 
 #endif

@@ -67,7 +67,7 @@ static bool run_query(struct store *s, enum store_finding kind, const char *sql,
 	return ok;
 }
 
-bool store_check(struct store *s, store_check_fn fn, void *ctx, struct err *e)
+bool sqlite_check(struct store *s, store_check_fn fn, void *ctx, struct err *e)
 {
 	struct each x = {fn, ctx, STORE_DAMAGED};
 	bool damaged = false;

@@ -265,13 +265,13 @@ static int on_busy(void *ctx, int count)
 	return 1;
 }
 
-void store_set_busy_timeout(struct store *s, int ms)
+void sqlite_set_busy_timeout(struct store *s, int ms)
 {
 	s->busy_ms = ms;
 	sqlite3_busy_handler(s->db, on_busy, s);
 }
 
-bool store_busy(const struct store *s)
+bool sqlite_busy(const struct store *s)
 {
 	return s && s->busy;
 }

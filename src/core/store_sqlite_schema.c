@@ -456,7 +456,8 @@ bool store_schema_check(struct store *s, struct err *e)
 	return true;
 }
 
-int store_schema_version(void)
+int sqlite_schema_version(const struct store *s)
 {
+	(void)s;
 	return SCHEMA_VERSION;
 }

@@ -8,12 +8,12 @@ bool store_wal(struct store *s, struct err *e)
 		s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", e);
 }
 
-bool store_begin_read(struct store *s, struct err *e)
+bool sqlite_begin_read(struct store *s, struct err *e)
 {
 	return store_exec(s, "BEGIN", e);
 }
 
-bool store_begin(struct store *s, struct err *e)
+bool sqlite_begin(struct store *s, struct err *e)
 {
 	return store_exec(s, "BEGIN IMMEDIATE", e);
 }
@@ -66,7 +66,7 @@ bool store_writer_on(struct store *s, struct err *e)
 	return ok;
 }
 
-bool store_commit(struct store *s, struct err *e)
+bool sqlite_commit(struct store *s, struct err *e)
 {
 	if (s->untracked && !store_triggers_make(s, e))
 		return false;
@@ -78,7 +78,7 @@ bool store_commit(struct store *s, struct err *e)
 	return store_exec(s, "COMMIT", e);
 }
 
-void store_rollback(struct store *s)
+void sqlite_rollback(struct store *s)
 {
 	s->untracked = false;
 	s->writer_rev = 0;
@@ -86,7 +86,7 @@ void store_rollback(struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-bool store_bulk(struct store *s, bool on, struct err *e)
+bool sqlite_bulk(struct store *s, bool on, struct err *e)
 {
 	int rc;
 

@@ -1852,7 +1852,7 @@ bool sync_init(const struct config *c, int *version, bool *ignored,
 		  fsx_create_empty(c->database, e) &&
 		  store_create(&s, c->database, e) && init_record(s, c, e);
 
-	*version = store_schema_version();
+	*version = s ? store_schema_version(s) : 0;
 	store_close(s);
 	return ok && ignore_database(c, ignored, e);
 }

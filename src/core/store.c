@@ -1,0 +1,470 @@
+/* store.c: the store's interface, backend-neutral: the backend a
+ * database string names, each call handed to it, and what the calls
+ * return freed. */
+#include "store_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "mem.h"
+
+#define DEFAULT_BUSY_MS 5000
+
+/* The backends, each asked in turn whether a database string is its: a
+ * server's URI scheme first (store_pg_ops would go here), SQLite, which
+ * takes any path, last. */
+static const struct store_ops *const backends[] = {&store_sqlite_ops};
+
+static const struct store_ops *ops_of(const struct store *s)
+{
+	return ((const struct store_base *)(const void *)s)->ops;
+}
+
+static const struct store_ops *backend_of(const char *database)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(*backends); i++)
+		if (backends[i]->claims(database))
+			return backends[i];
+	return NULL;
+}
+
+static bool open_with(struct store **out, const char *database, int busy_ms,
+		      bool read_only, bool create, bool *busy, struct err *e)
+{
+	const struct store_ops *ops = backend_of(database);
+
+	*out = NULL;
+	if (busy)
+		*busy = false;
+	if (!ops)
+		return err_set(e,
+			       "%s: no storysync backend takes this database",
+			       database);
+	return ops->open(out, database, busy_ms, read_only, create, busy, e);
+}
+
+bool store_open_as(struct store **out, const char *database, int busy_ms,
+		   bool read_only, bool *busy, struct err *e)
+{
+	return open_with(out, database, busy_ms, read_only, false, busy, e);
+}
+
+bool store_open(struct store **out, const char *database, struct err *e)
+{
+	return open_with(out, database, DEFAULT_BUSY_MS, false, false, NULL, e);
+}
+
+bool store_create(struct store **out, const char *database, struct err *e)
+{
+	return open_with(out, database, DEFAULT_BUSY_MS, false, true, NULL, e);
+}
+
+void store_close(struct store *s)
+{
+	if (s)
+		ops_of(s)->close(s);
+}
+
+int store_schema_version(const struct store *s)
+{
+	return ops_of(s)->schema_version(s);
+}
+
+void store_set_busy_timeout(struct store *s, int ms)
+{
+	ops_of(s)->set_busy_timeout(s, ms);
+}
+
+bool store_busy(const struct store *s)
+{
+	return s && ops_of(s)->busy(s);
+}
+
+bool store_begin(struct store *s, struct err *e)
+{
+	return ops_of(s)->begin(s, e);
+}
+
+bool store_begin_read(struct store *s, struct err *e)
+{
+	return ops_of(s)->begin_read(s, e);
+}
+
+bool store_commit(struct store *s, struct err *e)
+{
+	return ops_of(s)->commit(s, e);
+}
+
+void store_rollback(struct store *s)
+{
+	ops_of(s)->rollback(s);
+}
+
+bool store_is_empty(struct store *s)
+{
+	return ops_of(s)->is_empty(s);
+}
+
+bool store_bulk(struct store *s, bool on, struct err *e)
+{
+	return ops_of(s)->bulk(s, on, e);
+}
+
+bool store_state_load(struct store *s, struct state_table *t, struct err *e)
+{
+	return ops_of(s)->state_load(s, t, e);
+}
+
+bool store_state_find(struct store *s, const char *path, const char *id,
+		      struct state_table *t, struct err *e)
+{
+	return ops_of(s)->state_find(s, path, id, t, e);
+}
+
+bool store_state_count(struct store *s, size_t *n, struct err *e)
+{
+	return ops_of(s)->state_count(s, n, e);
+}
+
+bool store_state_base(struct store *s, const char *id, struct story *base,
+		      char *mirror[SM_COUNT], bool *mirror_known, bool *found,
+		      struct err *e)
+{
+	return ops_of(s)->state_base(s, id, base, mirror, mirror_known, found,
+				     e);
+}
+
+bool store_state_put(struct store *s, const struct state_entry *se,
+		     const struct story *base, char *const *mirror,
+		     struct err *e)
+{
+	return ops_of(s)->state_put(s, se, base, mirror, e);
+}
+
+bool store_state_restat(struct store *s, const struct state_entry *se,
+			struct err *e)
+{
+	return ops_of(s)->state_restat(s, se, e);
+}
+
+bool store_state_delete(struct store *s, const char *id, struct err *e)
+{
+	return ops_of(s)->state_delete(s, id, e);
+}
+
+bool store_story_get(struct store *s, const char *id, struct story *out,
+		     int64_t *rev, char **path, bool *found, struct err *e)
+{
+	return ops_of(s)->story_get(s, id, out, rev, path, found, e);
+}
+
+bool store_story_put(struct store *s, const struct story *st, const char *path,
+		     int64_t *rev, struct err *e)
+{
+	return ops_of(s)->story_put(s, st, path, rev, e);
+}
+
+bool store_story_set_path(struct store *s, const char *id, const char *path,
+			  int64_t *rev, struct err *e)
+{
+	return ops_of(s)->story_set_path(s, id, path, rev, e);
+}
+
+bool store_story_delete(struct store *s, const char *id, struct err *e)
+{
+	return ops_of(s)->story_delete(s, id, e);
+}
+
+bool store_changes(struct store *s, int64_t mark, bool all,
+		   struct db_change **out, size_t *n, struct err *e)
+{
+	return ops_of(s)->changes(s, mark, all, out, n, e);
+}
+
+bool store_changes_plan(struct store *s, char **plan, struct err *e)
+{
+	return ops_of(s)->changes_plan(s, plan, e);
+}
+
+bool store_mark_get(struct store *s, int64_t *mark, struct err *e)
+{
+	return ops_of(s)->mark_get(s, mark, e);
+}
+
+bool store_mark_set(struct store *s, struct err *e)
+{
+	return ops_of(s)->mark_set(s, e);
+}
+
+bool store_clock_moved(struct store *s, bool *moved, struct err *e)
+{
+	return ops_of(s)->clock_moved(s, moved, e);
+}
+
+bool store_meta_get(struct store *s, const char *key, char **value,
+		    struct err *e)
+{
+	return ops_of(s)->meta_get(s, key, value, e);
+}
+
+bool store_meta_set(struct store *s, const char *key, const char *value,
+		    struct err *e)
+{
+	return ops_of(s)->meta_set(s, key, value, e);
+}
+
+bool store_backlogs_sync(struct store *s, const struct config *c, struct err *e)
+{
+	return ops_of(s)->backlogs_sync(s, c, e);
+}
+
+bool store_config_get(struct store *s, struct config_record *r, struct err *e)
+{
+	return ops_of(s)->config_get(s, r, e);
+}
+
+bool store_config_put(struct store *s, const struct config *c,
+		      char *const *former_status, char *const *former_backlog,
+		      struct err *e)
+{
+	return ops_of(s)->config_put(s, c, former_status, former_backlog, e);
+}
+
+bool store_locations(struct store *s, store_location_fn fn, void *ctx,
+		     struct err *e)
+{
+	return ops_of(s)->locations(s, fn, ctx, e);
+}
+
+bool store_story_relocate(struct store *s, const char *id, const char *backlog,
+			  const char *status, const char *path, bool agreed,
+			  int64_t *rev, struct err *e)
+{
+	return ops_of(s)->story_relocate(s, id, backlog, status, path, agreed,
+					 rev, e);
+}
+
+bool store_base_relocate(struct store *s, const char *id, const char *backlog,
+			 const char *status, const char *path, struct err *e)
+{
+	return ops_of(s)->base_relocate(s, id, backlog, status, path, e);
+}
+
+bool store_state_relocate(struct store *s, const char *id, const char *path,
+			  struct err *e)
+{
+	return ops_of(s)->state_relocate(s, id, path, e);
+}
+
+bool store_history_add(struct store *s, const struct history_row *h,
+		       struct err *e)
+{
+	return ops_of(s)->history_add(s, h, e);
+}
+
+bool store_event_add(struct store *s, const char *story_id, const char *change,
+		     const char *origin, int64_t run_id, struct err *e)
+{
+	return ops_of(s)->event_add(s, story_id, change, origin, run_id, e);
+}
+
+bool store_conflict_add(struct store *s, const struct conflict_row *c,
+			struct err *e)
+{
+	return ops_of(s)->conflict_add(s, c, e);
+}
+
+bool store_run_add(struct store *s, const struct run_record *r, int64_t *id,
+		   struct err *e)
+{
+	return ops_of(s)->run_add(s, r, id, e);
+}
+
+bool store_run_update(struct store *s, int64_t id, const struct run_record *r,
+		      struct err *e)
+{
+	return ops_of(s)->run_update(s, id, r, e);
+}
+
+bool store_story_path(struct store *s, const char *id, char **path, bool *found,
+		      struct err *e)
+{
+	return ops_of(s)->story_path(s, id, path, found, e);
+}
+
+bool store_story_forget(struct store *s, const char *id, struct err *e)
+{
+	return ops_of(s)->story_forget(s, id, e);
+}
+
+bool store_story_id_by_path(struct store *s, const char *path, char **id,
+			    struct err *e)
+{
+	return ops_of(s)->story_id_by_path(s, path, id, e);
+}
+
+bool store_history_has_git(struct store *s, const char *story_id,
+			   const char *commit_id, const char *to_status,
+			   bool *yes, struct err *e)
+{
+	return ops_of(s)->history_has_git(s, story_id, commit_id, to_status,
+					  yes, e);
+}
+
+bool store_history_credits(struct store *s, const char *story_id,
+			   const char *from, const char *to,
+			   struct history_credit **v, size_t *n, struct err *e)
+{
+	return ops_of(s)->history_credits(s, story_id, from, to, v, n, e);
+}
+
+bool store_history_recredit(struct store *s, int64_t id,
+			    const struct history_row *h, struct err *e)
+{
+	return ops_of(s)->history_recredit(s, id, h, e);
+}
+
+bool store_history_of(struct store *s, const char *story_id,
+		      struct history_entry **v, size_t *n, bool *known,
+		      struct err *e)
+{
+	return ops_of(s)->history_of(s, story_id, v, n, known, e);
+}
+
+bool store_check(struct store *s, store_check_fn fn, void *ctx, struct err *e)
+{
+	return ops_of(s)->check(s, fn, ctx, e);
+}
+
+bool store_runs_last(struct store *s, size_t max, struct run_row **out,
+		     size_t *n, struct err *e)
+{
+	return ops_of(s)->runs_last(s, max, out, n, e);
+}
+
+bool store_runs_failing(struct store *s, long *n, struct err *e)
+{
+	return ops_of(s)->runs_failing(s, n, e);
+}
+
+bool store_conflicts_list(struct store *s, size_t max,
+			  struct conflict_info **out, size_t *n, struct err *e)
+{
+	return ops_of(s)->conflicts_list(s, max, out, n, e);
+}
+
+bool store_conflicts_count(struct store *s, long *n, struct err *e)
+{
+	return ops_of(s)->conflicts_count(s, n, e);
+}
+
+bool store_conflicts_resolve(struct store *s, int64_t id, long *n,
+			     struct err *e)
+{
+	return ops_of(s)->conflicts_resolve(s, id, n, e);
+}
+
+bool store_events_unconsumed(struct store *s, long *n, struct err *e)
+{
+	return ops_of(s)->events_unconsumed(s, n, e);
+}
+
+bool store_story_counts(struct store *s, store_count_fn fn, void *ctx,
+			struct err *e)
+{
+	return ops_of(s)->story_counts(s, fn, ctx, e);
+}
+
+bool store_rows_pending(struct store *s, store_count_fn fn, void *ctx,
+			struct err *e)
+{
+	return ops_of(s)->rows_pending(s, fn, ctx, e);
+}
+
+bool store_prune(struct store *s, const struct config_retention *r,
+		 struct prune_counts *out, struct err *e)
+{
+	return ops_of(s)->prune(s, r, out, e);
+}
+
+bool store_conflict_get(struct store *s, int64_t id, struct conflict_info *out,
+			bool *found, struct err *e)
+{
+	return ops_of(s)->conflict_get(s, id, out, found, e);
+}
+
+void config_record_finish(struct config_record *r)
+{
+	for (size_t i = 0; i < r->nbacklogs; i++) {
+		free(r->backlogs[i].name);
+		free(r->backlogs[i].path);
+	}
+	free(r->backlogs);
+	for (size_t i = 0; i < r->nstages; i++) {
+		free(r->stages[i].status);
+		free(r->stages[i].dir);
+	}
+	free(r->stages);
+	strv_free(r->former_status);
+	strv_free(r->former_backlog);
+	memset(r, 0, sizeof(*r));
+}
+
+void store_conflicts_free(struct conflict_info *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_conflict_info_finish(&v[i]);
+	free(v);
+}
+
+void store_runs_free(struct run_row *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].started);
+		free(v[i].ended);
+		free(v[i].mode);
+		free(v[i].messages);
+	}
+	free(v);
+}
+
+void store_conflict_info_finish(struct conflict_info *c)
+{
+	free(c->story_id);
+	free(c->at);
+	free(c->kind);
+	free(c->kept);
+	free(c->fields);
+	free(c->lost);
+	free(c->resolved);
+	free(c->policy);
+	memset(c, 0, sizeof(*c));
+}
+
+void store_history_free(struct history_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].at);
+		free(v[i].from);
+		free(v[i].to);
+		free(v[i].origin);
+		free(v[i].commit);
+		free(v[i].author);
+	}
+	free(v);
+}
+
+void state_table_finish(struct state_table *t)
+{
+	free(t->v);
+	arena_finish(&t->strings);
+	memset(t, 0, sizeof(*t));
+}
+
+void store_changes_free(struct db_change *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].id);
+	free(v);
+}

@@ -1,0 +1,163 @@
+#ifndef STORYSYNC_CORE_STORE_IMPL_H
+#define STORYSYNC_CORE_STORE_IMPL_H
+
+#include <stdbool.h>
+
+#include "err.h"
+#include "store.h"
+
+/*
+ * The store module's own header: what a backend is. store.h is the one
+ * interface the rest of storysync sees; store.c selects a backend by the
+ * database string (store_open) and hands each call to the backend's
+ * operations. A backend is a struct store_ops and its own struct store,
+ * which begins with a struct store_base; its SQL, its schema and its
+ * migrations stay in its own files, and only they include its library.
+ *
+ * The module is layered: a file calls only the layers below it (and its
+ * own), never one above.
+ *
+ *   store.c                 the interface: the backend chosen at open, the
+ *                           calls handed to it, the results freed
+ *   store_sqlite*.c         SQLite's backend, in the layers that
+ *                           store_sqlite.h lists (db, schema, txn,
+ *                           record; state, story, config, check; open)
+ *   store_pg*.c             (to come, issue 23) PostgreSQL's, beside it,
+ *                           with its own store_pg.h, claiming the
+ *                           postgresql:// and postgres:// URIs
+ *
+ * Nothing below store.c calls it back, and no backend calls another.
+ */
+
+struct store_ops;
+
+/* The first member of every backend's struct store. */
+struct store_base {
+	const struct store_ops *ops;
+};
+
+/* One backend: the name it is known by, the database strings it takes,
+ * its constructor, and an operation for each of store.h's functions on an
+ * open store (same name without "store_", same contract). */
+struct store_ops {
+	const char *name;
+	/* Whether database (the configuration's string) is this backend's. */
+	bool (*claims)(const char *database);
+	/* Opens database, creating it when create is set; as store_open_as. */
+	bool (*open)(struct store **out, const char *database, int busy_ms,
+		     bool read_only, bool create, bool *busy, struct err *e);
+	void (*close)(struct store *s);
+	int (*schema_version)(const struct store *s);
+	void (*set_busy_timeout)(struct store *s, int ms);
+	bool (*busy)(const struct store *s);
+	bool (*begin)(struct store *s, struct err *e);
+	bool (*begin_read)(struct store *s, struct err *e);
+	bool (*commit)(struct store *s, struct err *e);
+	void (*rollback)(struct store *s);
+	bool (*is_empty)(struct store *s);
+	bool (*bulk)(struct store *s, bool on, struct err *e);
+	bool (*state_load)(struct store *s, struct state_table *t,
+			   struct err *e);
+	bool (*state_find)(struct store *s, const char *path, const char *id,
+			   struct state_table *t, struct err *e);
+	bool (*state_count)(struct store *s, size_t *n, struct err *e);
+	bool (*state_base)(struct store *s, const char *id, struct story *base,
+			   char *mirror[SM_COUNT], bool *mirror_known,
+			   bool *found, struct err *e);
+	bool (*state_put)(struct store *s, const struct state_entry *se,
+			  const struct story *base, char *const *mirror,
+			  struct err *e);
+	bool (*state_restat)(struct store *s, const struct state_entry *se,
+			     struct err *e);
+	bool (*state_delete)(struct store *s, const char *id, struct err *e);
+	bool (*story_get)(struct store *s, const char *id, struct story *out,
+			  int64_t *rev, char **path, bool *found,
+			  struct err *e);
+	bool (*story_put)(struct store *s, const struct story *st,
+			  const char *path, int64_t *rev, struct err *e);
+	bool (*story_set_path)(struct store *s, const char *id,
+			       const char *path, int64_t *rev, struct err *e);
+	bool (*story_delete)(struct store *s, const char *id, struct err *e);
+	bool (*changes)(struct store *s, int64_t mark, bool all,
+			struct db_change **out, size_t *n, struct err *e);
+	bool (*changes_plan)(struct store *s, char **plan, struct err *e);
+	bool (*mark_get)(struct store *s, int64_t *mark, struct err *e);
+	bool (*mark_set)(struct store *s, struct err *e);
+	bool (*clock_moved)(struct store *s, bool *moved, struct err *e);
+	bool (*meta_get)(struct store *s, const char *key, char **value,
+			 struct err *e);
+	bool (*meta_set)(struct store *s, const char *key, const char *value,
+			 struct err *e);
+	bool (*backlogs_sync)(struct store *s, const struct config *c,
+			      struct err *e);
+	bool (*config_get)(struct store *s, struct config_record *r,
+			   struct err *e);
+	bool (*config_put)(struct store *s, const struct config *c,
+			   char *const *former_status,
+			   char *const *former_backlog, struct err *e);
+	bool (*locations)(struct store *s, store_location_fn fn, void *ctx,
+			  struct err *e);
+	bool (*story_relocate)(struct store *s, const char *id,
+			       const char *backlog, const char *status,
+			       const char *path, bool agreed, int64_t *rev,
+			       struct err *e);
+	bool (*base_relocate)(struct store *s, const char *id,
+			      const char *backlog, const char *status,
+			      const char *path, struct err *e);
+	bool (*state_relocate)(struct store *s, const char *id,
+			       const char *path, struct err *e);
+	bool (*history_add)(struct store *s, const struct history_row *h,
+			    struct err *e);
+	bool (*event_add)(struct store *s, const char *story_id,
+			  const char *change, const char *origin,
+			  int64_t run_id, struct err *e);
+	bool (*conflict_add)(struct store *s, const struct conflict_row *c,
+			     struct err *e);
+	bool (*run_add)(struct store *s, const struct run_record *r,
+			int64_t *id, struct err *e);
+	bool (*run_update)(struct store *s, int64_t id,
+			   const struct run_record *r, struct err *e);
+	bool (*story_path)(struct store *s, const char *id, char **path,
+			   bool *found, struct err *e);
+	bool (*story_forget)(struct store *s, const char *id, struct err *e);
+	bool (*story_id_by_path)(struct store *s, const char *path, char **id,
+				 struct err *e);
+	bool (*history_has_git)(struct store *s, const char *story_id,
+				const char *commit_id, const char *to_status,
+				bool *yes, struct err *e);
+	bool (*history_credits)(struct store *s, const char *story_id,
+				const char *from, const char *to,
+				struct history_credit **v, size_t *n,
+				struct err *e);
+	bool (*history_recredit)(struct store *s, int64_t id,
+				 const struct history_row *h, struct err *e);
+	bool (*history_of)(struct store *s, const char *story_id,
+			   struct history_entry **v, size_t *n, bool *known,
+			   struct err *e);
+	bool (*check)(struct store *s, store_check_fn fn, void *ctx,
+		      struct err *e);
+	bool (*runs_last)(struct store *s, size_t max, struct run_row **out,
+			  size_t *n, struct err *e);
+	bool (*runs_failing)(struct store *s, long *n, struct err *e);
+	bool (*conflicts_list)(struct store *s, size_t max,
+			       struct conflict_info **out, size_t *n,
+			       struct err *e);
+	bool (*conflicts_count)(struct store *s, long *n, struct err *e);
+	bool (*conflicts_resolve)(struct store *s, int64_t id, long *n,
+				  struct err *e);
+	bool (*events_unconsumed)(struct store *s, long *n, struct err *e);
+	bool (*story_counts)(struct store *s, store_count_fn fn, void *ctx,
+			     struct err *e);
+	bool (*rows_pending)(struct store *s, store_count_fn fn, void *ctx,
+			     struct err *e);
+	bool (*prune)(struct store *s, const struct config_retention *r,
+		      struct prune_counts *out, struct err *e);
+	bool (*conflict_get)(struct store *s, int64_t id,
+			     struct conflict_info *out, bool *found,
+			     struct err *e);
+};
+
+/* The backends there are (store.c asks each in turn). */
+extern const struct store_ops store_sqlite_ops; /* store_sqlite.c */
+
+#endif

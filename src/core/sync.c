@@ -1798,34 +1798,6 @@ static void run_finish(struct run *run)
 	buf_finish(&run->messages);
 }
 
-/* Keeps the database out of git (a 300 MB file at 100k stories must not
- * ride along with the next "git add -A"): a directory of its own gets a
- * .gitignore of "*". A directory it shares with other files is left as it
- * is; *ignored tells which. */
-static bool ignore_database(const struct config *c, bool *ignored,
-			    struct err *e)
-{
-	static const char all[] = "# storysync's database: never in git\n*\n";
-	char *dir = xstrdup(c->database), *slash = strrchr(dir, '/');
-	struct file_stat st;
-	bool stale, ok = true;
-	int fd = -1;
-
-	*ignored = false;
-	*slash = '\0';
-	if (strcmp(dir, c->root) == 0 || !fsx_dir_holds_only(dir, slash + 1))
-		goto out;
-	fd = fsx_open_root(dir, e);
-	ok = fd >= 0 && fsx_write_atomic(fd, ".gitignore", all, sizeof(all) - 1,
-					 NULL, &st, &stale, e);
-	*ignored = ok;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(dir);
-	return ok;
-}
-
 /* Records the configuration in a database that has none recorded; a
  * changed one is left for the next sync to follow (recording it here
  * would lose what changed). */
@@ -1848,38 +1820,21 @@ bool sync_init(const struct config *c, int *version, bool *ignored,
 	       struct err *e)
 {
 	struct store *s = NULL;
-	bool ok = fsx_mkdir_parents(c->database, e) &&
-		  fsx_create_empty(c->database, e) &&
+	bool ok = dbhome_make(&c->home, e) &&
 		  store_create(&s, c->database, e) && init_record(s, c, e);
 
 	*version = s ? store_schema_version(s) : 0;
 	store_close(s);
-	return ok && ignore_database(c, ignored, e);
+	return ok && dbhome_ignore(&c->home, c->root, ignored, e);
 }
 
-bool sync_database_exists(const struct config *c, struct err *e)
-{
-	if (fsx_exists(c->database))
-		return true;
-	if (c->database_at)
-		return err_set(e,
-			       "%s: no database at %s (storysync init creates "
-			       "one; a typo in 'database'?); nothing written",
-			       c->database_at, c->database);
-	return err_set(e,
-		       "no database at %s (storysync init creates one); "
-		       "nothing written",
-		       c->database);
-}
-
-/* The write journal beside the lock (a dry run only reads it). */
-static bool open_journal(struct run *run, const char *lock_path)
+/* The write journal (a dry run only reads it). */
+static bool open_journal(struct run *run)
 {
 	char *text = NULL;
 	bool ok;
 
-	run->journal_path = xasprintf("%.*s.writes",
-				      (int)(strlen(lock_path) - 5), lock_path);
+	run->journal_path = xstrdup(run->c->home.writes);
 	run->journal_fd =
 		fsx_journal_open(run->journal_path, !run->o->dry_run, run->e);
 	if (run->journal_fd < 0 && run->o->dry_run &&
@@ -1951,7 +1906,7 @@ static void update_run_record(struct run *run, enum sync_status st)
 			? (run->messages.len ? run->messages.data : NULL)
 			: run->e->msg;
 
-	if (!run_record_read(run->c->database, &rf, &e))
+	if (!run_record_read(&run->c->home, &rf, &e))
 		memset(&rf, 0, sizeof(rf)); /* unreadable: start again */
 	run_record_add(&rf, result_of(st), exit_codes[st],
 		       (fsx_now_ns() - run->rec.started_ns) / 1e9, n->errors,
@@ -1959,7 +1914,7 @@ static void update_run_record(struct run *run, enum sync_status st)
 			       n->conflicts,
 		       msg);
 	rf.row_errors = n->row_errors;
-	if (!run_record_write(run->c->database, &rf, &e))
+	if (!run_record_write(&run->c->home, &rf, &e))
 		problem(run, e.msg);
 }
 
@@ -1977,7 +1932,7 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 		.journal_fd = -1,
 	};
 	enum sync_status status = SYNC_FATAL;
-	char *lock_path = xasprintf("%s.lock", c->database);
+	const char *lock_path = c->home.lock;
 	int lockfd = -1;
 	bool busy = false;
 
@@ -1990,20 +1945,20 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 	mem_on_oom(out_of_memory);
 	run.rec.started_ns = fsx_now_ns();
 	run.rec.mode = mode_name(o);
-	if (!sync_database_exists(c, e)) {
+	if (!dbhome_need(&c->home, e)) {
 		status = SYNC_USAGE;
 		goto out;
 	}
 	if (o->dry_run) {
 		/* a report: no lock, nothing written, read-only access will
 		 * do */
-		if (fsx_lock_held(lock_path)) {
+		if (dbhome_lock_held(&c->home)) {
 			status = SYNC_LOCKED;
 			err_set(e, "another storysync run holds %s", lock_path);
 			goto out;
 		}
 	} else {
-		lockfd = fsx_lock(lock_path, o->wait_s, e);
+		lockfd = dbhome_lock(&c->home, o->wait_s, e);
 		if (lockfd == -2) {
 			status = SYNC_LOCKED;
 			err_set(e, "another storysync run holds %s", lock_path);
@@ -2029,7 +1984,7 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 		goto out;
 	}
 	run.rootfd = fsx_open_root(c->root, e);
-	if (run.rootfd < 0 || !open_journal(&run, lock_path))
+	if (run.rootfd < 0 || !open_journal(&run))
 		goto out;
 	if (!detect_files(&run, &status))
 		goto failed;
@@ -2069,7 +2024,6 @@ out:
 	if (lockfd >= 0)
 		update_run_record(&run, status);
 	run_finish(&run);
-	fsx_unlock(lockfd);
-	free(lock_path);
+	dbhome_unlock(lockfd);
 	return status;
 }

@@ -831,12 +831,22 @@ static const struct state_entry *state_by_id(const struct cmp *k,
 	return NULL;
 }
 
-/* Whether the two claims of one id are a file storysync moved, at its
- * state's path (as agreed, or edited since), and git's version of it put
- * back at its old path by a discard (reset --hard or a stash restores the
- * old path and leaves the new file, untracked): the version the state
- * says git's index held before storysync's writes. That copy is no claim:
- * it is removed, as the move was made. */
+/* Whether claim c is storysync's file of state se: at the state's path
+ * (as agreed, or edited since), or its content moved by a person. */
+static bool ours_claim(const struct cmp *k, const struct claim *c,
+		       const struct state_entry *se)
+{
+	return strcmp(c->path, se->path) == 0 ||
+	       (c->parsed != SIZE_MAX &&
+		strcmp(k->parsed[c->parsed].hash, se->hash) == 0);
+}
+
+/* Whether the two claims of one id are a file storysync moved (see
+ * ours_claim) and git's version of it put back at its old path by a
+ * discard (reset --hard or a stash restores the old path and leaves the
+ * new file, untracked, which a person may commit beside it): the version
+ * the state says git's index held before storysync's writes. That copy is
+ * no claim: it is removed, as the move was made. */
 static bool discard_leftover(struct cmp *k, const struct claim *a,
 			     const struct claim *b)
 {
@@ -848,8 +858,13 @@ static bool discard_leftover(struct cmp *k, const struct claim *a,
 		se = state_by_id(k, a->id);
 	if (!se || !se->ours || !se->before[0])
 		return false;
-	copy = strcmp(a->path, se->path) == 0 ? b : a;
-	if (copy->se || strcmp((copy == a ? b : a)->path, se->path) != 0)
+	/* the one at the state's path, else the one with its content */
+	copy = strcmp(a->path, se->path) == 0   ? b
+	       : strcmp(b->path, se->path) == 0 ? a
+	       : ours_claim(k, a, se)           ? b
+						: a;
+	if (copy->se || copy->parsed == SIZE_MAX ||
+	    !ours_claim(k, copy == a ? b : a, se))
 		return false;
 	fc = &k->parsed[copy->parsed];
 	if (strcmp(fc->hash, se->before) != 0)

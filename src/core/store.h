@@ -88,7 +88,9 @@ struct state_entry {
 	uint32_t ours;
 	/* with ours: the version git's index held when storysync's first
 	 * of those writes went over it ("" when none): that version back is
-	 * a discard of the writes, not an edit */
+	 * a discard of the writes, not an edit. Without: the version git
+	 * holds of a file moved where git does not track it, for a later
+	 * write's */
 	char before[BLOBID_HEX];
 };
 

@@ -257,7 +257,7 @@ bool sqlite_state_put(struct store *s, const struct state_entry *se,
 	store_bind_text(st, 11, json);
 	sqlite3_bind_int(st, 12, base != NULL);
 	sqlite3_bind_int64(st, 14, se->ours);
-	store_bind_text(st, 15, se->ours && se->before[0] ? se->before : NULL);
+	store_bind_text(st, 15, se->before[0] ? se->before : NULL);
 	if (base)
 		sqlite3_bind_int64(st, 13, store_story_digest(base, se->path));
 	ok = store_exec_stmt(s, st, e);

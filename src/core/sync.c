@@ -449,15 +449,24 @@ static bool base_from_file(struct run *run, const struct state_entry *se,
 }
 
 /* Whether the file fc is a discard of storysync's own writes: the
- * version git's index held before them (se->before) is back, which is no
- * one's edit of the fields storysync wrote. */
+ * version git's index held before them (se->before) is back, at the
+ * story's path or where the index holds it, which is no one's edit of the
+ * fields storysync wrote. */
 static bool discarded(struct run *run, const struct file_change *fc,
 		      const struct state_entry *se)
 {
-	char *msg;
+	char staged[BLOBID_HEX], *msg;
+	struct err e;
 
 	if (!se || !se->ours || !se->before[0] || fc->side != SIDE_CHANGED ||
 	    strcmp(fc->hash, se->before) != 0)
+		return false;
+	/* git puts its version back where it holds it: elsewhere, the file
+	 * is one a person moved (storysync's move of it, a content git
+	 * held already, moved on) */
+	if (strcmp(fc->path, se->path) != 0 &&
+	    (!detect_git_staged(&run->mirrors, run->c, fc->path, staged, &e) ||
+	     strcmp(staged, se->before) != 0))
 		return false;
 	msg = xasprintf("%s: git's version put back over storysync's "
 			"uncommitted write (a discard, not an edit): written "
@@ -468,20 +477,25 @@ static bool discarded(struct run *run, const struct file_change *fc,
 	return true;
 }
 
-/* Whether the file fc was edited on top of git's version from before
- * storysync's writes (a discard, then an edit, with no run between): some
- * field storysync wrote still holds that version's value. Then, for the
- * fields storysync wrote, the merge's base is that version, and the
- * agreed version is the database's side: a field the person left as git
- * had it is no edit, and one they changed is a change made beside
- * storysync's write (a conflict, the file winning), never a silent
- * overwrite. *out (empty before) gets base so rebased. */
+/* Whether the file fc may have been edited on top of git's version from
+ * before storysync's writes (a discard, then an edit, with no run
+ * between): a field storysync wrote no longer holds what it wrote, and
+ * git's index does not hold that write (else any discard puts it back).
+ * A field the person changed holds git's version's value again, or a
+ * value of their own that no tool can tell typed over storysync's write
+ * from typed over git's. Then, for the fields storysync wrote, the
+ * merge's base is git's version, and the agreed version is the
+ * database's side: a field as git had it is no edit, and one changed is
+ * a change made beside the database's (a conflict, the policy's side
+ * winning), never a silent overwrite. *out (empty before) gets base so
+ * rebased. */
 static bool rebased(struct run *run, const struct file_change *fc,
 		    const struct state_entry *se, const struct story *base,
 		    struct story *out)
 {
 	struct story old = {0};
 	bool found = false, from_old = false;
+	char staged[BLOBID_HEX];
 	struct err e;
 	char *msg;
 
@@ -497,16 +511,21 @@ static bool rebased(struct run *run, const struct file_change *fc,
 	}
 	for (int f = SF_TITLE; found && f < SF_COUNT; f++)
 		from_old |= (se->ours >> f & 1) &&
-			    story_field_equal(&fc->story, &old, f) &&
+			    !story_field_equal(&fc->story, base, f) &&
 			    !story_field_equal(&old, base, f);
+	/* once git holds the write, the file came from it */
+	if (from_old &&
+	    detect_git_staged(&run->mirrors, run->c, fc->path, staged, &e))
+		from_old = strcmp(staged, se->hash) != 0;
 	if (from_old) {
 		story_copy(out, base);
 		for (int f = SF_TITLE; f < SF_COUNT; f++)
 			if (se->ours >> f & 1)
 				story_set(out, f, old.v[f]);
-		msg = xasprintf("%s: edited on top of git's version put back "
-				"over storysync's uncommitted write: merged "
-				"with that version",
+		msg = xasprintf("%s: a field storysync wrote and git does not "
+				"hold is edited (maybe on git's version put "
+				"back over the write): merged with that "
+				"version",
 				fc->path);
 		note(run, msg);
 		free(msg);
@@ -539,23 +558,26 @@ static void doubt_rebased(const struct plan_input *in, struct action *a)
 	story_copy(&a->lost, in->file_story);
 }
 
-/* a->before (see there): for a write, the version git's index holds now
- * (which a discard puts back): the one before storysync's earlier writes
- * while they stay uncommitted, a newer one once a commit took them. Without
- * a write, as it was. */
+/* a->before (see there): for a write, or a move, the version git's index
+ * holds now (which a discard puts back): the one before storysync's earlier
+ * writes while they stay uncommitted, a newer one once a commit took them;
+ * for a file the index does not hold at its path, the earlier one, else
+ * the index's at the path the story had. Without either, as it was. It
+ * matters only while some field is storysync's (state_entry.ours). */
 static void set_before(struct run *run, const struct file_change *fc,
 		       const struct state_entry *se, struct action *a)
 {
 	const char *path = fc && fc->path ? fc->path : se ? se->path : NULL;
-	bool ours = false, earlier = se && se->ours && se->before[0];
+	bool ours = false, earlier = se && se->before[0];
+	bool moved = fc && fc->path && se && strcmp(fc->path, se->path) != 0;
 	char staged[BLOBID_HEX];
 	struct err e;
 
 	for (int f = 0; f < SF_COUNT; f++)
 		ours |= a->ours_after[f];
-	if (!ours || a->state != PLAN_STATE_PUT)
+	if (a->state != PLAN_STATE_PUT || !path)
 		return;
-	if (a->file != PLAN_FILE_WRITE || !path) {
+	if (!(ours && a->file == PLAN_FILE_WRITE) && !moved) {
 		if (earlier)
 			memcpy(a->before, se->before, BLOBID_HEX);
 		return;
@@ -565,10 +587,21 @@ static void set_before(struct run *run, const struct file_change *fc,
 				      "be taken for an edit)",
 				      path, e.msg);
 
-		note(run, msg);
+		if (ours)
+			note(run, msg);
 		free(msg);
 		return;
 	}
+	/* a file git does not track at its path (moved by hand, or by
+	 * storysync): a discard puts back what the index holds at the path
+	 * it came from, which a run that takes a move by hand learns */
+	if (!staged[0] && earlier) {
+		memcpy(a->before, se->before, BLOBID_HEX);
+		return;
+	}
+	if (!staged[0] && se && strcmp(se->path, path) != 0 &&
+	    !detect_git_staged(&run->mirrors, run->c, se->path, staged, &e))
+		staged[0] = '\0';
 	memcpy(a->before,
 	       earlier && strcmp(staged, se->before) == 0 ? se->before : staged,
 	       BLOBID_HEX);

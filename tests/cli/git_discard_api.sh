@@ -109,6 +109,32 @@ run ss
 check_eq "git's version byte for byte: a discard, the API's value stays" \
   "0|high|high" "$rc|$(field priority)|$(key priority)"
 
+# a discard of the API's write, then a person's own value in the field
+# it wrote, committed with no run between: whether they typed it over the
+# API's value or over git's, no tool can tell, so the file wins as ever and
+# the API's value is kept in sync_conflicts, not lost unseen; the same for
+# an edit over the write while git does not hold it. Once git's index holds
+# the write, an edit is made on top of it: no conflict
+for form in discard-commit discard over-write over-staged; do
+  tree "$form"
+  api_write
+  case $form in
+  discard*) git checkout -- $F ;;
+  over-staged) git add $F ;;
+  esac
+  sed -i 's/^priority: .*$/priority: critical/' $F
+  [ $form = discard-commit ] && git commit -qam "critical"
+  run ss
+  if [ $form = over-staged ]; then
+    want="0|critical|critical|"
+  else
+    want="0|critical|critical|both_changed|file|priority|high"
+  fi
+  check_eq "$form: the person's value wins, the API's is not lost unseen" \
+    "$want" \
+    "$rc|$(field priority)|$(key priority)|$(q "SELECT kind, kept, fields, json_extract(lost, '\$.priority') FROM sync_conflicts WHERE story_id = 'S-1'")"
+done
+
 # the API moves a story; storysync moves its file, uncommitted; reset
 # --hard puts git's version back at the old path and leaves the moved file
 # (untracked): the copy git put back is no second claim of the id, and is
@@ -132,6 +158,47 @@ quiet_run="$(ss -v 2>&1)"
 check_eq "moved, then reset --hard: the next run is quiet" \
   "storysync: nothing changed on either side: nothing written" \
   "$(tail -n 1 <<<"$quiet_run")"
+
+# the API moves a story, storysync moves its file (content unchanged,
+# uncommitted), and a person moves it on: git's version in content, but
+# not where git holds it, so no discard: the person's move is taken
+tree moved-on
+q "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+ss -q
+mkdir -p active && mv refinements/S-1-one.md active/
+run ss
+check_eq "moved by storysync, moved on by a person: the person's move" \
+  "0|active|active/S-1-one.md" "$rc|$(field status)|$(field path)"
+
+# the same, but a person commits both copies (git add -A after the reset
+# takes the untracked move too), then moves storysync's copy on: git's
+# version beside it is still no claim, and the person's move is taken
+tree moved-committed
+q "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+ss -q
+git reset -q --hard
+git add -A && git commit -qm "both copies"
+mkdir -p active && mv refinements/S-1-one.md active/
+run ss
+check_eq "moved, reset, both committed, moved on: exit 0, the person's move, one file" \
+  "0|active|active/S-1-one.md|no" \
+  "$rc|$(field status)|$(field path)|$([ -e $F ] && echo yes || echo no)"
+
+# a person moves a file by hand (git does not track the new path), a run
+# writes the API's value into it, and a stash puts git's version back at
+# the old path (the person then removes the untracked copy): a discard,
+# the API's value written again
+tree hand-moved
+mv $F refinements/S-1-one.md
+ss -q
+q "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
+ss -q
+git stash -q -u && git stash drop -q
+[ -e $F ] && [ ! -e refinements/S-1-one.md ] || not_ok "hand-moved: the stash"
+run ss
+check_eq "hand-moved, API write, stash: the API's value stays and is written" \
+  "0|high|high|0" \
+  "$rc|$(field priority)|$(key priority)|$(q "SELECT count(*) FROM sync_conflicts")"
 
 # a story the API created: its file is storysync's, untracked; a stash
 # leaves it, and a person's edit of it is theirs

@@ -229,7 +229,15 @@ class Model:
         full = os.path.join(self.work, path)
         text = open(full, encoding="utf-8").read()
         head, sep, body = text.partition("\n---\n")
-        if re.search(rf"^{key}: .*$", head, re.M):
+        had = re.search(rf"^{key}: (.*)$", head, re.M)
+        # a run may have written the API's value into the file already
+        # (a --git run, which this model does not check, writes too): a
+        # person editing it there saw it, and replaces it
+        m = re.match(r"([A-Z]+-\d+)-", os.path.basename(path))
+        if had and m and self.api.get((m.group(1), key)) == \
+                had.group(1).strip():
+            del self.api[(m.group(1), key)]
+        if had:
             head = re.sub(rf"^{key}: .*$", f"{key}: {value}", head, count=1,
                           flags=re.M)
         else:
@@ -275,6 +283,11 @@ class Model:
             os.rename(os.path.join(self.work, path),
                       os.path.join(self.work, dest))
             self.hand_moved.add(dest)
+        # the file stood where the API put it (a run moved it there): the
+        # person saw that, and moves it on
+        here = [st for st, d in self.stages if d == parts[2]]
+        if here and self.api.get((sid, "status")) == here[0]:
+            del self.api[(sid, "status")]
         self.files[(sid, "status")] = status
         self.settled.pop((sid, "status"), None)
         return f"file: {how} {path} {dest}"

@@ -6,8 +6,7 @@
 # sync_conflicts, and a second run must be quiet. The suite runs two fixed
 # seeds; STORYSYNC_LONG=1 runs 200 (STORYSYNC_SEED picks the first). By
 # hand: python3 tests/cli/model.py DIR --seed N [--steps N] (MODEL_DEBUG=1
-# shows each run's -v output). Seeds 14, 15, 18 and 23 still fail (issue
-# 19's note says why).
+# shows each run's -v output).
 . "$(dirname "$0")/lib.sh"
 
 with_hooks

@@ -5,7 +5,7 @@
  * is read, the plan made and carried out inside one BEGIN IMMEDIATE
  * transaction, so the API is stalled only while applying.
  */
-#include "sync.h"
+#include "sync_impl.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -28,104 +28,8 @@
 #include "store.h"
 #include "strmap.h"
 
-/* Share of all stories one run may delete without --force. */
-#define GUARD_DELETE_SHARE 50
-
-/* One action and the sides it was planned from. */
-struct planned {
-	struct action a;
-	const struct file_change *fc; /* NULL when the file side is as the
-					 state has it */
-	const struct db_side *d;      /* NULL when the row is */
-};
-
-struct run {
-	const struct config *c;   /* the configuration, or sel */
-	const struct config *all; /* the configuration, whole */
-	/* --backlog: the configuration with the selected backlogs only, the
-	 * state entries of their stories, and the ids of the others' */
-	struct config sel; /* selecting: c is &sel */
-	struct state_entry *shown;
-	struct strmap hidden;
-	const struct sync_options *o;
-	const struct sync_report *r;
-	struct sync_counts *n;
-	struct err *e;
-	struct store *store;
-	int rootfd;
-	struct state_table table;
-	const struct state_entry *state; /* table.v, table.n */
-	size_t nstate;
-	size_t total_state; /* all state entries, loaded or not */
-	bool partial_state; /* git mode: only the entries the diff names */
-	struct strmap state_by_id;
-	struct scan_result scan;
-	struct git_result git;
-	struct git_mirrors mirrors; /* asked when a mirror key disagrees */
-	bool by_diff;               /* the file side came from a git diff */
-	char *last_commit;
-	struct db_result db;
-	struct reconcile rc;  /* the configuration since the last run */
-	struct planned *plan; /* in the order planned, not yet applied */
-	size_t nplan, capplan;
-	size_t napplied; /* actions carried out by this run */
-	/* the first load: the ids seen, by a 32-bit hash (a hit is checked
-	 * against the rows: 4 bytes a story, not the ids); the ids no file
-	 * may take (claimed twice, or of a file in error), and the first
-	 * claimant of each claimed twice */
-	struct id_set {
-		uint32_t *v;
-		size_t n, cap;
-	} seen;
-	struct strmap blocked;
-	struct arena blocked_ids;
-	char **first_claims;
-	size_t nfirst_claims;
-	size_t nimported;
-	struct apply_ctx apply;
-	bool deferred; /* a DB change left for a later run */
-	int64_t run_id;
-	struct run_record rec;
-	struct buf messages;
-	int journal_fd;         /* the write journal, or -1 */
-	char *journal_path;     /* its file */
-	struct journal journal; /* what earlier runs, killed, wrote in it */
-	/* the stories this run committed, and those it left for later: the
-	 * journal keeps the lines of the second, forgets those of the first */
-	struct strmap committed, waiting;
-	struct arena journal_ids;
-	bool bulk; /* the first load: store_bulk is on */
-	struct refusal {
-		size_t row;        /* in db.rows */
-		const char *field; /* "id" or "epic" */
-	} * refused;               /* DB changes refused at plan time */
-	size_t nrefused;
-};
-
 /* The run an allocation failure ends (see out_of_memory). */
 static struct run *oom_run;
-
-/* One line of the run's record: a newline in a file's name may not split
- * it, nor an escape sequence reach the terminal of whoever reads it. */
-static void add_message(struct run *run, const char *msg)
-{
-	buf_put_escaped(&run->messages, msg, strlen(msg));
-	buf_putc(&run->messages, '\n');
-}
-
-static void problem(struct run *run, const char *msg)
-{
-	if (run->r && run->r->problem)
-		run->r->problem(run->r->ctx, msg);
-	add_message(run, msg);
-	run->n->errors++;
-}
-
-static void note(struct run *run, const char *msg)
-{
-	if (run->r && run->r->note)
-		run->r->note(run->r->ctx, msg);
-}
 
 static const char *mode_name(const struct sync_options *o)
 {
@@ -233,135 +137,6 @@ static bool select_backlogs(struct run *run, const struct config *c,
 	return true;
 }
 
-/* The stories each backlog and each of its stage directories lost: their
- * files are gone, and no file anywhere claims their id (a story moved to
- * another folder is no loss). vb[b], and vs[b * nstages + s] unless NULL. */
-static void count_vanished(const struct run *run, size_t *vb, size_t *vs)
-{
-	const struct config *c = run->c;
-
-	for (size_t i = 0; i < run->scan.nchanges; i++) {
-		const struct file_change *fc = &run->scan.changes[i];
-		const struct config_backlog *b;
-		const struct config_stage *st;
-		char *epic = NULL;
-
-		if (fc->side != SIDE_DELETED || !fc->old_path ||
-		    !detect_location(c, fc->old_path, &b, &st, &epic))
-			continue;
-		free(epic);
-		vb[b - c->backlogs]++;
-		if (vs)
-			vs[(size_t)(b - c->backlogs) * c->nstages +
-			   (size_t)(st - c->stages)]++;
-	}
-}
-
-/* Whether a directory that lost n stories is the guards' business: a
- * missing one always; an empty one (it is there, with no story left) when
- * it lost more than one: a person deleting the last story of a folder is
- * no half copy, and what they deleted is archived as ever. */
-static bool vanished_with(bool missing, size_t n)
-{
-	return missing ? n > 0 : n > 1;
-}
-
-/* The guard's message for a directory (what: named, with its backlog),
- * empty or missing, that lost n stories. */
-static bool guarded(struct run *run, const char *what, bool missing, size_t n)
-{
-	return err_set(run->e,
-		       "%s is %s but the database has %zu of its stories; "
-		       "nothing written (--force to sync anyway)",
-		       what, missing ? "missing" : "empty", n);
-}
-
-/* Guard: a backlog directory missing or empty while stories the state
- * knows there vanished with it (an unmounted disk, a half checkout);
- * stories that moved out of it do not count. */
-static bool guard_backlogs(struct run *run)
-{
-	const struct config *c = run->c;
-	size_t *vb;
-	bool ok = true;
-
-	if (run->scan.partial)
-		return true;
-	vb = xcalloc(c->nbacklogs, sizeof(*vb));
-	count_vanished(run, vb, NULL);
-	for (size_t b = 0; ok && b < c->nbacklogs; b++) {
-		const struct config_backlog *bl = &c->backlogs[b];
-		char *what;
-
-		if (!vanished_with(run->scan.backlog_missing[b], vb[b]) ||
-		    run->scan.files_per_backlog[b])
-			continue;
-		what = xasprintf("backlog '%s' (%s)", bl->name, bl->path);
-		ok = guarded(run, what, run->scan.backlog_missing[b], vb[b]);
-		free(what);
-	}
-	free(vb);
-	return ok;
-}
-
-/* Guard: a stage directory missing or empty while stories the state knows
- * there vanished with it (a sparse checkout, a half copy). Checked after
- * the deletion share: a mass deletion says so first. */
-static bool guard_stages(struct run *run)
-{
-	const struct config *c = run->c;
-	size_t *vb, *vs;
-	bool ok = true;
-
-	/* a --git run follows what git itself just did to the work tree (a
-	 * checkout of a commit without the folder is no half checkout), be
-	 * it by the tree diff or by a scan when HEAD is no descendant */
-	if (run->scan.partial || run->o->mode == SYNC_GIT)
-		return true;
-	vb = xcalloc(c->nbacklogs, sizeof(*vb));
-	vs = xcalloc(c->nbacklogs * c->nstages, sizeof(*vs));
-	count_vanished(run, vb, vs);
-	for (size_t i = 0; ok && i < c->nbacklogs * c->nstages; i++) {
-		const struct config_backlog *bl = &c->backlogs[i / c->nstages];
-		char *dir, *what;
-
-		if (!vanished_with(run->scan.stage_missing[i], vs[i]) ||
-		    run->scan.files_per_stage[i])
-			continue;
-		dir = config_stage_path(bl, &c->stages[i % c->nstages]);
-		what = xasprintf("stage directory '%s' of backlog '%s'", dir,
-				 bl->name);
-		ok = guarded(run, what, run->scan.stage_missing[i], vs[i]);
-		free(what);
-		free(dir);
-	}
-	free(vs);
-	free(vb);
-	return ok;
-}
-
-/* Guard: more than GUARD_DELETE_SHARE% of all stories deleted at once. */
-static bool guard_deletes(struct run *run)
-{
-	size_t deletes = 0;
-
-	for (size_t i = 0; i < run->nplan; i++)
-		if (run->plan[i].a.db == PLAN_DB_DELETE ||
-		    run->plan[i].a.file == PLAN_FILE_DELETE)
-			deletes++;
-	/* git mode read only some of the state: count it all, when needed */
-	if (deletes && run->partial_state &&
-	    !store_state_count(run->store, &run->total_state, run->e))
-		return false;
-	if (deletes && deletes * 100 > run->total_state * GUARD_DELETE_SHARE)
-		return err_set(run->e,
-			       "this run would delete %zu of %zu stories "
-			       "(more than %d%%); nothing written (--force to "
-			       "sync anyway)",
-			       deletes, run->total_state, GUARD_DELETE_SHARE);
-	return true;
-}
-
 static void add_action(struct run *run, struct action *a,
 		       const struct file_change *fc, const struct db_side *d)
 {
@@ -448,168 +223,9 @@ static bool base_from_file(struct run *run, const struct state_entry *se,
 	return true;
 }
 
-/* Whether the file fc is a discard of storysync's own writes: the
- * version git's index held before them (se->before) is back, at the
- * story's path or where the index holds it, which is no one's edit of the
- * fields storysync wrote. */
-static bool discarded(struct run *run, const struct file_change *fc,
-		      const struct state_entry *se)
-{
-	char staged[BLOBID_HEX], *msg;
-	struct err e;
-
-	if (!se || !se->ours || !se->before[0] || fc->side != SIDE_CHANGED ||
-	    strcmp(fc->hash, se->before) != 0)
-		return false;
-	/* git puts its version back where it holds it: elsewhere, the file
-	 * is one a person moved (storysync's move of it, a content git
-	 * held already, moved on) */
-	if (strcmp(fc->path, se->path) != 0 &&
-	    (!detect_git_staged(&run->mirrors, run->c, fc->path, staged, &e) ||
-	     strcmp(staged, se->before) != 0))
-		return false;
-	msg = xasprintf("%s: git's version put back over storysync's "
-			"uncommitted write (a discard, not an edit): written "
-			"again",
-			fc->path);
-	note(run, msg);
-	free(msg);
-	return true;
-}
-
-/* Whether the file fc may have been edited on top of git's version from
- * before storysync's writes (a discard, then an edit, with no run
- * between): a field storysync wrote no longer holds what it wrote, and
- * git's index does not hold that write (else any discard puts it back).
- * A field the person changed holds git's version's value again, or a
- * value of their own that no tool can tell typed over storysync's write
- * from typed over git's. Then, for the fields storysync wrote, the
- * merge's base is git's version, and the agreed version is the
- * database's side: a field as git had it is no edit, and one changed is
- * a change made beside the database's (a conflict, the policy's side
- * winning), never a silent overwrite. *out (empty before) gets base so
- * rebased. */
-static bool rebased(struct run *run, const struct file_change *fc,
-		    const struct state_entry *se, const struct story *base,
-		    struct story *out)
-{
-	struct story old = {0};
-	bool found = false, from_old = false;
-	char staged[BLOBID_HEX];
-	struct err e;
-	char *msg;
-
-	if (!se || !se->ours || !se->before[0] || fc->side != SIDE_CHANGED ||
-	    strcmp(fc->hash, se->hash) == 0)
-		return false;
-	if (!detect_git_version(&run->mirrors, run->c, se->before, fc->path,
-				&old, &found, &e)) {
-		msg = xasprintf("%s: %s (taken as an edit)", fc->path, e.msg);
-		note(run, msg);
-		free(msg);
-		return false;
-	}
-	for (int f = SF_TITLE; found && f < SF_COUNT; f++)
-		from_old |= (se->ours >> f & 1) &&
-			    !story_field_equal(&fc->story, base, f) &&
-			    !story_field_equal(&old, base, f);
-	/* once git holds the write, the file came from it */
-	if (from_old &&
-	    detect_git_staged(&run->mirrors, run->c, fc->path, staged, &e))
-		from_old = strcmp(staged, se->hash) != 0;
-	if (from_old) {
-		story_copy(out, base);
-		for (int f = SF_TITLE; f < SF_COUNT; f++)
-			if (se->ours >> f & 1)
-				story_set(out, f, old.v[f]);
-		msg = xasprintf("%s: a field storysync wrote and git does not "
-				"hold is edited (maybe on git's version put "
-				"back over the write): merged with that "
-				"version",
-				fc->path);
-		note(run, msg);
-		free(msg);
-	}
-	story_finish(&old);
-	return from_old;
-}
-
-/* A rebased merge (see rebased) gave the database the fields of the file
- * that hold git's version's value. A person may have typed that value
- * back on purpose, which no tool can tell from a discard: their value is
- * kept as a conflict the database won, so that neither side's is lost
- * unseen. */
-static void doubt_rebased(const struct plan_input *in, struct action *a)
-{
-	struct buf fields = BUF_INIT;
-
-	if (a->conflict || a->state != PLAN_STATE_PUT)
-		return;
-	for (int f = SF_TITLE; f < SF_COUNT; f++)
-		if (story_field_equal(in->file_story, in->base, f) &&
-		    !story_field_equal(in->file_story, &a->want, f))
-			buf_printf(&fields, "%s%s", fields.len ? "," : "",
-				   story_field_names[f]);
-	if (!fields.len)
-		return;
-	a->conflict = "both_changed";
-	a->kept = "db";
-	a->conflict_fields = buf_detach(&fields);
-	story_copy(&a->lost, in->file_story);
-}
-
-/* a->before (see there): for a write, or a move, the version git's index
- * holds now (which a discard puts back): the one before storysync's earlier
- * writes while they stay uncommitted, a newer one once a commit took them;
- * for a file the index does not hold at its path, the earlier one, else
- * the index's at the path the story had. Without either, as it was. It
- * matters only while some field is storysync's (state_entry.ours). */
-static void set_before(struct run *run, const struct file_change *fc,
-		       const struct state_entry *se, struct action *a)
-{
-	const char *path = fc && fc->path ? fc->path : se ? se->path : NULL;
-	bool ours = false, earlier = se && se->before[0];
-	bool moved = fc && fc->path && se && strcmp(fc->path, se->path) != 0;
-	char staged[BLOBID_HEX];
-	struct err e;
-
-	for (int f = 0; f < SF_COUNT; f++)
-		ours |= a->ours_after[f];
-	if (a->state != PLAN_STATE_PUT || !path)
-		return;
-	if (!(ours && a->file == PLAN_FILE_WRITE) && !moved) {
-		if (earlier)
-			memcpy(a->before, se->before, BLOBID_HEX);
-		return;
-	}
-	if (!detect_git_staged(&run->mirrors, run->c, path, staged, &e)) {
-		char *msg = xasprintf("%s: %s (a discard of this write will "
-				      "be taken for an edit)",
-				      path, e.msg);
-
-		if (ours)
-			note(run, msg);
-		free(msg);
-		return;
-	}
-	/* a file git does not track at its path (moved by hand, or by
-	 * storysync): a discard puts back what the index holds at the path
-	 * it came from, which a run that takes a move by hand learns */
-	if (!staged[0] && earlier) {
-		memcpy(a->before, se->before, BLOBID_HEX);
-		return;
-	}
-	if (!staged[0] && se && strcmp(se->path, path) != 0 &&
-	    !detect_git_staged(&run->mirrors, run->c, se->path, staged, &e))
-		staged[0] = '\0';
-	memcpy(a->before,
-	       earlier && strcmp(staged, se->before) == 0 ? se->before : staged,
-	       BLOBID_HEX);
-}
-
 /* Plans one story from what each side found. */
-static bool plan_one(struct run *run, const char *id, struct file_change *fc,
-		     const struct db_side *d)
+bool plan_one(struct run *run, const char *id, struct file_change *fc,
+	      const struct db_side *d)
 {
 	const struct state_entry *se = state_of(run, id);
 	struct story base = {0}, row = {0}, rebase = {0};
@@ -1041,7 +657,7 @@ static bool restat(struct run *run)
 	return true;
 }
 
-static void apply_begin(struct run *run)
+void apply_begin(struct run *run)
 {
 	run->apply = (struct apply_ctx){
 		.c = run->c,
@@ -1056,7 +672,7 @@ static void apply_begin(struct run *run)
 }
 
 /* Carries out the actions planned so far, and forgets them. */
-static bool apply_planned(struct run *run)
+bool apply_planned(struct run *run)
 {
 	struct apply_ctx *ctx = &run->apply;
 	bool ok = true;
@@ -1104,7 +720,7 @@ static bool apply_planned(struct run *run)
 
 /* What follows the last action: the stat data to record, and the commit
  * of the files written. */
-static bool apply_end(struct run *run)
+bool apply_end(struct run *run)
 {
 	struct apply_ctx *ctx = &run->apply;
 
@@ -1238,7 +854,7 @@ static void note_stray(void *ctx, const char *msg)
 
 /* What the scan found beside the changes (changed of them): errors, the
  * leftovers of a killed run (removed), files that are not stories. */
-static void report_scan(struct run *run, size_t changed)
+void report_scan(struct run *run, size_t changed)
 {
 	for (size_t i = 0; i < run->scan.nerrors; i++)
 		problem(run, run->scan.errors[i].msg);
@@ -1350,33 +966,6 @@ static bool detect_files(struct run *run, enum sync_status *status)
 	return true;
 }
 
-static void finish_record(struct run *run, int exit_code)
-{
-	run->rec.ended_ns = fsx_now_ns();
-	run->rec.created = run->n->created;
-	run->rec.updated = run->n->updated;
-	run->rec.moved = run->n->moved;
-	run->rec.deleted = run->n->deleted;
-	run->rec.conflicts = run->n->conflicts;
-	run->rec.errors = run->n->errors;
-	run->rec.exit_code = exit_code;
-	run->rec.messages = run->messages.len ? run->messages.data : NULL;
-}
-
-/* A run that failed still leaves its row, so "keeps failing" shows in
- * status; its id, or 0 when none could be written. */
-static int64_t record_failure(struct run *run, int exit_code)
-{
-	int64_t id = 0;
-
-	/* a dry run (status asks for one) writes nothing, failed or not */
-	if (!run->store || run->o->dry_run)
-		return 0;
-	add_message(run, run->e->msg);
-	finish_record(run, exit_code);
-	return store_run_add(run->store, &run->rec, &id, NULL) ? id : 0;
-}
-
 /* Memory ran out: the transaction rolls back, as it would for any other
  * fatal error, and the run is recorded as failed, with the reserve
  * mem.c released for this. Files written before the failure are in the
@@ -1447,7 +1036,7 @@ static bool git_up_to_date(struct run *run)
 }
 
 /* The run's transaction begun: its row, and the configuration. */
-static bool open_run(struct run *run)
+bool open_run(struct run *run)
 {
 	if (run->o->dry_run)
 		return store_begin_read(run->store, run->e);
@@ -1497,7 +1086,7 @@ static void forget_committed(struct run *run)
 
 /* Everything applied: the refusals, the mark, HEAD and the run's row, then
  * the commit. */
-static bool close_run(struct run *run, int64_t applied_at, int64_t cpu_at)
+bool close_run(struct run *run, int64_t applied_at, int64_t cpu_at)
 {
 	bool dirty = run->napplied || run->db.n;
 
@@ -1579,212 +1168,6 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 		goto fail;
 	/* the files written and moved, nothing committed */
 	test_seam_kill("after-writes");
-	if (!apply_end(run) || !close_run(run, t, cpu))
-		goto fail;
-	return true;
-fail:
-	store_rollback(run->store);
-	return false;
-}
-
-/* ---- the first load, streamed ---- */
-
-static uint32_t id_hash(const char *s)
-{
-	/* the high half: every byte of the id reaches it */
-	uint32_t v = (uint32_t)(strmap_hash(s) >> 32);
-
-	return v ? v : 1; /* 0 marks a free slot */
-}
-
-/* Adds h to the set of ids seen; false when it was there already. Linear
- * probing, at most four fifths full. */
-static bool seen_add(struct run *run, uint32_t h)
-{
-	struct id_set *set = &run->seen;
-	size_t i;
-
-	if ((set->n + 1) * 5 > set->cap * 4) {
-		struct id_set old = *set;
-
-		set->cap = old.cap ? old.cap * 2 : 1024;
-		set->v = xcalloc_written(set->cap, sizeof(*set->v));
-		set->n = 0;
-		for (size_t j = 0; j < old.cap; j++)
-			if (old.v[j])
-				seen_add(run, old.v[j]);
-		free(old.v);
-	}
-	for (i = h & (set->cap - 1); set->v[i]; i = (i + 1) & (set->cap - 1))
-		if (set->v[i] == h)
-			return false;
-	set->v[i] = h;
-	set->n++;
-	return true;
-}
-
-/* No file takes id any more; a later claim names first (NULL: is dropped
- * silently, as for an id whose file is in error). */
-static void block(struct run *run, const char *id, const char *first)
-{
-	size_t at = 0;
-
-	if (first) {
-		run->first_claims =
-			xreallocarray(run->first_claims, run->nfirst_claims + 1,
-				      sizeof(char *));
-		run->first_claims[run->nfirst_claims++] = xstrdup(first);
-		at = run->nfirst_claims;
-	}
-	strmap_put(&run->blocked, arena_strdup(&run->blocked_ids, id), at);
-}
-
-/* Takes back the story id that this load imported from another file. */
-static bool unimport(struct run *run, const char *id)
-{
-	if (!store_story_forget(run->store, id, run->e))
-		return false;
-	run->n->created--;
-	run->n->rows_written--;
-	run->napplied--;
-	return true;
-}
-
-/* fc claims an id already seen: when a row has it, both files are in
- * error and neither takes it (as detect_scan rules), the row is taken back
- * and the id blocked; *twice tells. Two ids may share a hash: no row, no
- * second claim. */
-static bool claimed_twice(struct run *run, struct scan_result *b,
-			  const struct file_change *fc, bool *twice)
-{
-	char *other = NULL, *msg;
-	bool ok;
-
-	if (!store_story_path(run->store, fc->id, &other, twice, run->e))
-		return false;
-	if (!*twice)
-		return true;
-	/* an archived copy of an id a live file holds is no claim */
-	if (other && detect_archived(run->c, fc->path) &&
-	    !detect_archived(run->c, other)) {
-		scan_result_add_shadow(b, fc->path, fc->id, other);
-		free(other);
-		return true;
-	}
-	if (other && !detect_archived(run->c, fc->path) &&
-	    detect_archived(run->c, other)) {
-		scan_result_add_shadow(b, other, fc->id, fc->path);
-		*twice = false;
-		ok = unimport(run, fc->id);
-		free(other);
-		return ok;
-	}
-	msg = xasprintf("%s: id '%s' is also claimed by %s", fc->path, fc->id,
-			other);
-	scan_result_add_error(b, fc->path, fc->id, msg);
-	free(msg);
-	msg = xasprintf("%s: id '%s' is also claimed by %s", other, fc->id,
-			fc->path);
-	scan_result_add_error(b, other, fc->id, msg);
-	free(msg);
-	block(run, fc->id, other);
-	ok = unimport(run, fc->id);
-	free(other);
-	return ok;
-}
-
-/* A file whose id is blocked: a later claim of an id claimed twice is in
- * error too, naming the first; one whose file is in error is left. */
-static void claim_blocked(struct run *run, struct scan_result *b,
-			  const struct file_change *fc, size_t first)
-{
-	char *msg;
-
-	if (!first)
-		return;
-	msg = xasprintf("%s: id '%s' is also claimed by %s", fc->path, fc->id,
-			run->first_claims[first - 1]);
-	scan_result_add_error(b, fc->path, fc->id, msg);
-	free(msg);
-}
-
-/* A file in error blocks its id: a story this load imported under it is
- * taken back. */
-static bool block_errors(struct run *run, struct scan_result *b)
-{
-	for (size_t i = 0; i < b->nerrors; i++) {
-		const char *id = b->errors[i].id;
-		char *path = NULL;
-		bool found = false;
-
-		if (!id || strmap_get(&run->blocked, id, NULL))
-			continue;
-		block(run, id, NULL);
-		if (!seen_add(run, id_hash(id)) &&
-		    (!store_story_path(run->store, id, &path, &found, run->e) ||
-		     (found && !unimport(run, id)))) {
-			free(path);
-			return false;
-		}
-		free(path);
-	}
-	return true;
-}
-
-/* One batch of the first load: each new story planned and applied. */
-static bool import_batch(void *ctx, struct scan_result *b, struct err *e)
-{
-	struct run *run = ctx;
-	size_t nerrors = b->nerrors;
-
-	(void)e; /* run->e is e */
-	if (!block_errors(run, b))
-		return false;
-	for (size_t i = 0; i < b->nchanges; i++) {
-		struct file_change *fc = &b->changes[i];
-		size_t first;
-		bool twice = false;
-
-		if (strmap_get(&run->blocked, fc->id, &first)) {
-			claim_blocked(run, b, fc, first);
-			continue;
-		}
-		if (!seen_add(run, id_hash(fc->id)) &&
-		    !claimed_twice(run, b, fc, &twice))
-			return false;
-		if (twice)
-			continue;
-		/* one at a time: a second claim finds the first one's row */
-		if (!plan_one(run, fc->id, fc, NULL))
-			return false;
-		run->napplied += run->nplan;
-		if (!apply_planned(run))
-			return false;
-	}
-	run->n->file_changes += (long)(b->nchanges + nerrors);
-	run->nimported += b->nchanges;
-	return true;
-}
-
-/* The first load: the tree read into an empty database in batches, each
- * parsed, planned and applied while the next ones are read, all in the one
- * transaction; memory holds a few batches, not the tree. The API waits
- * meanwhile, as it has nothing to read yet. */
-static bool import(struct run *run)
-{
-	int64_t t = fsx_now_ns(), cpu = fsx_thread_cpu_ns();
-
-	strmap_init(&run->blocked, 16);
-	if (!open_run(run))
-		goto fail;
-	apply_begin(run);
-	if (!detect_scan_stream(run->c, run->rootfd, import_batch, run,
-				run->r ? run->r->progress : NULL, &run->scan,
-				run->e))
-		goto fail;
-	report_scan(run, run->nimported);
-	if (run->nimported)
-		detect_git_head(run->c, &run->git);
 	if (!apply_end(run) || !close_run(run, t, cpu))
 		goto fail;
 	return true;
@@ -1908,47 +1291,6 @@ static int busy_ms(const struct config *c, const struct sync_options *o)
 	if (o->wait_s == 0)
 		return -1;
 	return (o->wait_s > 0 ? o->wait_s : c->busy_wait_s) * 1000;
-}
-
-static enum run_result result_of(enum sync_status st)
-{
-	switch (st) {
-	case SYNC_OK: return RUN_OK;
-	case SYNC_SKIPPED: return RUN_SKIPPED;
-	case SYNC_GUARDED: return RUN_GUARDED;
-	case SYNC_BUSY: return RUN_BUSY;
-	default: return RUN_FAILED;
-	}
-}
-
-/* The run record beside the database: every run under the lock ends in
- * it, quiet or not, so that status knows when the last run was. */
-static void update_run_record(struct run *run, enum sync_status st)
-{
-	static const int exit_codes[] = {
-		[SYNC_OK] = 0,    [SYNC_SKIPPED] = 1, [SYNC_USAGE] = 2,
-		[SYNC_FATAL] = 3, [SYNC_GUARDED] = 4, [SYNC_LOCKED] = 75,
-		[SYNC_BUSY] = 75,
-	};
-	const struct sync_counts *n = run->n;
-	struct run_record_file rf;
-	struct err e;
-	const char *msg =
-		st == SYNC_OK ? NULL
-		: st == SYNC_SKIPPED
-			? (run->messages.len ? run->messages.data : NULL)
-			: run->e->msg;
-
-	if (!run_record_read(&run->c->home, &rf, &e))
-		memset(&rf, 0, sizeof(rf)); /* unreadable: start again */
-	run_record_add(&rf, result_of(st), exit_codes[st],
-		       (fsx_now_ns() - run->rec.started_ns) / 1e9, n->errors,
-		       n->created || n->updated || n->moved || n->deleted ||
-			       n->conflicts,
-		       msg);
-	rf.row_errors = n->row_errors;
-	if (!run_record_write(&run->c->home, &rf, &e))
-		problem(run, e.msg);
 }
 
 enum sync_status sync_run(const struct config *c, const struct sync_options *o,

@@ -1182,12 +1182,6 @@ static void run_finish(struct run *run)
 		action_finish(&run->plan[i].a);
 	free(run->plan);
 	apply_ctx_finish(&run->apply);
-	free(run->seen.v);
-	strmap_finish(&run->blocked);
-	arena_finish(&run->blocked_ids);
-	for (size_t i = 0; i < run->nfirst_claims; i++)
-		free(run->first_claims[i]);
-	free(run->first_claims);
 	free(run->refused);
 	free(run->shown);
 	if (run->sel.backlogs != run->all->backlogs)
@@ -1293,6 +1287,104 @@ static int busy_ms(const struct config *c, const struct sync_options *o)
 	return (o->wait_s > 0 ? o->wait_s : c->busy_wait_s) * 1000;
 }
 
+/* The run lock, held from here to the end (*lockfd), or for a dry run, a
+ * report that writes nothing, only found free. False, with *status and
+ * e set, when another run holds it or it cannot be taken. */
+static bool take_lock(struct run *run, int *lockfd, enum sync_status *status)
+{
+	const struct dbhome *h = &run->all->home;
+
+	if (run->o->dry_run) {
+		if (!dbhome_lock_held(h))
+			return true;
+	} else {
+		*lockfd = dbhome_lock(h, run->o->wait_s, run->e);
+		if (*lockfd >= 0)
+			return true;
+		if (*lockfd != -2) {
+			if (errno == EACCES || errno == EPERM || errno == EROFS)
+				err_set(run->e,
+					"%s: %s (this user must be able to "
+					"write the database's directory)",
+					h->lock, strerror(errno));
+			return false;
+		}
+	}
+	*status = SYNC_LOCKED;
+	return err_set(run->e, "another storysync run holds %s", h->lock);
+}
+
+/* Everything before detect: the selection, the run lock, the database,
+ * the tree and the journal. False when the run ends here, with *status
+ * (and e) saying how; nothing is recorded in the database then. */
+static bool start(struct run *run, const struct config *c, int *lockfd,
+		  enum sync_status *status)
+{
+	const struct sync_options *o = run->o;
+	bool busy = false;
+
+	*status = SYNC_USAGE;
+	if (!select_backlogs(run, c, o))
+		return false;
+	oom_run = run;
+	mem_on_oom(out_of_memory);
+	run->rec.started_ns = fsx_now_ns();
+	run->rec.mode = mode_name(o);
+	if (!dbhome_need(&c->home, run->e))
+		return false;
+	*status = SYNC_FATAL;
+	if (!take_lock(run, lockfd, status))
+		return false;
+	if (!store_open_as(&run->store, c->database, busy_ms(c, o), o->dry_run,
+			   &busy, run->e)) {
+		if (busy)
+			*status = SYNC_BUSY;
+		return false;
+	}
+	if (o->mode == SYNC_GIT && !o->dry_run && git_up_to_date(run)) {
+		*status = SYNC_OK;
+		return false;
+	}
+	run->rootfd = fsx_open_root(c->root, run->e);
+	return run->rootfd >= 0 && open_journal(run);
+}
+
+/* detect -> guards -> plan -> apply, once start has opened everything;
+ * a run that fails here leaves its row, unless it was busy. */
+static enum sync_status steps(struct run *run)
+{
+	enum sync_status status = SYNC_FATAL;
+
+	if (!detect_files(run, &status))
+		goto failed;
+	if (run->bulk) {
+		if (!store_bulk(run->store, true, run->e) || !import(run))
+			goto failed;
+		return run->n->errors ? SYNC_SKIPPED : SYNC_OK;
+	}
+	if (!run->o->force &&
+	    (!reconcile_guard(&run->rc, &run->scan, run->rootfd, run->e) ||
+	     !guard_backlogs(run))) {
+		status = SYNC_GUARDED;
+		goto failed;
+	}
+	if (quiet(run)) {
+		note(run, "nothing changed on either side: nothing written");
+		return SYNC_OK;
+	}
+	if (!in_transaction(run, &status))
+		goto failed;
+	return run->n->errors ? SYNC_SKIPPED : SYNC_OK;
+failed:
+	/* busy: the next run is the retry, and a row would wait again */
+	if (store_busy(run->store))
+		return SYNC_BUSY;
+	record_failure(run, status == SYNC_GUARDED ? 4
+			    : status == SYNC_USAGE ? 2
+						   : 3);
+	return status;
+}
+
 enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 			  const struct sync_report *r, struct sync_counts *n,
 			  struct err *e)
@@ -1306,92 +1398,12 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 		.rootfd = -1,
 		.journal_fd = -1,
 	};
-	enum sync_status status = SYNC_FATAL;
-	const char *lock_path = c->home.lock;
+	enum sync_status status;
 	int lockfd = -1;
-	bool busy = false;
 
 	memset(n, 0, sizeof(*n));
-	if (!select_backlogs(&run, c, o)) {
-		status = SYNC_USAGE;
-		goto out;
-	}
-	oom_run = &run;
-	mem_on_oom(out_of_memory);
-	run.rec.started_ns = fsx_now_ns();
-	run.rec.mode = mode_name(o);
-	if (!dbhome_need(&c->home, e)) {
-		status = SYNC_USAGE;
-		goto out;
-	}
-	if (o->dry_run) {
-		/* a report: no lock, nothing written, read-only access will
-		 * do */
-		if (dbhome_lock_held(&c->home)) {
-			status = SYNC_LOCKED;
-			err_set(e, "another storysync run holds %s", lock_path);
-			goto out;
-		}
-	} else {
-		lockfd = dbhome_lock(&c->home, o->wait_s, e);
-		if (lockfd == -2) {
-			status = SYNC_LOCKED;
-			err_set(e, "another storysync run holds %s", lock_path);
-			goto out;
-		}
-		if (lockfd < 0) {
-			if (errno == EACCES || errno == EPERM || errno == EROFS)
-				err_set(e,
-					"%s: %s (this user must be able to "
-					"write the database's directory)",
-					lock_path, strerror(errno));
-			goto out;
-		}
-	}
-	if (!store_open_as(&run.store, c->database, busy_ms(c, o), o->dry_run,
-			   &busy, e)) {
-		if (busy)
-			status = SYNC_BUSY;
-		goto out;
-	}
-	if (o->mode == SYNC_GIT && !o->dry_run && git_up_to_date(&run)) {
-		status = SYNC_OK;
-		goto out;
-	}
-	run.rootfd = fsx_open_root(c->root, e);
-	if (run.rootfd < 0 || !open_journal(&run))
-		goto out;
-	if (!detect_files(&run, &status))
-		goto failed;
-	if (run.bulk) {
-		if (!store_bulk(run.store, true, e) || !import(&run))
-			goto failed;
-		status = n->errors ? SYNC_SKIPPED : SYNC_OK;
-		goto out;
-	}
-	if (!o->force && (!reconcile_guard(&run.rc, &run.scan, run.rootfd, e) ||
-			  !guard_backlogs(&run))) {
-		status = SYNC_GUARDED;
-		goto failed;
-	}
-	if (quiet(&run)) {
-		note(&run, "nothing changed on either side: nothing written");
-		status = SYNC_OK;
-		goto out;
-	}
-	if (!in_transaction(&run, &status))
-		goto failed;
-	status = n->errors ? SYNC_SKIPPED : SYNC_OK;
-	goto out;
-failed:
-	/* busy: the next run is the retry, and a row would wait again */
-	if (store_busy(run.store))
-		status = SYNC_BUSY;
-	else
-		record_failure(&run, status == SYNC_GUARDED ? 4
-				     : status == SYNC_USAGE ? 2
-							    : 3);
-out:
+	if (start(&run, c, &lockfd, &status))
+		status = steps(&run);
 	mem_on_oom(NULL);
 	oom_run = NULL;
 	if (run.bulk)

@@ -72,19 +72,6 @@ struct run {
 	struct planned *plan; /* in the order planned, not yet applied */
 	size_t nplan, capplan;
 	size_t napplied; /* actions carried out by this run */
-	/* the first load: the ids seen, by a 32-bit hash (a hit is checked
-	 * against the rows: 4 bytes a story, not the ids); the ids no file
-	 * may take (claimed twice, or of a file in error), and the first
-	 * claimant of each claimed twice */
-	struct id_set {
-		uint32_t *v;
-		size_t n, cap;
-	} seen;
-	struct strmap blocked;
-	struct arena blocked_ids;
-	char **first_claims;
-	size_t nfirst_claims;
-	size_t nimported;
 	struct apply_ctx apply;
 	bool deferred; /* a DB change left for a later run */
 	int64_t run_id;

@@ -2,6 +2,33 @@
  * one transaction (sync_impl.h). */
 #include "sync_impl.h"
 
+/* What the first load keeps beside the run: the ids seen, by a 32-bit
+ * hash (a hit is checked against the rows: 4 bytes a story, not the ids);
+ * the ids no file may take (claimed twice, or of a file in error), and
+ * the first claimant of each claimed twice. */
+struct load {
+	struct run *run;
+	struct id_set {
+		uint32_t *v;
+		size_t n, cap;
+	} seen;
+	struct strmap blocked;
+	struct arena blocked_ids;
+	char **first_claims;
+	size_t nfirst_claims;
+	size_t nimported;
+};
+
+static void load_finish(struct load *l)
+{
+	free(l->seen.v);
+	strmap_finish(&l->blocked);
+	arena_finish(&l->blocked_ids);
+	for (size_t i = 0; i < l->nfirst_claims; i++)
+		free(l->first_claims[i]);
+	free(l->first_claims);
+}
+
 static uint32_t id_hash(const char *s)
 {
 	/* the high half: every byte of the id reaches it */
@@ -12,9 +39,9 @@ static uint32_t id_hash(const char *s)
 
 /* Adds h to the set of ids seen; false when it was there already. Linear
  * probing, at most four fifths full. */
-static bool seen_add(struct run *run, uint32_t h)
+static bool seen_add(struct load *l, uint32_t h)
 {
-	struct id_set *set = &run->seen;
+	struct id_set *set = &l->seen;
 	size_t i;
 
 	if ((set->n + 1) * 5 > set->cap * 4) {
@@ -25,7 +52,7 @@ static bool seen_add(struct run *run, uint32_t h)
 		set->n = 0;
 		for (size_t j = 0; j < old.cap; j++)
 			if (old.v[j])
-				seen_add(run, old.v[j]);
+				seen_add(l, old.v[j]);
 		free(old.v);
 	}
 	for (i = h & (set->cap - 1); set->v[i]; i = (i + 1) & (set->cap - 1))
@@ -38,18 +65,17 @@ static bool seen_add(struct run *run, uint32_t h)
 
 /* No file takes id any more; a later claim names first (NULL: is dropped
  * silently, as for an id whose file is in error). */
-static void block(struct run *run, const char *id, const char *first)
+static void block(struct load *l, const char *id, const char *first)
 {
 	size_t at = 0;
 
 	if (first) {
-		run->first_claims =
-			xreallocarray(run->first_claims, run->nfirst_claims + 1,
-				      sizeof(char *));
-		run->first_claims[run->nfirst_claims++] = xstrdup(first);
-		at = run->nfirst_claims;
+		l->first_claims = xreallocarray(
+			l->first_claims, l->nfirst_claims + 1, sizeof(char *));
+		l->first_claims[l->nfirst_claims++] = xstrdup(first);
+		at = l->nfirst_claims;
 	}
-	strmap_put(&run->blocked, arena_strdup(&run->blocked_ids, id), at);
+	strmap_put(&l->blocked, arena_strdup(&l->blocked_ids, id), at);
 }
 
 /* Takes back the story id that this load imported from another file. */
@@ -67,9 +93,10 @@ static bool unimport(struct run *run, const char *id)
  * error and neither takes it (as detect_scan rules), the row is taken back
  * and the id blocked; *twice tells. Two ids may share a hash: no row, no
  * second claim. */
-static bool claimed_twice(struct run *run, struct scan_result *b,
+static bool claimed_twice(struct load *l, struct scan_result *b,
 			  const struct file_change *fc, bool *twice)
 {
+	struct run *run = l->run;
 	char *other = NULL, *msg;
 	bool ok;
 
@@ -100,7 +127,7 @@ static bool claimed_twice(struct run *run, struct scan_result *b,
 			fc->path);
 	scan_result_add_error(b, other, fc->id, msg);
 	free(msg);
-	block(run, fc->id, other);
+	block(l, fc->id, other);
 	ok = unimport(run, fc->id);
 	free(other);
 	return ok;
@@ -108,7 +135,7 @@ static bool claimed_twice(struct run *run, struct scan_result *b,
 
 /* A file whose id is blocked: a later claim of an id claimed twice is in
  * error too, naming the first; one whose file is in error is left. */
-static void claim_blocked(struct run *run, struct scan_result *b,
+static void claim_blocked(struct load *l, struct scan_result *b,
 			  const struct file_change *fc, size_t first)
 {
 	char *msg;
@@ -116,24 +143,26 @@ static void claim_blocked(struct run *run, struct scan_result *b,
 	if (!first)
 		return;
 	msg = xasprintf("%s: id '%s' is also claimed by %s", fc->path, fc->id,
-			run->first_claims[first - 1]);
+			l->first_claims[first - 1]);
 	scan_result_add_error(b, fc->path, fc->id, msg);
 	free(msg);
 }
 
 /* A file in error blocks its id: a story this load imported under it is
  * taken back. */
-static bool block_errors(struct run *run, struct scan_result *b)
+static bool block_errors(struct load *l, struct scan_result *b)
 {
+	struct run *run = l->run;
+
 	for (size_t i = 0; i < b->nerrors; i++) {
 		const char *id = b->errors[i].id;
 		char *path = NULL;
 		bool found = false;
 
-		if (!id || strmap_get(&run->blocked, id, NULL))
+		if (!id || strmap_get(&l->blocked, id, NULL))
 			continue;
-		block(run, id, NULL);
-		if (!seen_add(run, id_hash(id)) &&
+		block(l, id, NULL);
+		if (!seen_add(l, id_hash(id)) &&
 		    (!store_story_path(run->store, id, &path, &found, run->e) ||
 		     (found && !unimport(run, id)))) {
 			free(path);
@@ -147,23 +176,24 @@ static bool block_errors(struct run *run, struct scan_result *b)
 /* One batch of the first load: each new story planned and applied. */
 static bool import_batch(void *ctx, struct scan_result *b, struct err *e)
 {
-	struct run *run = ctx;
+	struct load *l = ctx;
+	struct run *run = l->run;
 	size_t nerrors = b->nerrors;
 
 	(void)e; /* run->e is e */
-	if (!block_errors(run, b))
+	if (!block_errors(l, b))
 		return false;
 	for (size_t i = 0; i < b->nchanges; i++) {
 		struct file_change *fc = &b->changes[i];
 		size_t first;
 		bool twice = false;
 
-		if (strmap_get(&run->blocked, fc->id, &first)) {
-			claim_blocked(run, b, fc, first);
+		if (strmap_get(&l->blocked, fc->id, &first)) {
+			claim_blocked(l, b, fc, first);
 			continue;
 		}
-		if (!seen_add(run, id_hash(fc->id)) &&
-		    !claimed_twice(run, b, fc, &twice))
+		if (!seen_add(l, id_hash(fc->id)) &&
+		    !claimed_twice(l, b, fc, &twice))
 			return false;
 		if (twice)
 			continue;
@@ -175,7 +205,7 @@ static bool import_batch(void *ctx, struct scan_result *b, struct err *e)
 			return false;
 	}
 	run->n->file_changes += (long)(b->nchanges + nerrors);
-	run->nimported += b->nchanges;
+	l->nimported += b->nchanges;
 	return true;
 }
 
@@ -186,22 +216,25 @@ static bool import_batch(void *ctx, struct scan_result *b, struct err *e)
 bool import(struct run *run)
 {
 	int64_t t = fsx_now_ns(), cpu = fsx_thread_cpu_ns();
+	struct load l = {.run = run};
+	bool ok;
 
-	strmap_init(&run->blocked, 16);
-	if (!open_run(run))
-		goto fail;
-	apply_begin(run);
-	if (!detect_scan_stream(run->c, run->rootfd, import_batch, run,
-				run->r ? run->r->progress : NULL, &run->scan,
-				run->e))
-		goto fail;
-	report_scan(run, run->nimported);
-	if (run->nimported)
-		detect_git_head(run->c, &run->git);
-	if (!apply_end(run) || !close_run(run, t, cpu))
-		goto fail;
-	return true;
-fail:
-	store_rollback(run->store);
-	return false;
+	strmap_init(&l.blocked, 16);
+	ok = open_run(run);
+	if (ok) {
+		apply_begin(run);
+		ok = detect_scan_stream(run->c, run->rootfd, import_batch, &l,
+					run->r ? run->r->progress : NULL,
+					&run->scan, run->e);
+	}
+	if (ok) {
+		report_scan(run, l.nimported);
+		if (l.nimported)
+			detect_git_head(run->c, &run->git);
+		ok = apply_end(run) && close_run(run, t, cpu);
+	}
+	if (!ok)
+		store_rollback(run->store);
+	load_finish(&l);
+	return ok;
 }

@@ -18,13 +18,17 @@
  * own), never one above.
  *
  *   store.c                 the interface: the backend chosen at open, the
- *                           calls handed to it, the results freed
+ *                           calls handed to it
  *   store_sqlite*.c         SQLite's backend, in the layers that
  *                           store_sqlite.h lists (db, schema, txn,
  *                           record; state, story, config, check; open)
  *   store_pg*.c             (to come, issue 23) PostgreSQL's, beside it,
  *                           with its own store_pg.h, claiming the
  *                           postgresql:// and postgres:// URIs
+ *
+ *   store_result.c          what the calls return, freed: the bottom
+ *                           layer, which store.c's callers and the
+ *                           backends both use
  *
  * Nothing below store.c calls it back, and no backend calls another.
  */

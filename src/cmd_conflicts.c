@@ -273,7 +273,7 @@ int cmd_conflicts(struct cli *cli, int argc, char **argv)
 	}
 	/* only init creates the database; the API's writer is waited for
 	 * as by sync */
-	if (!sync_database_exists(&c, &e)) {
+	if (!dbhome_need(&c.home, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 		rc = EXIT_USAGE;
 		goto out;

@@ -152,7 +152,7 @@ static int show(struct cli *cli, const struct config *c, const char *id)
 	struct err e;
 	int rc = EXIT_DONE;
 
-	if (access(c->database, F_OK) == 0 &&
+	if (dbhome_exists(&c->home) &&
 	    (!store_open_as(&s, c->database, 0, true, NULL, &e) ||
 	     !store_history_of(s, id, &v, &n, &known, &e))) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);

@@ -35,10 +35,8 @@ static bool write_config(const char *path, bool *bmd, struct err *e)
  * database alone, so a second init finds it there, still in force. */
 static bool ignored_already(const struct config *c)
 {
-	char *path =
-		xasprintf("%.*s.gitignore",
-			  (int)(strrchr(c->database, '/') + 1 - c->database),
-			  c->database);
+	char *dir = dbhome_dir(&c->home);
+	char *path = xasprintf("%s/.gitignore", strcmp(dir, "/") ? dir : "");
 	struct buf b = BUF_INIT;
 	struct err e;
 	bool all = false, except = false;
@@ -52,6 +50,7 @@ static bool ignored_already(const struct config *c)
 	}
 	buf_finish(&b);
 	free(path);
+	free(dir);
 	return all && !except;
 }
 

@@ -226,7 +226,7 @@ static void record_after(struct sync_out *out, const struct config *c)
 	};
 	struct err e;
 
-	if (!run_record_after(c->database, &a, &e))
+	if (!run_record_after(&c->home, &a, &e))
 		tell(out, LOG_ERR, true, e.msg);
 }
 
@@ -239,7 +239,7 @@ static void remember(struct sync_out *out, const struct config *c,
 
 	if (!out->remember || (st != SYNC_OK && st != SYNC_SKIPPED))
 		return;
-	if (!told_write(c->database, &out->told,
+	if (!told_write(&c->home, &out->told,
 			o->mode == SYNC_GIT || o->nbacklogs, &e))
 		tell(out, LOG_ERR, true, e.msg);
 }
@@ -465,7 +465,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	out.keep_changes = cli->json || (c.notify && !o->dry_run);
 	out.remember = cli->verbosity < 0 && !o->dry_run;
 	if (out.remember)
-		told_read(c.database, &out.told);
+		told_read(&c.home, &out.told);
 	out.log = (struct runlog){.to = RUNLOG_NONE, .fd = -1};
 	/* a dry run writes nothing, a log line neither */
 	if (!o->dry_run)

@@ -218,13 +218,11 @@ static bool epics_writable(const struct config *c, const char *p,
  * directory? */
 static void read_permissions(const struct config *c, struct health *h)
 {
-	char *dir = xstrdup(c->database), *slash = strrchr(dir, '/');
+	char *dir = dbhome_dir(&c->home);
 	struct stat st;
 
-	h->owner = stat(c->database, &st) == 0 && st.st_uid == geteuid();
-	if (slash)
-		*slash = '\0';
-	h->db_dir_writable = writable(*dir ? dir : "/", &h->unwritable);
+	h->owner = dbhome_owned(&c->home);
+	h->db_dir_writable = writable(dir, &h->unwritable);
 	free(dir);
 	h->tree_writable = writable(c->root, &h->unwritable);
 	for (size_t b = 0; b < c->nbacklogs; b++)
@@ -417,10 +415,10 @@ static void read_once(const struct config *c, bool pending, struct health *h)
 	memset(h, 0, sizeof(*h));
 	h->pending = PENDING_NO_DB;
 	/* nothing is created: no database means never synced */
-	h->have_db = access(c->database, F_OK) == 0;
+	h->have_db = dbhome_exists(&c->home);
 	for (size_t i = 0; i < c->nbacklogs; i++)
 		backlog_entry(h, c->backlogs[i].name);
-	if (!run_record_read(c->database, &h->rec, &e))
+	if (!run_record_read(&c->home, &h->rec, &e))
 		h->e = e;
 	/* on failure h->e says why */
 	if (h->have_db && !h->e.msg[0])
@@ -435,34 +433,20 @@ static void read_once(const struct config *c, bool pending, struct health *h)
 	decide(c, h);
 }
 
-/* The database file's identity and last change. */
-static bool file_version(const char *path, struct stat *st)
-{
-	return stat(path, st) == 0;
-}
-
-static bool same_version(const struct stat *a, const struct stat *b)
-{
-	return a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
 /* A reader that cannot make the WAL's files reads the database file as
  * immutable (store.c): a checkpoint that rewrites it meanwhile may have
  * shown a mix of two versions, so the facts are read again, at most
  * three times, until the file stayed the same while they were read. */
 void health_read(const struct config *c, bool pending, struct health *h)
 {
-	struct stat before, after;
+	struct dbhome_version before, after;
 
 	for (int tries = 1;; tries++) {
-		bool known = file_version(c->database, &before);
+		bool known = dbhome_version(&c->home, &before);
 
 		read_once(c, pending, h);
-		if (tries == 3 || !known ||
-		    !file_version(c->database, &after) ||
-		    same_version(&before, &after))
+		if (tries == 3 || !known || !dbhome_version(&c->home, &after) ||
+		    dbhome_same_version(&before, &after))
 			return;
 		health_finish(h);
 	}

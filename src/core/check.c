@@ -488,22 +488,21 @@ enum check_db_status check_db(const struct config *c, struct check_result *out,
 {
 	struct db_check k = {c, out, -1, db_name(c)};
 	enum check_db_status st = CHECK_DB_FAILED;
-	char *lock_path = xasprintf("%s.lock", c->database);
 	struct store *s = NULL;
 
-	if (access(c->database, F_OK) != 0) {
+	if (!dbhome_exists(&c->home)) {
 		st = CHECK_DB_NONE;
 		err_set(e, "%s: no database yet (storysync init creates it)",
 			c->database);
 		goto out;
 	}
 	/* a run's files and rows differ until its commit */
-	if (fsx_lock_held(lock_path)) {
+	if (dbhome_lock_held(&c->home)) {
 		st = CHECK_DB_LOCKED;
 		err_set(e,
 			"a sync is running (it holds %s): check --db tries "
 			"later",
-			lock_path);
+			c->home.lock);
 		goto out;
 	}
 	k.rootfd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -522,7 +521,6 @@ out:
 	store_close(s);
 	if (k.rootfd >= 0)
 		close(k.rootfd);
-	free(lock_path);
 	return st;
 }
 

@@ -1317,6 +1317,7 @@ bool config_load(struct config *c, const char *path, struct err *e)
 			c->database_at = xasprintf(
 				"%s:%u:%u", w.database_at.file,
 				w.database_at.line, w.database_at.col);
+		dbhome_init(&c->home, c->database, c->database_at);
 	}
 out:
 	if (!ok)
@@ -1788,6 +1789,7 @@ void config_finish(struct config *c)
 	free(c->stages);
 	free(c->file);
 	free(c->database_at);
+	dbhome_finish(&c->home);
 	free(c->root);
 	free(c->database);
 	free(c->git_author_name);

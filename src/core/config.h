@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dbhome.h"
 #include "err.h"
 #include "story.h"
 
@@ -24,13 +25,14 @@ struct config_stage {
 };
 
 struct config {
-	char *file;        /* absolute path of the configuration file */
-	char *local;       /* absolute path of its untracked companion when
-			      there is one (.storysync.local.yml), else NULL */
-	char *root;        /* absolute path of its directory */
-	char *database;    /* absolute path of the database file */
-	char *database_at; /* "FILE:LINE:COL" of the database: key that named
-			      it, or NULL for the default */
+	char *file;         /* absolute path of the configuration file */
+	char *local;        /* absolute path of its untracked companion when
+			       there is one (.storysync.local.yml), else NULL */
+	char *root;         /* absolute path of its directory */
+	char *database;     /* absolute path of the database file */
+	char *database_at;  /* "FILE:LINE:COL" of the database: key that named
+			       it, or NULL for the default */
+	struct dbhome home; /* where the database lives, and its files */
 	struct config_backlog *backlogs; /* in file order; one "default" at "."
 					    when none is configured */
 	size_t nbacklogs;

@@ -348,7 +348,6 @@ enum history_status history_backfill(const struct config *c,
 	struct walk w = {.c = c, .e = e};
 	enum history_status st = HISTORY_FATAL;
 	struct gitrepo *repo;
-	char *lock_path;
 	int lockfd;
 
 	memset(n, 0, sizeof(*n));
@@ -356,22 +355,20 @@ enum history_status history_backfill(const struct config *c,
 	if (!repo)
 		return HISTORY_USAGE;
 	/* init makes the database, and the directory where the lock lives */
-	if (!sync_database_exists(c, e)) {
+	if (!dbhome_need(&c->home, e)) {
 		gitrepo_destroy(repo);
 		return HISTORY_USAGE;
 	}
-	lock_path = xasprintf("%s.lock", c->database);
-	lockfd = fsx_lock(lock_path, -1, e);
+	lockfd = dbhome_lock(&c->home, -1, e);
 	if (lockfd == -2) {
-		err_set(e, "another storysync run holds %s", lock_path);
+		err_set(e, "another storysync run holds %s", c->home.lock);
 		st = HISTORY_LOCKED;
 	} else if (lockfd >= 0) {
 		st = backfill_locked(&w, repo, n);
 	}
 	store_close(w.store);
 	free_rows(&w);
-	fsx_unlock(lockfd);
-	free(lock_path);
+	dbhome_unlock(lockfd);
 	gitrepo_destroy(repo);
 	return st;
 }

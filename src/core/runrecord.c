@@ -29,11 +29,6 @@ const char *const run_result_names[RUN_RESULTS] = {
 	[RUN_BUSY] = "busy",
 };
 
-char *run_record_path(const char *database)
-{
-	return xasprintf("%s.run", database);
-}
-
 static void take(struct run_record_file *r, const char *key, const char *v)
 {
 	static const struct {
@@ -87,10 +82,10 @@ static void take(struct run_record_file *r, const char *key, const char *v)
 	}
 }
 
-bool run_record_read(const char *database, struct run_record_file *r,
+bool run_record_read(const struct dbhome *h, struct run_record_file *r,
 		     struct err *e)
 {
-	char *path = run_record_path(database);
+	char *path = xstrdup(h->run);
 	FILE *f = fopen(path, "re");
 	char line[ERR_MAX + 64];
 
@@ -182,38 +177,35 @@ static bool add_after(struct run_record_file *r, const struct run_after *a)
 	return true;
 }
 
-bool run_record_after(const char *database, const struct run_after *a,
+bool run_record_after(const struct dbhome *h, const struct run_after *a,
 		      struct err *e)
 {
 	struct run_record_file r;
-	char *lock_path;
 	int fd;
 	bool ok;
 
 	/* no database, no run to add it to (and no directory to make) */
-	if (!fsx_exists(database))
+	if (!dbhome_exists(h))
 		return true;
-	if (!run_record_read(database, &r, e))
+	if (!run_record_read(h, &r, e))
 		return false;
 	if (!add_after(&r, a))
 		return true;
 	/* under the lock: a run that started meanwhile rewrites it too */
-	lock_path = xasprintf("%s.lock", database);
-	fd = fsx_lock(lock_path, 10, e);
-	free(lock_path);
+	fd = dbhome_lock(h, 10, e);
 	if (fd < 0)
 		return false;
-	ok = run_record_read(database, &r, e);
+	ok = run_record_read(h, &r, e);
 	if (ok && add_after(&r, a))
-		ok = run_record_write(database, &r, e);
-	fsx_unlock(fd);
+		ok = run_record_write(h, &r, e);
+	dbhome_unlock(fd);
 	return ok;
 }
 
-bool run_record_write(const char *database, const struct run_record_file *r,
+bool run_record_write(const struct dbhome *h, const struct run_record_file *r,
 		      struct err *e)
 {
-	char *path = run_record_path(database);
+	char *path = xstrdup(h->run);
 	struct buf b = BUF_INIT;
 	bool ok;
 

@@ -4,11 +4,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dbhome.h"
 #include "err.h"
 
 /*
  * The run record: how the last run ended and how many runs ended each way,
- * kept in a small file beside the database (DATABASE.run), not in it, so
+ * kept in a small file of the database's place (dbhome.h: DATABASE.run
+ * beside an SQLite file), not in the database, so
  * that a run with nothing to do writes nothing to the database. Written by
  * the run under its lock, replaced whole (a reader sees one version); read
  * by status and metrics without any lock or write access.
@@ -57,11 +59,9 @@ struct run_after {
 				     or NULL */
 };
 
-/* The record's path for a database path; free it. */
-char *run_record_path(const char *database);
 /* Reads the record; a missing file is an empty record (ended_ns 0). False
  * with e set when it exists and cannot be read. */
-bool run_record_read(const char *database, struct run_record_file *r,
+bool run_record_read(const struct dbhome *h, struct run_record_file *r,
 		     struct err *e);
 /* Adds a run that ended now to r: result, exit code, duration, stories in
  * error, whether it changed anything, and its error message (or NULL). */
@@ -72,10 +72,10 @@ void run_record_add(struct run_record_file *r, enum run_result result,
  * a log: file it cannot write: status and metrics tell them), taking the
  * run lock again for a few seconds at most; nothing is written when the
  * record says so already. */
-bool run_record_after(const char *database, const struct run_after *a,
+bool run_record_after(const struct dbhome *h, const struct run_after *a,
 		      struct err *e);
 /* Replaces the record file. */
-bool run_record_write(const char *database, const struct run_record_file *r,
+bool run_record_write(const struct dbhome *h, const struct run_record_file *r,
 		      struct err *e);
 
 #endif

@@ -13,36 +13,40 @@
 #include "story.h"
 
 /*
- * The only sqlite3 user: schema and forward migrations (user_version), the
- * triggers the API relies on, and every query storysync makes. WAL mode.
+ * The database, as the rest of storysync sees it: stories, their sync
+ * state, the changes since the mark, and what runs record. Which database
+ * library holds them (SQLite for a file path) is the backend's business,
+ * chosen by store_open from the database string (store_impl.h); nothing
+ * here names one.
  *
- * Change tracking: a global clock (table rev_clock) that triggers advance on
- * every insert or update of a story or a dependency; the story's rev takes
- * the new clock value, so "changed since the last run" is rev > mark, an
- * index range scan: O(changes). Deleted rows are archived in full in
- * deleted_stories with the clock value of their deletion.
+ * Change tracking: every write of the API's to a story or its dependencies
+ * gives the story a new rev from one change clock, so "changed since the
+ * last run" is rev > mark, and costs O(changes). A deleted story is
+ * archived in full with the clock value of its deletion.
  *
  * The base of the three-way merge costs nothing while nobody edits a row:
- * it is the row at the rev sync_state agreed on. BEFORE triggers copy that
- * version into sync_base just before the API's first change to it.
+ * it is the row at the rev sync_state agreed on, and the backend keeps a
+ * copy of that version just before the API's first change to it.
  */
 
 struct store;
 
-/* Opens (creating if needed) the database at path and migrates it to the
- * current schema: init's, the only command that creates a database. */
-bool store_create(struct store **out, const char *path, struct err *e);
-/* Opens the database at path, which must exist, and migrates it. */
-bool store_open(struct store **out, const char *path, struct err *e);
+/* Opens (creating if needed) the database the configuration names (a
+ * file path, for SQLite) and migrates it to the current schema: init's,
+ * the only command that creates a database. */
+bool store_create(struct store **out, const char *database, struct err *e);
+/* Opens the database, which must exist, and migrates it. */
+bool store_open(struct store **out, const char *database, struct err *e);
 /* The same with a writer wait (as store_set_busy_timeout), or read-only:
  * nothing is migrated, and an older schema is an error. *busy (may be
  * NULL) tells a failure from waiting past busy_ms. */
-bool store_open_as(struct store **out, const char *path, int busy_ms,
+bool store_open_as(struct store **out, const char *database, int busy_ms,
 		   bool read_only, bool *busy, struct err *e);
 /* Closes the database; NULL is fine. */
 void store_close(struct store *s);
-/* The schema version this build writes. */
-int store_schema_version(void);
+/* The schema version this build writes in s's backend (each backend
+ * has its own). */
+int store_schema_version(const struct store *s);
 /* Sets how long a write waits for the API's writers (default 5000 ms; < 0
  * for as long as it takes). */
 void store_set_busy_timeout(struct store *s, int ms);
@@ -50,21 +54,25 @@ void store_set_busy_timeout(struct store *s, int ms);
  * past that wait: the run should be tried later, not called failed. */
 bool store_busy(const struct store *s);
 
-/* BEGIN IMMEDIATE, waiting up to the busy timeout for the API's writers. */
+/* Begins a write transaction that holds the write lock from its start (a
+ * transaction that took it only at its first write could fail then, when
+ * the API committed meanwhile), waiting up to the busy timeout for the
+ * API's writers. */
 bool store_begin(struct store *s, struct err *e);
-/* BEGIN: a read transaction, for one snapshot of a read-only store. */
+/* Begins a read transaction: one snapshot, for a read-only store. */
 bool store_begin_read(struct store *s, struct err *e);
-/* COMMIT. */
+/* Commits the transaction. */
 bool store_commit(struct store *s, struct err *e);
-/* ROLLBACK, if a transaction is open. */
+/* Rolls the transaction back, if one is open. */
 void store_rollback(struct store *s);
-/* True when the stories table is empty: a first load, which may skip the
- * WAL for speed. */
+/* True when the stories table is empty: a first load, which bulk mode
+ * makes faster. */
 bool store_is_empty(struct store *s);
-/* Bulk mode on, for a first load: a rollback journal instead of the WAL,
- * which for an empty database costs next to nothing and stays crash-safe,
- * and every story put is taken for a new one (its id must not have a row);
- * off: back to WAL. Only while no transaction is open. */
+/* Bulk mode on, for a first load: every story put is taken for a new one
+ * (its id must not have a row), and the backend may load the way that is
+ * fastest for an empty database as long as a killed load still rolls
+ * back; off: back to the ordinary way. Only while no transaction is
+ * open. */
 bool store_bulk(struct store *s, bool on, struct err *e);
 
 /* One story's sync state: what both sides last agreed on. */
@@ -104,8 +112,8 @@ bool store_state_count(struct store *s, size_t *n, struct err *e);
 /* Frees what store_state_load filled in. */
 void state_table_finish(struct state_table *t);
 /* The base version of story id: the version both sides last agreed on,
- * which is the row itself while its rev is the state's, else the copy the
- * triggers saved before the API's first change to it; and the mirror keys
+ * which is the row itself while its rev is the state's, else the copy
+ * kept before the API's first change to it; and the mirror keys
  * its file held then (*mirror_known false when unknown). *found false when
  * there is no base. */
 bool store_state_base(struct store *s, const char *id, struct story *base,
@@ -137,7 +145,7 @@ bool store_story_put(struct store *s, const struct story *st, const char *path,
 /* Sets only the path of story id (the file moved, nothing else changed). */
 bool store_story_set_path(struct store *s, const char *id, const char *path,
 			  int64_t *rev, struct err *e);
-/* Deletes the row of id (the trigger archives it). */
+/* Deletes the row of id (archived, as the API's deletions are). */
 bool store_story_delete(struct store *s, const char *id, struct err *e);
 
 /* A story whose row changed since the mark. */
@@ -146,7 +154,7 @@ struct db_change {
 	int64_t rev;  /* the row's rev; 0 when deleted */
 	bool deleted; /* no row now */
 	bool drifted; /* (all) not the version agreed at its rev: written
-			 without the triggers */
+			 without the change tracking */
 };
 /* The stories whose row changed or was deleted after mark (all rows and
  * all state entries without a row, when all is set). */
@@ -154,10 +162,11 @@ bool store_changes(struct store *s, int64_t mark, bool all,
 		   struct db_change **out, size_t *n, struct err *e);
 /* Frees what store_changes returned. */
 void store_changes_free(struct db_change *v, size_t n);
-/* The query plan of store_changes' query since a mark (EXPLAIN QUERY PLAN
- * details, one a line, heap), to prove it stays O(changes). */
+/* How the backend finds the changes since a mark (its query plan, a step
+ * a line, heap), to prove it stays O(changes). */
 bool store_changes_plan(struct store *s, char **plan, struct err *e);
-/* The clock value the last run ended at (0 before the first). */
+/* The mark: the change clock's value when the last run ended (0 before
+ * the first). */
 bool store_mark_get(struct store *s, int64_t *mark, struct err *e);
 /* Records the current clock as the mark. */
 bool store_mark_set(struct store *s, struct err *e);
@@ -330,7 +339,7 @@ void store_history_free(struct history_entry *v, size_t n);
 
 /* What check --db asks the database, a row at a time. */
 enum store_finding {
-	STORE_DAMAGED,       /* PRAGMA integrity_check's line, in detail */
+	STORE_DAMAGED,       /* the database's own check's line, in detail */
 	STORE_DEP_NO_STORY,  /* a dependency of id (on detail): no row of id */
 	STORE_STATE_NO_ROW,  /* id's sync state (at path): no row, and no
 				deletion of the API's pending */
@@ -346,8 +355,9 @@ struct store_check_row {
 };
 /* Called for each row; false stops. */
 typedef bool (*store_check_fn)(void *ctx, const struct store_check_row *r);
-/* Runs PRAGMA integrity_check, then (when it found nothing) the queries
- * of each other kind, in the order of the enum, calling fn on each row. */
+/* Runs the database's own integrity check, then (when it found nothing) the
+ * queries of each other kind, in the order of the enum, calling fn on each row.
+ */
 bool store_check(struct store *s, store_check_fn fn, void *ctx, struct err *e);
 
 /* One sync_runs row, as status shows it. */

@@ -5,7 +5,7 @@
  * is read, the plan made and carried out inside one BEGIN IMMEDIATE
  * transaction, so the API is stalled only while applying.
  */
-#include "sync.h"
+#include "sync_impl.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -28,104 +28,8 @@
 #include "store.h"
 #include "strmap.h"
 
-/* Share of all stories one run may delete without --force. */
-#define GUARD_DELETE_SHARE 50
-
-/* One action and the sides it was planned from. */
-struct planned {
-	struct action a;
-	const struct file_change *fc; /* NULL when the file side is as the
-					 state has it */
-	const struct db_side *d;      /* NULL when the row is */
-};
-
-struct run {
-	const struct config *c;   /* the configuration, or sel */
-	const struct config *all; /* the configuration, whole */
-	/* --backlog: the configuration with the selected backlogs only, the
-	 * state entries of their stories, and the ids of the others' */
-	struct config sel; /* selecting: c is &sel */
-	struct state_entry *shown;
-	struct strmap hidden;
-	const struct sync_options *o;
-	const struct sync_report *r;
-	struct sync_counts *n;
-	struct err *e;
-	struct store *store;
-	int rootfd;
-	struct state_table table;
-	const struct state_entry *state; /* table.v, table.n */
-	size_t nstate;
-	size_t total_state; /* all state entries, loaded or not */
-	bool partial_state; /* git mode: only the entries the diff names */
-	struct strmap state_by_id;
-	struct scan_result scan;
-	struct git_result git;
-	struct git_mirrors mirrors; /* asked when a mirror key disagrees */
-	bool by_diff;               /* the file side came from a git diff */
-	char *last_commit;
-	struct db_result db;
-	struct reconcile rc;  /* the configuration since the last run */
-	struct planned *plan; /* in the order planned, not yet applied */
-	size_t nplan, capplan;
-	size_t napplied; /* actions carried out by this run */
-	/* the first load: the ids seen, by a 32-bit hash (a hit is checked
-	 * against the rows: 4 bytes a story, not the ids); the ids no file
-	 * may take (claimed twice, or of a file in error), and the first
-	 * claimant of each claimed twice */
-	struct id_set {
-		uint32_t *v;
-		size_t n, cap;
-	} seen;
-	struct strmap blocked;
-	struct arena blocked_ids;
-	char **first_claims;
-	size_t nfirst_claims;
-	size_t nimported;
-	struct apply_ctx apply;
-	bool deferred; /* a DB change left for a later run */
-	int64_t run_id;
-	struct run_record rec;
-	struct buf messages;
-	int journal_fd;         /* the write journal, or -1 */
-	char *journal_path;     /* its file */
-	struct journal journal; /* what earlier runs, killed, wrote in it */
-	/* the stories this run committed, and those it left for later: the
-	 * journal keeps the lines of the second, forgets those of the first */
-	struct strmap committed, waiting;
-	struct arena journal_ids;
-	bool bulk; /* the first load: store_bulk is on */
-	struct refusal {
-		size_t row;        /* in db.rows */
-		const char *field; /* "id" or "epic" */
-	} * refused;               /* DB changes refused at plan time */
-	size_t nrefused;
-};
-
 /* The run an allocation failure ends (see out_of_memory). */
 static struct run *oom_run;
-
-/* One line of the run's record: a newline in a file's name may not split
- * it, nor an escape sequence reach the terminal of whoever reads it. */
-static void add_message(struct run *run, const char *msg)
-{
-	buf_put_escaped(&run->messages, msg, strlen(msg));
-	buf_putc(&run->messages, '\n');
-}
-
-static void problem(struct run *run, const char *msg)
-{
-	if (run->r && run->r->problem)
-		run->r->problem(run->r->ctx, msg);
-	add_message(run, msg);
-	run->n->errors++;
-}
-
-static void note(struct run *run, const char *msg)
-{
-	if (run->r && run->r->note)
-		run->r->note(run->r->ctx, msg);
-}
 
 static const char *mode_name(const struct sync_options *o)
 {
@@ -230,135 +134,6 @@ static bool select_backlogs(struct run *run, const struct config *c,
 	/* every backlog named: a whole run */
 	run->c = run->sel.nbacklogs < c->nbacklogs ? &run->sel : c;
 	strmap_init(&run->hidden, 1);
-	return true;
-}
-
-/* The stories each backlog and each of its stage directories lost: their
- * files are gone, and no file anywhere claims their id (a story moved to
- * another folder is no loss). vb[b], and vs[b * nstages + s] unless NULL. */
-static void count_vanished(const struct run *run, size_t *vb, size_t *vs)
-{
-	const struct config *c = run->c;
-
-	for (size_t i = 0; i < run->scan.nchanges; i++) {
-		const struct file_change *fc = &run->scan.changes[i];
-		const struct config_backlog *b;
-		const struct config_stage *st;
-		char *epic = NULL;
-
-		if (fc->side != SIDE_DELETED || !fc->old_path ||
-		    !detect_location(c, fc->old_path, &b, &st, &epic))
-			continue;
-		free(epic);
-		vb[b - c->backlogs]++;
-		if (vs)
-			vs[(size_t)(b - c->backlogs) * c->nstages +
-			   (size_t)(st - c->stages)]++;
-	}
-}
-
-/* Whether a directory that lost n stories is the guards' business: a
- * missing one always; an empty one (it is there, with no story left) when
- * it lost more than one: a person deleting the last story of a folder is
- * no half copy, and what they deleted is archived as ever. */
-static bool vanished_with(bool missing, size_t n)
-{
-	return missing ? n > 0 : n > 1;
-}
-
-/* The guard's message for a directory (what: named, with its backlog),
- * empty or missing, that lost n stories. */
-static bool guarded(struct run *run, const char *what, bool missing, size_t n)
-{
-	return err_set(run->e,
-		       "%s is %s but the database has %zu of its stories; "
-		       "nothing written (--force to sync anyway)",
-		       what, missing ? "missing" : "empty", n);
-}
-
-/* Guard: a backlog directory missing or empty while stories the state
- * knows there vanished with it (an unmounted disk, a half checkout);
- * stories that moved out of it do not count. */
-static bool guard_backlogs(struct run *run)
-{
-	const struct config *c = run->c;
-	size_t *vb;
-	bool ok = true;
-
-	if (run->scan.partial)
-		return true;
-	vb = xcalloc(c->nbacklogs, sizeof(*vb));
-	count_vanished(run, vb, NULL);
-	for (size_t b = 0; ok && b < c->nbacklogs; b++) {
-		const struct config_backlog *bl = &c->backlogs[b];
-		char *what;
-
-		if (!vanished_with(run->scan.backlog_missing[b], vb[b]) ||
-		    run->scan.files_per_backlog[b])
-			continue;
-		what = xasprintf("backlog '%s' (%s)", bl->name, bl->path);
-		ok = guarded(run, what, run->scan.backlog_missing[b], vb[b]);
-		free(what);
-	}
-	free(vb);
-	return ok;
-}
-
-/* Guard: a stage directory missing or empty while stories the state knows
- * there vanished with it (a sparse checkout, a half copy). Checked after
- * the deletion share: a mass deletion says so first. */
-static bool guard_stages(struct run *run)
-{
-	const struct config *c = run->c;
-	size_t *vb, *vs;
-	bool ok = true;
-
-	/* a --git run follows what git itself just did to the work tree (a
-	 * checkout of a commit without the folder is no half checkout), be
-	 * it by the tree diff or by a scan when HEAD is no descendant */
-	if (run->scan.partial || run->o->mode == SYNC_GIT)
-		return true;
-	vb = xcalloc(c->nbacklogs, sizeof(*vb));
-	vs = xcalloc(c->nbacklogs * c->nstages, sizeof(*vs));
-	count_vanished(run, vb, vs);
-	for (size_t i = 0; ok && i < c->nbacklogs * c->nstages; i++) {
-		const struct config_backlog *bl = &c->backlogs[i / c->nstages];
-		char *dir, *what;
-
-		if (!vanished_with(run->scan.stage_missing[i], vs[i]) ||
-		    run->scan.files_per_stage[i])
-			continue;
-		dir = config_stage_path(bl, &c->stages[i % c->nstages]);
-		what = xasprintf("stage directory '%s' of backlog '%s'", dir,
-				 bl->name);
-		ok = guarded(run, what, run->scan.stage_missing[i], vs[i]);
-		free(what);
-		free(dir);
-	}
-	free(vs);
-	free(vb);
-	return ok;
-}
-
-/* Guard: more than GUARD_DELETE_SHARE% of all stories deleted at once. */
-static bool guard_deletes(struct run *run)
-{
-	size_t deletes = 0;
-
-	for (size_t i = 0; i < run->nplan; i++)
-		if (run->plan[i].a.db == PLAN_DB_DELETE ||
-		    run->plan[i].a.file == PLAN_FILE_DELETE)
-			deletes++;
-	/* git mode read only some of the state: count it all, when needed */
-	if (deletes && run->partial_state &&
-	    !store_state_count(run->store, &run->total_state, run->e))
-		return false;
-	if (deletes && deletes * 100 > run->total_state * GUARD_DELETE_SHARE)
-		return err_set(run->e,
-			       "this run would delete %zu of %zu stories "
-			       "(more than %d%%); nothing written (--force to "
-			       "sync anyway)",
-			       deletes, run->total_state, GUARD_DELETE_SHARE);
 	return true;
 }
 
@@ -471,212 +246,9 @@ static bool base_from_file(struct run *run, const struct state_entry *se,
 	return true;
 }
 
-/* Whether git's index or HEAD holds blob at path: where a discard puts
- * it back. */
-static bool git_holds(struct run *run, const char *path, const char *blob)
-{
-	char v[BLOBID_HEX];
-	struct err e;
-
-	return (detect_git_staged(&run->mirrors, run->c, path, v, &e) &&
-		strcmp(v, blob) == 0) ||
-	       (detect_git_head_blob(&run->mirrors, run->c, path, v, &e) &&
-		strcmp(v, blob) == 0);
-}
-
-/* Whether a person changed path in git since the last run (a commit
- * after the one the last run saw, a staged change): git's version there
- * is then theirs, not one a discard put back. When git cannot say, so. */
-static bool path_changed(struct run *run, const char *path)
-{
-	bool changed = true;
-	struct err e;
-
-	if (!run->last_commit)
-		return false;
-	return !detect_git_path_changed(&run->mirrors, run->c, path,
-					run->last_commit, &changed, &e) ||
-	       changed;
-}
-
-/* Whether git took storysync's write of se (its content at its path),
- * staged or committed since it was written (a day's slack for the
- * clocks): a version a person made after that is theirs, never a
- * discard. When git cannot say, not. */
-static bool write_taken(struct run *run, const struct state_entry *se)
-{
-	int64_t since = se->recorded_ns / 1000000000 - 86400;
-	bool held = false;
-	struct err e;
-
-	return detect_git_committed(&run->mirrors, run->c, se->path, se->hash,
-				    since, &held, &e) &&
-	       held;
-}
-
-/* Whether the file fc is a discard of storysync's own writes: the
- * version git's index held before them (se->before) is back, at the
- * story's path or where the index holds it, which is no one's edit of the
- * fields storysync wrote. */
-static bool discarded(struct run *run, const struct file_change *fc,
-		      const struct state_entry *se)
-{
-	char *msg;
-
-	if (!se || !se->ours || !se->before[0] || fc->side != SIDE_CHANGED ||
-	    strcmp(fc->hash, se->before) != 0)
-		return false;
-	/* git puts its version back where it holds it: elsewhere, the file
-	 * is one a person moved (storysync's move of it, a content git
-	 * held already, moved on) */
-	if (strcmp(fc->path, se->path) != 0 &&
-	    (!git_holds(run, fc->path, se->before) ||
-	     path_changed(run, fc->path)))
-		return false;
-	if (write_taken(run, se))
-		return false;
-	msg = xasprintf("%s: git's version put back over storysync's "
-			"uncommitted write (a discard, not an edit): written "
-			"again",
-			fc->path);
-	note(run, msg);
-	free(msg);
-	return true;
-}
-
-/* Whether the file fc may have been edited on top of git's version from
- * before storysync's writes (a discard, then an edit, with no run
- * between): a field storysync wrote no longer holds what it wrote, and
- * git's index does not hold that write (else any discard puts it back).
- * A field the person changed holds git's version's value again, or a
- * value of their own that no tool can tell typed over storysync's write
- * from typed over git's. Then, for the fields storysync wrote, the
- * merge's base is git's version, and the agreed version is the
- * database's side: a field as git had it is no edit, and one changed is
- * a change made beside the database's (a conflict, the policy's side
- * winning), never a silent overwrite. *out (empty before) gets base so
- * rebased. */
-static bool rebased(struct run *run, const struct file_change *fc,
-		    const struct state_entry *se, const struct story *base,
-		    struct story *out)
-{
-	struct story old = {0};
-	bool found = false, from_old = false;
-	struct err e;
-	char *msg;
-
-	if (!se || !se->ours || !se->before[0] || fc->side != SIDE_CHANGED ||
-	    strcmp(fc->hash, se->hash) == 0)
-		return false;
-	if (!detect_git_version(&run->mirrors, run->c, se->before, fc->path,
-				&old, &found, &e)) {
-		msg = xasprintf("%s: %s (taken as an edit)", fc->path, e.msg);
-		note(run, msg);
-		free(msg);
-		return false;
-	}
-	for (int f = SF_TITLE; found && f < SF_COUNT; f++)
-		from_old |= (se->ours >> f & 1) &&
-			    !story_field_equal(&fc->story, base, f) &&
-			    !story_field_equal(&old, base, f);
-	/* once git took the write, the file came from it */
-	if (from_old && write_taken(run, se))
-		from_old = false;
-	if (from_old) {
-		story_copy(out, base);
-		for (int f = SF_TITLE; f < SF_COUNT; f++)
-			if (se->ours >> f & 1)
-				story_set(out, f, old.v[f]);
-		msg = xasprintf("%s: a field storysync wrote and git does not "
-				"hold is edited (maybe on git's version put "
-				"back over the write): merged with that "
-				"version",
-				fc->path);
-		note(run, msg);
-		free(msg);
-	}
-	story_finish(&old);
-	return from_old;
-}
-
-/* A rebased merge (see rebased) gave the database the fields of the file
- * that hold git's version's value. A person may have typed that value
- * back on purpose, which no tool can tell from a discard: their value is
- * kept as a conflict the database won, so that neither side's is lost
- * unseen. */
-static void doubt_rebased(const struct plan_input *in, struct action *a)
-{
-	struct buf fields = BUF_INIT;
-
-	if (a->conflict || a->state != PLAN_STATE_PUT)
-		return;
-	for (int f = SF_TITLE; f < SF_COUNT; f++)
-		if (story_field_equal(in->file_story, in->base, f) &&
-		    !story_field_equal(in->file_story, &a->want, f))
-			buf_printf(&fields, "%s%s", fields.len ? "," : "",
-				   story_field_names[f]);
-	if (!fields.len)
-		return;
-	a->conflict = "both_changed";
-	a->kept = "db";
-	a->conflict_fields = buf_detach(&fields);
-	story_copy(&a->lost, in->file_story);
-}
-
-/* a->before (see there): for a write, or a move, the version HEAD holds
- * now (which reset --hard and stash put back; a discard of the index's,
- * with a person's staged change, is rebased on it): the one before
- * storysync's earlier writes while they stay uncommitted, a newer one
- * once a commit took them; for a file HEAD does not hold at its path, the
- * earlier one, else HEAD's at the path the story had. Without either, as
- * it was. It matters only while some field is storysync's
- * (state_entry.ours). */
-static void set_before(struct run *run, const struct file_change *fc,
-		       const struct state_entry *se, struct action *a)
-{
-	const char *path = fc && fc->path ? fc->path : se ? se->path : NULL;
-	bool ours = false, earlier = se && se->before[0];
-	bool moved = fc && fc->path && se && strcmp(fc->path, se->path) != 0;
-	char staged[BLOBID_HEX];
-	struct err e;
-
-	for (int f = 0; f < SF_COUNT; f++)
-		ours |= a->ours_after[f];
-	if (a->state != PLAN_STATE_PUT || !path)
-		return;
-	if (!(ours && a->file == PLAN_FILE_WRITE) && !moved) {
-		if (earlier)
-			memcpy(a->before, se->before, BLOBID_HEX);
-		return;
-	}
-	if (!detect_git_head_blob(&run->mirrors, run->c, path, staged, &e)) {
-		char *msg = xasprintf("%s: %s (a discard of this write will "
-				      "be taken for an edit)",
-				      path, e.msg);
-
-		if (ours)
-			note(run, msg);
-		free(msg);
-		return;
-	}
-	/* a file git does not track at its path (moved by hand, or by
-	 * storysync): a discard puts back what the index holds at the path
-	 * it came from, which a run that takes a move by hand learns */
-	if (!staged[0] && earlier) {
-		memcpy(a->before, se->before, BLOBID_HEX);
-		return;
-	}
-	if (!staged[0] && se && strcmp(se->path, path) != 0 &&
-	    !detect_git_head_blob(&run->mirrors, run->c, se->path, staged, &e))
-		staged[0] = '\0';
-	memcpy(a->before,
-	       earlier && strcmp(staged, se->before) == 0 ? se->before : staged,
-	       BLOBID_HEX);
-}
-
 /* Plans one story from what each side found. */
-static bool plan_one(struct run *run, const char *id, struct file_change *fc,
-		     const struct db_side *d)
+bool plan_one(struct run *run, const char *id, struct file_change *fc,
+	      const struct db_side *d)
 {
 	const struct state_entry *se = state_of(run, id);
 	struct story base = {0}, row = {0}, rebase = {0}, place = {0};
@@ -1113,7 +685,7 @@ static bool restat(struct run *run)
 	return true;
 }
 
-static void apply_begin(struct run *run)
+void apply_begin(struct run *run)
 {
 	run->apply = (struct apply_ctx){
 		.c = run->c,
@@ -1128,7 +700,7 @@ static void apply_begin(struct run *run)
 }
 
 /* Carries out the actions planned so far, and forgets them. */
-static bool apply_planned(struct run *run)
+bool apply_planned(struct run *run)
 {
 	struct apply_ctx *ctx = &run->apply;
 	bool ok = true;
@@ -1176,7 +748,7 @@ static bool apply_planned(struct run *run)
 
 /* What follows the last action: the stat data to record, and the commit
  * of the files written. */
-static bool apply_end(struct run *run)
+bool apply_end(struct run *run)
 {
 	struct apply_ctx *ctx = &run->apply;
 
@@ -1310,7 +882,7 @@ static void note_stray(void *ctx, const char *msg)
 
 /* What the scan found beside the changes (changed of them): errors, the
  * leftovers of a killed run (removed), files that are not stories. */
-static void report_scan(struct run *run, size_t changed)
+void report_scan(struct run *run, size_t changed)
 {
 	for (size_t i = 0; i < run->scan.nerrors; i++)
 		problem(run, run->scan.errors[i].msg);
@@ -1422,33 +994,6 @@ static bool detect_files(struct run *run, enum sync_status *status)
 	return true;
 }
 
-static void finish_record(struct run *run, int exit_code)
-{
-	run->rec.ended_ns = fsx_now_ns();
-	run->rec.created = run->n->created;
-	run->rec.updated = run->n->updated;
-	run->rec.moved = run->n->moved;
-	run->rec.deleted = run->n->deleted;
-	run->rec.conflicts = run->n->conflicts;
-	run->rec.errors = run->n->errors;
-	run->rec.exit_code = exit_code;
-	run->rec.messages = run->messages.len ? run->messages.data : NULL;
-}
-
-/* A run that failed still leaves its row, so "keeps failing" shows in
- * status; its id, or 0 when none could be written. */
-static int64_t record_failure(struct run *run, int exit_code)
-{
-	int64_t id = 0;
-
-	/* a dry run (status asks for one) writes nothing, failed or not */
-	if (!run->store || run->o->dry_run)
-		return 0;
-	add_message(run, run->e->msg);
-	finish_record(run, exit_code);
-	return store_run_add(run->store, &run->rec, &id, NULL) ? id : 0;
-}
-
 /* Memory ran out: the transaction rolls back, as it would for any other
  * fatal error, and the run is recorded as failed, with the reserve
  * mem.c released for this. Files written before the failure are in the
@@ -1519,7 +1064,7 @@ static bool git_up_to_date(struct run *run)
 }
 
 /* The run's transaction begun: its row, and the configuration. */
-static bool open_run(struct run *run)
+bool open_run(struct run *run)
 {
 	if (run->o->dry_run)
 		return store_begin_read(run->store, run->e);
@@ -1569,7 +1114,7 @@ static void forget_committed(struct run *run)
 
 /* Everything applied: the refusals, the mark, HEAD and the run's row, then
  * the commit. */
-static bool close_run(struct run *run, int64_t applied_at, int64_t cpu_at)
+bool close_run(struct run *run, int64_t applied_at, int64_t cpu_at)
 {
 	bool dirty = run->napplied || run->db.n;
 
@@ -1659,224 +1204,12 @@ fail:
 	return false;
 }
 
-/* ---- the first load, streamed ---- */
-
-static uint32_t id_hash(const char *s)
-{
-	/* the high half: every byte of the id reaches it */
-	uint32_t v = (uint32_t)(strmap_hash(s) >> 32);
-
-	return v ? v : 1; /* 0 marks a free slot */
-}
-
-/* Adds h to the set of ids seen; false when it was there already. Linear
- * probing, at most four fifths full. */
-static bool seen_add(struct run *run, uint32_t h)
-{
-	struct id_set *set = &run->seen;
-	size_t i;
-
-	if ((set->n + 1) * 5 > set->cap * 4) {
-		struct id_set old = *set;
-
-		set->cap = old.cap ? old.cap * 2 : 1024;
-		set->v = xcalloc_written(set->cap, sizeof(*set->v));
-		set->n = 0;
-		for (size_t j = 0; j < old.cap; j++)
-			if (old.v[j])
-				seen_add(run, old.v[j]);
-		free(old.v);
-	}
-	for (i = h & (set->cap - 1); set->v[i]; i = (i + 1) & (set->cap - 1))
-		if (set->v[i] == h)
-			return false;
-	set->v[i] = h;
-	set->n++;
-	return true;
-}
-
-/* No file takes id any more; a later claim names first (NULL: is dropped
- * silently, as for an id whose file is in error). */
-static void block(struct run *run, const char *id, const char *first)
-{
-	size_t at = 0;
-
-	if (first) {
-		run->first_claims =
-			xreallocarray(run->first_claims, run->nfirst_claims + 1,
-				      sizeof(char *));
-		run->first_claims[run->nfirst_claims++] = xstrdup(first);
-		at = run->nfirst_claims;
-	}
-	strmap_put(&run->blocked, arena_strdup(&run->blocked_ids, id), at);
-}
-
-/* Takes back the story id that this load imported from another file. */
-static bool unimport(struct run *run, const char *id)
-{
-	if (!store_story_forget(run->store, id, run->e))
-		return false;
-	run->n->created--;
-	run->n->rows_written--;
-	run->napplied--;
-	return true;
-}
-
-/* fc claims an id already seen: when a row has it, both files are in
- * error and neither takes it (as detect_scan rules), the row is taken back
- * and the id blocked; *twice tells. Two ids may share a hash: no row, no
- * second claim. */
-static bool claimed_twice(struct run *run, struct scan_result *b,
-			  const struct file_change *fc, bool *twice)
-{
-	char *other = NULL, *msg;
-	bool ok;
-
-	if (!store_story_path(run->store, fc->id, &other, twice, run->e))
-		return false;
-	if (!*twice)
-		return true;
-	/* an archived copy of an id a live file holds is no claim */
-	if (other && detect_archived(run->c, fc->path) &&
-	    !detect_archived(run->c, other)) {
-		scan_result_add_shadow(b, fc->path, fc->id, other);
-		free(other);
-		return true;
-	}
-	if (other && !detect_archived(run->c, fc->path) &&
-	    detect_archived(run->c, other)) {
-		scan_result_add_shadow(b, other, fc->id, fc->path);
-		*twice = false;
-		ok = unimport(run, fc->id);
-		free(other);
-		return ok;
-	}
-	msg = xasprintf("%s: id '%s' is also claimed by %s", fc->path, fc->id,
-			other);
-	scan_result_add_error(b, fc->path, fc->id, msg);
-	free(msg);
-	msg = xasprintf("%s: id '%s' is also claimed by %s", other, fc->id,
-			fc->path);
-	scan_result_add_error(b, other, fc->id, msg);
-	free(msg);
-	block(run, fc->id, other);
-	ok = unimport(run, fc->id);
-	free(other);
-	return ok;
-}
-
-/* A file whose id is blocked: a later claim of an id claimed twice is in
- * error too, naming the first; one whose file is in error is left. */
-static void claim_blocked(struct run *run, struct scan_result *b,
-			  const struct file_change *fc, size_t first)
-{
-	char *msg;
-
-	if (!first)
-		return;
-	msg = xasprintf("%s: id '%s' is also claimed by %s", fc->path, fc->id,
-			run->first_claims[first - 1]);
-	scan_result_add_error(b, fc->path, fc->id, msg);
-	free(msg);
-}
-
-/* A file in error blocks its id: a story this load imported under it is
- * taken back. */
-static bool block_errors(struct run *run, struct scan_result *b)
-{
-	for (size_t i = 0; i < b->nerrors; i++) {
-		const char *id = b->errors[i].id;
-		char *path = NULL;
-		bool found = false;
-
-		if (!id || strmap_get(&run->blocked, id, NULL))
-			continue;
-		block(run, id, NULL);
-		if (!seen_add(run, id_hash(id)) &&
-		    (!store_story_path(run->store, id, &path, &found, run->e) ||
-		     (found && !unimport(run, id)))) {
-			free(path);
-			return false;
-		}
-		free(path);
-	}
-	return true;
-}
-
-/* One batch of the first load: each new story planned and applied. */
-static bool import_batch(void *ctx, struct scan_result *b, struct err *e)
-{
-	struct run *run = ctx;
-	size_t nerrors = b->nerrors;
-
-	(void)e; /* run->e is e */
-	if (!block_errors(run, b))
-		return false;
-	for (size_t i = 0; i < b->nchanges; i++) {
-		struct file_change *fc = &b->changes[i];
-		size_t first;
-		bool twice = false;
-
-		if (strmap_get(&run->blocked, fc->id, &first)) {
-			claim_blocked(run, b, fc, first);
-			continue;
-		}
-		if (!seen_add(run, id_hash(fc->id)) &&
-		    !claimed_twice(run, b, fc, &twice))
-			return false;
-		if (twice)
-			continue;
-		/* one at a time: a second claim finds the first one's row */
-		if (!plan_one(run, fc->id, fc, NULL))
-			return false;
-		run->napplied += run->nplan;
-		if (!apply_planned(run))
-			return false;
-	}
-	run->n->file_changes += (long)(b->nchanges + nerrors);
-	run->nimported += b->nchanges;
-	return true;
-}
-
-/* The first load: the tree read into an empty database in batches, each
- * parsed, planned and applied while the next ones are read, all in the one
- * transaction; memory holds a few batches, not the tree. The API waits
- * meanwhile, as it has nothing to read yet. */
-static bool import(struct run *run)
-{
-	int64_t t = fsx_now_ns(), cpu = fsx_thread_cpu_ns();
-
-	strmap_init(&run->blocked, 16);
-	if (!open_run(run))
-		goto fail;
-	apply_begin(run);
-	if (!detect_scan_stream(run->c, run->rootfd, import_batch, run,
-				run->r ? run->r->progress : NULL, &run->scan,
-				run->e))
-		goto fail;
-	report_scan(run, run->nimported);
-	if (run->nimported)
-		detect_git_head(run->c, &run->git);
-	if (!apply_end(run) || !close_run(run, t, cpu))
-		goto fail;
-	return true;
-fail:
-	store_rollback(run->store);
-	return false;
-}
-
 static void run_finish(struct run *run)
 {
 	for (size_t i = 0; i < run->nplan; i++)
 		action_finish(&run->plan[i].a);
 	free(run->plan);
 	apply_ctx_finish(&run->apply);
-	free(run->seen.v);
-	strmap_finish(&run->blocked);
-	arena_finish(&run->blocked_ids);
-	for (size_t i = 0; i < run->nfirst_claims; i++)
-		free(run->first_claims[i]);
-	free(run->first_claims);
 	free(run->refused);
 	free(run->shown);
 	if (run->sel.backlogs != run->all->backlogs)
@@ -1903,34 +1236,6 @@ static void run_finish(struct run *run)
 	buf_finish(&run->messages);
 }
 
-/* Keeps the database out of git (a 300 MB file at 100k stories must not
- * ride along with the next "git add -A"): a directory of its own gets a
- * .gitignore of "*". A directory it shares with other files is left as it
- * is; *ignored tells which. */
-static bool ignore_database(const struct config *c, bool *ignored,
-			    struct err *e)
-{
-	static const char all[] = "# storysync's database: never in git\n*\n";
-	char *dir = xstrdup(c->database), *slash = strrchr(dir, '/');
-	struct file_stat st;
-	bool stale, ok = true;
-	int fd = -1;
-
-	*ignored = false;
-	*slash = '\0';
-	if (strcmp(dir, c->root) == 0 || !fsx_dir_holds_only(dir, slash + 1))
-		goto out;
-	fd = fsx_open_root(dir, e);
-	ok = fd >= 0 && fsx_write_atomic(fd, ".gitignore", all, sizeof(all) - 1,
-					 NULL, &st, &stale, e);
-	*ignored = ok;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(dir);
-	return ok;
-}
-
 /* Records the configuration in a database that has none recorded; a
  * changed one is left for the next sync to follow (recording it here
  * would lose what changed). */
@@ -1953,38 +1258,21 @@ bool sync_init(const struct config *c, int *version, bool *ignored,
 	       struct err *e)
 {
 	struct store *s = NULL;
-	bool ok = fsx_mkdir_parents(c->database, e) &&
-		  fsx_create_empty(c->database, e) &&
+	bool ok = dbhome_make(&c->home, e) &&
 		  store_create(&s, c->database, e) && init_record(s, c, e);
 
-	*version = store_schema_version();
+	*version = s ? store_schema_version(s) : 0;
 	store_close(s);
-	return ok && ignore_database(c, ignored, e);
+	return ok && dbhome_ignore(&c->home, c->root, ignored, e);
 }
 
-bool sync_database_exists(const struct config *c, struct err *e)
-{
-	if (fsx_exists(c->database))
-		return true;
-	if (c->database_at)
-		return err_set(e,
-			       "%s: no database at %s (storysync init creates "
-			       "one; a typo in 'database'?); nothing written",
-			       c->database_at, c->database);
-	return err_set(e,
-		       "no database at %s (storysync init creates one); "
-		       "nothing written",
-		       c->database);
-}
-
-/* The write journal beside the lock (a dry run only reads it). */
-static bool open_journal(struct run *run, const char *lock_path)
+/* The write journal (a dry run only reads it). */
+static bool open_journal(struct run *run)
 {
 	char *text = NULL;
 	bool ok;
 
-	run->journal_path = xasprintf("%.*s.writes",
-				      (int)(strlen(lock_path) - 5), lock_path);
+	run->journal_path = xstrdup(run->c->home.writes);
 	run->journal_fd =
 		fsx_journal_open(run->journal_path, !run->o->dry_run, run->e);
 	if (run->journal_fd < 0 && run->o->dry_run &&
@@ -2027,45 +1315,102 @@ static int busy_ms(const struct config *c, const struct sync_options *o)
 	return (o->wait_s > 0 ? o->wait_s : c->busy_wait_s) * 1000;
 }
 
-static enum run_result result_of(enum sync_status st)
+/* The run lock, held from here to the end (*lockfd), or for a dry run, a
+ * report that writes nothing, only found free. False, with *status and
+ * e set, when another run holds it or it cannot be taken. */
+static bool take_lock(struct run *run, int *lockfd, enum sync_status *status)
 {
-	switch (st) {
-	case SYNC_OK: return RUN_OK;
-	case SYNC_SKIPPED: return RUN_SKIPPED;
-	case SYNC_GUARDED: return RUN_GUARDED;
-	case SYNC_BUSY: return RUN_BUSY;
-	default: return RUN_FAILED;
+	const struct dbhome *h = &run->all->home;
+
+	if (run->o->dry_run) {
+		if (!dbhome_lock_held(h))
+			return true;
+	} else {
+		*lockfd = dbhome_lock(h, run->o->wait_s, run->e);
+		if (*lockfd >= 0)
+			return true;
+		if (*lockfd != -2) {
+			if (errno == EACCES || errno == EPERM || errno == EROFS)
+				err_set(run->e,
+					"%s: %s (this user must be able to "
+					"write the database's directory)",
+					h->lock, strerror(errno));
+			return false;
+		}
 	}
+	*status = SYNC_LOCKED;
+	return err_set(run->e, "another storysync run holds %s", h->lock);
 }
 
-/* The run record beside the database: every run under the lock ends in
- * it, quiet or not, so that status knows when the last run was. */
-static void update_run_record(struct run *run, enum sync_status st)
+/* Everything before detect: the selection, the run lock, the database,
+ * the tree and the journal. False when the run ends here, with *status
+ * (and e) saying how; nothing is recorded in the database then. */
+static bool start(struct run *run, const struct config *c, int *lockfd,
+		  enum sync_status *status)
 {
-	static const int exit_codes[] = {
-		[SYNC_OK] = 0,    [SYNC_SKIPPED] = 1, [SYNC_USAGE] = 2,
-		[SYNC_FATAL] = 3, [SYNC_GUARDED] = 4, [SYNC_LOCKED] = 75,
-		[SYNC_BUSY] = 75,
-	};
-	const struct sync_counts *n = run->n;
-	struct run_record_file rf;
-	struct err e;
-	const char *msg =
-		st == SYNC_OK ? NULL
-		: st == SYNC_SKIPPED
-			? (run->messages.len ? run->messages.data : NULL)
-			: run->e->msg;
+	const struct sync_options *o = run->o;
+	bool busy = false;
 
-	if (!run_record_read(run->c->database, &rf, &e))
-		memset(&rf, 0, sizeof(rf)); /* unreadable: start again */
-	run_record_add(&rf, result_of(st), exit_codes[st],
-		       (fsx_now_ns() - run->rec.started_ns) / 1e9, n->errors,
-		       n->created || n->updated || n->moved || n->deleted ||
-			       n->conflicts,
-		       msg);
-	rf.row_errors = n->row_errors;
-	if (!run_record_write(run->c->database, &rf, &e))
-		problem(run, e.msg);
+	*status = SYNC_USAGE;
+	if (!select_backlogs(run, c, o))
+		return false;
+	oom_run = run;
+	mem_on_oom(out_of_memory);
+	run->rec.started_ns = fsx_now_ns();
+	run->rec.mode = mode_name(o);
+	if (!dbhome_need(&c->home, run->e))
+		return false;
+	*status = SYNC_FATAL;
+	if (!take_lock(run, lockfd, status))
+		return false;
+	if (!store_open_as(&run->store, c->database, busy_ms(c, o), o->dry_run,
+			   &busy, run->e)) {
+		if (busy)
+			*status = SYNC_BUSY;
+		return false;
+	}
+	if (o->mode == SYNC_GIT && !o->dry_run && git_up_to_date(run)) {
+		*status = SYNC_OK;
+		return false;
+	}
+	run->rootfd = fsx_open_root(c->root, run->e);
+	return run->rootfd >= 0 && open_journal(run);
+}
+
+/* detect -> guards -> plan -> apply, once start has opened everything;
+ * a run that fails here leaves its row, unless it was busy. */
+static enum sync_status steps(struct run *run)
+{
+	enum sync_status status = SYNC_FATAL;
+
+	if (!detect_files(run, &status))
+		goto failed;
+	if (run->bulk) {
+		if (!store_bulk(run->store, true, run->e) || !import(run))
+			goto failed;
+		return run->n->errors ? SYNC_SKIPPED : SYNC_OK;
+	}
+	if (!run->o->force &&
+	    (!reconcile_guard(&run->rc, &run->scan, run->rootfd, run->e) ||
+	     !guard_backlogs(run))) {
+		status = SYNC_GUARDED;
+		goto failed;
+	}
+	if (quiet(run)) {
+		note(run, "nothing changed on either side: nothing written");
+		return SYNC_OK;
+	}
+	if (!in_transaction(run, &status))
+		goto failed;
+	return run->n->errors ? SYNC_SKIPPED : SYNC_OK;
+failed:
+	/* busy: the next run is the retry, and a row would wait again */
+	if (store_busy(run->store))
+		return SYNC_BUSY;
+	record_failure(run, status == SYNC_GUARDED ? 4
+			    : status == SYNC_USAGE ? 2
+						   : 3);
+	return status;
 }
 
 enum sync_status sync_run(const struct config *c, const struct sync_options *o,
@@ -2081,92 +1426,12 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 		.rootfd = -1,
 		.journal_fd = -1,
 	};
-	enum sync_status status = SYNC_FATAL;
-	char *lock_path = xasprintf("%s.lock", c->database);
+	enum sync_status status;
 	int lockfd = -1;
-	bool busy = false;
 
 	memset(n, 0, sizeof(*n));
-	if (!select_backlogs(&run, c, o)) {
-		status = SYNC_USAGE;
-		goto out;
-	}
-	oom_run = &run;
-	mem_on_oom(out_of_memory);
-	run.rec.started_ns = fsx_now_ns();
-	run.rec.mode = mode_name(o);
-	if (!sync_database_exists(c, e)) {
-		status = SYNC_USAGE;
-		goto out;
-	}
-	if (o->dry_run) {
-		/* a report: no lock, nothing written, read-only access will
-		 * do */
-		if (fsx_lock_held(lock_path)) {
-			status = SYNC_LOCKED;
-			err_set(e, "another storysync run holds %s", lock_path);
-			goto out;
-		}
-	} else {
-		lockfd = fsx_lock(lock_path, o->wait_s, e);
-		if (lockfd == -2) {
-			status = SYNC_LOCKED;
-			err_set(e, "another storysync run holds %s", lock_path);
-			goto out;
-		}
-		if (lockfd < 0) {
-			if (errno == EACCES || errno == EPERM || errno == EROFS)
-				err_set(e,
-					"%s: %s (this user must be able to "
-					"write the database's directory)",
-					lock_path, strerror(errno));
-			goto out;
-		}
-	}
-	if (!store_open_as(&run.store, c->database, busy_ms(c, o), o->dry_run,
-			   &busy, e)) {
-		if (busy)
-			status = SYNC_BUSY;
-		goto out;
-	}
-	if (o->mode == SYNC_GIT && !o->dry_run && git_up_to_date(&run)) {
-		status = SYNC_OK;
-		goto out;
-	}
-	run.rootfd = fsx_open_root(c->root, e);
-	if (run.rootfd < 0 || !open_journal(&run, lock_path))
-		goto out;
-	if (!detect_files(&run, &status))
-		goto failed;
-	if (run.bulk) {
-		if (!store_bulk(run.store, true, e) || !import(&run))
-			goto failed;
-		status = n->errors ? SYNC_SKIPPED : SYNC_OK;
-		goto out;
-	}
-	if (!o->force && (!reconcile_guard(&run.rc, &run.scan, run.rootfd, e) ||
-			  !guard_backlogs(&run))) {
-		status = SYNC_GUARDED;
-		goto failed;
-	}
-	if (quiet(&run)) {
-		note(&run, "nothing changed on either side: nothing written");
-		status = SYNC_OK;
-		goto out;
-	}
-	if (!in_transaction(&run, &status))
-		goto failed;
-	status = n->errors ? SYNC_SKIPPED : SYNC_OK;
-	goto out;
-failed:
-	/* busy: the next run is the retry, and a row would wait again */
-	if (store_busy(run.store))
-		status = SYNC_BUSY;
-	else
-		record_failure(&run, status == SYNC_GUARDED ? 4
-				     : status == SYNC_USAGE ? 2
-							    : 3);
-out:
+	if (start(&run, c, &lockfd, &status))
+		status = steps(&run);
 	mem_on_oom(NULL);
 	oom_run = NULL;
 	if (run.bulk)
@@ -2174,7 +1439,6 @@ out:
 	if (lockfd >= 0)
 		update_run_record(&run, status);
 	run_finish(&run);
-	fsx_unlock(lockfd);
-	free(lock_path);
+	dbhome_unlock(lockfd);
 	return status;
 }

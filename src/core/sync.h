@@ -46,11 +46,6 @@ enum sync_status {
 bool sync_init(const struct config *c, int *version, bool *ignored,
 	       struct err *e);
 
-/* Whether the database is there; else false with e saying that only
- * init creates one, and where it was named (a typo in database: must not
- * start a second, empty database). */
-bool sync_database_exists(const struct config *c, struct err *e);
-
 /* Runs one sync of the configured tree, whose database init made (else
  * SYNC_USAGE). e holds the fatal or guard message. A run with nothing to do
  * writes nothing to the database; every run but a dry run or a locked one

@@ -11,11 +11,6 @@
 /* The memory is bounded: errors past this many are simply told. */
 #define TOLD_MAX_BYTES (16 * 1024 * 1024)
 
-static char *told_path(const char *database)
-{
-	return xasprintf("%s.told", database);
-}
-
 static struct told_entry *add(struct told *t, const char *msg, int64_t at)
 {
 	struct told_entry *te;
@@ -29,9 +24,9 @@ static struct told_entry *add(struct told *t, const char *msg, int64_t at)
 	return te;
 }
 
-void told_read(const char *database, struct told *t)
+void told_read(const struct dbhome *h, struct told *t)
 {
-	char *path = told_path(database), *save = NULL;
+	char *path = xstrdup(h->told), *save = NULL;
 	struct buf b = BUF_INIT;
 	struct err e;
 
@@ -78,10 +73,10 @@ out:
 	return due;
 }
 
-bool told_write(const char *database, const struct told *t, bool keep_unseen,
+bool told_write(const struct dbhome *h, const struct told *t, bool keep_unseen,
 		struct err *e)
 {
-	char *path = told_path(database);
+	char *path = xstrdup(h->told);
 	struct buf b = BUF_INIT;
 	bool ok;
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dbhome.h"
 #include "err.h"
 #include "mem.h"
 #include "strmap.h"
@@ -14,7 +15,8 @@
  * cron run mail the same error. Under -q an error is printed when it is
  * new (or changed: another text is another error) and again once a day
  * while it stays; status, metrics and the log tell it on every run. The
- * memory is a side file of the database, DATABASE.told, a line an error:
+ * memory is a file of the database's place (dbhome.h: DATABASE.told
+ * beside an SQLite file), a line an error:
  *
  *   # storysync: the errors quiet runs told (see storysync(1), FILES)
  *   1764739200123456789 stories/a/backlog/A-1.md:3:8: ...
@@ -39,8 +41,8 @@ struct told {
 	struct arena text;
 };
 
-/* Reads database's memory into t (empty when there is none). */
-void told_read(const char *database, struct told *t);
+/* Reads the memory at h into t (empty when there is none). */
+void told_read(const struct dbhome *h, struct told *t);
 /* Whether a quiet run prints msg now: it is not in the memory, or was
  * printed TOLD_AGAIN_NS or more before now_ns (then now is its time). It
  * is remembered as seen by this run either way. */
@@ -49,7 +51,7 @@ bool told_due(struct told *t, const char *msg, int64_t now_ns);
  * (a run that did not look at every file: --git, --backlog), the others;
  * an error not seen by a run that looked everywhere is forgotten, and is
  * new when it comes back. */
-bool told_write(const char *database, const struct told *t, bool keep_unseen,
+bool told_write(const struct dbhome *h, const struct told *t, bool keep_unseen,
 		struct err *e);
 void told_finish(struct told *t);
 

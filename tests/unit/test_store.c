@@ -17,7 +17,7 @@
 
 #include "mem.h"
 #include "store.h"
-#include "store_impl.h"
+#include "store_sqlite.h"
 
 struct fixture {
 	char dir[64];
@@ -173,7 +173,7 @@ static void test_open_twice(void **state)
 		f, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
 		   "sqlite_master ORDER BY name)");
 
-	assert_int_equal(store_schema_version(), 7);
+	assert_int_equal(store_schema_version(f->s), 7);
 	if (!store_open(&s2, f->db, &e))
 		fail_msg("%s", e.msg);
 	store_close(s2);

@@ -1,6 +1,6 @@
-/* store_config.c: the configuration a database was last synced with, and
+/* store_sqlite_config.c: the configuration a database was last synced with, and
  * the rows, state and bases that follow when it changes. */
-#include "store_impl.h"
+#include "store_sqlite.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -44,23 +44,6 @@ const char *const store_config_sql[ST_COUNT] = {
 #define KEY_FORMER_STATUS  "config.former_status"
 #define KEY_FORMER_BACKLOG "config.former_backlog"
 
-void config_record_finish(struct config_record *r)
-{
-	for (size_t i = 0; i < r->nbacklogs; i++) {
-		free(r->backlogs[i].name);
-		free(r->backlogs[i].path);
-	}
-	free(r->backlogs);
-	for (size_t i = 0; i < r->nstages; i++) {
-		free(r->stages[i].status);
-		free(r->stages[i].dir);
-	}
-	free(r->stages);
-	strv_free(r->former_status);
-	strv_free(r->former_backlog);
-	memset(r, 0, sizeof(*r));
-}
-
 static bool backlog_row(void *ctx, sqlite3_stmt *st)
 {
 	struct config_record *r = ctx;
@@ -84,7 +67,7 @@ static bool meta_pairs(struct store *s, const char *key, char ***out,
 	size_t n = 0;
 
 	*out = NULL;
-	if (!store_meta_get(s, key, &v, e))
+	if (!sqlite_meta_get(s, key, &v, e))
 		return false;
 	if (v && (!json_parse_string_array(v, out, &n) || n % 2)) {
 		strv_free(*out);
@@ -103,7 +86,7 @@ static bool record_stages(struct store *s, struct config_record *r,
 	size_t n = 0;
 
 	if (!meta_pairs(s, KEY_STAGES, &v, e) ||
-	    !store_meta_get(s, KEY_STATUS_FROM, &from, e)) {
+	    !sqlite_meta_get(s, KEY_STATUS_FROM, &from, e)) {
 		strv_free(v);
 		return false;
 	}
@@ -121,7 +104,7 @@ static bool record_stages(struct store *s, struct config_record *r,
 	return true;
 }
 
-bool store_config_get(struct store *s, struct config_record *r, struct err *e)
+bool sqlite_config_get(struct store *s, struct config_record *r, struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_CONFIG_BACKLOGS, e);
 
@@ -146,9 +129,9 @@ static char *pairs_json(char *const *v)
 	return n ? json_string_array(v, n) : NULL;
 }
 
-bool store_config_put(struct store *s, const struct config *c,
-		      char *const *former_status, char *const *former_backlog,
-		      struct err *e)
+bool sqlite_config_put(struct store *s, const struct config *c,
+		       char *const *former_status, char *const *former_backlog,
+		       struct err *e)
 {
 	char **stages = xcalloc(2 * c->nstages + 1, sizeof(char *));
 	char *json[3];
@@ -161,13 +144,13 @@ bool store_config_put(struct store *s, const struct config *c,
 	json[0] = pairs_json(stages);
 	json[1] = pairs_json(former_status);
 	json[2] = pairs_json(former_backlog);
-	ok = store_backlogs_sync(s, c, e) &&
-	     store_meta_set(s, KEY_STAGES, json[0], e) &&
-	     store_meta_set(s, KEY_STATUS_FROM,
-			    c->dialect.status_from_key ? "key" : "location",
-			    e) &&
-	     store_meta_set(s, KEY_FORMER_STATUS, json[1], e) &&
-	     store_meta_set(s, KEY_FORMER_BACKLOG, json[2], e);
+	ok = sqlite_backlogs_sync(s, c, e) &&
+	     sqlite_meta_set(s, KEY_STAGES, json[0], e) &&
+	     sqlite_meta_set(s, KEY_STATUS_FROM,
+			     c->dialect.status_from_key ? "key" : "location",
+			     e) &&
+	     sqlite_meta_set(s, KEY_FORMER_STATUS, json[1], e) &&
+	     sqlite_meta_set(s, KEY_FORMER_BACKLOG, json[2], e);
 	for (int i = 0; i < 3; i++)
 		free(json[i]);
 	free(stages); /* the strings are the configuration's */
@@ -206,8 +189,8 @@ static bool location_row(void *ctx, sqlite3_stmt *st)
 	return l->fn(l->ctx, &r);
 }
 
-bool store_locations(struct store *s, store_location_fn fn, void *ctx,
-		     struct err *e)
+bool sqlite_locations(struct store *s, store_location_fn fn, void *ctx,
+		      struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_LOCATIONS, e);
 	struct locations l = {fn, ctx};
@@ -215,9 +198,9 @@ bool store_locations(struct store *s, store_location_fn fn, void *ctx,
 	return st && store_rows_each(s, st, location_row, &l, e);
 }
 
-bool store_story_relocate(struct store *s, const char *id, const char *backlog,
-			  const char *status, const char *path, bool agreed,
-			  int64_t *rev, struct err *e)
+bool sqlite_story_relocate(struct store *s, const char *id, const char *backlog,
+			   const char *status, const char *path, bool agreed,
+			   int64_t *rev, struct err *e)
 {
 	sqlite3_stmt *st;
 
@@ -242,8 +225,8 @@ bool store_story_relocate(struct store *s, const char *id, const char *backlog,
 	return store_exec_stmt(s, st, e);
 }
 
-bool store_base_relocate(struct store *s, const char *id, const char *backlog,
-			 const char *status, const char *path, struct err *e)
+bool sqlite_base_relocate(struct store *s, const char *id, const char *backlog,
+			  const char *status, const char *path, struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_BASE_RELOCATE, e);
 
@@ -256,8 +239,8 @@ bool store_base_relocate(struct store *s, const char *id, const char *backlog,
 	return store_exec_stmt(s, st, e);
 }
 
-bool store_state_relocate(struct store *s, const char *id, const char *path,
-			  struct err *e)
+bool sqlite_state_relocate(struct store *s, const char *id, const char *path,
+			   struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_STATE_RELOCATE, e);
 

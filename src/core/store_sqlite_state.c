@@ -1,6 +1,6 @@
-/* store_state.c: sync_state, what both sides last agreed on, and the base
- * of the merge. */
-#include "store_impl.h"
+/* store_sqlite_state.c: sync_state, what both sides last agreed on, and the
+ * base of the merge. */
+#include "store_sqlite.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +111,7 @@ static bool state_rows(struct store *s, sqlite3_stmt *st, struct state_table *t,
 	return ok;
 }
 
-bool store_state_load(struct store *s, struct state_table *t, struct err *e)
+bool sqlite_state_load(struct store *s, struct state_table *t, struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_STATE_LOAD, e);
 
@@ -122,8 +122,8 @@ bool store_state_load(struct store *s, struct state_table *t, struct err *e)
 	return false;
 }
 
-bool store_state_find(struct store *s, const char *path, const char *id,
-		      struct state_table *t, struct err *e)
+bool sqlite_state_find(struct store *s, const char *path, const char *id,
+		       struct state_table *t, struct err *e)
 {
 	sqlite3_stmt *st =
 		store_stmt(s, path ? ST_STATE_BY_PATH : ST_STATE_BY_ID, e);
@@ -134,7 +134,7 @@ bool store_state_find(struct store *s, const char *path, const char *id,
 	return state_rows(s, st, t, e);
 }
 
-bool store_state_count(struct store *s, size_t *n, struct err *e)
+bool sqlite_state_count(struct store *s, size_t *n, struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_STATE_COUNT, e);
 	int rc;
@@ -148,13 +148,6 @@ bool store_state_count(struct store *s, size_t *n, struct err *e)
 	*n = (size_t)sqlite3_column_int64(st, 0);
 	store_reset(st);
 	return true;
-}
-
-void state_table_finish(struct state_table *t)
-{
-	free(t->v);
-	arena_finish(&t->strings);
-	memset(t, 0, sizeof(*t));
 }
 
 /* The base: saved by a trigger when the row changed since the sync, else
@@ -199,9 +192,9 @@ static bool state_mirrors(struct store *s, const char *id,
 	return true;
 }
 
-bool store_state_base(struct store *s, const char *id, struct story *base,
-		      char *mirror[SM_COUNT], bool *mirror_known, bool *found,
-		      struct err *e)
+bool sqlite_state_base(struct store *s, const char *id, struct story *base,
+		       char *mirror[SM_COUNT], bool *mirror_known, bool *found,
+		       struct err *e)
 {
 	*mirror_known = false;
 	if (!base_story(s, id, base, found, e))
@@ -247,9 +240,9 @@ static void bind_where(sqlite3_stmt *st, const struct state_entry *se)
 	store_bind_text(st, 9, se->hash[0] ? se->hash : NULL);
 }
 
-bool store_state_put(struct store *s, const struct state_entry *se,
-		     const struct story *base, char *const *mirror,
-		     struct err *e)
+bool sqlite_state_put(struct store *s, const struct state_entry *se,
+		      const struct story *base, char *const *mirror,
+		      struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_STATE_PUT, e);
 	char *json = base ? mirror_array(mirror) : NULL;
@@ -275,8 +268,8 @@ bool store_state_put(struct store *s, const struct state_entry *se,
 	return ok;
 }
 
-bool store_state_restat(struct store *s, const struct state_entry *se,
-			struct err *e)
+bool sqlite_state_restat(struct store *s, const struct state_entry *se,
+			 struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_STATE_RESTAT, e);
 
@@ -286,7 +279,7 @@ bool store_state_restat(struct store *s, const struct state_entry *se,
 	return store_exec_stmt(s, st, e);
 }
 
-bool store_state_delete(struct store *s, const char *id, struct err *e)
+bool sqlite_state_delete(struct store *s, const char *id, struct err *e)
 {
 	return store_by_id(s, ST_STATE_DELETE, id, e) &&
 	       store_by_id(s, ST_BASE_DELETE, id, e) &&

@@ -1,6 +1,6 @@
-/* store_story.c: the stories rows, what changed since the mark, and the
+/* store_sqlite_story.c: the stories rows, what changed since the mark, and the
  * counts status shows. */
-#include "store_impl.h"
+#include "store_sqlite.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +83,7 @@ static void bind_points(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_int64(st, i, n);
 }
 
-bool store_is_empty(struct store *s)
+bool sqlite_is_empty(struct store *s)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_IS_EMPTY, NULL);
 	bool empty = false;
@@ -95,8 +95,8 @@ bool store_is_empty(struct store *s)
 	return empty;
 }
 
-bool store_story_get(struct store *s, const char *id, struct story *out,
-		     int64_t *rev, char **path, bool *found, struct err *e)
+bool sqlite_story_get(struct store *s, const char *id, struct story *out,
+		      int64_t *rev, char **path, bool *found, struct err *e)
 {
 	sqlite3_stmt *st;
 	int rc = store_lookup(s, ST_STORY_GET, id, &st, e);
@@ -242,8 +242,8 @@ static bool story_insert(struct store *s, const struct story *st,
 	return false;
 }
 
-bool store_story_put(struct store *s, const struct story *st, const char *path,
-		     int64_t *rev, struct err *e)
+bool sqlite_story_put(struct store *s, const struct story *st, const char *path,
+		      int64_t *rev, struct err *e)
 {
 	const char *id = st->v[SF_ID];
 	struct story cur = {0};
@@ -254,7 +254,7 @@ bool store_story_put(struct store *s, const struct story *st, const char *path,
 	/* a first load puts each story once, into an empty table */
 	found = false;
 	if (!s->first_load &&
-	    !store_story_get(s, id, &cur, rev, &cur_path, &found, e))
+	    !sqlite_story_get(s, id, &cur, rev, &cur_path, &found, e))
 		return false;
 	if (found)
 		story_diff(&cur, cur_path, st, path, &row, &deps);
@@ -273,8 +273,8 @@ bool store_story_put(struct store *s, const struct story *st, const char *path,
 	return ok;
 }
 
-bool store_story_set_path(struct store *s, const char *id, const char *path,
-			  int64_t *rev, struct err *e)
+bool sqlite_story_set_path(struct store *s, const char *id, const char *path,
+			   int64_t *rev, struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_STORY_SET_PATH, e);
 
@@ -286,7 +286,7 @@ bool store_story_set_path(struct store *s, const char *id, const char *path,
 	return store_exec_stmt(s, st, e) && story_rev(s, id, rev, e);
 }
 
-bool store_story_delete(struct store *s, const char *id, struct err *e)
+bool sqlite_story_delete(struct store *s, const char *id, struct err *e)
 {
 	return store_writer_on(s, e) && store_by_id(s, ST_STORY_DELETE, id, e);
 }
@@ -303,8 +303,8 @@ static void change_from_row(void *elem, sqlite3_stmt *st, void *ctx)
 	c->drifted = sqlite3_column_int(st, 3) != 0;
 }
 
-bool store_changes(struct store *s, int64_t mark, bool all,
-		   struct db_change **out, size_t *n, struct err *e)
+bool sqlite_changes(struct store *s, int64_t mark, bool all,
+		    struct db_change **out, size_t *n, struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, all ? ST_CHANGES_ALL : ST_CHANGES, e);
 	struct row_array a = {.size = sizeof(struct db_change)};
@@ -322,14 +322,7 @@ bool store_changes(struct store *s, int64_t mark, bool all,
 	return true;
 }
 
-void store_changes_free(struct db_change *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i].id);
-	free(v);
-}
-
-bool store_changes_plan(struct store *s, char **plan, struct err *e)
+bool sqlite_changes_plan(struct store *s, char **plan, struct err *e)
 {
 	char *sql =
 		xasprintf("EXPLAIN QUERY PLAN %s", store_story_sql[ST_CHANGES]);
@@ -349,25 +342,25 @@ out:
 	return ok;
 }
 
-bool store_mark_get(struct store *s, int64_t *mark, struct err *e)
+bool sqlite_mark_get(struct store *s, int64_t *mark, struct err *e)
 {
 	char *v;
 
-	if (!store_meta_get(s, "mark", &v, e))
+	if (!sqlite_meta_get(s, "mark", &v, e))
 		return false;
 	*mark = v ? strtoll(v, NULL, 10) : 0;
 	free(v);
 	return true;
 }
 
-bool store_mark_set(struct store *s, struct err *e)
+bool sqlite_mark_set(struct store *s, struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_MARK_SET, e);
 
 	return st && store_exec_stmt(s, st, e);
 }
 
-bool store_clock_moved(struct store *s, bool *moved, struct err *e)
+bool sqlite_clock_moved(struct store *s, bool *moved, struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_CLOCK_MOVED, e);
 	int rc;
@@ -403,8 +396,8 @@ static bool text_by_key(struct store *s, const char *sql, const char *key,
 	return rc >= 0;
 }
 
-bool store_story_id_by_path(struct store *s, const char *path, char **id,
-			    struct err *e)
+bool sqlite_story_id_by_path(struct store *s, const char *path, char **id,
+			     struct err *e)
 {
 	bool found;
 
@@ -412,14 +405,14 @@ bool store_story_id_by_path(struct store *s, const char *path, char **id,
 			   id, &found, e);
 }
 
-bool store_story_path(struct store *s, const char *id, char **path, bool *found,
-		      struct err *e)
+bool sqlite_story_path(struct store *s, const char *id, char **path,
+		       bool *found, struct err *e)
 {
 	return text_by_key(s, "SELECT path FROM stories WHERE id = ?1", id,
 			   path, found, e);
 }
 
-bool store_story_forget(struct store *s, const char *id, struct err *e)
+bool sqlite_story_forget(struct store *s, const char *id, struct err *e)
 {
 	/* ?2, ?3, ?4: the last event, history row and rev before this
 	 * transaction; the row's deletion archives it (the trigger, when
@@ -486,8 +479,8 @@ static bool counts_query(struct store *s, const char *sql, store_count_fn fn,
 	return ok;
 }
 
-bool store_story_counts(struct store *s, store_count_fn fn, void *ctx,
-			struct err *e)
+bool sqlite_story_counts(struct store *s, store_count_fn fn, void *ctx,
+			 struct err *e)
 {
 	return counts_query(
 		s,
@@ -496,8 +489,8 @@ bool store_story_counts(struct store *s, store_count_fn fn, void *ctx,
 		fn, ctx, e);
 }
 
-bool store_rows_pending(struct store *s, store_count_fn fn, void *ctx,
-			struct err *e)
+bool sqlite_rows_pending(struct store *s, store_count_fn fn, void *ctx,
+			 struct err *e)
 {
 	return counts_query(
 		s,

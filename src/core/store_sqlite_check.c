@@ -1,6 +1,6 @@
-/* store_check.c: check --db's questions to the database: its integrity,
+/* store_sqlite_check.c: check --db's questions to the database: its integrity,
  * the rows that point at no row, and where the database expects files. */
-#include "store_impl.h"
+#include "store_sqlite.h"
 
 #include <string.h>
 
@@ -67,7 +67,7 @@ static bool run_query(struct store *s, enum store_finding kind, const char *sql,
 	return ok;
 }
 
-bool store_check(struct store *s, store_check_fn fn, void *ctx, struct err *e)
+bool sqlite_check(struct store *s, store_check_fn fn, void *ctx, struct err *e)
 {
 	struct each x = {fn, ctx, STORE_DAMAGED};
 	bool damaged = false;

@@ -1,5 +1,5 @@
-/* store_schema.c: the schema, its triggers and forward migrations. */
-#include "store_impl.h"
+/* store_sqlite_schema.c: the schema, its triggers and forward migrations. */
+#include "store_sqlite.h"
 
 #include <stdio.h>
 
@@ -418,7 +418,9 @@ bool store_schema_migrate(struct store *s, struct err *e)
 		return false;
 	if (v == SCHEMA_VERSION)
 		return true;
-	if (!store_begin(s, e))
+	/* the transactions' layer is above this one: BEGIN IMMEDIATE, as
+	 * store_begin */
+	if (!store_exec(s, "BEGIN IMMEDIATE", e))
 		return false;
 	if (!pragma_int(s, "PRAGMA user_version", &v, e) ||
 	    !version_check(s, v, e) || !store_triggers_drop(s, e))
@@ -434,7 +436,8 @@ bool store_schema_migrate(struct store *s, struct err *e)
 		goto fail;
 	return true;
 fail:
-	store_rollback(s);
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return false;
 }
 
@@ -453,7 +456,8 @@ bool store_schema_check(struct store *s, struct err *e)
 	return true;
 }
 
-int store_schema_version(void)
+int sqlite_schema_version(const struct store *s)
 {
+	(void)s;
 	return SCHEMA_VERSION;
 }

@@ -1,6 +1,6 @@
-/* store_record.c: what runs record and status reports: meta, backlogs,
+/* store_sqlite_record.c: what runs record and status reports: meta, backlogs,
  * history, events, conflicts, runs, and retention. */
-#include "store_impl.h"
+#include "store_sqlite.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +49,8 @@ const char *const store_record_sql[ST_COUNT] = {
 
 /* ---- meta, backlogs ---- */
 
-bool store_meta_get(struct store *s, const char *key, char **value,
-		    struct err *e)
+bool sqlite_meta_get(struct store *s, const char *key, char **value,
+		     struct err *e)
 {
 	sqlite3_stmt *st;
 	int rc = store_lookup(s, ST_META_GET, key, &st, e);
@@ -64,8 +64,8 @@ bool store_meta_get(struct store *s, const char *key, char **value,
 	return true;
 }
 
-bool store_meta_set(struct store *s, const char *key, const char *value,
-		    struct err *e)
+bool sqlite_meta_set(struct store *s, const char *key, const char *value,
+		     struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_META_SET, e);
 
@@ -109,7 +109,8 @@ static bool backlogs_stale(struct store *s, const struct config *c, char ***out,
 	return ok;
 }
 
-bool store_backlogs_sync(struct store *s, const struct config *c, struct err *e)
+bool sqlite_backlogs_sync(struct store *s, const struct config *c,
+			  struct err *e)
 {
 	sqlite3_stmt *st;
 	char **stale;
@@ -134,8 +135,8 @@ bool store_backlogs_sync(struct store *s, const struct config *c, struct err *e)
 
 /* ---- history, events, conflicts, runs ---- */
 
-bool store_history_add(struct store *s, const struct history_row *h,
-		       struct err *e)
+bool sqlite_history_add(struct store *s, const struct history_row *h,
+			struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_HISTORY_ADD, e);
 	char at[64];
@@ -153,8 +154,8 @@ bool store_history_add(struct store *s, const struct history_row *h,
 	return store_exec_stmt(s, st, e);
 }
 
-bool store_event_add(struct store *s, const char *story_id, const char *change,
-		     const char *origin, int64_t run_id, struct err *e)
+bool sqlite_event_add(struct store *s, const char *story_id, const char *change,
+		      const char *origin, int64_t run_id, struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_EVENT_ADD, e);
 	char at[64];
@@ -193,8 +194,8 @@ static char *story_object(const struct story *s)
 	return buf_detach(&b);
 }
 
-bool store_conflict_add(struct store *s, const struct conflict_row *c,
-			struct err *e)
+bool sqlite_conflict_add(struct store *s, const struct conflict_row *c,
+			 struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(
 		s, c->once ? ST_CONFLICT_ADD_ONCE : ST_CONFLICT_ADD, e);
@@ -242,8 +243,8 @@ static void bind_run(sqlite3_stmt *st, const struct run_record *r,
 	store_bind_text(st, 11, r->messages);
 }
 
-bool store_run_add(struct store *s, const struct run_record *r, int64_t *id,
-		   struct err *e)
+bool sqlite_run_add(struct store *s, const struct run_record *r, int64_t *id,
+		    struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_RUN_ADD, e);
 	char started[64], ended[64];
@@ -257,8 +258,8 @@ bool store_run_add(struct store *s, const struct run_record *r, int64_t *id,
 	return true;
 }
 
-bool store_run_update(struct store *s, int64_t id, const struct run_record *r,
-		      struct err *e)
+bool sqlite_run_update(struct store *s, int64_t id, const struct run_record *r,
+		       struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(s, ST_RUN_UPDATE, e);
 	char started[64], ended[64];
@@ -272,9 +273,9 @@ bool store_run_update(struct store *s, int64_t id, const struct run_record *r,
 
 /* ---- history backfill (history.c) ---- */
 
-bool store_history_has_git(struct store *s, const char *story_id,
-			   const char *commit_id, const char *to_status,
-			   bool *yes, struct err *e)
+bool sqlite_history_has_git(struct store *s, const char *story_id,
+			    const char *commit_id, const char *to_status,
+			    bool *yes, struct err *e)
 {
 	sqlite3_stmt *st = store_prepare(
 		s,
@@ -304,9 +305,9 @@ static void read_credit(void *elem, sqlite3_stmt *st, void *ctx)
 	c->commit = store_col_text(st, 1);
 }
 
-bool store_history_credits(struct store *s, const char *story_id,
-			   const char *from, const char *to,
-			   struct history_credit **v, size_t *n, struct err *e)
+bool sqlite_history_credits(struct store *s, const char *story_id,
+			    const char *from, const char *to,
+			    struct history_credit **v, size_t *n, struct err *e)
 {
 	sqlite3_stmt *st = store_prepare(
 		s,
@@ -331,8 +332,8 @@ bool store_history_credits(struct store *s, const char *story_id,
 	return ok;
 }
 
-bool store_history_recredit(struct store *s, int64_t id,
-			    const struct history_row *h, struct err *e)
+bool sqlite_history_recredit(struct store *s, int64_t id,
+			     const struct history_row *h, struct err *e)
 {
 	sqlite3_stmt *st = store_prepare(
 		s,
@@ -388,9 +389,9 @@ static bool story_known(struct store *s, const char *story_id, bool *known,
 	return rc >= 0;
 }
 
-bool store_history_of(struct store *s, const char *story_id,
-		      struct history_entry **v, size_t *n, bool *known,
-		      struct err *e)
+bool sqlite_history_of(struct store *s, const char *story_id,
+		       struct history_entry **v, size_t *n, bool *known,
+		       struct err *e)
 {
 	/* changed_at is ISO 8601 text (git's to the second, a run's to the
 	 * millisecond): it sorts as time does; a backfill adds old changes
@@ -419,19 +420,6 @@ bool store_history_of(struct store *s, const char *story_id,
 	else
 		*known = a.n > 0;
 	return ok;
-}
-
-void store_history_free(struct history_entry *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].at);
-		free(v[i].from);
-		free(v[i].to);
-		free(v[i].origin);
-		free(v[i].commit);
-		free(v[i].author);
-	}
-	free(v);
 }
 
 /* ---- what status and conflicts show ---- */
@@ -485,8 +473,8 @@ static bool report_rows(struct store *s, const char *sql, int64_t limit,
 	return ok;
 }
 
-bool store_runs_last(struct store *s, size_t max, struct run_row **out,
-		     size_t *n, struct err *e)
+bool sqlite_runs_last(struct store *s, size_t max, struct run_row **out,
+		      size_t *n, struct err *e)
 {
 	static const char sql[] =
 		"SELECT id, started, ended, mode, created, updated, moved,"
@@ -506,18 +494,7 @@ bool store_runs_last(struct store *s, size_t max, struct run_row **out,
 	return true;
 }
 
-void store_runs_free(struct run_row *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].started);
-		free(v[i].ended);
-		free(v[i].mode);
-		free(v[i].messages);
-	}
-	free(v);
-}
-
-bool store_runs_failing(struct store *s, long *n, struct err *e)
+bool sqlite_runs_failing(struct store *s, long *n, struct err *e)
 {
 	return count_report(s,
 			    "SELECT count(*) FROM sync_runs"
@@ -547,8 +524,8 @@ static void conflict_from_row(void *elem, sqlite3_stmt *st, void *ctx)
 	c->policy = store_col_text(st, 9);
 }
 
-bool store_conflicts_list(struct store *s, size_t max,
-			  struct conflict_info **out, size_t *n, struct err *e)
+bool sqlite_conflicts_list(struct store *s, size_t max,
+			   struct conflict_info **out, size_t *n, struct err *e)
 {
 	struct row_array a = {.size = sizeof(struct conflict_info)};
 
@@ -564,7 +541,7 @@ bool store_conflicts_list(struct store *s, size_t max,
 	return true;
 }
 
-bool store_conflicts_count(struct store *s, long *n, struct err *e)
+bool sqlite_conflicts_count(struct store *s, long *n, struct err *e)
 {
 	return count_report(s,
 			    "SELECT count(*) FROM sync_conflicts"
@@ -572,8 +549,8 @@ bool store_conflicts_count(struct store *s, long *n, struct err *e)
 			    n, e);
 }
 
-bool store_conflicts_resolve(struct store *s, int64_t id, long *n,
-			     struct err *e)
+bool sqlite_conflicts_resolve(struct store *s, int64_t id, long *n,
+			      struct err *e)
 {
 	sqlite3_stmt *st = store_prepare(
 		s,
@@ -594,8 +571,8 @@ bool store_conflicts_resolve(struct store *s, int64_t id, long *n,
 	return ok;
 }
 
-bool store_conflict_get(struct store *s, int64_t id, struct conflict_info *out,
-			bool *found, struct err *e)
+bool sqlite_conflict_get(struct store *s, int64_t id, struct conflict_info *out,
+			 bool *found, struct err *e)
 {
 	sqlite3_stmt *st =
 		store_prepare(s, CONFLICT_COLUMNS " WHERE id = ?1", e);
@@ -614,27 +591,7 @@ bool store_conflict_get(struct store *s, int64_t id, struct conflict_info *out,
 	return rc >= 0;
 }
 
-void store_conflict_info_finish(struct conflict_info *c)
-{
-	free(c->story_id);
-	free(c->at);
-	free(c->kind);
-	free(c->kept);
-	free(c->fields);
-	free(c->lost);
-	free(c->resolved);
-	free(c->policy);
-	memset(c, 0, sizeof(*c));
-}
-
-void store_conflicts_free(struct conflict_info *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		store_conflict_info_finish(&v[i]);
-	free(v);
-}
-
-bool store_events_unconsumed(struct store *s, long *n, struct err *e)
+bool sqlite_events_unconsumed(struct store *s, long *n, struct err *e)
 {
 	return count_report(
 		s,
@@ -741,8 +698,8 @@ static bool prune_one(struct store *s, const char *sql, const char *cut,
 	return ok;
 }
 
-bool store_prune(struct store *s, const struct config_retention *r,
-		 struct prune_counts *out, struct err *e)
+bool sqlite_prune(struct store *s, const struct config_retention *r,
+		  struct prune_counts *out, struct err *e)
 {
 	int64_t now = fsx_now_ns(), day = 86400LL * 1000000000LL;
 	char cut[64] = "", deleted_cut[64] = "";

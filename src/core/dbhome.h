@@ -1,0 +1,75 @@
+#ifndef STORYSYNC_CORE_DBHOME_H
+#define STORYSYNC_CORE_DBHOME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/*
+ * Where the database lives: the database string of the configuration,
+ * and the files that go with it, which no database holds: the run lock,
+ * the run record (runrecord.c), the errors quiet runs told (told.c) and
+ * the write journal (journal.c). For SQLite the database is a file and
+ * they lie beside it, DATABASE.lock, .run, .told and .writes, where its
+ * writers can write; a server's database would put them in the tree's
+ * own directory for them instead (issue 23). The rest of storysync asks
+ * this object, and never takes the database string for a path.
+ */
+struct dbhome {
+	char *database; /* the configuration's string */
+	char *at;       /* "FILE:LINE:COL" of the key that named it, or NULL */
+	char *lock;     /* the run lock: flock, never the database itself */
+	char *run;      /* the run record */
+	char *told;     /* what -q runs told, and when */
+	char *writes;   /* the write journal */
+};
+
+/* Fills h for database (absolute), named at at (NULL: the default). */
+void dbhome_init(struct dbhome *h, const char *database, const char *at);
+/* Frees what dbhome_init filled in; a zeroed h is fine. */
+void dbhome_finish(struct dbhome *h);
+
+/* Whether the database is there: nothing is made to find out. */
+bool dbhome_exists(const struct dbhome *h);
+/* The same as a check: false, with e saying that init makes it (and
+ * where the configuration named it), when it is not there. */
+bool dbhome_need(const struct dbhome *h, struct err *e);
+/* Makes the database's place, and the database as an empty file that
+ * store_create then fills: init's, the only command that creates one. */
+bool dbhome_make(const struct dbhome *h, struct err *e);
+/* Keeps the database out of git (a 300 MB file at 100k stories must not
+ * ride along with the next "git add -A"): a directory of its own, not
+ * the tree's root, gets a .gitignore of "*". A directory it shares with
+ * other files is left as it is; *ignored tells which. */
+bool dbhome_ignore(const struct dbhome *h, const char *root, bool *ignored,
+		   struct err *e);
+
+/* Takes the run lock, as fsx_lock (wait_s < 0: not at all; 0: for as
+ * long as it takes): the fd to give dbhome_unlock, -2 when another run
+ * holds it, or -1; e set either way. */
+int dbhome_lock(const struct dbhome *h, int wait_s, struct err *e);
+/* Whether another process holds the run lock now (a check, not a take). */
+bool dbhome_lock_held(const struct dbhome *h);
+/* Releases what dbhome_lock took; < 0 is fine. */
+void dbhome_unlock(int fd);
+
+/* The directory the database and its files are written in (heap): the
+ * one this user must be able to write. */
+char *dbhome_dir(const struct dbhome *h);
+/* Whether this user owns the database. */
+bool dbhome_owned(const struct dbhome *h);
+
+/* A version of the database as a whole: a reader that read it while it
+ * changed compares the one before with the one after. */
+struct dbhome_version {
+	uint64_t ino;
+	int64_t size, mtime_ns;
+};
+/* The version now; false when it cannot be known. */
+bool dbhome_version(const struct dbhome *h, struct dbhome_version *v);
+/* Whether a and b are the same version. */
+bool dbhome_same_version(const struct dbhome_version *a,
+			 const struct dbhome_version *b);
+
+#endif

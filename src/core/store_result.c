@@ -1,0 +1,84 @@
+/* store_result.c: what the store's calls return, freed; the bottom layer,
+ * below store.c and every backend, which free with it too. */
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "mem.h"
+
+void config_record_finish(struct config_record *r)
+{
+	for (size_t i = 0; i < r->nbacklogs; i++) {
+		free(r->backlogs[i].name);
+		free(r->backlogs[i].path);
+	}
+	free(r->backlogs);
+	for (size_t i = 0; i < r->nstages; i++) {
+		free(r->stages[i].status);
+		free(r->stages[i].dir);
+	}
+	free(r->stages);
+	strv_free(r->former_status);
+	strv_free(r->former_backlog);
+	memset(r, 0, sizeof(*r));
+}
+
+void store_conflicts_free(struct conflict_info *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_conflict_info_finish(&v[i]);
+	free(v);
+}
+
+void store_runs_free(struct run_row *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].started);
+		free(v[i].ended);
+		free(v[i].mode);
+		free(v[i].messages);
+	}
+	free(v);
+}
+
+void store_conflict_info_finish(struct conflict_info *c)
+{
+	free(c->story_id);
+	free(c->at);
+	free(c->kind);
+	free(c->kept);
+	free(c->fields);
+	free(c->lost);
+	free(c->resolved);
+	free(c->policy);
+	memset(c, 0, sizeof(*c));
+}
+
+void store_history_free(struct history_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].at);
+		free(v[i].from);
+		free(v[i].to);
+		free(v[i].origin);
+		free(v[i].commit);
+		free(v[i].author);
+	}
+	free(v);
+}
+
+void state_table_finish(struct state_table *t)
+{
+	free(t->v);
+	arena_finish(&t->strings);
+	memset(t, 0, sizeof(*t));
+}
+
+void store_changes_free(struct db_change *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].id);
+	free(v);
+}

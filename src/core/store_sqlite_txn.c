@@ -1,0 +1,113 @@
+/* store_sqlite_txn.c: transactions, the writer mark that tells
+ * storysync's own writes from the API's, and bulk mode. */
+#include "store_sqlite.h"
+
+bool store_wal(struct store *s, struct err *e)
+{
+	return store_exec(
+		s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", e);
+}
+
+bool sqlite_begin_read(struct store *s, struct err *e)
+{
+	return store_exec(s, "BEGIN", e);
+}
+
+bool sqlite_begin(struct store *s, struct err *e)
+{
+	return store_exec(s, "BEGIN IMMEDIATE", e);
+}
+
+/* Marks the transaction as storysync's before its first story write: the
+ * triggers let such writes be (storysync sets rev and updated itself, to
+ * one new clock value for the whole run), which saves a first load a fifth
+ * of its time. */
+bool store_writer_on(struct store *s, struct err *e)
+{
+	static const char sql[] =
+		"UPDATE rev_clock SET value = value + 1 WHERE id = 1;"
+		" INSERT INTO sync_meta(key, value) SELECT 'writer', value"
+		" FROM rev_clock WHERE id = 1";
+	sqlite3_stmt *st = NULL;
+	bool ok;
+
+	if (s->writer_rev)
+		return true;
+	/* the mark must go with the writes: outside a transaction it would
+	 * be committed on its own and hide the API's writes for good */
+	if (sqlite3_get_autocommit(s->db))
+		return err_set(e, "%s: story writes need a transaction",
+			       s->path);
+	ok = store_exec(s, sql, e) &&
+	     sqlite3_prepare_v2(s->db,
+				"SELECT value, (SELECT coalesce(max(id), 0)"
+				" FROM status_history), (SELECT"
+				" coalesce(max(seq), 0) FROM sync_events)"
+				" FROM rev_clock",
+				-1, &st, NULL) == SQLITE_OK &&
+	     sqlite3_step(st) == SQLITE_ROW;
+	if (ok) {
+		s->writer_rev = sqlite3_column_int64(st, 0);
+		s->history_floor = sqlite3_column_int64(st, 1);
+		s->events_floor = sqlite3_column_int64(st, 2);
+	} else
+		store_dberr(s, e);
+	sqlite3_finalize(st);
+	/* Every trigger is a no-op for storysync's own writes (their WHEN
+	 * skips a transaction holding the writer row), but SQLite runs a
+	 * trigger's program for each row to find that out: a quarter of a
+	 * first load. So a first load drops them, inside its transaction,
+	 * and makes them again before it commits: no other connection sees
+	 * the schema without them, and a run that fails rolls back to it. */
+	if (ok && s->first_load) {
+		ok = store_triggers_drop(s, e);
+		s->untracked = ok;
+	}
+	return ok;
+}
+
+bool sqlite_commit(struct store *s, struct err *e)
+{
+	if (s->untracked && !store_triggers_make(s, e))
+		return false;
+	s->untracked = false;
+	if (s->writer_rev &&
+	    !store_exec(s, "DELETE FROM sync_meta WHERE key = 'writer'", e))
+		return false;
+	s->writer_rev = 0;
+	return store_exec(s, "COMMIT", e);
+}
+
+void sqlite_rollback(struct store *s)
+{
+	s->untracked = false;
+	s->writer_rev = 0;
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+bool sqlite_bulk(struct store *s, bool on, struct err *e)
+{
+	int rc;
+
+	if (!sqlite3_get_autocommit(s->db))
+		return err_set(e,
+			       "%s: bulk mode cannot change inside a "
+			       "transaction",
+			       s->path);
+	s->first_load = on;
+	if (!on)
+		return store_wal(s, e);
+	/* A rollback journal of an empty database holds next to nothing:
+	 * the first load writes each page once instead of twice (WAL, then
+	 * checkpoint), and a run killed midway still rolls back cleanly.
+	 * Leaving WAL needs the only connection; with the API connected the
+	 * load goes on in WAL, only slower. */
+	rc = sqlite3_exec(s->db, "PRAGMA journal_mode = DELETE", NULL, NULL,
+			  NULL);
+	if (rc == SQLITE_BUSY)
+		return true;
+	if (rc != SQLITE_OK)
+		return store_dberr(s, e);
+	return true;
+}

@@ -1,0 +1,206 @@
+/* sync_discard.c: a discard of storysync's own writes, told from a person's
+ * edit (sync_impl.h). */
+#include "sync_impl.h"
+
+/* Whether git's index or HEAD holds blob at path: where a discard puts
+ * it back. */
+static bool git_holds(struct run *run, const char *path, const char *blob)
+{
+	char v[BLOBID_HEX];
+	struct err e;
+
+	return (detect_git_staged(&run->mirrors, run->c, path, v, &e) &&
+		strcmp(v, blob) == 0) ||
+	       (detect_git_head_blob(&run->mirrors, run->c, path, v, &e) &&
+		strcmp(v, blob) == 0);
+}
+
+/* Whether a person changed path in git since the last run (a commit
+ * after the one the last run saw, a staged change): git's version there
+ * is then theirs, not one a discard put back. When git cannot say, so. */
+static bool path_changed(struct run *run, const char *path)
+{
+	bool changed = true;
+	struct err e;
+
+	if (!run->last_commit)
+		return false;
+	return !detect_git_path_changed(&run->mirrors, run->c, path,
+					run->last_commit, &changed, &e) ||
+	       changed;
+}
+
+/* Whether git took storysync's write of se (its content at its path),
+ * staged or committed since it was written (a day's slack for the
+ * clocks): a version a person made after that is theirs, never a
+ * discard. When git cannot say, not. */
+static bool write_taken(struct run *run, const struct state_entry *se)
+{
+	int64_t since = se->recorded_ns / 1000000000 - 86400;
+	bool held = false;
+	struct err e;
+
+	return detect_git_committed(&run->mirrors, run->c, se->path, se->hash,
+				    since, &held, &e) &&
+	       held;
+}
+
+/* Whether the file fc is a discard of storysync's own writes: the
+ * version git's index held before them (se->before) is back, at the
+ * story's path or where the index holds it, which is no one's edit of the
+ * fields storysync wrote. */
+bool discarded(struct run *run, const struct file_change *fc,
+	       const struct state_entry *se)
+{
+	char *msg;
+
+	if (!se || !se->ours || !se->before[0] || fc->side != SIDE_CHANGED ||
+	    strcmp(fc->hash, se->before) != 0)
+		return false;
+	/* git puts its version back where it holds it: elsewhere, the file
+	 * is one a person moved (storysync's move of it, a content git
+	 * held already, moved on) */
+	if (strcmp(fc->path, se->path) != 0 &&
+	    (!git_holds(run, fc->path, se->before) ||
+	     path_changed(run, fc->path)))
+		return false;
+	if (write_taken(run, se))
+		return false;
+	msg = xasprintf("%s: git's version put back over storysync's "
+			"uncommitted write (a discard, not an edit): written "
+			"again",
+			fc->path);
+	note(run, msg);
+	free(msg);
+	return true;
+}
+
+/* Whether the file fc may have been edited on top of git's version from
+ * before storysync's writes (a discard, then an edit, with no run
+ * between): a field storysync wrote no longer holds what it wrote, and
+ * git's index does not hold that write (else any discard puts it back).
+ * A field the person changed holds git's version's value again, or a
+ * value of their own that no tool can tell typed over storysync's write
+ * from typed over git's. Then, for the fields storysync wrote, the
+ * merge's base is git's version, and the agreed version is the
+ * database's side: a field as git had it is no edit, and one changed is
+ * a change made beside the database's (a conflict, the policy's side
+ * winning), never a silent overwrite. *out (empty before) gets base so
+ * rebased. */
+bool rebased(struct run *run, const struct file_change *fc,
+	     const struct state_entry *se, const struct story *base,
+	     struct story *out)
+{
+	struct story old = {0};
+	bool found = false, from_old = false;
+	struct err e;
+	char *msg;
+
+	if (!se || !se->ours || !se->before[0] || fc->side != SIDE_CHANGED ||
+	    strcmp(fc->hash, se->hash) == 0)
+		return false;
+	if (!detect_git_version(&run->mirrors, run->c, se->before, fc->path,
+				&old, &found, &e)) {
+		msg = xasprintf("%s: %s (taken as an edit)", fc->path, e.msg);
+		note(run, msg);
+		free(msg);
+		return false;
+	}
+	for (int f = SF_TITLE; found && f < SF_COUNT; f++)
+		from_old |= (se->ours >> f & 1) &&
+			    !story_field_equal(&fc->story, base, f) &&
+			    !story_field_equal(&old, base, f);
+	/* once git took the write, the file came from it */
+	if (from_old && write_taken(run, se))
+		from_old = false;
+	if (from_old) {
+		story_copy(out, base);
+		for (int f = SF_TITLE; f < SF_COUNT; f++)
+			if (se->ours >> f & 1)
+				story_set(out, f, old.v[f]);
+		msg = xasprintf("%s: a field storysync wrote and git does not "
+				"hold is edited (maybe on git's version put "
+				"back over the write): merged with that "
+				"version",
+				fc->path);
+		note(run, msg);
+		free(msg);
+	}
+	story_finish(&old);
+	return from_old;
+}
+
+/* A rebased merge (see rebased) gave the database the fields of the file
+ * that hold git's version's value. A person may have typed that value
+ * back on purpose, which no tool can tell from a discard: their value is
+ * kept as a conflict the database won, so that neither side's is lost
+ * unseen. */
+void doubt_rebased(const struct plan_input *in, struct action *a)
+{
+	struct buf fields = BUF_INIT;
+
+	if (a->conflict || a->state != PLAN_STATE_PUT)
+		return;
+	for (int f = SF_TITLE; f < SF_COUNT; f++)
+		if (story_field_equal(in->file_story, in->base, f) &&
+		    !story_field_equal(in->file_story, &a->want, f))
+			buf_printf(&fields, "%s%s", fields.len ? "," : "",
+				   story_field_names[f]);
+	if (!fields.len)
+		return;
+	a->conflict = "both_changed";
+	a->kept = "db";
+	a->conflict_fields = buf_detach(&fields);
+	story_copy(&a->lost, in->file_story);
+}
+
+/* a->before (see there): for a write, or a move, the version HEAD holds
+ * now (which reset --hard and stash put back; a discard of the index's,
+ * with a person's staged change, is rebased on it): the one before
+ * storysync's earlier writes while they stay uncommitted, a newer one
+ * once a commit took them; for a file HEAD does not hold at its path, the
+ * earlier one, else HEAD's at the path the story had. Without either, as
+ * it was. It matters only while some field is storysync's
+ * (state_entry.ours). */
+void set_before(struct run *run, const struct file_change *fc,
+		const struct state_entry *se, struct action *a)
+{
+	const char *path = fc && fc->path ? fc->path : se ? se->path : NULL;
+	bool ours = false, earlier = se && se->before[0];
+	bool moved = fc && fc->path && se && strcmp(fc->path, se->path) != 0;
+	char staged[BLOBID_HEX];
+	struct err e;
+
+	for (int f = 0; f < SF_COUNT; f++)
+		ours |= a->ours_after[f];
+	if (a->state != PLAN_STATE_PUT || !path)
+		return;
+	if (!(ours && a->file == PLAN_FILE_WRITE) && !moved) {
+		if (earlier)
+			memcpy(a->before, se->before, BLOBID_HEX);
+		return;
+	}
+	if (!detect_git_head_blob(&run->mirrors, run->c, path, staged, &e)) {
+		char *msg = xasprintf("%s: %s (a discard of this write will "
+				      "be taken for an edit)",
+				      path, e.msg);
+
+		if (ours)
+			note(run, msg);
+		free(msg);
+		return;
+	}
+	/* a file git does not track at its path (moved by hand, or by
+	 * storysync): a discard puts back what the index holds at the path
+	 * it came from, which a run that takes a move by hand learns */
+	if (!staged[0] && earlier) {
+		memcpy(a->before, se->before, BLOBID_HEX);
+		return;
+	}
+	if (!staged[0] && se && strcmp(se->path, path) != 0 &&
+	    !detect_git_head_blob(&run->mirrors, run->c, se->path, staged, &e))
+		staged[0] = '\0';
+	memcpy(a->before,
+	       earlier && strcmp(staged, se->before) == 0 ? se->before : staged,
+	       BLOBID_HEX);
+}

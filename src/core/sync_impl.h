@@ -1,0 +1,152 @@
+#ifndef STORYSYNC_CORE_SYNC_IMPL_H
+#define STORYSYNC_CORE_SYNC_IMPL_H
+
+/*
+ * The run's own header: struct run, and what its files call of each
+ * other's. Only the sync*.c files include it; the rest of storysync sees
+ * sync.h.
+ *
+ * sync.c          the run: sync_run, detect, plan, apply, its transaction
+ * sync_load.c     the first load, streamed in batches
+ * sync_guard.c    the guards: what stops a run before it writes
+ * sync_discard.c  a discard of storysync's own writes, told from an edit
+ * sync_record.c   the run's record: messages, its row, the record file
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "buf.h"
+#include "detect.h"
+#include "fsx.h"
+#include "githead.h"
+#include "journal.h"
+#include "mem.h"
+#include "plan.h"
+#include "reconcile.h"
+#include "runrecord.h"
+#include "seam.h"
+#include "store.h"
+#include "strmap.h"
+#include "sync.h"
+
+/* One action and the sides it was planned from. */
+struct planned {
+	struct action a;
+	const struct file_change *fc; /* NULL when the file side is as the
+					 state has it */
+	const struct db_side *d;      /* NULL when the row is */
+};
+
+struct run {
+	const struct config *c;   /* the configuration, or sel */
+	const struct config *all; /* the configuration, whole */
+	/* --backlog: the configuration with the selected backlogs only, the
+	 * state entries of their stories, and the ids of the others' */
+	struct config sel; /* selecting: c is &sel */
+	struct state_entry *shown;
+	struct strmap hidden;
+	const struct sync_options *o;
+	const struct sync_report *r;
+	struct sync_counts *n;
+	struct err *e;
+	struct store *store;
+	int rootfd;
+	struct state_table table;
+	const struct state_entry *state; /* table.v, table.n */
+	size_t nstate;
+	size_t total_state; /* all state entries, loaded or not */
+	bool partial_state; /* git mode: only the entries the diff names */
+	struct strmap state_by_id;
+	struct scan_result scan;
+	struct git_result git;
+	struct git_mirrors mirrors; /* asked when a mirror key disagrees */
+	bool by_diff;               /* the file side came from a git diff */
+	char *last_commit;
+	struct db_result db;
+	struct reconcile rc;  /* the configuration since the last run */
+	struct planned *plan; /* in the order planned, not yet applied */
+	size_t nplan, capplan;
+	size_t napplied; /* actions carried out by this run */
+	struct apply_ctx apply;
+	bool deferred; /* a DB change left for a later run */
+	int64_t run_id;
+	struct run_record rec;
+	struct buf messages;
+	int journal_fd;         /* the write journal, or -1 */
+	char *journal_path;     /* its file */
+	struct journal journal; /* what earlier runs, killed, wrote in it */
+	/* the stories this run committed, and those it left for later: the
+	 * journal keeps the lines of the second, forgets those of the first */
+	struct strmap committed, waiting;
+	struct arena journal_ids;
+	bool bulk; /* the first load: store_bulk is on */
+	struct refusal {
+		size_t row;        /* in db.rows */
+		const char *field; /* "id" or "epic" */
+	} * refused;               /* DB changes refused at plan time */
+	size_t nrefused;
+};
+
+/* sync_record.c */
+/* An error of the run: reported, recorded, counted. */
+void problem(struct run *run, const char *msg);
+/* A note the report shows (-v); nothing is recorded. */
+void note(struct run *run, const char *msg);
+/* Fills the run's sync_runs row from its counts, with exit_code. */
+void finish_record(struct run *run, int exit_code);
+/* A failed run's row; its id, or 0 when none could be written. */
+int64_t record_failure(struct run *run, int exit_code);
+/* Adds the run, ended as st, to the run record file. */
+void update_run_record(struct run *run, enum sync_status st);
+
+/* sync_guard.c */
+/* Guard: a backlog directory missing or empty while its stories vanished. */
+bool guard_backlogs(struct run *run);
+/* Guard: a stage directory missing or empty while its stories vanished. */
+bool guard_stages(struct run *run);
+/* Guard: more than GUARD_DELETE_SHARE% of all stories deleted at once. */
+bool guard_deletes(struct run *run);
+
+/* sync_discard.c */
+/* Whether the file fc is a discard of storysync's own writes. */
+bool discarded(struct run *run, const struct file_change *fc,
+	       const struct state_entry *se);
+/* Whether fc may be an edit on top of git's version from before storysync's
+ * writes. */
+bool rebased(struct run *run, const struct file_change *fc,
+	     const struct state_entry *se, const struct story *base,
+	     struct story *out);
+/* Takes back a rebased merge's fields that may be a person's typing. */
+void doubt_rebased(const struct plan_input *in, struct action *a);
+/* Sets a->before: git's version a write or a move goes over. */
+void set_before(struct run *run, const struct file_change *fc,
+		const struct state_entry *se, struct action *a);
+
+/* sync_load.c */
+/* The first load, streamed: the tree read into an empty database. */
+bool import(struct run *run);
+
+/* sync.c */
+/* The run's transaction begun: its row, and the configuration. */
+bool open_run(struct run *run);
+/* Everything applied: the refusals, the mark, HEAD, the run's row, the commit.
+ * */
+bool close_run(struct run *run, int64_t applied_at, int64_t cpu_at);
+/* Gets apply ready for the actions to come. */
+void apply_begin(struct run *run);
+/* Carries out the actions planned so far, and forgets them. */
+bool apply_planned(struct run *run);
+/* What follows the last action: the stat data, the files committed. */
+bool apply_end(struct run *run);
+/* Plans one story from what each side found. */
+bool plan_one(struct run *run, const char *id, struct file_change *fc,
+	      const struct db_side *d);
+/* Reports what the scan found beside the changes (changed of them). */
+void report_scan(struct run *run, size_t changed);
+
+#endif

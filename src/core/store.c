@@ -393,9 +393,6 @@ static bool open_reader(struct store *s, struct err *e)
 		     : err_set(e, "%s: out of memory", s->path);
 }
 
-/* What SQLite maps of the database file (at most: SQLite's own limit). */
-#define STORE_MMAP_SIZE "1073741824"
-
 /* store_open_as, creating the database when create is set. */
 static bool open_as(struct store **out, const char *path, int busy_ms,
 		    bool read_only, bool create, bool *busy, struct err *e)
@@ -421,10 +418,6 @@ static bool open_as(struct store **out, const char *path, int busy_ms,
 	}
 	sqlite3_extended_result_codes(s->db, 0);
 	store_set_busy_timeout(s, busy_ms);
-	/* pages read in place from the page cache, not copied by pread into
-	 * SQLite's own: the no-op's reading of sync_state */
-	if (!store_exec(s, "PRAGMA mmap_size = " STORE_MMAP_SIZE, e))
-		goto fail;
 	/* direct only: no trigger or view may call it, as the API's
 	 * connections do not have it */
 	if (sqlite3_create_function(s->db, "storysync_digest", -1,

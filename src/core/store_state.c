@@ -113,17 +113,9 @@ static bool state_rows(struct store *s, sqlite3_stmt *st, struct state_table *t,
 
 bool store_state_load(struct store *s, struct state_table *t, struct err *e)
 {
-	sqlite3_stmt *st;
-	size_t n;
+	sqlite3_stmt *st = store_stmt(s, ST_STATE_LOAD, e);
 
 	memset(t, 0, sizeof(*t));
-	/* sized once: grown row by row, the copies of realloc were a
-	 * twentieth of a no-op at 10k */
-	if (!store_state_count(s, &n, e))
-		return false;
-	t->v = xreallocarray(NULL, n ? n : 1, sizeof(*t->v));
-	t->cap = n ? n : 1;
-	st = store_stmt(s, ST_STATE_LOAD, e);
 	if (st && state_rows(s, st, t, e))
 		return true;
 	state_table_finish(t);

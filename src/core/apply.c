@@ -311,66 +311,87 @@ static bool note_write(struct apply_ctx *ctx, const char *id,
 	return ok;
 }
 
-/* Edits and/or moves an existing file so that it holds want. */
-static enum apply_result rewrite_file(struct apply_ctx *ctx,
-				      const struct action *a,
-				      const char *expect_hash, struct target *t,
-				      struct err *e)
+/* One action's file work done ahead of the others (apply_stage): the text
+ * made and checked, its temporary file written; the rest waits for
+ * apply_staged. */
+struct apply_stage {
+	bool used;
+	enum apply_result r; /* APPLY_DONE: the file work goes on */
+	char *why;           /* the message, when not */
+	struct target t;
+	struct file_stat cur_st; /* the file read, at t.cur */
+	char cur_hash[BLOBID_HEX];
+	int slot; /* the batch's, or -1: no new content */
+};
+
+static struct fsx_batch *batch(struct apply_ctx *ctx)
 {
+	if (!ctx->batch)
+		ctx->batch = fsx_batch_create(ctx->rootfd);
+	return ctx->batch;
+}
+
+/* A file edited since the scan: it wins on the next run. */
+static enum apply_result left(struct apply_ctx *ctx, const char *at,
+			      struct err *e)
+{
+	ctx->deferred = true;
+	err_set(e, "%s: changed since the scan; left for the next run", at);
+	return APPLY_SKIPPED;
+}
+
+/* Reads the existing file and stages the text it must hold for want (at
+ * t->path, where a move takes it first). */
+static enum apply_result stage_rewrite(struct apply_ctx *ctx,
+				       const struct action *a,
+				       const char *expect_hash,
+				       struct apply_stage *s, struct err *e)
+{
+	struct target *t = &s->t;
 	struct buf out = BUF_INIT;
-	struct file_stat cur_st, new_st;
-	char *text = NULL, *fields = fields_from_db(a), hash[BLOBID_HEX];
-	const char *at = t->cur;
+	char *text = NULL, *fields = fields_from_db(a);
 	size_t len;
 	bool stale = false;
 	enum apply_result r = APPLY_SKIPPED;
 
-	if (!fsx_read_beneath(ctx->rootfd, t->cur, &text, &len, &cur_st, e)) {
+	if (!fsx_read_beneath(ctx->rootfd, t->cur, &text, &len, &s->cur_st,
+			      e)) {
 		/* gone since the scan (a --git run does not walk the tree: a
 		 * move not committed): the next run finds where it went */
 		int fd = fsx_open_beneath(ctx->rootfd, t->cur,
 					  O_RDONLY | O_NONBLOCK, 0);
 
 		if (fd < 0 && errno == ENOENT)
-			goto stale;
+			r = left(ctx, t->cur, e);
 		if (fd >= 0)
 			close(fd);
 		goto out;
 	}
-	blobid_hex(text, len, hash);
-	if (strcmp(hash, expect_hash) != 0)
-		goto stale;
+	blobid_hex(text, len, s->cur_hash);
+	if (strcmp(s->cur_hash, expect_hash) != 0) {
+		r = left(ctx, t->cur, e);
+		goto out;
+	}
 	if (!edited_text(ctx->c, a, t, text, len, &out, e))
 		goto out;
-	/* moved before it is edited: a refused move (a symlinked epic, a
-	 * name taken) leaves the file as it was, not edited in place */
-	if (strcmp(t->path, t->cur) != 0) {
-		/* the content as it is, at the place the database gives */
-		if (!note_write(ctx, a->id, fields, t->path, text, len, e) ||
-		    !fsx_move_beneath(ctx->rootfd, t->cur, t->path, e))
-			goto out;
-		touch(ctx, t->cur);
-		test_seam_kill("after-move");
-		at = t->path;
-		if (!moved_stat(ctx, t, hash, &cur_st, &stale, e))
-			goto fail;
-	}
-	if ((out.len != len || memcmp(out.data, text, len) != 0) &&
-	    (!note_write(ctx, a->id, fields, at, out.data, out.len, e) ||
-	     !fsx_write_atomic(ctx->rootfd, at, out.data, out.len, &cur_st,
-			       &new_st, &stale, e)))
-		goto fail;
-	t->wrote = true;
-	r = APPLY_DONE;
-	goto out;
-fail:
-	if (!stale)
+	/* the content as it is, at the place the database gives */
+	if (strcmp(t->path, t->cur) != 0 &&
+	    !note_write(ctx, a->id, fields, t->path, text, len, e))
 		goto out;
-stale:
-	/* edited since the scan: the file wins on the next run */
-	ctx->deferred = true;
-	r = APPLY_SKIPPED;
-	err_set(e, "%s: changed since the scan; left for the next run", at);
+	if (out.len != len || memcmp(out.data, text, len) != 0) {
+		if (!note_write(ctx, a->id, fields, t->path, out.data, out.len,
+				e))
+			goto out;
+		s->slot =
+			fsx_batch_stage(batch(ctx), t->path, out.data, out.len,
+					t->cur, &s->cur_st, &stale, e);
+		if (s->slot < 0) {
+			if (stale)
+				r = left(ctx, t->cur, e);
+			goto out;
+		}
+	}
+	r = APPLY_DONE;
 out:
 	free(fields);
 	buf_finish(&out);
@@ -378,13 +399,53 @@ out:
 	return r;
 }
 
-static enum apply_result create_file(struct apply_ctx *ctx,
-				     const struct action *a, struct target *t,
-				     struct err *e)
+/* Moves the file when it must (before it is edited: a refused move, a
+ * symlinked epic or a name taken, leaves the file as it was, not edited in
+ * place), then puts the staged text in place. */
+static enum apply_result place_rewrite(struct apply_ctx *ctx,
+				       struct apply_stage *s, struct err *e)
+{
+	struct target *t = &s->t;
+	struct file_stat cur_st = s->cur_st;
+	const char *at = t->cur;
+	bool stale = false;
+
+	if (strcmp(t->path, t->cur) != 0) {
+		if (!fsx_batch_move(batch(ctx), t->cur, t->path, e))
+			return APPLY_SKIPPED;
+		touch(ctx, t->cur);
+		test_seam_kill("after-move");
+		at = t->path;
+		if (!moved_stat(ctx, t, s->cur_hash, &cur_st, &stale, e))
+			return stale ? left(ctx, at, e) : APPLY_SKIPPED;
+	}
+	if (s->slot >= 0) {
+		int slot = s->slot;
+
+		s->slot = -1;
+		if (!fsx_batch_place(batch(ctx), slot, &cur_st, &stale, e))
+			return stale ? left(ctx, at, e) : APPLY_SKIPPED;
+	}
+	t->wrote = true;
+	return APPLY_DONE;
+}
+
+/* "story ID: " before e's message, for a name another file took. */
+static void name_story(const char *id, struct err *e)
+{
+	char msg[ERR_MAX];
+
+	snprintf(msg, sizeof(msg), "%s", e->msg);
+	err_set(e, "story %s: %s", id, msg);
+}
+
+static enum apply_result stage_create(struct apply_ctx *ctx,
+				      const struct action *a,
+				      struct apply_stage *s, struct err *e)
 {
 	const struct story_dialect *dl = &ctx->c->dialect;
+	struct target *t = &s->t;
 	struct buf out = BUF_INIT;
-	struct file_stat st;
 	const char *mirror[SM_COUNT] = {0};
 	bool stale = false, ok;
 
@@ -394,22 +455,34 @@ static enum apply_result create_file(struct apply_ctx *ctx,
 			mirror[k] = a->want.v[loc[k]];
 	story_render(&a->want, dl, &out);
 	ok = check_back(ctx->c, t, t->path, &out, &a->want, mirror, true, e) &&
-	     note_write(ctx, a->id, "*", t->path, out.data, out.len, e) &&
-	     fsx_mkdirs_beneath(ctx->rootfd, t->path, e) &&
-	     fsx_write_atomic(ctx->rootfd, t->path, out.data, out.len, NULL,
-			      &st, &stale, e);
-	buf_finish(&out);
-	if (stale) {
-		/* another file has the name (two ids that differ in case
-		 * under {id:lower}): the story is named, not only the file */
-		char msg[ERR_MAX];
-
-		snprintf(msg, sizeof(msg), "%s", e->msg);
-		err_set(e, "story %s: %s", a->id, msg);
+	     note_write(ctx, a->id, "*", t->path, out.data, out.len, e);
+	if (ok) {
+		s->slot = fsx_batch_stage(batch(ctx), t->path, out.data,
+					  out.len, NULL, NULL, &stale, e);
+		ok = s->slot >= 0;
 	}
-	if (!ok)
+	buf_finish(&out);
+	/* another file has the name (two ids that differ in case under
+	 * {id:lower}): the story is named, not only the file */
+	if (stale)
+		name_story(a->id, e);
+	return ok ? APPLY_DONE : APPLY_SKIPPED;
+}
+
+static enum apply_result place_create(struct apply_ctx *ctx,
+				      const struct action *a,
+				      struct apply_stage *s, struct err *e)
+{
+	int slot = s->slot;
+	bool stale = false;
+
+	s->slot = -1;
+	if (!fsx_batch_place(batch(ctx), slot, NULL, &stale, e)) {
+		if (stale)
+			name_story(a->id, e);
 		return APPLY_SKIPPED;
-	t->wrote = true;
+	}
+	s->t.wrote = true;
 	return APPLY_DONE;
 }
 
@@ -429,24 +502,37 @@ static enum apply_result read_back(struct apply_ctx *ctx, struct target *t,
 	return APPLY_DONE;
 }
 
-static enum apply_result write_file(struct apply_ctx *ctx,
-				    const struct action *a,
-				    const struct file_change *fc,
-				    const struct state_entry *se,
-				    struct target *t, struct err *e)
+static enum apply_result stage_write(struct apply_ctx *ctx,
+				     const struct action *a,
+				     const struct file_change *fc,
+				     const struct state_entry *se,
+				     struct apply_stage *s, struct err *e)
 {
-	enum apply_result r;
 	const char *expect = fc && fc->path ? fc->hash : se ? se->hash : NULL;
+	struct target *t = &s->t;
 
 	free(t->path);
 	t->path = target_path(ctx->c, &a->want, t->cur, e);
 	if (!t->path)
 		return APPLY_SKIPPED;
-	r = t->cur ? rewrite_file(ctx, a, expect, t, e)
-		   : create_file(ctx, a, t, e);
-	if (r == APPLY_DONE && t->wrote) {
-		touch(ctx, t->path);
-		r = read_back(ctx, t, e);
+	return t->cur ? stage_rewrite(ctx, a, expect, s, e)
+		      : stage_create(ctx, a, s, e);
+}
+
+static enum apply_result place_write(struct apply_ctx *ctx,
+				     const struct action *a,
+				     struct apply_stage *s, struct err *e)
+{
+	enum apply_result r;
+
+	if (s->r != APPLY_DONE) {
+		err_set(e, "%s", s->why);
+		return s->r;
+	}
+	r = s->t.cur ? place_rewrite(ctx, s, e) : place_create(ctx, a, s, e);
+	if (r == APPLY_DONE && s->t.wrote) {
+		touch(ctx, s->t.path);
+		r = read_back(ctx, &s->t, e);
 	}
 	return r;
 }
@@ -467,8 +553,7 @@ static enum apply_result delete_file(struct apply_ctx *ctx,
 		free(text);
 		stale = strcmp(hash, se->hash) != 0;
 	}
-	if (!stale &&
-	    fsx_unlink_beneath(ctx->rootfd, se->path, &st, &stale, e)) {
+	if (!stale && fsx_batch_unlink(batch(ctx), se->path, &st, &stale, e)) {
 		touch(ctx, se->path);
 		return APPLY_DONE;
 	}
@@ -651,52 +736,132 @@ static void target_init(struct target *t, const struct file_change *fc,
 	t->path = xstrdup(t->cur);
 }
 
+/* Stages the file work of a into s. */
+static void stage_one(struct apply_ctx *ctx, struct apply_stage *s,
+		      const struct action *a, const struct file_change *fc,
+		      const struct state_entry *se)
+{
+	struct err e = {{0}};
+
+	memset(s, 0, sizeof(*s));
+	s->used = true;
+	s->slot = -1;
+	s->r = APPLY_DONE;
+	target_init(&s->t, fc, se);
+	if (a->file == PLAN_FILE_WRITE) {
+		s->r = stage_write(ctx, a, fc, se, s, &e);
+		if (s->r != APPLY_DONE)
+			s->why = xstrdup(e.msg);
+	}
+}
+
+static void stage_finish(struct apply_ctx *ctx, struct apply_stage *s)
+{
+	if (!s->used)
+		return;
+	if (s->slot >= 0)
+		fsx_batch_drop(ctx->batch, s->slot);
+	free(s->why);
+	free(s->t.body);
+	free(s->t.path);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The action whose file work s staged: the file put in place (or
+ * removed), then the row, the state and the records. */
+static enum apply_result act(struct apply_ctx *ctx, struct apply_stage *s,
+			     const struct action *a, const struct db_side *d,
+			     const struct state_entry *se, struct err *e)
+{
+	enum apply_result r = APPLY_DONE;
+	struct target *t = &s->t;
+	struct action fixed;
+	int64_t rev = 0;
+
+	if (a->file == PLAN_FILE_WRITE)
+		r = place_write(ctx, a, s, e);
+	else if (a->file == PLAN_FILE_DELETE && se)
+		r = delete_file(ctx, se, e);
+	if (r != APPLY_DONE) {
+		if (t->refused && !record_refusal(ctx, a, d, e))
+			r = APPLY_FATAL;
+		return r;
+	}
+	if (t->body) {
+		/* the row takes the body as the file holds it (a CRLF
+		 * file's line breaks), so that both read the same */
+		fixed = *a;
+		story_copy(&fixed.want, &a->want);
+		story_set(&fixed.want, SF_BODY, t->body);
+		if (fixed.db == PLAN_DB_NONE)
+			fixed.db = PLAN_DB_PUT;
+		a = &fixed;
+	}
+	if (!apply_db(ctx, a, d, se, t, &rev, e) ||
+	    !apply_state(ctx, a, t, rev, e)) {
+		r = APPLY_FATAL;
+		goto out;
+	}
+	if (t->wrote)
+		ctx->counts->files_written++;
+	if (a->db != PLAN_DB_NONE)
+		ctx->counts->rows_written++;
+	report(ctx, a, t);
+out:
+	if (a == &fixed)
+		story_finish(&fixed.want);
+	return r;
+}
+
 enum apply_result apply_action(struct apply_ctx *ctx, const struct action *a,
 			       const struct file_change *fc,
 			       const struct db_side *d,
 			       const struct state_entry *se, struct err *e)
 {
-	enum apply_result r = APPLY_DONE;
-	struct target t;
-	struct action fixed;
-	int64_t rev = 0;
+	struct apply_stage s;
+	enum apply_result r;
 
-	target_init(&t, fc, se);
-	if (a->file == PLAN_FILE_WRITE)
-		r = write_file(ctx, a, fc, se, &t, e);
-	else if (a->file == PLAN_FILE_DELETE && se)
-		r = delete_file(ctx, se, e);
-	if (r != APPLY_DONE) {
-		if (t.refused && !record_refusal(ctx, a, d, e))
-			r = APPLY_FATAL;
-		goto out;
-	}
-	if (t.body) {
-		/* the row takes the body as the file holds it (a CRLF
-		 * file's line breaks), so that both read the same */
-		fixed = *a;
-		story_copy(&fixed.want, &a->want);
-		story_set(&fixed.want, SF_BODY, t.body);
-		if (fixed.db == PLAN_DB_NONE)
-			fixed.db = PLAN_DB_PUT;
-		a = &fixed;
-	}
-	if (!apply_db(ctx, a, d, se, &t, &rev, e) ||
-	    !apply_state(ctx, a, &t, rev, e)) {
+	stage_one(ctx, &s, a, fc, se);
+	r = act(ctx, &s, a, d, se, e);
+	stage_finish(ctx, &s);
+	if (r != APPLY_FATAL && !apply_sync(ctx, e))
 		r = APPLY_FATAL;
-		goto out;
-	}
-	if (t.wrote)
-		ctx->counts->files_written++;
-	if (a->db != PLAN_DB_NONE)
-		ctx->counts->rows_written++;
-	report(ctx, a, &t);
-out:
-	if (a == &fixed)
-		story_finish(&fixed.want);
-	free(t.body);
-	free(t.path);
 	return r;
+}
+
+void apply_stage(struct apply_ctx *ctx, size_t i, const struct action *a,
+		 const struct file_change *fc, const struct state_entry *se)
+{
+	if (i >= ctx->nstages) {
+		ctx->stages = xgrow(ctx->stages, &ctx->capstages, i + 1,
+				    sizeof(*ctx->stages));
+		memset(ctx->stages + ctx->nstages, 0,
+		       (i + 1 - ctx->nstages) * sizeof(*ctx->stages));
+		ctx->nstages = i + 1;
+	}
+	stage_finish(ctx, &ctx->stages[i]);
+	stage_one(ctx, &ctx->stages[i], a, fc, se);
+}
+
+void apply_flush(struct apply_ctx *ctx)
+{
+	if (ctx->batch)
+		fsx_batch_flush(ctx->batch);
+}
+
+enum apply_result apply_staged(struct apply_ctx *ctx, size_t i,
+			       const struct action *a, const struct db_side *d,
+			       const struct state_entry *se, struct err *e)
+{
+	enum apply_result r = act(ctx, &ctx->stages[i], a, d, se, e);
+
+	stage_finish(ctx, &ctx->stages[i]);
+	return r;
+}
+
+bool apply_sync(struct apply_ctx *ctx, struct err *e)
+{
+	return !ctx->batch || fsx_batch_sync_dirs(ctx->batch, e);
 }
 
 static void sleep_until(int64_t ns)
@@ -773,6 +938,13 @@ out:
 
 void apply_ctx_finish(struct apply_ctx *ctx)
 {
+	for (size_t i = 0; i < ctx->nstages; i++)
+		stage_finish(ctx, &ctx->stages[i]);
+	free(ctx->stages);
+	ctx->stages = NULL;
+	ctx->nstages = ctx->capstages = 0;
+	fsx_batch_destroy(ctx->batch);
+	ctx->batch = NULL;
 	for (size_t i = 0; i < ctx->nwritten; i++) {
 		free(ctx->written[i].id);
 		free(ctx->written[i].path);

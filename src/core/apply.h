@@ -16,6 +16,9 @@
  * atomic file writes and moves, state, history, events and conflicts.
  */
 
+struct apply_stage;
+struct fsx_batch;
+
 /* A file this run wrote, to record once its timestamp can be trusted. */
 struct apply_written {
 	char *id;
@@ -36,6 +39,10 @@ struct apply_ctx {
 	const char *commit_id, *author;
 	int64_t commit_time;
 	int journal_fd; /* the write journal (fsx_journal_*), or -1 */
+	/* the files' writes, batched (fsx_batch), and the actions staged */
+	struct fsx_batch *batch;
+	struct apply_stage *stages;
+	size_t nstages, capstages;
 	/* filled in by apply */
 	struct apply_written *written;
 	size_t nwritten, capwritten;
@@ -61,6 +68,21 @@ enum apply_result apply_action(struct apply_ctx *ctx, const struct action *a,
 			       const struct file_change *fc,
 			       const struct db_side *d,
 			       const struct state_entry *se, struct err *e);
+/* Batched, as fsx_batch: apply_stage does the file work of each action
+ * up to its temporary file written (slot i, any order), apply_flush makes
+ * them all durable at once, apply_staged then carries each out as
+ * apply_action would, and apply_sync fsyncs the directories changed;
+ * false from it: the renames may be lost, the run must not commit. */
+void apply_stage(struct apply_ctx *ctx, size_t i, const struct action *a,
+		 const struct file_change *fc, const struct state_entry *se);
+/* The one barrier for the contents of the files staged. */
+void apply_flush(struct apply_ctx *ctx);
+/* apply_action for the action staged in slot i (the same a, fc and se). */
+enum apply_result apply_staged(struct apply_ctx *ctx, size_t i,
+			       const struct action *a, const struct db_side *d,
+			       const struct state_entry *se, struct err *e);
+/* fsyncs each directory the actions changed since the last call, once. */
+bool apply_sync(struct apply_ctx *ctx, struct err *e);
 /* Records the stat data of the files this run wrote, once one timestamp
  * tick has passed since the last write (the racy rule). */
 bool apply_settle(struct apply_ctx *ctx, struct err *e);

@@ -1134,8 +1134,42 @@ static void moved_denied(struct err *e, const char *from, const char *to,
 	free(msg);
 }
 
-bool fsx_move_beneath(int rootfd, const char *from, const char *to,
-		      struct err *e)
+/* A directory the batch writes in: open once, fsynced once. */
+struct batch_dir {
+	char *rel; /* "." for the root */
+	int fd;
+	dev_t dev;
+	bool dirty; /* a rename or removal in it waits for its fsync */
+};
+
+/* A file staged: its temporary file written, not yet in place. */
+struct batch_file {
+	char *rel;
+	const char *base; /* in rel */
+	size_t dir;       /* in dirs */
+	int fd;           /* the temporary file, while it is written */
+	char tmp[256];
+	bool replace; /* over the file there, else only where none is */
+	bool live;    /* neither placed nor dropped */
+	bool synced;  /* the flush ran since it was staged */
+	int err;      /* the flush's errno, or 0 */
+};
+
+struct fsx_batch {
+	int rootfd;
+	struct batch_dir *dirs;
+	size_t ndirs, capdirs;
+	struct batch_file *files;
+	size_t nfiles, capfiles;
+};
+
+static bool dir_changed(struct fsx_batch *b, const char *rel, int fd,
+			struct err *e);
+
+/* fsx_move_beneath; with a batch, the directories' fsyncs wait for
+ * fsx_batch_sync_dirs. */
+static bool move_beneath(int rootfd, const char *from, const char *to,
+			 struct fsx_batch *b, struct err *e)
 {
 	const char *fbase, *tbase;
 	int ffd, tfd = -1;
@@ -1160,7 +1194,7 @@ bool fsx_move_beneath(int rootfd, const char *from, const char *to,
 			err_set(e, "%s -> %s: %s", from, to, strerror(errno));
 		goto out;
 	}
-	ok = sync_dir(tfd, to, e) && sync_dir(ffd, from, e);
+	ok = dir_changed(b, to, tfd, e) && dir_changed(b, from, ffd, e);
 out:
 	if (tfd >= 0)
 		close(tfd);
@@ -1168,9 +1202,22 @@ out:
 	return ok;
 }
 
-bool fsx_unlink_beneath(int rootfd, const char *rel,
-			const struct file_stat *expect, bool *stale,
-			struct err *e)
+bool fsx_move_beneath(int rootfd, const char *from, const char *to,
+		      struct err *e)
+{
+	return move_beneath(rootfd, from, to, NULL, e);
+}
+
+bool fsx_batch_move(struct fsx_batch *b, const char *from, const char *to,
+		    struct err *e)
+{
+	return move_beneath(b->rootfd, from, to, b, e);
+}
+
+/* fsx_unlink_beneath; with a batch, as move_beneath. */
+static bool unlink_beneath(int rootfd, const char *rel,
+			   const struct file_stat *expect, bool *stale,
+			   struct fsx_batch *b, struct err *e)
 {
 	const char *base;
 	struct stat old;
@@ -1187,10 +1234,315 @@ bool fsx_unlink_beneath(int rootfd, const char *rel,
 		fail_dir(e, rel, errno, fd);
 		goto out;
 	}
-	ok = sync_dir(fd, rel, e);
+	ok = dir_changed(b, rel, fd, e);
 out:
 	close(fd);
 	return ok;
+}
+
+bool fsx_unlink_beneath(int rootfd, const char *rel,
+			const struct file_stat *expect, bool *stale,
+			struct err *e)
+{
+	return unlink_beneath(rootfd, rel, expect, stale, NULL, e);
+}
+
+bool fsx_batch_unlink(struct fsx_batch *b, const char *rel,
+		      const struct file_stat *expect, bool *stale,
+		      struct err *e)
+{
+	return unlink_beneath(b->rootfd, rel, expect, stale, b, e);
+}
+
+/* ---- batched writes ---- */
+
+struct fsx_batch *fsx_batch_create(int rootfd)
+{
+	struct fsx_batch *b = xcalloc(1, sizeof(*b));
+
+	b->rootfd = rootfd;
+	return b;
+}
+
+/* The directory dir (fd: open already, to duplicate; -1: to open beneath
+ * the root), added once; -1 with errno when it cannot be opened. */
+static ssize_t batch_dir(struct fsx_batch *b, const char *dir, int fd)
+{
+	struct batch_dir *d;
+	struct stat st;
+
+	for (size_t i = 0; i < b->ndirs; i++)
+		if (strcmp(b->dirs[i].rel, dir) == 0)
+			return (ssize_t)i;
+	fd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : open_dir(b->rootfd, dir);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return -1;
+	}
+	b->dirs = xgrow(b->dirs, &b->capdirs, b->ndirs + 1, sizeof(*d));
+	d = &b->dirs[b->ndirs];
+	*d = (struct batch_dir){
+		.rel = xstrdup(dir), .fd = fd, .dev = st.st_dev};
+	return (ssize_t)b->ndirs++;
+}
+
+/* Marks the directory of rel, open as fd, for the fsync of
+ * fsx_batch_sync_dirs; without a batch, fsyncs it now. */
+static bool dir_changed(struct fsx_batch *b, const char *rel, int fd,
+			struct err *e)
+{
+	const char *base;
+	char *dir;
+	ssize_t i;
+
+	if (!b)
+		return sync_dir(fd, rel, e);
+	dir = split(rel, &base);
+	i = batch_dir(b, dir, fd);
+	free(dir);
+	if (i < 0)
+		return err_set(e, "%s: %s", rel, strerror(errno));
+	b->dirs[i].dirty = true;
+	return true;
+}
+
+/* Gives f up: its temporary file removed. */
+static void batch_drop(struct fsx_batch *b, struct batch_file *f)
+{
+	if (!f->live)
+		return;
+	unlinkat(b->dirs[f->dir].fd, f->tmp, 0);
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	f->live = false;
+}
+
+/* Checks like (when not NULL: the file whose mode and owner the new one
+ * keeps, which must have the stat data expect) or, for a new file, that
+ * nothing is at rel; fills *old. */
+static bool batch_check(struct fsx_batch *b, size_t di, const char *rel,
+			const char *base, const char *like,
+			const struct file_stat *expect, struct stat *old,
+			bool *stale, struct err *e)
+{
+	const char *lbase;
+	char *ldir;
+	ssize_t li;
+
+	if (!like)
+		return still_expected(b->dirs[di].fd, base, rel, NULL, old,
+				      stale, e);
+	ldir = split(like, &lbase);
+	li = batch_dir(b, ldir, -1);
+	free(ldir);
+	if (li < 0)
+		return beneath_err(e, like, errno);
+	return still_expected(b->dirs[li].fd, lbase, like, expect, old, stale,
+			      e);
+}
+
+/* Writes the temporary file of f, whose directory is dirfd. */
+static bool batch_write(struct batch_file *f, int dirfd, const void *data,
+			size_t len, const struct stat *old, struct err *e)
+{
+	f->fd = create_temp(dirfd, f->base, f->replace ? 0600 : 0644, f->tmp,
+			    sizeof(f->tmp));
+	if (f->fd < 0)
+		return fail_dir(e, f->rel, errno, dirfd);
+	f->live = true;
+	if (!f->replace)
+		own_like_at(dirfd, f->fd, NULL);
+	if (!write_all(f->fd, data, len) ||
+	    (f->replace && !keep_mode(f->fd, old)))
+		return err_set(e, "%s: %s", f->rel, strerror(errno));
+	/* the writeback starts now, while the next files are written; the
+	 * flush waits for all of it at once */
+	if (!fsx_test_nosync())
+		sync_file_range(f->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	/* closed: a batch holds no more descriptors than directories */
+	close(f->fd);
+	f->fd = -1;
+	return true;
+}
+
+int fsx_batch_stage(struct fsx_batch *b, const char *rel, const void *data,
+		    size_t len, const char *like,
+		    const struct file_stat *expect, bool *stale, struct err *e)
+{
+	struct batch_file *f;
+	const char *base;
+	char *dir = split(rel, &base);
+	struct stat old;
+	ssize_t di = -1;
+	int slot = -1;
+
+	*stale = false;
+	if (!base_ok(rel, base, e))
+		goto out;
+	/* a file replaced in place is in a directory that exists */
+	if ((!like || strcmp(like, rel) != 0) &&
+	    !fsx_mkdirs_beneath(b->rootfd, rel, e))
+		goto out;
+	di = batch_dir(b, dir, -1);
+	if (di < 0) {
+		beneath_err(e, rel, errno);
+		goto out;
+	}
+	if (!batch_check(b, (size_t)di, rel, base, like, expect, &old, stale,
+			 e))
+		goto out;
+	b->files = xgrow(b->files, &b->capfiles, b->nfiles + 1, sizeof(*f));
+	f = &b->files[b->nfiles];
+	*f = (struct batch_file){.rel = xstrdup(rel),
+				 .dir = (size_t)di,
+				 .fd = -1,
+				 .replace = like != NULL};
+	f->base = f->rel + (base - rel);
+	slot = (int)b->nfiles++;
+	if (!batch_write(f, b->dirs[di].fd, data, len, &old, e)) {
+		batch_drop(b, f);
+		slot = -1;
+	}
+out:
+	free(dir);
+	return slot;
+}
+
+/* fsyncs the temporary file of f, open again. */
+static int sync_one(const struct fsx_batch *b, const struct batch_file *f)
+{
+	int fd = openat(b->dirs[f->dir].fd, f->tmp,
+			O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int err = 0;
+
+	if (fd < 0 || fsync(fd) < 0)
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+/* One barrier for every file staged since the last: the fsync of the only
+ * one, or syncfs of each file system they are on (the writeback of each
+ * was started when it was written). */
+static int batch_barrier(struct fsx_batch *b)
+{
+	struct batch_file *one = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < b->nfiles; i++)
+		if (b->files[i].live && !b->files[i].synced) {
+			one = &b->files[i];
+			n++;
+		}
+	if (!n || fsx_test_nosync())
+		return 0;
+	if (n == 1)
+		return sync_one(b, one);
+	for (size_t i = 0; i < b->ndirs; i++) {
+		bool seen = false, used = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = b->dirs[j].dev == b->dirs[i].dev;
+		for (size_t j = 0; j < b->nfiles && !used; j++)
+			used = b->files[j].live && !b->files[j].synced &&
+			       b->dirs[b->files[j].dir].dev == b->dirs[i].dev;
+		if (!seen && used && syncfs(b->dirs[i].fd) < 0)
+			return errno;
+	}
+	return 0;
+}
+
+void fsx_batch_flush(struct fsx_batch *b)
+{
+	int err = batch_barrier(b);
+
+	for (size_t i = 0; i < b->nfiles; i++) {
+		struct batch_file *f = &b->files[i];
+
+		if (!f->live || f->synced)
+			continue;
+		f->synced = true;
+		f->err = err;
+	}
+}
+
+bool fsx_batch_place(struct fsx_batch *b, int slot,
+		     const struct file_stat *expect, bool *stale, struct err *e)
+{
+	struct batch_file *f = &b->files[slot];
+	struct batch_dir *d = &b->dirs[f->dir];
+	struct stat old;
+
+	*stale = false;
+	if (!f->synced)
+		fsx_batch_flush(b);
+	if (f->err) {
+		err_set(e, "%s: %s", f->rel, strerror(f->err));
+		goto drop;
+	}
+	if (!still_expected(d->fd, f->base, f->rel, f->replace ? expect : NULL,
+			    &old, stale, e) ||
+	    !put_in_place(d->fd, f->tmp, f->base, f->rel, f->replace, stale, e))
+		goto drop;
+	f->live = false;
+	d->dirty = true;
+	return true;
+drop:
+	batch_drop(b, f);
+	return false;
+}
+
+void fsx_batch_drop(struct fsx_batch *b, int slot)
+{
+	if (slot >= 0 && (size_t)slot < b->nfiles)
+		batch_drop(b, &b->files[slot]);
+}
+
+/* Forgets the files and directories once none is staged. */
+static void batch_reset(struct fsx_batch *b)
+{
+	for (size_t i = 0; i < b->nfiles; i++) {
+		batch_drop(b, &b->files[i]);
+		free(b->files[i].rel);
+	}
+	b->nfiles = 0;
+	for (size_t i = 0; i < b->ndirs; i++) {
+		close(b->dirs[i].fd);
+		free(b->dirs[i].rel);
+	}
+	b->ndirs = 0;
+}
+
+bool fsx_batch_sync_dirs(struct fsx_batch *b, struct err *e)
+{
+	bool ok = true, live = false;
+
+	for (size_t i = 0; i < b->ndirs; i++) {
+		struct batch_dir *d = &b->dirs[i];
+
+		if (ok && d->dirty)
+			ok = sync_dir(d->fd, d->rel, e);
+		d->dirty = !ok && d->dirty;
+	}
+	for (size_t i = 0; i < b->nfiles && !live; i++)
+		live = b->files[i].live;
+	if (ok && !live)
+		batch_reset(b);
+	return ok;
+}
+
+void fsx_batch_destroy(struct fsx_batch *b)
+{
+	if (!b)
+		return;
+	batch_reset(b);
+	free(b->files);
+	free(b->dirs);
+	free(b);
 }
 
 /* ---- the run lock ---- */

@@ -154,6 +154,53 @@ bool fsx_unlink_beneath(int rootfd, const char *rel,
 			const struct file_stat *expect, bool *stale,
 			struct err *e);
 
+/* Atomic writes in a batch, as git's core.fsyncMethod=batch: each file's
+ * temporary file is written and its writeback started (fsx_batch_stage);
+ * one barrier makes all their contents durable (fsx_batch_flush: the
+ * fsync of the only one, or syncfs of each file system they are on); then
+ * each is renamed into place (fsx_batch_place), and each directory a
+ * rename, move or removal changed is fsynced once (fsx_batch_sync_dirs).
+ * No file is visible before its content is on disk, and no rename is lost
+ * once fsx_batch_sync_dirs returned true: the same durability as
+ * fsx_write_atomic's, for two fsyncs of each directory in all instead of
+ * two a file. Beneath rootfd, through no symlink, as the rest. */
+struct fsx_batch;
+/* A batch writing beneath rootfd (which must outlive it). */
+struct fsx_batch *fsx_batch_create(int rootfd);
+/* Stages data for rel: mkdir -p of its directory (but when like is rel),
+ * a temporary file written beside it. like (or NULL: a new file, nothing
+ * may be at rel) is the file that rel replaces, where it is now (rel, or
+ * where a move will take it from), whose stat data must still be expect
+ * (else *stale) and whose mode and owner the new file keeps. Returns its
+ * slot, or -1 with e set. */
+int fsx_batch_stage(struct fsx_batch *b, const char *rel, const void *data,
+		    size_t len, const char *like,
+		    const struct file_stat *expect, bool *stale, struct err *e);
+/* The one barrier for the files staged since the last; a failure is told
+ * by fsx_batch_place of each of them. */
+void fsx_batch_flush(struct fsx_batch *b);
+/* Renames slot's temporary file into place (flushing first when it was
+ * not): over the file at its path, which must still have the stat data
+ * expect (else *stale), or, for a new file, where there is none. On
+ * failure the temporary file is removed. */
+bool fsx_batch_place(struct fsx_batch *b, int slot,
+		     const struct file_stat *expect, bool *stale,
+		     struct err *e);
+/* Gives slot up, unplaced: its temporary file removed. */
+void fsx_batch_drop(struct fsx_batch *b, int slot);
+/* fsx_move_beneath, its directories' fsyncs left to fsx_batch_sync_dirs. */
+bool fsx_batch_move(struct fsx_batch *b, const char *from, const char *to,
+		    struct err *e);
+/* fsx_unlink_beneath, its directory's fsync left to fsx_batch_sync_dirs. */
+bool fsx_batch_unlink(struct fsx_batch *b, const char *rel,
+		      const struct file_stat *expect, bool *stale,
+		      struct err *e);
+/* fsyncs each directory changed since the last call, once; when no slot
+ * is left staged, the batch starts afresh (its directories closed). */
+bool fsx_batch_sync_dirs(struct fsx_batch *b, struct err *e);
+/* Removes what is still staged and frees b (NULL is fine). */
+void fsx_batch_destroy(struct fsx_batch *b);
+
 /* Creates the missing parent directories of path (mkdir -p of its
  * dirname), 0755. */
 bool fsx_mkdir_parents(const char *path, struct err *e);

@@ -699,46 +699,74 @@ void apply_begin(struct run *run)
 	};
 }
 
-/* Carries out the actions planned so far, and forgets them. */
+/* Carries out the planned action i, staged in slot; false when the run
+ * must stop. */
+static bool apply_one(struct run *run, size_t i, size_t slot)
+{
+	struct apply_ctx *ctx = &run->apply;
+	struct action *a = &run->plan[i].a;
+	const struct file_change *fc = run->plan[i].fc;
+	const struct git_author *who =
+		run->by_diff && a->status_changed
+			? detect_git_credit(&run->mirrors, run->c, &run->git,
+					    fc, a->want.v[SF_STATUS])
+			: NULL;
+	bool ok = true;
+	struct err e;
+
+	ctx->commit_id = who ? who->commit : NULL;
+	ctx->author = who ? who->author : NULL;
+	ctx->commit_time = who ? who->time : 0;
+	switch (apply_staged(ctx, slot, a, run->plan[i].d, state_of(run, a->id),
+			     &e)) {
+	case APPLY_DONE:
+		count(run, a);
+		journal_note(run, &run->committed, a->id);
+		break;
+	case APPLY_SKIPPED:
+		/* its data stays untouched on both sides, and its DB change
+		 * is seen again by the next run */
+		run->deferred = true;
+		journal_note(run, &run->waiting, a->id);
+		problem(run, e.msg);
+		break;
+	case APPLY_FATAL: *run->e = e; ok = false;
+	}
+	if (run->r && run->r->progress)
+		atomic_fetch_add_explicit(&run->r->progress->written, 1,
+					  memory_order_relaxed);
+	/* done with it: memory stays at one story per change */
+	action_finish(a);
+	return ok;
+}
+
+/* Actions staged at once: their temporary files written, then one flush
+ * for all (apply_stage); the batch holds a descriptor for each directory
+ * they write in, move from or to. */
+#define APPLY_BATCH 128
+
+/* Carries out the actions planned so far, and forgets them: a batch of
+ * them at a time, their files' contents made durable at once and their
+ * directories fsynced once, before the commit. */
 bool apply_planned(struct run *run)
 {
 	struct apply_ctx *ctx = &run->apply;
 	bool ok = true;
 
-	for (size_t i = 0; ok && i < run->nplan; i++) {
-		struct action *a = &run->plan[i].a;
-		const struct file_change *fc = run->plan[i].fc;
-		const struct git_author *who =
-			run->by_diff && a->status_changed
-				? detect_git_credit(&run->mirrors, run->c,
-						    &run->git, fc,
-						    a->want.v[SF_STATUS])
-				: NULL;
-		struct err e;
+	for (size_t from = 0; ok && from < run->nplan; from += APPLY_BATCH) {
+		size_t to = run->nplan - from < APPLY_BATCH
+				    ? run->nplan
+				    : from + APPLY_BATCH;
 
-		ctx->commit_id = who ? who->commit : NULL;
-		ctx->author = who ? who->author : NULL;
-		ctx->commit_time = who ? who->time : 0;
-		switch (apply_action(ctx, a, fc, run->plan[i].d,
-				     state_of(run, a->id), &e)) {
-		case APPLY_DONE:
-			count(run, a);
-			journal_note(run, &run->committed, a->id);
-			break;
-		case APPLY_SKIPPED:
-			/* its data stays untouched on both sides, and its
-			 * DB change is seen again by the next run */
-			run->deferred = true;
-			journal_note(run, &run->waiting, a->id);
-			problem(run, e.msg);
-			break;
-		case APPLY_FATAL: *run->e = e; ok = false;
-		}
-		if (run->r && run->r->progress)
-			atomic_fetch_add_explicit(&run->r->progress->written, 1,
-						  memory_order_relaxed);
-		/* done with it: memory stays at one story per change */
-		action_finish(a);
+		for (size_t i = from; i < to; i++)
+			apply_stage(ctx, i - from, &run->plan[i].a,
+				    run->plan[i].fc,
+				    state_of(run, run->plan[i].a.id));
+		apply_flush(ctx);
+		for (size_t i = from; ok && i < to; i++)
+			ok = apply_one(run, i, i - from);
+		if (ok && !apply_sync(ctx, run->e))
+			ok = false;
 	}
 	for (size_t i = 0; i < run->nplan; i++)
 		action_finish(&run->plan[i].a);

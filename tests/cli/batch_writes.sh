@@ -1,0 +1,118 @@
+#!/bin/bash
+# Issue 26: the files a sync writes are batched (git's
+# core.fsyncMethod=batch): every temporary file written, one barrier
+# (syncfs, or the fsync of the only file), the renames, one fsync of each
+# directory changed. Read from strace: no temporary file is renamed into
+# place before the barrier, and every directory a rename changed is
+# fsynced after its last rename. Then the barrier and the directory
+# fsync fail (EIO, strace --inject): nothing half written is left, no
+# temporary file, and the next runs converge to what a run with no fault
+# gives; a failed sync_file_range (only a hint) changes nothing.
+. "$(dirname "$0")/lib.sh"
+
+command -v strace >/dev/null || { echo "strace is needed"; exit 1; }
+# the fsyncs are what this tests
+unset STORYSYNC_TEST_NOSYNC
+traced() { ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace "$@"; }
+calls=syncfs,fsync,sync_file_range,renameat,renameat2
+
+make_pending
+# more rows for files: a batch of several
+(cd pending && q "UPDATE stories SET title = title || ' (API)'
+  WHERE id IN (SELECT id FROM stories ORDER BY id LIMIT 6)" &&
+  sqlite3 -batch $DB "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null)
+rm -rf want && cp -a pending want
+(cd want && "$STORYSYNC" sync >/dev/null 2>&1)
+want=$(tree_state want)
+
+# order LOG: checks the order of the calls in an strace -y log; prints
+# "ok" or what is wrong
+order() {
+  /usr/bin/python3 - "$1" <<'EOF'
+import re, sys
+barrier = None
+last_rename = {}
+synced = {}
+renames = 0
+for n, line in enumerate(open(sys.argv[1])):
+    m = re.match(r"(?:\d+ +)?(\w+)\((.*)\) += (-?\d+)", line)
+    if not m or int(m.group(3)) < 0:
+        continue
+    call, args = m.group(1), m.group(2)
+    if call == "syncfs" or (call == "fsync" and ".storysync-" in args):
+        barrier = n if barrier is None else barrier
+    elif call in ("renameat", "renameat2") and ".storysync-" in args:
+        d = re.match(r"\d+<([^>]*)>", args).group(1)
+        if barrier is None:
+            sys.exit(print(f"a rename before the barrier: {line.strip()}"))
+        last_rename[d] = n
+        renames += 1
+    elif call == "fsync":
+        d = re.match(r"\d+<([^>]*)>", args)
+        if d:
+            synced.setdefault(d.group(1), []).append(n)
+if not renames:
+    sys.exit(print("no temporary file renamed"))
+for d, n in last_rename.items():
+    if not any(s > n for s in synced.get(d, [])):
+        sys.exit(print(f"{d}: not fsynced after its last rename"))
+print("ok")
+EOF
+}
+
+# the batch: several files, one syncfs, the renames after it
+rm -rf run && cp -a pending run
+(cd run && traced -f -y -qq -o "$O/trace" -e trace=$calls \
+  "$STORYSYNC" sync >/dev/null 2>&1)
+check_eq "a sync writing several files renames each after the barrier" \
+  ok "$(order "$O/trace")"
+check_eq "one syncfs for the batch" 1 "$(grep -c '^[0-9 ]*syncfs(' "$O/trace")"
+check_eq "no temporary file fsynced one by one" 0 \
+  "$(grep -c '^[0-9 ]*fsync(.*\.storysync-' "$O/trace")"
+state=$(tree_state run)
+check_eq "the batched run gives what a run gives" "$want" "$state"
+
+# one file: its fsync is the barrier, no syncfs
+rm -rf one && cp -a want one
+(cd one && q "UPDATE stories SET title = 'One more' WHERE id =
+  (SELECT id FROM stories ORDER BY id LIMIT 1)" &&
+  traced -f -y -qq -o "$O/trace1" -e trace=$calls \
+    "$STORYSYNC" sync >/dev/null 2>&1)
+check_eq "a sync writing one file fsyncs it before its rename" \
+  ok "$(order "$O/trace1")"
+check_eq "one file: no syncfs" 0 "$(grep -c '^[0-9 ]*syncfs(' "$O/trace1")"
+
+# fault FAULT DESC: the sync with strace's FAULT injected; nothing half
+# done, no temporary file, and the runs after converge to want
+fault() {
+  rm -rf run && cp -a pending run
+  (cd run && traced -f -qq -o /dev/null -e trace=$calls -e "inject=$1" \
+    "$STORYSYNC" sync >"$O/out" 2>"$O/err")
+  rc=$?
+  # what the database had for the files, in none of them
+  written=$(cd run && { grep -rlE '\(API\)|Edited by the API' stories
+    find stories -name 'NEW-D1*'; } | LC_ALL=C sort)
+  if [ "$rc" -ge 128 ]; then
+    not_ok "$2: the faulty run died of a signal ($rc)"
+    return
+  fi
+  if settle run && [ "$state" = "$want" ]; then
+    ok "$2: the runs after converge, no temporary file left"
+  else
+    not_ok "$2: the runs after converge" "${why:-$(diff <(echo "$state") \
+      <(echo "$want") | head -5)}"
+  fi
+}
+
+fault syncfs:error=EIO "the barrier fails"
+check_eq "the barrier fails: no file holds what the database had" "" \
+  "$written"
+grep -q 'Input/output error' "$O/err" &&
+  ok "the barrier fails: the error is told" ||
+  not_ok "the barrier fails: the error is told" "$(head -3 "$O/err")"
+check_eq "the barrier fails: the run fails" 1 "$rc"
+fault fsync:error=EIO:when=1 "the first fsync fails"
+fault fsync:error=EIO:when=2+ "every fsync but the first fails"
+fault sync_file_range:error=EIO "sync_file_range fails"
+check_eq "sync_file_range fails: a hint, the run ends well" 0 "$rc"
+finish

@@ -612,6 +612,26 @@ static bool parse_archive_stages(struct parser *p)
 			     &p->c->narchive_stages);
 }
 
+static bool parse_key_order(struct parser *p)
+{
+	return parse_strings(p, "key_order", &p->c->key_order,
+			     &p->c->nkey_order);
+}
+
+static bool parse_list_style(struct parser *p)
+{
+	if (!next(p))
+		return false;
+	if (p->ev.type == YEV_SCALAR && (strcmp(p->ev.value, "block") == 0 ||
+					 strcmp(p->ev.value, "flow") == 0)) {
+		p->c->dialect.block_lists = strcmp(p->ev.value, "block") == 0;
+		return true;
+	}
+	return fail(p, p->ev.line, p->ev.col,
+		    "'list_style' must be flow ([a, b]) or block (one "
+		    "\"- item\" a line)");
+}
+
 static bool parse_status_from(struct parser *p)
 {
 	if (!next(p))
@@ -1052,6 +1072,8 @@ static const struct {
 	{"at_strings", parse_at_strings, NULL},
 	{"created_format", parse_created_format, NULL},
 	{"new_file", parse_new_file, NULL},
+	{"key_order", parse_key_order, NULL},
+	{"list_style", parse_list_style, NULL},
 	{"create_in", parse_create_in, NULL},
 	{"ignore", parse_ignore, NULL},
 	{"archive_stages", parse_archive_stages, NULL},
@@ -1388,6 +1410,8 @@ static bool finish_dialect(struct parser *p)
 	dl->file_name =
 		c->file_name ? c->file_name : story_dialect_default.file_name;
 	dl->id_template = c->file_name;
+	dl->key_order = (const char *const *)c->key_order;
+	dl->nkey_order = c->nkey_order;
 	if (dl->no_id_key && !c->file_name)
 		return err_set(p->e,
 			       "%s: 'id_key: false' needs 'file_name': a new "
@@ -1799,6 +1823,7 @@ void config_finish(struct config *c)
 	strv_free_n(c->statuses, c->nstatuses);
 	strv_free_n(c->ignore, c->nignore);
 	strv_free_n(c->archive_stages, c->narchive_stages);
+	strv_free_n(c->key_order, c->nkey_order);
 	free(c->file_name);
 	free(c->new_file);
 	free(c->new_file_extra);
@@ -2011,7 +2036,15 @@ bool config_write_backlog_md(const char *path, const char *bmd, bool *written,
 		     "# It reads \"assignee: @ana\" as text, and dates a new "
 		     "task '2025-06-03 09:12'.\n"
 		     "at_strings: true\n"
-		     "created_format: datetime\n");
+		     "created_format: datetime\n"
+		     "# A new task's keys in its order, its lists one item a "
+		     "line.\n"
+		     "key_order: [id, title, status, assignee, created_date, "
+		     "updated_date, labels,\n"
+		     "  milestone, dependencies, references, documentation, "
+		     "parent_task_id, priority,\n"
+		     "  ordinal]\n"
+		     "list_style: block\n");
 	buf_printf(&t,
 		   "\n# Backlog.md names new tasks %s-N: an API that creates "
 		   "stories\n# should too.\n",

@@ -60,6 +60,9 @@ struct config {
 	char **archive_stages; /* archive_stages: as written (the stages'
 				  archive flags say it once resolved) */
 	size_t narchive_stages;
+	char **key_order; /* key_order: a new file's keys first, in this
+			     order (the dialect has them) */
+	size_t nkey_order;
 	/* conflict policy: who wins a field both sides changed */
 	struct config_policy_rule {
 		char *backlog; /* NULL: every backlog (policy:) */

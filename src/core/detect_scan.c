@@ -1,7 +1,8 @@
 /*
  * The file side by a walk: every story file's stat data against the sync
  * state; a file is read and hashed only when they differ (or it is racy, or
- * the run is --full), and parsed only when its content differs.
+ * the run is --full), and parsed only when its content differs (or the run
+ * is --full: the configuration may read it another way now).
  *
  * Two cores do the work, as git's preloaded index does: two threads walk
  * every other stage directory, comparing each file's stat data with its
@@ -716,7 +717,9 @@ static void read_one(const struct cmp *k, struct reading *rd)
 		return;
 	}
 	blobid_hex(text, len, rd->hash);
-	if (se && strcmp(rd->hash, se->hash) == 0) {
+	/* full: parsed even so, to be read as the configuration reads it
+	 * now (the sync compares it with the agreed version) */
+	if (se && strcmp(rd->hash, se->hash) == 0 && !k->full) {
 		rd->outcome = fsx_stat_equal(&rd->st, &se->st) ||
 					      fsx_racy(&rd->st, rd->recorded_ns)
 				      ? READ_SAME

@@ -134,9 +134,37 @@ static bool record_differs(const struct reconcile *r,
 	return false;
 }
 
+/* What of the configuration decides a file's row (its fields' keys, '@'
+ * as text, the id a name holds), as the database records it: a file
+ * whose content the state knows is read again when it changed. */
+static char *reading_of(const struct config *c)
+{
+	const struct story_dialect *dl = &c->dialect;
+	struct buf b = BUF_INIT;
+
+	buf_puts(&b, "{\"keys\":[");
+	for (int f = 0; f < SF_COUNT; f++) {
+		if (f)
+			buf_putc(&b, ',');
+		if (dl->key[f])
+			json_put_string(&b, dl->key[f], strlen(dl->key[f]));
+		else
+			buf_puts(&b, "null");
+	}
+	buf_printf(&b, "],\"at_strings\":%s,\"id_template\":",
+		   dl->at_strings ? "true" : "false");
+	if (dl->id_template)
+		json_put_string(&b, dl->id_template, strlen(dl->id_template));
+	else
+		buf_puts(&b, "null");
+	buf_putc(&b, '}');
+	return buf_detach(&b);
+}
+
 bool reconcile_detect(struct reconcile *r, struct store *s,
 		      const struct config *c, struct err *e)
 {
+	char *was = NULL;
 	bool whole;
 
 	memset(r, 0, sizeof(*r));
@@ -149,8 +177,15 @@ bool reconcile_detect(struct reconcile *r, struct store *s,
 	if (!r->rec.nstages && !infer_stages(r, s, e))
 		return false;
 	reconcile_plan(r);
+	if (!store_meta_get(s, RECONCILE_KEY_READING, &was, e))
+		return false;
+	r->reading = reading_of(c);
+	/* none recorded (a database from before it was): nothing to compare
+	 * with, and --full reads every file again */
+	r->reread = was && strcmp(was, r->reading) != 0;
 	/* what was read, completed or not, is what this run records */
-	r->changed = !whole || record_differs(r, &r->rec);
+	r->changed = !whole || record_differs(r, &r->rec) || !was || r->reread;
+	free(was);
 	return true;
 }
 
@@ -401,6 +436,9 @@ char *reconcile_describe(const struct reconcile *r)
 			buf_printf(&b, "; stage '%s' is in %s/ now, not %s/",
 				   now->status, now->dir, was->dir);
 	}
+	if (r->reread)
+		buf_puts(&b, "; the way files are read (keys:, at_strings:, "
+			     "file_name:) changed: every file is read again");
 	for (size_t i = 0; i < rec->nbacklogs; i++) {
 		const struct config_backlog *was = &rec->backlogs[i],
 					    *now = r->backlog_now[i];
@@ -631,6 +669,7 @@ void reconcile_mirrors(const struct reconcile *r, char *mirror[])
 void reconcile_finish(struct reconcile *r)
 {
 	config_record_finish(&r->rec);
+	free(r->reading);
 	free(r->stage_now);
 	free(r->backlog_now);
 	strv_free(r->former_status);

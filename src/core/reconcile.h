@@ -32,6 +32,10 @@
  * always been the new one.
  */
 
+/* The sync_meta key of the way files are read: the keys of the fields,
+ * at_strings:, the id template. */
+#define RECONCILE_KEY_READING "config.reading"
+
 struct reconcile {
 	const struct config *c;   /* the configuration now */
 	struct config_record rec; /* what the database recorded (completed:
@@ -46,6 +50,9 @@ struct reconcile {
 	bool changed;   /* the record is not the configuration: this run
 			   records it */
 	bool relocates; /* something renamed, moved or removed: rows follow */
+	bool reread;    /* the way files are read changed (keys:, at_strings:,
+			   file_name:'s id): every file is read again */
+	char *reading;  /* that way now, as recorded (heap) */
 	/* the renamed names to record and to read keys with (pairs: old
 	   name, name now; NULL-terminated) */
 	char **former_status, **former_backlog;
@@ -91,8 +98,8 @@ bool reconcile_apply(struct reconcile *r, struct apply_ctx *ctx,
 		     struct state_table *t, const struct scan_result *scan,
 		     bool dry, reconcile_problem_fn problem, void *pctx,
 		     struct err *e);
-/* Records the configuration and the renamed names, in the run's
- * transaction. */
+/* Records the configuration, the way files are read and the renamed
+ * names, in the run's transaction. */
 bool reconcile_record(const struct reconcile *r, struct store *s,
 		      struct err *e);
 /* Reads a file's mirror keys (SM_COUNT, heap strings, replaced in place)

@@ -321,7 +321,9 @@ bool reconcile_apply(struct reconcile *r, struct apply_ctx *ctx,
 bool reconcile_record(const struct reconcile *r, struct store *s, struct err *e)
 {
 	return store_config_put(s, r->c, r->former_status, r->former_backlog,
-				e);
+				e) &&
+	       (!r->reading ||
+		store_meta_set(s, RECONCILE_KEY_READING, r->reading, e));
 }
 
 bool reconcile_followed(const struct reconcile *r, const char *id)

@@ -67,34 +67,54 @@ static void put_member(struct buf *b, const struct json_member *m)
 	buf_puts(b, m->value);
 }
 
+/* The index of key in the n members of m, or n. */
+static size_t member_at(const struct json_member *m, size_t n, const char *key)
+{
+	size_t i = 0;
+
+	while (i < n && strcmp(m[i].key, key) != 0)
+		i++;
+	return i;
+}
+
 char *story_new_extra(const struct story_dialect *dl, const char *extra)
 {
 	struct json_member *h = NULL, *m = NULL;
-	size_t nh = 0, nm = 0;
+	size_t nh = 0, nm = 0, j;
 	struct buf b = BUF_INIT;
+	bool *put;
 
-	if (!dl || !dl->new_file_extra ||
-	    !json_parse_object(dl->new_file_extra, &h, &nh))
+	if (!dl || (!dl->new_file_extra && !dl->nkey_order) ||
+	    (dl->new_file_extra &&
+	     !json_parse_object(dl->new_file_extra, &h, &nh)))
 		return NULL;
 	if (extra && !json_parse_object(extra, &m, &nm))
 		nm = 0;
+	if (!nh && !nm) {
+		json_members_free(h, nh);
+		return NULL;
+	}
+	put = xcalloc(nm + 1, sizeof(bool));
 	buf_putc(&b, '{');
+	/* new_file:'s first, the row's value where it has one */
 	for (size_t i = 0; i < nh; i++) {
-		const struct json_member *v = &h[i];
-
-		for (size_t j = 0; j < nm; j++)
-			if (strcmp(m[j].key, h[i].key) == 0)
-				v = &m[j];
-		put_member(&b, v);
+		j = member_at(m, nm, h[i].key);
+		put_member(&b, j < nm ? &m[j] : &h[i]);
+		if (j < nm)
+			put[j] = true;
 	}
-	for (size_t j = 0; j < nm; j++) {
-		size_t i = 0;
-
-		while (i < nh && strcmp(m[j].key, h[i].key) != 0)
-			i++;
-		if (i == nh)
+	/* then those key_order: names, in its order, as the file has them */
+	for (size_t k = 0; k < dl->nkey_order; k++) {
+		j = member_at(m, nm, dl->key_order[k]);
+		if (j < nm && !put[j]) {
 			put_member(&b, &m[j]);
+			put[j] = true;
+		}
 	}
+	for (j = 0; j < nm; j++)
+		if (!put[j])
+			put_member(&b, &m[j]);
+	free(put);
 	buf_putc(&b, '}');
 	json_members_free(h, nh);
 	json_members_free(m, nm);

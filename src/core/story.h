@@ -90,7 +90,15 @@ struct story_dialect {
 					      file's frontmatter (comments,
 					      constant keys), ending in '\n'; or
 					      NULL */
-	const char *new_file_extra; /* its keys as a JSON object, or NULL */
+	const char *new_file_extra;   /* its keys as a JSON object, or NULL */
+	const char *const *key_order; /* key_order: the keys a new file
+					 writes first, in this order (after
+					 new_file:'s lines); the others follow
+					 in storysync's order */
+	size_t nkey_order;
+	bool block_lists; /* list_style: block: a list a new file or key gets
+			     is written one "- item" a line (one assignee
+			     too), else [a, b] */
 };
 
 /* storysync's own: the columns as keys but "assignee", and no key for
@@ -101,9 +109,10 @@ extern const struct story_dialect story_dialect_default;
 /* created, now (ns since the epoch), in dl's created_format (UTC), or NULL
  * when it has none (heap). */
 char *story_created_now(const struct story_dialect *dl, int64_t now_ns);
-/* The extra of a story the API creates without the new_file: keys: those
- * keys first (the row's value where it has one), then the row's others
- * (heap); NULL when dl has no new_file: keys. */
+/* The extra of a story the API creates, in the order its new file holds
+ * it: new_file:'s keys first (the row's value where it has one), then
+ * those key_order: names, then the row's others (heap); NULL when dl has
+ * neither, or there is no extra. */
 char *story_new_extra(const struct story_dialect *dl, const char *extra);
 /* Field index of a frontmatter key name in dialect dl (NULL: the default),
  * or -1 when it has no column. */

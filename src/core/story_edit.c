@@ -418,23 +418,53 @@ static void put_created(struct buf *b, const struct story_dialect *dl,
 		put_scalar(b, v, false);
 }
 
+/* A list of strings as list_style: block writes it, after its key: one
+ * "  - item" a line, quoted as js-yaml and PyYAML quote (single quotes
+ * where it can), or " []" when empty. False when json is no such list. */
+static bool put_block_list(struct buf *b, const char *json)
+{
+	char **items = NULL;
+	size_t n = 0;
+
+	if (!json_parse_string_array(json, &items, &n))
+		return false;
+	if (!n)
+		buf_puts(b, " []");
+	for (size_t i = 0; i < n; i++) {
+		buf_puts(b, "\n  - ");
+		put_item(b, items[i], false, true);
+	}
+	strv_free(items);
+	return true;
+}
+
+static bool list_field(int f)
+{
+	return f == SF_ASSIGNEES || f == SF_LABELS || f == SF_DEPENDS_ON;
+}
+
 static void put_field_line(struct buf *b, const struct story_dialect *dl, int f,
 			   const char *v)
 {
 	put_key(b, dl->key[f] ? dl->key[f] : story_field_names[f]);
-	buf_putc(b, ' ');
-	if (f == SF_CREATED)
-		put_created(b, dl, v);
-	else
-		put_field(b, f, v);
+	if (!(dl->block_lists && list_field(f) && put_block_list(b, v))) {
+		buf_putc(b, ' ');
+		if (f == SF_CREATED)
+			put_created(b, dl, v);
+		else
+			put_field(b, f, v);
+	}
 	buf_putc(b, '\n');
 }
 
-static void put_member_line(struct buf *b, const struct json_member *m)
+static void put_member_line(struct buf *b, const struct story_dialect *dl,
+			    const struct json_member *m)
 {
 	put_key(b, m->key);
-	buf_putc(b, ' ');
-	put_json_value(b, m->value);
+	if (!(dl->block_lists && put_block_list(b, m->value))) {
+		buf_putc(b, ' ');
+		put_json_value(b, m->value);
+	}
 	buf_putc(b, '\n');
 }
 
@@ -512,11 +542,38 @@ static void edit_header_values(const struct story *s,
 	free(path);
 }
 
+/* A new file's key lines, each with its key, before key_order: sorts
+ * them. */
+struct key_line {
+	const char *key;
+	struct buf text;
+};
+
+/* The lines in dl's key_order first, then the others as they came. */
+static void put_key_lines(struct buf *out, const struct story_dialect *dl,
+			  struct key_line *l, size_t n)
+{
+	for (size_t k = 0; k < dl->nkey_order; k++)
+		for (size_t i = 0; i < n; i++)
+			if (l[i].key &&
+			    strcmp(l[i].key, dl->key_order[k]) == 0) {
+				buf_add(out, l[i].text.data, l[i].text.len);
+				l[i].key = NULL;
+			}
+	for (size_t i = 0; i < n; i++) {
+		if (l[i].key)
+			buf_add(out, l[i].text.data, l[i].text.len);
+		buf_finish(&l[i].text);
+	}
+}
+
 void story_render(const struct story *s, const struct story_dialect *dl,
 		  struct buf *out)
 {
+	enum { NORDER = sizeof(render_order) / sizeof(*render_order) };
 	struct json_member *m = NULL, *h = NULL;
-	size_t n = 0, nh = 0;
+	struct key_line *l;
+	size_t n = 0, nh = 0, nl = 0;
 	bool header;
 
 	if (!dl)
@@ -525,22 +582,28 @@ void story_render(const struct story *s, const struct story_dialect *dl,
 	header = header_keys(s, dl, &h, &nh);
 	if (header)
 		buf_puts(out, dl->new_file);
-	for (size_t i = 0; i < sizeof(render_order) / sizeof(*render_order);
-	     i++) {
+	if (s->v[SF_EXTRA] && !json_parse_object(s->v[SF_EXTRA], &m, &n))
+		n = 0;
+	l = xcalloc(NORDER + n + 1, sizeof(*l));
+	for (size_t i = 0; i < NORDER; i++) {
 		int f = render_order[i];
 		bool mirror = f == SF_BACKLOG || f == SF_EPIC ||
 			      (f == SF_STATUS && !dl->status_from_key);
 
-		if (s->v[f] && !(mirror && dl->no_mirror_keys) &&
-		    !(f == SF_ID && dl->no_id_key))
-			put_field_line(out, dl, f, s->v[f]);
+		if (!s->v[f] || (mirror && dl->no_mirror_keys) ||
+		    (f == SF_ID && dl->no_id_key))
+			continue;
+		l[nl].key = dl->key[f] ? dl->key[f] : story_field_names[f];
+		put_field_line(&l[nl++].text, dl, f, s->v[f]);
 	}
-	if (s->v[SF_EXTRA] && json_parse_object(s->v[SF_EXTRA], &m, &n)) {
-		for (size_t i = 0; i < n; i++)
-			if (!member_of(h, nh, m[i].key))
-				put_member_line(out, &m[i]);
-		json_members_free(m, n);
-	}
+	for (size_t i = 0; i < n; i++)
+		if (!member_of(h, nh, m[i].key)) {
+			l[nl].key = m[i].key;
+			put_member_line(&l[nl++].text, dl, &m[i]);
+		}
+	put_key_lines(out, dl, l, nl);
+	free(l);
+	json_members_free(m, n);
 	buf_puts(out, "---\n");
 	put_body(out, s->v[SF_BODY]);
 	if (nh)
@@ -1105,12 +1168,34 @@ static void set_block_list(struct editor *ed, const struct fm_key *k, int f,
 	add_edit(ed, first_end, k->line_end, buf_detach(&b));
 }
 
+/* An empty list ("[]", or no value) in a tree whose lists are block
+ * ones (list_style: block): its first items make it one. */
+static bool becomes_block(const struct editor *ed, const struct fm_key *k,
+			  const char *json)
+{
+	size_t n = k->value_end - k->value_begin;
+
+	return ed->d->dialect->block_lists && strcmp(json, "[]") != 0 &&
+	       !k->no_value &&
+	       (n == 0 ||
+		(n == 2 && memcmp(ed->text + k->value_begin, "[]", 2) == 0));
+}
+
 static void set_list(struct editor *ed, const struct fm_key *k, int f,
 		     const char *json)
 {
 	struct buf b = BUF_INIT;
 	const char *nl = memchr(ed->text + k->line_begin, '\n',
 				k->line_end - k->line_begin);
+
+	if (becomes_block(ed, k, json)) {
+		put_key(&b, k->name);
+		put_block_list(&b, json);
+		buf_putc(&b, '\n');
+		add_edit(ed, k->line_begin, k->line_end,
+			 indent_lines(&b, indent_at(ed, k->line_begin)));
+		return;
+	}
 
 	if (k->style == YS_BLOCK_SEQ && strcmp(json, "[]") != 0 && nl &&
 	    (size_t)(nl - ed->text) < k->value_begin) {
@@ -1298,7 +1383,7 @@ static void edit_extra_members(struct editor *ed, struct json_member *have,
 			set_json(ed, k, w->value);
 	}
 	for (size_t i = keep; i < nwant; i++)
-		put_member_line(&ed->tail, &want[i]);
+		put_member_line(&ed->tail, ed->d->dialect, &want[i]);
 }
 
 static bool edit_extra(struct editor *ed, const struct story *want)

@@ -287,6 +287,24 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			found = false;
 		}
 	}
+	/* a file read again (--full, or the way files are read changed)
+	 * that holds the agreed content and reads as agreed: unchanged, but
+	 * for its stat data */
+	if (fc && fc->side == SIDE_CHANGED && se && has_base &&
+	    strcmp(fc->hash, se->hash) == 0 &&
+	    strcmp(fc->path, se->path) == 0 && story_equal(&fc->story, &base)) {
+		fc->side = SIDE_SAME;
+		free(fc->old_path);
+		fc->old_path = xstrdup(fc->path);
+		/* as the scan keeps an unchanged file's: nothing to record */
+		if (fsx_stat_equal(&fc->st, &se->st) ||
+		    fsx_racy(&fc->st, fc->recorded_ns)) {
+			fc->st = se->st;
+			fc->recorded_ns = se->recorded_ns;
+		}
+		story_finish(&fc->story);
+		fc = NULL;
+	}
 	in.base = has_base ? &base : NULL;
 	/* a key holding a name the configuration renamed holds the new one,
 	 * in the file and in what it agreed on alike */
@@ -976,7 +994,8 @@ static bool detect_config(struct run *run, enum sync_status *status)
 		note(run, msg);
 	free(msg);
 	/* a run of some backlogs would leave the others' rows behind */
-	if (run->rc.relocates && run->c != run->all && !first_load(run)) {
+	if ((run->rc.relocates || run->rc.reread) && run->c != run->all &&
+	    !first_load(run)) {
 		*status = SYNC_USAGE;
 		return err_set(run->e,
 			       "the configuration changed since the last run "
@@ -988,14 +1007,17 @@ static bool detect_config(struct run *run, enum sync_status *status)
 
 static bool detect_files(struct run *run, enum sync_status *status)
 {
-	bool full = run->o->mode == SYNC_FULL, ok;
+	bool full, ok;
 
 	if (!detect_config(run, status))
 		return false;
+	/* files read another way now: every one is read again, by a walk
+	 * (a --git run's diff would leave the unchanged ones as they were) */
+	full = run->o->mode == SYNC_FULL || run->rc.reread;
 	if (!run->last_commit && !store_meta_get(run->store, "git.last_commit",
 						 &run->last_commit, run->e))
 		return false;
-	if (run->o->mode == SYNC_GIT) {
+	if (run->o->mode == SYNC_GIT && !run->rc.reread) {
 		ok = detect_by_git(run, status);
 	} else if (first_load(run)) {
 		return run->bulk = true; /* streamed: see import */

@@ -115,10 +115,11 @@ one_edit "a scalar stays a scalar while there is one" \
   "UPDATE stories SET assignees = '[\"@eve\"]' WHERE id = 'task-4'" "$t4" \
   '< assignee: "@cy"
 > assignee: "@eve"'
-one_edit "dependencies under the tree's own key" \
+one_edit "dependencies under the tree's own key, a block list as it writes one" \
   "INSERT INTO story_dependencies VALUES ('task-3', 'task-2')" "$t3" \
   "< dependencies: []"$'\r'"
-> dependencies: [task-2]"$'\r'
+> dependencies:"$'\r'"
+>   - task-2"$'\r'
 check_eq "the HTML comment markers of the body are untouched" \
   "$(grep -c '<!--' "$O/before/tasks/task-1 - Set-up-CI.md")" \
   "$(grep -c '<!--' "$t1")"
@@ -134,15 +135,17 @@ new="backlog/tasks/task-7 - Write-the-user-guide-part-12.md"
 check_eq "a new story gets Backlog.md's name, in create_in's folder" \
   "0|yes|$new" \
   "$rc|$([ -f "$new" ] && echo yes)|$(q "SELECT path FROM stories WHERE id = 'task-7'")"
-check_eq "with the tree's keys, its date form, and no mirror keys" "---
+check_eq "with the tree's keys in its order, its lists, its date form, and no mirror keys" "---
 id: task-7
 title: \"Write the user guide: part 1/2\"
 status: To Do
-priority: medium
 assignee: []
-labels: [docs]
-dependencies: [task-2]
 created_date: '2025-06-12 10:00'
+labels:
+  - docs
+dependencies:
+  - task-2
+priority: medium
 ---" "$(cat "$new")"
 python3 - "$new" <<'EOF' >"$O/py" 2>&1
 import sys, yaml

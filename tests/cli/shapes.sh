@@ -32,6 +32,8 @@ keys:
   parent: parent
 mirror_keys: false
 created_format: iso
+key_order: [title, status, priority, labels, assignee, blocked_by, parent,
+  estimate, created]
 EOF
 cat >.issues/proj-a1b2--add-csv-export.md <<'EOF'
 ---
@@ -166,8 +168,15 @@ check_eq "A: no id key, no mirror keys, an ISO created date" \
 check_eq "A: the row has the created date the file has" \
   "$(sed -n 's/^created: //p' "$new")" \
   "$(q "SELECT created FROM stories WHERE id = 'proj-f00d'")"
+q "INSERT INTO stories(id, title, status, priority, labels, assignees, parent, extra, created)
+   VALUES ('proj-beef', 'Export to XLSX', 'open', 'low', '[\"export\",\"xlsx\"]', '[\"ana\"]', 'proj-a1b2', '{\"estimate\":3}', '2026-03-01T10:00:00Z');
+   INSERT INTO story_dependencies VALUES ('proj-beef', 'proj-f00d')"
+run ss sync
+check_eq "A: the tool's key order and flow lists" \
+  "0|---|title: Export to XLSX|status: open|priority: low|labels: [export, xlsx]|assignee: ana|blocked_by: [proj-f00d]|parent: proj-a1b2|estimate: 3|created: 2026-03-01T10:00:00Z|---" \
+  "$rc|$(tr '\n' '|' <.issues/proj-beef--export-to-xlsx.md | sed 's/|$//')"
 oracle "A: after the edits, every file is still its row" "$O/A.json" \
-  "5 files, 5 rows"
+  "6 files, 6 rows"
 lib_quiet "A, after the edits" .issues
 # a live file gone: its archived copy becomes the story
 rm .issues/proj-a1b2--add-csv-export.md

@@ -19,6 +19,8 @@ keys:
   parent: parent
 mirror_keys: false
 created_format: datetime
+key_order: [title, priority, assignee, labels, depends_on, parent, created]
+list_style: block
 EOF
 cat >todo/42-fix-login.md <<'EOF'
 ---
@@ -87,12 +89,10 @@ cat >"$O/C.edits" <<'EOF'
 7|priority = 'high'|priority:
 7|assignees = '["cy","dee"]'|assignee:
 7|extra = '{"estimate":"2d"}'|estimate:
-7|labels = '["perf"]'|labels:
 1|title = 'The initial setup'|title:
 1|priority = 'low'|priority:
 1|points = 8|points:
 1|created = '2026-01-01 09:00'|created:
-1|assignees = '["ana"]'|assignee:
 EOF
 edits "$O/C.edits" C
 cp todo/42-fix-login.md "$O/one"
@@ -101,14 +101,28 @@ run ss sync
 check_eq "C: a status change moves the file and changes no line" \
   "0|doing/42-fix-login.md|" \
   "$rc|$(q "SELECT path FROM stories WHERE id = '42'")|$(diff "$O/one" doing/42-fix-login.md)"
+# a list key a file did not have: a block list, as the tree writes lists
+cp doing/7-speed-up-search.md "$O/one"
+q "UPDATE stories SET labels = '[\"perf\"]' WHERE id = '7'"
+run ss sync
+check_eq "C: a new list key: a block list, after the others" \
+  "0|> labels:
+>   - perf" "$rc|$(diff "$O/one" doing/7-speed-up-search.md | grep '^[<>]')"
 q "INSERT INTO stories(id, title, status) VALUES ('44', 'Audit log', 'todo')"
 run ss sync
 new=todo/44-audit-log.md
 check_eq "C: a story the API creates: digits first, no id key, its date" \
   "0|$new|---|title: Audit log|created: 'DATE'|---" \
   "$rc|$(q "SELECT path FROM stories WHERE id = '44'")|$(sed -E "s/^created: '[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}'$/created: 'DATE'/" "$new" | tr '\n' '|' | sed 's/|$//')"
+q "INSERT INTO stories(id, title, status, priority, assignees, labels, parent, created)
+   VALUES ('50', 'Export audit log', 'todo', 'low', '[\"ana\"]', '[\"audit\",\"@ops\"]', '44', '2026-03-01 10:00');
+   INSERT INTO story_dependencies VALUES ('50', '44'), ('50', '7')"
+run ss sync
+check_eq "C: the tool's key order, block lists (one assignee too), quotes as it writes them" \
+  "0|---|title: Export audit log|priority: low|assignee:|  - ana|labels:|  - audit|  - '@ops'|depends_on:|  - '44'|  - '7'|parent: \"44\"|created: '2026-03-01 10:00'|---" \
+  "$rc|$(tr '\n' '|' <todo/50-export-audit-log.md | sed 's/|$//')"
 oracle "C: after the edits, every file is still its row" "$O/C.json" \
-  "5 files, 5 rows"
+  "6 files, 6 rows"
 lib_quiet "C, after the edits" todo doing done
 # a parent no story has, a parent cycle: check reports both
 printf -- '---\ntitle: Orphan\nparent: 99\n---\n' >todo/45-orphan.md

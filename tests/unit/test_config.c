@@ -721,6 +721,21 @@ static void test_shapes(void **state)
 		   "or ']'");
 	load_fails(f, "new_file: \"a\\x01\"\n",
 		   "1:11: 'new_file' has a control character");
+	load_ok(f, "key_order: [title, status, ordinal]\nlist_style: block\n",
+		&c);
+	assert_int_equal(c.dialect.nkey_order, 3);
+	assert_string_equal(c.dialect.key_order[2], "ordinal");
+	assert_true(c.dialect.block_lists);
+	config_finish(&c);
+	load_ok(f, "list_style: flow\n", &c);
+	assert_false(c.dialect.block_lists);
+	assert_int_equal(c.dialect.nkey_order, 0);
+	config_finish(&c);
+	load_fails(f, "list_style: yes\n",
+		   "1:13: 'list_style' must be flow ([a, b]) or block (one "
+		   "\"- item\" a line)");
+	load_fails(f, "key_order: title\n",
+		   "1:12: 'key_order' must be a list of strings");
 }
 
 static void test_bad_dialect(void **state)

@@ -249,17 +249,15 @@ bool detect_git_carried(struct git_mirrors *gm, const struct config *c,
 bool detect_git_version(struct git_mirrors *gm, const struct config *c,
 			const char *blob, const char *path, struct story *out,
 			bool *found, struct err *e);
-/* The blob id of the version of path (relative to the config root) that
- * git's index holds, which a discard (`git checkout --`, `restore`,
- * `stash`, `reset --hard`) puts back; "" when none, or outside git. False
- * (e set) when git cannot answer. */
-bool detect_git_staged(struct git_mirrors *gm, const struct config *c,
-		       const char *path, char blob[BLOBID_HEX], struct err *e);
-/* The same of HEAD's version, which `git reset --hard` and `git stash`
- * put back. */
-bool detect_git_head_blob(struct git_mirrors *gm, const struct config *c,
-			  const char *path, char blob[BLOBID_HEX],
-			  struct err *e);
+/* The versions of a path git holds: the index's, which `git checkout --`
+ * and `restore` put back, and HEAD's, which `reset --hard` and `stash`
+ * do. */
+enum git_version { GIT_INDEX, GIT_HEAD };
+/* The blob id of git's version v of path (relative to the config root);
+ * "" when none, or outside git. False (e set) when git cannot answer. */
+bool detect_git_blob(struct git_mirrors *gm, const struct config *c,
+		     const char *path, enum git_version v,
+		     char blob[BLOBID_HEX], struct err *e);
 /* Whether git took blob as path's version since the time since (seconds):
  * the index holds it, or a commit HEAD reaches by first parents, made at
  * or after since (see gitrepo_blob_committed). *held false outside git. */

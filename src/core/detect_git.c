@@ -517,8 +517,9 @@ bool detect_git_version(struct git_mirrors *gm, const struct config *c,
 	return true;
 }
 
-bool detect_git_staged(struct git_mirrors *gm, const struct config *c,
-		       const char *path, char blob[BLOBID_HEX], struct err *e)
+bool detect_git_blob(struct git_mirrors *gm, const struct config *c,
+		     const char *path, enum git_version v,
+		     char blob[BLOBID_HEX], struct err *e)
 {
 	char *p;
 	bool ok;
@@ -527,23 +528,8 @@ bool detect_git_staged(struct git_mirrors *gm, const struct config *c,
 	if (!mirrors_open(gm, c))
 		return true;
 	p = repo_path(gm, path);
-	ok = gitrepo_staged_blob(gm->repo, p, blob, e);
-	free(p);
-	return ok;
-}
-
-bool detect_git_head_blob(struct git_mirrors *gm, const struct config *c,
-			  const char *path, char blob[BLOBID_HEX],
-			  struct err *e)
-{
-	char *p;
-	bool ok;
-
-	blob[0] = '\0';
-	if (!mirrors_open(gm, c))
-		return true;
-	p = repo_path(gm, path);
-	ok = gitrepo_head_blob(gm->repo, p, blob, e);
+	ok = v == GIT_HEAD ? gitrepo_head_blob(gm->repo, p, blob, e)
+			   : gitrepo_staged_blob(gm->repo, p, blob, e);
 	free(p);
 	return ok;
 }

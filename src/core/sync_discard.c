@@ -9,9 +9,10 @@ static bool git_holds(struct run *run, const char *path, const char *blob)
 	char v[BLOBID_HEX];
 	struct err e;
 
-	return (detect_git_staged(&run->mirrors, run->c, path, v, &e) &&
+	return (detect_git_blob(&run->mirrors, run->c, path, GIT_INDEX, v,
+				&e) &&
 		strcmp(v, blob) == 0) ||
-	       (detect_git_head_blob(&run->mirrors, run->c, path, v, &e) &&
+	       (detect_git_blob(&run->mirrors, run->c, path, GIT_HEAD, v, &e) &&
 		strcmp(v, blob) == 0);
 }
 
@@ -168,7 +169,7 @@ void set_before(struct run *run, const struct file_change *fc,
 	const char *path = fc && fc->path ? fc->path : se ? se->path : NULL;
 	bool ours = false, earlier = se && se->before[0];
 	bool moved = fc && fc->path && se && strcmp(fc->path, se->path) != 0;
-	char staged[BLOBID_HEX];
+	char head[BLOBID_HEX];
 	struct err e;
 
 	for (int f = 0; f < SF_COUNT; f++)
@@ -180,7 +181,7 @@ void set_before(struct run *run, const struct file_change *fc,
 			memcpy(a->before, se->before, BLOBID_HEX);
 		return;
 	}
-	if (!detect_git_head_blob(&run->mirrors, run->c, path, staged, &e)) {
+	if (!detect_git_blob(&run->mirrors, run->c, path, GIT_HEAD, head, &e)) {
 		char *msg = xasprintf("%s: %s (a discard of this write will "
 				      "be taken for an edit)",
 				      path, e.msg);
@@ -193,14 +194,15 @@ void set_before(struct run *run, const struct file_change *fc,
 	/* a file git does not track at its path (moved by hand, or by
 	 * storysync): a discard puts back what the index holds at the path
 	 * it came from, which a run that takes a move by hand learns */
-	if (!staged[0] && earlier) {
+	if (!head[0] && earlier) {
 		memcpy(a->before, se->before, BLOBID_HEX);
 		return;
 	}
-	if (!staged[0] && se && strcmp(se->path, path) != 0 &&
-	    !detect_git_head_blob(&run->mirrors, run->c, se->path, staged, &e))
-		staged[0] = '\0';
+	if (!head[0] && se && strcmp(se->path, path) != 0 &&
+	    !detect_git_blob(&run->mirrors, run->c, se->path, GIT_HEAD, head,
+			     &e))
+		head[0] = '\0';
 	memcpy(a->before,
-	       earlier && strcmp(staged, se->before) == 0 ? se->before : staged,
+	       earlier && strcmp(head, se->before) == 0 ? se->before : head,
 	       BLOBID_HEX);
 }

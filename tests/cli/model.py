@@ -274,7 +274,9 @@ class Model:
         status, sdir = self.rng.choice(self.stages)
         parts = path.split("/")
         dest = "/".join(parts[:2] + [sdir, parts[-1]])
-        if dest == path:
+        # a copy there already (git's, put back beside a move no run has
+        # seen yet): git mv refuses, and so would a person
+        if dest == path or os.path.exists(os.path.join(self.work, dest)):
             return None
         os.makedirs(os.path.join(self.work, os.path.dirname(dest)),
                     exist_ok=True)

@@ -131,6 +131,24 @@ class Model:
         d["deps"] = deps
         return d
 
+    def archived_value(self, sid, field):
+        """The field's value in the last archived copy of the story's
+        deleted row (deleted_stories, whose row is the row as JSON)."""
+        c = self.db()
+        try:
+            got = c.execute("SELECT row FROM deleted_stories WHERE"
+                            " story_id = ? ORDER BY seq DESC LIMIT 1",
+                            (sid,)).fetchone()
+        finally:
+            c.close()
+        if not got:
+            return None
+        v = json.loads(got[0] or "null") or {}
+        val = v.get("depends_on" if field == "deps" else field)
+        if field == "deps":
+            val = json.loads(val) if isinstance(val, str) else val or []
+        return val
+
     def lost_values(self, sid, field):
         c = self.db()
         try:
@@ -607,8 +625,11 @@ class Model:
                 continue
             have = None if r is None else (r["deps"] if field == "deps"
                                            else r[field])
-            # kept in the row, or the losing side of a conflict: not lost
-            if have == v or v in self.lost_values(sid, field):
+            # kept in the row, or the losing side of a conflict, or (a
+            # person deleted the story's file) in the archive of the
+            # deleted row: not lost
+            if have == v or v in self.lost_values(sid, field) or (
+                    r is None and self.archived_value(sid, field) == v):
                 continue
             raise Failure(f"the API's {sid} {field} = {v!r} is lost: the row"
                           f" has {have!r}, sync_conflicts has"

@@ -598,15 +598,18 @@ class Model:
                           f"{p.returncode}: {p.stdout}{p.stderr}")
 
     def db_digest(self):
-        """The database but the runs' records and the stat data of
-        sync_state: a cache, which a run may refresh (a file changed in
-        the timestamp granularity of the run that saw it is read again by
-        the next, as git's racy index entries are)."""
+        """The database but the runs' records, the stat data of
+        sync_state and the commit the last run that wrote saw: a cache and
+        a bookmark, which a run may refresh with nothing to do (a file
+        changed in the timestamp granularity of the run that saw it is
+        read again by the next, as git's racy index entries are)."""
         c = self.db()
         try:
             out = [ln for ln in c.iterdump()
                    if not ln.startswith(('INSERT INTO "sync_runs"',
-                                         'INSERT INTO "sync_state"'))]
+                                         'INSERT INTO "sync_state"',
+                                         'INSERT INTO "sync_meta" VALUES('
+                                         "'git.last_commit'"))]
             out += [repr(r) for r in c.execute(
                 "SELECT story_id, path, hash, rev, mirrors, digest, ours,"
                 " before FROM sync_state ORDER BY story_id")]

@@ -159,6 +159,11 @@ void scan_result_finish(struct scan_result *r);
 bool detect_location(const struct config *c, const char *rel,
 		     const struct config_backlog **backlog,
 		     const struct config_stage **stage, char **epic);
+/* Sets st's location fields (backlog, epic, and status unless a key gives
+ * it) to where rel is; false, st untouched, when rel is not a story
+ * path. */
+bool detect_set_location(const struct config *c, const char *rel,
+			 struct story *st);
 /* The status the stage of the story file at rel gives, or NULL (not a
  * story path, or a stage that defines none). */
 const char *detect_stage_status(const struct config *c, const char *rel);

@@ -319,20 +319,27 @@ const char *detect_stage_status(const struct config *c, const char *rel)
 	return s->status;
 }
 
-/* The story's location fields from where its file is. */
-static void set_location(const struct config *c, struct file_change *fc)
+bool detect_set_location(const struct config *c, const char *rel,
+			 struct story *st)
 {
 	const struct config_backlog *b;
 	const struct config_stage *s;
 	char *epic = NULL;
 
-	if (!detect_location(c, fc->path, &b, &s, &epic))
-		return;
-	story_set(&fc->story, SF_BACKLOG, b->name);
+	if (!detect_location(c, rel, &b, &s, &epic))
+		return false;
+	story_set(st, SF_BACKLOG, b->name);
 	if (!c->dialect.status_from_key)
-		story_set(&fc->story, SF_STATUS, s->status);
-	free(fc->story.v[SF_EPIC]);
-	fc->story.v[SF_EPIC] = epic;
+		story_set(st, SF_STATUS, s->status);
+	free(st->v[SF_EPIC]);
+	st->v[SF_EPIC] = epic;
+	return true;
+}
+
+/* The story's location fields from where its file is. */
+static void set_location(const struct config *c, struct file_change *fc)
+{
+	detect_set_location(c, fc->path, &fc->story);
 }
 
 /* ---- the walk ---- */

@@ -162,19 +162,8 @@ static const struct journal_line *our_write(const struct run *run,
 static bool journal_place(const struct run *run, const struct journal_line *jl,
 			  const struct story *base, struct story *out)
 {
-	const struct config_backlog *b;
-	const struct config_stage *st;
-	char *epic = NULL;
-
-	if (!detect_location(run->c, jl->path, &b, &st, &epic))
-		return false;
 	story_copy(out, base);
-	story_set(out, SF_BACKLOG, b->name);
-	story_set(out, SF_EPIC, epic);
-	if (!run->c->dialect.status_from_key)
-		story_set(out, SF_STATUS, st->status);
-	free(epic);
-	return true;
+	return detect_set_location(run->c, jl->path, out);
 }
 
 /* Remembers id in one of the journal's sets (a no-op in the first load,

@@ -47,9 +47,9 @@ static bool write_taken(struct run *run, const struct state_entry *se)
 }
 
 /* Whether the file fc is a discard of storysync's own writes: the
- * version git's index held before them (se->before) is back, at the
- * story's path or where the index holds it, which is no one's edit of the
- * fields storysync wrote. */
+ * version HEAD held before them (se->before) is back, at the story's path
+ * or where git holds it unchanged since the last run, and git has not
+ * taken the writes: no one's edit of the fields storysync wrote. */
 bool discarded(struct run *run, const struct file_change *fc,
 	       const struct state_entry *se)
 {
@@ -79,7 +79,7 @@ bool discarded(struct run *run, const struct file_change *fc,
 /* Whether the file fc may have been edited on top of git's version from
  * before storysync's writes (a discard, then an edit, with no run
  * between): a field storysync wrote no longer holds what it wrote, and
- * git's index does not hold that write (else any discard puts it back).
+ * git has not taken that write (write_taken; else the file came from it).
  * A field the person changed holds git's version's value again, or a
  * value of their own that no tool can tell typed over storysync's write
  * from typed over git's. Then, for the fields storysync wrote, the
@@ -160,8 +160,8 @@ void doubt_rebased(const struct plan_input *in, struct action *a)
  * with a person's staged change, is rebased on it): the one before
  * storysync's earlier writes while they stay uncommitted, a newer one
  * once a commit took them; for a file HEAD does not hold at its path, the
- * earlier one, else HEAD's at the path the story had. Without either, as
- * it was. It matters only while some field is storysync's
+ * earlier one, else HEAD's at the path the story had. Without a write or
+ * a move, as it was. It matters only while some field is storysync's
  * (state_entry.ours). */
 void set_before(struct run *run, const struct file_change *fc,
 		const struct state_entry *se, struct action *a)
@@ -191,9 +191,9 @@ void set_before(struct run *run, const struct file_change *fc,
 		free(msg);
 		return;
 	}
-	/* a file git does not track at its path (moved by hand, or by
-	 * storysync): a discard puts back what the index holds at the path
-	 * it came from, which a run that takes a move by hand learns */
+	/* a file HEAD does not hold at its path (moved by hand, or by
+	 * storysync): a discard puts back HEAD's version at the path it came
+	 * from, which a run that takes a move by hand learns */
 	if (!head[0] && earlier) {
 		memcpy(a->before, se->before, BLOBID_HEX);
 		return;
@@ -202,7 +202,5 @@ void set_before(struct run *run, const struct file_change *fc,
 	    !detect_git_blob(&run->mirrors, run->c, se->path, GIT_HEAD, head,
 			     &e))
 		head[0] = '\0';
-	memcpy(a->before,
-	       earlier && strcmp(head, se->before) == 0 ? se->before : head,
-	       BLOBID_HEX);
+	memcpy(a->before, head, BLOBID_HEX);
 }

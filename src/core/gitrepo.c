@@ -728,20 +728,36 @@ bool gitrepo_blob_text(struct gitrepo *r, const char *blob, char **text,
 	return true;
 }
 
-bool gitrepo_staged_blob(struct gitrepo *r, const char *path,
-			 char blob[GITREPO_HEX], struct err *e)
+/* The index's blob at path into *id: 1, 0 when it has none, -1 (e set)
+ * when the index cannot be read. */
+static int index_blob(struct gitrepo *r, const char *path, git_oid *id,
+		      struct err *e)
 {
 	git_index *idx = NULL;
 	const git_index_entry *ie;
+	int rc;
+
+	if (git_repository_index(&idx, r->repo) < 0) {
+		gerr(e, "read index");
+		return -1;
+	}
+	ie = git_index_get_bypath(idx, path, 0);
+	if ((rc = ie != NULL))
+		git_oid_cpy(id, &ie->id);
+	git_index_free(idx);
+	return rc;
+}
+
+bool gitrepo_staged_blob(struct gitrepo *r, const char *path,
+			 char blob[GITREPO_HEX], struct err *e)
+{
+	git_oid id;
+	int rc = index_blob(r, path, &id, e);
 
 	blob[0] = '\0';
-	if (git_repository_index(&idx, r->repo) < 0)
-		return gerr(e, "read index");
-	ie = git_index_get_bypath(idx, path, 0);
-	if (ie)
-		git_oid_tostr(blob, GITREPO_HEX, &ie->id);
-	git_index_free(idx);
-	return true;
+	if (rc == 1)
+		git_oid_tostr(blob, GITREPO_HEX, &id);
+	return rc >= 0;
 }
 
 /* HEAD's commit into *out, NULL when HEAD is unborn. */
@@ -775,8 +791,6 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 			    const char *blob, int64_t since, bool *held,
 			    struct err *e)
 {
-	git_index *idx = NULL;
-	const git_index_entry *ie;
 	git_commit *c = NULL, *parent;
 	git_oid want, id;
 	bool ok = true;
@@ -785,11 +799,9 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 	*held = false;
 	if (git_oid_fromstr(&want, blob) < 0)
 		return err_set(e, "git: %s: not a blob id", blob);
-	if (git_repository_index(&idx, r->repo) < 0)
-		return gerr(e, "read index");
-	ie = git_index_get_bypath(idx, path, 0);
-	*held = ie && git_oid_equal(&ie->id, &want);
-	git_index_free(idx);
+	if ((rc = index_blob(r, path, &id, e)) < 0)
+		return false;
+	*held = rc == 1 && git_oid_equal(&id, &want);
 	if (*held || !head_commit(r, &c, e))
 		return *held;
 	for (int n = 0; c && n < 1000 && git_commit_time(c) >= since; n++) {
@@ -815,11 +827,9 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 bool gitrepo_path_changed(struct gitrepo *r, const char *path,
 			  const char *since, bool *changed, struct err *e)
 {
-	git_index *idx = NULL;
-	const git_index_entry *ie;
 	git_commit *c = NULL, *parent = NULL;
-	git_oid id, pid, stop;
-	int rc, prc;
+	git_oid id, pid, iid, stop;
+	int rc, prc, irc;
 	bool ok = true;
 
 	*changed = false;
@@ -828,14 +838,12 @@ bool gitrepo_path_changed(struct gitrepo *r, const char *path,
 	if (!head_commit(r, &c, e))
 		return false;
 	rc = c ? blob_at(c, path, &id) : 0;
-	if (rc < 0 || git_repository_index(&idx, r->repo) < 0) {
+	if (rc < 0 || (irc = index_blob(r, path, &iid, e)) < 0) {
 		git_commit_free(c);
-		return gerr(e, "read %s", path);
+		return rc < 0 ? gerr(e, "read %s", path) : false;
 	}
-	ie = git_index_get_bypath(idx, path, 0);
-	*changed = (ie != NULL) != (rc == 1) ||
-		   (ie && !git_oid_equal(&ie->id, &id));
-	git_index_free(idx);
+	/* staged: the index's version is not HEAD's */
+	*changed = irc != rc || (rc == 1 && !git_oid_equal(&iid, &id));
 	for (int n = 0; !*changed && c && n < 1000 &&
 			!git_oid_equal(git_commit_id(c), &stop);
 	     n++) {

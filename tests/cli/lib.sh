@@ -204,6 +204,19 @@ settle() {
   [ -z "$why" ]
 }
 
+# runs_as_nobody: for a test whose runs drop to nobody (setpriv): the
+# program and its git module copied where nobody may read them, for the
+# build tree may lie below a directory only its owner enters (a clone in
+# /root, or in mktemp -d). as_nobody CMD... runs CMD as nobody.
+runs_as_nobody() {
+  chmod 755 "$O" && mkdir -m 755 "$O/bin-nobody" &&
+    cp "$STORYSYNC" "$BUILD_ROOT/src/storysync-git.so" "$O/bin-nobody/" ||
+    return 1
+  STORYSYNC=$O/bin-nobody/storysync
+  export STORYSYNC_GIT_MODULE=$O/bin-nobody/storysync-git.so
+}
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+
 # skip DESC: a check that could not run here; it is not a pass
 skip() {
   skipped=$((skipped + 1))

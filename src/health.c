@@ -86,7 +86,7 @@ static bool read_database(const struct config *c, struct health *h)
 	struct store *s = NULL;
 	struct err *e = &h->e;
 	bool ok = store_open_as(&s, c->database, 5000, true, NULL, e) &&
-		  store_begin_read(s, e) &&
+		  store_set_tree(s, c->tree, e) && store_begin_read(s, e) &&
 		  store_runs_last(s, HEALTH_RUNS, &h->runs, &h->nruns, e) &&
 		  store_conflicts_count(s, &h->nconflicts, e) &&
 		  store_conflicts_list(s, HEALTH_CONFLICTS, &h->conflicts,

@@ -9,14 +9,19 @@
 #include "fsx.h"
 #include "mem.h"
 
-void dbhome_init(struct dbhome *h, const char *database, const char *at)
+void dbhome_init(struct dbhome *h, const char *database, const char *at,
+		 const char *tree)
 {
+	/* the default tree's keep the names they had before trees */
+	const char *sep = tree && strcmp(tree, "default") != 0 ? "." : "";
+	const char *t = *sep ? tree : "";
+
 	h->database = xstrdup(database);
 	h->at = at ? xstrdup(at) : NULL;
-	h->lock = xasprintf("%s.lock", database);
-	h->run = xasprintf("%s.run", database);
-	h->told = xasprintf("%s.told", database);
-	h->writes = xasprintf("%s.writes", database);
+	h->lock = xasprintf("%s%s%s.lock", database, sep, t);
+	h->run = xasprintf("%s%s%s.run", database, sep, t);
+	h->told = xasprintf("%s%s%s.told", database, sep, t);
+	h->writes = xasprintf("%s%s%s.writes", database, sep, t);
 }
 
 void dbhome_finish(struct dbhome *h)

@@ -11,7 +11,8 @@
  * and the files that go with it, which no database holds: the run lock,
  * the run record (runrecord.c), the errors quiet runs told (told.c) and
  * the write journal (journal.c). For SQLite the database is a file and
- * they lie beside it, DATABASE.lock, .run, .told and .writes, where its
+ * they lie beside it, DATABASE.lock, .run, .told and .writes (a tree
+ * other than the default: DATABASE.TREE.lock, ...), where its
  * writers can write; a server's database would put them in the tree's
  * own directory for them instead (issue 23). The rest of storysync asks
  * this object, and never takes the database string for a path.
@@ -25,8 +26,12 @@ struct dbhome {
 	char *writes;   /* the write journal */
 };
 
-/* Fills h for database (absolute), named at at (NULL: the default). */
-void dbhome_init(struct dbhome *h, const char *database, const char *at);
+/* Fills h for database (absolute), named at at (NULL: the default), for
+ * the tree of that name: each tree of a database has its own run lock,
+ * run record, told errors and write journal, DATABASE.TREE.lock and so
+ * on; the tree "default" (and NULL) keeps DATABASE.lock, as before trees. */
+void dbhome_init(struct dbhome *h, const char *database, const char *at,
+		 const char *tree);
 /* Frees what dbhome_init filled in; a zeroed h is fine. */
 void dbhome_finish(struct dbhome *h);
 

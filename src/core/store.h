@@ -73,8 +73,10 @@ struct tree_info {
  * when no checkout holds it yet, or it is this one, or take_over. When
  * another checkout holds it (and not take_over), nothing is written and
  * *holder gets it as "HOST:PATH" (heap); else *holder is NULL, and
- * *moved says whether the tree moved from another checkout (its next run
- * rescans). Inside a write transaction. */
+ * *moved says whether the tree moved from another checkout (its stat
+ * data is forgotten: the next run reads every file). Reads only when
+ * this checkout holds the tree already; outside a transaction, what it
+ * writes commits on its own. */
 bool store_tree_claim(struct store *s, const char *host, const char *path,
 		      bool take_over, char **holder, bool *moved,
 		      struct err *e);

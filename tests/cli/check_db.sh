@@ -61,7 +61,7 @@ cured() {
 }
 
 fresh deps
-q "INSERT INTO story_dependencies VALUES ('GHOST-1', '${ids[0]}')"
+q "INSERT INTO story_dependencies(story_id, depends_on) VALUES ('GHOST-1', '${ids[0]}')"
 finds "a dependency of no story" \
   "$DB: story_dependencies: 'GHOST-1' depends on '${ids[0]}', but no story 'GHOST-1' has a row; nothing reads it: DELETE FROM story_dependencies WHERE story_id = 'GHOST-1'"
 q "DELETE FROM story_dependencies WHERE story_id = 'GHOST-1'"

@@ -173,7 +173,7 @@ static void test_open_twice(void **state)
 		f, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
 		   "sqlite_master ORDER BY name)");
 
-	assert_int_equal(store_schema_version(f->s), 7);
+	assert_int_equal(store_schema_version(f->s), 8);
 	if (!store_open(&s2, f->db, &e))
 		fail_msg("%s", e.msg);
 	store_close(s2);
@@ -183,7 +183,7 @@ static void test_open_twice(void **state)
 			schema);
 	assert_non_null(strstr(schema, "stories_au"));
 	assert_non_null(strstr(schema, "stories_rev"));
-	assert_int_equal(api_int(f, "PRAGMA user_version"), 7);
+	assert_int_equal(api_int(f, "PRAGMA user_version"), 8);
 	assert_api_text(f, "PRAGMA journal_mode", "wal");
 	assert_int_equal(api_int(f, "SELECT count(*) FROM rev_clock"), 1);
 	assert_true(store_is_empty(f->s));
@@ -219,11 +219,11 @@ static void test_newer_version(void **state)
 	struct store *s2 = (struct store *)1;
 	char *want;
 
-	api_exec(f, "PRAGMA user_version = 8");
+	api_exec(f, "PRAGMA user_version = 9");
 	assert_false(store_open(&s2, f->db, &e));
 	assert_null(s2);
-	want = xasprintf("%s: database schema version 8 is newer than this "
-			 "storysync (7)",
+	want = xasprintf("%s: database schema version 9 is newer than this "
+			 "storysync (8)",
 			 f->db);
 	assert_string_equal(e.msg, want);
 	free(want);
@@ -336,7 +336,8 @@ static void test_canonical_read(void **state)
 
 	api_exec(f, "INSERT INTO stories(id, title, labels, extra, points) "
 		    "VALUES ('API-1', 't', '[ \"a\" , \"b\" ]', '{ }', 5);"
-		    "INSERT INTO story_dependencies VALUES ('API-1', 'Z-2'), "
+		    "INSERT INTO story_dependencies(story_id, depends_on) "
+		    "VALUES ('API-1', 'Z-2'), "
 		    "('API-1', 'A-1'), ('API-1', 'M-3')");
 	assert_true(
 		store_story_get(f->s, "API-1", &got, &rev, NULL, &found, &e));
@@ -462,10 +463,12 @@ static void test_changes_plan(void **state)
 	char *plan;
 
 	assert_true(store_changes_plan(f->s, &plan, &e));
-	assert_non_null(
-		strstr(plan, "SEARCH stories USING INDEX stories_rev (rev>?)"));
-	assert_non_null(strstr(plan, "SEARCH d USING INDEX deleted_stories_rev "
-				     "(rev>?)"));
+	assert_non_null(strstr(
+		plan,
+		"SEARCH stories USING INDEX stories_rev (tree=? AND rev>?)"));
+	assert_non_null(strstr(
+		plan, "SEARCH d USING INDEX deleted_stories_rev (tree=? AND "
+		      "rev>?)"));
 	assert_null(strstr(plan, "SCAN"));
 	free(plan);
 }
@@ -496,7 +499,8 @@ static void test_api_dependency_bumps_rev(void **state)
 
 	put_simple(f, "A-1", "a.md");
 	before = api_int(f, "SELECT rev FROM stories WHERE id = 'A-1'");
-	api_exec(f, "INSERT INTO story_dependencies VALUES ('A-1', 'B-1')");
+	api_exec(f, "INSERT INTO story_dependencies(story_id, depends_on) "
+		    "VALUES ('A-1', 'B-1')");
 	int64_t after = api_int(f, "SELECT rev FROM stories WHERE id='A-1'");
 	assert_true(after > before);
 	assert_int_equal(after, clock_value(f));
@@ -505,7 +509,8 @@ static void test_api_dependency_bumps_rev(void **state)
 		    after);
 	/* A dependency of no known story touches nothing. */
 	int64_t clock = clock_value(f);
-	api_exec(f, "INSERT INTO story_dependencies VALUES ('X-9', 'A-1')");
+	api_exec(f, "INSERT INTO story_dependencies(story_id, depends_on) "
+		    "VALUES ('X-9', 'A-1')");
 	assert_int_equal(clock_value(f), clock);
 }
 
@@ -553,7 +558,8 @@ static void test_api_rename_archives_old_id(void **state)
 	size_t n;
 
 	put_simple(f, "A-1", "a.md");
-	api_exec(f, "INSERT INTO story_dependencies VALUES ('A-1', 'Q-1')");
+	api_exec(f, "INSERT INTO story_dependencies(story_id, depends_on) "
+		    "VALUES ('A-1', 'Q-1')");
 	assert_true(store_mark_set(f->s, &e));
 	api_exec(f, "UPDATE stories SET id = 'A-2' WHERE id = 'A-1'");
 	assert_true(store_changes(f->s, 0, false, &v, &n, &e));
@@ -610,7 +616,7 @@ static void test_api_statement_forms(void **state)
 		"PRAGMA recursive_triggers = ON; REPLACE INTO stories(id,"
 		" title, path) VALUES ('INF-014', 'Replaced', 'p.md')",
 		"INSERT INTO stories(id, title) VALUES ('INF-014', 'Upsert')"
-		" ON CONFLICT(id) DO UPDATE SET title = excluded.title",
+		" ON CONFLICT(tree, id) DO UPDATE SET title = excluded.title",
 	};
 	struct fixture *f = *state;
 
@@ -741,7 +747,8 @@ static void test_state_round_trip(void **state)
 	 * is saved once, before the first change. */
 	api_exec(f, "UPDATE stories SET title = 'By the API' WHERE id = "
 		    "'INF-014'");
-	api_exec(f, "INSERT INTO story_dependencies VALUES ('INF-014', "
+	api_exec(f, "INSERT INTO story_dependencies(story_id, depends_on) "
+		    "VALUES ('INF-014', "
 		    "'INF-001')");
 	assert_true(store_state_base(f->s, "INF-014", &got, mirror, &known,
 				     &found, &e));
@@ -804,7 +811,8 @@ static void test_meta_and_backlogs(void **state)
 	assert_string_equal(value, "abc");
 	free(value);
 
-	api_exec(f, "INSERT INTO backlogs VALUES ('old', 'stories/old'),"
+	api_exec(f, "INSERT INTO backlogs(name, path) VALUES ('old', "
+		    "'stories/old'),"
 		    " ('mobile', 'elsewhere')");
 	assert_true(store_backlogs_sync(f->s, &c, &e));
 	assert_api_text(f,
@@ -1115,7 +1123,7 @@ static void test_read_only(void **state)
 	api_exec(f, "PRAGMA user_version = 2");
 	assert_false(store_open_as(&ro, f->db, 100, true, NULL, &e));
 	want = xasprintf("%s: database schema version 2 is older than this "
-			 "storysync's (7): a sync migrates it",
+			 "storysync's (8): a sync migrates it",
 			 f->db);
 	assert_string_equal(e.msg, want);
 	free(want);

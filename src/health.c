@@ -93,7 +93,8 @@ static bool read_database(const struct config *c, struct health *h)
 				       &h->nlatest, e) &&
 		  store_events_unconsumed(s, &h->events_unconsumed, e) &&
 		  store_rows_pending(s, add_rows_pending, h, e) &&
-		  store_story_counts(s, add_count, h, e);
+		  store_story_counts(s, add_count, h, e) &&
+		  store_trees_list(s, &h->trees, &h->ntrees, e);
 
 	store_close(s);
 	return ok;
@@ -465,4 +466,5 @@ void health_finish(struct health *h)
 		free(h->backlogs[i].backlog);
 	free(h->backlogs);
 	free(h->unwritable);
+	store_trees_free(h->trees, h->ntrees);
 }

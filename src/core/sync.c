@@ -1282,6 +1282,17 @@ void sync_host(char *out, size_t size)
 	out[size - 1] = '\0';
 }
 
+/* The database lies inside the tree (the default .storysync/): it goes
+ * wherever the tree goes, and a copy of both is a pair of its own, not a
+ * second checkout of one tree: the checkout there is simply taken over. */
+static bool db_in_tree(const struct config *c)
+{
+	size_t n = strlen(c->root);
+
+	return strncmp(c->database, c->root, n) == 0 &&
+	       (c->database[n] == '/' || (n && c->root[n - 1] == '/'));
+}
+
 /* The refusal of a tree another checkout holds (e, and false). */
 static bool held_elsewhere(const struct config *c, const char *holder,
 			   const char *host, struct err *e)
@@ -1326,7 +1337,8 @@ bool sync_init(const struct config *c, bool take_over, int *version,
 	sync_host(host, sizeof(host));
 	ok = dbhome_make(&c->home, e) && store_create(&s, c->database, e) &&
 	     store_set_tree(s, c->tree, e) &&
-	     store_tree_claim(s, host, c->root, take_over, &holder, moved, e);
+	     store_tree_claim(s, host, c->root, take_over || db_in_tree(c),
+			      &holder, moved, e);
 	if (ok && holder) {
 		*refused = true;
 		ok = held_elsewhere(c, holder, host, e);
@@ -1423,8 +1435,8 @@ static bool claim_tree(struct run *run, const struct config *c,
 	bool moved = false;
 
 	sync_host(host, sizeof(host));
-	if (!store_tree_claim(run->store, host, c->root, false, &holder, &moved,
-			      run->e)) {
+	if (!store_tree_claim(run->store, host, c->root, db_in_tree(c), &holder,
+			      &moved, run->e)) {
 		if (store_busy(run->store))
 			*status = SYNC_BUSY;
 		return false;

@@ -212,8 +212,9 @@ bool store_changes_plan(struct store *s, char **plan, struct err *e);
 bool store_mark_get(struct store *s, int64_t *mark, struct err *e);
 /* Records the current clock as the mark. */
 bool store_mark_set(struct store *s, struct err *e);
-/* *moved is false only when the clock is still at the mark: no row was
- * written, by anyone, since the last run that set it. One read. */
+/* *moved is false only when no row of the store's tree was written or
+ * deleted, by anyone, since the last run that set the mark (other trees'
+ * writes move the clock, not this). One read. */
 bool store_clock_moved(struct store *s, bool *moved, struct err *e);
 
 /* A key of the sync_meta table (e.g. "git.last_commit"); *value NULL when

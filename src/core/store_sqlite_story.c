@@ -70,9 +70,15 @@ const char *const store_story_sql[ST_COUNT] = {
 			", 'mark', " CLOCK ") ON CONFLICT(tree, key) DO UPDATE"
 			" SET value = excluded.value"
 			" WHERE value IS NOT excluded.value",
-	[ST_CLOCK_MOVED] = "SELECT " CLOCK " IS NOT (SELECT CAST(value AS"
-			   " INTEGER) FROM sync_meta WHERE tree = " TREE
-			   " AND key = 'mark')",
+	/* a row of this tree written, or deleted, since the mark (no mark:
+	 * yes): the clock is the whole database's, and other trees' runs
+	 * move it; two probes of the (tree, rev) indexes */
+	[ST_CLOCK_MOVED] =
+		"WITH m(v) AS (SELECT coalesce((SELECT CAST(value AS INTEGER)"
+		" FROM sync_meta WHERE tree = " TREE " AND key = 'mark'), -1))"
+		" SELECT m.v < 0 OR EXISTS (SELECT 1 FROM stories WHERE"
+		" tree = " TREE " AND rev > m.v) OR EXISTS (SELECT 1 FROM"
+		" deleted_stories WHERE tree = " TREE " AND rev > m.v) FROM m",
 };
 
 /* points is an INTEGER column: its canonical decimal text goes in as an

@@ -95,8 +95,10 @@ alone "$T/b" tools
 # ---- an API edit reaches only its tree's file ----
 asum=$(cd "$T/a" && tree_digest backlog active)
 sq "UPDATE stories SET title = 'B second (API)' WHERE tree = 'tools' AND id = 'T-2'"
+nruns=$(sq "SELECT count(*) FROM sync_runs")
 cd "$T/a" && run ss sync
 check_eq "A's run does not see B's row change" "0|" "$rc|$out$err"
+check_eq "it is a no-op: no run row written" "$nruns" "$(sq "SELECT count(*) FROM sync_runs")"
 check_eq "and writes no file of A's" "$asum" "$(tree_digest backlog active)"
 cd "$T/b" && run ss sync
 check_eq "B's run takes it" "0|storysync: 1 updated" "$rc|$out$err"

@@ -406,7 +406,7 @@ static const char *const triggers[] = {
 	    " 'file', 'tree', json_object('tree', NEW.tree)); END",
 	/* An id renamed by the API: the old id is gone, as if deleted. */
 	"CREATE TRIGGER stories_au_id AFTER UPDATE OF id ON stories"
-	    " WHEN NEW.id IS NOT OLD.id AND NEW.tree IS OLD.tree BEGIN "
+	    " WHEN NEW.id IS NOT OLD.id BEGIN "
 	    CLOCK_TICK
 	    " INSERT INTO deleted_stories(tree, story_id, rev, deleted_at,"
 	    " row) VALUES (OLD.tree, OLD.id, " CLOCK ", " NOW_ISO ", "

@@ -212,6 +212,73 @@ static void test_tree_set_once(void **state)
 	store_close(s2);
 }
 
+/* Two trees in one file: the same id in each, every call about its own
+ * tree, the mark per tree, and a row that cannot change tree. */
+static void test_two_trees(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = {{0}};
+	struct store *web;
+	struct story got = {0};
+	struct db_change *v;
+	struct tree_info *t;
+	size_t n;
+	int64_t rev, mark;
+	char *path;
+	bool found, moved;
+
+	put_simple(f, "T-1", "a/T-1.md");
+	if (!store_open(&web, f->db, &e) || !store_set_tree(web, "web", &e))
+		fail_msg("%s", e.msg);
+	assert_true(store_is_empty(web));
+	story_set(&got, SF_ID, "T-1");
+	story_set(&got, SF_TITLE, "web's");
+	assert_true(store_begin(web, &e));
+	assert_true(store_story_put(web, &got, "a/T-1.md", &rev, &e));
+	assert_true(store_mark_set(web, &e));
+	assert_true(store_commit(web, &e));
+	story_finish(&got);
+	assert_true(
+		store_story_get(f->s, "T-1", &got, &rev, &path, &found, &e));
+	assert_true(found);
+	assert_string_equal(got.v[SF_TITLE], "T-1");
+	story_finish(&got);
+	free(path);
+	assert_true(store_story_get(web, "T-1", &got, &rev, &path, &found, &e));
+	assert_string_equal(got.v[SF_TITLE], "web's");
+	story_finish(&got);
+	free(path);
+	assert_int_equal(api_int(f, "SELECT count(*) FROM stories"), 2);
+	/* the API edits default's row: web's clock check and changes stay
+	 * still */
+	api_exec(f, "UPDATE stories SET title = 'x' WHERE tree = 'default'");
+	assert_true(store_clock_moved(web, &moved, &e));
+	assert_false(moved);
+	assert_true(store_mark_get(web, &mark, &e));
+	assert_true(store_changes(web, mark, false, &v, &n, &e));
+	assert_int_equal(n, 0);
+	store_changes_free(v, n);
+	assert_true(store_changes(f->s, 0, false, &v, &n, &e));
+	assert_int_equal(n, 1);
+	store_changes_free(v, n);
+	/* a row cannot change tree: put back, recorded as refused */
+	api_exec(f, "UPDATE stories SET tree = 'api' WHERE tree = 'web'");
+	assert_int_equal(api_int(f, "SELECT count(*) FROM stories WHERE"
+				    " tree = 'web' AND id = 'T-1'"),
+			 1);
+	assert_api_text(f,
+			"SELECT tree || ' ' || kind || ' ' || fields || ' ' ||"
+			" lost FROM sync_conflicts",
+			"web refused tree {\"tree\":\"api\"}");
+	assert_true(store_trees_list(web, &t, &n, &e));
+	assert_int_equal(n, 2);
+	assert_string_equal(t[0].name, "web");
+	assert_int_equal(t[0].stories, 1);
+	assert_string_equal(t[1].name, "default");
+	store_trees_free(t, n);
+	store_close(web);
+}
+
 static void test_newer_version(void **state)
 {
 	struct fixture *f = *state;
@@ -1180,6 +1247,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_open_twice),
 		T(test_tree_set_once),
+		T(test_two_trees),
 		T(test_newer_version),
 		cmocka_unit_test(test_iso_time),
 		T(test_not_a_database),

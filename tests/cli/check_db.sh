@@ -107,7 +107,7 @@ finds "a row whose path no file has, no state" \
   "stories/nowhere.md: story '$id': its row names this file, which is missing, and no sync state knows the story; the next sync writes its file from the row"
 
 fresh base
-q "INSERT INTO sync_base VALUES ('GHOST-2', '{}')"
+q "INSERT INTO sync_base(story_id, row) VALUES ('GHOST-2', '{}')"
 finds "a saved base with no state" \
   "$DB: sync_base: story 'GHOST-2' has a saved base but no sync state; nothing reads it: DELETE FROM sync_base WHERE story_id = 'GHOST-2'"
 q "DELETE FROM sync_base WHERE story_id = 'GHOST-2'"

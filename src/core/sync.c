@@ -1426,6 +1426,26 @@ static bool take_lock(struct run *run, int *lockfd, enum sync_status *status)
 	return err_set(run->e, "another storysync run holds %s", h->lock);
 }
 
+/* The checkout other than this one registered for the run's tree, as
+ * "HOST:PATH" into *holder (heap; NULL when none or this one). */
+static bool registered_elsewhere(struct run *run, const struct config *c,
+				 const char *host, char **holder)
+{
+	struct tree_info *t;
+	size_t n;
+
+	*holder = NULL;
+	if (!store_trees_list(run->store, &t, &n, run->e))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(t[i].name, c->tree) == 0 && t[i].host && t[i].path &&
+		    (strcmp(t[i].host, host) != 0 ||
+		     strcmp(t[i].path, c->root) != 0))
+			*holder = xasprintf("%s:%s", t[i].host, t[i].path);
+	store_trees_free(t, n);
+	return true;
+}
+
 /* This checkout holds the run's tree: registered by its first run, and
  * refused (exit 4, before anything is written) when another holds it. */
 static bool claim_tree(struct run *run, const struct config *c,
@@ -1435,8 +1455,14 @@ static bool claim_tree(struct run *run, const struct config *c,
 	bool moved = false;
 
 	sync_host(host, sizeof(host));
-	if (!store_tree_claim(run->store, host, c->root, db_in_tree(c), &holder,
-			      &moved, run->e)) {
+	if (run->o->dry_run) {
+		/* a dry run (status's too) writes nothing: it only tells
+		 * that the run would be refused */
+		if (!db_in_tree(c) &&
+		    !registered_elsewhere(run, c, host, &holder))
+			return false;
+	} else if (!store_tree_claim(run->store, host, c->root, db_in_tree(c),
+				     &holder, &moved, run->e)) {
 		if (store_busy(run->store))
 			*status = SYNC_BUSY;
 		return false;
@@ -1477,7 +1503,7 @@ static bool start(struct run *run, const struct config *c, int *lockfd,
 		return false;
 	}
 	if (!store_set_tree(run->store, c->tree, run->e) ||
-	    (!o->dry_run && !claim_tree(run, c, status)))
+	    !claim_tree(run, c, status))
 		return false;
 	if (o->mode == SYNC_GIT && !o->dry_run && git_up_to_date(run)) {
 		*status = SYNC_OK;

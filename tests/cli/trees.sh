@@ -143,6 +143,13 @@ check_eq "it wrote nothing to the database" "$before" "$(sqlite3 -batch "$SH" .d
 check_eq "nor to a file" "$b2sum" "$(tree_digest work)"
 run ss sync --force
 check_eq "--force does not override it" 4 "$rc"
+run ss sync --dry-run
+check_eq "a dry run says so too" "4|yes" \
+  "$rc|$(grep -q "is synced by the checkout $(hostname):$T/b, not this one" <<<"$err" && echo yes)"
+run ss status
+check_contains "and status: the next run would be refused, naming the holder" \
+  "pending: the next run would be refused: tree 'tools' of $SH is synced by the checkout $(hostname):$T/b" "$out"
+check_eq "neither wrote anything" "$before" "$(sqlite3 -batch "$SH" .dump | md5sum)"
 run ss init
 check_eq "nor does init without --take-over" 4 "$rc"
 rm -rf "$T/b2"

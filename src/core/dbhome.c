@@ -17,6 +17,7 @@ void dbhome_init(struct dbhome *h, const char *database, const char *at)
 	h->run = xasprintf("%s.run", database);
 	h->told = xasprintf("%s.told", database);
 	h->writes = xasprintf("%s.writes", database);
+	h->cache = xasprintf("%s.statcache", database);
 }
 
 void dbhome_finish(struct dbhome *h)
@@ -27,6 +28,7 @@ void dbhome_finish(struct dbhome *h)
 	free(h->run);
 	free(h->told);
 	free(h->writes);
+	free(h->cache);
 	memset(h, 0, sizeof(*h));
 }
 

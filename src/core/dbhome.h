@@ -10,8 +10,9 @@
  * Where the database lives: the database string of the configuration,
  * and the files that go with it, which no database holds: the run lock,
  * the run record (runrecord.c), the errors quiet runs told (told.c) and
- * the write journal (journal.c). For SQLite the database is a file and
- * they lie beside it, DATABASE.lock, .run, .told and .writes, where its
+ * the write journal (journal.c), the stat cache (statcache.c). For SQLite
+ * the database is a file and they lie beside it, DATABASE.lock, .run,
+ * .told, .writes and .statcache, where its
  * writers can write; a server's database would put them in the tree's
  * own directory for them instead (issue 23). The rest of storysync asks
  * this object, and never takes the database string for a path.
@@ -23,6 +24,8 @@ struct dbhome {
 	char *run;      /* the run record */
 	char *told;     /* what -q runs told, and when */
 	char *writes;   /* the write journal */
+	char *cache;    /* the stat cache: one tree's (a database of several
+			   trees names one for each, issue 22) */
 };
 
 /* Fills h for database (absolute), named at at (NULL: the default). */

@@ -25,6 +25,7 @@
 #include "reconcile.h"
 #include "runrecord.h"
 #include "seam.h"
+#include "statcache.h"
 #include "store.h"
 #include "strmap.h"
 
@@ -811,6 +812,7 @@ static bool load_state(struct run *run)
 	reconcile_state(&run->rc, &run->table);
 	state_view(run);
 	run->total_state = run->nstate;
+	cache_loaded(run);
 	return true;
 }
 
@@ -1011,10 +1013,16 @@ static bool detect_files(struct run *run, enum sync_status *status)
 	} else if (first_load(run)) {
 		return run->bulk = true; /* streamed: see import */
 	} else {
-		/* the walk goes on while the state loads */
+		/* with the stat cache, a walk that finds every file as it
+		 * has them needs no state; without, the walk goes on while
+		 * the state loads */
+		struct statcache *cache = cache_open(run, full);
 		struct scan_walk *w = detect_walk_start(
-			run->c, run->rootfd, run->r ? run->r->progress : NULL);
+			run->c, run->rootfd, run->r ? run->r->progress : NULL,
+			cache);
 
+		if (cache && detect_walk_clean(w, &run->scan))
+			return run->state_later = true;
 		ok = load_state(run);
 		if (ok)
 			ok = detect_walk_compare(w, run->state, run->nstate,
@@ -1272,6 +1280,7 @@ static void run_finish(struct run *run)
 	if (run->rootfd >= 0)
 		close(run->rootfd);
 	store_close(run->store);
+	statcache_close(run->cache);
 	buf_finish(&run->messages);
 }
 
@@ -1439,6 +1448,9 @@ static enum sync_status steps(struct run *run)
 		note(run, "nothing changed on either side: nothing written");
 		return SYNC_OK;
 	}
+	/* the walk was the stat cache's, and the rows changed */
+	if (run->state_later && !load_state(run))
+		goto failed;
 	if (!in_transaction(run, &status))
 		goto failed;
 	return run->n->errors ? SYNC_SKIPPED : SYNC_OK;
@@ -1469,8 +1481,10 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 	int lockfd = -1;
 
 	memset(n, 0, sizeof(*n));
-	if (start(&run, c, &lockfd, &status))
+	if (start(&run, c, &lockfd, &status)) {
 		status = steps(&run);
+		cache_keep(&run, status);
+	}
 	mem_on_oom(NULL);
 	oom_run = NULL;
 	if (run.bulk)

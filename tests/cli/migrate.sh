@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # the schema this storysync writes
-current=7
+current=8
 
 # from_fixture NAME: here, the database of tests/fixtures/NAME.sql and
 # a configuration that names it

@@ -996,6 +996,15 @@ static bool detect_config(struct run *run, enum sync_status *status)
 	return true;
 }
 
+/* No row changed since the last run: a run whose rows changed needs the
+ * state whatever the walk finds, and loads it while the walk goes on. */
+static bool rows_quiet(struct run *run)
+{
+	bool moved = true;
+
+	return store_clock_moved(run->store, &moved, NULL) && !moved;
+}
+
 static bool detect_files(struct run *run, enum sync_status *status)
 {
 	bool full, ok;
@@ -1021,7 +1030,8 @@ static bool detect_files(struct run *run, enum sync_status *status)
 			run->c, run->rootfd, run->r ? run->r->progress : NULL,
 			cache);
 
-		if (cache && detect_walk_clean(w, &run->scan))
+		if (cache && rows_quiet(run) &&
+		    detect_walk_clean(w, &run->scan))
 			return run->state_later = true;
 		ok = load_state(run);
 		if (ok)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Makes stat caches (DATABASE.statcache) that a run must not trust, from
-the layout statcache.c writes: a header, entries sorted by path, then the
-paths. Independent of storysync: it reads and writes the bytes.
+the layout statcache.c writes: a header, entries sorted by path, a hash
+table of them, then the paths. Independent of storysync: it reads and
+writes the bytes.
 
 statcache.py truncate FILE          half of it
 statcache.py garbage FILE           random bytes, the same size
@@ -15,7 +16,7 @@ import os
 import struct
 import sys
 
-HEADER = struct.Struct("<8sIIqqQQQQQ")
+HEADER = struct.Struct("<8sIIqqQQQQQQ")
 ENTRY = struct.Struct("<qqqQqIIQ")
 M = (1 << 64) - 1
 
@@ -34,11 +35,24 @@ def checksum(b):
     return h
 
 
+def strmap_hash(s):
+    """strmap.c's hash of a path."""
+    k = 0x9E3779B97F4A7C15
+    h = (len(s) * k) & M
+    while len(s) >= 8:
+        h = ((h ^ int.from_bytes(s[:8], "little")) * k) & M
+        h ^= h >> 29
+        s = s[8:]
+    h = ((h ^ int.from_bytes(s, "little")) * k) & M
+    return h ^ (h >> 32)
+
+
 def read(path):
     data = open(path, "rb").read()
     h = list(HEADER.unpack_from(data))
-    n, slen = h[7], h[8]
-    ents, strings = [], data[HEADER.size + n * ENTRY.size:]
+    n, slots, slen = h[7], h[8], h[9]
+    ents = []
+    strings = data[HEADER.size + n * ENTRY.size + 4 * slots:]
     assert len(strings) == slen
     for i in range(n):
         e = list(ENTRY.unpack_from(data, HEADER.size + i * ENTRY.size))
@@ -49,12 +63,21 @@ def read(path):
 
 def write(path, h, ents):
     ents = sorted(ents, key=lambda e: e[0])
+    slots = 16
+    while slots < 2 * len(ents) + 1:
+        slots *= 2
+    table = [0] * slots
     body, strings = b"", b""
-    for p, e in ents:
+    for i, (p, e) in enumerate(ents):
         body += ENTRY.pack(*e[:6], len(p), len(strings))
         strings += p + b"\0"
-    body += strings
-    h[7], h[8], h[9] = len(ents), len(strings), checksum(body)
+        at = strmap_hash(p) & (slots - 1)
+        while table[at]:
+            at = (at + 1) & (slots - 1)
+        table[at] = i + 1
+    body += struct.pack("<%dI" % slots, *table) + strings
+    h[7], h[8], h[9] = len(ents), slots, len(strings)
+    h[10] = checksum(body)
     tmp = path + ".forged"
     with open(tmp, "wb") as f:
         f.write(HEADER.pack(*h) + body)

@@ -996,15 +996,6 @@ static bool detect_config(struct run *run, enum sync_status *status)
 	return true;
 }
 
-/* No row changed since the last run: a run whose rows changed needs the
- * state whatever the walk finds, and loads it while the walk goes on. */
-static bool rows_quiet(struct run *run)
-{
-	bool moved = true;
-
-	return store_clock_moved(run->store, &moved, NULL) && !moved;
-}
-
 static bool detect_files(struct run *run, enum sync_status *status)
 {
 	bool full, ok;
@@ -1030,11 +1021,9 @@ static bool detect_files(struct run *run, enum sync_status *status)
 			run->c, run->rootfd, run->r ? run->r->progress : NULL,
 			cache);
 
-		if (cache && rows_quiet(run) &&
-		    detect_walk_clean(w, &run->scan))
-			return run->state_later = true;
-		ok = load_state(run);
-		if (ok)
+		if (cache && detect_walk_clean(w, &run->scan))
+			ok = run->state_later = true;
+		else if ((ok = load_state(run)))
 			ok = detect_walk_compare(w, run->state, run->nstate,
 						 full, &run->scan, run->e);
 		else
@@ -1208,6 +1197,29 @@ static void reconcile_problem(void *ctx, const char *msg)
 	problem(ctx, msg);
 }
 
+/* The state entries at the paths the changed rows take, beside those of
+ * the rows' ids that detect_db found. */
+static bool state_at_rows(struct run *run)
+{
+	struct strmap have;
+	bool ok = true;
+
+	strmap_init(&have, run->table.n + run->db.n);
+	for (size_t i = 0; i < run->table.n; i++)
+		strmap_put(&have, run->table.v[i].path, i);
+	for (size_t i = 0; ok && i < run->db.n; i++) {
+		const char *path = run->db.rows[i].path;
+
+		if (!path || strmap_get(&have, path, NULL))
+			continue;
+		strmap_put(&have, path, i);
+		ok = store_state_find(run->store, path, NULL, &run->table,
+				      run->e);
+	}
+	strmap_finish(&have);
+	return ok;
+}
+
 static bool in_transaction(struct run *run, enum sync_status *status)
 {
 	int64_t t, cpu;
@@ -1224,6 +1236,10 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	run->napplied = run->rc.napplied;
 	if (!detect_db(run->store, &run->table, !run->partial_state,
 		       run->o->mode == SYNC_FULL, &run->db, run->e))
+		goto fail;
+	/* no file changed: the state entries of the changed rows, and of
+	 * the stories at the paths they take, as a --git run has them */
+	if (run->state_later && run->partial_state && !state_at_rows(run))
 		goto fail;
 	state_view(run); /* the DB's changes may have added entries */
 	run->n->file_changes = (long)(run->scan.nchanges + run->scan.nerrors);
@@ -1458,9 +1474,14 @@ static enum sync_status steps(struct run *run)
 		note(run, "nothing changed on either side: nothing written");
 		return SYNC_OK;
 	}
-	/* the walk was the stat cache's, and the rows changed */
-	if (run->state_later && !load_state(run))
+	/* the walk was the stat cache's, and the rows changed (or the
+	 * configuration, which may move every file: all of it then) */
+	if (run->state_later && run->rc.changed && !load_state(run))
 		goto failed;
+	if (run->state_later && !run->rc.changed) {
+		run->partial_state = true;
+		state_view(run);
+	}
 	if (!in_transaction(run, &status))
 		goto failed;
 	return run->n->errors ? SYNC_SKIPPED : SYNC_OK;

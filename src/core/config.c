@@ -1591,7 +1591,7 @@ static bool check_database(struct parser *p)
 }
 
 /* The database or a file of its family: DATABASE-wal, -shm, -journal,
- * .lock, .run, .writes and their temporary files. */
+ * .lock, .run, .writes, .statcache and their temporary files. */
 static bool database_family(const char *path, const char *database)
 {
 	const char *a = strrchr(path, '/'), *b = strrchr(database, '/');
@@ -1644,7 +1644,8 @@ static char *output_problem(const struct config *c, const char *path)
 			      "below a missing directory");
 	else if (database_family(real, db ? db : c->database))
 		why = xstrdup("is the database or one of its files (-wal, "
-			      "-shm, -journal, .lock, .run, .writes)");
+			      "-shm, -journal, .lock, .run, .writes, "
+			      ".statcache)");
 	else if (has_dotgit(real))
 		why = xstrdup("lies inside .git");
 	else if ((file && strcmp(real, file) == 0) ||

@@ -22,6 +22,7 @@ void dbhome_init(struct dbhome *h, const char *database, const char *at,
 	h->run = xasprintf("%s%s%s.run", database, sep, t);
 	h->told = xasprintf("%s%s%s.told", database, sep, t);
 	h->writes = xasprintf("%s%s%s.writes", database, sep, t);
+	h->cache = xasprintf("%s%s%s.statcache", database, sep, t);
 }
 
 void dbhome_finish(struct dbhome *h)
@@ -32,6 +33,7 @@ void dbhome_finish(struct dbhome *h)
 	free(h->run);
 	free(h->told);
 	free(h->writes);
+	free(h->cache);
 	memset(h, 0, sizeof(*h));
 }
 

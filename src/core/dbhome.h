@@ -10,9 +10,10 @@
  * Where the database lives: the database string of the configuration,
  * and the files that go with it, which no database holds: the run lock,
  * the run record (runrecord.c), the errors quiet runs told (told.c) and
- * the write journal (journal.c). For SQLite the database is a file and
- * they lie beside it, DATABASE.lock, .run, .told and .writes (a tree
- * other than the default: DATABASE.TREE.lock, ...), where its
+ * the write journal (journal.c), the stat cache (statcache.c). For
+ * SQLite the database is a file and they lie beside it, DATABASE.lock,
+ * .run, .told, .writes and .statcache (a tree other than the default:
+ * DATABASE.TREE.lock, ...), where its
  * writers can write; a server's database would put them in the tree's
  * own directory for them instead (issue 23). The rest of storysync asks
  * this object, and never takes the database string for a path.
@@ -24,12 +25,14 @@ struct dbhome {
 	char *run;      /* the run record */
 	char *told;     /* what -q runs told, and when */
 	char *writes;   /* the write journal */
+	char *cache;    /* the stat cache, the tree's */
 };
 
 /* Fills h for database (absolute), named at at (NULL: the default), for
  * the tree of that name: each tree of a database has its own run lock,
- * run record, told errors and write journal, DATABASE.TREE.lock and so
- * on; the tree "default" (and NULL) keeps DATABASE.lock, as before trees. */
+ * run record, told errors, write journal and stat cache,
+ * DATABASE.TREE.lock and so on; the tree "default" (and NULL) keeps
+ * DATABASE.lock, as before trees. */
 void dbhome_init(struct dbhome *h, const char *database, const char *at,
 		 const char *tree);
 /* Frees what dbhome_init filled in; a zeroed h is fine. */

@@ -20,6 +20,7 @@
  */
 
 struct scan_walk;
+struct statcache;
 
 /* How one side of a story stands against its sync state. */
 enum side {
@@ -104,9 +105,19 @@ bool detect_scan(const struct config *c, int rootfd,
  * compares as it goes only from when the state is given; loading the state
  * meanwhile costs no time. detect_walk_compare finishes and frees it;
  * detect_walk_cancel only frees it. progress (may be NULL) counts the
- * files walked and read. */
+ * files walked and read. With a stat cache (statcache.h; may be NULL),
+ * the walk drops each file the cache holds unchanged as it goes, and
+ * compares the rest once the state is given; the cache must outlive w. */
 struct scan_walk *detect_walk_start(const struct config *c, int rootfd,
-				    struct sync_progress *progress);
+				    struct sync_progress *progress,
+				    struct statcache *cache);
+/* Waits for a walk started with a cache; when every file was the cache's
+ * and unchanged, every file of the cache was found, and there was
+ * nothing else to report, out gets the walk's counts and no change, w is
+ * freed, and true: no state needs loading. Else false, and w goes on to
+ * detect_walk_compare (which trusts the cache only where the state agrees
+ * with it) or detect_walk_cancel. */
+bool detect_walk_clean(struct scan_walk *w, struct scan_result *out);
 bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 			 size_t nstate, bool full, struct scan_result *out,
 			 struct err *e);

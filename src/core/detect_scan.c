@@ -27,6 +27,7 @@
 #include "json.h"
 #include "mem.h"
 #include "seam.h"
+#include "statcache.h"
 #include "strmap.h"
 
 /* Fewer files than this to read are not worth a second thread. */
@@ -81,6 +82,10 @@ struct scan_walk {
 	/* the state to compare with as the walk goes, once it is loaded:
 	 * the entries walked before are compared after the walk */
 	struct cmp *_Atomic k;
+	/* the stat cache, which drops a file whose stat data it holds as
+	 * the walk goes, before any state is loaded; NULL: none */
+	struct statcache *cache;
+	bool joined;
 	bool *missing; /* per backlog: its directory is missing */
 	/* the entries of every directory, in order, once joined */
 	struct entry *v;
@@ -379,7 +384,9 @@ static bool on_entry(void *ctx, int dirfd, const char *name, const char *rel,
 	if (kind == FSX_FILE && !too_deep(rel, d->stage_len)) {
 		d->files++;
 		count_walked(d->w->progress);
-		if (k && unchanged(k, rel, st))
+		if (k ? unchanged(k, rel, st)
+		      : d->w->cache &&
+				    statcache_unchanged(d->w->cache, rel, st))
 			return true;
 	}
 	add_entry(&d->v, &d->n, &d->cap, &d->names, rel, d->backlog,
@@ -507,6 +514,9 @@ static void walk_start(struct scan_walk *w)
 /* Waits for the walk, and joins what each directory gave, in order. */
 static void walk_join(struct scan_walk *w)
 {
+	if (w->joined)
+		return;
+	w->joined = true;
 	for (int t = 0; t < 2; t++) {
 		if (w->part[t].threaded)
 			pthread_join(w->part[t].thread, NULL);
@@ -1264,13 +1274,56 @@ static void count_files(const struct scan_walk *w, struct scan_result *out)
 }
 
 struct scan_walk *detect_walk_start(const struct config *c, int rootfd,
-				    struct sync_progress *progress)
+				    struct sync_progress *progress,
+				    struct statcache *cache)
 {
 	struct scan_walk *w = walk_create(c, rootfd, progress);
 
+	w->cache = cache;
 	list_dirs(w);
 	walk_start(w);
 	return w;
+}
+
+bool detect_walk_clean(struct scan_walk *w, struct scan_result *out)
+{
+	walk_join(w);
+	if (!w->cache || !w->ok || w->n || !statcache_all_seen(w->cache))
+		return false;
+	for (size_t i = 0; i < w->ndirs; i++)
+		if (w->dirs[i].start == FSX_START_SYMLINK)
+			return false;
+	result_init(out, w->c);
+	count_files(w, out);
+	walk_destroy(w);
+	return true;
+}
+
+/* The state entries whose files the cache found unchanged are the same:
+ * the state's stat data must be the cache's too, so the cache decides
+ * nothing the state does not. False when the cache dropped a file that
+ * no state entry confirms (a cache that lies): the walk must be made
+ * again without it. */
+static bool cached_same(struct cmp *k, const struct scan_walk *w)
+{
+	size_t confirmed = 0;
+
+	for (size_t i = 0; i < k->nstate; i++)
+		if (statcache_same(w->cache, &k->state[i])) {
+			k->same[i] = true;
+			confirmed++;
+		}
+	return confirmed == statcache_nseen(w->cache);
+}
+
+/* The walk w made again, without the cache: w is freed. */
+static struct scan_walk *walk_again(struct scan_walk *w)
+{
+	struct scan_walk *again =
+		detect_walk_start(w->c, w->rootfd, w->progress, NULL);
+
+	walk_destroy(w);
+	return again;
 }
 
 void detect_walk_cancel(struct scan_walk *w)
@@ -1289,6 +1342,13 @@ bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 
 	cmp_init(&k, c, w->rootfd, state, nstate, full, out);
 	k.progress = w->progress;
+	if (w->cache) {
+		walk_join(w);
+		if (full || !cached_same(&k, w)) {
+			memset(k.same, 0, nstate * sizeof(*k.same));
+			w = walk_again(w);
+		}
+	}
 	atomic_store_explicit(&w->k, &k, memory_order_release);
 	walk_join(w);
 	ok = w->ok;
@@ -1311,8 +1371,8 @@ bool detect_scan(const struct config *c, int rootfd,
 		 const struct state_entry *state, size_t nstate, bool full,
 		 struct scan_result *out, struct err *e)
 {
-	return detect_walk_compare(detect_walk_start(c, rootfd, NULL), state,
-				   nstate, full, out, e);
+	return detect_walk_compare(detect_walk_start(c, rootfd, NULL, NULL),
+				   state, nstate, full, out, e);
 }
 
 /* ---- the first load, streamed ---- */

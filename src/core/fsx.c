@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1665,6 +1666,32 @@ bool fsx_replace(const char *path, const void *data, size_t len,
 	}
 	free(tmp);
 	return ok;
+}
+
+bool fsx_map_own(const char *path, void **data, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	struct stat st;
+	void *p = MAP_FAILED;
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() && st.st_size > 0)
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
+			 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return false;
+	*data = p;
+	*len = (size_t)st.st_size;
+	return true;
+}
+
+void fsx_unmap(void *data, size_t len)
+{
+	if (data)
+		munmap(data, len);
 }
 
 bool fsx_read_path(const char *path, size_t max, struct buf *out, struct err *e)

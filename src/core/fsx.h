@@ -282,6 +282,12 @@ struct fsx_replace_opts {
  * reports (the run record, metrics) that the next run writes anew. */
 bool fsx_replace(const char *path, const void *data, size_t len,
 		 const struct fsx_replace_opts *o, struct err *e);
+/* Maps the regular file at path, read-only, into *data and *len when
+ * this user owns it (a file another user could truncate under the map is
+ * not read) and it is not empty; false otherwise. */
+bool fsx_map_own(const char *path, void **data, size_t *len);
+/* Unmaps what fsx_map_own mapped; NULL is fine. */
+void fsx_unmap(void *data, size_t len);
 /* Reads the whole file at path into out, NUL-terminated (not counted in
  * out->len); more than max bytes (0: no limit) is an error. */
 bool fsx_read_path(const char *path, size_t max, struct buf *out,

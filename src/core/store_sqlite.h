@@ -289,6 +289,9 @@ bool store_schema_migrate(struct store *s, struct err *e);
 /* Drops, and makes, the change tracking: the triggers and their view. */
 bool store_triggers_drop(struct store *s, struct err *e);
 bool store_triggers_make(struct store *s, struct err *e);
+/* Gives sync_state a new generation (sync_meta 'state.generation'), as
+ * its triggers do: for the writes made while they were dropped. */
+bool store_generation_renew(struct store *s, struct err *e);
 
 /* SQLite's store: store_impl.h's operations, as store_sqlite_ops holds
  * them; each does what store.h says of the function of its name. */

@@ -56,6 +56,13 @@
 
 #define CLOCK_TICK "UPDATE rev_clock SET value = value + 1 WHERE id = 1;"
 
+/* A new generation of TREE's sync_state (step 8), and the statement that
+ * takes it. */
+#define NEW_GENERATION "random()"
+#define RENEW_GENERATION(TREE)                                                 \
+	"INSERT OR REPLACE INTO sync_meta(tree, key, value) VALUES (" TREE   \
+	", 'state.generation', " NEW_GENERATION ");"
+
 /* The rows a REPLACE is about to delete beside the one it writes (IDS
  * selects their ids): their bases saved, and their rows archived as
  * deleted. SQLite runs no delete trigger for them unless the API turned
@@ -324,6 +331,14 @@ static const struct {
 	{8, "ALTER TABLE sync_runs ADD COLUMN tree TEXT NOT NULL"
 	    " DEFAULT 'default'"},
 	{8, "CREATE INDEX sync_runs_tree ON sync_runs(tree, id)"},
+	/* 8, too: the generation of sync_state, which the stat cache
+	 * (statcache.h) is checked against: a random value per tree that
+	 * the state_* triggers renew with every change of that tree's
+	 * sync_state, whoever makes it. Random, not counted: a cache of
+	 * another database, or of a backup's past, never holds it by
+	 * chance. */
+	{8, "INSERT OR REPLACE INTO sync_meta(tree, key, value)"
+	    " VALUES ('default', 'state.generation', " NEW_GENERATION ")"},
 };
 
 /* The change tracking (the triggers and the story_rows view they read),
@@ -335,6 +350,7 @@ static const char *const trigger_names[] = {
 	"deps_ai",         "deps_au",         "deps_ad",
 	"stories_bu_base", "stories_bu_gone", "stories_bd_base",
 	"deps_bi_base",    "deps_bu_base",    "deps_bd_base",
+	"state_ai",        "state_au",        "state_ad",
 };
 
 static const char *const triggers[] = {
@@ -467,6 +483,21 @@ static const char *const triggers[] = {
 	"CREATE TRIGGER deps_bd_base BEFORE DELETE ON story_dependencies"
 	    " WHEN " NOT_STORYSYNC " BEGIN "
 	    SAVE_BASE("OLD.tree", "OLD.story_id") "; END",
+	/* Every change of sync_state that the stat cache holds, storysync's
+	 * or a person's (check tells how to delete an entry by hand), renews
+	 * its generation; an update that leaves the path and the stat data
+	 * as they were (a --full run's) keeps it. */
+	"CREATE TRIGGER state_ai AFTER INSERT ON sync_state BEGIN "
+	    RENEW_GENERATION("NEW.tree") " END",
+	"CREATE TRIGGER state_au AFTER UPDATE ON sync_state WHEN"
+	    " NEW.path IS NOT OLD.path OR NEW.mtime_ns IS NOT OLD.mtime_ns OR"
+	    " NEW.ctime_ns IS NOT OLD.ctime_ns OR NEW.size IS NOT OLD.size OR"
+	    " NEW.ino IS NOT OLD.ino OR NEW.mode IS NOT OLD.mode OR"
+	    " NEW.recorded_ns IS NOT OLD.recorded_ns OR"
+	    " NEW.tree IS NOT OLD.tree BEGIN "
+	    RENEW_GENERATION("OLD.tree") RENEW_GENERATION("NEW.tree") " END",
+	"CREATE TRIGGER state_ad AFTER DELETE ON sync_state BEGIN "
+	    RENEW_GENERATION("OLD.tree") " END",
 	/* clang-format on */
 };
 
@@ -527,6 +558,11 @@ bool store_triggers_make(struct store *s, struct err *e)
 	return true;
 }
 
+bool store_generation_renew(struct store *s, struct err *e)
+{
+	return store_exec(s, RENEW_GENERATION("storysync_tree()"), e);
+}
+
 /* Applies the missing steps in one transaction; the version is read again
  * under the write lock, in case another run migrated meanwhile. */
 bool store_schema_migrate(struct store *s, struct err *e)
@@ -550,7 +586,8 @@ bool store_schema_migrate(struct store *s, struct err *e)
 		if (migrations[i].version > v &&
 		    !store_exec(s, migrations[i].sql, e))
 			goto fail;
-	if (!store_triggers_make(s, e))
+	/* the steps ran with the triggers dropped */
+	if (!store_triggers_make(s, e) || !store_generation_renew(s, e))
 		goto fail;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
 	if (!store_exec(s, sql, e) || !store_exec(s, "COMMIT", e))

@@ -68,7 +68,9 @@ bool store_writer_on(struct store *s, struct err *e)
 
 bool sqlite_commit(struct store *s, struct err *e)
 {
-	if (s->untracked && !store_triggers_make(s, e))
+	/* the triggers were off: sync_state changed without them */
+	if (s->untracked &&
+	    (!store_triggers_make(s, e) || !store_generation_renew(s, e)))
 		return false;
 	s->untracked = false;
 	if (s->writer_rev &&

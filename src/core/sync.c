@@ -25,6 +25,7 @@
 #include "reconcile.h"
 #include "runrecord.h"
 #include "seam.h"
+#include "statcache.h"
 #include "store.h"
 #include "strmap.h"
 
@@ -811,6 +812,7 @@ static bool load_state(struct run *run)
 	reconcile_state(&run->rc, &run->table);
 	state_view(run);
 	run->total_state = run->nstate;
+	cache_loaded(run);
 	return true;
 }
 
@@ -1011,12 +1013,17 @@ static bool detect_files(struct run *run, enum sync_status *status)
 	} else if (first_load(run)) {
 		return run->bulk = true; /* streamed: see import */
 	} else {
-		/* the walk goes on while the state loads */
+		/* with the stat cache, a walk that finds every file as it
+		 * has them needs no state; without, the walk goes on while
+		 * the state loads */
+		struct statcache *cache = cache_open(run, full);
 		struct scan_walk *w = detect_walk_start(
-			run->c, run->rootfd, run->r ? run->r->progress : NULL);
+			run->c, run->rootfd, run->r ? run->r->progress : NULL,
+			cache);
 
-		ok = load_state(run);
-		if (ok)
+		if (cache && detect_walk_clean(w, &run->scan))
+			ok = run->state_later = true;
+		else if ((ok = load_state(run)))
 			ok = detect_walk_compare(w, run->state, run->nstate,
 						 full, &run->scan, run->e);
 		else
@@ -1190,6 +1197,29 @@ static void reconcile_problem(void *ctx, const char *msg)
 	problem(ctx, msg);
 }
 
+/* The state entries at the paths the changed rows take, beside those of
+ * the rows' ids that detect_db found. */
+static bool state_at_rows(struct run *run)
+{
+	struct strmap have;
+	bool ok = true;
+
+	strmap_init(&have, run->table.n + run->db.n);
+	for (size_t i = 0; i < run->table.n; i++)
+		strmap_put(&have, run->table.v[i].path, i);
+	for (size_t i = 0; ok && i < run->db.n; i++) {
+		const char *path = run->db.rows[i].path;
+
+		if (!path || strmap_get(&have, path, NULL))
+			continue;
+		strmap_put(&have, path, i);
+		ok = store_state_find(run->store, path, NULL, &run->table,
+				      run->e);
+	}
+	strmap_finish(&have);
+	return ok;
+}
+
 static bool in_transaction(struct run *run, enum sync_status *status)
 {
 	int64_t t, cpu;
@@ -1206,6 +1236,10 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	run->napplied = run->rc.napplied;
 	if (!detect_db(run->store, &run->table, !run->partial_state,
 		       run->o->mode == SYNC_FULL, &run->db, run->e))
+		goto fail;
+	/* no file changed: the state entries of the changed rows, and of
+	 * the stories at the paths they take, as a --git run has them */
+	if (run->state_later && run->partial_state && !state_at_rows(run))
 		goto fail;
 	state_view(run); /* the DB's changes may have added entries */
 	run->n->file_changes = (long)(run->scan.nchanges + run->scan.nerrors);
@@ -1272,6 +1306,7 @@ static void run_finish(struct run *run)
 	if (run->rootfd >= 0)
 		close(run->rootfd);
 	store_close(run->store);
+	statcache_close(run->cache);
 	buf_finish(&run->messages);
 }
 
@@ -1536,6 +1571,14 @@ static enum sync_status steps(struct run *run)
 		note(run, "nothing changed on either side: nothing written");
 		return SYNC_OK;
 	}
+	/* the walk was the stat cache's, and the rows changed (or the
+	 * configuration, which may move every file: all of it then) */
+	if (run->state_later && run->rc.changed && !load_state(run))
+		goto failed;
+	if (run->state_later && !run->rc.changed) {
+		run->partial_state = true;
+		state_view(run);
+	}
 	if (!in_transaction(run, &status))
 		goto failed;
 	return run->n->errors ? SYNC_SKIPPED : SYNC_OK;
@@ -1566,8 +1609,10 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 	int lockfd = -1;
 
 	memset(n, 0, sizeof(*n));
-	if (start(&run, c, &lockfd, &status))
+	if (start(&run, c, &lockfd, &status)) {
 		status = steps(&run);
+		cache_keep(&run, status);
+	}
 	mem_on_oom(NULL);
 	oom_run = NULL;
 	if (run.bulk)

@@ -11,12 +11,14 @@
  * sync_guard.c    the guards: what stops a run before it writes
  * sync_discard.c  a discard of storysync's own writes, told from an edit
  * sync_record.c   the run's record: messages, its row, the record file
+ * sync_cache.c    the stat cache: opened for the walk, written anew
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "apply.h"
@@ -90,7 +92,26 @@ struct run {
 		const char *field; /* "id" or "epic" */
 	} * refused;               /* DB changes refused at plan time */
 	size_t nrefused;
+	/* the stat cache (sync_cache.c) */
+	struct statcache *cache; /* usable, or NULL */
+	bool state_later;        /* the walk was the cache's: no state read */
+	bool gen_known;          /* sync_state's generation when it began: */
+	int64_t gen;
+	bool table_at_gen; /* table is the whole of sync_state at gen */
+	struct stat root_st;
 };
+
+/* sync_cache.c */
+/* The stat cache a walk of the whole tree may use, or NULL; reads the
+ * generation of sync_state for cache_keep either way (full: the run reads
+ * every file, and uses none). */
+struct statcache *cache_open(struct run *run, bool full);
+/* After the state was loaded: whether the table is sync_state at the
+ * generation cache_open read. */
+void cache_loaded(struct run *run);
+/* At the end of a run that ended with status: the cache written anew
+ * when it was not usable and the run holds the state it needs. */
+void cache_keep(struct run *run, enum sync_status status);
 
 /* sync_record.c */
 /* An error of the run: reported, recorded, counted. */

@@ -216,7 +216,7 @@ refused() { # DESC LOCAL-LINE COL EXPECTED-MESSAGE-TAIL
   check_eq "$1" \
     "2|storysync: $T/repo/.storysync.local.yml:1:$3: $4" "$rc|$err"
 }
-family="is the database or one of its files (-wal, -shm, -journal, .lock, .run, .writes)"
+family="is the database or one of its files (-wal, -shm, -journal, .lock, .run, .writes, .statcache)"
 refused "metrics_file: the database is refused" \
   "metrics_file: .storysync/stories.db" 15 \
   "'metrics_file': '.storysync/stories.db' $family"

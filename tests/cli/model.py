@@ -599,8 +599,8 @@ class Model:
 
     def db_digest(self):
         """The database but the runs' records, the stat data of
-        sync_state and the commit the last run that wrote saw: a cache and
-        a bookmark, which a run may refresh with nothing to do (a file
+        sync_state (and its generation, which they renew) and the commit
+        the last run that wrote saw: a cache and a bookmark, which a run may refresh with nothing to do (a file
         changed in the timestamp granularity of the run that saw it is
         read again by the next, as git's racy index entries are)."""
         c = self.db()
@@ -609,7 +609,9 @@ class Model:
                    if not ln.startswith(('INSERT INTO "sync_runs"',
                                          'INSERT INTO "sync_state"',
                                          'INSERT INTO "sync_meta" VALUES('
-                                         "'git.last_commit'"))]
+                                         "'git.last_commit'",
+                                         'INSERT INTO "sync_meta" VALUES('
+                                         "'state.generation'"))]
             out += [repr(r) for r in c.execute(
                 "SELECT story_id, path, hash, rev, mirrors, digest, ours,"
                 " before FROM sync_state ORDER BY story_id")]

@@ -456,13 +456,13 @@ static void test_output_paths(void **state)
 	static const char *const bad[][2] = {
 		{".storysync/stories.db",
 		 "is the database or one of its files (-wal, -shm, -journal, "
-		 ".lock, .run, .writes)"},
+		 ".lock, .run, .writes, .statcache)"},
 		{".storysync/stories.db-wal",
 		 "is the database or one of its files (-wal, -shm, -journal, "
-		 ".lock, .run, .writes)"},
+		 ".lock, .run, .writes, .statcache)"},
 		{"./.storysync//stories.db.writes",
 		 "is the database or one of its files (-wal, -shm, -journal, "
-		 ".lock, .run, .writes)"},
+		 ".lock, .run, .writes, .statcache)"},
 		{"backlog/A-1.md", "lies in the stage directory 'backlog' of "
 				   "backlog 'default', among the stories"},
 		{"active/x/y.log", "lies in the stage directory 'active' of "

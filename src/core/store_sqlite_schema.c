@@ -56,12 +56,17 @@
 
 #define CLOCK_TICK "UPDATE rev_clock SET value = value + 1 WHERE id = 1;"
 
-/* A new generation of TREE's sync_state (step 8), and the statement that
- * takes it. */
+/* A new generation of TREE's sync_state (step 8): the triggers' statement
+ * (an UPDATE: an upsert's conflict clause would override a REPLACE in
+ * them), and storysync's own, which also makes the row of a tree that has
+ * none yet (a tree with no row has no cache). */
 #define NEW_GENERATION "random()"
 #define RENEW_GENERATION(TREE)                                                 \
-	"INSERT OR REPLACE INTO sync_meta(tree, key, value) VALUES (" TREE   \
-	", 'state.generation', " NEW_GENERATION ");"
+	"UPDATE sync_meta SET value = " NEW_GENERATION " WHERE tree = " TREE \
+	" AND key = 'state.generation';"
+#define MAKE_GENERATION                                                        \
+	"INSERT OR REPLACE INTO sync_meta(tree, key, value) VALUES"            \
+	" (storysync_tree(), 'state.generation', " NEW_GENERATION ")"
 
 /* The rows a REPLACE is about to delete beside the one it writes (IDS
  * selects their ids): their bases saved, and their rows archived as
@@ -560,7 +565,7 @@ bool store_triggers_make(struct store *s, struct err *e)
 
 bool store_generation_renew(struct store *s, struct err *e)
 {
-	return store_exec(s, RENEW_GENERATION("storysync_tree()"), e);
+	return store_exec(s, MAKE_GENERATION, e);
 }
 
 /* Applies the missing steps in one transaction; the version is read again

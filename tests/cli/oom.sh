@@ -7,7 +7,7 @@
 # converge to what a run with no fault gives, leave no temporary file and
 # pass integrity_check. The long set (STORYSYNC_LONG=1) tries every k
 # (OOM_SWEEP_STEP=n: every n-th); the suite tries the first and the last
-# and one k drawn (STORYSYNC_SEED) from each run of 30 between them, so
+# and one k drawn (STORYSYNC_SEED) from each run of 60 between them, so
 # that an allocation fails in every part of the run, from the start to
 # after the commit.
 . "$(dirname "$0")/lib.sh"
@@ -26,8 +26,8 @@ ks() {
     return
   fi
   [ "$n" -gt 0 ] && KS+=(1)
-  for ((lo = 2; lo < n; lo += 30)); do
-    pick_in "$lo" "$((lo + 29 < n - 1 ? lo + 29 : n - 1))"
+  for ((lo = 2; lo < n; lo += 60)); do
+    pick_in "$lo" "$((lo + 59 < n - 1 ? lo + 59 : n - 1))"
     KS+=("$r")
   done
   [ "$n" -gt 1 ] && KS+=("$n")

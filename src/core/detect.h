@@ -269,6 +269,10 @@ bool detect_git_blob(struct git_mirrors *gm, const struct config *c,
 bool detect_git_committed(struct git_mirrors *gm, const struct config *c,
 			  const char *path, const char *blob, int64_t since,
 			  bool *held, struct err *e);
+/* HEAD's commit into out; "" when unborn, or outside git. False (e set)
+ * when git cannot answer. */
+bool detect_git_head_commit(struct git_mirrors *gm, const struct config *c,
+			    char out[BLOBID_HEX], struct err *e);
 /* Whether a person changed path in git since the commit since (see
  * gitrepo_path_changed); *changed false outside git. */
 bool detect_git_path_changed(struct git_mirrors *gm, const struct config *c,

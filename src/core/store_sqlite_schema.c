@@ -232,6 +232,17 @@ static const struct {
 	 * (DIGEST_ROW), so none is taken again; saved bases and archived
 	 * rows without one have none. */
 	{7, "ALTER TABLE stories ADD COLUMN parent TEXT"},
+	/* 8: the story files storysync deleted itself (for the API's
+	 * deletion of the row, or git's copy left beside its move), while
+	 * git may still put them back: where each was, its story, its
+	 * content, HEAD's version of that path and HEAD's commit then.
+	 * Git's version back there, with no commit or staged change of the
+	 * path since, is a discard of storysync's deletion, not a person's
+	 * new story or copy (sync_discard.c). A state put at the path
+	 * forgets its entry; retention prunes them as deleted_stories. */
+	{8, "CREATE TABLE sync_deleted(path TEXT PRIMARY KEY,"
+	    " story_id TEXT NOT NULL, hash TEXT NOT NULL, before TEXT,"
+	    " head TEXT NOT NULL, deleted_at TEXT)"},
 };
 
 /* The change tracking (the triggers and the story_rows view they read),
@@ -351,7 +362,7 @@ static const char *const triggers[] = {
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 
 static bool pragma_int(struct store *s, const char *sql, int *out,
 		       struct err *e)

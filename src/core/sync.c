@@ -373,6 +373,12 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			in.db_story = &row;
 		}
 	}
+	/* a story file with no state and no row: git's version put back
+	 * over storysync's deletion of it for the API? (a first load has no
+	 * deleted files) */
+	if (!se && in.file == SIDE_NEW && in.db == SIDE_ABSENT && !run->bulk &&
+	    !undeleted(run, fc, &in.undeleted))
+		goto fail;
 	/* the policy of the story's backlog: the one both sides last agreed
 	 * on, not where either side has moved it since; a new story's, where
 	 * the file has it, else the row */
@@ -386,6 +392,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	carried_keys(run, fc, se, &in, carried);
 	if (plan_story(&in, &a)) {
 		set_before(run, fc, se, &a);
+		set_deleted(run, se, &a);
 		if (rebase_db)
 			doubt_rebased(&in, &a);
 		/* a default filled in goes to the row as well */

@@ -16,19 +16,25 @@ static bool git_holds(struct run *run, const char *path, const char *blob)
 		strcmp(v, blob) == 0);
 }
 
-/* Whether a person changed path in git since the last run (a commit
- * after the one the last run saw, a staged change): git's version there
- * is then theirs, not one a discard put back. When git cannot say, so. */
-static bool path_changed(struct run *run, const char *path)
+/* Whether a person changed path in git since the commit since (a
+ * first-parent commit after it, a staged change): git's version there is
+ * then theirs, not one a discard put back. When git cannot say, so. */
+static bool path_changed_since(struct run *run, const char *path,
+			       const char *since)
 {
 	bool changed = true;
 	struct err e;
 
-	if (!run->last_commit)
-		return false;
-	return !detect_git_path_changed(&run->mirrors, run->c, path,
-					run->last_commit, &changed, &e) ||
+	return !detect_git_path_changed(&run->mirrors, run->c, path, since,
+					&changed, &e) ||
 	       changed;
+}
+
+/* The same, since the last run that recorded a commit. */
+static bool path_changed(struct run *run, const char *path)
+{
+	return run->last_commit &&
+	       path_changed_since(run, path, run->last_commit);
 }
 
 /* Whether git took storysync's write of se (its content at its path),
@@ -203,4 +209,68 @@ void set_before(struct run *run, const struct file_change *fc,
 			     &e))
 		head[0] = '\0';
 	memcpy(a->before, head, BLOBID_HEX);
+}
+
+/* a->head and a->before (see there) for the deletion of se's file that
+ * the API's deletion of its row makes: HEAD's commit, and HEAD's version
+ * of the path, which a reset or a stash puts back. Asked of git only for
+ * such a deletion; outside git, or when git cannot say, nothing (git's
+ * version back is then a new story, as before). */
+void set_deleted(struct run *run, const struct state_entry *se,
+		 struct action *a)
+{
+	struct err e;
+
+	a->head[0] = '\0';
+	if (!se || a->file != PLAN_FILE_DELETE || a->state != PLAN_STATE_FORGET)
+		return;
+	if (!detect_git_head_commit(&run->mirrors, run->c, a->head, &e) ||
+	    !detect_git_blob(&run->mirrors, run->c, se->path, GIT_HEAD,
+			     a->before, &e)) {
+		char *msg = xasprintf("%s: %s (git's version put back will "
+				      "be taken for a new story)",
+				      se->path, e.msg);
+
+		note(run, msg);
+		free(msg);
+		a->head[0] = a->before[0] = '\0';
+	}
+}
+
+/* Whether the file fc, a story file with no state and no row, is git's
+ * version put back (reset --hard, stash, checkout --, restore) of the
+ * file storysync deleted because the API deleted its row: at the path it
+ * was deleted from, with the content it had then or the version HEAD held
+ * then, a version git's index or HEAD holds there, and no commit since
+ * the deletion nor a staged change touched that path (git did not take
+ * the deletion: a person who committed it and then restored the file,
+ * by a revert or a checkout of an older version, undeleted the story).
+ * *yes says; false when the store fails (run->e set). */
+bool undeleted(struct run *run, const struct file_change *fc, bool *yes)
+{
+	struct deleted_file d;
+	bool found = false;
+	char *msg;
+
+	*yes = false;
+	if (!fc->path)
+		return true;
+	if (!store_deleted_get(run->store, fc->path, &d, &found, run->e))
+		return false;
+	*yes = found && d.head[0] && strcmp(d.id, fc->id) == 0 &&
+	       (strcmp(fc->hash, d.hash) == 0 ||
+		strcmp(fc->hash, d.before) == 0) &&
+	       git_holds(run, fc->path, fc->hash) &&
+	       !path_changed_since(run, fc->path, d.head);
+	if (*yes) {
+		msg = xasprintf("%s: git's version put back after storysync "
+				"deleted it for the API's deletion of %s (a "
+				"discard, not a new story): deleted again, "
+				"the file's version kept in sync_conflicts",
+				fc->path, fc->id);
+		note(run, msg);
+		free(msg);
+	}
+	deleted_file_finish(&d);
+	return true;
 }

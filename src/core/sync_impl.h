@@ -126,6 +126,12 @@ void doubt_rebased(const struct plan_input *in, struct action *a);
 /* Sets a->before: git's version a write or a move goes over. */
 void set_before(struct run *run, const struct file_change *fc,
 		const struct state_entry *se, struct action *a);
+/* Sets a->head and a->before for the deletion of se's file for the API. */
+void set_deleted(struct run *run, const struct state_entry *se,
+		 struct action *a);
+/* Whether fc is git's version put back of a file storysync deleted for
+ * the API; false when the store fails. */
+bool undeleted(struct run *run, const struct file_change *fc, bool *yes);
 
 /* sync_load.c */
 /* The first load, streamed: the tree read into an empty database. */

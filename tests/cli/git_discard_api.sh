@@ -272,6 +272,58 @@ check_eq "created, moved by hand, committed, --git: the move" \
   "0|active|active/S-3-three.md" \
   "$rc|$(q "SELECT status, path FROM stories WHERE id = 'S-3'" | tr '\n' '|' | sed 's/|$//')"
 
+# the API deletes a story and storysync deletes its file, uncommitted;
+# git puts the file back (reset --hard, stash, checkout --), with or
+# without an API write of it before (the file then comes back as HEAD had
+# it): a discard of storysync's deletion, not a new story. The file goes
+# again, the row stays deleted (its archive kept), and since a person who
+# meant to undelete it did so no tool can tell, the file's version is
+# kept in sync_conflicts: neither side lost
+for form in reset stash checkout written-reset; do
+  tree "deleted-$form"
+  [ $form = written-reset ] && api_write
+  q "DELETE FROM stories WHERE id = 'S-1'"
+  ss -q
+  [ ! -e $F ] || not_ok "deleted-$form: the run deleted the file"
+  case $form in
+  *reset) git reset -q --hard ;;
+  stash) git stash -q && git stash drop -q ;;
+  checkout) git checkout -- $F ;;
+  esac
+  [ -e $F ] || not_ok "deleted-$form: git put the file back"
+  run ss -v
+  check_eq "deleted-$form: deleted again, the row stays deleted, both versions kept" \
+    "0|no|0|1|deleted_in_db|db|One|low" \
+    "$rc|$([ -e $F ] && echo yes || echo no)|$(q "SELECT count(*) FROM stories WHERE id = 'S-1'")|$(q "SELECT count(*) FROM deleted_stories WHERE story_id = 'S-1'")|$(q "SELECT kind, kept, json_extract(lost, '\$.title'), json_extract(lost, '\$.priority') FROM sync_conflicts WHERE story_id = 'S-1'")"
+  check_eq "deleted-$form: says why (-v)" \
+    "storysync: $F: git's version put back after storysync deleted it for the API's deletion of S-1 (a discard, not a new story): deleted again, the file's version kept in sync_conflicts" \
+    "$(grep 'deleted again' <<<"$out$err")"
+  check_eq "deleted-$form: S-2 untouched, git sees the deletion again" \
+    "Two| D $F" "$(q "SELECT title FROM stories WHERE id = 'S-2'")|$(git status --porcelain)"
+  quiet_run="$(ss -v 2>&1)"
+  check_eq "deleted-$form: the next run is quiet" \
+    "storysync: nothing changed on either side: nothing written" \
+    "$(tail -n 1 <<<"$quiet_run")"
+done
+
+# the same deletion committed by a person, who then restores the file on
+# purpose (a revert, a checkout of the older version): git took the
+# deletion, so what comes back is the person's undelete: the story again
+for form in revert checkout-old; do
+  tree "undelete-$form"
+  q "DELETE FROM stories WHERE id = 'S-1'"
+  ss -q
+  git commit -qam "S-1 deleted"
+  case $form in
+  revert) git revert --no-edit HEAD >/dev/null ;;
+  checkout-old) git checkout HEAD~1 -- $F ;;
+  esac
+  run ss
+  check_eq "undelete-$form: the person's undelete is taken: the story is back" \
+    "0|One|low|$F|yes|0" \
+    "$rc|$(field title)|$(field priority)|$(field path)|$([ -e $F ] && echo yes || echo no)|$(q "SELECT count(*) FROM sync_conflicts")"
+done
+
 # outside git there is nothing to discard: an old version back is an edit
 mkdir -p "$T/nogit" && cd "$T/nogit" || exit 1
 mkdir refinements backlog

@@ -12,11 +12,11 @@
 # and from schema 5: a new column, NULL in every row; the digests taken
 # before stay valid (--full finds nothing), a pending API edit still
 # applies, and once keys: names the tree's parent key, the file and the API
-# both set it.
+# both set it. Schema 8 (sync_deleted): a new table, empty.
 . "$(dirname "$0")/lib.sh"
 
 # the schema this storysync writes
-current=7
+current=8
 
 # from_fixture NAME: here, the database of tests/fixtures/NAME.sql and
 # a configuration that names it
@@ -214,6 +214,8 @@ check_eq "the sync migrates and applies the pending API edit" \
   "0|storysync: 1 updated" "$rc|$out$err"
 check_eq "schema $current: a parent column, NULL in every row" "$current|1|0" \
   "$(q "PRAGMA user_version")|$(q "SELECT count(*) FROM pragma_table_info('stories') WHERE name = 'parent'")|$(q "SELECT count(*) FROM stories WHERE parent IS NOT NULL")"
+check_eq "schema $current: an empty sync_deleted (the files storysync deleted)" \
+  "0" "$(q "SELECT count(*) FROM sync_deleted")"
 check_eq "the API's edit reached its file; the others untouched" \
   "title: Three (API)|$sums" \
   "$(grep '^title:' backlog/Y-3-three.md)|$(md5sum backlog/Y-1-one.md active/Y-2-two.md)"

@@ -173,7 +173,7 @@ static void test_open_twice(void **state)
 		f, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
 		   "sqlite_master ORDER BY name)");
 
-	assert_int_equal(store_schema_version(f->s), 7);
+	assert_int_equal(store_schema_version(f->s), 8);
 	if (!store_open(&s2, f->db, &e))
 		fail_msg("%s", e.msg);
 	store_close(s2);
@@ -183,7 +183,7 @@ static void test_open_twice(void **state)
 			schema);
 	assert_non_null(strstr(schema, "stories_au"));
 	assert_non_null(strstr(schema, "stories_rev"));
-	assert_int_equal(api_int(f, "PRAGMA user_version"), 7);
+	assert_int_equal(api_int(f, "PRAGMA user_version"), 8);
 	assert_api_text(f, "PRAGMA journal_mode", "wal");
 	assert_int_equal(api_int(f, "SELECT count(*) FROM rev_clock"), 1);
 	assert_true(store_is_empty(f->s));
@@ -197,11 +197,11 @@ static void test_newer_version(void **state)
 	struct store *s2 = (struct store *)1;
 	char *want;
 
-	api_exec(f, "PRAGMA user_version = 8");
+	api_exec(f, "PRAGMA user_version = 9");
 	assert_false(store_open(&s2, f->db, &e));
 	assert_null(s2);
-	want = xasprintf("%s: database schema version 8 is newer than this "
-			 "storysync (7)",
+	want = xasprintf("%s: database schema version 9 is newer than this "
+			 "storysync (8)",
 			 f->db);
 	assert_string_equal(e.msg, want);
 	free(want);
@@ -1093,7 +1093,7 @@ static void test_read_only(void **state)
 	api_exec(f, "PRAGMA user_version = 2");
 	assert_false(store_open_as(&ro, f->db, 100, true, NULL, &e));
 	want = xasprintf("%s: database schema version 2 is older than this "
-			 "storysync's (7): a sync migrates it",
+			 "storysync's (8): a sync migrates it",
 			 f->db);
 	assert_string_equal(e.msg, want);
 	free(want);

@@ -879,6 +879,7 @@ static bool first_load(struct run *run)
 static bool detect_by_git(struct run *run, enum sync_status *status)
 {
 	const struct git_result *g = &run->git;
+	struct scan_walk *w;
 	char *msg;
 
 	if (!detect_git(run->c, run->last_commit, &run->git, run->e)) {
@@ -912,9 +913,14 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 	free(msg);
 	if (first_load(run))
 		return run->bulk = true;
-	return load_state(run) &&
-	       detect_scan(run->c, run->rootfd, run->state, run->nstate, false,
-			   &run->scan, run->e);
+	w = detect_walk_start(run->c, run->rootfd, NULL);
+	detect_walk_ask(w, deleted_copy, run);
+	if (!load_state(run)) {
+		detect_walk_cancel(w);
+		return false;
+	}
+	return detect_walk_compare(w, run->state, run->nstate, false,
+				   &run->scan, run->e);
 }
 
 static void note_stray(void *ctx, const char *msg)
@@ -950,10 +956,12 @@ void report_scan(struct run *run, size_t changed)
 
 		note(run, msg);
 		free(msg);
-		if (!run->o->dry_run &&
-		    !fsx_unlink_beneath(run->rootfd, l->path, &l->st, &stale,
-					&e) &&
-		    !stale)
+		if (run->o->dry_run)
+			continue;
+		if (fsx_unlink_beneath(run->rootfd, l->path, &l->st, &stale,
+				       &e))
+			run->scan.leftovers[i].removed = true;
+		else if (!stale)
 			problem(run, e.msg);
 	}
 	for (size_t i = 0; i < run->scan.nskipped; i++)
@@ -1022,6 +1030,7 @@ static bool detect_files(struct run *run, enum sync_status *status)
 		struct scan_walk *w = detect_walk_start(
 			run->c, run->rootfd, run->r ? run->r->progress : NULL);
 
+		detect_walk_ask(w, deleted_copy, run);
 		ok = load_state(run);
 		if (ok)
 			ok = detect_walk_compare(w, run->state, run->nstate,
@@ -1203,6 +1212,10 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 
 	if (!open_run(run))
 		goto fail;
+	/* the copies git put back that the scan removed, as storysync's
+	 * deletions: git putting them back again is no person's copy */
+	if (!run->o->dry_run && !record_leftovers(run))
+		goto fail;
 	/* the configuration first: the rest sees the rows as it has them */
 	apply_begin(run);
 	if (!reconcile_apply(&run->rc, &run->apply, &run->table, &run->scan,
@@ -1348,7 +1361,7 @@ static bool quiet(struct run *run)
 
 	return run->o->mode == SYNC_SCAN && !run->o->dry_run &&
 	       !run->scan.nchanges && !run->scan.nerrors && !run->scan.ntemps &&
-	       journal_empty(&run->journal) &&
+	       !run->scan.nleftovers && journal_empty(&run->journal) &&
 	       store_clock_moved(run->store, &moved, NULL) && !moved &&
 	       !run->rc.changed;
 }

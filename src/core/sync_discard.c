@@ -237,6 +237,75 @@ void set_deleted(struct run *run, const struct state_entry *se,
 	}
 }
 
+/* The deletion of path, storysync's own, recorded with HEAD's commit
+ * and HEAD's version of path now (see store_deleted_put); nothing outside
+ * git, or when git cannot say. False when the store fails. */
+static bool record_deletion(struct run *run, const char *id, const char *path,
+			    const char hash[BLOBID_HEX])
+{
+	struct deleted_file d = {.id = (char *)id, .path = (char *)path};
+	struct err e;
+
+	memcpy(d.hash, hash, BLOBID_HEX);
+	if (!detect_git_head_commit(&run->mirrors, run->c, d.head, &e) ||
+	    !detect_git_blob(&run->mirrors, run->c, path, GIT_HEAD, d.before,
+			     &e)) {
+		char *msg = xasprintf("%s: %s (git's version put back will "
+				      "be taken for a person's copy)",
+				      path, e.msg);
+
+		note(run, msg);
+		free(msg);
+		return true;
+	}
+	return !d.head[0] || store_deleted_put(run->store, &d, run->e);
+}
+
+bool record_leftovers(struct run *run)
+{
+	for (size_t i = 0; i < run->scan.nleftovers; i++) {
+		const struct scan_leftover *l = &run->scan.leftovers[i];
+
+		if (l->removed &&
+		    !record_deletion(run, l->id, l->path, l->hash))
+			return false;
+	}
+	return true;
+}
+
+/* Whether the deletion d that storysync made of the file fc's path is
+ * undone by git, not by a person: fc is d's story, byte for byte the
+ * content deleted or HEAD's version then, a version git's index or HEAD
+ * holds there, and no first-parent commit since d's nor a staged change
+ * touched the path (git did not take the deletion). */
+static bool git_put_back(struct run *run, const struct file_change *fc,
+			 const struct deleted_file *d)
+{
+	return d->head[0] && strcmp(d->id, fc->id) == 0 &&
+	       (strcmp(fc->hash, d->hash) == 0 ||
+		strcmp(fc->hash, d->before) == 0) &&
+	       git_holds(run, fc->path, fc->hash) &&
+	       !path_changed_since(run, fc->path, d->head);
+}
+
+bool deleted_copy(void *ctx, const struct file_change *copy)
+{
+	struct run *run = ctx;
+	struct deleted_file d;
+	bool found = false, yes;
+	struct err e;
+
+	if (!copy->path ||
+	    !store_deleted_get(run->store, copy->path, &d, &found, &e)) {
+		if (copy->path)
+			note(run, e.msg);
+		return false;
+	}
+	yes = found && git_put_back(run, copy, &d);
+	deleted_file_finish(&d);
+	return yes;
+}
+
 /* Whether the file fc, a story file with no state and no row, is git's
  * version put back (reset --hard, stash, checkout --, restore) of the
  * file storysync deleted because the API deleted its row: at the path it
@@ -257,11 +326,7 @@ bool undeleted(struct run *run, const struct file_change *fc, bool *yes)
 		return true;
 	if (!store_deleted_get(run->store, fc->path, &d, &found, run->e))
 		return false;
-	*yes = found && d.head[0] && strcmp(d.id, fc->id) == 0 &&
-	       (strcmp(fc->hash, d.hash) == 0 ||
-		strcmp(fc->hash, d.before) == 0) &&
-	       git_holds(run, fc->path, fc->hash) &&
-	       !path_changed_since(run, fc->path, d.head);
+	*yes = found && git_put_back(run, fc, &d);
 	if (*yes) {
 		msg = xasprintf("%s: git's version put back after storysync "
 				"deleted it for the API's deletion of %s (a "

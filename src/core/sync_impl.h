@@ -132,6 +132,11 @@ void set_deleted(struct run *run, const struct state_entry *se,
 /* Whether fc is git's version put back of a file storysync deleted for
  * the API; false when the store fails. */
 bool undeleted(struct run *run, const struct file_change *fc, bool *yes);
+/* Whether copy is git's version put back of a copy storysync removed as a
+ * leftover (a detect_copy_fn, ctx the run). */
+bool deleted_copy(void *ctx, const struct file_change *copy);
+/* Records the leftovers the run removed as storysync's deletions. */
+bool record_leftovers(struct run *run);
 
 /* sync_load.c */
 /* The first load, streamed: the tree read into an empty database. */

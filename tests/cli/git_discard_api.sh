@@ -232,6 +232,41 @@ check_eq "moved, reset, both committed, moved on: exit 0, the person's move, one
   "0|active|active/S-1-one.md|no" \
   "$rc|$(field status)|$(field path)|$([ -e $F ] && echo yes || echo no)"
 
+# git's copy beside storysync's move, committed by a person with it, is
+# removed by the next run (above); that removal is storysync's, so git
+# putting the copy back again (a reset after a later API write, which
+# moves the version git held before the writes on) is no second claim
+# either: removed again, and the API's write written again (model seed
+# 83)
+tree copy-again
+# with its status key, which the move rewrites: the copy is not the moved
+# file's content
+sed -i 's/^priority: low$/status: backlog\npriority: low/' $F
+git commit -qam "S-1's status key" && ss -q
+q "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+ss -q
+git reset -q --hard
+git add -A && git commit -qm "both copies"
+run ss -v
+check_eq "copy-again: the committed copy removed" \
+  "0|no|refinements/S-1-one.md" \
+  "$rc|$([ -e $F ] && echo yes || echo no)|$(field path)"
+q "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
+ss -q
+git reset -q --hard
+[ -e $F ] || not_ok "copy-again: reset --hard put the copy back"
+run ss -v
+check_eq "copy-again: put back again: removed again, the API's value written again, exit 0" \
+  "0|no|refinements/S-1-one.md|high|priority: high|0" \
+  "$rc|$([ -e $F ] && echo yes || echo no)|$(field path)|$(field priority)|$(grep '^priority:' refinements/S-1-one.md)|$(q "SELECT count(*) FROM sync_conflicts")"
+check_eq "copy-again: says why (-v)" \
+  "storysync: $F: git's version put back beside storysync's uncommitted move of it (a discard, not a copy): removed, as git holds it" \
+  "$(grep 'beside' <<<"$out$err")"
+quiet_run="$(ss -v 2>&1)"
+check_eq "copy-again: the next run is quiet" \
+  "storysync: nothing changed on either side: nothing written" \
+  "$(tail -n 1 <<<"$quiet_run")"
+
 # a person moves a file by hand (git does not track the new path), a run
 # writes the API's value into it, and a stash puts git's version back at
 # the old path (the person then removes the untracked copy): a discard,

@@ -161,6 +161,33 @@ void doubt_rebased(const struct plan_input *in, struct action *a)
 	story_copy(&a->lost, in->file_story);
 }
 
+/* A discard found away from the story's path (discarded): git's version
+ * back at the path storysync moved the file from, and storysync's moved
+ * file gone, is what a stash -u (or a reset and a clean) leaves, and what
+ * a person who moved the file back by hand leaves too. The move is
+ * storysync's again, and the file's place, where a field of its location
+ * was storysync's, is kept as a conflict the database won: a person's
+ * move back is not lost unseen. */
+void doubt_moved_back(const struct plan_input *in, struct action *a)
+{
+	static const enum story_field loc[] = {SF_BACKLOG, SF_STATUS, SF_EPIC};
+	struct buf fields = BUF_INIT;
+
+	if (a->conflict || !in->file_story || !in->ours)
+		return;
+	for (size_t i = 0; i < sizeof(loc) / sizeof(*loc); i++)
+		if (in->ours[loc[i]] &&
+		    !story_field_equal(in->file_story, &a->want, loc[i]))
+			buf_printf(&fields, "%s%s", fields.len ? "," : "",
+				   story_field_names[loc[i]]);
+	if (!fields.len)
+		return;
+	a->conflict = "both_changed";
+	a->kept = "db";
+	a->conflict_fields = buf_detach(&fields);
+	story_copy(&a->lost, in->file_story);
+}
+
 /* a->before (see there): for a write, or a move, the version HEAD holds
  * now (which reset --hard and stash put back; a discard of the index's,
  * with a person's staged change, is rebased on it): the one before

@@ -207,6 +207,26 @@ run ss
 check_eq "moved by storysync, moved on by a person: the person's move" \
   "0|active|active/S-1-one.md" "$rc|$(field status)|$(field path)"
 
+# the API moves a story, storysync moves its file (content unchanged,
+# uncommitted), and the file comes back to its old path with storysync's
+# gone: what git stash -u leaves, and what a person who moves it back by
+# hand leaves too. No tool can tell them apart: the API's move stays, and
+# the file's place is kept in sync_conflicts, not lost unseen
+for form in mv stash-u; do
+  tree "moved-back-$form"
+  q "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+  ss -q
+  case $form in
+  mv) mv refinements/S-1-one.md backlog/ ;;
+  stash-u) git stash -q -u && git stash drop -q ;;
+  esac
+  [ -e $F ] && [ ! -e refinements/S-1-one.md ] || not_ok "moved-back-$form: the file is back"
+  run ss
+  check_eq "moved-back-$form: the API's move stays, the file's place kept as a conflict" \
+    "0|refinement|refinements/S-1-one.md|yes|both_changed|db|status|backlog" \
+    "$rc|$(field status)|$(field path)|$([ -e refinements/S-1-one.md ] && echo yes || echo no)|$(q "SELECT kind, kept, fields, json_extract(lost, '\$.status') FROM sync_conflicts WHERE story_id = 'S-1'")"
+done
+
 # the same, but the person commits their move (git add -A): the place git
 # now holds is the person's, not one a discard put back
 tree moved-on-committed

@@ -158,13 +158,13 @@ bool store_deleted_put(struct store *s, const struct deleted_file *d,
 	return !ops_of(s)->deleted_put || ops_of(s)->deleted_put(s, d, e);
 }
 
-bool store_deleted_get(struct store *s, const char *path,
+bool store_deleted_get(struct store *s, const char *path, const char *id,
 		       struct deleted_file *out, bool *found, struct err *e)
 {
 	memset(out, 0, sizeof(*out));
 	*found = false;
 	return !ops_of(s)->deleted_get ||
-	       ops_of(s)->deleted_get(s, path, out, found, e);
+	       ops_of(s)->deleted_get(s, path, id, out, found, e);
 }
 
 bool store_story_get(struct store *s, const char *id, struct story *out,

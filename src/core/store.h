@@ -153,8 +153,9 @@ struct deleted_file {
  * the file back is then a person's, as before. */
 bool store_deleted_put(struct store *s, const struct deleted_file *d,
 		       struct err *e);
-/* The entry of path into *out (zeroed before), *found false when none. */
-bool store_deleted_get(struct store *s, const char *path,
+/* The entry of path (path non-NULL), else the latest of story id, into
+ * *out (zeroed before); *found false when none. */
+bool store_deleted_get(struct store *s, const char *path, const char *id,
 		       struct deleted_file *out, bool *found, struct err *e);
 /* Frees what store_deleted_get filled in. */
 void deleted_file_finish(struct deleted_file *d);

@@ -77,7 +77,7 @@ struct store_ops {
 	/* NULL: the backend keeps no deleted files (see store_deleted_put) */
 	bool (*deleted_put)(struct store *s, const struct deleted_file *d,
 			    struct err *e);
-	bool (*deleted_get)(struct store *s, const char *path,
+	bool (*deleted_get)(struct store *s, const char *path, const char *id,
 			    struct deleted_file *out, bool *found,
 			    struct err *e);
 	bool (*story_get)(struct store *s, const char *id, struct story *out,

@@ -66,8 +66,11 @@ const char *const store_state_sql[ST_COUNT] = {
 	[ST_DELETED_PUT] = "INSERT OR REPLACE INTO sync_deleted(story_id,"
 			   " path, hash, before, head, deleted_at) VALUES"
 			   " (?1, ?2, ?3, ?4, ?5, " NOW_ISO ")",
-	[ST_DELETED_GET] = "SELECT story_id, hash, before, head FROM"
+	[ST_DELETED_GET] = "SELECT path, story_id, hash, before, head FROM"
 			   " sync_deleted WHERE path = ?1",
+	[ST_DELETED_OF] = "SELECT path, story_id, hash, before, head FROM"
+			  " sync_deleted WHERE story_id = ?1 ORDER BY"
+			  " deleted_at DESC LIMIT 1",
 	[ST_DELETED_FORGET] = "DELETE FROM sync_deleted WHERE path = ?1",
 };
 
@@ -321,21 +324,23 @@ static void col_hex(sqlite3_stmt *st, int i, char out[BLOBID_HEX])
 		memcpy(out, v, BLOBID_HEX);
 }
 
-bool sqlite_deleted_get(struct store *s, const char *path,
+bool sqlite_deleted_get(struct store *s, const char *path, const char *id,
 			struct deleted_file *out, bool *found, struct err *e)
 {
 	sqlite3_stmt *st;
-	int rc = store_lookup(s, ST_DELETED_GET, path, &st, e);
+	int rc = store_lookup(s, path ? ST_DELETED_GET : ST_DELETED_OF,
+			      path ? path : id, &st, e);
 
 	if (rc < 0)
 		return false;
-	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+	    sqlite3_column_text(st, 1)) {
 		*found = true;
-		out->id = store_col_text(st, 0);
-		out->path = xstrdup(path);
-		col_hex(st, 1, out->hash);
-		col_hex(st, 2, out->before);
-		col_hex(st, 3, out->head);
+		out->path = store_col_text(st, 0);
+		out->id = store_col_text(st, 1);
+		col_hex(st, 2, out->hash);
+		col_hex(st, 3, out->before);
+		col_hex(st, 4, out->head);
 	}
 	store_reset(st);
 	return true;

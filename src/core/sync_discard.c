@@ -261,7 +261,12 @@ void set_deleted(struct run *run, const struct state_entry *se,
 		note(run, msg);
 		free(msg);
 		a->head[0] = a->before[0] = '\0';
+		return;
 	}
+	/* a file moved where git does not track it: HEAD's version at the
+	 * path it came from (se->before), which git puts back there */
+	if (!a->before[0] && se->before[0])
+		memcpy(a->before, se->before, BLOBID_HEX);
 }
 
 /* The deletion of path, storysync's own, recorded with HEAD's commit
@@ -323,7 +328,7 @@ bool deleted_copy(void *ctx, const struct file_change *copy)
 	struct err e;
 
 	if (!copy->path ||
-	    !store_deleted_get(run->store, copy->path, &d, &found, &e)) {
+	    !store_deleted_get(run->store, copy->path, NULL, &d, &found, &e)) {
 		if (copy->path)
 			note(run, e.msg);
 		return false;
@@ -336,8 +341,9 @@ bool deleted_copy(void *ctx, const struct file_change *copy)
 /* Whether the file fc, a story file with no state and no row, is git's
  * version put back (reset --hard, stash, checkout --, restore) of the
  * file storysync deleted because the API deleted its row: at the path it
- * was deleted from, with the content it had then or the version HEAD held
- * then, a version git's index or HEAD holds there, and no commit since
+ * was deleted from (or, for a file moved where git did not track it, the
+ * path git held it at), with the content it had then or the version HEAD
+ * held then, a version git's index or HEAD holds there, and no commit since
  * the deletion nor a staged change touched that path (git did not take
  * the deletion: a person who committed it and then restored the file,
  * by a revert or a checkout of an older version, undeleted the story).
@@ -351,8 +357,17 @@ bool undeleted(struct run *run, const struct file_change *fc, bool *yes)
 	*yes = false;
 	if (!fc->path)
 		return true;
-	if (!store_deleted_get(run->store, fc->path, &d, &found, run->e))
+	if (!store_deleted_get(run->store, fc->path, NULL, &d, &found, run->e))
 		return false;
+	/* git puts back the version it holds where it holds it: a file
+	 * moved where git does not track it, then deleted, comes back at
+	 * the path it had in git */
+	if (!found || strcmp(d.id, fc->id) != 0) {
+		deleted_file_finish(&d);
+		if (!store_deleted_get(run->store, NULL, fc->id, &d, &found,
+				       run->e))
+			return false;
+	}
 	*yes = found && git_put_back(run, fc, &d);
 	if (*yes) {
 		msg = xasprintf("%s: git's version put back after storysync "

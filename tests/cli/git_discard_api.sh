@@ -361,6 +361,22 @@ for form in reset stash checkout written-reset; do
     "$(tail -n 1 <<<"$quiet_run")"
 done
 
+# a file a person moved where git does not track it (plain mv), then the
+# API's deletion: git puts the file back at the path it holds it at, not
+# where storysync deleted it; a discard all the same
+tree deleted-hand-moved
+mv $F refinements/S-1-one.md
+ss -q
+q "DELETE FROM stories WHERE id = 'S-1'"
+ss -q
+[ ! -e refinements/S-1-one.md ] || not_ok "deleted-hand-moved: the run deleted the file"
+git reset -q --hard
+[ -e $F ] || not_ok "deleted-hand-moved: reset --hard put the file back"
+run ss -v
+check_eq "deleted-hand-moved: deleted again, the row stays deleted, the file's version kept" \
+  "0|no|0|deleted_in_db|db|backlog" \
+  "$rc|$([ -e $F ] && echo yes || echo no)|$(q "SELECT count(*) FROM stories WHERE id = 'S-1'")|$(q "SELECT kind, kept, json_extract(lost, '\$.status') FROM sync_conflicts WHERE story_id = 'S-1'")"
+
 # the same deletion committed by a person, who then restores the file on
 # purpose (a revert, a checkout of the older version): git took the
 # deletion, so what comes back is the person's undelete: the story again

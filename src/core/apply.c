@@ -537,30 +537,31 @@ static enum apply_result place_write(struct apply_ctx *ctx,
 	return r;
 }
 
+/* Deletes the file t names (its content t->hash, as the state agreed or
+ * the scan found it). */
 static enum apply_result delete_file(struct apply_ctx *ctx,
-				     const struct state_entry *se,
-				     struct err *e)
+				     const struct target *t, struct err *e)
 {
-	struct file_stat st = se->st;
+	struct file_stat st = t->st;
 	char *text = NULL, hash[BLOBID_HEX];
 	size_t len;
 	bool stale = false;
 
 	/* the file must hold what was agreed, not its stat data: a checkout
 	 * or a touch rewrites those and leaves the content */
-	if (fsx_read_beneath(ctx->rootfd, se->path, &text, &len, &st, NULL)) {
+	if (fsx_read_beneath(ctx->rootfd, t->cur, &text, &len, &st, NULL)) {
 		blobid_hex(text, len, hash);
 		free(text);
-		stale = strcmp(hash, se->hash) != 0;
+		stale = strcmp(hash, t->hash) != 0;
 	}
-	if (!stale && fsx_batch_unlink(batch(ctx), se->path, &st, &stale, e)) {
-		touch(ctx, se->path);
+	if (!stale && fsx_batch_unlink(batch(ctx), t->cur, &st, &stale, e)) {
+		touch(ctx, t->cur);
 		return APPLY_DONE;
 	}
 	if (stale) {
 		ctx->deferred = true;
 		err_set(e, "%s: changed since the scan; left for the next run",
-			se->path);
+			t->cur);
 	}
 	return APPLY_SKIPPED;
 }
@@ -641,8 +642,23 @@ static bool apply_state(struct apply_ctx *ctx, const struct action *a,
 		if (a->ours_after[f])
 			se.ours |= 1u << f;
 	memcpy(se.before, a->before, BLOBID_HEX);
-	if (a->state == PLAN_STATE_FORGET)
-		return store_state_delete(ctx->store, a->id, e);
+	if (a->state == PLAN_STATE_FORGET) {
+		/* the file deleted for the API's deletion, while git may
+		 * put it back (see store_deleted_put) */
+		struct deleted_file d = {
+			.id = a->id,
+			.path = (char *)t->cur,
+		};
+
+		if (!store_state_delete(ctx->store, a->id, e))
+			return false;
+		if (a->file != PLAN_FILE_DELETE || !a->head[0] || !t->cur)
+			return true;
+		memcpy(d.hash, t->hash, BLOBID_HEX);
+		memcpy(d.before, a->before, BLOBID_HEX);
+		memcpy(d.head, a->head, BLOBID_HEX);
+		return store_deleted_put(ctx->store, &d, e);
+	}
 	if (a->state != PLAN_STATE_PUT)
 		return true;
 	memcpy(se.hash, t->hash, BLOBID_HEX);
@@ -778,10 +794,13 @@ static enum apply_result act(struct apply_ctx *ctx, struct apply_stage *s,
 	struct action fixed;
 	int64_t rev = 0;
 
-	if (a->file == PLAN_FILE_WRITE)
+	if (a->file == PLAN_FILE_WRITE) {
 		r = place_write(ctx, a, s, e);
-	else if (a->file == PLAN_FILE_DELETE && se)
-		r = delete_file(ctx, se, e);
+	} else if (a->file == PLAN_FILE_DELETE && t->cur) {
+		r = delete_file(ctx, t, e);
+		/* no path for the row to take */
+		xfree(&t->path);
+	}
 	if (r != APPLY_DONE) {
 		if (t->refused && !record_refusal(ctx, a, d, e))
 			r = APPLY_FATAL;

@@ -76,7 +76,10 @@ struct scan_result {
 	 * as the move was made (git holds them) */
 	struct scan_leftover {
 		char *path;
+		char *id;
+		char hash[BLOBID_HEX];
 		struct file_stat st;
+		bool removed; /* the caller's: it removed it */
 	} * leftovers;
 	size_t nleftovers, capleftovers;
 	bool partial; /* only some paths were looked at (git mode): the
@@ -91,9 +94,9 @@ struct scan_result {
 	size_t nshadows, capshadows;
 };
 
-/* Adds a leftover (see scan_result.leftovers). */
-void scan_result_add_leftover(struct scan_result *r, const char *path,
-			      const struct file_stat *st);
+/* Adds the leftover fc (see scan_result.leftovers). */
+void scan_result_add_leftover(struct scan_result *r,
+			      const struct file_change *fc);
 
 /* Walks every backlog's stage directories and compares them with the state
  * (looked up by path): a file whose stat data match its state and is not
@@ -122,6 +125,13 @@ bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 			 size_t nstate, bool full, struct scan_result *out,
 			 struct err *e);
 void detect_walk_cancel(struct scan_walk *w);
+/* Whether the file copy (parsed), which claims the id of a story whose
+ * file is elsewhere, is git's version put back of a copy storysync
+ * deleted itself (see discard_leftovers): the caller's question, asked
+ * only of such a second claim. */
+typedef bool (*detect_copy_fn)(void *ctx, const struct file_change *copy);
+/* Has the walk w ask fn (with ctx) about second claims of an id. */
+void detect_walk_ask(struct scan_walk *w, detect_copy_fn fn, void *ctx);
 /* Detects the file side of exactly these paths (relative to the root; a
  * path may repeat), taking every other state entry as unchanged: the
  * candidates of a git diff. */
@@ -280,6 +290,10 @@ bool detect_git_blob(struct git_mirrors *gm, const struct config *c,
 bool detect_git_committed(struct git_mirrors *gm, const struct config *c,
 			  const char *path, const char *blob, int64_t since,
 			  bool *held, struct err *e);
+/* HEAD's commit into out; "" when unborn, or outside git. False (e set)
+ * when git cannot answer. */
+bool detect_git_head_commit(struct git_mirrors *gm, const struct config *c,
+			    char out[BLOBID_HEX], struct err *e);
 /* Whether a person changed path in git since the commit since (see
  * gitrepo_path_changed); *changed false outside git. */
 bool detect_git_path_changed(struct git_mirrors *gm, const struct config *c,

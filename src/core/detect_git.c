@@ -550,6 +550,23 @@ bool detect_git_committed(struct git_mirrors *gm, const struct config *c,
 	return ok;
 }
 
+bool detect_git_head_commit(struct git_mirrors *gm, const struct config *c,
+			    char out[BLOBID_HEX], struct err *e)
+{
+	bool unborn = false;
+
+	out[0] = '\0';
+	if (!mirrors_open(gm, c))
+		return true;
+	if (!gitrepo_head(gm->repo, out, &unborn, e)) {
+		out[0] = '\0';
+		return false;
+	}
+	if (unborn)
+		out[0] = '\0';
+	return true;
+}
+
 bool detect_git_path_changed(struct git_mirrors *gm, const struct config *c,
 			     const char *path, const char *since, bool *changed,
 			     struct err *e)

@@ -91,6 +91,8 @@ struct scan_walk {
 	struct entry *v;
 	size_t n, cap;
 	struct arena names; /* the candidates of detect_paths */
+	detect_copy_fn ask; /* see detect_walk_ask */
+	void *ask_ctx;
 	bool ok;
 	struct err e;
 };
@@ -132,6 +134,8 @@ struct cmp {
 	struct file_change *parsed;
 	size_t nparsed;
 	bool *leftover; /* per parsed file: a discard's leftover (find_twice) */
+	detect_copy_fn ask; /* see detect_walk_ask, or NULL */
+	void *ask_ctx;
 	struct scan_result *out;
 };
 
@@ -168,13 +172,18 @@ static void add_temp(struct scan_result *r, const char *path)
 	r->temps[r->ntemps++] = xstrdup(path);
 }
 
-void scan_result_add_leftover(struct scan_result *r, const char *path,
-			      const struct file_stat *st)
+void scan_result_add_leftover(struct scan_result *r,
+			      const struct file_change *fc)
 {
+	struct scan_leftover *l;
+
 	r->leftovers = xgrow(r->leftovers, &r->capleftovers, r->nleftovers + 1,
 			     sizeof(*r->leftovers));
-	r->leftovers[r->nleftovers].path = xstrdup(path);
-	r->leftovers[r->nleftovers++].st = *st;
+	l = &r->leftovers[r->nleftovers++];
+	l->path = xstrdup(fc->path);
+	l->id = xstrdup(fc->id);
+	memcpy(l->hash, fc->hash, BLOBID_HEX);
+	l->st = fc->st;
 }
 
 static void add_held(struct scan_result *r, const char *id)
@@ -861,36 +870,53 @@ static bool ours_claim(const struct cmp *k, const struct claim *c,
 		strcmp(k->parsed[c->parsed].hash, se->hash) == 0);
 }
 
-/* Whether the two claims of one id are a file storysync moved (see
- * ours_claim) and git's version of it put back at its old path by a
- * discard (reset --hard or a stash restores the old path and leaves the
+/* Whether the claims v[0..n) of one id are a file storysync moved (see
+ * ours_claim) and git's versions of it put back at paths it had before by
+ * a discard (reset --hard or a stash restores the old path and leaves the
  * new file, untracked, which a person may commit beside it): the version
- * the state says git's index held before storysync's writes. That copy is
- * no claim: it is removed, as the move was made. */
-static bool discard_leftover(struct cmp *k, const struct claim *a,
-			     const struct claim *b)
+ * the state says HEAD held before storysync's writes, or (asked of
+ * k->ask) git's version put back of a copy storysync removed so before,
+ * which a person had committed with the move. Those copies are no claims:
+ * they are removed, as the move was made. */
+static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 {
-	const struct state_entry *se = a->se ? a->se : b->se;
-	const struct claim *copy;
-	const struct file_change *fc;
+	const struct state_entry *se = NULL;
+	const struct claim *ours = NULL;
 
+	for (size_t i = 0; i < n && !se; i++)
+		se = v[i].se;
 	if (!se)
-		se = state_by_id(k, a->id);
-	if (!se || !se->ours || !se->before[0])
+		se = state_by_id(k, v[0].id);
+	if (!se)
 		return false;
 	/* the one at the state's path, else the one with its content */
-	copy = strcmp(a->path, se->path) == 0   ? b
-	       : strcmp(b->path, se->path) == 0 ? a
-	       : ours_claim(k, a, se)           ? b
-						: a;
-	if (copy->se || copy->parsed == SIZE_MAX ||
-	    !ours_claim(k, copy == a ? b : a, se))
+	for (size_t i = 0; i < n && !ours; i++)
+		if (strcmp(v[i].path, se->path) == 0)
+			ours = &v[i];
+	for (size_t i = 0; i < n && !ours; i++)
+		if (ours_claim(k, &v[i], se))
+			ours = &v[i];
+	if (!ours)
 		return false;
-	fc = &k->parsed[copy->parsed];
-	if (strcmp(fc->hash, se->before) != 0)
-		return false;
-	k->leftover[copy->parsed] = true;
-	scan_result_add_leftover(k->out, fc->path, &fc->st);
+	for (size_t i = 0; i < n; i++) {
+		const struct file_change *fc;
+
+		if (&v[i] == ours)
+			continue;
+		if (v[i].se || v[i].parsed == SIZE_MAX)
+			return false;
+		fc = &k->parsed[v[i].parsed];
+		if (!(se->ours && se->before[0] &&
+		      strcmp(fc->hash, se->before) == 0) &&
+		    !(k->ask && k->ask(k->ask_ctx, fc)))
+			return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (&v[i] == ours)
+			continue;
+		k->leftover[v[i].parsed] = true;
+		scan_result_add_leftover(k->out, &k->parsed[v[i].parsed]);
+	}
 	return true;
 }
 
@@ -998,8 +1024,7 @@ static void find_twice(struct cmp *k, bool *shadow)
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i + 1; j < n && strcmp(v[j].id, v[i].id) == 0; j++)
 			;
-		if (j - i < 2 ||
-		    (j - i == 2 && discard_leftover(k, &v[i], &v[i + 1])))
+		if (j - i < 2 || discard_leftovers(k, v + i, j - i))
 			continue;
 		for (size_t m = i; m < j; m++)
 			v[m].archive = detect_archived(c, v[m].path);
@@ -1322,6 +1347,7 @@ static struct scan_walk *walk_again(struct scan_walk *w)
 	struct scan_walk *again =
 		detect_walk_start(w->c, w->rootfd, w->progress, NULL);
 
+	detect_walk_ask(again, w->ask, w->ask_ctx);
 	walk_destroy(w);
 	return again;
 }
@@ -1349,6 +1375,8 @@ bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 			w = walk_again(w);
 		}
 	}
+	k.ask = w->ask;
+	k.ask_ctx = w->ask_ctx;
 	atomic_store_explicit(&w->k, &k, memory_order_release);
 	walk_join(w);
 	ok = w->ok;
@@ -1365,6 +1393,12 @@ bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 	}
 	walk_destroy(w);
 	return ok;
+}
+
+void detect_walk_ask(struct scan_walk *w, detect_copy_fn fn, void *ctx)
+{
+	w->ask = fn;
+	w->ask_ctx = ctx;
 }
 
 bool detect_scan(const struct config *c, int rootfd,
@@ -1651,9 +1685,10 @@ static void take_batch(struct stream *sm, struct batch *b,
 		free(r->temps[i]);
 	}
 	for (size_t i = 0; i < r->nleftovers; i++) {
-		scan_result_add_leftover(out, r->leftovers[i].path,
-					 &r->leftovers[i].st);
-		free(r->leftovers[i].path);
+		out->leftovers =
+			xgrow(out->leftovers, &out->capleftovers,
+			      out->nleftovers + 1, sizeof(*out->leftovers));
+		out->leftovers[out->nleftovers++] = r->leftovers[i];
 	}
 	for (size_t i = 0; i < r->nshadows; i++) {
 		out->shadows = xgrow(out->shadows, &out->capshadows,
@@ -1850,8 +1885,10 @@ void scan_result_finish(struct scan_result *r)
 	for (size_t i = 0; i < r->ntemps; i++)
 		free(r->temps[i]);
 	free(r->temps);
-	for (size_t i = 0; i < r->nleftovers; i++)
+	for (size_t i = 0; i < r->nleftovers; i++) {
 		free(r->leftovers[i].path);
+		free(r->leftovers[i].id);
+	}
 	free(r->leftovers);
 	for (size_t i = 0; i < r->nheld; i++)
 		free(r->held[i]);

@@ -419,6 +419,11 @@ static bool plan_first_sight(const struct plan_input *in, enum side file,
 {
 	if (file == SIDE_NEW && db == SIDE_NEW) {
 		plan_no_base(in, a);
+	} else if (file == SIDE_NEW && in->undeleted) {
+		a->file = PLAN_FILE_DELETE;
+		a->conflict = "deleted_in_db";
+		a->kept = "db";
+		story_copy(&a->lost, in->file_story);
 	} else if (file == SIDE_NEW) {
 		/* the location wins; a mismatched key is check's to report */
 		story_copy(&a->want, in->file_story);

@@ -48,6 +48,15 @@ struct plan_input {
 				write journal): no edit of a person's, so
 				they merge as the base's (without a base,
 				as the row's); NULL: none */
+	bool undeleted;      /* the file, NEW with no row, is git's version
+				put back of one storysync deleted because
+				the API deleted its row, git not having
+				taken that deletion (sync_discard.c): a
+				discard of storysync's deletion, not a new
+				story. The deletion stands, the file goes
+				again, and its story is kept as a conflict
+				the database won (a person who meant to
+				undelete it does so no tool can tell) */
 };
 
 enum plan_db_op { PLAN_DB_NONE, PLAN_DB_PUT, PLAN_DB_DELETE };
@@ -111,6 +120,11 @@ struct action {
 	/* with ours_after: the version HEAD held when the first of
 	 * those writes went over it (state_entry.before); the caller's */
 	char before[BLOBID_HEX];
+	/* PLAN_FILE_DELETE of a row the API deleted: HEAD's commit (and in
+	 * before, HEAD's version of the path), for the deleted file's record
+	 * (store_deleted_put); "" when git holds no such thing. The
+	 * caller's */
+	char head[BLOBID_HEX];
 };
 
 /* Decides the action for one story; false when nothing at all is to be done

@@ -185,6 +185,21 @@ bool store_state_delete(struct store *s, const char *id, struct err *e)
 	return tree_ops(s)->state_delete(s, id, e);
 }
 
+bool store_deleted_put(struct store *s, const struct deleted_file *d,
+		       struct err *e)
+{
+	return !ops_of(s)->deleted_put || ops_of(s)->deleted_put(s, d, e);
+}
+
+bool store_deleted_get(struct store *s, const char *path, const char *id,
+		       struct deleted_file *out, bool *found, struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	*found = false;
+	return !ops_of(s)->deleted_get ||
+	       ops_of(s)->deleted_get(s, path, id, out, found, e);
+}
+
 bool store_story_get(struct store *s, const char *id, struct story *out,
 		     int64_t *rev, char **path, bool *found, struct err *e)
 {

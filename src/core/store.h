@@ -164,7 +164,8 @@ bool store_state_base(struct store *s, const char *id, struct story *base,
 /* Inserts or replaces the state of se->id. base non-NULL says the row now
  * holds the agreed version (any saved copy is dropped) and the file holds
  * the mirror keys mirror (NULL: none); base NULL records only the stat data,
- * path and rev. */
+ * path and rev. A deleted file recorded at the path is forgotten: a
+ * story's file is there again (see store_deleted_put). */
 bool store_state_put(struct store *s, const struct state_entry *se,
 		     const struct story *base, char *const *mirror,
 		     struct err *e);
@@ -176,6 +177,30 @@ bool store_state_restat(struct store *s, const struct state_entry *se,
 /* Forgets the state of id, and the dependencies of a row no longer
  * there. */
 bool store_state_delete(struct store *s, const char *id, struct err *e);
+
+/* A story file storysync deleted itself (the API deleted its row, or it
+ * was git's copy left beside storysync's move), while git may put it
+ * back (a reset, a stash, a checkout of the path): what a later run needs
+ * to tell that discard of storysync's deletion from a person's new story
+ * or copy. One a path. */
+struct deleted_file {
+	char *id;                /* its story */
+	char *path;              /* where the file was */
+	char hash[BLOBID_HEX];   /* its content when deleted */
+	char before[BLOBID_HEX]; /* HEAD's version of path then ("": none) */
+	char head[BLOBID_HEX];   /* HEAD's commit then */
+};
+/* Records d (replacing any entry of its path); a store_state_put at the
+ * path forgets it. A backend that keeps none does nothing: git putting
+ * the file back is then a person's, as before. */
+bool store_deleted_put(struct store *s, const struct deleted_file *d,
+		       struct err *e);
+/* The entry of path (path non-NULL), else the latest of story id, into
+ * *out (zeroed before); *found false when none. */
+bool store_deleted_get(struct store *s, const char *path, const char *id,
+		       struct deleted_file *out, bool *found, struct err *e);
+/* Frees what store_deleted_get filled in. */
+void deleted_file_finish(struct deleted_file *d);
 
 /* The row of story id with its dependencies; *found false when none. */
 bool store_story_get(struct store *s, const char *id, struct story *out,

@@ -82,6 +82,12 @@ struct store_ops {
 	bool (*state_restat)(struct store *s, const struct state_entry *se,
 			     struct err *e);
 	bool (*state_delete)(struct store *s, const char *id, struct err *e);
+	/* NULL: the backend keeps no deleted files (see store_deleted_put) */
+	bool (*deleted_put)(struct store *s, const struct deleted_file *d,
+			    struct err *e);
+	bool (*deleted_get)(struct store *s, const char *path, const char *id,
+			    struct deleted_file *out, bool *found,
+			    struct err *e);
 	bool (*story_get)(struct store *s, const char *id, struct story *out,
 			  int64_t *rev, char **path, bool *found,
 			  struct err *e);

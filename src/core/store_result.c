@@ -25,6 +25,13 @@ void config_record_finish(struct config_record *r)
 	memset(r, 0, sizeof(*r));
 }
 
+void deleted_file_finish(struct deleted_file *d)
+{
+	free(d->id);
+	free(d->path);
+	memset(d, 0, sizeof(*d));
+}
+
 void store_conflicts_free(struct conflict_info *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -141,6 +141,10 @@ enum stmt_id {
 	ST_STATE_RESTAT,
 	ST_STATE_DELETE,
 	ST_DEPS_ORPHANS,
+	ST_DELETED_PUT,
+	ST_DELETED_GET,
+	ST_DELETED_OF,
+	ST_DELETED_FORGET,
 	/* store_sqlite_story.c */
 	ST_IS_EMPTY,
 	ST_STORY_GET,
@@ -322,6 +326,10 @@ bool sqlite_state_put(struct store *s, const struct state_entry *se,
 bool sqlite_state_restat(struct store *s, const struct state_entry *se,
 			 struct err *e);
 bool sqlite_state_delete(struct store *s, const char *id, struct err *e);
+bool sqlite_deleted_put(struct store *s, const struct deleted_file *d,
+			struct err *e);
+bool sqlite_deleted_get(struct store *s, const char *path, const char *id,
+			struct deleted_file *out, bool *found, struct err *e);
 bool sqlite_story_get(struct store *s, const char *id, struct story *out,
 		      int64_t *rev, char **path, bool *found, struct err *e);
 bool sqlite_story_put(struct store *s, const struct story *st, const char *path,

@@ -647,6 +647,9 @@ static const char *const prune_sql[] = {
 	" sync_meta WHERE tree = " TREE " AND key = 'mark'), 0) AND EXISTS"
 	" (SELECT 1 FROM sync_state t WHERE t.tree = deleted_stories.tree AND"
 	" t.story_id = deleted_stories.story_id))",
+	/* the files storysync deleted for the API, by the same cut: git
+	 * putting one back so long after is a person's doing */
+	"DELETE FROM sync_deleted WHERE tree = " TREE " AND deleted_at < ?1",
 };
 
 /* The first of the API's odd values: a consumer's cursor that is not an
@@ -718,8 +721,9 @@ bool sqlite_prune(struct store *s, const struct config_retention *r,
 {
 	int64_t now = fsx_now_ns(), day = 86400LL * 1000000000LL;
 	char cut[64] = "", deleted_cut[64] = "";
-	long *counts[] = {&out->runs, &out->runs, &out->events, &out->conflicts,
-			  &out->deleted};
+	long files = 0; /* sync_deleted's: storysync's own, not reported */
+	long *counts[] = {&out->runs,      &out->runs,    &out->events,
+			  &out->conflicts, &out->deleted, &files};
 	struct buf refused = BUF_INIT;
 
 	memset(out, 0, sizeof(*out));
@@ -737,7 +741,7 @@ bool sqlite_prune(struct store *s, const struct config_retention *r,
 		out->refused = buf_detach(&refused);
 	}
 	for (size_t i = 0; i < sizeof(prune_sql) / sizeof(*prune_sql); i++) {
-		const char *c = i == 4 ? deleted_cut : cut;
+		const char *c = i >= 4 ? deleted_cut : cut;
 		int runs = i == 1 ? r->runs : 0;
 
 		if (i == 1 ? !runs : !*c)

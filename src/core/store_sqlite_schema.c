@@ -344,6 +344,18 @@ static const struct {
 	 * chance. */
 	{8, "INSERT OR REPLACE INTO sync_meta(tree, key, value)"
 	    " VALUES ('default', 'state.generation', " NEW_GENERATION ")"},
+	/* 8, too: the story files storysync deleted itself (for the API's
+	 * deletion of the row, or git's copy left beside its move), while
+	 * git may still put them back: where each was, its story, its
+	 * content, HEAD's version of that path and HEAD's commit then.
+	 * Git's version back there, with no commit or staged change of the
+	 * path since, is a discard of storysync's deletion, not a person's
+	 * new story or copy (sync_discard.c). A state put at the path
+	 * forgets its entry; retention prunes them as deleted_stories. */
+	{8, "CREATE TABLE sync_deleted(path TEXT NOT NULL,"
+	    " story_id TEXT NOT NULL, hash TEXT NOT NULL, before TEXT,"
+	    " head TEXT NOT NULL, deleted_at TEXT,"
+	    " tree TEXT NOT NULL DEFAULT 'default', PRIMARY KEY(tree, path))"},
 };
 
 /* The change tracking (the triggers and the story_rows view they read),

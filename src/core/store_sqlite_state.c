@@ -69,6 +69,16 @@ const char *const store_state_sql[ST_COUNT] = {
 	[ST_DEPS_ORPHANS] = "DELETE FROM story_dependencies WHERE tree = " TREE
 			    " AND story_id = ?1 AND NOT EXISTS (SELECT 1 FROM"
 			    " stories WHERE tree = " TREE " AND id = ?1)",
+	[ST_DELETED_PUT] = "INSERT OR REPLACE INTO sync_deleted(story_id,"
+			   " path, hash, before, head, deleted_at, tree)"
+			   " VALUES (?1, ?2, ?3, ?4, ?5, " NOW_ISO ", " TREE ")",
+	[ST_DELETED_GET] = "SELECT path, story_id, hash, before, head FROM"
+			   " sync_deleted WHERE tree = " TREE " AND path = ?1",
+	[ST_DELETED_OF] = "SELECT path, story_id, hash, before, head FROM"
+			  " sync_deleted WHERE tree = " TREE " AND"
+			  " story_id = ?1 ORDER BY deleted_at DESC LIMIT 1",
+	[ST_DELETED_FORGET] = "DELETE FROM sync_deleted WHERE tree = " TREE
+			      " AND path = ?1",
 };
 
 static const char *col_arena(sqlite3_stmt *st, int i, struct arena *a)
@@ -271,6 +281,10 @@ bool sqlite_state_put(struct store *s, const struct state_entry *se,
 	/* agreed now: a saved base is history */
 	if (ok && base)
 		ok = store_by_id(s, ST_BASE_DELETE, se->id, e);
+	/* a story's file is there again (a first load has no deleted
+	 * files) */
+	if (ok && !s->first_load)
+		ok = store_by_id(s, ST_DELETED_FORGET, se->path, e);
 	return ok;
 }
 
@@ -290,4 +304,51 @@ bool sqlite_state_delete(struct store *s, const char *id, struct err *e)
 	return store_by_id(s, ST_STATE_DELETE, id, e) &&
 	       store_by_id(s, ST_BASE_DELETE, id, e) &&
 	       store_by_id(s, ST_DEPS_ORPHANS, id, e);
+}
+
+bool sqlite_deleted_put(struct store *s, const struct deleted_file *d,
+			struct err *e)
+{
+	sqlite3_stmt *st = store_stmt(s, ST_DELETED_PUT, e);
+
+	if (!st)
+		return false;
+	store_bind_text(st, 1, d->id);
+	store_bind_text(st, 2, d->path);
+	store_bind_text(st, 3, d->hash);
+	store_bind_text(st, 4, d->before[0] ? d->before : NULL);
+	store_bind_text(st, 5, d->head);
+	return store_exec_stmt(s, st, e);
+}
+
+/* A hex id column into out (BLOBID_HEX), "" for null or any other text. */
+static void col_hex(sqlite3_stmt *st, int i, char out[BLOBID_HEX])
+{
+	const char *v = (const char *)sqlite3_column_text(st, i);
+
+	out[0] = '\0';
+	if (v && strlen(v) == BLOBID_HEX - 1)
+		memcpy(out, v, BLOBID_HEX);
+}
+
+bool sqlite_deleted_get(struct store *s, const char *path, const char *id,
+			struct deleted_file *out, bool *found, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc = store_lookup(s, path ? ST_DELETED_GET : ST_DELETED_OF,
+			      path ? path : id, &st, e);
+
+	if (rc < 0)
+		return false;
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+	    sqlite3_column_text(st, 1)) {
+		*found = true;
+		out->path = store_col_text(st, 0);
+		out->id = store_col_text(st, 1);
+		col_hex(st, 2, out->hash);
+		col_hex(st, 3, out->before);
+		col_hex(st, 4, out->head);
+	}
+	store_reset(st);
+	return true;
 }

@@ -252,7 +252,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	bool db_wins[SF_COUNT], carried[SM_COUNT] = {0}, written[SF_COUNT],
 				ours[SF_COUNT] = {0};
 	bool has_base = false, mirror_known = false, found = false, ok = true,
-	     rebase_db = false;
+	     rebase_db = false, moved_back = false;
 	int64_t rev;
 	char *path = NULL;
 
@@ -314,6 +314,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	if (in.file_story && has_base && discarded(run, fc, se)) {
 		memcpy(written, ours, sizeof(written));
 		in.written = written;
+		moved_back = strcmp(fc->path, se->path) != 0;
 	} else if (in.file_story && has_base &&
 		   rebased(run, fc, se, &base, &rebase)) {
 		in.base = &rebase;
@@ -374,6 +375,12 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			in.db_story = &row;
 		}
 	}
+	/* a story file with no state and no row: git's version put back
+	 * over storysync's deletion of it for the API? (a first load has no
+	 * deleted files) */
+	if (!se && in.file == SIDE_NEW && in.db == SIDE_ABSENT && !run->bulk &&
+	    !undeleted(run, fc, &in.undeleted))
+		goto fail;
 	/* the policy of the story's backlog: the one both sides last agreed
 	 * on, not where either side has moved it since; a new story's, where
 	 * the file has it, else the row */
@@ -387,8 +394,11 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	carried_keys(run, fc, se, &in, carried);
 	if (plan_story(&in, &a)) {
 		set_before(run, fc, se, &a);
+		set_deleted(run, se, &a);
 		if (rebase_db)
 			doubt_rebased(&in, &a);
+		if (moved_back)
+			doubt_moved_back(&in, &a);
 		/* a default filled in goes to the row as well */
 		if (d && d->filled && a.state == PLAN_STATE_PUT &&
 		    a.db == PLAN_DB_NONE)
@@ -874,6 +884,7 @@ static bool first_load(struct run *run)
 static bool detect_by_git(struct run *run, enum sync_status *status)
 {
 	const struct git_result *g = &run->git;
+	struct scan_walk *w;
 	char *msg;
 
 	if (!detect_git(run->c, run->last_commit, &run->git, run->e)) {
@@ -907,9 +918,14 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 	free(msg);
 	if (first_load(run))
 		return run->bulk = true;
-	return load_state(run) &&
-	       detect_scan(run->c, run->rootfd, run->state, run->nstate, false,
-			   &run->scan, run->e);
+	w = detect_walk_start(run->c, run->rootfd, NULL);
+	detect_walk_ask(w, deleted_copy, run);
+	if (!load_state(run)) {
+		detect_walk_cancel(w);
+		return false;
+	}
+	return detect_walk_compare(w, run->state, run->nstate, false,
+				   &run->scan, run->e);
 }
 
 static void note_stray(void *ctx, const char *msg)
@@ -945,10 +961,12 @@ void report_scan(struct run *run, size_t changed)
 
 		note(run, msg);
 		free(msg);
-		if (!run->o->dry_run &&
-		    !fsx_unlink_beneath(run->rootfd, l->path, &l->st, &stale,
-					&e) &&
-		    !stale)
+		if (run->o->dry_run)
+			continue;
+		if (fsx_unlink_beneath(run->rootfd, l->path, &l->st, &stale,
+				       &e))
+			run->scan.leftovers[i].removed = true;
+		else if (!stale)
 			problem(run, e.msg);
 	}
 	for (size_t i = 0; i < run->scan.nskipped; i++)
@@ -1021,6 +1039,7 @@ static bool detect_files(struct run *run, enum sync_status *status)
 			run->c, run->rootfd, run->r ? run->r->progress : NULL,
 			cache);
 
+		detect_walk_ask(w, deleted_copy, run);
 		if (cache && detect_walk_clean(w, &run->scan))
 			ok = run->state_later = true;
 		else if ((ok = load_state(run)))
@@ -1226,6 +1245,10 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 
 	if (!open_run(run))
 		goto fail;
+	/* the copies git put back that the scan removed, as storysync's
+	 * deletions: git putting them back again is no person's copy */
+	if (!run->o->dry_run && !record_leftovers(run))
+		goto fail;
 	/* the configuration first: the rest sees the rows as it has them */
 	apply_begin(run);
 	if (!reconcile_apply(&run->rc, &run->apply, &run->table, &run->scan,
@@ -1421,7 +1444,7 @@ static bool quiet(struct run *run)
 
 	return run->o->mode == SYNC_SCAN && !run->o->dry_run &&
 	       !run->scan.nchanges && !run->scan.nerrors && !run->scan.ntemps &&
-	       journal_empty(&run->journal) &&
+	       !run->scan.nleftovers && journal_empty(&run->journal) &&
 	       store_clock_moved(run->store, &moved, NULL) && !moved &&
 	       !run->rc.changed;
 }

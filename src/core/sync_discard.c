@@ -16,19 +16,25 @@ static bool git_holds(struct run *run, const char *path, const char *blob)
 		strcmp(v, blob) == 0);
 }
 
-/* Whether a person changed path in git since the last run (a commit
- * after the one the last run saw, a staged change): git's version there
- * is then theirs, not one a discard put back. When git cannot say, so. */
-static bool path_changed(struct run *run, const char *path)
+/* Whether a person changed path in git since the commit since (a
+ * first-parent commit after it, a staged change): git's version there is
+ * then theirs, not one a discard put back. When git cannot say, so. */
+static bool path_changed_since(struct run *run, const char *path,
+			       const char *since)
 {
 	bool changed = true;
 	struct err e;
 
-	if (!run->last_commit)
-		return false;
-	return !detect_git_path_changed(&run->mirrors, run->c, path,
-					run->last_commit, &changed, &e) ||
+	return !detect_git_path_changed(&run->mirrors, run->c, path, since,
+					&changed, &e) ||
 	       changed;
+}
+
+/* The same, since the last run that recorded a commit. */
+static bool path_changed(struct run *run, const char *path)
+{
+	return run->last_commit &&
+	       path_changed_since(run, path, run->last_commit);
 }
 
 /* Whether git took storysync's write of se (its content at its path),
@@ -155,6 +161,33 @@ void doubt_rebased(const struct plan_input *in, struct action *a)
 	story_copy(&a->lost, in->file_story);
 }
 
+/* A discard found away from the story's path (discarded): git's version
+ * back at the path storysync moved the file from, and storysync's moved
+ * file gone, is what a stash -u (or a reset and a clean) leaves, and what
+ * a person who moved the file back by hand leaves too. The move is
+ * storysync's again, and the file's place, where a field of its location
+ * was storysync's, is kept as a conflict the database won: a person's
+ * move back is not lost unseen. */
+void doubt_moved_back(const struct plan_input *in, struct action *a)
+{
+	static const enum story_field loc[] = {SF_BACKLOG, SF_STATUS, SF_EPIC};
+	struct buf fields = BUF_INIT;
+
+	if (a->conflict || !in->file_story || !in->ours)
+		return;
+	for (size_t i = 0; i < sizeof(loc) / sizeof(*loc); i++)
+		if (in->ours[loc[i]] &&
+		    !story_field_equal(in->file_story, &a->want, loc[i]))
+			buf_printf(&fields, "%s%s", fields.len ? "," : "",
+				   story_field_names[loc[i]]);
+	if (!fields.len)
+		return;
+	a->conflict = "both_changed";
+	a->kept = "db";
+	a->conflict_fields = buf_detach(&fields);
+	story_copy(&a->lost, in->file_story);
+}
+
 /* a->before (see there): for a write, or a move, the version HEAD holds
  * now (which reset --hard and stash put back; a discard of the index's,
  * with a person's staged change, is rebased on it): the one before
@@ -203,4 +236,148 @@ void set_before(struct run *run, const struct file_change *fc,
 			     &e))
 		head[0] = '\0';
 	memcpy(a->before, head, BLOBID_HEX);
+}
+
+/* a->head and a->before (see there) for the deletion of se's file that
+ * the API's deletion of its row makes: HEAD's commit, and HEAD's version
+ * of the path, which a reset or a stash puts back. Asked of git only for
+ * such a deletion; outside git, or when git cannot say, nothing (git's
+ * version back is then a new story, as before). */
+void set_deleted(struct run *run, const struct state_entry *se,
+		 struct action *a)
+{
+	struct err e;
+
+	a->head[0] = '\0';
+	if (!se || a->file != PLAN_FILE_DELETE || a->state != PLAN_STATE_FORGET)
+		return;
+	if (!detect_git_head_commit(&run->mirrors, run->c, a->head, &e) ||
+	    !detect_git_blob(&run->mirrors, run->c, se->path, GIT_HEAD,
+			     a->before, &e)) {
+		char *msg = xasprintf("%s: %s (git's version put back will "
+				      "be taken for a new story)",
+				      se->path, e.msg);
+
+		note(run, msg);
+		free(msg);
+		a->head[0] = a->before[0] = '\0';
+		return;
+	}
+	/* a file moved where git does not track it: HEAD's version at the
+	 * path it came from (se->before), which git puts back there */
+	if (!a->before[0] && se->before[0])
+		memcpy(a->before, se->before, BLOBID_HEX);
+}
+
+/* The deletion of path, storysync's own, recorded with HEAD's commit
+ * and HEAD's version of path now (see store_deleted_put); nothing outside
+ * git, or when git cannot say. False when the store fails. */
+static bool record_deletion(struct run *run, const char *id, const char *path,
+			    const char hash[BLOBID_HEX])
+{
+	struct deleted_file d = {.id = (char *)id, .path = (char *)path};
+	struct err e;
+
+	memcpy(d.hash, hash, BLOBID_HEX);
+	if (!detect_git_head_commit(&run->mirrors, run->c, d.head, &e) ||
+	    !detect_git_blob(&run->mirrors, run->c, path, GIT_HEAD, d.before,
+			     &e)) {
+		char *msg = xasprintf("%s: %s (git's version put back will "
+				      "be taken for a person's copy)",
+				      path, e.msg);
+
+		note(run, msg);
+		free(msg);
+		return true;
+	}
+	return !d.head[0] || store_deleted_put(run->store, &d, run->e);
+}
+
+bool record_leftovers(struct run *run)
+{
+	for (size_t i = 0; i < run->scan.nleftovers; i++) {
+		const struct scan_leftover *l = &run->scan.leftovers[i];
+
+		if (l->removed &&
+		    !record_deletion(run, l->id, l->path, l->hash))
+			return false;
+	}
+	return true;
+}
+
+/* Whether the deletion d that storysync made of the file fc's path is
+ * undone by git, not by a person: fc is d's story, byte for byte the
+ * content deleted or HEAD's version then, a version git's index or HEAD
+ * holds there, and no first-parent commit since d's nor a staged change
+ * touched the path (git did not take the deletion). */
+static bool git_put_back(struct run *run, const struct file_change *fc,
+			 const struct deleted_file *d)
+{
+	return d->head[0] && strcmp(d->id, fc->id) == 0 &&
+	       (strcmp(fc->hash, d->hash) == 0 ||
+		strcmp(fc->hash, d->before) == 0) &&
+	       git_holds(run, fc->path, fc->hash) &&
+	       !path_changed_since(run, fc->path, d->head);
+}
+
+bool deleted_copy(void *ctx, const struct file_change *copy)
+{
+	struct run *run = ctx;
+	struct deleted_file d;
+	bool found = false, yes;
+	struct err e;
+
+	if (!copy->path ||
+	    !store_deleted_get(run->store, copy->path, NULL, &d, &found, &e)) {
+		if (copy->path)
+			note(run, e.msg);
+		return false;
+	}
+	yes = found && git_put_back(run, copy, &d);
+	deleted_file_finish(&d);
+	return yes;
+}
+
+/* Whether the file fc, a story file with no state and no row, is git's
+ * version put back (reset --hard, stash, checkout --, restore) of the
+ * file storysync deleted because the API deleted its row: at the path it
+ * was deleted from (or, for a file moved where git did not track it, the
+ * path git held it at), with the content it had then or the version HEAD
+ * held then, a version git's index or HEAD holds there, and no commit since
+ * the deletion nor a staged change touched that path (git did not take
+ * the deletion: a person who committed it and then restored the file,
+ * by a revert or a checkout of an older version, undeleted the story).
+ * *yes says; false when the store fails (run->e set). */
+bool undeleted(struct run *run, const struct file_change *fc, bool *yes)
+{
+	struct deleted_file d;
+	bool found = false;
+	char *msg;
+
+	*yes = false;
+	if (!fc->path)
+		return true;
+	if (!store_deleted_get(run->store, fc->path, NULL, &d, &found, run->e))
+		return false;
+	/* git puts back the version it holds where it holds it: a file
+	 * moved where git does not track it, then deleted, comes back at
+	 * the path it had in git */
+	if (!found || strcmp(d.id, fc->id) != 0) {
+		deleted_file_finish(&d);
+		if (!store_deleted_get(run->store, NULL, fc->id, &d, &found,
+				       run->e))
+			return false;
+	}
+	*yes = found && git_put_back(run, fc, &d);
+	if (*yes) {
+		msg = xasprintf("%s: git's version put back after storysync "
+				"deleted it for the API's deletion of %s (a "
+				"discard, not a new story): deleted again, "
+				"the file's version kept in sync_conflicts",
+				fc->path, fc->id);
+		note(run, msg);
+		free(msg);
+	}
+	deleted_file_finish(&d);
+	return true;
 }

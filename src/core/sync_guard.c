@@ -118,8 +118,11 @@ bool guard_deletes(struct run *run)
 	size_t deletes = 0;
 
 	for (size_t i = 0; i < run->nplan; i++)
+		/* a file git put back over storysync's deletion of it
+		 * (plan_input.undeleted) is no story deleted */
 		if (run->plan[i].a.db == PLAN_DB_DELETE ||
-		    run->plan[i].a.file == PLAN_FILE_DELETE)
+		    (run->plan[i].a.file == PLAN_FILE_DELETE &&
+		     run->plan[i].a.state == PLAN_STATE_FORGET))
 			deletes++;
 	/* git mode read only some of the state: count it all, when needed */
 	if (deletes && run->partial_state &&

@@ -142,11 +142,25 @@ bool discarded(struct run *run, const struct file_change *fc,
 bool rebased(struct run *run, const struct file_change *fc,
 	     const struct state_entry *se, const struct story *base,
 	     struct story *out);
+/* Keeps the place of a discard found away from the story's path, which
+ * may be a person's move back, as a conflict. */
+void doubt_moved_back(const struct plan_input *in, struct action *a);
 /* Takes back a rebased merge's fields that may be a person's typing. */
 void doubt_rebased(const struct plan_input *in, struct action *a);
 /* Sets a->before: git's version a write or a move goes over. */
 void set_before(struct run *run, const struct file_change *fc,
 		const struct state_entry *se, struct action *a);
+/* Sets a->head and a->before for the deletion of se's file for the API. */
+void set_deleted(struct run *run, const struct state_entry *se,
+		 struct action *a);
+/* Whether fc is git's version put back of a file storysync deleted for
+ * the API; false when the store fails. */
+bool undeleted(struct run *run, const struct file_change *fc, bool *yes);
+/* Whether copy is git's version put back of a copy storysync removed as a
+ * leftover (a detect_copy_fn, ctx the run). */
+bool deleted_copy(void *ctx, const struct file_change *copy);
+/* Records the leftovers the run removed as storysync's deletions. */
+bool record_leftovers(struct run *run);
 
 /* sync_load.c */
 /* The first load, streamed: the tree read into an empty database. */

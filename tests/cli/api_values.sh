@@ -103,6 +103,13 @@ check_eq "id and title: one event, created in the db; history from none" \
   "NEW-4 created db|refinement" \
   "$(events "$s")|$(q "SELECT ifnull(from_status, '') || to_status FROM status_history WHERE story_id = 'NEW-4'")"
 quiet "id and title"
+# in every mode: --full too
+q "INSERT INTO stories(id, title) VALUES ('NEW-5', 'Only a title, full')"
+run ss sync --full
+check_eq "id and title, --full: created in the first stage" \
+  "0|refinement|\"Only a title, full\"" \
+  "$rc|$(q "SELECT status FROM stories WHERE id = 'NEW-5'")|$(key refinements/NEW-5-only-a-title-full.md title)"
+quiet "id and title, --full"
 
 # two backlogs and create_in: the backlog must be named
 mkdir "$O/two" && cd "$O/two" || exit 1

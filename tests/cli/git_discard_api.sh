@@ -207,6 +207,26 @@ run ss
 check_eq "moved by storysync, moved on by a person: the person's move" \
   "0|active|active/S-1-one.md" "$rc|$(field status)|$(field path)"
 
+# the API moves a story, storysync moves its file (content unchanged,
+# uncommitted), and the file comes back to its old path with storysync's
+# gone: what git stash -u leaves, and what a person who moves it back by
+# hand leaves too. No tool can tell them apart: the API's move stays, and
+# the file's place is kept in sync_conflicts, not lost unseen
+for form in mv stash-u; do
+  tree "moved-back-$form"
+  q "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+  ss -q
+  case $form in
+  mv) mv refinements/S-1-one.md backlog/ ;;
+  stash-u) git stash -q -u && git stash drop -q ;;
+  esac
+  [ -e $F ] && [ ! -e refinements/S-1-one.md ] || not_ok "moved-back-$form: the file is back"
+  run ss
+  check_eq "moved-back-$form: the API's move stays, the file's place kept as a conflict" \
+    "0|refinement|refinements/S-1-one.md|yes|both_changed|db|status|backlog" \
+    "$rc|$(field status)|$(field path)|$([ -e refinements/S-1-one.md ] && echo yes || echo no)|$(q "SELECT kind, kept, fields, json_extract(lost, '\$.status') FROM sync_conflicts WHERE story_id = 'S-1'")"
+done
+
 # the same, but the person commits their move (git add -A): the place git
 # now holds is the person's, not one a discard put back
 tree moved-on-committed
@@ -231,6 +251,41 @@ run ss
 check_eq "moved, reset, both committed, moved on: exit 0, the person's move, one file" \
   "0|active|active/S-1-one.md|no" \
   "$rc|$(field status)|$(field path)|$([ -e $F ] && echo yes || echo no)"
+
+# git's copy beside storysync's move, committed by a person with it, is
+# removed by the next run (above); that removal is storysync's, so git
+# putting the copy back again (a reset after a later API write, which
+# moves the version git held before the writes on) is no second claim
+# either: removed again, and the API's write written again (model seed
+# 83)
+tree copy-again
+# with its status key, which the move rewrites: the copy is not the moved
+# file's content
+sed -i 's/^priority: low$/status: backlog\npriority: low/' $F
+git commit -qam "S-1's status key" && ss -q
+q "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+ss -q
+git reset -q --hard
+git add -A && git commit -qm "both copies"
+run ss -v
+check_eq "copy-again: the committed copy removed" \
+  "0|no|refinements/S-1-one.md" \
+  "$rc|$([ -e $F ] && echo yes || echo no)|$(field path)"
+q "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
+ss -q
+git reset -q --hard
+[ -e $F ] || not_ok "copy-again: reset --hard put the copy back"
+run ss -v
+check_eq "copy-again: put back again: removed again, the API's value written again, exit 0" \
+  "0|no|refinements/S-1-one.md|high|priority: high|0" \
+  "$rc|$([ -e $F ] && echo yes || echo no)|$(field path)|$(field priority)|$(grep '^priority:' refinements/S-1-one.md)|$(q "SELECT count(*) FROM sync_conflicts")"
+check_eq "copy-again: says why (-v)" \
+  "storysync: $F: git's version put back beside storysync's uncommitted move of it (a discard, not a copy): removed, as git holds it" \
+  "$(grep 'beside' <<<"$out$err")"
+quiet_run="$(ss -v 2>&1)"
+check_eq "copy-again: the next run is quiet" \
+  "storysync: nothing changed on either side: nothing written" \
+  "$(tail -n 1 <<<"$quiet_run")"
 
 # a person moves a file by hand (git does not track the new path), a run
 # writes the API's value into it, and a stash puts git's version back at
@@ -271,6 +326,74 @@ run ss --git
 check_eq "created, moved by hand, committed, --git: the move" \
   "0|active|active/S-3-three.md" \
   "$rc|$(q "SELECT status, path FROM stories WHERE id = 'S-3'" | tr '\n' '|' | sed 's/|$//')"
+
+# the API deletes a story and storysync deletes its file, uncommitted;
+# git puts the file back (reset --hard, stash, checkout --), with or
+# without an API write of it before (the file then comes back as HEAD had
+# it): a discard of storysync's deletion, not a new story. The file goes
+# again, the row stays deleted (its archive kept), and since a person who
+# meant to undelete it did so no tool can tell, the file's version is
+# kept in sync_conflicts: neither side lost
+for form in reset stash checkout written-reset; do
+  tree "deleted-$form"
+  [ $form = written-reset ] && api_write
+  q "DELETE FROM stories WHERE id = 'S-1'"
+  ss -q
+  [ ! -e $F ] || not_ok "deleted-$form: the run deleted the file"
+  case $form in
+  *reset) git reset -q --hard ;;
+  stash) git stash -q && git stash drop -q ;;
+  checkout) git checkout -- $F ;;
+  esac
+  [ -e $F ] || not_ok "deleted-$form: git put the file back"
+  run ss -v
+  check_eq "deleted-$form: deleted again, the row stays deleted, both versions kept" \
+    "0|no|0|1|deleted_in_db|db|One|low" \
+    "$rc|$([ -e $F ] && echo yes || echo no)|$(q "SELECT count(*) FROM stories WHERE id = 'S-1'")|$(q "SELECT count(*) FROM deleted_stories WHERE story_id = 'S-1'")|$(q "SELECT kind, kept, json_extract(lost, '\$.title'), json_extract(lost, '\$.priority') FROM sync_conflicts WHERE story_id = 'S-1'")"
+  check_eq "deleted-$form: says why (-v)" \
+    "storysync: $F: git's version put back after storysync deleted it for the API's deletion of S-1 (a discard, not a new story): deleted again, the file's version kept in sync_conflicts" \
+    "$(grep 'deleted again' <<<"$out$err")"
+  check_eq "deleted-$form: S-2 untouched, git sees the deletion again" \
+    "Two| D $F" "$(q "SELECT title FROM stories WHERE id = 'S-2'")|$(git status --porcelain)"
+  quiet_run="$(ss -v 2>&1)"
+  check_eq "deleted-$form: the next run is quiet" \
+    "storysync: nothing changed on either side: nothing written" \
+    "$(tail -n 1 <<<"$quiet_run")"
+done
+
+# a file a person moved where git does not track it (plain mv), then the
+# API's deletion: git puts the file back at the path it holds it at, not
+# where storysync deleted it; a discard all the same
+tree deleted-hand-moved
+mv $F refinements/S-1-one.md
+ss -q
+q "DELETE FROM stories WHERE id = 'S-1'"
+ss -q
+[ ! -e refinements/S-1-one.md ] || not_ok "deleted-hand-moved: the run deleted the file"
+git reset -q --hard
+[ -e $F ] || not_ok "deleted-hand-moved: reset --hard put the file back"
+run ss -v
+check_eq "deleted-hand-moved: deleted again, the row stays deleted, the file's version kept" \
+  "0|no|0|deleted_in_db|db|backlog" \
+  "$rc|$([ -e $F ] && echo yes || echo no)|$(q "SELECT count(*) FROM stories WHERE id = 'S-1'")|$(q "SELECT kind, kept, json_extract(lost, '\$.status') FROM sync_conflicts WHERE story_id = 'S-1'")"
+
+# the same deletion committed by a person, who then restores the file on
+# purpose (a revert, a checkout of the older version): git took the
+# deletion, so what comes back is the person's undelete: the story again
+for form in revert checkout-old; do
+  tree "undelete-$form"
+  q "DELETE FROM stories WHERE id = 'S-1'"
+  ss -q
+  git commit -qam "S-1 deleted"
+  case $form in
+  revert) git revert --no-edit HEAD >/dev/null ;;
+  checkout-old) git checkout HEAD~1 -- $F ;;
+  esac
+  run ss
+  check_eq "undelete-$form: the person's undelete is taken: the story is back" \
+    "0|One|low|$F|yes|0" \
+    "$rc|$(field title)|$(field priority)|$(field path)|$([ -e $F ] && echo yes || echo no)|$(q "SELECT count(*) FROM sync_conflicts")"
+done
 
 # outside git there is nothing to discard: an old version back is an edit
 mkdir -p "$T/nogit" && cd "$T/nogit" || exit 1

@@ -16,7 +16,7 @@
 # wrote (tests/fixtures/schema7.sql): every row is the tree 'default''s,
 # keyed (tree, id); every history row, event, archive, conflict, consumer
 # cursor and run kept, the sequence too; the pending API changes still
-# applied.
+# applied; a new table, sync_deleted, empty.
 . "$(dirname "$0")/lib.sh"
 
 # the schema this storysync writes
@@ -218,6 +218,8 @@ check_eq "the sync migrates and applies the pending API edit" \
   "0|storysync: 1 updated" "$rc|$out$err"
 check_eq "schema $current: a parent column, NULL in every row" "$current|1|0" \
   "$(q "PRAGMA user_version")|$(q "SELECT count(*) FROM pragma_table_info('stories') WHERE name = 'parent'")|$(q "SELECT count(*) FROM stories WHERE parent IS NOT NULL")"
+check_eq "schema $current: an empty sync_deleted (the files storysync deleted)" \
+  "0" "$(q "SELECT count(*) FROM sync_deleted")"
 check_eq "the API's edit reached its file; the others untouched" \
   "title: Three (API)|$sums" \
   "$(grep '^title:' backlog/Y-3-three.md)|$(md5sum backlog/Y-1-one.md active/Y-2-two.md)"

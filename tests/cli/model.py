@@ -464,6 +464,10 @@ class Model:
         self.sql("DELETE FROM stories WHERE id = ?", (sid,))
         for k in [k for k in self.api if k[0] == sid]:
             del self.api[k]
+        # its values the runs wrote are the deleted row's now, in its
+        # archive: a discard brings none of them back as the API's
+        for k in [k for k in self.settled if k[0] == sid]:
+            del self.settled[k]
         self.api[(sid, "deleted")] = True
         return f"api: DELETE {sid}"
 

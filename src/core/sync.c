@@ -918,7 +918,7 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 	free(msg);
 	if (first_load(run))
 		return run->bulk = true;
-	w = detect_walk_start(run->c, run->rootfd, NULL);
+	w = detect_walk_start(run->c, run->rootfd, NULL, NULL);
 	detect_walk_ask(w, deleted_copy, run);
 	if (!load_state(run)) {
 		detect_walk_cancel(w);

@@ -22,8 +22,8 @@
  *   store_sqlite*.c         SQLite's backend, in the layers that
  *                           store_sqlite.h lists (db, schema, txn,
  *                           record; state, story, config, check; open)
- *   store_pg*.c             (to come, issue 23) PostgreSQL's, beside it,
- *                           with its own store_pg.h, claiming the
+ *   store_pg*.c             PostgreSQL's (issue 23), beside it, in the
+ *                           layers store_pg.h lists, claiming the
  *                           postgresql:// and postgres:// URIs
  *
  *   store_result.c          what the calls return, freed: the bottom
@@ -163,5 +163,6 @@ struct store_ops {
 
 /* The backends there are (store.c asks each in turn). */
 extern const struct store_ops store_sqlite_ops; /* store_sqlite.c */
+extern const struct store_ops store_pg_ops;     /* store_pg.c, when built */
 
 #endif

@@ -27,6 +27,37 @@ static const struct store_ops *ops_of(const struct store *s)
 	return ((const struct store_base *)(const void *)s)->ops;
 }
 
+/* The ops of s for a call about its tree: the tree is set for good. */
+static const struct store_ops *tree_ops(struct store *s)
+{
+	((struct store_base *)(void *)s)->used = true;
+	return ops_of(s);
+}
+
+const char *store_base_tree(const struct store *s)
+{
+	const char *t = ((const struct store_base *)(const void *)s)->tree;
+
+	return t ? t : STORE_TREE_DEFAULT;
+}
+
+bool store_set_tree(struct store *s, const char *tree, struct err *e)
+{
+	struct store_base *b = (struct store_base *)(void *)s;
+
+	if (b->used)
+		return err_set(e, "store_set_tree: the store's tree is set "
+				  "before any other call");
+	free(b->tree);
+	b->tree = strcmp(tree, STORE_TREE_DEFAULT) ? xstrdup(tree) : NULL;
+	return true;
+}
+
+const char *store_tree(const struct store *s)
+{
+	return store_base_tree(s);
+}
+
 static const struct store_ops *backend_of(const char *database)
 {
 	for (size_t i = 0; i < sizeof(backends) / sizeof(*backends); i++)
@@ -74,8 +105,10 @@ bool store_create(struct store **out, const char *database, struct err *e)
 
 void store_close(struct store *s)
 {
-	if (s)
+	if (s) {
+		free(((struct store_base *)(void *)s)->tree);
 		ops_of(s)->close(s);
+	}
 }
 
 int store_schema_version(const struct store *s)
@@ -95,313 +128,326 @@ bool store_busy(const struct store *s)
 
 bool store_begin(struct store *s, struct err *e)
 {
-	return ops_of(s)->begin(s, e);
+	return tree_ops(s)->begin(s, e);
 }
 
 bool store_begin_read(struct store *s, struct err *e)
 {
-	return ops_of(s)->begin_read(s, e);
+	return tree_ops(s)->begin_read(s, e);
 }
 
 bool store_commit(struct store *s, struct err *e)
 {
-	return ops_of(s)->commit(s, e);
+	return tree_ops(s)->commit(s, e);
 }
 
 void store_rollback(struct store *s)
 {
-	ops_of(s)->rollback(s);
+	tree_ops(s)->rollback(s);
 }
 
 bool store_is_empty(struct store *s)
 {
-	return ops_of(s)->is_empty(s);
+	return tree_ops(s)->is_empty(s);
 }
 
 bool store_bulk(struct store *s, bool on, struct err *e)
 {
-	return ops_of(s)->bulk(s, on, e);
+	return tree_ops(s)->bulk(s, on, e);
 }
 
 bool store_state_load(struct store *s, struct state_table *t, struct err *e)
 {
-	return ops_of(s)->state_load(s, t, e);
+	return tree_ops(s)->state_load(s, t, e);
 }
 
 bool store_state_find(struct store *s, const char *path, const char *id,
 		      struct state_table *t, struct err *e)
 {
-	return ops_of(s)->state_find(s, path, id, t, e);
+	return tree_ops(s)->state_find(s, path, id, t, e);
 }
 
 bool store_state_count(struct store *s, size_t *n, struct err *e)
 {
-	return ops_of(s)->state_count(s, n, e);
+	return tree_ops(s)->state_count(s, n, e);
 }
 
 bool store_state_base(struct store *s, const char *id, struct story *base,
 		      char *mirror[SM_COUNT], bool *mirror_known, bool *found,
 		      struct err *e)
 {
-	return ops_of(s)->state_base(s, id, base, mirror, mirror_known, found,
-				     e);
+	return tree_ops(s)->state_base(s, id, base, mirror, mirror_known, found,
+				       e);
 }
 
 bool store_state_put(struct store *s, const struct state_entry *se,
 		     const struct story *base, char *const *mirror,
 		     struct err *e)
 {
-	return ops_of(s)->state_put(s, se, base, mirror, e);
+	return tree_ops(s)->state_put(s, se, base, mirror, e);
 }
 
 bool store_state_restat(struct store *s, const struct state_entry *se,
 			struct err *e)
 {
-	return ops_of(s)->state_restat(s, se, e);
+	return tree_ops(s)->state_restat(s, se, e);
 }
 
 bool store_state_delete(struct store *s, const char *id, struct err *e)
 {
-	return ops_of(s)->state_delete(s, id, e);
+	return tree_ops(s)->state_delete(s, id, e);
 }
 
 bool store_story_get(struct store *s, const char *id, struct story *out,
 		     int64_t *rev, char **path, bool *found, struct err *e)
 {
-	return ops_of(s)->story_get(s, id, out, rev, path, found, e);
+	return tree_ops(s)->story_get(s, id, out, rev, path, found, e);
 }
 
 bool store_story_put(struct store *s, const struct story *st, const char *path,
 		     int64_t *rev, struct err *e)
 {
-	return ops_of(s)->story_put(s, st, path, rev, e);
+	return tree_ops(s)->story_put(s, st, path, rev, e);
 }
 
 bool store_story_set_path(struct store *s, const char *id, const char *path,
 			  int64_t *rev, struct err *e)
 {
-	return ops_of(s)->story_set_path(s, id, path, rev, e);
+	return tree_ops(s)->story_set_path(s, id, path, rev, e);
 }
 
 bool store_story_delete(struct store *s, const char *id, struct err *e)
 {
-	return ops_of(s)->story_delete(s, id, e);
+	return tree_ops(s)->story_delete(s, id, e);
 }
 
 bool store_changes(struct store *s, int64_t mark, bool all,
 		   struct db_change **out, size_t *n, struct err *e)
 {
-	return ops_of(s)->changes(s, mark, all, out, n, e);
+	return tree_ops(s)->changes(s, mark, all, out, n, e);
 }
 
 bool store_changes_plan(struct store *s, char **plan, struct err *e)
 {
-	return ops_of(s)->changes_plan(s, plan, e);
+	return tree_ops(s)->changes_plan(s, plan, e);
 }
 
 bool store_mark_get(struct store *s, int64_t *mark, struct err *e)
 {
-	return ops_of(s)->mark_get(s, mark, e);
+	return tree_ops(s)->mark_get(s, mark, e);
 }
 
 bool store_mark_set(struct store *s, struct err *e)
 {
-	return ops_of(s)->mark_set(s, e);
+	return tree_ops(s)->mark_set(s, e);
 }
 
 bool store_clock_moved(struct store *s, bool *moved, struct err *e)
 {
-	return ops_of(s)->clock_moved(s, moved, e);
+	return tree_ops(s)->clock_moved(s, moved, e);
 }
 
 bool store_meta_get(struct store *s, const char *key, char **value,
 		    struct err *e)
 {
-	return ops_of(s)->meta_get(s, key, value, e);
+	return tree_ops(s)->meta_get(s, key, value, e);
 }
 
 bool store_meta_set(struct store *s, const char *key, const char *value,
 		    struct err *e)
 {
-	return ops_of(s)->meta_set(s, key, value, e);
+	return tree_ops(s)->meta_set(s, key, value, e);
 }
 
 bool store_backlogs_sync(struct store *s, const struct config *c, struct err *e)
 {
-	return ops_of(s)->backlogs_sync(s, c, e);
+	return tree_ops(s)->backlogs_sync(s, c, e);
 }
 
 bool store_config_get(struct store *s, struct config_record *r, struct err *e)
 {
-	return ops_of(s)->config_get(s, r, e);
+	return tree_ops(s)->config_get(s, r, e);
 }
 
 bool store_config_put(struct store *s, const struct config *c,
 		      char *const *former_status, char *const *former_backlog,
 		      struct err *e)
 {
-	return ops_of(s)->config_put(s, c, former_status, former_backlog, e);
+	return tree_ops(s)->config_put(s, c, former_status, former_backlog, e);
 }
 
 bool store_locations(struct store *s, store_location_fn fn, void *ctx,
 		     struct err *e)
 {
-	return ops_of(s)->locations(s, fn, ctx, e);
+	return tree_ops(s)->locations(s, fn, ctx, e);
 }
 
 bool store_story_relocate(struct store *s, const char *id, const char *backlog,
 			  const char *status, const char *path, bool agreed,
 			  int64_t *rev, struct err *e)
 {
-	return ops_of(s)->story_relocate(s, id, backlog, status, path, agreed,
-					 rev, e);
+	return tree_ops(s)->story_relocate(s, id, backlog, status, path, agreed,
+					   rev, e);
 }
 
 bool store_base_relocate(struct store *s, const char *id, const char *backlog,
 			 const char *status, const char *path, struct err *e)
 {
-	return ops_of(s)->base_relocate(s, id, backlog, status, path, e);
+	return tree_ops(s)->base_relocate(s, id, backlog, status, path, e);
 }
 
 bool store_state_relocate(struct store *s, const char *id, const char *path,
 			  struct err *e)
 {
-	return ops_of(s)->state_relocate(s, id, path, e);
+	return tree_ops(s)->state_relocate(s, id, path, e);
 }
 
 bool store_history_add(struct store *s, const struct history_row *h,
 		       struct err *e)
 {
-	return ops_of(s)->history_add(s, h, e);
+	return tree_ops(s)->history_add(s, h, e);
 }
 
 bool store_event_add(struct store *s, const char *story_id, const char *change,
 		     const char *origin, int64_t run_id, struct err *e)
 {
-	return ops_of(s)->event_add(s, story_id, change, origin, run_id, e);
+	return tree_ops(s)->event_add(s, story_id, change, origin, run_id, e);
 }
 
 bool store_conflict_add(struct store *s, const struct conflict_row *c,
 			struct err *e)
 {
-	return ops_of(s)->conflict_add(s, c, e);
+	return tree_ops(s)->conflict_add(s, c, e);
 }
 
 bool store_run_add(struct store *s, const struct run_record *r, int64_t *id,
 		   struct err *e)
 {
-	return ops_of(s)->run_add(s, r, id, e);
+	return tree_ops(s)->run_add(s, r, id, e);
 }
 
 bool store_run_update(struct store *s, int64_t id, const struct run_record *r,
 		      struct err *e)
 {
-	return ops_of(s)->run_update(s, id, r, e);
+	return tree_ops(s)->run_update(s, id, r, e);
 }
 
 bool store_story_path(struct store *s, const char *id, char **path, bool *found,
 		      struct err *e)
 {
-	return ops_of(s)->story_path(s, id, path, found, e);
+	return tree_ops(s)->story_path(s, id, path, found, e);
 }
 
 bool store_story_forget(struct store *s, const char *id, struct err *e)
 {
-	return ops_of(s)->story_forget(s, id, e);
+	return tree_ops(s)->story_forget(s, id, e);
 }
 
 bool store_story_id_by_path(struct store *s, const char *path, char **id,
 			    struct err *e)
 {
-	return ops_of(s)->story_id_by_path(s, path, id, e);
+	return tree_ops(s)->story_id_by_path(s, path, id, e);
 }
 
 bool store_history_has_git(struct store *s, const char *story_id,
 			   const char *commit_id, const char *to_status,
 			   bool *yes, struct err *e)
 {
-	return ops_of(s)->history_has_git(s, story_id, commit_id, to_status,
-					  yes, e);
+	return tree_ops(s)->history_has_git(s, story_id, commit_id, to_status,
+					    yes, e);
 }
 
 bool store_history_credits(struct store *s, const char *story_id,
 			   const char *from, const char *to,
 			   struct history_credit **v, size_t *n, struct err *e)
 {
-	return ops_of(s)->history_credits(s, story_id, from, to, v, n, e);
+	return tree_ops(s)->history_credits(s, story_id, from, to, v, n, e);
 }
 
 bool store_history_recredit(struct store *s, int64_t id,
 			    const struct history_row *h, struct err *e)
 {
-	return ops_of(s)->history_recredit(s, id, h, e);
+	return tree_ops(s)->history_recredit(s, id, h, e);
 }
 
 bool store_history_of(struct store *s, const char *story_id,
 		      struct history_entry **v, size_t *n, bool *known,
 		      struct err *e)
 {
-	return ops_of(s)->history_of(s, story_id, v, n, known, e);
+	return tree_ops(s)->history_of(s, story_id, v, n, known, e);
 }
 
 bool store_check(struct store *s, store_check_fn fn, void *ctx, struct err *e)
 {
-	return ops_of(s)->check(s, fn, ctx, e);
+	return tree_ops(s)->check(s, fn, ctx, e);
 }
 
 bool store_runs_last(struct store *s, size_t max, struct run_row **out,
 		     size_t *n, struct err *e)
 {
-	return ops_of(s)->runs_last(s, max, out, n, e);
+	return tree_ops(s)->runs_last(s, max, out, n, e);
 }
 
 bool store_runs_failing(struct store *s, long *n, struct err *e)
 {
-	return ops_of(s)->runs_failing(s, n, e);
+	return tree_ops(s)->runs_failing(s, n, e);
 }
 
 bool store_conflicts_list(struct store *s, size_t max,
 			  struct conflict_info **out, size_t *n, struct err *e)
 {
-	return ops_of(s)->conflicts_list(s, max, out, n, e);
+	return tree_ops(s)->conflicts_list(s, max, out, n, e);
 }
 
 bool store_conflicts_count(struct store *s, long *n, struct err *e)
 {
-	return ops_of(s)->conflicts_count(s, n, e);
+	return tree_ops(s)->conflicts_count(s, n, e);
 }
 
 bool store_conflicts_resolve(struct store *s, int64_t id, long *n,
 			     struct err *e)
 {
-	return ops_of(s)->conflicts_resolve(s, id, n, e);
+	return tree_ops(s)->conflicts_resolve(s, id, n, e);
 }
 
 bool store_events_unconsumed(struct store *s, long *n, struct err *e)
 {
-	return ops_of(s)->events_unconsumed(s, n, e);
+	return tree_ops(s)->events_unconsumed(s, n, e);
 }
 
 bool store_story_counts(struct store *s, store_count_fn fn, void *ctx,
 			struct err *e)
 {
-	return ops_of(s)->story_counts(s, fn, ctx, e);
+	return tree_ops(s)->story_counts(s, fn, ctx, e);
 }
 
 bool store_rows_pending(struct store *s, store_count_fn fn, void *ctx,
 			struct err *e)
 {
-	return ops_of(s)->rows_pending(s, fn, ctx, e);
+	return tree_ops(s)->rows_pending(s, fn, ctx, e);
 }
 
 bool store_prune(struct store *s, const struct config_retention *r,
 		 struct prune_counts *out, struct err *e)
 {
-	return ops_of(s)->prune(s, r, out, e);
+	return tree_ops(s)->prune(s, r, out, e);
 }
 
 bool store_conflict_get(struct store *s, int64_t id, struct conflict_info *out,
 			bool *found, struct err *e)
 {
-	return ops_of(s)->conflict_get(s, id, out, found, e);
+	return tree_ops(s)->conflict_get(s, id, out, found, e);
+}
+
+bool store_tree_claim(struct store *s, const char *host, const char *path,
+		      bool take_over, char **holder, bool *moved, struct err *e)
+{
+	return tree_ops(s)->tree_claim(s, host, path, take_over, holder, moved,
+				       e);
+}
+
+bool store_trees_list(struct store *s, struct tree_info **out, size_t *n,
+		      struct err *e)
+{
+	return tree_ops(s)->trees_list(s, out, n, e);
 }

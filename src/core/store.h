@@ -44,6 +44,46 @@ bool store_open_as(struct store **out, const char *database, int busy_ms,
 		   bool read_only, bool *busy, struct err *e);
 /* Closes the database; NULL is fine. */
 void store_close(struct store *s);
+
+/*
+ * Trees. A database may hold several trees (one configuration's story
+ * files each, named by tree:), and a story is (tree, id). An open store
+ * is about one tree: every call below reads and writes that tree's rows,
+ * state, mark, meta, history, events, conflicts and runs only. The tree
+ * is a property of the store, set once right after it is opened, before
+ * any other call; a store whose tree is never set is about the tree
+ * named STORE_TREE_DEFAULT, as every database was before trees.
+ */
+#define STORE_TREE_DEFAULT "default"
+/* Sets the tree s is about (a name config_tree_name accepts). An error
+ * once any other call was made on s. */
+bool store_set_tree(struct store *s, const char *tree, struct err *e);
+/* The tree s is about. */
+const char *store_tree(const struct store *s);
+
+/* One tree the database holds: its name, the checkout that syncs it
+ * (host and absolute path, NULL when none is registered), its last run's
+ * end (ISO 8601 UTC, NULL when none) and exit code, and its stories. */
+struct tree_info {
+	char *name, *host, *path, *last_run;
+	int last_exit;
+	long stories;
+};
+/* Registers the checkout (host, path) as the one that syncs s's tree:
+ * when no checkout holds it yet, or it is this one, or take_over. When
+ * another checkout holds it (and not take_over), nothing is written and
+ * *holder gets it as "HOST:PATH" (heap); else *holder is NULL, and
+ * *moved says whether the tree moved from another checkout (its next run
+ * rescans). Inside a write transaction. */
+bool store_tree_claim(struct store *s, const char *host, const char *path,
+		      bool take_over, char **holder, bool *moved,
+		      struct err *e);
+/* Every tree the database knows (registered, or with rows), s's first,
+ * the rest by name, into *out (heap). */
+bool store_trees_list(struct store *s, struct tree_info **out, size_t *n,
+		      struct err *e);
+/* Frees what store_trees_list returned. */
+void store_trees_free(struct tree_info *v, size_t n);
 /* The schema version this build writes in s's backend (each backend
  * has its own). */
 int store_schema_version(const struct store *s);

@@ -38,7 +38,15 @@ struct store_ops;
 /* The first member of every backend's struct store. */
 struct store_base {
 	const struct store_ops *ops;
+	/* the tree the store is about (store_set_tree; NULL: the default),
+	 * which every query of the backend filters by: read it with
+	 * store_base_tree */
+	char *tree;
+	bool used; /* a call was made: the tree is set for good */
 };
+
+/* The tree s is about, never NULL. */
+const char *store_base_tree(const struct store *s);
 
 /* One backend: the name it is known by, the database strings it takes,
  * its constructor, and an operation for each of store.h's functions on an
@@ -159,6 +167,11 @@ struct store_ops {
 	bool (*conflict_get)(struct store *s, int64_t id,
 			     struct conflict_info *out, bool *found,
 			     struct err *e);
+	bool (*tree_claim)(struct store *s, const char *host, const char *path,
+			   bool take_over, char **holder, bool *moved,
+			   struct err *e);
+	bool (*trees_list)(struct store *s, struct tree_info **out, size_t *n,
+			   struct err *e);
 };
 
 /* The backends there are (store.c asks each in turn). */

@@ -82,3 +82,14 @@ void store_changes_free(struct db_change *v, size_t n)
 		free(v[i].id);
 	free(v);
 }
+
+void store_trees_free(struct tree_info *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].host);
+		free(v[i].path);
+		free(v[i].last_run);
+	}
+	free(v);
+}

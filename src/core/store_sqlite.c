@@ -245,4 +245,6 @@ const struct store_ops store_sqlite_ops = {
 	.rows_pending = sqlite_rows_pending,
 	.prune = sqlite_prune,
 	.conflict_get = sqlite_conflict_get,
+	.tree_claim = sqlite_tree_claim,
+	.trees_list = sqlite_trees_list,
 };

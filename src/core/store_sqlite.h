@@ -49,6 +49,8 @@
  *                          follow a change of it (meta, backlogs: 4)
  *   store_sqlite_check.c   check --db: integrity, rows that point at no
  *                          row
+ *   store_sqlite_tree.c    the trees the database holds, and the
+ *                          checkout that syncs each
  * 6 store_sqlite.c         open (pragmas, the reader's fallbacks, the
  *                          migration: 2) and close; it hands the
  *                          connection the SQL tables of layers 4 and 5
@@ -382,5 +384,10 @@ bool sqlite_prune(struct store *s, const struct config_retention *r,
 		  struct prune_counts *out, struct err *e);
 bool sqlite_conflict_get(struct store *s, int64_t id, struct conflict_info *out,
 			 bool *found, struct err *e);
+bool sqlite_tree_claim(struct store *s, const char *host, const char *path,
+		       bool take_over, char **holder, bool *moved,
+		       struct err *e);
+bool sqlite_trees_list(struct store *s, struct tree_info **out, size_t *n,
+		       struct err *e);
 
 #endif

@@ -190,6 +190,28 @@ static void test_open_twice(void **state)
 	free(schema);
 }
 
+/* The tree is the store's, set once before any call about it. */
+static void test_tree_set_once(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = {{0}};
+	struct store *s2;
+
+	if (!store_open(&s2, f->db, &e))
+		fail_msg("%s", e.msg);
+	assert_string_equal(store_tree(s2), STORE_TREE_DEFAULT);
+	assert_true(store_set_tree(s2, "web", &e));
+	assert_string_equal(store_tree(s2), "web");
+	assert_true(store_set_tree(s2, "default", &e));
+	assert_string_equal(store_tree(s2), "default");
+	assert_true(store_set_tree(s2, "web", &e));
+	(void)store_is_empty(s2);
+	assert_false(store_set_tree(s2, "api", &e));
+	assert_non_null(strstr(e.msg, "before any other call"));
+	assert_string_equal(store_tree(s2), "web");
+	store_close(s2);
+}
+
 static void test_newer_version(void **state)
 {
 	struct fixture *f = *state;
@@ -1149,6 +1171,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_open_twice),
+		T(test_tree_set_once),
 		T(test_newer_version),
 		cmocka_unit_test(test_iso_time),
 		T(test_not_a_database),

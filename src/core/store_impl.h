@@ -174,6 +174,13 @@ struct store_ops {
 			   struct err *e);
 };
 
+/* The digest of n values (NULL is a value of its own), as SQLite's
+ * storysync_digest computes it in SQL (store_result.c). */
+int64_t store_digest(const char *const *v, int n);
+/* The digest of story s at path as sync_state keeps it: the fields before
+ * parent, the path, then the parent unless it is NULL. */
+int64_t store_story_digest(const struct story *s, const char *path);
+
 /* The backends there are (store.c asks each in turn). */
 extern const struct store_ops store_sqlite_ops; /* store_sqlite.c */
 extern const struct store_ops store_pg_ops;     /* store_pg.c, when built */

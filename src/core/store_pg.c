@@ -143,7 +143,10 @@ static bool pg_open(struct store **out, const char *database, int busy_ms,
 		err_set(e, "%s: cannot connect: %.*s", s->shown, (int)len, msg);
 		goto fail;
 	}
-	PQclear(PQexec(s->conn, "SET client_min_messages = warning"));
+	/* a killed run's session ends within half a second even while it
+	 * waits for a row lock: its run lock goes with it */
+	PQclear(PQexec(s->conn, "SET client_min_messages = warning;"
+				" SET client_connection_check_interval = 500"));
 	if (read_only ? !pg_schema_check(s, e)
 		      : !pg_schema_migrate(s, create, e))
 		goto fail;

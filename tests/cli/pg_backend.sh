@@ -33,4 +33,203 @@ ok "a server in the test's directory, on a Unix socket"
 check_eq "no TCP: listen_addresses is empty" "" \
   "$(pq postgres "SHOW listen_addresses")"
 
+# every story file's id and title, read by PyYAML: the oracle of the rows
+files_rows() {
+  python3 - "$@" <<'PY'
+import os, sys, yaml
+out = []
+for root, _, names in os.walk("stories"):
+    for n in names:
+        if n.endswith(".md"):
+            p = os.path.join(root, n)
+            fm = open(p, encoding="utf-8").read().split("---\n")[1]
+            d = yaml.safe_load(fm)
+            out.append("%s|%s|%s" % (d["id"], d["title"], p))
+print("\n".join(sorted(out)))
+PY
+}
+rows() { pq ss1 "SELECT id, title, path FROM stories ORDER BY id" | sort; }
+
+# ---- import, both ways, the API's insert and delete, a conflict ----
+pg_db ss1
+"$GEN_STORIES" "$T/work" --count 24 2>/dev/null
+cd "$T/work" || exit 1
+git init -q .
+pg_local "$PGURI"
+run ss init
+check_eq "init makes the schema on the server" \
+  "0|storysync: database postgresql:///ss1?host=$PGDIR&user=postgres ready (schema 1)" \
+  "$rc|${out%%$'\n'*}"
+check_eq "its files are the checkout's, kept out of git" "*" \
+  "$(tail -1 .storysync/.gitignore)"
+run ss sync
+check_eq "the first load: exit 0" "0|storysync: 24 created" "$rc|$out$err"
+check_eq "the rows are the files (PyYAML's reading)" "$(files_rows)" "$(rows)"
+check_eq "every row has the default tree" "default|24" \
+  "$(pq ss1 "SELECT tree, count(*) FROM stories GROUP BY tree")"
+run ss sync
+check_eq "the next run is silent" "0|" "$rc|$out$err"
+run ss sync --full
+check_eq "and so is --full" "0|" "$rc|$out$err"
+
+f1=$(find stories -name '*.md' | sort | sed -n 1p)
+id1=$(pq ss1 "SELECT id FROM stories WHERE path = '$f1'")
+sed -i 's/^title: .*/title: Edited by hand/' "$f1"
+run ss sync
+check_eq "file -> DB: the title edited by hand" "0|Edited by hand" \
+  "$rc|$(pq ss1 "SELECT title FROM stories WHERE id = '$id1'")"
+
+f2=$(find stories -name '*.md' | sort | sed -n 2p)
+id2=$(pq ss1 "SELECT id FROM stories WHERE path = '$f2'")
+pq ss1 "UPDATE stories SET title = 'Edited by the API' WHERE id = '$id2'"
+run ss sync
+check_eq "DB -> file: the API's title in the file" "0|title: Edited by the API" \
+  "$rc|$(grep '^title:' "$f2")"
+
+pq ss1 "INSERT INTO stories(id, title, backlog, status)
+          VALUES ('NEW-1', 'Made by the API', 'platform', 'backlog')"
+f3=$(find stories -name '*.md' | sort | sed -n 3p)
+id3=$(pq ss1 "SELECT id FROM stories WHERE path = '$f3'")
+pq ss1 "DELETE FROM stories WHERE id = '$id3'"
+run ss sync
+check_eq "the API's insert: a file" "0|stories/platform/backlog/NEW-1-made-by-the-api.md" \
+  "$rc|$(find stories -name 'NEW-1-*')"
+check_eq "the API's delete: the file gone, the row archived" "|1" \
+  "$(ls "$f3" 2>/dev/null)|$(pq ss1 "SELECT count(*) FROM deleted_stories
+                                     WHERE story_id = '$id3'")"
+check_eq "the rows are the files again" "$(files_rows)" "$(rows)"
+
+f4=$(find stories -name '*.md' | sort | sed -n 4p)
+id4=$(pq ss1 "SELECT id FROM stories WHERE path = '$f4'")
+sed -i 's/^title: .*/title: The file wins/' "$f4"
+pq ss1 "UPDATE stories SET title = 'The API loses' WHERE id = '$id4'"
+run ss sync
+check_eq "both changed: the file wins" "0|The file wins" \
+  "$rc|$(pq ss1 "SELECT title FROM stories WHERE id = '$id4'")"
+check_eq "and the API's title is kept in sync_conflicts" \
+  "$id4|both_changed|The API loses" \
+  "$(pq ss1 "SELECT story_id, kind, lost::json->>'title' FROM sync_conflicts")"
+check_eq "events: the outbox of each change" \
+  "$id1|updated|file
+$id2|updated|db
+NEW-1|created|db
+$id3|deleted|db
+$id4|updated|file" \
+  "$(pq ss1 "SELECT story_id, change, origin FROM sync_events
+             WHERE seq > 24 ORDER BY seq")"
+run ss sync
+check_eq "then quiet" "0|" "$rc|$out$err"
+run ss status
+check_eq "status reads the server: the open conflict" \
+  "1|attention: 1 open conflict" "$rc|${out%%$'\n'*}"
+run ss status --json
+check_contains "status --json names the server" \
+  "\"database\":\"postgresql:///ss1?host=$PGDIR&user=postgres\"" "$out"
+
+# ---- the commit-order race ----
+# A takes its number (its UPDATE ran) before B, B commits, a run reads B,
+# then A commits: the next run still brings A's value to its file.
+f5=$(find stories -name '*.md' | sort | sed -n 5p)
+id5=$(pq ss1 "SELECT id FROM stories WHERE path = '$f5'")
+f6=$(find stories -name '*.md' | sort | sed -n 6p)
+id6=$(pq ss1 "SELECT id FROM stories WHERE path = '$f6'")
+mkfifo "$O/a.in"
+psql -qAtX -d ss1 <"$O/a.in" >"$O/a.out" 2>&1 &
+apid=$!
+exec 7>"$O/a.in"
+echo "BEGIN; UPDATE stories SET title = 'A committed late' WHERE id = '$id5';
+      SELECT 'a-ready';" >&7
+wait_for grep -q a-ready "$O/a.out" || not_ok "transaction A ran its update"
+check_eq "A took its number before B" "1" \
+  "$(pq ss1 "SELECT count(*) FROM stories WHERE id = '$id5'
+             AND rev < nextval('storysync_rev')")"
+pq ss1 "UPDATE stories SET title = 'B committed first' WHERE id = '$id6'"
+run ss sync
+check_eq "the run takes B" "0|title: \"B committed first\"" \
+  "$rc|$(grep '^title:' "$f6")"
+echo "COMMIT; SELECT 'a-done';" >&7
+wait_for grep -q a-done "$O/a.out" || not_ok "transaction A committed"
+exec 7>&-
+wait "$apid"
+run ss sync
+check_eq "the next run brings A's value to its file" \
+  "0|title: \"A committed late\"" "$rc|$(grep '^title:' "$f5")"
+run ss sync
+check_eq "and then nothing more" "0|" "$rc|$out$err"
+
+# ---- LISTEN: a notification for a run that changed something ----
+mkfifo "$O/l.in"
+psql -qAtX -d ss1 <"$O/l.in" >"$O/l.out" 2>&1 &
+lpid=$!
+exec 7>"$O/l.in"
+echo "LISTEN storysync_events; SELECT 'listening';" >&7
+wait_for grep -q listening "$O/l.out" || not_ok "the client listens"
+sed -i 's/^title: .*/title: Heard by the listener/' "$f1"
+ss sync
+last=$(pq ss1 "SELECT max(seq) FROM sync_events")
+echo "SELECT 'after';" >&7
+wait_for grep -q after "$O/l.out" || not_ok "the client read on"
+check_contains "the listener got the tree and the last seq" \
+  "Asynchronous notification \"storysync_events\" with payload \"{\"tree\" : \"default\", \"seq\" : $last}\"" \
+  "$(cat "$O/l.out")"
+ss sync
+echo "SELECT 'again';" >&7
+wait_for grep -q again "$O/l.out"
+check_eq "a run that changed nothing sends none" "1" \
+  "$(grep -c 'Asynchronous notification' "$O/l.out")"
+exec 7>&-
+wait "$lpid"
+
+# ---- the run lock: two checkouts of one tree exclude each other ----
+# The first run waits for a row an API transaction holds (its --wait is
+# long); meanwhile a run from a second checkout, on this or another
+# machine, finds the tree's advisory lock held: exit 75. kill -9 of the
+# first frees it within a second.
+cp -a "$T/work" "$T/work2"
+mkfifo "$O/h.in"
+psql -qAtX -d ss1 <"$O/h.in" >"$O/h.out" 2>&1 &
+hpid=$!
+exec 7>"$O/h.in"
+echo "BEGIN; UPDATE stories SET priority = 'low' WHERE id = '$id2';
+      SELECT 'row-held';" >&7
+wait_for grep -q row-held "$O/h.out" || not_ok "the API holds a row"
+sed -i 's/^title: .*/title: Waits for the API/' "$f2"
+"$STORYSYNC" sync --wait=120 >"$O/run1" 2>&1 &
+r1=$!
+waiting() {
+  [ "$(pq ss1 "SELECT count(*) FROM pg_stat_activity
+               WHERE wait_event_type = 'Lock' AND backend_type = 'client backend'")" = 1 ]
+}
+wait_for waiting || not_ok "the first run waits for the API's row"
+cd "$T/work2" || exit 1
+run ss -v sync
+check_rc "the second checkout's run: exit 75" 75
+check_contains "it names the tree's lock, the URI masked" \
+  "storysync: postgresql:///ss1?host=$PGDIR&user=postgres: another run of tree 'default' holds its lock (on this or another machine): try later" \
+  "$err"
+kill -9 "$r1"
+wait "$r1" 2>/dev/null
+held() {
+  [ "$(pq ss1 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")" != 0 ]
+}
+freed=no
+for ((i = 0; i < 20; i++)); do
+  held || { freed=yes; break; }
+  sleep 0.05
+done
+check_eq "the killed run's lock is free within a second" "yes" "$freed"
+echo "ROLLBACK; SELECT 'released';" >&7
+wait_for grep -q released "$O/h.out"
+exec 7>&-
+wait "$hpid"
+cd "$T/work" || exit 1
+run ss sync
+check_eq "the first checkout's next run converges" \
+  "0|Waits for the API" \
+  "$rc|$(pq ss1 "SELECT title FROM stories WHERE id = '$id2'")"
+run ss sync
+check_eq "and the one after is quiet" "0|" "$rc|$out$err"
+check_eq "no password, no URI in sync_runs" "0" \
+  "$(pq ss1 "SELECT count(*) FROM sync_runs WHERE messages LIKE '%postgres%'")"
+
 finish

@@ -1494,12 +1494,91 @@ static bool not_yet(struct store *s, const char *what, struct err *e)
 		       what);
 }
 
-/* Retention: nothing pruned yet on PostgreSQL (kept, never lost). */
+/* A resolved time as the API must write it: ISO 8601 text. */
+#define RESOLVED_IS_TIME                                                       \
+	"resolved ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]*Z?)?$'"
+
+/* Each with the tree ($1) and the cut-off time (or the run count, $2);
+ * a run is never its own victim, the newest being the one under way. */
+static const char *const prune_sql[] = {
+	"DELETE FROM sync_runs WHERE tree = $1 AND started < $2",
+	"DELETE FROM sync_runs WHERE tree = $1 AND id <= (SELECT id FROM"
+	" sync_runs WHERE tree = $1 ORDER BY id DESC LIMIT 1 OFFSET"
+	" $2::bigint)",
+	/* events every consumer of the tree has read */
+	"DELETE FROM sync_events WHERE tree = $1 AND seq < (SELECT min(seq)"
+	" FROM sync_events WHERE tree = $1 AND at >= $2) AND seq <="
+	" coalesce((SELECT min(seq) FROM sync_consumers WHERE tree = $1),"
+	" seq)",
+	"DELETE FROM sync_conflicts WHERE tree = $1 AND " RESOLVED_IS_TIME
+	" AND resolved < $2",
+	/* an archived deletion no run has applied yet (the mark did not see
+	 * its writer, and the state still knows the story) is kept */
+	"DELETE FROM deleted_stories d USING " MARK_OF(
+		"m") " WHERE d.tree = $1 AND d.deleted_at < $2 AND NOT"
+		     " (d.rev_xid IS NOT NULL AND " UNSEEN(
+			     "d", "m.m") " AND EXISTS (SELECT 1 FROM"
+					 " sync_state t WHERE t.tree = $1 AND"
+					 " t.story_id = d.story_id))",
+};
+
 static bool pg_prune(struct store *s, const struct config_retention *r,
 		     struct prune_counts *out, struct err *e)
 {
-	(void)s, (void)r, (void)e;
+	int64_t day = 86400;
+	char cut[64] = "", deleted_cut[64] = "", runs[32];
+	long *counts[] = {&out->runs, &out->runs, &out->events, &out->conflicts,
+			  &out->deleted};
+	struct timespec now;
+	PGresult *q;
+
 	memset(out, 0, sizeof(*out));
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (r->days)
+		iso_time(cut, (now.tv_sec - r->days * day) * 1000000000);
+	if (r->deleted_days)
+		iso_time(deleted_cut,
+			 (now.tv_sec - r->deleted_days * day) * 1000000000);
+	I64(runs, r->runs);
+	if (r->days) { /* the API's odd resolved values, named, kept */
+		q = Q0(s, e,
+		       "SELECT count(*), min(id), (SELECT quote_literal("
+		       "resolved) FROM sync_conflicts WHERE tree = $1 AND"
+		       " resolved IS NOT NULL AND NOT (" RESOLVED_IS_TIME ")"
+		       " ORDER BY id LIMIT 1) FROM sync_conflicts WHERE tree ="
+		       " $1 AND resolved IS NOT NULL AND NOT (" RESOLVED_IS_TIME
+		       ")");
+		if (!q)
+			return false;
+		if (ival(q, 0, 0)) {
+			long n = (long)ival(q, 0, 0);
+			struct buf b = BUF_INIT;
+
+			buf_printf(&b, "sync_conflicts %lld",
+				   (long long)ival(q, 0, 1));
+			if (n > 1)
+				buf_printf(&b, " and %ld more", n - 1);
+			buf_printf(&b,
+				   ": resolved %s is not an ISO 8601 time; "
+				   "not pruned",
+				   cval(q, 0, 2));
+			out->refused = buf_detach(&b);
+		}
+		PQclear(q);
+	}
+	for (size_t i = 0; i < sizeof(prune_sql) / sizeof(*prune_sql); i++) {
+		const char *c = i == 1 ? runs : i == 4 ? deleted_cut : cut;
+
+		if (i == 1 ? !r->runs : !*c)
+			continue; /* 0: kept for good */
+		q = Q(s, e, prune_sql[i], c);
+		if (!q) {
+			xfree(&out->refused);
+			return false;
+		}
+		*counts[i] += atol(PQcmdTuples(q));
+		PQclear(q);
+	}
 	return true;
 }
 

@@ -102,6 +102,13 @@ $id4|updated|file" \
   run ss status --json
   check_contains "$1: status --json names the database" \
     "\"database\":\"$where\"" "$out"
+  dbq "INSERT INTO story_dependencies(story_id, depends_on)
+         VALUES ('GHOST-1', 'X-1')"
+  run ss check --db
+  # the findings, the database as each names it aside
+  printf "%s\n%s\n" "$out" "$err" | sed 's|^[^ ]*: story_dependencies:|DB: story_dependencies:|' \
+    >"$O/check-$1"
+  check_eq "$1: check --db finds the dependency of no story" 1 "$rc"
   cd "$T" || exit 1
 }
 
@@ -145,6 +152,8 @@ dbq() { pq ss1 "$1"; }
 where="postgresql:///ss1?host=$PGDIR&user=postgres"
 lost_title="lost::json->>'title'"
 shared pg
+check_eq "check --db says the same on both" "$(cat "$O/check-sqlite")" \
+  "$(cat "$O/check-pg")"
 check_eq "pg: every row has the default tree" "default|24" \
   "$(pq ss1 "SELECT tree, count(*) FROM stories GROUP BY tree")"
 cd "$T/tree-pg" || exit 1

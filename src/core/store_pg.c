@@ -58,6 +58,12 @@ static const char *tree(const struct store *s)
 		       sizeof(const char *)),                                  \
 		 (const char *[]){tree(s), __VA_ARGS__})
 #define Q0(s, e, sql) pg_query((s), (e), (sql), 1, (const char *[]){tree(s)})
+/* The same as a write whose result nobody reads (pg_send). */
+#define S(s, e, sql, ...)                                                      \
+	pg_send((s), (e), (sql),                                               \
+		(int)(sizeof((const char *[]){tree(s), __VA_ARGS__}) /         \
+		      sizeof(const char *)),                                   \
+		(const char *[]){tree(s), __VA_ARGS__})
 
 static bool done(PGresult *r)
 {
@@ -281,6 +287,7 @@ static bool pg_commit(struct store *s, struct err *e)
 
 static void pg_rollback(struct store *s)
 {
+	pg_drain(s, NULL);
 	s->writer_rev = 0;
 	if (s->in_txn || PQtransactionStatus(s->conn) != PQTRANS_IDLE)
 		pg_exec(s, "ROLLBACK", NULL);
@@ -470,34 +477,34 @@ static bool pg_state_put(struct store *s, const struct state_entry *se,
 
 	if (base)
 		I64(digest, store_story_digest(base, se->path));
-	ok = done(Q(s, e,
-		    "INSERT INTO sync_state(tree, story_id, path, mtime_ns,"
-		    " ctime_ns, size, ino, mode, recorded_ns, hash, rev,"
-		    " mirrors, digest, ours, before) VALUES ($1, $2, $3,"
-		    " $4::bigint, $5::bigint, $6::bigint, $7::bigint,"
-		    " $8::bigint, $9::bigint, $10, $11::bigint, $12::json,"
-		    " $14::bigint, $15::bigint, $16) ON CONFLICT (tree,"
-		    " story_id) DO UPDATE SET path = excluded.path, mtime_ns ="
-		    " excluded.mtime_ns, ctime_ns = excluded.ctime_ns, size ="
-		    " excluded.size, ino = excluded.ino, mode = excluded.mode,"
-		    " recorded_ns = excluded.recorded_ns, hash = excluded.hash,"
-		    " rev = excluded.rev, ours = CASE WHEN $13::boolean THEN"
-		    " excluded.ours ELSE sync_state.ours END, before = CASE"
-		    " WHEN $13::boolean THEN excluded.before ELSE"
-		    " sync_state.before END, mirrors = CASE WHEN $13::boolean"
-		    " THEN excluded.mirrors ELSE sync_state.mirrors END,"
-		    " digest = CASE WHEN $13::boolean THEN excluded.digest"
-		    " ELSE sync_state.digest END",
-		    se->id, se->path, I64(n[0], se->st.mtime_ns),
-		    I64(n[1], se->st.ctime_ns), I64(n[2], se->st.size),
-		    I64(n[3], (int64_t)se->st.ino), I64(n[4], se->st.mode),
-		    I64(n[5], se->recorded_ns), se->hash[0] ? se->hash : NULL,
-		    I64(n[6], se->rev), json, base ? "true" : "false",
-		    base ? digest : NULL, I64(n[7], se->ours),
-		    se->before[0] ? se->before : NULL));
+	ok = S(s, e,
+	       "INSERT INTO sync_state(tree, story_id, path, mtime_ns,"
+	       " ctime_ns, size, ino, mode, recorded_ns, hash, rev,"
+	       " mirrors, digest, ours, before) VALUES ($1, $2, $3,"
+	       " $4::bigint, $5::bigint, $6::bigint, $7::bigint,"
+	       " $8::bigint, $9::bigint, $10, $11::bigint, $12::json,"
+	       " $14::bigint, $15::bigint, $16) ON CONFLICT (tree,"
+	       " story_id) DO UPDATE SET path = excluded.path, mtime_ns ="
+	       " excluded.mtime_ns, ctime_ns = excluded.ctime_ns, size ="
+	       " excluded.size, ino = excluded.ino, mode = excluded.mode,"
+	       " recorded_ns = excluded.recorded_ns, hash = excluded.hash,"
+	       " rev = excluded.rev, ours = CASE WHEN $13::boolean THEN"
+	       " excluded.ours ELSE sync_state.ours END, before = CASE"
+	       " WHEN $13::boolean THEN excluded.before ELSE"
+	       " sync_state.before END, mirrors = CASE WHEN $13::boolean"
+	       " THEN excluded.mirrors ELSE sync_state.mirrors END,"
+	       " digest = CASE WHEN $13::boolean THEN excluded.digest"
+	       " ELSE sync_state.digest END",
+	       se->id, se->path, I64(n[0], se->st.mtime_ns),
+	       I64(n[1], se->st.ctime_ns), I64(n[2], se->st.size),
+	       I64(n[3], (int64_t)se->st.ino), I64(n[4], se->st.mode),
+	       I64(n[5], se->recorded_ns), se->hash[0] ? se->hash : NULL,
+	       I64(n[6], se->rev), json, base ? "true" : "false",
+	       base ? digest : NULL, I64(n[7], se->ours),
+	       se->before[0] ? se->before : NULL);
 	free(json);
-	/* agreed now: a saved base is history */
-	if (ok && base)
+	/* agreed now: a saved base is history (a first load has none) */
+	if (ok && base && !s->first_load)
 		ok = done(Q(s, e,
 			    "DELETE FROM sync_base WHERE tree = $1 AND"
 			    " story_id = $2",
@@ -582,45 +589,46 @@ static bool row_upsert(struct store *s, const struct story *in,
 	char rev[32];
 
 	return path_release(s, in->v[SF_ID], path, e) &&
-	       done(Q(s, e,
-		      "INSERT INTO stories(tree, id, backlog, status, epic,"
-		      " title, priority, points, assignees, labels, created,"
-		      " extra, body, path, rev, rev_xid, parent, updated)"
-		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::json,"
-		      " $10::json, $11, $12::json, $13, $14, $15::bigint, NULL,"
-		      " $16, storysync_now()) ON CONFLICT (tree, id) DO UPDATE"
-		      " SET backlog = excluded.backlog, status ="
-		      " excluded.status, epic = excluded.epic, title ="
-		      " excluded.title, priority = excluded.priority, points ="
-		      " excluded.points, assignees = excluded.assignees, labels"
-		      " = excluded.labels, created = excluded.created, extra ="
-		      " excluded.extra, body = excluded.body, path ="
-		      " excluded.path, parent = excluded.parent, rev ="
-		      " excluded.rev, rev_xid = NULL, updated ="
-		      " excluded.updated",
-		      in->v[SF_ID], in->v[SF_BACKLOG], in->v[SF_STATUS],
-		      in->v[SF_EPIC], in->v[SF_TITLE], in->v[SF_PRIORITY],
-		      in->v[SF_POINTS], in->v[SF_ASSIGNEES], in->v[SF_LABELS],
-		      in->v[SF_CREATED], in->v[SF_EXTRA], in->v[SF_BODY], path,
-		      I64(rev, s->writer_rev), in->v[SF_PARENT]));
+	       S(s, e,
+		 "INSERT INTO stories(tree, id, backlog, status, epic,"
+		 " title, priority, points, assignees, labels, created,"
+		 " extra, body, path, rev, rev_xid, parent, updated)"
+		 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::json,"
+		 " $10::json, $11, $12::json, $13, $14, $15::bigint, NULL,"
+		 " $16, storysync_now()) ON CONFLICT (tree, id) DO UPDATE"
+		 " SET backlog = excluded.backlog, status ="
+		 " excluded.status, epic = excluded.epic, title ="
+		 " excluded.title, priority = excluded.priority, points ="
+		 " excluded.points, assignees = excluded.assignees, labels"
+		 " = excluded.labels, created = excluded.created, extra ="
+		 " excluded.extra, body = excluded.body, path ="
+		 " excluded.path, parent = excluded.parent, rev ="
+		 " excluded.rev, rev_xid = NULL, updated ="
+		 " excluded.updated",
+		 in->v[SF_ID], in->v[SF_BACKLOG], in->v[SF_STATUS],
+		 in->v[SF_EPIC], in->v[SF_TITLE], in->v[SF_PRIORITY],
+		 in->v[SF_POINTS], in->v[SF_ASSIGNEES], in->v[SF_LABELS],
+		 in->v[SF_CREATED], in->v[SF_EXTRA], in->v[SF_BODY], path,
+		 I64(rev, s->writer_rev), in->v[SF_PARENT]);
 }
 
 static bool deps_replace(struct store *s, const char *id, const char *deps,
 			 struct err *e)
 {
-	if (!done(Q(s, e,
-		    "DELETE FROM story_dependencies WHERE tree = $1 AND"
-		    " story_id = $2",
-		    id)))
+	/* a first load's story has none yet */
+	if (!s->first_load && !done(Q(s, e,
+				      "DELETE FROM story_dependencies WHERE"
+				      " tree = $1 AND story_id = $2",
+				      id)))
 		return false;
 	if (!deps)
 		return true;
-	return done(Q(s, e,
-		      "INSERT INTO story_dependencies(tree, story_id,"
-		      " depends_on) SELECT $1, $2, v #>> '{}' FROM"
-		      " json_array_elements($3::json) v WHERE json_typeof(v) ="
-		      " 'string' ON CONFLICT DO NOTHING",
-		      id, deps));
+	return S(s, e,
+		 "INSERT INTO story_dependencies(tree, story_id,"
+		 " depends_on) SELECT $1, $2, v #>> '{}' FROM"
+		 " json_array_elements($3::json) v WHERE json_typeof(v) ="
+		 " 'string' ON CONFLICT DO NOTHING",
+		 id, deps);
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -1102,12 +1110,12 @@ static bool pg_history_add(struct store *s, const struct history_row *h,
 	iso_time(at, h->changed_at * 1000000000);
 	if (h->changed_at)
 		at[19] = 'Z', at[20] = '\0';
-	return done(Q(s, e,
-		      "INSERT INTO status_history(tree, story_id, from_status,"
-		      " to_status, changed_at, origin, commit_id, author)"
-		      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-		      h->story_id, h->from_status, h->to_status, at, h->origin,
-		      h->commit_id, h->author));
+	return S(s, e,
+		 "INSERT INTO status_history(tree, story_id, from_status,"
+		 " to_status, changed_at, origin, commit_id, author)"
+		 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+		 h->story_id, h->from_status, h->to_status, at, h->origin,
+		 h->commit_id, h->author);
 }
 
 static bool pg_event_add(struct store *s, const char *story_id,
@@ -1117,11 +1125,11 @@ static bool pg_event_add(struct store *s, const char *story_id,
 	char at[64], n[32];
 
 	iso_time(at, 0);
-	return done(Q(s, e,
-		      "INSERT INTO sync_events(tree, story_id, change, origin,"
-		      " run_id, at) VALUES ($1, $2, $3, $4, $5::bigint, $6)",
-		      story_id, change, origin,
-		      run_id > 0 ? I64(n, run_id) : NULL, at));
+	return S(s, e,
+		 "INSERT INTO sync_events(tree, story_id, change, origin,"
+		 " run_id, at) VALUES ($1, $2, $3, $4, $5::bigint, $6)",
+		 story_id, change, origin, run_id > 0 ? I64(n, run_id) : NULL,
+		 at);
 }
 
 static char *story_object(const struct story *s)

@@ -49,6 +49,13 @@ struct store {
 	int64_t writer_rev; /* this transaction's own writes' rev, 0 before */
 	int64_t history_floor, events_floor;
 	char *mark; /* the mark's snapshot as store_mark_get read it */
+	/* a first load's writes, sent without waiting for each (libpq's
+	 * pipeline mode): how many wait for their results */
+	int pending;
+	/* the statements prepared for it, named "ssN" by their index: their
+	 * SQL, by pointer (string literals) */
+	const char *prepared[16];
+	int nprepared;
 };
 
 /* Runs sql with n text parameters (NULL: null); the result (tuples or
@@ -59,6 +66,16 @@ PGresult *pg_query(struct store *s, struct err *e, const char *sql, int n,
 		   const char *const *params);
 /* Runs sql (no parameters, no rows wanted). */
 bool pg_exec(struct store *s, const char *sql, struct err *e);
+/* Sends a write whose result nobody reads, as pg_query's: in a first
+ * load without waiting for it (a pipeline, read every few hundred, and
+ * before the next pg_query: an error then is the first write's that
+ * failed, and the transaction is lost as a whole, as a first load is);
+ * else at once. */
+bool pg_send(struct store *s, struct err *e, const char *sql, int n,
+	     const char *const *params);
+/* Reads the results of what pg_send sent; false with e set (NULL e:
+ * just false) when one failed. Leaves pipeline mode. */
+bool pg_drain(struct store *s, struct err *e);
 
 int pg_schema_version(const struct store *s);
 /* An error unless the database is at this build's schema. */

@@ -97,7 +97,8 @@ static const struct {
 };
 
 /* The change tracking, made anew by every migration (CREATE OR REPLACE),
- * so that it always reads the columns the schema has now. A transaction
+ * so that it always reads the columns the schema has now; each trigger's
+ * WHEN skips storysync's own writes without entering PL/pgSQL. A transaction
  * that set storysync.writer (set_config(..., true): it ends with the
  * transaction) is storysync's own: its writes set rev themselves. After
  * set_config the setting reads '' in later transactions of the session,
@@ -172,7 +173,8 @@ static const char *const triggers[] = {
 	" END IF; RETURN NULL; END $$",
 	"DROP TRIGGER IF EXISTS stories_before ON stories",
 	"CREATE TRIGGER stories_before BEFORE INSERT OR UPDATE ON stories"
-	" FOR EACH ROW EXECUTE FUNCTION storysync_stories_before()",
+	" FOR EACH ROW WHEN (NOT storysync_writer()) EXECUTE FUNCTION"
+	" storysync_stories_before()",
 	"DROP TRIGGER IF EXISTS stories_before_delete ON stories",
 	"CREATE TRIGGER stories_before_delete BEFORE DELETE ON stories"
 	" FOR EACH ROW WHEN (NOT storysync_writer()) EXECUTE FUNCTION"
@@ -182,12 +184,12 @@ static const char *const triggers[] = {
 	" FOR EACH ROW EXECUTE FUNCTION storysync_stories_after()",
 	"DROP TRIGGER IF EXISTS deps_before ON story_dependencies",
 	"CREATE TRIGGER deps_before BEFORE INSERT OR UPDATE OR DELETE ON"
-	" story_dependencies FOR EACH ROW EXECUTE FUNCTION"
-	" storysync_deps_before()",
+	" story_dependencies FOR EACH ROW WHEN (NOT storysync_writer())"
+	" EXECUTE FUNCTION storysync_deps_before()",
 	"DROP TRIGGER IF EXISTS deps_after ON story_dependencies",
 	"CREATE TRIGGER deps_after AFTER INSERT OR UPDATE OR DELETE ON"
-	" story_dependencies FOR EACH ROW EXECUTE FUNCTION"
-	" storysync_deps_after()",
+	" story_dependencies FOR EACH ROW WHEN (NOT storysync_writer())"
+	" EXECUTE FUNCTION storysync_deps_after()",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

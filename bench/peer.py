@@ -206,13 +206,13 @@ def store(db, backlogs, rows, deps):
         for stmt in SCHEMA.split(";"):
             if stmt.strip():
                 con.execute(stmt)
-        con.executemany("INSERT INTO backlogs VALUES (?, ?)",
+        con.executemany("INSERT INTO backlogs(name, path) VALUES (?, ?)",
                         backlogs.items())
         con.executemany(
             f"INSERT INTO stories ({', '.join(COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(COLUMNS))})", rows.values())
         con.executemany(
-            "INSERT INTO story_dependencies VALUES (?, ?)",
+            "INSERT INTO story_dependencies(story_id, depends_on) VALUES (?, ?)",
             ((sid, d) for sid, ds in deps.items() for d in ds))
         con.execute("COMMIT")
         con.execute("PRAGMA journal_mode=WAL")  # what the API then expects

@@ -279,7 +279,8 @@ int cmd_conflicts(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (!store_open_as(&s, c.database, c.busy_wait_s * 1000, false, &busy,
-			   &e)) {
+			   &e) ||
+	    !store_set_tree(s, c.tree, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 		rc = busy ? EXIT_LOCKED : EXIT_FATAL;
 		goto out;

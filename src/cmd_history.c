@@ -154,6 +154,7 @@ static int show(struct cli *cli, const struct config *c, const char *id)
 
 	if (dbhome_exists(&c->home) &&
 	    (!store_open_as(&s, c->database, 0, true, NULL, &e) ||
+	     !store_set_tree(s, c->tree, &e) ||
 	     !store_history_of(s, id, &v, &n, &known, &e))) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 		rc = EXIT_FATAL;

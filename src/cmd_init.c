@@ -1,4 +1,5 @@
 /* storysync init: the configuration file if missing, the database. */
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -116,8 +117,22 @@ static int may_init(struct cli *cli, const char *path)
 	return ok ? EXIT_DONE : EXIT_USAGE;
 }
 
+static bool on_flag(void *ctx, struct cli *cli, int val, const char *arg)
+{
+	(void)cli;
+	(void)val;
+	(void)arg;
+	*(bool *)ctx = true;
+	return true;
+}
+
 int cmd_init(struct cli *cli, int argc, char **argv)
 {
+	static const struct cli_flag flags[] = {
+		{"take-over", no_argument, 't'},
+		{NULL, 0, 0},
+	};
+	bool take_over = false, refused = false, moved = false;
 	const char *path =
 		cli->config_path ? cli->config_path : CONFIG_FILE_NAME;
 	struct config c = {0};
@@ -127,7 +142,8 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	bool local_ignored = false;
 	int version = 0, rc = EXIT_FATAL, first;
 
-	if (!cli_options(cli, argc, argv, NULL, NULL, NULL, 0, &first))
+	if (!cli_options(cli, argc, argv, flags, on_flag, &take_over, 0,
+			 &first))
 		return EXIT_USAGE;
 	if (!existed && !cli->config_path && configured_above(cli))
 		return EXIT_USAGE;
@@ -146,10 +162,13 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	if (existed && (rc = cli_may_write(cli, &c)) != EXIT_DONE)
 		goto out;
 	rc = EXIT_FATAL;
-	if (!sync_init(&c, &version, &ignored, &e) ||
+	if (!sync_init(&c, take_over, &version, &ignored, &refused, &moved,
+		       &e) ||
 	    !config_ignore_local(&c, &local_ignored, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
-		if (cli_busy(&e))
+		if (refused)
+			rc = EXIT_GUARDED;
+		else if (cli_busy(&e))
 			rc = EXIT_LOCKED;
 		goto out;
 	}
@@ -164,9 +183,12 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 		cli_json_string(cli->out, c.database);
 		fprintf(cli->out,
 			",\"schema_version\":%d,\"ignored_by_git\":%s,"
-			"\"local_config_ignored\":%s}\n",
+			"\"local_config_ignored\":%s,\"tree\":",
 			version, ignored ? "true" : "false",
 			local_ignored ? "true" : "false");
+		cli_json_string(cli->out, c.tree);
+		fprintf(cli->out, ",\"taken_over\":%s}\n",
+			moved ? "true" : "false");
 	} else if (cli->verbosity >= 0) {
 		if (!existed && bmd)
 			fprintf(cli->out,
@@ -177,6 +199,11 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 			fprintf(cli->out, "storysync: wrote %s\n", path);
 		fprintf(cli->out, "storysync: database %s ready (schema %d)\n",
 			c.home.shown, version);
+		if (moved)
+			fprintf(cli->out,
+				"storysync: tree '%s' moved to this checkout; "
+				"its next run reads every file again\n",
+				c.tree);
 		if (ignored)
 			fprintf(cli->out,
 				"storysync: its directory has a .gitignore "

@@ -284,6 +284,30 @@ static void json_time(FILE *f, const char *key, int64_t ns)
 		fprintf(f, ",\"%s\":null", key);
 }
 
+static void json_trees(FILE *f, const struct config *c, const struct health *st)
+{
+	fputs(",\"tree\":", f);
+	cli_json_string(f, c->tree);
+	fputs(",\"trees\":[", f);
+	for (size_t i = 0; i < st->ntrees; i++) {
+		const struct tree_info *t = &st->trees[i];
+
+		fputs(i ? ",{\"name\":" : "{\"name\":", f);
+		cli_json_string(f, t->name);
+		fputs(",\"host\":", f);
+		cli_json_string(f, t->host);
+		fputs(",\"path\":", f);
+		cli_json_string(f, t->path);
+		fprintf(f, ",\"stories\":%ld,\"last_run_at\":", t->stories);
+		cli_json_string(f, t->last_run);
+		if (t->last_run)
+			fprintf(f, ",\"last_exit\":%d}", t->last_exit);
+		else
+			fputs(",\"last_exit\":null}", f);
+	}
+	fputc(']', f);
+}
+
 static void print_json(FILE *f, const struct config *c, const struct health *st)
 {
 	const struct run_record_file *r = &st->rec;
@@ -326,6 +350,7 @@ static void print_json(FILE *f, const struct config *c, const struct health *st)
 		fprintf(f, ",\"count\":%ld}", st->stories[i].n);
 	}
 	fputc(']', f);
+	json_trees(f, c, st);
 	fputs(",\"last_run_errors\":", f);
 	json_lines(f, st->nruns ? st->runs[0].messages : NULL);
 	fputs("}\n", f);
@@ -363,6 +388,47 @@ static void print_backlogs(FILE *f, const struct health *st)
 		i = j;
 	}
 	fputc('\n', f);
+}
+
+/* The other trees of the database, a line each, when there are any:
+ * "trees: this one is 'web'; also in the database:" then
+ * "  api: 120 stories, synced by HOST:PATH, last run ... exit 0". */
+static void print_trees(FILE *f, const struct config *c,
+			const struct health *st)
+{
+	if (st->ntrees < 2 && strcmp(c->tree, "default") == 0)
+		return;
+	fputs("tree: ", f);
+	cli_put_safe(f, c->tree);
+	if (st->ntrees < 2) {
+		fputs(" (the only one in the database)\n", f);
+		return;
+	}
+	fputs("; the other trees in the database:\n", f);
+	for (size_t i = 0; i < st->ntrees; i++) {
+		const struct tree_info *t = &st->trees[i];
+
+		if (strcmp(t->name, c->tree) == 0)
+			continue;
+		fputs("  ", f);
+		cli_put_safe(f, t->name);
+		fprintf(f, ": %ld stor%s, ", t->stories,
+			t->stories == 1 ? "y" : "ies");
+		if (t->host && t->path) {
+			fputs("synced by ", f);
+			cli_put_safe(f, t->host);
+			fputc(':', f);
+			cli_put_safe(f, t->path);
+		} else
+			fputs("no checkout registered", f);
+		if (t->last_run) {
+			fputs(", last run ", f);
+			cli_put_safe(f, t->last_run);
+			fprintf(f, " exit %d", t->last_exit);
+		} else
+			fputs(", no run yet", f);
+		fputc('\n', f);
+	}
 }
 
 static void print_permissions(FILE *f, const struct health *st)
@@ -403,6 +469,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		print_pending(cli->out, &st);
 		print_conflicts(cli->out, &st);
 		print_backlogs(cli->out, &st);
+		print_trees(cli->out, &c, &st);
 		print_errors(cli->out, &st);
 		print_after(cli->out, &st);
 		print_permissions(cli->out, &st);

@@ -24,6 +24,7 @@
 /* What a run told, kept for --json, the summary, the log and notify. */
 struct sync_out {
 	struct cli *cli;
+	const char *tree; /* the tree's name, on every change */
 	bool dry_run;
 	bool keep_changes;   /* for --json or notify */
 	struct buf changes;  /* JSON objects, one a line */
@@ -86,6 +87,7 @@ static void on_change(void *ctx, const struct sync_change *c)
 		json_field(b, "backlog", c->backlog);
 		json_field(b, "path", c->path);
 		json_field(b, "detail", c->detail);
+		json_field(b, "tree", o->tree);
 		buf_puts(b, "}\n");
 	}
 	if (o->cli->json)
@@ -292,9 +294,11 @@ static void print_json(struct sync_out *o, const struct sync_counts *n, int rc,
 	fprintf(f,
 		"{\"exit\":%d,\"dry_run\":%s,\"created\":%ld,\"updated\":%ld,"
 		"\"moved\":%ld,\"deleted\":%ld,\"conflicts\":%ld,"
-		"\"errors\":%ld,\"error\":",
+		"\"errors\":%ld,\"tree\":",
 		rc, o->dry_run ? "true" : "false", n->created, n->updated,
 		n->moved, n->deleted, n->conflicts, n->errors);
+	cli_json_string(f, o->tree);
+	fputs(",\"error\":", f);
 	cli_json_string(f, error);
 	fputs(",\"changes\":[", f);
 	/* the objects are one a line: commas between them */
@@ -462,6 +466,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 	if (cli->verbosity >= 1 && !cli->json)
 		r.note = on_note;
 	out.dry_run = o->dry_run;
+	out.tree = c.tree;
 	out.keep_changes = cli->json || (c.notify && !o->dry_run);
 	out.remember = cli->verbosity < 0 && !o->dry_run;
 	if (out.remember)

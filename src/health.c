@@ -86,14 +86,15 @@ static bool read_database(const struct config *c, struct health *h)
 	struct store *s = NULL;
 	struct err *e = &h->e;
 	bool ok = store_open_as(&s, c->database, 5000, true, NULL, e) &&
-		  store_begin_read(s, e) &&
+		  store_set_tree(s, c->tree, e) && store_begin_read(s, e) &&
 		  store_runs_last(s, HEALTH_RUNS, &h->runs, &h->nruns, e) &&
 		  store_conflicts_count(s, &h->nconflicts, e) &&
 		  store_conflicts_list(s, HEALTH_CONFLICTS, &h->conflicts,
 				       &h->nlatest, e) &&
 		  store_events_unconsumed(s, &h->events_unconsumed, e) &&
 		  store_rows_pending(s, add_rows_pending, h, e) &&
-		  store_story_counts(s, add_count, h, e);
+		  store_story_counts(s, add_count, h, e) &&
+		  store_trees_list(s, &h->trees, &h->ntrees, e);
 
 	store_close(s);
 	return ok;
@@ -465,4 +466,5 @@ void health_finish(struct health *h)
 		free(h->backlogs[i].backlog);
 	free(h->backlogs);
 	free(h->unwritable);
+	store_trees_free(h->trees, h->ntrees);
 }

@@ -58,6 +58,9 @@ struct health {
 	size_t nlatest;
 	long events_unconsumed;
 	long rows_pending;
+	/* the trees of the database, this one first (store_trees_list) */
+	struct tree_info *trees;
+	size_t ntrees;
 	struct story_count *stories;
 	size_t nstories;
 	struct backlog_pending *backlogs; /* every configured backlog first,

@@ -28,12 +28,19 @@ static void head(struct buf *b, const char *name, const char *type,
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* name{tree="...",extra} value */
+/* The tree's name in its database (tree:), which every sample carries
+ * beside tree, its checkout's directory: two trees of one database, and
+ * two databases' trees on one machine, are series of their own. */
+static const char *tree_name;
+
+/* name{tree="...",tree_name="...",extra} value */
 static void sample(struct buf *b, const char *name, const char *tree,
 		   const char *extra, double v)
 {
 	buf_printf(b, "%s{tree=\"", name);
 	put_label(b, tree);
+	buf_puts(b, "\",tree_name=\"");
+	put_label(b, tree_name ? tree_name : "default");
 	buf_printf(b, "\"%s%s} %.17g\n", extra ? "," : "", extra ? extra : "",
 		   v);
 }
@@ -69,6 +76,8 @@ void metrics_render(const struct config *c, const struct health *h,
 					      : r->errors - r->row_errors;
 	long rows =
 		h->pending == PENDING_OK ? h->pending_rows : h->rows_pending;
+
+	tree_name = c->tree;
 
 	head(b, "storysync_runs_total", "counter",
 	     "Sync runs of this tree by how they ended (a run that found "

@@ -513,7 +513,8 @@ enum check_db_status check_db(const struct config *c, struct check_result *out,
 		goto out;
 	}
 	if (!store_open_as(&s, c->database, 0, true, NULL, e) ||
-	    !store_begin_read(s, e) || !store_check(s, on_db_row, &k, e))
+	    !store_set_tree(s, c->tree, e) || !store_begin_read(s, e) ||
+	    !store_check(s, on_db_row, &k, e))
 		goto out;
 	st = CHECK_DB_OK;
 	if (out->nproblems)

@@ -850,6 +850,22 @@ static bool parse_file_name(struct parser *p)
 	return true;
 }
 
+/* tree: this tree's name in a database that holds several (issue 22),
+ * named like a backlog. */
+static bool parse_tree(struct parser *p)
+{
+	if (!next(p))
+		return false;
+	if (!is_string(&p->ev) || !name_ok(p->ev.value))
+		return fail(p, p->ev.line, p->ev.col,
+			    "bad tree name '%s' (use a-z, 0-9, '_' and '-'; "
+			    "start with a letter or digit)",
+			    is_string(&p->ev) ? p->ev.value : "");
+	free(p->c->tree);
+	p->c->tree = xstrdup(p->ev.value);
+	return true;
+}
+
 static bool parse_create_in(struct parser *p)
 {
 	if (!next(p))
@@ -1088,6 +1104,7 @@ static const struct {
 	bool (*parse)(struct parser *p);
 	const char *local_only;
 } top_keys[] = {
+	{"tree", parse_tree, NULL},
 	{"database", parse_database, NULL},
 	{"backlogs", parse_backlogs, NULL},
 	{"stages", parse_stages, NULL},
@@ -1298,6 +1315,7 @@ static void init_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->busy_wait_s = CONFIG_BUSY_WAIT_DEFAULT;
+	c->tree = xstrdup(CONFIG_TREE_DEFAULT);
 	c->retention = (struct config_retention){
 		.days = CONFIG_RETENTION_DAYS_DEFAULT,
 		.runs = CONFIG_RETENTION_RUNS_DEFAULT,
@@ -1367,7 +1385,8 @@ bool config_load(struct config *c, const char *path, struct err *e)
 			c->database_at = xasprintf(
 				"%s:%u:%u", w.database_at.file,
 				w.database_at.line, w.database_at.col);
-		dbhome_init(&c->home, c->database, c->database_at, c->root);
+		dbhome_init(&c->home, c->database, c->database_at, c->tree,
+			    c->root);
 	}
 out:
 	if (!ok)
@@ -1856,6 +1875,7 @@ void config_finish(struct config *c)
 	strv_free_n(c->archive_stages, c->narchive_stages);
 	strv_free_n(c->key_order, c->nkey_order);
 	free(c->file_name);
+	free(c->tree);
 	free(c->new_file);
 	free(c->new_file_extra);
 	for (size_t i = 0; i < c->npolicy; i++)

@@ -29,6 +29,8 @@ struct config {
 	char *local;        /* absolute path of its untracked companion when
 			       there is one (.storysync.local.yml), else NULL */
 	char *root;         /* absolute path of its directory */
+	char *tree;         /* tree: this tree's name in the database
+			       (CONFIG_TREE_DEFAULT when not set) */
 	char *database;     /* absolute path of the database file */
 	char *database_at;  /* "FILE:LINE:COL" of the database: key that named
 			       it, or NULL for the default */
@@ -93,6 +95,9 @@ struct config {
 	bool allow_other_users;
 	char *allowed_by;
 };
+
+/* A tree's name when tree: names none: every database before trees. */
+#define CONFIG_TREE_DEFAULT "default"
 
 /* The defaults of the keys for running unattended (storysync.yml(5)). */
 #define CONFIG_BUSY_WAIT_DEFAULT              5 /* seconds */

@@ -59,17 +59,21 @@ char *dbhome_server_base(const char *root)
 }
 
 void dbhome_init(struct dbhome *h, const char *database, const char *at,
-		 const char *root)
+		 const char *tree, const char *root)
 {
+	/* the default tree's keep the names they had before trees */
+	const char *sep = tree && strcmp(tree, "default") != 0 ? "." : "";
+	const char *t = *sep ? tree : "";
+
 	h->database = xstrdup(database);
 	h->server = dbhome_is_server(database);
 	h->shown = dbhome_mask(database);
 	h->base = h->server ? dbhome_server_base(root) : xstrdup(database);
 	h->at = at ? xstrdup(at) : NULL;
-	h->lock = xasprintf("%s.lock", h->base);
-	h->run = xasprintf("%s.run", h->base);
-	h->told = xasprintf("%s.told", h->base);
-	h->writes = xasprintf("%s.writes", h->base);
+	h->lock = xasprintf("%s%s%s.lock", h->base, sep, t);
+	h->run = xasprintf("%s%s%s.run", h->base, sep, t);
+	h->told = xasprintf("%s%s%s.told", h->base, sep, t);
+	h->writes = xasprintf("%s%s%s.writes", h->base, sep, t);
 }
 
 void dbhome_finish(struct dbhome *h)

@@ -11,12 +11,13 @@
  * and the files that go with it, which no database holds: the run lock,
  * the run record (runrecord.c), the errors quiet runs told (told.c) and
  * the write journal (journal.c). For SQLite the database is a file and
- * they lie beside it, DATABASE.lock, .run, .told and .writes, where its
- * writers can write. A server's database (a postgresql:// or postgres://
- * URI, issue 23) has no file here: its files are the checkout's own,
- * ROOT/.storysync/server.lock, .run, .told and .writes, which init keeps
- * out of git as it does a database's directory. The rest of storysync asks
- * this object, and never takes the database string for a path.
+ * they lie beside it, DATABASE.lock, .run, .told and .writes (a tree
+ * other than the default: DATABASE.TREE.lock, ...), where its writers
+ * can write. A server's database (a postgresql:// or postgres:// URI,
+ * issue 23) has no file here: its files are the checkout's own,
+ * ROOT/.storysync/server.lock, .run, .told and .writes (.TREE. as above),
+ * which init keeps out of git as it does a database's directory. The rest of
+ * storysync asks this object, and never takes the database string for a path.
  */
 struct dbhome {
 	char *database; /* the configuration's string */
@@ -42,9 +43,12 @@ char *dbhome_mask(const char *database);
  * (heap). */
 char *dbhome_server_base(const char *root);
 /* Fills h for database (absolute, or a server's URI), named at at (NULL:
- * the default), for the tree whose configuration is at root. */
+ * the default), for the tree of that name whose configuration is at root:
+ * each tree of a database has its own run lock, run record, told errors
+ * and write journal, DATABASE.TREE.lock and so on; the tree "default"
+ * (and NULL) keeps DATABASE.lock, as before trees. */
 void dbhome_init(struct dbhome *h, const char *database, const char *at,
-		 const char *root);
+		 const char *tree, const char *root);
 /* Frees what dbhome_init filled in; a zeroed h is fine. */
 void dbhome_finish(struct dbhome *h);
 

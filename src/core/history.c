@@ -324,6 +324,7 @@ static enum history_status backfill_locked(struct walk *w, struct gitrepo *repo,
 	bool unborn = false;
 
 	if (!store_open(&w->store, w->c->database, w->e) ||
+	    !store_set_tree(w->store, w->c->tree, w->e) ||
 	    !gitrepo_head(repo, head, &unborn, w->e))
 		return HISTORY_FATAL;
 	if (unborn)

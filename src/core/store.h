@@ -73,8 +73,10 @@ struct tree_info {
  * when no checkout holds it yet, or it is this one, or take_over. When
  * another checkout holds it (and not take_over), nothing is written and
  * *holder gets it as "HOST:PATH" (heap); else *holder is NULL, and
- * *moved says whether the tree moved from another checkout (its next run
- * rescans). Inside a write transaction. */
+ * *moved says whether the tree moved from another checkout (its stat
+ * data is forgotten: the next run reads every file). Reads only when
+ * this checkout holds the tree already; outside a transaction, what it
+ * writes commits on its own. */
 bool store_tree_claim(struct store *s, const char *host, const char *path,
 		      bool take_over, char **holder, bool *moved,
 		      struct err *e);
@@ -210,8 +212,9 @@ bool store_changes_plan(struct store *s, char **plan, struct err *e);
 bool store_mark_get(struct store *s, int64_t *mark, struct err *e);
 /* Records the current clock as the mark. */
 bool store_mark_set(struct store *s, struct err *e);
-/* *moved is false only when the clock is still at the mark: no row was
- * written, by anyone, since the last run that set it. One read. */
+/* *moved is false only when no row of the store's tree was written or
+ * deleted, by anyone, since the last run that set the mark (other trees'
+ * writes move the clock, not this). One read. */
 bool store_clock_moved(struct store *s, bool *moved, struct err *e);
 
 /* A key of the sync_meta table (e.g. "git.last_commit"); *value NULL when

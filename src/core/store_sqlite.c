@@ -27,6 +27,15 @@ static void digest_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
 	sqlite3_result_int64(cx, store_digest(v, argc));
 }
 
+/* storysync_tree(): the tree the store is about (store_set_tree). */
+static void tree_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	sqlite3_result_text(cx, store_base_tree(sqlite3_user_data(cx)), -1,
+			    SQLITE_TRANSIENT);
+}
+
 /* Each connection is used by one thread only (the scan's threads never
  * touch the database), so neither the connection's mutex nor SQLite's
  * memory statistics, a global mutex taken on every allocation, are
@@ -130,7 +139,11 @@ bool sqlite_open(struct store **out, const char *path, int busy_ms,
 	if (sqlite3_create_function(s->db, "storysync_digest", -1,
 				    SQLITE_UTF8 | SQLITE_DETERMINISTIC |
 					    SQLITE_DIRECTONLY,
-				    NULL, digest_fn, NULL, NULL) != SQLITE_OK) {
+				    NULL, digest_fn, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(s->db, "storysync_tree", 0,
+				    SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+					    SQLITE_DIRECTONLY,
+				    s, tree_fn, NULL, NULL) != SQLITE_OK) {
 		store_dberr(s, e);
 		goto fail;
 	}

@@ -58,16 +58,22 @@
 
 #define NOW_ISO "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
-/* The row (id, rev) is the version both sides last agreed on. */
-#define AGREED(ID, REV)                                                        \
-	REV " = (SELECT rev FROM sync_state WHERE story_id = " ID ")"
+/* The row (tree, id, rev) is the version both sides last agreed on. */
+#define AGREED(T, ID, REV)                                                     \
+	REV " = (SELECT rev FROM sync_state WHERE tree = " T                   \
+	    " AND story_id = " ID ")"
+
+/* The tree the store is about (store_base_tree), in storysync's own SQL:
+ * a function only its connections have, as storysync_digest. Every query
+ * of a table that holds trees filters by it. */
+#define TREE "storysync_tree()"
 
 #define CLOCK "(SELECT value FROM rev_clock WHERE id = 1)"
 
 /* The canonical forms of story.h, in enum story_field order: the columns
  * of schema 5, then parent. */
 #define STORY_COLUMNS STORY_COLUMNS_5 ", parent"
-#define STORY_COLUMNS_5                                                        \
+#define STORY_FIELDS_5(DEPS)                                                   \
 	"id, backlog, status, epic, title, priority, points,"                  \
 	" CASE WHEN assignees IS NULL THEN NULL WHEN json_valid(assignees)"    \
 	" AND json_type(assignees) IN ('array', 'object') THEN"                \
@@ -75,10 +81,16 @@
 	" ELSE json_array(assignees) END,"                                     \
 	" CASE WHEN json_valid(labels) THEN json(labels) ELSE labels END,"     \
 	" (SELECT nullif(json_group_array(depends_on), '[]') FROM"             \
-	" (SELECT depends_on FROM story_dependencies d WHERE d.story_id ="     \
-	" stories.id ORDER BY depends_on)), created,"                          \
+	" (SELECT depends_on FROM story_dependencies d WHERE " DEPS            \
+	" ORDER BY depends_on)), created,"                                     \
 	" nullif(CASE WHEN json_valid(extra) THEN json(extra) ELSE extra END," \
 	" '{}'), body"
+
+/* Schema 8's: the dependencies of the row's own tree. */
+#define STORY_COLUMNS_5                                                        \
+	STORY_FIELDS_5("d.tree = stories.tree AND d.story_id = stories.id")
+/* Before schema 8: no tree. */
+#define STORY_COLUMNS_5_NOTREE STORY_FIELDS_5("d.story_id = stories.id")
 
 /* The fields of a sync_base row, in the canonical forms of story.h. */
 #define BASE_COLUMNS BASE_COLUMNS_5 ", json_extract(row,'$.parent')"
@@ -105,7 +117,8 @@
 	" json_extract(row,'$.parent'))"
 /* Schema 5's, for its migration step: the column parent is not there
  * yet. */
-#define DIGEST_ROW_5 "storysync_digest(" STORY_COLUMNS_5 ", stories.path)"
+#define DIGEST_ROW_5                                                           \
+	"storysync_digest(" STORY_COLUMNS_5_NOTREE ", stories.path)"
 #define DIGEST_BASE_5                                                          \
 	"storysync_digest(" BASE_COLUMNS_5 ", json_extract(row,'$.path'))"
 

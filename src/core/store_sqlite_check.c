@@ -11,27 +11,30 @@ static const struct {
 } queries[] = {
 	{STORE_DEP_NO_STORY,
 	 "SELECT story_id, NULL, depends_on FROM story_dependencies d"
-	 " WHERE NOT EXISTS (SELECT 1 FROM stories s WHERE s.id = d.story_id)"
+	 " WHERE d.tree = " TREE " AND NOT EXISTS (SELECT 1 FROM stories s"
+	 " WHERE s.tree = d.tree AND s.id = d.story_id)"
 	 " ORDER BY story_id, depends_on"},
 	/* an archived deletion past the mark is the API's, pending: the next
 	 * run deletes the file and forgets the state */
 	{STORE_STATE_NO_ROW,
-	 "SELECT story_id, path, NULL FROM sync_state t WHERE NOT EXISTS"
-	 " (SELECT 1 FROM stories s WHERE s.id = t.story_id) AND NOT EXISTS"
-	 " (SELECT 1 FROM deleted_stories d WHERE d.story_id = t.story_id"
+	 "SELECT story_id, path, NULL FROM sync_state t WHERE t.tree = " TREE
+	 " AND NOT EXISTS (SELECT 1 FROM stories s WHERE s.tree = t.tree AND"
+	 " s.id = t.story_id) AND NOT EXISTS (SELECT 1 FROM deleted_stories d"
+	 " WHERE d.tree = t.tree AND d.story_id = t.story_id"
 	 " AND d.rev > coalesce((SELECT CAST(value AS INTEGER) FROM sync_meta"
-	 " WHERE key = 'mark'), 0)) ORDER BY story_id"},
+	 " WHERE tree = " TREE " AND key = 'mark'), 0)) ORDER BY story_id"},
 	{STORE_BASE_NO_STATE,
-	 "SELECT story_id, NULL, NULL FROM sync_base b WHERE NOT EXISTS"
-	 " (SELECT 1 FROM sync_state t WHERE t.story_id = b.story_id)"
-	 " ORDER BY story_id"},
+	 "SELECT story_id, NULL, NULL FROM sync_base b WHERE b.tree = " TREE
+	 " AND NOT EXISTS (SELECT 1 FROM sync_state t WHERE t.tree = b.tree"
+	 " AND t.story_id = b.story_id) ORDER BY story_id"},
 	{STORE_STATE_PATH,
 	 "SELECT t.story_id, t.path, NULL FROM sync_state t"
-	 " JOIN stories s ON s.id = t.story_id ORDER BY t.story_id"},
+	 " JOIN stories s ON s.tree = t.tree AND s.id = t.story_id"
+	 " WHERE t.tree = " TREE " ORDER BY t.story_id"},
 	{STORE_ROW_PATH,
-	 "SELECT id, path, NULL FROM stories s WHERE path IS NOT NULL AND NOT"
-	 " EXISTS (SELECT 1 FROM sync_state t WHERE t.story_id = s.id)"
-	 " ORDER BY id"},
+	 "SELECT id, path, NULL FROM stories s WHERE s.tree = " TREE " AND"
+	 " path IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sync_state t WHERE"
+	 " t.tree = s.tree AND t.story_id = s.id) ORDER BY id"},
 };
 
 struct each {

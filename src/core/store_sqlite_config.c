@@ -10,7 +10,9 @@
 
 /* This file's cached statements (store_stmt prepares them). */
 const char *const store_config_sql[ST_COUNT] = {
-	[ST_CONFIG_BACKLOGS] = "SELECT name, path FROM backlogs ORDER BY name",
+	[ST_CONFIG_BACKLOGS] =
+		"SELECT name, path FROM backlogs WHERE tree = " TREE
+		" ORDER BY name",
 	[ST_LOCATIONS] =
 		"SELECT s.id, s.backlog, s.status, s.path,"
 		" t.story_id IS NOT NULL, s.rev IS t.rev,"
@@ -20,22 +22,23 @@ const char *const store_config_sql[ST_COUNT] = {
 		" json_extract(t.mirrors, '$[0]'),"
 		" json_extract(t.mirrors, '$[1]'),"
 		" json_extract(t.mirrors, '$[2]')"
-		" FROM stories s LEFT JOIN sync_state t ON t.story_id = s.id"
-		" LEFT JOIN sync_base b ON b.story_id = s.id",
-	[ST_STORY_RELOCATE] =
-		"UPDATE stories SET backlog = ?2, status = ?3,"
-		" path = ?4, rev = ?5, updated = " NOW_ISO " WHERE id = ?1",
+		" FROM stories s LEFT JOIN sync_state t ON t.tree = s.tree"
+		" AND t.story_id = s.id LEFT JOIN sync_base b ON"
+		" b.tree = s.tree AND b.story_id = s.id WHERE s.tree = " TREE,
+	[ST_STORY_RELOCATE] = "UPDATE stories SET backlog = ?2, status = ?3,"
+			      " path = ?4, rev = ?5, updated = " NOW_ISO
+			      " WHERE tree = " TREE " AND id = ?1",
 	/* the relocated row is still the agreed version: its digest follows
 	 * (else it would read as a row changed without the triggers) */
 	[ST_STATE_REV] =
 		"UPDATE sync_state SET rev = ?2, digest = (SELECT " DIGEST_ROW
-		" FROM stories WHERE id = ?1)"
-		" WHERE story_id = ?1",
+		" FROM stories WHERE tree = " TREE " AND id = ?1)"
+		" WHERE tree = " TREE " AND story_id = ?1",
 	[ST_STATE_RELOCATE] = "UPDATE sync_state SET path = ?2"
-			      " WHERE story_id = ?1",
+			      " WHERE tree = " TREE " AND story_id = ?1",
 	[ST_BASE_RELOCATE] = "UPDATE sync_base SET row = json_set(row,"
 			     " '$.backlog', ?2, '$.status', ?3, '$.path', ?4)"
-			     " WHERE story_id = ?1",
+			     " WHERE tree = " TREE " AND story_id = ?1",
 };
 
 /* The sync_meta keys of the record (the backlogs are their own table). */

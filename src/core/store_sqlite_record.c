@@ -12,34 +12,41 @@
 
 /* This file's cached statements (store_stmt prepares them). */
 const char *const store_record_sql[ST_COUNT] = {
-	[ST_META_GET] = "SELECT value FROM sync_meta WHERE key = ?1",
-	[ST_META_SET] = "INSERT INTO sync_meta(key, value) VALUES (?1, ?2)"
-			" ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+	[ST_META_GET] = "SELECT value FROM sync_meta WHERE tree = " TREE
+			" AND key = ?1",
+	[ST_META_SET] = "INSERT INTO sync_meta(tree, key, value) VALUES (" TREE
+			", ?1, ?2) ON CONFLICT(tree, key) DO UPDATE SET"
+			" value = excluded.value"
 			" WHERE value IS NOT excluded.value",
-	[ST_BACKLOG_NAMES] = "SELECT name FROM backlogs",
-	[ST_BACKLOG_DELETE] = "DELETE FROM backlogs WHERE name = ?1",
-	[ST_BACKLOG_PUT] = "INSERT INTO backlogs(name, path) VALUES (?1, ?2)"
-			   " ON CONFLICT(name) DO UPDATE SET"
-			   " path = excluded.path"
-			   " WHERE path IS NOT excluded.path",
-	[ST_HISTORY_ADD] = "INSERT INTO status_history(story_id, from_status,"
-			   " to_status, changed_at, origin, commit_id, author)"
-			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_EVENT_ADD] = "INSERT INTO sync_events(story_id, change, origin,"
-			 " run_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_CONFLICT_ADD] = "INSERT INTO sync_conflicts(story_id, at, kind,"
-			    " kept, fields, lost, run_id, policy)"
-			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_BACKLOG_NAMES] = "SELECT name FROM backlogs WHERE tree = " TREE,
+	[ST_BACKLOG_DELETE] =
+		"DELETE FROM backlogs WHERE tree = " TREE " AND name = ?1",
+	[ST_BACKLOG_PUT] =
+		"INSERT INTO backlogs(tree, name, path) VALUES (" TREE
+		", ?1, ?2) ON CONFLICT(tree, name) DO UPDATE SET"
+		" path = excluded.path"
+		" WHERE path IS NOT excluded.path",
+	[ST_HISTORY_ADD] =
+		"INSERT INTO status_history(story_id, from_status,"
+		" to_status, changed_at, origin, commit_id, author,"
+		" tree) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, " TREE ")",
+	[ST_EVENT_ADD] =
+		"INSERT INTO sync_events(story_id, change, origin,"
+		" run_id, at, tree) VALUES (?1, ?2, ?3, ?4, ?5, " TREE ")",
+	[ST_CONFLICT_ADD] =
+		"INSERT INTO sync_conflicts(story_id, at, kind,"
+		" kept, fields, lost, run_id, policy, tree)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " TREE ")",
 	[ST_CONFLICT_ADD_ONCE] = "INSERT INTO sync_conflicts(story_id, at,"
-				 " kind, kept, fields, lost, run_id)"
-				 " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"
+				 " kind, kept, fields, lost, run_id, tree)"
+				 " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, " TREE
 				 " WHERE NOT EXISTS (SELECT 1 FROM"
-				 " sync_conflicts WHERE story_id = ?1"
-				 " AND kind = ?3 AND lost IS ?6)",
+				 " sync_conflicts WHERE tree = " TREE " AND"
+				 " story_id = ?1 AND kind = ?3 AND lost IS ?6)",
 	[ST_RUN_ADD] = "INSERT INTO sync_runs(started, ended, mode, created,"
 		       " updated, moved, deleted, conflicts, errors,"
-		       " exit_code, messages) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-		       " ?7, ?8, ?9, ?10, ?11)",
+		       " exit_code, messages, tree) VALUES (?1, ?2, ?3, ?4,"
+		       " ?5, ?6, ?7, ?8, ?9, ?10, ?11, " TREE ")",
 	[ST_RUN_UPDATE] = "UPDATE sync_runs SET started = ?1, ended = ?2,"
 			  " mode = ?3, created = ?4, updated = ?5,"
 			  " moved = ?6, deleted = ?7, conflicts = ?8,"
@@ -279,7 +286,8 @@ bool sqlite_history_has_git(struct store *s, const char *story_id,
 {
 	sqlite3_stmt *st = store_prepare(
 		s,
-		"SELECT 1 FROM status_history WHERE story_id = ?1 AND"
+		"SELECT 1 FROM status_history WHERE tree = " TREE " AND"
+		" story_id = ?1 AND"
 		" origin = 'git' AND commit_id = ?2 AND to_status IS ?3",
 		e);
 	int rc;
@@ -311,7 +319,8 @@ bool sqlite_history_credits(struct store *s, const char *story_id,
 {
 	sqlite3_stmt *st = store_prepare(
 		s,
-		"SELECT id, commit_id FROM status_history WHERE story_id = ?1"
+		"SELECT id, commit_id FROM status_history WHERE tree = " TREE
+		" AND story_id = ?1"
 		" AND origin = 'git' AND from_status IS ?2 AND to_status IS ?3"
 		" ORDER BY id",
 		e);
@@ -375,8 +384,9 @@ static bool story_known(struct store *s, const char *story_id, bool *known,
 {
 	sqlite3_stmt *st = store_prepare(
 		s,
-		"SELECT 1 FROM stories WHERE id = ?1 UNION ALL"
-		" SELECT 1 FROM deleted_stories WHERE story_id = ?1 LIMIT 1",
+		"SELECT 1 FROM stories WHERE tree = " TREE " AND id = ?1"
+		" UNION ALL SELECT 1 FROM deleted_stories WHERE tree = " TREE
+		" AND story_id = ?1 LIMIT 1",
 		e);
 	int rc;
 
@@ -399,7 +409,8 @@ bool sqlite_history_of(struct store *s, const char *story_id,
 	sqlite3_stmt *st = store_prepare(
 		s,
 		"SELECT id, changed_at, from_status, to_status, origin,"
-		" commit_id, author FROM status_history WHERE story_id = ?1"
+		" commit_id, author FROM status_history WHERE tree = " TREE
+		" AND story_id = ?1"
 		" ORDER BY changed_at DESC, id DESC",
 		e);
 	struct row_array a = {.size = sizeof(**v)};
@@ -479,8 +490,8 @@ bool sqlite_runs_last(struct store *s, size_t max, struct run_row **out,
 	static const char sql[] =
 		"SELECT id, started, ended, mode, created, updated, moved,"
 		" deleted, conflicts, errors, exit_code, messages"
-		" FROM sync_runs WHERE mode IS NOT 'dry-run'"
-		" ORDER BY id DESC LIMIT ?1";
+		" FROM sync_runs WHERE tree = " TREE " AND mode IS NOT"
+		" 'dry-run' ORDER BY id DESC LIMIT ?1";
 	struct row_array a = {.size = sizeof(struct run_row)};
 
 	*out = NULL;
@@ -497,16 +508,16 @@ bool sqlite_runs_last(struct store *s, size_t max, struct run_row **out,
 bool sqlite_runs_failing(struct store *s, long *n, struct err *e)
 {
 	return count_report(s,
-			    "SELECT count(*) FROM sync_runs"
-			    " WHERE mode IS NOT 'dry-run' AND id > coalesce("
-			    "(SELECT max(id) FROM sync_runs WHERE exit_code = 0"
-			    " AND mode IS NOT 'dry-run'), 0)",
+			    "SELECT count(*) FROM sync_runs WHERE tree = " TREE
+			    " AND mode IS NOT 'dry-run' AND id > coalesce("
+			    "(SELECT max(id) FROM sync_runs WHERE tree = " TREE
+			    " AND exit_code = 0 AND mode IS NOT 'dry-run'), 0)",
 			    n, e);
 }
 
 #define CONFLICT_COLUMNS                                                       \
 	"SELECT id, story_id, at, kind, kept, fields, lost, run_id, resolved," \
-	" policy FROM sync_conflicts"
+	" policy FROM sync_conflicts WHERE tree = " TREE
 
 static void conflict_from_row(void *elem, sqlite3_stmt *st, void *ctx)
 {
@@ -545,7 +556,7 @@ bool sqlite_conflicts_count(struct store *s, long *n, struct err *e)
 {
 	return count_report(s,
 			    "SELECT count(*) FROM sync_conflicts"
-			    " WHERE resolved IS NULL",
+			    " WHERE tree = " TREE " AND resolved IS NULL",
 			    n, e);
 }
 
@@ -554,8 +565,8 @@ bool sqlite_conflicts_resolve(struct store *s, int64_t id, long *n,
 {
 	sqlite3_stmt *st = store_prepare(
 		s,
-		"UPDATE sync_conflicts SET resolved = ?1 WHERE resolved IS NULL"
-		" AND (?2 = 0 OR id = ?2)",
+		"UPDATE sync_conflicts SET resolved = ?1 WHERE tree = " TREE
+		" AND resolved IS NULL AND (?2 = 0 OR id = ?2)",
 		e);
 	char at[64];
 	bool ok;
@@ -574,8 +585,7 @@ bool sqlite_conflicts_resolve(struct store *s, int64_t id, long *n,
 bool sqlite_conflict_get(struct store *s, int64_t id, struct conflict_info *out,
 			 bool *found, struct err *e)
 {
-	sqlite3_stmt *st =
-		store_prepare(s, CONFLICT_COLUMNS " WHERE id = ?1", e);
+	sqlite3_stmt *st = store_prepare(s, CONFLICT_COLUMNS " AND id = ?1", e);
 	int rc;
 
 	*found = false;
@@ -595,7 +605,8 @@ bool sqlite_events_unconsumed(struct store *s, long *n, struct err *e)
 {
 	return count_report(
 		s,
-		"SELECT count(*) FROM sync_events WHERE seq >"
+		"SELECT count(*) FROM sync_events WHERE tree = " TREE
+		" AND seq >"
 		" coalesce((SELECT min(seq) FROM sync_consumers), 0)",
 		n, e);
 }
@@ -613,25 +624,28 @@ bool sqlite_events_unconsumed(struct store *s, long *n, struct err *e)
  * own victim, the newest run being the one under way. */
 static const char *const prune_sql[] = {
 	/* runs older than the cut, and past the newest ?2 */
-	"DELETE FROM sync_runs WHERE started < ?1",
-	"DELETE FROM sync_runs WHERE ?2 > 0 AND id <= (SELECT id FROM"
-	" sync_runs ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+	"DELETE FROM sync_runs WHERE tree = " TREE " AND started < ?1",
+	"DELETE FROM sync_runs WHERE tree = " TREE " AND ?2 > 0 AND id <="
+	" (SELECT id FROM sync_runs WHERE tree = " TREE " ORDER BY id DESC"
+	" LIMIT 1 OFFSET ?2)",
 	/* events every consumer has read (all, when none is registered);
 	 * seq follows time, and so the cut is one index range, not a scan;
 	 * a cursor that is no integer stops it (see refuse_odd) */
-	"DELETE FROM sync_events WHERE seq < (SELECT min(seq) FROM sync_events"
-	" WHERE at >= ?1) AND seq <= coalesce((SELECT min(seq) FROM"
+	"DELETE FROM sync_events WHERE tree = " TREE " AND seq < (SELECT"
+	" min(seq) FROM sync_events WHERE at >= ?1) AND seq <= "
+	"coalesce((SELECT min(seq) FROM"
 	" sync_consumers), seq) AND NOT EXISTS (SELECT 1 FROM sync_consumers"
 	" WHERE typeof(seq) != 'integer')",
 	/* resolved is the API's: a time, compared as one */
-	"DELETE FROM sync_conflicts WHERE " RESOLVED_IS_TIME
+	"DELETE FROM sync_conflicts WHERE tree = " TREE " AND " RESOLVED_IS_TIME
 	" AND julianday(resolved) < julianday(?1)",
 	/* deleted-story archives: ?1 is the deleted_days cut here; one past
 	 * the mark whose story the state still knows is a deletion no run has
 	 * applied yet (a --backlog run left it): pending, kept */
-	"DELETE FROM deleted_stories WHERE deleted_at < ?1 AND NOT (rev >"
-	" coalesce((SELECT CAST(value AS INTEGER) FROM sync_meta WHERE key ="
-	" 'mark'), 0) AND EXISTS (SELECT 1 FROM sync_state t WHERE"
+	"DELETE FROM deleted_stories WHERE tree = " TREE " AND deleted_at < ?1"
+	" AND NOT (rev > coalesce((SELECT CAST(value AS INTEGER) FROM"
+	" sync_meta WHERE tree = " TREE " AND key = 'mark'), 0) AND EXISTS"
+	" (SELECT 1 FROM sync_state t WHERE t.tree = deleted_stories.tree AND"
 	" t.story_id = deleted_stories.story_id))",
 };
 
@@ -645,9 +659,10 @@ static const char *const odd_sql[] = {
 	" WHERE typeof(seq) != 'integer' ORDER BY name) FROM sync_consumers"
 	" WHERE typeof(seq) != 'integer'",
 	"SELECT count(*), min(id), (SELECT quote(resolved) FROM sync_conflicts"
-	" WHERE resolved IS NOT NULL AND NOT (" RESOLVED_IS_TIME ") ORDER BY"
-	" id) FROM sync_conflicts WHERE resolved IS NOT NULL AND NOT "
-	"(" RESOLVED_IS_TIME ")",
+	" WHERE tree = " TREE
+	" AND resolved IS NOT NULL AND NOT (" RESOLVED_IS_TIME
+	") ORDER BY id) FROM sync_conflicts WHERE tree = " TREE
+	" AND resolved IS NOT NULL AND NOT (" RESOLVED_IS_TIME ")",
 };
 
 /* Names the API's odd values of one kind (odd_sql[which]) in b. */

@@ -16,11 +16,11 @@
 	"'labels',CASE WHEN json_valid(" R ".labels) THEN json(" R             \
 	".labels) ELSE " R ".labels END,'depends_on',(SELECT "                 \
 	"json_group_array(depends_on) FROM (SELECT depends_on FROM "           \
-	"story_dependencies WHERE story_id = " R ".id ORDER BY "               \
-	"depends_on)),'created'," R ".created,'extra',CASE WHEN json_valid(" R \
-	".extra) THEN json(" R ".extra) ELSE " R ".extra END,'body'," R        \
-	".body,'path'," R ".path,'updated'," R ".updated,'rev'," R             \
-	".rev,'parent'," R ".parent)"
+	"story_dependencies WHERE tree = " R ".tree AND story_id = " R         \
+	".id ORDER BY depends_on)),'created'," R                               \
+	".created,'extra',CASE WHEN json_valid(" R ".extra) THEN json(" R      \
+	".extra) ELSE " R ".extra END,'body'," R ".body,'path'," R             \
+	".path,'updated'," R ".updated,'rev'," R ".rev,'parent'," R ".parent)"
 
 /* The statement is not storysync's own: storysync sets rev and updated
  * itself and marks its transaction with a sync_meta 'writer' row, which
@@ -33,10 +33,12 @@
  * written once there, not in each of the four triggers that save a base,
  * the schema every connection parses at its first statement is half as
  * long (it was most of the hook's no-op). */
-#define SAVE_BASE(ID)                                                          \
-	"INSERT INTO sync_base SELECT id, row FROM story_rows WHERE id = " ID  \
-	" AND " AGREED("id", "rev") " AND NOT EXISTS (SELECT 1 FROM sync_base" \
-				    " WHERE story_id = " ID ")"
+#define SAVE_BASE(T, ID)                                                       \
+	"INSERT INTO sync_base(tree, story_id, row) SELECT tree, id, row FROM" \
+	" story_rows WHERE tree = " T " AND id = " ID                          \
+	" AND " AGREED(T, "id", "rev") " AND NOT EXISTS (SELECT 1 FROM"        \
+				       " sync_base WHERE tree = " T            \
+				       " AND story_id = " ID ")"
 
 /* origin is one of the three sides (NULL passes, as with IN). */
 #define ORIGIN_IS(C) C " = 'file' OR " C " = 'db' OR " C " = 'git'"
@@ -49,8 +51,8 @@
 /* The rows an UPDATE OR REPLACE deletes: those that hold its new id or
  * path. */
 #define GONE_BY_UPDATE                                                         \
-	"SELECT id FROM stories WHERE (id = NEW.id OR path = NEW.path) AND id" \
-	" IS NOT OLD.id"
+	"SELECT id FROM stories WHERE tree = NEW.tree AND (id = NEW.id OR"     \
+	" path = NEW.path) AND id IS NOT OLD.id"
 
 #define CLOCK_TICK "UPDATE rev_clock SET value = value + 1 WHERE id = 1;"
 
@@ -61,14 +63,15 @@
  * instead leaves an archive of a row that still exists, which no run
  * takes for a deletion. */
 /* clang-format off */
-#define ARCHIVE_GONE(IDS)                                                      \
-	"INSERT INTO sync_base SELECT id, row FROM story_rows v WHERE id IN"   \
-	" (" IDS ") AND " AGREED("v.id", "v.rev") " AND NOT EXISTS"            \
-	" (SELECT 1 FROM sync_base WHERE story_id = v.id);"                    \
+#define ARCHIVE_GONE(T, IDS)                                                   \
+	"INSERT INTO sync_base(tree, story_id, row) SELECT tree, id, row FROM" \
+	" story_rows v WHERE tree = " T " AND id IN (" IDS ") AND "            \
+	AGREED("v.tree", "v.id", "v.rev") " AND NOT EXISTS"                    \
+	" (SELECT 1 FROM sync_base WHERE tree = v.tree AND story_id = v.id);"  \
 	" UPDATE rev_clock SET value = value + 1 WHERE id = 1 AND EXISTS"      \
-	" (" IDS "); INSERT INTO deleted_stories(story_id, rev, deleted_at,"   \
-	" row) SELECT id, " CLOCK ", " NOW_ISO ", row FROM story_rows"         \
-	" WHERE id IN (" IDS ");"
+	" (" IDS "); INSERT INTO deleted_stories(tree, story_id, rev,"         \
+	" deleted_at, row) SELECT tree, id, " CLOCK ", " NOW_ISO ", row FROM"  \
+	" story_rows WHERE tree = " T " AND id IN (" IDS ");"
 /* clang-format on */
 
 /*
@@ -232,6 +235,95 @@ static const struct {
 	 * (DIGEST_ROW), so none is taken again; saved bases and archived
 	 * rows without one have none. */
 	{7, "ALTER TABLE stories ADD COLUMN parent TEXT"},
+	/* 8: a database holds several trees (tree:, issue 22), and a story
+	 * is (tree, id): every row of the tables that hold stories, their
+	 * history, events, conflicts, runs and storysync's own state gets
+	 * the tree it belongs to, every row there is now the tree
+	 * 'default''s. The tables whose key changes are made anew (their
+	 * rows kept; rowids are no one's); the others gain the column, so
+	 * that ids, sequences and consumer cursors stay as they were. The
+	 * trees table registers the checkout that syncs each tree. */
+	{8, "CREATE TABLE trees(name TEXT PRIMARY KEY, host TEXT, path TEXT,"
+	    " registered TEXT)"},
+	{8, "CREATE TABLE backlogs_8(name TEXT NOT NULL, path TEXT NOT NULL,"
+	    " tree TEXT NOT NULL DEFAULT 'default', PRIMARY KEY(tree, name))"},
+	{8,
+	 "INSERT INTO backlogs_8(name, path) SELECT name, path FROM backlogs"},
+	{8, "DROP TABLE backlogs"},
+	{8, "ALTER TABLE backlogs_8 RENAME TO backlogs"},
+	{8, "CREATE TABLE stories_8(id TEXT, backlog TEXT, status TEXT,"
+	    " epic TEXT, title TEXT NOT NULL, priority TEXT, points INTEGER,"
+	    " labels TEXT, extra TEXT, body TEXT, path TEXT, created TEXT,"
+	    " updated TEXT, rev INTEGER NOT NULL DEFAULT 0, assignees TEXT,"
+	    " parent TEXT, tree TEXT NOT NULL DEFAULT 'default',"
+	    " PRIMARY KEY(tree, id), UNIQUE(tree, path))"},
+	{8, "INSERT INTO stories_8(id, backlog, status, epic, title, priority,"
+	    " points, labels, extra, body, path, created, updated, rev,"
+	    " assignees, parent) SELECT id, backlog, status, epic, title,"
+	    " priority, points, labels, extra, body, path, created, updated,"
+	    " rev, assignees, parent FROM stories ORDER BY rowid"},
+	{8, "DROP TABLE stories"},
+	{8, "ALTER TABLE stories_8 RENAME TO stories"},
+	{8, "CREATE INDEX stories_rev ON stories(tree, rev)"},
+	{8, "CREATE TABLE story_dependencies_8(story_id TEXT NOT NULL,"
+	    " depends_on TEXT NOT NULL, tree TEXT NOT NULL DEFAULT 'default',"
+	    " PRIMARY KEY(tree, story_id, depends_on))"},
+	{8, "INSERT INTO story_dependencies_8(story_id, depends_on)"
+	    " SELECT story_id, depends_on FROM story_dependencies"},
+	{8, "DROP TABLE story_dependencies"},
+	{8, "ALTER TABLE story_dependencies_8 RENAME TO story_dependencies"},
+	{8, "CREATE TABLE sync_state_8(story_id TEXT NOT NULL,"
+	    " path TEXT NOT NULL, mtime_ns INTEGER, ctime_ns INTEGER,"
+	    " size INTEGER, ino INTEGER, mode INTEGER, recorded_ns INTEGER,"
+	    " hash TEXT, rev INTEGER, mirrors TEXT, digest INTEGER,"
+	    " ours INTEGER NOT NULL DEFAULT 0, before TEXT,"
+	    " tree TEXT NOT NULL DEFAULT 'default',"
+	    " PRIMARY KEY(tree, story_id))"},
+	{8, "INSERT INTO sync_state_8(story_id, path, mtime_ns, ctime_ns,"
+	    " size, ino, mode, recorded_ns, hash, rev, mirrors, digest, ours,"
+	    " before) SELECT story_id, path, mtime_ns, ctime_ns, size, ino,"
+	    " mode, recorded_ns, hash, rev, mirrors, digest, ours, before"
+	    " FROM sync_state"},
+	{8, "DROP TABLE sync_state"},
+	{8, "ALTER TABLE sync_state_8 RENAME TO sync_state"},
+	{8, "CREATE INDEX sync_state_path ON sync_state(tree, path)"},
+	{8, "CREATE TABLE sync_base_8(story_id TEXT NOT NULL,"
+	    " row TEXT NOT NULL, tree TEXT NOT NULL DEFAULT 'default',"
+	    " PRIMARY KEY(tree, story_id))"},
+	{8, "INSERT INTO sync_base_8(story_id, row) SELECT story_id, row"
+	    " FROM sync_base"},
+	{8, "DROP TABLE sync_base"},
+	{8, "ALTER TABLE sync_base_8 RENAME TO sync_base"},
+	{8, "CREATE TABLE sync_replaced_8(story_id TEXT NOT NULL,"
+	    " clock INTEGER, updated TEXT, deps TEXT,"
+	    " tree TEXT NOT NULL DEFAULT 'default',"
+	    " PRIMARY KEY(tree, story_id))"},
+	{8, "INSERT INTO sync_replaced_8(story_id, clock, updated, deps)"
+	    " SELECT story_id, clock, updated, deps FROM sync_replaced"},
+	{8, "DROP TABLE sync_replaced"},
+	{8, "ALTER TABLE sync_replaced_8 RENAME TO sync_replaced"},
+	{8, "CREATE TABLE sync_meta_8(key TEXT NOT NULL, value TEXT,"
+	    " tree TEXT NOT NULL DEFAULT 'default', PRIMARY KEY(tree, key))"},
+	{8, "INSERT INTO sync_meta_8(key, value) SELECT key, value"
+	    " FROM sync_meta"},
+	{8, "DROP TABLE sync_meta"},
+	{8, "ALTER TABLE sync_meta_8 RENAME TO sync_meta"},
+	{8, "ALTER TABLE status_history ADD COLUMN tree TEXT NOT NULL"
+	    " DEFAULT 'default'"},
+	{8, "DROP INDEX status_history_story"},
+	{8, "CREATE INDEX status_history_story ON status_history(tree,"
+	    " story_id)"},
+	{8, "ALTER TABLE deleted_stories ADD COLUMN tree TEXT NOT NULL"
+	    " DEFAULT 'default'"},
+	{8, "DROP INDEX deleted_stories_rev"},
+	{8, "CREATE INDEX deleted_stories_rev ON deleted_stories(tree, rev)"},
+	{8, "ALTER TABLE sync_events ADD COLUMN tree TEXT NOT NULL"
+	    " DEFAULT 'default'"},
+	{8, "ALTER TABLE sync_conflicts ADD COLUMN tree TEXT NOT NULL"
+	    " DEFAULT 'default'"},
+	{8, "ALTER TABLE sync_runs ADD COLUMN tree TEXT NOT NULL"
+	    " DEFAULT 'default'"},
+	{8, "CREATE INDEX sync_runs_tree ON sync_runs(tree, id)"},
 };
 
 /* The change tracking (the triggers and the story_rows view they read),
@@ -239,15 +331,15 @@ static const struct {
  * schema has now. */
 static const char *const trigger_names[] = {
 	"stories_bi",      "stories_ai",      "stories_au",
-	"stories_au_id",   "stories_ad",      "deps_ai",
-	"deps_au",         "deps_ad",         "stories_bu_base",
-	"stories_bu_gone", "stories_bd_base", "deps_bi_base",
-	"deps_bu_base",    "deps_bd_base",
+	"stories_au_tree", "stories_au_id",   "stories_ad",
+	"deps_ai",         "deps_au",         "deps_ad",
+	"stories_bu_base", "stories_bu_gone", "stories_bd_base",
+	"deps_bi_base",    "deps_bu_base",    "deps_bd_base",
 };
 
 static const char *const triggers[] = {
-	"CREATE VIEW story_rows(id, rev, row) AS SELECT id, rev, " ROW_JSON(
-		"stories") " FROM stories",
+	"CREATE VIEW story_rows(tree, id, rev, row) AS SELECT tree, id, "
+	"rev, " ROW_JSON("stories") " FROM stories",
 	/* clang-format off */
 	/* An insert may replace a row (INSERT OR REPLACE, REPLACE INTO):
 	 * SQLite then deletes the old row without a delete trigger, unless
@@ -256,16 +348,20 @@ static const char *const triggers[] = {
 	 * sync_replaced, and a row whose path it takes is archived. (An
 	 * upsert runs this trigger too, then the update triggers, which
 	 * clear what it left; an insert that was ignored leaves it to the
-	 * next statement.) */
+	 * next statement.) Every story is (tree, id): a row of another tree
+	 * is never touched. */
 	"CREATE TRIGGER stories_bi BEFORE INSERT ON stories"
 	    " WHEN " NOT_STORYSYNC " BEGIN DELETE FROM sync_replaced;"
-	    " INSERT INTO sync_replaced VALUES (NEW.id, " CLOCK ","
-	    " (SELECT updated FROM stories WHERE id = NEW.id), CASE WHEN"
-	    " EXISTS (SELECT 1 FROM stories WHERE id = NEW.id) THEN (SELECT"
+	    " INSERT INTO sync_replaced(tree, story_id, clock, updated, deps)"
+	    " VALUES (NEW.tree, NEW.id, " CLOCK ","
+	    " (SELECT updated FROM stories WHERE tree = NEW.tree AND"
+	    " id = NEW.id), CASE WHEN EXISTS (SELECT 1 FROM stories WHERE"
+	    " tree = NEW.tree AND id = NEW.id) THEN (SELECT"
 	    " json_group_array(depends_on) FROM story_dependencies WHERE"
-	    " story_id = NEW.id) END); "
-	    SAVE_BASE("NEW.id") "; "
-	    ARCHIVE_GONE("SELECT id FROM stories WHERE path = NEW.path AND"
+	    " tree = NEW.tree AND story_id = NEW.id) END); "
+	    SAVE_BASE("NEW.tree", "NEW.id") "; "
+	    ARCHIVE_GONE("NEW.tree", "SELECT id FROM stories WHERE"
+			 " tree = NEW.tree AND path = NEW.path AND"
 			 " id IS NOT NEW.id")
 	    " END",
 	/* A row replaced is the same story, updated: it keeps its
@@ -276,82 +372,107 @@ static const char *const triggers[] = {
 	    CLOCK_TICK
 	    " UPDATE stories SET rev = " CLOCK ", updated = CASE WHEN"
 	    " NEW.updated IS NULL OR NEW.updated IS (SELECT updated FROM"
-	    " sync_replaced WHERE story_id = NEW.id) THEN " NOW_ISO
-	    " ELSE NEW.updated END WHERE id = NEW.id;"
-	    " INSERT INTO story_dependencies SELECT NEW.id, j.value FROM"
-	    " sync_replaced r, json_each(r.deps) j WHERE r.story_id = NEW.id"
-	    " AND NOT EXISTS (SELECT 1 FROM story_dependencies d WHERE"
+	    " sync_replaced WHERE tree = NEW.tree AND story_id = NEW.id) THEN "
+	    NOW_ISO " ELSE NEW.updated END WHERE tree = NEW.tree AND"
+	    " id = NEW.id;"
+	    " INSERT INTO story_dependencies(tree, story_id, depends_on)"
+	    " SELECT NEW.tree, NEW.id, j.value FROM"
+	    " sync_replaced r, json_each(r.deps) j WHERE r.tree = NEW.tree"
+	    " AND r.story_id = NEW.id AND NOT EXISTS (SELECT 1 FROM"
+	    " story_dependencies d WHERE d.tree = NEW.tree AND"
 	    " d.story_id = NEW.id AND d.depends_on = j.value);"
-	    " DELETE FROM deleted_stories WHERE story_id = NEW.id AND rev >"
-	    " (SELECT clock FROM sync_replaced WHERE story_id = NEW.id);"
-	    " DELETE FROM sync_replaced WHERE story_id = NEW.id; END",
+	    " DELETE FROM deleted_stories WHERE tree = NEW.tree AND"
+	    " story_id = NEW.id AND rev > (SELECT clock FROM sync_replaced"
+	    " WHERE tree = NEW.tree AND story_id = NEW.id);"
+	    " DELETE FROM sync_replaced WHERE tree = NEW.tree AND"
+	    " story_id = NEW.id; END",
 	"CREATE TRIGGER stories_au AFTER UPDATE ON stories"
 	    " WHEN (NEW.rev IS OLD.rev OR NEW.rev IS NOT " CLOCK ") AND "
 	    NOT_STORYSYNC " BEGIN "
 	    CLOCK_TICK
 	    " UPDATE stories SET rev = " CLOCK ", updated = CASE WHEN"
 	    " NEW.updated IS OLD.updated THEN " NOW_ISO " ELSE NEW.updated END"
-	    " WHERE id = NEW.id; DELETE FROM sync_replaced; END",
+	    " WHERE tree = NEW.tree AND id = NEW.id;"
+	    " DELETE FROM sync_replaced; END",
+	/* A row cannot change tree: an update of tree is put back, and
+	 * recorded as a refused conflict of the row's own tree (the file
+	 * won, lost the tree it was sent to); neither tree's files move. */
+	"CREATE TRIGGER stories_au_tree AFTER UPDATE OF tree ON stories"
+	    " WHEN NEW.tree IS NOT OLD.tree BEGIN"
+	    " UPDATE stories SET tree = OLD.tree WHERE tree = NEW.tree AND"
+	    " id = NEW.id;"
+	    " INSERT INTO sync_conflicts(tree, story_id, at, kind, kept,"
+	    " fields, lost) VALUES (OLD.tree, OLD.id, " NOW_ISO ", 'refused',"
+	    " 'file', 'tree', json_object('tree', NEW.tree)); END",
 	/* An id renamed by the API: the old id is gone, as if deleted. */
 	"CREATE TRIGGER stories_au_id AFTER UPDATE OF id ON stories"
 	    " WHEN NEW.id IS NOT OLD.id BEGIN "
 	    CLOCK_TICK
-	    " INSERT INTO deleted_stories(story_id, rev, deleted_at, row)"
-	    " VALUES (OLD.id, " CLOCK ", " NOW_ISO ", " ROW_JSON("OLD") ");"
+	    " INSERT INTO deleted_stories(tree, story_id, rev, deleted_at,"
+	    " row) VALUES (OLD.tree, OLD.id, " CLOCK ", " NOW_ISO ", "
+	    ROW_JSON("OLD") ");"
 	    " UPDATE story_dependencies SET story_id = NEW.id"
-	    " WHERE story_id = OLD.id; END",
+	    " WHERE tree = OLD.tree AND story_id = OLD.id; END",
 	"CREATE TRIGGER stories_ad AFTER DELETE ON stories BEGIN "
 	    CLOCK_TICK
-	    " INSERT INTO deleted_stories(story_id, rev, deleted_at, row)"
-	    " VALUES (OLD.id, " CLOCK ", " NOW_ISO ", " ROW_JSON("OLD") ");"
-	    " DELETE FROM story_dependencies WHERE story_id = OLD.id; END",
+	    " INSERT INTO deleted_stories(tree, story_id, rev, deleted_at,"
+	    " row) VALUES (OLD.tree, OLD.id, " CLOCK ", " NOW_ISO ", "
+	    ROW_JSON("OLD") ");"
+	    " DELETE FROM story_dependencies WHERE tree = OLD.tree AND"
+	    " story_id = OLD.id; END",
 	"CREATE TRIGGER deps_ai AFTER INSERT ON story_dependencies"
-	    " WHEN EXISTS (SELECT 1 FROM stories WHERE id = NEW.story_id)"
-	    " AND " NOT_STORYSYNC
+	    " WHEN EXISTS (SELECT 1 FROM stories WHERE tree = NEW.tree AND"
+	    " id = NEW.story_id) AND " NOT_STORYSYNC
 	    " BEGIN "
 	    CLOCK_TICK
 	    " UPDATE stories SET rev = " CLOCK ", updated = " NOW_ISO
-	    " WHERE id = NEW.story_id; END",
+	    " WHERE tree = NEW.tree AND id = NEW.story_id; END",
 	/* a dependency moved to another story changes both */
 	"CREATE TRIGGER deps_au AFTER UPDATE ON story_dependencies"
 	    " WHEN " NOT_STORYSYNC
 	    " BEGIN "
 	    CLOCK_TICK
 	    " UPDATE stories SET rev = " CLOCK ", updated = " NOW_ISO
-	    " WHERE id = OLD.story_id OR id = NEW.story_id; END",
+	    " WHERE (tree = OLD.tree AND id = OLD.story_id) OR"
+	    " (tree = NEW.tree AND id = NEW.story_id); END",
 	"CREATE TRIGGER deps_ad AFTER DELETE ON story_dependencies"
-	    " WHEN EXISTS (SELECT 1 FROM stories WHERE id = OLD.story_id)"
-	    " AND " NOT_STORYSYNC
+	    " WHEN EXISTS (SELECT 1 FROM stories WHERE tree = OLD.tree AND"
+	    " id = OLD.story_id) AND " NOT_STORYSYNC
 	    " BEGIN "
 	    CLOCK_TICK
 	    " UPDATE stories SET rev = " CLOCK ", updated = " NOW_ISO
-	    " WHERE id = OLD.story_id; END",
+	    " WHERE tree = OLD.tree AND id = OLD.story_id; END",
 	/* no OR IGNORE: an outer statement's conflict clause overrides a
 	 * trigger's, so the first saved version is kept by NOT EXISTS */
 	"CREATE TRIGGER stories_bu_base BEFORE UPDATE ON stories"
-	    " WHEN " AGREED("OLD.id", "OLD.rev") " AND " NOT_STORYSYNC
-	    " BEGIN " SAVE_BASE("OLD.id") "; END",
+	    " WHEN " AGREED("OLD.tree", "OLD.id", "OLD.rev") " AND "
+	    NOT_STORYSYNC
+	    " BEGIN " SAVE_BASE("OLD.tree", "OLD.id") "; END",
 	/* UPDATE OR REPLACE of an id or a path another row holds deletes
 	 * that row, as a REPLACE does */
 	"CREATE TRIGGER stories_bu_gone BEFORE UPDATE OF id, path ON stories"
 	    " WHEN " NOT_STORYSYNC " AND EXISTS (" GONE_BY_UPDATE ") BEGIN "
-	    ARCHIVE_GONE(GONE_BY_UPDATE) " END",
+	    ARCHIVE_GONE("NEW.tree", GONE_BY_UPDATE) " END",
 	"CREATE TRIGGER stories_bd_base BEFORE DELETE ON stories"
-	    " WHEN " AGREED("OLD.id", "OLD.rev") " AND " NOT_STORYSYNC
-	    " BEGIN " SAVE_BASE("OLD.id") "; END",
+	    " WHEN " AGREED("OLD.tree", "OLD.id", "OLD.rev") " AND "
+	    NOT_STORYSYNC
+	    " BEGIN " SAVE_BASE("OLD.tree", "OLD.id") "; END",
 	"CREATE TRIGGER deps_bi_base BEFORE INSERT ON story_dependencies"
-	    " WHEN " NOT_STORYSYNC " BEGIN " SAVE_BASE("NEW.story_id") "; END",
+	    " WHEN " NOT_STORYSYNC " BEGIN "
+	    SAVE_BASE("NEW.tree", "NEW.story_id") "; END",
 	"CREATE TRIGGER deps_bu_base BEFORE UPDATE ON story_dependencies"
-	    " WHEN " NOT_STORYSYNC " BEGIN " SAVE_BASE("OLD.story_id") "; "
-	    SAVE_BASE("NEW.story_id") "; END",
+	    " WHEN " NOT_STORYSYNC " BEGIN "
+	    SAVE_BASE("OLD.tree", "OLD.story_id") "; "
+	    SAVE_BASE("NEW.tree", "NEW.story_id") "; END",
 	"CREATE TRIGGER deps_bd_base BEFORE DELETE ON story_dependencies"
-	    " WHEN " NOT_STORYSYNC " BEGIN " SAVE_BASE("OLD.story_id") "; END",
+	    " WHEN " NOT_STORYSYNC " BEGIN "
+	    SAVE_BASE("OLD.tree", "OLD.story_id") "; END",
 	/* clang-format on */
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 
 static bool pragma_int(struct store *s, const char *sql, int *out,
 		       struct err *e)

@@ -15,34 +15,39 @@
 
 /* This file's cached statements (store_stmt prepares them). */
 const char *const store_state_sql[ST_COUNT] = {
-	[ST_STATE_LOAD] = "SELECT " STATE_COLUMNS " FROM sync_state",
+	[ST_STATE_LOAD] = "SELECT " STATE_COLUMNS " FROM sync_state"
+			  " WHERE tree = " TREE,
 	[ST_STATE_BY_PATH] = "SELECT " STATE_COLUMNS " FROM sync_state"
-			     " WHERE path = ?1",
+			     " WHERE tree = " TREE " AND path = ?1",
 	[ST_STATE_BY_ID] = "SELECT " STATE_COLUMNS " FROM sync_state"
-			   " WHERE story_id = ?1",
-	[ST_STATE_COUNT] = "SELECT count(*) FROM sync_state",
+			   " WHERE tree = " TREE " AND story_id = ?1",
+	[ST_STATE_COUNT] = "SELECT count(*) FROM sync_state WHERE tree = " TREE,
 	[ST_STATE_BASE] = "SELECT " BASE_COLUMNS " FROM sync_base"
-			  " WHERE story_id = ?1",
+			  " WHERE tree = " TREE " AND story_id = ?1",
 	/* at the agreed rev, and as agreed: a row changed without the
 	 * triggers has no base */
 	/* clang-format off */
 	[ST_STATE_AGREED] = "SELECT " STORY_COLUMNS " FROM stories"
-			    " WHERE id = ?1 AND " AGREED("?1", "rev") " AND"
+			    " WHERE tree = " TREE " AND id = ?1 AND "
+			    AGREED(TREE, "?1", "rev") " AND"
 			    " coalesce((SELECT digest FROM sync_state WHERE"
-			    " story_id = ?1) = " DIGEST_ROW ", 1)",
+			    " tree = " TREE " AND story_id = ?1) = " DIGEST_ROW
+			    ", 1)",
 	/* clang-format on */
 	[ST_STATE_MIRRORS] =
 		"SELECT json_extract(mirrors, '$[0]'),"
 		" json_extract(mirrors, '$[1]'),"
 		" json_extract(mirrors, '$[2]'), mirrors IS NOT NULL"
-		" FROM sync_state WHERE story_id = ?1",
-	[ST_BASE_DELETE] = "DELETE FROM sync_base WHERE story_id = ?1",
+		" FROM sync_state WHERE tree = " TREE " AND story_id = ?1",
+	[ST_BASE_DELETE] =
+		"DELETE FROM sync_base WHERE tree = " TREE " AND story_id = ?1",
 	[ST_STATE_PUT] =
 		"INSERT INTO sync_state(story_id, path, mtime_ns, ctime_ns,"
 		" size, ino, mode, recorded_ns, hash, rev, mirrors, digest,"
-		" ours, before) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-		" ?10, ?11, ?13, ?14, ?15)"
-		" ON CONFLICT(story_id) DO UPDATE SET path = excluded.path,"
+		" ours, before, tree) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		" ?9, ?10, ?11, ?13, ?14, ?15, " TREE ")"
+		" ON CONFLICT(tree, story_id) DO UPDATE SET path = "
+		"excluded.path,"
 		" mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns,"
 		" size = excluded.size, ino = excluded.ino,"
 		" mode = excluded.mode, recorded_ns = excluded.recorded_ns,"
@@ -56,13 +61,14 @@ const char *const store_state_sql[ST_COUNT] = {
 	/* the stat data only, and only of the version the run left there */
 	[ST_STATE_RESTAT] = "UPDATE sync_state SET mtime_ns = ?3,"
 			    " ctime_ns = ?4, size = ?5, ino = ?6, mode = ?7,"
-			    " recorded_ns = ?8 WHERE story_id = ?1 AND"
-			    " path = ?2 AND hash IS ?9",
-	[ST_STATE_DELETE] = "DELETE FROM sync_state WHERE story_id = ?1",
+			    " recorded_ns = ?8 WHERE tree = " TREE " AND"
+			    " story_id = ?1 AND path = ?2 AND hash IS ?9",
+	[ST_STATE_DELETE] = "DELETE FROM sync_state WHERE tree = " TREE
+			    " AND story_id = ?1",
 	/* a row a REPLACE deleted without the delete trigger left them */
-	[ST_DEPS_ORPHANS] = "DELETE FROM story_dependencies WHERE story_id = ?1"
-			    " AND NOT EXISTS (SELECT 1 FROM stories WHERE"
-			    " id = ?1)",
+	[ST_DEPS_ORPHANS] = "DELETE FROM story_dependencies WHERE tree = " TREE
+			    " AND story_id = ?1 AND NOT EXISTS (SELECT 1 FROM"
+			    " stories WHERE tree = " TREE " AND id = ?1)",
 };
 
 static const char *col_arena(sqlite3_stmt *st, int i, struct arena *a)

@@ -11,16 +11,18 @@
 
 /* This file's cached statements (store_stmt prepares them). */
 const char *const store_story_sql[ST_COUNT] = {
-	[ST_IS_EMPTY] = "SELECT NOT EXISTS (SELECT 1 FROM stories)",
+	[ST_IS_EMPTY] =
+		"SELECT NOT EXISTS (SELECT 1 FROM stories WHERE tree = " TREE
+		")",
 	[ST_STORY_GET] = "SELECT " STORY_COLUMNS ", rev, path FROM stories"
-			 " WHERE id = ?1",
+			 " WHERE tree = " TREE " AND id = ?1",
 	[ST_STORY_UPSERT] =
 		"INSERT INTO stories(id, backlog, status, epic, title,"
 		" priority, points, assignees, labels, created, extra, body,"
-		" path, rev, parent, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-		" ?7, ?8, ?9, ?10, ?11,"
-		" ?12, ?13, ?14, ?15, " NOW_ISO
-		") ON CONFLICT(id) DO UPDATE SET"
+		" path, rev, parent, updated, tree) VALUES (?1, ?2, ?3, ?4,"
+		" ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+		" ?12, ?13, ?14, ?15, " NOW_ISO ", " TREE
+		") ON CONFLICT(tree, id) DO UPDATE SET"
 		" backlog = excluded.backlog, status = excluded.status,"
 		" epic = excluded.epic, title = excluded.title,"
 		" priority = excluded.priority, points = excluded.points,"
@@ -30,37 +32,53 @@ const char *const store_story_sql[ST_COUNT] = {
 		" parent = excluded.parent,"
 		" rev = excluded.rev, updated = excluded.updated",
 	[ST_STORY_TOUCH] = "UPDATE stories SET rev = ?2, updated = " NOW_ISO
-			   " WHERE id = ?1",
-	[ST_STORY_REV] = "SELECT rev FROM stories WHERE id = ?1",
-	[ST_DEPS_DELETE] = "DELETE FROM story_dependencies WHERE story_id = ?1",
-	[ST_DEPS_INSERT] = "INSERT OR IGNORE INTO story_dependencies"
-			   " SELECT ?1, value FROM json_each(?2)"
-			   " WHERE type = 'text'",
+			   " WHERE tree = " TREE " AND id = ?1",
+	[ST_STORY_REV] =
+		"SELECT rev FROM stories WHERE tree = " TREE " AND id = ?1",
+	[ST_DEPS_DELETE] = "DELETE FROM story_dependencies WHERE tree = " TREE
+			   " AND story_id = ?1",
+	[ST_DEPS_INSERT] = "INSERT OR IGNORE INTO story_dependencies(tree,"
+			   " story_id, depends_on) SELECT " TREE ", ?1, value"
+			   " FROM json_each(?2) WHERE type = 'text'",
 	[ST_STORY_SET_PATH] = "UPDATE stories SET path = ?2, rev = ?3,"
-			      " updated = " NOW_ISO " WHERE id = ?1"
-			      " AND path IS NOT ?2",
-	[ST_STORY_DELETE] = "DELETE FROM stories WHERE id = ?1",
-	[ST_PATH_RELEASE] = "UPDATE stories SET path = NULL WHERE path = ?2"
-			    " AND id IS NOT ?1",
-	[ST_CHANGES] = "SELECT id, rev, 0, 0 FROM stories WHERE rev > ?1"
+			      " updated = " NOW_ISO " WHERE tree = " TREE
+			      " AND id = ?1 AND path IS NOT ?2",
+	[ST_STORY_DELETE] =
+		"DELETE FROM stories WHERE tree = " TREE " AND id = ?1",
+	[ST_PATH_RELEASE] = "UPDATE stories SET path = NULL WHERE tree = " TREE
+			    " AND path = ?2 AND id IS NOT ?1",
+	[ST_CHANGES] = "SELECT id, rev, 0, 0 FROM stories WHERE tree = " TREE
+		       " AND rev > ?1"
 		       " UNION ALL SELECT DISTINCT story_id, 0, 1, 0"
-		       " FROM deleted_stories d WHERE rev > ?1 AND NOT EXISTS"
-		       " (SELECT 1 FROM stories s WHERE s.id = d.story_id)",
+		       " FROM deleted_stories d WHERE tree = " TREE
+		       " AND rev > ?1 AND NOT EXISTS"
+		       " (SELECT 1 FROM stories s WHERE s.tree = d.tree AND"
+		       " s.id = d.story_id)",
 	/* every row, and whether it differs from the version agreed at its
 	 * rev (a write with the triggers off, a restored backup) */
-	[ST_CHANGES_ALL] = "SELECT stories.id, stories.rev, 0, coalesce("
-			   "t.digest IS NOT NULL AND t.rev = stories.rev AND"
-			   " t.digest <> " DIGEST_ROW ", 0) FROM stories"
-			   " LEFT JOIN sync_state t ON t.story_id = stories.id"
-			   " UNION ALL SELECT story_id, 0, 1, 0 FROM sync_state"
-			   " t WHERE NOT EXISTS (SELECT 1 FROM stories s"
-			   " WHERE s.id = t.story_id)",
-	[ST_MARK_SET] = "INSERT INTO sync_meta(key, value) VALUES ('mark', "
-			"" CLOCK ") ON CONFLICT(key) DO UPDATE SET"
-			" value = excluded.value"
+	[ST_CHANGES_ALL] =
+		"SELECT stories.id, stories.rev, 0, coalesce("
+		"t.digest IS NOT NULL AND t.rev = stories.rev AND"
+		" t.digest <> " DIGEST_ROW ", 0) FROM stories"
+		" LEFT JOIN sync_state t ON t.tree = stories.tree"
+		" AND t.story_id = stories.id WHERE stories.tree = " TREE
+		" UNION ALL SELECT story_id, 0, 1, 0 FROM sync_state"
+		" t WHERE t.tree = " TREE " AND NOT EXISTS (SELECT 1"
+		" FROM stories s WHERE s.tree = t.tree AND"
+		" s.id = t.story_id)",
+	[ST_MARK_SET] = "INSERT INTO sync_meta(tree, key, value) VALUES (" TREE
+			", 'mark', " CLOCK ") ON CONFLICT(tree, key) DO UPDATE"
+			" SET value = excluded.value"
 			" WHERE value IS NOT excluded.value",
-	[ST_CLOCK_MOVED] = "SELECT " CLOCK " IS NOT (SELECT CAST(value AS"
-			   " INTEGER) FROM sync_meta WHERE key = 'mark')",
+	/* a row of this tree written, or deleted, since the mark (no mark:
+	 * yes): the clock is the whole database's, and other trees' runs
+	 * move it; two probes of the (tree, rev) indexes */
+	[ST_CLOCK_MOVED] =
+		"WITH m(v) AS (SELECT coalesce((SELECT CAST(value AS INTEGER)"
+		" FROM sync_meta WHERE tree = " TREE " AND key = 'mark'), -1))"
+		" SELECT m.v < 0 OR EXISTS (SELECT 1 FROM stories WHERE"
+		" tree = " TREE " AND rev > m.v) OR EXISTS (SELECT 1 FROM"
+		" deleted_stories WHERE tree = " TREE " AND rev > m.v) FROM m",
 };
 
 /* points is an INTEGER column: its canonical decimal text goes in as an
@@ -401,15 +419,17 @@ bool sqlite_story_id_by_path(struct store *s, const char *path, char **id,
 {
 	bool found;
 
-	return text_by_key(s, "SELECT id FROM stories WHERE path = ?1", path,
-			   id, &found, e);
+	return text_by_key(
+		s, "SELECT id FROM stories WHERE tree = " TREE " AND path = ?1",
+		path, id, &found, e);
 }
 
 bool sqlite_story_path(struct store *s, const char *id, char **path,
 		       bool *found, struct err *e)
 {
-	return text_by_key(s, "SELECT path FROM stories WHERE id = ?1", id,
-			   path, found, e);
+	return text_by_key(
+		s, "SELECT path FROM stories WHERE tree = " TREE " AND id = ?1",
+		id, path, found, e);
 }
 
 bool sqlite_story_forget(struct store *s, const char *id, struct err *e)
@@ -418,12 +438,17 @@ bool sqlite_story_forget(struct store *s, const char *id, struct err *e)
 	 * transaction; the row's deletion archives it (the trigger, when
 	 * there is one), so the archived row goes too */
 	static const char *const sql[] = {
-		"DELETE FROM sync_events WHERE story_id = ?1 AND seq > ?2",
-		"DELETE FROM status_history WHERE story_id = ?1 AND id > ?3",
-		"DELETE FROM sync_state WHERE story_id = ?1",
-		"DELETE FROM story_dependencies WHERE story_id = ?1",
-		"DELETE FROM stories WHERE id = ?1",
-		"DELETE FROM deleted_stories WHERE story_id = ?1 AND rev > ?4",
+		"DELETE FROM sync_events WHERE tree = " TREE " AND"
+		" story_id = ?1 AND seq > ?2",
+		"DELETE FROM status_history WHERE tree = " TREE " AND"
+		" story_id = ?1 AND id > ?3",
+		"DELETE FROM sync_state WHERE tree = " TREE
+		" AND story_id = ?1",
+		"DELETE FROM story_dependencies WHERE tree = " TREE " AND"
+		" story_id = ?1",
+		"DELETE FROM stories WHERE tree = " TREE " AND id = ?1",
+		"DELETE FROM deleted_stories WHERE tree = " TREE " AND"
+		" story_id = ?1 AND rev > ?4",
 	};
 
 	if (!s->writer_rev)
@@ -484,8 +509,8 @@ bool sqlite_story_counts(struct store *s, store_count_fn fn, void *ctx,
 {
 	return counts_query(
 		s,
-		"SELECT backlog, status, count(*) FROM stories"
-		" GROUP BY backlog, status ORDER BY backlog, status",
+		"SELECT backlog, status, count(*) FROM stories WHERE tree "
+		"= " TREE " GROUP BY backlog, status ORDER BY backlog, status",
 		fn, ctx, e);
 }
 
@@ -495,17 +520,21 @@ bool sqlite_rows_pending(struct store *s, store_count_fn fn, void *ctx,
 	return counts_query(
 		s,
 		"WITH mark(rev) AS (SELECT coalesce((SELECT CAST(value AS"
-		" INTEGER) FROM sync_meta WHERE key = 'mark'), 0))"
+		" INTEGER) FROM sync_meta WHERE tree = " TREE " AND"
+		" key = 'mark'), 0))"
 		/* past the mark (a superset: a --backlog run leaves it) and
 		 * not agreed since */
 		" SELECT backlog, NULL, count(*) FROM (SELECT s.backlog FROM"
-		" stories s, mark WHERE s.rev > mark.rev AND NOT EXISTS"
-		" (SELECT 1 FROM sync_state t WHERE t.story_id = s.id AND"
+		" stories s, mark WHERE s.tree = " TREE " AND s.rev > mark.rev"
+		" AND NOT EXISTS (SELECT 1 FROM sync_state t WHERE"
+		" t.tree = s.tree AND t.story_id = s.id AND"
 		" t.rev >= s.rev) UNION ALL SELECT json_extract(d.row,"
-		" '$.backlog') FROM deleted_stories d, mark WHERE d.rev >"
-		" mark.rev AND EXISTS (SELECT 1 FROM sync_state t WHERE"
-		" t.story_id = d.story_id) AND NOT EXISTS (SELECT 1 FROM"
-		" stories s WHERE s.id = d.story_id))"
+		" '$.backlog') FROM deleted_stories d, mark WHERE d.tree "
+		"= " TREE
+		" AND d.rev > mark.rev AND EXISTS (SELECT 1 FROM sync_state t"
+		" WHERE t.tree = d.tree AND t.story_id = d.story_id) AND NOT"
+		" EXISTS (SELECT 1 FROM stories s WHERE s.tree = d.tree AND"
+		" s.id = d.story_id))"
 		" GROUP BY backlog ORDER BY backlog",
 		fn, ctx, e);
 }

@@ -1275,6 +1275,39 @@ static void run_finish(struct run *run)
 	buf_finish(&run->messages);
 }
 
+void sync_host(char *out, size_t size)
+{
+	if (gethostname(out, size) != 0 || !*out)
+		snprintf(out, size, "localhost");
+	out[size - 1] = '\0';
+}
+
+/* The database lies inside the tree (the default .storysync/): it goes
+ * wherever the tree goes, and a copy of both is a pair of its own, not a
+ * second checkout of one tree: the checkout there is simply taken over. */
+static bool db_in_tree(const struct config *c)
+{
+	size_t n = strlen(c->root);
+
+	return strncmp(c->database, c->root, n) == 0 &&
+	       (c->database[n] == '/' || (n && c->root[n - 1] == '/'));
+}
+
+/* The refusal of a tree another checkout holds (e, and false). */
+static bool held_elsewhere(const struct config *c, const char *holder,
+			   const char *host, struct err *e)
+{
+	return err_set(e,
+		       "tree '%s' of %s is synced by the checkout %s, not "
+		       "this one (%s:%s): nothing written. To sync it from "
+		       "here instead, run 'storysync init --take-over' here "
+		       "(its next run reads every file again). If this is "
+		       "another tree that shared the database before trees "
+		       "had names, give it one of its own (tree: NAME in "
+		       "%s); never --force",
+		       c->tree, c->database, holder, host, c->root, c->file);
+}
+
 /* Records the configuration in a database that has none recorded; a
  * changed one is left for the next sync to follow (recording it here
  * would lose what changed). */
@@ -1293,13 +1326,25 @@ static bool init_record(struct store *s, const struct config *c, struct err *e)
 	return ok;
 }
 
-bool sync_init(const struct config *c, int *version, bool *ignored,
-	       struct err *e)
+bool sync_init(const struct config *c, bool take_over, int *version,
+	       bool *ignored, bool *refused, bool *moved, struct err *e)
 {
 	struct store *s = NULL;
-	bool ok = dbhome_make(&c->home, e) &&
-		  store_create(&s, c->database, e) && init_record(s, c, e);
+	char host[256], *holder = NULL;
+	bool ok;
 
+	*refused = *moved = false;
+	sync_host(host, sizeof(host));
+	ok = dbhome_make(&c->home, e) && store_create(&s, c->database, e) &&
+	     store_set_tree(s, c->tree, e) &&
+	     store_tree_claim(s, host, c->root, take_over || db_in_tree(c),
+			      &holder, moved, e);
+	if (ok && holder) {
+		*refused = true;
+		ok = held_elsewhere(c, holder, host, e);
+	}
+	free(holder);
+	ok = ok && init_record(s, c, e);
 	*version = s ? store_schema_version(s) : 0;
 	store_close(s);
 	return ok && dbhome_ignore(&c->home, c->root, ignored, e);
@@ -1381,6 +1426,55 @@ static bool take_lock(struct run *run, int *lockfd, enum sync_status *status)
 	return err_set(run->e, "another storysync run holds %s", h->lock);
 }
 
+/* The checkout other than this one registered for the run's tree, as
+ * "HOST:PATH" into *holder (heap; NULL when none or this one). */
+static bool registered_elsewhere(struct run *run, const struct config *c,
+				 const char *host, char **holder)
+{
+	struct tree_info *t;
+	size_t n;
+
+	*holder = NULL;
+	if (!store_trees_list(run->store, &t, &n, run->e))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(t[i].name, c->tree) == 0 && t[i].host && t[i].path &&
+		    (strcmp(t[i].host, host) != 0 ||
+		     strcmp(t[i].path, c->root) != 0))
+			*holder = xasprintf("%s:%s", t[i].host, t[i].path);
+	store_trees_free(t, n);
+	return true;
+}
+
+/* This checkout holds the run's tree: registered by its first run, and
+ * refused (exit 4, before anything is written) when another holds it. */
+static bool claim_tree(struct run *run, const struct config *c,
+		       enum sync_status *status)
+{
+	char host[256], *holder = NULL;
+	bool moved = false;
+
+	sync_host(host, sizeof(host));
+	if (run->o->dry_run) {
+		/* a dry run (status's too) writes nothing: it only tells
+		 * that the run would be refused */
+		if (!db_in_tree(c) &&
+		    !registered_elsewhere(run, c, host, &holder))
+			return false;
+	} else if (!store_tree_claim(run->store, host, c->root, db_in_tree(c),
+				     &holder, &moved, run->e)) {
+		if (store_busy(run->store))
+			*status = SYNC_BUSY;
+		return false;
+	}
+	if (!holder)
+		return true;
+	*status = SYNC_GUARDED;
+	held_elsewhere(c, holder, host, run->e);
+	free(holder);
+	return false;
+}
+
 /* Everything before detect: the selection, the run lock, the database,
  * the tree and the journal. False when the run ends here, with *status
  * (and e) saying how; nothing is recorded in the database then. */
@@ -1408,6 +1502,9 @@ static bool start(struct run *run, const struct config *c, int *lockfd,
 			*status = SYNC_BUSY;
 		return false;
 	}
+	if (!store_set_tree(run->store, c->tree, run->e) ||
+	    !claim_tree(run, c, status))
+		return false;
 	if (o->mode == SYNC_GIT && !o->dry_run && git_up_to_date(run)) {
 		*status = SYNC_OK;
 		return false;

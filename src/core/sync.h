@@ -39,12 +39,17 @@ enum sync_status {
 			 wait: nothing committed, try later */
 };
 
-/* Creates the database (and its directory) if missing, migrates it, and
+/* Creates the database (and its directory) if missing, migrates it,
+ * registers this checkout as the one that syncs the tree (c->tree), and
  * records the configured backlogs: what init does beside the config file.
- * A database directory of its own gets a .gitignore of "*" (*ignored set
- * when this call wrote it). *version gets the schema version. */
-bool sync_init(const struct config *c, int *version, bool *ignored,
-	       struct err *e);
+ * Another checkout's tree is refused (*refused, e naming it), unless
+ * take_over moves it here (*moved). A database directory of its own gets
+ * a .gitignore of "*" (*ignored set when this call wrote it). *version
+ * gets the schema version. */
+bool sync_init(const struct config *c, bool take_over, int *version,
+	       bool *ignored, bool *refused, bool *moved, struct err *e);
+/* This machine's name, as a checkout is registered with. */
+void sync_host(char *out, size_t size);
 
 /* Runs one sync of the configured tree, whose database init made (else
  * SYNC_USAGE). e holds the fatal or guard message. A run with nothing to do

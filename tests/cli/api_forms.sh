@@ -98,7 +98,7 @@ quiet "REPLACE, id and title"
 
 form "UPSERT of an existing id" \
   "INSERT INTO stories(id, title) VALUES ('INF-003', 'Three, upserted')
-     ON CONFLICT(id) DO UPDATE SET title = excluded.title" \
+     ON CONFLICT(tree, id) DO UPDATE SET title = excluded.title" \
   "INF-003 updated db"
 check_eq "UPSERT: the title, the other keys kept (PyYAML)" \
   '"Three, upserted"|["a","b"]' \
@@ -107,7 +107,7 @@ quiet "UPSERT"
 
 form "UPSERT of a new id" \
   "INSERT INTO stories(id, title, status) VALUES ('NEW-1', 'New by upsert', 'active')
-     ON CONFLICT(id) DO UPDATE SET title = excluded.title" \
+     ON CONFLICT(tree, id) DO UPDATE SET title = excluded.title" \
   "NEW-1 created db"
 check_eq "UPSERT, new: its file" '"New by upsert"' \
   "$(key active/NEW-1-new-by-upsert.md title)"
@@ -117,7 +117,7 @@ form "DELETE then INSERT in one transaction" \
    DELETE FROM stories WHERE id = 'INF-004';
    INSERT INTO stories SELECT * FROM keep;
    UPDATE stories SET priority = 'low' WHERE id = 'INF-004';
-   INSERT INTO story_dependencies VALUES ('INF-004', 'INF-005'); COMMIT" \
+   INSERT INTO story_dependencies(story_id, depends_on) VALUES ('INF-004', 'INF-005'); COMMIT" \
   "INF-004 updated db"
 check_eq "DELETE then INSERT: the same file, edited" '"low"|["INF-005"]' \
   "$(key active/INF-004-four.md priority)|$(key active/INF-004-four.md depends_on)"
@@ -150,7 +150,7 @@ quiet "UPDATE OR REPLACE"
 
 # ---- every statement form on story_dependencies ----
 form "deps INSERT OR REPLACE" \
-  "INSERT OR REPLACE INTO story_dependencies VALUES ('INF-007', 'INF-001')" \
+  "INSERT OR REPLACE INTO story_dependencies(story_id, depends_on) VALUES ('INF-007', 'INF-001')" \
   "INF-007 updated db"
 form "deps UPDATE of story_id: both stories change" \
   "UPDATE story_dependencies SET story_id = 'INF-008' WHERE story_id = 'INF-007'" \
@@ -160,7 +160,7 @@ check_eq "deps UPDATE of story_id: both files (PyYAML)" 'null|["INF-001"]' \
   "$(key active/INF-007-seven.md depends_on)|$(key completed/INF-008-eight.md depends_on)"
 form "deps DELETE then INSERT of the same pair: nothing changed" \
   "DELETE FROM story_dependencies WHERE story_id = 'INF-008';
-   INSERT INTO story_dependencies VALUES ('INF-008', 'INF-001')" ""
+   INSERT INTO story_dependencies(story_id, depends_on) VALUES ('INF-008', 'INF-001')" ""
 quiet "deps forms"
 
 # ---- --full compares every row with the version last agreed ----

@@ -116,7 +116,7 @@ one_edit "a scalar stays a scalar while there is one" \
   '< assignee: "@cy"
 > assignee: "@eve"'
 one_edit "dependencies under the tree's own key, a block list as it writes one" \
-  "INSERT INTO story_dependencies VALUES ('task-3', 'task-2')" "$t3" \
+  "INSERT INTO story_dependencies(story_id, depends_on) VALUES ('task-3', 'task-2')" "$t3" \
   "< dependencies: []"$'\r'"
 > dependencies:"$'\r'"
 >   - task-2"$'\r'
@@ -129,7 +129,7 @@ q "INSERT INTO stories(id, backlog, status, title, priority, created,
      labels, assignees)
    VALUES ('task-7', 'main', 'To Do', 'Write the user guide: part 1/2',
      'medium', '2025-06-12 10:00', '[\"docs\"]', '[]');
-   INSERT INTO story_dependencies VALUES ('task-7', 'task-2');"
+   INSERT INTO story_dependencies(story_id, depends_on) VALUES ('task-7', 'task-2');"
 run ss sync
 new="backlog/tasks/task-7 - Write-the-user-guide-part-12.md"
 check_eq "a new story gets Backlog.md's name, in create_in's folder" \

@@ -61,7 +61,7 @@ cured() {
 }
 
 fresh deps
-q "INSERT INTO story_dependencies VALUES ('GHOST-1', '${ids[0]}')"
+q "INSERT INTO story_dependencies(story_id, depends_on) VALUES ('GHOST-1', '${ids[0]}')"
 finds "a dependency of no story" \
   "$DB: story_dependencies: 'GHOST-1' depends on '${ids[0]}', but no story 'GHOST-1' has a row; nothing reads it: DELETE FROM story_dependencies WHERE story_id = 'GHOST-1'"
 q "DELETE FROM story_dependencies WHERE story_id = 'GHOST-1'"
@@ -107,7 +107,7 @@ finds "a row whose path no file has, no state" \
   "stories/nowhere.md: story '$id': its row names this file, which is missing, and no sync state knows the story; the next sync writes its file from the row"
 
 fresh base
-q "INSERT INTO sync_base VALUES ('GHOST-2', '{}')"
+q "INSERT INTO sync_base(story_id, row) VALUES ('GHOST-2', '{}')"
 finds "a saved base with no state" \
   "$DB: sync_base: story 'GHOST-2' has a saved base but no sync state; nothing reads it: DELETE FROM sync_base WHERE story_id = 'GHOST-2'"
 q "DELETE FROM sync_base WHERE story_id = 'GHOST-2'"

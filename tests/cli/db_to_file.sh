@@ -143,7 +143,7 @@ only_key "a dependency deleted" "$f" depends_on \
   "DELETE FROM story_dependencies WHERE story_id='@ID' AND depends_on='$dep'"
 f=$(pick '^depends_on:$')
 only_key "a dependency inserted" "$f" depends_on \
-  "INSERT INTO story_dependencies VALUES ('@ID', 'ZZZ-999')"
+  "INSERT INTO story_dependencies(story_id, depends_on) VALUES ('@ID', 'ZZZ-999')"
 check_contains "a dependency inserted: it is in the file" "  - ZZZ-999" \
   "$(cat "$f")"
 f=$(pick '^links:$')
@@ -249,7 +249,7 @@ q "INSERT INTO stories(id, backlog, status, epic, title, priority, points,
    VALUES ('NEW-001', 'platform', 'backlog', 'api', 'A brand new story: with a colon',
      'high', 5, 'zoe', '[\"x\",\"y z\"]', '{\"team\":\"core\",\"n\":3}',
      '# Hello' || char(10) || char(10) || 'Body text.' || char(10), '2026-01-02');
-   INSERT INTO story_dependencies VALUES ('NEW-001', 'ZZZ-001'), ('NEW-001', 'AAA-001');"
+   INSERT INTO story_dependencies(story_id, depends_on) VALUES ('NEW-001', 'ZZZ-001'), ('NEW-001', 'AAA-001');"
 row=$(q "SELECT $cols FROM stories WHERE id='NEW-001'")
 run ss sync -v
 new=stories/platform/backlog/api/NEW-001-a-brand-new-story-with-a-colon.md

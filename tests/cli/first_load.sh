@@ -104,7 +104,7 @@ check_eq "the same files are in error" \
 tracking="SELECT type, name, sql FROM sqlite_schema
   WHERE type IN ('trigger', 'view') ORDER BY name"
 check_eq "the triggers and their view are back, as a run that is not first has them" \
-  "14|1|$(sqlite3 "$O/oracle/$DB" "$tracking" | md5sum)" \
+  "15|1|$(sqlite3 "$O/oracle/$DB" "$tracking" | md5sum)" \
   "$(q "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'")|$(q "SELECT count(*) FROM sqlite_schema WHERE type = 'view'")|$(q "$tracking" | md5sum)"
 some=$(q "SELECT id FROM stories ORDER BY id LIMIT 1")
 rev=$(q "SELECT rev FROM stories WHERE id = '$some'")

@@ -143,7 +143,7 @@ hid=$(q "SELECT id FROM stories WHERE path='$h'")
 coproc HOLD { python3 -c 'import sqlite3, sys
 con = sqlite3.connect(sys.argv[1], isolation_level=None)
 con.execute("BEGIN IMMEDIATE")
-con.execute("INSERT INTO sync_meta VALUES (\x27held\x27, 1)")
+con.execute("INSERT INTO sync_meta(key, value) VALUES (\x27held\x27, 1)")
 print("held", flush=True)
 sys.stdin.read()
 con.execute("ROLLBACK")' "$DB"; }

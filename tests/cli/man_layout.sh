@@ -31,6 +31,6 @@ check_eq "every column of every table is left-aligned" "" \
 groff -t -man -Tutf8 -rLL=100n "$man7" 2>/dev/null | col -bx >"$O/man7"
 heads=$(grep -oE '│ +(Meaning|Columns and meaning) ' "$O/man7")
 check_eq "each table's meaning head is at its column's left edge" \
-  "10 0" "$(grep -c . <<<"$heads") $(grep -c '│  ' <<<"$heads")"
+  "11 0" "$(grep -c . <<<"$heads") $(grep -c '│  ' <<<"$heads")"
 
 finish

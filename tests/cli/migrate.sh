@@ -12,11 +12,15 @@
 # and from schema 5: a new column, NULL in every row; the digests taken
 # before stay valid (--full finds nothing), a pending API edit still
 # applies, and once keys: names the tree's parent key, the file and the API
-# both set it.
+# both set it. Schema 8 (trees), from a database the storysync before it
+# wrote (tests/fixtures/schema7.sql): every row is the tree 'default''s,
+# keyed (tree, id); every history row, event, archive, conflict, consumer
+# cursor and run kept, the sequence too; the pending API changes still
+# applied.
 . "$(dirname "$0")/lib.sh"
 
 # the schema this storysync writes
-current=7
+current=8
 
 # from_fixture NAME: here, the database of tests/fixtures/NAME.sql and
 # a configuration that names it
@@ -77,7 +81,7 @@ printf -- '---\nid: W-1\ntitle: One\n---\nbody one\n' >backlog/W-1-one.md
 printf -- '---\nid: W-2\ntitle: Two\n---\n' >active/W-2-two.md
 printf -- '---\nid: W-3\ntitle: Three (API)\n---\n' >active/W-3-three.md
 records() {
-  q "SELECT * FROM status_history ORDER BY id; SELECT * FROM sync_events ORDER BY seq; SELECT * FROM sqlite_sequence"
+  q "SELECT id, story_id, from_status, to_status, changed_at, origin, commit_id, author FROM status_history ORDER BY id; SELECT seq, story_id, change, origin, run_id, at FROM sync_events ORDER BY seq; SELECT * FROM sqlite_sequence"
 }
 before=$(records)
 check_eq "the fixture is schema 3, its sequence past the last event" "3|5|4" \
@@ -119,8 +123,8 @@ printf -- '---\nid: X-2\ntitle: Two\n---\nbody two\n' >backlog/X-2-two.md
 printf -- '---\nid: X-3\ntitle: Three\nstatus: active\n---\n' >active/X-3-three.md
 three=$(md5sum active/X-3-three.md)
 kept() {
-  q "SELECT * FROM status_history WHERE id <= 3 ORDER BY id;
-    SELECT * FROM sync_events WHERE seq <= 3 ORDER BY seq"
+  q "SELECT id, story_id, from_status, to_status, changed_at, origin, commit_id, author FROM status_history WHERE id <= 3 ORDER BY id;
+    SELECT seq, story_id, change, origin, run_id, at FROM sync_events WHERE seq <= 3 ORDER BY seq"
 }
 before=$(kept)
 check_eq "the fixture is schema 4: stale statuses, the API's edit refused" \
@@ -258,4 +262,48 @@ check_eq "schema 5 migrates through 6: the API's edit applied, a parent column" 
   "0|storysync: 1 updated|$current|1" \
   "$rc|$out$err|$(q "PRAGMA user_version")|$(q "SELECT count(*) FROM pragma_table_info('stories') WHERE name = 'parent'")"
 lib_quiet "the digests taken by schema 5" backlog active
+# ---- schema 7 to the current one: trees ----
+mkdir "$O/v7" && cd "$O/v7" || exit 1
+from_fixture schema7
+printf -- '---\nid: T-1\ntitle: One\nlabels: [a]\n---\nbody one\n' >backlog/T-1-one.md
+printf -- '---\nid: T-2\ntitle: Two\ndepends_on: [T-1]\n---\nbody two\n' >active/T-2-two.md
+printf -- '---\nid: T-3\ntitle: Three\n---\nbody three\n' >active/T-3-three.md
+trees_kept() {
+  q "SELECT id, story_id, from_status, to_status, changed_at, origin, commit_id, author FROM status_history ORDER BY id;
+    SELECT seq, story_id, change, origin, run_id, at FROM sync_events WHERE seq <= 4 ORDER BY seq;
+    SELECT story_id, rev, deleted_at, row FROM deleted_stories ORDER BY seq;
+    SELECT id, story_id, at, kind, kept FROM sync_conflicts ORDER BY id;
+    SELECT * FROM sync_consumers; SELECT id, started, ended, mode, exit_code FROM sync_runs ORDER BY id"
+}
+before=$(trees_kept)
+check_eq "the fixture is schema 7: T-2 retitled, T-1 deleted by the API, pending" \
+  "7|T-1,T-2|T-1|4" \
+  "$(q "PRAGMA user_version")|$(q "SELECT group_concat(story_id, ',') FROM (SELECT story_id FROM sync_base ORDER BY story_id)")|$(q "SELECT story_id FROM deleted_stories")|$(q "SELECT seq FROM sqlite_sequence WHERE name = 'sync_events'")"
+run ss sync
+check_eq "the sync migrates and applies both pending API changes" \
+  "0|storysync: 1 updated, 1 deleted" "$rc|$out$err"
+check_eq "schema $current" $current "$(q "PRAGMA user_version")"
+check_eq "every history row, event, archive, conflict, cursor and run kept" \
+  "$before" "$(trees_kept | head -n "$(printf '%s\n' "$before" | wc -l)")"
+check_eq "the next event takes the number after the sequence" "5" \
+  "$(q "SELECT min(seq) FROM sync_events WHERE seq > 4")"
+others=0
+for t in stories story_dependencies status_history deleted_stories sync_events \
+  sync_conflicts sync_state sync_base sync_meta sync_runs backlogs; do
+  others=$((others + $(q "SELECT count(*) FROM $t WHERE tree IS NOT 'default'")))
+done
+check_eq "every row is the tree 'default''s" "0|T-2,T-3" \
+  "$others|$(q "SELECT group_concat(id, ',') FROM (SELECT id FROM stories WHERE tree = 'default' ORDER BY id)")"
+check_eq "the key is (tree, id), the path unique within a tree" \
+  "tree,id|tree,path" \
+  "$(q "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_index_info((SELECT name FROM pragma_index_list('stories') WHERE origin = 'pk')) ORDER BY seqno)")|$(q "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_index_info((SELECT name FROM pragma_index_list('stories') WHERE origin = 'u')) ORDER BY seqno)")"
+check_eq "the API's edit reached its file, the deletion removed T-1's" \
+  "title: Two (API)|no" \
+  "$(grep '^title:' active/T-2-two.md)|$(test -e backlog/T-1-one.md && echo yes || echo no)"
+lib_quiet "the first run after the migration" backlog active
+mkdir "$O/fresh7" && cp -r backlog active .storysync.yml "$O/fresh7"
+(cd "$O/fresh7" && ss -q init && ss -q sync)
+check_eq "a fresh import gives the same rows" \
+  "$(sqlite3 -batch "$O/fresh7/$DB" "SELECT tree, $cols, parent FROM stories ORDER BY id")" \
+  "$(q "SELECT tree, $cols, parent FROM stories ORDER BY id")"
 finish

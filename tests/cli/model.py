@@ -391,7 +391,7 @@ class Model:
                 c.execute(q, vals)
             elif form == "upsert":
                 c.execute("INSERT INTO stories(id, title) VALUES (?, ?)"
-                          " ON CONFLICT(id) DO UPDATE SET"
+                          " ON CONFLICT(tree, id) DO UPDATE SET"
                           " title = excluded.title", (sid, v))
             else:
                 q, vals = self.full_insert("INSERT", r, v)
@@ -434,13 +434,13 @@ class Model:
                 c.execute("BEGIN")
                 c.execute("DELETE FROM story_dependencies WHERE story_id = ?",
                           (sid,))
-                c.execute("INSERT INTO story_dependencies VALUES (?, ?)",
+                c.execute("INSERT INTO story_dependencies(story_id, depends_on) VALUES (?, ?)",
                           (sid, dep))
                 c.execute("COMMIT")
             else:
                 form = "insert"
                 c.execute("INSERT OR IGNORE INTO story_dependencies"
-                          " VALUES (?, ?)", (sid, dep))
+                          "(story_id, depends_on) VALUES (?, ?)", (sid, dep))
         finally:
             c.close()
         self.api[(sid, "deps")] = self.row(sid)["deps"]

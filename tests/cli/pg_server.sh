@@ -85,11 +85,11 @@ check_eq "a run that changed nothing sends none" "1" \
 exec 7>&-
 wait "$lpid"
 
-# ---- the run lock: two checkouts of one tree exclude each other ----
+# ---- the run lock: an advisory lock per tree on the server ----
 # The first run waits for a row an API transaction holds (its --wait is
-# long); meanwhile a run from a second checkout, on this or another
-# machine, finds the tree's advisory lock held: exit 75. kill -9 of the
-# first frees it within a second.
+# long), holding its tree's advisory lock; a second checkout of the tree
+# is refused by the trees' registry (issue 22). kill -9 of the first
+# frees its lock within a second.
 cp -a "$T/tree-pg" "$T/tree-pg2"
 mkfifo "$O/h.in"
 psql -qAtX -d ss1 <"$O/h.in" >"$O/h.out" 2>&1 &
@@ -106,12 +106,14 @@ waiting() {
                WHERE wait_event_type = 'Lock' AND backend_type = 'client backend'")" = 1 ]
 }
 wait_for waiting || not_ok "the first run waits for the API's row"
+check_eq "the first run holds its tree's advisory lock" 1 \
+  "$(pq ss1 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+             AND granted")"
 cd "$T/tree-pg2" || exit 1
-run ss -v sync
-check_rc "the second checkout's run: exit 75" 75
-check_contains "it names the tree's lock, the URI masked" \
-  "storysync: postgresql:///ss1?host=$PGDIR&user=postgres: another run of tree 'default' holds its lock (on this or another machine): try later" \
-  "$err"
+run ss sync
+check_eq "a second checkout of the tree is refused by the registry (exit 4)" \
+  4 "$rc"
+cd "$T/tree-pg" || exit 1
 kill -9 "$r1"
 wait "$r1" 2>/dev/null
 held() {
@@ -128,6 +130,23 @@ wait_for grep -q released "$O/h.out"
 exec 7>&-
 wait "$hpid"
 cd "$T/tree-pg" || exit 1
+
+# A run of the tree on another machine holds its advisory lock (a psql
+# session takes it as that run would): a run here finds it held, exit 75.
+mkfifo "$O/m.in"
+psql -qAtX -d ss1 <"$O/m.in" >"$O/m.out" 2>&1 &
+mpid=$!
+exec 7>"$O/m.in"
+echo "SELECT pg_advisory_lock(hashtext('storysync'), hashtext('default'));
+      SELECT 'lock-held';" >&7
+wait_for grep -q lock-held "$O/m.out" || not_ok "the other machine's lock"
+run ss -v sync
+check_rc "a run while another machine's run holds the tree: exit 75" 75
+check_contains "it names the tree's lock, the URI masked" \
+  "storysync: postgresql:///ss1?host=$PGDIR&user=postgres: another run of tree 'default' holds its lock (on this or another machine): try later" \
+  "$err"
+exec 7>&-
+wait "$mpid"
 run ss sync
 check_eq "the first checkout's next run converges" \
   "0|Waits for the API" \

@@ -148,7 +148,7 @@ proj-0a0a|title = 'The old importer'|title:
 proj-0a0a|status = 'open'|status:
 EOF
 edits "$O/A.edits" A
-q "INSERT INTO story_dependencies VALUES ('proj-c3d4', 'proj-e5f6')"
+q "INSERT INTO story_dependencies(story_id, depends_on) VALUES ('proj-c3d4', 'proj-e5f6')"
 cp .issues/proj-c3d4--export-button.md "$O/one"
 run ss sync
 check_eq "A: a dependency, under the tree's key" "0|> blocked_by: [proj-e5f6]" \
@@ -170,7 +170,7 @@ check_eq "A: the row has the created date the file has" \
   "$(q "SELECT created FROM stories WHERE id = 'proj-f00d'")"
 q "INSERT INTO stories(id, title, status, priority, labels, assignees, parent, extra, created)
    VALUES ('proj-beef', 'Export to XLSX', 'open', 'low', '[\"export\",\"xlsx\"]', '[\"ana\"]', 'proj-a1b2', '{\"estimate\":3}', '2026-03-01T10:00:00Z');
-   INSERT INTO story_dependencies VALUES ('proj-beef', 'proj-f00d')"
+   INSERT INTO story_dependencies(story_id, depends_on) VALUES ('proj-beef', 'proj-f00d')"
 run ss sync
 check_eq "A: the tool's key order and flow lists" \
   "0|---|title: Export to XLSX|status: open|priority: low|labels: [export, xlsx]|assignee: ana|blocked_by: [proj-f00d]|parent: proj-a1b2|estimate: 3|created: 2026-03-01T10:00:00Z|---" \

@@ -116,7 +116,7 @@ check_eq "C: a story the API creates: digits first, no id key, its date" \
   "$rc|$(q "SELECT path FROM stories WHERE id = '44'")|$(sed -E "s/^created: '[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}'$/created: 'DATE'/" "$new" | tr '\n' '|' | sed 's/|$//')"
 q "INSERT INTO stories(id, title, status, priority, assignees, labels, parent, created)
    VALUES ('50', 'Export audit log', 'todo', 'low', '[\"ana\"]', '[\"audit\",\"@ops\"]', '44', '2026-03-01 10:00');
-   INSERT INTO story_dependencies VALUES ('50', '44'), ('50', '7')"
+   INSERT INTO story_dependencies(story_id, depends_on) VALUES ('50', '44'), ('50', '7')"
 run ss sync
 check_eq "C: the tool's key order, block lists (one assignee too), quotes as it writes them" \
   "0|---|title: Export audit log|priority: low|assignee:|  - ana|labels:|  - audit|  - '@ops'|depends_on:|  - '44'|  - '7'|parent: \"44\"|created: '2026-03-01 10:00'|---" \

@@ -143,7 +143,7 @@ check_eq "B: a row's own value of a constant key wins, in its place" \
   "$rc|$(sed -E 's/^created: [0-9]{4}-[0-9]{2}-[0-9]{2}$/created: DATE/' tasks/102-bug-bash.md | tr '\n' '|' | sed 's/|$//')|$(q "SELECT extra FROM stories WHERE id = '102'")"
 q "INSERT INTO stories(id, title, status, epic, assignees, parent, points, extra, created)
    VALUES ('103', 'Cache headers', 'todo', 'backend', '[\"bo\",\"cy\"]', '096', 2, '{\"kind\":\"task\"}', '2026-03-01');
-   INSERT INTO story_dependencies VALUES ('103', '096')"
+   INSERT INTO story_dependencies(story_id, depends_on) VALUES ('103', '096')"
 run ss sync
 check_eq "B: its first lines, then its keys in its order" \
   "0|---|# Task file: edit freely, keep the id.|kind: task|id: \"103\"|title: Cache headers|status: todo|assignees: [bo, cy]|depends: [\"096\"]|parent: \"096\"|points: 2|created: 2026-03-01|---" \

@@ -173,7 +173,7 @@ static void test_open_twice(void **state)
 		f, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
 		   "sqlite_master ORDER BY name)");
 
-	assert_int_equal(store_schema_version(f->s), 7);
+	assert_int_equal(store_schema_version(f->s), 8);
 	if (!store_open(&s2, f->db, &e))
 		fail_msg("%s", e.msg);
 	store_close(s2);
@@ -183,7 +183,7 @@ static void test_open_twice(void **state)
 			schema);
 	assert_non_null(strstr(schema, "stories_au"));
 	assert_non_null(strstr(schema, "stories_rev"));
-	assert_int_equal(api_int(f, "PRAGMA user_version"), 7);
+	assert_int_equal(api_int(f, "PRAGMA user_version"), 8);
 	assert_api_text(f, "PRAGMA journal_mode", "wal");
 	assert_int_equal(api_int(f, "SELECT count(*) FROM rev_clock"), 1);
 	assert_true(store_is_empty(f->s));
@@ -212,6 +212,73 @@ static void test_tree_set_once(void **state)
 	store_close(s2);
 }
 
+/* Two trees in one file: the same id in each, every call about its own
+ * tree, the mark per tree, and a row that cannot change tree. */
+static void test_two_trees(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = {{0}};
+	struct store *web;
+	struct story got = {0};
+	struct db_change *v;
+	struct tree_info *t;
+	size_t n;
+	int64_t rev, mark;
+	char *path;
+	bool found, moved;
+
+	put_simple(f, "T-1", "a/T-1.md");
+	if (!store_open(&web, f->db, &e) || !store_set_tree(web, "web", &e))
+		fail_msg("%s", e.msg);
+	assert_true(store_is_empty(web));
+	story_set(&got, SF_ID, "T-1");
+	story_set(&got, SF_TITLE, "web's");
+	assert_true(store_begin(web, &e));
+	assert_true(store_story_put(web, &got, "a/T-1.md", &rev, &e));
+	assert_true(store_mark_set(web, &e));
+	assert_true(store_commit(web, &e));
+	story_finish(&got);
+	assert_true(
+		store_story_get(f->s, "T-1", &got, &rev, &path, &found, &e));
+	assert_true(found);
+	assert_string_equal(got.v[SF_TITLE], "T-1");
+	story_finish(&got);
+	free(path);
+	assert_true(store_story_get(web, "T-1", &got, &rev, &path, &found, &e));
+	assert_string_equal(got.v[SF_TITLE], "web's");
+	story_finish(&got);
+	free(path);
+	assert_int_equal(api_int(f, "SELECT count(*) FROM stories"), 2);
+	/* the API edits default's row: web's clock check and changes stay
+	 * still */
+	api_exec(f, "UPDATE stories SET title = 'x' WHERE tree = 'default'");
+	assert_true(store_clock_moved(web, &moved, &e));
+	assert_false(moved);
+	assert_true(store_mark_get(web, &mark, &e));
+	assert_true(store_changes(web, mark, false, &v, &n, &e));
+	assert_int_equal(n, 0);
+	store_changes_free(v, n);
+	assert_true(store_changes(f->s, 0, false, &v, &n, &e));
+	assert_int_equal(n, 1);
+	store_changes_free(v, n);
+	/* a row cannot change tree: put back, recorded as refused */
+	api_exec(f, "UPDATE stories SET tree = 'api' WHERE tree = 'web'");
+	assert_int_equal(api_int(f, "SELECT count(*) FROM stories WHERE"
+				    " tree = 'web' AND id = 'T-1'"),
+			 1);
+	assert_api_text(f,
+			"SELECT tree || ' ' || kind || ' ' || fields || ' ' ||"
+			" lost FROM sync_conflicts",
+			"web refused tree {\"tree\":\"api\"}");
+	assert_true(store_trees_list(web, &t, &n, &e));
+	assert_int_equal(n, 2);
+	assert_string_equal(t[0].name, "web");
+	assert_int_equal(t[0].stories, 1);
+	assert_string_equal(t[1].name, "default");
+	store_trees_free(t, n);
+	store_close(web);
+}
+
 static void test_newer_version(void **state)
 {
 	struct fixture *f = *state;
@@ -219,11 +286,11 @@ static void test_newer_version(void **state)
 	struct store *s2 = (struct store *)1;
 	char *want;
 
-	api_exec(f, "PRAGMA user_version = 8");
+	api_exec(f, "PRAGMA user_version = 9");
 	assert_false(store_open(&s2, f->db, &e));
 	assert_null(s2);
-	want = xasprintf("%s: database schema version 8 is newer than this "
-			 "storysync (7)",
+	want = xasprintf("%s: database schema version 9 is newer than this "
+			 "storysync (8)",
 			 f->db);
 	assert_string_equal(e.msg, want);
 	free(want);
@@ -336,7 +403,8 @@ static void test_canonical_read(void **state)
 
 	api_exec(f, "INSERT INTO stories(id, title, labels, extra, points) "
 		    "VALUES ('API-1', 't', '[ \"a\" , \"b\" ]', '{ }', 5);"
-		    "INSERT INTO story_dependencies VALUES ('API-1', 'Z-2'), "
+		    "INSERT INTO story_dependencies(story_id, depends_on) "
+		    "VALUES ('API-1', 'Z-2'), "
 		    "('API-1', 'A-1'), ('API-1', 'M-3')");
 	assert_true(
 		store_story_get(f->s, "API-1", &got, &rev, NULL, &found, &e));
@@ -462,10 +530,12 @@ static void test_changes_plan(void **state)
 	char *plan;
 
 	assert_true(store_changes_plan(f->s, &plan, &e));
-	assert_non_null(
-		strstr(plan, "SEARCH stories USING INDEX stories_rev (rev>?)"));
-	assert_non_null(strstr(plan, "SEARCH d USING INDEX deleted_stories_rev "
-				     "(rev>?)"));
+	assert_non_null(strstr(
+		plan,
+		"SEARCH stories USING INDEX stories_rev (tree=? AND rev>?)"));
+	assert_non_null(strstr(
+		plan, "SEARCH d USING INDEX deleted_stories_rev (tree=? AND "
+		      "rev>?)"));
 	assert_null(strstr(plan, "SCAN"));
 	free(plan);
 }
@@ -496,7 +566,8 @@ static void test_api_dependency_bumps_rev(void **state)
 
 	put_simple(f, "A-1", "a.md");
 	before = api_int(f, "SELECT rev FROM stories WHERE id = 'A-1'");
-	api_exec(f, "INSERT INTO story_dependencies VALUES ('A-1', 'B-1')");
+	api_exec(f, "INSERT INTO story_dependencies(story_id, depends_on) "
+		    "VALUES ('A-1', 'B-1')");
 	int64_t after = api_int(f, "SELECT rev FROM stories WHERE id='A-1'");
 	assert_true(after > before);
 	assert_int_equal(after, clock_value(f));
@@ -505,7 +576,8 @@ static void test_api_dependency_bumps_rev(void **state)
 		    after);
 	/* A dependency of no known story touches nothing. */
 	int64_t clock = clock_value(f);
-	api_exec(f, "INSERT INTO story_dependencies VALUES ('X-9', 'A-1')");
+	api_exec(f, "INSERT INTO story_dependencies(story_id, depends_on) "
+		    "VALUES ('X-9', 'A-1')");
 	assert_int_equal(clock_value(f), clock);
 }
 
@@ -553,7 +625,8 @@ static void test_api_rename_archives_old_id(void **state)
 	size_t n;
 
 	put_simple(f, "A-1", "a.md");
-	api_exec(f, "INSERT INTO story_dependencies VALUES ('A-1', 'Q-1')");
+	api_exec(f, "INSERT INTO story_dependencies(story_id, depends_on) "
+		    "VALUES ('A-1', 'Q-1')");
 	assert_true(store_mark_set(f->s, &e));
 	api_exec(f, "UPDATE stories SET id = 'A-2' WHERE id = 'A-1'");
 	assert_true(store_changes(f->s, 0, false, &v, &n, &e));
@@ -610,7 +683,7 @@ static void test_api_statement_forms(void **state)
 		"PRAGMA recursive_triggers = ON; REPLACE INTO stories(id,"
 		" title, path) VALUES ('INF-014', 'Replaced', 'p.md')",
 		"INSERT INTO stories(id, title) VALUES ('INF-014', 'Upsert')"
-		" ON CONFLICT(id) DO UPDATE SET title = excluded.title",
+		" ON CONFLICT(tree, id) DO UPDATE SET title = excluded.title",
 	};
 	struct fixture *f = *state;
 
@@ -741,7 +814,8 @@ static void test_state_round_trip(void **state)
 	 * is saved once, before the first change. */
 	api_exec(f, "UPDATE stories SET title = 'By the API' WHERE id = "
 		    "'INF-014'");
-	api_exec(f, "INSERT INTO story_dependencies VALUES ('INF-014', "
+	api_exec(f, "INSERT INTO story_dependencies(story_id, depends_on) "
+		    "VALUES ('INF-014', "
 		    "'INF-001')");
 	assert_true(store_state_base(f->s, "INF-014", &got, mirror, &known,
 				     &found, &e));
@@ -804,7 +878,8 @@ static void test_meta_and_backlogs(void **state)
 	assert_string_equal(value, "abc");
 	free(value);
 
-	api_exec(f, "INSERT INTO backlogs VALUES ('old', 'stories/old'),"
+	api_exec(f, "INSERT INTO backlogs(name, path) VALUES ('old', "
+		    "'stories/old'),"
 		    " ('mobile', 'elsewhere')");
 	assert_true(store_backlogs_sync(f->s, &c, &e));
 	assert_api_text(f,
@@ -1115,7 +1190,7 @@ static void test_read_only(void **state)
 	api_exec(f, "PRAGMA user_version = 2");
 	assert_false(store_open_as(&ro, f->db, 100, true, NULL, &e));
 	want = xasprintf("%s: database schema version 2 is older than this "
-			 "storysync's (7): a sync migrates it",
+			 "storysync's (8): a sync migrates it",
 			 f->db);
 	assert_string_equal(e.msg, want);
 	free(want);
@@ -1172,6 +1247,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_open_twice),
 		T(test_tree_set_once),
+		T(test_two_trees),
 		T(test_newer_version),
 		cmocka_unit_test(test_iso_time),
 		T(test_not_a_database),

@@ -1743,35 +1743,71 @@ static bool pg_check(struct store *s, store_check_fn fn, void *ctx,
 	return true;
 }
 
+/* The checkout that holds the tree, (NULL, NULL) when none. */
+static bool holder_get(struct store *s, char **host, char **path, struct err *e)
+{
+	PGresult *r = Q0(s, e, "SELECT host, path FROM trees WHERE name = $1");
+
+	*host = *path = NULL;
+	if (r && PQntuples(r)) {
+		*host = val(r, 0, 0);
+		*path = val(r, 0, 1);
+	}
+	return done(r);
+}
+
+/* As SQLite's: registers when no checkout holds the tree, or take_over;
+ * one that registered meanwhile keeps it (read again); a tree that moved
+ * forgets its stat data, so that the next run reads every file. */
 static bool pg_tree_claim(struct store *s, const char *host, const char *path,
 			  bool take_over, char **holder, bool *moved,
 			  struct err *e)
 {
-	PGresult *r;
+	char *h = NULL, *p = NULL, at[64];
+	bool ok = false;
 
 	*holder = NULL;
 	*moved = false;
-	r = Q0(s, e, "SELECT host, path FROM trees WHERE name = $1 FOR UPDATE");
-	if (!r)
+	if (!holder_get(s, &h, &p, e))
 		return false;
-	if (PQntuples(r) && !PQgetisnull(r, 0, 0)) {
-		bool same = str_eq(cval(r, 0, 0), host) &&
-			    str_eq(cval(r, 0, 1), path);
-
-		if (!same && !take_over) {
-			*holder = xasprintf("%s:%s", cval(r, 0, 0),
-					    cval(r, 0, 1));
-			PQclear(r);
-			return true;
-		}
-		*moved = !same;
+	if (str_eq(h, host) && str_eq(p, path)) {
+		ok = true;
+		goto out;
 	}
-	PQclear(r);
-	return done(Q(s, e,
-		      "INSERT INTO trees(name, host, path) VALUES ($1, $2, $3)"
-		      " ON CONFLICT (name) DO UPDATE SET host = excluded.host,"
-		      " path = excluded.path",
-		      host, path));
+	if (h && p && !take_over) {
+		*holder = xasprintf("%s:%s", h, p);
+		ok = true;
+		goto out;
+	}
+	*moved = h && p;
+	iso_time(at, 0);
+	if (!done(Q(s, e,
+		    "INSERT INTO trees(name, host, path, registered) VALUES"
+		    " ($1, $2, $3, $4) ON CONFLICT (name) DO UPDATE SET host ="
+		    " excluded.host, path = excluded.path, registered ="
+		    " excluded.registered WHERE $5::boolean OR trees.path IS"
+		    " NULL OR trees.host IS NULL",
+		    host, path, at, take_over ? "true" : "false")))
+		goto out;
+	free(h);
+	free(p);
+	if (!holder_get(s, &h, &p, e))
+		goto out;
+	if (!str_eq(h, host) || !str_eq(p, path)) {
+		*holder = xasprintf("%s:%s", h ? h : "?", p ? p : "?");
+		*moved = false;
+	} else if (*moved &&
+		   !done(Q0(s, e,
+			    "UPDATE sync_state SET mtime_ns = NULL, ctime_ns"
+			    " = NULL, size = NULL, ino = NULL, recorded_ns ="
+			    " NULL WHERE tree = $1"))) {
+		goto out;
+	}
+	ok = true;
+out:
+	free(h);
+	free(p);
+	return ok;
 }
 
 static bool pg_trees_list(struct store *s, struct tree_info **out, size_t *n,

@@ -93,7 +93,8 @@ static const struct {
 	{1, "CREATE TABLE sync_consumers(tree text NOT NULL DEFAULT"
 	    " 'default', name text NOT NULL, seq bigint NOT NULL,"
 	    " updated text, PRIMARY KEY(tree, name))"},
-	{1, "CREATE TABLE trees(name text PRIMARY KEY, host text, path text)"},
+	{1, "CREATE TABLE trees(name text PRIMARY KEY, host text, path text,"
+	    " registered text)"},
 };
 
 /* The change tracking, made anew by every migration (CREATE OR REPLACE),

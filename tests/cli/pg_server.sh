@@ -156,6 +156,19 @@ check_eq "and the one after is quiet" "0|" "$rc|$out$err"
 check_eq "no password, no URI in sync_runs" "0" \
   "$(pq ss1 "SELECT count(*) FROM sync_runs WHERE messages LIKE '%postgres%'")"
 
+# ---- the trees' registry on the server: init --take-over ----
+cd "$T/tree-pg2" || exit 1
+run ss init --take-over
+check_rc "the second checkout takes the tree over" 0
+run ss sync
+check_rc "and syncs it" 0
+check_eq "the server records it" "$(hostname)|$T/tree-pg2" \
+  "$(pq ss1 "SELECT host, path FROM trees WHERE name = 'default'")"
+cd "$T/tree-pg" || exit 1
+run ss sync
+check_rc "the first checkout is refused now (exit 4)" 4
+cd "$T/tree-pg2" || exit 1
+
 # ---- retention on the server ----
 runs_before=$(pq ss1 "SELECT count(*) FROM sync_runs")
 printf 'retention:\n  runs: 2\n' >>.storysync.yml

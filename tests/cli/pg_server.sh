@@ -169,6 +169,59 @@ run ss sync
 check_rc "the first checkout is refused now (exit 4)" 4
 cd "$T/tree-pg2" || exit 1
 
+# ---- API writers racing runs ----
+# Two writer processes, 30 transactions each of three updates (every
+# fourth rolled back), while runs go on: the runs exit 0 or 75 only, and
+# once the writers are done and two runs more, every file holds its row's
+# title (a commit a run's clock had missed would leave an older one).
+ids=$(pq ss1 "SELECT id FROM stories ORDER BY id" | tr '\n' ' ')
+writer() { # N
+  local k i a b c end
+  for ((k = 0; k < 30; k++)); do
+    read -r a b c <<<"$(echo $ids | tr ' ' '\n' | shuf -n 3 | tr '\n' ' ')"
+    end=COMMIT
+    ((k % 4 == 3)) && end=ROLLBACK
+    psql -qAtX -d ss1 -c "BEGIN;
+      UPDATE stories SET title = 'w$1 $k a' WHERE id = '$a';
+      UPDATE stories SET title = 'w$1 $k b' WHERE id = '$b';
+      UPDATE stories SET title = 'w$1 $k c' WHERE id = '$c'; $end;" \
+      >/dev/null 2>&1 || echo "writer $1 failed at $k" >>"$O/writers"
+  done
+}
+: >"$O/writers"
+writer 1 &
+w1=$!
+writer 2 &
+w2=$!
+codes=
+while kill -0 "$w1" 2>/dev/null || kill -0 "$w2" 2>/dev/null; do
+  ss -q sync >/dev/null 2>&1
+  codes="$codes $?"
+done
+wait "$w1" "$w2"
+check_eq "the writers saw no failure" "" "$(cat "$O/writers")"
+check_eq "the runs exited 0 or 75 only" "" \
+  "$(echo $codes | tr ' ' '\n' | grep -v -x -e 0 -e 75 | sort -u)"
+ss -q sync >/dev/null 2>&1
+run ss sync
+check_eq "then a quiet run" "0|" "$rc|$out$err"
+file_titles() {
+  python3 - <<'PY'
+import os, yaml
+out = []
+for root, _, names in os.walk("stories"):
+    for n in names:
+        if n.endswith(".md"):
+            fm = open(os.path.join(root, n), encoding="utf-8").read().split("---\n")[1]
+            d = yaml.safe_load(fm)
+            out.append("%s|%s" % (d["id"], d["title"]))
+print("\n".join(sorted(out)))
+PY
+}
+check_eq "every file holds its row's title" \
+  "$(pq ss1 "SELECT id, title FROM stories ORDER BY id" | LC_ALL=C sort)" \
+  "$(file_titles | LC_ALL=C sort)"
+
 # ---- retention on the server ----
 runs_before=$(pq ss1 "SELECT count(*) FROM sync_runs")
 printf 'retention:\n  runs: 2\n' >>.storysync.yml

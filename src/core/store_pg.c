@@ -114,11 +114,42 @@ static void iso_time(char out[64], int64_t ns)
 		 tm.tm_min, tm.tm_sec, (int)(ns % 1000000000 / 1000000));
 }
 
+/* JSON text without the whitespace between its tokens, in place: the
+ * compact form SQLite's json() gives, which is the canonical form of the
+ * story's JSON fields (a json column keeps the text as the API wrote it,
+ * spaces and all; its key order too, which is why it is not jsonb). */
+static void json_compact(char *v)
+{
+	bool in_string = false;
+	char *w = v;
+
+	for (const char *p = v; *p; p++) {
+		if (in_string) {
+			*w++ = *p;
+			if (*p == '\\' && p[1])
+				*w++ = *++p;
+			else if (*p == '"')
+				in_string = false;
+		} else if (*p == '"') {
+			in_string = true;
+			*w++ = *p;
+		} else if (*p != ' ' && *p != '\t' && *p != '\n' &&
+			   *p != '\r') {
+			*w++ = *p;
+		}
+	}
+	*w = '\0';
+}
+
 static void read_story(const PGresult *r, int row, int col0, struct story *out)
 {
 	out->nul = 0;
-	for (int f = 0; f < SF_COUNT; f++)
+	for (int f = 0; f < SF_COUNT; f++) {
 		out->v[f] = val(r, row, col0 + f);
+		if (out->v[f] &&
+		    (f == SF_ASSIGNEES || f == SF_LABELS || f == SF_EXTRA))
+			json_compact(out->v[f]);
+	}
 }
 
 /* ---- open, close, transactions ---- */

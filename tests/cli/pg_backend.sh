@@ -102,6 +102,17 @@ $id4|updated|file" \
   run ss status --json
   check_contains "$1: status --json names the database" \
     "\"database\":\"$where\"" "$out"
+  # JSON as the API spells it, spaces and key order: the file is the same
+  # on both, and the row stays agreed
+  dbq "INSERT INTO stories(id, title, backlog, status, labels, extra)
+         VALUES ('JS-1', 'Spaced JSON', 'platform', 'backlog',
+                 '[\"x\", \"y\"]', '{\"b\": 1, \"a\": 2}')"
+  run ss sync
+  check_eq "$1: the API's spaced JSON: a file" "0|storysync: 1 created" \
+    "$rc|$out$err"
+  cp "$(find stories -name 'JS-1-*')" "$O/js-$1"
+  run ss sync --full
+  check_eq "$1: and then a quiet --full" "0|" "$rc|$out$err"
   dbq "INSERT INTO story_dependencies(story_id, depends_on)
          VALUES ('GHOST-1', 'X-1')"
   run ss check --db
@@ -152,9 +163,11 @@ dbq() { pq ss1 "$1"; }
 where="postgresql:///ss1?host=$PGDIR&user=postgres"
 lost_title="lost::json->>'title'"
 shared pg
+check_eq "the spaced JSON's file is the same on both" "$(cat "$O/js-sqlite")" \
+  "$(cat "$O/js-pg")"
 check_eq "check --db says the same on both" "$(cat "$O/check-sqlite")" \
   "$(cat "$O/check-pg")"
-check_eq "pg: every row has the default tree" "default|24" \
+check_eq "pg: every row has the default tree" "default|25" \
   "$(pq ss1 "SELECT tree, count(*) FROM stories GROUP BY tree")"
 cd "$T/tree-pg" || exit 1
 

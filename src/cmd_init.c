@@ -198,7 +198,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 		else if (!existed)
 			fprintf(cli->out, "storysync: wrote %s\n", path);
 		fprintf(cli->out, "storysync: database %s ready (schema %d)\n",
-			c.database, version);
+			c.home.shown, version);
 		if (moved)
 			fprintf(cli->out,
 				"storysync: tree '%s' moved to this checkout; "

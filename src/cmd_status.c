@@ -317,7 +317,7 @@ static void print_json(FILE *f, const struct config *c, const struct health *st)
 	fputs(",\"summary\":", f);
 	cli_json_string(f, st->summary);
 	fputs(",\"database\":", f);
-	cli_json_string(f, c->database);
+	cli_json_string(f, c->home.shown);
 	fprintf(f, ",\"exists\":%s,\"failing_runs\":%ld,\"last_run\":",
 		st->have_db ? "true" : "false", r->failing);
 	cli_json_string(f, r->ended_ns ? run_result_names[r->result] : NULL);

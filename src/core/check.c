@@ -478,6 +478,8 @@ static const char *db_name(const struct config *c)
 {
 	size_t n = strlen(c->root);
 
+	if (c->home.server)
+		return c->home.shown;
 	if (strncmp(c->database, c->root, n) == 0 && c->database[n] == '/')
 		return c->database + n + 1;
 	return c->database;
@@ -493,7 +495,7 @@ enum check_db_status check_db(const struct config *c, struct check_result *out,
 	if (!dbhome_exists(&c->home)) {
 		st = CHECK_DB_NONE;
 		err_set(e, "%s: no database yet (storysync init creates it)",
-			c->database);
+			c->home.shown);
 		goto out;
 	}
 	/* a run's files and rows differ until its commit */

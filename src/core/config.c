@@ -16,6 +16,7 @@
 #include "fsx.h"
 #include "gitrepo.h"
 #include "mem.h"
+#include "version.h"
 #include "yamlio.h"
 
 /* A configuration file is a few lines; anything this big is a mistake. */
@@ -322,6 +323,29 @@ static bool local_database(struct parser *p)
 	return ok;
 }
 
+/* A server's URI: its credentials and its host are the machine's, never
+ * the tree's (an attacker's branch could point the hooks' runs at a
+ * server of theirs): only an untracked file may name one; and only a
+ * build with the backend can use it. The URI is shown masked. */
+static bool server_database(struct parser *p)
+{
+	char *shown = dbhome_mask(p->w->database);
+	char *what =
+		xasprintf("'database': '%s' names a PostgreSQL server", shown);
+	bool ok = local_only(p, &p->w->database_at, what);
+
+	if (ok && !STORYSYNC_POSTGRESQL)
+		ok = fail_at(p, &p->w->database_at,
+			     "'database': '%s' names a PostgreSQL server, "
+			     "but this storysync was built without "
+			     "PostgreSQL (meson setup -Dpostgresql=enabled, "
+			     "with libpq-dev)",
+			     shown);
+	free(what);
+	free(shown);
+	return ok;
+}
+
 static bool parse_database(struct parser *p)
 {
 	if (!next(p))
@@ -330,12 +354,16 @@ static bool parse_database(struct parser *p)
 		return true;
 	if (!is_string(&p->ev))
 		return fail(p, p->ev.line, p->ev.col,
-			    "'database' must be a file path");
+			    "'database' must be a file path or a "
+			    "postgresql:// URI");
 	if (has_control(p->ev.value))
 		return fail(p, p->ev.line, p->ev.col,
 			    "'database' has a control character");
+	free(p->w->database);
 	p->w->database = xstrdup(p->ev.value);
 	p->w->database_at = here(p);
+	if (dbhome_is_server(p->w->database))
+		return server_database(p);
 	return local_database(p);
 }
 
@@ -1238,7 +1266,7 @@ static bool resolve(struct config *c, const char *path, const char *database,
 	c->file = join(c->root, slash ? slash + 1 : path);
 	if (!database)
 		database = ".storysync/stories.db";
-	if (database[0] == '/') {
+	if (database[0] == '/' || dbhome_is_server(database)) {
 		c->database = xstrdup(database);
 		return true;
 	}
@@ -1357,7 +1385,8 @@ bool config_load(struct config *c, const char *path, struct err *e)
 			c->database_at = xasprintf(
 				"%s:%u:%u", w.database_at.file,
 				w.database_at.line, w.database_at.col);
-		dbhome_init(&c->home, c->database, c->database_at, c->tree);
+		dbhome_init(&c->home, c->database, c->database_at, c->tree,
+			    c->root);
 	}
 out:
 	if (!ok)
@@ -1570,8 +1599,8 @@ static bool check_database(struct parser *p)
 
 	if (!at.file) /* the default: the main file's */
 		at = (struct at){p->name, p->source, 0, 0};
-	if (at.source == SRC_LOCAL)
-		return true; /* it may name any */
+	if (at.source == SRC_LOCAL || dbhome_is_server(c->database))
+		return true; /* it may name any; a server's was checked */
 	what = v ? database_outside(v) : NULL;
 	if (what) { /* refused or noted as read */
 		free(what);
@@ -1634,7 +1663,9 @@ static char *stage_holding(const struct config *c, const char *path)
  * database (heap), or NULL. */
 static char *output_problem(const struct config *c, const char *path)
 {
-	char *real = canonical(path), *db = canonical(c->database), *why;
+	char *base = dbhome_is_server(c->database) ? dbhome_server_base(c->root)
+						   : xstrdup(c->database);
+	char *real = canonical(path), *db = canonical(base), *why;
 	char *file = canonical(c->file), *local = NULL, *stage = NULL;
 
 	if (c->local)
@@ -1642,7 +1673,7 @@ static char *output_problem(const struct config *c, const char *path)
 	if (!real)
 		why = xstrdup("cannot be resolved: a dangling symlink, or '..' "
 			      "below a missing directory");
-	else if (database_family(real, db ? db : c->database))
+	else if (database_family(real, db ? db : base))
 		why = xstrdup("is the database or one of its files (-wal, "
 			      "-shm, -journal, .lock, .run, .writes, "
 			      ".statcache)");
@@ -1661,6 +1692,7 @@ static char *output_problem(const struct config *c, const char *path)
 	free(local);
 	free(file);
 	free(db);
+	free(base);
 	free(real);
 	return why;
 }

@@ -6,28 +6,82 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "fsx.h"
 #include "mem.h"
 
+bool dbhome_is_server(const char *database)
+{
+	return strncmp(database, "postgresql://", 13) == 0 ||
+	       strncmp(database, "postgres://", 11) == 0;
+}
+
+char *dbhome_mask(const char *database)
+{
+	const char *rest, *at, *colon, *end, *p;
+	struct buf b = BUF_INIT;
+	char *out;
+
+	if (!dbhome_is_server(database))
+		return xstrdup(database);
+	rest = strstr(database, "://") + 3;
+	end = rest + strcspn(rest, "/?");
+	at = memchr(rest, '@', (size_t)(end - rest));
+	/* the user part, user:password@: its password goes */
+	colon = at ? memchr(rest, ':', (size_t)(at - rest)) : NULL;
+	if (colon) {
+		buf_add(&b, database, (size_t)(colon + 1 - database));
+		buf_puts(&b, "***");
+		p = at;
+	} else {
+		p = database;
+	}
+	/* and any password=VALUE of the query, up to the next & */
+	for (const char *q = strchr(end, '?'); q && *q;) {
+		const char *key = q + 1, *amp = strchr(key, '&');
+
+		if (strncmp(key, "password=", 9) == 0) {
+			buf_add(&b, p, (size_t)(key + 9 - p));
+			buf_puts(&b, "***");
+			p = amp ? amp : key + strlen(key);
+		}
+		q = amp;
+	}
+	buf_puts(&b, p);
+	out = xstrdup(b.data);
+	buf_finish(&b);
+	return out;
+}
+
+char *dbhome_server_base(const char *root)
+{
+	return xasprintf("%s/.storysync/server", root);
+}
+
 void dbhome_init(struct dbhome *h, const char *database, const char *at,
-		 const char *tree)
+		 const char *tree, const char *root)
 {
 	/* the default tree's keep the names they had before trees */
 	const char *sep = tree && strcmp(tree, "default") != 0 ? "." : "";
 	const char *t = *sep ? tree : "";
 
 	h->database = xstrdup(database);
+	h->server = dbhome_is_server(database);
+	h->shown = dbhome_mask(database);
+	h->base = h->server ? dbhome_server_base(root) : xstrdup(database);
 	h->at = at ? xstrdup(at) : NULL;
-	h->lock = xasprintf("%s%s%s.lock", database, sep, t);
-	h->run = xasprintf("%s%s%s.run", database, sep, t);
-	h->told = xasprintf("%s%s%s.told", database, sep, t);
-	h->writes = xasprintf("%s%s%s.writes", database, sep, t);
-	h->cache = xasprintf("%s%s%s.statcache", database, sep, t);
+	h->lock = xasprintf("%s%s%s.lock", h->base, sep, t);
+	h->run = xasprintf("%s%s%s.run", h->base, sep, t);
+	h->told = xasprintf("%s%s%s.told", h->base, sep, t);
+	h->writes = xasprintf("%s%s%s.writes", h->base, sep, t);
+	h->cache = xasprintf("%s%s%s.statcache", h->base, sep, t);
 }
 
 void dbhome_finish(struct dbhome *h)
 {
 	free(h->database);
+	free(h->shown);
+	free(h->base);
 	free(h->at);
 	free(h->lock);
 	free(h->run);
@@ -37,9 +91,11 @@ void dbhome_finish(struct dbhome *h)
 	memset(h, 0, sizeof(*h));
 }
 
+/* A server's database is there for all this side knows: connecting says
+ * (the store's open), not a file. */
 bool dbhome_exists(const struct dbhome *h)
 {
-	return fsx_exists(h->database);
+	return h->server || fsx_exists(h->database);
 }
 
 bool dbhome_need(const struct dbhome *h, struct err *e)
@@ -59,6 +115,8 @@ bool dbhome_need(const struct dbhome *h, struct err *e)
 
 bool dbhome_make(const struct dbhome *h, struct err *e)
 {
+	if (h->server) /* the server's database is the server's to make */
+		return fsx_mkdir_parents(h->base, e);
 	return fsx_mkdir_parents(h->database, e) &&
 	       fsx_create_empty(h->database, e);
 }
@@ -80,19 +138,21 @@ void dbhome_unlock(int fd)
 
 char *dbhome_dir(const struct dbhome *h)
 {
-	const char *slash = strrchr(h->database, '/');
+	const char *slash = strrchr(h->base, '/');
 
 	if (!slash)
 		return xstrdup(".");
-	if (slash == h->database)
+	if (slash == h->base)
 		return xstrdup("/");
-	return xstrndup(h->database, (size_t)(slash - h->database));
+	return xstrndup(h->base, (size_t)(slash - h->base));
 }
 
 bool dbhome_owned(const struct dbhome *h)
 {
 	struct stat st;
 
+	if (h->server) /* the server's roles decide, not a file's owner */
+		return true;
 	return stat(h->database, &st) == 0 && st.st_uid == geteuid();
 }
 
@@ -100,7 +160,7 @@ bool dbhome_version(const struct dbhome *h, struct dbhome_version *v)
 {
 	struct stat st;
 
-	if (stat(h->database, &st) != 0)
+	if (h->server || stat(h->database, &st) != 0)
 		return false;
 	v->ino = (uint64_t)st.st_ino;
 	v->size = (int64_t)st.st_size;
@@ -120,7 +180,7 @@ bool dbhome_ignore(const struct dbhome *h, const char *root, bool *ignored,
 		   struct err *e)
 {
 	static const char all[] = "# storysync's database: never in git\n*\n";
-	char *dir = xstrdup(h->database), *slash = strrchr(dir, '/');
+	char *dir = xstrdup(h->base), *slash = strrchr(dir, '/');
 	struct file_stat st;
 	bool stale, ok = true;
 	int fd = -1;

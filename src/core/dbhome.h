@@ -13,13 +13,20 @@
  * the write journal (journal.c), the stat cache (statcache.c). For
  * SQLite the database is a file and they lie beside it, DATABASE.lock,
  * .run, .told, .writes and .statcache (a tree other than the default:
- * DATABASE.TREE.lock, ...), where its
- * writers can write; a server's database would put them in the tree's
- * own directory for them instead (issue 23). The rest of storysync asks
- * this object, and never takes the database string for a path.
+ * DATABASE.TREE.lock, ...), where its writers can write. A server's
+ * database (a postgresql:// or postgres:// URI, issue 23) has no file
+ * here: its files are the checkout's own, ROOT/.storysync/server.lock,
+ * .run, .told, .writes and .statcache (.TREE. as above), which init keeps
+ * out of git as it does a database's directory. The rest of storysync
+ * asks this object, and never takes the database string for a path.
  */
 struct dbhome {
 	char *database; /* the configuration's string */
+	char *shown;    /* the same as messages may show it: a server URI's
+			   password masked */
+	char *base;     /* what the files below are named after: the
+			   database file, or ROOT/.storysync/server */
+	bool server;    /* a server's URI, not a file */
 	char *at;       /* "FILE:LINE:COL" of the key that named it, or NULL */
 	char *lock;     /* the run lock: flock, never the database itself */
 	char *run;      /* the run record */
@@ -28,13 +35,22 @@ struct dbhome {
 	char *cache;    /* the stat cache, the tree's */
 };
 
-/* Fills h for database (absolute), named at at (NULL: the default), for
- * the tree of that name: each tree of a database has its own run lock,
- * run record, told errors, write journal and stat cache,
- * DATABASE.TREE.lock and so on; the tree "default" (and NULL) keeps
- * DATABASE.lock, as before trees. */
+/* Whether database is a server's URI (postgresql://, postgres://), not a
+ * file path. */
+bool dbhome_is_server(const char *database);
+/* database as a message may show it (heap): a URI's password, in its user
+ * part or as a password= parameter, replaced by "***". */
+char *dbhome_mask(const char *database);
+/* The checkout's name for a server database's files: ROOT/.storysync/server
+ * (heap). */
+char *dbhome_server_base(const char *root);
+/* Fills h for database (absolute, or a server's URI), named at at (NULL:
+ * the default), for the tree of that name whose configuration is at root:
+ * each tree of a database has its own run lock, run record, told errors
+ * write journal and stat cache, DATABASE.TREE.lock and so on; the tree "default"
+ * (and NULL) keeps DATABASE.lock, as before trees. */
 void dbhome_init(struct dbhome *h, const char *database, const char *at,
-		 const char *tree);
+		 const char *tree, const char *root);
 /* Frees what dbhome_init filled in; a zeroed h is fine. */
 void dbhome_finish(struct dbhome *h);
 

@@ -5,15 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbhome.h"
 #include "json.h"
 #include "mem.h"
+#include "version.h"
 
 #define DEFAULT_BUSY_MS 5000
 
 /* The backends, each asked in turn whether a database string is its: a
- * server's URI scheme first (store_pg_ops would go here), SQLite, which
- * takes any path, last. */
-static const struct store_ops *const backends[] = {&store_sqlite_ops};
+ * server's URI scheme first (store_pg_ops, when built), SQLite, which
+ * takes any path but a server's URI, last. */
+static const struct store_ops *const backends[] = {
+#if STORYSYNC_POSTGRESQL
+	&store_pg_ops,
+#endif
+	&store_sqlite_ops,
+};
 
 static const struct store_ops *ops_of(const struct store *s)
 {
@@ -67,10 +74,16 @@ static bool open_with(struct store **out, const char *database, int busy_ms,
 	*out = NULL;
 	if (busy)
 		*busy = false;
-	if (!ops)
-		return err_set(e,
-			       "%s: no storysync backend takes this database",
-			       database);
+	if (!ops) {
+		char *shown = dbhome_mask(database);
+
+		err_set(e,
+			"%s: no storysync backend takes this database (a "
+			"build without PostgreSQL?)",
+			shown);
+		free(shown);
+		return false;
+	}
 	return ops->open(out, database, busy_ms, read_only, create, busy, e);
 }
 

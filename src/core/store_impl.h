@@ -22,8 +22,8 @@
  *   store_sqlite*.c         SQLite's backend, in the layers that
  *                           store_sqlite.h lists (db, schema, txn,
  *                           record; state, story, config, check; open)
- *   store_pg*.c             (to come, issue 23) PostgreSQL's, beside it,
- *                           with its own store_pg.h, claiming the
+ *   store_pg*.c             PostgreSQL's (issue 23), beside it, in the
+ *                           layers store_pg.h lists, claiming the
  *                           postgresql:// and postgres:// URIs
  *
  *   store_result.c          what the calls return, freed: the bottom
@@ -180,7 +180,15 @@ struct store_ops {
 			   struct err *e);
 };
 
+/* The digest of n values (NULL is a value of its own), as SQLite's
+ * storysync_digest computes it in SQL (store_result.c). */
+int64_t store_digest(const char *const *v, int n);
+/* The digest of story s at path as sync_state keeps it: the fields before
+ * parent, the path, then the parent unless it is NULL. */
+int64_t store_story_digest(const struct story *s, const char *path);
+
 /* The backends there are (store.c asks each in turn). */
 extern const struct store_ops store_sqlite_ops; /* store_sqlite.c */
+extern const struct store_ops store_pg_ops;     /* store_pg.c, when built */
 
 #endif

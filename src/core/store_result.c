@@ -1,12 +1,13 @@
 /* store_result.c: what the store's calls return, freed; the bottom layer,
  * below store.c and every backend, which free with it too. */
-#include "store.h"
+#include "store_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
 #include "mem.h"
+#include "strmap.h"
 
 void config_record_finish(struct config_record *r)
 {
@@ -99,4 +100,30 @@ void store_trees_free(struct tree_info *v, size_t n)
 		free(v[i].last_run);
 	}
 	free(v);
+}
+
+/* ---- the digest sync_state keeps, which every backend computes alike ---- */
+
+int64_t store_digest(const char *const *v, int n)
+{
+	uint64_t h = (uint64_t)n;
+
+	for (int i = 0; i < n; i++) {
+		/* NULL is not "": an absent field is a change from an empty
+		 * one */
+		h = (h ^ (v[i] ? strmap_hash(v[i]) : 0x6a09e667f3bcc909ULL)) *
+		    0x9E3779B97F4A7C15ULL;
+		h ^= h >> 29;
+	}
+	return (int64_t)h;
+}
+
+int64_t store_story_digest(const struct story *s, const char *path)
+{
+	const char *v[SF_COUNT + 1];
+
+	memcpy(v, s->v, SF_PARENT * sizeof(*v));
+	v[SF_PARENT] = path;
+	v[SF_PARENT + 1] = s->v[SF_PARENT];
+	return store_digest(v, SF_PARENT + 1 + (s->v[SF_PARENT] != NULL));
 }

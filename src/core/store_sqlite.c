@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "buf.h"
+#include "dbhome.h"
 #include "mem.h"
 
 /* storysync_digest(...): store_digest of its arguments' text; a NULL
@@ -188,11 +189,11 @@ void sqlite_close(struct store *s)
 	free(s);
 }
 
-/* Any database string that no other backend claims is a file path. */
+/* Any database string but a server's URI is a file path: a build
+ * without the server's backend must not make a file of one. */
 static bool claims(const char *database)
 {
-	(void)database;
-	return true;
+	return !dbhome_is_server(database);
 }
 
 const struct store_ops store_sqlite_ops = {

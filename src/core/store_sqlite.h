@@ -267,12 +267,6 @@ char *store_col_text(sqlite3_stmt *st, int i);
 /* Reads the story columns of a row (STORY_COLUMNS' order) into out, from
  * column 0. */
 void store_col_story(sqlite3_stmt *st, struct story *out);
-/* The digest of n values (NULL is a value of its own), as
- * storysync_digest computes it in SQL. */
-int64_t store_digest(const char *const *v, int n);
-/* The digest of story s at path as sync_state keeps it (DIGEST_ROW): the
- * fields before parent, the path, then the parent unless it is NULL. */
-int64_t store_story_digest(const struct story *s, const char *path);
 /* ISO 8601 UTC of ns (now when 0), with milliseconds when ms is set. */
 void store_iso_time(char out[64], int64_t ns, bool ms);
 

@@ -276,30 +276,6 @@ bool sqlite_busy(const struct store *s)
 	return s && s->busy;
 }
 
-int64_t store_digest(const char *const *v, int n)
-{
-	uint64_t h = (uint64_t)n;
-
-	for (int i = 0; i < n; i++) {
-		/* NULL is not "": an absent field is a change from an empty
-		 * one */
-		h = (h ^ (v[i] ? strmap_hash(v[i]) : 0x6a09e667f3bcc909ULL)) *
-		    0x9E3779B97F4A7C15ULL;
-		h ^= h >> 29;
-	}
-	return (int64_t)h;
-}
-
-int64_t store_story_digest(const struct story *s, const char *path)
-{
-	const char *v[SF_COUNT + 1];
-
-	memcpy(v, s->v, SF_PARENT * sizeof(*v));
-	v[SF_PARENT] = path;
-	v[SF_PARENT + 1] = s->v[SF_PARENT];
-	return store_digest(v, SF_PARENT + 1 + (s->v[SF_PARENT] != NULL));
-}
-
 /* Column i's text holding U+0000 (char(0) from the API), which no C
  * string holds: each one as U+FFFD, so that what follows it is kept in
  * the conflict that refuses the row (story.nul marks it). */

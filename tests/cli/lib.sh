@@ -4,6 +4,15 @@ set -u
 : "${STORYSYNC:?run through meson test}"
 : "${GEN_STORIES:?run through meson test}"
 
+# meson test --setup postgresql (STORYSYNC_TEST_PG=1) runs the scenarios
+# written for both backends (they set PG_SCENARIO=1 before sourcing this:
+# pg_backend.sh); SQLite's own are skipped there (exit 77), as they read
+# the database file itself
+if [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && [ "${PG_SCENARIO:-0}" != 1 ]; then
+  echo "# skip - SQLite's own scenario: not run by --setup postgresql"
+  exit 77
+fi
+
 T=$(mktemp -d "${TMPDIR:-/tmp}/storysync-test.XXXXXX")
 O=$(mktemp -d "${TMPDIR:-/tmp}/storysync-out.XXXXXX") # outside the tree
 trap 'rm -rf "$T" "$O"' EXIT

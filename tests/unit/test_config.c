@@ -821,8 +821,8 @@ static void test_not_mappings(void **state)
 	load_fails(f, "git: true\n",
 		   "1:6: 'git' must be a mapping of commit and author");
 	load_fails(f, "database: {a: b}\n",
-		   "1:11: 'database' must be a file "
-		   "path");
+		   "1:11: 'database' must be a file path or a "
+		   "postgresql:// URI");
 	load_fails(f, "database: a\n---\ndatabase: b\n",
 		   "2:1: the configuration must be a single YAML document");
 }

@@ -1,0 +1,86 @@
+#ifndef STORYSYNC_CORE_STORE_PG_H
+#define STORYSYNC_CORE_STORE_PG_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "store.h"
+#include "store_impl.h"
+
+/*
+ * PostgreSQL's store (issue 23), its own header: only the store_pg*.c
+ * files include it, and with it libpq-fe.h.
+ *
+ * How PostgreSQL keeps store.h's promises: the schema version is the
+ * table storysync_schema, migrations go forward only, under an advisory
+ * lock (store_pg_schema.c). A run's transaction is REPEATABLE READ, with
+ * lock_timeout the busy wait: an API writer that holds a row past it
+ * (55P03), a deadlock (40P01) or a serialization failure (40001) is
+ * "try later" (exit 75), never a lost edit. The change clock is xid8
+ * against the snapshot of the last run (store_pg_schema.c). The run lock
+ * is a session advisory lock per tree, taken at the first write
+ * transaction: a killed run's lock goes with its connection. A commit
+ * that added events sends NOTIFY storysync_events with the tree and the
+ * last seq.
+ *
+ * The files are layered as SQLite's are:
+ * 1 store_pg_db.c      the connection's helpers: queries, error mapping
+ * 2 store_pg_schema.c  the schema, its triggers, its migrations
+ * 3 store_pg.c         everything store_impl.h asks, and open and close
+ */
+
+#define PG_SCHEMA_VERSION 1
+/* The advisory locks' first key: hashtext('storysync'); the second is
+ * 0 for migrations, the tree's hashtext for its run lock. */
+#define PG_LOCK_CLASS "hashtext('storysync')"
+
+struct store {
+	struct store_base base; /* first: store.c dispatches through it */
+	PGconn *conn;
+	char *shown; /* the URI, its password masked */
+	int busy_ms; /* < 0: wait for as long as it takes */
+	bool busy;   /* an operation gave up waiting: try later */
+	bool read_only;
+	bool in_txn;
+	bool locked;        /* holds its tree's run lock */
+	bool first_load;    /* bulk mode */
+	int64_t writer_rev; /* this transaction's own writes' rev, 0 before */
+	int64_t history_floor, events_floor;
+	char *mark; /* the mark's snapshot as store_mark_get read it */
+	/* a first load's writes, sent without waiting for each (libpq's
+	 * pipeline mode): how many wait for their results */
+	int pending;
+	/* the statements prepared for it, named "ssN" by their index: their
+	 * SQL, by pointer (string literals) */
+	const char *prepared[16];
+	int nprepared;
+};
+
+/* Runs sql with n text parameters (NULL: null); the result (tuples or
+ * command) for the caller to PQclear, or NULL with e set (NULL e: just
+ * NULL) and s->busy set for a lock wait past the timeout, a deadlock or
+ * a serialization failure. */
+PGresult *pg_query(struct store *s, struct err *e, const char *sql, int n,
+		   const char *const *params);
+/* Runs sql (no parameters, no rows wanted). */
+bool pg_exec(struct store *s, const char *sql, struct err *e);
+/* Sends a write whose result nobody reads, as pg_query's: in a first
+ * load without waiting for it (a pipeline, read every few hundred, and
+ * before the next pg_query: an error then is the first write's that
+ * failed, and the transaction is lost as a whole, as a first load is);
+ * else at once. */
+bool pg_send(struct store *s, struct err *e, const char *sql, int n,
+	     const char *const *params);
+/* Reads the results of what pg_send sent; false with e set (NULL e:
+ * just false) when one failed. Leaves pipeline mode. */
+bool pg_drain(struct store *s, struct err *e);
+
+int pg_schema_version(const struct store *s);
+/* An error unless the database is at this build's schema. */
+bool pg_schema_check(struct store *s, struct err *e);
+/* Migrates to this build's schema (create: from nothing too). */
+bool pg_schema_migrate(struct store *s, bool create, struct err *e);
+
+#endif

@@ -1,0 +1,300 @@
+/* store_pg_schema.c: PostgreSQL's schema, its triggers (PL/pgSQL) and its
+ * forward migrations, with a version of its own (storysync_schema), apart
+ * from SQLite's user_version. */
+#include "store_pg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* The row of story (T, I) as JSON, dependencies included: what a deletion
+ * archives and the base the triggers save. */
+#define PG_ROW_JSON(R)                                                         \
+	"json_build_object('id'," R ".id,'backlog'," R ".backlog,'status'," R  \
+	".status,'epic'," R ".epic,'title'," R ".title,'priority'," R          \
+	".priority,'points'," R ".points,'assignees'," R ".assignees,"         \
+	"'labels'," R ".labels,'depends_on',coalesce((SELECT ('[' ||"          \
+	" string_agg(to_json(d.depends_on)::text, ',' ORDER BY d.depends_on)"  \
+	" || ']')::json FROM story_dependencies d WHERE d.tree = " R ".tree"   \
+	" AND d.story_id = " R ".id), '[]'::json),'created'," R ".created,"    \
+	"'extra'," R ".extra,'body'," R ".body,'path'," R ".path,'updated'," R \
+	".updated,'rev'," R ".rev,'parent'," R ".parent)"
+
+/*
+ * Migration steps, forward only: the steps of version v take version
+ * v - 1 to v. Never edit a released step; add one. Every table has the
+ * tree (issue 22) from the start: a story is (tree, id).
+ *
+ * The change clock: rev comes from the sequence storysync_rev (unique,
+ * but taken in the order transactions ask, not the order they commit);
+ * rev_xid is the writing transaction (xid8), NULL for storysync's own
+ * writes. A run records the snapshot its transaction read (the mark),
+ * and the next takes the rows whose writer was not visible in it: a
+ * transaction that took its number before a run and committed after it
+ * was in progress in that snapshot, so the next run still sees it (PgQ's
+ * batches work the same way).
+ */
+static const struct {
+	int version;
+	const char *sql;
+} migrations[] = {
+	{1, "CREATE SEQUENCE storysync_rev"},
+	{1,
+	 "CREATE TABLE backlogs(tree text NOT NULL DEFAULT 'default',"
+	 " name text NOT NULL, path text NOT NULL, PRIMARY KEY(tree, name))"},
+	{1, "CREATE TABLE stories(tree text NOT NULL DEFAULT 'default',"
+	    " id text NOT NULL, backlog text, status text, epic text,"
+	    " title text NOT NULL, priority text, points text,"
+	    " assignees json, labels json, extra json, body text, path text,"
+	    " created text, updated text, rev bigint NOT NULL DEFAULT 0,"
+	    " rev_xid xid8, parent text, PRIMARY KEY(tree, id),"
+	    " UNIQUE(tree, path))"},
+	{1, "CREATE INDEX stories_rev_xid ON stories(tree, rev_xid)"},
+	{1, "CREATE TABLE story_dependencies(tree text NOT NULL DEFAULT"
+	    " 'default', story_id text NOT NULL, depends_on text NOT NULL,"
+	    " PRIMARY KEY(tree, story_id, depends_on))"},
+	{1, "CREATE TABLE status_history(id bigserial PRIMARY KEY,"
+	    " tree text NOT NULL DEFAULT 'default', story_id text,"
+	    " from_status text, to_status text, changed_at text, origin text"
+	    " CHECK (origin IN ('file','db','git','config')), commit_id text,"
+	    " author text)"},
+	{1, "CREATE INDEX status_history_story ON status_history(tree,"
+	    " story_id)"},
+	{1, "CREATE TABLE sync_state(tree text NOT NULL DEFAULT 'default',"
+	    " story_id text NOT NULL, path text NOT NULL, mtime_ns bigint,"
+	    " ctime_ns bigint, size bigint, ino bigint, mode bigint,"
+	    " recorded_ns bigint, hash text, rev bigint, mirrors json,"
+	    " digest bigint, ours bigint NOT NULL DEFAULT 0, before text,"
+	    " PRIMARY KEY(tree, story_id))"},
+	{1, "CREATE INDEX sync_state_path ON sync_state(tree, path)"},
+	{1, "CREATE TABLE sync_base(tree text NOT NULL DEFAULT 'default',"
+	    " story_id text NOT NULL, row json NOT NULL,"
+	    " PRIMARY KEY(tree, story_id))"},
+	{1, "CREATE TABLE sync_runs(id bigserial PRIMARY KEY,"
+	    " tree text NOT NULL DEFAULT 'default', started text, ended text,"
+	    " mode text, created bigint, updated bigint, moved bigint,"
+	    " deleted bigint, conflicts bigint, errors bigint,"
+	    " exit_code integer, messages text)"},
+	{1, "CREATE TABLE sync_conflicts(id bigserial PRIMARY KEY,"
+	    " tree text NOT NULL DEFAULT 'default', story_id text, at text,"
+	    " kind text, kept text, fields text, lost text, run_id bigint,"
+	    " resolved text, policy text)"},
+	{1, "CREATE TABLE sync_events(seq bigserial PRIMARY KEY,"
+	    " tree text NOT NULL DEFAULT 'default', story_id text,"
+	    " change text CHECK (change IN ('created','updated','moved',"
+	    "'deleted')), origin text CHECK (origin IN ('file','db','git',"
+	    "'config')), run_id bigint, at text)"},
+	{1, "CREATE TABLE deleted_stories(seq bigserial PRIMARY KEY,"
+	    " tree text NOT NULL DEFAULT 'default', story_id text, rev bigint,"
+	    " rev_xid xid8, deleted_at text, row json)"},
+	{1, "CREATE INDEX deleted_stories_xid ON deleted_stories(tree,"
+	    " rev_xid)"},
+	{1, "CREATE TABLE sync_meta(tree text NOT NULL DEFAULT 'default',"
+	    " key text NOT NULL, value text, PRIMARY KEY(tree, key))"},
+	{1, "CREATE TABLE sync_consumers(tree text NOT NULL DEFAULT"
+	    " 'default', name text NOT NULL, seq bigint NOT NULL,"
+	    " updated text, PRIMARY KEY(tree, name))"},
+	{1, "CREATE TABLE trees(name text PRIMARY KEY, host text, path text,"
+	    " registered text)"},
+};
+
+/* The change tracking, made anew by every migration (CREATE OR REPLACE),
+ * so that it always reads the columns the schema has now; each trigger's
+ * WHEN skips storysync's own writes without entering PL/pgSQL. A transaction
+ * that set storysync.writer (set_config(..., true): it ends with the
+ * transaction) is storysync's own: its writes set rev themselves. After
+ * set_config the setting reads '' in later transactions of the session,
+ * not NULL. */
+static const char *const triggers[] = {
+	"CREATE OR REPLACE FUNCTION storysync_writer() RETURNS boolean"
+	" LANGUAGE sql STABLE AS $$ SELECT coalesce(current_setting("
+	"'storysync.writer', true), '') <> '' $$",
+	"CREATE OR REPLACE FUNCTION storysync_now() RETURNS text"
+	" LANGUAGE sql STABLE AS $$ SELECT to_char(clock_timestamp() AT TIME"
+	" ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') $$",
+	/* the row of (t, i) saved as its base, when it is at the agreed rev
+	 * and none is saved yet */
+	"CREATE OR REPLACE FUNCTION storysync_save_base(t text, i text)"
+	" RETURNS void LANGUAGE plpgsql AS $$ BEGIN"
+	" INSERT INTO sync_base(tree, story_id, row) SELECT s.tree, "
+	"s.id, " PG_ROW_JSON(
+		"s") " FROM stories s JOIN sync_state st ON st.tree ="
+		     " s.tree AND st.story_id = s.id AND st.rev = s.rev"
+		     " WHERE s.tree = t AND s.id = i"
+		     " ON CONFLICT DO NOTHING; END $$",
+	"CREATE OR REPLACE FUNCTION storysync_stories_before()"
+	" RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	" IF TG_OP = 'UPDATE' AND NEW.tree IS DISTINCT FROM OLD.tree THEN"
+	" RAISE EXCEPTION 'storysync: a story cannot change tree (% to %)',"
+	" OLD.tree, NEW.tree; END IF;"
+	" IF storysync_writer() THEN RETURN NEW; END IF;"
+	" IF TG_OP = 'UPDATE' THEN PERFORM storysync_save_base(OLD.tree,"
+	" OLD.id);"
+	" IF NEW.updated IS NOT DISTINCT FROM OLD.updated THEN"
+	" NEW.updated := storysync_now(); END IF;"
+	" ELSIF NEW.updated IS NULL THEN NEW.updated := storysync_now();"
+	" END IF;"
+	" NEW.rev := nextval('storysync_rev');"
+	" NEW.rev_xid := pg_current_xact_id(); RETURN NEW; END $$",
+	/* an id renamed by the API: the old id is gone, as if deleted */
+	"CREATE OR REPLACE FUNCTION storysync_stories_after()"
+	" RETURNS trigger LANGUAGE plpgsql AS $$ DECLARE w boolean :="
+	" storysync_writer(); BEGIN"
+	" IF TG_OP = 'DELETE' OR OLD.id IS DISTINCT FROM NEW.id THEN"
+	" INSERT INTO deleted_stories(tree, story_id, rev, rev_xid,"
+	" deleted_at, row) VALUES (OLD.tree, OLD.id, CASE WHEN w THEN"
+	" current_setting('storysync.writer')::bigint ELSE"
+	" nextval('storysync_rev') END, CASE WHEN w THEN NULL ELSE"
+	" pg_current_xact_id() END, storysync_now(), " PG_ROW_JSON(
+		"OLD") ");"
+		       " IF TG_OP = 'DELETE' THEN DELETE FROM "
+		       "story_dependencies WHERE"
+		       " tree = OLD.tree AND story_id = OLD.id; ELSE UPDATE"
+		       " story_dependencies SET story_id = NEW.id WHERE tree = "
+		       "OLD.tree AND"
+		       " story_id = OLD.id; END IF; END IF; RETURN NULL; END "
+		       "$$",
+	"CREATE OR REPLACE FUNCTION storysync_stories_before_delete()"
+	" RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM"
+	" storysync_save_base(OLD.tree, OLD.id); RETURN OLD; END $$",
+	/* a dependency changed changes its story (both, when moved) */
+	"CREATE OR REPLACE FUNCTION storysync_deps_before()"
+	" RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	" IF storysync_writer() THEN RETURN coalesce(NEW, OLD); END IF;"
+	" IF TG_OP <> 'INSERT' THEN PERFORM storysync_save_base(OLD.tree,"
+	" OLD.story_id); END IF;"
+	" IF TG_OP <> 'DELETE' THEN PERFORM storysync_save_base(NEW.tree,"
+	" NEW.story_id); END IF; RETURN coalesce(NEW, OLD); END $$",
+	"CREATE OR REPLACE FUNCTION storysync_deps_after()"
+	" RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	" IF storysync_writer() THEN RETURN NULL; END IF;"
+	" IF TG_OP <> 'INSERT' THEN UPDATE stories SET updated ="
+	" storysync_now() WHERE tree = OLD.tree AND id = OLD.story_id;"
+	" END IF; IF TG_OP <> 'DELETE' THEN UPDATE stories SET updated ="
+	" storysync_now() WHERE tree = NEW.tree AND id = NEW.story_id;"
+	" END IF; RETURN NULL; END $$",
+	"DROP TRIGGER IF EXISTS stories_before ON stories",
+	"CREATE TRIGGER stories_before BEFORE INSERT OR UPDATE ON stories"
+	" FOR EACH ROW WHEN (NOT storysync_writer()) EXECUTE FUNCTION"
+	" storysync_stories_before()",
+	"DROP TRIGGER IF EXISTS stories_before_delete ON stories",
+	"CREATE TRIGGER stories_before_delete BEFORE DELETE ON stories"
+	" FOR EACH ROW WHEN (NOT storysync_writer()) EXECUTE FUNCTION"
+	" storysync_stories_before_delete()",
+	"DROP TRIGGER IF EXISTS stories_after ON stories",
+	"CREATE TRIGGER stories_after AFTER DELETE OR UPDATE OF id ON stories"
+	" FOR EACH ROW EXECUTE FUNCTION storysync_stories_after()",
+	"DROP TRIGGER IF EXISTS deps_before ON story_dependencies",
+	"CREATE TRIGGER deps_before BEFORE INSERT OR UPDATE OR DELETE ON"
+	" story_dependencies FOR EACH ROW WHEN (NOT storysync_writer())"
+	" EXECUTE FUNCTION storysync_deps_before()",
+	"DROP TRIGGER IF EXISTS deps_after ON story_dependencies",
+	"CREATE TRIGGER deps_after AFTER INSERT OR UPDATE OR DELETE ON"
+	" story_dependencies FOR EACH ROW WHEN (NOT storysync_writer())"
+	" EXECUTE FUNCTION storysync_deps_after()",
+};
+
+#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+int pg_schema_version(const struct store *s)
+{
+	(void)s;
+	return PG_SCHEMA_VERSION;
+}
+
+/* The version the database is at: 0 before storysync made anything. */
+static bool version_read(struct store *s, int *v, struct err *e)
+{
+	PGresult *r = pg_query(s, e,
+			       "SELECT to_regclass('storysync_schema') IS NOT"
+			       " NULL",
+			       0, NULL);
+	bool made;
+
+	if (!r)
+		return false;
+	made = PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	*v = 0;
+	if (made) {
+		r = pg_query(s, e, "SELECT max(version) FROM storysync_schema",
+			     0, NULL);
+		if (!r)
+			return false;
+		*v = PQgetisnull(r, 0, 0) ? 0 : atoi(PQgetvalue(r, 0, 0));
+		PQclear(r);
+	}
+	if (*v > PG_SCHEMA_VERSION)
+		return err_set(e,
+			       "%s: database schema version %d is newer than "
+			       "this storysync (%d)",
+			       s->shown, *v, PG_SCHEMA_VERSION);
+	return true;
+}
+
+bool pg_schema_check(struct store *s, struct err *e)
+{
+	int v;
+
+	if (!version_read(s, &v, e))
+		return false;
+	if (v == 0)
+		return err_set(e,
+			       "%s: no storysync schema in this database "
+			       "(storysync init creates it)",
+			       s->shown);
+	if (v < PG_SCHEMA_VERSION)
+		return err_set(e,
+			       "%s: database schema version %d is older than "
+			       "this storysync's (%d): a sync migrates it",
+			       s->shown, v, PG_SCHEMA_VERSION);
+	return true;
+}
+
+/* Applies the missing steps in one transaction, under the migration's
+ * advisory lock (two runs, or two machines, migrating at once: the
+ * second waits, then finds the work done). */
+bool pg_schema_migrate(struct store *s, bool create, struct err *e)
+{
+	char sql[96];
+	int v;
+
+	if (!version_read(s, &v, e))
+		return false;
+	if (v == PG_SCHEMA_VERSION)
+		return true;
+	if (v == 0 && !create)
+		return err_set(e,
+			       "%s: no storysync schema in this database "
+			       "(storysync init creates it)",
+			       s->shown);
+	if (!pg_exec(s, "BEGIN", e))
+		return false;
+	if (!pg_exec(s, "SELECT pg_advisory_xact_lock(" PG_LOCK_CLASS ", 0)",
+		     e) ||
+	    !version_read(s, &v, e))
+		goto fail;
+	if (v == PG_SCHEMA_VERSION)
+		return pg_exec(s, "COMMIT", e);
+	if (!pg_exec(s,
+		     "CREATE TABLE IF NOT EXISTS storysync_schema(version"
+		     " integer)",
+		     e))
+		goto fail;
+	for (size_t i = 0; i < NMIGRATIONS; i++)
+		if (migrations[i].version > v &&
+		    !pg_exec(s, migrations[i].sql, e))
+			goto fail;
+	for (size_t i = 0; i < sizeof(triggers) / sizeof(*triggers); i++)
+		if (!pg_exec(s, triggers[i], e))
+			goto fail;
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM storysync_schema; INSERT INTO storysync_schema"
+		 " VALUES (%d)",
+		 PG_SCHEMA_VERSION);
+	if (!pg_exec(s, sql, e) || !pg_exec(s, "COMMIT", e))
+		goto fail;
+	return true;
+fail:
+	pg_exec(s, "ROLLBACK", NULL);
+	return false;
+}

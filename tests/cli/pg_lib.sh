@@ -1,0 +1,65 @@
+# A real PostgreSQL server for a scenario, in its temp dir ($T/pg): initdb
+# --nosync -A trust, pg_ctl on a Unix socket in that directory and no TCP
+# (listen_addresses ''), as the postgres user when the tests run as root
+# (initdb refuses root), and stopped whatever happens (the EXIT trap).
+# Sourced after lib.sh. A scenario calls pg_start, then pg_db NAME for a
+# database of its own made from the template (storysync's schema not in
+# it: init makes that), whose URI it gets in $PGURI.
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+
+# pg_available: whether a server can be started here; else why, in $pg_why
+pg_available() {
+  pg_why=
+  if [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ]; then
+    pg_why="no PostgreSQL server binaries in $PGBIN (Debian: postgresql)"
+  elif [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+    pg_why="running as root and no postgres user to run the server as"
+  elif ! command -v psql >/dev/null; then
+    pg_why="no psql (Debian: postgresql-client)"
+  fi
+  [ -z "$pg_why" ]
+}
+
+# as_pg CMD...: CMD as the server's owner
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_stop() {
+  [ -n "${PGDIR:-}" ] && [ -f "$PGDIR/data/postmaster.pid" ] &&
+    as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate -w stop \
+      >/dev/null 2>&1
+  return 0
+}
+
+# pg_start: the server, its socket in $PGDIR; PGHOST and PGUSER exported
+# for psql
+pg_start() {
+  PGDIR=$T/pg
+  trap 'pg_stop; rm -rf "$T" "$O"' EXIT
+  chmod 755 "$T" && mkdir "$PGDIR" || return 1
+  [ "$(id -u)" = 0 ] && chown postgres "$PGDIR"
+  as_pg "$PGBIN/initdb" --nosync -A trust -U postgres -D "$PGDIR/data" \
+    >"$PGDIR/initdb.log" 2>&1 || { cat "$PGDIR/initdb.log"; return 1; }
+  as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
+    -o "-c listen_addresses='' -k $PGDIR -c fsync=off" start >/dev/null ||
+    { cat "$PGDIR/log"; return 1; }
+  export PGHOST=$PGDIR PGUSER=postgres PGDATABASE=postgres
+  psql -qAt -c 'CREATE DATABASE storysync_template' >/dev/null
+}
+
+# pg_db NAME: a fresh database NAME from the template; its URI in $PGURI
+pg_db() {
+  psql -qAt -c "CREATE DATABASE $1 TEMPLATE storysync_template" \
+    >/dev/null || return 1
+  PGURI="postgresql:///$1?host=$PGDIR&user=postgres"
+}
+
+# pg_local URI [DIR]: DIR's (default .) .storysync.local.yml names the server
+pg_local() {
+  printf 'database: %s\n' "$1" >>"${2:-.}/.storysync.local.yml"
+}
+
+# pq DB SQL: the rows of SQL in DB, '|' between columns, as q() gives
+# SQLite's
+pq() { psql -qAtX -F '|' -d "$1" -c "$2"; }

@@ -46,9 +46,9 @@ char *dbhome_mask(const char *database);
 char *dbhome_server_base(const char *root);
 /* Fills h for database (absolute, or a server's URI), named at at (NULL:
  * the default), for the tree of that name whose configuration is at root:
- * each tree of a database has its own run lock, run record, told errors
- * write journal and stat cache, DATABASE.TREE.lock and so on; the tree "default"
- * (and NULL) keeps DATABASE.lock, as before trees. */
+ * each tree of a database has its own run lock, run record, told errors,
+ * write journal and stat cache, DATABASE.TREE.lock and so on; the tree
+ * "default" (and NULL) keeps DATABASE.lock, as before trees. */
 void dbhome_init(struct dbhome *h, const char *database, const char *at,
 		 const char *tree, const char *root);
 /* Frees what dbhome_init filled in; a zeroed h is fine. */

@@ -62,7 +62,7 @@
  * none yet (a tree with no row has no cache). */
 #define NEW_GENERATION "random()"
 #define RENEW_GENERATION(TREE)                                                 \
-	"UPDATE sync_meta SET value = " NEW_GENERATION " WHERE tree = " TREE \
+	"UPDATE sync_meta SET value = " NEW_GENERATION " WHERE tree = " TREE   \
 	" AND key = 'state.generation';"
 #define MAKE_GENERATION                                                        \
 	"INSERT OR REPLACE INTO sync_meta(tree, key, value) VALUES"            \

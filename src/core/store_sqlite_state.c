@@ -69,16 +69,17 @@ const char *const store_state_sql[ST_COUNT] = {
 	[ST_DEPS_ORPHANS] = "DELETE FROM story_dependencies WHERE tree = " TREE
 			    " AND story_id = ?1 AND NOT EXISTS (SELECT 1 FROM"
 			    " stories WHERE tree = " TREE " AND id = ?1)",
-	[ST_DELETED_PUT] = "INSERT OR REPLACE INTO sync_deleted(story_id,"
-			   " path, hash, before, head, deleted_at, tree)"
-			   " VALUES (?1, ?2, ?3, ?4, ?5, " NOW_ISO ", " TREE ")",
+	[ST_DELETED_PUT] =
+		"INSERT OR REPLACE INTO sync_deleted(story_id,"
+		" path, hash, before, head, deleted_at, tree)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, " NOW_ISO ", " TREE ")",
 	[ST_DELETED_GET] = "SELECT path, story_id, hash, before, head FROM"
 			   " sync_deleted WHERE tree = " TREE " AND path = ?1",
 	[ST_DELETED_OF] = "SELECT path, story_id, hash, before, head FROM"
 			  " sync_deleted WHERE tree = " TREE " AND"
 			  " story_id = ?1 ORDER BY deleted_at DESC LIMIT 1",
-	[ST_DELETED_FORGET] = "DELETE FROM sync_deleted WHERE tree = " TREE
-			      " AND path = ?1",
+	[ST_DELETED_FORGET] =
+		"DELETE FROM sync_deleted WHERE tree = " TREE " AND path = ?1",
 };
 
 static const char *col_arena(sqlite3_stmt *st, int i, struct arena *a)

@@ -168,6 +168,8 @@ static bool pg_open(struct store **out, const char *database, int busy_ms,
 
 	s->base.ops = &store_pg_ops;
 	s->shown = dbhome_mask(database);
+	if (!pq_load(e))
+		goto fail;
 	s->busy_ms = busy_ms;
 	s->read_only = read_only;
 	s->conn = PQconnectdb(database);
@@ -198,7 +200,8 @@ fail:
 
 static void pg_close(struct store *s)
 {
-	PQfinish(s->conn);
+	if (s->conn)
+		PQfinish(s->conn);
 	free(s->shown);
 	free(s->mark);
 	free(s->base.tree);

@@ -1,7 +1,7 @@
 #ifndef STORYSYNC_CORE_STORE_PG_H
 #define STORYSYNC_CORE_STORE_PG_H
 
-#include <libpq-fe.h>
+#include "pqload.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -11,7 +11,8 @@
 
 /*
  * PostgreSQL's store (issue 23), its own header: only the store_pg*.c
- * files include it, and with it libpq-fe.h.
+ * files include it, and with it libpq-fe.h (through pqload.h: libpq is
+ * loaded when a run first opens a server's database).
  *
  * How PostgreSQL keeps store.h's promises: the schema version is the
  * table storysync_schema, migrations go forward only, under an advisory

@@ -143,6 +143,16 @@ check_eq "a sync refuses it the same way" "2" "$rc"
 case "$out$err" in *s3cret* | *hunter2*) not_ok "no password shown" "$err" ;;
 *) ok "no password shown" ;; esac
 cd "$T" || exit 1
+# a run on SQLite never loads libpq (pqload.c): the program is not linked
+# with it, and a sync on SQLite maps none of it (strace sees every open)
+check_eq "the program is not linked with libpq" "" \
+  "$(ldd "$STORYSYNC" | grep -o 'libpq[^ ]*')"
+if command -v strace >/dev/null; then
+  (cd tree-sqlite && ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+    strace -f -e trace=openat -o "$O/opens" "$STORYSYNC" sync >/dev/null 2>&1)
+  check_eq "a sync on SQLite opens its database, and no libpq" "1|" \
+    "$(grep -c "$DB\"" "$O/opens")|$(grep -o 'libpq[^"]*' "$O/opens" | head -1)"
+fi
 
 if ! pg_available; then
   if [ "${STORYSYNC_TEST_PG:-0}" = 1 ]; then

@@ -1,0 +1,217 @@
+/*
+ * libpq as the PostgreSQL backend (store_pg*.c) sees it: the functions it
+ * calls, each forwarding to libpq.so.5, loaded by pq_load when a run
+ * first opens a server's database. Linking libpq and its twenty-odd
+ * dependencies (TLS, Kerberos, LDAP) costs every run about 15 ms of CPU
+ * at start, the hook's no-op three times over; a run on SQLite never
+ * needs them.
+ */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+
+#include "pqload.h"
+
+/* Every function the backend calls, resolved by name. */
+static struct {
+	__typeof__(PQclear) *clear;
+	__typeof__(PQcmdTuples) *cmd_tuples;
+	__typeof__(PQconnectdb) *connectdb;
+	__typeof__(PQenterPipelineMode) *enter_pipeline_mode;
+	__typeof__(PQerrorMessage) *error_message;
+	__typeof__(PQexec) *exec;
+	__typeof__(PQexecParams) *exec_params;
+	__typeof__(PQexitPipelineMode) *exit_pipeline_mode;
+	__typeof__(PQfinish) *finish;
+	__typeof__(PQgetResult) *get_result;
+	__typeof__(PQgetisnull) *getisnull;
+	__typeof__(PQgetvalue) *getvalue;
+	__typeof__(PQntuples) *ntuples;
+	__typeof__(PQpipelineStatus) *pipeline_status;
+	__typeof__(PQpipelineSync) *pipeline_sync;
+	__typeof__(PQresultErrorField) *result_error_field;
+	__typeof__(PQresultStatus) *result_status;
+	__typeof__(PQsendPrepare) *send_prepare;
+	__typeof__(PQsendQueryParams) *send_query_params;
+	__typeof__(PQsendQueryPrepared) *send_query_prepared;
+	__typeof__(PQstatus) *status;
+	__typeof__(PQtransactionStatus) *transaction_status;
+} pq;
+
+static const char *const names[] = {
+	"PQclear",           "PQcmdTuples",
+	"PQconnectdb",       "PQenterPipelineMode",
+	"PQerrorMessage",    "PQexec",
+	"PQexecParams",      "PQexitPipelineMode",
+	"PQfinish",          "PQgetResult",
+	"PQgetisnull",       "PQgetvalue",
+	"PQntuples",         "PQpipelineStatus",
+	"PQpipelineSync",    "PQresultErrorField",
+	"PQresultStatus",    "PQsendPrepare",
+	"PQsendQueryParams", "PQsendQueryPrepared",
+	"PQstatus",          "PQtransactionStatus",
+};
+
+_Static_assert(sizeof(pq) == sizeof(names) / sizeof(*names) * sizeof(void *),
+	       "one name per function");
+
+/* libpq's SONAME, which has been 5 since PostgreSQL 8.0 */
+#define LIBPQ "libpq.so.5"
+
+static void *handle;
+static char failure[ERR_MAX];
+
+static void load_once(void)
+{
+	void *h = dlopen(LIBPQ, RTLD_NOW | RTLD_LOCAL);
+	void **slot = (void **)&pq;
+
+	if (!h) {
+		snprintf(failure, sizeof(failure), "cannot load %s: %s", LIBPQ,
+			 dlerror());
+		return;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		slot[i] = dlsym(h, names[i]);
+		if (!slot[i]) {
+			snprintf(failure, sizeof(failure), "%s: no %s", LIBPQ,
+				 names[i]);
+			dlclose(h);
+			return;
+		}
+	}
+	handle = h;
+}
+
+bool pq_load(struct err *e)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, load_once);
+	return handle ? true : err_set(e, "postgresql: %s", failure);
+}
+
+/* The rest are called only once pq_load succeeded. */
+
+void PQclear(PGresult *res)
+{
+	pq.clear(res);
+}
+
+char *PQcmdTuples(PGresult *res)
+{
+	return pq.cmd_tuples(res);
+}
+
+PGconn *PQconnectdb(const char *conninfo)
+{
+	return pq.connectdb(conninfo);
+}
+
+int PQenterPipelineMode(PGconn *conn)
+{
+	return pq.enter_pipeline_mode(conn);
+}
+
+char *PQerrorMessage(const PGconn *conn)
+{
+	return pq.error_message(conn);
+}
+
+PGresult *PQexec(PGconn *conn, const char *query)
+{
+	return pq.exec(conn, query);
+}
+
+PGresult *PQexecParams(PGconn *conn, const char *command, int nParams,
+		       const Oid *paramTypes, const char *const *paramValues,
+		       const int *paramLengths, const int *paramFormats,
+		       int resultFormat)
+{
+	return pq.exec_params(conn, command, nParams, paramTypes, paramValues,
+			      paramLengths, paramFormats, resultFormat);
+}
+
+int PQexitPipelineMode(PGconn *conn)
+{
+	return pq.exit_pipeline_mode(conn);
+}
+
+void PQfinish(PGconn *conn)
+{
+	pq.finish(conn);
+}
+
+PGresult *PQgetResult(PGconn *conn)
+{
+	return pq.get_result(conn);
+}
+
+int PQgetisnull(const PGresult *res, int tup_num, int field_num)
+{
+	return pq.getisnull(res, tup_num, field_num);
+}
+
+char *PQgetvalue(const PGresult *res, int tup_num, int field_num)
+{
+	return pq.getvalue(res, tup_num, field_num);
+}
+
+int PQntuples(const PGresult *res)
+{
+	return pq.ntuples(res);
+}
+
+PGpipelineStatus PQpipelineStatus(const PGconn *conn)
+{
+	return pq.pipeline_status(conn);
+}
+
+int PQpipelineSync(PGconn *conn)
+{
+	return pq.pipeline_sync(conn);
+}
+
+char *PQresultErrorField(const PGresult *res, int fieldcode)
+{
+	return pq.result_error_field(res, fieldcode);
+}
+
+ExecStatusType PQresultStatus(const PGresult *res)
+{
+	return pq.result_status(res);
+}
+
+int PQsendPrepare(PGconn *conn, const char *stmtName, const char *query,
+		  int nParams, const Oid *paramTypes)
+{
+	return pq.send_prepare(conn, stmtName, query, nParams, paramTypes);
+}
+
+int PQsendQueryParams(PGconn *conn, const char *command, int nParams,
+		      const Oid *paramTypes, const char *const *paramValues,
+		      const int *paramLengths, const int *paramFormats,
+		      int resultFormat)
+{
+	return pq.send_query_params(conn, command, nParams, paramTypes,
+				    paramValues, paramLengths, paramFormats,
+				    resultFormat);
+}
+
+int PQsendQueryPrepared(PGconn *conn, const char *stmtName, int nParams,
+			const char *const *paramValues, const int *paramLengths,
+			const int *paramFormats, int resultFormat)
+{
+	return pq.send_query_prepared(conn, stmtName, nParams, paramValues,
+				      paramLengths, paramFormats, resultFormat);
+}
+
+ConnStatusType PQstatus(const PGconn *conn)
+{
+	return pq.status(conn);
+}
+
+PGTransactionStatusType PQtransactionStatus(const PGconn *conn)
+{
+	return pq.transaction_status(conn);
+}

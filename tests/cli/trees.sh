@@ -206,14 +206,27 @@ for ((i = 1; i <= rounds; i++)); do
   story "$T/b/work/todo/T-1-first.md" T-1 "B file $i" blocked_by T-3
   (cd "$T/a" && exec "$bin" sync --wait=30 >/dev/null 2>&1) &
   pa=$!
-  (cd "$T/b" && exec "$bin" sync --wait=30 >/dev/null 2>&1) &
-  pb=$!
+  # every third round, tree b's run is killed -9 in the middle: after its
+  # file writes, before its commit (the seam kills it there, so the kill
+  # lands mid-run whatever the machine's speed); the exit status says it
+  # was killed, not that it ended first
+  # (the API's write of tree b's T-2 committed first: the run has a file
+  # to write, so it reaches that point)
+  kill_at=
   if [ $((i % 3)) = 0 ]; then
-    sleep 0.0$((i * 7 % 9))
-    kill -9 $pb 2>/dev/null
+    kill_at=after-writes
+    wait $api
   fi
-  wait $api $pa $pb 2>/dev/null
+  (cd "$T/b" && STORYSYNC_TEST_KILL=$kill_at exec "$bin" sync --wait=30 \
+    >/dev/null 2>&1) &
+  pb=$!
+  wait $pb
+  rcb=$?
+  [ -z "$kill_at" ] || [ $rcb = 137 ] || killed_mid="round $i: exit $rcb"
+  wait $api $pa 2>/dev/null
 done
+check_eq "tree b's run was killed -9 mid-run in every third round" "" \
+  "${killed_mid-}"
 settled=yes
 for d in a b; do
   cd "$T/$d" || exit 1

@@ -204,7 +204,7 @@ static void pg_close(struct store *s)
 		PQfinish(s->conn);
 	free(s->shown);
 	free(s->mark);
-	free(s->base.tree);
+	/* the tree's name is the store's base: store_close frees it */
 	free(s);
 }
 

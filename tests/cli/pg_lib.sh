@@ -33,7 +33,7 @@ pg_stop() {
 }
 
 # pg_start: the server, its socket in $PGDIR; PGHOST and PGUSER exported
-# for psql
+# for psql. PG_OPTS: more of the server's settings (-c NAME=VALUE ...)
 pg_start() {
   PGDIR=$T/pg
   trap 'pg_stop; rm -rf "$T" "$O"' EXIT
@@ -42,7 +42,7 @@ pg_start() {
   as_pg "$PGBIN/initdb" --nosync -A trust -U postgres -D "$PGDIR/data" \
     >"$PGDIR/initdb.log" 2>&1 || { cat "$PGDIR/initdb.log"; return 1; }
   as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
-    -o "-c listen_addresses='' -k $PGDIR -c fsync=off" start >/dev/null ||
+    -o "-c listen_addresses='' -k $PGDIR -c fsync=off ${PG_OPTS:-}" start >/dev/null ||
     { cat "$PGDIR/log"; return 1; }
   export PGHOST=$PGDIR PGUSER=postgres PGDATABASE=postgres
   psql -qAt -c 'CREATE DATABASE storysync_template' >/dev/null

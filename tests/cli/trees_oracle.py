@@ -4,10 +4,12 @@ tree's story files, read independently with PyYAML: the rows of the tree
 named TREE are exactly the files below ROOT, each with its id, title,
 backlog, status (from the stage folder), path and dependencies (under the
 key DEPS_KEY). Usage: trees_oracle.py ROOT DB TREE DEPS_KEY BACKLOG=DIR...
-STAGE:DIR=STATUS... Prints one line per mismatch; exits 1 if there is any."""
+STAGE:DIR=STATUS... DB is a SQLite file, or a PostgreSQL URI read with psql
+(its rows as JSON). Prints one line per mismatch; exits 1 if there is any."""
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 
 import yaml
@@ -29,14 +31,25 @@ def main(root, db, tree, deps_key, specs):
         else:
             name, d = s.split("=", 1)
             backlogs[name] = d
-    con = sqlite3.connect(db)
-    rows = {r[0]: r for r in con.execute(
+    if db.startswith(("postgresql:", "postgres:")):
+        def select(sql, cols):
+            q = "SELECT coalesce(json_agg(json_build_array(%s)), '[]') FROM (%s) s" % (
+                ", ".join(cols), sql.replace("?", "'%s'" % tree.replace("'", "''")))
+            out = subprocess.run(["psql", "-qAtX", "-d", db, "-c", q],
+                                 check=True, capture_output=True, text=True).stdout
+            return [tuple(r) for r in json.loads(out)]
+    else:
+        con = sqlite3.connect(db)
+
+        def select(sql, cols):
+            return con.execute(sql, (tree,)).fetchall()
+    rows = {r[0]: r for r in select(
         "SELECT id, backlog, status, title, path FROM stories WHERE tree = ?",
-        (tree,))}
+        ["id", "backlog", "status", "title", "path"])}
     deps = {}
-    for sid, dep in con.execute(
+    for sid, dep in select(
             "SELECT story_id, depends_on FROM story_dependencies"
-            " WHERE tree = ?", (tree,)):
+            " WHERE tree = ?", ["story_id", "depends_on"]):
         deps.setdefault(sid, []).append(dep)
     bad = 0
     seen = 0

@@ -96,8 +96,13 @@ runs() {
   local c
   cd "$(dir_of "$1")" || exit 1
   : >"$O/codes.$1"
+  # LeakSanitizer's scan at exit crashed once in such a loop on a busy
+  # machine (exit 134 in ScanRangeForPointers); the race looks for lost
+  # values and exit codes, and the PostgreSQL paths' leaks are checked by
+  # every other pg_ test's runs
   while [ ! -e "$O/stop" ]; do
-    "$STORYSYNC" -q sync >/dev/null 2>"$O/runerr.$1.last"
+    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+      "$STORYSYNC" -q sync >/dev/null 2>"$O/runerr.$1.last"
     c=$?
     cat "$O/runerr.$1.last" >>"$O/runerr.$1"
     if [ $c = 1 ] && ! grep -qv ': changed since the scan; left for the next run$' \

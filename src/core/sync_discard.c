@@ -172,7 +172,8 @@ static void lose_mixed(struct action *a, const struct story *want)
 	memset(&a->lost, 0, sizeof(a->lost));
 	story_copy(&a->lost, want);
 	for (int f = SF_BACKLOG; a->conflict_fields && f < SF_COUNT; f++) {
-		const char *name = story_field_names[f], *p = a->conflict_fields;
+		const char *name = story_field_names[f],
+			   *p = a->conflict_fields;
 		size_t n = strlen(name);
 
 		for (; (p = strstr(p, name)); p += n)
@@ -204,7 +205,8 @@ void doubt_discarded(const struct plan_input *in, struct action *a)
 	if (!file || !in->ours || !in->base || a->state != PLAN_STATE_PUT)
 		return;
 	for (int f = SF_BACKLOG; f < SF_COUNT; f++) {
-		lose[f] = in->ours[f] && !story_field_equal(file, &a->want, f) &&
+		lose[f] = in->ours[f] &&
+			  !story_field_equal(file, &a->want, f) &&
 			  !story_field_equal(file, in->base, f);
 		any |= lose[f];
 	}

@@ -535,11 +535,21 @@ class Model:
                 ids.add(m.group(1))
         for k in [k for k in self.files if k[0] in ids]:
             del self.files[k]
-        files = self.story_files()
+        files, claims = self.story_files(), {}
+        for p in self.git("ls-files", "-co", "--exclude-standard").stdout \
+                .splitlines():
+            m = re.match(r"([A-Z]+-\d+)-", os.path.basename(p))
+            if m and os.path.exists(os.path.join(self.work, p)):
+                claims[m.group(1)] = claims.get(m.group(1), 0) + 1
         for k in [k for k in self.settled if k[0] in ids]:
             v = self.settled.pop(k)
             self.api.setdefault(k, v)
-            # the value the discard put back there, if another: kept
+            # the value the discard put back there, if another: kept.
+            # Not for git's copy put back beside storysync's move of the
+            # file (two files of one id): the run removes that copy, which
+            # git holds, and the moved file keeps the API's values
+            if claims.get(k[0], 0) > 1:
+                continue
             got = self.file_value(files.get(k[0]), k[1])
             if got is not None and got != v:
                 self.discarded[k] = got

@@ -252,7 +252,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	bool db_wins[SF_COUNT], carried[SM_COUNT] = {0}, written[SF_COUNT],
 				ours[SF_COUNT] = {0};
 	bool has_base = false, mirror_known = false, found = false, ok = true,
-	     rebase_db = false, moved_back = false;
+	     rebase_db = false, discard = false;
 	int64_t rev;
 	char *path = NULL;
 
@@ -314,7 +314,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	if (in.file_story && has_base && discarded(run, fc, se)) {
 		memcpy(written, ours, sizeof(written));
 		in.written = written;
-		moved_back = strcmp(fc->path, se->path) != 0;
+		discard = true;
 	} else if (in.file_story && has_base &&
 		   rebased(run, fc, se, &base, &rebase)) {
 		in.base = &rebase;
@@ -397,8 +397,8 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		set_deleted(run, se, &a);
 		if (rebase_db)
 			doubt_rebased(&in, &a);
-		if (moved_back)
-			doubt_moved_back(&in, &a);
+		if (discard)
+			doubt_discarded(&in, &a);
 		/* a default filled in goes to the row as well */
 		if (d && d->filled && a.state == PLAN_STATE_PUT &&
 		    a.db == PLAN_DB_NONE)

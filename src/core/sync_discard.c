@@ -161,31 +161,76 @@ void doubt_rebased(const struct plan_input *in, struct action *a)
 	story_copy(&a->lost, in->file_story);
 }
 
-/* A discard found away from the story's path (discarded): git's version
- * back at the path storysync moved the file from, and storysync's moved
- * file gone, is what a stash -u (or a reset and a clean) leaves, and what
- * a person who moved the file back by hand leaves too. The move is
- * storysync's again, and the file's place, where a field of its location
- * was storysync's, is kept as a conflict the database won: a person's
- * move back is not lost unseen. */
-void doubt_moved_back(const struct plan_input *in, struct action *a)
+/* The fields of the file's version, decided in fields (names, comma-
+ * separated), that lose: for an action whose lost is a side in full (kept
+ * "file": the database's), lost becomes the merge with each decided field
+ * at the value that lost (kept "mixed"). */
+static void lose_mixed(struct action *a, const struct story *want)
 {
-	static const enum story_field loc[] = {SF_BACKLOG, SF_STATUS, SF_EPIC};
+	struct story was = a->lost;
+
+	memset(&a->lost, 0, sizeof(a->lost));
+	story_copy(&a->lost, want);
+	for (int f = SF_BACKLOG; a->conflict_fields && f < SF_COUNT; f++) {
+		const char *name = story_field_names[f],
+			   *p = a->conflict_fields;
+		size_t n = strlen(name);
+
+		for (; (p = strstr(p, name)); p += n)
+			if ((p == a->conflict_fields || p[-1] == ',') &&
+			    (p[n] == ',' || !p[n]))
+				story_set(&a->lost, f, was.v[f]);
+	}
+	story_finish(&was);
+	a->kept = "mixed";
+}
+
+/* A discard (discarded) gave the database the fields storysync wrote: the
+ * file's value there, git's version's, may be a person's typed back on
+ * purpose (seeds 326, 364), which no tool can tell from a discard, and a
+ * discard found away from the story's path may be a person's move back by
+ * hand (a stash -u leaves the same). Each such value of the file that is
+ * neither the agreed one nor the one kept is recorded as a conflict the
+ * database won, so that no one's is lost unseen: in the merge's conflict
+ * when there is one (its other fields as the merge decided them). Once
+ * per discard: the record goes with the state of the file written again
+ * (one action, one transaction), so no later run meets the same discard;
+ * a conflict of another kind (the API deleted the row) is left as it is. */
+void doubt_discarded(const struct plan_input *in, struct action *a)
+{
+	const struct story *file = in->file_story;
+	bool lose[SF_COUNT] = {0}, any = false;
 	struct buf fields = BUF_INIT;
 
-	if (a->conflict || !in->file_story || !in->ours)
+	if (!file || !in->ours || !in->base || a->state != PLAN_STATE_PUT)
 		return;
-	for (size_t i = 0; i < sizeof(loc) / sizeof(*loc); i++)
-		if (in->ours[loc[i]] &&
-		    !story_field_equal(in->file_story, &a->want, loc[i]))
-			buf_printf(&fields, "%s%s", fields.len ? "," : "",
-				   story_field_names[loc[i]]);
-	if (!fields.len)
+	for (int f = SF_BACKLOG; f < SF_COUNT; f++) {
+		lose[f] = in->ours[f] &&
+			  !story_field_equal(file, &a->want, f) &&
+			  !story_field_equal(file, in->base, f);
+		any |= lose[f];
+	}
+	if (!any || (a->conflict && strcmp(a->conflict, "both_changed") != 0 &&
+		     strcmp(a->conflict, "no_base") != 0))
 		return;
-	a->conflict = "both_changed";
-	a->kept = "db";
+	if (!a->conflict) {
+		a->conflict = "both_changed";
+		a->kept = "db";
+		story_copy(&a->lost, file);
+	} else if (strcmp(a->kept, "file") == 0) {
+		lose_mixed(a, &a->want);
+	}
+	if (a->conflict_fields)
+		buf_puts(&fields, a->conflict_fields);
+	for (int f = SF_BACKLOG; f < SF_COUNT; f++) {
+		if (!lose[f])
+			continue;
+		story_set(&a->lost, f, file->v[f]);
+		buf_printf(&fields, "%s%s", fields.len ? "," : "",
+			   story_field_names[f]);
+	}
+	free(a->conflict_fields);
 	a->conflict_fields = buf_detach(&fields);
-	story_copy(&a->lost, in->file_story);
 }
 
 /* a->before (see there): for a write, or a move, the version HEAD holds

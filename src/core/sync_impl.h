@@ -142,9 +142,9 @@ bool discarded(struct run *run, const struct file_change *fc,
 bool rebased(struct run *run, const struct file_change *fc,
 	     const struct state_entry *se, const struct story *base,
 	     struct story *out);
-/* Keeps the place of a discard found away from the story's path, which
- * may be a person's move back, as a conflict. */
-void doubt_moved_back(const struct plan_input *in, struct action *a);
+/* Keeps the file's values a discard overrides, which may be a person's
+ * typed back (or moved back), as a conflict the database won. */
+void doubt_discarded(const struct plan_input *in, struct action *a);
 /* Takes back a rebased merge's fields that may be a person's typing. */
 void doubt_rebased(const struct plan_input *in, struct action *a);
 /* Sets a->before: git's version a write or a move goes over. */

@@ -58,6 +58,10 @@ after_discard() {
   check_eq "$1: the file stays where it was committed" "$B" "$(where)"
   check_eq "$1: the row keeps the committed status" "backlog|$B|One|body one" "$(row)"
   check_eq "$1: no history of a move back" 0 "$(moves_back)"
+  # the stale key is left as git holds it: nothing of the file's is
+  # overridden, so nothing to keep in sync_conflicts
+  check_eq "$1: no conflict recorded" 0 \
+    "$(q "SELECT count(*) FROM sync_conflicts")"
   check_eq "$1: the file is git's version, untouched" \
     "$(git show ":$B" | md5sum)" "$(md5sum <$B)"
   before=$(db_digest)

@@ -3,7 +3,10 @@
 # into the story's file and leaves it uncommitted; a person who throws
 # their working tree's changes away (checkout --, restore, stash, reset
 # --hard) puts back the version git's index held, which is not an edit:
-# the next run writes the API's value again, and the row keeps it. What a
+# the next run writes the API's value again, and the row keeps it. A
+# person may have typed that version back by hand, which no tool can tell
+# from a discard: the file's values the run overrides are kept in
+# sync_conflicts (kept db), once, never lost unseen. What a
 # person changed in the file is theirs to throw away; a version a person
 # commits, or a value never held by git, is an edit as ever. The oracles:
 # sqlite3 for the rows, grep and git for the files.
@@ -18,6 +21,11 @@ export GIT_COMMITTER_NAME="Ana Author" GIT_COMMITTER_EMAIL=ana@example.org
 F=backlog/S-1-one.md
 field() { q "SELECT $1 FROM stories WHERE id = 'S-1'"; }
 key() { sed -n "s/^$1: //p" "$F"; }
+# S-1's conflicts, a line each: kind|kept|fields|the lost priority
+conflicts() {
+  q "SELECT kind, kept, fields, json_extract(lost, '\$.priority')
+     FROM sync_conflicts WHERE story_id = 'S-1' ORDER BY id"
+}
 
 # tree DIR: a committed tree with S-1 (priority low) and S-2, synced
 tree() {
@@ -49,9 +57,9 @@ for form in checkout restore stash reset; do
   esac
   [ "$(key priority)" = low ] || not_ok "$form: git put the old version back"
   run ss -v
-  check_eq "$form: the run writes the API's value again, no conflict" \
-    "0|high|high|0" \
-    "$rc|$(field priority)|$(key priority)|$(q "SELECT count(*) FROM sync_conflicts")"
+  check_eq "$form: the run writes the API's value again, the file's kept as a conflict" \
+    "0|high|high|both_changed|db|priority|low" \
+    "$rc|$(field priority)|$(key priority)|$(conflicts)"
   check_eq "$form: and says why (-v)" \
     "storysync: $F: git's version put back over storysync's uncommitted write (a discard, not an edit): written again" \
     "$(grep discard <<<"$out$err")"
@@ -59,6 +67,8 @@ for form in checkout restore stash reset; do
   check_eq "$form: the next run is quiet" \
     "storysync: nothing changed on either side: nothing written" \
     "$(tail -n 1 <<<"$quiet_run")"
+  check_eq "$form: and records nothing again" 1 \
+    "$(q "SELECT count(*) FROM sync_conflicts")"
 done
 
 # a person's edit on top of the API's write, then a discard of the whole
@@ -106,8 +116,9 @@ tree bytes
 api_write
 sed -i 's/^priority: high$/priority: low/' $F
 run ss
-check_eq "git's version byte for byte: a discard, the API's value stays" \
-  "0|high|high" "$rc|$(field priority)|$(key priority)"
+check_eq "git's version byte for byte: a discard, the API's value stays, the person's in sync_conflicts" \
+  "0|high|high|both_changed|db|priority|low" \
+  "$rc|$(field priority)|$(key priority)|$(conflicts)"
 
 # a discard of the API's write, then a person's own value in the field
 # it wrote, committed with no run between: whether they typed it over the
@@ -167,9 +178,9 @@ for form in reset stash; do
   stash) git stash -q && git stash drop -q ;;
   esac
   run ss
-  check_eq "staged-$form: the API's two values stay and are written" \
-    "0|Uno|high|Uno|high|0" \
-    "$rc|$(field title)|$(field priority)|$(key title)|$(key priority)|$(q "SELECT count(*) FROM sync_conflicts")"
+  check_eq "staged-$form: the API's two values stay and are written, the file's kept" \
+    "0|Uno|high|Uno|high|both_changed|db|title,priority|One|low" \
+    "$rc|$(field title)|$(field priority)|$(key title)|$(key priority)|$(q "SELECT kind, kept, fields, json_extract(lost, '\$.title'), json_extract(lost, '\$.priority') FROM sync_conflicts")"
 done
 
 # the API moves a story; storysync moves its file, uncommitted; reset
@@ -276,12 +287,12 @@ ss -q
 git reset -q --hard
 [ -e $F ] || not_ok "copy-again: reset --hard put the copy back"
 run ss -v
-check_eq "copy-again: put back again: removed again, the API's value written again, exit 0" \
-  "0|no|refinements/S-1-one.md|high|priority: high|0" \
-  "$rc|$([ -e $F ] && echo yes || echo no)|$(field path)|$(field priority)|$(grep '^priority:' refinements/S-1-one.md)|$(q "SELECT count(*) FROM sync_conflicts")"
+check_eq "copy-again: put back again: removed again, the API's value written again, the file's kept, exit 0" \
+  "0|no|refinements/S-1-one.md|high|priority: high|both_changed|db|priority|low" \
+  "$rc|$([ -e $F ] && echo yes || echo no)|$(field path)|$(field priority)|$(grep '^priority:' refinements/S-1-one.md)|$(conflicts)"
 check_eq "copy-again: says why (-v)" \
   "storysync: $F: git's version put back beside storysync's uncommitted move of it (a discard, not a copy): removed, as git holds it" \
-  "$(grep 'beside' <<<"$out$err")"
+  "$(printf '%s\n%s\n' "$out" "$err" | grep 'beside')"
 quiet_run="$(ss -v 2>&1)"
 check_eq "copy-again: the next run is quiet" \
   "storysync: nothing changed on either side: nothing written" \
@@ -299,9 +310,9 @@ ss -q
 git stash -q -u && git stash drop -q
 [ -e $F ] && [ ! -e refinements/S-1-one.md ] || not_ok "hand-moved: the stash"
 run ss
-check_eq "hand-moved, API write, stash: the API's value stays and is written" \
-  "0|high|high|0" \
-  "$rc|$(field priority)|$(key priority)|$(q "SELECT count(*) FROM sync_conflicts")"
+check_eq "hand-moved, API write, stash: the API's value stays and is written, the file's kept" \
+  "0|high|high|both_changed|db|priority|low" \
+  "$rc|$(field priority)|$(key priority)|$(conflicts)"
 
 # a story the API created: its file is storysync's, untracked; a stash
 # leaves it, and a person's edit of it is theirs

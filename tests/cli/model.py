@@ -16,6 +16,11 @@ checks:
     sync_conflicts (nobody's edit silently lost);
   * every value a person wrote into a file since the last run is in the
     row (the file wins), unless the API deleted the story meanwhile;
+  * every value a discard (checkout --, restore, stash, reset --hard) put
+    back in a field a run wrote from the API is in the row or in
+    sync_conflicts: storysync writes the API's value again, and since a
+    person may have typed git's version back by hand (seeds 326, 364),
+    the file's value is kept, never silently lost;
   * a second run is quiet: exit 0, no output, no database change.
 
 Usage: model.py WORKDIR [--steps N] [--seed S]; STORYSYNC names the
@@ -66,6 +71,9 @@ class Model:
         # of that file must not undo them (git never undoes a commit, and
         # a version git holds is not a person's edit)
         self.settled = {}
+        # the values a discard put back in such a field: (id, field) ->
+        # the file's value, which must stay in the row or sync_conflicts
+        self.discarded = {}
         # a stage renamed since the last run of every backlog
         self.config_changed = False
         # where a person moved a file with plain mv: untracked until a
@@ -274,6 +282,7 @@ class Model:
             self.edit_field(path, "title", v)
             self.files[(sid, "title")] = v
             self.settled.pop((sid, "title"), None)
+            self.discarded.pop((sid, "title"), None)
             return f"file: {sid} title = {v!r}"
 
     def a_file_priority(self):
@@ -283,6 +292,7 @@ class Model:
             self.edit_field(path, "priority", v)
             self.files[(sid, "priority")] = v
             self.settled.pop((sid, "priority"), None)
+            self.discarded.pop((sid, "priority"), None)
             return f"file: {sid} priority = {v}"
 
     def a_file_move(self):
@@ -314,6 +324,7 @@ class Model:
             del self.api[(sid, "status")]
         self.files[(sid, "status")] = status
         self.settled.pop((sid, "status"), None)
+        self.discarded.pop((sid, "status"), None)
         return f"file: {how} {path} {dest}"
 
     def a_file_delete(self):
@@ -333,6 +344,8 @@ class Model:
             os.unlink(os.path.join(self.work, path))
         for k in [k for k in self.files if k[0] == sid]:
             del self.files[k]
+        for k in [k for k in self.discarded if k[0] == sid]:
+            del self.discarded[k]
         self.files[(sid, "deleted")] = True
         return f"file: rm {path}"
 
@@ -468,6 +481,10 @@ class Model:
         # archive: a discard brings none of them back as the API's
         for k in [k for k in self.settled if k[0] == sid]:
             del self.settled[k]
+        # a discard's values then re-create the row from the file, or go
+        # with it (a gap: see doubt_discarded)
+        for k in [k for k in self.discarded if k[0] == sid]:
+            del self.discarded[k]
         self.api[(sid, "deleted")] = True
         return f"api: DELETE {sid}"
 
@@ -518,8 +535,41 @@ class Model:
                 ids.add(m.group(1))
         for k in [k for k in self.files if k[0] in ids]:
             del self.files[k]
+        files, claims = self.story_files(), {}
+        for p in self.git("ls-files", "-co", "--exclude-standard").stdout \
+                .splitlines():
+            m = re.match(r"([A-Z]+-\d+)-", os.path.basename(p))
+            if m and os.path.exists(os.path.join(self.work, p)):
+                claims[m.group(1)] = claims.get(m.group(1), 0) + 1
         for k in [k for k in self.settled if k[0] in ids]:
-            self.api.setdefault(k, self.settled.pop(k))
+            v = self.settled.pop(k)
+            self.api.setdefault(k, v)
+            # the value the discard put back there, if another: kept.
+            # Not for git's copy put back beside storysync's move of the
+            # file (two files of one id): the run removes that copy, which
+            # git holds, and the moved file keeps the API's values
+            if claims.get(k[0], 0) > 1:
+                continue
+            got = self.file_value(files.get(k[0]), k[1])
+            if got is not None and got != v:
+                self.discarded[k] = got
+
+    def file_value(self, path, field):
+        """The value of field in the story file at path (None: no file,
+        or a field this model does not read back)."""
+        if path is None or not os.path.exists(os.path.join(self.work, path)):
+            return None
+        text = open(os.path.join(self.work, path), encoding="utf-8").read()
+        head = text.partition("\n---\n")[0]
+        if field == "status":
+            sdir = path.split("/")[2]
+            return next((s for s, d in self.stages if d == sdir), None)
+        if field == "deps":
+            m = re.search(r"^depends_on: \[(.*)\]$", head, re.M)
+            return [x.strip() for x in m.group(1).split(",") if x.strip()] \
+                if m else []
+        m = re.search(rf"^{field}: (.*)$", head, re.M)
+        return m.group(1).strip() if m else None
 
     def a_git_discard(self):
         paths = self.changed_paths()
@@ -564,6 +614,7 @@ class Model:
         self.git("branch", "-q", "-D", "side")
         self.files[(sid, "title")] = v
         self.settled.pop((sid, "title"), None)
+        self.discarded.pop((sid, "title"), None)
         return f"git: merge {'ff' if ff else 'no-ff'} {sid} title = {v!r}"
 
     def a_config_rename(self):
@@ -659,6 +710,17 @@ class Model:
                     v not in self.lost_values(sid, field):
                 raise Failure(f"the file's {sid} {field} = {v!r} is not in"
                               f" the row ({r[field]!r})")
+        for (sid, field), v in sorted(self.discarded.items(), key=str):
+            if ids is not None and sid not in ids:
+                continue
+            r = self.row(sid)
+            have = None if r is None else (r["deps"] if field == "deps"
+                                           else r[field])
+            if have == v or v in self.lost_values(sid, field):
+                continue
+            raise Failure(f"the file's {sid} {field} = {v!r}, a discard's,"
+                          f" is lost: the row has {have!r}, sync_conflicts"
+                          f" has {self.lost_values(sid, field)!r}")
         before = self.db_digest()
         p = self.ss(*args, "-v") if os.environ.get("MODEL_DEBUG") else \
             self.ss(*args)
@@ -697,6 +759,8 @@ class Model:
         for k in [k for k in self.files if ids is None or k[0] in ids]:
             del self.files[k]
             self.settled.pop(k, None)
+        for k in [k for k in self.discarded if ids is None or k[0] in ids]:
+            del self.discarded[k]
 
     def a_run(self):
         kind = self.rng.choice(["plain", "plain", "full", "git", "backlog"])

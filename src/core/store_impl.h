@@ -187,6 +187,20 @@ int64_t store_digest(const char *const *v, int n);
  * parent, the path, then the parent unless it is NULL. */
 int64_t store_story_digest(const struct story *s, const char *path);
 
+/* What both backends keep alike (store_result.c). The sync_meta keys of
+ * the configuration record (the backlogs are their own table). */
+#define KEY_STAGES         "config.stages"
+#define KEY_STATUS_FROM    "config.status_from"
+#define KEY_FORMER_STATUS  "config.former_status"
+#define KEY_FORMER_BACKLOG "config.former_backlog"
+/* The NULL-terminated vector of an even number of strings of the JSON
+ * array v (heap); an empty one when v is NULL or not such an array (a
+ * record that cannot be read is as none: the run records it anew). */
+char **store_meta_pairs(const char *v);
+/* Story s as a JSON object {field: value}, strings or null (heap): a
+ * conflict's versions. */
+char *store_story_object(const struct story *s);
+
 /* The backends there are (store.c asks each in turn). */
 extern const struct store_ops store_sqlite_ops; /* store_sqlite.c */
 extern const struct store_ops store_pg_ops;     /* store_pg.c, when built */

@@ -941,27 +941,17 @@ static bool pg_backlogs_sync(struct store *s, const struct config *c,
 	return ok;
 }
 
-#define KEY_STAGES         "config.stages"
-#define KEY_STATUS_FROM    "config.status_from"
-#define KEY_FORMER_STATUS  "config.former_status"
-#define KEY_FORMER_BACKLOG "config.former_backlog"
-
+/* The pairs at key (store_meta_pairs). */
 static bool meta_pairs(struct store *s, const char *key, char ***out,
 		       struct err *e)
 {
 	char *v = NULL;
-	size_t n = 0;
 
 	*out = NULL;
 	if (!pg_meta_get(s, key, &v, e))
 		return false;
-	if (v && (!json_parse_string_array(v, out, &n) || n % 2)) {
-		strv_free(*out);
-		*out = NULL;
-	}
+	*out = store_meta_pairs(v);
 	free(v);
-	if (!*out)
-		*out = xcalloc(1, sizeof(char *));
 	return true;
 }
 
@@ -1166,31 +1156,10 @@ static bool pg_event_add(struct store *s, const char *story_id,
 		 at);
 }
 
-static char *story_object(const struct story *s)
-{
-	struct buf b = BUF_INIT;
-
-	buf_putc(&b, '{');
-	for (int f = 0; f < SF_COUNT; f++) {
-		const char *name = story_field_names[f];
-
-		if (f)
-			buf_putc(&b, ',');
-		json_put_string(&b, name, strlen(name));
-		buf_putc(&b, ':');
-		if (s->v[f])
-			json_put_string(&b, s->v[f], strlen(s->v[f]));
-		else
-			buf_puts(&b, "null");
-	}
-	buf_putc(&b, '}');
-	return buf_detach(&b);
-}
-
 static bool pg_conflict_add(struct store *s, const struct conflict_row *c,
 			    struct err *e)
 {
-	char *lost = c->lost ? story_object(c->lost) : NULL;
+	char *lost = c->lost ? store_story_object(c->lost) : NULL;
 	char at[64], n[32];
 	bool ok;
 

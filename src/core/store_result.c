@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "json.h"
 #include "mem.h"
 #include "strmap.h"
@@ -126,4 +127,37 @@ int64_t store_story_digest(const struct story *s, const char *path)
 	v[SF_PARENT] = path;
 	v[SF_PARENT + 1] = s->v[SF_PARENT];
 	return store_digest(v, SF_PARENT + 1 + (s->v[SF_PARENT] != NULL));
+}
+
+char **store_meta_pairs(const char *v)
+{
+	char **out = NULL;
+	size_t n = 0;
+
+	if (v && (!json_parse_string_array(v, &out, &n) || n % 2)) {
+		strv_free(out);
+		out = NULL;
+	}
+	return out ? out : xcalloc(1, sizeof(char *));
+}
+
+char *store_story_object(const struct story *s)
+{
+	struct buf b = BUF_INIT;
+
+	buf_putc(&b, '{');
+	for (int f = 0; f < SF_COUNT; f++) {
+		const char *name = story_field_names[f];
+
+		if (f)
+			buf_putc(&b, ',');
+		json_put_string(&b, name, strlen(name));
+		buf_putc(&b, ':');
+		if (s->v[f])
+			json_put_string(&b, s->v[f], strlen(s->v[f]));
+		else
+			buf_puts(&b, "null");
+	}
+	buf_putc(&b, '}');
+	return buf_detach(&b);
 }

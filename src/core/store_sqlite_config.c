@@ -41,12 +41,6 @@ const char *const store_config_sql[ST_COUNT] = {
 			     " WHERE tree = " TREE " AND story_id = ?1",
 };
 
-/* The sync_meta keys of the record (the backlogs are their own table). */
-#define KEY_STAGES         "config.stages"
-#define KEY_STATUS_FROM    "config.status_from"
-#define KEY_FORMER_STATUS  "config.former_status"
-#define KEY_FORMER_BACKLOG "config.former_backlog"
-
 static bool backlog_row(void *ctx, sqlite3_stmt *st)
 {
 	struct config_record *r = ctx;
@@ -60,25 +54,17 @@ static bool backlog_row(void *ctx, sqlite3_stmt *st)
 	return true;
 }
 
-/* A NULL-terminated vector of an even number of strings from the JSON
- * array at key; an empty one when unset or not such an array (a record
- * that cannot be read is as none: the run records it anew). */
+/* The pairs at key (store_meta_pairs). */
 static bool meta_pairs(struct store *s, const char *key, char ***out,
 		       struct err *e)
 {
 	char *v = NULL;
-	size_t n = 0;
 
 	*out = NULL;
 	if (!sqlite_meta_get(s, key, &v, e))
 		return false;
-	if (v && (!json_parse_string_array(v, out, &n) || n % 2)) {
-		strv_free(*out);
-		*out = NULL;
-	}
+	*out = store_meta_pairs(v);
 	free(v);
-	if (!*out)
-		*out = xcalloc(1, sizeof(char *));
 	return true;
 }
 

@@ -179,34 +179,12 @@ bool sqlite_event_add(struct store *s, const char *story_id, const char *change,
 	return store_exec_stmt(s, st, e);
 }
 
-/* The story as a JSON object {field: value}, strings or null. */
-static char *story_object(const struct story *s)
-{
-	struct buf b = BUF_INIT;
-
-	buf_putc(&b, '{');
-	for (int f = 0; f < SF_COUNT; f++) {
-		const char *name = story_field_names[f];
-
-		if (f)
-			buf_putc(&b, ',');
-		json_put_string(&b, name, strlen(name));
-		buf_putc(&b, ':');
-		if (s->v[f])
-			json_put_string(&b, s->v[f], strlen(s->v[f]));
-		else
-			buf_puts(&b, "null");
-	}
-	buf_putc(&b, '}');
-	return buf_detach(&b);
-}
-
 bool sqlite_conflict_add(struct store *s, const struct conflict_row *c,
 			 struct err *e)
 {
 	sqlite3_stmt *st = store_stmt(
 		s, c->once ? ST_CONFLICT_ADD_ONCE : ST_CONFLICT_ADD, e);
-	char *lost = c->lost ? story_object(c->lost) : NULL;
+	char *lost = c->lost ? store_story_object(c->lost) : NULL;
 	char at[64];
 	bool ok;
 

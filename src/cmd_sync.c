@@ -485,7 +485,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		out.progress = progress_start(cli->err, &counts);
 	}
 	st = sync_run(&c, o, &r, &n, &e);
-	progress_stop(out.progress);
+	progress_stop(out.progress, st == SYNC_OK || st == SYNC_SKIPPED);
 	out.progress = NULL;
 	rc = exit_code(st);
 	if (a.exit_code)

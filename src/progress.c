@@ -62,8 +62,9 @@ static void erase(struct progress *p)
 	fflush(p->f);
 }
 
-/* Draws the line, with the lock held; done: the last time. */
-static void draw(struct progress *p, bool done)
+/* Draws the line, with the lock held; done: the last time, ending with
+ * end (", done." or what stopped the run). */
+static void draw(struct progress *p, bool done, const char *end)
 {
 	static const char *const names[] = {"walked", "parsed", "written"};
 	long v[3] = {
@@ -91,8 +92,8 @@ static void draw(struct progress *p, bool done)
 	if (done) {
 		n = snprintf(line, sizeof(line),
 			     "storysync: %ld files walked, %ld parsed, %ld "
-			     "written in %.1f s, done.",
-			     v[0], v[1], v[2], (t - p->start) / 1e9);
+			     "written in %.1f s%s",
+			     v[0], v[1], v[2], (t - p->start) / 1e9, end);
 	} else {
 		secs = (t - p->moving_since) / 1e9;
 		n = snprintf(line, sizeof(line),
@@ -131,7 +132,7 @@ static void *tick(void *arg)
 		struct timespec ts;
 
 		if (due(p))
-			draw(p, false);
+			draw(p, false, NULL);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += TICK_MS * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -156,7 +157,7 @@ struct progress *progress_start(FILE *f, struct sync_progress *counts)
 	pthread_cond_init(&p->wake, NULL);
 	/* no threshold (a test's): drawn at once, whatever the thread does */
 	if (due(p))
-		draw(p, false);
+		draw(p, false, NULL);
 	if (pthread_create(&p->thread, NULL, tick, p) != 0) {
 		pthread_cond_destroy(&p->wake);
 		pthread_mutex_destroy(&p->mu);
@@ -180,7 +181,7 @@ void progress_release(struct progress *p)
 		pthread_mutex_unlock(&p->mu);
 }
 
-void progress_stop(struct progress *p)
+void progress_stop(struct progress *p, bool finished)
 {
 	if (!p)
 		return;
@@ -189,9 +190,10 @@ void progress_stop(struct progress *p)
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->mu);
 	pthread_join(p->thread, NULL);
-	/* a run that took longer than the threshold says it is done */
+	/* a run that took longer than the threshold says it is done, or that
+	 * it stopped: the error that stopped it follows on its own line */
 	if (p->shown || due(p))
-		draw(p, true);
+		draw(p, true, finished ? ", done." : ", stopped.");
 	pthread_cond_destroy(&p->wake);
 	pthread_mutex_destroy(&p->mu);
 	free(p);

@@ -1,6 +1,7 @@
 #ifndef STORYSYNC_PROGRESS_H
 #define STORYSYNC_PROGRESS_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "report.h"
@@ -9,9 +10,9 @@
  * The progress line of a long run at a terminal, as git draws it: once the
  * run has taken longer than a threshold, a thread of its own redraws one
  * line on the terminal ("\r"-updated) a few times a second from the run's
- * counters, and at the end writes it a last time with ", done." and a
- * newline. The caller decides whether there is to be one at all (a
- * terminal, not -q, not --json).
+ * counters, and at the end writes it a last time with ", done." (or
+ * ", stopped.") and a newline. The caller decides whether there is to be
+ * one at all (a terminal, not -q, not --json).
  */
 struct progress;
 
@@ -28,7 +29,8 @@ struct progress *progress_start(FILE *f, struct sync_progress *counts);
 void progress_hold(struct progress *p);
 void progress_release(struct progress *p);
 /* Stops the thread; a progress line that was drawn is drawn a last time,
- * done. NULL is fine. */
-void progress_stop(struct progress *p);
+ * ending ", done." when the run finished (exit 0 or 1), ", stopped." when
+ * it did not. NULL is fine. */
+void progress_stop(struct progress *p, bool finished);
 
 #endif

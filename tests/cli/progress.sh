@@ -1,7 +1,7 @@
 #!/bin/bash
 # Issue 25: a long run at a terminal shows its progress (files walked,
 # parsed, written, with a rate) on one line, redrawn with \r as git does,
-# and ends it with ", done."; never under -q or --json, nor when standard
+# and ends it with ", done." (", stopped." when the run did not finish); never under -q or --json, nor when standard
 # error is not a terminal (cron). The terminal is a pty (Python's pty);
 # STORYSYNC_TEST_PROGRESS_MS=0, a test-only threshold, shows it from the
 # start, so that nothing depends on the machine's speed. Oracles: the
@@ -87,6 +87,19 @@ check_eq "the error is one whole line, as without a terminal" 1 \
 check_eq "and the progress line ends the output" 1 \
   "$(lines | tail -n 1 | grep -c ', done\.$')"
 printf -- '---\ntitle: Fixed\n---\n' >"$g"
+
+# a run that stops (a guard: most files gone at once) does not say done
+find stories -name '*.md' | sort | head -n 120 >"$O/away"
+tar -cf "$O/away.tar" -T "$O/away" && xargs rm <"$O/away"
+on_tty err sync
+check_eq "a guarded run: exit 4, every row kept" "4|$n" \
+  "$rc|$(q "SELECT count(*) FROM stories")"
+check_eq "its progress line says it stopped, not done" 1 \
+  "$(lines | grep -cE "^storysync: [0-9]+ files walked, [0-9]+ parsed, 0 written in [0-9]+\.[0-9] s, stopped\.$")"
+check_eq "no line says done" 0 "$(lines | grep -c ', done\.$')"
+check_eq "the guard's error is the last line" 1 \
+  "$(lines | tail -n 1 | grep -c '^storysync: backlog .* is empty but the database has .*nothing written')"
+tar -xf "$O/away.tar"
 
 # ---- never for -q, --json or cron ----
 on_tty err sync --full -q

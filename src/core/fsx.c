@@ -163,10 +163,11 @@ static bool fail_in(struct err *e, const char *rel, int err, const char *dir,
 	return err_set(e,
 		       "%s: %s: storysync runs as %s, and %s is %s's (mode "
 		       "%04o): run the sync as %s (systemd: User=%s), or give "
-		       "%s the directory (chown -R %s '%s')",
+		       "%s the %s (chown %s%s '%s')",
 		       rel, strerror(err), me, dir, owner,
-		       (unsigned)(st->st_mode & 07777), owner, owner, me, me,
-		       dir);
+		       (unsigned)(st->st_mode & 07777), owner, owner, me,
+		       S_ISDIR(st->st_mode) ? "directory" : "file",
+		       S_ISDIR(st->st_mode) ? "-R " : "", me, dir);
 }
 
 /* fail_in for a change of the open directory dirfd, dir its path. */
@@ -1548,15 +1549,25 @@ void fsx_batch_destroy(struct fsx_batch *b)
 
 /* ---- the run lock ---- */
 
+/* The directory of path (heap): "." for a bare name, "/" for "/name". */
+static char *parent_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	return slash == path ? xstrdup("/")
+			     : xstrndup(path, (size_t)(slash - path));
+}
+
 /* Creates the lock file's directory when it is missing (one level). */
 static void make_parent(const char *path)
 {
-	const char *slash = strrchr(path, '/');
 	char *dir;
 
-	if (!slash || slash == path)
+	if (!strchr(path, '/') || strrchr(path, '/') == path)
 		return;
-	dir = xstrndup(path, (size_t)(slash - path));
+	dir = parent_of(path);
 	if (mkdir(dir, 0755) == 0)
 		fsx_own_like_parent(-1, dir);
 	free(dir);
@@ -1601,6 +1612,23 @@ static int take(int fd, int wait_s)
 	}
 }
 
+/* e for path, a file that could not be opened with err: denied, it names
+ * who storysync runs as and whose the file is (or, when it is not there,
+ * its directory). */
+static void denied(struct err *e, const char *path, int err)
+{
+	struct stat st;
+	char *dir;
+
+	if (stat(path, &st) == 0) {
+		fail_in(e, path, err, path, &st);
+		return;
+	}
+	dir = parent_of(path);
+	fail_in(e, path, err, dir, stat(dir, &st) == 0 ? &st : NULL);
+	free(dir);
+}
+
 int fsx_lock(const char *path, int wait_s, struct err *e)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -1611,7 +1639,7 @@ int fsx_lock(const char *path, int wait_s, struct err *e)
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	}
 	if (fd < 0) {
-		err_set(e, "%s: %s", path, strerror(errno));
+		denied(e, path, errno);
 		return -1;
 	}
 	fsx_own_like_parent(fd, path);

@@ -1,10 +1,11 @@
 #!/bin/bash
-# Issue 25: a file storysync may not write names the user it runs as,
-# whose the directory is, and what to do; doing it makes the next run
-# work. status's permission verdict looks at epic folders too, not only
-# stage folders. The runs are as nobody (setpriv), on a tree and database
-# nobody owns but for the directory each case takes away; oracles: the
-# files (md5sum, stat) and the rows (sqlite3).
+# Issue 25: a file storysync may not write (a story, a folder, the run's
+# lock) names the user it runs as, whose the directory or file is, and
+# what to do; doing it makes the next run work. status's permission
+# verdict looks at epic folders too, not only stage folders. The runs are
+# as nobody (setpriv), on a tree and database nobody owns but for the
+# directory each case takes away; oracles: the files (md5sum, stat) and
+# the rows (sqlite3).
 . "$(dirname "$0")/lib.sh"
 if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null ||
   ! id nobody >/dev/null 2>&1; then
@@ -99,6 +100,20 @@ check_eq "an unreadable stage folder: exit 3, the user, the owner, the fix" \
   "$rc|$err"
 check_eq "nothing written" "$before" "$(db_digest)"
 chown -R nobody "$stage" && chmod 755 "$stage"
+run as_nobody "$STORYSYNC" sync
+check_eq "given back: the run is clean" "0|" "$rc|$err"
+
+# ---- the run's lock file left root's (a run as root): the same words ----
+lock=$PWD/$(find .storysync -name "*.lock" | head -n 1)
+check_eq "a lock file is there" 1 "$([ -f "$lock" ] && echo 1)"
+chown root:root "$lock" && chmod 644 "$lock"
+before=$(db_digest)
+run as_nobody "$STORYSYNC" sync
+check_eq "root's lock file: exit 3, the user, the owner, the fix" \
+  "3|storysync: $lock: Permission denied: storysync runs as nobody, and $lock is root's (mode 0644): run the sync as root (systemd: User=root), or give nobody the file (chown nobody '$lock')" \
+  "$rc|$err"
+check_eq "nothing written" "$before" "$(db_digest)"
+chown nobody "$lock"
 run as_nobody "$STORYSYNC" sync
 check_eq "given back: the run is clean" "0|" "$rc|$err"
 

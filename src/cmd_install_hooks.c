@@ -10,6 +10,7 @@
 #include "gitrepo.h"
 #include "hooks.h"
 #include "mem.h"
+#include "owner.h"
 #include "version.h"
 
 /* Keywords for --json, in enum hooks_action order. */
@@ -162,6 +163,21 @@ static char *find_hooks_dir(const char *start, const char *config, char **tree,
 	return dir;
 }
 
+/* Whether this user may put hooks in the repository of the tree in start:
+ * as for init, it owns the directory, or the untracked configuration file
+ * beside config (or in start) allows others. A hook runs as whoever
+ * commits; one written by another user, root, is not theirs to change. */
+static bool may_install(const char *start, const char *config, struct err *e)
+{
+	char *local =
+		config ? config_local_path(config)
+		       : xasprintf("%s/%s", start, CONFIG_LOCAL_FILE_NAME);
+	bool ok = owner_may_init(start, local, e);
+
+	free(local);
+	return ok;
+}
+
 /* Installs the hooks and lists the tree; uninstalling takes the tree off
  * the list and the hooks out once no tree is left. */
 static bool install(const char *dir, const char *tree, bool uninstall,
@@ -196,7 +212,8 @@ int cmd_install_hooks(struct cli *cli, int argc, char **argv)
 	start = start_dir(cli, &config);
 	if (!start)
 		return EXIT_USAGE;
-	dir = find_hooks_dir(start, config, &tree, &rc, &e);
+	if (may_install(start, config, &e))
+		dir = find_hooks_dir(start, config, &tree, &rc, &e);
 	if (dir)
 		rc = install(dir, tree, uninstall, actions, &left, &e)
 			     ? EXIT_DONE

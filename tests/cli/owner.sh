@@ -4,8 +4,8 @@
 # names the owner and says what to do, and writes nothing; an untracked
 # file of the running user's (or root's) may allow it, a file of the
 # tree's owner may not, nor may the versioned .storysync.yml. Allowed, what
-# a root run creates takes its directory's owner. The oracles: stat, find,
-# sqlite3.
+# a root run creates takes its directory's owner. install-hooks is such a
+# command. The oracles: stat, find, sqlite3.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
@@ -135,4 +135,28 @@ check_eq "nothing written" "$before" "$(snapshot)"
 run nobody "$STORYSYNC" --dry-run -q --exit-code
 check_eq "nobody may read: a dry run finds the edit pending" "1|" \
   "$rc|$out$err"
+
+# ---- install-hooks: a hook runs as whoever commits; it is the owner's ----
+mkdir "$T/repo" && cd "$T/repo" || exit 1
+git init -q && story backlog/E-1-one.md E-1 One
+chown -R nobody:nogroup .
+hooks() { # the hooks in .git/hooks, with their owners
+  find .git/hooks -type f ! -name '*.sample' -printf '%f %u\n' |
+    LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//'
+}
+before=$(snapshot)
+run ss install-hooks
+check_eq "root's install-hooks in nobody's repository: refused, exit 2" \
+  "2|$(refusal "$T/repo" nobody root)" "$rc|$out$err"
+check_eq "no hook written, nothing changed" "|$before" "$(hooks)|$(snapshot)"
+# (git reads $HOME's configuration: root's is not nobody's to read)
+run nobody env HOME=/nonexistent "$STORYSYNC" install-hooks -q
+check_rc "the owner's install-hooks" 0
+check_eq "its hooks are nobody's" 0 "$(hooks | grep -c ' root')"
+check_eq "and there are hooks" 1 "$(hooks | grep -c post-commit)"
+cd "$T/roots" && git init -q && before=$(snapshot)
+run nobody "$STORYSYNC" install-hooks
+check_eq "nobody's install-hooks in root's repository: refused, exit 2" \
+  "2|$(refusal "$T/roots" root nobody)" "$rc|$out$err"
+check_eq "no hook written, nothing changed" "|$before" "$(hooks)|$(snapshot)"
 finish

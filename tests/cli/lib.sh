@@ -67,6 +67,9 @@ sqlchr() { echo "char($1)"; }
 # db_ref: the database as a tool outside storysync opens it (the file;
 # the URI on a server), and run_record the file of the last run's record
 db_ref() { echo "$DB"; }
+# sqlite_only WHAT: true on SQLite; on a server a twin's check that has no
+# form there is skipped, saying why (WHAT)
+sqlite_only() { :; }
 run_record() { echo "$DB.run"; }
 
 ok() {
@@ -372,6 +375,7 @@ if [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && [ "${PG_TWIN:-0}" = 1 ]; then
   }
   sqlchr() { echo "chr($1)"; }
   db_ref() { pg_uri_of; }
+  sqlite_only() { skip "SQLite's only: $1"; return 1; }
   run_record() { echo .storysync/server.run; }
   # every table's rows but sync_runs', and the columns, as one digest
   db_digest() {

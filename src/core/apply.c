@@ -736,14 +736,16 @@ static bool record_refusal(struct apply_ctx *ctx, const struct action *a,
 /* A story's writes failed (e): when the database refused its values (a
  * constraint or a trigger of the API's, a value its type does not take),
  * they are undone and the story is skipped by name, its row and state as
- * they were, so that the next run meets it again; a busy database, or one
- * that cannot undo them, stops the run. */
+ * they were, so that the next run meets it again; any other failure (a
+ * busy database, a full disk, no memory), or one that cannot undo them,
+ * stops the run. */
 static enum apply_result refused_by_db(struct apply_ctx *ctx,
 				       const struct action *a, struct err *e)
 {
 	char msg[ERR_MAX];
 
-	if (store_busy(ctx->store) || !store_unit_end(ctx->store, false, NULL))
+	if (!store_refused(ctx->store) ||
+	    !store_unit_end(ctx->store, false, NULL))
 		return APPLY_FATAL;
 	snprintf(msg, sizeof(msg), "%s", e->msg);
 	err_set(e,

@@ -153,6 +153,11 @@ bool store_lock_stories(struct store *s, char *const *ids, size_t n,
 	       tree_ops(s)->lock_stories(s, ids, n, e);
 }
 
+bool store_refused(const struct store *s)
+{
+	return s && ops_of(s)->refused && ops_of(s)->refused(s);
+}
+
 bool store_unit_begin(struct store *s, struct err *e)
 {
 	return tree_ops(s)->unit_begin(s, e);

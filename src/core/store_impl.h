@@ -71,6 +71,7 @@ struct store_ops {
 			     struct err *e);
 	bool (*unit_begin)(struct store *s, struct err *e);
 	bool (*unit_end)(struct store *s, bool keep, struct err *e);
+	bool (*refused)(const struct store *s); /* NULL: never */
 	bool (*is_empty)(struct store *s);
 	bool (*bulk)(struct store *s, bool on, struct err *e);
 	bool (*state_load)(struct store *s, struct state_table *t,

@@ -372,6 +372,11 @@ static bool pg_unit_end(struct store *s, bool keep, struct err *e)
 	       pg_exec(s, "RELEASE SAVEPOINT story", e);
 }
 
+static bool pg_refused(const struct store *s)
+{
+	return s->refused;
+}
+
 static bool pg_is_empty(struct store *s)
 {
 	PGresult *r = Q0(s, NULL,
@@ -1967,6 +1972,7 @@ const struct store_ops store_pg_ops = {
 	.lock_stories = pg_lock_stories,
 	.unit_begin = pg_unit_begin,
 	.unit_end = pg_unit_end,
+	.refused = pg_refused,
 	.deleted_put = pg_deleted_put,
 	.deleted_get = pg_deleted_get,
 	.is_empty = pg_is_empty,

@@ -48,6 +48,7 @@ struct store {
 	bool locked;        /* holds its tree's run lock */
 	bool first_load;    /* bulk mode */
 	bool unit_writer;   /* the writer mark was set before the unit */
+	bool refused;       /* the last failure: a value refused */
 	int64_t writer_rev; /* this transaction's own writes' rev, 0 before */
 	int64_t history_floor, events_floor;
 	char *mark; /* the mark's snapshot as store_mark_get read it */

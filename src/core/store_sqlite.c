@@ -210,6 +210,7 @@ const struct store_ops store_sqlite_ops = {
 	.rollback = sqlite_rollback,
 	.unit_begin = sqlite_unit_begin,
 	.unit_end = sqlite_unit_end,
+	.refused = sqlite_refused,
 	.is_empty = sqlite_is_empty,
 	.bulk = sqlite_bulk,
 	.state_load = sqlite_state_load,

@@ -205,6 +205,7 @@ struct store {
 	bool untracked;     /* the triggers are dropped in this transaction
 			       (a first load), to be made again at commit */
 	bool unit_writer;   /* the writer mark was set before the unit */
+	bool refused;       /* the last failure: a value refused */
 	/* the last history row and event before this transaction's writes */
 	int64_t history_floor, events_floor;
 	/* NULL-terminated: the SQL tables of the files above, by statement
@@ -308,6 +309,7 @@ bool sqlite_commit(struct store *s, struct err *e);
 void sqlite_rollback(struct store *s);
 bool sqlite_unit_begin(struct store *s, struct err *e);
 bool sqlite_unit_end(struct store *s, bool keep, struct err *e);
+bool sqlite_refused(const struct store *s);
 bool sqlite_is_empty(struct store *s);
 bool sqlite_bulk(struct store *s, bool on, struct err *e);
 bool sqlite_state_load(struct store *s, struct state_table *t, struct err *e);

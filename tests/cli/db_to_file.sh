@@ -3,7 +3,6 @@
 # story_dependencies; the next run changes exactly the lines of the changed
 # fields, moves files whose status, backlog or epic changed, creates and
 # deletes files, refuses hostile values, and the run after is silent.
-PG_TWIN=1 # a twin: runs on PostgreSQL too (lib.sh)
 . "$(dirname "$0")/lib.sh"
 
 "$GEN_STORIES" . --count 200 2>/dev/null

@@ -733,6 +733,28 @@ static bool record_refusal(struct apply_ctx *ctx, const struct action *a,
 	return store_conflict_add(ctx->store, &c, e);
 }
 
+/* A story's writes failed (e): when the database refused its values (a
+ * constraint or a trigger of the API's, a value its type does not take),
+ * they are undone and the story is skipped by name, its row and state as
+ * they were, so that the next run meets it again; any other failure (a
+ * busy database, a full disk, no memory), or one that cannot undo them,
+ * stops the run. */
+static enum apply_result refused_by_db(struct apply_ctx *ctx,
+				       const struct action *a, struct err *e)
+{
+	char msg[ERR_MAX];
+
+	if (!store_refused(ctx->store) ||
+	    !store_unit_end(ctx->store, false, NULL))
+		return APPLY_FATAL;
+	snprintf(msg, sizeof(msg), "%s", e->msg);
+	err_set(e,
+		"story %s: the database refused its row (%s); skipped, "
+		"left as it is for the next run",
+		a->id, msg);
+	return APPLY_SKIPPED;
+}
+
 /* The file's place and identity before this action. */
 static void target_init(struct target *t, const struct file_change *fc,
 			const struct state_entry *se)
@@ -816,8 +838,18 @@ static enum apply_result act(struct apply_ctx *ctx, struct apply_stage *s,
 			fixed.db = PLAN_DB_PUT;
 		a = &fixed;
 	}
+	/* the story's writes as a unit: one the database refuses is undone
+	 * alone, and the run goes on */
+	if (!store_unit_begin(ctx->store, e)) {
+		r = APPLY_FATAL;
+		goto out;
+	}
 	if (!apply_db(ctx, a, d, se, t, &rev, e) ||
 	    !apply_state(ctx, a, t, rev, e)) {
+		r = refused_by_db(ctx, a, e);
+		goto out;
+	}
+	if (!store_unit_end(ctx->store, true, e)) {
 		r = APPLY_FATAL;
 		goto out;
 	}

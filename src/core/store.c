@@ -146,6 +146,28 @@ void store_rollback(struct store *s)
 	tree_ops(s)->rollback(s);
 }
 
+bool store_lock_stories(struct store *s, char *const *ids, size_t n,
+			struct err *e)
+{
+	return !n || !tree_ops(s)->lock_stories ||
+	       tree_ops(s)->lock_stories(s, ids, n, e);
+}
+
+bool store_refused(const struct store *s)
+{
+	return s && ops_of(s)->refused && ops_of(s)->refused(s);
+}
+
+bool store_unit_begin(struct store *s, struct err *e)
+{
+	return tree_ops(s)->unit_begin(s, e);
+}
+
+bool store_unit_end(struct store *s, bool keep, struct err *e)
+{
+	return tree_ops(s)->unit_end(s, keep, e);
+}
+
 bool store_is_empty(struct store *s)
 {
 	return tree_ops(s)->is_empty(s);

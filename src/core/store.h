@@ -107,6 +107,28 @@ bool store_begin_read(struct store *s, struct err *e);
 bool store_commit(struct store *s, struct err *e);
 /* Rolls the transaction back, if one is open. */
 void store_rollback(struct store *s);
+/* Takes the row locks of the stories ids (n of them; those with no row
+ * are left out) in (tree, id) order, before the run writes any row: an
+ * API writer that locks its rows in that order then never deadlocks with
+ * a run, which waits for its rows with none held. A backend whose
+ * transaction holds the whole database's write lock (SQLite) does
+ * nothing. */
+bool store_lock_stories(struct store *s, char *const *ids, size_t n,
+			struct err *e);
+/* One story's writes as a unit inside the transaction: store_unit_begin,
+ * then store_unit_end(s, true) keeps them, store_unit_end(s, false) undoes
+ * them, and the transaction goes on (a backend whose failed statement
+ * ends the whole transaction undoes to a savepoint). When a unit's write
+ * failed because the database refused the values (store_refused), the run
+ * skips that story and carries on. In bulk mode a unit is nothing: a
+ * first load is kept or lost as a whole. */
+bool store_unit_begin(struct store *s, struct err *e);
+bool store_unit_end(struct store *s, bool keep, struct err *e);
+/* True when the last failure was the database refusing a value (a
+ * constraint, a trigger that raised, a value its type does not take),
+ * not a fault of the database itself (a full disk, out of memory, a lost
+ * connection) or a busy one. */
+bool store_refused(const struct store *s);
 /* True when the stories table is empty: a first load, which bulk mode
  * makes faster. */
 bool store_is_empty(struct store *s);

@@ -66,6 +66,12 @@ struct store_ops {
 	bool (*begin_read)(struct store *s, struct err *e);
 	bool (*commit)(struct store *s, struct err *e);
 	void (*rollback)(struct store *s);
+	/* NULL: nothing to do (see store_lock_stories) */
+	bool (*lock_stories)(struct store *s, char *const *ids, size_t n,
+			     struct err *e);
+	bool (*unit_begin)(struct store *s, struct err *e);
+	bool (*unit_end)(struct store *s, bool keep, struct err *e);
+	bool (*refused)(const struct store *s); /* NULL: never */
 	bool (*is_empty)(struct store *s);
 	bool (*bulk)(struct store *s, bool on, struct err *e);
 	bool (*state_load)(struct store *s, struct state_table *t,

@@ -328,6 +328,55 @@ static void pg_rollback(struct store *s)
 	s->in_txn = false;
 }
 
+/* The rows in (tree, id) order, locked by one statement (LockRows takes
+ * them as the sort hands them on): the order of the primary key, which
+ * an API that avoids deadlocks of its own locks in too. */
+static bool pg_lock_stories(struct store *s, char *const *ids, size_t n,
+			    struct err *e)
+{
+	char *json;
+	bool ok;
+
+	if (s->first_load)
+		return true;
+	json = json_string_array(ids, n);
+	ok = done(Q(s, e,
+		    "SELECT 1 FROM stories WHERE tree = $1 AND id IN (SELECT"
+		    " json_array_elements_text($2::json)) ORDER BY tree, id"
+		    " FOR UPDATE",
+		    json));
+	free(json);
+	return ok;
+}
+
+/* A story's writes as a unit: a failed statement ends PostgreSQL's
+ * whole transaction, a savepoint only what came after it. The writer
+ * mark (set_config(..., true)) set inside it goes with it. */
+static bool pg_unit_begin(struct store *s, struct err *e)
+{
+	if (s->first_load)
+		return true;
+	s->unit_writer = s->writer_rev != 0;
+	return pg_exec(s, "SAVEPOINT story", e);
+}
+
+static bool pg_unit_end(struct store *s, bool keep, struct err *e)
+{
+	if (s->first_load)
+		return true;
+	if (keep)
+		return pg_exec(s, "RELEASE SAVEPOINT story", e);
+	if (!s->unit_writer)
+		s->writer_rev = 0;
+	return pg_exec(s, "ROLLBACK TO SAVEPOINT story", e) &&
+	       pg_exec(s, "RELEASE SAVEPOINT story", e);
+}
+
+static bool pg_refused(const struct store *s)
+{
+	return s->refused;
+}
+
 static bool pg_is_empty(struct store *s)
 {
 	PGresult *r = Q0(s, NULL,
@@ -543,7 +592,64 @@ static bool pg_state_put(struct store *s, const struct state_entry *se,
 			    "DELETE FROM sync_base WHERE tree = $1 AND"
 			    " story_id = $2",
 			    se->id));
+	/* a story's file is there again (a first load has no deleted
+	 * files) */
+	if (ok && !s->first_load)
+		ok = done(Q(s, e,
+			    "DELETE FROM sync_deleted WHERE tree = $1 AND"
+			    " path = $2",
+			    se->path));
 	return ok;
+}
+
+static bool pg_deleted_put(struct store *s, const struct deleted_file *d,
+			   struct err *e)
+{
+	return done(Q(s, e,
+		      "INSERT INTO sync_deleted(tree, story_id, path, hash,"
+		      " before, head, deleted_at) VALUES ($1, $2, $3, $4, $5,"
+		      " $6, storysync_now()) ON CONFLICT (tree, path) DO"
+		      " UPDATE SET story_id = excluded.story_id, hash ="
+		      " excluded.hash, before = excluded.before, head ="
+		      " excluded.head, deleted_at = excluded.deleted_at",
+		      d->id, d->path, d->hash, d->before[0] ? d->before : NULL,
+		      d->head));
+}
+
+static void hex_of(const PGresult *r, int col, char out[BLOBID_HEX])
+{
+	const char *v = cval(r, 0, col);
+
+	out[0] = '\0';
+	if (v && strlen(v) == BLOBID_HEX - 1)
+		memcpy(out, v, BLOBID_HEX);
+}
+
+static bool pg_deleted_get(struct store *s, const char *path, const char *id,
+			   struct deleted_file *out, bool *found, struct err *e)
+{
+	PGresult *r = path ? Q(s, e,
+			       "SELECT path, story_id, hash, before, head FROM"
+			       " sync_deleted WHERE tree = $1 AND path = $2",
+			       path)
+			   : Q(s, e,
+			       "SELECT path, story_id, hash, before, head FROM"
+			       " sync_deleted WHERE tree = $1 AND story_id = $2"
+			       " ORDER BY deleted_at DESC LIMIT 1",
+			       id);
+
+	if (!r)
+		return false;
+	if (PQntuples(r)) {
+		*found = true;
+		out->path = val(r, 0, 0);
+		out->id = val(r, 0, 1);
+		hex_of(r, 2, out->hash);
+		hex_of(r, 3, out->before);
+		hex_of(r, 4, out->head);
+	}
+	PQclear(r);
+	return true;
 }
 
 static bool pg_state_restat(struct store *s, const struct state_entry *se,
@@ -1525,6 +1631,9 @@ static const char *const prune_sql[] = {
 			     "d", "m.m") " AND EXISTS (SELECT 1 FROM"
 					 " sync_state t WHERE t.tree = $1 AND"
 					 " t.story_id = d.story_id))",
+	/* the files storysync deleted for the API, by the same cut: git
+	 * putting one back so long after is a person's doing */
+	"DELETE FROM sync_deleted WHERE tree = $1 AND deleted_at < $2",
 };
 
 static bool pg_prune(struct store *s, const struct config_retention *r,
@@ -1532,8 +1641,9 @@ static bool pg_prune(struct store *s, const struct config_retention *r,
 {
 	int64_t day = 86400;
 	char cut[64] = "", deleted_cut[64] = "", runs[32];
-	long *counts[] = {&out->runs, &out->runs, &out->events, &out->conflicts,
-			  &out->deleted};
+	long files = 0; /* sync_deleted's: storysync's own, not reported */
+	long *counts[] = {&out->runs,      &out->runs,    &out->events,
+			  &out->conflicts, &out->deleted, &files};
 	struct timespec now;
 	PGresult *q;
 
@@ -1572,7 +1682,7 @@ static bool pg_prune(struct store *s, const struct config_retention *r,
 		PQclear(q);
 	}
 	for (size_t i = 0; i < sizeof(prune_sql) / sizeof(*prune_sql); i++) {
-		const char *c = i == 1 ? runs : i == 4 ? deleted_cut : cut;
+		const char *c = i == 1 ? runs : i >= 4 ? deleted_cut : cut;
 
 		if (i == 1 ? !r->runs : !*c)
 			continue; /* 0: kept for good */
@@ -1859,6 +1969,12 @@ const struct store_ops store_pg_ops = {
 	.begin_read = pg_begin_read,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
+	.lock_stories = pg_lock_stories,
+	.unit_begin = pg_unit_begin,
+	.unit_end = pg_unit_end,
+	.refused = pg_refused,
+	.deleted_put = pg_deleted_put,
+	.deleted_get = pg_deleted_get,
 	.is_empty = pg_is_empty,
 	.bulk = pg_bulk,
 	.state_load = pg_state_load,

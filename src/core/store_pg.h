@@ -32,7 +32,7 @@
  * 3 store_pg.c         everything store_impl.h asks, and open and close
  */
 
-#define PG_SCHEMA_VERSION 1
+#define PG_SCHEMA_VERSION 2
 /* The advisory locks' first key: hashtext('storysync'); the second is
  * 0 for migrations, the tree's hashtext for its run lock. */
 #define PG_LOCK_CLASS "hashtext('storysync')"
@@ -47,6 +47,8 @@ struct store {
 	bool in_txn;
 	bool locked;        /* holds its tree's run lock */
 	bool first_load;    /* bulk mode */
+	bool unit_writer;   /* the writer mark was set before the unit */
+	bool refused;       /* the last failure: a value refused */
 	int64_t writer_rev; /* this transaction's own writes' rev, 0 before */
 	int64_t history_floor, events_floor;
 	char *mark; /* the mark's snapshot as store_mark_get read it */

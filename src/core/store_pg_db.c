@@ -32,6 +32,11 @@ static bool result_ok(struct store *s, PGresult *r, struct err *e)
 		len--;
 	if (busy_state(state))
 		s->busy = true;
+	/* 22 data exception, 23 integrity constraint violation, P0001 a
+	 * trigger's RAISE EXCEPTION */
+	s->refused = state && (strncmp(state, "22", 2) == 0 ||
+			       strncmp(state, "23", 2) == 0 ||
+			       strcmp(state, "P0001") == 0);
 	if (e)
 		err_set(e, "%s: %.*s%s", s->shown, (int)len, msg,
 			busy_state(state)

@@ -95,6 +95,14 @@ static const struct {
 	    " updated text, PRIMARY KEY(tree, name))"},
 	{1, "CREATE TABLE trees(name text PRIMARY KEY, host text, path text,"
 	    " registered text)"},
+	/* 2: the story files storysync deleted itself (SQLite's
+	 * sync_deleted, its schema 8), by path: git putting one back is
+	 * a discard of that deletion, not a person's new story
+	 * (sync_discard.c) */
+	{2, "CREATE TABLE sync_deleted(tree text NOT NULL DEFAULT 'default',"
+	    " path text NOT NULL, story_id text NOT NULL, hash text NOT NULL,"
+	    " before text, head text NOT NULL, deleted_at text,"
+	    " PRIMARY KEY(tree, path))"},
 };
 
 /* The change tracking, made anew by every migration (CREATE OR REPLACE),

@@ -204,6 +204,8 @@ struct store {
 	bool first_load;    /* bulk mode: every story put is a new one */
 	bool untracked;     /* the triggers are dropped in this transaction
 			       (a first load), to be made again at commit */
+	bool unit_writer;   /* the writer mark was set before the unit */
+	bool refused;       /* the last failure: a value refused */
 	/* the last history row and event before this transaction's writes */
 	int64_t history_floor, events_floor;
 	/* NULL-terminated: the SQL tables of the files above, by statement
@@ -305,6 +307,9 @@ bool sqlite_begin(struct store *s, struct err *e);
 bool sqlite_begin_read(struct store *s, struct err *e);
 bool sqlite_commit(struct store *s, struct err *e);
 void sqlite_rollback(struct store *s);
+bool sqlite_unit_begin(struct store *s, struct err *e);
+bool sqlite_unit_end(struct store *s, bool keep, struct err *e);
+bool sqlite_refused(const struct store *s);
 bool sqlite_is_empty(struct store *s);
 bool sqlite_bulk(struct store *s, bool on, struct err *e);
 bool sqlite_state_load(struct store *s, struct state_table *t, struct err *e);

@@ -20,8 +20,12 @@
 bool store_dberr(struct store *s, struct err *e)
 {
 	const char *hint = NULL;
+	int code = sqlite3_errcode(s->db);
 
-	switch (sqlite3_errcode(s->db)) {
+	/* a constraint (RAISE(ABORT) in a trigger too), a value too big */
+	s->refused = code == SQLITE_CONSTRAINT || code == SQLITE_TOOBIG ||
+		     code == SQLITE_MISMATCH;
+	switch (code) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		s->busy = true;
@@ -269,6 +273,11 @@ void sqlite_set_busy_timeout(struct store *s, int ms)
 {
 	s->busy_ms = ms;
 	sqlite3_busy_handler(s->db, on_busy, s);
+}
+
+bool sqlite_refused(const struct store *s)
+{
+	return s->refused;
 }
 
 bool sqlite_busy(const struct store *s)

@@ -88,6 +88,28 @@ void sqlite_rollback(struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* A story's writes as a unit: a savepoint, so that one a constraint or
+ * a trigger of the API's refuses is undone whole (SQLite undoes only the
+ * failed statement). A writer mark set inside it goes with it. */
+bool sqlite_unit_begin(struct store *s, struct err *e)
+{
+	if (s->first_load)
+		return true;
+	s->unit_writer = s->writer_rev != 0;
+	return store_exec(s, "SAVEPOINT story", e);
+}
+
+bool sqlite_unit_end(struct store *s, bool keep, struct err *e)
+{
+	if (s->first_load)
+		return true;
+	if (keep)
+		return store_exec(s, "RELEASE story", e);
+	if (!s->unit_writer)
+		s->writer_rev = 0;
+	return store_exec(s, "ROLLBACK TO story; RELEASE story", e);
+}
+
 bool sqlite_bulk(struct store *s, bool on, struct err *e)
 {
 	int rc;

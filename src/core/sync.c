@@ -1239,6 +1239,20 @@ static bool state_at_rows(struct run *run)
 	return ok;
 }
 
+/* The rows the plan writes, locked before the first is written, in the
+ * order an API's writers lock theirs (store_lock_stories). */
+static bool lock_planned(struct run *run)
+{
+	char **ids = xcalloc(run->nplan + 1, sizeof(*ids));
+	bool ok;
+
+	for (size_t i = 0; i < run->nplan; i++)
+		ids[i] = run->plan[i].a.id;
+	ok = store_lock_stories(run->store, ids, run->nplan, run->e);
+	free(ids);
+	return ok;
+}
+
 static bool in_transaction(struct run *run, enum sync_status *status)
 {
 	int64_t t, cpu;
@@ -1283,7 +1297,7 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	}
 	/* before the apply: an archived deletion this run applies was
 	 * pending when it began, and is kept at least until the next one */
-	if (!prune(run))
+	if (!prune(run) || !lock_planned(run))
 		goto fail;
 	t = fsx_now_ns();
 	cpu = fsx_thread_cpu_ns();

@@ -4,6 +4,7 @@ every story file's row, read independently with PyYAML. Prints one line per
 mismatch and exits 1 if there is any."""
 import json
 import os
+import subprocess
 import sqlite3
 import sys
 
@@ -29,13 +30,40 @@ def assignees(fm):
     return [str(x) for x in a] if isinstance(a, list) else [str(a)]
 
 
+def server_rows(uri, sql):
+    """The rows of sql on a PostgreSQL server (psql, as JSON): a twin's."""
+    out = subprocess.run(
+        ["psql", "-qAtX", "-d", uri, "-c",
+         "SELECT coalesce(json_agg(json_build_array(%s)), '[]')::text FROM (%s) r"
+         % (", ".join("r.c%d" % i for i in range(sql.count(" AS c"))), sql)],
+        check=True, capture_output=True, text=True).stdout
+    return [tuple(r) for r in json.loads(out)]
+
+
 def main(root, db):
-    con = sqlite3.connect(db)
-    rows = {r[0]: r for r in con.execute(
-        "SELECT id, backlog, status, epic, title, priority, points, assignees,"
-        " labels, extra, body, path FROM stories")}
+    if db.startswith(("postgresql:", "postgres:")):
+        stories = server_rows(db, "SELECT id AS c0, backlog AS c1, status AS c2,"
+                              " epic AS c3, title AS c4, priority AS c5,"
+                              " points AS c6, assignees::text AS c7,"
+                              " labels::text AS c8, extra::text AS c9,"
+                              " body AS c10, path AS c11 FROM stories")
+        dep_rows = server_rows(db, "SELECT story_id AS c0, depends_on AS c1"
+                               " FROM story_dependencies")
+        # PostgreSQL's points column is text, where SQLite's INTEGER
+        # affinity turns a number's text into the number: the one
+        # difference of the rows the API reads (storysync-db(7))
+        stories = [r[:6] + (int(r[6]) if r[6] and r[6].isdigit() else r[6],)
+                   + r[7:] for r in stories]
+    else:
+        con = sqlite3.connect(db)
+        stories = con.execute(
+            "SELECT id, backlog, status, epic, title, priority, points, assignees,"
+            " labels, extra, body, path FROM stories").fetchall()
+        dep_rows = con.execute(
+            "SELECT story_id, depends_on FROM story_dependencies").fetchall()
+    rows = {r[0]: r for r in stories}
     deps = {}
-    for sid, dep in con.execute("SELECT story_id, depends_on FROM story_dependencies"):
+    for sid, dep in dep_rows:
         deps.setdefault(sid, []).append(dep)
     bad = 0
     seen = 0

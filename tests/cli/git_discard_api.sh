@@ -9,7 +9,9 @@
 # sync_conflicts (kept db), once, never lost unseen. What a
 # person changed in the file is theirs to throw away; a version a person
 # commits, or a value never held by git, is an edit as ever. The oracles:
-# sqlite3 for the rows, grep and git for the files.
+# sqlite3 (psql on PostgreSQL: a twin) for the rows, grep and git for the
+# files.
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 export HOME=$T/home GIT_CONFIG_NOSYSTEM=1
@@ -23,7 +25,7 @@ field() { q "SELECT $1 FROM stories WHERE id = 'S-1'"; }
 key() { sed -n "s/^$1: //p" "$F"; }
 # S-1's conflicts, a line each: kind|kept|fields|the lost priority
 conflicts() {
-  q "SELECT kind, kept, fields, json_extract(lost, '\$.priority')
+  q "SELECT kind, kept, fields, $(jget lost priority)
      FROM sync_conflicts WHERE story_id = 'S-1' ORDER BY id"
 }
 
@@ -111,7 +113,7 @@ sed -i 's/^priority: high$/priority: low  # by hand/' $F
 run ss
 check_eq "the old value typed back: the API's value stays, the person's in sync_conflicts" \
   "0|high|both_changed|db|priority|low" \
-  "$rc|$(field priority)|$(q "SELECT kind, kept, fields, json_extract(lost, '\$.priority') FROM sync_conflicts WHERE story_id = 'S-1'")"
+  "$rc|$(field priority)|$(q "SELECT kind, kept, fields, $(jget lost priority) FROM sync_conflicts WHERE story_id = 'S-1'")"
 tree bytes
 api_write
 sed -i 's/^priority: high$/priority: low/' $F
@@ -143,7 +145,7 @@ for form in discard-commit discard over-write over-staged; do
   fi
   check_eq "$form: the person's value wins, the API's is not lost unseen" \
     "$want" \
-    "$rc|$(field priority)|$(key priority)|$(q "SELECT kind, kept, fields, json_extract(lost, '\$.priority') FROM sync_conflicts WHERE story_id = 'S-1'")"
+    "$rc|$(field priority)|$(key priority)|$(q "SELECT kind, kept, fields, $(jget lost priority) FROM sync_conflicts WHERE story_id = 'S-1'")"
 done
 
 # once git took storysync's write (a commit), what a person commits after
@@ -180,7 +182,7 @@ for form in reset stash; do
   run ss
   check_eq "staged-$form: the API's two values stay and are written, the file's kept" \
     "0|Uno|high|Uno|high|both_changed|db|title,priority|One|low" \
-    "$rc|$(field title)|$(field priority)|$(key title)|$(key priority)|$(q "SELECT kind, kept, fields, json_extract(lost, '\$.title'), json_extract(lost, '\$.priority') FROM sync_conflicts")"
+    "$rc|$(field title)|$(field priority)|$(key title)|$(key priority)|$(q "SELECT kind, kept, fields, $(jget lost title), $(jget lost priority) FROM sync_conflicts")"
 done
 
 # the API moves a story; storysync moves its file, uncommitted; reset
@@ -235,7 +237,7 @@ for form in mv stash-u; do
   run ss
   check_eq "moved-back-$form: the API's move stays, the file's place kept as a conflict" \
     "0|refinement|refinements/S-1-one.md|yes|both_changed|db|status|backlog" \
-    "$rc|$(field status)|$(field path)|$([ -e refinements/S-1-one.md ] && echo yes || echo no)|$(q "SELECT kind, kept, fields, json_extract(lost, '\$.status') FROM sync_conflicts WHERE story_id = 'S-1'")"
+    "$rc|$(field status)|$(field path)|$([ -e refinements/S-1-one.md ] && echo yes || echo no)|$(q "SELECT kind, kept, fields, $(jget lost status) FROM sync_conflicts WHERE story_id = 'S-1'")"
 done
 
 # the same, but the person commits their move (git add -A): the place git
@@ -360,7 +362,7 @@ for form in reset stash checkout written-reset; do
   run ss -v
   check_eq "deleted-$form: deleted again, the row stays deleted, both versions kept" \
     "0|no|0|1|deleted_in_db|db|One|low" \
-    "$rc|$([ -e $F ] && echo yes || echo no)|$(q "SELECT count(*) FROM stories WHERE id = 'S-1'")|$(q "SELECT count(*) FROM deleted_stories WHERE story_id = 'S-1'")|$(q "SELECT kind, kept, json_extract(lost, '\$.title'), json_extract(lost, '\$.priority') FROM sync_conflicts WHERE story_id = 'S-1'")"
+    "$rc|$([ -e $F ] && echo yes || echo no)|$(q "SELECT count(*) FROM stories WHERE id = 'S-1'")|$(q "SELECT count(*) FROM deleted_stories WHERE story_id = 'S-1'")|$(q "SELECT kind, kept, $(jget lost title), $(jget lost priority) FROM sync_conflicts WHERE story_id = 'S-1'")"
   check_eq "deleted-$form: says why (-v)" \
     "storysync: $F: git's version put back after storysync deleted it for the API's deletion of S-1 (a discard, not a new story): deleted again, the file's version kept in sync_conflicts" \
     "$(grep 'deleted again' <<<"$out$err")"
@@ -386,7 +388,7 @@ git reset -q --hard
 run ss -v
 check_eq "deleted-hand-moved: deleted again, the row stays deleted, the file's version kept" \
   "0|no|0|deleted_in_db|db|backlog" \
-  "$rc|$([ -e $F ] && echo yes || echo no)|$(q "SELECT count(*) FROM stories WHERE id = 'S-1'")|$(q "SELECT kind, kept, json_extract(lost, '\$.status') FROM sync_conflicts WHERE story_id = 'S-1'")"
+  "$rc|$([ -e $F ] && echo yes || echo no)|$(q "SELECT count(*) FROM stories WHERE id = 'S-1'")|$(q "SELECT kind, kept, $(jget lost status) FROM sync_conflicts WHERE story_id = 'S-1'")"
 
 # the same deletion committed by a person, who then restores the file on
 # purpose (a revert, a checkout of the older version): git took the

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Issue 2: a 1000-story tree is imported in full; the next run is silent and
 # writes nothing; one edit, move or delete changes exactly that story.
+PG_TWIN=1 # a twin: runs on PostgreSQL too (lib.sh)
 . "$(dirname "$0")/lib.sh"
 here=$(dirname "$0")
 
@@ -11,7 +12,7 @@ run ss sync
 check_rc "first sync succeeds" 0
 check_eq "first sync says what it did" "storysync: 1000 created" "$out"
 check_eq "1000 rows" 1000 "$(q 'SELECT count(*) FROM stories')"
-run python3 "$here/expect_tree.py" . "$DB"
+run python3 "$here/expect_tree.py" . "$(db_ref)"
 check_rc "every row matches its file (status, backlog, epic, deps, extra)" 0
 check_eq "a history row per new story" 1000 \
   "$(q "SELECT count(*) FROM status_history WHERE from_status IS NULL AND origin='file'")"
@@ -28,7 +29,7 @@ check_eq "no-op sync touches no file" "$before_tree" "$(tree_digest)"
 check_eq "only a run that changed something has its row" 1 \
   "$(q 'SELECT count(*) FROM sync_runs')"
 check_eq "the run record has both" "runs_ok 2" \
-  "$(grep '^runs_ok ' .storysync/stories.db.run)"
+  "$(grep '^runs_ok ' "$(run_record)")"
 
 # edit one file
 f=$(find stories -name '*.md' | sort | head -n 1)
@@ -65,7 +66,7 @@ run ss sync
 check_rc "sync after a delete succeeds" 0
 check_eq "the row is gone" 0 "$(q "SELECT count(*) FROM stories WHERE id='$hid'")"
 check_eq "its last content stays in the DB" "$title" \
-  "$(q "SELECT json_extract(row, '\$.title') FROM deleted_stories WHERE story_id='$hid'")"
+  "$(q "SELECT $(jget row title) FROM deleted_stories WHERE story_id='$hid'")"
 check_eq "999 rows" 999 "$(q 'SELECT count(*) FROM stories')"
 
 before_db=$(db_digest)

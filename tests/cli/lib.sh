@@ -6,9 +6,12 @@ set -u
 
 # meson test --setup postgresql (STORYSYNC_TEST_PG=1) runs the scenarios
 # written for both backends (they set PG_SCENARIO=1 before sourcing this:
-# pg_backend.sh); SQLite's own are skipped there (exit 77), as they read
-# the database file itself
-if [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && [ "${PG_SCENARIO:-0}" != 1 ]; then
+# pg_backend.sh) and the twins (PG_TWIN=1: SQLite's scenarios that run on
+# a server unchanged, through q, db_digest and ss below: see the end of
+# this file); SQLite's own are skipped there (exit 77), as they read the
+# database file itself
+if [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && [ "${PG_SCENARIO:-0}" != 1 ] &&
+  [ "${PG_TWIN:-0}" != 1 ]; then
   echo "# skip - SQLite's own scenario: not run by --setup postgresql"
   exit 77
 fi
@@ -29,7 +32,10 @@ failed=0
 skipped=0
 DB=.storysync/stories.db
 
-ss() { "$STORYSYNC" "$@"; }
+# before_ss ARGS...: what a scenario's tree needs before storysync runs
+# (nothing on SQLite; a database of its own on a server, see the end)
+before_ss() { :; }
+ss() { before_ss "$@" && "$STORYSYNC" "$@"; }
 
 # run CMD...: runs it, keeping its exit code in $rc, stdout in $out and
 # stderr in $err.
@@ -49,6 +55,22 @@ read_file() {
 }
 
 q() { sqlite3 -batch "$DB" "$1"; }
+# jget EXPR KEY: SQL for the text at KEY of the JSON object in EXPR (at
+# index KEY of an array when KEY is a number), and sqlchr N for the
+# character of code N, in the database's dialect (a twin's q runs on
+# either)
+jget() {
+  if [[ $2 == [0-9]* ]]; then echo "json_extract($1, '\$[$2]')"; else
+    echo "json_extract($1, '\$.$2')"; fi
+}
+sqlchr() { echo "char($1)"; }
+# db_ref: the database as a tool outside storysync opens it (the file;
+# the URI on a server), and run_record the file of the last run's record
+db_ref() { echo "$DB"; }
+# sqlite_only WHAT: true on SQLite; on a server a twin's check that has no
+# form there is skipped, saying why (WHAT)
+sqlite_only() { :; }
+run_record() { echo "$DB.run"; }
 
 ok() {
   passed=$((passed + 1))
@@ -121,7 +143,7 @@ with_hooks() {
   unset STORYSYNC
   PATH="$(dirname "$bin"):$PATH"
   export PATH
-  ss() { "$bin" "$@"; }
+  ss() { before_ss "$@" && "$bin" "$@"; }
   export HOME=$T/home GIT_CONFIG_NOSYSTEM=1
   mkdir -p "$HOME"
   git config --global user.name "Ana Author"
@@ -306,3 +328,65 @@ finish() {
     echo ", $skipped skipped")"
   [ "$failed" -eq 0 ]
 }
+
+# ---- the twins on PostgreSQL ----
+# Under --setup postgresql a scenario that sets PG_TWIN=1 runs as it is on
+# a real server (pg_lib.sh): its own, started here, or the one of
+# STORYSYNC_TEST_PGDIR (pg_scenarios.sh runs a sample of the twins against
+# one). Each tree that storysync init makes gets a database of its own
+# (.storysync.local.yml, which git does not track), and q and db_digest
+# read it with psql: the rows as sqlite3 shows them, '|' between columns.
+# A twin's SQL is in the dialect both take.
+if [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && [ "${PG_TWIN:-0}" = 1 ]; then
+  . "$(dirname "${BASH_SOURCE[0]}")/pg_lib.sh"
+  if [ -n "${STORYSYNC_TEST_PGDIR:-}" ]; then
+    PGDIR=$STORYSYNC_TEST_PGDIR
+    export PGHOST=$PGDIR PGUSER=postgres PGDATABASE=postgres
+  elif ! pg_available; then
+    not_ok "a PostgreSQL server for --setup postgresql" "$pg_why"
+    finish
+    exit 1
+  elif ! pg_start; then
+    not_ok "the server starts"
+    finish
+    exit 1
+  fi
+  _pg_n=0
+  # the database of the tree configured in DIR (default .)
+  pg_uri_of() {
+    sed -n 's/^database: //p' "${1:-.}/.storysync.local.yml" 2>/dev/null |
+      tail -n 1
+  }
+  before_ss() {
+    local dir=. a prev=
+    for a in "$@"; do
+      [ "$prev" = -c ] && dir=$(dirname "$a")
+      prev=$a
+    done
+    case " $* " in *" init "*) ;; *) return 0 ;; esac
+    [ -n "$(pg_uri_of "$dir")" ] && return 0
+    _pg_n=$((_pg_n + 1))
+    pg_db "twin_$$_$_pg_n" && pg_local "$PGURI" "$dir"
+  }
+  q() { psql -qAtX -F '|' -v ON_ERROR_STOP=1 -d "$(pg_uri_of)" -c "$1"; }
+  jget() {
+    if [[ $2 == [0-9]* ]]; then echo "(($1)::json ->> $2)"; else
+      echo "(($1)::json ->> '$2')"; fi
+  }
+  sqlchr() { echo "chr($1)"; }
+  db_ref() { pg_uri_of; }
+  sqlite_only() { skip "SQLite's only: $1"; return 1; }
+  run_record() { echo .storysync/server.run; }
+  # every table's rows but sync_runs', and the columns, as one digest
+  db_digest() {
+    q "SELECT md5(string_agg(x, E'\n' ORDER BY x)) FROM (SELECT
+        table_name || ':' || query_to_xml(format('SELECT md5(coalesce(
+          string_agg(t::text, chr(10) ORDER BY t::text), %L)) AS d
+          FROM %I t', '', table_name), false, false, '')::text AS x
+        FROM information_schema.tables WHERE table_schema = 'public'
+          AND table_name <> 'sync_runs'
+        UNION ALL SELECT table_name || '.' || column_name || ' ' ||
+          data_type FROM information_schema.columns
+        WHERE table_schema = 'public') c"
+  }
+fi

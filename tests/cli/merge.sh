@@ -3,6 +3,7 @@
 # the file wins and the DB's value is kept in sync_conflicts; a delete on one
 # side against an edit on the other keeps the edit's content as a conflict;
 # the delete guard stops a mass delete by the API until --force.
+PG_TWIN=1 # a twin: runs on PostgreSQL too (lib.sh)
 . "$(dirname "$0")/lib.sh"
 
 "$GEN_STORIES" . --count 200 2>/dev/null
@@ -55,7 +56,7 @@ run ss sync -v
 check_rc "same field: exit 0 (resolved by policy)" 0
 check_contains "same field: -v tells of the conflict" "conflict" "$out"
 check_eq "same field: the file's title, the DB's other field" \
-  "File wins|dbuser" "$(q "SELECT title, json_extract(assignees, '\$[0]') FROM stories WHERE id='$id'")"
+  "File wins|dbuser" "$(q "SELECT title, $(jget assignees 0) FROM stories WHERE id='$id'")"
 check_eq "same field: the file keeps its value" "title: File wins" \
   "$(grep '^title:' "$f")"
 check_eq "same field: the DB's other field reaches the file" \
@@ -64,7 +65,7 @@ check_eq "same field: one conflict: kind, kept, fields" \
   "both_changed|file|title" \
   "$(q "SELECT kind, kept, fields FROM sync_conflicts WHERE story_id='$id'")"
 check_eq "same field: the DB's value is kept in full" "DB loses|dbuser" \
-  "$(q "SELECT json_extract(lost, '\$.title') || '|' || json_extract(json_extract(lost, '\$.assignees'), '\$[0]') FROM sync_conflicts WHERE story_id='$id'")"
+  "$(q "SELECT $(jget lost title) || '|' || $(jget "$(jget lost assignees)" 0) FROM sync_conflicts WHERE story_id='$id'")"
 quiet "same field"
 
 # ---- a move on both sides: the file's location wins ----
@@ -84,7 +85,7 @@ check_eq "moved on both sides: its status key follows the location" \
   "status: active" "$(grep '^status:' "$dest")"
 check_eq "moved on both sides: the DB's status is kept as a conflict" \
   "both_changed|file|status|completed" \
-  "$(q "SELECT kind, kept, fields, json_extract(lost, '\$.status') FROM sync_conflicts WHERE story_id='$id'")"
+  "$(q "SELECT kind, kept, fields, $(jget lost status) FROM sync_conflicts WHERE story_id='$id'")"
 quiet "moved on both sides"
 
 # ---- file deleted, DB edited ----
@@ -100,17 +101,17 @@ check_eq "file deleted, DB edited: the file stays deleted" no \
   "$([ -e "$f" ] && echo yes || echo no)"
 check_eq "file deleted, DB edited: a conflict with the DB's version" \
   "deleted_in_file|file|Edited in the DB meanwhile" \
-  "$(q "SELECT kind, kept, json_extract(lost, '\$.title') FROM sync_conflicts WHERE story_id='$id'")"
+  "$(q "SELECT kind, kept, $(jget lost title) FROM sync_conflicts WHERE story_id='$id'")"
 check_eq "file deleted, DB edited: the DB's version stays in deleted_stories" \
   "Edited in the DB meanwhile" \
-  "$(q "SELECT json_extract(row, '\$.title') FROM deleted_stories WHERE story_id='$id' ORDER BY seq DESC LIMIT 1")"
+  "$(q "SELECT $(jget row title) FROM deleted_stories WHERE story_id='$id' ORDER BY seq DESC LIMIT 1")"
 quiet "file deleted, DB edited"
 
 # ---- file edited, DB row deleted ----
 f=$(pick '^depends_on: \[')
 id=$(idof "$f")
 old_title=$(q "SELECT title FROM stories WHERE id='$id'")
-deps_sql="SELECT group_concat(depends_on) FROM (SELECT depends_on FROM story_dependencies WHERE story_id='$id' ORDER BY depends_on)"
+deps_sql="SELECT depends_on FROM story_dependencies WHERE story_id='$id' ORDER BY depends_on"
 deps=$(q "$deps_sql")
 [ -n "$deps" ]
 check_eq "file edited, DB deleted: a story with dependencies" 0 $?
@@ -125,7 +126,7 @@ check_eq "file edited, DB deleted: its dependencies are back" "$deps" \
   "$(q "$deps_sql")"
 check_eq "file edited, DB deleted: a conflict recorded" \
   "deleted_in_db|file|$old_title" \
-  "$(q "SELECT kind, kept, json_extract(lost, '\$.title') FROM sync_conflicts WHERE story_id='$id'")"
+  "$(q "SELECT kind, kept, $(jget lost title) FROM sync_conflicts WHERE story_id='$id'")"
 quiet "file edited, DB deleted"
 
 # ---- a comment-only file edit against a DB edit ----
@@ -146,7 +147,7 @@ quiet "comment + DB edit"
 n=$(q 'SELECT count(*) FROM stories')
 files=$(find stories -name '*.md' | wc -l)
 tree=$(tree_digest)
-q "DELETE FROM stories WHERE rowid IN (SELECT rowid FROM stories ORDER BY id LIMIT $((n * 3 / 4)))"
+q "DELETE FROM stories WHERE id IN (SELECT id FROM stories ORDER BY id LIMIT $((n * 3 / 4)))"
 left=$(q 'SELECT count(*) FROM stories')
 db=$(db_digest)
 run ss sync

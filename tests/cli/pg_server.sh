@@ -197,13 +197,8 @@ w1=$!
 writer 2 &
 w2=$!
 codes=
-# the racing runs without LeakSanitizer's exit scan, as pg_race's: it
-# crashed here too (exit 134 in ScanRangeForPointers, 1 run of the test in
-# about 8), since libpq is dlopen'd (pqload.c); the race checks exit codes
-# and values, and the runs before and after it check the leaks
 while kill -0 "$w1" 2>/dev/null || kill -0 "$w2" 2>/dev/null; do
-  ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-    "$STORYSYNC" -q sync >/dev/null 2>&1
+  "$STORYSYNC" -q sync >/dev/null 2>&1
   codes="$codes $?"
 done
 wait "$w1" "$w2"

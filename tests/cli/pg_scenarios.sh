@@ -1,0 +1,33 @@
+#!/bin/bash
+# Issue 23's twins in the default suite: a fixed sample of the scenarios
+# written for both backends (PG_TWIN=1, see lib.sh's end) run unchanged
+# against one PostgreSQL server this test starts in its temp dir
+# (pg_lib.sh), each tree in a database of its own; meson test --setup
+# postgresql runs every twin (each with a server of its own), this only
+# the sample, on one server, to stay small. PG_SCENARIOS (names) picks
+# others. Each scenario's own checks are shown, indented, with its
+# verdict. Skipped, saying why, only where no server can run.
+PG_SCENARIO=1
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg_lib.sh"
+
+if ! pg_available; then
+  if [ "${STORYSYNC_TEST_PG:-0}" = 1 ]; then
+    not_ok "a PostgreSQL server for --setup postgresql" "$pg_why"
+    finish
+    exit
+  fi
+  skip "PostgreSQL scenarios: $pg_why"
+  finish
+  exit
+fi
+pg_start || { not_ok "the server starts"; finish; exit 1; }
+here=$(cd "$(dirname "$0")" && pwd)
+for name in ${PG_SCENARIOS:-db_refused merge}; do
+  (cd "$O" && STORYSYNC_TEST_PG=1 STORYSYNC_TEST_PGDIR=$PGDIR \
+    bash "$here/$name.sh") >"$O/$name.log" 2>&1
+  c=$?
+  sed 's/^/#   /' "$O/$name.log" | grep -v '^#   ok - '
+  check_eq "$name on PostgreSQL: $(tail -n 1 "$O/$name.log")" 0 "$c"
+done
+finish

@@ -314,6 +314,14 @@ static bool pg_commit(struct store *s, struct err *e)
 		    " HAVING count(*) > 0",
 		    I64(floor, s->events_floor))))
 		return false;
+	/* a first load's tree may have had no generation yet (its triggers
+	 * renew only a row that exists): it has one from now on */
+	if (s->first_load &&
+	    !done(Q0(s, e,
+		     "INSERT INTO sync_meta(tree, key, value) VALUES ($1,"
+		     " 'state.generation', " PG_NEW_GENERATION ") ON CONFLICT"
+		     " (tree, key) DO UPDATE SET value = excluded.value")))
+		return false;
 	s->writer_rev = 0;
 	s->in_txn = false;
 	return pg_exec(s, "COMMIT", e);
@@ -941,41 +949,38 @@ static bool pg_backlogs_sync(struct store *s, const struct config *c,
 	return ok;
 }
 
-/* The pairs at key (store_meta_pairs). */
-static bool meta_pairs(struct store *s, const char *key, char ***out,
-		       struct err *e)
-{
-	char *v = NULL;
-
-	*out = NULL;
-	if (!pg_meta_get(s, key, &v, e))
-		return false;
-	*out = store_meta_pairs(v);
-	free(v);
-	return true;
-}
+/* The value at key K (a string literal) as a column. */
+#define META(K)                                                                \
+	"(SELECT value FROM sync_meta WHERE tree = $1 AND key = '" K "')"
+/* The record in one query: the meta values in the columns 2-5 of every
+ * row, beside the backlogs (one row of NULL names when there are none). */
+/* clang-format off */
+#define CONFIG_SQL                                                             \
+	"SELECT b.name, b.path, m.* FROM (SELECT " META(KEY_STAGES) ", "       \
+	META(KEY_STATUS_FROM) ", " META(KEY_FORMER_STATUS) ", "                \
+	META(KEY_FORMER_BACKLOG) ") m LEFT JOIN backlogs b ON b.tree = $1"     \
+	" ORDER BY b.name"
+/* clang-format on */
 
 static bool pg_config_get(struct store *s, struct config_record *r,
 			  struct err *e)
 {
-	PGresult *q = Q0(s, e,
-			 "SELECT name, path FROM backlogs WHERE tree = $1"
-			 " ORDER BY name");
-	char **v = NULL, *from = NULL;
+	PGresult *q = Q0(s, e, CONFIG_SQL);
+	char **v;
+	const char *from;
 	size_t n = 0;
 
 	memset(r, 0, sizeof(*r));
 	if (!q)
 		return false;
-	r->nbacklogs = (size_t)PQntuples(q);
+	r->nbacklogs = PQntuples(q) == 1 && PQgetisnull(q, 0, 0)
+			       ? 0
+			       : (size_t)PQntuples(q);
 	r->backlogs = xcalloc(r->nbacklogs + 1, sizeof(*r->backlogs));
 	for (size_t i = 0; i < r->nbacklogs; i++)
 		r->backlogs[i] = (struct config_backlog){
 			.name = val(q, (int)i, 0), .path = val(q, (int)i, 1)};
-	PQclear(q);
-	if (!meta_pairs(s, KEY_STAGES, &v, e) ||
-	    !pg_meta_get(s, KEY_STATUS_FROM, &from, e))
-		goto fail;
+	v = store_meta_pairs(cval(q, 0, 2));
 	while (v[n])
 		n++;
 	r->stages = n ? xcalloc(n / 2 + 1, sizeof(*r->stages)) : NULL;
@@ -984,17 +989,13 @@ static bool pg_config_get(struct store *s, struct config_record *r,
 			(struct config_stage){v[i], v[i + 1], false};
 		v[i] = v[i + 1] = NULL;
 	}
-	r->status_from_key = from && strcmp(from, "key") == 0;
-	free(from);
 	free(v);
-	if (meta_pairs(s, KEY_FORMER_STATUS, &r->former_status, e) &&
-	    meta_pairs(s, KEY_FORMER_BACKLOG, &r->former_backlog, e))
-		return true;
-	v = NULL;
-fail:
-	strv_free(v);
-	config_record_finish(r);
-	return false;
+	from = cval(q, 0, 3);
+	r->status_from_key = from && strcmp(from, "key") == 0;
+	r->former_status = store_meta_pairs(cval(q, 0, 4));
+	r->former_backlog = store_meta_pairs(cval(q, 0, 5));
+	PQclear(q);
+	return true;
 }
 
 static char *pairs_json(char *const *v)

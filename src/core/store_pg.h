@@ -32,7 +32,10 @@
  * 3 store_pg.c         everything store_impl.h asks, and open and close
  */
 
-#define PG_SCHEMA_VERSION 1
+#define PG_SCHEMA_VERSION 2
+/* A new generation of a tree's sync_state (sync_meta 'state.generation',
+ * statcache.h): 53 random bits, as text. */
+#define PG_NEW_GENERATION "floor(random() * 9007199254740992)::bigint::text"
 /* The advisory locks' first key: hashtext('storysync'); the second is
  * 0 for migrations, the tree's hashtext for its run lock. */
 #define PG_LOCK_CLASS "hashtext('storysync')"

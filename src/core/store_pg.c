@@ -542,8 +542,8 @@ static const struct pg_bulk state_put = {
 	.insert = STATE_PUT_COLUMNS
 	" SELECT $1, p2, p3, p4::bigint, p5::bigint, p6::bigint,"
 	" p7::bigint, p8::bigint, p9::bigint, p10, p11::bigint, p12::json,"
-	" p14::bigint, p15::bigint, p16 FROM storysync_bulk_state ORDER BY"
-	" ord" STATE_PUT_SET("excluded.digest IS NOT NULL"),
+	" p14::bigint, p15::bigint, p16 FROM "
+	"storysync_bulk_state" STATE_PUT_SET("excluded.digest IS NOT NULL"),
 	.key = 2,
 };
 
@@ -668,7 +668,7 @@ static const struct pg_bulk story_put = {
 	.insert = STORY_PUT_COLUMNS
 	" SELECT $1, p2, p3, p4, p5, p6, p7, p8, p9::json, p10::json, p11,"
 	" p12::json, p13, p14, p15::bigint, NULL, p16, storysync_now() FROM"
-	" storysync_bulk_stories ORDER BY ord" STORY_PUT_SET,
+	" storysync_bulk_stories" STORY_PUT_SET,
 	.key = 2,
 };
 
@@ -694,7 +694,7 @@ static const struct pg_bulk deps_put = {
 	.insert = "INSERT INTO story_dependencies(tree, story_id, depends_on)"
 		  " SELECT $1, b.p2, v #>> '{}' FROM storysync_bulk_deps b,"
 		  " json_array_elements(b.p3::json) v WHERE json_typeof(v) ="
-		  " 'string' ORDER BY b.ord ON CONFLICT DO NOTHING",
+		  " 'string' ON CONFLICT DO NOTHING",
 };
 
 static bool deps_replace(struct store *s, const char *id, const char *deps,

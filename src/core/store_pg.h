@@ -81,8 +81,9 @@ bool pg_exec(struct store *s, const char *sql, struct err *e);
  * statement for that row alone, and for a first load's rows, sent by
  * COPY to a temporary table of text columns (ord, then p2, p3, ... for
  * the statement's parameters $2, $3, ...) and written by one statement
- * (insert: $1 the tree, FROM the table ORDER BY ord) at the next query
- * or commit. A first load writes 10k stories in a few statements, not
+ * (insert: $1 the tree, FROM the table; ORDER BY ord where the order
+ * of the rows shows, as in ids from a sequence) at the next query or
+ * commit. A first load writes 10k stories in a few statements, not
  * 50k: the server's work per statement, not the rows, was its time. */
 struct pg_bulk {
 	const char *sql;

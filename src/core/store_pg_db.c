@@ -178,8 +178,10 @@ static void copy_put(struct buf *b, const char *v)
 	}
 }
 
-/* what a first load keeps before it writes: its rows' text */
-#define BULK_MAX (16 << 20)
+/* what a first load keeps before it writes: its rows' text, which then
+ * fits the server's default temp_buffers (8 MB) and an unordered
+ * INSERT ... SELECT reads it from there */
+#define BULK_MAX (4 << 20)
 
 bool pg_send(struct store *s, struct err *e, const struct pg_bulk *b, int n,
 	     const char *const *params)

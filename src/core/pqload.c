@@ -17,39 +17,40 @@ static struct {
 	__typeof__(PQclear) *clear;
 	__typeof__(PQcmdTuples) *cmd_tuples;
 	__typeof__(PQconnectdb) *connectdb;
-	__typeof__(PQenterPipelineMode) *enter_pipeline_mode;
 	__typeof__(PQerrorMessage) *error_message;
 	__typeof__(PQexec) *exec;
 	__typeof__(PQexecParams) *exec_params;
-	__typeof__(PQexitPipelineMode) *exit_pipeline_mode;
 	__typeof__(PQfinish) *finish;
 	__typeof__(PQgetResult) *get_result;
 	__typeof__(PQgetisnull) *getisnull;
 	__typeof__(PQgetvalue) *getvalue;
 	__typeof__(PQntuples) *ntuples;
-	__typeof__(PQpipelineStatus) *pipeline_status;
-	__typeof__(PQpipelineSync) *pipeline_sync;
+	__typeof__(PQputCopyData) *put_copy_data;
+	__typeof__(PQputCopyEnd) *put_copy_end;
 	__typeof__(PQresultErrorField) *result_error_field;
 	__typeof__(PQresultStatus) *result_status;
-	__typeof__(PQsendPrepare) *send_prepare;
-	__typeof__(PQsendQueryParams) *send_query_params;
-	__typeof__(PQsendQueryPrepared) *send_query_prepared;
 	__typeof__(PQstatus) *status;
 	__typeof__(PQtransactionStatus) *transaction_status;
 } pq;
 
 static const char *const names[] = {
-	"PQclear",           "PQcmdTuples",
-	"PQconnectdb",       "PQenterPipelineMode",
-	"PQerrorMessage",    "PQexec",
-	"PQexecParams",      "PQexitPipelineMode",
-	"PQfinish",          "PQgetResult",
-	"PQgetisnull",       "PQgetvalue",
-	"PQntuples",         "PQpipelineStatus",
-	"PQpipelineSync",    "PQresultErrorField",
-	"PQresultStatus",    "PQsendPrepare",
-	"PQsendQueryParams", "PQsendQueryPrepared",
-	"PQstatus",          "PQtransactionStatus",
+	"PQclear",
+	"PQcmdTuples",
+	"PQconnectdb",
+	"PQerrorMessage",
+	"PQexec",
+	"PQexecParams",
+	"PQfinish",
+	"PQgetResult",
+	"PQgetisnull",
+	"PQgetvalue",
+	"PQntuples",
+	"PQputCopyData",
+	"PQputCopyEnd",
+	"PQresultErrorField",
+	"PQresultStatus",
+	"PQstatus",
+	"PQtransactionStatus",
 };
 
 _Static_assert(sizeof(pq) == sizeof(names) / sizeof(*names) * sizeof(void *),
@@ -108,11 +109,6 @@ PGconn *PQconnectdb(const char *conninfo)
 	return pq.connectdb(conninfo);
 }
 
-int PQenterPipelineMode(PGconn *conn)
-{
-	return pq.enter_pipeline_mode(conn);
-}
-
 char *PQerrorMessage(const PGconn *conn)
 {
 	return pq.error_message(conn);
@@ -130,11 +126,6 @@ PGresult *PQexecParams(PGconn *conn, const char *command, int nParams,
 {
 	return pq.exec_params(conn, command, nParams, paramTypes, paramValues,
 			      paramLengths, paramFormats, resultFormat);
-}
-
-int PQexitPipelineMode(PGconn *conn)
-{
-	return pq.exit_pipeline_mode(conn);
 }
 
 void PQfinish(PGconn *conn)
@@ -162,14 +153,14 @@ int PQntuples(const PGresult *res)
 	return pq.ntuples(res);
 }
 
-PGpipelineStatus PQpipelineStatus(const PGconn *conn)
+int PQputCopyData(PGconn *conn, const char *buffer, int nbytes)
 {
-	return pq.pipeline_status(conn);
+	return pq.put_copy_data(conn, buffer, nbytes);
 }
 
-int PQpipelineSync(PGconn *conn)
+int PQputCopyEnd(PGconn *conn, const char *errormsg)
 {
-	return pq.pipeline_sync(conn);
+	return pq.put_copy_end(conn, errormsg);
 }
 
 char *PQresultErrorField(const PGresult *res, int fieldcode)
@@ -180,30 +171,6 @@ char *PQresultErrorField(const PGresult *res, int fieldcode)
 ExecStatusType PQresultStatus(const PGresult *res)
 {
 	return pq.result_status(res);
-}
-
-int PQsendPrepare(PGconn *conn, const char *stmtName, const char *query,
-		  int nParams, const Oid *paramTypes)
-{
-	return pq.send_prepare(conn, stmtName, query, nParams, paramTypes);
-}
-
-int PQsendQueryParams(PGconn *conn, const char *command, int nParams,
-		      const Oid *paramTypes, const char *const *paramValues,
-		      const int *paramLengths, const int *paramFormats,
-		      int resultFormat)
-{
-	return pq.send_query_params(conn, command, nParams, paramTypes,
-				    paramValues, paramLengths, paramFormats,
-				    resultFormat);
-}
-
-int PQsendQueryPrepared(PGconn *conn, const char *stmtName, int nParams,
-			const char *const *paramValues, const int *paramLengths,
-			const int *paramFormats, int resultFormat)
-{
-	return pq.send_query_prepared(conn, stmtName, nParams, paramValues,
-				      paramLengths, paramFormats, resultFormat);
 }
 
 ConnStatusType PQstatus(const PGconn *conn)

@@ -58,9 +58,10 @@ static const char *tree(const struct store *s)
 		       sizeof(const char *)),                                  \
 		 (const char *[]){tree(s), __VA_ARGS__})
 #define Q0(s, e, sql) pg_query((s), (e), (sql), 1, (const char *[]){tree(s)})
-/* The same as a write whose result nobody reads (pg_send). */
-#define S(s, e, sql, ...)                                                      \
-	pg_send((s), (e), (sql),                                               \
+/* The write of one row of B (a struct pg_bulk), its result unread
+ * (pg_send). */
+#define S(s, e, B, ...)                                                        \
+	pg_send((s), (e), &(B),                                                \
 		(int)(sizeof((const char *[]){tree(s), __VA_ARGS__}) /         \
 		      sizeof(const char *)),                                   \
 		(const char *[]){tree(s), __VA_ARGS__})
@@ -200,6 +201,7 @@ fail:
 
 static void pg_close(struct store *s)
 {
+	pg_bulk_reset(s);
 	if (s->conn)
 		PQfinish(s->conn);
 	free(s->shown);
@@ -314,14 +316,25 @@ static bool pg_commit(struct store *s, struct err *e)
 		    " HAVING count(*) > 0",
 		    I64(floor, s->events_floor))))
 		return false;
+	/* a first load's tree may have had no generation yet (its triggers
+	 * renew only a row that exists): it has one from now on */
+	if (s->first_load &&
+	    !done(Q0(s, e,
+		     "INSERT INTO sync_meta(tree, key, value) VALUES ($1,"
+		     " 'state.generation', " PG_NEW_GENERATION ") ON CONFLICT"
+		     " (tree, key) DO UPDATE SET value = excluded.value")))
+		return false;
 	s->writer_rev = 0;
 	s->in_txn = false;
-	return pg_exec(s, "COMMIT", e);
+	if (!pg_exec(s, "COMMIT", e))
+		return false;
+	pg_bulk_reset(s); /* the temporary tables went with it */
+	return true;
 }
 
 static void pg_rollback(struct store *s)
 {
-	pg_drain(s, NULL);
+	pg_bulk_reset(s);
 	s->writer_rev = 0;
 	if (s->in_txn || PQtransactionStatus(s->conn) != PQTRANS_IDLE)
 		pg_exec(s, "ROLLBACK", NULL);
@@ -550,6 +563,39 @@ static char *mirror_array(char *const *mirror)
 	return buf_detach(&b);
 }
 
+/* The stat data, hash and rev of an entry; its base's digest, mirrors and
+ * ours and before only with a base ($13; a first load's statement reads
+ * it from the digest, which is there exactly then). */
+#define STATE_PUT_SET(BASE)                                                    \
+	" ON CONFLICT (tree, story_id) DO UPDATE SET path = excluded.path,"    \
+	" mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns, size ="  \
+	" excluded.size, ino = excluded.ino, mode = excluded.mode,"            \
+	" recorded_ns = excluded.recorded_ns, hash = excluded.hash, rev ="     \
+	" excluded.rev, ours = CASE WHEN " BASE " THEN excluded.ours ELSE"     \
+	" sync_state.ours END, before = CASE WHEN " BASE " THEN"               \
+	" excluded.before ELSE sync_state.before END, mirrors = CASE "         \
+	"WHEN " BASE                                                           \
+	" THEN excluded.mirrors ELSE sync_state.mirrors END, digest ="         \
+	" CASE WHEN " BASE " THEN excluded.digest ELSE sync_state.digest END"
+#define STATE_PUT_COLUMNS                                                      \
+	"INSERT INTO sync_state(tree, story_id, path, mtime_ns, ctime_ns,"     \
+	" size, ino, mode, recorded_ns, hash, rev, mirrors, digest, ours,"     \
+	" before)"
+
+static const struct pg_bulk state_put = {
+	.sql = STATE_PUT_COLUMNS
+	" VALUES ($1, $2, $3, $4::bigint, $5::bigint, $6::bigint,"
+	" $7::bigint, $8::bigint, $9::bigint, $10, $11::bigint, $12::json,"
+	" $14::bigint, $15::bigint, $16)" STATE_PUT_SET("$13::boolean"),
+	.table = "storysync_bulk_state",
+	.insert = STATE_PUT_COLUMNS
+	" SELECT $1, p2, p3, p4::bigint, p5::bigint, p6::bigint,"
+	" p7::bigint, p8::bigint, p9::bigint, p10, p11::bigint, p12::json,"
+	" p14::bigint, p15::bigint, p16 FROM "
+	"storysync_bulk_state" STATE_PUT_SET("excluded.digest IS NOT NULL"),
+	.key = 2,
+};
+
 static bool pg_state_put(struct store *s, const struct state_entry *se,
 			 const struct story *base, char *const *mirror,
 			 struct err *e)
@@ -560,25 +606,7 @@ static bool pg_state_put(struct store *s, const struct state_entry *se,
 
 	if (base)
 		I64(digest, store_story_digest(base, se->path));
-	ok = S(s, e,
-	       "INSERT INTO sync_state(tree, story_id, path, mtime_ns,"
-	       " ctime_ns, size, ino, mode, recorded_ns, hash, rev,"
-	       " mirrors, digest, ours, before) VALUES ($1, $2, $3,"
-	       " $4::bigint, $5::bigint, $6::bigint, $7::bigint,"
-	       " $8::bigint, $9::bigint, $10, $11::bigint, $12::json,"
-	       " $14::bigint, $15::bigint, $16) ON CONFLICT (tree,"
-	       " story_id) DO UPDATE SET path = excluded.path, mtime_ns ="
-	       " excluded.mtime_ns, ctime_ns = excluded.ctime_ns, size ="
-	       " excluded.size, ino = excluded.ino, mode = excluded.mode,"
-	       " recorded_ns = excluded.recorded_ns, hash = excluded.hash,"
-	       " rev = excluded.rev, ours = CASE WHEN $13::boolean THEN"
-	       " excluded.ours ELSE sync_state.ours END, before = CASE"
-	       " WHEN $13::boolean THEN excluded.before ELSE"
-	       " sync_state.before END, mirrors = CASE WHEN $13::boolean"
-	       " THEN excluded.mirrors ELSE sync_state.mirrors END,"
-	       " digest = CASE WHEN $13::boolean THEN excluded.digest"
-	       " ELSE sync_state.digest END",
-	       se->id, se->path, I64(n[0], se->st.mtime_ns),
+	ok = S(s, e, state_put, se->id, se->path, I64(n[0], se->st.mtime_ns),
 	       I64(n[1], se->st.ctime_ns), I64(n[2], se->st.size),
 	       I64(n[3], (int64_t)se->st.ino), I64(n[4], se->st.mode),
 	       I64(n[5], se->recorded_ns), se->hash[0] ? se->hash : NULL,
@@ -723,34 +751,57 @@ static bool path_release(struct store *s, const char *id, const char *path,
 		      id, path));
 }
 
+#define STORY_PUT_COLUMNS                                                      \
+	"INSERT INTO stories(tree, id, backlog, status, epic, title,"          \
+	" priority, points, assignees, labels, created, extra, body, path,"    \
+	" rev, rev_xid, parent, updated)"
+#define STORY_PUT_SET                                                          \
+	" ON CONFLICT (tree, id) DO UPDATE SET backlog = excluded.backlog,"    \
+	" status = excluded.status, epic = excluded.epic, title ="             \
+	" excluded.title, priority = excluded.priority, points ="              \
+	" excluded.points, assignees = excluded.assignees, labels ="           \
+	" excluded.labels, created = excluded.created, extra ="                \
+	" excluded.extra, body = excluded.body, path = excluded.path, parent"  \
+	" = excluded.parent, rev = excluded.rev, rev_xid = NULL, updated ="    \
+	" excluded.updated"
+
+static const struct pg_bulk story_put = {
+	.sql = STORY_PUT_COLUMNS
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::json, $10::json, $11,"
+	" $12::json, $13, $14, $15::bigint, NULL, $16,"
+	" storysync_now())" STORY_PUT_SET,
+	.table = "storysync_bulk_stories",
+	.insert = STORY_PUT_COLUMNS
+	" SELECT $1, p2, p3, p4, p5, p6, p7, p8, p9::json, p10::json, p11,"
+	" p12::json, p13, p14, p15::bigint, NULL, p16, storysync_now() FROM"
+	" storysync_bulk_stories" STORY_PUT_SET,
+	.key = 2,
+};
+
 static bool row_upsert(struct store *s, const struct story *in,
 		       const char *path, struct err *e)
 {
 	char rev[32];
 
 	return path_release(s, in->v[SF_ID], path, e) &&
-	       S(s, e,
-		 "INSERT INTO stories(tree, id, backlog, status, epic,"
-		 " title, priority, points, assignees, labels, created,"
-		 " extra, body, path, rev, rev_xid, parent, updated)"
-		 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::json,"
-		 " $10::json, $11, $12::json, $13, $14, $15::bigint, NULL,"
-		 " $16, storysync_now()) ON CONFLICT (tree, id) DO UPDATE"
-		 " SET backlog = excluded.backlog, status ="
-		 " excluded.status, epic = excluded.epic, title ="
-		 " excluded.title, priority = excluded.priority, points ="
-		 " excluded.points, assignees = excluded.assignees, labels"
-		 " = excluded.labels, created = excluded.created, extra ="
-		 " excluded.extra, body = excluded.body, path ="
-		 " excluded.path, parent = excluded.parent, rev ="
-		 " excluded.rev, rev_xid = NULL, updated ="
-		 " excluded.updated",
-		 in->v[SF_ID], in->v[SF_BACKLOG], in->v[SF_STATUS],
-		 in->v[SF_EPIC], in->v[SF_TITLE], in->v[SF_PRIORITY],
-		 in->v[SF_POINTS], in->v[SF_ASSIGNEES], in->v[SF_LABELS],
-		 in->v[SF_CREATED], in->v[SF_EXTRA], in->v[SF_BODY], path,
-		 I64(rev, s->writer_rev), in->v[SF_PARENT]);
+	       S(s, e, story_put, in->v[SF_ID], in->v[SF_BACKLOG],
+		 in->v[SF_STATUS], in->v[SF_EPIC], in->v[SF_TITLE],
+		 in->v[SF_PRIORITY], in->v[SF_POINTS], in->v[SF_ASSIGNEES],
+		 in->v[SF_LABELS], in->v[SF_CREATED], in->v[SF_EXTRA],
+		 in->v[SF_BODY], path, I64(rev, s->writer_rev),
+		 in->v[SF_PARENT]);
 }
+
+static const struct pg_bulk deps_put = {
+	.sql = "INSERT INTO story_dependencies(tree, story_id, depends_on)"
+	       " SELECT $1, $2, v #>> '{}' FROM json_array_elements($3::json) v"
+	       " WHERE json_typeof(v) = 'string' ON CONFLICT DO NOTHING",
+	.table = "storysync_bulk_deps",
+	.insert = "INSERT INTO story_dependencies(tree, story_id, depends_on)"
+		  " SELECT $1, b.p2, v #>> '{}' FROM storysync_bulk_deps b,"
+		  " json_array_elements(b.p3::json) v WHERE json_typeof(v) ="
+		  " 'string' ON CONFLICT DO NOTHING",
+};
 
 static bool deps_replace(struct store *s, const char *id, const char *deps,
 			 struct err *e)
@@ -763,12 +814,7 @@ static bool deps_replace(struct store *s, const char *id, const char *deps,
 		return false;
 	if (!deps)
 		return true;
-	return S(s, e,
-		 "INSERT INTO story_dependencies(tree, story_id,"
-		 " depends_on) SELECT $1, $2, v #>> '{}' FROM"
-		 " json_array_elements($3::json) v WHERE json_typeof(v) ="
-		 " 'string' ON CONFLICT DO NOTHING",
-		 id, deps);
+	return S(s, e, deps_put, id, deps);
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -1047,41 +1093,38 @@ static bool pg_backlogs_sync(struct store *s, const struct config *c,
 	return ok;
 }
 
-/* The pairs at key (store_meta_pairs). */
-static bool meta_pairs(struct store *s, const char *key, char ***out,
-		       struct err *e)
-{
-	char *v = NULL;
-
-	*out = NULL;
-	if (!pg_meta_get(s, key, &v, e))
-		return false;
-	*out = store_meta_pairs(v);
-	free(v);
-	return true;
-}
+/* The value at key K (a string literal) as a column. */
+#define META(K)                                                                \
+	"(SELECT value FROM sync_meta WHERE tree = $1 AND key = '" K "')"
+/* The record in one query: the meta values in the columns 2-5 of every
+ * row, beside the backlogs (one row of NULL names when there are none). */
+/* clang-format off */
+#define CONFIG_SQL                                                             \
+	"SELECT b.name, b.path, m.* FROM (SELECT " META(KEY_STAGES) ", "       \
+	META(KEY_STATUS_FROM) ", " META(KEY_FORMER_STATUS) ", "                \
+	META(KEY_FORMER_BACKLOG) ") m LEFT JOIN backlogs b ON b.tree = $1"     \
+	" ORDER BY b.name"
+/* clang-format on */
 
 static bool pg_config_get(struct store *s, struct config_record *r,
 			  struct err *e)
 {
-	PGresult *q = Q0(s, e,
-			 "SELECT name, path FROM backlogs WHERE tree = $1"
-			 " ORDER BY name");
-	char **v = NULL, *from = NULL;
+	PGresult *q = Q0(s, e, CONFIG_SQL);
+	char **v;
+	const char *from;
 	size_t n = 0;
 
 	memset(r, 0, sizeof(*r));
 	if (!q)
 		return false;
-	r->nbacklogs = (size_t)PQntuples(q);
+	r->nbacklogs = PQntuples(q) == 1 && PQgetisnull(q, 0, 0)
+			       ? 0
+			       : (size_t)PQntuples(q);
 	r->backlogs = xcalloc(r->nbacklogs + 1, sizeof(*r->backlogs));
 	for (size_t i = 0; i < r->nbacklogs; i++)
 		r->backlogs[i] = (struct config_backlog){
 			.name = val(q, (int)i, 0), .path = val(q, (int)i, 1)};
-	PQclear(q);
-	if (!meta_pairs(s, KEY_STAGES, &v, e) ||
-	    !pg_meta_get(s, KEY_STATUS_FROM, &from, e))
-		goto fail;
+	v = store_meta_pairs(cval(q, 0, 2));
 	while (v[n])
 		n++;
 	r->stages = n ? xcalloc(n / 2 + 1, sizeof(*r->stages)) : NULL;
@@ -1090,17 +1133,13 @@ static bool pg_config_get(struct store *s, struct config_record *r,
 			(struct config_stage){v[i], v[i + 1], false};
 		v[i] = v[i + 1] = NULL;
 	}
-	r->status_from_key = from && strcmp(from, "key") == 0;
-	free(from);
 	free(v);
-	if (meta_pairs(s, KEY_FORMER_STATUS, &r->former_status, e) &&
-	    meta_pairs(s, KEY_FORMER_BACKLOG, &r->former_backlog, e))
-		return true;
-	v = NULL;
-fail:
-	strv_free(v);
-	config_record_finish(r);
-	return false;
+	from = cval(q, 0, 3);
+	r->status_from_key = from && strcmp(from, "key") == 0;
+	r->former_status = store_meta_pairs(cval(q, 0, 4));
+	r->former_backlog = store_meta_pairs(cval(q, 0, 5));
+	PQclear(q);
+	return true;
 }
 
 static char *pairs_json(char *const *v)
@@ -1232,6 +1271,17 @@ static bool pg_state_relocate(struct store *s, const char *id, const char *path,
 
 /* ---- what runs record ---- */
 
+#define HISTORY_COLUMNS                                                        \
+	"INSERT INTO status_history(tree, story_id, from_status, to_status,"   \
+	" changed_at, origin, commit_id, author)"
+
+static const struct pg_bulk history_put = {
+	.sql = HISTORY_COLUMNS " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+	.table = "storysync_bulk_history",
+	.insert = HISTORY_COLUMNS " SELECT $1, p2, p3, p4, p5, p6, p7, p8"
+				  " FROM storysync_bulk_history ORDER BY ord",
+};
+
 static bool pg_history_add(struct store *s, const struct history_row *h,
 			   struct err *e)
 {
@@ -1240,13 +1290,19 @@ static bool pg_history_add(struct store *s, const struct history_row *h,
 	iso_time(at, h->changed_at * 1000000000);
 	if (h->changed_at)
 		at[19] = 'Z', at[20] = '\0';
-	return S(s, e,
-		 "INSERT INTO status_history(tree, story_id, from_status,"
-		 " to_status, changed_at, origin, commit_id, author)"
-		 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-		 h->story_id, h->from_status, h->to_status, at, h->origin,
-		 h->commit_id, h->author);
+	return S(s, e, history_put, h->story_id, h->from_status, h->to_status,
+		 at, h->origin, h->commit_id, h->author);
 }
+
+#define EVENT_COLUMNS                                                          \
+	"INSERT INTO sync_events(tree, story_id, change, origin, run_id, at)"
+
+static const struct pg_bulk event_put = {
+	.sql = EVENT_COLUMNS " VALUES ($1, $2, $3, $4, $5::bigint, $6)",
+	.table = "storysync_bulk_events",
+	.insert = EVENT_COLUMNS " SELECT $1, p2, p3, p4, p5::bigint, p6 FROM"
+				" storysync_bulk_events ORDER BY ord",
+};
 
 static bool pg_event_add(struct store *s, const char *story_id,
 			 const char *change, const char *origin, int64_t run_id,
@@ -1255,11 +1311,8 @@ static bool pg_event_add(struct store *s, const char *story_id,
 	char at[64], n[32];
 
 	iso_time(at, 0);
-	return S(s, e,
-		 "INSERT INTO sync_events(tree, story_id, change, origin,"
-		 " run_id, at) VALUES ($1, $2, $3, $4, $5::bigint, $6)",
-		 story_id, change, origin, run_id > 0 ? I64(n, run_id) : NULL,
-		 at);
+	return S(s, e, event_put, story_id, change, origin,
+		 run_id > 0 ? I64(n, run_id) : NULL, at);
 }
 
 static bool pg_conflict_add(struct store *s, const struct conflict_row *c,

@@ -5,9 +5,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "err.h"
+#include "mem.h"
 #include "store.h"
 #include "store_impl.h"
+#include "strmap.h"
 
 /*
  * PostgreSQL's store (issue 23), its own header: only the store_pg*.c
@@ -33,6 +36,9 @@
  */
 
 #define PG_SCHEMA_VERSION 2
+/* A new generation of a tree's sync_state (sync_meta 'state.generation',
+ * statcache.h): 53 random bits, as text. */
+#define PG_NEW_GENERATION "floor(random() * 9007199254740992)::bigint::text"
 /* The advisory locks' first key: hashtext('storysync'); the second is
  * 0 for migrations, the tree's hashtext for its run lock. */
 #define PG_LOCK_CLASS "hashtext('storysync')"
@@ -52,13 +58,17 @@ struct store {
 	int64_t writer_rev; /* this transaction's own writes' rev, 0 before */
 	int64_t history_floor, events_floor;
 	char *mark; /* the mark's snapshot as store_mark_get read it */
-	/* a first load's writes, sent without waiting for each (libpq's
-	 * pipeline mode): how many wait for their results */
-	int pending;
-	/* the statements prepared for it, named "ssN" by their index: their
-	 * SQL, by pointer (string literals) */
-	const char *prepared[16];
-	int nprepared;
+	/* a first load's writes, by COPY (pg_send): one a statement */
+	struct pg_pending {
+		const struct pg_bulk *to;
+		struct buf rows;    /* COPY's text format */
+		struct strmap keys; /* the keys in rows (pg_bulk.key) */
+		struct arena key_strings;
+		int64_t n;
+		bool made; /* its temporary table, made in this transaction */
+	} bulk[8];
+	int nbulk;
+	size_t bulk_bytes;
 };
 
 /* Runs sql with n text parameters (NULL: null); the result (tuples or
@@ -69,16 +79,36 @@ PGresult *pg_query(struct store *s, struct err *e, const char *sql, int n,
 		   const char *const *params);
 /* Runs sql (no parameters, no rows wanted). */
 bool pg_exec(struct store *s, const char *sql, struct err *e);
-/* Sends a write whose result nobody reads, as pg_query's: in a first
- * load without waiting for it (a pipeline, read every few hundred, and
- * before the next pg_query: an error then is the first write's that
- * failed, and the transaction is lost as a whole, as a first load is);
- * else at once. */
-bool pg_send(struct store *s, struct err *e, const char *sql, int n,
+/* A write whose result nobody reads, of one row, in two forms: the
+ * statement for that row alone, and for a first load's rows, sent by
+ * COPY to a temporary table of text columns (ord, then p2, p3, ... for
+ * the statement's parameters $2, $3, ...) and written by one statement
+ * (insert: $1 the tree, FROM the table; ORDER BY ord where the order
+ * of the rows shows, as in ids from a sequence) at the next query or
+ * commit. A first load writes 10k stories in a few statements, not
+ * 50k: the server's work per statement, not the rows, was its time. */
+struct pg_bulk {
+	const char *sql;
+	const char *table; /* the temporary table's name */
+	const char *insert;
+	/* the parameter (2...) whose value may repeat only after the rows
+	 * before it are written (an upsert's key: one statement cannot
+	 * update a row twice); 0: none */
+	int key;
+};
+
+/* Writes one row (b's parameters: $1 the tree, n in all): in a first
+ * load's transaction, kept to be sent as a whole (the first failure is
+ * then the next query's or commit's error, and the transaction is lost
+ * as a whole, as a first load is); else at once. */
+bool pg_send(struct store *s, struct err *e, const struct pg_bulk *b, int n,
 	     const char *const *params);
-/* Reads the results of what pg_send sent; false with e set (NULL e:
- * just false) when one failed. Leaves pipeline mode. */
+/* Writes what pg_send kept; false with e set (NULL e: just false) when
+ * it failed. Every query does it first. */
 bool pg_drain(struct store *s, struct err *e);
+/* Forgets what pg_send kept, and the temporary tables (a transaction's
+ * end drops them). */
+void pg_bulk_reset(struct store *s);
 
 int pg_schema_version(const struct store *s);
 /* An error unless the database is at this build's schema. */

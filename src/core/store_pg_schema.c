@@ -19,6 +19,15 @@
 	"'extra'," R ".extra,'body'," R ".body,'path'," R ".path,'updated'," R \
 	".updated,'rev'," R ".rev,'parent'," R ".parent)"
 
+/* The columns of a sync_state entry that the stat cache holds. */
+#define STATE_STAT                                                             \
+	"tree, story_id, path, mtime_ns, ctime_ns, size, ino, mode,"           \
+	" recorded_ns"
+/* A new generation for the trees TREES selects. */
+#define RENEW_GENERATION(TREES)                                                \
+	"UPDATE sync_meta SET value = " PG_NEW_GENERATION " WHERE key ="       \
+	" 'state.generation' AND tree IN (" TREES ")"
+
 /*
  * Migration steps, forward only: the steps of version v take version
  * v - 1 to v. Never edit a released step; add one. Every table has the
@@ -103,6 +112,16 @@ static const struct {
 	    " path text NOT NULL, story_id text NOT NULL, hash text NOT NULL,"
 	    " before text, head text NOT NULL, deleted_at text,"
 	    " PRIMARY KEY(tree, path))"},
+	/* 2: the generation of each tree's sync_state, which the stat cache
+	 * (statcache.h) is made from: a random value that the triggers on
+	 * sync_state (state_ai, state_au, state_ad below) renew with every
+	 * change of it, as SQLite's schema 8 does; here for every tree that
+	 * has a state or a registration (a first load makes the row of a
+	 * tree that has neither yet, pg_commit) */
+	{2, "INSERT INTO sync_meta(tree, key, value) SELECT t,"
+	    " 'state.generation', " PG_NEW_GENERATION " FROM (SELECT tree AS t"
+	    " FROM sync_state UNION SELECT name FROM trees) x ON CONFLICT"
+	    " (tree, key) DO UPDATE SET value = excluded.value"},
 };
 
 /* The change tracking, made anew by every migration (CREATE OR REPLACE),
@@ -180,6 +199,72 @@ static const char *const triggers[] = {
 	" END IF; IF TG_OP <> 'DELETE' THEN UPDATE stories SET updated ="
 	" storysync_now() WHERE tree = NEW.tree AND id = NEW.story_id;"
 	" END IF; RETURN NULL; END $$",
+	/* a new generation for the trees whose entries a statement on
+	 * sync_state inserted, deleted, or updated in their path or stat data
+	 * (what the stat cache holds; a --full run's update that leaves them
+	 * keeps it): a statement trigger, once for a first load's rows */
+	"CREATE OR REPLACE FUNCTION storysync_state_changed()"
+	" RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	" IF TG_OP = 'INSERT' THEN " RENEW_GENERATION(
+		"SELECT tree FROM new_rows") ";"
+					     " ELSIF TG_OP = 'DELETE' "
+					     "THEN " RENEW_GENERATION(
+						     "SELECT tree FROM "
+						     "old_rows") ";"
+								 " ELSE"
+								 " " RENEW_GENERATION(
+									 "SELEC"
+									 "T "
+									 "tree "
+									 "FROM "
+									 "(("
+									 "SELEC"
+									 "T"
+									 " " STATE_STAT
+									 " FROM"
+									 " new_"
+									 "rows "
+									 "EXCEP"
+									 "T"
+									 " ALL "
+									 "SELEC"
+									 "T"
+									 " " STATE_STAT
+									 " FROM"
+									 " old_"
+									 "rows)"
+									 " UNIO"
+									 "N "
+									 "ALL "
+									 "(SELE"
+									 "CT"
+									 " " STATE_STAT
+									 " FROM"
+									 " old_"
+									 "rows "
+									 "EXCEP"
+									 "T "
+									 "ALL "
+									 "SELEC"
+									 "T"
+									 " " STATE_STAT
+									 " FROM"
+									 " new_"
+									 "rows)"
+									 ") c") ";"
+										" END IF; RETURN NULL; END $$",
+	"DROP TRIGGER IF EXISTS state_ai ON sync_state",
+	"CREATE TRIGGER state_ai AFTER INSERT ON sync_state REFERENCING NEW"
+	" TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION"
+	" storysync_state_changed()",
+	"DROP TRIGGER IF EXISTS state_au ON sync_state",
+	"CREATE TRIGGER state_au AFTER UPDATE ON sync_state REFERENCING OLD"
+	" TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE"
+	" FUNCTION storysync_state_changed()",
+	"DROP TRIGGER IF EXISTS state_ad ON sync_state",
+	"CREATE TRIGGER state_ad AFTER DELETE ON sync_state REFERENCING OLD"
+	" TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION"
+	" storysync_state_changed()",
 	"DROP TRIGGER IF EXISTS stories_before ON stories",
 	"CREATE TRIGGER stories_before BEFORE INSERT OR UPDATE ON stories"
 	" FOR EACH ROW WHEN (NOT storysync_writer()) EXECUTE FUNCTION"

@@ -123,4 +123,30 @@ check_eq "killed-discard: git's value kept in sync_conflicts" \
   "both_changed|db|priority|One|low" "$(conflicts)"
 settled killed-discard 1
 
+# ---- two committed files of one id (model seeds 192, 236, 385, 387):
+# storysync moved S-1 for the API (uncommitted), a stash put git's copy
+# back, `git add -A` committed both, and a person edited the old copy.
+# Git holds both, so neither is storysync's to remove: the run names both
+# (exit 1), writes nothing for the id, and the person's removal of the
+# copy they do not want ends it ----
+tree copies
+py "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+ss -q
+git stash -q && git stash drop -q && git add -A && git commit -qm both
+sed -i 's/^priority: low$/priority: high/' $F
+before=$(py "SELECT * FROM stories WHERE id = 'S-1'")
+sums=$(md5sum $F refinements/S-1-one.md)
+for i in 1 2; do
+  run ss
+  check_eq "copies ($i): both named, exit 1" \
+    "1|$F: id 'S-1' is also claimed by refinements/S-1-one.md
+refinements/S-1-one.md: id 'S-1' is also claimed by $F" "$rc|$err"
+done
+check_eq "copies: the row and both files untouched" "$before|$sums" \
+  "$(py "SELECT * FROM stories WHERE id = 'S-1'")|$(md5sum $F refinements/S-1-one.md)"
+git rm -qf $F
+run ss
+check_eq "copies: the copy removed, the run takes the other, quiet" \
+  "0||refinement|low" "$rc|$out|$(field status)|$(field priority)"
+
 finish

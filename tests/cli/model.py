@@ -477,14 +477,11 @@ class Model:
         self.sql("DELETE FROM stories WHERE id = ?", (sid,))
         for k in [k for k in self.api if k[0] == sid]:
             del self.api[k]
-        # its values the runs wrote are the deleted row's now, in its
-        # archive: a discard brings none of them back as the API's
-        for k in [k for k in self.settled if k[0] == sid]:
-            del self.settled[k]
-        # a discard's values then re-create the row from the file, or go
-        # with it (a gap: see doubt_discarded)
-        for k in [k for k in self.discarded if k[0] == sid]:
-            del self.discarded[k]
+        # the values the runs wrote stay settled: a discard of the file
+        # then re-creates the row with them (or, once the run deleted the
+        # file, is deleted again), and the file's values it put back, as
+        # those of a discard before the deletion, are kept in
+        # sync_conflicts (deleted_in_db)
         self.api[(sid, "deleted")] = True
         return f"api: DELETE {sid}"
 

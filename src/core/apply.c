@@ -295,7 +295,7 @@ static char *fields_from_db(const struct action *a)
  * write took from the database ("*": all of them): a run killed before
  * its commit does not leave the next run to take this write for a
  * person's edit, nor the fields a person changed for the database's. */
-static bool note_write(struct apply_ctx *ctx, const char *id,
+static bool note_write(struct apply_ctx *ctx, const struct action *a,
 		       const char *fields, const char *path, const char *data,
 		       size_t len, struct err *e)
 {
@@ -305,7 +305,20 @@ static bool note_write(struct apply_ctx *ctx, const char *id,
 	if (ctx->journal_fd < 0)
 		return true;
 	blobid_hex(data, len, hash);
-	line = journal_line(hash, id, fields, path);
+	line = journal_line(hash, a->id, fields, path);
+	/* a conflict in which the file loses values to this write: if the
+	 * run dies before its commit, the next finds the write and no
+	 * record of what the file held, so the record goes with it */
+	if (a->conflict && a->kept && strcmp(a->kept, "file") != 0) {
+		char *c = journal_conflict_line(hash, a->id, a->conflict,
+						a->kept, a->conflict_fields,
+						a->conflict_policy, &a->lost);
+		char *both = xasprintf("%s%s", line, c);
+
+		free(c);
+		free(line);
+		line = both;
+	}
 	ok = fsx_journal_add(ctx->journal_fd, line, e);
 	free(line);
 	return ok;
@@ -376,11 +389,10 @@ static enum apply_result stage_rewrite(struct apply_ctx *ctx,
 		goto out;
 	/* the content as it is, at the place the database gives */
 	if (strcmp(t->path, t->cur) != 0 &&
-	    !note_write(ctx, a->id, fields, t->path, text, len, e))
+	    !note_write(ctx, a, fields, t->path, text, len, e))
 		goto out;
 	if (out.len != len || memcmp(out.data, text, len) != 0) {
-		if (!note_write(ctx, a->id, fields, t->path, out.data, out.len,
-				e))
+		if (!note_write(ctx, a, fields, t->path, out.data, out.len, e))
 			goto out;
 		s->slot =
 			fsx_batch_stage(batch(ctx), t->path, out.data, out.len,
@@ -455,7 +467,7 @@ static enum apply_result stage_create(struct apply_ctx *ctx,
 			mirror[k] = a->want.v[loc[k]];
 	story_render(&a->want, dl, &out);
 	ok = check_back(ctx->c, t, t->path, &out, &a->want, mirror, true, e) &&
-	     note_write(ctx, a->id, "*", t->path, out.data, out.len, e);
+	     note_write(ctx, a, "*", t->path, out.data, out.len, e);
 	if (ok) {
 		s->slot = fsx_batch_stage(batch(ctx), t->path, out.data,
 					  out.len, NULL, NULL, &stale, e);

@@ -9,11 +9,93 @@
 
 #include "blobid.h"
 #include "buf.h"
+#include "json.h"
+
+static int field_named(const char *name, size_t n);
 
 char *journal_line(const char *hash, const char *id, const char *fields,
 		   const char *path)
 {
 	return xasprintf("%s %s %s %s\n", hash, id, fields, path);
+}
+
+char *journal_conflict_line(const char *hash, const char *id, const char *kind,
+			    const char *kept, const char *fields,
+			    const char *policy, const struct story *lost)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "! %s %s %s %s %s %s {", hash, id, kind, kept,
+		   fields && *fields ? fields : "-",
+		   policy && *policy ? policy : "-");
+	for (int f = 0; f < SF_COUNT; f++) {
+		const char *name = story_field_names[f];
+
+		if (f)
+			buf_putc(&b, ',');
+		json_put_string(&b, name, strlen(name));
+		buf_putc(&b, ':');
+		if (lost->v[f])
+			json_put_string(&b, lost->v[f], strlen(lost->v[f]));
+		else
+			buf_puts(&b, "null");
+	}
+	buf_puts(&b, "}\n");
+	return buf_detach(&b);
+}
+
+bool journal_conflict_lost(const struct journal_conflict *c, struct story *out)
+{
+	struct json_member *m = NULL;
+	size_t n = 0;
+	bool ok = json_parse_object(c->lost, &m, &n);
+
+	for (size_t i = 0; ok && i < n; i++) {
+		int f = field_named(m[i].key, strlen(m[i].key));
+		char *v = json_string_value(m[i].value);
+
+		if (f < 0 || (!v && strcmp(m[i].value, "null") != 0))
+			ok = false;
+		else
+			story_set(out, (enum story_field)f, v);
+		free(v);
+	}
+	json_members_free(m, n);
+	return ok;
+}
+
+/* The next word of *p, NUL-terminated, *p past it; NULL when there is
+ * none. */
+static char *word(char **p)
+{
+	char *w = *p, *sp = strchr(w, ' ');
+
+	if (!sp || sp == w)
+		return NULL;
+	*sp = '\0';
+	*p = sp + 1;
+	return w;
+}
+
+static const char *dash_null(const char *w)
+{
+	return strcmp(w, "-") == 0 ? NULL : w;
+}
+
+/* Splits one conflict line (after its "! ") into c; false when it is not
+ * one. */
+static bool parse_conflict(char *line, struct journal_conflict *c)
+{
+	char *p = line, *w[6];
+
+	for (int i = 0; i < 6; i++)
+		if (!(w[i] = word(&p)))
+			return false;
+	if (strlen(w[0]) != BLOBID_HEX - 1 || *p != '{')
+		return false;
+	*c = (struct journal_conflict){
+		w[0], w[1], w[2], w[3], dash_null(w[4]), dash_null(w[5]), p};
+	return true;
 }
 
 /* Splits one line (NUL-terminated, no line break) into l; false when it
@@ -22,7 +104,8 @@ static bool parse(char *line, struct journal_line *l)
 {
 	char *id, *fields, *path;
 
-	if (strlen(line) < BLOBID_HEX || line[BLOBID_HEX - 1] != ' ')
+	if (strlen(line) < BLOBID_HEX || line[BLOBID_HEX - 1] != ' ' ||
+	    strspn(line, "0123456789abcdef") != BLOBID_HEX - 1)
 		return false;
 	line[BLOBID_HEX - 1] = '\0';
 	id = line + BLOBID_HEX;
@@ -48,7 +131,7 @@ static char *key_of(const char *hash, const char *id)
 
 void journal_load(struct journal *j, char *text)
 {
-	size_t cap = 0;
+	size_t cap = 0, capc = 0;
 
 	memset(j, 0, sizeof(*j));
 	j->text = text;
@@ -60,7 +143,15 @@ void journal_load(struct journal *j, char *text)
 		if (!nl)
 			break; /* a line cut short by the kill */
 		*nl = '\0';
-		if (parse(line, &l)) {
+		if (strncmp(line, "! ", 2) == 0) {
+			struct journal_conflict c;
+
+			if (parse_conflict(line + 2, &c)) {
+				j->c = xgrow(j->c, &capc, j->nc + 1,
+					     sizeof(*j->c));
+				j->c[j->nc++] = c;
+			}
+		} else if (parse(line, &l)) {
 			char *k = key_of(l.hash, l.id);
 
 			j->v = xgrow(j->v, &cap, j->n + 1, sizeof(*j->v));
@@ -91,6 +182,17 @@ const struct journal_line *journal_find(const struct journal *j,
 	found = strmap_get(&j->by_key, k, &i);
 	free(k);
 	return found ? &j->v[i] : NULL;
+}
+
+void journal_conflicts(const struct journal *j, const char *hash,
+		       const char *id,
+		       void (*fn)(void *ctx, const struct journal_conflict *c),
+		       void *ctx)
+{
+	for (size_t i = 0; hash && id && i < j->nc; i++)
+		if (strcmp(j->c[i].hash, hash) == 0 &&
+		    strcmp(j->c[i].id, id) == 0)
+			fn(ctx, &j->c[i]);
 }
 
 /* The field named by the n bytes at name, or -1. */
@@ -133,7 +235,13 @@ char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),
 		if (!nl)
 			break;
 		copy = xstrndup(line, (size_t)(nl - line));
-		if (parse(copy, &l) && keep(ctx, l.id))
+		if (strncmp(copy, "! ", 2) == 0) {
+			struct journal_conflict c;
+
+			if (parse_conflict(copy + 2, &c) && keep(ctx, c.id))
+				buf_printf(&out, "%.*s\n", (int)(nl - line),
+					   line);
+		} else if (parse(copy, &l) && keep(ctx, l.id))
 			buf_printf(&out, "%.*s\n", (int)(nl - line), line);
 		free(copy);
 		line = nl + 1;
@@ -146,6 +254,7 @@ void journal_finish(struct journal *j)
 	strmap_finish(&j->by_key);
 	arena_finish(&j->keys);
 	free(j->v);
+	free(j->c);
 	free(j->text);
 	memset(j, 0, sizeof(*j));
 }

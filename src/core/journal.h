@@ -17,6 +17,14 @@
  * commits forgets the lines of the stories it committed; a run that looked
  * at every file also those of the stories it left nothing pending for.
  * The others wait for the run that does.
+ *
+ * A write that overrides values of the file (a conflict the database won,
+ * a discard) is followed by "! HASH ID KIND KEPT FIELDS POLICY LOST\n":
+ * the conflict its run records, for the same blob ("-" for a NULL FIELDS
+ * or POLICY; LOST the losing version as a JSON object). A run killed
+ * before its commit leaves the file with the database's values and no
+ * record: the next run that finds that blob records the conflict from
+ * here (an older binary skips the line).
  */
 
 /* One line, its strings pointing into the journal's text. */
@@ -24,10 +32,18 @@ struct journal_line {
 	const char *hash, *id, *fields, *path;
 };
 
+/* One conflict line, its strings pointing into the journal's text (fields
+ * and policy NULL for "-"). */
+struct journal_conflict {
+	const char *hash, *id, *kind, *kept, *fields, *policy, *lost;
+};
+
 struct journal {
 	char *text; /* owned; its line breaks become NULs */
 	struct journal_line *v;
 	size_t n;
+	struct journal_conflict *c;
+	size_t nc;
 	struct strmap by_key; /* "HASH ID" -> index in v; the last wins */
 	struct arena keys;
 };
@@ -36,6 +52,15 @@ struct journal {
  * hash, fields as above (heap). */
 char *journal_line(const char *hash, const char *id, const char *fields,
 		   const char *path);
+/* The conflict line to append after a write's line (heap): the conflict
+ * kind, kept, fields and policy (NULL: "-") and the losing version lost
+ * that a run records for story id, whose file is to hold the blob hash. */
+char *journal_conflict_line(const char *hash, const char *id, const char *kind,
+			    const char *kept, const char *fields,
+			    const char *policy, const struct story *lost);
+/* The losing version of conflict line c, into out (empty before); false
+ * when its JSON is not a story's. */
+bool journal_conflict_lost(const struct journal_conflict *c, struct story *out);
 /* Reads the journal's text (taken over) into j; a line cut short by a
  * kill is left out. */
 void journal_load(struct journal *j, char *text);
@@ -47,6 +72,12 @@ bool journal_empty(const struct journal *j);
  * since). */
 const struct journal_line *journal_find(const struct journal *j,
 					const char *hash, const char *id);
+/* The conflict lines for story id's file holding the blob hash, in order:
+ * calls fn with each. */
+void journal_conflicts(const struct journal *j, const char *hash,
+		       const char *id,
+		       void (*fn)(void *ctx, const struct journal_conflict *c),
+		       void *ctx);
 /* The fields the line's write took from the database (SF_COUNT). */
 void journal_written(const struct journal_line *l, bool written[]);
 /* The lines of text (a journal's, untouched) of the stories keep says

@@ -1331,8 +1331,8 @@ static bool pg_conflict_add(struct store *s, const struct conflict_row *c,
 		    " AND story_id = $2 AND kind = $4 AND lost IS NOT DISTINCT"
 		    " FROM $7)",
 		    c->story_id, at, c->kind, c->kept, c->fields, lost,
-		    c->run_id > 0 ? I64(n, c->run_id) : NULL,
-		    c->once ? NULL : c->policy, c->once ? "true" : "false"));
+		    c->run_id > 0 ? I64(n, c->run_id) : NULL, c->policy,
+		    c->once ? "true" : "false"));
 	free(lost);
 	return ok;
 }

@@ -37,12 +37,13 @@ const char *const store_record_sql[ST_COUNT] = {
 		"INSERT INTO sync_conflicts(story_id, at, kind,"
 		" kept, fields, lost, run_id, policy, tree)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " TREE ")",
-	[ST_CONFLICT_ADD_ONCE] = "INSERT INTO sync_conflicts(story_id, at,"
-				 " kind, kept, fields, lost, run_id, tree)"
-				 " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, " TREE
-				 " WHERE NOT EXISTS (SELECT 1 FROM"
-				 " sync_conflicts WHERE tree = " TREE " AND"
-				 " story_id = ?1 AND kind = ?3 AND lost IS ?6)",
+	[ST_CONFLICT_ADD_ONCE] =
+		"INSERT INTO sync_conflicts(story_id, at,"
+		" kind, kept, fields, lost, run_id, policy,"
+		" tree) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " TREE
+		" WHERE NOT EXISTS (SELECT 1 FROM"
+		" sync_conflicts WHERE tree = " TREE " AND"
+		" story_id = ?1 AND kind = ?3 AND lost IS ?6)",
 	[ST_RUN_ADD] = "INSERT INTO sync_runs(started, ended, mode, created,"
 		       " updated, moved, deleted, conflicts, errors,"
 		       " exit_code, messages, tree) VALUES (?1, ?2, ?3, ?4,"
@@ -201,8 +202,7 @@ bool sqlite_conflict_add(struct store *s, const struct conflict_row *c,
 	store_bind_text(st, 6, lost);
 	if (c->run_id > 0)
 		sqlite3_bind_int64(st, 7, c->run_id);
-	if (!c->once)
-		store_bind_text(st, 8, c->policy);
+	store_bind_text(st, 8, c->policy);
 	ok = store_exec_stmt(s, st, e);
 	free(lost);
 	return ok;

@@ -155,6 +155,55 @@ static const struct journal_line *our_write(const struct run *run,
 	return journal_find(&run->journal, fc->hash, fc->id);
 }
 
+static void replay_one(void *ctx, const struct journal_conflict *c)
+{
+	struct run *run = ctx;
+
+	run->replayed = xgrow(run->replayed, &run->capreplayed,
+			      run->nreplayed + 1, sizeof(*run->replayed));
+	run->replayed[run->nreplayed++] = c;
+}
+
+/* The conflicts a killed run journaled with the write the file fc holds:
+ * the file's values it overrode, which only its lost commit recorded. A
+ * write may give the file the agreed content back (a discard written
+ * again): the journal's line is all that is left of it then. */
+static void replay_conflicts(struct run *run, const struct file_change *fc)
+{
+	if (fc && fc->id && fc->side != SIDE_DELETED)
+		journal_conflicts(&run->journal, fc->hash, fc->id, replay_one,
+				  run);
+}
+
+/* Records the conflicts replay_conflicts found (once each: a run killed
+ * after its commit, before it rewrote the journal, recorded them). */
+static bool record_replayed(struct run *run)
+{
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < run->nreplayed; i++) {
+		const struct journal_conflict *j = run->replayed[i];
+		struct story lost = {0};
+		struct conflict_row c = {
+			.story_id = j->id,
+			.kind = j->kind,
+			.kept = j->kept,
+			.fields = j->fields,
+			.policy = j->policy,
+			.lost = &lost,
+			.run_id = run->run_id,
+			.once = true,
+		};
+
+		if (journal_conflict_lost(j, &lost)) {
+			ok = store_conflict_add(run->store, &c, run->e);
+			run->n->conflicts++;
+		}
+		story_finish(&lost);
+	}
+	return ok;
+}
+
 /* The base whose place is where the journal's line jl says a killed
  * run put the file, into *out (empty before): a person who moved the file
  * from there moved it from the place the database gave it, which they
@@ -277,6 +326,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			found = false;
 		}
 	}
+	replay_conflicts(run, fc);
 	/* a file read again (--full, or the way files are read changed)
 	 * that holds the agreed content and reads as agreed: unchanged, but
 	 * for its stat data */
@@ -597,8 +647,14 @@ static bool plan_all(struct run *run)
 		qsort(run->scan.changes, run->scan.nchanges,
 		      sizeof(*run->scan.changes), fc_cmp);
 	strmap_init(&file_ids, run->scan.nchanges);
-	for (size_t i = 0; i < run->scan.nchanges; i++)
+	for (size_t i = 0; i < run->scan.nchanges; i++) {
 		strmap_put(&file_ids, run->scan.changes[i].id, i);
+		/* only its stat changed: a killed run's write may have put
+		 * the agreed content back (plan_one sees the others) */
+		if (run->scan.changes[i].side == SIDE_SAME &&
+		    !strmap_get(&blocked, run->scan.changes[i].id, NULL))
+			replay_conflicts(run, &run->scan.changes[i]);
+	}
 	refuse_unwritable(run, &blocked, &file_ids);
 	/* --backlog: what it leaves for a later run, on both sides */
 	strmap_init(&outside, 1);
@@ -1183,7 +1239,7 @@ bool close_run(struct run *run, int64_t applied_at, int64_t cpu_at)
 {
 	bool dirty = run->napplied || run->db.n;
 
-	if (!record_refusals(run))
+	if (!record_refusals(run) || !record_replayed(run))
 		return false;
 	if (run->napplied && run->r && run->r->note) {
 		char *msg =
@@ -1321,6 +1377,7 @@ static void run_finish(struct run *run)
 	free(run->plan);
 	apply_ctx_finish(&run->apply);
 	free(run->refused);
+	free(run->replayed);
 	free(run->shown);
 	if (run->sel.backlogs != run->all->backlogs)
 		free(run->sel.backlogs);

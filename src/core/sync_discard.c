@@ -194,8 +194,9 @@ static void lose_mixed(struct action *a, const struct story *want)
  * database won, so that no one's is lost unseen: in the merge's conflict
  * when there is one (its other fields as the merge decided them). Once
  * per discard: the record goes with the state of the file written again
- * (one action, one transaction), so no later run meets the same discard;
- * a conflict of another kind (the API deleted the row) is left as it is. */
+ * (one action, one transaction), so no later run meets the same discard.
+ * When the API deleted the row meanwhile, the file re-creates it
+ * (deleted_in_db) and its record keeps the file's values as well. */
 void doubt_discarded(const struct plan_input *in, struct action *a)
 {
 	const struct story *file = in->file_story;
@@ -211,12 +212,18 @@ void doubt_discarded(const struct plan_input *in, struct action *a)
 		any |= lose[f];
 	}
 	if (!any || (a->conflict && strcmp(a->conflict, "both_changed") != 0 &&
-		     strcmp(a->conflict, "no_base") != 0))
+		     strcmp(a->conflict, "no_base") != 0 &&
+		     strcmp(a->conflict, "deleted_in_db") != 0))
 		return;
 	if (!a->conflict) {
 		a->conflict = "both_changed";
 		a->kept = "db";
 		story_copy(&a->lost, file);
+	} else if (strcmp(a->conflict, "deleted_in_db") == 0) {
+		/* the row the API deleted (lost: its version, the agreed
+		 * one) comes back from the file, with storysync's values in
+		 * the fields it wrote: the file's there lose too */
+		a->kept = "mixed";
 	} else if (strcmp(a->kept, "file") == 0) {
 		lose_mixed(a, &a->want);
 	}

@@ -86,6 +86,10 @@ struct run {
 	 * journal keeps the lines of the second, forgets those of the first */
 	struct strmap committed, waiting;
 	struct arena journal_ids;
+	/* the journal's conflicts of the writes this run found in place: a
+	 * killed run's, recorded by this one (once) */
+	const struct journal_conflict **replayed;
+	size_t nreplayed, capreplayed;
 	bool bulk; /* the first load: store_bulk is on */
 	struct refusal {
 		size_t row;        /* in db.rows */

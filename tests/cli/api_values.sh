@@ -146,6 +146,29 @@ run ss sync
 check_eq "status from its key: an id and a title make a file in create_in" \
   "0|\"Two\"|null|" \
   "$rc|$(key tasks/K-2-two.md title)|$(key tasks/K-2-two.md status)|$(q "SELECT status FROM stories WHERE id = 'K-2'")"
+
+# in every mode: sync --git, and the hook's run after a commit
+mkdir "$O/git" && cd "$O/git" || exit 1
+export GIT_CONFIG_NOSYSTEM=1 HOME=$O/home STORYSYNC_HOOK_FOREGROUND=1
+export GIT_AUTHOR_NAME=Ana GIT_AUTHOR_EMAIL=ana@example.org
+export GIT_COMMITTER_NAME=Ana GIT_COMMITTER_EMAIL=ana@example.org
+mkdir -p "$HOME" refinements backlog
+story backlog/G-1-one.md G-1 One
+git init -q . && ss init -q && echo .storysync/ >.gitignore &&
+  git add -A && git commit -qm init && ss -q || not_ok "--git: the tree"
+q "INSERT INTO stories(id, title) VALUES ('G-2', 'By git')"
+run ss sync --git
+check_eq "id and title, --git: created in the first stage" \
+  "0|refinement|\"By git\"" \
+  "$rc|$(q "SELECT status FROM stories WHERE id = 'G-2'")|$(key refinements/G-2-by-git.md title)"
+PATH="$(dirname "$STORYSYNC"):$PATH" ss install-hooks -q ||
+  not_ok "--git: install-hooks"
+q "INSERT INTO stories(id, title) VALUES ('G-3', 'By the hook')"
+echo more >>backlog/G-1-one.md
+PATH="$(dirname "$STORYSYNC"):$PATH" git commit -qam "an edit"
+check_eq "id and title, the hook's run: created in the first stage" \
+  "refinement|\"By the hook\"" \
+  "$(q "SELECT status FROM stories WHERE id = 'G-3'")|$(key refinements/G-3-by-the-hook.md title)"
 cd "$T" || exit 1
 
 # ---- the path is storysync's ----

@@ -392,4 +392,40 @@ run ss
 check_eq "the API's edit reaches the moved file" \
   "0|storysync: 1 updated|title: Cart (API)" \
   "$rc|$out$err|$(grep '^title:' apps/web/doing/W-2-cart.md)"
+# ---- renamed twice with a run between, then back; and twice with no
+# run between: each run follows, history of origin config each time ----
+default_tree twice
+for name in todo next backlog; do
+  was=$(sed -n 's/^  \([a-z]*\): backlog$/\1/p' .storysync.yml)
+  sed -i "s/^  $was: backlog\$/  $name: backlog/" .storysync.yml
+  git commit -qam "$was is $name now"
+  run ss
+  check_eq "renamed $was -> $name: the rows follow" \
+    "0|storysync: 4 moved|A-1 A-2 A-3 A-6" \
+    "$rc|$out$err|$(q "SELECT group_concat(id, ' ') FROM (SELECT id FROM
+      stories WHERE status = '$name' ORDER BY id)")"
+done
+check_eq "renamed twice and back: three steps of origin config a story" \
+  "backlog|todo
+todo|next
+next|backlog" \
+  "$(q "SELECT from_status, to_status FROM status_history WHERE story_id =
+      'A-1' AND origin = 'config' ORDER BY id")"
+check_eq "renamed back: the key holds its first name again" \
+  "status: backlog" "$(grep '^status:' backlog/A-1-one.md)"
+check_eq "renamed back: nothing deleted, created or in conflict" "0
+0
+0" "$(nothing_lost)"
+check_fresh "renamed back: the rows are a fresh import's"
+check_quiet "renamed back: the next run writes nothing"
+sed -i 's/^  backlog: backlog$/  todo: backlog/' .storysync.yml
+git commit -qam "todo"
+sed -i 's/^  todo: backlog$/  next: backlog/' .storysync.yml
+git commit -qam "next"
+run ss
+check_eq "renamed twice with no run between: the rows follow at once" \
+  "0|storysync: 4 moved|backlog|next" \
+  "$rc|$out$err|$(q "SELECT from_status, to_status FROM status_history
+    WHERE story_id = 'A-1' AND origin = 'config' ORDER BY id DESC LIMIT 1")"
+check_fresh "renamed twice with no run between: a fresh import's rows"
 finish

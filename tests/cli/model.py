@@ -477,14 +477,11 @@ class Model:
         self.sql("DELETE FROM stories WHERE id = ?", (sid,))
         for k in [k for k in self.api if k[0] == sid]:
             del self.api[k]
-        # its values the runs wrote are the deleted row's now, in its
-        # archive: a discard brings none of them back as the API's
-        for k in [k for k in self.settled if k[0] == sid]:
-            del self.settled[k]
-        # a discard's values then re-create the row from the file, or go
-        # with it (a gap: see doubt_discarded)
-        for k in [k for k in self.discarded if k[0] == sid]:
-            del self.discarded[k]
+        # the values the runs wrote stay settled: a discard of the file
+        # then re-creates the row with them (or, once the run deleted the
+        # file, is deleted again), and the file's values it put back, as
+        # those of a discard before the deletion, are kept in
+        # sync_conflicts (deleted_in_db)
         self.api[(sid, "deleted")] = True
         return f"api: DELETE {sid}"
 
@@ -637,10 +634,47 @@ class Model:
         return f"config: status {old} -> {new}"
 
     # ----------------------------------------------------------------- runs
+    CLAIM = re.compile(r"^(\S+): id '([A-Z]+-\d+)' is also claimed by (\S+)$")
+
+    def stale_claims(self, p):
+        """A run's exit 1 for committed copies of one id (seed 192): git's
+        version put back beside storysync's move of the file (a stash,
+        a reset) and committed with it by `git add -A` before a run
+        removed it. Git holds every copy, so storysync names them all and
+        removes none (exit 1, nothing written for the id). The copies
+        other than the one at the row's path are what a person removes
+        (git rm -f) once the run names them, with any edit of theirs in a
+        copy (never synced: the run took nothing of the id): the list of
+        those paths, or None when the exit is anything else."""
+        errs = [ln for ln in p.stderr.splitlines()
+                if not ln.startswith("storysync:")]
+        if p.returncode != 1 or not errs:
+            return None
+        claims = {}
+        for ln in errs:
+            m = self.CLAIM.match(ln)
+            if not m:
+                return None
+            claims.setdefault(m.group(2), set()).update(
+                (m.group(1), m.group(3)))
+        stale = []
+        for sid, paths in claims.items():
+            r = self.row(sid)
+            if r is None or r["path"] not in paths:
+                return None
+            for path in sorted(paths - {r["path"]}):
+                if self.git("ls-files", "--error-unmatch", path,
+                            check=False).returncode:
+                    return None
+                stale.append(path)
+        return stale
+
     def run_sync(self, args=()):
         """A run that must succeed. A --git run reads only what git
         committed: a file edited since, that the run would write the API's
-        change into, is left for the next run (exit 1), never written."""
+        change into, is left for the next run (exit 1), never written.
+        Copies of one id a person committed are named (exit 1), and the
+        person removes them (stale_claims)."""
         p = self.ss(*args, "-v") if os.environ.get("MODEL_DEBUG") else \
             self.ss(*args)
         if os.environ.get("MODEL_DEBUG"):
@@ -648,6 +682,20 @@ class Model:
         left = p.returncode == 1 and "--git" in args and all(
             ln.endswith("changed since the scan; left for the next run")
             for ln in p.stderr.splitlines() if not ln.startswith("storysync:"))
+        stale = self.stale_claims(p)
+        if stale:
+            self.git("rm", "-qf", *stale)
+            # an edit the person made in a copy goes with it; the one
+            # in the file kept stays theirs
+            for sid in {self.CLAIM.match(ln).group(2) for ln in
+                        p.stderr.splitlines() if self.CLAIM.match(ln)}:
+                live = self.row(sid)["path"]
+                for k in [k for k in self.files if k[0] == sid]:
+                    if self.file_value(live, k[1]) != self.files[k]:
+                        del self.files[k]
+            self.log.append(f"person: git rm {' '.join(stale)} (named by"
+                            f" the run: committed copies of one id)")
+            return self.run_sync(args)
         if p.returncode != 0 and not left:
             raise Failure(f"storysync {' '.join(args)} exited "
                           f"{p.returncode}: {p.stdout}{p.stderr}")

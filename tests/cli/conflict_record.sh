@@ -1,0 +1,152 @@
+#!/bin/bash
+# Issue 19: every value of a file that a run overrides is kept in
+# sync_conflicts, in two cases that lost the record:
+#   - a discard of storysync's write while the API deleted the row: the
+#     file re-creates the row (deleted_in_db) with storysync's values in
+#     the fields it wrote, and the file's values there are kept too;
+#   - a run killed after it wrote the database's values over a file's
+#     (kill -9 at the seam after-writes, before its commit): the next run
+#     finds the write in the journal and records the conflict from there,
+#     once (a policy db field, a discard, the deleted row's discard).
+# The oracle reads the database with Python's sqlite3 and the files with
+# sed; nothing of storysync's output is taken as proof.
+. "$(dirname "$0")/lib.sh"
+
+export HOME=$T/home GIT_CONFIG_NOSYSTEM=1
+mkdir -p "$HOME"
+git config --global init.defaultBranch main
+export GIT_AUTHOR_NAME="Ana Author" GIT_AUTHOR_EMAIL=ana@example.org
+export GIT_COMMITTER_NAME="Ana Author" GIT_COMMITTER_EMAIL=ana@example.org
+
+# py SQL: the rows, '|' between columns, NULL as '-' (Python's sqlite3)
+py() {
+  python3 - "$DB" "$1" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+for r in c.execute(sys.argv[2]):
+    print("|".join("-" if v is None else str(v) for v in r))
+c.commit()
+PY
+}
+field() { py "SELECT $1 FROM stories WHERE id = 'S-1'"; }
+key() { sed -n "s/^$1: //p" "$2"; }
+conflicts() {
+  py "SELECT kind, kept, fields, json_extract(lost, '$.title'),
+        json_extract(lost, '$.priority') FROM sync_conflicts
+      WHERE story_id = 'S-1' ORDER BY id"
+}
+F=backlog/S-1-one.md
+
+# tree DIR [POLICY]: S-1 (title One, priority low) and S-2, committed
+# and synced; POLICY is added to .storysync.yml
+tree() {
+  mkdir -p "$T/$1" && cd "$T/$1" || exit 1
+  git init -q .
+  mkdir refinements backlog
+  printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >$F
+  printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >backlog/S-2-two.md
+  ss init -q || not_ok "$1: init"
+  [ -n "${2:-}" ] && printf '%s\n' "$2" >>.storysync.yml
+  echo .storysync/ >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "$1: the tree"
+}
+
+# settled NAME COUNT: two more runs add nothing, --full neither
+settled() {
+  run ss
+  check_eq "$1: the next run is quiet" "0||" "$rc|$out|$err"
+  run ss --full
+  check_eq "$1: --full records nothing again" "0|$2" \
+    "$rc|$(py "SELECT count(*) FROM sync_conflicts")"
+}
+
+# deleted TAG [KILL]: the API's priority written (uncommitted), the API
+# deletes the row, git's version comes back (checkout --); with KILL the
+# run that re-creates the row is killed after its writes first
+deleted() {
+  tree "deleted$1"
+  py "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
+  ss -q && [ "$(key priority $F)" = high ] || not_ok "deleted$1: the write"
+  py "DELETE FROM stories WHERE id = 'S-1'"
+  git checkout -- $F
+  if [ -n "${2:-}" ]; then
+    run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+    check_eq "deleted$1: killed after its writes" "137|high" \
+      "$rc|$(key priority $F)"
+  fi
+  run ss
+  if [ -z "${2:-}" ]; then
+    check_eq "deleted: the row back, with the API's last value, as the file" \
+      "0|high|high" "$rc|$(field priority)|$(key priority $F)"
+  else
+    # the killed run wrote the agreed content back: the API's deletion
+    # then takes the file, the row archived
+    check_eq "deleted$1: the API's deletion stands, the row archived" \
+      "0|0|no file|high" "$rc|$(py "SELECT count(*) FROM stories WHERE id = 'S-1'")|$([ -e $F ] || echo no file)|$(py "SELECT json_extract(row, '$.priority') FROM deleted_stories WHERE story_id = 'S-1'")"
+  fi
+  check_eq "deleted$1: git's value kept in sync_conflicts" \
+    "deleted_in_db|mixed|priority|One|low" "$(conflicts)"
+  settled "deleted$1" 1
+}
+deleted ""
+deleted "-killed" kill
+
+# ---- killed after a write of the database's values over a person's ----
+tree killed-policy "policy: {priority: db}"
+sed -i 's/^priority: low$/priority: medium/' $F
+py "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
+run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+check_eq "killed-policy: killed, the database's value in the file" \
+  "137|high|0" \
+  "$rc|$(key priority $F)|$(py "SELECT count(*) FROM sync_conflicts")"
+run ss
+check_eq "killed-policy: the next run keeps the database's value" \
+  "0|storysync: 1 updated, 1 conflict|high|high" \
+  "$rc|$out|$(field priority)|$(key priority $F)"
+check_eq "killed-policy: the person's value kept in sync_conflicts" \
+  "both_changed|db|priority|One|medium" "$(conflicts)"
+settled killed-policy 1
+
+# a discard, killed: git's version back over storysync's write, the run
+# that writes the API's value again killed before its commit
+tree killed-discard
+py "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
+ss -q
+git checkout -- $F
+run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+check_eq "killed-discard: killed, the API's value written again" \
+  "137|high" "$rc|$(key priority $F)"
+run ss
+check_eq "killed-discard: the API's value stays" "0|high|high" \
+  "$rc|$(field priority)|$(key priority $F)"
+check_eq "killed-discard: git's value kept in sync_conflicts" \
+  "both_changed|db|priority|One|low" "$(conflicts)"
+settled killed-discard 1
+
+# ---- two committed files of one id (model seeds 192, 236, 385, 387):
+# storysync moved S-1 for the API (uncommitted), a stash put git's copy
+# back, `git add -A` committed both, and a person edited the old copy.
+# Git holds both, so neither is storysync's to remove: the run names both
+# (exit 1), writes nothing for the id, and the person's removal of the
+# copy they do not want ends it ----
+tree copies
+py "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+ss -q
+git stash -q && git stash drop -q && git add -A && git commit -qm both
+sed -i 's/^priority: low$/priority: high/' $F
+before=$(py "SELECT * FROM stories WHERE id = 'S-1'")
+sums=$(md5sum $F refinements/S-1-one.md)
+for i in 1 2; do
+  run ss
+  check_eq "copies ($i): both named, exit 1" \
+    "1|$F: id 'S-1' is also claimed by refinements/S-1-one.md
+refinements/S-1-one.md: id 'S-1' is also claimed by $F" "$rc|$err"
+done
+check_eq "copies: the row and both files untouched" "$before|$sums" \
+  "$(py "SELECT * FROM stories WHERE id = 'S-1'")|$(md5sum $F refinements/S-1-one.md)"
+git rm -qf $F
+run ss
+check_eq "copies: the copy removed, the run takes the other, quiet" \
+  "0||refinement|low" "$rc|$out|$(field status)|$(field priority)"
+
+finish

@@ -1,6 +1,5 @@
 #include "blobid.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,17 +12,6 @@ static void check(int ok)
 		fputs("storysync: libcrypto SHA-1 failed\n", stderr);
 		abort();
 	}
-}
-
-/* When the module is loaded, before libgit2 (through libssh2) or the
- * first hash starts libcrypto: without reading openssl.cnf. Git's blob
- * ids are SHA-1 whatever a system's policy there says of it, and parsing
- * it cost half of libcrypto's start, 2 of 4 ms of CPU in every run that
- * writes or reads a file (the other half registers the default provider's
- * algorithms). The first call decides for the process. */
-__attribute__((constructor)) static void crypto_start(void)
-{
-	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 }
 
 /* SHA-1, fetched from the provider once: EVP_sha1() in each call made

@@ -763,9 +763,19 @@ bool gitrepo_staged_blob(struct gitrepo *r, const char *path,
 /* HEAD's commit into *out, NULL when HEAD is unborn. */
 static bool head_commit(struct gitrepo *r, git_commit **out, struct err *e)
 {
-	int rc = git_repository_head_unborn(r->repo);
+	git_oid id;
+	int rc;
 
+	/* HEAD read once, its commit from libgit2's cache after the first
+	 * time: asked before each of a run's writes, reading HEAD twice
+	 * (whether unborn, then a revparse) cost as much as the lookup */
 	*out = NULL;
+	if (git_reference_name_to_id(&id, r->repo, "HEAD") == 0 &&
+	    git_commit_lookup(out, r->repo, &id) == 0)
+		return true;
+	/* unborn, or HEAD names no commit: as git answers those */
+	*out = NULL;
+	rc = git_repository_head_unborn(r->repo);
 	if (rc < 0)
 		return gerr(e, "read HEAD");
 	return rc == 1 || lookup_commit(r->repo, "HEAD", out, e);

@@ -82,6 +82,27 @@ check_eq "a sync writing one file fsyncs it before its rename" \
   ok "$(order "$O/trace1")"
 check_eq "one file: no syncfs" 0 "$(grep -c '^[0-9 ]*syncfs(' "$O/trace1")"
 
+# in git: HEAD's blob of each file written first (set_before) loads
+# libgit2, whose start reads no CA certificate (the module's gitcerts.c:
+# storysync opens no connection); the blob recorded is git's own (git
+# rev-parse, the oracle)
+rm -rf ingit && cp -a want ingit
+(cd ingit && rm -rf .git && git init -q && git add -A stories &&
+  git -c user.name=T -c user.email=t@example.org -c commit.gpgsign=false \
+    commit -qm base && q "UPDATE stories SET title = 'In git' WHERE id =
+    (SELECT id FROM stories ORDER BY id LIMIT 1)" &&
+  traced -f -qq -o "$O/trace_git" -e trace=open,openat,openat2 \
+    "$STORYSYNC" sync >/dev/null 2>&1)
+check_eq "in git: the write's sync ends well" 0 "$?"
+check_eq "in git: libgit2 was loaded" yes \
+  "$(grep -q 'libgit2' "$O/trace_git" && echo yes)"
+check_eq "in git: no CA certificate read" "" \
+  "$(grep -E 'ca-certificates|/etc/ssl/certs' "$O/trace_git")"
+gpath=$(cd ingit && q "SELECT path FROM stories ORDER BY id LIMIT 1")
+check_eq "in git: the version before the write is HEAD's blob" \
+  "$(cd ingit && git rev-parse "HEAD:$gpath")" \
+  "$(cd ingit && q "SELECT before FROM sync_state WHERE path = '$gpath'")"
+
 # fault FAULT DESC: the sync with strace's FAULT injected; nothing half
 # done, no temporary file, and the runs after converge to want
 fault() {

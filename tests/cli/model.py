@@ -36,6 +36,8 @@ import sqlite3
 import subprocess
 import sys
 
+import leaks
+
 BIN = os.environ["STORYSYNC"]
 BACKLOGS = {"web": "stories/web", "api": "stories/api"}
 STAGES = [("refinement", "refinements"), ("backlog", "backlog"),
@@ -83,9 +85,9 @@ class Model:
         self.hand_moved = set()
 
     # ---------------------------------------------------------------- tools
-    def sh(self, *args, check=True, cwd=None):
+    def sh(self, *args, check=True, cwd=None, env=None):
         p = subprocess.run(args, cwd=cwd or self.work, capture_output=True,
-                           text=True)
+                           text=True, env=env)
         if check and p.returncode != 0:
             raise Failure(f"{' '.join(args)} exited {p.returncode}: "
                           f"{p.stdout}{p.stderr}")
@@ -95,7 +97,8 @@ class Model:
         return self.sh("git", *args, check=check)
 
     def ss(self, *args, cwd=None):
-        return self.sh(BIN, *args, check=False, cwd=cwd)
+        return self.sh(BIN, *args, check=False, cwd=cwd,
+                       env=leaks.env(args))
 
     def db(self, path=None):
         c = sqlite3.connect(os.path.join(path or self.work, DB),

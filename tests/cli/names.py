@@ -26,6 +26,8 @@ import sys
 
 import yaml
 
+import leaks
+
 SS = os.environ["STORYSYNC"]
 DB = ".storysync/stories.db"
 LONG = os.environ.get("STORYSYNC_LONG", "0") == "1"
@@ -142,7 +144,7 @@ def ok(cond, desc, *detail):
 
 def sync(*args):
     r = subprocess.run([SS, *args], capture_output=True, text=True,
-                       errors="replace")
+                       errors="replace", env=leaks.env(args))
     return r.returncode, r.stdout + r.stderr
 
 

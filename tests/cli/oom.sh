@@ -10,6 +10,9 @@
 # and one k drawn (STORYSYNC_SEED) from each run of 60 between them, so
 # that an allocation fails in every part of the run, from the start to
 # after the commit.
+# every run is checked for leaks: an allocation that fails is where a
+# leak hides (lib.sh)
+STORYSYNC_TEST_LEAKS=all
 . "$(dirname "$0")/lib.sh"
 
 : "${STORYSYNC_FAILALLOC:?run through meson test}"

@@ -140,17 +140,19 @@ check_eq "a hand-deleted state entry: the file's story is agreed again" \
   "0|1" "$rc|$(dbq "SELECT count(*) FROM sync_state WHERE story_id = '$id2'")"
 
 # ---- migration step 2 on a schema 1 database: the generation and its
-# triggers made ----
+# triggers made (and sync_deleted, step 2's table) ----
 dbq "DROP TRIGGER state_ai ON sync_state; DROP TRIGGER state_au ON
   sync_state; DROP TRIGGER state_ad ON sync_state; DELETE FROM sync_meta
-  WHERE key = 'state.generation'; UPDATE storysync_schema SET version = 1" \
-  >/dev/null
+  WHERE key = 'state.generation'; DROP TABLE sync_deleted;
+  UPDATE storysync_schema SET version = 1" >/dev/null
 run ss sync
 check_eq "schema 1 migrates to 2: a generation, three triggers" "0||2|1|3" \
   "$rc|$out$err|$(dbq "SELECT max(version) FROM storysync_schema")|$(dbq \
     "SELECT count(*) FROM sync_meta WHERE key = 'state.generation'")|$(dbq \
     "SELECT count(*) FROM pg_trigger WHERE tgname IN ('state_ai',
       'state_au', 'state_ad')")"
+check_eq "and sync_deleted, step 2's table" "sync_deleted" \
+  "$(dbq "SELECT to_regclass('sync_deleted')")"
 
 # ---- a first load in which two files claim one id: the COPY's rows are
 # written before the second claim reads them ----

@@ -137,30 +137,6 @@ bool rebased(struct run *run, const struct file_change *fc,
 	return from_old;
 }
 
-/* A rebased merge (see rebased) gave the database the fields of the file
- * that hold git's version's value. A person may have typed that value
- * back on purpose, which no tool can tell from a discard: their value is
- * kept as a conflict the database won, so that neither side's is lost
- * unseen. */
-void doubt_rebased(const struct plan_input *in, struct action *a)
-{
-	struct buf fields = BUF_INIT;
-
-	if (a->conflict || a->state != PLAN_STATE_PUT)
-		return;
-	for (int f = SF_TITLE; f < SF_COUNT; f++)
-		if (story_field_equal(in->file_story, in->base, f) &&
-		    !story_field_equal(in->file_story, &a->want, f))
-			buf_printf(&fields, "%s%s", fields.len ? "," : "",
-				   story_field_names[f]);
-	if (!fields.len)
-		return;
-	a->conflict = "both_changed";
-	a->kept = "db";
-	a->conflict_fields = buf_detach(&fields);
-	story_copy(&a->lost, in->file_story);
-}
-
 /* The fields of the file's version, decided in fields (names, comma-
  * separated), that lose: for an action whose lost is a side in full (kept
  * "file": the database's), lost becomes the merge with each decided field
@@ -185,36 +161,15 @@ static void lose_mixed(struct action *a, const struct story *want)
 	a->kept = "mixed";
 }
 
-/* A discard (discarded) gave the database the fields storysync wrote: the
- * file's value there, git's version's, may be a person's typed back on
- * purpose (seeds 326, 364), which no tool can tell from a discard, and a
- * discard found away from the story's path may be a person's move back by
- * hand (a stash -u leaves the same). Each such value of the file that is
- * neither the agreed one nor the one kept is recorded as a conflict the
- * database won, so that no one's is lost unseen: in the merge's conflict
- * when there is one (its other fields as the merge decided them). Once
- * per discard: the record goes with the state of the file written again
- * (one action, one transaction), so no later run meets the same discard.
- * When the API deleted the row meanwhile, the file re-creates it
- * (deleted_in_db) and its record keeps the file's values as well. */
-void doubt_discarded(const struct plan_input *in, struct action *a)
+/* Keeps the file's values in the fields lose[] as lost to the database:
+ * a conflict of their own (both_changed, kept db), or added to the
+ * merge's (kept mixed when the file won its fields), or, when the API
+ * deleted the row the file re-creates, to that one. */
+static void keep_lost(const struct story *file, const bool lose[],
+		      struct action *a)
 {
-	const struct story *file = in->file_story;
-	bool lose[SF_COUNT] = {0}, any = false;
 	struct buf fields = BUF_INIT;
 
-	if (!file || !in->ours || !in->base || a->state != PLAN_STATE_PUT)
-		return;
-	for (int f = SF_BACKLOG; f < SF_COUNT; f++) {
-		lose[f] = in->ours[f] &&
-			  !story_field_equal(file, &a->want, f) &&
-			  !story_field_equal(file, in->base, f);
-		any |= lose[f];
-	}
-	if (!any || (a->conflict && strcmp(a->conflict, "both_changed") != 0 &&
-		     strcmp(a->conflict, "no_base") != 0 &&
-		     strcmp(a->conflict, "deleted_in_db") != 0))
-		return;
 	if (!a->conflict) {
 		a->conflict = "both_changed";
 		a->kept = "db";
@@ -238,6 +193,63 @@ void doubt_discarded(const struct plan_input *in, struct action *a)
 	}
 	free(a->conflict_fields);
 	a->conflict_fields = buf_detach(&fields);
+}
+
+/* Whether a's conflict, if any, is one keep_lost may add to. */
+static bool joinable(const struct action *a)
+{
+	return !a->conflict || strcmp(a->conflict, "both_changed") == 0 ||
+	       strcmp(a->conflict, "no_base") == 0;
+}
+
+/* A rebased merge (see rebased) gave the database the fields of the file
+ * that hold git's version's value. A person may have typed that value
+ * back on purpose, which no tool can tell from a discard: their value is
+ * kept as a conflict the database won, so that neither side's is lost
+ * unseen; in the merge's conflict when both sides changed another field
+ * (model seed 204: a person's move beside it). */
+void doubt_rebased(const struct plan_input *in, struct action *a)
+{
+	bool lose[SF_COUNT] = {0}, any = false;
+
+	if (a->state != PLAN_STATE_PUT || !joinable(a))
+		return;
+	for (int f = SF_TITLE; f < SF_COUNT; f++) {
+		lose[f] = story_field_equal(in->file_story, in->base, f) &&
+			  !story_field_equal(in->file_story, &a->want, f);
+		any |= lose[f];
+	}
+	if (any)
+		keep_lost(in->file_story, lose, a);
+}
+
+/* A discard (discarded) gave the database the fields storysync wrote: the
+ * file's value there, git's version's, may be a person's typed back on
+ * purpose (seeds 326, 364), which no tool can tell from a discard, and a
+ * discard found away from the story's path may be a person's move back by
+ * hand (a stash -u leaves the same). Each such value of the file that is
+ * neither the agreed one nor the one kept is recorded as a conflict the
+ * database won, so that no one's is lost unseen: in the merge's conflict
+ * when there is one (its other fields as the merge decided them). Once
+ * per discard: the record goes with the state of the file written again
+ * (one action, one transaction), so no later run meets the same discard.
+ * When the API deleted the row meanwhile, the file re-creates it
+ * (deleted_in_db) and its record keeps the file's values as well. */
+void doubt_discarded(const struct plan_input *in, struct action *a)
+{
+	const struct story *file = in->file_story;
+	bool lose[SF_COUNT] = {0}, any = false;
+
+	if (!file || !in->ours || !in->base || a->state != PLAN_STATE_PUT)
+		return;
+	for (int f = SF_BACKLOG; f < SF_COUNT; f++) {
+		lose[f] = in->ours[f] &&
+			  !story_field_equal(file, &a->want, f) &&
+			  !story_field_equal(file, in->base, f);
+		any |= lose[f];
+	}
+	if (any && (joinable(a) || strcmp(a->conflict, "deleted_in_db") == 0))
+		keep_lost(file, lose, a);
 }
 
 /* a->before (see there): for a write, or a move, the version HEAD holds

@@ -123,6 +123,29 @@ check_eq "killed-discard: git's value kept in sync_conflicts" \
   "both_changed|db|priority|One|low" "$(conflicts)"
 settled killed-discard 1
 
+# ---- seed 204: a discard, then the API moves the story while a person
+# moves its file and commits git's version there; the API writes the
+# field again. The field as git has it takes the database's value (git's
+# version is no edit), and the file's value joins the status's conflict
+# (which the file won): kept mixed, both kept ----
+tree rebased-move
+mkdir active
+py "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
+ss -q
+git checkout -- $F
+py "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+git mv $F active/ && git commit -qm "moved by hand"
+py "UPDATE stories SET priority = 'critical' WHERE id = 'S-1'"
+run ss
+check_eq "rebased-move: the person's place, the API's priority" \
+  "0|active|critical|critical" \
+  "$rc|$(field status)|$(field priority)|$(key priority active/S-1-one.md)"
+check_eq "rebased-move: one record keeps the API's status and git's priority" \
+  "both_changed|mixed|status,priority|refinement|low" \
+  "$(py "SELECT kind, kept, fields, json_extract(lost, '$.status'),
+      json_extract(lost, '$.priority') FROM sync_conflicts")"
+settled rebased-move 1
+
 # ---- two committed files of one id (model seeds 192, 236, 385, 387):
 # storysync moved S-1 for the API (uncommitted), a stash put git's copy
 # back, `git add -A` committed both, and a person edited the old copy.

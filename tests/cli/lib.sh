@@ -281,15 +281,18 @@ settle() {
 }
 
 # runs_as_nobody: for a test whose runs drop to nobody (setpriv): the
-# program and its git module copied where nobody may read them, for the
-# build tree may lie below a directory only its owner enters (a clone in
-# /root, or in mktemp -d). as_nobody CMD... runs CMD as nobody.
+# program, its git module and the hook scripts install-hooks copies,
+# copied where nobody may read them, for the build and source trees may
+# lie below a directory only its owner enters (a clone in /root, or in
+# mktemp -d). as_nobody CMD... runs CMD as nobody.
 runs_as_nobody() {
   chmod 755 "$O" && mkdir -m 755 "$O/bin-nobody" &&
-    cp "$STORYSYNC" "$BUILD_ROOT/src/storysync-git.so" "$O/bin-nobody/" ||
-    return 1
+    cp "$STORYSYNC" "$BUILD_ROOT/src/storysync-git.so" "$O/bin-nobody/" &&
+    cp -r "$SOURCE_ROOT/hooks" "$O/bin-nobody/hooks" &&
+    chmod -R a+rX "$O/bin-nobody/hooks" || return 1
   STORYSYNC=$O/bin-nobody/storysync
   export STORYSYNC_GIT_MODULE=$O/bin-nobody/storysync-git.so
+  export STORYSYNC_HOOKS_DIR=$O/bin-nobody/hooks
 }
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 

@@ -25,22 +25,11 @@ char *journal_conflict_line(const char *hash, const char *id, const char *kind,
 {
 	struct buf b = BUF_INIT;
 
-	buf_printf(&b, "! %s %s %s %s %s %s {", hash, id, kind, kept,
+	buf_printf(&b, "! %s %s %s %s %s %s ", hash, id, kind, kept,
 		   fields && *fields ? fields : "-",
 		   policy && *policy ? policy : "-");
-	for (int f = 0; f < SF_COUNT; f++) {
-		const char *name = story_field_names[f];
-
-		if (f)
-			buf_putc(&b, ',');
-		json_put_string(&b, name, strlen(name));
-		buf_putc(&b, ':');
-		if (lost->v[f])
-			json_put_string(&b, lost->v[f], strlen(lost->v[f]));
-		else
-			buf_puts(&b, "null");
-	}
-	buf_puts(&b, "}\n");
+	story_put_json(&b, lost);
+	buf_putc(&b, '\n');
 	return buf_detach(&b);
 }
 

@@ -203,9 +203,6 @@ int64_t store_story_digest(const struct story *s, const char *path);
  * array v (heap); an empty one when v is NULL or not such an array (a
  * record that cannot be read is as none: the run records it anew). */
 char **store_meta_pairs(const char *v);
-/* Story s as a JSON object {field: value}, strings or null (heap): a
- * conflict's versions. */
-char *store_story_object(const struct story *s);
 
 /* The backends there are (store.c asks each in turn). */
 extern const struct store_ops store_sqlite_ops; /* store_sqlite.c */

@@ -1318,7 +1318,7 @@ static bool pg_event_add(struct store *s, const char *story_id,
 static bool pg_conflict_add(struct store *s, const struct conflict_row *c,
 			    struct err *e)
 {
-	char *lost = c->lost ? store_story_object(c->lost) : NULL;
+	char *lost = c->lost ? story_json(c->lost) : NULL;
 	char at[64], n[32];
 	bool ok;
 

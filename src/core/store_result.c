@@ -140,24 +140,3 @@ char **store_meta_pairs(const char *v)
 	}
 	return out ? out : xcalloc(1, sizeof(char *));
 }
-
-char *store_story_object(const struct story *s)
-{
-	struct buf b = BUF_INIT;
-
-	buf_putc(&b, '{');
-	for (int f = 0; f < SF_COUNT; f++) {
-		const char *name = story_field_names[f];
-
-		if (f)
-			buf_putc(&b, ',');
-		json_put_string(&b, name, strlen(name));
-		buf_putc(&b, ':');
-		if (s->v[f])
-			json_put_string(&b, s->v[f], strlen(s->v[f]));
-		else
-			buf_puts(&b, "null");
-	}
-	buf_putc(&b, '}');
-	return buf_detach(&b);
-}

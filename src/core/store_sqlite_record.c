@@ -185,7 +185,7 @@ bool sqlite_conflict_add(struct store *s, const struct conflict_row *c,
 {
 	sqlite3_stmt *st = store_stmt(
 		s, c->once ? ST_CONFLICT_ADD_ONCE : ST_CONFLICT_ADD, e);
-	char *lost = c->lost ? store_story_object(c->lost) : NULL;
+	char *lost = c->lost ? story_json(c->lost) : NULL;
 	char at[64];
 	bool ok;
 

@@ -245,3 +245,29 @@ fail:
 	story_doc_finish(back);
 	return false;
 }
+
+void story_put_json(struct buf *b, const struct story *s)
+{
+	buf_putc(b, '{');
+	for (int f = 0; f < SF_COUNT; f++) {
+		const char *name = story_field_names[f];
+
+		if (f)
+			buf_putc(b, ',');
+		json_put_string(b, name, strlen(name));
+		buf_putc(b, ':');
+		if (s->v[f])
+			json_put_string(b, s->v[f], strlen(s->v[f]));
+		else
+			buf_puts(b, "null");
+	}
+	buf_putc(b, '}');
+}
+
+char *story_json(const struct story *s)
+{
+	struct buf b = BUF_INIT;
+
+	story_put_json(&b, s);
+	return buf_detach(&b);
+}

@@ -248,4 +248,10 @@ bool story_reads_back(const struct story_dialect *dl, const char *path,
  * length). */
 char *story_filename(const struct story *s, const struct story_dialect *dl);
 
+/* Story s as a JSON object {field: value}, strings or null, in field
+ * order: appended to b, or as a string (heap). A conflict's versions. */
+struct buf;
+void story_put_json(struct buf *b, const struct story *s);
+char *story_json(const struct story *s);
+
 #endif

@@ -154,16 +154,7 @@ if command -v strace >/dev/null; then
     "$(grep -c "$DB\"" "$O/opens")|$(grep -o 'libpq[^"]*' "$O/opens" | head -1)"
 fi
 
-if ! pg_available; then
-  if [ "${STORYSYNC_TEST_PG:-0}" = 1 ]; then
-    not_ok "a PostgreSQL server for --setup postgresql" "$pg_why"
-    finish
-    exit
-  fi
-  skip "PostgreSQL scenarios: $pg_why"
-  finish
-  exit
-fi
+pg_need
 pg_start || { not_ok "the server starts"; finish; exit 1; }
 ok "a server in the test's directory, on a Unix socket"
 check_eq "no TCP: listen_addresses is empty" "" \

@@ -13,16 +13,7 @@ PG_SCENARIO=1
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
 
-if ! pg_available; then
-  if [ "${STORYSYNC_TEST_PG:-0}" = 1 ]; then
-    not_ok "a PostgreSQL server for --setup postgresql" "$pg_why"
-    finish
-    exit
-  fi
-  skip "PostgreSQL scenarios: $pg_why"
-  finish
-  exit
-fi
+pg_need
 pg_start || { not_ok "the server starts"; finish; exit 1; }
 pg_db bulk
 dbq() { pq bulk "$1"; }

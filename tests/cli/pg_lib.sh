@@ -8,6 +8,20 @@
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 
 # pg_available: whether a server can be started here; else why, in $pg_why
+# pg_need: a scenario that needs a server ends here when none can run:
+# skipped, saying why, but a failure under --setup postgresql, which is
+# there to run them
+pg_need() {
+  pg_available && return
+  if [ "${STORYSYNC_TEST_PG:-0}" = 1 ]; then
+    not_ok "a PostgreSQL server for --setup postgresql" "$pg_why"
+  else
+    skip "PostgreSQL scenarios: $pg_why"
+  fi
+  finish
+  exit
+}
+
 pg_available() {
   pg_why=
   if [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ]; then

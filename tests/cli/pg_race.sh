@@ -26,16 +26,7 @@ PG_SCENARIO=1
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
 
-if ! pg_available; then
-  if [ "${STORYSYNC_TEST_PG:-0}" = 1 ]; then
-    not_ok "a PostgreSQL server for --setup postgresql" "$pg_why"
-    finish
-    exit
-  fi
-  skip "PostgreSQL scenarios: $pg_why"
-  finish
-  exit
-fi
+pg_need
 sample_space
 secs=${PG_RACE_SECONDS:-$([ "$LONG" = 1 ] && echo 240 || echo 8)}
 PG_OPTS="-c track_commit_timestamp=on -c log_min_messages=error"

@@ -200,32 +200,40 @@ with_hooks() {
   export GIT_COMMITTER_NAME="Ana Author" GIT_COMMITTER_EMAIL=ana@example.org
 }
 
+# pend_both SQL...: in the synced tree of the working directory, changes
+# waiting on both sides: by hand an edit, a delete, a move and an add; by
+# the API two updates, an insert and a delete, run by SQL... (q, or a
+# server's pq DB) with the statements as its last argument.
+pend_both() {
+  local files f1 f2 f3 f4
+  files=$(find stories -name '*.md' | sort)
+  f1=$(echo "$files" | sed -n 1p)
+  f2=$(echo "$files" | sed -n 2p)
+  f3=$(echo "$files" | sed -n 3p)
+  f4=$(echo "$files" | sed -n 4p)
+  sed -i 's/^title: .*/title: Edited by hand/' "$f1"
+  rm "$f2"
+  mkdir -p stories/platform/completed
+  mv "$f3" stories/platform/completed/
+  printf -- '---\nid: NEW-F1\ntitle: Added by hand\n---\nbody\n' \
+    >stories/platform/backlog/NEW-F1-added.md
+  "$@" "UPDATE stories SET priority = 'critical' WHERE path = '$f4';
+     UPDATE stories SET title = 'Edited by the API'
+       WHERE id = (SELECT id FROM stories ORDER BY id DESC LIMIT 1);
+     INSERT INTO stories(id, backlog, status, title)
+       VALUES ('NEW-D1', 'mobile', 'active', 'Made by the API');
+     DELETE FROM stories WHERE id = (SELECT id FROM stories
+       WHERE path NOT IN ('$f1', '$f2', '$f4') ORDER BY id LIMIT 1 OFFSET 5)"
+}
+
 # make_pending: "$T/pending", a synced tree of 30 stories with changes
-# waiting on both sides (edits, an add, a delete and a move by hand; API
-# updates, an insert and a delete), checkpointed so that a copy is whole.
+# waiting on both sides (pend_both), checkpointed so that a copy is whole.
 make_pending() {
   "$GEN_STORIES" "$T/work" --count 30 2>/dev/null
   (
     cd "$T/work" || exit 1
     ss init >/dev/null && ss sync >/dev/null || exit 1
-    files=$(find stories -name '*.md' | sort)
-    f1=$(echo "$files" | sed -n 1p)
-    f2=$(echo "$files" | sed -n 2p)
-    f3=$(echo "$files" | sed -n 3p)
-    f4=$(echo "$files" | sed -n 4p)
-    sed -i 's/^title: .*/title: Edited by hand/' "$f1"
-    rm "$f2"
-    mkdir -p stories/platform/completed
-    mv "$f3" stories/platform/completed/
-    printf -- '---\nid: NEW-F1\ntitle: Added by hand\n---\nbody\n' \
-      >stories/platform/backlog/NEW-F1-added.md
-    q "UPDATE stories SET priority = 'critical' WHERE path = '$f4';
-       UPDATE stories SET title = 'Edited by the API'
-         WHERE id = (SELECT id FROM stories ORDER BY id DESC LIMIT 1);
-       INSERT INTO stories(id, backlog, status, title)
-         VALUES ('NEW-D1', 'mobile', 'active', 'Made by the API');
-       DELETE FROM stories WHERE id = (SELECT id FROM stories
-         WHERE path NOT IN ('$f1', '$f2', '$f4') ORDER BY id LIMIT 1 OFFSET 5)"
+    pend_both q
     sqlite3 -batch $DB "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
   ) || not_ok "the pending tree"
   cd "$T" && rm -rf pending && cp -a work pending

@@ -28,25 +28,7 @@ cd "$T/run" || exit 1
 git init -q .
 pg_local "$PGURI"
 ss init >/dev/null && ss sync >/dev/null || not_ok "the tree loads"
-files=$(find stories -name '*.md' | sort)
-f1=$(echo "$files" | sed -n 1p)
-f2=$(echo "$files" | sed -n 2p)
-f3=$(echo "$files" | sed -n 3p)
-f4=$(echo "$files" | sed -n 4p)
-sed -i 's/^title: .*/title: Edited by hand/' "$f1"
-rm "$f2"
-mkdir -p stories/platform/completed
-mv "$f3" stories/platform/completed/
-printf -- '---\nid: NEW-F1\ntitle: Added by hand\n---\nbody\n' \
-  >stories/platform/backlog/NEW-F1-added.md
-pq pending "UPDATE stories SET priority = 'critical' WHERE path = '$f4';
-   UPDATE stories SET title = 'Edited by the API'
-     WHERE id = (SELECT id FROM stories ORDER BY id DESC LIMIT 1);
-   INSERT INTO stories(id, backlog, status, title)
-     VALUES ('NEW-D1', 'mobile', 'active', 'Made by the API');
-   DELETE FROM stories WHERE id = (SELECT id FROM stories
-     WHERE path NOT IN ('$f1', '$f2', '$f4') ORDER BY id LIMIT 1 OFFSET 5)" \
-  >/dev/null
+pend_both pq pending >/dev/null
 cd "$T" && cp -a run pending
 
 # trial_db NAME: the tree in $T/run afresh from $T/pending, its database

@@ -1582,8 +1582,8 @@ static bool pg_events_unconsumed(struct store *s, long *n, struct err *e)
 {
 	return count_of(s,
 			"SELECT count(*) FROM sync_events WHERE tree = $1 AND"
-			" seq > coalesce((SELECT min(seq) FROM sync_consumers"
-			" WHERE tree = $1), 0)",
+			" seq > coalesce((SELECT min(seq) FROM sync_consumers),"
+			" 0)",
 			n, e);
 }
 
@@ -1669,11 +1669,10 @@ static const char *const prune_sql[] = {
 	"DELETE FROM sync_runs WHERE tree = $1 AND id <= (SELECT id FROM"
 	" sync_runs WHERE tree = $1 ORDER BY id DESC LIMIT 1 OFFSET"
 	" $2::bigint)",
-	/* events every consumer of the tree has read */
+	/* events every consumer has read (a cursor is over every tree) */
 	"DELETE FROM sync_events WHERE tree = $1 AND seq < (SELECT min(seq)"
 	" FROM sync_events WHERE tree = $1 AND at >= $2) AND seq <="
-	" coalesce((SELECT min(seq) FROM sync_consumers WHERE tree = $1),"
-	" seq)",
+	" coalesce((SELECT min(seq) FROM sync_consumers), seq)",
 	"DELETE FROM sync_conflicts WHERE tree = $1 AND " RESOLVED_IS_TIME
 	" AND resolved < $2",
 	/* an archived deletion no run has applied yet (the mark did not see

@@ -122,6 +122,17 @@ static const struct {
 	    " 'state.generation', " PG_NEW_GENERATION " FROM (SELECT tree AS t"
 	    " FROM sync_state UNION SELECT name FROM trees) x ON CONFLICT"
 	    " (tree, key) DO UPDATE SET value = excluded.value"},
+	/* 3: a consumer's cursor is a seq, and seq is one sequence over every
+	 * tree: a cursor is the consumer's, keyed by name alone, as SQLite's
+	 * (the API's documented ON CONFLICT(name) upsert failed here). A name
+	 * that had a cursor in several trees keeps its lowest, which prunes
+	 * nothing it has not read. */
+	{3, "DELETE FROM sync_consumers a USING sync_consumers b WHERE"
+	    " a.name = b.name AND (a.seq > b.seq OR (a.seq = b.seq AND"
+	    " a.tree > b.tree))"},
+	{3, "ALTER TABLE sync_consumers DROP CONSTRAINT sync_consumers_pkey"},
+	{3, "ALTER TABLE sync_consumers DROP COLUMN tree"},
+	{3, "ALTER TABLE sync_consumers ADD PRIMARY KEY (name)"},
 };
 
 /* The change tracking, made anew by every migration (CREATE OR REPLACE),

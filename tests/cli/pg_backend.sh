@@ -170,6 +170,80 @@ check_eq "check --db says the same on both" "$(cat "$O/check-sqlite")" \
   "$(cat "$O/check-pg")"
 check_eq "pg: every row has the default tree" "default|25" \
   "$(pq ss1 "SELECT tree, count(*) FROM stories GROUP BY tree")"
+
+# ---- the API's contract is one schema: every table and column, and
+# every key an API upsert can name (its ON CONFLICT), the same on both;
+# what only one dialect has is storysync's own (storysync-db(7)) ----
+python3 - "$T/tree-sqlite/$DB" >"$O/schema-sqlite" <<'PY'
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+own = {"rev_clock", "sync_replaced"}
+for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type ="
+                        " 'table' AND name NOT LIKE 'sqlite_%'"):
+    if t in own:
+        continue
+    cols = list(con.execute("SELECT name, pk FROM pragma_table_info(?)", (t,)))
+    print(t, "columns", ",".join(sorted(c for c, _ in cols)))
+    key = ",".join(sorted(c for c, pk in cols if pk))
+    print(t, "key", key)
+    unique = {key}  # an INTEGER PRIMARY KEY is the rowid: no index
+    for i, uniq in con.execute("SELECT name, \"unique\" FROM"
+                               " pragma_index_list(?)", (t,)):
+        if uniq:
+            unique.add(",".join(sorted(
+                r[0] for r in con.execute("SELECT name FROM"
+                                          " pragma_index_info(?)", (i,)))))
+    for u in unique:
+        print(t, "unique", u)
+PY
+pq ss1 "SELECT c.relname || ' columns ' || string_agg(a.attname, ',' ORDER BY
+    a.attname) FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+  WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND
+    a.attnum > 0 AND NOT a.attisdropped AND c.relname <> 'storysync_schema'
+    AND a.attname <> 'rev_xid' GROUP BY c.relname
+  UNION ALL SELECT c.relname || CASE WHEN x.indisprimary THEN ' key '
+    ELSE ' unique ' END || (SELECT string_agg(a.attname, ',' ORDER BY
+    a.attname) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum =
+    ANY (x.indkey)) FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid
+  WHERE c.relnamespace = 'public'::regnamespace AND x.indisunique
+  UNION ALL SELECT c.relname || ' unique ' || (SELECT string_agg(a.attname,
+    ',' ORDER BY a.attname) FROM pg_attribute a WHERE a.attrelid = c.oid
+    AND a.attnum = ANY (x.indkey)) FROM pg_index x JOIN pg_class c ON c.oid
+    = x.indrelid WHERE c.relnamespace = 'public'::regnamespace AND
+    x.indisprimary" >"$O/schema-pg"
+check_eq "the tables, columns and keys the API sees are the same on both" \
+  "$(sort "$O/schema-sqlite")" "$(sort "$O/schema-pg")"
+
+# the consumer's cursor, written as storysync-db(7) shows, on both: one
+# cursor over every tree's events
+upsert=$(sed -n '/^INSERT INTO sync_consumers/,/^```/p' \
+  "$SOURCE_ROOT/man/storysync-db.7.scd" | sed '$d' |
+  sed "s/:last/7/; s/:now/'2026-12-07T00:00:00Z'/")
+for side in sqlite pg; do
+  if [ $side = sqlite ]; then sql() { sqlite3 -batch "$T/tree-sqlite/$DB" "$1"; }
+  else sql() { pq ss1 "$1"; }; fi
+  sql "$upsert $upsert" >"$O/upsert-$side" 2>&1
+  check_eq "$side: the documented cursor upsert, twice" "|api|7" \
+    "$(cat "$O/upsert-$side")|$(sql "SELECT name, seq FROM sync_consumers")"
+done
+
+# ---- step 3: a server database of step 2 kept a cursor per tree; each
+# name keeps its lowest, which prunes nothing it has not read ----
+pq ss1 "ALTER TABLE sync_consumers DROP CONSTRAINT sync_consumers_pkey;
+  ALTER TABLE sync_consumers ADD COLUMN tree text NOT NULL DEFAULT 'default';
+  ALTER TABLE sync_consumers ADD PRIMARY KEY (tree, name);
+  INSERT INTO sync_consumers(tree, name, seq) VALUES ('web', 'api', 3),
+    ('web', 'audit', 9), ('ios', 'audit', 9);
+  UPDATE storysync_schema SET version = 2" >/dev/null
 cd "$T/tree-pg" || exit 1
+run ss sync
+check_eq "step 2 migrates to 3: exit 0, one cursor a name, the lowest" \
+  "0|3|api|3 audit|9" \
+  "$rc|$(pq ss1 "SELECT max(version) FROM storysync_schema")|$(pq ss1 \
+    "SELECT name, seq FROM sync_consumers ORDER BY name" | paste -sd ' ')"
+check_eq "keyed by name, as on SQLite" "sync_consumers_pkey|name" \
+  "$(pq ss1 "SELECT i.relname, a.attname FROM pg_index x JOIN pg_class i ON
+    i.oid = x.indexrelid JOIN pg_attribute a ON a.attrelid = x.indrelid AND
+    a.attnum = ANY (x.indkey) WHERE x.indrelid = 'sync_consumers'::regclass")"
 
 finish

@@ -135,9 +135,12 @@ check_eq "a hand-deleted state entry: the file's story is agreed again" \
 dbq "DROP TRIGGER state_ai ON sync_state; DROP TRIGGER state_au ON
   sync_state; DROP TRIGGER state_ad ON sync_state; DELETE FROM sync_meta
   WHERE key = 'state.generation'; DROP TABLE sync_deleted;
+  ALTER TABLE sync_consumers DROP CONSTRAINT sync_consumers_pkey;
+  ALTER TABLE sync_consumers ADD COLUMN tree text NOT NULL DEFAULT 'default';
+  ALTER TABLE sync_consumers ADD PRIMARY KEY (tree, name);
   UPDATE storysync_schema SET version = 1" >/dev/null
 run ss sync
-check_eq "schema 1 migrates to 2: a generation, three triggers" "0||2|1|3" \
+check_eq "schema 1 migrates to 3: a generation, three triggers" "0||3|1|3" \
   "$rc|$out$err|$(dbq "SELECT max(version) FROM storysync_schema")|$(dbq \
     "SELECT count(*) FROM sync_meta WHERE key = 'state.generation'")|$(dbq \
     "SELECT count(*) FROM pg_trigger WHERE tgname IN ('state_ai',

@@ -225,6 +225,72 @@ static void journal_note(struct run *run, struct strmap *set, const char *id)
 	strmap_put(set, arena_strdup(&run->journal_ids, id), 0);
 }
 
+/* The journal's deletion of se's file that a killed run made for the
+ * API's deletion of its row, uncommitted, when that is why the file fc
+ * is gone: the file the state agreed on, at its path, deleted by the
+ * journal's line, and the row deleted or written since the last run (the
+ * API's deletion, or its insert of the id again after it). NULL when the
+ * file is gone for another reason (a person's deletion). */
+static const struct journal_deletion *our_deletion(const struct run *run,
+						   const struct state_entry *se,
+						   const struct file_change *fc,
+						   const struct db_side *d)
+{
+	const struct journal_deletion *jd;
+
+	if (!se || !fc || fc->side != SIDE_DELETED || !d)
+		return NULL;
+	jd = journal_find_deletion(&run->journal, se->id);
+	return jd && strcmp(jd->hash, se->hash) == 0 &&
+			       strcmp(jd->path, se->path) == 0
+		       ? jd
+		       : NULL;
+}
+
+/* Finishes the deletions our_deletion found, before the apply: the event,
+ * the deleted file's record (git putting it back is then no new story)
+ * and the state forgotten, as the killed run's commit would have; what
+ * the row holds now is planned as a story no run agreed on. */
+static bool record_redeleted(struct run *run)
+{
+	for (size_t i = 0; i < run->nredeleted; i++) {
+		const struct journal_deletion *jd = run->redeleted[i];
+		struct action a = {
+			.id = (char *)jd->id,
+			.event = "deleted",
+			.origin = "db",
+		};
+		struct deleted_file d = {
+			.id = (char *)jd->id,
+			.path = (char *)jd->path,
+		};
+		char *msg = xasprintf("%s: deleted for the API's deletion of "
+				      "%s by a run that did not commit: "
+				      "deletion finished",
+				      jd->path, jd->id);
+
+		note(run, msg);
+		free(msg);
+		run->n->deleted++;
+		apply_report(run->all, run->r, &a, "file", jd->path);
+		if (run->o->dry_run)
+			continue;
+		if (!store_state_delete(run->store, jd->id, run->e) ||
+		    !store_event_add(run->store, jd->id, "deleted", "db",
+				     run->run_id, run->e))
+			return false;
+		journal_note(run, &run->committed, jd->id);
+		if (!jd->head || !jd->before)
+			continue;
+		snprintf(d.hash, sizeof(d.hash), "%s", jd->hash);
+		snprintf(d.head, sizeof(d.head), "%s", jd->head);
+		snprintf(d.before, sizeof(d.before), "%s", jd->before);
+		if (!store_deleted_put(run->store, &d, run->e))
+			return false;
+	}
+	return true;
+}
+
 /* The file's mirror keys that git carried to its path, not edits (see
  * detect_git_carried): asked only of a key plan would take as an edit of
  * a file at the path its state has, so a run with nothing to do never
@@ -290,6 +356,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	      const struct db_side *d)
 {
 	const struct state_entry *se = state_of(run, id);
+	const struct journal_deletion *jd = our_deletion(run, se, fc, d);
 	struct story base = {0}, row = {0}, rebase = {0}, place = {0};
 	struct plan_input in = {
 		.id = id,
@@ -305,6 +372,14 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	int64_t rev;
 	char *path = NULL;
 
+	if (jd) {
+		/* the deletion finished first (record_redeleted): no state */
+		run->redeleted =
+			xgrow(run->redeleted, &run->capredeleted,
+			      run->nredeleted + 1, sizeof(*run->redeleted));
+		run->redeleted[run->nredeleted++] = jd;
+		se = NULL;
+	}
 	if (se && !store_state_base(run->store, id, &base, base_mirror,
 				    &mirror_known, &has_base, run->e))
 		return false;
@@ -954,7 +1029,7 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 	if (!g->fallback) {
 		/* the diff's paths, and those a killed run wrote or moved:
 		 * no commit names them, and they are its own */
-		size_t n = g->npaths + run->journal.n;
+		size_t n = g->npaths + run->journal.n + run->journal.nd;
 		char **paths = xcalloc(n + 1, sizeof(char *));
 		bool ok;
 
@@ -962,6 +1037,9 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 			memcpy(paths, g->paths, g->npaths * sizeof(char *));
 		for (size_t i = 0; i < run->journal.n; i++)
 			paths[g->npaths + i] = (char *)run->journal.v[i].path;
+		for (size_t i = 0; i < run->journal.nd; i++)
+			paths[g->npaths + run->journal.n + i] =
+				(char *)run->journal.d[i].path;
 		run->by_diff = true;
 		ok = load_state_for(run, paths, n) &&
 		     detect_paths(run->c, run->rootfd, run->state, run->nstate,
@@ -1344,6 +1422,8 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 		goto fail;
 	}
 	if (run->o->dry_run) {
+		if (!record_redeleted(run))
+			goto fail;
 		for (size_t i = 0; i < run->nplan; i++) {
 			count(run, &run->plan[i].a);
 			report_planned(run, &run->plan[i].a, run->plan[i].fc);
@@ -1353,7 +1433,7 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	}
 	/* before the apply: an archived deletion this run applies was
 	 * pending when it began, and is kept at least until the next one */
-	if (!prune(run) || !lock_planned(run))
+	if (!prune(run) || !lock_planned(run) || !record_redeleted(run))
 		goto fail;
 	t = fsx_now_ns();
 	cpu = fsx_thread_cpu_ns();
@@ -1378,6 +1458,7 @@ static void run_finish(struct run *run)
 	apply_ctx_finish(&run->apply);
 	free(run->refused);
 	free(run->replayed);
+	free(run->redeleted);
 	free(run->shown);
 	if (run->sel.backlogs != run->all->backlogs)
 		free(run->sel.backlogs);

@@ -698,6 +698,97 @@ static bool prune(struct run *run)
 	return true;
 }
 
+/* Whether a file of path holding hash ("" for no file) is HEAD's
+ * version of path (or HEAD has none there either). When git cannot say,
+ * not. */
+static bool head_version(struct run *run, const char *path, const char *hash)
+{
+	char v[BLOBID_HEX];
+	struct err e;
+
+	return path &&
+	       detect_git_blob(&run->mirrors, run->c, path, GIT_HEAD, v, &e) &&
+	       strcmp(v, hash) == 0;
+}
+
+/* Holds id, on both sides, for a later run. */
+static void hold(struct run *run, struct strmap *blocked, const char *id,
+		 size_t *n)
+{
+	if (strmap_get(blocked, id, NULL))
+		return;
+	strmap_put(blocked, id, 0);
+	journal_note(run, &run->waiting, id);
+	(*n)++;
+}
+
+/*
+ * A plain run on a checkout of an older commit or another branch that the
+ * hooks did not follow (detect_git_left): a file that is HEAD's version
+ * (or gone where HEAD has none) is git's, put there by the checkout, not
+ * a person's edit, and writing the database's change into it would leave
+ * a file git refuses to check out over. Such stories are held on both
+ * sides (the changes wait, the mark stays) and the last synced commit
+ * stays, so that the run after the checkout back finds them as they were;
+ * a file a person changed on the checkout is synced as ever. sync --git
+ * (the hooks' run) follows the checkout instead.
+ */
+static void hold_checkout(struct run *run, struct strmap *blocked)
+{
+	struct strmap seen;
+	size_t n = 0;
+	struct err e;
+	char *msg;
+
+	if (run->o->mode == SYNC_GIT || run->by_diff || run->bulk ||
+	    !run->last_commit)
+		return;
+	if (!detect_git_left(&run->mirrors, run->c, run->last_commit,
+			     &run->left_line, &e)) {
+		msg = xasprintf("git: %s (HEAD taken as on the last synced "
+				"commit's line)",
+				e.msg);
+		note(run, msg);
+		free(msg);
+		return;
+	}
+	if (!run->left_line)
+		return;
+	for (size_t i = 0; i < run->scan.nchanges; i++) {
+		const struct file_change *fc = &run->scan.changes[i];
+
+		if (fc->side == SIDE_SAME)
+			continue;
+		if (fc->path ? head_version(run, fc->path, fc->hash)
+			     : head_version(run, fc->old_path, ""))
+			hold(run, blocked, fc->id, &n);
+	}
+	strmap_init(&seen, run->scan.nchanges);
+	for (size_t i = 0; i < run->scan.nchanges; i++)
+		if (run->scan.changes[i].side != SIDE_SAME)
+			strmap_put(&seen, run->scan.changes[i].id, i);
+	/* a row changed whose file did not: the file the state agreed on */
+	for (size_t i = 0; i < run->db.n; i++) {
+		const struct db_side *d = &run->db.rows[i];
+		const struct state_entry *se = state_of(run, d->id);
+
+		if (!strmap_get(&seen, d->id, NULL) && se &&
+		    head_version(run, se->path, se->hash))
+			hold(run, blocked, d->id, &n);
+	}
+	strmap_finish(&seen);
+	msg = xasprintf("HEAD is off the last synced commit's line (a "
+			"checkout of another commit or branch): %zu stor%s "
+			"whose file is HEAD's version held, and the last "
+			"synced commit kept, until HEAD comes back or sync "
+			"--git follows the checkout",
+			n, n == 1 ? "y" : "ies");
+	note(run, msg);
+	free(msg);
+	if (n)
+		run->deferred = true;
+}
+
 /* Pairs the file side and the DB side of each story and plans it. */
 static bool plan_all(struct run *run)
 {
@@ -718,6 +809,7 @@ static bool plan_all(struct run *run)
 		strmap_put(&blocked, run->scan.held[i], 0);
 		journal_note(run, &run->waiting, run->scan.held[i]);
 	}
+	hold_checkout(run, &blocked);
 	if (run->scan.nchanges) /* changes is NULL when there are none */
 		qsort(run->scan.changes, run->scan.nchanges,
 		      sizeof(*run->scan.changes), fc_cmp);
@@ -1232,6 +1324,8 @@ static bool record_head(struct run *run)
 
 	if (!*head || (run->last_commit && !strcmp(run->last_commit, head)))
 		return true;
+	if (run->left_line)
+		return true; /* see hold_checkout */
 	if (run->by_diff && (run->n->errors || run->deferred)) {
 		note(run, "the last synced commit stays: not every changed "
 			  "story was applied");

@@ -94,6 +94,10 @@ struct run {
 	 * killed run made and did not commit, finished by this one */
 	const struct journal_deletion **redeleted;
 	size_t nredeleted, capredeleted;
+	/* a plain run on a checkout that left the last synced commit's line
+	 * (detect_git_left): the stories whose file is HEAD's version held,
+	 * the last synced commit kept */
+	bool left_line;
 	bool bulk; /* the first load: store_bulk is on */
 	struct refusal {
 		size_t row;        /* in db.rows */

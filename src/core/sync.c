@@ -740,8 +740,14 @@ static void hold_checkout(struct run *run, struct strmap *blocked)
 	struct err e;
 	char *msg;
 
+	char head[GITHEAD_HEX];
+
 	if (run->o->mode == SYNC_GIT || run->by_diff || run->bulk ||
 	    !run->last_commit)
+		return;
+	/* on the last synced commit, as most runs are: libgit2 not started */
+	if (githead_read(run->c->root, head) &&
+	    strcmp(head, run->last_commit) == 0)
 		return;
 	if (!detect_git_left(&run->mirrors, run->c, run->last_commit,
 			     &run->left_line, &e)) {

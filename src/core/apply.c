@@ -549,9 +549,29 @@ static enum apply_result place_write(struct apply_ctx *ctx,
 	return r;
 }
 
+/* Notes in the write journal that the file t names, holding t->hash, is
+ * about to be deleted for the API's deletion of a's row: a run killed
+ * before its commit leaves the file gone and the state behind, which the
+ * next run would take for a person's deletion. */
+static bool note_delete(struct apply_ctx *ctx, const struct action *a,
+			const struct target *t, struct err *e)
+{
+	char *line;
+	bool ok;
+
+	if (ctx->journal_fd < 0 || a->state != PLAN_STATE_FORGET)
+		return true;
+	line = journal_deletion_line(t->hash, a->id, a->head, a->before,
+				     t->cur);
+	ok = fsx_journal_add(ctx->journal_fd, line, e);
+	free(line);
+	return ok;
+}
+
 /* Deletes the file t names (its content t->hash, as the state agreed or
  * the scan found it). */
 static enum apply_result delete_file(struct apply_ctx *ctx,
+				     const struct action *a,
 				     const struct target *t, struct err *e)
 {
 	struct file_stat st = t->st;
@@ -566,6 +586,8 @@ static enum apply_result delete_file(struct apply_ctx *ctx,
 		free(text);
 		stale = strcmp(hash, t->hash) != 0;
 	}
+	if (!stale && !note_delete(ctx, a, t, e))
+		return APPLY_FATAL;
 	if (!stale && fsx_batch_unlink(batch(ctx), t->cur, &st, &stale, e)) {
 		touch(ctx, t->cur);
 		return APPLY_DONE;
@@ -831,7 +853,7 @@ static enum apply_result act(struct apply_ctx *ctx, struct apply_stage *s,
 	if (a->file == PLAN_FILE_WRITE) {
 		r = place_write(ctx, a, s, e);
 	} else if (a->file == PLAN_FILE_DELETE && t->cur) {
-		r = delete_file(ctx, t, e);
+		r = delete_file(ctx, a, t, e);
 		/* no path for the row to take */
 		xfree(&t->path);
 	}

@@ -290,6 +290,14 @@ bool detect_git_blob(struct git_mirrors *gm, const struct config *c,
 bool detect_git_committed(struct git_mirrors *gm, const struct config *c,
 			  const char *path, const char *blob, int64_t since,
 			  bool *held, struct err *e);
+/* Whether HEAD left the line of the last synced commit last by a checkout
+ * that can come back, into *left: HEAD is neither last nor a descendant of
+ * it, and last is still on a local branch (a checkout of an older commit
+ * or another branch, which the hooks' --git run did not follow; an amend,
+ * a rebase or a reset that left last on no branch is not). *left false
+ * outside git, or without last. False (e set) when git cannot answer. */
+bool detect_git_left(struct git_mirrors *gm, const struct config *c,
+		     const char *last, bool *left, struct err *e);
 /* HEAD's commit into out; "" when unborn, or outside git. False (e set)
  * when git cannot answer. */
 bool detect_git_head_commit(struct git_mirrors *gm, const struct config *c,

@@ -550,6 +550,29 @@ bool detect_git_committed(struct git_mirrors *gm, const struct config *c,
 	return ok;
 }
 
+bool detect_git_left(struct git_mirrors *gm, const struct config *c,
+		     const char *last, bool *left, struct err *e)
+{
+	char head[GITREPO_HEX];
+	bool unborn = false, yes = false;
+
+	*left = false;
+	if (!last || !*last || !mirrors_open(gm, c))
+		return true;
+	if (!gitrepo_head(gm->repo, head, &unborn, e))
+		return false;
+	if (unborn || strcmp(head, last) == 0)
+		return true;
+	if (!gitrepo_is_ancestor(gm->repo, last, head, &yes, e))
+		return false;
+	if (yes)
+		return true;
+	if (!gitrepo_on_branch(gm->repo, last, &yes, e))
+		return false;
+	*left = yes;
+	return true;
+}
+
 bool detect_git_head_commit(struct git_mirrors *gm, const struct config *c,
 			    char out[BLOBID_HEX], struct err *e)
 {

@@ -40,21 +40,19 @@ static struct {
 	__typeof__(gitrepo_hooks_dir) *hooks_dir;
 	__typeof__(gitrepo_commit_paths) *commit_paths;
 	__typeof__(gitrepo_tracked) *tracked;
+	__typeof__(gitrepo_on_branch) *on_branch;
 	__typeof__(blobid_hex) *blobid_hex;
 } mod;
 
 static const char *const names[] = {
-	"gitrepo_open",          "gitrepo_destroy",
-	"gitrepo_workdir",       "gitrepo_gitdir",
-	"gitrepo_is_shallow",    "gitrepo_head_unborn",
-	"gitrepo_head_detached", "gitrepo_prefix",
-	"gitrepo_head",          "gitrepo_is_ancestor",
-	"gitrepo_diff",          "gitrepo_walk",
-	"gitrepo_value_origin",  "gitrepo_staged_blob",
-	"gitrepo_head_blob",     "gitrepo_blob_committed",
-	"gitrepo_path_changed",  "gitrepo_blob_text",
-	"gitrepo_hooks_dir",     "gitrepo_commit_paths",
-	"gitrepo_tracked",       "blobid_hex",
+	"gitrepo_open",           "gitrepo_destroy",      "gitrepo_workdir",
+	"gitrepo_gitdir",         "gitrepo_is_shallow",   "gitrepo_head_unborn",
+	"gitrepo_head_detached",  "gitrepo_prefix",       "gitrepo_head",
+	"gitrepo_is_ancestor",    "gitrepo_diff",         "gitrepo_walk",
+	"gitrepo_value_origin",   "gitrepo_staged_blob",  "gitrepo_head_blob",
+	"gitrepo_blob_committed", "gitrepo_path_changed", "gitrepo_blob_text",
+	"gitrepo_hooks_dir",      "gitrepo_commit_paths", "gitrepo_tracked",
+	"gitrepo_on_branch",      "blobid_hex",
 };
 
 _Static_assert(sizeof(mod) == sizeof(names) / sizeof(*names) * sizeof(void *),
@@ -181,6 +179,12 @@ bool gitrepo_is_ancestor(struct gitrepo *r, const char *a, const char *b,
 			 bool *yes, struct err *e)
 {
 	return mod.is_ancestor(r, a, b, yes, e);
+}
+
+bool gitrepo_on_branch(struct gitrepo *r, const char *commit, bool *yes,
+		       struct err *e)
+{
+	return mod.on_branch(r, commit, yes, e);
 }
 
 bool gitrepo_diff(struct gitrepo *r, const char *from, const char *to,

@@ -347,6 +347,40 @@ out:
 	return ok;
 }
 
+bool gitrepo_on_branch(struct gitrepo *r, const char *commit, bool *yes,
+		       struct err *e)
+{
+	git_branch_iterator *it = NULL;
+	git_reference *ref = NULL;
+	git_branch_t type;
+	git_oid oid;
+	int rc = 0;
+
+	*yes = false;
+	if (strlen(commit) != GITREPO_HEX - 1 ||
+	    git_oid_fromstr(&oid, commit) < 0)
+		return true;
+	if (git_branch_iterator_new(&it, r->repo, GIT_BRANCH_LOCAL) < 0)
+		return gerr(e, "list the branches");
+	while (!*yes && (rc = git_branch_next(&ref, &type, it)) == 0) {
+		git_reference *direct = NULL;
+		const git_oid *tip = NULL;
+
+		if (git_reference_resolve(&direct, ref) == 0)
+			tip = git_reference_target(direct);
+		if (tip && git_oid_equal(tip, &oid))
+			*yes = true;
+		else if (tip)
+			*yes = git_graph_descendant_of(r->repo, tip, &oid) == 1;
+		git_reference_free(direct);
+		git_reference_free(ref);
+	}
+	git_branch_iterator_free(it);
+	if (!*yes && rc != GIT_ITEROVER)
+		return gerr(e, "list the branches");
+	return true;
+}
+
 static bool commit_tree(git_repository *repo, const char *spec, git_tree **tree,
 			struct err *e)
 {

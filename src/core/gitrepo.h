@@ -63,6 +63,13 @@ bool gitrepo_head(struct gitrepo *r, char out[GITREPO_HEX], bool *unborn,
 bool gitrepo_is_ancestor(struct gitrepo *r, const char *a, const char *b,
 			 bool *yes, struct err *e);
 
+/* *yes when commit (a full id) is a local branch's tip or in its history:
+ * a HEAD that left it by a checkout can come back, while one that amended,
+ * rebased or reset it away left it for good. A missing or malformed
+ * commit is a plain no. */
+bool gitrepo_on_branch(struct gitrepo *r, const char *commit, bool *yes,
+		       struct err *e);
+
 /* One changed file: 'A' added, 'M' modified (content, mode or type), 'D'
  * deleted, 'R' renamed with the same content. old_path is NULL for 'A',
  * new_path NULL for 'D'. Paths are relative to the work tree's top. */

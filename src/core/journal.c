@@ -33,6 +33,27 @@ char *journal_conflict_line(const char *hash, const char *id, const char *kind,
 	return buf_detach(&b);
 }
 
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+char *journal_deletion_line(const char *hash, const char *id, const char *head,
+			    const char *before, const char *path)
+{
+	return xasprintf("- %s %s %s %s %s\n", hash, id, or_dash(head),
+			 or_dash(before), path);
+}
+
+const struct journal_deletion *journal_find_deletion(const struct journal *j,
+						     const char *id)
+{
+	for (size_t i = j->nd; id && i-- > 0;)
+		if (strcmp(j->d[i].id, id) == 0)
+			return &j->d[i];
+	return NULL;
+}
+
 bool journal_conflict_lost(const struct journal_conflict *c, struct story *out)
 {
 	struct json_member *m = NULL;
@@ -87,6 +108,22 @@ static bool parse_conflict(char *line, struct journal_conflict *c)
 	return true;
 }
 
+/* Splits one deletion line (after its "- ") into d; false when it is
+ * not one. */
+static bool parse_deletion(char *line, struct journal_deletion *d)
+{
+	char *p = line, *w[4];
+
+	for (int i = 0; i < 4; i++)
+		if (!(w[i] = word(&p)))
+			return false;
+	if (strlen(w[0]) != BLOBID_HEX - 1 || !*p)
+		return false;
+	*d = (struct journal_deletion){w[0], w[1], dash_null(w[2]),
+				       dash_null(w[3]), p};
+	return true;
+}
+
 /* Splits one line (NUL-terminated, no line break) into l; false when it
  * is not one (an older run's format, or garbage). */
 static bool parse(char *line, struct journal_line *l)
@@ -120,7 +157,7 @@ static char *key_of(const char *hash, const char *id)
 
 void journal_load(struct journal *j, char *text)
 {
-	size_t cap = 0, capc = 0;
+	size_t cap = 0, capc = 0, capd = 0;
 
 	memset(j, 0, sizeof(*j));
 	j->text = text;
@@ -140,6 +177,14 @@ void journal_load(struct journal *j, char *text)
 					     sizeof(*j->c));
 				j->c[j->nc++] = c;
 			}
+		} else if (strncmp(line, "- ", 2) == 0) {
+			struct journal_deletion d;
+
+			if (parse_deletion(line + 2, &d)) {
+				j->d = xgrow(j->d, &capd, j->nd + 1,
+					     sizeof(*j->d));
+				j->d[j->nd++] = d;
+			}
 		} else if (parse(line, &l)) {
 			char *k = key_of(l.hash, l.id);
 
@@ -155,7 +200,7 @@ void journal_load(struct journal *j, char *text)
 
 bool journal_empty(const struct journal *j)
 {
-	return !j->n;
+	return !j->n && !j->nd;
 }
 
 const struct journal_line *journal_find(const struct journal *j,
@@ -230,6 +275,12 @@ char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),
 			if (parse_conflict(copy + 2, &c) && keep(ctx, c.id))
 				buf_printf(&out, "%.*s\n", (int)(nl - line),
 					   line);
+		} else if (strncmp(copy, "- ", 2) == 0) {
+			struct journal_deletion d;
+
+			if (parse_deletion(copy + 2, &d) && keep(ctx, d.id))
+				buf_printf(&out, "%.*s\n", (int)(nl - line),
+					   line);
 		} else if (parse(copy, &l) && keep(ctx, l.id))
 			buf_printf(&out, "%.*s\n", (int)(nl - line), line);
 		free(copy);
@@ -244,6 +295,7 @@ void journal_finish(struct journal *j)
 	arena_finish(&j->keys);
 	free(j->v);
 	free(j->c);
+	free(j->d);
 	free(j->text);
 	memset(j, 0, sizeof(*j));
 }

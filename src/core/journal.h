@@ -25,6 +25,15 @@
  * before its commit leaves the file with the database's values and no
  * record: the next run that finds that blob records the conflict from
  * here (an older binary skips the line).
+ *
+ * A file deleted because the API deleted its row is noted before the
+ * unlink as "- HASH ID HEAD BEFORE PATH\n": the blob the file held, the
+ * story, HEAD's commit and HEAD's version of the path then ("-" outside
+ * git; see store_deleted_put), and the path. A run killed before its
+ * commit leaves the file gone and the story's state behind: the next run
+ * that finds that file still gone finishes the deletion from here (the
+ * event, the deleted file's record, the state forgotten) instead of
+ * taking it for a person's deletion (an older binary skips the line).
  */
 
 /* One line, its strings pointing into the journal's text. */
@@ -38,8 +47,16 @@ struct journal_conflict {
 	const char *hash, *id, *kind, *kept, *fields, *policy, *lost;
 };
 
+/* One deletion line, its strings pointing into the journal's text (head
+ * and before NULL for "-"). */
+struct journal_deletion {
+	const char *hash, *id, *head, *before, *path;
+};
+
 struct journal {
 	char *text; /* owned; its line breaks become NULs */
+	struct journal_deletion *d;
+	size_t nd;
 	struct journal_line *v;
 	size_t n;
 	struct journal_conflict *c;
@@ -58,13 +75,21 @@ char *journal_line(const char *hash, const char *id, const char *fields,
 char *journal_conflict_line(const char *hash, const char *id, const char *kind,
 			    const char *kept, const char *fields,
 			    const char *policy, const struct story *lost);
+/* The deletion line for story id's file at path, which held the blob
+ * hash, with HEAD's commit and HEAD's version of path (NULL or "": "-")
+ * (heap). */
+char *journal_deletion_line(const char *hash, const char *id, const char *head,
+			    const char *before, const char *path);
+/* The last deletion line of story id, or NULL. */
+const struct journal_deletion *journal_find_deletion(const struct journal *j,
+						     const char *id);
 /* The losing version of conflict line c, into out (empty before); false
  * when its JSON is not a story's. */
 bool journal_conflict_lost(const struct journal_conflict *c, struct story *out);
 /* Reads the journal's text (taken over) into j; a line cut short by a
  * kill is left out. */
 void journal_load(struct journal *j, char *text);
-/* True when j has no line. */
+/* True when j has no line (of any kind). */
 bool journal_empty(const struct journal *j);
 /* The line saying that storysync wrote the blob hash for id, or NULL: a
  * file of id that holds it is a write of storysync's own, not a person's

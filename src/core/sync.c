@@ -225,6 +225,72 @@ static void journal_note(struct run *run, struct strmap *set, const char *id)
 	strmap_put(set, arena_strdup(&run->journal_ids, id), 0);
 }
 
+/* The journal's deletion of se's file that a killed run made for the
+ * API's deletion of its row, uncommitted, when that is why the file fc
+ * is gone: the file the state agreed on, at its path, deleted by the
+ * journal's line, and the row deleted or written since the last run (the
+ * API's deletion, or its insert of the id again after it). NULL when the
+ * file is gone for another reason (a person's deletion). */
+static const struct journal_deletion *our_deletion(const struct run *run,
+						   const struct state_entry *se,
+						   const struct file_change *fc,
+						   const struct db_side *d)
+{
+	const struct journal_deletion *jd;
+
+	if (!se || !fc || fc->side != SIDE_DELETED || !d)
+		return NULL;
+	jd = journal_find_deletion(&run->journal, se->id);
+	return jd && strcmp(jd->hash, se->hash) == 0 &&
+			       strcmp(jd->path, se->path) == 0
+		       ? jd
+		       : NULL;
+}
+
+/* Finishes the deletions our_deletion found, before the apply: the event,
+ * the deleted file's record (git putting it back is then no new story)
+ * and the state forgotten, as the killed run's commit would have; what
+ * the row holds now is planned as a story no run agreed on. */
+static bool record_redeleted(struct run *run)
+{
+	for (size_t i = 0; i < run->nredeleted; i++) {
+		const struct journal_deletion *jd = run->redeleted[i];
+		struct action a = {
+			.id = (char *)jd->id,
+			.event = "deleted",
+			.origin = "db",
+		};
+		struct deleted_file d = {
+			.id = (char *)jd->id,
+			.path = (char *)jd->path,
+		};
+		char *msg = xasprintf("%s: deleted for the API's deletion of "
+				      "%s by a run that did not commit: "
+				      "deletion finished",
+				      jd->path, jd->id);
+
+		note(run, msg);
+		free(msg);
+		run->n->deleted++;
+		apply_report(run->all, run->r, &a, "file", jd->path);
+		if (run->o->dry_run)
+			continue;
+		if (!store_state_delete(run->store, jd->id, run->e) ||
+		    !store_event_add(run->store, jd->id, "deleted", "db",
+				     run->run_id, run->e))
+			return false;
+		journal_note(run, &run->committed, jd->id);
+		if (!jd->head || !jd->before)
+			continue;
+		snprintf(d.hash, sizeof(d.hash), "%s", jd->hash);
+		snprintf(d.head, sizeof(d.head), "%s", jd->head);
+		snprintf(d.before, sizeof(d.before), "%s", jd->before);
+		if (!store_deleted_put(run->store, &d, run->e))
+			return false;
+	}
+	return true;
+}
+
 /* The file's mirror keys that git carried to its path, not edits (see
  * detect_git_carried): asked only of a key plan would take as an edit of
  * a file at the path its state has, so a run with nothing to do never
@@ -290,6 +356,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	      const struct db_side *d)
 {
 	const struct state_entry *se = state_of(run, id);
+	const struct journal_deletion *jd = our_deletion(run, se, fc, d);
 	struct story base = {0}, row = {0}, rebase = {0}, place = {0};
 	struct plan_input in = {
 		.id = id,
@@ -305,6 +372,14 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	int64_t rev;
 	char *path = NULL;
 
+	if (jd) {
+		/* the deletion finished first (record_redeleted): no state */
+		run->redeleted =
+			xgrow(run->redeleted, &run->capredeleted,
+			      run->nredeleted + 1, sizeof(*run->redeleted));
+		run->redeleted[run->nredeleted++] = jd;
+		se = NULL;
+	}
 	if (se && !store_state_base(run->store, id, &base, base_mirror,
 				    &mirror_known, &has_base, run->e))
 		return false;
@@ -623,6 +698,103 @@ static bool prune(struct run *run)
 	return true;
 }
 
+/* Whether a file of path holding hash ("" for no file) is HEAD's
+ * version of path (or HEAD has none there either). When git cannot say,
+ * not. */
+static bool head_version(struct run *run, const char *path, const char *hash)
+{
+	char v[BLOBID_HEX];
+	struct err e;
+
+	return path &&
+	       detect_git_blob(&run->mirrors, run->c, path, GIT_HEAD, v, &e) &&
+	       strcmp(v, hash) == 0;
+}
+
+/* Holds id, on both sides, for a later run. */
+static void hold(struct run *run, struct strmap *blocked, const char *id,
+		 size_t *n)
+{
+	if (strmap_get(blocked, id, NULL))
+		return;
+	strmap_put(blocked, id, 0);
+	journal_note(run, &run->waiting, id);
+	(*n)++;
+}
+
+/*
+ * A plain run on a checkout of an older commit or another branch that the
+ * hooks did not follow (detect_git_left): a file that is HEAD's version
+ * (or gone where HEAD has none) is git's, put there by the checkout, not
+ * a person's edit, and writing the database's change into it would leave
+ * a file git refuses to check out over. Such stories are held on both
+ * sides (the changes wait, the mark stays) and the last synced commit
+ * stays, so that the run after the checkout back finds them as they were;
+ * a file a person changed on the checkout is synced as ever. sync --git
+ * (the hooks' run) follows the checkout instead.
+ */
+static void hold_checkout(struct run *run, struct strmap *blocked)
+{
+	struct strmap seen;
+	size_t n = 0;
+	struct err e;
+	char *msg;
+
+	char head[GITHEAD_HEX];
+
+	if (run->o->mode == SYNC_GIT || run->by_diff || run->bulk ||
+	    !run->last_commit)
+		return;
+	/* on the last synced commit, as most runs are: libgit2 not started */
+	if (githead_read(run->c->root, head) &&
+	    strcmp(head, run->last_commit) == 0)
+		return;
+	if (!detect_git_left(&run->mirrors, run->c, run->last_commit,
+			     &run->left_line, &e)) {
+		msg = xasprintf("git: %s (HEAD taken as on the last synced "
+				"commit's line)",
+				e.msg);
+		note(run, msg);
+		free(msg);
+		return;
+	}
+	if (!run->left_line)
+		return;
+	for (size_t i = 0; i < run->scan.nchanges; i++) {
+		const struct file_change *fc = &run->scan.changes[i];
+
+		if (fc->side == SIDE_SAME)
+			continue;
+		if (fc->path ? head_version(run, fc->path, fc->hash)
+			     : head_version(run, fc->old_path, ""))
+			hold(run, blocked, fc->id, &n);
+	}
+	strmap_init(&seen, run->scan.nchanges);
+	for (size_t i = 0; i < run->scan.nchanges; i++)
+		if (run->scan.changes[i].side != SIDE_SAME)
+			strmap_put(&seen, run->scan.changes[i].id, i);
+	/* a row changed whose file did not: the file the state agreed on */
+	for (size_t i = 0; i < run->db.n; i++) {
+		const struct db_side *d = &run->db.rows[i];
+		const struct state_entry *se = state_of(run, d->id);
+
+		if (!strmap_get(&seen, d->id, NULL) && se &&
+		    head_version(run, se->path, se->hash))
+			hold(run, blocked, d->id, &n);
+	}
+	strmap_finish(&seen);
+	msg = xasprintf("HEAD is off the last synced commit's line (a "
+			"checkout of another commit or branch): %zu stor%s "
+			"whose file is HEAD's version held, and the last "
+			"synced commit kept, until HEAD comes back or sync "
+			"--git follows the checkout",
+			n, n == 1 ? "y" : "ies");
+	note(run, msg);
+	free(msg);
+	if (n)
+		run->deferred = true;
+}
+
 /* Pairs the file side and the DB side of each story and plans it. */
 static bool plan_all(struct run *run)
 {
@@ -643,6 +815,7 @@ static bool plan_all(struct run *run)
 		strmap_put(&blocked, run->scan.held[i], 0);
 		journal_note(run, &run->waiting, run->scan.held[i]);
 	}
+	hold_checkout(run, &blocked);
 	if (run->scan.nchanges) /* changes is NULL when there are none */
 		qsort(run->scan.changes, run->scan.nchanges,
 		      sizeof(*run->scan.changes), fc_cmp);
@@ -954,7 +1127,7 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 	if (!g->fallback) {
 		/* the diff's paths, and those a killed run wrote or moved:
 		 * no commit names them, and they are its own */
-		size_t n = g->npaths + run->journal.n;
+		size_t n = g->npaths + run->journal.n + run->journal.nd;
 		char **paths = xcalloc(n + 1, sizeof(char *));
 		bool ok;
 
@@ -962,6 +1135,9 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 			memcpy(paths, g->paths, g->npaths * sizeof(char *));
 		for (size_t i = 0; i < run->journal.n; i++)
 			paths[g->npaths + i] = (char *)run->journal.v[i].path;
+		for (size_t i = 0; i < run->journal.nd; i++)
+			paths[g->npaths + run->journal.n + i] =
+				(char *)run->journal.d[i].path;
 		run->by_diff = true;
 		ok = load_state_for(run, paths, n) &&
 		     detect_paths(run->c, run->rootfd, run->state, run->nstate,
@@ -1154,6 +1330,8 @@ static bool record_head(struct run *run)
 
 	if (!*head || (run->last_commit && !strcmp(run->last_commit, head)))
 		return true;
+	if (run->left_line)
+		return true; /* see hold_checkout */
 	if (run->by_diff && (run->n->errors || run->deferred)) {
 		note(run, "the last synced commit stays: not every changed "
 			  "story was applied");
@@ -1344,6 +1522,8 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 		goto fail;
 	}
 	if (run->o->dry_run) {
+		if (!record_redeleted(run))
+			goto fail;
 		for (size_t i = 0; i < run->nplan; i++) {
 			count(run, &run->plan[i].a);
 			report_planned(run, &run->plan[i].a, run->plan[i].fc);
@@ -1353,7 +1533,7 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	}
 	/* before the apply: an archived deletion this run applies was
 	 * pending when it began, and is kept at least until the next one */
-	if (!prune(run) || !lock_planned(run))
+	if (!prune(run) || !lock_planned(run) || !record_redeleted(run))
 		goto fail;
 	t = fsx_now_ns();
 	cpu = fsx_thread_cpu_ns();
@@ -1378,6 +1558,7 @@ static void run_finish(struct run *run)
 	apply_ctx_finish(&run->apply);
 	free(run->refused);
 	free(run->replayed);
+	free(run->redeleted);
 	free(run->shown);
 	if (run->sel.backlogs != run->all->backlogs)
 		free(run->sel.backlogs);

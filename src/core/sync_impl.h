@@ -90,6 +90,14 @@ struct run {
 	 * killed run's, recorded by this one (once) */
 	const struct journal_conflict **replayed;
 	size_t nreplayed, capreplayed;
+	/* the journal's deletions of files for the API's deletions that a
+	 * killed run made and did not commit, finished by this one */
+	const struct journal_deletion **redeleted;
+	size_t nredeleted, capredeleted;
+	/* a plain run on a checkout that left the last synced commit's line
+	 * (detect_git_left): the stories whose file is HEAD's version held,
+	 * the last synced commit kept */
+	bool left_line;
 	bool bulk; /* the first load: store_bulk is on */
 	struct refusal {
 		size_t row;        /* in db.rows */

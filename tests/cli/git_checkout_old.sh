@@ -1,0 +1,93 @@
+#!/bin/bash
+# Issue 19 (finding 3b): a plain run (cron's) on a checkout of an older
+# commit or another branch that the hooks did not follow. Git put that
+# branch's versions in the files: they are no person's edits, and the
+# database's changes written into them would leave files that git refuses
+# to check out over. The run holds the stories whose file is HEAD's
+# version (or gone where HEAD has none) on both sides and keeps the last
+# synced commit; a file a person changed there syncs as ever. Back on the
+# branch, the next run writes the API's change into the file; nothing is
+# lost. An amend is no checkout: its run follows HEAD as before.
+# Oracles: Python's sqlite3, sed on the files, git status.
+. "$(dirname "$0")/lib.sh"
+
+with_hooks
+unset -f ss
+ss() { before_ss "$@" && ss_in "$bin" "$@"; }
+
+# py SQL: the rows, '|' between columns, NULL as '-' (Python's sqlite3)
+py() {
+  python3 - "$DB" "$1" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+for r in c.execute(sys.argv[2]):
+    print("|".join("-" if v is None else str(v) for v in r))
+c.commit()
+PY
+}
+key() { sed -n "s/^$1: //p" "$2"; }
+row() { py "SELECT title, priority FROM stories WHERE id = '$1'"; }
+last() { py "SELECT value FROM sync_meta WHERE key = 'git.last_commit'"; }
+S1=backlog/S-1-one.md S2=backlog/S-2-two.md S3=backlog/S-3-three.md
+
+mkdir "$T/t" && cd "$T/t" || exit 1
+git init -q . && mkdir refinements backlog
+printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >$S1
+printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >$S2
+ss init -q || not_ok "init"
+echo .storysync/ >.gitignore
+git add -A && git commit -qm one && ss -q || not_ok "the first run"
+# main moves on: S-1 retitled, S-3 added, synced
+sed -i 's/^title: One$/title: Uno/' $S1
+printf -- '---\nid: S-3\ntitle: Three\n---\nbody\n' >$S3
+git add -A && git commit -qm two && ss -q || not_ok "the second run"
+main=$(git rev-parse HEAD)
+check_eq "on main: synced, the last synced commit main's" "Uno|-|$main" \
+  "$(row S-1)|$(last)"
+
+# ---- a checkout of the older commit, not followed; the API writes ----
+git checkout -q -b old HEAD~1
+py "UPDATE stories SET priority = 'high' WHERE id IN ('S-1', 'S-3')"
+run ss -v
+check_contains "old: the run says what it holds" \
+  "HEAD is off the last synced commit's line (a checkout of another commit or branch): 2 stories whose file is HEAD's version held" \
+  "$err"
+check_eq "old: exit 0, nothing written to git's files, git status clean" \
+  "0|One||" "$rc|$(key title $S1)|$(key priority $S1)|$(git status --porcelain)"
+check_eq "old: the rows keep main's title and the API's values; S-3 kept" \
+  "Uno|high|Three|high|$main" "$(row S-1)|$(row S-3)|$(last)"
+# a person's edit on the checkout is theirs: it syncs
+sed -i 's/^title: Two$/title: Dos/' $S2
+run ss
+check_eq "old: a person's edit syncs, the held stories stay held" \
+  "0|Dos|Uno|One|$main" "$rc|$(row S-2 | cut -d'|' -f1)|$(row S-1 | cut -d'|' -f1)|$(key title $S1)|$(last)"
+
+# ---- back to main: the checkout works, the next run writes the API's ----
+run git checkout -q main
+check_eq "back: git checkout main works" "0|" "$rc|$err"
+run ss
+check_eq "back: the API's values reach the files, main's title stays" \
+  "0|Uno|high|high|Dos" \
+  "$rc|$(key title $S1)|$(key priority $S1)|$(key priority $S3)|$(key title $S2)"
+check_eq "back: the rows as the files, nothing in sync_conflicts" \
+  "Uno|high|Three|high|0" \
+  "$(row S-1)|$(row S-3)|$(py "SELECT count(*) FROM sync_conflicts")"
+run ss
+check_eq "back: the next run is quiet" "0||" "$rc|$out|$err"
+
+# ---- an amend is not a checkout: the run follows HEAD ----
+git commit -qam "S-2 and the API's"
+ss -q
+sed -i 's/^title: Dos$/title: Deux/' $S2
+git commit -qa --amend -m "amended"
+run ss
+check_eq "amend: the amended file syncs, the last synced commit follows" \
+  "0|Deux|$(git rev-parse HEAD)" "$rc|$(row S-2 | cut -d'|' -f1)|$(last)"
+
+# ---- sync --git (the hooks' run) follows a checkout as before ----
+git checkout -q old 2>/dev/null || git checkout -q -f old
+run ss sync --git
+check_eq "--git: follows the checkout" "0|One|$(git rev-parse HEAD)" \
+  "$rc|$(row S-1 | cut -d'|' -f1)|$(last)"
+
+finish

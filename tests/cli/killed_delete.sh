@@ -1,0 +1,134 @@
+#!/bin/bash
+# Issue 19: a file storysync deletes because the API deleted its row is in
+# the write journal. A run killed after the unlink and before its commit
+# (kill -9 at the seam after-writes) leaves the file gone, the row gone
+# and the story's state behind; the next run finishes the deletion from
+# the journal (the event, the deleted file's record, the state) whatever
+# came between:
+#   - nothing (a plain run, --full, sync --git): the deletion recorded, and git's
+#     version put back later is a discard, deleted again with its version
+#     in sync_conflicts, not a new story that undoes the API's deletion;
+#   - the API inserts the id again: a new story, its file written (before,
+#     the run took the gone file for a person's deletion of the new row);
+#   - a person restores the file (git checkout --): deleted again.
+# The oracle reads the database with Python's sqlite3 and the files with
+# sed; nothing of storysync's output is taken as proof.
+. "$(dirname "$0")/lib.sh"
+
+export HOME=$T/home GIT_CONFIG_NOSYSTEM=1
+mkdir -p "$HOME"
+git config --global init.defaultBranch main
+export GIT_AUTHOR_NAME="Ana Author" GIT_AUTHOR_EMAIL=ana@example.org
+export GIT_COMMITTER_NAME="Ana Author" GIT_COMMITTER_EMAIL=ana@example.org
+
+# py SQL: the rows, '|' between columns, NULL as '-' (Python's sqlite3)
+py() {
+  python3 - "$DB" "$1" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+for r in c.execute(sys.argv[2]):
+    print("|".join("-" if v is None else str(v) for v in r))
+c.commit()
+PY
+}
+F=backlog/S-1-one.md
+key() { sed -n "s/^$1: //p" "$2"; }
+# the story's row (title), its events, its deleted file's record, its
+# conflicts, and whether its file is there
+row() { py "SELECT title FROM stories WHERE id = 'S-1'"; }
+events() {
+  py "SELECT group_concat(change || '/' || origin, ' ') FROM (SELECT
+      change, origin FROM sync_events WHERE story_id = 'S-1' ORDER BY seq)"
+}
+recorded() { py "SELECT path FROM sync_deleted WHERE story_id = 'S-1'"; }
+conflicts() {
+  py "SELECT kind, kept, json_extract(lost, '$.title') FROM sync_conflicts
+      WHERE story_id = 'S-1' ORDER BY id"
+}
+file() { [ -e $F ] && echo "file" || echo "no file"; }
+
+# killed TAG: S-1 and S-2 committed and synced, the API deletes S-1, and
+# the run that deletes S-1's file is killed before its commit
+killed() {
+  mkdir -p "$T/$1" && cd "$T/$1" || exit 1
+  git init -q .
+  mkdir refinements backlog
+  printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >$F
+  printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >backlog/S-2-two.md
+  ss init -q || not_ok "$1: init"
+  echo .storysync/ >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "$1: the tree"
+  py "DELETE FROM stories WHERE id = 'S-1'"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  check_eq "$1: killed after the unlink, before the commit" \
+    "137|no file||1|created/file" \
+    "$rc|$(file)|$(row)|$(py "SELECT count(*) FROM sync_state WHERE
+      story_id = 'S-1'")|$(events)"
+}
+
+# settled TAG: the next run is quiet, and --full records nothing more
+settled() {
+  local before
+  before=$(py "SELECT count(*) FROM sync_events")/$(py "SELECT count(*)
+    FROM sync_conflicts")
+  run ss
+  check_eq "$1: the next run is quiet" "0||" "$rc|$out|$err"
+  run ss --full
+  check_eq "$1: --full records nothing more" "0|$before" \
+    "$rc|$(py "SELECT count(*) FROM sync_events")/$(py "SELECT count(*)
+      FROM sync_conflicts")"
+}
+
+# finished TAG ARGS...: the run after the kill finishes the deletion
+finished() {
+  run ss "${@:2}"
+  check_eq "$1: the deletion finished, recorded as the API's" \
+    "0|storysync: 1 deleted|no file||created/file deleted/db|$F|" \
+    "$rc|$out|$(file)|$(row)|$(events)|$(recorded)|$(conflicts)"
+  check_eq "$1: S-2 untouched, no state of S-1 left" "Two|0" \
+    "$(py "SELECT title FROM stories WHERE id = 'S-2'")|$(py "SELECT
+      count(*) FROM sync_state WHERE story_id = 'S-1'")"
+}
+
+# ---- a plain run next; then git's version put back is a discard ----
+killed plain
+finished plain
+git checkout -- $F
+run ss
+check_eq "plain: git's version back is deleted again, kept in sync_conflicts" \
+  "0|no file||deleted_in_db|db|One" "$rc|$(file)|$(row)|$(conflicts)"
+settled plain
+
+# ---- --full next ----
+killed full
+finished full --full
+settled full
+
+# ---- sync --git next (the hooks' run): the journal names the path ----
+killed git
+finished git sync --git
+settled git
+
+# ---- the API inserts the id again: a new story, its file written ----
+killed again
+py "INSERT INTO stories(id, title) VALUES ('S-1', 'Again')"
+run ss
+check_eq "again: the new row written to a file, nothing deleted in the file" \
+  "0|Again|Again|created/file deleted/db created/db|" \
+  "$rc|$(key title $(py "SELECT path FROM stories WHERE id = 'S-1'"))|$(row)|$(events)|$(conflicts)"
+settled again
+
+# ---- a person restores the file (git checkout --) before the next run:
+# the API's deletion stands, the file deleted again ----
+killed restored
+git checkout -- $F
+run ss
+check_eq "restored: the file deleted again, the row stays deleted" \
+  "0|no file||created/file deleted/db|$F" \
+  "$rc|$(file)|$(row)|$(events)|$(recorded)"
+check_eq "restored: the row archived as it was" "One" \
+  "$(py "SELECT json_extract(row, '$.title') FROM deleted_stories
+    WHERE story_id = 'S-1'")"
+settled restored
+
+finish

@@ -29,8 +29,17 @@ conflicts() {
      FROM sync_conflicts WHERE story_id = 'S-1' ORDER BY id"
 }
 
-# tree DIR: a committed tree with S-1 (priority low) and S-2, synced
+# tree DIR: a committed tree with S-1 (priority low) and S-2, synced. The
+# first is made so (git init, init, commit, the first run); the 30-odd
+# others are copies of it (cp -a: the same bytes, the same git index and
+# database, a fresh inode for each file), as the making is the same every
+# time and a start of init costs as much as a dozen small runs. On a
+# server (a twin) each tree is made: a copy would share its database.
 tree() {
+  if [ -d "$T/.tree" ] && [ "${STORYSYNC_TEST_PG:-0}" != 1 ]; then
+    cp -a "$T/.tree" "$T/$1" && cd "$T/$1" && return
+    not_ok "$1: the copy of the tree"
+  fi
   mkdir -p "$T/$1" && cd "$T/$1" || exit 1
   git init -q .
   mkdir refinements backlog
@@ -38,6 +47,7 @@ tree() {
   printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >backlog/S-2-two.md
   ss init -q && git add -A && git commit -qm init && ss -q ||
     not_ok "$1: the tree"
+  [ -d "$T/.tree" ] || cp -a "$T/$1" "$T/.tree"
 }
 
 # api_write: the API sets S-1's priority to high; a run writes it to the

@@ -46,6 +46,39 @@ pg_stop() {
   return 0
 }
 
+# pg_initdb DIR: a fresh cluster in DIR (the server's owner's). initdb
+# costs a second or two of CPU, and a suite starts a dozen servers: the
+# first test's cluster, as initdb made it, is kept under the build dir
+# (pg-initdb/, keyed by initdb --version and the user the tests run as)
+# and the others copy it (cp -a: the owner and the modes kept; the server
+# never reads the build dir, which its owner may not enter). Under flock:
+# a test waits for the cluster another makes, and never copies half of
+# one. Without a build dir to keep it in, initdb each time.
+pg_initdb() {
+  local cache=${BUILD_ROOT:-}/pg-initdb key
+  key="$("$PGBIN/initdb" --version) $(id -u)"
+  if [ -z "${BUILD_ROOT:-}" ] || ! [ -d "$BUILD_ROOT" ] ||
+    ! mkdir -p "$cache" 2>/dev/null || ! : 2>/dev/null >>"$cache/lock"; then
+    _pg_initdb "$1"
+    return
+  fi
+  (
+    flock 9 || exit 1
+    if [ -f "$cache/ready" ] && [ "$(cat "$cache/ready")" = "$key" ]; then
+      exec cp -a "$cache/data" "$1"
+    fi
+    _pg_initdb "$1" || exit 1
+    rm -rf "$cache/data" "$cache/ready"
+    cp -a "$1" "$cache/data" && echo "$key" >"$cache/ready"
+    exit 0
+  ) 9>>"$cache/lock"
+}
+# initdb into DIR, its log in $PGDIR
+_pg_initdb() {
+  as_pg "$PGBIN/initdb" --nosync -A trust -U postgres -D "$1" \
+    >"$PGDIR/initdb.log" 2>&1 || { cat "$PGDIR/initdb.log"; return 1; }
+}
+
 # pg_start: the server, its socket in $PGDIR; PGHOST and PGUSER exported
 # for psql. PG_OPTS: more of the server's settings (-c NAME=VALUE ...)
 pg_start() {
@@ -53,8 +86,7 @@ pg_start() {
   trap 'pg_stop; rm -rf "$T" "$O"' EXIT
   chmod 755 "$T" && mkdir "$PGDIR" || return 1
   [ "$(id -u)" = 0 ] && chown postgres "$PGDIR"
-  as_pg "$PGBIN/initdb" --nosync -A trust -U postgres -D "$PGDIR/data" \
-    >"$PGDIR/initdb.log" 2>&1 || { cat "$PGDIR/initdb.log"; return 1; }
+  pg_initdb "$PGDIR/data" || return 1
   as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
     -o "-c listen_addresses='' -k $PGDIR -c fsync=off ${PG_OPTS:-}" start >/dev/null ||
     { cat "$PGDIR/log"; return 1; }

@@ -137,7 +137,8 @@ dbq "DROP TRIGGER state_ai ON sync_state; DROP TRIGGER state_au ON
   WHERE key = 'state.generation'; DROP TABLE sync_deleted;
   UPDATE storysync_schema SET version = 1" >/dev/null
 run ss sync
-check_eq "schema 1 migrates to 2: a generation, three triggers" "0||2|1|3" \
+check_eq "schema 1 migrates to 3: step 2's generation, three triggers" \
+  "0||3|1|3" \
   "$rc|$out$err|$(dbq "SELECT max(version) FROM storysync_schema")|$(dbq \
     "SELECT count(*) FROM sync_meta WHERE key = 'state.generation'")|$(dbq \
     "SELECT count(*) FROM pg_trigger WHERE tgname IN ('state_ai',

@@ -109,6 +109,26 @@ jget() {
     echo "json_extract($1, '\$.$2')"; fi
 }
 sqlchr() { echo "char($1)"; }
+# jset EXPR PATH JSON: SQL for the JSON object EXPR with the member at PATH
+# (KEY or KEY.KEY...) set to the JSON text JSON, the other members and
+# their order kept (PostgreSQL's json has no json_set, and jsonb_set
+# would reorder the keys); jscalar TEXT, the plain string TEXT as the API
+# writes it in a JSON column (a list of one in assignees: bare text on
+# SQLite, a JSON string on a server, whose json type takes no other);
+# sqlquote EXPR, EXPR as an SQL literal; sqlnow, the time now as
+# storysync writes it; sqlagg EXPR, EXPR's values joined by commas; jtype
+# EXPR KEY, the JSON type of the member KEY ('null' for a JSON null)
+jset() { echo "json_set($1, '\$.$2', json('$3'))"; }
+jscalar() { echo "'$1'"; }
+sqlquote() { echo "quote($1)"; }
+sqlnow() { echo "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"; }
+sqlagg() { echo "group_concat($1)"; }
+jtype() { echo "json_type($1, '\$.$2')"; }
+# dialect SQLITE SERVER: the first on SQLite, the second on a server: an
+# API write in the form each backend's statements take (SQLite's INSERT OR
+# REPLACE is PostgreSQL's INSERT ... ON CONFLICT, or a DELETE then an
+# INSERT), or a check that has a form on each
+dialect() { printf '%s\n' "$1"; }
 # db_ref: the database as a tool outside storysync opens it (the file;
 # the URI on a server), and run_record the file of the last run's record
 db_ref() { echo "$DB"; }
@@ -430,6 +450,22 @@ if [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && [ "${PG_TWIN:-0}" = 1 ]; then
       echo "(($1)::json ->> '$2')"; fi
   }
   sqlchr() { echo "chr($1)"; }
+  jset() { # json_each keeps json's order; ordinality keeps it through
+    local d=${4:-0} inner
+    if [[ $2 == *.* ]]; then inner=$(jset "v$d" "${2#*.}" "$3" $((d + 1)))
+    else inner="'$3'::json"; fi
+    echo "(SELECT json_object_agg(k$d, CASE WHEN k$d = '${2%%.*}' THEN" \
+      "$inner ELSE v$d END ORDER BY n$d) FROM json_each(($1)::json)" \
+      "WITH ORDINALITY AS e$d(k$d, v$d, n$d))"
+  }
+  jscalar() { echo "'\"$1\"'"; }
+  sqlquote() { echo "quote_nullable($1)"; }
+  sqlnow() {
+    echo "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+  }
+  sqlagg() { echo "string_agg(($1)::text, ',')"; }
+  jtype() { echo "json_typeof(($1)::json -> '$2')"; }
+  dialect() { printf '%s\n' "$2"; }
   db_ref() { pg_uri_of; }
   sqlite_only() { skip "SQLite's only: $1"; return 1; }
   run_record() { echo .storysync/server.run; }

@@ -33,6 +33,8 @@ struct collect {
 	const struct strmap *busy; /* ids the scan found changed or in error */
 	struct relocation *v;
 	size_t n;
+	char **all; /* every row's id, to lock them all before a write */
+	size_t nall;
 };
 
 static void place_now(const struct reconcile *r, const char *backlog,
@@ -86,6 +88,8 @@ static bool collect_row(void *ctx, const struct row_location *l)
 		.has_base = l->has_base,
 	};
 
+	k->all = xreallocarray(k->all, k->nall + 1, sizeof(*k->all));
+	k->all[k->nall++] = xstrdup(l->id);
 	place_now(k->r, l->backlog, l->status, l->path, &rl.row[0], &rl.row[1]);
 	if (l->has_base)
 		place_now(k->r, l->base_backlog, l->base_status, l->base_path,
@@ -299,8 +303,17 @@ bool reconcile_apply(struct reconcile *r, struct apply_ctx *ctx,
 	strmap_init(&by_id, t->n);
 	for (size_t i = 0; i < t->n; i++)
 		strmap_put(&by_id, t->v[i].id, i);
-	/* read first, then written: no write under an open query */
-	ok = store_locations(ctx->store, collect_row, &k, e);
+	/* read first, then written: no write under an open query. Before
+	 * the first write, the row locks of every story of the tree, in the
+	 * order an API's writers take theirs (store_lock_stories): the rows
+	 * moved here are written before the run's plan is known, and the
+	 * plan's rows, locked later, could sort before them, so a run that
+	 * held these and waited for those could deadlock with a writer
+	 * holding one of those and waiting for one of these. Holding all
+	 * of them, it waits for none later (a row new since its snapshot is
+	 * in neither). Only when a configuration change moves rows. */
+	ok = store_locations(ctx->store, collect_row, &k, e) &&
+	     (dry || !k.n || store_lock_stories(ctx->store, k.all, k.nall, e));
 	for (size_t i = 0; ok && i < k.n; i++) {
 		ok = record_moved(ctx, r, &k.v[i], dry, e) &&
 		     (dry || relocate(ctx, &k.v[i],
@@ -313,6 +326,9 @@ bool reconcile_apply(struct reconcile *r, struct apply_ctx *ctx,
 	for (size_t i = 0; i < k.n; i++)
 		relocation_finish(&k.v[i]);
 	free(k.v);
+	for (size_t i = 0; i < k.nall; i++)
+		free(k.all[i]);
+	free(k.all);
 	strmap_finish(&by_id);
 	strmap_finish(&busy);
 	return ok;

@@ -110,7 +110,9 @@ void store_rollback(struct store *s);
 /* Takes the row locks of the stories ids (n of them; those with no row
  * are left out) in (tree, id) order, before the run writes any row: an
  * API writer that locks its rows in that order then never deadlocks with
- * a run, which waits for its rows with none held. A backend whose
+ * a run, which waits for its rows with none held (a configuration
+ * change's moves, written before the plan, lock the tree's every row
+ * first, so the plan's lock then waits for none). A backend whose
  * transaction holds the whole database's write lock (SQLite) does
  * nothing. */
 bool store_lock_stories(struct store *s, char *const *ids, size_t n,

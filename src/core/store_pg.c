@@ -1225,12 +1225,17 @@ static bool pg_story_relocate(struct store *s, const char *id,
 	char n[32], digest[32];
 	bool found, ok;
 
+	/* a row that is not the agreed version keeps its writer's rev_xid:
+	 * the change the API made is this run's and the next one's to find
+	 * (detection reads rev_xid, not rev; NULL would hide it for good) */
 	if (!writer_on(s, e) ||
 	    !done(Q(s, e,
 		    "UPDATE stories SET backlog = $3, status = $4, path = $5,"
-		    " rev = $6::bigint, rev_xid = NULL, updated ="
-		    " storysync_now() WHERE tree = $1 AND id = $2",
-		    id, backlog, status, path, I64(n, s->writer_rev))))
+		    " rev = $6::bigint, rev_xid = CASE WHEN $7::boolean THEN"
+		    " NULL ELSE rev_xid END, updated = storysync_now() WHERE"
+		    " tree = $1 AND id = $2",
+		    id, backlog, status, path, I64(n, s->writer_rev),
+		    agreed ? "true" : "false")))
 		return false;
 	*rev = s->writer_rev;
 	if (!agreed)

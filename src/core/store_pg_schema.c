@@ -7,17 +7,37 @@
 #include <stdlib.h>
 
 /* The row of story (T, I) as JSON, dependencies included: what a deletion
- * archives and the base the triggers save. */
+ * archives and the base the triggers save; assignees as PG_STORY_COLUMNS
+ * reads them (a plain string is a list of one), or a base saved from a
+ * row that holds one differs from the row it was saved from. */
 #define PG_ROW_JSON(R)                                                         \
 	"json_build_object('id'," R ".id,'backlog'," R ".backlog,'status'," R  \
 	".status,'epic'," R ".epic,'title'," R ".title,'priority'," R          \
-	".priority,'points'," R ".points,'assignees'," R ".assignees,"         \
-	"'labels'," R ".labels,'depends_on',coalesce((SELECT ('[' ||"          \
-	" string_agg(to_json(d.depends_on)::text, ',' ORDER BY d.depends_on)"  \
-	" || ']')::json FROM story_dependencies d WHERE d.tree = " R ".tree"   \
-	" AND d.story_id = " R ".id), '[]'::json),'created'," R ".created,"    \
-	"'extra'," R ".extra,'body'," R ".body,'path'," R ".path,'updated'," R \
-	".updated,'rev'," R ".rev,'parent'," R ".parent)"
+	".priority,'points'," R ".points,'assignees'," PG_ASSIGNEES(           \
+		R) ","                                                         \
+		   "'labels'," R                                               \
+		   ".labels,'depends_on',coalesce((SELECT ('[' ||"             \
+		   " string_agg(to_json(d.depends_on)::text, ',' ORDER BY "    \
+		   "d.depends_on)"                                             \
+		   " || ']')::json FROM story_dependencies d WHERE d.tree "    \
+		   "= " R ".tree"                                              \
+		   " AND d.story_id = " R ".id), '[]'::json),'created'," R     \
+		   ".created,"                                                 \
+		   "'extra'," R ".extra,'body'," R ".body,'path'," R           \
+		   ".path,'updated'," R ".updated,'rev'," R ".rev,'parent'," R \
+		   ".parent)"
+
+#define PG_ASSIGNEES(A)                                                        \
+	"CASE WHEN json_typeof(" A ".assignees) IN ('string', 'number',"       \
+	" 'boolean') THEN json_build_array(" A ".assignees) ELSE " A           \
+	".assignees END"
+/* JSON object ROW with its member assignees a list of one when it is a
+ * scalar, its members' order kept */
+#define PG_ROW_ASSIGNEES(ROW)                                                  \
+	"(SELECT json_object_agg(k, CASE WHEN k = 'assignees' AND"             \
+	" json_typeof(v) IN ('string', 'number', 'boolean') THEN"              \
+	" json_build_array(v) ELSE v END ORDER BY n) FROM json_each(" ROW      \
+	") WITH ORDINALITY AS e(k, v, n))"
 
 /* The columns of a sync_state entry that the stat cache holds. */
 #define STATE_STAT                                                             \
@@ -133,6 +153,17 @@ static const struct {
 	{3, "ALTER TABLE sync_consumers DROP CONSTRAINT sync_consumers_pkey"},
 	{3, "ALTER TABLE sync_consumers DROP COLUMN tree"},
 	{3, "ALTER TABLE sync_consumers ADD PRIMARY KEY (name)"},
+	/* 3: the bases and archives the triggers save hold assignees as
+	 * storysync reads them (PG_ROW_JSON; the triggers are made anew
+	 * below): a base saved from a row whose assignees was a plain
+	 * string differed from that row, so an API write of another column
+	 * read as a change of assignees too */
+	{3, "UPDATE sync_base SET row = " PG_ROW_ASSIGNEES(
+		    "row") " WHERE json_typeof(row -> 'assignees') IN"
+			   " ('string', 'number', 'boolean')"},
+	{3, "UPDATE deleted_stories SET row = " PG_ROW_ASSIGNEES(
+		    "row") " WHERE json_typeof(row -> 'assignees') IN"
+			   " ('string', 'number', 'boolean')"},
 };
 
 /* The change tracking, made anew by every migration (CREATE OR REPLACE),

@@ -4,7 +4,12 @@
 # a story is an update, not a creation), with its event, rev and base; and
 # --full compares every row with the version last agreed, so that a write
 # made without the triggers, or a restored backup, is a change too. The
-# oracles: sqlite3 and PyYAML.
+# oracles: sqlite3 and PyYAML. Runs on both backends (PG_TWIN, lib.sh):
+# each of SQLite's own statement forms (INSERT OR REPLACE, REPLACE, UPDATE
+# OR REPLACE, recursive_triggers) has PostgreSQL's form of the same write
+# beside it (lib.sh's dialect): an upsert of the whole row, a DELETE then
+# an INSERT, a DELETE then an UPDATE.
+PG_TWIN=1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 . "$here/api_lib.sh"
@@ -39,8 +44,8 @@ check_eq "deps on both sides: the file's list wins" "0|INF-004|[\"INF-004\"]" \
   "$rc|$(deps INF-001)|$(key backlog/INF-001-one.md depends_on)"
 check_eq "deps on both sides: the API's list is in sync_conflicts" \
   'both_changed|file|depends_on|["INF-003"]' \
-  "$(q "SELECT kind, kept, fields, json_extract(lost, '\$.depends_on') FROM sync_conflicts WHERE story_id = 'INF-001'")"
-q "UPDATE sync_conflicts SET resolved = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+  "$(q "SELECT kind, kept, fields, $(jget lost depends_on) FROM sync_conflicts WHERE story_id = 'INF-001'")"
+q "UPDATE sync_conflicts SET resolved = $(sqlnow)"
 
 # ---- every statement form on stories ----
 # form DESC SQL EVENTS: SQL, then a run: exit 0 and exactly EVENTS (sorted,
@@ -52,16 +57,28 @@ form() {
   check_eq "$1: exit 0" "0|" "$rc|$err"
   check_eq "$1: the events" "$3" "$(events "$s")"
   check_eq "$1: no base left behind" "0|0" \
-    "$(q "SELECT count(*) FROM sync_base")|$(q "SELECT count(*) FROM sync_replaced")"
+    "$(q "SELECT count(*) FROM sync_base")|$(q "SELECT $(dialect \
+      "count(*) FROM sync_replaced" 0)")"
 }
 
 cols="id, backlog, status, epic, title, priority, points, assignees, labels,
   extra, body, path, created, updated, rev"
+# the whole row written again (PostgreSQL: an upsert that sets every
+# column, ALL; or a DELETE then an INSERT, which fires the delete triggers)
+all="backlog = excluded.backlog, status = excluded.status,
+  epic = excluded.epic, title = excluded.title, priority = excluded.priority,
+  points = excluded.points, assignees = excluded.assignees,
+  labels = excluded.labels, extra = excluded.extra, body = excluded.body,
+  path = excluded.path, created = excluded.created"
 old_updated=$(q "SELECT updated FROM stories WHERE id = 'INF-001'")
-form "REPLACE of the whole row" \
-  "INSERT OR REPLACE INTO stories($cols) SELECT id, backlog, status, epic,
+form "REPLACE of the whole row" "$(dialect "INSERT OR REPLACE INTO stories($cols)
+     SELECT id, backlog, status, epic,
      'One, replaced', priority, points, assignees, labels, extra, body, path,
      created, updated, rev FROM stories WHERE id = 'INF-001'" \
+  "INSERT INTO stories($cols) SELECT id, backlog, status, epic,
+     'One, replaced', priority, points, assignees, labels, extra, body, path,
+     created, updated, rev FROM stories WHERE id = 'INF-001'
+     ON CONFLICT(tree, id) DO UPDATE SET $all")" \
   "INF-001 updated db"
 check_eq "REPLACE: the file's title (PyYAML), its list and comment kept" \
   '"One, replaced"|["INF-004"]|priority: high  # kept' \
@@ -70,24 +87,37 @@ check_eq "REPLACE: the row keeps its dependencies, archives nothing" \
   "INF-004|0" \
   "$(deps INF-001)|$(q "SELECT count(*) FROM deleted_stories WHERE story_id = 'INF-001'")"
 check_eq "REPLACE: updated moved on" 1 \
-  "$(q "SELECT updated > '$old_updated' FROM stories WHERE id = 'INF-001'")"
+  "$(q "SELECT CASE WHEN updated > '$old_updated' THEN 1 ELSE 0 END FROM stories WHERE id = 'INF-001'")"
 quiet "REPLACE"
 
 form "REPLACE with recursive_triggers on (delete triggers fire)" \
-  "PRAGMA recursive_triggers = ON;
+  "$(dialect "PRAGMA recursive_triggers = ON;
    REPLACE INTO stories($cols) SELECT id, backlog, status, epic,
      'One, replaced again', priority, points, assignees, labels, extra, body,
      path, created, updated, rev FROM stories WHERE id = 'INF-001'" \
+  "BEGIN; CREATE TEMP TABLE again AS SELECT $cols FROM stories
+     WHERE id = 'INF-001';
+   DELETE FROM stories WHERE id = 'INF-001';
+   INSERT INTO stories($cols) SELECT id, backlog, status, epic,
+     'One, replaced again', priority, points, assignees, labels, extra, body,
+     path, created, updated, rev FROM again;
+   INSERT INTO story_dependencies(story_id, depends_on)
+     VALUES ('INF-001', 'INF-004'); COMMIT")" \
   "INF-001 updated db"
-check_eq "REPLACE, recursive: the title, the list kept, no archive" \
-  '"One, replaced again"|INF-004|["INF-004"]|0' \
+# (PostgreSQL's DELETE archives the row, and takes its list with it: the
+# API puts the list back, as it puts the row)
+check_eq "REPLACE, recursive: the title, the list kept, $(dialect \
+  "no archive" "the DELETE archived")" \
+  "\"One, replaced again\"|INF-004|[\"INF-004\"]|$(dialect 0 1)" \
   "$(key backlog/INF-001-one.md title)|$(deps INF-001)|$(key backlog/INF-001-one.md depends_on)|$(q "SELECT count(*) FROM deleted_stories WHERE story_id = 'INF-001'")"
 quiet "REPLACE, recursive"
 
 # the whole row, id and title only: every other column is NULL now, so the
 # story goes to create_in (the first stage) and loses its priority
 form "REPLACE with an id and a title only" \
-  "REPLACE INTO stories(id, title) VALUES ('INF-002', 'Two, whole row')" \
+  "$(dialect "REPLACE INTO stories(id, title) VALUES ('INF-002', 'Two, whole row')" \
+    "INSERT INTO stories(id, title) VALUES ('INF-002', 'Two, whole row')
+       ON CONFLICT(tree, id) DO UPDATE SET $all")" \
   "INF-002 moved db"
 check_eq "REPLACE, id and title: moved to the first stage, as the row says" \
   "no|\"Two, whole row\"|null|default|refinement" \
@@ -125,32 +155,43 @@ quiet "DELETE then INSERT"
 
 # a REPLACE that takes another row's path deletes that row, as SQLite does
 # (without a delete trigger): it is archived and its file deleted
+# (PostgreSQL: the DELETE of that row, then the INSERT)
 form "REPLACE that takes another row's path" \
-  "INSERT OR REPLACE INTO stories(id, title, status, path)
+  "$(dialect "INSERT OR REPLACE INTO stories(id, title, status, path)
      VALUES ('NEW-2', 'Takes a path', 'active',
      (SELECT path FROM stories WHERE id = 'INF-005'))" \
+  "BEGIN; CREATE TEMP TABLE taken AS SELECT path FROM stories
+     WHERE id = 'INF-005';
+   DELETE FROM stories WHERE id = 'INF-005';
+   INSERT INTO stories(id, title, status, path) SELECT 'NEW-2',
+     'Takes a path', 'active', path FROM taken; COMMIT")" \
   "INF-005 deleted db
 NEW-2 created db"
 check_eq "REPLACE over a path: the row gone is archived, its file deleted" \
   "Five|no|\"Takes a path\"" \
-  "$(q "SELECT json_extract(row, '\$.title') FROM deleted_stories WHERE story_id = 'INF-005'")|$([ -e active/INF-005-five.md ] && echo yes || echo no)|$(key active/NEW-2-takes-a-path.md title)"
+  "$(q "SELECT $(jget row title) FROM deleted_stories WHERE story_id = 'INF-005'")|$([ -e active/INF-005-five.md ] && echo yes || echo no)|$(key active/NEW-2-takes-a-path.md title)"
 check_eq "REPLACE over a path: the dependency on it stays, its own are gone" \
   "INF-005|" "$(deps INF-004)|$(deps INF-005)"
 quiet "REPLACE over a path"
 
 # UPDATE OR REPLACE of an id another row has: that row is deleted
+# (PostgreSQL: its DELETE, then the UPDATE)
 form "UPDATE OR REPLACE onto another id" \
-  "UPDATE OR REPLACE stories SET id = 'INF-006' WHERE id = 'NEW-2'" \
+  "$(dialect "UPDATE OR REPLACE stories SET id = 'INF-006' WHERE id = 'NEW-2'" \
+    "BEGIN; DELETE FROM stories WHERE id = 'INF-006';
+     UPDATE stories SET id = 'INF-006' WHERE id = 'NEW-2'; COMMIT")" \
   "INF-006 updated db
 NEW-2 deleted db"
 check_eq "UPDATE OR REPLACE: INF-006's file holds the row now, its old one archived" \
   '"Takes a path"|3' \
-  "$(key active/INF-006-six.md title)|$(q "SELECT json_extract(row, '\$.points') FROM deleted_stories WHERE story_id = 'INF-006'")"
+  "$(key active/INF-006-six.md title)|$(q "SELECT $(jget row points) FROM deleted_stories WHERE story_id = 'INF-006'")"
 quiet "UPDATE OR REPLACE"
 
 # ---- every statement form on story_dependencies ----
 form "deps INSERT OR REPLACE" \
-  "INSERT OR REPLACE INTO story_dependencies(story_id, depends_on) VALUES ('INF-007', 'INF-001')" \
+  "$(dialect "INSERT OR REPLACE INTO story_dependencies(story_id, depends_on) VALUES ('INF-007', 'INF-001')" \
+    "INSERT INTO story_dependencies(story_id, depends_on) VALUES ('INF-007', 'INF-001')
+       ON CONFLICT(tree, story_id, depends_on) DO NOTHING")" \
   "INF-007 updated db"
 form "deps UPDATE of story_id: both stories change" \
   "UPDATE story_dependencies SET story_id = 'INF-008' WHERE story_id = 'INF-007'" \
@@ -190,17 +231,16 @@ check_eq "no trigger and a file edit: the file wins" \
   "$rc|$(q "SELECT title || '|' || priority FROM stories WHERE id = 'INF-007'")"
 check_eq "no trigger and a file edit: the row's value is in sync_conflicts" \
   "no_base|file|critical" \
-  "$(q "SELECT kind, kept, json_extract(lost, '\$.priority') FROM sync_conflicts WHERE story_id = 'INF-007'")"
-q "UPDATE sync_conflicts SET resolved = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+  "$(q "SELECT kind, kept, $(jget lost priority) FROM sync_conflicts WHERE story_id = 'INF-007'")"
+q "UPDATE sync_conflicts SET resolved = $(sqlnow)"
 quiet "no trigger and a file edit"
 
 # a restored backup of the table: an older rev, and older content
-q "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
-cp $DB "$O/backup.db"
+q "CREATE TABLE backup AS SELECT * FROM stories"
 q "UPDATE stories SET title = 'Eight, after the backup' WHERE id = 'INF-008'"
 ss sync >/dev/null
-untracked "DELETE FROM main.stories; INSERT INTO main.stories SELECT * FROM b.stories" \
-  "ATTACH '$O/backup.db' AS b;"
+untracked "DELETE FROM stories; INSERT INTO stories SELECT * FROM backup;
+  DROP TABLE backup"
 s=$(last_seq)
 run ss sync --full -v
 check_eq "restored table: --full takes it as an update, not a creation" \
@@ -219,7 +259,7 @@ q "UPDATE stories SET priority = priority WHERE id = 'INF-001'"
 cp -a backlog "$O/backlog" && rm -r backlog && mv "$O/backlog" backlog
 run ss sync
 check_eq "same-value UPDATE beside restat files: the state agrees on the rev" \
-  "0|1|0" "$rc|$(q "SELECT s.rev = t.rev FROM stories s JOIN sync_state t
+  "0|1|0" "$rc|$(q "SELECT CASE WHEN s.rev = t.rev THEN 1 ELSE 0 END FROM stories s JOIN sync_state t
     ON t.story_id = s.id WHERE s.id = 'INF-001'")|$(q "SELECT count(*) FROM sync_base")"
 s=$(last_seq)
 mv backlog/INF-001-one.md active/

@@ -1,5 +1,6 @@
 # Shared by api_forms.sh and api_values.sh (after lib.sh): a small story
-# tree, and helpers that read it with PyYAML and sqlite3.
+# tree, and helpers that read it with PyYAML and sqlite3 (psql on a
+# server: both are twins, lib.sh).
 
 # key FILE KEY: the frontmatter's KEY as JSON (null when absent), by PyYAML
 key() {
@@ -18,15 +19,15 @@ story() {
     "$2" >"$1"
 }
 
-last_seq() { q "SELECT ifnull(max(seq), 0) FROM sync_events"; }
+last_seq() { q "SELECT coalesce(max(seq), 0) FROM sync_events"; }
 # events SEQ: the events after SEQ, "ID change origin" a line, sorted
 events() {
   q "SELECT story_id || ' ' || change || ' ' || origin FROM sync_events
      WHERE seq > $1" | sort
 }
 row() { q "SELECT * FROM stories WHERE id = '$1'"; }
-deps() { q "SELECT group_concat(depends_on) FROM (SELECT depends_on FROM
-  story_dependencies WHERE story_id = '$1' ORDER BY 1)"; }
+deps() { q "SELECT $(sqlagg depends_on) FROM (SELECT depends_on FROM
+  story_dependencies WHERE story_id = '$1' ORDER BY 1) d"; }
 
 # the story files' names, times and sizes, in the default layout
 files_digest() { tree_digest refinements backlog active completed; }
@@ -35,9 +36,14 @@ files_digest() { tree_digest refinements backlog active completed; }
 quiet() { lib_quiet "$1" refinements backlog active completed; }
 
 # untracked SQL: SQL run with the triggers dropped and then made again, as
-# a script that bypasses them, or a restore, writes
+# a script that bypasses them, or a restore, writes (on a server, with
+# them off for the transaction: session_replication_role)
 untracked() {
   local trig drops
+  if [ "$(dialect sqlite server)" = server ]; then
+    q "BEGIN; SET LOCAL session_replication_role = replica; $1; COMMIT"
+    return
+  fi
   trig=$(q "SELECT group_concat(sql || ';', char(10)) FROM sqlite_schema
     WHERE type = 'trigger'")
   drops=$(q "SELECT group_concat('DROP TRIGGER ' || name || ';', ' ')

@@ -3,6 +3,9 @@
 # story_dependencies; the next run changes exactly the lines of the changed
 # fields, moves files whose status, backlog or epic changed, creates and
 # deletes files, refuses hostile values, and the run after is silent.
+# Runs on both backends (PG_TWIN, lib.sh): the SQL through lib.sh's
+# helpers where the dialects differ (jset, jscalar, sqlquote, sqlchr).
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 "$GEN_STORIES" . --count 200 2>/dev/null
@@ -54,9 +57,11 @@ strip_key() {
     skip && /^[ \t]/ { next }
     { skip = 0; print }' "$2"
 }
-# Everything in the temp dir but the story tree and the database.
+# Everything in the temp dir but the story tree and the database (and a
+# twin's server, in ./pg).
 elsewhere() {
-  find . -path ./.storysync -prune -o -path ./stories -prune -o -print |
+  find . -path ./.storysync -prune -o -path ./stories -prune -o \
+    -path ./pg -prune -o -print |
     grep -vE '^\./\.(snap|used)$' | sort
 }
 
@@ -108,12 +113,9 @@ one_field "assignee" "$f" "assignees='[\"zoe\"]'" 'assignee: zoe'
 f=$(pick '^labels: \[')
 one_field "flow labels" "$f" "labels='[\"alpha\",\"beta gamma\"]'" \
   'labels: [alpha, beta gamma]'
-# (json_set: PostgreSQL's json has no edit in place, and jsonb_set would
-# reorder the keys)
 f=$(pick '^estimate_weeks: ')
-sqlite_only "an extra member set by json_set" &&
-  one_field "an extra member" "$f" \
-    "extra=json_set(extra, '\$.estimate_weeks', 9)" 'estimate_weeks: 9'
+one_field "an extra member" "$f" "extra=$(jset extra estimate_weeks 9)" \
+  'estimate_weeks: 9'
 
 # only_key DESC FILE KEY SQL...: the change touches KEY's lines only
 only_key() {
@@ -150,16 +152,13 @@ only_key "a dependency inserted" "$f" depends_on \
 check_contains "a dependency inserted: it is in the file" "  - ZZZ-999" \
   "$(cat "$f")"
 f=$(pick '^links:$')
-if sqlite_only "a nested extra member set by json_set"; then
-  only_key "a nested extra member" "$f" links \
-    "UPDATE stories SET extra=json_set(extra, '\$.links.design', 'https://example.org/new') WHERE id='@ID'"
-  check_contains "a nested extra member: the new value" \
-    "https://example.org/new" "$(grep -A2 '^links:' "$f")"
-fi
+only_key "a nested extra member" "$f" links \
+  "UPDATE stories SET extra=$(jset extra links.design '"https://example.org/new"') WHERE id='@ID'"
+check_contains "a nested extra member: the new value" \
+  "https://example.org/new" "$(grep -A2 '^links:' "$f")"
 f=$(pick '^summary: \|')
-sqlite_only "a block scalar extra member set by json_set" &&
-  only_key "a block scalar extra member" "$f" summary \
-    "UPDATE stories SET extra=json_set(extra, '\$.summary', 'one line now') WHERE id='@ID'"
+only_key "a block scalar extra member" "$f" summary \
+  "UPDATE stories SET extra=$(jset extra summary '"one line now"') WHERE id='@ID'"
 
 # the body: one line of it
 f=$(pick '^## Overview$')
@@ -253,7 +252,7 @@ cols="id, backlog, status, epic, title, priority, points, assignees, labels, ext
 q "INSERT INTO stories(id, backlog, status, epic, title, priority, points,
      assignees, labels, extra, body, created)
    VALUES ('NEW-001', 'platform', 'backlog', 'api', 'A brand new story: with a colon',
-     'high', 5, 'zoe', '[\"x\",\"y z\"]', '{\"team\":\"core\",\"n\":3}',
+     'high', 5, $(jscalar zoe), '[\"x\",\"y z\"]', '{\"team\":\"core\",\"n\":3}',
      '# Hello' || $(sqlchr 10) || $(sqlchr 10) || 'Body text.' || $(sqlchr 10), '2026-01-02');
    INSERT INTO story_dependencies(story_id, depends_on) VALUES ('NEW-001', 'ZZZ-001'), ('NEW-001', 'AAA-001');"
 row=$(q "SELECT $cols FROM stories WHERE id='NEW-001'")
@@ -332,12 +331,12 @@ before_else=$(elsewhere)
 refused() {
   local desc=$1 id=$2 sql=$3 msg=$4 row tree db
   q "$sql"
-  row=$(q "SELECT quote(id), * FROM stories WHERE id=$id")
+  row=$(q "SELECT $(sqlquote id), * FROM stories WHERE id=$id")
   tree=$(tree_digest)
   run ss sync
   check_eq "$desc: exit 1 and the message" "1|${linked:+$linked$'\n'}$msg" "$rc|$err"
   check_eq "$desc: the row is untouched" "$row" \
-    "$(q "SELECT quote(id), * FROM stories WHERE id=$id")"
+    "$(q "SELECT $(sqlquote id), * FROM stories WHERE id=$id")"
   check_eq "$desc: no file written" "$tree" "$(tree_digest)"
   check_eq "$desc: nothing written outside the tree" "$before_else" \
     "$(elsewhere)"
@@ -359,7 +358,7 @@ restore() {
 f=$(pick '^title: ' 'stories/platform/active/*')
 id=$(idof "$f")
 snap "$f"
-orig=$(q "SELECT quote(status) || ', backlog=' || quote(backlog) || ', epic=' || quote(epic) FROM stories WHERE id='$id'")
+orig=$(q "SELECT $(sqlquote status) || ', backlog=' || $(sqlquote backlog) || ', epic=' || $(sqlquote epic) FROM stories WHERE id='$id'")
 hostile_edit() { # DESC SET MESSAGE
   refused "$1" "'$id'" "UPDATE stories SET $2 WHERE id='$id'" "$3"
   if cmp -s "$T/.snap" "$f"; then ok "$1: the file is untouched"; else
@@ -389,7 +388,7 @@ check_eq "symlinked epic dir: nothing written outside" "" "$(ls -A outside)"
 
 g=$(pick '^title: ' 'stories/platform/backlog/*')
 gid=$(idof "$g")
-gorig=$(q "SELECT quote(status) || ', epic=' || quote(epic) FROM stories WHERE id='$gid'")
+gorig=$(q "SELECT $(sqlquote status) || ', epic=' || $(sqlquote epic) FROM stories WHERE id='$gid'")
 refused "a move into the symlinked epic dir" "'$gid'" \
   "UPDATE stories SET status='active', epic='evil' WHERE id='$gid'" \
   "stories/platform/active/evil/${g##*/}: path goes through a symlink"

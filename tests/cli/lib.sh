@@ -109,6 +109,30 @@ jget() {
     echo "json_extract($1, '\$.$2')"; fi
 }
 sqlchr() { echo "char($1)"; }
+# jset EXPR PATH JSON: SQL for the JSON object EXPR with the member at PATH
+# (KEY or KEY.KEY...) set to the JSON text JSON, the other members and
+# their order kept (PostgreSQL's json has no json_set, and jsonb_set
+# would reorder the keys); jscalar TEXT, the plain string TEXT as the API
+# writes it in a JSON column (a list of one in assignees: bare text on
+# SQLite, a JSON string on a server, whose json type takes no other);
+# sqlquote EXPR, EXPR as an SQL literal; sqlnow, the time now as
+# storysync writes it; sqlagg EXPR, EXPR's values joined by commas; jtype
+# EXPR KEY, the JSON type of the member KEY ('null' for a JSON null)
+jset() { echo "json_set($1, '\$.$2', json('$3'))"; }
+jscalar() { echo "'$1'"; }
+sqlquote() { echo "quote($1)"; }
+sqlnow() { echo "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"; }
+sqlagg() { echo "group_concat($1)"; }
+jtype() { echo "json_type($1, '\$.$2')"; }
+# dialect SQLITE SERVER: the first on SQLite, the second on a server: an
+# API write in the form each backend's statements take (SQLite's INSERT OR
+# REPLACE is PostgreSQL's INSERT ... ON CONFLICT, or a DELETE then an
+# INSERT), or a check that has a form on each
+dialect() { printf '%s\n' "$1"; }
+# copy_tree SRC DST: a copy of the tree SRC, as cp -a makes it; on a
+# server the copy gets a database of its own, a copy of SRC's (else the
+# two trees would share one)
+copy_tree() { cp -a "$1" "$2"; }
 # db_ref: the database as a tool outside storysync opens it (the file;
 # the URI on a server), and run_record the file of the last run's record
 db_ref() { echo "$DB"; }
@@ -234,9 +258,9 @@ make_pending() {
     cd "$T/work" || exit 1
     ss init >/dev/null && ss sync >/dev/null || exit 1
     pend_both q
-    sqlite3 -batch $DB "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+    q "$(dialect "PRAGMA wal_checkpoint(TRUNCATE)" "SELECT 1")" >/dev/null
   ) || not_ok "the pending tree"
-  cd "$T" && rm -rf pending && cp -a work pending
+  cd "$T" && rm -rf pending && copy_tree work pending
 }
 
 # tree_state DIR: what a tree holds, to compare two: integrity_check and
@@ -407,7 +431,14 @@ if [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && [ "${PG_TWIN:-0}" = 1 ]; then
     finish
     exit 1
   fi
-  _pg_n=0
+  # _pg_next: the next number for a database's name, in $_pg_n (kept in
+  # a file: a tree made in a subshell takes one too)
+  _pg_next() {
+    _pg_n=0
+    [ -e "$O/pg_n" ] && read -r _pg_n <"$O/pg_n"
+    _pg_n=$((_pg_n + 1))
+    echo $_pg_n >"$O/pg_n"
+  }
   # the database of the tree configured in DIR (default .)
   pg_uri_of() {
     sed -n 's/^database: //p' "${1:-.}/.storysync.local.yml" 2>/dev/null |
@@ -421,7 +452,7 @@ if [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && [ "${PG_TWIN:-0}" = 1 ]; then
     done
     case " $* " in *" init "*) ;; *) return 0 ;; esac
     [ -n "$(pg_uri_of "$dir")" ] && return 0
-    _pg_n=$((_pg_n + 1))
+    _pg_next
     pg_db "twin_$$_$_pg_n" && pg_local "$PGURI" "$dir"
   }
   q() { psql -qAtX -F '|' -v ON_ERROR_STOP=1 -d "$(pg_uri_of)" -c "$1"; }
@@ -430,6 +461,37 @@ if [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && [ "${PG_TWIN:-0}" = 1 ]; then
       echo "(($1)::json ->> '$2')"; fi
   }
   sqlchr() { echo "chr($1)"; }
+  jset() { # json_each keeps json's order; ordinality keeps it through
+    local d=${4:-0} inner
+    if [[ $2 == *.* ]]; then inner=$(jset "v$d" "${2#*.}" "$3" $((d + 1)))
+    else inner="'$3'::json"; fi
+    echo "(SELECT json_object_agg(k$d, CASE WHEN k$d = '${2%%.*}' THEN" \
+      "$inner ELSE v$d END ORDER BY n$d) FROM json_each(($1)::json)" \
+      "WITH ORDINALITY AS e$d(k$d, v$d, n$d))"
+  }
+  jscalar() { echo "'\"$1\"'"; }
+  sqlquote() { echo "quote_nullable($1)"; }
+  sqlnow() {
+    echo "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+  }
+  sqlagg() { echo "string_agg(($1)::text, ',')"; }
+  jtype() { echo "json_typeof(($1)::json -> '$2')"; }
+  dialect() { printf '%s\n' "$2"; }
+  copy_tree() {
+    local from
+    cp -a "$1" "$2" || return 1
+    from=$(pg_uri_of "$2")
+    [ -n "$from" ] || return 0
+    from=${from#postgresql:///}
+    _pg_next
+    psql -qAtX -v ON_ERROR_STOP=1 -c "CREATE DATABASE twin_$$_$_pg_n
+      TEMPLATE ${from%%\?*}" >/dev/null || return 1
+    sed -i "s|^database: postgresql:///${from%%\?*}?|database: postgresql:///twin_$$_$_pg_n?|" \
+      "$2/.storysync.local.yml" || return 1
+    # the database names the checkout that syncs each tree (trees.path):
+    # the copy's is the copy, as a SQLite file inside the tree has it
+    (cd "$2" && q "UPDATE trees SET path = '$(pwd -P)'") >/dev/null
+  }
   db_ref() { pg_uri_of; }
   sqlite_only() { skip "SQLite's only: $1"; return 1; }
   run_record() { echo .storysync/server.run; }

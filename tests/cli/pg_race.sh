@@ -272,4 +272,57 @@ echo "$err"
 echo "# $(wc -l <"$O/conflicts") conflicts recorded"
 check_eq "no advisory lock is left" 0 \
   "$(pq race "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")"
+
+# ---- a configuration change's moves and a writer, in order ----
+# A run that renames a stage's status moves rows (reconcile_apply) before
+# its plan is known; its plan then writes a story that sorts before them.
+# A writer holds that story's row, then wants one the rename moved: the
+# run must hold none of the moved rows while it waits for the writer's,
+# else each waits for the other (the run locks every row of its tree
+# before the moves, in (tree, id) order). Step by step, no race: the
+# writer is a psql fed through a pipe, and each step waits for the
+# server to show the state before it (pg_stat_activity).
+pg_db rename
+mkdir "$T/r" && cd "$T/r" || exit 1
+pg_local "$PGURI" && ss -q init || not_ok "rename: the tree"
+mkdir -p refinements backlog active completed
+printf -- '---\nid: R-1\ntitle: One\n---\n' >backlog/R-1-one.md
+printf -- '---\nid: R-5\ntitle: Five\n---\n' >active/R-5-five.md
+ss -q sync || not_ok "rename: the first load"
+activity() { # WHAT: the other sessions of the database in that state
+  pq rename "SELECT count(*) FROM pg_stat_activity WHERE datname = 'rename'
+    AND pid <> pg_backend_pid() AND $1"
+}
+is_n() { [ "$(activity "$1")" = "$2" ]; }
+deadlocks=$(grep -c 'deadlock detected' "$PGDIR/log")
+sed -i 's/^  active: active$/  doing: active/' .storysync.yml
+sed -i 's/^title: One$/title: One, by hand/' backlog/R-1-one.md
+mkfifo "$O/w"
+psql -qAtX -v ON_ERROR_STOP=1 -d rename <"$O/w" >"$O/wout" 2>&1 &
+wpid=$!
+exec 7>"$O/w"
+echo "BEGIN; UPDATE stories SET title = 'One, API' WHERE id = 'R-1';" >&7
+wait_for is_n "state = 'idle in transaction'" 1 ||
+  not_ok "rename: the writer holds R-1"
+"$STORYSYNC" sync >"$O/rout" 2>&1 &
+rpid=$!
+wait_for is_n "wait_event_type = 'Lock'" 1 ||
+  not_ok "rename: the run waits for R-1"
+echo "UPDATE stories SET title = 'Five, API' WHERE id = 'R-5'; COMMIT;" >&7
+exec 7>&-
+wait $wpid
+wc=$?
+wait $rpid
+rc=$?
+check_eq "rename: the writer waited for no lock of the run's, and committed" \
+  "0|" "$wc|$(cat "$O/wout")"
+check_eq "rename: the run, which waited for the writer, is told to try later" \
+  "75|0" "$rc|$(($(grep -c 'deadlock detected' "$PGDIR/log") - deadlocks))"
+run ss sync
+check_eq "rename: the next run takes the rename and both writes" \
+  "0|doing|Five, API|One, by hand|One, API" \
+  "$rc|$(pq rename "SELECT status FROM stories WHERE id = 'R-5'")|$(sed -n \
+    's/^title: //p' active/R-5-five.md)|$(sed -n 's/^title: //p' \
+    backlog/R-1-one.md)|$(pq rename "SELECT lost::json ->> 'title' FROM
+      sync_conflicts WHERE story_id = 'R-1'")"
 finish

@@ -70,7 +70,9 @@ struct store {
 	} bulk[8];
 	int nbulk;
 	size_t bulk_bytes;
-	bool in_flight; /* a drain's results not collected yet */
+	bool in_flight;     /* a drain's results not collected yet */
+	bool version_known; /* the schema's version read at the start */
+	int version;
 };
 
 /* Runs sql with n text parameters (NULL: null); the result (tuples or

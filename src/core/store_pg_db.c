@@ -304,8 +304,10 @@ static void copy_put(struct buf *b, const char *v)
 
 /* what a first load keeps before it writes: its rows' text, which then
  * fits the server's default temp_buffers (8 MB) and an unordered
- * INSERT ... SELECT reads it from there */
-#define BULK_MAX (4 << 20)
+ * INSERT ... SELECT reads it from there; 1 MB rather than 4: the server
+ * writes a batch while the next is parsed, and all but the last batch
+ * overlap (10k stories, paired under load: 4.7 s against 5.7 s) */
+#define BULK_MAX (1 << 20)
 
 bool pg_send(struct store *s, struct err *e, const struct pg_bulk *b, int n,
 	     const char *const *params)

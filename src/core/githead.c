@@ -48,16 +48,25 @@ static bool take_id(const char *s, char out[GITHEAD_HEX])
 	return true;
 }
 
-/* The git directory of the work tree holding dir: a ".git" directory, or
- * the one a ".git" file names (a linked worktree, a submodule). */
-static char *find_gitdir(const char *dir)
+char *githead_gitdir(const char *dir, char **workdir, bool *crossed)
 {
 	char *cur = xstrdup(dir), *git = NULL, *slash;
 	struct stat st;
+	bool first = true;
+	dev_t dev = 0;
 
+	*crossed = false;
+	if (workdir)
+		*workdir = NULL;
 	for (;;) {
 		free(git);
 		git = xasprintf("%s/.git", cur);
+		/* libgit2 stops its search at a filesystem's edge */
+		if (stat(cur, &st) == 0) {
+			*crossed = *crossed || (!first && st.st_dev != dev);
+			dev = first ? st.st_dev : dev;
+			first = false;
+		}
 		if (lstat(git, &st) == 0 && S_ISDIR(st.st_mode))
 			break;
 		if (lstat(git, &st) == 0 && S_ISREG(st.st_mode)) {
@@ -76,17 +85,20 @@ static char *find_gitdir(const char *dir)
 		slash = strrchr(cur, '/');
 		if (!slash || slash == cur) {
 			xfree(&git);
+			/* not looked at, nor worth looking at: say unsure */
+			*crossed = *crossed || lstat("/.git", &st) == 0;
 			break;
 		}
 		*slash = '\0';
 	}
-	free(cur);
+	if (git && workdir)
+		*workdir = cur;
+	else
+		free(cur);
 	return git;
 }
 
-/* The directory shared by all worktrees: gitdir's "commondir", else
- * gitdir itself. */
-static char *common_dir(const char *gitdir)
+char *githead_common_dir(const char *gitdir)
 {
 	char *path = xasprintf("%s/commondir", gitdir);
 	char *text = slurp(path), *common;
@@ -162,16 +174,16 @@ static bool plain_refs(const char *common)
 bool githead_read(const char *dir, char out[GITHEAD_HEX])
 {
 	char *gitdir = NULL, *common = NULL, *head = NULL, *text = NULL;
-	bool ok = false;
+	bool ok = false, crossed;
 
 	out[0] = '\0';
 	if (getenv("GIT_DIR") || getenv("GIT_WORK_TREE") ||
 	    getenv("GIT_COMMON_DIR") || getenv("GIT_CEILING_DIRECTORIES"))
 		return false;
-	gitdir = find_gitdir(dir);
+	gitdir = githead_gitdir(dir, NULL, &crossed);
 	if (!gitdir)
 		goto out;
-	common = common_dir(gitdir);
+	common = githead_common_dir(gitdir);
 	if (!plain_refs(common))
 		goto out;
 	head = xasprintf("%s/HEAD", gitdir);

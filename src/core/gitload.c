@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "blobid.h"
+#include "gitindex.h"
 #include "gitrepo.h"
 #include "mem.h"
 #include "version.h"
@@ -254,6 +255,11 @@ bool gitrepo_commit_paths(struct gitrepo *r, const char *const *paths,
 
 bool gitrepo_tracked(const char *path, bool *tracked, struct err *e)
 {
+	enum gitindex_answer a = gitindex_tracked(path);
+
+	*tracked = a == GITINDEX_TRACKED;
+	if (a != GITINDEX_UNSURE)
+		return true; /* the index file said, the module not loaded */
 	if (!load()) {
 		*tracked = false;
 		return err_set(e, "git: %s", failure);

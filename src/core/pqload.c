@@ -18,9 +18,11 @@ static struct {
 	__typeof__(PQcmdTuples) *cmd_tuples;
 	__typeof__(PQconnectdb) *connectdb;
 	__typeof__(PQerrorMessage) *error_message;
+	__typeof__(PQescapeLiteral) *escape_literal;
 	__typeof__(PQexec) *exec;
 	__typeof__(PQexecParams) *exec_params;
 	__typeof__(PQfinish) *finish;
+	__typeof__(PQfreemem) *freemem;
 	__typeof__(PQgetResult) *get_result;
 	__typeof__(PQgetisnull) *getisnull;
 	__typeof__(PQgetvalue) *getvalue;
@@ -29,28 +31,22 @@ static struct {
 	__typeof__(PQputCopyEnd) *put_copy_end;
 	__typeof__(PQresultErrorField) *result_error_field;
 	__typeof__(PQresultStatus) *result_status;
+	__typeof__(PQsendQuery) *send_query;
 	__typeof__(PQstatus) *status;
 	__typeof__(PQtransactionStatus) *transaction_status;
 } pq;
 
 static const char *const names[] = {
-	"PQclear",
-	"PQcmdTuples",
-	"PQconnectdb",
-	"PQerrorMessage",
-	"PQexec",
-	"PQexecParams",
-	"PQfinish",
-	"PQgetResult",
-	"PQgetisnull",
-	"PQgetvalue",
-	"PQntuples",
-	"PQputCopyData",
-	"PQputCopyEnd",
-	"PQresultErrorField",
-	"PQresultStatus",
-	"PQstatus",
-	"PQtransactionStatus",
+	"PQclear",         "PQcmdTuples",
+	"PQconnectdb",     "PQerrorMessage",
+	"PQescapeLiteral", "PQexec",
+	"PQexecParams",    "PQfinish",
+	"PQfreemem",       "PQgetResult",
+	"PQgetisnull",     "PQgetvalue",
+	"PQntuples",       "PQputCopyData",
+	"PQputCopyEnd",    "PQresultErrorField",
+	"PQresultStatus",  "PQsendQuery",
+	"PQstatus",        "PQtransactionStatus",
 };
 
 _Static_assert(sizeof(pq) == sizeof(names) / sizeof(*names) * sizeof(void *),
@@ -112,6 +108,21 @@ PGconn *PQconnectdb(const char *conninfo)
 char *PQerrorMessage(const PGconn *conn)
 {
 	return pq.error_message(conn);
+}
+
+char *PQescapeLiteral(PGconn *conn, const char *str, size_t len)
+{
+	return pq.escape_literal(conn, str, len);
+}
+
+void PQfreemem(void *ptr)
+{
+	pq.freemem(ptr);
+}
+
+int PQsendQuery(PGconn *conn, const char *query)
+{
+	return pq.send_query(conn, query);
 }
 
 PGresult *PQexec(PGconn *conn, const char *query)

@@ -160,6 +160,34 @@ static bool claims(const char *database)
 	return dbhome_is_server(database);
 }
 
+/* The session's settings, and the schema's version read in the same
+ * round trip (a no-op run makes a handful of queries, and this was
+ * three): version_read takes it. A version 0 when the table is not
+ * there; query_to_xml reads the table only when it is (CASE evaluates
+ * lazily), so that the statement parses either way. Without it (a
+ * server built without libxml) the settings again, and version_read
+ * asks. */
+static void session_start(struct store *s)
+{
+	static const char set[] = "SET client_min_messages = warning;"
+				  " SET client_connection_check_interval = 500";
+	PGresult *r = PQexec(
+		s->conn,
+		"SET client_min_messages = warning;"
+		" SET client_connection_check_interval = 500;"
+		" SELECT CASE WHEN to_regclass('storysync_schema') IS NULL"
+		" THEN 0 ELSE coalesce((xpath('/row/v/text()', query_to_xml("
+		"'SELECT max(version) AS v FROM storysync_schema', false,"
+		" true, '')))[1]::text::int, 0) END");
+
+	s->version_known =
+		PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+	s->version = s->version_known ? atoi(PQgetvalue(r, 0, 0)) : 0;
+	PQclear(r);
+	if (!s->version_known)
+		PQclear(PQexec(s->conn, set));
+}
+
 static bool pg_open(struct store **out, const char *database, int busy_ms,
 		    bool read_only, bool create, bool *busy, struct err *e)
 {
@@ -185,8 +213,7 @@ static bool pg_open(struct store **out, const char *database, int busy_ms,
 	}
 	/* a killed run's session ends within half a second even while it
 	 * waits for a row lock: its run lock goes with it */
-	PQclear(PQexec(s->conn, "SET client_min_messages = warning;"
-				" SET client_connection_check_interval = 500"));
+	session_start(s);
 	if (read_only ? !pg_schema_check(s, e)
 		      : !pg_schema_migrate(s, create, e))
 		goto fail;

@@ -65,10 +65,14 @@ struct store {
 		struct strmap keys; /* the keys in rows (pg_bulk.key) */
 		struct arena key_strings;
 		int64_t n;
-		bool made; /* its temporary table, made in this transaction */
+		int nparams; /* the statement's, $1 included */
+		bool made;   /* its temporary table, made in this transaction */
 	} bulk[8];
 	int nbulk;
 	size_t bulk_bytes;
+	bool in_flight;     /* a drain's results not collected yet */
+	bool version_known; /* the schema's version read at the start */
+	int version;
 };
 
 /* Runs sql with n text parameters (NULL: null); the result (tuples or

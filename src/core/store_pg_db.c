@@ -80,33 +80,127 @@ static bool table_make(struct store *s, const struct pg_bulk *b, int n,
 	return ok;
 }
 
-/* p's rows sent by COPY to its table, written by its statement, and the
- * table emptied. */
-static bool flush_one(struct store *s, struct pg_pending *p, struct err *e)
+/* sql with each $1 (not $10...) replaced by lit. */
+static void put_with_tree(struct buf *b, const char *sql, const char *lit)
 {
-	char sql[128];
+	for (const char *p; (p = strstr(sql, "$1"));) {
+		buf_add(b, sql, (size_t)(p - sql));
+		if (p[2] >= '0' && p[2] <= '9')
+			buf_puts(b, "$1");
+		else
+			buf_puts(b, lit);
+		sql = p + 2;
+	}
+	buf_puts(b, sql);
+}
+
+/* The results of what the last drain sent and did not wait for; false,
+ * e set from the first failure (NULL e: not), when any failed. */
+static bool collect(struct store *s, struct err *e)
+{
 	PGresult *r;
 	bool ok = true;
 
-	snprintf(sql, sizeof(sql), "COPY %s FROM STDIN", p->to->table);
-	r = PQexec(s->conn, sql);
-	if (PQresultStatus(r) != PGRES_COPY_IN)
-		return result_ok(s, r, e); /* an error: false */
-	PQclear(r);
-	if (PQputCopyData(s->conn, p->rows.data, (int)p->rows.len) != 1 ||
-	    PQputCopyEnd(s->conn, NULL) != 1)
-		ok = err_set(e, "%s: %s", s->shown, PQerrorMessage(s->conn));
-	/* the COPY's result, then the NULL after it */
-	while ((r = PQgetResult(s->conn)))
-		if (!result_ok(s, r, ok ? e : NULL))
-			ok = false;
-		else
+	if (!s->in_flight)
+		return true;
+	s->in_flight = false;
+	while ((r = PQgetResult(s->conn))) {
+		if (PQresultStatus(r) == PGRES_COPY_IN) { /* not expected */
+			PQputCopyEnd(s->conn, "storysync: no rows");
 			PQclear(r);
+			continue;
+		}
+		if (result_ok(s, r, ok ? e : NULL))
+			PQclear(r);
+		else
+			ok = false;
+	}
+	return ok;
+}
+
+/* One string for the simple query protocol: a COPY to each table with
+ * rows, then each table's statement, then one TRUNCATE of them all. */
+static bool drain_sql(struct store *s, struct buf *sql, struct err *e)
+{
+	char *lit = PQescapeLiteral(s->conn, store_base_tree(s),
+				    strlen(store_base_tree(s)));
+	const char *sep = "TRUNCATE ";
+
+	if (!lit)
+		return err_set(e, "%s: %s", s->shown, PQerrorMessage(s->conn));
+	for (int i = 0; i < s->nbulk; i++)
+		if (s->bulk[i].n)
+			buf_printf(sql, "COPY %s FROM STDIN;",
+				   s->bulk[i].to->table);
+	for (int i = 0; i < s->nbulk; i++)
+		if (s->bulk[i].n) {
+			put_with_tree(sql, s->bulk[i].to->insert, lit);
+			buf_putc(sql, ';');
+		}
+	for (int i = 0; i < s->nbulk; i++)
+		if (s->bulk[i].n) {
+			buf_printf(sql, "%s%s", sep, s->bulk[i].to->table);
+			sep = ", ";
+		}
+	PQfreemem(lit);
+	return true;
+}
+
+/* Sends every table's rows and their statements as one query, and
+ * waits only for the server to take each COPY: the statements, most of
+ * a first load's server time, run while this process parses the next
+ * rows; their results are the next query's to collect. */
+static bool send_all(struct store *s, struct err *e)
+{
+	struct buf sql = BUF_INIT;
+	PGresult *r;
+	int i = 0;
+	bool ok = drain_sql(s, &sql, e);
+
+	if (ok && !PQsendQuery(s->conn, sql.data))
+		ok = err_set(e, "%s: %s", s->shown, PQerrorMessage(s->conn));
+	buf_finish(&sql);
 	if (!ok)
 		return false;
-	snprintf(sql, sizeof(sql), "TRUNCATE %s", p->to->table);
-	return exec_now(s, p->to->insert, store_base_tree(s), e) &&
-	       exec_now(s, sql, NULL, e);
+	s->in_flight = true;
+	for (;;) {
+		struct pg_pending *p;
+
+		while (i < s->nbulk && !s->bulk[i].n)
+			i++;
+		if (i == s->nbulk)
+			return true; /* all sent: the rest runs meanwhile */
+		r = PQgetResult(s->conn);
+		if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
+			if (r && !result_ok(s, r, e))
+				ok = false;
+			else
+				PQclear(r);
+			return collect(s, ok ? e : NULL) && ok &&
+			       err_set(e, "%s: COPY did not start", s->shown);
+		}
+		PQclear(r);
+		p = &s->bulk[i++];
+		if (PQputCopyData(s->conn, p->rows.data, (int)p->rows.len) !=
+			    1 ||
+		    PQputCopyEnd(s->conn, NULL) != 1) {
+			ok = err_set(e, "%s: %s", s->shown,
+				     PQerrorMessage(s->conn));
+			collect(s, NULL);
+			return false;
+		}
+		while (i < s->nbulk && !s->bulk[i].n)
+			i++;
+		if (i == s->nbulk)
+			return true; /* all sent: the rest runs meanwhile */
+		/* the COPY's own result, before the next one's COPY_IN */
+		r = PQgetResult(s->conn);
+		if (r && !result_ok(s, r, e)) {
+			collect(s, NULL);
+			return false;
+		}
+		PQclear(r);
+	}
 }
 
 static void pending_clear(struct pg_pending *p)
@@ -119,23 +213,48 @@ static void pending_clear(struct pg_pending *p)
 	p->n = 0;
 }
 
-bool pg_drain(struct store *s, struct err *e)
+/* Every table made (the statements of send_all name only those). */
+static bool tables_made(struct store *s, struct err *e)
 {
-	bool ok = true;
-
 	for (int i = 0; i < s->nbulk; i++) {
 		struct pg_pending *p = &s->bulk[i];
 
-		if (p->n && ok)
-			ok = flush_one(s, p, e);
-		pending_clear(p);
+		if (p->n && !p->made) {
+			if (!table_make(s, p->to, p->nparams, e))
+				return false;
+			p->made = true;
+		}
 	}
+	return true;
+}
+
+/* What pg_send kept, sent; when wait, also its results. */
+static bool drain(struct store *s, bool wait, struct err *e)
+{
+	bool ok = collect(s, e), any = false;
+
+	for (int i = 0; i < s->nbulk; i++)
+		any = any || s->bulk[i].n;
+	if (ok && any)
+		ok = tables_made(s, e) && send_all(s, e);
+	for (int i = 0; i < s->nbulk; i++)
+		pending_clear(&s->bulk[i]);
 	s->bulk_bytes = 0;
+	if (ok && wait)
+		ok = collect(s, e);
+	else if (!ok)
+		collect(s, NULL);
 	return ok;
+}
+
+bool pg_drain(struct store *s, struct err *e)
+{
+	return drain(s, true, e);
 }
 
 void pg_bulk_reset(struct store *s)
 {
+	collect(s, NULL);
 	for (int i = 0; i < s->nbulk; i++) {
 		pending_clear(&s->bulk[i]);
 		buf_finish(&s->bulk[i].rows);
@@ -185,8 +304,10 @@ static void copy_put(struct buf *b, const char *v)
 
 /* what a first load keeps before it writes: its rows' text, which then
  * fits the server's default temp_buffers (8 MB) and an unordered
- * INSERT ... SELECT reads it from there */
-#define BULK_MAX (4 << 20)
+ * INSERT ... SELECT reads it from there; 1 MB rather than 4: the server
+ * writes a batch while the next is parsed, and all but the last batch
+ * overlap (10k stories, paired under load: 4.7 s against 5.7 s) */
+#define BULK_MAX (1 << 20)
 
 bool pg_send(struct store *s, struct err *e, const struct pg_bulk *b, int n,
 	     const char *const *params)
@@ -214,11 +335,7 @@ bool pg_send(struct store *s, struct err *e, const struct pg_bulk *b, int n,
 	if (b->key && p->keys.cap && params[b->key - 1] &&
 	    strmap_get(&p->keys, params[b->key - 1], NULL) && !pg_drain(s, e))
 		return false;
-	if (!p->made) {
-		if (!table_make(s, b, n, e))
-			return false;
-		p->made = true;
-	}
+	p->nparams = n;
 	if (b->key && params[b->key - 1]) {
 		if (!p->keys.cap)
 			strmap_init(&p->keys, 1024);
@@ -234,7 +351,7 @@ bool pg_send(struct store *s, struct err *e, const struct pg_bulk *b, int n,
 	}
 	buf_putc(&p->rows, '\n');
 	s->bulk_bytes += p->rows.len - len;
-	return s->bulk_bytes < BULK_MAX || pg_drain(s, e);
+	return s->bulk_bytes < BULK_MAX || drain(s, false, e);
 }
 
 bool pg_exec(struct store *s, const char *sql, struct err *e)

@@ -336,15 +336,30 @@ int pg_schema_version(const struct store *s)
 	return PG_SCHEMA_VERSION;
 }
 
+/* v, unless newer than this storysync knows. */
+static bool version_newer(struct store *s, int v, struct err *e)
+{
+	if (v > PG_SCHEMA_VERSION)
+		return err_set(e,
+			       "%s: database schema version %d is newer than "
+			       "this storysync (%d)",
+			       s->shown, v, PG_SCHEMA_VERSION);
+	return true;
+}
+
 /* The version the database is at: 0 before storysync made anything. */
 static bool version_read(struct store *s, int *v, struct err *e)
 {
-	PGresult *r = pg_query(s, e,
-			       "SELECT to_regclass('storysync_schema') IS NOT"
-			       " NULL",
-			       0, NULL);
+	PGresult *r;
 	bool made;
 
+	*v = s->version; /* once: a migration's lock reads it again */
+	if (s->version_known) {
+		s->version_known = false;
+		return version_newer(s, *v, e);
+	}
+	r = pg_query(s, e, "SELECT to_regclass('storysync_schema') IS NOT NULL",
+		     0, NULL);
 	if (!r)
 		return false;
 	made = PQgetvalue(r, 0, 0)[0] == 't';
@@ -358,12 +373,7 @@ static bool version_read(struct store *s, int *v, struct err *e)
 		*v = PQgetisnull(r, 0, 0) ? 0 : atoi(PQgetvalue(r, 0, 0));
 		PQclear(r);
 	}
-	if (*v > PG_SCHEMA_VERSION)
-		return err_set(e,
-			       "%s: database schema version %d is newer than "
-			       "this storysync (%d)",
-			       s->shown, *v, PG_SCHEMA_VERSION);
-	return true;
+	return version_newer(s, *v, e);
 }
 
 bool pg_schema_check(struct store *s, struct err *e)

@@ -134,6 +134,14 @@ git checkout -q main
 printf 'log: .storysync/sync.log\n' >.storysync.local.yml
 run ss sync
 check_rc "an untracked local file is read" 0
+# asked of git's index file itself: the run loads no libgit2 (the git
+# module) for it, as a tree without a local file does not
+if command -v strace >/dev/null; then
+  ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq \
+    -e trace=openat -o "$O/trace" "$bin" sync >/dev/null 2>&1
+  check_eq "a no-op with a local file loads no libgit2" "" \
+    "$(grep -o 'storysync-git[^"]*\|libgit2[^"]*' "$O/trace")"
+fi
 git checkout -q -b evil-local main
 printf "notify: 'id > owned-local'\n" >.storysync.local.yml
 sed -i "s/^title: One.*/title: One, by evil-local/" backlog/A-1-one.md

@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,9 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fsx.h"
 #include "githead.h"
+#include "gitindex.h"
 #include "gitrepo.h"
 #include "mem.h"
 
@@ -202,7 +205,7 @@ static void test_open_env(void **state)
 
 	/* GIT_DIR alone, relative, from the top: the top is the work tree. */
 	unsetenv("GIT_WORK_TREE");
-	setenv("GIT_DIR", ".git", 1);
+	setenv("GIT_DIR", ".git", 1); /* cwd: the test's, not the tree */
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	assert_int_equal(chdir(repo), 0);
 	r = open_ok(other);
@@ -771,6 +774,214 @@ static void test_githead(void **state)
 	free(sub);
 }
 
+/* The answer git ls-files gives for rel in the work tree wt: listed
+ * (any stage) or not. The oracle: git's own reading of its index. */
+static enum gitindex_answer ls_files(const char *wt, const char *rel)
+{
+	char *cmd = xasprintf("cd '%s' && env -u GIT_DIR -u GIT_INDEX_FILE git "
+			      "ls-files -z | tr '\\0' '\\n' | "
+			      "grep -Fxq -- '%s'",
+			      wt, rel);
+	int rc = system(cmd);
+
+	free(cmd);
+	return rc == 0 ? GITINDEX_TRACKED : GITINDEX_UNTRACKED;
+}
+
+/* gitindex_tracked agrees with git ls-files on each of rels in wt (and on
+ * the gitrepo_tracked it fronts), or is unsure when sure is false. */
+static void index_agrees(const char *wt, const char *const *rels, bool sure)
+{
+	for (size_t i = 0; rels[i]; i++) {
+		char *path = xasprintf("%s/%s", wt, rels[i]);
+		enum gitindex_answer got = gitindex_tracked(path);
+		enum gitindex_answer want = ls_files(wt, rels[i]);
+		struct err e = {""};
+		bool tracked;
+
+		if (got != (sure ? want : GITINDEX_UNSURE))
+			fail_msg("%s: got %d, want %d", path, got,
+				 sure ? want : GITINDEX_UNSURE);
+		/* unsure: libgit2 answers, or fails (core.worktree elsewhere)
+		 */
+		if ((gitrepo_tracked(path, &tracked, &e) || sure) &&
+		    tracked != (want == GITINDEX_TRACKED))
+			fail_msg("%s: libgit2 says %d (%s)", path, tracked,
+				 e.msg);
+		assert_string_equal(e.msg, sure ? "" : e.msg);
+		free(path);
+	}
+}
+
+static const char *const some[] = {
+	"stories/backlog/A.md",
+	"stories/backlog/B.md",
+	"other/x.md",
+	"other/y.md",
+	"new.md",
+	"stories/backlog/A",
+	"stories/backlog",
+	"stories",
+	"zz/deep/name with space.md",
+	"stories/backlog/A.md.bak",
+	".storysync.local.yml",
+	"a/b/c/d/e/f/g/h/i/j/k.md",
+	NULL,
+};
+
+static void test_gitindex_states(void **state)
+{
+	char *git = xasprintf("%s/.git", repo);
+
+	sh("cd repo && echo n > new.md && mkdir -p zz/deep a/b/c/d/e/f/g/h/i/j "
+	   "&& echo z > 'zz/deep/name with space.md' && echo k > "
+	   "a/b/c/d/e/f/g/h/i/j/k.md && git add zz a && git commit -q -m z");
+	index_agrees(repo, some, true); /* v2, tracked and untracked */
+	sh("cd repo && git rm -q --cached other/x.md stories/backlog/B.md");
+	index_agrees(repo, some, true); /* after git rm --cached */
+	sh("cd repo && echo l > .storysync.local.yml && git add -N "
+	   ".storysync.local.yml && echo y > other/y.md && git add -N "
+	   "other/y.md");
+	index_agrees(repo, some, true); /* v3: intent-to-add's flags */
+	sh("cd repo && git update-index --index-version 4");
+	index_agrees(repo, some, true); /* v4: prefix-compressed paths */
+	sh("cd repo && git update-index --index-version 2 && git reset -q "
+	   "&& git add -A && git commit -q -m all && git update-index "
+	   "--index-version 4");
+	index_agrees(repo, some, true);
+	setenv("GIT_INDEX_FILE", "/nonexistent/index", 1);
+	index_agrees(repo, some, true); /* the repository's own, as libgit2 */
+	unsetenv("GIT_INDEX_FILE");
+	setenv("GIT_DIR", git, 1);
+	index_agrees(repo, some, false); /* git's env: only libgit2 */
+	unsetenv("GIT_DIR");
+	sh("cd repo && git update-index --split-index && echo q > q.md && "
+	   "git add q.md");
+	index_agrees(repo, some, false); /* a split index: libgit2 */
+	sh("cd repo && git update-index --no-split-index");
+	index_agrees(repo, some, true);
+	free(git);
+}
+
+static void test_gitindex_layouts(void **state)
+{
+	char *wt = xasprintf("%s/wt", tmp), *sub = xasprintf("%s/sub", tmp);
+	char *nogit = xasprintf("%s/none/file", tmp);
+	char *path = xasprintf("%s/other/x.md", repo);
+
+	sh("cd repo && git worktree add -q ../wt -b side && cd ../wt && "
+	   "git rm -q --cached stories/backlog/C.md && echo n > new.md && "
+	   "git add new.md");
+	index_agrees(wt, some, true); /* a .git file, its own index */
+	index_agrees(repo, some, true);
+	sh("git init -q --separate-git-dir sep.git sub && cd sub && "
+	   "echo a > new.md && git add new.md");
+	index_agrees(sub, some, true);
+	sh("cd repo && git merge-base HEAD HEAD >/dev/null && git checkout -q "
+	   "-b one && echo 1 > other/x.md && git commit -qam 1 && git checkout "
+	   "-q main && echo 2 > other/x.md && git commit -qam 2 && "
+	   "{ git merge -q one || true; }");
+	index_agrees(repo, some, true); /* a conflict: stages 1 to 3 */
+	sh("mkdir none");
+	assert_int_equal(gitindex_tracked(nogit), GITINDEX_UNTRACKED);
+	sh("cd repo && git reset -q --hard && git sparse-checkout set --cone "
+	   "--sparse-index stories");
+	/* a sparse index: libgit2 (whose search starts in a folder the
+	 * sparse checkout removed, so no oracle here) */
+	assert_int_equal(gitindex_tracked(path), GITINDEX_UNSURE);
+	sh("cd repo && git sparse-checkout disable");
+	index_agrees(repo, some, false); /* extensions.worktreeConfig set */
+	sh("cd repo && git config core.ignorecase true");
+	index_agrees(repo, some, false); /* paths compare another way */
+	sh("cd repo && git config core.ignorecase false && "
+	   "git config core.worktree /elsewhere");
+	assert_int_equal(gitindex_tracked(path), GITINDEX_UNSURE);
+	free(path);
+	free(nogit);
+	free(sub);
+	free(wt);
+}
+
+/* gitindex_lookup of an exact heap copy of the first len bytes of data,
+ * so that ASan sees any read past them. */
+static enum gitindex_answer lookup_copy(const unsigned char *data, size_t len,
+					const char *rel)
+{
+	unsigned char *copy = xmalloc(len ? len : 1);
+	enum gitindex_answer a;
+
+	memcpy(copy, data, len);
+	a = gitindex_lookup(copy, len, rel);
+	free(copy);
+	return a;
+}
+
+/* Every prefix, every byte changed three ways, and random tails: the
+ * reader never reads outside the file and only answers for the whole. */
+static void corrupt_all(const char *index)
+{
+	char *path = xasprintf("%s/%s", repo, index), *data = NULL;
+	const char *rels[] = {"stories/backlog/A.md", "nothere.md"};
+	const unsigned char flips[] = {0x01, 0x80, 0xff};
+	unsigned char *u, *m;
+	struct file_stat st;
+	struct err e = {""};
+	size_t len;
+
+	assert_true(fsx_read_at(AT_FDCWD, path, &data, &len, &st, &e));
+	u = (unsigned char *)data;
+	assert_int_equal(lookup_copy(u, len, rels[0]), GITINDEX_TRACKED);
+	assert_int_equal(lookup_copy(u, len, rels[1]), GITINDEX_UNTRACKED);
+	/* cut short: unsure, or (cut inside the trailing extensions, the
+	 * hash not checked) the same answer from the same entries */
+	for (size_t n = 0; n < len; n++)
+		for (size_t r = 0; r < 2; r++) {
+			enum gitindex_answer a = lookup_copy(u, n, rels[r]);
+
+			if (a != GITINDEX_UNSURE)
+				assert_int_equal(a, r ? GITINDEX_UNTRACKED
+						      : GITINDEX_TRACKED);
+		}
+	m = xmalloc(len);
+	for (size_t i = 0; i < len; i++)
+		for (size_t f = 0; f < sizeof(flips); f++) {
+			memcpy(m, u, len);
+			m[i] ^= flips[f];
+			for (size_t r = 0; r < 2; r++)
+				(void)lookup_copy(m, len, rels[r]);
+		}
+	srand(23);
+	for (int k = 0; k < 2000; k++) {
+		size_t at = 12 + (size_t)rand() % (len - 12);
+
+		memcpy(m, u, len);
+		for (size_t i = at; i < len; i++)
+			m[i] = (unsigned char)rand();
+		(void)lookup_copy(m, len, rels[k % 2]);
+	}
+	free(m);
+	free(data);
+	free(path);
+}
+
+static void test_gitindex_corrupt(void **state)
+{
+	char *path = xasprintf("%s/stories/backlog/A.md", repo);
+
+	sh("cd repo && cp .git/index v2 && echo y > other/y.md && git add -N "
+	   "other/y.md && cp .git/index "
+	   "v3 && git update-index --index-version 4 && cp .git/index v4");
+	corrupt_all("v2");
+	corrupt_all("v3");
+	corrupt_all("v4");
+	/* read from the repository: cut short, then empty */
+	sh("cd repo && head -c 100 v2 > .git/index");
+	assert_int_equal(gitindex_tracked(path), GITINDEX_UNSURE);
+	sh("cd repo && : > .git/index");
+	assert_int_equal(gitindex_tracked(path), GITINDEX_UNSURE);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -808,6 +1019,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_unborn, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_githead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gitindex_states, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_gitindex_layouts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_gitindex_corrupt, setup,
+						teardown),
 	};
 
 	if (getenv("TEST_FILTER"))

@@ -204,6 +204,8 @@ struct store {
 	bool first_load;    /* bulk mode: every story put is a new one */
 	bool untracked;     /* the triggers are dropped in this transaction
 			       (a first load), to be made again at commit */
+	bool unindexed;     /* so are the secondary indexes (a first load
+			       into a database without a story) */
 	bool unit_writer;   /* the writer mark was set before the unit */
 	bool refused;       /* the last failure: a value refused */
 	/* the last history row and event before this transaction's writes */
@@ -289,6 +291,11 @@ bool store_schema_migrate(struct store *s, struct err *e);
 /* Drops, and makes, the change tracking: the triggers and their view. */
 bool store_triggers_drop(struct store *s, struct err *e);
 bool store_triggers_make(struct store *s, struct err *e);
+/* Drops, and makes, the secondary indexes (not those of a primary key or
+ * a unique constraint): a first load into an empty database makes them
+ * after its rows, one sort each instead of an insert a row. */
+bool store_indexes_drop(struct store *s, struct err *e);
+bool store_indexes_make(struct store *s, struct err *e);
 /* Gives sync_state a new generation (sync_meta 'state.generation'), as
  * its triggers do: for the writes made while they were dropped. */
 bool store_generation_renew(struct store *s, struct err *e);

@@ -86,6 +86,16 @@
 	" story_rows WHERE tree = " T " AND id IN (" IDS ");"
 /* clang-format on */
 
+/* The secondary indexes a first load into an empty database makes after
+ * its rows (store_indexes_drop): their definitions, here and in the
+ * migration that made them (the same text: a step that changes one is a
+ * new step, and these follow it). */
+#define INDEX_STORIES_REV "CREATE INDEX stories_rev ON stories(tree, rev)"
+#define INDEX_SYNC_STATE_PATH                                                  \
+	"CREATE INDEX sync_state_path ON sync_state(tree, path)"
+#define INDEX_STATUS_HISTORY_STORY                                             \
+	"CREATE INDEX status_history_story ON status_history(tree, story_id)"
+
 /*
  * Migration steps, applied forward only, in order: the steps of version v
  * take user_version v - 1 to v. Never edit a released step; add one.
@@ -276,7 +286,7 @@ static const struct {
 	    " rev, assignees, parent FROM stories ORDER BY rowid"},
 	{8, "DROP TABLE stories"},
 	{8, "ALTER TABLE stories_8 RENAME TO stories"},
-	{8, "CREATE INDEX stories_rev ON stories(tree, rev)"},
+	{8, INDEX_STORIES_REV},
 	{8, "CREATE TABLE story_dependencies_8(story_id TEXT NOT NULL,"
 	    " depends_on TEXT NOT NULL, tree TEXT NOT NULL DEFAULT 'default',"
 	    " PRIMARY KEY(tree, story_id, depends_on))"},
@@ -298,7 +308,7 @@ static const struct {
 	    " FROM sync_state"},
 	{8, "DROP TABLE sync_state"},
 	{8, "ALTER TABLE sync_state_8 RENAME TO sync_state"},
-	{8, "CREATE INDEX sync_state_path ON sync_state(tree, path)"},
+	{8, INDEX_SYNC_STATE_PATH},
 	{8, "CREATE TABLE sync_base_8(story_id TEXT NOT NULL,"
 	    " row TEXT NOT NULL, tree TEXT NOT NULL DEFAULT 'default',"
 	    " PRIMARY KEY(tree, story_id))"},
@@ -323,8 +333,7 @@ static const struct {
 	{8, "ALTER TABLE status_history ADD COLUMN tree TEXT NOT NULL"
 	    " DEFAULT 'default'"},
 	{8, "DROP INDEX status_history_story"},
-	{8, "CREATE INDEX status_history_story ON status_history(tree,"
-	    " story_id)"},
+	{8, INDEX_STATUS_HISTORY_STORY},
 	{8, "ALTER TABLE deleted_stories ADD COLUMN tree TEXT NOT NULL"
 	    " DEFAULT 'default'"},
 	{8, "DROP INDEX deleted_stories_rev"},
@@ -564,6 +573,35 @@ bool store_triggers_drop(struct store *s, struct err *e)
 		if (!store_exec(s, sql, e))
 			return false;
 	}
+	return true;
+}
+
+static const char *const load_indexes[][2] = {
+	{"stories_rev", INDEX_STORIES_REV},
+	{"sync_state_path", INDEX_SYNC_STATE_PATH},
+	{"status_history_story", INDEX_STATUS_HISTORY_STORY},
+};
+
+bool store_indexes_drop(struct store *s, struct err *e)
+{
+	char sql[80];
+
+	for (size_t i = 0; i < sizeof(load_indexes) / sizeof(*load_indexes);
+	     i++) {
+		snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s",
+			 load_indexes[i][0]);
+		if (!store_exec(s, sql, e))
+			return false;
+	}
+	return true;
+}
+
+bool store_indexes_make(struct store *s, struct err *e)
+{
+	for (size_t i = 0; i < sizeof(load_indexes) / sizeof(*load_indexes);
+	     i++)
+		if (!store_exec(s, load_indexes[i][1], e))
+			return false;
 	return true;
 }
 

@@ -100,10 +100,11 @@ check_eq "the same files are in error" \
   "$(grep -o "^stories/[^:]*" "$O/oracle.err" | sort)" \
   "$(grep -o "^stories/[^:]*" <<<"$err" | sort)"
 
-# the change tracking the load went without is back, as the oracle has it
+# the change tracking and the secondary indexes the load went without are
+# back, as the oracle (a load into a database that was not empty) has them
 tracking="SELECT type, name, sql FROM sqlite_schema
-  WHERE type IN ('trigger', 'view') ORDER BY name"
-check_eq "the triggers and their view are back, as a run that is not first has them" \
+  WHERE type IN ('trigger', 'view', 'index') ORDER BY name"
+check_eq "the triggers, their view and the indexes are back, as a run that is not first has them" \
   "18|1|$(sqlite3 "$O/oracle/$DB" "$tracking" | md5sum)" \
   "$(q "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'")|$(q "SELECT count(*) FROM sqlite_schema WHERE type = 'view'")|$(q "$tracking" | md5sum)"
 some=$(q "SELECT id FROM stories ORDER BY id LIMIT 1")
@@ -111,6 +112,8 @@ rev=$(q "SELECT rev FROM stories WHERE id = '$some'")
 q "UPDATE stories SET title = 'Tracked' WHERE id = '$some'"
 check_eq "an API edit after the load is tracked" 1 \
   "$(q "SELECT rev > $rev FROM stories WHERE id = '$some'")"
+check_eq "the indexes made after the load hold every row" ok \
+  "$(q "PRAGMA integrity_check")"
 
 # a first load that fails midway (the disk full, as the file size limit
 # makes it) rolls back whole: no row, and the tracking as it was
@@ -126,7 +129,7 @@ mkdir "$O/full" && cp -r stories .storysync.yml "$O/full/"
 check_eq "the failed load exits 3 and says why, last" \
   "3|storysync: $O/full/$DB: disk I/O error (the disk failed a read or write: check it (dmesg), then run again; nothing was committed)" \
   "$(cat "$O/full.rc")|$(tail -n 1 "$O/full.err")"
-check_eq "nothing of it stays, the tracking is whole" \
+check_eq "nothing of it stays, the tracking and the indexes are whole" \
   "0|0|$(sqlite3 "$O/oracle/$DB" "$tracking" | md5sum)" \
   "$(sqlite3 "$O/full/$DB" "SELECT count(*) FROM stories")|$(sqlite3 "$O/full/$DB" "SELECT count(*) FROM sync_state")|$(sqlite3 "$O/full/$DB" "$tracking" | md5sum)"
 check_eq "and the next load, with room, imports the tree (its four files in error: exit 1)" "1|300" \

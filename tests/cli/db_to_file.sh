@@ -8,7 +8,12 @@
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
-"$GEN_STORIES" . --count 200 2>/dev/null
+# 60 stories: every kind of file the picks below need is there several
+# times (the size is not the point here; the imports test it), and one
+# in platform/backlog/ without its status key, which 200 gave by chance
+"$GEN_STORIES" . --count 60 2>/dev/null
+f=$(grep -l '^status:' -r stories/platform/backlog | LC_ALL=C sort | tail -n 1)
+sed -i '/^status:/d' "$f"
 ss init >/dev/null
 run ss sync
 check_rc "import" 0

@@ -1284,11 +1284,16 @@ static bool pg_base_relocate(struct store *s, const char *id,
 			     const char *backlog, const char *status,
 			     const char *path, struct err *e)
 {
+	/* the three keys replaced in place, as json: through jsonb the base
+	 * would come back with its keys (and extra's) in jsonb's order, and
+	 * its extra would differ from the row's when the row's has not */
 	return done(Q(s, e,
-		      "UPDATE sync_base SET row = (row::jsonb ||"
-		      " jsonb_build_object('backlog', $3::text, 'status',"
-		      " $4::text, 'path', $5::text))::json WHERE tree = $1 AND"
-		      " story_id = $2",
+		      "UPDATE sync_base SET row = (SELECT json_object_agg(k,"
+		      " CASE k WHEN 'backlog' THEN to_json($3::text) WHEN"
+		      " 'status' THEN to_json($4::text) WHEN 'path' THEN"
+		      " to_json($5::text) ELSE v END ORDER BY n) FROM"
+		      " json_each(row) WITH ORDINALITY AS j(k, v, n)) WHERE"
+		      " tree = $1 AND story_id = $2",
 		      id, backlog, status, path));
 }
 

@@ -430,4 +430,22 @@ check_eq "renamed twice with no run between: the rows follow at once" \
   "$rc|$out$err|$(q "SELECT from_status, to_status FROM status_history
     WHERE story_id = 'A-1' AND origin = 'config' ORDER BY id DESC LIMIT 1")"
 check_fresh "renamed twice with no run between: a fresh import's rows"
+# ---- a rename while both sides edit one story: the saved base keeps its
+# extra's key order (the server's rewrite of a base through jsonb put
+# shorter keys first, and the file's edit of extra then read as an edit on both sides) ----
+default_tree order
+printf -- '---\nid: X-1\ntitle: Ex\nstatus: backlog\nalpha: 2\nzeta: 1\n---\n' \
+  >backlog/X-1-ex.md
+git add -A && git commit -qm x && ss -q || not_ok "X-1 synced"
+sed -i 's/^  backlog: backlog$/  todo: backlog/' .storysync.yml
+git commit -qam "backlog is todo now"
+q "UPDATE stories SET title = 'Ex (API)' WHERE id = 'X-1'"
+sed -i 's/^zeta: 1$/zeta: 3/' backlog/X-1-ex.md
+run ss
+check_eq "a rename while the API edits a title and a person a key: both kept, no conflict" \
+  "0|0|Ex (API)|alpha: 2
+zeta: 3" \
+  "$rc|$(q "SELECT count(*) FROM sync_conflicts")|$(q "SELECT title FROM
+    stories WHERE id = 'X-1'")|$(grep -e '^zeta' -e '^alpha' backlog/X-1-ex.md)"
+check_fresh "a rename while both sides edit: a fresh import's rows"
 finish

@@ -197,7 +197,10 @@ git checkout -q evil1
 sed -i '/^notify:/d' .storysync.yml
 printf "notify: 'cat >%s/events; id >owned'\nlog: .storysync/sync.log\n" "$O" \
   >.storysync.local.yml
-run ss sync
+# the hook's run on this checkout was refused, so the run that follows
+# it is the hook's own (a plain run holds git's versions on a checkout
+# that left the synced line: evil1 is not on main's line since 'three')
+run ss sync --git
 check_eq "moved to .storysync.local.yml: the run syncs, notify runs" \
   "0|One, by branch 1|yes" \
   "$rc|$(q "SELECT title FROM stories WHERE id = 'A-1'")|$([ -e owned ] && echo yes)"

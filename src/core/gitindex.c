@@ -8,6 +8,7 @@
  */
 #include "gitindex.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fsx.h"
 #include "githead.h"
 #include "mem.h"
 
@@ -24,6 +24,7 @@
 #define ENTRY_FIXED 62 /* stat data, mode, ids, size, hash, flags */
 #define NAME_MASK   0x0fff
 #define EXTENDED    0x4000
+#define INDEX_MAX   ((uint64_t)1 << 30) /* past it, libgit2 decides */
 
 static uint32_t be32(const unsigned char *p)
 {
@@ -179,6 +180,44 @@ static bool key_is(const char *line, size_t n, const char *name)
 	       (n == k || line[k] == ' ' || line[k] == '\t' || line[k] == '=');
 }
 
+/* The file dir/name, all of it, NUL-terminated: a regular file (not a FIFO that
+ * would block), read, not mapped (a file cut short under a mapping would end
+ * the run with SIGBUS), and not limited to a story's size as fsx's reads
+ * are: 100k entries make 14 MB. */
+static unsigned char *read_all(const char *dir, const char *name, size_t *len)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+				    O_NOCTTY);
+	unsigned char *data = NULL;
+	struct stat st;
+	size_t got = 0;
+	ssize_t n = 1;
+
+	free(path);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > INDEX_MAX)
+		goto out;
+	data = xmalloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size && n > 0) {
+		n = read(fd, data + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			n = 1;
+		else if (n > 0)
+			got += (size_t)n;
+	}
+	if (got != (size_t)st.st_size) /* cut short meanwhile, or failed */
+		xfree(&data);
+	else
+		data[got] = '\0';
+	*len = got;
+out:
+	close(fd);
+	return data;
+}
+
 /* v (up to end) is "false", then only blanks or a comment. */
 static bool is_false(const char *v, const char *end)
 {
@@ -194,16 +233,12 @@ static bool is_false(const char *v, const char *end)
  * is, how paths compare, or the hash: else libgit2 must answer. */
 static bool plain_config(const char *common)
 {
-	char *path = xasprintf("%s/config", common);
-	char *text = NULL, *line;
 	size_t len;
-	struct file_stat st;
+	char *text = (char *)read_all(common, "config", &len), *line;
 	bool plain = true;
 
-	if (!fsx_read_at(AT_FDCWD, path, &text, &len, &st, NULL)) {
-		free(path);
+	if (!text)
 		return false;
-	}
 	for (line = text; plain && line && *line;) {
 		char *nl = strchr(line, '\n'), *v;
 		size_t n;
@@ -225,7 +260,6 @@ static bool plain_config(const char *common)
 		line = nl ? nl + 1 : NULL;
 	}
 	free(text);
-	free(path);
 	return plain;
 }
 
@@ -250,19 +284,6 @@ static bool plain_repo(const char *gitdir, const char *common,
 	free(objects);
 	free(head);
 	return ok;
-}
-
-/* The index file, all of it (a regular file; read, not mapped: a file
- * cut short under a mapping would end the run with SIGBUS). */
-static unsigned char *read_index(const char *gitdir, size_t *len)
-{
-	char *path = xasprintf("%s/index", gitdir), *data = NULL;
-	struct file_stat st;
-
-	if (!fsx_read_at(AT_FDCWD, path, &data, len, &st, NULL))
-		data = NULL;
-	free(path);
-	return (unsigned char *)data;
 }
 
 enum gitindex_answer gitindex_tracked(const char *path)
@@ -292,7 +313,7 @@ enum gitindex_answer gitindex_tracked(const char *path)
 	n = strlen(workdir);
 	if (strncmp(path, workdir, n) != 0 || path[n] != '/')
 		goto out;
-	data = read_index(gitdir, &len);
+	data = read_all(gitdir, "index", &len);
 	if (data)
 		a = gitindex_lookup(data, len, path + n + 1);
 out:

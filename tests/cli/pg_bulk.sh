@@ -170,4 +170,35 @@ check_eq "an id claimed twice: the rows as on SQLite" \
   "$(sqlite3 "$T/twice-lite/$DB" "SELECT id, path FROM stories ORDER BY id")" \
   "$(pq bulk2 "SELECT id, path FROM stories ORDER BY id COLLATE \"C\"")"
 
+# ---- a first load's rows the server refuses, in a batch whose
+# statements ran while the next batch was parsed (1 MB batches: 40
+# stories of 40 KB): the refusal is the run's error, nothing of the
+# load is kept, and once the rule goes the next run loads it all ----
+pg_db bulk3
+mkdir -p "$T/big/backlog" && cd "$T/big" || exit 1
+git init -q .
+pad=$(head -c 40000 /dev/zero | tr '\0' 'x')
+for n in $(seq 1 40); do
+  p=low; [ "$n" -le 20 ] && p=urgent # half: some in the first batch
+  printf -- '---\nid: B-%s\ntitle: Big %s\npriority: %s\n---\n%s\n' \
+    "$n" "$n" "$p" "$pad" >"backlog/B-$n-big.md"
+done
+pg_local "$PGURI"
+ss init >/dev/null
+pq bulk3 "ALTER TABLE stories ADD CONSTRAINT no_urgent
+  CHECK (priority IS DISTINCT FROM 'urgent')" >/dev/null
+run ss sync
+check_eq "a refused row in an early batch: the run fails, saying why" \
+  "1|yes" "$([ "$rc" != 0 ] && echo 1)|$(grep -q 'no_urgent' <<<"$err" &&
+    echo yes)"
+check_eq "and keeps nothing of the load" "0|0" \
+  "$(pq bulk3 "SELECT count(*) FROM stories")|$(pq bulk3 \
+    "SELECT count(*) FROM sync_state")"
+pq bulk3 "ALTER TABLE stories DROP CONSTRAINT no_urgent" >/dev/null
+run ss sync
+check_eq "the rule gone, the next run loads every story, whole" \
+  "0|40|40|40001" "$rc|$(pq bulk3 "SELECT count(*) FROM stories")|$(pq \
+    bulk3 "SELECT count(*) FROM sync_state")|$(pq bulk3 \
+    "SELECT min(length(body)) FROM stories")"
+
 finish

@@ -837,6 +837,9 @@ static void test_gitindex_states(void **state)
 	   "&& echo z > 'zz/deep/name with space.md' && echo k > "
 	   "a/b/c/d/e/f/g/h/i/j/k.md && git add zz a && git commit -q -m z");
 	index_agrees(repo, some, true); /* v2, tracked and untracked */
+	fsx_set_read_limit(64);         /* a story's limit is not the index's */
+	index_agrees(repo, some, true);
+	fsx_set_read_limit(FSX_READ_LIMIT_DEFAULT);
 	sh("cd repo && git rm -q --cached other/x.md stories/backlog/B.md");
 	index_agrees(repo, some, true); /* after git rm --cached */
 	sh("cd repo && echo l > .storysync.local.yml && git add -N "

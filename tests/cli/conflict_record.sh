@@ -12,26 +12,11 @@
 # sed; nothing of storysync's output is taken as proof.
 . "$(dirname "$0")/lib.sh"
 
-export HOME=$T/home GIT_CONFIG_NOSYSTEM=1
-mkdir -p "$HOME"
-git config --global init.defaultBranch main
-export GIT_AUTHOR_NAME="Ana Author" GIT_AUTHOR_EMAIL=ana@example.org
-export GIT_COMMITTER_NAME="Ana Author" GIT_COMMITTER_EMAIL=ana@example.org
-
-# py SQL: the rows, '|' between columns, NULL as '-' (Python's sqlite3)
-py() {
-  python3 - "$DB" "$1" <<'PY'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-for r in c.execute(sys.argv[2]):
-    print("|".join("-" if v is None else str(v) for v in r))
-c.commit()
-PY
-}
-field() { py "SELECT $1 FROM stories WHERE id = 'S-1'"; }
+git_home
+field() { py_rows "SELECT $1 FROM stories WHERE id = 'S-1'"; }
 key() { sed -n "s/^$1: //p" "$2"; }
 conflicts() {
-  py "SELECT kind, kept, fields, json_extract(lost, '$.title'),
+  py_rows "SELECT kind, kept, fields, json_extract(lost, '$.title'),
         json_extract(lost, '$.priority') FROM sync_conflicts
       WHERE story_id = 'S-1' ORDER BY id"
 }
@@ -57,7 +42,7 @@ settled() {
   check_eq "$1: the next run is quiet" "0||" "$rc|$out|$err"
   run ss --full
   check_eq "$1: --full records nothing again" "0|$2" \
-    "$rc|$(py "SELECT count(*) FROM sync_conflicts")"
+    "$rc|$(py_rows "SELECT count(*) FROM sync_conflicts")"
 }
 
 # deleted TAG [KILL]: the API's priority written (uncommitted), the API
@@ -65,9 +50,9 @@ settled() {
 # run that re-creates the row is killed after its writes first
 deleted() {
   tree "deleted$1"
-  py "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
+  py_rows "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
   ss -q && [ "$(key priority $F)" = high ] || not_ok "deleted$1: the write"
-  py "DELETE FROM stories WHERE id = 'S-1'"
+  py_rows "DELETE FROM stories WHERE id = 'S-1'"
   git checkout -- $F
   if [ -n "${2:-}" ]; then
     run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
@@ -82,7 +67,7 @@ deleted() {
     # the killed run wrote the agreed content back: the API's deletion
     # then takes the file, the row archived
     check_eq "deleted$1: the API's deletion stands, the row archived" \
-      "0|0|no file|high" "$rc|$(py "SELECT count(*) FROM stories WHERE id = 'S-1'")|$([ -e $F ] || echo no file)|$(py "SELECT json_extract(row, '$.priority') FROM deleted_stories WHERE story_id = 'S-1'")"
+      "0|0|no file|high" "$rc|$(py_rows "SELECT count(*) FROM stories WHERE id = 'S-1'")|$([ -e $F ] || echo no file)|$(py_rows "SELECT json_extract(row, '$.priority') FROM deleted_stories WHERE story_id = 'S-1'")"
   fi
   check_eq "deleted$1: git's value kept in sync_conflicts" \
     "deleted_in_db|mixed|priority|One|low" "$(conflicts)"
@@ -94,11 +79,11 @@ deleted "-killed" kill
 # ---- killed after a write of the database's values over a person's ----
 tree killed-policy "policy: {priority: db}"
 sed -i 's/^priority: low$/priority: medium/' $F
-py "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
+py_rows "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
 run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
 check_eq "killed-policy: killed, the database's value in the file" \
   "137|high|0" \
-  "$rc|$(key priority $F)|$(py "SELECT count(*) FROM sync_conflicts")"
+  "$rc|$(key priority $F)|$(py_rows "SELECT count(*) FROM sync_conflicts")"
 run ss
 check_eq "killed-policy: the next run keeps the database's value" \
   "0|storysync: 1 updated, 1 conflict|high|high" \
@@ -110,7 +95,7 @@ settled killed-policy 1
 # a discard, killed: git's version back over storysync's write, the run
 # that writes the API's value again killed before its commit
 tree killed-discard
-py "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
+py_rows "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
 ss -q
 git checkout -- $F
 run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
@@ -130,19 +115,19 @@ settled killed-discard 1
 # (which the file won): kept mixed, both kept ----
 tree rebased-move
 mkdir active
-py "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
+py_rows "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
 ss -q
 git checkout -- $F
-py "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
 git mv $F active/ && git commit -qm "moved by hand"
-py "UPDATE stories SET priority = 'critical' WHERE id = 'S-1'"
+py_rows "UPDATE stories SET priority = 'critical' WHERE id = 'S-1'"
 run ss
 check_eq "rebased-move: the person's place, the API's priority" \
   "0|active|critical|critical" \
   "$rc|$(field status)|$(field priority)|$(key priority active/S-1-one.md)"
 check_eq "rebased-move: one record keeps the API's status and git's priority" \
   "both_changed|mixed|status,priority|refinement|low" \
-  "$(py "SELECT kind, kept, fields, json_extract(lost, '$.status'),
+  "$(py_rows "SELECT kind, kept, fields, json_extract(lost, '$.status'),
       json_extract(lost, '$.priority') FROM sync_conflicts")"
 settled rebased-move 1
 
@@ -153,11 +138,11 @@ settled rebased-move 1
 # (exit 1), writes nothing for the id, and the person's removal of the
 # copy they do not want ends it ----
 tree copies
-py "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
 ss -q
 git stash -q && git stash drop -q && git add -A && git commit -qm both
 sed -i 's/^priority: low$/priority: high/' $F
-before=$(py "SELECT * FROM stories WHERE id = 'S-1'")
+before=$(py_rows "SELECT * FROM stories WHERE id = 'S-1'")
 sums=$(md5sum $F refinements/S-1-one.md)
 for i in 1 2; do
   run ss
@@ -166,7 +151,7 @@ for i in 1 2; do
 refinements/S-1-one.md: id 'S-1' is also claimed by $F" "$rc|$err"
 done
 check_eq "copies: the row and both files untouched" "$before|$sums" \
-  "$(py "SELECT * FROM stories WHERE id = 'S-1'")|$(md5sum $F refinements/S-1-one.md)"
+  "$(py_rows "SELECT * FROM stories WHERE id = 'S-1'")|$(md5sum $F refinements/S-1-one.md)"
 git rm -qf $F
 run ss
 check_eq "copies: the copy removed, the run takes the other, quiet" \

@@ -10,26 +10,11 @@
 # oracle reads the database with Python's sqlite3 and the files with grep.
 . "$(dirname "$0")/lib.sh"
 
-export HOME=$T/home GIT_CONFIG_NOSYSTEM=1
-mkdir -p "$HOME"
-git config --global init.defaultBranch main
-export GIT_AUTHOR_NAME="Ana Author" GIT_AUTHOR_EMAIL=ana@example.org
-export GIT_COMMITTER_NAME="Ana Author" GIT_COMMITTER_EMAIL=ana@example.org
-
-# py SQL: the rows SQL selects, one a line, columns joined by '|', NULL as
-# '-' and a JSON column's field by json_extract (Python's sqlite3)
-py() {
-  python3 - "$DB" "$1" <<'PY'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-for r in c.execute(sys.argv[2]):
-    print("|".join("-" if v is None else str(v) for v in r))
-PY
-}
-field() { py "SELECT $1 FROM stories WHERE id = 'S-1'"; }
+git_home
+field() { py_rows "SELECT $1 FROM stories WHERE id = 'S-1'"; }
 key() { sed -n "s/^$1: //p" "$2"; }
 conflicts() {
-  py "SELECT kind, kept, fields, json_extract(lost, '$.title'),
+  py_rows "SELECT kind, kept, fields, json_extract(lost, '$.title'),
         json_extract(lost, '$.priority'), json_extract(lost, '$.status')
       FROM sync_conflicts WHERE story_id = 'S-1' ORDER BY id"
 }
@@ -72,10 +57,10 @@ c.commit()"
   check_eq "$name: and the run says so" "storysync: 1 conflict" "$out"
   run ss
   check_eq "$name: the next run is quiet and records nothing again" \
-    "0|||1" "$rc|$out|$err|$(py "SELECT count(*) FROM sync_conflicts")"
+    "0|||1" "$rc|$out|$err|$(py_rows "SELECT count(*) FROM sync_conflicts")"
   run ss --full
   check_eq "$name: nor does --full" \
-    "0|1" "$rc|$(py "SELECT count(*) FROM sync_conflicts")"
+    "0|1" "$rc|$(py_rows "SELECT count(*) FROM sync_conflicts")"
 done
 
 # ---- seed 326: the API moves the story and sets its priority; the run
@@ -101,7 +86,7 @@ check_eq "moved-committed: the person's value kept in sync_conflicts" \
   "both_changed|db|priority|One|low|refinement" "$(conflicts)"
 run ss
 check_eq "moved-committed: the next run records nothing again" \
-  "0||1" "$rc|$out|$(py "SELECT count(*) FROM sync_conflicts")"
+  "0||1" "$rc|$out|$(py_rows "SELECT count(*) FROM sync_conflicts")"
 
 # ---- seed 364's shape: a second API write after the discard, then the
 # old value typed back again: a second discard, a second record ----
@@ -156,7 +141,7 @@ both_changed|db|priority,title|One|low|backlog"
 $(conflicts)"
   run ss
   check_eq "mixed ($policy): the next run records nothing again" \
-    "0||1" "$rc|$out|$(py "SELECT count(*) FROM sync_conflicts")"
+    "0||1" "$rc|$out|$(py_rows "SELECT count(*) FROM sync_conflicts")"
 done
 
 finish

@@ -14,20 +14,9 @@
 with_hooks
 unset -f ss
 ss() { before_ss "$@" && ss_in "$bin" "$@"; }
-
-# py SQL: the rows, '|' between columns, NULL as '-' (Python's sqlite3)
-py() {
-  python3 - "$DB" "$1" <<'PY'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-for r in c.execute(sys.argv[2]):
-    print("|".join("-" if v is None else str(v) for v in r))
-c.commit()
-PY
-}
 key() { sed -n "s/^$1: //p" "$2"; }
-row() { py "SELECT title, priority FROM stories WHERE id = '$1'"; }
-last() { py "SELECT value FROM sync_meta WHERE key = 'git.last_commit'"; }
+row() { py_rows "SELECT title, priority FROM stories WHERE id = '$1'"; }
+last() { py_rows "SELECT value FROM sync_meta WHERE key = 'git.last_commit'"; }
 S1=backlog/S-1-one.md S2=backlog/S-2-two.md S3=backlog/S-3-three.md
 
 mkdir "$T/t" && cd "$T/t" || exit 1
@@ -47,7 +36,7 @@ check_eq "on main: synced, the last synced commit main's" "Uno|-|$main" \
 
 # ---- a checkout of the older commit, not followed; the API writes ----
 git checkout -q -b old HEAD~1
-py "UPDATE stories SET priority = 'high' WHERE id IN ('S-1', 'S-3')"
+py_rows "UPDATE stories SET priority = 'high' WHERE id IN ('S-1', 'S-3')"
 run ss -v
 check_contains "old: the run says what it holds" \
   "HEAD is off the last synced commit's line (a checkout of another commit or branch): 2 stories whose file is HEAD's version held" \
@@ -71,7 +60,7 @@ check_eq "back: the API's values reach the files, main's title stays" \
   "$rc|$(key title $S1)|$(key priority $S1)|$(key priority $S3)|$(key title $S2)"
 check_eq "back: the rows as the files, nothing in sync_conflicts" \
   "Uno|high|Three|high|0" \
-  "$(row S-1)|$(row S-3)|$(py "SELECT count(*) FROM sync_conflicts")"
+  "$(row S-1)|$(row S-3)|$(py_rows "SELECT count(*) FROM sync_conflicts")"
 run ss
 check_eq "back: the next run is quiet" "0||" "$rc|$out|$err"
 

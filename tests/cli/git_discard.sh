@@ -8,12 +8,7 @@
 # held, or changed by a commit of its own, still moves the file.
 . "$(dirname "$0")/lib.sh"
 
-export HOME=$T/home GIT_CONFIG_NOSYSTEM=1
-mkdir -p "$HOME"
-git config --global init.defaultBranch main
-git config --global advice.detachedHead false
-export GIT_AUTHOR_NAME="Ana Author" GIT_AUTHOR_EMAIL=ana@example.org
-export GIT_COMMITTER_NAME="Ana Author" GIT_COMMITTER_EMAIL=ana@example.org
+git_home
 
 R=refinements/S-1-one.md
 B=backlog/S-1-one.md

@@ -14,11 +14,7 @@
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
-export HOME=$T/home GIT_CONFIG_NOSYSTEM=1
-mkdir -p "$HOME"
-git config --global init.defaultBranch main
-export GIT_AUTHOR_NAME="Ana Author" GIT_AUTHOR_EMAIL=ana@example.org
-export GIT_COMMITTER_NAME="Ana Author" GIT_COMMITTER_EMAIL=ana@example.org
+git_home
 
 F=backlog/S-1-one.md
 field() { q "SELECT $1 FROM stories WHERE id = 'S-1'"; }

@@ -15,34 +15,19 @@
 # sed; nothing of storysync's output is taken as proof.
 . "$(dirname "$0")/lib.sh"
 
-export HOME=$T/home GIT_CONFIG_NOSYSTEM=1
-mkdir -p "$HOME"
-git config --global init.defaultBranch main
-export GIT_AUTHOR_NAME="Ana Author" GIT_AUTHOR_EMAIL=ana@example.org
-export GIT_COMMITTER_NAME="Ana Author" GIT_COMMITTER_EMAIL=ana@example.org
-
-# py SQL: the rows, '|' between columns, NULL as '-' (Python's sqlite3)
-py() {
-  python3 - "$DB" "$1" <<'PY'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-for r in c.execute(sys.argv[2]):
-    print("|".join("-" if v is None else str(v) for v in r))
-c.commit()
-PY
-}
+git_home
 F=backlog/S-1-one.md
 key() { sed -n "s/^$1: //p" "$2"; }
 # the story's row (title), its events, its deleted file's record, its
 # conflicts, and whether its file is there
-row() { py "SELECT title FROM stories WHERE id = 'S-1'"; }
+row() { py_rows "SELECT title FROM stories WHERE id = 'S-1'"; }
 events() {
-  py "SELECT group_concat(change || '/' || origin, ' ') FROM (SELECT
+  py_rows "SELECT group_concat(change || '/' || origin, ' ') FROM (SELECT
       change, origin FROM sync_events WHERE story_id = 'S-1' ORDER BY seq)"
 }
-recorded() { py "SELECT path FROM sync_deleted WHERE story_id = 'S-1'"; }
+recorded() { py_rows "SELECT path FROM sync_deleted WHERE story_id = 'S-1'"; }
 conflicts() {
-  py "SELECT kind, kept, json_extract(lost, '$.title') FROM sync_conflicts
+  py_rows "SELECT kind, kept, json_extract(lost, '$.title') FROM sync_conflicts
       WHERE story_id = 'S-1' ORDER BY id"
 }
 file() { [ -e $F ] && echo "file" || echo "no file"; }
@@ -58,24 +43,24 @@ killed() {
   ss init -q || not_ok "$1: init"
   echo .storysync/ >.gitignore
   git add -A && git commit -qm init && ss -q || not_ok "$1: the tree"
-  py "DELETE FROM stories WHERE id = 'S-1'"
+  py_rows "DELETE FROM stories WHERE id = 'S-1'"
   run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
   check_eq "$1: killed after the unlink, before the commit" \
     "137|no file||1|created/file" \
-    "$rc|$(file)|$(row)|$(py "SELECT count(*) FROM sync_state WHERE
+    "$rc|$(file)|$(row)|$(py_rows "SELECT count(*) FROM sync_state WHERE
       story_id = 'S-1'")|$(events)"
 }
 
 # settled TAG: the next run is quiet, and --full records nothing more
 settled() {
   local before
-  before=$(py "SELECT count(*) FROM sync_events")/$(py "SELECT count(*)
+  before=$(py_rows "SELECT count(*) FROM sync_events")/$(py_rows "SELECT count(*)
     FROM sync_conflicts")
   run ss
   check_eq "$1: the next run is quiet" "0||" "$rc|$out|$err"
   run ss --full
   check_eq "$1: --full records nothing more" "0|$before" \
-    "$rc|$(py "SELECT count(*) FROM sync_events")/$(py "SELECT count(*)
+    "$rc|$(py_rows "SELECT count(*) FROM sync_events")/$(py_rows "SELECT count(*)
       FROM sync_conflicts")"
 }
 
@@ -86,7 +71,7 @@ finished() {
     "0|storysync: 1 deleted|no file||created/file deleted/db|$F|" \
     "$rc|$out|$(file)|$(row)|$(events)|$(recorded)|$(conflicts)"
   check_eq "$1: S-2 untouched, no state of S-1 left" "Two|0" \
-    "$(py "SELECT title FROM stories WHERE id = 'S-2'")|$(py "SELECT
+    "$(py_rows "SELECT title FROM stories WHERE id = 'S-2'")|$(py_rows "SELECT
       count(*) FROM sync_state WHERE story_id = 'S-1'")"
 }
 
@@ -111,11 +96,11 @@ settled git
 
 # ---- the API inserts the id again: a new story, its file written ----
 killed again
-py "INSERT INTO stories(id, title) VALUES ('S-1', 'Again')"
+py_rows "INSERT INTO stories(id, title) VALUES ('S-1', 'Again')"
 run ss
 check_eq "again: the new row written to a file, nothing deleted in the file" \
   "0|Again|Again|created/file deleted/db created/db|" \
-  "$rc|$(key title $(py "SELECT path FROM stories WHERE id = 'S-1'"))|$(row)|$(events)|$(conflicts)"
+  "$rc|$(key title $(py_rows "SELECT path FROM stories WHERE id = 'S-1'"))|$(row)|$(events)|$(conflicts)"
 settled again
 
 # ---- a person restores the file (git checkout --) before the next run:
@@ -127,7 +112,7 @@ check_eq "restored: the file deleted again, the row stays deleted" \
   "0|no file||created/file deleted/db|$F" \
   "$rc|$(file)|$(row)|$(events)|$(recorded)"
 check_eq "restored: the row archived as it was" "One" \
-  "$(py "SELECT json_extract(row, '$.title') FROM deleted_stories
+  "$(py_rows "SELECT json_extract(row, '$.title') FROM deleted_stories
     WHERE story_id = 'S-1'")"
 settled restored
 

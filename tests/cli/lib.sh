@@ -213,15 +213,34 @@ with_hooks() {
   PATH="$(dirname "$bin"):$PATH"
   export PATH
   ss() { before_ss "$@" && ss_in "$bin" "$@"; }
-  export HOME=$T/home GIT_CONFIG_NOSYSTEM=1
-  mkdir -p "$HOME"
+  git_home
   git config --global user.name "Ana Author"
   git config --global user.email ana@example.org
+  git config --global protocol.file.allow always
+}
+
+# git_home: git with a fresh home of its own in $T, branch main, and one
+# author for the commits a test makes
+git_home() {
+  export HOME=$T/home GIT_CONFIG_NOSYSTEM=1
+  mkdir -p "$HOME"
   git config --global init.defaultBranch main
   git config --global advice.detachedHead false
-  git config --global protocol.file.allow always
   export GIT_AUTHOR_NAME="Ana Author" GIT_AUTHOR_EMAIL=ana@example.org
   export GIT_COMMITTER_NAME="Ana Author" GIT_COMMITTER_EMAIL=ana@example.org
+}
+
+# py_rows SQL: the rows of SQL in $DB, one a line, '|' between columns and
+# NULL as '-', read by Python's sqlite3 (an oracle apart from sqlite3's
+# shell and from storysync)
+py_rows() {
+  python3 - "$DB" "$1" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+for r in c.execute(sys.argv[2]):
+    print("|".join("-" if v is None else str(v) for v in r))
+c.commit()
+PY
 }
 
 # pend_both SQL...: in the synced tree of the working directory, changes

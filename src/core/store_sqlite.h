@@ -284,7 +284,8 @@ bool store_writer_on(struct store *s, struct err *e);
  * (older: a sync migrates it; newer: this storysync is too old). */
 bool store_schema_check(struct store *s, struct err *e);
 /* Migrates the database to this build's schema, the missing steps in one
- * transaction, and makes the triggers anew. */
+ * transaction, and makes the triggers anew; a brand-new database is made
+ * at it directly (store_sqlite_fresh.h, generated from the steps). */
 bool store_schema_migrate(struct store *s, struct err *e);
 /* Set: store_schema_migrate replays every step even on a brand-new
  * database (the generator of store_sqlite_fresh.h, which derives the

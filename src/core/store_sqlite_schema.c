@@ -90,7 +90,8 @@
 
 /*
  * Migration steps, applied forward only, in order: the steps of version v
- * take user_version v - 1 to v. Never edit a released step; add one.
+ * take user_version v - 1 to v. Never edit a released step; add one, and
+ * regenerate store_sqlite_fresh.h (its unit test fresh_schema names how).
  *
  * The triggers never recurse: with recursive_triggers off a trigger does
  * not fire itself, and the WHEN of stories_au skips the updates the other

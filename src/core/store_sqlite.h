@@ -286,8 +286,13 @@ bool store_writer_on(struct store *s, struct err *e);
  * (older: a sync migrates it; newer: this storysync is too old). */
 bool store_schema_check(struct store *s, struct err *e);
 /* Migrates the database to this build's schema, the missing steps in one
- * transaction, and makes the triggers anew. */
+ * transaction, and makes the triggers anew; a brand-new database is made
+ * at it directly (store_sqlite_fresh.h, generated from the steps). */
 bool store_schema_migrate(struct store *s, struct err *e);
+/* Set: store_schema_migrate replays every step even on a brand-new
+ * database (the generator of store_sqlite_fresh.h, which derives the
+ * fresh schema from the steps, sets it; storysync never does). */
+extern bool store_schema_steps_only;
 /* Drops, and makes, the change tracking: the triggers and their view. */
 bool store_triggers_drop(struct store *s, struct err *e);
 bool store_triggers_make(struct store *s, struct err *e);

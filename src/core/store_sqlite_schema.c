@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "store_sqlite_fresh.h"
+
 /* The row as JSON, dependencies included: what a deletion archives, and
  * the base the triggers save; assignees as STORY_COLUMNS reads them, so
  * that a base compares with the row. */
@@ -98,7 +100,8 @@
 
 /*
  * Migration steps, applied forward only, in order: the steps of version v
- * take user_version v - 1 to v. Never edit a released step; add one.
+ * take user_version v - 1 to v. Never edit a released step; add one, and
+ * regenerate store_sqlite_fresh.h (its unit test fresh_schema names how).
  *
  * The triggers never recurse: with recursive_triggers off a trigger does
  * not fire itself, and the WHEN of stories_au skips the updates the other
@@ -618,11 +621,51 @@ bool store_generation_renew(struct store *s, struct err *e)
 	return store_exec(s, MAKE_GENERATION, e);
 }
 
+bool store_schema_steps_only;
+
+_Static_assert(FRESH_SCHEMA_VERSION == SCHEMA_VERSION,
+	       "store_sqlite_fresh.h is stale: regenerate it "
+	       "(tests/tools/gen_fresh_schema.c)");
+
+/* Whether the database is brand-new: user_version 0 (read under the write
+ * lock) and none of the schema's tables. */
+static bool is_fresh(struct store *s, bool *fresh, struct err *e)
+{
+	int n;
+
+	if (store_schema_steps_only) {
+		*fresh = false;
+		return true;
+	}
+	if (!pragma_int(s,
+			"SELECT count(*) FROM sqlite_master WHERE name IN"
+			" (" FRESH_TABLES ")",
+			&n, e))
+		return false;
+	*fresh = n == 0;
+	return true;
+}
+
+/* Makes a brand-new database at the latest schema: what the steps make
+ * on an empty database (store_sqlite_fresh.h, generated from them), its
+ * triggers included, with no table made and made anew on the way (each
+ * rebuild made SQLite parse the whole schema again). */
+static bool schema_fresh(struct store *s, struct err *e)
+{
+	for (size_t i = 0; i < sizeof(fresh_schema) / sizeof(*fresh_schema);
+	     i++)
+		if (!store_exec(s, fresh_schema[i], e))
+			return false;
+	return true;
+}
+
 /* Applies the missing steps in one transaction; the version is read again
- * under the write lock, in case another run migrated meanwhile. */
+ * under the write lock, in case another run migrated meanwhile. A
+ * brand-new database is made at the latest schema directly. */
 bool store_schema_migrate(struct store *s, struct err *e)
 {
 	char sql[64];
+	bool fresh;
 	int v;
 
 	if (!pragma_int(s, "PRAGMA user_version", &v, e) ||
@@ -635,15 +678,24 @@ bool store_schema_migrate(struct store *s, struct err *e)
 	if (!store_exec(s, "BEGIN IMMEDIATE", e))
 		return false;
 	if (!pragma_int(s, "PRAGMA user_version", &v, e) ||
-	    !version_check(s, v, e) || !store_triggers_drop(s, e))
+	    !version_check(s, v, e))
 		goto fail;
-	for (size_t i = 0; i < NMIGRATIONS; i++)
-		if (migrations[i].version > v &&
-		    !store_exec(s, migrations[i].sql, e))
+	if (v == 0 && !is_fresh(s, &fresh, e))
+		goto fail;
+	if (v == 0 && fresh) {
+		if (!schema_fresh(s, e) || !store_generation_renew(s, e))
 			goto fail;
-	/* the steps ran with the triggers dropped */
-	if (!store_triggers_make(s, e) || !store_generation_renew(s, e))
-		goto fail;
+	} else {
+		if (!store_triggers_drop(s, e))
+			goto fail;
+		for (size_t i = 0; i < NMIGRATIONS; i++)
+			if (migrations[i].version > v &&
+			    !store_exec(s, migrations[i].sql, e))
+				goto fail;
+		/* the steps ran with the triggers dropped */
+		if (!store_triggers_make(s, e) || !store_generation_renew(s, e))
+			goto fail;
+	}
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
 	if (!store_exec(s, sql, e) || !store_exec(s, "COMMIT", e))
 		goto fail;

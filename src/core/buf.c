@@ -18,6 +18,11 @@ static void grow(struct buf *b, size_t extra)
 	b->data = xreallocarray(b->data, b->cap, 1);
 }
 
+void buf_reserve(struct buf *b, size_t n)
+{
+	grow(b, n);
+}
+
 void buf_add(struct buf *b, const void *p, size_t n)
 {
 	grow(b, n);

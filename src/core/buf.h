@@ -16,6 +16,8 @@ struct buf {
 		NULL, 0, 0                                                     \
 	}
 
+/* Makes room for n more bytes (and the NUL) without appending. */
+void buf_reserve(struct buf *b, size_t n);
 /* Appends n bytes of p. */
 void buf_add(struct buf *b, const void *p, size_t n);
 /* Appends the string s. */

@@ -1724,12 +1724,19 @@ void fsx_unmap(void *data, size_t len)
 
 bool fsx_read_path(const char *path, size_t max, struct buf *out, struct err *e)
 {
-	char chunk[8192];
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char chunk[65536];
+	/* not blocked by a FIFO put there */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
 	ssize_t n;
 
 	if (fd < 0)
 		return err_set(e, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (!max || (uint64_t)st.st_size <= max)) {
+		/* sized once: a 14 MB git index is not copied by doubling */
+		buf_reserve(out, (size_t)st.st_size);
+	}
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)

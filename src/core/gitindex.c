@@ -8,8 +8,6 @@
  */
 #include "gitindex.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "fsx.h"
 #include "githead.h"
 #include "mem.h"
 
@@ -24,7 +24,7 @@
 #define ENTRY_FIXED 62 /* stat data, mode, ids, size, hash, flags */
 #define NAME_MASK   0x0fff
 #define EXTENDED    0x4000
-#define INDEX_MAX   ((uint64_t)1 << 30) /* past it, libgit2 decides */
+#define INDEX_MAX   ((size_t)1 << 30) /* past it, libgit2 decides */
 
 static uint32_t be32(const unsigned char *p)
 {
@@ -180,42 +180,22 @@ static bool key_is(const char *line, size_t n, const char *name)
 	       (n == k || line[k] == ' ' || line[k] == '\t' || line[k] == '=');
 }
 
-/* The file dir/name, all of it, NUL-terminated: a regular file (not a FIFO that
- * would block), read, not mapped (a file cut short under a mapping would end
- * the run with SIGBUS), and not limited to a story's size as fsx's reads
- * are: 100k entries make 14 MB. */
+/* The file dir/name, all of it, NUL-terminated (fsx_read_path: read, not
+ * mapped, as a file cut short under a mapping would end the run with
+ * SIGBUS), up to INDEX_MAX: 100k entries make 14 MB. */
 static unsigned char *read_all(const char *dir, const char *name, size_t *len)
 {
 	char *path = xasprintf("%s/%s", dir, name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
-				    O_NOCTTY);
-	unsigned char *data = NULL;
-	struct stat st;
-	size_t got = 0;
-	ssize_t n = 1;
+	struct buf b = BUF_INIT;
+	bool ok = fsx_read_path(path, INDEX_MAX, &b, NULL);
 
 	free(path);
-	if (fd < 0)
+	if (!ok) {
+		buf_finish(&b);
 		return NULL;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > INDEX_MAX)
-		goto out;
-	data = xmalloc((size_t)st.st_size + 1);
-	while (got < (size_t)st.st_size && n > 0) {
-		n = read(fd, data + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			n = 1;
-		else if (n > 0)
-			got += (size_t)n;
 	}
-	if (got != (size_t)st.st_size) /* cut short meanwhile, or failed */
-		xfree(&data);
-	else
-		data[got] = '\0';
-	*len = got;
-out:
-	close(fd);
-	return data;
+	*len = b.len;
+	return (unsigned char *)buf_detach(&b);
 }
 
 /* v (up to end) is "false", then only blanks or a comment. */

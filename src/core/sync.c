@@ -735,12 +735,11 @@ static void hold(struct run *run, struct strmap *blocked, const char *id,
  */
 static void hold_checkout(struct run *run, struct strmap *blocked)
 {
+	char head[GITHEAD_HEX];
 	struct strmap seen;
 	size_t n = 0;
 	struct err e;
 	char *msg;
-
-	char head[GITHEAD_HEX];
 
 	if (run->o->mode == SYNC_GIT || run->by_diff || run->bulk ||
 	    !run->last_commit)

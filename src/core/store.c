@@ -235,6 +235,15 @@ bool store_deleted_get(struct store *s, const char *path, const char *id,
 	       ops_of(s)->deleted_get(s, path, id, out, found, e);
 }
 
+bool store_archived_get(struct store *s, const char *id, struct story *out,
+			bool *found, struct err *e)
+{
+	memset(out, 0, sizeof(*out));
+	*found = false;
+	return !ops_of(s)->archived_get ||
+	       ops_of(s)->archived_get(s, id, out, found, e);
+}
+
 bool store_story_get(struct store *s, const char *id, struct story *out,
 		     int64_t *rev, char **path, bool *found, struct err *e)
 {

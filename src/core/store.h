@@ -225,6 +225,11 @@ bool store_deleted_get(struct store *s, const char *path, const char *id,
 		       struct deleted_file *out, bool *found, struct err *e);
 /* Frees what store_deleted_get filled in. */
 void deleted_file_finish(struct deleted_file *d);
+/* The row of story id as deleted_stories archived it at its latest
+ * deletion, into *out (zeroed before); *found false when none, or when
+ * the backend keeps none. */
+bool store_archived_get(struct store *s, const char *id, struct story *out,
+			bool *found, struct err *e);
 
 /* The row of story id with its dependencies; *found false when none. */
 bool store_story_get(struct store *s, const char *id, struct story *out,

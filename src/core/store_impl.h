@@ -94,6 +94,9 @@ struct store_ops {
 	bool (*deleted_get)(struct store *s, const char *path, const char *id,
 			    struct deleted_file *out, bool *found,
 			    struct err *e);
+	/* NULL: no archive read (see store_archived_get) */
+	bool (*archived_get)(struct store *s, const char *id, struct story *out,
+			     bool *found, struct err *e);
 	bool (*story_get)(struct store *s, const char *id, struct story *out,
 			  int64_t *rev, char **path, bool *found,
 			  struct err *e);

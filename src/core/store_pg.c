@@ -707,6 +707,25 @@ static bool pg_deleted_get(struct store *s, const char *path, const char *id,
 	return true;
 }
 
+static bool pg_archived_get(struct store *s, const char *id, struct story *out,
+			    bool *found, struct err *e)
+{
+	PGresult *r = Q(s, e,
+			"SELECT " PG_BASE_COLUMNS " FROM deleted_stories"
+			" WHERE tree = $1 AND story_id = $2 ORDER BY seq DESC"
+			" LIMIT 1",
+			id);
+
+	if (!r)
+		return false;
+	if (PQntuples(r) && !PQgetisnull(r, 0, SF_ID)) {
+		read_story(r, 0, 0, out);
+		*found = true;
+	}
+	PQclear(r);
+	return true;
+}
+
 static bool pg_state_restat(struct store *s, const struct state_entry *se,
 			    struct err *e)
 {
@@ -2064,6 +2083,7 @@ const struct store_ops store_pg_ops = {
 	.refused = pg_refused,
 	.deleted_put = pg_deleted_put,
 	.deleted_get = pg_deleted_get,
+	.archived_get = pg_archived_get,
 	.is_empty = pg_is_empty,
 	.bulk = pg_bulk,
 	.state_load = pg_state_load,

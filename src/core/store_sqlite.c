@@ -222,6 +222,7 @@ const struct store_ops store_sqlite_ops = {
 	.state_delete = sqlite_state_delete,
 	.deleted_put = sqlite_deleted_put,
 	.deleted_get = sqlite_deleted_get,
+	.archived_get = sqlite_archived_get,
 	.story_get = sqlite_story_get,
 	.story_put = sqlite_story_put,
 	.story_set_path = sqlite_story_set_path,

@@ -145,6 +145,7 @@ enum stmt_id {
 	ST_DELETED_GET,
 	ST_DELETED_OF,
 	ST_DELETED_FORGET,
+	ST_ARCHIVED_GET,
 	/* store_sqlite_story.c */
 	ST_IS_EMPTY,
 	ST_STORY_GET,
@@ -339,6 +340,8 @@ bool sqlite_state_restat(struct store *s, const struct state_entry *se,
 bool sqlite_state_delete(struct store *s, const char *id, struct err *e);
 bool sqlite_deleted_put(struct store *s, const struct deleted_file *d,
 			struct err *e);
+bool sqlite_archived_get(struct store *s, const char *id, struct story *out,
+			 bool *found, struct err *e);
 bool sqlite_deleted_get(struct store *s, const char *path, const char *id,
 			struct deleted_file *out, bool *found, struct err *e);
 bool sqlite_story_get(struct store *s, const char *id, struct story *out,

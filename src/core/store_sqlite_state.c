@@ -80,6 +80,9 @@ const char *const store_state_sql[ST_COUNT] = {
 			  " story_id = ?1 ORDER BY deleted_at DESC LIMIT 1",
 	[ST_DELETED_FORGET] =
 		"DELETE FROM sync_deleted WHERE tree = " TREE " AND path = ?1",
+	[ST_ARCHIVED_GET] = "SELECT " BASE_COLUMNS " FROM deleted_stories"
+			    " WHERE tree = " TREE " AND story_id = ?1"
+			    " ORDER BY seq DESC LIMIT 1",
 };
 
 static const char *col_arena(sqlite3_stmt *st, int i, struct arena *a)
@@ -330,6 +333,22 @@ static void col_hex(sqlite3_stmt *st, int i, char out[BLOBID_HEX])
 	out[0] = '\0';
 	if (v && strlen(v) == BLOBID_HEX - 1)
 		memcpy(out, v, BLOBID_HEX);
+}
+
+bool sqlite_archived_get(struct store *s, const char *id, struct story *out,
+			 bool *found, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc = store_lookup(s, ST_ARCHIVED_GET, id, &st, e);
+
+	if (rc < 0)
+		return false;
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, SF_ID)) {
+		store_col_story(st, out);
+		*found = true;
+	}
+	store_reset(st);
+	return true;
 }
 
 bool sqlite_deleted_get(struct store *s, const char *path, const char *id,

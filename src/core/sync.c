@@ -357,7 +357,8 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 {
 	const struct state_entry *se = state_of(run, id);
 	const struct journal_deletion *jd = our_deletion(run, se, fc, d);
-	struct story base = {0}, row = {0}, rebase = {0}, place = {0};
+	struct story base = {0}, row = {0}, rebase = {0}, place = {0},
+		     gone = {0};
 	struct plan_input in = {
 		.id = id,
 		.status_is_data = run->c->dialect.status_from_key,
@@ -368,7 +369,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	bool db_wins[SF_COUNT], carried[SM_COUNT] = {0}, written[SF_COUNT],
 				ours[SF_COUNT] = {0};
 	bool has_base = false, mirror_known = false, found = false, ok = true,
-	     rebase_db = false, discard = false;
+	     rebase_db = false, discard = false, back = false, stale = false;
 	int64_t rev;
 	char *path = NULL;
 
@@ -506,6 +507,16 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	if (!se && in.file == SIDE_NEW && in.db == SIDE_ABSENT && !run->bulk &&
 	    !undeleted(run, fc, &in.undeleted))
 		goto fail;
+	/* else, a story whose row a run deleted, brought back by a file git
+	 * holds at its path (a person's deletion, then a stash or a
+	 * checkout, seed 414): the row's values then are no one's to drop */
+	if (!se && in.file == SIDE_NEW && in.db == SIDE_ABSENT && !run->bulk &&
+	    !in.undeleted && !resurrected(run, fc, &gone, &back))
+		goto fail;
+	/* a version git holds, found in place of the story's file at
+	 * another path (seed 411): the agreed values it overrides are kept */
+	stale = in.file_story && has_base && !discard &&
+		stale_copy(run, fc, se);
 	/* the policy of the story's backlog: the one both sides last agreed
 	 * on, not where either side has moved it since; a new story's, where
 	 * the file has it, else the row */
@@ -524,6 +535,11 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			doubt_rebased(&in, &a);
 		if (discard)
 			doubt_discarded(&in, &a);
+		if (back)
+			doubt_stale(in.file_story, &gone, "deleted_in_file",
+				    &a);
+		if (stale)
+			doubt_stale(in.file_story, &base, "both_changed", &a);
 		/* a default filled in goes to the row as well */
 		if (d && d->filled && a.state == PLAN_STATE_PUT &&
 		    a.db == PLAN_DB_NONE)
@@ -542,6 +558,7 @@ out:
 	story_finish(&base);
 	story_finish(&rebase);
 	story_finish(&place);
+	story_finish(&gone);
 	return ok;
 fail:
 	ok = false;

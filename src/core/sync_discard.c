@@ -445,3 +445,113 @@ bool undeleted(struct run *run, const struct file_change *fc, bool *yes)
 	deleted_file_finish(&d);
 	return true;
 }
+
+/* Whether git's version where (the index's, HEAD's) has a file at path.
+ * When git cannot say, not. */
+static bool git_tracks(struct run *run, const char *path,
+		       enum git_version where)
+{
+	char v[BLOBID_HEX];
+	struct err e;
+
+	return detect_git_blob(&run->mirrors, run->c, path, where, v, &e) &&
+	       v[0];
+}
+
+bool resurrected(struct run *run, const struct file_change *fc,
+		 struct story *row, bool *yes)
+{
+	char *msg;
+
+	*yes = false;
+	if (!fc->path || (!git_tracks(run, fc->path, GIT_HEAD) &&
+			  !git_tracks(run, fc->path, GIT_INDEX)))
+		return true;
+	if (!store_archived_get(run->store, fc->id, row, yes, run->e))
+		return false;
+	if (*yes) {
+		msg = xasprintf("%s: %s's row was deleted; a file git holds "
+				"at this path brings it back (git's version "
+				"put back, maybe edited): the row as deleted "
+				"is kept in sync_conflicts where it differs",
+				fc->path, fc->id);
+		note(run, msg);
+		free(msg);
+	}
+	return true;
+}
+
+bool stale_copy(struct run *run, const struct file_change *fc,
+		const struct state_entry *se)
+{
+	char *msg;
+
+	if (!se || !fc->path || fc->side != SIDE_CHANGED ||
+	    strcmp(fc->path, se->path) == 0 ||
+	    strcmp(fc->hash, se->hash) == 0 ||
+	    !git_holds(run, fc->path, fc->hash) ||
+	    (!git_tracks(run, se->path, GIT_INDEX) &&
+	     path_changed(run, fc->path)))
+		return false;
+	msg = xasprintf("%s: a version git holds at this path, found in "
+			"place of %s's file at %s (not a person's edit): the "
+			"agreed version is kept in sync_conflicts where the "
+			"file overrides it",
+			fc->path, fc->id, se->path);
+	note(run, msg);
+	free(msg);
+	return true;
+}
+
+/* doubt_stale: each field of other (the version the database held) that
+ * the file's value overrode in a's outcome (want is the file's there, and
+ * other's differs) is kept as lost: with no conflict, one of kind, kept
+ * "file", lost other in full; with one, added to it (kept "mixed"). */
+void doubt_stale(const struct story *file, const struct story *other,
+		 const char *kind, struct action *a)
+{
+	bool lose[SF_COUNT] = {0}, any = false;
+	struct buf fields = BUF_INIT;
+
+	if (a->state != PLAN_STATE_PUT)
+		return;
+	for (int f = SF_BACKLOG; f < SF_COUNT; f++) {
+		lose[f] = story_field_equal(&a->want, file, f) &&
+			  !story_field_equal(file, other, f);
+		/* already decided by the merge: its loser is kept */
+		if (lose[f] && a->conflict_fields) {
+			const char *name = story_field_names[f],
+				   *p = a->conflict_fields;
+			size_t n = strlen(name);
+
+			for (; lose[f] && (p = strstr(p, name)); p += n)
+				lose[f] = !((p == a->conflict_fields ||
+					     p[-1] == ',') &&
+					    (p[n] == ',' || !p[n]));
+		}
+		any |= lose[f];
+	}
+	if (!any)
+		return;
+	if (!a->conflict) {
+		a->conflict = kind;
+		a->kept = "file";
+		story_finish(&a->lost);
+		story_copy(&a->lost, other);
+	} else {
+		if (strcmp(a->kept, "mixed") != 0)
+			lose_mixed(a, &a->want);
+		for (int f = SF_BACKLOG; f < SF_COUNT; f++)
+			if (lose[f])
+				story_set(&a->lost, f, other->v[f]);
+		a->kept = "mixed";
+	}
+	if (a->conflict_fields)
+		buf_puts(&fields, a->conflict_fields);
+	for (int f = SF_BACKLOG; f < SF_COUNT; f++)
+		if (lose[f])
+			buf_printf(&fields, "%s%s", fields.len ? "," : "",
+				   story_field_names[f]);
+	free(a->conflict_fields);
+	a->conflict_fields = buf_detach(&fields);
+}

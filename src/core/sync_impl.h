@@ -173,6 +173,19 @@ bool undeleted(struct run *run, const struct file_change *fc, bool *yes);
 bool deleted_copy(void *ctx, const struct file_change *copy);
 /* Records the leftovers the run removed as storysync's deletions. */
 bool record_leftovers(struct run *run);
+/* Whether fc, a story file with no state and no row at a path git holds
+ * a file at, brings back a story whose row a run deleted: *row gets the
+ * row as deleted, *yes says; false when the store fails (run->e). */
+bool resurrected(struct run *run, const struct file_change *fc,
+		 struct story *row, bool *yes);
+/* Whether fc, found in place of se's file at another path, is a version
+ * git holds there unchanged since the last run (a stale copy, not an
+ * edit). */
+bool stale_copy(struct run *run, const struct file_change *fc,
+		const struct state_entry *se);
+/* Keeps other's values that the file's overrode in a as lost. */
+void doubt_stale(const struct story *file, const struct story *other,
+		 const char *kind, struct action *a);
 
 /* sync_load.c */
 /* The first load, streamed: the tree read into an empty database. */

@@ -4,17 +4,23 @@
 # and merges, and stage renames, with runs of every kind in between; after
 # each run the rows must equal a fresh import, every losing value must be in
 # sync_conflicts, and a second run must be quiet. The suite runs two fixed
-# seeds; STORYSYNC_LONG=1 runs 200 (STORYSYNC_SEED picks the first). By
+# seeds; STORYSYNC_LONG=1 runs 200 (STORYSYNC_SEED picks the first) and
+# the regression seeds of losses fixed since (git_stale.sh has each as a
+# test of its own: 411, 414). By
 # hand: python3 tests/cli/model.py DIR --seed N [--steps N] (MODEL_DEBUG=1
 # shows each run's -v output).
 . "$(dirname "$0")/lib.sh"
 
 with_hooks
 seed=${STORYSYNC_SEED:-1}
-if [ "${STORYSYNC_LONG:-0}" = 1 ]; then seeds=200 steps=120; else seeds=2 steps=60; fi
+regress=""
+if [ "${STORYSYNC_LONG:-0}" = 1 ]; then
+  seeds=200 steps=120 regress="411 414"
+else
+  seeds=2 steps=60
+fi
 echo "# seed $seed"
-for ((i = 0; i < seeds; i++)); do
-  s=$((seed + i))
+for s in $(seq "$seed" $((seed + seeds - 1))) $regress; do
   if STORYSYNC=$bin python3 "$SOURCE_ROOT/tests/cli/model.py" "$T/m$s" \
       --seed "$s" --steps "$steps" >"$O/model" 2>&1; then
     ok "$(cat "$O/model")"

@@ -506,14 +506,16 @@ bool stale_copy(struct run *run, const struct file_change *fc,
 /* doubt_stale: each field of other (the version the database held) that
  * the file's value overrode in a's outcome (want is the file's there, and
  * other's differs) is kept as lost: with no conflict, one of kind, kept
- * "file", lost other in full; with one, added to it (kept "mixed"). */
+ * "file", lost other in full; with a merge's, added to it (kept
+ * "mixed"); a deletion's keeps the deleted version in full already. */
 void doubt_stale(const struct story *file, const struct story *other,
 		 const char *kind, struct action *a)
 {
 	bool lose[SF_COUNT] = {0}, any = false;
 	struct buf fields = BUF_INIT;
 
-	if (a->state != PLAN_STATE_PUT)
+	/* a deletion's conflict keeps the deleted version in full already */
+	if (a->state != PLAN_STATE_PUT || !joinable(a))
 		return;
 	for (int f = SF_BACKLOG; f < SF_COUNT; f++) {
 		lose[f] = story_field_equal(&a->want, file, f) &&

@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* 55P03 lock_not_available (lock_timeout), 40P01 deadlock_detected,
@@ -263,11 +264,26 @@ void pg_bulk_reset(struct store *s)
 	s->bulk_bytes = 0;
 }
 
+void pg_ahead_drop(struct store *s)
+{
+	struct pg_ahead *a = &s->ahead;
+
+	PQclear(a->r);
+	for (size_t i = 0; i < a->nkeys; i++)
+		free(a->keys[i]);
+	free(a->keys);
+	*a = (struct pg_ahead){.tried = true};
+}
+
 PGresult *pg_query(struct store *s, struct err *e, const char *sql, int n,
 		   const char *const *params)
 {
 	PGresult *r;
 
+	/* anything but a read (BEGIN too): the first reads' answers are
+	 * from before it */
+	if (strncmp(sql, "SELECT ", 7) != 0)
+		pg_ahead_drop(s);
 	if (!pg_drain(s, e))
 		return NULL;
 	r = n ? PQexecParams(s->conn, sql, n, NULL, params, NULL, NULL, 0)

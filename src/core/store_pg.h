@@ -108,6 +108,11 @@ struct pg_bulk {
 	 * before it are written (an upsert's key: one statement cannot
 	 * update a row twice); 0: none */
 	int key;
+	/* instead of table and insert, for a plain INSERT of every
+	 * parameter in order: the table and its columns, which COPY fills
+	 * straight, the tree its rows' first column (no temporary table
+	 * to fill, read and empty again) */
+	const char *copy;
 };
 
 /* Writes one row (b's parameters: $1 the tree, n in all): in a first

@@ -132,14 +132,15 @@ static bool drain_sql(struct store *s, struct buf *sql, struct err *e)
 	for (int i = 0; i < s->nbulk; i++)
 		if (s->bulk[i].n)
 			buf_printf(sql, "COPY %s FROM STDIN;",
-				   s->bulk[i].to->table);
+				   s->bulk[i].to->copy ? s->bulk[i].to->copy
+						       : s->bulk[i].to->table);
 	for (int i = 0; i < s->nbulk; i++)
-		if (s->bulk[i].n) {
+		if (s->bulk[i].n && !s->bulk[i].to->copy) {
 			put_with_tree(sql, s->bulk[i].to->insert, lit);
 			buf_putc(sql, ';');
 		}
 	for (int i = 0; i < s->nbulk; i++)
-		if (s->bulk[i].n) {
+		if (s->bulk[i].n && !s->bulk[i].to->copy) {
 			buf_printf(sql, "%s%s", sep, s->bulk[i].to->table);
 			sep = ", ";
 		}
@@ -220,7 +221,7 @@ static bool tables_made(struct store *s, struct err *e)
 	for (int i = 0; i < s->nbulk; i++) {
 		struct pg_pending *p = &s->bulk[i];
 
-		if (p->n && !p->made) {
+		if (p->n && !p->made && !p->to->copy) {
 			if (!table_make(s, p->to, p->nparams, e))
 				return false;
 			p->made = true;
@@ -360,7 +361,11 @@ bool pg_send(struct store *s, struct err *e, const struct pg_bulk *b, int n,
 			   0);
 	}
 	len = p->rows.len;
-	buf_printf(&p->rows, "%" PRId64, ++p->n);
+	p->n++;
+	if (b->copy)
+		copy_put(&p->rows, params[0]);
+	else
+		buf_printf(&p->rows, "%" PRId64, p->n);
 	for (int i = 1; i < n; i++) {
 		buf_putc(&p->rows, '\t');
 		copy_put(&p->rows, params[i]);

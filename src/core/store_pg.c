@@ -46,6 +46,16 @@ _Static_assert(SF_COUNT == 14, "PG_STORY_COLUMNS lists 14");
 	R ".rev_xid >= pg_snapshot_xmin(" M ") AND NOT"                        \
 	  " pg_visible_in_snapshot(" R ".rev_xid, " M ")"
 
+/* Whether a row changed since the mark (the API's change, or a deleted
+ * story's archive) */
+/* clang-format off */
+#define CLOCK_MOVED                                                            \
+	"EXISTS (SELECT 1 FROM stories, " MARK_OF("m") " WHERE tree = $1"      \
+	" AND " UNSEEN("stories", "m.m") ") OR EXISTS (SELECT 1 FROM"          \
+	" deleted_stories d, " MARK_OF("m") " WHERE tree = $1 AND"             \
+	" " UNSEEN("d", "m.m") ")"
+/* clang-format on */
+
 static const char *tree(const struct store *s)
 {
 	return store_base_tree(s);
@@ -153,6 +163,95 @@ static void read_story(const PGresult *r, int row, int col0, struct story *out)
 	}
 }
 
+/* ---- the tree's first reads, ahead ---- */
+
+/*
+ * What a run reads first about its tree, outside any transaction: the
+ * checkout that holds it, its configuration and sync_meta, whether it
+ * has stories, whether a row changed since the mark. One query instead
+ * of six (a no-op run's round trips were most of what it cost over
+ * SQLite), all from one snapshot. Each answer serves the first read of
+ * it only: a later read asks the server (a run compares the generation
+ * it read first with the one it reads at its end), and any statement
+ * but a read (a BEGIN, a write) drops what is left, so nothing is
+ * answered from before a write (pg_query). An answer served is as if
+ * the read were made a little earlier, with nothing of this run written
+ * in between: the run lock and the tree's claim keep other runs of the
+ * tree out, and an API change made since is the next run's (a run that
+ * finds nothing to do writes nothing, the mark included), as one made
+ * just after the read would have been.
+ */
+
+enum {
+	AHEAD_TREE = 1,   /* the trees row (holder_get) */
+	AHEAD_CONFIG = 2, /* the backlogs and the configuration's keys */
+	AHEAD_EMPTY = 4,  /* no story in the tree */
+	AHEAD_MOVED = 8,  /* a row changed since the mark */
+};
+
+/* (kind, key, value) rows, in kind order: b the backlogs by name, c the
+ * clock moved, e the tree empty, m sync_meta, t the trees row. */
+/* clang-format off */
+#define AHEAD_SQL                                                              \
+	"SELECT 'b', name, path FROM backlogs WHERE tree = $1"                 \
+	" UNION ALL SELECT 'c', NULL, NULL WHERE " CLOCK_MOVED                 \
+	" UNION ALL SELECT 'e', NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM"    \
+	" stories WHERE tree = $1)"                                            \
+	" UNION ALL SELECT 'm', key, value FROM sync_meta WHERE tree = $1"     \
+	" UNION ALL SELECT 't', host, path FROM trees WHERE name = $1"         \
+	" ORDER BY 1, 2"
+/* clang-format on */
+
+/* The answers, read at the first call outside a transaction; NULL once
+ * dropped, or when what (an AHEAD_ bit) was served already. */
+static PGresult *ahead_get(struct store *s, unsigned what)
+{
+	struct pg_ahead *a = &s->ahead;
+
+	if (!a->tried && !s->in_txn) {
+		a->tried = true;
+		a->r = pg_query(s, NULL, AHEAD_SQL, 1,
+				(const char *[]){tree(s)});
+	}
+	if (!a->r || (a->used & what))
+		return NULL;
+	a->used |= what;
+	return a->r;
+}
+
+/* The first row of kind k, or -1. */
+static int ahead_row(const PGresult *r, char k)
+{
+	for (int i = 0; i < PQntuples(r); i++)
+		if (PQgetvalue(r, i, 0)[0] == k)
+			return i;
+	return -1;
+}
+
+/* sync_meta's value of key, from the answers: false when it was
+ * served already (or there are none). */
+static bool ahead_meta(struct store *s, const char *key, char **value)
+{
+	struct pg_ahead *a = &s->ahead;
+	const PGresult *r = ahead_get(s, 0);
+
+	*value = NULL;
+	if (!r)
+		return false;
+	for (size_t i = 0; i < a->nkeys; i++)
+		if (!strcmp(a->keys[i], key))
+			return false;
+	a->keys = xreallocarray(a->keys, a->nkeys + 1, sizeof(*a->keys));
+	a->keys[a->nkeys++] = xstrdup(key);
+	for (int i = 0; i < PQntuples(r); i++)
+		if (PQgetvalue(r, i, 0)[0] == 'm' &&
+		    !strcmp(PQgetvalue(r, i, 1), key)) {
+			*value = val(r, i, 2);
+			break;
+		}
+	return true;
+}
+
 /* ---- open, close, transactions ---- */
 
 static bool claims(const char *database)
@@ -162,27 +261,26 @@ static bool claims(const char *database)
 
 /* The session's settings, and the schema's version read in the same
  * round trip (a no-op run makes a handful of queries, and this was
- * three): version_read takes it. A version 0 when the table is not
- * there; query_to_xml reads the table only when it is (CASE evaluates
- * lazily), so that the statement parses either way. Without it (a
- * server built without libxml) the settings again, and version_read
- * asks. */
+ * three): version_read takes it. Where there is no schema yet (init, or
+ * a database that is not storysync's) the query fails, which undoes the
+ * settings (one implicit transaction): they are made again, and
+ * version_read asks whether the table is there. (Reading the version
+ * through query_to_xml, so that the statement parsed either way, cost
+ * the server more than any other query of a no-op run.) */
 static void session_start(struct store *s)
 {
 	static const char set[] = "SET client_min_messages = warning;"
 				  " SET client_connection_check_interval = 500";
-	PGresult *r = PQexec(
-		s->conn,
-		"SET client_min_messages = warning;"
-		" SET client_connection_check_interval = 500;"
-		" SELECT CASE WHEN to_regclass('storysync_schema') IS NULL"
-		" THEN 0 ELSE coalesce((xpath('/row/v/text()', query_to_xml("
-		"'SELECT max(version) AS v FROM storysync_schema', false,"
-		" true, '')))[1]::text::int, 0) END");
+	PGresult *r =
+		PQexec(s->conn, "SET client_min_messages = warning;"
+				" SET client_connection_check_interval = 500;"
+				" SELECT max(version) FROM storysync_schema");
 
 	s->version_known =
 		PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
-	s->version = s->version_known ? atoi(PQgetvalue(r, 0, 0)) : 0;
+	s->version = s->version_known && !PQgetisnull(r, 0, 0)
+			     ? atoi(PQgetvalue(r, 0, 0))
+			     : 0;
 	PQclear(r);
 	if (!s->version_known)
 		PQclear(PQexec(s->conn, set));
@@ -229,6 +327,7 @@ fail:
 static void pg_close(struct store *s)
 {
 	pg_bulk_reset(s);
+	pg_ahead_drop(s);
 	if (s->conn)
 		PQfinish(s->conn);
 	free(s->shown);
@@ -273,16 +372,27 @@ static bool run_lock(struct store *s, struct err *e)
 	return true;
 }
 
+/* A first load compresses its story bodies with lz4 where the server
+ * has it (pglz was a tenth of the server's work of a 10k load; lz4
+ * takes a fraction of that): for the transaction only, and what it
+ * stores any server with lz4, which a server that has these values has,
+ * reads back. Without lz4 the setting stays. */
+#define LOAD_LZ4                                                               \
+	"; SELECT set_config('default_toast_compression', 'lz4', true) FROM"   \
+	" pg_settings WHERE name = 'default_toast_compression' AND 'lz4' ="    \
+	" ANY(enumvals)"
+
 static bool begin_as(struct store *s, const char *sql, struct err *e)
 {
-	char set[80];
+	char set[256];
 
 	if (!pg_exec(s, sql, e))
 		return false;
-	snprintf(set, sizeof(set), "SET LOCAL lock_timeout = %d",
+	snprintf(set, sizeof(set), "SET LOCAL lock_timeout = %d%s",
 		 s->busy_ms < 0 ? 0
 		 : s->busy_ms   ? s->busy_ms
-				: 1);
+				: 1,
+		 s->first_load ? LOAD_LZ4 : "");
 	if (!pg_exec(s, set, e)) {
 		pg_exec(s, "ROLLBACK", NULL);
 		return false;
@@ -419,9 +529,14 @@ static bool pg_refused(const struct store *s)
 
 static bool pg_is_empty(struct store *s)
 {
-	PGresult *r = Q0(s, NULL,
-			 "SELECT NOT EXISTS (SELECT 1 FROM stories WHERE"
-			 " tree = $1)");
+	const PGresult *a = ahead_get(s, AHEAD_EMPTY);
+	PGresult *r;
+
+	if (a)
+		return ahead_row(a, 'e') >= 0;
+	r = Q0(s, NULL,
+	       "SELECT NOT EXISTS (SELECT 1 FROM stories WHERE"
+	       " tree = $1)");
 	bool empty = r && bval(r, 0, 0);
 
 	PQclear(r);
@@ -819,7 +934,8 @@ static const struct pg_bulk story_put = {
 	.table = "storysync_bulk_stories",
 	.insert = STORY_PUT_COLUMNS
 	" SELECT $1, p2, p3, p4, p5, p6, p7, p8, p9::json, p10::json, p11,"
-	" p12::json, p13, p14, p15::bigint, NULL, p16, storysync_now() FROM"
+	" p12::json, p13, p14, p15::bigint, NULL, p16, (SELECT"
+	" storysync_now()) FROM"
 	" storysync_bulk_stories" STORY_PUT_SET,
 	.key = 2,
 };
@@ -1051,10 +1167,14 @@ static bool pg_changes_plan(struct store *s, char **plan, struct err *e)
 static bool pg_meta_get(struct store *s, const char *key, char **value,
 			struct err *e)
 {
-	PGresult *r = Q(s, e,
-			"SELECT value FROM sync_meta WHERE tree = $1 AND"
-			" key = $2",
-			key);
+	PGresult *r;
+
+	if (ahead_meta(s, key, value))
+		return true;
+	r = Q(s, e,
+	      "SELECT value FROM sync_meta WHERE tree = $1 AND"
+	      " key = $2",
+	      key);
 
 	*value = r && PQntuples(r) ? val(r, 0, 0) : NULL;
 	return done(r);
@@ -1095,18 +1215,14 @@ static bool pg_mark_set(struct store *s, struct err *e)
 
 static bool pg_clock_moved(struct store *s, bool *moved, struct err *e)
 {
-	PGresult *r =
-		Q0(
-			s, e,
-			"SELECT EXISTS (SELECT 1 FROM stories, " MARK_OF("m") " WHERE tree = $1 AND " UNSEEN(
-				"stories",
-				"m.m") ") OR EXISTS (SELECT 1 FROM "
-				       "deleted_stories d,"
-				       " " MARK_OF("m") " WHERE tree = $1 "
-							"AND " UNSEEN(
-								"d",
-								"m.m") ")");
+	const PGresult *a = ahead_get(s, AHEAD_MOVED);
+	PGresult *r;
 
+	if (a) {
+		*moved = ahead_row(a, 'c') >= 0;
+		return true;
+	}
+	r = Q0(s, e, "SELECT " CLOCK_MOVED);
 	*moved = !r || bval(r, 0, 0);
 	return done(r);
 }
@@ -1152,25 +1268,20 @@ static bool pg_backlogs_sync(struct store *s, const struct config *c,
 	" ORDER BY b.name"
 /* clang-format on */
 
-static bool pg_config_get(struct store *s, struct config_record *r,
-			  struct err *e)
+/* The record from its backlogs (the first nbacklogs rows of q, their
+ * name in column c and path in c + 1) and its four keys' values. */
+static void config_fill(struct config_record *r, const PGresult *q, int c,
+			size_t nbacklogs, const char *const meta[4])
 {
-	PGresult *q = Q0(s, e, CONFIG_SQL);
-	char **v;
-	const char *from;
+	char **v = store_meta_pairs(meta[0]);
 	size_t n = 0;
 
-	memset(r, 0, sizeof(*r));
-	if (!q)
-		return false;
-	r->nbacklogs = PQntuples(q) == 1 && PQgetisnull(q, 0, 0)
-			       ? 0
-			       : (size_t)PQntuples(q);
+	r->nbacklogs = nbacklogs;
 	r->backlogs = xcalloc(r->nbacklogs + 1, sizeof(*r->backlogs));
 	for (size_t i = 0; i < r->nbacklogs; i++)
-		r->backlogs[i] = (struct config_backlog){
-			.name = val(q, (int)i, 0), .path = val(q, (int)i, 1)};
-	v = store_meta_pairs(cval(q, 0, 2));
+		r->backlogs[i] =
+			(struct config_backlog){.name = val(q, (int)i, c),
+						.path = val(q, (int)i, c + 1)};
 	while (v[n])
 		n++;
 	r->stages = n ? xcalloc(n / 2 + 1, sizeof(*r->stages)) : NULL;
@@ -1180,10 +1291,51 @@ static bool pg_config_get(struct store *s, struct config_record *r,
 		v[i] = v[i + 1] = NULL;
 	}
 	free(v);
-	from = cval(q, 0, 3);
-	r->status_from_key = from && strcmp(from, "key") == 0;
-	r->former_status = store_meta_pairs(cval(q, 0, 4));
-	r->former_backlog = store_meta_pairs(cval(q, 0, 5));
+	r->status_from_key = meta[1] && strcmp(meta[1], "key") == 0;
+	r->former_status = store_meta_pairs(meta[2]);
+	r->former_backlog = store_meta_pairs(meta[3]);
+}
+
+/* The configuration's keys, in config_fill's order. */
+static const char *const config_keys[4] = {
+	KEY_STAGES, KEY_STATUS_FROM, KEY_FORMER_STATUS, KEY_FORMER_BACKLOG};
+
+static bool pg_config_get(struct store *s, struct config_record *r,
+			  struct err *e)
+{
+	const PGresult *a = ahead_get(s, AHEAD_CONFIG);
+	const char *meta[4] = {NULL};
+	PGresult *q;
+	size_t n = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (a) {
+		/* the b rows come first, (kind, name, path); the m rows
+		 * are (kind, key, value) */
+		for (int i = 0; i < PQntuples(a); i++) {
+			const char *k = PQgetvalue(a, i, 0);
+
+			if (k[0] == 'b')
+				n++;
+			else if (k[0] == 'm')
+				for (int m = 0; m < 4; m++)
+					if (!strcmp(PQgetvalue(a, i, 1),
+						    config_keys[m]))
+						meta[m] = cval(a, i, 2);
+		}
+		config_fill(r, a, 1, n, meta);
+		return true;
+	}
+	q = Q0(s, e, CONFIG_SQL);
+	if (!q)
+		return false;
+	for (int m = 0; m < 4; m++)
+		meta[m] = cval(q, 0, 2 + m);
+	config_fill(r, q, 0,
+		    PQntuples(q) == 1 && PQgetisnull(q, 0, 0)
+			    ? 0
+			    : (size_t)PQntuples(q),
+		    meta);
 	PQclear(q);
 	return true;
 }
@@ -1333,9 +1485,8 @@ static bool pg_state_relocate(struct store *s, const char *id, const char *path,
 
 static const struct pg_bulk history_put = {
 	.sql = HISTORY_COLUMNS " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-	.table = "storysync_bulk_history",
-	.insert = HISTORY_COLUMNS " SELECT $1, p2, p3, p4, p5, p6, p7, p8"
-				  " FROM storysync_bulk_history ORDER BY ord",
+	.copy = "status_history(tree, story_id, from_status, to_status,"
+		" changed_at, origin, commit_id, author)",
 };
 
 static bool pg_history_add(struct store *s, const struct history_row *h,
@@ -1355,9 +1506,7 @@ static bool pg_history_add(struct store *s, const struct history_row *h,
 
 static const struct pg_bulk event_put = {
 	.sql = EVENT_COLUMNS " VALUES ($1, $2, $3, $4, $5::bigint, $6)",
-	.table = "storysync_bulk_events",
-	.insert = EVENT_COLUMNS " SELECT $1, p2, p3, p4, p5::bigint, p6 FROM"
-				" storysync_bulk_events ORDER BY ord",
+	.copy = "sync_events(tree, story_id, change, origin, run_id, at)",
 };
 
 static bool pg_event_add(struct store *s, const char *story_id,
@@ -1967,9 +2116,19 @@ static bool pg_check(struct store *s, store_check_fn fn, void *ctx,
 /* The checkout that holds the tree, (NULL, NULL) when none. */
 static bool holder_get(struct store *s, char **host, char **path, struct err *e)
 {
-	PGresult *r = Q0(s, e, "SELECT host, path FROM trees WHERE name = $1");
+	const PGresult *a = ahead_get(s, AHEAD_TREE);
+	PGresult *r;
+	int i;
 
 	*host = *path = NULL;
+	if (a) {
+		if ((i = ahead_row(a, 't')) >= 0) {
+			*host = val(a, i, 1);
+			*path = val(a, i, 2);
+		}
+		return true;
+	}
+	r = Q0(s, e, "SELECT host, path FROM trees WHERE name = $1");
 	if (r && PQntuples(r)) {
 		*host = val(r, 0, 0);
 		*path = val(r, 0, 1);

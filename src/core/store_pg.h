@@ -73,6 +73,15 @@ struct store {
 	bool in_flight;     /* a drain's results not collected yet */
 	bool version_known; /* the schema's version read at the start */
 	int version;
+	/* the tree's first reads, made by one query before any transaction
+	 * (store_pg.c, ahead_get): each answer serves its first read only */
+	struct pg_ahead {
+		PGresult *r;   /* NULL: not read, or dropped */
+		bool tried;    /* never again once read or dropped */
+		unsigned used; /* AHEAD_ bits of the answers served */
+		char **keys;   /* the sync_meta keys served */
+		size_t nkeys;
+	} ahead;
 };
 
 /* Runs sql with n text parameters (NULL: null); the result (tuples or
@@ -99,6 +108,11 @@ struct pg_bulk {
 	 * before it are written (an upsert's key: one statement cannot
 	 * update a row twice); 0: none */
 	int key;
+	/* instead of table and insert, for a plain INSERT of every
+	 * parameter in order: the table and its columns, which COPY fills
+	 * straight, the tree its rows' first column (no temporary table
+	 * to fill, read and empty again) */
+	const char *copy;
 };
 
 /* Writes one row (b's parameters: $1 the tree, n in all): in a first
@@ -113,6 +127,9 @@ bool pg_drain(struct store *s, struct err *e);
 /* Forgets what pg_send kept, and the temporary tables (a transaction's
  * end drops them). */
 void pg_bulk_reset(struct store *s);
+/* Forgets what the tree's first reads left unserved (a transaction or a
+ * write comes: what the server holds from then on may differ). */
+void pg_ahead_drop(struct store *s);
 
 int pg_schema_version(const struct store *s);
 /* An error unless the database is at this build's schema. */

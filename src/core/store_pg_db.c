@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* 55P03 lock_not_available (lock_timeout), 40P01 deadlock_detected,
@@ -131,14 +132,15 @@ static bool drain_sql(struct store *s, struct buf *sql, struct err *e)
 	for (int i = 0; i < s->nbulk; i++)
 		if (s->bulk[i].n)
 			buf_printf(sql, "COPY %s FROM STDIN;",
-				   s->bulk[i].to->table);
+				   s->bulk[i].to->copy ? s->bulk[i].to->copy
+						       : s->bulk[i].to->table);
 	for (int i = 0; i < s->nbulk; i++)
-		if (s->bulk[i].n) {
+		if (s->bulk[i].n && !s->bulk[i].to->copy) {
 			put_with_tree(sql, s->bulk[i].to->insert, lit);
 			buf_putc(sql, ';');
 		}
 	for (int i = 0; i < s->nbulk; i++)
-		if (s->bulk[i].n) {
+		if (s->bulk[i].n && !s->bulk[i].to->copy) {
 			buf_printf(sql, "%s%s", sep, s->bulk[i].to->table);
 			sep = ", ";
 		}
@@ -219,7 +221,7 @@ static bool tables_made(struct store *s, struct err *e)
 	for (int i = 0; i < s->nbulk; i++) {
 		struct pg_pending *p = &s->bulk[i];
 
-		if (p->n && !p->made) {
+		if (p->n && !p->made && !p->to->copy) {
 			if (!table_make(s, p->to, p->nparams, e))
 				return false;
 			p->made = true;
@@ -263,11 +265,26 @@ void pg_bulk_reset(struct store *s)
 	s->bulk_bytes = 0;
 }
 
+void pg_ahead_drop(struct store *s)
+{
+	struct pg_ahead *a = &s->ahead;
+
+	PQclear(a->r);
+	for (size_t i = 0; i < a->nkeys; i++)
+		free(a->keys[i]);
+	free(a->keys);
+	*a = (struct pg_ahead){.tried = true};
+}
+
 PGresult *pg_query(struct store *s, struct err *e, const char *sql, int n,
 		   const char *const *params)
 {
 	PGresult *r;
 
+	/* anything but a read (BEGIN too): the first reads' answers are
+	 * from before it */
+	if (strncmp(sql, "SELECT ", 7) != 0)
+		pg_ahead_drop(s);
 	if (!pg_drain(s, e))
 		return NULL;
 	r = n ? PQexecParams(s->conn, sql, n, NULL, params, NULL, NULL, 0)
@@ -344,7 +361,11 @@ bool pg_send(struct store *s, struct err *e, const struct pg_bulk *b, int n,
 			   0);
 	}
 	len = p->rows.len;
-	buf_printf(&p->rows, "%" PRId64, ++p->n);
+	p->n++;
+	if (b->copy)
+		copy_put(&p->rows, params[0]);
+	else
+		buf_printf(&p->rows, "%" PRId64, p->n);
 	for (int i = 1; i < n; i++) {
 		buf_putc(&p->rows, '\t');
 		copy_put(&p->rows, params[i]);

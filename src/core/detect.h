@@ -256,6 +256,12 @@ struct git_mirrors {
 	struct gitrepo *repo;
 	char *prefix; /* the config root inside the repository */
 	bool tried;   /* opened, or found none */
+	/* "COMMIT TREE": HEAD's tree an earlier run learned
+	 * (detect_git_head_tree, kept in sync_meta as git.head_tree), or
+	 * NULL; set by the caller, freed here */
+	char *head_tree;
+	struct gitindex_tree *index; /* the index as that tree, or NULL */
+	bool index_tried;
 };
 
 /* Whether the mirror key k of the file fc (at the path its state has, the
@@ -280,7 +286,9 @@ bool detect_git_version(struct git_mirrors *gm, const struct config *c,
  * do. */
 enum git_version { GIT_INDEX, GIT_HEAD };
 /* The blob id of git's version v of path (relative to the config root);
- * "" when none, or outside git. False (e set) when git cannot answer. */
+ * "" when none, or outside git. False (e set) when git cannot answer.
+ * HEAD's is read from git's index without libgit2 when HEAD is the commit
+ * of gm->head_tree and the index is that tree (gitindex_tree_open). */
 bool detect_git_blob(struct git_mirrors *gm, const struct config *c,
 		     const char *path, enum git_version v,
 		     char blob[BLOBID_HEX], struct err *e);
@@ -318,6 +326,10 @@ const struct git_author *detect_git_credit(struct git_mirrors *gm,
 					   const struct file_change *fc,
 					   const char *status);
 /* Closes what the questions opened. */
+/* HEAD's commit and its tree's id ("" when unborn or outside git), asked
+ * of libgit2: "COMMIT TREE" (heap) for gm->head_tree, or NULL. */
+char *detect_git_head_tree(struct git_mirrors *gm, const struct config *c,
+			   struct err *e);
 void git_mirrors_finish(struct git_mirrors *gm);
 
 /* One story row that changed since the last run. */

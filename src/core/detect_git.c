@@ -9,6 +9,8 @@
 
 #include "buf.h"
 #include "detect.h"
+#include "githead.h"
+#include "gitindex.h"
 #include "gitrepo.h"
 #include "json.h"
 #include "mem.h"
@@ -517,6 +519,31 @@ bool detect_git_version(struct git_mirrors *gm, const struct config *c,
 	return true;
 }
 
+/* HEAD's blob at path from git's index (see detect_git_blob); false when
+ * that cannot say. */
+static bool index_head_blob(struct git_mirrors *gm, const struct config *c,
+			    const char *path, char blob[BLOBID_HEX])
+{
+	const char *k = gm->head_tree;
+	char head[GITHEAD_HEX], *abs;
+	enum gitindex_answer a;
+
+	if (!gm->index_tried) {
+		gm->index_tried = true;
+		if (k && strlen(k) == 2 * (GITHEAD_HEX - 1) + 1 &&
+		    k[GITHEAD_HEX - 1] == ' ' && githead_read(c->root, head) &&
+		    strncmp(k, head, GITHEAD_HEX - 1) == 0)
+			gm->index =
+				gitindex_tree_open(c->root, k + GITHEAD_HEX);
+	}
+	if (!gm->index)
+		return false;
+	abs = xasprintf("%s/%s", c->root, path);
+	a = gitindex_tree_blob(gm->index, abs, blob);
+	free(abs);
+	return a != GITINDEX_UNSURE;
+}
+
 bool detect_git_blob(struct git_mirrors *gm, const struct config *c,
 		     const char *path, enum git_version v,
 		     char blob[BLOBID_HEX], struct err *e)
@@ -525,6 +552,8 @@ bool detect_git_blob(struct git_mirrors *gm, const struct config *c,
 	bool ok;
 
 	blob[0] = '\0';
+	if (v == GIT_HEAD && index_head_blob(gm, c, path, blob))
+		return true;
 	if (!mirrors_open(gm, c))
 		return true;
 	p = repo_path(gm, path);
@@ -647,9 +676,22 @@ const struct git_author *detect_git_credit(struct git_mirrors *gm,
 	return a ? a : &g->commits[t->last];
 }
 
+char *detect_git_head_tree(struct git_mirrors *gm, const struct config *c,
+			   struct err *e)
+{
+	char commit[GITREPO_HEX], tree[GITREPO_HEX];
+
+	if (!mirrors_open(gm, c) ||
+	    !gitrepo_head_tree(gm->repo, commit, tree, e) || !*commit)
+		return NULL;
+	return xasprintf("%s %s", commit, tree);
+}
+
 void git_mirrors_finish(struct git_mirrors *gm)
 {
 	gitrepo_destroy(gm->repo);
+	gitindex_tree_free(gm->index);
+	free(gm->head_tree);
 	free(gm->prefix);
 	memset(gm, 0, sizeof(*gm));
 }

@@ -20,11 +20,20 @@
 #include "githead.h"
 #include "mem.h"
 
-#define HASH_LEN    20 /* SHA-1; a SHA-256 repository is left to libgit2 */
-#define ENTRY_FIXED 62 /* stat data, mode, ids, size, hash, flags */
-#define NAME_MASK   0x0fff
-#define EXTENDED    0x4000
-#define INDEX_MAX   ((size_t)1 << 30) /* past it, libgit2 decides */
+#define HASH_LEN      20 /* SHA-1; a SHA-256 repository is left to libgit2 */
+#define ENTRY_FIXED   62 /* stat data, mode, ids, size, hash, flags */
+#define NAME_MASK     0x0fff
+#define EXTENDED      0x4000
+#define STAGE_MASK    0x3000
+#define INTENT_TO_ADD 0x2000            /* of the extended flags */
+#define INDEX_MAX     ((size_t)1 << 30) /* past it, libgit2 decides */
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+				      : -1;
+}
 
 static uint32_t be32(const unsigned char *p)
 {
@@ -56,12 +65,57 @@ static bool varint(const unsigned char **p, const unsigned char *end,
 
 /* The entries: *found when one is named rel; *ext set to where the
  * extensions start. False for anything malformed or not understood. */
+/* One entry of the index: its name (len bytes), the entry's bytes from
+ * its start (fixed of them before the name), flags and mode. */
+struct entry {
+	const unsigned char *name, *start;
+	size_t len, fixed;
+	unsigned flags, mode;
+};
+
+/* Whether e is one file of a tree: stage 0, a file or a symlink, not
+ * added with --intent-to-add (which no tree holds). */
+static bool entry_plain(const struct entry *e)
+{
+	unsigned type = e->mode & 0170000;
+
+	return (e->flags & STAGE_MASK) == 0 &&
+	       !(e->fixed > ENTRY_FIXED &&
+		 ((unsigned)e->start[62] << 8 & INTENT_TO_ADD)) &&
+	       (type == 0100000 || type == 0120000);
+}
+
+/* What the index holds at one path. */
+struct hit {
+	const char *rel;
+	size_t rlen;
+	bool found;                 /* an entry of any stage */
+	bool plain;                 /* and only one, entry_plain */
+	unsigned char id[HASH_LEN]; /* that entry's blob */
+};
+
+static bool on_hit(void *ctx, const struct entry *e)
+{
+	struct hit *hit = ctx;
+
+	if (e->len == hit->rlen && memcmp(e->name, hit->rel, e->len) == 0) {
+		hit->plain = !hit->found && entry_plain(e);
+		hit->found = true;
+		memcpy(hit->id, e->start + 40, HASH_LEN);
+	}
+	return true;
+}
+
+/* The entries, each given to fn (false from it: stop, unsure); *ext set
+ * to where the extensions start. False for anything malformed or not
+ * understood. */
 static bool walk(const unsigned char *data, const unsigned char *end,
-		 uint32_t version, uint32_t count, const char *rel, bool *found,
+		 uint32_t version, uint32_t count,
+		 bool (*fn)(void *, const struct entry *), void *ctx,
 		 const unsigned char **ext)
 {
 	const unsigned char *p = data + 12;
-	size_t rlen = strlen(rel), plen = 0;
+	size_t plen = 0;
 	struct buf_name {
 		char *s;
 		size_t cap;
@@ -72,6 +126,7 @@ static bool walk(const unsigned char *data, const unsigned char *end,
 		const unsigned char *start = p, *name, *nul;
 		unsigned flags, mode;
 		size_t len, fixed = ENTRY_FIXED;
+		struct entry e;
 
 		if ((size_t)(end - p) < fixed + 1)
 			goto out;
@@ -120,8 +175,9 @@ static bool walk(const unsigned char *data, const unsigned char *end,
 		}
 		if ((flags & NAME_MASK) != (len < NAME_MASK ? len : NAME_MASK))
 			goto out;
-		if (len == rlen && memcmp(name, rel, len) == 0)
-			*found = true;
+		e = (struct entry){name, start, len, fixed, flags, mode};
+		if (!fn(ctx, &e))
+			goto out;
 	}
 	*ext = p;
 	ok = true;
@@ -130,12 +186,43 @@ out:
 	return ok;
 }
 
+/* The cache tree's first entry (gitformat-index(5), "Cache tree"): the
+ * root's, "" then NUL, its entry count, a space, its subtree count, a
+ * newline and, when the count is not -1 (invalid: changed since git
+ * last wrote a tree from the index), the tree id the whole index makes.
+ * True, the id in root, only for a valid root. */
+static bool cache_tree_root(const unsigned char *p, uint32_t size,
+			    unsigned char root[HASH_LEN])
+{
+	const unsigned char *end = p + size, *nl;
+	bool digits = false;
+
+	if (size < 1 || p[0] != '\0')
+		return false;
+	p++;
+	nl = memchr(p, '\n', (size_t)(end - p));
+	if (!nl || *p == '-')
+		return false;
+	for (; p < nl && *p >= '0' && *p <= '9'; p++)
+		digits = true;
+	if (!digits || p == nl || *p++ != ' ')
+		return false;
+	for (digits = false; p < nl && *p >= '0' && *p <= '9'; p++)
+		digits = true;
+	if (!digits || p != nl || (size_t)(end - nl - 1) < HASH_LEN)
+		return false;
+	memcpy(root, nl + 1, HASH_LEN);
+	return true;
+}
+
 /* The extensions up to the trailing hash: a split index ("link"), a
  * sparse one ("sdir") or any other that git calls required (its name
  * not in capitals) change what the entries mean. */
 static bool extensions_optional(const unsigned char *p,
-				const unsigned char *end)
+				const unsigned char *end,
+				unsigned char root[HASH_LEN], bool *rooted)
 {
+	*rooted = false;
 	while ((size_t)(end - p) > HASH_LEN) {
 		uint32_t size;
 
@@ -146,29 +233,179 @@ static bool extensions_optional(const unsigned char *p,
 		size = be32(p + 4);
 		if (size > (size_t)(end - p) - 8 - HASH_LEN)
 			return false;
+		if (memcmp(p, "TREE", 4) == 0)
+			*rooted = cache_tree_root(p + 8, size, root);
 		p += 8 + size;
 	}
 	return end - p == HASH_LEN;
 }
 
-enum gitindex_answer gitindex_lookup(const unsigned char *data, size_t len,
-				     const char *rel)
+/* The index in data, each entry given to fn, and its cache tree's root
+ * (*rooted when valid). False when unsure. */
+static bool parse(const unsigned char *data, size_t len,
+		  bool (*fn)(void *, const struct entry *), void *ctx,
+		  unsigned char root[HASH_LEN], bool *rooted)
 {
 	const unsigned char *end = data + len, *ext = NULL;
 	uint32_t version, count;
-	bool found = false;
 
 	if (len < 12 + HASH_LEN || memcmp(data, "DIRC", 4) != 0)
-		return GITINDEX_UNSURE;
+		return false;
 	version = be32(data + 4);
 	count = be32(data + 8);
 	if (version < 2 || version > 4 ||
 	    count > (len - 12 - HASH_LEN) / (ENTRY_FIXED + 1))
+		return false;
+	return walk(data, end - HASH_LEN, version, count, fn, ctx, &ext) &&
+	       extensions_optional(ext, end, root, rooted);
+}
+
+enum gitindex_answer gitindex_lookup(const unsigned char *data, size_t len,
+				     const char *rel)
+{
+	struct hit hit = {rel, strlen(rel), false, false, {0}};
+	unsigned char root[HASH_LEN];
+	bool rooted;
+
+	if (!parse(data, len, on_hit, &hit, root, &rooted))
 		return GITINDEX_UNSURE;
-	if (!walk(data, end - HASH_LEN, version, count, rel, &found, &ext) ||
-	    !extensions_optional(ext, end))
+	return hit.found ? GITINDEX_TRACKED : GITINDEX_UNTRACKED;
+}
+
+static bool from_hex(const char *hex, unsigned char out[HASH_LEN])
+{
+	for (int i = 0; i < HASH_LEN; i++) {
+		int hi = hexval(hex[2 * i]),
+		    lo = hi < 0 ? -1 : hexval(hex[2 * i + 1]);
+
+		if (lo < 0)
+			return false;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return hex[2 * HASH_LEN] == '\0';
+}
+
+/* The index as the files of one tree, by path: names in the index's
+ * order (sorted, checked), each with its blob or, not plain, none. The
+ * names are offsets into one buffer: 100k of them made one by one were
+ * most of the reading. */
+struct gitindex_tree {
+	char *workdir;
+	struct buf names; /* each name and its NUL */
+	size_t *at;       /* where each starts in names */
+	unsigned char (*ids)[HASH_LEN];
+	bool *plain;
+	size_t n, cap;
+};
+
+static const char *name_of(const struct gitindex_tree *t, size_t i)
+{
+	return t->names.data + t->at[i];
+}
+
+static bool on_file(void *ctx, const struct entry *e)
+{
+	struct gitindex_tree *t = ctx;
+
+	if (t->n) {
+		const char *last = name_of(t, t->n - 1);
+		size_t ll = strlen(last);
+		int c = memcmp(last, e->name, ll < e->len ? ll : e->len);
+
+		if (c > 0 || (c == 0 && ll > e->len))
+			return false; /* out of order: not git's */
+		if (c == 0 && ll == e->len) {
+			t->plain[t->n - 1] = false; /* stages of one path */
+			return true;
+		}
+	}
+	if (memchr(e->name, '\0', e->len))
+		return false;
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 1024;
+		t->at = xreallocarray(t->at, t->cap, sizeof(*t->at));
+		t->ids = xreallocarray(t->ids, t->cap, sizeof(*t->ids));
+		t->plain = xreallocarray(t->plain, t->cap, sizeof(*t->plain));
+	}
+	t->at[t->n] = t->names.len;
+	buf_add(&t->names, e->name, e->len);
+	buf_add(&t->names, "", 1);
+	memcpy(t->ids[t->n], e->start + 40, HASH_LEN);
+	t->plain[t->n] = entry_plain(e);
+	t->n++;
+	return true;
+}
+
+void gitindex_tree_free(struct gitindex_tree *t)
+{
+	if (!t)
+		return;
+	buf_finish(&t->names);
+	free(t->at);
+	free(t->ids);
+	free(t->plain);
+	free(t->workdir);
+	free(t);
+}
+
+struct gitindex_tree *gitindex_tree_of(const unsigned char *data, size_t len,
+				       const char *tree)
+{
+	struct gitindex_tree *t = xcalloc(1, sizeof(*t));
+	unsigned char root[HASH_LEN], want[HASH_LEN];
+	bool rooted;
+
+	t->names = (struct buf)BUF_INIT;
+	buf_reserve(&t->names, len);
+	if (!from_hex(tree, want) ||
+	    !parse(data, len, on_file, t, root, &rooted) || !rooted ||
+	    memcmp(root, want, HASH_LEN) != 0) {
+		gitindex_tree_free(t);
+		return NULL;
+	}
+	t->workdir = xstrdup("");
+	return t;
+}
+
+enum gitindex_answer gitindex_tree_blob(const struct gitindex_tree *t,
+					const char *path,
+					char blob[GITINDEX_HEX])
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t n = strlen(t->workdir);
+	size_t i, lo, hi;
+	bool found = false;
+
+	blob[0] = '\0';
+	if (*t->workdir) {
+		if (strncmp(path, t->workdir, n) != 0 || path[n] != '/')
+			return GITINDEX_UNSURE;
+		path += n + 1;
+	}
+	for (lo = 0, hi = t->n; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(path, name_of(t, mid));
+
+		if (c == 0) {
+			lo = hi = mid;
+			found = true;
+		} else if (c < 0) {
+			hi = mid;
+		} else {
+			lo = mid + 1;
+		}
+	}
+	if (!found)
+		return GITINDEX_UNTRACKED;
+	i = lo;
+	if (!t->plain[i])
 		return GITINDEX_UNSURE;
-	return found ? GITINDEX_TRACKED : GITINDEX_UNTRACKED;
+	for (int k = 0; k < HASH_LEN; k++) {
+		blob[2 * k] = digits[t->ids[i][k] >> 4];
+		blob[2 * k + 1] = digits[t->ids[i][k] & 15];
+	}
+	blob[2 * HASH_LEN] = '\0';
+	return GITINDEX_TRACKED;
 }
 
 /* A config line "key = value" whose key is name (any case). */
@@ -266,41 +503,77 @@ static bool plain_repo(const char *gitdir, const char *common,
 	return ok;
 }
 
-enum gitindex_answer gitindex_tracked(const char *path)
+/* The index of the work tree holding dir (absolute, canonical), all of
+ * it, when the repository is one this reader understands; *workdir
+ * (heap) the work tree. NULL with *none set when there is no
+ * repository; NULL when unsure. */
+static unsigned char *index_in(const char *dir, size_t *len, char **workdir,
+			       bool *none)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir, *gitdir, *workdir = NULL, *common = NULL;
+	char *gitdir, *common = NULL;
 	unsigned char *data = NULL;
-	enum gitindex_answer a = GITINDEX_UNSURE;
-	size_t n, len;
 	bool crossed;
 
-	if (!slash || *path != '/' || getenv("GIT_DIR") ||
-	    getenv("GIT_WORK_TREE"))
-		return GITINDEX_UNSURE;
-	dir = slash == path ? xstrdup("/")
-			    : xstrndup(path, (size_t)(slash - path));
-	gitdir = githead_gitdir(dir, &workdir, &crossed);
+	*none = false;
+	*workdir = NULL;
+	if (*dir != '/' || getenv("GIT_DIR") || getenv("GIT_WORK_TREE"))
+		return NULL;
+	gitdir = githead_gitdir(dir, workdir, &crossed);
 	if (crossed)
 		goto out;
 	if (!gitdir) {
-		a = GITINDEX_UNTRACKED; /* no repository: nothing is tracked */
+		*none = true; /* no repository: nothing is tracked */
 		goto out;
 	}
 	common = githead_common_dir(gitdir);
-	if (!plain_repo(gitdir, common, workdir) || !plain_config(common))
-		goto out;
-	n = strlen(workdir);
-	if (strncmp(path, workdir, n) != 0 || path[n] != '/')
-		goto out;
-	data = read_all(gitdir, "index", &len);
-	if (data)
-		a = gitindex_lookup(data, len, path + n + 1);
+	if (plain_repo(gitdir, common, *workdir) && plain_config(common))
+		data = read_all(gitdir, "index", len);
 out:
-	free(data);
 	free(common);
-	free(workdir);
 	free(gitdir);
+	return data;
+}
+
+enum gitindex_answer gitindex_tracked(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir, *workdir = NULL;
+	unsigned char *data;
+	enum gitindex_answer a = GITINDEX_UNSURE;
+	size_t len, n;
+	bool none;
+
+	if (!slash || *path != '/')
+		return GITINDEX_UNSURE;
+	dir = slash == path ? xstrdup("/")
+			    : xstrndup(path, (size_t)(slash - path));
+	data = index_in(dir, &len, &workdir, &none);
+	if (none)
+		a = GITINDEX_UNTRACKED;
+	n = workdir ? strlen(workdir) : 0;
+	if (data && strncmp(path, workdir, n) == 0 && path[n] == '/')
+		a = gitindex_lookup(data, len, path + n + 1);
+	free(data);
+	free(workdir);
 	free(dir);
 	return a;
+}
+
+struct gitindex_tree *gitindex_tree_open(const char *dir, const char *tree)
+{
+	char *workdir = NULL;
+	size_t len;
+	bool none;
+	unsigned char *data = index_in(dir, &len, &workdir, &none);
+	struct gitindex_tree *t =
+		data ? gitindex_tree_of(data, len, tree) : NULL;
+
+	if (t) {
+		free(t->workdir);
+		t->workdir = workdir;
+		workdir = NULL;
+	}
+	free(workdir);
+	free(data);
+	return t;
 }

@@ -24,4 +24,32 @@ enum gitindex_answer gitindex_tracked(const char *path);
 enum gitindex_answer gitindex_lookup(const unsigned char *data, size_t len,
 				     const char *rel);
 
+/* A blob id in hex plus its NUL. */
+#define GITINDEX_HEX 41
+
+/* git's index read as a tree: the files it holds, by path. */
+struct gitindex_tree;
+
+/* The index of the work tree holding dir (absolute, canonical) as a tree, when
+ * it provably is the tree tree (hex; HEAD's, as the caller knows it for HEAD's
+ * commit: gitrepo_head_tree): its cache tree (the "TREE" extension, which git
+ * invalidates along every path the index changes) has a valid root whose
+ * id is tree. Then the index's blob at a path is that tree's, which git
+ * reset --hard and git stash put back, and libgit2 need not read the
+ * tree. NULL when unsure (a staged change anywhere, no cache tree, and
+ * whatever gitindex_tracked is unsure of). */
+struct gitindex_tree *gitindex_tree_open(const char *dir, const char *tree);
+/* The same of the index in data (len bytes, all of the file): paths are
+ * then relative to the work tree. Never reads outside data. */
+struct gitindex_tree *gitindex_tree_of(const unsigned char *data, size_t len,
+				       const char *tree);
+/* The blob t holds at path (absolute, in t's work tree): TRACKED, blob
+ * set; UNTRACKED, blob "", when the tree has no file there; UNSURE for a
+ * path outside the work tree, or an entry no tree holds as a file (a
+ * conflict, an entry added with --intent-to-add, a submodule). */
+enum gitindex_answer gitindex_tree_blob(const struct gitindex_tree *t,
+					const char *path,
+					char blob[GITINDEX_HEX]);
+void gitindex_tree_free(struct gitindex_tree *t);
+
 #endif

@@ -16,6 +16,7 @@
 #include "gitindex.h"
 #include "gitrepo.h"
 #include "mem.h"
+#include "sha1.h"
 #include "version.h"
 
 /* Every entry point of the module, resolved by name. */
@@ -35,6 +36,7 @@ static struct {
 	__typeof__(gitrepo_value_origin) *value_origin;
 	__typeof__(gitrepo_staged_blob) *staged_blob;
 	__typeof__(gitrepo_head_blob) *head_blob;
+	__typeof__(gitrepo_head_tree) *head_tree;
 	__typeof__(gitrepo_blob_committed) *blob_committed;
 	__typeof__(gitrepo_path_changed) *path_changed;
 	__typeof__(gitrepo_blob_text) *blob_text;
@@ -46,13 +48,17 @@ static struct {
 } mod;
 
 static const char *const names[] = {
-	"gitrepo_open",           "gitrepo_destroy",      "gitrepo_workdir",
-	"gitrepo_gitdir",         "gitrepo_is_shallow",   "gitrepo_head_unborn",
-	"gitrepo_head_detached",  "gitrepo_prefix",       "gitrepo_head",
-	"gitrepo_is_ancestor",    "gitrepo_diff",         "gitrepo_walk",
-	"gitrepo_value_origin",   "gitrepo_staged_blob",  "gitrepo_head_blob",
-	"gitrepo_blob_committed", "gitrepo_path_changed", "gitrepo_blob_text",
-	"gitrepo_hooks_dir",      "gitrepo_commit_paths", "gitrepo_tracked",
+	"gitrepo_open",           "gitrepo_destroy",
+	"gitrepo_workdir",        "gitrepo_gitdir",
+	"gitrepo_is_shallow",     "gitrepo_head_unborn",
+	"gitrepo_head_detached",  "gitrepo_prefix",
+	"gitrepo_head",           "gitrepo_is_ancestor",
+	"gitrepo_diff",           "gitrepo_walk",
+	"gitrepo_value_origin",   "gitrepo_staged_blob",
+	"gitrepo_head_blob",      "gitrepo_head_tree",
+	"gitrepo_blob_committed", "gitrepo_path_changed",
+	"gitrepo_blob_text",      "gitrepo_hooks_dir",
+	"gitrepo_commit_paths",   "gitrepo_tracked",
 	"gitrepo_on_branch",      "blobid_hex",
 };
 
@@ -109,7 +115,7 @@ static void load_once(void)
 	*(void **)&set_oom = dlsym(h, "mem_on_oom");
 	if (set_oom)
 		set_oom(mem_fail);
-	handle = h;
+	__atomic_store_n(&handle, h, __ATOMIC_RELEASE);
 }
 
 /* Loads the module once, whichever thread asks first (the scan hashes on
@@ -227,6 +233,17 @@ bool gitrepo_head_blob(struct gitrepo *r, const char *path,
 	return mod.head_blob(r, path, blob, e);
 }
 
+bool gitrepo_head_tree(struct gitrepo *r, char commit[GITREPO_HEX],
+		       char tree[GITREPO_HEX], struct err *e)
+{
+	return mod.head_tree(r, commit, tree, e);
+}
+
+bool gitrepo_loaded(void)
+{
+	return __atomic_load_n(&handle, __ATOMIC_ACQUIRE) != NULL;
+}
+
 bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 			    const char *blob, int64_t since, bool *held,
 			    struct err *e)
@@ -267,10 +284,25 @@ bool gitrepo_tracked(const char *path, bool *tracked, struct err *e)
 	return mod.tracked(path, tracked, e);
 }
 
+/* Bytes the built-in SHA-1 (sha1.c) hashes in a run before the module's
+ * libcrypto takes over: loading the module (with libcrypto's first
+ * fetch of SHA-1) cost about as much CPU as hashing 1 MB here, and
+ * libcrypto (SHA-NI where there is one) is several times faster, so a
+ * run that hashes more (an import, a rehash) loads it. */
+#define BUILTIN_MAX ((size_t)1 << 20)
+
 /* Hashing has no error to return: a storysync without its module is not
- * installed, and stops saying so. */
+ * installed, and stops saying so. The module is loaded only when some
+ * other call needed it, or the run hashed more than BUILTIN_MAX. */
 void blobid_hex(const void *data, size_t len, char out[BLOBID_HEX])
 {
+	static _Atomic size_t hashed;
+
+	if (!__atomic_load_n(&handle, __ATOMIC_ACQUIRE) &&
+	    (hashed += len) <= BUILTIN_MAX) {
+		sha1_blob_hex(data, len, out);
+		return;
+	}
 	if (!load()) {
 		fprintf(stderr, "storysync: %s\n", failure);
 		exit(3);

@@ -831,6 +831,22 @@ bool gitrepo_head_blob(struct gitrepo *r, const char *path,
 	return rc >= 0 || gerr(e, "read %s", path);
 }
 
+bool gitrepo_head_tree(struct gitrepo *r, char commit[GITREPO_HEX],
+		       char tree[GITREPO_HEX], struct err *e)
+{
+	git_commit *head;
+
+	commit[0] = tree[0] = '\0';
+	if (!head_commit(r, &head, e))
+		return false;
+	if (head) {
+		git_oid_tostr(commit, GITREPO_HEX, git_commit_id(head));
+		git_oid_tostr(tree, GITREPO_HEX, git_commit_tree_id(head));
+	}
+	git_commit_free(head);
+	return true;
+}
+
 bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 			    const char *blob, int64_t since, bool *held,
 			    struct err *e)

@@ -166,6 +166,14 @@ bool gitrepo_staged_blob(struct gitrepo *r, const char *path,
  * (or is unborn): what `git reset --hard` and `git stash` put back. */
 bool gitrepo_head_blob(struct gitrepo *r, const char *path,
 		       char blob[GITREPO_HEX], struct err *e);
+/* Whether the module (libgit2, libcrypto) is loaded already, by some
+ * earlier call: more calls then cost little. The program's side only. */
+bool gitrepo_loaded(void);
+/* HEAD's commit id and its tree's (both "" when HEAD is unborn): a
+ * commit's tree never changes, so what this says may be kept for as long
+ * as HEAD is that commit (gitindex_head_blob). */
+bool gitrepo_head_tree(struct gitrepo *r, char commit[GITREPO_HEX],
+		       char tree[GITREPO_HEX], struct err *e);
 /* Whether git took the blob as path's version: the index holds it, or a
  * commit does that HEAD reaches by first parents, committed at or after
  * since (seconds since the epoch; the walk stops at the first older one,

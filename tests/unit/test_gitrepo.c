@@ -985,6 +985,120 @@ static void test_gitindex_corrupt(void **state)
 	free(path);
 }
 
+/* git's blob for rel in HEAD's tree ("" when none, or not a file): the
+ * oracle, git's own reading of HEAD. */
+static char *git_head_blob(const char *rel)
+{
+	return out("cd repo && git ls-tree HEAD -- '%s' | "
+		   "awk '$2 == \"blob\" { print $3 }'",
+		   rel);
+}
+
+/* The index read as HEAD's tree agrees with git on every one of some;
+ * false when gitindex_tree_open was unsure. */
+static bool head_tree_agrees(void)
+{
+	char *tree = out("cd repo && git rev-parse 'HEAD^{tree}'");
+	struct gitindex_tree *t = gitindex_tree_open(repo, tree);
+
+	free(tree);
+	if (!t)
+		return false;
+	for (size_t i = 0; some[i]; i++) {
+		char *path = xasprintf("%s/%s", repo, some[i]);
+		char *want = git_head_blob(some[i]), blob[GITINDEX_HEX];
+		enum gitindex_answer a = gitindex_tree_blob(t, path, blob);
+
+		if (a == GITINDEX_UNSURE || strcmp(blob, want) != 0)
+			fail_msg("%s: got %d '%s', want '%s'", some[i], a, blob,
+				 want);
+		assert_int_equal(a,
+				 *want ? GITINDEX_TRACKED : GITINDEX_UNTRACKED);
+		free(want);
+		free(path);
+	}
+	gitindex_tree_free(t);
+	return true;
+}
+
+/* gitindex_tree_of of an exact heap copy (ASan sees any read past it);
+ * a lookup in whatever it returns. */
+static void tree_of_copy(const unsigned char *data, size_t len,
+			 const char *tree)
+{
+	unsigned char *copy = xmalloc(len ? len : 1);
+	struct gitindex_tree *t;
+	char blob[GITINDEX_HEX];
+
+	memcpy(copy, data, len);
+	t = gitindex_tree_of(copy, len, tree);
+	free(copy);
+	if (t)
+		(void)gitindex_tree_blob(t, "stories/backlog/A.md", blob);
+	gitindex_tree_free(t);
+}
+
+/* The index as HEAD's tree (the cache tree's root), against git's HEAD:
+ * only while nothing is staged; a wrong tree, a staged change, a conflict
+ * and every damaged copy of the file make it unsure, never wrong. */
+static void test_gitindex_head(void **state)
+{
+	char *tree, *index = xasprintf("%s/.git/index", repo), *data = NULL;
+	struct gitindex_tree *t;
+	struct file_stat st;
+	struct err e = {""};
+	size_t len;
+
+	sh("cd repo && mkdir -p zz/deep && echo z > 'zz/deep/name with "
+	   "space.md' && git add zz && git commit -q -m z");
+	assert_true(head_tree_agrees()); /* git commit writes the cache tree */
+	assert_null(gitindex_tree_open(
+		repo, "0123456789012345678901234567890123456789"));
+	sh("cd repo && echo edited > stories/backlog/A.md");
+	assert_true(head_tree_agrees()); /* an edit not staged: HEAD's blob */
+	sh("cd repo && git add stories/backlog/A.md");
+	assert_false(head_tree_agrees()); /* staged: the index is not HEAD */
+	sh("cd repo && git reset -q");
+	/* unstaged, the root stays invalid (git reset --mixed leaves it so
+	 * until the next commit, checkout or reset --hard): libgit2's */
+	assert_false(head_tree_agrees());
+	sh("cd repo && git reset -q --hard && git update-index "
+	   "--index-version 4");
+	assert_true(head_tree_agrees()); /* reset --hard writes it; v4 */
+	sh("cd repo && echo n > new.md && git add -N new.md");
+	if (head_tree_agrees()) { /* intent-to-add: new.md is no tree's */
+		tree = out("cd repo && git rev-parse 'HEAD^{tree}'");
+		t = gitindex_tree_open(repo, tree);
+		char *p = xasprintf("%s/new.md", repo), blob[GITINDEX_HEX];
+
+		assert_int_equal(gitindex_tree_blob(t, p, blob),
+				 GITINDEX_UNSURE);
+		free(p);
+		gitindex_tree_free(t);
+		free(tree);
+	}
+	sh("cd repo && git rm -q --cached new.md && rm new.md && "
+	   "git update-index --index-version 2 && git reset -q --hard");
+	assert_true(head_tree_agrees());
+	tree = out("cd repo && git rev-parse 'HEAD^{tree}'");
+	assert_true(fsx_read_at(AT_FDCWD, index, &data, &len, &st, &e));
+	for (size_t n = 0; n < len; n++)
+		tree_of_copy((unsigned char *)data, n, tree);
+	for (size_t i = 0; i < len; i++)
+		for (unsigned f = 1; f < 256; f <<= 1) {
+			data[i] ^= (char)f;
+			tree_of_copy((unsigned char *)data, len, tree);
+			data[i] ^= (char)f;
+		}
+	free(data);
+	free(tree);
+	sh("cd repo && git checkout -q -b one && echo 1 > other/x.md && "
+	   "git commit -qam 1 && git checkout -q main && echo 2 > other/x.md "
+	   "&& git commit -qam 2 && { git merge -q one || true; }");
+	assert_false(head_tree_agrees()); /* a conflict */
+	free(index);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1022,6 +1136,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_unborn, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_githead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gitindex_head, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_gitindex_states, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_gitindex_layouts, setup,

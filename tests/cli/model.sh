@@ -6,16 +6,21 @@
 # sync_conflicts, and a second run must be quiet. The suite runs two fixed
 # seeds; STORYSYNC_LONG=1 runs 200 (STORYSYNC_SEED picks the first). By
 # hand: python3 tests/cli/model.py DIR --seed N [--steps N] (MODEL_DEBUG=1
-# shows each run's -v output).
+# shows each run's -v output). A twin: under --setup postgresql each seed's
+# tree has a database of its own on the server lib.sh starts (model.py's
+# MODEL_PGHOST), and the API writes PostgreSQL's statement forms.
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 with_hooks
 seed=${STORYSYNC_SEED:-1}
 if [ "${STORYSYNC_LONG:-0}" = 1 ]; then seeds=200 steps=120; else seeds=2 steps=60; fi
+pghost=
+[ "${STORYSYNC_TEST_PG:-0}" = 1 ] && pghost=$PGDIR
 echo "# seed $seed"
 for ((i = 0; i < seeds; i++)); do
   s=$((seed + i))
-  if STORYSYNC=$bin python3 "$SOURCE_ROOT/tests/cli/model.py" "$T/m$s" \
+  if STORYSYNC=$bin MODEL_PGHOST=$pghost python3 "$SOURCE_ROOT/tests/cli/model.py" "$T/m$s" \
       --seed "$s" --steps "$steps" >"$O/model" 2>&1; then
     ok "$(cat "$O/model")"
   else

@@ -450,6 +450,13 @@ if [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && [ "${PG_TWIN:-0}" = 1 ]; then
     finish
     exit 1
   fi
+  # the server's URI is local configuration, which git must not track
+  # (storysync refuses a tracked .storysync.local.yml, exit 2): a
+  # scenario's `git add -A` leaves it out, as .gitignore would (git's
+  # own, by its environment: a scenario's HOME and config stay its own)
+  echo .storysync.local.yml >"$O/twin.gitignore"
+  export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.excludesFile \
+    GIT_CONFIG_VALUE_0="$O/twin.gitignore"
   # _pg_next: the next number for a database's name, in $_pg_n (kept in
   # a file: a tree made in a subshell takes one too)
   _pg_next() {
@@ -475,6 +482,19 @@ if [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && [ "${PG_TWIN:-0}" = 1 ]; then
     pg_db "twin_$$_$_pg_n" && pg_local "$PGURI" "$dir"
   }
   q() { psql -qAtX -F '|' -v ON_ERROR_STOP=1 -d "$(pg_uri_of)" -c "$1"; }
+  # py_rows as SQLite's, by Python's psycopg2 (json as its text)
+  py_rows() {
+    python3 - "$(pg_uri_of)" "$1" <<'PY'
+import sys, psycopg2, psycopg2.extras
+psycopg2.extras.register_default_json(globally=True, loads=lambda x: x)
+c = psycopg2.connect(sys.argv[1])
+c.autocommit = True
+cur = c.cursor()
+cur.execute(sys.argv[2])
+for r in (cur.fetchall() if cur.description else ()):
+    print("|".join("-" if v is None else str(v) for v in r))
+PY
+  }
   jget() {
     if [[ $2 == [0-9]* ]]; then echo "(($1)::json ->> $2)"; else
       echo "(($1)::json ->> '$2')"; fi

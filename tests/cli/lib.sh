@@ -133,6 +133,9 @@ dialect() { printf '%s\n' "$1"; }
 # server the copy gets a database of its own, a copy of SRC's (else the
 # two trees would share one)
 copy_tree() { cp -a "$1" "$2"; }
+# drop_tree DIR: the tree DIR gone, as rm -rf; on a server its database
+# too (a sweep copies a tree hundreds of times)
+drop_tree() { rm -rf "$1"; }
 # db_ref: the database as a tool outside storysync opens it (the file;
 # the URI on a server), and run_record the file of the last run's record
 db_ref() { echo "$DB"; }
@@ -530,6 +533,29 @@ PY
     # the database names the checkout that syncs each tree (trees.path):
     # the copy's is the copy, as a SQLite file inside the tree has it
     (cd "$2" && q "UPDATE trees SET path = '$(pwd -P)'") >/dev/null
+  }
+  drop_tree() {
+    local uri
+    uri=$(pg_uri_of "$1")
+    rm -rf "$1"
+    [ -n "$uri" ] || return 0
+    uri=${uri#postgresql:///}
+    psql -qAtX -c "DROP DATABASE IF EXISTS ${uri%%\?*} WITH (FORCE)" \
+      >/dev/null
+  }
+  # tree_state on a server: no integrity_check nor journal mode (its
+  # "ok" stands for them), the rows by psql
+  tree_state() {
+    local here=$PWD
+    cd "$1" || return 1
+    echo ok
+    q "SELECT id, backlog, status, epic, title, priority, points,
+      assignees, labels, extra, body, path, created FROM stories
+      ORDER BY id"
+    q "SELECT story_id, depends_on FROM story_dependencies ORDER BY 1, 2"
+    find . -name '*.storysync-*' -printf 'tmp %p\n' -o \
+      -path './stories/*' -type f -exec md5sum {} + | LC_ALL=C sort
+    cd "$here" || return 1
   }
   db_ref() { pg_uri_of; }
   sqlite_only() { skip "SQLite's only: $1"; return 1; }

@@ -136,6 +136,9 @@ copy_tree() { cp -a "$1" "$2"; }
 # drop_tree DIR: the tree DIR gone, as rm -rf; on a server its database
 # too (a sweep copies a tree hundreds of times)
 drop_tree() { rm -rf "$1"; }
+# drop_db: the database of the tree here gone, as rm -rf .storysync; on a
+# server dropped, and the next init makes another
+drop_db() { rm -rf .storysync; }
 # db_ref: the database as a tool outside storysync opens it (the file;
 # the URI on a server), and run_record the file of the last run's record
 db_ref() { echo "$DB"; }
@@ -457,7 +460,7 @@ if [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && [ "${PG_TWIN:-0}" = 1 ]; then
   # (storysync refuses a tracked .storysync.local.yml, exit 2): a
   # scenario's `git add -A` leaves it out, as .gitignore would (git's
   # own, by its environment: a scenario's HOME and config stay its own)
-  echo .storysync.local.yml >"$O/twin.gitignore"
+  printf '%s\n' .storysync.local.yml /pg/ >"$O/twin.gitignore"
   export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.excludesFile \
     GIT_CONFIG_VALUE_0="$O/twin.gitignore"
   # _pg_next: the next number for a database's name, in $_pg_n (kept in
@@ -539,6 +542,16 @@ PY
     uri=$(pg_uri_of "$1")
     rm -rf "$1"
     [ -n "$uri" ] || return 0
+    uri=${uri#postgresql:///}
+    psql -qAtX -c "DROP DATABASE IF EXISTS ${uri%%\?*} WITH (FORCE)" \
+      >/dev/null
+  }
+  drop_db() {
+    local uri
+    uri=$(pg_uri_of)
+    rm -rf .storysync
+    [ -n "$uri" ] || return 0
+    sed -i '/^database: /d' .storysync.local.yml
     uri=${uri#postgresql:///}
     psql -qAtX -c "DROP DATABASE IF EXISTS ${uri%%\?*} WITH (FORCE)" \
       >/dev/null

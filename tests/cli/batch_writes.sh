@@ -7,7 +7,9 @@
 # fsynced after its last rename. Then the barrier and the directory
 # fsync fail (EIO, strace --inject): nothing half written is left, no
 # temporary file, and the next runs converge to what a run with no fault
-# gives; a failed sync_file_range (only a hint) changes nothing.
+# gives; a failed sync_file_range (only a hint) changes nothing. A twin
+# (each copy of a tree a database of its own on a server: copy_tree).
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 command -v strace >/dev/null || { echo "strace is needed"; exit 1; }
@@ -20,8 +22,8 @@ make_pending
 # more rows for files: a batch of several
 (cd pending && q "UPDATE stories SET title = title || ' (API)'
   WHERE id IN (SELECT id FROM stories ORDER BY id LIMIT 6)" &&
-  sqlite3 -batch $DB "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null)
-rm -rf want && cp -a pending want
+  q "$(dialect "PRAGMA wal_checkpoint(TRUNCATE)" "SELECT 1")" >/dev/null)
+drop_tree want && copy_tree pending want
 (cd want && "$STORYSYNC" sync >/dev/null 2>&1)
 want=$(tree_state want)
 
@@ -61,7 +63,7 @@ EOF
 }
 
 # the batch: several files, one syncfs, the renames after it
-rm -rf run && cp -a pending run
+drop_tree run && copy_tree pending run
 (cd run && traced -f -y -qq -o "$O/trace" -e trace=$calls \
   "$STORYSYNC" sync >/dev/null 2>&1)
 check_eq "a sync writing several files renames each after the barrier" \
@@ -73,7 +75,7 @@ state=$(tree_state run)
 check_eq "the batched run gives what a run gives" "$want" "$state"
 
 # one file: its fsync is the barrier, no syncfs
-rm -rf one && cp -a want one
+drop_tree one && copy_tree want one
 (cd one && q "UPDATE stories SET title = 'One more' WHERE id =
   (SELECT id FROM stories ORDER BY id LIMIT 1)" &&
   traced -f -y -qq -o "$O/trace1" -e trace=$calls \
@@ -86,7 +88,7 @@ check_eq "one file: no syncfs" 0 "$(grep -c '^[0-9 ]*syncfs(' "$O/trace1")"
 # libgit2, whose start reads no CA certificate (the module's gitcerts.c:
 # storysync opens no connection); the blob recorded is git's own (git
 # rev-parse, the oracle)
-rm -rf ingit && cp -a want ingit
+drop_tree ingit && copy_tree want ingit
 (cd ingit && rm -rf .git && git init -q && git add -A stories &&
   git -c user.name=T -c user.email=t@example.org -c commit.gpgsign=false \
     commit -qm base && q "UPDATE stories SET title = 'In git' WHERE id =
@@ -106,7 +108,7 @@ check_eq "in git: the version before the write is HEAD's blob" \
 # fault FAULT DESC: the sync with strace's FAULT injected; nothing half
 # done, no temporary file, and the runs after converge to want
 fault() {
-  rm -rf run && cp -a pending run
+  drop_tree run && copy_tree pending run
   (cd run && traced -f -qq -o /dev/null -e trace=$calls -e "inject=$1" \
     "$STORYSYNC" sync >"$O/out" 2>"$O/err")
   rc=$?

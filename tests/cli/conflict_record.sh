@@ -9,15 +9,17 @@
 #     finds the write in the journal and records the conflict from there,
 #     once (a policy db field, a discard, the deleted row's discard).
 # The oracle reads the database with Python's sqlite3 and the files with
-# sed; nothing of storysync's output is taken as proof.
+# sed; nothing of storysync's output is taken as proof. A twin (on a
+# server, Python's psycopg2 reads it: lib.sh's py_rows).
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 git_home
 field() { py_rows "SELECT $1 FROM stories WHERE id = 'S-1'"; }
 key() { sed -n "s/^$1: //p" "$2"; }
 conflicts() {
-  py_rows "SELECT kind, kept, fields, json_extract(lost, '$.title'),
-        json_extract(lost, '$.priority') FROM sync_conflicts
+  py_rows "SELECT kind, kept, fields, $(jget lost title),
+        $(jget lost priority) FROM sync_conflicts
       WHERE story_id = 'S-1' ORDER BY id"
 }
 F=backlog/S-1-one.md
@@ -67,7 +69,7 @@ deleted() {
     # the killed run wrote the agreed content back: the API's deletion
     # then takes the file, the row archived
     check_eq "deleted$1: the API's deletion stands, the row archived" \
-      "0|0|no file|high" "$rc|$(py_rows "SELECT count(*) FROM stories WHERE id = 'S-1'")|$([ -e $F ] || echo no file)|$(py_rows "SELECT json_extract(row, '$.priority') FROM deleted_stories WHERE story_id = 'S-1'")"
+      "0|0|no file|high" "$rc|$(py_rows "SELECT count(*) FROM stories WHERE id = 'S-1'")|$([ -e $F ] || echo no file)|$(py_rows "SELECT $(jget row priority) FROM deleted_stories WHERE story_id = 'S-1'")"
   fi
   check_eq "deleted$1: git's value kept in sync_conflicts" \
     "deleted_in_db|mixed|priority|One|low" "$(conflicts)"
@@ -127,8 +129,8 @@ check_eq "rebased-move: the person's place, the API's priority" \
   "$rc|$(field status)|$(field priority)|$(key priority active/S-1-one.md)"
 check_eq "rebased-move: one record keeps the API's status and git's priority" \
   "both_changed|mixed|status,priority|refinement|low" \
-  "$(py_rows "SELECT kind, kept, fields, json_extract(lost, '$.status'),
-      json_extract(lost, '$.priority') FROM sync_conflicts")"
+  "$(py_rows "SELECT kind, kept, fields, $(jget lost status),
+      $(jget lost priority) FROM sync_conflicts")"
 settled rebased-move 1
 
 # ---- two committed files of one id (model seeds 192, 236, 385, 387):

@@ -7,15 +7,17 @@
 # discard and writes the API's value again. The person's value is kept in
 # sync_conflicts (kept db, the file's version), once: later runs of the
 # same state add nothing. The same under either policy for the field. The
-# oracle reads the database with Python's sqlite3 and the files with grep.
+# oracle reads the database with Python's sqlite3 (psycopg2 on a server:
+# a twin) and the files with grep.
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 git_home
 field() { py_rows "SELECT $1 FROM stories WHERE id = 'S-1'"; }
 key() { sed -n "s/^$1: //p" "$2"; }
 conflicts() {
-  py_rows "SELECT kind, kept, fields, json_extract(lost, '$.title'),
-        json_extract(lost, '$.priority'), json_extract(lost, '$.status')
+  py_rows "SELECT kind, kept, fields, $(jget lost title),
+        $(jget lost priority), $(jget lost status)
       FROM sync_conflicts WHERE story_id = 'S-1' ORDER BY id"
 }
 
@@ -39,10 +41,7 @@ for policy in "" "policy: {priority: file}" "policy: {priority: db}"; do
   name="in-place${policy:+ ($policy)}"
   tree "in-place-${policy//[^a-z]/}" "$policy"
   F=backlog/S-1-one.md
-  python3 -c "
-import sqlite3; c = sqlite3.connect('$DB')
-c.execute(\"UPDATE stories SET priority = 'high' WHERE id = 'S-1'\")
-c.commit()"
+  py_rows "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
   ss -q
   [ "$(key priority $F)" = high ] || not_ok "$name: the run wrote the API's value"
   # typed back by hand: no git command, the bytes git holds
@@ -68,10 +67,7 @@ done
 # the old priority back and commits, at the path where git never held
 # that version ----
 tree moved-committed
-python3 -c "
-import sqlite3; c = sqlite3.connect('$DB')
-c.execute(\"UPDATE stories SET status = 'refinement', priority = 'critical' WHERE id = 'S-1'\")
-c.commit()"
+py_rows "UPDATE stories SET status = 'refinement', priority = 'critical' WHERE id = 'S-1'"
 ss -q
 F=refinements/S-1-one.md
 [ -e $F ] && [ "$(key priority $F)" = critical ] ||
@@ -93,10 +89,7 @@ check_eq "moved-committed: the next run records nothing again" \
 tree twice
 F=backlog/S-1-one.md
 for v in high critical; do
-  python3 -c "
-import sqlite3; c = sqlite3.connect('$DB')
-c.execute(\"UPDATE stories SET priority = '$v' WHERE id = 'S-1'\")
-c.commit()"
+  py_rows "UPDATE stories SET priority = '$v' WHERE id = 'S-1'"
   ss -q
   sed -i "s/^priority: $v\$/priority: low/" $F
   run ss
@@ -115,17 +108,11 @@ both_changed|db|priority|One|low|backlog" "$(conflicts)"
 for policy in file db; do
   tree "mixed-$policy" "policy: {priority: $policy}"
   F=backlog/S-1-one.md
-  python3 -c "
-import sqlite3; c = sqlite3.connect('$DB')
-c.execute(\"UPDATE stories SET title = 'Uno' WHERE id = 'S-1'\")
-c.commit()"
+  py_rows "UPDATE stories SET title = 'Uno' WHERE id = 'S-1'"
   ss -q
   sed -i 's/^priority: low$/priority: medium/' $F
   ss -q
-  python3 -c "
-import sqlite3; c = sqlite3.connect('$DB')
-c.execute(\"UPDATE stories SET priority = 'high' WHERE id = 'S-1'\")
-c.commit()"
+  py_rows "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
   git checkout -- $F
   run ss
   if [ $policy = file ]; then

@@ -9,6 +9,15 @@
 # (FAULT_SWEEP_STEP=n: every n-th); the suite tries, for every call, its
 # first and its last and one k drawn (STORYSYNC_SEED) from each run of 20
 # between them, so that each call fails in each part of the run.
+# A twin: on a server each copy of the tree has a database of its own
+# (copy_tree), tree_state's integrity_check is SQLite's only, and the
+# database's call that fails is the client's, on its socket: recvfrom
+# (libpq's recv) in place of SQLite's pwrite64 and fdatasync on the
+# database file, which the server makes there. (Not sendto: after a failed
+# send libpq waits for the server's reply to a message the server never
+# got whole, and the run waits for ever: no client-side timeout, a known
+# gap, not a loss.)
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 command -v strace >/dev/null || { echo "strace is needed"; exit 1; }
@@ -39,15 +48,15 @@ make_pending
 # and a story the API makes in an epic no folder holds yet: the sync makes
 # that folder (mkdirat). (It makes no mkdir: only init makes the
 # database's folder.)
-sqlite3 -batch pending/$DB "INSERT INTO stories(id, backlog, status, epic,
-  title) VALUES ('NEW-E1', 'mobile', 'active', 'fresh-epic', 'In a new folder')"
+(cd pending && q "INSERT INTO stories(id, backlog, status, epic,
+  title) VALUES ('NEW-E1', 'mobile', 'active', 'fresh-epic', 'In a new folder')")
 # the oracle: the same pending changes synced with no fault
-rm -rf want && cp -a pending want
+drop_tree want && copy_tree pending want
 (cd want && "$STORYSYNC" sync >/dev/null 2>&1)
 want=$(tree_state want)
 
 # the suite's switch, which this test leaves off: no fsync at all
-rm -rf run && cp -a pending run
+drop_tree run && copy_tree pending run
 n=$(cd run && STORYSYNC_TEST_NOSYNC=1 traced -f -qq -c -e trace=fsync \
   "$STORYSYNC" sync 2>&1 >/dev/null | awk '$NF == "fsync" { print $4 }')
 check_eq "with STORYSYNC_TEST_NOSYNC=1 a sync that writes makes no fsync" \
@@ -56,9 +65,9 @@ check_eq "with STORYSYNC_TEST_NOSYNC=1 a sync that writes makes no fsync" \
 tried=0
 bad=0
 failed_runs=0
-for call in openat write pwrite64 fsync fdatasync renameat renameat2 \
-  unlinkat mkdirat; do
-  rm -rf run && cp -a pending run
+for call in openat write $(dialect pwrite64 recvfrom) fsync \
+  $(dialect fdatasync "") renameat renameat2 unlinkat mkdirat; do
+  drop_tree run && copy_tree pending run
   n=$(cd run && traced -f -qq -c -e trace=$call "$STORYSYNC" sync \
     2>&1 >/dev/null | awk -v c=$call '$NF == c { print $4 }')
   n=${n:-0}
@@ -67,7 +76,7 @@ for call in openat write pwrite64 fsync fdatasync renameat renameat2 \
   ks "$n"
   for k in "${KS[@]}"; do
     tried_call=$((tried_call + 1))
-    rm -rf run && cp -a pending run
+    drop_tree run && copy_tree pending run
     (cd run && traced -f -qq -o /dev/null -e trace=$call \
       -e inject=$call:error=EIO:when=$k "$STORYSYNC" sync >/dev/null 2>&1)
     rc=$?

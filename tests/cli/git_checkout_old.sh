@@ -8,7 +8,9 @@
 # synced commit; a file a person changed there syncs as ever. Back on the
 # branch, the next run writes the API's change into the file; nothing is
 # lost. An amend is no checkout: its run follows HEAD as before.
-# Oracles: Python's sqlite3, sed on the files, git status.
+# Oracles: Python's sqlite3 (psycopg2 on a server: a twin), sed on the
+# files, git status.
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 with_hooks

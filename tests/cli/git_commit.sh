@@ -1,6 +1,7 @@
 #!/bin/bash
 # git: {commit: true}: what a DB->file pass wrote is committed, with the
 # configured author, and the next --git run starts from that commit.
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 export GIT_AUTHOR_NAME=Tester GIT_AUTHOR_EMAIL=t@example.org \
   GIT_COMMITTER_NAME=Tester GIT_COMMITTER_EMAIL=t@example.org

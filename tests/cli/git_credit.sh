@@ -4,6 +4,7 @@
 # of the merged range, whose tree has the new status, with that commit's
 # author and time; history --backfill credits the same commit and corrects
 # a row that credits a later one.
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 export HOME=$T/home GIT_CONFIG_NOSYSTEM=1
@@ -114,7 +115,7 @@ check_eq "a row crediting an earlier commit is left alone" \
   "0|storysync: 0 status changes recorded|$before" "$rc|$out$err|$(db_digest)"
 
 # on a history no sync saw, the backfill credits each move to its commit
-rm -rf .storysync && ss init -q && ss -q
+drop_db && ss init -q && ss -q
 run ss history --backfill
 check_eq "a fresh database: the three moves recorded" \
   "0|storysync: 3 status changes recorded" "$rc|$out$err"

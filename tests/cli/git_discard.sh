@@ -6,6 +6,7 @@
 # edit: the next runs keep the file where it was committed, in the database
 # and on disk, and make no commit. A key changed to something git never
 # held, or changed by a commit of its own, still moves the file.
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 git_home

@@ -1,6 +1,7 @@
 #!/bin/bash
 # sync --git reads only the state the diff names, and still sees all it
 # must: the DB's own changes, ids claimed twice, moves.
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 export GIT_AUTHOR_NAME=Tester GIT_AUTHOR_EMAIL=t@example.org \
   GIT_COMMITTER_NAME=Tester GIT_COMMITTER_EMAIL=t@example.org

@@ -3,7 +3,9 @@
 # origin, commit, author), newest first as git log shows a file's; --json
 # too; an unknown id is an exact error, exit 2, and nothing is written;
 # history --backfill still records from the git log. Oracle: the
-# status_history rows, read with sqlite3 and ordered by Python.
+# status_history rows, read with sqlite3 (psql on a server: a twin) and
+# ordered by Python.
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 export HOME=$T/home GIT_CONFIG_NOSYSTEM=1 GIT_COMMITTER_NAME=C \
   GIT_AUTHOR_NAME=A GIT_AUTHOR_EMAIL=a@example.org \
@@ -37,9 +39,10 @@ check_eq "the oracle: four rows, the git one added last" "4|git" \
 
 # rows ID: the story's rows as JSON lines, newest first (by time, then id)
 rows() {
-  sqlite3 -batch -json "$DB" "SELECT id, changed_at, from_status,
-    to_status, origin, commit_id, author FROM status_history
-    WHERE story_id = '$1'" | python3 -c '
+  local sql="SELECT id, changed_at, from_status, to_status, origin,
+    commit_id, author FROM status_history WHERE story_id = '$1'"
+  if [ "$(dialect lite server)" = lite ]; then sqlite3 -batch -json "$DB" "$sql"
+  else q "SELECT coalesce(json_agg(h), '[]') FROM ($sql) h"; fi | python3 -c '
 import json, sys
 text = sys.stdin.read().strip()
 rows = json.loads(text) if text else []

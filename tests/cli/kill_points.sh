@@ -5,6 +5,7 @@
 # (a partial --backlog run, a person's move, an API write), then runs: the
 # files the killed run wrote or moved are its own, not a person's edits,
 # and every later write of the API reaches the file.
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 # story DIR ID TITLE [STATUS_KEY]: a story file written by hand
@@ -154,7 +155,7 @@ check_eq "created: the API's later write reaches the file the killed run made" \
   "Renamed by the API|high|0" \
   "$(fm stories/mobile/active/N-1-new-from-the-api.md title)|$(fm stories/mobile/active/N-1-new-from-the-api.md priority)|$(q 'SELECT count(*) FROM sync_conflicts')"
 check_eq "created: one file, and its creation is an event" "1|created" \
-  "$(find stories -name 'N-1-*' | wc -l)|$(q "SELECT group_concat(change) FROM sync_events WHERE story_id = 'N-1'")"
+  "$(find stories -name 'N-1-*' | wc -l)|$(q "SELECT $(sqlagg change) FROM sync_events WHERE story_id = 'N-1'")"
 
 # ---- a --git run between: it looks at no file the killed run wrote ----
 fresh "git"

@@ -12,7 +12,9 @@
 #     the run took the gone file for a person's deletion of the new row);
 #   - a person restores the file (git checkout --): deleted again.
 # The oracle reads the database with Python's sqlite3 and the files with
-# sed; nothing of storysync's output is taken as proof.
+# sed; nothing of storysync's output is taken as proof. A twin (on a
+# server, Python's psycopg2 reads it: lib.sh's py_rows).
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 git_home
@@ -22,12 +24,12 @@ key() { sed -n "s/^$1: //p" "$2"; }
 # conflicts, and whether its file is there
 row() { py_rows "SELECT title FROM stories WHERE id = 'S-1'"; }
 events() {
-  py_rows "SELECT group_concat(change || '/' || origin, ' ') FROM (SELECT
-      change, origin FROM sync_events WHERE story_id = 'S-1' ORDER BY seq)"
+  py_rows "SELECT change || '/' || origin FROM sync_events
+      WHERE story_id = 'S-1' ORDER BY seq" | paste -sd ' '
 }
 recorded() { py_rows "SELECT path FROM sync_deleted WHERE story_id = 'S-1'"; }
 conflicts() {
-  py_rows "SELECT kind, kept, json_extract(lost, '$.title') FROM sync_conflicts
+  py_rows "SELECT kind, kept, $(jget lost title) FROM sync_conflicts
       WHERE story_id = 'S-1' ORDER BY id"
 }
 file() { [ -e $F ] && echo "file" || echo "no file"; }
@@ -112,7 +114,7 @@ check_eq "restored: the file deleted again, the row stays deleted" \
   "0|no file||created/file deleted/db|$F" \
   "$rc|$(file)|$(row)|$(events)|$(recorded)"
 check_eq "restored: the row archived as it was" "One" \
-  "$(py_rows "SELECT json_extract(row, '$.title') FROM deleted_stories
+  "$(py_rows "SELECT $(jget row title) FROM deleted_stories
     WHERE story_id = 'S-1'")"
 settled restored
 

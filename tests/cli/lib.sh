@@ -133,6 +133,12 @@ dialect() { printf '%s\n' "$1"; }
 # server the copy gets a database of its own, a copy of SRC's (else the
 # two trees would share one)
 copy_tree() { cp -a "$1" "$2"; }
+# drop_tree DIR: the tree DIR gone, as rm -rf; on a server its database
+# too (a sweep copies a tree hundreds of times)
+drop_tree() { rm -rf "$1"; }
+# drop_db: the database of the tree here gone, as rm -rf .storysync; on a
+# server dropped, and the next init makes another
+drop_db() { rm -rf .storysync; }
 # db_ref: the database as a tool outside storysync opens it (the file;
 # the URI on a server), and run_record the file of the last run's record
 db_ref() { echo "$DB"; }
@@ -450,6 +456,13 @@ if [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && [ "${PG_TWIN:-0}" = 1 ]; then
     finish
     exit 1
   fi
+  # the server's URI is local configuration, which git must not track
+  # (storysync refuses a tracked .storysync.local.yml, exit 2): a
+  # scenario's `git add -A` leaves it out, as .gitignore would (git's
+  # own, by its environment: a scenario's HOME and config stay its own)
+  printf '%s\n' .storysync.local.yml /pg/ >"$O/twin.gitignore"
+  export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.excludesFile \
+    GIT_CONFIG_VALUE_0="$O/twin.gitignore"
   # _pg_next: the next number for a database's name, in $_pg_n (kept in
   # a file: a tree made in a subshell takes one too)
   _pg_next() {
@@ -475,6 +488,19 @@ if [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && [ "${PG_TWIN:-0}" = 1 ]; then
     pg_db "twin_$$_$_pg_n" && pg_local "$PGURI" "$dir"
   }
   q() { psql -qAtX -F '|' -v ON_ERROR_STOP=1 -d "$(pg_uri_of)" -c "$1"; }
+  # py_rows as SQLite's, by Python's psycopg2 (json as its text)
+  py_rows() {
+    python3 - "$(pg_uri_of)" "$1" <<'PY'
+import sys, psycopg2, psycopg2.extras
+psycopg2.extras.register_default_json(globally=True, loads=lambda x: x)
+c = psycopg2.connect(sys.argv[1])
+c.autocommit = True
+cur = c.cursor()
+cur.execute(sys.argv[2])
+for r in (cur.fetchall() if cur.description else ()):
+    print("|".join("-" if v is None else str(v) for v in r))
+PY
+  }
   jget() {
     if [[ $2 == [0-9]* ]]; then echo "(($1)::json ->> $2)"; else
       echo "(($1)::json ->> '$2')"; fi
@@ -510,6 +536,39 @@ if [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && [ "${PG_TWIN:-0}" = 1 ]; then
     # the database names the checkout that syncs each tree (trees.path):
     # the copy's is the copy, as a SQLite file inside the tree has it
     (cd "$2" && q "UPDATE trees SET path = '$(pwd -P)'") >/dev/null
+  }
+  drop_tree() {
+    local uri
+    uri=$(pg_uri_of "$1")
+    rm -rf "$1"
+    [ -n "$uri" ] || return 0
+    uri=${uri#postgresql:///}
+    psql -qAtX -c "DROP DATABASE IF EXISTS ${uri%%\?*} WITH (FORCE)" \
+      >/dev/null
+  }
+  drop_db() {
+    local uri
+    uri=$(pg_uri_of)
+    rm -rf .storysync
+    [ -n "$uri" ] || return 0
+    sed -i '/^database: /d' .storysync.local.yml
+    uri=${uri#postgresql:///}
+    psql -qAtX -c "DROP DATABASE IF EXISTS ${uri%%\?*} WITH (FORCE)" \
+      >/dev/null
+  }
+  # tree_state on a server: no integrity_check nor journal mode (its
+  # "ok" stands for them), the rows by psql
+  tree_state() {
+    local here=$PWD
+    cd "$1" || return 1
+    echo ok
+    q "SELECT id, backlog, status, epic, title, priority, points,
+      assignees, labels, extra, body, path, created FROM stories
+      ORDER BY id"
+    q "SELECT story_id, depends_on FROM story_dependencies ORDER BY 1, 2"
+    find . -name '*.storysync-*' -printf 'tmp %p\n' -o \
+      -path './stories/*' -type f -exec md5sum {} + | LC_ALL=C sort
+    cd "$here" || return 1
   }
   db_ref() { pg_uri_of; }
   sqlite_only() { skip "SQLite's only: $1"; return 1; }

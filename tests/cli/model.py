@@ -24,7 +24,11 @@ checks:
   * a second run is quiet: exit 0, no output, no database change.
 
 Usage: model.py WORKDIR [--steps N] [--seed S]; STORYSYNC names the
-binary. Exit 0 when every check held; the first failure ends the run with
+binary. With MODEL_PGHOST (the directory of a PostgreSQL server's socket,
+whose template database storysync_template it copies: tests/cli/pg_lib.sh)
+each tree gets a database of its own on that server, named in its untracked
+.storysync.local.yml, and the API's statements take PostgreSQL's forms
+(psycopg2); else the tree's SQLite file (sqlite3). Exit 0 when every check held; the first failure ends the run with
 the seed, the step and the actions so far.
 """
 import json
@@ -38,6 +42,14 @@ import sys
 
 import leaks
 
+PGHOST = os.environ.get("MODEL_PGHOST")
+if PGHOST:
+    import psycopg2
+    import psycopg2.extensions
+    import psycopg2.extras
+    # json columns as the text the server holds, as sqlite3 gives them
+    psycopg2.extras.register_default_json(globally=True, loads=lambda x: x)
+
 BIN = os.environ["STORYSYNC"]
 BACKLOGS = {"web": "stories/web", "api": "stories/api"}
 STAGES = [("refinement", "refinements"), ("backlog", "backlog"),
@@ -48,10 +60,79 @@ PRIORITIES = ["low", "medium", "high", "critical"]
 DB = ".storysync/stories.db"
 COLS = ("id, backlog, status, epic, title, priority, points, assignees,"
         " json(labels), json(extra), body, path")
+PG_COLS = ("id, backlog, status, epic, title, priority, points,"
+           " assignees::text, labels::text, extra::text, body, path")
 
 
 class Failure(Exception):
     pass
+
+
+class PgConn:
+    """A PostgreSQL connection behind the calls the model makes of
+    sqlite3's: execute with ? placeholders, autocommit (BEGIN and COMMIT
+    by hand, as isolation_level=None), and rows as dicts once row_factory
+    is set."""
+
+    _n = 0
+
+    def __init__(self, uri):
+        self.c = psycopg2.connect(uri)
+        self.c.autocommit = True
+        self.row_factory = None
+
+    def execute(self, q, params=()):
+        cur = self.c.cursor(cursor_factory=psycopg2.extras.DictCursor
+                            if self.row_factory else None)
+        cur.execute(q.replace("?", "%s"), tuple(params) or None)
+        return cur
+
+    def close(self):
+        self.c.close()
+
+    @classmethod
+    def new_db(cls, where):
+        """A database of its own for the tree at where, from the server's
+        template, named in where's .storysync.local.yml (untracked: git's
+        info/exclude in the model's tree)."""
+        cls._n += 1
+        name = f"model_{os.getpid()}_{cls._n}"
+        admin = psycopg2.connect(host=PGHOST, user="postgres",
+                                 dbname="postgres")
+        admin.autocommit = True
+        try:
+            admin.cursor().execute(
+                f"CREATE DATABASE {name} TEMPLATE storysync_template")
+        finally:
+            admin.close()
+        uri = f"postgresql:///{name}?host={PGHOST}&user=postgres"
+        with open(os.path.join(where, ".storysync.local.yml"), "a") as f:
+            f.write(f"database: {uri}\n")
+        return name
+
+    @staticmethod
+    def drop_db(name):
+        admin = psycopg2.connect(host=PGHOST, user="postgres",
+                                 dbname="postgres")
+        admin.autocommit = True
+        try:
+            admin.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
+        finally:
+            admin.close()
+
+
+def pg_uri(where):
+    """The database URI in where's .storysync.local.yml."""
+    with open(os.path.join(where, ".storysync.local.yml")) as f:
+        return [ln.split(": ", 1)[1].strip() for ln in f
+                if ln.startswith("database: ")][-1]
+
+
+def json_text(v):
+    """json text as SQLite's json() writes it (no spaces, the keys' order
+    kept): the server's json type keeps the text as it was written."""
+    return v if v is None else json.dumps(json.loads(v), ensure_ascii=False,
+                                          separators=(",", ":"))
 
 
 class Model:
@@ -101,9 +182,17 @@ class Model:
                        env=leaks.env(args))
 
     def db(self, path=None):
+        if PGHOST:
+            return PgConn(pg_uri(path or self.work))
         c = sqlite3.connect(os.path.join(path or self.work, DB),
                             timeout=30, isolation_level=None)
         return c
+
+    @staticmethod
+    def dialect(lite, pg):
+        """The form of a statement on SQLite, or on PostgreSQL: the API
+        writes each backend's (tests/cli/api_forms.sh has both)."""
+        return pg if PGHOST else lite
 
     def sql(self, script, params=()):
         c = self.db()
@@ -118,7 +207,11 @@ class Model:
     def rows(self, path=None):
         c = self.db(path)
         try:
-            r = c.execute(f"SELECT {COLS} FROM stories ORDER BY id").fetchall()
+            r = c.execute(f"SELECT {self.dialect(COLS, PG_COLS)} FROM"
+                          " stories ORDER BY id").fetchall()
+            if PGHOST:
+                r = [x[:8] + (json_text(x[8]), json_text(x[9])) + x[10:]
+                     for x in r]
             d = c.execute("SELECT story_id, depends_on FROM story_dependencies"
                           " ORDER BY 1, 2").fetchall()
         finally:
@@ -212,6 +305,13 @@ class Model:
                      ("user.email", "ana@example.org")):
             self.git("config", k, v)
         self.write_config()
+        if PGHOST:
+            # the server's URI: local configuration, which git must not
+            # track (git add -A below and in a_git_commit)
+            with open(os.path.join(self.work, ".git/info/exclude"),
+                      "a") as f:
+                f.write(".storysync.local.yml\n")
+            PgConn.new_db(self.work)
         for b in BACKLOGS:
             for _ in range(4):
                 self.new_file(b)
@@ -385,13 +485,21 @@ class Model:
         return f"api: UPDATE {sid} {field} = {v!r}"
 
     def full_insert(self, verb, r, title):
+        """The whole row with title, written again: verb INSERT, or
+        INSERT OR REPLACE (on PostgreSQL an upsert that sets every
+        column, as api_forms.sh writes it)."""
         cols = ["id", "backlog", "status", "epic", "title", "priority",
                 "points", "assignees", "labels", "extra", "body", "path",
                 "created"]
         vals = [r[c] for c in cols]
         vals[cols.index("title")] = title
+        upsert = ""
+        if PGHOST and verb == "INSERT OR REPLACE":
+            verb = "INSERT"
+            upsert = " ON CONFLICT(tree, id) DO UPDATE SET " + ", ".join(
+                f"{c} = excluded.{c}" for c in cols if c != "id")
         return (f"{verb} INTO stories({', '.join(cols)}) VALUES"
-                f" ({', '.join('?' * len(cols))})", vals)
+                f" ({', '.join('?' * len(cols))}){upsert}", vals)
 
     def a_api_replace(self):
         sid, _ = self.pick()
@@ -455,8 +563,11 @@ class Model:
                 c.execute("COMMIT")
             else:
                 form = "insert"
-                c.execute("INSERT OR IGNORE INTO story_dependencies"
-                          "(story_id, depends_on) VALUES (?, ?)", (sid, dep))
+                c.execute(self.dialect(
+                    "INSERT OR IGNORE INTO story_dependencies"
+                    "(story_id, depends_on) VALUES (?, ?)",
+                    "INSERT INTO story_dependencies(story_id, depends_on)"
+                    " VALUES (?, ?) ON CONFLICT DO NOTHING"), (sid, dep))
         finally:
             c.close()
         self.api[(sid, "deps")] = self.row(sid)["deps"]
@@ -709,6 +820,8 @@ class Model:
         the last run that wrote saw: a cache and a bookmark, which a run may refresh with nothing to do (a file
         changed in the timestamp granularity of the run that saw it is
         read again by the next, as git's racy index entries are)."""
+        if PGHOST:
+            return self.pg_digest()
         c = self.db()
         try:
             out = [ln for ln in c.iterdump()
@@ -718,6 +831,28 @@ class Model:
                                          "'git.last_commit'",
                                          'INSERT INTO "sync_meta" VALUES('
                                          "'state.generation'"))]
+            out += [repr(r) for r in c.execute(
+                "SELECT story_id, path, hash, rev, mirrors, digest, ours,"
+                " before FROM sync_state ORDER BY story_id")]
+        finally:
+            c.close()
+        return out
+
+    def pg_digest(self):
+        """db_digest on PostgreSQL: every table's rows as text, sorted,
+        but the same as SQLite's leaves out."""
+        c = self.db()
+        try:
+            out = []
+            for (t,) in c.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE"
+                    " table_schema = 'public' AND table_type = 'BASE TABLE'"
+                    " AND table_name NOT IN ('sync_runs', 'sync_state')"
+                    " ORDER BY 1").fetchall():
+                where = " WHERE key NOT IN ('git.last_commit'," \
+                    " 'state.generation')" if t == "sync_meta" else ""
+                out += sorted(f"{t}: {r}" for (r,) in c.execute(
+                    f'SELECT r::text FROM "{t}" r{where}'))
             out += [repr(r) for r in c.execute(
                 "SELECT story_id, path, hash, rev, mirrors, digest, ours,"
                 " before FROM sync_state ORDER BY story_id")]
@@ -788,13 +923,17 @@ class Model:
         fresh = self.work + ".fresh"
         shutil.rmtree(fresh, ignore_errors=True)
         shutil.copytree(self.work, fresh,
-                        ignore=shutil.ignore_patterns(".git", ".storysync"))
+                        ignore=shutil.ignore_patterns(
+                            ".git", ".storysync", ".storysync.local.yml"))
+        name = PgConn.new_db(fresh) if PGHOST else None
         for args in (("init", "-q"), ("-q",)):
             p = self.ss(*args, cwd=fresh)
             if p.returncode != 0:
                 raise Failure(f"fresh import: {args}: {p.stderr}")
         mine, theirs = self.rows(), self.rows(fresh)
         shutil.rmtree(fresh)
+        if name:
+            PgConn.drop_db(name)
         if mine != theirs:
             a, b = set(mine[0]) ^ set(theirs[0]), set(mine[1]) ^ set(theirs[1])
             raise Failure(f"the rows differ from a fresh import:"

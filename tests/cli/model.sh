@@ -8,7 +8,10 @@
 # the regression seeds of losses fixed since (git_stale.sh has each as a
 # test of its own: 411, 414). By
 # hand: python3 tests/cli/model.py DIR --seed N [--steps N] (MODEL_DEBUG=1
-# shows each run's -v output).
+# shows each run's -v output). A twin: under --setup postgresql each seed's
+# tree has a database of its own on the server lib.sh starts (model.py's
+# MODEL_PGHOST), and the API writes PostgreSQL's statement forms.
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 with_hooks
@@ -19,9 +22,11 @@ if [ "${STORYSYNC_LONG:-0}" = 1 ]; then
 else
   seeds=2 steps=60
 fi
+pghost=
+[ "${STORYSYNC_TEST_PG:-0}" = 1 ] && pghost=$PGDIR
 echo "# seed $seed"
 for s in $(seq "$seed" $((seed + seeds - 1))) $regress; do
-  if STORYSYNC=$bin python3 "$SOURCE_ROOT/tests/cli/model.py" "$T/m$s" \
+  if STORYSYNC=$bin MODEL_PGHOST=$pghost python3 "$SOURCE_ROOT/tests/cli/model.py" "$T/m$s" \
       --seed "$s" --steps "$steps" >"$O/model" 2>&1; then
     ok "$(cat "$O/model")"
   else

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Issue 11: per-field conflict policy. The file wins by default; policy:
 # gives chosen fields to the database, backlog_policy: per backlog. Tried on
-# a tree written by hand, two backlogs, the default stage folders.
+# a tree written by hand, two backlogs, the default stage folders. A twin.
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p stories/platform/backlog stories/mobile/active
@@ -35,16 +36,16 @@ run ss init
 check_rc "init with a policy" 0
 ss sync >/dev/null
 
-rows() { # the stories as the oracle compares them
-  sqlite3 -batch "${1:-$DB}" "SELECT id, backlog, status, epic, title,
+rows() { # [DIR]: the stories of the tree in DIR as the oracle compares them
+  (cd "${1:-.}" && q "SELECT id, backlog, status, epic, title,
     priority, points, assignees, labels, extra, body, path FROM stories
-    ORDER BY id"
+    ORDER BY id")
 }
 oracle() { # DESC: a fresh --full import of a copy gives the same rows
-  rm -rf "$O/copy" && mkdir "$O/copy"
+  drop_tree "$O/copy" && mkdir "$O/copy"
   cp -r stories .storysync.yml "$O/copy/"
   (cd "$O/copy" && ss -q init >/dev/null && ss -q sync --full)
-  check_eq "$1" "$(rows "$O/copy/$DB")" "$(rows)"
+  check_eq "$1" "$(rows "$O/copy")" "$(rows)"
 }
 
 # platform: both change the title and the status
@@ -67,7 +68,7 @@ check_eq "recorded with the policy that decided" \
   "$(q "SELECT kind, kept, fields, policy FROM sync_conflicts
         WHERE story_id = 'PLAT-1'")"
 check_eq "the lost values: each field's loser" "active|Log-in page" \
-  "$(q "SELECT lost ->> '$.status', lost ->> '$.title' FROM sync_conflicts
+  "$(q "SELECT $(jget lost status), $(jget lost title) FROM sync_conflicts
         WHERE story_id = 'PLAT-1'")"
 run ss conflicts 1
 check_contains "conflicts shows the policy" "policy: status=db,title=file" "$out"
@@ -99,7 +100,7 @@ q "UPDATE stories SET title = 'API again' WHERE id = 'MOB-1'"
 ss sync >/dev/null
 check_eq "kept db: the file's version is the lost one" \
   "db|title=db|File again" \
-  "$(q "SELECT kept, policy, lost ->> '$.title' FROM sync_conflicts
+  "$(q "SELECT kept, policy, $(jget lost title) FROM sync_conflicts
         WHERE story_id = 'MOB-1' ORDER BY id DESC LIMIT 1")"
 check_eq "and the file has the database's title" "title: API again" \
   "$(grep '^title:' stories/mobile/completed/MOB-1-push.md)"

@@ -1,9 +1,9 @@
 /*
- * gitrepo.h and blobid.h as the rest of the core sees them: calls into the
- * module storysync-git.so (gitrepo.c and blobid.c, the only users of
- * libgit2 and libcrypto), loaded on the first call. Linking those two
- * libraries and their twenty dependencies costs every run about 2 ms at
- * start; most runs (a no-op scan, the hook's no-op) never use them.
+ * gitrepo.h as the rest of the core sees it: calls into the module
+ * storysync-git.so (gitrepo.c, the only user of libgit2), loaded on the
+ * first call. Linking libgit2 and its twenty dependencies costs every run
+ * about 2 ms at start; most runs (a no-op scan, the hook's no-op, a first
+ * load) never use it. blobid.c hashes without it.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blobid.h"
 #include "gitindex.h"
 #include "gitrepo.h"
 #include "mem.h"
@@ -42,7 +41,6 @@ static struct {
 	__typeof__(gitrepo_commit_paths) *commit_paths;
 	__typeof__(gitrepo_tracked) *tracked;
 	__typeof__(gitrepo_on_branch) *on_branch;
-	__typeof__(blobid_hex) *blobid_hex;
 } mod;
 
 static const char *const names[] = {
@@ -53,7 +51,7 @@ static const char *const names[] = {
 	"gitrepo_value_origin",   "gitrepo_staged_blob",  "gitrepo_head_blob",
 	"gitrepo_blob_committed", "gitrepo_path_changed", "gitrepo_blob_text",
 	"gitrepo_hooks_dir",      "gitrepo_commit_paths", "gitrepo_tracked",
-	"gitrepo_on_branch",      "blobid_hex",
+	"gitrepo_on_branch",
 };
 
 _Static_assert(sizeof(mod) == sizeof(names) / sizeof(*names) * sizeof(void *),
@@ -265,15 +263,4 @@ bool gitrepo_tracked(const char *path, bool *tracked, struct err *e)
 		return err_set(e, "git: %s", failure);
 	}
 	return mod.tracked(path, tracked, e);
-}
-
-/* Hashing has no error to return: a storysync without its module is not
- * installed, and stops saying so. */
-void blobid_hex(const void *data, size_t len, char out[BLOBID_HEX])
-{
-	if (!load()) {
-		fprintf(stderr, "storysync: %s\n", failure);
-		exit(3);
-	}
-	mod.blobid_hex(data, len, out);
 }

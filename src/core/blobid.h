@@ -1,14 +1,22 @@
 #ifndef STORYSYNC_CORE_BLOBID_H
 #define STORYSYNC_CORE_BLOBID_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Length of a hex SHA-1 blob id plus NUL. */
 #define BLOBID_HEX 41
 
 /* The git blob id of data ("blob <len>\0" + data, SHA-1), as hex into out.
- * The only libcrypto user: OpenSSL's SHA-1 is three times faster than
- * libgit2's collision-detecting one and gives the same id. */
+ * SHA-1 without collision detection, as libcrypto's: libgit2's
+ * collision-detecting one is three times slower and gives the same id. */
 void blobid_hex(const void *data, size_t len, char out[BLOBID_HEX]);
+/* The SHA-1 of data itself, no header, as hex (for the tests' FIPS 180
+ * examples). */
+void sha1_hex(const void *data, size_t len, char out[BLOBID_HEX]);
+
+/* For the tests: on, the portable rounds even where the CPU has the SHA
+ * extensions. */
+void blobid_portable(bool on);
 
 #endif

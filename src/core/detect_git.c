@@ -403,9 +403,14 @@ out:
 
 void detect_git_head(const struct config *c, struct git_result *g)
 {
-	struct gitrepo *repo = gitrepo_open(c->root, NULL);
+	struct gitrepo *repo;
 	bool unborn = false;
 
+	/* from git's files when they are plain: a first load (or a scan that
+	 * found changes) then never starts libgit2, 10 ms and more */
+	if (githead_read(c->root, g->head))
+		return;
+	repo = gitrepo_open(c->root, NULL);
 	g->head[0] = '\0';
 	if (repo && !gitrepo_head(repo, g->head, &unborn, NULL))
 		g->head[0] = '\0';

@@ -181,7 +181,8 @@ bool githead_read(const char *dir, char out[GITHEAD_HEX])
 	    getenv("GIT_COMMON_DIR") || getenv("GIT_CEILING_DIRECTORIES"))
 		return false;
 	gitdir = githead_gitdir(dir, NULL, &crossed);
-	if (!gitdir)
+	/* found beyond a filesystem's edge: libgit2 would not look there */
+	if (!gitdir || crossed)
 		goto out;
 	common = githead_common_dir(gitdir);
 	if (!plain_refs(common))

@@ -1,9 +1,9 @@
 /*
- * gitrepo.h and blobid.h as the rest of the core sees them: calls into the
- * module storysync-git.so (gitrepo.c and blobid.c, the only users of
- * libgit2 and libcrypto), loaded on the first call. Linking those two
- * libraries and their twenty dependencies costs every run about 2 ms at
- * start; most runs (a no-op scan, the hook's no-op) never use them.
+ * gitrepo.h as the rest of the core sees it: calls into the module
+ * storysync-git.so (gitrepo.c, the only user of libgit2), loaded on the
+ * first call. Linking libgit2 and its twenty dependencies costs every run
+ * about 2 ms at start; most runs (a no-op scan, the hook's no-op, a first
+ * load) never use it. blobid.c hashes without it.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -12,11 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blobid.h"
 #include "gitindex.h"
 #include "gitrepo.h"
 #include "mem.h"
-#include "sha1.h"
 #include "version.h"
 
 /* Every entry point of the module, resolved by name. */
@@ -44,7 +42,6 @@ static struct {
 	__typeof__(gitrepo_commit_paths) *commit_paths;
 	__typeof__(gitrepo_tracked) *tracked;
 	__typeof__(gitrepo_on_branch) *on_branch;
-	__typeof__(blobid_hex) *blobid_hex;
 } mod;
 
 static const char *const names[] = {
@@ -59,7 +56,7 @@ static const char *const names[] = {
 	"gitrepo_blob_committed", "gitrepo_path_changed",
 	"gitrepo_blob_text",      "gitrepo_hooks_dir",
 	"gitrepo_commit_paths",   "gitrepo_tracked",
-	"gitrepo_on_branch",      "blobid_hex",
+	"gitrepo_on_branch",
 };
 
 _Static_assert(sizeof(mod) == sizeof(names) / sizeof(*names) * sizeof(void *),
@@ -282,30 +279,4 @@ bool gitrepo_tracked(const char *path, bool *tracked, struct err *e)
 		return err_set(e, "git: %s", failure);
 	}
 	return mod.tracked(path, tracked, e);
-}
-
-/* Bytes the built-in SHA-1 (sha1.c) hashes in a run before the module's
- * libcrypto takes over: loading the module (with libcrypto's first
- * fetch of SHA-1) cost about as much CPU as hashing 1 MB here, and
- * libcrypto (SHA-NI where there is one) is several times faster, so a
- * run that hashes more (an import, a rehash) loads it. */
-#define BUILTIN_MAX ((size_t)1 << 20)
-
-/* Hashing has no error to return: a storysync without its module is not
- * installed, and stops saying so. The module is loaded only when some
- * other call needed it, or the run hashed more than BUILTIN_MAX. */
-void blobid_hex(const void *data, size_t len, char out[BLOBID_HEX])
-{
-	static _Atomic size_t hashed;
-
-	if (!__atomic_load_n(&handle, __ATOMIC_ACQUIRE) &&
-	    (hashed += len) <= BUILTIN_MAX) {
-		sha1_blob_hex(data, len, out);
-		return;
-	}
-	if (!load()) {
-		fprintf(stderr, "storysync: %s\n", failure);
-		exit(3);
-	}
-	mod.blobid_hex(data, len, out);
 }

@@ -145,7 +145,13 @@ static void check_blobid(struct fixture *f, const void *data, size_t len)
 	assert_non_null(fgets(want, sizeof(want), p));
 	pclose(p);
 	want[strcspn(want, "\n")] = '\0';
+	/* both ways: the SHA extensions (where the CPU has them) and the
+	 * portable rounds */
 	blobid_hex(data, len, got);
+	assert_string_equal(got, want);
+	blobid_portable(true);
+	blobid_hex(data, len, got);
+	blobid_portable(false);
 	assert_string_equal(got, want);
 	free(cmd);
 	free(path);
@@ -173,6 +179,11 @@ static void test_blobid(void **state)
 	check_blobid(f, "---\ntitle: x\r\n---\n", 18);
 	check_blobid(f, bin, sizeof(bin));
 	check_blobid(f, mb, big);
+	/* every length of the padding's cases: the header and the data
+	 * ending before, at and after the 56th byte of a block, across one
+	 * to three blocks */
+	for (size_t n = 40; n <= 200; n++)
+		check_blobid(f, mb + n, n);
 	free(mb);
 }
 

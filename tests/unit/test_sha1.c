@@ -1,6 +1,8 @@
-/* test_sha1.c: the built-in SHA-1 (sha1.c) against FIPS 180's examples,
- * git's own blob ids, and libcrypto (the oracle: OpenSSL's SHA-1) for
- * every length across three blocks, each with a blob header of its own. */
+/* test_sha1.c: blobid.c's SHA-1, both its rounds (the x86 SHA extensions
+ * where the CPU has them, and the portable ones), against FIPS 180's
+ * examples, git's own blob ids, and libcrypto (the oracle: OpenSSL's
+ * SHA-1) for every length across three blocks, each with a blob header
+ * of its own. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +14,7 @@
 #include <cmocka.h>
 #include <openssl/sha.h>
 
-#include "sha1.h"
+#include "blobid.h"
 
 static void test_fips(void **state)
 {
@@ -41,9 +43,9 @@ static void test_git_blobs(void **state)
 	char out[41];
 
 	(void)state;
-	sha1_blob_hex("", 0, out);
+	blobid_hex("", 0, out);
 	assert_string_equal(out, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
-	sha1_blob_hex("hello\n", 6, out);
+	blobid_hex("hello\n", 6, out);
 	assert_string_equal(out, "ce013625030ba8dba906f756967f9e9ca394464a");
 }
 
@@ -78,18 +80,35 @@ static void test_against_libcrypto(void **state)
 		memcpy(blob + n + 1, data, len);
 		SHA1(blob, (size_t)n + 1 + len, md);
 		hex(md, want);
-		sha1_blob_hex(data, len, got);
+		blobid_hex(data, len, got);
 		assert_string_equal(got, want);
 	}
 	free(blob);
 }
 
+static int portable(void **state)
+{
+	(void)state;
+	blobid_portable(true);
+	return 0;
+}
+
+static int native(void **state)
+{
+	(void)state;
+	blobid_portable(false);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fips),
-		cmocka_unit_test(test_git_blobs),
-		cmocka_unit_test(test_against_libcrypto),
+		cmocka_unit_test_setup(test_fips, native),
+		cmocka_unit_test_setup(test_git_blobs, native),
+		cmocka_unit_test_setup(test_against_libcrypto, native),
+		cmocka_unit_test_setup(test_fips, portable),
+		cmocka_unit_test_setup(test_git_blobs, portable),
+		cmocka_unit_test_setup(test_against_libcrypto, portable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,7 @@
 # Issue 2: bad input is refused with path:line:col and a clear message, the
 # story is skipped (exit 1), its last good row is kept, and nothing else is
 # lost.
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 "$GEN_STORIES" . --count 20 2>/dev/null

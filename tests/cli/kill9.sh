@@ -6,17 +6,28 @@
 # edits one story's title while the killed run goes on: its last value must
 # reach the file. KILL9_TRIALS and KILL9_WRITER_TRIALS set how many (12
 # and 4 in the suite; 1000 and 100 in the long set, STORYSYNC_LONG=1).
+# A twin: on a server each copy of the tree has a database of its own
+# (copy_tree), and "whole" is SQLite's integrity_check only (tree_state).
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 trials=${KILL9_TRIALS:-$([ "${STORYSYNC_LONG:-0}" = 1 ] && echo 1000 || echo 12)}
 writer_trials=${KILL9_WRITER_TRIALS:-$([ "${STORYSYNC_LONG:-0}" = 1 ] && echo 100 || echo 4)}
 
 make_pending
-rm -rf want && cp -a pending want
+drop_tree want && copy_tree pending want
 t0=$(date +%s%N)
 (cd want && "$STORYSYNC" sync >/dev/null 2>&1)
 span=$((($(date +%s%N) - t0) / 1000)) # the run's length, in µs
 want=$(tree_state want)
+
+# api_write DIR SQL: the API's write to DIR's tree, waiting for a run's
+# lock as an API does (sqlite3's busy timeout; a server's writer waits)
+api_write() {
+  if [ "$(dialect lite server)" = lite ]; then
+    sqlite3 -batch -cmd '.timeout 5000' "$1/$DB" "$2"
+  else (cd "$1" && q "$2"); fi
+}
 
 # kill_at DIR US: starts a sync in DIR and kills it -9 after US µs
 kill_at() {
@@ -32,7 +43,7 @@ kill_at() {
 bad=0
 killed=0
 for ((i = 0; i < trials; i++)); do
-  rm -rf run && cp -a pending run
+  drop_tree run && copy_tree pending run
   kill_at run $((span * i / trials))
   if ! settle run; then
     bad=$((bad + 1))
@@ -51,31 +62,30 @@ else
 fi
 
 # with an API writer editing one story while the killed run goes on
-target=$(sqlite3 -batch pending/$DB "SELECT id FROM stories
+target=$(cd pending && q "SELECT id FROM stories
   WHERE title NOT LIKE 'Edited%' ORDER BY id LIMIT 1 OFFSET 2")
 bad=0
 for ((i = 0; i < writer_trials; i++)); do
-  rm -rf run && cp -a pending run
+  drop_tree run && copy_tree pending run
   (for n in $(seq 20); do
-    sqlite3 -batch -cmd '.timeout 5000' run/$DB \
-      "UPDATE stories SET title = 'Writer $i.$n' WHERE id = '$target'"
+    api_write run "UPDATE stories SET title = 'Writer $i.$n' WHERE id = '$target'"
   done) &
   writer=$!
   kill_at run $((span * i / writer_trials))
   wait "$writer"
   last="Writer $i.20"
-  path=$(sqlite3 -batch run/$DB "SELECT path FROM stories WHERE id = '$target'")
+  path=$(cd run && q "SELECT path FROM stories WHERE id = '$target'")
   if ! settle run; then
     bad=$((bad + 1))
     not_ok "writer trial $i" "$why"
-  elif [ "$(sqlite3 -batch run/$DB "SELECT title FROM stories WHERE id = '$target'")" != "$last" ]; then
+  elif [ "$(cd run && q "SELECT title FROM stories WHERE id = '$target'")" != "$last" ]; then
     bad=$((bad + 1))
     not_ok "writer trial $i: the API's last value is the row's" \
       "$(grep '^title:' "run/$path")"
   else
     # the fresh import reads the file: same rows, so the file holds it
-    rm -rf fresh && mkdir fresh && cp -a run/stories run/.storysync.yml fresh/
-    (cd fresh && "$STORYSYNC" -q init && "$STORYSYNC" -q sync)
+    drop_tree fresh && mkdir fresh && cp -a run/stories run/.storysync.yml fresh/
+    (cd fresh && before_ss init && "$STORYSYNC" -q init && "$STORYSYNC" -q sync)
     if [ "$(tree_state fresh)" != "$state" ]; then
       bad=$((bad + 1))
       not_ok "writer trial $i: a fresh import gives the same rows" \
@@ -105,7 +115,7 @@ seed=${STORYSYNC_SEED:-2020}
 between_trials=${KILL9_BETWEEN_TRIALS:-$([ "$long" = 1 ] && echo 300 || echo 12)}
 echo "# seed $seed"
 RANDOM=$seed
-mapfile -t ids < <(sqlite3 -batch want/$DB \
+mapfile -t ids < <(cd want && q \
   "SELECT id FROM stories WHERE id NOT LIKE 'NEW-%' ORDER BY id")
 stages=(refinements backlog active completed)
 statuses=(refinement backlog active completed)
@@ -113,7 +123,7 @@ backlogs=(platform mobile)
 seams=(after-writes after-move)
 pick() { local -n a=$1; echo "${a[RANDOM % ${#a[@]}]}"; }
 # the stories whose files the pending tree changed (the runs write rows)
-rm -rf dry && cp -a pending dry
+drop_tree dry && copy_tree pending dry
 pending_files=" $( (cd dry && "$STORYSYNC" -v sync --dry-run 2>&1) |
   awk '$4 == "->" && $5 == "db" {print $3}' | tr '\n' ' ')"
 
@@ -155,8 +165,7 @@ do_step() {
     [ -n "$f" ] && [ "$(dirname "$f")" != "$dir/stories/$3/$4" ] &&
       mv "$f" "$dir/stories/$3/$4/" ;;
   title | status)
-    sqlite3 -batch -cmd '.timeout 5000' "$dir/$DB" \
-      "UPDATE stories SET $1 = '$3' WHERE id = '$2'" ;;
+    api_write "$dir" "UPDATE stories SET $1 = '$3' WHERE id = '$2'" ;;
   esac
 }
 
@@ -164,8 +173,8 @@ do_step() {
 # conflicts recorded
 outcome() {
   echo "$state"
-  sqlite3 -batch "$1/$DB" "SELECT story_id, kind, kept, fields
-    FROM sync_conflicts ORDER BY story_id, kind, fields"
+  (cd "$1" && q "SELECT story_id, kind, kept, fields
+    FROM sync_conflicts ORDER BY story_id, kind, fields")
 }
 
 bad=0
@@ -179,13 +188,13 @@ for ((i = 0; i < between_trials; i++)); do
     steps+=("$step")
   done
   # the oracle: no kill
-  rm -rf oracle && cp -a pending oracle
+  drop_tree oracle && copy_tree pending oracle
   (cd oracle && "$STORYSYNC" sync >/dev/null 2>&1)
   for st in "${steps[@]}"; do do_step oracle 0 $st; done
   settle oracle || state=$(tree_state oracle)
   oracle=$(outcome oracle)
   # the trial
-  rm -rf run && cp -a pending run
+  drop_tree run && copy_tree pending run
   case $how in
   0) what="kill at a time"
     kill_at run $(((RANDOM * 32768 + RANDOM) % span)) ;;

@@ -3,6 +3,7 @@
 # backlog may be hidden, never .git nor outside the tree, and a hidden
 # backlog that is a symlink is not followed; an epic named as a stage
 # inside its own is refused; git mode finds a hidden backlog's stories.
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 # ==== what a versioned configuration may name ====

@@ -6,6 +6,7 @@
 # an ignored path, and a file outside the stage folders, down to where a
 # story could be; without -v, nothing. The oracle is the explicit list
 # below of what is a story and what is not.
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 mkdir tree && cd tree || exit 1

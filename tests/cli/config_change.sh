@@ -72,8 +72,15 @@ nothing_lost() {
 }
 
 # default_tree DIR: the layout storysync init writes, six stories, synced
-# and committed
+# and committed; made once ($T/made-default) and copied (copy_tree: a
+# database of its own on a server) for each scenario after the first
 default_tree() {
+  [ -d "$T/made-default" ] || make_default_tree made-default
+  copy_tree "$T/made-default" "$T/$1" && cd "$T/$1" || exit 1
+  # the checkout the database names is the copy (as on a server)
+  q "UPDATE trees SET path = '$(pwd -P)'" >/dev/null
+}
+make_default_tree() {
   mkdir "$T/$1" && cd "$T/$1" || exit 1
   git init -q . && ss init -q || not_ok "init in $1"
   mkdir -p refinements backlog/auth active completed
@@ -91,8 +98,15 @@ default_tree() {
   git add -A && git commit -qm init && ss -q || not_ok "the first sync of $1"
 }
 
-# web_tree DIR: a hand-written tree, two backlogs and stages of their own
+# web_tree DIR: a hand-written tree, two backlogs and stages of their own;
+# made once and copied, as default_tree
 web_tree() {
+  [ -d "$T/made-web" ] || make_web_tree made-web
+  copy_tree "$T/made-web" "$T/$1" && cd "$T/$1" || exit 1
+  # the checkout the database names is the copy (as on a server)
+  q "UPDATE trees SET path = '$(pwd -P)'" >/dev/null
+}
+make_web_tree() {
   mkdir "$T/$1" && cd "$T/$1" || exit 1
   git init -q .
   cat >.storysync.yml <<'EOF'

@@ -285,27 +285,37 @@ static bool from_hex(const char *hex, unsigned char out[HASH_LEN])
 	return hex[2 * HASH_LEN] == '\0';
 }
 
-/* The index as the files of one tree, by path: names in the index's
- * order (sorted, checked), each with its blob or, not plain, none. The
- * names are offsets into one buffer: 100k of them made one by one were
+/* The index as the files of one tree, by path: its entries in the
+ * index's order (sorted, checked), each a name and a blob id in the
+ * file's own bytes (kept), or in names for v4's prefix-compressed names;
+ * not plain (see entry_plain): none. Copying 100k names one by one was
  * most of the reading. */
 struct gitindex_tree {
 	char *workdir;
-	struct buf names; /* each name and its NUL */
-	size_t *at;       /* where each starts in names */
-	unsigned char (*ids)[HASH_LEN];
-	bool *plain;
+	unsigned char *data; /* the index file */
+	size_t len;
+	struct buf names; /* v4's names, each with its NUL */
+	struct file {
+		size_t name;  /* offset in data, or in names when in_names */
+		size_t entry; /* the entry's offset in data */
+		bool in_names, plain;
+	} * files;
 	size_t n, cap;
 };
 
 static const char *name_of(const struct gitindex_tree *t, size_t i)
 {
-	return t->names.data + t->at[i];
+	const struct file *f = &t->files[i];
+
+	return f->in_names ? t->names.data + f->name
+			   : (const char *)t->data + f->name;
 }
 
 static bool on_file(void *ctx, const struct entry *e)
 {
 	struct gitindex_tree *t = ctx;
+	bool in_data = e->name >= t->data && e->name < t->data + t->len;
+	struct file f = {0};
 
 	if (t->n) {
 		const char *last = name_of(t, t->n - 1);
@@ -315,7 +325,7 @@ static bool on_file(void *ctx, const struct entry *e)
 		if (c > 0 || (c == 0 && ll > e->len))
 			return false; /* out of order: not git's */
 		if (c == 0 && ll == e->len) {
-			t->plain[t->n - 1] = false; /* stages of one path */
+			t->files[t->n - 1].plain = false; /* stages of one */
 			return true;
 		}
 	}
@@ -323,16 +333,19 @@ static bool on_file(void *ctx, const struct entry *e)
 		return false;
 	if (t->n == t->cap) {
 		t->cap = t->cap ? 2 * t->cap : 1024;
-		t->at = xreallocarray(t->at, t->cap, sizeof(*t->at));
-		t->ids = xreallocarray(t->ids, t->cap, sizeof(*t->ids));
-		t->plain = xreallocarray(t->plain, t->cap, sizeof(*t->plain));
+		t->files = xreallocarray(t->files, t->cap, sizeof(*t->files));
 	}
-	t->at[t->n] = t->names.len;
-	buf_add(&t->names, e->name, e->len);
-	buf_add(&t->names, "", 1);
-	memcpy(t->ids[t->n], e->start + 40, HASH_LEN);
-	t->plain[t->n] = entry_plain(e);
-	t->n++;
+	f.entry = (size_t)(e->start - t->data);
+	f.plain = entry_plain(e);
+	if (in_data) { /* v2, v3: the name ends with a NUL in data */
+		f.name = (size_t)(e->name - t->data);
+	} else {
+		f.in_names = true;
+		f.name = t->names.len;
+		buf_add(&t->names, e->name, e->len);
+		buf_add(&t->names, "", 1);
+	}
+	t->files[t->n++] = f;
 	return true;
 }
 
@@ -341,14 +354,14 @@ void gitindex_tree_free(struct gitindex_tree *t)
 	if (!t)
 		return;
 	buf_finish(&t->names);
-	free(t->at);
-	free(t->ids);
-	free(t->plain);
+	free(t->files);
+	free(t->data);
 	free(t->workdir);
 	free(t);
 }
 
-struct gitindex_tree *gitindex_tree_of(const unsigned char *data, size_t len,
+/* gitindex_tree_of, taking data (heap) over, whatever it returns. */
+static struct gitindex_tree *tree_take(unsigned char *data, size_t len,
 				       const char *tree)
 {
 	struct gitindex_tree *t = xcalloc(1, sizeof(*t));
@@ -356,7 +369,8 @@ struct gitindex_tree *gitindex_tree_of(const unsigned char *data, size_t len,
 	bool rooted;
 
 	t->names = (struct buf)BUF_INIT;
-	buf_reserve(&t->names, len);
+	t->data = data;
+	t->len = len;
 	if (!from_hex(tree, want) ||
 	    !parse(data, len, on_file, t, root, &rooted) || !rooted ||
 	    memcmp(root, want, HASH_LEN) != 0) {
@@ -367,12 +381,22 @@ struct gitindex_tree *gitindex_tree_of(const unsigned char *data, size_t len,
 	return t;
 }
 
+struct gitindex_tree *gitindex_tree_of(const unsigned char *data, size_t len,
+				       const char *tree)
+{
+	unsigned char *copy = xmalloc(len ? len : 1);
+
+	memcpy(copy, data, len);
+	return tree_take(copy, len, tree);
+}
+
 enum gitindex_answer gitindex_tree_blob(const struct gitindex_tree *t,
 					const char *path,
 					char blob[GITINDEX_HEX])
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t n = strlen(t->workdir);
+	const unsigned char *id;
 	size_t i, lo, hi;
 	bool found = false;
 
@@ -398,11 +422,12 @@ enum gitindex_answer gitindex_tree_blob(const struct gitindex_tree *t,
 	if (!found)
 		return GITINDEX_UNTRACKED;
 	i = lo;
-	if (!t->plain[i])
+	if (!t->files[i].plain)
 		return GITINDEX_UNSURE;
+	id = t->data + t->files[i].entry + 40;
 	for (int k = 0; k < HASH_LEN; k++) {
-		blob[2 * k] = digits[t->ids[i][k] >> 4];
-		blob[2 * k + 1] = digits[t->ids[i][k] & 15];
+		blob[2 * k] = digits[id[k] >> 4];
+		blob[2 * k + 1] = digits[id[k] & 15];
 	}
 	blob[2 * HASH_LEN] = '\0';
 	return GITINDEX_TRACKED;
@@ -565,8 +590,7 @@ struct gitindex_tree *gitindex_tree_open(const char *dir, const char *tree)
 	size_t len;
 	bool none;
 	unsigned char *data = index_in(dir, &len, &workdir, &none);
-	struct gitindex_tree *t =
-		data ? gitindex_tree_of(data, len, tree) : NULL;
+	struct gitindex_tree *t = data ? tree_take(data, len, tree) : NULL;
 
 	if (t) {
 		free(t->workdir);
@@ -574,6 +598,5 @@ struct gitindex_tree *gitindex_tree_open(const char *dir, const char *tree)
 		workdir = NULL;
 	}
 	free(workdir);
-	free(data);
 	return t;
 }

@@ -237,13 +237,25 @@ pq ss1 "ALTER TABLE sync_consumers DROP CONSTRAINT sync_consumers_pkey;
   UPDATE storysync_schema SET version = 2" >/dev/null
 cd "$T/tree-pg" || exit 1
 run ss sync
-check_eq "step 2 migrates to 3: exit 0, one cursor a name, the lowest" \
-  "0|3|api|3 audit|9" \
+check_eq "step 2 migrates to 4: exit 0, one cursor a name, the lowest" \
+  "0|4|api|3 audit|9" \
   "$rc|$(pq ss1 "SELECT max(version) FROM storysync_schema")|$(pq ss1 \
     "SELECT name, seq FROM sync_consumers ORDER BY name" | paste -sd ' ')"
 check_eq "keyed by name, as on SQLite" "sync_consumers_pkey|name" \
   "$(pq ss1 "SELECT i.relname, a.attname FROM pg_index x JOIN pg_class i ON
     i.oid = x.indexrelid JOIN pg_attribute a ON a.attrelid = x.indrelid AND
     a.attnum = ANY (x.indkey) WHERE x.indrelid = 'sync_consumers'::regclass")"
+# ---- step 4: the clock's indexes hold the API's writes only ----
+check_eq "step 4: stories_rev_xid and deleted_stories_xid are partial" \
+  "deleted_stories_xid|(rev_xid IS NOT NULL) stories_rev_xid|(rev_xid IS NOT NULL)" \
+  "$(pq ss1 "SELECT c.relname, pg_get_expr(x.indpred, x.indrelid) FROM
+    pg_index x JOIN pg_class c ON c.oid = x.indexrelid WHERE c.relname IN
+    ('stories_rev_xid', 'deleted_stories_xid') ORDER BY 1" | paste -sd ' ')"
+check_eq "step 4: the change query still reads stories_rev_xid" "1" \
+  "$(pq ss1 "SET enable_seqscan = off; EXPLAIN SELECT id FROM stories, (SELECT
+    coalesce((SELECT value FROM sync_meta WHERE tree = 'default' AND key =
+    'mark'), '1:1:')::pg_snapshot AS m) m WHERE tree = 'default' AND
+    stories.rev_xid >= pg_snapshot_xmin(m.m) AND NOT
+    pg_visible_in_snapshot(stories.rev_xid, m.m)" | grep -c stories_rev_xid)"
 
 finish

@@ -6,7 +6,7 @@
 # sync_conflicts, and a second run must be quiet. The suite runs two fixed
 # seeds; STORYSYNC_LONG=1 runs 200 (STORYSYNC_SEED picks the first) and
 # the regression seeds of losses fixed since (git_stale.sh has each as a
-# test of its own: 411, 414). By
+# test of its own: 411, 414; rename_deleted.sh: 624). By
 # hand: python3 tests/cli/model.py DIR --seed N [--steps N] (MODEL_DEBUG=1
 # shows each run's -v output).
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +15,7 @@ with_hooks
 seed=${STORYSYNC_SEED:-1}
 regress=""
 if [ "${STORYSYNC_LONG:-0}" = 1 ]; then
-  seeds=200 steps=120 regress="411 414"
+  seeds=200 steps=120 regress="411 414 624"
 else
   seeds=2 steps=60
 fi

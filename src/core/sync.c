@@ -352,6 +352,18 @@ static bool base_from_file(struct run *run, const struct state_entry *se,
 	return true;
 }
 
+/* The base's status and backlog as the configuration names them now. */
+static void renamed_base(const struct run *run, struct story *base)
+{
+	const char *st = reconcile_status(&run->rc, base->v[SF_STATUS]),
+		   *bl = reconcile_backlog(&run->rc, base->v[SF_BACKLOG]);
+
+	if (st != base->v[SF_STATUS])
+		story_set(base, SF_STATUS, st);
+	if (bl != base->v[SF_BACKLOG])
+		story_set(base, SF_BACKLOG, bl);
+}
+
 /* Plans one story from what each side found. */
 bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	      const struct db_side *d)
@@ -403,6 +415,12 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			found = false;
 		}
 	}
+	/* a base the configuration's change did not relocate (the row the
+	 * API deleted after a rename, before the run: reconcile_apply moves
+	 * the rows there are, seed 624) holds the names the configuration
+	 * has now */
+	if (has_base)
+		renamed_base(run, &base);
 	replay_conflicts(run, fc);
 	/* a file read again (--full, or the way files are read changed)
 	 * that holds the agreed content and reads as agreed: unchanged, but

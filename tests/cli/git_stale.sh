@@ -10,29 +10,31 @@
 #   - a stale committed copy of a story at another path, which no plain
 #     run saw, takes the place of the file a person removed: the agreed
 #     values it overrides are kept (both_changed, kept file).
-# The oracle reads the rows with Python's sqlite3 and the files directly.
+# The oracle reads the rows with sqlite3's shell (psql on a server: a twin,
+# PG_TWIN), the conflicts' JSON with Python, and the files directly.
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 git_home
 
-# conflicts ID: kind|kept|fields|title|depends_on of ID's conflicts
+# conflicts ID: kind|kept|fields|title|depends_on of ID's conflicts, lost
+# (JSON) read by Python
 conflicts() {
-  python3 - "$DB" "$1" <<'PY'
-import json, sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-for kind, kept, fields, lost in c.execute(
-        "SELECT kind, kept, fields, lost FROM sync_conflicts"
-        " WHERE story_id = ? ORDER BY id", (sys.argv[2],)):
+  q "SELECT kind, kept, fields, lost FROM sync_conflicts
+     WHERE story_id = '$1' ORDER BY id" | python3 -c '
+import json, sys
+for line in sys.stdin:
+    kind, kept, fields, lost = line.rstrip("\n").split("|", 3)
     v = json.loads(lost)
     deps = v.get("depends_on")
     deps = json.loads(deps) if isinstance(deps, str) else deps
-    print(f"{kind}|{kept}|{fields}|{v.get('title')}|{deps}")
-PY
+    title = v.get("title")
+    print(f"{kind}|{kept}|{fields}|{title}|{deps}")'
 }
 row() {
-  py_rows "SELECT title, priority, status, path, (SELECT group_concat(depends_on)
-    FROM story_dependencies d WHERE d.story_id = s.id) FROM stories s
-    WHERE id = '$1'"
+  q "SELECT title, coalesce(priority, '-'), status, path,
+     coalesce((SELECT $(sqlagg depends_on) FROM story_dependencies d
+     WHERE d.story_id = s.id), '-') FROM stories s WHERE id = '$1'"
 }
 quiet() {
   local before
@@ -49,7 +51,7 @@ printf -- '---\nid: S-1\ntitle: One\nstatus: backlog\npriority: low\ndepends_on:
 printf -- '---\nid: S-2\ntitle: Two\nstatus: backlog\n---\nbody two\n' \
   >backlog/S-2-two.md
 ss init -q
-echo .storysync/ >.gitignore
+printf '.storysync/\n.storysync.local.yml\n' >.gitignore
 git add -A && git commit -qm init && ss -q
 # the API's edit, which a run writes to the file (uncommitted)
 q "UPDATE stories SET title = 'API title' WHERE id = 'S-1';
@@ -79,14 +81,14 @@ rm $F
 ss -q
 git rm -q --cached $F && git commit -qm 'S-1 gone'
 mkdir -p active
-n=$(py_rows "SELECT count(*) FROM sync_conflicts WHERE story_id = 'S-1'")
+n=$(q "SELECT count(*) FROM sync_conflicts WHERE story_id = 'S-1'")
 printf -- '---\nid: S-1\ntitle: Fresh\nstatus: active\n---\nnew\n' \
   >active/S-1-fresh.md
 run ss -v
 check_eq "a new file of the id where git holds none: a new story" \
   "0|Fresh|-|active|active/S-1-fresh.md|-" "$rc|$(row S-1)"
 check_eq "no new conflict for it" "$n" \
-  "$(py_rows "SELECT count(*) FROM sync_conflicts WHERE story_id = 'S-1'")"
+  "$(q "SELECT count(*) FROM sync_conflicts WHERE story_id = 'S-1'")"
 quiet "a new story of an old id"
 
 # ---- a stale committed copy takes the file's place (seed 411) ----
@@ -108,7 +110,7 @@ printf -- '---\nid: W-1\ntitle: One\npriority: low\ndepends_on: [W-2]\n---\nbody
 printf -- '---\nid: W-2\ntitle: Two\n---\nbody two\n' >web/backlog/W-2-two.md
 printf -- '---\nid: A-1\ntitle: Api\n---\nbody a\n' >api/backlog/A-1-api.md
 ss init -q
-echo .storysync/ >.gitignore
+printf '.storysync/\n.storysync.local.yml\n' >.gitignore
 git add -A && git commit -qm init && ss -q
 # the API's edit, written to the file by a run and committed
 q "UPDATE stories SET title = 'API title' WHERE id = 'W-1';

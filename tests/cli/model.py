@@ -63,6 +63,10 @@ COLS = ("id, backlog, status, epic, title, priority, points, assignees,"
 PG_COLS = ("id, backlog, status, epic, title, priority, points,"
            " assignees::text, labels::text, extra::text, body, path")
 
+# sync_state's rows as both digests compare them.
+STATE_ROWS = ("SELECT story_id, path, hash, rev, mirrors, digest, ours,"
+              " before FROM sync_state ORDER BY story_id")
+
 
 class Failure(Exception):
     pass
@@ -831,9 +835,7 @@ class Model:
                                          "'git.last_commit'",
                                          'INSERT INTO "sync_meta" VALUES('
                                          "'state.generation'"))]
-            out += [repr(r) for r in c.execute(
-                "SELECT story_id, path, hash, rev, mirrors, digest, ours,"
-                " before FROM sync_state ORDER BY story_id")]
+            out += [repr(r) for r in c.execute(STATE_ROWS)]
         finally:
             c.close()
         return out
@@ -853,9 +855,7 @@ class Model:
                     " 'state.generation')" if t == "sync_meta" else ""
                 out += sorted(f"{t}: {r}" for (r,) in c.execute(
                     f'SELECT r::text FROM "{t}" r{where}'))
-            out += [repr(r) for r in c.execute(
-                "SELECT story_id, path, hash, rev, mirrors, digest, ours,"
-                " before FROM sync_state ORDER BY story_id")]
+            out += [repr(r) for r in c.execute(STATE_ROWS)]
         finally:
             c.close()
         return out

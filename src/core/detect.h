@@ -292,12 +292,15 @@ enum git_version { GIT_INDEX, GIT_HEAD };
 bool detect_git_blob(struct git_mirrors *gm, const struct config *c,
 		     const char *path, enum git_version v,
 		     char blob[BLOBID_HEX], struct err *e);
-/* Whether git took blob as path's version since the time since (seconds):
- * the index holds it, or a commit HEAD reaches by first parents, made at
- * or after since (see gitrepo_blob_committed). *held false outside git. */
+/* Whether git took blob, written at the time written (seconds) over the
+ * version before, as path's version since the time since (seconds): the
+ * index holds it, or a commit HEAD reaches by first parents, made at or
+ * after since and after the write, which was made at or below the commit
+ * seen (see gitrepo_blob_committed). *held false outside git. */
 bool detect_git_committed(struct git_mirrors *gm, const struct config *c,
-			  const char *path, const char *blob, int64_t since,
-			  bool *held, struct err *e);
+			  const char *path, const char *blob,
+			  const char *before, const char *seen, int64_t written,
+			  int64_t since, bool *held, struct err *e);
 /* Whether HEAD left the line of the last synced commit last by a checkout
  * that can come back, into *left: HEAD is neither last nor a descendant of
  * it, and last is still on a local branch (a checkout of an older commit

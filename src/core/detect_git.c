@@ -569,8 +569,9 @@ bool detect_git_blob(struct git_mirrors *gm, const struct config *c,
 }
 
 bool detect_git_committed(struct git_mirrors *gm, const struct config *c,
-			  const char *path, const char *blob, int64_t since,
-			  bool *held, struct err *e)
+			  const char *path, const char *blob,
+			  const char *before, const char *seen, int64_t written,
+			  int64_t since, bool *held, struct err *e)
 {
 	char *p;
 	bool ok;
@@ -579,7 +580,8 @@ bool detect_git_committed(struct git_mirrors *gm, const struct config *c,
 	if (!mirrors_open(gm, c))
 		return true;
 	p = repo_path(gm, path);
-	ok = gitrepo_blob_committed(gm->repo, p, blob, since, held, e);
+	ok = gitrepo_blob_committed(gm->repo, p, blob, before, seen, written,
+				    since, held, e);
 	free(p);
 	return ok;
 }

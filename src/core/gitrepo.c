@@ -848,17 +848,21 @@ bool gitrepo_head_tree(struct gitrepo *r, char commit[GITREPO_HEX],
 }
 
 bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
-			    const char *blob, int64_t since, bool *held,
-			    struct err *e)
+			    const char *blob, const char *before,
+			    const char *seen, int64_t written, int64_t since,
+			    bool *held, struct err *e)
 {
 	git_commit *c = NULL, *parent;
-	git_oid want, id;
-	bool ok = true;
+	git_oid want, old, id, mark;
+	bool ok = true, has_old = before && *before,
+	     below = !seen || !*seen || git_oid_fromstr(&mark, seen) < 0;
 	int rc;
 
 	*held = false;
 	if (git_oid_fromstr(&want, blob) < 0)
 		return err_set(e, "git: %s: not a blob id", blob);
+	if (has_old && git_oid_fromstr(&old, before) < 0)
+		return err_set(e, "git: %s: not a blob id", before);
 	if ((rc = index_blob(r, path, &id, e)) < 0)
 		return false;
 	*held = rc == 1 && git_oid_equal(&id, &want);
@@ -874,6 +878,14 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 			*held = true;
 			break;
 		}
+		/* the version the write was made over, committed before it:
+		 * what is older did not take the write (model seed 24);
+		 * above the commit a run saw since, a revert of a write git
+		 * took, made in the same second, is not that version */
+		below |= git_oid_equal(git_commit_id(c), &mark);
+		if (below && rc == 1 && has_old && git_oid_equal(&id, &old) &&
+		    git_commit_time(c) <= written)
+			break;
 		if (git_commit_parentcount(c) == 0 ||
 		    git_commit_parent(&parent, c, 0) < 0)
 			break; /* the history's start, or a shallow cut */

@@ -174,13 +174,20 @@ bool gitrepo_loaded(void);
  * as HEAD is that commit (gitindex_head_blob). */
 bool gitrepo_head_tree(struct gitrepo *r, char commit[GITREPO_HEX],
 		       char tree[GITREPO_HEX], struct err *e);
-/* Whether git took the blob as path's version: the index holds it, or a
- * commit does that HEAD reaches by first parents, committed at or after
- * since (seconds since the epoch; the walk stops at the first older one,
- * and after a thousand). */
+/* Whether git took the blob, written at the time written over the
+ * version before (a blob id, or NULL), as path's version: the index holds
+ * it, or a commit does that HEAD reaches by first parents, committed at or
+ * after since (seconds since the epoch; the walk stops at the first older
+ * one, and after a thousand) and after the write. The commits above seen
+ * (a commit id a run saw after the write, or NULL) are all after it; at
+ * seen and below it (or everywhere without seen), the walk stops at a
+ * commit holding before made at or before written: the one the write was
+ * made over, or an older one, where the blob held (the same content, an
+ * older version the write happened to restore) is no take of it. */
 bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
-			    const char *blob, int64_t since, bool *held,
-			    struct err *e);
+			    const char *blob, const char *before,
+			    const char *seen, int64_t written, int64_t since,
+			    bool *held, struct err *e);
 
 /* Whether a commit HEAD reaches by first parents after the commit since
  * (a hex id; the walk stops there, at the history's start, or after a

@@ -40,15 +40,20 @@ static bool path_changed(struct run *run, const char *path)
 /* Whether git took storysync's write of se (its content at its path),
  * staged or committed since it was written (a day's slack for the
  * clocks): a version a person made after that is theirs, never a
- * discard. When git cannot say, not. */
+ * discard. A commit older than the version the write was made over
+ * (se->before, found at or below the last commit a run recorded, which
+ * it saw at or after the write) that holds the same content (the API
+ * wrote an older version's values back, model seed 24) took nothing.
+ * When git cannot say, not. */
 static bool write_taken(struct run *run, const struct state_entry *se)
 {
-	int64_t since = se->recorded_ns / 1000000000 - 86400;
+	int64_t written = se->recorded_ns / 1000000000;
 	bool held = false;
 	struct err e;
 
 	return detect_git_committed(&run->mirrors, run->c, se->path, se->hash,
-				    since, &held, &e) &&
+				    se->before, run->last_commit, written,
+				    written - 86400, &held, &e) &&
 	       held;
 }
 

@@ -951,9 +951,17 @@ class Model:
             self.settled.pop(k, None)
         for k in [k for k in self.discarded if ids is None or k[0] in ids]:
             del self.discarded[k]
-        # a discard's value the row took meanwhile (the API wrote the same,
-        # a --git run that did not look at the file wrote it there: seed
-        # 543) is in the row: a later API write over it loses nothing
+        self.drop_taken_discards()
+
+    def drop_taken_discards(self):
+        """A discard's value the row took meanwhile (the API wrote the
+        same, a --git run that did not look at the file wrote it there:
+        seed 543; a --git run took the file's version, seed 19) is in the
+        row: a later API write over it loses nothing. After every run,
+        --git's too: the API may write over it before a run this model
+        checks (seed 19: a --git run takes W-2's discarded deps [W-4]
+        into the row, the API then adds W-6, and the next run writes
+        [W-4, W-6] to the file; nothing of the discard's is lost)."""
         for k in list(self.discarded):
             r = self.row(k[0])
             if r is not None and (r["deps"] if k[1] == "deps"
@@ -986,6 +994,7 @@ class Model:
         if kind == "git":
             # --git reads only what git committed: the rest waits for the
             # next run of another kind, which checks it
+            self.drop_taken_discards()
             return "run: --git"
         self.check()
         self.settle(None)

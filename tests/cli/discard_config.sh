@@ -13,13 +13,7 @@
 
 git_home
 
-F=backlog/S-1-one.md
-field() { q "SELECT $1 FROM stories WHERE id = 'S-1'"; }
-key() { sed -n "s/^$1: //p" "$F"; }
-conflicts() {
-  q "SELECT kind, kept, fields, $(jget lost priority)
-     FROM sync_conflicts WHERE story_id = 'S-1' ORDER BY id"
-}
+. "$(dirname "$0")/discard_lib.sh"
 
 # tree DIR OLD: S-1 committed with priority critical, then a person's
 # low committed and synced; the API sets critical again (OLD=old: the

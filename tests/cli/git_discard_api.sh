@@ -16,14 +16,7 @@ PG_TWIN=1
 
 git_home
 
-F=backlog/S-1-one.md
-field() { q "SELECT $1 FROM stories WHERE id = 'S-1'"; }
-key() { sed -n "s/^$1: //p" "$F"; }
-# S-1's conflicts, a line each: kind|kept|fields|the lost priority
-conflicts() {
-  q "SELECT kind, kept, fields, $(jget lost priority)
-     FROM sync_conflicts WHERE story_id = 'S-1' ORDER BY id"
-}
+. "$(dirname "$0")/discard_lib.sh"
 
 # tree DIR: a committed tree with S-1 (priority low) and S-2, synced. The
 # first is made so (git init, init, commit, the first run); the 30-odd

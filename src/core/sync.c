@@ -1411,9 +1411,8 @@ static bool git_up_to_date(struct run *run)
 	    !run->last_commit)
 		return false;
 	/* HEAD from git's files, without starting libgit2, when they are
-	 * plain; libgit2 otherwise */
-	if (!githead_read(run->c->root, run->git.head))
-		detect_git_head(run->c, &run->git);
+	 * plain; libgit2 otherwise (detect_git_head) */
+	detect_git_head(run->c, &run->git);
 	if (strcmp(run->git.head, run->last_commit) != 0 ||
 	    !store_clock_moved(run->store, &moved, NULL) || moved)
 		return false;

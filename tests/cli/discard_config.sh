@@ -15,21 +15,11 @@ git_home
 
 . "$(dirname "$0")/discard_lib.sh"
 
-# tree DIR OLD: S-1 committed with priority critical, then a person's
-# low committed and synced; the API sets critical again (OLD=old: the
-# first commit's version, byte for byte) or high (a version git never
-# held) and a run writes it, uncommitted
+# tree DIR VALUE: s1_written (the API's VALUE written: critical is the
+# first commit's version, byte for byte; high a version git never held),
+# then thrown away by checkout --
 tree() {
-  mkdir -p "$T/$1" && cd "$T/$1" || exit 1
-  git init -q .
-  mkdir refinements backlog active
-  printf -- '---\nid: S-1\ntitle: One\npriority: critical\n---\nbody\n' >$F
-  ss init -q && git add -A && git commit -qm init && ss -q ||
-    not_ok "$1: the tree"
-  sed -i 's/^priority: critical$/priority: low/' $F
-  git commit -qam low && ss -q || not_ok "$1: the person's low"
-  q "UPDATE stories SET priority = '$2' WHERE id = 'S-1'"
-  ss -q
+  s1_written "$@"
   check_eq "$1: the run wrote the API's $2" "$2" "$(key priority)"
   git checkout -- $F
   [ "$(key priority)" = low ] || not_ok "$1: git put low back"

@@ -16,20 +16,10 @@ git_home
 
 . "$(dirname "$0")/discard_lib.sh"
 
-# tree DIR: S-1 committed with priority critical, then a person's low,
-# committed and synced; the API sets critical again and a run writes it:
-# the file is byte for byte the first commit's, uncommitted
+# tree DIR: s1_written with the API's critical: the file is byte for
+# byte the first commit's, uncommitted
 tree() {
-  mkdir -p "$T/$1" && cd "$T/$1" || exit 1
-  git init -q .
-  mkdir refinements backlog
-  printf -- '---\nid: S-1\ntitle: One\npriority: critical\n---\nbody\n' >$F
-  ss init -q && git add -A && git commit -qm init && ss -q ||
-    not_ok "$1: the tree"
-  sed -i 's/^priority: critical$/priority: low/' $F
-  git commit -qam low && ss -q || not_ok "$1: the person's low"
-  q "UPDATE stories SET priority = 'critical' WHERE id = 'S-1'"
-  ss -q
+  s1_written "$1" critical
   check_eq "$1: the run wrote the API's value, a version the first commit holds" \
     "critical|$(git rev-parse HEAD~1:$F)" "$(key priority)|$(git hash-object $F)"
 }

@@ -13,6 +13,7 @@
 #include "json.h"
 #include "mem.h"
 #include "owner.h"
+#include "store.h"
 
 int cli_load_config(struct cli *cli, struct config *c)
 {
@@ -34,6 +35,7 @@ int cli_load_config(struct cli *cli, struct config *c)
 		return EXIT_USAGE;
 	}
 	fsx_set_read_limit(c->max_file_size);
+	store_set_server_wait(c->server_wait_s * 1000);
 	return EXIT_DONE;
 }
 

@@ -10,6 +10,7 @@
 #include "fsx.h"
 #include "mem.h"
 #include "owner.h"
+#include "store.h"
 #include "sync.h"
 
 /* A new configuration: the adoption of a Backlog.md project found beside
@@ -161,6 +162,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	}
 	if (existed && (rc = cli_may_write(cli, &c)) != EXIT_DONE)
 		goto out;
+	store_set_server_wait(c.server_wait_s * 1000);
 	rc = EXIT_FATAL;
 	if (!sync_init(&c, take_over, &version, &ignored, &refused, &moved,
 		       &e) ||

@@ -955,6 +955,11 @@ static bool parse_busy_wait(struct parser *p)
 	return parse_int(p, "busy_wait", 0, 3600, &p->c->busy_wait_s);
 }
 
+static bool parse_server_wait(struct parser *p)
+{
+	return parse_int(p, "server_wait", 1, 3600, &p->c->server_wait_s);
+}
+
 static bool parse_stale_after(struct parser *p)
 {
 	return parse_int(p, "stale_after", 60, 86400 * 365,
@@ -1127,6 +1132,7 @@ static const struct {
 	{"policy", parse_policy, NULL},
 	{"backlog_policy", parse_backlog_policy, NULL},
 	{"busy_wait", parse_busy_wait, NULL},
+	{"server_wait", parse_server_wait, NULL},
 	{"retention", parse_retention, NULL},
 	{"stale_after", parse_stale_after, NULL},
 	{"log", parse_log, "'log' writes a file"},
@@ -1315,6 +1321,7 @@ static void init_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->busy_wait_s = CONFIG_BUSY_WAIT_DEFAULT;
+	c->server_wait_s = CONFIG_SERVER_WAIT_DEFAULT;
 	c->tree = xstrdup(CONFIG_TREE_DEFAULT);
 	c->retention = (struct config_retention){
 		.days = CONFIG_RETENTION_DAYS_DEFAULT,

@@ -75,6 +75,8 @@ struct config {
 	/* running unattended */
 	int busy_wait_s;          /* busy_wait: how long a run waits for
 				     the API's write transaction */
+	int server_wait_s;        /* server_wait: and for a server that
+				     does not answer, beyond that */
 	struct config_retention { /* retention: what a run prunes; 0 keeps */
 		int days;         /* runs, consumed events, resolved
 				     conflicts older than this */
@@ -100,7 +102,8 @@ struct config {
 #define CONFIG_TREE_DEFAULT "default"
 
 /* The defaults of the keys for running unattended (storysync.yml(5)). */
-#define CONFIG_BUSY_WAIT_DEFAULT              5 /* seconds */
+#define CONFIG_BUSY_WAIT_DEFAULT              5  /* seconds */
+#define CONFIG_SERVER_WAIT_DEFAULT            60 /* seconds */
 #define CONFIG_RETENTION_DAYS_DEFAULT         90
 #define CONFIG_RETENTION_RUNS_DEFAULT         10000
 #define CONFIG_RETENTION_DELETED_DAYS_DEFAULT 365

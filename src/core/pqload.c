@@ -16,37 +16,59 @@
 static struct {
 	__typeof__(PQclear) *clear;
 	__typeof__(PQcmdTuples) *cmd_tuples;
-	__typeof__(PQconnectdb) *connectdb;
+	__typeof__(PQconnectdbParams) *connectdb_params;
+	__typeof__(PQconninfoFree) *conninfo_free;
+	__typeof__(PQconninfoParse) *conninfo_parse;
+	__typeof__(PQconsumeInput) *consume_input;
 	__typeof__(PQerrorMessage) *error_message;
 	__typeof__(PQescapeLiteral) *escape_literal;
-	__typeof__(PQexec) *exec;
-	__typeof__(PQexecParams) *exec_params;
 	__typeof__(PQfinish) *finish;
+	__typeof__(PQflush) *flush;
 	__typeof__(PQfreemem) *freemem;
 	__typeof__(PQgetResult) *get_result;
 	__typeof__(PQgetisnull) *getisnull;
 	__typeof__(PQgetvalue) *getvalue;
+	__typeof__(PQisBusy) *is_busy;
 	__typeof__(PQntuples) *ntuples;
 	__typeof__(PQputCopyData) *put_copy_data;
 	__typeof__(PQputCopyEnd) *put_copy_end;
 	__typeof__(PQresultErrorField) *result_error_field;
 	__typeof__(PQresultStatus) *result_status;
 	__typeof__(PQsendQuery) *send_query;
+	__typeof__(PQsendQueryParams) *send_query_params;
+	__typeof__(PQsetnonblocking) *setnonblocking;
+	__typeof__(PQsocket) *socket;
 	__typeof__(PQstatus) *status;
 	__typeof__(PQtransactionStatus) *transaction_status;
 } pq;
 
 static const char *const names[] = {
-	"PQclear",         "PQcmdTuples",
-	"PQconnectdb",     "PQerrorMessage",
-	"PQescapeLiteral", "PQexec",
-	"PQexecParams",    "PQfinish",
-	"PQfreemem",       "PQgetResult",
-	"PQgetisnull",     "PQgetvalue",
-	"PQntuples",       "PQputCopyData",
-	"PQputCopyEnd",    "PQresultErrorField",
-	"PQresultStatus",  "PQsendQuery",
-	"PQstatus",        "PQtransactionStatus",
+	"PQclear",
+	"PQcmdTuples",
+	"PQconnectdbParams",
+	"PQconninfoFree",
+	"PQconninfoParse",
+	"PQconsumeInput",
+	"PQerrorMessage",
+	"PQescapeLiteral",
+	"PQfinish",
+	"PQflush",
+	"PQfreemem",
+	"PQgetResult",
+	"PQgetisnull",
+	"PQgetvalue",
+	"PQisBusy",
+	"PQntuples",
+	"PQputCopyData",
+	"PQputCopyEnd",
+	"PQresultErrorField",
+	"PQresultStatus",
+	"PQsendQuery",
+	"PQsendQueryParams",
+	"PQsetnonblocking",
+	"PQsocket",
+	"PQstatus",
+	"PQtransactionStatus",
 };
 
 _Static_assert(sizeof(pq) == sizeof(names) / sizeof(*names) * sizeof(void *),
@@ -100,11 +122,6 @@ char *PQcmdTuples(PGresult *res)
 	return pq.cmd_tuples(res);
 }
 
-PGconn *PQconnectdb(const char *conninfo)
-{
-	return pq.connectdb(conninfo);
-}
-
 char *PQerrorMessage(const PGconn *conn)
 {
 	return pq.error_message(conn);
@@ -123,20 +140,6 @@ void PQfreemem(void *ptr)
 int PQsendQuery(PGconn *conn, const char *query)
 {
 	return pq.send_query(conn, query);
-}
-
-PGresult *PQexec(PGconn *conn, const char *query)
-{
-	return pq.exec(conn, query);
-}
-
-PGresult *PQexecParams(PGconn *conn, const char *command, int nParams,
-		       const Oid *paramTypes, const char *const *paramValues,
-		       const int *paramLengths, const int *paramFormats,
-		       int resultFormat)
-{
-	return pq.exec_params(conn, command, nParams, paramTypes, paramValues,
-			      paramLengths, paramFormats, resultFormat);
 }
 
 void PQfinish(PGconn *conn)
@@ -192,4 +195,55 @@ ConnStatusType PQstatus(const PGconn *conn)
 PGTransactionStatusType PQtransactionStatus(const PGconn *conn)
 {
 	return pq.transaction_status(conn);
+}
+
+PGconn *PQconnectdbParams(const char *const *keywords,
+			  const char *const *values, int expand_dbname)
+{
+	return pq.connectdb_params(keywords, values, expand_dbname);
+}
+
+void PQconninfoFree(PQconninfoOption *connOptions)
+{
+	pq.conninfo_free(connOptions);
+}
+
+PQconninfoOption *PQconninfoParse(const char *conninfo, char **errmsg)
+{
+	return pq.conninfo_parse(conninfo, errmsg);
+}
+
+int PQconsumeInput(PGconn *conn)
+{
+	return pq.consume_input(conn);
+}
+
+int PQflush(PGconn *conn)
+{
+	return pq.flush(conn);
+}
+
+int PQisBusy(PGconn *conn)
+{
+	return pq.is_busy(conn);
+}
+
+int PQsendQueryParams(PGconn *conn, const char *command, int nParams,
+		      const Oid *paramTypes, const char *const *paramValues,
+		      const int *paramLengths, const int *paramFormats,
+		      int resultFormat)
+{
+	return pq.send_query_params(conn, command, nParams, paramTypes,
+				    paramValues, paramLengths, paramFormats,
+				    resultFormat);
+}
+
+int PQsetnonblocking(PGconn *conn, int arg)
+{
+	return pq.setnonblocking(conn, arg);
+}
+
+int PQsocket(const PGconn *conn)
+{
+	return pq.socket(conn);
 }

@@ -12,6 +12,8 @@
 
 #define DEFAULT_BUSY_MS 5000
 
+static int server_wait_ms = CONFIG_SERVER_WAIT_DEFAULT * 1000;
+
 /* The backends, each asked in turn whether a database string is its: a
  * server's URI scheme first (store_pg_ops, when built), SQLite, which
  * takes any path but a server's URI, last. */
@@ -32,6 +34,16 @@ static const struct store_ops *tree_ops(struct store *s)
 {
 	((struct store_base *)(void *)s)->used = true;
 	return ops_of(s);
+}
+
+void store_set_server_wait(int ms)
+{
+	server_wait_ms = ms;
+}
+
+int store_base_server_wait(void)
+{
+	return server_wait_ms;
 }
 
 const char *store_base_tree(const struct store *s)

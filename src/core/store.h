@@ -44,6 +44,11 @@ bool store_open_as(struct store **out, const char *database, int busy_ms,
 		   bool read_only, bool *busy, struct err *e);
 /* Closes the database; NULL is fine. */
 void store_close(struct store *s);
+/* How long the stores opened from now on wait for a database server
+ * that does not answer (server_wait: a reply, a send, a connection),
+ * beyond the writer wait, before the run gives up: the configuration's,
+ * set once it is read. A file's database has no server to wait for. */
+void store_set_server_wait(int ms);
 
 /*
  * Trees. A database may hold several trees (one configuration's story

@@ -47,6 +47,9 @@ struct store_base {
 
 /* The tree s is about, never NULL. */
 const char *store_base_tree(const struct store *s);
+/* store_set_server_wait's, in ms, for a backend that opens a server's
+ * connection. */
+int store_base_server_wait(void);
 
 /* One backend: the name it is known by, the database strings it takes,
  * its constructor, and an operation for each of store.h's functions on an

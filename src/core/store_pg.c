@@ -267,51 +267,48 @@ static bool claims(const char *database)
  * version_read asks whether the table is there. (Reading the version
  * through query_to_xml, so that the statement parsed either way, cost
  * the server more than any other query of a no-op run.) */
-static void session_start(struct store *s)
+static bool session_start(struct store *s, struct err *e)
 {
 	static const char set[] = "SET client_min_messages = warning;"
 				  " SET client_connection_check_interval = 500";
-	PGresult *r =
-		PQexec(s->conn, "SET client_min_messages = warning;"
-				" SET client_connection_check_interval = 500;"
-				" SELECT max(version) FROM storysync_schema");
+	PGresult *r;
 
+	if (!pg_round_trip(s,
+			   "SET client_min_messages = warning;"
+			   " SET client_connection_check_interval = 500;"
+			   " SELECT max(version) FROM storysync_schema",
+			   0, NULL, &r, e))
+		return false;
 	s->version_known =
 		PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
 	s->version = s->version_known && !PQgetisnull(r, 0, 0)
 			     ? atoi(PQgetvalue(r, 0, 0))
 			     : 0;
 	PQclear(r);
-	if (!s->version_known)
-		PQclear(PQexec(s->conn, set));
+	if (s->version_known)
+		return true;
+	if (!pg_round_trip(s, set, 0, NULL, &r, e))
+		return false;
+	PQclear(r);
+	return true;
 }
 
 static bool pg_open(struct store **out, const char *database, int busy_ms,
 		    bool read_only, bool create, bool *busy, struct err *e)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
-	const char *msg;
-	size_t len;
 
 	s->base.ops = &store_pg_ops;
 	s->shown = dbhome_mask(database);
 	if (!pq_load(e))
 		goto fail;
 	s->busy_ms = busy_ms;
+	s->server_ms = store_base_server_wait();
 	s->read_only = read_only;
-	s->conn = PQconnectdb(database);
-	if (PQstatus(s->conn) != CONNECTION_OK) {
-		msg = PQerrorMessage(s->conn);
-		len = strlen(msg);
-		while (len && msg[len - 1] == '\n')
-			len--;
-		/* libpq's message names the host, never the password */
-		err_set(e, "%s: cannot connect: %.*s", s->shown, (int)len, msg);
-		goto fail;
-	}
 	/* a killed run's session ends within half a second even while it
 	 * waits for a row lock: its run lock goes with it */
-	session_start(s);
+	if (!pg_connect(s, database, e) || !session_start(s, e))
+		goto fail;
 	if (read_only ? !pg_schema_check(s, e)
 		      : !pg_schema_migrate(s, create, e))
 		goto fail;

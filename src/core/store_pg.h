@@ -46,9 +46,13 @@
 struct store {
 	struct store_base base; /* first: store.c dispatches through it */
 	PGconn *conn;
-	char *shown; /* the URI, its password masked */
-	int busy_ms; /* < 0: wait for as long as it takes */
-	bool busy;   /* an operation gave up waiting: try later */
+	char *shown;   /* the URI, its password masked */
+	int busy_ms;   /* < 0: wait for as long as it takes */
+	int server_ms; /* server_wait: how long a silent server is waited
+			  for beyond busy_ms */
+	bool dead;     /* the connection was given up (a silent server, or
+			  lost): every round trip fails at once */
+	bool busy;     /* an operation gave up waiting: try later */
 	bool read_only;
 	bool in_txn;
 	bool locked;        /* holds its tree's run lock */
@@ -84,6 +88,17 @@ struct store {
 	} ahead;
 };
 
+/* The connection to database, non-blocking, with libpq's defaults of
+ * keepalives and timeouts where neither the URI nor a service sets
+ * them; false, e set, when it cannot be made. */
+bool pg_connect(struct store *s, const char *database, struct err *e);
+/* Sends sql with n text parameters (n 0: the simple protocol, several
+ * statements) and waits for its last result, or its first error's, as
+ * PQexec would, but never longer than the server may be silent: *r for
+ * the caller to PQclear; false, *r NULL and e set (the connection then
+ * given up) when the server did not answer in time or was lost. */
+bool pg_round_trip(struct store *s, const char *sql, int n,
+		   const char *const *params, PGresult **r, struct err *e);
 /* Runs sql with n text parameters (NULL: null); the result (tuples or
  * command) for the caller to PQclear, or NULL with e set (NULL e: just
  * NULL) and s->busy set for a lock wait past the timeout, a deadlock or

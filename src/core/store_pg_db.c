@@ -2,10 +2,13 @@
  * rows sent by COPY, and what their errors mean. */
 #include "store_pg.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* 55P03 lock_not_available (lock_timeout), 40P01 deadlock_detected,
  * 40001 serialization_failure: another writer, not a failure. */
@@ -49,16 +52,209 @@ static bool result_ok(struct store *s, PGresult *r, struct err *e)
 	return false;
 }
 
+/* ---- the connection: nothing waits on the server unbounded ----
+ *
+ * libpq's blocking calls wait for the server as long as it takes: a
+ * server that stops answering, a send that failed halfway through a
+ * message (the server then waits for its rest, and libpq for a reply),
+ * a peer gone without a reset, and the run would hold its lock for
+ * good. So the connection is non-blocking, and every wait on its socket
+ * is a poll bounded by how long the server may be silent: the writer
+ * wait (which the server bounds itself, lock_timeout) and server_wait
+ * beyond it; forever only when the run waits forever (--wait). Past it
+ * the connection is given up: the server ends the session, its
+ * transaction and its run lock with it, when it reads again. */
+
+/* The connection given up: why, in e, from now on for every call. */
+static bool give_up(struct store *s, struct err *e, const char *why)
+{
+	s->dead = true;
+	return err_set(e, "%s: %s", s->shown, why);
+}
+
+static bool dead(struct store *s, struct err *e)
+{
+	return err_set(e,
+		       "%s: the connection was given up earlier in this "
+		       "run",
+		       s->shown);
+}
+
+/* libpq's message, its first line, for a connection lost. */
+static bool lost(struct store *s, struct err *e)
+{
+	const char *msg = PQerrorMessage(s->conn);
+	char why[256];
+
+	snprintf(why, sizeof(why), "connection lost: %.*s",
+		 (int)strcspn(msg, "\n"), msg);
+	return give_up(s, e, why);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Waits until the socket can be read (or written, when out): false, e
+ * set, the connection given up, when the server was silent past the
+ * bound. */
+static bool ready(struct store *s, bool out, struct err *e)
+{
+	struct pollfd p = {.fd = PQsocket(s->conn),
+			   .events = (short)(POLLIN | (out ? POLLOUT : 0))};
+	int64_t bound =
+		s->busy_ms < 0 ? -1 : (int64_t)s->busy_ms + s->server_ms;
+	int64_t end = now_ms() + bound;
+	char why[160];
+	int rc;
+
+	if (p.fd < 0)
+		return lost(s, e);
+	for (;;) {
+		int64_t left = bound < 0 ? -1 : end - now_ms();
+
+		rc = poll(&p, 1, left < 0 && bound >= 0 ? 0 : (int)left);
+		if (rc > 0)
+			return true;
+		if (rc == 0)
+			break;
+		if (errno != EINTR)
+			return give_up(s, e, strerror(errno));
+	}
+	snprintf(why, sizeof(why),
+		 "the server did not answer for %.1f s (busy_wait, then "
+		 "server_wait): the run gives up, and the next goes on from "
+		 "what the server committed",
+		 (double)bound / 1000);
+	return give_up(s, e, why);
+}
+
+/* Everything libpq keeps to send, sent. */
+static bool flush_all(struct store *s, struct err *e)
+{
+	int rc;
+
+	while ((rc = PQflush(s->conn)) == 1)
+		if (!ready(s, true, e) || !PQconsumeInput(s->conn))
+			return s->dead || lost(s, e);
+	return rc == 0 || lost(s, e);
+}
+
+/* The next result of what was sent (*r NULL: there is no more). */
+static bool next_result(struct store *s, PGresult **r, struct err *e)
+{
+	*r = NULL;
+	if (s->dead)
+		return dead(s, e);
+	if (!flush_all(s, e))
+		return false;
+	while (PQisBusy(s->conn))
+		if (!ready(s, false, e) || !PQconsumeInput(s->conn))
+			return s->dead || lost(s, e);
+	*r = PQgetResult(s->conn);
+	return true;
+}
+
+bool pg_round_trip(struct store *s, const char *sql, int n,
+		   const char *const *params, PGresult **r, struct err *e)
+{
+	PGresult *one;
+
+	*r = NULL;
+	if (s->dead)
+		return dead(s, e);
+	if (!(n ? PQsendQueryParams(s->conn, sql, n, NULL, params, NULL, NULL,
+				    0)
+		: PQsendQuery(s->conn, sql)))
+		return lost(s, e);
+	/* the last result, or the first error's (the server runs no
+	 * statement after one that failed) */
+	while (next_result(s, &one, e)) {
+		ExecStatusType st;
+
+		if (!one)
+			return true;
+		st = PQresultStatus(one);
+		if (st == PGRES_COPY_IN) { /* not expected */
+			PQputCopyEnd(s->conn, "storysync: no rows");
+			PQclear(one);
+			continue;
+		}
+		if (*r && PQresultStatus(*r) != PGRES_TUPLES_OK &&
+		    PQresultStatus(*r) != PGRES_COMMAND_OK) {
+			PQclear(one);
+			continue;
+		}
+		PQclear(*r);
+		*r = one;
+	}
+	PQclear(*r);
+	*r = NULL;
+	return false;
+}
+
+/* libpq's defaults, where the URI does not set them (a service's file
+ * may: then none): a connection attempt, and a peer gone without a
+ * reset (the keepalives, and data unacknowledged), are found within
+ * about the bound. In the order PQconnectdbParams reads them, before
+ * the URI (dbname, expanded), whose own values win. */
+bool pg_connect(struct store *s, const char *database, struct err *e)
+{
+	char connect[16], user_timeout[16];
+	const char *keys[16], *values[16];
+	int n = 0, secs = (s->server_ms + 999) / 1000;
+	PQconninfoOption *opts = PQconninfoParse(database, NULL);
+	bool service = getenv("PGSERVICE") != NULL;
+	const char *msg;
+	size_t len;
+
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (strcmp(o->keyword, "service") == 0 && o->val && *o->val)
+			service = true;
+	PQconninfoFree(opts);
+	keys[n] = "fallback_application_name", values[n++] = "storysync";
+	if (!service) {
+		snprintf(connect, sizeof(connect), "%d", secs < 2 ? 2 : secs);
+		snprintf(user_timeout, sizeof(user_timeout), "%d",
+			 s->server_ms);
+		if (!getenv("PGCONNECT_TIMEOUT"))
+			keys[n] = "connect_timeout", values[n++] = connect;
+		keys[n] = "keepalives", values[n++] = "1";
+		keys[n] = "keepalives_idle", values[n++] = "30";
+		keys[n] = "keepalives_interval", values[n++] = "10";
+		keys[n] = "keepalives_count", values[n++] = "3";
+		keys[n] = "tcp_user_timeout", values[n++] = user_timeout;
+	}
+	keys[n] = "dbname", values[n++] = database;
+	keys[n] = NULL, values[n] = NULL;
+	s->conn = PQconnectdbParams(keys, values, 1);
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		msg = PQerrorMessage(s->conn);
+		len = strlen(msg);
+		while (len && msg[len - 1] == '\n')
+			len--;
+		/* libpq's message names the host, never the password */
+		return err_set(e, "%s: cannot connect: %.*s", s->shown,
+			       (int)len, msg);
+	}
+	if (PQsetnonblocking(s->conn, 1) != 0)
+		return lost(s, e);
+	return true;
+}
+
 /* Runs sql (with the tree as $1 when tree is not NULL) without writing
  * what pg_send kept first. */
 static bool exec_now(struct store *s, const char *sql, const char *tree,
 		     struct err *e)
 {
-	PGresult *r =
-		tree ? PQexecParams(s->conn, sql, 1, NULL, &tree, NULL, NULL, 0)
-		     : PQexec(s->conn, sql);
+	PGresult *r;
 
-	if (!result_ok(s, r, e))
+	if (!pg_round_trip(s, sql, tree ? 1 : 0, tree ? &tree : NULL, &r, e) ||
+	    !result_ok(s, r, e))
 		return false;
 	PQclear(r);
 	return true;
@@ -105,7 +301,11 @@ static bool collect(struct store *s, struct err *e)
 	if (!s->in_flight)
 		return true;
 	s->in_flight = false;
-	while ((r = PQgetResult(s->conn))) {
+	for (;;) {
+		if (!next_result(s, &r, ok ? e : NULL))
+			return false;
+		if (!r)
+			break;
 		if (PQresultStatus(r) == PGRES_COPY_IN) { /* not expected */
 			PQputCopyEnd(s->conn, "storysync: no rows");
 			PQclear(r);
@@ -159,8 +359,10 @@ static bool send_all(struct store *s, struct err *e)
 	int i = 0;
 	bool ok = drain_sql(s, &sql, e);
 
-	if (ok && !PQsendQuery(s->conn, sql.data))
-		ok = err_set(e, "%s: %s", s->shown, PQerrorMessage(s->conn));
+	if (ok && s->dead)
+		ok = dead(s, e);
+	else if (ok && !PQsendQuery(s->conn, sql.data))
+		ok = lost(s, e);
 	buf_finish(&sql);
 	if (!ok)
 		return false;
@@ -172,7 +374,8 @@ static bool send_all(struct store *s, struct err *e)
 			i++;
 		if (i == s->nbulk)
 			return true; /* all sent: the rest runs meanwhile */
-		r = PQgetResult(s->conn);
+		if (!next_result(s, &r, e))
+			return false;
 		if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
 			if (r && !result_ok(s, r, e))
 				ok = false;
@@ -183,20 +386,23 @@ static bool send_all(struct store *s, struct err *e)
 		}
 		PQclear(r);
 		p = &s->bulk[i++];
+		/* non-blocking: both only queue what cannot be sent yet,
+		 * which flush_all sends, bounded */
 		if (PQputCopyData(s->conn, p->rows.data, (int)p->rows.len) !=
 			    1 ||
 		    PQputCopyEnd(s->conn, NULL) != 1) {
-			ok = err_set(e, "%s: %s", s->shown,
-				     PQerrorMessage(s->conn));
-			collect(s, NULL);
+			lost(s, e);
 			return false;
 		}
+		if (!flush_all(s, e))
+			return false;
 		while (i < s->nbulk && !s->bulk[i].n)
 			i++;
 		if (i == s->nbulk)
 			return true; /* all sent: the rest runs meanwhile */
 		/* the COPY's own result, before the next one's COPY_IN */
-		r = PQgetResult(s->conn);
+		if (!next_result(s, &r, e))
+			return false;
 		if (r && !result_ok(s, r, e)) {
 			collect(s, NULL);
 			return false;
@@ -285,10 +491,8 @@ PGresult *pg_query(struct store *s, struct err *e, const char *sql, int n,
 	 * from before it */
 	if (strncmp(sql, "SELECT ", 7) != 0)
 		pg_ahead_drop(s);
-	if (!pg_drain(s, e))
+	if (!pg_drain(s, e) || !pg_round_trip(s, sql, n, params, &r, e))
 		return NULL;
-	r = n ? PQexecParams(s->conn, sql, n, NULL, params, NULL, NULL, 0)
-	      : PQexec(s->conn, sql);
 	return result_ok(s, r, e) ? r : NULL;
 }
 

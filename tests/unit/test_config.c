@@ -317,6 +317,7 @@ static void test_unattended_and_policy(void **state)
 
 	load_ok(f, "", &c); /* an empty file: the defaults */
 	assert_int_equal(c.busy_wait_s, 5);
+	assert_int_equal(c.server_wait_s, 60);
 	assert_int_equal(c.retention.days, 90);
 	assert_int_equal(c.retention.runs, 10000);
 	assert_int_equal(c.retention.deleted_days, 365);
@@ -329,11 +330,12 @@ static void test_unattended_and_policy(void **state)
 			     "notify: cat >x\nnotify_timeout: 1\n");
 	load_ok(f,
 		"busy_wait: 0\nretention: {days: 0, runs: 3}\n"
-		"stale_after: 60\n"
+		"stale_after: 60\nserver_wait: 1\n"
 		"backlogs: {a: a, b: b}\npolicy: {status: db, title: db}\n"
 		"backlog_policy: {b: {title: file}}\n",
 		&c);
 	assert_int_equal(c.busy_wait_s, 0);
+	assert_int_equal(c.server_wait_s, 1);
 	assert_int_equal(c.retention.days, 0);
 	assert_int_equal(c.retention.runs, 3);
 	assert_int_equal(c.retention.deleted_days, 365);
@@ -351,6 +353,8 @@ static void test_unattended_and_policy(void **state)
 		   "1:12: 'busy_wait' must be a whole number from 0 to 3600");
 	load_fails(f, "busy_wait: \"5\"\n",
 		   "1:12: 'busy_wait' must be a whole number from 0 to 3600");
+	load_fails(f, "server_wait: 0\n",
+		   "1:14: 'server_wait' must be a whole number from 1 to 3600");
 	load_fails(f, "stale_after: 59\n",
 		   "1:14: 'stale_after' must be a whole number from 60 to "
 		   "31536000");

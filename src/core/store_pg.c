@@ -13,6 +13,7 @@
 #include "dbhome.h"
 #include "json.h"
 #include "mem.h"
+#include "seam.h"
 
 /* The canonical forms of story.h, in enum story_field order (as SQLite's
  * STORY_COLUMNS). */
@@ -400,8 +401,12 @@ static bool begin_as(struct store *s, const char *sql, struct err *e)
 
 static bool pg_begin(struct store *s, struct err *e)
 {
-	return run_lock(s, e) &&
-	       begin_as(s, "BEGIN ISOLATION LEVEL REPEATABLE READ", e);
+	if (!run_lock(s, e) ||
+	    !begin_as(s, "BEGIN ISOLATION LEVEL REPEATABLE READ", e))
+		return false;
+	/* where a test stops the server's side of the run (pg_silent.sh) */
+	test_seam_stop("pg-begun");
+	return true;
 }
 
 static bool pg_begin_read(struct store *s, struct err *e)

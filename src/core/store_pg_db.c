@@ -140,7 +140,7 @@ static bool flush_all(struct store *s, struct err *e)
 
 	while ((rc = PQflush(s->conn)) == 1)
 		if (!ready(s, true, e) || !PQconsumeInput(s->conn))
-			return s->dead || lost(s, e);
+			return !s->dead && lost(s, e);
 	return rc == 0 || lost(s, e);
 }
 
@@ -154,7 +154,7 @@ static bool next_result(struct store *s, PGresult **r, struct err *e)
 		return false;
 	while (PQisBusy(s->conn))
 		if (!ready(s, false, e) || !PQconsumeInput(s->conn))
-			return s->dead || lost(s, e);
+			return !s->dead && lost(s, e);
 	*r = PQgetResult(s->conn);
 	return true;
 }

@@ -1,0 +1,107 @@
+#!/bin/bash
+# Issue 23: a server that stops answering ends the run within its bound
+# (busy_wait, then server_wait), never a wait for good: the run says so,
+# naming the server (its password masked), exits 3, holds no lock after,
+# and the next run, once the server answers again, converges. Stopped by
+# SIGSTOP, at a point the run stops itself at (STORYSYNC_TEST_STOP), so
+# nothing here waits for a time: the test waits for the run's exit.
+PG_SCENARIO=1
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg_lib.sh"
+
+pg_need
+pg_start || { not_ok "the server starts"; finish; exit 1; }
+pg_db ss1
+"$GEN_STORIES" "$T/tree" --count 6 2>/dev/null
+cd "$T/tree" || exit 1
+git init -q .
+# a password in the URI (trust ignores it): never shown
+URI="postgresql://postgres:s3cret@/ss1?host=$PGDIR"
+pg_local "$URI"
+printf 'busy_wait: 0\nserver_wait: 2\n' >>.storysync.local.yml
+ss init >/dev/null && run ss sync
+check_eq "the tree loaded" "0|6" "$rc|$(pq ss1 "SELECT count(*) FROM stories")"
+f1=$(find stories -name '*.md' | sort | sed -n 1p)
+f2=$(find stories -name '*.md' | sort | sed -n 2p)
+id1=$(pq ss1 "SELECT id FROM stories WHERE path = '$f1'")
+id2=$(pq ss1 "SELECT id FROM stories WHERE path = '$f2'")
+
+# the state of process $1 is T (stopped), 60 s at most
+stopped() { [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = T ]; }
+now() { date +%s.%N; }
+# whether $1 - $2 seconds is at least $3 and below $4; it prints it
+within() { awk -v a="$1" -v b="$2" -v lo="$3" -v hi="$4" \
+  'BEGIN { printf "%.1f s\n", a - b; exit !(a - b >= lo && a - b < hi) }'; }
+
+# ---- the run's backend stops mid-transaction, holding the tree's lock ----
+sed -i 's/^title: .*/title: "edited while the server slept"/' "$f1"
+pq ss1 "UPDATE stories SET title = 'the API meanwhile' WHERE id = '$id2'"
+STORYSYNC_TEST_STOP=pg-begun "$STORYSYNC" sync >"$O/out" 2>"$O/err" &
+pid=$!
+trap 'kill -9 $pid 2>/dev/null; [ -n "${bpid:-}" ] && kill -CONT $bpid;
+  pg_stop; rm -rf "$T" "$O"' EXIT
+wait_for stopped $pid || not_ok "the run stops in its transaction"
+bpid=$(pq ss1 "SELECT pid FROM pg_stat_activity WHERE application_name =
+  'storysync' AND state = 'idle in transaction'")
+check_eq "one backend of the run, in its transaction, with the tree's lock" \
+  "1|1" "$(echo "$bpid" | grep -c .)|$(pq ss1 "SELECT count(*) FROM pg_locks
+  WHERE locktype = 'advisory' AND pid = '$bpid' AND granted")"
+as_pg kill -STOP "$bpid"
+t0=$(now)
+kill -CONT $pid
+wait $pid
+rc=$?
+t1=$(now)
+err=$(cat "$O/err"); echo "# $err"
+check_eq "the run gives up: exit 3" 3 "$rc"
+check_contains "it says the server did not answer, and for how long" \
+  "did not answer for 2.0 s (busy_wait, then server_wait)" "$err"
+check_contains "it names the server" "postgresql://postgres:***@/ss1" "$err"
+check_eq "never its password" "" "$(grep -o s3cret "$O/err" "$O/out")"
+if took=$(within "$t1" "$t0" 2 30); then
+  ok "within its bound: 2 s, not sooner and not for good"
+else
+  not_ok "within its bound: 2 s, not sooner and not for good" "$took"
+fi
+# the checkout's lock is free: the next run gets as far as the server's
+# advisory lock, which the stopped backend's session still holds
+run ss sync
+check_eq "the next run, the stopped session holding the tree: try later" \
+  "75" "$rc"
+# the server answers again: the stopped session sees its client gone
+# and ends, its transaction and lock with it
+as_pg kill -CONT "$bpid"
+bpid=
+gone() { [ "$(pq ss1 "SELECT count(*) FROM pg_stat_activity WHERE
+  application_name = 'storysync'")" = 0 ]; }
+wait_for gone || not_ok "the given-up session ends once the server runs"
+run ss sync
+check_eq "the next run converges: the edit in its row, the API's in its file" \
+  "0|edited while the server slept|title: \"the API meanwhile\"" \
+  "$rc|$(pq ss1 "SELECT title FROM stories WHERE id = '$id1'")|$(grep '^title:' "$f2")"
+run ss sync
+check_eq "and then nothing more" "0|" "$rc|$out$err"
+
+# ---- the server takes no connection: connect_timeout, the bound ----
+ppid=$(head -1 "$PGDIR/data/postmaster.pid")
+sed -i 's/^title: .*/title: "edited while no connection"/' "$f1"
+trap 'as_pg kill -CONT $ppid; pg_stop; rm -rf "$T" "$O"' EXIT
+as_pg kill -STOP "$ppid"
+t0=$(now)
+run ss sync
+t1=$(now)
+as_pg kill -CONT "$ppid"
+trap 'pg_stop; rm -rf "$T" "$O"' EXIT
+check_eq "a connection the server never answers: exit 3" 3 "$rc"
+check_contains "saying it cannot connect, naming the server" \
+  "postgresql://postgres:***@/ss1?host=$PGDIR: cannot connect:" "$err"
+if took=$(within "$t1" "$t0" 2 30); then
+  ok "within its bound (connect_timeout 2 s)"
+else
+  not_ok "within its bound (connect_timeout 2 s)" "$took"
+fi
+run ss sync
+check_eq "once it answers, the next run converges" \
+  "0|edited while no connection" \
+  "$rc|$(pq ss1 "SELECT title FROM stories WHERE id = '$id1'")"
+finish

@@ -13,10 +13,10 @@
 # (copy_tree), tree_state's integrity_check is SQLite's only, and the
 # database's call that fails is the client's, on its socket: recvfrom
 # (libpq's recv) in place of SQLite's pwrite64 and fdatasync on the
-# database file, which the server makes there. (Not sendto: after a failed
-# send libpq waits for the server's reply to a message the server never
-# got whole, and the run waits for ever: no client-side timeout, a known
-# gap, not a loss.)
+# database file, which the server makes there, and sendto (libpq's send):
+# after a send that failed mid-message the server waits for the rest and
+# libpq for a reply, and server_wait ends the run (1 s here, not 60; its
+# bound is busy_wait's too, 0 here: no other writer).
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
@@ -50,6 +50,8 @@ make_pending
 # database's folder.)
 (cd pending && q "INSERT INTO stories(id, backlog, status, epic,
   title) VALUES ('NEW-E1', 'mobile', 'active', 'fresh-epic', 'In a new folder')")
+[ "$(dialect lite server)" = server ] &&
+  printf 'busy_wait: 0\nserver_wait: 1\n' >>pending/.storysync.local.yml
 # the oracle: the same pending changes synced with no fault
 drop_tree want && copy_tree pending want
 (cd want && "$STORYSYNC" sync >/dev/null 2>&1)
@@ -65,7 +67,7 @@ check_eq "with STORYSYNC_TEST_NOSYNC=1 a sync that writes makes no fsync" \
 tried=0
 bad=0
 failed_runs=0
-for call in openat write $(dialect pwrite64 recvfrom) fsync \
+for call in openat write $(dialect pwrite64 recvfrom) $(dialect "" sendto) fsync \
   $(dialect fdatasync "") renameat renameat2 unlinkat mkdirat; do
   drop_tree run && copy_tree pending run
   n=$(cd run && traced -f -qq -c -e trace=$call "$STORYSYNC" sync \

@@ -472,9 +472,13 @@ if [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && [ "${PG_TWIN:-0}" = 1 ]; then
     echo $_pg_n >"$O/pg_n"
   }
   # the database of the tree configured in DIR (default .)
-  pg_uri_of() {
-    sed -n 's/^database: //p' "${1:-.}/.storysync.local.yml" 2>/dev/null |
-      tail -n 1
+  pg_uri_of() { # its last database: line (by bash alone: every q asks)
+    local l u=
+    [ -f "${1:-.}/.storysync.local.yml" ] || return 0
+    while IFS= read -r l || [ -n "$l" ]; do
+      case $l in "database: "*) u=${l#database: } ;; esac
+    done <"${1:-.}/.storysync.local.yml"
+    [ -z "$u" ] || printf '%s\n' "$u"
   }
   before_ss() {
     local dir=. a prev=
@@ -529,13 +533,14 @@ PY
     [ -n "$from" ] || return 0
     from=${from#postgresql:///}
     _pg_next
-    psql -qAtX -v ON_ERROR_STOP=1 -c "CREATE DATABASE twin_$$_$_pg_n
-      TEMPLATE ${from%%\?*}" >/dev/null || return 1
     sed -i "s|^database: postgresql:///${from%%\?*}?|database: postgresql:///twin_$$_$_pg_n?|" \
       "$2/.storysync.local.yml" || return 1
     # the database names the checkout that syncs each tree (trees.path):
-    # the copy's is the copy, as a SQLite file inside the tree has it
-    (cd "$2" && q "UPDATE trees SET path = '$(pwd -P)'") >/dev/null
+    # the copy's is the copy, as a SQLite file inside the tree has it;
+    # one psql for both (a psql and its session cost more than either)
+    psql -qAtX -v ON_ERROR_STOP=1 -c "CREATE DATABASE twin_$$_$_pg_n
+      TEMPLATE ${from%%\?*}$PG_COPY" -c "\\c twin_$$_$_pg_n" \
+      -c "UPDATE trees SET path = '$(cd "$2" && pwd -P)'" >/dev/null
   }
   drop_tree() {
     local uri
@@ -562,10 +567,10 @@ PY
     local here=$PWD
     cd "$1" || return 1
     echo ok
-    q "SELECT id, backlog, status, epic, title, priority, points,
-      assignees, labels, extra, body, path, created FROM stories
-      ORDER BY id"
-    q "SELECT story_id, depends_on FROM story_dependencies ORDER BY 1, 2"
+    psql -qAtX -F '|' -v ON_ERROR_STOP=1 -d "$(pg_uri_of)" -c "SELECT id,
+      backlog, status, epic, title, priority, points, assignees, labels,
+      extra, body, path, created FROM stories ORDER BY id" \
+      -c "SELECT story_id, depends_on FROM story_dependencies ORDER BY 1, 2"
     find . -name '*.storysync-*' -printf 'tmp %p\n' -o \
       -path './stories/*' -type f -exec md5sum {} + | LC_ALL=C sort
     cd "$here" || return 1

@@ -35,7 +35,7 @@ cd "$T" && cp -a run pending
 # NAME a copy of the pending one
 trial_db() {
   cd "$T" && rm -rf run && cp -a pending run || return 1
-  psql -qAtX -c "CREATE DATABASE $1 TEMPLATE pending" >/dev/null || return 1
+  psql -qAtX -c "CREATE DATABASE $1 TEMPLATE pending$PG_COPY" >/dev/null || return 1
   PGURI="postgresql:///$1?host=$PGDIR&user=postgres"
   rm run/.storysync.local.yml && pg_local "$PGURI" run
   trial=$1

@@ -109,7 +109,7 @@ static bool ready(struct store *s, bool out, struct err *e)
 	int64_t bound =
 		s->busy_ms < 0 ? -1 : (int64_t)s->busy_ms + s->server_ms;
 	int64_t end = now_ms() + bound;
-	char why[160];
+	char why[256];
 	int rc;
 
 	if (p.fd < 0)

@@ -508,7 +508,6 @@ static enum apply_result read_back(struct apply_ctx *ctx, struct target *t,
 	if (!fsx_read_beneath(ctx->rootfd, t->path, &text, &len, &t->st, e))
 		return APPLY_SKIPPED;
 	t->recorded_ns = fsx_now_ns();
-	ctx->last_write_ns = t->recorded_ns;
 	blobid_hex(text, len, t->hash);
 	free(text);
 	return APPLY_DONE;
@@ -698,8 +697,15 @@ static bool apply_state(struct apply_ctx *ctx, const struct action *a,
 	memcpy(se.hash, t->hash, BLOBID_HEX);
 	if (!store_state_put(ctx->store, &se, &a->want, a->mirror_after, e))
 		return false;
-	if (t->wrote) {
+	/* racy (written less than FSX_RACY_NS before it was read back):
+	 * read again once it is not. A file staged before a barrier that
+	 * took longer than that is not: its mtime is its temporary file's,
+	 * written before the barrier, not the rename's */
+	if (t->wrote && fsx_racy(&t->st, t->recorded_ns)) {
 		struct apply_written *w;
+		int64_t mtime = t->st.mtime_ns < t->recorded_ns
+					? t->st.mtime_ns
+					: t->recorded_ns;
 
 		ctx->written = xgrow(ctx->written, &ctx->capwritten,
 				     ctx->nwritten + 1, sizeof(*w));
@@ -708,6 +714,8 @@ static bool apply_state(struct apply_ctx *ctx, const struct action *a,
 		w->path = xstrdup(t->path);
 		memcpy(w->hash, t->hash, BLOBID_HEX);
 		w->rev = rev;
+		if (mtime > ctx->last_write_ns)
+			ctx->last_write_ns = mtime;
 	}
 	return true;
 }

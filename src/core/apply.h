@@ -43,7 +43,8 @@ struct apply_ctx {
 	struct fsx_batch *batch;
 	struct apply_stage *stages;
 	size_t nstages, capstages;
-	/* filled in by apply */
+	/* filled in by apply: the files written that were racy when read
+	 * back, for apply_settle, and the latest of their mtimes */
 	struct apply_written *written;
 	size_t nwritten, capwritten;
 	int64_t last_write_ns;
@@ -83,8 +84,9 @@ enum apply_result apply_staged(struct apply_ctx *ctx, size_t i,
 			       const struct state_entry *se, struct err *e);
 /* fsyncs each directory the actions changed since the last call, once. */
 bool apply_sync(struct apply_ctx *ctx, struct err *e);
-/* Records the stat data of the files this run wrote, once one timestamp
- * tick has passed since the last write (the racy rule). */
+/* Records the stat data of the files this run wrote that were racy when
+ * read back, once FSX_RACY_NS has passed since the latest of their mtimes
+ * (the racy rule); the others' read back is recorded already. */
 bool apply_settle(struct apply_ctx *ctx, struct err *e);
 /* git: {commit: true}: commits the files this run wrote, moved or removed
  * as one commit, whose id goes to head. libgit2 runs no hooks, so the

@@ -43,6 +43,8 @@ struct file_change {
 	char hash[BLOBID_HEX];
 	struct file_stat st;
 	int64_t recorded_ns;
+	bool left_held; /* held: HEAD's version, on a checkout off the synced
+			   line (hold_checkout in sync.c) */
 };
 
 /* A file that could not be read or parsed, or an id claimed twice. The

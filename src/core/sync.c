@@ -796,13 +796,15 @@ static void hold_checkout(struct run *run, struct strmap *blocked)
 	if (!run->left_line)
 		return;
 	for (size_t i = 0; i < run->scan.nchanges; i++) {
-		const struct file_change *fc = &run->scan.changes[i];
+		struct file_change *fc = &run->scan.changes[i];
 
 		if (fc->side == SIDE_SAME)
 			continue;
 		if (fc->path ? head_version(run, fc->path, fc->hash)
-			     : head_version(run, fc->old_path, ""))
+			     : head_version(run, fc->old_path, "")) {
 			hold(run, blocked, fc->id, &n);
+			fc->left_held = true;
+		}
 	}
 	strmap_init(&seen, run->scan.nchanges);
 	for (size_t i = 0; i < run->scan.nchanges; i++)

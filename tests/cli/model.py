@@ -895,6 +895,14 @@ class Model:
                 self.git("rev-parse", "-q", "--verify", f"{last}~1",
                          check=False).returncode:
             return None
+        # a commit with another configuration: the run there follows it
+        # (every story moved), and back on main the change of both
+        # name and directory since is one no run can pair: stuck (exit
+        # 4) until --force deletes the rows. Not yet held: left out
+        old = self.git("show", f"{last}~1:.storysync.yml", check=False)
+        with open(os.path.join(self.work, ".storysync.yml")) as f:
+            if old.returncode or old.stdout != f.read():
+                return None
         self.git("checkout", "-q", "-b", "away", f"{last}~1")
         what = f"git: checkout {last[:7]}~1 as away"
         if self.rng.random() < 0.5:

@@ -152,6 +152,12 @@ class Model:
         # a configuration change a person has not committed yet: a stash
         # or a reset would take it back with the directories it moved
         self.config_pending = False
+        # what the admin changed since the last run of every backlog:
+        # ("stage", status index, "name" or "dir"), ("backlog", key, ...).
+        # A stage or backlog whose name and directory both change is one
+        # removed and one added (storysync.yml(5)): an admin who means a
+        # rename does one, runs, then the other
+        self.touched = set()
         self.rng = random.Random(seed)
         self.seed = seed
         self.steps = steps
@@ -760,6 +766,9 @@ class Model:
         if self.config_pending:
             self.a_git_commit()
         i = self.rng.randrange(len(self.stages))
+        if ("stage", i, "dir") in self.touched:
+            return None
+        self.touched.add(("stage", i, "name"))
         old, d = self.stages[i]
         new = f"{old.split('-')[0]}-{self.serial}"
         self.serial += 1
@@ -807,6 +816,13 @@ class Model:
         form = self.rng.choice(["backlog-name", "backlog-dir", "stage-dir"])
         k = self.rng.choice(sorted(BACKLOGS))
         name, bdir = self.backlogs[k]
+        i = self.rng.randrange(len(self.stages)) if form == "stage-dir" \
+            else None
+        which = ("stage", i) if form == "stage-dir" else ("backlog", k)
+        part = "name" if form == "backlog-name" else "dir"
+        if which + ({"name": "dir", "dir": "name"}[part],) in self.touched:
+            return None
+        self.touched.add(which + (part,))
         self.serial += 1
         if form == "backlog-name":
             new = f"{k}-{self.serial}"
@@ -818,7 +834,6 @@ class Model:
             self.backlogs[k][1] = new
             what = f"backlog {name}'s directory {bdir} -> {new}"
         else:
-            i = self.rng.randrange(len(self.stages))
             status, d = self.stages[i]
             new = f"{d.rstrip('0123456789')}{self.serial}"
             for _, b in self.backlogs.values():
@@ -989,6 +1004,34 @@ class Model:
                 stale.append(path)
         return stale
 
+    GUARD = re.compile(r"^storysync: stage directory '(\S+)' of backlog"
+                       r" '\S+' is missing but the database has \d+ of its"
+                       r" stories; nothing written \(--force to sync anyway\)$")
+
+    def guard_forced(self, p):
+        """A run's exit 4 for a stage folder that is gone while a story
+        there vanished (a guard: a half copy, an unmounted disk), when
+        the person emptied it (deleted one story, moved the others out)
+        and git removed the empty folder (a checkout, git rm): the
+        person runs again with --force, as the message says. True when
+        every row the database has in that folder is a story whose file
+        the person deleted or moved elsewhere."""
+        m = self.GUARD.match(p.stderr.strip())
+        if p.returncode != 4 or not m:
+            return False
+        c = self.db()
+        try:
+            ids = [r[0] for r in c.execute(
+                "SELECT id FROM stories WHERE path LIKE ?",
+                (m.group(1) + "/%",))]
+        finally:
+            c.close()
+        files = self.story_files()
+        return bool(ids) and all(
+            (sid, "deleted") in self.files or
+            (sid in files and not files[sid].startswith(m.group(1) + "/"))
+            for sid in ids)
+
     def run_sync(self, args=(), kill=None):
         """A run that must succeed. A --git run reads only what git
         committed: a file edited since, that the run would write the API's
@@ -1007,6 +1050,10 @@ class Model:
         left = p.returncode == 1 and "--git" in args and all(
             ln.endswith("changed since the scan; left for the next run")
             for ln in p.stderr.splitlines() if not ln.startswith("storysync:"))
+        if self.guard_forced(p):
+            self.log.append(f"person: storysync {' '.join(args)} --force"
+                            f" (the guard named a folder git removed)")
+            return self.run_sync(tuple(args) + ("--force",), kill)
         stale = self.stale_claims(p)
         if stale:
             self.git("rm", "-qf", *stale)
@@ -1210,6 +1257,7 @@ class Model:
                           "git": ("--git",)}[kind], kill):
             return f"run: {kind} killed at {kill}"
         self.config_changed = False
+        self.touched.clear()
         if kind == "git":
             # --git reads only what git committed: the rest waits for the
             # next run of another kind, which checks it

@@ -387,7 +387,12 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	char *path = NULL;
 
 	if (jd) {
-		/* the deletion finished first (record_redeleted): no state */
+		/* the deletion finished first (record_redeleted): no state;
+		 * no story vanished either (model seed 4 at 120 steps: a
+		 * folder git removed once that deletion emptied it tripped
+		 * the guard) */
+		if (fc)
+			fc->not_vanished = true;
 		run->redeleted =
 			xgrow(run->redeleted, &run->capredeleted,
 			      run->nredeleted + 1, sizeof(*run->redeleted));
@@ -803,7 +808,7 @@ static void hold_checkout(struct run *run, struct strmap *blocked)
 		if (fc->path ? head_version(run, fc->path, fc->hash)
 			     : head_version(run, fc->old_path, "")) {
 			hold(run, blocked, fc->id, &n);
-			fc->left_held = true;
+			fc->not_vanished = true;
 		}
 	}
 	strmap_init(&seen, run->scan.nchanges);

@@ -43,6 +43,10 @@ struct file_change {
 	char hash[BLOBID_HEX];
 	struct file_stat st;
 	int64_t recorded_ns;
+	bool not_vanished; /* gone, but no story vanished (the guards): held
+			      on a checkout off the synced line
+			      (hold_checkout in sync.c), or the file a
+			      killed run deleted for the API (our_deletion) */
 };
 
 /* A file that could not be read or parsed, or an id claimed twice. The

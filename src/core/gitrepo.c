@@ -854,7 +854,7 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 {
 	git_commit *c = NULL, *parent;
 	git_oid want, old, id, mark;
-	bool ok = true, has_old = before && *before,
+	bool ok = true, has_old = before && *before, stop = false,
 	     below = !seen || !*seen || git_oid_fromstr(&mark, seen) < 0;
 	int rc;
 
@@ -868,7 +868,29 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 	*held = rc == 1 && git_oid_equal(&id, &want);
 	if (*held || !head_commit(r, &c, e))
 		return *held;
+	/* seen amended or rebased away since (HEAD no longer reaches it;
+	 * model seed 13: an amend of the commit the writing run saw, and an
+	 * older commit holding the content the API restored, took the
+	 * discard for a person's edit): the commits below are those HEAD's
+	 * line shares with it, from where the two parted. When seen itself
+	 * is the version the write was made over, nothing there or below
+	 * it is younger than the write: the walk stops where they part */
+	if (!below && c &&
+	    !git_graph_descendant_of(r->repo, git_commit_id(c), &mark) &&
+	    !git_oid_equal(git_commit_id(c), &mark)) {
+		git_commit *s = NULL;
+
+		if (has_old && git_commit_lookup(&s, r->repo, &mark) == 0 &&
+		    blob_at(s, path, &id) == 1 && git_oid_equal(&id, &old) &&
+		    git_commit_time(s) <= written)
+			stop = true;
+		git_commit_free(s);
+		if (git_merge_base(&mark, r->repo, git_commit_id(c), &mark))
+			stop = false;
+	}
 	for (int n = 0; c && n < 1000 && git_commit_time(c) >= since; n++) {
+		if (stop && git_oid_equal(git_commit_id(c), &mark))
+			break;
 		rc = blob_at(c, path, &id);
 		if (rc < 0) {
 			ok = gerr(e, "read %s", path);

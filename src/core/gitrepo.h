@@ -183,7 +183,10 @@ bool gitrepo_head_tree(struct gitrepo *r, char commit[GITREPO_HEX],
  * seen and below it (or everywhere without seen), the walk stops at a
  * commit holding before made at or before written: the one the write was
  * made over, or an older one, where the blob held (the same content, an
- * older version the write happened to restore) is no take of it. */
+ * older version the write happened to restore) is no take of it. A seen
+ * HEAD no longer reaches (amended, rebased) counts from where HEAD's line
+ * and its parted, and when seen holds before, made at or before written,
+ * the walk stops there: what the two share is older than the write. */
 bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 			    const char *blob, const char *before,
 			    const char *seen, int64_t written, int64_t since,

@@ -387,7 +387,12 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	char *path = NULL;
 
 	if (jd) {
-		/* the deletion finished first (record_redeleted): no state */
+		/* the deletion finished first (record_redeleted): no state;
+		 * no story vanished either (model seed 4 at 120 steps: a
+		 * folder git removed once that deletion emptied it tripped
+		 * the guard) */
+		if (fc)
+			fc->not_vanished = true;
 		run->redeleted =
 			xgrow(run->redeleted, &run->capredeleted,
 			      run->nredeleted + 1, sizeof(*run->redeleted));
@@ -796,13 +801,15 @@ static void hold_checkout(struct run *run, struct strmap *blocked)
 	if (!run->left_line)
 		return;
 	for (size_t i = 0; i < run->scan.nchanges; i++) {
-		const struct file_change *fc = &run->scan.changes[i];
+		struct file_change *fc = &run->scan.changes[i];
 
 		if (fc->side == SIDE_SAME)
 			continue;
 		if (fc->path ? head_version(run, fc->path, fc->hash)
-			     : head_version(run, fc->old_path, ""))
+			     : head_version(run, fc->old_path, "")) {
 			hold(run, blocked, fc->id, &n);
+			fc->not_vanished = true;
+		}
 	}
 	strmap_init(&seen, run->scan.nchanges);
 	for (size_t i = 0; i < run->scan.nchanges; i++)
@@ -1319,8 +1326,10 @@ static bool detect_files(struct run *run, enum sync_status *status)
 		else
 			detect_walk_cancel(w);
 		/* remembered when files changed, so that the next --git diffs
-		 * from here; a no-op run does not pay for opening the repo */
-		if (ok && run->scan.nchanges)
+		 * from here; a no-op run does not pay for opening the repo.
+		 * And when the configuration changed: it came with a commit,
+		 * which a checkout off the line then leaves (config_held) */
+		if (ok && (run->scan.nchanges || run->rc.changed))
 			detect_git_head(run->c, &run->git);
 	}
 	if (!ok)
@@ -1882,6 +1891,37 @@ static bool start(struct run *run, const struct config *c, int *lockfd,
 	return run->rootfd >= 0 && open_journal(run);
 }
 
+/*
+ * A configuration that is not the one synced, on a checkout off the
+ * synced line (hold_checkout): it came with the commit checked out, as
+ * git's versions of the files did, and is no admin's change. Following
+ * it would move every row to that commit's layout, and back on the branch
+ * the change since would be two at once (a stage's name and its
+ * directory) that no run can pair: every run stopped until --force
+ * deleted the rows (model seed 2). The run holds every story, writes
+ * nothing and keeps the last synced commit, until HEAD comes back or
+ * sync --git follows the checkout.
+ */
+static bool config_held(struct run *run)
+{
+	char head[GITHEAD_HEX];
+	struct err e;
+
+	if (!run->rc.changed || run->o->mode == SYNC_GIT || run->bulk ||
+	    !run->last_commit || !githead_read(run->c->root, head) ||
+	    strcmp(head, run->last_commit) == 0)
+		return false;
+	if (!detect_git_left(&run->mirrors, run->c, run->last_commit,
+			     &run->left_line, &e) ||
+	    !run->left_line)
+		return false;
+	note(run, "HEAD is off the last synced commit's line (a checkout "
+		  "of another commit or branch) and its configuration is not "
+		  "the one synced: every story held, nothing written, until "
+		  "HEAD comes back or sync --git follows the checkout");
+	return true;
+}
+
 /* detect -> guards -> plan -> apply, once start has opened everything;
  * a run that fails here leaves its row, unless it was busy. */
 static enum sync_status steps(struct run *run)
@@ -1890,6 +1930,8 @@ static enum sync_status steps(struct run *run)
 
 	if (!detect_files(run, &status))
 		goto failed;
+	if (config_held(run))
+		return SYNC_OK;
 	if (run->bulk) {
 		if (!store_bulk(run->store, true, run->e) || !import(run))
 			goto failed;

@@ -7,7 +7,11 @@
 
 /* The stories each backlog and each of its stage directories lost: their
  * files are gone, and no file anywhere claims their id (a story moved to
- * another folder is no loss). vb[b], and vs[b * nstages + s] unless NULL. */
+ * another folder is no loss), the run does not hold them (a checkout off
+ * the synced line of a commit without their folder: git's doing, no half
+ * copy, and nothing is deleted), and no killed run deleted them for the
+ * API (file_change.not_vanished). vb[b], and vs[b * nstages + s] unless
+ * NULL. */
 static void count_vanished(const struct run *run, size_t *vb, size_t *vs)
 {
 	const struct config *c = run->c;
@@ -19,6 +23,7 @@ static void count_vanished(const struct run *run, size_t *vb, size_t *vs)
 		char *epic = NULL;
 
 		if (fc->side != SIDE_DELETED || !fc->old_path ||
+		    fc->not_vanished ||
 		    !detect_location(c, fc->old_path, &b, &st, &epic))
 			continue;
 		free(epic);

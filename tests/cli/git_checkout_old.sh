@@ -66,6 +66,21 @@ check_eq "back: the rows as the files, nothing in sync_conflicts" \
 run ss
 check_eq "back: the next run is quiet" "0||" "$rc|$out|$err"
 
+# ---- a commit without a stage's folder (model seeds 5, 6): its stories
+# are gone where HEAD has none, held as the rest, and the guard for a
+# missing stage directory (a half copy) is not for them ----
+mkdir active && printf -- '---\nid: S-4\ntitle: Four\n---\nbody\n' \
+  >active/S-4-four.md
+git add -A && git commit -qm four && ss -q || not_ok "S-4's run"
+git checkout -q -b older HEAD~1
+run ss
+check_eq "older: exit 0, S-4 held (its row kept), git status clean" \
+  "0||Four|" "$rc|$err|$(row S-4 | cut -d'|' -f1)|$(git status --porcelain)"
+git checkout -q main && git branch -q -D older
+run ss
+check_eq "back: S-4 as it was, the next run quiet" "0||Four|active/S-4-four.md" \
+  "$rc|$out$err|$(row S-4 | cut -d'|' -f1)|$(py_rows "SELECT path FROM stories WHERE id = 'S-4'")"
+
 # ---- an amend is not a checkout: the run follows HEAD ----
 git commit -qam "S-2 and the API's"
 ss -q
@@ -80,5 +95,39 @@ git checkout -q old 2>/dev/null || git checkout -q -f old
 run ss sync --git
 check_eq "--git: follows the checkout" "0|One|$(git rev-parse HEAD)" \
   "$rc|$(row S-1 | cut -d'|' -f1)|$(last)"
+
+# ---- a checkout of a commit with another configuration (model seed 2):
+# it came with the commit, as git's versions of the files did; the run
+# holds every story and follows no configuration, and back on main the
+# admin's next change (a status rename) is followed as ever ----
+mkdir "$T/c" && cd "$T/c" || exit 1
+git init -q . && mkdir refinements backlog
+printf -- '---\nid: C-1\ntitle: One\n---\nbody\n' >backlog/C-1-one.md
+printf -- '---\nid: C-2\ntitle: Two\n---\nbody\n' >refinements/C-2-two.md
+ss init -q || not_ok "init of c"
+echo .storysync/ >.gitignore
+git add -A && git commit -qm one && ss -q || not_ok "c's first run"
+git mv backlog todo && sed -i 's/^  backlog: backlog$/  backlog: todo/' .storysync.yml
+git commit -qam "the backlog stage is in todo/" && ss -q || not_ok "c's rename"
+main=$(git rev-parse HEAD)
+check_eq "c: the rename followed, the last synced commit its" \
+  "todo/C-1-one.md|$main" \
+  "$(py_rows "SELECT path FROM stories WHERE id = 'C-1'")|$(last)"
+git checkout -q -b old HEAD~1
+run ss -v
+check_contains "c old: the run says it holds every story" \
+  "its configuration is not the one synced: every story held, nothing written" "$err"
+check_eq "c old: exit 0, no row moved, git status clean" \
+  "0|backlog|todo/C-1-one.md|$main|" \
+  "$rc|$(py_rows "SELECT status, path FROM stories WHERE id = 'C-1'")|$(last)|$(git status --porcelain)"
+git checkout -q main
+sed -i 's/^  backlog: todo$/  todo: todo/' .storysync.yml
+git commit -qam "backlog is todo now"
+run ss
+check_eq "c back: the status rename is followed, the configuration's" \
+  "0|todo|todo/C-1-one.md|backlog>todo" \
+  "$rc|$(py_rows "SELECT status, path FROM stories WHERE id = 'C-1'")|$(py_rows "SELECT from_status || '>' || to_status FROM status_history WHERE story_id = 'C-1' AND origin = 'config'")"
+run ss
+check_eq "c back: the next run is quiet" "0||" "$rc|$out|$err"
 
 finish

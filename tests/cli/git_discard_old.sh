@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 19 (model seed 24): the API writes back a value the story's file
+# Issue 19 (model seeds 24, 13): the API writes back a value the story's file
 # held in an older commit, so storysync's uncommitted write is a version
 # git already holds, in a commit made BEFORE the write. That commit did
 # not take the write: a discard of it (checkout --) is still a discard,
@@ -32,6 +32,18 @@ tree discard
 discard
 run ss
 check_eq "a discard: the API's value written again, the file's kept" \
+  "0|critical|critical|both_changed|db|priority|low" \
+  "$rc|$(field priority)|$(key priority)|$(conflicts)"
+
+# the commit the write was made over amended after the discard (model
+# seed 13): the run that wrote saw that commit, which HEAD no longer
+# reaches; the first commit, which holds the write's content, is older
+# than the write all the same, and the discard is still one
+tree amend
+discard
+git commit -q --amend -m "low, amended"
+run ss
+check_eq "amended: the discard is one, the API's value written again" \
   "0|critical|critical|both_changed|db|priority|low" \
   "$rc|$(field priority)|$(key priority)|$(conflicts)"
 

@@ -10,7 +10,9 @@
 #     in sync_conflicts, not a new story that undoes the API's deletion;
 #   - the API inserts the id again: a new story, its file written (before,
 #     the run took the gone file for a person's deletion of the new row);
-#   - a person restores the file (git checkout --): deleted again.
+#   - a person restores the file (git checkout --): deleted again;
+#   - the folder emptied and removed by git: no story vanished with it
+#     (the guard for a missing stage directory is not for it).
 # The oracle reads the database with Python's sqlite3 and the files with
 # sed; nothing of storysync's output is taken as proof. A twin (on a
 # server, Python's psycopg2 reads it: lib.sh's py_rows).
@@ -117,5 +119,19 @@ check_eq "restored: the row archived as it was" "One" \
   "$(py_rows "SELECT $(jget row title) FROM deleted_stories
     WHERE story_id = 'S-1'")"
 settled restored
+
+# ---- the folder emptied: the person moves the other story out and
+# commits, and git removes the empty folder (a checkout there and back;
+# model seed 4 at 120 steps: a rebase). The story the killed run deleted
+# for the API is no story that vanished with its folder: no guard ----
+killed emptied
+git mv backlog/S-2-two.md refinements/ && git add -A && git commit -qm moved
+git checkout -q HEAD~1 && git checkout -q -
+[ -d backlog ] && not_ok "emptied: git removed the folder"
+run ss
+check_eq "emptied: the deletion finished, the move followed, no guard" \
+  "0|no file||created/file deleted/db|$F|refinements/S-2-two.md" \
+  "$rc|$(file)|$(row)|$(events)|$(recorded)|$(py_rows "SELECT path FROM stories WHERE id = 'S-2'")"
+settled emptied
 
 finish

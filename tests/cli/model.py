@@ -51,6 +51,8 @@ if PGHOST:
     psycopg2.extras.register_default_json(globally=True, loads=lambda x: x)
 
 BIN = os.environ["STORYSYNC"]
+# each backlog's key (its ids' prefix, fixed) -> its name and directory
+# now (an admin may rename it or move its directory)
 BACKLOGS = {"web": "stories/web", "api": "stories/api"}
 STAGES = [("refinement", "refinements"), ("backlog", "backlog"),
           ("active", "active"), ("completed", "completed")]
@@ -140,8 +142,22 @@ def json_text(v):
 
 
 class Model:
-    def __init__(self, work, seed, steps):
+    def __init__(self, work, seed, steps, classic=False):
         self.work = work
+        # the actions the model had before kills, configuration changes
+        # beyond a status rename, history rewrites and dry runs: the
+        # regression seeds found with that set replay with it
+        self.classic = classic
+        self.backlogs = {k: [k, d] for k, d in BACKLOGS.items()}
+        # a configuration change a person has not committed yet: a stash
+        # or a reset would take it back with the directories it moved
+        self.config_pending = False
+        # what the admin changed since the last run of every backlog:
+        # ("stage", status index, "name" or "dir"), ("backlog", key, ...).
+        # A stage or backlog whose name and directory both change is one
+        # removed and one added (storysync.yml(5)): an admin who means a
+        # rename does one, runs, then the other
+        self.touched = set()
         self.rng = random.Random(seed)
         self.seed = seed
         self.steps = steps
@@ -181,9 +197,13 @@ class Model:
     def git(self, *args, check=True):
         return self.sh("git", *args, check=check)
 
-    def ss(self, *args, cwd=None):
-        return self.sh(BIN, *args, check=False, cwd=cwd,
-                       env=leaks.env(args))
+    def ss(self, *args, cwd=None, kill=None):
+        """A run of storysync ARGS; with kill, killed (SIGKILL) at that
+        named point (STORYSYNC_TEST_KILL, src/core/seam.c)."""
+        env = leaks.env(args)
+        if kill:
+            env = dict(env or os.environ, STORYSYNC_TEST_KILL=kill)
+        return self.sh(BIN, *args, check=False, cwd=cwd, env=env)
 
     def db(self, path=None):
         if PGHOST:
@@ -286,7 +306,7 @@ class Model:
 
     def story_files(self):
         out = {}
-        for b, d in BACKLOGS.items():
+        for _, d in self.backlogs.values():
             root = os.path.join(self.work, d)
             for dirpath, _, names in os.walk(root):
                 for n in names:
@@ -328,7 +348,7 @@ class Model:
 
     def write_config(self):
         lines = [f"database: {DB}", "backlogs:"]
-        lines += [f"  {b}: {d}" for b, d in BACKLOGS.items()]
+        lines += [f"  {b}: {d}" for b, d in self.backlogs.values()]
         lines += ["stages:"] + [f"  {s}: {d}" for s, d in self.stages]
         with open(os.path.join(self.work, ".storysync.yml"), "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -347,7 +367,7 @@ class Model:
         if n > 1 and self.rng.random() < 0.5:
             lines.append(f"depends_on: [{backlog[0].upper()}-{n - 1}]")
         lines += ["---", "", f"Body of {sid}.", ""]
-        d = os.path.join(self.work, BACKLOGS[backlog], sdir)
+        d = os.path.join(self.work, self.backlogs[backlog][1], sdir)
         os.makedirs(d, exist_ok=True)
         path = os.path.join(d, f"{sid}-{title.replace(' ', '-')}.md")
         with open(path, "w") as f:
@@ -584,7 +604,7 @@ class Model:
         sid = f"{b[0].upper()}-{n}"
         v = self.word()
         self.sql("INSERT INTO stories(id, backlog, title) VALUES (?, ?, ?)",
-                 (sid, b, v))
+                 (sid, self.backlogs[b][0], v))
         self.api[(sid, "title")] = v
         return f"api: INSERT {sid} ({b}) title = {v!r}"
 
@@ -606,6 +626,7 @@ class Model:
     def a_git_commit(self):
         self.git("add", "-A")
         self.hand_moved.clear()
+        self.config_pending = False
         if self.git("diff", "--cached", "--quiet", check=False).returncode:
             self.git("commit", "-qm", f"step {len(self.log)}")
             return "git: commit -a"
@@ -691,6 +712,15 @@ class Model:
         if not paths:
             return None
         form = self.rng.choice(["checkout", "restore", "stash", "reset"])
+        if self.config_pending:
+            # a configuration change not committed: a stash or a reset
+            # would take it back with the directories it moved, which
+            # this model does not follow; the person throws away one
+            # story file's edits
+            paths = [p for p in paths if p != ".storysync.yml"]
+            if not paths:
+                return None
+            form = {"stash": "checkout", "reset": "restore"}.get(form, form)
         p = self.rng.choice(paths)
         if form == "checkout":
             self.git("checkout", "--", p)
@@ -733,7 +763,12 @@ class Model:
         return f"git: merge {'ff' if ff else 'no-ff'} {sid} title = {v!r}"
 
     def a_config_rename(self):
+        if self.config_pending:
+            self.a_git_commit()
         i = self.rng.randrange(len(self.stages))
+        if ("stage", i, "dir") in self.touched:
+            return None
+        self.touched.add(("stage", i, "name"))
         old, d = self.stages[i]
         new = f"{old.split('-')[0]}-{self.serial}"
         self.serial += 1
@@ -750,6 +785,188 @@ class Model:
                 if k[1] == "status" and v == old:
                     d[k] = new
         return f"config: status {old} -> {new}"
+
+    # ------------------------------------- configuration, history, dry runs
+    def move_dir(self, old, new):
+        """An admin's move of the directory old to new (paths from the
+        tree's top): git mv when git tracks a file there, else mv."""
+        src = os.path.join(self.work, old)
+        if not os.path.isdir(src):
+            return
+        os.makedirs(os.path.dirname(os.path.join(self.work, new)),
+                    exist_ok=True)
+        # git mv refuses a directory where git tracks a file that is
+        # gone (storysync moved it, not committed yet): then mv, and git
+        # add -A of both
+        if not self.git("ls-files", old).stdout.strip() or \
+                self.git("mv", old, new, check=False).returncode:
+            os.rename(src, os.path.join(self.work, new))
+            if self.git("ls-files", old).stdout.strip():
+                self.git("add", "-A", "--", old, new)
+        self.hand_moved = {new + p[len(old):] if p.startswith(old + "/")
+                           else p for p in self.hand_moved}
+
+    def a_config_change(self):
+        """A change of the configuration beyond a status rename, each of
+        which the next plain run follows (doc/design.md, "A change of the
+        configuration"; tests/cli/config_change.sh): a backlog renamed at
+        the same directory, a backlog's directory moved, a stage's
+        directory renamed (the files moved with it by git mv); committed
+        or not."""
+        form = self.rng.choice(["backlog-name", "backlog-dir", "stage-dir"])
+        k = self.rng.choice(sorted(BACKLOGS))
+        name, bdir = self.backlogs[k]
+        i = self.rng.randrange(len(self.stages)) if form == "stage-dir" \
+            else None
+        which = ("stage", i) if form == "stage-dir" else ("backlog", k)
+        part = "name" if form == "backlog-name" else "dir"
+        if which + ({"name": "dir", "dir": "name"}[part],) in self.touched:
+            return None
+        self.touched.add(which + (part,))
+        self.serial += 1
+        if form == "backlog-name":
+            new = f"{k}-{self.serial}"
+            self.backlogs[k][0] = new
+            what = f"backlog {name} -> {new}"
+        elif form == "backlog-dir":
+            new = f"stories/{k}{self.serial}"
+            self.move_dir(bdir, new)
+            self.backlogs[k][1] = new
+            what = f"backlog {name}'s directory {bdir} -> {new}"
+        else:
+            status, d = self.stages[i]
+            new = f"{d.rstrip('0123456789')}{self.serial}"
+            for _, b in self.backlogs.values():
+                self.move_dir(f"{b}/{d}", f"{b}/{new}")
+            self.stages[i] = (status, new)
+            what = f"stage {status}'s directory {d} -> {new}"
+        self.write_config()
+        self.config_changed = True
+        if self.rng.random() < 0.5:
+            # the admin commits it, with what git mv staged
+            self.git("add", ".storysync.yml")
+            self.git("commit", "-qm", f"config: {what}")
+            self.config_pending = False
+            return f"config: {what} (committed)"
+        self.config_pending = True
+        return f"config: {what} (not committed)"
+
+    def last_synced(self):
+        c = self.db()
+        try:
+            got = c.execute("SELECT value FROM sync_meta WHERE key ="
+                            " 'git.last_commit'").fetchone()
+        finally:
+            c.close()
+        return got[0] if got else None
+
+    def a_git_rewrite(self):
+        """History rewritten: the last commit amended; main's last commit
+        rebased onto a branch that edited a story (git pull --rebase's
+        shape: the synced commit may be on no branch after either, and a
+        run follows HEAD as before); or another branch checked out, a plain
+        run there, and back (doc/design.md, "A checkout that left the
+        synced line": the run holds every story whose file is that
+        branch's version, writes no file git tracks, and the API's changes
+        wait for the run back on main; a commit with another
+        configuration holds every story, seed 2)."""
+        form = self.rng.choice(["amend", "rebase", "away"])
+        if form == "amend":
+            self.git("add", "-A")
+            self.hand_moved.clear()
+            self.config_pending = False
+            self.git("commit", "-q", "--amend", "--no-edit",
+                     "--allow-empty")
+            return "git: commit -a --amend"
+        self.a_git_commit()
+        self.config_pending = False
+        if self.git("status", "--porcelain").stdout.strip() or \
+                self.git("rev-parse", "-q", "--verify", "HEAD~1",
+                         check=False).returncode:
+            return None
+        if form == "rebase":
+            touched = set(self.git("diff", "--name-only", "HEAD~1",
+                                   "HEAD").stdout.splitlines())
+            files = self.story_files()
+            ids = sorted(s for s, p in files.items() if p not in touched and
+                         self.git("cat-file", "-e", f"HEAD~1:{p}",
+                                  check=False).returncode == 0)
+            if not ids:
+                return None
+            sid = self.rng.choice(ids)
+            self.git("checkout", "-q", "-b", "side", "HEAD~1")
+            v = self.word()
+            self.edit_field(files[sid], "title", v)
+            self.git("commit", "-qam", "side edit")
+            self.git("checkout", "-q", "main")
+            self.git("rebase", "-q", "side")
+            self.git("branch", "-q", "-D", "side")
+            self.files[(sid, "title")] = v
+            self.settled.pop((sid, "title"), None)
+            self.discarded.pop((sid, "title"), None)
+            return f"git: rebase main onto a branch: {sid} title = {v!r}"
+        last = self.last_synced()
+        if not last or self.git("merge-base", "--is-ancestor", last, "main",
+                                check=False).returncode or \
+                self.git("rev-parse", "-q", "--verify", f"{last}~1",
+                         check=False).returncode:
+            return None
+        self.git("checkout", "-q", "-b", "away", f"{last}~1")
+        what = f"git: checkout {last[:7]}~1 as away"
+        if self.rng.random() < 0.5:
+            sid, path = self.pick()
+            if sid:
+                # a person's commit there, never merged: the branch
+                # deleted with it
+                self.edit_field(path, "title", self.word())
+                self.git("commit", "-qam", "away edit")
+                what += f", commit of {sid}'s title there"
+        if self.rng.random() < 0.5:
+            got = self.a_api_update()
+            if got:
+                what += f", {got}"
+        p = self.ss()
+        if p.returncode != 0:
+            raise Failure(f"{what}: the run there exited {p.returncode}:"
+                          f" {p.stdout}{p.stderr}")
+        dirty = self.git("status", "--porcelain", "-uno").stdout
+        if dirty:
+            raise Failure(f"{what}: the run there wrote files git tracks:"
+                          f" {dirty}")
+        self.git("checkout", "-q", "main")
+        self.git("branch", "-q", "-D", "away")
+        return what + ", a run there, checkout main"
+
+    def tree_bytes(self):
+        out = {}
+        for dirpath, dirs, names in os.walk(self.work):
+            dirs[:] = [d for d in dirs if d not in (".git", ".storysync")]
+            for n in names:
+                p = os.path.join(dirpath, n)
+                with open(p, "rb") as f:
+                    out[os.path.relpath(p, self.work)] = f.read()
+        return out
+
+    def a_dry_run(self):
+        """A --dry-run run of any kind: it changes nothing, neither a
+        file nor a row."""
+        kind = self.rng.choice(["plain", "full", "backlog"])
+        args = {"plain": (), "full": ("--full",)}.get(kind)
+        if kind == "backlog":
+            args = ("--backlog",
+                    self.backlogs[self.rng.choice(sorted(BACKLOGS))][0])
+        before = self.db_digest(), self.tree_bytes()
+        p = self.ss(*args, "--dry-run")
+        if p.returncode not in (0, 1, 2):
+            raise Failure(f"storysync {' '.join(args)} --dry-run exited"
+                          f" {p.returncode}: {p.stdout}{p.stderr}")
+        after = self.db_digest(), self.tree_bytes()
+        if after[0] != before[0]:
+            raise Failure(f"--dry-run {' '.join(args)} changed the database")
+        if after[1] != before[1]:
+            raise Failure(f"--dry-run {' '.join(args)} changed the files: "
+                          f"{sorted(set(after[1].items()) ^ set(before[1].items()))}")
+        return f"run: {' '.join(args) or 'plain'} --dry-run"
 
     # ----------------------------------------------------------------- runs
     CLAIM = re.compile(r"^(\S+): id '([A-Z]+-\d+)' is also claimed by (\S+)$")
@@ -787,19 +1004,56 @@ class Model:
                 stale.append(path)
         return stale
 
-    def run_sync(self, args=()):
+    GUARD = re.compile(r"^storysync: stage directory '(\S+)' of backlog"
+                       r" '\S+' is missing but the database has \d+ of its"
+                       r" stories; nothing written \(--force to sync anyway\)$")
+
+    def guard_forced(self, p):
+        """A run's exit 4 for a stage folder that is gone while a story
+        there vanished (a guard: a half copy, an unmounted disk), when
+        the person emptied it (deleted one story, moved the others out)
+        and git removed the empty folder (a checkout, git rm): the
+        person runs again with --force, as the message says. True when
+        every row the database has in that folder is a story whose file
+        the person deleted or moved elsewhere."""
+        m = self.GUARD.match(p.stderr.strip())
+        if p.returncode != 4 or not m:
+            return False
+        c = self.db()
+        try:
+            ids = [r[0] for r in c.execute(
+                "SELECT id FROM stories WHERE path LIKE ?",
+                (m.group(1) + "/%",))]
+        finally:
+            c.close()
+        files = self.story_files()
+        return bool(ids) and all(
+            (sid, "deleted") in self.files or
+            (sid in files and not files[sid].startswith(m.group(1) + "/"))
+            for sid in ids)
+
+    def run_sync(self, args=(), kill=None):
         """A run that must succeed. A --git run reads only what git
         committed: a file edited since, that the run would write the API's
         change into, is left for the next run (exit 1), never written.
         Copies of one id a person committed are named (exit 1), and the
-        person removes them (stale_claims)."""
-        p = self.ss(*args, "-v") if os.environ.get("MODEL_DEBUG") else \
-            self.ss(*args)
+        person removes them (stale_claims). With kill, the run is killed
+        at that point if it gets there: True when it was."""
+        p = self.ss(*args, "-v", kill=kill) if os.environ.get("MODEL_DEBUG") \
+            else self.ss(*args, kill=kill)
         if os.environ.get("MODEL_DEBUG"):
-            sys.stderr.write(f"$ storysync {' '.join(args)}\n{p.stdout}")
+            sys.stderr.write(f"$ storysync {' '.join(args)}"
+                             f"{' (kill at ' + kill + ')' if kill else ''}"
+                             f"\n{p.stdout}")
+        if kill and p.returncode == -9:
+            return True
         left = p.returncode == 1 and "--git" in args and all(
             ln.endswith("changed since the scan; left for the next run")
             for ln in p.stderr.splitlines() if not ln.startswith("storysync:"))
+        if self.guard_forced(p):
+            self.log.append(f"person: storysync {' '.join(args)} --force"
+                            f" (the guard named a folder git removed)")
+            return self.run_sync(tuple(args) + ("--force",), kill)
         stale = self.stale_claims(p)
         if stale:
             self.git("rm", "-qf", *stale)
@@ -813,7 +1067,7 @@ class Model:
                         del self.files[k]
             self.log.append(f"person: git rm {' '.join(stale)} (named by"
                             f" the run: committed copies of one id)")
-            return self.run_sync(args)
+            return self.run_sync(args, kill)
         if p.returncode != 0 and not left:
             raise Failure(f"storysync {' '.join(args)} exited "
                           f"{p.returncode}: {p.stdout}{p.stderr}")
@@ -968,12 +1222,22 @@ class Model:
                                   else r[k[1]]) == self.discarded[k]:
                 del self.discarded[k]
 
-    def a_run(self):
+    def a_killed_run(self):
+        """A run killed at a named point (after the configuration's
+        writes, after its file writes and moves, right after a move),
+        before its commit: nothing it did is expected, and the next
+        complete run's checks hold (a run that did not get there is a
+        run as any other)."""
+        point = self.rng.choice(["reconciled", "after-writes",
+                                 "after-move"])
+        return self.a_run(kill=point)
+
+    def a_run(self, kill=None):
         kind = self.rng.choice(["plain", "plain", "full", "git", "backlog"])
         if kind == "backlog" and self.config_changed:
             # a partial run does not follow a configuration change: it
             # refuses (exit 2) and writes nothing
-            b = self.rng.choice(sorted(BACKLOGS))
+            b = self.backlogs[self.rng.choice(sorted(BACKLOGS))][0]
             before = self.db_digest()
             p = self.ss("--backlog", b)
             if p.returncode != 2 or self.db_digest() != before:
@@ -981,16 +1245,19 @@ class Model:
                               f" {p.returncode}, {p.stdout}{p.stderr}")
             return f"run: --backlog {b} (refused: the configuration changed)"
         if kind == "backlog":
-            b = self.rng.choice(sorted(BACKLOGS))
-            self.run_sync(("--backlog", b))
+            b, bdir = self.backlogs[self.rng.choice(sorted(BACKLOGS))]
+            if self.run_sync(("--backlog", b), kill):
+                return f"run: --backlog {b} killed at {kill}"
             ids = {s for s, p in self.story_files().items()
-                   if p.startswith(BACKLOGS[b] + "/")}
+                   if p.startswith(bdir + "/")}
             self.check(ids, ("--backlog", b))
             self.settle(ids)
             return f"run: --backlog {b}"
-        self.run_sync({"plain": (), "full": ("--full",),
-                       "git": ("--git",)}[kind])
+        if self.run_sync({"plain": (), "full": ("--full",),
+                          "git": ("--git",)}[kind], kill):
+            return f"run: {kind} killed at {kill}"
         self.config_changed = False
+        self.touched.clear()
         if kind == "git":
             # --git reads only what git committed: the rest waits for the
             # next run of another kind, which checks it
@@ -1007,9 +1274,16 @@ class Model:
         (a_git_commit, 3), (a_git_discard, 2), (a_git_merge, 1),
         (a_config_rename, 1), (a_run, 6),
     ]
+    # the classic set and: kills, configuration changes, history
+    # rewrites and dry runs
+    NEW_ACTIONS = ACTIONS + [
+        (a_killed_run, 2), (a_config_change, 1), (a_git_rewrite, 1),
+        (a_dry_run, 1),
+    ]
 
     def step(self):
-        fns, weights = zip(*self.ACTIONS)
+        fns, weights = zip(*(self.ACTIONS if self.classic
+                             else self.NEW_ACTIONS))
         fn = self.rng.choices(fns, weights)[0]
         what = fn(self)
         if what:
@@ -1029,7 +1303,7 @@ def main():
     work = args[0]
     steps = int(args[args.index("--steps") + 1]) if "--steps" in args else 60
     seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 1
-    m = Model(work, seed, steps)
+    m = Model(work, seed, steps, classic="--classic" in args)
     try:
         m.go()
     except Failure as f:

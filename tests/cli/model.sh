@@ -6,8 +6,13 @@
 # sync_conflicts, and a second run must be quiet. The suite runs two fixed
 # seeds; STORYSYNC_LONG=1 runs 200 (STORYSYNC_SEED picks the first) and
 # the regression seeds of losses (and stuck runs) fixed since (git_stale.sh has each as a
-# test of its own: 411, 414; rename_deleted.sh: 624; discard_config.sh: 688). By
-# hand: python3 tests/cli/model.py DIR --seed N [--steps N] (MODEL_DEBUG=1
+# test of its own: 411, 414; rename_deleted.sh: 624; discard_config.sh: 688),
+# those found before the model had kills, configuration changes beyond a
+# status rename, history rewrites and dry runs replayed with the actions
+# they were found with (--classic); and those found since
+# (git_checkout_old.sh: 2, 5, 6; git_discard_old.sh: 13; at 60 steps). By
+# hand: python3 tests/cli/model.py DIR --seed N [--steps N] [--classic]
+# (MODEL_DEBUG=1
 # shows each run's -v output). A twin: under --setup postgresql each seed's
 # tree has a database of its own on the server lib.sh starts (model.py's
 # MODEL_PGHOST), and the API writes PostgreSQL's statement forms.
@@ -16,22 +21,26 @@ PG_TWIN=1
 
 with_hooks
 seed=${STORYSYNC_SEED:-1}
-regress=""
+classic="" regress=""
 if [ "${STORYSYNC_LONG:-0}" = 1 ]; then
-  seeds=200 steps=120 regress="411 414 624 688"
+  seeds=200 steps=120 classic="411 414 624 688" regress="2 5 6 13"
 else
   seeds=2 steps=60
 fi
 pghost=
 [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && pghost=$PGDIR
-echo "# seed $seed"
-for s in $(seq "$seed" $((seed + seeds - 1))) $regress; do
-  if STORYSYNC=$bin MODEL_PGHOST=$pghost python3 "$SOURCE_ROOT/tests/cli/model.py" "$T/m$s" \
-      --seed "$s" --steps "$steps" >"$O/model" 2>&1; then
-    ok "$(cat "$O/model")"
+# one SEED STEPS [--classic]: a seed's run, ok or not
+one() {
+  if STORYSYNC=$bin MODEL_PGHOST=$pghost python3 "$SOURCE_ROOT/tests/cli/model.py" "$T/m$1" \
+      --seed "$1" --steps "$2" ${3:-} >"$O/model" 2>&1; then
+    ok "$(cat "$O/model")${3:+ ($3)}"
   else
-    not_ok "seed $s" "$(cat "$O/model")"
+    not_ok "seed $1${3:+ ($3)}" "$(cat "$O/model")"
   fi
-  rm -rf "$T/m$s"
-done
+  rm -rf "$T/m$1"
+}
+echo "# seed $seed"
+for s in $(seq "$seed" $((seed + seeds - 1))); do one "$s" "$steps"; done
+for s in $classic; do one "$s" "$steps" --classic; done
+for s in $regress; do one "$s" 60; done
 finish

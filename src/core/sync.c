@@ -460,6 +460,12 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		memcpy(written, ours, sizeof(written));
 		in.written = written;
 		discard = true;
+		/* its mirror keys are git's version's, which the run that
+		 * wrote over it saw and overruled: no edit, and stale where
+		 * they name another location (the file moved by hand since:
+		 * model seed 4, git_before.sh) */
+		in.base_mirror = fc->mirror;
+		in.mirror_ours = true;
 	} else if (in.file_story && has_base &&
 		   rebased(run, fc, se, &base, &rebase)) {
 		in.base = &rebase;

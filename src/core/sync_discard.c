@@ -261,8 +261,8 @@ void doubt_discarded(const struct plan_input *in, struct action *a)
  * now (which reset --hard and stash put back; a discard of the index's,
  * with a person's staged change, is rebased on it): the one before
  * storysync's earlier writes while they stay uncommitted, a newer one
- * once a commit took them; for a file HEAD does not hold at its path, the
- * earlier one, else HEAD's at the path the story had. Without a write or
+ * once a commit took them; for a file HEAD does not hold at its path,
+ * HEAD's at the path the story had, else the earlier one. Without a write or
  * a move, as it was. It matters only while some field is storysync's
  * (state_entry.ours). */
 void set_before(struct run *run, const struct file_change *fc,
@@ -294,16 +294,19 @@ void set_before(struct run *run, const struct file_change *fc,
 		return;
 	}
 	/* a file HEAD does not hold at its path (moved by hand, or by
-	 * storysync): a discard puts back HEAD's version at the path it came
-	 * from, which a run that takes a move by hand learns */
-	if (!head[0] && earlier) {
-		memcpy(a->before, se->before, BLOBID_HEX);
-		return;
-	}
+	 * storysync): a discard puts back HEAD's version where HEAD has the
+	 * story, at the path the last run found it (a newer version than the
+	 * earlier one once a commit took storysync's writes: model seed 4,
+	 * git_before.sh); where HEAD holds it at neither, the earlier one,
+	 * which a run that takes a move by hand learns */
 	if (!head[0] && se && strcmp(se->path, path) != 0 &&
 	    !detect_git_blob(&run->mirrors, run->c, se->path, GIT_HEAD, head,
 			     &e))
 		head[0] = '\0';
+	if (!head[0] && earlier) {
+		memcpy(a->before, se->before, BLOBID_HEX);
+		return;
+	}
 	memcpy(a->before, head, BLOBID_HEX);
 }
 

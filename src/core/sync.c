@@ -1192,7 +1192,7 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 	if (first_load(run))
 		return run->bulk = true;
 	w = detect_walk_start(run->c, run->rootfd, NULL, NULL);
-	detect_walk_ask(w, deleted_copy, run);
+	detect_walk_ask(w, deleted_copy, held_by_git, run);
 	if (!load_state(run)) {
 		detect_walk_cancel(w);
 		return false;
@@ -1224,13 +1224,22 @@ void report_scan(struct run *run, size_t changed)
 		const struct scan_leftover *l = &run->scan.leftovers[i];
 		struct err e;
 		bool stale = false;
-		char *msg = xasprintf("%s: git's version put back beside "
-				      "storysync's uncommitted move of it (a "
-				      "discard, not a copy): %s",
-				      l->path,
-				      run->o->dry_run ? "would be removed"
-						      : "removed, as git "
-							"holds it");
+		char *msg =
+			l->mine ? xasprintf("%s: storysync's uncommitted file "
+					    "of %s, untouched, beside git's "
+					    "version a person moved or edited "
+					    "since: %s (it held the agreed "
+					    "version only)",
+					    l->path, l->id,
+					    run->o->dry_run ? "would be removed"
+							    : "removed")
+				: xasprintf("%s: git's version put back beside "
+					    "storysync's uncommitted move of "
+					    "it (a discard, not a copy): %s",
+					    l->path,
+					    run->o->dry_run ? "would be removed"
+							    : "removed, as git "
+							      "holds it");
 
 		note(run, msg);
 		free(msg);
@@ -1316,7 +1325,7 @@ static bool detect_files(struct run *run, enum sync_status *status)
 			run->c, run->rootfd, run->r ? run->r->progress : NULL,
 			cache);
 
-		detect_walk_ask(w, deleted_copy, run);
+		detect_walk_ask(w, deleted_copy, held_by_git, run);
 		if (cache && detect_walk_clean(w, &run->scan))
 			ok = run->state_later = true;
 		else if ((ok = load_state(run)))

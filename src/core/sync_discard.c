@@ -103,8 +103,14 @@ bool rebased(struct run *run, const struct file_change *fc,
 	     const struct state_entry *se, const struct story *base,
 	     struct story *out)
 {
+	static const enum story_field loc[SM_COUNT] = {
+		[SM_BACKLOG] = SF_BACKLOG,
+		[SM_STATUS] = SF_STATUS,
+		[SM_EPIC] = SF_EPIC,
+	};
 	struct story old = {0};
-	bool found = false, from_old = false;
+	char *mirror[SM_COUNT] = {0};
+	bool found = false, from_old = false, known[SF_COUNT] = {0};
 	struct err e;
 	char *msg;
 
@@ -112,14 +118,37 @@ bool rebased(struct run *run, const struct file_change *fc,
 	    strcmp(fc->hash, se->hash) == 0)
 		return false;
 	if (!detect_git_version(&run->mirrors, run->c, se->before, fc->path,
-				&old, &found, &e)) {
+				&old, mirror, &found, &e)) {
 		msg = xasprintf("%s: %s (taken as an edit)", fc->path, e.msg);
 		note(run, msg);
 		free(msg);
 		return false;
 	}
-	for (int f = SF_TITLE; found && f < SF_COUNT; f++)
-		from_old |= (se->ours >> f & 1) &&
+	for (int f = SF_TITLE; f < SF_COUNT; f++)
+		known[f] = true;
+	/* a file a person moved from where git holds it (its version a
+	 * discard put back beside storysync's move, seed 406): its
+	 * location in git is the one its mirror keys name, as storysync
+	 * wrote them, when they name one the configuration has */
+	reconcile_mirrors(&run->rc, mirror);
+	for (int k = 0;
+	     found && strcmp(fc->path, se->path) != 0 && k < SM_COUNT; k++) {
+		bool named =
+			mirror[k] &&
+			(k == SM_BACKLOG
+				 ? config_backlog(run->c, mirror[k]) != NULL
+			 : k == SM_STATUS ? !run->c->dialect.status_from_key &&
+						    config_stage_by_status(
+							    run->c, mirror[k])
+					  : false);
+
+		if (named) {
+			story_set(&old, loc[k], mirror[k]);
+			known[loc[k]] = true;
+		}
+	}
+	for (int f = 0; found && f < SF_COUNT; f++)
+		from_old |= known[f] && (se->ours >> f & 1) &&
 			    !story_field_equal(&fc->story, base, f) &&
 			    !story_field_equal(&old, base, f);
 	/* once git took the write, the file came from it */
@@ -127,8 +156,8 @@ bool rebased(struct run *run, const struct file_change *fc,
 		from_old = false;
 	if (from_old) {
 		story_copy(out, base);
-		for (int f = SF_TITLE; f < SF_COUNT; f++)
-			if (se->ours >> f & 1)
+		for (int f = 0; f < SF_COUNT; f++)
+			if (known[f] && (se->ours >> f & 1))
 				story_set(out, f, old.v[f]);
 		msg = xasprintf("%s: a field storysync wrote and git does not "
 				"hold is edited (maybe on git's version put "
@@ -139,6 +168,8 @@ bool rebased(struct run *run, const struct file_change *fc,
 		free(msg);
 	}
 	story_finish(&old);
+	for (int k = 0; k < SM_COUNT; k++)
+		free(mirror[k]);
 	return from_old;
 }
 
@@ -370,7 +401,7 @@ bool record_leftovers(struct run *run)
 	for (size_t i = 0; i < run->scan.nleftovers; i++) {
 		const struct scan_leftover *l = &run->scan.leftovers[i];
 
-		if (l->removed &&
+		if (l->removed && !l->mine &&
 		    !record_deletion(run, l->id, l->path, l->hash))
 			return false;
 	}
@@ -390,6 +421,22 @@ static bool git_put_back(struct run *run, const struct file_change *fc,
 		strcmp(fc->hash, d->before) == 0) &&
 	       git_holds(run, fc->path, fc->hash) &&
 	       !path_changed_since(run, fc->path, d->head);
+}
+
+bool held_by_git(void *ctx, const char *path, const char *blob)
+{
+	static const enum git_version sides[] = {GIT_INDEX, GIT_HEAD};
+	struct run *run = ctx;
+	char v[BLOBID_HEX];
+	struct err e;
+
+	/* when git cannot say, held: the file is not storysync's to drop */
+	for (size_t i = 0; i < sizeof(sides) / sizeof(*sides); i++)
+		if (!detect_git_blob(&run->mirrors, run->c, path, sides[i], v,
+				     &e) ||
+		    strcmp(v, blob) == 0)
+			return true;
+	return false;
 }
 
 bool deleted_copy(void *ctx, const struct file_change *copy)

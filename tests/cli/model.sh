@@ -6,7 +6,7 @@
 # sync_conflicts, and a second run must be quiet. The suite runs two fixed
 # seeds; STORYSYNC_LONG=1 runs 200 (STORYSYNC_SEED picks the first) and
 # the regression seeds of losses (and stuck runs) fixed since (git_stale.sh has each as a
-# test of its own: 411, 414; rename_deleted.sh: 624; rename_twice.sh: 723; discard_config.sh: 688). By
+# test of its own: 411, 414; rename_deleted.sh: 624; rename_twice.sh: 723; git_before.sh: 4; discard_moved.sh: 406; discard_config.sh: 688). By
 # hand: python3 tests/cli/model.py DIR --seed N [--steps N] (MODEL_DEBUG=1
 # shows each run's -v output). A twin: under --setup postgresql each seed's
 # tree has a database of its own on the server lib.sh starts (model.py's
@@ -18,7 +18,7 @@ with_hooks
 seed=${STORYSYNC_SEED:-1}
 regress=""
 if [ "${STORYSYNC_LONG:-0}" = 1 ]; then
-  seeds=200 steps=120 regress="411 414 624 688 723"
+  seeds=200 steps=120 regress="4 406 411 414 624 688 723"
 else
   seeds=2 steps=60
 fi

@@ -99,6 +99,17 @@ bool discarded(struct run *run, const struct file_change *fc,
  * a change made beside the database's (a conflict, the policy's side
  * winning), never a silent overwrite. *out (empty before) gets base so
  * rebased. */
+/* Whether the scan found storysync's own file of id beside git's version
+ * put back (a leftover, mine: discard_leftovers). */
+static bool mine_removed(const struct run *run, const char *id)
+{
+	for (size_t i = 0; i < run->scan.nleftovers; i++)
+		if (run->scan.leftovers[i].mine &&
+		    strcmp(run->scan.leftovers[i].id, id) == 0)
+			return true;
+	return false;
+}
+
 bool rebased(struct run *run, const struct file_change *fc,
 	     const struct state_entry *se, const struct story *base,
 	     struct story *out)
@@ -126,13 +137,15 @@ bool rebased(struct run *run, const struct file_change *fc,
 	}
 	for (int f = SF_TITLE; f < SF_COUNT; f++)
 		known[f] = true;
-	/* a file a person moved from where git holds it (its version a
-	 * discard put back beside storysync's move, seed 406): its
-	 * location in git is the one its mirror keys name, as storysync
-	 * wrote them, when they name one the configuration has */
+	/* git's version that a discard put back beside storysync's move,
+	 * moved by a person since, in place of storysync's file (removed as
+	 * its own leftover, seed 406): its location in git is the one its
+	 * mirror keys name, as storysync wrote them, when they name one the
+	 * configuration has. Not for a file moved otherwise: a person's move
+	 * of storysync's file back to git's place is a move (seed 766). */
 	reconcile_mirrors(&run->rc, mirror);
-	for (int k = 0;
-	     found && strcmp(fc->path, se->path) != 0 && k < SM_COUNT; k++) {
+	for (int k = 0; found && mine_removed(run, fc->id) && k < SM_COUNT;
+	     k++) {
 		bool named =
 			mirror[k] &&
 			(k == SM_BACKLOG

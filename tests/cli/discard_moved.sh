@@ -6,9 +6,10 @@
 # version, which the database has: it is removed, and the person's file is
 # the story's, merged as an edit of git's version: their title goes in,
 # their move and the API's are a conflict (the file wins by default), the
-# API's status kept in sync_conflicts. Once git holds storysync's file
-# (committed), a second file of the id is still refused by name, nothing
-# lost. A twin (PG_TWIN, lib.sh).
+# API's status kept in sync_conflicts. A person's move of storysync's file
+# back to git's place (no discard) is a move (seed 766). Once git holds
+# storysync's file (committed), a second file of the id is still refused
+# by name, nothing lost. A twin (PG_TWIN, lib.sh).
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
@@ -53,6 +54,15 @@ check_eq "the API's move is kept in sync_conflicts" "both_changed|file|status|ac
 before=$(db_digest)
 run ss -v
 check_eq "the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+
+# ---- no discard: the person moves storysync's file back to git's place
+# and edits it (seed 766): a move and an edit, as any ----
+tree back
+mv active/S-1-one.md refinements/ && sed -i 's/^title: One$/title: Person/' refinements/S-1-one.md
+run ss -q
+check_eq "a move of storysync's file back to git's place is a move" \
+  "0||refinement|Person|refinements/S-1-one.md" \
+  "$rc|$err|$(q "SELECT status || '|' || title || '|' || path FROM stories WHERE id = 'S-1'")"
 
 # ---- storysync's file committed: a second file of the id is refused ----
 tree committed

@@ -340,9 +340,11 @@ static bool plain_store(const char *git)
 	free(path);
 	if (!ok)
 		return false;
+	/* packed-refs read whole, or not there */
 	path = xasprintf("%s/packed-refs", git);
-	ok = fsx_read_path(path, (size_t)1 << 30, &b, NULL);
-	ok = !ok || !b.data || !strstr(b.data, "refs/replace/");
+	ok = absent(git, "packed-refs", false) ||
+	     (fsx_read_path(path, (size_t)1 << 30, &b, NULL) && b.data &&
+	      !strstr(b.data, "refs/replace/"));
 	buf_finish(&b);
 	free(path);
 	return ok && absent(git, "shallow", false) &&

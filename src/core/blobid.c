@@ -237,11 +237,12 @@ void sha1_hex(const void *data, size_t len, char out[BLOBID_HEX])
 	to_hex(md, out);
 }
 
-void blobid_hex(const void *data, size_t len, char out[BLOBID_HEX])
+void objid_hex(const char *type, const void *data, size_t len,
+	       char out[BLOBID_HEX])
 {
 	unsigned char md[20];
 	char hdr[32];
-	int n = snprintf(hdr, sizeof(hdr), "blob %zu", len);
+	int n = snprintf(hdr, sizeof(hdr), "%s %zu", type, len);
 	struct sha1 s;
 
 	sha1_init(&s);
@@ -250,4 +251,9 @@ void blobid_hex(const void *data, size_t len, char out[BLOBID_HEX])
 	sha1_update(&s, data, len);
 	sha1_final(&s, md);
 	to_hex(md, out);
+}
+
+void blobid_hex(const void *data, size_t len, char out[BLOBID_HEX])
+{
+	objid_hex("blob", data, len, out);
 }

@@ -19,6 +19,7 @@
 #include "detect.h"
 #include "fsx.h"
 #include "githead.h"
+#include "gitobj.h"
 #include "gitrepo.h"
 #include "journal.h"
 #include "mem.h"
@@ -1403,20 +1404,32 @@ static bool record_head(struct run *run)
 	return store_meta_set(run->store, "git.last_commit", head, run->e);
 }
 
-/* Keeps HEAD's tree (sync_meta git.head_tree, "COMMIT TREE") when the git
- * module is loaded anyway, for the later runs that write the API's edits
- * to files: they then read HEAD's versions of those files from git's
- * index (detect_git_blob), not through libgit2, whose loading was a tenth
+/* Keeps HEAD's tree (sync_meta git.head_tree, "COMMIT TREE"), asked of
+ * the git module when it is loaded anyway, else read from git's files
+ * (githead.c, gitobj.c) when they are plain, for the later runs that write the
+ * API's edits to files: they then read HEAD's versions of those files from
+ * git's index (detect_git_blob), not through libgit2, whose loading was a tenth
  * of such a run's CPU. A commit's tree never changes: the value is right
  * for as long as HEAD is that commit, and unused once it is not. */
 static bool record_head_tree(struct run *run)
 {
-	char *v;
+	char head[GITHEAD_HEX], tree[GITOBJ_HEX];
+	const char *k = run->mirrors.head_tree;
+	char *v = NULL;
 	bool ok = true;
 
-	if (!gitrepo_loaded())
-		return true;
-	v = detect_git_head_tree(&run->mirrors, run->c, NULL);
+	if (gitrepo_loaded()) {
+		v = detect_git_head_tree(&run->mirrors, run->c, NULL);
+	} else if (githead_read(run->c->root, head)) {
+		/* without libgit2: HEAD from git's files, and its commit's
+		 * tree from the object store, only when the noted value is
+		 * of another commit (a few file reads; else nothing) */
+		if (k && strncmp(k, head, GITHEAD_HEX - 1) == 0 &&
+		    k[GITHEAD_HEX - 1] == ' ')
+			return true;
+		if (gitobj_commit_tree(run->c->root, head, tree))
+			v = xasprintf("%s %s", head, tree);
+	}
 	if (v &&
 	    (!run->mirrors.head_tree || strcmp(v, run->mirrors.head_tree) != 0))
 		ok = store_meta_set(run->store, "git.head_tree", v, run->e);

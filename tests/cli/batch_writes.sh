@@ -105,6 +105,39 @@ check_eq "in git: the version before the write is HEAD's blob" \
   "$(cd ingit && git rev-parse "HEAD:$gpath")" \
   "$(cd ingit && q "SELECT before FROM sync_state WHERE path = '$gpath'")"
 
+# a first load in git notes HEAD's commit and tree (sync_meta
+# git.head_tree) from git's own files, no libgit2: the commit loose, then
+# in a pack (git gc); the next write then takes HEAD's blobs from git's
+# index and loads no libgit2 either; the tree noted and the blob recorded
+# are git's own (git rev-parse, the oracle)
+for how in loose packed; do
+  drop_tree "fresh_$how"
+  "$GEN_STORIES" "$T/fresh_$how" --count 8 2>/dev/null
+  (cd "fresh_$how" && git init -q && git add -A &&
+    git -c user.name=T -c user.email=t@example.org -c commit.gpgsign=false \
+      commit -qm base && { [ $how = loose ] || git gc -q; } &&
+    ss init >/dev/null &&
+    traced -f -qq -o "$O/trace_first" -e trace=open,openat,openat2 \
+      "$STORYSYNC" sync >/dev/null 2>&1 &&
+    q "UPDATE stories SET title = 'Fresh' WHERE id =
+      (SELECT id FROM stories ORDER BY id LIMIT 1)" &&
+    traced -f -qq -o "$O/trace_edit" -e trace=open,openat,openat2 \
+      "$STORYSYNC" sync >/dev/null 2>&1)
+  check_eq "$how: the first load and the write end well" 0 "$?"
+  check_eq "$how: the first load notes HEAD's tree" \
+    "$(cd "fresh_$how" && git rev-parse HEAD HEAD^{tree} | paste -sd' ')" \
+    "$(cd "fresh_$how" && q "SELECT value FROM sync_meta
+      WHERE key = 'git.head_tree'")"
+  check_eq "$how: neither run loads libgit2" "" \
+    "$(grep -ho 'storysync-git[^"]*\|libgit2[^"]*' "$O/trace_first" \
+      "$O/trace_edit")"
+  gpath=$(cd "fresh_$how" && q "SELECT path FROM stories ORDER BY id LIMIT 1")
+  check_eq "$how: the version before the write is HEAD's blob" \
+    "$(cd "fresh_$how" && git rev-parse "HEAD:$gpath")" \
+    "$(cd "fresh_$how" && q "SELECT before FROM sync_state
+      WHERE path = '$gpath'")"
+done
+
 # fault FAULT DESC: the sync with strace's FAULT injected; nothing half
 # done, no temporary file, and the runs after converge to want
 fault() {

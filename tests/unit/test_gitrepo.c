@@ -18,6 +18,7 @@
 #include "fsx.h"
 #include "githead.h"
 #include "gitindex.h"
+#include "gitobj.h"
 #include "gitrepo.h"
 #include "mem.h"
 
@@ -1099,6 +1100,326 @@ static void test_gitindex_head(void **state)
 	free(index);
 }
 
+/* gitobj_commit_tree of rev (as git rev-parse names it) in dir: git's
+ * own tree of it, the oracle, or (not sure) unsure. */
+static void tree_agrees(const char *dir, const char *rev, bool sure)
+{
+	char *commit = out("git -C '%s' rev-parse '%s'", dir, rev);
+	char *want = out("git -C '%s' rev-parse '%s^{tree}'", dir, rev);
+	char got[GITOBJ_HEX];
+
+	assert_int_equal(gitobj_commit_tree(dir, commit, got), sure);
+	assert_string_equal(got, sure ? want : "");
+	free(want);
+	free(commit);
+}
+
+/* Right or unsure, for the commit rev. */
+static bool tree_right_or_unsure(const char *dir, const char *rev)
+{
+	char *commit = out("git -C '%s' rev-parse '%s'", dir, rev);
+	char *want = out("git -C '%s' rev-parse '%s^{tree}'", dir, rev);
+	char got[GITOBJ_HEX];
+	bool sure = gitobj_commit_tree(dir, commit, got);
+
+	assert_string_equal(got, sure ? want : "");
+	free(want);
+	free(commit);
+	return sure;
+}
+
+static void test_gitobj_loose(void **state)
+{
+	char *sub = xasprintf("%s/stories/backlog", repo);
+	char *tree = out("cd repo && git rev-parse HEAD^{tree}");
+	char *blob = out("cd repo && git rev-parse HEAD:other/x.md");
+	char *commit = out("cd repo && git rev-parse HEAD");
+	char got[GITOBJ_HEX];
+
+	tree_agrees(repo, "HEAD", true); /* a loose commit */
+	tree_agrees(sub, "HEAD", true);  /* found upward */
+	/* ids of other objects, or of none: not a commit's tree */
+	assert_false(gitobj_commit_tree(repo, tree, got));
+	assert_string_equal(got, "");
+	assert_false(gitobj_commit_tree(repo, blob, got));
+	assert_false(gitobj_commit_tree(
+		repo, "0123456789012345678901234567890123456789", got));
+	assert_false(gitobj_commit_tree(repo, "HEAD", got));
+	assert_false(gitobj_commit_tree(tmp, tree, got)); /* no repository */
+	/* a loose commit that is some other object's bytes: its hash says */
+	sh("cd repo && c=$(git rev-parse HEAD) && b=$(git rev-parse "
+	   "HEAD:other/x.md) && f=.git/objects/${c%%${c#??}}/${c#??} && "
+	   "chmod u+w $f && cp .git/objects/${b%%${b#??}}/${b#??} $f");
+	assert_false(gitobj_commit_tree(repo, commit, got));
+	assert_string_equal(got, "");
+	free(commit);
+	free(blob);
+	free(tree);
+	free(sub);
+}
+
+static void test_gitobj_packed(void **state)
+{
+	sh("cd repo && for i in 1 2 3 4 5 6; do echo $i >> other/x.md && "
+	   "git commit -qam \"c$i\"; done && git gc -q && "
+	   "test -z \"$(find .git/objects -path '*/pack' -prune -o -type f "
+	   "-print | grep -v info)\"");
+	tree_agrees(repo, "HEAD", true); /* the newest is never a delta */
+	for (int i = 1; i <= 6; i++) {
+		char rev[16];
+
+		snprintf(rev, sizeof(rev), "HEAD~%d", i);
+		(void)tree_right_or_unsure(repo, rev);
+	}
+	/* a newer loose commit beside the pack */
+	sh("cd repo && git commit -q --allow-empty -m loose");
+	tree_agrees(repo, "HEAD", true);
+	tree_agrees(repo, "HEAD~1", true);
+	/* a second pack */
+	sh("cd repo && git repack -q && git commit -q --allow-empty -m x && "
+	   "git repack -q");
+	tree_agrees(repo, "HEAD", true);
+	tree_agrees(repo, "HEAD~1", true);
+}
+
+/* Commits stored as deltas (git verify-pack lists a base for them): the
+ * reader leaves them to libgit2; the whole ones it reads. */
+static void test_gitobj_delta(void **state)
+{
+	char *list, *line;
+	int deltas = 0, whole = 0;
+
+	sh("cd repo && for i in $(seq 1 40); do git commit -q --allow-empty "
+	   "-m \"a long message that stays the same from one commit to the "
+	   "next one, so that git repack finds the commits alike: $i\"; "
+	   "done && git repack -q -adf --depth=50 --window=250");
+	list = out("cd repo && git verify-pack -v .git/objects/pack/*.idx | "
+		   "awk '$2 == \"commit\" { print $1, NF }'");
+	for (line = list; line && *line;) {
+		char *nl = strchr(line, '\n'), id[GITOBJ_HEX], got[GITOBJ_HEX];
+		int nf = atoi(line + GITOBJ_HEX);
+		bool sure;
+
+		memcpy(id, line, GITOBJ_HEX - 1);
+		id[GITOBJ_HEX - 1] = '\0';
+		sure = tree_right_or_unsure(repo, id);
+		/* 5 fields whole, 7 with a delta's depth and base */
+		assert_true(nf == 5 || nf == 7);
+		assert_int_equal(sure, nf == 5);
+		deltas += nf == 7;
+		whole += nf == 5;
+		(void)got;
+		line = nl ? nl + 1 : NULL;
+	}
+	assert_true(whole > 0);
+	if (!deltas)
+		print_message("no commit stored as a delta: none tested\n");
+	free(list);
+}
+
+static void test_gitobj_layouts(void **state)
+{
+	char *wt = xasprintf("%s/wt", tmp), *clone = xasprintf("%s/cl", tmp);
+	char *sh_ = xasprintf("%s/sh", tmp), *git = xasprintf("%s/.git", repo);
+	char *objects = xasprintf("%s/.git/objects", repo);
+
+	tree_agrees(repo, "HEAD", true);
+	setenv("GIT_DIR", git, 1);
+	tree_agrees(repo, "HEAD", false); /* git's env: only libgit2 */
+	unsetenv("GIT_DIR");
+	setenv("GIT_OBJECT_DIRECTORY", objects, 1);
+	tree_agrees(repo, "HEAD", false);
+	unsetenv("GIT_OBJECT_DIRECTORY");
+	sh("cd repo && git worktree add -q ../wt -b side");
+	tree_agrees(wt, "HEAD", false); /* a .git file */
+	sh("git clone -q -s repo cl");
+	tree_agrees(clone, "HEAD", false); /* alternates */
+	sh("cd repo && git commit -q --allow-empty -m two && cd .. && "
+	   "git clone -q --depth 1 file://%s/repo sh",
+	   tmp);
+	tree_agrees(sh_, "HEAD", false); /* shallow */
+	sh("cd repo && git replace -f HEAD HEAD~1");
+	tree_agrees(repo, "HEAD", false); /* a replace ref */
+	sh("cd repo && git replace -d HEAD && git pack-refs --all && "
+	   "git replace -f HEAD HEAD~1 && git pack-refs --all");
+	tree_agrees(repo, "HEAD", false); /* a packed replace ref */
+	sh("cd repo && git replace -d HEAD && git pack-refs --all");
+	tree_agrees(repo, "HEAD", true);
+	sh("cd repo && git config include.path other.cfg");
+	tree_agrees(repo, "HEAD", false);
+	free(objects);
+	free(git);
+	free(sh_);
+	free(clone);
+	free(wt);
+}
+
+/* An exact heap copy of the first len bytes of data, so that ASan sees
+ * any read past them. */
+static unsigned char *copy_of(const unsigned char *data, size_t len)
+{
+	unsigned char *c = xmalloc(len ? len : 1);
+
+	memcpy(c, data, len);
+	return c;
+}
+
+static bool loose_copy(const unsigned char *data, size_t len,
+		       const char *commit, char tree[GITOBJ_HEX])
+{
+	unsigned char *c = copy_of(data, len);
+	bool ok = gitobj_loose_tree(c, len, commit, tree);
+
+	free(c);
+	return ok;
+}
+
+static bool pack_copy(const unsigned char *data, size_t len, uint64_t off,
+		      const char *commit, char tree[GITOBJ_HEX])
+{
+	unsigned char *c = copy_of(data, len);
+	bool ok = gitobj_pack_tree(c, len, off, commit, tree);
+
+	free(c);
+	return ok;
+}
+
+static enum gitobj_found idx_copy(const unsigned char *data, size_t len,
+				  const unsigned char id[20], uint64_t *off)
+{
+	unsigned char *c = copy_of(data, len);
+	enum gitobj_found f = gitobj_idx_find(c, len, id, off);
+
+	free(c);
+	return f;
+}
+
+static char *slurp_file(const char *path, size_t *len)
+{
+	struct file_stat st;
+	struct err e = {""};
+	char *data = NULL;
+
+	if (!fsx_read_at(AT_FDCWD, path, &data, len, &st, &e))
+		fail_msg("%s: %s", path, e.msg);
+	return data;
+}
+
+static void raw_id(const char *hex, unsigned char id[20])
+{
+	for (int i = 0; i < 20; i++) {
+		unsigned v;
+
+		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+		id[i] = (unsigned char)v;
+	}
+}
+
+/* Every prefix, every byte changed three ways, and random tails, of a
+ * loose commit, a pack index and a pack: never a read outside the file,
+ * and the right tree or unsure. */
+static void test_gitobj_corrupt(void **state)
+{
+	const unsigned char flips[] = {0x01, 0x80, 0xff};
+	char *commit = out("cd repo && git rev-parse HEAD");
+	char *want = out("cd repo && git rev-parse HEAD^{tree}");
+	char *path =
+		xasprintf("%s/.git/objects/%.2s/%s", repo, commit, commit + 2);
+	char *idxp, *packp, got[GITOBJ_HEX];
+	unsigned char id[20], *u, *m;
+	size_t len, ilen, plen;
+	uint64_t off = 0, o2;
+	char *data, *idx, *pack;
+
+	raw_id(commit, id);
+	/* the loose object */
+	data = slurp_file(path, &len);
+	u = (unsigned char *)data;
+	assert_true(loose_copy(u, len, commit, got));
+	assert_string_equal(got, want);
+	for (size_t n = 0; n < len; n++)
+		if (loose_copy(u, n, commit, got))
+			assert_string_equal(got, want);
+	m = xmalloc(len);
+	for (size_t i = 0; i < len; i++)
+		for (size_t f = 0; f < sizeof(flips); f++) {
+			memcpy(m, u, len);
+			m[i] ^= flips[f];
+			if (loose_copy(m, len, commit, got))
+				assert_string_equal(got, want);
+		}
+	free(m);
+	free(data);
+	/* packed: one pack of this one commit's objects */
+	sh("cd repo && git gc -q && cp .git/objects/pack/pack-*.idx the.idx && "
+	   "cp .git/objects/pack/pack-*.pack the.pack");
+	idxp = xasprintf("%s/the.idx", repo);
+	packp = xasprintf("%s/the.pack", repo);
+	idx = slurp_file(idxp, &ilen);
+	pack = slurp_file(packp, &plen);
+	assert_int_equal(idx_copy((unsigned char *)idx, ilen, id, &off),
+			 GITOBJ_AT);
+	assert_true(pack_copy((unsigned char *)pack, plen, off, commit, got));
+	assert_string_equal(got, want);
+	/* the index: cut short, changed; what it then gives is looked up in
+	 * the intact pack */
+	u = (unsigned char *)idx;
+	m = xmalloc(ilen);
+	for (size_t i = 0; i <= ilen; i++)
+		for (size_t f = 0; f <= sizeof(flips); f++) {
+			size_t n = f == sizeof(flips) ? i : ilen;
+
+			if (i == ilen && n == ilen)
+				continue;
+			memcpy(m, u, ilen);
+			if (n == ilen)
+				m[i] ^= flips[f];
+			if (idx_copy(m, n, id, &o2) == GITOBJ_AT &&
+			    pack_copy((unsigned char *)pack, plen, o2, commit,
+				      got))
+				assert_string_equal(got, want);
+		}
+	free(m);
+	/* the pack: cut short, changed, random tails from the entry on */
+	u = (unsigned char *)pack;
+	m = xmalloc(plen);
+	for (size_t n = 0; n < plen; n++)
+		if (pack_copy(u, n, off, commit, got))
+			assert_string_equal(got, want);
+	for (size_t i = 0; i < plen; i++)
+		for (size_t f = 0; f < sizeof(flips); f++) {
+			memcpy(m, u, plen);
+			m[i] ^= flips[f];
+			if (pack_copy(m, plen, off, commit, got))
+				assert_string_equal(got, want);
+		}
+	srand(26);
+	for (int k = 0; k < 2000; k++) {
+		size_t at = (size_t)off + (size_t)rand() % (plen - (size_t)off);
+
+		memcpy(m, u, plen);
+		for (size_t i = at; i < plen; i++)
+			m[i] = (unsigned char)rand();
+		if (pack_copy(m, plen, off, commit, got))
+			assert_string_equal(got, want);
+		/* and any offset at all */
+		(void)pack_copy(u, plen, (uint64_t)rand() % (plen + 4), commit,
+				got);
+	}
+	free(m);
+	/* from the repository: a pack cut short is unsure */
+	sh("cd repo/.git/objects/pack && for p in pack-*.pack; do chmod u+w "
+	   "$p && head -c 40 $p > x && mv x $p; done");
+	assert_false(gitobj_commit_tree(repo, commit, got));
+	free(pack);
+	free(idx);
+	free(packp);
+	free(idxp);
+	free(path);
+	free(want);
+	free(commit);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1143,6 +1464,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gitindex_layouts, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_gitindex_corrupt, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_gitobj_loose, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_gitobj_packed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_gitobj_delta, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_gitobj_layouts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_gitobj_corrupt, setup,
 						teardown),
 	};
 

@@ -1166,7 +1166,7 @@ static void test_gitobj_packed(void **state)
 	   "-print | grep -v info)\"");
 	tree_agrees(repo, "HEAD", true); /* the newest is never a delta */
 	for (int i = 1; i <= 6; i++) {
-		char rev[16];
+		char rev[24];
 
 		snprintf(rev, sizeof(rev), "HEAD~%d", i);
 		(void)tree_right_or_unsure(repo, rev);

@@ -929,6 +929,42 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 	return true;
 }
 
+/* Whether the claims v[0..n) of an id with no state (its story deleted
+ * since: by a person, or for the API) are one file and copies each of
+ * which is git's version put back (asked of k->ask: deleted_copy) of a
+ * copy storysync removed as a leftover before the deletion (model seed
+ * 742: a reset put git's version back beside storysync's move, `git add
+ * -A` committed both, a run removed the copy, the person deleted the
+ * story, a stash brought both back). Those are git undoing storysync's
+ * removal, not a person's files: no claims, removed again (and recorded
+ * again), and the other file is the id's, as any file of a deleted story
+ * brought back. Two or more files no such record explains stay claims. */
+static bool stateless_leftovers(struct cmp *k, const struct claim *v, size_t n)
+{
+	size_t keep = n;
+
+	if (!k->ask)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].se || v[i].parsed == SIZE_MAX)
+			return false;
+		if (k->ask(k->ask_ctx, &k->parsed[v[i].parsed]))
+			continue;
+		if (keep != n)
+			return false;
+		keep = i;
+	}
+	if (keep == n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (i == keep)
+			continue;
+		k->leftover[v[i].parsed] = true;
+		scan_result_add_leftover(k->out, &k->parsed[v[i].parsed]);
+	}
+	return true;
+}
+
 static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 {
 	const struct state_entry *se = NULL;
@@ -939,7 +975,7 @@ static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 	if (!se)
 		se = state_by_id(k, v[0].id);
 	if (!se)
-		return false;
+		return stateless_leftovers(k, v, n);
 	/* the one at the state's path, else the one with its content */
 	for (size_t i = 0; i < n && !ours; i++)
 		if (strcmp(v[i].path, se->path) == 0)

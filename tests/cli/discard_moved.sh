@@ -9,7 +9,9 @@
 # API's status kept in sync_conflicts. A person's move of storysync's file
 # back to git's place (no discard) is a move (seed 766). Once git holds
 # storysync's file (committed), a second file of the id is still refused
-# by name, nothing lost. A twin (PG_TWIN, lib.sh).
+# by name, nothing lost; but a copy that is git's version of one
+# storysync removed, put back by a stash after the person deleted the
+# story, is no claim (seed 742). A twin (PG_TWIN, lib.sh).
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
@@ -76,4 +78,36 @@ backlog/S-1-one.md: id 'S-1' is also claimed by active/S-1-one.md" \
 check_eq "both files are kept, the row as it was" \
   "active/S-1-one.md backlog/S-1-one.md|active|One" \
   "$(ls */*.md | paste -sd ' ')|$(q "SELECT status || '|' || title FROM stories WHERE id = 'S-1'")"
+# ---- both copies committed, the story deleted, a stash (model seed 742):
+# git's version, put back by a reset beside storysync's move and committed
+# with it, is removed by the next run (a leftover, recorded); the person
+# then deletes the story, and a stash brings back both committed files.
+# The copy storysync removed, byte for byte, is git undoing storysync's
+# removal, no claim: removed again; the other, which the person edits, is
+# the story's, back from the archive as the file has it ----
+tree deleted
+git reset -q --hard
+# a second story: a deletion of the only one is the guard's (exit 4)
+printf -- '---\nid: S-2\ntitle: Two\nstatus: backlog\n---\nbody\n' >backlog/S-2-two.md
+git add -A && git commit -qm "both copies"
+run ss -q
+check_eq "git's copy beside the move is removed" "0|active/S-1-one.md backlog/S-2-two.md" \
+  "$rc|$(ls */*.md | paste -sd ' ')"
+rm active/S-1-one.md
+run ss -q
+check_eq "the person's deletion deletes the row" "0||0" \
+  "$rc|$err|$(q "SELECT count(*) FROM stories WHERE id = 'S-1'")"
+git stash -q && git stash drop -q
+check_eq "the stash brings both committed files back" \
+  "active/S-1-one.md backlog/S-2-two.md refinements/S-1-one.md" \
+  "$(ls */*.md | paste -sd ' ')"
+sed -i 's/^title: One$/title: Person/' active/S-1-one.md
+run ss -q
+check_eq "the run goes through; the copy storysync removed is removed again" \
+  "0||active/S-1-one.md backlog/S-2-two.md" "$rc|$err|$(ls */*.md | paste -sd ' ')"
+check_eq "the row is the person's file" "active|Person|active/S-1-one.md" \
+  "$(q "SELECT status || '|' || title || '|' || path FROM stories WHERE id = 'S-1'")"
+before=$(db_digest)
+run ss -v
+check_eq "the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
 finish

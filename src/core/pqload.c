@@ -18,14 +18,13 @@ static struct {
 	__typeof__(PQcmdTuples) *cmd_tuples;
 	__typeof__(PQconnectdb) *connectdb;
 	__typeof__(PQerrorMessage) *error_message;
-	__typeof__(PQescapeLiteral) *escape_literal;
 	__typeof__(PQexec) *exec;
 	__typeof__(PQexecParams) *exec_params;
 	__typeof__(PQfinish) *finish;
-	__typeof__(PQfreemem) *freemem;
 	__typeof__(PQgetResult) *get_result;
 	__typeof__(PQgetisnull) *getisnull;
 	__typeof__(PQgetvalue) *getvalue;
+	__typeof__(PQnfields) *nfields;
 	__typeof__(PQntuples) *ntuples;
 	__typeof__(PQputCopyData) *put_copy_data;
 	__typeof__(PQputCopyEnd) *put_copy_end;
@@ -37,16 +36,25 @@ static struct {
 } pq;
 
 static const char *const names[] = {
-	"PQclear",         "PQcmdTuples",
-	"PQconnectdb",     "PQerrorMessage",
-	"PQescapeLiteral", "PQexec",
-	"PQexecParams",    "PQfinish",
-	"PQfreemem",       "PQgetResult",
-	"PQgetisnull",     "PQgetvalue",
-	"PQntuples",       "PQputCopyData",
-	"PQputCopyEnd",    "PQresultErrorField",
-	"PQresultStatus",  "PQsendQuery",
-	"PQstatus",        "PQtransactionStatus",
+	"PQclear",
+	"PQcmdTuples",
+	"PQconnectdb",
+	"PQerrorMessage",
+	"PQexec",
+	"PQexecParams",
+	"PQfinish",
+	"PQgetResult",
+	"PQgetisnull",
+	"PQgetvalue",
+	"PQnfields",
+	"PQntuples",
+	"PQputCopyData",
+	"PQputCopyEnd",
+	"PQresultErrorField",
+	"PQresultStatus",
+	"PQsendQuery",
+	"PQstatus",
+	"PQtransactionStatus",
 };
 
 _Static_assert(sizeof(pq) == sizeof(names) / sizeof(*names) * sizeof(void *),
@@ -110,16 +118,6 @@ char *PQerrorMessage(const PGconn *conn)
 	return pq.error_message(conn);
 }
 
-char *PQescapeLiteral(PGconn *conn, const char *str, size_t len)
-{
-	return pq.escape_literal(conn, str, len);
-}
-
-void PQfreemem(void *ptr)
-{
-	pq.freemem(ptr);
-}
-
 int PQsendQuery(PGconn *conn, const char *query)
 {
 	return pq.send_query(conn, query);
@@ -157,6 +155,11 @@ int PQgetisnull(const PGresult *res, int tup_num, int field_num)
 char *PQgetvalue(const PGresult *res, int tup_num, int field_num)
 {
 	return pq.getvalue(res, tup_num, field_num);
+}
+
+int PQnfields(const PGresult *res)
+{
+	return pq.nfields(res);
 }
 
 int PQntuples(const PGresult *res)

@@ -22,6 +22,7 @@ static bool result_ok(struct store *s, PGresult *r, struct err *e)
 	ExecStatusType st = PQresultStatus(r);
 	const char *state, *msg;
 	size_t len;
+	bool raced;
 
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return true;
@@ -32,67 +33,27 @@ static bool result_ok(struct store *s, PGresult *r, struct err *e)
 	len = strlen(msg);
 	while (len && msg[len - 1] == '\n')
 		len--;
-	if (busy_state(state))
+	/* a first load's rows meet one only when another writer added it
+	 * to the tree since the load found the tree empty */
+	raced = s->first_load && s->in_txn && state &&
+		strcmp(state, "23505") == 0;
+	if (busy_state(state) || raced)
 		s->busy = true;
 	/* 22 data exception, 23 integrity constraint violation, P0001 a
 	 * trigger's RAISE EXCEPTION */
-	s->refused = state && (strncmp(state, "22", 2) == 0 ||
-			       strncmp(state, "23", 2) == 0 ||
-			       strcmp(state, "P0001") == 0);
+	s->refused =
+		state && !raced &&
+		(strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0 ||
+		 strcmp(state, "P0001") == 0);
 	if (e)
 		err_set(e, "%s: %.*s%s", s->shown, (int)len, msg,
-			busy_state(state)
-				? " (another writer held the database: "
-				  "try later)"
+			busy_state(state) ? " (another writer held the "
+					    "database: try later)"
+			: raced ? " (another writer added rows to the tree "
+				  "during its first load: try later)"
 				: "");
 	PQclear(r);
 	return false;
-}
-
-/* Runs sql (with the tree as $1 when tree is not NULL) without writing
- * what pg_send kept first. */
-static bool exec_now(struct store *s, const char *sql, const char *tree,
-		     struct err *e)
-{
-	PGresult *r =
-		tree ? PQexecParams(s->conn, sql, 1, NULL, &tree, NULL, NULL, 0)
-		     : PQexec(s->conn, sql);
-
-	if (!result_ok(s, r, e))
-		return false;
-	PQclear(r);
-	return true;
-}
-
-/* The temporary table of b's rows: ord, then a text column for each
- * parameter after the tree; dropped at the transaction's end. */
-static bool table_make(struct store *s, const struct pg_bulk *b, int n,
-		       struct err *e)
-{
-	struct buf sql = BUF_INIT;
-	bool ok;
-
-	buf_printf(&sql, "CREATE TEMPORARY TABLE %s(ord bigint", b->table);
-	for (int i = 2; i <= n; i++)
-		buf_printf(&sql, ", p%d text", i);
-	buf_puts(&sql, ") ON COMMIT DROP");
-	ok = exec_now(s, sql.data, NULL, e);
-	buf_finish(&sql);
-	return ok;
-}
-
-/* sql with each $1 (not $10...) replaced by lit. */
-static void put_with_tree(struct buf *b, const char *sql, const char *lit)
-{
-	for (const char *p; (p = strstr(sql, "$1"));) {
-		buf_add(b, sql, (size_t)(p - sql));
-		if (p[2] >= '0' && p[2] <= '9')
-			buf_puts(b, "$1");
-		else
-			buf_puts(b, lit);
-		sql = p + 2;
-	}
-	buf_puts(b, sql);
 }
 
 /* The results of what the last drain sent and did not wait for; false,
@@ -111,55 +72,44 @@ static bool collect(struct store *s, struct err *e)
 			PQclear(r);
 			continue;
 		}
-		if (result_ok(s, r, ok ? e : NULL))
-			PQclear(r);
-		else
+		if (!result_ok(s, r, ok ? e : NULL)) {
 			ok = false;
+			continue;
+		}
+		/* the server's time after the batch (drain_sql) */
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+		    PQnfields(r) == 1 && !PQgetisnull(r, 0, 0))
+			snprintf(s->load_now, sizeof(s->load_now), "%s",
+				 PQgetvalue(r, 0, 0));
+		PQclear(r);
 	}
 	return ok;
 }
 
 /* One string for the simple query protocol: a COPY to each table with
- * rows, then each table's statement, then one TRUNCATE of them all. */
-static bool drain_sql(struct store *s, struct buf *sql, struct err *e)
+ * rows, then the server's time for the next batch's stories. */
+static void drain_sql(struct store *s, struct buf *sql)
 {
-	char *lit = PQescapeLiteral(s->conn, store_base_tree(s),
-				    strlen(store_base_tree(s)));
-	const char *sep = "TRUNCATE ";
-
-	if (!lit)
-		return err_set(e, "%s: %s", s->shown, PQerrorMessage(s->conn));
 	for (int i = 0; i < s->nbulk; i++)
 		if (s->bulk[i].n)
 			buf_printf(sql, "COPY %s FROM STDIN;",
-				   s->bulk[i].to->copy ? s->bulk[i].to->copy
-						       : s->bulk[i].to->table);
-	for (int i = 0; i < s->nbulk; i++)
-		if (s->bulk[i].n && !s->bulk[i].to->copy) {
-			put_with_tree(sql, s->bulk[i].to->insert, lit);
-			buf_putc(sql, ';');
-		}
-	for (int i = 0; i < s->nbulk; i++)
-		if (s->bulk[i].n && !s->bulk[i].to->copy) {
-			buf_printf(sql, "%s%s", sep, s->bulk[i].to->table);
-			sep = ", ";
-		}
-	PQfreemem(lit);
-	return true;
+				   s->bulk[i].to->copy);
+	buf_puts(sql, "SELECT storysync_now()");
 }
 
-/* Sends every table's rows and their statements as one query, and
- * waits only for the server to take each COPY: the statements, most of
- * a first load's server time, run while this process parses the next
- * rows; their results are the next query's to collect. */
+/* Sends every table's rows as one query, and waits only for the server
+ * to take each COPY's data: the server writes the rows while this
+ * process parses the next ones; the results are the next query's to
+ * collect. */
 static bool send_all(struct store *s, struct err *e)
 {
 	struct buf sql = BUF_INIT;
 	PGresult *r;
 	int i = 0;
-	bool ok = drain_sql(s, &sql, e);
+	bool ok = true;
 
-	if (ok && !PQsendQuery(s->conn, sql.data))
+	drain_sql(s, &sql);
+	if (!PQsendQuery(s->conn, sql.data))
 		ok = err_set(e, "%s: %s", s->shown, PQerrorMessage(s->conn));
 	buf_finish(&sql);
 	if (!ok)
@@ -208,26 +158,7 @@ static bool send_all(struct store *s, struct err *e)
 static void pending_clear(struct pg_pending *p)
 {
 	buf_reset(&p->rows);
-	strmap_finish(&p->keys);
-	p->keys = (struct strmap){0};
-	arena_finish(&p->key_strings);
-	p->key_strings = (struct arena){0};
 	p->n = 0;
-}
-
-/* Every table made (the statements of send_all name only those). */
-static bool tables_made(struct store *s, struct err *e)
-{
-	for (int i = 0; i < s->nbulk; i++) {
-		struct pg_pending *p = &s->bulk[i];
-
-		if (p->n && !p->made && !p->to->copy) {
-			if (!table_make(s, p->to, p->nparams, e))
-				return false;
-			p->made = true;
-		}
-	}
-	return true;
 }
 
 /* What pg_send kept, sent; when wait, also its results. */
@@ -238,7 +169,7 @@ static bool drain(struct store *s, bool wait, struct err *e)
 	for (int i = 0; i < s->nbulk; i++)
 		any = any || s->bulk[i].n;
 	if (ok && any)
-		ok = tables_made(s, e) && send_all(s, e);
+		ok = send_all(s, e);
 	for (int i = 0; i < s->nbulk; i++)
 		pending_clear(&s->bulk[i]);
 	s->bulk_bytes = 0;
@@ -260,6 +191,7 @@ void pg_bulk_reset(struct store *s)
 	for (int i = 0; i < s->nbulk; i++) {
 		pending_clear(&s->bulk[i]);
 		buf_finish(&s->bulk[i].rows);
+		free(s->bulk[i].keys.v);
 	}
 	s->nbulk = 0;
 	s->bulk_bytes = 0;
@@ -319,55 +251,97 @@ static void copy_put(struct buf *b, const char *v)
 	}
 }
 
-/* what a first load keeps before it writes: its rows' text, which then
- * fits the server's default temp_buffers (8 MB) and an unordered
- * INSERT ... SELECT reads it from there; 1 MB rather than 4: the server
- * writes a batch while the next is parsed, and all but the last batch
- * overlap (10k stories, paired under load: 4.7 s against 5.7 s) */
+/* what a first load keeps before it writes: the server writes a batch
+ * while the next is parsed, and all but the last batch overlap (10k
+ * stories, paired under load: 1 MB 4.7 s against 5.7 s for 4 MB) */
 #define BULK_MAX (1 << 20)
+
+static uint32_t key_hash(const char *key)
+{
+	uint32_t v = (uint32_t)(strmap_hash(key) >> 32);
+
+	return v ? v : 1; /* 0 marks a free slot */
+}
+
+/* Whether h is in k; when add, it is afterwards. Linear probing, at most
+ * four fifths full: 4 bytes a key, not the keys. */
+static bool keys_has(struct pg_keys *k, uint32_t h, bool add)
+{
+	size_t i;
+
+	if (add && (k->n + 1) * 5 > k->cap * 4) {
+		struct pg_keys old = *k;
+
+		k->cap = old.cap ? old.cap * 2 : 1024;
+		k->v = xcalloc(k->cap, sizeof(*k->v));
+		k->n = 0;
+		for (size_t j = 0; j < old.cap; j++)
+			if (old.v[j])
+				keys_has(k, old.v[j], true);
+		free(old.v);
+	}
+	if (!k->cap)
+		return false;
+	for (i = h & (k->cap - 1); k->v[i]; i = (i + 1) & (k->cap - 1))
+		if (k->v[i] == h)
+			return true;
+	if (add) {
+		k->v[i] = h;
+		k->n++;
+	}
+	return false;
+}
+
+static struct pg_pending *pending_of(struct store *s, const struct pg_bulk *b)
+{
+	for (int i = 0; i < s->nbulk; i++)
+		if (s->bulk[i].to == b)
+			return &s->bulk[i];
+	return NULL;
+}
+
+bool pg_bulk_fresh(struct store *s, const struct pg_bulk *b, const char *key)
+{
+	struct pg_pending *p = pending_of(s, b);
+
+	return s->first_load && s->in_txn && key &&
+	       !(p && keys_has(&p->keys, key_hash(key), false));
+}
+
+static bool statement(struct store *s, struct err *e, const struct pg_bulk *b,
+		      int n, const char *const *params)
+{
+	PGresult *r = pg_query(s, e, b->sql, n, params);
+
+	PQclear(r);
+	return r != NULL;
+}
 
 bool pg_send(struct store *s, struct err *e, const struct pg_bulk *b, int n,
 	     const char *const *params)
 {
-	struct pg_pending *p = NULL;
+	struct pg_pending *p;
+	const char *key = b->key ? params[b->key - 1] : NULL;
 	size_t len;
 
-	if (!s->first_load || !s->in_txn) {
-		PGresult *r = pg_query(s, e, b->sql, n, params);
-
-		PQclear(r);
-		return r != NULL;
-	}
-	for (int i = 0; i < s->nbulk && !p; i++)
-		if (s->bulk[i].to == b)
-			p = &s->bulk[i];
-	if (!p) {
+	if (!s->first_load || !s->in_txn || (b->key && !key))
+		return statement(s, e, b, n, params);
+	if (!(p = pending_of(s, b))) {
 		if (s->nbulk == (int)(sizeof(s->bulk) / sizeof(*s->bulk)))
 			return err_set(e, "%s: too many kinds of bulk writes",
 				       s->shown);
 		p = &s->bulk[s->nbulk++];
 		*p = (struct pg_pending){.to = b};
 	}
-	/* an upsert's key again: the rows before it are written first */
-	if (b->key && p->keys.cap && params[b->key - 1] &&
-	    strmap_get(&p->keys, params[b->key - 1], NULL) && !pg_drain(s, e))
-		return false;
-	p->nparams = n;
-	if (b->key && params[b->key - 1]) {
-		if (!p->keys.cap)
-			strmap_init(&p->keys, 1024);
-		strmap_put(&p->keys,
-			   arena_strdup(&p->key_strings, params[b->key - 1]),
-			   0);
-	}
+	/* a key copied before: the row may be there, the upsert after
+	 * the rows kept (pg_query sends them) */
+	if (key && keys_has(&p->keys, key_hash(key), true))
+		return statement(s, e, b, n, params);
 	len = p->rows.len;
 	p->n++;
-	if (b->copy)
-		copy_put(&p->rows, params[0]);
-	else
-		buf_printf(&p->rows, "%" PRId64, p->n);
-	for (int i = 1; i < n; i++) {
-		buf_putc(&p->rows, '\t');
+	for (int i = 0; i < n; i++) {
+		if (i)
+			buf_putc(&p->rows, '\t');
 		copy_put(&p->rows, params[i]);
 	}
 	buf_putc(&p->rows, '\n');

@@ -2,6 +2,7 @@
 #define STORYSYNC_CORE_STORE_PG_H
 
 #include "pqload.h"
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -72,10 +73,21 @@ struct store {
 	} bulk[8];
 	int nbulk;
 	size_t bulk_bytes;
+	/* the rows last sent, by the sender thread while this one reads on
+	 * (sending: the connection is the sender's until it is joined) */
+	struct pg_batch {
+		struct buf rows[8];
+		const char *copy[8]; /* the tables, as pg_bulk.copy */
+		int n;
+		bool ok;
+		struct err e; /* !ok: why */
+		char now[40]; /* the server's time after it */
+	} batch;
+	pthread_t sender;
+	bool sending;
 	/* the server's time (storysync_now()) for a first load's stories:
 	 * read with the writer mark, then after each batch */
 	char load_now[40];
-	bool in_flight;     /* a drain's results not collected yet */
 	bool version_known; /* the schema's version read at the start */
 	int version;
 	/* the tree's first reads, made by one query before any transaction

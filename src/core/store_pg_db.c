@@ -56,103 +56,96 @@ static bool result_ok(struct store *s, PGresult *r, struct err *e)
 	return false;
 }
 
-/* The results of what the last drain sent and did not wait for; false,
- * e set from the first failure (NULL e: not), when any failed. */
-static bool collect(struct store *s, struct err *e)
-{
-	PGresult *r;
-	bool ok = true;
-
-	if (!s->in_flight)
-		return true;
-	s->in_flight = false;
-	while ((r = PQgetResult(s->conn))) {
-		if (PQresultStatus(r) == PGRES_COPY_IN) { /* not expected */
-			PQputCopyEnd(s->conn, "storysync: no rows");
-			PQclear(r);
-			continue;
-		}
-		if (!result_ok(s, r, ok ? e : NULL)) {
-			ok = false;
-			continue;
-		}
-		/* the server's time after the batch (drain_sql) */
-		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
-		    PQnfields(r) == 1 && !PQgetisnull(r, 0, 0))
-			snprintf(s->load_now, sizeof(s->load_now), "%s",
-				 PQgetvalue(r, 0, 0));
-		PQclear(r);
-	}
-	return ok;
-}
-
-/* One string for the simple query protocol: a COPY to each table with
- * rows, then the server's time for the next batch's stories. */
-static void drain_sql(struct store *s, struct buf *sql)
-{
-	for (int i = 0; i < s->nbulk; i++)
-		if (s->bulk[i].n)
-			buf_printf(sql, "COPY %s FROM STDIN;",
-				   s->bulk[i].to->copy);
-	buf_puts(sql, "SELECT storysync_now()");
-}
-
-/* Sends every table's rows as one query, and waits only for the server
- * to take each COPY's data: the server writes the rows while this
- * process parses the next ones; the results are the next query's to
- * collect. */
-static bool send_all(struct store *s, struct err *e)
+/* Sends batch b as one query: a COPY to each table with rows, then the
+ * server's time for the next batch's stories; and waits for its results.
+ * False, b->e set from the first failure, when any failed (the server
+ * runs none of the query's statements after a failed one). */
+static bool batch_send(struct store *s, struct pg_batch *b)
 {
 	struct buf sql = BUF_INIT;
 	PGresult *r;
 	int i = 0;
 	bool ok = true;
 
-	drain_sql(s, &sql);
+	b->now[0] = '\0';
+	for (int k = 0; k < b->n; k++)
+		buf_printf(&sql, "COPY %s FROM STDIN;", b->copy[k]);
+	buf_puts(&sql, "SELECT storysync_now()");
 	if (!PQsendQuery(s->conn, sql.data))
-		ok = err_set(e, "%s: %s", s->shown, PQerrorMessage(s->conn));
+		ok = err_set(&b->e, "%s: %s", s->shown,
+			     PQerrorMessage(s->conn));
 	buf_finish(&sql);
-	if (!ok)
-		return false;
-	s->in_flight = true;
-	for (;;) {
-		struct pg_pending *p;
+	while (ok && (r = PQgetResult(s->conn))) {
+		ExecStatusType st = PQresultStatus(r);
 
-		while (i < s->nbulk && !s->bulk[i].n)
+		if (st == PGRES_COPY_IN) {
+			PQclear(r);
+			/* the next table's rows */
+			if (i == b->n) /* not expected */
+				ok = err_set(&b->e, "%s: a COPY without rows",
+					     s->shown);
+			else if (PQputCopyData(s->conn, b->rows[i].data,
+					       (int)b->rows[i].len) != 1 ||
+				 PQputCopyEnd(s->conn, NULL) != 1)
+				ok = err_set(&b->e, "%s: %s", s->shown,
+					     PQerrorMessage(s->conn));
 			i++;
-		if (i == s->nbulk)
-			return true; /* all sent: the rest runs meanwhile */
-		r = PQgetResult(s->conn);
-		if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
-			if (r && !result_ok(s, r, e))
-				ok = false;
-			else
-				PQclear(r);
-			return collect(s, ok ? e : NULL) && ok &&
-			       err_set(e, "%s: COPY did not start", s->shown);
+			continue;
 		}
+		if (!result_ok(s, r, &b->e)) {
+			ok = false;
+			continue;
+		}
+		/* the server's time after the batch */
+		if (st == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+		    PQnfields(r) == 1 && !PQgetisnull(r, 0, 0))
+			snprintf(b->now, sizeof(b->now), "%s",
+				 PQgetvalue(r, 0, 0));
 		PQclear(r);
-		p = &s->bulk[i++];
-		if (PQputCopyData(s->conn, p->rows.data, (int)p->rows.len) !=
-			    1 ||
-		    PQputCopyEnd(s->conn, NULL) != 1) {
-			ok = err_set(e, "%s: %s", s->shown,
-				     PQerrorMessage(s->conn));
-			collect(s, NULL);
-			return false;
-		}
-		while (i < s->nbulk && !s->bulk[i].n)
-			i++;
-		if (i == s->nbulk)
-			return true; /* all sent: the rest runs meanwhile */
-		/* the COPY's own result, before the next one's COPY_IN */
-		r = PQgetResult(s->conn);
-		if (r && !result_ok(s, r, e)) {
-			collect(s, NULL);
-			return false;
+	}
+	/* what is left of a failed query's results */
+	while (!ok && (r = PQgetResult(s->conn))) {
+		if (PQresultStatus(r) == PGRES_COPY_IN &&
+		    PQputCopyEnd(s->conn, "storysync: failed") != 1) {
+			PQclear(r);
+			break;
 		}
 		PQclear(r);
 	}
+	return ok;
+}
+
+static void *sender_main(void *arg)
+{
+	struct store *s = arg;
+
+	s->batch.ok = batch_send(s, &s->batch);
+	return NULL;
+}
+
+/* The last batch's results, its sender joined first: false, e set from
+ * its failure (NULL e: not), when it failed. */
+static bool settle(struct store *s, struct err *e)
+{
+	struct pg_batch *b = &s->batch;
+	bool ok = true;
+
+	if (s->sending)
+		pthread_join(s->sender, NULL);
+	s->sending = false;
+	if (!b->n)
+		return true;
+	if (b->now[0])
+		memcpy(s->load_now, b->now, sizeof(s->load_now));
+	if (!b->ok) {
+		if (e)
+			*e = b->e;
+		ok = false;
+	}
+	for (int k = 0; k < b->n; k++)
+		buf_reset(&b->rows[k]);
+	b->n = 0;
+	return ok;
 }
 
 static void pending_clear(struct pg_pending *p)
@@ -161,23 +154,36 @@ static void pending_clear(struct pg_pending *p)
 	p->n = 0;
 }
 
-/* What pg_send kept, sent; when wait, also its results. */
+/* What pg_send kept, sent as the next batch once the last is settled:
+ * by the sender thread while this one reads on, or, when wait, here,
+ * with its results. */
 static bool drain(struct store *s, bool wait, struct err *e)
 {
-	bool ok = collect(s, e), any = false;
+	struct pg_batch *b = &s->batch;
+	bool ok = settle(s, e);
 
-	for (int i = 0; i < s->nbulk; i++)
-		any = any || s->bulk[i].n;
-	if (ok && any)
-		ok = send_all(s, e);
+	for (int i = 0; ok && i < s->nbulk; i++) {
+		struct buf t;
+
+		if (!s->bulk[i].n)
+			continue;
+		/* the batch's buffers, emptied, take the next rows */
+		t = b->rows[b->n];
+		b->rows[b->n] = s->bulk[i].rows;
+		s->bulk[i].rows = t;
+		b->copy[b->n++] = s->bulk[i].to->copy;
+	}
 	for (int i = 0; i < s->nbulk; i++)
 		pending_clear(&s->bulk[i]);
 	s->bulk_bytes = 0;
-	if (ok && wait)
-		ok = collect(s, e);
-	else if (!ok)
-		collect(s, NULL);
-	return ok;
+	if (!ok || !b->n)
+		return ok;
+	if (!wait && pthread_create(&s->sender, NULL, sender_main, s) == 0) {
+		s->sending = true;
+		return true;
+	}
+	b->ok = batch_send(s, b);
+	return settle(s, e);
 }
 
 bool pg_drain(struct store *s, struct err *e)
@@ -187,12 +193,15 @@ bool pg_drain(struct store *s, struct err *e)
 
 void pg_bulk_reset(struct store *s)
 {
-	collect(s, NULL);
+	settle(s, NULL);
 	for (int i = 0; i < s->nbulk; i++) {
-		pending_clear(&s->bulk[i]);
 		buf_finish(&s->bulk[i].rows);
 		free(s->bulk[i].keys.v);
+		s->bulk[i] = (struct pg_pending){0};
 	}
+	for (int k = 0;
+	     k < (int)(sizeof(s->batch.rows) / sizeof(*s->batch.rows)); k++)
+		buf_finish(&s->batch.rows[k]);
 	s->nbulk = 0;
 	s->bulk_bytes = 0;
 }

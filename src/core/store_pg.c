@@ -732,6 +732,7 @@ static const struct pg_bulk state_put = {
 	       " $7::bigint, $8::bigint, $9::bigint, $10, $11::bigint,"
 	       " $12::json, $13::bigint, $14::bigint, $15)" STATE_PUT_SET,
 	.copy = STATE_PUT_COLUMNS,
+	.types = "tttiiiiiititiit",
 	.key = 2,
 };
 
@@ -930,6 +931,7 @@ static const struct pg_bulk story_put = {
 	       " $11, $12::json, $13, $14, $15::bigint, $16, coalesce($17,"
 	       " storysync_now()))" STORY_PUT_SET,
 	.copy = STORY_PUT_COLUMNS,
+	.types = "ttttttttttttttitt",
 	.key = 2,
 };
 
@@ -958,6 +960,7 @@ static const struct pg_bulk dep_copy = {
 	.sql = "INSERT INTO story_dependencies(tree, story_id, depends_on)"
 	       " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
 	.copy = "story_dependencies(tree, story_id, depends_on)",
+	.types = "ttt",
 };
 
 /* copied: the story's row went by COPY (a first load's new row), so it
@@ -1502,6 +1505,7 @@ static const struct pg_bulk history_put = {
 	.sql = HISTORY_COLUMNS " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 	.copy = "status_history(tree, story_id, from_status, to_status,"
 		" changed_at, origin, commit_id, author)",
+	.types = "tttttttt",
 };
 
 static bool pg_history_add(struct store *s, const struct history_row *h,
@@ -1522,6 +1526,7 @@ static bool pg_history_add(struct store *s, const struct history_row *h,
 static const struct pg_bulk event_put = {
 	.sql = EVENT_COLUMNS " VALUES ($1, $2, $3, $4, $5::bigint, $6)",
 	.copy = "sync_events(tree, story_id, change, origin, run_id, at)",
+	.types = "ttttit",
 };
 
 static bool pg_event_add(struct store *s, const char *story_id,

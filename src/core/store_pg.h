@@ -62,7 +62,7 @@ struct store {
 	/* a first load's writes, by COPY (pg_send): one a statement */
 	struct pg_pending {
 		const struct pg_bulk *to;
-		struct buf rows; /* COPY's text format */
+		struct buf rows; /* COPY's binary format */
 		int64_t n;
 		/* the keys (pg_bulk.key) sent by COPY in this transaction,
 		 * by a 32-bit hash: a key again goes by the statement */
@@ -123,6 +123,10 @@ struct pg_bulk {
 	/* the table and its columns, which COPY fills with the statement's
 	 * parameters in order, $1 (the tree) first */
 	const char *copy;
+	/* each parameter's column in COPY's binary format: t text (json
+	 * too: its binary form is its text), i bigint (the parameter its
+	 * decimal text) */
+	const char *types;
 	/* the parameter (2...) that is the row's key: a key copied once in
 	 * this transaction goes by the statement (an upsert) the next time,
 	 * after the rows kept; 0: none (rows that cannot meet one) */

@@ -2,6 +2,7 @@
  * rows sent by COPY, and what their errors mean. */
 #include "store_pg.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,48 @@ static bool result_ok(struct store *s, PGresult *r, struct err *e)
 	return false;
 }
 
+/* COPY's binary format: the header, then a row's field count, and each
+ * field's length (-1: NULL) and bytes, in network byte order */
+static const char copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+
+static void put_be(struct buf *b, uint64_t v, int bytes)
+{
+	char out[8];
+
+	for (int i = 0; i < bytes; i++)
+		out[i] = (char)(v >> (8 * (bytes - 1 - i)));
+	buf_add(b, out, (size_t)bytes);
+}
+
+/* v as a field of type t (pg_bulk.types); false when an i is not a
+ * number (never: the callers print them). */
+static bool copy_put(struct buf *b, char t, const char *v)
+{
+	size_t len;
+	char *end;
+	long long n;
+
+	if (!v) {
+		put_be(b, UINT32_MAX, 4);
+		return true;
+	}
+	if (t == 'i') {
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno || end == v || *end)
+			return false;
+		put_be(b, 8, 4);
+		put_be(b, (uint64_t)n, 8);
+		return true;
+	}
+	len = strlen(v);
+	if (len > INT32_MAX)
+		return false;
+	put_be(b, len, 4);
+	buf_add(b, v, len);
+	return true;
+}
+
 /* Sends batch b as one query: a COPY to each table with rows, then the
  * server's time for the next batch's stories; and waits for its results.
  * False, b->e set from the first failure, when any failed (the server
@@ -69,7 +112,8 @@ static bool batch_send(struct store *s, struct pg_batch *b)
 
 	b->now[0] = '\0';
 	for (int k = 0; k < b->n; k++)
-		buf_printf(&sql, "COPY %s FROM STDIN;", b->copy[k]);
+		buf_printf(&sql, "COPY %s FROM STDIN (FORMAT binary);",
+			   b->copy[k]);
 	buf_puts(&sql, "SELECT storysync_now()");
 	if (!PQsendQuery(s->conn, sql.data))
 		ok = err_set(&b->e, "%s: %s", s->shown,
@@ -167,7 +211,9 @@ static bool drain(struct store *s, bool wait, struct err *e)
 
 		if (!s->bulk[i].n)
 			continue;
-		/* the batch's buffers, emptied, take the next rows */
+		/* the trailer; the batch's buffers, emptied, take the next
+		 * rows */
+		put_be(&s->bulk[i].rows, UINT16_MAX, 2);
 		t = b->rows[b->n];
 		b->rows[b->n] = s->bulk[i].rows;
 		s->bulk[i].rows = t;
@@ -231,33 +277,6 @@ PGresult *pg_query(struct store *s, struct err *e, const char *sql, int n,
 	r = n ? PQexecParams(s->conn, sql, n, NULL, params, NULL, NULL, 0)
 	      : PQexec(s->conn, sql);
 	return result_ok(s, r, e) ? r : NULL;
-}
-
-/* v in COPY's text format: NULL is \N, and a backslash, a tab, a
- * newline and a carriage return are escaped. */
-static void copy_put(struct buf *b, const char *v)
-{
-	const char *from = v;
-
-	if (!v) {
-		buf_puts(b, "\\N");
-		return;
-	}
-	for (const char *p = v;; p++) {
-		const char *esc = *p == '\\'   ? "\\\\"
-				  : *p == '\t' ? "\\t"
-				  : *p == '\n' ? "\\n"
-				  : *p == '\r' ? "\\r"
-					       : NULL;
-
-		if (!esc && *p)
-			continue;
-		buf_add(b, from, (size_t)(p - from));
-		if (!*p)
-			return;
-		buf_puts(b, esc);
-		from = p + 1;
-	}
 }
 
 /* what a first load keeps before it writes: the server writes a batch
@@ -335,6 +354,8 @@ bool pg_send(struct store *s, struct err *e, const struct pg_bulk *b, int n,
 
 	if (!s->first_load || !s->in_txn || (b->key && !key))
 		return statement(s, e, b, n, params);
+	if (strlen(b->types) != (size_t)n)
+		return err_set(e, "%s: %d values for %s", s->shown, n, b->copy);
 	if (!(p = pending_of(s, b))) {
 		if (s->nbulk == (int)(sizeof(s->bulk) / sizeof(*s->bulk)))
 			return err_set(e, "%s: too many kinds of bulk writes",
@@ -347,13 +368,14 @@ bool pg_send(struct store *s, struct err *e, const struct pg_bulk *b, int n,
 	if (key && keys_has(&p->keys, key_hash(key), true))
 		return statement(s, e, b, n, params);
 	len = p->rows.len;
-	p->n++;
-	for (int i = 0; i < n; i++) {
-		if (i)
-			buf_putc(&p->rows, '\t');
-		copy_put(&p->rows, params[i]);
-	}
-	buf_putc(&p->rows, '\n');
+	if (!p->n++)
+		buf_add(&p->rows, copy_header, sizeof(copy_header));
+	put_be(&p->rows, (uint64_t)n, 2);
+	for (int i = 0; i < n; i++)
+		if (!copy_put(&p->rows, b->types[i], params[i]))
+			return err_set(e, "%s: %s: not a %s", s->shown,
+				       params[i],
+				       b->types[i] == 'i' ? "number" : "value");
 	s->bulk_bytes += p->rows.len - len;
 	return s->bulk_bytes < BULK_MAX || drain(s, false, e);
 }

@@ -1,14 +1,15 @@
 #!/bin/bash
 # Issue 23, speed: a first load on PostgreSQL sends its rows by COPY
-# (COPY's text format: a backslash, a tab, a newline in a value, and
-# NULL, are escaped), and a no-op uses the stat cache there too, checked
-# against sync_state's generation (sync_meta 'state.generation', schema 2),
-# which triggers on sync_state renew with every change of its paths or
-# stat data. The rows of a first load are the files as PyYAML reads them,
-# and the same as its SQLite twin's; a change of sync_state made with the
-# triggers disabled goes unseen while the cache holds (it is used), and a
-# hand deletion of an entry outdates the cache. Skipped, saying why, only
-# where no server can run (failing then under --setup postgresql).
+# (COPY's binary format: a backslash, a tab, a newline, \N and \. in a
+# value are its bytes, NULL is not an empty string), and a no-op uses the
+# stat cache there too, checked against sync_state's generation (sync_meta
+# 'state.generation', schema 2), which triggers on sync_state renew with
+# every change of its paths or stat data. The rows of a first load are the
+# files as PyYAML reads them, and the same as its SQLite twin's; a change
+# of sync_state made with the triggers disabled goes unseen while the
+# cache holds (it is used), and a hand deletion of an entry outdates the
+# cache. Skipped, saying why, only where no server can run (failing then
+# under --setup postgresql).
 PG_SCENARIO=1
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"

@@ -352,7 +352,7 @@ bool pg_send(struct store *s, struct err *e, const struct pg_bulk *b, int n,
 	const char *key = b->key ? params[b->key - 1] : NULL;
 	size_t len;
 
-	if (!s->first_load || !s->in_txn || (b->key && !key))
+	if (!s->first_load || !s->in_txn || !b->copy || (b->key && !key))
 		return statement(s, e, b, n, params);
 	if (strlen(b->types) != (size_t)n)
 		return err_set(e, "%s: %d values for %s", s->shown, n, b->copy);

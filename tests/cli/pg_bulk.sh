@@ -171,6 +171,64 @@ check_eq "an id claimed twice: the rows as on SQLite" \
   "$(sqlite3 "$T/twice-lite/$DB" "SELECT id, path FROM stories ORDER BY id")" \
   "$(pq bulk2 "SELECT id, path FROM stories ORDER BY id COLLATE \"C\"")"
 
+# ---- a first load that stores an id's key again, with dependencies: a
+# story whose key the load copied before goes by the upsert, and its
+# dependencies by their statement, never by a COPY of no table (that
+# crashed the load, 67ebfa2). HC-73981 and HC-173554 are two ids whose
+# 32-bit key hash (strmap_hash's upper half) is one: the second of them
+# is the statement's; D-1 has an archived copy (a shadow of the live
+# file, skipped) with dependencies of its own ----
+pg_db bulk5
+mkdir -p "$T/dup/issues/archive" && cd "$T/dup" || exit 1
+git init -q .
+printf '%s\n' 'database: .storysync/stories.db' 'backlogs:' '  issues: issues' \
+  'status_from: key' 'statuses: [open, closed]' 'stages:' '  live: .' \
+  '  archived: archive' 'archive_stages: [archived]' >.storysync.yml
+story() { # file id title depends_on
+  printf -- '---\nid: %s\ntitle: %s\nstatus: open\ndepends_on: %s\n---\n\nBody of %s.\n' \
+    "$2" "$3" "$4" "$2" >"issues/$1"
+}
+story HC-73981-one.md HC-73981 One "[HC-173554, D-1, D-1]"
+story HC-173554-two.md HC-173554 Two "[D-1, HC-73981]"
+story D-1-dep.md D-1 Dep "[HC-73981]"
+story archive/D-1-old.md D-1 "Dep, archived" "[HC-173554, X-9]"
+cp -a "$T/dup" "$T/dup-lite"
+pg_local "$PGURI"
+ss init >/dev/null
+run ss sync
+(cd "$T/dup-lite" && ss init >/dev/null && ss sync >"$O/lite.out" \
+  2>"$O/lite.err"; echo "$?" >"$O/lite.rc")
+check_eq "an id's key copied before, with dependencies: as on SQLite" \
+  "$(cat "$O/lite.rc")|$(cat "$O/lite.out")|$(cat "$O/lite.err")" \
+  "$rc|$out|$err"
+# the live files' ids and dependencies as PyYAML reads them
+dup_files() {
+  python3 -c '
+import os, yaml
+for n in sorted(os.listdir("issues")):
+    if n.endswith(".md"):
+        t = open(os.path.join("issues", n), encoding="utf-8").read()
+        d = yaml.safe_load(t[4:t.index("\n---\n", 3)])
+        for dep in sorted(set(d["depends_on"])):
+            print("%s|%s" % (d["id"], dep))' | LC_ALL=C sort
+}
+dup_db() {
+  pq bulk5 "SELECT story_id, depends_on FROM story_dependencies" |
+    LC_ALL=C sort
+}
+check_eq "the dependencies are the live files' (PyYAML)" "$(dup_files)" \
+  "$(dup_db)"
+check_eq "and the SQLite twin's" \
+  "$(sqlite3 -separator '|' "$T/dup-lite/$DB" "SELECT story_id, depends_on
+    FROM story_dependencies" | LC_ALL=C sort)" "$(dup_db)"
+check_eq "the stories' rows as on SQLite" \
+  "$(sqlite3 "$T/dup-lite/$DB" "SELECT id, title, path FROM stories" |
+    LC_ALL=C sort)" \
+  "$(pq bulk5 "SELECT id, title, path FROM stories" | LC_ALL=C sort)"
+run ss sync
+check_eq "the next run: as on SQLite" \
+  "$(cd "$T/dup-lite" && ss sync 2>&1; echo "|$?")" "$out$err|$rc"
+
 # ---- a first load's rows the server refuses, in a batch whose
 # statements ran while the next batch was parsed (1 MB batches: 40
 # stories of 40 KB): the refusal is the run's error, nothing of the

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "seam.h"
+
 /* 55P03 lock_not_available (lock_timeout), 40P01 deadlock_detected,
  * 40001 serialization_failure: another writer, not a failure. */
 static bool busy_state(const char *st)
@@ -427,6 +429,10 @@ static bool drain(struct store *s, bool wait, struct err *e)
 	s->bulk_bytes = 0;
 	if (!ok || !b->n)
 		return ok;
+	if (!wait)
+		/* where a test stops the server's side of a first load, its
+		 * batch not sent yet (pg_silent.sh) */
+		test_seam_stop("pg-batch");
 	if (!wait && pthread_create(&s->sender, NULL, sender_main, s) == 0) {
 		s->sending = true;
 		return true;

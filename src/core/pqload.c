@@ -21,14 +21,13 @@ static struct {
 	__typeof__(PQconninfoParse) *conninfo_parse;
 	__typeof__(PQconsumeInput) *consume_input;
 	__typeof__(PQerrorMessage) *error_message;
-	__typeof__(PQescapeLiteral) *escape_literal;
 	__typeof__(PQfinish) *finish;
 	__typeof__(PQflush) *flush;
-	__typeof__(PQfreemem) *freemem;
 	__typeof__(PQgetResult) *get_result;
 	__typeof__(PQgetisnull) *getisnull;
 	__typeof__(PQgetvalue) *getvalue;
 	__typeof__(PQisBusy) *is_busy;
+	__typeof__(PQnfields) *nfields;
 	__typeof__(PQntuples) *ntuples;
 	__typeof__(PQputCopyData) *put_copy_data;
 	__typeof__(PQputCopyEnd) *put_copy_end;
@@ -50,14 +49,13 @@ static const char *const names[] = {
 	"PQconninfoParse",
 	"PQconsumeInput",
 	"PQerrorMessage",
-	"PQescapeLiteral",
 	"PQfinish",
 	"PQflush",
-	"PQfreemem",
 	"PQgetResult",
 	"PQgetisnull",
 	"PQgetvalue",
 	"PQisBusy",
+	"PQnfields",
 	"PQntuples",
 	"PQputCopyData",
 	"PQputCopyEnd",
@@ -127,16 +125,6 @@ char *PQerrorMessage(const PGconn *conn)
 	return pq.error_message(conn);
 }
 
-char *PQescapeLiteral(PGconn *conn, const char *str, size_t len)
-{
-	return pq.escape_literal(conn, str, len);
-}
-
-void PQfreemem(void *ptr)
-{
-	pq.freemem(ptr);
-}
-
 int PQsendQuery(PGconn *conn, const char *query)
 {
 	return pq.send_query(conn, query);
@@ -160,6 +148,11 @@ int PQgetisnull(const PGresult *res, int tup_num, int field_num)
 char *PQgetvalue(const PGresult *res, int tup_num, int field_num)
 {
 	return pq.getvalue(res, tup_num, field_num);
+}
+
+int PQnfields(const PGresult *res)
+{
+	return pq.nfields(res);
 }
 
 int PQntuples(const PGresult *res)

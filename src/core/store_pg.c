@@ -431,12 +431,14 @@ static bool writer_on(struct store *s, struct err *e)
 	       "SELECT v, set_config('storysync.writer', v::text, true),"
 	       " (SELECT coalesce(max(id), 0) FROM status_history WHERE"
 	       " tree = $1), (SELECT coalesce(max(seq), 0) FROM sync_events"
-	       " WHERE tree = $1) FROM (SELECT nextval('storysync_rev') v) x");
+	       " WHERE tree = $1), storysync_now() FROM (SELECT"
+	       " nextval('storysync_rev') v) x");
 	if (!r)
 		return false;
 	s->writer_rev = ival(r, 0, 0);
 	s->history_floor = ival(r, 0, 2);
 	s->events_floor = ival(r, 0, 3);
+	snprintf(s->load_now, sizeof(s->load_now), "%s", PQgetvalue(r, 0, 4));
 	PQclear(r);
 	return true;
 }
@@ -467,7 +469,7 @@ static bool pg_commit(struct store *s, struct err *e)
 	s->in_txn = false;
 	if (!pg_exec(s, "COMMIT", e))
 		return false;
-	pg_bulk_reset(s); /* the temporary tables went with it */
+	pg_bulk_reset(s); /* the keys copied were this transaction's */
 	return true;
 }
 
@@ -708,35 +710,31 @@ static char *mirror_array(char *const *mirror)
 }
 
 /* The stat data, hash and rev of an entry; its base's digest, mirrors and
- * ours and before only with a base ($13; a first load's statement reads
- * it from the digest, which is there exactly then). */
-#define STATE_PUT_SET(BASE)                                                    \
+ * ours and before only with a base, which is when the digest is given
+ * ($13). */
+#define STATE_PUT_BASE "excluded.digest IS NOT NULL"
+#define STATE_PUT_SET                                                          \
 	" ON CONFLICT (tree, story_id) DO UPDATE SET path = excluded.path,"    \
 	" mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns, size ="  \
 	" excluded.size, ino = excluded.ino, mode = excluded.mode,"            \
 	" recorded_ns = excluded.recorded_ns, hash = excluded.hash, rev ="     \
-	" excluded.rev, ours = CASE WHEN " BASE " THEN excluded.ours ELSE"     \
-	" sync_state.ours END, before = CASE WHEN " BASE " THEN"               \
-	" excluded.before ELSE sync_state.before END, mirrors = CASE "         \
-	"WHEN " BASE                                                           \
-	" THEN excluded.mirrors ELSE sync_state.mirrors END, digest ="         \
-	" CASE WHEN " BASE " THEN excluded.digest ELSE sync_state.digest END"
+	" excluded.rev, ours = CASE WHEN " STATE_PUT_BASE " THEN"              \
+	" excluded.ours ELSE sync_state.ours END, before = CASE WHEN"          \
+	" " STATE_PUT_BASE " THEN excluded.before ELSE sync_state.before END," \
+	" mirrors = CASE WHEN " STATE_PUT_BASE " THEN excluded.mirrors ELSE"   \
+	" sync_state.mirrors END, digest = CASE WHEN " STATE_PUT_BASE " THEN"  \
+	" excluded.digest ELSE sync_state.digest END"
 #define STATE_PUT_COLUMNS                                                      \
-	"INSERT INTO sync_state(tree, story_id, path, mtime_ns, ctime_ns,"     \
-	" size, ino, mode, recorded_ns, hash, rev, mirrors, digest, ours,"     \
-	" before)"
+	"sync_state(tree, story_id, path, mtime_ns, ctime_ns, size, ino,"      \
+	" mode, recorded_ns, hash, rev, mirrors, digest, ours, before)"
 
 static const struct pg_bulk state_put = {
-	.sql = STATE_PUT_COLUMNS
-	" VALUES ($1, $2, $3, $4::bigint, $5::bigint, $6::bigint,"
-	" $7::bigint, $8::bigint, $9::bigint, $10, $11::bigint, $12::json,"
-	" $14::bigint, $15::bigint, $16)" STATE_PUT_SET("$13::boolean"),
-	.table = "storysync_bulk_state",
-	.insert = STATE_PUT_COLUMNS
-	" SELECT $1, p2, p3, p4::bigint, p5::bigint, p6::bigint,"
-	" p7::bigint, p8::bigint, p9::bigint, p10, p11::bigint, p12::json,"
-	" p14::bigint, p15::bigint, p16 FROM "
-	"storysync_bulk_state" STATE_PUT_SET("excluded.digest IS NOT NULL"),
+	.sql = "INSERT INTO " STATE_PUT_COLUMNS
+	       " VALUES ($1, $2, $3, $4::bigint, $5::bigint, $6::bigint,"
+	       " $7::bigint, $8::bigint, $9::bigint, $10, $11::bigint,"
+	       " $12::json, $13::bigint, $14::bigint, $15)" STATE_PUT_SET,
+	.copy = STATE_PUT_COLUMNS,
+	.types = "tttiiiiiititiit",
 	.key = 2,
 };
 
@@ -754,9 +752,8 @@ static bool pg_state_put(struct store *s, const struct state_entry *se,
 	       I64(n[1], se->st.ctime_ns), I64(n[2], se->st.size),
 	       I64(n[3], (int64_t)se->st.ino), I64(n[4], se->st.mode),
 	       I64(n[5], se->recorded_ns), se->hash[0] ? se->hash : NULL,
-	       I64(n[6], se->rev), json, base ? "true" : "false",
-	       base ? digest : NULL, I64(n[7], se->ours),
-	       se->before[0] ? se->before : NULL);
+	       I64(n[6], se->rev), json, base ? digest : NULL,
+	       I64(n[7], se->ours), se->before[0] ? se->before : NULL);
 	free(json);
 	/* agreed now: a saved base is history (a first load has none) */
 	if (ok && base && !s->first_load)
@@ -915,9 +912,9 @@ static bool path_release(struct store *s, const char *id, const char *path,
 }
 
 #define STORY_PUT_COLUMNS                                                      \
-	"INSERT INTO stories(tree, id, backlog, status, epic, title,"          \
-	" priority, points, assignees, labels, created, extra, body, path,"    \
-	" rev, rev_xid, parent, updated)"
+	"stories(tree, id, backlog, status, epic, title, priority, points,"    \
+	" assignees, labels, created, extra, body, path, rev, parent,"         \
+	" updated)"
 #define STORY_PUT_SET                                                          \
 	" ON CONFLICT (tree, id) DO UPDATE SET backlog = excluded.backlog,"    \
 	" status = excluded.status, epic = excluded.epic, title ="             \
@@ -928,17 +925,15 @@ static bool path_release(struct store *s, const char *id, const char *path,
 	" = excluded.parent, rev = excluded.rev, rev_xid = NULL, updated ="    \
 	" excluded.updated"
 
+/* $17, updated: the server's time, given for a first load's rows (one
+ * a batch, pg_send), NULL for the statement to read it */
 static const struct pg_bulk story_put = {
-	.sql = STORY_PUT_COLUMNS
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::json, $10::json, $11,"
-	" $12::json, $13, $14, $15::bigint, NULL, $16,"
-	" storysync_now())" STORY_PUT_SET,
-	.table = "storysync_bulk_stories",
-	.insert = STORY_PUT_COLUMNS
-	" SELECT $1, p2, p3, p4, p5, p6, p7, p8, p9::json, p10::json, p11,"
-	" p12::json, p13, p14, p15::bigint, NULL, p16, (SELECT"
-	" storysync_now()) FROM"
-	" storysync_bulk_stories" STORY_PUT_SET,
+	.sql = "INSERT INTO " STORY_PUT_COLUMNS
+	       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::json, $10::json,"
+	       " $11, $12::json, $13, $14, $15::bigint, $16, coalesce($17,"
+	       " storysync_now()))" STORY_PUT_SET,
+	.copy = STORY_PUT_COLUMNS,
+	.types = "ttttttttttttttitt",
 	.key = 2,
 };
 
@@ -953,32 +948,54 @@ static bool row_upsert(struct store *s, const struct story *in,
 		 in->v[SF_PRIORITY], in->v[SF_POINTS], in->v[SF_ASSIGNEES],
 		 in->v[SF_LABELS], in->v[SF_CREATED], in->v[SF_EXTRA],
 		 in->v[SF_BODY], path, I64(rev, s->writer_rev),
-		 in->v[SF_PARENT]);
+		 in->v[SF_PARENT], s->first_load ? s->load_now : NULL);
 }
 
 static const struct pg_bulk deps_put = {
 	.sql = "INSERT INTO story_dependencies(tree, story_id, depends_on)"
 	       " SELECT $1, $2, v #>> '{}' FROM json_array_elements($3::json) v"
 	       " WHERE json_typeof(v) = 'string' ON CONFLICT DO NOTHING",
-	.table = "storysync_bulk_deps",
-	.insert = "INSERT INTO story_dependencies(tree, story_id, depends_on)"
-		  " SELECT $1, b.p2, v #>> '{}' FROM storysync_bulk_deps b,"
-		  " json_array_elements(b.p3::json) v WHERE json_typeof(v) ="
-		  " 'string' ON CONFLICT DO NOTHING",
 };
 
+/* one dependency of a story whose row a first load copied */
+static const struct pg_bulk dep_copy = {
+	.sql = "INSERT INTO story_dependencies(tree, story_id, depends_on)"
+	       " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+	.copy = "story_dependencies(tree, story_id, depends_on)",
+	.types = "ttt",
+};
+
+/* copied: the story's row went by COPY (a first load's new row), so it
+ * has none yet, and they go the same way, each once. */
 static bool deps_replace(struct store *s, const char *id, const char *deps,
-			 struct err *e)
+			 bool copied, struct err *e)
 {
-	/* a first load's story has none yet */
-	if (!s->first_load && !done(Q(s, e,
-				      "DELETE FROM story_dependencies WHERE"
-				      " tree = $1 AND story_id = $2",
-				      id)))
+	char **v;
+	size_t n;
+	bool ok = true;
+
+	if (!copied && !done(Q(s, e,
+			       "DELETE FROM story_dependencies WHERE"
+			       " tree = $1 AND story_id = $2",
+			       id)))
 		return false;
 	if (!deps)
 		return true;
-	return S(s, e, deps_put, id, deps);
+	/* the statement's reading where the client's cannot (a string
+	 * with a NUL, which text cannot hold, fails there) */
+	if (!copied || strstr(deps, "\\u0000") ||
+	    !json_parse_string_array(deps, &v, &n))
+		return S(s, e, deps_put, id, deps);
+	for (size_t i = 0; ok && i < n; i++) {
+		bool again = false;
+
+		for (size_t j = 0; j < i && !again; j++)
+			again = strcmp(v[i], v[j]) == 0;
+		if (!again)
+			ok = S(s, e, dep_copy, id, v[i]);
+	}
+	strv_free(v);
+	return ok;
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -994,7 +1011,7 @@ static bool pg_story_put(struct store *s, const struct story *st,
 	const char *id = st->v[SF_ID];
 	struct story cur = {0};
 	char *cur_path = NULL, n[32];
-	bool found = false, row = true, deps = true, ok;
+	bool found = false, row = true, deps = true, copied, ok;
 
 	if (!s->first_load &&
 	    !pg_story_get(s, id, &cur, rev, &cur_path, &found, e))
@@ -1008,10 +1025,11 @@ static bool pg_story_put(struct store *s, const struct story *st,
 		deps = !story_field_equal(&cur, st, SF_DEPENDS_ON);
 	}
 	ok = !(row || deps) || writer_on(s, e);
+	copied = ok && row && pg_bulk_fresh(s, &story_put, id);
 	if (ok && row)
 		ok = row_upsert(s, st, path, e);
 	if (ok && deps)
-		ok = deps_replace(s, id, st->v[SF_DEPENDS_ON], e);
+		ok = deps_replace(s, id, st->v[SF_DEPENDS_ON], copied, e);
 	if (ok && deps && !row)
 		ok = done(Q(s, e,
 			    "UPDATE stories SET rev = $3::bigint, rev_xid ="
@@ -1489,6 +1507,7 @@ static const struct pg_bulk history_put = {
 	.sql = HISTORY_COLUMNS " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 	.copy = "status_history(tree, story_id, from_status, to_status,"
 		" changed_at, origin, commit_id, author)",
+	.types = "tttttttt",
 };
 
 static bool pg_history_add(struct store *s, const struct history_row *h,
@@ -1509,6 +1528,7 @@ static bool pg_history_add(struct store *s, const struct history_row *h,
 static const struct pg_bulk event_put = {
 	.sql = EVENT_COLUMNS " VALUES ($1, $2, $3, $4, $5::bigint, $6)",
 	.copy = "sync_events(tree, story_id, change, origin, run_id, at)",
+	.types = "ttttit",
 };
 
 static bool pg_event_add(struct store *s, const char *story_id,

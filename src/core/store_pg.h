@@ -2,6 +2,7 @@
 #define STORYSYNC_CORE_STORE_PG_H
 
 #include "pqload.h"
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -65,16 +66,32 @@ struct store {
 	/* a first load's writes, by COPY (pg_send): one a statement */
 	struct pg_pending {
 		const struct pg_bulk *to;
-		struct buf rows;    /* COPY's text format */
-		struct strmap keys; /* the keys in rows (pg_bulk.key) */
-		struct arena key_strings;
+		struct buf rows; /* COPY's binary format */
 		int64_t n;
-		int nparams; /* the statement's, $1 included */
-		bool made;   /* its temporary table, made in this transaction */
+		/* the keys (pg_bulk.key) sent by COPY in this transaction,
+		 * by a 32-bit hash: a key again goes by the statement */
+		struct pg_keys {
+			uint32_t *v;
+			size_t n, cap;
+		} keys;
 	} bulk[8];
 	int nbulk;
 	size_t bulk_bytes;
-	bool in_flight;     /* a drain's results not collected yet */
+	/* the rows last sent, by the sender thread while this one reads on
+	 * (sending: the connection is the sender's until it is joined) */
+	struct pg_batch {
+		struct buf rows[8];
+		const char *copy[8]; /* the tables, as pg_bulk.copy */
+		int n;
+		bool ok;
+		struct err e; /* !ok: why */
+		char now[40]; /* the server's time after it */
+	} batch;
+	pthread_t sender;
+	bool sending;
+	/* the server's time (storysync_now()) for a first load's stories:
+	 * read with the writer mark, then after each batch */
+	char load_now[40];
 	bool version_known; /* the schema's version read at the start */
 	int version;
 	/* the tree's first reads, made by one query before any transaction
@@ -108,26 +125,27 @@ PGresult *pg_query(struct store *s, struct err *e, const char *sql, int n,
 /* Runs sql (no parameters, no rows wanted). */
 bool pg_exec(struct store *s, const char *sql, struct err *e);
 /* A write whose result nobody reads, of one row, in two forms: the
- * statement for that row alone, and for a first load's rows, sent by
- * COPY to a temporary table of text columns (ord, then p2, p3, ... for
- * the statement's parameters $2, $3, ...) and written by one statement
- * (insert: $1 the tree, FROM the table; ORDER BY ord where the order
- * of the rows shows, as in ids from a sequence) at the next query or
- * commit. A first load writes 10k stories in a few statements, not
- * 50k: the server's work per statement, not the rows, was its time. */
+ * statement for that row alone, and for a first load's rows, COPY
+ * straight to the table, the rows kept until the next query or commit
+ * (or BULK_MAX bytes) and sent as one message. A first load writes 10k
+ * stories in a few statements, not 50k: the server's work per
+ * statement, not the rows, was its time. The table is empty of the
+ * tree's rows when a first load starts, and a row's key is checked
+ * against those this transaction copied: no copied row meets one there
+ * (a row another writer added meanwhile fails the COPY: busy). */
 struct pg_bulk {
 	const char *sql;
-	const char *table; /* the temporary table's name */
-	const char *insert;
-	/* the parameter (2...) whose value may repeat only after the rows
-	 * before it are written (an upsert's key: one statement cannot
-	 * update a row twice); 0: none */
-	int key;
-	/* instead of table and insert, for a plain INSERT of every
-	 * parameter in order: the table and its columns, which COPY fills
-	 * straight, the tree its rows' first column (no temporary table
-	 * to fill, read and empty again) */
+	/* the table and its columns, which COPY fills with the statement's
+	 * parameters in order, $1 (the tree) first */
 	const char *copy;
+	/* each parameter's column in COPY's binary format: t text (json
+	 * too: its binary form is its text), i bigint (the parameter its
+	 * decimal text) */
+	const char *types;
+	/* the parameter (2...) that is the row's key: a key copied once in
+	 * this transaction goes by the statement (an upsert) the next time,
+	 * after the rows kept; 0: none (rows that cannot meet one) */
+	int key;
 };
 
 /* Writes one row (b's parameters: $1 the tree, n in all): in a first
@@ -139,8 +157,11 @@ bool pg_send(struct store *s, struct err *e, const struct pg_bulk *b, int n,
 /* Writes what pg_send kept; false with e set (NULL e: just false) when
  * it failed. Every query does it first. */
 bool pg_drain(struct store *s, struct err *e);
-/* Forgets what pg_send kept, and the temporary tables (a transaction's
- * end drops them). */
+/* Whether a row of b with this key would go by COPY now: a first load's,
+ * the key not copied yet in this transaction. */
+bool pg_bulk_fresh(struct store *s, const struct pg_bulk *b, const char *key);
+/* Forgets what pg_send kept, and the keys it copied (at a transaction's
+ * end). */
 void pg_bulk_reset(struct store *s);
 /* Forgets what the tree's first reads left unserved (a transaction or a
  * write comes: what the server holds from then on may differ). */

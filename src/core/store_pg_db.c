@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "seam.h"
+
 /* 55P03 lock_not_available (lock_timeout), 40P01 deadlock_detected,
  * 40001 serialization_failure: another writer, not a failure. */
 static bool busy_state(const char *st)
@@ -25,6 +27,7 @@ static bool result_ok(struct store *s, PGresult *r, struct err *e)
 	ExecStatusType st = PQresultStatus(r);
 	const char *state, *msg;
 	size_t len;
+	bool raced;
 
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return true;
@@ -35,18 +38,24 @@ static bool result_ok(struct store *s, PGresult *r, struct err *e)
 	len = strlen(msg);
 	while (len && msg[len - 1] == '\n')
 		len--;
-	if (busy_state(state))
+	/* a first load's rows meet one only when another writer added it
+	 * to the tree since the load found the tree empty */
+	raced = s->first_load && s->in_txn && state &&
+		strcmp(state, "23505") == 0;
+	if (busy_state(state) || raced)
 		s->busy = true;
 	/* 22 data exception, 23 integrity constraint violation, P0001 a
 	 * trigger's RAISE EXCEPTION */
-	s->refused = state && (strncmp(state, "22", 2) == 0 ||
-			       strncmp(state, "23", 2) == 0 ||
-			       strcmp(state, "P0001") == 0);
+	s->refused =
+		state && !raced &&
+		(strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0 ||
+		 strcmp(state, "P0001") == 0);
 	if (e)
 		err_set(e, "%s: %.*s%s", s->shown, (int)len, msg,
-			busy_state(state)
-				? " (another writer held the database: "
-				  "try later)"
+			busy_state(state) ? " (another writer held the "
+					    "database: try later)"
+			: raced ? " (another writer added rows to the tree "
+				  "during its first load: try later)"
 				: "");
 	PQclear(r);
 	return false;
@@ -246,213 +255,190 @@ bool pg_connect(struct store *s, const char *database, struct err *e)
 	return true;
 }
 
-/* Runs sql (with the tree as $1 when tree is not NULL) without writing
- * what pg_send kept first. */
-static bool exec_now(struct store *s, const char *sql, const char *tree,
-		     struct err *e)
-{
-	PGresult *r;
+/* COPY's binary format: the header, then a row's field count, and each
+ * field's length (-1: NULL) and bytes, in network byte order */
+static const char copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 
-	if (!pg_round_trip(s, sql, tree ? 1 : 0, tree ? &tree : NULL, &r, e) ||
-	    !result_ok(s, r, e))
-		return false;
-	PQclear(r);
-	return true;
+static void put_be(struct buf *b, uint64_t v, int bytes)
+{
+	char out[8];
+
+	for (int i = 0; i < bytes; i++)
+		out[i] = (char)(v >> (8 * (bytes - 1 - i)));
+	buf_add(b, out, (size_t)bytes);
 }
 
-/* The temporary table of b's rows: ord, then a text column for each
- * parameter after the tree; dropped at the transaction's end. */
-static bool table_make(struct store *s, const struct pg_bulk *b, int n,
-		       struct err *e)
+/* v as a field of type t (pg_bulk.types); false when an i is not a
+ * number (never: the callers print them). */
+static bool copy_put(struct buf *b, char t, const char *v)
 {
-	struct buf sql = BUF_INIT;
-	bool ok;
+	size_t len;
+	char *end;
+	long long n;
 
-	buf_printf(&sql, "CREATE TEMPORARY TABLE %s(ord bigint", b->table);
-	for (int i = 2; i <= n; i++)
-		buf_printf(&sql, ", p%d text", i);
-	buf_puts(&sql, ") ON COMMIT DROP");
-	ok = exec_now(s, sql.data, NULL, e);
-	buf_finish(&sql);
-	return ok;
-}
-
-/* sql with each $1 (not $10...) replaced by lit. */
-static void put_with_tree(struct buf *b, const char *sql, const char *lit)
-{
-	for (const char *p; (p = strstr(sql, "$1"));) {
-		buf_add(b, sql, (size_t)(p - sql));
-		if (p[2] >= '0' && p[2] <= '9')
-			buf_puts(b, "$1");
-		else
-			buf_puts(b, lit);
-		sql = p + 2;
-	}
-	buf_puts(b, sql);
-}
-
-/* The results of what the last drain sent and did not wait for; false,
- * e set from the first failure (NULL e: not), when any failed. */
-static bool collect(struct store *s, struct err *e)
-{
-	PGresult *r;
-	bool ok = true;
-
-	if (!s->in_flight)
+	if (!v) {
+		put_be(b, UINT32_MAX, 4);
 		return true;
-	s->in_flight = false;
-	for (;;) {
-		if (!next_result(s, &r, ok ? e : NULL))
-			return false;
-		if (!r)
-			break;
-		if (PQresultStatus(r) == PGRES_COPY_IN) { /* not expected */
-			PQputCopyEnd(s->conn, "storysync: no rows");
-			PQclear(r);
-			continue;
-		}
-		if (result_ok(s, r, ok ? e : NULL))
-			PQclear(r);
-		else
-			ok = false;
 	}
-	return ok;
-}
-
-/* One string for the simple query protocol: a COPY to each table with
- * rows, then each table's statement, then one TRUNCATE of them all. */
-static bool drain_sql(struct store *s, struct buf *sql, struct err *e)
-{
-	char *lit = PQescapeLiteral(s->conn, store_base_tree(s),
-				    strlen(store_base_tree(s)));
-	const char *sep = "TRUNCATE ";
-
-	if (!lit)
-		return err_set(e, "%s: %s", s->shown, PQerrorMessage(s->conn));
-	for (int i = 0; i < s->nbulk; i++)
-		if (s->bulk[i].n)
-			buf_printf(sql, "COPY %s FROM STDIN;",
-				   s->bulk[i].to->copy ? s->bulk[i].to->copy
-						       : s->bulk[i].to->table);
-	for (int i = 0; i < s->nbulk; i++)
-		if (s->bulk[i].n && !s->bulk[i].to->copy) {
-			put_with_tree(sql, s->bulk[i].to->insert, lit);
-			buf_putc(sql, ';');
-		}
-	for (int i = 0; i < s->nbulk; i++)
-		if (s->bulk[i].n && !s->bulk[i].to->copy) {
-			buf_printf(sql, "%s%s", sep, s->bulk[i].to->table);
-			sep = ", ";
-		}
-	PQfreemem(lit);
+	if (t == 'i') {
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno || end == v || *end)
+			return false;
+		put_be(b, 8, 4);
+		put_be(b, (uint64_t)n, 8);
+		return true;
+	}
+	len = strlen(v);
+	if (len > INT32_MAX)
+		return false;
+	put_be(b, len, 4);
+	buf_add(b, v, len);
 	return true;
 }
 
-/* Sends every table's rows and their statements as one query, and
- * waits only for the server to take each COPY: the statements, most of
- * a first load's server time, run while this process parses the next
- * rows; their results are the next query's to collect. */
-static bool send_all(struct store *s, struct err *e)
+/* Sends batch b as one query: a COPY to each table with rows, then the
+ * server's time for the next batch's stories; and waits for its results,
+ * each wait bounded as pg_round_trip's (the sender thread's waits too: a
+ * silent server gives the connection up, and the thread ends). False,
+ * b->e set from the first failure, when any failed (the server runs
+ * none of the query's statements after a failed one). */
+static bool batch_send(struct store *s, struct pg_batch *b)
 {
 	struct buf sql = BUF_INIT;
 	PGresult *r;
 	int i = 0;
-	bool ok = drain_sql(s, &sql, e);
+	bool ok = true, sent;
 
-	if (ok && s->dead)
-		ok = dead(s, e);
-	else if (ok && !PQsendQuery(s->conn, sql.data))
-		ok = lost(s, e);
+	b->now[0] = '\0';
+	if (s->dead)
+		return dead(s, &b->e);
+	for (int k = 0; k < b->n; k++)
+		buf_printf(&sql, "COPY %s FROM STDIN (FORMAT binary);",
+			   b->copy[k]);
+	buf_puts(&sql, "SELECT storysync_now()");
+	sent = PQsendQuery(s->conn, sql.data);
 	buf_finish(&sql);
-	if (!ok)
-		return false;
-	s->in_flight = true;
+	if (!sent)
+		return lost(s, &b->e);
+	/* every result, to the last (NULL): a failed one's rest too */
 	for (;;) {
-		struct pg_pending *p;
+		ExecStatusType st;
 
-		while (i < s->nbulk && !s->bulk[i].n)
+		if (!next_result(s, &r, ok ? &b->e : NULL))
+			return false; /* given up: e says why */
+		if (!r)
+			return ok;
+		st = PQresultStatus(r);
+		if (st == PGRES_COPY_IN) {
+			PQclear(r);
+			if (ok && i == b->n) /* not expected */
+				ok = err_set(&b->e, "%s: a COPY without rows",
+					     s->shown);
+			/* non-blocking: both only queue what cannot be sent
+			 * yet, which next_result sends, bounded */
+			if (ok && (PQputCopyData(s->conn, b->rows[i].data,
+						 (int)b->rows[i].len) != 1 ||
+				   PQputCopyEnd(s->conn, NULL) != 1))
+				return lost(s, &b->e);
+			if (!ok &&
+			    PQputCopyEnd(s->conn, "storysync: failed") != 1)
+				return lost(s, NULL);
 			i++;
-		if (i == s->nbulk)
-			return true; /* all sent: the rest runs meanwhile */
-		if (!next_result(s, &r, e))
-			return false;
-		if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
-			if (r && !result_ok(s, r, e))
-				ok = false;
-			else
-				PQclear(r);
-			return collect(s, ok ? e : NULL) && ok &&
-			       err_set(e, "%s: COPY did not start", s->shown);
+			continue;
 		}
-		PQclear(r);
-		p = &s->bulk[i++];
-		/* non-blocking: both only queue what cannot be sent yet,
-		 * which flush_all sends, bounded */
-		if (PQputCopyData(s->conn, p->rows.data, (int)p->rows.len) !=
-			    1 ||
-		    PQputCopyEnd(s->conn, NULL) != 1) {
-			lost(s, e);
-			return false;
+		if (!ok) { /* what is left of a failed query's results */
+			PQclear(r);
+			continue;
 		}
-		if (!flush_all(s, e))
-			return false;
-		while (i < s->nbulk && !s->bulk[i].n)
-			i++;
-		if (i == s->nbulk)
-			return true; /* all sent: the rest runs meanwhile */
-		/* the COPY's own result, before the next one's COPY_IN */
-		if (!next_result(s, &r, e))
-			return false;
-		if (r && !result_ok(s, r, e)) {
-			collect(s, NULL);
-			return false;
+		if (!result_ok(s, r, &b->e)) {
+			ok = false;
+			continue;
 		}
+		/* the server's time after the batch */
+		if (st == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+		    PQnfields(r) == 1 && !PQgetisnull(r, 0, 0))
+			snprintf(b->now, sizeof(b->now), "%s",
+				 PQgetvalue(r, 0, 0));
 		PQclear(r);
 	}
+}
+
+static void *sender_main(void *arg)
+{
+	struct store *s = arg;
+
+	s->batch.ok = batch_send(s, &s->batch);
+	return NULL;
+}
+
+/* The last batch's results, its sender joined first: false, e set from
+ * its failure (NULL e: not), when it failed. */
+static bool settle(struct store *s, struct err *e)
+{
+	struct pg_batch *b = &s->batch;
+	bool ok = true;
+
+	if (s->sending)
+		pthread_join(s->sender, NULL);
+	s->sending = false;
+	if (!b->n)
+		return true;
+	if (b->now[0])
+		memcpy(s->load_now, b->now, sizeof(s->load_now));
+	if (!b->ok) {
+		if (e)
+			*e = b->e;
+		ok = false;
+	}
+	for (int k = 0; k < b->n; k++)
+		buf_reset(&b->rows[k]);
+	b->n = 0;
+	return ok;
 }
 
 static void pending_clear(struct pg_pending *p)
 {
 	buf_reset(&p->rows);
-	strmap_finish(&p->keys);
-	p->keys = (struct strmap){0};
-	arena_finish(&p->key_strings);
-	p->key_strings = (struct arena){0};
 	p->n = 0;
 }
 
-/* Every table made (the statements of send_all name only those). */
-static bool tables_made(struct store *s, struct err *e)
-{
-	for (int i = 0; i < s->nbulk; i++) {
-		struct pg_pending *p = &s->bulk[i];
-
-		if (p->n && !p->made && !p->to->copy) {
-			if (!table_make(s, p->to, p->nparams, e))
-				return false;
-			p->made = true;
-		}
-	}
-	return true;
-}
-
-/* What pg_send kept, sent; when wait, also its results. */
+/* What pg_send kept, sent as the next batch once the last is settled:
+ * by the sender thread while this one reads on, or, when wait, here,
+ * with its results. */
 static bool drain(struct store *s, bool wait, struct err *e)
 {
-	bool ok = collect(s, e), any = false;
+	struct pg_batch *b = &s->batch;
+	bool ok = settle(s, e);
 
-	for (int i = 0; i < s->nbulk; i++)
-		any = any || s->bulk[i].n;
-	if (ok && any)
-		ok = tables_made(s, e) && send_all(s, e);
+	for (int i = 0; ok && i < s->nbulk; i++) {
+		struct buf t;
+
+		if (!s->bulk[i].n)
+			continue;
+		/* the trailer; the batch's buffers, emptied, take the next
+		 * rows */
+		put_be(&s->bulk[i].rows, UINT16_MAX, 2);
+		t = b->rows[b->n];
+		b->rows[b->n] = s->bulk[i].rows;
+		s->bulk[i].rows = t;
+		b->copy[b->n++] = s->bulk[i].to->copy;
+	}
 	for (int i = 0; i < s->nbulk; i++)
 		pending_clear(&s->bulk[i]);
 	s->bulk_bytes = 0;
-	if (ok && wait)
-		ok = collect(s, e);
-	else if (!ok)
-		collect(s, NULL);
-	return ok;
+	if (!ok || !b->n)
+		return ok;
+	if (!wait)
+		/* where a test stops the server's side of a first load, its
+		 * batch not sent yet (pg_silent.sh) */
+		test_seam_stop("pg-batch");
+	if (!wait && pthread_create(&s->sender, NULL, sender_main, s) == 0) {
+		s->sending = true;
+		return true;
+	}
+	b->ok = batch_send(s, b);
+	return settle(s, e);
 }
 
 bool pg_drain(struct store *s, struct err *e)
@@ -462,11 +448,15 @@ bool pg_drain(struct store *s, struct err *e)
 
 void pg_bulk_reset(struct store *s)
 {
-	collect(s, NULL);
+	settle(s, NULL);
 	for (int i = 0; i < s->nbulk; i++) {
-		pending_clear(&s->bulk[i]);
 		buf_finish(&s->bulk[i].rows);
+		free(s->bulk[i].keys.v);
+		s->bulk[i] = (struct pg_pending){0};
 	}
+	for (int k = 0;
+	     k < (int)(sizeof(s->batch.rows) / sizeof(*s->batch.rows)); k++)
+		buf_finish(&s->batch.rows[k]);
 	s->nbulk = 0;
 	s->bulk_bytes = 0;
 }
@@ -496,85 +486,103 @@ PGresult *pg_query(struct store *s, struct err *e, const char *sql, int n,
 	return result_ok(s, r, e) ? r : NULL;
 }
 
-/* v in COPY's text format: NULL is \N, and a backslash, a tab, a
- * newline and a carriage return are escaped. */
-static void copy_put(struct buf *b, const char *v)
+/* what a first load keeps before it writes: the server writes a batch
+ * while the next is parsed, and all but the last batch overlap (10k
+ * stories, paired under load: 1 MB 4.7 s against 5.7 s for 4 MB) */
+#define BULK_MAX (1 << 20)
+
+static uint32_t key_hash(const char *key)
 {
-	const char *from = v;
+	uint32_t v = (uint32_t)(strmap_hash(key) >> 32);
 
-	if (!v) {
-		buf_puts(b, "\\N");
-		return;
-	}
-	for (const char *p = v;; p++) {
-		const char *esc = *p == '\\'   ? "\\\\"
-				  : *p == '\t' ? "\\t"
-				  : *p == '\n' ? "\\n"
-				  : *p == '\r' ? "\\r"
-					       : NULL;
-
-		if (!esc && *p)
-			continue;
-		buf_add(b, from, (size_t)(p - from));
-		if (!*p)
-			return;
-		buf_puts(b, esc);
-		from = p + 1;
-	}
+	return v ? v : 1; /* 0 marks a free slot */
 }
 
-/* what a first load keeps before it writes: its rows' text, which then
- * fits the server's default temp_buffers (8 MB) and an unordered
- * INSERT ... SELECT reads it from there; 1 MB rather than 4: the server
- * writes a batch while the next is parsed, and all but the last batch
- * overlap (10k stories, paired under load: 4.7 s against 5.7 s) */
-#define BULK_MAX (1 << 20)
+/* Whether h is in k; when add, it is afterwards. Linear probing, at most
+ * four fifths full: 4 bytes a key, not the keys. */
+static bool keys_has(struct pg_keys *k, uint32_t h, bool add)
+{
+	size_t i;
+
+	if (add && (k->n + 1) * 5 > k->cap * 4) {
+		struct pg_keys old = *k;
+
+		k->cap = old.cap ? old.cap * 2 : 1024;
+		k->v = xcalloc(k->cap, sizeof(*k->v));
+		k->n = 0;
+		for (size_t j = 0; j < old.cap; j++)
+			if (old.v[j])
+				keys_has(k, old.v[j], true);
+		free(old.v);
+	}
+	if (!k->cap)
+		return false;
+	for (i = h & (k->cap - 1); k->v[i]; i = (i + 1) & (k->cap - 1))
+		if (k->v[i] == h)
+			return true;
+	if (add) {
+		k->v[i] = h;
+		k->n++;
+	}
+	return false;
+}
+
+static struct pg_pending *pending_of(struct store *s, const struct pg_bulk *b)
+{
+	for (int i = 0; i < s->nbulk; i++)
+		if (s->bulk[i].to == b)
+			return &s->bulk[i];
+	return NULL;
+}
+
+bool pg_bulk_fresh(struct store *s, const struct pg_bulk *b, const char *key)
+{
+	struct pg_pending *p = pending_of(s, b);
+
+	return s->first_load && s->in_txn && key &&
+	       !(p && keys_has(&p->keys, key_hash(key), false));
+}
+
+static bool statement(struct store *s, struct err *e, const struct pg_bulk *b,
+		      int n, const char *const *params)
+{
+	PGresult *r = pg_query(s, e, b->sql, n, params);
+
+	PQclear(r);
+	return r != NULL;
+}
 
 bool pg_send(struct store *s, struct err *e, const struct pg_bulk *b, int n,
 	     const char *const *params)
 {
-	struct pg_pending *p = NULL;
+	struct pg_pending *p;
+	const char *key = b->key ? params[b->key - 1] : NULL;
 	size_t len;
 
-	if (!s->first_load || !s->in_txn) {
-		PGresult *r = pg_query(s, e, b->sql, n, params);
-
-		PQclear(r);
-		return r != NULL;
-	}
-	for (int i = 0; i < s->nbulk && !p; i++)
-		if (s->bulk[i].to == b)
-			p = &s->bulk[i];
-	if (!p) {
+	if (!s->first_load || !s->in_txn || !b->copy || (b->key && !key))
+		return statement(s, e, b, n, params);
+	if (strlen(b->types) != (size_t)n)
+		return err_set(e, "%s: %d values for %s", s->shown, n, b->copy);
+	if (!(p = pending_of(s, b))) {
 		if (s->nbulk == (int)(sizeof(s->bulk) / sizeof(*s->bulk)))
 			return err_set(e, "%s: too many kinds of bulk writes",
 				       s->shown);
 		p = &s->bulk[s->nbulk++];
 		*p = (struct pg_pending){.to = b};
 	}
-	/* an upsert's key again: the rows before it are written first */
-	if (b->key && p->keys.cap && params[b->key - 1] &&
-	    strmap_get(&p->keys, params[b->key - 1], NULL) && !pg_drain(s, e))
-		return false;
-	p->nparams = n;
-	if (b->key && params[b->key - 1]) {
-		if (!p->keys.cap)
-			strmap_init(&p->keys, 1024);
-		strmap_put(&p->keys,
-			   arena_strdup(&p->key_strings, params[b->key - 1]),
-			   0);
-	}
+	/* a key copied before: the row may be there, the upsert after
+	 * the rows kept (pg_query sends them) */
+	if (key && keys_has(&p->keys, key_hash(key), true))
+		return statement(s, e, b, n, params);
 	len = p->rows.len;
-	p->n++;
-	if (b->copy)
-		copy_put(&p->rows, params[0]);
-	else
-		buf_printf(&p->rows, "%" PRId64, p->n);
-	for (int i = 1; i < n; i++) {
-		buf_putc(&p->rows, '\t');
-		copy_put(&p->rows, params[i]);
-	}
-	buf_putc(&p->rows, '\n');
+	if (!p->n++)
+		buf_add(&p->rows, copy_header, sizeof(copy_header));
+	put_be(&p->rows, (uint64_t)n, 2);
+	for (int i = 0; i < n; i++)
+		if (!copy_put(&p->rows, b->types[i], params[i]))
+			return err_set(e, "%s: %s: not a %s", s->shown,
+				       params[i],
+				       b->types[i] == 'i' ? "number" : "value");
 	s->bulk_bytes += p->rows.len - len;
 	return s->bulk_bytes < BULK_MAX || drain(s, false, e);
 }

@@ -415,7 +415,8 @@ bool pg_schema_check(struct store *s, struct err *e)
  * second waits, then finds the work done). */
 bool pg_schema_migrate(struct store *s, bool create, struct err *e)
 {
-	char sql[96];
+	struct buf steps = BUF_INIT;
+	bool ok;
 	int v;
 
 	if (!version_read(s, &v, e))
@@ -427,34 +428,33 @@ bool pg_schema_migrate(struct store *s, bool create, struct err *e)
 			       "%s: no storysync schema in this database "
 			       "(storysync init creates it)",
 			       s->shown);
-	if (!pg_exec(s, "BEGIN", e))
-		return false;
-	if (!pg_exec(s, "SELECT pg_advisory_xact_lock(" PG_LOCK_CLASS ", 0)",
+	if (!pg_exec(s,
+		     "BEGIN; SELECT pg_advisory_xact_lock(" PG_LOCK_CLASS
+		     ", 0)",
 		     e) ||
 	    !version_read(s, &v, e))
 		goto fail;
 	if (v == PG_SCHEMA_VERSION)
 		return pg_exec(s, "COMMIT", e);
-	if (!pg_exec(s,
-		     "CREATE TABLE IF NOT EXISTS storysync_schema(version"
-		     " integer)",
-		     e))
-		goto fail;
+	/* the steps, the triggers and the version as one query: one round
+	 * trip, not 80 (the server stops at the first that fails) */
+	buf_puts(&steps, "CREATE TABLE IF NOT EXISTS storysync_schema(version"
+			 " integer)");
 	for (size_t i = 0; i < NMIGRATIONS; i++)
-		if (migrations[i].version > v &&
-		    !pg_exec(s, migrations[i].sql, e))
-			goto fail;
+		if (migrations[i].version > v)
+			buf_printf(&steps, ";\n%s", migrations[i].sql);
 	for (size_t i = 0; i < sizeof(triggers) / sizeof(*triggers); i++)
-		if (!pg_exec(s, triggers[i], e))
-			goto fail;
-	snprintf(sql, sizeof(sql),
-		 "DELETE FROM storysync_schema; INSERT INTO storysync_schema"
-		 " VALUES (%d)",
-		 PG_SCHEMA_VERSION);
-	if (!pg_exec(s, sql, e) || !pg_exec(s, "COMMIT", e))
-		goto fail;
-	return true;
+		buf_printf(&steps, ";\n%s", triggers[i]);
+	buf_printf(&steps,
+		   ";\nDELETE FROM storysync_schema; INSERT INTO"
+		   " storysync_schema VALUES (%d)",
+		   PG_SCHEMA_VERSION);
+	ok = pg_exec(s, steps.data, e) && pg_exec(s, "COMMIT", e);
+	buf_finish(&steps);
+	if (ok)
+		return true;
 fail:
-	pg_exec(s, "ROLLBACK", NULL);
+	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+		pg_exec(s, "ROLLBACK", NULL);
 	return false;
 }

@@ -1,14 +1,15 @@
 #!/bin/bash
 # Issue 23, speed: a first load on PostgreSQL sends its rows by COPY
-# (COPY's text format: a backslash, a tab, a newline in a value, and
-# NULL, are escaped), and a no-op uses the stat cache there too, checked
-# against sync_state's generation (sync_meta 'state.generation', schema 2),
-# which triggers on sync_state renew with every change of its paths or
-# stat data. The rows of a first load are the files as PyYAML reads them,
-# and the same as its SQLite twin's; a change of sync_state made with the
-# triggers disabled goes unseen while the cache holds (it is used), and a
-# hand deletion of an entry outdates the cache. Skipped, saying why, only
-# where no server can run (failing then under --setup postgresql).
+# (COPY's binary format: a backslash, a tab, a newline, \N and \. in a
+# value are its bytes, NULL is not an empty string), and a no-op uses the
+# stat cache there too, checked against sync_state's generation (sync_meta
+# 'state.generation', schema 2), which triggers on sync_state renew with
+# every change of its paths or stat data. The rows of a first load are the
+# files as PyYAML reads them, and the same as its SQLite twin's; a change
+# of sync_state made with the triggers disabled goes unseen while the
+# cache holds (it is used), and a hand deletion of an entry outdates the
+# cache. Skipped, saying why, only where no server can run (failing then
+# under --setup postgresql).
 PG_SCENARIO=1
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
@@ -170,6 +171,64 @@ check_eq "an id claimed twice: the rows as on SQLite" \
   "$(sqlite3 "$T/twice-lite/$DB" "SELECT id, path FROM stories ORDER BY id")" \
   "$(pq bulk2 "SELECT id, path FROM stories ORDER BY id COLLATE \"C\"")"
 
+# ---- a first load that stores an id's key again, with dependencies: a
+# story whose key the load copied before goes by the upsert, and its
+# dependencies by their statement, never by a COPY of no table (that
+# crashed the load, 67ebfa2). HC-73981 and HC-173554 are two ids whose
+# 32-bit key hash (strmap_hash's upper half) is one: the second of them
+# is the statement's; D-1 has an archived copy (a shadow of the live
+# file, skipped) with dependencies of its own ----
+pg_db bulk5
+mkdir -p "$T/dup/issues/archive" && cd "$T/dup" || exit 1
+git init -q .
+printf '%s\n' 'database: .storysync/stories.db' 'backlogs:' '  issues: issues' \
+  'status_from: key' 'statuses: [open, closed]' 'stages:' '  live: .' \
+  '  archived: archive' 'archive_stages: [archived]' >.storysync.yml
+story() { # file id title depends_on
+  printf -- '---\nid: %s\ntitle: %s\nstatus: open\ndepends_on: %s\n---\n\nBody of %s.\n' \
+    "$2" "$3" "$4" "$2" >"issues/$1"
+}
+story HC-73981-one.md HC-73981 One "[HC-173554, D-1, D-1]"
+story HC-173554-two.md HC-173554 Two "[D-1, HC-73981]"
+story D-1-dep.md D-1 Dep "[HC-73981]"
+story archive/D-1-old.md D-1 "Dep, archived" "[HC-173554, X-9]"
+cp -a "$T/dup" "$T/dup-lite"
+pg_local "$PGURI"
+ss init >/dev/null
+run ss sync
+(cd "$T/dup-lite" && ss init >/dev/null && ss sync >"$O/lite.out" \
+  2>"$O/lite.err"; echo "$?" >"$O/lite.rc")
+check_eq "an id's key copied before, with dependencies: as on SQLite" \
+  "$(cat "$O/lite.rc")|$(cat "$O/lite.out")|$(cat "$O/lite.err")" \
+  "$rc|$out|$err"
+# the live files' ids and dependencies as PyYAML reads them
+dup_files() {
+  python3 -c '
+import os, yaml
+for n in sorted(os.listdir("issues")):
+    if n.endswith(".md"):
+        t = open(os.path.join("issues", n), encoding="utf-8").read()
+        d = yaml.safe_load(t[4:t.index("\n---\n", 3)])
+        for dep in sorted(set(d["depends_on"])):
+            print("%s|%s" % (d["id"], dep))' | LC_ALL=C sort
+}
+dup_db() {
+  pq bulk5 "SELECT story_id, depends_on FROM story_dependencies" |
+    LC_ALL=C sort
+}
+check_eq "the dependencies are the live files' (PyYAML)" "$(dup_files)" \
+  "$(dup_db)"
+check_eq "and the SQLite twin's" \
+  "$(sqlite3 -separator '|' "$T/dup-lite/$DB" "SELECT story_id, depends_on
+    FROM story_dependencies" | LC_ALL=C sort)" "$(dup_db)"
+check_eq "the stories' rows as on SQLite" \
+  "$(sqlite3 "$T/dup-lite/$DB" "SELECT id, title, path FROM stories" |
+    LC_ALL=C sort)" \
+  "$(pq bulk5 "SELECT id, title, path FROM stories" | LC_ALL=C sort)"
+run ss sync
+check_eq "the next run: as on SQLite" \
+  "$(cd "$T/dup-lite" && ss sync 2>&1; echo "|$?")" "$out$err|$rc"
+
 # ---- a first load's rows the server refuses, in a batch whose
 # statements ran while the next batch was parsed (1 MB batches: 40
 # stories of 40 KB): the refusal is the run's error, nothing of the
@@ -200,5 +259,52 @@ check_eq "the rule gone, the next run loads every story, whole" \
   "0|40|40|40001" "$rc|$(pq bulk3 "SELECT count(*) FROM stories")|$(pq \
     bulk3 "SELECT count(*) FROM sync_state")|$(pq bulk3 \
     "SELECT min(length(body)) FROM stories")"
+
+
+# ---- an API row added to the tree during its first load: the load's
+# COPY of that id waits for the API's transaction, and when it commits
+# the run is busy (exit 75, saying why), keeps nothing of the load, and
+# the next run syncs the API's row with the file ----
+pg_db bulk4
+mkdir "$T/raced" && cd "$T/raced" || exit 1
+"$GEN_STORIES" . --count 6 2>/dev/null
+git init -q .
+pg_local "$PGURI"
+ss init >/dev/null
+f=$(find stories -name '*.md' | sort | sed -n 3p)
+rid=$(sed -n 's/^id: //p' "$f")
+mkfifo "$O/r.in"
+psql -qAtX -d bulk4 <"$O/r.in" >"$O/r.out" 2>&1 &
+rpid=$!
+exec 7>"$O/r.in"
+echo "BEGIN; INSERT INTO stories(tree, id, title, backlog, status) VALUES
+      ('default', '$rid', 'Added by the API', '$(sed -n 's/^backlog: //p' "$f")',
+      '$(sed -n 's/^status: //p' "$f")'); SELECT 'row-added';" >&7
+wait_for grep -q row-added "$O/r.out" || not_ok "the API adds a row"
+"$STORYSYNC" -v sync --wait=120 >"$O/raced.out" 2>"$O/raced.err" &
+r1=$!
+waits() {
+  [ "$(pq bulk4 "SELECT count(*) FROM pg_stat_activity WHERE
+    wait_event_type = 'Lock' AND backend_type = 'client backend'")" = 1 ]
+}
+wait_for waits || not_ok "the first load waits for the API's row"
+echo "COMMIT; SELECT 'committed';" >&7
+wait_for grep -q committed "$O/r.out" || not_ok "the API commits"
+exec 7>&-
+wait "$rpid"
+wait "$r1"
+rc=$?
+check_eq "the first load that met the API's row: busy, exit 75" "75|yes" \
+  "$rc|$(grep -q 'another writer added rows to the tree during its first load: try later' \
+    "$O/raced.err" && echo yes)"
+check_eq "and kept nothing of the load" "1|0|Added by the API" \
+  "$(pq bulk4 "SELECT count(*) FROM stories")|$(pq bulk4 \
+    "SELECT count(*) FROM sync_state")|$(pq bulk4 \
+    "SELECT title FROM stories WHERE id = '$rid'")"
+run ss sync
+check_eq "the next run syncs every file" "0|6" \
+  "$rc|$(pq bulk4 "SELECT count(*) FROM stories")"
+run ss sync
+check_eq "and the one after is quiet" "0|" "$rc|$out$err"
 
 finish

@@ -104,4 +104,59 @@ run ss sync
 check_eq "once it answers, the next run converges" \
   "0|edited while no connection" \
   "$rc|$(pq ss1 "SELECT title FROM stories WHERE id = '$id1'")"
+
+# ---- a first load whose server stops as its sender thread's first batch
+# goes (1 MB batches: 40 stories of 40 KB, one batch by the thread, the
+# rest at the commit): the thread's COPY waits no longer than the bound,
+# the run says so and exits 3, keeping nothing; the next run loads all ----
+pg_db ss2
+mkdir -p "$T/big/backlog" && cd "$T/big" || exit 1
+git init -q .
+pad=$(head -c 40000 /dev/zero | tr '\0' 'x')
+for n in $(seq 1 40); do
+  printf -- '---\nid: B-%s\ntitle: Big %s\n---\n%s\n' "$n" "$n" "$pad" \
+    >"backlog/B-$n-big.md"
+done
+pg_local "postgresql://postgres:s3cret@/ss2?host=$PGDIR"
+printf 'busy_wait: 0\nserver_wait: 2\n' >>.storysync.local.yml
+ss init >/dev/null
+STORYSYNC_TEST_STOP=pg-batch "$STORYSYNC" sync >"$O/out" 2>"$O/err" &
+pid=$!
+trap 'kill -9 $pid 2>/dev/null; [ -n "${bpid:-}" ] && kill -CONT $bpid;
+  pg_stop; rm -rf "$T" "$O"' EXIT
+wait_for stopped $pid || not_ok "the first load stops before its batch goes"
+bpid=$(pq ss2 "SELECT pid FROM pg_stat_activity WHERE application_name =
+  'storysync' AND state = 'idle in transaction'")
+check_eq "one backend of the first load, in its transaction" 1 \
+  "$(echo "$bpid" | grep -c .)"
+as_pg kill -STOP "$bpid"
+t0=$(now)
+kill -CONT $pid
+wait $pid
+rc=$?
+t1=$(now)
+err=$(cat "$O/err"); echo "# $err"
+check_eq "the first load gives up: exit 3" 3 "$rc"
+check_contains "it says the server did not answer, naming it" \
+  "postgresql://postgres:***@/ss2?host=$PGDIR: the server did not answer for 2.0 s" \
+  "$err"
+if took=$(within "$t1" "$t0" 2 30); then
+  ok "the sender thread's wait within its bound"
+else
+  not_ok "the sender thread's wait within its bound" "$took"
+fi
+as_pg kill -CONT "$bpid"
+bpid=
+trap 'pg_stop; rm -rf "$T" "$O"' EXIT
+gone2() { [ "$(pq ss2 "SELECT count(*) FROM pg_stat_activity WHERE
+  application_name = 'storysync'")" = 0 ]; }
+wait_for gone2 || not_ok "the given-up session ends once the server runs"
+check_eq "nothing of the load kept" "0|0" \
+  "$(pq ss2 "SELECT count(*) FROM stories")|$(pq ss2 \
+    "SELECT count(*) FROM sync_state")"
+run ss sync
+check_eq "the next run loads every story, whole" "0|40|40|40001" \
+  "$rc|$(pq ss2 "SELECT count(*) FROM stories")|$(pq ss2 \
+    "SELECT count(*) FROM sync_state")|$(pq ss2 \
+    "SELECT min(length(body)) FROM stories")"
 finish

@@ -382,7 +382,8 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	bool db_wins[SF_COUNT], carried[SM_COUNT] = {0}, written[SF_COUNT],
 				ours[SF_COUNT] = {0};
 	bool has_base = false, mirror_known = false, found = false, ok = true,
-	     rebase_db = false, discard = false, back = false, stale = false;
+	     rebase_db = false, discard = false, back = false, stale = false,
+	     journaled = false;
 	int64_t rev;
 	char *path = NULL;
 
@@ -477,6 +478,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		bool moved = strcmp(jl->path, fc->path) != 0;
 		bool journal[SF_COUNT];
 
+		journaled = true;
 		journal_written(jl, journal);
 		for (int f = 0; f < SF_COUNT; f++)
 			written[f] = (in.written && written[f]) || journal[f];
@@ -553,7 +555,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	in.db_wins = db_wins;
 	carried_keys(run, fc, se, &in, carried);
 	if (plan_story(&in, &a)) {
-		set_before(run, fc, se, &a);
+		set_before(run, fc, se, journaled, &a);
 		set_deleted(run, se, &a);
 		if (rebase_db)
 			doubt_rebased(&in, &a);

@@ -217,6 +217,33 @@ static bool journal_place(const struct run *run, const struct journal_line *jl,
 	return detect_set_location(run->c, jl->path, out);
 }
 
+/* Whether jl, the journal's line of the content fc holds, is a move the
+ * killed run never made: fc is not at jl's path but where the agreed
+ * version (base) places the story. A move goes before the write that
+ * follows it (place_rewrite), so a move line names the content the run
+ * found, not a write of its own: taken for a person's move back from
+ * jl's path, the file's old place won over the database's change that
+ * moved it (model seed 38: the API's status, a run killed after
+ * another story's move). A person who moved the file back exactly there
+ * cannot be told from it, as for a discard. */
+static bool move_not_made(const struct run *run, const struct journal_line *jl,
+			  const struct file_change *fc,
+			  const struct story *base)
+{
+	struct story here;
+	bool same;
+
+	if (!base || strcmp(jl->path, fc->path) == 0)
+		return false;
+	story_copy(&here, base);
+	same = detect_set_location(run->c, fc->path, &here) &&
+	       story_field_equal(&here, base, SF_BACKLOG) &&
+	       story_field_equal(&here, base, SF_STATUS) &&
+	       story_field_equal(&here, base, SF_EPIC);
+	story_finish(&here);
+	return same;
+}
+
 /* Remembers id in one of the journal's sets (a no-op in the first load,
  * which writes no file). */
 static void journal_note(struct run *run, struct strmap *set, const char *id)
@@ -474,7 +501,8 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	/* written or moved by a run that died before its commit: what it
 	 * took from the database is no edit, so a later API change wins */
 	if (in.file_story && !(d && d->side == SIDE_DELETED) &&
-	    (jl = our_write(run, fc))) {
+	    (jl = our_write(run, fc)) &&
+	    !move_not_made(run, jl, fc, has_base ? &base : NULL)) {
 		bool moved = strcmp(jl->path, fc->path) != 0;
 		bool journal[SF_COUNT];
 

@@ -9,7 +9,7 @@
 # a person's, the discard then won as an edit and the API's value was
 # gone, with nothing in sync_conflicts). Whether the recovering run is a
 # plain one or --backlog; whether the person then edits another field or
-# not. The oracle reads the database with Python's sqlite3 (psycopg2 on
+# not; a move journaled and not made (seed 38, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
 # a server: lib.sh's py_rows) and the files with sed.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -81,6 +81,47 @@ for how in plain backlog; do
   discarded "$how-edited"
   check_eq "$how-edited: the person's priority taken" "high|high" \
     "$(key priority $F)|$(py_rows "SELECT priority FROM stories WHERE id = 'S-1'")"
+done
+
+# ---- a move journaled and not made: the run is killed right after the
+# first of two moves the API's status changes make, the second file
+# still where it was, with the content the journal's move line names (a
+# move goes before its write: the content the run found, with a person's
+# edit of its title). The file where the agreed version places it is no
+# person's move back from where the killed run would have put it: the
+# API's status stays, the person's title too, and the file goes there
+# (model seed 38, where the admin had renamed a stage's folder too) ----
+for how in plain renamed; do
+  mkdir -p "$T/unmoved-$how" && cd "$T/unmoved-$how" || exit 1
+  git init -q .
+  mkdir backlog refinements
+  printf 'database: .storysync/stories.db\nstages:\n  refinement: refinements\n  backlog: backlog\n' \
+    >.storysync.yml
+  for i in 1 2; do
+    printf -- '---\nid: S-%s\ntitle: T%s\nstatus: backlog\n---\nbody\n' $i $i \
+      >backlog/S-$i-t.md
+  done
+  ss init -q || not_ok "unmoved-$how: init"
+  echo .storysync/ >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "unmoved-$how: the tree"
+  py_rows "UPDATE stories SET status = 'refinement'"
+  sed -i 's/^title: T2$/title: Mine/' backlog/S-2-t.md
+  stage=backlog
+  if [ $how = renamed ]; then
+    stage=queue
+    git mv backlog queue && sed -i 's/^  backlog: backlog$/  backlog: queue/' .storysync.yml
+    git commit -qam "config: the backlog stage's folder is queue"
+  fi
+  files() { find refinements $stage -name 'S-*.md' | LC_ALL=C sort | paste -sd ' '; }
+  run env STORYSYNC_TEST_KILL=after-move "$STORYSYNC"
+  check_eq "unmoved-$how: killed after the first move, the second not made" \
+    "137|$stage/S-2-t.md refinements/S-1-t.md" "$rc|$(files)"
+  run ss
+  check_eq "unmoved-$how: the API's status stays, the person's title too" \
+    "0|refinement/T1 refinement/Mine|refinements/S-1-t.md refinements/S-2-t.md|0" \
+    "$rc|$(py_rows "SELECT status || '/' || title FROM stories ORDER BY id" | paste -sd ' ')|$(files)|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+  run ss
+  check_eq "unmoved-$how: the next run is quiet" "0||" "$rc|$out|$err"
 done
 
 finish

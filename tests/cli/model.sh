@@ -11,7 +11,7 @@
 # status rename, history rewrites and dry runs replayed with the actions
 # they were found with (--classic); and those found since
 # (git_checkout_old.sh: 2, 5, 6; git_discard_old.sh: 13; killed_write.sh:
-# 47; at 60 steps). By
+# 38, 47; at 60 steps). By
 # hand: python3 tests/cli/model.py DIR --seed N [--steps N] [--classic]
 # (MODEL_DEBUG=1
 # shows each run's -v output). A twin: under --setup postgresql each seed's
@@ -24,7 +24,7 @@ with_hooks
 seed=${STORYSYNC_SEED:-1}
 classic="" regress=""
 if [ "${STORYSYNC_LONG:-0}" = 1 ]; then
-  seeds=200 steps=120 classic="411 414 624 688" regress="2 5 6 13 47"
+  seeds=200 steps=120 classic="411 414 624 688" regress="2 5 6 13 38 47"
 else
   seeds=2 steps=60
 fi

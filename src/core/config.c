@@ -1332,15 +1332,26 @@ static void init_defaults(struct config *c)
 	c->notify_timeout_s = CONFIG_NOTIFY_TIMEOUT_DEFAULT;
 }
 
-/* Reads one file into p->c as source. */
-static bool parse_file(struct parser *p, const char *path, enum source source)
+/* Reads one file into p->c as source: its content given (given, glen),
+ * else read from path. */
+static bool parse_file(struct parser *p, const char *path, enum source source,
+		       const char *given, size_t glen)
 {
 	char *text = NULL;
 	size_t len = 0;
 	bool ok;
 
-	if (!read_file(path, &text, &len, p->e))
+	if (given) {
+		if (glen > CONFIG_MAX_BYTES)
+			return err_set(p->e, "%s: larger than %d bytes", path,
+				       CONFIG_MAX_BYTES);
+		text = xmalloc(glen + 1);
+		memcpy(text, given, glen);
+		text[glen] = '\0';
+		len = glen;
+	} else if (!read_file(path, &text, &len, p->e)) {
 		return false;
+	}
 	p->name = path;
 	p->source = source;
 	p->seen = 0;
@@ -1368,6 +1379,12 @@ static bool check_after(struct parser *p, const char *local);
 
 bool config_load(struct config *c, const char *path, struct err *e)
 {
+	return config_load_version(c, path, NULL, 0, e);
+}
+
+bool config_load_version(struct config *c, const char *path, const char *text,
+			 size_t len, struct err *e)
+{
 	struct written w = {0};
 	struct parser p = {.e = e, .c = c, .w = &w};
 	char *local = config_local_path(path);
@@ -1377,10 +1394,11 @@ bool config_load(struct config *c, const char *path, struct err *e)
 	p.local = local;
 	/* the companion first: the keys it sets, the main file's only check */
 	if (local && fsx_exists(local) &&
-	    !(check_local(local, e) && parse_file(&p, local, SRC_LOCAL)))
+	    !(check_local(local, e) &&
+	      parse_file(&p, local, SRC_LOCAL, NULL, 0)))
 		goto out;
 	p.overridden = p.seen;
-	if (!parse_file(&p, path, source_of(path)))
+	if (!parse_file(&p, path, source_of(path), text, len))
 		goto out;
 	set_defaults(c);
 	ok = finish_dialect(&p) && resolve(c, path, w.database, e) &&

@@ -129,6 +129,12 @@ char *config_find(const char *dir, struct err *e);
  * error. log and metrics_file may not name the database or its files, a
  * story's place, the configuration, or a path inside .git. */
 bool config_load(struct config *c, const char *path, struct err *e);
+/* config_load of another version of the file at path: its content text
+ * (len bytes, e.g. an old commit's, attacker-controlled like any), read
+ * and checked the same way, with the companion as it is now; nothing is
+ * run or written. */
+bool config_load_version(struct config *c, const char *path, const char *text,
+			 size_t len, struct err *e);
 /* The untracked companion of the configuration file at path (heap):
  * NAME.local.yml beside NAME.yml (.storysync.local.yml beside
  * .storysync.yml); NULL when path is not a .yml or .yaml file, or is a

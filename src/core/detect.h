@@ -84,6 +84,9 @@ struct scan_result {
 		char hash[BLOBID_HEX];
 		struct file_stat st;
 		bool removed; /* the caller's: it removed it */
+		bool mine;    /* storysync's own uncommitted file, untouched,
+				 beside git's version a person moved or
+				 edited (discard_leftovers) */
 	} * leftovers;
 	size_t nleftovers, capleftovers;
 	bool partial; /* only some paths were looked at (git mode): the
@@ -134,8 +137,13 @@ void detect_walk_cancel(struct scan_walk *w);
  * deleted itself (see discard_leftovers): the caller's question, asked
  * only of such a second claim. */
 typedef bool (*detect_copy_fn)(void *ctx, const struct file_change *copy);
-/* Has the walk w ask fn (with ctx) about second claims of an id. */
-void detect_walk_ask(struct scan_walk *w, detect_copy_fn fn, void *ctx);
+/* Whether git's index or HEAD holds blob at path (relative to the root):
+ * asked of storysync's own file of a story that a second file claims. */
+typedef bool (*detect_held_fn)(void *ctx, const char *path, const char *blob);
+/* Has the walk w ask fn and held (with ctx) about second claims of an
+ * id. */
+void detect_walk_ask(struct scan_walk *w, detect_copy_fn fn,
+		     detect_held_fn held, void *ctx);
 /* Detects the file side of exactly these paths (relative to the root; a
  * path may repeat), taking every other state entry as unchanged: the
  * candidates of a git diff. */
@@ -280,11 +288,13 @@ bool detect_git_carried(struct git_mirrors *gm, const struct config *c,
 			const struct file_change *fc, enum story_mirror k,
 			bool *carried, struct err *e);
 /* The story git's blob blob holds, read as a version of path (its
- * location fields unset), into *out (empty before); *found false outside
- * git. False (e set) when git cannot read it or it does not parse. */
+ * location fields unset), into *out (empty before), and its mirror keys
+ * into mirror (SM_COUNT heap strings, NULL when absent; mirror may be
+ * NULL); *found false outside git. False (e set) when git cannot read it
+ * or it does not parse. */
 bool detect_git_version(struct git_mirrors *gm, const struct config *c,
 			const char *blob, const char *path, struct story *out,
-			bool *found, struct err *e);
+			char *mirror[], bool *found, struct err *e);
 /* The versions of a path git holds: the index's, which `git checkout --`
  * and `restore` put back, and HEAD's, which `reset --hard` and `stash`
  * do. */

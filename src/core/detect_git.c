@@ -501,7 +501,7 @@ static char *repo_path(const struct git_mirrors *gm, const char *path)
 
 bool detect_git_version(struct git_mirrors *gm, const struct config *c,
 			const char *blob, const char *path, struct story *out,
-			bool *found, struct err *e)
+			char *mirror[], bool *found, struct err *e)
 {
 	struct story_doc doc;
 	char *text;
@@ -519,6 +519,10 @@ bool detect_git_version(struct git_mirrors *gm, const struct config *c,
 		return false;
 	*out = doc.s;
 	memset(&doc.s, 0, sizeof(doc.s));
+	for (int k = 0; mirror && k < SM_COUNT; k++) {
+		mirror[k] = doc.mirror[k];
+		doc.mirror[k] = NULL;
+	}
 	story_doc_finish(&doc);
 	*found = true;
 	return true;

@@ -92,6 +92,7 @@ struct scan_walk {
 	size_t n, cap;
 	struct arena names; /* the candidates of detect_paths */
 	detect_copy_fn ask; /* see detect_walk_ask */
+	detect_held_fn held;
 	void *ask_ctx;
 	bool ok;
 	struct err e;
@@ -135,6 +136,7 @@ struct cmp {
 	size_t nparsed;
 	bool *leftover; /* per parsed file: a discard's leftover (find_twice) */
 	detect_copy_fn ask; /* see detect_walk_ask, or NULL */
+	detect_held_fn held;
 	void *ask_ctx;
 	struct scan_result *out;
 };
@@ -172,18 +174,28 @@ static void add_temp(struct scan_result *r, const char *path)
 	r->temps[r->ntemps++] = xstrdup(path);
 }
 
-void scan_result_add_leftover(struct scan_result *r,
-			      const struct file_change *fc)
+static struct scan_leftover *add_leftover(struct scan_result *r,
+					  const char *path, const char *id,
+					  const char *hash,
+					  const struct file_stat *st)
 {
 	struct scan_leftover *l;
 
 	r->leftovers = xgrow(r->leftovers, &r->capleftovers, r->nleftovers + 1,
 			     sizeof(*r->leftovers));
 	l = &r->leftovers[r->nleftovers++];
-	l->path = xstrdup(fc->path);
-	l->id = xstrdup(fc->id);
-	memcpy(l->hash, fc->hash, BLOBID_HEX);
-	l->st = fc->st;
+	memset(l, 0, sizeof(*l));
+	l->path = xstrdup(path);
+	l->id = xstrdup(id);
+	memcpy(l->hash, hash, BLOBID_HEX);
+	l->st = *st;
+	return l;
+}
+
+void scan_result_add_leftover(struct scan_result *r,
+			      const struct file_change *fc)
+{
+	add_leftover(r, fc->path, fc->id, fc->hash, &fc->st);
 }
 
 static void add_held(struct scan_result *r, const char *id)
@@ -878,6 +890,45 @@ static bool ours_claim(const struct cmp *k, const struct claim *c,
  * k->ask) git's version put back of a copy storysync removed so before,
  * which a person had committed with the move. Those copies are no claims:
  * they are removed, as the move was made. */
+/* Whether the two claims v[0..2) of one id are storysync's own file
+ * (ours: at the state's path, as agreed, which git does not hold: an
+ * uncommitted write or move of storysync's over git's version se->before)
+ * and git's version of it that a discard put back and a person then moved
+ * or edited (model seed 406). Storysync's file holds only the agreed
+ * version, which the database has: it is removed (a leftover, mine), and
+ * the person's file is the story's, merged as an edit of git's version
+ * (rebased in sync_discard.c). */
+static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
+			  const struct state_entry *se,
+			  const struct claim *ours)
+{
+	const struct claim *other = &v[&v[0] == ours ? 1 : 0];
+	const struct file_change *fc;
+
+	if (n != 2 || !k->held || !se->before[0] || !se->hash[0] ||
+	    strcmp(ours->path, se->path) != 0 || other->se ||
+	    other->parsed == SIZE_MAX ||
+	    strcmp(k->parsed[other->parsed].hash, se->hash) == 0)
+		return false;
+	/* untouched since the run that wrote it */
+	if (ours->parsed != SIZE_MAX
+		    ? strcmp(k->parsed[ours->parsed].hash, se->hash) != 0
+		    : !ours->se)
+		return false;
+	if (k->held(k->ask_ctx, se->path, se->hash))
+		return false;
+	if (ours->parsed != SIZE_MAX) {
+		fc = &k->parsed[ours->parsed];
+		k->leftover[ours->parsed] = true;
+		add_leftover(k->out, fc->path, fc->id, fc->hash, &fc->st)
+			->mine = true;
+	} else {
+		add_leftover(k->out, se->path, se->id, se->hash, &se->st)
+			->mine = true;
+	}
+	return true;
+}
+
 static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 {
 	const struct state_entry *se = NULL;
@@ -904,12 +955,12 @@ static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 		if (&v[i] == ours)
 			continue;
 		if (v[i].se || v[i].parsed == SIZE_MAX)
-			return false;
+			return mine_leftover(k, v, n, se, ours);
 		fc = &k->parsed[v[i].parsed];
 		if (!(se->ours && se->before[0] &&
 		      strcmp(fc->hash, se->before) == 0) &&
 		    !(k->ask && k->ask(k->ask_ctx, fc)))
-			return false;
+			return mine_leftover(k, v, n, se, ours);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (&v[i] == ours)
@@ -1347,7 +1398,7 @@ static struct scan_walk *walk_again(struct scan_walk *w)
 	struct scan_walk *again =
 		detect_walk_start(w->c, w->rootfd, w->progress, NULL);
 
-	detect_walk_ask(again, w->ask, w->ask_ctx);
+	detect_walk_ask(again, w->ask, w->held, w->ask_ctx);
 	walk_destroy(w);
 	return again;
 }
@@ -1376,6 +1427,7 @@ bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 		}
 	}
 	k.ask = w->ask;
+	k.held = w->held;
 	k.ask_ctx = w->ask_ctx;
 	atomic_store_explicit(&w->k, &k, memory_order_release);
 	walk_join(w);
@@ -1395,9 +1447,11 @@ bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 	return ok;
 }
 
-void detect_walk_ask(struct scan_walk *w, detect_copy_fn fn, void *ctx)
+void detect_walk_ask(struct scan_walk *w, detect_copy_fn fn,
+		     detect_held_fn held, void *ctx)
 {
 	w->ask = fn;
+	w->held = held;
 	w->ask_ctx = ctx;
 }
 

@@ -42,6 +42,7 @@ static struct {
 	__typeof__(gitrepo_commit_paths) *commit_paths;
 	__typeof__(gitrepo_tracked) *tracked;
 	__typeof__(gitrepo_on_branch) *on_branch;
+	__typeof__(gitrepo_path_versions) *path_versions;
 } mod;
 
 static const char *const names[] = {
@@ -56,7 +57,7 @@ static const char *const names[] = {
 	"gitrepo_blob_committed", "gitrepo_path_changed",
 	"gitrepo_blob_text",      "gitrepo_hooks_dir",
 	"gitrepo_commit_paths",   "gitrepo_tracked",
-	"gitrepo_on_branch",
+	"gitrepo_on_branch",      "gitrepo_path_versions",
 };
 
 _Static_assert(sizeof(mod) == sizeof(names) / sizeof(*names) * sizeof(void *),
@@ -254,6 +255,14 @@ bool gitrepo_path_changed(struct gitrepo *r, const char *path,
 			  const char *since, bool *changed, struct err *e)
 {
 	return mod.path_changed(r, path, since, changed, e);
+}
+
+bool gitrepo_path_versions(struct gitrepo *r, const char *path,
+			   const char *since, size_t max, size_t limit,
+			   gitrepo_version_fn fn, void *ctx, bool *found,
+			   struct err *e)
+{
+	return mod.path_versions(r, path, since, max, limit, fn, ctx, found, e);
 }
 
 bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e)

@@ -962,6 +962,101 @@ bool gitrepo_path_changed(struct gitrepo *r, const char *path,
 	return ok;
 }
 
+/* Calls fn with the blob id's content, or NULL when has is false or the
+ * blob is larger than limit (its size read from the header first). */
+static int version_text(git_repository *repo, bool has, const git_oid *id,
+			size_t limit, gitrepo_version_fn fn, void *ctx)
+{
+	git_odb *odb = NULL;
+	git_blob *b = NULL;
+	git_object_t type;
+	size_t size = 0;
+	int rc;
+
+	if (!has)
+		return fn(ctx, NULL, 0) ? 1 : 0;
+	if (git_repository_odb(&odb, repo) < 0)
+		return -1;
+	rc = git_odb_read_header(&size, &type, odb, id);
+	git_odb_free(odb);
+	if (rc < 0)
+		return -1;
+	if (type != GIT_OBJECT_BLOB || size > limit)
+		return fn(ctx, NULL, 0) ? 1 : 0;
+	if (git_blob_lookup(&b, repo, id) < 0)
+		return -1;
+	rc = fn(ctx, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b)) ? 1
+									  : 0;
+	git_blob_free(b);
+	return rc;
+}
+
+bool gitrepo_path_versions(struct gitrepo *r, const char *path,
+			   const char *since, size_t max, size_t limit,
+			   gitrepo_version_fn fn, void *ctx, bool *found,
+			   struct err *e)
+{
+	git_commit *c = NULL, *parent = NULL;
+	git_oid stop, *ids = NULL;
+	bool *has = NULL, ok = true, last_has = false;
+	git_oid last;
+	size_t n = 0;
+
+	*found = false;
+	if (git_oid_fromstr(&stop, since) < 0)
+		return err_set(e, "git: %s: not a commit id", since);
+	if (!head_commit(r, &c, e))
+		return false;
+	/* back from HEAD to since, each commit's version of path */
+	ids = xcalloc(max + 1, sizeof(*ids));
+	has = xcalloc(max + 1, sizeof(*has));
+	while (c && n <= max) {
+		int rc = blob_at(c, path, &ids[n]);
+
+		if (rc < 0) {
+			ok = gerr(e, "read %s", path);
+			break;
+		}
+		has[n++] = rc == 1;
+		if (git_oid_equal(git_commit_id(c), &stop)) {
+			*found = true;
+			break;
+		}
+		if (git_commit_parentcount(c) == 0)
+			break;
+		if (git_commit_parent(&parent, c, 0) < 0) {
+			ok = gerr(e, "read the parent of a commit");
+			break;
+		}
+		git_commit_free(c);
+		c = parent;
+		parent = NULL;
+	}
+	git_commit_free(c);
+	/* then forward from since's version, each change once */
+	for (size_t i = n; ok && *found && i-- > 0;) {
+		int rc;
+
+		if (i == n - 1 ||
+		    (has[i] == last_has &&
+		     (!has[i] || git_oid_equal(&ids[i], &last)))) {
+			last_has = has[i];
+			git_oid_cpy(&last, &ids[i]);
+			continue;
+		}
+		last_has = has[i];
+		git_oid_cpy(&last, &ids[i]);
+		rc = version_text(r->repo, has[i], &ids[i], limit, fn, ctx);
+		if (rc < 0)
+			ok = gerr(e, "read %s", path);
+		else if (rc == 0)
+			ok = false;
+	}
+	free(ids);
+	free(has);
+	return ok;
+}
+
 bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e)
 {
 	git_config *cfg = NULL;

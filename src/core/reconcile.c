@@ -161,6 +161,32 @@ static char *reading_of(const struct config *c)
 	return buf_detach(&b);
 }
 
+/* The recorded stages are not the configuration's. */
+static bool stages_differ(const struct reconcile *r)
+{
+	if (r->rec.nstages != r->c->nstages)
+		return true;
+	for (size_t i = 0; i < r->c->nstages; i++)
+		if (!str_eq(r->rec.stages[i].status, r->c->stages[i].status) ||
+		    !str_eq(r->rec.stages[i].dir, r->c->stages[i].dir))
+			return true;
+	return false;
+}
+
+/* The versions git committed since the last synced commit, when the
+ * stages changed: only then are there renames to follow through them. */
+static bool committed_versions(struct reconcile *r, struct store *s,
+			       struct err *e)
+{
+	char *since = NULL;
+
+	if (!store_meta_get(s, "git.last_commit", &since, e))
+		return false;
+	reconcile_history(r, since);
+	free(since);
+	return true;
+}
+
 bool reconcile_detect(struct reconcile *r, struct store *s,
 		      const struct config *c, struct err *e)
 {
@@ -175,6 +201,8 @@ bool reconcile_detect(struct reconcile *r, struct store *s,
 	if (!r->rec.nbacklogs)
 		copy_backlogs(&r->rec, c); /* nothing recorded: a new one */
 	if (!r->rec.nstages && !infer_stages(r, s, e))
+		return false;
+	if (stages_differ(r) && !committed_versions(r, s, e))
 		return false;
 	reconcile_plan(r);
 	if (!store_meta_get(s, RECONCILE_KEY_READING, &was, e))
@@ -217,20 +245,8 @@ static void pair(size_t n, size_t m, size_t *now,
 	free(taken);
 }
 
-/* The fields pair reads: of the record (rec true) or of the
+/* The fields pair reads of backlogs: of the record (rec true) or of the
  * configuration. */
-static const char *stage_dir(const void *p, size_t i, bool rec)
-{
-	return rec ? ((const struct config_record *)p)->stages[i].dir
-		   : ((const struct config *)p)->stages[i].dir;
-}
-
-static const char *stage_status(const void *p, size_t i, bool rec)
-{
-	return rec ? ((const struct config_record *)p)->stages[i].status
-		   : ((const struct config *)p)->stages[i].status;
-}
-
 static const char *backlog_path(const void *p, size_t i, bool rec)
 {
 	return rec ? ((const struct config_record *)p)->backlogs[i].path
@@ -241,6 +257,63 @@ static const char *backlog_name(const void *p, size_t i, bool rec)
 {
 	return rec ? ((const struct config_record *)p)->backlogs[i].name
 		   : ((const struct config *)p)->backlogs[i].name;
+}
+
+/* A list of stages, one side of a step of the chain: the record, a
+ * committed version, the configuration now. */
+struct stage_list {
+	const struct config_stage *v;
+	size_t n;
+};
+
+static const char *list_dir(const void *p, size_t i, bool rec)
+{
+	(void)rec;
+	return ((const struct stage_list *)p)->v[i].dir;
+}
+
+static const char *list_status(const void *p, size_t i, bool rec)
+{
+	(void)rec;
+	return ((const struct stage_list *)p)->v[i].status;
+}
+
+/* Side k of the chain: 0 the record, 1..nhistory the committed versions,
+ * nhistory + 1 the configuration now. */
+static struct stage_list chain_side(const struct reconcile *r, size_t k)
+{
+	if (k == 0)
+		return (struct stage_list){r->rec.stages, r->rec.nstages};
+	if (k <= r->nhistory)
+		return (struct stage_list){r->history[k - 1].stages,
+					   r->history[k - 1].nstages};
+	return (struct stage_list){r->c->stages, r->c->nstages};
+}
+
+/* The chain's steps: steps[k][i] is the stage of side k + 1 that side k's
+ * stage i is (SIZE_MAX: removed), paired as the record is with the
+ * configuration, by directory, then by name. */
+static size_t **chain_steps(const struct reconcile *r)
+{
+	size_t **steps = xcalloc(r->nhistory + 2, sizeof(*steps));
+
+	for (size_t k = 0; k <= r->nhistory; k++) {
+		struct stage_list from = chain_side(r, k),
+				  to = chain_side(r, k + 1);
+
+		steps[k] = xcalloc(from.n + 1, sizeof(size_t));
+		pair(from.n, to.n, steps[k], list_dir, list_status, &from, &to);
+	}
+	return steps;
+}
+
+/* Where side k's stage i is in the configuration now, or SIZE_MAX. */
+static size_t chain_follow(const struct reconcile *r, size_t **steps, size_t k,
+			   size_t i)
+{
+	for (; i != SIZE_MAX && k <= r->nhistory; k++)
+		i = steps[k][i];
+	return i;
 }
 
 /* A vector of pairs (old, now) grown by add_pair. */
@@ -309,7 +382,8 @@ void reconcile_plan(struct reconcile *r)
 	const struct config_record *rec = &r->rec;
 	size_t *sn = xcalloc(rec->nstages + 1, sizeof(size_t));
 	size_t *bn = xcalloc(rec->nbacklogs + 1, sizeof(size_t));
-	struct pairs st = {0}, bl = {0};
+	struct pairs st = {0}, bl = {0}, committed = {0};
+	size_t **steps = chain_steps(r);
 
 	r->was = *c;
 	r->was.backlogs = rec->backlogs;
@@ -317,7 +391,10 @@ void reconcile_plan(struct reconcile *r)
 	r->was.stages = rec->stages;
 	r->was.nstages = rec->nstages;
 	r->statuses = !rec->status_from_key && !c->dialect.status_from_key;
-	pair(rec->nstages, c->nstages, sn, stage_dir, stage_status, rec, c);
+	/* each recorded stage followed through the versions committed since
+	 * (none: straight to the configuration now) */
+	for (size_t i = 0; i < rec->nstages; i++)
+		sn[i] = chain_follow(r, steps, 0, i);
 	pair(rec->nbacklogs, c->nbacklogs, bn, backlog_path, backlog_name, rec,
 	     c);
 	r->stage_now = xcalloc(rec->nstages + 1, sizeof(*r->stage_now));
@@ -333,6 +410,33 @@ void reconcile_plan(struct reconcile *r)
 		    strcmp(now->status, rec->stages[i].status))
 			add_pair(&st, rec->stages[i].status, now->status);
 	}
+	/* the names only a committed version had (a rename no run saw,
+	 * which the API may have written meanwhile), the newest version's
+	 * first */
+	for (size_t k = r->nhistory; r->statuses && k >= 1; k--) {
+		const struct reconcile_version *v = &r->history[k - 1];
+
+		for (size_t i = 0; i < v->nstages; i++) {
+			const char *name = v->stages[i].status;
+			size_t j = chain_follow(r, steps, k, i);
+			bool known = status_current(c, name);
+
+			for (size_t q = 0; !known && q < rec->nstages; q++)
+				known = str_eq(rec->stages[q].status, name);
+			for (size_t q = 0; !known && q < committed.n; q += 2)
+				known = str_eq(committed.v[q], name);
+			if (known || j == SIZE_MAX)
+				continue;
+			add_pair(&committed, name, c->stages[j].status);
+			add_pair(&st, name, c->stages[j].status);
+			r->relocates = true;
+		}
+	}
+	r->committed_status =
+		committed.v ? committed.v : xcalloc(1, sizeof(char *));
+	for (size_t k = 0; k <= r->nhistory; k++)
+		free(steps[k]);
+	free(steps);
 	r->backlog_now = xcalloc(rec->nbacklogs + 1, sizeof(*r->backlog_now));
 	for (size_t i = 0; i < rec->nbacklogs; i++) {
 		const struct config_backlog *now =
@@ -365,6 +469,12 @@ const char *reconcile_status(const struct reconcile *r, const char *status)
 		if (strcmp(r->rec.stages[i].status, status) == 0)
 			return r->stage_now[i] ? r->stage_now[i]->status
 					       : status;
+	/* a name only a version committed since had */
+	for (size_t i = 0; r->statuses && status && r->committed_status &&
+			   r->committed_status[i];
+	     i += 2)
+		if (strcmp(r->committed_status[i], status) == 0)
+			return r->committed_status[i + 1];
 	return status;
 }
 
@@ -436,6 +546,12 @@ char *reconcile_describe(const struct reconcile *r)
 			buf_printf(&b, "; stage '%s' is in %s/ now, not %s/",
 				   now->status, now->dir, was->dir);
 	}
+	for (size_t i = 0; r->committed_status && r->committed_status[i];
+	     i += 2)
+		buf_printf(&b,
+			   "; status '%s' (of a version committed since) is "
+			   "now '%s'",
+			   r->committed_status[i], r->committed_status[i + 1]);
 	if (r->reread)
 		buf_puts(&b, "; the way files are read (keys:, at_strings:, "
 			     "file_name:) changed: every file is read again");
@@ -674,6 +790,8 @@ void reconcile_finish(struct reconcile *r)
 	free(r->backlog_now);
 	strv_free(r->former_status);
 	strv_free(r->former_backlog);
+	strv_free(r->committed_status);
+	reconcile_history_finish(r);
 	strmap_finish(&r->moved);
 	strmap_finish(&r->gone);
 	strmap_finish(&r->followed);

@@ -66,6 +66,18 @@ struct reconcile {
 		const struct config_stage *stage;     /* recorded */
 	} * entries;
 	size_t nentries;
+	/* the stages of each version of the configuration git committed
+	   since the last synced commit, oldest first (reconcile_history):
+	   renames are followed through them, so that a name no run saw
+	   reads as the one it became */
+	struct reconcile_version {
+		struct config_stage *stages;
+		size_t nstages;
+	} * history;
+	size_t nhistory;
+	/* the statuses only those versions had, each with the name it is
+	   now (pairs, NULL-terminated) */
+	char **committed_status;
 	struct strmap followed; /* ids whose file reconcile_apply rewrote */
 	size_t napplied;        /* stories reconcile_apply relocated */
 };
@@ -109,6 +121,19 @@ bool reconcile_record(const struct reconcile *r, struct store *s,
 void reconcile_mirrors(const struct reconcile *r, char *mirror[]);
 /* True when reconcile_apply rewrote id's file (its state is recorded). */
 bool reconcile_followed(const struct reconcile *r, const char *id);
+
+/* The versions of the configuration git committed after the commit since
+ * (sync_meta git.last_commit), into r->history: each parsed as untrusted
+ * input by config_load_version, only its stages kept; one that does not
+ * parse is left out. With no git, since not on HEAD's first-parent line
+ * within RECONCILE_HISTORY_COMMITS commits, or more than
+ * RECONCILE_HISTORY_VERSIONS versions: none, and the configuration is
+ * compared with the record alone. Never fails the run. */
+#define RECONCILE_HISTORY_COMMITS  1000
+#define RECONCILE_HISTORY_VERSIONS 64
+void reconcile_history(struct reconcile *r, const char *since);
+/* Frees r->history. */
+void reconcile_history_finish(struct reconcile *r);
 
 /* The pure part of reconcile_detect, for r->c and r->rec set: the pairs,
  * the flags and the renamed names. */

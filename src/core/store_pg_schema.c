@@ -175,6 +175,10 @@ static const struct {
 	{4, "DROP INDEX deleted_stories_xid"},
 	{4, "CREATE INDEX deleted_stories_xid ON deleted_stories(tree,"
 	    " rev_xid) WHERE rev_xid IS NOT NULL"},
+	/* 5: a story's archives, looked up by id (a deleted story git puts
+	 * back, seed 414: the lookup scanned the tree's whole archive) */
+	{5, "CREATE INDEX IF NOT EXISTS deleted_stories_story ON"
+	    " deleted_stories(tree, story_id)"},
 };
 
 /* The change tracking, made anew by every migration (CREATE OR REPLACE),

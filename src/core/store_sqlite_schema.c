@@ -368,6 +368,10 @@ static const struct {
 	    " story_id TEXT NOT NULL, hash TEXT NOT NULL, before TEXT,"
 	    " head TEXT NOT NULL, deleted_at TEXT,"
 	    " tree TEXT NOT NULL DEFAULT 'default', PRIMARY KEY(tree, path))"},
+	/* 9: a story's archives, looked up by id (a deleted story git puts
+	 * back, seed 414: the lookup scanned the tree's whole archive) */
+	{9, "CREATE INDEX deleted_stories_story ON deleted_stories(tree,"
+	    " story_id)"},
 };
 
 /* The change tracking (the triggers and the story_rows view they read),
@@ -532,7 +536,7 @@ static const char *const triggers[] = {
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 
 static bool pragma_int(struct store *s, const char *sql, int *out,
 		       struct err *e)

@@ -493,6 +493,12 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		memcpy(written, ours, sizeof(written));
 		in.written = written;
 		discard = true;
+		/* its mirror keys are git's version's, which the run that
+		 * wrote over it saw and overruled: no edit, and stale where
+		 * they name another location (the file moved by hand since:
+		 * model seed 4, git_before.sh) */
+		in.base_mirror = fc->mirror;
+		in.mirror_ours = true;
 	} else if (in.file_story && has_base &&
 		   rebased(run, fc, se, &base, &rebase)) {
 		in.base = &rebase;
@@ -1223,7 +1229,7 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 	if (first_load(run))
 		return run->bulk = true;
 	w = detect_walk_start(run->c, run->rootfd, NULL, NULL);
-	detect_walk_ask(w, deleted_copy, run);
+	detect_walk_ask(w, deleted_copy, held_by_git, run);
 	if (!load_state(run)) {
 		detect_walk_cancel(w);
 		return false;
@@ -1255,13 +1261,22 @@ void report_scan(struct run *run, size_t changed)
 		const struct scan_leftover *l = &run->scan.leftovers[i];
 		struct err e;
 		bool stale = false;
-		char *msg = xasprintf("%s: git's version put back beside "
-				      "storysync's uncommitted move of it (a "
-				      "discard, not a copy): %s",
-				      l->path,
-				      run->o->dry_run ? "would be removed"
-						      : "removed, as git "
-							"holds it");
+		char *msg =
+			l->mine ? xasprintf("%s: storysync's uncommitted file "
+					    "of %s, untouched, beside git's "
+					    "version a person moved or edited "
+					    "since: %s (it held the agreed "
+					    "version only)",
+					    l->path, l->id,
+					    run->o->dry_run ? "would be removed"
+							    : "removed")
+				: xasprintf("%s: git's version put back beside "
+					    "storysync's uncommitted move of "
+					    "it (a discard, not a copy): %s",
+					    l->path,
+					    run->o->dry_run ? "would be removed"
+							    : "removed, as git "
+							      "holds it");
 
 		note(run, msg);
 		free(msg);
@@ -1347,7 +1362,7 @@ static bool detect_files(struct run *run, enum sync_status *status)
 			run->c, run->rootfd, run->r ? run->r->progress : NULL,
 			cache);
 
-		detect_walk_ask(w, deleted_copy, run);
+		detect_walk_ask(w, deleted_copy, held_by_git, run);
 		if (cache && detect_walk_clean(w, &run->scan))
 			ok = run->state_later = true;
 		else if ((ok = load_state(run)))

@@ -99,12 +99,29 @@ bool discarded(struct run *run, const struct file_change *fc,
  * a change made beside the database's (a conflict, the policy's side
  * winning), never a silent overwrite. *out (empty before) gets base so
  * rebased. */
+/* Whether the scan found storysync's own file of id beside git's version
+ * put back (a leftover, mine: discard_leftovers). */
+static bool mine_removed(const struct run *run, const char *id)
+{
+	for (size_t i = 0; i < run->scan.nleftovers; i++)
+		if (run->scan.leftovers[i].mine &&
+		    strcmp(run->scan.leftovers[i].id, id) == 0)
+			return true;
+	return false;
+}
+
 bool rebased(struct run *run, const struct file_change *fc,
 	     const struct state_entry *se, const struct story *base,
 	     struct story *out)
 {
+	static const enum story_field loc[SM_COUNT] = {
+		[SM_BACKLOG] = SF_BACKLOG,
+		[SM_STATUS] = SF_STATUS,
+		[SM_EPIC] = SF_EPIC,
+	};
 	struct story old = {0};
-	bool found = false, from_old = false;
+	char *mirror[SM_COUNT] = {0};
+	bool found = false, from_old = false, known[SF_COUNT] = {0};
 	struct err e;
 	char *msg;
 
@@ -112,14 +129,39 @@ bool rebased(struct run *run, const struct file_change *fc,
 	    strcmp(fc->hash, se->hash) == 0)
 		return false;
 	if (!detect_git_version(&run->mirrors, run->c, se->before, fc->path,
-				&old, &found, &e)) {
+				&old, mirror, &found, &e)) {
 		msg = xasprintf("%s: %s (taken as an edit)", fc->path, e.msg);
 		note(run, msg);
 		free(msg);
 		return false;
 	}
-	for (int f = SF_TITLE; found && f < SF_COUNT; f++)
-		from_old |= (se->ours >> f & 1) &&
+	for (int f = SF_TITLE; f < SF_COUNT; f++)
+		known[f] = true;
+	/* git's version that a discard put back beside storysync's move,
+	 * moved by a person since, in place of storysync's file (removed as
+	 * its own leftover, seed 406): its location in git is the one its
+	 * mirror keys name, as storysync wrote them, when they name one the
+	 * configuration has. Not for a file moved otherwise: a person's move
+	 * of storysync's file back to git's place is a move (seed 766). */
+	reconcile_mirrors(&run->rc, mirror);
+	for (int k = 0; found && mine_removed(run, fc->id) && k < SM_COUNT;
+	     k++) {
+		bool named =
+			mirror[k] &&
+			(k == SM_BACKLOG
+				 ? config_backlog(run->c, mirror[k]) != NULL
+			 : k == SM_STATUS ? !run->c->dialect.status_from_key &&
+						    config_stage_by_status(
+							    run->c, mirror[k])
+					  : false);
+
+		if (named) {
+			story_set(&old, loc[k], mirror[k]);
+			known[loc[k]] = true;
+		}
+	}
+	for (int f = 0; found && f < SF_COUNT; f++)
+		from_old |= known[f] && (se->ours >> f & 1) &&
 			    !story_field_equal(&fc->story, base, f) &&
 			    !story_field_equal(&old, base, f);
 	/* once git took the write, the file came from it */
@@ -127,8 +169,8 @@ bool rebased(struct run *run, const struct file_change *fc,
 		from_old = false;
 	if (from_old) {
 		story_copy(out, base);
-		for (int f = SF_TITLE; f < SF_COUNT; f++)
-			if (se->ours >> f & 1)
+		for (int f = 0; f < SF_COUNT; f++)
+			if (known[f] && (se->ours >> f & 1))
 				story_set(out, f, old.v[f]);
 		msg = xasprintf("%s: a field storysync wrote and git does not "
 				"hold is edited (maybe on git's version put "
@@ -139,6 +181,8 @@ bool rebased(struct run *run, const struct file_change *fc,
 		free(msg);
 	}
 	story_finish(&old);
+	for (int k = 0; k < SM_COUNT; k++)
+		free(mirror[k]);
 	return from_old;
 }
 
@@ -261,8 +305,8 @@ void doubt_discarded(const struct plan_input *in, struct action *a)
  * now (which reset --hard and stash put back; a discard of the index's,
  * with a person's staged change, is rebased on it): the one before
  * storysync's earlier writes while they stay uncommitted, a newer one
- * once a commit took them; for a file HEAD does not hold at its path, the
- * earlier one, else HEAD's at the path the story had. Without a write or
+ * once a commit took them; for a file HEAD does not hold at its path,
+ * HEAD's at the path the story had, else the earlier one. Without a write or
  * a move, as it was. It matters only while some field is storysync's
  * (state_entry.ours). */
 void set_before(struct run *run, const struct file_change *fc,
@@ -294,16 +338,19 @@ void set_before(struct run *run, const struct file_change *fc,
 		return;
 	}
 	/* a file HEAD does not hold at its path (moved by hand, or by
-	 * storysync): a discard puts back HEAD's version at the path it came
-	 * from, which a run that takes a move by hand learns */
-	if (!head[0] && earlier) {
-		memcpy(a->before, se->before, BLOBID_HEX);
-		return;
-	}
+	 * storysync): a discard puts back HEAD's version where HEAD has the
+	 * story, at the path the last run found it (a newer version than the
+	 * earlier one once a commit took storysync's writes: model seed 4,
+	 * git_before.sh); where HEAD holds it at neither, the earlier one,
+	 * which a run that takes a move by hand learns */
 	if (!head[0] && se && strcmp(se->path, path) != 0 &&
 	    !detect_git_blob(&run->mirrors, run->c, se->path, GIT_HEAD, head,
 			     &e))
 		head[0] = '\0';
+	if (!head[0] && earlier) {
+		memcpy(a->before, se->before, BLOBID_HEX);
+		return;
+	}
 	memcpy(a->before, head, BLOBID_HEX);
 }
 
@@ -367,7 +414,7 @@ bool record_leftovers(struct run *run)
 	for (size_t i = 0; i < run->scan.nleftovers; i++) {
 		const struct scan_leftover *l = &run->scan.leftovers[i];
 
-		if (l->removed &&
+		if (l->removed && !l->mine &&
 		    !record_deletion(run, l->id, l->path, l->hash))
 			return false;
 	}
@@ -387,6 +434,22 @@ static bool git_put_back(struct run *run, const struct file_change *fc,
 		strcmp(fc->hash, d->before) == 0) &&
 	       git_holds(run, fc->path, fc->hash) &&
 	       !path_changed_since(run, fc->path, d->head);
+}
+
+bool held_by_git(void *ctx, const char *path, const char *blob)
+{
+	static const enum git_version sides[] = {GIT_INDEX, GIT_HEAD};
+	struct run *run = ctx;
+	char v[BLOBID_HEX];
+	struct err e;
+
+	/* when git cannot say, held: the file is not storysync's to drop */
+	for (size_t i = 0; i < sizeof(sides) / sizeof(*sides); i++)
+		if (!detect_git_blob(&run->mirrors, run->c, path, sides[i], v,
+				     &e) ||
+		    strcmp(v, blob) == 0)
+			return true;
+	return false;
 }
 
 bool deleted_copy(void *ctx, const struct file_change *copy)

@@ -20,7 +20,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # the schema this storysync writes
-current=8
+current=9
 
 # from_fixture NAME: here, the database of tests/fixtures/NAME.sql and
 # a configuration that names it
@@ -287,6 +287,9 @@ check_eq "the sync migrates and applies both pending API changes" \
 check_eq "schema $current" $current "$(q "PRAGMA user_version")"
 check_eq "every history row, event, archive, conflict, cursor and run kept" \
   "$before" "$(trees_kept | head -n "$(printf '%s\n' "$before" | wc -l)")"
+check_eq "step 9: deleted_stories is indexed by (tree, story_id)" \
+  "tree,story_id" \
+  "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('deleted_stories_story')")"
 check_eq "the next event takes the number after the sequence" "5" \
   "$(q "SELECT min(seq) FROM sync_events WHERE seq > 4")"
 others=0

@@ -6,7 +6,8 @@
 # sync_conflicts, and a second run must be quiet. The suite runs two fixed
 # seeds; STORYSYNC_LONG=1 runs 200 (STORYSYNC_SEED picks the first) and
 # the regression seeds of losses (and stuck runs) fixed since (git_stale.sh has each as a
-# test of its own: 411, 414; rename_deleted.sh: 624; discard_config.sh: 688),
+# test of its own: 411, 414; rename_deleted.sh: 624; rename_twice.sh: 723;
+# git_before.sh: 4; discard_moved.sh: 406; discard_config.sh: 688),
 # those found before the model had kills, configuration changes beyond a
 # status rename, history rewrites and dry runs replayed with the actions
 # they were found with (--classic); and those found since
@@ -24,7 +25,8 @@ with_hooks
 seed=${STORYSYNC_SEED:-1}
 classic="" regress=""
 if [ "${STORYSYNC_LONG:-0}" = 1 ]; then
-  seeds=200 steps=120 classic="411 414 624 688" regress="2 5 6 13 38 47"
+  seeds=200 steps=120 classic="4 406 411 414 624 688 723"
+  regress="2 5 6 13 38 47"
 else
   seeds=2 steps=60
 fi

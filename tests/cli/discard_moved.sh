@@ -1,0 +1,79 @@
+#!/bin/bash
+# Storysync's uncommitted move of a file for the API, then a stash that
+# puts git's version back at the old path, which a person moves and edits
+# (model seed 406): two files claimed one id, and every run exited 1. The
+# untouched uncommitted file is storysync's own and holds only the agreed
+# version, which the database has: it is removed, and the person's file is
+# the story's, merged as an edit of git's version: their title goes in,
+# their move and the API's are a conflict (the file wins by default), the
+# API's status kept in sync_conflicts. A person's move of storysync's file
+# back to git's place (no discard) is a move (seed 766). Once git holds
+# storysync's file (committed), a second file of the id is still refused
+# by name, nothing lost. A twin (PG_TWIN, lib.sh).
+PG_TWIN=1
+. "$(dirname "$0")/lib.sh"
+
+git_home
+
+# tree DIR: S-1 in refinement, committed and synced, then moved to active
+# by a run for the API (uncommitted)
+tree() {
+  mkdir -p "$T/$1" && cd "$T/$1" || exit 1
+  git init -q && mkdir backlog refinements active
+  cat >.storysync.yml <<'YML'
+database: .storysync/stories.db
+stages:
+  backlog: backlog
+  refinement: refinements
+  active: active
+YML
+  printf -- '---\nid: S-1\ntitle: One\nstatus: refinement\n---\nbody\n' >refinements/S-1-one.md
+  ss init -q
+  printf '.storysync/\n.storysync.local.yml\n' >.gitignore
+  git add -A && git commit -qm init && ss -q
+  q "UPDATE stories SET status = 'active' WHERE id = 'S-1'"
+  ss -q
+}
+
+# ---- a stash, then the person's move and edit of git's version ----
+tree stash
+check_eq "the run moved the file for the API" "active/S-1-one.md|status: active" \
+  "$(ls */*.md)|$(grep '^status:' active/S-1-one.md)"
+git stash -q && git stash drop -q
+mv refinements/S-1-one.md backlog/ && sed -i 's/^title: One$/title: Person/' backlog/S-1-one.md
+run ss -q
+check_eq "the run goes through" "0|" "$rc|$err"
+check_eq "storysync's untouched copy is gone, the person's file stays" \
+  "backlog/S-1-one.md" "$(ls */*.md)"
+check_eq "the row is the person's: their title and move" \
+  "backlog|Person|backlog/S-1-one.md" \
+  "$(q "SELECT status || '|' || title || '|' || path FROM stories WHERE id = 'S-1'")"
+check_eq "the API's move is kept in sync_conflicts" "both_changed|file|status|active" \
+  "$(q "SELECT kind || '|' || kept || '|' || fields FROM sync_conflicts WHERE story_id = 'S-1'")|$(q "SELECT lost FROM sync_conflicts WHERE story_id = 'S-1'" |
+    python3 -c 'import json, sys; print(json.loads(sys.stdin.read())["status"])')"
+before=$(db_digest)
+run ss -v
+check_eq "the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+
+# ---- no discard: the person moves storysync's file back to git's place
+# and edits it (seed 766): a move and an edit, as any ----
+tree back
+mv active/S-1-one.md refinements/ && sed -i 's/^title: One$/title: Person/' refinements/S-1-one.md
+run ss -q
+check_eq "a move of storysync's file back to git's place is a move" \
+  "0||refinement|Person|refinements/S-1-one.md" \
+  "$rc|$err|$(q "SELECT status || '|' || title || '|' || path FROM stories WHERE id = 'S-1'")"
+
+# ---- storysync's file committed: a second file of the id is refused ----
+tree committed
+git add -A && git commit -qm "the API's move"
+git show HEAD~1:refinements/S-1-one.md | sed 's/^title: One$/title: Person/' >backlog/S-1-one.md
+run ss -q
+check_eq "two files of one id, git holding storysync's: refused by name" \
+  "1|active/S-1-one.md: id 'S-1' is also claimed by backlog/S-1-one.md
+backlog/S-1-one.md: id 'S-1' is also claimed by active/S-1-one.md" \
+  "$rc|$err"
+check_eq "both files are kept, the row as it was" \
+  "active/S-1-one.md backlog/S-1-one.md|active|One" \
+  "$(ls */*.md | paste -sd ' ')|$(q "SELECT status || '|' || title FROM stories WHERE id = 'S-1'")"
+finish

@@ -407,7 +407,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	const struct journal_line *jl;
 	char *base_mirror[SM_COUNT] = {0};
 	bool db_wins[SF_COUNT], carried[SM_COUNT] = {0}, written[SF_COUNT],
-				ours[SF_COUNT] = {0};
+				journal[SF_COUNT], ours[SF_COUNT] = {0};
 	bool has_base = false, mirror_known = false, found = false, ok = true,
 	     rebase_db = false, discard = false, back = false, stale = false,
 	     journaled = false;
@@ -510,7 +510,6 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	    (jl = our_write(run, fc)) &&
 	    !move_not_made(run, jl, fc, has_base ? &base : NULL)) {
 		bool moved = strcmp(jl->path, fc->path) != 0;
-		bool journal[SF_COUNT];
 
 		journaled = true;
 		journal_written(jl, journal);
@@ -542,6 +541,27 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	if (found) {
 		in.db = SIDE_CHANGED;
 		in.db_story = &row;
+	}
+	/* a file a killed run wrote from the database and a person edited
+	 * since (its line's blob is gone): a field the journal says the run
+	 * took from the database, holding the database's changed value, is
+	 * that write, storysync's, not a person's (model seed 8: taken for
+	 * the person's, a discard of the file afterwards won as an edit and
+	 * the API's title was lost). One typed by hand to the same value
+	 * cannot be told from it; either way nothing is lost */
+	if (in.file_story && in.base && !journaled && in.db == SIDE_CHANGED &&
+	    in.db_story && journal_story_written(&run->journal, id, journal)) {
+		for (int f = 0; f < SF_COUNT; f++) {
+			if (!journal[f] || f == SF_ID ||
+			    story_field_equal(in.file_story, in.base, f) ||
+			    !story_field_equal(in.file_story, in.db_story, f))
+				continue;
+			if (!in.written) {
+				memset(written, 0, sizeof(written));
+				in.written = written;
+			}
+			written[f] = journaled = true;
+		}
 	}
 	/* the agreed version holds storysync's writes: against the base
 	 * rebased on git's version, it is the database's change */

@@ -23,9 +23,10 @@ lost() {
       WHERE story_id = 'S-1' ORDER BY id" | paste -sd ' '
 }
 
-# killed TAG RECOVERY...: S-1 committed and synced, the API retitles it,
-# the run that writes it is killed before its commit, the next run (with
-# RECOVERY's arguments) takes the journal's write
+# killed TAG RECOVERY... [--edit]: S-1 committed and synced, the API
+# retitles it, the run that writes it is killed before its commit, (with
+# --edit, a person edits its priority), the next run (with RECOVERY's
+# arguments) takes the journal's write
 killed() {
   mkdir -p "$T/$1" && cd "$T/$1" || exit 1
   git init -q .
@@ -46,7 +47,12 @@ EOF
   run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
   check_eq "$1: killed after the write, before the commit" \
     "137|API" "$rc|$(key title $F)"
-  run ss "${@:2}"
+  local args=("${@:2}")
+  if [ "${args[-1]:-}" = --edit ]; then
+    unset 'args[-1]'
+    sed -i 's/^priority: low/priority: high/' $F
+  fi
+  run ss "${args[@]}"
   check_eq "$1: the next run takes the write" "0|API|API|" \
     "$rc|$(key title $F)|$(title)|$(lost)"
 }
@@ -81,6 +87,19 @@ for how in plain backlog; do
   discarded "$how-edited"
   check_eq "$how-edited: the person's priority taken" "high|high" \
     "$(key priority $F)|$(py_rows "SELECT priority FROM stories WHERE id = 'S-1'")"
+done
+
+# ---- the file the killed run wrote, edited by a person before the next
+# run (its journal line's blob gone): the title the run wrote from the
+# database is still storysync's, and a discard of the file later is one
+# (model seed 8) ----
+for how in plain backlog; do
+  args=()
+  [ $how = backlog ] && args=(--backlog web)
+  killed "$how-typed" "${args[@]}" --edit
+  git checkout -- $F
+  run ss
+  discarded "$how-typed"
 done
 
 # ---- a move journaled and not made: the run is killed right after the

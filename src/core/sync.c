@@ -275,6 +275,26 @@ static const struct journal_deletion *our_deletion(const struct run *run,
 		       : NULL;
 }
 
+/* A file gone that a --backlog run leaves for a later run (it may be
+ * in another backlog now), and so never plans: when a killed run deleted
+ * it for the API (the journal's deletion of the file the state agreed
+ * on, at its path), no story vanished with its folder (model seed 4 at
+ * 120 steps: a partial run, never planning the story, tripped the guard
+ * on a folder git removed once that deletion emptied it). The later run
+ * finishes the deletion (our_deletion). */
+static void left_deleted(const struct run *run, struct file_change *fc)
+{
+	const struct state_entry *se;
+	const struct journal_deletion *jd;
+
+	if (fc->side != SIDE_DELETED || !(se = state_of(run, fc->id)))
+		return;
+	jd = journal_find_deletion(&run->journal, fc->id);
+	if (jd && strcmp(jd->hash, se->hash) == 0 &&
+	    strcmp(jd->path, se->path) == 0)
+		fc->not_vanished = true;
+}
+
 /* Finishes the deletions our_deletion found, before the apply: the event,
  * the deleted file's record (git putting it back is then no new story)
  * and the state forgotten, as the killed run's commit would have; what
@@ -930,8 +950,10 @@ static bool plan_all(struct run *run)
 	/* --backlog: what it leaves for a later run, on both sides */
 	strmap_init(&outside, 1);
 	for (size_t i = 0; i < run->scan.nchanges; i++)
-		if (outside_selection(run, &run->scan.changes[i], NULL))
+		if (outside_selection(run, &run->scan.changes[i], NULL)) {
 			strmap_put(&outside, run->scan.changes[i].id, 0);
+			left_deleted(run, &run->scan.changes[i]);
+		}
 	for (size_t i = 0; i < run->db.n; i++)
 		if (outside_selection(run, NULL, &run->db.rows[i]))
 			strmap_put(&outside, run->db.rows[i].id, 0);

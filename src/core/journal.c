@@ -256,6 +256,26 @@ void journal_written(const struct journal_line *l, bool written[])
 	}
 }
 
+bool journal_story_written(const struct journal *j, const char *id,
+			   bool written[])
+{
+	bool any = false;
+
+	for (int f = 0; f < SF_COUNT; f++)
+		written[f] = false;
+	for (size_t i = 0; id && i < j->n; i++) {
+		bool one[SF_COUNT];
+
+		if (strcmp(j->v[i].id, id) != 0)
+			continue;
+		any = true;
+		journal_written(&j->v[i], one);
+		for (int f = 0; f < SF_COUNT; f++)
+			written[f] = written[f] || one[f];
+	}
+	return any;
+}
+
 char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),
 		   void *ctx)
 {

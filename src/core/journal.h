@@ -105,6 +105,10 @@ void journal_conflicts(const struct journal *j, const char *hash,
 		       void *ctx);
 /* The fields the line's write took from the database (SF_COUNT). */
 void journal_written(const struct journal_line *l, bool written[]);
+/* The fields any line of story id took from the database (SF_COUNT);
+ * false when no line names id. */
+bool journal_story_written(const struct journal *j, const char *id,
+			   bool written[]);
 /* The lines of text (a journal's, untouched) of the stories keep says
  * to keep, in order (heap; "" for none). */
 char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),

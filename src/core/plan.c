@@ -487,8 +487,10 @@ static void set_mirror_after(const struct plan_input *in, enum side file,
 }
 
 /* See action.ours_after. A field the file changed from the base is a
- * person's, unless storysync wrote it there itself (written); a field a
- * write changes is storysync's. */
+ * person's, unless storysync wrote it there itself (written): then it is
+ * storysync's, as a field a write changes is (a killed run's write taken
+ * from the journal is the write its run would have recorded; model seed
+ * 47: recorded as no one's, a discard of it won as a person's edit). */
 static void set_ours_after(const struct plan_input *in, struct action *a)
 {
 	/* what the file held before this action */
@@ -500,9 +502,8 @@ static void set_ours_after(const struct plan_input *in, struct action *a)
 		bool ours = in->ours && in->ours[f];
 
 		if (in->file_story && in->base &&
-		    !story_field_equal(in->file_story, in->base, f) &&
-		    !(in->written && in->written[f]))
-			ours = false;
+		    !story_field_equal(in->file_story, in->base, f))
+			ours = in->written && in->written[f];
 		if (a->file == PLAN_FILE_WRITE &&
 		    (!was || !story_field_equal(was, &a->want, f)))
 			ours = true;

@@ -218,6 +218,33 @@ static bool journal_place(const struct run *run, const struct journal_line *jl,
 	return detect_set_location(run->c, jl->path, out);
 }
 
+/* Whether jl, the journal's line of the content fc holds, is a move the
+ * killed run never made: fc is not at jl's path but where the agreed
+ * version (base) places the story. A move goes before the write that
+ * follows it (place_rewrite), so a move line names the content the run
+ * found, not a write of its own: taken for a person's move back from
+ * jl's path, the file's old place won over the database's change that
+ * moved it (model seed 38: the API's status, a run killed after
+ * another story's move). A person who moved the file back exactly there
+ * cannot be told from it, as for a discard. */
+static bool move_not_made(const struct run *run, const struct journal_line *jl,
+			  const struct file_change *fc,
+			  const struct story *base)
+{
+	struct story here;
+	bool same;
+
+	if (!base || strcmp(jl->path, fc->path) == 0)
+		return false;
+	story_copy(&here, base);
+	same = detect_set_location(run->c, fc->path, &here) &&
+	       story_field_equal(&here, base, SF_BACKLOG) &&
+	       story_field_equal(&here, base, SF_STATUS) &&
+	       story_field_equal(&here, base, SF_EPIC);
+	story_finish(&here);
+	return same;
+}
+
 /* Remembers id in one of the journal's sets (a no-op in the first load,
  * which writes no file). */
 static void journal_note(struct run *run, struct strmap *set, const char *id)
@@ -247,6 +274,26 @@ static const struct journal_deletion *our_deletion(const struct run *run,
 			       strcmp(jd->path, se->path) == 0
 		       ? jd
 		       : NULL;
+}
+
+/* A file gone that a --backlog run leaves for a later run (it may be
+ * in another backlog now), and so never plans: when a killed run deleted
+ * it for the API (the journal's deletion of the file the state agreed
+ * on, at its path), no story vanished with its folder (model seed 4 at
+ * 120 steps: a partial run, never planning the story, tripped the guard
+ * on a folder git removed once that deletion emptied it). The later run
+ * finishes the deletion (our_deletion). */
+static void left_deleted(const struct run *run, struct file_change *fc)
+{
+	const struct state_entry *se;
+	const struct journal_deletion *jd;
+
+	if (fc->side != SIDE_DELETED || !(se = state_of(run, fc->id)))
+		return;
+	jd = journal_find_deletion(&run->journal, fc->id);
+	if (jd && strcmp(jd->hash, se->hash) == 0 &&
+	    strcmp(jd->path, se->path) == 0)
+		fc->not_vanished = true;
 }
 
 /* Finishes the deletions our_deletion found, before the apply: the event,
@@ -381,9 +428,10 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	const struct journal_line *jl;
 	char *base_mirror[SM_COUNT] = {0};
 	bool db_wins[SF_COUNT], carried[SM_COUNT] = {0}, written[SF_COUNT],
-				ours[SF_COUNT] = {0};
+				journal[SF_COUNT], ours[SF_COUNT] = {0};
 	bool has_base = false, mirror_known = false, found = false, ok = true,
-	     rebase_db = false, discard = false, back = false, stale = false;
+	     rebase_db = false, discard = false, back = false, stale = false,
+	     journaled = false;
 	int64_t rev;
 	char *path = NULL;
 
@@ -480,10 +528,11 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	/* written or moved by a run that died before its commit: what it
 	 * took from the database is no edit, so a later API change wins */
 	if (in.file_story && !(d && d->side == SIDE_DELETED) &&
-	    (jl = our_write(run, fc))) {
+	    (jl = our_write(run, fc)) &&
+	    !move_not_made(run, jl, fc, has_base ? &base : NULL)) {
 		bool moved = strcmp(jl->path, fc->path) != 0;
-		bool journal[SF_COUNT];
 
+		journaled = true;
 		journal_written(jl, journal);
 		for (int f = 0; f < SF_COUNT; f++)
 			written[f] = (in.written && written[f]) || journal[f];
@@ -513,6 +562,27 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	if (found) {
 		in.db = SIDE_CHANGED;
 		in.db_story = &row;
+	}
+	/* a file a killed run wrote from the database and a person edited
+	 * since (its line's blob is gone): a field the journal says the run
+	 * took from the database, holding the database's changed value, is
+	 * that write, storysync's, not a person's (model seed 8: taken for
+	 * the person's, a discard of the file afterwards won as an edit and
+	 * the API's title was lost). One typed by hand to the same value
+	 * cannot be told from it; either way nothing is lost */
+	if (in.file_story && in.base && !journaled && in.db == SIDE_CHANGED &&
+	    in.db_story && journal_story_written(&run->journal, id, journal)) {
+		for (int f = 0; f < SF_COUNT; f++) {
+			if (!journal[f] || f == SF_ID ||
+			    story_field_equal(in.file_story, in.base, f) ||
+			    !story_field_equal(in.file_story, in.db_story, f))
+				continue;
+			if (!in.written) {
+				memset(written, 0, sizeof(written));
+				in.written = written;
+			}
+			written[f] = journaled = true;
+		}
 	}
 	/* the agreed version holds storysync's writes: against the base
 	 * rebased on git's version, it is the database's change */
@@ -560,7 +630,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	in.db_wins = db_wins;
 	carried_keys(run, fc, se, &in, carried);
 	if (plan_story(&in, &a)) {
-		set_before(run, fc, se, &a);
+		set_before(run, fc, se, journaled, &a);
 		set_deleted(run, se, &a);
 		if (rebase_db)
 			doubt_rebased(&in, &a);
@@ -881,8 +951,10 @@ static bool plan_all(struct run *run)
 	/* --backlog: what it leaves for a later run, on both sides */
 	strmap_init(&outside, 1);
 	for (size_t i = 0; i < run->scan.nchanges; i++)
-		if (outside_selection(run, &run->scan.changes[i], NULL))
+		if (outside_selection(run, &run->scan.changes[i], NULL)) {
 			strmap_put(&outside, run->scan.changes[i].id, 0);
+			left_deleted(run, &run->scan.changes[i]);
+		}
 	for (size_t i = 0; i < run->db.n; i++)
 		if (outside_selection(run, NULL, &run->db.rows[i]))
 			strmap_put(&outside, run->db.rows[i].id, 0);

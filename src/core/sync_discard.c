@@ -310,7 +310,7 @@ void doubt_discarded(const struct plan_input *in, struct action *a)
  * a move, as it was. It matters only while some field is storysync's
  * (state_entry.ours). */
 void set_before(struct run *run, const struct file_change *fc,
-		const struct state_entry *se, struct action *a)
+		const struct state_entry *se, bool journaled, struct action *a)
 {
 	const char *path = fc && fc->path ? fc->path : se ? se->path : NULL;
 	bool ours = false, earlier = se && se->before[0];
@@ -322,7 +322,7 @@ void set_before(struct run *run, const struct file_change *fc,
 		ours |= a->ours_after[f];
 	if (a->state != PLAN_STATE_PUT || !path)
 		return;
-	if (!(ours && a->file == PLAN_FILE_WRITE) && !moved) {
+	if (!(ours && (a->file == PLAN_FILE_WRITE || journaled)) && !moved) {
 		if (earlier)
 			memcpy(a->before, se->before, BLOBID_HEX);
 		return;

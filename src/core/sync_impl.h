@@ -159,9 +159,10 @@ bool rebased(struct run *run, const struct file_change *fc,
 void doubt_discarded(const struct plan_input *in, struct action *a);
 /* Takes back a rebased merge's fields that may be a person's typing. */
 void doubt_rebased(const struct plan_input *in, struct action *a);
-/* Sets a->before: git's version a write or a move goes over. */
+/* Sets a->before: git's version a write or a move goes over (journaled:
+ * the file holds a killed run's write, which is taken as this one's). */
 void set_before(struct run *run, const struct file_change *fc,
-		const struct state_entry *se, struct action *a);
+		const struct state_entry *se, bool journaled, struct action *a);
 /* Sets a->head and a->before for the deletion of se's file for the API. */
 void set_deleted(struct run *run, const struct state_entry *se,
 		 struct action *a);

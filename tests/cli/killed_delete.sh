@@ -12,7 +12,8 @@
 #     the run took the gone file for a person's deletion of the new row);
 #   - a person restores the file (git checkout --): deleted again;
 #   - the folder emptied and removed by git: no story vanished with it
-#     (the guard for a missing stage directory is not for it).
+#     (the guard for a missing stage directory is not for it), in a
+#     --backlog run too, which leaves the deletion to a later run.
 # The oracle reads the database with Python's sqlite3 and the files with
 # sed; nothing of storysync's output is taken as proof. A twin (on a
 # server, Python's psycopg2 reads it: lib.sh's py_rows).
@@ -133,5 +134,38 @@ check_eq "emptied: the deletion finished, the move followed, no guard" \
   "0|no file||created/file deleted/db|$F|refinements/S-2-two.md" \
   "$rc|$(file)|$(row)|$(events)|$(recorded)|$(py_rows "SELECT path FROM stories WHERE id = 'S-2'")"
 settled emptied
+
+
+# ---- the same in a --backlog run (model seed 4 at 120 steps): a partial
+# run leaves a file gone to a later run (it may be in another backlog
+# now), so it never plans the story; the journal's deletion still tells
+# that no story vanished with the folder: no guard ----
+mkdir -p "$T/partial" && cd "$T/partial" || exit 1
+git init -q .
+mkdir -p web/refinements web/backlog api/backlog
+printf 'database: .storysync/stories.db\nbacklogs:\n  web: web\n  api: api\n' \
+  >.storysync.yml
+printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >web/$F
+printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >web/backlog/S-2-two.md
+printf -- '---\nid: A-1\ntitle: Api\n---\nbody\n' >api/backlog/A-1-api.md
+ss init -q || not_ok "partial: init"
+echo .storysync/ >.gitignore
+git add -A && git commit -qm init && ss -q || not_ok "partial: the tree"
+py_rows "DELETE FROM stories WHERE id = 'S-1'"
+run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC" --backlog web
+check_eq "partial: killed after the unlink, before the commit" \
+  "137|no file" "$rc|$([ -e web/$F ] && echo file || echo no file)"
+git mv web/backlog/S-2-two.md web/refinements/ && git add -A && git commit -qm moved
+git checkout -q HEAD~1 && git checkout -q -
+[ -d web/backlog ] && not_ok "partial: git removed the folder"
+run ss --backlog web
+check_eq "partial: no guard, the move followed" \
+  "0|web/refinements/S-2-two.md" \
+  "$rc|$(py_rows "SELECT path FROM stories WHERE id = 'S-2'")"
+run ss
+check_eq "partial: a whole run finishes the deletion" \
+  "0||created/file deleted/db|web/$F" "$rc|$(row)|$(events)|$(recorded)"
+run ss
+check_eq "partial: the next run is quiet" "0||" "$rc|$out|$err"
 
 finish

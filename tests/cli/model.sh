@@ -12,7 +12,9 @@
 # those found before the model had kills, configuration changes beyond a
 # status rename, history rewrites and dry runs replayed with the actions
 # they were found with (--classic); and those found since
-# (git_checkout_old.sh: 2, 5, 6; git_discard_old.sh: 13; at 60 steps). By
+# (git_checkout_old.sh: 2, 5, 6; git_discard_old.sh: 13; killed_write.sh:
+# 38, 47, and 8 at 120 steps; killed_delete.sh: 4 at 120 steps; at 60
+# steps unless named). By
 # hand: python3 tests/cli/model.py DIR --seed N [--steps N] [--classic]
 # (MODEL_DEBUG=1
 # shows each run's -v output). A twin: under --setup postgresql each seed's
@@ -26,7 +28,7 @@ seed=${STORYSYNC_SEED:-1}
 classic="" regress=""
 if [ "${STORYSYNC_LONG:-0}" = 1 ]; then
   seeds=200 steps=120 classic="4 406 411 414 624 688 723 742 766 795"
-  regress="2 5 6 13"
+  regress="2 5 6 13 38 47 8:120 4:120"
 else
   seeds=2 steps=60
 fi
@@ -45,5 +47,10 @@ one() {
 echo "# seed $seed"
 for s in $(seq "$seed" $((seed + seeds - 1))); do one "$s" "$steps"; done
 for s in $classic; do one "$s" "$steps" --classic; done
-for s in $regress; do one "$s" 60; done
+# SEED or SEED:STEPS (60 when not given)
+for s in $regress; do
+  n=60
+  [ "${s#*:}" != "$s" ] && n=${s#*:}
+  one "${s%%:*}" "$n"
+done
 finish

@@ -1,0 +1,146 @@
+#!/bin/bash
+# Issue 19: a file a killed run wrote from the database (the API's value,
+# journaled before the write) holds storysync's write, not a person's
+# edit. The run after the kill takes it from the journal; from then on
+# the file is known to hold storysync's write over HEAD's version, as if
+# the killed run had committed: a discard of that file (git checkout --,
+# reset --hard) puts back git's version, which never undoes the API's
+# value silently (model seed 47: the recovering run recorded the field as
+# a person's, the discard then won as an edit and the API's value was
+# gone, with nothing in sync_conflicts). Whether the recovering run is a
+# plain one or --backlog; whether the person then edits another field or
+# not; a move journaled and not made (seed 38, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
+# a server: lib.sh's py_rows) and the files with sed.
+PG_TWIN=1
+. "$(dirname "$0")/lib.sh"
+
+git_home
+F=stories/web/backlog/S-1-one.md
+key() { sed -n "s/^$1: //p" "$2"; }
+title() { py_rows "SELECT title FROM stories WHERE id = 'S-1'"; }
+lost() {
+  py_rows "SELECT kind, kept, $(jget lost title) FROM sync_conflicts
+      WHERE story_id = 'S-1' ORDER BY id" | paste -sd ' '
+}
+
+# killed TAG RECOVERY... [--edit]: S-1 committed and synced, the API
+# retitles it, the run that writes it is killed before its commit, (with
+# --edit, a person edits its priority), the next run (with RECOVERY's
+# arguments) takes the journal's write
+killed() {
+  mkdir -p "$T/$1" && cd "$T/$1" || exit 1
+  git init -q .
+  mkdir -p stories/web/backlog stories/api/backlog
+  cat >.storysync.yml <<'EOF'
+database: .storysync/stories.db
+backlogs:
+  web: stories/web
+  api: stories/api
+EOF
+  printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >$F
+  printf -- '---\nid: A-1\ntitle: Other\n---\nbody\n' \
+    >stories/api/backlog/A-1-other.md
+  ss init -q || not_ok "$1: init"
+  echo .storysync/ >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "$1: the tree"
+  py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  check_eq "$1: killed after the write, before the commit" \
+    "137|API" "$rc|$(key title $F)"
+  local args=("${@:2}")
+  if [ "${args[-1]:-}" = --edit ]; then
+    unset 'args[-1]'
+    sed -i 's/^priority: low/priority: high/' $F
+  fi
+  run ss "${args[@]}"
+  check_eq "$1: the next run takes the write" "0|API|API|" \
+    "$rc|$(key title $F)|$(title)|$(lost)"
+}
+
+# discarded TAG: the API's value back in the file, the file's kept
+discarded() {
+  check_eq "$1: the API's title stays, written again; git's kept" \
+    "0|API|API|both_changed|db|One" "$rc|$(key title $F)|$(title)|$(lost)"
+  run ss
+  check_eq "$1: the next run is quiet" "0||" "$rc|$out|$err"
+}
+
+for how in plain backlog; do
+  args=()
+  [ $how = backlog ] && args=(--backlog web)
+  killed "$how-checkout" "${args[@]}"
+  git checkout -- $F
+  run ss
+  discarded "$how-checkout"
+
+  killed "$how-reset" "${args[@]}"
+  git reset -q --hard
+  run ss
+  discarded "$how-reset"
+
+  # git's version put back, then the person edits another field: the
+  # title as git had it takes the database's value, git's kept
+  killed "$how-edited" "${args[@]}"
+  git checkout -- $F
+  sed -i 's/^priority: low/priority: high/' $F
+  run ss
+  discarded "$how-edited"
+  check_eq "$how-edited: the person's priority taken" "high|high" \
+    "$(key priority $F)|$(py_rows "SELECT priority FROM stories WHERE id = 'S-1'")"
+done
+
+# ---- the file the killed run wrote, edited by a person before the next
+# run (its journal line's blob gone): the title the run wrote from the
+# database is still storysync's, and a discard of the file later is one
+# (model seed 8) ----
+for how in plain backlog; do
+  args=()
+  [ $how = backlog ] && args=(--backlog web)
+  killed "$how-typed" "${args[@]}" --edit
+  git checkout -- $F
+  run ss
+  discarded "$how-typed"
+done
+
+# ---- a move journaled and not made: the run is killed right after the
+# first of two moves the API's status changes make, the second file
+# still where it was, with the content the journal's move line names (a
+# move goes before its write: the content the run found, with a person's
+# edit of its title). The file where the agreed version places it is no
+# person's move back from where the killed run would have put it: the
+# API's status stays, the person's title too, and the file goes there
+# (model seed 38, where the admin had renamed a stage's folder too) ----
+for how in plain renamed; do
+  mkdir -p "$T/unmoved-$how" && cd "$T/unmoved-$how" || exit 1
+  git init -q .
+  mkdir backlog refinements
+  printf 'database: .storysync/stories.db\nstages:\n  refinement: refinements\n  backlog: backlog\n' \
+    >.storysync.yml
+  for i in 1 2; do
+    printf -- '---\nid: S-%s\ntitle: T%s\nstatus: backlog\n---\nbody\n' $i $i \
+      >backlog/S-$i-t.md
+  done
+  ss init -q || not_ok "unmoved-$how: init"
+  echo .storysync/ >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "unmoved-$how: the tree"
+  py_rows "UPDATE stories SET status = 'refinement'"
+  sed -i 's/^title: T2$/title: Mine/' backlog/S-2-t.md
+  stage=backlog
+  if [ $how = renamed ]; then
+    stage=queue
+    git mv backlog queue && sed -i 's/^  backlog: backlog$/  backlog: queue/' .storysync.yml
+    git commit -qam "config: the backlog stage's folder is queue"
+  fi
+  files() { find refinements $stage -name 'S-*.md' | LC_ALL=C sort | paste -sd ' '; }
+  run env STORYSYNC_TEST_KILL=after-move "$STORYSYNC"
+  check_eq "unmoved-$how: killed after the first move, the second not made" \
+    "137|$stage/S-2-t.md refinements/S-1-t.md" "$rc|$(files)"
+  run ss
+  check_eq "unmoved-$how: the API's status stays, the person's title too" \
+    "0|refinement/T1 refinement/Mine|refinements/S-1-t.md refinements/S-2-t.md|0" \
+    "$rc|$(py_rows "SELECT status || '/' || title FROM stories ORDER BY id" | paste -sd ' ')|$(files)|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+  run ss
+  check_eq "unmoved-$how: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
+finish

@@ -343,6 +343,9 @@ static void add_pair(struct pairs *p, const char *from, const char *to)
 			p->v[i + 1] = xstrdup(to);
 			return;
 		}
+	/* bounded: a name past the cap is not translated (refused by name) */
+	if (p->n >= 2 * RECONCILE_FORMER_MAX)
+		return;
 	p->v = xreallocarray(p->v, p->n + 3, sizeof(char *));
 	p->v[p->n++] = xstrdup(from);
 	p->v[p->n++] = xstrdup(to);

@@ -23,6 +23,10 @@ cp refinements/S-2-two.md refinements/S-9-new.md
 sed -i 's/^title: API title$/title: A new story/; s/^body two$/new body/' \
   refinements/S-9-new.md
 run ss -q
+check_eq "two claims of one id: refused by name" \
+  "1|refinements/S-2-two.md: id 'S-2' is also claimed by refinements/S-9-new.md
+refinements/S-9-new.md: id 'S-2' is also claimed by refinements/S-2-two.md" \
+  "$rc|$err"
 check_eq "the story's own file is not removed" "S-2-two.md S-9-new.md" \
   "$(ls refinements | tr '\n' ' ' | sed 's/ $//')"
 check_eq "S-2 keeps the API's title" "API title" \

@@ -137,8 +137,9 @@ void detect_walk_cancel(struct scan_walk *w);
  * deleted itself (see discard_leftovers): the caller's question, asked
  * only of such a second claim. */
 typedef bool (*detect_copy_fn)(void *ctx, const struct file_change *copy);
-/* Whether git's index or HEAD holds blob at path (relative to the root):
- * asked of storysync's own file of a story that a second file claims. */
+/* Whether git's index or HEAD holds blob at path (relative to the root),
+ * or any version there when blob is NULL (true when git cannot say):
+ * asked of the two files of a story that a second file claims. */
 typedef bool (*detect_held_fn)(void *ctx, const char *path, const char *blob);
 /* Has the walk w ask fn and held (with ctx) about second claims of an
  * id. */

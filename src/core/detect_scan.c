@@ -894,10 +894,11 @@ static bool ours_claim(const struct cmp *k, const struct claim *c,
  * (ours: at the state's path, as agreed, which git does not hold: an
  * uncommitted write or move of storysync's over git's version se->before)
  * and git's version of it that a discard put back and a person then moved
- * or edited (model seed 406). Storysync's file holds only the agreed
- * version, which the database has: it is removed (a leftover, mine), and
- * the person's file is the story's, merged as an edit of git's version
- * (rebased in sync_discard.c). */
+ * or edited (model seed 406): git holds neither file's path, so the path
+ * git holds the story at is not in the tree any more. Storysync's file holds
+ * only the agreed version, which the database has: it is removed (a leftover,
+ * mine), and the person's file is the story's, merged as an edit of git's
+ * version (rebased in sync_discard.c). */
 static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 			  const struct state_entry *se,
 			  const struct claim *ours)
@@ -915,7 +916,12 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 		    ? strcmp(k->parsed[ours->parsed].hash, se->hash) != 0
 		    : !ours->se)
 		return false;
-	if (k->held(k->ask_ctx, se->path, se->hash))
+	/* only git's version moved away: git holds the story at a path
+	 * that is neither storysync's file's (a copy of storysync's write
+	 * over git's version is a person's new file with the id, review6)
+	 * nor the other file's, which is then not in the tree any more */
+	if (k->held(k->ask_ctx, se->path, NULL) ||
+	    k->held(k->ask_ctx, k->parsed[other->parsed].path, NULL))
 		return false;
 	if (ours->parsed != SIZE_MAX) {
 		fc = &k->parsed[ours->parsed];

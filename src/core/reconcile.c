@@ -219,19 +219,21 @@ bool reconcile_detect(struct reconcile *r, struct store *s,
 
 /* ---- plan ---- */
 
-/* Pairs each recorded item with one now, by key first (the directory:
- * renaming a status leaves its files where they are), then by name; the
- * rest are removed. n recorded, m now; key and name read item i of each
- * side. */
-static void pair(size_t n, size_t m, size_t *now,
-		 const char *(*key)(const void *, size_t, bool),
-		 const char *(*name)(const void *, size_t, bool),
-		 const void *rec, const void *cur)
+/* Pairs each recorded item not paired yet (now[i] SIZE_MAX) with one now
+ * no other is paired with, by key first (the directory: renaming a status
+ * leaves its files where they are), then by name; the rest are removed.
+ * n recorded, m now; key and name read item i of each side. */
+static void pair_rest(size_t n, size_t m, size_t *now,
+		      const char *(*key)(const void *, size_t, bool),
+		      const char *(*name)(const void *, size_t, bool),
+		      const void *rec, const void *cur)
 {
 	bool *taken = xcalloc(m + 1, sizeof(bool));
 
+	for (size_t i = 0; i < n; i++)
+		if (now[i] != SIZE_MAX)
+			taken[now[i]] = true;
 	for (size_t i = 0; i < n; i++) {
-		now[i] = SIZE_MAX;
 		for (size_t j = 0; j < m && now[i] == SIZE_MAX; j++)
 			if (!taken[j] &&
 			    str_eq(key(rec, i, true), key(cur, j, false)))
@@ -243,6 +245,17 @@ static void pair(size_t n, size_t m, size_t *now,
 			    str_eq(name(rec, i, true), name(cur, j, false)))
 				taken[now[i] = j] = true;
 	free(taken);
+}
+
+/* pair_rest of none paired yet. */
+static void pair(size_t n, size_t m, size_t *now,
+		 const char *(*key)(const void *, size_t, bool),
+		 const char *(*name)(const void *, size_t, bool),
+		 const void *rec, const void *cur)
+{
+	for (size_t i = 0; i < n; i++)
+		now[i] = SIZE_MAX;
+	pair_rest(n, m, now, key, name, rec, cur);
 }
 
 /* The fields pair reads of backlogs: of the record (rec true) or of the
@@ -330,6 +343,9 @@ static void add_pair(struct pairs *p, const char *from, const char *to)
 			p->v[i + 1] = xstrdup(to);
 			return;
 		}
+	/* bounded: a name past the cap is not translated (refused by name) */
+	if (p->n >= 2 * RECONCILE_FORMER_MAX)
+		return;
 	p->v = xreallocarray(p->v, p->n + 3, sizeof(char *));
 	p->v[p->n++] = xstrdup(from);
 	p->v[p->n++] = xstrdup(to);
@@ -395,6 +411,16 @@ void reconcile_plan(struct reconcile *r)
 	 * (none: straight to the configuration now) */
 	for (size_t i = 0; i < rec->nstages; i++)
 		sn[i] = chain_follow(r, steps, 0, i);
+	/* the history only translates names: a stage the configuration has
+	 * (by directory or by name) is not gone because a version between
+	 * lacked it (removed, then put back: review6) */
+	{
+		struct stage_list from = chain_side(r, 0),
+				  to = chain_side(r, r->nhistory + 1);
+
+		pair_rest(rec->nstages, c->nstages, sn, list_dir, list_status,
+			  &from, &to);
+	}
 	pair(rec->nbacklogs, c->nbacklogs, bn, backlog_path, backlog_name, rec,
 	     c);
 	r->stage_now = xcalloc(rec->nstages + 1, sizeof(*r->stage_now));

@@ -125,12 +125,19 @@ bool reconcile_followed(const struct reconcile *r, const char *id);
 /* The versions of the configuration git committed after the commit since
  * (sync_meta git.last_commit), into r->history: each parsed as untrusted
  * input by config_load_version, only its stages kept; one that does not
- * parse is left out. With no git, since not on HEAD's first-parent line
- * within RECONCILE_HISTORY_COMMITS commits, or more than
- * RECONCILE_HISTORY_VERSIONS versions: none, and the configuration is
- * compared with the record alone. Never fails the run. */
+ * parse is left out (but counted). With no git, since not on HEAD's
+ * first-parent line within RECONCILE_HISTORY_COMMITS commits, more than
+ * RECONCILE_HISTORY_VERSIONS versions, or a version with more than
+ * RECONCILE_HISTORY_STAGES stages: none, and the configuration is
+ * compared with the record alone (a row holding a name only history had
+ * is refused by name). The work on the names is then bounded, and so
+ * are the renamed names recorded: at most RECONCILE_FORMER_MAX pairs of
+ * each list (committed_status, former_status, former_backlog). Never
+ * fails the run. */
 #define RECONCILE_HISTORY_COMMITS  1000
 #define RECONCILE_HISTORY_VERSIONS 64
+#define RECONCILE_HISTORY_STAGES   256
+#define RECONCILE_FORMER_MAX       256
 void reconcile_history(struct reconcile *r, const char *since);
 /* Frees r->history. */
 void reconcile_history_finish(struct reconcile *r);

@@ -22,7 +22,8 @@ struct versions {
 	const struct config *c;
 	struct reconcile_version *v;
 	size_t n;
-	bool over; /* more versions than are followed */
+	size_t seen; /* versions read, parsed or not */
+	bool over;   /* more versions, or stages, than are followed */
 };
 
 static bool on_version(void *ctx, const char *text, size_t len)
@@ -32,13 +33,20 @@ static bool on_version(void *ctx, const char *text, size_t len)
 	struct config old;
 	struct err e;
 
-	if (k->n >= RECONCILE_HISTORY_VERSIONS) {
+	if (k->seen++ >= RECONCILE_HISTORY_VERSIONS) {
 		k->over = true;
 		return false;
 	}
 	/* absent, too large, or not a configuration: nothing to follow */
 	if (!text || !config_load_version(&old, k->c->file, text, len, &e))
 		return true;
+	/* more stages than any configuration needs: the names' work is
+	 * bounded, the history not followed (refused by name, nothing lost) */
+	if (old.nstages > RECONCILE_HISTORY_STAGES) {
+		config_finish(&old);
+		k->over = true;
+		return false;
+	}
 	k->v = xreallocarray(k->v, k->n + 1, sizeof(*k->v));
 	rv = &k->v[k->n++];
 	rv->stages = xcalloc(old.nstages + 1, sizeof(*rv->stages));

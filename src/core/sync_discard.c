@@ -447,7 +447,7 @@ bool held_by_git(void *ctx, const char *path, const char *blob)
 	for (size_t i = 0; i < sizeof(sides) / sizeof(*sides); i++)
 		if (!detect_git_blob(&run->mirrors, run->c, path, sides[i], v,
 				     &e) ||
-		    strcmp(v, blob) == 0)
+		    (blob ? strcmp(v, blob) == 0 : v[0] != 0))
 			return true;
 	return false;
 }

@@ -172,8 +172,9 @@ bool undeleted(struct run *run, const struct file_change *fc, bool *yes);
 /* Whether copy is git's version put back of a copy storysync removed as a
  * leftover (a detect_copy_fn, ctx the run). */
 bool deleted_copy(void *ctx, const struct file_change *copy);
-/* Whether git's index or HEAD holds blob at path (a detect_held_fn, ctx
- * the run); held when git cannot say. */
+/* Whether git's index or HEAD holds blob at path, or any version there
+ * for a NULL blob (a detect_held_fn, ctx the run); held when git cannot
+ * say. */
 bool held_by_git(void *ctx, const char *path, const char *blob);
 /* Records the leftovers the run removed as storysync's deletions. */
 bool record_leftovers(struct run *run);

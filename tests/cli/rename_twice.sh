@@ -12,7 +12,8 @@
 # stage. A hostile history (a version that is not YAML, one with '..', an
 # absolute path, a command to run, a version too large to read) is read
 # as untrusted text: those versions are left out, nothing is run or
-# written outside the tree. A twin (PG_TWIN, lib.sh).
+# written outside the tree; a version with more than 256 stages stops
+# the history being followed (refused by name). A twin (PG_TWIN, lib.sh).
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
@@ -100,6 +101,24 @@ check_eq "uncommitted renames: once the row names a stage, its edit reaches the 
   "0||title: API title" \
   "$rc|$err|$(grep '^title:' refinements/S-1-one.md 2>/dev/null)"
 
+
+# ---- a version with more stages than are followed (300): the history is
+# not followed (the work on names is bounded), the row refused by name ----
+tree wide
+rename refinement refinement-2 && commit "rename 1"
+api
+{ cat .storysync.yml; for i in $(seq 300); do echo "  extra-$i: extra-$i"; done; } >y &&
+  mv y .storysync.yml && commit "300 stages"
+git show HEAD~1:.storysync.yml >.storysync.yml
+rename refinement-2 refinement-3 && commit "rename 2"
+file=$(cat backlog/S-1-one.md)
+run ss -q
+check_eq "300 stages in between: the row in between is refused by name" \
+  "1|story S-1: status 'refinement-2' has no stage directory; refused: nothing written" \
+  "$rc|$err"
+check_eq "300 stages in between: the API's row and the file are kept" \
+  "refinement-2|API title|yes" \
+  "$(q "SELECT status || '|' || title FROM stories WHERE id = 'S-1'")|$([ "$file" = "$(cat backlog/S-1-one.md)" ] && echo yes)"
 # ---- a hostile history ----
 tree hostile
 outside=$(ls -a "$T")

@@ -338,13 +338,16 @@ settle() {
 }
 
 # runs_as_nobody: for a test whose runs drop to nobody (setpriv): the
-# program, its git module and the hook scripts install-hooks copies,
+# program, its git module, the test build's trap module (in $O: the
+# program looks in $ORIGIN/..) and the hook scripts install-hooks copies,
 # copied where nobody may read them, for the build and source trees may
 # lie below a directory only its owner enters (a clone in /root, or in
 # mktemp -d). as_nobody CMD... runs CMD as nobody.
 runs_as_nobody() {
   chmod 755 "$O" && mkdir -m 755 "$O/bin-nobody" &&
     cp "$STORYSYNC" "$BUILD_ROOT/src/storysync-git.so" "$O/bin-nobody/" &&
+    { [ ! -f "$BUILD_ROOT/storysync-dlsym-stubs.so" ] ||
+      cp "$BUILD_ROOT/storysync-dlsym-stubs.so" "$O/"; } &&
     cp -r "$SOURCE_ROOT/hooks" "$O/bin-nobody/hooks" &&
     chmod -R a+rX "$O/bin-nobody/hooks" || return 1
   STORYSYNC=$O/bin-nobody/storysync

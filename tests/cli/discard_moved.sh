@@ -20,19 +20,9 @@ git_home
 # tree DIR: S-1 in refinement, committed and synced, then moved to active
 # by a run for the API (uncommitted)
 tree() {
-  mkdir -p "$T/$1" && cd "$T/$1" || exit 1
-  git init -q && mkdir backlog refinements active
-  cat >.storysync.yml <<'YML'
-database: .storysync/stories.db
-stages:
-  backlog: backlog
-  refinement: refinements
-  active: active
-YML
+  stages_repo "$1" backlog:backlog refinement:refinements active:active
   printf -- '---\nid: S-1\ntitle: One\nstatus: refinement\n---\nbody\n' >refinements/S-1-one.md
-  ss init -q
-  printf '.storysync/\n.storysync.local.yml\n' >.gitignore
-  git add -A && git commit -qm init && ss -q
+  synced_commit
   q "UPDATE stories SET status = 'active' WHERE id = 'S-1'"
   ss -q
 }

@@ -14,19 +14,9 @@ PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 git_home
-mkdir -p "$T/t" && cd "$T/t" || exit 1
-git init -q && mkdir backlog refinements active
-cat >.storysync.yml <<'YML'
-database: .storysync/stories.db
-stages:
-  backlog: backlog
-  refinement: refinements
-  active: active
-YML
+stages_repo t backlog:backlog refinement:refinements active:active
 printf -- '---\nid: S-1\ntitle: One\nstatus: active\n---\nbody\n' >active/S-1-one.md
-ss init -q
-printf '.storysync/\n.storysync.local.yml\n' >.gitignore
-git add -A && git commit -qm init && ss -q
+synced_commit
 # the API's edit, written by a run and committed with the rest
 q "UPDATE stories SET title = 'API title' WHERE id = 'S-1'"
 ss -q

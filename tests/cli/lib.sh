@@ -129,6 +129,25 @@ jtype() { echo "json_type($1, '\$.$2')"; }
 # REPLACE is PostgreSQL's INSERT ... ON CONFLICT, or a DELETE then an
 # INSERT), or a check that has a form on each
 dialect() { printf '%s\n' "$1"; }
+# stages_repo DIR NAME:FOLDER...: a new git repository at $T/DIR, cd'ed
+# into, whose .storysync.yml has those stages (and the folders); then
+# synced_commit once its files are written: init, the database and the
+# local file ignored, everything committed, one run
+stages_repo() {
+  mkdir -p "$T/$1" && cd "$T/$1" || exit 1
+  shift
+  git init -q
+  printf 'database: .storysync/stories.db\nstages:\n' >.storysync.yml
+  for st; do
+    printf '  %s: %s\n' "${st%%:*}" "${st#*:}" >>.storysync.yml
+    mkdir -p "${st#*:}"
+  done
+}
+synced_commit() {
+  ss init -q
+  printf '.storysync/\n.storysync.local.yml\n' >.gitignore
+  git add -A && git commit -qm init && ss -q
+}
 # copy_tree SRC DST: a copy of the tree SRC, as cp -a makes it; on a
 # server the copy gets a database of its own, a copy of SRC's (else the
 # two trees would share one)

@@ -22,20 +22,10 @@ git_home
 # tree DIR: a repository with S-1 in backlog and S-2 in refinement,
 # committed and synced once
 tree() {
-  mkdir -p "$T/$1" && cd "$T/$1" || exit 1
-  git init -q && mkdir backlog refinements completed
-  cat >.storysync.yml <<'YML'
-database: .storysync/stories.db
-stages:
-  backlog: backlog
-  refinement: refinements
-  done: completed
-YML
+  stages_repo "$1" backlog:backlog refinement:refinements done:completed
   printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
   printf -- '---\nid: S-2\ntitle: Two\n---\nbody two\n' >refinements/S-2-two.md
-  ss init -q
-  printf '.storysync/\n.storysync.local.yml\n' >.gitignore
-  git add -A && git commit -qm init && ss -q
+  synced_commit
 }
 
 # rename FROM TO: the admin renames a status in .storysync.yml

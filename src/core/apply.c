@@ -701,23 +701,30 @@ static bool apply_state(struct apply_ctx *ctx, const struct action *a,
 	 * read again once it is not. A file staged before a barrier that
 	 * took longer than that is not: its mtime is its temporary file's,
 	 * written before the barrier, not the rename's */
-	if (t->wrote && fsx_racy(&t->st, t->recorded_ns)) {
-		struct apply_written *w;
-		int64_t mtime = t->st.mtime_ns < t->recorded_ns
-					? t->st.mtime_ns
-					: t->recorded_ns;
-
-		ctx->written = xgrow(ctx->written, &ctx->capwritten,
-				     ctx->nwritten + 1, sizeof(*w));
-		w = &ctx->written[ctx->nwritten++];
-		w->id = xstrdup(a->id);
-		w->path = xstrdup(t->path);
-		memcpy(w->hash, t->hash, BLOBID_HEX);
-		w->rev = rev;
-		if (mtime > ctx->last_write_ns)
-			ctx->last_write_ns = mtime;
-	}
+	if (t->wrote)
+		apply_settle_later(ctx, a->id, t->path, t->hash, rev, &t->st,
+				   t->recorded_ns);
 	return true;
+}
+
+void apply_settle_later(struct apply_ctx *ctx, const char *id, const char *path,
+			const char *hash, int64_t rev,
+			const struct file_stat *st, int64_t recorded_ns)
+{
+	struct apply_written *w;
+	int64_t mtime = st->mtime_ns < recorded_ns ? st->mtime_ns : recorded_ns;
+
+	if (!fsx_racy(st, recorded_ns))
+		return;
+	ctx->written = xgrow(ctx->written, &ctx->capwritten, ctx->nwritten + 1,
+			     sizeof(*w));
+	w = &ctx->written[ctx->nwritten++];
+	w->id = xstrdup(id);
+	w->path = xstrdup(path);
+	memcpy(w->hash, hash, BLOBID_HEX);
+	w->rev = rev;
+	if (mtime > ctx->last_write_ns)
+		ctx->last_write_ns = mtime;
 }
 
 void apply_report(const struct config *c, const struct sync_report *r,

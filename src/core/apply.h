@@ -84,9 +84,16 @@ enum apply_result apply_staged(struct apply_ctx *ctx, size_t i,
 			       const struct state_entry *se, struct err *e);
 /* fsyncs each directory the actions changed since the last call, once. */
 bool apply_sync(struct apply_ctx *ctx, struct err *e);
-/* Records the stat data of the files this run wrote that were racy when
- * read back, once FSX_RACY_NS has passed since the latest of their mtimes
- * (the racy rule); the others' read back is recorded already. */
+/* Has apply_settle record the stat data of the file at path again, as the
+ * state of id at rev holding hash, when st, read at recorded_ns, is racy;
+ * nothing when it is not. */
+void apply_settle_later(struct apply_ctx *ctx, const char *id, const char *path,
+			const char *hash, int64_t rev,
+			const struct file_stat *st, int64_t recorded_ns);
+/* Records the stat data of the files this run wrote, or recorded the stat
+ * data of, that were racy when read (apply_settle_later), once
+ * FSX_RACY_NS has passed since the latest of their mtimes (the racy
+ * rule); the others' are recorded already. */
 bool apply_settle(struct apply_ctx *ctx, struct err *e);
 /* git: {commit: true}: commits the files this run wrote, moved or removed
  * as one commit, whose id goes to head. libgit2 runs no hooks, so the

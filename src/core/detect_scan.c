@@ -758,10 +758,11 @@ static void read_one(const struct cmp *k, struct reading *rd)
 	/* full: parsed even so, to be read as the configuration reads it
 	 * now (the sync compares it with the agreed version) */
 	if (se && strcmp(rd->hash, se->hash) == 0 && !k->full) {
-		rd->outcome = fsx_stat_equal(&rd->st, &se->st) ||
-					      fsx_racy(&rd->st, rd->recorded_ns)
-				      ? READ_SAME
-				      : READ_RESTAT;
+		/* stat data read within a tick of the change is recorded
+		 * all the same: the racy rule reads the file again until a
+		 * run records it past the tick (apply_settle) */
+		rd->outcome = fsx_stat_equal(&rd->st, &se->st) ? READ_SAME
+							       : READ_RESTAT;
 	} else if (not_a_story(k->c, rel, se != NULL, text, len)) {
 		rd->outcome = READ_NOT_STORY;
 	} else if (story_parse(&doc, &k->c->dialect, rel, text, len, &e)) {

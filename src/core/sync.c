@@ -486,8 +486,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		free(fc->old_path);
 		fc->old_path = xstrdup(fc->path);
 		/* as the scan keeps an unchanged file's: nothing to record */
-		if (fsx_stat_equal(&fc->st, &se->st) ||
-		    fsx_racy(&fc->st, fc->recorded_ns)) {
+		if (fsx_stat_equal(&fc->st, &se->st)) {
 			fc->st = se->st;
 			fc->recorded_ns = se->recorded_ns;
 		}
@@ -1049,6 +1048,12 @@ static bool restat(struct run *run)
 		ne.recorded_ns = fc->recorded_ns;
 		if (!store_state_restat(run->store, &ne, run->e))
 			return false;
+		/* new stat data read within a timestamp tick of the change
+		 * (git wrote the file just before): read again once past it */
+		if (!fsx_stat_equal(&se->st, &ne.st))
+			apply_settle_later(&run->apply, se->id, se->path,
+					   se->hash, se->rev, &ne.st,
+					   ne.recorded_ns);
 	}
 	return true;
 }

@@ -1655,6 +1655,44 @@ static bool lock_planned(struct run *run)
 	return ok;
 }
 
+/* A changed row naming a status or backlog the configuration has not,
+ * while the record is the configuration (detect read no history): renames
+ * made and undone between two runs (A -> B -> A), the API writing the name
+ * in between. The versions committed since are read only now (a no-op
+ * loads no libgit2), the rows follow them as reconcile_apply has them
+ * follow any rename, and the DB side is read again. A --backlog run
+ * leaves it to a run of every backlog (the row refused by name). */
+static bool late_history(struct run *run)
+{
+	bool unknown = false;
+	char *msg;
+
+	for (size_t i = 0; run->c == run->all && i < run->db.n && !unknown; i++)
+		unknown = run->db.rows[i].side != SIDE_DELETED &&
+			  reconcile_unknown(
+				  &run->rc, run->db.rows[i].story.v[SF_STATUS],
+				  run->db.rows[i].story.v[SF_BACKLOG]);
+	if (!unknown || !reconcile_history_late(&run->rc, run->last_commit))
+		return true;
+	msg = reconcile_describe(&run->rc);
+	if (msg)
+		note(run, msg);
+	free(msg);
+	/* the versions were followed up to HEAD: the next run reads from
+	 * there (as a run whose configuration changed) */
+	if (!run->git.head[0])
+		detect_git_head(run->c, &run->git);
+	db_result_finish(&run->db);
+	if ((!run->o->dry_run &&
+	     !reconcile_record(&run->rc, run->store, run->e)) ||
+	    !reconcile_apply(&run->rc, &run->apply, &run->table, &run->scan,
+			     run->o->dry_run, reconcile_problem, run, run->e))
+		return false;
+	run->napplied = run->rc.napplied;
+	return detect_db(run->store, &run->table, !run->partial_state,
+			 run->o->mode == SYNC_FULL, &run->db, run->e);
+}
+
 static bool in_transaction(struct run *run, enum sync_status *status)
 {
 	int64_t t, cpu;
@@ -1674,7 +1712,8 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	test_seam_kill("reconciled");
 	run->napplied = run->rc.napplied;
 	if (!detect_db(run->store, &run->table, !run->partial_state,
-		       run->o->mode == SYNC_FULL, &run->db, run->e))
+		       run->o->mode == SYNC_FULL, &run->db, run->e) ||
+	    !late_history(run))
 		goto fail;
 	/* no file changed: the state entries of the changed rows, and of
 	 * the stories at the paths they take, as a --git run has them */

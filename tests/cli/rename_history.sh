@@ -7,7 +7,8 @@
 #   ones, so no history was read and the row was refused by name on every
 #   run. A changed row naming a status or backlog the configuration has
 #   not now has the history read (only then: a no-op, or an unknown name
-#   with HEAD at the last synced commit, loads no libgit2);
+#   with HEAD at the last synced commit, loads no libgit2; a --backlog
+#   run leaves the row refused to a run of every backlog);
 # - backlogs: renamed twice (web -> frontend -> ui) with the API writing
 #   the middle name, renamed away and back, and renamed then moved in two
 #   commits (a rename of name and path in one step is one removed and one
@@ -94,6 +95,27 @@ q "UPDATE stories SET status = 'done' WHERE id = 'S-2'"
 run ss -q
 check_eq "unknown name, then a stage's: the file moves" "0||yes" \
   "$rc|$err|$([ -f web/completed/S-2-two.md ] && echo yes)"
+
+# ---- away and back, a --backlog run first: it leaves the row refused
+# (it does not look for such names), the next plain run follows ----
+tree away_back_backlog
+printf '  mobile: mobile\n' >>.storysync.yml && mkdir -p mobile/backlog &&
+  commit "mobile" && ss -q
+status refinement refinement-2 && commit "rename"
+api refinement-2 web
+status refinement-2 refinement && commit "rename back"
+file=$(cat web/backlog/S-1-one.md)
+run ss -q --backlog web
+check_eq "away and back, --backlog: refused by name" \
+  "1|story S-1: status 'refinement-2' has no stage directory; refused: nothing written" \
+  "$rc|$err"
+check_eq "away and back, --backlog: the row and the file are kept" \
+  "refinement-2|API title|yes" \
+  "$(q "SELECT status || '|' || title FROM stories WHERE id = 'S-1'")|$([ "$file" = "$(cat web/backlog/S-1-one.md)" ] && echo yes)"
+run ss -q
+check_eq "away and back, --backlog, then a plain run: goes through" \
+  "0||S-1:web:refinement S-2:web:refinement |title: API title" \
+  "$rc|$err|$(rows)|$(title web/refinements/S-1-one.md)"
 
 # ---- renamed away and back with no API write: no history read ----
 tree away_back_quiet

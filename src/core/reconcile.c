@@ -236,46 +236,7 @@ bool reconcile_detect(struct reconcile *r, struct store *s,
 
 /* ---- plan ---- */
 
-/* Pairs each recorded item not paired yet (now[i] SIZE_MAX) with one now
- * no other is paired with, by key first (the directory: renaming a status
- * leaves its files where they are), then by name; the rest are removed.
- * n recorded, m now; key and name read item i of each side. */
-static void pair_rest(size_t n, size_t m, size_t *now,
-		      const char *(*key)(const void *, size_t, bool),
-		      const char *(*name)(const void *, size_t, bool),
-		      const void *rec, const void *cur)
-{
-	bool *taken = xcalloc(m + 1, sizeof(bool));
-
-	for (size_t i = 0; i < n; i++)
-		if (now[i] != SIZE_MAX)
-			taken[now[i]] = true;
-	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < m && now[i] == SIZE_MAX; j++)
-			if (!taken[j] &&
-			    str_eq(key(rec, i, true), key(cur, j, false)))
-				taken[now[i] = j] = true;
-	}
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < m && now[i] == SIZE_MAX; j++)
-			if (!taken[j] &&
-			    str_eq(name(rec, i, true), name(cur, j, false)))
-				taken[now[i] = j] = true;
-	free(taken);
-}
-
-/* pair_rest of none paired yet. */
-static void pair(size_t n, size_t m, size_t *now,
-		 const char *(*key)(const void *, size_t, bool),
-		 const char *(*name)(const void *, size_t, bool),
-		 const void *rec, const void *cur)
-{
-	for (size_t i = 0; i < n; i++)
-		now[i] = SIZE_MAX;
-	pair_rest(n, m, now, key, name, rec, cur);
-}
-
-/* One item of a side of the chain: a stage (its status, its directory)
+/* One item of a side of a pairing: a stage (its status, its directory)
  * or a backlog (its name, its path). */
 struct item {
 	const char *name, *dir;
@@ -288,16 +249,35 @@ struct item_list {
 	size_t n;
 };
 
-static const char *item_dir(const void *p, size_t i, bool rec)
+/* Pairs each item of from not paired yet (now[i] SIZE_MAX) with one of to
+ * no other is paired with, by directory first (renaming a status leaves
+ * its files where they are), then by name; the rest are removed. */
+static void pair_rest(const struct item_list *from, const struct item_list *to,
+		      size_t *now)
 {
-	(void)rec;
-	return ((const struct item_list *)p)->v[i].dir;
+	bool *taken = xcalloc(to->n + 1, sizeof(bool));
+
+	for (size_t i = 0; i < from->n; i++)
+		if (now[i] != SIZE_MAX)
+			taken[now[i]] = true;
+	for (size_t i = 0; i < from->n; i++)
+		for (size_t j = 0; j < to->n && now[i] == SIZE_MAX; j++)
+			if (!taken[j] && str_eq(from->v[i].dir, to->v[j].dir))
+				taken[now[i] = j] = true;
+	for (size_t i = 0; i < from->n; i++)
+		for (size_t j = 0; j < to->n && now[i] == SIZE_MAX; j++)
+			if (!taken[j] && str_eq(from->v[i].name, to->v[j].name))
+				taken[now[i] = j] = true;
+	free(taken);
 }
 
-static const char *item_name(const void *p, size_t i, bool rec)
+/* pair_rest of none paired yet. */
+static void pair(const struct item_list *from, const struct item_list *to,
+		 size_t *now)
 {
-	(void)rec;
-	return ((const struct item_list *)p)->v[i].name;
+	for (size_t i = 0; i < from->n; i++)
+		now[i] = SIZE_MAX;
+	pair_rest(from, to, now);
 }
 
 static struct item_list stage_items(const struct config_stage *v, size_t n)
@@ -358,8 +338,7 @@ static void chain_init(struct chain *ch, const struct reconcile *r,
 				       *to = &ch->side[k + 1];
 
 		ch->steps[k] = xcalloc(from->n + 1, sizeof(size_t));
-		pair(from->n, to->n, ch->steps[k], item_dir, item_name, from,
-		     to);
+		pair(from, to, ch->steps[k]);
 	}
 }
 
@@ -395,7 +374,7 @@ static void chain_now(const struct chain *ch, bool differ, size_t *now)
 
 	for (size_t i = 0; i < from->n; i++)
 		now[i] = differ ? chain_follow(ch, 0, i) : SIZE_MAX;
-	pair_rest(from->n, to->n, now, item_dir, item_name, from, to);
+	pair_rest(from, to, now);
 }
 
 static bool in_items(const struct item_list *l, const char *name)

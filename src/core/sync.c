@@ -1693,6 +1693,44 @@ static bool late_history(struct run *run)
 			 run->o->mode == SYNC_FULL, &run->db, run->e);
 }
 
+/* Sets *v to now when it differs (heap). */
+static void set_if_other(char **v, const char *now)
+{
+	if (*v && now && strcmp(*v, now) != 0) {
+		char *was = *v;
+
+		*v = xstrdup(now);
+		free(was);
+	}
+}
+
+/* --dry-run: the changed rows as reconcile_apply would have left them (it
+ * only counted): their status, backlog and path under the names now, so
+ * that the plan is the one the run would make, not a refusal of a row
+ * that holds a name the configuration renamed. */
+static void dry_relocate(struct run *run)
+{
+	for (size_t i = 0;
+	     run->o->dry_run && run->rc.relocates && i < run->db.n; i++) {
+		struct db_side *d = &run->db.rows[i];
+		const struct config_backlog *b;
+		const struct config_stage *st;
+		char *to = NULL;
+
+		if (d->side == SIDE_DELETED)
+			continue;
+		set_if_other(&d->story.v[SF_STATUS],
+			     reconcile_status(&run->rc, d->story.v[SF_STATUS]));
+		set_if_other(
+			&d->story.v[SF_BACKLOG],
+			reconcile_backlog(&run->rc, d->story.v[SF_BACKLOG]));
+		if (reconcile_path(&run->rc, d->path, &to, &b, &st) ==
+		    RECONCILE_MOVED)
+			set_if_other(&d->path, to);
+		free(to);
+	}
+}
+
 static bool in_transaction(struct run *run, enum sync_status *status)
 {
 	int64_t t, cpu;
@@ -1715,6 +1753,7 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 		       run->o->mode == SYNC_FULL, &run->db, run->e) ||
 	    !late_history(run))
 		goto fail;
+	dry_relocate(run);
 	/* no file changed: the state entries of the changed rows, and of
 	 * the stories at the paths they take, as a --git run has them */
 	if (run->state_later && run->partial_state && !state_at_rows(run))

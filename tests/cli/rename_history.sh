@@ -13,6 +13,10 @@
 #   the middle name, renamed away and back, and renamed then moved in two
 #   commits (a rename of name and path in one step is one removed and one
 #   added: refused, exit 4); a hostile history of backlogs;
+# - --dry-run refused (exit 1) the row the API wrote since a rename (its
+#   old name, or a name in between) that the run then took: apply only
+#   counts there, so the rows read after it held the old names; they are
+#   read under the names now, and --dry-run says what the run does;
 # - a merge whose second parent renamed a stage twice: only first parents
 #   are followed (the documented fallback): the name only the side branch
 #   had is refused by name, nothing lost.
@@ -217,6 +221,34 @@ check_eq "300 backlogs in between: the row in between is refused by name" \
 check_eq "300 backlogs in between: the API's row and the file are kept" \
   "frontend|API title|yes" \
   "$(q "SELECT backlog || '|' || title FROM stories WHERE id = 'S-1'")|$([ "$file" = "$(cat web/backlog/S-1-one.md)" ] && echo yes)"
+
+# ---- --dry-run says what the run does (it refused the row the API
+# wrote since the rename, exit 1, while the run goes through) ----
+# dry DESC: --dry-run writes nothing, exits 0, and its summary is the run's
+dry() {
+  local db0 tree0 would
+  db0=$(db_digest) tree0=$(tree_digest)
+  run ss --dry-run
+  would=${out##*$'\n'} && would=${would/would sync: /}
+  check_eq "$1: --dry-run goes through, nothing written" "0||$db0 $tree0" \
+    "$rc|$err|$(db_digest) $(tree_digest)"
+  run ss
+  check_eq "$1: the run does what --dry-run said" "0|$would" \
+    "$rc|${out##*$'\n'}"
+}
+tree dry_rename
+status refinement refinement-2
+q "UPDATE stories SET title = 'API title' WHERE id = 'S-2'"
+dry "a status renamed, the API's edit of its row"
+check_eq "a status renamed, the API's edit of its row: in the file" \
+  "title: API title" "$(title web/refinements/S-2-two.md)"
+tree dry_back
+status refinement refinement-2 && commit "rename"
+api refinement-2 web
+status refinement-2 refinement && commit "rename back"
+dry "away and back"
+check_eq "away and back: the API's move and title in the file" \
+  "title: API title" "$(title web/refinements/S-1-one.md)"
 
 # ---- a merge whose second parent renamed a stage twice ----
 tree merged

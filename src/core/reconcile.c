@@ -173,8 +173,24 @@ static bool stages_differ(const struct reconcile *r)
 	return false;
 }
 
+/* The recorded backlogs are not the configuration's. */
+static bool backlogs_differ(const struct reconcile *r)
+{
+	if (r->rec.nbacklogs != r->c->nbacklogs)
+		return true;
+	for (size_t i = 0; i < r->rec.nbacklogs; i++) {
+		const struct config_backlog *b =
+			config_backlog(r->c, r->rec.backlogs[i].name);
+
+		if (!b || !str_eq(b->path, r->rec.backlogs[i].path))
+			return true;
+	}
+	return false;
+}
+
 /* The versions git committed since the last synced commit, when the
- * stages changed: only then are there renames to follow through them. */
+ * stages or the backlogs changed: only then are there renames to follow
+ * through them (else reconcile_history_late, when a row asks). */
 static bool committed_versions(struct reconcile *r, struct store *s,
 			       struct err *e)
 {
@@ -202,7 +218,8 @@ bool reconcile_detect(struct reconcile *r, struct store *s,
 		copy_backlogs(&r->rec, c); /* nothing recorded: a new one */
 	if (!r->rec.nstages && !infer_stages(r, s, e))
 		return false;
-	if (stages_differ(r) && !committed_versions(r, s, e))
+	if ((stages_differ(r) || backlogs_differ(r)) &&
+	    !committed_versions(r, s, e))
 		return false;
 	reconcile_plan(r);
 	if (!store_meta_get(s, RECONCILE_KEY_READING, &was, e))
@@ -219,114 +236,153 @@ bool reconcile_detect(struct reconcile *r, struct store *s,
 
 /* ---- plan ---- */
 
-/* Pairs each recorded item not paired yet (now[i] SIZE_MAX) with one now
- * no other is paired with, by key first (the directory: renaming a status
- * leaves its files where they are), then by name; the rest are removed.
- * n recorded, m now; key and name read item i of each side. */
-static void pair_rest(size_t n, size_t m, size_t *now,
-		      const char *(*key)(const void *, size_t, bool),
-		      const char *(*name)(const void *, size_t, bool),
-		      const void *rec, const void *cur)
-{
-	bool *taken = xcalloc(m + 1, sizeof(bool));
+/* One item of a side of a pairing: a stage (its status, its directory)
+ * or a backlog (its name, its path). */
+struct item {
+	const char *name, *dir;
+};
 
-	for (size_t i = 0; i < n; i++)
+/* The items of one side: the record, a committed version, the
+ * configuration now (v heap, the strings borrowed). */
+struct item_list {
+	struct item *v;
+	size_t n;
+};
+
+/* Pairs each item of from not paired yet (now[i] SIZE_MAX) with one of to
+ * no other is paired with, by directory first (renaming a status leaves
+ * its files where they are), then by name; the rest are removed. */
+static void pair_rest(const struct item_list *from, const struct item_list *to,
+		      size_t *now)
+{
+	bool *taken = xcalloc(to->n + 1, sizeof(bool));
+
+	for (size_t i = 0; i < from->n; i++)
 		if (now[i] != SIZE_MAX)
 			taken[now[i]] = true;
-	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < m && now[i] == SIZE_MAX; j++)
-			if (!taken[j] &&
-			    str_eq(key(rec, i, true), key(cur, j, false)))
+	for (size_t i = 0; i < from->n; i++)
+		for (size_t j = 0; j < to->n && now[i] == SIZE_MAX; j++)
+			if (!taken[j] && str_eq(from->v[i].dir, to->v[j].dir))
 				taken[now[i] = j] = true;
-	}
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < m && now[i] == SIZE_MAX; j++)
-			if (!taken[j] &&
-			    str_eq(name(rec, i, true), name(cur, j, false)))
+	for (size_t i = 0; i < from->n; i++)
+		for (size_t j = 0; j < to->n && now[i] == SIZE_MAX; j++)
+			if (!taken[j] && str_eq(from->v[i].name, to->v[j].name))
 				taken[now[i] = j] = true;
 	free(taken);
 }
 
 /* pair_rest of none paired yet. */
-static void pair(size_t n, size_t m, size_t *now,
-		 const char *(*key)(const void *, size_t, bool),
-		 const char *(*name)(const void *, size_t, bool),
-		 const void *rec, const void *cur)
+static void pair(const struct item_list *from, const struct item_list *to,
+		 size_t *now)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < from->n; i++)
 		now[i] = SIZE_MAX;
-	pair_rest(n, m, now, key, name, rec, cur);
+	pair_rest(from, to, now);
 }
 
-/* The fields pair reads of backlogs: of the record (rec true) or of the
- * configuration. */
-static const char *backlog_path(const void *p, size_t i, bool rec)
+static struct item_list stage_items(const struct config_stage *v, size_t n)
 {
-	return rec ? ((const struct config_record *)p)->backlogs[i].path
-		   : ((const struct config *)p)->backlogs[i].path;
+	struct item_list l = {xcalloc(n + 1, sizeof(struct item)), n};
+
+	for (size_t i = 0; i < n; i++)
+		l.v[i] = (struct item){v[i].status, v[i].dir};
+	return l;
 }
 
-static const char *backlog_name(const void *p, size_t i, bool rec)
+static struct item_list backlog_items(const struct config_backlog *v, size_t n)
 {
-	return rec ? ((const struct config_record *)p)->backlogs[i].name
-		   : ((const struct config *)p)->backlogs[i].name;
+	struct item_list l = {xcalloc(n + 1, sizeof(struct item)), n};
+
+	for (size_t i = 0; i < n; i++)
+		l.v[i] = (struct item){v[i].name, v[i].path};
+	return l;
 }
 
-/* A list of stages, one side of a step of the chain: the record, a
- * committed version, the configuration now. */
-struct stage_list {
-	const struct config_stage *v;
-	size_t n;
+/* Side k of the chain of stages (or of backlogs): 0 the record,
+ * 1..nhistory the committed versions, nhistory + 1 the configuration
+ * now. */
+static struct item_list chain_side(const struct reconcile *r, bool backlogs,
+				   size_t k)
+{
+	const struct reconcile_version *v =
+		k && k <= r->nhistory ? &r->history[k - 1] : NULL;
+
+	if (backlogs)
+		return k == 0 ? backlog_items(r->rec.backlogs, r->rec.nbacklogs)
+		       : v    ? backlog_items(v->backlogs, v->nbacklogs)
+			      : backlog_items(r->c->backlogs, r->c->nbacklogs);
+	return k == 0 ? stage_items(r->rec.stages, r->rec.nstages)
+	       : v    ? stage_items(v->stages, v->nstages)
+		      : stage_items(r->c->stages, r->c->nstages);
+}
+
+/* The chain: its sides, and its steps: steps[k][i] is the item of side
+ * k + 1 that side k's item i is (SIZE_MAX: removed), paired as the
+ * record is with the configuration, by directory, then by name. */
+struct chain {
+	struct item_list *side;
+	size_t nsides;
+	size_t **steps;
 };
 
-static const char *list_dir(const void *p, size_t i, bool rec)
+static void chain_init(struct chain *ch, const struct reconcile *r,
+		       bool backlogs)
 {
-	(void)rec;
-	return ((const struct stage_list *)p)->v[i].dir;
-}
+	ch->nsides = r->nhistory + 2;
+	ch->side = xcalloc(ch->nsides, sizeof(*ch->side));
+	for (size_t k = 0; k < ch->nsides; k++)
+		ch->side[k] = chain_side(r, backlogs, k);
+	ch->steps = xcalloc(ch->nsides, sizeof(*ch->steps));
+	for (size_t k = 0; k + 1 < ch->nsides; k++) {
+		const struct item_list *from = &ch->side[k],
+				       *to = &ch->side[k + 1];
 
-static const char *list_status(const void *p, size_t i, bool rec)
-{
-	(void)rec;
-	return ((const struct stage_list *)p)->v[i].status;
-}
-
-/* Side k of the chain: 0 the record, 1..nhistory the committed versions,
- * nhistory + 1 the configuration now. */
-static struct stage_list chain_side(const struct reconcile *r, size_t k)
-{
-	if (k == 0)
-		return (struct stage_list){r->rec.stages, r->rec.nstages};
-	if (k <= r->nhistory)
-		return (struct stage_list){r->history[k - 1].stages,
-					   r->history[k - 1].nstages};
-	return (struct stage_list){r->c->stages, r->c->nstages};
-}
-
-/* The chain's steps: steps[k][i] is the stage of side k + 1 that side k's
- * stage i is (SIZE_MAX: removed), paired as the record is with the
- * configuration, by directory, then by name. */
-static size_t **chain_steps(const struct reconcile *r)
-{
-	size_t **steps = xcalloc(r->nhistory + 2, sizeof(*steps));
-
-	for (size_t k = 0; k <= r->nhistory; k++) {
-		struct stage_list from = chain_side(r, k),
-				  to = chain_side(r, k + 1);
-
-		steps[k] = xcalloc(from.n + 1, sizeof(size_t));
-		pair(from.n, to.n, steps[k], list_dir, list_status, &from, &to);
+		ch->steps[k] = xcalloc(from->n + 1, sizeof(size_t));
+		pair(from, to, ch->steps[k]);
 	}
-	return steps;
 }
 
-/* Where side k's stage i is in the configuration now, or SIZE_MAX. */
-static size_t chain_follow(const struct reconcile *r, size_t **steps, size_t k,
-			   size_t i)
+static void chain_finish(struct chain *ch)
 {
-	for (; i != SIZE_MAX && k <= r->nhistory; k++)
-		i = steps[k][i];
+	for (size_t k = 0; k < ch->nsides; k++) {
+		free(ch->side[k].v);
+		free(ch->steps[k]);
+	}
+	free(ch->side);
+	free(ch->steps);
+}
+
+/* Where side k's item i is in the configuration now, or SIZE_MAX. */
+static size_t chain_follow(const struct chain *ch, size_t k, size_t i)
+{
+	for (; i != SIZE_MAX && k + 1 < ch->nsides; k++)
+		i = ch->steps[k][i];
 	return i;
+}
+
+/* Each recorded item now (now[i], SIZE_MAX: removed): followed through
+ * the chain when the record differs from the configuration, else paired
+ * with it directly (the same lists: each item is itself, whatever a
+ * version between did). The history only translates names: an item the
+ * chain loses (a version between lacked it, then it was put back) is
+ * still paired by directory, then by name, so it is never gone while
+ * the configuration has it (review6). */
+static void chain_now(const struct chain *ch, bool differ, size_t *now)
+{
+	const struct item_list *from = &ch->side[0],
+			       *to = &ch->side[ch->nsides - 1];
+
+	for (size_t i = 0; i < from->n; i++)
+		now[i] = differ ? chain_follow(ch, 0, i) : SIZE_MAX;
+	pair_rest(from, to, now);
+}
+
+static bool in_items(const struct item_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (str_eq(l->v[i].name, name))
+			return true;
+	return false;
 }
 
 /* A vector of pairs (old, now) grown by add_pair. */
@@ -392,14 +448,51 @@ static void pairs_finish(struct pairs *p)
 	memset(p, 0, sizeof(*p));
 }
 
+static bool in_pairs(const struct pairs *p, const char *name)
+{
+	for (size_t i = 0; i < p->n; i += 2)
+		if (str_eq(p->v[i], name))
+			return true;
+	return false;
+}
+
+/* The names only a committed version had (a rename no run saw, which the
+ * API may have written meanwhile), the newest version's first, each with
+ * the name it is now, into committed and renamed; true when there are
+ * any. */
+static bool chain_committed(const struct chain *ch, struct pairs *committed,
+			    struct pairs *renamed)
+{
+	const struct item_list *now = &ch->side[ch->nsides - 1];
+	bool any = false;
+
+	for (size_t k = ch->nsides - 2; k >= 1; k--) {
+		const struct item_list *v = &ch->side[k];
+
+		for (size_t i = 0; i < v->n; i++) {
+			const char *name = v->v[i].name;
+			size_t j = chain_follow(ch, k, i);
+
+			if (j == SIZE_MAX || in_items(now, name) ||
+			    in_items(&ch->side[0], name) ||
+			    in_pairs(committed, name))
+				continue;
+			add_pair(committed, name, now->v[j].name);
+			add_pair(renamed, name, now->v[j].name);
+			any = true;
+		}
+	}
+	return any;
+}
+
 void reconcile_plan(struct reconcile *r)
 {
 	const struct config *c = r->c;
 	const struct config_record *rec = &r->rec;
 	size_t *sn = xcalloc(rec->nstages + 1, sizeof(size_t));
 	size_t *bn = xcalloc(rec->nbacklogs + 1, sizeof(size_t));
-	struct pairs st = {0}, bl = {0}, committed = {0};
-	size_t **steps = chain_steps(r);
+	struct pairs st = {0}, bl = {0}, cst = {0}, cbl = {0};
+	struct chain sc, bc;
 
 	r->was = *c;
 	r->was.backlogs = rec->backlogs;
@@ -407,22 +500,13 @@ void reconcile_plan(struct reconcile *r)
 	r->was.stages = rec->stages;
 	r->was.nstages = rec->nstages;
 	r->statuses = !rec->status_from_key && !c->dialect.status_from_key;
-	/* each recorded stage followed through the versions committed since
-	 * (none: straight to the configuration now) */
-	for (size_t i = 0; i < rec->nstages; i++)
-		sn[i] = chain_follow(r, steps, 0, i);
-	/* the history only translates names: a stage the configuration has
-	 * (by directory or by name) is not gone because a version between
-	 * lacked it (removed, then put back: review6) */
-	{
-		struct stage_list from = chain_side(r, 0),
-				  to = chain_side(r, r->nhistory + 1);
-
-		pair_rest(rec->nstages, c->nstages, sn, list_dir, list_status,
-			  &from, &to);
-	}
-	pair(rec->nbacklogs, c->nbacklogs, bn, backlog_path, backlog_name, rec,
-	     c);
+	r->relocates = false;
+	/* each recorded stage and backlog followed through the versions
+	 * committed since (none: straight to the configuration now) */
+	chain_init(&sc, r, false);
+	chain_init(&bc, r, true);
+	chain_now(&sc, stages_differ(r), sn);
+	chain_now(&bc, backlogs_differ(r), bn);
 	r->stage_now = xcalloc(rec->nstages + 1, sizeof(*r->stage_now));
 	for (size_t i = 0; i < rec->nstages; i++) {
 		const struct config_stage *now =
@@ -436,33 +520,8 @@ void reconcile_plan(struct reconcile *r)
 		    strcmp(now->status, rec->stages[i].status))
 			add_pair(&st, rec->stages[i].status, now->status);
 	}
-	/* the names only a committed version had (a rename no run saw,
-	 * which the API may have written meanwhile), the newest version's
-	 * first */
-	for (size_t k = r->nhistory; r->statuses && k >= 1; k--) {
-		const struct reconcile_version *v = &r->history[k - 1];
-
-		for (size_t i = 0; i < v->nstages; i++) {
-			const char *name = v->stages[i].status;
-			size_t j = chain_follow(r, steps, k, i);
-			bool known = status_current(c, name);
-
-			for (size_t q = 0; !known && q < rec->nstages; q++)
-				known = str_eq(rec->stages[q].status, name);
-			for (size_t q = 0; !known && q < committed.n; q += 2)
-				known = str_eq(committed.v[q], name);
-			if (known || j == SIZE_MAX)
-				continue;
-			add_pair(&committed, name, c->stages[j].status);
-			add_pair(&st, name, c->stages[j].status);
-			r->relocates = true;
-		}
-	}
-	r->committed_status =
-		committed.v ? committed.v : xcalloc(1, sizeof(char *));
-	for (size_t k = 0; k <= r->nhistory; k++)
-		free(steps[k]);
-	free(steps);
+	if (r->statuses)
+		r->relocates |= chain_committed(&sc, &cst, &st);
 	r->backlog_now = xcalloc(rec->nbacklogs + 1, sizeof(*r->backlog_now));
 	for (size_t i = 0; i < rec->nbacklogs; i++) {
 		const struct config_backlog *now =
@@ -475,6 +534,11 @@ void reconcile_plan(struct reconcile *r)
 		if (now && strcmp(now->name, rec->backlogs[i].name))
 			add_pair(&bl, rec->backlogs[i].name, now->name);
 	}
+	r->relocates |= chain_committed(&bc, &cbl, &bl);
+	r->committed_status = cst.v ? cst.v : xcalloc(1, sizeof(char *));
+	r->committed_backlog = cbl.v ? cbl.v : xcalloc(1, sizeof(char *));
+	chain_finish(&sc);
+	chain_finish(&bc);
 	/* a status from the key is data: no status is renamed there */
 	r->former_status = r->statuses ? former_names(r, rec->former_status,
 						      reconcile_status,
@@ -487,6 +551,43 @@ void reconcile_plan(struct reconcile *r)
 	pairs_finish(&bl);
 	free(sn);
 	free(bn);
+}
+
+/* Frees what reconcile_plan made. */
+static void plan_finish(struct reconcile *r)
+{
+	free(r->stage_now);
+	free(r->backlog_now);
+	strv_free(r->former_status);
+	strv_free(r->former_backlog);
+	strv_free(r->committed_status);
+	strv_free(r->committed_backlog);
+	r->stage_now = NULL;
+	r->backlog_now = NULL;
+	r->former_status = r->former_backlog = NULL;
+	r->committed_status = r->committed_backlog = NULL;
+}
+
+bool reconcile_unknown(const struct reconcile *r, const char *status,
+		       const char *backlog)
+{
+	if (r->statuses && status &&
+	    !status_current(r->c, reconcile_status(r, status)))
+		return true;
+	return backlog && !backlog_current(r->c, reconcile_backlog(r, backlog));
+}
+
+bool reconcile_history_late(struct reconcile *r, const char *since)
+{
+	if (r->history_read)
+		return false;
+	reconcile_history(r, since);
+	if (!r->nhistory)
+		return false;
+	plan_finish(r);
+	reconcile_plan(r);
+	r->changed |= record_differs(r, &r->rec);
+	return r->relocates;
 }
 
 const char *reconcile_status(const struct reconcile *r, const char *status)
@@ -510,6 +611,11 @@ const char *reconcile_backlog(const struct reconcile *r, const char *backlog)
 		if (strcmp(r->rec.backlogs[i].name, backlog) == 0)
 			return r->backlog_now[i] ? r->backlog_now[i]->name
 						 : backlog;
+	/* a name only a version committed since had */
+	for (size_t i = 0;
+	     backlog && r->committed_backlog && r->committed_backlog[i]; i += 2)
+		if (strcmp(r->committed_backlog[i], backlog) == 0)
+			return r->committed_backlog[i + 1];
 	return backlog;
 }
 
@@ -595,6 +701,13 @@ char *reconcile_describe(const struct reconcile *r)
 			buf_printf(&b, "; backlog '%s' is at %s now, not %s",
 				   now->name, now->path, was->path);
 	}
+	for (size_t i = 0; r->committed_backlog && r->committed_backlog[i];
+	     i += 2)
+		buf_printf(&b,
+			   "; backlog '%s' (of a version committed since) is "
+			   "now '%s'",
+			   r->committed_backlog[i],
+			   r->committed_backlog[i + 1]);
 	if (!b.len)
 		return NULL;
 	{
@@ -812,11 +925,7 @@ void reconcile_finish(struct reconcile *r)
 {
 	config_record_finish(&r->rec);
 	free(r->reading);
-	free(r->stage_now);
-	free(r->backlog_now);
-	strv_free(r->former_status);
-	strv_free(r->former_backlog);
-	strv_free(r->committed_status);
+	plan_finish(r);
 	reconcile_history_finish(r);
 	strmap_finish(&r->moved);
 	strmap_finish(&r->gone);

@@ -66,18 +66,21 @@ struct reconcile {
 		const struct config_stage *stage;     /* recorded */
 	} * entries;
 	size_t nentries;
-	/* the stages of each version of the configuration git committed
-	   since the last synced commit, oldest first (reconcile_history):
-	   renames are followed through them, so that a name no run saw
-	   reads as the one it became */
+	/* the stages and backlogs of each version of the configuration git
+	   committed since the last synced commit, oldest first
+	   (reconcile_history): renames are followed through them, so that a
+	   name no run saw reads as the one it became */
 	struct reconcile_version {
 		struct config_stage *stages;
 		size_t nstages;
+		struct config_backlog *backlogs;
+		size_t nbacklogs;
 	} * history;
 	size_t nhistory;
-	/* the statuses only those versions had, each with the name it is
-	   now (pairs, NULL-terminated) */
-	char **committed_status;
+	bool history_read; /* reconcile_history was called */
+	/* the statuses and backlogs only those versions had, each with the
+	   name it is now (pairs, NULL-terminated) */
+	char **committed_status, **committed_backlog;
 	struct strmap followed; /* ids whose file reconcile_apply rewrote */
 	size_t napplied;        /* stories reconcile_apply relocated */
 };
@@ -124,23 +127,38 @@ bool reconcile_followed(const struct reconcile *r, const char *id);
 
 /* The versions of the configuration git committed after the commit since
  * (sync_meta git.last_commit), into r->history: each parsed as untrusted
- * input by config_load_version, only its stages kept; one that does not
- * parse is left out (but counted). With no git, since not on HEAD's
- * first-parent line within RECONCILE_HISTORY_COMMITS commits, more than
- * RECONCILE_HISTORY_VERSIONS versions, or a version with more than
- * RECONCILE_HISTORY_STAGES stages: none, and the configuration is
+ * input by config_load_version, only its stages and backlogs kept; one
+ * that does not parse is left out (but counted). With no git, HEAD at
+ * since, since not on HEAD's first-parent line within
+ * RECONCILE_HISTORY_COMMITS commits (a merge's second parent is not
+ * followed), more than RECONCILE_HISTORY_VERSIONS versions, or a version
+ * with more than RECONCILE_HISTORY_STAGES stages or
+ * RECONCILE_HISTORY_BACKLOGS backlogs: none, and the configuration is
  * compared with the record alone (a row holding a name only history had
  * is refused by name). The work on the names is then bounded, and so
  * are the renamed names recorded: at most RECONCILE_FORMER_MAX pairs of
- * each list (committed_status, former_status, former_backlog). Never
- * fails the run. */
+ * each list (committed_status, committed_backlog, former_status,
+ * former_backlog). Never fails the run. */
 #define RECONCILE_HISTORY_COMMITS  1000
 #define RECONCILE_HISTORY_VERSIONS 64
 #define RECONCILE_HISTORY_STAGES   256
+#define RECONCILE_HISTORY_BACKLOGS 256
 #define RECONCILE_FORMER_MAX       256
 void reconcile_history(struct reconcile *r, const char *since);
 /* Frees r->history. */
 void reconcile_history_finish(struct reconcile *r);
+/* True when a row naming status and backlog names a status (when the
+ * location is the status) or a backlog that is neither the
+ * configuration's nor one of the names r translates. */
+bool reconcile_unknown(const struct reconcile *r, const char *status,
+		       const char *backlog);
+/* The history read late, for a run whose record equals the configuration
+ * (reconcile_detect read none) but a changed row names what
+ * reconcile_unknown says: a rename and back between two runs (A -> B ->
+ * A) the API wrote the middle name of. Reads the versions since since
+ * and plans again; true when rows now follow (reconcile_apply has work:
+ * the names only those versions had). Never fails the run. */
+bool reconcile_history_late(struct reconcile *r, const char *since);
 
 /* The pure part of reconcile_detect, for r->c and r->rec set: the pairs,
  * the flags and the renamed names. */

@@ -248,7 +248,8 @@ static bool follow_all(struct reconcile *r, struct apply_ctx *ctx,
 		       struct collect *k, reconcile_problem_fn problem,
 		       void *pctx, struct err *e)
 {
-	strmap_init(&r->followed, 16);
+	if (!r->followed.cap) /* applied again: reconcile_history_late */
+		strmap_init(&r->followed, 16);
 	for (size_t i = 0; i < k->n; i++) {
 		const struct relocation *rl = &k->v[i];
 		struct state_entry *se = entry_of(t, by_id, rl->id);

@@ -4,14 +4,16 @@
  * followed through each (model seed 723). Each version is read from git,
  * never from the work tree, as attacker-controlled text: its size checked
  * before it is read, parsed by the configuration's own parser, and only
- * its stages' names and directories kept, which are compared as strings;
- * the paths a run writes are always the configuration's now.
+ * its stages' and backlogs' names and directories kept, which are
+ * compared as strings; the paths a run writes are always the
+ * configuration's now.
  */
 #include "reconcile.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "githead.h"
 #include "gitrepo.h"
 #include "mem.h"
 
@@ -23,7 +25,7 @@ struct versions {
 	struct reconcile_version *v;
 	size_t n;
 	size_t seen; /* versions read, parsed or not */
-	bool over;   /* more versions, or stages, than are followed */
+	bool over;   /* more versions, stages or backlogs than are followed */
 };
 
 static bool on_version(void *ctx, const char *text, size_t len)
@@ -40,9 +42,11 @@ static bool on_version(void *ctx, const char *text, size_t len)
 	/* absent, too large, or not a configuration: nothing to follow */
 	if (!text || !config_load_version(&old, k->c->file, text, len, &e))
 		return true;
-	/* more stages than any configuration needs: the names' work is
-	 * bounded, the history not followed (refused by name, nothing lost) */
-	if (old.nstages > RECONCILE_HISTORY_STAGES) {
+	/* more stages or backlogs than any configuration needs: the names'
+	 * work is bounded, the history not followed (refused by name,
+	 * nothing lost) */
+	if (old.nstages > RECONCILE_HISTORY_STAGES ||
+	    old.nbacklogs > RECONCILE_HISTORY_BACKLOGS) {
 		config_finish(&old);
 		k->over = true;
 		return false;
@@ -55,6 +59,12 @@ static bool on_version(void *ctx, const char *text, size_t len)
 			xstrdup(old.stages[i].status),
 			xstrdup(old.stages[i].dir), old.stages[i].archive};
 	rv->nstages = old.nstages;
+	rv->backlogs = xcalloc(old.nbacklogs + 1, sizeof(*rv->backlogs));
+	for (size_t i = 0; i < old.nbacklogs; i++)
+		rv->backlogs[i] =
+			(struct config_backlog){xstrdup(old.backlogs[i].name),
+						xstrdup(old.backlogs[i].path)};
+	rv->nbacklogs = old.nbacklogs;
 	config_finish(&old);
 	return true;
 }
@@ -67,6 +77,11 @@ static void versions_free(struct reconcile_version *v, size_t n)
 			free(v[i].stages[j].dir);
 		}
 		free(v[i].stages);
+		for (size_t j = 0; j < v[i].nbacklogs; j++) {
+			free(v[i].backlogs[j].name);
+			free(v[i].backlogs[j].path);
+		}
+		free(v[i].backlogs);
 	}
 	free(v);
 }
@@ -77,9 +92,14 @@ void reconcile_history(struct reconcile *r, const char *since)
 	struct gitrepo *repo;
 	const char *base = strrchr(r->c->file, '/');
 	char *prefix = NULL, *path;
+	char head[GITHEAD_HEX];
 	bool found = false, ok;
 
-	if (!since || !*since)
+	r->history_read = true;
+	/* HEAD still the last synced commit: no version in between, and no
+	 * libgit2 to load to say so */
+	if (!since || !*since ||
+	    (githead_read(r->c->root, head) && strcmp(head, since) == 0))
 		return;
 	repo = gitrepo_open(r->c->root, NULL);
 	if (!repo || !gitrepo_prefix(repo, r->c->root, &prefix, NULL)) {

@@ -1660,6 +1660,82 @@ static bool lock_planned(struct run *run)
 	return ok;
 }
 
+/* A changed row naming a status or backlog the configuration has not,
+ * while the record is the configuration (detect read no history): renames
+ * made and undone between two runs (A -> B -> A), the API writing the name
+ * in between. The versions committed since are read only now (a no-op
+ * loads no libgit2), the rows follow them as reconcile_apply has them
+ * follow any rename, and the DB side is read again. A --backlog run
+ * leaves it to a run of every backlog (the row refused by name). */
+static bool late_history(struct run *run)
+{
+	bool unknown = false;
+	char *msg;
+
+	for (size_t i = 0; run->c == run->all && i < run->db.n && !unknown; i++)
+		unknown = run->db.rows[i].side != SIDE_DELETED &&
+			  reconcile_unknown(
+				  &run->rc, run->db.rows[i].story.v[SF_STATUS],
+				  run->db.rows[i].story.v[SF_BACKLOG]);
+	if (!unknown || !reconcile_history_late(&run->rc, run->last_commit))
+		return true;
+	msg = reconcile_describe(&run->rc);
+	if (msg)
+		note(run, msg);
+	free(msg);
+	/* the versions were followed up to HEAD: the next run reads from
+	 * there (as a run whose configuration changed) */
+	if (!run->git.head[0])
+		detect_git_head(run->c, &run->git);
+	db_result_finish(&run->db);
+	if ((!run->o->dry_run &&
+	     !reconcile_record(&run->rc, run->store, run->e)) ||
+	    !reconcile_apply(&run->rc, &run->apply, &run->table, &run->scan,
+			     run->o->dry_run, reconcile_problem, run, run->e))
+		return false;
+	run->napplied = run->rc.napplied;
+	return detect_db(run->store, &run->table, !run->partial_state,
+			 run->o->mode == SYNC_FULL, &run->db, run->e);
+}
+
+/* Sets *v to now when it differs (heap). */
+static void set_if_other(char **v, const char *now)
+{
+	if (*v && now && strcmp(*v, now) != 0) {
+		char *was = *v;
+
+		*v = xstrdup(now);
+		free(was);
+	}
+}
+
+/* --dry-run: the changed rows as reconcile_apply would have left them (it
+ * only counted): their status, backlog and path under the names now, so
+ * that the plan is the one the run would make, not a refusal of a row
+ * that holds a name the configuration renamed. */
+static void dry_relocate(struct run *run)
+{
+	for (size_t i = 0;
+	     run->o->dry_run && run->rc.relocates && i < run->db.n; i++) {
+		struct db_side *d = &run->db.rows[i];
+		const struct config_backlog *b;
+		const struct config_stage *st;
+		char *to = NULL;
+
+		if (d->side == SIDE_DELETED)
+			continue;
+		set_if_other(&d->story.v[SF_STATUS],
+			     reconcile_status(&run->rc, d->story.v[SF_STATUS]));
+		set_if_other(
+			&d->story.v[SF_BACKLOG],
+			reconcile_backlog(&run->rc, d->story.v[SF_BACKLOG]));
+		if (reconcile_path(&run->rc, d->path, &to, &b, &st) ==
+		    RECONCILE_MOVED)
+			set_if_other(&d->path, to);
+		free(to);
+	}
+}
+
 static bool in_transaction(struct run *run, enum sync_status *status)
 {
 	int64_t t, cpu;
@@ -1679,8 +1755,10 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	test_seam_kill("reconciled");
 	run->napplied = run->rc.napplied;
 	if (!detect_db(run->store, &run->table, !run->partial_state,
-		       run->o->mode == SYNC_FULL, &run->db, run->e))
+		       run->o->mode == SYNC_FULL, &run->db, run->e) ||
+	    !late_history(run))
 		goto fail;
+	dry_relocate(run);
 	/* no file changed: the state entries of the changed rows, and of
 	 * the stories at the paths they take, as a --git run has them */
 	if (run->state_later && run->partial_state && !state_at_rows(run))

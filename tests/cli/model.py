@@ -159,6 +159,10 @@ class Model:
         # rename does one, runs, then the other
         self.touched = set()
         self.rng = random.Random(seed)
+        # whether a rename goes back to a name the stage had (A -> B ->
+        # A): a generator of its own, so that a seed's actions stay those
+        # it was found with (only such a rename's name differs)
+        self.rng_back = random.Random(seed + 1_000_003)
         self.seed = seed
         self.steps = steps
         self.log = []
@@ -502,8 +506,8 @@ class Model:
         # change of that field since is no conflict; nor does a status
         # the admin renamed since the last run, written by its new name
         had = r[field]
-        while field == "status" and had in self.renamed:
-            had = self.renamed[had]
+        if field == "status":
+            had = self.renamed_to(had)
         if had != v:
             self.api[(sid, field)] = v
         return f"api: UPDATE {sid} {field} = {v!r}"
@@ -768,6 +772,12 @@ class Model:
         self.discarded.pop((sid, "title"), None)
         return f"git: merge {'ff' if ff else 'no-ff'} {sid} title = {v!r}"
 
+    def renamed_to(self, name):
+        """The name a status renamed (once or more) has now."""
+        while name in self.renamed:
+            name = self.renamed[name]
+        return name
+
     def a_config_rename(self):
         if self.config_pending:
             self.a_git_commit()
@@ -778,6 +788,16 @@ class Model:
         old, d = self.stages[i]
         new = f"{old.split('-')[0]}-{self.serial}"
         self.serial += 1
+        # a name this stage had before, no stage's now: half the time
+        # the rename goes back to it (the API may have written the name
+        # in between, with no run since: the history must be read); not
+        # in the classic set, whose seeds replay as they were found
+        back = sorted(n for n in self.renamed if self.renamed_to(n) == old)
+        how = ""
+        if back and not self.classic and self.rng_back.random() < 0.5:
+            new = self.rng_back.choice(back)
+            del self.renamed[new]  # a stage's name again
+            how = " (back)"
         self.stages[i] = (new, d)
         self.renamed[old] = new
         self.write_config()
@@ -790,7 +810,7 @@ class Model:
             for k, v in d.items():
                 if k[1] == "status" and v == old:
                     d[k] = new
-        return f"config: status {old} -> {new}"
+        return f"config: status {old} -> {new}{how}"
 
     # ------------------------------------- configuration, history, dry runs
     def move_dir(self, old, new):
@@ -1319,6 +1339,9 @@ def main():
             print(f"#   {i}: {a}")
         return 1
     print(f"ok - seed {seed}: {len(m.log)} actions")
+    if os.environ.get("MODEL_LOG"):
+        for i, a in enumerate(m.log):
+            print(f"#   {i}: {a}")
     return 0
 
 

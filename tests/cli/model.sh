@@ -1,7 +1,8 @@
 #!/bin/bash
 # Issue 19's randomized model test (tests/cli/model.py): random file edits,
 # moves and deletions, API statements of every form, git commits, discards
-# and merges, and stage renames, with runs of every kind in between; after
+# and merges, and stage renames (now and then back to a name the stage
+# had: A -> B -> A), with runs of every kind in between; after
 # each run the rows must equal a fresh import, every losing value must be in
 # sync_conflicts, and a second run must be quiet. The suite runs two fixed
 # seeds; STORYSYNC_LONG=1 runs 200 (STORYSYNC_SEED picks the first) and
@@ -17,7 +18,7 @@
 # steps unless named). By
 # hand: python3 tests/cli/model.py DIR --seed N [--steps N] [--classic]
 # (MODEL_DEBUG=1
-# shows each run's -v output). A twin: under --setup postgresql each seed's
+# shows each run's -v output, MODEL_LOG=1 a passing seed's actions too). A twin: under --setup postgresql each seed's
 # tree has a database of its own on the server lib.sh starts (model.py's
 # MODEL_PGHOST), and the API writes PostgreSQL's statement forms.
 PG_TWIN=1

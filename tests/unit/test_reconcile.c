@@ -57,11 +57,11 @@ static void layout_finish(struct layout *l)
 	}
 }
 
-/* r planned from the record was (taken over) to the configuration now. */
-static void plan(struct reconcile *r, struct layout *was,
-		 const struct layout *now, char **former_status)
+/* r planned from the record was (taken over) to the configuration now,
+ * through the versions r->history holds. */
+static void plan_keep(struct reconcile *r, struct layout *was,
+		      const struct layout *now, char **former_status)
 {
-	memset(r, 0, sizeof(*r));
 	r->c = &now->c;
 	r->rec.stages = xcalloc(was->c.nstages + 1, sizeof(*r->rec.stages));
 	memcpy(r->rec.stages, was->st, was->c.nstages * sizeof(*was->st));
@@ -77,6 +77,14 @@ static void plan(struct reconcile *r, struct layout *was,
 	/* the record owns its strings now */
 	was->c.nstages = was->c.nbacklogs = 0;
 	reconcile_plan(r);
+}
+
+/* plan_keep with no versions. */
+static void plan(struct reconcile *r, struct layout *was,
+		 const struct layout *now, char **former_status)
+{
+	memset(r, 0, sizeof(*r));
+	plan_keep(r, was, now, former_status);
 }
 
 static const char *const one[] = {"default:.", NULL};
@@ -329,6 +337,110 @@ static void test_status_from_key(void **state)
 	layout_finish(&now);
 }
 
+/* A committed version of "status:dir" stages and "name:path" backlogs
+ * (heap, as reconcile_history keeps them), appended to r->history. */
+static void version(struct reconcile *r, const char *const *stages,
+		    const char *const *backlogs)
+{
+	struct layout l;
+	struct reconcile_version *v;
+
+	layout(&l, stages, backlogs);
+	r->history =
+		xreallocarray(r->history, r->nhistory + 1, sizeof(*r->history));
+	v = &r->history[r->nhistory++];
+	v->stages = xcalloc(l.c.nstages + 1, sizeof(*v->stages));
+	memcpy(v->stages, l.st, l.c.nstages * sizeof(*l.st));
+	v->nstages = l.c.nstages;
+	v->backlogs = xcalloc(l.c.nbacklogs + 1, sizeof(*v->backlogs));
+	memcpy(v->backlogs, l.bl, l.c.nbacklogs * sizeof(*l.bl));
+	v->nbacklogs = l.c.nbacklogs;
+}
+
+/* plan, through the committed versions vs (stages, backlogs, ...,
+ * NULL) */
+static void plan_history(struct reconcile *r, struct layout *was,
+			 const struct layout *now, const char *const *const *vs)
+{
+	struct reconcile h = {0};
+
+	for (size_t i = 0; vs[i]; i += 2)
+		version(&h, vs[i], vs[i + 1]);
+	memset(r, 0, sizeof(*r));
+	r->history = h.history;
+	r->nhistory = h.nhistory;
+	plan_keep(r, was, now, NULL);
+}
+
+/* the record equal to the configuration: each stage is itself whatever
+ * the versions between did (directories renamed, then the names swapped
+ * across them, would chain a to b); only the names those versions
+ * alone had are translated (A -> B -> A, the API wrote B) */
+static void test_history_equal_ends(void **state)
+{
+	static const char *const ab[] = {"a:x", "b:y", NULL};
+	static const char *const v1[] = {"a:q", "b:r", NULL};
+	static const char *const v2[] = {"b:q", "a:r", NULL};
+	static const char *const v3[] = {"c:x", "b:y", NULL};
+	struct layout was, now;
+	struct reconcile r;
+
+	(void)state;
+	layout(&was, ab, one);
+	layout(&now, ab, one);
+	plan_history(
+		&r, &was, &now,
+		(const char *const *const[]){v1, one, v2, one, v3, one, NULL});
+	assert_false(reconcile_unknown(&r, "a", "default"));
+	assert_string_equal(reconcile_status(&r, "a"), "a");
+	assert_string_equal(reconcile_status(&r, "b"), "b");
+	assert_string_equal(reconcile_status(&r, "c"), "a");
+	assert_where(&r, "x/X-1.md", "same");
+	assert_where(&r, "y/X-2.md", "same");
+	assert_true(r.relocates); /* c's rows follow */
+	assert_former(r.former_status, "[\"c\",\"a\"]");
+	assert_true(reconcile_unknown(&r, "d", "default"));
+	assert_true(reconcile_unknown(&r, "a", "web"));
+	reconcile_finish(&r);
+	layout_finish(&now);
+}
+
+/* a backlog renamed, moved, renamed again, one step a version: the
+ * record (web at web) and the configuration (ui at fe) share neither
+ * name nor path, the chain pairs them; the name in between reads as
+ * the one now */
+static void test_history_backlogs(void **state)
+{
+	static const char *const st[] = {"todo:todo", NULL};
+	static const char *const web[] = {"web:web", NULL};
+	static const char *const v1[] = {"frontend:web", NULL};
+	static const char *const v2[] = {"frontend:fe", NULL};
+	static const char *const ui[] = {"ui:fe", NULL};
+	struct layout was, now;
+	struct reconcile r;
+
+	(void)state;
+	layout(&was, st, web);
+	layout(&now, st, ui);
+	plan_history(&r, &was, &now,
+		     (const char *const *const[]){st, v1, st, v2, NULL});
+	assert_true(r.relocates);
+	assert_string_equal(reconcile_backlog(&r, "web"), "ui");
+	assert_string_equal(reconcile_backlog(&r, "frontend"), "ui");
+	assert_string_equal(reconcile_backlog(&r, "mobile"), "mobile");
+	assert_where(&r, "web/todo/X-1.md", "fe/todo/X-1.md");
+	assert_former(r.former_backlog, "[\"web\",\"ui\",\"frontend\",\"ui\"]");
+	reconcile_finish(&r);
+	layout_finish(&now);
+	/* without the versions: one removed, one added */
+	layout(&was, st, web);
+	layout(&now, st, ui);
+	plan(&r, &was, &now, NULL);
+	assert_where(&r, "web/todo/X-1.md", "gone web:web todo:todo");
+	reconcile_finish(&r);
+	layout_finish(&now);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +452,8 @@ int main(void)
 		cmocka_unit_test(test_backlogs),
 		cmocka_unit_test(test_former_chain),
 		cmocka_unit_test(test_status_from_key),
+		cmocka_unit_test(test_history_equal_ends),
+		cmocka_unit_test(test_history_backlogs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,279 @@
+#!/bin/bash
+# Renames followed through the versions of .storysync.yml git committed
+# between two runs, where rename_twice.sh's chain of stage renames did not
+# reach (issue 19):
+# - a stage renamed away and back (A -> B -> A), no other stage changed,
+#   the API writing B in between: the recorded stages equal the current
+#   ones, so no history was read and the row was refused by name on every
+#   run. A changed row naming a status or backlog the configuration has
+#   not now has the history read (only then: a no-op, or an unknown name
+#   with HEAD at the last synced commit, loads no libgit2; a --backlog
+#   run leaves the row refused to a run of every backlog);
+# - backlogs: renamed twice (web -> frontend -> ui) with the API writing
+#   the middle name, renamed away and back, and renamed then moved in two
+#   commits (a rename of name and path in one step is one removed and one
+#   added: refused, exit 4); a hostile history of backlogs;
+# - --dry-run refused (exit 1) the row the API wrote since a rename (its
+#   old name, or a name in between) that the run then took: apply only
+#   counts there, so the rows read after it held the old names; they are
+#   read under the names now, and --dry-run says what the run does;
+# - a merge whose second parent renamed a stage twice: only first parents
+#   are followed (the documented fallback): the name only the side branch
+#   had is refused by name, nothing lost.
+# A twin (PG_TWIN, lib.sh).
+PG_TWIN=1
+. "$(dirname "$0")/lib.sh"
+
+git_home
+traced() { ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace "$@"; }
+
+# tree DIR: backlog web (at web/) with stages backlog, refinement, done;
+# S-1 in backlog, S-2 in refinement; committed and synced once
+tree() {
+  stages_repo "$1" backlog:backlog refinement:refinements done:completed
+  rmdir backlog refinements completed
+  printf 'backlogs:\n  web: web\n' >>.storysync.yml
+  mkdir -p web/backlog web/refinements web/completed
+  printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >web/backlog/S-1-one.md
+  printf -- '---\nid: S-2\ntitle: Two\n---\nbody two\n' >web/refinements/S-2-two.md
+  synced_commit
+}
+# status FROM TO: the admin renames a status; backlog NAME PATH: the
+# backlog (the last line) is NAME at PATH now
+status() { sed -i "s/^  $1: refinements\$/  $2: refinements/" .storysync.yml; }
+backlog() { sed -i "\$ s|.*|  $1: $2|" .storysync.yml; }
+commit() { git commit -qm "$1" .storysync.yml; }
+# api STATUS BACKLOG: the API gives S-1 that status and backlog, and a title
+api() {
+  q "UPDATE stories SET status = '$1', backlog = '$2', title = 'API title' WHERE id = 'S-1'"
+}
+rows() { q "SELECT id || ':' || backlog || ':' || status FROM stories ORDER BY id" | tr '\n' ' '; }
+title() { grep '^title:' "$1" 2>/dev/null; }
+conflicts() { q "SELECT count(*) FROM sync_conflicts"; }
+libgit2() { grep -ho 'storysync-git[^"]*\|libgit2[^"]*' "$1" | head -1; }
+quiet() {
+  local before
+  before=$(db_digest)
+  run ss -v
+  check_eq "$1: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+}
+
+# ---- a stage renamed away and back, the API writing the name between ----
+tree away_back
+status refinement refinement-2 && commit "rename"
+api refinement-2 web
+status refinement-2 refinement && commit "rename back"
+run ss -q
+check_eq "away and back: the run goes through" "0|" "$rc|$err"
+check_eq "away and back: the row in between has the name now" \
+  "S-1:web:refinement S-2:web:refinement " "$(rows)"
+check_eq "away and back: the API's move and title reach the file" \
+  "title: API title|" \
+  "$(title web/refinements/S-1-one.md)|$(ls web/backlog)"
+check_eq "away and back: nothing lost, no conflict" 0 "$(conflicts)"
+check_eq "away and back: S-1's history ends in refinement" "refinement" \
+  "$(q "SELECT to_status FROM status_history WHERE story_id = 'S-1' ORDER BY id DESC LIMIT 1")"
+check_eq "away and back: the last synced commit is HEAD" "$(git rev-parse HEAD)" \
+  "$(q "SELECT value FROM sync_meta WHERE key = 'git.last_commit'")"
+quiet "away and back"
+
+# a name no version had, HEAD at the last synced commit: refused by name,
+# kept, and no libgit2 loaded to find that out; then a stage's name: goes
+q "UPDATE stories SET status = 'nowhere' WHERE id = 'S-2'"
+file=$(cat web/refinements/S-2-two.md)
+if command -v strace >/dev/null; then
+  traced -f -qq -o "$O/trace" -e trace=open,openat,openat2 "$STORYSYNC" -q \
+    >"$O/out" 2>"$O/err"
+  rc=$?
+  check_eq "unknown name, HEAD synced: no libgit2 loaded" "" "$(libgit2 "$O/trace")"
+else
+  run ss -q
+fi
+check_eq "unknown name, HEAD synced: refused by name" \
+  "1|story S-2: status 'nowhere' has no stage directory; refused: nothing written" \
+  "$rc|$(cat "$O/err")"
+check_eq "unknown name, HEAD synced: the row and the file are kept" \
+  "nowhere|yes" \
+  "$(q "SELECT status FROM stories WHERE id = 'S-2'")|$([ "$file" = "$(cat web/refinements/S-2-two.md)" ] && echo yes)"
+q "UPDATE stories SET status = 'done' WHERE id = 'S-2'"
+run ss -q
+check_eq "unknown name, then a stage's: the file moves" "0||yes" \
+  "$rc|$err|$([ -f web/completed/S-2-two.md ] && echo yes)"
+
+# ---- away and back, a --backlog run first: it leaves the row refused
+# (it does not look for such names), the next plain run follows ----
+tree away_back_backlog
+printf '  mobile: mobile\n' >>.storysync.yml && mkdir -p mobile/backlog &&
+  commit "mobile" && ss -q
+status refinement refinement-2 && commit "rename"
+api refinement-2 web
+status refinement-2 refinement && commit "rename back"
+file=$(cat web/backlog/S-1-one.md)
+run ss -q --backlog web
+check_eq "away and back, --backlog: refused by name" \
+  "1|story S-1: status 'refinement-2' has no stage directory; refused: nothing written" \
+  "$rc|$err"
+check_eq "away and back, --backlog: the row and the file are kept" \
+  "refinement-2|API title|yes" \
+  "$(q "SELECT status || '|' || title FROM stories WHERE id = 'S-1'")|$([ "$file" = "$(cat web/backlog/S-1-one.md)" ] && echo yes)"
+run ss -q
+check_eq "away and back, --backlog, then a plain run: goes through" \
+  "0||S-1:web:refinement S-2:web:refinement |title: API title" \
+  "$rc|$err|$(rows)|$(title web/refinements/S-1-one.md)"
+
+# ---- renamed away and back with no API write: no history read ----
+tree away_back_quiet
+status refinement refinement-2 && commit "rename"
+status refinement-2 refinement && commit "rename back"
+q "UPDATE stories SET title = 'API title' WHERE id = 'S-1'"
+run ss -v
+check_eq "away and back, a known name written: goes, no rename followed" \
+  "0||title: API title" \
+  "$rc|$(grep -o 'configuration changed.*' <<<"$out$err")|$(title web/backlog/S-1-one.md)"
+
+# ---- a backlog renamed twice, the API writing the middle name ----
+tree backlog_twice
+backlog frontend web && commit "web is frontend"
+api backlog frontend
+backlog ui web && commit "frontend is ui"
+run ss -q
+check_eq "backlog renamed twice: the run goes through" "0|" "$rc|$err"
+check_eq "backlog renamed twice: every row has the name now" \
+  "S-1:ui:backlog S-2:ui:refinement " "$(rows)"
+check_eq "backlog renamed twice: the backlogs table follows" "ui|web" \
+  "$(q "SELECT name || '|' || path FROM backlogs ORDER BY name")"
+check_eq "backlog renamed twice: the API's title reaches the file" \
+  "title: API title" "$(title web/backlog/S-1-one.md)"
+check_eq "backlog renamed twice: a moved event of origin config for S-2" \
+  "moved|config" \
+  "$(q "SELECT change || '|' || origin FROM sync_events WHERE story_id = 'S-2' ORDER BY seq DESC LIMIT 1")"
+check_eq "backlog renamed twice: nothing lost, no conflict" 0 "$(conflicts)"
+quiet "backlog renamed twice"
+
+# ---- a backlog renamed away and back, the API writing the name between ----
+tree backlog_back
+backlog frontend web && commit "web is frontend"
+api backlog frontend
+backlog web web && commit "frontend is web again"
+run ss -q
+check_eq "backlog away and back: the run goes through" "0|" "$rc|$err"
+check_eq "backlog away and back: the row in between has the name now" \
+  "S-1:web:backlog S-2:web:refinement " "$(rows)"
+check_eq "backlog away and back: the API's title reaches the file" \
+  "title: API title" "$(title web/backlog/S-1-one.md)"
+quiet "backlog away and back"
+
+# ---- a backlog renamed, moved, renamed again (one step a commit), the
+# API writing the first new name: the record (web at web/) and the
+# configuration (ui at fe/) share neither, the chain pairs them ----
+tree backlog_moved
+backlog frontend web && commit "web is frontend"
+api backlog frontend
+git mv web fe && backlog frontend fe && git commit -qm "moved" -a
+backlog ui fe && commit "frontend is ui"
+run ss -q
+check_eq "backlog renamed, moved, renamed: the run goes through" "0|" "$rc|$err"
+check_eq "backlog renamed, moved, renamed: rows and paths follow" \
+  "S-1:ui:backlog:fe/backlog/S-1-one.md S-2:ui:refinement:fe/refinements/S-2-two.md " \
+  "$(q "SELECT id || ':' || backlog || ':' || status || ':' || path FROM stories ORDER BY id" | tr '\n' ' ')"
+check_eq "backlog renamed, moved, renamed: the API's title reaches the file" \
+  "title: API title" "$(title fe/backlog/S-1-one.md)"
+check_eq "backlog renamed, moved, renamed: S-2 moved by the configuration" \
+  "moved|config" \
+  "$(q "SELECT change || '|' || origin FROM sync_events WHERE story_id = 'S-2' ORDER BY seq DESC LIMIT 1")"
+quiet "backlog renamed, moved, renamed"
+
+# ---- a hostile history of backlogs ----
+tree hostile
+outside=$(ls -a "$T")
+version() { printf '%s\n' "$1" >.storysync.yml && commit "$2"; }
+good=$(cat .storysync.yml)
+version "${good/web: web/frontend: ../web}" "dotdot"
+version "${good/web: web/frontend: /tmp/web}" "absolute"
+version "${good/web: web/frontend: .git}" ".git"
+version "$(printf '%s\nnotify: touch %s/pwned\n' "${good/web: web/frontend: web}" "$O")" "a command"
+version "${good/web: web/frontend: web/../../x}" "escape"
+version "${good/web: web/frontend: web}" "frontend"
+api backlog frontend
+version "${good/web: web/ui: web}" "ui"
+run ss -q
+check_eq "hostile backlog history: the run goes through" "0|" "$rc|$err"
+check_eq "hostile backlog history: every row has the name now" \
+  "S-1:ui:backlog S-2:ui:refinement " "$(rows)"
+check_eq "hostile backlog history: nothing written outside the tree" \
+  "$outside|" "$(ls -a "$T")|$(ls "$O" | grep -E 'pwned')"
+check_eq "hostile backlog history: nothing at the absolute path" "" \
+  "$(ls -d /tmp/web 2>/dev/null)"
+
+# ---- 300 backlogs in a version after the middle name: not followed ----
+tree wide
+backlog frontend web && commit "web is frontend"
+api backlog frontend
+good=$(cat .storysync.yml)
+{ printf '%s\n' "$good"; for i in $(seq 300); do echo "  extra-$i: x/$i"; done; } >.storysync.yml &&
+  commit "300 backlogs"
+printf '%s\n' "${good/frontend: web/ui: web}" >.storysync.yml && commit "ui"
+file=$(cat web/backlog/S-1-one.md)
+run ss -q
+check_eq "300 backlogs in between: the row in between is refused by name" \
+  "1|story S-1: backlog 'frontend' is not configured; refused: nothing written" \
+  "$rc|$err"
+check_eq "300 backlogs in between: the API's row and the file are kept" \
+  "frontend|API title|yes" \
+  "$(q "SELECT backlog || '|' || title FROM stories WHERE id = 'S-1'")|$([ "$file" = "$(cat web/backlog/S-1-one.md)" ] && echo yes)"
+
+# ---- --dry-run says what the run does (it refused the row the API
+# wrote since the rename, exit 1, while the run goes through) ----
+# dry DESC: --dry-run writes nothing, exits 0, and its summary is the run's
+dry() {
+  local db0 tree0 would
+  db0=$(db_digest) tree0=$(tree_digest)
+  run ss --dry-run
+  would=${out##*$'\n'} && would=${would/would sync: /}
+  check_eq "$1: --dry-run goes through, nothing written" "0||$db0 $tree0" \
+    "$rc|$err|$(db_digest) $(tree_digest)"
+  run ss
+  check_eq "$1: the run does what --dry-run said" "0|$would" \
+    "$rc|${out##*$'\n'}"
+}
+tree dry_rename
+status refinement refinement-2
+q "UPDATE stories SET title = 'API title' WHERE id = 'S-2'"
+dry "a status renamed, the API's edit of its row"
+check_eq "a status renamed, the API's edit of its row: in the file" \
+  "title: API title" "$(title web/refinements/S-2-two.md)"
+tree dry_back
+status refinement refinement-2 && commit "rename"
+api refinement-2 web
+status refinement-2 refinement && commit "rename back"
+dry "away and back"
+check_eq "away and back: the API's move and title in the file" \
+  "title: API title" "$(title web/refinements/S-1-one.md)"
+
+# ---- a merge whose second parent renamed a stage twice ----
+tree merged
+git checkout -q -b side
+status refinement refinement-2 && commit "side: rename 1"
+api refinement-2 web
+status refinement-2 refinement-3 && commit "side: rename 2"
+git checkout -q main
+printf 'x\n' >notes.txt && git add notes.txt && git commit -qm "main moves on"
+git merge -q --no-ff -m merge side
+file=$(cat web/backlog/S-1-one.md)
+run ss -q
+check_eq "second parent's renames: the middle name is refused by name" \
+  "1|story S-1: status 'refinement-2' has no stage directory; refused: nothing written" \
+  "$rc|$err"
+check_eq "second parent's renames: the API's row and the file are kept" \
+  "refinement-2|API title|yes" \
+  "$(q "SELECT status || '|' || title FROM stories WHERE id = 'S-1'")|$([ "$file" = "$(cat web/backlog/S-1-one.md)" ] && echo yes)"
+check_eq "second parent's renames: the refusal recorded once, with the API's values" \
+  "refused|API title|refinement-2" \
+  "$(q "SELECT kind || '|' || $(jget lost title) || '|' || $(jget lost status) FROM sync_conflicts WHERE story_id = 'S-1'")"
+check_eq "second parent's renames: the other rows followed" "S-2:web:refinement-3" \
+  "$(q "SELECT id || ':' || backlog || ':' || status FROM stories WHERE id = 'S-2'")"
+q "UPDATE stories SET status = 'refinement-3' WHERE id = 'S-1'"
+run ss -q
+check_eq "second parent's renames: once the row names a stage, its edit reaches the file" \
+  "0||title: API title" "$rc|$err|$(title web/refinements/S-1-one.md)"
+finish

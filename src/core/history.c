@@ -323,7 +323,8 @@ static enum history_status backfill_locked(struct walk *w, struct gitrepo *repo,
 	char head[GITREPO_HEX];
 	bool unborn = false;
 
-	if (!store_open(&w->store, w->c->database, w->e) ||
+	if (!store_open_as(&w->store, w->c->database, w->c->busy_wait_s * 1000,
+			   false, NULL, w->e) ||
 	    !store_set_tree(w->store, w->c->tree, w->e) ||
 	    !gitrepo_head(repo, head, &unborn, w->e))
 		return HISTORY_FATAL;

@@ -110,9 +110,10 @@ bool store_open(struct store **out, const char *database, struct err *e)
 	return open_with(out, database, DEFAULT_BUSY_MS, false, false, NULL, e);
 }
 
-bool store_create(struct store **out, const char *database, struct err *e)
+bool store_create(struct store **out, const char *database, int busy_ms,
+		  struct err *e)
 {
-	return open_with(out, database, DEFAULT_BUSY_MS, false, true, NULL, e);
+	return open_with(out, database, busy_ms, false, true, NULL, e);
 }
 
 void store_close(struct store *s)

@@ -32,9 +32,11 @@
 struct store;
 
 /* Opens (creating if needed) the database the configuration names (a
- * file path, for SQLite) and migrates it to the current schema: init's,
- * the only command that creates a database. */
-bool store_create(struct store **out, const char *database, struct err *e);
+ * file path, for SQLite) and migrates it to the current schema, waiting
+ * for another writer at most busy_ms (the configuration's busy_wait):
+ * init's, the only command that creates a database. */
+bool store_create(struct store **out, const char *database, int busy_ms,
+		  struct err *e);
 /* Opens the database, which must exist, and migrates it. */
 bool store_open(struct store **out, const char *database, struct err *e);
 /* The same with a writer wait (as store_set_busy_timeout), or read-only:

@@ -1896,7 +1896,8 @@ bool sync_init(const struct config *c, bool take_over, int *version,
 
 	*refused = *moved = false;
 	sync_host(host, sizeof(host));
-	ok = dbhome_make(&c->home, e) && store_create(&s, c->database, e) &&
+	ok = dbhome_make(&c->home, e) &&
+	     store_create(&s, c->database, c->busy_wait_s * 1000, e) &&
 	     store_set_tree(s, c->tree, e) &&
 	     store_tree_claim(s, host, c->root, take_over || db_in_tree(c),
 			      &holder, moved, e);

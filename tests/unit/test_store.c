@@ -40,7 +40,7 @@ static int setup(void **state)
 	strcpy(f->dir, "/tmp/test_store.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	f->db = xasprintf("%s/stories.db", f->dir);
-	if (!store_create(&f->s, f->db, &e))
+	if (!store_create(&f->s, f->db, 5000, &e))
 		fail_msg("%s", e.msg);
 	assert_int_equal(sqlite3_open(f->db, &f->api), SQLITE_OK);
 	sqlite3_busy_timeout(f->api, 5000);

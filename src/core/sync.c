@@ -1723,7 +1723,6 @@ static void run_finish(struct run *run)
 	for (size_t i = 0; i < run->nplan; i++)
 		action_finish(&run->plan[i].a);
 	free(run->plan);
-	apply_ctx_finish(&run->apply);
 	free(run->refused);
 	free(run->replayed);
 	free(run->redeleted);
@@ -1748,7 +1747,11 @@ static void run_finish(struct run *run)
 	state_table_finish(&run->table);
 	if (run->rootfd >= 0)
 		close(run->rootfd);
+	/* the database closed (its checkpoint's fsyncs) before the batch
+	 * joins its reapers, whose closes free the files the renames
+	 * replaced: the two wait for the disk side by side */
 	store_close(run->store);
+	apply_ctx_finish(&run->apply);
 	statcache_close(run->cache);
 	buf_finish(&run->messages);
 }

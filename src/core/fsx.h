@@ -195,7 +195,8 @@ bool fsx_batch_move(struct fsx_batch *b, const char *from, const char *to,
 bool fsx_batch_unlink(struct fsx_batch *b, const char *rel,
 		      const struct file_stat *expect, bool *stale,
 		      struct err *e);
-/* fsyncs each directory changed since the last call, once; when no slot
+/* fsyncs each directory changed since the last call, once (side by side,
+ * on threads; all waited for before it returns); when no slot
  * is left staged, the batch starts afresh (its directories closed). */
 bool fsx_batch_sync_dirs(struct fsx_batch *b, struct err *e);
 /* Removes what is still staged and frees b (NULL is fine). */

@@ -1696,6 +1696,48 @@ void fsx_batch_destroy(struct fsx_batch *b)
 	free(b);
 }
 
+/* ---- the writeback begun ahead of a batch ---- */
+
+struct fsx_preflush {
+	int fd;
+	pthread_t thread;
+};
+
+static void *preflush_run(void *arg)
+{
+	struct fsx_preflush *p = arg;
+
+	/* not a barrier: a failure is the barrier's to find */
+	(void)syncfs(p->fd);
+	return NULL;
+}
+
+struct fsx_preflush *fsx_preflush_start(int fd)
+{
+	struct fsx_preflush *p;
+
+	if (fsx_test_nosync())
+		return NULL;
+	p = xcalloc(1, sizeof(*p));
+	p->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (p->fd >= 0 &&
+	    pthread_create(&p->thread, NULL, preflush_run, p) == 0)
+		return p;
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p);
+	return NULL;
+}
+
+void fsx_preflush_finish(struct fsx_preflush *p)
+{
+	if (!p)
+		return;
+	pthread_join(p->thread, NULL);
+	close(p->fd);
+	free(p);
+}
+
 /* ---- the run lock ---- */
 
 /* The directory of path (heap): "." for a bare name, "/" for "/name". */

@@ -7,9 +7,10 @@
 # fsynced after its last rename (the directories' fsyncs run side by
 # side, on threads: strace -f splits such calls in two lines, an
 # unfinished one and its resumption, and each call counts from its start
-# to its end); the barrier is a syncfs (or fsync of a temporary file)
-# that begins after the last temporary file's write. Then the barrier
-# and the directory
+# to its end). A run with rows changed and no file begins the file
+# system's writeback ahead (a syncfs on a thread, not the barrier): its
+# barrier is the syncfs that begins after the last temporary file's
+# write. Then the barrier and the directory
 # fsync fail (EIO, strace --inject): nothing half written is left, no
 # temporary file, and the next runs converge to what a run with no fault
 # gives; a failed sync_file_range (only a hint) changes nothing. A twin
@@ -93,6 +94,42 @@ check_eq "no temporary file fsynced one by one" 0 \
   "$(grep -c '^[0-9 ]*fsync(.*\.storysync-' "$O/trace")"
 state=$(tree_state run)
 check_eq "the batched run gives what a run gives" "$want" "$state"
+
+# db_only DIR: a copy of want whose rows changed and no file: its files
+# dated a minute back (none racy) and synced twice (the first records
+# their new stat data, the second the stat cache), so that the next run
+# finds every file as it was; then five titles changed
+db_only() {
+  drop_tree "$1" && copy_tree want "$1"
+  (cd "$1" && find stories -type f -exec touch -d '-1 min' {} + &&
+    "$STORYSYNC" sync >/dev/null 2>&1 && "$STORYSYNC" sync >/dev/null 2>&1 &&
+    q "UPDATE stories SET title = title || ' (again)'
+      WHERE id IN (SELECT id FROM stories ORDER BY id LIMIT 5)")
+}
+
+# rows changed, no file: the writeback begun ahead (one syncfs on a
+# thread while the run plans), then the barrier, one syncfs after the
+# last temporary file, the renames after it
+db_only dbonly
+(cd dbonly && traced -f -y -qq -o "$O/trace_db" -e trace=$calls \
+  "$STORYSYNC" sync >/dev/null 2>&1)
+check_eq "rows changed alone: the renames after the barrier" \
+  ok "$(order "$O/trace_db")"
+check_eq "rows changed alone: a syncfs ahead, and the barrier's" 2 \
+  "$(grep -c '^[0-9 ]*syncfs(' "$O/trace_db")"
+check_eq "rows changed alone: no temporary file fsynced one by one" 0 \
+  "$(grep -c '^[0-9 ]*fsync(.*\.storysync-' "$O/trace_db")"
+# every syncfs fails, the one ahead too: the barrier's failure is told
+db_only dbfail
+(cd dbfail && traced -f -qq -o /dev/null -e trace=$calls \
+  -e inject=syncfs:error=EIO "$STORYSYNC" sync >"$O/out" 2>"$O/err")
+check_eq "rows changed alone, the barrier fails: the run fails" 1 "$?"
+check_eq "rows changed alone, the barrier fails: no file written" "" \
+  "$(cd dbfail && grep -rl '(again)' stories)"
+grep -q 'Input/output error' "$O/err" &&
+  ok "rows changed alone, the barrier fails: the error is told" ||
+  not_ok "rows changed alone, the barrier fails: the error is told" \
+    "$(head -3 "$O/err")"
 
 # one file: its fsync is the barrier, no syncfs
 drop_tree one && copy_tree want one

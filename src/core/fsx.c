@@ -1620,6 +1620,10 @@ static void batch_reset(struct fsx_batch *b)
 	b->ndirs = 0;
 }
 
+/* At most this many directories' fsyncs on threads at once (a batch may
+ * change a hundred directories); the rest on the calling thread. */
+#define DIR_SYNC_THREADS 15
+
 /* A directory's fsync, on a thread of its own (see fsx_batch_sync_dirs). */
 struct dir_sync {
 	int fd;
@@ -1637,16 +1641,16 @@ static void *dir_sync_run(void *arg)
 }
 
 /* The directories' fsyncs are issued side by side, each on a thread of
- * its own (here, for the last, or when no thread starts): on a journaled
- * file system they wait for one journal commit, where one after the other
- * each waited for its own flush of the disk's cache. All are waited for
- * before this returns, as before; the first directory, in the batch's
- * order, whose fsync failed is told. */
+ * its own (here, for the last, past DIR_SYNC_THREADS, or when no thread
+ * starts): on a journaled file system they wait for one journal commit,
+ * where one after the other each waited for its own flush of the disk's
+ * cache. All are waited for before this returns, as before; the first
+ * directory, in the batch's order, whose fsync failed is told. */
 bool fsx_batch_sync_dirs(struct fsx_batch *b, struct err *e)
 {
 	struct dir_sync *ds = xcalloc(b->ndirs ? b->ndirs : 1, sizeof(*ds));
 	bool ok = true, live = false;
-	size_t last = b->ndirs;
+	size_t last = b->ndirs, nthreads = 0;
 
 	for (size_t i = 0; i < b->ndirs; i++)
 		if (b->dirs[i].dirty)
@@ -1655,10 +1659,12 @@ bool fsx_batch_sync_dirs(struct fsx_batch *b, struct err *e)
 		if (!b->dirs[i].dirty)
 			continue;
 		ds[i].fd = b->dirs[i].fd;
-		ds[i].started =
-			i != last && pthread_create(&ds[i].thread, NULL,
-						    dir_sync_run, &ds[i]) == 0;
-		if (!ds[i].started)
+		ds[i].started = i != last && nthreads < DIR_SYNC_THREADS &&
+				pthread_create(&ds[i].thread, NULL,
+					       dir_sync_run, &ds[i]) == 0;
+		if (ds[i].started)
+			nthreads++;
+		else
 			dir_sync_run(&ds[i]);
 	}
 	for (size_t i = 0; i < b->ndirs; i++) {

@@ -195,11 +195,23 @@ bool fsx_batch_move(struct fsx_batch *b, const char *from, const char *to,
 bool fsx_batch_unlink(struct fsx_batch *b, const char *rel,
 		      const struct file_stat *expect, bool *stale,
 		      struct err *e);
-/* fsyncs each directory changed since the last call, once; when no slot
+/* fsyncs each directory changed since the last call, once (side by side,
+ * on threads; all waited for before it returns); when no slot
  * is left staged, the batch starts afresh (its directories closed). */
 bool fsx_batch_sync_dirs(struct fsx_batch *b, struct err *e);
 /* Removes what is still staged and frees b (NULL is fine). */
 void fsx_batch_destroy(struct fsx_batch *b);
+
+/* Begins the writeback of the file system fd is on, ahead of a batch, on
+ * a thread (syncfs): the batch's barrier (fsx_batch_flush), which still
+ * begins after its last temporary file, then waits only for what it did
+ * not finish, while what other programs left dirty is written as the run
+ * goes on. No barrier itself: its result is not used. NULL when it was
+ * not begun (the test suite's switch, or no thread). */
+struct fsx_preflush;
+struct fsx_preflush *fsx_preflush_start(int fd);
+/* Waits for it and frees p (NULL is fine). */
+void fsx_preflush_finish(struct fsx_preflush *p);
 
 /* Creates the missing parent directories of path (mkdir -p of its
  * dirname), 0755. */

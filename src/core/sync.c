@@ -1806,7 +1806,6 @@ static void run_finish(struct run *run)
 	for (size_t i = 0; i < run->nplan; i++)
 		action_finish(&run->plan[i].a);
 	free(run->plan);
-	apply_ctx_finish(&run->apply);
 	free(run->refused);
 	free(run->replayed);
 	free(run->redeleted);
@@ -1831,7 +1830,12 @@ static void run_finish(struct run *run)
 	state_table_finish(&run->table);
 	if (run->rootfd >= 0)
 		close(run->rootfd);
+	/* the database closed (its checkpoint's fsyncs) before the batch
+	 * joins its reapers, whose closes free the files the renames
+	 * replaced: the two wait for the disk side by side */
 	store_close(run->store);
+	apply_ctx_finish(&run->apply);
+	fsx_preflush_finish(run->preflush);
 	statcache_close(run->cache);
 	buf_finish(&run->messages);
 }
@@ -1949,8 +1953,8 @@ static bool quiet(struct run *run)
 	return run->o->mode == SYNC_SCAN && !run->o->dry_run &&
 	       !run->scan.nchanges && !run->scan.nerrors && !run->scan.ntemps &&
 	       !run->scan.nleftovers && journal_empty(&run->journal) &&
-	       store_clock_moved(run->store, &moved, NULL) && !moved &&
-	       !run->rc.changed;
+	       store_clock_moved(run->store, &moved, NULL) &&
+	       !(run->clock_moved = moved) && !run->rc.changed;
 }
 
 /* The writer wait: --wait's, else the configuration's. */
@@ -2131,6 +2135,10 @@ static enum sync_status steps(struct run *run)
 		note(run, "nothing changed on either side: nothing written");
 		return SYNC_OK;
 	}
+	/* rows changed: their files' barrier then waits for their own
+	 * writeback, not for what others left dirty (fsx_preflush_start) */
+	if (run->clock_moved && !run->o->dry_run)
+		run->preflush = fsx_preflush_start(run->rootfd);
 	/* the walk was the stat cache's, and the rows changed (or the
 	 * configuration, which may move every file: all of it then) */
 	if (run->state_later && run->rc.changed && !load_state(run))

@@ -99,6 +99,10 @@ struct run {
 	 * the last synced commit kept */
 	bool left_line;
 	bool bulk; /* the first load: store_bulk is on */
+	/* a row changed since the mark (quiet found it): files will likely
+	 * be written, and the file system's writeback is begun ahead */
+	bool clock_moved;
+	struct fsx_preflush *preflush;
 	struct refusal {
 		size_t row;        /* in db.rows */
 		const char *field; /* "id" or "epic" */

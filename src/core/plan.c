@@ -415,7 +415,7 @@ static void plan_no_base(const struct plan_input *in, struct action *a)
 
 /* No state: first sight of the story on one side or both. */
 static bool plan_first_sight(const struct plan_input *in, enum side file,
-			     enum side db, struct action *a)
+			     enum side db, struct action *a, bool *given)
 {
 	if (file == SIDE_NEW && db == SIDE_NEW) {
 		plan_no_base(in, a);
@@ -425,8 +425,15 @@ static bool plan_first_sight(const struct plan_input *in, enum side file,
 		a->kept = "db";
 		story_copy(&a->lost, in->file_story);
 	} else if (file == SIDE_NEW) {
-		/* the location wins; a mismatched key is check's to report */
-		story_copy(&a->want, in->file_story);
+		/* the location wins; a mismatched key is check's to report.
+		 * A story given is shared until plan_story ends, which then
+		 * leaves it empty: the rules after this read it */
+		if (in->file_story_given == in->file_story && in->file_story) {
+			a->want = *in->file_story_given;
+			*given = true;
+		} else {
+			story_copy(&a->want, in->file_story);
+		}
 		a->db = PLAN_DB_PUT;
 		a->state = PLAN_STATE_PUT;
 		note_created(a, "file");
@@ -516,12 +523,12 @@ bool plan_story(const struct plan_input *in, struct action *out)
 	bool has_base = in->base != NULL;
 	enum side file = normalize(in->file, in->file_story, has_base);
 	enum side db = normalize(in->db, in->db_story, has_base);
-	bool todo;
+	bool todo, given = false;
 
 	memset(out, 0, sizeof(*out));
 	out->id = xstrdup(in->id);
 	if (!has_base)
-		todo = plan_first_sight(in, file, db, out);
+		todo = plan_first_sight(in, file, db, out, &given);
 	else if (file == SIDE_SAME)
 		todo = plan_file_same(in, db, out);
 	else if (file == SIDE_CHANGED)
@@ -533,6 +540,9 @@ bool plan_story(const struct plan_input *in, struct action *out)
 		set_ours_after(in, out);
 	} else
 		action_finish(out);
+	/* want holds its strings now (a story given is planned to be put) */
+	if (given)
+		memset(in->file_story_given, 0, sizeof(*in->file_story_given));
 	return todo;
 }
 

@@ -19,6 +19,13 @@ struct plan_input {
 	enum side file; /* SIDE_SAME when the scan found nothing */
 	const struct story *file_story; /* location from the path; NULL unless
 					   CHANGED or NEW */
+	struct story *file_story_given; /* file_story, or NULL: the caller's
+					   to give away. A new story's want
+					   takes its strings instead of a
+					   copy of them, and plan_story
+					   leaves it empty (a first load's:
+					   its copy was a tenth of the
+					   applying thread) */
 	char *const *mirror; /* file's mirror keys (SM_COUNT), or NULL */
 	bool status_is_data; /* status comes from its key: a change of it is
 				an update, not a move */

@@ -501,6 +501,10 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	in.file = fc ? fc->side : se ? SIDE_SAME : SIDE_ABSENT;
 	if (fc && (fc->side == SIDE_CHANGED || fc->side == SIDE_NEW)) {
 		in.file_story = &fc->story;
+		/* a first load's file story: read by nothing after the plan
+		 * (no resurrection, no base: doubt_stale is not called) */
+		if (run->bulk)
+			in.file_story_given = &fc->story;
 		reconcile_mirrors(&run->rc, fc->mirror);
 		in.mirror = fc->mirror;
 	}
@@ -552,6 +556,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		if (!se && d && !moved && strcmp(jl->fields, "*") == 0) {
 			in.file = SIDE_ABSENT;
 			in.file_story = NULL;
+			in.file_story_given = NULL;
 			in.mirror = NULL;
 		}
 	}

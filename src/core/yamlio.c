@@ -1,6 +1,7 @@
 #include "yamlio.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,14 @@ struct yreader {
 	char *copy;
 	size_t *at, nat;
 	char *value;
+	/* the plain frontmatter's events (fast_read), served in order
+	 * instead of libyaml's; values in vals */
+	struct yev *fast;
+	size_t nfast, ifast;
+	char *vals;
 };
+
+bool yreader_libyaml_only;
 
 /* The letter an '@' that starts a plain scalar is parsed as. */
 #define AT_STAND_IN 'x'
@@ -109,6 +117,358 @@ static void stand_in_ats(struct yreader *r, const char *text, size_t len,
 	free(starts);
 }
 
+/*
+ * The plain frontmatter most story files hold, read without libyaml's
+ * scanner, parser and their allocations (half of the reading threads'
+ * time in a first load): lines "key: value" at column 0, each value a
+ * plain scalar of letters, digits, " _.-/+" and non-ASCII characters (and
+ * ':' not before a space) that starts with a letter, a digit, '.', '/',
+ * '_' or a non-ASCII character; a
+ * double-quoted one without escapes; a flow sequence of plain words
+ * "[A, B]" or "[]"; nothing; a literal block "|" whose lines are each
+ * indented by two spaces and not blank; or, on the lines after "key:",
+ * a block sequence "  - value" or mapping "  key: value" indented by two
+ * (value plain or double-quoted). Anything else, anywhere in the text (a
+ * comment that does not start a line or follow a value, a tab, a CR, a
+ * blank line, a control character, non-ASCII in a key or before anything
+ * but a comment on its line, other quoting, spacing or nesting), and the
+ * whole text is libyaml's: the events here are the ones
+ * it gives for such a text, marks and all (test_yamlio compares the two
+ * on thousands of mutated texts and the fuzz corpus).
+ */
+static bool key_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static bool alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
+}
+
+static bool word_char(char c)
+{
+	return alnum(c) || c == '_' || c == '.' || c == '-';
+}
+
+static bool plain_char(char c)
+{
+	return word_char(c) || c == ' ' || c == '/' || c == '+';
+}
+
+struct fast {
+	struct yreader *r;
+	const char *t;
+	size_t line_start; /* byte offset of the current line */
+	unsigned line;     /* its number, as reported */
+	size_t cap, vlen;
+};
+
+static void fast_ev(struct fast *f, enum yev_type type, enum yaml_style style,
+		    size_t begin, size_t end)
+{
+	struct yreader *r = f->r;
+	struct yev *ev;
+
+	r->fast = xgrow(r->fast, &f->cap, r->nfast + 1, sizeof(*r->fast));
+	ev = &r->fast[r->nfast++];
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->style = style;
+	ev->begin = begin;
+	ev->end = end;
+	ev->line = f->line;
+	ev->col = (unsigned)(begin - f->line_start) + 1;
+}
+
+/* A scalar event whose value is the bytes [from, to) of the text; the
+ * value's offset in vals is kept in ev->len until all are read. */
+static void fast_scalar(struct fast *f, enum yaml_style style, size_t begin,
+			size_t end, size_t from, size_t to)
+{
+	struct yev *ev;
+
+	fast_ev(f, YEV_SCALAR, style, begin, end);
+	ev = &f->r->fast[f->r->nfast - 1];
+	ev->value = (const char *)(uintptr_t)f->vlen; /* offset, for now */
+	memcpy(f->r->vals + f->vlen, f->t + from, to - from);
+	f->vlen += to - from;
+	ev->len = to - from;
+	f->r->vals[f->vlen++] = '\0';
+}
+
+/* After a value that ends at i: the offset past its line's '\n', with a
+ * comment (spaces, then '#') before it or none; 0 when anything else
+ * follows. */
+static size_t line_end(const char *t, size_t i)
+{
+	if (t[i] == '\n')
+		return i + 1;
+	while (t[i] == ' ')
+		i++;
+	if (t[i] != '#' || t[i - 1] != ' ')
+		return 0;
+	while (t[i] != '\n')
+		i++;
+	return i + 1;
+}
+
+/* Full-line comments at column 0 from i on: the offset of the first line
+ * that is none; *n counts them. */
+static size_t skip_comments(const char *t, size_t i, size_t len, unsigned *n)
+{
+	while (i < len && t[i] == '#') {
+		while (t[i] != '\n')
+			i++;
+		i++;
+		(*n)++;
+	}
+	return i;
+}
+
+/* The value after "key: " at v, up to and with its line's '\n'; the
+ * offset of the next line, or 0 when it is not plain. */
+static size_t fast_value(struct fast *f, size_t v, size_t len, bool nested)
+{
+	const char *t = f->t;
+	size_t i = v, end;
+
+	if (t[v] == '"') {
+		for (i = v + 1;
+		     i < len && t[i] != '"' && t[i] != '\\' && t[i] != '\n';
+		     i++)
+			;
+		if (i + 1 >= len || t[i] != '"')
+			return 0;
+		fast_scalar(f, YS_DOUBLE, v, i + 1, v + 1, i);
+		return line_end(t, i + 1);
+	}
+	if (t[v] == '[' && !nested) {
+		fast_ev(f, YEV_SEQ_START, YS_FLOW_SEQ, v, v + 1);
+		i = v + 1;
+		while (t[i] != ']') {
+			size_t w = i;
+
+			if (!alnum(t[i]))
+				return 0;
+			while (word_char(t[i]))
+				i++;
+			fast_scalar(f, YS_PLAIN, w, i, w, i);
+			if (t[i] == ',' && t[i + 1] == ' ')
+				i += 2;
+			else if (t[i] != ']')
+				return 0;
+		}
+		fast_ev(f, YEV_SEQ_END, YS_FLOW_SEQ, i, i + 1);
+		return line_end(t, i + 1);
+	}
+	if (t[v] == '|' && !nested) {
+		size_t from = f->vlen;
+		struct yev *ev;
+
+		if (t[v + 1] != '\n' || v + 2 >= len || t[v + 2] != ' ')
+			return 0;
+		fast_ev(f, YEV_SCALAR, YS_LITERAL, v, v);
+		for (i = v + 2; i < len && t[i] == ' ';) {
+			size_t b = i + 2, e = b;
+
+			if (t[i + 1] != ' ' || t[b] == ' ' || t[b] == '\n')
+				return 0;
+			while (t[e] != '\n')
+				e++;
+			memcpy(f->r->vals + f->vlen, t + b, e + 1 - b);
+			f->vlen += e + 1 - b;
+			i = e + 1;
+			f->line++;
+		}
+		ev = &f->r->fast[f->r->nfast - 1];
+		ev->end = i;
+		ev->value = (const char *)(uintptr_t)from;
+		ev->len = f->vlen - from;
+		f->r->vals[f->vlen++] = '\0';
+		return i;
+	}
+	/* non-ASCII (checked UTF-8) too: only a comment may follow it on
+	 * its line, whose columns nothing reports */
+	if (!alnum(t[v]) && t[v] != '.' && t[v] != '/' && t[v] != '_' &&
+	    (unsigned char)t[v] < 0x80)
+		return 0;
+	/* a ':' not before a space or the line's end is the scalar's */
+	while (plain_char(t[i]) || (unsigned char)t[i] >= 0x80 ||
+	       (t[i] == ':' && t[i + 1] != ' ' && t[i + 1] != '\n'))
+		i++;
+	/* its trailing spaces are the comment's after it, if any */
+	end = i;
+	while (t[end - 1] == ' ')
+		end--;
+	fast_scalar(f, YS_PLAIN, v, end, v, end);
+	return line_end(t, end);
+}
+
+/* A collection's end: b = e = the line after it (pos), its column 1. */
+static void fast_close(struct fast *f, enum yev_type type,
+		       enum yaml_style style, size_t pos)
+{
+	f->line++;
+	f->line_start = pos;
+	fast_ev(f, type, style, pos, pos);
+	f->line--;
+}
+
+/* After "key:\n", at i: a block sequence of "  - value" lines or a block
+ * mapping of "  key: value" lines (value plain or double-quoted), indented
+ * by two; the offset of the line after it, or 0. */
+static size_t fast_nested(struct fast *f, size_t i, size_t len)
+{
+	const char *t = f->t;
+	bool seq = t[i + 2] == '-', first = true;
+
+	for (; i < len && t[i] == ' '; first = false) {
+		size_t k = i + 2;
+
+		f->line++;
+		f->line_start = i;
+		if (t[i + 1] != ' ')
+			return 0;
+		if (seq) {
+			if (t[k] != '-' || t[k + 1] != ' ' || k + 2 >= len)
+				return 0;
+			if (first)
+				fast_ev(f, YEV_SEQ_START, YS_BLOCK_SEQ, k, k);
+			i = fast_value(f, k + 2, len, true);
+		} else {
+			size_t b = k;
+
+			if (!key_start(t[k]))
+				return 0;
+			while (word_char(t[k]))
+				k++;
+			if (t[k] != ':' || t[k + 1] != ' ' || k - b > 1000 ||
+			    k + 2 >= len)
+				return 0;
+			if (first)
+				fast_ev(f, YEV_MAP_START, YS_BLOCK_MAP, b, b);
+			fast_scalar(f, YS_PLAIN, b, k, b, k);
+			i = fast_value(f, k + 2, len, true);
+		}
+		if (!i)
+			return 0;
+	}
+	/* it ends where the next token is, past comments */
+	{
+		unsigned n = 0;
+		size_t at = skip_comments(t, i, len, &n);
+
+		f->line += n;
+		fast_close(f, seq ? YEV_SEQ_END : YEV_MAP_END,
+			   seq ? YS_BLOCK_SEQ : YS_BLOCK_MAP, at);
+		f->line -= n;
+	}
+	return i;
+}
+
+/* The bytes of the character at s when libyaml reads it as a printable
+ * one outside a line break, 1 for ASCII; 0 for anything else (the text is
+ * then libyaml's): two- and three-byte forms only, no C1 control, no
+ * surrogate, U+2028, U+2029, U+FEFF, U+FFFE or U+FFFF. */
+static size_t char_len(const unsigned char *s, size_t left)
+{
+	if (s[0] == '\n' || (s[0] >= 0x20 && s[0] < 0x7F))
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF && left >= 2 &&
+	    (s[1] & 0xC0) == 0x80 && (s[0] != 0xC2 || s[1] >= 0xA0))
+		return 2;
+	if (s[0] < 0xE0 || s[0] > 0xEF || left < 3 || (s[1] & 0xC0) != 0x80 ||
+	    (s[2] & 0xC0) != 0x80)
+		return 0;
+	if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0) ||
+	    (s[0] == 0xE2 && s[1] == 0x80 && (s[2] == 0xA8 || s[2] == 0xA9)) ||
+	    (s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) ||
+	    (s[0] == 0xEF && s[1] == 0xBF && s[2] >= 0xBE))
+		return 0;
+	return 3;
+}
+
+/* Reads text into r->fast when it is a plain frontmatter; false, with
+ * nothing kept, when it is libyaml's to read. */
+static bool fast_read(struct yreader *r, const char *t, size_t len)
+{
+	struct fast f = {.r = r, .t = t, .line = r->line_base};
+	size_t i = 0;
+
+	/* a mapping of sequences: libyaml's to refuse when deeper than
+	 * max_depth allows */
+	if (yreader_libyaml_only || r->max_depth < 2 || !len ||
+	    t[len - 1] != '\n')
+		return false;
+	/* non-ASCII only where nothing follows on its line (a quoted value,
+	 * a literal block), as no other scanner here takes it: columns
+	 * count bytes */
+	for (size_t j = 0, n; j < len; j += n)
+		if (!(n = char_len((const unsigned char *)t + j, len - j)))
+			return false;
+	/* a value is at most its text, plus a NUL a scalar */
+	r->vals = xmalloc(2 * len + 1);
+	for (;;) {
+		size_t k, next;
+
+		i = skip_comments(t, i, len, &f.line);
+		if (i == len)
+			break;
+		k = i;
+		f.line_start = i;
+		if (!key_start(t[i]))
+			goto not_plain;
+		/* the document and its mapping start at the first key */
+		if (!r->nfast) {
+			fast_ev(&f, YEV_DOC_START, YS_PLAIN, i, i);
+			fast_ev(&f, YEV_MAP_START, YS_BLOCK_MAP, i, i);
+		}
+		while (word_char(t[k]))
+			k++;
+		/* libyaml looks no further than 1024 characters for a key's
+		 * ':' */
+		if (t[k] != ':' || k - i > 1000)
+			goto not_plain;
+		fast_scalar(&f, YS_PLAIN, i, k, i, k);
+		if (t[k + 1] == '\n' && k + 4 < len && t[k + 2] == ' ') {
+			next = fast_nested(&f, k + 2, len);
+			if (!next)
+				goto not_plain;
+		} else if (t[k + 1] == '\n') {
+			fast_scalar(&f, YS_PLAIN, k + 1, k + 1, k + 1, k + 1);
+			next = k + 2;
+		} else if (t[k + 1] == ' ' && k + 2 < len) {
+			next = fast_value(&f, k + 2, len, false);
+			if (!next)
+				goto not_plain;
+		} else {
+			goto not_plain;
+		}
+		i = next;
+		f.line++;
+	}
+	if (!r->nfast)
+		goto not_plain; /* no key: comments alone */
+	f.line_start = len;
+	fast_ev(&f, YEV_MAP_END, YS_BLOCK_MAP, len, len);
+	fast_ev(&f, YEV_DOC_END, YS_PLAIN, len, len);
+	fast_ev(&f, YEV_END, YS_PLAIN, len, len);
+	for (size_t j = 0; j < r->nfast; j++)
+		if (r->fast[j].type == YEV_SCALAR)
+			r->fast[j].value =
+				r->vals + (uintptr_t)r->fast[j].value;
+	return true;
+not_plain:
+	free(r->fast);
+	free(r->vals);
+	r->fast = NULL;
+	r->vals = NULL;
+	r->nfast = 0;
+	return false;
+}
+
 struct yreader *yreader_create(const char *name, const char *text, size_t len,
 			       unsigned line_base, unsigned max_depth)
 {
@@ -125,6 +485,14 @@ struct yreader *yreader_create_at(const char *name, const char *text,
 		stand_in_ats(r, text, len, max_depth);
 		if (r->copy)
 			text = r->copy;
+	}
+	r->max_depth = max_depth;
+	r->line_base = line_base;
+	if (!r->copy && fast_read(r, text, len)) {
+		r->name = xstrdup(name);
+		r->text = text;
+		r->len = len;
+		return r;
 	}
 
 	if (!yaml_parser_initialize(&r->parser))
@@ -147,7 +515,10 @@ void yreader_destroy(struct yreader *r)
 		return;
 	if (r->have_event)
 		yaml_event_delete(&r->event);
-	yaml_parser_delete(&r->parser);
+	if (!r->fast)
+		yaml_parser_delete(&r->parser);
+	free(r->fast);
+	free(r->vals);
 	free(r->value);
 	free(r->at);
 	free(r->copy);
@@ -353,6 +724,13 @@ bool yreader_next(struct yreader *r, struct yev *ev, struct err *e)
 			*e = r->fail;
 		return false;
 	}
+	if (r->fast) {
+		/* the stream's end, again and again, as libyaml gives it */
+		*ev = r->fast[r->ifast];
+		if (r->ifast + 1 < r->nfast)
+			r->ifast++;
+		return true;
+	}
 	do {
 		if (r->have_event) {
 			yaml_event_delete(&r->event);
@@ -365,4 +743,9 @@ bool yreader_next(struct yreader *r, struct yev *ev, struct err *e)
 	memset(ev, 0, sizeof(*ev));
 	set_span(r, ev);
 	return convert(r, ev, e);
+}
+
+bool yreader_is_fast(const struct yreader *r)
+{
+	return r->fast != NULL;
 }

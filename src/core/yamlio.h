@@ -51,6 +51,11 @@ struct yreader *yreader_create_at(const char *name, const char *text,
 /* Reads the next event into ev. False with e set on a YAML error, an alias,
  * or nesting deeper than max_depth. */
 bool yreader_next(struct yreader *r, struct yev *ev, struct err *e);
+/* True when the reader reads its text without libyaml (a plain
+ * frontmatter: see yamlio.c); for tests. */
+bool yreader_is_fast(const struct yreader *r);
+/* Set by tests only: every text goes to libyaml. */
+extern bool yreader_libyaml_only;
 /* Frees the reader; NULL is fine. */
 void yreader_destroy(struct yreader *r);
 

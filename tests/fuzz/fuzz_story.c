@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "story.h"
+#include "yamlio.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -103,12 +104,66 @@ static void edit_round_trip(const struct story_doc *d, const char *text,
 	buf_finish(&out);
 }
 
+/* The events a reader gives for text, one line each, up to the end or
+ * an error: yamlio.c's fast path (when it takes the text) or libyaml. */
+static char *yaml_events(const char *text, size_t len, bool libyaml)
+{
+	struct buf b = BUF_INIT;
+	struct yreader *r;
+	struct yev ev;
+	struct err e;
+
+	yreader_libyaml_only = libyaml;
+	r = yreader_create_at("t", text, len, 2, STORY_MAX_DEPTH, true);
+	yreader_libyaml_only = false;
+	buf_add(&b, "", 0);
+	for (int n = 0; n < 100000; n++) {
+		if (!yreader_next(r, &ev, &e)) {
+			buf_printf(&b, "error %s\n", e.msg);
+			break;
+		}
+		buf_printf(&b, "%d %d %zu-%zu %u:%u", (int)ev.type,
+			   (int)ev.style, ev.begin, ev.end, ev.line, ev.col);
+		if (ev.type == YEV_SCALAR) {
+			buf_printf(&b, " %zu[", ev.len);
+			buf_add(&b, ev.value, ev.len);
+			buf_puts(&b, "]");
+		}
+		buf_putc(&b, '\n');
+		if (ev.type == YEV_END)
+			break;
+	}
+	yreader_destroy(r);
+	return buf_detach(&b);
+}
+
+/* The plain frontmatter's fast path reads as libyaml does. */
+static void fast_path_as_libyaml(const char *text, size_t len)
+{
+	char *fast = yaml_events(text, len, false);
+	char *lib = yaml_events(text, len, true);
+
+	expect(strcmp(fast, lib) == 0,
+	       "the fast path's events differ from libyaml's", fast);
+	free(fast);
+	free(lib);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct story_doc d;
 	struct err e;
 	const char *text = (const char *)data;
 
+	fast_path_as_libyaml(text, size);
+	/* and the frontmatter alone, as story_parse gives it */
+	if (size > 4 && memcmp(text, "---\n", 4) == 0) {
+		const char *end = memmem(text + 4, size - 4, "\n---", 4);
+
+		if (end)
+			fast_path_as_libyaml(text + 4,
+					     (size_t)(end + 1 - (text + 4)));
+	}
 	if (!story_parse(&d, NULL, "T-1-fuzz.md", text, size, &e))
 		return 0;
 	render_round_trip(&d.s);

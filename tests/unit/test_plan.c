@@ -1514,12 +1514,68 @@ static void row_refusals(void **state)
 		      "configured statuses; refused: nothing written");
 }
 
+/* A first load gives the file's story away: the new story's action is
+ * the one a copy plans (want, mirror and ours rules alike), holds the
+ * given strings themselves, and the story given is left empty. */
+static void new_file_story_given(void **state)
+{
+	struct fixture *fx = *state;
+	struct story given = {0}, want = {0};
+	char *body;
+	struct plan_input in = {
+		.id = "INF-014",
+		.file = SIDE_NEW,
+		.file_story = &fx->file,
+		.mirror = fx->mirror,
+		.db = SIDE_ABSENT,
+	};
+	struct action copied;
+
+	set_mirror(fx, SM_STATUS, "active");
+	assert_true(plan_story(&in, &copied));
+	story_copy(&given, &fx->file);
+	body = given.v[SF_BODY];
+	in.file_story = &given;
+	in.file_story_given = &given;
+	assert_true(plan_story(&in, &fx->a));
+	assert_ptr_equal(fx->a.want.v[SF_BODY], body);
+	for (int f = 0; f < SF_COUNT; f++)
+		assert_null(given.v[f]);
+	check(&fx->a, &(struct expect){.db = PLAN_DB_PUT,
+				       .state = PLAN_STATE_PUT,
+				       .event = "created",
+				       .origin = "file",
+				       .status_changed = copied.status_changed,
+				       .from_status = copied.from_status,
+				       .want = &fx->file});
+	assert_true(copied.status_changed);
+	assert_int_equal(fx->a.file, copied.file);
+	assert_int_equal(fx->a.rewrite_mirrors, copied.rewrite_mirrors);
+	for (int k = 0; k < SM_COUNT; k++) {
+		assert_int_equal(fx->a.keep_mirror[k], copied.keep_mirror[k]);
+		assert_str(fx->a.mirror_after[k], copied.mirror_after[k]);
+	}
+	assert_memory_equal(fx->a.ours_after, copied.ours_after,
+			    sizeof(copied.ours_after));
+	/* given but not the file story planned: copied, kept */
+	action_finish(&fx->a);
+	story_copy(&want, &fx->file);
+	in.file_story = &fx->file;
+	in.file_story_given = &want;
+	assert_true(plan_story(&in, &fx->a));
+	assert_story(&want, &fx->file);
+	assert_true(fx->a.want.v[SF_BODY] != want.v[SF_BODY]);
+	story_finish(&want);
+	action_finish(&copied);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(same_same_does_nothing),
+		T(new_file_story_given),
 		T(merge_policy_cell_by_cell),
 		T(both_changed_mixed_policy),
 		T(both_changed_db_policy),

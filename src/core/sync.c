@@ -892,13 +892,19 @@ static void hold_checkout(struct run *run, struct strmap *blocked)
 	for (size_t i = 0; i < run->scan.nchanges; i++)
 		if (run->scan.changes[i].side != SIDE_SAME)
 			strmap_put(&seen, run->scan.changes[i].id, i);
-	/* a row changed whose file did not: the file the state agreed on */
+	/*
+	 * a row changed whose file did not: the file the state agreed on; a
+	 * row the API added, with no file yet, has none where HEAD has none
+	 * (its file made here would be in this commit's layout, not the
+	 * synced line's, and stay behind when HEAD comes back: model seed
+	 * 121, a backlog's folder moved since)
+	 */
 	for (size_t i = 0; i < run->db.n; i++) {
 		const struct db_side *d = &run->db.rows[i];
 		const struct state_entry *se = state_of(run, d->id);
 
-		if (!strmap_get(&seen, d->id, NULL) && se &&
-		    head_version(run, se->path, se->hash))
+		if (!strmap_get(&seen, d->id, NULL) &&
+		    (!se || head_version(run, se->path, se->hash)))
 			hold(run, blocked, d->id, &n);
 	}
 	strmap_finish(&seen);

@@ -8,7 +8,8 @@
 # synced commit; a file a person changed there syncs as ever. Back on the
 # branch, the next run writes the API's change into the file; nothing is
 # lost. An amend is no checkout: its run follows HEAD as before. A story
-# the API added meanwhile waits for its file too (model seed 121).
+# the API added meanwhile waits for its file too (model seed 121), and a
+# held row is not refused for a status that commit does not name (117).
 # Oracles: Python's sqlite3 (psycopg2 on a server: a twin), sed on the
 # files, git status.
 PG_TWIN=1
@@ -166,5 +167,40 @@ check_eq "b back: nothing left in api/, nothing in sync_conflicts" "|0" \
   "$(find . -path './api/*' -type f)|$(py_rows "SELECT count(*) FROM sync_conflicts")"
 run ss
 check_eq "b back: the next run is quiet" "0||" "$rc|$out|$err"
+
+
+# ---- a row the API set to a stage's middle name (renamed twice, each
+# committed: model seed 117), while HEAD is on an older commit that has
+# neither name: the row is held with its story, not refused (exit 1
+# while checked out, a refusal recorded for a row nothing is wrong
+# with); back on main the run follows the names and moves the file ----
+mkdir "$T/r" && cd "$T/r" || exit 1
+git init -q . && mkdir backlog completed
+printf 'database: .storysync/stories.db\nstages:\n  backlog: backlog\n  completed: completed\n' \
+  >.storysync.yml
+printf -- '---\nid: R-1\ntitle: One\n---\nbody\n' >backlog/R-1-one.md
+printf -- '---\nid: R-2\ntitle: Two\n---\nbody\n' >backlog/R-2-two.md
+ss init -q || not_ok "init of r"
+echo .storysync/ >.gitignore
+git add -A && git commit -qm one && ss -q || not_ok "r's first run"
+sed -i 's/^title: Two$/title: Dos/' backlog/R-2-two.md
+git commit -qam two && ss -q || not_ok "r's second run"
+sed -i 's/^  completed: completed$/  done: completed/' .storysync.yml
+git commit -qam "completed is done"
+py_rows "UPDATE stories SET status = 'done' WHERE id = 'R-1'"
+sed -i 's/^  done: completed$/  finished: completed/' .storysync.yml
+git commit -qam "done is finished"
+git checkout -q -b old HEAD~3
+run ss
+check_eq "r old: exit 0, R-1 held (its row as the API left it), no refusal, git status clean" \
+  "0||done|backlog/R-1-one.md|0|" \
+  "$rc|$err|$(py_rows "SELECT status, path FROM stories WHERE id = 'R-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")|$(git status --porcelain)"
+git checkout -q main
+run ss
+check_eq "r back: the names followed, R-1's file moved, nothing in sync_conflicts" \
+  "0||finished|completed/R-1-one.md|0" \
+  "$rc|$err|$(py_rows "SELECT status, path FROM stories WHERE id = 'R-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+run ss
+check_eq "r back: the next run is quiet" "0||" "$rc|$out|$err"
 
 finish

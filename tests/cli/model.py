@@ -932,7 +932,7 @@ class Model:
             if got:
                 what += f", {got}"
         p = self.ss()
-        if p.returncode != 0:
+        if p.returncode != 0 and not self.committed_claims(p):
             raise Failure(f"{what}: the run there exited {p.returncode}:"
                           f" {p.stdout}{p.stderr}")
         dirty = self.git("status", "--porcelain", "-uno").stdout
@@ -942,6 +942,26 @@ class Model:
         self.git("checkout", "-q", "main")
         self.git("branch", "-q", "-D", "away")
         return what + ", a run there, checkout main"
+
+    def committed_claims(self, p):
+        """A run's exit 1 for copies of one id that the commit checked
+        out holds (seed 192's shape, committed before a run named them,
+        and later removed on main; seed 74): the commit itself has two
+        files for the id, which storysync names (design.md: an id two
+        files claim is an error in both, also committed copies) and
+        removes none of. True when every line is such a claim."""
+        errs = [ln for ln in p.stderr.splitlines()
+                if not ln.startswith("storysync:")]
+        if p.returncode != 1 or not errs:
+            return False
+        for ln in errs:
+            m = self.CLAIM.match(ln)
+            if not m or any(
+                    self.git("cat-file", "-e", f"HEAD:{path}",
+                             check=False).returncode
+                    for path in (m.group(1), m.group(3))):
+                return False
+        return True
 
     def tree_bytes(self):
         out = {}

@@ -225,8 +225,10 @@ static bool journal_place(const struct run *run, const struct journal_line *jl,
  * found, not a write of its own: taken for a person's move back from
  * jl's path, the file's old place won over the database's change that
  * moved it (model seed 38: the API's status, a run killed after
- * another story's move). A person who moved the file back exactly there
- * cannot be told from it, as for a discard. */
+ * another story's move). Unless the journal says the move was made (a
+ * "> " line after jl): then the file there is a person's move back
+ * (model seed 140: taken for a move not made, the run moved it again and
+ * the person's move was lost). */
 static bool move_not_made(const struct run *run, const struct journal_line *jl,
 			  const struct file_change *fc,
 			  const struct story *base)
@@ -234,7 +236,8 @@ static bool move_not_made(const struct run *run, const struct journal_line *jl,
 	struct story here;
 	bool same;
 
-	if (!base || strcmp(jl->path, fc->path) == 0)
+	if (!base || strcmp(jl->path, fc->path) == 0 ||
+	    journal_move_made(&run->journal, jl))
 		return false;
 	story_copy(&here, base);
 	same = detect_set_location(run->c, fc->path, &here) &&
@@ -348,7 +351,7 @@ static void carried_keys(struct run *run, const struct file_change *fc,
 			 const struct state_entry *se, struct plan_input *in,
 			 bool carried[SM_COUNT])
 {
-	if (!in->file_story || !se || strcmp(fc->path, se->path) != 0)
+	if (!in->file_story || !fc || !se || strcmp(fc->path, se->path) != 0)
 		return;
 	for (int k = 0; k < SM_COUNT; k++) {
 		struct err e;
@@ -419,7 +422,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	const struct state_entry *se = state_of(run, id);
 	const struct journal_deletion *jd = our_deletion(run, se, fc, d);
 	struct story base = {0}, row = {0}, rebase = {0}, place = {0},
-		     gone = {0};
+		     gone = {0}, here = {0};
 	struct plan_input in = {
 		.id = id,
 		.status_is_data = run->c->dialect.status_from_key,
@@ -618,6 +621,31 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	 * another path (seed 411): the agreed values it overrides are kept */
 	stale = in.file_story && has_base && !discard &&
 		stale_copy(run, fc, se);
+	/* the file at the agreed place, holding the agreed content, that a
+	 * killed run moved from there (a move line for that content and a
+	 * "> " line after it: the move was made): a person moved it back
+	 * since, a move that changed no byte (model seed 140: taken for
+	 * nothing, the run moved it again and the person's move was lost).
+	 * As for a journaled file moved since (below): the place is the
+	 * person's edit of the one the run left */
+	if (!fc && se && has_base && d && d->side == SIDE_CHANGED &&
+	    (jl = journal_find(&run->journal, se->hash, id)) &&
+	    strcmp(jl->path, se->path) != 0 &&
+	    journal_move_made(&run->journal, jl) &&
+	    journal_place(run, jl, &base, &place)) {
+		story_copy(&here, &base);
+		in.file = SIDE_CHANGED;
+		in.file_story = &here;
+		in.mirror = base_mirror;
+		in.base = &place;
+		in.base_mirror = base_mirror;
+		in.mirror_ours = true;
+		journal_written(jl, written);
+		written[SF_BACKLOG] = written[SF_EPIC] = false;
+		written[SF_STATUS] &= run->c->dialect.status_from_key;
+		in.written = written;
+		journaled = true;
+	}
 	/* the policy of the story's backlog: the one both sides last agreed
 	 * on, not where either side has moved it since; a new story's, where
 	 * the file has it, else the row */
@@ -660,6 +688,7 @@ out:
 	story_finish(&rebase);
 	story_finish(&place);
 	story_finish(&gone);
+	story_finish(&here);
 	return ok;
 fail:
 	ok = false;

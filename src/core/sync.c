@@ -384,7 +384,7 @@ static bool base_from_file(struct run *run, const struct state_entry *se,
 
 	*found = false;
 	if (!se->hash[0] || !detect_paths(run->c, run->rootfd, NULL, 0,
-					  &se->path, 1, &r, run->e))
+					  &se->path, 1, NULL, NULL, &r, run->e))
 		return !se->hash[0];
 	fc = r.nchanges == 1 ? &r.changes[0] : NULL;
 	if (fc && fc->path && strcmp(fc->id, se->id) == 0 &&
@@ -870,6 +870,19 @@ static bool head_version(struct run *run, const char *path, const char *hash)
 	       strcmp(v, hash) == 0;
 }
 
+/* Whether the file fc holds a move of its story to its path that a run
+ * killed before its commit made: a line of the write journal for its
+ * content at its path, and a "> " line after it (see detect_walk_ask). */
+static bool killed_move(void *ctx, const struct file_change *fc)
+{
+	const struct run *run = ctx;
+	const struct journal_line *jl =
+		journal_find(&run->journal, fc->hash, fc->id);
+
+	return jl && strcmp(jl->path, fc->path) == 0 &&
+	       journal_move_made(&run->journal, jl);
+}
+
 /* Holds id, on both sides, for a later run. */
 static void hold(struct run *run, struct strmap *blocked, const char *id,
 		 size_t *n)
@@ -1232,7 +1245,8 @@ static bool load_state_for(struct run *run, char *const *paths, size_t n)
 	struct strmap seen, ids;
 	bool ok;
 
-	if (!detect_paths(run->c, run->rootfd, NULL, 0, paths, n, &now, run->e))
+	if (!detect_paths(run->c, run->rootfd, NULL, 0, paths, n, NULL, NULL,
+			  &now, run->e))
 		return false;
 	run->partial_state = true;
 	ok = true;
@@ -1309,7 +1323,8 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 		run->by_diff = true;
 		ok = load_state_for(run, paths, n) &&
 		     detect_paths(run->c, run->rootfd, run->state, run->nstate,
-				  paths, n, &run->scan, run->e);
+				  paths, n, killed_move, run, &run->scan,
+				  run->e);
 		free(paths);
 		return ok;
 	}
@@ -1319,7 +1334,7 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 	if (first_load(run))
 		return run->bulk = true;
 	w = detect_walk_start(run->c, run->rootfd, NULL, NULL);
-	detect_walk_ask(w, deleted_copy, held_by_git, run);
+	detect_walk_ask(w, deleted_copy, held_by_git, killed_move, run);
 	if (!load_state(run)) {
 		detect_walk_cancel(w);
 		return false;
@@ -1452,7 +1467,7 @@ static bool detect_files(struct run *run, enum sync_status *status)
 			run->c, run->rootfd, run->r ? run->r->progress : NULL,
 			cache);
 
-		detect_walk_ask(w, deleted_copy, held_by_git, run);
+		detect_walk_ask(w, deleted_copy, held_by_git, killed_move, run);
 		if (cache && detect_walk_clean(w, &run->scan))
 			ok = run->state_later = true;
 		else if ((ok = load_state(run)))

@@ -411,10 +411,28 @@ out:
 	return r;
 }
 
+/* Notes in the write journal that a's file was moved to path (after the
+ * rename: the move line before it is of a file that got there, and one
+ * found back at its old place is a person's move back, not a move the run
+ * never made). Not synced, and a failure is no failure of the move: a
+ * note lost leaves the next run reading the move line as before. */
+static void note_moved(struct apply_ctx *ctx, const struct action *a,
+		       const char *path)
+{
+	char *line;
+
+	if (ctx->journal_fd < 0)
+		return;
+	line = journal_moved_line(a->id, path);
+	fsx_journal_add(ctx->journal_fd, line, NULL);
+	free(line);
+}
+
 /* Moves the file when it must (before it is edited: a refused move, a
  * symlinked epic or a name taken, leaves the file as it was, not edited in
  * place), then puts the staged text in place. */
 static enum apply_result place_rewrite(struct apply_ctx *ctx,
+				       const struct action *a,
 				       struct apply_stage *s, struct err *e)
 {
 	struct target *t = &s->t;
@@ -425,6 +443,7 @@ static enum apply_result place_rewrite(struct apply_ctx *ctx,
 	if (strcmp(t->path, t->cur) != 0) {
 		if (!fsx_batch_move(batch(ctx), t->cur, t->path, e))
 			return APPLY_SKIPPED;
+		note_moved(ctx, a, t->path);
 		touch(ctx, t->cur);
 		test_seam_kill("after-move");
 		at = t->path;
@@ -540,7 +559,7 @@ static enum apply_result place_write(struct apply_ctx *ctx,
 		err_set(e, "%s", s->why);
 		return s->r;
 	}
-	r = s->t.cur ? place_rewrite(ctx, s, e) : place_create(ctx, a, s, e);
+	r = s->t.cur ? place_rewrite(ctx, a, s, e) : place_create(ctx, a, s, e);
 	if (r == APPLY_DONE && s->t.wrote) {
 		touch(ctx, s->t.path);
 		r = read_back(ctx, &s->t, e);

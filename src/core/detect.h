@@ -142,16 +142,18 @@ typedef bool (*detect_copy_fn)(void *ctx, const struct file_change *copy);
  * asked of the two files of a story that a second file claims. */
 typedef bool (*detect_held_fn)(void *ctx, const char *path, const char *blob);
 /* Has the walk w ask fn and held (with ctx) about second claims of an
- * id. */
+ * id, and moved: whether such a file (parsed) holds a move of its story
+ * to its path that a killed run made (the write journal), or NULL. */
 void detect_walk_ask(struct scan_walk *w, detect_copy_fn fn,
-		     detect_held_fn held, void *ctx);
+		     detect_held_fn held, detect_copy_fn moved, void *ctx);
 /* Detects the file side of exactly these paths (relative to the root; a
  * path may repeat), taking every other state entry as unchanged: the
- * candidates of a git diff. */
+ * candidates of a git diff. moved (with ctx), or NULL: as
+ * detect_walk_ask's. */
 bool detect_paths(const struct config *c, int rootfd,
 		  const struct state_entry *state, size_t nstate,
-		  char *const *paths, size_t npaths, struct scan_result *out,
-		  struct err *e);
+		  char *const *paths, size_t npaths, detect_copy_fn moved,
+		  void *ctx, struct scan_result *out, struct err *e);
 /* Receives one batch of a streamed scan: its new stories (changes, every
  * one SIDE_NEW) and its errors, in walk order. The callback may add errors
  * to the batch; false stops the scan. */

@@ -93,6 +93,7 @@ struct scan_walk {
 	struct arena names; /* the candidates of detect_paths */
 	detect_copy_fn ask; /* see detect_walk_ask */
 	detect_held_fn held;
+	detect_copy_fn moved;
 	void *ask_ctx;
 	bool ok;
 	struct err e;
@@ -137,6 +138,7 @@ struct cmp {
 	bool *leftover; /* per parsed file: a discard's leftover (find_twice) */
 	detect_copy_fn ask; /* see detect_walk_ask, or NULL */
 	detect_held_fn held;
+	detect_copy_fn moved;
 	void *ask_ctx;
 	struct scan_result *out;
 };
@@ -972,6 +974,54 @@ static bool stateless_leftovers(struct cmp *k, const struct claim *v, size_t n)
 	return true;
 }
 
+/* Whether the two claims v[0..2) of one id are the file at the state's
+ * path holding the agreed content, untouched, and a file a killed run
+ * moved there (asked of k->moved: its move line and the "> " line after
+ * it): git put the old place back after the move (reset --hard, a stash:
+ * model seeds 79, 152), as for a move a run committed (see above). The
+ * file at the state's path holds only what the database has: it is
+ * removed as git's version put back (a leftover, recorded as
+ * storysync's deletion), and the moved file is the story's, the killed
+ * run's write (our_write in sync.c). */
+static bool killed_move_back(struct cmp *k, const struct claim *v, size_t n,
+			     const struct state_entry *se,
+			     const struct claim *ours)
+{
+	const struct claim *other = &v[&v[0] == ours ? 1 : 0];
+	const struct file_change *moved;
+	struct file_stat st;
+	char hash[BLOBID_HEX], *text = NULL;
+	size_t len;
+	struct err e;
+
+	if (n != 2 || !k->moved || !se->hash[0] ||
+	    strcmp(ours->path, se->path) != 0 || other->se ||
+	    other->parsed == SIZE_MAX ||
+	    !k->moved(k->ask_ctx, &k->parsed[other->parsed]))
+		return false;
+	moved = &k->parsed[other->parsed];
+	/* the file there as it is now (a diff's scan takes the paths it
+	 * does not name as unchanged): the agreed content, or the moved
+	 * file's (a person's edit committed, which the run moved as it
+	 * found it) */
+	if (ours->parsed != SIZE_MAX) {
+		memcpy(hash, k->parsed[ours->parsed].hash, BLOBID_HEX);
+		st = k->parsed[ours->parsed].st;
+	} else {
+		if (!fsx_read_beneath(k->rootfd, se->path, &text, &len, &st,
+				      &e))
+			return false;
+		blobid_hex(text, len, hash);
+		free(text);
+	}
+	if (strcmp(hash, se->hash) != 0 && strcmp(hash, moved->hash) != 0)
+		return false;
+	if (ours->parsed != SIZE_MAX)
+		k->leftover[ours->parsed] = true;
+	add_leftover(k->out, se->path, se->id, hash, &st);
+	return true;
+}
+
 static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 {
 	const struct state_entry *se = NULL;
@@ -992,6 +1042,8 @@ static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 			ours = &v[i];
 	if (!ours)
 		return false;
+	if (killed_move_back(k, v, n, se, ours))
+		return true;
 	for (size_t i = 0; i < n; i++) {
 		const struct file_change *fc;
 
@@ -1441,7 +1493,7 @@ static struct scan_walk *walk_again(struct scan_walk *w)
 	struct scan_walk *again =
 		detect_walk_start(w->c, w->rootfd, w->progress, NULL);
 
-	detect_walk_ask(again, w->ask, w->held, w->ask_ctx);
+	detect_walk_ask(again, w->ask, w->held, w->moved, w->ask_ctx);
 	walk_destroy(w);
 	return again;
 }
@@ -1471,6 +1523,7 @@ bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 	}
 	k.ask = w->ask;
 	k.held = w->held;
+	k.moved = w->moved;
 	k.ask_ctx = w->ask_ctx;
 	atomic_store_explicit(&w->k, &k, memory_order_release);
 	walk_join(w);
@@ -1491,10 +1544,11 @@ bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 }
 
 void detect_walk_ask(struct scan_walk *w, detect_copy_fn fn,
-		     detect_held_fn held, void *ctx)
+		     detect_held_fn held, detect_copy_fn moved, void *ctx)
 {
 	w->ask = fn;
 	w->held = held;
+	w->moved = moved;
 	w->ask_ctx = ctx;
 }
 
@@ -1937,8 +1991,8 @@ out:
 
 bool detect_paths(const struct config *c, int rootfd,
 		  const struct state_entry *state, size_t nstate,
-		  char *const *paths, size_t npaths, struct scan_result *out,
-		  struct err *e)
+		  char *const *paths, size_t npaths, detect_copy_fn moved,
+		  void *ctx, struct scan_result *out, struct err *e)
 {
 	struct scan_walk *w = walk_create(c, rootfd, NULL);
 	struct strmap candidates;
@@ -1952,6 +2006,8 @@ bool detect_paths(const struct config *c, int rootfd,
 		look_at(w, paths[i]);
 	}
 	cmp_init(&k, c, rootfd, state, nstate, false, out);
+	k.moved = moved;
+	k.ask_ctx = ctx;
 	out->partial = true;
 	/* every state entry the diff does not name is unchanged */
 	for (size_t i = 0; i < nstate; i++)

@@ -19,6 +19,27 @@ char *journal_line(const char *hash, const char *id, const char *fields,
 	return xasprintf("%s %s %s %s\n", hash, id, fields, path);
 }
 
+char *journal_moved_line(const char *id, const char *path)
+{
+	return xasprintf("> %s %s\n", id, path);
+}
+
+/* The key of a move made: "ID PATH" (heap). */
+static char *moved_key(const char *id, const char *path)
+{
+	return xasprintf("%s %s", id, path);
+}
+
+bool journal_move_made(const struct journal *j, const struct journal_line *l)
+{
+	char *k = moved_key(l->id, l->path);
+	size_t at;
+	bool made = strmap_get(&j->moved, k, &at) && at > l->at;
+
+	free(k);
+	return made;
+}
+
 char *journal_conflict_line(const char *hash, const char *id, const char *kind,
 			    const char *kept, const char *fields,
 			    const char *policy, const struct story *lost)
@@ -108,6 +129,18 @@ static bool parse_conflict(char *line, struct journal_conflict *c)
 	return true;
 }
 
+/* Splits one move-made line (after its "> ") into its id and path;
+ * false when it is not one. */
+static bool parse_moved(char *line, char **id, char **path)
+{
+	char *p = line;
+
+	if (!(*id = word(&p)) || !*p)
+		return false;
+	*path = p;
+	return true;
+}
+
 /* Splits one deletion line (after its "- ") into d; false when it is
  * not one. */
 static bool parse_deletion(char *line, struct journal_deletion *d)
@@ -145,7 +178,7 @@ static bool parse(char *line, struct journal_line *l)
 	*path++ = '\0';
 	if (!*path)
 		return false;
-	*l = (struct journal_line){line, id, fields, path};
+	*l = (struct journal_line){line, id, fields, path, 0};
 	return true;
 }
 
@@ -159,17 +192,29 @@ void journal_load(struct journal *j, char *text)
 {
 	size_t cap = 0, capc = 0, capd = 0;
 
+	size_t at = 0;
+
 	memset(j, 0, sizeof(*j));
 	j->text = text;
 	strmap_init(&j->by_key, 16);
-	for (char *line = text; line && *line;) {
+	strmap_init(&j->moved, 1);
+	for (char *line = text; line && *line; at++) {
 		char *nl = strchr(line, '\n');
 		struct journal_line l;
+		char *id, *path;
 
 		if (!nl)
 			break; /* a line cut short by the kill */
 		*nl = '\0';
-		if (strncmp(line, "! ", 2) == 0) {
+		if (strncmp(line, "> ", 2) == 0) {
+			if (parse_moved(line + 2, &id, &path)) {
+				char *k = moved_key(id, path);
+
+				strmap_put(&j->moved, arena_strdup(&j->keys, k),
+					   at);
+				free(k);
+			}
+		} else if (strncmp(line, "! ", 2) == 0) {
 			struct journal_conflict c;
 
 			if (parse_conflict(line + 2, &c)) {
@@ -188,6 +233,7 @@ void journal_load(struct journal *j, char *text)
 		} else if (parse(line, &l)) {
 			char *k = key_of(l.hash, l.id);
 
+			l.at = at;
 			j->v = xgrow(j->v, &cap, j->n + 1, sizeof(*j->v));
 			j->v[j->n] = l;
 			strmap_put(&j->by_key, arena_strdup(&j->keys, k),
@@ -301,6 +347,12 @@ char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),
 			if (parse_deletion(copy + 2, &d) && keep(ctx, d.id))
 				buf_printf(&out, "%.*s\n", (int)(nl - line),
 					   line);
+		} else if (strncmp(copy, "> ", 2) == 0) {
+			char *id, *path;
+
+			if (parse_moved(copy + 2, &id, &path) && keep(ctx, id))
+				buf_printf(&out, "%.*s\n", (int)(nl - line),
+					   line);
 		} else if (parse(copy, &l) && keep(ctx, l.id))
 			buf_printf(&out, "%.*s\n", (int)(nl - line), line);
 		free(copy);
@@ -312,6 +364,7 @@ char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),
 void journal_finish(struct journal *j)
 {
 	strmap_finish(&j->by_key);
+	strmap_finish(&j->moved);
 	arena_finish(&j->keys);
 	free(j->v);
 	free(j->c);

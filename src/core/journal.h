@@ -34,11 +34,19 @@
  * that finds that file still gone finishes the deletion from here (the
  * event, the deleted file's record, the state forgotten) instead of
  * taking it for a person's deletion (an older binary skips the line).
+ *
+ * A move made is noted right after the rename as "> ID PATH\n": the
+ * lines of story id naming path before it are of a file that got there.
+ * Without it, a killed run's move line whose content is found at the old
+ * place is a move the run never made; with it, that file is a person's
+ * move back (model seed 140). One lost to a crash leaves the move line
+ * read as a move not made (an older binary skips the line).
  */
 
 /* One line, its strings pointing into the journal's text. */
 struct journal_line {
 	const char *hash, *id, *fields, *path;
+	size_t at; /* its place among the journal's lines */
 };
 
 /* One conflict line, its strings pointing into the journal's text (fields
@@ -62,6 +70,8 @@ struct journal {
 	struct journal_conflict *c;
 	size_t nc;
 	struct strmap by_key; /* "HASH ID" -> index in v; the last wins */
+	struct strmap moved;  /* "ID PATH" -> the place of its last "> "
+				 line */
 	struct arena keys;
 };
 
@@ -80,6 +90,11 @@ char *journal_conflict_line(const char *hash, const char *id, const char *kind,
  * (heap). */
 char *journal_deletion_line(const char *hash, const char *id, const char *head,
 			    const char *before, const char *path);
+/* The line to append once story id's file is moved to path (heap). */
+char *journal_moved_line(const char *id, const char *path);
+/* Whether a move of l's story to l's path was made after l was written
+ * (a "> " line follows it). */
+bool journal_move_made(const struct journal *j, const struct journal_line *l);
 /* The last deletion line of story id, or NULL. */
 const struct journal_deletion *journal_find_deletion(const struct journal *j,
 						     const char *id);

@@ -225,8 +225,10 @@ static bool journal_place(const struct run *run, const struct journal_line *jl,
  * found, not a write of its own: taken for a person's move back from
  * jl's path, the file's old place won over the database's change that
  * moved it (model seed 38: the API's status, a run killed after
- * another story's move). A person who moved the file back exactly there
- * cannot be told from it, as for a discard. */
+ * another story's move). Unless the journal says the move was made (a
+ * "> " line after jl): then the file there is a person's move back
+ * (model seed 140: taken for a move not made, the run moved it again and
+ * the person's move was lost). */
 static bool move_not_made(const struct run *run, const struct journal_line *jl,
 			  const struct file_change *fc,
 			  const struct story *base)
@@ -234,7 +236,8 @@ static bool move_not_made(const struct run *run, const struct journal_line *jl,
 	struct story here;
 	bool same;
 
-	if (!base || strcmp(jl->path, fc->path) == 0)
+	if (!base || strcmp(jl->path, fc->path) == 0 ||
+	    journal_move_made(&run->journal, jl))
 		return false;
 	story_copy(&here, base);
 	same = detect_set_location(run->c, fc->path, &here) &&
@@ -348,7 +351,7 @@ static void carried_keys(struct run *run, const struct file_change *fc,
 			 const struct state_entry *se, struct plan_input *in,
 			 bool carried[SM_COUNT])
 {
-	if (!in->file_story || !se || strcmp(fc->path, se->path) != 0)
+	if (!in->file_story || !fc || !se || strcmp(fc->path, se->path) != 0)
 		return;
 	for (int k = 0; k < SM_COUNT; k++) {
 		struct err e;
@@ -381,7 +384,7 @@ static bool base_from_file(struct run *run, const struct state_entry *se,
 
 	*found = false;
 	if (!se->hash[0] || !detect_paths(run->c, run->rootfd, NULL, 0,
-					  &se->path, 1, &r, run->e))
+					  &se->path, 1, NULL, NULL, &r, run->e))
 		return !se->hash[0];
 	fc = r.nchanges == 1 ? &r.changes[0] : NULL;
 	if (fc && fc->path && strcmp(fc->id, se->id) == 0 &&
@@ -419,7 +422,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	const struct state_entry *se = state_of(run, id);
 	const struct journal_deletion *jd = our_deletion(run, se, fc, d);
 	struct story base = {0}, row = {0}, rebase = {0}, place = {0},
-		     gone = {0};
+		     gone = {0}, here = {0};
 	struct plan_input in = {
 		.id = id,
 		.status_is_data = run->c->dialect.status_from_key,
@@ -622,6 +625,31 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	 * another path (seed 411): the agreed values it overrides are kept */
 	stale = in.file_story && has_base && !discard &&
 		stale_copy(run, fc, se);
+	/* the file at the agreed place, holding the agreed content, that a
+	 * killed run moved from there (a move line for that content and a
+	 * "> " line after it: the move was made): a person moved it back
+	 * since, a move that changed no byte (model seed 140: taken for
+	 * nothing, the run moved it again and the person's move was lost).
+	 * As for a journaled file moved since (below): the place is the
+	 * person's edit of the one the run left */
+	if (!fc && se && has_base && d && d->side == SIDE_CHANGED &&
+	    (jl = journal_find(&run->journal, se->hash, id)) &&
+	    strcmp(jl->path, se->path) != 0 &&
+	    journal_move_made(&run->journal, jl) &&
+	    journal_place(run, jl, &base, &place)) {
+		story_copy(&here, &base);
+		in.file = SIDE_CHANGED;
+		in.file_story = &here;
+		in.mirror = base_mirror;
+		in.base = &place;
+		in.base_mirror = base_mirror;
+		in.mirror_ours = true;
+		journal_written(jl, written);
+		written[SF_BACKLOG] = written[SF_EPIC] = false;
+		written[SF_STATUS] &= run->c->dialect.status_from_key;
+		in.written = written;
+		journaled = true;
+	}
 	/* the policy of the story's backlog: the one both sides last agreed
 	 * on, not where either side has moved it since; a new story's, where
 	 * the file has it, else the row */
@@ -664,6 +692,7 @@ out:
 	story_finish(&rebase);
 	story_finish(&place);
 	story_finish(&gone);
+	story_finish(&here);
 	return ok;
 fail:
 	ok = false;
@@ -720,6 +749,10 @@ static char *unwritable(const struct run *run, const struct db_side *d,
 	return plan_row_refusal(run->all, &d->story, field);
 }
 
+/* The value of an id in plan_all's blocked set that hold_checkout held
+ * (the others are 0). */
+#define HELD_BY_CHECKOUT 1
+
 /* Refuses every DB change that cannot be written back as the same story,
  * before anything is planned: its row and its file stay as they are, and
  * so does the story it was renamed from (an id the API changed to an
@@ -732,10 +765,18 @@ static void refuse_unwritable(struct run *run, struct strmap *blocked,
 		struct db_side *d = &run->db.rows[i];
 		const char *field;
 		char *why = NULL;
+		size_t held;
 
 		bool no_status = !d->story.v[SF_STATUS];
 		bool no_backlog = !d->story.v[SF_BACKLOG];
 
+		/* held by the checkout (hold_checkout): nothing of the row is
+		 * written here, so nothing is refused; it waits for HEAD to
+		 * come back, whose configuration may name its status (model
+		 * seed 117: a stage renamed twice, the API's middle name) */
+		if (strmap_get(blocked, d->id, &held) &&
+		    held == HELD_BY_CHECKOUT)
+			continue;
 		if (d->side != SIDE_DELETED) {
 			d->filled = plan_row_defaults(run->all, &d->story);
 			why = unwritable(run, d, &field);
@@ -833,13 +874,26 @@ static bool head_version(struct run *run, const char *path, const char *hash)
 	       strcmp(v, hash) == 0;
 }
 
+/* Whether the file fc holds a move of its story to its path that a run
+ * killed before its commit made: a line of the write journal for its
+ * content at its path, and a "> " line after it (see detect_walk_ask). */
+static bool killed_move(void *ctx, const struct file_change *fc)
+{
+	const struct run *run = ctx;
+	const struct journal_line *jl =
+		journal_find(&run->journal, fc->hash, fc->id);
+
+	return jl && strcmp(jl->path, fc->path) == 0 &&
+	       journal_move_made(&run->journal, jl);
+}
+
 /* Holds id, on both sides, for a later run. */
 static void hold(struct run *run, struct strmap *blocked, const char *id,
 		 size_t *n)
 {
 	if (strmap_get(blocked, id, NULL))
 		return;
-	strmap_put(blocked, id, 0);
+	strmap_put(blocked, id, HELD_BY_CHECKOUT);
 	journal_note(run, &run->waiting, id);
 	(*n)++;
 }
@@ -896,13 +950,19 @@ static void hold_checkout(struct run *run, struct strmap *blocked)
 	for (size_t i = 0; i < run->scan.nchanges; i++)
 		if (run->scan.changes[i].side != SIDE_SAME)
 			strmap_put(&seen, run->scan.changes[i].id, i);
-	/* a row changed whose file did not: the file the state agreed on */
+	/*
+	 * a row changed whose file did not: the file the state agreed on; a
+	 * row the API added, with no file yet, has none where HEAD has none
+	 * (its file made here would be in this commit's layout, not the
+	 * synced line's, and stay behind when HEAD comes back: model seed
+	 * 121, a backlog's folder moved since)
+	 */
 	for (size_t i = 0; i < run->db.n; i++) {
 		const struct db_side *d = &run->db.rows[i];
 		const struct state_entry *se = state_of(run, d->id);
 
-		if (!strmap_get(&seen, d->id, NULL) && se &&
-		    head_version(run, se->path, se->hash))
+		if (!strmap_get(&seen, d->id, NULL) &&
+		    (!se || head_version(run, se->path, se->hash)))
 			hold(run, blocked, d->id, &n);
 	}
 	strmap_finish(&seen);
@@ -1195,7 +1255,8 @@ static bool load_state_for(struct run *run, char *const *paths, size_t n)
 	struct strmap seen, ids;
 	bool ok;
 
-	if (!detect_paths(run->c, run->rootfd, NULL, 0, paths, n, &now, run->e))
+	if (!detect_paths(run->c, run->rootfd, NULL, 0, paths, n, NULL, NULL,
+			  &now, run->e))
 		return false;
 	run->partial_state = true;
 	ok = true;
@@ -1272,7 +1333,8 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 		run->by_diff = true;
 		ok = load_state_for(run, paths, n) &&
 		     detect_paths(run->c, run->rootfd, run->state, run->nstate,
-				  paths, n, &run->scan, run->e);
+				  paths, n, killed_move, run, &run->scan,
+				  run->e);
 		free(paths);
 		return ok;
 	}
@@ -1282,7 +1344,7 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 	if (first_load(run))
 		return run->bulk = true;
 	w = detect_walk_start(run->c, run->rootfd, NULL, NULL);
-	detect_walk_ask(w, deleted_copy, held_by_git, run);
+	detect_walk_ask(w, deleted_copy, held_by_git, killed_move, run);
 	if (!load_state(run)) {
 		detect_walk_cancel(w);
 		return false;
@@ -1415,7 +1477,7 @@ static bool detect_files(struct run *run, enum sync_status *status)
 			run->c, run->rootfd, run->r ? run->r->progress : NULL,
 			cache);
 
-		detect_walk_ask(w, deleted_copy, held_by_git, run);
+		detect_walk_ask(w, deleted_copy, held_by_git, killed_move, run);
 		if (cache && detect_walk_clean(w, &run->scan))
 			ok = run->state_later = true;
 		else if ((ok = load_state(run)))

@@ -7,7 +7,9 @@
 # version (or gone where HEAD has none) on both sides and keeps the last
 # synced commit; a file a person changed there syncs as ever. Back on the
 # branch, the next run writes the API's change into the file; nothing is
-# lost. An amend is no checkout: its run follows HEAD as before.
+# lost. An amend is no checkout: its run follows HEAD as before. A story
+# the API added meanwhile waits for its file too (model seed 121), and a
+# held row is not refused for a status that commit does not name (117).
 # Oracles: Python's sqlite3 (psycopg2 on a server: a twin), sed on the
 # files, git status.
 PG_TWIN=1
@@ -129,5 +131,76 @@ check_eq "c back: the status rename is followed, the configuration's" \
   "$rc|$(py_rows "SELECT status, path FROM stories WHERE id = 'C-1'")|$(py_rows "SELECT from_status || '>' || to_status FROM status_history WHERE story_id = 'C-1' AND origin = 'config'")"
 run ss
 check_eq "c back: the next run is quiet" "0||" "$rc|$out|$err"
+
+
+# ---- a story the API added, while HEAD is on an older commit of another
+# layout (model seed 121: a backlog's folder moved since): no file is
+# made for it there (it would be in that commit's layout and stay behind
+# when HEAD comes back, where every run then exits 4 for a story left in
+# the old folder, and --force would delete the API's row); it waits, and
+# back on main the run makes its file where main's configuration says ----
+mkdir "$T/b" && cd "$T/b" || exit 1
+git init -q . && mkdir -p web/backlog api/backlog
+printf 'database: .storysync/stories.db\nbacklogs:\n  web: web\n  api: api\nstages:\n  backlog: backlog\n' \
+  >.storysync.yml
+printf -- '---\nid: A-1\ntitle: One\n---\nbody\n' >api/backlog/A-1-one.md
+printf -- '---\nid: W-1\ntitle: Web\n---\nbody\n' >web/backlog/W-1-web.md
+ss init -q || not_ok "init of b"
+echo .storysync/ >.gitignore
+git add -A && git commit -qm one && ss -q || not_ok "b's first run"
+printf -- '---\nid: A-2\ntitle: Two\n---\nbody\n' >api/backlog/A-2-two.md
+git add -A && git commit -qm two && ss -q || not_ok "b's second run"
+git mv api api2 && sed -i 's/^  api: api$/  api: api2/' .storysync.yml
+git commit -qam "api's stories in api2/"
+py_rows "INSERT INTO stories (id, backlog, title) VALUES ('A-9', 'api', 'Nine')"
+git checkout -q -b old HEAD~2
+run ss
+check_eq "b old: exit 0, no file made for the API's story, git status clean" \
+  "0|||Nine|" \
+  "$rc|$err|$(find . -name 'A-9*')|$(py_rows "SELECT title FROM stories WHERE id = 'A-9'")|$(git status --porcelain)"
+git checkout -q main
+run ss
+check_eq "b back: the move followed, the API's story made in api2/" \
+  "0||api2/backlog/A-1-one.md|api2/backlog/A-9-nine.md|Nine" \
+  "$rc|$err|$(py_rows "SELECT path FROM stories WHERE id = 'A-1'")|$(py_rows "SELECT path FROM stories WHERE id = 'A-9'")|$(key title api2/backlog/A-9-nine.md)"
+check_eq "b back: nothing left in api/, nothing in sync_conflicts" "|0" \
+  "$(find . -path './api/*' -type f)|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+run ss
+check_eq "b back: the next run is quiet" "0||" "$rc|$out|$err"
+
+
+# ---- a row the API set to a stage's middle name (renamed twice, each
+# committed: model seed 117), while HEAD is on an older commit that has
+# neither name: the row is held with its story, not refused (exit 1
+# while checked out, a refusal recorded for a row nothing is wrong
+# with); back on main the run follows the names and moves the file ----
+mkdir "$T/r" && cd "$T/r" || exit 1
+git init -q . && mkdir backlog completed
+printf 'database: .storysync/stories.db\nstages:\n  backlog: backlog\n  completed: completed\n' \
+  >.storysync.yml
+printf -- '---\nid: R-1\ntitle: One\n---\nbody\n' >backlog/R-1-one.md
+printf -- '---\nid: R-2\ntitle: Two\n---\nbody\n' >backlog/R-2-two.md
+ss init -q || not_ok "init of r"
+echo .storysync/ >.gitignore
+git add -A && git commit -qm one && ss -q || not_ok "r's first run"
+sed -i 's/^title: Two$/title: Dos/' backlog/R-2-two.md
+git commit -qam two && ss -q || not_ok "r's second run"
+sed -i 's/^  completed: completed$/  done: completed/' .storysync.yml
+git commit -qam "completed is done"
+py_rows "UPDATE stories SET status = 'done' WHERE id = 'R-1'"
+sed -i 's/^  done: completed$/  finished: completed/' .storysync.yml
+git commit -qam "done is finished"
+git checkout -q -b old HEAD~3
+run ss
+check_eq "r old: exit 0, R-1 held (its row as the API left it), no refusal, git status clean" \
+  "0||done|backlog/R-1-one.md|0|" \
+  "$rc|$err|$(py_rows "SELECT status, path FROM stories WHERE id = 'R-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")|$(git status --porcelain)"
+git checkout -q main
+run ss
+check_eq "r back: the names followed, R-1's file moved, nothing in sync_conflicts" \
+  "0||finished|completed/R-1-one.md|0" \
+  "$rc|$err|$(py_rows "SELECT status, path FROM stories WHERE id = 'R-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+run ss
+check_eq "r back: the next run is quiet" "0||" "$rc|$out|$err"
 
 finish

@@ -9,7 +9,8 @@
 # a person's, the discard then won as an edit and the API's value was
 # gone, with nothing in sync_conflicts). Whether the recovering run is a
 # plain one or --backlog; whether the person then edits another field or
-# not; a move journaled and not made (seed 38, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
+# not; a move journaled and not made (seed 38, below); a move made and
+# undone by a person (seed 140, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
 # a server: lib.sh's py_rows) and the files with sed.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -141,6 +142,76 @@ for how in plain renamed; do
     "$rc|$(py_rows "SELECT status || '/' || title FROM stories ORDER BY id" | paste -sd ' ')|$(files)|$(py_rows "SELECT count(*) FROM sync_conflicts")"
   run ss
   check_eq "unmoved-$how: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
+
+# ---- a move made, then undone by a person: the run is killed after its
+# writes (the API's status moved the file), and the person moves the file
+# back where it was (plain mv), with no status key (the move changed no
+# byte: the file is the agreed one at the agreed place) or with one (the
+# run's write changed it). The journal says the move was made ("> "
+# after its line): the file back there is the person's move, later than
+# the API's, not a move the killed run never made, and it stays; the row
+# follows it (model seed 140: the run moved the file again and the
+# person's move was lost, with nothing in sync_conflicts) ----
+for how in nokey key; do
+  mkdir -p "$T/back-$how" && cd "$T/back-$how" || exit 1
+  git init -q .
+  mkdir backlog refinements
+  printf 'database: .storysync/stories.db\nstages:\n  refinement: refinements\n  backlog: backlog\n' \
+    >.storysync.yml
+  st=
+  [ $how = key ] && st='status: backlog\n'
+  printf -- "---\nid: S-1\ntitle: T1\n${st}---\nbody\n" >backlog/S-1-t.md
+  ss init -q || not_ok "back-$how: init"
+  echo .storysync/ >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "back-$how: the tree"
+  py_rows "UPDATE stories SET status = 'refinement'"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  check_eq "back-$how: killed after the move (and the key's write)" \
+    "137|refinements/S-1-t.md|T1" \
+    "$rc|$(find refinements backlog -name 'S-*.md')|$(key title refinements/S-1-t.md)"
+  mv refinements/S-1-t.md backlog/
+  run ss
+  check_eq "back-$how: the person's move stays, the row follows" \
+    "0|backlog/S-1-t.md|T1|backlog/T1/backlog/S-1-t.md|0" \
+    "$rc|$(find refinements backlog -name 'S-*.md')|$(key title backlog/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || path FROM stories")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+  run ss
+  check_eq "back-$how: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
+
+# ---- a move made, its old place put back by git: the run is killed
+# after its writes (the API's status moved the file, its title written),
+# and reset --hard or a stash puts git's version back at the old path
+# beside the moved file, untracked. As for a move a run committed, git's
+# version is no second claim of the id: it is removed, and the moved file
+# is the story's, the API's values in it (model seeds 79, 152: both
+# named, exit 1 on every run until a person removed one; 79 in a --git
+# run, which reads the journal's paths and the diff's) ----
+for how in reset stash git; do
+  mkdir -p "$T/put-$how" && cd "$T/put-$how" || exit 1
+  git init -q .
+  mkdir backlog refinements
+  printf 'database: .storysync/stories.db\nstages:\n  refinement: refinements\n  backlog: backlog\n' \
+    >.storysync.yml
+  printf -- '---\nid: S-1\ntitle: T1\nstatus: backlog\n---\nbody\n' >backlog/S-1-t.md
+  printf -- '---\nid: S-2\ntitle: T2\n---\nbody\n' >backlog/S-2-t.md
+  ss init -q || not_ok "put-$how: init"
+  echo .storysync/ >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "put-$how: the tree"
+  py_rows "UPDATE stories SET status = 'refinement', title = 'API' WHERE id = 'S-1'"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  if [ $how = stash ]; then git stash -q; else git reset -q --hard; fi
+  check_eq "put-$how: killed after the move, git's version back beside it" \
+    "137|backlog/S-1-t.md refinements/S-1-t.md|API" \
+    "$rc|$(find refinements backlog -name 'S-1*' | LC_ALL=C sort | paste -sd ' ')|$(key title refinements/S-1-t.md)"
+  if [ $how = git ]; then run ss sync --git; else run ss; fi
+  check_eq "put-$how: git's version removed, the API's values stay" \
+    "0|refinements/S-1-t.md|API|refinement|refinement/API/refinements/S-1-t.md|0" \
+    "$rc|$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key status refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+  run ss
+  check_eq "put-$how: the next run is quiet" "0||" "$rc|$out|$err"
 done
 
 finish

@@ -2093,6 +2093,8 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 	}
 	mem_on_oom(NULL);
 	oom_run = NULL;
+	n->commit_unknown =
+		status == SYNC_FATAL && store_commit_unknown(run.store);
 	if (run.bulk)
 		store_bulk(run.store, false, NULL);
 	if (lockfd >= 0)

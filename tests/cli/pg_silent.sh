@@ -18,7 +18,8 @@ git init -q .
 # a password in the URI (trust ignores it): never shown
 URI="postgresql://postgres:s3cret@/ss1?host=$PGDIR"
 pg_local "$URI"
-printf 'busy_wait: 0\nserver_wait: 2\n' >>.storysync.local.yml
+printf 'busy_wait: 0\nserver_wait: 2\nlog: %s\n' "$O/sync.log" \
+  >>.storysync.local.yml
 ss init >/dev/null && run ss sync
 check_eq "the tree loaded" "0|6" "$rc|$(pq ss1 "SELECT count(*) FROM stories")"
 f1=$(find stories -name '*.md' | sort | sed -n 1p)
@@ -79,6 +80,62 @@ run ss sync
 check_eq "the next run converges: the edit in its row, the API's in its file" \
   "0|edited while the server slept|title: \"the API meanwhile\"" \
   "$rc|$(pq ss1 "SELECT title FROM stories WHERE id = '$id1'")|$(grep '^title:' "$f2")"
+run ss sync
+check_eq "and then nothing more" "0|" "$rc|$out$err"
+
+# ---- the server stops as the run's COMMIT goes: the run cannot know
+# whether it committed and says so (exit 3); the server, answering again,
+# reads the COMMIT and commits; the next run converges, nothing lost ----
+sed -i 's/^title: .*/title: "edited as the commit went"/' "$f1"
+pq ss1 "UPDATE stories SET title = 'the API before the commit' WHERE id = '$id2'"
+events=$(pq ss1 "SELECT count(*) FROM sync_events")
+conflicts=$(pq ss1 "SELECT count(*) FROM sync_conflicts")
+STORYSYNC_TEST_STOP=pg-commit "$STORYSYNC" sync >"$O/out" 2>"$O/err" &
+pid=$!
+trap 'kill -9 $pid 2>/dev/null; [ -n "${bpid:-}" ] && kill -CONT $bpid;
+  pg_stop; rm -rf "$T" "$O"' EXIT
+wait_for stopped $pid || not_ok "the run stops before its COMMIT goes"
+bpid=$(pq ss1 "SELECT pid FROM pg_stat_activity WHERE application_name =
+  'storysync' AND state = 'idle in transaction'")
+check_eq "one backend of the run, in its transaction" 1 \
+  "$(echo "$bpid" | grep -c .)"
+as_pg kill -STOP "$bpid"
+t0=$(now)
+kill -CONT $pid
+wait $pid
+rc=$?
+t1=$(now)
+err=$(cat "$O/err"); echo "# $err"
+check_eq "the run gives up: exit 3" 3 "$rc"
+check_contains "it says its COMMIT went and the outcome is not known" \
+  "did not answer for 2.0 s (busy_wait, then server_wait): the run gives up, and the next goes on from what the server committed; this run's COMMIT had been sent: whether the server committed it is not known" \
+  "$err"
+check_contains "naming the server" "postgresql://postgres:***@/ss1" "$err"
+check_contains "and its log line says so" \
+  "failed, its commit not known: postgresql://" "$(tail -n 1 "$O/sync.log")"
+if took=$(within "$t1" "$t0" 2 30); then
+  ok "within its bound, the COMMIT unanswered"
+else
+  not_ok "within its bound, the COMMIT unanswered" "$took"
+fi
+check_eq "the API's title in its file (written before the COMMIT), the
+  row not committed while the server is stopped" \
+  "title: \"the API before the commit\"|edited while the server slept" \
+  "$(grep '^title:' "$f2")|$(pq ss1 "SELECT title FROM stories WHERE id = '$id1'")"
+as_pg kill -CONT "$bpid"
+bpid=
+wait_for gone || not_ok "the given-up session ends once the server runs"
+check_eq "the server committed the run after it gave up: its edit, its
+  events" "edited as the commit went|$((events + 2))" \
+  "$(pq ss1 "SELECT title FROM stories WHERE id = '$id1'")|$(pq ss1 \
+    "SELECT count(*) FROM sync_events")"
+run ss sync
+check_eq "the next run converges on what the server holds: nothing lost,
+  nothing written twice, no conflict" \
+  "0||edited as the commit went|title: \"the API before the commit\"|$((events + 2))|$conflicts" \
+  "$rc|$out$err|$(pq ss1 "SELECT title FROM stories WHERE id = '$id1'")|$(grep \
+    '^title:' "$f2")|$(pq ss1 "SELECT count(*) FROM sync_events")|$(pq ss1 \
+    "SELECT count(*) FROM sync_conflicts")"
 run ss sync
 check_eq "and then nothing more" "0|" "$rc|$out$err"
 

@@ -10,6 +10,9 @@ PG_SCENARIO=1
 . "$(dirname "$0")/pg_lib.sh"
 
 pg_need
+# the server logs each connection with its application name (the oracle
+# of libpq's fallback_application_name, below)
+PG_OPTS="-c log_connections=on"
 pg_start || { not_ok "the server starts"; finish; exit 1; }
 pg_db ss1
 "$GEN_STORIES" "$T/tree" --count 6 2>/dev/null
@@ -216,4 +219,72 @@ check_eq "the next run loads every story, whole" "0|40|40|40001" \
   "$rc|$(pq ss2 "SELECT count(*) FROM stories")|$(pq ss2 \
     "SELECT count(*) FROM sync_state")|$(pq ss2 \
     "SELECT min(length(body)) FROM stories")"
+
+# ---- libpq's defaults where neither the URI, the environment nor a
+# service sets them; theirs win (tests/unit/test_pg_conninfo.c checks
+# each keyword as libpq reads it back; keepalives and tcp_user_timeout
+# act on TCP only, which no test here uses) ----
+# the application names the server logged connections of ss2 with since
+# line $1 of its log (psql's left out)
+apps_since() {
+  tail -n +"$(($1 + 1))" "$PGDIR/log" |
+    grep -o 'connection authorized: user=postgres database=ss2 application_name=[^ ]*' |
+    sed 's/.*application_name=//' | grep -vx psql | tr '\n' ' '
+}
+n=$(wc -l <"$PGDIR/log")
+run ss sync
+check_eq "a run's connection is named storysync (fallback_application_name)" \
+  "0|storysync " "$rc|$(apps_since "$n")"
+n=$(wc -l <"$PGDIR/log")
+PGAPPNAME=cron-job run ss sync
+check_eq "the environment's name wins" "0|cron-job " "$rc|$(apps_since "$n")"
+cp .storysync.local.yml "$O/local.yml"
+sed -i 's|^database: .*|&\&application_name=api-side|' .storysync.local.yml
+n=$(wc -l <"$PGDIR/log")
+run ss sync
+check_eq "and the URI's" "0|api-side " "$rc|$(apps_since "$n")"
+
+# a socket that takes connections and never answers: the connection's
+# bound is the URI's connect_timeout, the environment's or the service's
+# where one is set, not server_wait's (30 s here)
+mkdir "$T/quiet"
+python3 -c 'import signal, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1] + "/.s.PGSQL.5432")
+s.listen(16)
+signal.pause()' "$T/quiet" &
+qpid=$!
+trap 'kill $qpid 2>/dev/null; pg_stop; rm -rf "$T" "$O"' EXIT
+quiet_up() { [ -S "$T/quiet/.s.PGSQL.5432" ]; }
+wait_for quiet_up || not_ok "the silent socket listens"
+# the run with database $1 (and the environment given before it) against
+# the silent socket: exit 3 within 2 to 20 s
+silent_run() {
+  local t0 t1 took
+  { grep -v -e '^database:' -e '^server_wait:' "$O/local.yml"
+    printf 'database: %s\nserver_wait: 30\n' "$1"; } >.storysync.local.yml
+  t0=$(now)
+  run ss sync
+  t1=$(now)
+  check_eq "$2: exit 3, it cannot connect" "3|cannot connect" \
+    "$rc|$(echo "$err" | grep -o 'cannot connect')"
+  if took=$(within "$t1" "$t0" 2 20); then
+    ok "$2: within its connect_timeout ($took)"
+  else
+    not_ok "$2: within its connect_timeout" "$took"
+  fi
+}
+silent_run "postgresql:///ss2?host=$T/quiet&connect_timeout=2" \
+  "the URI's connect_timeout"
+PGCONNECT_TIMEOUT=2 silent_run "postgresql:///ss2?host=$T/quiet" \
+  "the environment's"
+printf '[quiet]\nhost=%s\ndbname=ss2\nconnect_timeout=2\n' "$T/quiet" \
+  >"$O/services"
+PGSERVICEFILE=$O/services silent_run "postgresql://?service=quiet" \
+  "a service's (the defaults are not set beside a service)"
+kill $qpid
+trap 'pg_stop; rm -rf "$T" "$O"' EXIT
+cp "$O/local.yml" .storysync.local.yml
+run ss sync
+check_eq "the server again: the run is as before" "0|" "$rc|$out$err"
 finish

@@ -270,7 +270,9 @@ static void after_run(struct sync_out *out, const struct config *c,
 	else if (st == SYNC_GUARDED)
 		log(&out->log, LOG_ERR, "refused: %s", e->msg);
 	else if (!done && st != SYNC_LOCKED)
-		log(&out->log, LOG_ERR, "failed, nothing committed: %s",
+		log(&out->log, LOG_ERR, "failed, %s: %s",
+		    n->commit_unknown ? "its commit not known"
+				      : "nothing committed",
 		    e->msg);
 	buf_finish(&b);
 	if (done && c->notify && out->changes.len)

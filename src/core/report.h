@@ -46,6 +46,9 @@ struct sync_counts {
 	long row_errors; /* of the errors, rows refused (the rest: files) */
 	long files_written, rows_written;
 	long file_changes, row_changes; /* what detection found, each side */
+	/* a failed run whose commit may have been made all the same (a
+	 * server silent once the COMMIT was sent): store_commit_unknown */
+	bool commit_unknown;
 };
 
 #endif

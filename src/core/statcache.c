@@ -85,7 +85,7 @@ static bool entries_sound(const struct statcache *c)
 	return true;
 }
 
-static bool header_sound(const struct statcache *c, int64_t gen,
+static bool header_sound(const struct statcache *c, const int64_t *gen,
 			 const struct stat *root)
 {
 	const struct header *h = c->h;
@@ -93,7 +93,8 @@ static bool header_sound(const struct statcache *c, int64_t gen,
 
 	return memcmp(h->magic, MAGIC, 8) == 0 && h->version == VERSION &&
 	       h->entry_size == sizeof(struct disk_entry) &&
-	       h->generation == gen && h->root_dev == (uint64_t)root->st_dev &&
+	       (!gen || h->generation == *gen) &&
+	       h->root_dev == (uint64_t)root->st_dev &&
 	       h->root_ino == (uint64_t)root->st_ino &&
 	       h->n <= body / sizeof(struct disk_entry) && h->slots > h->n &&
 	       !(h->slots & (h->slots - 1)) &&
@@ -104,7 +105,7 @@ static bool header_sound(const struct statcache *c, int64_t gen,
 		       h->checksum;
 }
 
-struct statcache *statcache_open(const char *path, int64_t gen,
+struct statcache *statcache_open(const char *path, const int64_t *gen,
 				 const struct stat *root)
 {
 	struct statcache *c = xcalloc(1, sizeof(*c));

@@ -25,10 +25,10 @@
 
 struct statcache;
 
-/* The cache at path if it is sound and of generation gen and the tree
- * whose root has the stat data root; NULL otherwise (a file this user
- * does not own is not read). */
-struct statcache *statcache_open(const char *path, int64_t gen,
+/* The cache at path if it is sound and of generation *gen (NULL: of any,
+ * which statcache_generation tells) and the tree whose root has the stat
+ * data root; NULL otherwise (a file this user does not own is not read). */
+struct statcache *statcache_open(const char *path, const int64_t *gen,
 				 const struct stat *root);
 /* Unmaps c; NULL is fine. */
 void statcache_close(struct statcache *c);

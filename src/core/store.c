@@ -139,6 +139,12 @@ bool store_busy(const struct store *s)
 	return s && ops_of(s)->busy(s);
 }
 
+bool store_commit_unknown(const struct store *s)
+{
+	return s &&
+	       ((const struct store_base *)(const void *)s)->commit_unknown;
+}
+
 bool store_begin(struct store *s, struct err *e)
 {
 	return tree_ops(s)->begin(s, e);

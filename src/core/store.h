@@ -112,6 +112,10 @@ bool store_begin(struct store *s, struct err *e);
 bool store_begin_read(struct store *s, struct err *e);
 /* Commits the transaction. */
 bool store_commit(struct store *s, struct err *e);
+/* True when the last store_commit failed after the commit was sent, the
+ * server then silent or lost: it may have committed the transaction, or
+ * not (the next run goes on from what it holds, as after a kill). */
+bool store_commit_unknown(const struct store *s);
 /* Rolls the transaction back, if one is open. */
 void store_rollback(struct store *s);
 /* Takes the row locks of the stories ids (n of them; those with no row

@@ -42,7 +42,8 @@ struct store_base {
 	 * which every query of the backend filters by: read it with
 	 * store_base_tree */
 	char *tree;
-	bool used; /* a call was made: the tree is set for good */
+	bool used;           /* a call was made: the tree is set for good */
+	bool commit_unknown; /* store_commit_unknown: the backend sets it */
 };
 
 /* The tree s is about, never NULL. */

@@ -443,6 +443,28 @@ static bool writer_on(struct store *s, struct err *e)
 	return true;
 }
 
+/* A COMMIT that failed: the server's error is a rollback, but a server
+ * silent or lost once the COMMIT was sent may have committed it (it
+ * reads the COMMIT when it answers again): e says that the outcome is
+ * unknown. Either way the next run goes on from what the server holds,
+ * the files this run wrote in the write journal, as after a kill. */
+static bool commit_failed(struct store *s, struct err *e)
+{
+	char why[ERR_MAX];
+
+	if (!s->dead)
+		return false;
+	s->base.commit_unknown = true;
+	if (!e)
+		return false;
+	snprintf(why, sizeof(why), "%s", e->msg);
+	return err_set(e,
+		       "%s; this run's COMMIT had been sent: whether the "
+		       "server committed it is not known (either way the "
+		       "next run converges, as after a kill)",
+		       why);
+}
+
 static bool pg_commit(struct store *s, struct err *e)
 {
 	char floor[32];
@@ -465,10 +487,15 @@ static bool pg_commit(struct store *s, struct err *e)
 		     " 'state.generation', " PG_NEW_GENERATION ") ON CONFLICT"
 		     " (tree, key) DO UPDATE SET value = excluded.value")))
 		return false;
+	if (!pg_drain(s, e))
+		return false;
 	s->writer_rev = 0;
 	s->in_txn = false;
+	/* where a test stops the server's side as the COMMIT goes
+	 * (pg_silent.sh) */
+	test_seam_stop("pg-commit");
 	if (!pg_exec(s, "COMMIT", e))
-		return false;
+		return commit_failed(s, e);
 	pg_bulk_reset(s); /* the keys copied were this transaction's */
 	return true;
 }

@@ -105,6 +105,18 @@ struct store {
 	} ahead;
 };
 
+/* The keywords and values the connection to database is made with
+ * (PQconnectdbParams, expand_dbname): libpq's fallback_application_name,
+ * and where no service is named, connect_timeout (server_ms in seconds,
+ * at least 2; none when PGCONNECT_TIMEOUT is set), keepalives (after 30
+ * s idle, 3 probes 10 s apart) and tcp_user_timeout (server_ms); then
+ * the URI, whose own values win. Call after pq_load. */
+struct pg_conninfo {
+	const char *keys[10], *values[10]; /* NULL-terminated */
+	char connect[16], user_timeout[16];
+};
+void pg_conninfo_make(struct pg_conninfo *ci, const char *database,
+		      int server_ms);
 /* The connection to database, non-blocking, with libpq's defaults of
  * keepalives and timeouts where neither the URI nor a service sets
  * them; false, e set, when it cannot be made. */

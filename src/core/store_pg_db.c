@@ -211,36 +211,50 @@ bool pg_round_trip(struct store *s, const char *sql, int n,
  * reset (the keepalives, and data unacknowledged), are found within
  * about the bound. In the order PQconnectdbParams reads them, before
  * the URI (dbname, expanded), whose own values win. */
-bool pg_connect(struct store *s, const char *database, struct err *e)
+static void put(struct pg_conninfo *ci, int *n, const char *key,
+		const char *value)
 {
-	char connect[16], user_timeout[16];
-	const char *keys[16], *values[16];
-	int n = 0, secs = (s->server_ms + 999) / 1000;
+	ci->keys[*n] = key;
+	ci->values[(*n)++] = value;
+}
+
+void pg_conninfo_make(struct pg_conninfo *ci, const char *database,
+		      int server_ms)
+{
+	int n = 0, secs = (server_ms + 999) / 1000;
 	PQconninfoOption *opts = PQconninfoParse(database, NULL);
 	bool service = getenv("PGSERVICE") != NULL;
-	const char *msg;
-	size_t len;
 
 	for (PQconninfoOption *o = opts; o && o->keyword; o++)
 		if (strcmp(o->keyword, "service") == 0 && o->val && *o->val)
 			service = true;
 	PQconninfoFree(opts);
-	keys[n] = "fallback_application_name", values[n++] = "storysync";
+	put(ci, &n, "fallback_application_name", "storysync");
 	if (!service) {
-		snprintf(connect, sizeof(connect), "%d", secs < 2 ? 2 : secs);
-		snprintf(user_timeout, sizeof(user_timeout), "%d",
-			 s->server_ms);
+		snprintf(ci->connect, sizeof(ci->connect), "%d",
+			 secs < 2 ? 2 : secs);
+		snprintf(ci->user_timeout, sizeof(ci->user_timeout), "%d",
+			 server_ms);
 		if (!getenv("PGCONNECT_TIMEOUT"))
-			keys[n] = "connect_timeout", values[n++] = connect;
-		keys[n] = "keepalives", values[n++] = "1";
-		keys[n] = "keepalives_idle", values[n++] = "30";
-		keys[n] = "keepalives_interval", values[n++] = "10";
-		keys[n] = "keepalives_count", values[n++] = "3";
-		keys[n] = "tcp_user_timeout", values[n++] = user_timeout;
+			put(ci, &n, "connect_timeout", ci->connect);
+		put(ci, &n, "keepalives", "1");
+		put(ci, &n, "keepalives_idle", "30");
+		put(ci, &n, "keepalives_interval", "10");
+		put(ci, &n, "keepalives_count", "3");
+		put(ci, &n, "tcp_user_timeout", ci->user_timeout);
 	}
-	keys[n] = "dbname", values[n++] = database;
-	keys[n] = NULL, values[n] = NULL;
-	s->conn = PQconnectdbParams(keys, values, 1);
+	put(ci, &n, "dbname", database);
+	put(ci, &n, NULL, NULL);
+}
+
+bool pg_connect(struct store *s, const char *database, struct err *e)
+{
+	struct pg_conninfo ci;
+	const char *msg;
+	size_t len;
+
+	pg_conninfo_make(&ci, database, s->server_ms);
+	s->conn = PQconnectdbParams(ci.keys, ci.values, 1);
 	if (PQstatus(s->conn) != CONNECTION_OK) {
 		msg = PQerrorMessage(s->conn);
 		len = strlen(msg);

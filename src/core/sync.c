@@ -1467,18 +1467,17 @@ static bool detect_files(struct run *run, enum sync_status *status)
 	if (run->o->mode == SYNC_GIT && !run->rc.reread) {
 		ok = detect_by_git(run, status);
 	} else if (first_load(run)) {
+		cache_ahead_cancel(run);
 		return run->bulk = true; /* streamed: see import */
 	} else {
 		/* with the stat cache, a walk that finds every file as it
 		 * has them needs no state; without, the walk goes on while
 		 * the state loads */
-		struct statcache *cache = cache_open(run, full);
-		struct scan_walk *w = detect_walk_start(
-			run->c, run->rootfd, run->r ? run->r->progress : NULL,
-			cache);
+		struct scan_walk *w =
+			cache_walk(run, full, run->r ? run->r->progress : NULL);
 
 		detect_walk_ask(w, deleted_copy, held_by_git, killed_move, run);
-		if (cache && detect_walk_clean(w, &run->scan))
+		if (run->cache && detect_walk_clean(w, &run->scan))
 			ok = run->state_later = true;
 		else if ((ok = load_state(run)))
 			ok = detect_walk_compare(w, run->state, run->nstate,
@@ -1870,6 +1869,7 @@ fail:
 
 static void run_finish(struct run *run)
 {
+	cache_ahead_cancel(run); /* its threads use rootfd */
 	for (size_t i = 0; i < run->nplan; i++)
 		action_finish(&run->plan[i].a);
 	free(run->plan);
@@ -2129,6 +2129,7 @@ static bool start(struct run *run, const struct config *c, int *lockfd,
 	*status = SYNC_FATAL;
 	if (!take_lock(run, lockfd, status))
 		return false;
+	cache_walk_ahead(run);
 	if (!store_open_as(&run->store, c->database, busy_ms(c, o), o->dry_run,
 			   &busy, run->e)) {
 		if (busy)
@@ -2142,7 +2143,8 @@ static bool start(struct run *run, const struct config *c, int *lockfd,
 		*status = SYNC_OK;
 		return false;
 	}
-	run->rootfd = fsx_open_root(c->root, run->e);
+	if (run->rootfd < 0)
+		run->rootfd = fsx_open_root(c->root, run->e);
 	return run->rootfd >= 0 && open_journal(run);
 }
 
@@ -2250,6 +2252,8 @@ enum sync_status sync_run(const struct config *c, const struct sync_options *o,
 	}
 	mem_on_oom(NULL);
 	oom_run = NULL;
+	n->commit_unknown =
+		status == SYNC_FATAL && store_commit_unknown(run.store);
 	if (run.bulk)
 		store_bulk(run.store, false, NULL);
 	if (lockfd >= 0)

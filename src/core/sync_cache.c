@@ -35,8 +35,52 @@ struct statcache *cache_open(struct run *run, bool full)
 	if (!run->gen_known || full || run->c != c || run->rc.relocates ||
 	    run->rc.reread || !journal_empty(&run->journal))
 		return NULL;
-	run->cache = statcache_open(c->home.cache, run->gen, &run->root_st);
+	if (run->ahead && statcache_generation(run->ahead_cache) == run->gen)
+		return run->cache = run->ahead_cache;
+	run->cache = statcache_open(c->home.cache, &run->gen, &run->root_st);
 	return run->cache;
+}
+
+void cache_walk_ahead(struct run *run)
+{
+	const struct config *c = run->all;
+	struct err e;
+
+	if (run->o->mode != SYNC_SCAN || run->c != c)
+		return;
+	if (run->rootfd < 0 && (run->rootfd = fsx_open_root(c->root, &e)) < 0)
+		return; /* said when the run opens it */
+	if (fstat(run->rootfd, &run->root_st) != 0 ||
+	    !(run->ahead_cache =
+		      statcache_open(c->home.cache, NULL, &run->root_st)))
+		return;
+	run->ahead = detect_walk_start(c, run->rootfd,
+				       run->r ? run->r->progress : NULL,
+				       run->ahead_cache);
+}
+
+struct scan_walk *cache_walk(struct run *run, bool full,
+			     struct sync_progress *p)
+{
+	struct statcache *cache = cache_open(run, full);
+	struct scan_walk *w = run->ahead;
+
+	if (w && cache == run->ahead_cache) {
+		run->ahead = NULL;
+		run->ahead_cache = NULL;
+		return w;
+	}
+	cache_ahead_cancel(run);
+	return detect_walk_start(run->c, run->rootfd, p, cache);
+}
+
+void cache_ahead_cancel(struct run *run)
+{
+	if (run->ahead)
+		detect_walk_cancel(run->ahead);
+	statcache_close(run->ahead_cache);
+	run->ahead = NULL;
+	run->ahead_cache = NULL;
 }
 
 void cache_loaded(struct run *run)

@@ -115,6 +115,10 @@ struct run {
 	int64_t gen;
 	bool table_at_gen; /* table is the whole of sync_state at gen */
 	struct stat root_st;
+	/* the walk started as the run began, with the cache of whatever
+	 * generation it holds (cache_walk_ahead), and that cache */
+	struct scan_walk *ahead;
+	struct statcache *ahead_cache;
 };
 
 /* sync_cache.c */
@@ -122,6 +126,20 @@ struct run {
  * generation of sync_state for cache_keep either way (full: the run reads
  * every file, and uses none). */
 struct statcache *cache_open(struct run *run, bool full);
+/* Starts the walk of a plain run (no --git, --full or --backlog) of a
+ * tree with a stat cache as soon as the run holds its lock, so that it
+ * goes on while the database opens and answers its first reads (a
+ * server's connection takes as long as the walk): the cache is the one
+ * the file holds, of whatever generation; cache_walk takes the walk only
+ * when it is the one it would have started. Opens run->rootfd. */
+void cache_walk_ahead(struct run *run);
+/* The walk of the whole tree for detect_files (progress p), with the
+ * stat cache cache_open gives: the walk started ahead when it has that
+ * cache, else a new one, the walk ahead cancelled. */
+struct scan_walk *cache_walk(struct run *run, bool full,
+			     struct sync_progress *p);
+/* The walk ahead, if any, joined and dropped with its cache. */
+void cache_ahead_cancel(struct run *run);
 /* After the state was loaded: whether the table is sync_state at the
  * generation cache_open read. */
 void cache_loaded(struct run *run);

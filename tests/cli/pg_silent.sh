@@ -10,6 +10,9 @@ PG_SCENARIO=1
 . "$(dirname "$0")/pg_lib.sh"
 
 pg_need
+# the server logs each connection with its application name (the oracle
+# of libpq's fallback_application_name, below)
+PG_OPTS="-c log_connections=on"
 pg_start || { not_ok "the server starts"; finish; exit 1; }
 pg_db ss1
 "$GEN_STORIES" "$T/tree" --count 6 2>/dev/null
@@ -18,7 +21,8 @@ git init -q .
 # a password in the URI (trust ignores it): never shown
 URI="postgresql://postgres:s3cret@/ss1?host=$PGDIR"
 pg_local "$URI"
-printf 'busy_wait: 0\nserver_wait: 2\n' >>.storysync.local.yml
+printf 'busy_wait: 0\nserver_wait: 2\nlog: %s\n' "$O/sync.log" \
+  >>.storysync.local.yml
 ss init >/dev/null && run ss sync
 check_eq "the tree loaded" "0|6" "$rc|$(pq ss1 "SELECT count(*) FROM stories")"
 f1=$(find stories -name '*.md' | sort | sed -n 1p)
@@ -79,6 +83,62 @@ run ss sync
 check_eq "the next run converges: the edit in its row, the API's in its file" \
   "0|edited while the server slept|title: \"the API meanwhile\"" \
   "$rc|$(pq ss1 "SELECT title FROM stories WHERE id = '$id1'")|$(grep '^title:' "$f2")"
+run ss sync
+check_eq "and then nothing more" "0|" "$rc|$out$err"
+
+# ---- the server stops as the run's COMMIT goes: the run cannot know
+# whether it committed and says so (exit 3); the server, answering again,
+# reads the COMMIT and commits; the next run converges, nothing lost ----
+sed -i 's/^title: .*/title: "edited as the commit went"/' "$f1"
+pq ss1 "UPDATE stories SET title = 'the API before the commit' WHERE id = '$id2'"
+events=$(pq ss1 "SELECT count(*) FROM sync_events")
+conflicts=$(pq ss1 "SELECT count(*) FROM sync_conflicts")
+STORYSYNC_TEST_STOP=pg-commit "$STORYSYNC" sync >"$O/out" 2>"$O/err" &
+pid=$!
+trap 'kill -9 $pid 2>/dev/null; [ -n "${bpid:-}" ] && kill -CONT $bpid;
+  pg_stop; rm -rf "$T" "$O"' EXIT
+wait_for stopped $pid || not_ok "the run stops before its COMMIT goes"
+bpid=$(pq ss1 "SELECT pid FROM pg_stat_activity WHERE application_name =
+  'storysync' AND state = 'idle in transaction'")
+check_eq "one backend of the run, in its transaction" 1 \
+  "$(echo "$bpid" | grep -c .)"
+as_pg kill -STOP "$bpid"
+t0=$(now)
+kill -CONT $pid
+wait $pid
+rc=$?
+t1=$(now)
+err=$(cat "$O/err"); echo "# $err"
+check_eq "the run gives up: exit 3" 3 "$rc"
+check_contains "it says its COMMIT went and the outcome is not known" \
+  "did not answer for 2.0 s (busy_wait, then server_wait): the run gives up, and the next goes on from what the server committed; this run's COMMIT had been sent: whether the server committed it is not known" \
+  "$err"
+check_contains "naming the server" "postgresql://postgres:***@/ss1" "$err"
+check_contains "and its log line says so" \
+  "failed, its commit not known: postgresql://" "$(tail -n 1 "$O/sync.log")"
+if took=$(within "$t1" "$t0" 2 30); then
+  ok "within its bound, the COMMIT unanswered"
+else
+  not_ok "within its bound, the COMMIT unanswered" "$took"
+fi
+check_eq "the API's title in its file (written before the COMMIT), the
+  row not committed while the server is stopped" \
+  "title: \"the API before the commit\"|edited while the server slept" \
+  "$(grep '^title:' "$f2")|$(pq ss1 "SELECT title FROM stories WHERE id = '$id1'")"
+as_pg kill -CONT "$bpid"
+bpid=
+wait_for gone || not_ok "the given-up session ends once the server runs"
+check_eq "the server committed the run after it gave up: its edit, its
+  events" "edited as the commit went|$((events + 2))" \
+  "$(pq ss1 "SELECT title FROM stories WHERE id = '$id1'")|$(pq ss1 \
+    "SELECT count(*) FROM sync_events")"
+run ss sync
+check_eq "the next run converges on what the server holds: nothing lost,
+  nothing written twice, no conflict" \
+  "0||edited as the commit went|title: \"the API before the commit\"|$((events + 2))|$conflicts" \
+  "$rc|$out$err|$(pq ss1 "SELECT title FROM stories WHERE id = '$id1'")|$(grep \
+    '^title:' "$f2")|$(pq ss1 "SELECT count(*) FROM sync_events")|$(pq ss1 \
+    "SELECT count(*) FROM sync_conflicts")"
 run ss sync
 check_eq "and then nothing more" "0|" "$rc|$out$err"
 
@@ -159,4 +219,72 @@ check_eq "the next run loads every story, whole" "0|40|40|40001" \
   "$rc|$(pq ss2 "SELECT count(*) FROM stories")|$(pq ss2 \
     "SELECT count(*) FROM sync_state")|$(pq ss2 \
     "SELECT min(length(body)) FROM stories")"
+
+# ---- libpq's defaults where neither the URI, the environment nor a
+# service sets them; theirs win (tests/unit/test_pg_conninfo.c checks
+# each keyword as libpq reads it back; keepalives and tcp_user_timeout
+# act on TCP only, which no test here uses) ----
+# the application names the server logged connections of ss2 with since
+# line $1 of its log (psql's left out)
+apps_since() {
+  tail -n +"$(($1 + 1))" "$PGDIR/log" |
+    grep -o 'connection authorized: user=postgres database=ss2 application_name=[^ ]*' |
+    sed 's/.*application_name=//' | grep -vx psql | tr '\n' ' '
+}
+n=$(wc -l <"$PGDIR/log")
+run ss sync
+check_eq "a run's connection is named storysync (fallback_application_name)" \
+  "0|storysync " "$rc|$(apps_since "$n")"
+n=$(wc -l <"$PGDIR/log")
+PGAPPNAME=cron-job run ss sync
+check_eq "the environment's name wins" "0|cron-job " "$rc|$(apps_since "$n")"
+cp .storysync.local.yml "$O/local.yml"
+sed -i 's|^database: .*|&\&application_name=api-side|' .storysync.local.yml
+n=$(wc -l <"$PGDIR/log")
+run ss sync
+check_eq "and the URI's" "0|api-side " "$rc|$(apps_since "$n")"
+
+# a socket that takes connections and never answers: the connection's
+# bound is the URI's connect_timeout, the environment's or the service's
+# where one is set, not server_wait's (30 s here)
+mkdir "$T/quiet"
+python3 -c 'import signal, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1] + "/.s.PGSQL.5432")
+s.listen(16)
+signal.pause()' "$T/quiet" &
+qpid=$!
+trap 'kill $qpid 2>/dev/null; pg_stop; rm -rf "$T" "$O"' EXIT
+quiet_up() { [ -S "$T/quiet/.s.PGSQL.5432" ]; }
+wait_for quiet_up || not_ok "the silent socket listens"
+# the run with database $1 (and the environment given before it) against
+# the silent socket: exit 3 within 2 to 20 s
+silent_run() {
+  local t0 t1 took
+  { grep -v -e '^database:' -e '^server_wait:' "$O/local.yml"
+    printf 'database: %s\nserver_wait: 30\n' "$1"; } >.storysync.local.yml
+  t0=$(now)
+  run ss sync
+  t1=$(now)
+  check_eq "$2: exit 3, it cannot connect" "3|cannot connect" \
+    "$rc|$(echo "$err" | grep -o 'cannot connect')"
+  if took=$(within "$t1" "$t0" 2 20); then
+    ok "$2: within its connect_timeout ($took)"
+  else
+    not_ok "$2: within its connect_timeout" "$took"
+  fi
+}
+silent_run "postgresql:///ss2?host=$T/quiet&connect_timeout=2" \
+  "the URI's connect_timeout"
+PGCONNECT_TIMEOUT=2 silent_run "postgresql:///ss2?host=$T/quiet" \
+  "the environment's"
+printf '[quiet]\nhost=%s\ndbname=ss2\nconnect_timeout=2\n' "$T/quiet" \
+  >"$O/services"
+PGSERVICEFILE=$O/services silent_run "postgresql://?service=quiet" \
+  "a service's (the defaults are not set beside a service)"
+kill $qpid
+trap 'pg_stop; rm -rf "$T" "$O"' EXIT
+cp "$O/local.yml" .storysync.local.yml
+run ss sync
+check_eq "the server again: the run is as before" "0|" "$rc|$out$err"
 finish

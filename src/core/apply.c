@@ -721,14 +721,14 @@ static bool apply_state(struct apply_ctx *ctx, const struct action *a,
 	 * took longer than that is not: its mtime is its temporary file's,
 	 * written before the barrier, not the rename's */
 	if (t->wrote)
-		apply_settle_later(ctx, a->id, t->path, t->hash, rev, &t->st,
+		apply_settle_later(ctx, a->id, t->path, t->hash, &t->st,
 				   t->recorded_ns);
 	return true;
 }
 
 void apply_settle_later(struct apply_ctx *ctx, const char *id, const char *path,
-			const char *hash, int64_t rev,
-			const struct file_stat *st, int64_t recorded_ns)
+			const char *hash, const struct file_stat *st,
+			int64_t recorded_ns)
 {
 	struct apply_written *w;
 	int64_t mtime = st->mtime_ns < recorded_ns ? st->mtime_ns : recorded_ns;
@@ -741,7 +741,6 @@ void apply_settle_later(struct apply_ctx *ctx, const char *id, const char *path,
 	w->id = xstrdup(id);
 	w->path = xstrdup(path);
 	memcpy(w->hash, hash, BLOBID_HEX);
-	w->rev = rev;
 	if (mtime > ctx->last_write_ns)
 		ctx->last_write_ns = mtime;
 }
@@ -1005,11 +1004,9 @@ bool apply_settle(struct apply_ctx *ctx, struct err *e)
 		sleep_until(ctx->last_write_ns + FSX_RACY_NS);
 	for (size_t i = 0; i < ctx->nwritten; i++) {
 		const struct apply_written *w = &ctx->written[i];
-		struct state_entry se = {
-			.id = w->id, .path = w->path, .rev = w->rev};
+		struct state_entry se = {.id = w->id, .path = w->path};
 		char *text = NULL;
 		size_t len;
-		bool ok;
 
 		se.recorded_ns = fsx_now_ns();
 		if (!fsx_read_beneath(ctx->rootfd, w->path, &text, &len, &se.st,
@@ -1019,8 +1016,10 @@ bool apply_settle(struct apply_ctx *ctx, struct err *e)
 		free(text);
 		if (strcmp(se.hash, w->hash) != 0)
 			continue; /* edited meanwhile: stays racy, re-read */
-		ok = store_state_put(ctx->store, &se, NULL, NULL, e);
-		if (!ok)
+		/* the stat data alone: a put would write back the rev the
+		 * entry had when queued, over the one a same-value API
+		 * update had the run agree on since (its base then lost) */
+		if (!store_state_restat(ctx->store, &se, e))
 			return false;
 	}
 	return true;

@@ -24,7 +24,6 @@ struct apply_written {
 	char *id;
 	char *path;
 	char hash[BLOBID_HEX];
-	int64_t rev;
 };
 
 struct apply_ctx {
@@ -85,15 +84,17 @@ enum apply_result apply_staged(struct apply_ctx *ctx, size_t i,
 /* fsyncs each directory the actions changed since the last call, once. */
 bool apply_sync(struct apply_ctx *ctx, struct err *e);
 /* Has apply_settle record the stat data of the file at path again, as the
- * state of id at rev holding hash, when st, read at recorded_ns, is racy;
- * nothing when it is not. */
+ * state of id holding hash, when st, read at recorded_ns, is racy;
+ * nothing when it is not. Only the stat data: the entry's rev, base and
+ * the rest are what the run agreed on (a same-value API update's rev). */
 void apply_settle_later(struct apply_ctx *ctx, const char *id, const char *path,
-			const char *hash, int64_t rev,
-			const struct file_stat *st, int64_t recorded_ns);
+			const char *hash, const struct file_stat *st,
+			int64_t recorded_ns);
 /* Records the stat data of the files this run wrote, or recorded the stat
  * data of, that were racy when read (apply_settle_later), once
  * FSX_RACY_NS has passed since the latest of their mtimes (the racy
- * rule); the others' are recorded already. */
+ * rule), where the entry still holds the hash and path they were read
+ * with; the others' are recorded already. */
 bool apply_settle(struct apply_ctx *ctx, struct err *e);
 /* git: {commit: true}: commits the files this run wrote, moved or removed
  * as one commit, whose id goes to head. libgit2 runs no hooks, so the

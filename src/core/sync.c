@@ -1117,8 +1117,7 @@ static bool restat(struct run *run)
 		 * (git wrote the file just before): read again once past it */
 		if (!fsx_stat_equal(&se->st, &ne.st))
 			apply_settle_later(&run->apply, se->id, se->path,
-					   se->hash, se->rev, &ne.st,
-					   ne.recorded_ns);
+					   se->hash, &ne.st, ne.recorded_ns);
 	}
 	return true;
 }

@@ -17,7 +17,7 @@ PG_TWIN=1
 
 git_home
 now_ns() { date +%s%N; }
-stages_repo racy todo:todo
+stages_repo racy todo:todo done:done
 printf -- '---\nid: S-1\ntitle: One\nstatus: todo\n---\nbody\n' >todo/S-1-one.md
 synced_commit
 before=$(md5sum todo/S-1-one.md)
@@ -46,4 +46,22 @@ fi
 check_eq "the file as it was, the row as agreed" \
   "$before|One|todo" \
   "$(md5sum todo/S-1-one.md)|$(q "SELECT title, status FROM stories WHERE id = 'S-1'" | tr '\n' '|' | sed 's/|$//')"
+
+# ---- racy stat data beside an API update to the value the row holds ----
+# The run agrees on the row's new rev (the file unchanged) and records the
+# file's new stat data; the settle of those must not write back the rev
+# the entry had before (it did: the base was lost, and a person's move
+# after was a no_base conflict, the file's status key left stale)
+q "UPDATE stories SET title = title WHERE id = 'S-1'"
+ahead=$(($(now_ns) + 1000000000))
+touch -d "@${ahead:0:-9}.${ahead: -9}" todo/S-1-one.md
+run ss -q
+check_eq "same-value UPDATE, racy stat data: the state at the row's rev" \
+  "0|1" \
+  "$rc|$(q "SELECT CASE WHEN s.rev = t.rev THEN 1 ELSE 0 END FROM stories s JOIN sync_state t ON t.story_id = s.id WHERE s.id = 'S-1'")"
+mv todo/S-1-one.md done/
+run ss -q
+check_eq "then a person's move: taken, no conflict, the file's key follows" \
+  "0|done|0|status: done" \
+  "$rc|$(q "SELECT status FROM stories WHERE id = 'S-1'")|$(q "SELECT count(*) FROM sync_conflicts")|$(grep '^status:' done/S-1-one.md)"
 finish

@@ -290,6 +290,15 @@ static char *fields_from_db(const struct action *a)
 	return buf_detach(&f);
 }
 
+/* The batch, which also makes the journal's lines durable before the
+ * changes they describe. */
+static struct fsx_batch *batch(struct apply_ctx *ctx)
+{
+	if (!ctx->batch)
+		ctx->batch = fsx_batch_create(ctx->rootfd, ctx->journal_fd);
+	return ctx->batch;
+}
+
 /* Notes in the write journal that the file at path is about to hold the
  * len bytes of data, written for story id, and which of its fields the
  * write took from the database ("*": all of them): a run killed before
@@ -319,7 +328,7 @@ static bool note_write(struct apply_ctx *ctx, const struct action *a,
 		free(line);
 		line = both;
 	}
-	ok = fsx_journal_add(ctx->journal_fd, line, e);
+	ok = fsx_batch_journal(batch(ctx), line, e);
 	free(line);
 	return ok;
 }
@@ -334,15 +343,9 @@ struct apply_stage {
 	struct target t;
 	struct file_stat cur_st; /* the file read, at t.cur */
 	char cur_hash[BLOBID_HEX];
-	int slot; /* the batch's, or -1: no new content */
+	int slot;   /* the batch's, or -1: no new content */
+	bool stale; /* a file to delete that holds another content */
 };
-
-static struct fsx_batch *batch(struct apply_ctx *ctx)
-{
-	if (!ctx->batch)
-		ctx->batch = fsx_batch_create(ctx->rootfd);
-	return ctx->batch;
-}
 
 /* A file edited since the scan: it wins on the next run. */
 static enum apply_result left(struct apply_ctx *ctx, const char *at,
@@ -581,32 +584,49 @@ static bool note_delete(struct apply_ctx *ctx, const struct action *a,
 		return true;
 	line = journal_deletion_line(t->hash, a->id, a->head, a->before,
 				     t->cur);
-	ok = fsx_journal_add(ctx->journal_fd, line, e);
+	ok = fsx_batch_journal(batch(ctx), line, e);
 	free(line);
 	return ok;
 }
 
-/* Deletes the file t names (its content t->hash, as the state agreed or
- * the scan found it). */
-static enum apply_result delete_file(struct apply_ctx *ctx,
-				     const struct action *a,
-				     const struct target *t, struct err *e)
+/* Checks the file to delete that s->t names and journals its deletion,
+ * ahead of the batch's barrier (which makes the line durable with the
+ * others): it must hold what was agreed (t->hash), not its stat data: a
+ * checkout or a touch rewrites those and leaves the content. Its stat
+ * data as read goes to s->cur_st, for the unlink to check again. */
+static enum apply_result stage_delete(struct apply_ctx *ctx,
+				      const struct action *a,
+				      struct apply_stage *s, struct err *e)
 {
-	struct file_stat st = t->st;
-	char *text = NULL, hash[BLOBID_HEX];
+	const struct target *t = &s->t;
+	char *text = NULL;
 	size_t len;
-	bool stale = false;
 
-	/* the file must hold what was agreed, not its stat data: a checkout
-	 * or a touch rewrites those and leaves the content */
-	if (fsx_read_beneath(ctx->rootfd, t->cur, &text, &len, &st, NULL)) {
-		blobid_hex(text, len, hash);
+	s->cur_st = t->st;
+	if (fsx_read_beneath(ctx->rootfd, t->cur, &text, &len, &s->cur_st,
+			     NULL)) {
+		blobid_hex(text, len, s->cur_hash);
 		free(text);
-		stale = strcmp(hash, t->hash) != 0;
+		s->stale = strcmp(s->cur_hash, t->hash) != 0;
 	}
-	if (!stale && !note_delete(ctx, a, t, e))
+	if (!s->stale && !note_delete(ctx, a, t, e))
 		return APPLY_FATAL;
-	if (!stale && fsx_batch_unlink(batch(ctx), t->cur, &st, &stale, e)) {
+	return APPLY_DONE;
+}
+
+/* Deletes the file s->t names, staged by stage_delete. */
+static enum apply_result delete_file(struct apply_ctx *ctx,
+				     struct apply_stage *s, struct err *e)
+{
+	const struct target *t = &s->t;
+	bool stale = s->stale;
+
+	if (s->r != APPLY_DONE) {
+		err_set(e, "%s", s->why);
+		return s->r;
+	}
+	if (!stale &&
+	    fsx_batch_unlink(batch(ctx), t->cur, &s->cur_st, &stale, e)) {
 		touch(ctx, t->cur);
 		return APPLY_DONE;
 	}
@@ -853,11 +873,12 @@ static void stage_one(struct apply_ctx *ctx, struct apply_stage *s,
 	s->slot = -1;
 	s->r = APPLY_DONE;
 	target_init(&s->t, fc, se);
-	if (a->file == PLAN_FILE_WRITE) {
+	if (a->file == PLAN_FILE_WRITE)
 		s->r = stage_write(ctx, a, fc, se, s, &e);
-		if (s->r != APPLY_DONE)
-			s->why = xstrdup(e.msg);
-	}
+	else if (a->file == PLAN_FILE_DELETE && s->t.cur)
+		s->r = stage_delete(ctx, a, s, &e);
+	if (s->r != APPLY_DONE)
+		s->why = xstrdup(e.msg);
 }
 
 static void stage_finish(struct apply_ctx *ctx, struct apply_stage *s)
@@ -886,7 +907,7 @@ static enum apply_result act(struct apply_ctx *ctx, struct apply_stage *s,
 	if (a->file == PLAN_FILE_WRITE) {
 		r = place_write(ctx, a, s, e);
 	} else if (a->file == PLAN_FILE_DELETE && t->cur) {
-		r = delete_file(ctx, a, t, e);
+		r = delete_file(ctx, s, e);
 		/* no path for the row to take */
 		xfree(&t->path);
 	}

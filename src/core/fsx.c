@@ -1182,6 +1182,10 @@ struct reaper {
 
 struct fsx_batch {
 	int rootfd;
+	int journal; /* the write journal (not ours), or -1 */
+	dev_t journal_dev;
+	bool journal_dirty; /* lines appended since its last sync */
+	int journal_err;    /* a failed sync of it, for good, or 0 */
 	struct batch_dir *dirs;
 	size_t ndirs, capdirs;
 	struct batch_file *files;
@@ -1256,6 +1260,7 @@ static void reaper_finish(struct reaper *r)
 
 static bool dir_changed(struct fsx_batch *b, const char *rel, int fd,
 			struct err *e);
+static bool journal_durable(struct fsx_batch *b, struct err *e);
 
 /* fsx_move_beneath; with a batch, the directories' fsyncs wait for
  * fsx_batch_sync_dirs. */
@@ -1272,7 +1277,7 @@ static bool move_beneath(int rootfd, const char *from, const char *to,
 	if (!fsx_mkdirs_beneath(rootfd, to, e))
 		goto out;
 	tfd = open_parent(rootfd, to, &tbase, e);
-	if (tfd < 0)
+	if (tfd < 0 || (b && !journal_durable(b, e)))
 		goto out;
 	if (renameat2(ffd, fbase, tfd, tbase, RENAME_NOREPLACE) < 0) {
 		if (errno == EEXIST)
@@ -1321,6 +1326,8 @@ static bool unlink_beneath(int rootfd, const char *rel,
 		return false;
 	if (expect && !still_expected(fd, base, rel, expect, &old, stale, e))
 		goto out;
+	if (b && !journal_durable(b, e))
+		goto out;
 	if (unlinkat(fd, base, 0) < 0) {
 		fail_dir(e, rel, errno, fd);
 		goto out;
@@ -1347,12 +1354,49 @@ bool fsx_batch_unlink(struct fsx_batch *b, const char *rel,
 
 /* ---- batched writes ---- */
 
-struct fsx_batch *fsx_batch_create(int rootfd)
+struct fsx_batch *fsx_batch_create(int rootfd, int journal)
 {
 	struct fsx_batch *b = xcalloc(1, sizeof(*b));
+	struct stat st;
 
 	b->rootfd = rootfd;
+	b->journal = journal;
+	if (journal >= 0 && fstat(journal, &st) == 0)
+		b->journal_dev = st.st_dev;
 	return b;
+}
+
+bool fsx_batch_journal(struct fsx_batch *b, const char *line, struct err *e)
+{
+	if (b->journal < 0)
+		return true;
+	b->journal_dirty = true;
+	return fsx_journal_add(b->journal, line, e);
+}
+
+/* fdatasync of the journal's lines appended since the last (none in the
+ * test suite's no-sync mode); a failure stays: after it the kernel may
+ * have dropped the lines and a second fdatasync would say nothing of
+ * them. Returns the errno, or 0. */
+static int journal_sync(struct fsx_batch *b)
+{
+	if (b->journal_err || !b->journal_dirty)
+		return b->journal_err;
+	if (!fsx_test_nosync() && fdatasync(b->journal) < 0)
+		return b->journal_err = errno;
+	b->journal_dirty = false;
+	return 0;
+}
+
+/* Before a rename, move or removal of the batch: every journal line
+ * durable (synced now if the barrier did not). */
+static bool journal_durable(struct fsx_batch *b, struct err *e)
+{
+	int err = journal_sync(b);
+
+	if (err)
+		return err_set(e, "write journal: %s", strerror(err));
+	return true;
 }
 
 /* The directory dir (fd: open already, to duplicate; -1: to open beneath
@@ -1516,21 +1560,28 @@ static int sync_one(const struct fsx_batch *b, const struct batch_file *f)
 	return err;
 }
 
-/* One barrier for every file staged since the last: the fsync of the only
- * one, or syncfs of each file system they are on (the writeback of each
- * was started when it was written). */
-static int batch_barrier(struct fsx_batch *b)
-{
-	struct batch_file *one = NULL;
-	size_t n = 0;
+/* The journal's fdatasync, on a thread of its own beside the barrier. */
+struct journal_sync_job {
+	struct fsx_batch *b;
+	int err;
+	pthread_t thread;
+};
 
-	for (size_t i = 0; i < b->nfiles; i++)
-		if (b->files[i].live && !b->files[i].synced) {
-			one = &b->files[i];
-			n++;
-		}
-	if (!n || fsx_test_nosync())
-		return 0;
+static void *journal_sync_run(void *arg)
+{
+	struct journal_sync_job *j = arg;
+
+	j->err = journal_sync(j->b);
+	return NULL;
+}
+
+/* The files' barrier for n of them, one (when n is 1) or more: the fsync
+ * of the only one, or syncfs of each file system they are on (the
+ * writeback of each was started when it was written); *journal is true
+ * when a syncfs was the journal's file system's. */
+static int files_barrier(struct fsx_batch *b, size_t n, struct batch_file *one,
+			 bool *journal)
+{
 	if (n == 1)
 		return sync_one(b, one);
 	for (size_t i = 0; i < b->ndirs; i++) {
@@ -1541,10 +1592,59 @@ static int batch_barrier(struct fsx_batch *b)
 		for (size_t j = 0; j < b->nfiles && !used; j++)
 			used = b->files[j].live && !b->files[j].synced &&
 			       b->dirs[b->files[j].dir].dev == b->dirs[i].dev;
-		if (!seen && used && syncfs(b->dirs[i].fd) < 0)
+		if (seen || !used)
+			continue;
+		if (syncfs(b->dirs[i].fd) < 0)
 			return errno;
+		*journal |= b->journal >= 0 && b->dirs[i].dev == b->journal_dev;
 	}
 	return 0;
+}
+
+/* One barrier for every file staged since the last, and for the journal's
+ * lines appended since its last sync: the files' (files_barrier), and the
+ * journal's fdatasync beside it on a thread, unless the files' barrier
+ * is a syncfs of the journal's file system (which holds its lines too).
+ * With no file staged, the journal's fdatasync alone: a round of moves
+ * and removals has its lines durable before the first of them. The
+ * journal's failure is told by every rename, move and removal after it
+ * (journal_durable); the files' by fsx_batch_place of each of them. */
+static int batch_barrier(struct fsx_batch *b)
+{
+	struct batch_file *one = NULL;
+	struct journal_sync_job job = {.b = b};
+	bool covered = false, started = false;
+	size_t n = 0;
+	int err;
+
+	for (size_t i = 0; i < b->nfiles; i++)
+		if (b->files[i].live && !b->files[i].synced) {
+			one = &b->files[i];
+			n++;
+		}
+	if (!n || fsx_test_nosync()) {
+		journal_sync(b);
+		return 0;
+	}
+	if (b->journal_dirty && !b->journal_err) {
+		/* a syncfs of the journal's file system covers it */
+		for (size_t i = 0; n > 1 && i < b->nfiles && !covered; i++)
+			covered =
+				b->files[i].live && !b->files[i].synced &&
+				b->dirs[b->files[i].dir].dev == b->journal_dev;
+		if (!covered)
+			started = pthread_create(&job.thread, NULL,
+						 journal_sync_run, &job) == 0;
+		if (!covered && !started)
+			journal_sync(b);
+	}
+	covered = false;
+	err = files_barrier(b, n, one, &covered);
+	if (started)
+		pthread_join(job.thread, NULL);
+	if (!err && covered)
+		b->journal_dirty = false;
+	return err;
 }
 
 void fsx_batch_flush(struct fsx_batch *b)
@@ -1576,7 +1676,8 @@ bool fsx_batch_place(struct fsx_batch *b, int slot,
 		err_set(e, "%s: %s", f->rel, strerror(f->err));
 		goto drop;
 	}
-	if (!still_expected(d->fd, f->base, f->rel, f->replace ? expect : NULL,
+	if (!journal_durable(b, e) ||
+	    !still_expected(d->fd, f->base, f->rel, f->replace ? expect : NULL,
 			    &old, stale, e))
 		goto drop;
 	/* the file the rename replaces, freed by the reapers (none held:

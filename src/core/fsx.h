@@ -163,10 +163,21 @@ bool fsx_unlink_beneath(int rootfd, const char *rel,
  * No file is visible before its content is on disk, and no rename is lost
  * once fsx_batch_sync_dirs returned true: the same durability as
  * fsx_write_atomic's, for two fsyncs of each directory in all instead of
- * two a file. Beneath rootfd, through no symlink, as the rest. */
+ * two a file. Beneath rootfd, through no symlink, as the rest.
+ * The batch also covers the write journal's lines (fsx_batch_journal):
+ * every line is durable before any rename, move or removal of the batch
+ * after it can be. The barrier makes them so (an fdatasync of the
+ * journal on a thread beside it, unless it is a syncfs of the journal's
+ * file system); a line appended after the barrier is synced before the
+ * next change. */
 struct fsx_batch;
-/* A batch writing beneath rootfd (which must outlive it). */
-struct fsx_batch *fsx_batch_create(int rootfd);
+/* A batch writing beneath rootfd, journaling to the write journal open as
+ * journal (-1: none), both of which must outlive it. */
+struct fsx_batch *fsx_batch_create(int rootfd, int journal);
+/* Appends line (ending in a newline) to the batch's journal, durable
+ * before the batch's next rename, move or removal (fsx_batch_flush, or
+ * that change); true with no journal. */
+bool fsx_batch_journal(struct fsx_batch *b, const char *line, struct err *e);
 /* Stages data for rel: mkdir -p of its directory (but when like is rel),
  * a temporary file written beside it. like (or NULL: a new file, nothing
  * may be at rel) is the file that rel replaces, where it is now (rel, or
@@ -176,8 +187,9 @@ struct fsx_batch *fsx_batch_create(int rootfd);
 int fsx_batch_stage(struct fsx_batch *b, const char *rel, const void *data,
 		    size_t len, const char *like,
 		    const struct file_stat *expect, bool *stale, struct err *e);
-/* The one barrier for the files staged since the last; a failure is told
- * by fsx_batch_place of each of them. */
+/* The one barrier for the files staged since the last, and the journal's
+ * lines appended since its last sync; a failure is told by fsx_batch_place
+ * of each of them (the journal's by every change after it). */
 void fsx_batch_flush(struct fsx_batch *b);
 /* Renames slot's temporary file into place (flushing first when it was
  * not): over the file at its path, which must still have the stat data
@@ -263,8 +275,8 @@ bool fsx_remove_temp(int rootfd, const char *rel, struct err *e);
  * not edits. Opened to read only (write false), a missing journal is -1
  * with errno ENOENT. */
 int fsx_journal_open(const char *path, bool write, struct err *e);
-/* Appends line, which ends in a newline (no fsync: it is for a killed
- * process, whose page cache survives). */
+/* Appends line, which ends in a newline (no fsync: a batch's journal
+ * lines are made durable by the batch, fsx_batch_journal). */
 bool fsx_journal_add(int fd, const char *line, struct err *e);
 /* The journal's text (heap, "" when empty), from its start. */
 bool fsx_journal_read(int fd, char **text, struct err *e);

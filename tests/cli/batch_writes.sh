@@ -15,6 +15,15 @@
 # temporary file, and the next runs converge to what a run with no fault
 # gives; a failed sync_file_range (only a hint) changes nothing. A twin
 # (each copy of a tree a database of its own on a server: copy_tree).
+# The write journal (DATABASE.writes, or the checkout's
+# .storysync/server.writes on a server) is durable before any change it
+# describes: an fdatasync of it ends before the first rename (one file:
+# the barrier is that file's fsync, which does not hold the journal's
+# data; the database on another file system: the tree's syncfs does not
+# hold it) or unlink (an API deletion: no barrier for files), and none is
+# made where the barrier is a syncfs of the journal's file system; an EIO
+# of that fdatasync fails the run, no file changed, and the next runs
+# converge.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
@@ -22,7 +31,7 @@ command -v strace >/dev/null || { echo "strace is needed"; exit 1; }
 # the fsyncs are what this tests
 unset STORYSYNC_TEST_NOSYNC
 traced() { ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace "$@"; }
-calls=syncfs,fsync,sync_file_range,renameat,renameat2
+calls=syncfs,fsync,fdatasync,sync_file_range,renameat,renameat2,unlinkat
 
 make_pending
 # more rows for files: a batch of several
@@ -33,10 +42,9 @@ drop_tree want && copy_tree pending want
 (cd want && "$STORYSYNC" sync >/dev/null 2>&1)
 want=$(tree_state want)
 
-# order LOG: checks the order of the calls in an strace -y log; prints
-# "ok" or what is wrong
-order() {
-  /usr/bin/python3 - "$1" <<'EOF'
+# the calls of an strace -f -y log, for the checks below: (call, args,
+# result, start line, end line), by start
+parse_calls='
 import re, sys
 calls = []  # (call, args, result, start line, end line)
 pending = {}
@@ -54,6 +62,13 @@ for n, line in enumerate(open(sys.argv[1])):
     if m:
         calls.append((m.group(1), m.group(2), int(m.group(3)), n, n))
 calls.sort(key=lambda c: c[3])
+'
+
+# order LOG: checks the order of the calls in an strace -y log; prints
+# "ok" or what is wrong
+order() {
+  /usr/bin/python3 - "$1" <<EOF
+$parse_calls
 barrier = None  # the end of the first barrier begun after the last
 last_rename = {}  # temporary file's write (its sync_file_range)
 renames = 0
@@ -83,6 +98,35 @@ print("ok")
 EOF
 }
 
+# journal_first LOG CHANGE: "ok" when an fdatasync (or fsync) of the
+# write journal ended, well, before the first CHANGE began (rename: a
+# temporary file renamed into place; unlink: a story file removed), else
+# what is wrong
+journal_first() {
+  /usr/bin/python3 - "$1" "$2" <<EOF
+$parse_calls
+what = sys.argv[2]
+first = None
+for call, args, rc, start, end in calls:
+    if rc < 0:
+        continue
+    if (what == "rename" and call in ("renameat", "renameat2")
+            and ".storysync-" in args) or (what == "unlink" and
+            call == "unlinkat" and re.search(r'"[^"]*\.md"', args)):
+        first = start
+        break
+if first is None:
+    sys.exit(print(f"no {what}"))
+for call, args, rc, start, end in calls:
+    if call in ("fdatasync", "fsync") and rc == 0 and end < first and \\
+            re.match(r"\d+<[^>]*\.writes>", args):
+        sys.exit(print("ok"))
+print(f"the journal not synced before the first {what}")
+EOF
+}
+# journal_syncs LOG: how many fdatasync or fsync of the journal
+journal_syncs() { grep -cE '^[0-9 ]*f(data)?sync\([0-9]+<[^>]*\.writes>' "$1"; }
+
 # the batch: several files, one syncfs, the renames after it
 drop_tree run && copy_tree pending run
 (cd run && traced -f -y -qq -o "$O/trace" -e trace=$calls \
@@ -94,6 +138,9 @@ check_eq "no temporary file fsynced one by one" 0 \
   "$(grep -c '^[0-9 ]*fsync(.*\.storysync-' "$O/trace")"
 state=$(tree_state run)
 check_eq "the batched run gives what a run gives" "$want" "$state"
+# the journal on the tree's file system: the syncfs holds its lines
+check_eq "several files: the syncfs holds the journal, no fdatasync of it" \
+  0 "$(journal_syncs "$O/trace")"
 
 # db_only DIR: a copy of want whose rows changed and no file: its files
 # dated a minute back (none racy) and synced twice (the first records
@@ -140,6 +187,80 @@ drop_tree one && copy_tree want one
 check_eq "a sync writing one file fsyncs it before its rename" \
   ok "$(order "$O/trace1")"
 check_eq "one file: no syncfs" 0 "$(grep -c '^[0-9 ]*syncfs(' "$O/trace1")"
+check_eq "one file: the journal synced before its rename" \
+  ok "$(journal_first "$O/trace1" rename)"
+check_eq "one file: the journal synced once" 1 "$(journal_syncs "$O/trace1")"
+one_state=$(tree_state one)
+
+# the journal's fdatasync fails (EIO injected into the calls on the
+# journal alone, strace -P: SQLite's own come first): the run fails, the
+# file keeps what it held, and the next runs converge to what the run
+# with no fault gave
+drop_tree jfail && copy_tree want jfail
+journal=$(cd jfail && rr=$(run_record) && echo "$T/jfail/${rr%.run}.writes")
+(cd jfail && q "UPDATE stories SET title = 'One more' WHERE id =
+  (SELECT id FROM stories ORDER BY id LIMIT 1)" &&
+  traced -f -y -qq -o "$O/trace_jfail" -P "$journal" -e trace=fdatasync \
+    -e signal=none -e inject=fdatasync:error=EIO \
+    "$STORYSYNC" sync >"$O/out" 2>"$O/err")
+rc=$?
+check_eq "the journal's fdatasync fails: the journal's, injected" \
+  yes "$(grep -q "fdatasync([0-9]*<$journal>) = -1 EIO" "$O/trace_jfail" &&
+    echo yes)"
+check_eq "the journal's fdatasync fails: the run fails" 1 "$rc"
+grep -q 'write journal: Input/output error' "$O/err" &&
+  ok "the journal's fdatasync fails: the error is told" ||
+  not_ok "the journal's fdatasync fails: the error is told" \
+    "$(head -3 "$O/err")"
+check_eq "the journal's fdatasync fails: no file holds the new title" "" \
+  "$(cd jfail && grep -rl 'One more' stories)"
+if settle jfail && [ "$state" = "$one_state" ]; then
+  ok "the journal's fdatasync fails: the runs after converge"
+else
+  not_ok "the journal's fdatasync fails: the runs after converge" \
+    "${why:-$(diff <(echo "$state") <(echo "$one_state") | head -5)}"
+fi
+
+# the API deletes a row: its file's removal is journaled, and the line
+# synced before the unlink (no file staged, no barrier for files)
+drop_tree del && copy_tree want del
+(cd del && q "DELETE FROM stories WHERE id =
+  (SELECT id FROM stories ORDER BY id LIMIT 1 OFFSET 2)" &&
+  traced -f -y -qq -o "$O/trace_del" -e trace=$calls \
+    "$STORYSYNC" sync >/dev/null 2>&1)
+check_eq "an API deletion: the run ends well" 0 "$?"
+check_eq "an API deletion: the journal synced before the unlink" \
+  ok "$(journal_first "$O/trace_del" unlink)"
+check_eq "an API deletion: the journal synced once" 1 \
+  "$(journal_syncs "$O/trace_del")"
+
+# the database on another file system (a tmpfs: /dev/shm), its journal
+# beside it: the tree's syncfs does not hold the journal, whose
+# fdatasync ends before the first rename (SQLite's: on a server the
+# journal is the checkout's, .storysync/server.writes, in the tree)
+if sqlite_only "the database on another file system"; then
+  SHM=$(mktemp -d /dev/shm/storysync-test.XXXXXX)
+  trap 'rm -rf "$T" "$O" "$SHM"' EXIT
+  drop_tree shm && copy_tree pending shm
+  if [ "$(stat -c %d "$SHM")" = "$(stat -c %d shm)" ]; then
+    skip "the database on another file system: /dev/shm is the tree's"
+  else
+    # the tree's checkout is the copy's (init --take-over), as it
+    # is for a database inside the tree
+    (cd shm && mv .storysync/stories.db* "$SHM/" &&
+      echo "database: $SHM/stories.db" >>.storysync.local.yml &&
+      "$STORYSYNC" init --take-over >/dev/null 2>&1 &&
+      traced -f -y -qq -o "$O/trace_shm" -e trace=$calls \
+        "$STORYSYNC" sync >"$O/out" 2>&1)
+    check_eq "the database elsewhere: the run ends well" 0 "$?"
+    check_eq "the database elsewhere: the journal synced before the renames" \
+      ok "$(journal_first "$O/trace_shm" rename)"
+    check_eq "the database elsewhere: the journal is there" yes \
+      "$(grep -q "<$SHM/stories.db.writes>" "$O/trace_shm" && echo yes)"
+    check_eq "the database elsewhere: the renames after the barrier" \
+      ok "$(order "$O/trace_shm")"
+  fi
+fi
 
 # in git: HEAD's blob of each file written first (set_before) loads
 # libgit2, whose start reads no CA certificate (the module's gitcerts.c:

@@ -328,6 +328,17 @@ static bool note_write(struct apply_ctx *ctx, const struct action *a,
 		free(line);
 		line = both;
 	}
+	for (size_t i = 0; i < ctx->nreplayed; i++) {
+		char *c, *both;
+
+		if (strcmp(ctx->replayed[i]->id, a->id) != 0)
+			continue;
+		c = journal_conflict_again(ctx->replayed[i], hash);
+		both = xasprintf("%s%s", line, c);
+		free(c);
+		free(line);
+		line = both;
+	}
 	ok = fsx_batch_journal(batch(ctx), line, e);
 	free(line);
 	return ok;

@@ -26,6 +26,8 @@ struct apply_written {
 	char hash[BLOBID_HEX];
 };
 
+struct journal_conflict;
+
 struct apply_ctx {
 	const struct config *c;
 	int rootfd; /* the config root directory */
@@ -38,6 +40,13 @@ struct apply_ctx {
 	const char *commit_id, *author;
 	int64_t commit_time;
 	int journal_fd; /* the write journal (fsx_journal_*), or -1 */
+	/* the conflicts a killed run journaled with the writes the files
+	 * found hold, which this run records at its commit (replayed in
+	 * sync.c): a write over such a file journals them again with its
+	 * own line, or a run killed again would leave them with a write
+	 * no file holds any more (model seed 266) */
+	const struct journal_conflict *const *replayed;
+	size_t nreplayed;
 	/* the files' writes, batched (fsx_batch), and the actions staged */
 	struct fsx_batch *batch;
 	struct apply_stage *stages;

@@ -87,6 +87,8 @@ struct scan_result {
 		bool mine;    /* storysync's own uncommitted file, untouched,
 				 beside git's version a person moved or
 				 edited (discard_leftovers) */
+		struct story story; /* git's version's values, as read
+				       (empty: not read, or mine) */
 	} * leftovers;
 	size_t nleftovers, capleftovers;
 	bool partial; /* only some paths were looked at (git mode): the

@@ -197,7 +197,8 @@ static struct scan_leftover *add_leftover(struct scan_result *r,
 void scan_result_add_leftover(struct scan_result *r,
 			      const struct file_change *fc)
 {
-	add_leftover(r, fc->path, fc->id, fc->hash, &fc->st);
+	story_copy(&add_leftover(r, fc->path, fc->id, fc->hash, &fc->st)->story,
+		   &fc->story);
 }
 
 static void add_held(struct scan_result *r, const char *id)
@@ -2041,6 +2042,7 @@ void scan_result_finish(struct scan_result *r)
 	for (size_t i = 0; i < r->nleftovers; i++) {
 		free(r->leftovers[i].path);
 		free(r->leftovers[i].id);
+		story_finish(&r->leftovers[i].story);
 	}
 	free(r->leftovers);
 	for (size_t i = 0; i < r->nheld; i++)

@@ -59,6 +59,13 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
+char *journal_conflict_again(const struct journal_conflict *c, const char *hash)
+{
+	return xasprintf("! %s %s %s %s %s %s %s\n", hash, c->id, c->kind,
+			 c->kept, or_dash(c->fields), or_dash(c->policy),
+			 c->lost);
+}
+
 char *journal_deletion_line(const char *hash, const char *id, const char *head,
 			    const char *before, const char *path)
 {

@@ -85,6 +85,11 @@ char *journal_line(const char *hash, const char *id, const char *fields,
 char *journal_conflict_line(const char *hash, const char *id, const char *kind,
 			    const char *kept, const char *fields,
 			    const char *policy, const struct story *lost);
+/* Conflict line c again, for its story's file that is to hold the blob
+ * hash (heap): a write over the file a killed run's write left carries
+ * the conflicts journaled with that write. */
+char *journal_conflict_again(const struct journal_conflict *c,
+			     const char *hash);
 /* The deletion line for story id's file at path, which held the blob
  * hash, with HEAD's commit and HEAD's version of path (NULL or "": "-")
  * (heap). */

@@ -1833,6 +1833,8 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	run->n->row_changes = (long)run->db.n;
 	if (!plan_all(run))
 		goto fail;
+	run->apply.replayed = run->replayed;
+	run->apply.nreplayed = run->nreplayed;
 	if (!run->o->force && (!guard_deletes(run) || !guard_stages(run))) {
 		*status = SYNC_GUARDED;
 		goto fail;

@@ -409,13 +409,81 @@ static bool record_deletion(struct run *run, const char *id, const char *path,
 	return !d.head[0] || store_deleted_put(run->store, &d, run->e);
 }
 
+/* The values of git's version l, removed from beside storysync's move of
+ * the file (discard_leftovers), that the row does not keep: in the fields
+ * that were not storysync's (state_entry.ours), those the person who
+ * threw the move away had changed before storysync wrote over them
+ * (uncommitted), which git's version holds as before. Storysync's file
+ * keeps the person's thrown-away edit, so git's value there may be one a
+ * person typed back by hand (model seed 247), which no tool can tell from
+ * the discard's (as for a discard at the story's path, doubt_discarded):
+ * it is kept in sync_conflicts as a conflict the database won
+ * (both_changed, kept db, lost git's version), never dropped unseen. The
+ * leftover is removed in the run's transaction's stead (report_scan), so
+ * a copy put back again is recorded again, unless the record keeps it
+ * already (once). Linear searches: leftovers are rare. */
+static bool doubt_leftover(struct run *run, const struct scan_leftover *l)
+{
+	const struct state_entry *se = NULL;
+	struct story row = {0};
+	struct buf fields = BUF_INIT;
+	bool found = false, ok = true;
+	struct err e;
+
+	for (size_t i = 0; i < run->nstate && !se; i++)
+		if (strcmp(run->state[i].id, l->id) == 0)
+			se = &run->state[i];
+	if (!se || !se->ours || strcmp(se->before, l->hash) != 0 ||
+	    !l->story.v[SF_ID])
+		return true;
+	if (!store_story_get(run->store, l->id, &row, NULL, NULL, &found, &e)) {
+		note(run, e.msg);
+		return true;
+	}
+	for (int f = SF_BACKLOG; found && f < SF_COUNT; f++)
+		if (!(se->ours & (1u << f)) &&
+		    !story_field_equal(&l->story, &row, f))
+			buf_printf(&fields, "%s%s", fields.len ? "," : "",
+				   story_field_names[f]);
+	if (fields.len) {
+		struct conflict_row c = {
+			.story_id = l->id,
+			.kind = "both_changed",
+			.kept = "db",
+			.fields = fields.data,
+			.lost = &l->story,
+			.run_id = run->run_id,
+			.once = true,
+		};
+		struct sync_change ch = {
+			.verb = "conflict",
+			.where = "db",
+			.id = l->id,
+			.backlog = row.v[SF_BACKLOG],
+			.path = l->path,
+			.detail = "both_changed",
+		};
+
+		ok = store_conflict_add(run->store, &c, run->e);
+		if (ok) {
+			run->n->conflicts++;
+			if (run->r && run->r->change)
+				run->r->change(run->r->ctx, &ch);
+		}
+	}
+	buf_finish(&fields);
+	story_finish(&row);
+	return ok;
+}
+
 bool record_leftovers(struct run *run)
 {
 	for (size_t i = 0; i < run->scan.nleftovers; i++) {
 		const struct scan_leftover *l = &run->scan.leftovers[i];
 
 		if (l->removed && !l->mine &&
-		    !record_deletion(run, l->id, l->path, l->hash))
+		    (!record_deletion(run, l->id, l->path, l->hash) ||
+		     !doubt_leftover(run, l)))
 			return false;
 	}
 	return true;

@@ -215,6 +215,40 @@ check_eq "moved, then reset --hard: the next run is quiet" \
   "storysync: nothing changed on either side: nothing written" \
   "$(tail -n 1 <<<"$quiet_run")"
 
+# a person's uncommitted edit (priority critical), the API's move, and a
+# run that moves the file with both; reset --hard puts git's version back
+# at the old path (priority low) beside the moved file, which keeps the
+# person's critical. A person may type low back into git's version by
+# hand (byte for byte git's), and commit both files (git add -A): no tool
+# can tell that from the discard, so the copy's low, removed with it, is
+# kept in sync_conflicts (kept db), not lost unseen (model seed 247)
+for form in typed typed-committed; do
+  tree "moved-$form"
+  sed -i 's/^priority: low$/priority: critical/' $F
+  q "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+  ss -q
+  [ -e refinements/S-1-one.md ] && [ ! -e $F ] || not_ok "moved-$form: the run moved the file"
+  git reset -q --hard
+  grep -q '^priority: low$' $F || not_ok "moved-$form: reset --hard put git's version back"
+  content=$(cat $F)
+  printf '%s\n' "$content" >$F
+  if [ $form = typed-committed ]; then
+    git add -A && git commit -qm "both copies"
+  fi
+  run ss -v
+  check_eq "moved-$form: exit 0, git's version removed, the moved file's values, git's low kept" \
+    "0|no|refinement|critical|refinements/S-1-one.md|priority: critical|both_changed|db|priority|low" \
+    "$rc|$([ -e $F ] && echo yes || echo no)|$(field status)|$(field priority)|$(field path)|$(grep '^priority:' refinements/S-1-one.md)|$(conflicts)"
+  check_eq "moved-$form: the conflict is told" \
+    "conflict S-1 (both_changed, kept db) $F" "$(grep '^conflict' <<<"$out")"
+  check_eq "moved-$form: the lost version is git's, in full" "backlog|One|body" \
+    "$(q "SELECT $(jget lost status), $(jget lost title), $(jget lost body) FROM sync_conflicts WHERE story_id = 'S-1'" | tr -d '\n')"
+  before=$(db_digest)
+  run ss -v
+  check_eq "moved-$form: the next run is quiet, records nothing again" \
+    "0|$before|1" "$rc|$(db_digest)|$(q "SELECT count(*) FROM sync_conflicts")"
+done
+
 # the API moves a story, storysync moves its file (content unchanged,
 # uncommitted), and a person moves it on: git's version in content, but
 # not where git holds it, so no discard: the person's move is taken

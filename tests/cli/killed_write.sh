@@ -10,7 +10,8 @@
 # gone, with nothing in sync_conflicts). Whether the recovering run is a
 # plain one or --backlog; whether the person then edits another field or
 # not; a move journaled and not made (seed 38, below); a move made and
-# undone by a person (seed 140, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
+# undone by a person (seed 140, below); a discard written again by two
+# killed runs (seed 266, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
 # a server: lib.sh's py_rows) and the files with sed.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -214,4 +215,28 @@ for how in reset stash git; do
   check_eq "put-$how: the next run is quiet" "0||" "$rc|$out|$err"
 done
 
+# ---- a discard written again by a run killed before its commit: the
+# file's value it overrides (git's, kept) is journaled with the write, and
+# only there; a second run, killed too, writes the API's next value over
+# that file: the record goes with the second write's journal line, and
+# the run after records it (model seed 266: the later line had none, and
+# git's value was lost unseen) ----
+for how in plain backlog; do
+  args=()
+  [ $how = backlog ] && args=(--backlog web)
+  killed "$how-twice" "${args[@]}"
+  git checkout -- $F
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC" "${args[@]}"
+  check_eq "$how-twice: the discard written again, killed" \
+    "137|API|" "$rc|$(key title $F)|$(lost)"
+  py_rows "UPDATE stories SET title = 'Again' WHERE id = 'S-1'"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC" "${args[@]}"
+  check_eq "$how-twice: the API's next value written over it, killed" \
+    "137|Again|" "$rc|$(key title $F)|$(lost)"
+  run ss "${args[@]}"
+  check_eq "$how-twice: the API's value stays; git's kept" \
+    "0|Again|Again|both_changed|db|One" "$rc|$(key title $F)|$(title)|$(lost)"
+  run ss
+  check_eq "$how-twice: the next run is quiet" "0||" "$rc|$out|$err"
+done
 finish

@@ -755,6 +755,15 @@ void reconcile_state(struct reconcile *r, struct state_table *t)
 	}
 }
 
+const char *reconcile_was(const struct reconcile *r, const char *id)
+{
+	size_t at;
+
+	return r->moved.cap && strmap_get(&r->moved, id, &at)
+		       ? r->entries[at].was
+		       : NULL;
+}
+
 /* ---- the guard ---- */
 
 static char *stage_path(const struct config_backlog *b,

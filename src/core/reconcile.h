@@ -97,6 +97,9 @@ char *reconcile_describe(const struct reconcile *r);
  * now, remembering where it was; an entry in a removed stage or backlog
  * keeps its path. */
 void reconcile_state(struct reconcile *r, struct state_table *t);
+/* Where the last run recorded id's file, when reconcile_state moved its
+ * state entry to where the configuration has it now; else NULL. */
+const char *reconcile_was(const struct reconcile *r, const char *id);
 /* Guard: false (e set) when the scan would delete a story because the
  * configuration removed its stage or backlog, or moved its directory while
  * its file stayed where it was. */

@@ -315,6 +315,7 @@ void set_before(struct run *run, const struct file_change *fc,
 	const char *path = fc && fc->path ? fc->path : se ? se->path : NULL;
 	bool ours = false, earlier = se && se->before[0];
 	bool moved = fc && fc->path && se && strcmp(fc->path, se->path) != 0;
+	const char *was;
 	char head[BLOBID_HEX];
 	struct err e;
 
@@ -346,6 +347,14 @@ void set_before(struct run *run, const struct file_change *fc,
 	if (!head[0] && se && strcmp(se->path, path) != 0 &&
 	    !detect_git_blob(&run->mirrors, run->c, se->path, GIT_HEAD, head,
 			     &e))
+		head[0] = '\0';
+	/* nor at the path the configuration has now (a backlog's or a
+	 * stage's directory moved, not committed: reconcile_state moved the
+	 * state there): where the last run had the story, which a reset or
+	 * a stash puts back with the configuration (model seed 240) */
+	if (!head[0] && se && (was = reconcile_was(&run->rc, se->id)) &&
+	    strcmp(was, path) != 0 &&
+	    !detect_git_blob(&run->mirrors, run->c, was, GIT_HEAD, head, &e))
 		head[0] = '\0';
 	if (!head[0] && earlier) {
 		memcpy(a->before, se->before, BLOBID_HEX);

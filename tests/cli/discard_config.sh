@@ -8,7 +8,14 @@
 # edit. Seed 688's write was byte for byte the first commit's version of
 # the file (as git_discard_old.sh has it), which is why it was lost
 # before 5dde71b; both shapes (a version git held, one it never held) are
-# checked here. The oracles: sqlite3 for the rows, sed on the files.
+# checked here. And (model seed 240) a backlog's directory (or a stage's)
+# moved in the configuration, not committed: the run's write of the API's value in the
+# moved directory, thrown away with the move (reset --hard, stash: the
+# configuration and the files go back) or after the move was committed
+# (reset --hard), is a discard too, HEAD's version from before the move
+# the one put back. The oracles: sqlite3 (psql on a server) for the rows,
+# sed on the files, git for the versions. A twin (PG_TWIN, lib.sh).
+PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 git_home
@@ -41,5 +48,80 @@ for want in critical high; do
       "0|$want|$want|$status|both_changed|db|priority|low" \
       "$rc|$(field priority)|$(key priority)|$(field status)|$(conflicts)"
   done
+done
+
+# ---- a backlog's (or a stage's) directory moved, not committed (model
+# seed 240) ----
+A=A-2-bravo-6.md
+# moved_written DIR WHAT: backlog api (stories/api) with A-2 synced and
+# committed (tag init); then an admin's move (git mv, the configuration
+# edited, neither committed) of the backlog to stories/api14 (WHAT
+# backlog) or of stage refinement's directory to ideas (WHAT stage), the
+# API's title, and a run that writes it to the moved file. The shell is
+# left in DIR.
+moved_written() {
+  stages_repo "$1" refinement:refinements && rmdir refinements
+  printf 'backlogs:\n  api: stories/api\n' >>.storysync.yml
+  mkdir -p stories/api/refinements
+  printf -- '---\nid: A-2\ntitle: bravo 6\npriority: low\n---\n\nBody.\n' \
+    >stories/api/refinements/$A
+  synced_commit && git tag init || not_ok "$1: the tree"
+  if [ "$2" = backlog ]; then
+    git mv stories/api stories/api14 &&
+      sed -i 's#^  api: stories/api$#  api: stories/api14#' .storysync.yml
+  else
+    git mv stories/api/refinements stories/api/ideas &&
+      sed -i 's#^  refinement: refinements$#  refinement: ideas#' .storysync.yml
+  fi
+  q "UPDATE stories SET title = 'alpha 15' WHERE id = 'A-2'"
+  run ss
+  check_eq "$1: the run writes the API's title into the moved directory" \
+    "0|title: alpha 15" "$rc|$(grep -h '^title:' stories/*/*/$A)"
+}
+# a2 DIR: A-2's row, the backlog recorded, its conflicts (kind|kept|
+# fields|the lost title), its file at DIR (the committed version with the
+# API's title, compared with git's) and the story files there are
+a2() {
+  local f="$1/$A"
+  echo "$(q "SELECT backlog, title, path FROM stories WHERE id = 'A-2'")|$(
+    q "SELECT path FROM backlogs WHERE name = 'api'")|$(
+    q "SELECT kind, kept, fields, $(jget lost title) FROM sync_conflicts
+       WHERE story_id = 'A-2' ORDER BY id")"
+  git show "init:stories/api/refinements/$A" |
+    sed 's/^title: bravo 6$/title: alpha 15/' | cmp -s - "$f" &&
+    echo "$f: the committed version, the API's title"
+  find stories -name '*.md' | sort
+}
+
+for moved in backlog stage; do
+for how in reset stash commit; do
+  moved_written $moved-$how $moved
+  case $how in
+    reset) git reset -q --hard ;;
+    stash) git stash -q ;;
+    commit)
+      # the admin commits the move (what git mv staged, not the write),
+      # then throws the tree's edits away
+      git add .storysync.yml && git commit -qm "api moves" &&
+        git reset -q --hard ;;
+  esac
+  # where git put the file back, and the backlog's directory then
+  dir=stories/api/refinements bdir=stories/api
+  if [ $how = commit ]; then
+    [ $moved = backlog ] && dir=stories/api14/refinements bdir=stories/api14
+    [ $moved = stage ] && dir=stories/api/ideas
+  fi
+  check_eq "$moved, $how: git put bravo 6 back in $dir" \
+    "title: bravo 6" "$(grep '^title:' $dir/$A 2>&1)"
+  run ss
+  check_eq "$moved, $how: the discard stays a discard, the API's title written again" \
+    "0|api|alpha 15|$dir/$A|$bdir|both_changed|db|title|bravo 6
+$dir/$A: the committed version, the API's title
+$dir/$A" "$rc|$(a2 $dir)"
+  digest=$(db_digest)
+  run ss
+  check_eq "$moved, $how: the next run is quiet" "0||$digest" \
+    "$rc|$out$err|$(db_digest)"
+done
 done
 finish

@@ -10,6 +10,9 @@
 # lost. An amend is no checkout: its run follows HEAD as before. A story
 # the API added meanwhile waits for its file too (model seed 121), and a
 # held row is not refused for a status that commit does not name (117).
+# Nothing there is removed either: a copy of an id that commit holds,
+# which a run on the line removed as git's version put back, stays, and
+# its story is held (255, 269).
 # Oracles: Python's sqlite3 (psycopg2 on a server: a twin), sed on the
 # files, git status.
 PG_TWIN=1
@@ -202,5 +205,57 @@ check_eq "r back: the names followed, R-1's file moved, nothing in sync_conflict
   "$rc|$err|$(py_rows "SELECT status, path FROM stories WHERE id = 'R-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
 run ss
 check_eq "r back: the next run is quiet" "0||" "$rc|$out|$err"
+
+# ---- a commit that holds two copies of one id (model seeds 255, 269): a
+# reset put git's version back beside storysync's uncommitted move and
+# `git add -A` committed both; a run on the line removed the copy (git's
+# version put back, seed 83) and a commit took the removal. On a checkout
+# of the commit with both, the copy is that commit's file again: the run
+# there removes nothing (its removals are held as its writes are) and
+# holds the story; back on main, git's checkout takes the copy away and
+# the API's change made meanwhile reaches the file ----
+mkdir "$T/l" && cd "$T/l" || exit 1
+l1() { find . -path ./.git -prune -o -name 'L-1*' -print | sed 's,^\./,,' | sort | xargs; }
+git init -q . && mkdir refinements backlog active
+printf -- '---\nid: L-1\ntitle: One\n---\nbody\n' >backlog/L-1-one.md
+printf -- '---\nid: L-2\ntitle: Two\n---\nbody\n' >backlog/L-2-two.md
+ss init -q || not_ok "init of l"
+echo .storysync/ >.gitignore
+git add -A && git commit -qm one && ss -q || not_ok "l's first run"
+py_rows "UPDATE stories SET status = 'active' WHERE id = 'L-1'"
+ss -q || not_ok "l: the API's move"
+git reset -q --hard
+git add -A && git commit -qm "both copies of L-1"
+run ss
+check_eq "l: on main, the copy git put back removed" "0|active/L-1-one.md" \
+  "$rc|$(l1)"
+sed -i 's/^title: Two$/title: Dos/' backlog/L-2-two.md
+git commit -qam "the copy's removal, L-2 retitled" && ss -q || not_ok "l: main's run"
+main=$(git rev-parse HEAD)
+check_eq "l: the last synced commit main's" "$main" "$(last)"
+git checkout -q -b old HEAD~1
+py_rows "UPDATE stories SET priority = 'high' WHERE id = 'L-1'"
+run ss -v
+check_contains "l old: the run says it keeps the copy" \
+  "backlog/L-1-one.md: git's version put back beside storysync's uncommitted move of it (a discard, not a copy): kept, HEAD being off the last synced commit's line (the story held)" \
+  "$err"
+check_eq "l old: exit 0, both of the commit's files there, git status clean" \
+  "0|active/L-1-one.md backlog/L-1-one.md|" \
+  "$rc|$(l1)|$(git status --porcelain)"
+check_eq "l old: the row as the API left it, the last synced commit main's" \
+  "active|active/L-1-one.md|high|Dos|$main" \
+  "$(py_rows "SELECT status, path, priority FROM stories WHERE id = 'L-1'")|$(py_rows "SELECT title FROM stories WHERE id = 'L-2'")|$(last)"
+run git checkout -q main
+check_eq "l back: git checkout main works, the copy gone with it" \
+  "0||active/L-1-one.md" "$rc|$err|$(l1)"
+run ss
+check_eq "l back: the API's value reaches the file, one file of L-1" \
+  "0||high|active/L-1-one.md" \
+  "$rc|$err|$(key priority active/L-1-one.md)|$(l1)"
+check_eq "l back: the row as the file, nothing in sync_conflicts" \
+  "active|active/L-1-one.md|high|0" \
+  "$(py_rows "SELECT status, path, priority FROM stories WHERE id = 'L-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+run ss
+check_eq "l back: the next run is quiet" "0||" "$rc|$out|$err"
 
 finish

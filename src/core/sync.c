@@ -1387,19 +1387,31 @@ void report_scan(struct run *run, size_t changed)
 {
 	for (size_t i = 0; i < run->scan.nerrors; i++)
 		problem(run, run->scan.errors[i].msg);
+	/* on a checkout off the synced line, git's checkout put the files
+	 * there: a run there changes none of them, its removals held as its
+	 * writes are (hold_checkout holds the leftovers' stories); that
+	 * commit may hold a killed run's temporary file too, which a person
+	 * committed (model seed 156) */
+	bool keep = (run->scan.ntemps || run->scan.nleftovers) && off_line(run);
+
 	/* under the run lock, no other run's write is under way: these are
 	 * the leftovers of a killed one */
 	for (size_t i = 0; !run->o->dry_run && i < run->scan.ntemps; i++) {
 		struct err e;
+		char *msg;
 
-		if (!fsx_remove_temp(run->rootfd, run->scan.temps[i], &e))
+		if (keep) {
+			msg = xasprintf("%s: a killed run's temporary file: "
+					"kept, HEAD being off the last synced "
+					"commit's line",
+					run->scan.temps[i]);
+			note(run, msg);
+			free(msg);
+		} else if (!fsx_remove_temp(run->rootfd, run->scan.temps[i],
+					    &e)) {
 			problem(run, e.msg);
+		}
 	}
-	/* on a checkout off the synced line, git's checkout put the files
-	 * there: a run there changes none of them, its removals held as its
-	 * writes are (hold_checkout holds their stories) */
-	bool keep = run->scan.nleftovers && off_line(run);
-
 	for (size_t i = 0; i < run->scan.nleftovers; i++) {
 		struct scan_leftover *l = &run->scan.leftovers[i];
 		struct err e;

@@ -12,7 +12,8 @@
 # held row is not refused for a status that commit does not name (117).
 # Nothing there is removed either: a copy of an id that commit holds,
 # which a run on the line removed as git's version put back, stays, and
-# its story is held (255, 269).
+# its story is held (255, 269); nor is a killed run's temporary file
+# that commit holds (156).
 # Oracles: Python's sqlite3 (psycopg2 on a server: a twin), sed on the
 # files, git status.
 PG_TWIN=1
@@ -257,5 +258,49 @@ check_eq "l back: the row as the file, nothing in sync_conflicts" \
   "$(py_rows "SELECT status, path, priority FROM stories WHERE id = 'L-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
 run ss
 check_eq "l back: the next run is quiet" "0||" "$rc|$out|$err"
+
+# ---- a killed run's temporary file that a person committed (`git add
+# -A`, model seed 156): a run on the line removes it as it does every
+# killed run's, and a commit takes the removal. On a checkout of the
+# commit that holds it, it is that commit's file: the run there keeps it
+# (nothing the checkout holds is changed), and back on main git's
+# checkout takes it away ----
+mkdir "$T/k" && cd "$T/k" || exit 1
+temps() { find . -path ./.git -prune -o -name '*.storysync-*' -print | sed 's,^\./,,' | xargs; }
+git init -q . && mkdir refinements backlog
+printf -- '---\nid: K-1\ntitle: One\nstatus: backlog\n---\nbody\n' >backlog/K-1-one.md
+printf -- '---\nid: K-2\ntitle: Two\n---\nbody\n' >backlog/K-2-two.md
+ss init -q || not_ok "init of k"
+echo .storysync/ >.gitignore
+git add -A && git commit -qm one && ss -q || not_ok "k's first run"
+py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'K-1'"
+run env STORYSYNC_TEST_KILL=after-move "$bin"
+tmp=$(temps)
+check_eq "k: the run killed after its move, its temporary file left" \
+  "137|refinements/.K-1-one.md.storysync-" "$rc|${tmp%??????}"
+git add -A && git commit -qm "the killed run's files"
+run ss
+check_eq "k: on main, the run removes it and finishes the write" \
+  "0||refinement" "$rc|$(temps)|$(key status refinements/K-1-one.md)"
+sed -i 's/^title: Two$/title: Dos/' backlog/K-2-two.md
+git add -A && git commit -qm "its removal, K-2 retitled" && ss -q || not_ok "k: main's run"
+main=$(git rev-parse HEAD)
+check_eq "k: the last synced commit main's" "$main" "$(last)"
+git checkout -q -b old HEAD~1
+run ss -v
+check_contains "k old: the run says it keeps it" \
+  "$tmp: a killed run's temporary file: kept, HEAD being off the last synced commit's line" \
+  "$err"
+check_eq "k old: exit 0, the commit's temporary file there, git status clean" \
+  "0|$tmp|" "$rc|$(temps)|$(git status --porcelain)"
+run git checkout -q main
+check_eq "k back: git checkout main works, the file gone with it" "0||" \
+  "$rc|$err|$(temps)"
+run ss
+check_eq "k back: the rows as main's files, nothing in sync_conflicts" \
+  "0||refinement|refinements/K-1-one.md|Dos|0" \
+  "$rc|$err|$(py_rows "SELECT status, path FROM stories WHERE id = 'K-1'")|$(py_rows "SELECT title FROM stories WHERE id = 'K-2'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+run ss
+check_eq "k back: the next run is quiet" "0||" "$rc|$out|$err"
 
 finish

@@ -216,7 +216,11 @@ check_eq "r back: the next run is quiet" "0||" "$rc|$out|$err"
 # holds the story; back on main, git's checkout takes the copy away and
 # the API's change made meanwhile reaches the file ----
 mkdir "$T/l" && cd "$T/l" || exit 1
-l1() { find . -path ./.git -prune -o -name 'L-1*' -print | sed 's,^\./,,' | sort | xargs; }
+# l1: L-1's files, sorted
+l1() {
+  find . -path ./.git -prune -o -name 'L-1*' -print | sed 's,^\./,,' |
+    LC_ALL=C sort | xargs
+}
 git init -q . && mkdir refinements backlog active
 printf -- '---\nid: L-1\ntitle: One\n---\nbody\n' >backlog/L-1-one.md
 printf -- '---\nid: L-2\ntitle: Two\n---\nbody\n' >backlog/L-2-two.md
@@ -266,7 +270,11 @@ check_eq "l back: the next run is quiet" "0||" "$rc|$out|$err"
 # (nothing the checkout holds is changed), and back on main git's
 # checkout takes it away ----
 mkdir "$T/k" && cd "$T/k" || exit 1
-temps() { find . -path ./.git -prune -o -name '*.storysync-*' -print | sed 's,^\./,,' | xargs; }
+# temps: storysync's temporary files in the tree
+temps() {
+  find . -path ./.git -prune -o -name '*.storysync-*' -print |
+    sed 's,^\./,,' | xargs
+}
 git init -q . && mkdir refinements backlog
 printf -- '---\nid: K-1\ntitle: One\nstatus: backlog\n---\nbody\n' >backlog/K-1-one.md
 printf -- '---\nid: K-2\ntitle: Two\n---\nbody\n' >backlog/K-2-two.md

@@ -84,6 +84,9 @@ struct scan_result {
 		char hash[BLOBID_HEX];
 		struct file_stat st;
 		bool removed; /* the caller's: it removed it */
+		bool kept;    /* the caller's: it kept it, HEAD being off
+				 the last synced commit's line (the story
+				 held: hold_checkout) */
 		bool mine;    /* storysync's own uncommitted file, untouched,
 				 beside git's version a person moved or
 				 edited (discard_leftovers) */

@@ -861,6 +861,42 @@ static bool prune(struct run *run)
 	return true;
 }
 
+/*
+ * Whether HEAD is off the last synced commit's line (detect_git_left: a
+ * checkout of an older commit or another branch that no hook followed,
+ * the synced commit still on a branch), for a plain run: sync --git (the
+ * hooks' run) and a first load follow HEAD. Asked of git once a run, when
+ * first needed (the leftovers of report_scan, config_held,
+ * hold_checkout), and only when HEAD is not the last synced commit, as
+ * most runs find it: libgit2 not started. When git cannot say, not (the
+ * run follows HEAD as before), and the run says why.
+ */
+static bool off_line(struct run *run)
+{
+	char head[GITHEAD_HEX];
+	struct err e;
+	char *msg;
+
+	if (run->left_asked)
+		return run->left_line;
+	run->left_asked = true;
+	if (run->o->mode == SYNC_GIT || run->by_diff || run->bulk ||
+	    !run->last_commit ||
+	    (githead_read(run->c->root, head) &&
+	     strcmp(head, run->last_commit) == 0))
+		return false;
+	if (!detect_git_left(&run->mirrors, run->c, run->last_commit,
+			     &run->left_line, &e)) {
+		run->left_line = false;
+		msg = xasprintf("git: %s (HEAD taken as on the last synced "
+				"commit's line)",
+				e.msg);
+		note(run, msg);
+		free(msg);
+	}
+	return run->left_line;
+}
+
 /* Whether a file of path holding hash ("" for no file) is HEAD's
  * version of path (or HEAD has none there either). When git cannot say,
  * not. */
@@ -911,30 +947,18 @@ static void hold(struct run *run, struct strmap *blocked, const char *id,
  */
 static void hold_checkout(struct run *run, struct strmap *blocked)
 {
-	char head[GITHEAD_HEX];
 	struct strmap seen;
 	size_t n = 0;
-	struct err e;
 	char *msg;
 
-	if (run->o->mode == SYNC_GIT || run->by_diff || run->bulk ||
-	    !run->last_commit)
+	if (!off_line(run))
 		return;
-	/* on the last synced commit, as most runs are: libgit2 not started */
-	if (githead_read(run->c->root, head) &&
-	    strcmp(head, run->last_commit) == 0)
-		return;
-	if (!detect_git_left(&run->mirrors, run->c, run->last_commit,
-			     &run->left_line, &e)) {
-		msg = xasprintf("git: %s (HEAD taken as on the last synced "
-				"commit's line)",
-				e.msg);
-		note(run, msg);
-		free(msg);
-		return;
-	}
-	if (!run->left_line)
-		return;
+	/* a copy of the id git's checkout put there, which a run on the
+	 * synced line removes as a leftover: kept (report_scan), and which
+	 * of the files is the story's is for the run back on the line */
+	for (size_t i = 0; i < run->scan.nleftovers; i++)
+		if (run->scan.leftovers[i].kept)
+			hold(run, blocked, run->scan.leftovers[i].id, &n);
 	for (size_t i = 0; i < run->scan.nchanges; i++) {
 		struct file_change *fc = &run->scan.changes[i];
 
@@ -1363,38 +1387,59 @@ void report_scan(struct run *run, size_t changed)
 {
 	for (size_t i = 0; i < run->scan.nerrors; i++)
 		problem(run, run->scan.errors[i].msg);
+	/* on a checkout off the synced line, git's checkout put the files
+	 * there: a run there changes none of them, its removals held as its
+	 * writes are (hold_checkout holds the leftovers' stories); that
+	 * commit may hold a killed run's temporary file too, which a person
+	 * committed (model seed 156) */
+	bool keep = (run->scan.ntemps || run->scan.nleftovers) && off_line(run);
+
 	/* under the run lock, no other run's write is under way: these are
 	 * the leftovers of a killed one */
 	for (size_t i = 0; !run->o->dry_run && i < run->scan.ntemps; i++) {
 		struct err e;
+		char *msg;
 
-		if (!fsx_remove_temp(run->rootfd, run->scan.temps[i], &e))
+		if (keep) {
+			msg = xasprintf("%s: a killed run's temporary file: "
+					"kept, HEAD being off the last synced "
+					"commit's line",
+					run->scan.temps[i]);
+			note(run, msg);
+			free(msg);
+		} else if (!fsx_remove_temp(run->rootfd, run->scan.temps[i],
+					    &e)) {
 			problem(run, e.msg);
+		}
 	}
 	for (size_t i = 0; i < run->scan.nleftovers; i++) {
-		const struct scan_leftover *l = &run->scan.leftovers[i];
+		struct scan_leftover *l = &run->scan.leftovers[i];
 		struct err e;
 		bool stale = false;
+		const char *what =
+			keep ? "kept, HEAD being off the last synced "
+			       "commit's line (the story held)"
+			: run->o->dry_run ? "would be removed"
+					  : "removed";
 		char *msg =
 			l->mine ? xasprintf("%s: storysync's uncommitted file "
 					    "of %s, untouched, beside git's "
 					    "version a person moved or edited "
 					    "since: %s (it held the agreed "
 					    "version only)",
-					    l->path, l->id,
-					    run->o->dry_run ? "would be removed"
-							    : "removed")
+					    l->path, l->id, what)
 				: xasprintf("%s: git's version put back beside "
 					    "storysync's uncommitted move of "
-					    "it (a discard, not a copy): %s",
-					    l->path,
-					    run->o->dry_run ? "would be removed"
-							    : "removed, as git "
-							      "holds it");
+					    "it (a discard, not a copy): %s%s",
+					    l->path, what,
+					    keep || run->o->dry_run
+						    ? ""
+						    : ", as git holds it");
 
 		note(run, msg);
 		free(msg);
-		if (run->o->dry_run)
+		l->kept = keep;
+		if (keep || run->o->dry_run)
 			continue;
 		if (fsx_unlink_beneath(run->rootfd, l->path, &l->st, &stale,
 				       &e))
@@ -2162,16 +2207,7 @@ static bool start(struct run *run, const struct config *c, int *lockfd,
  */
 static bool config_held(struct run *run)
 {
-	char head[GITHEAD_HEX];
-	struct err e;
-
-	if (!run->rc.changed || run->o->mode == SYNC_GIT || run->bulk ||
-	    !run->last_commit || !githead_read(run->c->root, head) ||
-	    strcmp(head, run->last_commit) == 0)
-		return false;
-	if (!detect_git_left(&run->mirrors, run->c, run->last_commit,
-			     &run->left_line, &e) ||
-	    !run->left_line)
+	if (!run->rc.changed || !off_line(run))
 		return false;
 	note(run, "HEAD is off the last synced commit's line (a checkout "
 		  "of another commit or branch) and its configuration is not "

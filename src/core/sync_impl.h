@@ -96,8 +96,9 @@ struct run {
 	size_t nredeleted, capredeleted;
 	/* a plain run on a checkout that left the last synced commit's line
 	 * (detect_git_left): the stories whose file is HEAD's version held,
-	 * the last synced commit kept */
-	bool left_line;
+	 * the last synced commit kept; asked once (off_line), when
+	 * left_asked is still false */
+	bool left_line, left_asked;
 	bool bulk; /* the first load: store_bulk is on */
 	/* a row changed since the mark (quiet found it): files will likely
 	 * be written, and the file system's writeback is begun ahead */

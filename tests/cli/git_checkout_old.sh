@@ -10,6 +10,10 @@
 # lost. An amend is no checkout: its run follows HEAD as before. A story
 # the API added meanwhile waits for its file too (model seed 121), and a
 # held row is not refused for a status that commit does not name (117).
+# Nothing there is removed either: a copy of an id that commit holds,
+# which a run on the line removed as git's version put back, stays, and
+# its story is held (255, 269); nor is a killed run's temporary file
+# that commit holds (156).
 # Oracles: Python's sqlite3 (psycopg2 on a server: a twin), sed on the
 # files, git status.
 PG_TWIN=1
@@ -202,5 +206,109 @@ check_eq "r back: the names followed, R-1's file moved, nothing in sync_conflict
   "$rc|$err|$(py_rows "SELECT status, path FROM stories WHERE id = 'R-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
 run ss
 check_eq "r back: the next run is quiet" "0||" "$rc|$out|$err"
+
+# ---- a commit that holds two copies of one id (model seeds 255, 269): a
+# reset put git's version back beside storysync's uncommitted move and
+# `git add -A` committed both; a run on the line removed the copy (git's
+# version put back, seed 83) and a commit took the removal. On a checkout
+# of the commit with both, the copy is that commit's file again: the run
+# there removes nothing (its removals are held as its writes are) and
+# holds the story; back on main, git's checkout takes the copy away and
+# the API's change made meanwhile reaches the file ----
+mkdir "$T/l" && cd "$T/l" || exit 1
+# l1: L-1's files, sorted
+l1() {
+  find . -path ./.git -prune -o -name 'L-1*' -print | sed 's,^\./,,' |
+    LC_ALL=C sort | xargs
+}
+git init -q . && mkdir refinements backlog active
+printf -- '---\nid: L-1\ntitle: One\n---\nbody\n' >backlog/L-1-one.md
+printf -- '---\nid: L-2\ntitle: Two\n---\nbody\n' >backlog/L-2-two.md
+ss init -q || not_ok "init of l"
+echo .storysync/ >.gitignore
+git add -A && git commit -qm one && ss -q || not_ok "l's first run"
+py_rows "UPDATE stories SET status = 'active' WHERE id = 'L-1'"
+ss -q || not_ok "l: the API's move"
+git reset -q --hard
+git add -A && git commit -qm "both copies of L-1"
+run ss
+check_eq "l: on main, the copy git put back removed" "0|active/L-1-one.md" \
+  "$rc|$(l1)"
+sed -i 's/^title: Two$/title: Dos/' backlog/L-2-two.md
+git commit -qam "the copy's removal, L-2 retitled" && ss -q || not_ok "l: main's run"
+main=$(git rev-parse HEAD)
+check_eq "l: the last synced commit main's" "$main" "$(last)"
+git checkout -q -b old HEAD~1
+py_rows "UPDATE stories SET priority = 'high' WHERE id = 'L-1'"
+run ss -v
+check_contains "l old: the run says it keeps the copy" \
+  "backlog/L-1-one.md: git's version put back beside storysync's uncommitted move of it (a discard, not a copy): kept, HEAD being off the last synced commit's line (the story held)" \
+  "$err"
+check_eq "l old: exit 0, both of the commit's files there, git status clean" \
+  "0|active/L-1-one.md backlog/L-1-one.md|" \
+  "$rc|$(l1)|$(git status --porcelain)"
+check_eq "l old: the row as the API left it, the last synced commit main's" \
+  "active|active/L-1-one.md|high|Dos|$main" \
+  "$(py_rows "SELECT status, path, priority FROM stories WHERE id = 'L-1'")|$(py_rows "SELECT title FROM stories WHERE id = 'L-2'")|$(last)"
+run git checkout -q main
+check_eq "l back: git checkout main works, the copy gone with it" \
+  "0||active/L-1-one.md" "$rc|$err|$(l1)"
+run ss
+check_eq "l back: the API's value reaches the file, one file of L-1" \
+  "0||high|active/L-1-one.md" \
+  "$rc|$err|$(key priority active/L-1-one.md)|$(l1)"
+check_eq "l back: the row as the file, nothing in sync_conflicts" \
+  "active|active/L-1-one.md|high|0" \
+  "$(py_rows "SELECT status, path, priority FROM stories WHERE id = 'L-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+run ss
+check_eq "l back: the next run is quiet" "0||" "$rc|$out|$err"
+
+# ---- a killed run's temporary file that a person committed (`git add
+# -A`, model seed 156): a run on the line removes it as it does every
+# killed run's, and a commit takes the removal. On a checkout of the
+# commit that holds it, it is that commit's file: the run there keeps it
+# (nothing the checkout holds is changed), and back on main git's
+# checkout takes it away ----
+mkdir "$T/k" && cd "$T/k" || exit 1
+# temps: storysync's temporary files in the tree
+temps() {
+  find . -path ./.git -prune -o -name '*.storysync-*' -print |
+    sed 's,^\./,,' | xargs
+}
+git init -q . && mkdir refinements backlog
+printf -- '---\nid: K-1\ntitle: One\nstatus: backlog\n---\nbody\n' >backlog/K-1-one.md
+printf -- '---\nid: K-2\ntitle: Two\n---\nbody\n' >backlog/K-2-two.md
+ss init -q || not_ok "init of k"
+echo .storysync/ >.gitignore
+git add -A && git commit -qm one && ss -q || not_ok "k's first run"
+py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'K-1'"
+run env STORYSYNC_TEST_KILL=after-move "$bin"
+tmp=$(temps)
+check_eq "k: the run killed after its move, its temporary file left" \
+  "137|refinements/.K-1-one.md.storysync-" "$rc|${tmp%??????}"
+git add -A && git commit -qm "the killed run's files"
+run ss
+check_eq "k: on main, the run removes it and finishes the write" \
+  "0||refinement" "$rc|$(temps)|$(key status refinements/K-1-one.md)"
+sed -i 's/^title: Two$/title: Dos/' backlog/K-2-two.md
+git add -A && git commit -qm "its removal, K-2 retitled" && ss -q || not_ok "k: main's run"
+main=$(git rev-parse HEAD)
+check_eq "k: the last synced commit main's" "$main" "$(last)"
+git checkout -q -b old HEAD~1
+run ss -v
+check_contains "k old: the run says it keeps it" \
+  "$tmp: a killed run's temporary file: kept, HEAD being off the last synced commit's line" \
+  "$err"
+check_eq "k old: exit 0, the commit's temporary file there, git status clean" \
+  "0|$tmp|" "$rc|$(temps)|$(git status --porcelain)"
+run git checkout -q main
+check_eq "k back: git checkout main works, the file gone with it" "0||" \
+  "$rc|$err|$(temps)"
+run ss
+check_eq "k back: the rows as main's files, nothing in sync_conflicts" \
+  "0||refinement|refinements/K-1-one.md|Dos|0" \
+  "$rc|$err|$(py_rows "SELECT status, path FROM stories WHERE id = 'K-1'")|$(py_rows "SELECT title FROM stories WHERE id = 'K-2'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+run ss
+check_eq "k back: the next run is quiet" "0||" "$rc|$out|$err"
 
 finish

@@ -1320,9 +1320,24 @@ class Model:
             self.check(ids, ("--backlog", b))
             self.settle(ids)
             return f"run: --backlog {b}"
+        # --git with HEAD the last synced commit: when no row changed
+        # since the last run either, it decides so from HEAD and one read
+        # of the database and writes nothing (storysync(1), --git), so an
+        # uncommitted configuration change is not followed (seed 3 at 300
+        # steps: the next --backlog run refused it, exit 2, as it should)
+        idle = None
+        if kind == "git" and self.config_changed and \
+                self.git("rev-parse", "HEAD").stdout.strip() == \
+                self.last_synced():
+            idle = self.db_digest()
         if self.run_sync({"plain": (), "full": ("--full",),
                           "git": ("--git",)}[kind], kill):
             return f"run: {kind} killed at {kill}"
+        if idle is not None and self.db_digest() == idle:
+            # nothing written: the change waits for the next run of every
+            # backlog, and the admin's next edit for its run
+            self.drop_taken_discards()
+            return "run: --git (HEAD synced, no row changed: nothing done)"
         self.config_changed = False
         self.touched.clear()
         if kind == "git":

@@ -16,8 +16,8 @@
 # (git_checkout_old.sh: 2, 5, 6; git_discard_old.sh: 13; killed_write.sh:
 # 38, 47, and 8 at 120 steps; killed_delete.sh: 4 at 120 steps;
 # git_checkout_old.sh: 121, 117; killed_write.sh: 140, 152, 79 at 120
-# steps; 74 and 43 at 120 steps were the model's own mistakes; at 60
-# steps unless named). By
+# steps, 3102; 74 and 43 at 120 steps were the model's own mistakes; at
+# 60 steps unless named). By
 # hand: python3 tests/cli/model.py DIR --seed N [--steps N] [--classic]
 # (MODEL_DEBUG=1
 # shows each run's -v output, MODEL_LOG=1 a passing seed's actions too). A twin: under --setup postgresql each seed's
@@ -31,7 +31,7 @@ seed=${STORYSYNC_SEED:-1}
 classic="" regress=""
 if [ "${STORYSYNC_LONG:-0}" = 1 ]; then
   seeds=200 steps=120 classic="4 406 411 414 624 688 723 742 766 795"
-  regress="2 5 6 13 38 47 8:120 4:120 121 117 140 152 74 79:120 43:120"
+  regress="2 5 6 13 38 47 8:120 4:120 121 117 140 152 74 79:120 43:120 3102"
 else
   seeds=2 steps=60
 fi

@@ -303,10 +303,15 @@ static struct fsx_batch *batch(struct apply_ctx *ctx)
  * len bytes of data, written for story id, and which of its fields the
  * write took from the database ("*": all of them): a run killed before
  * its commit does not leave the next run to take this write for a
- * person's edit, nor the fields a person changed for the database's. */
+ * person's edit, nor the fields a person changed for the database's.
+ * With there (no move goes before the write: the file is at path, or
+ * is created there), the line is followed by a "> ID PATH" one in the
+ * same append, as after a move made: the content is the run's own
+ * making, so found at another place it is a person's move since, not
+ * a move the run never made (model seed 3102). */
 static bool note_write(struct apply_ctx *ctx, const struct action *a,
 		       const char *fields, const char *path, const char *data,
-		       size_t len, struct err *e)
+		       size_t len, bool there, struct err *e)
 {
 	char hash[BLOBID_HEX], *line;
 	bool ok;
@@ -336,6 +341,14 @@ static bool note_write(struct apply_ctx *ctx, const struct action *a,
 		c = journal_conflict_again(ctx->replayed[i], hash);
 		both = xasprintf("%s%s", line, c);
 		free(c);
+		free(line);
+		line = both;
+	}
+	if (there) {
+		char *m = journal_moved_line(a->id, path);
+		char *both = xasprintf("%s%s", line, m);
+
+		free(m);
 		free(line);
 		line = both;
 	}
@@ -403,10 +416,11 @@ static enum apply_result stage_rewrite(struct apply_ctx *ctx,
 		goto out;
 	/* the content as it is, at the place the database gives */
 	if (strcmp(t->path, t->cur) != 0 &&
-	    !note_write(ctx, a, fields, t->path, text, len, e))
+	    !note_write(ctx, a, fields, t->path, text, len, false, e))
 		goto out;
 	if (out.len != len || memcmp(out.data, text, len) != 0) {
-		if (!note_write(ctx, a, fields, t->path, out.data, out.len, e))
+		if (!note_write(ctx, a, fields, t->path, out.data, out.len,
+				strcmp(t->path, t->cur) == 0, e))
 			goto out;
 		s->slot =
 			fsx_batch_stage(batch(ctx), t->path, out.data, out.len,
@@ -500,7 +514,7 @@ static enum apply_result stage_create(struct apply_ctx *ctx,
 			mirror[k] = a->want.v[loc[k]];
 	story_render(&a->want, dl, &out);
 	ok = check_back(ctx->c, t, t->path, &out, &a->want, mirror, true, e) &&
-	     note_write(ctx, a, "*", t->path, out.data, out.len, e);
+	     note_write(ctx, a, "*", t->path, out.data, out.len, true, e);
 	if (ok) {
 		s->slot = fsx_batch_stage(batch(ctx), t->path, out.data,
 					  out.len, NULL, NULL, &stale, e);

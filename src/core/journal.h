@@ -39,8 +39,11 @@
  * lines of story id naming path before it are of a file that got there.
  * Without it, a killed run's move line whose content is found at the old
  * place is a move the run never made; with it, that file is a person's
- * move back (model seed 140). One lost to a crash leaves the move line
- * read as a move not made (an older binary skips the line).
+ * move back (model seed 140). A write that no move goes before (in
+ * place, or a creation) appends its "> " line with its own: its content
+ * is the run's making, and found elsewhere is a person's move made
+ * after the run (model seed 3102). One lost to a crash leaves the move
+ * line read as a move not made (an older binary skips the line).
  */
 
 /* One line, its strings pointing into the journal's text. */

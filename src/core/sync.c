@@ -228,7 +228,11 @@ static bool journal_place(const struct run *run, const struct journal_line *jl,
  * another story's move). Unless the journal says the move was made (a
  * "> " line after jl): then the file there is a person's move back
  * (model seed 140: taken for a move not made, the run moved it again and
- * the person's move was lost). */
+ * the person's move was lost). A write in place or a creation has its
+ * "> " line with it (note_write): its content, the run's own making,
+ * found elsewhere is a person's move made after the run (model seed
+ * 3102: a write of the status key in place at the person's first move,
+ * taken for a move not made, lost the person's move back). */
 static bool move_not_made(const struct run *run, const struct journal_line *jl,
 			  const struct file_change *fc,
 			  const struct story *base)

@@ -11,7 +11,8 @@
 # plain one or --backlog; whether the person then edits another field or
 # not; a move journaled and not made (seed 38, below); a move made and
 # undone by a person (seed 140, below); a discard written again by two
-# killed runs (seed 266, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
+# killed runs (seed 266, below); a person's move undone after a killed run
+# wrote the file in place (seed 3102, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
 # a server: lib.sh's py_rows) and the files with sed.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -239,4 +240,50 @@ for how in plain backlog; do
   run ss
   check_eq "$how-twice: the next run is quiet" "0||" "$rc|$out|$err"
 done
+
+# ---- a person's move after a killed run that moved nothing: the person
+# moves the file (plain mv, its status key left as it was), the run that
+# takes that move (the row's status, the key's rewrite in place) is
+# killed after its writes, and the person moves the file back. The
+# journal's line is of that write in place, not of a move: its content
+# found where the agreed version places the story is the person's move,
+# not a move the killed run never made, and it stays; the row follows
+# it (model seed 3102: the run moved the file to the killed run's place
+# and the person's move was lost, with nothing in sync_conflicts). Also
+# when another killed run wrote it in place again first (its row's
+# title the API's): the person's move is later than both ----
+for how in once twice; do
+  mkdir -p "$T/inplace-$how" && cd "$T/inplace-$how" || exit 1
+  git init -q .
+  mkdir backlog refinements
+  printf 'database: .storysync/stories.db\nstages:\n  refinement: refinements\n  backlog: backlog\n' \
+    >.storysync.yml
+  printf -- '---\nid: S-1\ntitle: T1\nstatus: backlog\n---\nbody\n' >backlog/S-1-t.md
+  ss init -q || not_ok "inplace-$how: init"
+  echo .storysync/ >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "inplace-$how: the tree"
+  files() { find refinements backlog -name 'S-*.md' | LC_ALL=C sort | paste -sd ' '; }
+  mv backlog/S-1-t.md refinements/
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  check_eq "inplace-$how: killed after the key's write in place" \
+    "137|refinements/S-1-t.md|refinement|backlog" \
+    "$rc|$(files)|$(key status refinements/S-1-t.md)|$(py_rows "SELECT status FROM stories")"
+  title=T1
+  if [ $how = twice ]; then
+    title=API
+    py_rows "UPDATE stories SET title = 'API'"
+    run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+    check_eq "inplace-$how: killed again after its write in place" \
+      "137|refinements/S-1-t.md|refinement|API" \
+      "$rc|$(files)|$(key status refinements/S-1-t.md)|$(key title refinements/S-1-t.md)"
+  fi
+  mv refinements/S-1-t.md backlog/
+  run ss
+  check_eq "inplace-$how: the person's move back stays, the row follows" \
+    "0|backlog/S-1-t.md|backlog|$title|backlog/$title/backlog/S-1-t.md|0" \
+    "$rc|$(files)|$(key status backlog/S-1-t.md)|$(key title backlog/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || path FROM stories")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+  run ss
+  check_eq "inplace-$how: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
 finish

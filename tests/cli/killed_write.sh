@@ -114,11 +114,7 @@ done
 # API's status stays, the person's title too, and the file goes there
 # (model seed 38, where the admin had renamed a stage's folder too) ----
 for how in plain renamed; do
-  mkdir -p "$T/unmoved-$how" && cd "$T/unmoved-$how" || exit 1
-  git init -q .
-  mkdir backlog refinements
-  printf 'database: .storysync/stories.db\nstages:\n  refinement: refinements\n  backlog: backlog\n' \
-    >.storysync.yml
+  stages_repo "unmoved-$how" refinement:refinements backlog:backlog
   for i in 1 2; do
     printf -- '---\nid: S-%s\ntitle: T%s\nstatus: backlog\n---\nbody\n' $i $i \
       >backlog/S-$i-t.md
@@ -157,11 +153,7 @@ done
 # follows it (model seed 140: the run moved the file again and the
 # person's move was lost, with nothing in sync_conflicts) ----
 for how in nokey key; do
-  mkdir -p "$T/back-$how" && cd "$T/back-$how" || exit 1
-  git init -q .
-  mkdir backlog refinements
-  printf 'database: .storysync/stories.db\nstages:\n  refinement: refinements\n  backlog: backlog\n' \
-    >.storysync.yml
+  stages_repo "back-$how" refinement:refinements backlog:backlog
   st=
   [ $how = key ] && st='status: backlog\n'
   printf -- "---\nid: S-1\ntitle: T1\n${st}---\nbody\n" >backlog/S-1-t.md
@@ -192,11 +184,7 @@ done
 # named, exit 1 on every run until a person removed one; 79 in a --git
 # run, which reads the journal's paths and the diff's) ----
 for how in reset stash git; do
-  mkdir -p "$T/put-$how" && cd "$T/put-$how" || exit 1
-  git init -q .
-  mkdir backlog refinements
-  printf 'database: .storysync/stories.db\nstages:\n  refinement: refinements\n  backlog: backlog\n' \
-    >.storysync.yml
+  stages_repo "put-$how" refinement:refinements backlog:backlog
   printf -- '---\nid: S-1\ntitle: T1\nstatus: backlog\n---\nbody\n' >backlog/S-1-t.md
   printf -- '---\nid: S-2\ntitle: T2\n---\nbody\n' >backlog/S-2-t.md
   ss init -q || not_ok "put-$how: init"
@@ -253,11 +241,7 @@ done
 # when another killed run wrote it in place again first (its row's
 # title the API's): the person's move is later than both ----
 for how in once twice; do
-  mkdir -p "$T/inplace-$how" && cd "$T/inplace-$how" || exit 1
-  git init -q .
-  mkdir backlog refinements
-  printf 'database: .storysync/stories.db\nstages:\n  refinement: refinements\n  backlog: backlog\n' \
-    >.storysync.yml
+  stages_repo "inplace-$how" refinement:refinements backlog:backlog
   printf -- '---\nid: S-1\ntitle: T1\nstatus: backlog\n---\nbody\n' >backlog/S-1-t.md
   ss init -q || not_ok "inplace-$how: init"
   echo .storysync/ >.gitignore

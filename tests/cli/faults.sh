@@ -24,22 +24,9 @@ command -v strace >/dev/null || { echo "strace is needed"; exit 1; }
 # what the suite's switch skips is what this tests
 unset STORYSYNC_TEST_NOSYNC
 sample_space
-step=${FAULT_SWEEP_STEP:-1}
+STEP=${FAULT_SWEEP_STEP:-1}
 # ks N: sets KS to the k to try of a call the sync makes N times
-ks() {
-  local n=$1 lo
-  KS=()
-  if [ "$LONG" = 1 ]; then
-    KS=($(seq 1 "$step" "$n"))
-    return
-  fi
-  [ "$n" -gt 0 ] && KS+=(1)
-  for ((lo = 2; lo < n; lo += 20)); do
-    pick_in "$lo" "$((lo + 19 < n - 1 ? lo + 19 : n - 1))"
-    KS+=("$r")
-  done
-  [ "$n" -gt 1 ] && KS+=("$n")
-}
+ks() { sample_points "$1" 20; }
 # LeakSanitizer cannot run under ptrace: leaks are checked by every other
 # test, the sweep looks for what the faults do
 traced() { ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace "$@"; }

@@ -402,6 +402,24 @@ pick_in() {
   r=$(((_rng >> 17) % ($2 - $1 + 1) + $1))
 }
 
+# sample_points N BAND: sets KS to the points to try of N (1-based): all
+# of them in the long set (by STEP, default 1), else the first, the last
+# and one drawn by pick_in from each band of BAND points between
+sample_points() {
+  local n=$1 band=$2 lo
+  KS=()
+  if [ "$LONG" = 1 ]; then
+    KS=($(seq 1 "${STEP:-1}" "$n"))
+    return
+  fi
+  [ "$n" -gt 0 ] && KS+=(1)
+  for ((lo = 2; lo < n; lo += band)); do
+    pick_in "$lo" "$((lo + band - 1 < n - 1 ? lo + band - 1 : n - 1))"
+    KS+=("$r")
+  done
+  [ "$n" -gt 1 ] && KS+=("$n")
+}
+
 # hold_lock FILE: starts a process that holds the run lock FILE (flock, as
 # a run does) and returns once it really holds it; $holder is its pid.
 # release_lock ends it and waits until the lock is free.

@@ -19,22 +19,9 @@ STORYSYNC_TEST_LEAKS=all
 # the runs as they are, with their fsyncs and waits
 unset STORYSYNC_TEST_NOSYNC
 sample_space
-step=${OOM_SWEEP_STEP:-1}
+STEP=${OOM_SWEEP_STEP:-1}
 # ks N: sets KS to the k to try of a sync that allocates N times
-ks() {
-  local n=$1 lo
-  KS=()
-  if [ "$LONG" = 1 ]; then
-    KS=($(seq 1 "$step" "$n"))
-    return
-  fi
-  [ "$n" -gt 0 ] && KS+=(1)
-  for ((lo = 2; lo < n; lo += 60)); do
-    pick_in "$lo" "$((lo + 59 < n - 1 ? lo + 59 : n - 1))"
-    KS+=("$r")
-  done
-  [ "$n" -gt 1 ] && KS+=("$n")
-}
+ks() { sample_points "$1" 60; }
 
 # sweep NAME DIR: DIR is the tree before the sync
 sweep() {

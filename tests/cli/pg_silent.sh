@@ -37,26 +37,34 @@ now() { date +%s.%N; }
 within() { awk -v a="$1" -v b="$2" -v lo="$3" -v hi="$4" \
   'BEGIN { printf "%.1f s\n", a - b; exit !(a - b >= lo && a - b < hi) }'; }
 
+# run_stopped POINT DB WHAT: a sync that stops itself at POINT
+# (STORYSYNC_TEST_STOP, WHAT names it) has its backend in DB stopped
+# (SIGSTOP), then goes on; sets bpid (the backend, which the caller
+# checks), t0 and t1 (when the run went on and when it ended), rc and err
+run_stopped() {
+  STORYSYNC_TEST_STOP=$1 "$STORYSYNC" sync >"$O/out" 2>"$O/err" &
+  pid=$!
+  trap 'kill -9 $pid 2>/dev/null; [ -n "${bpid:-}" ] && kill -CONT $bpid;
+  pg_stop; rm -rf "$T" "$O"' EXIT
+  wait_for stopped $pid || not_ok "$3"
+  bpid=$(pq "$2" "SELECT pid FROM pg_stat_activity WHERE application_name =
+  'storysync' AND state = 'idle in transaction'")
+  as_pg kill -STOP "$bpid"
+  t0=$(now)
+  kill -CONT $pid
+  wait $pid
+  rc=$?
+  t1=$(now)
+  err=$(cat "$O/err"); echo "# $err"
+}
+
 # ---- the run's backend stops mid-transaction, holding the tree's lock ----
 sed -i 's/^title: .*/title: "edited while the server slept"/' "$f1"
 pq ss1 "UPDATE stories SET title = 'the API meanwhile' WHERE id = '$id2'"
-STORYSYNC_TEST_STOP=pg-begun "$STORYSYNC" sync >"$O/out" 2>"$O/err" &
-pid=$!
-trap 'kill -9 $pid 2>/dev/null; [ -n "${bpid:-}" ] && kill -CONT $bpid;
-  pg_stop; rm -rf "$T" "$O"' EXIT
-wait_for stopped $pid || not_ok "the run stops in its transaction"
-bpid=$(pq ss1 "SELECT pid FROM pg_stat_activity WHERE application_name =
-  'storysync' AND state = 'idle in transaction'")
+run_stopped pg-begun ss1 "the run stops in its transaction"
 check_eq "one backend of the run, in its transaction, with the tree's lock" \
   "1|1" "$(echo "$bpid" | grep -c .)|$(pq ss1 "SELECT count(*) FROM pg_locks
   WHERE locktype = 'advisory' AND pid = '$bpid' AND granted")"
-as_pg kill -STOP "$bpid"
-t0=$(now)
-kill -CONT $pid
-wait $pid
-rc=$?
-t1=$(now)
-err=$(cat "$O/err"); echo "# $err"
 check_eq "the run gives up: exit 3" 3 "$rc"
 check_contains "it says the server did not answer, and for how long" \
   "did not answer for 2.0 s (busy_wait, then server_wait)" "$err"
@@ -93,22 +101,9 @@ sed -i 's/^title: .*/title: "edited as the commit went"/' "$f1"
 pq ss1 "UPDATE stories SET title = 'the API before the commit' WHERE id = '$id2'"
 events=$(pq ss1 "SELECT count(*) FROM sync_events")
 conflicts=$(pq ss1 "SELECT count(*) FROM sync_conflicts")
-STORYSYNC_TEST_STOP=pg-commit "$STORYSYNC" sync >"$O/out" 2>"$O/err" &
-pid=$!
-trap 'kill -9 $pid 2>/dev/null; [ -n "${bpid:-}" ] && kill -CONT $bpid;
-  pg_stop; rm -rf "$T" "$O"' EXIT
-wait_for stopped $pid || not_ok "the run stops before its COMMIT goes"
-bpid=$(pq ss1 "SELECT pid FROM pg_stat_activity WHERE application_name =
-  'storysync' AND state = 'idle in transaction'")
+run_stopped pg-commit ss1 "the run stops before its COMMIT goes"
 check_eq "one backend of the run, in its transaction" 1 \
   "$(echo "$bpid" | grep -c .)"
-as_pg kill -STOP "$bpid"
-t0=$(now)
-kill -CONT $pid
-wait $pid
-rc=$?
-t1=$(now)
-err=$(cat "$O/err"); echo "# $err"
 check_eq "the run gives up: exit 3" 3 "$rc"
 check_contains "it says its COMMIT went and the outcome is not known" \
   "did not answer for 2.0 s (busy_wait, then server_wait): the run gives up, and the next goes on from what the server committed; this run's COMMIT had been sent: whether the server committed it is not known" \
@@ -180,22 +175,9 @@ done
 pg_local "postgresql://postgres:s3cret@/ss2?host=$PGDIR"
 printf 'busy_wait: 0\nserver_wait: 2\n' >>.storysync.local.yml
 ss init >/dev/null
-STORYSYNC_TEST_STOP=pg-batch "$STORYSYNC" sync >"$O/out" 2>"$O/err" &
-pid=$!
-trap 'kill -9 $pid 2>/dev/null; [ -n "${bpid:-}" ] && kill -CONT $bpid;
-  pg_stop; rm -rf "$T" "$O"' EXIT
-wait_for stopped $pid || not_ok "the first load stops before its batch goes"
-bpid=$(pq ss2 "SELECT pid FROM pg_stat_activity WHERE application_name =
-  'storysync' AND state = 'idle in transaction'")
+run_stopped pg-batch ss2 "the first load stops before its batch goes"
 check_eq "one backend of the first load, in its transaction" 1 \
   "$(echo "$bpid" | grep -c .)"
-as_pg kill -STOP "$bpid"
-t0=$(now)
-kill -CONT $pid
-wait $pid
-rc=$?
-t1=$(now)
-err=$(cat "$O/err"); echo "# $err"
 check_eq "the first load gives up: exit 3" 3 "$rc"
 check_contains "it says the server did not answer, naming it" \
   "postgresql://postgres:***@/ss2?host=$PGDIR: the server did not answer for 2.0 s" \

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../yev_dump.h"
 #include "buf.h"
 #include "story.h"
 #include "yamlio.h"
@@ -104,37 +105,19 @@ static void edit_round_trip(const struct story_doc *d, const char *text,
 	buf_finish(&out);
 }
 
-/* The events a reader gives for text, one line each, up to the end or
- * an error: yamlio.c's fast path (when it takes the text) or libyaml. */
+/* The events a reader gives for text: yamlio.c's fast path (when it
+ * takes the text) or libyaml. */
 static char *yaml_events(const char *text, size_t len, bool libyaml)
 {
-	struct buf b = BUF_INIT;
 	struct yreader *r;
-	struct yev ev;
-	struct err e;
+	char *dump;
 
 	yreader_libyaml_only = libyaml;
 	r = yreader_create_at("t", text, len, 2, STORY_MAX_DEPTH, true);
 	yreader_libyaml_only = false;
-	buf_add(&b, "", 0);
-	for (int n = 0; n < 100000; n++) {
-		if (!yreader_next(r, &ev, &e)) {
-			buf_printf(&b, "error %s\n", e.msg);
-			break;
-		}
-		buf_printf(&b, "%d %d %zu-%zu %u:%u", (int)ev.type,
-			   (int)ev.style, ev.begin, ev.end, ev.line, ev.col);
-		if (ev.type == YEV_SCALAR) {
-			buf_printf(&b, " %zu[", ev.len);
-			buf_add(&b, ev.value, ev.len);
-			buf_puts(&b, "]");
-		}
-		buf_putc(&b, '\n');
-		if (ev.type == YEV_END)
-			break;
-	}
+	dump = yev_dump(r, 100000);
 	yreader_destroy(r);
-	return buf_detach(&b);
+	return dump;
 }
 
 /* The plain frontmatter's fast path reads as libyaml does. */

@@ -952,8 +952,8 @@ static void hold(struct run *run, struct strmap *blocked, const char *id,
 static void hold_checkout(struct run *run, struct strmap *blocked)
 {
 	struct strmap seen;
-	size_t n = 0;
-	char *msg;
+	size_t nfile = 0, ncopy = 0, nrow = 0;
+	struct buf msg = BUF_INIT;
 
 	if (!off_line(run))
 		return;
@@ -962,7 +962,7 @@ static void hold_checkout(struct run *run, struct strmap *blocked)
 	 * of the files is the story's is for the run back on the line */
 	for (size_t i = 0; i < run->scan.nleftovers; i++)
 		if (run->scan.leftovers[i].kept)
-			hold(run, blocked, run->scan.leftovers[i].id, &n);
+			hold(run, blocked, run->scan.leftovers[i].id, &ncopy);
 	for (size_t i = 0; i < run->scan.nchanges; i++) {
 		struct file_change *fc = &run->scan.changes[i];
 
@@ -970,7 +970,7 @@ static void hold_checkout(struct run *run, struct strmap *blocked)
 			continue;
 		if (fc->path ? head_version(run, fc->path, fc->hash)
 			     : head_version(run, fc->old_path, "")) {
-			hold(run, blocked, fc->id, &n);
+			hold(run, blocked, fc->id, &nfile);
 			fc->not_vanished = true;
 		}
 	}
@@ -991,21 +991,27 @@ static void hold_checkout(struct run *run, struct strmap *blocked)
 
 		if (!strmap_get(&seen, d->id, NULL) &&
 		    (!se || head_version(run, se->path, se->hash)))
-			hold(run, blocked, d->id, &n);
+			hold(run, blocked, d->id, se ? &nfile : &nrow);
 	}
 	strmap_finish(&seen);
-	msg = xasprintf("HEAD is off the last synced commit's line (a "
-			"checkout of another commit or branch): %zu stor%s "
-			"whose file is HEAD's version held, and the last "
-			"synced commit kept, until HEAD comes back or sync "
-			"--git follows the checkout",
-			n, n == 1 ? "y" : "ies");
-	note(run, msg);
-	free(msg);
-	if (n)
+	buf_printf(&msg,
+		   "HEAD is off the last synced commit's line (a checkout of "
+		   "another commit or branch): %zu stor%s whose file is HEAD's "
+		   "version held",
+		   nfile, nfile == 1 ? "y" : "ies");
+	if (ncopy)
+		buf_printf(&msg, ", %zu whose copy git put back beside it",
+			   ncopy);
+	if (nrow)
+		buf_printf(&msg, ", %zu added by the API with no file yet",
+			   nrow);
+	buf_puts(&msg, ", and the last synced commit kept, until HEAD comes "
+		       "back or sync --git follows the checkout");
+	note(run, msg.data);
+	buf_finish(&msg);
+	if (nfile + ncopy + nrow)
 		run->deferred = true;
 }
-
 /* Pairs the file side and the DB side of each story and plans it. */
 static bool plan_all(struct run *run)
 {

@@ -158,10 +158,13 @@ git mv api api2 && sed -i 's/^  api: api$/  api: api2/' .storysync.yml
 git commit -qam "api's stories in api2/"
 py_rows "INSERT INTO stories (id, backlog, title) VALUES ('A-9', 'api', 'Nine')"
 git checkout -q -b old HEAD~2
-run ss
+run ss -v
+check_contains "b old: the run says it holds the API's new story" \
+  "1 story whose file is HEAD's version held, 1 added by the API with no file yet, and the last synced commit kept" \
+  "$err"
 check_eq "b old: exit 0, no file made for the API's story, git status clean" \
-  "0|||Nine|" \
-  "$rc|$err|$(find . -name 'A-9*')|$(py_rows "SELECT title FROM stories WHERE id = 'A-9'")|$(git status --porcelain)"
+  "0||Nine|" \
+  "$rc|$(find . -name 'A-9*')|$(py_rows "SELECT title FROM stories WHERE id = 'A-9'")|$(git status --porcelain)"
 git checkout -q main
 run ss
 check_eq "b back: the move followed, the API's story made in api2/" \
@@ -243,6 +246,9 @@ py_rows "UPDATE stories SET priority = 'high' WHERE id = 'L-1'"
 run ss -v
 check_contains "l old: the run says it keeps the copy" \
   "backlog/L-1-one.md: git's version put back beside storysync's uncommitted move of it (a discard, not a copy): kept, HEAD being off the last synced commit's line (the story held)" \
+  "$err"
+check_contains "l old: and counts it as a copy" \
+  "1 whose copy git put back beside it, and the last synced commit kept" \
   "$err"
 check_eq "l old: exit 0, both of the commit's files there, git status clean" \
   "0|active/L-1-one.md backlog/L-1-one.md|" \

@@ -282,8 +282,9 @@ bool fsx_journal_add(int fd, const char *line, struct err *e);
 bool fsx_journal_read(int fd, char **text, struct err *e);
 /* Empties the journal. */
 bool fsx_journal_reset(int fd, struct err *e);
-/* Replaces the journal at path with text, at once (a temporary file
- * renamed over it): a kill leaves the old lines or the new ones. */
+/* Replaces the journal at path with text, at once (a temporary file,
+ * fsync, rename, fsync of the directory): a kill or a power loss leaves
+ * the old lines or the new ones. */
 bool fsx_journal_replace(const char *path, const char *text, struct err *e);
 
 /* Takes the run lock: flock on path (created if needed, close-on-exec).

@@ -2299,6 +2299,13 @@ bool fsx_journal_replace(const char *path, const char *text, struct err *e)
 	return ok;
 }
 
+bool fsx_journal_sync(int fd, struct err *e)
+{
+	if (!fsx_test_nosync() && fdatasync(fd) < 0)
+		return err_set(e, "write journal: %s", strerror(errno));
+	return true;
+}
+
 int fsx_open_root(const char *dir, struct err *e)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

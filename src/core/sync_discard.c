@@ -514,8 +514,9 @@ out:
 	return ok;
 }
 
-/* Whether something is at path now (then an earlier run's removal of it
- * was not made, or a file came back: the scan speaks for it). */
+/* Whether something is at path now: an earlier run's removal of it was
+ * not made (killed at the unlink, or the file changed since its scan),
+ * or a file came back, which the scan speaks for. */
 static bool path_taken(struct run *run, const char *path)
 {
 	int fd = fsx_open_beneath(run->rootfd, path, O_PATH | O_CLOEXEC, 0);
@@ -530,12 +531,16 @@ bool record_leftovers(struct run *run)
 {
 	/* an earlier run's removals, made before a transaction that never
 	 * committed (killed, or stopped by a guard, or busy): recorded from
-	 * the journal, as this run's own are */
-	for (size_t i = 0; i < run->journal.nx; i++)
-		if (!path_taken(run, run->journal.x[i].path) &&
-		    (!record_deletion(run, &run->journal.x[i]) ||
-		     !doubt_leftover(run, &run->journal.x[i])))
+	 * the journal, as this run's own are; a deletion only where it was
+	 * made, the values in doubt in any case (once: the scan may have
+	 * found the same copy again) */
+	for (size_t i = 0; i < run->journal.nx; i++) {
+		const struct journal_leftover *x = &run->journal.x[i];
+
+		if ((!path_taken(run, x->path) && !record_deletion(run, x)) ||
+		    !doubt_leftover(run, x))
 			return false;
+	}
 	for (size_t i = 0; i < run->scan.nleftovers; i++) {
 		const struct scan_leftover *l = &run->scan.leftovers[i];
 		struct journal_leftover x;

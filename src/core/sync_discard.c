@@ -396,9 +396,6 @@ void set_deleted(struct run *run, const struct state_entry *se,
 		memcpy(a->before, se->before, BLOBID_HEX);
 }
 
-/* The deletion of path, storysync's own, recorded with HEAD's commit
- * and HEAD's version of path now (see store_deleted_put); nothing outside
- * git, or when git cannot say. False when the store fails. */
 /* The journal line of leftover l, noted before its removal (heap): HEAD's
  * commit and version of its path for its deletion's record (none when
  * git cannot say: git's version put back will then be taken for a
@@ -432,8 +429,10 @@ char *leftover_line(struct run *run, const struct scan_leftover *l)
 				     l->path, &l->story);
 }
 
-/* The deletion's record of leftover x: git putting the copy back again
- * is no person's copy (seed 83). */
+/* The deletion's record of leftover x, storysync's own, with HEAD's
+ * commit and HEAD's version of its path then (see store_deleted_put):
+ * git putting the copy back again is no person's copy (seed 83); nothing
+ * outside git, or when git could not say. False when the store fails. */
 static bool record_deletion(struct run *run, const struct journal_leftover *x)
 {
 	struct deleted_file d = {.id = (char *)x->id, .path = (char *)x->path};

@@ -84,6 +84,8 @@ struct scan_result {
 		char hash[BLOBID_HEX];
 		struct file_stat st;
 		bool removed; /* the caller's: it removed it */
+		char *line;   /* the caller's: its journal line, noted
+				 before the removal (heap) */
 		bool kept;    /* the caller's: it kept it, HEAD being off
 				 the last synced commit's line (the story
 				 held: hold_checkout) */

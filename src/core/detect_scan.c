@@ -2042,6 +2042,7 @@ void scan_result_finish(struct scan_result *r)
 	for (size_t i = 0; i < r->nleftovers; i++) {
 		free(r->leftovers[i].path);
 		free(r->leftovers[i].id);
+		free(r->leftovers[i].line);
 		story_finish(&r->leftovers[i].story);
 	}
 	free(r->leftovers);

@@ -2218,6 +2218,21 @@ bool fsx_remove_temp(int rootfd, const char *rel, struct err *e)
 	return ok;
 }
 
+/* fsyncs the directory that holds path (a rename into it made). */
+static bool sync_parent(const char *path, struct err *e)
+{
+	char *dir = parent_of(path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool ok = fd >= 0 && sync_fd(fd) == 0;
+
+	if (!ok)
+		err_set(e, "%s: %s", dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return ok;
+}
+
 int fsx_journal_open(const char *path, bool write, struct err *e)
 {
 	int flags = write ? O_RDWR | O_CREAT | O_APPEND : O_RDONLY;
@@ -2266,7 +2281,11 @@ bool fsx_journal_replace(const char *path, const char *text, struct err *e)
 		err_set(e, "%s: %s", tmp, strerror(errno));
 	else
 		fsx_own_like_parent(fd, path);
-	if (ok && !write_all(fd, text, strlen(text)))
+	/* the kept lines durable before the rename can be: without, a
+	 * power loss may keep the rename and lose them (no auto_da_alloc
+	 * but on ext4), and the next run take a killed run's files for
+	 * edits */
+	if (ok && (!write_all(fd, text, strlen(text)) || sync_fd(fd) < 0))
 		ok = err_set(e, "%s: %s", tmp, strerror(errno));
 	if (fd >= 0 && close(fd) < 0 && ok)
 		ok = err_set(e, "%s: %s", tmp, strerror(errno));
@@ -2274,8 +2293,17 @@ bool fsx_journal_replace(const char *path, const char *text, struct err *e)
 		ok = err_set(e, "%s: %s", path, strerror(errno));
 	if (!ok)
 		unlink(tmp);
+	else
+		ok = sync_parent(path, e);
 	free(tmp);
 	return ok;
+}
+
+bool fsx_journal_sync(int fd, struct err *e)
+{
+	if (!fsx_test_nosync() && fdatasync(fd) < 0)
+		return err_set(e, "write journal: %s", strerror(errno));
+	return true;
 }
 
 int fsx_open_root(const char *dir, struct err *e)

@@ -278,12 +278,16 @@ int fsx_journal_open(const char *path, bool write, struct err *e);
 /* Appends line, which ends in a newline (no fsync: a batch's journal
  * lines are made durable by the batch, fsx_batch_journal). */
 bool fsx_journal_add(int fd, const char *line, struct err *e);
+/* Makes the lines appended so far durable (fdatasync), for a change made
+ * outside a batch. */
+bool fsx_journal_sync(int fd, struct err *e);
 /* The journal's text (heap, "" when empty), from its start. */
 bool fsx_journal_read(int fd, char **text, struct err *e);
 /* Empties the journal. */
 bool fsx_journal_reset(int fd, struct err *e);
-/* Replaces the journal at path with text, at once (a temporary file
- * renamed over it): a kill leaves the old lines or the new ones. */
+/* Replaces the journal at path with text, at once (a temporary file,
+ * fsync, rename, fsync of the directory): a kill or a power loss leaves
+ * the old lines or the new ones. */
 bool fsx_journal_replace(const char *path, const char *text, struct err *e);
 
 /* Takes the run lock: flock on path (created if needed, close-on-exec).

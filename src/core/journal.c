@@ -82,11 +82,13 @@ const struct journal_deletion *journal_find_deletion(const struct journal *j,
 	return NULL;
 }
 
-bool journal_conflict_lost(const struct journal_conflict *c, struct story *out)
+/* A story's values from the JSON object json (story_put_json's), into
+ * out; false when it is not a story's. */
+static bool story_from_json(const char *json, struct story *out)
 {
 	struct json_member *m = NULL;
 	size_t n = 0;
-	bool ok = json_parse_object(c->lost, &m, &n);
+	bool ok = json_parse_object(json, &m, &n);
 
 	for (size_t i = 0; ok && i < n; i++) {
 		int f = field_named(m[i].key, strlen(m[i].key));
@@ -100,6 +102,50 @@ bool journal_conflict_lost(const struct journal_conflict *c, struct story *out)
 	}
 	json_members_free(m, n);
 	return ok;
+}
+
+bool journal_conflict_lost(const struct journal_conflict *c, struct story *out)
+{
+	return story_from_json(c->lost, out);
+}
+
+char *journal_leftover_line(const char *hash, const char *id, const char *head,
+			    const char *before, uint32_t ours, const char *path,
+			    const struct story *copy)
+{
+	struct buf b = BUF_INIT;
+	size_t n = 0;
+
+	buf_printf(&b, "x %s %s %s %s ", hash, id, or_dash(head),
+		   or_dash(before));
+	for (int f = 0; f < SF_COUNT; f++)
+		if (ours & (1u << f))
+			buf_printf(&b, "%s%s", n++ ? "," : "",
+				   story_field_names[f]);
+	buf_printf(&b, "%s %s\t", n ? "" : "-", path);
+	story_put_json(&b, copy);
+	buf_putc(&b, '\n');
+	return buf_detach(&b);
+}
+
+uint32_t journal_leftover_ours(const struct journal_leftover *x)
+{
+	uint32_t ours = 0;
+
+	for (const char *p = x->ours; p && *p;) {
+		size_t n = strcspn(p, ",");
+		int f = field_named(p, n);
+
+		if (f >= 0)
+			ours |= 1u << f;
+		p += n + (p[n] == ',');
+	}
+	return ours;
+}
+
+bool journal_leftover_copy(const struct journal_leftover *x, struct story *out)
+{
+	return story_from_json(x->copy, out);
 }
 
 /* The next word of *p, NUL-terminated, *p past it; NULL when there is
@@ -164,6 +210,30 @@ static bool parse_deletion(char *line, struct journal_deletion *d)
 	return true;
 }
 
+bool journal_leftover_parse(char *line, struct journal_leftover *x)
+{
+	char *p, *w[5], *tab;
+
+	if (strncmp(line, "x ", 2) != 0)
+		return false;
+	p = line + 2;
+	for (int i = 0; i < 5; i++)
+		if (!(w[i] = word(&p)))
+			return false;
+	tab = strrchr(p, '\t');
+	if (strlen(w[0]) != BLOBID_HEX - 1 || !tab || tab == p || tab[1] != '{')
+		return false;
+	*tab = '\0';
+	*x = (struct journal_leftover){.hash = w[0],
+				       .id = w[1],
+				       .head = dash_null(w[2]),
+				       .before = dash_null(w[3]),
+				       .ours = dash_null(w[4]),
+				       .path = p,
+				       .copy = tab + 1};
+	return true;
+}
+
 /* Splits one line (NUL-terminated, no line break) into l; false when it
  * is not one (an older run's format, or garbage). */
 static bool parse(char *line, struct journal_line *l)
@@ -197,7 +267,7 @@ static char *key_of(const char *hash, const char *id)
 
 void journal_load(struct journal *j, char *text)
 {
-	size_t cap = 0, capc = 0, capd = 0;
+	size_t cap = 0, capc = 0, capd = 0, capx = 0;
 
 	size_t at = 0;
 
@@ -237,6 +307,14 @@ void journal_load(struct journal *j, char *text)
 					     sizeof(*j->d));
 				j->d[j->nd++] = d;
 			}
+		} else if (strncmp(line, "x ", 2) == 0) {
+			struct journal_leftover x;
+
+			if (journal_leftover_parse(line, &x)) {
+				j->x = xgrow(j->x, &capx, j->nx + 1,
+					     sizeof(*j->x));
+				j->x[j->nx++] = x;
+			}
 		} else if (parse(line, &l)) {
 			char *k = key_of(l.hash, l.id);
 
@@ -253,7 +331,7 @@ void journal_load(struct journal *j, char *text)
 
 bool journal_empty(const struct journal *j)
 {
-	return !j->n && !j->nd;
+	return !j->n && !j->nd && !j->nx;
 }
 
 const struct journal_line *journal_find(const struct journal *j,
@@ -342,7 +420,9 @@ char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),
 		if (!nl)
 			break;
 		copy = xstrndup(line, (size_t)(nl - line));
-		if (strncmp(copy, "! ", 2) == 0) {
+		if (strncmp(copy, "x ", 2) == 0) {
+			/* recorded by the run that commits */
+		} else if (strncmp(copy, "! ", 2) == 0) {
 			struct journal_conflict c;
 
 			if (parse_conflict(copy + 2, &c) && keep(ctx, c.id))
@@ -376,6 +456,7 @@ void journal_finish(struct journal *j)
 	free(j->v);
 	free(j->c);
 	free(j->d);
+	free(j->x);
 	free(j->text);
 	memset(j, 0, sizeof(*j));
 }

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mem.h"
 #include "story.h"
@@ -35,6 +36,19 @@
  * event, the deleted file's record, the state forgotten) instead of
  * taking it for a person's deletion (an older binary skips the line).
  *
+ * A leftover the scan removes (git's version put back beside storysync's
+ * move, discard_leftovers) is noted before the unlink, and the journal
+ * made durable, as "x HASH ID HEAD BEFORE OURS PATH\tCOPY\n": the blob it
+ * held, the story, HEAD's commit and HEAD's version of the path ("-"
+ * outside git), the fields that were storysync's when the copy may hold
+ * a person's value there ("-": none may, see doubt_leftover), the path,
+ * and the copy's values as a JSON object (which holds no tab: the last
+ * tab ends the path). The removal comes before the run's transaction, so
+ * a run killed before its commit (or one that stops on a guard, or
+ * finds the database busy) leaves the copy gone and no record: the next
+ * run that commits records it from here (an older binary skips the
+ * line). Every such line is recorded by the run that commits with it.
+ *
  * A move made is noted right after the rename as "> ID PATH\n": the
  * lines of story id naming path before it are of a file that got there.
  * Without it, a killed run's move line whose content is found at the old
@@ -64,8 +78,16 @@ struct journal_deletion {
 	const char *hash, *id, *head, *before, *path;
 };
 
+/* One leftover line, its strings pointing into the journal's text (head,
+ * before and ours NULL for "-"). */
+struct journal_leftover {
+	const char *hash, *id, *head, *before, *ours, *path, *copy;
+};
+
 struct journal {
 	char *text; /* owned; its line breaks become NULs */
+	struct journal_leftover *x;
+	size_t nx;
 	struct journal_deletion *d;
 	size_t nd;
 	struct journal_line *v;
@@ -98,6 +120,21 @@ char *journal_conflict_again(const struct journal_conflict *c,
  * (heap). */
 char *journal_deletion_line(const char *hash, const char *id, const char *head,
 			    const char *before, const char *path);
+/* The leftover line for story id's copy at path, which held the blob
+ * hash, with HEAD's commit and HEAD's version of path (NULL or "": "-"),
+ * the fields (bit 1 << field) that were storysync's where the copy may
+ * hold a person's value (0: "-") and the copy's values (heap). */
+char *journal_leftover_line(const char *hash, const char *id, const char *head,
+			    const char *before, uint32_t ours, const char *path,
+			    const struct story *copy);
+/* Splits a leftover line (NUL-terminated, no line break; changed in place)
+ * into x; false when it is not one. */
+bool journal_leftover_parse(char *line, struct journal_leftover *x);
+/* The fields (bit 1 << field) of x's OURS (0 for "-"). */
+uint32_t journal_leftover_ours(const struct journal_leftover *x);
+/* The copy's values of x, into out (empty before); false when its JSON
+ * is not a story's. */
+bool journal_leftover_copy(const struct journal_leftover *x, struct story *out);
 /* The line to append once story id's file is moved to path (heap). */
 char *journal_moved_line(const char *id, const char *path);
 /* Whether a move of l's story to l's path was made after l was written
@@ -133,7 +170,8 @@ void journal_written(const struct journal_line *l, bool written[]);
 bool journal_story_written(const struct journal *j, const char *id,
 			   bool written[]);
 /* The lines of text (a journal's, untouched) of the stories keep says
- * to keep, in order (heap; "" for none). */
+ * to keep, in order (heap; "" for none); never a leftover line, which the
+ * run that commits has recorded. */
 char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),
 		   void *ctx);
 /* Frees j. */

@@ -1391,6 +1391,15 @@ static void note_stray(void *ctx, const char *msg)
 	note(ctx, msg);
 }
 
+/* Notes leftover l in the write journal, durable, before its removal. */
+static bool journal_leftover(struct run *run, struct scan_leftover *l,
+			     struct err *e)
+{
+	l->line = leftover_line(run, l);
+	return fsx_journal_add(run->journal_fd, l->line, e) &&
+	       fsx_journal_sync(run->journal_fd, e);
+}
+
 /* What the scan found beside the changes (changed of them): errors, the
  * leftovers of a killed run (removed), files that are not stories. */
 void report_scan(struct run *run, size_t changed)
@@ -1451,6 +1460,15 @@ void report_scan(struct run *run, size_t changed)
 		l->kept = keep;
 		if (keep || run->o->dry_run)
 			continue;
+		/* what records git's copy is durable before it is gone: its
+		 * record is the transaction's, which may never commit (a
+		 * kill, a guard, the database busy), so the next run that
+		 * commits records it from the journal. Storysync's own file
+		 * held the agreed version only, which the database has */
+		if (!l->mine && !journal_leftover(run, l, &e)) {
+			problem(run, e.msg);
+			continue;
+		}
 		if (fsx_unlink_beneath(run->rootfd, l->path, &l->st, &stale,
 				       &e))
 			run->scan.leftovers[i].removed = true;

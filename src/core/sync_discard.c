@@ -2,6 +2,8 @@
  * edit (sync_impl.h). */
 #include "sync_impl.h"
 
+#include <fcntl.h>
+
 /* Whether git's index or HEAD holds blob at path: where a discard puts
  * it back. */
 static bool git_holds(struct run *run, const char *path, const char *blob)
@@ -394,82 +396,106 @@ void set_deleted(struct run *run, const struct state_entry *se,
 		memcpy(a->before, se->before, BLOBID_HEX);
 }
 
-/* The deletion of path, storysync's own, recorded with HEAD's commit
- * and HEAD's version of path now (see store_deleted_put); nothing outside
- * git, or when git cannot say. False when the store fails. */
-static bool record_deletion(struct run *run, const char *id, const char *path,
-			    const char hash[BLOBID_HEX])
+/* The journal line of leftover l, noted before its removal (heap): HEAD's
+ * commit and version of its path for its deletion's record (none when
+ * git cannot say: git's version put back will then be taken for a
+ * person's copy), and the fields that were storysync's when the copy may
+ * hold a person's value in the others (doubt_leftover). */
+char *leftover_line(struct run *run, const struct scan_leftover *l)
 {
-	struct deleted_file d = {.id = (char *)id, .path = (char *)path};
+	const struct state_entry *se = NULL;
+	char head[BLOBID_HEX] = "", before[BLOBID_HEX] = "";
+	uint32_t ours = 0;
 	struct err e;
 
-	memcpy(d.hash, hash, BLOBID_HEX);
-	if (!detect_git_head_commit(&run->mirrors, run->c, d.head, &e) ||
-	    !detect_git_blob(&run->mirrors, run->c, path, GIT_HEAD, d.before,
+	if (!detect_git_head_commit(&run->mirrors, run->c, head, &e) ||
+	    !detect_git_blob(&run->mirrors, run->c, l->path, GIT_HEAD, before,
 			     &e)) {
 		char *msg = xasprintf("%s: %s (git's version put back will "
 				      "be taken for a person's copy)",
-				      path, e.msg);
+				      l->path, e.msg);
 
 		note(run, msg);
 		free(msg);
-		return true;
+		head[0] = before[0] = '\0';
 	}
-	return !d.head[0] || store_deleted_put(run->store, &d, run->e);
+	/* linear: leftovers are rare */
+	for (size_t i = 0; i < run->nstate && !se; i++)
+		if (strcmp(run->state[i].id, l->id) == 0)
+			se = &run->state[i];
+	if (se && strcmp(se->before, l->hash) == 0 && l->story.v[SF_ID])
+		ours = se->ours;
+	return journal_leftover_line(l->hash, l->id, head, before, ours,
+				     l->path, &l->story);
 }
 
-/* The values of git's version l, removed from beside storysync's move of
- * the file (discard_leftovers), that the row does not keep: in the fields
- * that were not storysync's (state_entry.ours), those the person who
- * threw the move away had changed before storysync wrote over them
- * (uncommitted), which git's version holds as before. Storysync's file
- * keeps the person's thrown-away edit, so git's value there may be one a
- * person typed back by hand (model seed 247), which no tool can tell from
- * the discard's (as for a discard at the story's path, doubt_discarded):
- * it is kept in sync_conflicts as a conflict the database won
- * (both_changed, kept db, lost git's version), never dropped unseen. The
- * leftover is removed in the run's transaction's stead (report_scan), so
- * a copy put back again is recorded again, unless the record keeps it
- * already (once). Linear searches: leftovers are rare. */
-static bool doubt_leftover(struct run *run, const struct scan_leftover *l)
+/* The deletion's record of leftover x, storysync's own, with HEAD's
+ * commit and HEAD's version of its path then (see store_deleted_put):
+ * git putting the copy back again is no person's copy (seed 83); nothing
+ * outside git, or when git could not say. False when the store fails. */
+static bool record_deletion(struct run *run, const struct journal_leftover *x)
 {
-	const struct state_entry *se = NULL;
-	struct story row = {0};
+	struct deleted_file d = {.id = (char *)x->id, .path = (char *)x->path};
+
+	if (!x->head)
+		return true;
+	snprintf(d.hash, sizeof(d.hash), "%s", x->hash);
+	snprintf(d.head, sizeof(d.head), "%s", x->head);
+	snprintf(d.before, sizeof(d.before), "%s", x->before ? x->before : "");
+	return store_deleted_put(run->store, &d, run->e);
+}
+
+/* The values of git's version x, removed from beside storysync's move of
+ * the file (discard_leftovers), that the row does not keep: in the fields
+ * that were not storysync's (state_entry.ours, journaled with it: the
+ * copy was HEAD's version from before storysync's writes), those the
+ * person who threw the move away had changed before storysync wrote over
+ * them (uncommitted), which git's version holds as before. Storysync's
+ * file keeps the person's thrown-away edit, so git's value there may be
+ * one a person typed back by hand (model seed 247), which no tool can
+ * tell from the discard's (as for a discard at the story's path,
+ * doubt_discarded): it is kept in sync_conflicts as a conflict the
+ * database won (both_changed, kept db, lost git's version), never dropped
+ * unseen. A copy put back again is recorded again, unless the record
+ * keeps it already (once). A row deleted since is compared as archived. */
+static bool doubt_leftover(struct run *run, const struct journal_leftover *x)
+{
+	uint32_t ours = journal_leftover_ours(x);
+	struct story row = {0}, copy = {0};
 	struct buf fields = BUF_INIT;
 	bool found = false, ok = true;
 	struct err e;
 
-	for (size_t i = 0; i < run->nstate && !se; i++)
-		if (strcmp(run->state[i].id, l->id) == 0)
-			se = &run->state[i];
-	if (!se || !se->ours || strcmp(se->before, l->hash) != 0 ||
-	    !l->story.v[SF_ID])
-		return true;
-	if (!store_story_get(run->store, l->id, &row, NULL, NULL, &found, &e)) {
+	if (!ours || !journal_leftover_copy(x, &copy))
+		goto out;
+	/* a row the API deleted since (the record replayed by a later run):
+	 * against the row its deletion archived, the last the database had */
+	if (!store_story_get(run->store, x->id, &row, NULL, NULL, &found, &e) ||
+	    (!found &&
+	     !store_archived_get(run->store, x->id, &row, &found, &e))) {
 		note(run, e.msg);
-		return true;
+		goto out;
 	}
 	for (int f = SF_BACKLOG; found && f < SF_COUNT; f++)
-		if (!(se->ours & (1u << f)) &&
-		    !story_field_equal(&l->story, &row, f))
+		if (!(ours & (1u << f)) && !story_field_equal(&copy, &row, f))
 			buf_printf(&fields, "%s%s", fields.len ? "," : "",
 				   story_field_names[f]);
 	if (fields.len) {
 		struct conflict_row c = {
-			.story_id = l->id,
+			.story_id = x->id,
 			.kind = "both_changed",
 			.kept = "db",
 			.fields = fields.data,
-			.lost = &l->story,
+			.lost = &copy,
 			.run_id = run->run_id,
 			.once = true,
 		};
 		struct sync_change ch = {
 			.verb = "conflict",
 			.where = "db",
-			.id = l->id,
+			.id = x->id,
 			.backlog = row.v[SF_BACKLOG],
-			.path = l->path,
+			.path = x->path,
 			.detail = "both_changed",
 		};
 
@@ -480,19 +506,53 @@ static bool doubt_leftover(struct run *run, const struct scan_leftover *l)
 				run->r->change(run->r->ctx, &ch);
 		}
 	}
+out:
 	buf_finish(&fields);
+	story_finish(&copy);
 	story_finish(&row);
 	return ok;
 }
 
+/* Whether something is at path now: an earlier run's removal of it was
+ * not made (killed at the unlink, or the file changed since its scan),
+ * or a file came back, which the scan speaks for. */
+static bool path_taken(struct run *run, const char *path)
+{
+	int fd = fsx_open_beneath(run->rootfd, path, O_PATH | O_CLOEXEC, 0);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 bool record_leftovers(struct run *run)
 {
+	/* an earlier run's removals, made before a transaction that never
+	 * committed (killed, or stopped by a guard, or busy): recorded from
+	 * the journal, as this run's own are; a deletion only where it was
+	 * made, the values in doubt in any case (once: the scan may have
+	 * found the same copy again) */
+	for (size_t i = 0; i < run->journal.nx; i++) {
+		const struct journal_leftover *x = &run->journal.x[i];
+
+		if ((!path_taken(run, x->path) && !record_deletion(run, x)) ||
+		    !doubt_leftover(run, x))
+			return false;
+	}
 	for (size_t i = 0; i < run->scan.nleftovers; i++) {
 		const struct scan_leftover *l = &run->scan.leftovers[i];
+		struct journal_leftover x;
+		char *line;
+		bool ok;
 
-		if (l->removed && !l->mine &&
-		    (!record_deletion(run, l->id, l->path, l->hash) ||
-		     !doubt_leftover(run, l)))
+		if (!l->removed || l->mine || !l->line)
+			continue;
+		line = xstrndup(l->line, strcspn(l->line, "\n"));
+		ok = !journal_leftover_parse(line, &x) ||
+		     (record_deletion(run, &x) && doubt_leftover(run, &x));
+		free(line);
+		if (!ok)
 			return false;
 	}
 	return true;

@@ -199,7 +199,12 @@ bool deleted_copy(void *ctx, const struct file_change *copy);
  * for a NULL blob (a detect_held_fn, ctx the run); held when git cannot
  * say. */
 bool held_by_git(void *ctx, const char *path, const char *blob);
-/* Records the leftovers the run removed as storysync's deletions. */
+/* The journal line of the scan's leftover l (git's version beside
+ * storysync's move), noted and made durable before its removal (heap). */
+char *leftover_line(struct run *run, const struct scan_leftover *l);
+/* Records the leftovers removed before the transaction, this run's and
+ * the journal's (an earlier run's, never committed), as storysync's
+ * deletions, and the values a person may have typed into them. */
 bool record_leftovers(struct run *run);
 /* Whether fc, a story file with no state and no row at a path git holds
  * a file at, brings back a story whose row a run deleted: *row gets the

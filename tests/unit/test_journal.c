@@ -1,0 +1,129 @@
+/* test_journal.c: the write journal's leftover lines ("x ..."), written
+ * and read back, and dropped by the run that commits. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "journal.h"
+#include "mem.h"
+#include "story.h"
+
+#define H1 "65d6a06277d6020c31b6e8a0842b54f5073c7d1a"
+#define H2 "f6782b8d083ad420d452c263b965e8ba0f375738"
+
+static bool keep_all(void *ctx, const char *id)
+{
+	(void)ctx;
+	(void)id;
+	return true;
+}
+
+/* A path with spaces and a tab, values with a tab, a space and a line
+ * break: the line reads back as written. */
+static void test_leftover_round_trip(void **state)
+{
+	struct story copy = {0}, back = {0};
+	struct journal j;
+	uint32_t ours = (1u << SF_STATUS) | (1u << SF_TITLE);
+	char *line;
+
+	(void)state;
+	story_set(&copy, SF_ID, "S-1");
+	story_set(&copy, SF_TITLE, "One\tand { two");
+	story_set(&copy, SF_BODY, "body\nline two\n");
+	line = journal_leftover_line(H1, "S-1", H2, H1, ours,
+				     "back log/a\tb {x}.md", &copy);
+	assert_non_null(strchr(line, '\n'));
+	assert_ptr_equal(strchr(line, '\n'), line + strlen(line) - 1);
+	journal_load(&j, line);
+	assert_false(journal_empty(&j));
+	assert_int_equal(j.nx, 1);
+	assert_string_equal(j.x[0].hash, H1);
+	assert_string_equal(j.x[0].id, "S-1");
+	assert_string_equal(j.x[0].head, H2);
+	assert_string_equal(j.x[0].before, H1);
+	assert_string_equal(j.x[0].path, "back log/a\tb {x}.md");
+	assert_int_equal(journal_leftover_ours(&j.x[0]), ours);
+	assert_true(journal_leftover_copy(&j.x[0], &back));
+	for (int f = 0; f < SF_COUNT; f++)
+		assert_true(story_field_equal(&copy, &back, f));
+	story_finish(&back);
+	story_finish(&copy);
+	journal_finish(&j);
+}
+
+/* Outside git and with no value in doubt: "-" for each, read as none. */
+static void test_leftover_dashes(void **state)
+{
+	struct story copy = {0};
+	struct journal j;
+	char *line;
+
+	(void)state;
+	line = journal_leftover_line(H1, "S-1", NULL, "", 0, "a.md", &copy);
+	assert_memory_equal(line, "x " H1 " S-1 - - - a.md\t{",
+			    strlen("x " H1 " S-1 - - - a.md\t{"));
+	journal_load(&j, line);
+	assert_int_equal(j.nx, 1);
+	assert_null(j.x[0].head);
+	assert_null(j.x[0].before);
+	assert_null(j.x[0].ours);
+	assert_int_equal(journal_leftover_ours(&j.x[0]), 0);
+	journal_finish(&j);
+}
+
+/* Not a leftover line: too few words, a short hash, no tab, no object;
+ * and one cut short by a kill. None is read. */
+static void test_leftover_bad(void **state)
+{
+	static const char *const bad[] = {
+		"x " H1 " S-1 - - a.md\t{}\n",  "x abc S-1 - - - a.md\t{}\n",
+		"x " H1 " S-1 - - - a.md {}\n", "x " H1 " S-1 - - - a.md\t[]\n",
+		"x " H1 " S-1 - - - \t{}\n",    "x " H1 " S-1 - - - a.md\t{}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct journal j;
+
+		journal_load(&j, xstrdup(bad[i]));
+		assert_int_equal(j.nx, 0);
+		assert_true(journal_empty(&j));
+		journal_finish(&j);
+	}
+}
+
+/* A run that commits records every leftover line: the rewrite keeps the
+ * other lines and drops those. */
+static void test_keep_drops_leftovers(void **state)
+{
+	const char *text = H1 " S-1 title backlog/S-1-one.md\n"
+			      "x " H1 " S-1 - - - backlog/S-1-one.md\t{}\n"
+			      "> S-1 backlog/S-1-one.md\n";
+	char *kept;
+
+	(void)state;
+	kept = journal_keep(text, keep_all, NULL);
+	assert_string_equal(kept, H1 " S-1 title backlog/S-1-one.md\n"
+				     "> S-1 backlog/S-1-one.md\n");
+	free(kept);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_leftover_round_trip),
+		cmocka_unit_test(test_leftover_dashes),
+		cmocka_unit_test(test_leftover_bad),
+		cmocka_unit_test(test_keep_drops_leftovers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

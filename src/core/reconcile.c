@@ -577,6 +577,52 @@ bool reconcile_unknown(const struct reconcile *r, const char *status,
 	return backlog && !backlog_current(r->c, reconcile_backlog(r, backlog));
 }
 
+/* Adds name, tagged, to the vector *v of *n (once); false when it is
+ * full. */
+static bool add_name(char ***v, size_t *n, char tag, const char *name)
+{
+	char *s = xasprintf("%c%s", tag, name);
+
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*v)[i], s) == 0) {
+			free(s);
+			return true;
+		}
+	if (*n == RECONCILE_FORMER_MAX) {
+		free(s);
+		return false;
+	}
+	*v = xreallocarray(*v, *n + 2, sizeof(**v));
+	(*v)[(*n)++] = s;
+	(*v)[*n] = NULL;
+	return true;
+}
+
+char **reconcile_unknown_names(const struct reconcile *r,
+			       const struct db_result *db)
+{
+	char **v = xcalloc(1, sizeof(*v));
+	size_t n = 0;
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < db->n; i++) {
+		const char *st = db->rows[i].story.v[SF_STATUS];
+		const char *bl = db->rows[i].story.v[SF_BACKLOG];
+
+		if (db->rows[i].side == SIDE_DELETED)
+			continue;
+		if (st && reconcile_unknown(r, st, NULL))
+			ok = add_name(&v, &n, 's', st);
+		if (ok && bl && reconcile_unknown(r, NULL, bl))
+			ok = add_name(&v, &n, 'b', bl);
+	}
+	if (!ok) {
+		strv_free(v);
+		v = NULL;
+	}
+	return v;
+}
+
 bool reconcile_history_late(struct reconcile *r, const char *since)
 {
 	if (r->history_read)

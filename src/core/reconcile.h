@@ -8,6 +8,7 @@
 #include "config.h"
 #include "detect.h"
 #include "err.h"
+#include "githead.h"
 #include "store.h"
 #include "strmap.h"
 
@@ -78,6 +79,10 @@ struct reconcile {
 	} * history;
 	size_t nhistory;
 	bool history_read; /* reconcile_history was called */
+	/* HEAD when reconcile_history read every version up to it (or
+	   found there were too many): what it found is all there is for
+	   those commits; "" when it read none or failed */
+	char history_head[GITHEAD_HEX];
 	/* the statuses and backlogs only those versions had, each with the
 	   name it is now (pairs, NULL-terminated) */
 	char **committed_status, **committed_backlog;
@@ -162,6 +167,32 @@ bool reconcile_unknown(const struct reconcile *r, const char *status,
  * and plans again; true when rows now follow (reconcile_apply has work:
  * the names only those versions had). Never fails the run. */
 bool reconcile_history_late(struct reconcile *r, const char *since);
+
+/* The sync_meta key of the names a late read of the history left unknown
+ * (issue 19: a row refused for such a name had the history read again by
+ * every run): a JSON array of the last synced commit, HEAD, a digest of
+ * what the names are followed to (the configuration's stages and
+ * backlogs), then the names. */
+#define RECONCILE_KEY_UNEXPLAINED "config.unexplained"
+/* The names the changed rows of db hold that reconcile_unknown finds
+ * unknown, each once: "s" and a status, "b" and a backlog; NULL-terminated
+ * (heap, strv_free). NULL when there are more than RECONCILE_FORMER_MAX
+ * (then nothing is kept of them). */
+char **reconcile_unknown_names(const struct reconcile *r,
+			       const struct db_result *db);
+/* *spared true when a run read the history late with the last synced
+ * commit since, HEAD as it is now and this configuration, and it left
+ * every one of names unknown (RECONCILE_KEY_UNEXPLAINED): the same
+ * versions would be read again to the same end. */
+bool reconcile_history_spared(const struct reconcile *r, struct store *s,
+			      const char *since, char *const *names,
+			      bool *spared, struct err *e);
+/* After reconcile_history_late: records that the versions it read left
+ * names (reconcile_unknown_names, read again) unknown; nothing when it
+ * did not read them all, or names is NULL. In the run's transaction. */
+bool reconcile_history_unexplained(const struct reconcile *r, struct store *s,
+				   const char *since, char *const *names,
+				   struct err *e);
 
 /* The pure part of reconcile_detect, for r->c and r->rec set: the pairs,
  * the flags and the renamed names. */

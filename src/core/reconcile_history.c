@@ -13,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blobid.h"
+#include "buf.h"
 #include "githead.h"
 #include "gitrepo.h"
+#include "json.h"
 #include "mem.h"
 
 /* The largest version read: a configuration file's own limit. */
@@ -110,6 +113,9 @@ void reconcile_history(struct reconcile *r, const char *since)
 	path = *prefix ? xasprintf("%s/%s", prefix, base) : xstrdup(base);
 	ok = gitrepo_path_versions(repo, path, since, RECONCILE_HISTORY_COMMITS,
 				   VERSION_LIMIT, on_version, &k, &found, NULL);
+	/* every version read, or too many: the same commits give the same */
+	if (ok || k.over)
+		memcpy(r->history_head, head, sizeof(head));
 	if (ok && found && !k.over) {
 		r->history = k.v;
 		r->nhistory = k.n;
@@ -126,4 +132,93 @@ void reconcile_history_finish(struct reconcile *r)
 	versions_free(r->history, r->nhistory);
 	r->history = NULL;
 	r->nhistory = 0;
+}
+
+/* What the names are followed to, and from where: the configuration's
+ * file, stages and backlogs (in the late read, the record's equal them)
+ * and whether statuses follow, as a SHA-1 in hex. */
+static void plan_digest(const struct reconcile *r, char out[BLOBID_HEX])
+{
+	const struct config *c = r->c;
+	struct buf b = BUF_INIT;
+
+	buf_add(&b, c->file, strlen(c->file) + 1);
+	buf_putc(&b, r->statuses ? 's' : '-');
+	for (size_t i = 0; i < c->nstages; i++) {
+		buf_add(&b, c->stages[i].status,
+			strlen(c->stages[i].status) + 1);
+		buf_add(&b, c->stages[i].dir, strlen(c->stages[i].dir) + 1);
+	}
+	buf_putc(&b, '\n'); /* no name holds one */
+	for (size_t i = 0; i < c->nbacklogs; i++) {
+		buf_add(&b, c->backlogs[i].name,
+			strlen(c->backlogs[i].name) + 1);
+		buf_add(&b, c->backlogs[i].path,
+			strlen(c->backlogs[i].path) + 1);
+	}
+	sha1_hex(b.data, b.len, out);
+	buf_finish(&b);
+}
+
+static bool in_strv(char *const *v, const char *s)
+{
+	for (size_t i = 0; v[i]; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+bool reconcile_history_spared(const struct reconcile *r, struct store *s,
+			      const char *since, char *const *names,
+			      bool *spared, struct err *e)
+{
+	char head[GITHEAD_HEX], digest[BLOBID_HEX];
+	char *value = NULL, **v = NULL;
+	size_t n = 0;
+
+	*spared = false;
+	if (!names || !since || !githead_read(r->c->root, head))
+		return true;
+	if (!store_meta_get(s, RECONCILE_KEY_UNEXPLAINED, &value, e))
+		return false;
+	if (!value || !json_parse_string_array(value, &v, &n) || n < 3)
+		goto done;
+	plan_digest(r, digest);
+	if (strcmp(v[0], since) != 0 || strcmp(v[1], head) != 0 ||
+	    strcmp(v[2], digest) != 0)
+		goto done;
+	*spared = true;
+	for (size_t i = 0; *spared && names[i]; i++)
+		*spared = in_strv(v + 3, names[i]);
+done:
+	strv_free(v);
+	free(value);
+	return true;
+}
+
+bool reconcile_history_unexplained(const struct reconcile *r, struct store *s,
+				   const char *since, char *const *names,
+				   struct err *e)
+{
+	char digest[BLOBID_HEX];
+	const char *key[] = {since, r->history_head, digest};
+	struct buf b = BUF_INIT;
+	bool ok;
+
+	if (!names || !since || !r->history_head[0])
+		return true;
+	plan_digest(r, digest);
+	buf_putc(&b, '[');
+	for (size_t i = 0; i < 3; i++) {
+		json_put_string(&b, key[i], strlen(key[i]));
+		buf_putc(&b, ',');
+	}
+	for (size_t i = 0; names[i]; i++) {
+		json_put_string(&b, names[i], strlen(names[i]));
+		buf_putc(&b, ',');
+	}
+	b.data[b.len - 1] = ']';
+	ok = store_meta_set(s, RECONCILE_KEY_UNEXPLAINED, b.data, e);
+	buf_finish(&b);
+	return ok;
 }

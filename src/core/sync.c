@@ -22,6 +22,7 @@
 #include "gitobj.h"
 #include "gitrepo.h"
 #include "journal.h"
+#include "json.h"
 #include "mem.h"
 #include "plan.h"
 #include "reconcile.h"
@@ -1798,26 +1799,12 @@ static bool lock_planned(struct run *run)
 	return ok;
 }
 
-/* A changed row naming a status or backlog the configuration has not,
- * while the record is the configuration (detect read no history): renames
- * made and undone between two runs (A -> B -> A), the API writing the name
- * in between. The versions committed since are read only now (a no-op
- * loads no libgit2), the rows follow them as reconcile_apply has them
- * follow any rename, and the DB side is read again. A --backlog run
- * leaves it to a run of every backlog (the row refused by name). */
-static bool late_history(struct run *run)
+/* The versions read late rename what rows hold: the rows follow, the
+ * configuration is recorded, and the DB side read again. */
+static bool follow_late(struct run *run)
 {
-	bool unknown = false;
-	char *msg;
+	char *msg = reconcile_describe(&run->rc);
 
-	for (size_t i = 0; run->c == run->all && i < run->db.n && !unknown; i++)
-		unknown = run->db.rows[i].side != SIDE_DELETED &&
-			  reconcile_unknown(
-				  &run->rc, run->db.rows[i].story.v[SF_STATUS],
-				  run->db.rows[i].story.v[SF_BACKLOG]);
-	if (!unknown || !reconcile_history_late(&run->rc, run->last_commit))
-		return true;
-	msg = reconcile_describe(&run->rc);
 	if (msg)
 		note(run, msg);
 	free(msg);
@@ -1834,6 +1821,50 @@ static bool late_history(struct run *run)
 	run->napplied = run->rc.napplied;
 	return detect_db(run->store, &run->table, !run->partial_state,
 			 run->o->mode == SYNC_FULL, &run->db, run->e);
+}
+
+/* A changed row naming a status or backlog the configuration has not,
+ * while the record is the configuration (detect read no history): renames
+ * made and undone between two runs (A -> B -> A), the API writing the name
+ * in between. The versions committed since are read only now (a no-op
+ * loads no libgit2), the rows follow them as reconcile_apply has them
+ * follow any rename, and the DB side is read again. The names they leave
+ * unknown are noted with the commits read, so that the runs that refuse
+ * such a row again read them only once HEAD moved or another name came
+ * (issue 19). A --backlog run leaves it to a run of every backlog (the
+ * row refused by name). */
+static bool late_history(struct run *run)
+{
+	char **names;
+	bool spared = false, ok = false;
+
+	/* read already (the record is not the configuration): nothing new */
+	if (run->c != run->all || run->rc.history_read)
+		return true;
+	names = reconcile_unknown_names(&run->rc, &run->db);
+	if (names && !names[0]) {
+		free(names);
+		return true;
+	}
+	if (!reconcile_history_spared(&run->rc, run->store, run->last_commit,
+				      names, &spared, run->e))
+		goto done;
+	if (spared || !reconcile_history_late(&run->rc, run->last_commit)) {
+		ok = spared || run->o->dry_run ||
+		     reconcile_history_unexplained(&run->rc, run->store,
+						   run->last_commit, names,
+						   run->e);
+		goto done;
+	}
+	ok = follow_late(run);
+	strv_free(names);
+	names = ok ? reconcile_unknown_names(&run->rc, &run->db) : NULL;
+	if (ok && names && names[0] && !run->o->dry_run)
+		ok = reconcile_history_unexplained(
+			&run->rc, run->store, run->last_commit, names, run->e);
+done:
+	strv_free(names);
+	return ok;
 }
 
 /* Sets *v to now when it differs (heap). */

@@ -20,6 +20,12 @@
 # - a merge whose second parent renamed a stage twice: only first parents
 #   are followed (the documented fallback): the name only the side branch
 #   had is refused by name, nothing lost.
+# - a row refused for a name no version explains, HEAD moved: the versions
+#   are read by the first run that refuses it, not by the next ones (nor
+#   by sync --git) while the commits and names stay; read again after
+#   another name, another commit or a note that does not parse; a commit
+#   that explains the name then has the row taken (strace: the object of
+#   a version only the history holds opened or not).
 # A twin (PG_TWIN, lib.sh).
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -276,4 +282,92 @@ q "UPDATE stories SET status = 'refinement-3' WHERE id = 'S-1'"
 run ss -q
 check_eq "second parent's renames: once the row names a stage, its edit reaches the file" \
   "0||title: API title" "$rc|$err|$(title web/refinements/S-1-one.md)"
+# ---- a row refused for a name no version explains, HEAD moved: the
+# versions are read by the run that finds the name, not again by each run
+# that refuses the row for the same commits (issue 19), and again once
+# HEAD moves or another name comes; a commit that explains the name then
+# has the row taken ----
+tree unexplained
+printf '# a comment\n' >>.storysync.yml && commit "a comment"
+sed -i '$ d' .storysync.yml && commit "no comment"
+# the version only the history holds: its object is read only to follow it
+blob=$(git rev-parse HEAD~1:.storysync.yml)
+object=.git/objects/${blob:0:2}/${blob:2}
+[ -f "$object" ] || echo "not ok - $object is not a loose object" >&2
+q "UPDATE stories SET status = 'nowhere', title = 'API title' WHERE id = 'S-1'"
+file1=$(cat web/backlog/S-1-one.md) file2=$(cat web/refinements/S-2-two.md)
+# traced_run READ [ARG]: a run (-q ARG) under strace (only opens); $read:
+# the versions read or not, as the object's opening says (READ without
+# strace)
+traced_run() {
+  if command -v strace >/dev/null; then
+    traced -f -qq -o "$O/trace" -e trace=open,openat,openat2 "$STORYSYNC" -q \
+      ${2:+"$2"} >"$O/out" 2>"$O/err"
+    rc=$?
+    read_file err "$O/err"
+    grep -q "/${object#.git/}\"" "$O/trace" && read=yes || read=no
+  else
+    run ss -q ${2:+"$2"}
+    read=$1
+  fi
+}
+refused1="story S-1: status 'nowhere' has no stage directory; refused: nothing written"
+refused2="story S-2: backlog 'elsewhere' is not configured; refused: nothing written"
+traced_run yes
+check_eq "unknown name, HEAD moved: refused by name, the versions read" \
+  "1|$refused1|yes" "$rc|$err|$read"
+traced_run no
+check_eq "unknown name, HEAD moved, again: refused (told once), nothing read" \
+  "1||no" "$rc|$err|$read"
+check_eq "unknown name, HEAD moved: the row and the files kept" \
+  "nowhere|API title|yes|yes" \
+  "$(q "SELECT status || '|' || title FROM stories WHERE id = 'S-1'")|$([ "$file1" = "$(cat web/backlog/S-1-one.md)" ] && echo yes)|$([ "$file2" = "$(cat web/refinements/S-2-two.md)" ] && echo yes)"
+check_eq "unknown name, HEAD moved: the refusal recorded once" "refused|nowhere" \
+  "$(q "SELECT kind || '|' || $(jget lost status) FROM sync_conflicts WHERE story_id = 'S-1'")"
+# another unknown name: read again, then not
+q "UPDATE stories SET backlog = 'elsewhere' WHERE id = 'S-2'"
+traced_run yes
+check_eq "another unknown name: refused by name, the versions read again" \
+  "1|$refused2|yes" "$rc|$err|$read"
+traced_run no
+check_eq "another unknown name, again: nothing read" \
+  "1||no" "$rc|$err|$read"
+# a commit that explains neither: read again, then not
+printf 'x\n' >notes.txt && git add notes.txt && git commit -qm "notes"
+traced_run yes
+check_eq "HEAD moved again: the versions read again" \
+  "1||yes" "$rc|$err|$read"
+traced_run no
+check_eq "HEAD moved again, again: nothing read" \
+  "1||no" "$rc|$err|$read"
+# a note that is not one (someone wrote over it): read again, noted again
+q "UPDATE sync_meta SET value = '[\"junk' WHERE key = 'config.unexplained'"
+traced_run yes
+check_eq "a note that does not parse: the versions read, the row refused" \
+  "1||yes|nowhere" "$rc|$err|$read|$(q "SELECT status FROM stories WHERE id = 'S-1'")"
+traced_run no
+check_eq "a note that does not parse, then: nothing read" "1||no" \
+  "$rc|$err|$read"
+# the hooks' run (sync --git) has the same commits and names: nothing read
+traced_run no --git
+check_eq "sync --git, the same commits and names: nothing read" "1||no" \
+  "$rc|$err|$read"
+# a stage renamed to the name and back (A -> nowhere -> A), committed:
+# the name is a committed one now, S-1's row follows and its file moves
+status refinement nowhere && commit "nowhere"
+status nowhere refinement && commit "back"
+traced_run yes
+check_eq "a commit explains the name: S-1 taken, S-2 still refused" \
+  "1||yes" "$rc|$err|$read"
+check_eq "a commit explains the name: S-1's row and file in refinement" \
+  "refinement|title: API title|" \
+  "$(q "SELECT status FROM stories WHERE id = 'S-1'")|$(title web/refinements/S-1-one.md)|$(ls web/backlog)"
+traced_run no
+check_eq "S-2 refused again: nothing read" "1||no" "$rc|$err|$read"
+q "UPDATE stories SET backlog = 'web' WHERE id = 'S-2'"
+run ss -q
+check_eq "S-2 mended: the run goes through" "0|" "$rc|$err"
+check_eq "the refusals recorded once each" "S-1:refused S-2:refused " \
+  "$(q "SELECT story_id || ':' || kind FROM sync_conflicts ORDER BY story_id, id" | tr '\n' ' ')"
+quiet "unknown names"
 finish

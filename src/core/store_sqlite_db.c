@@ -148,9 +148,7 @@ void store_reset(sqlite3_stmt *st)
 
 static void queue_clear(struct store_queue *q)
 {
-	for (int r = 0; r < q->n; r++)
-		for (int c = 0; c < q->ncols; c++)
-			free((char *)q->v[r][c].text);
+	buf_reset(&q->texts);
 	q->n = 0;
 }
 
@@ -162,7 +160,9 @@ static void queue_bind(sqlite3_stmt *st, const struct store_queue *q, int r,
 		const struct store_val *v = &q->v[r][c];
 
 		if (!v->is_int)
-			store_bind_text(st, first + c, v->text);
+			store_bind_text(st, first + c,
+					v->text ? q->texts.data + q->off[r][c]
+						: NULL);
 		else if (v->num > 0)
 			sqlite3_bind_int64(st, first + c, v->num);
 		else
@@ -237,7 +237,9 @@ bool store_queue_row(struct store *s, enum stmt_id one, enum stmt_id many,
 
 	for (int c = 0; c < ncols; c++) {
 		q->v[q->n][c] = v[c];
-		q->v[q->n][c].text = v[c].text ? xstrdup(v[c].text) : NULL;
+		q->off[q->n][c] = q->texts.len;
+		if (v[c].text)
+			buf_add(&q->texts, v[c].text, strlen(v[c].text) + 1);
 	}
 	if (++q->n < STORE_QUEUE_ROWS)
 		return true;

@@ -740,7 +740,8 @@ static void classify(struct cmp *k, struct entry *v, size_t n)
 
 /* Reads, hashes and (when its content changed) parses one file. Touches
  * nothing but rd: it runs in two threads at once. */
-static void read_one(const struct cmp *k, struct reading *rd)
+static void read_one(const struct cmp *k, struct reading *rd,
+		     struct fsx_dir_cache *dc)
 {
 	const char *rel = k->v[rd->entry].rel;
 	const struct state_entry *se =
@@ -752,7 +753,7 @@ static void read_one(const struct cmp *k, struct reading *rd)
 
 	rd->recorded_ns = fsx_now_ns();
 	count_read(k->progress);
-	if (!fsx_read_beneath(k->rootfd, rel, &text, &len, &rd->st, &e)) {
+	if (!fsx_read_cached(dc, k->rootfd, rel, &text, &len, &rd->st, &e)) {
 		rd->outcome = READ_ERROR;
 		rd->msg = xstrdup(e.msg);
 		return;
@@ -791,9 +792,11 @@ struct read_range {
 static void *read_range(void *arg)
 {
 	const struct read_range *r = arg;
+	struct fsx_dir_cache dc = FSX_DIR_CACHE_INIT;
 
 	for (size_t i = r->from; i < r->to; i++)
-		read_one(r->k, &r->k->reads[i]);
+		read_one(r->k, &r->k->reads[i], &dc);
+	fsx_dir_cache_finish(&dc);
 	return NULL;
 }
 
@@ -1705,15 +1708,17 @@ static void *walk_work(void *arg)
 static void read_batch(const struct scan_walk *w, struct batch *b)
 {
 	struct cmp k;
+	struct fsx_dir_cache dc = FSX_DIR_CACHE_INIT;
 
 	cmp_init(&k, w->c, w->rootfd, NULL, 0, false, &b->r);
 	k.progress = w->progress;
 	classify(&k, b->v, b->n);
 	k.parsed = xcalloc(k.nreads + 1, sizeof(*k.parsed));
 	for (size_t i = 0; i < k.nreads; i++) {
-		read_one(&k, &k.reads[i]);
+		read_one(&k, &k.reads[i], &dc);
 		take_reading(&k, &k.reads[i]);
 	}
+	fsx_dir_cache_finish(&dc);
 	for (size_t i = 0; i < k.nparsed; i++)
 		k.parsed[i].side = SIDE_NEW;
 	b->r.changes = k.parsed;

@@ -764,6 +764,40 @@ bool fsx_read_beneath(int rootfd, const char *rel, char **data, size_t *len,
 	return read_open(fd, rel, data, len, st, e);
 }
 
+bool fsx_read_cached(struct fsx_dir_cache *dc, int rootfd, const char *rel,
+		     char **data, size_t *len, struct file_stat *st,
+		     struct err *e)
+{
+	const char *slash = strrchr(rel, '/');
+	size_t n = slash ? (size_t)(slash - rel) : 0;
+	int fd;
+
+	if (!n || has_git_component(rel))
+		return fsx_read_beneath(rootfd, rel, data, len, st, e);
+	if (!dc->dir || strlen(dc->dir) != n || memcmp(dc->dir, rel, n) != 0) {
+		fsx_dir_cache_finish(dc);
+		dc->dir = xstrndup(rel, n);
+		dc->fd = fsx_open_beneath(rootfd, dc->dir, O_PATH | O_DIRECTORY,
+					  0);
+	}
+	/* the name alone, beneath the directory: no symlink, no ".." */
+	fd = dc->fd < 0 ? -1
+			: fsx_open_beneath(dc->fd, slash + 1,
+					   O_RDONLY | O_NONBLOCK, 0);
+	if (fd < 0)
+		return fsx_read_beneath(rootfd, rel, data, len, st, e);
+	return read_open(fd, rel, data, len, st, e);
+}
+
+void fsx_dir_cache_finish(struct fsx_dir_cache *dc)
+{
+	if (dc->fd >= 0)
+		close(dc->fd);
+	free(dc->dir);
+	dc->dir = NULL;
+	dc->fd = -1;
+}
+
 /* ---- whose files ---- */
 
 /* As root, gives what was just made in a directory of another user's (the

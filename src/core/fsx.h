@@ -132,6 +132,25 @@ int fsx_open_beneath(int rootfd, const char *rel, int flags, mode_t mode);
 /* Reads rel beneath rootfd, as fsx_read_at. */
 bool fsx_read_beneath(int rootfd, const char *rel, char **data, size_t *len,
 		      struct file_stat *st, struct err *e);
+/* The directory of the last file fsx_read_cached read: files of one
+ * directory, read one after the other, are each opened from it (one name
+ * to resolve, not every component of the path from the root). */
+struct fsx_dir_cache {
+	char *dir; /* relative to the root; NULL: none yet */
+	int fd;    /* O_PATH, opened beneath the root; -1 when it failed */
+};
+#define FSX_DIR_CACHE_INIT                                                     \
+	{                                                                      \
+		NULL, -1                                                       \
+	}
+/* fsx_read_beneath, the file opened from dc's directory when it is rel's
+ * (dc then opens rel's); the same errors: a file that does not open
+ * from there is opened from the root, as fsx_read_beneath does. */
+bool fsx_read_cached(struct fsx_dir_cache *dc, int rootfd, const char *rel,
+		     char **data, size_t *len, struct file_stat *st,
+		     struct err *e);
+/* Closes dc's directory. */
+void fsx_dir_cache_finish(struct fsx_dir_cache *dc);
 /* Creates the directories of rel's parent beneath rootfd (mkdir -p). */
 bool fsx_mkdirs_beneath(int rootfd, const char *rel, struct err *e);
 

@@ -184,6 +184,11 @@ void sqlite_close(struct store *s)
 		return;
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
+	store_queue_drop(s);
+	for (int i = 0; i < STORE_QUEUES; i++) {
+		free(s->queue[i].table);
+		buf_finish(&s->queue[i].texts);
+	}
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "err.h"
 #include "store.h"
 #include "store_impl.h"
@@ -169,7 +170,9 @@ enum stmt_id {
 	ST_BACKLOG_DELETE,
 	ST_BACKLOG_PUT,
 	ST_HISTORY_ADD,
+	ST_HISTORY_ADD_MANY,
 	ST_EVENT_ADD,
+	ST_EVENT_ADD_MANY,
 	ST_CONFLICT_ADD,
 	ST_CONFLICT_ADD_ONCE,
 	ST_RUN_ADD,
@@ -192,6 +195,31 @@ extern const char *const store_story_sql[ST_COUNT];
 extern const char *const store_record_sql[ST_COUNT];
 /* The SQL of store_sqlite_config.c's cached statements. */
 extern const char *const store_config_sql[ST_COUNT];
+
+/* Rows a first load queues, inserted STORE_QUEUE_ROWS a statement
+ * (store_queue_row): one statement a row costs SQLite twice the CPU for
+ * rows as small as the events' and the history's. */
+#define STORE_QUEUE_ROWS 32
+#define STORE_QUEUE_COLS 7
+#define STORE_QUEUES     2
+
+/* A value of a queued row: text (NULL: SQL NULL), or an integer when
+ * is_int (num <= 0: SQL NULL, as a run id). */
+struct store_val {
+	const char *text;
+	int64_t num;
+	bool is_int;
+};
+
+struct store_queue {
+	enum stmt_id one, many; /* the row's INSERT, and its many rows' */
+	char *table;            /* the table it inserts into */
+	int ncols, n;
+	/* the rows; a text that is not NULL is the one at off in texts */
+	struct store_val v[STORE_QUEUE_ROWS][STORE_QUEUE_COLS];
+	size_t off[STORE_QUEUE_ROWS][STORE_QUEUE_COLS];
+	struct buf texts; /* the rows' texts, each ending in a NUL */
+};
 
 struct store {
 	struct store_base base; /* first: store.c dispatches through it */
@@ -216,6 +244,11 @@ struct store {
 	 * id (store_sqlite.c) */
 	const char *const *const *stmt_sql;
 	sqlite3_stmt *stmt[ST_COUNT];
+	/* rows queued, flushed before any statement that names their
+	 * table (touches: 0 not known yet, else 1 + a bit a queue), before
+	 * any one-shot statement and at commit; dropped at rollback */
+	struct store_queue queue[STORE_QUEUES];
+	unsigned char touches[ST_COUNT];
 };
 
 /* Sets e to the error of the last call, with what to do where that is
@@ -231,6 +264,16 @@ sqlite3_stmt *store_prepare(struct store *s, const char *sql, struct err *e);
 sqlite3_stmt *store_stmt(struct store *s, enum stmt_id id, struct err *e);
 /* Resets st and clears its bindings, ready for the next use. */
 void store_reset(sqlite3_stmt *st);
+/* Queues a row of ncols values (copied) for the statement one, whose
+ * SQL is "INSERT INTO table(...) VALUES (...)"; many is the same with
+ * STORE_QUEUE_ROWS rows of "?" parameters. Rows go in in the order
+ * queued, before any other statement that names the table runs. */
+bool store_queue_row(struct store *s, enum stmt_id one, enum stmt_id many,
+		     const struct store_val *v, int ncols, struct err *e);
+/* Inserts every row queued. */
+bool store_queue_flush(struct store *s, struct err *e);
+/* Forgets every row queued (the transaction rolled back). */
+void store_queue_drop(struct store *s);
 /* Steps st once: SQLITE_ROW or SQLITE_DONE, or -1 with e set (and st
  * reset). */
 int store_step(struct store *s, sqlite3_stmt *st, struct err *e);

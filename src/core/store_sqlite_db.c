@@ -69,6 +69,8 @@ sqlite3_stmt *store_prepare(struct store *s, const char *sql, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 
+	if (!store_queue_flush(s, e))
+		return NULL;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		store_dberr(s, e);
 		return NULL;
@@ -78,6 +80,8 @@ sqlite3_stmt *store_prepare(struct store *s, const char *sql, struct err *e)
 
 bool store_exec(struct store *s, const char *sql, struct err *e)
 {
+	if (!store_queue_flush(s, e))
+		return false;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return store_dberr(s, e);
 	return true;
@@ -94,8 +98,36 @@ static const char *stmt_text(const struct store *s, enum stmt_id id)
 	return sql;
 }
 
+/* Which queues' tables the SQL of id names (a bit a queue), its own
+ * statements aside. */
+static unsigned queues_touched(struct store *s, enum stmt_id id)
+{
+	unsigned bits = 0;
+
+	if (!s->touches[id]) {
+		for (int i = 0; i < STORE_QUEUES; i++) {
+			const struct store_queue *q = &s->queue[i];
+
+			if (q->table && id != q->one && id != q->many &&
+			    strstr(stmt_text(s, id), q->table))
+				bits |= 1u << i;
+		}
+		s->touches[id] = (unsigned char)(1 + bits);
+	}
+	return s->touches[id] - 1u;
+}
+
+static bool queue_flush_one(struct store *s, struct store_queue *q,
+			    struct err *e);
+
 sqlite3_stmt *store_stmt(struct store *s, enum stmt_id id, struct err *e)
 {
+	unsigned bits = queues_touched(s, id);
+
+	for (int i = 0; bits && i < STORE_QUEUES; i++)
+		if ((bits & (1u << i)) && s->queue[i].n &&
+		    !queue_flush_one(s, &s->queue[i], e))
+			return NULL;
 	if (!s->stmt[id] &&
 	    sqlite3_prepare_v3(s->db, stmt_text(s, id), -1,
 			       SQLITE_PREPARE_PERSISTENT, &s->stmt[id],
@@ -110,6 +142,108 @@ void store_reset(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+}
+
+/* ---- rows queued ---- */
+
+static void queue_clear(struct store_queue *q)
+{
+	buf_reset(&q->texts);
+	q->n = 0;
+}
+
+/* Binds row r of q from parameter first on. */
+static void queue_bind(sqlite3_stmt *st, const struct store_queue *q, int r,
+		       int first)
+{
+	for (int c = 0; c < q->ncols; c++) {
+		const struct store_val *v = &q->v[r][c];
+
+		if (!v->is_int)
+			store_bind_text(st, first + c,
+					v->text ? q->texts.data + q->off[r][c]
+						: NULL);
+		else if (v->num > 0)
+			sqlite3_bind_int64(st, first + c, v->num);
+		else
+			sqlite3_bind_null(st, first + c);
+	}
+}
+
+/* Inserts q's rows: STORE_QUEUE_ROWS of them with its many-rows
+ * statement, fewer one by one (the last of a load). */
+static bool queue_flush_one(struct store *s, struct store_queue *q,
+			    struct err *e)
+{
+	bool full = q->n == STORE_QUEUE_ROWS;
+	sqlite3_stmt *st = store_stmt(s, full ? q->many : q->one, e);
+	bool ok = st != NULL;
+
+	if (full && ok) {
+		for (int r = 0; r < q->n; r++)
+			queue_bind(st, q, r, 1 + r * q->ncols);
+		ok = store_exec_stmt(s, st, e);
+	}
+	for (int r = 0; !full && ok && r < q->n; r++) {
+		queue_bind(st, q, r, 1);
+		ok = store_exec_stmt(s, st, e);
+	}
+	queue_clear(q);
+	return ok;
+}
+
+bool store_queue_flush(struct store *s, struct err *e)
+{
+	for (int i = 0; i < STORE_QUEUES; i++)
+		if (s->queue[i].n && !queue_flush_one(s, &s->queue[i], e))
+			return false;
+	return true;
+}
+
+void store_queue_drop(struct store *s)
+{
+	for (int i = 0; i < STORE_QUEUES; i++)
+		queue_clear(&s->queue[i]);
+}
+
+/* The queue of the statement one, registered on its first row. */
+static struct store_queue *queue_of(struct store *s, enum stmt_id one,
+				    enum stmt_id many, int ncols)
+{
+	static const char into[] = "INSERT INTO ";
+	const char *sql, *name;
+	int i;
+
+	for (i = 0; i < STORE_QUEUES && s->queue[i].table; i++)
+		if (s->queue[i].one == one)
+			return &s->queue[i];
+	assert(i < STORE_QUEUES && ncols <= STORE_QUEUE_COLS);
+	sql = stmt_text(s, one);
+	assert(strncmp(sql, into, sizeof(into) - 1) == 0);
+	name = sql + sizeof(into) - 1;
+	s->queue[i].table = xstrndup(name, strcspn(name, "( "));
+	s->queue[i].one = one;
+	s->queue[i].many = many;
+	s->queue[i].ncols = ncols;
+	/* which statements name a table is known again */
+	memset(s->touches, 0, sizeof(s->touches));
+	return &s->queue[i];
+}
+
+bool store_queue_row(struct store *s, enum stmt_id one, enum stmt_id many,
+		     const struct store_val *v, int ncols, struct err *e)
+{
+	struct store_queue *q = queue_of(s, one, many, ncols);
+
+	for (int c = 0; c < ncols; c++) {
+		q->v[q->n][c] = v[c];
+		q->off[q->n][c] = q->texts.len;
+		if (v[c].text)
+			buf_add(&q->texts, v[c].text, strlen(v[c].text) + 1);
+	}
+	if (++q->n < STORE_QUEUE_ROWS)
+		return true;
+	return queue_flush_one(s, q, e);
 }
 
 int store_step(struct store *s, sqlite3_stmt *st, struct err *e)

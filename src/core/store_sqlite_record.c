@@ -10,6 +10,12 @@
 #include "json.h"
 #include "mem.h"
 
+/* R, STORE_QUEUE_ROWS times, for the rows of a queue's statement */
+#define ROWS_2(R)  R ", " R
+#define ROWS_8(R)  ROWS_2(ROWS_2(ROWS_2(R)))
+#define ROWS_32(R) ROWS_2(ROWS_2(ROWS_8(R)))
+_Static_assert(STORE_QUEUE_ROWS == 32, "ROWS_32 writes the rows");
+
 /* This file's cached statements (store_stmt prepares them). */
 const char *const store_record_sql[ST_COUNT] = {
 	[ST_META_GET] = "SELECT value FROM sync_meta WHERE tree = " TREE
@@ -30,9 +36,17 @@ const char *const store_record_sql[ST_COUNT] = {
 		"INSERT INTO status_history(story_id, from_status,"
 		" to_status, changed_at, origin, commit_id, author,"
 		" tree) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, " TREE ")",
+	[ST_HISTORY_ADD_MANY] =
+		"INSERT INTO status_history(story_id, from_status,"
+		" to_status, changed_at, origin, commit_id, author,"
+		" tree) VALUES " ROWS_32("(?, ?, ?, ?, ?, ?, ?, " TREE ")"),
 	[ST_EVENT_ADD] =
 		"INSERT INTO sync_events(story_id, change, origin,"
 		" run_id, at, tree) VALUES (?1, ?2, ?3, ?4, ?5, " TREE ")",
+	[ST_EVENT_ADD_MANY] =
+		"INSERT INTO sync_events(story_id, change, origin,"
+		" run_id, at, tree) VALUES " ROWS_32("(?, ?, ?, ?, ?, " TREE
+						     ")"),
 	[ST_CONFLICT_ADD] =
 		"INSERT INTO sync_conflicts(story_id, at, kind,"
 		" kept, fields, lost, run_id, policy, tree)"
@@ -152,6 +166,17 @@ bool sqlite_history_add(struct store *s, const struct history_row *h,
 	if (!st)
 		return false;
 	store_iso_time(at, h->changed_at * 1000000000, h->changed_at == 0);
+	if (s->first_load) {
+		const struct store_val v[] = {
+			{.text = h->story_id},  {.text = h->from_status},
+			{.text = h->to_status}, {.text = at},
+			{.text = h->origin},    {.text = h->commit_id},
+			{.text = h->author},
+		};
+
+		return store_queue_row(s, ST_HISTORY_ADD, ST_HISTORY_ADD_MANY,
+				       v, 7, e);
+	}
 	store_bind_text(st, 1, h->story_id);
 	store_bind_text(st, 2, h->from_status);
 	store_bind_text(st, 3, h->to_status);
@@ -171,6 +196,16 @@ bool sqlite_event_add(struct store *s, const char *story_id, const char *change,
 	if (!st)
 		return false;
 	store_iso_time(at, 0, true);
+	if (s->first_load) {
+		const struct store_val v[] = {
+			{.text = story_id}, {.text = change},
+			{.text = origin},   {.num = run_id, .is_int = true},
+			{.text = at},
+		};
+
+		return store_queue_row(s, ST_EVENT_ADD, ST_EVENT_ADD_MANY, v, 5,
+				       e);
+	}
 	store_bind_text(st, 1, story_id);
 	store_bind_text(st, 2, change);
 	store_bind_text(st, 3, origin);

@@ -98,6 +98,8 @@ bool store_writer_on(struct store *s, struct err *e)
 
 bool sqlite_commit(struct store *s, struct err *e)
 {
+	if (!store_queue_flush(s, e))
+		return false;
 	if (s->unindexed && !store_indexes_make(s, e))
 		return false;
 	s->unindexed = false;
@@ -115,6 +117,7 @@ bool sqlite_commit(struct store *s, struct err *e)
 
 void sqlite_rollback(struct store *s)
 {
+	store_queue_drop(s);
 	s->untracked = false;
 	s->unindexed = false;
 	s->writer_rev = 0;

@@ -60,6 +60,21 @@ done
 check_eq "a created event and a history row per row" "300|300" \
   "$(q "SELECT (SELECT count(*) FROM sync_events), (SELECT count(*) FROM status_history)")"
 check_eq "the database is sound" ok "$(q 'PRAGMA integrity_check')"
+# the load inserts them many a statement: the rows are still one a story,
+# history in the order of the events, and every field of each row set
+check_eq "history rows in the events' order, one a story" \
+  "$(q "SELECT story_id FROM sync_events ORDER BY seq")" \
+  "$(q "SELECT story_id FROM status_history ORDER BY id")"
+check_eq "every event: created, from the file, of run 1, with a time" "300" \
+  "$(q "SELECT count(*) FROM sync_events WHERE change = 'created' AND
+    origin = 'file' AND run_id = 1 AND at GLOB '2*Z' AND tree = 'default'")"
+check_eq "every history row: from no status to the row's, from the file" \
+  "300" "$(q "SELECT count(*) FROM status_history h JOIN stories s ON
+    s.id = h.story_id WHERE h.from_status IS NULL AND
+    h.to_status = s.status AND h.origin = 'file' AND h.changed_at GLOB '2*Z'")"
+check_eq "the events' sequence is past the last event" 1 \
+  "$(q "SELECT seq >= (SELECT max(seq) FROM sync_events) FROM sqlite_sequence
+    WHERE name = 'sync_events'")"
 # the load takes each directory's files in name order (byte order, not
 # readdir's), so that rows go into their indexes in order
 q "SELECT s.path FROM sync_events e JOIN stories s ON s.id = e.story_id

@@ -181,6 +181,9 @@ enum stmt_id {
 	ST_STATE_REV,
 	ST_STATE_RELOCATE,
 	ST_BASE_RELOCATE,
+	/* store_sqlite_txn.c */
+	ST_UNIT_BEGIN,
+	ST_UNIT_KEEP,
 	ST_COUNT
 };
 
@@ -192,6 +195,8 @@ extern const char *const store_story_sql[ST_COUNT];
 extern const char *const store_record_sql[ST_COUNT];
 /* The SQL of store_sqlite_config.c's cached statements. */
 extern const char *const store_config_sql[ST_COUNT];
+/* The SQL of store_sqlite_txn.c's cached statements. */
+extern const char *const store_txn_sql[ST_COUNT];
 
 struct store {
 	struct store_base base; /* first: store.c dispatches through it */

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -1493,7 +1494,15 @@ static void job_write(struct batch_job *j)
 			     sizeof(j->tmp));
 
 	if (fd < 0) {
-		fail_dir(&j->e, j->rel, errno, j->dirfd);
+		/* fail_dir's message, with no allocation on this thread (an
+		 * allocation failure's handler is the batch's thread's) */
+		int err = errno;
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%.*s",
+			 slash ? (int)(slash - j->rel) : 1,
+			 slash ? j->rel : ".");
+		fail_at(&j->e, j->rel, err, j->dirfd, dir);
 		return;
 	}
 	j->created = true;

@@ -587,6 +587,12 @@ static enum apply_result place_write(struct apply_ctx *ctx,
 		err_set(e, "%s", s->why);
 		return s->r;
 	}
+	/* its temporary file not written: nothing moved, as when the
+	 * staging failed */
+	if (s->slot >= 0 && !fsx_batch_written(batch(ctx), s->slot, e)) {
+		s->slot = -1;
+		return APPLY_SKIPPED;
+	}
 	r = s->t.cur ? place_rewrite(ctx, a, s, e) : place_create(ctx, a, s, e);
 	if (r == APPLY_DONE && s->t.wrote) {
 		touch(ctx, s->t.path);

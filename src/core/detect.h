@@ -1,6 +1,7 @@
 #ifndef STORYSYNC_CORE_DETECT_H
 #define STORYSYNC_CORE_DETECT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -284,6 +285,9 @@ struct git_mirrors {
 	char *head_tree;
 	struct gitindex_tree *index; /* the index as that tree, or NULL */
 	bool index_tried;
+	bool index_reading; /* on index_thread (detect_git_index_ahead) */
+	pthread_t index_thread;
+	const char *index_root;
 };
 
 /* Whether the mirror key k of the file fc (at the path its state has, the
@@ -309,6 +313,10 @@ bool detect_git_version(struct git_mirrors *gm, const struct config *c,
  * and `restore` put back, and HEAD's, which `reset --hard` and `stash`
  * do. */
 enum git_version { GIT_INDEX, GIT_HEAD };
+/* Starts reading git's index as HEAD's tree (see detect_git_blob) on a
+ * thread, ahead of the first question (head_tree set before): a run that
+ * writes the API's edits reads it beside its reads of the rows. */
+void detect_git_index_ahead(struct git_mirrors *gm, const struct config *c);
 /* The blob id of git's version v of path (relative to the config root);
  * "" when none, or outside git. False (e set) when git cannot answer.
  * HEAD's is read from git's index without libgit2 when HEAD is the commit

@@ -4,8 +4,10 @@
  * tree); their content is read from the work tree, since the file system
  * wins. Status changes are attributed to the commit that made them.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "detect.h"
@@ -528,22 +530,76 @@ bool detect_git_version(struct git_mirrors *gm, const struct config *c,
 	return true;
 }
 
+/* git's index at root, read as HEAD's tree when HEAD is the commit of k
+ * ("COMMIT TREE"), else NULL. */
+static struct gitindex_tree *index_of_head(const char *k, const char *root)
+{
+	char head[GITHEAD_HEX];
+
+	if (k && strlen(k) == 2 * (GITHEAD_HEX - 1) + 1 &&
+	    k[GITHEAD_HEX - 1] == ' ' && githead_read(root, head) &&
+	    strncmp(k, head, GITHEAD_HEX - 1) == 0)
+		return gitindex_tree_open(root, k + GITHEAD_HEX);
+	return NULL;
+}
+
+static void *index_read(void *arg)
+{
+	struct git_mirrors *gm = arg;
+
+	/* the caller handles an allocation failure (it waits for this) */
+	mem_defer_oom();
+	gm->index = index_of_head(gm->head_tree, gm->index_root);
+	return NULL;
+}
+
+void detect_git_index_ahead(struct git_mirrors *gm, const struct config *c)
+{
+	if (gm->index_tried)
+		return;
+	gm->index_tried = true;
+	gm->index_root = c->root;
+	gm->index_reading =
+		pthread_create(&gm->index_thread, NULL, index_read, gm) == 0;
+	if (!gm->index_reading)
+		gm->index = index_of_head(gm->head_tree, c->root);
+}
+
+/* Waits for the index read ahead, if it is; a thread out of memory
+ * waits for this one to end the program. */
+static void index_join(struct git_mirrors *gm)
+{
+	struct timespec ts;
+
+	if (!gm->index_reading)
+		return;
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 20 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (pthread_timedjoin_np(gm->index_thread, NULL, &ts) == 0)
+			break;
+		if (mem_oom_pending())
+			mem_fail();
+	}
+	gm->index_reading = false;
+}
+
 /* HEAD's blob at path from git's index (see detect_git_blob); false when
  * that cannot say. */
 static bool index_head_blob(struct git_mirrors *gm, const struct config *c,
 			    const char *path, char blob[BLOBID_HEX])
 {
-	const char *k = gm->head_tree;
-	char head[GITHEAD_HEX], *abs;
+	char *abs;
 	enum gitindex_answer a;
 
+	index_join(gm);
 	if (!gm->index_tried) {
 		gm->index_tried = true;
-		if (k && strlen(k) == 2 * (GITHEAD_HEX - 1) + 1 &&
-		    k[GITHEAD_HEX - 1] == ' ' && githead_read(c->root, head) &&
-		    strncmp(k, head, GITHEAD_HEX - 1) == 0)
-			gm->index =
-				gitindex_tree_open(c->root, k + GITHEAD_HEX);
+		gm->index = index_of_head(gm->head_tree, c->root);
 	}
 	if (!gm->index)
 		return false;
@@ -700,6 +756,7 @@ char *detect_git_head_tree(struct git_mirrors *gm, const struct config *c,
 
 void git_mirrors_finish(struct git_mirrors *gm)
 {
+	index_join(gm);
 	gitrepo_destroy(gm->repo);
 	gitindex_tree_free(gm->index);
 	free(gm->head_tree);

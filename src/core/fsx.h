@@ -198,14 +198,19 @@ struct fsx_batch *fsx_batch_create(int rootfd, int journal);
  * that change); true with no journal. */
 bool fsx_batch_journal(struct fsx_batch *b, const char *line, struct err *e);
 /* Stages data for rel: mkdir -p of its directory (but when like is rel),
- * a temporary file written beside it. like (or NULL: a new file, nothing
- * may be at rel) is the file that rel replaces, where it is now (rel, or
- * where a move will take it from), whose stat data must still be expect
- * (else *stale) and whose mode and owner the new file keeps. Returns its
- * slot, or -1 with e set. */
+ * a temporary file written beside it, on a thread of the batch's (a
+ * failure of that is told by fsx_batch_written and fsx_batch_place). like
+ * (or NULL: a new file, nothing may be at rel) is the file that rel
+ * replaces, where it is now (rel, or where a move will take it from),
+ * whose stat data must still be expect (else *stale) and whose mode and
+ * owner the new file keeps. Returns its slot, or -1 with e set. */
 int fsx_batch_stage(struct fsx_batch *b, const char *rel, const void *data,
 		    size_t len, const char *like,
 		    const struct file_stat *expect, bool *stale, struct err *e);
+/* Waits for slot's temporary file, written on a thread of the batch's
+ * (fsx_batch_stage hands it over): false, with e set and the slot given
+ * up, when it could not be. */
+bool fsx_batch_written(struct fsx_batch *b, int slot, struct err *e);
 /* The one barrier for the files staged since the last, and the journal's
  * lines appended since its last sync; a failure is told by fsx_batch_place
  * of each of them (the journal's by every change after it). */

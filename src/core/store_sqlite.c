@@ -44,9 +44,9 @@ static void tree_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
 
 /* The SQL of the cached statements: the table of each file that runs
  * some, above the layer (store_sqlite_db.c) that prepares them. */
-static const char *const *const stmt_sql[] = {store_state_sql, store_story_sql,
-					      store_record_sql,
-					      store_config_sql, NULL};
+static const char *const *const stmt_sql[] = {
+	store_state_sql,  store_story_sql, store_record_sql,
+	store_config_sql, store_txn_sql,   NULL};
 
 static void library_init(void)
 {

@@ -184,6 +184,9 @@ enum stmt_id {
 	ST_STATE_REV,
 	ST_STATE_RELOCATE,
 	ST_BASE_RELOCATE,
+	/* store_sqlite_txn.c */
+	ST_UNIT_BEGIN,
+	ST_UNIT_KEEP,
 	ST_COUNT
 };
 
@@ -195,6 +198,8 @@ extern const char *const store_story_sql[ST_COUNT];
 extern const char *const store_record_sql[ST_COUNT];
 /* The SQL of store_sqlite_config.c's cached statements. */
 extern const char *const store_config_sql[ST_COUNT];
+/* The SQL of store_sqlite_txn.c's cached statements. */
+extern const char *const store_txn_sql[ST_COUNT];
 
 /* Rows a first load queues, inserted STORE_QUEUE_ROWS a statement
  * (store_queue_row): one statement a row costs SQLite twice the CPU for

@@ -2,6 +2,13 @@
  * storysync's own writes from the API's, and bulk mode. */
 #include "store_sqlite.h"
 
+/* This file's cached statements (store_stmt prepares them): a story's
+ * unit is two statements a story, parsed once a run, not once a story. */
+const char *const store_txn_sql[ST_COUNT] = {
+	[ST_UNIT_BEGIN] = "SAVEPOINT story",
+	[ST_UNIT_KEEP] = "RELEASE story",
+};
+
 bool store_wal(struct store *s, struct err *e)
 {
 	return store_exec(
@@ -128,12 +135,19 @@ void sqlite_rollback(struct store *s)
 /* A story's writes as a unit: a savepoint, so that one a constraint or
  * a trigger of the API's refuses is undone whole (SQLite undoes only the
  * failed statement). A writer mark set inside it goes with it. */
+static bool unit_exec(struct store *s, enum stmt_id id, struct err *e)
+{
+	sqlite3_stmt *st = store_stmt(s, id, e);
+
+	return st && store_exec_stmt(s, st, e);
+}
+
 bool sqlite_unit_begin(struct store *s, struct err *e)
 {
 	if (s->first_load)
 		return true;
 	s->unit_writer = s->writer_rev != 0;
-	return store_exec(s, "SAVEPOINT story", e);
+	return unit_exec(s, ST_UNIT_BEGIN, e);
 }
 
 bool sqlite_unit_end(struct store *s, bool keep, struct err *e)
@@ -141,7 +155,7 @@ bool sqlite_unit_end(struct store *s, bool keep, struct err *e)
 	if (s->first_load)
 		return true;
 	if (keep)
-		return store_exec(s, "RELEASE story", e);
+		return unit_exec(s, ST_UNIT_KEEP, e);
 	if (!s->unit_writer)
 		s->writer_rev = 0;
 	return store_exec(s, "ROLLBACK TO story; RELEASE story", e);

@@ -2304,6 +2304,10 @@ static enum sync_status steps(struct run *run)
 	 * writeback, not for what others left dirty (fsx_preflush_start) */
 	if (run->clock_moved && !run->o->dry_run)
 		run->preflush = fsx_preflush_start(run->rootfd);
+	/* and HEAD's versions of their files (set_before), read beside the
+	 * reads of the rows */
+	if (run->clock_moved)
+		detect_git_index_ahead(&run->mirrors, run->c);
 	/* the walk was the stat cache's, and the rows changed (or the
 	 * configuration, which may move every file: all of it then) */
 	if (run->state_later && run->rc.changed && !load_state(run))

@@ -2088,6 +2088,44 @@ bool sync_init(const struct config *c, bool take_over, int *version,
 	return ok && dbhome_ignore(&c->home, c->root, ignored, e);
 }
 
+/* A journal with lines must be storysync's: the database's directory is
+ * ignored, and git overwrites an ignored file when a branch it checks out
+ * (or merges) tracks that path, so a journal git tracks came from the
+ * repository, its lines anyone's (conflicts and deletions recorded, files
+ * taken for a killed run's). Asked only when there are lines: git's index
+ * is not read by a run with none. */
+static bool journal_untracked(const char *path, const char *text, struct err *e)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir =
+		slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+	char *real = NULL, *file = NULL;
+	bool tracked = false, ok = true;
+
+	if (!text || !*text)
+		goto out;
+	real = fsx_realpath(*dir ? dir : "/", e);
+	if (!real) {
+		ok = false;
+		goto out;
+	}
+	file = xasprintf("%s/%s", real, slash ? slash + 1 : path);
+	ok = gitrepo_tracked(file, &tracked, e);
+	if (ok && tracked)
+		ok = err_set(
+			e,
+			"%s: git tracks this file, storysync's write "
+			"journal: its lines came from the repository and "
+			"are not read; nothing written: untrack it (git rm "
+			"--cached) and remove it",
+			path);
+out:
+	free(file);
+	free(real);
+	free(dir);
+	return ok;
+}
+
 /* The write journal (a dry run only reads it). */
 static bool open_journal(struct run *run)
 {
@@ -2102,7 +2140,8 @@ static bool open_journal(struct run *run)
 		ok = true; /* nothing was ever written, or not ours to read */
 	else
 		ok = run->journal_fd >= 0 &&
-		     fsx_journal_read(run->journal_fd, &text, run->e);
+		     fsx_journal_read(run->journal_fd, &text, run->e) &&
+		     journal_untracked(run->journal_path, text, run->e);
 	if (ok)
 		journal_load(&run->journal, text);
 	else

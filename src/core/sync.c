@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "apply.h"
@@ -2093,16 +2094,18 @@ bool sync_init(const struct config *c, bool take_over, int *version,
  * (or merges) tracks that path, so a journal git tracks came from the
  * repository, its lines anyone's (conflicts and deletions recorded, files
  * taken for a killed run's). Asked only when there are lines: git's index
- * is not read by a run with none. */
-static bool journal_untracked(const char *path, const char *text, struct err *e)
+ * is not read by a run with none; before they are read (a journal from
+ * the repository may be of any size). */
+static bool journal_untracked(const char *path, int fd, struct err *e)
 {
+	struct stat st;
 	const char *slash = strrchr(path, '/');
 	char *dir =
 		slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
 	char *real = NULL, *file = NULL;
 	bool tracked = false, ok = true;
 
-	if (!text || !*text)
+	if (fstat(fd, &st) < 0 || st.st_size == 0)
 		goto out;
 	real = fsx_realpath(*dir ? dir : "/", e);
 	if (!real) {
@@ -2140,8 +2143,9 @@ static bool open_journal(struct run *run)
 		ok = true; /* nothing was ever written, or not ours to read */
 	else
 		ok = run->journal_fd >= 0 &&
-		     fsx_journal_read(run->journal_fd, &text, run->e) &&
-		     journal_untracked(run->journal_path, text, run->e);
+		     journal_untracked(run->journal_path, run->journal_fd,
+				       run->e) &&
+		     fsx_journal_read(run->journal_fd, &text, run->e);
 	if (ok)
 		journal_load(&run->journal, text);
 	else

@@ -504,28 +504,29 @@ void fsx_set_read_limit(size_t bytes)
 	read_limit = bytes;
 }
 
-static bool too_large(const char *label, struct err *e)
+static bool too_large(const char *label, size_t limit, struct err *e)
 {
-	return err_set(e, "%s: larger than %zu bytes (max_file_size); not read",
-		       label, read_limit);
+	return err_set(e, "%s: larger than %zu bytes%s; not read", label, limit,
+		       limit == read_limit ? " (max_file_size)" : "");
 }
 
+/* Reads fd as read_open does, limit bytes at most. */
 static bool read_fd(int fd, const struct stat *st, const char *label,
-		    char **data, size_t *len, struct err *e)
+		    size_t limit, char **data, size_t *len, struct err *e)
 {
 	size_t cap, n = 0;
 	char *p;
 	ssize_t r;
 
-	if ((uint64_t)st->st_size > read_limit)
-		return too_large(label, e);
+	if ((uint64_t)st->st_size > limit)
+		return too_large(label, limit, e);
 	cap = (size_t)st->st_size + 1;
 	p = xmalloc(cap + 1);
 	for (;;) {
 		if (n == cap) {
-			if (cap > read_limit) { /* it grew past the limit */
+			if (cap > limit) { /* it grew past the limit */
 				free(p);
-				return too_large(label, e);
+				return too_large(label, limit, e);
 			}
 			cap *= 2;
 			p = xreallocarray(p, cap + 1, 1);
@@ -571,7 +572,7 @@ static bool read_open(int fd, const char *label, char **data, size_t *len,
 		err_set(e, "%s: not a regular file", label);
 		goto out;
 	}
-	ok = read_fd(fd, &st, label, data, len, e);
+	ok = read_fd(fd, &st, label, read_limit, data, len, e);
 	if (ok && fs)
 		fsx_stat_from(fs, &st);
 out:
@@ -2522,7 +2523,11 @@ bool fsx_journal_read(int fd, char **text, struct err *e)
 	*text = NULL;
 	if (fstat(fd, &st) < 0 || lseek(fd, 0, SEEK_SET) < 0)
 		return err_set(e, "read journal: %s", strerror(errno));
-	return read_fd(fd, &st, "journal", text, &(size_t){0}, e);
+	/* not a story's limit: the journal holds a line a file a run wrote,
+	 * and git's versions in full (conflicts, leftovers), each of which may
+	 * be near that limit (and twice it as JSON) */
+	return read_fd(fd, &st, "journal", FSX_JOURNAL_LIMIT, text,
+		       &(size_t){0}, e);
 }
 
 bool fsx_journal_reset(int fd, struct err *e)

@@ -305,6 +305,10 @@ bool fsx_journal_add(int fd, const char *line, struct err *e);
 /* Makes the lines appended so far durable (fdatasync), for a change made
  * outside a batch. */
 bool fsx_journal_sync(int fd, struct err *e);
+/* The largest write journal read: its own bound, not max_file_size (it
+ * holds a line for every file a run wrote, and whole versions of stories
+ * as JSON). */
+#define FSX_JOURNAL_LIMIT ((size_t)1 << 30)
 /* The journal's text (heap, "" when empty), from its start. */
 bool fsx_journal_read(int fd, char **text, struct err *e);
 /* Empties the journal. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "apply.h"
@@ -2088,6 +2089,46 @@ bool sync_init(const struct config *c, bool take_over, int *version,
 	return ok && dbhome_ignore(&c->home, c->root, ignored, e);
 }
 
+/* A journal with lines must be storysync's: the database's directory is
+ * ignored, and git overwrites an ignored file when a branch it checks out
+ * (or merges) tracks that path, so a journal git tracks came from the
+ * repository, its lines anyone's (conflicts and deletions recorded, files
+ * taken for a killed run's). Asked only when there are lines: git's index
+ * is not read by a run with none; before they are read (a journal from
+ * the repository may be of any size). */
+static bool journal_untracked(const char *path, int fd, struct err *e)
+{
+	struct stat st;
+	const char *slash = strrchr(path, '/');
+	char *dir =
+		slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+	char *real = NULL, *file = NULL;
+	bool tracked = false, ok = true;
+
+	if (fstat(fd, &st) < 0 || st.st_size == 0)
+		goto out;
+	real = fsx_realpath(*dir ? dir : "/", e);
+	if (!real) {
+		ok = false;
+		goto out;
+	}
+	file = xasprintf("%s/%s", real, slash ? slash + 1 : path);
+	ok = gitrepo_tracked(file, &tracked, e);
+	if (ok && tracked)
+		ok = err_set(
+			e,
+			"%s: git tracks this file, storysync's write "
+			"journal: its lines came from the repository and "
+			"are not read; nothing written: untrack it (git rm "
+			"--cached) and remove it",
+			path);
+out:
+	free(file);
+	free(real);
+	free(dir);
+	return ok;
+}
+
 /* The write journal (a dry run only reads it). */
 static bool open_journal(struct run *run)
 {
@@ -2102,6 +2143,8 @@ static bool open_journal(struct run *run)
 		ok = true; /* nothing was ever written, or not ours to read */
 	else
 		ok = run->journal_fd >= 0 &&
+		     journal_untracked(run->journal_path, run->journal_fd,
+				       run->e) &&
 		     fsx_journal_read(run->journal_fd, &text, run->e);
 	if (ok)
 		journal_load(&run->journal, text);

@@ -424,6 +424,8 @@ static bool plan_first_sight(const struct plan_input *in, enum side file,
 		a->conflict = "deleted_in_db";
 		a->kept = "db";
 		story_copy(&a->lost, in->file_story);
+	} else if (file == SIDE_NEW && in->ours_gone) {
+		a->file = PLAN_FILE_DELETE;
 	} else if (file == SIDE_NEW) {
 		/* the location wins; a mismatched key is check's to report.
 		 * A story given is shared until plan_story ends, which then

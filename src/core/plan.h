@@ -64,6 +64,12 @@ struct plan_input {
 				again, and its story is kept as a conflict
 				the database won (a person who meant to
 				undelete it does so no tool can tell) */
+	bool ours_gone;      /* the file, NEW with no row, is a killed run's
+				whole render of a row no run agreed on, as
+				it wrote it and where (the write journal),
+				and the API has deleted the row since:
+				storysync's own file, no one's edit, goes as
+				the row did */
 };
 
 enum plan_db_op { PLAN_DB_NONE, PLAN_DB_PUT, PLAN_DB_DELETE };

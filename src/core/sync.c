@@ -157,6 +157,28 @@ static const struct journal_line *our_write(const struct run *run,
 	return journal_find(&run->journal, fc->hash, fc->id);
 }
 
+/* The file fc, with no state and no row, is a killed run's whole render
+ * of a row no run agreed on, as it wrote it and where: the row it was
+ * made for is gone, deleted by the API since (or renamed: UPDATE of id).
+ * Taken for a person's new story, it brought the row back and the API's
+ * deletion was undone unseen (campaign19); the run that had committed
+ * would have deleted its file. */
+static bool rendered_gone(struct run *run, const struct file_change *fc)
+{
+	const struct journal_line *jl = our_write(run, fc);
+	char *msg;
+
+	if (!jl || strcmp(jl->path, fc->path) != 0 ||
+	    strcmp(jl->fields, "*") != 0)
+		return false;
+	msg = xasprintf("%s: made for %s's row by a run that did not commit, "
+			"the row deleted since: deleted",
+			fc->path, fc->id);
+	note(run, msg);
+	free(msg);
+	return true;
+}
+
 static void replay_one(void *ctx, const struct journal_conflict *c)
 {
 	struct run *run = ctx;
@@ -613,17 +635,22 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			in.db_story = &row;
 		}
 	}
+	/* a story file with no state and no row that a killed run rendered
+	 * whole for the row, the API's deletion of the row since */
+	if (!se && in.file == SIDE_NEW && in.db == SIDE_ABSENT && !run->bulk)
+		in.ours_gone = rendered_gone(run, fc);
 	/* a story file with no state and no row: git's version put back
 	 * over storysync's deletion of it for the API? (a first load has no
 	 * deleted files) */
 	if (!se && in.file == SIDE_NEW && in.db == SIDE_ABSENT && !run->bulk &&
-	    !undeleted(run, fc, &in.undeleted))
+	    !in.ours_gone && !undeleted(run, fc, &in.undeleted))
 		goto fail;
 	/* else, a story whose row a run deleted, brought back by a file git
 	 * holds at its path (a person's deletion, then a stash or a
 	 * checkout, seed 414): the row's values then are no one's to drop */
 	if (!se && in.file == SIDE_NEW && in.db == SIDE_ABSENT && !run->bulk &&
-	    !in.undeleted && !resurrected(run, fc, &gone, &back))
+	    !in.undeleted && !in.ours_gone &&
+	    !resurrected(run, fc, &gone, &back))
 		goto fail;
 	/* a version git holds, found in place of the story's file at
 	 * another path (seed 411): the agreed values it overrides are kept */

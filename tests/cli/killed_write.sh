@@ -270,4 +270,51 @@ for how in once twice; do
   check_eq "inplace-$how: the next run is quiet" "0||" "$rc|$out|$err"
 done
 
+# ---- a file made for a row the API inserted, by a run killed before its
+# commit; the API deletes the row (or renames its id) before the next
+# run. The file is the killed run's whole render (the journal's line,
+# unedited, where it wrote it): storysync's own, no one's edit, so the
+# API's deletion takes it, as it would have once the run committed
+# (campaign19: taken for a person's new story, it brought the row back,
+# the API's deletion undone with nothing said). Any recovering run (plain,
+# --git, --backlog); a person's edit of the file first keeps it, and the
+# row comes back with the person's title ----
+for how in delete rename git backlog edited; do
+  stages_repo "gone-$how" refinement:refinements backlog:backlog
+  printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
+  ss init -q || not_ok "gone-$how: init"
+  echo .storysync/ >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "gone-$how: the tree"
+  files() { find refinements backlog -name 'S-*.md' | LC_ALL=C sort | paste -sd ' '; }
+  py_rows "INSERT INTO stories(id, title) VALUES ('S-9', 'Nine')"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  check_eq "gone-$how: killed after the new row's file was made" \
+    "137|backlog/S-1-one.md refinements/S-9-nine.md" "$rc|$(files)"
+  args=() want="backlog/S-1-one.md" rows="S-1" deleted="S-9"
+  case $how in
+  rename)
+    py_rows "UPDATE stories SET id = 'S-10' WHERE id = 'S-9'"
+    want="backlog/S-1-one.md refinements/S-10-nine.md" rows="S-1 S-10" ;;
+  edited)
+    sed -i 's/^title: Nine/title: Person/' refinements/S-9-nine.md
+    py_rows "DELETE FROM stories WHERE id = 'S-9'"
+    want="backlog/S-1-one.md refinements/S-9-nine.md" rows="S-1 S-9" ;;
+  *)
+    py_rows "DELETE FROM stories WHERE id = 'S-9'" ;;
+  esac
+  [ $how = git ] && args=(--git)
+  [ $how = backlog ] && args=(--backlog default)
+  run ss --dry-run "${args[@]}"
+  check_eq "gone-$how: a dry run removes nothing" \
+    "0|backlog/S-1-one.md refinements/S-9-nine.md" "$rc|$(files)"
+  run ss "${args[@]}"
+  check_eq "gone-$how: the API's deletion stands" \
+    "0|$want|$rows|$deleted" \
+    "$rc|$(files)|$(py_rows "SELECT id FROM stories ORDER BY id" | paste -sd ' ')|$(py_rows "SELECT story_id FROM deleted_stories" | paste -sd ' ')"
+  [ $how = edited ] && check_eq "gone-$how: the person's title" \
+    "Person|Person" "$(key title refinements/S-9-nine.md)|$(py_rows "SELECT title FROM stories WHERE id = 'S-9'")"
+  run ss
+  check_eq "gone-$how: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
 finish

@@ -364,6 +364,16 @@ static bool plan_file_changed(const struct plan_input *in, enum side db,
 		break;
 	}
 	default: /* SIDE_DELETED: the file re-creates the row */
+		/* unless all it changed is a killed run's write of its own
+		 * (in->killed_write): no one's edit, so the deletion takes
+		 * it, as once that run committed */
+		if (in->killed_write && story_equal(&file, in->base)) {
+			story_finish(&file);
+			a->rewrite_mirrors = false;
+			a->file = PLAN_FILE_DELETE;
+			note_deleted(a, "db");
+			return true;
+		}
 		a->want = file;
 		a->db = PLAN_DB_PUT;
 		set_conflict(a, "deleted_in_db", in->base);

@@ -55,6 +55,11 @@ struct plan_input {
 				write journal): no edit of a person's, so
 				they merge as the base's (without a base,
 				as the row's); NULL: none */
+	bool killed_write;   /* written is a killed run's write, found by
+				the write journal (not a discard's): a file
+				that differs from the base in those fields
+				alone holds no one's edit, and a row the API
+				deleted since takes it */
 	bool undeleted;      /* the file, NEW with no row, is git's version
 				put back of one storysync deleted because
 				the API deleted its row, git not having

@@ -559,12 +559,12 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	}
 	/* written or moved by a run that died before its commit: what it
 	 * took from the database is no edit, so a later API change wins */
-	if (in.file_story && !(d && d->side == SIDE_DELETED) &&
-	    (jl = our_write(run, fc)) &&
+	if (in.file_story && (jl = our_write(run, fc)) &&
 	    !move_not_made(run, jl, fc, has_base ? &base : NULL)) {
 		bool moved = strcmp(jl->path, fc->path) != 0;
 
 		journaled = true;
+		in.killed_write = true;
 		journal_written(jl, journal);
 		for (int f = 0; f < SF_COUNT; f++)
 			written[f] = (in.written && written[f]) || journal[f];
@@ -582,7 +582,8 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		in.written = written;
 		/* a file rendered whole from a row no run agreed on: the row
 		 * is created now, into that file */
-		if (!se && d && !moved && strcmp(jl->fields, "*") == 0) {
+		if (!se && d && d->side != SIDE_DELETED && !moved &&
+		    strcmp(jl->fields, "*") == 0) {
 			in.file = SIDE_ABSENT;
 			in.file_story = NULL;
 			in.file_story_given = NULL;

@@ -317,4 +317,46 @@ for how in delete rename git backlog edited; do
   check_eq "gone-$how: the next run is quiet" "0||" "$rc|$out|$err"
 done
 
+# ---- the API's write, made into the file by a run killed before its
+# commit, then the API deletes the row before the next run: the file
+# holds nothing but storysync's own write (the journal's), so the
+# deletion takes it, as it would have once that run committed
+# (campaign19: taken for a person's edit, the row came back, a
+# deleted_in_db conflict kept file). In place (the title) or moved (the
+# status); a person's edit of another field first keeps the file, the
+# row comes back and the deletion is the conflict ----
+for how in title status edited; do
+  stages_repo "deleted-$how" refinement:refinements backlog:backlog
+  printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >backlog/S-1-one.md
+  printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >backlog/S-2-two.md
+  ss init -q || not_ok "deleted-$how: init"
+  echo .storysync/ >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "deleted-$how: the tree"
+  files() { find refinements backlog -name 'S-*.md' | LC_ALL=C sort | paste -sd ' '; }
+  if [ $how = status ]; then
+    py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+    at=refinements/S-1-one.md
+  else
+    py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
+    at=backlog/S-1-one.md
+  fi
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  check_eq "deleted-$how: killed after the API's write" \
+    "137|$(echo $at backlog/S-2-two.md | tr ' ' '\n' | LC_ALL=C sort | paste -sd ' ')" "$rc|$(files)"
+  [ $how = edited ] && sed -i 's/^priority: low/priority: high/' $at
+  py_rows "DELETE FROM stories WHERE id = 'S-1'"
+  run ss
+  if [ $how = edited ]; then
+    check_eq "deleted-$how: the person's edit brings the row back, the deletion kept as a conflict" \
+      "0|backlog/S-1-one.md backlog/S-2-two.md|API/high|deleted_in_db/file" \
+      "$rc|$(files)|$(py_rows "SELECT title || '/' || priority FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT kind || '/' || kept FROM sync_conflicts")"
+  else
+    check_eq "deleted-$how: the API's deletion stands" \
+      "0|backlog/S-2-two.md|S-2|S-1|0" \
+      "$rc|$(files)|$(py_rows "SELECT id FROM stories" | paste -sd ' ')|$(py_rows "SELECT story_id FROM deleted_stories")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+  fi
+  run ss
+  check_eq "deleted-$how: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
 finish

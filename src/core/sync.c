@@ -460,7 +460,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 				journal[SF_COUNT], ours[SF_COUNT] = {0};
 	bool has_base = false, mirror_known = false, found = false, ok = true,
 	     rebase_db = false, discard = false, back = false, stale = false,
-	     journaled = false;
+	     journaled = false, reborn = false;
 	int64_t rev;
 	char *path = NULL;
 
@@ -653,6 +653,16 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	    !in.undeleted && !in.ours_gone &&
 	    !resurrected(run, fc, &gone, &back))
 		goto fail;
+	/* or a file a killed run made for a row no run agreed on (the
+	 * journal's), edited or moved by a person since, and the row the API
+	 * deleted: the person's file brings it back, and the row as deleted
+	 * is kept where it differs, as once that run committed
+	 * (deleted_in_db; before, the deletion was overruled unseen) */
+	if (!se && in.file == SIDE_NEW && in.db == SIDE_ABSENT && !run->bulk &&
+	    !in.undeleted && !in.ours_gone && !back &&
+	    journal_story_written(&run->journal, id, journal) &&
+	    !store_archived_get(run->store, id, &gone, &reborn, run->e))
+		goto fail;
 	/* a version git holds, found in place of the story's file at
 	 * another path (seed 411): the agreed values it overrides are kept */
 	stale = in.file_story && has_base && !discard &&
@@ -703,6 +713,8 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		if (back)
 			doubt_stale(in.file_story, &gone, "deleted_in_file",
 				    &a);
+		if (reborn)
+			doubt_stale(in.file_story, &gone, "deleted_in_db", &a);
 		if (stale)
 			doubt_stale(in.file_story, &base, "both_changed", &a);
 		/* a default filled in goes to the row as well */

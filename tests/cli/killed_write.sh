@@ -277,9 +277,11 @@ done
 # API's deletion takes it, as it would have once the run committed
 # (campaign19: taken for a person's new story, it brought the row back,
 # the API's deletion undone with nothing said). Any recovering run (plain,
-# --git, --backlog); a person's edit of the file first keeps it, and the
-# row comes back with the person's title ----
-for how in delete rename git backlog edited; do
+# --git, --backlog); a person's edit or move of the file first keeps it,
+# the row comes back with the person's title or place, and the row as
+# deleted is kept in sync_conflicts (deleted_in_db, kept file), as the
+# committed run's next run keeps it (before, nothing was recorded) ----
+for how in delete rename git backlog edited moved; do
   stages_repo "gone-$how" refinement:refinements backlog:backlog
   printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
   ss init -q || not_ok "gone-$how: init"
@@ -299,20 +301,29 @@ for how in delete rename git backlog edited; do
     sed -i 's/^title: Nine/title: Person/' refinements/S-9-nine.md
     py_rows "DELETE FROM stories WHERE id = 'S-9'"
     want="backlog/S-1-one.md refinements/S-9-nine.md" rows="S-1 S-9" ;;
+  moved)
+    mv refinements/S-9-nine.md backlog/
+    py_rows "DELETE FROM stories WHERE id = 'S-9'"
+    want="backlog/S-1-one.md backlog/S-9-nine.md" rows="S-1 S-9" ;;
   *)
     py_rows "DELETE FROM stories WHERE id = 'S-9'" ;;
   esac
   [ $how = git ] && args=(--git)
   [ $how = backlog ] && args=(--backlog default)
+  before=$(files)
   run ss --dry-run "${args[@]}"
-  check_eq "gone-$how: a dry run removes nothing" \
-    "0|backlog/S-1-one.md refinements/S-9-nine.md" "$rc|$(files)"
+  check_eq "gone-$how: a dry run removes nothing" "0|$before" "$rc|$(files)"
   run ss "${args[@]}"
   check_eq "gone-$how: the API's deletion stands" \
     "0|$want|$rows|$deleted" \
     "$rc|$(files)|$(py_rows "SELECT id FROM stories ORDER BY id" | paste -sd ' ')|$(py_rows "SELECT story_id FROM deleted_stories" | paste -sd ' ')"
   [ $how = edited ] && check_eq "gone-$how: the person's title" \
     "Person|Person" "$(key title refinements/S-9-nine.md)|$(py_rows "SELECT title FROM stories WHERE id = 'S-9'")"
+  conflict=
+  case $how in edited | moved) conflict="deleted_in_db/file/Nine" ;; esac
+  check_eq "gone-$how: the row as deleted, where a person's file brings it back" \
+    "$conflict" \
+    "$(py_rows "SELECT kind || '/' || kept || '/' || $(jget lost title) FROM sync_conflicts WHERE story_id = 'S-9'")"
   run ss
   check_eq "gone-$how: the next run is quiet" "0||" "$rc|$out|$err"
 done

@@ -283,6 +283,22 @@ static void journal_note(struct run *run, struct strmap *set, const char *id)
 	strmap_put(set, arena_strdup(&run->journal_ids, id), 0);
 }
 
+/* Whether the journal's deletion jd took the file the state se agreed on:
+ * its content at its path, or a killed run's write of the story there
+ * (a write the row's deletion took since, plan_input.killed_write), which
+ * holds nothing but what the run took from the database. */
+static bool deleted_agreed(const struct run *run,
+			   const struct journal_deletion *jd,
+			   const struct state_entry *se)
+{
+	const struct journal_line *jl;
+
+	if (strcmp(jd->hash, se->hash) == 0 && strcmp(jd->path, se->path) == 0)
+		return true;
+	jl = journal_find(&run->journal, jd->hash, se->id);
+	return jl && strcmp(jl->path, jd->path) == 0;
+}
+
 /* The journal's deletion of se's file that a killed run made for the
  * API's deletion of its row, uncommitted, when that is why the file fc
  * is gone: the file the state agreed on, at its path, deleted by the
@@ -299,10 +315,7 @@ static const struct journal_deletion *our_deletion(const struct run *run,
 	if (!se || !fc || fc->side != SIDE_DELETED || !d)
 		return NULL;
 	jd = journal_find_deletion(&run->journal, se->id);
-	return jd && strcmp(jd->hash, se->hash) == 0 &&
-			       strcmp(jd->path, se->path) == 0
-		       ? jd
-		       : NULL;
+	return jd && deleted_agreed(run, jd, se) ? jd : NULL;
 }
 
 /* A file gone that a --backlog run leaves for a later run (it may be
@@ -320,8 +333,7 @@ static void left_deleted(const struct run *run, struct file_change *fc)
 	if (fc->side != SIDE_DELETED || !(se = state_of(run, fc->id)))
 		return;
 	jd = journal_find_deletion(&run->journal, fc->id);
-	if (jd && strcmp(jd->hash, se->hash) == 0 &&
-	    strcmp(jd->path, se->path) == 0)
+	if (jd && deleted_agreed(run, jd, se))
 		fc->not_vanished = true;
 }
 
@@ -475,6 +487,12 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			xgrow(run->redeleted, &run->capredeleted,
 			      run->nredeleted + 1, sizeof(*run->redeleted));
 		run->redeleted[run->nredeleted++] = jd;
+		/* the deleted file's blob may owe a conflict record (a
+		 * killed run's write that overrode the file's values, the
+		 * agreed content written back by a discard): gone with the
+		 * file, the journal's line is all that is left of it */
+		journal_conflicts(&run->journal, jd->hash, jd->id, replay_one,
+				  run);
 		se = NULL;
 	}
 	if (se && !store_state_base(run->store, id, &base, base_mirror,

@@ -370,4 +370,37 @@ for how in title status edited; do
   check_eq "deleted-$how: the next run is quiet" "0||" "$rc|$out|$err"
 done
 
+# ---- a discard written again by a run killed before its commit (its
+# conflict journaled: git's title, which the discard put back), the API
+# deletes the row, the run that deletes the file is killed too; the next
+# run finishes the deletion and records the conflict, which the deleted
+# file's blob owed (campaign19: lost with the file, nothing recorded).
+# Whether the discard's rewrite is the agreed content again (same) or
+# holds another API change besides (other: model seed 63 at 120 steps) ----
+for how in same other; do
+  stages_repo "owed-$how" refinement:refinements backlog:backlog
+  printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >backlog/S-1-one.md
+  printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >backlog/S-2-two.md
+  ss init -q || not_ok "owed-$how: init"
+  echo .storysync/ >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "owed-$how: the tree"
+  py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
+  ss -q || not_ok "owed-$how: the API's title written"
+  git checkout -- backlog/S-1-one.md
+  [ $how = other ] && py_rows "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  check_eq "owed-$how: the discard written again, killed" "137|API" \
+    "$rc|$(key title backlog/S-1-one.md)"
+  py_rows "DELETE FROM stories WHERE id = 'S-1'"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  check_eq "owed-$how: the file deleted for the API, killed" "137|no" \
+    "$rc|$([ -e backlog/S-1-one.md ] && echo yes || echo no)"
+  run ss
+  check_eq "owed-$how: the deletion finished, git's title kept" \
+    "0|-|both_changed/db/One" \
+    "$rc|$(py_rows "SELECT count(*) FROM stories WHERE id = 'S-1'" | sed 's/^0$/-/')|$(py_rows "SELECT kind || '/' || kept || '/' || $(jget lost title) FROM sync_conflicts WHERE story_id = 'S-1'")"
+  run ss
+  check_eq "owed-$how: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
 finish

@@ -523,6 +523,13 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	if (has_base)
 		renamed_base(run, &base);
 	replay_conflicts(run, fc);
+	/* a file a killed run wrote, edited by a person since (no line
+	 * names its blob now): the conflicts journaled with the write, the
+	 * file's values it overrode, are owed all the same (model seed 106
+	 * at 120 steps: a discard written again, then another field edited;
+	 * git's value was lost with nothing recorded) */
+	if (fc && fc->side == SIDE_CHANGED && !our_write(run, fc))
+		journal_story_conflicts(&run->journal, id, replay_one, run);
 	/* a file read again (--full, or the way files are read changed)
 	 * that holds the agreed content and reads as agreed: unchanged, but
 	 * for its stat data */

@@ -403,4 +403,28 @@ for how in same other; do
   check_eq "owed-$how: the next run is quiet" "0||" "$rc|$out|$err"
 done
 
+# ---- a discard written again by a run killed before its commit (git's
+# title overridden, its conflict journaled), then a person edits another
+# field of the file: no line names its blob now, and the conflict is owed
+# all the same (model seed 106 at 120 steps: git's title lost, nothing
+# in sync_conflicts) ----
+stages_repo owed-edited refinement:refinements backlog:backlog
+printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >backlog/S-1-one.md
+ss init -q || not_ok "owed-edited: init"
+echo .storysync/ >.gitignore
+git add -A && git commit -qm init && ss -q || not_ok "owed-edited: the tree"
+py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
+ss -q || not_ok "owed-edited: the API's title written"
+git checkout -- backlog/S-1-one.md
+run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+check_eq "owed-edited: the discard written again, killed" "137|API" \
+  "$rc|$(key title backlog/S-1-one.md)"
+sed -i 's/^priority: low/priority: high/' backlog/S-1-one.md
+run ss
+check_eq "owed-edited: the person's priority, the API's title, git's kept" \
+  "0|API/high|both_changed/db/One" \
+  "$rc|$(py_rows "SELECT title || '/' || priority FROM stories")|$(py_rows "SELECT kind || '/' || kept || '/' || $(jget lost title) FROM sync_conflicts")"
+run ss
+check_eq "owed-edited: the next run is quiet" "0||" "$rc|$out|$err"
+
 finish

@@ -427,4 +427,33 @@ check_eq "owed-edited: the person's priority, the API's title, git's kept" \
 run ss
 check_eq "owed-edited: the next run is quiet" "0||" "$rc|$out|$err"
 
+# ---- a move made by a run killed before its commit (the API's status),
+# the file edited by a person there, a second run killed, the person
+# moves the file back: no line names its blob (the person's edit), yet
+# the journal says the move was made, so the file back at the agreed
+# place is the person's move back, later than the API's, and stays; the
+# API's status and title are kept in sync_conflicts (model seed 189 at
+# 120 steps, on 08c06f2 too: the run moved the file again, the person's
+# move lost with nothing recorded) ----
+stages_repo moved-back refinement:refinements backlog:backlog
+printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >refinements/S-1-one.md
+ss init -q || not_ok "moved-back: init"
+echo .storysync/ >.gitignore
+git add -A && git commit -qm init && ss -q || not_ok "moved-back: the tree"
+py_rows "UPDATE stories SET status = 'backlog' WHERE id = 'S-1'"
+run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+check_eq "moved-back: the move made, killed" "137|backlog/S-1-one.md" \
+  "$rc|$(find refinements backlog -name 'S-*.md')"
+sed -i 's/^title: One/title: Person/' backlog/S-1-one.md
+py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
+run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC" --full
+check_eq "moved-back: a second run killed" "137" "$rc"
+mv backlog/S-1-one.md refinements/
+run ss
+check_eq "moved-back: the person's move back and title stay, the API's kept" \
+  "0|refinements/S-1-one.md|refinement/Person|both_changed/file/backlog/API" \
+  "$rc|$(find refinements backlog -name 'S-*.md')|$(py_rows "SELECT status || '/' || title FROM stories")|$(py_rows "SELECT kind || '/' || kept || '/' || $(jget lost status) || '/' || $(jget lost title) FROM sync_conflicts")"
+run ss
+check_eq "moved-back: the next run is quiet" "0||" "$rc|$out|$err"
+
 finish

@@ -162,6 +162,12 @@ bool metrics_write_file(const struct config *c, struct err *e)
 	struct buf b = BUF_INIT;
 	bool ok;
 
+	/* a symlink in the tree is the repository's: it may lead anywhere */
+	if (fsx_follows_tree_link(c->root, c->metrics_file))
+		return err_set(e,
+			       "%s: a symlink in the tree on its way, which "
+			       "storysync does not follow; not written",
+			       c->metrics_file);
 	health_read(c, false, &h);
 	metrics_render(c, &h, &b);
 	ok = fsx_replace(c->metrics_file, b.data, b.len, NULL, e);

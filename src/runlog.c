@@ -28,9 +28,20 @@ bool runlog_stderr_is_journal(void)
 	       (unsigned long long)st.st_ino == ino;
 }
 
-/* The log: file, opened once for the run; else why not, and syslog. */
+/* The log: file, opened once for the run; else why not, and syslog. A
+ * symlink in the tree on its way is the repository's (a branch that adds
+ * one replaces an ignored log file on checkout): it may lead anywhere,
+ * and the lines hold names the repository gave, so it is not followed. */
 static void open_file(struct runlog *l, const char *path)
 {
+	if (fsx_follows_tree_link(l->tree, path)) {
+		snprintf(l->error, sizeof(l->error),
+			 "log: %s: a symlink in the tree on its way, which "
+			 "storysync does not follow (its lines go to syslog)",
+			 path);
+		l->to = RUNLOG_SYSLOG;
+		return;
+	}
 	l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (l->fd >= 0) {
 		fsx_own_like_parent(l->fd, path);

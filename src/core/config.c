@@ -1612,6 +1612,24 @@ static bool check_local(const char *path, struct err *e)
 	return ok;
 }
 
+/* A server's database keeps the checkout's files (the run lock, the
+ * record, the journal) in ROOT/.storysync: a symlink there is the
+ * repository's, which may lead anywhere. */
+static bool server_files(const struct config *c, struct err *e)
+{
+	char *base = dbhome_server_base(c->root);
+	bool ok = !fsx_follows_tree_link(c->root, base);
+
+	if (!ok)
+		err_set(e,
+			"%s: a symlink in the tree on its way: the checkout's "
+			"files for the server's database (the run lock, the "
+			"journal) would be written where it leads; remove it",
+			base);
+	free(base);
+	return ok;
+}
+
 /* The database through a symlink that leaves the tree (or enters .git) is
  * outside it as much as an absolute path. */
 static bool check_database(struct parser *p)
@@ -1624,8 +1642,10 @@ static bool check_database(struct parser *p)
 
 	if (!at.file) /* the default: the main file's */
 		at = (struct at){p->name, p->source, 0, 0};
-	if (at.source == SRC_LOCAL || dbhome_is_server(c->database))
-		return true; /* it may name any; a server's was checked */
+	if (dbhome_is_server(c->database))
+		return server_files(c, p->e);
+	if (at.source == SRC_LOCAL)
+		return true; /* it may name any */
 	what = v ? database_outside(v) : NULL;
 	if (what) { /* refused or noted as read */
 		free(what);

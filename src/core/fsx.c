@@ -2191,14 +2191,52 @@ static void denied(struct err *e, const char *path, int err)
 	free(dir);
 }
 
+bool fsx_follows_tree_link(const char *root, const char *path)
+{
+	size_t n = strlen(root);
+	char *copy = xstrdup(path);
+	bool found = false;
+
+	for (char *s = copy + 1; !found; s++) {
+		char c = *s;
+		struct stat st;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*s = '\0';
+		if (s > copy && lstat(copy, &st) == 0 && S_ISLNK(st.st_mode)) {
+			char *slash = strrchr(copy, '/');
+			char *dir = slash == copy
+					    ? xstrdup("/")
+					    : xstrndup(copy,
+						       (size_t)(slash - copy));
+			char *real = realpath(dir, NULL);
+
+			found = real && strncmp(real, root, n) == 0 &&
+				(real[n] == '/' || real[n] == '\0' ||
+				 strcmp(root, "/") == 0);
+			free(real);
+			free(dir);
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(copy);
+	return found;
+}
+
 int fsx_lock(const char *path, int wait_s, struct err *e)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* the lock is storysync's own file, never a link: one committed at
+	 * its name would have it made wherever it leads */
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	int r;
 
 	if (fd < 0 && errno == ENOENT) {
 		make_parent(path);
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			  0644);
 	}
 	if (fd < 0) {
 		denied(e, path, errno);

@@ -318,7 +318,12 @@ bool fsx_journal_reset(int fd, struct err *e);
  * the old lines or the new ones. */
 bool fsx_journal_replace(const char *path, const char *text, struct err *e);
 
-/* Takes the run lock: flock on path (created if needed, close-on-exec).
+/* True when resolving path (absolute) follows a symlink that lies in the
+ * tree at root (absolute, real): the repository's, which may lead
+ * anywhere. A link outside the tree (the admin's) is followed. */
+bool fsx_follows_tree_link(const char *root, const char *path);
+/* Takes the run lock: flock on path (created if needed, close-on-exec;
+ * never through a symlink at path).
  * wait_s < 0: fail at once when held; 0: wait forever; > 0: wait that many
  * seconds. Returns the fd, -1 on error (e set), -2 when held by another
  * run. */

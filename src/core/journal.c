@@ -360,6 +360,16 @@ void journal_conflicts(const struct journal *j, const char *hash,
 			fn(ctx, &j->c[i]);
 }
 
+void journal_story_conflicts(const struct journal *j, const char *id,
+			     void (*fn)(void *ctx,
+					const struct journal_conflict *c),
+			     void *ctx)
+{
+	for (size_t i = 0; id && i < j->nc; i++)
+		if (strcmp(j->c[i].id, id) == 0)
+			fn(ctx, &j->c[i]);
+}
+
 /* The field named by the n bytes at name, or -1. */
 static int field_named(const char *name, size_t n)
 {

@@ -163,6 +163,12 @@ void journal_conflicts(const struct journal *j, const char *hash,
 		       const char *id,
 		       void (*fn)(void *ctx, const struct journal_conflict *c),
 		       void *ctx);
+/* Every conflict line of story id, whatever blob it names, in order:
+ * calls fn with each. */
+void journal_story_conflicts(const struct journal *j, const char *id,
+			     void (*fn)(void *ctx,
+					const struct journal_conflict *c),
+			     void *ctx);
 /* The fields the line's write took from the database (SF_COUNT). */
 void journal_written(const struct journal_line *l, bool written[]);
 /* The fields any line of story id took from the database (SF_COUNT);

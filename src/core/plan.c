@@ -364,6 +364,16 @@ static bool plan_file_changed(const struct plan_input *in, enum side db,
 		break;
 	}
 	default: /* SIDE_DELETED: the file re-creates the row */
+		/* unless all it changed is a killed run's write of its own
+		 * (in->killed_write): no one's edit, so the deletion takes
+		 * it, as once that run committed */
+		if (in->killed_write && story_equal(&file, in->base)) {
+			story_finish(&file);
+			a->rewrite_mirrors = false;
+			a->file = PLAN_FILE_DELETE;
+			note_deleted(a, "db");
+			return true;
+		}
 		a->want = file;
 		a->db = PLAN_DB_PUT;
 		set_conflict(a, "deleted_in_db", in->base);
@@ -424,6 +434,8 @@ static bool plan_first_sight(const struct plan_input *in, enum side file,
 		a->conflict = "deleted_in_db";
 		a->kept = "db";
 		story_copy(&a->lost, in->file_story);
+	} else if (file == SIDE_NEW && in->ours_gone) {
+		a->file = PLAN_FILE_DELETE;
 	} else if (file == SIDE_NEW) {
 		/* the location wins; a mismatched key is check's to report.
 		 * A story given is shared until plan_story ends, which then

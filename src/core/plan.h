@@ -55,6 +55,11 @@ struct plan_input {
 				write journal): no edit of a person's, so
 				they merge as the base's (without a base,
 				as the row's); NULL: none */
+	bool killed_write;   /* written is a killed run's write, found by
+				the write journal (not a discard's): a file
+				that differs from the base in those fields
+				alone holds no one's edit, and a row the API
+				deleted since takes it */
 	bool undeleted;      /* the file, NEW with no row, is git's version
 				put back of one storysync deleted because
 				the API deleted its row, git not having
@@ -64,6 +69,12 @@ struct plan_input {
 				again, and its story is kept as a conflict
 				the database won (a person who meant to
 				undelete it does so no tool can tell) */
+	bool ours_gone;      /* the file, NEW with no row, is a killed run's
+				whole render of a row no run agreed on, as
+				it wrote it and where (the write journal),
+				and the API has deleted the row since:
+				storysync's own file, no one's edit, goes as
+				the row did */
 };
 
 enum plan_db_op { PLAN_DB_NONE, PLAN_DB_PUT, PLAN_DB_DELETE };

@@ -159,6 +159,28 @@ static const struct journal_line *our_write(const struct run *run,
 	return journal_find(&run->journal, fc->hash, fc->id);
 }
 
+/* The file fc, with no state and no row, is a killed run's whole render
+ * of a row no run agreed on, as it wrote it and where: the row it was
+ * made for is gone, deleted by the API since (or renamed: UPDATE of id).
+ * Taken for a person's new story, it brought the row back and the API's
+ * deletion was undone unseen (campaign19); the run that had committed
+ * would have deleted its file. */
+static bool rendered_gone(struct run *run, const struct file_change *fc)
+{
+	const struct journal_line *jl = our_write(run, fc);
+	char *msg;
+
+	if (!jl || strcmp(jl->path, fc->path) != 0 ||
+	    strcmp(jl->fields, "*") != 0)
+		return false;
+	msg = xasprintf("%s: made for %s's row by a run that did not commit, "
+			"the row deleted since: deleted",
+			fc->path, fc->id);
+	note(run, msg);
+	free(msg);
+	return true;
+}
+
 static void replay_one(void *ctx, const struct journal_conflict *c)
 {
 	struct run *run = ctx;
@@ -254,6 +276,23 @@ static bool move_not_made(const struct run *run, const struct journal_line *jl,
 	return same;
 }
 
+/* Whether the file fc is where the agreed version base places the story
+ * (its backlog, status and epic). */
+static bool at_base(const struct run *run, const struct file_change *fc,
+		    const struct story *base)
+{
+	struct story here;
+	bool same;
+
+	story_copy(&here, base);
+	same = detect_set_location(run->c, fc->path, &here) &&
+	       story_field_equal(&here, base, SF_BACKLOG) &&
+	       story_field_equal(&here, base, SF_STATUS) &&
+	       story_field_equal(&here, base, SF_EPIC);
+	story_finish(&here);
+	return same;
+}
+
 /* Remembers id in one of the journal's sets (a no-op in the first load,
  * which writes no file). */
 static void journal_note(struct run *run, struct strmap *set, const char *id)
@@ -261,6 +300,22 @@ static void journal_note(struct run *run, struct strmap *set, const char *id)
 	if (run->bulk || run->journal_fd < 0 || strmap_get(set, id, NULL))
 		return;
 	strmap_put(set, arena_strdup(&run->journal_ids, id), 0);
+}
+
+/* Whether the journal's deletion jd took the file the state se agreed on:
+ * its content at its path, or a killed run's write of the story there
+ * (a write the row's deletion took since, plan_input.killed_write), which
+ * holds nothing but what the run took from the database. */
+static bool deleted_agreed(const struct run *run,
+			   const struct journal_deletion *jd,
+			   const struct state_entry *se)
+{
+	const struct journal_line *jl;
+
+	if (strcmp(jd->hash, se->hash) == 0 && strcmp(jd->path, se->path) == 0)
+		return true;
+	jl = journal_find(&run->journal, jd->hash, se->id);
+	return jl && strcmp(jl->path, jd->path) == 0;
 }
 
 /* The journal's deletion of se's file that a killed run made for the
@@ -279,10 +334,7 @@ static const struct journal_deletion *our_deletion(const struct run *run,
 	if (!se || !fc || fc->side != SIDE_DELETED || !d)
 		return NULL;
 	jd = journal_find_deletion(&run->journal, se->id);
-	return jd && strcmp(jd->hash, se->hash) == 0 &&
-			       strcmp(jd->path, se->path) == 0
-		       ? jd
-		       : NULL;
+	return jd && deleted_agreed(run, jd, se) ? jd : NULL;
 }
 
 /* A file gone that a --backlog run leaves for a later run (it may be
@@ -300,8 +352,7 @@ static void left_deleted(const struct run *run, struct file_change *fc)
 	if (fc->side != SIDE_DELETED || !(se = state_of(run, fc->id)))
 		return;
 	jd = journal_find_deletion(&run->journal, fc->id);
-	if (jd && strcmp(jd->hash, se->hash) == 0 &&
-	    strcmp(jd->path, se->path) == 0)
+	if (jd && deleted_agreed(run, jd, se))
 		fc->not_vanished = true;
 }
 
@@ -440,7 +491,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 				journal[SF_COUNT], ours[SF_COUNT] = {0};
 	bool has_base = false, mirror_known = false, found = false, ok = true,
 	     rebase_db = false, discard = false, back = false, stale = false,
-	     journaled = false;
+	     journaled = false, reborn = false;
 	int64_t rev;
 	char *path = NULL;
 
@@ -455,6 +506,12 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			xgrow(run->redeleted, &run->capredeleted,
 			      run->nredeleted + 1, sizeof(*run->redeleted));
 		run->redeleted[run->nredeleted++] = jd;
+		/* the deleted file's blob may owe a conflict record (a
+		 * killed run's write that overrode the file's values, the
+		 * agreed content written back by a discard): gone with the
+		 * file, the journal's line is all that is left of it */
+		journal_conflicts(&run->journal, jd->hash, jd->id, replay_one,
+				  run);
 		se = NULL;
 	}
 	if (se && !store_state_base(run->store, id, &base, base_mirror,
@@ -485,6 +542,13 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	if (has_base)
 		renamed_base(run, &base);
 	replay_conflicts(run, fc);
+	/* a file a killed run wrote, edited by a person since (no line
+	 * names its blob now): the conflicts journaled with the write, the
+	 * file's values it overrode, are owed all the same (model seed 106
+	 * at 120 steps: a discard written again, then another field edited;
+	 * git's value was lost with nothing recorded) */
+	if (fc && fc->side == SIDE_CHANGED && !our_write(run, fc))
+		journal_story_conflicts(&run->journal, id, replay_one, run);
 	/* a file read again (--full, or the way files are read changed)
 	 * that holds the agreed content and reads as agreed: unchanged, but
 	 * for its stat data */
@@ -539,12 +603,12 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	}
 	/* written or moved by a run that died before its commit: what it
 	 * took from the database is no edit, so a later API change wins */
-	if (in.file_story && !(d && d->side == SIDE_DELETED) &&
-	    (jl = our_write(run, fc)) &&
+	if (in.file_story && (jl = our_write(run, fc)) &&
 	    !move_not_made(run, jl, fc, has_base ? &base : NULL)) {
 		bool moved = strcmp(jl->path, fc->path) != 0;
 
 		journaled = true;
+		in.killed_write = true;
 		journal_written(jl, journal);
 		for (int f = 0; f < SF_COUNT; f++)
 			written[f] = (in.written && written[f]) || journal[f];
@@ -562,7 +626,8 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		in.written = written;
 		/* a file rendered whole from a row no run agreed on: the row
 		 * is created now, into that file */
-		if (!se && d && !moved && strcmp(jl->fields, "*") == 0) {
+		if (!se && d && d->side != SIDE_DELETED && !moved &&
+		    strcmp(jl->fields, "*") == 0) {
 			in.file = SIDE_ABSENT;
 			in.file_story = NULL;
 			in.file_story_given = NULL;
@@ -615,17 +680,32 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			in.db_story = &row;
 		}
 	}
+	/* a story file with no state and no row that a killed run rendered
+	 * whole for the row, the API's deletion of the row since */
+	if (!se && in.file == SIDE_NEW && in.db == SIDE_ABSENT && !run->bulk)
+		in.ours_gone = rendered_gone(run, fc);
 	/* a story file with no state and no row: git's version put back
 	 * over storysync's deletion of it for the API? (a first load has no
 	 * deleted files) */
 	if (!se && in.file == SIDE_NEW && in.db == SIDE_ABSENT && !run->bulk &&
-	    !undeleted(run, fc, &in.undeleted))
+	    !in.ours_gone && !undeleted(run, fc, &in.undeleted))
 		goto fail;
 	/* else, a story whose row a run deleted, brought back by a file git
 	 * holds at its path (a person's deletion, then a stash or a
 	 * checkout, seed 414): the row's values then are no one's to drop */
 	if (!se && in.file == SIDE_NEW && in.db == SIDE_ABSENT && !run->bulk &&
-	    !in.undeleted && !resurrected(run, fc, &gone, &back))
+	    !in.undeleted && !in.ours_gone &&
+	    !resurrected(run, fc, &gone, &back))
+		goto fail;
+	/* or a file a killed run made for a row no run agreed on (the
+	 * journal's), edited or moved by a person since, and the row the API
+	 * deleted: the person's file brings it back, and the row as deleted
+	 * is kept where it differs, as once that run committed
+	 * (deleted_in_db; before, the deletion was overruled unseen) */
+	if (!se && in.file == SIDE_NEW && in.db == SIDE_ABSENT && !run->bulk &&
+	    !in.undeleted && !in.ours_gone && !back &&
+	    journal_story_written(&run->journal, id, journal) &&
+	    !store_archived_get(run->store, id, &gone, &reborn, run->e))
 		goto fail;
 	/* a version git holds, found in place of the story's file at
 	 * another path (seed 411): the agreed values it overrides are kept */
@@ -655,6 +735,21 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		written[SF_STATUS] &= run->c->dialect.status_from_key;
 		in.written = written;
 		journaled = true;
+	} else if (fc && fc->side == SIDE_CHANGED && !journaled && se &&
+		   has_base && d && d->side == SIDE_CHANGED &&
+		   !our_write(run, fc) &&
+		   (jl = journal_find(&run->journal, se->hash, id)) &&
+		   strcmp(jl->path, se->path) != 0 &&
+		   journal_move_made(&run->journal, jl) &&
+		   at_base(run, fc, &base) &&
+		   journal_place(run, jl, &base, &place)) {
+		/* the same, the file edited by a person as well (no line
+		 * names its blob): back at the agreed place after the killed
+		 * run's move was made, the place is the person's move back,
+		 * against the one the run left (model seed 189 at 120 steps:
+		 * taken for no move, the run moved it again and the
+		 * person's move was lost, nothing in sync_conflicts) */
+		in.base = &place;
 	}
 	/* the policy of the story's backlog: the one both sides last agreed
 	 * on, not where either side has moved it since; a new story's, where
@@ -677,6 +772,8 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		if (back)
 			doubt_stale(in.file_story, &gone, "deleted_in_file",
 				    &a);
+		if (reborn)
+			doubt_stale(in.file_story, &gone, "deleted_in_db", &a);
 		if (stale)
 			doubt_stale(in.file_story, &base, "both_changed", &a);
 		/* a default filled in goes to the row as well */

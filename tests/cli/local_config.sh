@@ -352,4 +352,65 @@ import json, sys
 e = json.load(sys.stdin)['last_run_errors']
 print('%d|%s' % (len(e), e[0]))")"
 
+# ---- a symlink the repository holds on the way of a path a run writes
+# (campaign19): a branch adds one where the admin's ignored log file, the
+# metrics' directory, the run lock or a server database's .storysync/
+# stood (git replaces ignored files on checkout); a run follows none of
+# them: nothing is made or appended out of the tree. The log's lines
+# hold names the repository gave, so a log led into a shell's startup
+# file ran a command (a story named S-2-$(touch PWNED).md) ----
+mkdir -p "$O/outside/metrics" && printf 'precious\n' >"$O/outside/bashrc"
+git init -q "$T/linked" && cd "$T/linked" || exit 1
+story backlog/L-1-one.md L-1 One
+printf '.storysync/\n.storysync.local.yml\nlogs/\nmetrics/\n' >.gitignore
+mkdir -p logs metrics
+printf 'log: logs/sync.log\nmetrics_file: metrics/m.prom\n' >.storysync.local.yml
+ss init -q && git add -A && git commit -qm init && ss -q ||
+  not_ok "linked: the tree"
+check_eq "linked: the log and the metrics, in the tree" "yes|yes" \
+  "$(grep -q 'synced: 1 created' logs/sync.log && echo yes)|$(grep -q '^storysync_healthy' metrics/m.prom && echo yes)"
+git checkout -q -b evil
+rm -r logs metrics
+mkdir logs && ln -s "$O/outside/bashrc" logs/sync.log
+ln -s "$O/outside/metrics" metrics
+printf -- '---\nid: L-2\n---\nno title\n' >'backlog/L-2-$(touch PWNED).md'
+git add -f logs/sync.log metrics && git add -A && git commit -qm evil
+git checkout -q main && git checkout -q evil
+check_eq "linked: git put the links in place of the ignored files" \
+  "$O/outside/bashrc|$O/outside/metrics" \
+  "$(readlink logs/sync.log)|$(readlink metrics)"
+run ss
+check_eq "linked: the run says it follows neither" \
+  "1|log: $T/linked/logs/sync.log: a symlink in the tree on its way, which storysync does not follow (its lines go to syslog)|metrics_file: $T/linked/metrics/m.prom: a symlink in the tree on its way, which storysync does not follow; not written" \
+  "$rc|$(grep -o 'log: .*' <<<"$err" | grep -v '^log: .*PWNED' | head -1)|$(grep -o 'metrics_file: .*' <<<"$err")"
+check_eq "linked: nothing written through them" "precious|" \
+  "$(cat "$O/outside/bashrc")|$(ls "$O/outside/metrics")"
+# the run lock, committed as a link to a name out of the tree, in a
+# fresh clone: init and a run make nothing there
+git init -q "$T/evil-lock" && cd "$T/evil-lock" || exit 1
+story backlog/E-1-one.md E-1 One
+mkdir .storysync && ln -s "$O/outside/made" .storysync/stories.db.lock
+git add -A && git commit -qm evil && git clone -q . "$T/cloned" &&
+  cd "$T/cloned" || exit 1
+ss init -q >/dev/null 2>&1
+run ss
+check_eq "lock: the run refuses the link, and makes nothing out of the tree" \
+  "3|storysync: $T/cloned/.storysync/stories.db.lock: Too many levels of symbolic links|no" \
+  "$rc|$err|$([ -e "$O/outside/made" ] && echo yes || echo no)"
+# a server's database: the checkout's files go to ROOT/.storysync/, which
+# the clone holds as a link out of the tree (the server is never reached)
+git init -q "$T/evil-dir" && cd "$T/evil-dir" || exit 1
+story backlog/E-1-one.md E-1 One
+printf '.storysync.local.yml\n' >.gitignore && : >.storysync.yml
+mkdir -p "$O/outside/dir" && ln -s "$O/outside/dir" .storysync
+git add -A && git commit -qm evil && git clone -q . "$T/cloned2" &&
+  cd "$T/cloned2" || exit 1
+printf 'database: postgresql://nobody@127.0.0.1:1/none?connect_timeout=1\n' \
+  >.storysync.local.yml
+run ss
+check_eq "server: the run refuses the link, and writes nothing out of the tree" \
+  "2|storysync: $T/cloned2/.storysync/server: a symlink in the tree on its way: the checkout's files for the server's database (the run lock, the journal) would be written where it leads; remove it|" \
+  "$rc|$err|$(ls "$O/outside/dir")"
+cd "$T/repo" || exit 1
+
 finish

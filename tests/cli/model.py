@@ -168,6 +168,7 @@ class Model:
         self.log = []
         self.serial = 0
         self.next_id = {"web": 1, "api": 1}
+        self.api_deleted = set()  # ids whose existing row the API deleted
         self.stages = list(STAGES)
         self.renamed = {}  # status -> its new name, an admin's rename
         # what each side wrote since the last run that took it:
@@ -616,6 +617,8 @@ class Model:
         sid, _ = self.pick()
         if not sid or self.rng.random() < 0.5:
             return None
+        if self.row(sid) is not None:
+            self.api_deleted.add(sid)
         self.sql("DELETE FROM stories WHERE id = ?", (sid,))
         # a field the API wrote since the last run that checked it: the
         # value settled before is the API's own, written over (seed 795:
@@ -1181,6 +1184,17 @@ class Model:
             c.close()
         return out
 
+    def deletion_recorded(self, sid):
+        """Whether sync_conflicts holds a deletion's conflict of sid."""
+        c = self.db()
+        try:
+            return c.execute(
+                "SELECT count(*) FROM sync_conflicts WHERE story_id = ?"
+                " AND kind IN ('deleted_in_db', 'deleted_in_file')",
+                (sid,)).fetchone()[0] > 0
+        finally:
+            c.close()
+
     def check(self, ids=None, args=()):
         """The oracle, for the stories ids (all when None) after a run
         with args."""
@@ -1189,6 +1203,14 @@ class Model:
                 continue
             r = self.row(sid)
             if field == "deleted":
+                # the API's deletion of a row holds, or sync_conflicts
+                # says what overruled it (a person's edit, a discard:
+                # deleted_in_db; campaign19: a killed run's own file
+                # brought the row back unseen)
+                if r is not None and sid in self.api_deleted and \
+                        not self.deletion_recorded(sid):
+                    raise Failure(f"the API's deletion of {sid} is undone"
+                                  f" with nothing in sync_conflicts")
                 continue
             have = None if r is None else (r["deps"] if field == "deps"
                                            else r[field])

@@ -16,7 +16,8 @@
 # (git_checkout_old.sh: 2, 5, 6; git_discard_old.sh: 13; killed_write.sh:
 # 38, 47, and 8 at 120 steps; killed_delete.sh: 4 at 120 steps;
 # git_checkout_old.sh: 121, 117; killed_write.sh: 140, 152, 79 at 120
-# steps; git_discard_api.sh: 247; killed_write.sh: 266, 3102; discard_config.sh:
+# steps; git_discard_api.sh: 247; killed_write.sh: 266, 3102, 63, 106 and 189 at 120
+# steps; discard_config.sh:
 # 240; git_checkout_old.sh: 255, 269, 156; 74 and 43 at 120 steps and 3
 # at 300 were the model's own mistakes; at 60 steps unless named). By
 # hand: python3 tests/cli/model.py DIR --seed N [--steps N] [--classic]
@@ -32,7 +33,7 @@ seed=${STORYSYNC_SEED:-1}
 classic="" regress=""
 if [ "${STORYSYNC_LONG:-0}" = 1 ]; then
   seeds=200 steps=120 classic="4 406 411 414 624 688 723 742 766 795"
-  regress="2 5 6 13 38 47 8:120 4:120 121 117 140 152 74 79:120 43:120 247 266 240 255 269 156 3:300 3102"
+  regress="2 5 6 13 38 47 8:120 4:120 121 117 140 152 74 79:120 43:120 247 266 240 255 269 156 3:300 3102 63:120 106:120 189:120"
 else
   seeds=2 steps=60
 fi

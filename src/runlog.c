@@ -28,6 +28,27 @@ bool runlog_stderr_is_journal(void)
 	       (unsigned long long)st.st_ino == ino;
 }
 
+/* The log file for appending. One in the tree is opened beneath its
+ * root through no symlink (openat2), so that a link git puts there after
+ * the check below (a checkout beside a run) is not followed either. */
+static int open_log(const char *root, const char *path)
+{
+	const int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC;
+	size_t n = strlen(root);
+	int rootfd, fd, saved;
+
+	if (strncmp(path, root, n) != 0 || path[n] != '/')
+		return open(path, flags, 0640);
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -1;
+	fd = fsx_open_beneath(rootfd, path + n + 1, flags, 0640);
+	saved = errno;
+	close(rootfd);
+	errno = saved;
+	return fd;
+}
+
 /* The log: file, opened once for the run; else why not, and syslog. A
  * symlink in the tree on its way is the repository's (a branch that adds
  * one replaces an ignored log file on checkout): it may lead anywhere,
@@ -42,7 +63,15 @@ static void open_file(struct runlog *l, const char *path)
 		l->to = RUNLOG_SYSLOG;
 		return;
 	}
-	l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	l->fd = open_log(l->tree, path);
+	if (l->fd < 0 && (errno == ELOOP || errno == EXDEV)) {
+		snprintf(l->error, sizeof(l->error),
+			 "log: %s: a symlink in the tree on its way, which "
+			 "storysync does not follow (its lines go to syslog)",
+			 path);
+		l->to = RUNLOG_SYSLOG;
+		return;
+	}
 	if (l->fd >= 0) {
 		fsx_own_like_parent(l->fd, path);
 		l->to = RUNLOG_FILE;

@@ -385,6 +385,18 @@ check_eq "linked: the run says it follows neither" \
   "$rc|$(grep -o 'log: .*' <<<"$err" | grep -v '^log: .*PWNED' | head -1)|$(grep -o 'metrics_file: .*' <<<"$err")"
 check_eq "linked: nothing written through them" "precious|" \
   "$(cat "$O/outside/bashrc")|$(ls "$O/outside/metrics")"
+# a link git puts there after the run's check (a checkout beside a run)
+# is not followed either: the log in the tree is opened beneath the root
+# through no symlink (review8)
+git checkout -q main
+if command -v strace >/dev/null; then
+  ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq \
+    -e trace=openat2 -o "$O/log.st" "$bin" -q >/dev/null 2>&1
+  check_eq "linked: the log opened beneath the root, through no symlink" 1 \
+    "$(grep -c '"logs/sync.log", {flags=O_WRONLY|O_CREAT|O_APPEND.*RESOLVE_NO_SYMLINKS' "$O/log.st")"
+else
+  skip "linked: strace is needed for the log's open"
+fi
 # the run lock, committed as a link to a name out of the tree, in a
 # fresh clone: init and a run make nothing there
 git init -q "$T/evil-lock" && cd "$T/evil-lock" || exit 1

@@ -131,4 +131,25 @@ cd "$T/m" && run ss status
 check_eq "the other tree's status says so too" \
   "1|attention: tree 'web' of the database (1 story) is synced by no checkout" \
   "$rc|$(head -1 <<<"$out")"
+
+# ---- what the old code left: this checkout registered for both ----
+cd "$T/r" || exit 1
+q "UPDATE trees SET host = '$host', path = '$T/r' WHERE name = 'web'"
+db=$(db_digest)
+run ss sync
+check_eq "registered for web and web2: the run of web2 is refused, naming web" \
+  "4|storysync: $T/r/.storysync.yml names tree 'web2', but this checkout ($host:$T/r) syncs tree 'web'" \
+  "$rc|${err%% of *}"
+check_eq "nothing written" "$db" "$(db_digest)"
+run ss init --take-over
+check_eq "init --take-over settles it: web given up again" "0|web|-|-" \
+  "$rc|$(q "SELECT name, coalesce(host, '-'), coalesce(path, '-') FROM trees WHERE name = 'web'")"
+run ss sync
+check_eq "and the run goes on" "0|" "$rc|$out$err"
+
+# ---- web's rows deleted (the API's): nothing left unsynced ----
+q "DELETE FROM stories WHERE tree = 'web'"
+run ss status
+check_eq "status: healthy once the tree given up has no stories" "0|healthy" \
+  "$rc|$(head -1 <<<"$out" | cut -d: -f1)"
 finish

@@ -9,7 +9,7 @@
 # writes anything, exit 4, naming both and what to do; with tree: web back
 # the API's edit reaches the file; init --take-over moves the checkout to
 # web2 and leaves web to no checkout, which status says (attention). A
-# tree of another directory sharing the database is not concerned. A twin
+# tree in a subfolder sharing the database is not concerned. A twin
 # (PG_TWIN, lib.sh).
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -29,16 +29,18 @@ check_eq "tree web: the first run creates S-1" "0|storysync: 1 created" \
 dbref=$(db_ref)
 case $dbref in /* | *://*) ;; *) dbref=$T/r/$dbref ;; esac
 
-# ---- another tree, in a directory of its own, shares the database ----
-mkdir -p "$T/m/stories/backlog" && cd "$T/m" || exit 1
-git init -q .
+# ---- another tree of the repository, in a subfolder with its own
+# configuration (-c: init refuses to split a tree by default), shares the
+# database ----
+M=$T/r/mobile
+mkdir -p "$M/stories/backlog" && cd "$M" || exit 1
 printf 'tree: mobile\nbacklogs:\n  mobile: stories\n' >.storysync.yml
 printf 'database: %s\n' "$dbref" >.storysync.local.yml
 printf -- '---\nid: M-1\ntitle: Mobile\n---\nbody\n' >stories/backlog/M-1-mobile.md
-ss -q init
-git add .storysync.yml stories && git commit -qm init
+ss -q -c .storysync.yml init
+git add .storysync.yml stories && git commit -qm "tree mobile"
 run ss sync
-check_eq "tree mobile, another directory: its run creates M-1" \
+check_eq "tree mobile, in a subfolder: its run creates M-1" \
   "0|storysync: 1 created" "$rc|$out$err"
 cd "$T/r" || exit 1
 
@@ -77,7 +79,7 @@ run ss status
 check_eq "status: refused, exit 4" "4|refused: a guard has held since" \
   "$rc|$(head -1 <<<"$out" | cut -c1-31)"
 check_contains "the verdict names both trees" "${msg#storysync: }" "$out"
-(cd "$T/m" && ss sync)
+(cd "$M" && ss sync)
 check_eq "tree mobile's run goes on" 0 "$?"
 
 # ---- tree: web back: the API's edit reaches the file ----
@@ -110,7 +112,7 @@ check_eq "the rename again: refused" "4|$msg" "$rc|$err"
 run ss init --take-over
 check_eq "init --take-over: done" 0 "$rc"
 check_eq "the checkout syncs web2; web is synced by no checkout" \
-  "mobile|$host|$T/m
+  "mobile|$host|$M
 web|-|-
 web2|$host|$T/r" \
   "$(q "SELECT name, coalesce(host, '-'), coalesce(path, '-') FROM trees ORDER BY name")"
@@ -127,7 +129,7 @@ check_contains "and its line says so" "  web: 1 story, no checkout registered" "
 run ss --json status
 check_eq "status --json: the verdict attention" attention \
   "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["verdict"])' <<<"$out")"
-cd "$T/m" && run ss status
+cd "$M" && run ss status
 check_eq "the other tree's status says so too" \
   "1|attention: tree 'web' of the database (1 story) is synced by no checkout" \
   "$rc|$(head -1 <<<"$out")"

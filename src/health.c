@@ -312,9 +312,32 @@ static void add_part(struct health *h, size_t *k, const char *fmt, ...)
 	*k += n > 0 ? (size_t)n : 0;
 }
 
-/* "attention: 1 open conflict, 2 files in error, notify failing ..." */
-static void attention(struct health *h)
+/* The other trees of the database with stories and no checkout that
+ * syncs them (given up by init --take-over, or never registered): the
+ * API's edits of their rows reach no file. The first into *first. */
+static size_t unsynced_trees(const struct config *c, const struct health *h,
+			     const struct tree_info **first)
 {
+	size_t n = 0;
+
+	*first = NULL;
+	for (size_t i = 0; i < h->ntrees; i++) {
+		const struct tree_info *t = &h->trees[i];
+
+		if (strcmp(t->name, c->tree) == 0 || t->stories <= 0 ||
+		    (t->host && t->path))
+			continue;
+		if (!n++)
+			*first = t;
+	}
+	return n;
+}
+
+/* "attention: 1 open conflict, 2 files in error, notify failing ..." */
+static void attention(const struct config *c, struct health *h)
+{
+	const struct tree_info *t;
+	size_t trees = unsynced_trees(c, h, &t);
 	const struct run_record_file *r = &h->rec;
 	long files = r->errors - r->row_errors;
 	char since[32];
@@ -339,6 +362,16 @@ static void attention(struct health *h)
 	}
 	if (r->log_error[0])
 		add_part(h, &k, "%s", r->log_error);
+	if (trees == 1)
+		add_part(h, &k,
+			 "tree '%s' of the database (%ld stor%s) is synced by "
+			 "no checkout",
+			 t->name, t->stories, t->stories == 1 ? "y" : "ies");
+	else if (trees)
+		add_part(h, &k,
+			 "%zu trees of the database ('%s', ...) are synced by "
+			 "no checkout",
+			 trees, t->name);
 	h->verdict = VERDICT_ATTENTION;
 }
 
@@ -347,6 +380,7 @@ static void decide(const struct config *c, struct health *h)
 	const struct run_record_file *r = &h->rec;
 	double now = fsx_now_ns() / 1e9;
 	char ago[32], since[32], changed[32];
+	const struct tree_info *unsynced;
 	long n = 0;
 
 	for (size_t i = 0; i < h->nstories; i++)
@@ -394,8 +428,8 @@ static void decide(const struct config *c, struct health *h)
 			 h->unwritable);
 		h->verdict = VERDICT_PERMISSION;
 	} else if (h->nconflicts || r->errors || r->notify_failing ||
-		   r->log_error[0]) {
-		attention(h);
+		   r->log_error[0] || unsynced_trees(c, h, &unsynced)) {
+		attention(c, h);
 	} else {
 		health_duration(changed, sizeof(changed),
 				now - r->last_change_ns / 1e9);

@@ -511,6 +511,18 @@ bool store_tree_claim(struct store *s, const char *host, const char *path,
 				       e);
 }
 
+bool store_tree_other(struct store *s, const char *host, const char *path,
+		      char **name, struct err *e)
+{
+	return tree_ops(s)->tree_other(s, host, path, name, e);
+}
+
+bool store_tree_release(struct store *s, const char *host, const char *path,
+			struct err *e)
+{
+	return tree_ops(s)->tree_release(s, host, path, e);
+}
+
 bool store_trees_list(struct store *s, struct tree_info **out, size_t *n,
 		      struct err *e)
 {

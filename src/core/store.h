@@ -87,6 +87,17 @@ struct tree_info {
 bool store_tree_claim(struct store *s, const char *host, const char *path,
 		      bool take_over, char **holder, bool *moved,
 		      struct err *e);
+/* The checkout (host, path) is registered for another tree than s's:
+ * its name into *name (heap; the first by name), NULL when none. One
+ * checkout syncs one tree: a configuration whose tree: changed there
+ * names a tree the checkout does not hold. Reads only. */
+bool store_tree_other(struct store *s, const char *host, const char *path,
+		      char **name, struct err *e);
+/* The checkout (host, path) gives up every tree but s's it is registered
+ * for: they are synced by no checkout then (status says so). Outside a
+ * transaction, what it writes commits on its own. */
+bool store_tree_release(struct store *s, const char *host, const char *path,
+			struct err *e);
 /* Every tree the database knows (registered, or with rows), s's first,
  * the rest by name, into *out (heap). */
 bool store_trees_list(struct store *s, struct tree_info **out, size_t *n,

@@ -189,6 +189,10 @@ struct store_ops {
 	bool (*tree_claim)(struct store *s, const char *host, const char *path,
 			   bool take_over, char **holder, bool *moved,
 			   struct err *e);
+	bool (*tree_other)(struct store *s, const char *host, const char *path,
+			   char **name, struct err *e);
+	bool (*tree_release)(struct store *s, const char *host,
+			     const char *path, struct err *e);
 	bool (*trees_list)(struct store *s, struct tree_info **out, size_t *n,
 			   struct err *e);
 };

@@ -188,18 +188,23 @@ enum {
 	AHEAD_CONFIG = 2, /* the backlogs and the configuration's keys */
 	AHEAD_EMPTY = 4,  /* no story in the tree */
 	AHEAD_MOVED = 8,  /* a row changed since the mark */
+	AHEAD_OTHER = 16, /* the other trees' checkouts (pg_tree_other) */
 };
 
-/* (kind, key, value) rows, in kind order: b the backlogs by name, c the
- * clock moved, e the tree empty, m sync_meta, t the trees row. */
+/* (kind, key, value, host) rows, in kind order: b the backlogs by name,
+ * c the clock moved, e the tree empty, m sync_meta, o the other trees'
+ * checkouts (name, path, host), t the trees row. */
 /* clang-format off */
 #define AHEAD_SQL                                                              \
-	"SELECT 'b', name, path FROM backlogs WHERE tree = $1"                 \
-	" UNION ALL SELECT 'c', NULL, NULL WHERE " CLOCK_MOVED                 \
-	" UNION ALL SELECT 'e', NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM"    \
-	" stories WHERE tree = $1)"                                            \
-	" UNION ALL SELECT 'm', key, value FROM sync_meta WHERE tree = $1"     \
-	" UNION ALL SELECT 't', host, path FROM trees WHERE name = $1"         \
+	"SELECT 'b', name, path, NULL FROM backlogs WHERE tree = $1"           \
+	" UNION ALL SELECT 'c', NULL, NULL, NULL WHERE " CLOCK_MOVED           \
+	" UNION ALL SELECT 'e', NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1"   \
+	" FROM stories WHERE tree = $1)"                                       \
+	" UNION ALL SELECT 'm', key, value, NULL FROM sync_meta WHERE tree ="  \
+	" $1"                                                                  \
+	" UNION ALL SELECT 'o', name, path, host FROM trees WHERE name <> $1"  \
+	" AND path IS NOT NULL AND host IS NOT NULL"                           \
+	" UNION ALL SELECT 't', host, path, NULL FROM trees WHERE name = $1"   \
 	" ORDER BY 1, 2"
 /* clang-format on */
 
@@ -2239,6 +2244,44 @@ out:
 	return ok;
 }
 
+/* As SQLite's; a run's first read of it is answered ahead. */
+static bool pg_tree_other(struct store *s, const char *host, const char *path,
+			  char **name, struct err *e)
+{
+	const PGresult *a = ahead_get(s, AHEAD_OTHER);
+	PGresult *r;
+
+	*name = NULL;
+	if (a) {
+		/* the o rows come by name */
+		for (int i = 0; i < PQntuples(a) && !*name; i++)
+			if (PQgetvalue(a, i, 0)[0] == 'o' &&
+			    str_eq(cval(a, i, 2), path) &&
+			    str_eq(cval(a, i, 3), host))
+				*name = val(a, i, 1);
+		return true;
+	}
+	r = Q(s, e,
+	      "SELECT name FROM trees WHERE host = $2 AND path = $3 AND name"
+	      " <> $1 ORDER BY name LIMIT 1",
+	      host, path);
+	if (r && PQntuples(r))
+		*name = val(r, 0, 0);
+	return done(r);
+}
+
+static bool pg_tree_release(struct store *s, const char *host, const char *path,
+			    struct err *e)
+{
+	char at[64];
+
+	iso_time(at, 0);
+	return done(Q(s, e,
+		      "UPDATE trees SET host = NULL, path = NULL, registered ="
+		      " $4 WHERE host = $2 AND path = $3 AND name <> $1",
+		      host, path, at));
+}
+
 static bool pg_trees_list(struct store *s, struct tree_info **out, size_t *n,
 			  struct err *e)
 {
@@ -2343,5 +2386,7 @@ const struct store_ops store_pg_ops = {
 	.prune = pg_prune,
 	.conflict_get = pg_conflict_get,
 	.tree_claim = pg_tree_claim,
+	.tree_other = pg_tree_other,
+	.tree_release = pg_tree_release,
 	.trees_list = pg_trees_list,
 };

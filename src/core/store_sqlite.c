@@ -270,5 +270,7 @@ const struct store_ops store_sqlite_ops = {
 	.prune = sqlite_prune,
 	.conflict_get = sqlite_conflict_get,
 	.tree_claim = sqlite_tree_claim,
+	.tree_other = sqlite_tree_other,
+	.tree_release = sqlite_tree_release,
 	.trees_list = sqlite_trees_list,
 };

@@ -474,6 +474,10 @@ bool sqlite_conflict_get(struct store *s, int64_t id, struct conflict_info *out,
 bool sqlite_tree_claim(struct store *s, const char *host, const char *path,
 		       bool take_over, char **holder, bool *moved,
 		       struct err *e);
+bool sqlite_tree_other(struct store *s, const char *host, const char *path,
+		       char **name, struct err *e);
+bool sqlite_tree_release(struct store *s, const char *host, const char *path,
+			 struct err *e);
 bool sqlite_trees_list(struct store *s, struct tree_info **out, size_t *n,
 		       struct err *e);
 

@@ -93,6 +93,49 @@ out:
 	return ok;
 }
 
+/* The first tree, by name, other than the store's that the checkout
+ * (host, path) is registered for. */
+bool sqlite_tree_other(struct store *s, const char *host, const char *path,
+		       char **name, struct err *e)
+{
+	sqlite3_stmt *st = store_prepare(
+		s,
+		"SELECT name FROM trees WHERE host = ?1 AND path = ?2 AND"
+		" name <> " TREE " ORDER BY name LIMIT 1",
+		e);
+	int rc;
+
+	*name = NULL;
+	if (!st)
+		return false;
+	store_bind_text(st, 1, host);
+	store_bind_text(st, 2, path);
+	rc = store_step(s, st, e);
+	if (rc == SQLITE_ROW)
+		*name = store_col_text(st, 0);
+	sqlite3_finalize(st);
+	return rc >= 0;
+}
+
+bool sqlite_tree_release(struct store *s, const char *host, const char *path,
+			 struct err *e)
+{
+	sqlite3_stmt *st = store_prepare(
+		s,
+		"UPDATE trees SET host = NULL, path = NULL, registered "
+		"= " NOW_ISO " WHERE host = ?1 AND path = ?2 AND name <> " TREE,
+		e);
+	bool ok;
+
+	if (!st)
+		return false;
+	store_bind_text(st, 1, host);
+	store_bind_text(st, 2, path);
+	ok = store_step(s, st, e) >= 0;
+	sqlite3_finalize(st);
+	return ok;
+}
+
 static void tree_from_row(void *elem, sqlite3_stmt *st, void *ctx)
 {
 	struct tree_info *t = elem;

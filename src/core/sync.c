@@ -2140,7 +2140,25 @@ static bool held_elsewhere(const struct config *c, const char *holder,
 		       "another tree that shared the database before trees "
 		       "had names, give it one of its own (tree: NAME in "
 		       "%s); never --force",
-		       c->tree, c->database, holder, host, c->root, c->file);
+		       c->tree, c->home.shown, holder, host, c->root, c->file);
+}
+
+/* The refusal of a configuration whose tree: is not the tree this
+ * checkout syncs, other (e, and false): a renamed tree is not followed,
+ * or the API's rows of the old name would be synced by no one, silently. */
+static bool renamed_here(const struct config *c, const char *other,
+			 const char *host, struct err *e)
+{
+	return err_set(e,
+		       "%s names tree '%s', but this checkout (%s:%s) syncs "
+		       "tree '%s' of %s: nothing written. A tree renamed in "
+		       "the configuration is not followed: put 'tree: %s' "
+		       "back, or, to sync tree '%s' from here instead, run "
+		       "'storysync init --take-over' here (tree '%s' is "
+		       "then synced by no checkout: its rows stay in the "
+		       "database, and no file gets the API's edits of them)",
+		       c->file, c->tree, host, c->root, other, c->home.shown,
+		       other, c->tree, other);
 }
 
 /* Records the configuration in a database that has none recorded; a
@@ -2165,7 +2183,7 @@ bool sync_init(const struct config *c, bool take_over, int *version,
 	       bool *ignored, bool *refused, bool *moved, struct err *e)
 {
 	struct store *s = NULL;
-	char host[256], *holder = NULL;
+	char host[256], *holder = NULL, *other = NULL;
 	bool ok;
 
 	*refused = *moved = false;
@@ -2173,12 +2191,21 @@ bool sync_init(const struct config *c, bool take_over, int *version,
 	ok = dbhome_make(&c->home, e) &&
 	     store_create(&s, c->database, c->busy_wait_s * 1000, e) &&
 	     store_set_tree(s, c->tree, e) &&
+	     (take_over || store_tree_other(s, host, c->root, &other, e));
+	if (ok && other) {
+		*refused = true;
+		ok = renamed_here(c, other, host, e);
+	}
+	ok = ok &&
 	     store_tree_claim(s, host, c->root, take_over || db_in_tree(c),
 			      &holder, moved, e);
 	if (ok && holder) {
 		*refused = true;
 		ok = held_elsewhere(c, holder, host, e);
 	}
+	/* the checkout moves to this tree: the one it synced is no one's */
+	ok = ok && (!take_over || store_tree_release(s, host, c->root, e));
+	free(other);
 	free(holder);
 	ok = ok && init_record(s, c, e);
 	*version = s ? store_schema_version(s) : 0;
@@ -2325,14 +2352,26 @@ static bool registered_elsewhere(struct run *run, const struct config *c,
 }
 
 /* This checkout holds the run's tree: registered by its first run, and
- * refused (exit 4, before anything is written) when another holds it. */
+ * refused (exit 4, before anything is written) when another holds it, or
+ * when this checkout syncs another tree (a renamed tree:). */
 static bool claim_tree(struct run *run, const struct config *c,
 		       enum sync_status *status)
 {
-	char host[256], *holder = NULL;
+	char host[256], *holder = NULL, *other = NULL;
 	bool moved = false;
 
 	sync_host(host, sizeof(host));
+	if (!store_tree_other(run->store, host, c->root, &other, run->e)) {
+		if (store_busy(run->store))
+			*status = SYNC_BUSY;
+		return false;
+	}
+	if (other) {
+		*status = SYNC_GUARDED;
+		renamed_here(c, other, host, run->e);
+		free(other);
+		return false;
+	}
 	if (run->o->dry_run) {
 		/* a dry run (status's too) writes nothing: it only tells
 		 * that the run would be refused */

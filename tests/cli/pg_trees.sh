@@ -151,6 +151,12 @@ check_eq "it wrote nothing to the database" "$before" "$(dump)"
 check_eq "nor to a file" "$b2sum" "$(tree_digest work)"
 run ss sync --force
 check_eq "--force does not override it" 4 "$rc"
+# a password in the URI (the server trusts, so it is never asked for) is
+# masked in the refusal, as in every message
+sed -i 's|^\(database: .*\)$|\1\&password=s3cret|' .storysync.local.yml
+run ss sync
+check_eq "with a password in the URI: exit 4, the password masked" \
+  "4|yes|" "$rc|$(grep -q "tree 'tools' of $SH&password=\*\*\* is synced by" <<<"$err" && echo yes)|$(grep -o s3cret <<<"$err")"
 rm -rf "$T/b2"
 
 # ---- the advisory lock is per tree ----

@@ -212,6 +212,10 @@ class Model:
         # directories a checkout -- . left where git mv moved them: where
         # the configuration has one now -> where it is
         self.left_dirs = {}
+        # the API's values a discard left for the runs to write again
+        self.from_discard = {}
+        # paths of copies a discard put back beside a run's move
+        self.put_back = set()
 
     # ---------------------------------------------------------------- tools
     def sh(self, *args, check=True, cwd=None, env=None):
@@ -520,9 +524,12 @@ class Model:
                                   f" what no configuration had: exit"
                                   f" {p.returncode}: {p.stdout}{p.stderr}")
         # a --git run's file left for the next run comes with them
+        # and copies of one id a person committed (stale_claims, on the
+        # run again)
         other = [ln for ln in lines if not self.REFUSAL.match(ln) and not (
             "--git" in args and
-            ln.endswith("changed since the scan; left for the next run"))]
+            ln.endswith("changed since the scan; left for the next run"))
+            and not self.CLAIM.match(ln)]
         if not refused or p.returncode != 1 or other:
             return False
         keys = {k[0].upper(): k for k in BACKLOGS}
@@ -555,6 +562,13 @@ class Model:
 
     MISSING = re.compile(r"^storysync: (?:backlog '\S+' \((\S+)\)|stage"
                          r" directory '(\S+)' of backlog '\S+') is missing")
+
+    def record_has_dir(self, path):
+        """The record (the last run of every backlog) has a backlog or a
+        stage at path."""
+        rb, rs = self.record
+        return any(path == b or any(path == f"{b}/{d}" for _, d in rs)
+                   for _, b in rb.values())
 
     def left_moved(self, p):
         """A run's exit 4 for a backlog's or a stage's directory missing,
@@ -761,6 +775,17 @@ class Model:
             self.git("rm", "-qf", path)
         else:
             os.unlink(os.path.join(self.work, path))
+        if self.wide and self.story_files().get(sid):
+            # --wide: one of two copies (git's put back beside a run's
+            # move): the person keeps the other, and with it its values;
+            # what only the copy removed held (the API's values a discard
+            # left to be written again) goes with it, their doing
+            for k in [k for k in self.api if k[0] == sid and
+                      self.from_discard.get(k, self) == self.api[k]]:
+                del self.api[k]
+            for k in [k for k in self.discarded if k[0] == sid]:
+                del self.discarded[k]
+            return f"file: rm {path} (a copy)"
         for k in [k for k in self.files if k[0] == sid]:
             del self.files[k]
         for k in [k for k in self.discarded if k[0] == sid]:
@@ -975,6 +1000,21 @@ class Model:
             paths += ln[3:].split(" -> ")
         return paths
 
+    def note_put_back(self):
+        """--wide: after a discard, the copies git put back (tracked)
+        beside another file of the same id (a run's move)."""
+        tracked = set(self.git("ls-files").stdout.splitlines())
+        by_id = {}
+        for dirpath, _, names in os.walk(os.path.join(self.work, "stories")):
+            for n in names:
+                m = re.match(r"([A-Z]+-\d+)-", n)
+                if m:
+                    by_id.setdefault(m.group(1), []).append(
+                        os.path.relpath(os.path.join(dirpath, n), self.work))
+        for sid, paths in by_id.items():
+            if len(paths) > 1:
+                self.put_back.update(p for p in paths if p in tracked)
+
     def drop_stray_copies(self):
         """A file a person moved with plain mv, untracked, beside the
         tracked original the discard put back (same id): the stray copy."""
@@ -1010,6 +1050,8 @@ class Model:
                 claims[m.group(1)] = claims.get(m.group(1), 0) + 1
         for k in [k for k in self.settled if k[0] in ids]:
             v = self.settled.pop(k)
+            if k not in self.api:
+                self.from_discard[k] = v
             self.api.setdefault(k, v)
             # the value the discard put back there, if another: kept.
             # Not for git's copy put back beside storysync's move of the
@@ -1076,6 +1118,8 @@ class Model:
             self.git("reset", "-q", "--hard")
             self.forget_files(every)
             self.drop_stray_copies()
+        if self.wide:
+            self.note_put_back()
         return f"git: discard ({form}) {p}"
 
     def discard_config(self):
@@ -1096,19 +1140,38 @@ class Model:
                 self.git("reset", "-q", "--hard")
         self.revert_config()
         self.forget_files(every)
-        if form != "checkout":
-            self.drop_stray_copies()
-        else:
-            # directories git mv moved stay so (the index has them):
-            # where the configuration has a directory now -> where it is
-            now = self.config_now()
-            for k, (_, d) in now[0].items():
-                if was[0][k][1] != d:
-                    self.left_dirs[d] = was[0][k][1]
-            for i, (_, d) in enumerate(now[1]):
-                if was[1][i][1] != d:
-                    for _, b in now[0].values():
-                        self.left_dirs[f"{b}/{d}"] = f"{b}/{was[1][i][1]}"
+        # checkout -- . puts back a file a person moved with mv, too
+        self.drop_stray_copies()
+        # what stays where the configuration thrown away had it: after a
+        # checkout -- ., the directories git mv moved (the index has
+        # them); after a stash or a reset, the files git does not track
+        # (a new story, one a run wrote there). Where the configuration
+        # has a directory now -> where they are
+        now, left = self.config_now(), {}
+        for k, (_, d) in now[0].items():
+            if was[0][k][1] != d:
+                left[d] = was[0][k][1]
+        for i, (_, d) in enumerate(now[1]):
+            if was[1][i][1] != d:
+                for _, b in now[0].values():
+                    left[f"{b}/{d}"] = f"{b}/{was[1][i][1]}"
+        moved = []
+        for d, at in sorted(left.items()):
+            if not os.path.isdir(os.path.join(self.work, at)):
+                continue
+            if self.record_has_dir(at):
+                # a run followed the change: the next one names them
+                # (exit 4), and the person moves them then (left_moved,
+                # stayed_moved)
+                self.left_dirs[d] = at
+            else:
+                # no run saw them there: a person who threw the change
+                # away moves them back (git status shows them)
+                self.move_files(at, d)
+                moved.append(f"{at} -> {d}")
+        if moved:
+            self.log.append(f"person: moves back {', '.join(moved)}")
+        self.note_put_back()
         return f"git: discard ({form}{' -- .' if form == 'checkout' else ''})" \
             " with the configuration change"
 
@@ -1356,6 +1419,20 @@ class Model:
         version): each name read as the item it names."""
         text = open(os.path.join(self.work, ".storysync.yml")).read()
         bl, st = self.parse_config(text)
+        # what the discard changed is changed since the last run too (a
+        # name and a directory changed together are another item)
+        for k, (n, d) in self.backlogs.items():
+            for m, e in bl:
+                if self.item_of[("backlog", m)] == ("backlog", k):
+                    if m != n:
+                        self.touched.add(("backlog", k, "name"))
+                    if e != d:
+                        self.touched.add(("backlog", k, "dir"))
+        for i, (n, d) in enumerate(self.stages):
+            if st[i][0] != n:
+                self.touched.add(("stage", i, "name"))
+            if st[i][1] != d:
+                self.touched.add(("stage", i, "dir"))
         for n, d in bl:
             self.backlogs[self.item_of[("backlog", n)][1]] = [n, d]
         self.stages = [tuple(x) for x in st]
@@ -1536,7 +1613,9 @@ class Model:
                     self.backlogs[self.rng.choice(sorted(BACKLOGS))][0])
         before = self.db_digest(), self.tree_bytes()
         p = self.ss(*args, "--dry-run")
-        if p.returncode not in (0, 1, 2):
+        # 4: a guard, for directories a checkout -- . left moved
+        if p.returncode not in (0, 1, 2) and not (
+                p.returncode == 4 and self.left_dirs):
             raise Failure(f"storysync {' '.join(args)} --dry-run exited"
                           f" {p.returncode}: {p.stdout}{p.stderr}")
         after = self.db_digest(), self.tree_bytes()
@@ -1574,9 +1653,17 @@ class Model:
         stale = []
         for sid, paths in claims.items():
             r = self.row(sid)
-            if r is None or r["path"] not in paths:
+            keep = r and r["path"]
+            if self.wide and r is not None and keep not in paths:
+                # --wide: neither at the row's path (a killed run moved
+                # the file, git's copy was put back beside it, a commit
+                # took both): the person keeps the one git did not put
+                # back
+                left = paths - self.put_back
+                keep = left.pop() if len(left) == 1 else None
+            if r is None or keep not in paths:
                 return None
-            for path in sorted(paths - {r["path"]}):
+            for path in sorted(paths - {keep}):
                 if self.git("ls-files", "--error-unmatch", path,
                             check=False).returncode:
                     return None
@@ -1860,8 +1947,11 @@ class Model:
             b, bdir = self.backlogs[self.rng.choice(sorted(BACKLOGS))]
             if self.run_sync(("--backlog", b), kill):
                 return f"run: --backlog {b} killed at {kill}"
+            # not a story the API moves to another backlog (or from
+            # one): the run of one backlog leaves it to a run of both
             ids = {s for s, p in self.story_files().items()
-                   if p.startswith(bdir + "/")}
+                   if p.startswith(bdir + "/") and
+                   (s, "backlog") not in self.api}
             self.check(ids, ("--backlog", b))
             self.settle(ids)
             return f"run: --backlog {b}"

@@ -12,7 +12,8 @@
 # not; a move journaled and not made (seed 38, below); a move made and
 # undone by a person (seed 140, below); a discard written again by two
 # killed runs (seed 266, below); a person's move undone after a killed run
-# wrote the file in place (seed 3102, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
+# wrote the file in place (seed 3102, below); a move not made of a file a
+# person had moved (seed 118, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
 # a server: lib.sh's py_rows) and the files with sed.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -142,6 +143,57 @@ for how in plain renamed; do
   check_eq "unmoved-$how: the next run is quiet" "0||" "$rc|$out|$err"
 done
 
+# ---- a move journaled and not made, of a file a person had moved before
+# the run: A-4 and A-5, each moved by a person to another stage (how
+# backlog: the API then moves it to another backlog) or to another
+# backlog (how status: the API then sets its status); the run is killed
+# right after the first of their moves (each backend plans in an order of
+# its own), the other still where the person put it, with the content
+# the journal's move line names. That is no person's move from where the
+# killed run would have put it (model seed 118: taken so, the file went
+# back where it had been before both edits, backlog and stage, both lost
+# with no conflict): both edits stay, and the file goes where they place
+# it ----
+for how in backlog status; do
+  mkdir -p "$T/found-$how" && cd "$T/found-$how" || exit 1
+  git init -q .
+  printf 'database: .storysync/stories.db\nbacklogs:\n  web: stories/web\n  api: stories/api\nstages:\n  refinement: refinements\n  completed: completed\n' \
+    >.storysync.yml
+  mkdir -p stories/web/completed stories/api/completed stories/web/refinements \
+    stories/api/refinements
+  for i in 4 5; do
+    printf -- '---\nid: A-%s\ntitle: T%s\n---\nbody\n' $i $i \
+      >stories/api/completed/A-$i-t.md
+  done
+  ss init -q || not_ok "found-$how: init"
+  echo .storysync/ >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "found-$how: the tree"
+  at=stories/web/completed
+  [ $how = backlog ] && at=stories/api/refinements
+  for i in 4 5; do
+    mv stories/api/completed/A-$i-t.md $at/
+    if [ $how = backlog ]; then
+      py_rows "UPDATE stories SET backlog = 'web' WHERE id = 'A-$i'"
+    else
+      py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'A-$i'"
+    fi
+  done
+  files() { find stories -name '*.md' | LC_ALL=C sort | paste -sd ' '; }
+  run env STORYSYNC_TEST_KILL=after-move "$STORYSYNC"
+  case "$(files)" in
+    "$at/A-4-t.md stories/web/refinements/A-5-t.md" |\
+    "$at/A-5-t.md stories/web/refinements/A-4-t.md") moved=ok ;;
+    *) moved="$(files)" ;;
+  esac
+  check_eq "found-$how: killed after the first move, the other not made" \
+    "137|ok" "$rc|$moved"
+  run ss
+  check_eq "found-$how: the person's move and the API's change both stay" \
+    "0|web/refinement web/refinement|stories/web/refinements/A-4-t.md stories/web/refinements/A-5-t.md|0" \
+    "$rc|$(py_rows "SELECT backlog || '/' || status FROM stories ORDER BY id" | paste -sd ' ')|$(files)|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+  run ss
+  check_eq "found-$how: the next run is quiet" "0||" "$rc|$out|$err"
+done
 
 # ---- a move made, then undone by a person: the run is killed after its
 # writes (the API's status moved the file), and the person moves the file

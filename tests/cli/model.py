@@ -1732,6 +1732,10 @@ class Model:
         if kill and p.returncode == -9:
             return True
         if self.wide and self.refusals(p, expect, args):
+            # the run refusing went on with the rest, and committed: it
+            # followed the configuration as any run of every backlog
+            if "--backlog" not in args:
+                self.synced()
             return self.run_sync(args, kill)
         if self.stayed_moved(p) or self.left_moved(p):
             return self.run_sync(args, kill)
@@ -1748,6 +1752,19 @@ class Model:
             return self.run_sync(tuple(args) + ("--force",), kill)
         stale = self.stale_claims(p)
         if stale:
+            # --wide: a copy that stood where the API's value put it (a
+            # killed run's move, committed beside git's copy put back):
+            # the person saw that value there, and removes it (as a move
+            # on from there, a_file_move)
+            for path in stale if self.wide else ():
+                m = re.match(r"([A-Z]+-\d+)-", os.path.basename(path))
+                for k in [k for k in self.api if m and k[0] == m.group(1)
+                          and k[1] in ("status", "backlog")]:
+                    if self.same(k[1], self.file_value(path, k[1]),
+                                 self.api[k]):
+                        del self.api[k]
+            if self.wide and "--backlog" not in args:
+                self.synced()  # the run committed the rest
             self.git("rm", "-qf", *stale)
             # an edit the person made in a copy goes with it; the one
             # in the file kept stays theirs

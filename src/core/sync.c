@@ -1584,6 +1584,31 @@ static _Noreturn void out_of_memory(void)
 	_exit(3); /* EXIT_FATAL */
 }
 
+/* config.since, where the versions of the configuration are read from
+ * (reconcile_since): a --backlog run that moves git.last_commit on keeps
+ * the commit the last run of every backlog synced, so that a name only a
+ * version in between had (a rename and back, A -> B -> A, the API writing
+ * B) is still followed by the next run of every backlog (model seed 142:
+ * refused by name); a run of every backlog that records HEAD clears it.
+ * Read only by a run that records HEAD. */
+static bool record_since(struct run *run)
+{
+	bool partial = run->c != run->all, ok = true;
+	char *since = NULL;
+
+	if (partial && !run->last_commit)
+		return true;
+	if (!store_meta_get(run->store, "config.since", &since, run->e))
+		return false;
+	if (partial && !(since && *since))
+		ok = store_meta_set(run->store, "config.since",
+				    run->last_commit, run->e);
+	else if (!partial && since && *since)
+		ok = store_meta_set(run->store, "config.since", "", run->e);
+	free(since);
+	return ok;
+}
+
 /* Remembers HEAD as the last synced commit, when it moved and the run
  * covered every story path that changed up to it. A diff whose paths were
  * not all applied (a file in error, a change left for later) keeps the old
@@ -1592,17 +1617,21 @@ static _Noreturn void out_of_memory(void)
 static bool record_head(struct run *run)
 {
 	const char *head = run->git.head;
+	bool same = run->last_commit && !strcmp(run->last_commit, head);
 
-	if (!*head || (run->last_commit && !strcmp(run->last_commit, head)))
+	if (!*head || (same && run->c != run->all))
 		return true;
 	if (run->left_line)
 		return true; /* see hold_checkout */
 	if (run->by_diff && (run->n->errors || run->deferred)) {
-		note(run, "the last synced commit stays: not every changed "
-			  "story was applied");
+		if (!same)
+			note(run, "the last synced commit stays: not every "
+				  "changed story was applied");
 		return true;
 	}
-	return store_meta_set(run->store, "git.last_commit", head, run->e);
+	return record_since(run) &&
+	       (same ||
+		store_meta_set(run->store, "git.last_commit", head, run->e));
 }
 
 /* Keeps HEAD's tree (sync_meta git.head_tree, "COMMIT TREE"), asked of
@@ -1793,15 +1822,21 @@ static bool lock_planned(struct run *run)
  * leaves it to a run of every backlog (the row refused by name). */
 static bool late_history(struct run *run)
 {
-	bool unknown = false;
-	char *msg;
+	bool unknown = false, late;
+	char *msg, *since = NULL;
 
 	for (size_t i = 0; run->c == run->all && i < run->db.n && !unknown; i++)
 		unknown = run->db.rows[i].side != SIDE_DELETED &&
 			  reconcile_unknown(
 				  &run->rc, run->db.rows[i].story.v[SF_STATUS],
 				  run->db.rows[i].story.v[SF_BACKLOG]);
-	if (!unknown || !reconcile_history_late(&run->rc, run->last_commit))
+	if (!unknown)
+		return true;
+	if (!reconcile_since(run->store, &since, run->e))
+		return false;
+	late = reconcile_history_late(&run->rc, since);
+	free(since);
+	if (!late)
 		return true;
 	msg = reconcile_describe(&run->rc);
 	if (msg)

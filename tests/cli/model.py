@@ -607,6 +607,9 @@ class Model:
                     os.rename(os.path.join(self.work, old),
                               os.path.join(self.work, new))
                     self.hand_moved.discard(old)
+                if old in self.put_back:
+                    self.put_back.discard(old)
+                    self.put_back.add(new)
 
     def stayed_moved(self, p):
         """A run's exit 4 for story files left in a directory the

@@ -13,7 +13,8 @@
 # undone by a person (seed 140, below); a discard written again by two
 # killed runs (seed 266, below); a person's move undone after a killed run
 # wrote the file in place (seed 3102, below); a move not made of a file a
-# person had moved (seed 118, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
+# person had moved (seed 118, below); a file a killed run created, its
+# backlog's name renamed back (seed 150, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
 # a server: lib.sh's py_rows) and the files with sed.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -193,6 +194,53 @@ for how in backlog status; do
     "$rc|$(py_rows "SELECT backlog || '/' || status FROM stories ORDER BY id" | paste -sd ' ')|$(files)|$(py_rows "SELECT count(*) FROM sync_conflicts")"
   run ss
   check_eq "found-$how: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
+# ---- a file a killed run created from a row the API inserted under a
+# backlog's new name (web-11), the rename undone (committed) before the
+# next run, which takes the row (how history: through the versions in
+# between; how amended: the synced commit amended, so no history: the
+# row refused by name, then mended by the API). The file it creates into
+# is the killed run's: its backlog key must be the row's (model seed 150:
+# it kept web-11, a name no configuration has, read later as a person's
+# edit: once a person moved the file, every run exited 1, "not
+# configured; skipped") ----
+for how in history amended; do
+  mkdir -p "$T/created-$how" && cd "$T/created-$how" || exit 1
+  git init -q .
+  printf 'database: .storysync/stories.db\nbacklogs:\n  web: stories/web\n  api: stories/api\nstages:\n  active: active\n  completed: completed\n' \
+    >.storysync.yml
+  mkdir -p stories/web/active stories/web/completed stories/api/active
+  printf -- '---\nid: W-1\ntitle: One\n---\nbody\n' >stories/web/active/W-1-one.md
+  printf -- '---\nid: A-1\ntitle: One\n---\nbody\n' >stories/api/active/A-1-one.md
+  ss init -q || not_ok "created-$how: init"
+  echo .storysync/ >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "created-$how: the tree"
+  [ $how = amended ] && git commit -q --amend --allow-empty -m "init, amended"
+  sed -i 's#^  web: stories/web$#  web-11: stories/web#' .storysync.yml &&
+    git commit -qam "web -> web-11"
+  py_rows "INSERT INTO stories(id, backlog, status, title) VALUES ('A-5', 'web-11', 'active', 'Five')"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  check_eq "created-$how: killed after creating A-5's file" "137|web-11" \
+    "$rc|$(key backlog stories/web/active/A-5-five.md)"
+  sed -i 's#^  web-11: stories/web$#  web: stories/web#' .storysync.yml &&
+    git commit -qam "web-11 -> web"
+  if [ $how = amended ]; then
+    run ss
+    check_eq "created-$how: no history, web-11 refused by name" \
+      "1|story A-5: backlog 'web-11' is not configured; refused: nothing written" \
+      "$rc|$err"
+    py_rows "UPDATE stories SET backlog = 'web' WHERE id = 'A-5'"
+  fi
+  run ss
+  check_eq "created-$how: the row taken, the file's key the row's" \
+    "0|web|web" "$rc|$(py_rows "SELECT backlog FROM stories WHERE id = 'A-5'")|$(key backlog stories/web/active/A-5-five.md)"
+  git add -A && git commit -qm files && git mv stories/web/active/A-5-five.md stories/web/completed/
+  run ss
+  check_eq "created-$how: a person's move then goes through" \
+    "0|web/completed" "$rc|$(py_rows "SELECT backlog || '/' || status FROM stories WHERE id = 'A-5'")"
+  run ss
+  check_eq "created-$how: the next run is quiet" "0||" "$rc|$out|$err"
 done
 
 # ---- a move made, then undone by a person: the run is killed after its

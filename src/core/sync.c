@@ -926,15 +926,28 @@ static bool head_version(struct run *run, const char *path, const char *hash)
 
 /* Whether the file fc holds a move of its story to its path that a run
  * killed before its commit made: a line of the write journal for its
- * content at its path, and a "> " line after it (see detect_walk_ask). */
+ * content at its path, or at the path a change of the configuration since
+ * moved it to (model seed 228: the folder renamed after the kill, git mv
+ * taking the moved file along; both copies were named on every run), and
+ * a "> " line after it (see detect_walk_ask). */
 static bool killed_move(void *ctx, const struct file_change *fc)
 {
 	const struct run *run = ctx;
 	const struct journal_line *jl =
 		journal_find(&run->journal, fc->hash, fc->id);
+	const struct config_backlog *b;
+	const struct config_stage *st;
+	char *to = NULL;
+	bool here;
 
-	return jl && strcmp(jl->path, fc->path) == 0 &&
-	       journal_move_made(&run->journal, jl);
+	if (!jl || !journal_move_made(&run->journal, jl))
+		return false;
+	here = strcmp(jl->path, fc->path) == 0 ||
+	       (reconcile_path(&run->rc, jl->path, &to, &b, &st) ==
+			RECONCILE_MOVED &&
+		strcmp(to, fc->path) == 0);
+	free(to);
+	return here;
 }
 
 /* Holds id, on both sides, for a later run. */

@@ -14,7 +14,9 @@
 # killed runs (seed 266, below); a person's move undone after a killed run
 # wrote the file in place (seed 3102, below); a move not made of a file a
 # person had moved (seed 118, below); a file a killed run created, its
-# backlog's name renamed back (seed 150, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
+# backlog's name renamed back (seed 150, below); a killed run's move
+# whose folder was renamed before git put the old place back (seed 228,
+# below). The oracle reads the database with Python's sqlite3 (psycopg2 on
 # a server: lib.sh's py_rows) and the files with sed.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -282,24 +284,37 @@ done
 # version is no second claim of the id: it is removed, and the moved file
 # is the story's, the API's values in it (model seeds 79, 152: both
 # named, exit 1 on every run until a person removed one; 79 in a --git
-# run, which reads the journal's paths and the diff's) ----
-for how in reset stash git; do
+# run, which reads the journal's paths and the diff's). And (model seed
+# 228) with refinement's folder renamed to ideas after the kill (git mv,
+# which takes the moved file along, committed) before the reset: the
+# journal's path is where the configuration had the folder then ----
+for how in reset stash git renamed; do
   stages_repo "put-$how" refinement:refinements backlog:backlog
   printf -- '---\nid: S-1\ntitle: T1\nstatus: backlog\n---\nbody\n' >backlog/S-1-t.md
   printf -- '---\nid: S-2\ntitle: T2\n---\nbody\n' >backlog/S-2-t.md
+  # a file git tracks in refinements (for git mv to move the folder)
+  printf -- '---\nid: S-3\ntitle: T3\n---\nbody\n' >refinements/S-3-t.md
   ss init -q || not_ok "put-$how: init"
   echo .storysync/ >.gitignore
   git add -A && git commit -qm init && ss -q || not_ok "put-$how: the tree"
   py_rows "UPDATE stories SET status = 'refinement', title = 'API' WHERE id = 'S-1'"
   run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  r=refinements
+  if [ $how = renamed ]; then
+    r=ideas
+    git mv refinements ideas &&
+      sed -i 's/^  refinement: refinements$/  refinement: ideas/' .storysync.yml &&
+      git add .storysync.yml && git commit -qm "refinement's folder is ideas"
+  fi
+  rc_kill=$rc
   if [ $how = stash ]; then git stash -q; else git reset -q --hard; fi
   check_eq "put-$how: killed after the move, git's version back beside it" \
-    "137|backlog/S-1-t.md refinements/S-1-t.md|API" \
-    "$rc|$(find refinements backlog -name 'S-1*' | LC_ALL=C sort | paste -sd ' ')|$(key title refinements/S-1-t.md)"
+    "137|backlog/S-1-t.md $r/S-1-t.md|API" \
+    "$rc_kill|$(find $r backlog -name 'S-1*' | LC_ALL=C sort | paste -sd ' ')|$(key title $r/S-1-t.md)"
   if [ $how = git ]; then run ss sync --git; else run ss; fi
   check_eq "put-$how: git's version removed, the API's values stay" \
-    "0|refinements/S-1-t.md|API|refinement|refinement/API/refinements/S-1-t.md|0" \
-    "$rc|$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key status refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+    "0|$r/S-1-t.md|API|refinement|refinement/API/$r/S-1-t.md|0" \
+    "$rc|$(find $r backlog -name 'S-1*')|$(key title $r/S-1-t.md)|$(key status $r/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
   run ss
   check_eq "put-$how: the next run is quiet" "0||" "$rc|$out|$err"
 done

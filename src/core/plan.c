@@ -452,6 +452,12 @@ static bool plan_first_sight(const struct plan_input *in, enum side file,
 	} else if (db == SIDE_NEW) {
 		story_copy(&a->want, in->db_story);
 		set_from_db(a, NULL);
+		/* the file made from the row has want's keys (mirror_after):
+		 * also the one a killed run made there, which apply edits
+		 * (model seed 150: its key kept a backlog's name renamed back
+		 * since, read later as a person's edit, and every run after a
+		 * person's move exited 1) */
+		a->rewrite_mirrors = true;
 		a->file = PLAN_FILE_WRITE;
 		a->state = PLAN_STATE_PUT;
 		note_created(a, "db");

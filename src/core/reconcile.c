@@ -196,11 +196,23 @@ static bool committed_versions(struct reconcile *r, struct store *s,
 {
 	char *since = NULL;
 
-	if (!store_meta_get(s, "git.last_commit", &since, e))
+	if (!reconcile_since(s, &since, e))
 		return false;
 	reconcile_history(r, since);
 	free(since);
 	return true;
+}
+
+bool reconcile_since(struct store *s, char **since, struct err *e)
+{
+	*since = NULL;
+	if (!store_meta_get(s, "config.since", since, e))
+		return false;
+	if (*since && **since)
+		return true;
+	free(*since);
+	*since = NULL;
+	return store_meta_get(s, "git.last_commit", since, e);
 }
 
 bool reconcile_detect(struct reconcile *r, struct store *s,

@@ -167,6 +167,11 @@ bool reconcile_unknown(const struct reconcile *r, const char *status,
  * and plans again; true when rows now follow (reconcile_apply has work:
  * the names only those versions had). Never fails the run. */
 bool reconcile_history_late(struct reconcile *r, const char *since);
+/* Sets *since (heap, NULL for none) to the commit the versions of the
+ * configuration are read from: where the last run of every backlog
+ * synced (config.since, which a --backlog run that moves
+ * git.last_commit on keeps), else git.last_commit. */
+bool reconcile_since(struct store *s, char **since, struct err *e);
 
 /* The sync_meta key of the names a late read of the history left unknown
  * (issue 19: a row refused for such a name had the history read again by

@@ -261,19 +261,29 @@ static bool move_not_made(const struct run *run, const struct journal_line *jl,
 			  const struct file_change *fc,
 			  const struct story *base)
 {
-	struct story here;
-	bool same;
+	static const int where[] = {SF_BACKLOG, SF_STATUS, SF_EPIC};
+	struct story here, there;
+	bool same, found, took[SF_COUNT];
 
 	if (!base || strcmp(jl->path, fc->path) == 0 ||
 	    journal_move_made(&run->journal, jl))
 		return false;
 	story_copy(&here, base);
-	same = detect_set_location(run->c, fc->path, &here) &&
-	       story_field_equal(&here, base, SF_BACKLOG) &&
-	       story_field_equal(&here, base, SF_STATUS) &&
-	       story_field_equal(&here, base, SF_EPIC);
+	same = detect_set_location(run->c, fc->path, &here);
+	/* or where the run found it: jl's place but for what the run took
+	 * from the database (model seed 118: the file a person had moved to
+	 * another stage, the API's backlog; taken for a person's move from
+	 * jl's place, back to the old backlog, both edits were lost) */
+	found = journal_place(run, jl, base, &there) && same;
+	journal_written(jl, took);
+	for (size_t i = 0; i < sizeof(where) / sizeof(*where); i++) {
+		same = same && story_field_equal(&here, base, where[i]);
+		found = found && (took[where[i]] ||
+				  story_field_equal(&here, &there, where[i]));
+	}
 	story_finish(&here);
-	return same;
+	story_finish(&there);
+	return same || found;
 }
 
 /* Whether the file fc is where the agreed version base places the story
@@ -1015,15 +1025,28 @@ static bool head_version(struct run *run, const char *path, const char *hash)
 
 /* Whether the file fc holds a move of its story to its path that a run
  * killed before its commit made: a line of the write journal for its
- * content at its path, and a "> " line after it (see detect_walk_ask). */
+ * content at its path, or at the path a change of the configuration since
+ * moved it to (model seed 228: the folder renamed after the kill, git mv
+ * taking the moved file along; both copies were named on every run), and
+ * a "> " line after it (see detect_walk_ask). */
 static bool killed_move(void *ctx, const struct file_change *fc)
 {
 	const struct run *run = ctx;
 	const struct journal_line *jl =
 		journal_find(&run->journal, fc->hash, fc->id);
+	const struct config_backlog *b;
+	const struct config_stage *st;
+	char *to = NULL;
+	bool here;
 
-	return jl && strcmp(jl->path, fc->path) == 0 &&
-	       journal_move_made(&run->journal, jl);
+	if (!jl || !journal_move_made(&run->journal, jl))
+		return false;
+	here = strcmp(jl->path, fc->path) == 0 ||
+	       (reconcile_path(&run->rc, jl->path, &to, &b, &st) ==
+			RECONCILE_MOVED &&
+		strcmp(to, fc->path) == 0);
+	free(to);
+	return here;
 }
 
 /* Holds id, on both sides, for a later run. */
@@ -1697,6 +1720,31 @@ static _Noreturn void out_of_memory(void)
 	_exit(3); /* EXIT_FATAL */
 }
 
+/* config.since, where the versions of the configuration are read from
+ * (reconcile_since): a --backlog run that moves git.last_commit on keeps
+ * the commit the last run of every backlog synced, so that a name only a
+ * version in between had (a rename and back, A -> B -> A, the API writing
+ * B) is still followed by the next run of every backlog (model seed 142:
+ * refused by name); a run of every backlog that records HEAD clears it.
+ * Read only by a run that records HEAD. */
+static bool record_since(struct run *run)
+{
+	bool partial = run->c != run->all, ok = true;
+	char *since = NULL;
+
+	if (partial && !run->last_commit)
+		return true;
+	if (!store_meta_get(run->store, "config.since", &since, run->e))
+		return false;
+	if (partial && !(since && *since))
+		ok = store_meta_set(run->store, "config.since",
+				    run->last_commit, run->e);
+	else if (!partial && since && *since)
+		ok = store_meta_set(run->store, "config.since", "", run->e);
+	free(since);
+	return ok;
+}
+
 /* Remembers HEAD as the last synced commit, when it moved and the run
  * covered every story path that changed up to it. A diff whose paths were
  * not all applied (a file in error, a change left for later) keeps the old
@@ -1705,17 +1753,21 @@ static _Noreturn void out_of_memory(void)
 static bool record_head(struct run *run)
 {
 	const char *head = run->git.head;
+	bool same = run->last_commit && !strcmp(run->last_commit, head);
 
-	if (!*head || (run->last_commit && !strcmp(run->last_commit, head)))
+	if (!*head || (same && run->c != run->all))
 		return true;
 	if (run->left_line)
 		return true; /* see hold_checkout */
 	if (run->by_diff && (run->n->errors || run->deferred)) {
-		note(run, "the last synced commit stays: not every changed "
-			  "story was applied");
+		if (!same)
+			note(run, "the last synced commit stays: not every "
+				  "changed story was applied");
 		return true;
 	}
-	return store_meta_set(run->store, "git.last_commit", head, run->e);
+	return record_since(run) &&
+	       (same ||
+		store_meta_set(run->store, "git.last_commit", head, run->e));
 }
 
 /* Keeps HEAD's tree (sync_meta git.head_tree, "COMMIT TREE"), asked of
@@ -1933,7 +1985,7 @@ static bool follow_late(struct run *run)
  * row refused by name). */
 static bool late_history(struct run *run)
 {
-	char **names;
+	char **names, *since = NULL;
 	bool spared = false, ok = false;
 
 	/* read already (the record is not the configuration): nothing new */
@@ -1944,23 +1996,25 @@ static bool late_history(struct run *run)
 		free(names);
 		return true;
 	}
-	if (!reconcile_history_spared(&run->rc, run->store, run->last_commit,
-				      names, &spared, run->e))
+	/* from where the last run of every backlog synced (config.since) */
+	if (!reconcile_since(run->store, &since, run->e) ||
+	    !reconcile_history_spared(&run->rc, run->store, since, names,
+				      &spared, run->e))
 		goto done;
-	if (spared || !reconcile_history_late(&run->rc, run->last_commit)) {
+	if (spared || !reconcile_history_late(&run->rc, since)) {
 		ok = spared || run->o->dry_run ||
-		     reconcile_history_unexplained(&run->rc, run->store,
-						   run->last_commit, names,
-						   run->e);
+		     reconcile_history_unexplained(&run->rc, run->store, since,
+						   names, run->e);
 		goto done;
 	}
 	ok = follow_late(run);
 	strv_free(names);
 	names = ok ? reconcile_unknown_names(&run->rc, &run->db) : NULL;
 	if (ok && names && names[0] && !run->o->dry_run)
-		ok = reconcile_history_unexplained(
-			&run->rc, run->store, run->last_commit, names, run->e);
+		ok = reconcile_history_unexplained(&run->rc, run->store, since,
+						   names, run->e);
 done:
+	free(since);
 	strv_free(names);
 	return ok;
 }

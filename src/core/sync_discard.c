@@ -358,6 +358,14 @@ void set_before(struct run *run, const struct file_change *fc,
 	    strcmp(was, path) != 0 &&
 	    !detect_git_blob(&run->mirrors, run->c, was, GIT_HEAD, head, &e))
 		head[0] = '\0';
+	/* nor there (a run since followed that change): the index's
+	 * version at the path the last run had it, which git mv staged from
+	 * HEAD's and a reset or a stash puts back with the configuration
+	 * (model seed 26) */
+	if (!head[0] && !earlier && se &&
+	    !detect_git_blob(&run->mirrors, run->c, se->path, GIT_INDEX, head,
+			     &e))
+		head[0] = '\0';
 	if (!head[0] && earlier) {
 		memcpy(a->before, se->before, BLOBID_HEX);
 		return;

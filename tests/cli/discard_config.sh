@@ -14,7 +14,10 @@
 # configuration and the files go back) or after the move was committed
 # (reset --hard), is a discard too, HEAD's version from before the move
 # the one put back. The oracles: sqlite3 (psql on a server) for the rows,
-# sed on the files, git for the versions. A twin (PG_TWIN, lib.sh).
+# sed on the files, git for the versions. And (model seed 26) the same
+# when a run followed the move first and the write is a later run's:
+# git mv staged HEAD's version at the moved path, which is what a reset
+# or a stash puts back. A twin (PG_TWIN, lib.sh).
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
@@ -57,8 +60,9 @@ A=A-2-bravo-6.md
 # committed (tag init); then an admin's move (git mv, the configuration
 # edited, neither committed) of the backlog to stories/api14 (WHAT
 # backlog) or of stage refinement's directory to ideas (WHAT stage), the
-# API's title, and a run that writes it to the moved file. The shell is
-# left in DIR.
+# API's title, and a run that writes it to the moved file (with a third
+# argument, later: a run follows the move first, and the write is the next
+# run's, model seed 26). The shell is left in DIR.
 moved_written() {
   stages_repo "$1" refinement:refinements && rmdir refinements
   printf 'backlogs:\n  api: stories/api\n' >>.storysync.yml
@@ -72,6 +76,10 @@ moved_written() {
   else
     git mv stories/api/refinements stories/api/ideas &&
       sed -i 's#^  refinement: refinements$#  refinement: ideas#' .storysync.yml
+  fi
+  if [ -n "${3:-}" ]; then
+    run ss -q
+    check_eq "$1: a run follows the move" "0|" "$rc|$err"
   fi
   q "UPDATE stories SET title = 'alpha 15' WHERE id = 'A-2'"
   run ss
@@ -94,11 +102,13 @@ a2() {
 }
 
 for moved in backlog stage; do
-for how in reset stash commit; do
-  moved_written $moved-$how $moved
+for how in reset stash commit later-reset later-stash; do
+  later=
+  [[ $how == later-* ]] && later=later
+  moved_written $moved-$how $moved $later
   case $how in
-    reset) git reset -q --hard ;;
-    stash) git stash -q ;;
+    reset | later-reset) git reset -q --hard ;;
+    stash | later-stash) git stash -q ;;
     commit)
       # the admin commits the move (what git mv staged, not the write),
       # then throws the tree's edits away

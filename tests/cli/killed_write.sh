@@ -12,7 +12,11 @@
 # not; a move journaled and not made (seed 38, below); a move made and
 # undone by a person (seed 140, below); a discard written again by two
 # killed runs (seed 266, below); a person's move undone after a killed run
-# wrote the file in place (seed 3102, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
+# wrote the file in place (seed 3102, below); a move not made of a file a
+# person had moved (seed 118, below); a file a killed run created, its
+# backlog's name renamed back (seed 150, below); a killed run's move
+# whose folder was renamed before git put the old place back (seed 228,
+# below). The oracle reads the database with Python's sqlite3 (psycopg2 on
 # a server: lib.sh's py_rows) and the files with sed.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -142,6 +146,104 @@ for how in plain renamed; do
   check_eq "unmoved-$how: the next run is quiet" "0||" "$rc|$out|$err"
 done
 
+# ---- a move journaled and not made, of a file a person had moved before
+# the run: A-4 and A-5, each moved by a person to another stage (how
+# backlog: the API then moves it to another backlog) or to another
+# backlog (how status: the API then sets its status); the run is killed
+# right after the first of their moves (each backend plans in an order of
+# its own), the other still where the person put it, with the content
+# the journal's move line names. That is no person's move from where the
+# killed run would have put it (model seed 118: taken so, the file went
+# back where it had been before both edits, backlog and stage, both lost
+# with no conflict): both edits stay, and the file goes where they place
+# it ----
+for how in backlog status; do
+  mkdir -p "$T/found-$how" && cd "$T/found-$how" || exit 1
+  git init -q .
+  printf 'database: .storysync/stories.db\nbacklogs:\n  web: stories/web\n  api: stories/api\nstages:\n  refinement: refinements\n  completed: completed\n' \
+    >.storysync.yml
+  mkdir -p stories/web/completed stories/api/completed stories/web/refinements \
+    stories/api/refinements
+  for i in 4 5; do
+    printf -- '---\nid: A-%s\ntitle: T%s\n---\nbody\n' $i $i \
+      >stories/api/completed/A-$i-t.md
+  done
+  ss init -q || not_ok "found-$how: init"
+  echo .storysync/ >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "found-$how: the tree"
+  at=stories/web/completed
+  [ $how = backlog ] && at=stories/api/refinements
+  for i in 4 5; do
+    mv stories/api/completed/A-$i-t.md $at/
+    if [ $how = backlog ]; then
+      py_rows "UPDATE stories SET backlog = 'web' WHERE id = 'A-$i'"
+    else
+      py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'A-$i'"
+    fi
+  done
+  files() { find stories -name '*.md' | LC_ALL=C sort | paste -sd ' '; }
+  run env STORYSYNC_TEST_KILL=after-move "$STORYSYNC"
+  case "$(files)" in
+    "$at/A-4-t.md stories/web/refinements/A-5-t.md" |\
+    "$at/A-5-t.md stories/web/refinements/A-4-t.md") moved=ok ;;
+    *) moved="$(files)" ;;
+  esac
+  check_eq "found-$how: killed after the first move, the other not made" \
+    "137|ok" "$rc|$moved"
+  run ss
+  check_eq "found-$how: the person's move and the API's change both stay" \
+    "0|web/refinement web/refinement|stories/web/refinements/A-4-t.md stories/web/refinements/A-5-t.md|0" \
+    "$rc|$(py_rows "SELECT backlog || '/' || status FROM stories ORDER BY id" | paste -sd ' ')|$(files)|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+  run ss
+  check_eq "found-$how: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
+# ---- a file a killed run created from a row the API inserted under a
+# backlog's new name (web-11), the rename undone (committed) before the
+# next run, which takes the row (how history: through the versions in
+# between; how amended: the synced commit amended, so no history: the
+# row refused by name, then mended by the API). The file it creates into
+# is the killed run's: its backlog key must be the row's (model seed 150:
+# it kept web-11, a name no configuration has, read later as a person's
+# edit: once a person moved the file, every run exited 1, "not
+# configured; skipped") ----
+for how in history amended; do
+  mkdir -p "$T/created-$how" && cd "$T/created-$how" || exit 1
+  git init -q .
+  printf 'database: .storysync/stories.db\nbacklogs:\n  web: stories/web\n  api: stories/api\nstages:\n  active: active\n  completed: completed\n' \
+    >.storysync.yml
+  mkdir -p stories/web/active stories/web/completed stories/api/active
+  printf -- '---\nid: W-1\ntitle: One\n---\nbody\n' >stories/web/active/W-1-one.md
+  printf -- '---\nid: A-1\ntitle: One\n---\nbody\n' >stories/api/active/A-1-one.md
+  ss init -q || not_ok "created-$how: init"
+  echo .storysync/ >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "created-$how: the tree"
+  [ $how = amended ] && git commit -q --amend --allow-empty -m "init, amended"
+  sed -i 's#^  web: stories/web$#  web-11: stories/web#' .storysync.yml &&
+    git commit -qam "web -> web-11"
+  py_rows "INSERT INTO stories(id, backlog, status, title) VALUES ('A-5', 'web-11', 'active', 'Five')"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  check_eq "created-$how: killed after creating A-5's file" "137|web-11" \
+    "$rc|$(key backlog stories/web/active/A-5-five.md)"
+  sed -i 's#^  web-11: stories/web$#  web: stories/web#' .storysync.yml &&
+    git commit -qam "web-11 -> web"
+  if [ $how = amended ]; then
+    run ss
+    check_eq "created-$how: no history, web-11 refused by name" \
+      "1|story A-5: backlog 'web-11' is not configured; refused: nothing written" \
+      "$rc|$err"
+    py_rows "UPDATE stories SET backlog = 'web' WHERE id = 'A-5'"
+  fi
+  run ss
+  check_eq "created-$how: the row taken, the file's key the row's" \
+    "0|web|web" "$rc|$(py_rows "SELECT backlog FROM stories WHERE id = 'A-5'")|$(key backlog stories/web/active/A-5-five.md)"
+  git add -A && git commit -qm files && git mv stories/web/active/A-5-five.md stories/web/completed/
+  run ss
+  check_eq "created-$how: a person's move then goes through" \
+    "0|web/completed" "$rc|$(py_rows "SELECT backlog || '/' || status FROM stories WHERE id = 'A-5'")"
+  run ss
+  check_eq "created-$how: the next run is quiet" "0||" "$rc|$out|$err"
+done
 
 # ---- a move made, then undone by a person: the run is killed after its
 # writes (the API's status moved the file), and the person moves the file
@@ -182,24 +284,37 @@ done
 # version is no second claim of the id: it is removed, and the moved file
 # is the story's, the API's values in it (model seeds 79, 152: both
 # named, exit 1 on every run until a person removed one; 79 in a --git
-# run, which reads the journal's paths and the diff's) ----
-for how in reset stash git; do
+# run, which reads the journal's paths and the diff's). And (model seed
+# 228) with refinement's folder renamed to ideas after the kill (git mv,
+# which takes the moved file along, committed) before the reset: the
+# journal's path is where the configuration had the folder then ----
+for how in reset stash git renamed; do
   stages_repo "put-$how" refinement:refinements backlog:backlog
   printf -- '---\nid: S-1\ntitle: T1\nstatus: backlog\n---\nbody\n' >backlog/S-1-t.md
   printf -- '---\nid: S-2\ntitle: T2\n---\nbody\n' >backlog/S-2-t.md
+  # a file git tracks in refinements (for git mv to move the folder)
+  printf -- '---\nid: S-3\ntitle: T3\n---\nbody\n' >refinements/S-3-t.md
   ss init -q || not_ok "put-$how: init"
   echo .storysync/ >.gitignore
   git add -A && git commit -qm init && ss -q || not_ok "put-$how: the tree"
   py_rows "UPDATE stories SET status = 'refinement', title = 'API' WHERE id = 'S-1'"
   run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  r=refinements
+  if [ $how = renamed ]; then
+    r=ideas
+    git mv refinements ideas &&
+      sed -i 's/^  refinement: refinements$/  refinement: ideas/' .storysync.yml &&
+      git add .storysync.yml && git commit -qm "refinement's folder is ideas"
+  fi
+  rc_kill=$rc
   if [ $how = stash ]; then git stash -q; else git reset -q --hard; fi
   check_eq "put-$how: killed after the move, git's version back beside it" \
-    "137|backlog/S-1-t.md refinements/S-1-t.md|API" \
-    "$rc|$(find refinements backlog -name 'S-1*' | LC_ALL=C sort | paste -sd ' ')|$(key title refinements/S-1-t.md)"
+    "137|backlog/S-1-t.md $r/S-1-t.md|API" \
+    "$rc_kill|$(find $r backlog -name 'S-1*' | LC_ALL=C sort | paste -sd ' ')|$(key title $r/S-1-t.md)"
   if [ $how = git ]; then run ss sync --git; else run ss; fi
   check_eq "put-$how: git's version removed, the API's values stay" \
-    "0|refinements/S-1-t.md|API|refinement|refinement/API/refinements/S-1-t.md|0" \
-    "$rc|$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key status refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+    "0|$r/S-1-t.md|API|refinement|refinement/API/$r/S-1-t.md|0" \
+    "$rc|$(find $r backlog -name 'S-1*')|$(key title $r/S-1-t.md)|$(key status $r/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
   run ss
   check_eq "put-$how: the next run is quiet" "0||" "$rc|$out|$err"
 done

@@ -142,8 +142,12 @@ def json_text(v):
 
 
 class Model:
-    def __init__(self, work, seed, steps, classic=False):
+    def __init__(self, work, seed, steps, classic=False, wide=False):
         self.work = work
+        # the widest set (--wide): configuration changes thrown away
+        # uncommitted, the API writing backlog names (old ones, NULL),
+        # renames back of stages and backlogs, kills followed by each
+        self.wide = wide
         # the actions the model had before kills, configuration changes
         # beyond a status rename, history rewrites and dry runs: the
         # regression seeds found with that set replay with it
@@ -189,6 +193,30 @@ class Model:
         # back; the person then removes that stray copy (as git stash -u
         # would have), since two files claiming one id is their doing
         self.hand_moved = set()
+        # --wide: every name a stage or a backlog has had -> the item it
+        # names, ("stage", index) or ("backlog", key): names are never
+        # reused for another item (each is made from its item's first
+        # name), so a value compares by the item it names, whatever
+        # renames came since (norm)
+        self.item_of = {}
+        # the configuration the last run of every backlog followed (the
+        # record), HEAD then, and the names every committed version had
+        self.record = None
+        self.synced_head = None
+        self.committed = {"status": set(), "backlog": set()}
+        # HEAD's line rewritten or left since that run (amend, rebase, a
+        # run on another branch): which versions the next run reads, and
+        # (after a run elsewhere) which configuration it recorded, are
+        # not known for certain
+        self.rewritten = False
+        self.unsure = False
+        # directories a checkout -- . left where git mv moved them: where
+        # the configuration has one now -> where it is
+        self.left_dirs = {}
+        # the API's values a discard left for the runs to write again
+        self.from_discard = {}
+        # paths of copies a discard put back beside a run's move
+        self.put_back = set()
 
     # ---------------------------------------------------------------- tools
     def sh(self, *args, check=True, cwd=None, env=None):
@@ -200,7 +228,11 @@ class Model:
         return p
 
     def git(self, *args, check=True):
-        return self.sh("git", *args, check=check)
+        p = self.sh("git", *args, check=check)
+        if self.wide and args[0] in ("commit", "merge", "rebase") and \
+                p.returncode == 0:
+            self.note_committed()
+        return p
 
     def ss(self, *args, cwd=None, kill=None):
         """A run of storysync ARGS; with kill, killed (SIGKILL) at that
@@ -282,6 +314,11 @@ class Model:
             val = json.loads(val) if isinstance(val, str) else val or []
         return val
 
+    def lost(self, sid, field, v):
+        """v is among the field's losing values (as the item it names)."""
+        return self.norm(field, v) in [self.norm(field, x) for x in
+                                       self.lost_values(sid, field)]
+
     def lost_values(self, sid, field):
         c = self.db()
         try:
@@ -326,6 +363,270 @@ class Model:
     def stage_dir(self, status):
         return dict(self.stages)[status]
 
+    # ------------------------------------------------------- names (--wide)
+    @staticmethod
+    def parse_config(text):
+        """The backlogs and stages of a .storysync.yml this model wrote:
+        ([(name, dir)], [(status, dir)]), in order."""
+        sec, out = None, {"backlogs": [], "stages": []}
+        for ln in text.splitlines():
+            if ln in ("backlogs:", "stages:"):
+                sec = ln[:-1]
+                continue
+            m = re.match(r"^  (\S+): (\S+)$", ln)
+            if m and sec:
+                out[sec].append(m.groups())
+        return out["backlogs"], out["stages"]
+
+    def register_names(self):
+        for i, (st, _) in enumerate(self.stages):
+            self.item_of[("status", st)] = ("stage", i)
+        for k, (n, _) in self.backlogs.items():
+            self.item_of[("backlog", n)] = ("backlog", k)
+
+    def note_committed(self):
+        """The names HEAD's version of the configuration has: a name
+        never committed is one no history can explain."""
+        got = self.sh("git", "show", "HEAD:.storysync.yml", check=False)
+        bl, st = self.parse_config(got.stdout)
+        self.committed["backlog"].update(n for n, _ in bl)
+        self.committed["status"].update(n for n, _ in st)
+
+    def config_now(self):
+        return ({k: tuple(v) for k, v in self.backlogs.items()},
+                tuple(self.stages))
+
+    def synced(self):
+        """A run of every backlog followed the configuration: it is the
+        record now, and HEAD the commit its history is read from."""
+        self.record = self.config_now()
+        self.synced_head = self.git("rev-parse", "HEAD").stdout.strip()
+        self.rewritten = self.unsure = False
+
+    def norm(self, field, v):
+        """A status or backlog name as the item it names (--wide)."""
+        if field in ("status", "backlog") and v is not None:
+            return self.item_of.get((field, v), v)
+        return v
+
+    def same(self, field, a, b):
+        return self.norm(field, a) == self.norm(field, b)
+
+    def current(self, field):
+        return [n for n, _ in self.backlogs.values()] if field == "backlog" \
+            else [s for s, _ in self.stages]
+
+    def name_now(self, item):
+        kind, key = item
+        return self.stages[key][0] if kind == "stage" \
+            else self.backlogs[key][0]
+
+    def names_of(self, item):
+        return sorted(n for (_, n), it in self.item_of.items() if it == item)
+
+    def history_names(self):
+        """The names the versions of the configuration committed since
+        the last run of every backlog had (git log of HEAD's first
+        parents back to that run's HEAD), or None when HEAD does not
+        descend from it so."""
+        line = self.git("rev-list", "--first-parent", "HEAD").stdout.split()
+        if self.synced_head not in line:
+            return None
+        out = {"status": set(), "backlog": set()}
+        for c in self.git("log", "--first-parent", "--format=%H",
+                          f"{self.synced_head}..HEAD", "--",
+                          ".storysync.yml").stdout.split():
+            bl, st = self.parse_config(self.git(
+                "show", f"{c}:.storysync.yml").stdout)
+            out["backlog"].update(n for n, _ in bl)
+            out["status"].update(n for n, _ in st)
+        return out
+
+    def record_names(self, field):
+        """The record's names whose item the configuration still pairs
+        with it (by directory, else by name)."""
+        rb, rs = self.record
+        if field == "backlog":
+            return {n for k, (n, d) in rb.items()
+                    if self.backlogs[k][1] == d or
+                    self.backlogs[k][0] == n}
+        return {n for i, (n, d) in enumerate(rs)
+                if self.stages[i][1] == d or self.stages[i][0] == n}
+
+    def name_class(self, field, name, partial, hist):
+        """What a run does with a row naming NAME in FIELD: "ok" (takes
+        it, as the name its item has now), "refused" (by name, exit 1),
+        or "either" (which versions the run reads is not known here).
+        The names a run takes (storysync-db(7), doc/design.md "A change
+        of the configuration"): the configuration's, the record's (the
+        configuration the last run of every backlog followed, paired by
+        directory, else by name), and those of versions committed since
+        on HEAD's first-parent line (not read by a --backlog run); a
+        backlog NULL is refused while there are two."""
+        if name is None:
+            return "refused" if field == "backlog" else "ok"
+        if name in self.current(field):
+            return "ok"
+        if name in self.record_names(field):
+            return "either" if self.unsure else "ok"
+        if hist is not None and name in hist[field]:
+            return "either" if partial or self.rewritten else "ok"
+        if name not in self.committed[field] and not self.unsure:
+            return "refused"
+        return "either"
+
+    def expected_refusals(self, args):
+        """--wide: each row naming what the configuration lacks, by its
+        class (name_class), the worse of its status and backlog."""
+        partial = "--backlog" in args
+        c = self.db()
+        try:
+            rows = c.execute("SELECT id, status, backlog FROM"
+                             " stories").fetchall()
+        finally:
+            c.close()
+        out, hist, rank = {}, False, ["ok", "either", "refused"]
+        for sid, st, bl in rows:
+            if st in self.current("status") and \
+                    bl in self.current("backlog"):
+                continue
+            if hist is False:
+                hist = self.history_names()
+            got = max(self.name_class("status", st, partial, hist),
+                      self.name_class("backlog", bl, partial, hist),
+                      key=rank.index)
+            if got != "ok":
+                out[sid] = got
+        return out
+
+    REFUSAL = re.compile(r"^story (\S+): (?:backlog '.*' is not configured"
+                         r"|no backlog, and the configuration has .*"
+                         r"|status '.*' has no stage directory)"
+                         r"; refused: nothing written$")
+
+    def refusals(self, p, expect, args):
+        """--wide: the rows the run refused by name (exit 1), checked
+        against expect (expected_refusals); each refused value is in
+        sync_conflicts, and the API mends the row (the name its item has
+        now) before the run again. True when the run is to be run
+        again."""
+        lines = [ln for ln in p.stderr.splitlines()
+                 if not ln.startswith("storysync:")]
+        refused = [self.REFUSAL.match(ln).group(1) for ln in lines
+                   if self.REFUSAL.match(ln)]
+        for sid in refused:
+            if expect.get(sid) not in ("refused", "either"):
+                raise Failure(f"the run refused {sid}, whose row names"
+                              f" what it must take: {p.stderr}")
+        if "--backlog" not in args and p.returncode in (0, 1):
+            for sid, cls in sorted(expect.items()):
+                if cls == "refused" and sid not in refused:
+                    raise Failure(f"the run took {sid}'s row, which names"
+                                  f" what no configuration had: exit"
+                                  f" {p.returncode}: {p.stdout}{p.stderr}")
+        # a --git run's file left for the next run comes with them
+        # and copies of one id a person committed (stale_claims, on the
+        # run again)
+        other = [ln for ln in lines if not self.REFUSAL.match(ln) and not (
+            "--git" in args and
+            ln.endswith("changed since the scan; left for the next run"))
+            and not self.CLAIM.match(ln)]
+        if not refused or p.returncode != 1 or other:
+            return False
+        keys = {k[0].upper(): k for k in BACKLOGS}
+        for sid in refused:
+            r = self.row(sid)
+            sets = {}
+            for field in ("status", "backlog"):
+                v = r[field]
+                if v in self.current(field) or (field == "status" and
+                                                v is None):
+                    continue
+                if v not in self.lost_values(sid, field):
+                    raise Failure(f"{sid}'s refused {field} {v!r} is not in"
+                                  f" sync_conflicts")
+                item = self.item_of.get((field, v)) or \
+                    ("backlog", keys[sid[0]])
+                sets[field] = self.name_now(item)
+            self.sql(f"UPDATE stories SET"
+                     f" {', '.join(f'{f} = ?' for f in sets)}"
+                     f" WHERE id = ?", (*sets.values(), sid))
+            for f, v in sets.items():
+                if not self.same(f, r[f], v):
+                    self.api[(sid, f)] = v
+            self.log.append(f"api: mends refused {sid}: {sets}")
+        return True
+
+    STAYED = re.compile(r"^storysync: the configuration moved (\S+) to (\S+),"
+                        r" but \d+ stor(?:y is|ies are) still in \S+;"
+                        r" nothing written")
+
+    MISSING = re.compile(r"^storysync: (?:backlog '\S+' \((\S+)\)|stage"
+                         r" directory '(\S+)' of backlog '\S+') is missing")
+
+    def record_has_dir(self, path):
+        """The record (the last run of every backlog) has a backlog or a
+        stage at path."""
+        rb, rs = self.record
+        return any(path == b or any(path == f"{b}/{d}" for _, d in rs)
+                   for _, b in rb.values())
+
+    def left_moved(self, p):
+        """A run's exit 4 for a backlog's or a stage's directory missing,
+        when a checkout -- . threw away the configuration change but
+        left the directories git mv moved (in the index): the person
+        moves them back (git mv, mv for what git does not track). True
+        when so."""
+        m = self.MISSING.match(p.stderr.strip())
+        if p.returncode != 4 or not m or not self.left_dirs:
+            return False
+        moved = []
+        for d, at in sorted(self.left_dirs.items()):
+            if os.path.isdir(os.path.join(self.work, at)):
+                self.move_files(at, d)
+                moved.append(f"{at} -> {d}")
+        self.left_dirs.clear()
+        self.log.append(f"person: moves back {', '.join(moved)} (the"
+                        f" checkout left them moved)")
+        return bool(moved)
+
+    def move_files(self, src, dst):
+        """Each file under src to the same place under dst: git mv where
+        git tracks it, else mv."""
+        for dirpath, _, names in os.walk(os.path.join(self.work, src)):
+            for n in names:
+                old = os.path.relpath(os.path.join(dirpath, n), self.work)
+                new = dst + old[len(src):]
+                if os.path.exists(os.path.join(self.work, new)):
+                    raise Failure(f"{old}: {new} is there too")
+                os.makedirs(os.path.dirname(os.path.join(self.work, new)),
+                            exist_ok=True)
+                if self.git("ls-files", "--error-unmatch", old,
+                            check=False).returncode == 0:
+                    self.git("mv", old, new)
+                else:
+                    os.rename(os.path.join(self.work, old),
+                              os.path.join(self.work, new))
+                    self.hand_moved.discard(old)
+                if old in self.put_back:
+                    self.put_back.discard(old)
+                    self.put_back.add(new)
+
+    def stayed_moved(self, p):
+        """A run's exit 4 for story files left in a directory the
+        configuration moved (a discard took the configuration back, and
+        git the files it tracks, but not a file a run wrote there since):
+        the person moves them as the message says (git mv where git
+        tracks the file, else mv). True when so."""
+        m = self.STAYED.match(p.stderr.strip())
+        if p.returncode != 4 or not m:
+            return False
+        src, dst = m.groups()
+        self.move_files(src, dst)
+        self.log.append(f"person: moves {src}/* to {dst}/ (named by the"
+                        f" run)")
+        return True
+
     # ---------------------------------------------------------------- setup
     def setup(self):
         os.makedirs(self.work)
@@ -334,6 +635,8 @@ class Model:
                      ("user.email", "ana@example.org")):
             self.git("config", k, v)
         self.write_config()
+        if self.wide:
+            self.register_names()
         if PGHOST:
             # the server's URI: local configuration, which git must not
             # track (git add -A below and in a_git_commit)
@@ -350,6 +653,7 @@ class Model:
         if p.returncode != 0:
             raise Failure(f"init: {p.stderr}")
         self.run_sync()
+        self.synced()
 
     def write_config(self):
         lines = [f"database: {DB}", "backlogs:"]
@@ -452,7 +756,8 @@ class Model:
         # the file stood where the API put it (a run moved it there): the
         # person saw that, and moves it on
         here = [st for st, d in self.stages if d == parts[2]]
-        if here and self.api.get((sid, "status")) == here[0]:
+        if here and self.same("status", self.api.get((sid, "status")),
+                              here[0]):
             del self.api[(sid, "status")]
         self.files[(sid, "status")] = status
         self.settled.pop((sid, "status"), None)
@@ -474,6 +779,17 @@ class Model:
             self.git("rm", "-qf", path)
         else:
             os.unlink(os.path.join(self.work, path))
+        if self.wide and self.story_files().get(sid):
+            # --wide: one of two copies (git's put back beside a run's
+            # move): the person keeps the other, and with it its values;
+            # what only the copy removed held (the API's values a discard
+            # left to be written again) goes with it, their doing
+            for k in [k for k in self.api if k[0] == sid and
+                      self.from_discard.get(k, self) == self.api[k]]:
+                del self.api[k]
+            for k in [k for k in self.discarded if k[0] == sid]:
+                del self.discarded[k]
+            return f"file: rm {path} (a copy)"
         for k in [k for k in self.files if k[0] == sid]:
             del self.files[k]
         for k in [k for k in self.discarded if k[0] == sid]:
@@ -500,6 +816,11 @@ class Model:
             v = self.word()
         elif field == "priority":
             v = self.rng.choice(PRIORITIES)
+        elif self.wide and self.rng.random() < 0.3:
+            # a name a stage had: an older configuration's, or one
+            # only a configuration thrown away had
+            v = self.rng.choice(self.names_of(
+                ("stage", self.rng.randrange(len(self.stages)))))
         else:
             v = self.rng.choice(self.stages)[0]
         self.sql(f"UPDATE stories SET {field} = ? WHERE id = ?", (v, sid))
@@ -507,9 +828,9 @@ class Model:
         # change of that field since is no conflict; nor does a status
         # the admin renamed since the last run, written by its new name
         had = r[field]
-        if field == "status":
+        if field == "status" and not self.wide:
             had = self.renamed_to(had)
-        if had != v:
+        if not self.same(field, had, v):
             self.api[(sid, field)] = v
         return f"api: UPDATE {sid} {field} = {v!r}"
 
@@ -608,10 +929,38 @@ class Model:
         self.next_id[b] += 1
         sid = f"{b[0].upper()}-{n}"
         v = self.word()
+        bl = self.backlog_name() if self.wide else self.backlogs[b][0]
         self.sql("INSERT INTO stories(id, backlog, title) VALUES (?, ?, ?)",
-                 (sid, self.backlogs[b][0], v))
+                 (sid, bl, v))
         self.api[(sid, "title")] = v
-        return f"api: INSERT {sid} ({b}) title = {v!r}"
+        if self.wide:
+            self.api[(sid, "backlog")] = bl
+        return f"api: INSERT {sid} ({bl}) title = {v!r}"
+
+    def backlog_name(self):
+        """A backlog name for the API to write (--wide): a backlog's now
+        (another's moves the story there), one a backlog had (an older
+        configuration's, one only a configuration thrown away had), or
+        NULL (refused: there are two)."""
+        x = self.rng.random()
+        k = self.rng.choice(sorted(BACKLOGS))
+        if x < 0.6:
+            return self.backlogs[k][0]
+        if x < 0.9:
+            return self.rng.choice(self.names_of(("backlog", k)))
+        return None
+
+    def a_api_backlog(self):
+        """--wide: UPDATE stories SET backlog = ... (backlog_name)."""
+        sid, _ = self.pick()
+        r = sid and self.row(sid)
+        if not r:
+            return None
+        v = self.backlog_name()
+        self.sql("UPDATE stories SET backlog = ? WHERE id = ?", (v, sid))
+        if not self.same("backlog", r["backlog"], v):
+            self.api[(sid, "backlog")] = v
+        return f"api: UPDATE {sid} backlog = {v!r}"
 
     def a_api_delete(self):
         sid, _ = self.pick()
@@ -657,6 +1006,21 @@ class Model:
             paths += ln[3:].split(" -> ")
         return paths
 
+    def note_put_back(self):
+        """--wide: after a discard, the copies git put back (tracked)
+        beside another file of the same id (a run's move)."""
+        tracked = set(self.git("ls-files").stdout.splitlines())
+        by_id = {}
+        for dirpath, _, names in os.walk(os.path.join(self.work, "stories")):
+            for n in names:
+                m = re.match(r"([A-Z]+-\d+)-", n)
+                if m:
+                    by_id.setdefault(m.group(1), []).append(
+                        os.path.relpath(os.path.join(dirpath, n), self.work))
+        for sid, paths in by_id.items():
+            if len(paths) > 1:
+                self.put_back.update(p for p in paths if p in tracked)
+
     def drop_stray_copies(self):
         """A file a person moved with plain mv, untracked, beside the
         tracked original the discard put back (same id): the stray copy."""
@@ -692,6 +1056,8 @@ class Model:
                 claims[m.group(1)] = claims.get(m.group(1), 0) + 1
         for k in [k for k in self.settled if k[0] in ids]:
             v = self.settled.pop(k)
+            if k not in self.api:
+                self.from_discard[k] = v
             self.api.setdefault(k, v)
             # the value the discard put back there, if another: kept.
             # Not for git's copy put back beside storysync's move of the
@@ -700,7 +1066,7 @@ class Model:
             if claims.get(k[0], 0) > 1:
                 continue
             got = self.file_value(files.get(k[0]), k[1])
-            if got is not None and got != v:
+            if got is not None and not self.same(k[1], got, v):
                 self.discarded[k] = got
 
     def file_value(self, path, field):
@@ -713,6 +1079,9 @@ class Model:
         if field == "status":
             sdir = path.split("/")[2]
             return next((s for s, d in self.stages if d == sdir), None)
+        if field == "backlog":
+            return next((n for n, d in self.backlogs.values()
+                         if path.startswith(d + "/")), None)
         if field == "deps":
             m = re.search(r"^depends_on: \[(.*)\]$", head, re.M)
             return [x.strip() for x in m.group(1).split(",") if x.strip()] \
@@ -720,8 +1089,11 @@ class Model:
         m = re.search(rf"^{field}: (.*)$", head, re.M)
         return m.group(1).strip() if m else None
 
-    def a_git_discard(self):
+    def a_git_discard(self, config=False):
         paths = self.changed_paths()
+        if self.wide and self.config_pending and (
+                config or self.rng.random() < 0.5):
+            return self.discard_config()
         if not paths:
             return None
         form = self.rng.choice(["checkout", "restore", "stash", "reset"])
@@ -752,7 +1124,62 @@ class Model:
             self.git("reset", "-q", "--hard")
             self.forget_files(every)
             self.drop_stray_copies()
+        if self.wide:
+            self.note_put_back()
         return f"git: discard ({form}) {p}"
+
+    def discard_config(self):
+        """--wide: the tree thrown away with the configuration change
+        not committed (a_config_discard)."""
+        form = self.rng.choice(["stash", "reset", "checkout"])
+        was = self.config_now()
+        if form == "checkout":
+            # the working tree's edits go, what git mv staged stays
+            every = self.git("diff", "--name-only").stdout.splitlines()
+            self.git("checkout", "--", ".")
+        else:
+            every = self.tracked_changes()
+            if form == "stash":
+                self.git("stash", "-q")
+                self.git("stash", "drop", "-q")
+            else:
+                self.git("reset", "-q", "--hard")
+        self.revert_config()
+        self.forget_files(every)
+        # checkout -- . puts back a file a person moved with mv, too
+        self.drop_stray_copies()
+        # what stays where the configuration thrown away had it: after a
+        # checkout -- ., the directories git mv moved (the index has
+        # them); after a stash or a reset, the files git does not track
+        # (a new story, one a run wrote there). Where the configuration
+        # has a directory now -> where they are
+        now, left = self.config_now(), {}
+        for k, (_, d) in now[0].items():
+            if was[0][k][1] != d:
+                left[d] = was[0][k][1]
+        for i, (_, d) in enumerate(now[1]):
+            if was[1][i][1] != d:
+                for _, b in now[0].values():
+                    left[f"{b}/{d}"] = f"{b}/{was[1][i][1]}"
+        moved = []
+        for d, at in sorted(left.items()):
+            if not os.path.isdir(os.path.join(self.work, at)):
+                continue
+            if self.record_has_dir(at):
+                # a run followed the change: the next one names them
+                # (exit 4), and the person moves them then (left_moved,
+                # stayed_moved)
+                self.left_dirs[d] = at
+            else:
+                # no run saw them there: a person who threw the change
+                # away moves them back (git status shows them)
+                self.move_files(at, d)
+                moved.append(f"{at} -> {d}")
+        if moved:
+            self.log.append(f"person: moves back {', '.join(moved)}")
+        self.note_put_back()
+        return f"git: discard ({form}{' -- .' if form == 'checkout' else ''})" \
+            " with the configuration change"
 
     def a_git_merge(self):
         if self.changed_paths() or self.git(
@@ -835,7 +1262,7 @@ class Model:
         self.hand_moved = {new + p[len(old):] if p.startswith(old + "/")
                            else p for p in self.hand_moved}
 
-    def a_config_change(self):
+    def a_config_change(self, commit=None):
         """A change of the configuration beyond a status rename, each of
         which the next plain run follows (doc/design.md, "A change of the
         configuration"; tests/cli/config_change.sh): a backlog renamed at
@@ -844,6 +1271,9 @@ class Model:
         or not."""
         form = self.rng.choice(["backlog-name", "backlog-dir", "stage-dir"])
         k = self.rng.choice(sorted(BACKLOGS))
+        if self.wide and form == "backlog-name":
+            return self.rename_item(("backlog", k), self.rng.random() < 0.5
+                                    if commit is None else commit)
         name, bdir = self.backlogs[k]
         i = self.rng.randrange(len(self.stages)) if form == "stage-dir" \
             else None
@@ -871,7 +1301,7 @@ class Model:
             what = f"stage {status}'s directory {d} -> {new}"
         self.write_config()
         self.config_changed = True
-        if self.rng.random() < 0.5:
+        if commit is None and self.rng.random() < 0.5 or commit:
             # the admin commits it, with what git mv staged
             self.git("add", ".storysync.yml")
             self.git("commit", "-qm", f"config: {what}")
@@ -879,6 +1309,189 @@ class Model:
             return f"config: {what} (committed)"
         self.config_pending = True
         return f"config: {what} (not committed)"
+
+    def rename_item(self, item, commit, back=None):
+        """--wide: the admin renames a stage's status or a backlog (item),
+        to a new name or, with back, to a name it had; committed or not.
+        None when the item's directory moved since the last run (a name
+        and a directory changed together are another item:
+        storysync.yml(5))."""
+        kind, key = item
+        if (kind, key, "dir") in self.touched:
+            return None
+        field = "status" if kind == "stage" else "backlog"
+        old = self.name_now(item)
+        olds = [n for n in self.names_of(item) if n != old]
+        if back is None:
+            back = bool(olds) and self.rng.random() < 0.5
+        if back and olds:
+            new = self.rng.choice(olds)
+        else:
+            self.serial += 1
+            first = STAGES[key][0] if kind == "stage" else key
+            new = f"{first}-{self.serial}"
+            self.item_of[(field, new)] = item
+        self.touched.add((kind, key, "name"))
+        if kind == "stage":
+            self.stages[key] = (new, self.stages[key][1])
+        else:
+            self.backlogs[key][0] = new
+        self.write_config()
+        self.config_changed = True
+        what = f"config: {kind} {old} -> {new}{' (back)' if back else ''}"
+        if commit:
+            self.git("add", ".storysync.yml")
+            if self.git("diff", "--cached", "--quiet",
+                        check=False).returncode:
+                self.git("commit", "-qm", what)
+            self.config_pending = False
+            return what + " (committed)"
+        self.config_pending = True
+        return what + " (not committed)"
+
+    def some_item(self):
+        if self.rng.random() < 0.5:
+            return ("stage", self.rng.randrange(len(self.stages)))
+        return ("backlog", self.rng.choice(sorted(BACKLOGS)))
+
+    def a_wide_rename(self):
+        """--wide: a stage or a backlog renamed (back half the time)."""
+        return self.rename_item(self.some_item(), self.rng.random() < 0.6)
+
+    def write_name(self, item, name):
+        """The API writes name as a row's status or backlog (UPDATE, or
+        INSERT of a new story)."""
+        field = "status" if item[0] == "stage" else "backlog"
+        sid, _ = self.pick()
+        r = sid and self.row(sid)
+        if not r or self.rng.random() < 0.25:
+            b = self.rng.choice(sorted(BACKLOGS))
+            sid = f"{b[0].upper()}-{self.next_id[b]}"
+            self.next_id[b] += 1
+            v = self.word()
+            vals = {"backlog": self.backlogs[b][0], field: name}
+            self.sql(f"INSERT INTO stories(id, title, {', '.join(vals)})"
+                     f" VALUES (?, ?, ?{', ?' * (len(vals) - 1)})",
+                     (sid, v, *vals.values()))
+            self.api[(sid, "title")] = v
+            self.api[(sid, field)] = name
+            return f"api: INSERT {sid} {field} = {name!r}"
+        self.sql(f"UPDATE stories SET {field} = ? WHERE id = ?", (name, sid))
+        if not self.same(field, r[field], name):
+            self.api[(sid, field)] = name
+        return f"api: UPDATE {sid} {field} = {name!r}"
+
+    def a_rename_back(self):
+        """--wide: A -> B, the API writing B, and back to A before any
+        run of every backlog (each rename committed or not; a killed run
+        may come between). B committed is a version the run reads (the
+        row takes A); B never committed is a name no run can explain
+        (the row refused by name, then mended)."""
+        item = self.some_item()
+        was = self.name_now(item)
+        first = self.rename_item(item, self.rng.random() < 0.7, back=False)
+        if not first:
+            return None
+        out = [first]
+        mid = self.name_now(item)
+        for _ in range(self.rng.randint(1, 2)):
+            out.append(self.write_name(item, mid))
+        if self.rng.random() < 0.3:
+            out.append(self.a_killed_run())
+        if self.name_now(item) == mid:
+            kind, key = item
+            if kind == "stage":
+                self.stages[key] = (was, self.stages[key][1])
+            else:
+                self.backlogs[key][0] = was
+            self.write_config()
+            self.config_changed = True
+            commit = self.rng.random() < 0.5
+            self.git("add", ".storysync.yml")
+            if self.git("diff", "--cached", "--quiet",
+                        check=False).returncode == 0:
+                commit = True  # back to HEAD's version: nothing to commit
+            elif commit:
+                self.git("commit", "-qm", f"{mid} -> {was}")
+                self.config_pending = False
+            else:
+                self.config_pending = True
+            out.append(f"config: {item[0]} {mid} -> {was} (back,"
+                       f" {'' if commit else 'not '}committed)")
+        return "; ".join(out)
+
+    def revert_config(self):
+        """--wide: the configuration as a discard left it (git's
+        version): each name read as the item it names."""
+        text = open(os.path.join(self.work, ".storysync.yml")).read()
+        bl, st = self.parse_config(text)
+        # what the discard changed is changed since the last run too (a
+        # name and a directory changed together are another item)
+        for k, (n, d) in self.backlogs.items():
+            for m, e in bl:
+                if self.item_of[("backlog", m)] == ("backlog", k):
+                    if m != n:
+                        self.touched.add(("backlog", k, "name"))
+                    if e != d:
+                        self.touched.add(("backlog", k, "dir"))
+        for i, (n, d) in enumerate(self.stages):
+            if st[i][0] != n:
+                self.touched.add(("stage", i, "name"))
+            if st[i][1] != d:
+                self.touched.add(("stage", i, "dir"))
+        for n, d in bl:
+            self.backlogs[self.item_of[("backlog", n)][1]] = [n, d]
+        self.stages = [tuple(x) for x in st]
+        for i, (n, _) in enumerate(self.stages):
+            if self.item_of[("status", n)] != ("stage", i):
+                raise Failure(f"the model: stage {n} is not item {i}")
+        self.config_pending = self.git(
+            "diff", "HEAD", "--quiet", "--", ".storysync.yml",
+            check=False).returncode != 0
+        self.config_changed = True
+
+    def a_config_discard(self):
+        """--wide: a configuration change not committed (a rename, a
+        backlog's or a stage's directory moved), what may come between
+        (an API write, a run, a killed run), then the tree thrown away
+        (stash, reset --hard, checkout -- .): the configuration and what
+        git tracks go back; a file a run wrote since in a moved directory
+        stays there (the run names it, the person moves it). A fifth of
+        the time the change is committed first: the discard then keeps
+        it."""
+        out = []
+        if not self.config_pending:
+            got = self.a_config_change(commit=False) \
+                if self.rng.random() < 0.5 else \
+                self.rename_item(self.some_item(), False)
+            if not got:
+                return None
+            out.append(got)
+        between = self.rng.choice(["api", "run", "killed", "none"])
+        if between == "api":
+            out.append(self.a_api_backlog() or "")
+            out.append(self.a_api_update() or "")
+        elif between == "run":
+            out.append(self.a_run())
+        elif between == "killed":
+            out.append(self.a_killed_run())
+        if self.rng.random() < 0.2 and self.config_pending:
+            out.append(self.a_git_commit() or "")
+        out.append(self.a_git_discard(config=True) or "no discard")
+        return "; ".join(x for x in out if x)
+
+    def a_killed_then(self):
+        """--wide: a killed run, then at once one of the actions a kill
+        must survive: a discard (with a configuration change not
+        committed, if any), an API write of a backlog or a status name,
+        a rename (back), a configuration change."""
+        out = [self.a_killed_run()]
+        nxt = self.rng.choice([self.a_git_discard, self.a_api_backlog,
+                               self.a_api_update, self.a_wide_rename,
+                               self.a_rename_back, self.a_config_change,
+                               self.a_config_discard])
+        out.append(nxt() or f"({nxt.__name__}: nothing)")
+        return "; ".join(out)
 
     def last_synced(self):
         c = self.db()
@@ -1006,7 +1619,9 @@ class Model:
                     self.backlogs[self.rng.choice(sorted(BACKLOGS))][0])
         before = self.db_digest(), self.tree_bytes()
         p = self.ss(*args, "--dry-run")
-        if p.returncode not in (0, 1, 2):
+        # 4: a guard, for directories a checkout -- . left moved
+        if p.returncode not in (0, 1, 2) and not (
+                p.returncode == 4 and self.left_dirs):
             raise Failure(f"storysync {' '.join(args)} --dry-run exited"
                           f" {p.returncode}: {p.stdout}{p.stderr}")
         after = self.db_digest(), self.tree_bytes()
@@ -1044,9 +1659,17 @@ class Model:
         stale = []
         for sid, paths in claims.items():
             r = self.row(sid)
-            if r is None or r["path"] not in paths:
+            keep = r and r["path"]
+            if self.wide and r is not None and keep not in paths:
+                # --wide: neither at the row's path (a killed run moved
+                # the file, git's copy was put back beside it, a commit
+                # took both): the person keeps the one git did not put
+                # back
+                left = paths - self.put_back
+                keep = left.pop() if len(left) == 1 else None
+            if r is None or keep not in paths:
                 return None
-            for path in sorted(paths - {r["path"]}):
+            for path in sorted(paths - {keep}):
                 if self.git("ls-files", "--error-unmatch", path,
                             check=False).returncode:
                     return None
@@ -1105,6 +1728,7 @@ class Model:
         Copies of one id a person committed are named (exit 1), and the
         person removes them (stale_claims). With kill, the run is killed
         at that point if it gets there: True when it was."""
+        expect = self.expected_refusals(args) if self.wide else {}
         p = self.ss(*args, "-v", kill=kill) if os.environ.get("MODEL_DEBUG") \
             else self.ss(*args, kill=kill)
         if os.environ.get("MODEL_DEBUG"):
@@ -1113,6 +1737,14 @@ class Model:
                              f"\n{p.stdout}")
         if kill and p.returncode == -9:
             return True
+        if self.wide and self.refusals(p, expect, args):
+            # the run refusing went on with the rest, and committed: it
+            # followed the configuration as any run of every backlog
+            if "--backlog" not in args:
+                self.synced()
+            return self.run_sync(args, kill)
+        if self.stayed_moved(p) or self.left_moved(p):
+            return self.run_sync(args, kill)
         left = p.returncode == 1 and "--git" in args and all(
             ln.endswith("changed since the scan; left for the next run")
             for ln in p.stderr.splitlines() if not ln.startswith("storysync:"))
@@ -1126,6 +1758,19 @@ class Model:
             return self.run_sync(tuple(args) + ("--force",), kill)
         stale = self.stale_claims(p)
         if stale:
+            # --wide: a copy that stood where the API's value put it (a
+            # killed run's move, committed beside git's copy put back):
+            # the person saw that value there, and removes it (as a move
+            # on from there, a_file_move)
+            for path in stale if self.wide else ():
+                m = re.match(r"([A-Z]+-\d+)-", os.path.basename(path))
+                for k in [k for k in self.api if m and k[0] == m.group(1)
+                          and k[1] in ("status", "backlog")]:
+                    if self.same(k[1], self.file_value(path, k[1]),
+                                 self.api[k]):
+                        del self.api[k]
+            if self.wide and "--backlog" not in args:
+                self.synced()  # the run committed the rest
             self.git("rm", "-qf", *stale)
             # an edit the person made in a copy goes with it; the one
             # in the file kept stays theirs
@@ -1217,8 +1862,9 @@ class Model:
             # kept in the row, or the losing side of a conflict, or (a
             # person deleted the story's file) in the archive of the
             # deleted row: not lost
-            if have == v or v in self.lost_values(sid, field) or (
-                    r is None and self.archived_value(sid, field) == v):
+            if self.same(field, have, v) or self.lost(sid, field, v) or (
+                    r is None and self.same(field, v, self.archived_value(
+                        sid, field))):
                 continue
             raise Failure(f"the API's {sid} {field} = {v!r} is lost: the row"
                           f" has {have!r}, sync_conflicts has"
@@ -1235,8 +1881,9 @@ class Model:
                 if (sid, "deleted") in self.api:
                     continue
                 raise Failure(f"the file's {sid} {field} = {v!r}: no row")
-            if r[field] != v and (sid, field) not in self.api and \
-                    v not in self.lost_values(sid, field):
+            if not self.same(field, r[field], v) and \
+                    (sid, field) not in self.api and \
+                    not self.lost(sid, field, v):
                 raise Failure(f"the file's {sid} {field} = {v!r} is not in"
                               f" the row ({r[field]!r})")
         for (sid, field), v in sorted(self.discarded.items(), key=str):
@@ -1245,7 +1892,7 @@ class Model:
             r = self.row(sid)
             have = None if r is None else (r["deps"] if field == "deps"
                                            else r[field])
-            if have == v or v in self.lost_values(sid, field):
+            if self.same(field, have, v) or self.lost(sid, field, v):
                 continue
             raise Failure(f"the file's {sid} {field} = {v!r}, a discard's,"
                           f" is lost: the row has {have!r}, sync_conflicts"
@@ -1286,8 +1933,8 @@ class Model:
         for k in [k for k in self.api if ids is None or k[0] in ids]:
             v = self.api.pop(k)
             r = self.row(k[0])
-            if r is not None and k[1] != "deleted" and (
-                    r["deps"] if k[1] == "deps" else r[k[1]]) == v:
+            if r is not None and k[1] != "deleted" and self.same(k[1], (
+                    r["deps"] if k[1] == "deps" else r[k[1]]), v):
                 self.settled[k] = v
         for k in [k for k in self.files if ids is None or k[0] in ids]:
             del self.files[k]
@@ -1307,8 +1954,9 @@ class Model:
         [W-4, W-6] to the file; nothing of the discard's is lost)."""
         for k in list(self.discarded):
             r = self.row(k[0])
-            if r is not None and (r["deps"] if k[1] == "deps"
-                                  else r[k[1]]) == self.discarded[k]:
+            if r is not None and self.same(k[1], (
+                    r["deps"] if k[1] == "deps" else r[k[1]]),
+                    self.discarded[k]):
                 del self.discarded[k]
 
     def a_killed_run(self):
@@ -1323,7 +1971,11 @@ class Model:
 
     def a_run(self, kill=None):
         kind = self.rng.choice(["plain", "plain", "full", "git", "backlog"])
-        if kind == "backlog" and self.config_changed:
+        # --wide: a change thrown away, or renamed back, may leave the
+        # configuration the record again
+        changed = self.config_now() != self.record if self.wide \
+            else self.config_changed
+        if kind == "backlog" and changed:
             # a partial run does not follow a configuration change: it
             # refuses (exit 2) and writes nothing
             b = self.backlogs[self.rng.choice(sorted(BACKLOGS))][0]
@@ -1337,8 +1989,11 @@ class Model:
             b, bdir = self.backlogs[self.rng.choice(sorted(BACKLOGS))]
             if self.run_sync(("--backlog", b), kill):
                 return f"run: --backlog {b} killed at {kill}"
+            # not a story the API moves to another backlog (or from
+            # one): the run of one backlog leaves it to a run of both
             ids = {s for s, p in self.story_files().items()
-                   if p.startswith(bdir + "/")}
+                   if p.startswith(bdir + "/") and
+                   (s, "backlog") not in self.api}
             self.check(ids, ("--backlog", b))
             self.settle(ids)
             return f"run: --backlog {b}"
@@ -1362,6 +2017,7 @@ class Model:
             return "run: --git (HEAD synced, no row changed: nothing done)"
         self.config_changed = False
         self.touched.clear()
+        self.synced()
         if kind == "git":
             # --git reads only what git committed: the rest waits for the
             # next run of another kind, which checks it
@@ -1385,9 +2041,21 @@ class Model:
         (a_dry_run, 1),
     ]
 
+    # the widest set (--wide): configuration changes thrown away while
+    # not committed (and after), the API writing backlog names (another
+    # backlog's, an older configuration's, one only a configuration
+    # thrown away had, NULL) and old status names, renames of stages and
+    # backlogs, back more often and with the API writing the middle
+    # name, and each of these right after a killed run
+    WIDE_ACTIONS = ACTIONS[:13] + [ACTIONS[14]] + NEW_ACTIONS[15:] + [
+        (a_wide_rename, 1), (a_rename_back, 1), (a_api_backlog, 2),
+        (a_config_discard, 1), (a_killed_then, 1),
+    ]
+
     def step(self):
-        fns, weights = zip(*(self.ACTIONS if self.classic
-                             else self.NEW_ACTIONS))
+        fns, weights = zip(*(self.ACTIONS if self.classic else
+                             self.WIDE_ACTIONS if self.wide else
+                             self.NEW_ACTIONS))
         fn = self.rng.choices(fns, weights)[0]
         what = fn(self)
         if what:
@@ -1407,7 +2075,8 @@ def main():
     work = args[0]
     steps = int(args[args.index("--steps") + 1]) if "--steps" in args else 60
     seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 1
-    m = Model(work, seed, steps, classic="--classic" in args)
+    m = Model(work, seed, steps, classic="--classic" in args,
+              wide="--wide" in args)
     try:
         m.go()
     except Failure as f:

@@ -19,9 +19,19 @@
 # steps; git_discard_api.sh: 247; killed_write.sh: 266, 3102, 63, 106 and 189 at 120
 # steps; discard_config.sh:
 # 240; git_checkout_old.sh: 255, 269, 156; 74 and 43 at 120 steps and 3
-# at 300 were the model's own mistakes; at 60 steps unless named). By
-# hand: python3 tests/cli/model.py DIR --seed N [--steps N] [--classic]
-# (MODEL_DEBUG=1
+# at 300 were the model's own mistakes; at 60 steps unless named). The
+# widest set (--wide: configuration changes thrown away by stash, reset
+# --hard or checkout -- . while not committed, the API writing backlog
+# names and older configurations' names, renames back of stages and
+# backlogs with the API writing the middle name, each after a kill too)
+# runs seed 3 in the suite; STORYSYNC_LONG=1 runs 100 more and its own
+# regression seeds (discard_config.sh: 26; killed_write.sh: 118, 150,
+# 228; rename_history.sh: 142; 125 and 130 were the model's own
+# mistakes). By hand: python3 tests/cli/model.py DIR --seed N [--steps N]
+# [--classic | --wide], or a sweep through this script (on a server too,
+# under --setup postgresql): MODEL_SEEDS=N (from
+# STORYSYNC_SEED), MODEL_STEPS=N and MODEL_SET=wide|classic run those
+# seeds alone (MODEL_DEBUG=1
 # shows each run's -v output, MODEL_LOG=1 a passing seed's actions too). A twin: under --setup postgresql each seed's
 # tree has a database of its own on the server lib.sh starts (model.py's
 # MODEL_PGHOST), and the API writes PostgreSQL's statement forms.
@@ -30,12 +40,16 @@ PG_TWIN=1
 
 with_hooks
 seed=${STORYSYNC_SEED:-1}
-classic="" regress=""
-if [ "${STORYSYNC_LONG:-0}" = 1 ]; then
+classic="" regress="" wide="" wide_regress="" set=""
+if [ -n "${MODEL_SEEDS:-}" ]; then
+  seeds=$MODEL_SEEDS steps=${MODEL_STEPS:-60}
+  [ -n "${MODEL_SET:-}" ] && set=--${MODEL_SET}
+elif [ "${STORYSYNC_LONG:-0}" = 1 ]; then
   seeds=200 steps=120 classic="4 406 411 414 624 688 723 742 766 795"
   regress="2 5 6 13 38 47 8:120 4:120 121 117 140 152 74 79:120 43:120 247 266 240 255 269 156 3:300 3102 63:120 106:120 189:120"
+  wide=$(seq 1001 1100) wide_regress="26 118 125 130 142 150 228"
 else
-  seeds=2 steps=60
+  seeds=2 steps=60 wide=3
 fi
 pghost=
 [ "${STORYSYNC_TEST_PG:-0}" = 1 ] && pghost=$PGDIR
@@ -50,7 +64,7 @@ one() {
   rm -rf "$T/m$1"
 }
 echo "# seed $seed"
-for s in $(seq "$seed" $((seed + seeds - 1))); do one "$s" "$steps"; done
+for s in $(seq "$seed" $((seed + seeds - 1))); do one "$s" "$steps" $set; done
 for s in $classic; do one "$s" "$steps" --classic; done
 # SEED or SEED:STEPS (60 when not given)
 for s in $regress; do
@@ -58,4 +72,5 @@ for s in $regress; do
   [ "${s#*:}" != "$s" ] && n=${s#*:}
   one "${s%%:*}" "$n"
 done
+for s in $wide $wide_regress; do one "$s" 60 --wide; done
 finish

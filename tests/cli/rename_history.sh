@@ -17,6 +17,10 @@
 #   old name, or a name in between) that the run then took: apply only
 #   counts there, so the rows read after it held the old names; they are
 #   read under the names now, and --dry-run says what the run does;
+# - a --backlog run between the renames and the run of every backlog
+#   (model seed 142): the versions are read from the commit the last run
+#   of every backlog synced, not from where the --backlog run moved the
+#   last synced commit;
 # - a merge whose second parent renamed a stage twice: only first parents
 #   are followed (the documented fallback): the name only the side branch
 #   had is refused by name, nothing lost.
@@ -82,6 +86,43 @@ check_eq "away and back: S-1's history ends in refinement" "refinement" \
 check_eq "away and back: the last synced commit is HEAD" "$(git rev-parse HEAD)" \
   "$(q "SELECT value FROM sync_meta WHERE key = 'git.last_commit'")"
 quiet "away and back"
+
+# ---- a --backlog run between (model seed 142): it moved the last synced
+# commit on past the versions in between, and the next run of every
+# backlog read them from there: the name only they had was refused by
+# name on every run. They are read from where the last run of every
+# backlog synced. The API writes the name before the --backlog run (which
+# refuses it, leaving it to a run of every backlog) or after it ----
+for when in before after; do
+  tree backlog_$when
+  # a second backlog, api, for the --backlog run to be one of two
+  printf '  api: api\n' >>.storysync.yml && mkdir -p api/backlog
+  printf -- '---\nid: A-1\ntitle: Api\n---\nbody\n' >api/backlog/A-1-api.md
+  git add -A && git commit -qm api && ss -q || not_ok "backlog_$when: api"
+  status refinement refinement-2 && commit "rename"
+  [ $when = before ] && api refinement-2 web
+  status refinement-2 refinement && commit "rename back"
+  # a person's edit in the --backlog run's backlog: a scan that found a
+  # change records HEAD as the last synced commit
+  sed -i 's/^title: Two$/title: Two by hand/' web/refinements/S-2-two.md
+  sed -i 's/^title: Api$/title: Api by hand/' api/backlog/A-1-api.md
+  want="0|"
+  if [ $when = before ]; then
+    run ss --backlog web -q
+    want="1|story S-1: status 'refinement-2' has no stage directory; refused: nothing written"
+  else
+    run ss --backlog api -q
+  fi
+  check_eq "--backlog between ($when): the --backlog run" "$want" "$rc|$err"
+  check_eq "--backlog between ($when): it synced HEAD" "$(git rev-parse HEAD)" \
+    "$(q "SELECT value FROM sync_meta WHERE key = 'git.last_commit'")"
+  [ $when = after ] && api refinement-2 web
+  run ss -q
+  check_eq "--backlog between ($when): the run of every backlog takes the name in between" \
+    "0||A-1:api:backlog S-1:web:refinement S-2:web:refinement |title: API title|title: Two by hand" \
+    "$rc|$err|$(rows)|$(title web/refinements/S-1-one.md)|$(title web/refinements/S-2-two.md)"
+  quiet "--backlog between ($when)"
+done
 
 # a name no version had, HEAD at the last synced commit: refused by name,
 # kept, and no libgit2 loaded to find that out; then a stage's name: goes

@@ -901,6 +901,7 @@ static void absent_new_creates_file(void **state)
 			      .event = "created",
 			      .origin = "db",
 			      .status_changed = true,
+			      .rewrite_mirrors = true,
 			      .want = &fx->db,
 		      });
 }
@@ -1015,6 +1016,7 @@ static void deleted_new_without_base_creates_file(void **state)
 			      .event = "created",
 			      .origin = "db",
 			      .status_changed = true,
+			      .rewrite_mirrors = true,
 			      .want = &fx->db,
 		      });
 }

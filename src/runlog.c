@@ -55,30 +55,26 @@ static int open_log(const char *root, const char *path)
  * and the lines hold names the repository gave, so it is not followed. */
 static void open_file(struct runlog *l, const char *path)
 {
-	if (fsx_follows_tree_link(l->tree, path)) {
-		snprintf(l->error, sizeof(l->error),
-			 "log: %s: a symlink in the tree on its way, which "
-			 "storysync does not follow (its lines go to syslog)",
-			 path);
-		l->to = RUNLOG_SYSLOG;
-		return;
-	}
-	l->fd = open_log(l->tree, path);
-	if (l->fd < 0 && (errno == ELOOP || errno == EXDEV)) {
-		snprintf(l->error, sizeof(l->error),
-			 "log: %s: a symlink in the tree on its way, which "
-			 "storysync does not follow (its lines go to syslog)",
-			 path);
-		l->to = RUNLOG_SYSLOG;
-		return;
+	bool linked = fsx_follows_tree_link(l->tree, path);
+
+	if (!linked) {
+		l->fd = open_log(l->tree, path);
+		linked = l->fd < 0 && (errno == ELOOP || errno == EXDEV);
 	}
 	if (l->fd >= 0) {
 		fsx_own_like_parent(l->fd, path);
 		l->to = RUNLOG_FILE;
 		return;
 	}
-	snprintf(l->error, sizeof(l->error),
-		 "log: %s: %s (its lines go to syslog)", path, strerror(errno));
+	if (linked)
+		snprintf(l->error, sizeof(l->error),
+			 "log: %s: a symlink in the tree on its way, which "
+			 "storysync does not follow (its lines go to syslog)",
+			 path);
+	else
+		snprintf(l->error, sizeof(l->error),
+			 "log: %s: %s (its lines go to syslog)", path,
+			 strerror(errno));
 	l->to = RUNLOG_SYSLOG;
 }
 

@@ -43,26 +43,13 @@ drop_tree want && copy_tree pending want
 want=$(tree_state want)
 
 # the calls of an strace -f -y log, for the checks below: (call, args,
-# result, start line, end line), by start
-parse_calls='
+# result, start line, end line), by start (strace_calls.py)
+parse_calls="
 import re, sys
-calls = []  # (call, args, result, start line, end line)
-pending = {}
-for n, line in enumerate(open(sys.argv[1])):
-    m = re.match(r"(?:(\d+) +)?(\w+)\((.*) <unfinished \.\.\.>$", line)
-    if m:
-        pending[m.group(1)] = (m.group(2), m.group(3), n)
-        continue
-    m = re.match(r"(?:(\d+) +)?<\.\.\. (\w+) resumed>(.*)\) += (-?\d+)", line)
-    if m:
-        call, args, start = pending.pop(m.group(1))
-        calls.append((call, args + m.group(3), int(m.group(4)), start, n))
-        continue
-    m = re.match(r"(?:\d+ +)?(\w+)\((.*)\) += (-?\d+)", line)
-    if m:
-        calls.append((m.group(1), m.group(2), int(m.group(3)), n, n))
-calls.sort(key=lambda c: c[3])
-'
+sys.path.insert(0, '$SOURCE_ROOT/tests/cli')
+from strace_calls import calls as read_calls
+calls = read_calls(sys.argv[1])
+"
 
 # order LOG: checks the order of the calls in an strace -y log; prints
 # "ok" or what is wrong

@@ -46,22 +46,10 @@ run env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
 check_eq "the --backlog web run" 0 "$rc"
 check_eq "the journal's rewrite: fsync, rename, fsync of its directory" ok \
   "$(/usr/bin/python3 - "$O/trace" <<'EOF'
-import re, sys
-calls = []  # (call, args, start line, end line)
-pending = {}
-for n, line in enumerate(open(sys.argv[1])):
-    m = re.match(r"(?:(\d+) +)?(\w+)\((.*) <unfinished \.\.\.>$", line)
-    if m:
-        pending[m.group(1)] = (m.group(2), m.group(3), n)
-        continue
-    m = re.match(r"(?:(\d+) +)?<\.\.\. (\w+) resumed>(.*)\) += 0", line)
-    if m:
-        call, args, start = pending.pop(m.group(1))
-        calls.append((call, args + m.group(3), start, n))
-        continue
-    m = re.match(r"(?:\d+ +)?(\w+)\((.*)\) += 0", line)
-    if m:
-        calls.append((m.group(1), m.group(2), n, n))
+import os, re, sys
+sys.path.insert(0, os.environ["SOURCE_ROOT"] + "/tests/cli")
+from strace_calls import calls as read_calls
+calls = [(c, a, s, e) for c, a, rc, s, e in read_calls(sys.argv[1]) if rc == 0]
 new = r"\.writes\.new"
 renames = [c for c in calls if c[0].startswith("rename")
            and re.search(new + r'"', c[1])]

@@ -1574,11 +1574,14 @@ bool detect_scan(const struct config *c, int rootfd,
 #define STREAM_AHEAD  (2 * STREAM_WINDOW * STREAM_BATCH)
 
 /* Some entries, in walk order (their rel strings its own), and what
- * reading them gave. */
+ * reading them gave. A batch the caller took is spent: the reader that
+ * takes its slot next frees it, so that what the readers allocate is
+ * freed on their side, not by the caller (glibc's free of another
+ * thread's arena was 6.5% of a first load's applying thread). */
 struct batch {
 	struct entry v[STREAM_BATCH];
 	size_t n;
-	bool ready;
+	bool ready, spent;
 	struct scan_result r;
 };
 
@@ -1728,13 +1731,21 @@ static void read_batch(const struct scan_walk *w, struct batch *b)
 	cmp_finish(&k);
 }
 
+static void batch_free(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->v[i].rel);
+	b->n = 0;
+	scan_result_finish(&b->r);
+}
+
 /* With the lock held: claims, reads and publishes one batch; false when
  * there is no room for one, or nothing left; true when it did, or when it
  * waited for the walk. */
 static bool produce(struct stream *sm)
 {
 	size_t n = sm->tail - sm->head;
-	struct batch *b;
+	struct batch *b, spent;
 
 	if (sm->stop || sm->failed || sm->all_claimed ||
 	    sm->claimed - sm->consumed >= STREAM_WINDOW)
@@ -1751,11 +1762,18 @@ static bool produce(struct stream *sm)
 	/* the slot and the entries are taken together, under the lock, so
 	 * that batches keep the walk's order */
 	b = &sm->slot[sm->claimed++ % STREAM_WINDOW];
+	spent.spent = false;
+	if (b->spent) {
+		memcpy(&spent, b, sizeof(spent));
+		b->spent = false;
+	}
 	b->n = n < STREAM_BATCH ? n : STREAM_BATCH;
 	memcpy(b->v, sm->q + sm->head, b->n * sizeof(*b->v));
 	sm->head += b->n;
 	pthread_cond_broadcast(&sm->room); /* the walker may go on */
 	pthread_mutex_unlock(&sm->mu);
+	if (spent.spent)
+		batch_free(&spent);
 	read_batch(sm->w, b);
 	pthread_mutex_lock(&sm->mu);
 	b->ready = true;
@@ -1812,16 +1830,8 @@ static struct batch *next_batch(struct stream *sm)
 	return b->ready ? b : NULL;
 }
 
-static void batch_free(struct batch *b)
-{
-	for (size_t i = 0; i < b->n; i++)
-		free(b->v[i].rel);
-	b->n = 0;
-	scan_result_finish(&b->r);
-}
-
-/* Moves a batch's errors, skipped files and temporaries to out, and frees
- * the rest of it. */
+/* Moves a batch's errors, skipped files and temporaries to out, and leaves
+ * the rest of it spent, for a reader to free. */
 static void take_batch(struct stream *sm, struct batch *b,
 		       struct scan_result *out)
 {
@@ -1854,9 +1864,9 @@ static void take_batch(struct stream *sm, struct batch *b,
 	}
 	r->nerrors = r->nskipped = r->ntemps = r->nleftovers = 0;
 	r->nshadows = 0;
-	batch_free(b);
 	pthread_mutex_lock(&sm->mu);
 	b->ready = false;
+	b->spent = true;
 	sm->consumed++;
 	pthread_cond_broadcast(&sm->room);
 	pthread_mutex_unlock(&sm->mu);
@@ -1895,6 +1905,9 @@ static void stream_stop(struct stream *sm)
 		pthread_join(sm->walker, NULL);
 	for (int t = 0; t < sm->nthreads; t++)
 		pthread_join(sm->thread[t], NULL);
+	for (size_t i = 0; i < STREAM_WINDOW; i++)
+		if (sm->slot[i].spent)
+			batch_free(&sm->slot[i]);
 	for (size_t i = sm->consumed; i < sm->claimed; i++)
 		batch_free(&sm->slot[i % STREAM_WINDOW]);
 	for (size_t i = sm->head; i < sm->tail; i++)

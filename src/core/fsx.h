@@ -136,12 +136,13 @@ bool fsx_read_beneath(int rootfd, const char *rel, char **data, size_t *len,
  * directory, read one after the other, are each opened from it (one name
  * to resolve, not every component of the path from the root). */
 struct fsx_dir_cache {
-	char *dir; /* relative to the root; NULL: none yet */
-	int fd;    /* O_PATH, opened beneath the root; -1 when it failed */
+	char *dir;  /* relative to the root; NULL: none yet */
+	int fd;     /* O_PATH, opened beneath the root; -1 when it failed */
+	bool atime; /* O_NOATIME was refused (EPERM: not our files) */
 };
 #define FSX_DIR_CACHE_INIT                                                     \
 	{                                                                      \
-		NULL, -1                                                       \
+		NULL, -1, false                                                \
 	}
 /* fsx_read_beneath, the file opened from dc's directory when it is rel's
  * (dc then opens rel's); the same errors: a file that does not open

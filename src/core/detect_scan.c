@@ -40,6 +40,8 @@ struct entry {
 	enum fsx_entry_kind kind;
 	unsigned backlog;   /* index in the configuration */
 	unsigned stage_len; /* strlen of "<backlog>/<stage>/" */
+	bool typed; /* a regular file by readdir's d_type, not lstat'ed: st
+		       is zero (a first load's walk, fsx_walk_opts.typed) */
 };
 
 struct cmp;
@@ -105,7 +107,12 @@ enum outcome {
 	READ_SAME,
 	READ_RESTAT,
 	READ_PARSED,
-	READ_NOT_STORY, /* no frontmatter, and never a story: a readme */
+	READ_NOT_STORY,   /* no frontmatter, and never a story: a readme */
+	READ_GONE,        /* typed, not read, and its lstat finds it gone: as
+			     the walk leaves out an entry gone before its
+			     lstat */
+	READ_WALK_FAILED, /* typed, not read, and its lstat fails: the walk's
+			     failure (msg), which ends the walk */
 };
 
 struct reading {
@@ -387,6 +394,7 @@ static void add_entry(struct entry **v, size_t *n, size_t *cap,
 	en->kind = kind;
 	en->backlog = backlog;
 	en->stage_len = stage_len;
+	en->typed = false;
 }
 
 static bool unchanged(struct cmp *k, const char *rel, const struct stat *st);
@@ -738,6 +746,37 @@ static void classify(struct cmp *k, struct entry *v, size_t n)
 	}
 }
 
+/* A typed entry (the walk did not lstat it) that did not read: lstat'ed
+ * now, as the walk would have done before the read, the walk's outcome
+ * is its: gone (left out), or the walk's failure (which ends it), with
+ * the walk's message; found, the read's error stands, as it does for a
+ * file changed between a walk's lstat and its read. */
+static void typed_unread(const struct cmp *k, struct reading *rd,
+			 const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+	char *dir = slash ? xstrndup(rel, (size_t)(slash - rel)) : NULL;
+	int dfd =
+		dir ? fsx_open_beneath(k->rootfd, dir, O_PATH | O_DIRECTORY, 0)
+		    : -1;
+	struct stat st;
+	int err = 0;
+
+	if (dfd >= 0 && fstatat(dfd, slash + 1, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		err = errno;
+	if (dfd >= 0)
+		close(dfd);
+	free(dir);
+	if (err == ENOENT) {
+		rd->outcome = READ_GONE;
+		xfree(&rd->msg);
+	} else if (err) {
+		rd->outcome = READ_WALK_FAILED;
+		free(rd->msg);
+		rd->msg = xasprintf("%s: %s", rel, strerror(err));
+	}
+}
+
 /* Reads, hashes and (when its content changed) parses one file. Touches
  * nothing but rd: it runs in two threads at once. */
 static void read_one(const struct cmp *k, struct reading *rd,
@@ -756,6 +795,8 @@ static void read_one(const struct cmp *k, struct reading *rd,
 	if (!fsx_read_cached(dc, k->rootfd, rel, &text, &len, &rd->st, &e)) {
 		rd->outcome = READ_ERROR;
 		rd->msg = xstrdup(e.msg);
+		if (k->v[rd->entry].typed)
+			typed_unread(k, rd, rel);
 		return;
 	}
 	blobid_hex(text, len, rd->hash);
@@ -836,6 +877,10 @@ static void take_reading(struct cmp *k, struct reading *rd)
 	}
 	if (rd->outcome == READ_NOT_STORY) {
 		add_skipped(k->out, rel, "no frontmatter", true);
+		return;
+	}
+	if (rd->outcome == READ_GONE || rd->outcome == READ_WALK_FAILED) {
+		free(rd->msg); /* a stream's batch took the failure */
 		return;
 	}
 	if (rd->outcome != READ_PARSED) {
@@ -1582,6 +1627,8 @@ struct batch {
 	struct entry v[STREAM_BATCH];
 	size_t n;
 	bool ready, spent;
+	bool failed; /* a typed entry's lstat failed: the walk's failure */
+	struct err e;
 	struct scan_result r;
 };
 
@@ -1628,11 +1675,13 @@ static bool stream_entry(void *ctx, int dirfd, const char *name,
 		.kind = kind,
 		.backlog = sd->d->backlog,
 		.stage_len = sd->d->stage_len,
+		.typed = !st,
 	};
 
 	(void)dirfd;
 	(void)name;
-	fsx_stat_from(&en.st, st);
+	if (st)
+		fsx_stat_from(&en.st, st);
 	if (kind == FSX_FILE && !too_deep(rel, sd->d->stage_len)) {
 		sd->d->files++;
 		count_walked(sm->w->progress);
@@ -1672,13 +1721,14 @@ static void walk_all(struct stream *sm)
 		struct stream_dir sd = {sm, d};
 
 		d->opts.sorted = true;
+		d->opts.typed = true; /* no state: every file is read */
 		d->ok = fsx_walk_with(w->rootfd, d->dir, &d->opts, stream_entry,
 				      &sd, &d->start, &d->e);
 		if (!d->ok)
 			failed = d;
 	}
 	pthread_mutex_lock(&sm->mu);
-	if (failed && !sm->stop) {
+	if (failed && !sm->stop && !sm->failed) {
 		sm->failed = true;
 		w->e = failed->e;
 	}
@@ -1717,8 +1767,13 @@ static void read_batch(const struct scan_walk *w, struct batch *b)
 	k.progress = w->progress;
 	classify(&k, b->v, b->n);
 	k.parsed = xcalloc(k.nreads + 1, sizeof(*k.parsed));
+	b->failed = false;
 	for (size_t i = 0; i < k.nreads; i++) {
 		read_one(&k, &k.reads[i], &dc);
+		if (k.reads[i].outcome == READ_WALK_FAILED && !b->failed) {
+			b->failed = true;
+			err_set(&b->e, "%s", k.reads[i].msg);
+		}
 		take_reading(&k, &k.reads[i]);
 	}
 	fsx_dir_cache_finish(&dc);
@@ -1776,6 +1831,11 @@ static bool produce(struct stream *sm)
 		batch_free(&spent);
 	read_batch(sm->w, b);
 	pthread_mutex_lock(&sm->mu);
+	/* as the walk's own failure: the first one ends the stream */
+	if (b->failed && !sm->failed && !sm->stop) {
+		sm->failed = true;
+		sm->w->e = b->e;
+	}
 	b->ready = true;
 	pthread_cond_broadcast(&sm->ready);
 	return true;

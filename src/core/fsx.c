@@ -250,6 +250,10 @@ static bool walk_entry(struct walk *w, int dirfd, const char *name,
 	if (keep)
 		buf_putc(&w->rel, '/');
 	buf_puts(&w->rel, name);
+	if (md && type == DT_REG && w->o->typed) {
+		ok = w->fn(w->ctx, dirfd, name, w->rel.data, FSX_FILE, NULL);
+		goto out;
+	}
 	if (md || type == DT_UNKNOWN || type == DT_LNK) {
 		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT)

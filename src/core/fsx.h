@@ -47,7 +47,8 @@ enum fsx_entry_kind {
 
 /* Called for each *.md entry below the walked directory, and each
  * FSX_LINKED_DIR; rel is relative to the walk's root directory; st is the
- * entry's lstat data. Return false to stop the walk. */
+ * entry's lstat data (NULL for a typed walk's regular file: see
+ * fsx_walk_opts). Return false to stop the walk. */
 typedef bool (*fsx_walk_fn)(void *ctx, int dirfd, const char *name,
 			    const char *rel, enum fsx_entry_kind kind,
 			    const struct stat *st);
@@ -80,6 +81,11 @@ struct fsx_walk_opts {
 				     rootfd, as rel names them): another
 				     stage's, inside this one */
 	size_t nprune;
+	bool typed; /* a *.md entry that readdir says is a regular file is
+		       passed with st NULL, not lstat'ed: for a caller that
+		       opens and fstats it anyway (a first load), and
+		       stats it (fsx_lstat_at) when that fails, to tell as
+		       the walk would have */
 };
 /* fsx_walk, as o says. */
 bool fsx_walk_with(int rootfd, const char *dir, const struct fsx_walk_opts *o,

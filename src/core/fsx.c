@@ -251,6 +251,10 @@ static bool walk_entry(struct walk *w, int dirfd, const char *name,
 	if (keep)
 		buf_putc(&w->rel, '/');
 	buf_puts(&w->rel, name);
+	if (md && type == DT_REG && w->o->typed) {
+		ok = w->fn(w->ctx, dirfd, name, w->rel.data, FSX_FILE, NULL);
+		goto out;
+	}
 	if (md || type == DT_UNKNOWN || type == DT_LNK) {
 		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT)
@@ -782,10 +786,21 @@ bool fsx_read_cached(struct fsx_dir_cache *dc, int rootfd, const char *rel,
 		dc->fd = fsx_open_beneath(rootfd, dc->dir, O_PATH | O_DIRECTORY,
 					  0);
 	}
-	/* the name alone, beneath the directory: no symlink, no ".." */
+	/* the name alone, beneath the directory: no symlink, no "..". Read
+	 * without touching the access time, as git reads its objects: under
+	 * relatime a file's first read after its change dirties its inode
+	 * (a tenth of a first load's reading); only the owner (or
+	 * CAP_FOWNER) may ask, so another's files are read as before */
 	fd = dc->fd < 0 ? -1
 			: fsx_open_beneath(dc->fd, slash + 1,
-					   O_RDONLY | O_NONBLOCK, 0);
+					   O_RDONLY | O_NONBLOCK |
+						   (dc->atime ? 0 : O_NOATIME),
+					   0);
+	if (fd < 0 && errno == EPERM && !dc->atime) {
+		dc->atime = true;
+		fd = fsx_open_beneath(dc->fd, slash + 1, O_RDONLY | O_NONBLOCK,
+				      0);
+	}
 	if (fd < 0)
 		return fsx_read_beneath(rootfd, rel, data, len, st, e);
 	return read_open(fd, rel, data, len, st, e);

@@ -47,7 +47,8 @@ enum fsx_entry_kind {
 
 /* Called for each *.md entry below the walked directory, and each
  * FSX_LINKED_DIR; rel is relative to the walk's root directory; st is the
- * entry's lstat data. Return false to stop the walk. */
+ * entry's lstat data (NULL for a typed walk's regular file: see
+ * fsx_walk_opts). Return false to stop the walk. */
 typedef bool (*fsx_walk_fn)(void *ctx, int dirfd, const char *name,
 			    const char *rel, enum fsx_entry_kind kind,
 			    const struct stat *st);
@@ -80,6 +81,11 @@ struct fsx_walk_opts {
 				     rootfd, as rel names them): another
 				     stage's, inside this one */
 	size_t nprune;
+	bool typed; /* a *.md entry that readdir says is a regular file is
+		       passed with st NULL, not lstat'ed: for a caller that
+		       opens and fstats it anyway (a first load), and
+		       stats it (fsx_lstat_at) when that fails, to tell as
+		       the walk would have */
 };
 /* fsx_walk, as o says. */
 bool fsx_walk_with(int rootfd, const char *dir, const struct fsx_walk_opts *o,
@@ -136,12 +142,13 @@ bool fsx_read_beneath(int rootfd, const char *rel, char **data, size_t *len,
  * directory, read one after the other, are each opened from it (one name
  * to resolve, not every component of the path from the root). */
 struct fsx_dir_cache {
-	char *dir; /* relative to the root; NULL: none yet */
-	int fd;    /* O_PATH, opened beneath the root; -1 when it failed */
+	char *dir;  /* relative to the root; NULL: none yet */
+	int fd;     /* O_PATH, opened beneath the root; -1 when it failed */
+	bool atime; /* O_NOATIME was refused (EPERM: not our files) */
 };
 #define FSX_DIR_CACHE_INIT                                                     \
 	{                                                                      \
-		NULL, -1                                                       \
+		NULL, -1, false                                                \
 	}
 /* fsx_read_beneath, the file opened from dc's directory when it is rel's
  * (dc then opens rel's); the same errors: a file that does not open

@@ -138,6 +138,14 @@ void story_finish(struct story *s)
 	s->nul = 0;
 }
 
+bool story_empty(const struct story *s)
+{
+	for (int f = 0; f < SF_COUNT; f++)
+		if (s->v[f])
+			return false;
+	return true;
+}
+
 void story_set(struct story *s, enum story_field f, const char *value)
 {
 	char *copy = xstrdup(value);

@@ -128,6 +128,8 @@ bool story_field_equal(const struct story *a, const struct story *b,
 		       enum story_field f);
 /* True when every field is equal. */
 bool story_equal(const struct story *a, const struct story *b);
+/* True when s holds no field (none set, or all moved out). */
+bool story_empty(const struct story *s);
 
 /* How a YAML value was written, so an edit can keep its style. */
 enum yaml_style {

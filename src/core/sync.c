@@ -1329,6 +1329,11 @@ static bool apply_one(struct run *run, size_t i, size_t slot)
 		atomic_fetch_add_explicit(&run->r->progress->written, 1,
 					  memory_order_relaxed);
 	/* done with it: memory stays at one story per change */
+	if (run->hand_back) {
+		*run->hand_back = a->want;
+		memset(&a->want, 0, sizeof(a->want));
+		run->hand_back = NULL;
+	}
 	action_finish(a);
 	return ok;
 }
@@ -1364,6 +1369,7 @@ bool apply_planned(struct run *run)
 	for (size_t i = 0; i < run->nplan; i++)
 		action_finish(&run->plan[i].a);
 	run->nplan = 0;
+	run->hand_back = NULL;
 	return ok;
 }
 

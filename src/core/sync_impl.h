@@ -100,6 +100,10 @@ struct run {
 	 * left_asked is still false */
 	bool left_line, left_asked;
 	bool bulk; /* the first load: store_bulk is on */
+	/* the first load: the emptied story of the file change planned,
+	 * where apply_one leaves the action's story it was given, to be
+	 * freed with its batch by the reader that allocated it (sync_load.c) */
+	struct story *hand_back;
 	/* a row changed since the mark (quiet found it): files will likely
 	 * be written, and the file system's writeback is begun ahead */
 	bool clock_moved;

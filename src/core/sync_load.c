@@ -200,6 +200,10 @@ static bool import_batch(void *ctx, struct scan_result *b, struct err *e)
 		/* one at a time: a second claim finds the first one's row */
 		if (!plan_one(run, fc->id, fc, NULL))
 			return false;
+		/* the action was given the file's story (plan_story): it
+		 * goes back to fc, which the reader frees with its batch */
+		if (run->nplan == 1 && story_empty(&fc->story))
+			run->hand_back = &fc->story;
 		run->napplied += run->nplan;
 		if (!apply_planned(run))
 			return false;

@@ -117,4 +117,38 @@ chown nobody "$lock"
 run as_nobody "$STORYSYNC" sync
 check_eq "given back: the run is clean" "0|" "$rc|$err"
 
+# ---- a first load as nobody of story files that are root's (readable):
+# the scan asks O_NOATIME, which only a file's owner may; refused, it
+# reads them all as before ----
+cd "$T" || exit 1
+"$GEN_STORIES" load2 --count 40 2>/dev/null
+chown -R nobody:nogroup load2
+find load2/stories -name '*.md' -exec chown root:root {} + -exec chmod 644 {} +
+cd load2 || exit 1
+as_nobody "$STORYSYNC" init >/dev/null 2>&1 || not_ok "init as nobody"
+run as_nobody "$STORYSYNC" sync -q
+# the oracle: each file's name starts with its id (gen-stories)
+want=$(find stories -name '*.md' -printf '%f\n' |
+  grep -oE '^[A-Z]+-[A-Z]*[0-9]+' | LC_ALL=C sort)
+check_eq "root's files, read by nobody: every story imported" "0|$want" \
+  "$rc|$(sqlite3 -batch .storysync/stories.db 'SELECT id FROM stories ORDER BY id')"
+
+# ---- a first load with an epic folder nobody may list but not search
+# (r--): the walk lstats its files no more (readdir's type is enough),
+# and the read's failure is the walk's, as before: exit 3, nothing in ----
+cd "$T" || exit 1
+"$GEN_STORIES" load3 --count 40 2>/dev/null
+chown -R nobody:nogroup load3
+cd load3 || exit 1
+as_nobody "$STORYSYNC" init >/dev/null 2>&1 || not_ok "init as nobody"
+f4=$(find stories -mindepth 4 -name '*.md' | sort | head -n 1)
+e4=$(dirname "$f4")
+chmod 0444 "$e4"
+run as_nobody "$STORYSYNC" sync
+check_eq "an epic folder not searchable: exit 3, the walk's words" \
+  "3|storysync: $f4: Permission denied" "$rc|$err"
+check_eq "nothing imported" 0 \
+  "$(sqlite3 -batch .storysync/stories.db 'SELECT count(*) FROM stories')"
+chmod 0755 "$e4"
+
 finish

@@ -16,7 +16,8 @@
 # person had moved (seed 118, below); a file a killed run created, its
 # backlog's name renamed back (seed 150, below); a killed run's move
 # whose folder was renamed before git put the old place back (seed 228,
-# below). The oracle reads the database with Python's sqlite3 (psycopg2 on
+# below); a killed run's move made, the API's status set back and the
+# file edited there by a person (seed 249, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
 # a server: lib.sh's py_rows) and the files with sed.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -570,5 +571,41 @@ check_eq "moved-back: the person's move back and title stay, the API's kept" \
   "$rc|$(find refinements backlog -name 'S-*.md')|$(py_rows "SELECT status || '/' || title FROM stories")|$(py_rows "SELECT kind || '/' || kept || '/' || $(jget lost status) || '/' || $(jget lost title) FROM sync_conflicts")"
 run ss
 check_eq "moved-back: the next run is quiet" "0||" "$rc|$out|$err"
+
+# ---- a move made by a run killed after its writes (the API's status),
+# then the API sets the status back to the agreed one and retitles the
+# story, and a person edits the file's priority there (no line names its
+# blob now), the edit committed or not: the file is still at the
+# journal's path, the move made ("> " after its line), so its place is
+# the killed run's write, not a person's move. The API's last status
+# wins, the file goes back, the person's priority stays, no conflict
+# (model seed 249: taken for a person's move, the row ended refinement,
+# the API's status lost with nothing in sync_conflicts) ----
+for how in nokey key nokey-commit key-commit; do
+  stages_repo "set-back-$how" refinement:refinements backlog:backlog
+  st=
+  case $how in key*) st='status: backlog\n' ;; esac
+  printf -- "---\nid: S-1\ntitle: T1\n${st}priority: low\n---\nbody\n" >backlog/S-1-t.md
+  ss init -q || not_ok "set-back-$how: init"
+  echo .storysync/ >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "set-back-$how: the tree"
+  py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  check_eq "set-back-$how: killed after the move" \
+    "137|refinements/S-1-t.md" "$rc|$(find refinements backlog -name 'S-*.md')"
+  py_rows "UPDATE stories SET status = 'backlog', title = 'API' WHERE id = 'S-1'"
+  sed -i 's/^priority: low$/priority: high/' refinements/S-1-t.md
+  case $how in *commit) git add -A && git commit -qm edited ;; esac
+  run ss
+  check_eq "set-back-$how: the API's status and title, the person's priority" \
+    "0|backlog/S-1-t.md|API|high|backlog/API/high/backlog/S-1-t.md|0" \
+    "$rc|$(find refinements backlog -name 'S-*.md')|$(key title backlog/S-1-t.md)|$(key priority backlog/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+  case $how in key*)
+    check_eq "set-back-$how: the status key is the API's" "backlog" \
+      "$(key status backlog/S-1-t.md)" ;;
+  esac
+  run ss
+  check_eq "set-back-$how: the next run is quiet" "0||" "$rc|$out|$err"
+done
 
 finish

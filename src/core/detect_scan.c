@@ -986,7 +986,10 @@ static bool stateless_leftovers(struct cmp *k, const struct claim *v, size_t n)
  * file at the state's path holds only what the database has: it is
  * removed as git's version put back (a leftover, recorded as
  * storysync's deletion), and the moved file is the story's, the killed
- * run's write (our_write in sync.c). */
+ * run's write (our_write in sync.c). Or the moved file edited by a
+ * person since, and the file at the state's path holding what the run
+ * moved from there (its move line's content): its place is the run's
+ * (journal_story_written_at in sync.c). */
 static bool killed_move_back(struct cmp *k, const struct claim *v, size_t n,
 			     const struct state_entry *se,
 			     const struct claim *ours)

@@ -1031,7 +1031,10 @@ static bool stateless_leftovers(struct cmp *k, const struct claim *v, size_t n)
  * file at the state's path holds only what the database has: it is
  * removed as git's version put back (a leftover, recorded as
  * storysync's deletion), and the moved file is the story's, the killed
- * run's write (our_write in sync.c). */
+ * run's write (our_write in sync.c). Or the moved file edited by a
+ * person since, and the file at the state's path holding what the run
+ * moved from there (its move line's content): its place is the run's
+ * (journal_story_written_at in sync.c). */
 static bool killed_move_back(struct cmp *k, const struct claim *v, size_t n,
 			     const struct state_entry *se,
 			     const struct claim *ours)
@@ -1045,8 +1048,7 @@ static bool killed_move_back(struct cmp *k, const struct claim *v, size_t n,
 
 	if (n != 2 || !k->moved || !se->hash[0] ||
 	    strcmp(ours->path, se->path) != 0 || other->se ||
-	    other->parsed == SIZE_MAX ||
-	    !k->moved(k->ask_ctx, &k->parsed[other->parsed]))
+	    other->parsed == SIZE_MAX)
 		return false;
 	moved = &k->parsed[other->parsed];
 	/* the file there as it is now (a diff's scan takes the paths it
@@ -1063,8 +1065,24 @@ static bool killed_move_back(struct cmp *k, const struct claim *v, size_t n,
 		blobid_hex(text, len, hash);
 		free(text);
 	}
-	if (strcmp(hash, se->hash) != 0 && strcmp(hash, moved->hash) != 0)
-		return false;
+	if (k->moved(k->ask_ctx, moved)) {
+		if (strcmp(hash, se->hash) != 0 &&
+		    strcmp(hash, moved->hash) != 0)
+			return false;
+	} else {
+		/* or the moved file edited by a person since (no line names
+		 * its content): the file at the state's path holds what the
+		 * killed run moved from there to the moved file's path (model
+		 * seed 255: the edit gave the moved file the bytes of the
+		 * version before storysync's writes, taken for git's version
+		 * put back; it was removed and the file put back, taken for
+		 * a person's move back, lost the API's status and the edit) */
+		struct file_change there = *moved;
+
+		memcpy(there.hash, hash, BLOBID_HEX);
+		if (!k->moved(k->ask_ctx, &there))
+			return false;
+	}
 	if (ours->parsed != SIZE_MAX)
 		k->leftover[ours->parsed] = true;
 	add_leftover(k->out, se->path, se->id, hash, &st);

@@ -417,6 +417,28 @@ bool journal_story_written(const struct journal *j, const char *id,
 	return any;
 }
 
+bool journal_story_written_at(const struct journal *j, const char *id,
+			      const char *path, bool written[])
+{
+	bool any = false;
+
+	for (int f = 0; f < SF_COUNT; f++)
+		written[f] = false;
+	for (size_t i = 0; id && path && i < j->n; i++) {
+		bool one[SF_COUNT];
+
+		if (strcmp(j->v[i].id, id) != 0 ||
+		    strcmp(j->v[i].path, path) != 0 ||
+		    !journal_move_made(j, &j->v[i]))
+			continue;
+		any = true;
+		journal_written(&j->v[i], one);
+		for (int f = 0; f < SF_COUNT; f++)
+			written[f] = written[f] || one[f];
+	}
+	return any;
+}
+
 char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),
 		   void *ctx)
 {

@@ -175,6 +175,11 @@ void journal_written(const struct journal_line *l, bool written[]);
  * false when no line names id. */
 bool journal_story_written(const struct journal *j, const char *id,
 			   bool written[]);
+/* The fields the lines of story id naming path, each a move (or write)
+ * the journal says was made (a "> " line after it), took from the
+ * database (SF_COUNT); false when no such line. */
+bool journal_story_written_at(const struct journal *j, const char *id,
+			      const char *path, bool written[]);
 /* The lines of text (a journal's, untouched) of the stories keep says
  * to keep, in order (heap; "" for none); never a leftover line, which the
  * run that commits has recorded. */

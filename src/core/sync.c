@@ -672,6 +672,33 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			written[f] = journaled = true;
 		}
 	}
+	/* the same, a file still at the path a killed run moved it to (its
+	 * journal line's move made: a "> " line after it), edited by a
+	 * person since: the place its path gives is that run's write, not
+	 * a person's move, whatever the row says now (model seed 249: the
+	 * API set the status back to the agreed one; the file's, taken for
+	 * a person's move, won and the API's last status was lost, nothing
+	 * in sync_conflicts). Only the fields the path gives and the run
+	 * took from the database: a key in the file may be the person's
+	 * edit, and a place the person gave before the run is not the
+	 * run's (its line does not name those fields) */
+	if (in.file_story && in.base && !in.killed_write &&
+	    journal_story_written_at(&run->journal, id, fc->path, journal)) {
+		static const int where[] = {SF_BACKLOG, SF_STATUS, SF_EPIC};
+
+		for (size_t i = 0; i < sizeof(where) / sizeof(*where); i++) {
+			int f = where[i];
+
+			if (!journal[f] ||
+			    (f == SF_STATUS && run->c->dialect.status_from_key))
+				continue;
+			if (!in.written) {
+				memset(written, 0, sizeof(written));
+				in.written = written;
+			}
+			written[f] = journaled = true;
+		}
+	}
 	/* the agreed version holds storysync's writes: against the base
 	 * rebased on git's version, it is the database's change */
 	if (rebase_db && in.db == SIDE_SAME) {

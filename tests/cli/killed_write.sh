@@ -16,7 +16,10 @@
 # person had moved (seed 118, below); a file a killed run created, its
 # backlog's name renamed back (seed 150, below); a killed run's move
 # whose folder was renamed before git put the old place back (seed 228,
-# below). The oracle reads the database with Python's sqlite3 (psycopg2 on
+# below); a killed run's move made, the API's status set back and the
+# file edited there by a person (seed 249, below); a killed run's move
+# made, git's version put back beside it, the moved file edited (seed
+# 255, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
 # a server: lib.sh's py_rows) and the files with sed.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -570,5 +573,76 @@ check_eq "moved-back: the person's move back and title stay, the API's kept" \
   "$rc|$(find refinements backlog -name 'S-*.md')|$(py_rows "SELECT status || '/' || title FROM stories")|$(py_rows "SELECT kind || '/' || kept || '/' || $(jget lost status) || '/' || $(jget lost title) FROM sync_conflicts")"
 run ss
 check_eq "moved-back: the next run is quiet" "0||" "$rc|$out|$err"
+
+# ---- a move made by a run killed after its writes (the API's status),
+# then the API sets the status back to the agreed one and retitles the
+# story, and a person edits the file's priority there (no line names its
+# blob now), the edit committed or not: the file is still at the
+# journal's path, the move made ("> " after its line), so its place is
+# the killed run's write, not a person's move. The API's last status
+# wins, the file goes back, the person's priority stays, no conflict
+# (model seed 249: taken for a person's move, the row ended refinement,
+# the API's status lost with nothing in sync_conflicts) ----
+for how in nokey key nokey-commit key-commit; do
+  stages_repo "set-back-$how" refinement:refinements backlog:backlog
+  st=
+  case $how in key*) st='status: backlog\n' ;; esac
+  printf -- "---\nid: S-1\ntitle: T1\n${st}priority: low\n---\nbody\n" >backlog/S-1-t.md
+  ss init -q || not_ok "set-back-$how: init"
+  echo .storysync/ >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "set-back-$how: the tree"
+  py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  check_eq "set-back-$how: killed after the move" \
+    "137|refinements/S-1-t.md" "$rc|$(find refinements backlog -name 'S-*.md')"
+  py_rows "UPDATE stories SET status = 'backlog', title = 'API' WHERE id = 'S-1'"
+  sed -i 's/^priority: low$/priority: high/' refinements/S-1-t.md
+  case $how in *commit) git add -A && git commit -qm edited ;; esac
+  run ss
+  check_eq "set-back-$how: the API's status and title, the person's priority" \
+    "0|backlog/S-1-t.md|API|high|backlog/API/high/backlog/S-1-t.md|0" \
+    "$rc|$(find refinements backlog -name 'S-*.md')|$(key title backlog/S-1-t.md)|$(key priority backlog/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+  case $how in key*)
+    check_eq "set-back-$how: the status key is the API's" "backlog" \
+      "$(key status backlog/S-1-t.md)" ;;
+  esac
+  run ss
+  check_eq "set-back-$how: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
+# ---- a move made by a run killed after it (the API's status), git's
+# version put back at the old place (checkout --), both files committed,
+# and a person edits the moved file: back to the bytes of the version
+# before storysync's writes (its title, the API's since, and the
+# priority they had changed). The file at the old place holds what the
+# run moved from there: it is git's version put back, removed; the moved
+# file is the story's, at the run's place: the API's status stays, the
+# person's title and priority too, no conflict (model seed 255: the moved
+# file was removed as git's version put back, the old one taken for a
+# person's move back, the API's status and the person's edits lost) ----
+stages_repo put-edited refinement:refinements backlog:backlog
+printf -- '---\nid: S-1\ntitle: T1\npriority: low\n---\nbody\n' >backlog/S-1-t.md
+ss init -q || not_ok "put-edited: init"
+echo .storysync/ >.gitignore
+git add -A && git commit -qm init && ss -q || not_ok "put-edited: the tree"
+orig=$(git hash-object backlog/S-1-t.md)
+py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
+ss -q && git commit -qam api && ss -q || not_ok "put-edited: the API's title"
+sed -i 's/^priority: low$/priority: high/' backlog/S-1-t.md && git commit -qam high
+py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+run env STORYSYNC_TEST_KILL=after-move "$STORYSYNC"
+git checkout -- . && git add -A && git commit -qm both
+check_eq "put-edited: killed after the move, git's version back beside it" \
+  "137|backlog/S-1-t.md refinements/S-1-t.md" \
+  "$rc|$(find refinements backlog -name 'S-1*' | LC_ALL=C sort | paste -sd ' ')"
+sed -i 's/^priority: high$/priority: low/; s/^title: API$/title: T1/' refinements/S-1-t.md
+check_eq "put-edited: the moved file holds the bytes before the writes" \
+  "$orig" "$(git hash-object refinements/S-1-t.md)"
+run ss
+check_eq "put-edited: the API's status, the person's title and priority" \
+  "0|refinements/S-1-t.md|T1|low|refinement/T1/low/refinements/S-1-t.md|0" \
+  "$rc|$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key priority refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+run ss
+check_eq "put-edited: the next run is quiet" "0||" "$rc|$out|$err"
 
 finish

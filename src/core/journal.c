@@ -397,8 +397,10 @@ void journal_written(const struct journal_line *l, bool written[])
 	}
 }
 
-bool journal_story_written(const struct journal *j, const char *id,
-			   bool written[])
+/* The fields id's lines took from the database: every line of id, or
+ * (path set) those at path whose move was made. */
+static bool story_written(const struct journal *j, const char *id,
+			  const char *path, bool written[])
 {
 	bool any = false;
 
@@ -407,7 +409,9 @@ bool journal_story_written(const struct journal *j, const char *id,
 	for (size_t i = 0; id && i < j->n; i++) {
 		bool one[SF_COUNT];
 
-		if (strcmp(j->v[i].id, id) != 0)
+		if (strcmp(j->v[i].id, id) != 0 ||
+		    (path && (strcmp(j->v[i].path, path) != 0 ||
+			      !journal_move_made(j, &j->v[i]))))
 			continue;
 		any = true;
 		journal_written(&j->v[i], one);
@@ -417,26 +421,21 @@ bool journal_story_written(const struct journal *j, const char *id,
 	return any;
 }
 
+bool journal_story_written(const struct journal *j, const char *id,
+			   bool written[])
+{
+	return story_written(j, id, NULL, written);
+}
+
 bool journal_story_written_at(const struct journal *j, const char *id,
 			      const char *path, bool written[])
 {
-	bool any = false;
-
-	for (int f = 0; f < SF_COUNT; f++)
-		written[f] = false;
-	for (size_t i = 0; id && path && i < j->n; i++) {
-		bool one[SF_COUNT];
-
-		if (strcmp(j->v[i].id, id) != 0 ||
-		    strcmp(j->v[i].path, path) != 0 ||
-		    !journal_move_made(j, &j->v[i]))
-			continue;
-		any = true;
-		journal_written(&j->v[i], one);
+	if (!path) {
 		for (int f = 0; f < SF_COUNT; f++)
-			written[f] = written[f] || one[f];
+			written[f] = false;
+		return false;
 	}
-	return any;
+	return story_written(j, id, path, written);
 }
 
 char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),

@@ -31,9 +31,7 @@ mkdir "$T/t" && cd "$T/t" || exit 1
 git init -q . && mkdir refinements backlog
 printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >$S1
 printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >$S2
-ss init -q || not_ok "init"
-echo .storysync/ >.gitignore
-git add -A && git commit -qm one && ss -q || not_ok "the first run"
+synced_commit || not_ok "the first run"
 # main moves on: S-1 retitled, S-3 added, synced
 sed -i 's/^title: One$/title: Uno/' $S1
 printf -- '---\nid: S-3\ntitle: Three\n---\nbody\n' >$S3
@@ -110,9 +108,7 @@ mkdir "$T/c" && cd "$T/c" || exit 1
 git init -q . && mkdir refinements backlog
 printf -- '---\nid: C-1\ntitle: One\n---\nbody\n' >backlog/C-1-one.md
 printf -- '---\nid: C-2\ntitle: Two\n---\nbody\n' >refinements/C-2-two.md
-ss init -q || not_ok "init of c"
-echo .storysync/ >.gitignore
-git add -A && git commit -qm one && ss -q || not_ok "c's first run"
+synced_commit || not_ok "c's first run"
 git mv backlog todo && sed -i 's/^  backlog: backlog$/  backlog: todo/' .storysync.yml
 git commit -qam "the backlog stage is in todo/" && ss -q || not_ok "c's rename"
 main=$(git rev-parse HEAD)
@@ -149,9 +145,7 @@ printf 'database: .storysync/stories.db\nbacklogs:\n  web: web\n  api: api\nstag
   >.storysync.yml
 printf -- '---\nid: A-1\ntitle: One\n---\nbody\n' >api/backlog/A-1-one.md
 printf -- '---\nid: W-1\ntitle: Web\n---\nbody\n' >web/backlog/W-1-web.md
-ss init -q || not_ok "init of b"
-echo .storysync/ >.gitignore
-git add -A && git commit -qm one && ss -q || not_ok "b's first run"
+synced_commit || not_ok "b's first run"
 printf -- '---\nid: A-2\ntitle: Two\n---\nbody\n' >api/backlog/A-2-two.md
 git add -A && git commit -qm two && ss -q || not_ok "b's second run"
 git mv api api2 && sed -i 's/^  api: api$/  api: api2/' .storysync.yml
@@ -187,9 +181,7 @@ printf 'database: .storysync/stories.db\nstages:\n  backlog: backlog\n  complete
   >.storysync.yml
 printf -- '---\nid: R-1\ntitle: One\n---\nbody\n' >backlog/R-1-one.md
 printf -- '---\nid: R-2\ntitle: Two\n---\nbody\n' >backlog/R-2-two.md
-ss init -q || not_ok "init of r"
-echo .storysync/ >.gitignore
-git add -A && git commit -qm one && ss -q || not_ok "r's first run"
+synced_commit || not_ok "r's first run"
 sed -i 's/^title: Two$/title: Dos/' backlog/R-2-two.md
 git commit -qam two && ss -q || not_ok "r's second run"
 sed -i 's/^  completed: completed$/  done: completed/' .storysync.yml
@@ -227,9 +219,7 @@ l1() {
 git init -q . && mkdir refinements backlog active
 printf -- '---\nid: L-1\ntitle: One\n---\nbody\n' >backlog/L-1-one.md
 printf -- '---\nid: L-2\ntitle: Two\n---\nbody\n' >backlog/L-2-two.md
-ss init -q || not_ok "init of l"
-echo .storysync/ >.gitignore
-git add -A && git commit -qm one && ss -q || not_ok "l's first run"
+synced_commit || not_ok "l's first run"
 py_rows "UPDATE stories SET status = 'active' WHERE id = 'L-1'"
 ss -q || not_ok "l: the API's move"
 git reset -q --hard
@@ -284,9 +274,7 @@ temps() {
 git init -q . && mkdir refinements backlog
 printf -- '---\nid: K-1\ntitle: One\nstatus: backlog\n---\nbody\n' >backlog/K-1-one.md
 printf -- '---\nid: K-2\ntitle: Two\n---\nbody\n' >backlog/K-2-two.md
-ss init -q || not_ok "init of k"
-echo .storysync/ >.gitignore
-git add -A && git commit -qm one && ss -q || not_ok "k's first run"
+synced_commit || not_ok "k's first run"
 py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'K-1'"
 run env STORYSYNC_TEST_KILL=after-move "$bin"
 tmp=$(temps)

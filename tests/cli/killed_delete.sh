@@ -45,9 +45,7 @@ killed() {
   mkdir refinements backlog
   printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >$F
   printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >backlog/S-2-two.md
-  ss init -q || not_ok "$1: init"
-  echo .storysync/ >.gitignore
-  git add -A && git commit -qm init && ss -q || not_ok "$1: the tree"
+  synced_commit || not_ok "$1: the tree"
   py_rows "DELETE FROM stories WHERE id = 'S-1'"
   run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
   check_eq "$1: killed after the unlink, before the commit" \
@@ -148,9 +146,7 @@ printf 'database: .storysync/stories.db\nbacklogs:\n  web: web\n  api: api\n' \
 printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >web/$F
 printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >web/backlog/S-2-two.md
 printf -- '---\nid: A-1\ntitle: Api\n---\nbody\n' >api/backlog/A-1-api.md
-ss init -q || not_ok "partial: init"
-echo .storysync/ >.gitignore
-git add -A && git commit -qm init && ss -q || not_ok "partial: the tree"
+synced_commit || not_ok "partial: the tree"
 py_rows "DELETE FROM stories WHERE id = 'S-1'"
 run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC" --backlog web
 check_eq "partial: killed after the unlink, before the commit" \

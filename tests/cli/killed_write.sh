@@ -50,9 +50,7 @@ EOF
   printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >$F
   printf -- '---\nid: A-1\ntitle: Other\n---\nbody\n' \
     >stories/api/backlog/A-1-other.md
-  ss init -q || not_ok "$1: init"
-  echo .storysync/ >.gitignore
-  git add -A && git commit -qm init && ss -q || not_ok "$1: the tree"
+  synced_commit || not_ok "$1: the tree"
   py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
   run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
   check_eq "$1: killed after the write, before the commit" \
@@ -126,9 +124,7 @@ for how in plain renamed; do
     printf -- '---\nid: S-%s\ntitle: T%s\nstatus: backlog\n---\nbody\n' $i $i \
       >backlog/S-$i-t.md
   done
-  ss init -q || not_ok "unmoved-$how: init"
-  echo .storysync/ >.gitignore
-  git add -A && git commit -qm init && ss -q || not_ok "unmoved-$how: the tree"
+  synced_commit || not_ok "unmoved-$how: the tree"
   py_rows "UPDATE stories SET status = 'refinement'"
   sed -i 's/^title: T2$/title: Mine/' backlog/S-2-t.md
   stage=backlog
@@ -171,9 +167,7 @@ for how in backlog status; do
     printf -- '---\nid: A-%s\ntitle: T%s\n---\nbody\n' $i $i \
       >stories/api/completed/A-$i-t.md
   done
-  ss init -q || not_ok "found-$how: init"
-  echo .storysync/ >.gitignore
-  git add -A && git commit -qm init && ss -q || not_ok "found-$how: the tree"
+  synced_commit || not_ok "found-$how: the tree"
   at=stories/web/completed
   [ $how = backlog ] && at=stories/api/refinements
   for i in 4 5; do
@@ -218,9 +212,7 @@ for how in history amended; do
   mkdir -p stories/web/active stories/web/completed stories/api/active
   printf -- '---\nid: W-1\ntitle: One\n---\nbody\n' >stories/web/active/W-1-one.md
   printf -- '---\nid: A-1\ntitle: One\n---\nbody\n' >stories/api/active/A-1-one.md
-  ss init -q || not_ok "created-$how: init"
-  echo .storysync/ >.gitignore
-  git add -A && git commit -qm init && ss -q || not_ok "created-$how: the tree"
+  synced_commit || not_ok "created-$how: the tree"
   [ $how = amended ] && git commit -q --amend --allow-empty -m "init, amended"
   sed -i 's#^  web: stories/web$#  web-11: stories/web#' .storysync.yml &&
     git commit -qam "web -> web-11"
@@ -262,9 +254,7 @@ for how in nokey key; do
   st=
   [ $how = key ] && st='status: backlog\n'
   printf -- "---\nid: S-1\ntitle: T1\n${st}---\nbody\n" >backlog/S-1-t.md
-  ss init -q || not_ok "back-$how: init"
-  echo .storysync/ >.gitignore
-  git add -A && git commit -qm init && ss -q || not_ok "back-$how: the tree"
+  synced_commit || not_ok "back-$how: the tree"
   py_rows "UPDATE stories SET status = 'refinement'"
   run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
   check_eq "back-$how: killed after the move (and the key's write)" \
@@ -297,9 +287,7 @@ for how in reset stash git renamed; do
   printf -- '---\nid: S-2\ntitle: T2\n---\nbody\n' >backlog/S-2-t.md
   # a file git tracks in refinements (for git mv to move the folder)
   printf -- '---\nid: S-3\ntitle: T3\n---\nbody\n' >refinements/S-3-t.md
-  ss init -q || not_ok "put-$how: init"
-  echo .storysync/ >.gitignore
-  git add -A && git commit -qm init && ss -q || not_ok "put-$how: the tree"
+  synced_commit || not_ok "put-$how: the tree"
   py_rows "UPDATE stories SET status = 'refinement', title = 'API' WHERE id = 'S-1'"
   run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
   r=refinements
@@ -361,9 +349,7 @@ done
 for how in once twice; do
   stages_repo "inplace-$how" refinement:refinements backlog:backlog
   printf -- '---\nid: S-1\ntitle: T1\nstatus: backlog\n---\nbody\n' >backlog/S-1-t.md
-  ss init -q || not_ok "inplace-$how: init"
-  echo .storysync/ >.gitignore
-  git add -A && git commit -qm init && ss -q || not_ok "inplace-$how: the tree"
+  synced_commit || not_ok "inplace-$how: the tree"
   files() { find refinements backlog -name 'S-*.md' | LC_ALL=C sort | paste -sd ' '; }
   mv backlog/S-1-t.md refinements/
   run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
@@ -402,9 +388,7 @@ done
 for how in delete rename git backlog edited moved; do
   stages_repo "gone-$how" refinement:refinements backlog:backlog
   printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
-  ss init -q || not_ok "gone-$how: init"
-  echo .storysync/ >.gitignore
-  git add -A && git commit -qm init && ss -q || not_ok "gone-$how: the tree"
+  synced_commit || not_ok "gone-$how: the tree"
   files() { find refinements backlog -name 'S-*.md' | LC_ALL=C sort | paste -sd ' '; }
   py_rows "INSERT INTO stories(id, title) VALUES ('S-9', 'Nine')"
   run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
@@ -458,9 +442,7 @@ for how in title status edited; do
   stages_repo "deleted-$how" refinement:refinements backlog:backlog
   printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >backlog/S-1-one.md
   printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >backlog/S-2-two.md
-  ss init -q || not_ok "deleted-$how: init"
-  echo .storysync/ >.gitignore
-  git add -A && git commit -qm init && ss -q || not_ok "deleted-$how: the tree"
+  synced_commit || not_ok "deleted-$how: the tree"
   files() { find refinements backlog -name 'S-*.md' | LC_ALL=C sort | paste -sd ' '; }
   if [ $how = status ]; then
     py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
@@ -499,9 +481,7 @@ for how in same other; do
   stages_repo "owed-$how" refinement:refinements backlog:backlog
   printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >backlog/S-1-one.md
   printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >backlog/S-2-two.md
-  ss init -q || not_ok "owed-$how: init"
-  echo .storysync/ >.gitignore
-  git add -A && git commit -qm init && ss -q || not_ok "owed-$how: the tree"
+  synced_commit || not_ok "owed-$how: the tree"
   py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
   ss -q || not_ok "owed-$how: the API's title written"
   git checkout -- backlog/S-1-one.md
@@ -528,9 +508,7 @@ done
 # in sync_conflicts) ----
 stages_repo owed-edited refinement:refinements backlog:backlog
 printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >backlog/S-1-one.md
-ss init -q || not_ok "owed-edited: init"
-echo .storysync/ >.gitignore
-git add -A && git commit -qm init && ss -q || not_ok "owed-edited: the tree"
+synced_commit || not_ok "owed-edited: the tree"
 py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
 ss -q || not_ok "owed-edited: the API's title written"
 git checkout -- backlog/S-1-one.md
@@ -555,9 +533,7 @@ check_eq "owed-edited: the next run is quiet" "0||" "$rc|$out|$err"
 # move lost with nothing recorded) ----
 stages_repo moved-back refinement:refinements backlog:backlog
 printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >refinements/S-1-one.md
-ss init -q || not_ok "moved-back: init"
-echo .storysync/ >.gitignore
-git add -A && git commit -qm init && ss -q || not_ok "moved-back: the tree"
+synced_commit || not_ok "moved-back: the tree"
 py_rows "UPDATE stories SET status = 'backlog' WHERE id = 'S-1'"
 run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
 check_eq "moved-back: the move made, killed" "137|backlog/S-1-one.md" \
@@ -588,9 +564,7 @@ for how in nokey key nokey-commit key-commit; do
   st=
   case $how in key*) st='status: backlog\n' ;; esac
   printf -- "---\nid: S-1\ntitle: T1\n${st}priority: low\n---\nbody\n" >backlog/S-1-t.md
-  ss init -q || not_ok "set-back-$how: init"
-  echo .storysync/ >.gitignore
-  git add -A && git commit -qm init && ss -q || not_ok "set-back-$how: the tree"
+  synced_commit || not_ok "set-back-$how: the tree"
   py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
   run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
   check_eq "set-back-$how: killed after the move" \
@@ -622,9 +596,7 @@ done
 # person's move back, the API's status and the person's edits lost) ----
 stages_repo put-edited refinement:refinements backlog:backlog
 printf -- '---\nid: S-1\ntitle: T1\npriority: low\n---\nbody\n' >backlog/S-1-t.md
-ss init -q || not_ok "put-edited: init"
-echo .storysync/ >.gitignore
-git add -A && git commit -qm init && ss -q || not_ok "put-edited: the tree"
+synced_commit || not_ok "put-edited: the tree"
 orig=$(git hash-object backlog/S-1-t.md)
 py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
 ss -q && git commit -qam api && ss -q || not_ok "put-edited: the API's title"

@@ -345,11 +345,12 @@ bool detect_git_left(struct git_mirrors *gm, const struct config *c,
  * when git cannot answer. */
 bool detect_git_head_commit(struct git_mirrors *gm, const struct config *c,
 			    char out[BLOBID_HEX], struct err *e);
-/* Whether a person changed path in git since the commit since (see
- * gitrepo_path_changed); *changed false outside git. */
+/* Whether a person changed path in git since the commit since, a move
+ * from was (NULL: none) not counted (see gitrepo_path_changed); *changed
+ * false outside git. */
 bool detect_git_path_changed(struct git_mirrors *gm, const struct config *c,
-			     const char *path, const char *since, bool *changed,
-			     struct err *e);
+			     const char *path, const char *was,
+			     const char *since, bool *changed, struct err *e);
 /* The commit of the diffed range credited with the file fc's story
  * reaching status: the first, in first-parent order, whose tree has it in
  * that stage, else (a status its key gives) the one whose version of the

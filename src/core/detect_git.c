@@ -687,18 +687,20 @@ bool detect_git_head_commit(struct git_mirrors *gm, const struct config *c,
 }
 
 bool detect_git_path_changed(struct git_mirrors *gm, const struct config *c,
-			     const char *path, const char *since, bool *changed,
-			     struct err *e)
+			     const char *path, const char *was,
+			     const char *since, bool *changed, struct err *e)
 {
-	char *p;
+	char *p, *w;
 	bool ok;
 
 	*changed = false;
 	if (!mirrors_open(gm, c))
 		return true;
 	p = repo_path(gm, path);
-	ok = gitrepo_path_changed(gm->repo, p, since, changed, e);
+	w = was ? repo_path(gm, was) : NULL;
+	ok = gitrepo_path_changed(gm->repo, p, w, since, changed, e);
 	free(p);
+	free(w);
 	return ok;
 }
 

@@ -251,10 +251,10 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 				  held, e);
 }
 
-bool gitrepo_path_changed(struct gitrepo *r, const char *path,
+bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 			  const char *since, bool *changed, struct err *e)
 {
-	return mod.path_changed(r, path, since, changed, e);
+	return mod.path_changed(r, path, was, since, changed, e);
 }
 
 bool gitrepo_path_versions(struct gitrepo *r, const char *path,

@@ -918,12 +918,25 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 	return ok;
 }
 
-bool gitrepo_path_changed(struct gitrepo *r, const char *path,
+/* Whether the version id at a path (rc 1) came there unchanged from was:
+ * the older side (a commit's parent, or HEAD below the index) held it at
+ * was, and the newer no longer has was (newer_was 0). A move of the file
+ * (git mv of a directory), no one's edit of it. */
+static bool moved_from(git_commit *older, int rc, const git_oid *id,
+		       const char *was, int newer_was)
+{
+	git_oid wid;
+
+	return was && rc == 1 && newer_was == 0 &&
+	       blob_at(older, was, &wid) == 1 && git_oid_equal(&wid, id);
+}
+
+bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 			  const char *since, bool *changed, struct err *e)
 {
 	git_commit *c = NULL, *parent = NULL;
-	git_oid id, pid, iid, stop;
-	int rc, prc, irc;
+	git_oid id, pid, iid, stop, wid;
+	int rc, prc, irc, wrc;
 	bool ok = true;
 
 	*changed = false;
@@ -936,7 +949,15 @@ bool gitrepo_path_changed(struct gitrepo *r, const char *path,
 		git_commit_free(c);
 		return rc < 0 ? gerr(e, "read %s", path) : false;
 	}
-	/* staged: the index's version is not HEAD's */
+	/* staged: the index's version is not HEAD's, but for a move from
+	 * was (git mv of the directory the configuration moved) */
+	if (c && rc == 0 && was && (wrc = index_blob(r, was, &wid, e)) >= 0 &&
+	    moved_from(c, irc, &iid, was, wrc)) {
+		path = was;
+		rc = 1;
+		git_oid_cpy(&id, &iid);
+		was = NULL;
+	}
 	*changed = irc != rc || (rc == 1 && !git_oid_equal(&iid, &id));
 	for (int n = 0; !*changed && c && n < 1000 &&
 			!git_oid_equal(git_commit_id(c), &stop);
@@ -949,6 +970,14 @@ bool gitrepo_path_changed(struct gitrepo *r, const char *path,
 		if ((prc = blob_at(parent, path, &pid)) < 0) {
 			ok = gerr(e, "read %s", path);
 			break;
+		}
+		/* the commit moved it there from was, unchanged */
+		if (prc == 0 && was && (wrc = blob_at(c, was, &wid)) >= 0 &&
+		    moved_from(parent, rc, &id, was, wrc)) {
+			path = was;
+			was = NULL;
+			prc = 1;
+			git_oid_cpy(&pid, &id);
 		}
 		*changed = prc != rc || (rc == 1 && !git_oid_equal(&id, &pid));
 		git_commit_free(c);

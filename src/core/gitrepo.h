@@ -195,8 +195,11 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 /* Whether a commit HEAD reaches by first parents after the commit since
  * (a hex id; the walk stops there, at the history's start, or after a
  * thousand) changed path's version (added, changed or removed it), or
- * the index holds another version than HEAD: a person's doing since. */
-bool gitrepo_path_changed(struct gitrepo *r, const char *path,
+ * the index holds another version than HEAD: a person's doing since. With
+ * was (else NULL), the one change that moved the version unchanged from
+ * was to path (was no longer there) is none: the walk goes on at was (a
+ * directory the configuration moved, git mv'd). */
+bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 			  const char *since, bool *changed, struct err *e);
 
 /* Called with each version of a path, oldest first: its text (NULL when

@@ -677,6 +677,30 @@ const char *reconcile_backlog(const struct reconcile *r, const char *backlog)
 	return backlog;
 }
 
+/* The path of the file at path (in a stage, under epic) in stage st of
+ * backlog b, as apply's target_path joins them (heap); NULL when that is
+ * path itself. */
+static char *relocated(const struct config_backlog *b,
+		       const struct config_stage *st, const char *epic,
+		       const char *path)
+{
+	const char *name = strrchr(path, '/');
+	char *dir = config_stage_path(b, st);
+	struct buf p = BUF_INIT;
+
+	if (strcmp(dir, ".") != 0)
+		buf_printf(&p, "%s/", dir);
+	free(dir);
+	if (epic)
+		buf_printf(&p, "%s/", epic);
+	buf_puts(&p, name ? name + 1 : path);
+	if (strcmp(p.data, path) == 0) {
+		buf_finish(&p);
+		return NULL;
+	}
+	return buf_detach(&p);
+}
+
 enum reconcile_where reconcile_path(const struct reconcile *r, const char *path,
 				    char **to,
 				    const struct config_backlog **backlog,
@@ -684,9 +708,7 @@ enum reconcile_where reconcile_path(const struct reconcile *r, const char *path,
 {
 	const struct config_backlog *b, *nb;
 	const struct config_stage *st, *ns;
-	const char *name;
-	char *epic = NULL, *dir;
-	struct buf p = BUF_INIT;
+	char *epic = NULL;
 
 	*to = NULL;
 	if (!path || !detect_location(&r->was, path, &b, &st, &epic))
@@ -699,22 +721,33 @@ enum reconcile_where reconcile_path(const struct reconcile *r, const char *path,
 		free(epic);
 		return RECONCILE_GONE;
 	}
-	/* as apply's target_path joins them */
-	dir = config_stage_path(nb, ns);
-	if (strcmp(dir, ".") != 0)
-		buf_printf(&p, "%s/", dir);
-	free(dir);
-	if (epic)
-		buf_printf(&p, "%s/", epic);
-	name = strrchr(path, '/');
-	buf_puts(&p, name ? name + 1 : path);
+	*to = relocated(nb, ns, epic, path);
 	free(epic);
-	if (strcmp(p.data, path) == 0) {
-		buf_finish(&p);
+	if (!*to)
 		return RECONCILE_SAME;
-	}
-	*to = buf_detach(&p);
 	return RECONCILE_MOVED;
+}
+
+char *reconcile_path_recorded(const struct reconcile *r, const char *path)
+{
+	const struct config_backlog *b;
+	const struct config_stage *st;
+	size_t i = 0, j = 0;
+	char *epic = NULL, *was;
+
+	if (!r->relocates || !path ||
+	    !detect_location(r->c, path, &b, &st, &epic))
+		return NULL;
+	while (i < r->rec.nbacklogs && r->backlog_now[i] != b)
+		i++;
+	while (j < r->rec.nstages && r->stage_now[j] != st)
+		j++;
+	was = i < r->rec.nbacklogs && j < r->rec.nstages
+		      ? relocated(&r->rec.backlogs[i], &r->rec.stages[j], epic,
+				  path)
+		      : NULL;
+	free(epic);
+	return was;
 }
 
 char *reconcile_describe(const struct reconcile *r)

@@ -211,6 +211,10 @@ enum reconcile_where reconcile_path(const struct reconcile *r, const char *path,
 				    char **to,
 				    const struct config_backlog **backlog,
 				    const struct config_stage **stage);
+/* Where the record (the configuration the last run followed) had the
+ * file at path, a path of the configuration now, when this change moved
+ * its stage's or backlog's directory (heap); else NULL. */
+char *reconcile_path_recorded(const struct reconcile *r, const char *path);
 /* The name a recorded status or backlog has now; the name itself when it
  * is not one recorded, or was removed. */
 const char *reconcile_status(const struct reconcile *r, const char *status);

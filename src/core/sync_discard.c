@@ -19,17 +19,34 @@ static bool git_holds(struct run *run, const char *path, const char *blob)
 }
 
 /* Whether a person changed path in git since the commit since (a
- * first-parent commit after it, a staged change): git's version there is
- * then theirs, not one a discard put back. When git cannot say, so. */
-static bool path_changed_since(struct run *run, const char *path,
-			       const char *since)
+ * first-parent commit after it, a staged change), a move from was (NULL:
+ * none) not counted: git's version there is then theirs, not one a
+ * discard put back. When git cannot say, so. */
+static bool changed_since(struct run *run, const char *path, const char *was,
+			  const char *since)
 {
 	bool changed = true;
 	struct err e;
 
-	return !detect_git_path_changed(&run->mirrors, run->c, path, since,
+	return !detect_git_path_changed(&run->mirrors, run->c, path, was, since,
 					&changed, &e) ||
 	       changed;
+}
+
+/* The same, where a configuration change since the last run that moved
+ * path's directory (git mv'd, committed or staged) moved git's version
+ * with it, no one's edit: the version is followed to where the last run
+ * had it (model seed 1053: a stage's directory renamed after a stash had
+ * put git's version back beside storysync's move, which took the API's
+ * backlog). */
+static bool path_changed_since(struct run *run, const char *path,
+			       const char *since)
+{
+	char *was = reconcile_path_recorded(&run->rc, path);
+	bool changed = changed_since(run, path, was, since);
+
+	free(was);
+	return changed;
 }
 
 /* The same, since the last run that recorded a commit. */
@@ -37,6 +54,27 @@ static bool path_changed(struct run *run, const char *path)
 {
 	return run->last_commit &&
 	       path_changed_since(run, path, run->last_commit);
+}
+
+/* Whether git's version blob of the file at path is one git put there
+ * (a discard: reset --hard, stash, checkout --, restore), not a person's
+ * move of it: git holds it there, unchanged since the commit since (NULL:
+ * no commit recorded), or, where the configuration moved path's directory
+ * since the last run and the admin moved it by hand (mv, git not told),
+ * at the path the last run had it, unchanged since. */
+static bool git_put(struct run *run, const char *path, const char *blob,
+		    const char *since)
+{
+	char *was;
+	bool yes;
+
+	if (git_holds(run, path, blob))
+		return !since || !path_changed_since(run, path, since);
+	was = reconcile_path_recorded(&run->rc, path);
+	yes = was && git_holds(run, was, blob) &&
+	      (!since || !changed_since(run, was, NULL, since));
+	free(was);
+	return yes;
 }
 
 /* Whether git took storysync's write of se (its content at its path),
@@ -75,8 +113,7 @@ bool discarded(struct run *run, const struct file_change *fc,
 	 * is one a person moved (storysync's move of it, a content git
 	 * held already, moved on) */
 	if (strcmp(fc->path, se->path) != 0 &&
-	    (!git_holds(run, fc->path, se->before) ||
-	     path_changed(run, fc->path)))
+	    !git_put(run, fc->path, se->before, run->last_commit))
 		return false;
 	if (write_taken(run, se))
 		return false;
@@ -577,8 +614,7 @@ static bool git_put_back(struct run *run, const struct file_change *fc,
 	return d->head[0] && strcmp(d->id, fc->id) == 0 &&
 	       (strcmp(fc->hash, d->hash) == 0 ||
 		strcmp(fc->hash, d->before) == 0) &&
-	       git_holds(run, fc->path, fc->hash) &&
-	       !path_changed_since(run, fc->path, d->head);
+	       git_put(run, fc->path, fc->hash, d->head);
 }
 
 bool held_by_git(void *ctx, const char *path, const char *blob)

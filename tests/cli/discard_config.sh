@@ -17,7 +17,11 @@
 # sed on the files, git for the versions. And (model seed 26) the same
 # when a run followed the move first and the write is a later run's:
 # git mv staged HEAD's version at the moved path, which is what a reset
-# or a stash puts back. A twin (PG_TWIN, lib.sh).
+# or a stash puts back. And (model seed 1053) git's version put back
+# beside the run's move, then moved with a stage's directory the admin
+# renames before the next run (git mv, committed or staged, or mv): the
+# configuration's move of git's version, not a person's move of the story. A twin
+# (PG_TWIN, lib.sh).
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
@@ -133,5 +137,73 @@ $dir/$A" "$rc|$(a2 $dir)"
   check_eq "$moved, $how: the next run is quiet" "0||$digest" \
     "$rc|$out$err|$(db_digest)"
 done
+done
+
+# ---- git's version put back, then moved with a stage's directory
+# (model seed 1053) ----
+# Backlogs web (stories/web) and api (stories/api), A-4 in api's stage
+# backlog, synced and committed (tag init). web's directory moved to
+# stories/web2 (git mv, the configuration edited, neither committed); the
+# API moves A-4 to backlog web, and a run writes that: A-4's file goes to
+# stories/web2/backlog, where git does not track it. A stash takes the
+# configuration and what git tracks back: git's A-4 back in
+# stories/api/backlog, the run's file left in stories/web2, no backlog's
+# directory now. Then, before any run, the admin renames stage backlog's
+# directory to todo (git mv in each backlog, the configuration edited;
+# committed, or staged only; or by hand, mv, git not told). Before the
+# fix the run took git's version, which the rename had moved to
+# stories/api/todo, for a person's move of A-4 to backlog api: the API's
+# web lost, with nothing in sync_conflicts.
+A4=A-4-four.md
+for how in commit staged hand; do
+  stages_repo four-$how backlog:backlog active:active && rmdir backlog active
+  printf 'backlogs:\n  web: stories/web\n  api: stories/api\n' >>.storysync.yml
+  mkdir -p stories/web/backlog stories/api/backlog stories/api/active
+  printf -- '---\nid: W-1\ntitle: one\n---\n\nBody.\n' \
+    >stories/web/backlog/W-1-one.md
+  printf -- '---\nid: A-4\ntitle: four\npriority: high\n---\n\nBody.\n' \
+    >stories/api/backlog/$A4
+  printf -- '---\nid: A-1\ntitle: one\n---\n\nBody.\n' \
+    >stories/api/active/A-1-one.md
+  synced_commit && git tag init || not_ok "$how: the tree"
+  git mv stories/web stories/web2 &&
+    sed -i 's#^  web: stories/web$#  web: stories/web2#' .storysync.yml
+  q "UPDATE stories SET backlog = 'web' WHERE id = 'A-4'"
+  run ss -q
+  check_eq "$how: the run moves A-4 into web's moved directory" \
+    "0||stories/web2/backlog/$A4" "$rc|$err|$(find stories -name "$A4")"
+  git stash -q && git stash drop -q
+  check_eq "$how: the stash put git's A-4 back beside the run's" \
+    "stories/api/backlog/$A4
+stories/web2/backlog/$A4" "$(find stories -name "$A4" | sort)"
+  mv=(git mv)
+  [ $how = hand ] && mv=(mv)
+  "${mv[@]}" stories/web/backlog stories/web/todo &&
+    "${mv[@]}" stories/api/backlog stories/api/todo &&
+    sed -i 's#^  backlog: backlog$#  backlog: todo#' .storysync.yml
+  [ $how = commit ] && git commit -qam "backlog's directory is todo"
+  git show "init:stories/api/backlog/$A4" | cmp -s - stories/api/todo/$A4 ||
+    not_ok "$how: git's version moved to stories/api/todo"
+  run ss -v
+  check_eq "$how: git's version moved with the directory stays a discard" \
+    "0|storysync: stories/api/todo/$A4: git's version put back over storysync's uncommitted write (a discard, not an edit): written again" \
+    "$rc|$(grep -F "$A4: git's" <<<"$err")"
+  check_eq "$how: the API's web kept, git's api in sync_conflicts" \
+    "web|backlog|stories/web/todo/$A4|both_changed|db|backlog|api" \
+    "$(q "SELECT backlog, status, path FROM stories WHERE id = 'A-4'")|$(
+      q "SELECT kind, kept, fields, $(jget lost backlog)
+         FROM sync_conflicts WHERE story_id = 'A-4' ORDER BY id")"
+  # written again: git's version (no key names the backlog) at web's
+  # place; the run's file in stories/web2, no backlog's now, left alone
+  same=no
+  git show "init:stories/api/backlog/$A4" | cmp -s - stories/web/todo/$A4 &&
+    same=yes
+  check_eq "$how: A-4's file is git's version, in web" \
+    "yes|stories/web/todo/$A4
+stories/web2/backlog/$A4" "$same|$(find stories -name "$A4" | sort)"
+  digest=$(db_digest)
+  run ss
+  check_eq "$how: the next run is quiet" "0||$digest" \
+    "$rc|$out$err|$(db_digest)"
 done
 finish

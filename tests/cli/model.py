@@ -453,6 +453,16 @@ class Model:
         return {n for i, (n, d) in enumerate(rs)
                 if self.stages[i][1] == d or self.stages[i][0] == n}
 
+    def record_removed(self, field):
+        """The record's names whose item the configuration pairs with
+        it by neither directory nor name (removed, as a run sees it)."""
+        rb, rs = self.record
+        if field == "backlog":
+            items = [(n, d, self.backlogs[k]) for k, (n, d) in rb.items()]
+        else:
+            items = [(n, d, self.stages[i]) for i, (n, d) in enumerate(rs)]
+        return {n for n, d, now in items if now[1] != d and now[0] != n}
+
     def name_class(self, field, name, partial, hist):
         """What a run does with a row naming NAME in FIELD: "ok" (takes
         it, as the name its item has now), "refused" (by name, exit 1),
@@ -469,6 +479,15 @@ class Model:
             return "ok"
         if name in self.record_names(field):
             return "either" if self.unsure else "ok"
+        if name in self.record_removed(field):
+            # a name the last run saw, of an item the configuration now
+            # lacks by both directory and name (a discard threw away a
+            # rename and a directory move that two runs had followed,
+            # seed 1073): a stage or backlog removed (storysync.yml(5)),
+            # not a name no run saw. The run takes a move of its file
+            # to a configured directory, refuses by name a row the API
+            # changed, stops (exit 4) for a file gone
+            return "either"
         if hist is not None and name in hist[field]:
             return "either" if partial or self.rewritten else "ok"
         if name not in self.committed[field] and not self.unsure:

@@ -1217,6 +1217,47 @@ static void test_gitobj_delta(void **state)
 	free(list);
 }
 
+/* whether path changed since since, a move from was (or NULL) not
+ * counted: the repository opened for the question, as a run opens it */
+static bool changed(const char *path, const char *was, const char *since)
+{
+	struct gitrepo *r = open_ok(repo);
+	struct err e = {""};
+	bool yes = false;
+
+	if (!gitrepo_path_changed(r, path, was, since, &yes, &e))
+		fail_msg("gitrepo_path_changed(%s): %s", path, e.msg);
+	gitrepo_destroy(r);
+	return yes;
+}
+
+/* A directory git mv'd (staged, then committed) moved its files' versions
+ * unchanged: with the path they came from, no change; an edit after the
+ * move, or a copy (the old path still there), is one. */
+static void test_path_changed_moved(void **state)
+{
+	char *one = out("cd repo && git rev-parse HEAD");
+
+	(void)state;
+	assert_false(changed("stories/backlog/A.md", NULL, one));
+	sh("cd repo && git mv stories/backlog stories/todo");
+	assert_true(changed("stories/todo/A.md", NULL, one));
+	assert_false(changed("stories/todo/A.md", "stories/backlog/A.md", one));
+	/* not where it came from */
+	assert_true(changed("stories/todo/A.md", "stories/backlog/B.md", one));
+	sh("cd repo && git commit -q -m todo");
+	assert_true(changed("stories/todo/A.md", NULL, one));
+	assert_false(changed("stories/todo/A.md", "stories/backlog/A.md", one));
+	sh("cd repo && echo more >> stories/todo/B.md && git commit -q -am b");
+	assert_true(changed("stories/todo/B.md", "stories/backlog/B.md", one));
+	assert_false(changed("stories/todo/C.md", "stories/backlog/C.md", one));
+	/* a copy: the version it came from is still there */
+	sh("cd repo && mkdir other2 && cp other/x.md other2/ && "
+	   "git add other2 && git commit -q -m copy");
+	assert_true(changed("other2/x.md", "other/x.md", one));
+	free(one);
+}
+
 static void test_gitobj_layouts(void **state)
 {
 	char *wt = xasprintf("%s/wt", tmp), *clone = xasprintf("%s/cl", tmp);
@@ -1470,6 +1511,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gitobj_packed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_gitobj_delta, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_path_changed_moved, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_gitobj_layouts, setup,
 						teardown),

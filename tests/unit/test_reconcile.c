@@ -124,6 +124,14 @@ static char *former(char **v)
 	return json_string_array(v, n);
 }
 
+/* where the record had the file at path (now), or "none" */
+#define assert_recorded(r, path, want)                                         \
+	do {                                                                   \
+		char *got_ = reconcile_path_recorded(r, path);                 \
+		assert_string_equal(got_ ? got_ : "none", want);               \
+		free(got_);                                                    \
+	} while (0)
+
 #define assert_former(v, want)                                                 \
 	do {                                                                   \
 		char *got_ = former(v);                                        \
@@ -203,6 +211,11 @@ static void test_stage_dir_renamed(void **state)
 	assert_where(&r, "backlog/X-1-one.md", "todo-dir/X-1-one.md");
 	assert_where(&r, "backlog/auth/X-2.md", "todo-dir/auth/X-2.md");
 	assert_where(&r, "active/X-3.md", "same");
+	/* and back: where git's version moved with the directory was */
+	assert_recorded(&r, "todo-dir/X-1-one.md", "backlog/X-1-one.md");
+	assert_recorded(&r, "todo-dir/auth/X-2.md", "backlog/auth/X-2.md");
+	assert_recorded(&r, "active/X-3.md", "none");
+	assert_recorded(&r, "elsewhere/X-4.md", "none");
 	assert_former(r.former_status, "[]");
 	reconcile_finish(&r);
 	layout_finish(&now);
@@ -246,6 +259,8 @@ static void test_removed(void **state)
 	assert_where(&r, "refinements/X-1.md",
 		     "gone default:. refinement:refinements");
 	assert_where(&r, "backlog/X-2.md", "gone default:. backlog:backlog");
+	/* a stage added: no recorded one is it */
+	assert_recorded(&r, "todo/X-1.md", "none");
 	assert_string_equal(reconcile_status(&r, "backlog"), "backlog");
 	assert_former(r.former_status, "[]");
 	reconcile_finish(&r);
@@ -274,6 +289,9 @@ static void test_backlogs(void **state)
 	assert_where(&r, "stories/web/todo/X-1.md", "same");
 	assert_where(&r, "stories/mobile/done/ep/M-1.md",
 		     "apps/mobile/done/ep/M-1.md");
+	assert_recorded(&r, "apps/mobile/done/ep/M-1.md",
+			"stories/mobile/done/ep/M-1.md");
+	assert_recorded(&r, "stories/web/todo/X-1.md", "none");
 	assert_former(r.former_backlog, "[\"web\",\"frontend\"]");
 	reconcile_mirrors(&r, mirror);
 	assert_string_equal(mirror[SM_BACKLOG], "frontend");

@@ -20,8 +20,9 @@
 # or a stash puts back. And (model seed 1053) git's version put back
 # beside the run's move, then moved with a stage's directory the admin
 # renames before the next run (git mv, committed or staged, or mv): the
-# configuration's move of git's version, not a person's move of the story. A twin
-# (PG_TWIN, lib.sh).
+# configuration's move of git's version, not a person's move of the story;
+# and so for git's version put back over storysync's deletion of a file
+# for the API's (not a new story). A twin (PG_TWIN, lib.sh).
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
@@ -201,6 +202,47 @@ stories/web2/backlog/$A4" "$(find stories -name "$A4" | sort)"
   check_eq "$how: A-4's file is git's version, in web" \
     "yes|stories/web/todo/$A4
 stories/web2/backlog/$A4" "$same|$(find stories -name "$A4" | sort)"
+  digest=$(db_digest)
+  run ss
+  check_eq "$how: the next run is quiet" "0||$digest" \
+    "$rc|$out$err|$(db_digest)"
+done
+
+# ---- the same for git's version put back over storysync's deletion ----
+# The API deletes A-4, the run deletes its file (not committed), a reset
+# --hard puts git's version back, and the admin renames stage backlog's
+# directory to todo (git mv, committed or staged; or mv) before the next
+# run: still git's version put back, deleted again, its content in
+# sync_conflicts. Before the fix the run took it for a new story: the
+# API's deletion undone, nothing recorded.
+for how in commit staged hand; do
+  stages_repo undel-$how backlog:backlog active:active
+  printf -- '---\nid: A-4\ntitle: four\n---\n\nBody.\n' >backlog/$A4
+  printf -- '---\nid: A-5\ntitle: five\n---\n\nBody.\n' >backlog/A-5-five.md
+  printf -- '---\nid: A-1\ntitle: one\n---\n\nBody.\n' >active/A-1-one.md
+  synced_commit && git tag init || not_ok "$how: the tree"
+  q "DELETE FROM stories WHERE id = 'A-4'"
+  run ss -q
+  check_eq "$how: the run deletes A-4's file" "0||" \
+    "$rc|$err|$(find . -name "$A4")"
+  git reset -q --hard
+  mv=(git mv)
+  [ $how = hand ] && mv=(mv)
+  "${mv[@]}" backlog todo &&
+    sed -i 's#^  backlog: backlog$#  backlog: todo#' .storysync.yml
+  [ $how = commit ] && git commit -qam "backlog's directory is todo"
+  git show "init:backlog/$A4" | cmp -s - todo/$A4 ||
+    not_ok "$how: git's A-4 back, moved to todo"
+  run ss -v
+  check_eq "$how: git's version moved with the directory is deleted again" \
+    "0|storysync: todo/$A4: git's version put back after storysync deleted it for the API's deletion of A-4 (a discard, not a new story): deleted again, the file's version kept in sync_conflicts" \
+    "$rc|$(grep -F "$A4: git's" <<<"$err")"
+  check_eq "$how: no row, the file's version in sync_conflicts" \
+    "|deleted_in_db|db|four||todo/A-5-five.md" \
+    "$(q "SELECT id FROM stories WHERE id = 'A-4'")|$(
+      q "SELECT kind, kept, $(jget lost title) FROM sync_conflicts
+         WHERE story_id = 'A-4' ORDER BY id")|$(find . -name "$A4")|$(
+      q "SELECT path FROM stories WHERE id = 'A-5'")"
   digest=$(db_digest)
   run ss
   check_eq "$how: the next run is quiet" "0||$digest" \

@@ -176,6 +176,33 @@ bool dbhome_same_version(const struct dbhome_version *a,
 	       a->mtime_ns == b->mtime_ns;
 }
 
+bool dbhome_file(const struct dbhome *h, const char *root,
+		 struct dbhome_file *f)
+{
+	struct file_id db, tree;
+
+	if (h->server || !fsx_file_id(h->database, &db) ||
+	    !fsx_file_id(root, &tree))
+		return false;
+	*f = (struct dbhome_file){.dev = db.dev,
+				  .ino = db.ino,
+				  .born_ns = db.born_ns,
+				  .root_dev = tree.dev,
+				  .root_ino = tree.ino};
+	return true;
+}
+
+bool dbhome_same_file(const struct dbhome_file *a, const struct dbhome_file *b)
+{
+	return dbhome_same_root(a, b) && a->dev == b->dev && a->ino == b->ino &&
+	       a->born_ns == b->born_ns;
+}
+
+bool dbhome_same_root(const struct dbhome_file *a, const struct dbhome_file *b)
+{
+	return a->root_dev == b->root_dev && a->root_ino == b->root_ino;
+}
+
 bool dbhome_ignore(const struct dbhome *h, const char *root, bool *ignored,
 		   struct err *e)
 {

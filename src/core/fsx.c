@@ -17,6 +17,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -2443,6 +2444,21 @@ bool fsx_exists(const char *path)
 	struct stat st;
 
 	return lstat(path, &st) == 0;
+}
+
+bool fsx_file_id(const char *path, struct file_id *id)
+{
+	struct statx sx;
+
+	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_BTIME, &sx) != 0)
+		return false;
+	id->dev = (uint64_t)makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	id->ino = (uint64_t)sx.stx_ino;
+	id->born_ns = sx.stx_mask & STATX_BTIME
+			      ? (int64_t)sx.stx_btime.tv_sec * 1000000000 +
+					sx.stx_btime.tv_nsec
+			      : 0;
+	return true;
 }
 
 bool fsx_rename(const char *from, const char *to, struct err *e)

@@ -272,6 +272,16 @@ bool fsx_create_empty(const char *path, struct err *e);
 void fsx_own_like_parent(int fd, const char *path);
 /* True when something is at path, a dangling symlink included (lstat). */
 bool fsx_exists(const char *path);
+/* Which file is at path (symlinks followed): its device, inode and birth
+ * time in ns (0 where the file system keeps none), which no write of the
+ * file changes and a new file at its place does. */
+struct file_id {
+	uint64_t dev, ino;
+	int64_t born_ns;
+};
+/* Fills id for path; false when nothing is there (or it cannot be
+ * looked at). */
+bool fsx_file_id(const char *path, struct file_id *id);
 /* Renames from to to (not beneath a root: the hooks); "FROM: <strerror>". */
 bool fsx_rename(const char *from, const char *to, struct err *e);
 /* Removes the file at path; "PATH: <strerror>". */

@@ -2297,7 +2297,31 @@ bool sync_init(const struct config *c, bool take_over, int *version,
 	ok = ok && init_record(s, c, e);
 	*version = s ? store_schema_version(s) : 0;
 	store_close(s);
-	return ok && dbhome_ignore(&c->home, c->root, ignored, e);
+	/* the database there is the one to sync, whichever file it is
+	 * (same_database): the next run records it */
+	return ok && run_record_forget_database(&c->home, e) &&
+	       dbhome_ignore(&c->home, c->root, ignored, e);
+}
+
+/* Whether git tracks the file at path (its directory made symlink-free,
+ * as gitrepo_tracked wants it). */
+static bool git_tracks(const char *path, bool *tracked, struct err *e)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir =
+		slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+	char *real = fsx_realpath(*dir ? dir : "/", e), *file = NULL;
+	bool ok = real != NULL;
+
+	*tracked = false;
+	if (ok) {
+		file = xasprintf("%s/%s", real, slash ? slash + 1 : path);
+		ok = gitrepo_tracked(file, tracked, e);
+	}
+	free(file);
+	free(real);
+	free(dir);
+	return ok;
 }
 
 /* A journal with lines must be storysync's: the database's directory is
@@ -2310,34 +2334,91 @@ bool sync_init(const struct config *c, bool take_over, int *version,
 static bool journal_untracked(const char *path, int fd, struct err *e)
 {
 	struct stat st;
-	const char *slash = strrchr(path, '/');
-	char *dir =
-		slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
-	char *real = NULL, *file = NULL;
-	bool tracked = false, ok = true;
+	bool tracked = false;
 
 	if (fstat(fd, &st) < 0 || st.st_size == 0)
-		goto out;
-	real = fsx_realpath(*dir ? dir : "/", e);
-	if (!real) {
-		ok = false;
-		goto out;
-	}
-	file = xasprintf("%s/%s", real, slash ? slash + 1 : path);
-	ok = gitrepo_tracked(file, &tracked, e);
-	if (ok && tracked)
-		ok = err_set(
+		return true;
+	if (!git_tracks(path, &tracked, e))
+		return false;
+	if (tracked)
+		return err_set(
 			e,
 			"%s: git tracks this file, storysync's write "
 			"journal: its lines came from the repository and "
 			"are not read; nothing written: untrack it (git rm "
 			"--cached) and remove it",
 			path);
-out:
-	free(file);
-	free(real);
-	free(dir);
-	return ok;
+	return true;
+}
+
+/*
+ * The database is the file the runs here synced, or git may have put its
+ * own in its place: a commit that tracks it (git add -f) replaces the
+ * ignored file when it is checked out, merged or reset to, and the rows
+ * the API wrote since the last run are gone with the file, by git. The
+ * run record (read and written by every run anyway) keeps which file the
+ * last run found (device, inode, birth time: dbhome_file), so the check
+ * is a statx of it before it is opened: another file, in the same tree
+ * (a copy of the whole tree is a pair of its own), is refused, nothing
+ * written, never synced as the truth. Git's index is read only when no
+ * file is recorded (the first run after init, or of this version): a
+ * database git tracks is refused then too.
+ */
+static bool same_database(struct run *run, enum sync_status *status)
+{
+	const struct config *c = run->c;
+	struct run_record_file rf;
+	struct err ignored;
+	bool tracked = false;
+
+	if (!dbhome_file(&c->home, c->root, &run->db_file))
+		return true; /* a server's, or gone: opening it says */
+	if (!run_record_read(&c->home, &rf, &ignored))
+		rf.db_known = false; /* unreadable: as if none */
+	if (rf.db_known && (dbhome_same_file(&rf.db, &run->db_file) ||
+			    !dbhome_same_root(&rf.db, &run->db_file))) {
+		run->db_confirmed = true;
+		return true;
+	}
+	if (!git_tracks(c->home.database, &tracked, run->e))
+		return false;
+	if (!tracked && !rf.db_known) {
+		run->db_confirmed = true;
+		return true;
+	}
+	*status = SYNC_GUARDED;
+	if (tracked && rf.db_known)
+		return err_set(
+			run->e,
+			"%s: git tracks this file, storysync's database, and "
+			"put its copy in place of the one the last run here "
+			"synced (a checkout, merge or reset of a commit that "
+			"tracks it): the rows the API wrote since that run are "
+			"not in it; nothing written: untrack it (git rm "
+			"--cached, and commit), put back the database this "
+			"checkout synced (a backup), then run 'storysync "
+			"init' here (without the backup: init syncs with "
+			"git's copy as it is)",
+			c->home.database);
+	if (tracked)
+		return err_set(run->e,
+			       "%s: git tracks this file, storysync's "
+			       "database: a checkout, merge or reset of a "
+			       "commit that tracks it puts git's copy in its "
+			       "place, without the rows the API wrote since "
+			       "the last run; nothing written: untrack it "
+			       "(git rm --cached, and commit), then run "
+			       "'storysync init' here",
+			       c->home.database);
+	return err_set(run->e,
+		       "%s: not the database file the last run here synced "
+		       "(another file took its place since: git's, a "
+		       "backup's, a copy's), and the rows the API wrote "
+		       "since that run may not be in it; nothing written: "
+		       "put back the database this checkout synced (a "
+		       "backup) and run 'storysync init' here, or run it to "
+		       "sync with this one as it is",
+		       c->home.database);
 }
 
 /* The write journal (a dry run only reads it). */
@@ -2498,7 +2579,7 @@ static bool start(struct run *run, const struct config *c, int *lockfd,
 	if (!dbhome_need(&c->home, run->e))
 		return false;
 	*status = SYNC_FATAL;
-	if (!take_lock(run, lockfd, status))
+	if (!take_lock(run, lockfd, status) || !same_database(run, status))
 		return false;
 	cache_walk_ahead(run);
 	if (!store_open_as(&run->store, c->database, busy_ms(c, o), o->dry_run,

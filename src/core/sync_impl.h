@@ -57,6 +57,11 @@ struct run {
 	struct sync_counts *n;
 	struct err *e;
 	struct store *store;
+	/* the database file, as found before it was opened, and whether it
+	 * is the one the runs here synced (same_database): the run record
+	 * then records it */
+	struct dbhome_file db_file;
+	bool db_confirmed;
 	int rootfd;
 	struct state_table table;
 	const struct state_entry *state; /* table.v, table.n */

@@ -410,6 +410,54 @@ static bool record_redeleted(struct run *run)
 	return true;
 }
 
+/* Whether story id has a state entry, asked of the store when the run
+ * read only some of them. */
+static bool has_state(struct run *run, const char *id, bool *found)
+{
+	struct state_table t = {0};
+	bool ok = true;
+
+	*found = state_of(run, id) != NULL;
+	if (!*found && run->partial_state) {
+		ok = store_state_find(run->store, NULL, id, &t, run->e);
+		*found = ok && t.n;
+		state_table_finish(&t);
+	}
+	return ok;
+}
+
+/* The journal's deletions of a killed run's own files that no state knew
+ * (rendered_gone: made for a row the API deleted since), made before the
+ * run that made them was killed, are recorded as its commit would have
+ * (sync_deleted): git putting back the version a person committed is
+ * then no new story. A deletion line of a story that has a state is
+ * our_deletion's. */
+static bool record_gone(struct run *run)
+{
+	for (size_t i = 0; i < run->journal.nd; i++) {
+		const struct journal_deletion *jd = &run->journal.d[i];
+		struct deleted_file d = {
+			.id = (char *)jd->id,
+			.path = (char *)jd->path,
+		};
+		bool found = false;
+
+		if (!jd->head || !jd->before)
+			continue;
+		if (!has_state(run, jd->id, &found))
+			return false;
+		if (found)
+			continue;
+		snprintf(d.hash, sizeof(d.hash), "%s", jd->hash);
+		snprintf(d.head, sizeof(d.head), "%s", jd->head);
+		snprintf(d.before, sizeof(d.before), "%s", jd->before);
+		if (!store_deleted_put(run->store, &d, run->e))
+			return false;
+		journal_note(run, &run->committed, jd->id);
+	}
+	return true;
+}
+
 /* The file's mirror keys that git carried to its path, not edits (see
  * detect_git_carried): asked only of a key plan would take as an edit of
  * a file at the path its state has, so a run with nothing to do never
@@ -801,7 +849,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	carried_keys(run, fc, se, &in, carried);
 	if (plan_story(&in, &a)) {
 		set_before(run, fc, se, journaled, &a);
-		set_deleted(run, se, &a);
+		set_deleted(run, se, fc, in.ours_gone, &a);
 		if (rebase_db)
 			doubt_rebased(&in, &a);
 		if (discard)
@@ -2140,7 +2188,8 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	}
 	/* before the apply: an archived deletion this run applies was
 	 * pending when it began, and is kept at least until the next one */
-	if (!prune(run) || !lock_planned(run) || !record_redeleted(run))
+	if (!prune(run) || !lock_planned(run) || !record_redeleted(run) ||
+	    !record_gone(run))
 		goto fail;
 	t = fsx_now_ns();
 	cpu = fsx_thread_cpu_ns();

@@ -2548,16 +2548,16 @@ static bool take_lock(struct run *run, int *lockfd, enum sync_status *status)
 	return err_set(run->e, "another storysync run holds %s", h->lock);
 }
 
-/* The checkout other than this one registered for the run's tree, as
+/* The checkout other than this one registered for c's tree, as
  * "HOST:PATH" into *holder (heap; NULL when none or this one). */
-static bool registered_elsewhere(struct run *run, const struct config *c,
-				 const char *host, char **holder)
+static bool registered_elsewhere(struct store *s, const struct config *c,
+				 const char *host, char **holder, struct err *e)
 {
 	struct tree_info *t;
 	size_t n;
 
 	*holder = NULL;
-	if (!store_trees_list(run->store, &t, &n, run->e))
+	if (!store_trees_list(s, &t, &n, e))
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(t[i].name, c->tree) == 0 && t[i].host && t[i].path &&
@@ -2568,35 +2568,68 @@ static bool registered_elsewhere(struct run *run, const struct config *c,
 	return true;
 }
 
+/* The refusals of a checkout that another holds c's tree for (asked only
+ * with holder_too: a run's claim finds it itself), or that syncs another
+ * tree (*refused, e, false). */
+static bool checkout_check(struct store *s, const struct config *c,
+			   const char *host, bool holder_too, bool *refused,
+			   struct err *e)
+{
+	char *other = NULL, *holder = NULL;
+	bool ok;
+
+	*refused = false;
+	ok = store_tree_other(s, host, c->root, &other, e);
+	if (ok && other) {
+		*refused = true;
+		ok = renamed_here(c, other, host, e);
+	}
+	/* a database inside the tree goes with it: a copy's first run
+	 * takes the checkout over (store_tree_claim) */
+	ok = ok && (!holder_too || db_in_tree(c) ||
+		    registered_elsewhere(s, c, host, &holder, e));
+	if (ok && holder) {
+		*refused = true;
+		ok = held_elsewhere(c, holder, host, e);
+	}
+	free(holder);
+	free(other);
+	return ok;
+}
+
+bool sync_checkout_check(struct store *s, const struct config *c, bool *refused,
+			 struct err *e)
+{
+	char host[256];
+
+	sync_host(host, sizeof(host));
+	return checkout_check(s, c, host, true, refused, e);
+}
+
 /* This checkout holds the run's tree: registered by its first run, and
  * refused (exit 4, before anything is written) when another holds it, or
  * when this checkout syncs another tree (a renamed tree:). */
 static bool claim_tree(struct run *run, const struct config *c,
 		       enum sync_status *status)
 {
-	char host[256], *holder = NULL, *other = NULL;
-	bool moved = false;
+	char host[256], *holder = NULL;
+	bool moved = false, refused = false;
 
 	sync_host(host, sizeof(host));
-	if (!store_tree_other(run->store, host, c->root, &other, run->e)) {
-		if (store_busy(run->store))
+	/* a dry run (status's too) writes nothing: it only tells that the
+	 * run would be refused */
+	if (!checkout_check(run->store, c, host, run->o->dry_run, &refused,
+			    run->e)) {
+		if (refused)
+			*status = SYNC_GUARDED;
+		else if (store_busy(run->store))
 			*status = SYNC_BUSY;
 		return false;
 	}
-	if (other) {
-		*status = SYNC_GUARDED;
-		renamed_here(c, other, host, run->e);
-		free(other);
-		return false;
-	}
-	if (run->o->dry_run) {
-		/* a dry run (status's too) writes nothing: it only tells
-		 * that the run would be refused */
-		if (!db_in_tree(c) &&
-		    !registered_elsewhere(run, c, host, &holder))
-			return false;
-	} else if (!store_tree_claim(run->store, host, c->root, db_in_tree(c),
-				     &holder, &moved, run->e)) {
+	if (run->o->dry_run)
+		return true;
+	if (!store_tree_claim(run->store, host, c->root, db_in_tree(c), &holder,
+			      &moved, run->e)) {
 		if (store_busy(run->store))
 			*status = SYNC_BUSY;
 		return false;

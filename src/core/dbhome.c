@@ -66,6 +66,7 @@ void dbhome_init(struct dbhome *h, const char *database, const char *at,
 	const char *t = *sep ? tree : "";
 
 	h->database = xstrdup(database);
+	h->root = root ? xstrdup(root) : NULL;
 	h->server = dbhome_is_server(database);
 	h->shown = dbhome_mask(database);
 	h->base = h->server ? dbhome_server_base(root) : xstrdup(database);
@@ -80,6 +81,7 @@ void dbhome_init(struct dbhome *h, const char *database, const char *at,
 void dbhome_finish(struct dbhome *h)
 {
 	free(h->database);
+	free(h->root);
 	free(h->shown);
 	free(h->base);
 	free(h->at);
@@ -123,7 +125,7 @@ bool dbhome_make(const struct dbhome *h, struct err *e)
 
 int dbhome_lock(const struct dbhome *h, int wait_s, struct err *e)
 {
-	return fsx_lock(h->lock, wait_s, e);
+	return fsx_lock(h->root, h->lock, wait_s, e);
 }
 
 bool dbhome_lock_held(const struct dbhome *h)

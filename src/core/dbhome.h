@@ -24,6 +24,8 @@ struct dbhome {
 	char *database; /* the configuration's string */
 	char *shown;    /* the same as messages may show it: a server URI's
 			   password masked */
+	char *root;     /* the tree's directory: the files below that lie
+			   in it are written beneath it (fsx_open_in) */
 	char *base;     /* what the files below are named after: the
 			   database file, or ROOT/.storysync/server */
 	bool server;    /* a server's URI, not a file */

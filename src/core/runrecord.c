@@ -267,7 +267,8 @@ bool run_record_write(const struct dbhome *h, const struct run_record_file *r,
 			   " %" PRIu64 " %" PRIu64 "\n",
 			   r->db.dev, r->db.ino, r->db.born_ns, r->db.root_dev,
 			   r->db.root_ino);
-	ok = fsx_replace(path, b.data, b.len, NULL, e);
+	ok = fsx_replace(path, b.data, b.len,
+			 &(struct fsx_replace_opts){.root = h->root}, e);
 	buf_finish(&b);
 	free(path);
 	return ok;

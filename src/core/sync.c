@@ -410,14 +410,16 @@ static bool record_redeleted(struct run *run)
 	return true;
 }
 
-/* Whether story id has a state entry, asked of the store when the run
- * read only some of them. */
+/* Whether story id has a state entry: one of a backlog --backlog did
+ * not select too, and asked of the store when the run read only some of
+ * them (--git). */
 static bool has_state(struct run *run, const char *id, bool *found)
 {
 	struct state_table t = {0};
 	bool ok = true;
 
-	*found = state_of(run, id) != NULL;
+	*found = state_of(run, id) != NULL ||
+		 (run->c != run->all && strmap_get(&run->hidden, id, NULL));
 	if (!*found && run->partial_state) {
 		ok = store_state_find(run->store, NULL, id, &t, run->e);
 		*found = ok && t.n;

@@ -256,7 +256,7 @@ int cmd_conflicts(struct cli *cli, int argc, char **argv)
 	struct config c = {0};
 	struct store *s = NULL;
 	const char *id;
-	bool resolving = false, busy = false;
+	bool resolving = false, busy = false, refused = false;
 	struct err e;
 	int rc, first;
 
@@ -283,6 +283,13 @@ int cmd_conflicts(struct cli *cli, int argc, char **argv)
 	    !store_set_tree(s, c.tree, &e)) {
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 		rc = busy ? EXIT_LOCKED : EXIT_FATAL;
+		goto out;
+	}
+	/* a resolve writes: refused where a run is, another checkout's
+	 * tree, or another tree than this checkout's */
+	if (resolving && !sync_checkout_check(s, &c, &refused, &e)) {
+		fprintf(cli->err, "storysync: %s\n", e.msg);
+		rc = refused ? EXIT_GUARDED : failed(s);
 		goto out;
 	}
 	if (resolving)

@@ -53,6 +53,7 @@ static int exit_code(enum history_status st, const struct err *e)
 	case HISTORY_OK: return EXIT_DONE;
 	case HISTORY_USAGE: return EXIT_USAGE;
 	case HISTORY_LOCKED: return EXIT_LOCKED;
+	case HISTORY_GUARDED: return EXIT_GUARDED;
 	default: return cli_busy(e) ? EXIT_LOCKED : EXIT_FATAL;
 	}
 }

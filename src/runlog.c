@@ -28,27 +28,6 @@ bool runlog_stderr_is_journal(void)
 	       (unsigned long long)st.st_ino == ino;
 }
 
-/* The log file for appending. One in the tree is opened beneath its
- * root through no symlink (openat2), so that a link git puts there after
- * the check below (a checkout beside a run) is not followed either. */
-static int open_log(const char *root, const char *path)
-{
-	const int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC;
-	size_t n = strlen(root);
-	int rootfd, fd, saved;
-
-	if (strncmp(path, root, n) != 0 || path[n] != '/')
-		return open(path, flags, 0640);
-	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return -1;
-	fd = fsx_open_beneath(rootfd, path + n + 1, flags, 0640);
-	saved = errno;
-	close(rootfd);
-	errno = saved;
-	return fd;
-}
-
 /* The log: file, opened once for the run; else why not, and syslog. A
  * symlink in the tree on its way is the repository's (a branch that adds
  * one replaces an ignored log file on checkout): it may lead anywhere,
@@ -58,7 +37,10 @@ static void open_file(struct runlog *l, const char *path)
 	bool linked = fsx_follows_tree_link(l->tree, path);
 
 	if (!linked) {
-		l->fd = open_log(l->tree, path);
+		/* beneath the tree through no symlink: a link git puts
+		 * there after the check above is not followed either */
+		l->fd = fsx_open_in(l->tree, path,
+				    O_WRONLY | O_APPEND | O_CREAT, 0640);
 		linked = l->fd < 0 && (errno == ELOOP || errno == EXDEV);
 	}
 	if (l->fd >= 0) {

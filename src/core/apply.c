@@ -604,14 +604,18 @@ static enum apply_result place_write(struct apply_ctx *ctx,
 /* Notes in the write journal that the file t names, holding t->hash, is
  * about to be deleted for the API's deletion of a's row: a run killed
  * before its commit leaves the file gone and the state behind, which the
- * next run would take for a person's deletion. */
+ * next run would take for a person's deletion; or, for a killed run's own
+ * file no state knew (a->head without PLAN_STATE_FORGET: rendered_gone),
+ * nothing at all, and the next run records its deletion from the line
+ * (record_gone). */
 static bool note_delete(struct apply_ctx *ctx, const struct action *a,
 			const struct target *t, struct err *e)
 {
 	char *line;
 	bool ok;
 
-	if (ctx->journal_fd < 0 || a->state != PLAN_STATE_FORGET)
+	if (ctx->journal_fd < 0 ||
+	    (a->state != PLAN_STATE_FORGET && !a->head[0]))
 		return true;
 	line = journal_deletion_line(t->hash, a->id, a->head, a->before,
 				     t->cur);
@@ -745,16 +749,18 @@ static bool apply_state(struct apply_ctx *ctx, const struct action *a,
 		if (a->ours_after[f])
 			se.ours |= 1u << f;
 	memcpy(se.before, a->before, BLOBID_HEX);
-	if (a->state == PLAN_STATE_FORGET) {
-		/* the file deleted for the API's deletion, while git may
-		 * put it back (see store_deleted_put) */
+	if (a->state == PLAN_STATE_FORGET &&
+	    !store_state_delete(ctx->store, a->id, e))
+		return false;
+	if (a->state != PLAN_STATE_PUT) {
+		/* the file deleted for the API's deletion (a killed run's
+		 * own too, which no state knew), while git may put it back
+		 * (see store_deleted_put) */
 		struct deleted_file d = {
 			.id = a->id,
 			.path = (char *)t->cur,
 		};
 
-		if (!store_state_delete(ctx->store, a->id, e))
-			return false;
 		if (a->file != PLAN_FILE_DELETE || !a->head[0] || !t->cur)
 			return true;
 		memcpy(d.hash, t->hash, BLOBID_HEX);
@@ -762,8 +768,6 @@ static bool apply_state(struct apply_ctx *ctx, const struct action *a,
 		memcpy(d.head, a->head, BLOBID_HEX);
 		return store_deleted_put(ctx->store, &d, e);
 	}
-	if (a->state != PLAN_STATE_PUT)
-		return true;
 	memcpy(se.hash, t->hash, BLOBID_HEX);
 	if (!store_state_put(ctx->store, &se, &a->want, a->mirror_after, e))
 		return false;

@@ -66,6 +66,7 @@ void dbhome_init(struct dbhome *h, const char *database, const char *at,
 	const char *t = *sep ? tree : "";
 
 	h->database = xstrdup(database);
+	h->root = root ? xstrdup(root) : NULL;
 	h->server = dbhome_is_server(database);
 	h->shown = dbhome_mask(database);
 	h->base = h->server ? dbhome_server_base(root) : xstrdup(database);
@@ -80,6 +81,7 @@ void dbhome_init(struct dbhome *h, const char *database, const char *at,
 void dbhome_finish(struct dbhome *h)
 {
 	free(h->database);
+	free(h->root);
 	free(h->shown);
 	free(h->base);
 	free(h->at);
@@ -123,7 +125,7 @@ bool dbhome_make(const struct dbhome *h, struct err *e)
 
 int dbhome_lock(const struct dbhome *h, int wait_s, struct err *e)
 {
-	return fsx_lock(h->lock, wait_s, e);
+	return fsx_lock(h->root, h->lock, wait_s, e);
 }
 
 bool dbhome_lock_held(const struct dbhome *h)
@@ -174,6 +176,33 @@ bool dbhome_same_version(const struct dbhome_version *a,
 {
 	return a->ino == b->ino && a->size == b->size &&
 	       a->mtime_ns == b->mtime_ns;
+}
+
+bool dbhome_file(const struct dbhome *h, const char *root,
+		 struct dbhome_file *f)
+{
+	struct file_id db, tree;
+
+	if (h->server || !fsx_file_id(h->database, &db) ||
+	    !fsx_file_id(root, &tree))
+		return false;
+	*f = (struct dbhome_file){.dev = db.dev,
+				  .ino = db.ino,
+				  .born_ns = db.born_ns,
+				  .root_dev = tree.dev,
+				  .root_ino = tree.ino};
+	return true;
+}
+
+bool dbhome_same_file(const struct dbhome_file *a, const struct dbhome_file *b)
+{
+	return dbhome_same_root(a, b) && a->dev == b->dev && a->ino == b->ino &&
+	       a->born_ns == b->born_ns;
+}
+
+bool dbhome_same_root(const struct dbhome_file *a, const struct dbhome_file *b)
+{
+	return a->root_dev == b->root_dev && a->root_ino == b->root_ino;
 }
 
 bool dbhome_ignore(const struct dbhome *h, const char *root, bool *ignored,

@@ -24,6 +24,8 @@ struct dbhome {
 	char *database; /* the configuration's string */
 	char *shown;    /* the same as messages may show it: a server URI's
 			   password masked */
+	char *root;     /* the tree's directory: the files below that lie
+			   in it are written beneath it (fsx_open_in) */
 	char *base;     /* what the files below are named after: the
 			   database file, or ROOT/.storysync/server */
 	bool server;    /* a server's URI, not a file */
@@ -95,5 +97,27 @@ bool dbhome_version(const struct dbhome *h, struct dbhome_version *v);
 /* Whether a and b are the same version. */
 bool dbhome_same_version(const struct dbhome_version *a,
 			 const struct dbhome_version *b);
+
+/* Which file the database is: SQLite writes a database in place and never
+ * makes another file of it, but git does (a checkout, a merge, a reset of
+ * a commit that tracks it unlinks the ignored file and writes its own),
+ * and so do a restore and a copy. The inode alone does not tell: ext4
+ * gives git's new file the inode just freed; its birth time differs. The
+ * tree root's device and inode tell a copy of the whole tree. */
+struct dbhome_file {
+	uint64_t dev, ino;
+	int64_t born_ns;   /* birth time (statx), 0 where none is kept */
+	uint64_t root_dev; /* the tree root's */
+	uint64_t root_ino;
+};
+/* The database file's now, with root's (the tree's); false for a
+ * server's database, or when either cannot be stat'ed. */
+bool dbhome_file(const struct dbhome *h, const char *root,
+		 struct dbhome_file *f);
+/* Whether a and b are one database file in one tree. */
+bool dbhome_same_file(const struct dbhome_file *a, const struct dbhome_file *b);
+/* Whether a and b are of one tree root (else the tree was copied or
+ * moved, its database with it). */
+bool dbhome_same_root(const struct dbhome_file *a, const struct dbhome_file *b);
 
 #endif

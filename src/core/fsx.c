@@ -17,6 +17,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -2138,6 +2139,57 @@ static char *parent_of(const char *path)
 }
 
 /* Creates the lock file's directory when it is missing (one level). */
+/* The directory holding path, opened for the *at calls (and an fsync):
+ * beneath root, through no symlink (openat2), when path lies in root
+ * (non-NULL), so that a link git put on the way since any check (a
+ * checkout beside a run) is not followed; else as it is. *base gets
+ * path's last name. -1 with errno set. */
+static int dir_in(const char *root, const char *path, const char **base)
+{
+	const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+	const char *slash = strrchr(path, '/');
+	size_t n = root ? strlen(root) : 0;
+	char *dir = slash ? xstrndup(path,
+				     slash == path ? 1 : (size_t)(slash - path))
+			  : xstrdup(".");
+	int rootfd, fd, saved;
+
+	*base = slash ? slash + 1 : path;
+	if (!n || n == 1 || strncmp(dir, root, n) != 0 ||
+	    (dir[n] != '/' && dir[n] != '\0')) {
+		fd = open(dir, flags);
+		goto out;
+	}
+	rootfd = open(root, flags);
+	fd = rootfd < 0 || !dir[n]
+		     ? rootfd
+		     : fsx_open_beneath(rootfd, dir + n + 1, flags, 0);
+	saved = errno;
+	if (rootfd >= 0 && fd != rootfd)
+		close(rootfd);
+	errno = saved;
+out:
+	free(dir);
+	return fd;
+}
+
+int fsx_open_in(const char *root, const char *path, int flags, mode_t mode)
+{
+	size_t n = root ? strlen(root) : 0;
+	int rootfd, fd, saved;
+
+	if (n <= 1 || strncmp(path, root, n) != 0 || path[n] != '/')
+		return open(path, flags | O_CLOEXEC, mode);
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -1;
+	fd = fsx_open_beneath(rootfd, path + n + 1, flags, mode);
+	saved = errno;
+	close(rootfd);
+	errno = saved;
+	return fd;
+}
+
 static void make_parent(const char *path)
 {
 	char *dir;
@@ -2241,17 +2293,17 @@ bool fsx_follows_tree_link(const char *root, const char *path)
 	return found;
 }
 
-int fsx_lock(const char *path, int wait_s, struct err *e)
+int fsx_lock(const char *root, const char *path, int wait_s, struct err *e)
 {
 	/* the lock is storysync's own file, never a link: one committed at
 	 * its name would have it made wherever it leads */
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	const int flags = O_RDWR | O_CREAT | O_NOFOLLOW;
+	int fd = fsx_open_in(root, path, flags, 0644);
 	int r;
 
 	if (fd < 0 && errno == ENOENT) {
 		make_parent(path);
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-			  0644);
+		fd = fsx_open_in(root, path, flags, 0644);
 	}
 	if (fd < 0) {
 		denied(e, path, errno);
@@ -2286,13 +2338,17 @@ bool fsx_lock_held(const char *path)
 bool fsx_replace(const char *path, const void *data, size_t len,
 		 const struct fsx_replace_opts *o, struct err *e)
 {
-	char *tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());
+	const char *base;
+	int dirfd = dir_in(o ? o->root : NULL, path, &base), fd = -1;
+	char *tmp = xasprintf("%s.tmp-%ld", base, (long)getpid());
 	mode_t mode = o && o->mode ? o->mode : 0644;
-	int fd =
-		open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		     mode);
-	bool ok;
+	bool ok = dirfd >= 0;
 
+	if (ok)
+		fd = openat(dirfd, tmp,
+			    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+				    O_NOFOLLOW,
+			    mode);
 	if (fd >= 0)
 		fsx_own_like_parent(fd, path);
 	ok = fd >= 0 && write_all(fd, data, len) &&
@@ -2301,12 +2357,15 @@ bool fsx_replace(const char *path, const void *data, size_t len,
 
 	if (fd >= 0 && close(fd) < 0)
 		ok = false;
-	if (ok && rename(tmp, path) < 0)
+	if (ok && renameat(dirfd, tmp, dirfd, base) < 0)
 		ok = false;
 	if (!ok) {
 		err_set(e, "%s: %s", path, strerror(errno));
-		unlink(tmp);
+		if (dirfd >= 0)
+			unlinkat(dirfd, tmp, 0);
 	}
+	if (dirfd >= 0)
+		close(dirfd);
 	free(tmp);
 	return ok;
 }
@@ -2445,6 +2504,21 @@ bool fsx_exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
+bool fsx_file_id(const char *path, struct file_id *id)
+{
+	struct statx sx;
+
+	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_BTIME, &sx) != 0)
+		return false;
+	id->dev = (uint64_t)makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	id->ino = (uint64_t)sx.stx_ino;
+	id->born_ns = sx.stx_mask & STATX_BTIME
+			      ? (int64_t)sx.stx_btime.tv_sec * 1000000000 +
+					sx.stx_btime.tv_nsec
+			      : 0;
+	return true;
+}
+
 bool fsx_rename(const char *from, const char *to, struct err *e)
 {
 	if (rename(from, to) < 0)
@@ -2535,25 +2609,11 @@ bool fsx_remove_temp(int rootfd, const char *rel, struct err *e)
 	return ok;
 }
 
-/* fsyncs the directory that holds path (a rename into it made). */
-static bool sync_parent(const char *path, struct err *e)
-{
-	char *dir = parent_of(path);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	bool ok = fd >= 0 && sync_fd(fd) == 0;
-
-	if (!ok)
-		err_set(e, "%s: %s", dir, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	free(dir);
-	return ok;
-}
-
-int fsx_journal_open(const char *path, bool write, struct err *e)
+int fsx_journal_open(const char *root, const char *path, bool write,
+		     struct err *e)
 {
 	int flags = write ? O_RDWR | O_CREAT | O_APPEND : O_RDONLY;
-	int fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = fsx_open_in(root, path, flags | O_NOFOLLOW, 0600);
 
 	if (fd < 0)
 		err_set(e, "%s: %s", path, strerror(errno));
@@ -2590,16 +2650,22 @@ bool fsx_journal_reset(int fd, struct err *e)
 	return true;
 }
 
-bool fsx_journal_replace(const char *path, const char *text, struct err *e)
+bool fsx_journal_replace(const char *root, const char *path, const char *text,
+			 struct err *e)
 {
-	char *tmp = xasprintf("%s.new", path);
-	int fd =
-		open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		     0600);
-	bool ok = fd >= 0;
+	const char *base;
+	int dirfd = dir_in(root, path, &base), fd = -1;
+	char *tmp = xasprintf("%s.new", base);
+	bool ok;
 
+	if (dirfd >= 0)
+		fd = openat(dirfd, tmp,
+			    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+				    O_NOFOLLOW,
+			    0600);
+	ok = fd >= 0;
 	if (!ok)
-		err_set(e, "%s: %s", tmp, strerror(errno));
+		err_set(e, "%s.new: %s", path, strerror(errno));
 	else
 		fsx_own_like_parent(fd, path);
 	/* the kept lines durable before the rename can be: without, a
@@ -2607,15 +2673,17 @@ bool fsx_journal_replace(const char *path, const char *text, struct err *e)
 	 * but on ext4), and the next run take a killed run's files for
 	 * edits */
 	if (ok && (!write_all(fd, text, strlen(text)) || sync_fd(fd) < 0))
-		ok = err_set(e, "%s: %s", tmp, strerror(errno));
+		ok = err_set(e, "%s.new: %s", path, strerror(errno));
 	if (fd >= 0 && close(fd) < 0 && ok)
-		ok = err_set(e, "%s: %s", tmp, strerror(errno));
-	if (ok && rename(tmp, path) < 0)
+		ok = err_set(e, "%s.new: %s", path, strerror(errno));
+	if (ok && renameat(dirfd, tmp, dirfd, base) < 0)
 		ok = err_set(e, "%s: %s", path, strerror(errno));
-	if (!ok)
-		unlink(tmp);
-	else
-		ok = sync_parent(path, e);
+	if (!ok && dirfd >= 0)
+		unlinkat(dirfd, tmp, 0);
+	else if (ok && sync_fd(dirfd) < 0)
+		ok = err_set(e, "%s: %s", path, strerror(errno));
+	if (dirfd >= 0)
+		close(dirfd);
 	free(tmp);
 	return ok;
 }

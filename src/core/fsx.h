@@ -272,6 +272,16 @@ bool fsx_create_empty(const char *path, struct err *e);
 void fsx_own_like_parent(int fd, const char *path);
 /* True when something is at path, a dangling symlink included (lstat). */
 bool fsx_exists(const char *path);
+/* Which file is at path (symlinks followed): its device, inode and birth
+ * time in ns (0 where the file system keeps none), which no write of the
+ * file changes and a new file at its place does. */
+struct file_id {
+	uint64_t dev, ino;
+	int64_t born_ns;
+};
+/* Fills id for path; false when nothing is there (or it cannot be
+ * looked at). */
+bool fsx_file_id(const char *path, struct file_id *id);
 /* Renames from to to (not beneath a root: the hooks); "FROM: <strerror>". */
 bool fsx_rename(const char *from, const char *to, struct err *e);
 /* Removes the file at path; "PATH: <strerror>". */
@@ -305,7 +315,8 @@ bool fsx_remove_temp(int rootfd, const char *rel, struct err *e);
  * between, it tells the next run which changed files are its own writes,
  * not edits. Opened to read only (write false), a missing journal is -1
  * with errno ENOENT. */
-int fsx_journal_open(const char *path, bool write, struct err *e);
+int fsx_journal_open(const char *root, const char *path, bool write,
+		     struct err *e);
 /* Appends line, which ends in a newline (no fsync: a batch's journal
  * lines are made durable by the batch, fsx_batch_journal). */
 bool fsx_journal_add(int fd, const char *line, struct err *e);
@@ -323,7 +334,8 @@ bool fsx_journal_reset(int fd, struct err *e);
 /* Replaces the journal at path with text, at once (a temporary file,
  * fsync, rename, fsync of the directory): a kill or a power loss leaves
  * the old lines or the new ones. */
-bool fsx_journal_replace(const char *path, const char *text, struct err *e);
+bool fsx_journal_replace(const char *root, const char *path, const char *text,
+			 struct err *e);
 
 /* True when resolving path (absolute) follows a symlink that lies in the
  * tree at root (absolute, real): the repository's, which may lead
@@ -334,7 +346,7 @@ bool fsx_follows_tree_link(const char *root, const char *path);
  * wait_s < 0: fail at once when held; 0: wait forever; > 0: wait that many
  * seconds. Returns the fd, -1 on error (e set), -2 when held by another
  * run. */
-int fsx_lock(const char *path, int wait_s, struct err *e);
+int fsx_lock(const char *root, const char *path, int wait_s, struct err *e);
 /* True when another process holds the lock at path (a read-only probe: it
  * needs no write access and takes nothing). */
 bool fsx_lock_held(const char *path);
@@ -343,7 +355,17 @@ bool fsx_lock_held(const char *path);
 struct fsx_replace_opts {
 	mode_t mode;
 	bool durable;
+	const char *root; /* the tree's: a path in it is written beneath
+			     it (fsx_open_in) */
 };
+/* Opens path (flags as open's, O_CLOEXEC added): when it lies in root
+ * (non-NULL; the tree's), beneath root through no symlink (openat2
+ * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS), so that a link put on the way
+ * after any check (git's checkout beside a run) is not followed (ELOOP,
+ * or EXDEV); else as it is. The tree's side files (the lock, the
+ * journal, the run record, ...) and the operational paths that lie in
+ * the tree are written this way (fsx_replace's with its root too). */
+int fsx_open_in(const char *root, const char *path, int flags, mode_t mode);
 /* Replaces the file at path (not beneath a root: the configuration, the
  * hooks, reports) by data through a temporary file and a rename: a reader
  * sees the old file or the new, never half of one. Without durable, for

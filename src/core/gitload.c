@@ -258,11 +258,12 @@ bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 }
 
 bool gitrepo_path_versions(struct gitrepo *r, const char *path,
-			   const char *since, size_t max, size_t limit,
-			   gitrepo_version_fn fn, void *ctx, bool *found,
-			   struct err *e)
+			   const char *from, const char *since, size_t max,
+			   size_t limit, gitrepo_version_fn fn, void *ctx,
+			   bool *found, struct err *e)
 {
-	return mod.path_versions(r, path, since, max, limit, fn, ctx, found, e);
+	return mod.path_versions(r, path, from, since, max, limit, fn, ctx,
+				 found, e);
 }
 
 bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e)

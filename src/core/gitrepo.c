@@ -1021,12 +1021,12 @@ static int version_text(git_repository *repo, bool has, const git_oid *id,
 }
 
 bool gitrepo_path_versions(struct gitrepo *r, const char *path,
-			   const char *since, size_t max, size_t limit,
-			   gitrepo_version_fn fn, void *ctx, bool *found,
-			   struct err *e)
+			   const char *from, const char *since, size_t max,
+			   size_t limit, gitrepo_version_fn fn, void *ctx,
+			   bool *found, struct err *e)
 {
 	git_commit *c = NULL, *parent = NULL;
-	git_oid stop, *ids = NULL;
+	git_oid stop, start, *ids = NULL;
 	bool *has = NULL, ok = true, last_has = false;
 	git_oid last;
 	size_t n = 0;
@@ -1034,8 +1034,13 @@ bool gitrepo_path_versions(struct gitrepo *r, const char *path,
 	*found = false;
 	if (git_oid_fromstr(&stop, since) < 0)
 		return err_set(e, "git: %s: not a commit id", since);
-	if (!head_commit(r, &c, e))
+	if (from && *from) {
+		if (git_oid_fromstr(&start, from) < 0 ||
+		    git_commit_lookup(&c, r->repo, &start) < 0)
+			return gerr(e, "commit %s", from);
+	} else if (!head_commit(r, &c, e)) {
 		return false;
+	}
 	/* back from HEAD to since, each commit's version of path */
 	ids = xcalloc(max + 1, sizeof(*ids));
 	has = xcalloc(max + 1, sizeof(*has));

@@ -207,16 +207,18 @@ bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
  * false to stop (gitrepo_path_versions then returns false, e untouched). */
 typedef bool (*gitrepo_version_fn)(void *ctx, const char *text, size_t len);
 
-/* The versions of path (relative to the top) in the commits HEAD reaches
- * by first parents after the commit since (a hex id), oldest first, each
- * once where it changed: fn is called with each. *found is false, and fn
- * never called, when since is not on that line within max commits (a
- * history rewritten, another branch, too long ago). A version's size is
- * read before its content: one larger than limit bytes is never read. */
+/* The versions of path (relative to the top) in the commits from (a hex
+ * id: the HEAD the caller read, which a reset since does not change;
+ * NULL or "": HEAD now) reaches by first parents after the commit since
+ * (a hex id), oldest first, each once where it changed: fn is called with
+ * each. *found is false, and fn never called, when since is not on that
+ * line within max commits (a history rewritten, another branch, too long
+ * ago). A version's size is read before its content: one larger than
+ * limit bytes is never read. */
 bool gitrepo_path_versions(struct gitrepo *r, const char *path,
-			   const char *since, size_t max, size_t limit,
-			   gitrepo_version_fn fn, void *ctx, bool *found,
-			   struct err *e);
+			   const char *from, const char *since, size_t max,
+			   size_t limit, gitrepo_version_fn fn, void *ctx,
+			   bool *found, struct err *e);
 
 /* The directory git runs hooks from, in *dir (heap): core.hooksPath
  * (relative to the work tree's top, as git resolves it) or the common git

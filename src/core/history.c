@@ -321,12 +321,15 @@ static enum history_status backfill_locked(struct walk *w, struct gitrepo *repo,
 					   struct history_counts *n)
 {
 	char head[GITREPO_HEX];
-	bool unborn = false;
+	bool unborn = false, refused = false;
 
 	if (!store_open_as(&w->store, w->c->database, w->c->busy_wait_s * 1000,
 			   false, NULL, w->e) ||
-	    !store_set_tree(w->store, w->c->tree, w->e) ||
-	    !gitrepo_head(repo, head, &unborn, w->e))
+	    !store_set_tree(w->store, w->c->tree, w->e))
+		return HISTORY_FATAL;
+	if (!sync_checkout_check(w->store, w->c, &refused, w->e))
+		return refused ? HISTORY_GUARDED : HISTORY_FATAL;
+	if (!gitrepo_head(repo, head, &unborn, w->e))
 		return HISTORY_FATAL;
 	if (unborn)
 		return HISTORY_OK;

@@ -26,10 +26,12 @@ struct history_counts {
 
 /* What ended a backfill, mapped to an exit code by the command layer. */
 enum history_status {
-	HISTORY_OK,     /* 0 */
-	HISTORY_USAGE,  /* 2: no work tree (bare, or no repository) */
-	HISTORY_FATAL,  /* 3: nothing committed */
-	HISTORY_LOCKED, /* 75: another run holds the lock */
+	HISTORY_OK,      /* 0 */
+	HISTORY_USAGE,   /* 2: no work tree (bare, or no repository) */
+	HISTORY_FATAL,   /* 3: nothing committed */
+	HISTORY_GUARDED, /* 4: another checkout's tree, or another tree
+			    than this checkout's: nothing written */
+	HISTORY_LOCKED,  /* 75: another run holds the lock */
 };
 
 /* Walks HEAD's first-parent history oldest first and records every status
@@ -37,7 +39,8 @@ enum history_status {
  * story id in one commit) under the run lock, in one transaction. The
  * story id comes from the file name, else from the row at that path. An
  * unborn HEAD records nothing. Lock held: "another storysync run holds
- * DB.lock". */
+ * DB.lock". Refused as a run is where another checkout holds the tree or
+ * this one syncs another (sync_checkout_check). */
 enum history_status history_backfill(const struct config *c,
 				     struct history_counts *n, struct err *e);
 

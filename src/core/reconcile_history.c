@@ -19,6 +19,7 @@
 #include "gitrepo.h"
 #include "json.h"
 #include "mem.h"
+#include "seam.h"
 
 /* The largest version read: a configuration file's own limit. */
 #define VERSION_LIMIT (1024 * 1024)
@@ -104,6 +105,7 @@ void reconcile_history(struct reconcile *r, const char *since)
 	if (!since || !*since ||
 	    (githead_read(r->c->root, head) && strcmp(head, since) == 0))
 		return;
+	test_seam_stop("history-head"); /* where a test resets HEAD */
 	repo = gitrepo_open(r->c->root, NULL);
 	if (!repo || !gitrepo_prefix(repo, r->c->root, &prefix, NULL)) {
 		gitrepo_destroy(repo);
@@ -111,8 +113,11 @@ void reconcile_history(struct reconcile *r, const char *since)
 	}
 	base = base ? base + 1 : r->c->file;
 	path = *prefix ? xasprintf("%s/%s", prefix, base) : xstrdup(base);
-	ok = gitrepo_path_versions(repo, path, since, RECONCILE_HISTORY_COMMITS,
-				   VERSION_LIMIT, on_version, &k, &found, NULL);
+	/* from the HEAD read above, not HEAD again: a reset in between
+	 * would have the versions of one commit kept as another's */
+	ok = gitrepo_path_versions(repo, path, head, since,
+				   RECONCILE_HISTORY_COMMITS, VERSION_LIMIT,
+				   on_version, &k, &found, NULL);
 	/* every version read, or too many: the same commits give the same */
 	if (ok || k.over)
 		memcpy(r->history_head, head, sizeof(head));

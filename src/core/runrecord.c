@@ -19,6 +19,7 @@
  *   result ok
  *   ...
  *   runs_ok 1432
+ *   database 2049 1311 1796664109411675478 2049 1305
  *
  * Unknown keys are skipped, so that an older storysync reads a newer file.
  */
@@ -72,6 +73,12 @@ static void take(struct run_record_file *r, const char *key, const char *v)
 		snprintf(r->notify_error, sizeof(r->notify_error), "%s", v);
 	else if (strcmp(key, "notify_failing") == 0)
 		r->notify_failing = strtol(v, NULL, 10);
+	else if (strcmp(key, "database") == 0)
+		r->db_known = sscanf(v,
+				     "%" SCNu64 " %" SCNu64 " %" SCNd64
+				     " %" SCNu64 " %" SCNu64,
+				     &r->db.dev, &r->db.ino, &r->db.born_ns,
+				     &r->db.root_dev, &r->db.root_ino) == 5;
 	for (int k = 0; k < RUN_RESULTS; k++) {
 		if (strcmp(key, "result") == 0 &&
 		    strcmp(v, run_result_names[k]) == 0)
@@ -202,6 +209,28 @@ bool run_record_after(const struct dbhome *h, const struct run_after *a,
 	return ok;
 }
 
+bool run_record_forget_database(const struct dbhome *h, struct err *e)
+{
+	struct run_record_file r;
+	int fd;
+	bool ok;
+
+	if (!run_record_read(h, &r, e))
+		return false;
+	if (!r.db_known)
+		return true;
+	fd = dbhome_lock(h, 10, e);
+	if (fd < 0)
+		return false;
+	ok = run_record_read(h, &r, e);
+	if (ok && r.db_known) {
+		r.db_known = false;
+		ok = run_record_write(h, &r, e);
+	}
+	dbhome_unlock(fd);
+	return ok;
+}
+
 bool run_record_write(const struct dbhome *h, const struct run_record_file *r,
 		      struct err *e)
 {
@@ -232,7 +261,14 @@ bool run_record_write(const struct dbhome *h, const struct run_record_file *r,
 			   "\nnotify_error %s\n",
 			   r->notify_failing, r->notify_failing_since_ns,
 			   r->notify_error);
-	ok = fsx_replace(path, b.data, b.len, NULL, e);
+	if (r->db_known)
+		buf_printf(&b,
+			   "database %" PRIu64 " %" PRIu64 " %" PRId64
+			   " %" PRIu64 " %" PRIu64 "\n",
+			   r->db.dev, r->db.ino, r->db.born_ns, r->db.root_dev,
+			   r->db.root_ino);
+	ok = fsx_replace(path, b.data, b.len,
+			 &(struct fsx_replace_opts){.root = h->root}, e);
 	buf_finish(&b);
 	free(path);
 	return ok;

@@ -49,6 +49,10 @@ struct run_record_file {
 	long notify_failing;     /* notify commands failed in a row */
 	int64_t notify_failing_since_ns; /* when the first of them ran */
 	char notify_error[ERR_MAX];      /* the last one's failure, or empty */
+	/* the database file the runs synced (dbhome_file): a run that
+	 * finds another file there refuses it */
+	bool db_known;
+	struct dbhome_file db;
 };
 
 /* What the command did after a run, beside the sync itself. */
@@ -74,6 +78,10 @@ void run_record_add(struct run_record_file *r, enum run_result result,
  * record says so already. */
 bool run_record_after(const struct dbhome *h, const struct run_after *a,
 		      struct err *e);
+/* Forgets which database file the runs synced (init's: the next run
+ * takes the file there, unless git tracks it), under the run lock, as
+ * run_record_after; nothing is written when the record keeps none. */
+bool run_record_forget_database(const struct dbhome *h, struct err *e);
 /* Replaces the record file. */
 bool run_record_write(const struct dbhome *h, const struct run_record_file *r,
 		      struct err *e);

@@ -222,8 +222,9 @@ static int by_path(const void *a, const void *b)
 		      sort_state[*(const size_t *)b]->path);
 }
 
-bool statcache_write(const char *path, int64_t gen, const struct stat *root,
-		     const struct state_entry *state, size_t n, struct err *e)
+bool statcache_write(const char *path, const char *tree, int64_t gen,
+		     const struct stat *root, const struct state_entry *state,
+		     size_t n, struct err *e)
 {
 	const struct state_entry **ptr = xcalloc(n + 1, sizeof(*ptr));
 	size_t *order = xcalloc(n + 1, sizeof(*order)), slen = 0, len;
@@ -287,7 +288,8 @@ bool statcache_write(const char *path, int64_t gen, const struct stat *root,
 	h.checksum = checksum((unsigned char *)v, len - sizeof(h));
 	memcpy(buf, &h, sizeof(h));
 	ok = fsx_replace(path, buf, len,
-			 &(struct fsx_replace_opts){.mode = 0600}, e);
+			 &(struct fsx_replace_opts){.mode = 0600, .root = tree},
+			 e);
 out:
 	free(buf);
 	free(order);

@@ -49,9 +49,11 @@ bool statcache_same(const struct statcache *c, const struct state_entry *se);
 /* The generation c was made from. */
 int64_t statcache_generation(const struct statcache *c);
 /* Writes the cache of the n entries of state, of generation gen and the
- * tree root, at path, through a temporary file and a rename (no fsync: a
- * cache lost in a crash costs one run its time). */
-bool statcache_write(const char *path, int64_t gen, const struct stat *root,
-		     const struct state_entry *state, size_t n, struct err *e);
+ * tree root (its stat data; tree its path: a path in it is written
+ * beneath it, fsx_open_in), at path, through a temporary file and a
+ * rename (no fsync: a cache lost in a crash costs one run its time). */
+bool statcache_write(const char *path, const char *tree, int64_t gen,
+		     const struct stat *root, const struct state_entry *state,
+		     size_t n, struct err *e);
 
 #endif

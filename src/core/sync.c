@@ -410,6 +410,56 @@ static bool record_redeleted(struct run *run)
 	return true;
 }
 
+/* Whether story id has a state entry: one of a backlog --backlog did
+ * not select too, and asked of the store when the run read only some of
+ * them (--git). */
+static bool has_state(struct run *run, const char *id, bool *found)
+{
+	struct state_table t = {0};
+	bool ok = true;
+
+	*found = state_of(run, id) != NULL ||
+		 (run->c != run->all && strmap_get(&run->hidden, id, NULL));
+	if (!*found && run->partial_state) {
+		ok = store_state_find(run->store, NULL, id, &t, run->e);
+		*found = ok && t.n;
+		state_table_finish(&t);
+	}
+	return ok;
+}
+
+/* The journal's deletions of a killed run's own files that no state knew
+ * (rendered_gone: made for a row the API deleted since), made before the
+ * run that made them was killed, are recorded as its commit would have
+ * (sync_deleted): git putting back the version a person committed is
+ * then no new story. A deletion line of a story that has a state is
+ * our_deletion's. */
+static bool record_gone(struct run *run)
+{
+	for (size_t i = 0; i < run->journal.nd; i++) {
+		const struct journal_deletion *jd = &run->journal.d[i];
+		struct deleted_file d = {
+			.id = (char *)jd->id,
+			.path = (char *)jd->path,
+		};
+		bool found = false;
+
+		if (!jd->head || !jd->before)
+			continue;
+		if (!has_state(run, jd->id, &found))
+			return false;
+		if (found)
+			continue;
+		snprintf(d.hash, sizeof(d.hash), "%s", jd->hash);
+		snprintf(d.head, sizeof(d.head), "%s", jd->head);
+		snprintf(d.before, sizeof(d.before), "%s", jd->before);
+		if (!store_deleted_put(run->store, &d, run->e))
+			return false;
+		journal_note(run, &run->committed, jd->id);
+	}
+	return true;
+}
+
 /* The file's mirror keys that git carried to its path, not edits (see
  * detect_git_carried): asked only of a key plan would take as an edit of
  * a file at the path its state has, so a run with nothing to do never
@@ -801,7 +851,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	carried_keys(run, fc, se, &in, carried);
 	if (plan_story(&in, &a)) {
 		set_before(run, fc, se, journaled, &a);
-		set_deleted(run, se, &a);
+		set_deleted(run, se, fc, in.ours_gone, &a);
 		if (rebase_db)
 			doubt_rebased(&in, &a);
 		if (discard)
@@ -1899,7 +1949,8 @@ static void forget_committed(struct run *run)
 	}
 	kept = journal_keep(text, journal_keeps, run);
 	if (*kept)
-		fsx_journal_replace(run->journal_path, kept, NULL);
+		fsx_journal_replace(run->c->root, run->journal_path, kept,
+				    NULL);
 	else
 		fsx_journal_reset(run->journal_fd, NULL);
 	free(kept);
@@ -2140,7 +2191,8 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	}
 	/* before the apply: an archived deletion this run applies was
 	 * pending when it began, and is kept at least until the next one */
-	if (!prune(run) || !lock_planned(run) || !record_redeleted(run))
+	if (!prune(run) || !lock_planned(run) || !record_redeleted(run) ||
+	    !record_gone(run))
 		goto fail;
 	t = fsx_now_ns();
 	cpu = fsx_thread_cpu_ns();
@@ -2297,7 +2349,31 @@ bool sync_init(const struct config *c, bool take_over, int *version,
 	ok = ok && init_record(s, c, e);
 	*version = s ? store_schema_version(s) : 0;
 	store_close(s);
-	return ok && dbhome_ignore(&c->home, c->root, ignored, e);
+	/* the database there is the one to sync, whichever file it is
+	 * (same_database): the next run records it */
+	return ok && run_record_forget_database(&c->home, e) &&
+	       dbhome_ignore(&c->home, c->root, ignored, e);
+}
+
+/* Whether git tracks the file at path (its directory made symlink-free,
+ * as gitrepo_tracked wants it). */
+static bool git_tracks(const char *path, bool *tracked, struct err *e)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir =
+		slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+	char *real = fsx_realpath(*dir ? dir : "/", e), *file = NULL;
+	bool ok = real != NULL;
+
+	*tracked = false;
+	if (ok) {
+		file = xasprintf("%s/%s", real, slash ? slash + 1 : path);
+		ok = gitrepo_tracked(file, tracked, e);
+	}
+	free(file);
+	free(real);
+	free(dir);
+	return ok;
 }
 
 /* A journal with lines must be storysync's: the database's directory is
@@ -2310,34 +2386,91 @@ bool sync_init(const struct config *c, bool take_over, int *version,
 static bool journal_untracked(const char *path, int fd, struct err *e)
 {
 	struct stat st;
-	const char *slash = strrchr(path, '/');
-	char *dir =
-		slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
-	char *real = NULL, *file = NULL;
-	bool tracked = false, ok = true;
+	bool tracked = false;
 
 	if (fstat(fd, &st) < 0 || st.st_size == 0)
-		goto out;
-	real = fsx_realpath(*dir ? dir : "/", e);
-	if (!real) {
-		ok = false;
-		goto out;
-	}
-	file = xasprintf("%s/%s", real, slash ? slash + 1 : path);
-	ok = gitrepo_tracked(file, &tracked, e);
-	if (ok && tracked)
-		ok = err_set(
+		return true;
+	if (!git_tracks(path, &tracked, e))
+		return false;
+	if (tracked)
+		return err_set(
 			e,
 			"%s: git tracks this file, storysync's write "
 			"journal: its lines came from the repository and "
 			"are not read; nothing written: untrack it (git rm "
 			"--cached) and remove it",
 			path);
-out:
-	free(file);
-	free(real);
-	free(dir);
-	return ok;
+	return true;
+}
+
+/*
+ * The database is the file the runs here synced, or git may have put its
+ * own in its place: a commit that tracks it (git add -f) replaces the
+ * ignored file when it is checked out, merged or reset to, and the rows
+ * the API wrote since the last run are gone with the file, by git. The
+ * run record (read and written by every run anyway) keeps which file the
+ * last run found (device, inode, birth time: dbhome_file), so the check
+ * is a statx of it before it is opened: another file, in the same tree
+ * (a copy of the whole tree is a pair of its own), is refused, nothing
+ * written, never synced as the truth. Git's index is read only when no
+ * file is recorded (the first run after init, or of this version): a
+ * database git tracks is refused then too.
+ */
+static bool same_database(struct run *run, enum sync_status *status)
+{
+	const struct config *c = run->c;
+	struct run_record_file rf;
+	struct err ignored;
+	bool tracked = false;
+
+	if (!dbhome_file(&c->home, c->root, &run->db_file))
+		return true; /* a server's, or gone: opening it says */
+	if (!run_record_read(&c->home, &rf, &ignored))
+		rf.db_known = false; /* unreadable: as if none */
+	if (rf.db_known && (dbhome_same_file(&rf.db, &run->db_file) ||
+			    !dbhome_same_root(&rf.db, &run->db_file))) {
+		run->db_confirmed = true;
+		return true;
+	}
+	if (!git_tracks(c->home.database, &tracked, run->e))
+		return false;
+	if (!tracked && !rf.db_known) {
+		run->db_confirmed = true;
+		return true;
+	}
+	*status = SYNC_GUARDED;
+	if (tracked && rf.db_known)
+		return err_set(
+			run->e,
+			"%s: git tracks this file, storysync's database, and "
+			"put its copy in place of the one the last run here "
+			"synced (a checkout, merge or reset of a commit that "
+			"tracks it): the rows the API wrote since that run are "
+			"not in it; nothing written: untrack it (git rm "
+			"--cached, and commit), put back the database this "
+			"checkout synced (a backup), then run 'storysync "
+			"init' here (without the backup: init syncs with "
+			"git's copy as it is)",
+			c->home.database);
+	if (tracked)
+		return err_set(run->e,
+			       "%s: git tracks this file, storysync's "
+			       "database: a checkout, merge or reset of a "
+			       "commit that tracks it puts git's copy in its "
+			       "place, without the rows the API wrote since "
+			       "the last run; nothing written: untrack it "
+			       "(git rm --cached, and commit), then run "
+			       "'storysync init' here",
+			       c->home.database);
+	return err_set(run->e,
+		       "%s: not the database file the last run here synced "
+		       "(another file took its place since: git's, a "
+		       "backup's, a copy's), and the rows the API wrote "
+		       "since that run may not be in it; nothing written: "
+		       "put back the database this checkout synced (a "
+		       "backup) and run 'storysync init' here, or run it to "
+		       "sync with this one as it is",
+		       c->home.database);
 }
 
 /* The write journal (a dry run only reads it). */
@@ -2347,8 +2480,8 @@ static bool open_journal(struct run *run)
 	bool ok;
 
 	run->journal_path = xstrdup(run->c->home.writes);
-	run->journal_fd =
-		fsx_journal_open(run->journal_path, !run->o->dry_run, run->e);
+	run->journal_fd = fsx_journal_open(run->c->root, run->journal_path,
+					   !run->o->dry_run, run->e);
 	if (run->journal_fd < 0 && run->o->dry_run &&
 	    (errno == ENOENT || errno == EACCES))
 		ok = true; /* nothing was ever written, or not ours to read */
@@ -2418,16 +2551,16 @@ static bool take_lock(struct run *run, int *lockfd, enum sync_status *status)
 	return err_set(run->e, "another storysync run holds %s", h->lock);
 }
 
-/* The checkout other than this one registered for the run's tree, as
+/* The checkout other than this one registered for c's tree, as
  * "HOST:PATH" into *holder (heap; NULL when none or this one). */
-static bool registered_elsewhere(struct run *run, const struct config *c,
-				 const char *host, char **holder)
+static bool registered_elsewhere(struct store *s, const struct config *c,
+				 const char *host, char **holder, struct err *e)
 {
 	struct tree_info *t;
 	size_t n;
 
 	*holder = NULL;
-	if (!store_trees_list(run->store, &t, &n, run->e))
+	if (!store_trees_list(s, &t, &n, e))
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(t[i].name, c->tree) == 0 && t[i].host && t[i].path &&
@@ -2438,35 +2571,68 @@ static bool registered_elsewhere(struct run *run, const struct config *c,
 	return true;
 }
 
+/* The refusals of a checkout that another holds c's tree for (asked only
+ * with holder_too: a run's claim finds it itself), or that syncs another
+ * tree (*refused, e, false). */
+static bool checkout_check(struct store *s, const struct config *c,
+			   const char *host, bool holder_too, bool *refused,
+			   struct err *e)
+{
+	char *other = NULL, *holder = NULL;
+	bool ok;
+
+	*refused = false;
+	ok = store_tree_other(s, host, c->root, &other, e);
+	if (ok && other) {
+		*refused = true;
+		ok = renamed_here(c, other, host, e);
+	}
+	/* a database inside the tree goes with it: a copy's first run
+	 * takes the checkout over (store_tree_claim) */
+	ok = ok && (!holder_too || db_in_tree(c) ||
+		    registered_elsewhere(s, c, host, &holder, e));
+	if (ok && holder) {
+		*refused = true;
+		ok = held_elsewhere(c, holder, host, e);
+	}
+	free(holder);
+	free(other);
+	return ok;
+}
+
+bool sync_checkout_check(struct store *s, const struct config *c, bool *refused,
+			 struct err *e)
+{
+	char host[256];
+
+	sync_host(host, sizeof(host));
+	return checkout_check(s, c, host, true, refused, e);
+}
+
 /* This checkout holds the run's tree: registered by its first run, and
  * refused (exit 4, before anything is written) when another holds it, or
  * when this checkout syncs another tree (a renamed tree:). */
 static bool claim_tree(struct run *run, const struct config *c,
 		       enum sync_status *status)
 {
-	char host[256], *holder = NULL, *other = NULL;
-	bool moved = false;
+	char host[256], *holder = NULL;
+	bool moved = false, refused = false;
 
 	sync_host(host, sizeof(host));
-	if (!store_tree_other(run->store, host, c->root, &other, run->e)) {
-		if (store_busy(run->store))
+	/* a dry run (status's too) writes nothing: it only tells that the
+	 * run would be refused */
+	if (!checkout_check(run->store, c, host, run->o->dry_run, &refused,
+			    run->e)) {
+		if (refused)
+			*status = SYNC_GUARDED;
+		else if (store_busy(run->store))
 			*status = SYNC_BUSY;
 		return false;
 	}
-	if (other) {
-		*status = SYNC_GUARDED;
-		renamed_here(c, other, host, run->e);
-		free(other);
-		return false;
-	}
-	if (run->o->dry_run) {
-		/* a dry run (status's too) writes nothing: it only tells
-		 * that the run would be refused */
-		if (!db_in_tree(c) &&
-		    !registered_elsewhere(run, c, host, &holder))
-			return false;
-	} else if (!store_tree_claim(run->store, host, c->root, db_in_tree(c),
-				     &holder, &moved, run->e)) {
+	if (run->o->dry_run)
+		return true;
+	if (!store_tree_claim(run->store, host, c->root, db_in_tree(c), &holder,
+			      &moved, run->e)) {
 		if (store_busy(run->store))
 			*status = SYNC_BUSY;
 		return false;
@@ -2498,7 +2664,7 @@ static bool start(struct run *run, const struct config *c, int *lockfd,
 	if (!dbhome_need(&c->home, run->e))
 		return false;
 	*status = SYNC_FATAL;
-	if (!take_lock(run, lockfd, status))
+	if (!take_lock(run, lockfd, status) || !same_database(run, status))
 		return false;
 	cache_walk_ahead(run);
 	if (!store_open_as(&run->store, c->database, busy_ms(c, o), o->dry_run,

@@ -8,6 +8,8 @@
 #include "err.h"
 #include "report.h"
 
+struct store;
+
 /*
  * One run: detect -> plan -> apply. The core never prints: every change and
  * every problem goes to the report's handlers, which the command layer set.
@@ -48,6 +50,14 @@ enum sync_status {
  * gets the schema version. */
 bool sync_init(const struct config *c, bool take_over, int *version,
 	       bool *ignored, bool *refused, bool *moved, struct err *e);
+/* For a command other than sync that writes the tree's database
+ * (conflicts --resolve, history --backfill), on s opened with c's tree
+ * set: false with *refused and e, as a run is refused (exit 4), when
+ * another checkout holds the tree or this one syncs another tree (a
+ * renamed tree:); a database inside the tree goes with it, as a run
+ * takes a copy's checkout over. Registers nothing. */
+bool sync_checkout_check(struct store *s, const struct config *c, bool *refused,
+			 struct err *e);
 /* This machine's name, as a checkout is registered with. */
 void sync_host(char *out, size_t size);
 

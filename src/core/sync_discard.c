@@ -410,31 +410,46 @@ void set_before(struct run *run, const struct file_change *fc,
 	memcpy(a->before, head, BLOBID_HEX);
 }
 
-/* a->head and a->before (see there) for the deletion of se's file that
- * the API's deletion of its row makes: HEAD's commit, and HEAD's version
- * of the path, which a reset or a stash puts back. Asked of git only for
- * such a deletion; outside git, or when git cannot say, nothing (git's
- * version back is then a new story, as before). */
-void set_deleted(struct run *run, const struct state_entry *se,
-		 struct action *a)
+/* a->head and a->before (see there) for the deletion of the file at
+ * path that the API's deletion of its row makes: HEAD's commit, and
+ * HEAD's version of the path, which a reset or a stash puts back. Asked
+ * of git only for such a deletion; outside git, or when git cannot say,
+ * nothing (git's version back is then a new story, as before). */
+static bool deleted_head(struct run *run, const char *path, struct action *a)
 {
 	struct err e;
+	char *msg;
 
+	if (detect_git_head_commit(&run->mirrors, run->c, a->head, &e) &&
+	    detect_git_blob(&run->mirrors, run->c, path, GIT_HEAD, a->before,
+			    &e))
+		return true;
+	msg = xasprintf("%s: %s (git's version put back will be taken "
+			"for a new story)",
+			path, e.msg);
+
+	note(run, msg);
+	free(msg);
+	a->head[0] = a->before[0] = '\0';
+	return false;
+}
+
+void set_deleted(struct run *run, const struct state_entry *se,
+		 const struct file_change *fc, bool ours_gone, struct action *a)
+{
 	a->head[0] = '\0';
-	if (!se || a->file != PLAN_FILE_DELETE || a->state != PLAN_STATE_FORGET)
+	if (a->file != PLAN_FILE_DELETE)
 		return;
-	if (!detect_git_head_commit(&run->mirrors, run->c, a->head, &e) ||
-	    !detect_git_blob(&run->mirrors, run->c, se->path, GIT_HEAD,
-			     a->before, &e)) {
-		char *msg = xasprintf("%s: %s (git's version put back will "
-				      "be taken for a new story)",
-				      se->path, e.msg);
-
-		note(run, msg);
-		free(msg);
-		a->head[0] = a->before[0] = '\0';
+	/* a killed run's file for a row the API deleted since, which no
+	 * run agreed on (rendered_gone): a person may have committed it,
+	 * and git puts it back as it does any file storysync deleted */
+	if (!se && fc && ours_gone) {
+		deleted_head(run, fc->path, a);
 		return;
 	}
+	if (!se || a->state != PLAN_STATE_FORGET ||
+	    !deleted_head(run, se->path, a))
+		return;
 	/* a file moved where git does not track it: HEAD's version at the
 	 * path it came from (se->before), which git puts back there */
 	if (!a->before[0] && se->before[0])

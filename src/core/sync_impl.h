@@ -57,6 +57,11 @@ struct run {
 	struct sync_counts *n;
 	struct err *e;
 	struct store *store;
+	/* the database file, as found before it was opened, and whether it
+	 * is the one the runs here synced (same_database): the run record
+	 * then records it */
+	struct dbhome_file db_file;
+	bool db_confirmed;
 	int rootfd;
 	struct state_table table;
 	const struct state_entry *state; /* table.v, table.n */
@@ -190,8 +195,11 @@ void doubt_rebased(const struct plan_input *in, struct action *a);
  * the file holds a killed run's write, which is taken as this one's). */
 void set_before(struct run *run, const struct file_change *fc,
 		const struct state_entry *se, bool journaled, struct action *a);
-/* Sets a->head and a->before for the deletion of se's file for the API. */
+/* Sets a->head and a->before for the deletion of se's file for the API,
+ * or, with no state, of fc's when it is a killed run's own file for a
+ * row the API deleted since (ours_gone). */
 void set_deleted(struct run *run, const struct state_entry *se,
+		 const struct file_change *fc, bool ours_gone,
 		 struct action *a);
 /* Whether fc is git's version put back of a file storysync deleted for
  * the API; false when the store fails. */

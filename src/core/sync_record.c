@@ -88,6 +88,10 @@ void update_run_record(struct run *run, enum sync_status st)
 			       n->conflicts,
 		       msg);
 	rf.row_errors = n->row_errors;
+	if (run->db_confirmed) {
+		rf.db = run->db_file;
+		rf.db_known = true;
+	}
 	if (!run_record_write(&run->c->home, &rf, &e))
 		problem(run, e.msg);
 }

@@ -86,7 +86,8 @@ bool told_write(const struct dbhome *h, const struct told *t, bool keep_unseen,
 		if (t->v[i].seen || keep_unseen)
 			buf_printf(&b, "%" PRId64 " %s\n", t->v[i].at_ns,
 				   t->v[i].msg);
-	ok = fsx_replace(path, b.data, b.len, NULL, e);
+	ok = fsx_replace(path, b.data, b.len,
+			 &(struct fsx_replace_opts){.root = h->root}, e);
 	buf_finish(&b);
 	free(path);
 	return ok;

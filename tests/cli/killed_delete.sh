@@ -164,4 +164,32 @@ check_eq "partial: a whole run finishes the deletion" \
 run ss
 check_eq "partial: the next run is quiet" "0||" "$rc|$out|$err"
 
+# ---- the killed run's deletion, then a run of another backlog, which
+# does not show S-1's state: the journal's line is left to the run that
+# shows it (a line of no state is a killed run's own file's, recorded at
+# once: killed_write.sh's gone-committed), and that run finishes the
+# deletion ----
+mkdir -p "$T/other" && cd "$T/other" || exit 1
+git init -q .
+mkdir -p web/refinements web/backlog api/backlog
+printf 'database: .storysync/stories.db\nbacklogs:\n  web: web\n  api: api\n' \
+  >.storysync.yml
+printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >web/$F
+printf -- '---\nid: A-1\ntitle: Api\n---\nbody\n' >api/backlog/A-1-api.md
+synced_commit || not_ok "other: the tree"
+py_rows "DELETE FROM stories WHERE id = 'S-1'"
+run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+check_eq "other: killed after the unlink, before the commit" \
+  "137|no file" "$rc|$([ -e web/$F ] && echo file || echo no file)"
+py_rows "UPDATE stories SET title = 'Api edit' WHERE id = 'A-1'"
+run ss --backlog api
+check_eq "other: the run of api leaves S-1 alone" \
+  "0|title: Api edit||created/file" \
+  "$rc|$(grep '^title:' api/backlog/A-1-api.md)|$(recorded)|$(events)"
+run ss
+check_eq "other: a whole run finishes the deletion" \
+  "0||created/file deleted/db|web/$F" "$rc|$(row)|$(events)|$(recorded)"
+run ss
+check_eq "other: the next run is quiet" "0||" "$rc|$out|$err"
+
 finish

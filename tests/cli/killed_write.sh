@@ -617,4 +617,57 @@ check_eq "put-edited: the API's status, the person's title and priority" \
 run ss
 check_eq "put-edited: the next run is quiet" "0||" "$rc|$out|$err"
 
+# ---- the same file made by a killed run for a row the API inserted, a
+# person commits it, the API deletes the row: the run removes it as
+# storysync's own (gone-delete above) and records the removal, as every
+# removal of a file for the API's deletion is (sync_deleted): git
+# putting its version back (a checkout --, a reset) is then no person's
+# new story, and the row stays deleted, the file's story kept in
+# sync_conflicts (deleted_in_db, kept db). Without the record it was
+# imported as a new story, the API's deletion undone with nothing said.
+# The removing run killed too (its journal's line, written before the
+# unlink, is recorded by the run after). A commit of the deletion makes a
+# file brought back a person's undelete again ----
+for how in plain killed; do
+  stages_repo "gone-committed-$how" refinement:refinements backlog:backlog
+  printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
+  synced_commit || not_ok "gone-committed-$how: the tree"
+  py_rows "INSERT INTO stories(id, title) VALUES ('S-9', 'Nine')"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  check_eq "gone-committed-$how: killed after the new row's file was made" \
+    "137|refinements/S-9-nine.md" "$rc|$(find refinements -name 'S-9*')"
+  git add refinements/S-9-nine.md && git commit -qm "a person commits it"
+  py_rows "DELETE FROM stories WHERE id = 'S-9'"
+  if [ $how = killed ]; then
+    run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+    check_eq "gone-committed-$how: the removing run killed after the unlink" \
+      "137|" "$rc|$(find refinements -name 'S-9*')"
+  fi
+  run ss
+  check_eq "gone-committed-$how: the file removed, the row stays deleted" \
+    "0||" \
+    "$rc|$(find refinements -name 'S-9*')|$(py_rows "SELECT id FROM stories WHERE id = 'S-9'")"
+  for back in checkout reset; do
+    case $back in
+    checkout) git checkout -- refinements/S-9-nine.md ;;
+    reset) git reset -q --hard ;;
+    esac
+    run ss
+    check_eq "gone-committed-$how, git's version back ($back): removed again, the row stays deleted, the file's story kept" \
+      "0||0|deleted_in_db|db|Nine" \
+      "$rc|$(find refinements -name 'S-9*')|$(py_rows "SELECT count(*) FROM stories WHERE id = 'S-9'")|$(py_rows "SELECT kind, kept, $(jget lost title) FROM sync_conflicts WHERE story_id = 'S-9' ORDER BY id DESC LIMIT 1")"
+  done
+  check_eq "gone-committed-$how: one record each time" 2 \
+    "$(py_rows "SELECT count(*) FROM sync_conflicts WHERE story_id = 'S-9'")"
+  git rm -q --cached refinements/S-9-nine.md
+  git commit -qm "the deletion committed"
+  git checkout -q HEAD~1 -- refinements/S-9-nine.md
+  run ss
+  check_eq "gone-committed-$how: after a commit of the deletion, brought back: a person's undelete" \
+    "0|refinements/S-9-nine.md|Nine" \
+    "$rc|$(find refinements -name 'S-9*')|$(py_rows "SELECT title FROM stories WHERE id = 'S-9'")"
+  run ss
+  check_eq "gone-committed-$how: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
 finish

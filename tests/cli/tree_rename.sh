@@ -72,6 +72,12 @@ for o in --full --git --force --dry-run; do
   run ss sync $o
   check_eq "sync $o: refused the same" "4|$msg" "$rc|$err"
 done
+# the other commands that write the database: refused the same (they
+# resolved conflicts and recorded history in tree web2, exit 0)
+run ss conflicts --resolve
+check_eq "conflicts --resolve: refused the same" "4|$msg" "$rc|$err"
+run ss history --backfill
+check_eq "history --backfill: refused the same" "4|$msg" "$rc|$err"
 run ss init
 check_eq "init without --take-over: refused the same" "4|$msg" "$rc|$err"
 check_eq "none of them wrote anything" "$db|$files" "$(db_digest)|$(tree_digest)"

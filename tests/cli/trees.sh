@@ -149,7 +149,13 @@ check_eq "a dry run says so too" "4|yes" \
 run ss status
 check_contains "and status: the next run would be refused, naming the holder" \
   "pending: the next run would be refused: tree 'tools' of $SH is synced by the checkout $(hostname):$T/b" "$out"
-check_eq "neither wrote anything" "$before" "$(sqlite3 -batch "$SH" .dump | md5sum)"
+run ss conflicts --resolve
+check_eq "conflicts --resolve: refused, naming the holder" "4|yes" \
+  "$rc|$(grep -q "is synced by the checkout $(hostname):$T/b, not this one" <<<"$err" && echo yes)"
+run ss history --backfill
+check_eq "history --backfill: refused, naming the holder" "4|yes" \
+  "$rc|$(grep -q "is synced by the checkout $(hostname):$T/b, not this one" <<<"$err" && echo yes)"
+check_eq "none of them wrote anything" "$before" "$(sqlite3 -batch "$SH" .dump | md5sum)"
 run ss init
 check_eq "nor does init without --take-over" 4 "$rc"
 rm -rf "$T/b2"

@@ -1337,7 +1337,7 @@ static int try_in_child(const char *path, int wait_s, long min_ms, long max_ms)
 		int r;
 
 		clock_gettime(CLOCK_MONOTONIC, &a);
-		r = fsx_lock(path, wait_s, &e);
+		r = fsx_lock(NULL, path, wait_s, &e);
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		ms = (b.tv_sec - a.tv_sec) * 1000 +
 		     (b.tv_nsec - a.tv_nsec) / 1000000;
@@ -1360,7 +1360,7 @@ static void test_lock_busy(void **state)
 	char *path = lock_path(f);
 	struct err e = {""};
 	struct stat st;
-	int fd = fsx_lock(path, -1, &e);
+	int fd = fsx_lock(NULL, path, -1, &e);
 
 	assert_true(fd >= 0);
 	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
@@ -1370,7 +1370,7 @@ static void test_lock_busy(void **state)
 	assert_int_equal(try_in_child(path, -1, 0, 1000), 0);
 	assert_int_equal(try_in_child(path, 1, 1000, 30000), 0);
 	fsx_unlock(fd);
-	fd = fsx_lock(path, -1, &e);
+	fd = fsx_lock(NULL, path, -1, &e);
 	assert_true(fd >= 0);
 	fsx_unlock(fd);
 	free(path);
@@ -1389,7 +1389,7 @@ static void test_lock_dies_with_holder(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		if (fsx_lock(path, -1, &e) < 0)
+		if (fsx_lock(NULL, path, -1, &e) < 0)
 			_exit(1);
 		if (write(pipefd[1], "x", 1) != 1)
 			_exit(1);
@@ -1399,10 +1399,10 @@ static void test_lock_dies_with_holder(void **state)
 	close(pipefd[1]);
 	assert_int_equal(read(pipefd[0], &c, 1), 1);
 	close(pipefd[0]);
-	assert_int_equal(fsx_lock(path, -1, &e), -2);
+	assert_int_equal(fsx_lock(NULL, path, -1, &e), -2);
 	kill(pid, SIGKILL);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	fd = fsx_lock(path, -1, &e);
+	fd = fsx_lock(NULL, path, -1, &e);
 	assert_true(fd >= 0);
 	fsx_unlock(fd);
 	free(path);
@@ -1449,7 +1449,8 @@ static void test_lock_waits(void **state)
 	if (holder == 0) {
 		/* holds the lock until the test closes go */
 		close(go[1]);
-		if (fsx_lock(path, -1, &e) < 0 || write(held[1], "x", 1) != 1)
+		if (fsx_lock(NULL, path, -1, &e) < 0 ||
+		    write(held[1], "x", 1) != 1)
 			_exit(1);
 		_exit(read(go[0], &c, 1) == 0 ? 0 : 1);
 	}
@@ -1463,7 +1464,8 @@ static void test_lock_waits(void **state)
 		/* 0 waits as long as it takes */
 		close(go[1]);
 		close(got[0]);
-		_exit(fsx_lock(path, 0, &e) >= 0 && write(got[1], "x", 1) == 1
+		_exit(fsx_lock(NULL, path, 0, &e) >= 0 &&
+				      write(got[1], "x", 1) == 1
 			      ? 0
 			      : 1);
 	}
@@ -1487,7 +1489,7 @@ static void test_lock_waits(void **state)
 
 	/* Only the lock file's own directory is created. */
 	path = xasprintf("%s/no/such/lock", f->dir);
-	assert_int_equal(fsx_lock(path, -1, &e), -1);
+	assert_int_equal(fsx_lock(NULL, path, -1, &e), -1);
 	assert_true(strncmp(e.msg, path, strlen(path)) == 0);
 	assert_string_equal(e.msg + strlen(path),
 			    ": No such file or directory");

@@ -1,0 +1,97 @@
+#!/bin/bash
+# Issue 19 (review8's db_from_git.sh): the SQLite database lies in an
+# ignored directory of the tree, and git overwrites an ignored file when a
+# commit it checks out (merges, resets to) tracks that path. A branch that
+# force-adds .storysync/stories.db replaced the checkout's database whole:
+# the API's row written since the last run went with it, and the next run
+# synced against the branch's database as the truth, exit 0. The run
+# record keeps which file the last run synced (device, inode, birth time:
+# ext4 gives git's new file the inode just freed); a run that finds
+# another file there, in the same tree, is refused before it opens it,
+# exit 4, saying what happened and what to do; nothing is written. init
+# takes the database there as it is; the run after it reads git's index
+# once and refuses a database git tracks. A copy of the whole tree is a
+# pair of its own. The oracles: sqlite3 on the file, git, the file system.
+# SQLite's own: a server's database is no file git can replace.
+. "$(dirname "$0")/lib.sh"
+
+git_home
+# another checkout, whose database a branch force-adds
+mkdir -p "$T/up" && cd "$T/up" || exit 1
+git init -q . && mkdir backlog
+printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
+synced_commit || not_ok "the other checkout"
+git checkout -q -b evil && git add -f "$DB" && git commit -qm "the database" &&
+  git checkout -q main || not_ok "the branch"
+
+# this checkout, synced; the API writes a row, not yet synced
+cd "$T" && git clone -q up tree && cd tree || exit 1
+ss init -q && ss -q || not_ok "this checkout"
+q "INSERT INTO stories(id, title) VALUES ('API-1', 'the API wrote this')"
+cp "$DB" "$O/backup.db"
+git checkout -q -t origin/evil
+check_eq "git put the branch's file in place: the API's row is not in it" \
+  "yes|0" \
+  "$(git ls-files --error-unmatch "$DB" >/dev/null && echo yes)|$(q "SELECT count(*) FROM stories WHERE id = 'API-1'")"
+db=$(db_digest)
+files=$(tree_digest backlog refinements)
+msg="storysync: $T/tree/$DB: git tracks this file, storysync's database, and put its copy in place of the one the last run here synced (a checkout, merge or reset of a commit that tracks it): the rows the API wrote since that run are not in it; nothing written: untrack it (git rm --cached, and commit), put back the database this checkout synced (a backup), then run 'storysync init' here (without the backup: init syncs with git's copy as it is)"
+run ss
+check_eq "the run is refused: exit 4, what happened and what to do" \
+  "4|$msg" "$rc|$err"
+for o in --full --git --force; do
+  run ss sync $o
+  check_eq "sync $o: refused the same" "4|$msg" "$rc|$err"
+done
+run ss status
+check_eq "status: refused (exit 4), and why" \
+  "4|yes" "$rc|$(grep -qF "${msg#storysync: }" <<<"$out" && echo yes)"
+check_eq "nothing written to the database nor the tree" "$db|$files" \
+  "$(db_digest)|$(tree_digest backlog refinements)"
+
+# untracked: still not the file the last run synced
+git rm -q --cached "$DB" && git commit -qm "untracked"
+msg="storysync: $T/tree/$DB: not the database file the last run here synced (another file took its place since: git's, a backup's, a copy's), and the rows the API wrote since that run may not be in it; nothing written: put back the database this checkout synced (a backup) and run 'storysync init' here, or run it to sync with this one as it is"
+run ss
+check_eq "untracked, git's copy still there: refused, exit 4" "4|$msg" \
+  "$rc|$err"
+# the backup put back (into git's file): init takes it, nothing lost
+cp "$O/backup.db" "$DB"
+run ss
+check_eq "the backup put back: still another file than the one synced" \
+  "4|$msg" "$rc|$err"
+check_eq "nothing written" "$files" "$(tree_digest backlog refinements)"
+ss init -q
+run ss
+check_eq "after init: the run goes on, the API's row gets its file" \
+  "0|title: the API wrote this|the API wrote this" \
+  "$rc|$(grep -h '^title:' refinements/API-1-*.md)|$(q "SELECT title FROM stories WHERE id = 'API-1'")"
+run ss
+check_eq "and the next run is quiet" "0|" "$rc|$out$err"
+
+# a database this checkout force-adds: the next run after init reads
+# git's index, and refuses it
+git add -f "$DB" && git commit -qm "the database again"
+ss init -q
+q "UPDATE stories SET title = 'API edit' WHERE id = 'S-1'"
+msg="storysync: $T/tree/$DB: git tracks this file, storysync's database: a checkout, merge or reset of a commit that tracks it puts git's copy in its place, without the rows the API wrote since the last run; nothing written: untrack it (git rm --cached, and commit), then run 'storysync init' here"
+run ss
+check_eq "init, a database git tracks: the run refuses it, exit 4" \
+  "4|$msg|title: One" "$rc|$err|$(grep '^title:' backlog/S-1-one.md)"
+git rm -q --cached "$DB" && git commit -qm "untracked again"
+run ss
+check_eq "untracked: the run goes on, the API's edit written" \
+  "0|title: API edit" "$rc|$(grep '^title:' backlog/S-1-one.md)"
+
+# a copy of the whole tree, its database with it, is a pair of its own
+copy_tree "$T/tree" "$T/copy"
+q "UPDATE stories SET title = 'API copy' WHERE id = 'S-1'"
+cd "$T/copy" || exit 1
+run ss
+check_eq "a copy of the tree: the run goes on" "0|title: API edit" \
+  "$rc|$(grep '^title:' backlog/S-1-one.md)"
+cd "$T/tree" || exit 1
+run ss
+check_eq "and the tree copied from: too" "0|title: API copy" \
+  "$rc|$(grep '^title:' backlog/S-1-one.md)"
+finish

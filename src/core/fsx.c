@@ -1244,6 +1244,8 @@ struct batch_job {
 	int spare_fd;           /* the spares' directory, when spare is set */
 	dev_t dev;              /* the directory's file system */
 	char spare[SPARE_NAME]; /* a spare to write in, or "" */
+	char keep[SPARE_NAME];  /* its name once written, or "": the file
+				   it replaces, which the swap puts there */
 	/* filled by the writer */
 	bool done;
 	bool created;    /* tmp exists */
@@ -1496,18 +1498,25 @@ static const char *spare_take(struct fsx_batch *b, const struct batch_dir *d)
 	return sp->names[sp->next++];
 }
 
+/* Whether old may be a spare: a small regular file of ours, writable,
+ * with no other link. */
+static bool spare_fits(const struct stat *old)
+{
+	return S_ISREG(old->st_mode) && old->st_nlink == 1 &&
+	       old->st_uid == geteuid() && (old->st_mode & S_IWUSR) &&
+	       old->st_size <= SPARE_SIZE_MAX;
+}
+
 /* Whether old, which a rename is about to replace in d, is kept as a
- * spare: a small regular file of ours with no other link, on d's file
- * system, and room for it. */
+ * spare: it may be one (spare_fits), on d's file system, and there is
+ * room for it. */
 static bool spare_keeps(struct fsx_batch *b, const struct batch_dir *d,
 			const struct stat *old)
 {
 	struct spares *sp = &b->spares;
 
 	if (!sp->path || sp->unusable || sp->count >= SPARES_MAX ||
-	    !S_ISREG(old->st_mode) || old->st_nlink != 1 ||
-	    old->st_uid != geteuid() || !(old->st_mode & S_IWUSR) ||
-	    old->st_size > SPARE_SIZE_MAX)
+	    !spare_fits(old))
 		return false;
 	spares_list(sp);
 	return spares_made(sp) && sp->dev == d->dev;
@@ -1738,7 +1747,14 @@ static void job_write(struct batch_job *j)
 
 	if (fd >= 0) {
 		j->from_spare = true;
-		memcpy(j->tmp, j->spare, sizeof(j->spare));
+		/* named now after the file it will replace, which the swap
+		 * puts at this name (in the spares' directory: no story's;
+		 * and not a spare until then), so no rename follows it */
+		if (j->keep[0] &&
+		    renameat(j->spare_fd, j->spare, j->spare_fd, j->keep) == 0)
+			memcpy(j->tmp, j->keep, sizeof(j->keep));
+		else
+			memcpy(j->tmp, j->spare, sizeof(j->spare));
 	} else {
 		fd = create_temp(j->dirfd, base, j->replace ? 0600 : 0644,
 				 j->tmp, sizeof(j->tmp));
@@ -1979,6 +1995,8 @@ static void batch_write(struct fsx_batch *b, struct batch_file *f, int dirfd,
 			j->spare_fd = b->spares.fd;
 			j->dev = b->dirs[f->dir].dev;
 			memcpy(j->spare, spare, sizeof(j->spare));
+			if (spare_fits(old))
+				spare_name(j->keep, old);
 		}
 	}
 	f->job = j;
@@ -2179,6 +2197,8 @@ static int place_swap(struct fsx_batch *b, struct batch_file *f,
 	/* over nothing but a spare that was this very inode, killed (an
 	 * inode and mtime are the name of one file) */
 	spare_name(name, old);
+	if (f->spare && strcmp(f->tmp, name) == 0)
+		return 1; /* named so before (job_write) */
 	if (renameat(from, f->tmp, sp->fd, name) == 0) {
 		sp->dirty = true;
 		sp->count += !f->spare;

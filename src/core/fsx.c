@@ -1535,7 +1535,7 @@ static bool spare_named(const char *name)
 
 /* Opens j's spare for writing, if it is still one (spare_is), on the
  * file system of j's directory; -1 otherwise. On a writer's thread. */
-static int spare_open(const struct batch_job *j)
+static int spare_open(const struct batch_job *j, off_t *size)
 {
 	struct stat st;
 	int fd = openat(j->spare_fd, j->spare,
@@ -1544,8 +1544,10 @@ static int spare_open(const struct batch_job *j)
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) == 0 && spare_is(j->spare, &st) &&
-	    st.st_dev == j->dev)
+	    st.st_dev == j->dev) {
+		*size = st.st_size;
 		return fd;
+	}
 	close(fd);
 	return -1;
 }
@@ -1743,7 +1745,8 @@ static void job_write(struct batch_job *j)
 {
 	const char *slash = strrchr(j->rel, '/');
 	const char *base = slash ? slash + 1 : j->rel;
-	int fd = j->spare[0] ? spare_open(j) : -1;
+	off_t size = 0;
+	int fd = j->spare[0] ? spare_open(j, &size) : -1;
 
 	if (fd >= 0) {
 		j->from_spare = true;
@@ -1776,7 +1779,7 @@ static void job_write(struct batch_job *j)
 		own_like_at(j->dirfd, fd, NULL);
 	/* a spare's old text cut after the new one's */
 	if (!write_all(fd, j->data, j->len) ||
-	    (j->from_spare && ftruncate(fd, (off_t)j->len) < 0) ||
+	    (size > (off_t)j->len && ftruncate(fd, (off_t)j->len) < 0) ||
 	    (j->replace && !keep_mode(fd, &j->old))) {
 		err_set(&j->e, "%s: %s", j->rel, strerror(errno));
 	} else {

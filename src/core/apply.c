@@ -295,7 +295,8 @@ static char *fields_from_db(const struct action *a)
 static struct fsx_batch *batch(struct apply_ctx *ctx)
 {
 	if (!ctx->batch)
-		ctx->batch = fsx_batch_create(ctx->rootfd, ctx->journal_fd);
+		ctx->batch = fsx_batch_create(ctx->rootfd, ctx->journal_fd,
+					      ctx->spares);
 	return ctx->batch;
 }
 

@@ -39,7 +39,8 @@ struct apply_ctx {
 	/* git attribution for status changes found by a diff, or NULL */
 	const char *commit_id, *author;
 	int64_t commit_time;
-	int journal_fd; /* the write journal (fsx_journal_*), or -1 */
+	int journal_fd;     /* the write journal (fsx_journal_*), or -1 */
+	const char *spares; /* the batch's spare inodes' directory, or NULL */
 	/* the conflicts a killed run journaled with the writes the files
 	 * found hold, which this run records at its commit (replayed in
 	 * sync.c): a write over such a file journals them again with its

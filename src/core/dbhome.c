@@ -76,6 +76,7 @@ void dbhome_init(struct dbhome *h, const char *database, const char *at,
 	h->told = xasprintf("%s%s%s.told", h->base, sep, t);
 	h->writes = xasprintf("%s%s%s.writes", h->base, sep, t);
 	h->cache = xasprintf("%s%s%s.statcache", h->base, sep, t);
+	h->spare = xasprintf("%s%s%s.spare", h->base, sep, t);
 }
 
 void dbhome_finish(struct dbhome *h)
@@ -90,6 +91,7 @@ void dbhome_finish(struct dbhome *h)
 	free(h->told);
 	free(h->writes);
 	free(h->cache);
+	free(h->spare);
 	memset(h, 0, sizeof(*h));
 }
 

@@ -10,9 +10,10 @@
  * Where the database lives: the database string of the configuration,
  * and the files that go with it, which no database holds: the run lock,
  * the run record (runrecord.c), the errors quiet runs told (told.c) and
- * the write journal (journal.c), the stat cache (statcache.c). For
+ * the write journal (journal.c), the stat cache (statcache.c), the spare
+ * inodes of the file writes (fsx.c). For
  * SQLite the database is a file and they lie beside it, DATABASE.lock,
- * .run, .told, .writes and .statcache (a tree other than the default:
+ * .run, .told, .writes, .statcache and .spare/ (a tree other than the default:
  * DATABASE.TREE.lock, ...), where its writers can write. A server's
  * database (a postgresql:// or postgres:// URI, issue 23) has no file
  * here: its files are the checkout's own, ROOT/.storysync/server.lock,
@@ -35,6 +36,7 @@ struct dbhome {
 	char *told;     /* what -q runs told, and when */
 	char *writes;   /* the write journal */
 	char *cache;    /* the stat cache, the tree's */
+	char *spare;    /* a directory of spare inodes for the file writes */
 };
 
 /* Whether database is a server's URI (postgresql://, postgres://), not a

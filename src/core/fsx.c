@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "mem.h"
+#include "seam.h"
 
 #define TEMP_TAG ".storysync-"
 
@@ -1029,22 +1030,23 @@ static bool still_expected(int dirfd, const char *base, const char *rel,
 	return true;
 }
 
-/* Renames tmp over base: replacing it, or only when base does not exist. */
-static bool put_in_place(int dirfd, const char *tmp, const char *base,
-			 const char *rel, bool replace, bool *stale,
-			 struct err *e)
+/* Renames tmp (in fromfd) over base (in dirfd): replacing it, or only
+ * when base does not exist. */
+static bool put_in_place(int fromfd, const char *tmp, int dirfd,
+			 const char *base, const char *rel, bool replace,
+			 bool *stale, struct err *e)
 {
 	int r;
 
 	if (replace)
-		r = renameat(dirfd, tmp, dirfd, base);
+		r = renameat(fromfd, tmp, dirfd, base);
 	else
-		r = renameat2(dirfd, tmp, dirfd, base, RENAME_NOREPLACE);
+		r = renameat2(fromfd, tmp, dirfd, base, RENAME_NOREPLACE);
 	/* File systems without RENAME_NOREPLACE: link(2) never replaces. */
 	if (r < 0 && !replace && errno == EINVAL) {
-		r = linkat(dirfd, tmp, dirfd, base, 0);
+		r = linkat(fromfd, tmp, dirfd, base, 0);
 		if (r == 0)
-			unlinkat(dirfd, tmp, 0);
+			unlinkat(fromfd, tmp, 0);
 	}
 	if (r == 0)
 		return true;
@@ -1104,8 +1106,8 @@ static bool write_temp(const struct target *t, const void *data, size_t len,
 	}
 	if (!still_expected(t->dirfd, t->base, t->rel, expect, &old, stale, e))
 		goto out;
-	if (!put_in_place(t->dirfd, tmp, t->base, t->rel, expect != NULL, stale,
-			  e))
+	if (!put_in_place(t->dirfd, tmp, t->dirfd, t->base, t->rel,
+			  expect != NULL, stale, e))
 		goto out;
 	placed = true;
 	/* The rename changed ctime: stat after it, through our own fd. */
@@ -1193,6 +1195,35 @@ static void moved_denied(struct err *e, const char *from, const char *to,
 	free(msg);
 }
 
+/* Spare inodes (issue 26): the files a batch's renames replace are kept
+ * in a directory of the database's (dbhome's spare: DATABASE.spare/), and
+ * a later batch writes a replacing file's text into one of them instead
+ * of creating a temporary file, then swaps it with the file it replaces
+ * (renameat2 RENAME_EXCHANGE), the replaced inode becoming the spare. No
+ * inode is created or freed for an edit: on ext4 without a journal the
+ * creation steps over every inode freed in the last minutes, and with
+ * -o discard each free waits for the disk (together 20-30 ms of 100
+ * edits' threads after a few runs). A spare is named after its inode
+ * number and mtime (spare_name), which a file git or anyone else puts
+ * there cannot know, and is used only when it still has that name, is a
+ * regular file of ours with one link and on the story's file system: the
+ * directory may be anywhere the configuration says, and nothing but a
+ * file of storysync's is ever written through it. */
+#define SPARE_NAME     48
+#define SPARES_MAX     256
+#define SPARE_SIZE_MAX (64 * 1024)
+struct spares {
+	const char *path; /* the directory, or NULL: none */
+	int fd;           /* open (made when the first is kept), or -1 */
+	dev_t dev;
+	bool listed;   /* looked for (fd -1: none there) */
+	bool unusable; /* could not be made or opened */
+	bool dirty;    /* changed since its last fsync */
+	char (*names)[SPARE_NAME];
+	size_t n, cap, next; /* listed; the next to hand out */
+	size_t count;        /* entries there: listed and kept since */
+};
+
 /* A directory the batch writes in: open once, fsynced once. */
 struct batch_dir {
 	char *rel; /* "." for the root */
@@ -1210,10 +1241,16 @@ struct batch_job {
 	char *rel, *data;
 	size_t len;
 	bool replace;
-	struct stat old; /* the file replaced: mode and owner to keep */
+	struct stat old;        /* the file replaced: mode and owner to keep */
+	int spare_fd;           /* the spares' directory, when spare is set */
+	dev_t dev;              /* the directory's file system */
+	char spare[SPARE_NAME]; /* a spare to write in, or "" */
+	char keep[SPARE_NAME];  /* its name once written, or "": the file
+				   it replaces, which the swap puts there */
 	/* filled by the writer */
 	bool done;
-	bool created; /* tmp exists */
+	bool created;    /* tmp exists */
+	bool from_spare; /* tmp is the spare, written in the spares' dir */
 	bool ok;
 	char tmp[256];
 	struct err e;
@@ -1229,6 +1266,7 @@ struct batch_file {
 	struct batch_job *job; /* its writing, until waited for */
 	char *werr;            /* the writing's failure, or NULL */
 	bool replace; /* over the file there, else only where none is */
+	bool spare;   /* tmp is a spare in the spares' directory */
 	bool live;    /* neither placed nor dropped */
 	bool synced;  /* the flush ran since it was staged */
 	int err;      /* the flush's errno, or 0 */
@@ -1283,6 +1321,7 @@ struct fsx_batch {
 	size_t nfiles, capfiles;
 	struct reaper *reaper;
 	struct writers *writers;
+	struct spares spares;
 };
 
 static void *reap(void *arg)
@@ -1348,6 +1387,170 @@ static void reaper_finish(struct reaper *r)
 	pthread_mutex_destroy(&r->mu);
 	free(r->fds);
 	free(r);
+}
+
+/* The name of a spare whose stat data is st: its inode and mtime. */
+static void spare_name(char out[SPARE_NAME], const struct stat *st)
+{
+	snprintf(out, SPARE_NAME, "%jx-%jx.%09ld", (uintmax_t)st->st_ino,
+		 (uintmax_t)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec);
+}
+
+/* Opens the spares' directory at path when it is a directory of ours
+ * (no symlink); -1 otherwise. */
+static int spares_open(struct spares *sp)
+{
+	struct stat st;
+	int fd =
+		open(sp->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid()) {
+		close(fd);
+		return -1;
+	}
+	sp->dev = st.st_dev;
+	return sp->fd = fd;
+}
+
+static bool spare_named(const char *name);
+
+/* Whether st, at name in the spares' directory, is a spare: a regular
+ * file of ours with one link, named after its inode and mtime. */
+static bool spare_is(const char *name, const struct stat *st)
+{
+	char want[SPARE_NAME];
+
+	if (!S_ISREG(st->st_mode) || st->st_nlink != 1 ||
+	    st->st_uid != geteuid())
+		return false;
+	spare_name(want, st);
+	return strcmp(want, name) == 0;
+}
+
+/* Lists the spares kept, once (none when their directory is not there).
+ * A file of ours named as a spare but another inode's (a copy of the
+ * directory, cp -a or a backup put back; a run killed between a swap and
+ * its spare's renaming) is never one, and is removed. */
+static void spares_list(struct spares *sp)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd;
+
+	if (sp->listed || !sp->path)
+		return;
+	sp->listed = true;
+	if (spares_open(sp) < 0)
+		return;
+	fd = fcntl(sp->fd, F_DUPFD_CLOEXEC, 0);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) && sp->count < SPARES_MAX) {
+		if (de->d_name[0] == '.' ||
+		    fstatat(sp->fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (!spare_is(de->d_name, &st)) {
+			if (S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+			    st.st_uid == geteuid() && spare_named(de->d_name) &&
+			    unlinkat(sp->fd, de->d_name, 0) == 0)
+				continue;
+			sp->count++;
+			continue;
+		}
+		sp->count++;
+		sp->names = xgrow(sp->names, &sp->cap, sp->n + 1,
+				  sizeof(*sp->names));
+		memcpy(sp->names[sp->n++], de->d_name, strlen(de->d_name) + 1);
+	}
+	closedir(d);
+}
+
+static bool sync_parent(const char *path, struct err *e);
+
+/* The spares' directory, made (0700, its parent fsynced) when it is not
+ * there: false when none can be had. */
+static bool spares_made(struct spares *sp)
+{
+	if (sp->fd >= 0)
+		return true;
+	if (!sp->path || sp->unusable)
+		return false;
+	if (mkdir(sp->path, 0700) == 0)
+		sync_parent(sp->path, NULL);
+	sp->unusable = spares_open(sp) < 0;
+	return !sp->unusable;
+}
+
+/* A spare for a file of directory d, to write in: its name, or NULL. */
+static const char *spare_take(struct fsx_batch *b, const struct batch_dir *d)
+{
+	struct spares *sp = &b->spares;
+
+	spares_list(sp);
+	if (sp->fd < 0 || sp->dev != d->dev || sp->next >= sp->n)
+		return NULL;
+	return sp->names[sp->next++];
+}
+
+/* Whether old may be a spare: a small regular file of ours, writable,
+ * with no other link. */
+static bool spare_fits(const struct stat *old)
+{
+	return S_ISREG(old->st_mode) && old->st_nlink == 1 &&
+	       old->st_uid == geteuid() && (old->st_mode & S_IWUSR) &&
+	       old->st_size <= SPARE_SIZE_MAX;
+}
+
+/* Whether old, which a rename is about to replace in d, is kept as a
+ * spare: it may be one (spare_fits), on d's file system, and there is
+ * room for it. */
+static bool spare_keeps(struct fsx_batch *b, const struct batch_dir *d,
+			const struct stat *old)
+{
+	struct spares *sp = &b->spares;
+
+	if (!sp->path || sp->unusable || sp->count >= SPARES_MAX ||
+	    !spare_fits(old))
+		return false;
+	spares_list(sp);
+	return spares_made(sp) && sp->dev == d->dev;
+}
+
+/* Whether name has the form of a spare's name (spare_name). */
+static bool spare_named(const char *name)
+{
+	uintmax_t ino, sec;
+	long nsec;
+	int end = 0;
+
+	return sscanf(name, "%jx-%jx.%9ld%n", &ino, &sec, &nsec, &end) == 3 &&
+	       end > 0 && !name[end];
+}
+
+/* Opens j's spare for writing, if it is still one (spare_is), on the
+ * file system of j's directory; -1 otherwise. On a writer's thread. */
+static int spare_open(const struct batch_job *j, off_t *size)
+{
+	struct stat st;
+	int fd = openat(j->spare_fd, j->spare,
+			O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && spare_is(j->spare, &st) &&
+	    st.st_dev == j->dev) {
+		*size = st.st_size;
+		return fd;
+	}
+	close(fd);
+	return -1;
 }
 
 static bool dir_changed(struct fsx_batch *b, const char *rel, int fd,
@@ -1446,13 +1649,15 @@ bool fsx_batch_unlink(struct fsx_batch *b, const char *rel,
 
 /* ---- batched writes ---- */
 
-struct fsx_batch *fsx_batch_create(int rootfd, int journal)
+struct fsx_batch *fsx_batch_create(int rootfd, int journal, const char *spares)
 {
 	struct fsx_batch *b = xcalloc(1, sizeof(*b));
 	struct stat st;
 
 	b->rootfd = rootfd;
 	b->journal = journal;
+	b->spares.path = spares;
+	b->spares.fd = -1;
 	if (journal >= 0 && fstat(journal, &st) == 0)
 		b->journal_dev = st.st_dev;
 	return b;
@@ -1541,9 +1746,23 @@ static void job_write(struct batch_job *j)
 {
 	const char *slash = strrchr(j->rel, '/');
 	const char *base = slash ? slash + 1 : j->rel;
-	int fd = create_temp(j->dirfd, base, j->replace ? 0600 : 0644, j->tmp,
-			     sizeof(j->tmp));
+	off_t size = 0;
+	int fd = j->spare[0] ? spare_open(j, &size) : -1;
 
+	if (fd >= 0) {
+		j->from_spare = true;
+		/* named now after the file it will replace, which the swap
+		 * puts at this name (in the spares' directory: no story's;
+		 * and not a spare until then), so no rename follows it */
+		if (j->keep[0] &&
+		    renameat(j->spare_fd, j->spare, j->spare_fd, j->keep) == 0)
+			memcpy(j->tmp, j->keep, sizeof(j->keep));
+		else
+			memcpy(j->tmp, j->spare, sizeof(j->spare));
+	} else {
+		fd = create_temp(j->dirfd, base, j->replace ? 0600 : 0644,
+				 j->tmp, sizeof(j->tmp));
+	}
 	if (fd < 0) {
 		/* fail_dir's message, with no allocation on this thread (an
 		 * allocation failure's handler is the batch's thread's) */
@@ -1559,7 +1778,9 @@ static void job_write(struct batch_job *j)
 	j->created = true;
 	if (!j->replace)
 		own_like_at(j->dirfd, fd, NULL);
+	/* a spare's old text cut after the new one's */
 	if (!write_all(fd, j->data, j->len) ||
+	    (size > (off_t)j->len && ftruncate(fd, (off_t)j->len) < 0) ||
 	    (j->replace && !keep_mode(fd, &j->old))) {
 		err_set(&j->e, "%s: %s", j->rel, strerror(errno));
 	} else {
@@ -1667,6 +1888,12 @@ static void write_queue(struct fsx_batch *b, struct batch_job *j)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* The directory f's temporary file is in: its own, or the spares'. */
+static int tmp_dir(const struct fsx_batch *b, const struct batch_file *f)
+{
+	return f->spare ? b->spares.fd : b->dirs[f->dir].fd;
+}
+
 /* Waits for f's temporary file to be written, and takes the outcome: on
  * a failure, its message kept for fsx_batch_place and the file given up. */
 static void write_wait(struct fsx_batch *b, struct batch_file *f)
@@ -1684,10 +1911,11 @@ static void write_wait(struct fsx_batch *b, struct batch_file *f)
 	}
 	f->job = NULL;
 	memcpy(f->tmp, j->tmp, sizeof(f->tmp));
+	f->spare = j->from_spare;
 	if (!j->ok) {
 		f->werr = xstrdup(j->e.msg);
 		if (j->created)
-			unlinkat(j->dirfd, f->tmp, 0);
+			unlinkat(tmp_dir(b, f), f->tmp, 0);
 		f->live = false;
 	}
 	free(j->rel);
@@ -1718,7 +1946,7 @@ static void batch_drop(struct fsx_batch *b, struct batch_file *f)
 	write_wait(b, f);
 	if (!f->live)
 		return;
-	unlinkat(b->dirs[f->dir].fd, f->tmp, 0);
+	unlinkat(tmp_dir(b, f), f->tmp, 0);
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
@@ -1763,8 +1991,18 @@ static void batch_write(struct fsx_batch *b, struct batch_file *f, int dirfd,
 	memcpy(j->data, data, len);
 	j->len = len;
 	j->replace = f->replace;
-	if (f->replace)
+	if (f->replace) {
+		const char *spare = spare_take(b, &b->dirs[f->dir]);
+
 		j->old = *old;
+		if (spare) {
+			j->spare_fd = b->spares.fd;
+			j->dev = b->dirs[f->dir].dev;
+			memcpy(j->spare, spare, sizeof(j->spare));
+			if (spare_fits(old))
+				spare_name(j->keep, old);
+		}
+	}
 	f->job = j;
 	f->live = true;
 	write_queue(b, j);
@@ -1813,7 +2051,7 @@ out:
 /* fsyncs the temporary file of f, open again. */
 static int sync_one(const struct fsx_batch *b, const struct batch_file *f)
 {
-	int fd = openat(b->dirs[f->dir].fd, f->tmp,
+	int fd = openat(tmp_dir(b, f), f->tmp,
 			O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	int err = 0;
 
@@ -1929,13 +2167,62 @@ void fsx_batch_flush(struct fsx_batch *b)
 	}
 }
 
+/* Swaps f's file with the file it replaces in d, whose stat data is old,
+ * and keeps that one as a spare: 1 done, 0 failed (e set), -1 when the
+ * file system cannot swap (the caller renames as before). */
+static int place_swap(struct fsx_batch *b, struct batch_file *f,
+		      struct batch_dir *d, const struct stat *old, bool *stale,
+		      struct err *e)
+{
+	struct spares *sp = &b->spares;
+	int from = tmp_dir(b, f), held;
+	char name[SPARE_NAME];
+
+	if (renameat2(from, f->tmp, d->fd, f->base, RENAME_EXCHANGE) < 0) {
+		if (errno == EINVAL || errno == ENOSYS || errno == EXDEV ||
+		    errno == EOPNOTSUPP) {
+			sp->unusable = true;
+			return -1;
+		}
+		if (errno == ENOENT) {
+			*stale = true;
+			err_set(e, "%s: changed since the scan; left alone",
+				f->rel);
+		} else {
+			fail_dir(e, f->rel, errno, d->fd);
+		}
+		return 0;
+	}
+	d->dirty = true;
+	sp->dirty |= f->spare;
+	/* killed here, a temporary file beside the story holds the old
+	 * text (the next run removes it, as any a killed run left) */
+	test_seam_kill("swapped");
+	/* over nothing but a spare that was this very inode, killed (an
+	 * inode and mtime are the name of one file) */
+	spare_name(name, old);
+	if (f->spare && strcmp(f->tmp, name) == 0)
+		return 1; /* named so before (job_write) */
+	if (renameat(from, f->tmp, sp->fd, name) == 0) {
+		sp->dirty = true;
+		sp->count += !f->spare;
+		return 1;
+	}
+	/* kept nowhere: freed as a replaced file is, off this thread */
+	held = openat(from, f->tmp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	unlinkat(from, f->tmp, 0);
+	if (held >= 0)
+		reaper_close(b, held);
+	return 1;
+}
+
 bool fsx_batch_place(struct fsx_batch *b, int slot,
 		     const struct file_stat *expect, bool *stale, struct err *e)
 {
 	struct batch_file *f = &b->files[slot];
 	struct batch_dir *d = &b->dirs[f->dir];
 	struct stat old;
-	int held = -1;
+	int held = -1, swapped = -1;
 
 	*stale = false;
 	if (!f->synced)
@@ -1950,12 +2237,20 @@ bool fsx_batch_place(struct fsx_batch *b, int slot,
 	    !still_expected(d->fd, f->base, f->rel, f->replace ? expect : NULL,
 			    &old, stale, e))
 		goto drop;
+	if (f->replace && spare_keeps(b, d, &old))
+		swapped = place_swap(b, f, d, &old, stale, e);
+	if (swapped == 0)
+		goto drop;
+	if (swapped == 1) {
+		f->live = false;
+		return true;
+	}
 	/* the file the rename replaces, freed by the reapers (none held:
 	 * the rename frees it) */
 	if (f->replace)
 		held = openat(d->fd, f->base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (!put_in_place(d->fd, f->tmp, f->base, f->rel, f->replace, stale,
-			  e)) {
+	if (!put_in_place(tmp_dir(b, f), f->tmp, d->fd, f->base, f->rel,
+			  f->replace, stale, e)) {
 		if (held >= 0)
 			close(held);
 		goto drop;
@@ -1964,6 +2259,7 @@ bool fsx_batch_place(struct fsx_batch *b, int slot,
 		reaper_close(b, held);
 	f->live = false;
 	d->dirty = true;
+	b->spares.dirty |= f->spare;
 	return true;
 drop:
 	batch_drop(b, f);
@@ -2028,10 +2324,20 @@ static void *dir_sync_run(void *arg)
  * directory, in the batch's order, whose fsync failed is told. */
 bool fsx_batch_sync_dirs(struct fsx_batch *b, struct err *e)
 {
-	struct dir_sync *ds = xcalloc(b->ndirs ? b->ndirs : 1, sizeof(*ds));
+	struct dir_sync *ds = xcalloc(b->ndirs + 1, sizeof(*ds));
+	struct dir_sync *spares = &ds[b->ndirs];
 	bool ok = true, live = false;
 	size_t last = b->ndirs, nthreads = 0;
 
+	/* the spares' directory, which the swaps changed, beside them: its
+	 * entries are storysync's, and a failure there fails no story */
+	if (b->spares.dirty) {
+		spares->fd = b->spares.fd;
+		spares->started = pthread_create(&spares->thread, NULL,
+						 dir_sync_run, spares) == 0;
+		if (!spares->started)
+			dir_sync_run(spares);
+	}
 	for (size_t i = 0; i < b->ndirs; i++)
 		if (b->dirs[i].dirty)
 			last = i;
@@ -2063,6 +2369,9 @@ bool fsx_batch_sync_dirs(struct fsx_batch *b, struct err *e)
 			d->dirty = false;
 		}
 	}
+	if (spares->started)
+		pthread_join(spares->thread, NULL);
+	b->spares.dirty = false;
 	free(ds);
 	for (size_t i = 0; i < b->nfiles && !live; i++)
 		live = b->files[i].live;
@@ -2078,6 +2387,9 @@ void fsx_batch_destroy(struct fsx_batch *b)
 	batch_reset(b);
 	writers_finish(b->writers);
 	reaper_finish(b->reaper);
+	if (b->spares.fd >= 0)
+		close(b->spares.fd);
+	free(b->spares.names);
 	free(b->files);
 	free(b->dirs);
 	free(b);

@@ -198,8 +198,11 @@ bool fsx_unlink_beneath(int rootfd, const char *rel,
  * next change. */
 struct fsx_batch;
 /* A batch writing beneath rootfd, journaling to the write journal open as
- * journal (-1: none), both of which must outlive it. */
-struct fsx_batch *fsx_batch_create(int rootfd, int journal);
+ * journal (-1: none), both of which must outlive it; the files it
+ * replaces are kept as spare inodes in the directory spares (NULL: none;
+ * made when first needed), and written again instead of new temporary
+ * files by later batches (fsx.c: spare inodes). */
+struct fsx_batch *fsx_batch_create(int rootfd, int journal, const char *spares);
 /* Appends line (ending in a newline) to the batch's journal, durable
  * before the batch's next rename, move or removal (fsx_batch_flush, or
  * that change); true with no journal. */

@@ -1361,6 +1361,7 @@ void apply_begin(struct run *run)
 		.c = run->c,
 		.rootfd = run->rootfd,
 		.journal_fd = run->journal_fd,
+		.spares = run->c->home.spare,
 		.store = run->store,
 		.run_id = run->run_id,
 		.origin_file = run->by_diff ? "git" : "file",

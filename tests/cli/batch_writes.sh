@@ -62,15 +62,19 @@ renames = 0
 for call, args, rc, start, end in calls:
     if rc < 0:
         continue
-    if call == "sync_file_range" and ".storysync-" in args:
+    # a file written: a temporary file, or a spare (DATABASE.spare/)
+    written = ".storysync-" in args or ".spare/" in args
+    if call == "sync_file_range" and written:
         barrier = None
-    elif call == "syncfs" or (call == "fsync" and ".storysync-" in args):
+    elif call == "syncfs" or (call == "fsync" and written):
         barrier = end if barrier is None else min(barrier, end)
-    elif call in ("renameat", "renameat2") and ".storysync-" in args:
-        d = re.match(r"\d+<([^>]*)>", args).group(1)
+    elif call in ("renameat", "renameat2") and (
+            ".storysync-" in args or "RENAME_EXCHANGE" in args):
         if barrier is None or barrier > start:
             sys.exit(print(f"a rename before the barrier: {call}({args})"))
-        last_rename[d] = end
+        # both directories of a move or a swap (a spare's, a story's)
+        for d in re.findall(r"\d+<([^>]*)>", args):
+            last_rename[d] = end
         renames += 1
 if not renames:
     sys.exit(print("no temporary file renamed"))
@@ -98,7 +102,8 @@ for call, args, rc, start, end in calls:
     if rc < 0:
         continue
     if (what == "rename" and call in ("renameat", "renameat2")
-            and ".storysync-" in args) or (what == "unlink" and
+            and (".storysync-" in args or "RENAME_EXCHANGE" in args)) or (
+            what == "unlink" and
             call == "unlinkat" and re.search(r'"[^"]*\.md"', args)):
         first = start
         break
@@ -153,6 +158,38 @@ check_eq "rows changed alone: a syncfs ahead, and the barrier's" 2 \
   "$(grep -c '^[0-9 ]*syncfs(' "$O/trace_db")"
 check_eq "rows changed alone: no temporary file fsynced one by one" 0 \
   "$(grep -c '^[0-9 ]*fsync(.*\.storysync-' "$O/trace_db")"
+# spares the run before kept in this tree (a copy's are another inode's,
+# never used; an oracle names them from stat): each written into and swapped in after the barrier, the
+# spares' directory fsynced after too; a temporary file made only for
+# each file the spares do not cover
+spares=$(cd dbonly && rr=$(run_record) && python3 - "${rr%.run}.spare" <<'PY'
+import os, sys
+d = sys.argv[1]
+n = 0
+for name in os.listdir(d):
+    st = os.lstat(os.path.join(d, name))
+    n += name == "%x-%x.%09d" % (st.st_ino, st.st_mtime_ns // 10**9,
+                                 st.st_mtime_ns % 10**9)
+print(min(n, 5))
+PY
+)
+(cd dbonly && q "UPDATE stories SET title = title || ' (spare)'
+  WHERE id IN (SELECT id FROM stories ORDER BY id LIMIT 5)" &&
+  traced -f -y -qq -o "$O/trace_sp" -e trace=$calls \
+    "$STORYSYNC" sync >/dev/null 2>&1)
+check_eq "spares: the run ends well" 0 "$?"
+check_eq "spares: the swaps after the barrier" ok "$(order "$O/trace_sp")"
+check_eq "spares: some kept by the run before" yes \
+  "$([ "$spares" -ge 3 ] && echo yes)"
+check_eq "spares: each written into, swapped in" "$spares" \
+  "$(grep -cE '^[0-9 ]*renameat2\([0-9]+<[^>]*\.spare>, .*RENAME_EXCHANGE' \
+    "$O/trace_sp")"
+check_eq "spares: a temporary file for each of the rest" $((5 - spares)) \
+  "$(grep -c '^[0-9 ]*sync_file_range([0-9]*<[^>]*\.storysync-' \
+    "$O/trace_sp")"
+check_eq "spares: the files hold the edits" 5 \
+  "$(cd dbonly && grep -rl '(spare)' stories | wc -l)"
+
 # every syncfs fails, the one ahead too: the barrier's failure is told
 db_only dbfail
 (cd dbfail && traced -f -qq -o /dev/null -e trace=$calls \

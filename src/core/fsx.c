@@ -1472,7 +1472,20 @@ static void spares_list(struct spares *sp)
 	closedir(d);
 }
 
-static bool sync_parent(const char *path, struct err *e);
+static char *parent_of(const char *path);
+
+/* fsyncs the directory that holds path (a directory made in it). */
+static void sync_parent(const char *path)
+{
+	char *dir = parent_of(path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		sync_fd(fd);
+		close(fd);
+	}
+	free(dir);
+}
 
 /* The spares' directory, made (0700, its parent fsynced) when it is not
  * there: false when none can be had. */
@@ -1483,7 +1496,7 @@ static bool spares_made(struct spares *sp)
 	if (!sp->path || sp->unusable)
 		return false;
 	if (mkdir(sp->path, 0700) == 0)
-		sync_parent(sp->path, NULL);
+		sync_parent(sp->path);
 	sp->unusable = spares_open(sp) < 0;
 	return !sp->unusable;
 }
@@ -2450,7 +2463,6 @@ static char *parent_of(const char *path)
 			     : xstrndup(path, (size_t)(slash - path));
 }
 
-/* Creates the lock file's directory when it is missing (one level). */
 /* The directory holding path, opened for the *at calls (and an fsync):
  * beneath root, through no symlink (openat2), when path lies in root
  * (non-NULL), so that a link git put on the way since any check (a
@@ -2502,6 +2514,7 @@ int fsx_open_in(const char *root, const char *path, int flags, mode_t mode)
 	return fd;
 }
 
+/* Creates the lock file's directory when it is missing (one level). */
 static void make_parent(const char *path)
 {
 	char *dir;

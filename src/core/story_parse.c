@@ -56,6 +56,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,30 @@ static bool is_control(unsigned long cp)
 	       (cp >= 0x7F && cp <= 0x9F);
 }
 
+/* The end of the run of printable ASCII (0x20-0x7E) from i: eight bytes a
+ * step while no byte of the word is below 0x20 or above 0x7E (the two
+ * tests of "Bit Twiddling Hacks" hasless and hasmore, exact for any byte
+ * value), then byte by byte. A byte at a time was a tenth of a reading
+ * thread's time: every story file is checked whole. */
+static size_t printable_run(const unsigned char *u, size_t len, size_t i)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	const uint64_t high = UINT64_C(0x8080808080808080);
+
+	while (len - i >= 8) {
+		uint64_t w;
+
+		memcpy(&w, u + i, 8);
+		if (((w - ones * 0x20) & ~w & high) ||
+		    (((w + ones * (127 - 0x7E)) | w) & high))
+			break;
+		i += 8;
+	}
+	while (i < len && u[i] >= 0x20 && u[i] < 0x7F)
+		i++;
+	return i;
+}
+
 static bool check_text(const char *path, const char *t, size_t len,
 		       size_t start, struct err *e)
 {
@@ -169,10 +194,8 @@ static bool check_text(const char *path, const char *t, size_t len,
 
 		/* the common case: printable ASCII inside a line */
 		if (!bol) {
-			size_t j = i;
+			size_t j = printable_run(u, len, i);
 
-			while (j < len && u[j] >= 0x20 && u[j] < 0x7F)
-				j++;
 			col += (unsigned)(j - i);
 			i = j;
 			if (i == len)

@@ -181,6 +181,24 @@ static size_t printable_run(const unsigned char *u, size_t len, size_t i)
 	return i;
 }
 
+/* The length of the run of ASCII bytes (below 0x80) that s starts with. */
+static size_t ascii_run(const char *s, size_t n)
+{
+	const uint64_t high = UINT64_C(0x8080808080808080);
+	size_t i = 0;
+	uint64_t w;
+
+	while (n - i >= 8) {
+		memcpy(&w, s + i, 8);
+		if (w & high)
+			break;
+		i += 8;
+	}
+	while (i < n && !((unsigned char)s[i] & 0x80))
+		i++;
+	return i;
+}
+
 static bool check_text(const char *path, const char *t, size_t len,
 		       size_t start, struct err *e)
 {
@@ -1038,12 +1056,16 @@ static bool parse_mapping(struct parse *p)
  * the frontmatter may hold CRLF and LF, not a lone CR. */
 static bool lone_cr(struct parse *p)
 {
-	const char *t = p->text;
+	const char *t = p->text, *cr;
 
 	for (size_t i = p->d->fm_begin; i < p->d->fm_end; i++) {
 		unsigned line, col;
 
-		if (t[i] != '\r' || (i + 1 < p->len && t[i + 1] == '\n'))
+		cr = memchr(t + i, '\r', p->d->fm_end - i);
+		if (!cr)
+			break;
+		i = (size_t)(cr - t);
+		if (i + 1 < p->len && t[i + 1] == '\n')
 			continue;
 		pos_at(t, i, p->d->bom ? 3 : 0, &line, &col);
 		return err_at(p->e, p->path, line, col,
@@ -1061,7 +1083,7 @@ static bool parse_frontmatter(struct parse *p)
 		{"\xE2\x80\xA8", "line separator (U+2028)"},
 		{"\xE2\x80\xA9", "paragraph separator (U+2029)"},
 	};
-	bool ok;
+	bool ok, ascii;
 
 	if (!lone_cr(p))
 		return false;
@@ -1070,7 +1092,9 @@ static bool parse_frontmatter(struct parse *p)
 	/* characters libyaml reads otherwise than a person or a line-based
 	 * edit does (the fuzzer found both): a byte order mark is a column
 	 * of indentation to it, U+2028 and U+2029 are line breaks */
-	for (size_t i = 0; i < sizeof(odd) / sizeof(*odd); i++) {
+	/* each is three bytes of 0x80 and above: none in ASCII */
+	ascii = ascii_run(p->fm, p->fmlen) == p->fmlen;
+	for (size_t i = 0; !ascii && i < sizeof(odd) / sizeof(*odd); i++) {
 		const char *at = memmem(p->fm, p->fmlen, odd[i].bytes,
 					strlen(odd[i].bytes));
 		unsigned line = 2, col = 1;

@@ -560,6 +560,9 @@ static void test_shape_errors(void **state)
 		     PATH ":3:5: mapping key must be a scalar");
 	expect_error("---\ntitle: t\nx: 1\ry: 2\n---\n",
 		     PATH ":3:5: a carriage return without a line feed");
+	/* after CRLFs, and one before a CRLF */
+	expect_error("---\r\ntitle: t\r\nx: 1\r\r\n---\r\n",
+		     PATH ":3:5: a carriage return without a line feed");
 	expect_error("---\ntitle: t\n? [a]\n: 1\n---\n",
 		     PATH ":3:3: key must be a plain or quoted scalar");
 	expect_error("---\ntitle: t\n? |\n  k\n: 1\n---\n",

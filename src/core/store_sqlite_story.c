@@ -22,7 +22,7 @@ const char *const store_story_sql[ST_COUNT] = {
 		" priority, points, assignees, labels, created, extra, body,"
 		" path, rev, parent, updated, tree) VALUES (?1, ?2, ?3, ?4,"
 		" ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-		" ?12, ?13, ?14, ?15, " NOW_ISO ", " TREE
+		" ?12, ?13, ?14, ?15, ?16, " TREE
 		") ON CONFLICT(tree, id) DO UPDATE SET"
 		" backlog = excluded.backlog, status = excluded.status,"
 		" epic = excluded.epic, title = excluded.title,"
@@ -182,9 +182,15 @@ static bool row_upsert(struct store *s, const struct story *in,
 		[SF_PARENT] = 15,
 	};
 	sqlite3_stmt *st = store_stmt(s, ST_STORY_UPSERT, e);
+	char now[64];
 
 	if (!st || !path_release(s, in->v[SF_ID], path, e))
 		return false;
+	/* NOW_ISO's time, made here (the statement runs before it returns):
+	 * SQLite's strftime, once a statement, costs more than the C of
+	 * store_iso_time, and a first load runs this once a story */
+	store_iso_time(now, 0, true);
+	store_bind_text(st, 16, now);
 	for (int f = 0; f < SF_COUNT; f++) {
 		if (f == SF_DEPENDS_ON)
 			continue;

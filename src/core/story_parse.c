@@ -300,11 +300,11 @@ static bool frame(struct parse *p)
  * same. */
 static char *body_text(const char *s, size_t n)
 {
-	struct buf b = BUF_INIT;
+	char *body = xmalloc(n + 1); /* one allocation: a buf grew by steps */
 
-	buf_add(&b, "", 0);
-	buf_add(&b, s, n);
-	return buf_detach(&b);
+	memcpy(body, s, n);
+	body[n] = '\0';
+	return body;
 }
 
 /* ---- ids ---- */

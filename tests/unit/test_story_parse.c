@@ -582,6 +582,19 @@ static void test_shape_errors(void **state)
 		     PATH ":4:1: duplicate key 'title'");
 	expect_error("---\nx: 1\ntitle: t\ny: 2\nx: 3\ny: 4\n---\n",
 		     PATH ":5:1: duplicate key 'x'");
+	/* the same past the keys compared pair by pair (DUP_PAIRS_MAX):
+	 * 30 keys k0..k29, then k29 and k3 again, 'k29' first */
+	{
+		char big[512];
+		size_t n =
+			(size_t)snprintf(big, sizeof(big), "---\ntitle: t\n");
+
+		for (int i = 0; i < 30; i++)
+			n += (size_t)snprintf(big + n, sizeof(big) - n,
+					      "k%d: v\n", i);
+		snprintf(big + n, sizeof(big) - n, "k29: w\nk3: w\n---\n");
+		expect_error(big, PATH ":33:1: duplicate key 'k29'");
+	}
 	expect_error("---\ntitle: t\nx: [a\n---\n",
 		     PATH ":4:1: did not find expected ',' or ']'");
 	expect_error("---\ntitle: t\n\tx: 1\n---\n", PATH

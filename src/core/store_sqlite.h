@@ -248,6 +248,9 @@ struct store {
 			       (a first load), to be made again at commit */
 	bool unindexed;     /* so are the secondary indexes (a first load
 			       into a database without a story) */
+	bool baseless;      /* and sync_base holds no row of the tree: with
+			       the triggers dropped none comes, and a story's
+			       base needs no delete */
 	bool unit_writer;   /* the writer mark was set before the unit */
 	bool refused;       /* the last failure: a value refused */
 	/* the last history row and event before this transaction's writes */

@@ -251,6 +251,7 @@ struct store {
 	bool baseless;      /* and sync_base holds no row of the tree: with
 			       the triggers dropped none comes, and a story's
 			       base needs no delete */
+	unsigned bulk_puts; /* stories a first load put, for its writeback */
 	bool unit_writer;   /* the writer mark was set before the unit */
 	bool refused;       /* the last failure: a value refused */
 	/* the last history row and event before this transaction's writes */

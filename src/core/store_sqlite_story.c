@@ -7,8 +7,12 @@
 #include <string.h>
 
 #include "buf.h"
+#include "fsx.h"
 #include "json.h"
 #include "mem.h"
+
+/* Stories a first load puts between two writebacks begun (~6 MB). */
+#define WRITEBACK_PUTS 2048
 
 /* This file's cached statements (store_stmt prepares them). */
 const char *const store_story_sql[ST_COUNT] = {
@@ -332,6 +336,10 @@ bool sqlite_story_put(struct store *s, const struct story *st, const char *path,
 	}
 	if (ok && (row || deps))
 		*rev = s->writer_rev;
+	/* the pages a first load's cache let go are written out as it goes
+	 * on, not all by the commit's barrier after it */
+	if (ok && s->first_load && ++s->bulk_puts % WRITEBACK_PUTS == 0)
+		fsx_writeback_begin(s->path);
 	free(cur_path);
 	story_finish(&cur);
 	return ok;

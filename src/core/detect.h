@@ -167,15 +167,21 @@ bool detect_paths(const struct config *c, int rootfd,
  * to the batch; false stops the scan. */
 typedef bool (*scan_batch_fn)(void *ctx, struct scan_result *batch,
 			      struct err *e);
+/* Runs once the walk and the readers have begun, before the first batch:
+ * what the caller readies meanwhile (its transaction); false stops the
+ * scan. */
+typedef bool (*scan_begin_fn)(void *ctx, struct err *e);
 /* The first load's walk (no state): walks, reads and parses as detect_scan
  * does, but hands the stories over in batches as they are parsed, while
  * two threads read the next ones, so that memory holds a few batches, not
- * the tree. out gets the rest: every error, skipped file and temporary, the
+ * the tree. begin (may be NULL) runs while the first files are read. out
+ * gets the rest: every error, skipped file and temporary, the
  * counts, and no changes. Ids claimed twice are the callback's to find.
  * progress (may be NULL) counts the files walked and read. */
-bool detect_scan_stream(const struct config *c, int rootfd, scan_batch_fn fn,
-			void *ctx, struct sync_progress *progress,
-			struct scan_result *out, struct err *e);
+bool detect_scan_stream(const struct config *c, int rootfd, scan_begin_fn begin,
+			scan_batch_fn fn, void *ctx,
+			struct sync_progress *progress, struct scan_result *out,
+			struct err *e);
 /* The story files a scan saw: the *.md files but those that are not
  * stories, by the rule sync and check share. */
 size_t scan_result_stories(const struct scan_result *r);

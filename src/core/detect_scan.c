@@ -1997,9 +1997,10 @@ static void stream_stop(struct stream *sm)
 	pthread_mutex_destroy(&sm->mu);
 }
 
-bool detect_scan_stream(const struct config *c, int rootfd, scan_batch_fn fn,
-			void *ctx, struct sync_progress *progress,
-			struct scan_result *out, struct err *e)
+bool detect_scan_stream(const struct config *c, int rootfd, scan_begin_fn begin,
+			scan_batch_fn fn, void *ctx,
+			struct sync_progress *progress, struct scan_result *out,
+			struct err *e)
 {
 	struct scan_walk *w = walk_create(c, rootfd, progress);
 	struct stream sm = {0};
@@ -2012,6 +2013,7 @@ bool detect_scan_stream(const struct config *c, int rootfd, scan_batch_fn fn,
 	list_dirs(w);
 	atomic_store(&w->k, &k);
 	stream_start(&sm, w);
+	ok = !begin || begin(ctx, e);
 	while (ok && (b = next_batch(&sm))) {
 		ok = fn(ctx, &b->r, e);
 		take_batch(&sm, b, out);

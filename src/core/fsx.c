@@ -2410,6 +2410,19 @@ void fsx_batch_destroy(struct fsx_batch *b)
 
 /* ---- the writeback begun ahead of a batch ---- */
 
+void fsx_writeback_begin(const char *path)
+{
+	int fd;
+
+	if (fsx_test_nosync())
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	close(fd);
+}
+
 struct fsx_preflush {
 	int fd;
 	pthread_t thread;

@@ -248,6 +248,11 @@ bool fsx_batch_sync_dirs(struct fsx_batch *b, struct err *e);
 /* Removes what is still staged and frees b (NULL is fine). */
 void fsx_batch_destroy(struct fsx_batch *b);
 
+/* Begins the writeback of what is dirty of the file at path (a hint:
+ * sync_file_range, no wait, no error), so that a barrier on it later
+ * waits only for the rest. */
+void fsx_writeback_begin(const char *path);
+
 /* Begins the writeback of the file system fd is on, ahead of a batch, on
  * a thread (syncfs): the batch's barrier (fsx_batch_flush), which still
  * begins after its last temporary file, then waits only for what it did

@@ -156,6 +156,7 @@ enum stmt_id {
 	ST_DEPS_DELETE,
 	ST_DEPS_INSERT,
 	ST_DEP_INSERT,
+	ST_DEP_INSERT_MANY,
 	ST_STORY_SET_PATH,
 	ST_STORY_DELETE,
 	ST_PATH_RELEASE,
@@ -206,7 +207,13 @@ extern const char *const store_txn_sql[ST_COUNT];
  * rows as small as the events' and the history's. */
 #define STORE_QUEUE_ROWS 32
 #define STORE_QUEUE_COLS 7
-#define STORE_QUEUES     2
+#define STORE_QUEUES     3
+
+/* R, STORE_QUEUE_ROWS times, for the rows of a queue's statement */
+#define ROWS_2(R)  R ", " R
+#define ROWS_8(R)  ROWS_2(ROWS_2(ROWS_2(R)))
+#define ROWS_32(R) ROWS_2(ROWS_2(ROWS_8(R)))
+_Static_assert(STORE_QUEUE_ROWS == 32, "ROWS_32 writes the rows");
 
 /* A value of a queued row: text (NULL: SQL NULL), or an integer when
  * is_int (num <= 0: SQL NULL, as a run id). */
@@ -241,6 +248,10 @@ struct store {
 			       (a first load), to be made again at commit */
 	bool unindexed;     /* so are the secondary indexes (a first load
 			       into a database without a story) */
+	bool baseless;      /* and sync_base holds no row of the tree: with
+			       the triggers dropped none comes, and a story's
+			       base needs no delete */
+	unsigned bulk_puts; /* stories a first load put, for its writeback */
 	bool unit_writer;   /* the writer mark was set before the unit */
 	bool refused;       /* the last failure: a value refused */
 	/* the last history row and event before this transaction's writes */

@@ -210,7 +210,6 @@ void store_queue_drop(struct store *s)
 static struct store_queue *queue_of(struct store *s, enum stmt_id one,
 				    enum stmt_id many, int ncols)
 {
-	static const char into[] = "INSERT INTO ";
 	const char *sql, *name;
 	int i;
 
@@ -219,8 +218,9 @@ static struct store_queue *queue_of(struct store *s, enum stmt_id one,
 			return &s->queue[i];
 	assert(i < STORE_QUEUES && ncols <= STORE_QUEUE_COLS);
 	sql = stmt_text(s, one);
-	assert(strncmp(sql, into, sizeof(into) - 1) == 0);
-	name = sql + sizeof(into) - 1;
+	name = strstr(sql, " INTO ");
+	assert(strncmp(sql, "INSERT ", 7) == 0 && name);
+	name += 6;
 	s->queue[i].table = xstrndup(name, strcspn(name, "( "));
 	s->queue[i].one = one;
 	s->queue[i].many = many;

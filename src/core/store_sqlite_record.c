@@ -10,12 +10,6 @@
 #include "json.h"
 #include "mem.h"
 
-/* R, STORE_QUEUE_ROWS times, for the rows of a queue's statement */
-#define ROWS_2(R)  R ", " R
-#define ROWS_8(R)  ROWS_2(ROWS_2(ROWS_2(R)))
-#define ROWS_32(R) ROWS_2(ROWS_2(ROWS_8(R)))
-_Static_assert(STORE_QUEUE_ROWS == 32, "ROWS_32 writes the rows");
-
 /* This file's cached statements (store_stmt prepares them). */
 const char *const store_record_sql[ST_COUNT] = {
 	[ST_META_GET] = "SELECT value FROM sync_meta WHERE tree = " TREE

@@ -283,7 +283,7 @@ bool sqlite_state_put(struct store *s, const struct state_entry *se,
 	ok = store_exec_stmt(s, st, e);
 	free(json);
 	/* agreed now: a saved base is history */
-	if (ok && base)
+	if (ok && base && !s->baseless)
 		ok = store_by_id(s, ST_BASE_DELETE, se->id, e);
 	/* a story's file is there again (a first load has no deleted
 	 * files) */

@@ -25,13 +25,11 @@ bool sqlite_begin(struct store *s, struct err *e)
 	return store_exec(s, "BEGIN IMMEDIATE", e);
 }
 
-/* *none: no tree of the database has a story. */
-static bool no_story(struct store *s, bool *none, struct err *e)
+/* *none: the query of a NOT EXISTS, sql, is true. */
+static bool none_of(struct store *s, const char *sql, bool *none, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
-	bool ok = sqlite3_prepare_v2(
-			  s->db, "SELECT NOT EXISTS (SELECT 1 FROM stories)",
-			  -1, &st, NULL) == SQLITE_OK &&
+	bool ok = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
 		  sqlite3_step(st) == SQLITE_ROW;
 
 	if (ok)
@@ -87,6 +85,14 @@ bool store_writer_on(struct store *s, struct err *e)
 		ok = store_triggers_drop(s, e);
 		s->untracked = ok;
 	}
+	/* Nothing adds a base without the triggers: with none there, a
+	 * story's sync_state row needs no delete of its base (a statement
+	 * a story, on an empty table). */
+	if (ok && s->first_load)
+		ok = none_of(s,
+			     "SELECT NOT EXISTS (SELECT 1 FROM sync_base"
+			     " WHERE tree = " TREE ")",
+			     &s->baseless, e);
 	/* The secondary indexes too, when no tree has a story yet (else
 	 * making them again would sort the other trees' rows as well): an
 	 * index made after the load is one sort, not an insert a story
@@ -96,7 +102,8 @@ bool store_writer_on(struct store *s, struct err *e)
 	if (ok && s->first_load) {
 		bool none = false;
 
-		ok = no_story(s, &none, e) &&
+		ok = none_of(s, "SELECT NOT EXISTS (SELECT 1 FROM stories)",
+			     &none, e) &&
 		     (!none || store_indexes_drop(s, e));
 		s->unindexed = ok && none;
 	}
@@ -115,6 +122,7 @@ bool sqlite_commit(struct store *s, struct err *e)
 	    (!store_triggers_make(s, e) || !store_generation_renew(s, e)))
 		return false;
 	s->untracked = false;
+	s->baseless = false;
 	if (s->writer_rev &&
 	    !store_exec(s, "DELETE FROM sync_meta WHERE key = 'writer'", e))
 		return false;
@@ -127,6 +135,7 @@ void sqlite_rollback(struct store *s)
 	store_queue_drop(s);
 	s->untracked = false;
 	s->unindexed = false;
+	s->baseless = false;
 	s->writer_rev = 0;
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);

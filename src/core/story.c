@@ -125,8 +125,10 @@ int story_field_of(const struct story_dialect *dl, const char *key)
 {
 	if (!dl)
 		dl = &story_dialect_default;
+	/* the first bytes first: every key of every story comes here */
 	for (int f = 0; f < SF_COUNT; f++)
-		if (dl->key[f] && strcmp(key, dl->key[f]) == 0)
+		if (dl->key[f] && dl->key[f][0] == key[0] &&
+		    strcmp(key, dl->key[f]) == 0)
 			return f;
 	return -1;
 }

@@ -56,6 +56,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,8 @@
 #include "yamlio.h"
 
 #define ID_MAX 64
+/* keys checked for duplicates pair by pair, up to this many */
+#define DUP_PAIRS_MAX 24
 
 struct parse {
 	struct story_doc *d;
@@ -156,6 +159,48 @@ static bool is_control(unsigned long cp)
 	       (cp >= 0x7F && cp <= 0x9F);
 }
 
+/* The end of the run of printable ASCII (0x20-0x7E) from i: eight bytes a
+ * step while no byte of the word is below 0x20 or above 0x7E (the two
+ * tests of "Bit Twiddling Hacks" hasless and hasmore, exact for any byte
+ * value), then byte by byte. A byte at a time was a tenth of a reading
+ * thread's time: every story file is checked whole. */
+static size_t printable_run(const unsigned char *u, size_t len, size_t i)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	const uint64_t high = UINT64_C(0x8080808080808080);
+
+	while (len - i >= 8) {
+		uint64_t w;
+
+		memcpy(&w, u + i, 8);
+		if (((w - ones * 0x20) & ~w & high) ||
+		    (((w + ones * (127 - 0x7E)) | w) & high))
+			break;
+		i += 8;
+	}
+	while (i < len && u[i] >= 0x20 && u[i] < 0x7F)
+		i++;
+	return i;
+}
+
+/* The length of the run of ASCII bytes (below 0x80) that s starts with. */
+static size_t ascii_run(const char *s, size_t n)
+{
+	const uint64_t high = UINT64_C(0x8080808080808080);
+	size_t i = 0;
+	uint64_t w;
+
+	while (n - i >= 8) {
+		memcpy(&w, s + i, 8);
+		if (w & high)
+			break;
+		i += 8;
+	}
+	while (i < n && !((unsigned char)s[i] & 0x80))
+		i++;
+	return i;
+}
+
 static bool check_text(const char *path, const char *t, size_t len,
 		       size_t start, struct err *e)
 {
@@ -169,10 +214,8 @@ static bool check_text(const char *path, const char *t, size_t len,
 
 		/* the common case: printable ASCII inside a line */
 		if (!bol) {
-			size_t j = i;
+			size_t j = printable_run(u, len, i);
 
-			while (j < len && u[j] >= 0x20 && u[j] < 0x7F)
-				j++;
 			col += (unsigned)(j - i);
 			i = j;
 			if (i == len)
@@ -259,11 +302,11 @@ static bool frame(struct parse *p)
  * same. */
 static char *body_text(const char *s, size_t n)
 {
-	struct buf b = BUF_INIT;
+	char *body = xmalloc(n + 1); /* one allocation: a buf grew by steps */
 
-	buf_add(&b, "", 0);
-	buf_add(&b, s, n);
-	return buf_detach(&b);
+	memcpy(body, s, n);
+	body[n] = '\0';
+	return body;
 }
 
 /* ---- ids ---- */
@@ -958,6 +1001,19 @@ static int cmp_key(const void *a, const void *b)
 	return x->line_begin < y->line_begin ? -1 : 1;
 }
 
+/* The first key (in file order) whose name an earlier key has, by
+ * comparing each pair: for the dozen keys of a story, cheaper than
+ * check_duplicates' sort and its array (a few percent of a reading
+ * thread). */
+static const struct fm_key *first_repeat(const struct story_doc *d)
+{
+	for (size_t i = 1; i < d->nkeys; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(d->keys[j].name, d->keys[i].name))
+				return &d->keys[i];
+	return NULL;
+}
+
 /* Sorting finds duplicates in O(n log n); a frontmatter of 64 KiB can hold
  * thousands of keys. The first repeated occurrence in the file is named. */
 static bool check_duplicates(struct parse *p)
@@ -969,15 +1025,19 @@ static bool check_duplicates(struct parse *p)
 
 	if (d->nkeys < 2)
 		return true;
-	v = xcalloc(d->nkeys, sizeof(*v));
-	for (size_t i = 0; i < d->nkeys; i++)
-		v[i] = &d->keys[i];
-	qsort(v, d->nkeys, sizeof(*v), cmp_key);
-	for (size_t i = 1; i < d->nkeys; i++)
-		if (!strcmp(v[i - 1]->name, v[i]->name) &&
-		    (!dup || v[i]->line_begin < dup->line_begin))
-			dup = v[i];
-	free(v);
+	if (d->nkeys <= DUP_PAIRS_MAX) {
+		dup = first_repeat(d);
+	} else {
+		v = xcalloc(d->nkeys, sizeof(*v));
+		for (size_t i = 0; i < d->nkeys; i++)
+			v[i] = &d->keys[i];
+		qsort(v, d->nkeys, sizeof(*v), cmp_key);
+		for (size_t i = 1; i < d->nkeys; i++)
+			if (!strcmp(v[i - 1]->name, v[i]->name) &&
+			    (!dup || v[i]->line_begin < dup->line_begin))
+				dup = v[i];
+		free(v);
+	}
 	if (!dup)
 		return true;
 	at = dup->line_begin;
@@ -1015,12 +1075,16 @@ static bool parse_mapping(struct parse *p)
  * the frontmatter may hold CRLF and LF, not a lone CR. */
 static bool lone_cr(struct parse *p)
 {
-	const char *t = p->text;
+	const char *t = p->text, *cr;
 
 	for (size_t i = p->d->fm_begin; i < p->d->fm_end; i++) {
 		unsigned line, col;
 
-		if (t[i] != '\r' || (i + 1 < p->len && t[i + 1] == '\n'))
+		cr = memchr(t + i, '\r', p->d->fm_end - i);
+		if (!cr)
+			break;
+		i = (size_t)(cr - t);
+		if (i + 1 < p->len && t[i + 1] == '\n')
 			continue;
 		pos_at(t, i, p->d->bom ? 3 : 0, &line, &col);
 		return err_at(p->e, p->path, line, col,
@@ -1038,7 +1102,7 @@ static bool parse_frontmatter(struct parse *p)
 		{"\xE2\x80\xA8", "line separator (U+2028)"},
 		{"\xE2\x80\xA9", "paragraph separator (U+2029)"},
 	};
-	bool ok;
+	bool ok, ascii;
 
 	if (!lone_cr(p))
 		return false;
@@ -1047,7 +1111,9 @@ static bool parse_frontmatter(struct parse *p)
 	/* characters libyaml reads otherwise than a person or a line-based
 	 * edit does (the fuzzer found both): a byte order mark is a column
 	 * of indentation to it, U+2028 and U+2029 are line breaks */
-	for (size_t i = 0; i < sizeof(odd) / sizeof(*odd); i++) {
+	/* each is three bytes of 0x80 and above: none in ASCII */
+	ascii = ascii_run(p->fm, p->fmlen) == p->fmlen;
+	for (size_t i = 0; !ascii && i < sizeof(odd) / sizeof(*odd); i++) {
 		const char *at = memmem(p->fm, p->fmlen, odd[i].bytes,
 					strlen(odd[i].bytes));
 		unsigned line = 2, col = 1;

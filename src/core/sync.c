@@ -2719,7 +2719,7 @@ static enum sync_status steps(struct run *run)
 	if (config_held(run))
 		return SYNC_OK;
 	if (run->bulk) {
-		if (!store_bulk(run->store, true, run->e) || !import(run))
+		if (!import(run))
 			goto failed;
 		return run->n->errors ? SYNC_SKIPPED : SYNC_OK;
 	}

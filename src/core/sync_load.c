@@ -213,6 +213,20 @@ static bool import_batch(void *ctx, struct scan_result *b, struct err *e)
 	return true;
 }
 
+/* Before the first batch, while the walk and the readers begin: bulk mode
+ * (SQLite leaves WAL: a checkpoint and barriers) and the run's
+ * transaction, which the reading does not need. */
+static bool import_begin(void *ctx, struct err *e)
+{
+	struct run *run = ((struct load *)ctx)->run;
+
+	(void)e; /* run->e is e */
+	if (!store_bulk(run->store, true, run->e) || !open_run(run))
+		return false;
+	apply_begin(run);
+	return true;
+}
+
 /* The first load: the tree read into an empty database in batches, each
  * parsed, planned and applied while the next ones are read, all in the one
  * transaction; memory holds a few batches, not the tree. The API waits
@@ -224,13 +238,9 @@ bool import(struct run *run)
 	bool ok;
 
 	strmap_init(&l.blocked, 16);
-	ok = open_run(run);
-	if (ok) {
-		apply_begin(run);
-		ok = detect_scan_stream(run->c, run->rootfd, import_batch, &l,
-					run->r ? run->r->progress : NULL,
-					&run->scan, run->e);
-	}
+	ok = detect_scan_stream(run->c, run->rootfd, import_begin, import_batch,
+				&l, run->r ? run->r->progress : NULL,
+				&run->scan, run->e);
 	if (ok) {
 		report_scan(run, l.nimported);
 		if (l.nimported)

@@ -154,6 +154,21 @@ check_eq "nothing of it stays, the tracking and the indexes are whole" \
 check_eq "and the next load, with room, imports the tree (its four files in error: exit 1)" "1|300" \
   "$(cd "$O/full" && "$STORYSYNC" sync >/dev/null 2>&1; echo $?)|$(sqlite3 "$O/full/$DB" "SELECT count(*) FROM stories")"
 
+# a base left in sync_base (by the API's triggers, before every row and
+# state went) is a first load's to delete when it loads that story, as any
+# run does; one of a story the tree lacks stays
+mkdir "$O/based" && cp -r stories .storysync.yml "$O/based/"
+(
+  cd "$O/based" || exit 1
+  "$STORYSYNC" init >/dev/null
+  sqlite3 $DB "INSERT INTO sync_base(story_id, row) VALUES
+    ('$some', '{\"id\": \"$some\"}'), ('ZZZ-8', '{\"id\": \"ZZZ-8\"}')"
+  "$STORYSYNC" sync >/dev/null 2>&1
+)
+check_eq "a first load deletes the base of a story it loads, not another's" \
+  "ZZZ-8|300" "$(sqlite3 "$O/based/$DB" "SELECT group_concat(story_id),
+    (SELECT count(*) FROM stories) FROM sync_base")"
+
 # mended: both ids are taken by the next run
 rm $twin $third "$broken"
 run ss sync

@@ -560,6 +560,9 @@ static void test_shape_errors(void **state)
 		     PATH ":3:5: mapping key must be a scalar");
 	expect_error("---\ntitle: t\nx: 1\ry: 2\n---\n",
 		     PATH ":3:5: a carriage return without a line feed");
+	/* after CRLFs, and one before a CRLF */
+	expect_error("---\r\ntitle: t\r\nx: 1\r\r\n---\r\n",
+		     PATH ":3:5: a carriage return without a line feed");
 	expect_error("---\ntitle: t\n? [a]\n: 1\n---\n",
 		     PATH ":3:3: key must be a plain or quoted scalar");
 	expect_error("---\ntitle: t\n? |\n  k\n: 1\n---\n",
@@ -579,10 +582,74 @@ static void test_shape_errors(void **state)
 		     PATH ":4:1: duplicate key 'title'");
 	expect_error("---\nx: 1\ntitle: t\ny: 2\nx: 3\ny: 4\n---\n",
 		     PATH ":5:1: duplicate key 'x'");
+	/* the same past the keys compared pair by pair (DUP_PAIRS_MAX):
+	 * 30 keys k0..k29, then k29 and k3 again, 'k29' first */
+	{
+		char big[512];
+		size_t n =
+			(size_t)snprintf(big, sizeof(big), "---\ntitle: t\n");
+
+		for (int i = 0; i < 30; i++)
+			n += (size_t)snprintf(big + n, sizeof(big) - n,
+					      "k%d: v\n", i);
+		snprintf(big + n, sizeof(big) - n, "k29: w\nk3: w\n---\n");
+		expect_error(big, PATH ":33:1: duplicate key 'k29'");
+	}
 	expect_error("---\ntitle: t\nx: [a\n---\n",
 		     PATH ":4:1: did not find expected ',' or ']'");
 	expect_error("---\ntitle: t\n\tx: 1\n---\n", PATH
 		     ":3:1: found a tab character that violates indentation");
+}
+
+/* Every byte that ends a run of printable ASCII, at every offset of a
+ * line and so at every place in an eight-byte word of the scan: the
+ * error's column is the byte's, counted here (one a character), and a
+ * byte that is no error (tab, CR, a UTF-8 character) is passed over. */
+static void test_text_check_offsets(void **state)
+{
+	static const struct {
+		const char *bytes, *what;
+	} bad[] = {
+		{"\x01", "control character U+0001"},
+		{"\x1F", "control character U+001F"},
+		{"\x7F", "control character U+007F"},
+		{"\x80", "invalid UTF-8"},
+		{"\xFF", "invalid UTF-8"},
+		{"\xC2\x85", "control character U+0085"},
+	};
+	/* passed over: one column each */
+	static const char *const good[] = {" ", "~", "\t", "\r", "\xC3\xA9"};
+	char text[128], msg[160];
+	struct story_doc d;
+	struct err e = {{0}};
+
+	for (size_t b = 0; b < sizeof(bad) / sizeof(*bad); b++) {
+		for (int k = 0; k < 40; k++) {
+			for (size_t g = 0; g < sizeof(good) / sizeof(*good);
+			     g++) {
+				/* k printable bytes, one good, k % 9 more,
+				 * then the bad one */
+				int n = snprintf(
+					text, sizeof(text),
+					"---\ntitle: t\n---\n%.*s%s%.*s"
+					"%s",
+					k,
+					"abcdefghijklmnopqrstuvwxyz"
+					"ABCDEFGHIJKLMNOP",
+					good[g], k % 9, "012345678",
+					bad[b].bytes);
+
+				snprintf(msg, sizeof(msg), PATH ":4:%d: %s",
+					 k + 1 + k % 9 + 1, bad[b].what);
+				expect_error_n(PATH, text, (size_t)n, msg);
+				/* without it, the text reads */
+				n -= (int)strlen(bad[b].bytes);
+				assert_true(story_parse(&d, NULL, PATH, text,
+							(size_t)n, &e));
+				story_doc_finish(&d);
+			}
+		}
+	}
 }
 
 static void test_hostile_text(void **state)
@@ -1085,6 +1152,7 @@ int main(void)
 		cmocka_unit_test(test_unicode),
 		cmocka_unit_test(test_shape_errors),
 		cmocka_unit_test(test_hostile_text),
+		cmocka_unit_test(test_text_check_offsets),
 		cmocka_unit_test(test_frontmatter_size),
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_deep_brackets_cheap),

@@ -1215,6 +1215,7 @@ struct spares {
 	const char *path; /* the directory, or NULL: none */
 	int fd;           /* open (made when the first is kept), or -1 */
 	dev_t dev;
+	uint64_t mnt;  /* its mount (mount_of) */
 	bool listed;   /* looked for (fd -1: none there) */
 	bool unusable; /* could not be made or opened */
 	bool dirty;    /* changed since its last fsync */
@@ -1228,7 +1229,8 @@ struct batch_dir {
 	char *rel; /* "." for the root */
 	int fd;
 	dev_t dev;
-	bool dirty; /* a rename or removal in it waits for its fsync */
+	uint64_t mnt; /* its mount (mount_of), once asked, else 0 */
+	bool dirty;   /* a rename or removal in it waits for its fsync */
 };
 
 /* A temporary file's writing, handed to the writers: the inputs copied,
@@ -1395,6 +1397,31 @@ static void spare_name(char out[SPARE_NAME], const struct stat *st)
 		 (uintmax_t)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec);
 }
 
+/* The mount the file open as fd is on (statx's mount id), or 1 when the
+ * kernel does not tell (before Linux 5.8): a rename or a swap between two
+ * directories needs them on one mount, not only one file system (a bind
+ * mount of a folder of the tree has the tree's st_dev, and EXDEV). */
+static uint64_t mount_of(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID,
+		  &stx) < 0 ||
+	    !(stx.stx_mask & STATX_MNT_ID))
+		return 1;
+	return stx.stx_mnt_id + 2;
+}
+
+/* Whether the spares' directory and d are on one mount (d's asked once). */
+static bool spares_beside(const struct spares *sp, struct batch_dir *d)
+{
+	if (sp->dev != d->dev)
+		return false;
+	if (!d->mnt)
+		d->mnt = mount_of(d->fd);
+	return sp->mnt == d->mnt;
+}
+
 /* Opens the spares' directory at path when it is a directory of ours
  * (no symlink); -1 otherwise. */
 static int spares_open(struct spares *sp)
@@ -1410,6 +1437,7 @@ static int spares_open(struct spares *sp)
 		return -1;
 	}
 	sp->dev = st.st_dev;
+	sp->mnt = mount_of(fd);
 	return sp->fd = fd;
 }
 
@@ -1488,12 +1516,13 @@ static bool spares_made(struct spares *sp)
 }
 
 /* A spare for a file of directory d, to write in: its name, or NULL. */
-static const char *spare_take(struct fsx_batch *b, const struct batch_dir *d)
+static const char *spare_take(struct fsx_batch *b, struct batch_dir *d)
 {
 	struct spares *sp = &b->spares;
 
 	spares_list(sp);
-	if (sp->fd < 0 || sp->dev != d->dev || sp->next >= sp->n)
+	if (sp->fd < 0 || sp->unusable || sp->next >= sp->n ||
+	    !spares_beside(sp, d))
 		return NULL;
 	return sp->names[sp->next++];
 }
@@ -1510,7 +1539,7 @@ static bool spare_fits(const struct stat *old)
 /* Whether old, which a rename is about to replace in d, is kept as a
  * spare: it may be one (spare_fits), on d's file system, and there is
  * room for it. */
-static bool spare_keeps(struct fsx_batch *b, const struct batch_dir *d,
+static bool spare_keeps(struct fsx_batch *b, struct batch_dir *d,
 			const struct stat *old)
 {
 	struct spares *sp = &b->spares;
@@ -1519,7 +1548,7 @@ static bool spare_keeps(struct fsx_batch *b, const struct batch_dir *d,
 	    !spare_fits(old))
 		return false;
 	spares_list(sp);
-	return spares_made(sp) && sp->dev == d->dev;
+	return spares_made(sp) && spares_beside(sp, d);
 }
 
 /* Whether name has the form of a spare's name (spare_name). */

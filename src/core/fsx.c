@@ -1562,8 +1562,24 @@ static bool spare_named(const char *name)
 	       end > 0 && !name[end];
 }
 
+/* Whether no one but us has the file open as fd (ours, open for writing):
+ * a write lease is granted only then (fs/locks.c counts every other open
+ * descriptor, reader or writer, and each mapping's). A spare was a story
+ * file, which anyone who could read it may have opened before it was
+ * replaced: the next text written into it would be read (another user
+ * reading a private story through a public one's descriptor) or written
+ * over (a writer's descriptor writing into another story) through it. */
+static bool open_only_here(int fd)
+{
+	if (fcntl(fd, F_SETLEASE, F_WRLCK) < 0)
+		return false;
+	fcntl(fd, F_SETLEASE, F_UNLCK);
+	return true;
+}
+
 /* Opens j's spare for writing, if it is still one (spare_is), on the
- * file system of j's directory; -1 otherwise. On a writer's thread. */
+ * file system of j's directory and open nowhere else; -1 otherwise. On
+ * a writer's thread. */
 static int spare_open(const struct batch_job *j, off_t *size)
 {
 	struct stat st;
@@ -1573,7 +1589,7 @@ static int spare_open(const struct batch_job *j, off_t *size)
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) == 0 && spare_is(j->spare, &st) &&
-	    st.st_dev == j->dev) {
+	    st.st_dev == j->dev && open_only_here(fd)) {
 		*size = st.st_size;
 		return fd;
 	}

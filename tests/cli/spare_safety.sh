@@ -4,11 +4,14 @@
 # story written into it. Checked, each with stories S-1 and S-2, an edit
 # of S-1 (its inode kept as a spare) and then one of S-2 (written into
 # that spare when it may be):
+# - a descriptor another user opened on S-1 (0644) before does not read
+#   S-2's private text; one a writer holds on S-1 does not write into S-2;
 # - a stage folder that is a bind mount of the tree's file system (one
 #   st_dev, another mount) gets its edits: no spare of another mount is
 #   handed to it (the swap and the rename would fail EXDEV, every run).
-# The oracles: the files' title lines, the run's exit code and stderr.
-# Root only (mount, in a mount namespace of its own).
+# The oracles: the text read through the descriptors, the files against
+# sed of their texts before, the run's exit code. Root only (setpriv,
+# mount).
 PG_TWIN=1
 if [ "$(id -u)" = 0 ] && [ -z "${SPARE_NS:-}" ] &&
   unshare -m --propagation private true 2>/dev/null; then
@@ -16,12 +19,13 @@ if [ "$(id -u)" = 0 ] && [ -z "${SPARE_NS:-}" ] &&
 fi
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then
-  skip "needs root"
+if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
+  skip "needs root and setpriv"
   finish
   exit
 fi
 git_home
+chmod 755 "$T" "$O"
 
 # two_stories DIR [MOUNT]: a synced tree at $T/DIR with S-1 and S-2 in
 # todo/ (a bind mount of $O/MOUNT-todo when MOUNT is set) and S-3 in done/
@@ -41,6 +45,27 @@ edit() {
   q "UPDATE stories SET title = '$2' WHERE id = '$1'"
   run ss -q
 }
+# descriptors held on S-1 from before: nobody's reader, our writer
+two_stories fds
+chmod 0600 todo/S-2.md && printf 'PRIVATE-LINE\n' >>todo/S-2.md && ss -q
+mkfifo -m 666 "$O/ready" "$O/go"
+as_nobody bash -c 'exec 3<todo/S-1.md; echo >"$1"; read -r x <"$2"; cat <&3' \
+  _ "$O/ready" "$O/go" >"$O/leaked" 2>&1 &
+reader=$!
+read -r _ <"$O/ready"
+exec 3<>todo/S-1.md
+cp todo/S-2.md "$O/S-2.before"
+edit S-1 "New S-1"
+edit S-2 "New S-2"
+printf 'WRITTEN THROUGH S-1\n' >&3
+exec 3>&-
+echo >"$O/go"
+wait "$reader"
+check_eq "S-2 holds its edit alone, not the writer's text" \
+  "$(sed 's/^title: T2$/title: New S-2/' "$O/S-2.before")" "$(cat todo/S-2.md)"
+check_eq "nobody's descriptor on S-1 does not read S-2" no \
+  "$(grep -q PRIVATE-LINE "$O/leaked" && echo yes || echo no)"
+
 # a stage folder on another mount of the same file system
 cd "$T"
 if [ -z "${SPARE_NS:-}" ]; then

@@ -17,6 +17,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1577,9 +1578,20 @@ static bool open_only_here(int fd)
 	return true;
 }
 
+/* Whether the file open as fd has an access ACL (or cannot be asked):
+ * the replaced story's, which chmod's mask would not take back from its
+ * named users and groups. */
+static bool has_acl(int fd)
+{
+	return fgetxattr(fd, "system.posix_acl_access", NULL, 0) >= 0 ||
+	       (errno != ENODATA && errno != ENOTSUP);
+}
+
 /* Opens j's spare for writing, if it is still one (spare_is), on the
- * file system of j's directory and open nowhere else; -1 otherwise. On
- * a writer's thread. */
+ * file system of j's directory, open nowhere else and with no ACL, and
+ * gives it, before any text is written, the mode and group of the file
+ * it replaces (its own are another story's); -1 otherwise. On a
+ * writer's thread. */
 static int spare_open(const struct batch_job *j, off_t *size)
 {
 	struct stat st;
@@ -1589,7 +1601,10 @@ static int spare_open(const struct batch_job *j, off_t *size)
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) == 0 && spare_is(j->spare, &st) &&
-	    st.st_dev == j->dev && open_only_here(fd)) {
+	    st.st_dev == j->dev && open_only_here(fd) && !has_acl(fd) &&
+	    (st.st_gid == j->old.st_gid ||
+	     fchown(fd, (uid_t)-1, j->old.st_gid) == 0) &&
+	    fchmod(fd, j->old.st_mode & 07777) == 0) {
 		*size = st.st_size;
 		return fd;
 	}

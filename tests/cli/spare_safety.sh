@@ -1,17 +1,19 @@
 #!/bin/bash
 # Spare inodes (fsx.c) that must not be written into: a spare was a story
 # file, and what it still carries of that story must not reach the next
-# story written into it. Checked, each with stories S-1 and S-2, an edit
-# of S-1 (its inode kept as a spare) and then one of S-2 (written into
-# that spare when it may be):
+# story written into it. Checked, each with two stories S-1 and S-2, an
+# edit of S-1 (its inode kept as a spare) and then one of S-2 (written
+# into that spare when it may be):
+# - S-1's group and ACL (shared with nobody) are not S-2's: S-2 (0640,
+#   group root) is not readable by nobody:nogroup;
 # - a descriptor another user opened on S-1 (0644) before does not read
 #   S-2's private text; one a writer holds on S-1 does not write into S-2;
 # - a stage folder that is a bind mount of the tree's file system (one
 #   st_dev, another mount) gets its edits: no spare of another mount is
 #   handed to it (the swap and the rename would fail EXDEV, every run).
-# The oracles: the text read through the descriptors, the files against
-# sed of their texts before, the run's exit code. Root only (setpriv,
-# mount).
+# The oracles: cat as nobody, the text read through the descriptors, the
+# files against sed of their texts before, Python's getxattr, the run's
+# exit code. Root only (chgrp, setpriv, mount).
 PG_TWIN=1
 if [ "$(id -u)" = 0 ] && [ -z "${SPARE_NS:-}" ] &&
   unshare -m --propagation private true 2>/dev/null; then
@@ -45,6 +47,53 @@ edit() {
   q "UPDATE stories SET title = '$2' WHERE id = '$1'"
   run ss -q
 }
+# private: S-2 made private (0640, group root, a line of its own) and read
+# in; S-1 given to the group nogroup (0640)
+private() {
+  chmod 0640 todo/S-1.md todo/S-2.md && chgrp nogroup todo/S-1.md &&
+    printf 'PRIVATE-LINE\n' >>todo/S-2.md && ss -q
+}
+# shared FILE: FILE given to the user nobody too, by an ACL (user::rw-
+# user:nobody:r-- group::r-- mask::r-- other::---)
+shared() {
+  python3 - "$1" <<'PY'
+import os, pwd, struct, sys
+e = lambda tag, perm, id=0xFFFFFFFF: struct.pack("<HHI", tag, perm, id)
+nobody = pwd.getpwnam("nobody").pw_uid
+os.setxattr(sys.argv[1], "system.posix_acl_access",
+            struct.pack("<I", 2) + e(1, 6) + e(2, 4, nobody) + e(4, 4) +
+            e(0x10, 4) + e(0x20, 0))
+PY
+}
+acl() {
+  python3 -c '
+import os, sys
+try: os.getxattr(sys.argv[1], "system.posix_acl_access"); print("acl")
+except OSError: print("none")' "$1"
+}
+reads() { as_nobody cat "$1" 2>/dev/null | grep -q PRIVATE && echo read || echo denied; }
+
+# S-1's group, then its ACL
+two_stories owner
+private
+check_eq "control: nobody reads S-1 (its group), not S-2" "read|denied" \
+  "$(as_nobody cat todo/S-1.md >/dev/null 2>&1 && echo read)|$(reads todo/S-2.md)"
+edit S-1 "New S-1"
+edit S-2 "New S-2"
+check_eq "S-2 written, its mode and group kept (0640, root)" \
+  "0|title: New S-2|640 0" \
+  "$rc|$(grep '^title:' todo/S-2.md)|$(stat -c '%a %g' todo/S-2.md)"
+check_eq "nobody cannot read S-2 (S-1's group)" denied "$(reads todo/S-2.md)"
+shared todo/S-1.md
+check_eq "control: S-1 has an ACL" acl "$(acl todo/S-1.md)"
+edit S-1 "Again S-1"
+edit S-2 "Again S-2"
+check_eq "S-2 written again, its mode and group kept" \
+  "0|title: Again S-2|640 0" \
+  "$rc|$(grep '^title:' todo/S-2.md)|$(stat -c '%a %g' todo/S-2.md)"
+check_eq "S-2 has no ACL (S-1's)" none "$(acl todo/S-2.md)"
+check_eq "nobody cannot read S-2 (S-1's ACL)" denied "$(reads todo/S-2.md)"
+
 # descriptors held on S-1 from before: nobody's reader, our writer
 two_stories fds
 chmod 0600 todo/S-2.md && printf 'PRIVATE-LINE\n' >>todo/S-2.md && ss -q

@@ -1424,7 +1424,9 @@ static bool spares_beside(const struct spares *sp, struct batch_dir *d)
 }
 
 /* Opens the spares' directory at path when it is a directory of ours
- * (no symlink); -1 otherwise. */
+ * (no symlink), made 0700 when it is not (made by another: git checking
+ * out a branch that tracks a file there makes it 0755, and the spares
+ * keep old texts of stories); -1 otherwise. */
 static int spares_open(struct spares *sp)
 {
 	struct stat st;
@@ -1433,7 +1435,8 @@ static int spares_open(struct spares *sp)
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || st.st_uid != geteuid()) {
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
+	    ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)) {
 		close(fd);
 		return -1;
 	}

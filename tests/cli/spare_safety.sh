@@ -8,6 +8,8 @@
 #   group root) is not readable by nobody:nogroup;
 # - a descriptor another user opened on S-1 (0644) before does not read
 #   S-2's private text; one a writer holds on S-1 does not write into S-2;
+# - the spares' directory, made 0755 by someone else (git), is made
+#   0700: the old text kept there is not readable by nobody;
 # - a stage folder that is a bind mount of the tree's file system (one
 #   st_dev, another mount) gets its edits: no spare of another mount is
 #   handed to it (the swap and the rename would fail EXDEV, every run).
@@ -114,6 +116,23 @@ check_eq "S-2 holds its edit alone, not the writer's text" \
   "$(sed 's/^title: T2$/title: New S-2/' "$O/S-2.before")" "$(cat todo/S-2.md)"
 check_eq "nobody's descriptor on S-1 does not read S-2" no \
   "$(grep -q PRIVATE-LINE "$O/leaked" && echo yes || echo no)"
+
+# the spares' directory made 0755 by another (a branch that tracks a file
+# there, checked out): made 0700, the old text of a story kept there is
+# not readable by nobody
+two_stories mode
+printf 'OLD-SECRET-LINE\n' >>todo/S-1.md && ss -q
+rr=$(run_record)
+spare=${rr%.run}.spare
+mkdir -m 0755 "$spare" && : >"$spare/README"
+edit S-1 "New S-1"
+sed -i '/OLD-SECRET-LINE/d' todo/S-1.md && ss -q
+check_eq "the spares' directory made by another: made 0700" \
+  "0|700|1" "$rc|$(stat -c %a "$spare")|$(
+    grep -l OLD-SECRET-LINE "$spare"/* | wc -l)"
+check_eq "nobody cannot read the old text kept there" no \
+  "$(as_nobody sh -c 'cat "$1"/*' _ "$spare" 2>/dev/null |
+    grep -q OLD-SECRET && echo yes || echo no)"
 
 # a stage folder on another mount of the same file system
 cd "$T"

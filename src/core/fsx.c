@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1216,6 +1217,7 @@ struct spares {
 	const char *path; /* the directory, or NULL: none */
 	int fd;           /* open (made when the first is kept), or -1 */
 	dev_t dev;
+	uint64_t mnt;  /* its mount (mount_of) */
 	bool listed;   /* looked for (fd -1: none there) */
 	bool unusable; /* could not be made or opened */
 	bool dirty;    /* changed since its last fsync */
@@ -1229,7 +1231,8 @@ struct batch_dir {
 	char *rel; /* "." for the root */
 	int fd;
 	dev_t dev;
-	bool dirty; /* a rename or removal in it waits for its fsync */
+	uint64_t mnt; /* its mount (mount_of), once asked, else 0 */
+	bool dirty;   /* a rename or removal in it waits for its fsync */
 };
 
 /* A temporary file's writing, handed to the writers: the inputs copied,
@@ -1396,8 +1399,35 @@ static void spare_name(char out[SPARE_NAME], const struct stat *st)
 		 (uintmax_t)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec);
 }
 
+/* The mount the file open as fd is on (statx's mount id), or 1 when the
+ * kernel does not tell (before Linux 5.8): a rename or a swap between two
+ * directories needs them on one mount, not only one file system (a bind
+ * mount of a folder of the tree has the tree's st_dev, and EXDEV). */
+static uint64_t mount_of(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID,
+		  &stx) < 0 ||
+	    !(stx.stx_mask & STATX_MNT_ID))
+		return 1;
+	return stx.stx_mnt_id + 2;
+}
+
+/* Whether the spares' directory and d are on one mount (d's asked once). */
+static bool spares_beside(const struct spares *sp, struct batch_dir *d)
+{
+	if (sp->dev != d->dev)
+		return false;
+	if (!d->mnt)
+		d->mnt = mount_of(d->fd);
+	return sp->mnt == d->mnt;
+}
+
 /* Opens the spares' directory at path when it is a directory of ours
- * (no symlink); -1 otherwise. */
+ * (no symlink), made 0700 when it is not (made by another: git checking
+ * out a branch that tracks a file there makes it 0755, and the spares
+ * keep old texts of stories); -1 otherwise. */
 static int spares_open(struct spares *sp)
 {
 	struct stat st;
@@ -1406,11 +1436,13 @@ static int spares_open(struct spares *sp)
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || st.st_uid != geteuid()) {
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
+	    ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)) {
 		close(fd);
 		return -1;
 	}
 	sp->dev = st.st_dev;
+	sp->mnt = mount_of(fd);
 	return sp->fd = fd;
 }
 
@@ -1502,12 +1534,13 @@ static bool spares_made(struct spares *sp)
 }
 
 /* A spare for a file of directory d, to write in: its name, or NULL. */
-static const char *spare_take(struct fsx_batch *b, const struct batch_dir *d)
+static const char *spare_take(struct fsx_batch *b, struct batch_dir *d)
 {
 	struct spares *sp = &b->spares;
 
 	spares_list(sp);
-	if (sp->fd < 0 || sp->dev != d->dev || sp->next >= sp->n)
+	if (sp->fd < 0 || sp->unusable || sp->next >= sp->n ||
+	    !spares_beside(sp, d))
 		return NULL;
 	return sp->names[sp->next++];
 }
@@ -1524,7 +1557,7 @@ static bool spare_fits(const struct stat *old)
 /* Whether old, which a rename is about to replace in d, is kept as a
  * spare: it may be one (spare_fits), on d's file system, and there is
  * room for it. */
-static bool spare_keeps(struct fsx_batch *b, const struct batch_dir *d,
+static bool spare_keeps(struct fsx_batch *b, struct batch_dir *d,
 			const struct stat *old)
 {
 	struct spares *sp = &b->spares;
@@ -1533,7 +1566,7 @@ static bool spare_keeps(struct fsx_batch *b, const struct batch_dir *d,
 	    !spare_fits(old))
 		return false;
 	spares_list(sp);
-	return spares_made(sp) && sp->dev == d->dev;
+	return spares_made(sp) && spares_beside(sp, d);
 }
 
 /* Whether name has the form of a spare's name (spare_name). */
@@ -1547,8 +1580,35 @@ static bool spare_named(const char *name)
 	       end > 0 && !name[end];
 }
 
+/* Whether no one but us has the file open as fd (ours, open for writing):
+ * a write lease is granted only then (fs/locks.c counts every other open
+ * descriptor, reader or writer, and each mapping's). A spare was a story
+ * file, which anyone who could read it may have opened before it was
+ * replaced: the next text written into it would be read (another user
+ * reading a private story through a public one's descriptor) or written
+ * over (a writer's descriptor writing into another story) through it. */
+static bool open_only_here(int fd)
+{
+	if (fcntl(fd, F_SETLEASE, F_WRLCK) < 0)
+		return false;
+	fcntl(fd, F_SETLEASE, F_UNLCK);
+	return true;
+}
+
+/* Whether the file open as fd has an access ACL (or cannot be asked):
+ * the replaced story's, which chmod's mask would not take back from its
+ * named users and groups. */
+static bool has_acl(int fd)
+{
+	return fgetxattr(fd, "system.posix_acl_access", NULL, 0) >= 0 ||
+	       (errno != ENODATA && errno != ENOTSUP);
+}
+
 /* Opens j's spare for writing, if it is still one (spare_is), on the
- * file system of j's directory; -1 otherwise. On a writer's thread. */
+ * file system of j's directory, open nowhere else and with no ACL, and
+ * gives it, before any text is written, the mode and group of the file
+ * it replaces (its own are another story's); -1 otherwise. On a
+ * writer's thread. */
 static int spare_open(const struct batch_job *j, off_t *size)
 {
 	struct stat st;
@@ -1558,7 +1618,10 @@ static int spare_open(const struct batch_job *j, off_t *size)
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) == 0 && spare_is(j->spare, &st) &&
-	    st.st_dev == j->dev) {
+	    st.st_dev == j->dev && open_only_here(fd) && !has_acl(fd) &&
+	    (st.st_gid == j->old.st_gid ||
+	     fchown(fd, (uid_t)-1, j->old.st_gid) == 0) &&
+	    fchmod(fd, j->old.st_mode & 07777) == 0) {
 		*size = st.st_size;
 		return fd;
 	}

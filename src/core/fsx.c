@@ -1595,17 +1595,20 @@ static bool open_only_here(int fd)
 	return true;
 }
 
-/* Whether the file open as fd has an access ACL (or cannot be asked):
- * the replaced story's, which chmod's mask would not take back from its
- * named users and groups. */
-static bool has_acl(int fd)
+/* Whether the file open as fd has an extended attribute (or cannot be
+ * asked): the replaced story's, which the next story must not take (an
+ * access ACL, which chmod's mask would not take back from its named
+ * users and groups; a security label; a user's own attribute). */
+static bool has_xattr(int fd)
 {
-	return fgetxattr(fd, "system.posix_acl_access", NULL, 0) >= 0 ||
-	       (errno != ENODATA && errno != ENOTSUP);
+	ssize_t n = flistxattr(fd, NULL, 0);
+
+	return n != 0 && !(n < 0 && errno == ENOTSUP);
 }
 
 /* Opens j's spare for writing, if it is still one (spare_is), on the
- * file system of j's directory, open nowhere else and with no ACL, and
+ * file system of j's directory, open nowhere else and with no extended
+ * attribute, and
  * gives it, before any text is written, the mode and group of the file
  * it replaces (its own are another story's); -1 otherwise. On a
  * writer's thread. */
@@ -1618,7 +1621,7 @@ static int spare_open(const struct batch_job *j, off_t *size)
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) == 0 && spare_is(j->spare, &st) &&
-	    st.st_dev == j->dev && open_only_here(fd) && !has_acl(fd) &&
+	    st.st_dev == j->dev && open_only_here(fd) && !has_xattr(fd) &&
 	    (st.st_gid == j->old.st_gid ||
 	     fchown(fd, (uid_t)-1, j->old.st_gid) == 0) &&
 	    fchmod(fd, j->old.st_mode & 07777) == 0) {

@@ -4,7 +4,7 @@
 # story written into it. Checked, each with two stories S-1 and S-2, an
 # edit of S-1 (its inode kept as a spare) and then one of S-2 (written
 # into that spare when it may be):
-# - S-1's group and ACL (shared with nobody) are not S-2's: S-2 (0640,
+# - S-1's group, ACL (shared with nobody) and user attribute are not S-2's: S-2 (0640,
 #   group root) is not readable by nobody:nogroup;
 # - a descriptor another user opened on S-1 (0644) before does not read
 #   S-2's private text; one a writer holds on S-1 does not write into S-2;
@@ -95,6 +95,12 @@ check_eq "S-2 written again, its mode and group kept" \
   "$rc|$(grep '^title:' todo/S-2.md)|$(stat -c '%a %g' todo/S-2.md)"
 check_eq "S-2 has no ACL (S-1's)" none "$(acl todo/S-2.md)"
 check_eq "nobody cannot read S-2 (S-1's ACL)" denied "$(reads todo/S-2.md)"
+# S-1's own attribute (a user's tag): not S-2's
+python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.tag", b"S-1 only")' todo/S-1.md
+edit S-1 "Tagged S-1"
+edit S-2 "Tagged S-2"
+check_eq "S-2 written with no attribute of S-1's" "0|title: Tagged S-2|[]" \
+  "$rc|$(grep '^title:' todo/S-2.md)|$(python3 -c 'import os, sys; print(os.listxattr(sys.argv[1]))' todo/S-2.md)"
 
 # descriptors held on S-1 from before: nobody's reader, our writer
 two_stories fds

@@ -61,8 +61,35 @@ print("\n".join(sorted(json.dumps(json.loads(l)) for l in sys.stdin)))'
 }
 
 ss init >/dev/null
+# the secondary indexes of sync_state and status_history: a first load
+# into tables with no row drops them and makes them again before its
+# commit (one sort each, not an insert a row), the same as the schema's
+idx_oids() { # DB
+  pq "$1" "SELECT string_agg(oid::text, ' ' ORDER BY relname) FROM pg_class
+    WHERE relname IN ('sync_state_path', 'status_history_story')"
+}
+idx_defs() { # DB
+  pq "$1" "SELECT indexdef FROM pg_indexes WHERE tablename IN ('sync_state',
+    'status_history') ORDER BY indexname COLLATE \"C\""
+}
+IDX_DEFS='CREATE UNIQUE INDEX status_history_pkey ON public.status_history USING btree (id)
+CREATE INDEX status_history_story ON public.status_history USING btree (tree, story_id)
+CREATE INDEX sync_state_path ON public.sync_state USING btree (tree, path)
+CREATE UNIQUE INDEX sync_state_pkey ON public.sync_state USING btree (tree, story_id)'
+check_eq "init made the indexes" "$IDX_DEFS" "$(idx_defs bulk)"
+oids=$(idx_oids bulk)
 run ss sync
 check_eq "the first load: exit 0" "0|storysync: 43 created" "$rc|$out$err"
+check_eq "the first load made both indexes again, as they were" \
+  "$IDX_DEFS|2|0" "$(idx_defs bulk)|$(wc -w <<<"$(idx_oids bulk)")|$(
+    comm -12 <(tr ' ' '\n' <<<"$oids" | sort) \
+      <(idx_oids bulk | tr ' ' '\n' | sort) | grep -c .)"
+check_eq "and they answer: the path's entry and the story's history by index" \
+  "Index Scan|Index Scan" "$(dbq "SET enable_seqscan = off; SET enable_bitmapscan = off;
+    EXPLAIN (COSTS OFF) SELECT * FROM sync_state WHERE tree = 'default' AND
+    path = 'x'" | grep -o 'Index Scan' | head -n 1)|$(dbq "SET enable_seqscan = off; SET enable_bitmapscan = off;
+    EXPLAIN (COSTS OFF) SELECT * FROM status_history WHERE tree = 'default'
+    AND story_id = 'x'" | grep -o 'Index Scan' | head -n 1)"
 check_eq "the rows are the files (PyYAML), escapes and all" "$(files_rows)" \
   "$(db_rows)"
 (cd "$T/lite" && ss init >/dev/null && ss sync >/dev/null)
@@ -246,6 +273,7 @@ pg_local "$PGURI"
 ss init >/dev/null
 pq bulk3 "ALTER TABLE stories ADD CONSTRAINT no_urgent
   CHECK (priority IS DISTINCT FROM 'urgent')" >/dev/null
+oids3=$(idx_oids bulk3)
 run ss sync
 check_eq "a refused row in an early batch: the run fails, saying why" \
   "1|yes" "$([ "$rc" != 0 ] && echo 1)|$(grep -q 'no_urgent' <<<"$err" &&
@@ -253,6 +281,8 @@ check_eq "a refused row in an early batch: the run fails, saying why" \
 check_eq "and keeps nothing of the load" "0|0" \
   "$(pq bulk3 "SELECT count(*) FROM stories")|$(pq bulk3 \
     "SELECT count(*) FROM sync_state")"
+check_eq "the indexes it dropped are there again, the same (rolled back)" \
+  "$IDX_DEFS|$oids3" "$(idx_defs bulk3)|$(idx_oids bulk3)"
 pq bulk3 "ALTER TABLE stories DROP CONSTRAINT no_urgent" >/dev/null
 run ss sync
 check_eq "the rule gone, the next run loads every story, whole" \

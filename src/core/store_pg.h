@@ -80,6 +80,7 @@ struct store {
 	} bulk[8];
 	int nbulk;
 	size_t bulk_bytes;
+	size_t bulk_limit; /* the bytes this batch may keep: 0, BULK_MIN */
 	/* the rows last sent, by the sender thread while this one reads on
 	 * (sending: the connection is the sender's until it is joined) */
 	struct pg_batch {

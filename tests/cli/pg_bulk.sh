@@ -257,7 +257,7 @@ check_eq "the next run: as on SQLite" \
   "$(cd "$T/dup-lite" && ss sync 2>&1; echo "|$?")" "$out$err|$rc"
 
 # ---- a first load's rows the server refuses, in a batch whose
-# statements ran while the next batch was parsed (1 MB batches: 40
+# statements ran while the next batch was parsed (the first batch 1 MB: 40
 # stories of 40 KB): the refusal is the run's error, nothing of the
 # load is kept, and once the rule goes the next run loads it all ----
 pg_db bulk3
@@ -290,6 +290,29 @@ check_eq "the rule gone, the next run loads every story, whole" \
     bulk3 "SELECT count(*) FROM sync_state")|$(pq bulk3 \
     "SELECT min(length(body)) FROM stories")"
 
+# ---- the batches grow: the first 1 MB, so that the server starts early,
+# each next twice the last up to 8 MB (every COPY costs the server more
+# than its rows). 200 stories of 40 KB, 8 MB: 1 + 2 + 4 MB and the rest,
+# 4 COPYs to stories, counted by a statement trigger of the test's ----
+pg_db bulk6
+mkdir -p "$T/many/backlog" && cd "$T/many" || exit 1
+git init -q .
+for n in $(seq 1 200); do
+  printf -- '---\nid: M-%s\ntitle: Many %s\n---\n%s\n' "$n" "$n" "$pad" \
+    >"backlog/M-$n-many.md"
+done
+pg_local "$PGURI"
+ss init >/dev/null
+pq bulk6 "CREATE TABLE copies(n serial);
+  CREATE FUNCTION count_copy() RETURNS trigger LANGUAGE plpgsql AS
+  \$\$ BEGIN INSERT INTO copies DEFAULT VALUES; RETURN NULL; END \$\$;
+  CREATE TRIGGER count_copy AFTER INSERT ON stories FOR EACH STATEMENT
+  EXECUTE FUNCTION count_copy()" >/dev/null
+run ss sync
+check_eq "8 MB of stories in 4 batches, every row whole" \
+  "0|4|200|40001" "$rc|$(pq bulk6 "SELECT count(*) FROM copies")|$(pq \
+    bulk6 "SELECT count(*) FROM stories")|$(pq bulk6 \
+    "SELECT min(length(body)) FROM stories")"
 
 # ---- an API row added to the tree during its first load: the load's
 # COPY of that id waits for the API's transaction, and when it commits

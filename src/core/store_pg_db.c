@@ -506,9 +506,11 @@ PGresult *pg_query(struct store *s, struct err *e, const char *sql, int n,
  * first batch is small, so that the server starts early; each next one
  * twice the last, up to BULK_MAX: the server's work a COPY beyond the
  * rows' (a slot for each row it buffers, up to 1000 a table, made anew
- * by every COPY; the statement triggers; a new ring of buffers) */
+ * by every COPY; the statement triggers; a new ring of buffers). 8 MB
+ * saved the server no more than 4 MB, and held more of the client's
+ * memory (a 100k load's peak 68 MB against 42; 20 at 1 MB) */
 #define BULK_MIN (1 << 20)
-#define BULK_MAX (8 << 20)
+#define BULK_MAX (4 << 20)
 
 static uint32_t key_hash(const char *key)
 {

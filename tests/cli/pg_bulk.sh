@@ -291,9 +291,10 @@ check_eq "the rule gone, the next run loads every story, whole" \
     "SELECT min(length(body)) FROM stories")"
 
 # ---- the batches grow: the first 1 MB, so that the server starts early,
-# each next twice the last up to 8 MB (every COPY costs the server more
+# each next twice the last up to 4 MB (every COPY costs the server more
 # than its rows). 200 stories of 40 KB, 8 MB: 1 + 2 + 4 MB and the rest,
-# 4 COPYs to stories, counted by a statement trigger of the test's ----
+# 4 COPYs to stories (8 at 1 MB each), counted by a statement trigger of
+# the test's ----
 pg_db bulk6
 mkdir -p "$T/many/backlog" && cd "$T/many" || exit 1
 git init -q .

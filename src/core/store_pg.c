@@ -422,27 +422,29 @@ static bool pg_begin_read(struct store *s, struct err *e)
 }
 
 /* The secondary indexes of a first load's tables, each dropped when its
- * table has no row of any tree yet, s->unindexed the statements that
- * make them again: an index made after the load is one sort, not a
- * b-tree insert a row (at 100k, a tenth of the server's work), and the
- * sync_state and history rows are two of a first load's five tables.
- * Only when empty, or making it again would sort the other trees' rows
- * too. In the load's transaction: other sessions never see the tables
- * without them (DROP INDEX locks the table until the commit; sync_state
- * is storysync's alone, and a history nobody has written yet is read
- * by nobody), and a run that fails rolls back to them. The unique
- * indexes stay: they are the ON CONFLICT arbiters of a key copied
- * twice, and what fails a row another writer added meanwhile. */
+ * table has no row of any tree yet and no tree has a story (a database
+ * nobody uses yet), s->unindexed the statements that make them again:
+ * an index made after the load is one sort, not a b-tree insert a row
+ * (at 100k, a tenth of the server's work), and the sync_state and
+ * history rows are two of a first load's five tables. Only when empty,
+ * or making it again would sort the other trees' rows too, and the lock
+ * would keep their readers waiting. In the load's transaction: other
+ * sessions never see the tables without them (DROP INDEX locks the table
+ * until the commit; sync_state is storysync's alone, and a history
+ * nobody has written yet is read by nobody), and a run that fails rolls
+ * back to them. The unique indexes stay: they are the ON CONFLICT
+ * arbiters of a key copied twice, and what fails a row another writer
+ * added meanwhile. */
 static bool indexes_drop(struct store *s, struct err *e)
 {
 	PGresult *r = pg_query(
 		s, e,
 		"SELECT string_agg(c.oid::regclass::text, ', '),"
 		" string_agg(pg_get_indexdef(c.oid), '; ') FROM pg_class c"
-		" WHERE (c.oid = to_regclass('sync_state_path') AND NOT EXISTS"
-		" (SELECT 1 FROM sync_state)) OR (c.oid ="
-		" to_regclass('status_history_story') AND NOT EXISTS (SELECT 1"
-		" FROM status_history))",
+		" WHERE NOT EXISTS (SELECT 1 FROM stories) AND ((c.oid ="
+		" to_regclass('sync_state_path') AND NOT EXISTS (SELECT 1 FROM"
+		" sync_state)) OR (c.oid = to_regclass('status_history_story')"
+		" AND NOT EXISTS (SELECT 1 FROM status_history)))",
 		0, NULL);
 	char *drop;
 	bool ok;

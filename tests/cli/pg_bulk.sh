@@ -314,6 +314,22 @@ check_eq "8 MB of stories in 4 batches, every row whole" \
   "0|4|200|40001" "$rc|$(pq bulk6 "SELECT count(*) FROM copies")|$(pq \
     bulk6 "SELECT count(*) FROM stories")|$(pq bulk6 \
     "SELECT min(length(body)) FROM stories")"
+# ---- a database in use already (another tree has a story the API wrote,
+# with no state and no history yet): a first load keeps the indexes,
+# whose lock would keep that tree's readers waiting ----
+pg_db bulk7
+mkdir "$T/used" && cd "$T/used" || exit 1
+"$GEN_STORIES" . --count 5 2>/dev/null
+git init -q .
+pg_local "$PGURI"
+ss init >/dev/null
+pq bulk7 "INSERT INTO stories(tree, id, title) VALUES ('other', 'O-1',
+  'Written by the API')" >/dev/null
+oids7=$(idx_oids bulk7)
+run ss sync
+check_eq "a first load beside another tree's story keeps the indexes" \
+  "0|6|$oids7" "$rc|$(pq bulk7 "SELECT count(*) FROM stories")|$(idx_oids \
+    bulk7)"
 
 # ---- an API row added to the tree during its first load: the load's
 # COPY of that id waits for the API's transaction, and when it commits

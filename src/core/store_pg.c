@@ -335,6 +335,7 @@ static void pg_close(struct store *s)
 		PQfinish(s->conn);
 	free(s->shown);
 	free(s->mark);
+	free(s->unindexed);
 	/* the tree's name is the store's base: store_close frees it */
 	free(s);
 }
@@ -420,6 +421,58 @@ static bool pg_begin_read(struct store *s, struct err *e)
 			e);
 }
 
+/* The secondary indexes of a first load's tables, each dropped when its
+ * table has no row of any tree yet and no tree has a story (a database
+ * nobody uses yet), s->unindexed the statements that make them again:
+ * an index made after the load is one sort, not a b-tree insert a row
+ * (at 100k, a tenth of the server's work), and the sync_state and
+ * history rows are two of a first load's five tables. Only when empty,
+ * or making it again would sort the other trees' rows too, and the lock
+ * would keep their readers waiting. In the load's transaction: other
+ * sessions never see the tables without them (DROP INDEX locks the table
+ * until the commit; sync_state is storysync's alone, and a history
+ * nobody has written yet is read by nobody), and a run that fails rolls
+ * back to them. The unique indexes stay: they are the ON CONFLICT
+ * arbiters of a key copied twice, and what fails a row another writer
+ * added meanwhile. */
+static bool indexes_drop(struct store *s, struct err *e)
+{
+	PGresult *r = pg_query(
+		s, e,
+		"SELECT string_agg(c.oid::regclass::text, ', '),"
+		" string_agg(pg_get_indexdef(c.oid), '; ') FROM pg_class c"
+		" WHERE NOT EXISTS (SELECT 1 FROM stories) AND ((c.oid ="
+		" to_regclass('sync_state_path') AND NOT EXISTS (SELECT 1 FROM"
+		" sync_state)) OR (c.oid = to_regclass('status_history_story')"
+		" AND NOT EXISTS (SELECT 1 FROM status_history)))",
+		0, NULL);
+	char *drop;
+	bool ok;
+
+	if (!r)
+		return false;
+	if (PQgetisnull(r, 0, 0)) {
+		PQclear(r);
+		return true;
+	}
+	drop = xasprintf("DROP INDEX %s", cval(r, 0, 0));
+	s->unindexed = val(r, 0, 1);
+	PQclear(r);
+	ok = pg_exec(s, drop, e);
+	free(drop);
+	return ok;
+}
+
+/* Makes again what indexes_drop dropped (before the commit). */
+static bool indexes_make(struct store *s, struct err *e)
+{
+	bool ok = !s->unindexed || pg_exec(s, s->unindexed, e);
+
+	free(s->unindexed);
+	s->unindexed = NULL;
+	return ok;
+}
+
 /* Marks the transaction as storysync's before its first story write: the
  * triggers leave rev to it (one new value for the run), and its rows
  * have no writer xid (they are not the API's changes). */
@@ -445,7 +498,7 @@ static bool writer_on(struct store *s, struct err *e)
 	s->events_floor = ival(r, 0, 3);
 	snprintf(s->load_now, sizeof(s->load_now), "%s", PQgetvalue(r, 0, 4));
 	PQclear(r);
-	return true;
+	return !s->first_load || indexes_drop(s, e);
 }
 
 /* A COMMIT that failed: the server's error is a rollback, but a server
@@ -492,7 +545,7 @@ static bool pg_commit(struct store *s, struct err *e)
 		     " 'state.generation', " PG_NEW_GENERATION ") ON CONFLICT"
 		     " (tree, key) DO UPDATE SET value = excluded.value")))
 		return false;
-	if (!pg_drain(s, e))
+	if (!pg_drain(s, e) || !indexes_make(s, e))
 		return false;
 	s->writer_rev = 0;
 	s->in_txn = false;
@@ -508,6 +561,8 @@ static bool pg_commit(struct store *s, struct err *e)
 static void pg_rollback(struct store *s)
 {
 	pg_bulk_reset(s);
+	free(s->unindexed); /* the rollback makes them again */
+	s->unindexed = NULL;
 	s->writer_rev = 0;
 	if (s->in_txn || PQtransactionStatus(s->conn) != PQTRANS_IDLE)
 		pg_exec(s, "ROLLBACK", NULL);

@@ -63,6 +63,9 @@ struct store {
 	int64_t writer_rev; /* this transaction's own writes' rev, 0 before */
 	int64_t history_floor, events_floor;
 	char *mark; /* the mark's snapshot as store_mark_get read it */
+	/* the secondary indexes a first load dropped, as the statements that
+	 * make them again before it commits (NULL: none dropped) */
+	char *unindexed;
 	/* a first load's writes, by COPY (pg_send): one a statement */
 	struct pg_pending {
 		const struct pg_bulk *to;
@@ -77,6 +80,7 @@ struct store {
 	} bulk[8];
 	int nbulk;
 	size_t bulk_bytes;
+	size_t bulk_limit; /* the bytes this batch may keep: 0, BULK_MIN */
 	/* the rows last sent, by the sender thread while this one reads on
 	 * (sending: the connection is the sender's until it is joined) */
 	struct pg_batch {

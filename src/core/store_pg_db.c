@@ -473,6 +473,7 @@ void pg_bulk_reset(struct store *s)
 		buf_finish(&s->batch.rows[k]);
 	s->nbulk = 0;
 	s->bulk_bytes = 0;
+	s->bulk_limit = 0;
 }
 
 void pg_ahead_drop(struct store *s)
@@ -501,9 +502,15 @@ PGresult *pg_query(struct store *s, struct err *e, const char *sql, int n,
 }
 
 /* what a first load keeps before it writes: the server writes a batch
- * while the next is parsed, and all but the last batch overlap (10k
- * stories, paired under load: 1 MB 4.7 s against 5.7 s for 4 MB) */
-#define BULK_MAX (1 << 20)
+ * while the next is parsed, and all but the last batch overlap. The
+ * first batch is small, so that the server starts early; each next one
+ * twice the last, up to BULK_MAX: the server's work a COPY beyond the
+ * rows' (a slot for each row it buffers, up to 1000 a table, made anew
+ * by every COPY; the statement triggers; a new ring of buffers). 8 MB
+ * saved the server no more than 4 MB, and held more of the client's
+ * memory (a 100k load's peak 68 MB against 42; 20 at 1 MB) */
+#define BULK_MIN (1 << 20)
+#define BULK_MAX (4 << 20)
 
 static uint32_t key_hash(const char *key)
 {
@@ -598,7 +605,13 @@ bool pg_send(struct store *s, struct err *e, const struct pg_bulk *b, int n,
 				       params[i],
 				       b->types[i] == 'i' ? "number" : "value");
 	s->bulk_bytes += p->rows.len - len;
-	return s->bulk_bytes < BULK_MAX || drain(s, false, e);
+	if (!s->bulk_limit)
+		s->bulk_limit = BULK_MIN;
+	if (s->bulk_bytes < s->bulk_limit)
+		return true;
+	if (s->bulk_limit < BULK_MAX)
+		s->bulk_limit *= 2;
+	return drain(s, false, e);
 }
 
 bool pg_exec(struct store *s, const char *sql, struct err *e)

@@ -61,8 +61,35 @@ print("\n".join(sorted(json.dumps(json.loads(l)) for l in sys.stdin)))'
 }
 
 ss init >/dev/null
+# the secondary indexes of sync_state and status_history: a first load
+# into tables with no row drops them and makes them again before its
+# commit (one sort each, not an insert a row), the same as the schema's
+idx_oids() { # DB
+  pq "$1" "SELECT string_agg(oid::text, ' ' ORDER BY relname) FROM pg_class
+    WHERE relname IN ('sync_state_path', 'status_history_story')"
+}
+idx_defs() { # DB
+  pq "$1" "SELECT indexdef FROM pg_indexes WHERE tablename IN ('sync_state',
+    'status_history') ORDER BY indexname COLLATE \"C\""
+}
+IDX_DEFS='CREATE UNIQUE INDEX status_history_pkey ON public.status_history USING btree (id)
+CREATE INDEX status_history_story ON public.status_history USING btree (tree, story_id)
+CREATE INDEX sync_state_path ON public.sync_state USING btree (tree, path)
+CREATE UNIQUE INDEX sync_state_pkey ON public.sync_state USING btree (tree, story_id)'
+check_eq "init made the indexes" "$IDX_DEFS" "$(idx_defs bulk)"
+oids=$(idx_oids bulk)
 run ss sync
 check_eq "the first load: exit 0" "0|storysync: 43 created" "$rc|$out$err"
+check_eq "the first load made both indexes again, as they were" \
+  "$IDX_DEFS|2|0" "$(idx_defs bulk)|$(wc -w <<<"$(idx_oids bulk)")|$(
+    comm -12 <(tr ' ' '\n' <<<"$oids" | sort) \
+      <(idx_oids bulk | tr ' ' '\n' | sort) | grep -c .)"
+check_eq "and they answer: the path's entry and the story's history by index" \
+  "Index Scan|Index Scan" "$(dbq "SET enable_seqscan = off; SET enable_bitmapscan = off;
+    EXPLAIN (COSTS OFF) SELECT * FROM sync_state WHERE tree = 'default' AND
+    path = 'x'" | grep -o 'Index Scan' | head -n 1)|$(dbq "SET enable_seqscan = off; SET enable_bitmapscan = off;
+    EXPLAIN (COSTS OFF) SELECT * FROM status_history WHERE tree = 'default'
+    AND story_id = 'x'" | grep -o 'Index Scan' | head -n 1)"
 check_eq "the rows are the files (PyYAML), escapes and all" "$(files_rows)" \
   "$(db_rows)"
 (cd "$T/lite" && ss init >/dev/null && ss sync >/dev/null)
@@ -230,7 +257,7 @@ check_eq "the next run: as on SQLite" \
   "$(cd "$T/dup-lite" && ss sync 2>&1; echo "|$?")" "$out$err|$rc"
 
 # ---- a first load's rows the server refuses, in a batch whose
-# statements ran while the next batch was parsed (1 MB batches: 40
+# statements ran while the next batch was parsed (the first batch 1 MB: 40
 # stories of 40 KB): the refusal is the run's error, nothing of the
 # load is kept, and once the rule goes the next run loads it all ----
 pg_db bulk3
@@ -246,6 +273,7 @@ pg_local "$PGURI"
 ss init >/dev/null
 pq bulk3 "ALTER TABLE stories ADD CONSTRAINT no_urgent
   CHECK (priority IS DISTINCT FROM 'urgent')" >/dev/null
+oids3=$(idx_oids bulk3)
 run ss sync
 check_eq "a refused row in an early batch: the run fails, saying why" \
   "1|yes" "$([ "$rc" != 0 ] && echo 1)|$(grep -q 'no_urgent' <<<"$err" &&
@@ -253,6 +281,8 @@ check_eq "a refused row in an early batch: the run fails, saying why" \
 check_eq "and keeps nothing of the load" "0|0" \
   "$(pq bulk3 "SELECT count(*) FROM stories")|$(pq bulk3 \
     "SELECT count(*) FROM sync_state")"
+check_eq "the indexes it dropped are there again, the same (rolled back)" \
+  "$IDX_DEFS|$oids3" "$(idx_defs bulk3)|$(idx_oids bulk3)"
 pq bulk3 "ALTER TABLE stories DROP CONSTRAINT no_urgent" >/dev/null
 run ss sync
 check_eq "the rule gone, the next run loads every story, whole" \
@@ -260,6 +290,46 @@ check_eq "the rule gone, the next run loads every story, whole" \
     bulk3 "SELECT count(*) FROM sync_state")|$(pq bulk3 \
     "SELECT min(length(body)) FROM stories")"
 
+# ---- the batches grow: the first 1 MB, so that the server starts early,
+# each next twice the last up to 4 MB (every COPY costs the server more
+# than its rows). 200 stories of 40 KB, 8 MB: 1 + 2 + 4 MB and the rest,
+# 4 COPYs to stories (8 at 1 MB each), counted by a statement trigger of
+# the test's ----
+pg_db bulk6
+mkdir -p "$T/many/backlog" && cd "$T/many" || exit 1
+git init -q .
+for n in $(seq 1 200); do
+  printf -- '---\nid: M-%s\ntitle: Many %s\n---\n%s\n' "$n" "$n" "$pad" \
+    >"backlog/M-$n-many.md"
+done
+pg_local "$PGURI"
+ss init >/dev/null
+pq bulk6 "CREATE TABLE copies(n serial);
+  CREATE FUNCTION count_copy() RETURNS trigger LANGUAGE plpgsql AS
+  \$\$ BEGIN INSERT INTO copies DEFAULT VALUES; RETURN NULL; END \$\$;
+  CREATE TRIGGER count_copy AFTER INSERT ON stories FOR EACH STATEMENT
+  EXECUTE FUNCTION count_copy()" >/dev/null
+run ss sync
+check_eq "8 MB of stories in 4 batches, every row whole" \
+  "0|4|200|40001" "$rc|$(pq bulk6 "SELECT count(*) FROM copies")|$(pq \
+    bulk6 "SELECT count(*) FROM stories")|$(pq bulk6 \
+    "SELECT min(length(body)) FROM stories")"
+# ---- a database in use already (another tree has a story the API wrote,
+# with no state and no history yet): a first load keeps the indexes,
+# whose lock would keep that tree's readers waiting ----
+pg_db bulk7
+mkdir "$T/used" && cd "$T/used" || exit 1
+"$GEN_STORIES" . --count 5 2>/dev/null
+git init -q .
+pg_local "$PGURI"
+ss init >/dev/null
+pq bulk7 "INSERT INTO stories(tree, id, title) VALUES ('other', 'O-1',
+  'Written by the API')" >/dev/null
+oids7=$(idx_oids bulk7)
+run ss sync
+check_eq "a first load beside another tree's story keeps the indexes" \
+  "0|6|$oids7" "$rc|$(pq bulk7 "SELECT count(*) FROM stories")|$(idx_oids \
+    bulk7)"
 
 # ---- an API row added to the tree during its first load: the load's
 # COPY of that id waits for the API's transaction, and when it commits

@@ -161,7 +161,7 @@ check_eq "once it answers, the next run converges" \
   "$rc|$(pq ss1 "SELECT title FROM stories WHERE id = '$id1'")"
 
 # ---- a first load whose server stops as its sender thread's first batch
-# goes (1 MB batches: 40 stories of 40 KB, one batch by the thread, the
+# goes (the first batch 1 MB: 40 stories of 40 KB, one batch by the thread, the
 # rest at the commit): the thread's COPY waits no longer than the bound,
 # the run says so and exits 3, keeping nothing; the next run loads all ----
 pg_db ss2

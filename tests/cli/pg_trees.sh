@@ -64,9 +64,18 @@ check_eq "registered: both trees, each with its checkout" \
   "default|$T/a
 tools|$T/b" "$(sq "SELECT name, path FROM trees ORDER BY name")"
 git add -A && git commit -qm "B's stories"
+idx_oids() {
+  sq "SELECT string_agg(oid::text, ' ' ORDER BY relname) FROM pg_class
+    WHERE relname IN ('sync_state_path', 'status_history_story')"
+}
+oids=$(idx_oids)
 run ss sync
 check_eq "B: the first run creates its 3 stories, not deleting A's" \
   "0|storysync: 3 created" "$rc|$out$err"
+# a first load drops and makes again only the indexes of tables with no
+# row of any tree: here A's rows are there, and its indexes stay
+check_eq "B's first load kept the indexes holding A's rows" "$oids" \
+  "$(idx_oids)"
 check_eq "the same ids in both trees" \
   "default T-1,default T-2,default T-3,tools T-1,tools T-2,tools T-3" \
   "$(sq "SELECT string_agg(tree || ' ' || id, ',' ORDER BY tree, id) FROM stories")"

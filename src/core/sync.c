@@ -2413,8 +2413,10 @@ static bool journal_untracked(const char *path, int fd, struct err *e)
  * is a statx of it before it is opened: another file, in the same tree
  * (a copy of the whole tree is a pair of its own), is refused, nothing
  * written, never synced as the truth. Git's index is read only when no
- * file is recorded (the first run after init, or of this version): a
- * database git tracks is refused then too.
+ * file is recorded (the first run after init, or of this version), or
+ * the record names another tree root (a copy's, or the committer's when
+ * git put the record there with the database): a database git tracks is
+ * refused then too.
  */
 static bool same_database(struct run *run, enum sync_status *status)
 {
@@ -2427,8 +2429,13 @@ static bool same_database(struct run *run, enum sync_status *status)
 		return true; /* a server's, or gone: opening it says */
 	if (!run_record_read(&c->home, &rf, &ignored))
 		rf.db_known = false; /* unreadable: as if none */
-	if (rf.db_known && (dbhome_same_file(&rf.db, &run->db_file) ||
-			    !dbhome_same_root(&rf.db, &run->db_file))) {
+	/* another tree root's record is none of this tree's: a copy of the
+	 * whole tree, or a record git put here with its database (git add -f
+	 * .storysync), which names the committer's root; either way git's
+	 * index says whether the file is git's */
+	if (rf.db_known && !dbhome_same_root(&rf.db, &run->db_file))
+		rf.db_known = false;
+	if (rf.db_known && dbhome_same_file(&rf.db, &run->db_file)) {
 		run->db_confirmed = true;
 		return true;
 	}

@@ -94,4 +94,29 @@ cd "$T/tree" || exit 1
 run ss
 check_eq "and the tree copied from: too" "0|title: API copy" \
   "$rc|$(grep '^title:' backlog/S-1-one.md)"
+
+# a branch that force-adds the whole directory, the database and its run
+# record: the record git puts there names the committer's tree root, not
+# this one's, and is no record of this tree's: git's index is read, and
+# the database git tracks refused (was exit 0, git's copy synced)
+mkdir -p "$T/up2" && cd "$T/up2" || exit 1
+git init -q . && mkdir backlog
+printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
+synced_commit || not_ok "the other checkout"
+git checkout -q -b evil2 && git add -f .storysync &&
+  git commit -qm "the database and its record" && git checkout -q main ||
+  not_ok "the branch with the record"
+cd "$T" && git clone -q up2 tree2 && cd tree2 || exit 1
+ss init -q && ss -q && ss -q || not_ok "the second checkout"
+q "INSERT INTO stories(id, title) VALUES ('API-2', 'the API wrote this')"
+git checkout -q -t origin/evil2
+check_eq "git put the branch's database and run record in place" \
+  "yes|yes|0" \
+  "$(git ls-files --error-unmatch "$DB" >/dev/null && echo yes)|$(git ls-files --error-unmatch "$DB.run" >/dev/null && echo yes)|$(q "SELECT count(*) FROM stories WHERE id = 'API-2'")"
+db=$(db_digest)
+files=$(tree_digest backlog)
+msg="storysync: $T/tree2/$DB: git tracks this file, storysync's database: a checkout, merge or reset of a commit that tracks it puts git's copy in its place, without the rows the API wrote since the last run; nothing written: untrack it (git rm --cached, and commit), then run 'storysync init' here"
+run ss
+check_eq "git's record too: the run refuses git's database, exit 4" \
+  "4|$msg|$db|$files" "$rc|$err|$(db_digest)|$(tree_digest backlog)"
 finish

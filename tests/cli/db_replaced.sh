@@ -119,4 +119,30 @@ msg="storysync: $T/tree2/$DB: git tracks this file, storysync's database: a chec
 run ss
 check_eq "git's record too: the run refuses git's database, exit 4" \
   "4|$msg|$db|$files" "$rc|$err|$(db_digest)|$(tree_digest backlog)"
+
+# the tree and its database in an overlayfs lower layer (a container's
+# image): the first run stats the lower's file, and opening it copies it
+# up (the inode kept, another birth time); the next run is not refused
+# (was exit 4 on every container's second run). Needs mount rights.
+mkdir -p "$T/lower" "$T/upper" "$T/work" "$T/merged"
+mkdir -p "$T/lower/t" && cd "$T/lower/t" || exit 1
+git init -q . && mkdir backlog
+printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
+synced_commit || not_ok "the image's tree"
+if mount -t overlay overlay -o \
+  "lowerdir=$T/lower,upperdir=$T/upper,workdir=$T/work" "$T/merged" \
+  2>/dev/null; then
+  cd "$T/merged/t" || exit 1
+  born=$(stat -c %w "$DB")
+  run ss
+  check_eq "overlay: the first run, the file copied up (another birth)" \
+    "0|yes" "$rc|$([ "$(stat -c %w "$DB")" != "$born" ] && echo yes)"
+  q "UPDATE stories SET title = 'API overlay' WHERE id = 'S-1'"
+  run ss
+  check_eq "overlay: the next run goes on, the API's edit written" \
+    "0||title: API overlay" "$rc|$err|$(grep '^title:' backlog/S-1-one.md)"
+  cd "$T" && umount "$T/merged"
+else
+  skip "overlayfs: no mount rights here"
+fi
 finish

@@ -196,8 +196,13 @@ bool dbhome_file(const struct dbhome *h, const char *root,
 
 bool dbhome_same_file(const struct dbhome_file *a, const struct dbhome_file *b)
 {
-	return dbhome_same_root(a, b) && a->dev == b->dev && a->ino == b->ino &&
-	       a->born_ns == b->born_ns;
+	/* a device number is the mount's, which NFS, btrfs's subvolumes
+	 * and loop devices number anew when mounted again: with a birth
+	 * time, it and the inode tell the file (git's new file that ext4
+	 * gives the inode just freed has another), else the device too */
+	return dbhome_same_root(a, b) && a->ino == b->ino &&
+	       a->born_ns == b->born_ns &&
+	       (a->born_ns != 0 || a->dev == b->dev);
 }
 
 bool dbhome_same_root(const struct dbhome_file *a, const struct dbhome_file *b)

@@ -145,4 +145,30 @@ if mount -t overlay overlay -o \
 else
   skip "overlayfs: no mount rights here"
 fi
+
+# a database outside the tree on a file system that another mount numbers
+# anew (NFS, a btrfs subvolume, a disk: st_dev is the mount's), simulated
+# by one ext4 image mounted through another loop device: the same file
+# (inode, birth time), another device; not refused (was exit 4)
+if truncate -s 16M "$T/img" && mkfs.ext4 -q "$T/img" 2>/dev/null &&
+  mkdir -p "$T/mnt" && l1=$(losetup -f --show "$T/img" 2>/dev/null) &&
+  mount "$l1" "$T/mnt" 2>/dev/null; then
+  mkdir -p "$T/far" && cd "$T/far" || exit 1
+  git init -q . && mkdir backlog
+  printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
+  printf 'database: %s\n' "$T/mnt/stories.db" >.storysync.local.yml
+  synced_commit && ss -q || not_ok "the tree with its database far"
+  dev=$(stat -c %d "$T/mnt/stories.db")
+  umount "$T/mnt" && l2=$(losetup -f --show "$T/img") && losetup -d "$l1" &&
+    mount "$l2" "$T/mnt" || not_ok "mounted again"
+  DB=$T/mnt/stories.db
+  q "UPDATE stories SET title = 'API far' WHERE id = 'S-1'"
+  run ss
+  check_eq "mounted again, another device number: the run goes on" \
+    "yes|0||title: API far" \
+    "$([ "$(stat -c %d "$DB")" != "$dev" ] && echo yes)|$rc|$err|$(grep '^title:' backlog/S-1-one.md)"
+  cd "$T" && umount "$T/mnt" && losetup -d "$l2"
+else
+  skip "loop devices: no rights here"
+fi
 finish

@@ -1949,7 +1949,7 @@ static void forget_committed(struct run *run)
 	}
 	kept = journal_keep(text, journal_keeps, run);
 	if (*kept)
-		fsx_journal_replace(run->c->root, run->journal_path, kept,
+		fsx_journal_replace(run->c->home.root, run->journal_path, kept,
 				    NULL);
 	else
 		fsx_journal_reset(run->journal_fd, NULL);
@@ -2487,7 +2487,7 @@ static bool open_journal(struct run *run)
 	bool ok;
 
 	run->journal_path = xstrdup(run->c->home.writes);
-	run->journal_fd = fsx_journal_open(run->c->root, run->journal_path,
+	run->journal_fd = fsx_journal_open(run->c->home.root, run->journal_path,
 					   !run->o->dry_run, run->e);
 	if (run->journal_fd < 0 && run->o->dry_run &&
 	    (errno == ENOENT || errno == EACCES))

@@ -171,4 +171,26 @@ if truncate -s 16M "$T/img" && mkfs.ext4 -q "$T/img" 2>/dev/null &&
 else
   skip "loop devices: no rights here"
 fi
+
+# the checkout's own .storysync, a link to another disk: the versioned
+# file may not set a database through it, .storysync.local.yml may (as
+# the message says); its side files (lock, journal, run record, stat
+# cache) are where the link leads, as the database's (was exit 3: "Too
+# many levels of symbolic links", every run)
+mkdir -p "$T/linked" "$O/disk" && cd "$T/linked" || exit 1
+git init -q . && mkdir backlog
+printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
+ln -s "$O/disk" .storysync
+printf 'database: .storysync/stories.db\n' >.storysync.local.yml
+printf '.storysync\n.storysync.local.yml\n' >.gitignore
+git add -A && git commit -qm linked
+ss init -q
+run ss
+check_eq "linked .storysync, set locally: a run" "0|" "$rc|$err"
+DB=$O/disk/stories.db
+q "UPDATE stories SET title = 'API linked' WHERE id = 'S-1'"
+run ss
+check_eq "and the next: the API's edit written, the record on the disk" \
+  "0||title: API linked|yes" \
+  "$rc|$err|$(grep '^title:' backlog/S-1-one.md)|$([ -s "$O/disk/stories.db.run" ] && echo yes)"
 finish

@@ -2439,8 +2439,20 @@ static bool same_database(struct run *run, enum sync_status *status)
 		run->db_confirmed = true;
 		return true;
 	}
-	if (!git_tracks(c->home.database, &tracked, run->e))
-		return false;
+	if (!git_tracks(c->home.database, &tracked, &ignored)) {
+		/* an index libgit2 cannot read (a split index: git's
+		 * core.splitIndex) would have every run refused, none ever
+		 * recording the file: whether git tracks it is not known,
+		 * and the file there is taken (a recorded one still tells
+		 * another file) */
+		char *m = xasprintf("%s: whether git tracks it is not known "
+				    "(%s): taken as the database to sync",
+				    c->home.database, ignored.msg);
+
+		note(run, m);
+		free(m);
+		tracked = false;
+	}
 	if (!tracked && !rf.db_known) {
 		run->db_confirmed = true;
 		return true;

@@ -193,4 +193,22 @@ run ss
 check_eq "and the next: the API's edit written, the record on the disk" \
   "0||title: API linked|yes" \
   "$rc|$err|$(grep '^title:' backlog/S-1-one.md)|$([ -s "$O/disk/stories.db.run" ] && echo yes)"
+
+# git's split index (core.splitIndex), which libgit2 cannot read: the
+# first run after init, no file recorded, cannot ask the index; it takes
+# the file, recording it (was exit 3 on every run: none ever recorded it)
+mkdir -p "$T/split" && cd "$T/split" || exit 1
+git init -q . && git config core.splitIndex true && mkdir backlog
+printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
+ss init -q
+printf '.storysync/\n.storysync.local.yml\n' >.gitignore
+git add -A && git commit -qm split
+DB=.storysync/stories.db
+run ss
+check_eq "a split index: the first run after init goes on" "yes|0|" \
+  "$(ls .git/sharedindex.* >/dev/null 2>&1 && echo yes)|$rc|$err"
+q "UPDATE stories SET title = 'API split' WHERE id = 'S-1'"
+run ss
+check_eq "and the next, the API's edit written" "0||title: API split" \
+  "$rc|$err|$(grep '^title:' backlog/S-1-one.md)"
 finish

@@ -58,6 +58,28 @@ char *dbhome_server_base(const char *root)
 	return xasprintf("%s/.storysync/server", root);
 }
 
+/* Whether the database file's directory lies, as the file system has it
+ * now, out of the tree root through a link on its way: the checkout's own
+ * choice, which only .storysync.local.yml may make (config.c refuses it in
+ * the versioned file), e.g. .storysync linked to another disk. */
+static bool leads_out(const char *database, const char *root)
+{
+	const char *slash = strrchr(database, '/');
+	char *dir = slash && slash != database
+			    ? xstrndup(database, (size_t)(slash - database))
+			    : NULL;
+	struct err ignored;
+	char *real = dir ? fsx_realpath(dir, &ignored) : NULL;
+	size_t n = strlen(root);
+	bool out = real && strncmp(dir, root, n) == 0 && dir[n] == '/' &&
+		   (strncmp(real, root, n) != 0 ||
+		    (real[n] != '/' && real[n] != '\0'));
+
+	free(real);
+	free(dir);
+	return out;
+}
+
 void dbhome_init(struct dbhome *h, const char *database, const char *at,
 		 const char *tree, const char *root)
 {
@@ -66,7 +88,14 @@ void dbhome_init(struct dbhome *h, const char *database, const char *at,
 	const char *t = *sep ? tree : "";
 
 	h->database = xstrdup(database);
-	h->root = root ? xstrdup(root) : NULL;
+	/* the side files beside a database in the tree are opened beneath
+	 * the root through no link (fsx_open_in); a database the checkout's
+	 * own configuration put out of the tree through a link (checked at
+	 * load) has them where the link leads, as the database itself */
+	h->root = root && (dbhome_is_server(database) ||
+			   !leads_out(database, root))
+			  ? xstrdup(root)
+			  : NULL;
 	h->server = dbhome_is_server(database);
 	h->shown = dbhome_mask(database);
 	h->base = h->server ? dbhome_server_base(root) : xstrdup(database);
@@ -198,8 +227,13 @@ bool dbhome_file(const struct dbhome *h, const char *root,
 
 bool dbhome_same_file(const struct dbhome_file *a, const struct dbhome_file *b)
 {
-	return dbhome_same_root(a, b) && a->dev == b->dev && a->ino == b->ino &&
-	       a->born_ns == b->born_ns;
+	/* a device number is the mount's, which NFS, btrfs's subvolumes
+	 * and loop devices number anew when mounted again: with a birth
+	 * time, it and the inode tell the file (git's new file that ext4
+	 * gives the inode just freed has another), else the device too */
+	return dbhome_same_root(a, b) && a->ino == b->ino &&
+	       a->born_ns == b->born_ns &&
+	       (a->born_ns != 0 || a->dev == b->dev);
 }
 
 bool dbhome_same_root(const struct dbhome_file *a, const struct dbhome_file *b)

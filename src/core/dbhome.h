@@ -116,7 +116,9 @@ struct dbhome_file {
  * server's database, or when either cannot be stat'ed. */
 bool dbhome_file(const struct dbhome *h, const char *root,
 		 struct dbhome_file *f);
-/* Whether a and b are one database file in one tree. */
+/* Whether a and b are one database file in one tree: the inode and birth
+ * time, the device only where there is no birth time (a device number
+ * may change when a file system is mounted again). */
 bool dbhome_same_file(const struct dbhome_file *a, const struct dbhome_file *b);
 /* Whether a and b are of one tree root (else the tree was copied or
  * moved, its database with it). */

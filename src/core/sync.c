@@ -1950,7 +1950,7 @@ static void forget_committed(struct run *run)
 	}
 	kept = journal_keep(text, journal_keeps, run);
 	if (*kept)
-		fsx_journal_replace(run->c->root, run->journal_path, kept,
+		fsx_journal_replace(run->c->home.root, run->journal_path, kept,
 				    NULL);
 	else
 		fsx_journal_reset(run->journal_fd, NULL);
@@ -2414,8 +2414,10 @@ static bool journal_untracked(const char *path, int fd, struct err *e)
  * is a statx of it before it is opened: another file, in the same tree
  * (a copy of the whole tree is a pair of its own), is refused, nothing
  * written, never synced as the truth. Git's index is read only when no
- * file is recorded (the first run after init, or of this version): a
- * database git tracks is refused then too.
+ * file is recorded (the first run after init, or of this version), or
+ * the record names another tree root (a copy's, or the committer's when
+ * git put the record there with the database): a database git tracks is
+ * refused then too.
  */
 static bool same_database(struct run *run, enum sync_status *status)
 {
@@ -2428,13 +2430,30 @@ static bool same_database(struct run *run, enum sync_status *status)
 		return true; /* a server's, or gone: opening it says */
 	if (!run_record_read(&c->home, &rf, &ignored))
 		rf.db_known = false; /* unreadable: as if none */
-	if (rf.db_known && (dbhome_same_file(&rf.db, &run->db_file) ||
-			    !dbhome_same_root(&rf.db, &run->db_file))) {
+	/* another tree root's record is none of this tree's: a copy of the
+	 * whole tree, or a record git put here with its database (git add -f
+	 * .storysync), which names the committer's root; either way git's
+	 * index says whether the file is git's */
+	if (rf.db_known && !dbhome_same_root(&rf.db, &run->db_file))
+		rf.db_known = false;
+	if (rf.db_known && dbhome_same_file(&rf.db, &run->db_file)) {
 		run->db_confirmed = true;
 		return true;
 	}
-	if (!git_tracks(c->home.database, &tracked, run->e))
-		return false;
+	if (!git_tracks(c->home.database, &tracked, &ignored)) {
+		/* an index libgit2 cannot read (a split index: git's
+		 * core.splitIndex) would have every run refused, none ever
+		 * recording the file: whether git tracks it is not known,
+		 * and the file there is taken (a recorded one still tells
+		 * another file) */
+		char *m = xasprintf("%s: whether git tracks it is not known "
+				    "(%s): taken as the database to sync",
+				    c->home.database, ignored.msg);
+
+		note(run, m);
+		free(m);
+		tracked = false;
+	}
 	if (!tracked && !rf.db_known) {
 		run->db_confirmed = true;
 		return true;
@@ -2481,7 +2500,7 @@ static bool open_journal(struct run *run)
 	bool ok;
 
 	run->journal_path = xstrdup(run->c->home.writes);
-	run->journal_fd = fsx_journal_open(run->c->root, run->journal_path,
+	run->journal_fd = fsx_journal_open(run->c->home.root, run->journal_path,
 					   !run->o->dry_run, run->e);
 	if (run->journal_fd < 0 && run->o->dry_run &&
 	    (errno == ENOENT || errno == EACCES))

@@ -104,6 +104,7 @@ void cache_keep(struct run *run, enum sync_status status)
 	    !generation(run, &now) || now != run->gen)
 		return;
 	/* a cache that cannot be written costs the next run its time */
-	(void)statcache_write(run->all->home.cache, run->all->root, run->gen,
-			      &run->root_st, run->table.v, run->table.n, &e);
+	(void)statcache_write(run->all->home.cache, run->all->home.root,
+			      run->gen, &run->root_st, run->table.v,
+			      run->table.n, &e);
 }

@@ -89,8 +89,20 @@ void update_run_record(struct run *run, enum sync_status st)
 		       msg);
 	rf.row_errors = n->row_errors;
 	if (run->db_confirmed) {
+		struct dbhome_file now;
+
 		rf.db = run->db_file;
 		rf.db_known = true;
+		/* the file as it is now, while the run holds it open (so its
+		 * inode is not free for another): the same inode is the same
+		 * file, whose birth time opening it may have changed (an
+		 * overlayfs copies a lower layer's file up: another birth
+		 * time, the inode kept), and the next run compares with that */
+		if (run->store &&
+		    dbhome_file(&run->c->home, run->c->root, &now) &&
+		    dbhome_same_root(&now, &run->db_file) &&
+		    now.dev == run->db_file.dev && now.ino == run->db_file.ino)
+			rf.db = now;
 	}
 	if (!run_record_write(&run->c->home, &rf, &e))
 		problem(run, e.msg);

@@ -1050,12 +1050,24 @@ static bool head_version(struct run *run, const char *path, const char *hash)
 	       strcmp(v, hash) == 0;
 }
 
+/* The last segment of path. */
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
 /* Whether the file fc holds a move of its story to its path that a run
  * killed before its commit made: a line of the write journal for its
  * content at its path, or at the path a change of the configuration since
  * moved it to (model seed 228: the folder renamed after the kill, git mv
- * taking the moved file along; both copies were named on every run), and
- * a "> " line after it (see detect_walk_ask). */
+ * taking the moved file along; both copies were named on every run), or
+ * at a path of the same name in another folder (model seeds 1036, 190:
+ * the run followed a change of the configuration not committed, which a
+ * person threw away, moving the folders back by hand: no configuration
+ * has the line's folder), and a "> " line after it (see
+ * detect_walk_ask). */
 static bool killed_move(void *ctx, const struct file_change *fc)
 {
 	const struct run *run = ctx;
@@ -1071,7 +1083,8 @@ static bool killed_move(void *ctx, const struct file_change *fc)
 	here = strcmp(jl->path, fc->path) == 0 ||
 	       (reconcile_path(&run->rc, jl->path, &to, &b, &st) ==
 			RECONCILE_MOVED &&
-		strcmp(to, fc->path) == 0);
+		strcmp(to, fc->path) == 0) ||
+	       strcmp(base_name(jl->path), base_name(fc->path)) == 0;
 	free(to);
 	return here;
 }
@@ -1532,7 +1545,8 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 	if (first_load(run))
 		return run->bulk = true;
 	w = detect_walk_start(run->c, run->rootfd, NULL, NULL);
-	detect_walk_ask(w, deleted_copy, held_by_git, killed_move, run);
+	detect_walk_ask(w, deleted_copy, held_by_git, killed_move, git_has,
+			run);
 	if (!load_state(run)) {
 		detect_walk_cancel(w);
 		return false;
@@ -1703,7 +1717,8 @@ static bool detect_files(struct run *run, enum sync_status *status)
 		struct scan_walk *w =
 			cache_walk(run, full, run->r ? run->r->progress : NULL);
 
-		detect_walk_ask(w, deleted_copy, held_by_git, killed_move, run);
+		detect_walk_ask(w, deleted_copy, held_by_git, killed_move,
+				git_has, run);
 		if (run->cache && detect_walk_clean(w, &run->scan))
 			ok = run->state_later = true;
 		else if ((ok = load_state(run)))

@@ -597,6 +597,11 @@ bool held_by_git(void *ctx, const char *path, const char *blob)
 	return false;
 }
 
+bool git_has(void *ctx, const char *path, const char *blob)
+{
+	return git_holds(ctx, path, blob);
+}
+
 bool deleted_copy(void *ctx, const struct file_change *copy)
 {
 	struct run *run = ctx;

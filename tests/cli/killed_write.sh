@@ -19,7 +19,9 @@
 # below); a killed run's move made, the API's status set back and the
 # file edited there by a person (seed 249, below); a killed run's move
 # made, git's version put back beside it, the moved file edited (seed
-# 255, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
+# 255, below); git's version put back older than the agreed one (seed
+# 1070, below); the change of the configuration the killed run followed
+# thrown away, its folders moved back by hand (seeds 1036, 190, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
 # a server: lib.sh's py_rows) and the files with sed.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -308,6 +310,86 @@ for how in reset stash git renamed; do
     "$rc|$(find $r backlog -name 'S-1*')|$(key title $r/S-1-t.md)|$(key status $r/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
   run ss
   check_eq "put-$how: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
+# what -v said on stderr but for the scan's and the apply's counts
+notes() {
+  printf '%s\n' "$err" | grep -v -e '^storysync: scanned ' -e '^storysync: applied '
+}
+
+# ---- the same, git's version older than the agreed one: a person's
+# title synced and not committed, then the run that moves the file for
+# the API's status and priority is killed after its writes, and
+# checkout -- . puts HEAD's version back at the old path (neither the
+# agreed content nor what the run moved from there: git's). It is
+# removed, as git holds it; the moved file keeps the person's title and
+# the API's values (model seed 1070: both named, exit 1 on every run) ----
+stages_repo put-older refinement:refinements backlog:backlog
+printf -- '---\nid: S-1\ntitle: T1\npriority: low\n---\nbody\n' >backlog/S-1-t.md
+printf -- '---\nid: S-2\ntitle: T2\n---\nbody\n' >backlog/S-2-t.md
+synced_commit || not_ok "put-older: the tree"
+head_blob=$(git rev-parse HEAD:backlog/S-1-t.md)
+sed -i 's/^title: T1$/title: Person/' backlog/S-1-t.md
+ss -q || not_ok "put-older: the person's title synced"
+py_rows "UPDATE stories SET status = 'refinement', priority = 'high' WHERE id = 'S-1'"
+run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+rc_kill=$rc
+git checkout -- .
+check_eq "put-older: killed after the move, HEAD's version back beside it" \
+  "137|backlog/S-1-t.md refinements/S-1-t.md|$head_blob" \
+  "$rc_kill|$(find refinements backlog -name 'S-1*' | LC_ALL=C sort | paste -sd ' ')|$(git hash-object backlog/S-1-t.md)"
+run ss -v
+check_eq "put-older: git's version removed, said once" \
+  "0|storysync: backlog/S-1-t.md: git's version put back beside storysync's uncommitted move of it (a discard, not a copy): removed, as git holds it" \
+  "$rc|$(notes)"
+check_eq "put-older: the person's title and the API's values stay" \
+  "refinements/S-1-t.md|Person|high|refinement/Person/high/refinements/S-1-t.md|0|$head_blob" \
+  "$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key priority refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")|$(git rev-parse HEAD:backlog/S-1-t.md)"
+run ss
+check_eq "put-older: the next run is quiet" "0||" "$rc|$out|$err"
+
+# ---- the same after a change of the configuration not committed: web's
+# folder moved (git mv) to web2, the run that follows it and moves S-1 for
+# the API's status is killed after its writes, reset --hard or a stash
+# throws the change away (the configuration, the folder git tracks), and
+# the person moves the file the run left in web2 back with its folder
+# (mv: git does not track it). No configuration has the journal's folder
+# now: the file of that name there, with the run's content, is the run's
+# move all the same, and git's version beside it is removed (model seeds
+# 1036, 190: both named, exit 1 on every run) ----
+for how in reset stash; do
+  t=put-folder-$how
+  mkdir -p "$T/$t" && cd "$T/$t" || exit 1
+  git init -q .
+  mkdir -p stories/web/refinements stories/web/backlog stories/api/backlog
+  printf 'database: .storysync/stories.db\nbacklogs:\n  web: stories/web\n  api: stories/api\nstages:\n  refinement: refinements\n  backlog: backlog\n' >.storysync.yml
+  printf -- '---\nid: S-1\ntitle: T1\n---\nbody\n' >stories/web/backlog/S-1-t.md
+  printf -- '---\nid: S-2\ntitle: T2\n---\nbody\n' >stories/web/backlog/S-2-t.md
+  printf -- '---\nid: A-1\ntitle: A1\n---\nbody\n' >stories/api/backlog/A-1-t.md
+  synced_commit || not_ok "$t: the tree"
+  git mv stories/web stories/web2 &&
+    sed -i 's|^  web: stories/web$|  web: stories/web2|' .storysync.yml ||
+    not_ok "$t: web's folder moved"
+  py_rows "UPDATE stories SET status = 'refinement', title = 'API' WHERE id = 'S-1'"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  rc_kill=$rc
+  if [ $how = stash ]; then git stash -q; else git reset -q --hard; fi
+  mkdir stories/web/refinements &&
+    mv stories/web2/refinements/S-1-t.md stories/web/refinements/ &&
+    rmdir stories/web2/refinements stories/web2 ||
+    not_ok "$t: the person's move back"
+  check_eq "$t: killed after the move, git's version back beside it" \
+    "137|stories/web/backlog/S-1-t.md stories/web/refinements/S-1-t.md|API|T1" \
+    "$rc_kill|$(find stories -name 'S-1*' | LC_ALL=C sort | paste -sd ' ')|$(key title stories/web/refinements/S-1-t.md)|$(key title stories/web/backlog/S-1-t.md)"
+  run ss -v
+  check_eq "$t: git's version removed, said once" \
+    "0|storysync: stories/web/backlog/S-1-t.md: git's version put back beside storysync's uncommitted move of it (a discard, not a copy): removed, as git holds it" \
+    "$rc|$(notes)"
+  check_eq "$t: the API's values stay, at the run's place" \
+    "stories/web/refinements/S-1-t.md|API|refinement/API/stories/web/refinements/S-1-t.md|0|T1" \
+    "$(find stories -name 'S-1*')|$(key title stories/web/refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")|$(git show HEAD:stories/web/backlog/S-1-t.md | key title /dev/stdin)"
+  run ss
+  check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
 done
 
 # ---- a discard written again by a run killed before its commit: the

@@ -93,6 +93,9 @@ struct scan_result {
 		bool mine;    /* storysync's own uncommitted file, untouched,
 				 beside git's version a person moved or
 				 edited (discard_leftovers) */
+		bool undone;  /* as mine, a killed run's move, beside
+				 git's version put back at the old place
+				 and edited since: the move undone */
 		struct story story; /* git's version's values, as read
 				       (empty: not read, or mine) */
 	} * leftovers;

@@ -1104,6 +1104,39 @@ static bool killed_move_back(struct cmp *k, const struct claim *v, size_t n,
 	return true;
 }
 
+/* Whether the two claims v[0..2) of one id are a file a killed run moved
+ * (asked of k->moved: untouched since, the move made) after finding the
+ * agreed content (its move line's content), so that it holds the agreed
+ * version and the database's values only, and at the state's path a file
+ * neither killed_move_back takes: git's version put back there by a
+ * discard and edited by a person since, who saw the story where it had
+ * been (model seeds 1099, 215: both named, exit 1 on every run). The
+ * person's file is the story's, as if the killed run had never moved it:
+ * the moved file is removed (a leftover, undone), nothing of it
+ * lost, and the run moves the story again where the database puts it
+ * (no record: it is no one's edit). */
+static bool killed_move_edited(struct cmp *k, const struct claim *v, size_t n,
+			       const struct state_entry *se,
+			       const struct claim *ours)
+{
+	const struct claim *other = &v[&v[0] == ours ? 1 : 0];
+	const struct file_change *moved;
+	struct scan_leftover *l;
+
+	if (n != 2 || !k->moved || !se->hash[0] ||
+	    strcmp(ours->path, se->path) != 0 || other->se ||
+	    other->parsed == SIZE_MAX)
+		return false;
+	moved = &k->parsed[other->parsed];
+	if (!k->moved(k->ask_ctx, moved) || !moved_from(k, moved, se->hash))
+		return false;
+	k->leftover[other->parsed] = true;
+	l = add_leftover(k->out, moved->path, moved->id, moved->hash,
+			 &moved->st);
+	l->undone = true;
+	return true;
+}
+
 static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 {
 	const struct state_entry *se = NULL;
@@ -1124,7 +1157,8 @@ static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 			ours = &v[i];
 	if (!ours)
 		return false;
-	if (killed_move_back(k, v, n, se, ours))
+	if (killed_move_back(k, v, n, se, ours) ||
+	    killed_move_edited(k, v, n, se, ours))
 		return true;
 	for (size_t i = 0; i < n; i++) {
 		const struct file_change *fc;

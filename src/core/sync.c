@@ -1569,6 +1569,19 @@ static bool journal_leftover(struct run *run, struct scan_leftover *l,
 	       fsx_journal_sync(run->journal_fd, e);
 }
 
+/* Notes in the write journal, durable, that the move of leftover l's
+ * story to its path is undone, before its removal. */
+static bool journal_undone(struct run *run, const struct scan_leftover *l,
+			   struct err *e)
+{
+	char *line = journal_undone_line(l->id, l->path);
+	bool ok = fsx_journal_add(run->journal_fd, line, e) &&
+		  fsx_journal_sync(run->journal_fd, e);
+
+	free(line);
+	return ok;
+}
+
 /* What the scan found beside the changes (changed of them): errors, the
  * leftovers of a killed run (removed), files that are not stories. */
 void report_scan(struct run *run, size_t changed)
@@ -1610,7 +1623,17 @@ void report_scan(struct run *run, size_t changed)
 			: run->o->dry_run ? "would be removed"
 					  : "removed";
 		char *msg =
-			l->mine ? xasprintf("%s: storysync's uncommitted file "
+			l->undone
+				? xasprintf("%s: a killed run's uncommitted "
+					    "move of %s, untouched, beside "
+					    "git's version put back at the old "
+					    "place and edited since: %s, the "
+					    "move undone (it held the agreed "
+					    "version and the database's values "
+					    "only)",
+					    l->path, l->id, what)
+			: l->mine
+				? xasprintf("%s: storysync's uncommitted file "
 					    "of %s, untouched, beside git's "
 					    "version a person moved or edited "
 					    "since: %s (it held the agreed "
@@ -1627,14 +1650,25 @@ void report_scan(struct run *run, size_t changed)
 		note(run, msg);
 		free(msg);
 		l->kept = keep;
+		/* the story as if the killed run had not moved it: its move
+		 * line no longer says the file at the old place is a
+		 * person's move back (at_base) */
+		if (l->undone && !keep)
+			journal_move_undo(&run->journal, l->id, l->path);
 		if (keep || run->o->dry_run)
 			continue;
+		/* said durably before the file goes: a run killed after
+		 * the removal finds the move undone */
+		if (l->undone && !journal_undone(run, l, &e)) {
+			problem(run, e.msg);
+			continue;
+		}
 		/* what records git's copy is durable before it is gone: its
 		 * record is the transaction's, which may never commit (a
 		 * kill, a guard, the database busy), so the next run that
 		 * commits records it from the journal. Storysync's own file
 		 * held the agreed version only, which the database has */
-		if (!l->mine && !journal_leftover(run, l, &e)) {
+		if (!l->mine && !l->undone && !journal_leftover(run, l, &e)) {
 			problem(run, e.msg);
 			continue;
 		}

@@ -554,7 +554,7 @@ bool record_leftovers(struct run *run)
 		char *line;
 		bool ok;
 
-		if (!l->removed || l->mine || !l->line)
+		if (!l->removed || l->mine || l->undone || !l->line)
 			continue;
 		line = xstrndup(l->line, strcspn(l->line, "\n"));
 		ok = !journal_leftover_parse(line, &x) ||

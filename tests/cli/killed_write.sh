@@ -21,7 +21,9 @@
 # made, git's version put back beside it, the moved file edited (seed
 # 255, below); git's version put back older than the agreed one (seed
 # 1070, below); the change of the configuration the killed run followed
-# thrown away, its folders moved back by hand (seeds 1036, 190, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
+# thrown away, its folders moved back by hand (seeds 1036, 190, below);
+# a killed run's move made, git's version put back and edited by a
+# person (seeds 1099, 215, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
 # a server: lib.sh's py_rows) and the files with sed.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -388,6 +390,56 @@ for how in reset stash; do
   check_eq "$t: the API's values stay, at the run's place" \
     "stories/web/refinements/S-1-t.md|API|refinement/API/stories/web/refinements/S-1-t.md|0|T1" \
     "$(find stories -name 'S-1*')|$(key title stories/web/refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")|$(git show HEAD:stories/web/backlog/S-1-t.md | key title /dev/stdin)"
+  run ss
+  check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
+# ---- a move made by a run killed after it (the API's status and
+# priority), git's version put back at the old place (reset --hard, a
+# stash), and a person edits that file's title before the next run (how
+# git: the next run is a --git run, which leaves the edited file for the
+# run after; how killed: the next run is killed after the scan). The
+# moved file holds the agreed version and the database's values only:
+# it is removed, the move undone (a "< " line, durable before the
+# removal), and the person's file is the story's, which the run moves
+# where the database puts it: the person's title, the API's status and
+# priority, no conflict (model seeds 1099, 215: both named, exit 1 on
+# every run) ----
+for how in reset stash git killed; do
+  t=put-edited-$how
+  stages_repo "$t" refinement:refinements backlog:backlog
+  printf -- '---\nid: S-1\ntitle: T1\nstatus: backlog\npriority: low\n---\nbody\n' >backlog/S-1-t.md
+  printf -- '---\nid: S-2\ntitle: T2\n---\nbody\n' >backlog/S-2-t.md
+  synced_commit || not_ok "$t: the tree"
+  py_rows "UPDATE stories SET status = 'refinement', priority = 'high' WHERE id = 'S-1'"
+  run env STORYSYNC_TEST_KILL=after-move "$STORYSYNC"
+  rc_kill=$rc
+  if [ $how = stash ]; then git stash -q; else git reset -q --hard; fi
+  sed -i 's/^title: T1$/title: Person/' backlog/S-1-t.md
+  check_eq "$t: killed after the move, git's version back and edited" \
+    "137|backlog/S-1-t.md refinements/S-1-t.md|Person|T1" \
+    "$rc_kill|$(find refinements backlog -name 'S-1*' | LC_ALL=C sort | paste -sd ' ')|$(key title backlog/S-1-t.md)|$(key title refinements/S-1-t.md)"
+  said="storysync: refinements/S-1-t.md: a killed run's uncommitted move of S-1, untouched, beside git's version put back at the old place and edited since: removed, the move undone (it held the agreed version and the database's values only)"
+  case $how in
+    git)
+      run ss -v sync --git
+      check_eq "$t: the moved file removed, said once; the edit left" \
+        "1|$said|backlog/S-1-t.md: changed since the scan; left for the next run|backlog/S-1-t.md" \
+        "$rc|$(notes | paste -sd '|')|$(find refinements backlog -name 'S-1*')" ;;
+    killed)
+      run env STORYSYNC_TEST_KILL=reconciled "$STORYSYNC"
+      check_eq "$t: the moved file removed, the run killed after" \
+        "137|backlog/S-1-t.md" \
+        "$rc|$(find refinements backlog -name 'S-1*')" ;;
+    *)
+      run ss -v
+      check_eq "$t: the moved file removed, said once" "0|$said" \
+        "$rc|$(notes)" ;;
+  esac
+  [ $how = git ] || [ $how = killed ] && run ss
+  check_eq "$t: the person's title, the API's status and priority" \
+    "0|refinements/S-1-t.md|Person|refinement|high|refinement/Person/high/refinements/S-1-t.md|0" \
+    "$rc|$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key status refinements/S-1-t.md)|$(key priority refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
   run ss
   check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
 done

@@ -1050,24 +1050,30 @@ static bool head_version(struct run *run, const char *path, const char *hash)
 	       strcmp(v, hash) == 0;
 }
 
-/* The last segment of path. */
-static const char *base_name(const char *path)
+/* Whether the file at path (a journal line's) is gone from the tree and
+ * other has its name: the file moved there with its folder. */
+static bool moved_with_folder(const struct run *run, const char *path,
+			      const char *other)
 {
-	const char *slash = strrchr(path, '/');
+	const char *a = strrchr(path, '/'), *b = strrchr(other, '/');
+	enum fsx_entry_kind kind;
+	struct stat st;
 
-	return slash ? slash + 1 : path;
+	return strcmp(a ? a + 1 : path, b ? b + 1 : other) == 0 &&
+	       !fsx_lstat_at(run->rootfd, path, &st, &kind) && errno == ENOENT;
 }
 
 /* Whether the file fc holds a move of its story to its path that a run
  * killed before its commit made: a line of the write journal for its
  * content at its path, or at the path a change of the configuration since
  * moved it to (model seed 228: the folder renamed after the kill, git mv
- * taking the moved file along; both copies were named on every run), or
- * at a path of the same name in another folder (model seeds 1036, 190:
- * the run followed a change of the configuration not committed, which a
- * person threw away, moving the folders back by hand: no configuration
- * has the line's folder), and a "> " line after it (see
- * detect_walk_ask). */
+ * taking the moved file along; both copies were named on every run), or,
+ * when no file is at the line's path, at a path of the same name in
+ * another folder (model seeds 1036, 190: the run followed a change of the
+ * configuration not committed, which a person threw away, moving the
+ * folders back by hand: no configuration has the line's folder; a file
+ * still at the line's path is the move, and one of its name elsewhere a
+ * copy: model seed 26), and a "> " line after it (see detect_walk_ask). */
 static bool killed_move(void *ctx, const struct file_change *fc)
 {
 	const struct run *run = ctx;
@@ -1084,7 +1090,7 @@ static bool killed_move(void *ctx, const struct file_change *fc)
 	       (reconcile_path(&run->rc, jl->path, &to, &b, &st) ==
 			RECONCILE_MOVED &&
 		strcmp(to, fc->path) == 0) ||
-	       strcmp(base_name(jl->path), base_name(fc->path)) == 0;
+	       moved_with_folder(run, jl->path, fc->path);
 	free(to);
 	return here;
 }

@@ -155,8 +155,9 @@ typedef bool (*detect_held_fn)(void *ctx, const char *path, const char *blob);
 /* Has the walk w ask fn and held (with ctx) about second claims of an
  * id, moved: whether such a file (parsed) holds a move of its story to
  * its path that a killed run made (the write journal), or NULL, and
- * has: whether git's index or HEAD holds blob at path (false when git
- * cannot say), or NULL. */
+ * has: whether git's index or HEAD holds blob at path as a discard puts
+ * it back (git's version, no person's change committed or staged since
+ * the last run; false when git cannot say), or NULL. */
 void detect_walk_ask(struct scan_walk *w, detect_copy_fn fn,
 		     detect_held_fn held, detect_copy_fn moved,
 		     detect_held_fn has, void *ctx);

@@ -599,7 +599,7 @@ bool held_by_git(void *ctx, const char *path, const char *blob)
 
 bool git_has(void *ctx, const char *path, const char *blob)
 {
-	return git_holds(ctx, path, blob);
+	return git_holds(ctx, path, blob) && !path_changed(ctx, path);
 }
 
 bool deleted_copy(void *ctx, const struct file_change *copy)

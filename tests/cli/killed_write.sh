@@ -20,7 +20,7 @@
 # file edited there by a person (seed 249, below); a killed run's move
 # made, git's version put back beside it, the moved file edited (seed
 # 255, below); git's version put back older than the agreed one (seed
-# 1070, below); the change of the configuration the killed run followed
+# 1070, below), or edited and committed by a person (below); the change of the configuration the killed run followed
 # thrown away, its folders moved back by hand (seeds 1036, 190, below);
 # a killed run's move made, git's version put back and edited by a
 # person (seeds 1099, 215, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
@@ -349,6 +349,36 @@ check_eq "put-older: the person's title and the API's values stay" \
   "$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key priority refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")|$(git rev-parse HEAD:backlog/S-1-t.md)"
 run ss
 check_eq "put-older: the next run is quiet" "0||" "$rc|$out|$err"
+
+# ---- the same, but the person edits git's version put back at the old
+# path and commits it: git holds that file as a person's commit, not as a
+# discard's, so it is no leftover (taken for one, it was removed and the
+# person's title lost); the moved file is the run's, from the agreed
+# content: removed, the move undone (as below), and the person's file is
+# the story's: their committed title, the API's status and priority ----
+stages_repo put-committed refinement:refinements backlog:backlog
+printf -- '---\nid: S-1\ntitle: T1\npriority: low\n---\nbody\n' >backlog/S-1-t.md
+printf -- '---\nid: S-2\ntitle: T2\n---\nbody\n' >backlog/S-2-t.md
+synced_commit || not_ok "put-committed: the tree"
+sed -i 's/^title: T1$/title: Person/' backlog/S-1-t.md
+ss -q || not_ok "put-committed: the person's title synced"
+py_rows "UPDATE stories SET status = 'refinement', priority = 'high' WHERE id = 'S-1'"
+run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+rc_kill=$rc
+git checkout -- . && sed -i 's/^title: T1$/title: Committed/' backlog/S-1-t.md &&
+  git commit -qm committed -- backlog/S-1-t.md
+check_eq "put-committed: killed after the move, the old copy edited, committed" \
+  "137|backlog/S-1-t.md refinements/S-1-t.md|Committed|Person" \
+  "$rc_kill|$(find refinements backlog -name 'S-1*' | LC_ALL=C sort | paste -sd ' ')|$(key title backlog/S-1-t.md)|$(key title refinements/S-1-t.md)"
+run ss -v
+check_eq "put-committed: the run's moved file removed, said once" \
+  "0|storysync: refinements/S-1-t.md: a killed run's uncommitted move of S-1, untouched, beside git's version put back at the old place and edited since: removed, the move undone (it held the agreed version and the database's values only)" \
+  "$rc|$(notes)"
+check_eq "put-committed: the person's committed title, the API's values" \
+  "refinements/S-1-t.md|Committed|high|refinement/Committed/high/refinements/S-1-t.md|0" \
+  "$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key priority refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+run ss
+check_eq "put-committed: the next run is quiet" "0||" "$rc|$out|$err"
 
 # ---- the same after a change of the configuration not committed: web's
 # folder moved (git mv) to web2, the run that follows it and moves S-1 for

@@ -195,7 +195,10 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 /* Whether a commit HEAD reaches by first parents after the commit since
  * (a hex id; the walk stops there, at the history's start, or after a
  * thousand) changed path's version (added, changed or removed it), or
- * the index holds another version than HEAD: a person's doing since. */
+ * the index holds another version than HEAD: a person's doing since.
+ * When the walk does not meet since (history rewritten: an amend) and no
+ * commit on the way changed the path, as since has it, if its commit is
+ * still there (else as the first commit added it). */
 bool gitrepo_path_changed(struct gitrepo *r, const char *path,
 			  const char *since, bool *changed, struct err *e);
 

@@ -93,6 +93,9 @@ struct scan_result {
 		bool mine;    /* storysync's own uncommitted file, untouched,
 				 beside git's version a person moved or
 				 edited (discard_leftovers) */
+		bool undone;  /* as mine, a killed run's move, beside
+				 git's version put back at the old place
+				 and edited since: the move undone */
 		struct story story; /* git's version's values, as read
 				       (empty: not read, or mine) */
 	} * leftovers;
@@ -150,10 +153,14 @@ typedef bool (*detect_copy_fn)(void *ctx, const struct file_change *copy);
  * asked of the two files of a story that a second file claims. */
 typedef bool (*detect_held_fn)(void *ctx, const char *path, const char *blob);
 /* Has the walk w ask fn and held (with ctx) about second claims of an
- * id, and moved: whether such a file (parsed) holds a move of its story
- * to its path that a killed run made (the write journal), or NULL. */
+ * id, moved: whether such a file (parsed) holds a move of its story to
+ * its path that a killed run made (the write journal), or NULL, and
+ * has: whether git's index or HEAD holds blob at path as a discard puts
+ * it back (git's version, no person's change committed or staged since
+ * the last run; false when git cannot say), or NULL. */
 void detect_walk_ask(struct scan_walk *w, detect_copy_fn fn,
-		     detect_held_fn held, detect_copy_fn moved, void *ctx);
+		     detect_held_fn held, detect_copy_fn moved,
+		     detect_held_fn has, void *ctx);
 /* Detects the file side of exactly these paths (relative to the root; a
  * path may repeat), taking every other state entry as unchanged: the
  * candidates of a git diff. moved (with ctx), or NULL: as

@@ -96,6 +96,7 @@ struct scan_walk {
 	detect_copy_fn ask; /* see detect_walk_ask */
 	detect_held_fn held;
 	detect_copy_fn moved;
+	detect_held_fn has;
 	void *ask_ctx;
 	bool ok;
 	struct err e;
@@ -146,6 +147,7 @@ struct cmp {
 	detect_copy_fn ask; /* see detect_walk_ask, or NULL */
 	detect_held_fn held;
 	detect_copy_fn moved;
+	detect_held_fn has;
 	void *ask_ctx;
 	struct scan_result *out;
 };
@@ -1023,6 +1025,17 @@ static bool stateless_leftovers(struct cmp *k, const struct claim *v, size_t n)
 	return true;
 }
 
+/* Whether a killed run moved content hash to moved's path (its move
+ * line for that content there, and the "> " line after it). */
+static bool moved_from(const struct cmp *k, const struct file_change *moved,
+		       const char *hash)
+{
+	struct file_change there = *moved;
+
+	memcpy(there.hash, hash, BLOBID_HEX);
+	return k->moved(k->ask_ctx, &there);
+}
+
 /* Whether the two claims v[0..2) of one id are the file at the state's
  * path holding the agreed content, untouched, and a file a killed run
  * moved there (asked of k->moved: its move line and the "> " line after
@@ -1066,10 +1079,16 @@ static bool killed_move_back(struct cmp *k, const struct claim *v, size_t n,
 		free(text);
 	}
 	if (k->moved(k->ask_ctx, moved)) {
+		/* the agreed content, the moved file's, what the run moved
+		 * from there, or git's version of the path (a discard put
+		 * back the index's or HEAD's, older than the agreed content,
+		 * over which storysync wrote: model seed 1070) */
 		if (strcmp(hash, se->hash) != 0 &&
-		    strcmp(hash, moved->hash) != 0)
+		    strcmp(hash, moved->hash) != 0 &&
+		    !moved_from(k, moved, hash) &&
+		    !(k->has && k->has(k->ask_ctx, se->path, hash)))
 			return false;
-	} else {
+	} else if (!moved_from(k, moved, hash)) {
 		/* or the moved file edited by a person since (no line names
 		 * its content): the file at the state's path holds what the
 		 * killed run moved from there to the moved file's path (model
@@ -1077,15 +1096,44 @@ static bool killed_move_back(struct cmp *k, const struct claim *v, size_t n,
 		 * version before storysync's writes, taken for git's version
 		 * put back; it was removed and the file put back, taken for
 		 * a person's move back, lost the API's status and the edit) */
-		struct file_change there = *moved;
-
-		memcpy(there.hash, hash, BLOBID_HEX);
-		if (!k->moved(k->ask_ctx, &there))
-			return false;
+		return false;
 	}
 	if (ours->parsed != SIZE_MAX)
 		k->leftover[ours->parsed] = true;
 	add_leftover(k->out, se->path, se->id, hash, &st);
+	return true;
+}
+
+/* Whether the two claims v[0..2) of one id are a file a killed run moved
+ * (asked of k->moved: untouched since, the move made) after finding the
+ * agreed content (its move line's content), so that it holds the agreed
+ * version and the database's values only, and at the state's path a file
+ * neither killed_move_back takes: git's version put back there by a
+ * discard and edited by a person since, who saw the story where it had
+ * been (model seeds 1099, 215: both named, exit 1 on every run). The
+ * person's file is the story's, as if the killed run had never moved it:
+ * the moved file is removed (a leftover, undone), nothing of it
+ * lost, and the run moves the story again where the database puts it
+ * (no record: it is no one's edit). */
+static bool killed_move_edited(struct cmp *k, const struct claim *v, size_t n,
+			       const struct state_entry *se,
+			       const struct claim *ours)
+{
+	const struct claim *other = &v[&v[0] == ours ? 1 : 0];
+	const struct file_change *moved;
+	struct scan_leftover *l;
+
+	if (n != 2 || !k->moved || !se->hash[0] ||
+	    strcmp(ours->path, se->path) != 0 || other->se ||
+	    other->parsed == SIZE_MAX)
+		return false;
+	moved = &k->parsed[other->parsed];
+	if (!k->moved(k->ask_ctx, moved) || !moved_from(k, moved, se->hash))
+		return false;
+	k->leftover[other->parsed] = true;
+	l = add_leftover(k->out, moved->path, moved->id, moved->hash,
+			 &moved->st);
+	l->undone = true;
 	return true;
 }
 
@@ -1109,7 +1157,8 @@ static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 			ours = &v[i];
 	if (!ours)
 		return false;
-	if (killed_move_back(k, v, n, se, ours))
+	if (killed_move_back(k, v, n, se, ours) ||
+	    killed_move_edited(k, v, n, se, ours))
 		return true;
 	for (size_t i = 0; i < n; i++) {
 		const struct file_change *fc;
@@ -1560,7 +1609,7 @@ static struct scan_walk *walk_again(struct scan_walk *w)
 	struct scan_walk *again =
 		detect_walk_start(w->c, w->rootfd, w->progress, NULL);
 
-	detect_walk_ask(again, w->ask, w->held, w->moved, w->ask_ctx);
+	detect_walk_ask(again, w->ask, w->held, w->moved, w->has, w->ask_ctx);
 	walk_destroy(w);
 	return again;
 }
@@ -1591,6 +1640,7 @@ bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 	k.ask = w->ask;
 	k.held = w->held;
 	k.moved = w->moved;
+	k.has = w->has;
 	k.ask_ctx = w->ask_ctx;
 	atomic_store_explicit(&w->k, &k, memory_order_release);
 	walk_join(w);
@@ -1611,11 +1661,13 @@ bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 }
 
 void detect_walk_ask(struct scan_walk *w, detect_copy_fn fn,
-		     detect_held_fn held, detect_copy_fn moved, void *ctx)
+		     detect_held_fn held, detect_copy_fn moved,
+		     detect_held_fn has, void *ctx)
 {
 	w->ask = fn;
 	w->held = held;
 	w->moved = moved;
+	w->has = has;
 	w->ask_ctx = ctx;
 }
 

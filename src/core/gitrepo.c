@@ -931,13 +931,33 @@ static bool moved_from(git_commit *older, int rc, const git_oid *id,
 	       blob_at(older, was, &wid) == 1 && git_oid_equal(&wid, id);
 }
 
+/* Whether path's version at commit since (rc, id: HEAD's) is another:
+ * asked when HEAD's first parents do not reach since (history rewritten,
+ * an amend), whose commit may still be there. False when it is gone. */
+static bool other_at(struct gitrepo *r, const git_oid *since, const char *path,
+		     int rc, const git_oid *id, bool *other)
+{
+	git_commit *c = NULL;
+	git_oid sid;
+	int src;
+
+	if (git_commit_lookup(&c, r->repo, since) < 0)
+		return false;
+	src = blob_at(c, path, &sid);
+	git_commit_free(c);
+	if (src < 0)
+		return false;
+	*other = src != rc || (rc == 1 && !git_oid_equal(&sid, id));
+	return true;
+}
+
 bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 			  const char *since, bool *changed, struct err *e)
 {
 	git_commit *c = NULL, *parent = NULL;
-	git_oid id, pid, iid, stop, wid;
-	int rc, prc, irc, wrc;
-	bool ok = true;
+	git_oid id, pid, iid, stop, wid, head_id;
+	int rc, prc, irc, wrc, head_rc;
+	bool ok = true, reached = false;
 
 	*changed = false;
 	if (git_oid_fromstr(&stop, since) < 0)
@@ -959,12 +979,22 @@ bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 		was = NULL;
 	}
 	*changed = irc != rc || (rc == 1 && !git_oid_equal(&iid, &id));
-	for (int n = 0; !*changed && c && n < 1000 &&
-			!git_oid_equal(git_commit_id(c), &stop);
-	     n++) {
+	head_rc = rc;
+	if (rc == 1)
+		git_oid_cpy(&head_id, &id);
+	for (int n = 0; !*changed && c && n < 1000; n++) {
+		if (git_oid_equal(git_commit_id(c), &stop)) {
+			reached = true;
+			break;
+		}
 		if (git_commit_parentcount(c) == 0 ||
 		    git_commit_parent(&parent, c, 0) < 0) {
-			*changed = rc == 1; /* added by the first commit */
+			/* added by the first commit; or, since being off
+			 * HEAD's line (an amend), as since has it */
+			if (!other_at(r, &stop, path, head_rc, &head_id,
+				      changed))
+				*changed = rc == 1;
+			reached = true;
 			break;
 		}
 		if ((prc = blob_at(parent, path, &pid)) < 0) {
@@ -986,6 +1016,9 @@ bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 		rc = prc;
 		git_oid_cpy(&id, &pid);
 	}
+	/* a thousand commits and since not among them */
+	if (ok && !*changed && c && !reached)
+		other_at(r, &stop, path, head_rc, &head_id, changed);
 	git_commit_free(parent);
 	git_commit_free(c);
 	return ok;

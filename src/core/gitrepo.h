@@ -198,7 +198,10 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
  * the index holds another version than HEAD: a person's doing since. With
  * was (else NULL), the one change that moved the version unchanged from
  * was to path (was no longer there) is none: the walk goes on at was (a
- * directory the configuration moved, git mv'd). */
+ * directory the configuration moved, git mv'd). When the walk does not
+ * meet since (history rewritten: an amend) and no commit on the way
+ * changed the path, as since has it, if its commit is still there (else
+ * as the first commit added it). */
 bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 			  const char *since, bool *changed, struct err *e);
 

@@ -24,10 +24,25 @@ char *journal_moved_line(const char *id, const char *path)
 	return xasprintf("> %s %s\n", id, path);
 }
 
+char *journal_undone_line(const char *id, const char *path)
+{
+	return xasprintf("< %s %s\n", id, path);
+}
+
 /* The key of a move made: "ID PATH" (heap). */
 static char *moved_key(const char *id, const char *path)
 {
 	return xasprintf("%s %s", id, path);
+}
+
+void journal_move_undo(struct journal *j, const char *id, const char *path)
+{
+	char *k = moved_key(id, path);
+
+	/* no line comes before 0: journal_move_made is false */
+	if (strmap_get(&j->moved, k, NULL))
+		strmap_put(&j->moved, k, 0);
+	free(k);
 }
 
 bool journal_move_made(const struct journal *j, const struct journal_line *l)
@@ -182,8 +197,8 @@ static bool parse_conflict(char *line, struct journal_conflict *c)
 	return true;
 }
 
-/* Splits one move-made line (after its "> ") into its id and path;
- * false when it is not one. */
+/* Splits one move-made line (after its "> ") or move-undone line (after
+ * its "< ") into its id and path; false when it is not one. */
 static bool parse_moved(char *line, char **id, char **path)
 {
 	char *p = line;
@@ -291,6 +306,9 @@ void journal_load(struct journal *j, char *text)
 					   at);
 				free(k);
 			}
+		} else if (strncmp(line, "< ", 2) == 0) {
+			if (parse_moved(line + 2, &id, &path))
+				journal_move_undo(j, id, path);
 		} else if (strncmp(line, "! ", 2) == 0) {
 			struct journal_conflict c;
 
@@ -465,7 +483,8 @@ char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),
 			if (parse_deletion(copy + 2, &d) && keep(ctx, d.id))
 				buf_printf(&out, "%.*s\n", (int)(nl - line),
 					   line);
-		} else if (strncmp(copy, "> ", 2) == 0) {
+		} else if (strncmp(copy, "> ", 2) == 0 ||
+			   strncmp(copy, "< ", 2) == 0) {
 			char *id, *path;
 
 			if (parse_moved(copy + 2, &id, &path) && keep(ctx, id))

@@ -138,8 +138,13 @@ bool journal_leftover_copy(const struct journal_leftover *x, struct story *out);
 /* The line to append once story id's file is moved to path (heap). */
 char *journal_moved_line(const char *id, const char *path);
 /* Whether a move of l's story to l's path was made after l was written
- * (a "> " line follows it). */
+ * (a "> " line follows it, and no "< " line follows that). */
 bool journal_move_made(const struct journal *j, const struct journal_line *l);
+/* The line to append once the file a killed run moved story id to, at
+ * path, is removed, the move undone (heap). */
+char *journal_undone_line(const char *id, const char *path);
+/* Takes j's move of story id to path as not made, as a "< " line does. */
+void journal_move_undo(struct journal *j, const char *id, const char *path);
 /* The last deletion line of story id, or NULL. */
 const struct journal_deletion *journal_find_deletion(const struct journal *j,
 						     const char *id);

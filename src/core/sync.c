@@ -1100,12 +1100,30 @@ static bool head_version(struct run *run, const char *path, const char *hash)
 	       strcmp(v, hash) == 0;
 }
 
+/* Whether the file at path (a journal line's) is gone from the tree and
+ * other has its name: the file moved there with its folder. */
+static bool moved_with_folder(const struct run *run, const char *path,
+			      const char *other)
+{
+	const char *a = strrchr(path, '/'), *b = strrchr(other, '/');
+	enum fsx_entry_kind kind;
+	struct stat st;
+
+	return strcmp(a ? a + 1 : path, b ? b + 1 : other) == 0 &&
+	       !fsx_lstat_at(run->rootfd, path, &st, &kind) && errno == ENOENT;
+}
+
 /* Whether the file fc holds a move of its story to its path that a run
  * killed before its commit made: a line of the write journal for its
  * content at its path, or at the path a change of the configuration since
  * moved it to (model seed 228: the folder renamed after the kill, git mv
- * taking the moved file along; both copies were named on every run), and
- * a "> " line after it (see detect_walk_ask). */
+ * taking the moved file along; both copies were named on every run), or,
+ * when no file is at the line's path, at a path of the same name in
+ * another folder (model seeds 1036, 190: the run followed a change of the
+ * configuration not committed, which a person threw away, moving the
+ * folders back by hand: no configuration has the line's folder; a file
+ * still at the line's path is the move, and one of its name elsewhere a
+ * copy: model seed 26), and a "> " line after it (see detect_walk_ask). */
 static bool killed_move(void *ctx, const struct file_change *fc)
 {
 	const struct run *run = ctx;
@@ -1121,7 +1139,8 @@ static bool killed_move(void *ctx, const struct file_change *fc)
 	here = strcmp(jl->path, fc->path) == 0 ||
 	       (reconcile_path(&run->rc, jl->path, &to, &b, &st) ==
 			RECONCILE_MOVED &&
-		strcmp(to, fc->path) == 0);
+		strcmp(to, fc->path) == 0) ||
+	       moved_with_folder(run, jl->path, fc->path);
 	free(to);
 	return here;
 }
@@ -1583,7 +1602,8 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 	if (first_load(run))
 		return run->bulk = true;
 	w = detect_walk_start(run->c, run->rootfd, NULL, NULL);
-	detect_walk_ask(w, deleted_copy, held_by_git, killed_move, run);
+	detect_walk_ask(w, deleted_copy, held_by_git, killed_move, git_has,
+			run);
 	if (!load_state(run)) {
 		detect_walk_cancel(w);
 		return false;
@@ -1604,6 +1624,19 @@ static bool journal_leftover(struct run *run, struct scan_leftover *l,
 	l->line = leftover_line(run, l);
 	return fsx_journal_add(run->journal_fd, l->line, e) &&
 	       fsx_journal_sync(run->journal_fd, e);
+}
+
+/* Notes in the write journal, durable, that the move of leftover l's
+ * story to its path is undone, before its removal. */
+static bool journal_undone(struct run *run, const struct scan_leftover *l,
+			   struct err *e)
+{
+	char *line = journal_undone_line(l->id, l->path);
+	bool ok = fsx_journal_add(run->journal_fd, line, e) &&
+		  fsx_journal_sync(run->journal_fd, e);
+
+	free(line);
+	return ok;
 }
 
 /* What the scan found beside the changes (changed of them): errors, the
@@ -1647,7 +1680,17 @@ void report_scan(struct run *run, size_t changed)
 			: run->o->dry_run ? "would be removed"
 					  : "removed";
 		char *msg =
-			l->mine ? xasprintf("%s: storysync's uncommitted file "
+			l->undone
+				? xasprintf("%s: a killed run's uncommitted "
+					    "move of %s, untouched, beside "
+					    "git's version put back at the old "
+					    "place and edited since: %s, the "
+					    "move undone (it held the agreed "
+					    "version and the database's values "
+					    "only)",
+					    l->path, l->id, what)
+			: l->mine
+				? xasprintf("%s: storysync's uncommitted file "
 					    "of %s, untouched, beside git's "
 					    "version a person moved or edited "
 					    "since: %s (it held the agreed "
@@ -1664,14 +1707,25 @@ void report_scan(struct run *run, size_t changed)
 		note(run, msg);
 		free(msg);
 		l->kept = keep;
+		/* the story as if the killed run had not moved it: its move
+		 * line no longer says the file at the old place is a
+		 * person's move back (at_base) */
+		if (l->undone && !keep)
+			journal_move_undo(&run->journal, l->id, l->path);
 		if (keep || run->o->dry_run)
 			continue;
+		/* said durably before the file goes: a run killed after
+		 * the removal finds the move undone */
+		if (l->undone && !journal_undone(run, l, &e)) {
+			problem(run, e.msg);
+			continue;
+		}
 		/* what records git's copy is durable before it is gone: its
 		 * record is the transaction's, which may never commit (a
 		 * kill, a guard, the database busy), so the next run that
 		 * commits records it from the journal. Storysync's own file
 		 * held the agreed version only, which the database has */
-		if (!l->mine && !journal_leftover(run, l, &e)) {
+		if (!l->mine && !l->undone && !journal_leftover(run, l, &e)) {
 			problem(run, e.msg);
 			continue;
 		}
@@ -1754,7 +1808,8 @@ static bool detect_files(struct run *run, enum sync_status *status)
 		struct scan_walk *w =
 			cache_walk(run, full, run->r ? run->r->progress : NULL);
 
-		detect_walk_ask(w, deleted_copy, held_by_git, killed_move, run);
+		detect_walk_ask(w, deleted_copy, held_by_git, killed_move,
+				git_has, run);
 		if (run->cache && detect_walk_clean(w, &run->scan))
 			ok = run->state_later = true;
 		else if ((ok = load_state(run)))

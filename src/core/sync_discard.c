@@ -606,7 +606,7 @@ bool record_leftovers(struct run *run)
 		char *line;
 		bool ok;
 
-		if (!l->removed || l->mine || !l->line)
+		if (!l->removed || l->mine || l->undone || !l->line)
 			continue;
 		line = xstrndup(l->line, strcspn(l->line, "\n"));
 		ok = !journal_leftover_parse(line, &x) ||
@@ -646,6 +646,11 @@ bool held_by_git(void *ctx, const char *path, const char *blob)
 		    (blob ? strcmp(v, blob) == 0 : v[0] != 0))
 			return true;
 	return false;
+}
+
+bool git_has(void *ctx, const char *path, const char *blob)
+{
+	return git_holds(ctx, path, blob) && !path_changed(ctx, path);
 }
 
 bool deleted_copy(void *ctx, const struct file_change *copy)

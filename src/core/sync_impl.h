@@ -211,6 +211,11 @@ bool deleted_copy(void *ctx, const struct file_change *copy);
  * for a NULL blob (a detect_held_fn, ctx the run); held when git cannot
  * say. */
 bool held_by_git(void *ctx, const char *path, const char *blob);
+/* Whether git's index or HEAD holds blob at path, and no commit or staged
+ * change since the last run's commit changed path (a discard put it
+ * back, not a person's commit: a detect_held_fn, ctx the run); not when
+ * git cannot say. */
+bool git_has(void *ctx, const char *path, const char *blob);
 /* The journal line of the scan's leftover l (git's version beside
  * storysync's move), noted and made durable before its removal (heap). */
 char *leftover_line(struct run *run, const struct scan_leftover *l);

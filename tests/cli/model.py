@@ -1027,7 +1027,11 @@ class Model:
 
     def note_put_back(self):
         """--wide: after a discard, the copies git put back (tracked)
-        beside another file of the same id (a run's move)."""
+        beside another file of the same id that git does not track (a
+        run's move, not committed). Files of one id that git tracks
+        all are no discard's doing now (seed 153: a reset put back the
+        story's file a person had moved, beside an older copy committed
+        before; both were taken for copies put back, and neither kept)."""
         tracked = set(self.git("ls-files").stdout.splitlines())
         by_id = {}
         for dirpath, _, names in os.walk(os.path.join(self.work, "stories")):
@@ -1037,7 +1041,7 @@ class Model:
                     by_id.setdefault(m.group(1), []).append(
                         os.path.relpath(os.path.join(dirpath, n), self.work))
         for sid, paths in by_id.items():
-            if len(paths) > 1:
+            if len(paths) > 1 and any(p not in tracked for p in paths):
                 self.put_back.update(p for p in paths if p in tracked)
 
     def drop_stray_copies(self):
@@ -1271,13 +1275,21 @@ class Model:
         os.makedirs(os.path.dirname(os.path.join(self.work, new)),
                     exist_ok=True)
         # git mv refuses a directory where git tracks a file that is
-        # gone (storysync moved it, not committed yet): then mv, and git
-        # add -A of both
-        if not self.git("ls-files", old).stdout.strip() or \
-                self.git("mv", old, new, check=False).returncode:
+        # gone (storysync moved it, not committed yet): then mv, and the
+        # files git tracked staged at their new paths, as git mv would
+        # (not git add -A: it staged the files git did not track too,
+        # which a reset --hard then deleted, seed 1093: a story's file
+        # gone, its stage folder with it, and the guard stopped the run)
+        tracked = self.git("ls-files", "--", old).stdout.splitlines()
+        if not tracked or self.git("mv", old, new, check=False).returncode:
             os.rename(src, os.path.join(self.work, new))
-            if self.git("ls-files", old).stdout.strip():
-                self.git("add", "-A", "--", old, new)
+            if tracked:
+                self.git("rm", "-rq", "--cached", "--", old)
+                there = [new + p[len(old):] for p in tracked
+                         if os.path.exists(os.path.join(self.work,
+                                                        new + p[len(old):]))]
+                if there:
+                    self.git("add", "--", *there)
         self.hand_moved = {new + p[len(old):] if p.startswith(old + "/")
                            else p for p in self.hand_moved}
 
@@ -1654,7 +1666,7 @@ class Model:
     # ----------------------------------------------------------------- runs
     CLAIM = re.compile(r"^(\S+): id '([A-Z]+-\d+)' is also claimed by (\S+)$")
 
-    def stale_claims(self, p):
+    def stale_claims(self, p, args=()):
         """A run's exit 1 for committed copies of one id (seed 192): git's
         version put back beside storysync's move of the file (a stash,
         a reset) and committed with it by `git add -A` before a run
@@ -1663,9 +1675,14 @@ class Model:
         other than the one at the row's path are what a person removes
         (git rm -f) once the run names them, with any edit of theirs in a
         copy (never synced: the run took nothing of the id): the list of
-        those paths, or None when the exit is anything else."""
+        those paths, or None when the exit is anything else. A --git
+        run's file left for the next run may come with them (seed 1001:
+        a merge's edit of git's copy, another story's file edited since
+        the commit)."""
         errs = [ln for ln in p.stderr.splitlines()
-                if not ln.startswith("storysync:")]
+                if not ln.startswith("storysync:") and not (
+                    "--git" in args and ln.endswith(
+                        "changed since the scan; left for the next run"))]
         if p.returncode != 1 or not errs:
             return None
         claims = {}
@@ -1775,7 +1792,7 @@ class Model:
             self.log.append(f"person: storysync {' '.join(args)} --force"
                             f" (the guard named a folder git removed)")
             return self.run_sync(tuple(args) + ("--force",), kill)
-        stale = self.stale_claims(p)
+        stale = self.stale_claims(p, args)
         if stale:
             # --wide: a copy that stood where the API's value put it (a
             # killed run's move, committed beside git's copy put back):

@@ -565,6 +565,48 @@ static void test_is_ancestor(void **state)
 	free(one);
 }
 
+/* Whether path changed since commit since (gitrepo_path_changed), asked
+ * of the repository opened afresh, as a run does. */
+static bool changed_since(const char *path, const char *since)
+{
+	struct gitrepo *r = open_ok(repo);
+	struct err e = {""};
+	bool changed = false;
+
+	assert_true(gitrepo_path_changed(r, path, NULL, since, &changed, &e));
+	gitrepo_destroy(r);
+	return changed;
+}
+
+/* A path's change since a commit: by a commit on HEAD's line, staged, or
+ * not at all; and since a commit HEAD's first parents no longer reach
+ * (the first commit amended): as that commit has the path, not as the
+ * first commit adding it (taken so, every path of a tree whose synced
+ * commit was amended had changed, model seed 1070). */
+static void test_path_changed(void **state)
+{
+	char *one = out("git -C repo rev-parse HEAD"), *two;
+
+	(void)state;
+	assert_false(changed_since("stories/backlog/A.md", one));
+	sh("cd repo && echo a2 >> stories/backlog/A.md && git add -A");
+	assert_true(changed_since("stories/backlog/A.md", one));
+	sh("cd repo && git commit -q -m two");
+	two = out("git -C repo rev-parse HEAD");
+	assert_true(changed_since("stories/backlog/A.md", one));
+	assert_false(changed_since("stories/backlog/B.md", one));
+	assert_false(changed_since("stories/backlog/A.md", two));
+	/* both amended away: B as both had it, A as two had it, not one */
+	sh("cd repo && git reset -q --soft HEAD~1 && "
+	   "git commit -q --amend -m amended");
+	assert_false(changed_since("stories/backlog/B.md", one));
+	assert_true(changed_since("stories/backlog/A.md", one));
+	assert_false(changed_since("stories/backlog/A.md", two));
+	assert_false(changed_since("stories/backlog/D.md", one));
+	free(two);
+	free(one);
+}
+
 /* The value a version holds, in these tests: its first line. */
 static bool first_line_is(void *ctx, const char *text, size_t len)
 {
@@ -1488,6 +1530,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_walk_stop, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_is_ancestor, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_path_changed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_value_origin, setup,
 						teardown),

@@ -1,5 +1,6 @@
 /* test_journal.c: the write journal's leftover lines ("x ..."), written
- * and read back, and dropped by the run that commits. */
+ * and read back, and dropped by the run that commits; a move made ("> ")
+ * and undone ("< "). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,6 +117,41 @@ static void test_keep_drops_leftovers(void **state)
 	free(kept);
 }
 
+/* A move undone ("< ", after its "> ") is not made, in a journal read
+ * back and in one undone in memory; a later move of the story there (a
+ * "> " after the "< ") is; the rewrite keeps both kinds of line. */
+static void test_move_undone(void **state)
+{
+	char *undone = journal_undone_line("S-1", "backlog/S-1-one.md");
+	const char *head = H1 " S-1 * backlog/S-1-one.md\n"
+			      "> S-1 backlog/S-1-one.md\n";
+	char *text = xasprintf("%s%s", head, undone), *again, *kept;
+	struct journal j;
+
+	(void)state;
+	assert_string_equal(undone, "< S-1 backlog/S-1-one.md\n");
+	journal_load(&j, xstrdup(head));
+	assert_true(journal_move_made(&j, journal_find(&j, H1, "S-1")));
+	journal_move_undo(&j, "S-1", "backlog/S-1-one.md");
+	assert_false(journal_move_made(&j, journal_find(&j, H1, "S-1")));
+	journal_finish(&j);
+	journal_load(&j, xstrdup(text));
+	assert_false(journal_move_made(&j, journal_find(&j, H1, "S-1")));
+	journal_finish(&j);
+	again = xasprintf("%s" H2 " S-1 * backlog/S-1-one.md\n"
+			  "> S-1 backlog/S-1-one.md\n",
+			  text);
+	journal_load(&j, xstrdup(again));
+	assert_true(journal_move_made(&j, journal_find(&j, H2, "S-1")));
+	journal_finish(&j);
+	kept = journal_keep(text, keep_all, NULL);
+	assert_string_equal(kept, text);
+	free(kept);
+	free(again);
+	free(text);
+	free(undone);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -123,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_leftover_dashes),
 		cmocka_unit_test(test_leftover_bad),
 		cmocka_unit_test(test_keep_drops_leftovers),
+		cmocka_unit_test(test_move_undone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

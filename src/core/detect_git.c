@@ -704,6 +704,22 @@ bool detect_git_path_changed(struct git_mirrors *gm, const struct config *c,
 	return ok;
 }
 
+bool detect_git_path_removed(struct git_mirrors *gm, const struct config *c,
+			     const char *path, const char *blob,
+			     const char *since, bool *removed, struct err *e)
+{
+	char *p;
+	bool ok;
+
+	*removed = false;
+	if (!mirrors_open(gm, c))
+		return true;
+	p = repo_path(gm, path);
+	ok = gitrepo_path_removed(gm->repo, p, blob, since, removed, e);
+	free(p);
+	return ok;
+}
+
 /* The range's commit whose version of fc set its status key to status,
  * or NULL. */
 static const struct git_author *key_credit(struct git_mirrors *gm,

@@ -43,6 +43,7 @@ static struct {
 	__typeof__(gitrepo_tracked) *tracked;
 	__typeof__(gitrepo_on_branch) *on_branch;
 	__typeof__(gitrepo_path_versions) *path_versions;
+	__typeof__(gitrepo_path_removed) *path_removed;
 } mod;
 
 static const char *const names[] = {
@@ -58,6 +59,7 @@ static const char *const names[] = {
 	"gitrepo_blob_text",      "gitrepo_hooks_dir",
 	"gitrepo_commit_paths",   "gitrepo_tracked",
 	"gitrepo_on_branch",      "gitrepo_path_versions",
+	"gitrepo_path_removed",
 };
 
 _Static_assert(sizeof(mod) == sizeof(names) / sizeof(*names) * sizeof(void *),
@@ -255,6 +257,12 @@ bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 			  const char *since, bool *changed, struct err *e)
 {
 	return mod.path_changed(r, path, was, since, changed, e);
+}
+
+bool gitrepo_path_removed(struct gitrepo *r, const char *path, const char *blob,
+			  const char *since, bool *removed, struct err *e)
+{
+	return mod.path_removed(r, path, blob, since, removed, e);
 }
 
 bool gitrepo_path_versions(struct gitrepo *r, const char *path,

@@ -991,6 +991,60 @@ bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 	return ok;
 }
 
+bool gitrepo_path_removed(struct gitrepo *r, const char *path, const char *blob,
+			  const char *since, bool *removed, struct err *e)
+{
+	git_commit *c = NULL, *parent = NULL;
+	git_oid want, id, pid, iid, stop;
+	int rc, prc, irc;
+	bool ok = true, gone;
+
+	*removed = false;
+	if (git_oid_fromstr(&stop, since) < 0)
+		return err_set(e, "git: %s: not a commit id", since);
+	if (git_oid_fromstr(&want, blob) < 0)
+		return err_set(e, "git: %s: not a blob id", blob);
+	if (!head_commit(r, &c, e))
+		return false;
+	rc = c ? blob_at(c, path, &id) : 0;
+	if (rc < 0 || (irc = index_blob(r, path, &iid, e)) < 0) {
+		git_commit_free(c);
+		return rc < 0 ? gerr(e, "read %s", path) : false;
+	}
+	/* the index holds none (a removal staged, or committed); HEAD none,
+	 * or blob (the removal staged) */
+	gone = rc == 0;
+	if (irc != 0 || (rc == 1 && !git_oid_equal(&id, &want))) {
+		git_commit_free(c);
+		return true;
+	}
+	for (int n = 0; c && n < 1000; n++) {
+		if (git_oid_equal(git_commit_id(c), &stop)) {
+			*removed = !gone; /* since held blob */
+			break;
+		}
+		if (git_commit_parentcount(c) == 0 ||
+		    git_commit_parent(&parent, c, 0) < 0)
+			break; /* since not reached: not on this line */
+		if ((prc = blob_at(parent, path, &pid)) < 0) {
+			ok = gerr(e, "read %s", path);
+			break;
+		}
+		/* below the removal, blob all the way down to since */
+		if (prc == 1 && !git_oid_equal(&pid, &want))
+			break;
+		if (!gone && prc == 0)
+			break; /* added since: not git's version of since */
+		gone = gone && prc == 0;
+		git_commit_free(c);
+		c = parent;
+		parent = NULL;
+	}
+	git_commit_free(parent);
+	git_commit_free(c);
+	return ok;
+}
+
 /* Calls fn with the blob id's content, or NULL when has is false or the
  * blob is larger than limit (its size read from the header first). */
 static int version_text(git_repository *repo, bool has, const git_oid *id,

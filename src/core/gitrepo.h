@@ -202,6 +202,16 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 			  const char *since, bool *changed, struct err *e);
 
+/* Whether git removed path's version blob (a blob id) after the commit
+ * since and did nothing else to it, into *removed: the index holds no
+ * version of path, HEAD none or blob (the removal staged), and every
+ * commit HEAD reaches by first parents down to since (which it must reach
+ * within a thousand) holds blob there or none above the one that removed
+ * it: a directory moved by hand (mv, git not told) and the move committed
+ * with commit -a, which records the old paths' deletion only. */
+bool gitrepo_path_removed(struct gitrepo *r, const char *path, const char *blob,
+			  const char *since, bool *removed, struct err *e);
+
 /* Called with each version of a path, oldest first: its text (NULL when
  * the commit has none, or it is larger than the limit) and len. Return
  * false to stop (gitrepo_path_versions then returns false, e untouched). */

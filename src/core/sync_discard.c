@@ -56,12 +56,43 @@ static bool path_changed(struct run *run, const char *path)
 	       path_changed_since(run, path, run->last_commit);
 }
 
+/* Whether git holds no version of path, neither in the index nor in
+ * HEAD. When git cannot say, not. */
+static bool git_holds_none(struct run *run, const char *path)
+{
+	char v[BLOBID_HEX];
+	struct err e;
+
+	return detect_git_blob(&run->mirrors, run->c, path, GIT_INDEX, v, &e) &&
+	       !v[0] &&
+	       detect_git_blob(&run->mirrors, run->c, path, GIT_HEAD, v, &e) &&
+	       !v[0];
+}
+
+/* Whether git removed blob at path since the commit since and did
+ * nothing else to it (staged, or committed with commit -a). When git
+ * cannot say, not. */
+static bool removed_since(struct run *run, const char *path, const char *blob,
+			  const char *since)
+{
+	bool removed = false;
+	struct err e;
+
+	return detect_git_path_removed(&run->mirrors, run->c, path, blob, since,
+				       &removed, &e) &&
+	       removed;
+}
+
 /* Whether git's version blob of the file at path is one git put there
  * (a discard: reset --hard, stash, checkout --, restore), not a person's
  * move of it: git holds it there, unchanged since the commit since (NULL:
  * no commit recorded), or, where the configuration moved path's directory
  * since the last run and the admin moved it by hand (mv, git not told),
- * at the path the last run had it, unchanged since. */
+ * it is git's version of the path the last run had it at: git holds it
+ * there, unchanged since, or (git holding nothing at path) the admin
+ * committed the move with commit -a, which records only its removal
+ * there, and git had it there at since (issue 19: the API's backlog was
+ * lost with no sync_conflicts row). */
 static bool git_put(struct run *run, const char *path, const char *blob,
 		    const char *since)
 {
@@ -71,8 +102,10 @@ static bool git_put(struct run *run, const char *path, const char *blob,
 	if (git_holds(run, path, blob))
 		return !since || !path_changed_since(run, path, since);
 	was = reconcile_path_recorded(&run->rc, path);
-	yes = was && git_holds(run, was, blob) &&
-	      (!since || !changed_since(run, was, NULL, since));
+	yes = was && ((git_holds(run, was, blob) &&
+		       (!since || !changed_since(run, was, NULL, since))) ||
+		      (since && git_holds_none(run, path) &&
+		       removed_since(run, was, blob, since)));
 	free(was);
 	return yes;
 }

@@ -1258,6 +1258,68 @@ static void test_path_changed_moved(void **state)
 	free(one);
 }
 
+/* whether git removed blob (path's version at since) since since and
+ * did nothing else to it */
+static bool removed(const char *path, const char *blob, const char *since)
+{
+	struct gitrepo *r = open_ok(repo);
+	struct err e = {""};
+	bool yes = false;
+
+	if (!gitrepo_path_removed(r, path, blob, since, &yes, &e))
+		fail_msg("gitrepo_path_removed(%s): %s", path, e.msg);
+	gitrepo_destroy(r);
+	return yes;
+}
+
+/* A directory moved by hand (mv, git not told): its files' removal
+ * staged (add -u) or committed (commit -a) is the one change; one still
+ * there, another version, an edit before the removal, a removal before
+ * since, or one put back are not. */
+static void test_path_removed(void **state)
+{
+	char *one = out("cd repo && git rev-parse HEAD");
+	char *a = out("cd repo && git rev-parse HEAD:stories/backlog/A.md");
+	char *b = out("cd repo && git rev-parse HEAD:stories/backlog/B.md");
+	char *two, *three, *c;
+
+	(void)state;
+	assert_false(removed("stories/backlog/A.md", a, one));
+	sh("cd repo && mv stories/backlog stories/todo");
+	/* git not told */
+	assert_false(removed("stories/backlog/A.md", a, one));
+	sh("cd repo && git add -u");
+	assert_true(removed("stories/backlog/A.md", a, one));
+	assert_false(removed("stories/backlog/A.md", b, one));
+	sh("cd repo && git commit -q -m todo");
+	assert_true(removed("stories/backlog/A.md", a, one));
+	assert_true(removed("stories/backlog/B.md", b, one));
+	two = out("cd repo && git rev-parse HEAD");
+	/* removed before since: git's version at since is none */
+	assert_false(removed("stories/backlog/A.md", a, two));
+	/* an edit committed before the removal */
+	sh("cd repo && mv stories/todo stories/backlog && git add -A && "
+	   "git commit -q -m back");
+	three = out("cd repo && git rev-parse HEAD");
+	sh("cd repo && echo more >> stories/backlog/C.md && "
+	   "git commit -q -am c && mv stories/backlog stories/todo && "
+	   "git commit -q -am todo2");
+	c = out("cd repo && git rev-parse HEAD~1:stories/backlog/C.md");
+	assert_false(removed("stories/backlog/C.md", c, three));
+	assert_true(removed("stories/backlog/A.md", a, three));
+	/* not since one: removed, then added, between */
+	assert_false(removed("stories/backlog/A.md", a, one));
+	/* put back: git holds it again */
+	sh("cd repo && git checkout -q HEAD~1 -- stories/backlog/A.md");
+	assert_false(removed("stories/backlog/A.md", a, three));
+	free(c);
+	free(three);
+	free(two);
+	free(b);
+	free(a);
+	free(one);
+}
+
 static void test_gitobj_layouts(void **state)
 {
 	char *wt = xasprintf("%s/wt", tmp), *clone = xasprintf("%s/cl", tmp);
@@ -1511,6 +1573,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gitobj_packed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_gitobj_delta, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_path_removed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_path_changed_moved, setup,
 						teardown),

@@ -704,18 +704,19 @@ bool detect_git_path_changed(struct git_mirrors *gm, const struct config *c,
 	return ok;
 }
 
-bool detect_git_path_removed(struct git_mirrors *gm, const struct config *c,
-			     const char *path, const char *blob,
-			     const char *since, bool *removed, struct err *e)
+bool detect_git_path_one_change(struct git_mirrors *gm, const struct config *c,
+				const char *path, const char *blob,
+				const char *since, bool added, bool *only,
+				struct err *e)
 {
 	char *p;
 	bool ok;
 
-	*removed = false;
+	*only = false;
 	if (!mirrors_open(gm, c))
 		return true;
 	p = repo_path(gm, path);
-	ok = gitrepo_path_removed(gm->repo, p, blob, since, removed, e);
+	ok = gitrepo_path_one_change(gm->repo, p, blob, since, added, only, e);
 	free(p);
 	return ok;
 }

@@ -69,18 +69,18 @@ static bool git_holds_none(struct run *run, const char *path)
 	       !v[0];
 }
 
-/* Whether git removed blob at path since the commit since and did
- * nothing else to it (staged, or committed with commit -a). When git
- * cannot say, not. */
-static bool removed_since(struct run *run, const char *path, const char *blob,
-			  const char *since)
+/* Whether git's one change to path since the commit since removed blob
+ * (added false: the removal staged, or committed with commit -a) or added
+ * it. When git cannot say, not. */
+static bool one_change(struct run *run, const char *path, const char *blob,
+		       const char *since, bool added)
 {
-	bool removed = false;
+	bool only = false;
 	struct err e;
 
-	return detect_git_path_removed(&run->mirrors, run->c, path, blob, since,
-				       &removed, &e) &&
-	       removed;
+	return detect_git_path_one_change(&run->mirrors, run->c, path, blob,
+					  since, added, &only, &e) &&
+	       only;
 }
 
 /* Whether git's version blob of the file at path is one git put there
@@ -89,23 +89,26 @@ static bool removed_since(struct run *run, const char *path, const char *blob,
  * no commit recorded), or, where the configuration moved path's directory
  * since the last run and the admin moved it by hand (mv, git not told),
  * it is git's version of the path the last run had it at: git holds it
- * there, unchanged since, or (git holding nothing at path) the admin
- * committed the move with commit -a, which records only its removal
- * there, and git had it there at since (issue 19: the API's backlog was
+ * there, unchanged since, or git's one change there since removed it (the
+ * move staged with add -u, or committed with commit -a) and git holds
+ * nothing at path or only added it there since. The file's bytes decide,
+ * not whether git tracks its new place (issue 19: the API's backlog was
  * lost with no sync_conflicts row). */
 static bool git_put(struct run *run, const char *path, const char *blob,
 		    const char *since)
 {
+	bool held = git_holds(run, path, blob);
 	char *was;
 	bool yes;
 
-	if (git_holds(run, path, blob))
-		return !since || !path_changed_since(run, path, since);
+	if (held && (!since || !path_changed_since(run, path, since)))
+		return true;
 	was = reconcile_path_recorded(&run->rc, path);
-	yes = was && ((git_holds(run, was, blob) &&
+	yes = was && ((!held && git_holds(run, was, blob) &&
 		       (!since || !changed_since(run, was, NULL, since))) ||
-		      (since && git_holds_none(run, path) &&
-		       removed_since(run, was, blob, since)));
+		      (since && one_change(run, was, blob, since, false) &&
+		       (held ? one_change(run, path, blob, since, true)
+			     : git_holds_none(run, path))));
 	free(was);
 	return yes;
 }

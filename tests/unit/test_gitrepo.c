@@ -1258,25 +1258,37 @@ static void test_path_changed_moved(void **state)
 	free(one);
 }
 
-/* whether git removed blob (path's version at since) since since and
- * did nothing else to it */
-static bool removed(const char *path, const char *blob, const char *since)
+/* whether git's one change to path since since removed blob (path's
+ * version at since) or, added, added it */
+static bool one_change(const char *path, const char *blob, const char *since,
+		       bool added)
 {
 	struct gitrepo *r = open_ok(repo);
 	struct err e = {""};
 	bool yes = false;
 
-	if (!gitrepo_path_removed(r, path, blob, since, &yes, &e))
-		fail_msg("gitrepo_path_removed(%s): %s", path, e.msg);
+	if (!gitrepo_path_one_change(r, path, blob, since, added, &yes, &e))
+		fail_msg("gitrepo_path_one_change(%s): %s", path, e.msg);
 	gitrepo_destroy(r);
 	return yes;
 }
 
+static bool removed(const char *path, const char *blob, const char *since)
+{
+	return one_change(path, blob, since, false);
+}
+
+static bool added(const char *path, const char *blob, const char *since)
+{
+	return one_change(path, blob, since, true);
+}
+
 /* A directory moved by hand (mv, git not told): its files' removal
- * staged (add -u) or committed (commit -a) is the one change; one still
- * there, another version, an edit before the removal, a removal before
- * since, or one put back are not. */
-static void test_path_removed(void **state)
+ * staged (add -u) or committed (commit -a) is the one change at the old
+ * paths, their addition after (staged, committed) the one at the new;
+ * one still there, another version, an edit before the removal, a
+ * removal before since, or one put back are not. */
+static void test_path_one_change(void **state)
 {
 	char *one = out("cd repo && git rev-parse HEAD");
 	char *a = out("cd repo && git rev-parse HEAD:stories/backlog/A.md");
@@ -1288,12 +1300,22 @@ static void test_path_removed(void **state)
 	sh("cd repo && mv stories/backlog stories/todo");
 	/* git not told */
 	assert_false(removed("stories/backlog/A.md", a, one));
+	assert_false(added("stories/todo/A.md", a, one));
 	sh("cd repo && git add -u");
 	assert_true(removed("stories/backlog/A.md", a, one));
 	assert_false(removed("stories/backlog/A.md", b, one));
 	sh("cd repo && git commit -q -m todo");
 	assert_true(removed("stories/backlog/A.md", a, one));
 	assert_true(removed("stories/backlog/B.md", b, one));
+	assert_false(added("stories/todo/A.md", a, one)); /* not in git */
+	/* the new place added after: staged, then committed */
+	sh("cd repo && git add stories/todo");
+	assert_true(added("stories/todo/A.md", a, one));
+	assert_false(added("stories/todo/A.md", b, one));
+	sh("cd repo && git commit -q -m add");
+	assert_true(added("stories/todo/A.md", a, one));
+	assert_false(removed("stories/todo/A.md", a, one));
+	sh("cd repo && git reset -q --soft HEAD~1 && git reset -q");
 	two = out("cd repo && git rev-parse HEAD");
 	/* removed before since: git's version at since is none */
 	assert_false(removed("stories/backlog/A.md", a, two));
@@ -1574,7 +1596,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_gitobj_delta, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_path_removed, setup,
+		cmocka_unit_test_setup_teardown(test_path_one_change, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_path_changed_moved, setup,
 						teardown),

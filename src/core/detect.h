@@ -364,6 +364,13 @@ bool detect_git_head_commit(struct git_mirrors *gm, const struct config *c,
 bool detect_git_path_changed(struct git_mirrors *gm, const struct config *c,
 			     const char *path, const char *was,
 			     const char *since, bool *changed, struct err *e);
+/* Whether git's one change to path since the commit since removed its
+ * version blob (added false) or added it (see gitrepo_path_one_change);
+ * *only false outside git. */
+bool detect_git_path_one_change(struct git_mirrors *gm, const struct config *c,
+				const char *path, const char *blob,
+				const char *since, bool added, bool *only,
+				struct err *e);
 /* The commit of the diffed range credited with the file fc's story
  * reaching status: the first, in first-parent order, whose tree has it in
  * that stage, else (a status its key gives) the one whose version of the

@@ -704,6 +704,23 @@ bool detect_git_path_changed(struct git_mirrors *gm, const struct config *c,
 	return ok;
 }
 
+bool detect_git_path_one_change(struct git_mirrors *gm, const struct config *c,
+				const char *path, const char *blob,
+				const char *since, bool added, bool *only,
+				struct err *e)
+{
+	char *p;
+	bool ok;
+
+	*only = false;
+	if (!mirrors_open(gm, c))
+		return true;
+	p = repo_path(gm, path);
+	ok = gitrepo_path_one_change(gm->repo, p, blob, since, added, only, e);
+	free(p);
+	return ok;
+}
+
 /* The range's commit whose version of fc set its status key to status,
  * or NULL. */
 static const struct git_author *key_credit(struct git_mirrors *gm,

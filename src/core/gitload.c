@@ -43,21 +43,35 @@ static struct {
 	__typeof__(gitrepo_tracked) *tracked;
 	__typeof__(gitrepo_on_branch) *on_branch;
 	__typeof__(gitrepo_path_versions) *path_versions;
+	__typeof__(gitrepo_path_one_change) *path_one_change;
 } mod;
 
 static const char *const names[] = {
-	"gitrepo_open",           "gitrepo_destroy",
-	"gitrepo_workdir",        "gitrepo_gitdir",
-	"gitrepo_is_shallow",     "gitrepo_head_unborn",
-	"gitrepo_head_detached",  "gitrepo_prefix",
-	"gitrepo_head",           "gitrepo_is_ancestor",
-	"gitrepo_diff",           "gitrepo_walk",
-	"gitrepo_value_origin",   "gitrepo_staged_blob",
-	"gitrepo_head_blob",      "gitrepo_head_tree",
-	"gitrepo_blob_committed", "gitrepo_path_changed",
-	"gitrepo_blob_text",      "gitrepo_hooks_dir",
-	"gitrepo_commit_paths",   "gitrepo_tracked",
-	"gitrepo_on_branch",      "gitrepo_path_versions",
+	"gitrepo_open",
+	"gitrepo_destroy",
+	"gitrepo_workdir",
+	"gitrepo_gitdir",
+	"gitrepo_is_shallow",
+	"gitrepo_head_unborn",
+	"gitrepo_head_detached",
+	"gitrepo_prefix",
+	"gitrepo_head",
+	"gitrepo_is_ancestor",
+	"gitrepo_diff",
+	"gitrepo_walk",
+	"gitrepo_value_origin",
+	"gitrepo_staged_blob",
+	"gitrepo_head_blob",
+	"gitrepo_head_tree",
+	"gitrepo_blob_committed",
+	"gitrepo_path_changed",
+	"gitrepo_blob_text",
+	"gitrepo_hooks_dir",
+	"gitrepo_commit_paths",
+	"gitrepo_tracked",
+	"gitrepo_on_branch",
+	"gitrepo_path_versions",
+	"gitrepo_path_one_change",
 };
 
 _Static_assert(sizeof(mod) == sizeof(names) / sizeof(*names) * sizeof(void *),
@@ -255,6 +269,13 @@ bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 			  const char *since, bool *changed, struct err *e)
 {
 	return mod.path_changed(r, path, was, since, changed, e);
+}
+
+bool gitrepo_path_one_change(struct gitrepo *r, const char *path,
+			     const char *blob, const char *since, bool added,
+			     bool *only, struct err *e)
+{
+	return mod.path_one_change(r, path, blob, since, added, only, e);
 }
 
 bool gitrepo_path_versions(struct gitrepo *r, const char *path,

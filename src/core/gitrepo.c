@@ -1024,6 +1024,62 @@ bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 	return ok;
 }
 
+/* What a version read (rc, id) is to want: 0 none, 1 want, -1 another. */
+static int version_kind(int rc, const git_oid *id, const git_oid *want)
+{
+	return rc == 0 ? 0 : git_oid_equal(id, want) ? 1 : -1;
+}
+
+bool gitrepo_path_one_change(struct gitrepo *r, const char *path,
+			     const char *blob, const char *since, bool added,
+			     bool *only, struct err *e)
+{
+	git_commit *c = NULL, *parent = NULL;
+	git_oid want, id, stop;
+	int rc, k, now = added ? 1 : 0;
+	bool ok = true, older = false;
+
+	*only = false;
+	if (git_oid_fromstr(&stop, since) < 0)
+		return err_set(e, "git: %s: not a commit id", since);
+	if (git_oid_fromstr(&want, blob) < 0)
+		return err_set(e, "git: %s: not a blob id", blob);
+	if (!head_commit(r, &c, e))
+		return false;
+	/* the versions, newest first (the index's, HEAD's, then each first
+	 * parent's down to since): now's, then, once, the other */
+	if ((rc = index_blob(r, path, &id, e)) < 0) {
+		git_commit_free(c);
+		return false;
+	}
+	if (version_kind(rc, &id, &want) != now)
+		goto out;
+	for (int n = 0; c && n < 1001; n++) {
+		if ((rc = blob_at(c, path, &id)) < 0) {
+			ok = gerr(e, "read %s", path);
+			break;
+		}
+		k = version_kind(rc, &id, &want);
+		if (k < 0 || (older && k == now))
+			break; /* another version, or a second change */
+		older = older || k != now;
+		if (git_oid_equal(git_commit_id(c), &stop)) {
+			*only = older;
+			break;
+		}
+		if (git_commit_parentcount(c) == 0 ||
+		    git_commit_parent(&parent, c, 0) < 0)
+			break; /* since not reached: not on this line */
+		git_commit_free(c);
+		c = parent;
+		parent = NULL;
+	}
+out:
+	git_commit_free(parent);
+	git_commit_free(c);
+	return ok;
+}
+
 /* Calls fn with the blob id's content, or NULL when has is false or the
  * blob is larger than limit (its size read from the header first). */
 static int version_text(git_repository *repo, bool has, const git_oid *id,

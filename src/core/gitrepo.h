@@ -205,6 +205,19 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 			  const char *since, bool *changed, struct err *e);
 
+/* Whether git's one change to path after the commit since removed its
+ * version blob (a blob id; added false) or added it (added true), into
+ * *only: the versions of path, newest first (the index's, HEAD's, then
+ * each commit's HEAD reaches by first parents down to since, which it
+ * must reach within a thousand), are none (removed) or blob (added), then
+ * from one of them on the other, since's among these. A directory moved
+ * by hand (mv, git not told), the move staged (add -u) or committed
+ * (commit -a), which records the old paths' removal only, its new place
+ * perhaps added after. */
+bool gitrepo_path_one_change(struct gitrepo *r, const char *path,
+			     const char *blob, const char *since, bool added,
+			     bool *only, struct err *e);
+
 /* Called with each version of a path, oldest first: its text (NULL when
  * the commit has none, or it is larger than the limit) and len. Return
  * false to stop (gitrepo_path_versions then returns false, e untouched). */

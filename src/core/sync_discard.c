@@ -56,23 +56,59 @@ static bool path_changed(struct run *run, const char *path)
 	       path_changed_since(run, path, run->last_commit);
 }
 
+/* Whether git holds no version of path, neither in the index nor in
+ * HEAD. When git cannot say, not. */
+static bool git_holds_none(struct run *run, const char *path)
+{
+	char v[BLOBID_HEX];
+	struct err e;
+
+	return detect_git_blob(&run->mirrors, run->c, path, GIT_INDEX, v, &e) &&
+	       !v[0] &&
+	       detect_git_blob(&run->mirrors, run->c, path, GIT_HEAD, v, &e) &&
+	       !v[0];
+}
+
+/* Whether git's one change to path since the commit since removed blob
+ * (added false: the removal staged, or committed with commit -a) or added
+ * it. When git cannot say, not. */
+static bool one_change(struct run *run, const char *path, const char *blob,
+		       const char *since, bool added)
+{
+	bool only = false;
+	struct err e;
+
+	return detect_git_path_one_change(&run->mirrors, run->c, path, blob,
+					  since, added, &only, &e) &&
+	       only;
+}
+
 /* Whether git's version blob of the file at path is one git put there
  * (a discard: reset --hard, stash, checkout --, restore), not a person's
  * move of it: git holds it there, unchanged since the commit since (NULL:
  * no commit recorded), or, where the configuration moved path's directory
  * since the last run and the admin moved it by hand (mv, git not told),
- * at the path the last run had it, unchanged since. */
+ * it is git's version of the path the last run had it at: git holds it
+ * there, unchanged since, or git's one change there since removed it (the
+ * move staged with add -u, or committed with commit -a) and git holds
+ * nothing at path or only added it there since. The file's bytes decide,
+ * not whether git tracks its new place (issue 19: the API's backlog was
+ * lost with no sync_conflicts row). */
 static bool git_put(struct run *run, const char *path, const char *blob,
 		    const char *since)
 {
+	bool held = git_holds(run, path, blob);
 	char *was;
 	bool yes;
 
-	if (git_holds(run, path, blob))
-		return !since || !path_changed_since(run, path, since);
+	if (held && (!since || !path_changed_since(run, path, since)))
+		return true;
 	was = reconcile_path_recorded(&run->rc, path);
-	yes = was && git_holds(run, was, blob) &&
-	      (!since || !changed_since(run, was, NULL, since));
+	yes = was && ((!held && git_holds(run, was, blob) &&
+		       (!since || !changed_since(run, was, NULL, since))) ||
+		      (since && one_change(run, was, blob, since, false) &&
+		       (held ? one_change(run, path, blob, since, true)
+			     : git_holds_none(run, path))));
 	free(was);
 	return yes;
 }

@@ -151,12 +151,16 @@ done
 # stories/api/backlog, the run's file left in stories/web2, no backlog's
 # directory now. Then, before any run, the admin renames stage backlog's
 # directory to todo (git mv in each backlog, the configuration edited;
-# committed, or staged only; or by hand, mv, git not told). Before the
-# fix the run took git's version, which the rename had moved to
-# stories/api/todo, for a person's move of A-4 to backlog api: the API's
-# web lost, with nothing in sync_conflicts.
+# committed, or staged only; or by hand, mv, git not told, and then
+# either left so, or staged with add -u, or committed with commit -a:
+# git records the deletion at the old path and holds nothing at the new
+# one; or that commit, then the new place's files added in another).
+# Before the fix the run took git's version, which the rename had moved
+# to stories/api/todo, for a person's move of A-4 to backlog api: the
+# API's web lost, with nothing in sync_conflicts (by hand, then staged
+# or committed: until issue 19's second fix).
 A4=A-4-four.md
-for how in commit staged hand; do
+for how in commit staged hand hand-staged hand-commit hand-added; do
   stages_repo four-$how backlog:backlog active:active && rmdir backlog active
   printf 'backlogs:\n  web: stories/web\n  api: stories/api\n' >>.storysync.yml
   mkdir -p stories/web/backlog stories/api/backlog stories/api/active
@@ -178,11 +182,16 @@ for how in commit staged hand; do
     "stories/api/backlog/$A4
 stories/web2/backlog/$A4" "$(find stories -name "$A4" | sort)"
   mv=(git mv)
-  [ $how = hand ] && mv=(mv)
+  [ ${how%-*} = hand ] && mv=(mv)
   "${mv[@]}" stories/web/backlog stories/web/todo &&
     "${mv[@]}" stories/api/backlog stories/api/todo &&
     sed -i 's#^  backlog: backlog$#  backlog: todo#' .storysync.yml
-  [ $how = commit ] && git commit -qam "backlog's directory is todo"
+  case $how in
+  *commit | hand-added) git commit -qam "backlog's directory is todo" ;;
+  hand-staged) git add -u ;;
+  esac
+  [ $how = hand-added ] && git add stories/web/todo stories/api/todo &&
+    git commit -qm "the files in todo"
   git show "init:stories/api/backlog/$A4" | cmp -s - stories/api/todo/$A4 ||
     not_ok "$how: git's version moved to stories/api/todo"
   run ss -v
@@ -211,11 +220,12 @@ done
 # ---- the same for git's version put back over storysync's deletion ----
 # The API deletes A-4, the run deletes its file (not committed), a reset
 # --hard puts git's version back, and the admin renames stage backlog's
-# directory to todo (git mv, committed or staged; or mv) before the next
+# directory to todo (git mv, committed or staged; or mv, then add -u,
+# commit -a, commit -a and a commit adding todo, or none) before the next
 # run: still git's version put back, deleted again, its content in
 # sync_conflicts. Before the fix the run took it for a new story: the
 # API's deletion undone, nothing recorded.
-for how in commit staged hand; do
+for how in commit staged hand hand-staged hand-commit hand-added; do
   stages_repo undel-$how backlog:backlog active:active
   printf -- '---\nid: A-4\ntitle: four\n---\n\nBody.\n' >backlog/$A4
   printf -- '---\nid: A-5\ntitle: five\n---\n\nBody.\n' >backlog/A-5-five.md
@@ -227,10 +237,14 @@ for how in commit staged hand; do
     "$rc|$err|$(find . -name "$A4")"
   git reset -q --hard
   mv=(git mv)
-  [ $how = hand ] && mv=(mv)
+  [ ${how%-*} = hand ] && mv=(mv)
   "${mv[@]}" backlog todo &&
     sed -i 's#^  backlog: backlog$#  backlog: todo#' .storysync.yml
-  [ $how = commit ] && git commit -qam "backlog's directory is todo"
+  case $how in
+  *commit | hand-added) git commit -qam "backlog's directory is todo" ;;
+  hand-staged) git add -u ;;
+  esac
+  [ $how = hand-added ] && git add todo && git commit -qm "the files in todo"
   git show "init:backlog/$A4" | cmp -s - todo/$A4 ||
     not_ok "$how: git's A-4 back, moved to todo"
   run ss -v

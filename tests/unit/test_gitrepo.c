@@ -1300,6 +1300,90 @@ static void test_path_changed_moved(void **state)
 	free(one);
 }
 
+/* whether git's one change to path since since removed blob (path's
+ * version at since) or, added, added it */
+static bool one_change(const char *path, const char *blob, const char *since,
+		       bool added)
+{
+	struct gitrepo *r = open_ok(repo);
+	struct err e = {""};
+	bool yes = false;
+
+	if (!gitrepo_path_one_change(r, path, blob, since, added, &yes, &e))
+		fail_msg("gitrepo_path_one_change(%s): %s", path, e.msg);
+	gitrepo_destroy(r);
+	return yes;
+}
+
+static bool removed(const char *path, const char *blob, const char *since)
+{
+	return one_change(path, blob, since, false);
+}
+
+static bool added(const char *path, const char *blob, const char *since)
+{
+	return one_change(path, blob, since, true);
+}
+
+/* A directory moved by hand (mv, git not told): its files' removal
+ * staged (add -u) or committed (commit -a) is the one change at the old
+ * paths, their addition after (staged, committed) the one at the new;
+ * one still there, another version, an edit before the removal, a
+ * removal before since, or one put back are not. */
+static void test_path_one_change(void **state)
+{
+	char *one = out("cd repo && git rev-parse HEAD");
+	char *a = out("cd repo && git rev-parse HEAD:stories/backlog/A.md");
+	char *b = out("cd repo && git rev-parse HEAD:stories/backlog/B.md");
+	char *two, *three, *c;
+
+	(void)state;
+	assert_false(removed("stories/backlog/A.md", a, one));
+	sh("cd repo && mv stories/backlog stories/todo");
+	/* git not told */
+	assert_false(removed("stories/backlog/A.md", a, one));
+	assert_false(added("stories/todo/A.md", a, one));
+	sh("cd repo && git add -u");
+	assert_true(removed("stories/backlog/A.md", a, one));
+	assert_false(removed("stories/backlog/A.md", b, one));
+	sh("cd repo && git commit -q -m todo");
+	assert_true(removed("stories/backlog/A.md", a, one));
+	assert_true(removed("stories/backlog/B.md", b, one));
+	assert_false(added("stories/todo/A.md", a, one)); /* not in git */
+	/* the new place added after: staged, then committed */
+	sh("cd repo && git add stories/todo");
+	assert_true(added("stories/todo/A.md", a, one));
+	assert_false(added("stories/todo/A.md", b, one));
+	sh("cd repo && git commit -q -m add");
+	assert_true(added("stories/todo/A.md", a, one));
+	assert_false(removed("stories/todo/A.md", a, one));
+	sh("cd repo && git reset -q --soft HEAD~1 && git reset -q");
+	two = out("cd repo && git rev-parse HEAD");
+	/* removed before since: git's version at since is none */
+	assert_false(removed("stories/backlog/A.md", a, two));
+	/* an edit committed before the removal */
+	sh("cd repo && mv stories/todo stories/backlog && git add -A && "
+	   "git commit -q -m back");
+	three = out("cd repo && git rev-parse HEAD");
+	sh("cd repo && echo more >> stories/backlog/C.md && "
+	   "git commit -q -am c && mv stories/backlog stories/todo && "
+	   "git commit -q -am todo2");
+	c = out("cd repo && git rev-parse HEAD~1:stories/backlog/C.md");
+	assert_false(removed("stories/backlog/C.md", c, three));
+	assert_true(removed("stories/backlog/A.md", a, three));
+	/* not since one: removed, then added, between */
+	assert_false(removed("stories/backlog/A.md", a, one));
+	/* put back: git holds it again */
+	sh("cd repo && git checkout -q HEAD~1 -- stories/backlog/A.md");
+	assert_false(removed("stories/backlog/A.md", a, three));
+	free(c);
+	free(three);
+	free(two);
+	free(b);
+	free(a);
+	free(one);
+}
+
 static void test_gitobj_layouts(void **state)
 {
 	char *wt = xasprintf("%s/wt", tmp), *clone = xasprintf("%s/cl", tmp);
@@ -1555,6 +1639,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gitobj_packed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_gitobj_delta, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_path_one_change, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_path_changed_moved, setup,
 						teardown),

@@ -43,6 +43,11 @@ with_hooks
 seed=${STORYSYNC_SEED:-1}
 classic="" regress="" wide="" wide_regress="" set=""
 if [ -n "${MODEL_SEEDS:-}" ]; then
+  # a count from STORYSYNC_SEED, not a list: anything else ran nothing
+  case $MODEL_SEEDS$seed in
+  *[!0-9]*) echo "model.sh: MODEL_SEEDS and STORYSYNC_SEED take a number: $MODEL_SEEDS, $seed" >&2
+    exit 1 ;;
+  esac
   seeds=$MODEL_SEEDS steps=${MODEL_STEPS:-60}
   [ -n "${MODEL_SET:-}" ] && set=--${MODEL_SET}
 elif [ "${STORYSYNC_LONG:-0}" = 1 ]; then

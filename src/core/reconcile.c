@@ -857,31 +857,6 @@ const char *reconcile_was(const struct reconcile *r, const char *id)
 
 /* ---- the guard ---- */
 
-static char *stage_path(const struct config_backlog *b,
-			const struct config_stage *st)
-{
-	return config_stage_path(b, st);
-}
-
-/* The directory the configuration moved en's, and where to: its backlog's
- * when that moved (move it first), else its stage's. */
-static void moved_dirs(const struct reconcile *r,
-		       const struct reconcile_entry *en, char **from_dir,
-		       char **to_dir)
-{
-	const struct config_backlog *nb =
-		r->backlog_now[en->backlog - r->was.backlogs];
-	const struct config_stage *ns = r->stage_now[en->stage - r->was.stages];
-
-	if (strcmp(nb->path, en->backlog->path) != 0) {
-		*from_dir = xstrdup(en->backlog->path);
-		*to_dir = xstrdup(nb->path);
-		return;
-	}
-	*from_dir = stage_path(en->backlog, en->stage);
-	*to_dir = stage_path(en->backlog, ns);
-}
-
 static bool exists_beneath(int rootfd, const char *rel)
 {
 	int fd = fsx_open_beneath(rootfd, rel, O_PATH, 0);
@@ -889,6 +864,63 @@ static bool exists_beneath(int rootfd, const char *rel)
 	if (fd < 0)
 		return false;
 	close(fd);
+	return true;
+}
+
+/* Whether en's file is in stage st of backlog b, under its epic. */
+static bool exists_in(const struct reconcile *r,
+		      const struct reconcile_entry *en,
+		      const struct config_backlog *b,
+		      const struct config_stage *st, int rootfd)
+{
+	const struct config_backlog *wb;
+	const struct config_stage *wst;
+	char *epic = NULL, *path;
+	bool there;
+
+	if (!detect_location(&r->was, en->was, &wb, &wst, &epic))
+		return false;
+	path = relocated(b, st, epic, en->was);
+	there = path && exists_beneath(rootfd, path);
+	free(path);
+	free(epic);
+	return there;
+}
+
+/* Whether en's file stayed in a directory the configuration moved: at its
+ * recorded path (its backlog's directory named when that moved: move it
+ * first; else its stage's), or, when both its backlog and its stage's
+ * directory moved, where the person followed one move only (model seed
+ * 1195: the backlog moved, its old stage directory in it, is no deletion
+ * either); the move not followed is named. Sets the directory it stayed
+ * in and where the configuration has that now (heap) when so. */
+static bool stayed_in(const struct reconcile *r,
+		      const struct reconcile_entry *en, int rootfd,
+		      char **from_dir, char **to_dir)
+{
+	const struct config_backlog *ob = en->backlog,
+				    *nb = r->backlog_now[ob - r->was.backlogs];
+	const struct config_stage *os = en->stage,
+				  *ns = r->stage_now[os - r->was.stages];
+	bool backlog_moved = strcmp(nb->path, ob->path) != 0;
+	bool stage_moved = strcmp(os->dir, ns->dir) != 0;
+	const struct config_backlog *in = NULL; /* whose stage did not move */
+
+	if (exists_beneath(rootfd, en->was))
+		in = backlog_moved ? NULL : nb;
+	else if (!backlog_moved || !stage_moved)
+		return false;
+	else if (exists_in(r, en, nb, os, rootfd))
+		in = nb;
+	else if (!exists_in(r, en, ob, ns, rootfd))
+		return false;
+	if (in) {
+		*from_dir = config_stage_path(in, os);
+		*to_dir = config_stage_path(in, ns);
+	} else {
+		*from_dir = xstrdup(ob->path);
+		*to_dir = xstrdup(nb->path);
+	}
 	return true;
 }
 
@@ -912,22 +944,15 @@ static bool guard_gone(const struct reconcile *r,
 		       first->stage->status, first->stage->dir, n);
 }
 
-static bool guard_stayed(const struct reconcile *r,
-			 const struct reconcile_entry *first, size_t n,
+static bool guard_stayed(const char *from_dir, const char *to_dir, size_t n,
 			 struct err *e)
 {
-	char *from_dir, *to_dir;
-
-	moved_dirs(r, first, &from_dir, &to_dir);
-	err_set(e,
-		"the configuration moved %s to %s, but %zu stor%s still in "
-		"%s; nothing written (move them there, e.g. git mv %s %s; "
-		"--force deletes their rows)",
-		from_dir, to_dir, n, n == 1 ? "y is" : "ies are", from_dir,
-		from_dir, to_dir);
-	free(from_dir);
-	free(to_dir);
-	return false;
+	return err_set(e,
+		       "the configuration moved %s to %s, but %zu stor%s "
+		       "still in %s; nothing written (move them there, e.g. "
+		       "git mv %s %s; --force deletes their rows)",
+		       from_dir, to_dir, n, n == 1 ? "y is" : "ies are",
+		       from_dir, from_dir, to_dir);
 }
 
 /* True when b's story went with a's stage or backlog: the backlog, when
@@ -942,34 +967,19 @@ static bool gone_alike(const struct reconcile *r,
 	       r->backlog_now[b->backlog - r->was.backlogs];
 }
 
-/* True when b's story stayed in the directory a's did. */
-static bool stayed_alike(const struct reconcile *r,
-			 const struct reconcile_entry *a,
-			 const struct reconcile_entry *b)
-{
-	char *a_from, *a_to, *b_from, *b_to;
-	bool same;
-
-	moved_dirs(r, a, &a_from, &a_to);
-	moved_dirs(r, b, &b_from, &b_to);
-	same = strcmp(a_from, b_from) == 0;
-	free(a_from);
-	free(a_to);
-	free(b_from);
-	free(b_to);
-	return same;
-}
-
 bool reconcile_guard(const struct reconcile *r, const struct scan_result *scan,
 		     int rootfd, struct err *e)
 {
-	const struct reconcile_entry *gone = NULL, *stayed = NULL;
+	const struct reconcile_entry *gone = NULL;
+	char *stayed = NULL, *stayed_to = NULL;
 	size_t ngone = 0, nstayed = 0;
+	bool ok = true;
 
 	/* each counted with the first one's stage, backlog or directory */
 	for (size_t i = 0; r->relocates && i < scan->nchanges; i++) {
 		const struct file_change *fc = &scan->changes[i];
 		const struct reconcile_entry *en;
+		char *from, *to;
 		size_t at;
 
 		if (fc->side != SIDE_DELETED)
@@ -979,17 +989,24 @@ bool reconcile_guard(const struct reconcile *r, const struct scan_result *scan,
 			gone = gone ? gone : en;
 			ngone += gone_alike(r, gone, en);
 		} else if (strmap_get(&r->moved, fc->id, &at) &&
-			   exists_beneath(rootfd, r->entries[at].was)) {
-			en = &r->entries[at];
-			stayed = stayed ? stayed : en;
-			nstayed += stayed_alike(r, stayed, en);
+			   stayed_in(r, &r->entries[at], rootfd, &from, &to)) {
+			if (!stayed) {
+				stayed = from;
+				stayed_to = to;
+				from = to = NULL;
+			}
+			nstayed += !from || strcmp(from, stayed) == 0;
+			free(from);
+			free(to);
 		}
 	}
 	if (gone)
-		return guard_gone(r, gone, ngone, e);
-	if (stayed)
-		return guard_stayed(r, stayed, nstayed, e);
-	return true;
+		ok = guard_gone(r, gone, ngone, e);
+	else if (stayed)
+		ok = guard_stayed(stayed, stayed_to, nstayed, e);
+	free(stayed);
+	free(stayed_to);
+	return ok;
 }
 
 /* ---- reading keys ---- */

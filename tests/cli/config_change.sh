@@ -7,8 +7,10 @@
 # say it was the configuration, nothing is deleted, created or in
 # conflict, only the mirror keys that held the old name are rewritten, a
 # second run writes nothing, and the API's next edit reaches its file. A
-# stage removed, a directory renamed but not moved, and a run of some
-# backlogs are refused by name, with every row kept. A twin (PG_TWIN,
+# stage removed, a directory renamed but not moved (a backlog moved and
+# its stage directory renamed at once, the person following one of the
+# two: model seed 1195), and a run of some backlogs are refused by name,
+# with every row kept. A twin (PG_TWIN,
 # lib.sh): on a server the fresh import gets a database of its own.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -408,6 +410,69 @@ run ss
 check_eq "the API's edit reaches the moved file" \
   "0|storysync: 1 updated|title: Cart (API)" \
   "$rc|$out$err|$(grep '^title:' apps/web/doing/W-2-cart.md)"
+# ---- a backlog moved and a stage directory renamed in one change, the
+# person following one of the two only: the file that stayed in the old
+# stage directory of the moved backlog is no deletion (model seed 1195:
+# its row was deleted, its file left outside every stage, and the
+# person's next edit of it reached no row) ----
+web_tree halfmoved
+sed -i 's/^  web: stories\/web$/  web: apps\/web/; s/^  done: done$/  done: finished/' \
+  .storysync.yml
+mkdir apps && git mv stories/web apps/web &&
+  git commit -qam "web moves, done is in finished/"
+before=$(sums)
+digest=$(db_digest)
+rows_before=$(q "SELECT id, status, path FROM stories ORDER BY id")
+for args in --git ""; do
+  run ss $args
+  check_eq "the backlog moved, its stage directory not renamed (sync ${args:-plain}): refused by name" \
+    "4|storysync: the configuration moved apps/web/done to apps/web/finished, but 1 story is still in apps/web/done; nothing written (move them there, e.g. git mv apps/web/done apps/web/finished; --force deletes their rows)" \
+    "$rc|$out$err"
+  check_eq "nothing written (sync ${args:-plain}): every row kept, no conflict, the files as they were" \
+    "$digest|$rows_before|0|0|$before" \
+    "$(db_digest)|$(q "SELECT id, status, path FROM stories ORDER BY id")|$(q "SELECT count(*) FROM sync_conflicts")|$(q "SELECT count(*) FROM deleted_stories")|$(sums)"
+done
+check_eq "the story's file is where the person left it" \
+  "$(printf -- '---\nid: W-3\ntitle: Pay\n---')" "$(cat apps/web/done/W-3-pay.md)"
+git mv apps/web/done apps/web/finished && git commit -qm "done is in finished/"
+run ss
+check_eq "moved as the message says: the rows follow" \
+  "0|storysync: 3 moved|done|apps/web/finished/W-3-pay.md" \
+  "$rc|$out$err|$(q "SELECT status, path FROM stories WHERE id = 'W-3'")"
+check_eq "nothing deleted, created or in conflict" "0
+0
+0" "$(nothing_lost)"
+check_fresh "half moved, then moved: the rows are a fresh import's"
+check_quiet "half moved, then moved: the next run writes nothing"
+sed -i 's/^title: Pay$/title: Pay, edited/' apps/web/finished/W-3-pay.md
+run ss
+check_eq "the person's next edit reaches the row" "0|storysync: 1 updated|Pay, edited" \
+  "$rc|$out$err|$(q "SELECT title FROM stories WHERE id = 'W-3'")"
+
+# the other one followed only: the stage directory renamed in the backlog's
+# old directory, the backlog not moved: the backlog's move is named, with
+# every story still in it counted
+web_tree halfrenamed
+sed -i 's/^  web: stories\/web$/  web: apps\/web/; s/^  done: done$/  done: finished/' \
+  .storysync.yml
+git mv stories/web/done stories/web/finished &&
+  git commit -qam "web moves, done is in finished/"
+before=$(sums)
+digest=$(db_digest)
+run ss
+check_eq "the stage directory renamed, the backlog not moved: refused by name" \
+  "4|storysync: the configuration moved stories/web to apps/web, but 3 stories are still in stories/web; nothing written (move them there, e.g. git mv stories/web apps/web; --force deletes their rows)|$digest|0|0|$before" \
+  "$rc|$out$err|$(db_digest)|$(q "SELECT count(*) FROM sync_conflicts")|$(q "SELECT count(*) FROM deleted_stories")|$(sums)"
+mkdir apps && git mv stories/web apps/web && git commit -qm "web moves"
+run ss
+check_eq "moved as the message says: the rows follow" \
+  "0|storysync: 3 moved|apps/web/finished/W-3-pay.md" \
+  "$rc|$out$err|$(q "SELECT path FROM stories WHERE id = 'W-3'")"
+check_eq "nothing deleted, created or in conflict" "0
+0
+0" "$(nothing_lost)"
+check_fresh "half renamed, then moved: the rows are a fresh import's"
+
 # ---- renamed twice with a run between, then back; and twice with no
 # run between: each run follows, history of origin config each time ----
 default_tree twice

@@ -1599,7 +1599,8 @@ static char *real_file(const char *path, struct err *e)
 static bool check_local(const char *path, struct err *e)
 {
 	char *real = real_file(path, e);
-	bool tracked = false, ok = real && gitrepo_tracked(real, &tracked, e);
+	bool tracked = false,
+	     ok = real && gitrepo_tracked_head(real, &tracked, NULL, e);
 
 	if (ok && tracked)
 		ok = err_set(e,
@@ -1769,7 +1770,7 @@ static bool check_service(struct parser *p)
 
 	if (!p->needs_untracked)
 		return true;
-	if (!gitrepo_tracked(p->c->file, &tracked, p->e))
+	if (!gitrepo_tracked_head(p->c->file, &tracked, NULL, p->e))
 		return false;
 	if (tracked)
 		return err_set(p->e,

@@ -313,3 +313,37 @@ bool gitrepo_tracked(const char *path, bool *tracked, struct err *e)
 	}
 	return mod.tracked(path, tracked, e);
 }
+
+bool gitrepo_tracked_head(const char *path, bool *tracked, struct err *why,
+			  struct err *e)
+{
+	struct err ie = {{0}};
+	const char *slash = strrchr(path, '/');
+	char *dir = NULL, *prefix = NULL, *rel = NULL, blob[GITREPO_HEX] = "";
+	struct gitrepo *r = NULL;
+	bool ok;
+
+	if (why)
+		why->msg[0] = '\0';
+	if (gitrepo_tracked(path, tracked, &ie))
+		return true;
+	/* the index unread: HEAD's commit, read from the objects */
+	dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+	r = gitrepo_open(*dir ? dir : "/", NULL);
+	ok = r && gitrepo_prefix(r, *dir ? dir : "/", &prefix, NULL);
+	if (ok) {
+		rel = *prefix ? xasprintf("%s/%s", prefix, slash + 1)
+			      : xstrdup(slash + 1);
+		ok = gitrepo_head_blob(r, rel, blob, NULL);
+	}
+	*tracked = ok && blob[0];
+	if (ok && why)
+		*why = ie;
+	else if (!ok && e)
+		*e = ie; /* that error, as gitrepo_tracked's */
+	gitrepo_destroy(r);
+	free(rel);
+	free(prefix);
+	free(dir);
+	return ok;
+}

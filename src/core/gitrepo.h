@@ -52,6 +52,15 @@ bool gitrepo_prefix(const struct gitrepo *r, const char *dir, char **prefix,
  * one git would find from path's directory; with none, or path outside its
  * work tree, false. It needs no repository opened before. */
 bool gitrepo_tracked(const char *path, bool *tracked, struct err *e);
+/* The same, answered by HEAD's commit when git's index cannot be read
+ * (libgit2 refuses a split index, git's core.splitIndex, whose every run
+ * would otherwise fail): *tracked when HEAD holds path, why then set to
+ * the index's error (else empty; why may be NULL). Asked of a file git
+ * must not have put there: git replaces an ignored file on checkout,
+ * merge or reset with the version of the commit that tracks it, which
+ * HEAD then is. The core's side only (gitload.c). */
+bool gitrepo_tracked_head(const char *path, bool *tracked, struct err *why,
+			  struct err *e);
 
 /* HEAD's commit id into out, read now; *unborn set (out = "") when the
  * branch has no commit yet. */

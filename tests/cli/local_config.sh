@@ -425,4 +425,30 @@ check_eq "server: the run refuses the link, and writes nothing out of the tree" 
   "$rc|$err|$(ls "$O/outside/dir")"
 cd "$T/repo" || exit 1
 
+# ---- git's split index (core.splitIndex), which libgit2 cannot read: ----
+# every run with a local file failed (exit 2, "unsupported mandatory
+# extension: 'link'"); HEAD's commit says then whether git tracks it
+git init -q "$T/split" && cd "$T/split" || exit 1
+git config core.splitIndex true
+story backlog/S-1-one.md S-1 One
+ss init -q >/dev/null 2>&1
+printf '.storysync/\n.storysync.local.yml\n' >.gitignore
+git add -A && git commit -qm init
+printf 'notify: cat >%s/split-events\n' "$O" >.storysync.local.yml
+story backlog/S-2-two.md S-2 Two
+run ss sync
+check_eq "split index: an untracked local file is read, its notify runs" \
+  "0||yes|yes|Two" \
+  "$rc|$err|$(ls .git/sharedindex.* >/dev/null 2>&1 && echo yes)|$([ -s "$O/split-events" ] && echo yes)|$(q "SELECT title FROM stories WHERE id = 'S-2'")"
+git checkout -q -b evil-split
+printf "notify: 'id > owned-split'\n" >.storysync.local.yml
+git add -f .storysync.local.yml && git commit -qm evil
+story backlog/S-3-three.md S-3 Three
+before=$(db_all)
+run ss sync
+check_eq "split index, HEAD holds the local file: refused, nothing ran or written" \
+  "2|storysync: $T/split/.storysync.local.yml: $local_msg||$before" \
+  "$rc|$err|$(find "$T" "$O" -name owned-split)|$(db_all)"
+cd "$T/repo" || exit 1
+
 finish

@@ -2413,7 +2413,8 @@ bool sync_init(const struct config *c, bool take_over, int *version,
 
 /* Whether git tracks the file at path (its directory made symlink-free,
  * as gitrepo_tracked wants it). */
-static bool git_tracks(const char *path, bool *tracked, struct err *e)
+static bool git_tracks(const char *path, bool *tracked, struct err *why,
+		       struct err *e)
 {
 	const char *slash = strrchr(path, '/');
 	char *dir =
@@ -2424,7 +2425,8 @@ static bool git_tracks(const char *path, bool *tracked, struct err *e)
 	*tracked = false;
 	if (ok) {
 		file = xasprintf("%s/%s", real, slash ? slash + 1 : path);
-		ok = gitrepo_tracked(file, tracked, e);
+		ok = why ? gitrepo_tracked_head(file, tracked, why, e)
+			 : gitrepo_tracked(file, tracked, e);
 	}
 	free(file);
 	free(real);
@@ -2439,15 +2441,28 @@ static bool git_tracks(const char *path, bool *tracked, struct err *e)
  * taken for a killed run's). Asked only when there are lines: git's index
  * is not read by a run with none; before they are read (a journal from
  * the repository may be of any size). */
-static bool journal_untracked(const char *path, int fd, struct err *e)
+static bool journal_untracked(struct run *run, const char *path, int fd,
+			      struct err *e)
 {
 	struct stat st;
+	struct err why = {0};
 	bool tracked = false;
 
 	if (fstat(fd, &st) < 0 || st.st_size == 0)
 		return true;
-	if (!git_tracks(path, &tracked, e))
+	/* an index libgit2 cannot read (a split index) would refuse every
+	 * run, the killed run's writes never finished: HEAD answers then */
+	if (!git_tracks(path, &tracked, &why, e))
 		return false;
+	if (why.msg[0] && !tracked) {
+		char *m = xasprintf("%s: whether git's index tracks it is not "
+				    "known (%s): HEAD does not hold it, its "
+				    "lines are read",
+				    path, why.msg);
+
+		note(run, m);
+		free(m);
+	}
 	if (tracked)
 		return err_set(
 			e,
@@ -2495,7 +2510,7 @@ static bool same_database(struct run *run, enum sync_status *status)
 		run->db_confirmed = true;
 		return true;
 	}
-	if (!git_tracks(c->home.database, &tracked, &ignored)) {
+	if (!git_tracks(c->home.database, &tracked, NULL, &ignored)) {
 		/* an index libgit2 cannot read (a split index: git's
 		 * core.splitIndex) would have every run refused, none ever
 		 * recording the file: whether git tracks it is not known,
@@ -2562,7 +2577,7 @@ static bool open_journal(struct run *run)
 		ok = true; /* nothing was ever written, or not ours to read */
 	else
 		ok = run->journal_fd >= 0 &&
-		     journal_untracked(run->journal_path, run->journal_fd,
+		     journal_untracked(run, run->journal_path, run->journal_fd,
 				       run->e) &&
 		     fsx_journal_read(run->journal_fd, &text, run->e);
 	if (ok)

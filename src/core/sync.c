@@ -366,6 +366,24 @@ static void left_deleted(const struct run *run, struct file_change *fc)
 		fc->not_vanished = true;
 }
 
+/* Records jd, a journal's deletion line of a file HEAD held (its commit
+ * and blob known), in sync_deleted: git putting that version back is
+ * then no new story. */
+static bool deleted_put(struct run *run, const struct journal_deletion *jd)
+{
+	struct deleted_file d = {
+		.id = (char *)jd->id,
+		.path = (char *)jd->path,
+	};
+
+	if (!jd->head || !jd->before)
+		return true;
+	snprintf(d.hash, sizeof(d.hash), "%s", jd->hash);
+	snprintf(d.head, sizeof(d.head), "%s", jd->head);
+	snprintf(d.before, sizeof(d.before), "%s", jd->before);
+	return store_deleted_put(run->store, &d, run->e);
+}
+
 /* Finishes the deletions our_deletion found, before the apply: the event,
  * the deleted file's record (git putting it back is then no new story)
  * and the state forgotten, as the killed run's commit would have; what
@@ -378,10 +396,6 @@ static bool record_redeleted(struct run *run)
 			.id = (char *)jd->id,
 			.event = "deleted",
 			.origin = "db",
-		};
-		struct deleted_file d = {
-			.id = (char *)jd->id,
-			.path = (char *)jd->path,
 		};
 		char *msg = xasprintf("%s: deleted for the API's deletion of "
 				      "%s by a run that did not commit: "
@@ -399,12 +413,7 @@ static bool record_redeleted(struct run *run)
 				     run->run_id, run->e))
 			return false;
 		journal_note(run, &run->committed, jd->id);
-		if (!jd->head || !jd->before)
-			continue;
-		snprintf(d.hash, sizeof(d.hash), "%s", jd->hash);
-		snprintf(d.head, sizeof(d.head), "%s", jd->head);
-		snprintf(d.before, sizeof(d.before), "%s", jd->before);
-		if (!store_deleted_put(run->store, &d, run->e))
+		if (!deleted_put(run, jd))
 			return false;
 	}
 	return true;
@@ -438,10 +447,6 @@ static bool record_gone(struct run *run)
 {
 	for (size_t i = 0; i < run->journal.nd; i++) {
 		const struct journal_deletion *jd = &run->journal.d[i];
-		struct deleted_file d = {
-			.id = (char *)jd->id,
-			.path = (char *)jd->path,
-		};
 		bool found = false;
 
 		if (!jd->head || !jd->before)
@@ -450,10 +455,7 @@ static bool record_gone(struct run *run)
 			return false;
 		if (found)
 			continue;
-		snprintf(d.hash, sizeof(d.hash), "%s", jd->hash);
-		snprintf(d.head, sizeof(d.head), "%s", jd->head);
-		snprintf(d.before, sizeof(d.before), "%s", jd->before);
-		if (!store_deleted_put(run->store, &d, run->e))
+		if (!deleted_put(run, jd))
 			return false;
 		journal_note(run, &run->committed, jd->id);
 	}

@@ -456,6 +456,20 @@ wait_for() {
   return 1
 }
 
+# stopped_at PID: returns once the process PID has stopped itself at a
+# seam (SIGSTOP, STORYSYNC_TEST_STOP), 60 s at most; false when it ended
+# instead
+stopped_at() {
+  local state i
+  for ((i = 0; i < 1200; i++)); do
+    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ "$state" = T ] && return 0
+    [ "$state" = Z ] && return 1
+    sleep 0.05
+  done
+  return 1
+}
+
 # wait_blocked FILE: returns once a process waits in flock(2) for the lock
 # on FILE that another holds (a "->" line of /proc/locks), 60 s at most
 wait_blocked() {

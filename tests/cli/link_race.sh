@@ -14,17 +14,6 @@
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
-# stopped_at PID: once the process PID has stopped itself (SIGSTOP)
-stopped_at() {
-  local state
-  for _ in $(seq 400); do
-    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-    [ "$state" = T ] && return 0
-    [ "$state" = Z ] && return 1
-    sleep 0.05
-  done
-  return 1
-}
 # stop_run POINT ARG...: starts a run that stops itself at POINT, in $pid
 stop_run() {
   local point=$1

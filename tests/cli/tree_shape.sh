@@ -100,18 +100,6 @@ run ss sync --full
 check_eq "a link to a file, or below an epic, holding no story: not reported" "0|" "$rc|$err"
 
 # ---- a file moved across backlogs while a --full walk runs ----
-# stopped_at PID: waits until the run stops itself at its seam (SIGSTOP);
-# false when it ended instead
-stopped_at() {
-  local state
-  for _ in $(seq 400); do
-    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-    [ "$state" = T ] && return 0
-    [ "$state" = Z ] && return 1
-    sleep 0.05
-  done
-  return 1
-}
 fresh </dev/null
 q "UPDATE stories SET priority = 'high' WHERE id = 'M-1'"
 mv stories/mobile/backlog/M-1-story.md "$O/"

@@ -296,7 +296,7 @@ static struct fsx_batch *batch(struct apply_ctx *ctx)
 {
 	if (!ctx->batch)
 		ctx->batch = fsx_batch_create(ctx->rootfd, ctx->journal_fd,
-					      ctx->spares);
+					      ctx->spares, ctx->spares_root);
 	return ctx->batch;
 }
 

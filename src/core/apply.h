@@ -41,6 +41,7 @@ struct apply_ctx {
 	int64_t commit_time;
 	int journal_fd;     /* the write journal (fsx_journal_*), or -1 */
 	const char *spares; /* the batch's spare inodes' directory, or NULL */
+	const char *spares_root; /* opened beneath it (dbhome's root) */
 	/* the conflicts a killed run journaled with the writes the files
 	 * found hold, which this run records at its commit (replayed in
 	 * sync.c): a write over such a file journals them again with its

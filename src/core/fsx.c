@@ -1215,6 +1215,7 @@ static void moved_denied(struct err *e, const char *from, const char *to,
 #define SPARE_SIZE_MAX (64 * 1024)
 struct spares {
 	const char *path; /* the directory, or NULL: none */
+	const char *root; /* opened beneath it (fsx_open_in), or NULL */
 	int fd;           /* open (made when the first is kept), or -1 */
 	dev_t dev;
 	uint64_t mnt;  /* its mount (mount_of) */
@@ -1431,8 +1432,8 @@ static bool spares_beside(const struct spares *sp, struct batch_dir *d)
 static int spares_open(struct spares *sp)
 {
 	struct stat st;
-	int fd =
-		open(sp->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = fsx_open_in(sp->root, sp->path,
+			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
 
 	if (fd < 0)
 		return -1;
@@ -1504,31 +1505,26 @@ static void spares_list(struct spares *sp)
 	closedir(d);
 }
 
-static char *parent_of(const char *path);
-
-/* fsyncs the directory that holds path (a directory made in it). */
-static void sync_parent(const char *path)
-{
-	char *dir = parent_of(path);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		sync_fd(fd);
-		close(fd);
-	}
-	free(dir);
-}
+static int dir_in(const char *root, const char *path, const char **base);
 
 /* The spares' directory, made (0700, its parent fsynced) when it is not
  * there: false when none can be had. */
 static bool spares_made(struct spares *sp)
 {
+	const char *base;
+	int dir;
+
 	if (sp->fd >= 0)
 		return true;
 	if (!sp->path || sp->unusable)
 		return false;
-	if (mkdir(sp->path, 0700) == 0)
-		sync_parent(sp->path);
+	/* its parent (the database's directory) beneath the root through
+	 * no link, as the other side files */
+	dir = dir_in(sp->root, sp->path, &base);
+	if (dir >= 0 && mkdirat(dir, base, 0700) == 0)
+		sync_fd(dir);
+	if (dir >= 0)
+		close(dir);
 	sp->unusable = spares_open(sp) < 0;
 	return !sp->unusable;
 }
@@ -1728,7 +1724,8 @@ bool fsx_batch_unlink(struct fsx_batch *b, const char *rel,
 
 /* ---- batched writes ---- */
 
-struct fsx_batch *fsx_batch_create(int rootfd, int journal, const char *spares)
+struct fsx_batch *fsx_batch_create(int rootfd, int journal, const char *spares,
+				   const char *root)
 {
 	struct fsx_batch *b = xcalloc(1, sizeof(*b));
 	struct stat st;
@@ -1736,6 +1733,7 @@ struct fsx_batch *fsx_batch_create(int rootfd, int journal, const char *spares)
 	b->rootfd = rootfd;
 	b->journal = journal;
 	b->spares.path = spares;
+	b->spares.root = root;
 	b->spares.fd = -1;
 	if (journal >= 0 && fstat(journal, &st) == 0)
 		b->journal_dev = st.st_dev;

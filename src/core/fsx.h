@@ -200,9 +200,11 @@ struct fsx_batch;
 /* A batch writing beneath rootfd, journaling to the write journal open as
  * journal (-1: none), both of which must outlive it; the files it
  * replaces are kept as spare inodes in the directory spares (NULL: none;
- * made when first needed), and written again instead of new temporary
- * files by later batches (fsx.c: spare inodes). */
-struct fsx_batch *fsx_batch_create(int rootfd, int journal, const char *spares);
+ * made when first needed; opened as fsx_open_in does, beneath root when
+ * in it), and written again instead of new temporary files by later
+ * batches (fsx.c: spare inodes). */
+struct fsx_batch *fsx_batch_create(int rootfd, int journal, const char *spares,
+				   const char *root);
 /* Appends line (ending in a newline) to the batch's journal, durable
  * before the batch's next rename, move or removal (fsx_batch_flush, or
  * that change); true with no journal. */

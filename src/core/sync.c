@@ -1383,6 +1383,7 @@ void apply_begin(struct run *run)
 		.rootfd = run->rootfd,
 		.journal_fd = run->journal_fd,
 		.spares = run->c->home.spare,
+		.spares_root = run->c->home.root,
 		.store = run->store,
 		.run_id = run->run_id,
 		.origin_file = run->by_diff ? "git" : "file",

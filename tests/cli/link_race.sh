@@ -2,7 +2,8 @@
 # Issue 19: a symlink git puts in the tree after a run checked the way
 # (a checkout beside a run) is not followed either. The run's files in
 # .storysync/ (the run record, the journal's rewrite, the stat cache, the
-# told errors, the lock) and a metrics_file in the tree were written by
+# told errors, the lock, the spare inodes' directory) and a metrics_file
+# in the tree were written by
 # path after a check made earlier (the configuration's, at load; the
 # metrics file's, just before): a .storysync/ swapped for a link out of
 # the tree had the run record written there. Each is now opened beneath
@@ -83,4 +84,19 @@ rm metrics && mv "$O/metrics-real" metrics
 run ss
 check_eq "metrics/ back: written again" "0|yes" \
   "$rc|$(grep -q '^storysync_healthy' metrics/m.prom && echo yes)"
+# ---- .storysync/ made a link out of the tree before a write: the spare
+# inodes' directory (the replaced file kept there) is not made there ----
+q "UPDATE stories SET title = 'Spare' WHERE id = 'S-2'"
+rm backlog/S-1-t.md # a deletion: the walk stops at its confirmation
+stop_run walked sync
+mv .storysync "$O/real" && ln -s "$O/outside" .storysync
+resume
+check_eq ".storysync/ swapped before a write: the file written, nothing where the link leads" \
+  "0|title: Spare|" \
+  "$rc|$(grep '^title:' backlog/S-2-t.md)|$(ls -A "$O/outside")"
+rm .storysync && mv "$O/real" .storysync
+run ss
+check_eq ".storysync/ back: the next run ends well, the rows kept" "0|S-2 Spare" \
+  "$rc|$(q "SELECT id, title FROM stories ORDER BY id" | tr '|' ' ' | paste -sd ' ')"
+
 finish

@@ -25,15 +25,8 @@ echo "busy_wait: 1" >>.storysync.yml
 q "DELETE FROM backlogs; DELETE FROM sync_meta WHERE key LIKE 'config.%'"
 
 # ---- the API holds the database ----
-mkfifo "$O/sql" "$O/ack"
-sqlite3 -batch "$DB" <"$O/sql" >"$O/ack" 2>&1 &
-api=$!
-exec 3>"$O/sql" 4<"$O/ack"
-echo "BEGIN IMMEDIATE;
-UPDATE stories SET priority = 'critical' WHERE id = '$other';
-SELECT 'held';" >&3
-read -r -t 30 line <&4
-check_eq "the API holds the write lock" held "$line"
+api_hold "UPDATE stories SET priority = 'critical' WHERE id = '$other';" &&
+  ok "the API holds the write lock" || not_ok "the API holds the write lock"
 before=$(q "SELECT
   (SELECT count(*) FROM sync_conflicts WHERE resolved IS NULL),
   (SELECT count(*) FROM status_history)")
@@ -64,9 +57,7 @@ check_eq "nothing changed meanwhile" "$before" "$(q "SELECT
   (SELECT count(*) FROM status_history)")"
 
 # ---- it commits: each works, and the API's write is kept ----
-echo "COMMIT;" >&3
-exec 3>&- 4<&-
-wait "$api"
+api_commit
 check_eq "the API's transaction committed" 0 "$?"
 run ss conflicts --resolve 1
 check_eq "then conflicts --resolve 1 resolves it" \

@@ -164,21 +164,13 @@ fi
 # holding the write lock and exits 75, committing nothing ----
 if sqlite_only "the API's write lock held by the sqlite3 shell"; then
   leftover busy
-  mkfifo "$O/sql" "$O/ack"
-  sqlite3 -batch "$DB" <"$O/sql" >"$O/ack" 2>&1 &
-  api=$!
-  exec 3>"$O/sql" 4<"$O/ack"
-  echo "BEGIN IMMEDIATE;
-UPDATE stories SET title = 'Two, by the API' WHERE id = 'S-2';
-SELECT 'held';" >&3
-  read -r -t 30 line <&4
-  check_eq "busy: the API holds the write lock" held "$line"
+  api_hold "UPDATE stories SET title = 'Two, by the API' WHERE id = 'S-2';" &&
+    ok "busy: the API holds the write lock" ||
+    not_ok "busy: the API holds the write lock"
   run ss
   check_eq "busy: exit 75, the copy removed, nothing recorded" "75|no|" \
     "$rc|$(there $F)|$(deleted)"
-  echo "COMMIT;" >&3
-  exec 3>&- 4<&-
-  wait "$api"
+  api_commit
   recorded busy
   check_eq "busy: the API's write is kept" "Two, by the API" \
     "$(key title backlog/S-2-two.md)"

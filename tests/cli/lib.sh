@@ -445,6 +445,25 @@ release_lock() {
   return 0
 }
 
+# api_hold SQL: the API (a sqlite3 shell) takes SQLite's write lock
+# (BEGIN IMMEDIATE), runs SQL in that transaction and holds it; returns
+# once the shell says so (false if not within 30 s). api_commit commits
+# and ends the shell.
+api_hold() {
+  local line
+  rm -f "$O/sql" "$O/ack" && mkfifo "$O/sql" "$O/ack" || return 1
+  sqlite3 -batch "$DB" <"$O/sql" >"$O/ack" 2>&1 &
+  api=$!
+  exec 3>"$O/sql" 4<"$O/ack"
+  printf 'BEGIN IMMEDIATE;\n%s\nSELECT '"'"'held'"'"';\n' "$1" >&3
+  read -r -t 30 line <&4 && [ "$line" = held ]
+}
+api_commit() {
+  echo "COMMIT;" >&3
+  exec 3>&- 4<&-
+  wait "$api"
+}
+
 # wait_for CMD...: polls CMD until it succeeds, 60 s at most: for a state
 # another process brings about (a hook's background run)
 wait_for() {

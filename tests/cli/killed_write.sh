@@ -60,7 +60,7 @@ EOF
   check_eq "$1: killed after the write, before the commit" \
     "137|API" "$rc|$(key title $F)"
   local args=("${@:2}")
-  if [ "${args[-1]:-}" = --edit ]; then
+  if [ ${#args[@]} -gt 0 ] && [ "${args[-1]}" = --edit ]; then
     unset 'args[-1]'
     sed -i 's/^priority: low/priority: high/' $F
   fi

@@ -107,6 +107,7 @@ static void load_once(void)
 	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	void **slot = (void **)&mod;
 	__typeof__(mem_on_oom) *set_oom;
+	__typeof__(gitrepo_index_reader) *set_reader;
 
 	if (!h) {
 		snprintf(failure, sizeof(failure), "cannot load %s: %s", path,
@@ -127,6 +128,10 @@ static void load_once(void)
 	*(void **)&set_oom = dlsym(h, "mem_on_oom");
 	if (set_oom)
 		set_oom(mem_fail);
+	/* the index libgit2 cannot read (a split index), read here */
+	*(void **)&set_reader = dlsym(h, "gitrepo_index_reader");
+	if (set_reader)
+		set_reader(gitindex_staged);
 	__atomic_store_n(&handle, h, __ATOMIC_RELEASE);
 }
 

@@ -686,24 +686,53 @@ out:
 	return ok;
 }
 
+static gitrepo_index_fn index_reader;
+
+void gitrepo_index_reader(gitrepo_index_fn fn)
+{
+	index_reader = fn;
+}
+
+/* The index's blob at path into *id: 1, 0 when it has none, -1 (e set)
+ * when the index cannot be read. One libgit2 refuses (a split index) is
+ * read by the core's reader, when it understands it. */
+static int index_blob(struct gitrepo *r, const char *path, git_oid *id,
+		      struct err *e)
+{
+	git_index *idx = NULL;
+	const git_index_entry *ie;
+	char hex[GITREPO_HEX];
+	int rc;
+
+	if (git_repository_index(&idx, r->repo) < 0) {
+		rc = index_reader ? index_reader(r->gitdir, path, hex) : -1;
+		if (rc < 0)
+			gerr(e, "read index");
+		else if (rc == 1 && git_oid_fromstr(id, hex) < 0)
+			rc = -1;
+		return rc;
+	}
+	ie = git_index_get_bypath(idx, path, 0);
+	if ((rc = ie != NULL))
+		git_oid_cpy(id, &ie->id);
+	git_index_free(idx);
+	return rc;
+}
+
 bool gitrepo_value_origin(struct gitrepo *r, const char *path, const char *blob,
 			  gitrepo_same_fn same, void *ctx,
 			  struct gitrepo_origin *out, struct err *e)
 {
-	git_index *idx = NULL;
 	git_commit *head = NULL;
-	const git_index_entry *ie;
-	git_oid want, hid;
+	git_oid want, hid, iid;
 	bool ok = false, staged;
-	int in_head = 0, rc;
+	int in_head = 0, rc, irc;
 
 	memset(out, 0, sizeof(*out));
 	if (git_oid_fromstr(&want, blob) < 0)
 		return err_set(e, "git: %s: not a blob id", blob);
-	if (git_repository_index(&idx, r->repo) < 0) {
-		gerr(e, "read index");
+	if ((irc = index_blob(r, path, &iid, e)) < 0)
 		goto out;
-	}
 	rc = git_repository_head_unborn(r->repo);
 	if (rc < 0 || (rc == 0 && !lookup_commit(r->repo, "HEAD", &head, e))) {
 		if (rc < 0)
@@ -714,8 +743,7 @@ bool gitrepo_value_origin(struct gitrepo *r, const char *path, const char *blob,
 		gerr(e, "read %s", path);
 		goto out;
 	}
-	ie = git_index_get_bypath(idx, path, 0);
-	staged = ie && git_oid_equal(&ie->id, &want) &&
+	staged = irc == 1 && git_oid_equal(&iid, &want) &&
 		 !(in_head && git_oid_equal(&hid, &want));
 	if (!staged && !(in_head && git_oid_equal(&hid, &want))) {
 		ok = true; /* not a version git holds */
@@ -738,7 +766,6 @@ bool gitrepo_value_origin(struct gitrepo *r, const char *path, const char *blob,
 	ok = trace_history(r, head, hid, path, same, ctx, out, e);
 out:
 	git_commit_free(head);
-	git_index_free(idx);
 	return ok;
 }
 
@@ -760,26 +787,6 @@ bool gitrepo_blob_text(struct gitrepo *r, const char *blob, char **text,
 	(*text)[*len] = '\0';
 	git_blob_free(b);
 	return true;
-}
-
-/* The index's blob at path into *id: 1, 0 when it has none, -1 (e set)
- * when the index cannot be read. */
-static int index_blob(struct gitrepo *r, const char *path, git_oid *id,
-		      struct err *e)
-{
-	git_index *idx = NULL;
-	const git_index_entry *ie;
-	int rc;
-
-	if (git_repository_index(&idx, r->repo) < 0) {
-		gerr(e, "read index");
-		return -1;
-	}
-	ie = git_index_get_bypath(idx, path, 0);
-	if ((rc = ie != NULL))
-		git_oid_cpy(id, &ie->id);
-	git_index_free(idx);
-	return rc;
 }
 
 bool gitrepo_staged_blob(struct gitrepo *r, const char *path,

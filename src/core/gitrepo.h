@@ -250,6 +250,14 @@ bool gitrepo_path_versions(struct gitrepo *r, const char *path,
  * directory's hooks/ (shared by linked worktrees). It may not exist. */
 bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e);
 
+/* The reader of the index the module calls where libgit2 cannot read it
+ * (a split index): the blob id of path's stage 0 entry in gitdir's index,
+ * 1; 0 when none; -1 when it cannot say. Given by the core at loading
+ * (gitindex_staged). */
+typedef int (*gitrepo_index_fn)(const char *gitdir, const char *path,
+				char blob[GITREPO_HEX]);
+void gitrepo_index_reader(gitrepo_index_fn fn);
+
 /* Commits exactly these paths (relative to the top; a path missing from the
  * work tree is committed as deleted) on HEAD as name <email>, whatever else
  * is staged: the new tree is HEAD's tree with these paths as they are in

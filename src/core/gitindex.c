@@ -8,13 +8,17 @@
  */
 #include "gitindex.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blobid.h"
 #include "buf.h"
 #include "fsx.h"
 #include "githead.h"
@@ -972,4 +976,294 @@ struct gitindex_tree *gitindex_tree_open(const char *dir, const char *tree)
 	free(gitdir);
 	free(workdir);
 	return t;
+}
+
+/* The index being changed: the entries read (their bytes in data, the
+ * shared index or, v4's names, in the kept list), the paths set. */
+struct gitindex_edit {
+	char *gitdir, *workdir, *lock;
+	int fd;
+	unsigned char *data;
+	struct source src;
+	struct kept k;
+	struct set {
+		char *rel;
+		bool removed;
+		size_t seq; /* its order among the settings */
+		unsigned char raw[ENTRY_FIXED];
+	} * sets;
+	size_t nsets;
+};
+
+static void kept_reset(void *ctx)
+{
+	struct kept *k = ctx;
+
+	k->n = 0;
+	buf_reset(&k->names);
+}
+
+static void edit_free(struct gitindex_edit *ed)
+{
+	for (size_t i = 0; i < ed->nsets; i++)
+		free(ed->sets[i].rel);
+	free(ed->sets);
+	kept_finish(&ed->k);
+	free(ed->src.held);
+	free(ed->data);
+	free(ed->lock);
+	free(ed->workdir);
+	free(ed->gitdir);
+	free(ed);
+}
+
+void gitindex_edit_abort(struct gitindex_edit *ed)
+{
+	if (!ed)
+		return;
+	if (ed->fd >= 0)
+		close(ed->fd);
+	unlink(ed->lock);
+	edit_free(ed);
+}
+
+struct gitindex_edit *gitindex_edit_open(const char *gitdir,
+					 const char *workdir, bool *unsure,
+					 struct err *e)
+{
+	struct gitindex_edit *ed = xcalloc(1, sizeof(*ed));
+	unsigned char root[HASH_LEN];
+	struct buf b = BUF_INIT;
+	char *path = xasprintf("%s/index", gitdir);
+	bool rooted;
+
+	*unsure = false;
+	ed->gitdir = xstrdup(gitdir);
+	ed->workdir = xstrdup(workdir);
+	ed->lock = xasprintf("%s/index.lock", gitdir);
+	ed->k.names = (struct buf)BUF_INIT;
+	ed->fd = open(ed->lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (ed->fd < 0) {
+		err_set(e, "git: commit: %s: %s", ed->lock, strerror(errno));
+		free(ed->lock);
+		ed->lock = NULL;
+		goto fail;
+	}
+	if (!fsx_read_path(path, INDEX_MAX, &b, e))
+		goto fail;
+	ed->src.len = b.len;
+	ed->data = (unsigned char *)buf_detach(&b);
+	ed->src.data = ed->data;
+	ed->src.gitdir = ed->gitdir;
+	ed->k.data = ed->data;
+	ed->k.end = ed->data + ed->src.len;
+	if (!read_index(&ed->src, on_keep, kept_reset, &ed->k, root, &rooted)) {
+		*unsure = true;
+		err_set(e, "git: commit: read index: %s: not understood", path);
+		goto fail;
+	}
+	for (size_t i = 0; i < ed->k.n; i++)
+		if (ed->k.off[i] != SIZE_MAX)
+			ed->k.v[i].name =
+				(const unsigned char *)ed->k.names.data +
+				ed->k.off[i];
+	free(path);
+	return ed;
+fail:
+	buf_finish(&b);
+	free(path);
+	if (ed->lock)
+		gitindex_edit_abort(ed);
+	else
+		edit_free(ed);
+	return NULL;
+}
+
+static void put32(unsigned char *p, uint64_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+bool gitindex_edit_set(struct gitindex_edit *ed, const char *rel,
+		       const char *blob, unsigned mode, struct err *e)
+{
+	struct set s = {xstrdup(rel), blob == NULL, ed->nsets, {0}};
+	char *full = xasprintf("%s/%s", ed->workdir, rel);
+	struct stat st;
+	bool ok = false;
+
+	if (blob) {
+		if (!from_hex(blob, s.raw + 40)) {
+			err_set(e, "git: commit: stage %s: %s: not a blob id",
+				rel, blob);
+			goto out;
+		}
+		if (lstat(full, &st) < 0) {
+			err_set(e, "git: commit: stage %s: %s", full,
+				strerror(errno));
+			goto out;
+		}
+		put32(s.raw, (uint64_t)st.st_ctim.tv_sec);
+		put32(s.raw + 4, (uint64_t)st.st_ctim.tv_nsec);
+		put32(s.raw + 8, (uint64_t)st.st_mtim.tv_sec);
+		put32(s.raw + 12, (uint64_t)st.st_mtim.tv_nsec);
+		put32(s.raw + 16, (uint64_t)st.st_dev);
+		put32(s.raw + 20, (uint64_t)st.st_ino);
+		put32(s.raw + 24, mode);
+		put32(s.raw + 28, st.st_uid);
+		put32(s.raw + 32, st.st_gid);
+		put32(s.raw + 36, (uint64_t)st.st_size);
+	}
+	ed->sets = xreallocarray(ed->sets, ed->nsets + 1, sizeof(*ed->sets));
+	ed->sets[ed->nsets++] = s;
+	s.rel = NULL;
+	ok = true;
+out:
+	free(s.rel);
+	free(full);
+	return ok;
+}
+
+static int set_cmp(const void *a, const void *b)
+{
+	const struct set *x = a, *y = b;
+	int c = strcmp(x->rel, y->rel);
+
+	/* one path set twice: the later one last */
+	return c ? c : x->seq < y->seq ? -1 : 1;
+}
+
+/* One entry as a version 2 or 3 file has it: the fixed bytes (fixed of
+ * them at raw), the name length in the flags, the name, NUL padding to a
+ * multiple of eight. */
+static void put_entry(struct buf *out, const unsigned char *raw, size_t fixed,
+		      const char *name, size_t len)
+{
+	static const char pad[8];
+	unsigned char head[ENTRY_FIXED + 2];
+	unsigned flags;
+
+	memcpy(head, raw, fixed);
+	flags = ((unsigned)head[60] << 8 | head[61]) & ~(unsigned)NAME_MASK;
+	flags |= len < NAME_MASK ? (unsigned)len : NAME_MASK;
+	head[60] = (unsigned char)(flags >> 8);
+	head[61] = (unsigned char)flags;
+	buf_add(out, head, fixed);
+	buf_add(out, name, len);
+	buf_add(out, pad, ((fixed + len + 8) & ~(size_t)7) - fixed - len);
+}
+
+/* Whether the sets (sorted) hold rel (len bytes). */
+static bool is_set(const struct gitindex_edit *ed, const unsigned char *rel,
+		   size_t len)
+{
+	size_t lo = 0, hi = ed->nsets;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *s = ed->sets[mid].rel;
+		size_t sl = strlen(s);
+		int c = memcmp(rel, s, len < sl ? len : sl);
+
+		if (c == 0 && len == sl)
+			return true;
+		if (c < 0 || (c == 0 && len < sl))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
+/* The order of a path set and an entry (not of a path set). */
+static int set_entry_cmp(const struct set *s, const struct entry *e)
+{
+	size_t sl = strlen(s->rel);
+	int c = memcmp(s->rel, e->name, sl < e->len ? sl : e->len);
+
+	return c ? c : sl < e->len ? -1 : 1;
+}
+
+/* The new index file: the entries read but those of the paths set, and
+ * the paths set (each as last set) in their places. */
+static void edit_render(struct gitindex_edit *ed, struct buf *out)
+{
+	unsigned char id[HASH_LEN];
+	char hex[GITINDEX_HEX];
+	uint32_t version = 2, count = 0;
+	size_t j = 0;
+
+	qsort(ed->sets, ed->nsets, sizeof(*ed->sets), set_cmp);
+	for (size_t i = 0; i < ed->k.n; i++)
+		if (ed->k.v[i].fixed > ENTRY_FIXED)
+			version = 3;
+	buf_add(out, "DIRC\0\0\0\0\0\0\0\0", 12);
+	for (size_t i = 0; i <= ed->k.n; i++) {
+		const struct entry *e = i < ed->k.n ? &ed->k.v[i] : NULL;
+
+		if (e && is_set(ed, e->name, e->len))
+			continue; /* a stage of a path set */
+		while (j < ed->nsets &&
+		       (!e || set_entry_cmp(&ed->sets[j], e) < 0)) {
+			const struct set *s = &ed->sets[j++];
+
+			if ((j < ed->nsets &&
+			     strcmp(s->rel, ed->sets[j].rel) == 0) ||
+			    s->removed)
+				continue; /* set again later, or removed */
+			put_entry(out, s->raw, ENTRY_FIXED, s->rel,
+				  strlen(s->rel));
+			count++;
+		}
+		if (e) {
+			put_entry(out, e->start, e->fixed,
+				  (const char *)e->name, e->len);
+			count++;
+		}
+	}
+	put32((unsigned char *)out->data + 4, version);
+	put32((unsigned char *)out->data + 8, count);
+	sha1_hex(out->data, out->len, hex);
+	from_hex(hex, id);
+	buf_add(out, id, HASH_LEN);
+}
+
+bool gitindex_edit_commit(struct gitindex_edit *ed, struct err *e)
+{
+	struct buf out = BUF_INIT;
+	char *index = xasprintf("%s/index", ed->gitdir);
+	size_t done = 0;
+	bool ok = false;
+
+	edit_render(ed, &out);
+	while (done < out.len) {
+		ssize_t n = write(ed->fd, out.data + done, out.len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		done += (size_t)n;
+	}
+	if ((!fsx_test_nosync() && fsync(ed->fd) < 0) || close(ed->fd) < 0) {
+		ed->fd = -1;
+		goto fail;
+	}
+	ed->fd = -1;
+	if (rename(ed->lock, index) < 0)
+		goto fail;
+	ok = true;
+	edit_free(ed);
+	goto out;
+fail:
+	err_set(e, "git: commit: write index: %s: %s", ed->lock,
+		strerror(errno));
+	gitindex_edit_abort(ed);
+out:
+	buf_finish(&out);
+	free(index);
+	return ok;
 }

@@ -72,4 +72,28 @@ enum gitindex_answer gitindex_tree_blob(const struct gitindex_tree *t,
 					char blob[GITINDEX_HEX]);
 void gitindex_tree_free(struct gitindex_tree *t);
 
+/* git's index being changed: its lock held, its entries read. */
+struct gitindex_edit;
+
+/* Takes gitdir's index lock as git does (index.lock, made exclusively:
+ * "File exists" while git holds it) and reads its index, split or not,
+ * for the work tree workdir. NULL, e set, when it cannot; *unsure then
+ * when the index is one this reader does not understand. */
+struct gitindex_edit *gitindex_edit_open(const char *gitdir,
+					 const char *workdir, bool *unsure,
+					 struct err *e);
+/* Sets rel's entry (relative to the work tree): every stage of it
+ * replaced by stage 0 of blob (hex) with mode (git's: 0100644, 0100755
+ * or 0120000) and the stat data of the work tree's file; blob NULL
+ * removes rel. */
+bool gitindex_edit_set(struct gitindex_edit *ed, const char *rel,
+		       const char *blob, unsigned mode, struct err *e);
+/* Writes the index, changed, as one plain file (version 2, or 3 when an
+ * entry has extended flags; no extensions: git rebuilds its caches, and
+ * splits it again under core.splitIndex) into the lock, then renames the
+ * lock over the index. Frees ed, whatever it returns. */
+bool gitindex_edit_commit(struct gitindex_edit *ed, struct err *e);
+/* Removes the lock, the index unchanged, and frees ed (may be NULL). */
+void gitindex_edit_abort(struct gitindex_edit *ed);
+
 #endif

@@ -1227,6 +1227,51 @@ static void test_gitindex_split_corrupt(void **state)
 	free(name);
 }
 
+/* The index changed through gitindex_edit (a split one, written back
+ * plain), against git's reading: ls-files -s, status, a split again; the
+ * lock is git's index.lock. */
+static void test_gitindex_edit(void **state)
+{
+	char *gitdir = xasprintf("%s/.git", repo), *blob, *want;
+	struct gitindex_edit *ed;
+	struct err e = {""};
+	bool unsure;
+
+	sh("cd repo && git config core.splitIndex true && "
+	   "git config splitIndex.maxPercentChange 100 && "
+	   "git update-index --split-index && echo s > staged.md && "
+	   "git add staged.md && git rm -q --cached other/x.md && "
+	   "echo c > stories/backlog/A.md && echo n > new.md && "
+	   "rm stories/backlog/B.md");
+	blob = out("cd repo && git hash-object -w stories/backlog/A.md");
+	sh("cd repo && : > .git/index.lock");
+	assert_null(gitindex_edit_open(gitdir, repo, &unsure, &e));
+	assert_false(unsure);
+	assert_non_null(strstr(e.msg, "index.lock: File exists"));
+	sh("cd repo && rm .git/index.lock");
+	ed = gitindex_edit_open(gitdir, repo, &unsure, &e);
+	assert_non_null(ed);
+	assert_true(gitindex_edit_set(ed, "stories/backlog/A.md", blob, 0100644,
+				      &e));
+	free(blob);
+	blob = out("cd repo && git hash-object -w new.md");
+	assert_true(gitindex_edit_set(ed, "new.md", blob, 0100644, &e));
+	assert_true(gitindex_edit_set(ed, "stories/backlog/B.md", NULL, 0, &e));
+	assert_true(gitindex_edit_commit(ed, &e));
+	free(blob);
+	want = out("cd repo && git status --porcelain | tr '\n' ,");
+	assert_string_equal(want, "A  new.md,D  other/x.md,A  staged.md,"
+				  "M  stories/backlog/A.md,"
+				  "D  stories/backlog/B.md,?? other/,");
+	free(want);
+	want = out("cd repo && test ! -e .git/index.lock && git diff "
+		   "--name-only | wc -l && git update-index --split-index && "
+		   "git status --porcelain | wc -l");
+	assert_string_equal(want, "0\n6");
+	free(want);
+	free(gitdir);
+}
+
 /* The index as HEAD's tree (the cache tree's root), against git's HEAD:
  * only while nothing is staged; a wrong tree, a staged change, a conflict
  * and every damaged copy of the file make it unsure, never wrong. */
@@ -1782,6 +1827,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_gitindex_split_corrupt,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gitindex_edit, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_gitindex_corrupt, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_gitobj_loose, setup,

@@ -8,13 +8,17 @@
  */
 #include "gitindex.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blobid.h"
 #include "buf.h"
 #include "fsx.h"
 #include "githead.h"
@@ -33,6 +37,17 @@ static int hexval(char c)
 	return c >= '0' && c <= '9'   ? c - '0'
 	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
 				      : -1;
+}
+
+static void hex_of(const unsigned char id[HASH_LEN], char hex[GITINDEX_HEX])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int k = 0; k < HASH_LEN; k++) {
+		hex[2 * k] = digits[id[k] >> 4];
+		hex[2 * k + 1] = digits[id[k] & 15];
+	}
+	hex[2 * HASH_LEN] = '\0';
 }
 
 static uint32_t be32(const unsigned char *p)
@@ -91,6 +106,7 @@ struct hit {
 	size_t rlen;
 	bool found;                 /* an entry of any stage */
 	bool plain;                 /* and only one, entry_plain */
+	bool stage0;                /* an entry of stage 0 */
 	unsigned char id[HASH_LEN]; /* that entry's blob */
 };
 
@@ -101,9 +117,19 @@ static bool on_hit(void *ctx, const struct entry *e)
 	if (e->len == hit->rlen && memcmp(e->name, hit->rel, e->len) == 0) {
 		hit->plain = !hit->found && entry_plain(e);
 		hit->found = true;
-		memcpy(hit->id, e->start + 40, HASH_LEN);
+		if ((e->flags & STAGE_MASK) == 0) {
+			hit->stage0 = true;
+			memcpy(hit->id, e->start + 40, HASH_LEN);
+		}
 	}
 	return true;
+}
+
+static void hit_reset(void *ctx)
+{
+	struct hit *hit = ctx;
+
+	hit->found = hit->plain = hit->stage0 = false;
 }
 
 /* The entries, each given to fn (false from it: stop, unsure); *ext set
@@ -215,23 +241,34 @@ static bool cache_tree_root(const unsigned char *p, uint32_t size,
 	return true;
 }
 
-/* The extensions up to the trailing hash: a split index ("link"), a
- * sparse one ("sdir") or any other that git calls required (its name
- * not in capitals) change what the entries mean. */
+/* Where a split index's "link" extension is (its payload, NULL for
+ * none), and its size. */
+struct link {
+	const unsigned char *p;
+	uint32_t size;
+};
+
+/* The extensions up to the trailing hash: a sparse index ("sdir") or any
+ * other that git calls required (its name not in capitals) but a split
+ * index's "link" (in *link) change what the entries mean. */
 static bool extensions_optional(const unsigned char *p,
 				const unsigned char *end,
-				unsigned char root[HASH_LEN], bool *rooted)
+				unsigned char root[HASH_LEN], bool *rooted,
+				struct link *link)
 {
 	*rooted = false;
+	*link = (struct link){NULL, 0};
 	while ((size_t)(end - p) > HASH_LEN) {
 		uint32_t size;
 
 		if ((size_t)(end - p) < 8 + HASH_LEN)
 			return false;
-		if (p[0] < 'A' || p[0] > 'Z')
-			return false;
 		size = be32(p + 4);
 		if (size > (size_t)(end - p) - 8 - HASH_LEN)
+			return false;
+		if (memcmp(p, "link", 4) == 0 && !link->p)
+			*link = (struct link){p + 8, size};
+		else if (p[0] < 'A' || p[0] > 'Z')
 			return false;
 		if (memcmp(p, "TREE", 4) == 0)
 			*rooted = cache_tree_root(p + 8, size, root);
@@ -240,11 +277,12 @@ static bool extensions_optional(const unsigned char *p,
 	return end - p == HASH_LEN;
 }
 
-/* The index in data, each entry given to fn, and its cache tree's root
- * (*rooted when valid). False when unsure. */
+/* The index file in data, each entry given to fn, its cache tree's root
+ * (*rooted when valid) and its link to a shared index (a split index's).
+ * False when unsure. */
 static bool parse(const unsigned char *data, size_t len,
 		  bool (*fn)(void *, const struct entry *), void *ctx,
-		  unsigned char root[HASH_LEN], bool *rooted)
+		  unsigned char root[HASH_LEN], bool *rooted, struct link *link)
 {
 	const unsigned char *end = data + len, *ext = NULL;
 	uint32_t version, count;
@@ -257,19 +295,291 @@ static bool parse(const unsigned char *data, size_t len,
 	    count > (len - 12 - HASH_LEN) / (ENTRY_FIXED + 1))
 		return false;
 	return walk(data, end - HASH_LEN, version, count, fn, ctx, &ext) &&
-	       extensions_optional(ext, end, root, rooted);
+	       extensions_optional(ext, end, root, rooted, link);
+}
+
+static uint64_t be64(const unsigned char *p)
+{
+	return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+/* The entries of one file of a split index, kept: its names point into
+ * the file's bytes, or for v4 (whose walk builds each name in a buffer
+ * it reuses) into names. */
+struct kept {
+	struct entry *v;
+	size_t *off; /* each v4 name's offset in names, else SIZE_MAX */
+	size_t n, cap;
+	struct buf names;
+	const unsigned char *data, *end;
+};
+
+static bool on_keep(void *ctx, const struct entry *e)
+{
+	struct kept *k = ctx;
+
+	if (k->n == k->cap) {
+		k->cap = k->cap ? 2 * k->cap : 64;
+		k->v = xreallocarray(k->v, k->cap, sizeof(*k->v));
+		k->off = xreallocarray(k->off, k->cap, sizeof(*k->off));
+	}
+	k->off[k->n] = SIZE_MAX;
+	if (e->name < k->data || e->name >= k->end) {
+		k->off[k->n] = k->names.len;
+		buf_add(&k->names, e->name, e->len);
+		buf_add(&k->names, "", 1);
+	}
+	k->v[k->n++] = *e;
+	return true;
+}
+
+static void kept_finish(struct kept *k)
+{
+	buf_finish(&k->names);
+	free(k->off);
+	free(k->v);
+}
+
+/* The entries of the index file in data into k; its link in *link. */
+static bool keep(const unsigned char *data, size_t len, struct kept *k,
+		 struct link *link)
+{
+	unsigned char root[HASH_LEN];
+	bool rooted;
+
+	k->data = data;
+	k->end = data + len;
+	if (!parse(data, len, on_keep, k, root, &rooted, link))
+		return false;
+	for (size_t i = 0; i < k->n; i++)
+		if (k->off[i] != SIZE_MAX)
+			k->v[i].name = (const unsigned char *)k->names.data +
+				       k->off[i];
+	return true;
+}
+
+#define DELETED  1
+#define REPLACED 2
+
+/* The EWAH-compressed bitmap at *p (below end), as git's ewah/ewah_io.c
+ * writes it: its size in bits, its count of 64-bit words, the words, the
+ * position of the last run-length word, all big-endian. Each word of
+ * runs: bit 0 the runs' bit, 32 bits of their length in words, 31 of the
+ * count of literal words after it (their bits lowest first). mark is set
+ * in marks at each set bit's position; false when one is at n or past,
+ * or the bitmap is malformed. *p then past it. */
+static bool ewah(const unsigned char **p, const unsigned char *end,
+		 unsigned char *marks, size_t n, unsigned char mark)
+{
+	const unsigned char *q = *p;
+	size_t words, pos = 0, w = 0; /* pos stays at n once past it */
+
+	if ((size_t)(end - q) < 12)
+		return false;
+	words = be32(q + 4);
+	q += 8;
+	if ((size_t)(end - q - 4) / 8 < words)
+		return false;
+	while (w < words) {
+		uint64_t word = be64(q + 8 * w++);
+		uint64_t run = (word >> 1 & 0xffffffffu) * 64,
+			 lits = word >> 33;
+
+		if (word & 1) {
+			if (run > n - pos)
+				return false;
+			while (run--)
+				marks[pos++] |= mark;
+		} else {
+			pos = run > n - pos ? n : pos + (size_t)run;
+		}
+		if (lits > words - w)
+			return false;
+		for (; lits; lits--) {
+			uint64_t bits = be64(q + 8 * w++);
+
+			for (int c = 0; c < 64; c++) {
+				if (bits >> c & 1) {
+					if (pos >= n)
+						return false;
+					marks[pos] |= mark;
+				}
+				pos += pos < n;
+			}
+		}
+	}
+	if (words && be32(q + 8 * words) >= words)
+		return false;
+	*p = q + 8 * words + 4;
+	return true;
+}
+
+/* git's order of entries: by name, then stage. */
+static int entry_cmp(const struct entry *a, const struct entry *b)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = n ? memcmp(a->name, b->name, n) : 0;
+
+	if (c || a->len != b->len)
+		return c ? c : a->len < b->len ? -1 : 1;
+	return (int)(a->flags & STAGE_MASK) - (int)(b->flags & STAGE_MASK);
+}
+
+/* The shared index's entries, each replaced, deleted or kept as the
+ * link's bitmaps (a deletion's, then a replacement's) say, into out
+ * (b->n of them at most, *n); the first *nrep of a's entries (nameless,
+ * each taking the name of the one it replaces) are the replacements. */
+static bool apply_link(const struct kept *a, const struct kept *b,
+		       const unsigned char *p, const unsigned char *end,
+		       struct entry *out, size_t *n, size_t *nrep)
+{
+	unsigned char *marks = xcalloc(b->n ? b->n : 1, 1);
+	bool ok = false;
+
+	*n = *nrep = 0;
+	if (p < end && (!ewah(&p, end, marks, b->n, DELETED) ||
+			!ewah(&p, end, marks, b->n, REPLACED) || p != end))
+		goto out;
+	for (size_t i = 0; i < b->n; i++) {
+		struct entry e = b->v[i];
+
+		if (marks[i] == (DELETED | REPLACED))
+			goto out;
+		if (marks[i] == DELETED)
+			continue;
+		if (marks[i] == REPLACED) {
+			if (*nrep == a->n || a->v[*nrep].len != 0)
+				goto out;
+			e = a->v[(*nrep)++];
+			e.name = b->v[i].name;
+			e.len = b->v[i].len;
+		}
+		out[(*n)++] = e;
+	}
+	ok = true;
+out:
+	free(marks);
+	return ok;
+}
+
+/* A split index (gitformat-index(5), "Split index"): the file in data
+ * links (link) to the shared index in shared (slen bytes, whose trailing
+ * hash the link names; NULL when it is not read), whose entries it
+ * replaces and deletes and to whose it adds its own after the
+ * replacements (sorted), an added one taking the place of a shared one
+ * of the same name and stage. The merged entries, in order, each given
+ * to fn. */
+static bool split_walk(const unsigned char *data, size_t len, struct link link,
+		       const unsigned char *shared, size_t slen,
+		       bool (*fn)(void *, const struct entry *), void *ctx)
+{
+	static const unsigned char zero[HASH_LEN];
+	struct kept a = {.names = BUF_INIT}, b = {.names = BUF_INIT};
+	struct link l;
+	struct entry *base = NULL;
+	size_t nbase, nrep, i = 0, j;
+	bool ok = false;
+
+	if (link.size < HASH_LEN || !keep(data, len, &a, &l))
+		goto out;
+	if (memcmp(link.p, zero, HASH_LEN) != 0 &&
+	    (!shared || slen < HASH_LEN ||
+	     memcmp(shared + slen - HASH_LEN, link.p, HASH_LEN) != 0 ||
+	     !keep(shared, slen, &b, &l) || l.p))
+		goto out; /* not the shared index named, or itself split */
+	base = xreallocarray(NULL, b.n ? b.n : 1, sizeof(*base));
+	if (!apply_link(&a, &b, link.p + HASH_LEN, link.p + link.size, base,
+			&nbase, &nrep))
+		goto out;
+	for (j = nrep; j < a.n; j++)
+		if (a.v[j].len == 0 ||
+		    (j > nrep && entry_cmp(&a.v[j - 1], &a.v[j]) >= 0))
+			goto out;
+	for (j = nrep; i < nbase || j < a.n;) {
+		int c = i == nbase ? 1
+			: j == a.n ? -1
+				   : entry_cmp(&base[i], &a.v[j]);
+
+		if (!fn(ctx, c < 0 ? &base[i] : &a.v[j]))
+			goto out;
+		i += c <= 0;
+		j += c >= 0;
+	}
+	ok = true;
+out:
+	free(base);
+	kept_finish(&b);
+	kept_finish(&a);
+	return ok;
+}
+
+/* An index to read: its file, and where its shared index is when split
+ * (given, or read from gitdir into held, which the caller frees). */
+struct source {
+	const unsigned char *data;
+	size_t len;
+	const char *gitdir;
+	const unsigned char *shared;
+	size_t slen;
+	unsigned char *held;
+};
+
+static unsigned char *read_all(const char *dir, const char *name, size_t *len);
+
+/* The index of src, split or not, each entry given to fn (reset called
+ * first when a split index's own entries were given already), and its
+ * cache tree's root. False when unsure. */
+static bool read_index(struct source *src,
+		       bool (*fn)(void *, const struct entry *),
+		       void (*reset)(void *), void *ctx,
+		       unsigned char root[HASH_LEN], bool *rooted)
+{
+	char name[sizeof("sharedindex.") + 2 * HASH_LEN];
+	struct link link;
+
+	if (!parse(src->data, src->len, fn, ctx, root, rooted, &link))
+		return false;
+	if (!link.p)
+		return true;
+	reset(ctx);
+	if (src->gitdir && !src->shared && link.size >= HASH_LEN) {
+		memcpy(name, "sharedindex.", 12);
+		hex_of(link.p, name + 12);
+		src->held = read_all(src->gitdir, name, &src->slen);
+		src->shared = src->held;
+	}
+	return split_walk(src->data, src->len, link, src->shared, src->slen, fn,
+			  ctx);
+}
+
+/* What the index of src holds at rel. */
+static enum gitindex_answer lookup(struct source *src, const char *rel,
+				   struct hit *hit)
+{
+	unsigned char root[HASH_LEN];
+	bool rooted;
+
+	*hit = (struct hit){rel, strlen(rel), false, false, false, {0}};
+	if (!read_index(src, on_hit, hit_reset, hit, root, &rooted))
+		return GITINDEX_UNSURE;
+	return hit->found ? GITINDEX_TRACKED : GITINDEX_UNTRACKED;
 }
 
 enum gitindex_answer gitindex_lookup(const unsigned char *data, size_t len,
 				     const char *rel)
 {
-	struct hit hit = {rel, strlen(rel), false, false, {0}};
-	unsigned char root[HASH_LEN];
-	bool rooted;
+	return gitindex_lookup_split(data, len, NULL, 0, rel);
+}
 
-	if (!parse(data, len, on_hit, &hit, root, &rooted))
-		return GITINDEX_UNSURE;
-	return hit.found ? GITINDEX_TRACKED : GITINDEX_UNTRACKED;
+enum gitindex_answer gitindex_lookup_split(const unsigned char *data,
+					   size_t len,
+					   const unsigned char *shared,
+					   size_t slen, const char *rel)
+{
+	struct source src = {data, len, NULL, shared, slen, NULL};
+	struct hit hit;
+
+	return lookup(&src, rel, &hit);
 }
 
 static bool from_hex(const char *hex, unsigned char out[HASH_LEN])
@@ -294,10 +604,15 @@ struct gitindex_tree {
 	char *workdir;
 	unsigned char *data; /* the index file */
 	size_t len;
-	struct buf names; /* v4's names, each with its NUL */
+	unsigned char *shared;    /* a split index's shared index, or NULL */
+	const struct source *src; /* while it is read */
+	struct buf names;         /* v4's names, each with its NUL */
 	struct file {
-		size_t name;  /* offset in data, or in names when in_names */
-		size_t entry; /* the entry's offset in data */
+		const unsigned char *entry; /* in data or shared */
+		union {
+			const char *p; /* in data or shared */
+			size_t off;    /* in names, when in_names */
+		} name;
 		bool in_names, plain;
 	} * files;
 	size_t n, cap;
@@ -307,14 +622,26 @@ static const char *name_of(const struct gitindex_tree *t, size_t i)
 {
 	const struct file *f = &t->files[i];
 
-	return f->in_names ? t->names.data + f->name
-			   : (const char *)t->data + f->name;
+	return f->in_names ? t->names.data + f->name.off : f->name.p;
+}
+
+static void files_reset(void *ctx)
+{
+	struct gitindex_tree *t = ctx;
+
+	t->n = 0;
+	buf_reset(&t->names);
 }
 
 static bool on_file(void *ctx, const struct entry *e)
 {
 	struct gitindex_tree *t = ctx;
-	bool in_data = e->name >= t->data && e->name < t->data + t->len;
+	/* v2, v3: the name ends with a NUL in a file's bytes */
+	const struct source *src = t->src;
+	bool in_data =
+		(e->name >= src->data && e->name < src->data + src->len) ||
+		(src->shared && e->name >= src->shared &&
+		 e->name < src->shared + src->slen);
 	struct file f = {0};
 
 	if (t->n) {
@@ -335,13 +662,13 @@ static bool on_file(void *ctx, const struct entry *e)
 		t->cap = t->cap ? 2 * t->cap : 1024;
 		t->files = xreallocarray(t->files, t->cap, sizeof(*t->files));
 	}
-	f.entry = (size_t)(e->start - t->data);
+	f.entry = e->start;
 	f.plain = entry_plain(e);
-	if (in_data) { /* v2, v3: the name ends with a NUL in data */
-		f.name = (size_t)(e->name - t->data);
+	if (in_data) {
+		f.name.p = (const char *)e->name;
 	} else {
 		f.in_names = true;
-		f.name = t->names.len;
+		f.name.off = t->names.len;
 		buf_add(&t->names, e->name, e->len);
 		buf_add(&t->names, "", 1);
 	}
@@ -355,25 +682,40 @@ void gitindex_tree_free(struct gitindex_tree *t)
 		return;
 	buf_finish(&t->names);
 	free(t->files);
+	free(t->shared);
 	free(t->data);
 	free(t->workdir);
 	free(t);
 }
 
-/* gitindex_tree_of, taking data (heap) over, whatever it returns. */
+/* gitindex_tree_of, taking data (heap) over, whatever it returns; a split
+ * index's shared one read from gitdir (NULL: shared, slen, copied). */
 static struct gitindex_tree *tree_take(unsigned char *data, size_t len,
+				       const char *gitdir,
+				       const unsigned char *shared, size_t slen,
 				       const char *tree)
 {
 	struct gitindex_tree *t = xcalloc(1, sizeof(*t));
 	unsigned char root[HASH_LEN], want[HASH_LEN];
-	bool rooted;
+	struct source src = {data, len, gitdir, NULL, 0, NULL};
+	bool rooted, ok;
 
 	t->names = (struct buf)BUF_INIT;
 	t->data = data;
 	t->len = len;
-	if (!from_hex(tree, want) ||
-	    !parse(data, len, on_file, t, root, &rooted) || !rooted ||
-	    memcmp(root, want, HASH_LEN) != 0) {
+	if (shared) {
+		src.held = xmalloc(slen ? slen : 1);
+		memcpy(src.held, shared, slen);
+		src.shared = src.held;
+		src.slen = slen;
+	}
+	t->src = &src;
+	ok = from_hex(tree, want) &&
+	     read_index(&src, on_file, files_reset, t, root, &rooted);
+	/* the shared index, once read, is the tree's: names point into it */
+	t->shared = src.held;
+	t->src = NULL;
+	if (!ok || !rooted || memcmp(root, want, HASH_LEN) != 0) {
 		gitindex_tree_free(t);
 		return NULL;
 	}
@@ -384,19 +726,24 @@ static struct gitindex_tree *tree_take(unsigned char *data, size_t len,
 struct gitindex_tree *gitindex_tree_of(const unsigned char *data, size_t len,
 				       const char *tree)
 {
+	return gitindex_tree_split(data, len, NULL, 0, tree);
+}
+
+struct gitindex_tree *gitindex_tree_split(const unsigned char *data, size_t len,
+					  const unsigned char *shared,
+					  size_t slen, const char *tree)
+{
 	unsigned char *copy = xmalloc(len ? len : 1);
 
 	memcpy(copy, data, len);
-	return tree_take(copy, len, tree);
+	return tree_take(copy, len, NULL, shared, slen, tree);
 }
 
 enum gitindex_answer gitindex_tree_blob(const struct gitindex_tree *t,
 					const char *path,
 					char blob[GITINDEX_HEX])
 {
-	static const char digits[] = "0123456789abcdef";
 	size_t n = strlen(t->workdir);
-	const unsigned char *id;
 	size_t i, lo, hi;
 	bool found = false;
 
@@ -424,12 +771,7 @@ enum gitindex_answer gitindex_tree_blob(const struct gitindex_tree *t,
 	i = lo;
 	if (!t->files[i].plain)
 		return GITINDEX_UNSURE;
-	id = t->data + t->files[i].entry + 40;
-	for (int k = 0; k < HASH_LEN; k++) {
-		blob[2 * k] = digits[id[k] >> 4];
-		blob[2 * k + 1] = digits[id[k] & 15];
-	}
-	blob[2 * HASH_LEN] = '\0';
+	hex_of(t->files[i].entry + 40, blob);
 	return GITINDEX_TRACKED;
 }
 
@@ -530,10 +872,10 @@ static bool plain_repo(const char *gitdir, const char *common,
 
 /* The index of the work tree holding dir (absolute, canonical), all of
  * it, when the repository is one this reader understands; *workdir
- * (heap) the work tree. NULL with *none set when there is no
- * repository; NULL when unsure. */
+ * and *gitdir (heap) the work tree and its git directory. NULL with
+ * *none set when there is no repository; NULL when unsure. */
 static unsigned char *index_in(const char *dir, size_t *len, char **workdir,
-			       bool *none)
+			       char **gitdir_out, bool *none)
 {
 	char *gitdir, *common = NULL;
 	unsigned char *data = NULL;
@@ -541,6 +883,7 @@ static unsigned char *index_in(const char *dir, size_t *len, char **workdir,
 
 	*none = false;
 	*workdir = NULL;
+	*gitdir_out = NULL;
 	if (*dir != '/' || getenv("GIT_DIR") || getenv("GIT_WORK_TREE"))
 		return NULL;
 	gitdir = githead_gitdir(dir, workdir, &crossed);
@@ -553,6 +896,10 @@ static unsigned char *index_in(const char *dir, size_t *len, char **workdir,
 	common = githead_common_dir(gitdir);
 	if (plain_repo(gitdir, common, *workdir) && plain_config(common))
 		data = read_all(gitdir, "index", len);
+	if (data) {
+		*gitdir_out = gitdir;
+		gitdir = NULL;
+	}
 out:
 	free(common);
 	free(gitdir);
@@ -562,41 +909,361 @@ out:
 enum gitindex_answer gitindex_tracked(const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	char *dir, *workdir = NULL;
+	char *dir, *workdir = NULL, *gitdir = NULL;
 	unsigned char *data;
 	enum gitindex_answer a = GITINDEX_UNSURE;
 	size_t len, n;
 	bool none;
+	struct hit hit;
 
 	if (!slash || *path != '/')
 		return GITINDEX_UNSURE;
 	dir = slash == path ? xstrdup("/")
 			    : xstrndup(path, (size_t)(slash - path));
-	data = index_in(dir, &len, &workdir, &none);
+	data = index_in(dir, &len, &workdir, &gitdir, &none);
 	if (none)
 		a = GITINDEX_UNTRACKED;
 	n = workdir ? strlen(workdir) : 0;
-	if (data && strncmp(path, workdir, n) == 0 && path[n] == '/')
-		a = gitindex_lookup(data, len, path + n + 1);
+	if (data && strncmp(path, workdir, n) == 0 && path[n] == '/') {
+		struct source src = {data, len, gitdir, NULL, 0, NULL};
+
+		a = lookup(&src, path + n + 1, &hit);
+		free(src.held);
+	}
 	free(data);
+	free(gitdir);
 	free(workdir);
 	free(dir);
 	return a;
 }
 
+int gitindex_staged(const char *gitdir, const char *rel,
+		    char blob[GITINDEX_HEX])
+{
+	size_t len;
+	unsigned char *data = read_all(gitdir, "index", &len);
+	struct source src = {data, len, gitdir, NULL, 0, NULL};
+	struct hit hit;
+	int rc = -1;
+
+	blob[0] = '\0';
+	if (!data)
+		return -1;
+	if (lookup(&src, rel, &hit) != GITINDEX_UNSURE) {
+		rc = hit.stage0;
+		if (rc)
+			hex_of(hit.id, blob);
+	}
+	free(src.held);
+	free(data);
+	return rc;
+}
+
 struct gitindex_tree *gitindex_tree_open(const char *dir, const char *tree)
 {
-	char *workdir = NULL;
+	char *workdir = NULL, *gitdir = NULL;
 	size_t len;
 	bool none;
-	unsigned char *data = index_in(dir, &len, &workdir, &none);
-	struct gitindex_tree *t = data ? tree_take(data, len, tree) : NULL;
+	unsigned char *data = index_in(dir, &len, &workdir, &gitdir, &none);
+	struct gitindex_tree *t =
+		data ? tree_take(data, len, gitdir, NULL, 0, tree) : NULL;
 
 	if (t) {
 		free(t->workdir);
 		t->workdir = workdir;
 		workdir = NULL;
 	}
+	free(gitdir);
 	free(workdir);
 	return t;
+}
+
+/* The index being changed: the entries read (their bytes in data, the
+ * shared index or, v4's names, in the kept list), the paths set. */
+struct gitindex_edit {
+	char *gitdir, *workdir, *lock;
+	int fd;
+	unsigned char *data;
+	struct source src;
+	struct kept k;
+	struct set {
+		char *rel;
+		bool removed;
+		size_t seq; /* its order among the settings */
+		unsigned char raw[ENTRY_FIXED];
+	} * sets;
+	size_t nsets;
+};
+
+static void kept_reset(void *ctx)
+{
+	struct kept *k = ctx;
+
+	k->n = 0;
+	buf_reset(&k->names);
+}
+
+static void edit_free(struct gitindex_edit *ed)
+{
+	for (size_t i = 0; i < ed->nsets; i++)
+		free(ed->sets[i].rel);
+	free(ed->sets);
+	kept_finish(&ed->k);
+	free(ed->src.held);
+	free(ed->data);
+	free(ed->lock);
+	free(ed->workdir);
+	free(ed->gitdir);
+	free(ed);
+}
+
+void gitindex_edit_abort(struct gitindex_edit *ed)
+{
+	if (!ed)
+		return;
+	if (ed->fd >= 0)
+		close(ed->fd);
+	unlink(ed->lock);
+	edit_free(ed);
+}
+
+struct gitindex_edit *gitindex_edit_open(const char *gitdir,
+					 const char *workdir, bool *unsure,
+					 struct err *e)
+{
+	struct gitindex_edit *ed = xcalloc(1, sizeof(*ed));
+	unsigned char root[HASH_LEN];
+	struct buf b = BUF_INIT;
+	char *path = xasprintf("%s/index", gitdir);
+	bool rooted;
+
+	*unsure = false;
+	ed->gitdir = xstrdup(gitdir);
+	ed->workdir = xstrdup(workdir);
+	ed->lock = xasprintf("%s/index.lock", gitdir);
+	ed->k.names = (struct buf)BUF_INIT;
+	ed->fd = open(ed->lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (ed->fd < 0) {
+		err_set(e, "git: commit: %s: %s", ed->lock, strerror(errno));
+		free(ed->lock);
+		ed->lock = NULL;
+		goto fail;
+	}
+	if (!fsx_read_path(path, INDEX_MAX, &b, e))
+		goto fail;
+	ed->src.len = b.len;
+	ed->data = (unsigned char *)buf_detach(&b);
+	ed->src.data = ed->data;
+	ed->src.gitdir = ed->gitdir;
+	ed->k.data = ed->data;
+	ed->k.end = ed->data + ed->src.len;
+	if (!read_index(&ed->src, on_keep, kept_reset, &ed->k, root, &rooted)) {
+		*unsure = true;
+		err_set(e, "git: commit: read index: %s: not understood", path);
+		goto fail;
+	}
+	for (size_t i = 0; i < ed->k.n; i++)
+		if (ed->k.off[i] != SIZE_MAX)
+			ed->k.v[i].name =
+				(const unsigned char *)ed->k.names.data +
+				ed->k.off[i];
+	free(path);
+	return ed;
+fail:
+	buf_finish(&b);
+	free(path);
+	if (ed->lock)
+		gitindex_edit_abort(ed);
+	else
+		edit_free(ed);
+	return NULL;
+}
+
+static void put32(unsigned char *p, uint64_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+bool gitindex_edit_set(struct gitindex_edit *ed, const char *rel,
+		       const char *blob, unsigned mode, struct err *e)
+{
+	struct set s = {xstrdup(rel), blob == NULL, ed->nsets, {0}};
+	char *full = xasprintf("%s/%s", ed->workdir, rel);
+	struct stat st;
+	bool ok = false;
+
+	if (blob) {
+		if (!from_hex(blob, s.raw + 40)) {
+			err_set(e, "git: commit: stage %s: %s: not a blob id",
+				rel, blob);
+			goto out;
+		}
+		if (lstat(full, &st) < 0) {
+			err_set(e, "git: commit: stage %s: %s", full,
+				strerror(errno));
+			goto out;
+		}
+		put32(s.raw, (uint64_t)st.st_ctim.tv_sec);
+		put32(s.raw + 4, (uint64_t)st.st_ctim.tv_nsec);
+		put32(s.raw + 8, (uint64_t)st.st_mtim.tv_sec);
+		put32(s.raw + 12, (uint64_t)st.st_mtim.tv_nsec);
+		put32(s.raw + 16, (uint64_t)st.st_dev);
+		put32(s.raw + 20, (uint64_t)st.st_ino);
+		put32(s.raw + 24, mode);
+		put32(s.raw + 28, st.st_uid);
+		put32(s.raw + 32, st.st_gid);
+		put32(s.raw + 36, (uint64_t)st.st_size);
+	}
+	ed->sets = xreallocarray(ed->sets, ed->nsets + 1, sizeof(*ed->sets));
+	ed->sets[ed->nsets++] = s;
+	s.rel = NULL;
+	ok = true;
+out:
+	free(s.rel);
+	free(full);
+	return ok;
+}
+
+static int set_cmp(const void *a, const void *b)
+{
+	const struct set *x = a, *y = b;
+	int c = strcmp(x->rel, y->rel);
+
+	/* one path set twice: the later one last */
+	return c ? c : x->seq < y->seq ? -1 : 1;
+}
+
+/* One entry as a version 2 or 3 file has it: the fixed bytes (fixed of
+ * them at raw), the name length in the flags, the name, NUL padding to a
+ * multiple of eight. */
+static void put_entry(struct buf *out, const unsigned char *raw, size_t fixed,
+		      const char *name, size_t len)
+{
+	static const char pad[8];
+	unsigned char head[ENTRY_FIXED + 2];
+	unsigned flags;
+
+	memcpy(head, raw, fixed);
+	flags = ((unsigned)head[60] << 8 | head[61]) & ~(unsigned)NAME_MASK;
+	flags |= len < NAME_MASK ? (unsigned)len : NAME_MASK;
+	head[60] = (unsigned char)(flags >> 8);
+	head[61] = (unsigned char)flags;
+	buf_add(out, head, fixed);
+	buf_add(out, name, len);
+	buf_add(out, pad, ((fixed + len + 8) & ~(size_t)7) - fixed - len);
+}
+
+/* Whether the sets (sorted) hold rel (len bytes). */
+static bool is_set(const struct gitindex_edit *ed, const unsigned char *rel,
+		   size_t len)
+{
+	size_t lo = 0, hi = ed->nsets;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *s = ed->sets[mid].rel;
+		size_t sl = strlen(s);
+		int c = memcmp(rel, s, len < sl ? len : sl);
+
+		if (c == 0 && len == sl)
+			return true;
+		if (c < 0 || (c == 0 && len < sl))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
+/* The order of a path set and an entry (not of a path set). */
+static int set_entry_cmp(const struct set *s, const struct entry *e)
+{
+	size_t sl = strlen(s->rel);
+	int c = memcmp(s->rel, e->name, sl < e->len ? sl : e->len);
+
+	return c ? c : sl < e->len ? -1 : 1;
+}
+
+/* The new index file: the entries read but those of the paths set, and
+ * the paths set (each as last set) in their places. */
+static void edit_render(struct gitindex_edit *ed, struct buf *out)
+{
+	unsigned char id[HASH_LEN];
+	char hex[GITINDEX_HEX];
+	uint32_t version = 2, count = 0;
+	size_t j = 0;
+
+	qsort(ed->sets, ed->nsets, sizeof(*ed->sets), set_cmp);
+	for (size_t i = 0; i < ed->k.n; i++)
+		if (ed->k.v[i].fixed > ENTRY_FIXED)
+			version = 3;
+	buf_add(out, "DIRC\0\0\0\0\0\0\0\0", 12);
+	for (size_t i = 0; i <= ed->k.n; i++) {
+		const struct entry *e = i < ed->k.n ? &ed->k.v[i] : NULL;
+
+		if (e && is_set(ed, e->name, e->len))
+			continue; /* a stage of a path set */
+		while (j < ed->nsets &&
+		       (!e || set_entry_cmp(&ed->sets[j], e) < 0)) {
+			const struct set *s = &ed->sets[j++];
+
+			if ((j < ed->nsets &&
+			     strcmp(s->rel, ed->sets[j].rel) == 0) ||
+			    s->removed)
+				continue; /* set again later, or removed */
+			put_entry(out, s->raw, ENTRY_FIXED, s->rel,
+				  strlen(s->rel));
+			count++;
+		}
+		if (e) {
+			put_entry(out, e->start, e->fixed,
+				  (const char *)e->name, e->len);
+			count++;
+		}
+	}
+	put32((unsigned char *)out->data + 4, version);
+	put32((unsigned char *)out->data + 8, count);
+	sha1_hex(out->data, out->len, hex);
+	from_hex(hex, id);
+	buf_add(out, id, HASH_LEN);
+}
+
+bool gitindex_edit_commit(struct gitindex_edit *ed, struct err *e)
+{
+	struct buf out = BUF_INIT;
+	char *index = xasprintf("%s/index", ed->gitdir);
+	size_t done = 0;
+	bool ok = false;
+
+	edit_render(ed, &out);
+	while (done < out.len) {
+		ssize_t n = write(ed->fd, out.data + done, out.len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		done += (size_t)n;
+	}
+	if ((!fsx_test_nosync() && fsync(ed->fd) < 0) || close(ed->fd) < 0) {
+		ed->fd = -1;
+		goto fail;
+	}
+	ed->fd = -1;
+	if (rename(ed->lock, index) < 0)
+		goto fail;
+	ok = true;
+	edit_free(ed);
+	goto out;
+fail:
+	err_set(e, "git: commit: write index: %s: %s", ed->lock,
+		strerror(errno));
+	gitindex_edit_abort(ed);
+out:
+	buf_finish(&out);
+	free(index);
+	return ok;
 }

@@ -11,10 +11,13 @@ enum gitindex_answer {
 	GITINDEX_UNTRACKED, /* it does not, or there is no repository */
 };
 
+#include "err.h"
+
 /* Whether git tracks path (absolute, its directory canonical), read from
- * the work tree's index file (DIRC versions 2 to 4) without libgit2.
+ * the work tree's index file (DIRC versions 2 to 4, split or not: a split
+ * index's shared one is $GIT_DIR/sharedindex.<id>) without libgit2.
  * Unsure whenever it cannot answer as libgit2 would: GIT_DIR or
- * GIT_WORK_TREE set, a split or sparse index, a repository it does not
+ * GIT_WORK_TREE set, a sparse index, a repository it does not
  * understand or does not own, an index it cannot read or parse. Like the
  * libgit2 path, it reads the repository's own index, not GIT_INDEX_FILE. */
 enum gitindex_answer gitindex_tracked(const char *path);
@@ -23,9 +26,22 @@ enum gitindex_answer gitindex_tracked(const char *path);
  * relative to the work tree, '/'-separated). Never reads outside data. */
 enum gitindex_answer gitindex_lookup(const unsigned char *data, size_t len,
 				     const char *rel);
+/* The same of a split index in data whose shared index is shared (slen
+ * bytes; NULL: not read, unsure). Never reads outside either. */
+enum gitindex_answer gitindex_lookup_split(const unsigned char *data,
+					   size_t len,
+					   const unsigned char *shared,
+					   size_t slen, const char *rel);
 
 /* A blob id in hex plus its NUL. */
 #define GITINDEX_HEX 41
+
+/* The blob id of rel's stage 0 entry in gitdir's index (split or not),
+ * what libgit2's git_index_get_bypath(index, rel, 0) gives, for where
+ * libgit2 cannot read the index: 1 and blob, 0 (blob "") when it has
+ * none, -1 when it cannot be read or is not understood. */
+int gitindex_staged(const char *gitdir, const char *rel,
+		    char blob[GITINDEX_HEX]);
 
 /* git's index read as a tree: the files it holds, by path. */
 struct gitindex_tree;
@@ -43,6 +59,10 @@ struct gitindex_tree *gitindex_tree_open(const char *dir, const char *tree);
  * then relative to the work tree. Never reads outside data. */
 struct gitindex_tree *gitindex_tree_of(const unsigned char *data, size_t len,
 				       const char *tree);
+/* The same of a split index, its shared index in shared (slen bytes). */
+struct gitindex_tree *gitindex_tree_split(const unsigned char *data, size_t len,
+					  const unsigned char *shared,
+					  size_t slen, const char *tree);
 /* The blob t holds at path (absolute, in t's work tree): TRACKED, blob
  * set; UNTRACKED, blob "", when the tree has no file there; UNSURE for a
  * path outside the work tree, or an entry no tree holds as a file (a
@@ -51,5 +71,29 @@ enum gitindex_answer gitindex_tree_blob(const struct gitindex_tree *t,
 					const char *path,
 					char blob[GITINDEX_HEX]);
 void gitindex_tree_free(struct gitindex_tree *t);
+
+/* git's index being changed: its lock held, its entries read. */
+struct gitindex_edit;
+
+/* Takes gitdir's index lock as git does (index.lock, made exclusively:
+ * "File exists" while git holds it) and reads its index, split or not,
+ * for the work tree workdir. NULL, e set, when it cannot; *unsure then
+ * when the index is one this reader does not understand. */
+struct gitindex_edit *gitindex_edit_open(const char *gitdir,
+					 const char *workdir, bool *unsure,
+					 struct err *e);
+/* Sets rel's entry (relative to the work tree): every stage of it
+ * replaced by stage 0 of blob (hex) with mode (git's: 0100644, 0100755
+ * or 0120000) and the stat data of the work tree's file; blob NULL
+ * removes rel. */
+bool gitindex_edit_set(struct gitindex_edit *ed, const char *rel,
+		       const char *blob, unsigned mode, struct err *e);
+/* Writes the index, changed, as one plain file (version 2, or 3 when an
+ * entry has extended flags; no extensions: git rebuilds its caches, and
+ * splits it again under core.splitIndex) into the lock, then renames the
+ * lock over the index. Frees ed, whatever it returns. */
+bool gitindex_edit_commit(struct gitindex_edit *ed, struct err *e);
+/* Removes the lock, the index unchanged, and frees ed (may be NULL). */
+void gitindex_edit_abort(struct gitindex_edit *ed);
 
 #endif

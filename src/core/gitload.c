@@ -39,13 +39,16 @@ static struct {
 	__typeof__(gitrepo_path_changed) *path_changed;
 	__typeof__(gitrepo_blob_text) *blob_text;
 	__typeof__(gitrepo_hooks_dir) *hooks_dir;
-	__typeof__(gitrepo_commit_paths) *commit_paths;
+	__typeof__(gitrepo_commit_staged) *commit_staged;
+	__typeof__(gitrepo_index_readable) *index_readable;
 	__typeof__(gitrepo_tracked) *tracked;
 	__typeof__(gitrepo_on_branch) *on_branch;
 	__typeof__(gitrepo_path_versions) *path_versions;
 	__typeof__(gitrepo_path_one_change) *path_one_change;
 } mod;
 
+/* one a line, as mod has them */
+/* clang-format off */
 static const char *const names[] = {
 	"gitrepo_open",
 	"gitrepo_destroy",
@@ -67,12 +70,14 @@ static const char *const names[] = {
 	"gitrepo_path_changed",
 	"gitrepo_blob_text",
 	"gitrepo_hooks_dir",
-	"gitrepo_commit_paths",
+	"gitrepo_commit_staged",
+	"gitrepo_index_readable",
 	"gitrepo_tracked",
 	"gitrepo_on_branch",
 	"gitrepo_path_versions",
 	"gitrepo_path_one_change",
 };
+/* clang-format on */
 
 _Static_assert(sizeof(mod) == sizeof(names) / sizeof(*names) * sizeof(void *),
 	       "one name per entry point");
@@ -107,6 +112,7 @@ static void load_once(void)
 	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	void **slot = (void **)&mod;
 	__typeof__(mem_on_oom) *set_oom;
+	__typeof__(gitrepo_index_reader) *set_reader;
 
 	if (!h) {
 		snprintf(failure, sizeof(failure), "cannot load %s: %s", path,
@@ -127,6 +133,10 @@ static void load_once(void)
 	*(void **)&set_oom = dlsym(h, "mem_on_oom");
 	if (set_oom)
 		set_oom(mem_fail);
+	/* the index libgit2 cannot read (a split index), read here */
+	*(void **)&set_reader = dlsym(h, "gitrepo_index_reader");
+	if (set_reader)
+		set_reader(gitindex_staged);
 	__atomic_store_n(&handle, h, __ATOMIC_RELEASE);
 }
 
@@ -292,12 +302,39 @@ bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e)
 	return mod.hooks_dir(r, dir, e);
 }
 
+static bool on_staged(void *ctx, const char *path, const char *blob,
+		      unsigned mode, struct err *e)
+{
+	return gitindex_edit_set(ctx, path, blob, mode, e);
+}
+
 bool gitrepo_commit_paths(struct gitrepo *r, const char *const *paths,
 			  size_t npaths, const char *message, const char *name,
 			  const char *email, char out[GITREPO_HEX],
 			  struct err *e)
 {
-	return mod.commit_paths(r, paths, npaths, message, name, email, out, e);
+	struct err ie = {{0}};
+	struct gitindex_edit *ed;
+	bool unsure;
+
+	if (mod.index_readable(r, &ie))
+		return mod.commit_staged(r, paths, npaths, message, name, email,
+					 NULL, NULL, out, e);
+	/* libgit2 cannot read git's index (a split index): the commit made
+	 * from HEAD's tree as ever, the index read and written here, its
+	 * lock held from before the commit to after */
+	ed = gitindex_edit_open(mod.gitdir(r), mod.workdir(r), &unsure, e);
+	if (!ed) {
+		if (unsure)
+			*e = ie;
+		return false;
+	}
+	if (!mod.commit_staged(r, paths, npaths, message, name, email,
+			       on_staged, ed, out, e)) {
+		gitindex_edit_abort(ed);
+		return false;
+	}
+	return gitindex_edit_commit(ed, e);
 }
 
 bool gitrepo_tracked(const char *path, bool *tracked, struct err *e)

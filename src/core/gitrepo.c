@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <git2.h>
+#include <git2/sys/repository.h>
 
 #include "mem.h"
 
@@ -686,24 +687,53 @@ out:
 	return ok;
 }
 
+static gitrepo_index_fn index_reader;
+
+void gitrepo_index_reader(gitrepo_index_fn fn)
+{
+	index_reader = fn;
+}
+
+/* The index's blob at path into *id: 1, 0 when it has none, -1 (e set)
+ * when the index cannot be read. One libgit2 refuses (a split index) is
+ * read by the core's reader, when it understands it. */
+static int index_blob(struct gitrepo *r, const char *path, git_oid *id,
+		      struct err *e)
+{
+	git_index *idx = NULL;
+	const git_index_entry *ie;
+	char hex[GITREPO_HEX];
+	int rc;
+
+	if (git_repository_index(&idx, r->repo) < 0) {
+		rc = index_reader ? index_reader(r->gitdir, path, hex) : -1;
+		if (rc < 0)
+			gerr(e, "read index");
+		else if (rc == 1 && git_oid_fromstr(id, hex) < 0)
+			rc = -1;
+		return rc;
+	}
+	ie = git_index_get_bypath(idx, path, 0);
+	if ((rc = ie != NULL))
+		git_oid_cpy(id, &ie->id);
+	git_index_free(idx);
+	return rc;
+}
+
 bool gitrepo_value_origin(struct gitrepo *r, const char *path, const char *blob,
 			  gitrepo_same_fn same, void *ctx,
 			  struct gitrepo_origin *out, struct err *e)
 {
-	git_index *idx = NULL;
 	git_commit *head = NULL;
-	const git_index_entry *ie;
-	git_oid want, hid;
+	git_oid want, hid, iid;
 	bool ok = false, staged;
-	int in_head = 0, rc;
+	int in_head = 0, rc, irc;
 
 	memset(out, 0, sizeof(*out));
 	if (git_oid_fromstr(&want, blob) < 0)
 		return err_set(e, "git: %s: not a blob id", blob);
-	if (git_repository_index(&idx, r->repo) < 0) {
-		gerr(e, "read index");
+	if ((irc = index_blob(r, path, &iid, e)) < 0)
 		goto out;
-	}
 	rc = git_repository_head_unborn(r->repo);
 	if (rc < 0 || (rc == 0 && !lookup_commit(r->repo, "HEAD", &head, e))) {
 		if (rc < 0)
@@ -714,8 +744,7 @@ bool gitrepo_value_origin(struct gitrepo *r, const char *path, const char *blob,
 		gerr(e, "read %s", path);
 		goto out;
 	}
-	ie = git_index_get_bypath(idx, path, 0);
-	staged = ie && git_oid_equal(&ie->id, &want) &&
+	staged = irc == 1 && git_oid_equal(&iid, &want) &&
 		 !(in_head && git_oid_equal(&hid, &want));
 	if (!staged && !(in_head && git_oid_equal(&hid, &want))) {
 		ok = true; /* not a version git holds */
@@ -738,7 +767,6 @@ bool gitrepo_value_origin(struct gitrepo *r, const char *path, const char *blob,
 	ok = trace_history(r, head, hid, path, same, ctx, out, e);
 out:
 	git_commit_free(head);
-	git_index_free(idx);
 	return ok;
 }
 
@@ -760,26 +788,6 @@ bool gitrepo_blob_text(struct gitrepo *r, const char *blob, char **text,
 	(*text)[*len] = '\0';
 	git_blob_free(b);
 	return true;
-}
-
-/* The index's blob at path into *id: 1, 0 when it has none, -1 (e set)
- * when the index cannot be read. */
-static int index_blob(struct gitrepo *r, const char *path, git_oid *id,
-		      struct err *e)
-{
-	git_index *idx = NULL;
-	const git_index_entry *ie;
-	int rc;
-
-	if (git_repository_index(&idx, r->repo) < 0) {
-		gerr(e, "read index");
-		return -1;
-	}
-	ie = git_index_get_bypath(idx, path, 0);
-	if ((rc = ie != NULL))
-		git_oid_cpy(id, &ie->id);
-	git_index_free(idx);
-	return rc;
 }
 
 bool gitrepo_staged_blob(struct gitrepo *r, const char *path,
@@ -1211,11 +1219,21 @@ out:
 	return ok;
 }
 
-/* Puts path, as the work tree has it, into both indexes, or removes it from
- * both when the work tree has no such file. */
-static bool stage_path(struct gitrepo *r, git_index *tree_idx, git_index *idx,
-		       const char *path, struct err *e)
+/* Where the commit's paths go besides its tree: the repository's index
+ * (idx), or the caller's staged (idx NULL). */
+struct stage_to {
+	git_index *idx;
+	gitrepo_staged_fn staged;
+	void *ctx;
+};
+
+/* Puts path, as the work tree has it, into the tree's index and where to
+ * says, or removes it from both when the work tree has no such file. */
+static bool stage_path(struct gitrepo *r, git_index *tree_idx,
+		       const struct stage_to *to, const char *path,
+		       struct err *e)
 {
+	char hex[GITREPO_HEX];
 	char *full = xasprintf("%s/%s", r->workdir, path);
 	git_index_entry ent = {0};
 	struct stat st;
@@ -1227,11 +1245,11 @@ static bool stage_path(struct gitrepo *r, git_index *tree_idx, git_index *idx,
 			goto out;
 		}
 		if (git_index_remove_bypath(tree_idx, path) < 0 ||
-		    git_index_remove_bypath(idx, path) < 0) {
+		    (to->idx && git_index_remove_bypath(to->idx, path) < 0)) {
 			gerr(e, "unstage %s", path);
 			goto out;
 		}
-		ok = true;
+		ok = to->idx || to->staged(to->ctx, path, NULL, 0, e);
 		goto out;
 	}
 	ent.path = path;
@@ -1240,20 +1258,21 @@ static bool stage_path(struct gitrepo *r, git_index *tree_idx, git_index *idx,
 					 : GIT_FILEMODE_BLOB;
 	if (git_blob_create_from_workdir(&ent.id, r->repo, path) < 0 ||
 	    git_index_add(tree_idx, &ent) < 0 ||
-	    git_index_add_bypath(idx, path) < 0) {
+	    (to->idx && git_index_add_bypath(to->idx, path) < 0)) {
 		gerr(e, "stage %s", path);
 		goto out;
 	}
-	ok = true;
+	git_oid_tostr(hex, sizeof(hex), &ent.id);
+	ok = to->idx || to->staged(to->ctx, path, hex, ent.mode, e);
 out:
 	free(full);
 	return ok;
 }
 
 /* The tree HEAD's tree (parent may be NULL) becomes with paths staged. */
-static bool build_tree(struct gitrepo *r, git_commit *parent, git_index *idx,
-		       const char *const *paths, size_t npaths, git_tree **tree,
-		       struct err *e)
+static bool build_tree(struct gitrepo *r, git_commit *parent,
+		       const struct stage_to *to, const char *const *paths,
+		       size_t npaths, git_tree **tree, struct err *e)
 {
 	git_index *tree_idx = NULL;
 	git_tree *base = NULL;
@@ -1267,7 +1286,7 @@ static bool build_tree(struct gitrepo *r, git_commit *parent, git_index *idx,
 		goto out;
 	}
 	for (size_t i = 0; i < npaths; i++)
-		if (!stage_path(r, tree_idx, idx, paths[i], e))
+		if (!stage_path(r, tree_idx, to, paths[i], e))
 			goto out;
 	if (git_index_write_tree_to(&oid, tree_idx, r->repo) < 0 ||
 	    git_tree_lookup(tree, r->repo, &oid) < 0) {
@@ -1310,10 +1329,20 @@ static bool create_commit(struct gitrepo *r, git_commit *parent, git_tree *tree,
 	return ok;
 }
 
-bool gitrepo_commit_paths(struct gitrepo *r, const char *const *paths,
-			  size_t npaths, const char *message, const char *name,
-			  const char *email, char out[GITREPO_HEX],
-			  struct err *e)
+bool gitrepo_index_readable(struct gitrepo *r, struct err *e)
+{
+	git_index *idx = NULL;
+
+	if (git_repository_index(&idx, r->repo) < 0)
+		return gerr(e, "commit: read index");
+	git_index_free(idx);
+	return true;
+}
+
+bool gitrepo_commit_staged(struct gitrepo *r, const char *const *paths,
+			   size_t npaths, const char *message, const char *name,
+			   const char *email, gitrepo_staged_fn staged,
+			   void *ctx, char out[GITREPO_HEX], struct err *e)
 {
 	char head[GITREPO_HEX];
 	bool unborn;
@@ -1323,18 +1352,30 @@ bool gitrepo_commit_paths(struct gitrepo *r, const char *const *paths,
 	git_oid oid;
 	bool ok = false;
 
+	struct stage_to to = {NULL, staged, ctx};
+	git_index *mem = NULL;
+
 	if (!gitrepo_head(r, head, &unborn, e))
 		return false;
 	if (!unborn && !lookup_commit(r->repo, head, &parent, e))
 		return false;
-	if (git_repository_index(&idx, r->repo) < 0) {
+	if (!staged && git_repository_index(&idx, r->repo) < 0) {
 		gerr(e, "commit: read index");
 		goto out;
 	}
-	if (!build_tree(r, parent, idx, paths, npaths, &tree, e) ||
+	/* the filters' attributes read from the index, which libgit2 cannot
+	 * read: an empty one in its place for the commit (a .gitattributes
+	 * only staged, not in the work tree, is not seen) */
+	if (staged && (git_index_new(&mem) < 0 ||
+		       git_repository_set_index(r->repo, mem) < 0)) {
+		gerr(e, "commit: index");
+		goto out;
+	}
+	to.idx = idx;
+	if (!build_tree(r, parent, &to, paths, npaths, &tree, e) ||
 	    !create_commit(r, parent, tree, message, name, email, &oid, e))
 		goto out;
-	if (git_index_write(idx) < 0) {
+	if (idx && git_index_write(idx) < 0) {
 		gerr(e, "commit: write index");
 		goto out;
 	}
@@ -1342,6 +1383,9 @@ bool gitrepo_commit_paths(struct gitrepo *r, const char *const *paths,
 		git_oid_tostr(out, GITREPO_HEX, &oid);
 	ok = true;
 out:
+	if (mem)
+		git_repository_set_index(r->repo, NULL);
+	git_index_free(mem);
 	git_tree_free(tree);
 	git_index_free(idx);
 	git_commit_free(parent);

@@ -250,6 +250,30 @@ bool gitrepo_path_versions(struct gitrepo *r, const char *path,
  * directory's hooks/ (shared by linked worktrees). It may not exist. */
 bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e);
 
+/* Called with each path a commit stages (relative to the top): its blob
+ * id and git mode as committed, or blob NULL when it was removed. */
+typedef bool (*gitrepo_staged_fn)(void *ctx, const char *path, const char *blob,
+				  unsigned mode, struct err *e);
+
+/* Whether libgit2 reads git's index (not a split index); else e says why.
+ * The module's side. */
+bool gitrepo_index_readable(struct gitrepo *r, struct err *e);
+/* gitrepo_commit_paths, the index neither read nor written: each path
+ * committed given to staged instead (NULL: the index updated, as
+ * gitrepo_commit_paths). The module's side. */
+bool gitrepo_commit_staged(struct gitrepo *r, const char *const *paths,
+			   size_t npaths, const char *message, const char *name,
+			   const char *email, gitrepo_staged_fn staged,
+			   void *ctx, char out[GITREPO_HEX], struct err *e);
+
+/* The reader of the index the module calls where libgit2 cannot read it
+ * (a split index): the blob id of path's stage 0 entry in gitdir's index,
+ * 1; 0 when none; -1 when it cannot say. Given by the core at loading
+ * (gitindex_staged). */
+typedef int (*gitrepo_index_fn)(const char *gitdir, const char *path,
+				char blob[GITREPO_HEX]);
+void gitrepo_index_reader(gitrepo_index_fn fn);
+
 /* Commits exactly these paths (relative to the top; a path missing from the
  * work tree is committed as deleted) on HEAD as name <email>, whatever else
  * is staged: the new tree is HEAD's tree with these paths as they are in
@@ -258,7 +282,9 @@ bool gitrepo_hooks_dir(struct gitrepo *r, char **dir, struct err *e);
  * staged changes stay staged. The new commit's id goes to out (may be
  * NULL). libgit2 runs no hooks, so this never re-enters storysync; callers
  * still set STORYSYNC_RUNNING=1 for any git they spawn. Fails with
- * "git: commit: HEAD moved" when HEAD changed since it was read. */
+ * "git: commit: HEAD moved" when HEAD changed since it was read. An index
+ * libgit2 cannot read (a split index) is read and written by gitindex.c
+ * (the core's side: gitload.c), as one plain index. */
 bool gitrepo_commit_paths(struct gitrepo *r, const char *const *paths,
 			  size_t npaths, const char *message, const char *name,
 			  const char *email, char out[GITREPO_HEX],

@@ -903,7 +903,7 @@ static void test_gitindex_states(void **state)
 	unsetenv("GIT_DIR");
 	sh("cd repo && git update-index --split-index && echo q > q.md && "
 	   "git add q.md");
-	index_agrees(repo, some, false); /* a split index: libgit2 */
+	index_agrees(repo, some, true); /* a split index: read here too */
 	sh("cd repo && git update-index --no-split-index");
 	index_agrees(repo, some, true);
 	free(git);
@@ -1079,6 +1079,197 @@ static void tree_of_copy(const unsigned char *data, size_t len,
 	if (t)
 		(void)gitindex_tree_blob(t, "stories/backlog/A.md", blob);
 	gitindex_tree_free(t);
+}
+
+/* A heap copy of the file at repo/rel, in *len. */
+static unsigned char *read_copy(const char *rel, size_t *len)
+{
+	char *path = xasprintf("%s/%s", repo, rel), *data = NULL;
+	struct file_stat st;
+	struct err e = {""};
+
+	assert_true(fsx_read_at(AT_FDCWD, path, &data, len, &st, &e));
+	free(path);
+	return (unsigned char *)data;
+}
+
+/* The size of the index's "link" extension, 0 when it has none: 20 bytes
+ * of the shared index's id, then two EWAH bitmaps of 20 bytes or more,
+ * more when a bit is set. */
+static uint32_t link_size(const unsigned char *d, size_t len)
+{
+	for (size_t i = 12; i + 8 <= len; i++)
+		if (memcmp(d + i, "link", 4) == 0)
+			return (uint32_t)d[i + 4] << 24 |
+			       (uint32_t)d[i + 5] << 16 |
+			       (uint32_t)d[i + 6] << 8 | d[i + 7];
+	return 0;
+}
+
+/* gitindex_staged agrees with git ls-files -s (stage 0) on each of some. */
+static void staged_agrees(void)
+{
+	char *gitdir = xasprintf("%s/.git", repo);
+
+	for (size_t i = 0; some[i]; i++) {
+		char *want = out("cd repo && git ls-files -s | awk -F'\t' "
+				 "-v p='%s' '$2 == p { split($1, a, \" \"); "
+				 "if (a[3] == 0) print a[2] }'",
+				 some[i]);
+		char blob[GITINDEX_HEX];
+		int rc = gitindex_staged(gitdir, some[i], blob);
+
+		if (rc != (*want ? 1 : 0) || strcmp(blob, want) != 0)
+			fail_msg("%s: got %d '%s', want '%s'", some[i], rc,
+				 blob, want);
+		free(want);
+	}
+	free(gitdir);
+}
+
+/* git's split index (core.splitIndex; gitformat-index(5)): the shared
+ * index's entries replaced and deleted by the two EWAH bitmaps of the
+ * link extension, new ones added; read against git's own reading. */
+static void test_gitindex_split(void **state)
+{
+	unsigned char *d;
+	size_t len;
+
+	sh("cd repo && git config splitIndex.maxPercentChange 100 && "
+	   "git update-index --split-index && echo c > stories/backlog/A.md && "
+	   "git add stories/backlog/A.md && git rm -q --cached other/x.md && "
+	   "echo n > new.md && git add new.md && mkdir -p zz/deep && "
+	   "echo z > 'zz/deep/name with space.md' && git add zz");
+	d = read_copy(".git/index", &len);
+	/* both bitmaps hold set bits: a word of literal bits each */
+	assert_true(link_size(d, len) >= 20 + 2 * 28);
+	free(d);
+	index_agrees(repo, some, true);
+	staged_agrees();
+	sh("cd repo && git commit -q -m split && git rm -q --cached "
+	   "other/y.md && git add -N .storysync.local.yml 2>/dev/null; "
+	   "echo l > .storysync.local.yml && git add -N .storysync.local.yml");
+	index_agrees(repo, some, true);
+	staged_agrees();
+	sh("cd repo && git reset -q && git commit -q --allow-empty -m t");
+	assert_true(head_tree_agrees()); /* its cache tree in the split file */
+	sh("cd repo && git update-index --index-version 4 && echo v4 > "
+	   "other/y.md && git add other/y.md");
+	index_agrees(repo, some, true); /* v4 names, nameless replacements */
+	staged_agrees();
+}
+
+/* Every prefix and every byte flipped of a split index and of its shared
+ * index: never a read outside either (ASan), and the shared index not
+ * the one the link names is never read. */
+static void test_gitindex_split_corrupt(void **state)
+{
+	unsigned char *d, *sh_data, *m;
+	size_t len, slen;
+	char *name;
+	const char *rel = "stories/backlog/A.md";
+
+	sh("cd repo && git config splitIndex.maxPercentChange 100 && "
+	   "git update-index --split-index && echo c > stories/backlog/A.md && "
+	   "git add stories/backlog/A.md && git rm -q --cached other/x.md && "
+	   "echo n > new.md && git add new.md");
+	name = out("cd repo/.git && ls sharedindex.*");
+	d = read_copy(".git/index", &len);
+	{
+		char *rel_shared = xasprintf(".git/%s", name);
+
+		sh_data = read_copy(rel_shared, &slen);
+		free(rel_shared);
+	}
+	assert_int_equal(gitindex_lookup_split(d, len, sh_data, slen, rel),
+			 GITINDEX_TRACKED);
+	assert_int_equal(
+		gitindex_lookup_split(d, len, sh_data, slen, "other/x.md"),
+		GITINDEX_UNTRACKED);
+	assert_int_equal(gitindex_lookup_split(d, len, NULL, 0, rel),
+			 GITINDEX_UNSURE); /* the shared one not read */
+	assert_int_equal(gitindex_lookup(d, len, rel), GITINDEX_UNSURE);
+	/* the shared index cut by its last byte: not the one named */
+	assert_int_equal(gitindex_lookup_split(d, len, sh_data, slen - 1, rel),
+			 GITINDEX_UNSURE);
+	for (size_t n = 0; n <= len; n++) {
+		m = xmalloc(n ? n : 1);
+		memcpy(m, d, n);
+		(void)gitindex_lookup_split(m, n, sh_data, slen, rel);
+		free(m);
+	}
+	for (size_t n = 0; n <= slen; n++) {
+		m = xmalloc(n ? n : 1);
+		memcpy(m, sh_data, n);
+		(void)gitindex_lookup_split(d, len, m, n, rel);
+		gitindex_tree_free(gitindex_tree_split(
+			d, len, m, n,
+			"0123456789012345678901234567890123456789"));
+		free(m);
+	}
+	m = xmalloc(len);
+	for (size_t i = 0; i < len; i++)
+		for (unsigned f = 1; f < 256; f <<= 1) {
+			memcpy(m, d, len);
+			m[i] ^= (unsigned char)f;
+			(void)gitindex_lookup_split(m, len, sh_data, slen, rel);
+		}
+	free(m);
+	m = xmalloc(slen);
+	for (size_t i = 0; i < slen; i++) {
+		memcpy(m, sh_data, slen);
+		m[i] ^= 0xff;
+		(void)gitindex_lookup_split(d, len, m, slen, rel);
+	}
+	free(m);
+	free(sh_data);
+	free(d);
+	free(name);
+}
+
+/* The index changed through gitindex_edit (a split one, written back
+ * plain), against git's reading: ls-files -s, status, a split again; the
+ * lock is git's index.lock. */
+static void test_gitindex_edit(void **state)
+{
+	char *gitdir = xasprintf("%s/.git", repo), *blob, *want;
+	struct gitindex_edit *ed;
+	struct err e = {""};
+	bool unsure;
+
+	sh("cd repo && git config core.splitIndex true && "
+	   "git config splitIndex.maxPercentChange 100 && "
+	   "git update-index --split-index && echo s > staged.md && "
+	   "git add staged.md && git rm -q --cached other/x.md && "
+	   "echo c > stories/backlog/A.md && echo n > new.md && "
+	   "rm stories/backlog/B.md");
+	blob = out("cd repo && git hash-object -w stories/backlog/A.md");
+	sh("cd repo && : > .git/index.lock");
+	assert_null(gitindex_edit_open(gitdir, repo, &unsure, &e));
+	assert_false(unsure);
+	assert_non_null(strstr(e.msg, "index.lock: File exists"));
+	sh("cd repo && rm .git/index.lock");
+	ed = gitindex_edit_open(gitdir, repo, &unsure, &e);
+	assert_non_null(ed);
+	assert_true(gitindex_edit_set(ed, "stories/backlog/A.md", blob, 0100644,
+				      &e));
+	free(blob);
+	blob = out("cd repo && git hash-object -w new.md");
+	assert_true(gitindex_edit_set(ed, "new.md", blob, 0100644, &e));
+	assert_true(gitindex_edit_set(ed, "stories/backlog/B.md", NULL, 0, &e));
+	assert_true(gitindex_edit_commit(ed, &e));
+	free(blob);
+	want = out("cd repo && git status --porcelain | tr '\n' ,");
+	assert_string_equal(want, "A  new.md,D  other/x.md,A  staged.md,"
+				  "M  stories/backlog/A.md,"
+				  "D  stories/backlog/B.md,?? other/,");
+	free(want);
+	want = out("cd repo && test ! -e .git/index.lock && git diff "
+		   "--name-only | wc -l && git update-index --split-index && "
+		   "git status --porcelain | wc -l");
+	assert_string_equal(want, "0\n6");
+	free(want);
+	free(gitdir);
 }
 
 /* The index as HEAD's tree (the cache tree's root), against git's HEAD:
@@ -1631,6 +1822,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gitindex_states, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_gitindex_layouts, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_gitindex_split, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_gitindex_split_corrupt,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gitindex_edit, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_gitindex_corrupt, setup,
 						teardown),

@@ -8,6 +8,7 @@
 # journal file, one barrier (the database's), not three (journal,
 # directory, database). Each run leaves the database whole and in WAL,
 # and a run killed at either switch's write leaves one the next run loads.
+# With the API reading the load stays in WAL, as before.
 . "$(dirname "$0")/lib.sh"
 
 command -v strace >/dev/null || { echo "strace is needed"; exit 1; }
@@ -92,6 +93,29 @@ check_eq "killed at the switch out's header write" 1 "$(header_write)"
 run ss sync
 check_rc "the run after" 0
 check_eq "the run after: WAL, whole, all loaded" "wal
+ok
+40" "$(q "PRAGMA journal_mode; PRAGMA integrity_check;
+  SELECT count(*) FROM stories")"
+# with the API reading (the sqlite3 shell in a read transaction) the load
+# cannot leave WAL: it loads in WAL, and neither switch is made
+rm -rf .storysync
+"$STORYSYNC" init >/dev/null 2>&1
+rm -f "$O/sql" "$O/ack" && mkfifo "$O/sql" "$O/ack"
+sqlite3 -batch "$DB" <"$O/sql" >"$O/ack" 2>&1 &
+api=$!
+exec 3>"$O/sql" 4<"$O/ack"
+printf "BEGIN; SELECT count(*) > 0 FROM sync_meta; SELECT 'open';\n" >&3
+read -r -t 30 line <&4
+read -r -t 30 line <&4
+check_eq "the API is reading" open "$line"
+traced -f -qq -y -o "$O/api.trace" -e trace=fdatasync,unlink,openat \
+  "$STORYSYNC" sync >/dev/null 2>&1
+check_eq "with the API reading, no rollback journal" 0 \
+  "$(grep -c 'stories\.db-journal' "$O/api.trace")"
+echo "COMMIT;" >&3
+exec 3>&- 4<&-
+wait "$api"
+check_eq "with the API reading: WAL, whole, all loaded" "wal
 ok
 40" "$(q "PRAGMA journal_mode; PRAGMA integrity_check;
   SELECT count(*) FROM stories")"

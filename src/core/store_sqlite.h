@@ -244,6 +244,7 @@ struct store {
 	int64_t writer_rev; /* the rev of this transaction's own writes, 0
 			       before the first */
 	bool first_load;    /* bulk mode: every story put is a new one */
+	bool left_wal;      /* and it left WAL for a rollback journal */
 	bool untracked;     /* the triggers are dropped in this transaction
 			       (a first load), to be made again at commit */
 	bool unindexed;     /* so are the secondary indexes (a first load

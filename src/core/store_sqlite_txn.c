@@ -9,10 +9,35 @@ const char *const store_txn_sql[ST_COUNT] = {
 	[ST_UNIT_KEEP] = "RELEASE story",
 };
 
+/* synchronous first: a new database's switch (its header written through
+ * a rollback journal) then syncs that journal once, not twice as FULL,
+ * SQLite's default, does */
 bool store_wal(struct store *s, struct err *e)
 {
 	return store_exec(
-		s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", e);
+		s, "PRAGMA synchronous = NORMAL; PRAGMA journal_mode = WAL", e);
+}
+
+/* Back to WAL after a first load in a rollback journal, with one barrier,
+ * not three. The switch rewrites the header's first bytes (the format
+ * versions, the change counter) in a transaction of its own; from
+ * journal_mode MEMORY SQLite makes it with no journal (OFF), so that no
+ * journal file is made, synced, its directory synced and deleted, and the
+ * database is synced once. Those bytes lie in the file's first sector and
+ * the rest of the page is written back as it was: a crash leaves the old
+ * header (a rollback journal: the next run switches again) or the new
+ * one. synchronous stays NORMAL, for a journal another connection left
+ * hot, which the switch plays back first. */
+static bool wal_after_load(struct store *s, struct err *e)
+{
+	if (!store_exec(s, "PRAGMA journal_mode = MEMORY", e))
+		return false;
+	if (store_exec(s, "PRAGMA journal_mode = WAL", e))
+		return true;
+	/* never left in MEMORY: a write a crash cut short would leave
+	 * the database corrupt */
+	sqlite3_exec(s->db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+	return false;
 }
 
 bool sqlite_begin_read(struct store *s, struct err *e)
@@ -180,18 +205,31 @@ bool sqlite_bulk(struct store *s, bool on, struct err *e)
 			       "transaction",
 			       s->path);
 	s->first_load = on;
+	if (!on && s->left_wal) {
+		s->left_wal = false;
+		return wal_after_load(s, e);
+	}
 	if (!on)
 		return store_wal(s, e);
 	/* A rollback journal of an empty database holds next to nothing:
 	 * the first load writes each page once instead of twice (WAL, then
 	 * checkpoint), and a run killed midway still rolls back cleanly.
 	 * Leaving WAL needs the only connection; with the API connected the
-	 * load goes on in WAL, only slower. */
-	rc = sqlite3_exec(s->db, "PRAGMA journal_mode = DELETE", NULL, NULL,
+	 * load goes on in WAL, only slower. By way of MEMORY, as back (see
+	 * wal_after_load): the WAL checkpointed as ever, then the header's
+	 * bytes written with no journal file, one barrier instead of three;
+	 * the load's own journal is on disk (DELETE), a change of this
+	 * connection's only. */
+	rc = sqlite3_exec(s->db, "PRAGMA journal_mode = MEMORY", NULL, NULL,
 			  NULL);
 	if (rc == SQLITE_BUSY)
 		return true;
 	if (rc != SQLITE_OK)
 		return store_dberr(s, e);
+	if (!store_exec(s, "PRAGMA journal_mode = DELETE", e)) {
+		store_wal(s, NULL);
+		return false;
+	}
+	s->left_wal = true;
 	return true;
 }

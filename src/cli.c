@@ -39,6 +39,15 @@ int cli_load_config(struct cli *cli, struct config *c)
 	return EXIT_DONE;
 }
 
+void cli_warning(void *ctx, const char *msg)
+{
+	struct cli *cli = ctx;
+
+	fputs("storysync: warning: ", cli->err);
+	cli_put_safe(cli->err, msg);
+	fputc('\n', cli->err);
+}
+
 int cli_may_write(struct cli *cli, const struct config *c)
 {
 	struct err e;

@@ -61,6 +61,9 @@ int cli_load_config(struct cli *cli, struct config *c);
  * user may (owner.h), else prints why and what to do and returns
  * EXIT_USAGE. */
 int cli_may_write(struct cli *cli, const struct config *c);
+/* "storysync: warning: MSG" on cli's standard error (ctx: the cli), the
+ * handler of dbcheck's warnings. */
+void cli_warning(void *ctx, const char *msg);
 /* Sets the verbosity from -q (-1) or -v (1); false, with the usage error
  * printed, when the other was given already. */
 bool cli_set_verbosity(struct cli *cli, int v);

@@ -1,0 +1,136 @@
+/* The checks of the database's place that every command that writes
+ * makes: dbcheck.h. */
+#include "dbcheck.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsx.h"
+#include "gitrepo.h"
+#include "mem.h"
+#include "runrecord.h"
+
+static void say(void (*fn)(void *, const char *), void *ctx, const char *m)
+{
+	if (fn)
+		fn(ctx, m);
+}
+
+bool dbcheck_git_tracks(const char *path, bool *tracked, struct err *why,
+			struct err *e)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir =
+		slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+	char *real = fsx_realpath(*dir ? dir : "/", e), *file = NULL;
+	bool ok = real != NULL;
+
+	*tracked = false;
+	if (ok) {
+		file = xasprintf("%s/%s", real, slash ? slash + 1 : path);
+		ok = why ? gitrepo_tracked_head(file, tracked, why, e)
+			 : gitrepo_tracked(file, tracked, e);
+	}
+	free(file);
+	free(real);
+	free(dir);
+	return ok;
+}
+
+/* The refusal of a database file other than the one recorded, or one
+ * git tracks (e; false). */
+static bool refuse(const char *database, bool tracked, bool known,
+		   struct err *e)
+{
+	if (tracked && known)
+		return err_set(
+			e,
+			"%s: git tracks this file, storysync's database, and "
+			"put its copy in place of the one the last run here "
+			"synced (a checkout, merge or reset of a commit that "
+			"tracks it): the rows the API wrote since that run are "
+			"not in it; nothing written: untrack it (git rm "
+			"--cached, and commit), put back the database this "
+			"checkout synced (a backup), then run 'storysync "
+			"init' here (without the backup: init syncs with "
+			"git's copy as it is)",
+			database);
+	if (tracked)
+		return err_set(e,
+			       "%s: git tracks this file, storysync's "
+			       "database: a checkout, merge or reset of a "
+			       "commit that tracks it puts git's copy in its "
+			       "place, without the rows the API wrote since "
+			       "the last run; nothing written: untrack it "
+			       "(git rm --cached, and commit), then run "
+			       "'storysync init' here",
+			       database);
+	return err_set(e,
+		       "%s: not the database file the last run here synced "
+		       "(another file took its place since: git's, a "
+		       "backup's, a copy's), and the rows the API wrote "
+		       "since that run may not be in it; nothing written: "
+		       "put back the database this checkout synced (a "
+		       "backup) and run 'storysync init' here, or run it to "
+		       "sync with this one as it is",
+		       database);
+}
+
+/*
+ * The database is the file the runs here synced, or git may have put its
+ * own in its place: a commit that tracks it (git add -f) replaces the
+ * ignored file when it is checked out, merged or reset to, and the rows
+ * the API wrote since the last run are gone with the file, by git. The
+ * run record (read and written by every run anyway) keeps which file the
+ * last run found (device, inode, birth time: dbhome_file), so the check
+ * is a statx of it before it is opened: another file, in the same tree
+ * (a copy of the whole tree is a pair of its own), is refused, nothing
+ * written, never synced as the truth. A database git tracks with no
+ * file recorded (the first run after init, or of this version), or a
+ * record of another tree root (a copy's, or the committer's when git put
+ * the record there with the database), is refused too.
+ */
+bool dbcheck_same(const struct config *c, struct dbhome_file *f,
+		  bool *confirmed, bool *refused,
+		  const struct dbcheck_report *r, struct err *e)
+{
+	struct run_record_file rf;
+	struct err ignored;
+	bool tracked = false;
+
+	*confirmed = *refused = false;
+	if (!dbhome_file(&c->home, c->root, f))
+		return true; /* a server's, or gone: opening it says */
+	if (!run_record_read(&c->home, &rf, &ignored))
+		rf.db_known = false; /* unreadable: as if none */
+	/* another tree root's record is none of this tree's: a copy of the
+	 * whole tree, or a record git put here with its database (git add -f
+	 * .storysync), which names the committer's root; either way git's
+	 * index says whether the file is git's */
+	if (rf.db_known && !dbhome_same_root(&rf.db, f))
+		rf.db_known = false;
+	if (rf.db_known && dbhome_same_file(&rf.db, f)) {
+		*confirmed = true;
+		return true;
+	}
+	if (!dbcheck_git_tracks(c->home.database, &tracked, NULL, &ignored)) {
+		/* an index libgit2 cannot read (a split index: git's
+		 * core.splitIndex) would have every run refused, none ever
+		 * recording the file: whether git tracks it is not known,
+		 * and the file there is taken (a recorded one still tells
+		 * another file) */
+		char *m = xasprintf("%s: whether git tracks it is not known "
+				    "(%s): taken as the database to sync",
+				    c->home.database, ignored.msg);
+
+		say(r->note, r->ctx, m);
+		free(m);
+		tracked = false;
+	}
+	if (!tracked && !rf.db_known) {
+		*confirmed = true;
+		return true;
+	}
+	*refused = true;
+	return refuse(c->home.database, tracked, rf.db_known, e);
+}

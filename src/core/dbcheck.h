@@ -1,0 +1,43 @@
+#ifndef STORYSYNC_CORE_DBCHECK_H
+#define STORYSYNC_CORE_DBCHECK_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "dbhome.h"
+#include "err.h"
+
+/*
+ * What every command that writes the database makes sure of before it
+ * opens it (a run, conflicts --resolve, history --backfill): the
+ * database is the file the runs here synced (dbcheck_same).
+ */
+
+/* What a check tells as it goes; either handler may be NULL. */
+struct dbcheck_report {
+	void *ctx;
+	/* a note for -v */
+	void (*note)(void *ctx, const char *msg);
+	/* a warning: said, never refusing */
+	void (*warning)(void *ctx, const char *msg);
+};
+
+/* Whether git tracks the file at path (its directory made symlink-free):
+ * its index, or HEAD when the index cannot be read (why then says why;
+ * with why NULL, the index only). */
+bool dbcheck_git_tracks(const char *path, bool *tracked, struct err *why,
+			struct err *e);
+
+/*
+ * Whether the database is the file the runs here synced (the run record
+ * keeps it: dbhome_file), before it is opened: false, *refused set and
+ * e saying what happened and what to do, when git (or anyone) put
+ * another file in its place, or git tracks it with no file recorded. *f
+ * gets the file found, *confirmed whether it is the one to record. A
+ * server's database (no file) passes.
+ */
+bool dbcheck_same(const struct config *c, struct dbhome_file *f,
+		  bool *confirmed, bool *refused,
+		  const struct dbcheck_report *r, struct err *e);
+
+#endif

@@ -59,7 +59,8 @@ int cli_start(struct cli *cli, int argc, char **argv, struct config *c);
 int cli_load_config(struct cli *cli, struct config *c);
 /* For a command that writes the tree or its database: EXIT_DONE when this
  * user may (owner.h), else prints why and what to do and returns
- * EXIT_USAGE. */
+ * EXIT_USAGE. The places of storysync's own files are cleared first of
+ * what git may have put there (dbcheck_clear), each warned of. */
 int cli_may_write(struct cli *cli, const struct config *c);
 /* "storysync: warning: MSG" on cli's standard error (ctx: the cli), the
  * handler of dbcheck's warnings. */

@@ -37,6 +37,50 @@ bool dbcheck_git_tracks(const char *path, bool *tracked, struct err *why,
 	return ok;
 }
 
+/* What a warning adds when git tracks the file. */
+static const char untrack[] = "untrack it: git rm --cached, and commit";
+
+/* Clears one place: said when something was removed, or cannot be. */
+static void clear_one(const char *root, const char *path, const char *what,
+		      bool dir, const struct dbcheck_report *r)
+{
+	const char *kind = NULL;
+	struct err e = {{0}}, ignored;
+	bool tracked = false;
+	int k = fsx_side_clear(root, path, dir, &kind, &e);
+	char *m;
+
+	if (k == 0)
+		return;
+	if (k < 0) {
+		m = xasprintf("%s (storysync's %s)", e.msg, what);
+		say(r->warning, r->ctx, m);
+		free(m);
+		return;
+	}
+	dbcheck_git_tracks(path, &tracked, NULL, &ignored);
+	m = xasprintf("%s: %s where storysync keeps its %s, never versioned "
+		      "content: removed (not followed), made afresh%s%s",
+		      path, kind, what, tracked ? "; git tracks it: " : "",
+		      tracked ? untrack : "");
+	say(r->warning, r->ctx, m);
+	free(m);
+}
+
+void dbcheck_clear(const struct config *c, const struct dbcheck_report *r)
+{
+	const struct dbhome *h = &c->home;
+	struct dbhome_side v[DBHOME_SIDES];
+	size_t n = dbhome_sides(h, false, v);
+
+	for (size_t i = 0; i < n; i++)
+		clear_one(h->root, v[i].path, v[i].what, v[i].dir, r);
+	if (c->log && c->log[0] == '/')
+		clear_one(c->root, c->log, "log", false, r);
+	if (c->metrics_file)
+		clear_one(c->root, c->metrics_file, "metrics file", false, r);
+}
+
 /* The refusal of a database file other than the one recorded, or one
  * git tracks (e; false). */
 static bool refuse(const char *database, bool tracked, bool known,

@@ -8,9 +8,11 @@
 #include "err.h"
 
 /*
- * What every command that writes the database makes sure of before it
- * opens it (a run, conflicts --resolve, history --backfill): the
- * database is the file the runs here synced (dbcheck_same).
+ * What every command that writes makes sure of before it writes (a run,
+ * conflicts --resolve, history --backfill, init): the places of the
+ * database's files hold storysync's own files, not a link git checked
+ * out there (dbcheck_clear); the database is the file the runs here
+ * synced (dbcheck_same).
  */
 
 /* What a check tells as it goes; either handler may be NULL. */
@@ -27,6 +29,12 @@ struct dbcheck_report {
  * with why NULL, the index only). */
 bool dbcheck_git_tracks(const char *path, bool *tracked, struct err *why,
 			struct err *e);
+
+/* Clears the place of each of storysync's own files in the tree (the
+ * database's side files, the log: and metrics_file when they lie in the
+ * tree) where something else is (fsx_side_clear): a warning names each
+ * one removed, and says so when git tracks it. */
+void dbcheck_clear(const struct config *c, const struct dbcheck_report *r);
 
 /*
  * Whether the database is the file the runs here synced (the run record

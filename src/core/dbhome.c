@@ -106,6 +106,7 @@ void dbhome_init(struct dbhome *h, const char *database, const char *at,
 	h->writes = xasprintf("%s%s%s.writes", h->base, sep, t);
 	h->cache = xasprintf("%s%s%s.statcache", h->base, sep, t);
 	h->spare = xasprintf("%s%s%s.spare", h->base, sep, t);
+	h->rewrite = xasprintf("%s.new", h->writes);
 }
 
 void dbhome_finish(struct dbhome *h)
@@ -121,7 +122,27 @@ void dbhome_finish(struct dbhome *h)
 	free(h->writes);
 	free(h->cache);
 	free(h->spare);
+	free(h->rewrite);
 	memset(h, 0, sizeof(*h));
+}
+
+size_t dbhome_sides(const struct dbhome *h, bool database,
+		    struct dbhome_side *v)
+{
+	size_t n = 0;
+
+	if (database && !h->server)
+		v[n++] = (struct dbhome_side){h->database, "database", false};
+	v[n++] = (struct dbhome_side){h->lock, "run lock", false};
+	v[n++] = (struct dbhome_side){h->run, "run record", false};
+	v[n++] = (struct dbhome_side){h->told, "told errors", false};
+	v[n++] = (struct dbhome_side){h->writes, "write journal", false};
+	v[n++] = (struct dbhome_side){h->rewrite, "write journal's rewrite",
+				      false};
+	v[n++] = (struct dbhome_side){h->cache, "stat cache", false};
+	v[n++] =
+		(struct dbhome_side){h->spare, "spare inodes' directory", true};
+	return n;
 }
 
 /* A server's database is there for all this side knows: connecting says

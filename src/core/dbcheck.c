@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "fsx.h"
+#include "gitindex.h"
 #include "gitrepo.h"
 #include "mem.h"
 #include "runrecord.h"
@@ -81,6 +83,114 @@ void dbcheck_clear(const struct config *c, const struct dbcheck_report *r)
 		clear_one(c->root, c->metrics_file, "metrics file", false, r);
 }
 
+/* The warning for side, which git tracks (heap). */
+static char *tracked_one(const struct dbhome_side *side)
+{
+	return xasprintf("%s: git tracks this file, storysync's %s: a "
+			 "checkout, merge or reset of a commit that does not "
+			 "hold it removes it, and one that holds another "
+			 "puts that in its place%s; %s",
+			 side->path, side->what,
+			 strcmp(side->what, "database") == 0
+				 ? " (the rows the API wrote since the last "
+				   "run go with it)"
+				 : "",
+			 untrack);
+}
+
+/* Whether git tracks side: in the index's lines of tracked (from
+ * gitindex_prefixed), or asked one by one when that was unsure. */
+static bool is_tracked(const struct dbhome_side *side, const char *dir,
+		       const char *real, const char *lines, bool unsure)
+{
+	const char *name = side->path + strlen(dir);
+	char *abs = xasprintf("%s%s\n", real, name);
+	bool tracked = false;
+	struct err why, ignored;
+
+	if (unsure) {
+		abs[strlen(abs) - 1] = '\0';
+		dbcheck_git_tracks(abs, &tracked, &why, &ignored);
+	} else {
+		for (const char *p = lines; p && (p = strstr(p, abs)); p++)
+			if (p == lines || p[-1] == '\n') {
+				tracked = true;
+				break;
+			}
+	}
+	free(abs);
+	return tracked;
+}
+
+/* Each of h's files git tracks, given to fn. */
+static void each_tracked(const struct dbhome *h, bool database,
+			 void (*fn)(void *, const struct dbhome_side *),
+			 void *ctx)
+{
+	struct dbhome_side v[DBHOME_SIDES];
+	size_t n = dbhome_sides(h, database, v);
+	const char *slash = strrchr(h->base, '/');
+	char *dir = slash ? xstrndup(h->base, (size_t)(slash - h->base))
+			  : xstrdup(".");
+	struct err ignored;
+	char *real = fsx_realpath(*dir ? dir : "/", &ignored), *prefix;
+	struct buf lines = BUF_INIT;
+	enum gitindex_answer a;
+
+	if (!real)
+		goto out; /* no place yet: nothing there to track */
+	prefix = xasprintf("%s%s", real, h->base + strlen(dir));
+	a = gitindex_prefixed(prefix, &lines);
+	free(prefix);
+	for (size_t i = 0; a != GITINDEX_UNTRACKED && i < n; i++)
+		if (is_tracked(&v[i], dir, real, lines.data,
+			       a == GITINDEX_UNSURE))
+			fn(ctx, &v[i]);
+out:
+	buf_finish(&lines);
+	free(real);
+	free(dir);
+}
+
+static void warn_tracked(void *ctx, const struct dbhome_side *side)
+{
+	const struct dbcheck_report *r = ctx;
+	char *m = tracked_one(side);
+
+	say(r->warning, r->ctx, m);
+	free(m);
+}
+
+void dbcheck_tracked(const struct dbhome *h, bool database,
+		     const struct dbcheck_report *r)
+{
+	if (r->warning)
+		each_tracked(h, database, warn_tracked, (void *)r);
+}
+
+static void join_tracked(void *ctx, const struct dbhome_side *side)
+{
+	struct buf *b = ctx;
+	char *m = tracked_one(side);
+
+	if (b->len)
+		buf_puts(b, "; ");
+	buf_puts(b, m);
+	free(m);
+}
+
+char *dbcheck_tracked_message(const struct dbhome *h)
+{
+	struct buf b = BUF_INIT;
+
+	each_tracked(h, true, join_tracked, &b);
+	if (!b.len) {
+		buf_finish(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
 /* The refusal of a database file other than the one recorded, or one
  * git tracks (e; false). */
 static bool refuse(const char *database, bool tracked, bool known,
@@ -132,7 +242,10 @@ static bool refuse(const char *database, bool tracked, bool known,
  * written, never synced as the truth. A database git tracks with no
  * file recorded (the first run after init, or of this version), or a
  * record of another tree root (a copy's, or the committer's when git put
- * the record there with the database), is refused too.
+ * the record there with the database), is refused too. A file that is
+ * the one recorded and that git tracks all the same (force-added since,
+ * not yet replaced by any checkout) is warned of, as its side files are
+ * (dbcheck_tracked): nothing is lost yet.
  */
 bool dbcheck_same(const struct config *c, struct dbhome_file *f,
 		  bool *confirmed, bool *refused,
@@ -143,8 +256,10 @@ bool dbcheck_same(const struct config *c, struct dbhome_file *f,
 	bool tracked = false;
 
 	*confirmed = *refused = false;
-	if (!dbhome_file(&c->home, c->root, f))
+	if (!dbhome_file(&c->home, c->root, f)) {
+		dbcheck_tracked(&c->home, false, r);
 		return true; /* a server's, or gone: opening it says */
+	}
 	if (!run_record_read(&c->home, &rf, &ignored))
 		rf.db_known = false; /* unreadable: as if none */
 	/* another tree root's record is none of this tree's: a copy of the
@@ -155,6 +270,7 @@ bool dbcheck_same(const struct config *c, struct dbhome_file *f,
 		rf.db_known = false;
 	if (rf.db_known && dbhome_same_file(&rf.db, f)) {
 		*confirmed = true;
+		dbcheck_tracked(&c->home, true, r);
 		return true;
 	}
 	if (!dbcheck_git_tracks(c->home.database, &tracked, NULL, &ignored)) {
@@ -173,6 +289,7 @@ bool dbcheck_same(const struct config *c, struct dbhome_file *f,
 	}
 	if (!tracked && !rf.db_known) {
 		*confirmed = true;
+		dbcheck_tracked(&c->home, false, r);
 		return true;
 	}
 	*refused = true;

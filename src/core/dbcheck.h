@@ -11,8 +11,8 @@
  * What every command that writes makes sure of before it writes (a run,
  * conflicts --resolve, history --backfill, init): the places of the
  * database's files hold storysync's own files, not a link git checked
- * out there (dbcheck_clear); the database is the file the runs here
- * synced (dbcheck_same).
+ * out there (dbcheck_clear); git tracks none of them (dbcheck_tracked);
+ * the database is the file the runs here synced (dbcheck_same).
  */
 
 /* What a check tells as it goes; either handler may be NULL. */
@@ -35,6 +35,16 @@ bool dbcheck_git_tracks(const char *path, bool *tracked, struct err *why,
  * tree) where something else is (fsx_side_clear): a warning names each
  * one removed, and says so when git tracks it. */
 void dbcheck_clear(const struct config *c, const struct dbcheck_report *r);
+
+/* Warns of each of the database's files that git tracks (with database,
+ * the database too): a checkout of a commit that does not hold it, or
+ * holds another, removes or replaces it. One read of git's index. */
+void dbcheck_tracked(const struct dbhome *h, bool database,
+		     const struct dbcheck_report *r);
+
+/* The same as one message (heap), or NULL when git tracks none of them:
+ * status's. */
+char *dbcheck_tracked_message(const struct dbhome *h);
 
 /*
  * Whether the database is the file the runs here synced (the run record

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "fsx.h"
 #include "mem.h"
+#include "runrecord.h"
 
 bool dbhome_is_server(const char *database)
 {
@@ -152,10 +153,36 @@ bool dbhome_exists(const struct dbhome *h)
 	return h->server || fsx_exists(h->database);
 }
 
+/* The run record says the runs here synced a database file: the one
+ * missing now was there, and something removed it. */
+static bool was_synced(const struct dbhome *h)
+{
+	struct run_record_file r;
+	struct err ignored;
+
+	return !h->server && run_record_read(h, &r, &ignored) && r.db_known;
+}
+
 bool dbhome_need(const struct dbhome *h, struct err *e)
 {
 	if (dbhome_exists(h))
 		return true;
+	/* git removes a file it tracks (force-added) on a checkout, merge
+	 * or reset of a commit that does not hold it, ignored or not; init
+	 * would make an empty database, the API's rows gone */
+	if (was_synced(h))
+		return err_set(
+			e,
+			"no database at %s, where the runs here synced one "
+			"(its run record says so): git removes a database it "
+			"tracks (force-added) on a checkout, merge or reset "
+			"of a commit that does not hold it ('git log --all "
+			"-- %s' lists the commits that do); nothing written: "
+			"put it back (a backup, or git's copy: 'git show "
+			"COMMIT:PATH'), untrack it (git rm --cached, and "
+			"commit), and run 'storysync init' here; init alone "
+			"makes an empty one",
+			h->database, h->database);
 	if (h->at)
 		return err_set(e,
 			       "%s: no database at %s (storysync init creates "

@@ -584,6 +584,55 @@ enum gitindex_answer gitindex_tracked(const char *path)
 	return a;
 }
 
+/* The entries whose names start with rel, as paths in workdir. */
+struct prefixed {
+	const char *rel, *workdir;
+	size_t rlen;
+	struct buf *out;
+};
+
+static bool on_prefixed(void *ctx, const struct entry *e)
+{
+	struct prefixed *p = ctx;
+
+	if (e->len >= p->rlen && memcmp(e->name, p->rel, p->rlen) == 0)
+		buf_printf(p->out, "%s/%.*s\n", p->workdir, (int)e->len,
+			   (const char *)e->name);
+	return true;
+}
+
+enum gitindex_answer gitindex_prefixed(const char *path, struct buf *out)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir, *workdir = NULL;
+	unsigned char *data, root[HASH_LEN];
+	enum gitindex_answer a = GITINDEX_UNSURE;
+	size_t len, n, before = out->len;
+	bool none, rooted;
+
+	if (!slash || *path != '/')
+		return GITINDEX_UNSURE;
+	dir = slash == path ? xstrdup("/")
+			    : xstrndup(path, (size_t)(slash - path));
+	data = index_in(dir, &len, &workdir, &none);
+	if (none)
+		a = GITINDEX_UNTRACKED;
+	n = workdir ? strlen(workdir) : 0;
+	if (data && strncmp(path, workdir, n) == 0 && path[n] == '/') {
+		struct prefixed p = {path + n + 1, workdir,
+				     strlen(path + n + 1), out};
+
+		a = parse(data, len, on_prefixed, &p, root, &rooted)
+			    ? out->len > before ? GITINDEX_TRACKED
+						: GITINDEX_UNTRACKED
+			    : GITINDEX_UNSURE;
+	}
+	free(data);
+	free(workdir);
+	free(dir);
+	return a;
+}
+
 struct gitindex_tree *gitindex_tree_open(const char *dir, const char *tree)
 {
 	char *workdir = NULL;

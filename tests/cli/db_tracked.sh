@@ -1,10 +1,16 @@
 #!/bin/bash
-# Issue 19: conflicts --resolve and history --backfill wrote into
-# whatever file was at the database's path: they now make the run's
-# database check (db_replaced.sh: a file other than the one the runs here
-# synced is refused, exit 4, the run's message). SQLite's own: a server's
-# database is no file git replaces. The oracles: sqlite3 on the file, the
-# file system.
+# Issue 19: the database check (db_replaced.sh) missed a database that
+# git tracks but that no checkout has replaced yet (someone force-added
+# .storysync/stories.db): the next checkout of another commit removes or
+# replaces it, the API's rows with it. A run now warns (stderr, and
+# status's attention list), telling the fix, without refusing a run that
+# is otherwise sound. A database git's checkout removed was "no database,
+# init creates one": the run record says the runs here synced one, and
+# the message says what removed it and how to get it back. conflicts
+# --resolve and history --backfill wrote into whatever file was there:
+# they now make the run's database check (a replaced database: exit 4,
+# the run's message), and --resolve takes the run lock as a run does. SQLite's own: a server's database is no file git
+# tracks. The oracles: sqlite3 on the file, git, the file system.
 . "$(dirname "$0")/lib.sh"
 
 git_home
@@ -14,6 +20,43 @@ printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
 ss init -q || not_ok "init"
 printf '.storysync/\n' >.gitignore
 git add -A && git commit -qm init && ss -q || not_ok "the tree"
+
+# ---- force-added: warned of, the run goes on ----
+git add -f "$DB" && git commit -qm "the database, force-added"
+q "INSERT INTO stories(id, title) VALUES ('API-1', 'the API wrote this')"
+warning="storysync: warning: $T/tree/$DB: git tracks this file, storysync's database: a checkout, merge or reset of a commit that does not hold it removes it, and one that holds another puts that in its place (the rows the API wrote since the last run go with it); untrack it: git rm --cached, and commit"
+run ss
+check_eq "a database git tracks, the one synced: warned of, the run goes on" \
+  "yes|0|$warning|title: the API wrote this" \
+  "$(git ls-files --error-unmatch "$DB" >/dev/null && echo yes)|$rc|$err|$(grep -h '^title:' refinements/API-1-*.md)"
+run ss status
+check_eq "status: attention, and why" "1|yes" \
+  "$rc|$(grep -qxF "attention: ${warning#storysync: warning: }" <<<"$out" && echo yes)"
+git commit -qam "the database as it is" && cp "$DB" "$O/backup.db"
+
+# ---- git's checkout of a commit without it removes it ----
+git checkout -q HEAD~2 || not_ok "the checkout"
+check_eq "git's checkout removed the database, the story files kept" \
+  "no|yes" \
+  "$([ -e "$DB" ] && echo yes || echo no)|$([ -f refinements/API-1-the-api-wrote-this.md ] && echo yes)"
+msg="storysync: no database at $T/tree/$DB, where the runs here synced one (its run record says so): git removes a database it tracks (force-added) on a checkout, merge or reset of a commit that does not hold it ('git log --all -- $T/tree/$DB' lists the commits that do); nothing written: put it back (a backup, or git's copy: 'git show COMMIT:PATH'), untrack it (git rm --cached, and commit), and run 'storysync init' here; init alone makes an empty one"
+files=$(tree_digest backlog refinements)
+for cmd in "" "conflicts --resolve" "history --backfill"; do
+  # shellcheck disable=SC2086 # the command's words
+  run ss $cmd
+  check_eq "${cmd:-sync}: the database git removed: exit 2, what happened, what to do" \
+    "2|$msg|no|$files" \
+    "$rc|$err|$([ -e "$DB" ] && echo yes || echo no)|$(tree_digest backlog refinements)"
+done
+cp "$O/backup.db" "$DB" && ss init -q
+run ss
+check_eq "put back, init: the run goes on, the API's row kept" \
+  "0||the API wrote this" \
+  "$rc|$err|$(q "SELECT title FROM stories WHERE id = 'API-1'")"
+git checkout -q main 2>/dev/null || git checkout -q master
+git rm -q --cached "$DB" && git commit -qm "untracked"
+# the checkout put git's copy back: the backup is the one synced
+cp "$O/backup.db" "$DB" && ss init -q && ss -q || not_ok "the backup again"
 
 # ---- conflicts --resolve and history --backfill on a replaced
 # database: refused as a run is ----
@@ -42,7 +85,6 @@ check_eq "the database synced back: resolved" \
   "$rc|$out$err|$(q "SELECT count(*) FROM sync_conflicts WHERE resolved IS NULL")"
 run ss history --backfill
 check_eq "and history --backfill goes on" "0" "$rc"
-
 # ---- conflicts --resolve takes the run lock as a run does (was: none
 # taken, written beside a run) ----
 sed -i 's/^title: .*/title: File again/' backlog/S-1-one.md

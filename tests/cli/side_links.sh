@@ -35,6 +35,11 @@ removed() {
   [ -z "${3:-}" ] || printf '; git tracks it: untrack it: git rm --cached, and commit'
   echo
 }
+tracked() {
+  printf "storysync: warning: %s: git tracks this file, storysync's %s: a checkout, merge or reset of a commit that does not hold it removes it, and one that holds another puts that in its place; untrack it: git rm --cached, and commit\n" \
+    "$T/tree/$1" "$2"
+}
+
 # ---- a link committed at each side file's name: each run goes on ----
 n=0
 for pair in "lock:run lock" "run:run record" "told:told errors" \
@@ -50,7 +55,8 @@ for pair in "lock:run lock" "run:run record" "told:told errors" \
   sed -i "s/^title: .*/title: File $n/" backlog/S-2-t.md
   run ss -q
   check_eq "$suf: a link git tracks: removed, said, the run ends well" \
-    "0|$(removed "$f" "$what" tracked)" "$rc|$err"
+    "0|$(removed "$f" "$what" tracked)
+$(tracked "$f" "$what")" "$rc|$err"
   check_eq "$suf: nothing lost, the link gone, nothing where it led" \
     "title: API $n|File $n|no|" \
     "$(grep '^title:' backlog/S-1-t.md)|$(q "SELECT title FROM stories WHERE id = 'S-2'")|$([ -L "$f" ] && echo yes || echo no)|$(ls -A "$O/outside")"

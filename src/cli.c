@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dbcheck.h"
 #include "json.h"
 #include "mem.h"
 #include "owner.h"
@@ -39,14 +40,28 @@ int cli_load_config(struct cli *cli, struct config *c)
 	return EXIT_DONE;
 }
 
+void cli_warning(void *ctx, const char *msg)
+{
+	struct cli *cli = ctx;
+
+	fputs("storysync: warning: ", cli->err);
+	cli_put_safe(cli->err, msg);
+	fputc('\n', cli->err);
+}
+
 int cli_may_write(struct cli *cli, const struct config *c)
 {
 	struct err e;
 
-	if (owner_may_write(c, &e))
-		return EXIT_DONE;
-	fprintf(cli->err, "storysync: %s\n", e.msg);
-	return EXIT_USAGE;
+	if (!owner_may_write(c, &e)) {
+		fprintf(cli->err, "storysync: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
+	/* before any of them is opened (the log and the told errors are,
+	 * before the lock) */
+	dbcheck_clear(c, &(struct dbcheck_report){.ctx = cli,
+						  .warning = cli_warning});
+	return EXIT_DONE;
 }
 
 int cli_start(struct cli *cli, int argc, char **argv, struct config *c)

@@ -59,8 +59,12 @@ int cli_start(struct cli *cli, int argc, char **argv, struct config *c);
 int cli_load_config(struct cli *cli, struct config *c);
 /* For a command that writes the tree or its database: EXIT_DONE when this
  * user may (owner.h), else prints why and what to do and returns
- * EXIT_USAGE. */
+ * EXIT_USAGE. The places of storysync's own files are cleared first of
+ * what git may have put there (dbcheck_clear), each warned of. */
 int cli_may_write(struct cli *cli, const struct config *c);
+/* "storysync: warning: MSG" on cli's standard error (ctx: the cli), the
+ * handler of dbcheck's warnings. */
+void cli_warning(void *ctx, const char *msg);
 /* Sets the verbosity from -q (-1) or -v (1); false, with the usage error
  * printed, when the other was given already. */
 bool cli_set_verbosity(struct cli *cli, int v);

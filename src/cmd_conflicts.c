@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dbcheck.h"
 #include "json.h"
 #include "store.h"
 #include "sync.h"
@@ -239,6 +240,32 @@ static int resolve(struct cli *cli, struct store *s, const char *arg)
 	return EXIT_DONE;
 }
 
+/* A resolve writes as a run does: under the run lock (held: exit 75, as
+ * a run's), into the database file the runs here synced (dbcheck_same:
+ * another is refused, exit 4, as by a run). EXIT_DONE, *lockfd held. */
+static int lock_checked(struct cli *cli, const struct config *c, int *lockfd)
+{
+	const struct dbcheck_report r = {.ctx = cli, .warning = cli_warning};
+	struct dbhome_file file;
+	bool confirmed, refused;
+	struct err e;
+
+	*lockfd = dbhome_lock(&c->home, -1, &e);
+	if (*lockfd == -2) {
+		fprintf(cli->err, "storysync: another storysync run holds %s\n",
+			c->home.lock);
+		return EXIT_LOCKED;
+	}
+	if (*lockfd < 0) {
+		fprintf(cli->err, "storysync: %s\n", e.msg);
+		return EXIT_FATAL;
+	}
+	if (dbcheck_same(c, &file, &confirmed, &refused, &r, &e))
+		return EXIT_DONE;
+	fprintf(cli->err, "storysync: %s\n", e.msg);
+	return refused ? EXIT_GUARDED : EXIT_FATAL;
+}
+
 enum { OPT_RESOLVE = 0x200 };
 
 static bool on_flag(void *ctx, struct cli *cli, int val, const char *arg)
@@ -258,7 +285,7 @@ int cmd_conflicts(struct cli *cli, int argc, char **argv)
 	const char *id;
 	bool resolving = false, busy = false, refused = false;
 	struct err e;
-	int rc, first;
+	int rc, first, lockfd = -1;
 
 	if (!cli_options(cli, argc, argv, flags, on_flag, &resolving, 1,
 			 &first))
@@ -278,6 +305,8 @@ int cmd_conflicts(struct cli *cli, int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if (resolving && (rc = lock_checked(cli, &c, &lockfd)) != EXIT_DONE)
+		goto out;
 	if (!store_open_as(&s, c.database, c.busy_wait_s * 1000, false, &busy,
 			   &e) ||
 	    !store_set_tree(s, c.tree, &e)) {
@@ -300,6 +329,7 @@ int cmd_conflicts(struct cli *cli, int argc, char **argv)
 		rc = list(cli, s);
 out:
 	store_close(s);
+	dbhome_unlock(lockfd);
 	config_finish(&c);
 	return rc;
 }

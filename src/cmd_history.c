@@ -62,7 +62,8 @@ static int backfill(struct cli *cli, const struct config *c)
 {
 	struct history_counts n = {0};
 	struct err e;
-	enum history_status st = history_backfill(c, &n, &e);
+	const struct dbcheck_report r = {.ctx = cli, .warning = cli_warning};
+	enum history_status st = history_backfill(c, &r, &n, &e);
 	int rc = exit_code(st, &e);
 
 	if (cli->json) {

@@ -123,6 +123,15 @@ static void on_problem(void *ctx, const char *msg)
 	}
 }
 
+static void on_warning(void *ctx, const char *msg)
+{
+	struct sync_out *o = ctx;
+	char *m = xasprintf("warning: %s", msg);
+
+	tell(o, LOG_WARNING, true, m);
+	free(m);
+}
+
 static void on_note(void *ctx, const char *msg)
 {
 	struct sync_out *o = ctx;
@@ -445,6 +454,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 		.ctx = &out,
 		.change = on_change,
 		.problem = on_problem,
+		.warning = on_warning,
 	};
 	struct sync_counts n = {0};
 	struct err e = {{0}};

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dbcheck.h"
 #include "fsx.h"
 #include "mem.h"
 
@@ -362,6 +363,8 @@ static void attention(const struct config *c, struct health *h)
 	}
 	if (r->log_error[0])
 		add_part(h, &k, "%s", r->log_error);
+	if (h->tracked)
+		add_part(h, &k, "%s", h->tracked);
 	if (trees == 1)
 		add_part(h, &k,
 			 "tree '%s' of the database (%ld stor%s) is synced by "
@@ -428,7 +431,8 @@ static void decide(const struct config *c, struct health *h)
 			 h->unwritable);
 		h->verdict = VERDICT_PERMISSION;
 	} else if (h->nconflicts || r->errors || r->notify_failing ||
-		   r->log_error[0] || unsynced_trees(c, h, &unsynced)) {
+		   r->log_error[0] || h->tracked ||
+		   unsynced_trees(c, h, &unsynced)) {
 		attention(c, h);
 	} else {
 		health_duration(changed, sizeof(changed),
@@ -465,6 +469,7 @@ static void read_once(const struct config *c, bool pending, struct health *h)
 	else if (pending && !h->e.msg[0])
 		read_pending(c, h);
 	read_permissions(c, h);
+	h->tracked = dbcheck_tracked_message(&c->home);
 	decide(c, h);
 }
 
@@ -500,5 +505,6 @@ void health_finish(struct health *h)
 		free(h->backlogs[i].backlog);
 	free(h->backlogs);
 	free(h->unwritable);
+	free(h->tracked);
 	store_trees_free(h->trees, h->ntrees);
 }

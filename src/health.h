@@ -80,6 +80,8 @@ struct health {
 	bool owner;
 	bool tree_writable, db_dir_writable;
 	char *unwritable; /* the first directory that is not, or NULL */
+	char *tracked;    /* the database's files git tracks, as a warning
+			     (dbcheck_tracked_message), or NULL */
 	enum verdict verdict;
 	char summary[ERR_MAX + 128]; /* the verdict's line */
 	struct err e;                /* VERDICT_UNREADABLE: why */

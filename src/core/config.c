@@ -1705,13 +1705,35 @@ static char *stage_holding(const struct config *c, const char *path)
 	return found;
 }
 
+/* path (absolute) as a run writes it: canonical, but for a last name
+ * that is a symlink in the tree, the repository's (a checkout puts one
+ * committed there), which a run removes and never follows
+ * (dbcheck_clear): its directory's canonical path and that name then. */
+static char *output_canonical(const struct config *c, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir, *real, *out = NULL;
+	struct stat st;
+
+	if (!slash || lstat(path, &st) != 0 || !S_ISLNK(st.st_mode))
+		return canonical(path);
+	dir = slash == path ? xstrdup("/")
+			    : xstrndup(path, (size_t)(slash - path));
+	real = canonical(dir);
+	if (real && beneath(real, c->root))
+		out = xasprintf("%s%s", real, slash);
+	free(real);
+	free(dir);
+	return out ? out : canonical(path);
+}
+
 /* Why a run may not write path (absolute) besides the stories and the
  * database (heap), or NULL. */
 static char *output_problem(const struct config *c, const char *path)
 {
 	char *base = dbhome_is_server(c->database) ? dbhome_server_base(c->root)
 						   : xstrdup(c->database);
-	char *real = canonical(path), *db = canonical(base), *why;
+	char *real = output_canonical(c, path), *db = canonical(base), *why;
 	char *file = canonical(c->file), *local = NULL, *stage = NULL;
 
 	if (c->local)

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "fsx.h"
 #include "mem.h"
+#include "runrecord.h"
 
 bool dbhome_is_server(const char *database)
 {
@@ -106,6 +107,7 @@ void dbhome_init(struct dbhome *h, const char *database, const char *at,
 	h->writes = xasprintf("%s%s%s.writes", h->base, sep, t);
 	h->cache = xasprintf("%s%s%s.statcache", h->base, sep, t);
 	h->spare = xasprintf("%s%s%s.spare", h->base, sep, t);
+	h->rewrite = xasprintf("%s.new", h->writes);
 }
 
 void dbhome_finish(struct dbhome *h)
@@ -121,7 +123,27 @@ void dbhome_finish(struct dbhome *h)
 	free(h->writes);
 	free(h->cache);
 	free(h->spare);
+	free(h->rewrite);
 	memset(h, 0, sizeof(*h));
+}
+
+size_t dbhome_sides(const struct dbhome *h, bool database,
+		    struct dbhome_side *v)
+{
+	size_t n = 0;
+
+	if (database && !h->server)
+		v[n++] = (struct dbhome_side){h->database, "database", false};
+	v[n++] = (struct dbhome_side){h->lock, "run lock", false};
+	v[n++] = (struct dbhome_side){h->run, "run record", false};
+	v[n++] = (struct dbhome_side){h->told, "told errors", false};
+	v[n++] = (struct dbhome_side){h->writes, "write journal", false};
+	v[n++] = (struct dbhome_side){h->rewrite, "write journal's rewrite",
+				      false};
+	v[n++] = (struct dbhome_side){h->cache, "stat cache", false};
+	v[n++] =
+		(struct dbhome_side){h->spare, "spare inodes' directory", true};
+	return n;
 }
 
 /* A server's database is there for all this side knows: connecting says
@@ -131,10 +153,36 @@ bool dbhome_exists(const struct dbhome *h)
 	return h->server || fsx_exists(h->database);
 }
 
+/* The run record says the runs here synced a database file: the one
+ * missing now was there, and something removed it. */
+static bool was_synced(const struct dbhome *h)
+{
+	struct run_record_file r;
+	struct err ignored;
+
+	return !h->server && run_record_read(h, &r, &ignored) && r.db_known;
+}
+
 bool dbhome_need(const struct dbhome *h, struct err *e)
 {
 	if (dbhome_exists(h))
 		return true;
+	/* git removes a file it tracks (force-added) on a checkout, merge
+	 * or reset of a commit that does not hold it, ignored or not; init
+	 * would make an empty database, the API's rows gone */
+	if (was_synced(h))
+		return err_set(
+			e,
+			"no database at %s, where the runs here synced one "
+			"(its run record says so): git removes a database it "
+			"tracks (force-added) on a checkout, merge or reset "
+			"of a commit that does not hold it ('git log --all "
+			"-- %s' lists the commits that do); nothing written: "
+			"put it back (a backup, or git's copy: 'git show "
+			"COMMIT:PATH'), untrack it (git rm --cached, and "
+			"commit), and run 'storysync init' here; init alone "
+			"makes an empty one",
+			h->database, h->database);
 	if (h->at)
 		return err_set(e,
 			       "%s: no database at %s (storysync init creates "

@@ -2,6 +2,7 @@
 #define STORYSYNC_CORE_DBHOME_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -37,7 +38,23 @@ struct dbhome {
 	char *writes;   /* the write journal */
 	char *cache;    /* the stat cache, the tree's */
 	char *spare;    /* a directory of spare inodes for the file writes */
+	char *rewrite;  /* the write journal's rewrite, renamed over it */
 };
+
+/* One file of the database's place, named for a message. */
+struct dbhome_side {
+	const char *path;
+	const char *what; /* "the run lock", ... */
+	bool dir;         /* a directory, not a file */
+};
+
+#define DBHOME_SIDES 9
+
+/* h's files into v (DBHOME_SIDES at most), their count: the database
+ * first with database (a file's; a server's is none), then the side
+ * files, storysync's own, none of which is versioned content. */
+size_t dbhome_sides(const struct dbhome *h, bool database,
+		    struct dbhome_side *v);
 
 /* Whether database is a server's URI (postgresql://, postgres://), not a
  * file path. */

@@ -2591,6 +2591,59 @@ int fsx_open_in(const char *root, const char *path, int flags, mode_t mode)
 	return fd;
 }
 
+/* What st is, for a message. */
+static const char *kind_named(mode_t m)
+{
+	return S_ISLNK(m)    ? "a symbolic link"
+	       : S_ISDIR(m)  ? "a directory"
+	       : S_ISREG(m)  ? "a regular file"
+	       : S_ISFIFO(m) ? "a FIFO"
+	       : S_ISSOCK(m) ? "a socket"
+			     : "a device";
+}
+
+/* Whether name in dirfd is there and not what storysync makes there. */
+static bool misplaced(int dirfd, const char *name, bool dir, struct stat *st)
+{
+	return fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       !(dir ? S_ISDIR(st->st_mode) : S_ISREG(st->st_mode));
+}
+
+int fsx_side_clear(const char *root, const char *path, bool dir,
+		   const char **kind, struct err *e)
+{
+	size_t n = root ? strlen(root) : 0;
+	const char *base;
+	struct stat st;
+	int dirfd, r = 0;
+
+	if (n <= 1 || strncmp(path, root, n) != 0 || path[n] != '/')
+		return 0; /* not the repository's to put there */
+	dirfd = dir_in(root, path, &base);
+	if (dirfd < 0 || !misplaced(dirfd, base, dir, &st))
+		goto out; /* a link on the way: the open says so */
+	/* two commands may find it at once: one removes it and makes its
+	 * file (the run lock, held), which the other, looking again under
+	 * the directory's lock, never removes */
+	while (flock(dirfd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			goto out;
+	if (!misplaced(dirfd, base, dir, &st))
+		goto out;
+	*kind = kind_named(st.st_mode);
+	if (unlinkat(dirfd, base, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) == 0)
+		r = 1;
+	else
+		r = -1;
+	if (r < 0)
+		err_set(e, "%s: %s, not storysync's file, not removed: %s",
+			path, *kind, strerror(errno));
+out:
+	if (dirfd >= 0)
+		close(dirfd);
+	return r;
+}
+
 /* Creates the lock file's directory when it is missing (one level). */
 static void make_parent(const char *path)
 {

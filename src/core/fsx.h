@@ -376,6 +376,17 @@ struct fsx_replace_opts {
  * journal, the run record, ...) and the operational paths that lie in
  * the tree are written this way (fsx_replace's with its root too). */
 int fsx_open_in(const char *root, const char *path, int flags, mode_t mode);
+/* Clears the place of one of storysync's own files at path (dir: a
+ * directory) when it lies in root (the tree's) and something else is
+ * there: a symbolic link (git checks out one committed at that name), a
+ * directory where a file belongs (empty: a submodule's), a FIFO, ... is
+ * removed (unlinkat, never followed), so that the file is made afresh.
+ * A regular file (a directory for dir) is never touched, nor anything
+ * out of root. 1 when something was removed (*kind says what it was:
+ * "a symbolic link", ...), 0 when nothing was, -1 when it cannot be (a
+ * directory that is not empty: e says so). */
+int fsx_side_clear(const char *root, const char *path, bool dir,
+		   const char **kind, struct err *e);
 /* Replaces the file at path (not beneath a root: the configuration, the
  * hooks, reports) by data through a temporary file and a rename: a reader
  * sees the old file or the new, never half of one. Without durable, for

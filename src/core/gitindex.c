@@ -959,6 +959,70 @@ int gitindex_staged(const char *gitdir, const char *rel,
 	return rc;
 }
 
+/* The entries whose names start with rel, as paths in workdir. */
+struct prefixed {
+	const char *rel, *workdir;
+	size_t rlen;
+	struct buf *out;
+	size_t before; /* out's length before the first entry */
+};
+
+static bool on_prefixed(void *ctx, const struct entry *e)
+{
+	struct prefixed *p = ctx;
+
+	if (e->len >= p->rlen && memcmp(e->name, p->rel, p->rlen) == 0)
+		buf_printf(p->out, "%s/%.*s\n", p->workdir, (int)e->len,
+			   (const char *)e->name);
+	return true;
+}
+
+static void prefixed_reset(void *ctx)
+{
+	struct prefixed *p = ctx;
+
+	p->out->len = p->before;
+	if (p->out->data)
+		p->out->data[p->before] = '\0';
+}
+
+enum gitindex_answer gitindex_prefixed(const char *path, struct buf *out)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir, *workdir = NULL, *gitdir = NULL;
+	unsigned char *data, root[HASH_LEN];
+	enum gitindex_answer a = GITINDEX_UNSURE;
+	size_t len, n, before = out->len;
+	bool none, rooted;
+
+	if (!slash || *path != '/')
+		return GITINDEX_UNSURE;
+	dir = slash == path ? xstrdup("/")
+			    : xstrndup(path, (size_t)(slash - path));
+	data = index_in(dir, &len, &workdir, &gitdir, &none);
+	if (none)
+		a = GITINDEX_UNTRACKED;
+	n = workdir ? strlen(workdir) : 0;
+	if (data && strncmp(path, workdir, n) == 0 && path[n] == '/') {
+		struct prefixed p = {path + n + 1, workdir,
+				     strlen(path + n + 1), out, before};
+		struct source src = {data, len, gitdir, NULL, 0, NULL};
+
+		if (read_index(&src, on_prefixed, prefixed_reset, &p, root,
+			       &rooted))
+			a = out->len > before ? GITINDEX_TRACKED
+					      : GITINDEX_UNTRACKED;
+		else
+			prefixed_reset(&p);
+		free(src.held);
+	}
+	free(data);
+	free(gitdir);
+	free(workdir);
+	free(dir);
+	return a;
+}
+
 struct gitindex_tree *gitindex_tree_open(const char *dir, const char *tree)
 {
 	char *workdir = NULL, *gitdir = NULL;

@@ -22,6 +22,13 @@ enum gitindex_answer {
  * libgit2 path, it reads the repository's own index, not GIT_INDEX_FILE. */
 enum gitindex_answer gitindex_tracked(const char *path);
 
+/* The files git's index lists whose path starts with path (absolute, its
+ * directory canonical): each one's path (absolute), ending in '\n', added
+ * to out. UNTRACKED when none is, UNSURE as gitindex_tracked. One read
+ * of the index for a family of names (the database and its files). */
+struct buf;
+enum gitindex_answer gitindex_prefixed(const char *path, struct buf *out);
+
 /* Whether the index in data (len bytes, all of the file) lists rel (a path
  * relative to the work tree, '/'-separated). Never reads outside data. */
 enum gitindex_answer gitindex_lookup(const unsigned char *data, size_t len,

@@ -348,11 +348,14 @@ static enum history_status backfill_locked(struct walk *w, struct gitrepo *repo,
 }
 
 enum history_status history_backfill(const struct config *c,
+				     const struct dbcheck_report *r,
 				     struct history_counts *n, struct err *e)
 {
 	struct walk w = {.c = c, .e = e};
 	enum history_status st = HISTORY_FATAL;
 	struct gitrepo *repo;
+	struct dbhome_file file;
+	bool confirmed, refused = false;
 	int lockfd;
 
 	memset(n, 0, sizeof(*n));
@@ -368,6 +371,11 @@ enum history_status history_backfill(const struct config *c,
 	if (lockfd == -2) {
 		err_set(e, "another storysync run holds %s", c->home.lock);
 		st = HISTORY_LOCKED;
+	} else if (lockfd >= 0 &&
+		   !dbcheck_same(c, &file, &confirmed, &refused, r, e)) {
+		/* as a run: never written into a file git put in place of
+		 * the one synced */
+		st = refused ? HISTORY_GUARDED : HISTORY_FATAL;
 	} else if (lockfd >= 0) {
 		st = backfill_locked(&w, repo, n);
 	}

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "dbcheck.h"
 #include "err.h"
 
 /*
@@ -40,8 +41,10 @@ enum history_status {
  * story id comes from the file name, else from the row at that path. An
  * unborn HEAD records nothing. Lock held: "another storysync run holds
  * DB.lock". Refused as a run is where another checkout holds the tree or
- * this one syncs another (sync_checkout_check). */
+ * this one syncs another (sync_checkout_check), or where the database is
+ * not the file the runs here synced (dbcheck_same: r hears its warnings). */
 enum history_status history_backfill(const struct config *c,
+				     const struct dbcheck_report *r,
 				     struct history_counts *n, struct err *e);
 
 #endif

@@ -38,6 +38,9 @@ struct sync_report {
 	void (*problem)(void *ctx, const char *msg);
 	/* A note for -v (fallbacks, timings). */
 	void (*note)(void *ctx, const char *msg);
+	/* A warning: said whatever the verbosity, the run goes on (a
+	 * file of the database's place that git tracks). */
+	void (*warning)(void *ctx, const char *msg);
 };
 
 /* Counts of one run. */

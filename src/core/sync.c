@@ -17,6 +17,7 @@
 
 #include "apply.h"
 #include "buf.h"
+#include "dbcheck.h"
 #include "detect.h"
 #include "fsx.h"
 #include "githead.h"
@@ -2414,29 +2415,6 @@ bool sync_init(const struct config *c, bool take_over, int *version,
 	       dbhome_ignore(&c->home, c->root, ignored, e);
 }
 
-/* Whether git tracks the file at path (its directory made symlink-free,
- * as gitrepo_tracked wants it). */
-static bool git_tracks(const char *path, bool *tracked, struct err *why,
-		       struct err *e)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir =
-		slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
-	char *real = fsx_realpath(*dir ? dir : "/", e), *file = NULL;
-	bool ok = real != NULL;
-
-	*tracked = false;
-	if (ok) {
-		file = xasprintf("%s/%s", real, slash ? slash + 1 : path);
-		ok = why ? gitrepo_tracked_head(file, tracked, why, e)
-			 : gitrepo_tracked(file, tracked, e);
-	}
-	free(file);
-	free(real);
-	free(dir);
-	return ok;
-}
-
 /* A journal with lines must be storysync's: the database's directory is
  * ignored, and git overwrites an ignored file when a branch it checks out
  * (or merges) tracks that path, so a journal git tracks came from the
@@ -2455,7 +2433,7 @@ static bool journal_untracked(struct run *run, const char *path, int fd,
 		return true;
 	/* an index libgit2 cannot read (a split index) would refuse every
 	 * run, the killed run's writes never finished: HEAD answers then */
-	if (!git_tracks(path, &tracked, &why, e))
+	if (!dbcheck_git_tracks(path, &tracked, &why, e))
 		return false;
 	if (why.msg[0] && !tracked) {
 		char *m = xasprintf("%s: whether git's index tracks it is not "
@@ -2477,93 +2455,21 @@ static bool journal_untracked(struct run *run, const char *path, int fd,
 	return true;
 }
 
-/*
- * The database is the file the runs here synced, or git may have put its
- * own in its place: a commit that tracks it (git add -f) replaces the
- * ignored file when it is checked out, merged or reset to, and the rows
- * the API wrote since the last run are gone with the file, by git. The
- * run record (read and written by every run anyway) keeps which file the
- * last run found (device, inode, birth time: dbhome_file), so the check
- * is a statx of it before it is opened: another file, in the same tree
- * (a copy of the whole tree is a pair of its own), is refused, nothing
- * written, never synced as the truth. Git's index is read only when no
- * file is recorded (the first run after init, or of this version), or
- * the record names another tree root (a copy's, or the committer's when
- * git put the record there with the database): a database git tracks is
- * refused then too.
- */
+/* The database's place checked (dbcheck.h): refused (exit 4) when the
+ * file is not the one the runs here synced, or git tracks it; warned of
+ * when git tracks any of its files. */
 static bool same_database(struct run *run, enum sync_status *status)
 {
-	const struct config *c = run->c;
-	struct run_record_file rf;
-	struct err ignored;
-	bool tracked = false;
+	const struct dbcheck_report r = {
+		.ctx = run, .note = run_note, .warning = run_warning};
+	bool refused;
 
-	if (!dbhome_file(&c->home, c->root, &run->db_file))
-		return true; /* a server's, or gone: opening it says */
-	if (!run_record_read(&c->home, &rf, &ignored))
-		rf.db_known = false; /* unreadable: as if none */
-	/* another tree root's record is none of this tree's: a copy of the
-	 * whole tree, or a record git put here with its database (git add -f
-	 * .storysync), which names the committer's root; either way git's
-	 * index says whether the file is git's */
-	if (rf.db_known && !dbhome_same_root(&rf.db, &run->db_file))
-		rf.db_known = false;
-	if (rf.db_known && dbhome_same_file(&rf.db, &run->db_file)) {
-		run->db_confirmed = true;
+	if (dbcheck_same(run->c, &run->db_file, &run->db_confirmed, &refused,
+			 &r, run->e))
 		return true;
-	}
-	if (!git_tracks(c->home.database, &tracked, NULL, &ignored)) {
-		/* an index libgit2 cannot read (a split index: git's
-		 * core.splitIndex) would have every run refused, none ever
-		 * recording the file: whether git tracks it is not known,
-		 * and the file there is taken (a recorded one still tells
-		 * another file) */
-		char *m = xasprintf("%s: whether git tracks it is not known "
-				    "(%s): taken as the database to sync",
-				    c->home.database, ignored.msg);
-
-		note(run, m);
-		free(m);
-		tracked = false;
-	}
-	if (!tracked && !rf.db_known) {
-		run->db_confirmed = true;
-		return true;
-	}
-	*status = SYNC_GUARDED;
-	if (tracked && rf.db_known)
-		return err_set(
-			run->e,
-			"%s: git tracks this file, storysync's database, and "
-			"put its copy in place of the one the last run here "
-			"synced (a checkout, merge or reset of a commit that "
-			"tracks it): the rows the API wrote since that run are "
-			"not in it; nothing written: untrack it (git rm "
-			"--cached, and commit), put back the database this "
-			"checkout synced (a backup), then run 'storysync "
-			"init' here (without the backup: init syncs with "
-			"git's copy as it is)",
-			c->home.database);
-	if (tracked)
-		return err_set(run->e,
-			       "%s: git tracks this file, storysync's "
-			       "database: a checkout, merge or reset of a "
-			       "commit that tracks it puts git's copy in its "
-			       "place, without the rows the API wrote since "
-			       "the last run; nothing written: untrack it "
-			       "(git rm --cached, and commit), then run "
-			       "'storysync init' here",
-			       c->home.database);
-	return err_set(run->e,
-		       "%s: not the database file the last run here synced "
-		       "(another file took its place since: git's, a "
-		       "backup's, a copy's), and the rows the API wrote "
-		       "since that run may not be in it; nothing written: "
-		       "put back the database this checkout synced (a "
-		       "backup) and run 'storysync init' here, or run it to "
-		       "sync with this one as it is",
-		       c->home.database);
+	if (refused)
+		*status = SYNC_GUARDED;
+	return false;
 }
 
 /* The write journal (a dry run only reads it). */

@@ -162,6 +162,9 @@ void cache_keep(struct run *run, enum sync_status status);
 void problem(struct run *run, const char *msg);
 /* A note the report shows (-v); nothing is recorded. */
 void note(struct run *run, const char *msg);
+/* note and the report's warning, as handlers (dbcheck.h): ctx is the run. */
+void run_note(void *ctx, const char *msg);
+void run_warning(void *ctx, const char *msg);
 /* Fills the run's sync_runs row from its counts, with exit_code. */
 void finish_record(struct run *run, int exit_code);
 /* A failed run's row; its id, or 0 when none could be written. */

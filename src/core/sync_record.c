@@ -24,6 +24,19 @@ void note(struct run *run, const char *msg)
 		run->r->note(run->r->ctx, msg);
 }
 
+void run_note(void *ctx, const char *msg)
+{
+	note(ctx, msg);
+}
+
+void run_warning(void *ctx, const char *msg)
+{
+	struct run *run = ctx;
+
+	if (run->r && run->r->warning)
+		run->r->warning(run->r->ctx, msg);
+}
+
 void finish_record(struct run *run, int exit_code)
 {
 	run->rec.ended_ns = fsx_now_ns();

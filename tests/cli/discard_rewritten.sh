@@ -7,7 +7,8 @@
 # rewritten before the next run, so that HEAD no longer reaches the
 # commit the last run recorded: the move committed by an amend of that
 # commit, by a commit on another line after a reset there (reset --soft),
-# or committed and then rebased onto another line; the new place's files
+# or committed and then rebased onto another line (then a scan, or the
+# --git run the post-rewrite hook makes); the new place's files
 # added in a commit of their own, or not; and the amend's, the commit
 # the last run recorded then pruned (gc), where git cannot tell: the
 # answer that keeps both sides, git's version put back. The commits between that
@@ -42,10 +43,15 @@ rewrite() {
   gc) git commit -q --amend -am "$2" && rm -f .git/ORIG_HEAD &&
     git reflog expire --expire=now --all && git gc -q --prune=now ;;
   reset) git reset -q --soft side && git commit -qam "$2" ;;
-  rebase) git commit -qam "$2" ;;
+  rebase | rebase-git) git commit -qam "$2" ;;
   esac
 }
-rebased() { [ "$1" != rebase ] || git rebase -q side; }
+rebased() { [[ $1 != rebase* ]] || git rebase -q side; }
+# sync_after HOW: the run after the rewrite: a scan (cron's), or, for
+# rebase-git, what the post-rewrite hook runs
+sync_after() {
+  if [ "$1" = rebase-git ]; then run ss --git; else run ss; fi
+}
 # off_line HOW LAST: HEAD no longer reaches the commit LAST (HOW gc: no
 # longer in the object store)
 off_line() {
@@ -55,7 +61,7 @@ off_line() {
 
 # ---- git's version put back beside storysync's move ----
 A4=A-4-four.md
-for how in amend reset rebase gc; do
+for how in amend reset rebase rebase-git gc; do
 for added in no yes; do
   t=four-$how-$added
   stages_repo $t backlog:backlog active:active && rmdir backlog active
@@ -95,7 +101,7 @@ stories/web2/backlog/$A4" "$(find stories -name "$A4" | sort)"
   off_line $how "$last" || not_ok "$t: HEAD still reaches the last run's commit"
   git show "init:stories/api/backlog/$A4" | cmp -s - stories/api/todo/$A4 ||
     not_ok "$t: git's version moved to stories/api/todo"
-  run ss
+  sync_after $how
   check_eq "$t: the API's web kept, git's api in sync_conflicts" \
     "0|web|backlog|stories/web/todo/$A4|both_changed|db|backlog|api" \
     "$rc|$(q "SELECT backlog, status, path FROM stories WHERE id = 'A-4'")|$(
@@ -117,7 +123,7 @@ done
 done
 
 # ---- git's version put back over storysync's deletion ----
-for how in amend reset rebase gc; do
+for how in amend reset rebase rebase-git gc; do
 for added in no yes; do
   t=undel-$how-$added
   stages_repo $t backlog:backlog active:active
@@ -143,7 +149,7 @@ for added in no yes; do
   git show "init:backlog/$A4" | cmp -s - todo/$A4 ||
     not_ok "$t: git's A-4 back, moved to todo"
   # the file's content as the row it would make, to compare the record
-  run ss
+  sync_after $how
   check_eq "$t: no row, no file, the file's version in sync_conflicts" \
     "0||deleted_in_db|db|four||todo/A-5-five.md" \
     "$rc|$(q "SELECT id FROM stories WHERE id = 'A-4'")|$(

@@ -926,110 +926,137 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 	return ok;
 }
 
-/* Whether the version id at a path (rc 1) came there unchanged from was:
- * the older side (a commit's parent, or HEAD below the index) held it at
- * was, and the newer no longer has was (newer_was 0). A move of the file
- * (git mv of a directory), no one's edit of it. */
-static bool moved_from(git_commit *older, int rc, const git_oid *id,
-		       const char *was, int newer_was)
-{
-	git_oid wid;
+/* A path's versions since a commit, newest first (path_walk): the
+ * index's (top), then each one older; changes counts where one differs
+ * from the next, a move from was unchanged not counted; rc and id are the
+ * oldest read, since's once the walk is done. */
+struct path_walk {
+	const char *path, *was;
+	int top_rc, rc;
+	git_oid top, id;
+	int changes;
+	bool gone;
+};
 
-	return was && rc == 1 && newer_was == 0 &&
-	       blob_at(older, was, &wid) == 1 && git_oid_equal(&wid, id);
+/* The newer version's side of a move from w->was: 0 when it has no
+ * version there, -1 without was (or unread). */
+static int was_in(git_commit *newer, const struct path_walk *w)
+{
+	git_oid id;
+
+	return w->was ? blob_at(newer, w->was, &id) : -1;
 }
 
-/* Whether path's version at commit since (rc, id: HEAD's) is another:
- * asked when HEAD's first parents do not reach since (history rewritten,
- * an amend), whose commit may still be there. False when it is gone. */
-static bool other_at(struct gitrepo *r, const git_oid *since, const char *path,
-		     int rc, const git_oid *id, bool *other)
+/* One step of w down to older's version, the newer's at w->was being
+ * wrc (was_in): older's version at was, the one w holds, where the newer
+ * has none at was and older none at the path, moved there unchanged (git
+ * mv of a directory the configuration moved): the walk goes on at was,
+ * no change. */
+static bool walk_step(struct path_walk *w, git_commit *older, int wrc,
+		      struct err *e)
 {
-	git_commit *c = NULL;
-	git_oid sid;
-	int src;
+	git_oid id, wid;
+	int rc = blob_at(older, w->path, &id);
 
-	if (git_commit_lookup(&c, r->repo, since) < 0)
-		return false;
-	src = blob_at(c, path, &sid);
-	git_commit_free(c);
-	if (src < 0)
-		return false;
-	*other = src != rc || (rc == 1 && !git_oid_equal(&sid, id));
+	if (rc < 0)
+		return gerr(e, "read %s", w->path);
+	if (rc == 0 && w->rc == 1 && wrc == 0 &&
+	    blob_at(older, w->was, &wid) == 1 && git_oid_equal(&wid, &w->id)) {
+		w->path = w->was;
+		w->was = NULL;
+		return true;
+	}
+	w->changes += rc != w->rc || (rc == 1 && !git_oid_equal(&id, &w->id));
+	w->rc = rc;
+	if (rc == 1)
+		git_oid_cpy(&w->id, &id);
 	return true;
+}
+
+/* The walk from HEAD's version (w, the index's counted) down its first
+ * parents to since (stop); false in *reached when they do not reach it
+ * within a thousand. */
+static bool walk_line(struct path_walk *w, git_commit *head,
+		      const git_oid *stop, bool *reached, struct err *e)
+{
+	git_commit *c = head, *parent = NULL;
+	bool ok = true;
+
+	*reached = false;
+	for (int n = 0; ok && c && n < 1000; n++) {
+		if (git_oid_equal(git_commit_id(c), stop)) {
+			*reached = true;
+			break;
+		}
+		if (git_commit_parentcount(c) == 0 ||
+		    git_commit_parent(&parent, c, 0) < 0)
+			break; /* the history's start, or a shallow cut */
+		ok = walk_step(w, parent, was_in(c, w), e);
+		if (c != head)
+			git_commit_free(c);
+		c = parent;
+	}
+	if (c != head)
+		git_commit_free(c);
+	return ok;
+}
+
+/* Walks path's versions since the commit since into w (path and was
+ * set): the index's, HEAD's, each first parent's down to since. When
+ * those do not reach since (history rewritten between two runs: an
+ * amend, a rebase, a reset to another line), the commits on the way are
+ * replays of older ones, no one's change since: the walk is HEAD's
+ * version against since's own (still in the object store), and, since's
+ * commit gone too (gc'd), ends at HEAD's, w->gone set: the caller takes
+ * since's as its question's conservative answer. */
+static bool path_walk(struct gitrepo *r, struct path_walk *w, const char *since,
+		      struct err *e)
+{
+	git_commit *head = NULL, *s = NULL;
+	struct path_walk at_head;
+	git_oid stop, id;
+	bool ok = true, reached = false;
+	int wrc;
+
+	w->changes = 0;
+	w->gone = false;
+	if (git_oid_fromstr(&stop, since) < 0)
+		return err_set(e, "git: %s: not a commit id", since);
+	if ((w->top_rc = index_blob(r, w->path, &w->top, e)) < 0 ||
+	    !head_commit(r, &head, e))
+		return false;
+	w->rc = w->top_rc;
+	git_oid_cpy(&w->id, &w->top);
+	wrc = w->was ? index_blob(r, w->was, &id, e) : -1;
+	if (head) {
+		ok = walk_step(w, head, wrc, e);
+		wrc = was_in(head, w);
+	}
+	at_head = *w;
+	if (ok && head)
+		ok = walk_line(w, head, &stop, &reached, e);
+	if (ok && !reached) {
+		*w = at_head;
+		if (git_commit_lookup(&s, r->repo, &stop) == 0)
+			ok = walk_step(w, s, wrc, e);
+		else
+			w->gone = true;
+	}
+	git_commit_free(s);
+	git_commit_free(head);
+	return ok;
 }
 
 bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 			  const char *since, bool *changed, struct err *e)
 {
-	git_commit *c = NULL, *parent = NULL;
-	git_oid id, pid, iid, stop, wid, head_id;
-	int rc, prc, irc, wrc, head_rc;
-	bool ok = true, reached = false;
+	struct path_walk w = {.path = path, .was = was};
 
 	*changed = false;
-	if (git_oid_fromstr(&stop, since) < 0)
-		return err_set(e, "git: %s: not a commit id", since);
-	if (!head_commit(r, &c, e))
+	if (!path_walk(r, &w, since, e))
 		return false;
-	rc = c ? blob_at(c, path, &id) : 0;
-	if (rc < 0 || (irc = index_blob(r, path, &iid, e)) < 0) {
-		git_commit_free(c);
-		return rc < 0 ? gerr(e, "read %s", path) : false;
-	}
-	/* staged: the index's version is not HEAD's, but for a move from
-	 * was (git mv of the directory the configuration moved) */
-	if (c && rc == 0 && was && (wrc = index_blob(r, was, &wid, e)) >= 0 &&
-	    moved_from(c, irc, &iid, was, wrc)) {
-		path = was;
-		rc = 1;
-		git_oid_cpy(&id, &iid);
-		was = NULL;
-	}
-	*changed = irc != rc || (rc == 1 && !git_oid_equal(&iid, &id));
-	head_rc = rc;
-	if (rc == 1)
-		git_oid_cpy(&head_id, &id);
-	for (int n = 0; !*changed && c && n < 1000; n++) {
-		if (git_oid_equal(git_commit_id(c), &stop)) {
-			reached = true;
-			break;
-		}
-		if (git_commit_parentcount(c) == 0 ||
-		    git_commit_parent(&parent, c, 0) < 0) {
-			/* added by the first commit; or, since being off
-			 * HEAD's line (an amend), as since has it */
-			if (!other_at(r, &stop, path, head_rc, &head_id,
-				      changed))
-				*changed = rc == 1;
-			reached = true;
-			break;
-		}
-		if ((prc = blob_at(parent, path, &pid)) < 0) {
-			ok = gerr(e, "read %s", path);
-			break;
-		}
-		/* the commit moved it there from was, unchanged */
-		if (prc == 0 && was && (wrc = blob_at(c, was, &wid)) >= 0 &&
-		    moved_from(parent, rc, &id, was, wrc)) {
-			path = was;
-			was = NULL;
-			prc = 1;
-			git_oid_cpy(&pid, &id);
-		}
-		*changed = prc != rc || (rc == 1 && !git_oid_equal(&id, &pid));
-		git_commit_free(c);
-		c = parent;
-		parent = NULL;
-		rc = prc;
-		git_oid_cpy(&id, &pid);
-	}
-	/* a thousand commits and since not among them */
-	if (ok && !*changed && c && !reached)
-		other_at(r, &stop, path, head_rc, &head_id, changed);
-	git_commit_free(parent);
-	git_commit_free(c);
-	return ok;
+	*changed = w.changes > 0;
+	return true;
 }
 
 /* What a version read (rc, id) is to want: 0 none, 1 want, -1 another. */
@@ -1042,50 +1069,22 @@ bool gitrepo_path_one_change(struct gitrepo *r, const char *path,
 			     const char *blob, const char *since, bool added,
 			     bool *only, struct err *e)
 {
-	git_commit *c = NULL, *parent = NULL;
-	git_oid want, id, stop;
-	int rc, k, now = added ? 1 : 0;
-	bool ok = true, older = false;
+	struct path_walk w = {.path = path};
+	git_oid want;
+	int now = added ? 1 : 0, then;
 
 	*only = false;
-	if (git_oid_fromstr(&stop, since) < 0)
-		return err_set(e, "git: %s: not a commit id", since);
 	if (git_oid_fromstr(&want, blob) < 0)
 		return err_set(e, "git: %s: not a blob id", blob);
-	if (!head_commit(r, &c, e))
+	if (!path_walk(r, &w, since, e))
 		return false;
-	/* the versions, newest first (the index's, HEAD's, then each first
-	 * parent's down to since): now's, then, once, the other */
-	if ((rc = index_blob(r, path, &id, e)) < 0) {
-		git_commit_free(c);
-		return false;
-	}
-	if (version_kind(rc, &id, &want) != now)
-		goto out;
-	for (int n = 0; c && n < 1001; n++) {
-		if ((rc = blob_at(c, path, &id)) < 0) {
-			ok = gerr(e, "read %s", path);
-			break;
-		}
-		k = version_kind(rc, &id, &want);
-		if (k < 0 || (older && k == now))
-			break; /* another version, or a second change */
-		older = older || k != now;
-		if (git_oid_equal(git_commit_id(c), &stop)) {
-			*only = older;
-			break;
-		}
-		if (git_commit_parentcount(c) == 0 ||
-		    git_commit_parent(&parent, c, 0) < 0)
-			break; /* since not reached: not on this line */
-		git_commit_free(c);
-		c = parent;
-		parent = NULL;
-	}
-out:
-	git_commit_free(parent);
-	git_commit_free(c);
-	return ok;
+	/* since's commit gone: as it had the other (the answer that keeps
+	 * both sides, the caller's discard) */
+	then = version_kind(w.rc, &w.id, &want);
+	w.changes += w.gone && then != !now;
+	*only = version_kind(w.top_rc, &w.top, &want) == now &&
+		w.changes == 1 && (w.gone || then == !now);
+	return true;
 }
 
 /* Calls fn with the blob id's content, or NULL when has is false or the

@@ -201,28 +201,33 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 			    const char *seen, int64_t written, int64_t since,
 			    bool *held, struct err *e);
 
-/* Whether a commit HEAD reaches by first parents after the commit since
- * (a hex id; the walk stops there, at the history's start, or after a
- * thousand) changed path's version (added, changed or removed it), or
- * the index holds another version than HEAD: a person's doing since. With
- * was (else NULL), the one change that moved the version unchanged from
- * was to path (was no longer there) is none: the walk goes on at was (a
- * directory the configuration moved, git mv'd). When the walk does not
- * meet since (history rewritten: an amend) and no commit on the way
- * changed the path, as since has it, if its commit is still there (else
- * as the first commit added it). */
+/* The two questions below read one walk of path's versions since the
+ * commit since (a hex id), newest first: the index's, HEAD's, then each
+ * commit's HEAD reaches by first parents down to since (within a
+ * thousand). Where those do not reach since (history rewritten between
+ * two runs: an amend, a rebase, a reset to another line, a forced pull),
+ * the commits on the way are replays of older ones, no one's change
+ * since: the walk is then the index's, HEAD's and since's own version
+ * (its commit is still in the object store; gone, gc'd, as each question
+ * says). */
+
+/* Whether a version in that walk differs from the next older: a
+ * person's doing since (a commit's change, a staged one). With was (else
+ * NULL), the one change that moved the version unchanged from was to
+ * path (was no longer there) is none: the walk goes on at was (a
+ * directory the configuration moved, git mv'd). Since's commit gone: as
+ * HEAD's (unchanged, the answer that takes the file for git's, whose
+ * values the caller keeps). */
 bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 			  const char *since, bool *changed, struct err *e);
 
-/* Whether git's one change to path after the commit since removed its
- * version blob (a blob id; added false) or added it (added true), into
- * *only: the versions of path, newest first (the index's, HEAD's, then
- * each commit's HEAD reaches by first parents down to since, which it
- * must reach within a thousand), are none (removed) or blob (added), then
- * from one of them on the other, since's among these. A directory moved
- * by hand (mv, git not told), the move staged (add -u) or committed
- * (commit -a), which records the old paths' removal only, its new place
- * perhaps added after. */
+/* Whether git's one change to path since removed its version blob (a
+ * blob id; added false) or added it (added true), into *only: the walk's
+ * versions are none (removed) or blob (added), then, from one of them
+ * on, the other, since's among these; since's commit gone, as it had
+ * the other. A directory moved by hand (mv, git not told), the move
+ * staged (add -u) or committed (commit -a), which records the old
+ * paths' removal only, its new place perhaps added after. */
 bool gitrepo_path_one_change(struct gitrepo *r, const char *path,
 			     const char *blob, const char *since, bool added,
 			     bool *only, struct err *e);

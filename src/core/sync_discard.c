@@ -93,7 +93,9 @@ static bool one_change(struct run *run, const char *path, const char *blob,
  * move staged with add -u, or committed with commit -a) and git holds
  * nothing at path or only added it there since. The file's bytes decide,
  * not whether git tracks its new place (issue 19: the API's backlog was
- * lost with no sync_conflicts row). */
+ * lost with no sync_conflicts row), nor whether history was rewritten
+ * since (an amend, a rebase: "since" is then that commit's tree against
+ * HEAD's, see gitrepo.h). */
 static bool git_put(struct run *run, const char *path, const char *blob,
 		    const char *since)
 {

@@ -1575,6 +1575,52 @@ static void test_path_one_change(void **state)
 	free(one);
 }
 
+/* History rewritten between two runs (an amend of the commit the last
+ * run recorded, a rebase onto another line): HEAD's first parents no
+ * longer reach since, and the commits on the way are replays, no one's
+ * change (two's y.md, added again over side); git's version at since
+ * against HEAD's and the index's decides. A commit since gone (gc'd): as
+ * each question's answer that keeps both sides. */
+static void test_path_rewritten(void **state)
+{
+	const char *gone = "0123456789abcdef0123456789abcdef01234567";
+	char *a = out("cd repo && git rev-parse HEAD:stories/backlog/A.md");
+	char *b = out("cd repo && git rev-parse HEAD:stories/backlog/B.md");
+	char *two;
+
+	(void)state;
+	sh("cd repo && git branch side \"$(git commit-tree -p HEAD -m side "
+	   "'HEAD^{tree}')\" && echo y > other/y.md && git add other && "
+	   "git commit -q -m two");
+	two = out("cd repo && git rev-parse HEAD");
+	sh("cd repo && mv stories/backlog stories/todo && "
+	   "git commit -q --amend -am todo");
+	assert_true(removed("stories/backlog/A.md", a, two));
+	assert_false(removed("stories/backlog/A.md", b, two));
+	assert_false(changed("other/y.md", NULL, two));
+	sh("cd repo && git add stories/todo && git commit -q -m add && "
+	   "git rebase -q side");
+	assert_true(removed("stories/backlog/A.md", a, two));
+	assert_true(added("stories/todo/A.md", a, two));
+	assert_false(changed("other/y.md", NULL, two));
+	assert_false(changed("stories/todo/A.md", "stories/backlog/A.md", two));
+	assert_true(changed("stories/todo/A.md", NULL, two));
+	/* a change made after the rewrite is one */
+	sh("cd repo && echo more >> stories/todo/B.md && git commit -q -am b");
+	assert_true(changed("stories/todo/B.md", "stories/backlog/B.md", two));
+	assert_false(added("stories/todo/B.md", b, two));
+	/* since gone */
+	assert_true(removed("stories/backlog/A.md", a, gone));
+	assert_true(added("stories/todo/A.md", a, gone));
+	assert_false(removed("stories/todo/A.md", a, gone));
+	assert_false(changed("stories/todo/B.md", NULL, gone));
+	sh("cd repo && echo z >> stories/todo/B.md && git add -u");
+	assert_true(changed("stories/todo/B.md", NULL, gone));
+	free(two);
+	free(b);
+	free(a);
+}
+
 static void test_gitobj_layouts(void **state)
 {
 	char *wt = xasprintf("%s/wt", tmp), *clone = xasprintf("%s/cl", tmp);
@@ -1838,6 +1884,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gitobj_delta, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_path_one_change, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_path_rewritten, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_path_changed_moved, setup,
 						teardown),

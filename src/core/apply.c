@@ -311,8 +311,9 @@ static bool values_of(const struct config *c, const struct action *a,
 	bool any = false;
 
 	for (int f = 0; f < SF_COUNT; f++) {
-		record[f] = a->from_db[f] && f != SF_ID && f != SF_BACKLOG &&
-			    f != SF_EPIC && f != SF_BODY && f != SF_EXTRA &&
+		record[f] = a->from_db[f] && a->differs[f] && f != SF_ID &&
+			    f != SF_BACKLOG && f != SF_EPIC && f != SF_BODY &&
+			    f != SF_EXTRA &&
 			    (f != SF_STATUS || c->dialect.status_from_key);
 		any |= record[f];
 	}

@@ -61,8 +61,9 @@
  *
  * A rewrite's line is followed by "= HASH ID VALUES\n": the values the
  * write took from the database, for the fields that are data (not the
- * location's, nor the body or the keys kept whole: see journal_values_line)
- * as a JSON object of those fields alone. A person who edits the file
+ * location's, nor the body or the keys kept whole: see apply.c's
+ * values_of) and that it changed from the base, as a JSON object of those
+ * fields alone. A person who edits the file
  * after a killed run edits the run's write, as if that run had committed:
  * the next run takes these values as the base of those fields, so that
  * the file's value the run wrote is no edit (the API's later change of it

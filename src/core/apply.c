@@ -300,6 +300,54 @@ static struct fsx_batch *batch(struct apply_ctx *ctx)
 	return ctx->batch;
 }
 
+/* The values line of a's rewrite, which will hold the blob hash (heap), or
+ * NULL: the values it takes from the database of the fields that are data
+ * (see journal_values_line). Not the location's fields (the path says
+ * those: note_moved), nor the body or the keys kept whole, which may be
+ * large and are merged as before. */
+static bool values_of(const struct config *c, const struct action *a,
+		      bool record[])
+{
+	bool any = false;
+
+	for (int f = 0; f < SF_COUNT; f++) {
+		record[f] = a->from_db[f] && a->differs[f] && f != SF_ID &&
+			    f != SF_BACKLOG && f != SF_EPIC && f != SF_BODY &&
+			    f != SF_EXTRA &&
+			    (f != SF_STATUS || c->dialect.status_from_key);
+		any |= record[f];
+	}
+	return any;
+}
+
+static char *values_line(const struct config *c, const struct action *a,
+			 const char *hash)
+{
+	bool record[SF_COUNT];
+
+	values_of(c, a, record);
+	return journal_values_line(hash, a->id, &a->want, record);
+}
+
+/* Notes the identity of the file a rewrite with a values line put in
+ * place, as read back (t), for the write journal: a file found holding
+ * its blob with another is a person's write since. Appended by apply_sync,
+ * one append for a batch, and not synced (as note_moved's line): one
+ * lost leaves the next run with the blob alone, as before. */
+static void note_ident(struct apply_ctx *ctx, const struct action *a,
+		       const struct target *t)
+{
+	bool record[SF_COUNT];
+	char *line;
+
+	if (ctx->journal_fd < 0 || !values_of(ctx->c, a, record))
+		return;
+	line = journal_ident_line(t->hash, a->id, t->st.ino, t->st.mtime_ns,
+				  t->st.size);
+	buf_puts(&ctx->idents, line);
+	free(line);
+}
+
 /* Notes in the write journal that the file at path is about to hold the
  * len bytes of data, written for story id, and which of its fields the
  * write took from the database ("*": all of them): a run killed before
@@ -312,7 +360,7 @@ static struct fsx_batch *batch(struct apply_ctx *ctx)
  * a move the run never made (model seed 3102). */
 static bool note_write(struct apply_ctx *ctx, const struct action *a,
 		       const char *fields, const char *path, const char *data,
-		       size_t len, bool there, struct err *e)
+		       size_t len, bool there, bool values, struct err *e)
 {
 	char hash[BLOBID_HEX], *line;
 	bool ok;
@@ -321,6 +369,17 @@ static bool note_write(struct apply_ctx *ctx, const struct action *a,
 		return true;
 	blobid_hex(data, len, hash);
 	line = journal_line(hash, a->id, fields, path);
+	if (values) {
+		char *w = values_line(ctx->c, a, hash);
+
+		if (w) {
+			char *both = xasprintf("%s%s", line, w);
+
+			free(w);
+			free(line);
+			line = both;
+		}
+	}
 	/* a conflict in which the file loses values to this write: if the
 	 * run dies before its commit, the next finds the write and no
 	 * record of what the file held, so the record goes with it */
@@ -417,11 +476,11 @@ static enum apply_result stage_rewrite(struct apply_ctx *ctx,
 		goto out;
 	/* the content as it is, at the place the database gives */
 	if (strcmp(t->path, t->cur) != 0 &&
-	    !note_write(ctx, a, fields, t->path, text, len, false, e))
+	    !note_write(ctx, a, fields, t->path, text, len, false, false, e))
 		goto out;
 	if (out.len != len || memcmp(out.data, text, len) != 0) {
 		if (!note_write(ctx, a, fields, t->path, out.data, out.len,
-				strcmp(t->path, t->cur) == 0, e))
+				strcmp(t->path, t->cur) == 0, true, e))
 			goto out;
 		s->slot =
 			fsx_batch_stage(batch(ctx), t->path, out.data, out.len,
@@ -515,7 +574,8 @@ static enum apply_result stage_create(struct apply_ctx *ctx,
 			mirror[k] = a->want.v[loc[k]];
 	story_render(&a->want, dl, &out);
 	ok = check_back(ctx->c, t, t->path, &out, &a->want, mirror, true, e) &&
-	     note_write(ctx, a, "*", t->path, out.data, out.len, true, e);
+	     note_write(ctx, a, "*", t->path, out.data, out.len, true, false,
+			e);
 	if (ok) {
 		s->slot = fsx_batch_stage(batch(ctx), t->path, out.data,
 					  out.len, NULL, NULL, &stale, e);
@@ -598,6 +658,8 @@ static enum apply_result place_write(struct apply_ctx *ctx,
 	if (r == APPLY_DONE && s->t.wrote) {
 		touch(ctx, s->t.path);
 		r = read_back(ctx, &s->t, e);
+		if (r == APPLY_DONE && s->t.cur)
+			note_ident(ctx, a, &s->t);
 	}
 	return r;
 }
@@ -1036,6 +1098,10 @@ enum apply_result apply_staged(struct apply_ctx *ctx, size_t i,
 
 bool apply_sync(struct apply_ctx *ctx, struct err *e)
 {
+	if (ctx->idents.len) {
+		fsx_journal_add(ctx->journal_fd, ctx->idents.data, NULL);
+		buf_reset(&ctx->idents);
+	}
 	return !ctx->batch || fsx_batch_sync_dirs(ctx->batch, e);
 }
 
@@ -1120,6 +1186,7 @@ void apply_ctx_finish(struct apply_ctx *ctx)
 	ctx->nstages = ctx->capstages = 0;
 	fsx_batch_destroy(ctx->batch);
 	ctx->batch = NULL;
+	buf_finish(&ctx->idents);
 	for (size_t i = 0; i < ctx->nwritten; i++) {
 		free(ctx->written[i].id);
 		free(ctx->written[i].path);

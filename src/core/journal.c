@@ -4,6 +4,7 @@
  */
 #include "journal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "json.h"
 
 static int field_named(const char *name, size_t n);
+static char *key_of(const char *hash, const char *id);
 
 char *journal_line(const char *hash, const char *id, const char *fields,
 		   const char *path)
@@ -97,14 +99,17 @@ const struct journal_deletion *journal_find_deletion(const struct journal *j,
 	return NULL;
 }
 
-/* A story's values from the JSON object json (story_put_json's), into
- * out; false when it is not a story's. */
-static bool story_from_json(const char *json, struct story *out)
+/* A story's values from the JSON object json (story_put_json's, or some
+ * of its members), into out, and the fields it names into has (SF_COUNT,
+ * or NULL); false when it is not a story's. */
+static bool fields_from_json(const char *json, struct story *out, bool has[])
 {
 	struct json_member *m = NULL;
 	size_t n = 0;
 	bool ok = json_parse_object(json, &m, &n);
 
+	for (int f = 0; has && f < SF_COUNT; f++)
+		has[f] = false;
 	for (size_t i = 0; ok && i < n; i++) {
 		int f = field_named(m[i].key, strlen(m[i].key));
 		char *v = json_string_value(m[i].value);
@@ -113,10 +118,91 @@ static bool story_from_json(const char *json, struct story *out)
 			ok = false;
 		else
 			story_set(out, (enum story_field)f, v);
+		if (ok && has)
+			has[f] = true;
 		free(v);
 	}
 	json_members_free(m, n);
 	return ok;
+}
+
+static bool story_from_json(const char *json, struct story *out)
+{
+	return fields_from_json(json, out, NULL);
+}
+
+char *journal_values_line(const char *hash, const char *id,
+			  const struct story *want, const bool record[])
+{
+	struct buf b = BUF_INIT;
+	size_t n = 0;
+
+	buf_printf(&b, "= %s %s {", hash, id);
+	for (int f = 0; f < SF_COUNT; f++) {
+		const char *name = story_field_names[f];
+
+		if (!record[f])
+			continue;
+		if (n++)
+			buf_putc(&b, ',');
+		json_put_string(&b, name, strlen(name));
+		buf_putc(&b, ':');
+		if (want->v[f])
+			json_put_string(&b, want->v[f], strlen(want->v[f]));
+		else
+			buf_puts(&b, "null");
+	}
+	if (!n) {
+		buf_finish(&b);
+		return NULL;
+	}
+	buf_puts(&b, "}\n");
+	return buf_detach(&b);
+}
+
+char *journal_ident_line(const char *hash, const char *id, uint64_t ino,
+			 int64_t mtime_ns, int64_t size)
+{
+	return xasprintf("~ %s %s %llu %lld %lld\n", hash, id,
+			 (unsigned long long)ino, (long long)mtime_ns,
+			 (long long)size);
+}
+
+const struct journal_ident *journal_find_ident(const struct journal *j,
+					       const char *hash, const char *id)
+{
+	char *k;
+	size_t i;
+	bool found;
+
+	if (!j->ni || !hash || !id)
+		return NULL;
+	k = key_of(hash, id);
+	found = strmap_get(&j->idents, k, &i);
+	free(k);
+	return found ? &j->i[i] : NULL;
+}
+
+bool journal_values_get(const struct journal_values *w, struct story *out,
+			bool has[])
+{
+	return fields_from_json(w->json, out, has);
+}
+
+const struct journal_values *journal_last_values(const struct journal *j,
+						 const char *id)
+{
+	size_t last, i;
+	const struct journal_values *w;
+
+	if (!id || !strmap_get(&j->values, id, &i) ||
+	    !strmap_get(&j->last, id, &last))
+		return NULL;
+	w = &j->w[i];
+	/* it follows the last write of the story, and names its blob */
+	return w->at > j->v[last].at && strcmp(w->hash, j->v[last].hash) == 0
+		       ? w
+		       : NULL;
 }
 
 bool journal_conflict_lost(const struct journal_conflict *c, struct story *out)
@@ -209,6 +295,54 @@ static bool parse_moved(char *line, char **id, char **path)
 	return true;
 }
 
+/* The decimal number w, into *out; false when it is not one. */
+static bool number(const char *w, bool sign, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (!*w || (!sign && *w == '-'))
+		return false;
+	errno = 0;
+	v = strtoll(w, &end, 10);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Splits one identity line (after its "~ ") into x; false when it is not
+ * one. */
+static bool parse_ident(char *line, struct journal_ident *x)
+{
+	char *p = line, *w[4];
+	int64_t ino;
+
+	for (int i = 0; i < 4; i++)
+		if (!(w[i] = word(&p)))
+			return false;
+	if (strlen(w[0]) != BLOBID_HEX - 1 || !number(w[2], false, &ino) ||
+	    !number(w[3], true, &x->mtime_ns) || !number(p, false, &x->size))
+		return false;
+	x->hash = w[0];
+	x->id = w[1];
+	x->ino = (uint64_t)ino;
+	return true;
+}
+
+/* Splits one values line (after its "= ") into w; false when it is not
+ * one. */
+static bool parse_values(char *line, struct journal_values *w)
+{
+	char *p = line, *hash, *id;
+
+	if (!(hash = word(&p)) || !(id = word(&p)) ||
+	    strlen(hash) != BLOBID_HEX - 1 || *p != '{')
+		return false;
+	*w = (struct journal_values){hash, id, p, 0};
+	return true;
+}
+
 /* Splits one deletion line (after its "- ") into d; false when it is
  * not one. */
 static bool parse_deletion(char *line, struct journal_deletion *d)
@@ -282,7 +416,7 @@ static char *key_of(const char *hash, const char *id)
 
 void journal_load(struct journal *j, char *text)
 {
-	size_t cap = 0, capc = 0, capd = 0, capx = 0;
+	size_t cap = 0, capc = 0, capd = 0, capx = 0, capw = 0, capi = 0;
 
 	size_t at = 0;
 
@@ -290,6 +424,9 @@ void journal_load(struct journal *j, char *text)
 	j->text = text;
 	strmap_init(&j->by_key, 16);
 	strmap_init(&j->moved, 1);
+	strmap_init(&j->last, 16);
+	strmap_init(&j->values, 1);
+	strmap_init(&j->idents, 1);
 	for (char *line = text; line && *line; at++) {
 		char *nl = strchr(line, '\n');
 		struct journal_line l;
@@ -325,6 +462,29 @@ void journal_load(struct journal *j, char *text)
 					     sizeof(*j->d));
 				j->d[j->nd++] = d;
 			}
+		} else if (strncmp(line, "~ ", 2) == 0) {
+			struct journal_ident x;
+
+			if (parse_ident(line + 2, &x)) {
+				char *k = key_of(x.hash, x.id);
+
+				j->i = xgrow(j->i, &capi, j->ni + 1,
+					     sizeof(*j->i));
+				strmap_put(&j->idents,
+					   arena_strdup(&j->keys, k), j->ni);
+				j->i[j->ni++] = x;
+				free(k);
+			}
+		} else if (strncmp(line, "= ", 2) == 0) {
+			struct journal_values w;
+
+			if (parse_values(line + 2, &w)) {
+				w.at = at;
+				j->w = xgrow(j->w, &capw, j->nw + 1,
+					     sizeof(*j->w));
+				strmap_put(&j->values, w.id, j->nw);
+				j->w[j->nw++] = w;
+			}
 		} else if (strncmp(line, "x ", 2) == 0) {
 			struct journal_leftover x;
 
@@ -339,8 +499,8 @@ void journal_load(struct journal *j, char *text)
 			l.at = at;
 			j->v = xgrow(j->v, &cap, j->n + 1, sizeof(*j->v));
 			j->v[j->n] = l;
-			strmap_put(&j->by_key, arena_strdup(&j->keys, k),
-				   j->n++);
+			strmap_put(&j->by_key, arena_strdup(&j->keys, k), j->n);
+			strmap_put(&j->last, l.id, j->n++);
 			free(k);
 		}
 		line = nl + 1;
@@ -477,6 +637,18 @@ char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),
 			if (parse_conflict(copy + 2, &c) && keep(ctx, c.id))
 				buf_printf(&out, "%.*s\n", (int)(nl - line),
 					   line);
+		} else if (strncmp(copy, "= ", 2) == 0) {
+			struct journal_values w;
+
+			if (parse_values(copy + 2, &w) && keep(ctx, w.id))
+				buf_printf(&out, "%.*s\n", (int)(nl - line),
+					   line);
+		} else if (strncmp(copy, "~ ", 2) == 0) {
+			struct journal_ident x;
+
+			if (parse_ident(copy + 2, &x) && keep(ctx, x.id))
+				buf_printf(&out, "%.*s\n", (int)(nl - line),
+					   line);
 		} else if (strncmp(copy, "- ", 2) == 0) {
 			struct journal_deletion d;
 
@@ -502,11 +674,16 @@ void journal_finish(struct journal *j)
 {
 	strmap_finish(&j->by_key);
 	strmap_finish(&j->moved);
+	strmap_finish(&j->last);
+	strmap_finish(&j->values);
+	strmap_finish(&j->idents);
 	arena_finish(&j->keys);
 	free(j->v);
 	free(j->c);
 	free(j->d);
 	free(j->x);
+	free(j->w);
+	free(j->i);
 	free(j->text);
 	memset(j, 0, sizeof(*j));
 }

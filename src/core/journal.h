@@ -58,6 +58,22 @@
  * is the run's making, and found elsewhere is a person's move made
  * after the run (model seed 3102). One lost to a crash leaves the move
  * line read as a move not made (an older binary skips the line).
+ *
+ * A rewrite's line is followed by "= HASH ID VALUES\n": the values the
+ * write took from the database, for the fields that are data (not the
+ * location's, nor the body or the keys kept whole: see apply.c's
+ * values_of) and that it changed from the base, as a JSON object of those
+ * fields alone. A person who edits the file
+ * after a killed run edits the run's write, as if that run had committed:
+ * the next run takes these values as the base of those fields, so that
+ * the file's value the run wrote is no edit (the API's later change of it
+ * wins) and another is an edit of the run's, against the API's later one
+ * (status_from: key; an older binary skips the line, and a journal without
+ * it keeps the rules before). Once the file is in place and read back,
+ * "~ HASH ID INO MTIME SIZE\n" gives its identity (inode, mtime in ns,
+ * size): a file that holds that blob with another identity was written
+ * again since, by a person who may have typed the run's values (not
+ * synced: a line lost to a crash leaves the rules before).
  */
 
 /* One line, its strings pointing into the journal's text. */
@@ -84,8 +100,26 @@ struct journal_leftover {
 	const char *hash, *id, *head, *before, *ours, *path, *copy;
 };
 
+/* One values line, its strings pointing into the journal's text. */
+struct journal_values {
+	const char *hash, *id, *json;
+	size_t at; /* its place among the journal's lines */
+};
+
+/* One identity line, its strings pointing into the journal's text. */
+struct journal_ident {
+	const char *hash, *id;
+	uint64_t ino;
+	int64_t mtime_ns, size;
+};
+
 struct journal {
 	char *text; /* owned; its line breaks become NULs */
+	struct journal_ident *i;
+	size_t ni;
+	struct strmap idents; /* "HASH ID" -> index in i; the last wins */
+	struct journal_values *w;
+	size_t nw;
 	struct journal_leftover *x;
 	size_t nx;
 	struct journal_deletion *d;
@@ -96,6 +130,9 @@ struct journal {
 	size_t nc;
 	struct strmap by_key; /* "HASH ID" -> index in v; the last wins */
 	struct strmap moved;  /* "ID PATH" -> the place of its last "> "
+				 line */
+	struct strmap last;   /* "ID" -> the place of its last write line */
+	struct strmap values; /* "ID" -> index in w of its last values
 				 line */
 	struct arena keys;
 };
@@ -135,6 +172,28 @@ uint32_t journal_leftover_ours(const struct journal_leftover *x);
 /* The copy's values of x, into out (empty before); false when its JSON
  * is not a story's. */
 bool journal_leftover_copy(const struct journal_leftover *x, struct story *out);
+/* The values line for story id's file that is to hold the blob hash: the
+ * fields of want that record says (SF_COUNT) as a JSON object (heap), or
+ * NULL when record names none. */
+char *journal_values_line(const char *hash, const char *id,
+			  const struct story *want, const bool record[]);
+/* The values line that follows story id's last write line, or NULL (none
+ * does: no such line, an older binary's write, a move made last). */
+const struct journal_values *journal_last_values(const struct journal *j,
+						 const char *id);
+/* The values of w into out (empty before), and which fields it holds
+ * (SF_COUNT) into has; false when its JSON is not a story's. */
+bool journal_values_get(const struct journal_values *w, struct story *out,
+			bool has[]);
+/* The identity line of story id's file, which holds the blob hash, with
+ * the inode, mtime (ns) and size given (heap). */
+char *journal_ident_line(const char *hash, const char *id, uint64_t ino,
+			 int64_t mtime_ns, int64_t size);
+/* The last identity line of story id's file holding the blob hash, or
+ * NULL. */
+const struct journal_ident *journal_find_ident(const struct journal *j,
+					       const char *hash,
+					       const char *id);
 /* The line to append once story id's file is moved to path (heap). */
 char *journal_moved_line(const char *id, const char *path);
 /* Whether a move of l's story to l's path was made after l was written

@@ -554,6 +554,10 @@ bool plan_story(const struct plan_input *in, struct action *out)
 	else
 		todo = plan_file_deleted(in, db, out);
 	if (todo) {
+		for (int f = 0; f < SF_COUNT; f++)
+			out->differs[f] =
+				!in->base ||
+				!story_field_equal(&out->want, in->base, f);
 		set_mirror_after(in, file, out);
 		set_ours_after(in, out);
 	} else

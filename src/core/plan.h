@@ -128,6 +128,10 @@ struct action {
 	 * as planned from (the file rendered or rewritten from the base:
 	 * all): what the write takes from the database, for the journal */
 	bool from_db[SF_COUNT];
+	/* the fields in which want is not the base's (all without a base):
+	 * of from_db, those a rewrite's values line holds (the others are
+	 * the base's, which the next run has as the agreed one) */
+	bool differs[SF_COUNT];
 	/* PLAN_STATE_PUT: the fields of the file, once the action is
 	 * carried out, whose value storysync wrote from the database and no
 	 * person has edited since (plan_input.ours, less the fields the

@@ -535,6 +535,106 @@ static void renamed_base(const struct run *run, struct story *base)
 		story_set(base, SF_BACKLOG, bl);
 }
 
+/* Whether field f is data a values line (journal_values_line) gives the
+ * base of: not the location's, nor one merged as before. */
+static bool value_field(const struct run *run, int f)
+{
+	return f != SF_ID && f != SF_BACKLOG && f != SF_EPIC && f != SF_BODY &&
+	       f != SF_EXTRA &&
+	       (f != SF_STATUS || run->c->dialect.status_from_key);
+}
+
+/* The fields a values line (journal_values_line) gives, whose value the
+ * killed run's rewrite changed from base's, into ran (SF_COUNT), and
+ * their values into v (empty before); false when there is none. */
+static bool killed_changed(const struct run *run, const char *hash,
+			   const char *id, const struct story *base,
+			   struct story *v, bool ran[])
+{
+	const struct journal_values *w = journal_last_values(&run->journal, id);
+	bool has[SF_COUNT], any = false;
+
+	if (!w || (hash && strcmp(w->hash, hash) != 0) ||
+	    !journal_values_get(w, v, has))
+		return false;
+	for (int f = 0; f < SF_COUNT; f++) {
+		ran[f] = has[f] && value_field(run, f) &&
+			 !story_field_equal(v, base, f);
+		any |= ran[f];
+	}
+	return any;
+}
+
+/* A file a person wrote after a killed run's rewrite of it (no line names
+ * its blob now), the values that run took from the database journaled:
+ * the person edited that write, as if its run had committed. In each
+ * field the run changed: the run's value there is its write, merged as
+ * the base's (written), so the API's change of it since wins (before,
+ * with the status set back to the agreed value, the run's value counted
+ * as the person's and the API's was lost, nothing in sync_conflicts); as
+ * the person may have typed that very value again, the file's is kept as
+ * a conflict the database won where the API changed it since (maybe).
+ * Neither the run's value nor the agreed one is the person's edit of the
+ * run's: its base is the run's value (typed, a copy of in->base), so an
+ * API change since is a conflict, not an API change lost. The agreed
+ * value is merged as before: git's version put back (reset, stash,
+ * checkout) holds it, and no one can tell it from one typed back. True
+ * when the journal gives such values. */
+static bool killed_values(const struct run *run, struct plan_input *in,
+			  bool written[], struct story *typed, bool maybe[])
+{
+	struct story v = {0};
+	bool ran[SF_COUNT],
+		ok = killed_changed(run, NULL, in->id, in->base, &v, ran);
+
+	if (ok)
+		story_copy(typed, in->base);
+	for (int f = 0; ok && f < SF_COUNT; f++) {
+		if (!ran[f] || story_field_equal(in->file_story, in->base, f))
+			continue;
+		if (!story_field_equal(in->file_story, &v, f)) {
+			story_set(typed, (enum story_field)f, v.v[f]);
+			continue;
+		}
+		if (!in->written) {
+			memset(written, 0, sizeof(bool) * SF_COUNT);
+			in->written = written;
+		}
+		written[f] = true;
+		maybe[f] = !story_field_equal(in->db_story, &v, f);
+	}
+	if (ok)
+		in->base = typed;
+	story_finish(&v);
+	return ok;
+}
+
+/* The same, a file that holds the killed run's rewrite, blob for blob,
+ * written again since: its identity (journal_find_ident) is not the one
+ * the run read back. A person saved it, and may have typed the run's
+ * values again: where the API changed one since, which wins as the run's
+ * write is merged as before, the file's is kept as a conflict the
+ * database won (maybe). A file the journal gives no identity for (an
+ * older binary, a line lost) is the run's write, as before. */
+static void killed_rewritten(const struct run *run,
+			     const struct file_change *fc,
+			     const struct plan_input *in, bool maybe[])
+{
+	const struct journal_ident *x =
+		journal_find_ident(&run->journal, fc->hash, in->id);
+	struct story v = {0};
+	bool ran[SF_COUNT];
+
+	if (x && fc->st.ino &&
+	    (x->ino != fc->st.ino || x->mtime_ns != fc->st.mtime_ns ||
+	     x->size != fc->st.size) &&
+	    killed_changed(run, fc->hash, in->id, in->base, &v, ran))
+		for (int f = 0; f < SF_COUNT; f++)
+			maybe[f] = ran[f] &&
+				   !story_field_equal(in->db_story, &v, f);
+	story_finish(&v);
+}
+
 /* Plans one story from what each side found. */
 bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	      const struct db_side *d)
@@ -542,7 +642,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	const struct state_entry *se = state_of(run, id);
 	const struct journal_deletion *jd = our_deletion(run, se, fc, d);
 	struct story base = {0}, row = {0}, rebase = {0}, place = {0},
-		     gone = {0}, here = {0};
+		     gone = {0}, here = {0}, typed = {0};
 	struct plan_input in = {
 		.id = id,
 		.status_is_data = run->c->dialect.status_from_key,
@@ -551,7 +651,8 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	const struct journal_line *jl;
 	char *base_mirror[SM_COUNT] = {0};
 	bool db_wins[SF_COUNT], carried[SM_COUNT] = {0}, written[SF_COUNT],
-				journal[SF_COUNT], ours[SF_COUNT] = {0};
+				journal[SF_COUNT], ours[SF_COUNT] = {0},
+				maybe[SF_COUNT] = {0};
 	bool has_base = false, mirror_known = false, found = false, ok = true,
 	     rebase_db = false, discard = false, back = false, stale = false,
 	     journaled = false, reborn = false;
@@ -841,6 +942,16 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		 * person's move was lost, nothing in sync_conflicts) */
 		in.base = &place;
 	}
+	/* a file a person wrote after a killed run's rewrite, which
+	 * journaled the values it took from the database */
+	if (fc && fc->side == SIDE_CHANGED && in.file_story && in.base &&
+	    !in.killed_write && !discard && !rebase_db && !stale &&
+	    in.db == SIDE_CHANGED && in.db_story &&
+	    killed_values(run, &in, written, &typed, maybe))
+		journaled = true;
+	else if (fc && in.killed_write && in.file_story &&
+		 in.db == SIDE_CHANGED && in.db_story)
+		killed_rewritten(run, fc, &in, maybe);
 	/* the policy of the story's backlog: the one both sides last agreed
 	 * on, not where either side has moved it since; a new story's, where
 	 * the file has it, else the row */
@@ -866,6 +977,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			doubt_stale(in.file_story, &gone, "deleted_in_db", &a);
 		if (stale)
 			doubt_stale(in.file_story, &base, "both_changed", &a);
+		doubt_retyped(in.file_story, maybe, &a);
 		/* a default filled in goes to the row as well */
 		if (d && d->filled && a.state == PLAN_STATE_PUT &&
 		    a.db == PLAN_DB_NONE)
@@ -886,6 +998,7 @@ out:
 	story_finish(&place);
 	story_finish(&gone);
 	story_finish(&here);
+	story_finish(&typed);
 	return ok;
 fail:
 	ok = false;

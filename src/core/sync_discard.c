@@ -361,6 +361,21 @@ void doubt_rebased(const struct plan_input *in, struct action *a)
  * (one action, one transaction), so no later run meets the same discard.
  * When the API deleted the row meanwhile, the file re-creates it
  * (deleted_in_db) and its record keeps the file's values as well. */
+void doubt_retyped(const struct story *file, const bool maybe[],
+		   struct action *a)
+{
+	bool lose[SF_COUNT] = {0}, any = false;
+
+	if (a->state != PLAN_STATE_PUT || !joinable(a))
+		return;
+	for (int f = SF_BACKLOG; f < SF_COUNT; f++) {
+		lose[f] = maybe[f] && !story_field_equal(file, &a->want, f);
+		any |= lose[f];
+	}
+	if (any)
+		keep_lost(file, lose, a);
+}
+
 void doubt_discarded(const struct plan_input *in, struct action *a)
 {
 	const struct story *file = in->file_story;

@@ -192,6 +192,11 @@ bool rebased(struct run *run, const struct file_change *fc,
 /* Keeps the file's values a discard overrides, which may be a person's
  * typed back (or moved back), as a conflict the database won. */
 void doubt_discarded(const struct plan_input *in, struct action *a);
+/* Keeps the file's values in the fields maybe says (SF_COUNT) that a
+ * loses, which may be a person's typing of a killed run's values again,
+ * as a conflict the database won. */
+void doubt_retyped(const struct story *file, const bool maybe[],
+		   struct action *a);
 /* Takes back a rebased merge's fields that may be a person's typing. */
 void doubt_rebased(const struct plan_input *in, struct action *a);
 /* Sets a->before: git's version a write or a move goes over (journaled:

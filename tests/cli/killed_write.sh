@@ -23,7 +23,9 @@
 # 1070, below), or edited and committed by a person (below); the change of the configuration the killed run followed
 # thrown away, its folders moved back by hand (seeds 1036, 190, below);
 # a killed run's move made, git's version put back and edited by a
-# person (seeds 1099, 215, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
+# person (seeds 1099, 215, below); with status_from: key, the API's
+# status set back after the kill, the person's file saved again or edited
+# (key-*, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
 # a server: lib.sh's py_rows) and the files with sed.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -839,6 +841,69 @@ for how in plain killed; do
     "$rc|$(find refinements -name 'S-9*')|$(py_rows "SELECT title FROM stories WHERE id = 'S-9'")"
   run ss
   check_eq "gone-committed-$how: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
+# ---- status_from: key: the run that writes the API's status into the
+# key is killed after its writes, the API sets the status back to the
+# agreed one, and a person, after the kill, typed nothing (the file as the
+# run left it), saved the file again with the run's very bytes (same: an
+# editor's rewrite, a new inode; same-inplace: the same inode), typed
+# another status (other), or edited another key only (elsewhere: the run's
+# status left as it was). The run's status is no one's edit: the API's
+# later one wins; a file a person saved since may hold the run's status
+# typed again, kept as a conflict the database won; a status typed over
+# the run's is a conflict with the API's later one, the policy's (the
+# file wins). Before, the API's status was lost with nothing in
+# sync_conflicts (other, elsewhere: the file's status won), or the
+# person's save was (same). A journal without the identity line (same-old:
+# an older binary's, or a run killed between its rename and the read
+# back) keeps the rule before: the file with the run's bytes is its write,
+# and the API's status wins with no record ----
+id_of() { stat -c '%i %y %s' "$1"; }
+for how in nothing same same-inplace same-old other elsewhere; do
+  t=key-$how
+  stages_repo "$t" backlog:backlog
+  printf 'status_from: key\n' >>.storysync.yml
+  F=backlog/S-1-one.md
+  printf -- '---\nid: S-1\ntitle: One\nstatus: To Do\npriority: low\n---\nbody\n' >$F
+  synced_commit || not_ok "$t: the tree"
+  py_rows "UPDATE stories SET status = 'Doing' WHERE id = 'S-1'"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  check_eq "$t: killed after the run wrote the API's status" "137|Doing" \
+    "$rc|$(key status $F)"
+  blob=$(git hash-object $F) was=$(id_of $F)
+  if [ $how = same-old ]; then
+    rr=$(run_record) && journal=${rr%.run}.writes
+    check_eq "$t: the journal had the identity line" 1 "$(grep -c '^~ ' "$journal")"
+    sed -i '/^~ /d' "$journal"
+  fi
+  case $how in
+  same | same-old) cp $F $F.new && mv $F.new $F ;;
+  same-inplace)
+    again() { local t; t=$(cat $F) && printf '%s\n' "$t" >$F &&
+      [ "$(id_of $F)" != "$was" ]; }
+    wait_for again || not_ok "$t: the file's mtime moved on" ;;
+  other) sed -i 's/^status: Doing$/status: Review/' $F ;;
+  elsewhere) sed -i 's/^priority: low$/priority: high/' $F ;;
+  esac
+  case $how in same*)
+    check_eq "$t: the same bytes saved again" "$blob|yes" \
+      "$(git hash-object $F)|$([ "$(id_of $F)" != "$was" ] && echo yes)" ;;
+  esac
+  py_rows "UPDATE stories SET status = 'To Do' WHERE id = 'S-1'"
+  run ss
+  case $how in
+  nothing | same-old) want="To Do|low|" ;;
+  same*) want="To Do|low|both_changed/db/status/Doing" ;;
+  other) want="Review|low|both_changed/file/status/To Do" ;;
+  elsewhere) want="To Do|high|both_changed/db/status/Doing" ;;
+  esac
+  st=${want%%|*}
+  check_eq "$t: the row, the file, and what sync_conflicts keeps" \
+    "0|$want|$st" \
+    "$rc|$(py_rows "SELECT status || '|' || priority FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT kind || '/' || kept || '/' || fields || '/' || $(jget lost status) FROM sync_conflicts WHERE story_id = 'S-1'" | paste -sd ' ')|$(key status $F)"
+  run ss
+  check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
 done
 
 finish

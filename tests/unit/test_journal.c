@@ -1,6 +1,6 @@
 /* test_journal.c: the write journal's leftover lines ("x ..."), written
  * and read back, and dropped by the run that commits; a move made ("> ")
- * and undone ("< "). */
+ * and undone ("< "); a rewrite's values ("= ") and identity ("~ "). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +18,13 @@
 
 #define H1 "65d6a06277d6020c31b6e8a0842b54f5073c7d1a"
 #define H2 "f6782b8d083ad420d452c263b965e8ba0f375738"
+
+static const bool *has_none(void)
+{
+	static const bool none[SF_COUNT];
+
+	return none;
+}
 
 static bool keep_all(void *ctx, const char *id)
 {
@@ -152,6 +159,127 @@ static void test_move_undone(void **state)
 	free(undone);
 }
 
+/* The values a rewrite took from the database, the fields recorded only
+ * (a NULL as null): read back as the story's last write's, kept by the
+ * rewrite of the journal; none once a later write of the story has no
+ * values line (an older binary's) or names another blob. */
+static void test_values(void **state)
+{
+	bool record[SF_COUNT] = {0}, has[SF_COUNT];
+	struct story want = {0}, back = {0};
+	struct journal j;
+	char *line, *text, *kept;
+
+	(void)state;
+	story_set(&want, SF_ID, "S-1");
+	story_set(&want, SF_STATUS, "In \"Progress\"\t");
+	story_set(&want, SF_TITLE, "One");
+	record[SF_STATUS] = record[SF_PRIORITY] = true;
+	assert_null(journal_values_line(H1, "S-1", &want, has_none()));
+	line = journal_values_line(H1, "S-1", &want, record);
+	assert_string_equal(line, "= " H1
+				  " S-1 {\"status\":\"In \\\"Progress\\\"\\t\","
+				  "\"priority\":null}\n");
+	text = xasprintf(H1 " S-1 * backlog/S-1-one.md\n%s"
+			    "> S-1 backlog/S-1-one.md\n",
+			 line);
+	journal_load(&j, xstrdup(text));
+	assert_non_null(journal_last_values(&j, "S-1"));
+	assert_null(journal_last_values(&j, "S-2"));
+	assert_true(
+		journal_values_get(journal_last_values(&j, "S-1"), &back, has));
+	for (int f = 0; f < SF_COUNT; f++)
+		assert_int_equal(has[f], record[f]);
+	assert_string_equal(back.v[SF_STATUS], want.v[SF_STATUS]);
+	assert_null(back.v[SF_PRIORITY]);
+	assert_null(back.v[SF_TITLE]);
+	journal_finish(&j);
+	kept = journal_keep(text, keep_all, NULL);
+	assert_string_equal(kept, text);
+	free(kept);
+	/* a later write with no values line: the rules before */
+	kept = xasprintf("%s" H2 " S-1 title backlog/S-1-one.md\n", text);
+	journal_load(&j, kept);
+	assert_null(journal_last_values(&j, "S-1"));
+	journal_finish(&j);
+	story_finish(&back);
+	story_finish(&want);
+	free(text);
+	free(line);
+}
+
+/* A values line that is not one: too few words, a short hash, no object,
+ * a field no story has, a value no string; and one cut short. */
+static void test_values_bad(void **state)
+{
+	static const char *const bad[] = {
+		"= " H1 " {}\n",
+		"= abc S-1 {\"status\":\"x\"}\n",
+		"= " H1 " S-1 status\n",
+		"= " H1 " S-1 {\"status\":\"x\"}",
+	};
+	static const char *const unread[] = {
+		"= " H1 " S-1 {\"nope\":\"x\"}\n",
+		"= " H1 " S-1 {\"status\":1}\n",
+	};
+	bool has[SF_COUNT];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct journal j;
+		char *text = xasprintf(H1 " S-1 * a.md\n%s", bad[i]);
+
+		journal_load(&j, text);
+		assert_null(journal_last_values(&j, "S-1"));
+		journal_finish(&j);
+	}
+	for (size_t i = 0; i < sizeof(unread) / sizeof(*unread); i++) {
+		struct story v = {0};
+		struct journal j;
+		char *text = xasprintf(H1 " S-1 * a.md\n%s", unread[i]);
+
+		journal_load(&j, text);
+		assert_non_null(journal_last_values(&j, "S-1"));
+		assert_false(journal_values_get(journal_last_values(&j, "S-1"),
+						&v, has));
+		story_finish(&v);
+		journal_finish(&j);
+	}
+}
+
+/* The identity of a rewrite read back: found by blob and story, the last
+ * one winning; kept by the journal's rewrite; a bad one (a negative
+ * inode, a number with more, a word too many) neither read nor kept. */
+static void test_ident(void **state)
+{
+	char *line = journal_ident_line(H1, "S-1", 42, -5, 60);
+	const struct journal_ident *x;
+	struct journal j;
+	char *text, *kept;
+
+	(void)state;
+	assert_string_equal(line, "~ " H1 " S-1 42 -5 60\n");
+	text = xasprintf("%s~ " H1 " S-1 43 7 61\n~ " H1 " S-1 -1 7 61\n"
+			 "~ " H1 " S-1 44 7x 61\n~ " H1 " S-1 45 7 61 8\n",
+			 line);
+	journal_load(&j, xstrdup(text));
+	x = journal_find_ident(&j, H1, "S-1");
+	assert_non_null(x);
+	assert_int_equal(x->ino, 43);
+	assert_int_equal(x->mtime_ns, 7);
+	assert_int_equal(x->size, 61);
+	assert_null(journal_find_ident(&j, H2, "S-1"));
+	assert_null(journal_find_ident(&j, H1, "S-2"));
+	assert_true(journal_empty(&j));
+	journal_finish(&j);
+	kept = journal_keep(text, keep_all, NULL);
+	assert_string_equal(kept,
+			    "~ " H1 " S-1 42 -5 60\n~ " H1 " S-1 43 7 61\n");
+	free(kept);
+	free(text);
+	free(line);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +288,9 @@ int main(void)
 		cmocka_unit_test(test_leftover_bad),
 		cmocka_unit_test(test_keep_drops_leftovers),
 		cmocka_unit_test(test_move_undone),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_values_bad),
+		cmocka_unit_test(test_ident),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -152,9 +152,12 @@ static bool word_char(char c)
 	return alnum(c) || c == '_' || c == '.' || c == '-';
 }
 
+/* Inside a block plain scalar, where none of these is an indicator:
+ * a title's "(iOS)", "a, b" or "don't". */
 static bool plain_char(char c)
 {
-	return word_char(c) || c == ' ' || c == '/' || c == '+';
+	return word_char(c) || c == ' ' || c == '/' || c == '+' || c == '(' ||
+	       c == ')' || c == ',' || c == '\'';
 }
 
 struct fast {

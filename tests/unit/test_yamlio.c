@@ -49,6 +49,8 @@ static const char *const plain[] = {
 	"summary: |\n"
 	"  caf\xc3\xa9 \xe2\x80\x94 x\n",
 	"a:\n  - \"q\"\nb:\n  k: \"v\"\nc:\n  - a\n  - .b\n",
+	"title: Fix login (iOS), don't retry\nnotes:\n  - a (b), c's\n"
+	"k:\n  x: y (z)\n",
 	"id: \"\xc3\xa9\"\n",
 	"# Story card\n"
 	"id: a  # c\n"
@@ -169,7 +171,7 @@ static void others_go_to_libyaml(void **state)
 static void mutations_read_alike(void **state)
 {
 	static const char alphabet[] =
-		"\n \t\r:#-[],|>\"'\\@{}&*!%?~.a0_/+\xc3\xa9\xe2\x80\xf0\x85";
+		"\n \t\r:#-[],|>\"'\\@{}&*!%?~.a0_/+()\xc3\xa9\xe2\x80\xf0\x85";
 	char t[4096];
 
 	(void)state;

@@ -983,7 +983,8 @@ struct gitindex_tree *gitindex_tree_open(const char *dir, const char *tree)
 struct gitindex_edit {
 	char *gitdir, *workdir, *lock;
 	int fd;
-	int64_t read_sec; /* the index file's mtime (seconds) as read */
+	int64_t read_sec;       /* the index file's mtime (seconds) as read */
+	struct timespec locked; /* the lock file's mtime: the edit's start */
 	unsigned char *data;
 	struct source src;
 	struct kept k;
@@ -1051,6 +1052,8 @@ struct gitindex_edit *gitindex_edit_open(const char *gitdir,
 		ed->lock = NULL;
 		goto fail;
 	}
+	if (fstat(ed->fd, &st) == 0)
+		ed->locked = st.st_mtim;
 	/* its time before its bytes: an older time smudges more (see
 	 * racy) */
 	if (stat(path, &st) == 0)
@@ -1121,7 +1124,17 @@ bool gitindex_edit_set(struct gitindex_edit *ed, const char *rel,
 		put32(s.raw + 24, mode);
 		put32(s.raw + 28, st.st_uid);
 		put32(s.raw + 32, st.st_gid);
-		put32(s.raw + 36, (uint64_t)st.st_size);
+		/* The blob was hashed after the edit began, this stat taken
+		 * after it: a file changed in between (its mtime no older
+		 * than the lock's) would have the stat data of the change
+		 * and the blob of before, a change git would never see.
+		 * Smudged instead (see racy): git reads the file. */
+		if (st.st_mtim.tv_sec > ed->locked.tv_sec ||
+		    (st.st_mtim.tv_sec == ed->locked.tv_sec &&
+		     st.st_mtim.tv_nsec >= ed->locked.tv_nsec))
+			put32(s.raw + 36, 0);
+		else
+			put32(s.raw + 36, (uint64_t)st.st_size);
 	}
 	ed->sets = xreallocarray(ed->sets, ed->nsets + 1, sizeof(*ed->sets));
 	ed->sets[ed->nsets++] = s;

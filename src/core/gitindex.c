@@ -1047,6 +1047,8 @@ struct gitindex_tree *gitindex_tree_open(const char *dir, const char *tree)
 struct gitindex_edit {
 	char *gitdir, *workdir, *lock;
 	int fd;
+	int64_t read_sec;       /* the index file's mtime (seconds) as read */
+	struct timespec locked; /* the lock file's mtime: the edit's start */
 	unsigned char *data;
 	struct source src;
 	struct kept k;
@@ -1099,6 +1101,7 @@ struct gitindex_edit *gitindex_edit_open(const char *gitdir,
 	unsigned char root[HASH_LEN];
 	struct buf b = BUF_INIT;
 	char *path = xasprintf("%s/index", gitdir);
+	struct stat st;
 	bool rooted;
 
 	*unsure = false;
@@ -1113,6 +1116,12 @@ struct gitindex_edit *gitindex_edit_open(const char *gitdir,
 		ed->lock = NULL;
 		goto fail;
 	}
+	if (fstat(ed->fd, &st) == 0)
+		ed->locked = st.st_mtim;
+	/* its time before its bytes: an older time smudges more (see
+	 * racy) */
+	if (stat(path, &st) == 0)
+		ed->read_sec = (int64_t)st.st_mtim.tv_sec;
 	if (!fsx_read_path(path, INDEX_MAX, &b, e))
 		goto fail;
 	ed->src.len = b.len;
@@ -1179,7 +1188,17 @@ bool gitindex_edit_set(struct gitindex_edit *ed, const char *rel,
 		put32(s.raw + 24, mode);
 		put32(s.raw + 28, st.st_uid);
 		put32(s.raw + 32, st.st_gid);
-		put32(s.raw + 36, (uint64_t)st.st_size);
+		/* The blob was hashed after the edit began, this stat taken
+		 * after it: a file changed in between (its mtime no older
+		 * than the lock's) would have the stat data of the change
+		 * and the blob of before, a change git would never see.
+		 * Smudged instead (see racy): git reads the file. */
+		if (st.st_mtim.tv_sec > ed->locked.tv_sec ||
+		    (st.st_mtim.tv_sec == ed->locked.tv_sec &&
+		     st.st_mtim.tv_nsec >= ed->locked.tv_nsec))
+			put32(s.raw + 36, 0);
+		else
+			put32(s.raw + 36, (uint64_t)st.st_size);
 	}
 	ed->sets = xreallocarray(ed->sets, ed->nsets + 1, sizeof(*ed->sets));
 	ed->sets[ed->nsets++] = s;
@@ -1200,17 +1219,36 @@ static int set_cmp(const void *a, const void *b)
 	return c ? c : x->seq < y->seq ? -1 : 1;
 }
 
+/* Whether an entry read is racily clean, as git's read-cache.c has it
+ * (Documentation/technical/racy-git.txt): its file's mtime no older than
+ * the index file's, a change made since within that tick, the size kept,
+ * matches the stat data, and git sees it only by reading the file, which
+ * it does for such an entry. The index written now is newer than the
+ * file: git would trust the stat data and miss the change. So, as git's
+ * ce_smudge_racily_clean_entry does when it writes an index, the entry's
+ * size is smudged to 0, which makes git read the file (an unchanged one
+ * is then clean again). git compares the content first and smudges only
+ * a changed file; this smudges every racy one (seconds only, which is
+ * more). Not a gitlink (git compares its HEAD) nor a conflict's stage. */
+static bool racy(const struct gitindex_edit *ed, const struct entry *e)
+{
+	return (e->flags & STAGE_MASK) == 0 && (e->mode & 0170000) != 0160000 &&
+	       (int64_t)be32(e->start + 8) >= ed->read_sec;
+}
+
 /* One entry as a version 2 or 3 file has it: the fixed bytes (fixed of
- * them at raw), the name length in the flags, the name, NUL padding to a
- * multiple of eight. */
+ * them at raw; the size zeroed if smudge), the name length in the flags,
+ * the name, NUL padding to a multiple of eight. */
 static void put_entry(struct buf *out, const unsigned char *raw, size_t fixed,
-		      const char *name, size_t len)
+		      bool smudge, const char *name, size_t len)
 {
 	static const char pad[8];
 	unsigned char head[ENTRY_FIXED + 2];
 	unsigned flags;
 
 	memcpy(head, raw, fixed);
+	if (smudge)
+		memset(head + 36, 0, 4);
 	flags = ((unsigned)head[60] << 8 | head[61]) & ~(unsigned)NAME_MASK;
 	flags |= len < NAME_MASK ? (unsigned)len : NAME_MASK;
 	head[60] = (unsigned char)(flags >> 8);
@@ -1278,12 +1316,12 @@ static void edit_render(struct gitindex_edit *ed, struct buf *out)
 			     strcmp(s->rel, ed->sets[j].rel) == 0) ||
 			    s->removed)
 				continue; /* set again later, or removed */
-			put_entry(out, s->raw, ENTRY_FIXED, s->rel,
+			put_entry(out, s->raw, ENTRY_FIXED, false, s->rel,
 				  strlen(s->rel));
 			count++;
 		}
 		if (e) {
-			put_entry(out, e->start, e->fixed,
+			put_entry(out, e->start, e->fixed, racy(ed, e),
 				  (const char *)e->name, e->len);
 			count++;
 		}

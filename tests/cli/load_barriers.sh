@@ -14,12 +14,13 @@
 command -v strace >/dev/null || { echo "strace is needed"; exit 1; }
 # LeakSanitizer cannot run under ptrace
 traced() { ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace "$@"; }
-# calls TRACE: the trace's fdatasync and unlink calls, one a line, each
-# with the file it names when that is the database or its journal
+# calls TRACE: the trace's fdatasync, fsync and unlink calls, one a line,
+# each with the file it names when that is the database, its journal or
+# their directory
 calls() {
-  grep -oE '(fdatasync|unlink)\([^)]*' "$1" |
-    sed -E 's/^(fdatasync|unlink)\(.*(stories\.db(-journal)?)>?"?$/\1 \2/;
-      s/^(fdatasync|unlink)\(.*/\1/'
+  grep -oE '(fdatasync|fsync|unlink)\([^)]*' "$1" |
+    sed -E 's/^(fdatasync|fsync|unlink)\(.*(stories\.db(-journal)?|\.storysync)>?"?$/\1 \2/;
+      s/^(fdatasync|fsync|unlink)\(.*/\1/'
 }
 
 "$GEN_STORIES" . --count 40 2>/dev/null
@@ -30,17 +31,21 @@ check_eq "init syncs the new database's rollback journal once" 1 \
 check_eq "init: WAL, whole" "wal
 ok" "$(q "PRAGMA journal_mode; PRAGMA integrity_check")"
 
-traced -f -qq -y -o "$O/sync.trace" -e trace=fdatasync,unlink \
+traced -f -qq -y -o "$O/sync.trace" -e trace=fdatasync,fsync,unlink \
   "$STORYSYNC" sync >/dev/null 2>&1
 check_eq "the first load ran" 40 "$(q "SELECT count(*) FROM stories")"
 check_eq "leaving WAL, the first barrier is the database's" \
   "fdatasync stories.db" "$(calls "$O/sync.trace" | head -n 1)"
 # the load's commit (the database synced, its journal deleted), then the
-# switch back: the database synced once more, no journal
-check_eq "back to WAL after the commit, one barrier" \
+# switch back: the journal's removal made durable first (the directory
+# synced: a journal a power loss brought back would be played back over
+# the database in WAL, the load and the API's writes after it undone),
+# then the database synced once more, no journal
+check_eq "back to WAL after the commit: the directory, the database" \
   "fdatasync stories.db
 unlink stories.db-journal
-fdatasync stories.db" "$(calls "$O/sync.trace" | tail -n 3)"
+fsync .storysync
+fdatasync stories.db" "$(calls "$O/sync.trace" | tail -n 4)"
 check_eq "the first load: WAL, whole" "wal
 ok" "$(q "PRAGMA journal_mode; PRAGMA integrity_check")"
 

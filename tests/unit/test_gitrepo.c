@@ -1272,6 +1272,37 @@ static void test_gitindex_edit(void **state)
 	free(gitdir);
 }
 
+/* A file changed after its blob was hashed and before the edit took its
+ * stat data (the user's write while a run commits): git must still see
+ * the change, as it does for git add's (stat, then read). */
+static void test_gitindex_edit_late(void **state)
+{
+	char *gitdir = xasprintf("%s/.git", repo), *blob, *got;
+	struct gitindex_edit *ed;
+	struct err e = {""};
+	bool unsure;
+
+	sh("cd repo && git config core.splitIndex true && "
+	   "git update-index --split-index && echo c > stories/backlog/A.md");
+	ed = gitindex_edit_open(gitdir, repo, &unsure, &e);
+	assert_non_null(ed);
+	blob = out("cd repo && git hash-object -w stories/backlog/A.md");
+	sh("cd repo && echo d > stories/backlog/A.md"); /* the same size */
+	assert_true(gitindex_edit_set(ed, "stories/backlog/A.md", blob, 0100644,
+				      &e));
+	assert_true(gitindex_edit_commit(ed, &e));
+	free(blob);
+	/* the index file's time a minute on, as seconds after the change:
+	 * git no longer reads a file for its time alone (racy) */
+	sh("cd repo && touch -d \"@$(($(date +%%s) + 60))\" .git/index");
+	got = out("cd repo && git --no-optional-locks status --porcelain "
+		  "stories/backlog/A.md && git diff stories/backlog/A.md | "
+		  "grep '^[-+][cd]' | tr '\n' ,");
+	assert_string_equal(got, "MM stories/backlog/A.md\n-c,+d,");
+	free(got);
+	free(gitdir);
+}
+
 /* The index as HEAD's tree (the cache tree's root), against git's HEAD:
  * only while nothing is staged; a wrong tree, a staged change, a conflict
  * and every damaged copy of the file make it unsure, never wrong. */
@@ -1874,6 +1905,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gitindex_split_corrupt,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gitindex_edit, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_gitindex_edit_late, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_gitindex_corrupt, setup,
 						teardown),

@@ -371,6 +371,17 @@ bool detect_git_path_one_change(struct git_mirrors *gm, const struct config *c,
 				const char *path, const char *blob,
 				const char *since, bool added, bool *only,
 				struct err *e);
+/* Whether git took storysync's deletion of a file at path (its story's
+ * file now at now, which may be path) made with HEAD at the commit since
+ * ("": unborn), into *taken: the first commit after since on HEAD's
+ * first-parent line that changed either path removed one and put the file
+ * at neither (the deletion committed, or the person's own). No such
+ * commit (none since, or each only added, changed or moved the file): not
+ * taken, the file git's version put back then committed or moved. *taken
+ * false outside git; false (e set) when git cannot say. */
+bool detect_git_deletion_taken(struct git_mirrors *gm, const struct config *c,
+			       const char *path, const char *now,
+			       const char *since, bool *taken, struct err *e);
 /* The commit of the diffed range credited with the file fc's story
  * reaching status: the first, in first-parent order, whose tree has it in
  * that stage, else (a status its key gives) the one whose version of the

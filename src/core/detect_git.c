@@ -721,6 +721,63 @@ bool detect_git_path_one_change(struct git_mirrors *gm, const struct config *c,
 	return ok;
 }
 
+struct taken_walk {
+	char *paths[2];
+	bool seen, taken;
+};
+
+/* The first commit that changed one of w's paths decides (stops the
+ * walk); one that matched the pathspecs only by a pattern goes on. */
+static bool on_taken(void *ctx, const struct gitrepo_commit *gc)
+{
+	struct taken_walk *w = ctx;
+	bool removed = false, put = false;
+
+	for (size_t i = 0; i < gc->nchanges; i++) {
+		const struct gitrepo_change *ch = &gc->changes[i];
+
+		for (size_t k = 0; k < 2; k++) {
+			if (ch->status != 'A' && ch->old_path &&
+			    strcmp(ch->old_path, w->paths[k]) == 0) {
+				w->seen = true;
+				removed |= ch->status == 'D';
+			}
+			if (ch->status != 'D' && ch->new_path &&
+			    strcmp(ch->new_path, w->paths[k]) == 0)
+				w->seen = put = true;
+		}
+	}
+	w->taken = removed && !put;
+	return !w->seen;
+}
+
+bool detect_git_deletion_taken(struct git_mirrors *gm, const struct config *c,
+			       const char *path, const char *now,
+			       const char *since, bool *taken, struct err *e)
+{
+	struct taken_walk w = {{NULL, NULL}, false, false};
+	char head[GITREPO_HEX];
+	bool unborn = false, ok;
+
+	*taken = false;
+	if (!mirrors_open(gm, c))
+		return true;
+	if (!gitrepo_head(gm->repo, head, &unborn, e))
+		return false;
+	if (unborn)
+		return true;
+	w.paths[0] = repo_path(gm, path);
+	w.paths[1] = repo_path(gm, now);
+	ok = gitrepo_walk(gm->repo, *since ? since : NULL, head,
+			  (const char *const[]){w.paths[0], w.paths[1], NULL},
+			  GITREPO_WALK_FIRST_PARENT, on_taken, &w, e) ||
+	     w.seen;
+	*taken = ok && w.taken;
+	free(w.paths[0]);
+	free(w.paths[1]);
+	return ok;
+}
+
 /* The range's commit whose version of fc set its status key to status,
  * or NULL. */
 static const struct git_author *key_credit(struct git_mirrors *gm,

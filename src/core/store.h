@@ -235,6 +235,10 @@ struct deleted_file {
 	char hash[BLOBID_HEX];   /* its content when deleted */
 	char before[BLOBID_HEX]; /* HEAD's version of path then ("": none) */
 	char head[BLOBID_HEX];   /* HEAD's commit then */
+	/* no deletion of its story archived after it (deleted_stories): the
+	 * row's latest deletion is the one this removal carried out (the
+	 * API's), not a later run's for a person's deletion of the file */
+	bool latest;
 };
 /* Records d (replacing any entry of its path); a store_state_put at the
  * path forgets it. A backend that keeps none does nothing: git putting

@@ -881,17 +881,26 @@ static void hex_of(const PGresult *r, int col, char out[BLOBID_HEX])
 		memcpy(out, v, BLOBID_HEX);
 }
 
+/* An entry of sync_deleted s, and whether no deletion of its story was
+ * archived after it (deleted_file.latest): ISO times of one clock
+ * (storysync_now), compared as bytes */
+#define PG_DELETED_COLUMNS                                                     \
+	"path, story_id, hash, before, head, s.deleted_at COLLATE \"C\" >="    \
+	" coalesce((SELECT max(d.deleted_at COLLATE \"C\") FROM"               \
+	" deleted_stories d WHERE d.tree = s.tree AND d.story_id ="            \
+	" s.story_id), '')"
+
 static bool pg_deleted_get(struct store *s, const char *path, const char *id,
 			   struct deleted_file *out, bool *found, struct err *e)
 {
 	PGresult *r = path ? Q(s, e,
-			       "SELECT path, story_id, hash, before, head FROM"
-			       " sync_deleted WHERE tree = $1 AND path = $2",
+			       "SELECT " PG_DELETED_COLUMNS " FROM sync_deleted"
+			       " s WHERE tree = $1 AND path = $2",
 			       path)
 			   : Q(s, e,
-			       "SELECT path, story_id, hash, before, head FROM"
-			       " sync_deleted WHERE tree = $1 AND story_id = $2"
-			       " ORDER BY deleted_at DESC LIMIT 1",
+			       "SELECT " PG_DELETED_COLUMNS " FROM sync_deleted"
+			       " s WHERE tree = $1 AND story_id = $2 ORDER BY"
+			       " deleted_at DESC LIMIT 1",
 			       id);
 
 	if (!r)
@@ -903,6 +912,7 @@ static bool pg_deleted_get(struct store *s, const char *path, const char *id,
 		hex_of(r, 2, out->hash);
 		hex_of(r, 3, out->before);
 		hex_of(r, 4, out->head);
+		out->latest = cval(r, 0, 5) && strcmp(cval(r, 0, 5), "t") == 0;
 	}
 	PQclear(r);
 	return true;

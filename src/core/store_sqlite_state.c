@@ -13,6 +13,14 @@
 	"story_id, path, mtime_ns, ctime_ns, size, ino, mode, recorded_ns,"    \
 	" hash, rev, ours, before"
 
+/* An entry of sync_deleted, and whether no deletion of its story was
+ * archived after it (deleted_file.latest): ISO times of one clock,
+ * compared as text */
+#define DELETED_COLUMNS                                                        \
+	"path, story_id, hash, before, head, deleted_at >= coalesce((SELECT"   \
+	" max(d.deleted_at) FROM deleted_stories d WHERE d.tree ="             \
+	" sync_deleted.tree AND d.story_id = sync_deleted.story_id), '')"
+
 /* This file's cached statements (store_stmt prepares them). */
 const char *const store_state_sql[ST_COUNT] = {
 	[ST_STATE_LOAD] = "SELECT " STATE_COLUMNS " FROM sync_state"
@@ -73,11 +81,11 @@ const char *const store_state_sql[ST_COUNT] = {
 		"INSERT OR REPLACE INTO sync_deleted(story_id,"
 		" path, hash, before, head, deleted_at, tree)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, " NOW_ISO ", " TREE ")",
-	[ST_DELETED_GET] = "SELECT path, story_id, hash, before, head FROM"
-			   " sync_deleted WHERE tree = " TREE " AND path = ?1",
-	[ST_DELETED_OF] = "SELECT path, story_id, hash, before, head FROM"
-			  " sync_deleted WHERE tree = " TREE " AND"
-			  " story_id = ?1 ORDER BY deleted_at DESC LIMIT 1",
+	[ST_DELETED_GET] = "SELECT " DELETED_COLUMNS " FROM sync_deleted"
+			   " WHERE tree = " TREE " AND path = ?1",
+	[ST_DELETED_OF] = "SELECT " DELETED_COLUMNS " FROM sync_deleted"
+			  " WHERE tree = " TREE " AND story_id = ?1"
+			  " ORDER BY deleted_at DESC LIMIT 1",
 	[ST_DELETED_FORGET] =
 		"DELETE FROM sync_deleted WHERE tree = " TREE " AND path = ?1",
 	[ST_ARCHIVED_GET] = "SELECT " BASE_COLUMNS " FROM deleted_stories"
@@ -368,6 +376,7 @@ bool sqlite_deleted_get(struct store *s, const char *path, const char *id,
 		col_hex(st, 2, out->hash);
 		col_hex(st, 3, out->before);
 		col_hex(st, 4, out->head);
+		out->latest = sqlite3_column_int(st, 5) != 0;
 	}
 	store_reset(st);
 	return true;

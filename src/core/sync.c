@@ -655,7 +655,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 				maybe[SF_COUNT] = {0};
 	bool has_base = false, mirror_known = false, found = false, ok = true,
 	     rebase_db = false, discard = false, back = false, stale = false,
-	     journaled = false, reborn = false;
+	     journaled = false, reborn = false, api_gone = false;
 	int64_t rev;
 	char *path = NULL;
 
@@ -883,10 +883,13 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 		goto fail;
 	/* else, a story whose row a run deleted, brought back by a file git
 	 * holds at its path (a person's deletion, then a stash or a
-	 * checkout, seed 414): the row's values then are no one's to drop */
+	 * checkout, seed 414): the row's values then are no one's to drop;
+	 * where that deletion was the API's and no commit took it (git's
+	 * version put back, then committed or moved: model seed 1201), the
+	 * deletion itself is what the file overrules, kept whole */
 	if (!se && in.file == SIDE_NEW && in.db == SIDE_ABSENT && !run->bulk &&
 	    !in.undeleted && !in.ours_gone &&
-	    !resurrected(run, fc, &gone, &back))
+	    !resurrected(run, fc, &gone, &back, &api_gone))
 		goto fail;
 	/* or a file a killed run made for a row no run agreed on (the
 	 * journal's), edited or moved by a person since, and the row the API
@@ -970,7 +973,9 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			doubt_rebased(&in, &a);
 		if (discard)
 			doubt_discarded(&in, &a);
-		if (back)
+		if (api_gone)
+			doubt_deleted(in.file_story, &gone, &a);
+		else if (back)
 			doubt_stale(in.file_story, &gone, "deleted_in_file",
 				    &a);
 		if (reborn)

@@ -780,18 +780,70 @@ static bool git_tracks(struct run *run, const char *path,
 	       v[0];
 }
 
+/* Whether the row's latest deletion (archived in row) was the API's, the
+ * file storysync deleted for it brought back by git and never taken by
+ * it: the story's entry in sync_deleted (at fc's path, else its latest)
+ * with no deletion archived after it, and no commit since removed the
+ * file (git_put_back's discard, committed or moved by a person since;
+ * undeleted took the rest). When git cannot say, so: the deletion is
+ * then kept in sync_conflicts, never dropped unseen. False when the
+ * store fails (run->e). */
+static bool api_deletion(struct run *run, const struct file_change *fc,
+			 bool *yes)
+{
+	struct deleted_file d;
+	bool found = false, taken = false;
+	struct err e;
+
+	*yes = false;
+	if (!store_deleted_get(run->store, fc->path, NULL, &d, &found, run->e))
+		return false;
+	if (!found || strcmp(d.id, fc->id) != 0) {
+		deleted_file_finish(&d);
+		if (!store_deleted_get(run->store, NULL, fc->id, &d, &found,
+				       run->e))
+			return false;
+	}
+	if (found && d.latest &&
+	    !detect_git_deletion_taken(&run->mirrors, run->c, d.path, fc->path,
+				       d.head, &taken, &e)) {
+		char *msg = xasprintf("%s: %s (whether a commit took the "
+				      "API's deletion of %s: taken for not)",
+				      fc->path, e.msg, fc->id);
+
+		note(run, msg);
+		free(msg);
+		taken = false;
+	}
+	*yes = found && d.latest && !taken;
+	deleted_file_finish(&d);
+	return true;
+}
+
 bool resurrected(struct run *run, const struct file_change *fc,
-		 struct story *row, bool *yes)
+		 struct story *row, bool *yes, bool *api)
 {
 	char *msg;
 
-	*yes = false;
+	*yes = *api = false;
 	if (!fc->path || (!git_tracks(run, fc->path, GIT_HEAD) &&
 			  !git_tracks(run, fc->path, GIT_INDEX)))
 		return true;
 	if (!store_archived_get(run->store, fc->id, row, yes, run->e))
 		return false;
-	if (*yes) {
+	if (*yes && !api_deletion(run, fc, api))
+		return false;
+	if (*api) {
+		msg = xasprintf(
+			"%s: git's version of %s's file, put back after "
+			"storysync deleted it for the API's deletion of "
+			"the row, then committed or moved (git never "
+			"took the deletion): the row comes back from it, "
+			"the row as deleted kept in sync_conflicts",
+			fc->path, fc->id);
+		note(run, msg);
+		free(msg);
+	} else if (*yes) {
 		msg = xasprintf("%s: %s's row was deleted; a file git holds "
 				"at this path brings it back (git's version "
 				"put back, maybe edited): the row as deleted "
@@ -823,6 +875,21 @@ bool stale_copy(struct run *run, const struct file_change *fc,
 	note(run, msg);
 	free(msg);
 	return true;
+}
+
+void doubt_deleted(const struct story *file, const struct story *gone,
+		   struct action *a)
+{
+	if (a->state != PLAN_STATE_PUT)
+		return;
+	if (a->conflict) {
+		doubt_stale(file, gone, "deleted_in_db", a);
+		return;
+	}
+	a->conflict = "deleted_in_db";
+	a->kept = "file";
+	story_finish(&a->lost);
+	story_copy(&a->lost, gone);
 }
 
 /* doubt_stale: each field of other (the version the database held) that

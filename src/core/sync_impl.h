@@ -233,9 +233,19 @@ char *leftover_line(struct run *run, const struct scan_leftover *l);
 bool record_leftovers(struct run *run);
 /* Whether fc, a story file with no state and no row at a path git holds
  * a file at, brings back a story whose row a run deleted: *row gets the
- * row as deleted, *yes says; false when the store fails (run->e). */
+ * row as deleted, *yes says, and *api whether that deletion was the
+ * API's, whose file storysync deleted and git never took (the file is
+ * git's version put back, then committed or moved: not undeleted); false
+ * when the store fails (run->e). */
 bool resurrected(struct run *run, const struct file_change *fc,
-		 struct story *row, bool *yes);
+		 struct story *row, bool *yes, bool *api);
+/* The deletion's conflict of a row the API deleted that the file fc's
+ * story brings back (resurrected's api): the row as deleted is kept in
+ * sync_conflicts in full (deleted_in_db, kept file), as when a run sees
+ * the deletion against a changed file: the deletion itself is what the
+ * file overrules, whether or not a field differs. */
+void doubt_deleted(const struct story *file, const struct story *gone,
+		   struct action *a);
 /* Whether fc, found in place of se's file at another path, is a version
  * git holds there unchanged since the last run (a stale copy, not an
  * edit). */

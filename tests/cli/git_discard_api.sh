@@ -449,6 +449,68 @@ for form in revert checkout-old; do
     "$rc|$(field title)|$(field priority)|$(field path)|$([ -e $F ] && echo yes || echo no)|$(q "SELECT count(*) FROM sync_conflicts")"
 done
 
+# the same deletion, git's version put back (a discard) and then
+# committed or moved by a person with no run between: git never took the
+# deletion (no commit since removed the file), so it is no undelete of a
+# deletion the person saw, and no tool can tell it from a discard: the
+# file brings the row back, and the API's deletion is kept in
+# sync_conflicts (deleted_in_db, kept file, the row as deleted), never
+# undone unseen (before, nothing was kept where no field differed). The
+# first form is model seed 1201's (wide, 60 steps): a stage's folder
+# renamed with the configuration, uncommitted (git mv), a checkout -- .
+# putting back the configuration and, from the index, the deleted file at
+# the new folder, a commit -a of both, and the folder moved back as the
+# run asks. Git's version only staged (HEAD had no file there), then
+# committed; renamed in its folder (no field differs), staged or committed
+# (then a --git run, as the seed's was)
+for form in stage-renamed staged-commit renamed renamed-commit; do
+  tree "put-back-$form"
+  gone=$F
+  case $form in
+  stage-renamed)
+    sed -i 's/^  backlog: backlog$/  backlog: todo/' .storysync.yml
+    git mv backlog todo && ss -q || not_ok "put-back-$form: the rename"
+    gone=todo/S-1-one.md
+    ;;
+  staged-commit)
+    git rm -q --cached $F && git commit -qm "S-1 out of git" &&
+      git add $F && ss -q || not_ok "put-back-$form: S-1 only staged"
+    ;;
+  esac
+  q "DELETE FROM stories WHERE id = 'S-1'"
+  ss -q
+  [ ! -e $gone ] || not_ok "put-back-$form: the run deleted the file"
+  case $form in
+  stage-renamed)
+    git checkout -- . && git commit -qam "the discard, committed"
+    run ss
+    check_eq "put-back-$form: the run asks for the folder back (exit 4)" \
+      "4|0" "$rc|$(q "SELECT count(*) FROM sync_conflicts WHERE story_id = 'S-1'")"
+    mkdir -p backlog && git mv todo/S-1-one.md todo/S-2-two.md backlog/
+    ;;
+  staged-commit) git checkout -- $F && git commit -qm "S-1 back" ;;
+  renamed*)
+    git checkout -- $F && git mv $F backlog/S-1-renamed.md
+    [ $form = renamed-commit ] && git commit -qm "S-1 renamed"
+    ;;
+  esac
+  at=$F
+  [ "${form#renamed}" != "$form" ] && at=backlog/S-1-renamed.md
+  [ "$(git show ":$at")" = "$(printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody')" ] ||
+    not_ok "put-back-$form: git holds S-1's version at $at"
+  if [ $form = renamed-commit ]; then run ss -v --git; else run ss -v; fi
+  check_eq "put-back-$form: the row back from the file, the API's deletion kept in sync_conflicts" \
+    "0|One|low|backlog|$at|yes|deleted_in_db|file|One|low|backlog" \
+    "$rc|$(field title)|$(field priority)|$(field status)|$(field path)|$([ -e $at ] && echo yes || echo no)|$(q "SELECT kind, kept, $(jget lost title), $(jget lost priority), $(jget lost status) FROM sync_conflicts WHERE story_id = 'S-1'")"
+  check_eq "put-back-$form: says why (-v)" \
+    "storysync: $at: git's version of S-1's file, put back after storysync deleted it for the API's deletion of the row, then committed or moved (git never took the deletion): the row comes back from it, the row as deleted kept in sync_conflicts" \
+    "$(grep 'never took' <<<"$out$err")"
+  quiet_run="$(ss -v 2>&1)"
+  check_eq "put-back-$form: the next run is quiet" \
+    "storysync: nothing changed on either side: nothing written" \
+    "$(tail -n 1 <<<"$quiet_run")"
+done
+
 # outside git there is nothing to discard: an old version back is an edit
 mkdir -p "$T/nogit" && cd "$T/nogit" || exit 1
 mkdir refinements backlog

@@ -2656,8 +2656,12 @@ int fsx_side_clear(const char *root, const char *path, bool dir,
 		goto out; /* a link on the way: the open says so */
 	/* two commands may find it at once: one removes it and makes its
 	 * file (the run lock, held), which the other, looking again under
-	 * the directory's lock, never removes */
-	while (flock(dirfd, LOCK_EX) < 0)
+	 * the directory's lock or not getting it, never removes */
+	/* and a live run holds the directory shared (fsx_lock): what git
+	 * put at its lock's name then is left, never removed, or the next
+	 * run would make a lock of its own beside the live one's, which
+	 * holds the file git unlinked (two runs at once) */
+	while (flock(dirfd, LOCK_EX | LOCK_NB) < 0)
 		if (errno != EINTR)
 			goto out;
 	if (!misplaced(dirfd, base, dir, &st))
@@ -2780,31 +2784,89 @@ bool fsx_follows_tree_link(const char *root, const char *path)
 	return found;
 }
 
+/* The lock's directory a run holds shared beside each lock it holds in
+ * the tree (fsx_lock), closed with it (fsx_unlock); each fd plus one (0:
+ * a free place). */
+static struct {
+	int lock, dir;
+} lock_dirs[8];
+
+/* The directory of path (in root) held shared while the run lock is,
+ * so that no command clears the lock's place (fsx_side_clear) while a
+ * run is live: git may have put a link there over the file the run
+ * holds. -1 when path is not in the tree (nothing clears there) or the
+ * directory is not there yet. */
+static int hold_dir(const char *root, const char *path)
+{
+	size_t n = root ? strlen(root) : 0;
+	const char *base;
+	int dirfd;
+
+	if (n <= 1 || strncmp(path, root, n) != 0 || path[n] != '/')
+		return -1;
+	dirfd = dir_in(root, path, &base);
+	if (dirfd < 0)
+		return -1;
+	while (flock(dirfd, LOCK_SH) < 0)
+		if (errno != EINTR) {
+			close(dirfd);
+			return -1;
+		}
+	return dirfd;
+}
+
 int fsx_lock(const char *root, const char *path, int wait_s, struct err *e)
 {
 	/* the lock is storysync's own file, never a link: one committed at
 	 * its name would have it made wherever it leads */
 	const int flags = O_RDWR | O_CREAT | O_NOFOLLOW;
+	int dirfd = hold_dir(root, path);
 	int fd = fsx_open_in(root, path, flags, 0644);
-	int r;
+	int r, saved;
 
 	if (fd < 0 && errno == ENOENT) {
 		make_parent(path);
+		if (dirfd < 0)
+			dirfd = hold_dir(root, path);
 		fd = fsx_open_in(root, path, flags, 0644);
 	}
+	if (fd < 0 && errno == ELOOP && dirfd >= 0) {
+		/* a link at the lock's name the clear left: a live run holds
+		 * the directory (git put it over that run's lock) */
+		err_set(e,
+			"%s: a symbolic link, left while another run "
+			"holds the directory: held by another run",
+			path);
+		close(dirfd);
+		return -2;
+	}
 	if (fd < 0) {
-		denied(e, path, errno);
+		saved = errno;
+		if (dirfd >= 0)
+			close(dirfd);
+		denied(e, path, saved);
 		return -1;
 	}
 	fsx_own_like_parent(fd, path);
 	r = take(fd, wait_s);
-	if (r == 0)
+	if (r == 0) {
+		for (size_t i = 0; dirfd >= 0 && i < 8; i++)
+			if (lock_dirs[i].lock == 0) {
+				lock_dirs[i].lock = fd + 1;
+				lock_dirs[i].dir = dirfd + 1;
+				dirfd = -1;
+			}
+		if (dirfd >= 0)
+			close(dirfd); /* more locks than places: unheld */
 		return fd;
+	}
 	if (r > 0)
 		err_set(e, "%s: held by another run", path);
 	else
 		err_set(e, "%s: %s", path, strerror(errno));
 	close(fd);
+	if (dirfd >= 0)
+		close(dirfd);
 	return r > 0 ? -2 : -1;
 }
 
@@ -2929,8 +2991,14 @@ bool fsx_read_path(const char *path, size_t max, struct buf *out, struct err *e)
 
 void fsx_unlock(int fd)
 {
-	if (fd >= 0)
-		close(fd);
+	if (fd < 0)
+		return;
+	for (size_t i = 0; i < 8; i++)
+		if (lock_dirs[i].lock == fd + 1) {
+			close(lock_dirs[i].dir - 1);
+			lock_dirs[i].lock = lock_dirs[i].dir = 0;
+		}
+	close(fd);
 }
 
 bool fsx_mkdirs(const char *dir, mode_t mode, struct err *e)

@@ -988,6 +988,27 @@ out:
 	return r;
 }
 
+bool apply_tell(struct apply_ctx *ctx, const struct action *a,
+		const struct file_change *fc, const struct state_entry *se,
+		struct err *e)
+{
+	struct target t;
+	bool ok = true;
+
+	target_init(&t, fc, se);
+	if (a->file == PLAN_FILE_WRITE) {
+		free(t.path);
+		t.path = target_path(ctx->c, &a->want, t.cur, e);
+		ok = t.path != NULL;
+	} else if (a->file == PLAN_FILE_DELETE && t.cur) {
+		xfree(&t.path);
+	}
+	if (ok)
+		report(ctx, a, &t);
+	free(t.path);
+	return ok;
+}
+
 enum apply_result apply_action(struct apply_ctx *ctx, const struct action *a,
 			       const struct file_change *fc,
 			       const struct db_side *d,

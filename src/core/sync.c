@@ -1334,17 +1334,18 @@ static void count(struct run *run, const struct action *a)
 		run->n->deleted++;
 }
 
-/* Tells what a dry run would do. */
+/* Tells what a dry run would do: apply's own line for each action, the
+ * file's path as the run would leave it (not where the scan found it),
+ * and the story the run would skip for the same reason. */
 static void report_planned(struct run *run, const struct action *a,
 			   const struct file_change *fc)
 {
-	const struct state_entry *se = state_of(run, a->id);
+	struct err e;
 
-	apply_report(run->all, run->r, a,
-		     a->origin && strcmp(a->origin, "db") == 0 ? "file" : "db",
-		     fc && fc->path ? fc->path
-		     : se           ? se->path
-				    : NULL);
+	if (apply_tell(&run->apply, a, fc, state_of(run, a->id), &e))
+		count(run, a);
+	else
+		problem(run, e.msg);
 }
 
 /* Records the stat data of files whose content only looked changed. */
@@ -2241,10 +2242,8 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	if (run->o->dry_run) {
 		if (!record_redeleted(run))
 			goto fail;
-		for (size_t i = 0; i < run->nplan; i++) {
-			count(run, &run->plan[i].a);
+		for (size_t i = 0; i < run->nplan; i++)
 			report_planned(run, &run->plan[i].a, run->plan[i].fc);
-		}
 		store_rollback(run->store);
 		return true;
 	}

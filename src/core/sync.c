@@ -503,7 +503,7 @@ static bool base_from_file(struct run *run, const struct state_entry *se,
 
 	*found = false;
 	if (!se->hash[0] || !detect_paths(run->c, run->rootfd, NULL, 0,
-					  &se->path, 1, NULL, NULL, &r, run->e))
+					  &se->path, 1, NULL, &r, run->e))
 		return !se->hash[0];
 	fc = r.nchanges == 1 ? &r.changes[0] : NULL;
 	if (fc && fc->path && strcmp(fc->id, se->id) == 0 &&
@@ -1517,8 +1517,8 @@ static bool load_state_for(struct run *run, char *const *paths, size_t n)
 	struct strmap seen, ids;
 	bool ok;
 
-	if (!detect_paths(run->c, run->rootfd, NULL, 0, paths, n, NULL, NULL,
-			  &now, run->e))
+	if (!detect_paths(run->c, run->rootfd, NULL, 0, paths, n, NULL, &now,
+			  run->e))
 		return false;
 	run->partial_state = true;
 	ok = true;
@@ -1564,9 +1564,24 @@ static bool first_load(struct run *run)
 
 /* The file side by git diff, falling back to a scan where the diff cannot
  * be trusted. */
+/* The run's answers to a comparison's questions about the second claims
+ * of an id: the same for a walk and for a --git run's paths, so that the
+ * hook's run meets git's copies put back as the next scan would. */
+static struct detect_asks run_asks(struct run *run)
+{
+	return (struct detect_asks){
+		.copy = deleted_copy,
+		.held = held_by_git,
+		.moved = killed_move,
+		.has = git_has,
+		.ctx = run,
+	};
+}
+
 static bool detect_by_git(struct run *run, enum sync_status *status)
 {
 	const struct git_result *g = &run->git;
+	const struct detect_asks asks = run_asks(run);
 	struct scan_walk *w;
 	char *msg;
 
@@ -1595,8 +1610,7 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 		run->by_diff = true;
 		ok = load_state_for(run, paths, n) &&
 		     detect_paths(run->c, run->rootfd, run->state, run->nstate,
-				  paths, n, killed_move, run, &run->scan,
-				  run->e);
+				  paths, n, &asks, &run->scan, run->e);
 		free(paths);
 		return ok;
 	}
@@ -1606,8 +1620,7 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 	if (first_load(run))
 		return run->bulk = true;
 	w = detect_walk_start(run->c, run->rootfd, NULL, NULL);
-	detect_walk_ask(w, deleted_copy, held_by_git, killed_move, git_has,
-			run);
+	detect_walk_ask(w, &asks);
 	if (!load_state(run)) {
 		detect_walk_cancel(w);
 		return false;
@@ -1811,9 +1824,9 @@ static bool detect_files(struct run *run, enum sync_status *status)
 		 * the state loads */
 		struct scan_walk *w =
 			cache_walk(run, full, run->r ? run->r->progress : NULL);
+		const struct detect_asks asks = run_asks(run);
 
-		detect_walk_ask(w, deleted_copy, held_by_git, killed_move,
-				git_has, run);
+		detect_walk_ask(w, &asks);
 		if (run->cache && detect_walk_clean(w, &run->scan))
 			ok = run->state_later = true;
 		else if ((ok = load_state(run)))

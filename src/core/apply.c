@@ -448,10 +448,18 @@ out:
 static void note_moved(struct apply_ctx *ctx, const struct action *a,
 		       const char *path)
 {
+	const char *made = fsx_batch_made(ctx->batch, path);
 	char *line;
 
 	if (ctx->journal_fd < 0)
 		return;
+	/* the top directory made on the way, for a run that removes the
+	 * file a killed run left where no backlog is (journal.h) */
+	if (made) {
+		line = journal_made_line(a->id, made);
+		fsx_journal_add(ctx->journal_fd, line, NULL);
+		free(line);
+	}
 	line = journal_moved_line(a->id, path);
 	fsx_journal_add(ctx->journal_fd, line, NULL);
 	free(line);

@@ -1656,6 +1656,130 @@ static bool journal_undone(struct run *run, const struct scan_leftover *l,
 	return ok;
 }
 
+/* The state entry of id, also before state_by_id is built (index_state,
+ * at plan time): a look through the entries, for the few ids that need
+ * it; NULL when none, or no state is loaded (the stat cache's walk). */
+static const struct state_entry *state_find(const struct run *run,
+					    const char *id)
+{
+	const struct state_entry *se = state_of(run, id);
+
+	for (size_t i = 0; !se && i < run->nstate; i++)
+		if (strcmp(run->state[i].id, id) == 0)
+			se = &run->state[i];
+	return se;
+}
+
+/* Whether the story se's file is in the tree elsewhere than path: at a
+ * path the scan found, or at the state's, which the scan did not find
+ * gone. */
+static bool story_elsewhere(const struct run *run, const struct state_entry *se,
+			    const char *path)
+{
+	bool gone = false;
+
+	for (size_t i = 0; i < run->scan.nchanges; i++) {
+		const struct file_change *fc = &run->scan.changes[i];
+
+		if (!fc->id || strcmp(fc->id, se->id) != 0)
+			continue;
+		if (fc->path && strcmp(fc->path, path) != 0)
+			return true;
+		gone = gone || fc->side == SIDE_DELETED;
+	}
+	return !gone && strcmp(se->path, path) != 0;
+}
+
+/* Removes the directories above path that the journal says a move of
+ * id's file made, each once empty, from the deepest up. */
+static void remove_made_dirs(struct run *run, const char *id, const char *path)
+{
+	char *dir = xstrdup(path), *slash;
+	struct err e;
+
+	while ((slash = strrchr(dir, '/'))) {
+		*slash = '\0';
+		if (!journal_made_dir(&run->journal, id, dir) ||
+		    !fsx_rmdir_beneath(run->rootfd, dir, &e))
+			break;
+	}
+	free(dir);
+}
+
+/* The file a killed run moved to jl's path, where no backlog is now: the
+ * configuration change it followed thrown away (model wide seed 1053's
+ * stories/web21), the walk never meets it. When it holds the run's write
+ * there untouched, made from the agreed content moved there (so that
+ * what the write did not take from the database is the agreed
+ * version's, no person's edit the run met), and the story's file is
+ * elsewhere, it is clutter that holds nothing the database and the
+ * story's file do not: removed, as the other leftovers of a killed run,
+ * with the directories the move made once empty. A file a person
+ * touched (another content, or stat data changed since the read)
+ * stays. */
+static void stray_move(struct run *run, const struct journal_line *jl)
+{
+	const struct state_entry *se = state_find(run, jl->id);
+	char *text = NULL, hash[BLOBID_HEX], *msg;
+	const struct journal_line *w, *from;
+	struct file_stat st;
+	bool stale = false;
+	struct err e;
+	size_t len;
+
+	if (!se || !se->hash[0] ||
+	    !fsx_read_beneath(run->rootfd, jl->path, &text, &len, &st, NULL))
+		return;
+	blobid_hex(text, len, hash);
+	free(text);
+	w = journal_find(&run->journal, hash, jl->id);
+	from = journal_find(&run->journal, se->hash, jl->id);
+	if (!w || strcmp(w->path, jl->path) != 0 || !from ||
+	    strcmp(from->path, jl->path) != 0 ||
+	    !story_elsewhere(run, se, jl->path))
+		return;
+	if (!fsx_unlink_beneath(run->rootfd, jl->path, &st, &stale, &e)) {
+		if (!stale)
+			problem(run, e.msg);
+		return;
+	}
+	msg = xasprintf("%s: a killed run's uncommitted move of %s, "
+			"untouched, where no backlog is now (the change of "
+			"the configuration it followed thrown away): "
+			"removed, the story's file being elsewhere",
+			jl->path, jl->id);
+	note(run, msg);
+	free(msg);
+	remove_made_dirs(run, jl->id, jl->path);
+}
+
+/* stray_move for each path of the journal's lines that no backlog's
+ * stage holds now; in a run of every backlog, not a dry run, nor one
+ * that keeps a killed run's leftovers. */
+static void stray_moves(struct run *run, bool keep)
+{
+	struct strmap seen;
+
+	if (run->o->dry_run || keep || run->c != run->all || !run->journal.n)
+		return;
+	strmap_init(&seen, 4);
+	for (size_t i = 0; i < run->journal.n; i++) {
+		const struct journal_line *jl = &run->journal.v[i];
+		const struct config_backlog *b;
+		const struct config_stage *st;
+		char *epic = NULL;
+		bool located =
+			detect_location(run->all, jl->path, &b, &st, &epic);
+
+		free(epic);
+		if (located || strmap_get(&seen, jl->path, NULL))
+			continue;
+		strmap_put(&seen, jl->path, i);
+		stray_move(run, jl);
+	}
+	strmap_finish(&seen);
+}
+
 /* What the scan found beside the changes (changed of them): errors, the
  * leftovers of a killed run (removed), files that are not stories. */
 void report_scan(struct run *run, size_t changed)
@@ -1752,6 +1876,7 @@ void report_scan(struct run *run, size_t changed)
 		else if (!stale)
 			problem(run, e.msg);
 	}
+	stray_moves(run, keep);
 	for (size_t i = 0; i < run->scan.nskipped; i++)
 		note(run, run->scan.skipped[i]);
 	for (size_t i = 0; i < run->scan.nshadows; i++)

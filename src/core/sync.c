@@ -1738,7 +1738,8 @@ static void stray_move(struct run *run, const struct journal_line *jl)
 	    strcmp(from->path, jl->path) != 0 ||
 	    !story_elsewhere(run, se, jl->path))
 		return;
-	if (!fsx_unlink_beneath(run->rootfd, jl->path, &st, &stale, &e)) {
+	if (!run->o->dry_run &&
+	    !fsx_unlink_beneath(run->rootfd, jl->path, &st, &stale, &e)) {
 		if (!stale)
 			problem(run, e.msg);
 		return;
@@ -1746,21 +1747,23 @@ static void stray_move(struct run *run, const struct journal_line *jl)
 	msg = xasprintf("%s: a killed run's uncommitted move of %s, "
 			"untouched, where no backlog is now (the change of "
 			"the configuration it followed thrown away): "
-			"removed, the story's file being elsewhere",
-			jl->path, jl->id);
+			"%s, the story's file being elsewhere",
+			jl->path, jl->id,
+			run->o->dry_run ? "would be removed" : "removed");
 	note(run, msg);
 	free(msg);
-	remove_made_dirs(run, jl->id, jl->path);
+	if (!run->o->dry_run)
+		remove_made_dirs(run, jl->id, jl->path);
 }
 
 /* stray_move for each path of the journal's lines that no backlog's
- * stage holds now; in a run of every backlog, not a dry run, nor one
- * that keeps a killed run's leftovers. */
+ * stage holds now; in a run of every backlog, not one that keeps a
+ * killed run's leftovers (a dry run only tells). */
 static void stray_moves(struct run *run, bool keep)
 {
 	struct strmap seen;
 
-	if (run->o->dry_run || keep || run->c != run->all || !run->journal.n)
+	if (keep || run->c != run->all || !run->journal.n)
 		return;
 	strmap_init(&seen, 4);
 	for (size_t i = 0; i < run->journal.n; i++) {

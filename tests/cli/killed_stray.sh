@@ -57,6 +57,9 @@ killed() {
 
 for how in reset stash; do
   killed "$how" $how
+  run ss -v --dry-run
+  check_eq "$how: a dry run tells it, removes nothing" "0|1|$S" \
+    "$rc|$(grep -c "^storysync: $S: a killed run's uncommitted move of S-1, untouched, where no backlog is now .*: would be removed" <<<"$err")|$(find stories/web2 -name 'S-1*')"
   run ss -v
   check_eq "$how: the run goes through, the file named once" "0|1" \
     "$rc|$(grep -c "^storysync: $S: a killed run's uncommitted move of S-1, untouched, where no backlog is now .*: removed" <<<"$err")"

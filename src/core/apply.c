@@ -507,10 +507,18 @@ out:
 static void note_moved(struct apply_ctx *ctx, const struct action *a,
 		       const char *path)
 {
+	const char *made = fsx_batch_made(ctx->batch, path);
 	char *line;
 
 	if (ctx->journal_fd < 0)
 		return;
+	/* the top directory made on the way, for a run that removes the
+	 * file a killed run left where no backlog is (journal.h) */
+	if (made) {
+		line = journal_made_line(a->id, made);
+		fsx_journal_add(ctx->journal_fd, line, NULL);
+		free(line);
+	}
 	line = journal_moved_line(a->id, path);
 	fsx_journal_add(ctx->journal_fd, line, NULL);
 	free(line);
@@ -1048,6 +1056,27 @@ out:
 	if (a == &fixed)
 		story_finish(&fixed.want);
 	return r;
+}
+
+bool apply_tell(struct apply_ctx *ctx, const struct action *a,
+		const struct file_change *fc, const struct state_entry *se,
+		struct err *e)
+{
+	struct target t;
+	bool ok = true;
+
+	target_init(&t, fc, se);
+	if (a->file == PLAN_FILE_WRITE) {
+		free(t.path);
+		t.path = target_path(ctx->c, &a->want, t.cur, e);
+		ok = t.path != NULL;
+	} else if (a->file == PLAN_FILE_DELETE && t.cur) {
+		xfree(&t.path);
+	}
+	if (ok)
+		report(ctx, a, &t);
+	free(t.path);
+	return ok;
 }
 
 enum apply_result apply_action(struct apply_ctx *ctx, const struct action *a,

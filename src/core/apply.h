@@ -119,6 +119,13 @@ bool apply_git_commit(const struct apply_ctx *ctx, char head[41],
 /* Frees what apply collected. */
 void apply_ctx_finish(struct apply_ctx *ctx);
 
+/* A dry run's apply_action: tells the report what carrying a out would
+ * (the side written, the file's path after it: report's own line), and
+ * carries out nothing; false, with e, for a story the run would skip
+ * (no path its values can take). */
+bool apply_tell(struct apply_ctx *ctx, const struct action *a,
+		const struct file_change *fc, const struct state_entry *se,
+		struct err *e);
 /* Tells r of the action a: the side written (where) and the file at path;
  * the story's backlog is the agreed version's, or else its file's. */
 void apply_report(const struct config *c, const struct sync_report *r,

@@ -152,23 +152,31 @@ typedef bool (*detect_copy_fn)(void *ctx, const struct file_change *copy);
  * or any version there when blob is NULL (true when git cannot say):
  * asked of the two files of a story that a second file claims. */
 typedef bool (*detect_held_fn)(void *ctx, const char *path, const char *blob);
-/* Has the walk w ask fn and held (with ctx) about second claims of an
- * id, moved: whether such a file (parsed) holds a move of its story to
- * its path that a killed run made (the write journal), or NULL, and
- * has: whether git's index or HEAD holds blob at path as a discard puts
- * it back (git's version, no person's change committed or staged since
- * the last run; false when git cannot say), or NULL. */
-void detect_walk_ask(struct scan_walk *w, detect_copy_fn fn,
-		     detect_held_fn held, detect_copy_fn moved,
-		     detect_held_fn has, void *ctx);
+/* The caller's questions about the second claims of an id, each with
+ * ctx, each NULL when not asked: copy (detect_copy_fn above) and held;
+ * moved, whether such a file (parsed) holds a move of its story to its
+ * path that a killed run made (the write journal); has, whether git's
+ * index or HEAD holds blob at path as a discard puts it back (git's
+ * version, no person's change committed or staged since the last run;
+ * false when git cannot say). A walk and a diff's paths ask the same, so
+ * that a --git run meets a discard's copies as a scan does. */
+struct detect_asks {
+	detect_copy_fn copy;
+	detect_held_fn held;
+	detect_copy_fn moved;
+	detect_held_fn has;
+	void *ctx;
+};
+/* Has the walk w ask those questions (copied; NULL: none). */
+void detect_walk_ask(struct scan_walk *w, const struct detect_asks *asks);
 /* Detects the file side of exactly these paths (relative to the root; a
  * path may repeat), taking every other state entry as unchanged: the
- * candidates of a git diff. moved (with ctx), or NULL: as
- * detect_walk_ask's. */
+ * candidates of a git diff. asks (may be NULL): as detect_walk_ask's. */
 bool detect_paths(const struct config *c, int rootfd,
 		  const struct state_entry *state, size_t nstate,
-		  char *const *paths, size_t npaths, detect_copy_fn moved,
-		  void *ctx, struct scan_result *out, struct err *e);
+		  char *const *paths, size_t npaths,
+		  const struct detect_asks *asks, struct scan_result *out,
+		  struct err *e);
 /* Receives one batch of a streamed scan: its new stories (changes, every
  * one SIDE_NEW) and its errors, in walk order. The callback may add errors
  * to the batch; false stops the scan. */

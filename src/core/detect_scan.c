@@ -92,12 +92,8 @@ struct scan_walk {
 	/* the entries of every directory, in order, once joined */
 	struct entry *v;
 	size_t n, cap;
-	struct arena names; /* the candidates of detect_paths */
-	detect_copy_fn ask; /* see detect_walk_ask */
-	detect_held_fn held;
-	detect_copy_fn moved;
-	detect_held_fn has;
-	void *ask_ctx;
+	struct arena names;      /* the candidates of detect_paths */
+	struct detect_asks asks; /* see detect_walk_ask */
 	bool ok;
 	struct err e;
 };
@@ -144,11 +140,7 @@ struct cmp {
 	struct file_change *parsed;
 	size_t nparsed;
 	bool *leftover; /* per parsed file: a discard's leftover (find_twice) */
-	detect_copy_fn ask; /* see detect_walk_ask, or NULL */
-	detect_held_fn held;
-	detect_copy_fn moved;
-	detect_held_fn has;
-	void *ask_ctx;
+	struct detect_asks asks; /* see detect_walk_ask */
 	struct scan_result *out;
 };
 
@@ -941,7 +933,7 @@ static bool ours_claim(const struct cmp *k, const struct claim *c,
  * a discard (reset --hard or a stash restores the old path and leaves the
  * new file, untracked, which a person may commit beside it): the version
  * the state says HEAD held before storysync's writes, or (asked of
- * k->ask) git's version put back of a copy storysync removed so before,
+ * k->asks.copy) git's version put back of a copy storysync removed so before,
  * which a person had committed with the move. Those copies are no claims:
  * they are removed, as the move was made. */
 /* Whether the two claims v[0..2) of one id are storysync's own file
@@ -960,7 +952,7 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 	const struct claim *other = &v[&v[0] == ours ? 1 : 0];
 	const struct file_change *fc;
 
-	if (n != 2 || !k->held || !se->before[0] || !se->hash[0] ||
+	if (n != 2 || !k->asks.held || !se->before[0] || !se->hash[0] ||
 	    strcmp(ours->path, se->path) != 0 || other->se ||
 	    other->parsed == SIZE_MAX ||
 	    strcmp(k->parsed[other->parsed].hash, se->hash) == 0)
@@ -974,8 +966,8 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 	 * that is neither storysync's file's (a copy of storysync's write
 	 * over git's version is a person's new file with the id, review6)
 	 * nor the other file's, which is then not in the tree any more */
-	if (k->held(k->ask_ctx, se->path, NULL) ||
-	    k->held(k->ask_ctx, k->parsed[other->parsed].path, NULL))
+	if (k->asks.held(k->asks.ctx, se->path, NULL) ||
+	    k->asks.held(k->asks.ctx, k->parsed[other->parsed].path, NULL))
 		return false;
 	if (ours->parsed != SIZE_MAX) {
 		fc = &k->parsed[ours->parsed];
@@ -991,7 +983,7 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 
 /* Whether the claims v[0..n) of an id with no state (its story deleted
  * since: by a person, or for the API) are one file and copies each of
- * which is git's version put back (asked of k->ask: deleted_copy) of a
+ * which is git's version put back (asked of k->asks.copy: deleted_copy) of a
  * copy storysync removed as a leftover before the deletion (model seed
  * 742: a reset put git's version back beside storysync's move, `git add
  * -A` committed both, a run removed the copy, the person deleted the
@@ -1003,12 +995,12 @@ static bool stateless_leftovers(struct cmp *k, const struct claim *v, size_t n)
 {
 	size_t keep = n;
 
-	if (!k->ask)
+	if (!k->asks.copy)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].se || v[i].parsed == SIZE_MAX)
 			return false;
-		if (k->ask(k->ask_ctx, &k->parsed[v[i].parsed]))
+		if (k->asks.copy(k->asks.ctx, &k->parsed[v[i].parsed]))
 			continue;
 		if (keep != n)
 			return false;
@@ -1033,12 +1025,12 @@ static bool moved_from(const struct cmp *k, const struct file_change *moved,
 	struct file_change there = *moved;
 
 	memcpy(there.hash, hash, BLOBID_HEX);
-	return k->moved(k->ask_ctx, &there);
+	return k->asks.moved(k->asks.ctx, &there);
 }
 
 /* Whether the two claims v[0..2) of one id are the file at the state's
  * path holding the agreed content, untouched, and a file a killed run
- * moved there (asked of k->moved: its move line and the "> " line after
+ * moved there (asked of k->asks.moved: its move line and the "> " line after
  * it): git put the old place back after the move (reset --hard, a stash:
  * model seeds 79, 152), as for a move a run committed (see above). The
  * file at the state's path holds only what the database has: it is
@@ -1059,7 +1051,7 @@ static bool killed_move_back(struct cmp *k, const struct claim *v, size_t n,
 	size_t len;
 	struct err e;
 
-	if (n != 2 || !k->moved || !se->hash[0] ||
+	if (n != 2 || !k->asks.moved || !se->hash[0] ||
 	    strcmp(ours->path, se->path) != 0 || other->se ||
 	    other->parsed == SIZE_MAX)
 		return false;
@@ -1078,7 +1070,7 @@ static bool killed_move_back(struct cmp *k, const struct claim *v, size_t n,
 		blobid_hex(text, len, hash);
 		free(text);
 	}
-	if (k->moved(k->ask_ctx, moved)) {
+	if (k->asks.moved(k->asks.ctx, moved)) {
 		/* the agreed content, the moved file's, what the run moved
 		 * from there, or git's version of the path (a discard put
 		 * back the index's or HEAD's, older than the agreed content,
@@ -1086,7 +1078,7 @@ static bool killed_move_back(struct cmp *k, const struct claim *v, size_t n,
 		if (strcmp(hash, se->hash) != 0 &&
 		    strcmp(hash, moved->hash) != 0 &&
 		    !moved_from(k, moved, hash) &&
-		    !(k->has && k->has(k->ask_ctx, se->path, hash)))
+		    !(k->asks.has && k->asks.has(k->asks.ctx, se->path, hash)))
 			return false;
 	} else if (!moved_from(k, moved, hash)) {
 		/* or the moved file edited by a person since (no line names
@@ -1105,7 +1097,7 @@ static bool killed_move_back(struct cmp *k, const struct claim *v, size_t n,
 }
 
 /* Whether the two claims v[0..2) of one id are a file a killed run moved
- * (asked of k->moved: untouched since, the move made) after finding the
+ * (asked of k->asks.moved: untouched since, the move made) after finding the
  * agreed content (its move line's content), so that it holds the agreed
  * version and the database's values only, and at the state's path a file
  * neither killed_move_back takes: git's version put back there by a
@@ -1123,12 +1115,13 @@ static bool killed_move_edited(struct cmp *k, const struct claim *v, size_t n,
 	const struct file_change *moved;
 	struct scan_leftover *l;
 
-	if (n != 2 || !k->moved || !se->hash[0] ||
+	if (n != 2 || !k->asks.moved || !se->hash[0] ||
 	    strcmp(ours->path, se->path) != 0 || other->se ||
 	    other->parsed == SIZE_MAX)
 		return false;
 	moved = &k->parsed[other->parsed];
-	if (!k->moved(k->ask_ctx, moved) || !moved_from(k, moved, se->hash))
+	if (!k->asks.moved(k->asks.ctx, moved) ||
+	    !moved_from(k, moved, se->hash))
 		return false;
 	k->leftover[other->parsed] = true;
 	l = add_leftover(k->out, moved->path, moved->id, moved->hash,
@@ -1170,7 +1163,7 @@ static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 		fc = &k->parsed[v[i].parsed];
 		if (!(se->ours && se->before[0] &&
 		      strcmp(fc->hash, se->before) == 0) &&
-		    !(k->ask && k->ask(k->ask_ctx, fc)))
+		    !(k->asks.copy && k->asks.copy(k->asks.ctx, fc)))
 			return mine_leftover(k, v, n, se, ours);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -1609,7 +1602,7 @@ static struct scan_walk *walk_again(struct scan_walk *w)
 	struct scan_walk *again =
 		detect_walk_start(w->c, w->rootfd, w->progress, NULL);
 
-	detect_walk_ask(again, w->ask, w->held, w->moved, w->has, w->ask_ctx);
+	detect_walk_ask(again, &w->asks);
 	walk_destroy(w);
 	return again;
 }
@@ -1637,11 +1630,7 @@ bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 			w = walk_again(w);
 		}
 	}
-	k.ask = w->ask;
-	k.held = w->held;
-	k.moved = w->moved;
-	k.has = w->has;
-	k.ask_ctx = w->ask_ctx;
+	k.asks = w->asks;
 	atomic_store_explicit(&w->k, &k, memory_order_release);
 	walk_join(w);
 	ok = w->ok;
@@ -1660,15 +1649,9 @@ bool detect_walk_compare(struct scan_walk *w, const struct state_entry *state,
 	return ok;
 }
 
-void detect_walk_ask(struct scan_walk *w, detect_copy_fn fn,
-		     detect_held_fn held, detect_copy_fn moved,
-		     detect_held_fn has, void *ctx)
+void detect_walk_ask(struct scan_walk *w, const struct detect_asks *asks)
 {
-	w->ask = fn;
-	w->held = held;
-	w->moved = moved;
-	w->has = has;
-	w->ask_ctx = ctx;
+	w->asks = asks ? *asks : (struct detect_asks){0};
 }
 
 bool detect_scan(const struct config *c, int rootfd,
@@ -2142,8 +2125,9 @@ out:
 
 bool detect_paths(const struct config *c, int rootfd,
 		  const struct state_entry *state, size_t nstate,
-		  char *const *paths, size_t npaths, detect_copy_fn moved,
-		  void *ctx, struct scan_result *out, struct err *e)
+		  char *const *paths, size_t npaths,
+		  const struct detect_asks *asks, struct scan_result *out,
+		  struct err *e)
 {
 	struct scan_walk *w = walk_create(c, rootfd, NULL);
 	struct strmap candidates;
@@ -2157,8 +2141,8 @@ bool detect_paths(const struct config *c, int rootfd,
 		look_at(w, paths[i]);
 	}
 	cmp_init(&k, c, rootfd, state, nstate, false, out);
-	k.moved = moved;
-	k.ask_ctx = ctx;
+	if (asks)
+		k.asks = *asks;
 	out->partial = true;
 	/* every state entry the diff does not name is unchanged */
 	for (size_t i = 0; i < nstate; i++)

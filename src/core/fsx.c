@@ -930,7 +930,7 @@ static int open_dir(int rootfd, const char *dir)
 /* Creates the directory dir, whose parent exists, beneath the root; rel is
  * the caller's path, for messages. */
 static bool mkdir_beneath(int rootfd, const char *dir, const char *rel,
-			  struct err *e)
+			  bool *made, struct err *e)
 {
 	const char *base;
 	char *parent = split(dir, &base);
@@ -943,22 +943,27 @@ static bool mkdir_beneath(int rootfd, const char *dir, const char *rel,
 	}
 	if (!fsx_name_ok(base))
 		ok = err_set(e, "%s: bad file name", rel);
-	else if (mkdirat(fd, base, 0755) == 0)
+	else if (mkdirat(fd, base, 0755) == 0) {
+		*made = true;
 		own_like_at(fd, -1, base);
-	else if (errno != EEXIST)
+	} else if (errno != EEXIST) {
 		ok = fail_at(e, rel, errno, fd, parent);
+	}
 	close(fd);
 out:
 	free(parent);
 	return ok;
 }
 
-bool fsx_mkdirs_beneath(int rootfd, const char *rel, struct err *e)
+/* fsx_mkdirs_beneath; *made counts the directories made (the deepest
+ * *made of rel's parent, once one is made). */
+static bool mkdirs_beneath(int rootfd, const char *rel, size_t *made,
+			   struct err *e)
 {
 	const char *base;
 	char *dir = split(rel, &base);
 	size_t n = strlen(dir);
-	bool ok = true;
+	bool ok = true, one = false;
 
 	if (rel[0] == '/')
 		ok = beneath_err(e, rel, EXDEV);
@@ -976,13 +981,23 @@ bool fsx_mkdirs_beneath(int rootfd, const char *rel, struct err *e)
 			close(fd);
 		else if (errno != ENOENT)
 			ok = beneath_err(e, rel, errno);
-		else
-			ok = mkdir_beneath(rootfd, dir, rel, e);
+		else {
+			one = false;
+			ok = mkdir_beneath(rootfd, dir, rel, &one, e);
+			*made += one;
+		}
 		if (i < n)
 			dir[i] = '/';
 	}
 	free(dir);
 	return ok;
+}
+
+bool fsx_mkdirs_beneath(int rootfd, const char *rel, struct err *e)
+{
+	size_t made = 0;
+
+	return mkdirs_beneath(rootfd, rel, &made, e);
 }
 
 /* ---- writing ---- */
@@ -1358,6 +1373,9 @@ struct fsx_batch {
 	struct reaper *reaper;
 	struct writers *writers;
 	struct spares spares;
+	/* the top directory of each chain the batch made (fsx_batch_made) */
+	char **made;
+	size_t nmade, capmade;
 };
 
 static void *reap(void *arg)
@@ -1666,9 +1684,12 @@ static bool journal_durable(struct fsx_batch *b, struct err *e);
 
 /* fsx_move_beneath; with a batch, the directories' fsyncs wait for
  * fsx_batch_sync_dirs. */
+static void note_made(struct fsx_batch *b, const char *rel, size_t made);
+
 static bool move_beneath(int rootfd, const char *from, const char *to,
 			 struct fsx_batch *b, struct err *e)
 {
+	size_t made = 0;
 	const char *fbase, *tbase;
 	int ffd, tfd = -1;
 	bool ok = false;
@@ -1676,8 +1697,10 @@ static bool move_beneath(int rootfd, const char *from, const char *to,
 	ffd = open_parent(rootfd, from, &fbase, e);
 	if (ffd < 0)
 		return false;
-	if (!fsx_mkdirs_beneath(rootfd, to, e))
+	if (!mkdirs_beneath(rootfd, to, &made, e))
 		goto out;
+	if (b)
+		note_made(b, to, made);
 	tfd = open_parent(rootfd, to, &tbase, e);
 	if (tfd < 0 || (b && !journal_durable(b, e)))
 		goto out;
@@ -1710,6 +1733,32 @@ bool fsx_batch_move(struct fsx_batch *b, const char *from, const char *to,
 		    struct err *e)
 {
 	return move_beneath(b->rootfd, from, to, b, e);
+}
+
+/* Notes that the batch made the deepest made directories of rel's
+ * parent. */
+static void note_made(struct fsx_batch *b, const char *rel, size_t made)
+{
+	char *dir;
+
+	if (!made)
+		return;
+	dir = xstrdup(rel);
+	for (size_t i = 0; i < made && strrchr(dir, '/'); i++)
+		*strrchr(dir, '/') = '\0';
+	b->made = xgrow(b->made, &b->capmade, b->nmade + 1, sizeof(*b->made));
+	b->made[b->nmade++] = dir;
+}
+
+const char *fsx_batch_made(const struct fsx_batch *b, const char *rel)
+{
+	for (size_t i = 0; b && i < b->nmade; i++) {
+		size_t n = strlen(b->made[i]);
+
+		if (strncmp(rel, b->made[i], n) == 0 && rel[n] == '/')
+			return b->made[i];
+	}
+	return NULL;
 }
 
 /* fsx_unlink_beneath; with a batch, as move_beneath. */
@@ -1745,6 +1794,21 @@ bool fsx_unlink_beneath(int rootfd, const char *rel,
 			struct err *e)
 {
 	return unlink_beneath(rootfd, rel, expect, stale, NULL, e);
+}
+
+bool fsx_rmdir_beneath(int rootfd, const char *rel, struct err *e)
+{
+	const char *base;
+	int fd = open_parent(rootfd, rel, &base, e);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = unlinkat(fd, base, AT_REMOVEDIR) == 0;
+	if (!ok)
+		fail_dir(e, rel, errno, fd);
+	close(fd);
+	return ok;
 }
 
 bool fsx_batch_unlink(struct fsx_batch *b, const char *rel,
@@ -2127,14 +2191,16 @@ int fsx_batch_stage(struct fsx_batch *b, const char *rel, const void *data,
 	struct stat old;
 	ssize_t di = -1;
 	int slot = -1;
+	size_t made = 0;
 
 	*stale = false;
 	if (!base_ok(rel, base, e))
 		goto out;
 	/* a file replaced in place is in a directory that exists */
 	if ((!like || strcmp(like, rel) != 0) &&
-	    !fsx_mkdirs_beneath(b->rootfd, rel, e))
+	    !mkdirs_beneath(b->rootfd, rel, &made, e))
 		goto out;
+	note_made(b, rel, made);
 	di = batch_dir(b, dir, -1);
 	if (di < 0) {
 		beneath_err(e, rel, errno);
@@ -2403,6 +2469,9 @@ static void batch_reset(struct fsx_batch *b)
 		free(b->dirs[i].rel);
 	}
 	b->ndirs = 0;
+	for (size_t i = 0; i < b->nmade; i++)
+		free(b->made[i]);
+	b->nmade = 0;
 }
 
 /* At most this many directories' fsyncs on threads at once (a batch may
@@ -2501,6 +2570,7 @@ void fsx_batch_destroy(struct fsx_batch *b)
 	free(b->spares.names);
 	free(b->files);
 	free(b->dirs);
+	free(b->made);
 	free(b);
 }
 

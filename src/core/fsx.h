@@ -160,6 +160,9 @@ bool fsx_read_cached(struct fsx_dir_cache *dc, int rootfd, const char *rel,
 void fsx_dir_cache_finish(struct fsx_dir_cache *dc);
 /* Creates the directories of rel's parent beneath rootfd (mkdir -p). */
 bool fsx_mkdirs_beneath(int rootfd, const char *rel, struct err *e);
+/* Removes the directory rel beneath rootfd, when it is empty (else false,
+ * e says why: ENOTEMPTY for one that is not). */
+bool fsx_rmdir_beneath(int rootfd, const char *rel, struct err *e);
 
 /* Writes data atomically to rel beneath rootfd: a temporary file in the same
  * directory, fsync, rename, fsync of the directory. When expect is non-NULL
@@ -239,6 +242,9 @@ void fsx_batch_drop(struct fsx_batch *b, int slot);
 /* fsx_move_beneath, its directories' fsyncs left to fsx_batch_sync_dirs. */
 bool fsx_batch_move(struct fsx_batch *b, const char *from, const char *to,
 		    struct err *e);
+/* The top directory the batch made (staging a file or moving one) on the
+ * way to rel, since its last fsx_batch_sync_dirs, or NULL. */
+const char *fsx_batch_made(const struct fsx_batch *b, const char *rel);
 /* fsx_unlink_beneath, its directory's fsync left to fsx_batch_sync_dirs. */
 bool fsx_batch_unlink(struct fsx_batch *b, const char *rel,
 		      const struct file_stat *expect, bool *stale,

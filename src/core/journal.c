@@ -26,6 +26,24 @@ char *journal_moved_line(const char *id, const char *path)
 	return xasprintf("> %s %s\n", id, path);
 }
 
+char *journal_made_line(const char *id, const char *dir)
+{
+	return xasprintf("+ %s %s\n", id, dir);
+}
+
+bool journal_made_dir(const struct journal *j, const char *id, const char *dir)
+{
+	for (size_t i = 0; i < j->nm; i++) {
+		size_t n = strlen(j->m[i].path);
+
+		if (strcmp(j->m[i].id, id) == 0 &&
+		    strncmp(dir, j->m[i].path, n) == 0 &&
+		    (dir[n] == '\0' || dir[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
 char *journal_undone_line(const char *id, const char *path)
 {
 	return xasprintf("< %s %s\n", id, path);
@@ -416,7 +434,8 @@ static char *key_of(const char *hash, const char *id)
 
 void journal_load(struct journal *j, char *text)
 {
-	size_t cap = 0, capc = 0, capd = 0, capx = 0, capw = 0, capi = 0;
+	size_t cap = 0, capc = 0, capd = 0, capx = 0, capw = 0, capi = 0,
+	       capm = 0;
 
 	size_t at = 0;
 
@@ -446,6 +465,12 @@ void journal_load(struct journal *j, char *text)
 		} else if (strncmp(line, "< ", 2) == 0) {
 			if (parse_moved(line + 2, &id, &path))
 				journal_move_undo(j, id, path);
+		} else if (strncmp(line, "+ ", 2) == 0) {
+			if (parse_moved(line + 2, &id, &path)) {
+				j->m = xgrow(j->m, &capm, j->nm + 1,
+					     sizeof(*j->m));
+				j->m[j->nm++] = (struct journal_made){id, path};
+			}
 		} else if (strncmp(line, "! ", 2) == 0) {
 			struct journal_conflict c;
 
@@ -656,7 +681,8 @@ char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),
 				buf_printf(&out, "%.*s\n", (int)(nl - line),
 					   line);
 		} else if (strncmp(copy, "> ", 2) == 0 ||
-			   strncmp(copy, "< ", 2) == 0) {
+			   strncmp(copy, "< ", 2) == 0 ||
+			   strncmp(copy, "+ ", 2) == 0) {
 			char *id, *path;
 
 			if (parse_moved(copy + 2, &id, &path) && keep(ctx, id))
@@ -684,6 +710,7 @@ void journal_finish(struct journal *j)
 	free(j->x);
 	free(j->w);
 	free(j->i);
+	free(j->m);
 	free(j->text);
 	memset(j, 0, sizeof(*j));
 }

@@ -74,6 +74,14 @@
  * size): a file that holds that blob with another identity was written
  * again since, by a person who may have typed the run's values (not
  * synced: a line lost to a crash leaves the rules before).
+ *
+ * A move that made directories for its file notes the top one before its
+ * "> " line, as "+ ID DIR\n": the run made DIR and those below it on the
+ * way to the file. A killed run's move left where no configuration has a
+ * backlog (the change it followed thrown away) is removed by the next
+ * run when it holds the run's write untouched and the story is
+ * elsewhere, and so are the directories the line says it made, once
+ * empty (an older binary skips the line).
  */
 
 /* One line, its strings pointing into the journal's text. */
@@ -100,6 +108,11 @@ struct journal_leftover {
 	const char *hash, *id, *head, *before, *ours, *path, *copy;
 };
 
+/* One directory made line, its strings pointing into the journal's text. */
+struct journal_made {
+	const char *id, *path;
+};
+
 /* One values line, its strings pointing into the journal's text. */
 struct journal_values {
 	const char *hash, *id, *json;
@@ -120,6 +133,8 @@ struct journal {
 	struct strmap idents; /* "HASH ID" -> index in i; the last wins */
 	struct journal_values *w;
 	size_t nw;
+	struct journal_made *m;
+	size_t nm;
 	struct journal_leftover *x;
 	size_t nx;
 	struct journal_deletion *d;
@@ -199,6 +214,12 @@ char *journal_moved_line(const char *id, const char *path);
 /* Whether a move of l's story to l's path was made after l was written
  * (a "> " line follows it, and no "< " line follows that). */
 bool journal_move_made(const struct journal *j, const struct journal_line *l);
+/* The line to append once a move of story id's file made the directory
+ * dir and those below it (heap). */
+char *journal_made_line(const char *id, const char *dir);
+/* Whether a "+ " line of story id says the run made dir (it, or one above
+ * it, on the way to the file). */
+bool journal_made_dir(const struct journal *j, const char *id, const char *dir);
 /* The line to append once the file a killed run moved story id to, at
  * path, is removed, the move undone (heap). */
 char *journal_undone_line(const char *id, const char *path);

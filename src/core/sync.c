@@ -504,7 +504,7 @@ static bool base_from_file(struct run *run, const struct state_entry *se,
 
 	*found = false;
 	if (!se->hash[0] || !detect_paths(run->c, run->rootfd, NULL, 0,
-					  &se->path, 1, NULL, NULL, &r, run->e))
+					  &se->path, 1, NULL, &r, run->e))
 		return !se->hash[0];
 	fc = r.nchanges == 1 ? &r.changes[0] : NULL;
 	if (fc && fc->path && strcmp(fc->id, se->id) == 0 &&
@@ -1453,17 +1453,18 @@ static void count(struct run *run, const struct action *a)
 		run->n->deleted++;
 }
 
-/* Tells what a dry run would do. */
+/* Tells what a dry run would do: apply's own line for each action, the
+ * file's path as the run would leave it (not where the scan found it),
+ * and the story the run would skip for the same reason. */
 static void report_planned(struct run *run, const struct action *a,
 			   const struct file_change *fc)
 {
-	const struct state_entry *se = state_of(run, a->id);
+	struct err e;
 
-	apply_report(run->all, run->r, a,
-		     a->origin && strcmp(a->origin, "db") == 0 ? "file" : "db",
-		     fc && fc->path ? fc->path
-		     : se           ? se->path
-				    : NULL);
+	if (apply_tell(&run->apply, a, fc, state_of(run, a->id), &e))
+		count(run, a);
+	else
+		problem(run, e.msg);
 }
 
 /* Records the stat data of files whose content only looked changed. */
@@ -1635,8 +1636,8 @@ static bool load_state_for(struct run *run, char *const *paths, size_t n)
 	struct strmap seen, ids;
 	bool ok;
 
-	if (!detect_paths(run->c, run->rootfd, NULL, 0, paths, n, NULL, NULL,
-			  &now, run->e))
+	if (!detect_paths(run->c, run->rootfd, NULL, 0, paths, n, NULL, &now,
+			  run->e))
 		return false;
 	run->partial_state = true;
 	ok = true;
@@ -1682,9 +1683,24 @@ static bool first_load(struct run *run)
 
 /* The file side by git diff, falling back to a scan where the diff cannot
  * be trusted. */
+/* The run's answers to a comparison's questions about the second claims
+ * of an id: the same for a walk and for a --git run's paths, so that the
+ * hook's run meets git's copies put back as the next scan would. */
+static struct detect_asks run_asks(struct run *run)
+{
+	return (struct detect_asks){
+		.copy = deleted_copy,
+		.held = held_by_git,
+		.moved = killed_move,
+		.has = git_has,
+		.ctx = run,
+	};
+}
+
 static bool detect_by_git(struct run *run, enum sync_status *status)
 {
 	const struct git_result *g = &run->git;
+	const struct detect_asks asks = run_asks(run);
 	struct scan_walk *w;
 	char *msg;
 
@@ -1713,8 +1729,7 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 		run->by_diff = true;
 		ok = load_state_for(run, paths, n) &&
 		     detect_paths(run->c, run->rootfd, run->state, run->nstate,
-				  paths, n, killed_move, run, &run->scan,
-				  run->e);
+				  paths, n, &asks, &run->scan, run->e);
 		free(paths);
 		return ok;
 	}
@@ -1724,8 +1739,7 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 	if (first_load(run))
 		return run->bulk = true;
 	w = detect_walk_start(run->c, run->rootfd, NULL, NULL);
-	detect_walk_ask(w, deleted_copy, held_by_git, killed_move, git_has,
-			run);
+	detect_walk_ask(w, &asks);
 	if (!load_state(run)) {
 		detect_walk_cancel(w);
 		return false;
@@ -1759,6 +1773,133 @@ static bool journal_undone(struct run *run, const struct scan_leftover *l,
 
 	free(line);
 	return ok;
+}
+
+/* The state entry of id, also before state_by_id is built (index_state,
+ * at plan time): a look through the entries, for the few ids that need
+ * it; NULL when none, or no state is loaded (the stat cache's walk). */
+static const struct state_entry *state_find(const struct run *run,
+					    const char *id)
+{
+	const struct state_entry *se = state_of(run, id);
+
+	for (size_t i = 0; !se && i < run->nstate; i++)
+		if (strcmp(run->state[i].id, id) == 0)
+			se = &run->state[i];
+	return se;
+}
+
+/* Whether the story se's file is in the tree elsewhere than path: at a
+ * path the scan found, or at the state's, which the scan did not find
+ * gone. */
+static bool story_elsewhere(const struct run *run, const struct state_entry *se,
+			    const char *path)
+{
+	bool gone = false;
+
+	for (size_t i = 0; i < run->scan.nchanges; i++) {
+		const struct file_change *fc = &run->scan.changes[i];
+
+		if (!fc->id || strcmp(fc->id, se->id) != 0)
+			continue;
+		if (fc->path && strcmp(fc->path, path) != 0)
+			return true;
+		gone = gone || fc->side == SIDE_DELETED;
+	}
+	return !gone && strcmp(se->path, path) != 0;
+}
+
+/* Removes the directories above path that the journal says a move of
+ * id's file made, each once empty, from the deepest up. */
+static void remove_made_dirs(struct run *run, const char *id, const char *path)
+{
+	char *dir = xstrdup(path), *slash;
+	struct err e;
+
+	while ((slash = strrchr(dir, '/'))) {
+		*slash = '\0';
+		if (!journal_made_dir(&run->journal, id, dir) ||
+		    !fsx_rmdir_beneath(run->rootfd, dir, &e))
+			break;
+	}
+	free(dir);
+}
+
+/* The file a killed run moved to jl's path, where no backlog is now: the
+ * configuration change it followed thrown away (model wide seed 1053's
+ * stories/web21), the walk never meets it. When it holds the run's write
+ * there untouched, made from the agreed content moved there (so that
+ * what the write did not take from the database is the agreed
+ * version's, no person's edit the run met), and the story's file is
+ * elsewhere, it is clutter that holds nothing the database and the
+ * story's file do not: removed, as the other leftovers of a killed run,
+ * with the directories the move made once empty. A file a person
+ * touched (another content, or stat data changed since the read)
+ * stays. */
+static void stray_move(struct run *run, const struct journal_line *jl)
+{
+	const struct state_entry *se = state_find(run, jl->id);
+	char *text = NULL, hash[BLOBID_HEX], *msg;
+	const struct journal_line *w, *from;
+	struct file_stat st;
+	bool stale = false;
+	struct err e;
+	size_t len;
+
+	if (!se || !se->hash[0] ||
+	    !fsx_read_beneath(run->rootfd, jl->path, &text, &len, &st, NULL))
+		return;
+	blobid_hex(text, len, hash);
+	free(text);
+	w = journal_find(&run->journal, hash, jl->id);
+	from = journal_find(&run->journal, se->hash, jl->id);
+	if (!w || strcmp(w->path, jl->path) != 0 || !from ||
+	    strcmp(from->path, jl->path) != 0 ||
+	    !story_elsewhere(run, se, jl->path))
+		return;
+	if (!run->o->dry_run &&
+	    !fsx_unlink_beneath(run->rootfd, jl->path, &st, &stale, &e)) {
+		if (!stale)
+			problem(run, e.msg);
+		return;
+	}
+	msg = xasprintf("%s: a killed run's uncommitted move of %s, "
+			"untouched, where no backlog is now (the change of "
+			"the configuration it followed thrown away): "
+			"%s, the story's file being elsewhere",
+			jl->path, jl->id,
+			run->o->dry_run ? "would be removed" : "removed");
+	note(run, msg);
+	free(msg);
+	if (!run->o->dry_run)
+		remove_made_dirs(run, jl->id, jl->path);
+}
+
+/* stray_move for each path of the journal's lines that no backlog's
+ * stage holds now; in a run of every backlog, not one that keeps a
+ * killed run's leftovers (a dry run only tells). */
+static void stray_moves(struct run *run, bool keep)
+{
+	struct strmap seen;
+
+	if (keep || run->c != run->all || !run->journal.n)
+		return;
+	strmap_init(&seen, 4);
+	for (size_t i = 0; i < run->journal.n; i++) {
+		const struct journal_line *jl = &run->journal.v[i];
+		const struct config_backlog *b;
+		const struct config_stage *st;
+		char *epic = NULL;
+		bool located =
+			detect_location(run->all, jl->path, &b, &st, &epic);
+
+		free(epic);
+		if (located || strmap_get(&seen, jl->path, NULL))
+			continue;
+		strmap_put(&seen, jl->path, i);
+		stray_move(run, jl);
+	}
+	strmap_finish(&seen);
 }
 
 /* What the scan found beside the changes (changed of them): errors, the
@@ -1857,6 +1998,7 @@ void report_scan(struct run *run, size_t changed)
 		else if (!stale)
 			problem(run, e.msg);
 	}
+	stray_moves(run, keep);
 	for (size_t i = 0; i < run->scan.nskipped; i++)
 		note(run, run->scan.skipped[i]);
 	for (size_t i = 0; i < run->scan.nshadows; i++)
@@ -1929,9 +2071,9 @@ static bool detect_files(struct run *run, enum sync_status *status)
 		 * the state loads */
 		struct scan_walk *w =
 			cache_walk(run, full, run->r ? run->r->progress : NULL);
+		const struct detect_asks asks = run_asks(run);
 
-		detect_walk_ask(w, deleted_copy, held_by_git, killed_move,
-				git_has, run);
+		detect_walk_ask(w, &asks);
 		if (run->cache && detect_walk_clean(w, &run->scan))
 			ok = run->state_later = true;
 		else if ((ok = load_state(run)))
@@ -2360,10 +2502,8 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	if (run->o->dry_run) {
 		if (!record_redeleted(run))
 			goto fail;
-		for (size_t i = 0; i < run->nplan; i++) {
-			count(run, &run->plan[i].a);
+		for (size_t i = 0; i < run->nplan; i++)
 			report_planned(run, &run->plan[i].a, run->plan[i].fc);
-		}
 		store_rollback(run->store);
 		return true;
 	}

@@ -170,6 +170,7 @@ class Model:
         self.seed = seed
         self.steps = steps
         self.log = []
+        self.debug_seen = 0  # MODEL_DEBUG: the last run shown (debug_run)
         self.serial = 0
         self.next_id = {"web": 1, "api": 1}
         self.api_deleted = set()  # ids whose existing row the API deleted
@@ -241,6 +242,44 @@ class Model:
         if kill:
             env = dict(env or os.environ, STORYSYNC_TEST_KILL=kill)
         return self.sh(BIN, *args, check=False, cwd=cwd, env=env)
+
+    def debug_run(self, args, p, kill=None):
+        """MODEL_DEBUG=1: the run p of storysync ARGS shown on stderr (its
+        exit, its output, the changes it recorded), observed only: the
+        run is the one the model makes without it (no -v, whose lines the
+        checks would read), and its changes are read from sync_events by
+        a connection that writes nothing (read-only on SQLite)."""
+        if not os.environ.get("MODEL_DEBUG"):
+            return
+        sys.stderr.write(f"$ {' '.join(('storysync',) + tuple(args))}"
+                         f"{' (kill at ' + kill + ')' if kill else ''}:"
+                         f" exit {p.returncode}\n{p.stdout}{p.stderr}")
+        if kill and p.returncode == -9:
+            return
+        errors = (sqlite3.Error, OSError) + \
+            ((psycopg2.Error,) if PGHOST else ())
+        try:
+            if PGHOST:
+                c = PgConn(pg_uri(self.work))
+            else:
+                c = sqlite3.connect(f"file:{os.path.join(self.work, DB)}"
+                                    f"?mode=ro", uri=True, timeout=30)
+            try:
+                # a run with nothing to do records no run: the events
+                # of a run shown before are not shown again
+                rows = c.execute(
+                    "SELECT run_id, change, story_id, origin FROM"
+                    " sync_events WHERE run_id = (SELECT max(id) FROM"
+                    " sync_runs) AND run_id > ? ORDER BY seq",
+                    (self.debug_seen,)).fetchall()
+            finally:
+                c.close()
+        except errors as e:
+            sys.stderr.write(f"  (its changes not read: {e})\n")
+            return
+        for run_id, change, sid, origin in rows:
+            self.debug_seen = run_id
+            sys.stderr.write(f"  {change:8} {sid} ({origin})\n")
 
     def db(self, path=None):
         if PGHOST:
@@ -1765,12 +1804,8 @@ class Model:
         person removes them (stale_claims). With kill, the run is killed
         at that point if it gets there: True when it was."""
         expect = self.expected_refusals(args) if self.wide else {}
-        p = self.ss(*args, "-v", kill=kill) if os.environ.get("MODEL_DEBUG") \
-            else self.ss(*args, kill=kill)
-        if os.environ.get("MODEL_DEBUG"):
-            sys.stderr.write(f"$ storysync {' '.join(args)}"
-                             f"{' (kill at ' + kill + ')' if kill else ''}"
-                             f"\n{p.stdout}")
+        p = self.ss(*args, kill=kill)
+        self.debug_run(args, p, kill)
         if kill and p.returncode == -9:
             return True
         if self.wide and self.refusals(p, expect, args):
@@ -1934,10 +1969,9 @@ class Model:
                           f" is lost: the row has {have!r}, sync_conflicts"
                           f" has {self.lost_values(sid, field)!r}")
         before = self.db_digest()
-        p = self.ss(*args, "-v") if os.environ.get("MODEL_DEBUG") else \
-            self.ss(*args)
-        if p.returncode != 0 or (p.stdout or p.stderr) and not \
-                os.environ.get("MODEL_DEBUG") or "->" in p.stdout:
+        p = self.ss(*args)
+        self.debug_run(args, p)
+        if p.returncode != 0 or p.stdout or p.stderr:
             raise Failure(f"the second run is not quiet: exit {p.returncode}:"
                           f" {p.stdout}{p.stderr}")
         if self.db_digest() != before:

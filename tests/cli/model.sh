@@ -33,7 +33,8 @@
 # under --setup postgresql): MODEL_SEEDS=N (from
 # STORYSYNC_SEED), MODEL_STEPS=N and MODEL_SET=wide|classic run those
 # seeds alone (MODEL_DEBUG=1
-# shows each run's -v output, MODEL_LOG=1 a passing seed's actions too). A twin: under --setup postgresql each seed's
+# shows each run's exit, output and recorded changes, observing only: the
+# suite checks a seed is the same with it; MODEL_LOG=1 a passing seed's actions too). A twin: under --setup postgresql each seed's
 # tree has a database of its own on the server lib.sh starts (model.py's
 # MODEL_PGHOST), and the API writes PostgreSQL's statement forms.
 PG_TWIN=1
@@ -82,4 +83,22 @@ done
 for s in $(printf '%s\n' $wide $wide_regress | awk '!seen[$0]++'); do
   one "$s" 60 --wide
 done
+# MODEL_DEBUG=1 observes only (issue 19): it ran storysync with -v, whose
+# lines the model then took for errors, and seed 1005 (--wide) failed at
+# step 50 with it, passing without; with it the seed is the same seed,
+# each run shown
+if [ -z "${MODEL_SEEDS:-}" ]; then
+  for dbg in "" 1; do
+    STORYSYNC=$bin MODEL_PGHOST=$pghost MODEL_DEBUG=$dbg python3 \
+      "$SOURCE_ROOT/tests/cli/model.py" "$T/mdebug" --seed 1005 --steps 60 \
+      --wide >"$O/model$dbg" 2>"$O/model$dbg.err"
+    rm -rf "$T/mdebug"
+  done
+  check_eq "seed 1005 (--wide) passes" "ok - seed 1005" \
+    "$(head -c 14 "$O/model")"
+  check_eq "MODEL_DEBUG=1: the same seed, the same actions" \
+    "$(cat "$O/model")" "$(cat "$O/model1")"
+  check_eq "MODEL_DEBUG=1 shows the runs, without it nothing" "1|" \
+    "$(grep -qc '^\$ storysync ' "$O/model1.err" && echo 1)|$(cat "$O/model.err")"
+fi
 finish

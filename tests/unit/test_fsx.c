@@ -1285,6 +1285,43 @@ static void test_move(void **state)
 	assert_string_equal(e.msg, "../c.md: path leaves the root");
 }
 
+/* A batch tells the directories it made on the way to a file (the top
+ * one of each chain), not those that were there; fsx_rmdir_beneath
+ * removes an empty directory only, beneath the root. */
+static void test_made_dirs(void **state)
+{
+	struct fixture *f = *state;
+	struct fsx_batch *b = fsx_batch_create(f->root, -1, NULL, NULL);
+	struct err e = {""};
+
+	mk(f, "web");
+	mk(f, "web/backlog");
+	put(f, "web/backlog/a.md", "a");
+	put(f, "web/backlog/b.md", "b");
+	assert_true(
+		fsx_batch_move(b, "web/backlog/a.md", "web/new/epic/a.md", &e));
+	assert_string_equal(fsx_batch_made(b, "web/new/epic/a.md"), "web/new");
+	assert_true(fsx_batch_move(b, "web/backlog/b.md", "web/new/b.md", &e));
+	assert_string_equal(fsx_batch_made(b, "web/new/b.md"), "web/new");
+	assert_null(fsx_batch_made(b, "web/backlog/a.md"));
+	assert_null(fsx_batch_made(b, "web/newer/a.md"));
+	assert_true(fsx_batch_sync_dirs(b, &e));
+	assert_null(fsx_batch_made(b, "web/new/b.md"));
+	fsx_batch_destroy(b);
+
+	assert_false(fsx_rmdir_beneath(f->root, "web/new", &e));
+	assert_int_equal(faccessat(f->root, "web/new/b.md", F_OK, 0), 0);
+	assert_true(fsx_unlink_beneath(f->root, "web/new/b.md", NULL,
+				       &(bool){false}, &e));
+	assert_true(fsx_unlink_beneath(f->root, "web/new/epic/a.md", NULL,
+				       &(bool){false}, &e));
+	assert_true(fsx_rmdir_beneath(f->root, "web/new/epic", &e));
+	assert_true(fsx_rmdir_beneath(f->root, "web/new", &e));
+	assert_int_equal(faccessat(f->root, "web/new", F_OK, 0), -1);
+	assert_false(fsx_rmdir_beneath(f->root, "../web", &e));
+	assert_string_equal(e.msg, "../web: path leaves the root");
+}
+
 static void test_unlink(void **state)
 {
 	struct fixture *f = *state;
@@ -1584,6 +1621,7 @@ int main(void)
 		T(test_write_refused),
 		T(test_write_fails),
 		T(test_move),
+		T(test_made_dirs),
 		T(test_unlink),
 		T(test_lock_busy),
 		T(test_lock_dies_with_holder),

@@ -280,6 +280,35 @@ static void test_ident(void **state)
 	free(line);
 }
 
+/* A "+ " line says which directories a move of the story made: that
+ * directory and those below it, for that story only; the rewrite keeps
+ * it with the story's other lines. */
+static void test_made_dir(void **state)
+{
+	char *made = journal_made_line("S-1", "stories/web2/refinements");
+	char *text = xasprintf(H1 " S-1 * stories/web2/refinements/a/S-1.md\n"
+				  "%s> S-1 stories/web2/refinements/a/S-1.md\n",
+			       made),
+	     *kept;
+	struct journal j;
+
+	(void)state;
+	assert_string_equal(made, "+ S-1 stories/web2/refinements\n");
+	journal_load(&j, xstrdup(text));
+	assert_true(journal_made_dir(&j, "S-1", "stories/web2/refinements"));
+	assert_true(journal_made_dir(&j, "S-1", "stories/web2/refinements/a"));
+	assert_false(journal_made_dir(&j, "S-1", "stories/web2"));
+	assert_false(journal_made_dir(&j, "S-1", "stories/web2/refinementsx"));
+	assert_false(journal_made_dir(&j, "S-2", "stories/web2/refinements"));
+	assert_true(journal_move_made(&j, journal_find(&j, H1, "S-1")));
+	journal_finish(&j);
+	kept = journal_keep(text, keep_all, NULL);
+	assert_string_equal(kept, text);
+	free(kept);
+	free(text);
+	free(made);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_values_bad),
 		cmocka_unit_test(test_ident),
+		cmocka_unit_test(test_made_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

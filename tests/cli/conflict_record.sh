@@ -16,7 +16,6 @@ PG_TWIN=1
 
 git_home
 field() { py_rows "SELECT $1 FROM stories WHERE id = 'S-1'"; }
-key() { sed -n "s/^$1: //p" "$2"; }
 conflicts() {
   py_rows "SELECT kind, kept, fields, $(jget lost title),
         $(jget lost priority) FROM sync_conflicts

@@ -22,7 +22,6 @@ PG_TWIN=1
 with_hooks
 unset -f ss
 ss() { before_ss "$@" && ss_in "$bin" "$@"; }
-key() { sed -n "s/^$1: //p" "$2"; }
 row() { py_rows "SELECT title, priority FROM stories WHERE id = '$1'"; }
 last() { py_rows "SELECT value FROM sync_meta WHERE key = 'git.last_commit'"; }
 S1=backlog/S-1-one.md S2=backlog/S-2-two.md S3=backlog/S-3-three.md

@@ -12,7 +12,6 @@ PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 git_home
-key() { sed -n "s/^$1: //p" "$2"; }
 there() { [ -e "$1" ] && echo yes || echo no; }
 
 # ---- a leftover near the limit: its line is twice the limit, escaped ----

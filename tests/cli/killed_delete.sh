@@ -22,7 +22,6 @@ PG_TWIN=1
 
 git_home
 F=backlog/S-1-one.md
-key() { sed -n "s/^$1: //p" "$2"; }
 # the story's row (title), its events, its deleted file's record, its
 # conflicts, and whether its file is there
 row() { py_rows "SELECT title FROM stories WHERE id = 'S-1'"; }

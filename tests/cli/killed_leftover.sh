@@ -17,7 +17,6 @@ PG_TWIN=1
 git_home
 F=backlog/S-1-one.md
 M=refinements/S-1-one.md
-key() { sed -n "s/^$1: //p" "$2"; }
 there() { [ -e "$1" ] && echo yes || echo no; }
 # S-1's conflicts, a line each: kind|kept|fields|the lost priority
 conflicts() {

@@ -19,7 +19,6 @@ PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 git_home
-key() { sed -n "s/^$1: //p" "$2"; }
 S=stories/web2/refinements/S-1-t.md
 row() {
   py_rows "SELECT status || '/' || title || '/' || path FROM stories

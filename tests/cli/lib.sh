@@ -100,6 +100,8 @@ read_file() {
 }
 
 q() { sqlite3 -batch "$DB" "$1"; }
+# key NAME FILE: the value of the frontmatter key NAME in FILE, as written
+key() { sed -n "s/^$1: //p" "$2"; }
 # jget EXPR KEY: SQL for the text at KEY of the JSON object in EXPR (at
 # index KEY of an array when KEY is a number), and sqlchr N for the
 # character of code N, in the database's dialect (a twin's q runs on

@@ -13,10 +13,10 @@
 # those found before the model had kills, configuration changes beyond a
 # status rename, history rewrites and dry runs replayed with the actions
 # they were found with (--classic); and those found since
-# (git_checkout_old.sh: 2, 5, 6; git_discard_old.sh: 13; killed_write.sh:
+# (git_checkout_old.sh: 2, 5, 6; git_discard_old.sh: 13; killed_*.sh:
 # 38, 47, and 8 at 120 steps; killed_delete.sh: 4 at 120 steps;
-# git_checkout_old.sh: 121, 117; killed_write.sh: 140, 152, 79 at 120
-# steps; git_discard_api.sh: 247; killed_write.sh: 266, 3102, 63, 106 and 189 at 120
+# git_checkout_old.sh: 121, 117; killed_*.sh: 140, 152, 79 at 120
+# steps; git_discard_api.sh: 247; killed_*.sh: 266, 3102, 63, 106 and 189 at 120
 # steps; discard_config.sh:
 # 240; git_checkout_old.sh: 255, 269, 156; 74 and 43 at 120 steps and 3
 # at 300 were the model's own mistakes; at 60 steps unless named). The
@@ -25,7 +25,7 @@
 # names and older configurations' names, renames back of stages and
 # backlogs with the API writing the middle name, each after a kill too)
 # runs seed 3 in the suite; STORYSYNC_LONG=1 runs 100 more and its own
-# regression seeds (discard_config.sh: 26, 1053; killed_write.sh: 118,
+# regression seeds (discard_config.sh: 26, 1053; killed_*.sh: 118,
 # 150, 228, 249, 255, 1070, 1036, 190, 1099, 215; rename_history.sh: 142;
 # config_change.sh: 1195; git_discard_api.sh: 1201; 125, 130, 1073,
 # 1001, 153 and 1093 were the model's own mistakes; a seed of both lists runs once). By hand: python3 tests/cli/model.py DIR --seed N [--steps N]

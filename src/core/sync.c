@@ -2374,6 +2374,7 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 		goto fail;
 	/* the files written and moved, nothing committed */
 	test_seam_kill("after-writes");
+	test_seam_stop("after-writes"); /* where a test edits a file written */
 	if (!apply_end(run) || !close_run(run, t, cpu))
 		goto fail;
 	return true;

@@ -590,8 +590,16 @@ static bool killed_values(const struct run *run, struct plan_input *in,
 	if (ok)
 		story_copy(typed, in->base);
 	for (int f = 0; ok && f < SF_COUNT; f++) {
-		if (!ran[f] || story_field_equal(in->file_story, in->base, f))
+		if (!ran[f])
 			continue;
+		/* the agreed value over the run's: merged as before (the
+		 * API's change wins), the file's kept where it loses: a
+		 * person may have typed it back */
+		if (story_field_equal(in->file_story, in->base, f)) {
+			maybe[f] = !story_field_equal(in->db_story,
+						      in->file_story, f);
+			continue;
+		}
 		if (!story_field_equal(in->file_story, &v, f)) {
 			story_set(typed, (enum story_field)f, v.v[f]);
 			continue;

@@ -25,7 +25,8 @@
 # a killed run's move made, git's version put back and edited by a
 # person (seeds 1099, 215, below); with status_from: key, the API's
 # status set back after the kill, the person's file saved again or edited
-# (key-*, below). The oracle reads the database with Python's sqlite3 (psycopg2 on
+# (key-*, below), or typed the agreed status back over the run's (agreed:
+# the API's status wins, the person's kept, not lost with no record). The oracle reads the database with Python's sqlite3 (psycopg2 on
 # a server: lib.sh's py_rows) and the files with sed.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -383,9 +384,9 @@ run ss -v
 check_eq "put-committed: the run's moved file removed, said once" \
   "0|storysync: refinements/S-1-t.md: a killed run's uncommitted move of S-1, untouched, beside git's version put back at the old place and edited since: removed, the move undone (it held the agreed version and the database's values only)" \
   "$rc|$(notes)"
-check_eq "put-committed: the person's committed title, the API's values" \
-  "refinements/S-1-t.md|Committed|high|refinement/Committed/high/refinements/S-1-t.md|0" \
-  "$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key priority refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+check_eq "put-committed: the person's committed title, the API's values, git's priority kept" \
+  "refinements/S-1-t.md|Committed|high|refinement/Committed/high/refinements/S-1-t.md|both_changed/db/priority/low" \
+  "$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key priority refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT kind || '/' || kept || '/' || fields || '/' || $(jget lost priority) FROM sync_conflicts" | paste -sd ' ')"
 run ss
 check_eq "put-committed: the next run is quiet" "0||" "$rc|$out|$err"
 
@@ -442,8 +443,9 @@ done
 # it is removed, the move undone (a "< " line, durable before the
 # removal), and the person's file is the story's, which the run moves
 # where the database puts it: the person's title, the API's status and
-# priority, no conflict (model seeds 1099, 215: both named, exit 1 on
-# every run) ----
+# priority (model seeds 1099, 215: both named, exit 1 on every run); the
+# agreed priority in git's version kept as a conflict the database won,
+# as a person may have typed it back over the run's ----
 for how in reset stash git killed; do
   t=put-edited-$how
   stages_repo "$t" refinement:refinements backlog:backlog
@@ -476,9 +478,9 @@ for how in reset stash git killed; do
         "$rc|$(notes)" ;;
   esac
   [ $how = git ] || [ $how = killed ] && run ss
-  check_eq "$t: the person's title, the API's status and priority" \
-    "0|refinements/S-1-t.md|Person|refinement|high|refinement/Person/high/refinements/S-1-t.md|0" \
-    "$rc|$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key status refinements/S-1-t.md)|$(key priority refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+  check_eq "$t: the person's title, the API's status and priority, git's priority kept" \
+    "0|refinements/S-1-t.md|Person|refinement|high|refinement/Person/high/refinements/S-1-t.md|both_changed/db/priority/low" \
+    "$rc|$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key status refinements/S-1-t.md)|$(key priority refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT kind || '/' || kept || '/' || fields || '/' || $(jget lost priority) FROM sync_conflicts" | paste -sd ' ')"
   run ss
   check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
 done
@@ -860,7 +862,7 @@ done
 # back) keeps the rule before: the file with the run's bytes is its write,
 # and the API's status wins with no record ----
 id_of() { stat -c '%i %y %s' "$1"; }
-for how in nothing same same-inplace same-old other elsewhere; do
+for how in nothing same same-inplace same-old other elsewhere agreed; do
   t=key-$how
   stages_repo "$t" backlog:backlog
   printf 'status_from: key\n' >>.storysync.yml
@@ -885,14 +887,19 @@ for how in nothing same same-inplace same-old other elsewhere; do
     wait_for again || not_ok "$t: the file's mtime moved on" ;;
   other) sed -i 's/^status: Doing$/status: Review/' $F ;;
   elsewhere) sed -i 's/^priority: low$/priority: high/' $F ;;
+  agreed) sed -i 's/^status: Doing$/status: To Do/; s/^priority: low$/priority: high/' $F ;;
   esac
   case $how in same*)
     check_eq "$t: the same bytes saved again" "$blob|yes" \
       "$(git hash-object $F)|$([ "$(id_of $F)" != "$was" ] && echo yes)" ;;
   esac
-  py_rows "UPDATE stories SET status = 'To Do' WHERE id = 'S-1'"
+  # agreed: the API leaves the run's status (the person typed the agreed
+  # one back over it): the API's wins, the person's kept
+  [ $how = agreed ] ||
+    py_rows "UPDATE stories SET status = 'To Do' WHERE id = 'S-1'"
   run ss
   case $how in
+  agreed) want="Doing|high|both_changed/db/status/To Do" ;;
   nothing | same-old) want="To Do|low|" ;;
   same*) want="To Do|low|both_changed/db/status/Doing" ;;
   other) want="Review|low|both_changed/file/status/To Do" ;;

@@ -1603,6 +1603,9 @@ bool apply_end(struct run *run)
 
 	if (!restat(run) || !apply_settle(ctx, run->e))
 		return false;
+	/* where a test edits a file whose stat data the run took (the
+	 * settle's, or the read back's where it was not racy) */
+	test_seam_stop("settled");
 	if (run->c->git_commit && ctx->ntouched) {
 		struct err e;
 

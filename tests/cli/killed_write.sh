@@ -25,8 +25,10 @@
 # a killed run's move made, git's version put back and edited by a
 # person (seeds 1099, 215, below); with status_from: key, the API's
 # status set back after the kill, the person's file saved again or edited
-# (key-*, below), or typed the agreed status back over the run's (agreed:
-# the API's status wins, the person's kept, not lost with no record). The oracle reads the database with Python's sqlite3 (psycopg2 on
+# (key-*, below), or typed the agreed status back over the run's, with
+# another edit or alone, or put git's version back (agreed, undone,
+# checkout: the API's status wins, the person's kept, not lost with no
+# record). The oracle reads the database with Python's sqlite3 (psycopg2 on
 # a server: lib.sh's py_rows) and the files with sed.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -862,7 +864,7 @@ done
 # back) keeps the rule before: the file with the run's bytes is its write,
 # and the API's status wins with no record ----
 id_of() { stat -c '%i %y %s' "$1"; }
-for how in nothing same same-inplace same-old other elsewhere agreed; do
+for how in nothing same same-inplace same-old other elsewhere agreed undone checkout; do
   t=key-$how
   stages_repo "$t" backlog:backlog
   printf 'status_from: key\n' >>.storysync.yml
@@ -888,18 +890,23 @@ for how in nothing same same-inplace same-old other elsewhere agreed; do
   other) sed -i 's/^status: Doing$/status: Review/' $F ;;
   elsewhere) sed -i 's/^priority: low$/priority: high/' $F ;;
   agreed) sed -i 's/^status: Doing$/status: To Do/; s/^priority: low$/priority: high/' $F ;;
+  undone) sed -i 's/^status: Doing$/status: To Do/' $F ;;
+  checkout) git checkout -- $F ;;
   esac
   case $how in same*)
     check_eq "$t: the same bytes saved again" "$blob|yes" \
       "$(git hash-object $F)|$([ "$(id_of $F)" != "$was" ] && echo yes)" ;;
   esac
   # agreed: the API leaves the run's status (the person typed the agreed
-  # one back over it): the API's wins, the person's kept
-  [ $how = agreed ] ||
-    py_rows "UPDATE stories SET status = 'To Do' WHERE id = 'S-1'"
+  # one back over it, or put git's version back whole: undone, checkout):
+  # the API's wins, the person's kept
+  case $how in agreed | undone | checkout) ;; *)
+    py_rows "UPDATE stories SET status = 'To Do' WHERE id = 'S-1'" ;;
+  esac
   run ss
   case $how in
   agreed) want="Doing|high|both_changed/db/status/To Do" ;;
+  undone | checkout) want="Doing|low|both_changed/db/status/To Do" ;;
   nothing | same-old) want="To Do|low|" ;;
   same*) want="To Do|low|both_changed/db/status/Doing" ;;
   other) want="Review|low|both_changed/file/status/To Do" ;;

@@ -920,4 +920,34 @@ for how in nothing same same-inplace same-old other elsewhere agreed undone chec
   check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
 done
 
+# ---- a conflict a killed run decided in the file's favour (the person's
+# title over the API's, the API's priority written into the file) has no
+# journal line (only a database-won one's file values do): the run's
+# rollback leaves the API's title in the row and the person's in the
+# file, so the next run decides it again and keeps the API's, whether
+# the person edits the file again after the kill (edit) or a --git run
+# comes first (git) ----
+for how in plain edit git; do
+  t=file-won-$how
+  stages_repo "$t" backlog:backlog
+  F=backlog/S-1-one.md
+  printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >$F
+  synced_commit || not_ok "$t: the tree"
+  sed -i 's/^title: One$/title: Mine/' $F
+  py_rows "UPDATE stories SET title = 'API', priority = 'high' WHERE id = 'S-1'"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  check_eq "$t: killed after the run wrote the API's priority" "137|Mine|high" \
+    "$rc|$(key title $F)|$(key priority $F)"
+  case $how in
+  edit) sed -i 's/^body$/body again/' $F ;;
+  git) run ss --git ;;
+  esac
+  run ss
+  check_eq "$t: the person's title, the API's kept" \
+    "0|Mine|high|Mine|both_changed/file/title/API" \
+    "$rc|$(py_rows "SELECT title || '|' || priority FROM stories WHERE id = 'S-1'")|$(key title $F)|$(py_rows "SELECT kind || '/' || kept || '/' || fields || '/' || $(jget lost title) FROM sync_conflicts WHERE story_id = 'S-1'" | paste -sd ' ')"
+  run ss
+  check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
 finish

@@ -590,8 +590,16 @@ static bool killed_values(const struct run *run, struct plan_input *in,
 	if (ok)
 		story_copy(typed, in->base);
 	for (int f = 0; ok && f < SF_COUNT; f++) {
-		if (!ran[f] || story_field_equal(in->file_story, in->base, f))
+		if (!ran[f])
 			continue;
+		/* the agreed value over the run's: merged as before (the
+		 * API's change wins), the file's kept where it loses: a
+		 * person may have typed it back */
+		if (story_field_equal(in->file_story, in->base, f)) {
+			maybe[f] = !story_field_equal(in->db_story,
+						      in->file_story, f);
+			continue;
+		}
 		if (!story_field_equal(in->file_story, &v, f)) {
 			story_set(typed, (enum story_field)f, v.v[f]);
 			continue;
@@ -635,6 +643,33 @@ static void killed_rewritten(const struct run *run,
 	story_finish(&v);
 }
 
+/* The same, a file that holds the agreed version again (git's put back:
+ * checkout, reset, stash; or the run's values typed back), over the
+ * killed run's rewrite, which it made (its identity journaled): the
+ * API's value wins, as the agreed one merges as before, and the file's
+ * is kept as a conflict the database won (maybe), as a discard of a
+ * committed run's write keeps it (doubt_discarded). Before, nothing was
+ * kept: a person's status typed back over the run's was lost. */
+static bool killed_undone(const struct run *run, const struct state_entry *se,
+			  const struct plan_input *in, bool maybe[])
+{
+	const struct journal_values *w =
+		journal_last_values(&run->journal, in->id);
+	struct story v = {0};
+	bool ran[SF_COUNT], any = false;
+
+	if (w && strcmp(w->hash, se->hash) != 0 &&
+	    journal_find_ident(&run->journal, w->hash, in->id) &&
+	    killed_changed(run, w->hash, in->id, in->base, &v, ran))
+		for (int f = 0; f < SF_COUNT; f++) {
+			maybe[f] = ran[f] && !story_field_equal(in->db_story,
+								in->base, f);
+			any |= maybe[f];
+		}
+	story_finish(&v);
+	return any;
+}
+
 /* Plans one story from what each side found. */
 bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	      const struct db_side *d)
@@ -655,7 +690,8 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 				maybe[SF_COUNT] = {0};
 	bool has_base = false, mirror_known = false, found = false, ok = true,
 	     rebase_db = false, discard = false, back = false, stale = false,
-	     journaled = false, reborn = false, api_gone = false;
+	     journaled = false, reborn = false, api_gone = false,
+	     undone = false;
 	int64_t rev;
 	char *path = NULL;
 
@@ -955,6 +991,10 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	else if (fc && in.killed_write && in.file_story &&
 		 in.db == SIDE_CHANGED && in.db_story)
 		killed_rewritten(run, fc, &in, maybe);
+	else if (!fc && se && !jd && in.base && in.file == SIDE_SAME &&
+		 in.db == SIDE_CHANGED && in.db_story &&
+		 killed_undone(run, se, &in, maybe))
+		undone = true;
 	/* the policy of the story's backlog: the one both sides last agreed
 	 * on, not where either side has moved it since; a new story's, where
 	 * the file has it, else the row */
@@ -982,7 +1022,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 			doubt_stale(in.file_story, &gone, "deleted_in_db", &a);
 		if (stale)
 			doubt_stale(in.file_story, &base, "both_changed", &a);
-		doubt_retyped(in.file_story, maybe, &a);
+		doubt_retyped(undone ? in.base : in.file_story, maybe, &a);
 		/* a default filled in goes to the row as well */
 		if (d && d->filled && a.state == PLAN_STATE_PUT &&
 		    a.db == PLAN_DB_NONE)
@@ -1601,6 +1641,9 @@ bool apply_end(struct run *run)
 
 	if (!restat(run) || !apply_settle(ctx, run->e))
 		return false;
+	/* where a test edits a file whose stat data the run took (the
+	 * settle's, or the read back's where it was not racy) */
+	test_seam_stop("settled");
 	if (run->c->git_commit && ctx->ntouched) {
 		struct err e;
 
@@ -2519,6 +2562,7 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 		goto fail;
 	/* the files written and moved, nothing committed */
 	test_seam_kill("after-writes");
+	test_seam_stop("after-writes"); /* where a test edits a file written */
 	if (!apply_end(run) || !close_run(run, t, cpu))
 		goto fail;
 	return true;

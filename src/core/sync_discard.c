@@ -361,21 +361,6 @@ void doubt_rebased(const struct plan_input *in, struct action *a)
  * (one action, one transaction), so no later run meets the same discard.
  * When the API deleted the row meanwhile, the file re-creates it
  * (deleted_in_db) and its record keeps the file's values as well. */
-void doubt_retyped(const struct story *file, const bool maybe[],
-		   struct action *a)
-{
-	bool lose[SF_COUNT] = {0}, any = false;
-
-	if (a->state != PLAN_STATE_PUT || !joinable(a))
-		return;
-	for (int f = SF_BACKLOG; f < SF_COUNT; f++) {
-		lose[f] = maybe[f] && !story_field_equal(file, &a->want, f);
-		any |= lose[f];
-	}
-	if (any)
-		keep_lost(file, lose, a);
-}
-
 void doubt_discarded(const struct plan_input *in, struct action *a)
 {
 	const struct story *file = in->file_story;
@@ -390,6 +375,25 @@ void doubt_discarded(const struct plan_input *in, struct action *a)
 		any |= lose[f];
 	}
 	if (any && (joinable(a) || strcmp(a->conflict, "deleted_in_db") == 0))
+		keep_lost(file, lose, a);
+}
+
+/* A killed run's write a person may have typed again, or typed the agreed
+ * value back over (killed_values, killed_rewritten, killed_undone): each
+ * value of the file in the fields maybe says that a loses is kept as a
+ * conflict the database won. */
+void doubt_retyped(const struct story *file, const bool maybe[],
+		   struct action *a)
+{
+	bool lose[SF_COUNT] = {0}, any = false;
+
+	if (a->state != PLAN_STATE_PUT || !joinable(a))
+		return;
+	for (int f = SF_BACKLOG; f < SF_COUNT; f++) {
+		lose[f] = maybe[f] && !story_field_equal(file, &a->want, f);
+		any |= lose[f];
+	}
+	if (any)
 		keep_lost(file, lose, a);
 }
 

@@ -121,9 +121,9 @@ run ss -v
 check_eq "put-committed: the run's moved file removed, said once" \
   "0|storysync: refinements/S-1-t.md: a killed run's uncommitted move of S-1, untouched, beside git's version put back at the old place and edited since: removed, the move undone (it held the agreed version and the database's values only)" \
   "$rc|$(notes)"
-check_eq "put-committed: the person's committed title, the API's values" \
-  "refinements/S-1-t.md|Committed|high|refinement/Committed/high/refinements/S-1-t.md|0" \
-  "$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key priority refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+check_eq "put-committed: the person's committed title, the API's values, git's priority kept" \
+  "refinements/S-1-t.md|Committed|high|refinement/Committed/high/refinements/S-1-t.md|both_changed/db/priority/low" \
+  "$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key priority refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT kind || '/' || kept || '/' || fields || '/' || $(jget lost priority) FROM sync_conflicts" | paste -sd ' ')"
 run ss
 check_eq "put-committed: the next run is quiet" "0||" "$rc|$out|$err"
 
@@ -180,8 +180,9 @@ done
 # it is removed, the move undone (a "< " line, durable before the
 # removal), and the person's file is the story's, which the run moves
 # where the database puts it: the person's title, the API's status and
-# priority, no conflict (model seeds 1099, 215: both named, exit 1 on
-# every run) ----
+# priority (model seeds 1099, 215: both named, exit 1 on every run); the
+# agreed priority in git's version kept as a conflict the database won,
+# as a person may have typed it back over the run's ----
 for how in reset stash git killed; do
   t=put-edited-$how
   stages_repo "$t" refinement:refinements backlog:backlog
@@ -214,9 +215,9 @@ for how in reset stash git killed; do
         "$rc|$(notes)" ;;
   esac
   [ $how = git ] || [ $how = killed ] && run ss
-  check_eq "$t: the person's title, the API's status and priority" \
-    "0|refinements/S-1-t.md|Person|refinement|high|refinement/Person/high/refinements/S-1-t.md|0" \
-    "$rc|$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key status refinements/S-1-t.md)|$(key priority refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+  check_eq "$t: the person's title, the API's status and priority, git's priority kept" \
+    "0|refinements/S-1-t.md|Person|refinement|high|refinement/Person/high/refinements/S-1-t.md|both_changed/db/priority/low" \
+    "$rc|$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key status refinements/S-1-t.md)|$(key priority refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT kind || '/' || kept || '/' || fields || '/' || $(jget lost priority) FROM sync_conflicts" | paste -sd ' ')"
   run ss
   check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
 done

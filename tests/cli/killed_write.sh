@@ -12,7 +12,11 @@
 # not; a discard written again by two killed runs (seed 266, below); the
 # API's write deleted after the kill; with status_from: key, the API's
 # status set back after the kill, the person's file saved again or edited
-# (key-*, below). The same family: killed_move.sh (a killed run's moves),
+# (key-*, below), or typed the agreed status back over the run's, with
+# another edit or alone, or put git's version back (agreed, undone,
+# checkout: the API's status wins, the person's kept, not lost with no
+# record); a conflict a killed run decided in the file's favour
+# (file-won-*). The same family: killed_move.sh (a killed run's moves),
 # killed_put.sh (git's version put back beside a killed run's move),
 # killed_create.sh (a killed run's new files). The oracle reads the
 # database with Python's sqlite3 (psycopg2 on a server: lib.sh's py_rows)
@@ -240,7 +244,7 @@ check_eq "owed-edited: the next run is quiet" "0||" "$rc|$out|$err"
 # back) keeps the rule before: the file with the run's bytes is its write,
 # and the API's status wins with no record ----
 id_of() { stat -c '%i %y %s' "$1"; }
-for how in nothing same same-inplace same-old other elsewhere; do
+for how in nothing same same-inplace same-old other elsewhere agreed undone checkout; do
   t=key-$how
   stages_repo "$t" backlog:backlog
   printf 'status_from: key\n' >>.storysync.yml
@@ -265,14 +269,24 @@ for how in nothing same same-inplace same-old other elsewhere; do
     wait_for again || not_ok "$t: the file's mtime moved on" ;;
   other) sed -i 's/^status: Doing$/status: Review/' $F ;;
   elsewhere) sed -i 's/^priority: low$/priority: high/' $F ;;
+  agreed) sed -i 's/^status: Doing$/status: To Do/; s/^priority: low$/priority: high/' $F ;;
+  undone) sed -i 's/^status: Doing$/status: To Do/' $F ;;
+  checkout) git checkout -- $F ;;
   esac
   case $how in same*)
     check_eq "$t: the same bytes saved again" "$blob|yes" \
       "$(git hash-object $F)|$([ "$(id_of $F)" != "$was" ] && echo yes)" ;;
   esac
-  py_rows "UPDATE stories SET status = 'To Do' WHERE id = 'S-1'"
+  # agreed: the API leaves the run's status (the person typed the agreed
+  # one back over it, or put git's version back whole: undone, checkout):
+  # the API's wins, the person's kept
+  case $how in agreed | undone | checkout) ;; *)
+    py_rows "UPDATE stories SET status = 'To Do' WHERE id = 'S-1'" ;;
+  esac
   run ss
   case $how in
+  agreed) want="Doing|high|both_changed/db/status/To Do" ;;
+  undone | checkout) want="Doing|low|both_changed/db/status/To Do" ;;
   nothing | same-old) want="To Do|low|" ;;
   same*) want="To Do|low|both_changed/db/status/Doing" ;;
   other) want="Review|low|both_changed/file/status/To Do" ;;
@@ -282,6 +296,36 @@ for how in nothing same same-inplace same-old other elsewhere; do
   check_eq "$t: the row, the file, and what sync_conflicts keeps" \
     "0|$want|$st" \
     "$rc|$(py_rows "SELECT status || '|' || priority FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT kind || '/' || kept || '/' || fields || '/' || $(jget lost status) FROM sync_conflicts WHERE story_id = 'S-1'" | paste -sd ' ')|$(key status $F)"
+  run ss
+  check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
+# ---- a conflict a killed run decided in the file's favour (the person's
+# title over the API's, the API's priority written into the file) has no
+# journal line (only a database-won one's file values do): the run's
+# rollback leaves the API's title in the row and the person's in the
+# file, so the next run decides it again and keeps the API's, whether
+# the person edits the file again after the kill (edit) or a --git run
+# comes first (git) ----
+for how in plain edit git; do
+  t=file-won-$how
+  stages_repo "$t" backlog:backlog
+  F=backlog/S-1-one.md
+  printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >$F
+  synced_commit || not_ok "$t: the tree"
+  sed -i 's/^title: One$/title: Mine/' $F
+  py_rows "UPDATE stories SET title = 'API', priority = 'high' WHERE id = 'S-1'"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  check_eq "$t: killed after the run wrote the API's priority" "137|Mine|high" \
+    "$rc|$(key title $F)|$(key priority $F)"
+  case $how in
+  edit) sed -i 's/^body$/body again/' $F ;;
+  git) run ss --git ;;
+  esac
+  run ss
+  check_eq "$t: the person's title, the API's kept" \
+    "0|Mine|high|Mine|both_changed/file/title/API" \
+    "$rc|$(py_rows "SELECT title || '|' || priority FROM stories WHERE id = 'S-1'")|$(key title $F)|$(py_rows "SELECT kind || '/' || kept || '/' || fields || '/' || $(jget lost title) FROM sync_conflicts WHERE story_id = 'S-1'" | paste -sd ' ')"
   run ss
   check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
 done

@@ -842,7 +842,7 @@ static bool apply_state(struct apply_ctx *ctx, const struct action *a,
 	memcpy(se.hash, t->hash, BLOBID_HEX);
 	if (!store_state_put(ctx->store, &se, &a->want, a->mirror_after, e))
 		return false;
-	/* racy (written less than fsx_racy_ns() before it was read back):
+	/* racy (written less than FSX_RACY_NS before it was read back):
 	 * read again once it is not. A file staged before a barrier that
 	 * took longer than that is not: its mtime is its temporary file's,
 	 * written before the barrier, not the rename's */
@@ -1153,7 +1153,7 @@ bool apply_settle(struct apply_ctx *ctx, struct err *e)
 	/* without the wait (the test suite's switch) the files stay racy:
 	 * the next run reads and hashes them again */
 	if (!fsx_test_nosync())
-		sleep_until(ctx->last_write_ns + fsx_racy_ns());
+		sleep_until(ctx->last_write_ns + FSX_RACY_NS);
 	for (size_t i = 0; i < ctx->nwritten; i++) {
 		const struct apply_written *w = &ctx->written[i];
 		struct state_entry se = {.id = w->id, .path = w->path};

@@ -107,7 +107,7 @@ void apply_settle_later(struct apply_ctx *ctx, const char *id, const char *path,
 			int64_t recorded_ns);
 /* Records the stat data of the files this run wrote, or recorded the stat
  * data of, that were racy when read (apply_settle_later), once
- * fsx_racy_ns() has passed since the latest of their mtimes (the racy
+ * FSX_RACY_NS has passed since the latest of their mtimes (the racy
  * rule), where the entry still holds the hash and path they were read
  * with; the others' are recorded already. */
 bool apply_settle(struct apply_ctx *ctx, struct err *e);

@@ -7,7 +7,6 @@
 #include <linux/openat2.h>
 #include <pthread.h>
 #include <pwd.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,40 +62,9 @@ int64_t fsx_thread_cpu_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Two ticks of the coarse clock that file timestamps come from: a second
- * write keeps the mtime only within the tick of the first, and the coarse
- * clock lags CLOCK_REALTIME by at most a tick. A resolution the kernel
- * does not tell, or a tick past half of FSX_RACY_NS, gives FSX_RACY_NS. */
-static int64_t racy_window(void)
-{
-	struct timespec res;
-	int64_t tick;
-
-	if (clock_getres(CLOCK_REALTIME_COARSE, &res) < 0 || res.tv_sec)
-		return FSX_RACY_NS;
-	tick = res.tv_nsec;
-	if (tick <= 0 || 2 * tick > FSX_RACY_NS)
-		return FSX_RACY_NS;
-	return 2 * tick < FSX_RACY_MIN_NS ? FSX_RACY_MIN_NS : 2 * tick;
-}
-
-int64_t fsx_racy_ns(void)
-{
-	/* the same value whichever thread asks first: a race only
-	 * computes it twice */
-	static _Atomic int64_t window;
-	int64_t w = atomic_load_explicit(&window, memory_order_relaxed);
-
-	if (!w) {
-		w = racy_window();
-		atomic_store_explicit(&window, w, memory_order_relaxed);
-	}
-	return w;
-}
-
 bool fsx_racy(const struct file_stat *st, int64_t recorded_ns)
 {
-	return st->mtime_ns + fsx_racy_ns() > recorded_ns;
+	return st->mtime_ns + FSX_RACY_NS > recorded_ns;
 }
 
 static bool nosync;

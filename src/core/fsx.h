@@ -412,23 +412,16 @@ bool fsx_read_path(const char *path, size_t max, struct buf *out,
 /* Releases the lock taken by fsx_lock. */
 void fsx_unlock(int fd);
 
-/* The racy rule, as git's index has it: stat data recorded less than
- * fsx_racy_ns() after the file's mtime cannot prove the file unchanged (a
- * second write within one timestamp tick keeps mtime and maybe size).
- * Linux file system timestamps come from the coarse clock, one jiffy
- * (<= 10 ms): the window is two of this kernel's jiffies, between these
- * two bounds. */
-#define FSX_RACY_NS     20000000LL
-#define FSX_RACY_MIN_NS 2000000LL
+/* The racy rule, as git's index has it: stat data recorded less than this
+ * long after the file's mtime cannot prove the file unchanged (a second
+ * write within one timestamp tick keeps mtime and maybe size). Linux file
+ * system timestamps come from the coarse clock, one jiffy (<= 10 ms). */
+#define FSX_RACY_NS 20000000LL
 
 /* The current CLOCK_REALTIME in nanoseconds. */
 int64_t fsx_now_ns(void);
 /* The CPU time of the calling thread, or 0. */
 int64_t fsx_thread_cpu_ns(void);
-/* The racy window: two ticks of CLOCK_REALTIME_COARSE, within
- * [FSX_RACY_MIN_NS, FSX_RACY_NS] (FSX_RACY_NS when the kernel does not
- * tell its tick). */
-int64_t fsx_racy_ns(void);
 /* True when st, recorded at recorded_ns, cannot be trusted. */
 bool fsx_racy(const struct file_stat *st, int64_t recorded_ns);
 /* True when STORYSYNC_TEST_NOSYNC=1, for the test suite only: no fsync and

@@ -27,8 +27,7 @@ git_home
 # The copy's index is refreshed (update-index --refresh), as a made
 # tree's is: else its stat data (the inodes) no longer match the files,
 # and git reset --hard rewrites S-2 too, with the same bytes. A run
-# within the racy window of that (fsx_racy_ns, at most 20 ms) reads S-2
-# racy and records nothing
+# within 20 ms of that (FSX_RACY_NS) reads S-2 racy and records nothing
 # (doc/design.md), so the run after it records S-2's new stat data and is
 # not quiet: the "next run is quiet" checks failed on a fast machine.
 tree() {

@@ -1,6 +1,6 @@
 #!/bin/bash
-# The settle's racy window (fsx_racy_ns: two ticks of the coarse clock,
-# 2-20 ms): a person's write in place, of the same size, right after a
+# The settle's racy window (FSX_RACY_NS, 20 ms after the last write,
+# as the coarse clock may lag a loaded VM's by 11 ms): a person's write in place, of the same size, right after a
 # run wrote the file, is seen by the next run, never taken for the run's
 # write by its stat data. The run stops itself (STORYSYNC_TEST_STOP) right
 # after its writes, before the settle (after-writes: the person's write

@@ -163,12 +163,13 @@ void detect_walk_ask(struct scan_walk *w, detect_copy_fn fn,
 		     detect_held_fn has, void *ctx);
 /* Detects the file side of exactly these paths (relative to the root; a
  * path may repeat), taking every other state entry as unchanged: the
- * candidates of a git diff. moved (with ctx), or NULL: as
- * detect_walk_ask's. */
+ * candidates of a git diff. held, moved and has (with ctx), each or NULL:
+ * as detect_walk_ask's. */
 bool detect_paths(const struct config *c, int rootfd,
 		  const struct state_entry *state, size_t nstate,
-		  char *const *paths, size_t npaths, detect_copy_fn moved,
-		  void *ctx, struct scan_result *out, struct err *e);
+		  char *const *paths, size_t npaths, detect_held_fn held,
+		  detect_copy_fn moved, detect_held_fn has, void *ctx,
+		  struct scan_result *out, struct err *e);
 /* Receives one batch of a streamed scan: its new stories (changes, every
  * one SIDE_NEW) and its errors, in walk order. The callback may add errors
  * to the batch; false stops the scan. */

@@ -953,17 +953,33 @@ static bool ours_claim(const struct cmp *k, const struct claim *c,
  * only the agreed version, which the database has: it is removed (a leftover,
  * mine), and the person's file is the story's, merged as an edit of git's
  * version (rebased in sync_discard.c). */
+/* Whether git holds storysync's file of se as it wrote it only because a
+ * person's commit or staged change added it since the last run (add -A
+ * beside their move of git's version: issue 19). */
+static bool added(const struct cmp *k, const struct state_entry *se)
+{
+	return k->has && k->held(k->ask_ctx, se->path, se->hash) &&
+	       !k->has(k->ask_ctx, se->path, se->hash);
+}
+
 static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 			  const struct state_entry *se,
 			  const struct claim *ours)
 {
 	const struct claim *other = &v[&v[0] == ours ? 1 : 0];
 	const struct file_change *fc;
+	bool moved;
 
 	if (n != 2 || !k->held || !se->before[0] || !se->hash[0] ||
 	    strcmp(ours->path, se->path) != 0 || other->se ||
-	    other->parsed == SIZE_MAX ||
-	    strcmp(k->parsed[other->parsed].hash, se->hash) == 0)
+	    other->parsed == SIZE_MAX)
+		return false;
+	/* the other file, as storysync's: git's version, storysync's move
+	 * of it a move only, that a person moved in git (committed or
+	 * staged: its place is theirs, discard_leftovers), or a copy */
+	moved = k->held(k->ask_ctx, k->parsed[other->parsed].path, se->before);
+	if (strcmp(k->parsed[other->parsed].hash, se->hash) == 0 &&
+	    (strcmp(se->hash, se->before) != 0 || !moved))
 		return false;
 	/* untouched since the run that wrote it */
 	if (ours->parsed != SIZE_MAX
@@ -974,8 +990,9 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 	 * that is neither storysync's file's (a copy of storysync's write
 	 * over git's version is a person's new file with the id, review6)
 	 * nor the other file's, which is then not in the tree any more */
-	if (k->held(k->ask_ctx, se->path, NULL) ||
-	    k->held(k->ask_ctx, k->parsed[other->parsed].path, NULL))
+	if ((k->held(k->ask_ctx, se->path, NULL) && !(moved && added(k, se))) ||
+	    (!moved &&
+	     k->held(k->ask_ctx, k->parsed[other->parsed].path, NULL)))
 		return false;
 	if (ours->parsed != SIZE_MAX) {
 		fc = &k->parsed[ours->parsed];
@@ -1168,8 +1185,12 @@ static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 		if (v[i].se || v[i].parsed == SIZE_MAX)
 			return mine_leftover(k, v, n, se, ours);
 		fc = &k->parsed[v[i].parsed];
+		/* git's version, where no person's commit or staged change
+		 * moved or touched it since the last run (asked of k->has):
+		 * a person's move of it in git is theirs (issue 19) */
 		if (!(se->ours && se->before[0] &&
-		      strcmp(fc->hash, se->before) == 0) &&
+		      strcmp(fc->hash, se->before) == 0 && k->has &&
+		      k->has(k->ask_ctx, fc->path, fc->hash)) &&
 		    !(k->ask && k->ask(k->ask_ctx, fc)))
 			return mine_leftover(k, v, n, se, ours);
 	}
@@ -2142,8 +2163,9 @@ out:
 
 bool detect_paths(const struct config *c, int rootfd,
 		  const struct state_entry *state, size_t nstate,
-		  char *const *paths, size_t npaths, detect_copy_fn moved,
-		  void *ctx, struct scan_result *out, struct err *e)
+		  char *const *paths, size_t npaths, detect_held_fn held,
+		  detect_copy_fn moved, detect_held_fn has, void *ctx,
+		  struct scan_result *out, struct err *e)
 {
 	struct scan_walk *w = walk_create(c, rootfd, NULL);
 	struct strmap candidates;
@@ -2157,7 +2179,9 @@ bool detect_paths(const struct config *c, int rootfd,
 		look_at(w, paths[i]);
 	}
 	cmp_init(&k, c, rootfd, state, nstate, false, out);
+	k.held = held;
 	k.moved = moved;
+	k.has = has;
 	k.ask_ctx = ctx;
 	out->partial = true;
 	/* every state entry the diff does not name is unchanged */

@@ -504,7 +504,8 @@ static bool base_from_file(struct run *run, const struct state_entry *se,
 
 	*found = false;
 	if (!se->hash[0] || !detect_paths(run->c, run->rootfd, NULL, 0,
-					  &se->path, 1, NULL, NULL, &r, run->e))
+					  &se->path, 1, NULL, NULL, NULL, NULL,
+					  &r, run->e))
 		return !se->hash[0];
 	fc = r.nchanges == 1 ? &r.changes[0] : NULL;
 	if (fc && fc->path && strcmp(fc->id, se->id) == 0 &&
@@ -1636,7 +1637,7 @@ static bool load_state_for(struct run *run, char *const *paths, size_t n)
 	bool ok;
 
 	if (!detect_paths(run->c, run->rootfd, NULL, 0, paths, n, NULL, NULL,
-			  &now, run->e))
+			  NULL, NULL, &now, run->e))
 		return false;
 	run->partial_state = true;
 	ok = true;
@@ -1713,8 +1714,8 @@ static bool detect_by_git(struct run *run, enum sync_status *status)
 		run->by_diff = true;
 		ok = load_state_for(run, paths, n) &&
 		     detect_paths(run->c, run->rootfd, run->state, run->nstate,
-				  paths, n, killed_move, run, &run->scan,
-				  run->e);
+				  paths, n, held_by_git, killed_move, git_has,
+				  run, &run->scan, run->e);
 		free(paths);
 		return ok;
 	}

@@ -203,7 +203,7 @@ bool rebased(struct run *run, const struct file_change *fc,
 	char *msg;
 
 	if (!se || !se->ours || !se->before[0] || fc->side != SIDE_CHANGED ||
-	    strcmp(fc->hash, se->hash) == 0)
+	    (strcmp(fc->hash, se->hash) == 0 && !mine_removed(run, fc->id)))
 		return false;
 	if (!detect_git_version(&run->mirrors, run->c, se->before, fc->path,
 				&old, mirror, &found, &e)) {
@@ -703,7 +703,9 @@ bool held_by_git(void *ctx, const char *path, const char *blob)
 
 bool git_has(void *ctx, const char *path, const char *blob)
 {
-	return git_holds(ctx, path, blob) && !path_changed(ctx, path);
+	const struct run *run = ctx;
+
+	return git_put(ctx, path, blob, run->last_commit);
 }
 
 bool deleted_copy(void *ctx, const struct file_change *copy)

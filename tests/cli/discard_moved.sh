@@ -47,6 +47,43 @@ before=$(db_digest)
 run ss -v
 check_eq "the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
 
+# ---- issue 19: the stash's copy moved by the person in git (committed,
+# staged only, amended into the last run's commit, or mv then add -A):
+# git's version, but a person's commit or staged change moved it since
+# the last run, so it is their edit, never a copy to remove. The story
+# goes where they moved it, the API's move kept in sync_conflicts, and
+# storysync's own moved file is no second copy of the id ----
+for how in commit staged amend add; do
+  tree "moved_$how"
+  git stash -q && git stash drop -q
+  gitver=$(git rev-parse HEAD:refinements/S-1-one.md)
+  case $how in
+  add) mv refinements/S-1-one.md backlog/ && git add -A ;;
+  *) git mv refinements/S-1-one.md backlog/S-1-one.md ;;
+  esac
+  case $how in
+  commit | add) git commit -qm "person moves S-1 to backlog" ;;
+  amend) git commit -q --amend -m "person moves S-1 to backlog" ;;
+  esac
+  check_eq "$how: the person's file is git's version" "$gitver" \
+    "$(git hash-object backlog/S-1-one.md)"
+  run ss -q
+  check_eq "$how: the run goes through" "0|" "$rc|$err"
+  check_eq "$how: one file of S-1, the person's, its status as they moved it" \
+    "backlog/S-1-one.md|status: backlog" \
+    "$(ls */*.md | paste -sd ' ')|$(grep '^status:' backlog/S-1-one.md)"
+  check_eq "$how: the row is where the person moved it" "backlog|One|backlog/S-1-one.md" \
+    "$(q "SELECT status || '|' || title || '|' || path FROM stories WHERE id = 'S-1'")"
+  check_eq "$how: the API's move is kept in sync_conflicts" "both_changed|file|status|active" \
+    "$(q "SELECT kind || '|' || kept || '|' || fields FROM sync_conflicts WHERE story_id = 'S-1'")|$(q "SELECT lost FROM sync_conflicts WHERE story_id = 'S-1'" |
+      python3 -c 'import json, sys; print(json.loads(sys.stdin.read() or "{}").get("status"))')"
+  check_eq "$how: git holds the person's move" "backlog/S-1-one.md" \
+    "$(git ls-files -- '*.md' | grep -v '^active/' | paste -sd ' ')"
+  before=$(db_digest)
+  run ss -v
+  check_eq "$how: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+done
+
 # ---- no discard: the person moves storysync's file back to git's place
 # and edits it (seed 766): a move and an edit, as any ----
 tree back

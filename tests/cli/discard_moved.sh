@@ -84,6 +84,41 @@ for how in commit staged amend add; do
   check_eq "$how: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
 done
 
+# ---- the same where the file has no status key: storysync's move left
+# git's bytes, only the place differs (the reviewer's repro, h2.sh) ----
+for how in commit staged amend add; do
+  stages_repo "nokey_$how" backlog:backlog refinement:refinements active:active
+  printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >refinements/S-1-one.md
+  synced_commit
+  q "UPDATE stories SET status = 'active' WHERE id = 'S-1'"
+  ss -q
+  gitver=$(git rev-parse HEAD:refinements/S-1-one.md)
+  check_eq "nokey $how: the run moved git's bytes for the API" "active/S-1-one.md|$gitver" \
+    "$(ls */*.md)|$(git hash-object active/S-1-one.md)"
+  git stash -q && git stash drop -q
+  case $how in
+  add) mv refinements/S-1-one.md backlog/ && git add -A ;;
+  *) git mv refinements/S-1-one.md backlog/S-1-one.md ;;
+  esac
+  case $how in
+  commit | add) git commit -qm "person moves S-1 to backlog" ;;
+  amend) git commit -q --amend -m "person moves S-1 to backlog" ;;
+  esac
+  run ss -q
+  check_eq "nokey $how: the run goes through" "0|" "$rc|$err"
+  check_eq "nokey $how: one file of S-1, the person's, git's bytes" \
+    "backlog/S-1-one.md|$gitver" \
+    "$(ls */*.md | paste -sd ' ')|$(git hash-object backlog/S-1-one.md 2>/dev/null)"
+  check_eq "nokey $how: the row is where the person moved it" "backlog|backlog/S-1-one.md" \
+    "$(q "SELECT status || '|' || path FROM stories WHERE id = 'S-1'")"
+  check_eq "nokey $how: the API's move is kept in sync_conflicts" "both_changed|file|status|active" \
+    "$(q "SELECT kind || '|' || kept || '|' || fields FROM sync_conflicts WHERE story_id = 'S-1'")|$(q "SELECT lost FROM sync_conflicts WHERE story_id = 'S-1'" |
+      python3 -c 'import json, sys; print(json.loads(sys.stdin.read() or "{}").get("status"))')"
+  before=$(db_digest)
+  run ss -v
+  check_eq "nokey $how: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+done
+
 # ---- no discard: the person moves storysync's file back to git's place
 # and edits it (seed 766): a move and an edit, as any ----
 tree back

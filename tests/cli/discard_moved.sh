@@ -11,7 +11,11 @@
 # storysync's file (committed), a second file of the id is still refused
 # by name, nothing lost; but a copy that is git's version of one
 # storysync removed, put back by a stash after the person deleted the
-# story, is no claim (seed 742). A twin (PG_TWIN, lib.sh).
+# story, is no claim (seed 742). Issue 19: git's version put back, then
+# moved by the person in git (git mv committed, staged or amended; mv then
+# add -A; the hook's run after it) is their move, not a copy to remove:
+# before, the run removed it by its bytes alone, and the move never
+# reached the row, nothing kept. A twin (PG_TWIN, lib.sh).
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
@@ -85,8 +89,9 @@ for how in commit staged amend add; do
 done
 
 # ---- the same where the file has no status key: storysync's move left
-# git's bytes, only the place differs (the reviewer's repro, h2.sh) ----
-for how in commit staged amend add; do
+# git's bytes, only the place differs (the reviewer's repro, h2.sh); and
+# the hook's run (sync --git) after the person's commit ----
+for how in commit staged amend add hook; do
   stages_repo "nokey_$how" backlog:backlog refinement:refinements active:active
   printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >refinements/S-1-one.md
   synced_commit
@@ -101,10 +106,11 @@ for how in commit staged amend add; do
   *) git mv refinements/S-1-one.md backlog/S-1-one.md ;;
   esac
   case $how in
-  commit | add) git commit -qm "person moves S-1 to backlog" ;;
+  commit | add | hook) git commit -qm "person moves S-1 to backlog" ;;
   amend) git commit -q --amend -m "person moves S-1 to backlog" ;;
   esac
-  run ss -q
+  # hook: the post-commit hook's run, over the commit's paths only
+  if [ "$how" = hook ]; then run ss sync --git -q; else run ss -q; fi
   check_eq "nokey $how: the run goes through" "0|" "$rc|$err"
   check_eq "nokey $how: one file of S-1, the person's, git's bytes" \
     "backlog/S-1-one.md|$gitver" \

@@ -207,6 +207,14 @@ bool journal_values_get(const struct journal_values *w, struct story *out,
 	return fields_from_json(w->json, out, has);
 }
 
+const struct journal_line *journal_last_write(const struct journal *j,
+					      const char *id)
+{
+	size_t last;
+
+	return id && strmap_get(&j->last, id, &last) ? &j->v[last] : NULL;
+}
+
 const struct journal_values *journal_last_values(const struct journal *j,
 						 const char *id)
 {

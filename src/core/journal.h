@@ -192,6 +192,9 @@ bool journal_leftover_copy(const struct journal_leftover *x, struct story *out);
  * NULL when record names none. */
 char *journal_values_line(const char *hash, const char *id,
 			  const struct story *want, const bool record[]);
+/* The last write line of the story id in j, or NULL. */
+const struct journal_line *journal_last_write(const struct journal *j,
+					      const char *id);
 /* The values line that follows story id's last write line, or NULL (none
  * does: no such line, an older binary's write, a move made last). */
 const struct journal_values *journal_last_values(const struct journal *j,

@@ -580,12 +580,21 @@ static bool killed_changed(const struct run *run, const char *hash,
  * value is merged as before: git's version put back (reset, stash,
  * checkout) holds it, and no one can tell it from one typed back. True
  * when the journal gives such values. */
-static bool killed_values(const struct run *run, struct plan_input *in,
-			  bool written[], struct story *typed, bool maybe[])
+static bool killed_values(const struct run *run, const char *path,
+			  struct plan_input *in, bool written[],
+			  struct story *typed, bool maybe[])
 {
+	const struct journal_line *jl =
+		journal_last_write(&run->journal, in->id);
 	struct story v = {0};
-	bool ran[SF_COUNT],
-		ok = killed_changed(run, NULL, in->id, in->base, &v, ran);
+	bool ran[SF_COUNT];
+	/* only the file at the place the run wrote is an edit of its write:
+	 * one elsewhere (git's version at the old place after a change of
+	 * the configuration the killed run followed was thrown away, model
+	 * seed 1355) never held the run's values, and taking them as its
+	 * base lost the API's value, nothing in sync_conflicts */
+	bool ok = jl && path && strcmp(jl->path, path) == 0 &&
+		  killed_changed(run, NULL, in->id, in->base, &v, ran);
 
 	if (ok)
 		story_copy(typed, in->base);
@@ -986,7 +995,7 @@ bool plan_one(struct run *run, const char *id, struct file_change *fc,
 	if (fc && fc->side == SIDE_CHANGED && in.file_story && in.base &&
 	    !in.killed_write && !discard && !rebase_db && !stale &&
 	    in.db == SIDE_CHANGED && in.db_story &&
-	    killed_values(run, &in, written, &typed, maybe))
+	    killed_values(run, fc->path, &in, written, &typed, maybe))
 		journaled = true;
 	else if (fc && in.killed_write && in.file_story &&
 		 in.db == SIDE_CHANGED && in.db_story)

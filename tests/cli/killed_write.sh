@@ -330,4 +330,43 @@ for how in plain edit git; do
   check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
 done
 
+# ---- a killed run's rewrite under a change of the configuration not
+# committed (web's folder moved, by hand too: the run writes the API's
+# title into S-1 there), the change then thrown away (reset: git's version
+# back at the old place, the run's write left where no backlog is), and
+# a person edits git's version's title. The run's journaled values are
+# the base of an edit of its write only, at the place it wrote: taken as
+# this file's base, the person's title won over the API's with nothing in
+# sync_conflicts (model seed 1355) ----
+for how in plain git; do
+  t=values-elsewhere-$how
+  mkdir -p "$T/$t" && cd "$T/$t" || exit 1
+  git init -q .
+  mkdir -p stories/web/backlog stories/api/backlog
+  printf 'database: .storysync/stories.db\nbacklogs:\n  web: stories/web\n  api: stories/api\n' \
+    >.storysync.yml
+  F=stories/web/backlog/S-1-one.md
+  printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >$F
+  printf -- '---\nid: A-1\ntitle: Other\n---\nbody\n' \
+    >stories/api/backlog/A-1-other.md
+  synced_commit || not_ok "$t: the tree"
+  py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
+  sed -i 's|web: stories/web$|web: stories/web2|' .storysync.yml
+  mv stories/web stories/web2
+  args=()
+  [ $how = git ] && args=(--git)
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC" "${args[@]}"
+  check_eq "$t: killed after it wrote the API's title at web's new place" \
+    "137|API" "$rc|$(key title stories/web2/backlog/S-1-one.md)"
+  git reset -q --hard
+  check_eq "$t: git's version back at the old place" "One" "$(key title $F)"
+  sed -i 's/^title: One$/title: Mine/' $F
+  run ss
+  check_eq "$t: the person's title, the API's kept" \
+    "0|Mine|Mine|both_changed/file/title/API" \
+    "$rc|$(title)|$(key title $F)|$(py_rows "SELECT kind || '/' || kept || '/' || fields || '/' || $(jget lost title) FROM sync_conflicts WHERE story_id = 'S-1'" | paste -sd ' ')"
+  run ss
+  check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
 finish

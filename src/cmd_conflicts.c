@@ -260,7 +260,7 @@ static int lock_checked(struct cli *cli, const struct config *c, int *lockfd)
 		fprintf(cli->err, "storysync: %s\n", e.msg);
 		return EXIT_FATAL;
 	}
-	if (dbcheck_same(c, &file, &confirmed, &refused, &r, &e))
+	if (dbcheck_same(c, &file, &confirmed, &refused, &r, NULL, &e))
 		return EXIT_DONE;
 	fprintf(cli->err, "storysync: %s\n", e.msg);
 	return refused ? EXIT_GUARDED : EXIT_FATAL;

@@ -125,7 +125,7 @@ static bool is_tracked(const struct dbhome_side *side, const char *dir,
 /* Each of h's files git tracks, given to fn. */
 static void each_tracked(const struct dbhome *h, bool database,
 			 void (*fn)(void *, const struct dbhome_side *),
-			 void *ctx)
+			 void *ctx, struct gitindex_stamp *stamp)
 {
 	struct dbhome_side v[DBHOME_SIDES];
 	size_t n = dbhome_sides(h, database, v);
@@ -137,10 +137,13 @@ static void each_tracked(const struct dbhome *h, bool database,
 	struct buf lines = BUF_INIT;
 	enum gitindex_answer a;
 
-	if (!real)
+	if (!real) {
+		if (stamp)
+			stamp->set = false;
 		goto out; /* no place yet: nothing there to track */
+	}
 	prefix = xasprintf("%s%s", real, h->base + strlen(dir));
-	a = gitindex_prefixed(prefix, &lines);
+	a = gitindex_prefixed(prefix, &lines, stamp);
 	free(prefix);
 	for (size_t i = 0; a != GITINDEX_UNTRACKED && i < n; i++)
 		if (is_tracked(&v[i], dir, real, lines.data,
@@ -162,10 +165,11 @@ static void warn_tracked(void *ctx, const struct dbhome_side *side)
 }
 
 void dbcheck_tracked(const struct dbhome *h, bool database,
-		     const struct dbcheck_report *r)
+		     const struct dbcheck_report *r,
+		     struct gitindex_stamp *stamp)
 {
 	if (r->warning)
-		each_tracked(h, database, warn_tracked, (void *)r);
+		each_tracked(h, database, warn_tracked, (void *)r, stamp);
 }
 
 static void join_tracked(void *ctx, const struct dbhome_side *side)
@@ -183,7 +187,7 @@ char *dbcheck_tracked_message(const struct dbhome *h)
 {
 	struct buf b = BUF_INIT;
 
-	each_tracked(h, true, join_tracked, &b);
+	each_tracked(h, true, join_tracked, &b, NULL);
 	if (!b.len) {
 		buf_finish(&b);
 		return NULL;
@@ -249,19 +253,24 @@ static bool refuse(const char *database, bool tracked, bool known,
  */
 bool dbcheck_same(const struct config *c, struct dbhome_file *f,
 		  bool *confirmed, bool *refused,
-		  const struct dbcheck_report *r, struct err *e)
+		  const struct dbcheck_report *r, struct gitindex_stamp *stamp,
+		  struct err *e)
 {
 	struct run_record_file rf;
 	struct err ignored;
+	struct gitindex_stamp own;
 	bool tracked = false;
 
 	*confirmed = *refused = false;
+	if (!run_record_read(&c->home, &rf, &ignored))
+		memset(&rf, 0, sizeof(rf)); /* unreadable: as if none */
+	if (!stamp)
+		stamp = &own;
+	*stamp = rf.index_none;
 	if (!dbhome_file(&c->home, c->root, f)) {
-		dbcheck_tracked(&c->home, false, r);
+		dbcheck_tracked(&c->home, false, r, stamp);
 		return true; /* a server's, or gone: opening it says */
 	}
-	if (!run_record_read(&c->home, &rf, &ignored))
-		rf.db_known = false; /* unreadable: as if none */
 	/* another tree root's record is none of this tree's: a copy of the
 	 * whole tree, or a record git put here with its database (git add -f
 	 * .storysync), which names the committer's root; either way git's
@@ -270,7 +279,7 @@ bool dbcheck_same(const struct config *c, struct dbhome_file *f,
 		rf.db_known = false;
 	if (rf.db_known && dbhome_same_file(&rf.db, f)) {
 		*confirmed = true;
-		dbcheck_tracked(&c->home, true, r);
+		dbcheck_tracked(&c->home, true, r, stamp);
 		return true;
 	}
 	if (!dbcheck_git_tracks(c->home.database, &tracked, NULL, &ignored)) {
@@ -289,7 +298,7 @@ bool dbcheck_same(const struct config *c, struct dbhome_file *f,
 	}
 	if (!tracked && !rf.db_known) {
 		*confirmed = true;
-		dbcheck_tracked(&c->home, false, r);
+		dbcheck_tracked(&c->home, false, r, stamp);
 		return true;
 	}
 	*refused = true;

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "dbhome.h"
 #include "err.h"
+#include "gitindex.h"
 
 /*
  * What every command that writes makes sure of before it writes (a run,
@@ -38,9 +39,12 @@ void dbcheck_clear(const struct config *c, const struct dbcheck_report *r);
 
 /* Warns of each of the database's files that git tracks (with database,
  * the database too): a checkout of a commit that does not hold it, or
- * holds another, removes or replaces it. One read of git's index. */
+ * holds another, removes or replaces it. One read of git's index, none
+ * when stamp (or NULL) is the index's as a read listed none of them
+ * (gitindex_prefixed, which sets it to this answer's). */
 void dbcheck_tracked(const struct dbhome *h, bool database,
-		     const struct dbcheck_report *r);
+		     const struct dbcheck_report *r,
+		     struct gitindex_stamp *stamp);
 
 /* The same as one message (heap), or NULL when git tracks none of them:
  * status's. */
@@ -52,10 +56,13 @@ char *dbcheck_tracked_message(const struct dbhome *h);
  * e saying what happened and what to do, when git (or anyone) put
  * another file in its place, or git tracks it with no file recorded. *f
  * gets the file found, *confirmed whether it is the one to record. A
- * server's database (no file) passes.
+ * server's database (no file) passes. The index is not read when the
+ * record's index_none stamp holds; *stamp (stamp may be NULL) gets the
+ * one to record next.
  */
 bool dbcheck_same(const struct config *c, struct dbhome_file *f,
 		  bool *confirmed, bool *refused,
-		  const struct dbcheck_report *r, struct err *e);
+		  const struct dbcheck_report *r, struct gitindex_stamp *stamp,
+		  struct err *e);
 
 #endif

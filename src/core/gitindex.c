@@ -870,6 +870,37 @@ static bool plain_repo(const char *gitdir, const char *common,
 	return ok;
 }
 
+/* The git directory (heap) of the work tree holding dir (absolute,
+ * canonical), when the repository is one this reader understands;
+ * *workdir (heap) its work tree. NULL with *none set when there is no
+ * repository; NULL when unsure. */
+static char *index_where(const char *dir, char **workdir, bool *none)
+{
+	char *gitdir, *common = NULL;
+	bool crossed;
+
+	*none = false;
+	*workdir = NULL;
+	if (*dir != '/' || getenv("GIT_DIR") || getenv("GIT_WORK_TREE"))
+		return NULL;
+	gitdir = githead_gitdir(dir, workdir, &crossed);
+	if (crossed) {
+		free(gitdir);
+		return NULL;
+	}
+	if (!gitdir) {
+		*none = true; /* no repository: nothing is tracked */
+		return NULL;
+	}
+	common = githead_common_dir(gitdir);
+	if (!plain_repo(gitdir, common, *workdir) || !plain_config(common)) {
+		free(gitdir);
+		gitdir = NULL;
+	}
+	free(common);
+	return gitdir;
+}
+
 /* The index of the work tree holding dir (absolute, canonical), all of
  * it, when the repository is one this reader understands; *workdir
  * and *gitdir (heap) the work tree and its git directory. NULL with
@@ -877,31 +908,13 @@ static bool plain_repo(const char *gitdir, const char *common,
 static unsigned char *index_in(const char *dir, size_t *len, char **workdir,
 			       char **gitdir_out, bool *none)
 {
-	char *gitdir, *common = NULL;
-	unsigned char *data = NULL;
-	bool crossed;
+	char *gitdir = index_where(dir, workdir, none);
+	unsigned char *data = gitdir ? read_all(gitdir, "index", len) : NULL;
 
-	*none = false;
-	*workdir = NULL;
-	*gitdir_out = NULL;
-	if (*dir != '/' || getenv("GIT_DIR") || getenv("GIT_WORK_TREE"))
-		return NULL;
-	gitdir = githead_gitdir(dir, workdir, &crossed);
-	if (crossed)
-		goto out;
-	if (!gitdir) {
-		*none = true; /* no repository: nothing is tracked */
-		goto out;
-	}
-	common = githead_common_dir(gitdir);
-	if (plain_repo(gitdir, common, *workdir) && plain_config(common))
-		data = read_all(gitdir, "index", len);
 	if (data) {
 		*gitdir_out = gitdir;
 		gitdir = NULL;
 	}
-out:
-	free(common);
 	free(gitdir);
 	return data;
 }
@@ -986,22 +999,80 @@ static void prefixed_reset(void *ctx)
 		p->out->data[p->before] = '\0';
 }
 
-enum gitindex_answer gitindex_prefixed(const char *path, struct buf *out)
+/* FNV-1a of s and its NUL, onto h. */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	do {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	} while (*s++);
+	return h;
+}
+
+/* The stamp of gitdir's index file as it is now, for the question of
+ * path in workdir; false when it cannot be stat'ed. */
+static bool stamp_now(const char *gitdir, const char *workdir, const char *path,
+		      struct gitindex_stamp *s)
+{
+	char *file = xasprintf("%s/index", gitdir);
+	struct stat st;
+	bool ok = stat(file, &st) == 0;
+
+	free(file);
+	memset(s, 0, sizeof(*s));
+	if (!ok)
+		return false;
+	s->dev = (uint64_t)st.st_dev;
+	s->ino = (uint64_t)st.st_ino;
+	s->size = (uint64_t)st.st_size;
+	s->mtime_ns =
+		(int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	s->ctime_ns =
+		(int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+	s->where = fnv(fnv(fnv(0xcbf29ce484222325ULL, gitdir), workdir), path);
+	s->set = true;
+	return true;
+}
+
+bool gitindex_stamp_equal(const struct gitindex_stamp *a,
+			  const struct gitindex_stamp *b)
+{
+	return a->set && b->set && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtime_ns == b->mtime_ns &&
+	       a->ctime_ns == b->ctime_ns && a->where == b->where;
+}
+
+enum gitindex_answer gitindex_prefixed(const char *path, struct buf *out,
+				       struct gitindex_stamp *stamp)
 {
 	const char *slash = strrchr(path, '/');
-	char *dir, *workdir = NULL, *gitdir = NULL;
-	unsigned char *data, root[HASH_LEN];
+	char *dir, *workdir = NULL, *gitdir;
+	unsigned char *data = NULL, root[HASH_LEN];
 	enum gitindex_answer a = GITINDEX_UNSURE;
 	size_t len, n, before = out->len;
-	bool none, rooted;
+	bool none, rooted, stamped = false;
+	struct gitindex_stamp now = {0};
 
-	if (!slash || *path != '/')
+	if (!slash || *path != '/') {
+		if (stamp)
+			stamp->set = false;
 		return GITINDEX_UNSURE;
+	}
 	dir = slash == path ? xstrdup("/")
 			    : xstrndup(path, (size_t)(slash - path));
-	data = index_in(dir, &len, &workdir, &gitdir, &none);
+	gitdir = index_where(dir, &workdir, &none);
 	if (none)
 		a = GITINDEX_UNTRACKED;
+	/* stat'ed before it is read: a file put in its place meanwhile is
+	 * newer than the stamp, which then holds no more */
+	if (gitdir && stamp)
+		stamped = stamp_now(gitdir, workdir, path, &now);
+	if (stamped && gitindex_stamp_equal(stamp, &now)) {
+		a = GITINDEX_UNTRACKED; /* the index that listed none */
+		goto out;
+	}
+	if (gitdir)
+		data = read_all(gitdir, "index", &len);
 	n = workdir ? strlen(workdir) : 0;
 	if (data && strncmp(path, workdir, n) == 0 && path[n] == '/') {
 		struct prefixed p = {path + n + 1, workdir,
@@ -1015,7 +1086,21 @@ enum gitindex_answer gitindex_prefixed(const char *path, struct buf *out)
 		else
 			prefixed_reset(&p);
 		free(src.held);
+	} else if (data) {
+		stamped = false; /* not this work tree's */
 	}
+	if (stamp) {
+		/* racy as git's stat data are: a second write within the
+		 * tick of the stamp's times could keep them all */
+		struct file_stat fs = {.mtime_ns = now.mtime_ns > now.ctime_ns
+							   ? now.mtime_ns
+							   : now.ctime_ns};
+
+		*stamp = now;
+		stamp->set = stamped && data && a == GITINDEX_UNTRACKED &&
+			     !fsx_racy(&fs, fsx_now_ns());
+	}
+out:
 	free(data);
 	free(gitdir);
 	free(workdir);

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* What git's index says of one path. */
 enum gitindex_answer {
@@ -22,12 +23,31 @@ enum gitindex_answer {
  * libgit2 path, it reads the repository's own index, not GIT_INDEX_FILE. */
 enum gitindex_answer gitindex_tracked(const char *path);
 
+/* The index file as a read of it found it (stat data, in ns) and what
+ * was asked of it (a digest of its git directory, work tree and the path
+ * asked): the same stamp, the same index and question. */
+struct gitindex_stamp {
+	uint64_t dev, ino, size;
+	int64_t mtime_ns, ctime_ns;
+	uint64_t where;
+	bool set; /* false: none */
+};
+
+/* Whether a and b are both set and equal. */
+bool gitindex_stamp_equal(const struct gitindex_stamp *a,
+			  const struct gitindex_stamp *b);
+
 /* The files git's index lists whose path starts with path (absolute, its
  * directory canonical): each one's path (absolute), ending in '\n', added
  * to out. UNTRACKED when none is, UNSURE as gitindex_tracked. One read
- * of the index for a family of names (the database and its files). */
+ * of the index for a family of names (the database and its files).
+ * stamp (or NULL) is the stamp of an earlier read that listed none: when
+ * the index file's is that one still, UNTRACKED without reading it. It is
+ * set to the stamp of this answer when that is UNTRACKED from the index,
+ * stat'ed older than the racy window (fsx_racy), else cleared. */
 struct buf;
-enum gitindex_answer gitindex_prefixed(const char *path, struct buf *out);
+enum gitindex_answer gitindex_prefixed(const char *path, struct buf *out,
+				       struct gitindex_stamp *stamp);
 
 /* Whether the index in data (len bytes, all of the file) lists rel (a path
  * relative to the work tree, '/'-separated). Never reads outside data. */

@@ -372,7 +372,7 @@ enum history_status history_backfill(const struct config *c,
 		err_set(e, "another storysync run holds %s", c->home.lock);
 		st = HISTORY_LOCKED;
 	} else if (lockfd >= 0 &&
-		   !dbcheck_same(c, &file, &confirmed, &refused, r, e)) {
+		   !dbcheck_same(c, &file, &confirmed, &refused, r, NULL, e)) {
 		/* as a run: never written into a file git put in place of
 		 * the one synced */
 		st = refused ? HISTORY_GUARDED : HISTORY_FATAL;

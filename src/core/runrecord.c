@@ -20,6 +20,7 @@
  *   ...
  *   runs_ok 1432
  *   database 2049 1311 1796664109411675478 2049 1305
+ *   index_none DEV INO SIZE MTIME CTIME WHERE     (gitindex_stamp)
  *
  * Unknown keys are skipped, so that an older storysync reads a newer file.
  */
@@ -79,6 +80,15 @@ static void take(struct run_record_file *r, const char *key, const char *v)
 				     " %" SCNu64 " %" SCNu64,
 				     &r->db.dev, &r->db.ino, &r->db.born_ns,
 				     &r->db.root_dev, &r->db.root_ino) == 5;
+	else if (strcmp(key, "index_none") == 0)
+		r->index_none.set =
+			sscanf(v,
+			       "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64
+			       " %" SCNd64 " %" SCNu64,
+			       &r->index_none.dev, &r->index_none.ino,
+			       &r->index_none.size, &r->index_none.mtime_ns,
+			       &r->index_none.ctime_ns,
+			       &r->index_none.where) == 6;
 	for (int k = 0; k < RUN_RESULTS; k++) {
 		if (strcmp(key, "result") == 0 &&
 		    strcmp(v, run_result_names[k]) == 0)
@@ -267,6 +277,13 @@ bool run_record_write(const struct dbhome *h, const struct run_record_file *r,
 			   " %" PRIu64 " %" PRIu64 "\n",
 			   r->db.dev, r->db.ino, r->db.born_ns, r->db.root_dev,
 			   r->db.root_ino);
+	if (r->index_none.set)
+		buf_printf(&b,
+			   "index_none %" PRIu64 " %" PRIu64 " %" PRIu64
+			   " %" PRId64 " %" PRId64 " %" PRIu64 "\n",
+			   r->index_none.dev, r->index_none.ino,
+			   r->index_none.size, r->index_none.mtime_ns,
+			   r->index_none.ctime_ns, r->index_none.where);
 	ok = fsx_replace(path, b.data, b.len,
 			 &(struct fsx_replace_opts){.root = h->root}, e);
 	buf_finish(&b);

@@ -6,6 +6,7 @@
 
 #include "dbhome.h"
 #include "err.h"
+#include "gitindex.h"
 
 /*
  * The run record: how the last run ended and how many runs ended each way,
@@ -53,6 +54,10 @@ struct run_record_file {
 	 * finds another file there refuses it */
 	bool db_known;
 	struct dbhome_file db;
+	/* git's index as a run found it listing none of the database's
+	 * files (dbcheck_tracked): while it is that file still, the next
+	 * run need not read it */
+	struct gitindex_stamp index_none;
 };
 
 /* What the command did after a run, beside the sync itself. */

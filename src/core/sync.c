@@ -2776,7 +2776,7 @@ static bool same_database(struct run *run, enum sync_status *status)
 	bool refused;
 
 	if (dbcheck_same(run->c, &run->db_file, &run->db_confirmed, &refused,
-			 &r, run->e))
+			 &r, &run->index_none, run->e))
 		return true;
 	if (refused)
 		*status = SYNC_GUARDED;

@@ -62,6 +62,9 @@ struct run {
 	 * then records it */
 	struct dbhome_file db_file;
 	bool db_confirmed;
+	/* git's index listing none of the database's files, to record
+	 * (dbcheck_same) */
+	struct gitindex_stamp index_none;
 	int rootfd;
 	struct state_table table;
 	const struct state_entry *state; /* table.v, table.n */

@@ -101,6 +101,7 @@ void update_run_record(struct run *run, enum sync_status st)
 			       n->conflicts,
 		       msg);
 	rf.row_errors = n->row_errors;
+	rf.index_none = run->index_none;
 	if (run->db_confirmed) {
 		struct dbhome_file now;
 

@@ -1,0 +1,94 @@
+#!/bin/bash
+# Issue 26: every run read git's whole index (14 MB at 100k stories) to
+# warn when git tracks the database or one of its side files (issue 19:
+# db_tracked.sh, side_links.sh). The run record now keeps the index
+# file's stat data (device, inode, size, mtime and ctime in ns) when a
+# read of it listed none of them, and the next run does not read an
+# index with those: a file git starts tracking comes with an index
+# change. The oracles: strace (the index opened or not), git, the
+# warning's text, the record file's lines.
+PG_TWIN=1
+. "$(dirname "$0")/lib.sh"
+
+command -v strace >/dev/null || { echo "strace is needed"; exit 1; }
+traced() { ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace "$@"; }
+# index_opens ARGS...: a run; how many times it opened git's index
+# (strace) in $opens, its stderr in $err
+index_opens() {
+  traced -f -qq -e trace=open,openat,openat2 -o "$O/trace" \
+    "$STORYSYNC" "$@" >"$O/out" 2>"$O/err"
+  read_file err "$O/err"
+  opens=$(($(grep -c '/\.git/index"' "$O/trace") - local))
+}
+# stamped: runs until the record keeps the index's stamp (a run records
+# none while the index was written within the racy window), at most 50
+stamped() {
+  local i
+  for ((i = 0; i < 50; i++)); do
+    grep -q '^index_none ' "$(run_record)" && return 0
+    ss -q || return 1
+  done
+  return 1
+}
+
+git_home
+mkdir -p "$T/tree" && cd "$T/tree" || exit 1
+git init -q . && mkdir backlog
+printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
+ss init -q || not_ok "init"
+printf '.storysync/\n' >.gitignore
+git add -A && git commit -qm init && ss -q || not_ok "the tree"
+rec=$(run_record)
+# a companion config (the twin's, naming the server) is checked on its
+# own against git's index, at every run (config.c's check_local): not
+# counted
+local=0
+[ -f .storysync.local.yml ] && local=1
+
+# ---- nothing tracked: the stamp recorded, the next runs do not read the
+# index ----
+stamped || not_ok "the stamp recorded"
+index_opens -q
+check_eq "a run after the stamp: git's index not opened, no warning" \
+  "0|" "$opens|$err"
+index_opens -q
+check_eq "and the next one, the stamp kept" "0|yes" \
+  "$opens|$(grep -q '^index_none ' "$rec" && echo yes)"
+
+# ---- a record without the line (an older storysync's): read ----
+sed -i '/^index_none /d' "$rec"
+index_opens -q
+check_eq "no stamp in the record: the index read once" "1|" "$opens|$err"
+
+# ---- git add -f of a side file: the index changed, the warning given
+# at the next run and every one after ----
+stamped || not_ok "the stamp again"
+git add -f "$rec"
+warning="storysync: warning: $T/tree/$rec: git tracks this file, storysync's run record: a checkout, merge or reset of a commit that does not hold it removes it, and one that holds another puts that in its place; untrack it: git rm --cached, and commit"
+for i in 1 2 3; do
+  index_opens
+  check_eq "run $i after git add -f: the index read, warned of, no stamp" \
+    "1|$warning|no" \
+    "$opens|$err|$(grep -q '^index_none ' "$rec" && echo yes || echo no)"
+done
+
+# ---- the same after a commit (git writes the index again) ----
+git commit -qm "the run record, force-added"
+index_opens
+check_eq "committed: still read, still warned of" "1|$warning" "$opens|$err"
+
+# ---- untracked again: no warning, and the stamp comes back ----
+git rm -q --cached "$rec"
+index_opens -q
+check_eq "git rm --cached: read, no warning" "1|" "$opens|$err"
+stamped || not_ok "the stamp after untracking"
+index_opens -q
+check_eq "and then not read" "0|" "$opens|$err"
+
+# ---- another work tree's index (the tree copied, a record naming the
+# first one's index): read ----
+cd "$T" && copy_tree tree copy && cd copy || exit 1
+index_opens -q
+check_eq "a copy of the tree: its own index read" "read|" \
+  "$([ "$opens" -ge 1 ] && echo read)|$err"
+finish

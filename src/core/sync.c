@@ -576,7 +576,9 @@ static bool killed_changed(const struct run *run, const char *hash,
  * a conflict the database won where the API changed it since (maybe).
  * Neither the run's value nor the agreed one is the person's edit of the
  * run's: its base is the run's value (typed, a copy of in->base), so an
- * API change since is a conflict, not an API change lost. The agreed
+ * API change since is a conflict, not an API change lost; that only when
+ * the run put its write in place (its identity line), else the agreed
+ * value stays its base, and the API's change is a conflict too. The agreed
  * value is merged as before: git's version put back (reset, stash,
  * checkout) holds it, and no one can tell it from one typed back. True
  * when the journal gives such values. */
@@ -587,14 +589,18 @@ static bool killed_values(const struct run *run, const char *path,
 	const struct journal_line *jl =
 		journal_last_write(&run->journal, in->id);
 	struct story v = {0};
-	bool ran[SF_COUNT];
+	bool ran[SF_COUNT],
+		ok = killed_changed(run, NULL, in->id, in->base, &v, ran);
+	const struct journal_values *w =
+		ok ? journal_last_values(&run->journal, in->id) : NULL;
+	bool made = w && journal_find_ident(&run->journal, w->hash, in->id);
 	/* only the file at the place the run wrote is an edit of its write:
 	 * one elsewhere (git's version at the old place after a change of
 	 * the configuration the killed run followed was thrown away, model
 	 * seed 1355) never held the run's values, and taking them as its
-	 * base lost the API's value, nothing in sync_conflicts */
-	bool ok = jl && path && strcmp(jl->path, path) == 0 &&
-		  killed_changed(run, NULL, in->id, in->base, &v, ran);
+	 * base lost the API's value, nothing in sync_conflicts; its agreed
+	 * values are kept where they lose, as below */
+	bool here = jl && path && strcmp(jl->path, path) == 0;
 
 	if (ok)
 		story_copy(typed, in->base);
@@ -609,8 +615,18 @@ static bool killed_values(const struct run *run, const char *path,
 						      in->file_story, f);
 			continue;
 		}
+		if (!here)
+			continue;
+		/* only over a write the run made (its identity journaled,
+		 * read back after the rename): one journaled but never put
+		 * in place (killed first) left the agreed value, which the
+		 * person typed over; taken for the run's, the API's change
+		 * lost to the person's with no record (model seed 1006). One
+		 * put in place whose identity line was lost (killed before
+		 * the batch's append) is a conflict, as before: none lost */
 		if (!story_field_equal(in->file_story, &v, f)) {
-			story_set(typed, (enum story_field)f, v.v[f]);
+			if (made)
+				story_set(typed, (enum story_field)f, v.v[f]);
 			continue;
 		}
 		if (!in->written) {
@@ -620,10 +636,10 @@ static bool killed_values(const struct run *run, const char *path,
 		written[f] = true;
 		maybe[f] = !story_field_equal(in->db_story, &v, f);
 	}
-	if (ok)
+	if (ok && here)
 		in->base = typed;
 	story_finish(&v);
-	return ok;
+	return ok && here;
 }
 
 /* The same, a file that holds the killed run's rewrite, blob for blob,

@@ -369,4 +369,40 @@ for how in plain git; do
   check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
 done
 
+# ---- a rewrite journaled (its values line) but never put in place: the
+# run is killed after the move of a story before it in the batch (A-1),
+# with A-2's rewrite staged, the API's title in its values line, and the
+# file still git's. A person's title typed over git's then is no edit of
+# the run's write, which the person never saw: it is a conflict with the
+# API's title, the policy's (the file wins), the API's kept (model seed
+# 1006: the run's value taken for the base, the person's title won and
+# the API's was lost with nothing in sync_conflicts). Whether the person edits the title
+# (typed) or the priority too (both) ----
+for how in typed both; do
+  t=unplaced-$how
+  stages_repo "$t" backlog:backlog active:active
+  F=backlog/A-2-two.md
+  printf -- '---\nid: A-1\ntitle: One\n---\nbody\n' >backlog/A-1-one.md
+  printf -- '---\nid: A-2\ntitle: Two\npriority: low\n---\nbody\n' >$F
+  synced_commit || not_ok "$t: the tree"
+  py_rows "UPDATE stories SET status = 'active' WHERE id = 'A-1'"
+  py_rows "UPDATE stories SET title = 'API' WHERE id = 'A-2'"
+  run env STORYSYNC_TEST_KILL=after-move "$STORYSYNC"
+  rr=$(run_record) && journal=${rr%.run}.writes
+  check_eq "$t: killed after A-1's move, A-2's rewrite journaled, not made" \
+    "137|A-1-one.md|Two|1|0" \
+    "$rc|$(ls active)|$(key title $F)|$(grep -c '^= .* A-2 ' "$journal")|$(grep -c '^~ ' "$journal")"
+  sed -i 's/^title: Two$/title: Mine/' $F
+  [ $how = both ] && sed -i 's/^priority: low$/priority: high/' $F
+  run ss
+  case $how in
+  typed) want="Mine|low|Mine|both_changed/file/title/API" ;;
+  both) want="Mine|high|Mine|both_changed/file/title/API" ;;
+  esac
+  check_eq "$t: the person's title, the API's kept" "0|$want" \
+    "$rc|$(py_rows "SELECT title || '|' || priority FROM stories WHERE id = 'A-2'")|$(key title $F)|$(py_rows "SELECT kind || '/' || kept || '/' || fields || '/' || $(jget lost title) FROM sync_conflicts WHERE story_id = 'A-2'" | paste -sd ' ')"
+  run ss
+  check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
 finish

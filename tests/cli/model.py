@@ -1717,7 +1717,12 @@ class Model:
         those paths, or None when the exit is anything else. A --git
         run's file left for the next run may come with them (seed 1001:
         a merge's edit of git's copy, another story's file edited since
-        the commit)."""
+        the commit). A --backlog run names only the copies in its
+        backlog: when the row's file stands at the row's path in a
+        backlog the run did not read (seed 1348: the API moved the row to
+        another backlog, a run moved the file there, a reset put back
+        git's copies in the old one), that file is the one kept, and
+        every copy the run named is one the person removes."""
         errs = [ln for ln in p.stderr.splitlines()
                 if not ln.startswith("storysync:") and not (
                     "--git" in args and ln.endswith(
@@ -1735,7 +1740,12 @@ class Model:
         for sid, paths in claims.items():
             r = self.row(sid)
             keep = r and r["path"]
-            if self.wide and r is not None and keep not in paths:
+            if "--backlog" in args and r is not None and \
+                    keep not in paths and self.claimed_at(sid, keep):
+                # the row's file, which the run did not read (a run of
+                # every backlog names it too): it is the one kept
+                paths = paths | {keep}
+            elif self.wide and r is not None and keep not in paths:
                 # --wide: neither at the row's path (a killed run moved
                 # the file, git's copy was put back beside it, a commit
                 # took both): the person keeps the one git did not put
@@ -1750,6 +1760,14 @@ class Model:
                     return None
                 stale.append(path)
         return stale
+
+    def claimed_at(self, sid, path):
+        """True when the file at path (in the tree) claims id sid."""
+        full = path and os.path.join(self.work, path)
+        if not full or not os.path.isfile(full):
+            return False
+        head = open(full, encoding="utf-8").read().partition("\n---\n")[0]
+        return re.search(rf"^id: {re.escape(sid)}$", head, re.M) is not None
 
     GUARD = re.compile(r"^storysync: stage directory '(\S+)' of backlog"
                        r" '\S+' is missing but the database has \d+ of its"

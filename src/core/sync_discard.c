@@ -728,6 +728,22 @@ bool deleted_copy(void *ctx, const struct file_change *copy)
 	return yes;
 }
 
+/* The record of storysync's deletion of fc's story (into d, *found): the
+ * one at fc's path, else the story's latest. git puts back the version it
+ * holds where it holds it: a file moved where git does not track it, then
+ * deleted, comes back at the path it had in git. False when the store
+ * fails (run->e). */
+static bool deleted_of(struct run *run, const struct file_change *fc,
+		       struct deleted_file *d, bool *found)
+{
+	if (!store_deleted_get(run->store, fc->path, NULL, d, found, run->e))
+		return false;
+	if (*found && strcmp(d->id, fc->id) == 0)
+		return true;
+	deleted_file_finish(d);
+	return store_deleted_get(run->store, NULL, fc->id, d, found, run->e);
+}
+
 /* Whether the file fc, a story file with no state and no row, is git's
  * version put back (reset --hard, stash, checkout --, restore) of the
  * file storysync deleted because the API deleted its row: at the path it
@@ -747,17 +763,8 @@ bool undeleted(struct run *run, const struct file_change *fc, bool *yes)
 	*yes = false;
 	if (!fc->path)
 		return true;
-	if (!store_deleted_get(run->store, fc->path, NULL, &d, &found, run->e))
+	if (!deleted_of(run, fc, &d, &found))
 		return false;
-	/* git puts back the version it holds where it holds it: a file
-	 * moved where git does not track it, then deleted, comes back at
-	 * the path it had in git */
-	if (!found || strcmp(d.id, fc->id) != 0) {
-		deleted_file_finish(&d);
-		if (!store_deleted_get(run->store, NULL, fc->id, &d, &found,
-				       run->e))
-			return false;
-	}
 	*yes = found && git_put_back(run, fc, &d);
 	if (*yes) {
 		msg = xasprintf("%s: git's version put back after storysync "
@@ -800,14 +807,8 @@ static bool api_deletion(struct run *run, const struct file_change *fc,
 	struct err e;
 
 	*yes = false;
-	if (!store_deleted_get(run->store, fc->path, NULL, &d, &found, run->e))
+	if (!deleted_of(run, fc, &d, &found))
 		return false;
-	if (!found || strcmp(d.id, fc->id) != 0) {
-		deleted_file_finish(&d);
-		if (!store_deleted_get(run->store, NULL, fc->id, &d, &found,
-				       run->e))
-			return false;
-	}
 	if (found && d.latest &&
 	    !detect_git_deletion_taken(&run->mirrors, run->c, d.path, fc->path,
 				       d.head, &taken, &e)) {

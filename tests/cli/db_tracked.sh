@@ -17,9 +17,7 @@ git_home
 mkdir -p "$T/tree" && cd "$T/tree" || exit 1
 git init -q . && mkdir backlog
 printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
-ss init -q || not_ok "init"
-printf '.storysync/\n' >.gitignore
-git add -A && git commit -qm init && ss -q || not_ok "the tree"
+synced_commit || not_ok "the tree"
 
 # ---- force-added: warned of, the run goes on ----
 git add -f "$DB" && git commit -qm "the database, force-added"

@@ -35,9 +35,7 @@ git_home
 mkdir -p "$T/tree" && cd "$T/tree" || exit 1
 git init -q . && mkdir backlog
 printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
-ss init -q || not_ok "init"
-printf '.storysync/\n' >.gitignore
-git add -A && git commit -qm init && ss -q || not_ok "the tree"
+synced_commit || not_ok "the tree"
 rec=$(run_record)
 # a companion config (the twin's, naming the server) is checked on its
 # own against git's index, at every run (config.c's check_local): not

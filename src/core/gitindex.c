@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,10 +105,8 @@ static bool entry_plain(const struct entry *e)
 struct hit {
 	const char *rel;
 	size_t rlen;
-	bool found;                 /* an entry of any stage */
-	bool plain;                 /* and only one, entry_plain */
-	bool stage0;                /* an entry of stage 0 */
-	unsigned char id[HASH_LEN]; /* that entry's blob */
+	bool found; /* an entry of any stage */
+	bool plain; /* and only one, entry_plain */
 };
 
 static bool on_hit(void *ctx, const struct entry *e)
@@ -117,10 +116,6 @@ static bool on_hit(void *ctx, const struct entry *e)
 	if (e->len == hit->rlen && memcmp(e->name, hit->rel, e->len) == 0) {
 		hit->plain = !hit->found && entry_plain(e);
 		hit->found = true;
-		if ((e->flags & STAGE_MASK) == 0) {
-			hit->stage0 = true;
-			memcpy(hit->id, e->start + 40, HASH_LEN);
-		}
 	}
 	return true;
 }
@@ -129,7 +124,7 @@ static void hit_reset(void *ctx)
 {
 	struct hit *hit = ctx;
 
-	hit->found = hit->plain = hit->stage0 = false;
+	hit->found = hit->plain = false;
 }
 
 /* The entries, each given to fn (false from it: stop, unsure); *ext set
@@ -559,7 +554,7 @@ static enum gitindex_answer lookup(struct source *src, const char *rel,
 	unsigned char root[HASH_LEN];
 	bool rooted;
 
-	*hit = (struct hit){rel, strlen(rel), false, false, false, {0}};
+	*hit = (struct hit){rel, strlen(rel), false, false};
 	if (!read_index(src, on_hit, hit_reset, hit, root, &rooted))
 		return GITINDEX_UNSURE;
 	return hit->found ? GITINDEX_TRACKED : GITINDEX_UNTRACKED;
@@ -688,17 +683,19 @@ void gitindex_tree_free(struct gitindex_tree *t)
 	free(t);
 }
 
-/* gitindex_tree_of, taking data (heap) over, whatever it returns; a split
- * index's shared one read from gitdir (NULL: shared, slen, copied). */
-static struct gitindex_tree *tree_take(unsigned char *data, size_t len,
+/* The index in data (heap, taken over whatever it returns) as files by
+ * path, its cache tree's root in root when *rooted; a split index's
+ * shared one read from gitdir (NULL: shared, slen, copied). NULL when
+ * unsure. */
+static struct gitindex_tree *tree_read(unsigned char *data, size_t len,
 				       const char *gitdir,
 				       const unsigned char *shared, size_t slen,
-				       const char *tree)
+				       unsigned char root[HASH_LEN],
+				       bool *rooted)
 {
 	struct gitindex_tree *t = xcalloc(1, sizeof(*t));
-	unsigned char root[HASH_LEN], want[HASH_LEN];
 	struct source src = {data, len, gitdir, NULL, 0, NULL};
-	bool rooted, ok;
+	bool ok;
 
 	t->names = (struct buf)BUF_INIT;
 	t->data = data;
@@ -710,16 +707,38 @@ static struct gitindex_tree *tree_take(unsigned char *data, size_t len,
 		src.slen = slen;
 	}
 	t->src = &src;
-	ok = from_hex(tree, want) &&
-	     read_index(&src, on_file, files_reset, t, root, &rooted);
+	ok = read_index(&src, on_file, files_reset, t, root, rooted);
 	/* the shared index, once read, is the tree's: names point into it */
 	t->shared = src.held;
 	t->src = NULL;
-	if (!ok || !rooted || memcmp(root, want, HASH_LEN) != 0) {
+	if (!ok) {
 		gitindex_tree_free(t);
 		return NULL;
 	}
 	t->workdir = xstrdup("");
+	return t;
+}
+
+/* gitindex_tree_of, taking data (heap) over, whatever it returns; a split
+ * index's shared one read from gitdir (NULL: shared, slen, copied). */
+static struct gitindex_tree *tree_take(unsigned char *data, size_t len,
+				       const char *gitdir,
+				       const unsigned char *shared, size_t slen,
+				       const char *tree)
+{
+	unsigned char root[HASH_LEN], want[HASH_LEN];
+	bool rooted = false;
+	struct gitindex_tree *t;
+
+	if (!from_hex(tree, want)) {
+		free(data);
+		return NULL;
+	}
+	t = tree_read(data, len, gitdir, shared, slen, root, &rooted);
+	if (t && (!rooted || memcmp(root, want, HASH_LEN) != 0)) {
+		gitindex_tree_free(t);
+		return NULL;
+	}
 	return t;
 }
 
@@ -739,13 +758,34 @@ struct gitindex_tree *gitindex_tree_split(const unsigned char *data, size_t len,
 	return tree_take(copy, len, NULL, shared, slen, tree);
 }
 
+/* Whether t holds rel (relative to its work tree): *at its place. */
+static bool tree_find(const struct gitindex_tree *t, const char *rel,
+		      size_t *at)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(rel, name_of(t, mid));
+
+		if (c == 0) {
+			*at = mid;
+			return true;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
 enum gitindex_answer gitindex_tree_blob(const struct gitindex_tree *t,
 					const char *path,
 					char blob[GITINDEX_HEX])
 {
 	size_t n = strlen(t->workdir);
-	size_t i, lo, hi;
-	bool found = false;
+	size_t i;
 
 	blob[0] = '\0';
 	if (*t->workdir) {
@@ -753,22 +793,8 @@ enum gitindex_answer gitindex_tree_blob(const struct gitindex_tree *t,
 			return GITINDEX_UNSURE;
 		path += n + 1;
 	}
-	for (lo = 0, hi = t->n; lo < hi;) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(path, name_of(t, mid));
-
-		if (c == 0) {
-			lo = hi = mid;
-			found = true;
-		} else if (c < 0) {
-			hi = mid;
-		} else {
-			lo = mid + 1;
-		}
-	}
-	if (!found)
+	if (!tree_find(t, path, &i))
 		return GITINDEX_UNTRACKED;
-	i = lo;
 	if (!t->files[i].plain)
 		return GITINDEX_UNSURE;
 	hex_of(t->files[i].entry + 40, blob);
@@ -950,28 +976,6 @@ enum gitindex_answer gitindex_tracked(const char *path)
 	return a;
 }
 
-int gitindex_staged(const char *gitdir, const char *rel,
-		    char blob[GITINDEX_HEX])
-{
-	size_t len;
-	unsigned char *data = read_all(gitdir, "index", &len);
-	struct source src = {data, len, gitdir, NULL, 0, NULL};
-	struct hit hit;
-	int rc = -1;
-
-	blob[0] = '\0';
-	if (!data)
-		return -1;
-	if (lookup(&src, rel, &hit) != GITINDEX_UNSURE) {
-		rc = hit.stage0;
-		if (rc)
-			hex_of(hit.id, blob);
-	}
-	free(src.held);
-	free(data);
-	return rc;
-}
-
 /* The entries whose names start with rel, as paths in workdir. */
 struct prefixed {
 	const char *rel, *workdir;
@@ -1040,6 +1044,54 @@ bool gitindex_stamp_equal(const struct gitindex_stamp *a,
 	return a->set && b->set && a->dev == b->dev && a->ino == b->ino &&
 	       a->size == b->size && a->mtime_ns == b->mtime_ns &&
 	       a->ctime_ns == b->ctime_ns && a->where == b->where;
+}
+
+/* gitindex_staged's index: read once for all the paths a run asks of it
+ * (each discard candidate's; a read of the whole file each was 9 MB at
+ * 100k), kept while the file's stamp is the one it was read with. git
+ * never writes the index in place: it renames a new file over it (a new
+ * inode, a new ctime), and the stat is taken before the read. */
+static struct {
+	pthread_mutex_t lock;
+	struct gitindex_stamp stamp; /* set: t is that file's */
+	struct gitindex_tree *t;     /* NULL: not understood */
+} staged = {PTHREAD_MUTEX_INITIALIZER, {0}, NULL};
+
+int gitindex_staged(const char *gitdir, const char *rel,
+		    char blob[GITINDEX_HEX])
+{
+	struct gitindex_stamp now;
+	unsigned char root[HASH_LEN], *data;
+	bool rooted;
+	size_t len, i;
+	int rc = -1;
+
+	blob[0] = '\0';
+	pthread_mutex_lock(&staged.lock);
+	if (!stamp_now(gitdir, "", "", &now))
+		goto out; /* no index to read */
+	if (!gitindex_stamp_equal(&staged.stamp, &now)) {
+		gitindex_tree_free(staged.t);
+		data = read_all(gitdir, "index", &len);
+		staged.t = data ? tree_read(data, len, gitdir, NULL, 0, root,
+					    &rooted)
+				: NULL;
+		staged.stamp = now;
+		staged.stamp.set = data != NULL;
+	}
+	if (!staged.t)
+		goto out;
+	rc = 0;
+	/* the stages of a path are in order: its first is stage 0 when
+	 * it has one */
+	if (tree_find(staged.t, rel, &i) &&
+	    (staged.t->files[i].entry[60] & (STAGE_MASK >> 8)) == 0) {
+		hex_of(staged.t->files[i].entry + 40, blob);
+		rc = 1;
+	}
+out:
+	pthread_mutex_unlock(&staged.lock);
+	return rc;
 }
 
 enum gitindex_answer gitindex_prefixed(const char *path, struct buf *out,

@@ -66,7 +66,9 @@ enum gitindex_answer gitindex_lookup_split(const unsigned char *data,
 /* The blob id of rel's stage 0 entry in gitdir's index (split or not),
  * what libgit2's git_index_get_bypath(index, rel, 0) gives, for where
  * libgit2 cannot read the index: 1 and blob, 0 (blob "") when it has
- * none, -1 when it cannot be read or is not understood. */
+ * none, -1 when it cannot be read or is not understood. The index is
+ * read once and kept for the next paths while its file stays the same
+ * (its stat data). */
 int gitindex_staged(const char *gitdir, const char *rel,
 		    char blob[GITINDEX_HEX]);
 

@@ -1127,6 +1127,46 @@ static void staged_agrees(void)
 	free(gitdir);
 }
 
+/* The read system calls this process made so far (/proc/self/io's
+ * syscr: the kernel's count, not the reader's). */
+static long reads_made(void)
+{
+	FILE *f = fopen("/proc/self/io", "r");
+	char line[128];
+	long n = -1;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "syscr: %ld", &n) == 1)
+			break;
+	fclose(f);
+	assert_true(n >= 0);
+	return n;
+}
+
+/* gitindex_staged asked of many paths reads the index once, not once a
+ * path (was: the whole file, and a split one's shared index, each). */
+static void staged_read_once(void)
+{
+	char *gitdir = xasprintf("%s/.git", repo);
+	char blob[GITINDEX_HEX];
+	long before, after;
+	size_t n = 0;
+
+	sh("cd repo && touch .git/index"); /* another stamp: read again */
+	assert_int_not_equal(gitindex_staged(gitdir, some[0], blob), -1);
+	before = reads_made();
+	for (int round = 0; round < 3; round++)
+		for (size_t i = 0; some[i]; i++, n++)
+			assert_int_not_equal(
+				gitindex_staged(gitdir, some[i], blob), -1);
+	after = reads_made();
+	/* the reads of /proc/self/io itself, two at most each */
+	if (after - before > 4)
+		fail_msg("%zu questions made %ld reads", n, after - before);
+	free(gitdir);
+}
+
 /* git's split index (core.splitIndex; gitformat-index(5)): the shared
  * index's entries replaced and deleted by the two EWAH bitmaps of the
  * link extension, new ones added; read against git's own reading. */
@@ -1157,6 +1197,7 @@ static void test_gitindex_split(void **state)
 	   "other/y.md && git add other/y.md");
 	index_agrees(repo, some, true); /* v4 names, nameless replacements */
 	staged_agrees();
+	staged_read_once();
 }
 
 /* Every prefix and every byte flipped of a split index and of its shared

@@ -49,7 +49,7 @@ void cli_warning(void *ctx, const char *msg)
 	fputc('\n', cli->err);
 }
 
-int cli_may_write(struct cli *cli, const struct config *c)
+int cli_may_write(struct cli *cli, struct config *c)
 {
 	struct err e;
 

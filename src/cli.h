@@ -61,7 +61,7 @@ int cli_load_config(struct cli *cli, struct config *c);
  * user may (owner.h), else prints why and what to do and returns
  * EXIT_USAGE. The places of storysync's own files are cleared first of
  * what git may have put there (dbcheck_clear), each warned of. */
-int cli_may_write(struct cli *cli, const struct config *c);
+int cli_may_write(struct cli *cli, struct config *c);
 /* "storysync: warning: MSG" on cli's standard error (ctx: the cli), the
  * handler of dbcheck's warnings. */
 void cli_warning(void *ctx, const char *msg);

@@ -7,7 +7,9 @@
 
 #include "buf.h"
 #include "fsx.h"
+#include "githead.h"
 #include "gitindex.h"
+#include "gitobj.h"
 #include "gitrepo.h"
 #include "mem.h"
 #include "runrecord.h"
@@ -42,9 +44,21 @@ bool dbcheck_git_tracks(const char *path, bool *tracked, struct err *why,
 /* What a warning adds when git tracks the file. */
 static const char untrack[] = "untrack it: git rm --cached, and commit";
 
-/* Clears one place: said when something was removed, or cannot be. */
+/* Whether said (a dbhome's: "PATH\n" each) holds path. */
+static bool said_of(const char *said, const char *path)
+{
+	size_t n = strlen(path);
+
+	for (const char *p = said; p && (p = strstr(p, path)); p++)
+		if ((p == said || p[-1] == '\n') && p[n] == '\n')
+			return true;
+	return false;
+}
+
+/* Clears one place: said when something was removed, or cannot be; a
+ * removal that said git tracks the path noted in *said (heap). */
 static void clear_one(const char *root, const char *path, const char *what,
-		      bool dir, const struct dbcheck_report *r)
+		      bool dir, const struct dbcheck_report *r, char **said)
 {
 	const char *kind = NULL;
 	struct err e = {{0}}, ignored;
@@ -67,35 +81,50 @@ static void clear_one(const char *root, const char *path, const char *what,
 		      tracked ? untrack : "");
 	say(r->warning, r->ctx, m);
 	free(m);
+	if (tracked) {
+		char *more = xasprintf("%s%s\n", *said ? *said : "", path);
+
+		free(*said);
+		*said = more;
+	}
 }
 
-void dbcheck_clear(const struct config *c, const struct dbcheck_report *r)
+void dbcheck_clear(struct config *c, const struct dbcheck_report *r)
 {
-	const struct dbhome *h = &c->home;
+	struct dbhome *h = &c->home;
 	struct dbhome_side v[DBHOME_SIDES];
 	size_t n = dbhome_sides(h, false, v);
 
 	for (size_t i = 0; i < n; i++)
-		clear_one(h->root, v[i].path, v[i].what, v[i].dir, r);
+		clear_one(h->root, v[i].path, v[i].what, v[i].dir, r, &h->said);
 	if (c->log && c->log[0] == '/')
-		clear_one(c->root, c->log, "log", false, r);
+		clear_one(c->root, c->log, "log", false, r, &h->said);
 	if (c->metrics_file)
-		clear_one(c->root, c->metrics_file, "metrics file", false, r);
+		clear_one(c->root, c->metrics_file, "metrics file", false, r,
+			  &h->said);
 }
 
-/* The warning for side, which git tracks (heap). */
-static char *tracked_one(const struct dbhome_side *side)
+/* The warning for side, which git tracks (heap); in_head: which HEAD's
+ * commit holds, the index no more (git rm --cached, not committed). */
+static char *tracked_one(const struct dbhome_side *side, bool in_head)
 {
+	const char *rows = strcmp(side->what, "database") == 0
+				   ? " (the rows the API wrote since the last "
+				     "run go with it)"
+				   : "";
+
+	if (in_head)
+		return xasprintf("%s: HEAD's commit holds this file, "
+				 "storysync's %s, though git's index no "
+				 "longer tracks it: git reset --hard, git "
+				 "stash and git checkout HEAD -- put HEAD's "
+				 "copy in its place%s; commit the removal",
+				 side->path, side->what, rows);
 	return xasprintf("%s: git tracks this file, storysync's %s: a "
 			 "checkout, merge or reset of a commit that does not "
 			 "hold it removes it, and one that holds another "
 			 "puts that in its place%s; %s",
-			 side->path, side->what,
-			 strcmp(side->what, "database") == 0
-				 ? " (the rows the API wrote since the last "
-				   "run go with it)"
-				 : "",
-			 untrack);
+			 side->path, side->what, rows, untrack);
 }
 
 /* Whether git tracks side: in the index's lines of tracked (from
@@ -122,9 +151,68 @@ static bool is_tracked(const struct dbhome_side *side, const char *dir,
 	return tracked;
 }
 
-/* Each of h's files git tracks, given to fn. */
+/* HEAD's commit of the repository holding dir, as asked of it. */
+struct head {
+	char commit[GITHEAD_HEX]; /* githead_read's, "" when it cannot say */
+	const char *dir;          /* the files' directory, symlink-free */
+	bool as_index;            /* its tree is the index's */
+	struct gitrepo *repo;
+	char *prefix; /* dir in the repository, for its paths */
+	bool failed;  /* no repository, or none to read: holds none */
+};
+
+/* HEAD's commit (hex, githead_read's: "" when it cannot say) of the
+ * repository holding dir into h (no repository: h->failed); its tree
+ * the index's when the index's cache tree is valid (root, hex; "": not
+ * known) and is that commit's. */
+static void head_find(struct head *h, const char *dir, const char *commit,
+		      const char *root)
+{
+	char tree[GITOBJ_HEX], *gitdir;
+	bool crossed;
+
+	h->dir = dir;
+	memcpy(h->commit, commit, GITHEAD_HEX);
+	if (!*commit) {
+		gitdir = githead_gitdir(dir, NULL, &crossed);
+		h->failed = !gitdir && !crossed;
+		free(gitdir);
+	}
+	h->as_index = *root && *h->commit &&
+		      gitobj_commit_tree(dir, h->commit, tree) &&
+		      strcmp(tree, root) == 0;
+}
+
+/* Whether HEAD's commit holds the file at path (in h->dir): not when its
+ * tree is the index's (which does not), else asked of git (the module
+ * loaded, the repository opened once). */
+static bool in_head(struct head *h, const char *path)
+{
+	char blob[GITREPO_HEX] = "", *rel;
+	const char *name = strrchr(path, '/') + 1;
+
+	if (h->as_index)
+		return false;
+	if (!h->repo && !h->failed) {
+		h->repo = gitrepo_open(h->dir, NULL);
+		h->failed = !h->repo ||
+			    !gitrepo_prefix(h->repo, h->dir, &h->prefix, NULL);
+	}
+	if (h->failed)
+		return false;
+	rel = *h->prefix ? xasprintf("%s/%s", h->prefix, name) : xstrdup(name);
+	if (!gitrepo_head_blob(h->repo, rel, blob, NULL))
+		blob[0] = '\0';
+	free(rel);
+	return blob[0] != '\0';
+}
+
+/* Each of h's files git tracks, given to fn (in_head: HEAD's commit
+ * holds it, the index no more), but those a removal said already. The
+ * index is read when stamp is not its stamp, or HEAD moved since it was
+ * taken; HEAD's tree is asked only then. */
 static void each_tracked(const struct dbhome *h, bool database,
-			 void (*fn)(void *, const struct dbhome_side *),
+			 void (*fn)(void *, const struct dbhome_side *, bool),
 			 void *ctx, struct gitindex_stamp *stamp)
 {
 	struct dbhome_side v[DBHOME_SIDES];
@@ -134,31 +222,59 @@ static void each_tracked(const struct dbhome *h, bool database,
 			  : xstrdup(".");
 	struct err ignored;
 	char *real = fsx_realpath(*dir ? dir : "/", &ignored), *prefix;
+	char root[GITINDEX_HEX], commit[GITHEAD_HEX];
 	struct buf lines = BUF_INIT;
+	struct gitindex_stamp was = {0};
+	struct head head = {0};
 	enum gitindex_answer a;
+	bool from_stamp, any = false;
 
 	if (!real) {
 		if (stamp)
 			stamp->set = false;
 		goto out; /* no place yet: nothing there to track */
 	}
+	/* a few small reads; HEAD moved since the stamp was taken, it says
+	 * nothing of HEAD's tree ("": githead_read cannot say) */
+	githead_read(real, commit);
+	if (stamp && strcmp(stamp->head, commit) != 0)
+		stamp->set = false;
+	if (stamp)
+		was = *stamp;
 	prefix = xasprintf("%s%s", real, h->base + strlen(dir));
-	a = gitindex_prefixed(prefix, &lines, stamp);
+	a = gitindex_prefixed(prefix, &lines, stamp, root);
 	free(prefix);
-	for (size_t i = 0; a != GITINDEX_UNTRACKED && i < n; i++)
-		if (is_tracked(&v[i], dir, real, lines.data,
-			       a == GITINDEX_UNSURE))
-			fn(ctx, &v[i]);
+	from_stamp = stamp && gitindex_stamp_equal(&was, stamp);
+	if (!from_stamp)
+		head_find(&head, real, commit, root);
+	for (size_t i = 0; i < n; i++) {
+		bool tracked = a != GITINDEX_UNTRACKED &&
+			       is_tracked(&v[i], dir, real, lines.data,
+					  a == GITINDEX_UNSURE);
+		bool held = !tracked && !from_stamp && !v[i].dir &&
+			    in_head(&head, v[i].path);
+
+		any |= tracked || held;
+		if ((tracked || held) && !said_of(h->said, v[i].path))
+			fn(ctx, &v[i], held);
+	}
+	if (stamp && !from_stamp) {
+		memcpy(stamp->head, head.commit, sizeof(head.commit));
+		stamp->set = stamp->set && !any;
+	}
 out:
+	gitrepo_destroy(head.repo);
+	free(head.prefix);
 	buf_finish(&lines);
 	free(real);
 	free(dir);
 }
 
-static void warn_tracked(void *ctx, const struct dbhome_side *side)
+static void warn_tracked(void *ctx, const struct dbhome_side *side,
+			 bool in_head)
 {
 	const struct dbcheck_report *r = ctx;
-	char *m = tracked_one(side);
+	char *m = tracked_one(side, in_head);
 
 	say(r->warning, r->ctx, m);
 	free(m);
@@ -172,10 +288,11 @@ void dbcheck_tracked(const struct dbhome *h, bool database,
 		each_tracked(h, database, warn_tracked, (void *)r, stamp);
 }
 
-static void join_tracked(void *ctx, const struct dbhome_side *side)
+static void join_tracked(void *ctx, const struct dbhome_side *side,
+			 bool in_head)
 {
 	struct buf *b = ctx;
-	char *m = tracked_one(side);
+	char *m = tracked_one(side, in_head);
 
 	if (b->len)
 		buf_puts(b, "; ");
@@ -297,8 +414,9 @@ bool dbcheck_same(const struct config *c, struct dbhome_file *f,
 		tracked = false;
 	}
 	if (!tracked && !rf.db_known) {
+		/* the database too: HEAD's commit may hold it still */
 		*confirmed = true;
-		dbcheck_tracked(&c->home, false, r, stamp);
+		dbcheck_tracked(&c->home, true, r, stamp);
 		return true;
 	}
 	*refused = true;

@@ -34,14 +34,20 @@ bool dbcheck_git_tracks(const char *path, bool *tracked, struct err *why,
 /* Clears the place of each of storysync's own files in the tree (the
  * database's side files, the log: and metrics_file when they lie in the
  * tree) where something else is (fsx_side_clear): a warning names each
- * one removed, and says so when git tracks it. */
-void dbcheck_clear(const struct config *c, const struct dbcheck_report *r);
+ * one removed, and says so when git tracks it (noted in c->home.said:
+ * dbcheck_tracked does not say it again). */
+void dbcheck_clear(struct config *c, const struct dbcheck_report *r);
 
 /* Warns of each of the database's files that git tracks (with database,
- * the database too): a checkout of a commit that does not hold it, or
- * holds another, removes or replaces it. One read of git's index, none
- * when stamp (or NULL) is the index's as a read listed none of them
- * (gitindex_prefixed, which sets it to this answer's). */
+ * the database too), or that HEAD's commit holds though the index no
+ * more does (git rm --cached, not committed): a checkout of a commit
+ * that does not hold it, or holds another, removes or replaces it, and
+ * a reset or stash puts HEAD's copy back. One read of git's index, none
+ * when stamp (or NULL) is the index's as a read listed none of them and
+ * HEAD is the commit it was taken with (gitindex_prefixed, which sets it
+ * to this answer's); HEAD's tree is asked only after such a read, when
+ * the index's cache tree is not HEAD's commit's. Those h->said holds
+ * are not warned of. */
 void dbcheck_tracked(const struct dbhome *h, bool database,
 		     const struct dbcheck_report *r,
 		     struct gitindex_stamp *stamp);

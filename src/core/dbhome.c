@@ -124,6 +124,7 @@ void dbhome_finish(struct dbhome *h)
 	free(h->cache);
 	free(h->spare);
 	free(h->rewrite);
+	free(h->said);
 	memset(h, 0, sizeof(*h));
 }
 

@@ -39,6 +39,9 @@ struct dbhome {
 	char *cache;    /* the stat cache, the tree's */
 	char *spare;    /* a directory of spare inodes for the file writes */
 	char *rewrite;  /* the write journal's rewrite, renamed over it */
+	char *said;     /* the files a warning of this command said git
+			   tracks ("PATH\n" each, or NULL): dbcheck_clear's
+			   of a link it removed, not said again */
 };
 
 /* One file of the database's place, named for a message. */

@@ -1095,7 +1095,8 @@ out:
 }
 
 enum gitindex_answer gitindex_prefixed(const char *path, struct buf *out,
-				       struct gitindex_stamp *stamp)
+				       struct gitindex_stamp *stamp,
+				       char root_hex[GITINDEX_HEX])
 {
 	const char *slash = strrchr(path, '/');
 	char *dir, *workdir = NULL, *gitdir;
@@ -1105,6 +1106,8 @@ enum gitindex_answer gitindex_prefixed(const char *path, struct buf *out,
 	bool none, rooted, stamped = false;
 	struct gitindex_stamp now = {0};
 
+	if (root_hex)
+		root_hex[0] = '\0';
 	if (!slash || *path != '/') {
 		if (stamp)
 			stamp->set = false;
@@ -1132,10 +1135,12 @@ enum gitindex_answer gitindex_prefixed(const char *path, struct buf *out,
 		struct source src = {data, len, gitdir, NULL, 0, NULL};
 
 		if (read_index(&src, on_prefixed, prefixed_reset, &p, root,
-			       &rooted))
+			       &rooted)) {
 			a = out->len > before ? GITINDEX_TRACKED
 					      : GITINDEX_UNTRACKED;
-		else
+			if (rooted && root_hex)
+				hex_of(root, root_hex);
+		} else
 			prefixed_reset(&p);
 		free(src.held);
 	} else if (data) {

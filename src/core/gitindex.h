@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A blob id in hex plus its NUL. */
+#define GITINDEX_HEX 41
+
 /* What git's index says of one path. */
 enum gitindex_answer {
 	GITINDEX_UNSURE,    /* only libgit2 may answer */
@@ -30,10 +33,13 @@ struct gitindex_stamp {
 	uint64_t dev, ino, size;
 	int64_t mtime_ns, ctime_ns;
 	uint64_t where;
+	/* HEAD's commit as the caller found it with this answer (hex; ""
+	 * when not known): gitindex_prefixed sets it to "" */
+	char head[GITINDEX_HEX];
 	bool set; /* false: none */
 };
 
-/* Whether a and b are both set and equal. */
+/* Whether a and b are both set and equal (their heads not compared). */
 bool gitindex_stamp_equal(const struct gitindex_stamp *a,
 			  const struct gitindex_stamp *b);
 
@@ -42,12 +48,15 @@ bool gitindex_stamp_equal(const struct gitindex_stamp *a,
  * to out. UNTRACKED when none is, UNSURE as gitindex_tracked. One read
  * of the index for a family of names (the database and its files).
  * stamp (or NULL) is the stamp of an earlier read that listed none: when
- * the index file's is that one still, UNTRACKED without reading it. It is
- * set to the stamp of this answer when that is UNTRACKED from the index,
- * stat'ed older than the racy window (fsx_racy), else cleared. */
+ * the index file's is that one still, UNTRACKED without reading it,
+ * stamp unchanged. Else it is set to the stamp of this answer when that
+ * is UNTRACKED from the index, stat'ed older than the racy window
+ * (fsx_racy), else cleared. root (or NULL) gets the index's cache tree
+ * root (gitindex_tree_open) when it was read and that is valid, else "". */
 struct buf;
 enum gitindex_answer gitindex_prefixed(const char *path, struct buf *out,
-				       struct gitindex_stamp *stamp);
+				       struct gitindex_stamp *stamp,
+				       char root[GITINDEX_HEX]);
 
 /* Whether the index in data (len bytes, all of the file) lists rel (a path
  * relative to the work tree, '/'-separated). Never reads outside data. */
@@ -59,9 +68,6 @@ enum gitindex_answer gitindex_lookup_split(const unsigned char *data,
 					   size_t len,
 					   const unsigned char *shared,
 					   size_t slen, const char *rel);
-
-/* A blob id in hex plus its NUL. */
-#define GITINDEX_HEX 41
 
 /* The blob id of rel's stage 0 entry in gitdir's index (split or not),
  * what libgit2's git_index_get_bypath(index, rel, 0) gives, for where

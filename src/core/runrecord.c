@@ -20,7 +20,7 @@
  *   ...
  *   runs_ok 1432
  *   database 2049 1311 1796664109411675478 2049 1305
- *   index_none DEV INO SIZE MTIME CTIME WHERE     (gitindex_stamp)
+ *   index_none DEV INO SIZE MTIME CTIME WHERE HEAD (gitindex_stamp)
  *
  * Unknown keys are skipped, so that an older storysync reads a newer file.
  */
@@ -30,6 +30,27 @@ const char *const run_result_names[RUN_RESULTS] = {
 	[RUN_FAILED] = "failed", [RUN_GUARDED] = "guarded",
 	[RUN_BUSY] = "busy",
 };
+
+/* The index_none line's value: the stamp's numbers, then HEAD's commit
+ * ("-": not known). A line without HEAD (this line's first form) is
+ * none: the index is read. */
+static void take_index_none(struct gitindex_stamp *s, const char *v)
+{
+	char head[GITINDEX_HEX + 1];
+	size_t n;
+
+	s->set = sscanf(v,
+			"%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64
+			" %" SCNd64 " %" SCNu64 " %41s",
+			&s->dev, &s->ino, &s->size, &s->mtime_ns, &s->ctime_ns,
+			&s->where, head) == 7;
+	n = s->set ? strlen(head) : 0;
+	if (n == 1 && head[0] == '-')
+		head[0] = '\0';
+	else if (n != GITINDEX_HEX - 1 || strspn(head, "0123456789abcdef") != n)
+		s->set = false;
+	memcpy(s->head, s->set ? head : "", s->set ? strlen(head) + 1 : 1);
+}
 
 static void take(struct run_record_file *r, const char *key, const char *v)
 {
@@ -81,14 +102,7 @@ static void take(struct run_record_file *r, const char *key, const char *v)
 				     &r->db.dev, &r->db.ino, &r->db.born_ns,
 				     &r->db.root_dev, &r->db.root_ino) == 5;
 	else if (strcmp(key, "index_none") == 0)
-		r->index_none.set =
-			sscanf(v,
-			       "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64
-			       " %" SCNd64 " %" SCNu64,
-			       &r->index_none.dev, &r->index_none.ino,
-			       &r->index_none.size, &r->index_none.mtime_ns,
-			       &r->index_none.ctime_ns,
-			       &r->index_none.where) == 6;
+		take_index_none(&r->index_none, v);
 	for (int k = 0; k < RUN_RESULTS; k++) {
 		if (strcmp(key, "result") == 0 &&
 		    strcmp(v, run_result_names[k]) == 0)
@@ -280,10 +294,11 @@ bool run_record_write(const struct dbhome *h, const struct run_record_file *r,
 	if (r->index_none.set)
 		buf_printf(&b,
 			   "index_none %" PRIu64 " %" PRIu64 " %" PRIu64
-			   " %" PRId64 " %" PRId64 " %" PRIu64 "\n",
+			   " %" PRId64 " %" PRId64 " %" PRIu64 " %s\n",
 			   r->index_none.dev, r->index_none.ino,
 			   r->index_none.size, r->index_none.mtime_ns,
-			   r->index_none.ctime_ns, r->index_none.where);
+			   r->index_none.ctime_ns, r->index_none.where,
+			   r->index_none.head[0] ? r->index_none.head : "-");
 	ok = fsx_replace(path, b.data, b.len,
 			 &(struct fsx_replace_opts){.root = h->root}, e);
 	buf_finish(&b);

@@ -55,8 +55,9 @@ struct run_record_file {
 	bool db_known;
 	struct dbhome_file db;
 	/* git's index as a run found it listing none of the database's
-	 * files (dbcheck_tracked): while it is that file still, the next
-	 * run need not read it */
+	 * files, HEAD's commit holding none either (dbcheck_tracked): while
+	 * it is that file still and HEAD that commit, the next run need not
+	 * read it */
 	struct gitindex_stamp index_none;
 };
 

@@ -4,7 +4,9 @@
 # .storysync/stories.db): the next checkout of another commit removes or
 # replaces it, the API's rows with it. A run now warns (stderr, and
 # status's attention list), telling the fix, without refusing a run that
-# is otherwise sound. A database git's checkout removed was "no database,
+# is otherwise sound; so is one the index no longer lists but HEAD's
+# commit holds (git rm --cached, not committed: a reset or stash puts
+# HEAD's copy back). A database git's checkout removed was "no database,
 # init creates one": the run record says the runs here synced one, and
 # the message says what removed it and how to get it back. conflicts
 # --resolve and history --backfill wrote into whatever file was there:
@@ -52,9 +54,23 @@ check_eq "put back, init: the run goes on, the API's row kept" \
   "0||the API wrote this" \
   "$rc|$err|$(q "SELECT title FROM stories WHERE id = 'API-1'")"
 git checkout -q main 2>/dev/null || git checkout -q master
-git rm -q --cached "$DB" && git commit -qm "untracked"
+git rm -q --cached "$DB"
 # the checkout put git's copy back: the backup is the one synced
-cp "$O/backup.db" "$DB" && ss init -q && ss -q || not_ok "the backup again"
+cp "$O/backup.db" "$DB" && ss init -q || not_ok "the backup again"
+# ---- untracked in the index, not yet committed: HEAD's commit holds
+# it, and git reset --hard or git stash put that copy back: warned of
+# until the removal is committed ----
+in_head="storysync: warning: $T/tree/$DB: HEAD's commit holds this file, storysync's database, though git's index no longer tracks it: git reset --hard, git stash and git checkout HEAD -- put HEAD's copy in its place (the rows the API wrote since the last run go with it); commit the removal"
+run ss
+check_eq "git rm --cached, not committed: HEAD's copy warned of, the run goes on" \
+  "0|$in_head|yes|no" \
+  "$rc|$err|$(git cat-file -e "HEAD:$DB" && echo yes)|$(git ls-files "$DB" | grep -q . && echo yes || echo no)"
+run ss status
+check_eq "status: attention, and why" "1|yes" \
+  "$rc|$(grep -qxF "attention: ${in_head#storysync: warning: }" <<<"$out" && echo yes)"
+git commit -qm "untracked"
+run ss
+check_eq "the removal committed: no warning" "0|" "$rc|$err"
 
 # ---- conflicts --resolve and history --backfill on a replaced
 # database: refused as a run is ----

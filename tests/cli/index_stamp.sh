@@ -5,8 +5,11 @@
 # file's stat data (device, inode, size, mtime and ctime in ns) when a
 # read of it listed none of them, and the next run does not read an
 # index with those: a file git starts tracking comes with an index
-# change. The oracles: strace (the index opened or not), git, the
-# warning's text, the record file's lines.
+# change. A file the index no longer lists but HEAD's commit holds
+# (git rm --cached, not committed) is warned of too: the stamp keeps
+# HEAD's commit, and a run that finds HEAD moved reads the index again.
+# The oracles: strace (the index opened or not), git, the warning's
+# text, the record file's lines.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
@@ -75,13 +78,33 @@ git commit -qm "the run record, force-added"
 index_opens
 check_eq "committed: still read, still warned of" "1|$warning" "$opens|$err"
 
-# ---- untracked again: no warning, and the stamp comes back ----
+# ---- untracked in the index, HEAD's commit still holding it (git reset
+# --hard and git stash put HEAD's copy back): warned of at every run,
+# until the removal is committed; then no warning, and the stamp comes
+# back ----
 git rm -q --cached "$rec"
+in_head="storysync: warning: $T/tree/$rec: HEAD's commit holds this file, storysync's run record, though git's index no longer tracks it: git reset --hard, git stash and git checkout HEAD -- put HEAD's copy in its place; commit the removal"
+for i in 1 2; do
+  index_opens
+  check_eq "git rm --cached, run $i: read, warned of HEAD's copy, no stamp" \
+    "1|$in_head|no|yes" \
+    "$opens|$err|$(grep -q '^index_none ' "$rec" && echo yes || echo no)|$(git cat-file -e "HEAD:$rec" && echo yes)"
+done
+git commit -qm "the run record untracked"
 index_opens -q
-check_eq "git rm --cached: read, no warning" "1|" "$opens|$err"
+check_eq "the removal committed: read, no warning" "1|" "$opens|$err"
 stamped || not_ok "the stamp after untracking"
 index_opens -q
 check_eq "and then not read" "0|" "$opens|$err"
+
+# ---- HEAD moved back to a commit that holds it, the index unchanged
+# (git reset --soft): the stamp does not hold, the index read again ----
+ino=$(stat -c %i .git/index)
+git reset -q --soft HEAD~1
+index_opens
+check_eq "git reset --soft to the commit that holds it: read, warned of" \
+  "$ino|1|$in_head" "$(stat -c %i .git/index)|$opens|$err"
+git reset -q --soft HEAD@{1} && stamped || not_ok "the stamp again"
 
 # ---- another work tree's index (the tree copied, a record naming the
 # first one's index): read ----

@@ -413,8 +413,7 @@ run ss
 # exit 3 on every run: issue 19)
 lock=$T/cloned/.storysync/stories.db.lock
 check_eq "lock: the run removes the link, and makes nothing out of the tree" \
-  "0|storysync: warning: $lock: a symbolic link where storysync keeps its run lock, never versioned content: removed (not followed), made afresh; git tracks it: untrack it: git rm --cached, and commit
-storysync: warning: $lock: git tracks this file, storysync's run lock: a checkout, merge or reset of a commit that does not hold it removes it, and one that holds another puts that in its place; untrack it: git rm --cached, and commit|no|no" \
+  "0|storysync: warning: $lock: a symbolic link where storysync keeps its run lock, never versioned content: removed (not followed), made afresh; git tracks it: untrack it: git rm --cached, and commit|no|no" \
   "$rc|$err|$([ -e "$O/outside/made" ] && echo yes || echo no)|$([ -L "$lock" ] && echo yes || echo no)"
 # a server's database: the checkout's files go to ROOT/.storysync/, which
 # the clone holds as a link out of the tree (the server is never reached)

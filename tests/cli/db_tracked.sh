@@ -15,6 +15,16 @@
 # tracks. The oracles: sqlite3 on the file, git, the file system.
 . "$(dirname "$0")/lib.sh"
 
+# conflicted FILE API DESC: S-1 retitled FILE in its file and API by the
+# API, a run records the conflict (checked: DESC)
+conflicted() {
+  sed -i "s/^title: .*/title: $1/" backlog/S-1-one.md
+  q "UPDATE stories SET title = '$2' WHERE id = 'S-1'"
+  run ss -q
+  check_eq "$3" "0|1" \
+    "$rc|$(q "SELECT count(*) FROM sync_conflicts WHERE resolved IS NULL")"
+}
+
 git_home
 mkdir -p "$T/tree" && cd "$T/tree" || exit 1
 git init -q . && mkdir backlog
@@ -74,11 +84,7 @@ check_eq "the removal committed: no warning" "0|" "$rc|$err"
 
 # ---- conflicts --resolve and history --backfill on a replaced
 # database: refused as a run is ----
-sed -i 's/^title: .*/title: File title/' backlog/S-1-one.md
-q "UPDATE stories SET title = 'API title' WHERE id = 'S-1'"
-run ss -q
-check_eq "a conflict recorded" "0|1" \
-  "$rc|$(q "SELECT count(*) FROM sync_conflicts WHERE resolved IS NULL")"
+conflicted "File title" "API title" "a conflict recorded"
 git -c user.name=A -c user.email=a@example.org commit -qam "a title"
 mv "$DB" "$O/synced.db" && cp "$O/synced.db" "$DB"
 msg="storysync: $T/tree/$DB: not the database file the last run here synced (another file took its place since: git's, a backup's, a copy's), and the rows the API wrote since that run may not be in it; nothing written: put back the database this checkout synced (a backup) and run 'storysync init' here, or run it to sync with this one as it is"
@@ -101,11 +107,7 @@ run ss history --backfill
 check_eq "and history --backfill goes on" "0" "$rc"
 # ---- conflicts --resolve takes the run lock as a run does (was: none
 # taken, written beside a run) ----
-sed -i 's/^title: .*/title: File again/' backlog/S-1-one.md
-q "UPDATE stories SET title = 'API again' WHERE id = 'S-1'"
-run ss -q
-check_eq "another conflict recorded" "0|1" \
-  "$rc|$(q "SELECT count(*) FROM sync_conflicts WHERE resolved IS NULL")"
+conflicted "File again" "API again" "another conflict recorded"
 hold_lock "$DB.lock" || not_ok "the lock held"
 run ss conflicts --resolve
 check_eq "conflicts --resolve, the lock held: exit 75, said, nothing resolved" \

@@ -133,10 +133,7 @@ for how in reset stash commit later-reset later-stash; do
     "0|api|alpha 15|$dir/$A|$bdir|both_changed|db|title|bravo 6
 $dir/$A: the committed version, the API's title
 $dir/$A" "$rc|$(a2 $dir)"
-  digest=$(db_digest)
-  run ss
-  check_eq "$moved, $how: the next run is quiet" "0||$digest" \
-    "$rc|$out$err|$(db_digest)"
+  quiet_next --digest "$moved, $how"
 done
 done
 
@@ -159,28 +156,10 @@ done
 # to stories/api/todo, for a person's move of A-4 to backlog api: the
 # API's web lost, with nothing in sync_conflicts (by hand, then staged
 # or committed: until issue 19's second fix).
-A4=A-4-four.md
 for how in commit staged hand hand-staged hand-commit hand-added; do
-  stages_repo four-$how backlog:backlog active:active && rmdir backlog active
-  printf 'backlogs:\n  web: stories/web\n  api: stories/api\n' >>.storysync.yml
-  mkdir -p stories/web/backlog stories/api/backlog stories/api/active
-  printf -- '---\nid: W-1\ntitle: one\n---\n\nBody.\n' \
-    >stories/web/backlog/W-1-one.md
-  printf -- '---\nid: A-4\ntitle: four\npriority: high\n---\n\nBody.\n' \
-    >stories/api/backlog/$A4
-  printf -- '---\nid: A-1\ntitle: one\n---\n\nBody.\n' \
-    >stories/api/active/A-1-one.md
+  four_tree four-$how
   synced_commit && git tag init || not_ok "$how: the tree"
-  git mv stories/web stories/web2 &&
-    sed -i 's#^  web: stories/web$#  web: stories/web2#' .storysync.yml
-  q "UPDATE stories SET backlog = 'web' WHERE id = 'A-4'"
-  run ss -q
-  check_eq "$how: the run moves A-4 into web's moved directory" \
-    "0||stories/web2/backlog/$A4" "$rc|$err|$(find stories -name "$A4")"
-  git stash -q && git stash drop -q
-  check_eq "$how: the stash put git's A-4 back beside the run's" \
-    "stories/api/backlog/$A4
-stories/web2/backlog/$A4" "$(find stories -name "$A4" | sort)"
+  four_beside "$how"
   mv=(git mv)
   [ ${how%-*} = hand ] && mv=(mv)
   "${mv[@]}" stories/web/backlog stories/web/todo &&
@@ -198,23 +177,7 @@ stories/web2/backlog/$A4" "$(find stories -name "$A4" | sort)"
   check_eq "$how: git's version moved with the directory stays a discard" \
     "0|storysync: stories/api/todo/$A4: git's version put back over storysync's uncommitted write (a discard, not an edit): written again" \
     "$rc|$(grep -F "$A4: git's" <<<"$err")"
-  check_eq "$how: the API's web kept, git's api in sync_conflicts" \
-    "web|backlog|stories/web/todo/$A4|both_changed|db|backlog|api" \
-    "$(q "SELECT backlog, status, path FROM stories WHERE id = 'A-4'")|$(
-      q "SELECT kind, kept, fields, $(jget lost backlog)
-         FROM sync_conflicts WHERE story_id = 'A-4' ORDER BY id")"
-  # written again: git's version (no key names the backlog) at web's
-  # place; the run's file in stories/web2, no backlog's now, left alone
-  same=no
-  git show "init:stories/api/backlog/$A4" | cmp -s - stories/web/todo/$A4 &&
-    same=yes
-  check_eq "$how: A-4's file is git's version, in web" \
-    "yes|stories/web/todo/$A4
-stories/web2/backlog/$A4" "$same|$(find stories -name "$A4" | sort)"
-  digest=$(db_digest)
-  run ss
-  check_eq "$how: the next run is quiet" "0||$digest" \
-    "$rc|$out$err|$(db_digest)"
+  four_kept "$how"
 done
 
 # ---- the same for git's version put back over storysync's deletion ----
@@ -226,16 +189,9 @@ done
 # sync_conflicts. Before the fix the run took it for a new story: the
 # API's deletion undone, nothing recorded.
 for how in commit staged hand hand-staged hand-commit hand-added; do
-  stages_repo undel-$how backlog:backlog active:active
-  printf -- '---\nid: A-4\ntitle: four\n---\n\nBody.\n' >backlog/$A4
-  printf -- '---\nid: A-5\ntitle: five\n---\n\nBody.\n' >backlog/A-5-five.md
-  printf -- '---\nid: A-1\ntitle: one\n---\n\nBody.\n' >active/A-1-one.md
+  undel_tree undel-$how
   synced_commit && git tag init || not_ok "$how: the tree"
-  q "DELETE FROM stories WHERE id = 'A-4'"
-  run ss -q
-  check_eq "$how: the run deletes A-4's file" "0||" \
-    "$rc|$err|$(find . -name "$A4")"
-  git reset -q --hard
+  undel_put_back "$how"
   mv=(git mv)
   [ ${how%-*} = hand ] && mv=(mv)
   "${mv[@]}" backlog todo &&
@@ -251,15 +207,6 @@ for how in commit staged hand hand-staged hand-commit hand-added; do
   check_eq "$how: git's version moved with the directory is deleted again" \
     "0|storysync: todo/$A4: git's version put back after storysync deleted it for the API's deletion of A-4 (a discard, not a new story): deleted again, the file's version kept in sync_conflicts" \
     "$rc|$(grep -F "$A4: git's" <<<"$err")"
-  check_eq "$how: no row, the file's version in sync_conflicts" \
-    "|deleted_in_db|db|four||todo/A-5-five.md" \
-    "$(q "SELECT id FROM stories WHERE id = 'A-4'")|$(
-      q "SELECT kind, kept, $(jget lost title) FROM sync_conflicts
-         WHERE story_id = 'A-4' ORDER BY id")|$(find . -name "$A4")|$(
-      q "SELECT path FROM stories WHERE id = 'A-5'")"
-  digest=$(db_digest)
-  run ss
-  check_eq "$how: the next run is quiet" "0||$digest" \
-    "$rc|$out$err|$(db_digest)"
+  undel_kept "$how"
 done
 finish

@@ -75,38 +75,40 @@ check_eq "both files are kept, the row as it was" \
 # The copy storysync removed, byte for byte, is git undoing storysync's
 # removal, no claim: removed again; the other, which the person edits, is
 # the story's, back from the archive as the file has it ----
+# both_deleted [TAG]: the scenario above, from tree's state (its checks
+# named TAG: ..., the split index's below)
+both_deleted() {
+  local p=${1:+$1: }
+  git reset -q --hard
+  # a second story: a deletion of the only one is the guard's (exit 4)
+  printf -- '---\nid: S-2\ntitle: Two\nstatus: backlog\n---\nbody\n' >backlog/S-2-two.md
+  git add -A && git commit -qm "both copies"
+  run ss -q
+  check_eq "${p}git's copy beside the move is removed" "0|active/S-1-one.md backlog/S-2-two.md" \
+    "$rc|$(ls */*.md | paste -sd ' ')"
+  rm active/S-1-one.md
+  run ss -q
+  check_eq "${p}the person's deletion deletes the row" "0||0" \
+    "$rc|$err|$(q "SELECT count(*) FROM stories WHERE id = 'S-1'")"
+  git stash -q && git stash drop -q
+  check_eq "${p}the stash brings both committed files back" \
+    "active/S-1-one.md backlog/S-2-two.md refinements/S-1-one.md" \
+    "$(ls */*.md | paste -sd ' ')"
+  sed -i 's/^title: One$/title: Person/' active/S-1-one.md
+  run ss -q
+  check_eq "${p}the run goes through; the copy storysync removed is removed again" \
+    "0||active/S-1-one.md backlog/S-2-two.md" "$rc|$err|$(ls */*.md | paste -sd ' ')"
+  check_eq "${p}the row is the person's file" "active|Person|active/S-1-one.md" \
+    "$(q "SELECT status || '|' || title || '|' || path FROM stories WHERE id = 'S-1'")"
+}
 tree deleted
-git reset -q --hard
-# a second story: a deletion of the only one is the guard's (exit 4)
-printf -- '---\nid: S-2\ntitle: Two\nstatus: backlog\n---\nbody\n' >backlog/S-2-two.md
-git add -A && git commit -qm "both copies"
-run ss -q
-check_eq "git's copy beside the move is removed" "0|active/S-1-one.md backlog/S-2-two.md" \
-  "$rc|$(ls */*.md | paste -sd ' ')"
-rm active/S-1-one.md
-run ss -q
-check_eq "the person's deletion deletes the row" "0||0" \
-  "$rc|$err|$(q "SELECT count(*) FROM stories WHERE id = 'S-1'")"
-git stash -q && git stash drop -q
-check_eq "the stash brings both committed files back" \
-  "active/S-1-one.md backlog/S-2-two.md refinements/S-1-one.md" \
-  "$(ls */*.md | paste -sd ' ')"
-sed -i 's/^title: One$/title: Person/' active/S-1-one.md
-run ss -q
-check_eq "the run goes through; the copy storysync removed is removed again" \
-  "0||active/S-1-one.md backlog/S-2-two.md" "$rc|$err|$(ls */*.md | paste -sd ' ')"
-check_eq "the row is the person's file" "active|Person|active/S-1-one.md" \
-  "$(q "SELECT status || '|' || title || '|' || path FROM stories WHERE id = 'S-1'")"
+both_deleted
 before=$(db_digest)
 run ss -v
 check_eq "the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
 # ---- the same two with git's split index (core.splitIndex), which
 # libgit2 cannot read: the checks lost the index's side (the stale copy
 # kept, the next run naming both copies); git's split index is read ----
-split_index() {
-  git config core.splitIndex true && git config splitIndex.maxPercentChange 100
-  git update-index --split-index
-}
 tree splitstash
 split_index
 git stash -q && git stash drop -q
@@ -123,21 +125,5 @@ check_eq "split: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
 
 tree splitdeleted
 split_index
-git reset -q --hard
-printf -- '---\nid: S-2\ntitle: Two\nstatus: backlog\n---\nbody\n' >backlog/S-2-two.md
-git add -A && git commit -qm "both copies"
-run ss -q
-check_eq "split: git's copy beside the move is removed" "0|active/S-1-one.md backlog/S-2-two.md" \
-  "$rc|$(ls */*.md | paste -sd ' ')"
-rm active/S-1-one.md
-run ss -q
-check_eq "split: the person's deletion deletes the row" "0||0" \
-  "$rc|$err|$(q "SELECT count(*) FROM stories WHERE id = 'S-1'")"
-git stash -q && git stash drop -q
-sed -i 's/^title: One$/title: Person/' active/S-1-one.md
-run ss -q
-check_eq "split: the copy storysync removed is removed again" \
-  "0||active/S-1-one.md backlog/S-2-two.md" "$rc|$err|$(ls */*.md | paste -sd ' ')"
-check_eq "split: the row is the person's file" "active|Person|active/S-1-one.md" \
-  "$(q "SELECT status || '|' || title || '|' || path FROM stories WHERE id = 'S-1'")"
+both_deleted split
 finish

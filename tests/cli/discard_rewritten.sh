@@ -22,6 +22,7 @@
 # files. A twin (PG_TWIN, lib.sh).
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/discard_lib.sh"
 
 git_home
 
@@ -60,33 +61,15 @@ off_line() {
 }
 
 # ---- git's version put back beside storysync's move ----
-A4=A-4-four.md
 for how in amend reset rebase rebase-git gc; do
 for added in no yes; do
   t=four-$how-$added
-  stages_repo $t backlog:backlog active:active && rmdir backlog active
-  printf 'backlogs:\n  web: stories/web\n  api: stories/api\n' >>.storysync.yml
-  mkdir -p stories/web/backlog stories/api/backlog stories/api/active
-  printf -- '---\nid: W-1\ntitle: one\n---\n\nBody.\n' \
-    >stories/web/backlog/W-1-one.md
-  printf -- '---\nid: A-4\ntitle: four\npriority: high\n---\n\nBody.\n' \
-    >stories/api/backlog/$A4
-  printf -- '---\nid: A-1\ntitle: one\n---\n\nBody.\n' \
-    >stories/api/active/A-1-one.md
+  four_tree $t
   synced_commit && git tag init && after_sync || not_ok "$t: the tree"
   last=$(git rev-parse HEAD)
   # web's directory moved (git mv, not committed); the API moves A-4 to
   # web, the run moves its file there; a stash takes the move back
-  git mv stories/web stories/web2 &&
-    sed -i 's#^  web: stories/web$#  web: stories/web2#' .storysync.yml
-  q "UPDATE stories SET backlog = 'web' WHERE id = 'A-4'"
-  run ss -q
-  check_eq "$t: the run moves A-4 into web's moved directory" \
-    "0||stories/web2/backlog/$A4" "$rc|$err|$(find stories -name "$A4")"
-  git stash -q && git stash drop -q
-  check_eq "$t: the stash put git's A-4 back beside the run's" \
-    "stories/api/backlog/$A4
-stories/web2/backlog/$A4" "$(find stories -name "$A4" | sort)"
+  four_beside "$t"
   # stage backlog's directory renamed todo by hand, committed with -a
   # (the old paths' removal) in a rewritten history
   mv stories/web/backlog stories/web/todo &&
@@ -102,23 +85,7 @@ stories/web2/backlog/$A4" "$(find stories -name "$A4" | sort)"
   git show "init:stories/api/backlog/$A4" | cmp -s - stories/api/todo/$A4 ||
     not_ok "$t: git's version moved to stories/api/todo"
   sync_after $how
-  check_eq "$t: the API's web kept, git's api in sync_conflicts" \
-    "0|web|backlog|stories/web/todo/$A4|both_changed|db|backlog|api" \
-    "$rc|$(q "SELECT backlog, status, path FROM stories WHERE id = 'A-4'")|$(
-      q "SELECT kind, kept, fields, $(jget lost backlog)
-         FROM sync_conflicts WHERE story_id = 'A-4' ORDER BY id")"
-  # written again at web's place: git's version (no key names the
-  # backlog); the run's file in stories/web2, no backlog's now, left
-  same=no
-  git show "init:stories/api/backlog/$A4" | cmp -s - stories/web/todo/$A4 &&
-    same=yes
-  check_eq "$t: A-4's file is git's version, in web" \
-    "yes|stories/web/todo/$A4
-stories/web2/backlog/$A4" "$same|$(find stories -name "$A4" | sort)"
-  digest=$(db_digest)
-  run ss
-  check_eq "$t: the next run is quiet" "0||$digest" \
-    "$rc|$out$err|$(db_digest)"
+  four_kept "$t" "$rc"
 done
 done
 
@@ -126,17 +93,10 @@ done
 for how in amend reset rebase rebase-git gc; do
 for added in no yes; do
   t=undel-$how-$added
-  stages_repo $t backlog:backlog active:active
-  printf -- '---\nid: A-4\ntitle: four\n---\n\nBody.\n' >backlog/$A4
-  printf -- '---\nid: A-5\ntitle: five\n---\n\nBody.\n' >backlog/A-5-five.md
-  printf -- '---\nid: A-1\ntitle: one\n---\n\nBody.\n' >active/A-1-one.md
+  undel_tree $t
   synced_commit && git tag init && after_sync || not_ok "$t: the tree"
   last=$(git rev-parse HEAD)
-  q "DELETE FROM stories WHERE id = 'A-4'"
-  run ss -q
-  check_eq "$t: the run deletes A-4's file" "0||" \
-    "$rc|$err|$(find . -name "$A4")"
-  git reset -q --hard
+  undel_put_back "$t"
   mv backlog todo &&
     sed -i 's#^  backlog: backlog$#  backlog: todo#' .storysync.yml &&
     rewrite $how "backlog's directory is todo" || not_ok "$t: the rename"
@@ -148,18 +108,8 @@ for added in no yes; do
   off_line $how "$last" || not_ok "$t: HEAD still reaches the last run's commit"
   git show "init:backlog/$A4" | cmp -s - todo/$A4 ||
     not_ok "$t: git's A-4 back, moved to todo"
-  # the file's content as the row it would make, to compare the record
   sync_after $how
-  check_eq "$t: no row, no file, the file's version in sync_conflicts" \
-    "0||deleted_in_db|db|four||todo/A-5-five.md" \
-    "$rc|$(q "SELECT id FROM stories WHERE id = 'A-4'")|$(
-      q "SELECT kind, kept, $(jget lost title) FROM sync_conflicts
-         WHERE story_id = 'A-4' ORDER BY id")|$(find . -name "$A4")|$(
-      q "SELECT path FROM stories WHERE id = 'A-5'")"
-  digest=$(db_digest)
-  run ss
-  check_eq "$t: the next run is quiet" "0||$digest" \
-    "$rc|$out$err|$(db_digest)"
+  undel_kept "$t" "$rc"
 done
 done
 finish

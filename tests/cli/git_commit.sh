@@ -6,11 +6,7 @@ PG_TWIN=1
 export GIT_AUTHOR_NAME=Tester GIT_AUTHOR_EMAIL=t@example.org \
   GIT_COMMITTER_NAME=Tester GIT_COMMITTER_EMAIL=t@example.org
 
-"$GEN_STORIES" . --count 30 --git 2>/dev/null
-printf 'git:\n  commit: true\n  author: "Story Bot <bot@example.org>"\n' >> .storysync.yml
-echo .storysync/ > .gitignore
-ss init >/dev/null # adds .storysync.local.yml to .gitignore
-git add -A && git commit -qm config
+committing_tree 30 '  author: "Story Bot <bot@example.org>"\n'
 run ss sync
 check_rc "import" 0
 check_eq "a file->DB run commits nothing" config "$(git log -1 --format=%s)"
@@ -46,13 +42,8 @@ check_eq "and is still staged" "A  NOTES.txt" "$(git status --porcelain)"
 # index written back plain, as git reads it (git status, diff --cached,
 # a split again), a staged change of the user's still staged.
 mkdir -p "$T/split" && cd "$T/split" || exit 1
-"$GEN_STORIES" . --count 30 --git 2>/dev/null
-printf 'git:\n  commit: true\n' >> .storysync.yml
-echo .storysync/ > .gitignore
-ss init >/dev/null
-git add -A && git commit -qm config
-git config core.splitIndex true && git config splitIndex.maxPercentChange 100
-git update-index --split-index
+committing_tree 30
+split_index
 run ss sync
 check_rc "split index: import" 0
 echo "more notes" > NOTES.txt && git add NOTES.txt

@@ -6,11 +6,7 @@ PG_TWIN=1
 export GIT_AUTHOR_NAME=Tester GIT_AUTHOR_EMAIL=t@example.org \
   GIT_COMMITTER_NAME=Tester GIT_COMMITTER_EMAIL=t@example.org
 
-"$GEN_STORIES" . --count 10 --git 2>/dev/null
-printf 'git:\n  commit: true\n' >> .storysync.yml
-echo .storysync/ > .gitignore
-ss init >/dev/null
-git add -A && git commit -qm config
+committing_tree 10
 git config core.splitIndex true && git config splitIndex.maxPercentChange 100
 run ss sync
 check_rc "split index: import" 0

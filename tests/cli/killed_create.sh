@@ -20,10 +20,7 @@ git_home
 # edit: once a person moved the file, every run exited 1, "not
 # configured; skipped") ----
 for how in history amended; do
-  mkdir -p "$T/created-$how" && cd "$T/created-$how" || exit 1
-  git init -q .
-  printf 'database: .storysync/stories.db\nbacklogs:\n  web: stories/web\n  api: stories/api\nstages:\n  active: active\n  completed: completed\n' \
-    >.storysync.yml
+  web_api_repo "created-$how" active:active completed:completed
   mkdir -p stories/web/active stories/web/completed stories/api/active
   printf -- '---\nid: W-1\ntitle: One\n---\nbody\n' >stories/web/active/W-1-one.md
   printf -- '---\nid: A-1\ntitle: One\n---\nbody\n' >stories/api/active/A-1-one.md
@@ -32,7 +29,7 @@ for how in history amended; do
   sed -i 's#^  web: stories/web$#  web-11: stories/web#' .storysync.yml &&
     git commit -qam "web -> web-11"
   py_rows "INSERT INTO stories(id, backlog, status, title) VALUES ('A-5', 'web-11', 'active', 'Five')"
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  killed_run after-writes
   check_eq "created-$how: killed after creating A-5's file" "137|web-11" \
     "$rc|$(key backlog stories/web/active/A-5-five.md)"
   sed -i 's#^  web-11: stories/web$#  web: stories/web#' .storysync.yml &&
@@ -51,8 +48,7 @@ for how in history amended; do
   run ss
   check_eq "created-$how: a person's move then goes through" \
     "0|web/completed" "$rc|$(py_rows "SELECT backlog || '/' || status FROM stories WHERE id = 'A-5'")"
-  run ss
-  check_eq "created-$how: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "created-$how"
 done
 
 # ---- a file made for a row the API inserted, by a run killed before its
@@ -67,12 +63,10 @@ done
 # deleted is kept in sync_conflicts (deleted_in_db, kept file), as the
 # committed run's next run keeps it (before, nothing was recorded) ----
 for how in delete rename git backlog edited moved; do
-  stages_repo "gone-$how" refinement:refinements backlog:backlog
-  printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
-  synced_commit || not_ok "gone-$how: the tree"
+  story_tree "gone-$how" backlog/S-1-one.md S-1 One
   files() { find refinements backlog -name 'S-*.md' | LC_ALL=C sort | paste -sd ' '; }
   py_rows "INSERT INTO stories(id, title) VALUES ('S-9', 'Nine')"
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  killed_run after-writes
   check_eq "gone-$how: killed after the new row's file was made" \
     "137|backlog/S-1-one.md refinements/S-9-nine.md" "$rc|$(files)"
   args=() want="backlog/S-1-one.md" rows="S-1" deleted="S-9"
@@ -107,8 +101,7 @@ for how in delete rename git backlog edited moved; do
   check_eq "gone-$how: the row as deleted, where a person's file brings it back" \
     "$conflict" \
     "$(py_rows "SELECT kind || '/' || kept || '/' || $(jget lost title) FROM sync_conflicts WHERE story_id = 'S-9'")"
-  run ss
-  check_eq "gone-$how: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "gone-$how"
 done
 
 # ---- the same file made by a killed run for a row the API inserted, a
@@ -123,17 +116,15 @@ done
 # unlink, is recorded by the run after). A commit of the deletion makes a
 # file brought back a person's undelete again ----
 for how in plain killed; do
-  stages_repo "gone-committed-$how" refinement:refinements backlog:backlog
-  printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
-  synced_commit || not_ok "gone-committed-$how: the tree"
+  story_tree "gone-committed-$how" backlog/S-1-one.md S-1 One
   py_rows "INSERT INTO stories(id, title) VALUES ('S-9', 'Nine')"
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  killed_run after-writes
   check_eq "gone-committed-$how: killed after the new row's file was made" \
     "137|refinements/S-9-nine.md" "$rc|$(find refinements -name 'S-9*')"
   git add refinements/S-9-nine.md && git commit -qm "a person commits it"
   py_rows "DELETE FROM stories WHERE id = 'S-9'"
   if [ $how = killed ]; then
-    run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+    killed_run after-writes
     check_eq "gone-committed-$how: the removing run killed after the unlink" \
       "137|" "$rc|$(find refinements -name 'S-9*')"
   fi
@@ -160,8 +151,7 @@ for how in plain killed; do
   check_eq "gone-committed-$how: after a commit of the deletion, brought back: a person's undelete" \
     "0|refinements/S-9-nine.md|Nine" \
     "$rc|$(find refinements -name 'S-9*')|$(py_rows "SELECT title FROM stories WHERE id = 'S-9'")"
-  run ss
-  check_eq "gone-committed-$how: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "gone-committed-$how"
 done
 
 finish

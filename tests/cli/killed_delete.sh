@@ -46,7 +46,7 @@ killed() {
   printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >backlog/S-2-two.md
   synced_commit || not_ok "$1: the tree"
   py_rows "DELETE FROM stories WHERE id = 'S-1'"
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  killed_run after-writes
   check_eq "$1: killed after the unlink, before the commit" \
     "137|no file||1|created/file" \
     "$rc|$(file)|$(row)|$(py_rows "SELECT count(*) FROM sync_state WHERE
@@ -58,8 +58,7 @@ settled() {
   local before
   before=$(py_rows "SELECT count(*) FROM sync_events")/$(py_rows "SELECT count(*)
     FROM sync_conflicts")
-  run ss
-  check_eq "$1: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "$1"
   run ss --full
   check_eq "$1: --full records nothing more" "0|$before" \
     "$rc|$(py_rows "SELECT count(*) FROM sync_events")/$(py_rows "SELECT count(*)
@@ -147,7 +146,7 @@ printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >web/backlog/S-2-two.md
 printf -- '---\nid: A-1\ntitle: Api\n---\nbody\n' >api/backlog/A-1-api.md
 synced_commit || not_ok "partial: the tree"
 py_rows "DELETE FROM stories WHERE id = 'S-1'"
-run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC" --backlog web
+killed_run after-writes --backlog web
 check_eq "partial: killed after the unlink, before the commit" \
   "137|no file" "$rc|$([ -e web/$F ] && echo file || echo no file)"
 git mv web/backlog/S-2-two.md web/refinements/ && git add -A && git commit -qm moved
@@ -160,8 +159,7 @@ check_eq "partial: no guard, the move followed" \
 run ss
 check_eq "partial: a whole run finishes the deletion" \
   "0||created/file deleted/db|web/$F" "$rc|$(row)|$(events)|$(recorded)"
-run ss
-check_eq "partial: the next run is quiet" "0||" "$rc|$out|$err"
+quiet_next "partial"
 
 # ---- the killed run's deletion, then a run of another backlog, which
 # does not show S-1's state: the journal's line is left to the run that
@@ -177,7 +175,7 @@ printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >web/$F
 printf -- '---\nid: A-1\ntitle: Api\n---\nbody\n' >api/backlog/A-1-api.md
 synced_commit || not_ok "other: the tree"
 py_rows "DELETE FROM stories WHERE id = 'S-1'"
-run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+killed_run after-writes
 check_eq "other: killed after the unlink, before the commit" \
   "137|no file" "$rc|$([ -e web/$F ] && echo file || echo no file)"
 py_rows "UPDATE stories SET title = 'Api edit' WHERE id = 'A-1'"
@@ -188,7 +186,6 @@ check_eq "other: the run of api leaves S-1 alone" \
 run ss
 check_eq "other: a whole run finishes the deletion" \
   "0||created/file deleted/db|web/$F" "$rc|$(row)|$(events)|$(recorded)"
-run ss
-check_eq "other: the next run is quiet" "0||" "$rc|$out|$err"
+quiet_next "other"
 
 finish

@@ -77,7 +77,7 @@ recorded() {
 
 # ---- killed after the removal, before the commit ----
 leftover killed
-run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+killed_run after-writes
 check_eq "killed: the copy removed, nothing committed" "137|no|0|" \
   "$rc|$(there $F)|$(nconflicts)|$(deleted)"
 recorded killed
@@ -85,15 +85,15 @@ recorded killed
 # killed twice: the run after the kill is killed too, before its commit;
 # the one after that records it, once
 leftover killed-twice
-run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
-run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+killed_run after-writes
+killed_run after-writes
 check_eq "killed twice: nothing committed" "137|no|0" \
   "$rc|$(there $F)|$(nconflicts)"
 recorded killed-twice
 
 # killed, then a --backlog run: it commits, so it records it
 leftover killed-then-backlog
-run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+killed_run after-writes
 run ss --backlog default
 check_eq "killed-then-backlog: that run records git's low" \
   "0|both_changed|db|priority|low|$F" "$rc|$(conflicts)|$(deleted)"
@@ -102,7 +102,7 @@ check_eq "killed-then-backlog: that run records git's low" \
 # changed, the hook's run does nothing at all (it reads no journal); the
 # record waits for the next run that commits, as a killed run's writes do
 leftover killed-then-git
-run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+killed_run after-writes
 run ss --git
 check_eq "killed-then-git: the --git run writes nothing" "0|0|" \
   "$rc|$(nconflicts)|$(deleted)"
@@ -113,7 +113,7 @@ check_eq "killed-then-git: the run after records git's low" \
 # killed, then the API deletes the story: the record is made against
 # the row its deletion archived, and the moved file goes with the row
 leftover killed-then-deleted
-run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+killed_run after-writes
 q "DELETE FROM stories WHERE id = 'S-1'"
 run ss
 check_eq "killed-then-deleted: git's low recorded, the story deleted" \

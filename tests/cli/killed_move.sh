@@ -37,15 +37,14 @@ for how in plain renamed; do
     git commit -qam "config: the backlog stage's folder is queue"
   fi
   files() { find refinements $stage -name 'S-*.md' | LC_ALL=C sort | paste -sd ' '; }
-  run env STORYSYNC_TEST_KILL=after-move "$STORYSYNC"
+  killed_run after-move
   check_eq "unmoved-$how: killed after the first move, the second not made" \
     "137|$stage/S-2-t.md refinements/S-1-t.md" "$rc|$(files)"
   run ss
   check_eq "unmoved-$how: the API's status stays, the person's title too" \
     "0|refinement/T1 refinement/Mine|refinements/S-1-t.md refinements/S-2-t.md|0" \
     "$rc|$(py_rows "SELECT status || '/' || title FROM stories ORDER BY id" | paste -sd ' ')|$(files)|$(py_rows "SELECT count(*) FROM sync_conflicts")"
-  run ss
-  check_eq "unmoved-$how: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "unmoved-$how"
 done
 
 # ---- a move journaled and not made, of a file a person had moved before
@@ -60,10 +59,7 @@ done
 # with no conflict): both edits stay, and the file goes where they place
 # it ----
 for how in backlog status; do
-  mkdir -p "$T/found-$how" && cd "$T/found-$how" || exit 1
-  git init -q .
-  printf 'database: .storysync/stories.db\nbacklogs:\n  web: stories/web\n  api: stories/api\nstages:\n  refinement: refinements\n  completed: completed\n' \
-    >.storysync.yml
+  web_api_repo "found-$how" refinement:refinements completed:completed
   mkdir -p stories/web/completed stories/api/completed stories/web/refinements \
     stories/api/refinements
   for i in 4 5; do
@@ -82,7 +78,7 @@ for how in backlog status; do
     fi
   done
   files() { find stories -name '*.md' | LC_ALL=C sort | paste -sd ' '; }
-  run env STORYSYNC_TEST_KILL=after-move "$STORYSYNC"
+  killed_run after-move
   case "$(files)" in
     "$at/A-4-t.md stories/web/refinements/A-5-t.md" |\
     "$at/A-5-t.md stories/web/refinements/A-4-t.md") moved=ok ;;
@@ -94,8 +90,7 @@ for how in backlog status; do
   check_eq "found-$how: the person's move and the API's change both stay" \
     "0|web/refinement web/refinement|stories/web/refinements/A-4-t.md stories/web/refinements/A-5-t.md|0" \
     "$rc|$(py_rows "SELECT backlog || '/' || status FROM stories ORDER BY id" | paste -sd ' ')|$(files)|$(py_rows "SELECT count(*) FROM sync_conflicts")"
-  run ss
-  check_eq "found-$how: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "found-$how"
 done
 
 # ---- a move made, then undone by a person: the run is killed after its
@@ -108,13 +103,11 @@ done
 # follows it (model seed 140: the run moved the file again and the
 # person's move was lost, with nothing in sync_conflicts) ----
 for how in nokey key; do
-  stages_repo "back-$how" refinement:refinements backlog:backlog
   st=
   [ $how = key ] && st='status: backlog\n'
-  printf -- "---\nid: S-1\ntitle: T1\n${st}---\nbody\n" >backlog/S-1-t.md
-  synced_commit || not_ok "back-$how: the tree"
+  story_tree "back-$how" backlog/S-1-t.md S-1 T1 "$st"
   py_rows "UPDATE stories SET status = 'refinement'"
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  killed_run after-writes
   check_eq "back-$how: killed after the move (and the key's write)" \
     "137|refinements/S-1-t.md|T1" \
     "$rc|$(find refinements backlog -name 'S-*.md')|$(key title refinements/S-1-t.md)"
@@ -123,8 +116,7 @@ for how in nokey key; do
   check_eq "back-$how: the person's move stays, the row follows" \
     "0|backlog/S-1-t.md|T1|backlog/T1/backlog/S-1-t.md|0" \
     "$rc|$(find refinements backlog -name 'S-*.md')|$(key title backlog/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || path FROM stories")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
-  run ss
-  check_eq "back-$how: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "back-$how"
 done
 
 # ---- a person's move after a killed run that moved nothing: the person
@@ -139,12 +131,10 @@ done
 # when another killed run wrote it in place again first (its row's
 # title the API's): the person's move is later than both ----
 for how in once twice; do
-  stages_repo "inplace-$how" refinement:refinements backlog:backlog
-  printf -- '---\nid: S-1\ntitle: T1\nstatus: backlog\n---\nbody\n' >backlog/S-1-t.md
-  synced_commit || not_ok "inplace-$how: the tree"
+  story_tree "inplace-$how" backlog/S-1-t.md S-1 T1 'status: backlog\n'
   files() { find refinements backlog -name 'S-*.md' | LC_ALL=C sort | paste -sd ' '; }
   mv backlog/S-1-t.md refinements/
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  killed_run after-writes
   check_eq "inplace-$how: killed after the key's write in place" \
     "137|refinements/S-1-t.md|refinement|backlog" \
     "$rc|$(files)|$(key status refinements/S-1-t.md)|$(py_rows "SELECT status FROM stories")"
@@ -152,7 +142,7 @@ for how in once twice; do
   if [ $how = twice ]; then
     title=API
     py_rows "UPDATE stories SET title = 'API'"
-    run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+    killed_run after-writes
     check_eq "inplace-$how: killed again after its write in place" \
       "137|refinements/S-1-t.md|refinement|API" \
       "$rc|$(files)|$(key status refinements/S-1-t.md)|$(key title refinements/S-1-t.md)"
@@ -162,8 +152,7 @@ for how in once twice; do
   check_eq "inplace-$how: the person's move back stays, the row follows" \
     "0|backlog/S-1-t.md|backlog|$title|backlog/$title/backlog/S-1-t.md|0" \
     "$rc|$(files)|$(key status backlog/S-1-t.md)|$(key title backlog/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || path FROM stories")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
-  run ss
-  check_eq "inplace-$how: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "inplace-$how"
 done
 
 # ---- a move made by a run killed before its commit (the API's status),
@@ -174,24 +163,21 @@ done
 # API's status and title are kept in sync_conflicts (model seed 189 at
 # 120 steps, on 08c06f2 too: the run moved the file again, the person's
 # move lost with nothing recorded) ----
-stages_repo moved-back refinement:refinements backlog:backlog
-printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >refinements/S-1-one.md
-synced_commit || not_ok "moved-back: the tree"
+story_tree "moved-back" refinements/S-1-one.md S-1 One
 py_rows "UPDATE stories SET status = 'backlog' WHERE id = 'S-1'"
-run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+killed_run after-writes
 check_eq "moved-back: the move made, killed" "137|backlog/S-1-one.md" \
   "$rc|$(find refinements backlog -name 'S-*.md')"
 sed -i 's/^title: One/title: Person/' backlog/S-1-one.md
 py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
-run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC" --full
+killed_run after-writes --full
 check_eq "moved-back: a second run killed" "137" "$rc"
 mv backlog/S-1-one.md refinements/
 run ss
 check_eq "moved-back: the person's move back and title stay, the API's kept" \
   "0|refinements/S-1-one.md|refinement/Person|both_changed/file/backlog/API" \
   "$rc|$(find refinements backlog -name 'S-*.md')|$(py_rows "SELECT status || '/' || title FROM stories")|$(py_rows "SELECT kind || '/' || kept || '/' || $(jget lost status) || '/' || $(jget lost title) FROM sync_conflicts")"
-run ss
-check_eq "moved-back: the next run is quiet" "0||" "$rc|$out|$err"
+quiet_next "moved-back"
 
 # ---- a move made by a run killed after its writes (the API's status),
 # then the API sets the status back to the agreed one and retitles the
@@ -203,13 +189,11 @@ check_eq "moved-back: the next run is quiet" "0||" "$rc|$out|$err"
 # (model seed 249: taken for a person's move, the row ended refinement,
 # the API's status lost with nothing in sync_conflicts) ----
 for how in nokey key nokey-commit key-commit; do
-  stages_repo "set-back-$how" refinement:refinements backlog:backlog
   st=
   case $how in key*) st='status: backlog\n' ;; esac
-  printf -- "---\nid: S-1\ntitle: T1\n${st}priority: low\n---\nbody\n" >backlog/S-1-t.md
-  synced_commit || not_ok "set-back-$how: the tree"
+  story_tree "set-back-$how" backlog/S-1-t.md S-1 T1 "${st}priority: low\n"
   py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  killed_run after-writes
   check_eq "set-back-$how: killed after the move" \
     "137|refinements/S-1-t.md" "$rc|$(find refinements backlog -name 'S-*.md')"
   py_rows "UPDATE stories SET status = 'backlog', title = 'API' WHERE id = 'S-1'"
@@ -223,8 +207,7 @@ for how in nokey key nokey-commit key-commit; do
     check_eq "set-back-$how: the status key is the API's" "backlog" \
       "$(key status backlog/S-1-t.md)" ;;
   esac
-  run ss
-  check_eq "set-back-$how: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "set-back-$how"
 done
 
 finish

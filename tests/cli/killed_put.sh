@@ -31,7 +31,7 @@ for how in reset stash git renamed; do
   printf -- '---\nid: S-3\ntitle: T3\n---\nbody\n' >refinements/S-3-t.md
   synced_commit || not_ok "put-$how: the tree"
   py_rows "UPDATE stories SET status = 'refinement', title = 'API' WHERE id = 'S-1'"
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  killed_run after-writes
   r=refinements
   if [ $how = renamed ]; then
     r=ideas
@@ -48,8 +48,7 @@ for how in reset stash git renamed; do
   check_eq "put-$how: git's version removed, the API's values stay" \
     "0|$r/S-1-t.md|API|refinement|refinement/API/$r/S-1-t.md|0" \
     "$rc|$(find $r backlog -name 'S-1*')|$(key title $r/S-1-t.md)|$(key status $r/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
-  run ss
-  check_eq "put-$how: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "put-$how"
 done
 
 # what -v said on stderr but for the scan's and the apply's counts
@@ -80,7 +79,7 @@ for how in plain amended git; do
   ss -q || not_ok "$t: the person's title synced"
   [ $how = amended ] && git commit -q --amend --allow-empty -m amended
   py_rows "UPDATE stories SET status = 'refinement', priority = 'high' WHERE id = 'S-1'"
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  killed_run after-writes
   rc_kill=$rc
   git checkout -- .
   check_eq "$t: killed after the move, HEAD's version back beside it" \
@@ -93,8 +92,7 @@ for how in plain amended git; do
   check_eq "$t: the person's title and the API's values stay" \
     "refinements/S-1-t.md|Person|high|refinement/Person/high/refinements/S-1-t.md|0|$head_blob" \
     "$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key priority refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")|$(git rev-parse HEAD:backlog/S-1-t.md)"
-  run ss
-  check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "$t"
 done
 
 # ---- the same, but the person edits git's version put back at the old
@@ -110,7 +108,7 @@ synced_commit || not_ok "put-committed: the tree"
 sed -i 's/^title: T1$/title: Person/' backlog/S-1-t.md
 ss -q || not_ok "put-committed: the person's title synced"
 py_rows "UPDATE stories SET status = 'refinement', priority = 'high' WHERE id = 'S-1'"
-run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+killed_run after-writes
 rc_kill=$rc
 git checkout -- . && sed -i 's/^title: T1$/title: Committed/' backlog/S-1-t.md &&
   git commit -qm committed -- backlog/S-1-t.md
@@ -124,8 +122,7 @@ check_eq "put-committed: the run's moved file removed, said once" \
 check_eq "put-committed: the person's committed title, the API's values, git's priority kept" \
   "refinements/S-1-t.md|Committed|high|refinement/Committed/high/refinements/S-1-t.md|both_changed/db/priority/low" \
   "$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key priority refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT kind || '/' || kept || '/' || fields || '/' || $(jget lost priority) FROM sync_conflicts" | paste -sd ' ')"
-run ss
-check_eq "put-committed: the next run is quiet" "0||" "$rc|$out|$err"
+quiet_next "put-committed"
 
 # ---- the same after a change of the configuration not committed: web's
 # folder moved (git mv) to web2, the run that follows it and moves S-1 for
@@ -138,19 +135,15 @@ check_eq "put-committed: the next run is quiet" "0||" "$rc|$out|$err"
 # 1036, 190: both named, exit 1 on every run) ----
 for how in reset stash; do
   t=put-folder-$how
-  mkdir -p "$T/$t" && cd "$T/$t" || exit 1
-  git init -q .
+  web_api_repo "$t" refinement:refinements backlog:backlog
   mkdir -p stories/web/refinements stories/web/backlog stories/api/backlog
-  printf 'database: .storysync/stories.db\nbacklogs:\n  web: stories/web\n  api: stories/api\nstages:\n  refinement: refinements\n  backlog: backlog\n' >.storysync.yml
   printf -- '---\nid: S-1\ntitle: T1\n---\nbody\n' >stories/web/backlog/S-1-t.md
   printf -- '---\nid: S-2\ntitle: T2\n---\nbody\n' >stories/web/backlog/S-2-t.md
   printf -- '---\nid: A-1\ntitle: A1\n---\nbody\n' >stories/api/backlog/A-1-t.md
   synced_commit || not_ok "$t: the tree"
-  git mv stories/web stories/web2 &&
-    sed -i 's|^  web: stories/web$|  web: stories/web2|' .storysync.yml ||
-    not_ok "$t: web's folder moved"
+  web_moved || not_ok "$t: web's folder moved"
   py_rows "UPDATE stories SET status = 'refinement', title = 'API' WHERE id = 'S-1'"
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  killed_run after-writes
   rc_kill=$rc
   if [ $how = stash ]; then git stash -q; else git reset -q --hard; fi
   mkdir stories/web/refinements &&
@@ -167,8 +160,7 @@ for how in reset stash; do
   check_eq "$t: the API's values stay, at the run's place" \
     "stories/web/refinements/S-1-t.md|API|refinement/API/stories/web/refinements/S-1-t.md|0|T1" \
     "$(find stories -name 'S-1*')|$(key title stories/web/refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")|$(git show HEAD:stories/web/backlog/S-1-t.md | key title /dev/stdin)"
-  run ss
-  check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "$t"
 done
 
 # ---- a move made by a run killed after it (the API's status and
@@ -190,7 +182,7 @@ for how in reset stash git killed; do
   printf -- '---\nid: S-2\ntitle: T2\n---\nbody\n' >backlog/S-2-t.md
   synced_commit || not_ok "$t: the tree"
   py_rows "UPDATE stories SET status = 'refinement', priority = 'high' WHERE id = 'S-1'"
-  run env STORYSYNC_TEST_KILL=after-move "$STORYSYNC"
+  killed_run after-move
   rc_kill=$rc
   if [ $how = stash ]; then git stash -q; else git reset -q --hard; fi
   sed -i 's/^title: T1$/title: Person/' backlog/S-1-t.md
@@ -205,7 +197,7 @@ for how in reset stash git killed; do
         "1|$said|backlog/S-1-t.md: changed since the scan; left for the next run|backlog/S-1-t.md" \
         "$rc|$(notes | paste -sd '|')|$(find refinements backlog -name 'S-1*')" ;;
     killed)
-      run env STORYSYNC_TEST_KILL=reconciled "$STORYSYNC"
+      killed_run reconciled
       check_eq "$t: the moved file removed, the run killed after" \
         "137|backlog/S-1-t.md" \
         "$rc|$(find refinements backlog -name 'S-1*')" ;;
@@ -218,8 +210,7 @@ for how in reset stash git killed; do
   check_eq "$t: the person's title, the API's status and priority, git's priority kept" \
     "0|refinements/S-1-t.md|Person|refinement|high|refinement/Person/high/refinements/S-1-t.md|both_changed/db/priority/low" \
     "$rc|$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key status refinements/S-1-t.md)|$(key priority refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT kind || '/' || kept || '/' || fields || '/' || $(jget lost priority) FROM sync_conflicts" | paste -sd ' ')"
-  run ss
-  check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "$t"
 done
 
 # ---- a move made by a run killed after it (the API's status), git's
@@ -232,15 +223,13 @@ done
 # person's title and priority too, no conflict (model seed 255: the moved
 # file was removed as git's version put back, the old one taken for a
 # person's move back, the API's status and the person's edits lost) ----
-stages_repo put-edited refinement:refinements backlog:backlog
-printf -- '---\nid: S-1\ntitle: T1\npriority: low\n---\nbody\n' >backlog/S-1-t.md
-synced_commit || not_ok "put-edited: the tree"
+story_tree "put-edited" backlog/S-1-t.md S-1 T1 'priority: low\n'
 orig=$(git hash-object backlog/S-1-t.md)
 py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
 ss -q && git commit -qam api && ss -q || not_ok "put-edited: the API's title"
 sed -i 's/^priority: low$/priority: high/' backlog/S-1-t.md && git commit -qam high
 py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
-run env STORYSYNC_TEST_KILL=after-move "$STORYSYNC"
+killed_run after-move
 git checkout -- . && git add -A && git commit -qm both
 check_eq "put-edited: killed after the move, git's version back beside it" \
   "137|backlog/S-1-t.md refinements/S-1-t.md" \
@@ -252,7 +241,6 @@ run ss
 check_eq "put-edited: the API's status, the person's title and priority" \
   "0|refinements/S-1-t.md|T1|low|refinement/T1/low/refinements/S-1-t.md|0" \
   "$rc|$(find refinements backlog -name 'S-1*')|$(key title refinements/S-1-t.md)|$(key priority refinements/S-1-t.md)|$(py_rows "SELECT status || '/' || title || '/' || priority || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
-run ss
-check_eq "put-edited: the next run is quiet" "0||" "$rc|$out|$err"
+quiet_next "put-edited"
 
 finish

@@ -29,24 +29,20 @@ row() {
 # stash); with edit, a person's title in S-1's file before the run, which
 # the run's file then holds (the API's title lost to it)
 killed() {
-  mkdir -p "$T/$1" && cd "$T/$1" || exit 1
-  git init -q .
+  web_api_repo "$1" refinement:refinements backlog:backlog
   mkdir -p stories/web/backlog stories/api/backlog
-  printf 'database: .storysync/stories.db\nbacklogs:\n  web: stories/web\n  api: stories/api\nstages:\n  refinement: refinements\n  backlog: backlog\n' >.storysync.yml
   printf -- '---\nid: S-1\ntitle: T1\n---\nbody\n' >stories/web/backlog/S-1-t.md
   printf -- '---\nid: S-2\ntitle: T2\n---\nbody\n' >stories/web/backlog/S-2-t.md
   printf -- '---\nid: A-1\ntitle: A1\n---\nbody\n' >stories/api/backlog/A-1-t.md
   synced_commit || not_ok "$1: the tree"
-  git mv stories/web stories/web2 &&
-    sed -i 's|^  web: stories/web$|  web: stories/web2|' .storysync.yml ||
-    not_ok "$1: web's folder moved"
+  web_moved || not_ok "$1: web's folder moved"
   want=API
   if [ "${3:-}" = edit ]; then
     sed -i 's/^title: T1$/title: Person/' stories/web2/backlog/S-1-t.md
     want=Person
   fi
   py_rows "UPDATE stories SET status = 'refinement', title = 'API' WHERE id = 'S-1'"
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  killed_run after-writes
   rc_kill=$rc
   if [ "$2" = stash ]; then git stash -q; else git reset -q --hard; fi
   check_eq "$1: killed after the move, its file left in web2" \
@@ -68,8 +64,7 @@ for how in reset stash; do
   check_eq "$how: the API's values in the row and the story's file" \
     "refinement/API/stories/web/refinements/S-1-t.md|API" \
     "$(row)|$(key title stories/web/refinements/S-1-t.md)"
-  run ss
-  check_eq "$how: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "$how"
 done
 
 # ---- a person edits the run's file in web2: it is theirs, it stays ----

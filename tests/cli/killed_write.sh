@@ -37,21 +37,14 @@ lost() {
 # --edit, a person edits its priority), the next run (with RECOVERY's
 # arguments) takes the journal's write
 killed() {
-  mkdir -p "$T/$1" && cd "$T/$1" || exit 1
-  git init -q .
+  web_api_repo "$1"
   mkdir -p stories/web/backlog stories/api/backlog
-  cat >.storysync.yml <<'EOF'
-database: .storysync/stories.db
-backlogs:
-  web: stories/web
-  api: stories/api
-EOF
   printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >$F
   printf -- '---\nid: A-1\ntitle: Other\n---\nbody\n' \
     >stories/api/backlog/A-1-other.md
   synced_commit || not_ok "$1: the tree"
   py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  killed_run after-writes
   check_eq "$1: killed after the write, before the commit" \
     "137|API" "$rc|$(key title $F)"
   local args=("${@:2}")
@@ -68,8 +61,7 @@ EOF
 discarded() {
   check_eq "$1: the API's title stays, written again; git's kept" \
     "0|API|API|both_changed|db|One" "$rc|$(key title $F)|$(title)|$(lost)"
-  run ss
-  check_eq "$1: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "$1"
 }
 
 for how in plain backlog; do
@@ -120,18 +112,17 @@ for how in plain backlog; do
   [ $how = backlog ] && args=(--backlog web)
   killed "$how-twice" "${args[@]}"
   git checkout -- $F
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC" "${args[@]}"
+  killed_run after-writes "${args[@]}"
   check_eq "$how-twice: the discard written again, killed" \
     "137|API|" "$rc|$(key title $F)|$(lost)"
   py_rows "UPDATE stories SET title = 'Again' WHERE id = 'S-1'"
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC" "${args[@]}"
+  killed_run after-writes "${args[@]}"
   check_eq "$how-twice: the API's next value written over it, killed" \
     "137|Again|" "$rc|$(key title $F)|$(lost)"
   run ss "${args[@]}"
   check_eq "$how-twice: the API's value stays; git's kept" \
     "0|Again|Again|both_changed|db|One" "$rc|$(key title $F)|$(title)|$(lost)"
-  run ss
-  check_eq "$how-twice: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "$how-twice"
 done
 
 # ---- the API's write, made into the file by a run killed before its
@@ -155,7 +146,7 @@ for how in title status edited; do
     py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
     at=backlog/S-1-one.md
   fi
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  killed_run after-writes
   check_eq "deleted-$how: killed after the API's write" \
     "137|$(echo $at backlog/S-2-two.md | tr ' ' '\n' | LC_ALL=C sort | paste -sd ' ')" "$rc|$(files)"
   [ $how = edited ] && sed -i 's/^priority: low/priority: high/' $at
@@ -170,8 +161,7 @@ for how in title status edited; do
       "0|backlog/S-2-two.md|S-2|S-1|0" \
       "$rc|$(files)|$(py_rows "SELECT id FROM stories" | paste -sd ' ')|$(py_rows "SELECT story_id FROM deleted_stories")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
   fi
-  run ss
-  check_eq "deleted-$how: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "deleted-$how"
 done
 
 # ---- a discard written again by a run killed before its commit (its
@@ -190,19 +180,18 @@ for how in same other; do
   ss -q || not_ok "owed-$how: the API's title written"
   git checkout -- backlog/S-1-one.md
   [ $how = other ] && py_rows "UPDATE stories SET priority = 'high' WHERE id = 'S-1'"
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  killed_run after-writes
   check_eq "owed-$how: the discard written again, killed" "137|API" \
     "$rc|$(key title backlog/S-1-one.md)"
   py_rows "DELETE FROM stories WHERE id = 'S-1'"
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  killed_run after-writes
   check_eq "owed-$how: the file deleted for the API, killed" "137|no" \
     "$rc|$([ -e backlog/S-1-one.md ] && echo yes || echo no)"
   run ss
   check_eq "owed-$how: the deletion finished, git's title kept" \
     "0|-|both_changed/db/One" \
     "$rc|$(py_rows "SELECT count(*) FROM stories WHERE id = 'S-1'" | sed 's/^0$/-/')|$(py_rows "SELECT kind || '/' || kept || '/' || $(jget lost title) FROM sync_conflicts WHERE story_id = 'S-1'")"
-  run ss
-  check_eq "owed-$how: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "owed-$how"
 done
 
 # ---- a discard written again by a run killed before its commit (git's
@@ -210,13 +199,11 @@ done
 # field of the file: no line names its blob now, and the conflict is owed
 # all the same (model seed 106 at 120 steps: git's title lost, nothing
 # in sync_conflicts) ----
-stages_repo owed-edited refinement:refinements backlog:backlog
-printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >backlog/S-1-one.md
-synced_commit || not_ok "owed-edited: the tree"
+story_tree "owed-edited" backlog/S-1-one.md S-1 One 'priority: low\n'
 py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
 ss -q || not_ok "owed-edited: the API's title written"
 git checkout -- backlog/S-1-one.md
-run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+killed_run after-writes
 check_eq "owed-edited: the discard written again, killed" "137|API" \
   "$rc|$(key title backlog/S-1-one.md)"
 sed -i 's/^priority: low/priority: high/' backlog/S-1-one.md
@@ -224,8 +211,7 @@ run ss
 check_eq "owed-edited: the person's priority, the API's title, git's kept" \
   "0|API/high|both_changed/db/One" \
   "$rc|$(py_rows "SELECT title || '/' || priority FROM stories")|$(py_rows "SELECT kind || '/' || kept || '/' || $(jget lost title) FROM sync_conflicts")"
-run ss
-check_eq "owed-edited: the next run is quiet" "0||" "$rc|$out|$err"
+quiet_next "owed-edited"
 
 # ---- status_from: key: the run that writes the API's status into the
 # key is killed after its writes, the API sets the status back to the
@@ -252,7 +238,7 @@ for how in nothing same same-inplace same-old other elsewhere agreed undone chec
   printf -- '---\nid: S-1\ntitle: One\nstatus: To Do\npriority: low\n---\nbody\n' >$F
   synced_commit || not_ok "$t: the tree"
   py_rows "UPDATE stories SET status = 'Doing' WHERE id = 'S-1'"
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  killed_run after-writes
   check_eq "$t: killed after the run wrote the API's status" "137|Doing" \
     "$rc|$(key status $F)"
   blob=$(git hash-object $F) was=$(id_of $F)
@@ -296,8 +282,7 @@ for how in nothing same same-inplace same-old other elsewhere agreed undone chec
   check_eq "$t: the row, the file, and what sync_conflicts keeps" \
     "0|$want|$st" \
     "$rc|$(py_rows "SELECT status || '|' || priority FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT kind || '/' || kept || '/' || fields || '/' || $(jget lost status) FROM sync_conflicts WHERE story_id = 'S-1'" | paste -sd ' ')|$(key status $F)"
-  run ss
-  check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "$t"
 done
 
 # ---- a conflict a killed run decided in the file's favour (the person's
@@ -315,7 +300,7 @@ for how in plain edit git; do
   synced_commit || not_ok "$t: the tree"
   sed -i 's/^title: One$/title: Mine/' $F
   py_rows "UPDATE stories SET title = 'API', priority = 'high' WHERE id = 'S-1'"
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  killed_run after-writes
   check_eq "$t: killed after the run wrote the API's priority" "137|Mine|high" \
     "$rc|$(key title $F)|$(key priority $F)"
   case $how in
@@ -326,8 +311,7 @@ for how in plain edit git; do
   check_eq "$t: the person's title, the API's kept" \
     "0|Mine|high|Mine|both_changed/file/title/API" \
     "$rc|$(py_rows "SELECT title || '|' || priority FROM stories WHERE id = 'S-1'")|$(key title $F)|$(py_rows "SELECT kind || '/' || kept || '/' || fields || '/' || $(jget lost title) FROM sync_conflicts WHERE story_id = 'S-1'" | paste -sd ' ')"
-  run ss
-  check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "$t"
 done
 
 # ---- a killed run's rewrite under a change of the configuration not
@@ -340,11 +324,8 @@ done
 # sync_conflicts (model seed 1355) ----
 for how in plain git; do
   t=values-elsewhere-$how
-  mkdir -p "$T/$t" && cd "$T/$t" || exit 1
-  git init -q .
+  web_api_repo "$t"
   mkdir -p stories/web/backlog stories/api/backlog
-  printf 'database: .storysync/stories.db\nbacklogs:\n  web: stories/web\n  api: stories/api\n' \
-    >.storysync.yml
   F=stories/web/backlog/S-1-one.md
   printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >$F
   printf -- '---\nid: A-1\ntitle: Other\n---\nbody\n' \
@@ -355,7 +336,7 @@ for how in plain git; do
   mv stories/web stories/web2
   args=()
   [ $how = git ] && args=(--git)
-  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC" "${args[@]}"
+  killed_run after-writes "${args[@]}"
   check_eq "$t: killed after it wrote the API's title at web's new place" \
     "137|API" "$rc|$(key title stories/web2/backlog/S-1-one.md)"
   git reset -q --hard
@@ -365,8 +346,7 @@ for how in plain git; do
   check_eq "$t: the person's title, the API's kept" \
     "0|Mine|Mine|both_changed/file/title/API" \
     "$rc|$(title)|$(key title $F)|$(py_rows "SELECT kind || '/' || kept || '/' || fields || '/' || $(jget lost title) FROM sync_conflicts WHERE story_id = 'S-1'" | paste -sd ' ')"
-  run ss
-  check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "$t"
 done
 
 # ---- a rewrite journaled (its values line) but never put in place: the
@@ -387,7 +367,7 @@ for how in typed both; do
   synced_commit || not_ok "$t: the tree"
   py_rows "UPDATE stories SET status = 'active' WHERE id = 'A-1'"
   py_rows "UPDATE stories SET title = 'API' WHERE id = 'A-2'"
-  run env STORYSYNC_TEST_KILL=after-move "$STORYSYNC"
+  killed_run after-move
   rr=$(run_record) && journal=${rr%.run}.writes
   check_eq "$t: killed after A-1's move, A-2's rewrite journaled, not made" \
     "137|A-1-one.md|Two|1|0" \
@@ -401,8 +381,7 @@ for how in typed both; do
   esac
   check_eq "$t: the person's title, the API's kept" "0|$want" \
     "$rc|$(py_rows "SELECT title || '|' || priority FROM stories WHERE id = 'A-2'")|$(key title $F)|$(py_rows "SELECT kind || '/' || kept || '/' || fields || '/' || $(jget lost title) FROM sync_conflicts WHERE story_id = 'A-2'" | paste -sd ' ')"
-  run ss
-  check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
+  quiet_next "$t"
 done
 
 finish

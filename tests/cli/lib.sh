@@ -150,6 +150,82 @@ synced_commit() {
   printf '.storysync/\n.storysync.local.yml\n' >.gitignore
   git add -A && git commit -qm init && ss -q
 }
+# story_tree DIR FILE ID TITLE [LINES]: stages_repo's repository of
+# stages refinement and backlog with one story, FILE (id ID, title TITLE,
+# then LINES: printf's, each ending in \n), synced and committed
+story_tree() {
+  stages_repo "$1" refinement:refinements backlog:backlog
+  printf -- "---\nid: %s\ntitle: %s\n${5:-}---\nbody\n" "$3" "$4" >"$2"
+  synced_commit || not_ok "$1: the tree"
+}
+# web_api_repo DIR [NAME:FOLDER...]: as stages_repo (no folder made), the
+# configuration's backlogs web (stories/web) and api (stories/api), and
+# those stages (none: the default ones)
+web_api_repo() {
+  mkdir -p "$T/$1" && cd "$T/$1" || exit 1
+  shift
+  git init -q
+  printf 'database: .storysync/stories.db\nbacklogs:\n  web: stories/web\n  api: stories/api\n' >.storysync.yml
+  [ $# = 0 ] || echo 'stages:' >>.storysync.yml
+  for st; do printf '  %s: %s\n' "${st%%:*}" "${st#*:}" >>.storysync.yml; done
+}
+# web_moved: backlog web's folder moved to stories/web2 (git mv, and the
+# configuration edited), neither committed
+web_moved() {
+  git mv stories/web stories/web2 &&
+    sed -i 's|^  web: stories/web$|  web: stories/web2|' .storysync.yml
+}
+# committing_tree COUNT [LINES]: COUNT stories generated here in a git
+# repository (gen-stories), the configuration's git: {commit: true} (and
+# LINES after it: printf's), init, all committed
+committing_tree() {
+  "$GEN_STORIES" . --count "$1" --git 2>/dev/null
+  printf "git:\n  commit: true\n${2:-}" >>.storysync.yml
+  echo .storysync/ >.gitignore
+  ss init >/dev/null # adds .storysync.local.yml to .gitignore
+  git add -A && git commit -qm config
+}
+# split_index: git's index split (core.splitIndex), which libgit2 cannot
+# read, every change kept in the split file (maxPercentChange 100)
+split_index() {
+  git config core.splitIndex true && git config splitIndex.maxPercentChange 100
+  git update-index --split-index
+}
+# ops_tree N LOCAL DIR...: a repository at $T/tree, cd'ed into, with N
+# stories in backlog (S-1-t.md: S-1, T1, ...), the companion config's
+# lines LOCAL (printf's) and the folders DIR... made and ignored, init,
+# all committed and synced
+ops_tree() {
+  local n=$1 lines=$2 i
+  shift 2
+  mkdir -p "$T/tree" && cd "$T/tree" || exit 1
+  git init -q . && mkdir backlog "$@"
+  for ((i = 1; i <= n; i++)); do
+    printf -- '---\nid: S-%s\ntitle: T%s\n---\nbody\n' $i $i >backlog/S-$i-t.md
+  done
+  printf "$lines" >.storysync.local.yml
+  ss init -q || not_ok "init"
+  { printf '.storysync/\n.storysync.local.yml\n' && printf '%s/\n' "$@"; } >.gitignore
+  git add -A && git commit -qm init && ss -q || not_ok "the tree"
+}
+# killed_run POINT ARGS...: a run (as run has it) killed at POINT
+# (STORYSYNC_TEST_KILL: exit 137)
+killed_run() { run env STORYSYNC_TEST_KILL="$1" "$STORYSYNC" "${@:2}"; }
+# quiet_next DESC: a check that the next run is quiet: exit 0, nothing
+# said; with --digest, and nothing written to the database
+quiet_next() {
+  local digest=
+  if [ "$1" = --digest ]; then
+    shift
+    digest=$(db_digest)
+    run ss
+    check_eq "$1: the next run is quiet" "0||$digest" \
+      "$rc|$out$err|$(db_digest)"
+    return
+  fi
+  run ss
+  check_eq "$1: the next run is quiet" "0||" "$rc|$out|$err"
+}
 # copy_tree SRC DST: a copy of the tree SRC, as cp -a makes it; on a
 # server the copy gets a database of its own, a copy of SRC's (else the
 # two trees would share one)

@@ -39,15 +39,7 @@ resume() {
 }
 
 git_home
-mkdir -p "$T/tree" && cd "$T/tree" || exit 1
-git init -q . && mkdir backlog metrics
-for i in 1 2 3; do
-  printf -- '---\nid: S-%s\ntitle: T%s\n---\nbody\n' $i $i >backlog/S-$i-t.md
-done
-printf 'metrics_file: metrics/m.prom\n' >.storysync.local.yml
-ss init -q || not_ok "init"
-printf '.storysync/\n.storysync.local.yml\nmetrics/\n' >.gitignore
-git add -A && git commit -qm init && ss -q || not_ok "the tree"
+ops_tree 3 'metrics_file: metrics/m.prom\n' metrics
 rr=$(run_record)
 check_eq "the run record and the metrics, in the tree" "yes|yes" \
   "$([ -s "$rr" ] && echo yes)|$(grep -q '^storysync_healthy' metrics/m.prom && echo yes)"

@@ -16,15 +16,7 @@ PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 git_home
-mkdir -p "$T/tree" && cd "$T/tree" || exit 1
-git init -q . && mkdir backlog metrics log
-for i in 1 2; do
-  printf -- '---\nid: S-%s\ntitle: T%s\n---\nbody\n' $i $i >backlog/S-$i-t.md
-done
-printf 'metrics_file: metrics/m.prom\nlog: log/sync.log\n' >.storysync.local.yml
-ss init -q || not_ok "init"
-printf '.storysync/\n.storysync.local.yml\nmetrics/\nlog/\n' >.gitignore
-git add -A && git commit -qm init && ss -q || not_ok "the tree"
+ops_tree 2 'metrics_file: metrics/m.prom\nlog: log/sync.log\n' metrics log
 rr=$(run_record) && base=${rr%.run}
 mkdir "$O/outside"
 

@@ -469,7 +469,7 @@ static void read_once(const struct config *c, bool pending, struct health *h)
 	else if (pending && !h->e.msg[0])
 		read_pending(c, h);
 	read_permissions(c, h);
-	h->tracked = dbcheck_tracked_message(&c->home);
+	h->tracked = dbcheck_tracked_message(&c->home, &h->rec.index_none);
 	decide(c, h);
 }
 

@@ -300,11 +300,15 @@ static void join_tracked(void *ctx, const struct dbhome_side *side,
 	free(m);
 }
 
-char *dbcheck_tracked_message(const struct dbhome *h)
+char *dbcheck_tracked_message(const struct dbhome *h,
+			      const struct gitindex_stamp *stamp)
 {
 	struct buf b = BUF_INIT;
+	struct gitindex_stamp own = {0};
 
-	each_tracked(h, true, join_tracked, &b, NULL);
+	if (stamp)
+		own = *stamp; /* read only: the run keeps the record */
+	each_tracked(h, true, join_tracked, &b, &own);
 	if (!b.len) {
 		buf_finish(&b);
 		return NULL;

@@ -53,8 +53,10 @@ void dbcheck_tracked(const struct dbhome *h, bool database,
 		     struct gitindex_stamp *stamp);
 
 /* The same as one message (heap), or NULL when git tracks none of them:
- * status's. */
-char *dbcheck_tracked_message(const struct dbhome *h);
+ * status's, the index not read when stamp (the run record's, or NULL)
+ * holds, as a run's. */
+char *dbcheck_tracked_message(const struct dbhome *h,
+			      const struct gitindex_stamp *stamp);
 
 /*
  * Whether the database is the file the runs here synced (the run record

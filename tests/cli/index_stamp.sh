@@ -55,6 +55,9 @@ check_eq "a run after the stamp: git's index not opened, no warning" \
 index_opens -q
 check_eq "and the next one, the stamp kept" "0|yes" \
   "$opens|$(grep -q '^index_none ' "$rec" && echo yes)"
+index_opens status
+check_eq "status, the record's stamp holding: the index not opened either" \
+  "0|" "$opens|$err"
 
 # ---- a record without the line (an older storysync's): read ----
 sed -i '/^index_none /d' "$rec"

@@ -6,6 +6,7 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -1564,6 +1565,44 @@ static void test_stat_and_racy(void **state)
 	assert_false(fsx_racy(&a, now));
 }
 
+/* The file system's clock: not behind a file written before it was read,
+ * not ahead of the wall clock (the file system's timestamps are the
+ * coarse clock's, truncated), and nothing left in the directory; a file
+ * whose mtime is older than the reading is trusted, one no older not. */
+static void test_fs_clock(void **state)
+{
+	struct fixture *f = *state;
+	struct file_stat a = {0};
+	struct stat st;
+	int64_t clock = 0, before;
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	put(f, "a", "x");
+	assert_int_equal(fstatat(f->root, "a", &st, 0), 0);
+	fsx_stat_from(&a, &st);
+	before = fsx_now_ns();
+	assert_true(fsx_fs_clock(f->root, &clock));
+	assert_true(clock >= a.mtime_ns);
+	assert_true(clock <= fsx_now_ns());
+	assert_true(clock > before - 1000000000LL);
+	d = opendir(f->dir);
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	assert_int_equal(n, 1);
+
+	a.mtime_ns = clock - 1;
+	assert_false(fsx_racy(&a, fsx_recorded_after(clock)));
+	a.mtime_ns = clock;
+	assert_true(fsx_racy(&a, fsx_recorded_after(clock)));
+	a.mtime_ns = clock + 1;
+	assert_true(fsx_racy(&a, fsx_recorded_after(clock)));
+	assert_false(fsx_fs_clock(-1, &clock));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1596,6 +1635,7 @@ int main(void)
 		T(test_lock_dies_with_holder),
 		T(test_lock_waits),
 		cmocka_unit_test(test_stat_and_racy),
+		T(test_fs_clock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1565,6 +1565,31 @@ static void test_stat_and_racy(void **state)
 	assert_false(fsx_racy(&a, now));
 }
 
+/* openat (openat64 with _FILE_OFFSET_BITS=64), but for O_TMPFILE while
+ * no_tmpfile is set: EOPNOTSUPP, as on FAT (tests/meson.build wraps it
+ * for this test alone). */
+static bool no_tmpfile;
+static int tmpfile_refused;
+int __real_openat64(int dirfd, const char *path, int flags, ...);
+int __wrap_openat64(int dirfd, const char *path, int flags, ...);
+int __wrap_openat64(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, unsigned int);
+		va_end(ap);
+	}
+	if (no_tmpfile && (flags & O_TMPFILE) == O_TMPFILE) {
+		tmpfile_refused++;
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return __real_openat64(dirfd, path, flags, mode);
+}
+
 /* The file system's clock: not behind a file written before it was read,
  * not ahead of the wall clock (the file system's timestamps are the
  * coarse clock's, truncated), and nothing left in the directory; a file
@@ -1603,6 +1628,15 @@ static void test_fs_clock(void **state)
 	assert_false(fsx_fs_clock(-1, &clock));
 }
 
+/* Where the file system has no unnamed files: a named one, removed. */
+static void test_fs_clock_named(void **state)
+{
+	no_tmpfile = true;
+	test_fs_clock(state);
+	no_tmpfile = false;
+	assert_int_equal(tmpfile_refused, 2);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1636,6 +1670,7 @@ int main(void)
 		T(test_lock_waits),
 		cmocka_unit_test(test_stat_and_racy),
 		T(test_fs_clock),
+		T(test_fs_clock_named),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

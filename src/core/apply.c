@@ -1195,9 +1195,18 @@ bool apply_sync(struct apply_ctx *ctx, struct err *e)
 #define SETTLE_WAIT_NS (2 * FSX_RACY_NS)
 #define SETTLE_POLL_NS 1000000LL
 
-/* The clock of path's file system, read again until it is past mtime_ns
- * or the wall clock is past deadline (at once for an mtime further ahead
- * than the wait: set by hand); INT64_MIN where it cannot be read. */
+/* Whether the clock, not past mtime_ns, may pass it within the wait: not
+ * an mtime set ahead by hand, nor a file system whose clock and mtimes
+ * are whole seconds (its next second is mostly further off). */
+static bool may_pass(int64_t clock, int64_t mtime_ns)
+{
+	return mtime_ns - clock < SETTLE_WAIT_NS &&
+	       (clock % 1000000000LL || mtime_ns % 1000000000LL);
+}
+
+/* The clock of path's file system, read again until it is past mtime_ns,
+ * may not pass it in the wait, or the wall clock is past deadline;
+ * INT64_MIN where it cannot be read. */
 static int64_t clock_past(struct apply_ctx *ctx, const char *path,
 			  int64_t mtime_ns, int64_t deadline)
 {
@@ -1205,7 +1214,7 @@ static int64_t clock_past(struct apply_ctx *ctx, const char *path,
 	int64_t clock = dir_clock(ctx, path, false);
 
 	while (clock != INT64_MIN && clock <= mtime_ns &&
-	       mtime_ns - clock < SETTLE_WAIT_NS && fsx_now_ns() < deadline) {
+	       may_pass(clock, mtime_ns) && fsx_now_ns() < deadline) {
 		nanosleep(&poll, NULL);
 		clock = dir_clock(ctx, path, true);
 	}

@@ -614,6 +614,50 @@ static enum apply_result place_create(struct apply_ctx *ctx,
 	return APPLY_DONE;
 }
 
+/* The clock of the file system of path's directory (fsx_fs_clock), read
+ * there once a round (fresh: read again), or INT64_MIN. A reading taken
+ * before a stat is a time the clock had passed at the stat, however old:
+ * an older one trusts fewer files, never one it should not. */
+static int64_t dir_clock(struct apply_ctx *ctx, const char *path, bool fresh)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+	struct apply_clock *k = NULL;
+	int fd;
+
+	for (size_t i = 0; i < ctx->nclocks && !k; i++)
+		if (strlen(ctx->clocks[i].dir) == n &&
+		    memcmp(ctx->clocks[i].dir, path, n) == 0)
+			k = &ctx->clocks[i];
+	if (k && !fresh)
+		return k->ns;
+	if (!k) {
+		ctx->clocks = xgrow(ctx->clocks, &ctx->capclocks,
+				    ctx->nclocks + 1, sizeof(*k));
+		k = &ctx->clocks[ctx->nclocks++];
+		k->dir = xstrndup(path, n);
+	}
+	k->ns = INT64_MIN;
+	fd = n ? fsx_open_beneath(ctx->rootfd, k->dir, O_PATH | O_DIRECTORY, 0)
+	       : ctx->rootfd;
+	if (fd >= 0 && !fsx_fs_clock(fd, &k->ns))
+		k->ns = INT64_MIN;
+	if (fd >= 0 && fd != ctx->rootfd)
+		close(fd);
+	return k->ns;
+}
+
+/* The recorded time (fsx_racy) of stat data of path about to be taken:
+ * after its file system's clock (git's rule, on the clock that gives the
+ * file its mtime, at its granularity), or the wall clock's now where that
+ * clock cannot be read. */
+static int64_t recorded_at(struct apply_ctx *ctx, const char *path)
+{
+	int64_t clock = dir_clock(ctx, path, false);
+
+	return clock == INT64_MIN ? fsx_now_ns() : fsx_recorded_after(clock);
+}
+
 /* Reads back what was written: its stat data and blob id for the state. */
 static enum apply_result read_back(struct apply_ctx *ctx, struct target *t,
 				   struct err *e)
@@ -621,9 +665,9 @@ static enum apply_result read_back(struct apply_ctx *ctx, struct target *t,
 	char *text = NULL;
 	size_t len;
 
+	t->recorded_ns = recorded_at(ctx, t->path);
 	if (!fsx_read_beneath(ctx->rootfd, t->path, &text, &len, &t->st, e))
 		return APPLY_SKIPPED;
-	t->recorded_ns = fsx_now_ns();
 	blobid_hex(text, len, t->hash);
 	free(text);
 	return APPLY_DONE;
@@ -842,10 +886,11 @@ static bool apply_state(struct apply_ctx *ctx, const struct action *a,
 	memcpy(se.hash, t->hash, BLOBID_HEX);
 	if (!store_state_put(ctx->store, &se, &a->want, a->mirror_after, e))
 		return false;
-	/* racy (written less than FSX_RACY_NS before it was read back):
-	 * read again once it is not. A file staged before a barrier that
-	 * took longer than that is not: its mtime is its temporary file's,
-	 * written before the barrier, not the rename's */
+	/* racy (its mtime no older than the file system's clock read
+	 * before it was read back): read again once the clock has passed
+	 * it. A file staged before a barrier that took a tick of that
+	 * clock is not: its mtime is its temporary file's, written before
+	 * the barrier, not the rename's */
 	if (t->wrote)
 		apply_settle_later(ctx, a->id, t->path, t->hash, &t->st,
 				   t->recorded_ns);
@@ -857,7 +902,6 @@ void apply_settle_later(struct apply_ctx *ctx, const char *id, const char *path,
 			int64_t recorded_ns)
 {
 	struct apply_written *w;
-	int64_t mtime = st->mtime_ns < recorded_ns ? st->mtime_ns : recorded_ns;
 
 	if (!fsx_racy(st, recorded_ns))
 		return;
@@ -867,8 +911,7 @@ void apply_settle_later(struct apply_ctx *ctx, const char *id, const char *path,
 	w->id = xstrdup(id);
 	w->path = xstrdup(path);
 	memcpy(w->hash, hash, BLOBID_HEX);
-	if (mtime > ctx->last_write_ns)
-		ctx->last_write_ns = mtime;
+	w->mtime_ns = st->mtime_ns;
 }
 
 void apply_report(const struct config *c, const struct sync_report *r,
@@ -1109,10 +1152,19 @@ void apply_stage(struct apply_ctx *ctx, size_t i, const struct action *a,
 	stage_one(ctx, &ctx->stages[i], a, fc, se);
 }
 
+static void clocks_reset(struct apply_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->nclocks; i++)
+		free(ctx->clocks[i].dir);
+	ctx->nclocks = 0;
+}
+
 void apply_flush(struct apply_ctx *ctx)
 {
 	if (ctx->batch)
 		fsx_batch_flush(ctx->batch);
+	/* the round's files read back after a reading taken now */
+	clocks_reset(ctx);
 }
 
 enum apply_result apply_staged(struct apply_ctx *ctx, size_t i,
@@ -1134,33 +1186,62 @@ bool apply_sync(struct apply_ctx *ctx, struct err *e)
 	return !ctx->batch || fsx_batch_sync_dirs(ctx->batch, e);
 }
 
-static void sleep_until(int64_t ns)
-{
-	int64_t now = fsx_now_ns();
-	struct timespec ts;
+/* How long apply_settle waits at most for a file system's clock to pass
+ * the mtimes of the files it reads again: a few ticks of the coarse clock
+ * that stamps a fine-grained file system's files (one jiffy, <= 10 ms). A
+ * file system whose timestamps are coarser (FAT's 2 s, an ext4 with
+ * 128-byte inodes' 1 s) may not get there in time: its files stay racy,
+ * and the next run reads them, as git reads its smudged entries. */
+#define SETTLE_WAIT_NS (2 * FSX_RACY_NS)
+#define SETTLE_POLL_NS 1000000LL
 
-	if (ns <= now)
-		return;
-	ts.tv_sec = (ns - now) / 1000000000LL;
-	ts.tv_nsec = (ns - now) % 1000000000LL;
-	nanosleep(&ts, NULL);
+/* Whether the clock, not past mtime_ns, may pass it within the wait: not
+ * an mtime set ahead by hand, nor a file system whose clock and mtimes
+ * are whole seconds (its next second is mostly further off). */
+static bool may_pass(int64_t clock, int64_t mtime_ns)
+{
+	return mtime_ns - clock < SETTLE_WAIT_NS &&
+	       (clock % 1000000000LL || mtime_ns % 1000000000LL);
+}
+
+/* The clock of path's file system, read again until it is past mtime_ns,
+ * may not pass it in the wait, or the wall clock is past deadline;
+ * INT64_MIN where it cannot be read. */
+static int64_t clock_past(struct apply_ctx *ctx, const char *path,
+			  int64_t mtime_ns, int64_t deadline)
+{
+	const struct timespec poll = {0, SETTLE_POLL_NS};
+	int64_t clock = dir_clock(ctx, path, false);
+
+	while (clock != INT64_MIN && clock <= mtime_ns &&
+	       may_pass(clock, mtime_ns) && fsx_now_ns() < deadline) {
+		nanosleep(&poll, NULL);
+		clock = dir_clock(ctx, path, true);
+	}
+	return clock;
 }
 
 bool apply_settle(struct apply_ctx *ctx, struct err *e)
 {
+	int64_t deadline;
+
 	if (!ctx->nwritten)
 		return true;
-	/* without the wait (the test suite's switch) the files stay racy:
-	 * the next run reads and hashes them again */
-	if (!fsx_test_nosync())
-		sleep_until(ctx->last_write_ns + FSX_RACY_NS);
+	/* the clocks read now, after every file was read back; without the
+	 * wait (the test suite's switch) the files the clock has not passed
+	 * yet stay racy: the next run reads and hashes them again */
+	clocks_reset(ctx);
+	deadline = fsx_test_nosync() ? 0 : fsx_now_ns() + SETTLE_WAIT_NS;
 	for (size_t i = 0; i < ctx->nwritten; i++) {
 		const struct apply_written *w = &ctx->written[i];
 		struct state_entry se = {.id = w->id, .path = w->path};
+		int64_t clock = clock_past(ctx, w->path, w->mtime_ns, deadline);
 		char *text = NULL;
 		size_t len;
 
-		se.recorded_ns = fsx_now_ns();
+		if (clock <= w->mtime_ns)
+			continue; /* stays racy: the next run reads it */
+		se.recorded_ns = fsx_recorded_after(clock);
 		if (!fsx_read_beneath(ctx->rootfd, w->path, &text, &len, &se.st,
 				      NULL))
 			continue; /* gone: the next run sees it */
@@ -1223,6 +1304,10 @@ void apply_ctx_finish(struct apply_ctx *ctx)
 	free(ctx->written);
 	ctx->written = NULL;
 	ctx->nwritten = 0;
+	clocks_reset(ctx);
+	free(ctx->clocks);
+	ctx->clocks = NULL;
+	ctx->capclocks = 0;
 	for (size_t i = 0; i < ctx->ntouched; i++)
 		free(ctx->touched[i]);
 	free(ctx->touched);

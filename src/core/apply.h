@@ -25,6 +25,14 @@ struct apply_written {
 	char *id;
 	char *path;
 	char hash[BLOBID_HEX];
+	int64_t mtime_ns; /* as read: the clock must pass it */
+};
+
+/* The file system's clock in a directory the run wrote in (fsx_fs_clock),
+ * read once a round of the batch (apply_flush) */
+struct apply_clock {
+	char *dir;  /* beneath the root, "" for the root */
+	int64_t ns; /* INT64_MIN: it could not be read */
 };
 
 struct journal_conflict;
@@ -55,10 +63,11 @@ struct apply_ctx {
 	struct apply_stage *stages;
 	size_t nstages, capstages;
 	/* filled in by apply: the files written that were racy when read
-	 * back, for apply_settle, and the latest of their mtimes */
+	 * back, for apply_settle */
 	struct apply_written *written;
 	size_t nwritten, capwritten;
-	int64_t last_write_ns;
+	struct apply_clock *clocks;
+	size_t nclocks, capclocks;
 	/* the identity lines of the files written (note_ident), appended
 	 * to the journal at once by apply_sync */
 	struct buf idents;
@@ -106,10 +115,12 @@ void apply_settle_later(struct apply_ctx *ctx, const char *id, const char *path,
 			const char *hash, const struct file_stat *st,
 			int64_t recorded_ns);
 /* Records the stat data of the files this run wrote, or recorded the stat
- * data of, that were racy when read (apply_settle_later), once
- * FSX_RACY_NS has passed since the latest of their mtimes (the racy
- * rule), where the entry still holds the hash and path they were read
- * with; the others' are recorded already. */
+ * data of, that were racy when read (apply_settle_later), once their
+ * file system's clock (fsx_fs_clock) has passed their mtimes, where the
+ * entry still holds the hash and path they were read with; the others'
+ * are recorded already. It waits for the clock at most SETTLE_WAIT_NS
+ * (apply.c): a file whose mtime it has not passed by then stays racy, and
+ * the next run reads it. */
 bool apply_settle(struct apply_ctx *ctx, struct err *e);
 /* git: {commit: true}: commits the files this run wrote, moved or removed
  * as one commit, whose id goes to head. libgit2 runs no hooks, so the

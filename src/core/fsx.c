@@ -67,6 +67,11 @@ bool fsx_racy(const struct file_stat *st, int64_t recorded_ns)
 	return st->mtime_ns + FSX_RACY_NS > recorded_ns;
 }
 
+int64_t fsx_recorded_after(int64_t clock_ns)
+{
+	return clock_ns - 1 + FSX_RACY_NS;
+}
+
 static bool nosync;
 
 static void nosync_read(void)
@@ -1016,6 +1021,31 @@ static int create_temp(int dirfd, const char *base, mode_t mode, char *tmp,
 	}
 	errno = EEXIST;
 	return -1;
+}
+
+bool fsx_fs_clock(int dirfd, int64_t *ns)
+{
+	char tmp[256];
+	struct stat st;
+	bool ok;
+	int fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+
+	/* no unnamed files there (FAT, NFS): a named one, removed at once
+	 * (a killed run's is a temporary file the walk reports) */
+	if (fd < 0 &&
+	    (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		fd = create_temp(dirfd, "clock", 0600, tmp, sizeof(tmp));
+		if (fd >= 0)
+			unlinkat(dirfd, tmp, 0);
+	}
+	if (fd < 0)
+		return false;
+	ok = fstat(fd, &st) == 0;
+	if (ok)
+		*ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL +
+		      st.st_mtim.tv_nsec;
+	close(fd);
+	return ok;
 }
 
 /* The target's state just before the rename: true when it is what the

@@ -412,10 +412,15 @@ bool fsx_read_path(const char *path, size_t max, struct buf *out,
 /* Releases the lock taken by fsx_lock. */
 void fsx_unlock(int fd);
 
-/* The racy rule, as git's index has it: stat data recorded less than this
- * long after the file's mtime cannot prove the file unchanged (a second
- * write within one timestamp tick keeps mtime and maybe size). Linux file
- * system timestamps come from the coarse clock, one jiffy (<= 10 ms). */
+/* The racy rule, as git's index has it: stat data cannot prove a file
+ * unchanged unless the file system's clock had passed the file's mtime
+ * when they were taken (a second write within one timestamp tick keeps
+ * mtime and maybe size). A recorded time (state_entry.recorded_ns) is
+ * this much past a time that clock had passed: the wall clock's now, at
+ * a stat, less this (Linux's file timestamps come from the coarse clock,
+ * one jiffy, <= 10 ms, seen lagging 11 ms on a loaded VM; not so on a file
+ * system with coarser timestamps), or a reading of the clock itself
+ * (fsx_fs_clock, fsx_recorded_after), less 1 ns. */
 #define FSX_RACY_NS 20000000LL
 
 /* The current CLOCK_REALTIME in nanoseconds. */
@@ -424,6 +429,16 @@ int64_t fsx_now_ns(void);
 int64_t fsx_thread_cpu_ns(void);
 /* True when st, recorded at recorded_ns, cannot be trusted. */
 bool fsx_racy(const struct file_stat *st, int64_t recorded_ns);
+/* The file system's clock at dirfd as its files' mtimes have it, at their
+ * granularity, into *ns: the mtime of a file made there now (unnamed
+ * where the file system can, else named and removed at once). False, with
+ * errno, when none could be made. */
+bool fsx_fs_clock(int dirfd, int64_t *ns);
+/* The recorded time of stat data taken after fsx_fs_clock read clock_ns
+ * on the file's file system: fsx_racy then trusts a file whose mtime is
+ * older than clock_ns, and no other (git's rule against its index file's
+ * mtime). */
+int64_t fsx_recorded_after(int64_t clock_ns);
 /* True when STORYSYNC_TEST_NOSYNC=1, for the test suite only: no fsync and
  * no wait for the racy window to pass (doc/design.md). */
 bool fsx_test_nosync(void);

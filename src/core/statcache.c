@@ -19,7 +19,8 @@ struct header {
 	uint32_t version;
 	uint32_t entry_size;
 	int64_t generation;
-	int64_t written_ns; /* before the entries were taken: the racy rule */
+	int64_t written_ns; /* when it was written (not read: each entry's
+			     recorded time says whether it is racy) */
 	uint64_t root_dev, root_ino;
 	uint64_t n;
 	uint64_t slots; /* of the hash table: a power of two, > n */
@@ -174,9 +175,7 @@ bool statcache_unchanged(struct statcache *c, const char *rel,
 		return false;
 	fsx_stat_from(&now, st);
 	entry_stat(&c->v[i], &had);
-	if (!fsx_stat_equal(&now, &had) ||
-	    fsx_racy(&had, c->v[i].recorded_ns) ||
-	    fsx_racy(&had, c->h->written_ns))
+	if (!fsx_stat_equal(&now, &had) || fsx_racy(&had, c->v[i].recorded_ns))
 		return false;
 	c->seen[i] = 1;
 	return true;

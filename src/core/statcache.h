@@ -33,8 +33,9 @@ struct statcache *statcache_open(const char *path, const int64_t *gen,
 /* Unmaps c; NULL is fine. */
 void statcache_close(struct statcache *c);
 /* Whether the file at rel with the stat data st is the one the cache
- * has (the stat data equal, and neither racy against the time they were
- * recorded nor against the cache's own writing); marks its entry seen.
+ * has (the stat data equal, and not racy against the time they were
+ * recorded, which the entry copies from sync_state: a time that may lie
+ * past the cache's own writing, fsx_recorded_after); marks its entry seen.
  * Safe on several threads at once: each entry's mark is its own byte. */
 bool statcache_unchanged(struct statcache *c, const char *rel,
 			 const struct stat *st);

@@ -6,6 +6,7 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -1564,6 +1565,78 @@ static void test_stat_and_racy(void **state)
 	assert_false(fsx_racy(&a, now));
 }
 
+/* openat (openat64 with _FILE_OFFSET_BITS=64), but for O_TMPFILE while
+ * no_tmpfile is set: EOPNOTSUPP, as on FAT (tests/meson.build wraps it
+ * for this test alone). */
+static bool no_tmpfile;
+static int tmpfile_refused;
+int __real_openat64(int dirfd, const char *path, int flags, ...);
+int __wrap_openat64(int dirfd, const char *path, int flags, ...);
+int __wrap_openat64(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, unsigned int);
+		va_end(ap);
+	}
+	if (no_tmpfile && (flags & O_TMPFILE) == O_TMPFILE) {
+		tmpfile_refused++;
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return __real_openat64(dirfd, path, flags, mode);
+}
+
+/* The file system's clock: not behind a file written before it was read,
+ * not ahead of the wall clock (the file system's timestamps are the
+ * coarse clock's, truncated), and nothing left in the directory; a file
+ * whose mtime is older than the reading is trusted, one no older not. */
+static void test_fs_clock(void **state)
+{
+	struct fixture *f = *state;
+	struct file_stat a = {0};
+	struct stat st;
+	int64_t clock = 0, before;
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	put(f, "a", "x");
+	assert_int_equal(fstatat(f->root, "a", &st, 0), 0);
+	fsx_stat_from(&a, &st);
+	before = fsx_now_ns();
+	assert_true(fsx_fs_clock(f->root, &clock));
+	assert_true(clock >= a.mtime_ns);
+	assert_true(clock <= fsx_now_ns());
+	assert_true(clock > before - 1000000000LL);
+	d = opendir(f->dir);
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	assert_int_equal(n, 1);
+
+	a.mtime_ns = clock - 1;
+	assert_false(fsx_racy(&a, fsx_recorded_after(clock)));
+	a.mtime_ns = clock;
+	assert_true(fsx_racy(&a, fsx_recorded_after(clock)));
+	a.mtime_ns = clock + 1;
+	assert_true(fsx_racy(&a, fsx_recorded_after(clock)));
+	assert_false(fsx_fs_clock(-1, &clock));
+}
+
+/* Where the file system has no unnamed files: a named one, removed. */
+static void test_fs_clock_named(void **state)
+{
+	no_tmpfile = true;
+	test_fs_clock(state);
+	no_tmpfile = false;
+	assert_int_equal(tmpfile_refused, 2);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1596,6 +1669,8 @@ int main(void)
 		T(test_lock_dies_with_holder),
 		T(test_lock_waits),
 		cmocka_unit_test(test_stat_and_racy),
+		T(test_fs_clock),
+		T(test_fs_clock_named),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -203,7 +203,7 @@ bool rebased(struct run *run, const struct file_change *fc,
 	char *msg;
 
 	if (!se || !se->ours || !se->before[0] || fc->side != SIDE_CHANGED ||
-	    strcmp(fc->hash, se->hash) == 0)
+	    (strcmp(fc->hash, se->hash) == 0 && !mine_removed(run, fc->id)))
 		return false;
 	if (!detect_git_version(&run->mirrors, run->c, se->before, fc->path,
 				&old, mirror, &found, &e)) {
@@ -235,14 +235,20 @@ bool rebased(struct run *run, const struct file_change *fc,
 		if (named) {
 			story_set(&old, loc[k], mirror[k]);
 			known[loc[k]] = true;
+		} else if (strcmp(se->hash, se->before) == 0) {
+			/* storysync's write a move only (git's bytes): git's
+			 * location is not the agreed one in the fields it
+			 * moved, whatever it was (issue 19) */
+			known[loc[k]] = true;
 		}
 	}
 	for (int f = 0; found && f < SF_COUNT; f++)
 		from_old |= known[f] && (se->ours >> f & 1) &&
 			    !story_field_equal(&fc->story, base, f) &&
 			    !story_field_equal(&old, base, f);
-	/* once git took the write, the file came from it */
-	if (from_old && write_taken(run, se))
+	/* once git took the write, the file came from it; not git's copy
+	 * moved beside it (mine_removed: add -A took both, issue 19) */
+	if (from_old && !mine_removed(run, fc->id) && write_taken(run, se))
 		from_old = false;
 	if (from_old) {
 		story_copy(out, base);
@@ -707,7 +713,9 @@ bool held_by_git(void *ctx, const char *path, const char *blob)
 
 bool git_has(void *ctx, const char *path, const char *blob)
 {
-	return git_holds(ctx, path, blob) && !path_changed(ctx, path);
+	const struct run *run = ctx;
+
+	return git_put(ctx, path, blob, run->last_commit);
 }
 
 bool deleted_copy(void *ctx, const struct file_change *copy)

@@ -11,7 +11,11 @@
 # storysync's file (committed), a second file of the id is still refused
 # by name, nothing lost; but a copy that is git's version of one
 # storysync removed, put back by a stash after the person deleted the
-# story, is no claim (seed 742). A twin (PG_TWIN, lib.sh).
+# story, is no claim (seed 742). Issue 19: git's version put back, then
+# moved by the person in git (git mv committed, staged or amended; mv then
+# add -A; the hook's run after it) is their move, not a copy to remove:
+# before, the run removed it by its bytes alone, and the move never
+# reached the row, nothing kept. A twin (PG_TWIN, lib.sh).
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
@@ -46,6 +50,80 @@ check_eq "the API's move is kept in sync_conflicts" "both_changed|file|status|ac
 before=$(db_digest)
 run ss -v
 check_eq "the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+
+# ---- issue 19: the stash's copy moved by the person in git (committed,
+# staged only, amended into the last run's commit, or mv then add -A):
+# git's version, but a person's commit or staged change moved it since
+# the last run, so it is their edit, never a copy to remove. The story
+# goes where they moved it, the API's move kept in sync_conflicts, and
+# storysync's own moved file is no second copy of the id ----
+for how in commit staged amend add; do
+  tree "moved_$how"
+  git stash -q && git stash drop -q
+  gitver=$(git rev-parse HEAD:refinements/S-1-one.md)
+  case $how in
+  add) mv refinements/S-1-one.md backlog/ && git add -A ;;
+  *) git mv refinements/S-1-one.md backlog/S-1-one.md ;;
+  esac
+  case $how in
+  commit | add) git commit -qm "person moves S-1 to backlog" ;;
+  amend) git commit -q --amend -m "person moves S-1 to backlog" ;;
+  esac
+  check_eq "$how: the person's file is git's version" "$gitver" \
+    "$(git hash-object backlog/S-1-one.md)"
+  run ss -q
+  check_eq "$how: the run goes through" "0|" "$rc|$err"
+  check_eq "$how: one file of S-1, the person's, its status as they moved it" \
+    "backlog/S-1-one.md|status: backlog" \
+    "$(ls */*.md | paste -sd ' ')|$(grep '^status:' backlog/S-1-one.md)"
+  check_eq "$how: the row is where the person moved it" "backlog|One|backlog/S-1-one.md" \
+    "$(q "SELECT status || '|' || title || '|' || path FROM stories WHERE id = 'S-1'")"
+  check_eq "$how: the API's move is kept in sync_conflicts" "both_changed|file|status|active" \
+    "$(q "SELECT kind || '|' || kept || '|' || fields FROM sync_conflicts WHERE story_id = 'S-1'")|$(q "SELECT lost FROM sync_conflicts WHERE story_id = 'S-1'" |
+      python3 -c 'import json, sys; print(json.loads(sys.stdin.read() or "{}").get("status"))')"
+  check_eq "$how: git holds the person's move" "backlog/S-1-one.md" \
+    "$(git ls-files -- '*.md' | grep -v '^active/' | paste -sd ' ')"
+  before=$(db_digest)
+  run ss -v
+  check_eq "$how: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+done
+
+# ---- the same where the file has no status key: storysync's move left
+# git's bytes, only the place differs (the reviewer's repro, h2.sh); and
+# the hook's run (sync --git) after the person's commit ----
+for how in commit staged amend add hook; do
+  stages_repo "nokey_$how" backlog:backlog refinement:refinements active:active
+  printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >refinements/S-1-one.md
+  synced_commit
+  q "UPDATE stories SET status = 'active' WHERE id = 'S-1'"
+  ss -q
+  gitver=$(git rev-parse HEAD:refinements/S-1-one.md)
+  check_eq "nokey $how: the run moved git's bytes for the API" "active/S-1-one.md|$gitver" \
+    "$(ls */*.md)|$(git hash-object active/S-1-one.md)"
+  git stash -q && git stash drop -q
+  case $how in
+  add) mv refinements/S-1-one.md backlog/ && git add -A ;;
+  *) git mv refinements/S-1-one.md backlog/S-1-one.md ;;
+  esac
+  case $how in
+  commit | add | hook) git commit -qm "person moves S-1 to backlog" ;;
+  amend) git commit -q --amend -m "person moves S-1 to backlog" ;;
+  esac
+  # hook: the post-commit hook's run, over the commit's paths only
+  if [ "$how" = hook ]; then run ss sync --git -q; else run ss -q; fi
+  check_eq "nokey $how: the run goes through" "0|" "$rc|$err"
+  check_eq "nokey $how: one file of S-1, the person's, git's bytes" \
+    "backlog/S-1-one.md|$gitver" \
+    "$(ls */*.md | paste -sd ' ')|$(git hash-object backlog/S-1-one.md 2>/dev/null)"
+  check_eq "nokey $how: the row is where the person moved it" "backlog|backlog/S-1-one.md" \
+    "$(q "SELECT status || '|' || path FROM stories WHERE id = 'S-1'")"
+  check_eq "nokey $how: the API's move is kept in sync_conflicts" "both_changed|file|status|active" \
+    "$(q "SELECT kind || '|' || kept || '|' || fields FROM sync_conflicts WHERE story_id = 'S-1'")|$(q "SELECT lost FROM sync_conflicts WHERE story_id = 'S-1'" |
+      python3 -c 'import json, sys; print(json.loads(sys.stdin.read() or "{}").get("status"))')"
+  before=$(db_digest)
+  run ss -v
+  check_eq "nokey $how: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+done
 
 # ---- no discard: the person moves storysync's file back to git's place
 # and edits it (seed 766): a move and an edit, as any ----

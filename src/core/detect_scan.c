@@ -960,6 +960,7 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 {
 	const struct claim *other = &v[&v[0] == ours ? 1 : 0];
 	const struct file_change *fc;
+	const char *at;
 	bool moved;
 
 	if (n != 2 || !k->asks.held || !se->before[0] || !se->hash[0] ||
@@ -968,9 +969,15 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 		return false;
 	/* the other file, as storysync's: git's version, storysync's move
 	 * of it a move only, that a person moved in git (committed or
-	 * staged: its place is theirs, discard_leftovers), or a copy */
-	moved = k->asks.held(k->asks.ctx, k->parsed[other->parsed].path,
-			     se->before);
+	 * staged: its place is theirs, discard_leftovers), or a copy. Git
+	 * holding it where it was, unchanged since the last run (a discard
+	 * put it back and a person edited it, model wide seed 1362), is
+	 * no move: git holds the other file's path, storysync's file is no
+	 * leftover (seed 406), unless the person's add -A took both */
+	at = k->parsed[other->parsed].path;
+	moved = k->asks.held(k->asks.ctx, at, se->before) &&
+		(added(k, se) ||
+		 (k->asks.has && !k->asks.has(k->asks.ctx, at, se->before)));
 	if (strcmp(k->parsed[other->parsed].hash, se->hash) == 0 &&
 	    (strcmp(se->hash, se->before) != 0 || !moved))
 		return false;
@@ -985,8 +992,7 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 	 * nor the other file's, which is then not in the tree any more */
 	if ((k->asks.held(k->asks.ctx, se->path, NULL) &&
 	     !(moved && added(k, se))) ||
-	    (!moved &&
-	     k->asks.held(k->asks.ctx, k->parsed[other->parsed].path, NULL)))
+	    (!moved && k->asks.held(k->asks.ctx, at, NULL)))
 		return false;
 	if (ours->parsed != SIZE_MAX) {
 		fc = &k->parsed[ours->parsed];

@@ -125,6 +125,50 @@ for how in commit staged amend add hook; do
   check_eq "nokey $how: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
 done
 
+# ---- git's version put back where git holds it and edited there, not
+# moved (model wide seeds 1362, 1350): storysync's write took a person's
+# edit as well as the API's move, no status key. Git holds the old place
+# unchanged since the last run, so the copy was moved by no one: before,
+# storysync's file was removed as its own and the person's copy taken
+# whole, the API's move lost with nothing in sync_conflicts. Now neither
+# value is lost: the person's title and the API's status each reach the
+# row or sync_conflicts ----
+stages_repo inplace backlog:backlog refinement:refinements active:active
+printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >refinements/S-1-one.md
+synced_commit
+sed -i 's/^body$/body, edited/' refinements/S-1-one.md
+ss -q
+q "UPDATE stories SET status = 'active' WHERE id = 'S-1'"
+ss -q
+check_eq "inplace: the run moved the edited file for the API" \
+  "active/S-1-one.md|body, edited" "$(ls */*.md)|$(tail -n1 active/S-1-one.md)"
+git stash -q && git stash drop -q
+sed -i 's/^title: One$/title: Person/' refinements/S-1-one.md
+run ss -q
+status=$(q "SELECT status FROM stories WHERE id = 'S-1'")
+lost=$(q "SELECT lost FROM sync_conflicts WHERE story_id = 'S-1'" |
+  python3 -c 'import json, sys
+print(",".join(sorted("%s=%s" % kv for kv in json.loads(sys.stdin.read() or "{}").items()
+                     if kv[0] in ("status", "title"))))')
+title=$(q "SELECT title FROM stories WHERE id = 'S-1'")
+check_eq "inplace: the API's status is in the row or in sync_conflicts" yes \
+  "$([ "$status" = active ] || case ",$lost," in *,status=active,*) true ;; *) false ;; esac && echo yes || echo "no: row $status, lost {$lost}")"
+check_eq "inplace: the person's title is in the row, in sync_conflicts or in their file" yes \
+  "$([ "$title" = Person ] || grep -qx 'title: Person' refinements/S-1-one.md ||
+    case ",$lost," in *,title=Person,*) true ;; *) false ;; esac && echo yes || echo "no: row $title, lost {$lost}")"
+# both files kept (the run names both, exits 1, writes nothing for S-1,
+# as before move10b): the person's removal of storysync's file ends it
+if [ "$rc" = 1 ]; then
+  check_eq "inplace: both files named" \
+    "refinements/S-1-one.md: id 'S-1' is also claimed by active/S-1-one.md" \
+    "$(printf '%s\n' "$err" | grep '^refinements/S-1-one.md: id')"
+  rm active/S-1-one.md
+  run ss -q
+  check_eq "inplace: the person's removal of the other ends it, their file taken" \
+    "0|Person|refinements/S-1-one.md" \
+    "$rc|$(q "SELECT title || '|' || path FROM stories WHERE id = 'S-1'")"
+fi
+
 # ---- no discard: the person moves storysync's file back to git's place
 # and edits it (seed 766): a move and an edit, as any ----
 tree back

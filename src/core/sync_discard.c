@@ -235,10 +235,13 @@ bool rebased(struct run *run, const struct file_change *fc,
 		if (named) {
 			story_set(&old, loc[k], mirror[k]);
 			known[loc[k]] = true;
-		} else if (strcmp(se->hash, se->before) == 0) {
-			/* storysync's write a move only (git's bytes): git's
-			 * location is not the agreed one in the fields it
-			 * moved, whatever it was (issue 19) */
+		} else {
+			/* no key names it: git's location is not the agreed
+			 * one in the fields storysync's write moved, whatever
+			 * it was, a move only (git's bytes, issue 19) or one
+			 * that took a person's edit too (model wide seed
+			 * 1350: add -A took both files, the API's backlog was
+			 * lost with nothing in sync_conflicts) */
 			known[loc[k]] = true;
 		}
 	}

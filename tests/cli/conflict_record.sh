@@ -158,4 +158,22 @@ check_eq "copies: the API's status kept in sync_conflicts" \
       FROM sync_conflicts WHERE story_id = 'S-1'")"
 settled copies 1
 
+# ---- the same where storysync's write also took a person's edit (its
+# bytes not git's; model wide seed 1350): before, the person's copy was
+# taken whole, the API's status lost with nothing in sync_conflicts ----
+tree copies-edited
+sed -i 's/^body$/body, edited/' $F
+ss -q
+py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+ss -q
+git stash -q && git stash drop -q && git add -A && git commit -qm both
+sed -i 's/^priority: low$/priority: high/' $F
+run ss
+check_eq "copies-edited: the person's priority reaches the row" "0|high" "$rc|$(field priority)"
+check_eq "copies-edited: the API's status is in the row or in sync_conflicts" yes \
+  "$([ "$(field status)" = refinement ] ||
+    [ "$(py_rows "SELECT $(jget lost status) FROM sync_conflicts WHERE story_id = 'S-1'")" = refinement ] &&
+    echo yes || echo "no: row $(field status)")"
+settled copies-edited 1
+
 finish

@@ -414,8 +414,9 @@ void doubt_retyped(const struct story *file, const bool maybe[],
  * HEAD's at the path the story had, else the earlier one. Without a write or
  * a move, as it was. It matters only while some field is storysync's
  * (state_entry.ours). */
-void set_before(struct run *run, const struct file_change *fc,
-		const struct state_entry *se, bool journaled, struct action *a)
+static void find_before(struct run *run, const struct file_change *fc,
+			const struct state_entry *se, bool journaled,
+			struct action *a)
 {
 	const char *path = fc && fc->path ? fc->path : se ? se->path : NULL;
 	bool ours = false, earlier = se && se->before[0];
@@ -474,6 +475,55 @@ void set_before(struct run *run, const struct file_change *fc,
 		return;
 	}
 	memcpy(a->before, head, BLOBID_HEX);
+}
+
+/* Whether HEAD or git's index holds blob at path: HEAD first, which
+ * the run's fast path answers without reading the index. */
+static bool head_or_index(struct run *run, const char *path, const char *blob)
+{
+	char v[BLOBID_HEX];
+	struct err e;
+
+	return (detect_git_blob(&run->mirrors, run->c, path, GIT_HEAD, v, &e) &&
+		strcmp(v, blob) == 0) ||
+	       (detect_git_blob(&run->mirrors, run->c, path, GIT_INDEX, v,
+				&e) &&
+		strcmp(v, blob) == 0);
+}
+
+/* a->before_path (see there): for storysync's move of the file at the
+ * state's path (a write that moves it for the database), that path, or
+ * the one the last run had it at (a configuration change since moved
+ * it), where HEAD or git's index holds a->before: where a discard puts
+ * git's version back, the place the move took the file from. Else the
+ * state's, while before stays; else none. */
+static void find_before_path(struct run *run, const struct file_change *fc,
+			     const struct state_entry *se, struct action *a)
+{
+	const char *from[2] = {0};
+
+	if (a->state != PLAN_STATE_PUT || !a->before[0] || !se)
+		return;
+	if (a->file == PLAN_FILE_WRITE && a->event &&
+	    strcmp(a->event, "moved") == 0 &&
+	    (!fc || !fc->path || strcmp(fc->path, se->path) == 0)) {
+		from[0] = se->path;
+		from[1] = reconcile_was(&run->rc, se->id);
+	}
+	for (size_t i = 0; i < 2; i++)
+		if (from[i] && head_or_index(run, from[i], a->before)) {
+			a->before_path = xstrdup(from[i]);
+			return;
+		}
+	if (se->before_path && strcmp(se->before, a->before) == 0)
+		a->before_path = xstrdup(se->before_path);
+}
+
+void set_before(struct run *run, const struct file_change *fc,
+		const struct state_entry *se, bool journaled, struct action *a)
+{
+	find_before(run, fc, se, journaled, a);
+	find_before_path(run, fc, se, a);
 }
 
 /* a->head and a->before (see there) for the deletion of the file at

@@ -362,6 +362,11 @@ bool detect_git_committed(struct git_mirrors *gm, const struct config *c,
  * outside git, or without last. False (e set) when git cannot answer. */
 bool detect_git_left(struct git_mirrors *gm, const struct config *c,
 		     const char *last, bool *left, struct err *e);
+/* Whether git's object store still holds the commit last (an amend or a
+ * rebase replaced it, then gc pruned it: not), into *yes. *yes true
+ * outside git. False (e set) when git cannot answer. */
+bool detect_git_has_commit(struct git_mirrors *gm, const struct config *c,
+			   const char *last, bool *yes, struct err *e);
 /* HEAD's commit into out; "" when unborn, or outside git. False (e set)
  * when git cannot answer. */
 bool detect_git_head_commit(struct git_mirrors *gm, const struct config *c,

@@ -945,6 +945,15 @@ static bool added(const struct cmp *k, const struct state_entry *se)
 	       !k->asks.has(k->asks.ctx, se->path, se->hash);
 }
 
+/* Whether git's version of se's file (se->before) at path is one a
+ * discard put back, not a person's move of it (asked of k->asks.put:
+ * git_put_beside in sync_discard.c). */
+static bool git_version_put(const struct cmp *k, const struct state_entry *se,
+			    const char *path)
+{
+	return k->asks.put && k->asks.put(k->asks.ctx, se, path);
+}
+
 /* Whether the two claims v[0..2) of one id are storysync's own file
  * (ours: at the state's path, as agreed, which git does not hold: an
  * uncommitted write or move of storysync's over git's version se->before)
@@ -970,14 +979,14 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 	/* the other file, as storysync's: git's version, storysync's move
 	 * of it a move only, that a person moved in git (committed or
 	 * staged: its place is theirs, discard_leftovers), or a copy. Git
-	 * holding it where it was, unchanged since the last run (a discard
-	 * put it back and a person edited it, model wide seed 1362), is
-	 * no move: git holds the other file's path, storysync's file is no
-	 * leftover (seed 406), unless the person's add -A took both */
+	 * holding it where it was, unchanged since the last run or where
+	 * storysync's write took the file from (git_version_put: a discard
+	 * put it back and a person edited it, model wide seeds 1362, 1347),
+	 * is no move: git holds the other file's path, storysync's file is
+	 * no leftover (seed 406), unless the person's add -A took both */
 	at = k->parsed[other->parsed].path;
 	moved = k->asks.held(k->asks.ctx, at, se->before) &&
-		(added(k, se) ||
-		 (k->asks.has && !k->asks.has(k->asks.ctx, at, se->before)));
+		(added(k, se) || (k->asks.put && !git_version_put(k, se, at)));
 	if (strcmp(k->parsed[other->parsed].hash, se->hash) == 0 &&
 	    (strcmp(se->hash, se->before) != 0 || !moved))
 		return false;
@@ -1186,12 +1195,11 @@ static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 		if (v[i].se || v[i].parsed == SIZE_MAX)
 			return mine_leftover(k, v, n, se, ours);
 		fc = &k->parsed[v[i].parsed];
-		/* git's version, where no person's commit or staged change
-		 * moved or touched it since the last run (asked of k->has):
-		 * a person's move of it in git is theirs (issue 19) */
+		/* git's version put back (git_version_put): a person's
+		 * move of it in git is theirs (issue 19) */
 		if (!(se->ours && se->before[0] &&
-		      strcmp(fc->hash, se->before) == 0 && k->asks.has &&
-		      k->asks.has(k->asks.ctx, fc->path, fc->hash)) &&
+		      strcmp(fc->hash, se->before) == 0 &&
+		      git_version_put(k, se, fc->path)) &&
 		    !(k->asks.copy && k->asks.copy(k->asks.ctx, fc)))
 			return mine_leftover(k, v, n, se, ours);
 	}

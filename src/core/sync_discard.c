@@ -149,9 +149,10 @@ bool discarded(struct run *run, const struct file_change *fc,
 		return false;
 	/* git puts its version back where it holds it: elsewhere, the file
 	 * is one a person moved (storysync's move of it, a content git
-	 * held already, moved on) */
+	 * held already, moved on); where storysync's write took the file
+	 * from, git's, whichever commit took it there (git_put_beside) */
 	if (strcmp(fc->path, se->path) != 0 &&
-	    !git_put(run, fc->path, se->before, run->last_commit))
+	    !git_put_beside(run, se, fc->path))
 		return false;
 	if (write_taken(run, se))
 		return false;
@@ -769,6 +770,57 @@ bool git_has(void *ctx, const char *path, const char *blob)
 	const struct run *run = ctx;
 
 	return git_put(ctx, path, blob, run->last_commit);
+}
+
+/* Whether path is where storysync's write took se's file from
+ * (state_entry.before_path), or followed back to it through a
+ * configuration change since the last run (a stage's directory renamed
+ * by hand and committed with commit -a, git holding the file at neither
+ * path: the bytes decide, as for git_put). */
+static bool at_source(struct run *run, const struct state_entry *se,
+		      const char *path)
+{
+	char *was;
+	bool at;
+
+	if (!se->before_path || !se->before[0])
+		return false;
+	at = strcmp(path, se->before_path) == 0;
+	if (!at && (was = reconcile_path_recorded(&run->rc, path))) {
+		at = strcmp(was, se->before_path) == 0;
+		free(was);
+	}
+	return at;
+}
+
+/* Whether the last run's commit is gone from git's object store (an
+ * amend or a rebase replaced it, gc pruned it): git's history then
+ * cannot tell a person's move since from git's version put back. When
+ * git cannot say, gone. */
+static bool last_commit_gone(struct run *run)
+{
+	bool yes = false;
+	struct err e;
+
+	return run->last_commit &&
+	       (!detect_git_has_commit(&run->mirrors, run->c, run->last_commit,
+				       &yes, &e) ||
+		!yes);
+}
+
+bool git_put_beside(void *ctx, const struct state_entry *se, const char *path)
+{
+	struct run *run = ctx;
+
+	/* storysync's own record first: git's history cannot tell a
+	 * person's git mv staged before storysync's move and committed
+	 * after it (there: git's, model wide seed 1347) from one made
+	 * after the discard (elsewhere: theirs, issue 19) */
+	if (at_source(run, se, path))
+		return true;
+	if (se->before_path && last_commit_gone(run))
+		return false;
+	return git_put(run, path, se->before, run->last_commit);
 }
 
 bool deleted_copy(void *ctx, const struct file_change *copy)

@@ -864,6 +864,7 @@ static bool apply_state(struct apply_ctx *ctx, const struct action *a,
 		if (a->ours_after[f])
 			se.ours |= 1u << f;
 	memcpy(se.before, a->before, BLOBID_HEX);
+	se.before_path = a->before_path;
 	if (a->state == PLAN_STATE_FORGET &&
 	    !store_state_delete(ctx->store, a->id, e))
 		return false;

@@ -152,19 +152,26 @@ typedef bool (*detect_copy_fn)(void *ctx, const struct file_change *copy);
  * or any version there when blob is NULL (true when git cannot say):
  * asked of the two files of a story that a second file claims. */
 typedef bool (*detect_held_fn)(void *ctx, const char *path, const char *blob);
+/* Whether git's version of the file of se (se->before) at path, beside
+ * storysync's file, is one a discard put back, not a person's move of it
+ * (see discard_leftovers). */
+typedef bool (*detect_put_fn)(void *ctx, const struct state_entry *se,
+			      const char *path);
 /* The caller's questions about the second claims of an id, each with
  * ctx, each NULL when not asked: copy (detect_copy_fn above) and held;
  * moved, whether such a file (parsed) holds a move of its story to its
  * path that a killed run made (the write journal); has, whether git's
  * index or HEAD holds blob at path as a discard puts it back (git's
  * version, no person's change committed or staged since the last run;
- * false when git cannot say). A walk and a diff's paths ask the same, so
- * that a --git run meets a discard's copies as a scan does. */
+ * false when git cannot say); put (detect_put_fn above). A walk
+ * and a diff's paths ask the same, so that a --git run meets a
+ * discard's copies as a scan does. */
 struct detect_asks {
 	detect_copy_fn copy;
 	detect_held_fn held;
 	detect_copy_fn moved;
 	detect_held_fn has;
+	detect_put_fn put;
 	void *ctx;
 };
 /* Has the walk w ask those questions (copied; NULL: none). */
@@ -362,6 +369,11 @@ bool detect_git_committed(struct git_mirrors *gm, const struct config *c,
  * outside git, or without last. False (e set) when git cannot answer. */
 bool detect_git_left(struct git_mirrors *gm, const struct config *c,
 		     const char *last, bool *left, struct err *e);
+/* Whether git's object store still holds the commit last (an amend or a
+ * rebase replaced it, then gc pruned it: not), into *yes. *yes true
+ * outside git. False (e set) when git cannot answer. */
+bool detect_git_has_commit(struct git_mirrors *gm, const struct config *c,
+			   const char *last, bool *yes, struct err *e);
 /* HEAD's commit into out; "" when unborn, or outside git. False (e set)
  * when git cannot answer. */
 bool detect_git_head_commit(struct git_mirrors *gm, const struct config *c,

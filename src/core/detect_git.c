@@ -669,6 +669,15 @@ bool detect_git_left(struct git_mirrors *gm, const struct config *c,
 	return true;
 }
 
+bool detect_git_has_commit(struct git_mirrors *gm, const struct config *c,
+			   const char *last, bool *yes, struct err *e)
+{
+	*yes = true;
+	if (!last || !*last || !mirrors_open(gm, c))
+		return true;
+	return gitrepo_has_commit(gm->repo, last, yes, e);
+}
+
 bool detect_git_head_commit(struct git_mirrors *gm, const struct config *c,
 			    char out[BLOBID_HEX], struct err *e)
 {

@@ -936,6 +936,24 @@ static bool ours_claim(const struct cmp *k, const struct claim *c,
  * k->asks.copy) git's version put back of a copy storysync removed so before,
  * which a person had committed with the move. Those copies are no claims:
  * they are removed, as the move was made. */
+/* Whether git holds storysync's file of se as it wrote it only because a
+ * person's commit or staged change added it since the last run (add -A
+ * beside their move of git's version: issue 19). */
+static bool added(const struct cmp *k, const struct state_entry *se)
+{
+	return k->asks.has && k->asks.held(k->asks.ctx, se->path, se->hash) &&
+	       !k->asks.has(k->asks.ctx, se->path, se->hash);
+}
+
+/* Whether git's version of se's file (se->before) at path is one a
+ * discard put back, not a person's move of it (asked of k->asks.put:
+ * git_put_beside in sync_discard.c). */
+static bool git_version_put(const struct cmp *k, const struct state_entry *se,
+			    const char *path)
+{
+	return k->asks.put && k->asks.put(k->asks.ctx, se, path);
+}
+
 /* Whether the two claims v[0..2) of one id are storysync's own file
  * (ours: at the state's path, as agreed, which git does not hold: an
  * uncommitted write or move of storysync's over git's version se->before)
@@ -951,11 +969,26 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 {
 	const struct claim *other = &v[&v[0] == ours ? 1 : 0];
 	const struct file_change *fc;
+	const char *at;
+	bool moved;
 
 	if (n != 2 || !k->asks.held || !se->before[0] || !se->hash[0] ||
 	    strcmp(ours->path, se->path) != 0 || other->se ||
-	    other->parsed == SIZE_MAX ||
-	    strcmp(k->parsed[other->parsed].hash, se->hash) == 0)
+	    other->parsed == SIZE_MAX)
+		return false;
+	/* the other file, as storysync's: git's version, storysync's move
+	 * of it a move only, that a person moved in git (committed or
+	 * staged: its place is theirs, discard_leftovers), or a copy. Git
+	 * holding it where it was, unchanged since the last run or where
+	 * storysync's write took the file from (git_version_put: a discard
+	 * put it back and a person edited it, model wide seeds 1362, 1347),
+	 * is no move: git holds the other file's path, storysync's file is
+	 * no leftover (seed 406), unless the person's add -A took both */
+	at = k->parsed[other->parsed].path;
+	moved = k->asks.held(k->asks.ctx, at, se->before) &&
+		(added(k, se) || (k->asks.put && !git_version_put(k, se, at)));
+	if (strcmp(k->parsed[other->parsed].hash, se->hash) == 0 &&
+	    (strcmp(se->hash, se->before) != 0 || !moved))
 		return false;
 	/* untouched since the run that wrote it */
 	if (ours->parsed != SIZE_MAX
@@ -966,8 +999,9 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 	 * that is neither storysync's file's (a copy of storysync's write
 	 * over git's version is a person's new file with the id, review6)
 	 * nor the other file's, which is then not in the tree any more */
-	if (k->asks.held(k->asks.ctx, se->path, NULL) ||
-	    k->asks.held(k->asks.ctx, k->parsed[other->parsed].path, NULL))
+	if ((k->asks.held(k->asks.ctx, se->path, NULL) &&
+	     !(moved && added(k, se))) ||
+	    (!moved && k->asks.held(k->asks.ctx, at, NULL)))
 		return false;
 	if (ours->parsed != SIZE_MAX) {
 		fc = &k->parsed[ours->parsed];
@@ -1161,8 +1195,11 @@ static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 		if (v[i].se || v[i].parsed == SIZE_MAX)
 			return mine_leftover(k, v, n, se, ours);
 		fc = &k->parsed[v[i].parsed];
+		/* git's version put back (git_version_put): a person's
+		 * move of it in git is theirs (issue 19) */
 		if (!(se->ours && se->before[0] &&
-		      strcmp(fc->hash, se->before) == 0) &&
+		      strcmp(fc->hash, se->before) == 0 &&
+		      git_version_put(k, se, fc->path)) &&
 		    !(k->asks.copy && k->asks.copy(k->asks.ctx, fc)))
 			return mine_leftover(k, v, n, se, ours);
 	}

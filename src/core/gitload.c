@@ -45,6 +45,7 @@ static struct {
 	__typeof__(gitrepo_on_branch) *on_branch;
 	__typeof__(gitrepo_path_versions) *path_versions;
 	__typeof__(gitrepo_path_one_change) *path_one_change;
+	__typeof__(gitrepo_has_commit) *has_commit;
 } mod;
 
 /* one a line, as mod has them */
@@ -76,6 +77,7 @@ static const char *const names[] = {
 	"gitrepo_on_branch",
 	"gitrepo_path_versions",
 	"gitrepo_path_one_change",
+	"gitrepo_has_commit",
 };
 /* clang-format on */
 
@@ -208,6 +210,12 @@ bool gitrepo_is_ancestor(struct gitrepo *r, const char *a, const char *b,
 			 bool *yes, struct err *e)
 {
 	return mod.is_ancestor(r, a, b, yes, e);
+}
+
+bool gitrepo_has_commit(struct gitrepo *r, const char *commit, bool *yes,
+			struct err *e)
+{
+	return mod.has_commit(r, commit, yes, e);
 }
 
 bool gitrepo_on_branch(struct gitrepo *r, const char *commit, bool *yes,

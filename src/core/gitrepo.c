@@ -312,6 +312,27 @@ static bool lookup_commit(git_repository *repo, const char *spec,
 	return rc < 0 ? gerr(e, "commit %s", spec) : true;
 }
 
+bool gitrepo_has_commit(struct gitrepo *r, const char *commit, bool *yes,
+			struct err *e)
+{
+	git_commit *c = NULL;
+	git_oid oid;
+	int rc;
+
+	*yes = false;
+	if (strlen(commit) != GITREPO_HEX - 1 ||
+	    git_oid_fromstr(&oid, commit) < 0)
+		return true;
+	rc = git_commit_lookup(&c, r->repo, &oid);
+	if (rc == GIT_ENOTFOUND)
+		return true;
+	if (rc < 0)
+		return gerr(e, "commit %s", commit);
+	*yes = true;
+	git_commit_free(c);
+	return true;
+}
+
 bool gitrepo_is_ancestor(struct gitrepo *r, const char *a, const char *b,
 			 bool *yes, struct err *e)
 {

@@ -72,6 +72,12 @@ bool gitrepo_head(struct gitrepo *r, char out[GITREPO_HEX], bool *unborn,
 bool gitrepo_is_ancestor(struct gitrepo *r, const char *a, const char *b,
 			 bool *yes, struct err *e);
 
+/* *yes when commit (a full id) is in the object store: a commit an amend
+ * or a rebase replaced, then pruned (gc), is not. A malformed id is a
+ * plain no. */
+bool gitrepo_has_commit(struct gitrepo *r, const char *commit, bool *yes,
+			struct err *e);
+
 /* *yes when commit (a full id) is a local branch's tip or in its history:
  * a HEAD that left it by a checkout can come back, while one that amended,
  * rebased or reset it away left it for good. A missing or malformed

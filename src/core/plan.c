@@ -207,6 +207,7 @@ void action_finish(struct action *a)
 	story_finish(&a->lost);
 	for (int k = 0; k < SM_COUNT; k++)
 		free(a->mirror_after[k]);
+	free(a->before_path);
 	memset(a, 0, sizeof(*a));
 }
 

@@ -142,6 +142,10 @@ struct action {
 	/* with ours_after: the version HEAD held when the first of
 	 * those writes went over it (state_entry.before); the caller's */
 	char before[BLOBID_HEX];
+	/* with before: the path a write took the file from, where git held
+	 * before then (state_entry.before_path); NULL when none. The
+	 * caller's, freed with the action */
+	char *before_path;
 	/* PLAN_FILE_DELETE of a row the API deleted: HEAD's commit (and in
 	 * before, HEAD's version of the path), for the deleted file's record
 	 * (store_deleted_put); "" when git holds no such thing. The

@@ -235,8 +235,11 @@ static enum apply_result follow(struct apply_ctx *ctx,
 	 * held of storysync's writes, it still holds */
 	for (int f = 0; f < SF_COUNT; f++)
 		a.ours_after[f] = se && (se->ours >> f & 1);
-	if (se)
+	if (se) {
 		memcpy(a.before, se->before, BLOBID_HEX);
+		if (se->before_path)
+			a.before_path = xstrdup(se->before_path);
+	}
 	res = found ? apply_action(ctx, &a, NULL, NULL, se, e) : APPLY_DONE;
 out:
 	action_finish(&a);

@@ -180,6 +180,10 @@ struct state_entry {
 	 * holds of a file moved where git does not track it, for a later
 	 * write's */
 	char before[BLOBID_HEX];
+	/* with before: the path storysync's write took the file from,
+	 * where git held before then (NULL: none known): git's version
+	 * back there is a discard; elsewhere a person moved it */
+	char *before_path;
 };
 
 /* All the state: the entries, their strings in one arena. */

@@ -649,7 +649,7 @@ static bool pg_bulk(struct store *s, bool on, struct err *e)
 
 #define STATE_COLUMNS                                                          \
 	"story_id, path, mtime_ns, ctime_ns, size, ino, mode, recorded_ns,"    \
-	" hash, rev, ours, before"
+	" hash, rev, ours, before, before_path"
 
 static bool state_rows(PGresult *r, struct state_table *t)
 {
@@ -681,6 +681,9 @@ static bool state_rows(PGresult *r, struct state_table *t)
 		h = cval(r, i, 11);
 		if (h && strlen(h) == BLOBID_HEX - 1)
 			memcpy(se->before, h, BLOBID_HEX);
+		h = cval(r, i, 12);
+		if (h && se->before[0])
+			se->before_path = arena_strdup(&t->strings, h);
 	}
 	PQclear(r);
 	return true;
@@ -808,20 +811,23 @@ static char *mirror_array(char *const *mirror)
 	" excluded.rev, ours = CASE WHEN " STATE_PUT_BASE " THEN"              \
 	" excluded.ours ELSE sync_state.ours END, before = CASE WHEN"          \
 	" " STATE_PUT_BASE " THEN excluded.before ELSE sync_state.before END," \
+	" before_path = CASE WHEN " STATE_PUT_BASE " THEN"                     \
+	" excluded.before_path ELSE sync_state.before_path END,"               \
 	" mirrors = CASE WHEN " STATE_PUT_BASE " THEN excluded.mirrors ELSE"   \
 	" sync_state.mirrors END, digest = CASE WHEN " STATE_PUT_BASE " THEN"  \
 	" excluded.digest ELSE sync_state.digest END"
 #define STATE_PUT_COLUMNS                                                      \
 	"sync_state(tree, story_id, path, mtime_ns, ctime_ns, size, ino,"      \
-	" mode, recorded_ns, hash, rev, mirrors, digest, ours, before)"
+	" mode, recorded_ns, hash, rev, mirrors, digest, ours, before,"        \
+	" before_path)"
 
 static const struct pg_bulk state_put = {
 	.sql = "INSERT INTO " STATE_PUT_COLUMNS
 	       " VALUES ($1, $2, $3, $4::bigint, $5::bigint, $6::bigint,"
 	       " $7::bigint, $8::bigint, $9::bigint, $10, $11::bigint,"
-	       " $12::json, $13::bigint, $14::bigint, $15)" STATE_PUT_SET,
+	       " $12::json, $13::bigint, $14::bigint, $15, $16)" STATE_PUT_SET,
 	.copy = STATE_PUT_COLUMNS,
-	.types = "tttiiiiiititiit",
+	.types = "tttiiiiiititiitt",
 	.key = 2,
 };
 
@@ -840,7 +846,8 @@ static bool pg_state_put(struct store *s, const struct state_entry *se,
 	       I64(n[3], (int64_t)se->st.ino), I64(n[4], se->st.mode),
 	       I64(n[5], se->recorded_ns), se->hash[0] ? se->hash : NULL,
 	       I64(n[6], se->rev), json, base ? digest : NULL,
-	       I64(n[7], se->ours), se->before[0] ? se->before : NULL);
+	       I64(n[7], se->ours), se->before[0] ? se->before : NULL,
+	       se->before[0] ? se->before_path : NULL);
 	free(json);
 	/* agreed now: a saved base is history (a first load has none) */
 	if (ok && base && !s->first_load)

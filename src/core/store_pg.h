@@ -36,7 +36,7 @@
  * 3 store_pg.c         everything store_impl.h asks, and open and close
  */
 
-#define PG_SCHEMA_VERSION 5
+#define PG_SCHEMA_VERSION 6
 /* A new generation of a tree's sync_state (sync_meta 'state.generation',
  * statcache.h): 53 random bits, as text. */
 #define PG_NEW_GENERATION "floor(random() * 9007199254740992)::bigint::text"

@@ -179,6 +179,12 @@ static const struct {
 	 * back, seed 414: the lookup scanned the tree's whole archive) */
 	{5, "CREATE INDEX IF NOT EXISTS deleted_stories_story ON"
 	    " deleted_stories(tree, story_id)"},
+	/* 6: the path storysync's write took the file from, where git
+	 * held the version before (sync_state.before) then: git's version
+	 * back there is a discard, at any other path a person's move of it
+	 * (issue 19). Unknown for the states agreed so far: none */
+	{6, "ALTER TABLE sync_state ADD COLUMN IF NOT EXISTS before_path"
+	    " text"},
 };
 
 /* The change tracking, made anew by every migration (CREATE OR REPLACE),

@@ -6,7 +6,7 @@
 #ifndef STORYSYNC_CORE_STORE_SQLITE_FRESH_H
 #define STORYSYNC_CORE_STORE_SQLITE_FRESH_H
 
-#define FRESH_SCHEMA_VERSION 9
+#define FRESH_SCHEMA_VERSION 10
 
 /* clang-format off */
 static const char *const fresh_schema[] = {
@@ -22,7 +22,7 @@ static const char *const fresh_schema[] = {
 	"CREATE TABLE \"stories\"(id TEXT, backlog TEXT, status TEXT, epic TEXT, title TEXT NOT NULL, priority TEXT, points INTEGER, labels TEXT, extra TEXT, body TEXT, path TEXT, created TEXT, updated TEXT, rev INTEGER NOT NULL DEFAULT 0, assignees TEXT, parent TEXT, tree TEXT NOT NULL DEFAULT 'default', PRIMARY KEY(tree, id), UNIQUE(tree, path))",
 	"CREATE INDEX stories_rev ON stories(tree, rev)",
 	"CREATE TABLE \"story_dependencies\"(story_id TEXT NOT NULL, depends_on TEXT NOT NULL, tree TEXT NOT NULL DEFAULT 'default', PRIMARY KEY(tree, story_id, depends_on))",
-	"CREATE TABLE \"sync_state\"(story_id TEXT NOT NULL, path TEXT NOT NULL, mtime_ns INTEGER, ctime_ns INTEGER, size INTEGER, ino INTEGER, mode INTEGER, recorded_ns INTEGER, hash TEXT, rev INTEGER, mirrors TEXT, digest INTEGER, ours INTEGER NOT NULL DEFAULT 0, before TEXT, tree TEXT NOT NULL DEFAULT 'default', PRIMARY KEY(tree, story_id))",
+	"CREATE TABLE \"sync_state\"(story_id TEXT NOT NULL, path TEXT NOT NULL, mtime_ns INTEGER, ctime_ns INTEGER, size INTEGER, ino INTEGER, mode INTEGER, recorded_ns INTEGER, hash TEXT, rev INTEGER, mirrors TEXT, digest INTEGER, ours INTEGER NOT NULL DEFAULT 0, before TEXT, tree TEXT NOT NULL DEFAULT 'default', before_path TEXT, PRIMARY KEY(tree, story_id))",
 	"CREATE INDEX sync_state_path ON sync_state(tree, path)",
 	"CREATE TABLE \"sync_base\"(story_id TEXT NOT NULL, row TEXT NOT NULL, tree TEXT NOT NULL DEFAULT 'default', PRIMARY KEY(tree, story_id))",
 	"CREATE TABLE \"sync_replaced\"(story_id TEXT NOT NULL, clock INTEGER, updated TEXT, deps TEXT, tree TEXT NOT NULL DEFAULT 'default', PRIMARY KEY(tree, story_id))",

@@ -11,7 +11,7 @@
 
 #define STATE_COLUMNS                                                          \
 	"story_id, path, mtime_ns, ctime_ns, size, ino, mode, recorded_ns,"    \
-	" hash, rev, ours, before"
+	" hash, rev, ours, before, before_path"
 
 /* An entry of sync_deleted, and whether no deletion of its story was
  * archived after it (deleted_file.latest): ISO times of one clock,
@@ -52,8 +52,8 @@ const char *const store_state_sql[ST_COUNT] = {
 	[ST_STATE_PUT] =
 		"INSERT INTO sync_state(story_id, path, mtime_ns, ctime_ns,"
 		" size, ino, mode, recorded_ns, hash, rev, mirrors, digest,"
-		" ours, before, tree) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-		" ?9, ?10, ?11, ?13, ?14, ?15, " TREE ")"
+		" ours, before, before_path, tree) VALUES (?1, ?2, ?3, ?4, ?5,"
+		" ?6, ?7, ?8, ?9, ?10, ?11, ?13, ?14, ?15, ?16, " TREE ")"
 		" ON CONFLICT(tree, story_id) DO UPDATE SET path = "
 		"excluded.path,"
 		" mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns,"
@@ -62,7 +62,8 @@ const char *const store_state_sql[ST_COUNT] = {
 		" hash = excluded.hash, rev = excluded.rev,"
 		" ours = CASE WHEN ?12 THEN excluded.ours ELSE sync_state.ours"
 		" END, before = CASE WHEN ?12 THEN excluded.before ELSE"
-		" sync_state.before END,"
+		" sync_state.before END, before_path = CASE WHEN ?12 THEN"
+		" excluded.before_path ELSE sync_state.before_path END,"
 		" mirrors = CASE WHEN ?12 THEN excluded.mirrors"
 		" ELSE sync_state.mirrors END, digest = CASE WHEN ?12 THEN"
 		" excluded.digest ELSE sync_state.digest END",
@@ -124,6 +125,7 @@ static void state_from_row(void *elem, sqlite3_stmt *st, void *arena)
 	se->before[0] = '\0';
 	if (hash && sqlite3_column_bytes(st, 11) == BLOBID_HEX - 1)
 		memcpy(se->before, hash, BLOBID_HEX);
+	se->before_path = se->before[0] ? (char *)col_arena(st, 12, a) : NULL;
 }
 
 /* Appends the rows of a prepared state query to t. */
@@ -286,6 +288,7 @@ bool sqlite_state_put(struct store *s, const struct state_entry *se,
 	sqlite3_bind_int(st, 12, base != NULL);
 	sqlite3_bind_int64(st, 14, se->ours);
 	store_bind_text(st, 15, se->before[0] ? se->before : NULL);
+	store_bind_text(st, 16, se->before[0] ? se->before_path : NULL);
 	if (base)
 		sqlite3_bind_int64(st, 13, store_story_digest(base, se->path));
 	ok = store_exec_stmt(s, st, e);

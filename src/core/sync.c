@@ -1761,6 +1761,7 @@ static struct detect_asks run_asks(struct run *run)
 		.held = held_by_git,
 		.moved = killed_move,
 		.has = git_has,
+		.put = git_put_beside,
 		.ctx = run,
 	};
 }

@@ -149,9 +149,10 @@ bool discarded(struct run *run, const struct file_change *fc,
 		return false;
 	/* git puts its version back where it holds it: elsewhere, the file
 	 * is one a person moved (storysync's move of it, a content git
-	 * held already, moved on) */
+	 * held already, moved on); where storysync's write took the file
+	 * from, git's, whichever commit took it there (git_put_beside) */
 	if (strcmp(fc->path, se->path) != 0 &&
-	    !git_put(run, fc->path, se->before, run->last_commit))
+	    !git_put_beside(run, se, fc->path))
 		return false;
 	if (write_taken(run, se))
 		return false;
@@ -203,7 +204,7 @@ bool rebased(struct run *run, const struct file_change *fc,
 	char *msg;
 
 	if (!se || !se->ours || !se->before[0] || fc->side != SIDE_CHANGED ||
-	    strcmp(fc->hash, se->hash) == 0)
+	    (strcmp(fc->hash, se->hash) == 0 && !mine_removed(run, fc->id)))
 		return false;
 	if (!detect_git_version(&run->mirrors, run->c, se->before, fc->path,
 				&old, mirror, &found, &e)) {
@@ -235,14 +236,23 @@ bool rebased(struct run *run, const struct file_change *fc,
 		if (named) {
 			story_set(&old, loc[k], mirror[k]);
 			known[loc[k]] = true;
+		} else {
+			/* no key names it: git's location is not the agreed
+			 * one in the fields storysync's write moved, whatever
+			 * it was, a move only (git's bytes, issue 19) or one
+			 * that took a person's edit too (model wide seed
+			 * 1350: add -A took both files, the API's backlog was
+			 * lost with nothing in sync_conflicts) */
+			known[loc[k]] = true;
 		}
 	}
 	for (int f = 0; found && f < SF_COUNT; f++)
 		from_old |= known[f] && (se->ours >> f & 1) &&
 			    !story_field_equal(&fc->story, base, f) &&
 			    !story_field_equal(&old, base, f);
-	/* once git took the write, the file came from it */
-	if (from_old && write_taken(run, se))
+	/* once git took the write, the file came from it; not git's copy
+	 * moved beside it (mine_removed: add -A took both, issue 19) */
+	if (from_old && !mine_removed(run, fc->id) && write_taken(run, se))
 		from_old = false;
 	if (from_old) {
 		story_copy(out, base);
@@ -405,8 +415,9 @@ void doubt_retyped(const struct story *file, const bool maybe[],
  * HEAD's at the path the story had, else the earlier one. Without a write or
  * a move, as it was. It matters only while some field is storysync's
  * (state_entry.ours). */
-void set_before(struct run *run, const struct file_change *fc,
-		const struct state_entry *se, bool journaled, struct action *a)
+static void find_before(struct run *run, const struct file_change *fc,
+			const struct state_entry *se, bool journaled,
+			struct action *a)
 {
 	const char *path = fc && fc->path ? fc->path : se ? se->path : NULL;
 	bool ours = false, earlier = se && se->before[0];
@@ -465,6 +476,55 @@ void set_before(struct run *run, const struct file_change *fc,
 		return;
 	}
 	memcpy(a->before, head, BLOBID_HEX);
+}
+
+/* Whether HEAD or git's index holds blob at path: HEAD first, which
+ * the run's fast path answers without reading the index. */
+static bool head_or_index(struct run *run, const char *path, const char *blob)
+{
+	char v[BLOBID_HEX];
+	struct err e;
+
+	return (detect_git_blob(&run->mirrors, run->c, path, GIT_HEAD, v, &e) &&
+		strcmp(v, blob) == 0) ||
+	       (detect_git_blob(&run->mirrors, run->c, path, GIT_INDEX, v,
+				&e) &&
+		strcmp(v, blob) == 0);
+}
+
+/* a->before_path (see there): for storysync's move of the file at the
+ * state's path (a write that moves it for the database), that path, or
+ * the one the last run had it at (a configuration change since moved
+ * it), where HEAD or git's index holds a->before: where a discard puts
+ * git's version back, the place the move took the file from. Else the
+ * state's, while before stays; else none. */
+static void find_before_path(struct run *run, const struct file_change *fc,
+			     const struct state_entry *se, struct action *a)
+{
+	const char *from[2] = {0};
+
+	if (a->state != PLAN_STATE_PUT || !a->before[0] || !se)
+		return;
+	if (a->file == PLAN_FILE_WRITE && a->event &&
+	    strcmp(a->event, "moved") == 0 &&
+	    (!fc || !fc->path || strcmp(fc->path, se->path) == 0)) {
+		from[0] = se->path;
+		from[1] = reconcile_was(&run->rc, se->id);
+	}
+	for (size_t i = 0; i < 2; i++)
+		if (from[i] && head_or_index(run, from[i], a->before)) {
+			a->before_path = xstrdup(from[i]);
+			return;
+		}
+	if (se->before_path && strcmp(se->before, a->before) == 0)
+		a->before_path = xstrdup(se->before_path);
+}
+
+void set_before(struct run *run, const struct file_change *fc,
+		const struct state_entry *se, bool journaled, struct action *a)
+{
+	find_before(run, fc, se, journaled, a);
+	find_before_path(run, fc, se, a);
 }
 
 /* a->head and a->before (see there) for the deletion of the file at
@@ -707,7 +767,60 @@ bool held_by_git(void *ctx, const char *path, const char *blob)
 
 bool git_has(void *ctx, const char *path, const char *blob)
 {
-	return git_holds(ctx, path, blob) && !path_changed(ctx, path);
+	const struct run *run = ctx;
+
+	return git_put(ctx, path, blob, run->last_commit);
+}
+
+/* Whether path is where storysync's write took se's file from
+ * (state_entry.before_path), or followed back to it through a
+ * configuration change since the last run (a stage's directory renamed
+ * by hand and committed with commit -a, git holding the file at neither
+ * path: the bytes decide, as for git_put). */
+static bool at_source(struct run *run, const struct state_entry *se,
+		      const char *path)
+{
+	char *was;
+	bool at;
+
+	if (!se->before_path || !se->before[0])
+		return false;
+	at = strcmp(path, se->before_path) == 0;
+	if (!at && (was = reconcile_path_recorded(&run->rc, path))) {
+		at = strcmp(was, se->before_path) == 0;
+		free(was);
+	}
+	return at;
+}
+
+/* Whether the last run's commit is gone from git's object store (an
+ * amend or a rebase replaced it, gc pruned it): git's history then
+ * cannot tell a person's move since from git's version put back. When
+ * git cannot say, gone. */
+static bool last_commit_gone(struct run *run)
+{
+	bool yes = false;
+	struct err e;
+
+	return run->last_commit &&
+	       (!detect_git_has_commit(&run->mirrors, run->c, run->last_commit,
+				       &yes, &e) ||
+		!yes);
+}
+
+bool git_put_beside(void *ctx, const struct state_entry *se, const char *path)
+{
+	struct run *run = ctx;
+
+	/* storysync's own record first: git's history cannot tell a
+	 * person's git mv staged before storysync's move and committed
+	 * after it (there: git's, model wide seed 1347) from one made
+	 * after the discard (elsewhere: theirs, issue 19) */
+	if (at_source(run, se, path))
+		return true;
+	if (se->before_path && last_commit_gone(run))
+		return false;
+	return git_put(run, path, se->before, run->last_commit);
 }
 
 bool deleted_copy(void *ctx, const struct file_change *copy)

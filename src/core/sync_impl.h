@@ -227,6 +227,15 @@ bool held_by_git(void *ctx, const char *path, const char *blob);
  * back, not a person's commit: a detect_held_fn, ctx the run); not when
  * git cannot say. */
 bool git_has(void *ctx, const char *path, const char *blob);
+/* Whether git's version of se's file (se->before, the caller's to
+ * check) at path is one a discard put back, not a person's move of it:
+ * at the path storysync's write took the file from (state_entry.
+ * before_path, or followed back to it through a configuration change
+ * since the last run), whichever commit took it there since; or where
+ * git holds it unchanged since the last run's commit (git_has), when
+ * git can say: with before_path known and that commit pruned since, a
+ * copy elsewhere is the person's (a detect_put_fn, ctx the run). */
+bool git_put_beside(void *ctx, const struct state_entry *se, const char *path);
 /* The journal line of the scan's leftover l (git's version beside
  * storysync's move), noted and made durable before its removal (heap). */
 char *leftover_line(struct run *run, const struct scan_leftover *l);

@@ -135,27 +135,45 @@ settled rebased-move 1
 # ---- two committed files of one id (model seeds 192, 236, 385, 387):
 # storysync moved S-1 for the API (uncommitted), a stash put git's copy
 # back, `git add -A` committed both, and a person edited the old copy.
-# Git holds both, so neither is storysync's to remove: the run names both
-# (exit 1), writes nothing for the id, and the person's removal of the
-# copy they do not want ends it ----
+# Storysync's file is untouched and holds only the agreed version and the
+# database's values; git holds it only because the person's `add -A`
+# since the last run put it there (move10b): it is removed, and the
+# person's copy is the story's, merged against git's version, so the
+# API's status, which the person's file does not hold, is kept in
+# sync_conflicts (before: both named, exit 1, on every run until a person
+# removed one) ----
 tree copies
 py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
 ss -q
 git stash -q && git stash drop -q && git add -A && git commit -qm both
 sed -i 's/^priority: low$/priority: high/' $F
-before=$(py_rows "SELECT * FROM stories WHERE id = 'S-1'")
-sums=$(md5sum $F refinements/S-1-one.md)
-for i in 1 2; do
-  run ss
-  check_eq "copies ($i): both named, exit 1" \
-    "1|$F: id 'S-1' is also claimed by refinements/S-1-one.md
-refinements/S-1-one.md: id 'S-1' is also claimed by $F" "$rc|$err"
-done
-check_eq "copies: the row and both files untouched" "$before|$sums" \
-  "$(py_rows "SELECT * FROM stories WHERE id = 'S-1'")|$(md5sum $F refinements/S-1-one.md)"
-git rm -qf $F
+sum=$(md5sum <$F)
 run ss
-check_eq "copies: the copy removed, the run takes the other, quiet" \
-  "0||refinement|low" "$rc|$out|$(field status)|$(field priority)"
+check_eq "copies: storysync's file removed, the person's copy the story's" \
+  "0|$sum|no|backlog|high|$F" \
+  "$rc|$(md5sum <$F)|$([ -e refinements/S-1-one.md ] && echo yes || echo no)|$(field status)|$(field priority)|$(py_rows "SELECT path FROM stories WHERE id = 'S-1'")"
+check_eq "copies: the API's status kept in sync_conflicts" \
+  "both_changed|file|status|refinement" \
+  "$(py_rows "SELECT kind, kept, fields, $(jget lost status)
+      FROM sync_conflicts WHERE story_id = 'S-1'")"
+settled copies 1
+
+# ---- the same where storysync's write also took a person's edit (its
+# bytes not git's; model wide seed 1350): before, the person's copy was
+# taken whole, the API's status lost with nothing in sync_conflicts ----
+tree copies-edited
+sed -i 's/^body$/body, edited/' $F
+ss -q
+py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+ss -q
+git stash -q && git stash drop -q && git add -A && git commit -qm both
+sed -i 's/^priority: low$/priority: high/' $F
+run ss
+check_eq "copies-edited: the person's priority reaches the row" "0|high" "$rc|$(field priority)"
+check_eq "copies-edited: the API's status is in the row or in sync_conflicts" yes \
+  "$([ "$(field status)" = refinement ] ||
+    [ "$(py_rows "SELECT $(jget lost status) FROM sync_conflicts WHERE story_id = 'S-1'")" = refinement ] &&
+    echo yes || echo "no: row $(field status)")"
+settled copies-edited 1
 
 finish

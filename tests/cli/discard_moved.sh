@@ -11,7 +11,15 @@
 # storysync's file (committed), a second file of the id is still refused
 # by name, nothing lost; but a copy that is git's version of one
 # storysync removed, put back by a stash after the person deleted the
-# story, is no claim (seed 742). A twin (PG_TWIN, lib.sh).
+# story, is no claim (seed 742). Issue 19: git's version put back, then
+# moved by the person in git (git mv committed, staged or amended; mv then
+# add -A; amended, the amended commit gc'd; the hook's run after it) is
+# their move, not a copy to remove: before, the run removed it by its
+# bytes alone, and the move never reached the row, nothing kept. Only
+# git's version at the place storysync's move took the file from
+# (sync_state.before_path) is git's whatever commit took it there: a
+# person's git mv staged before that move and committed after it (seed
+# 1347). A twin (PG_TWIN, lib.sh).
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
@@ -46,6 +54,191 @@ check_eq "the API's move is kept in sync_conflicts" "both_changed|file|status|ac
 before=$(db_digest)
 run ss -v
 check_eq "the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+
+# gone_amend: the person's staged move amended into the last run's
+# commit, which reflog expire and gc then take from the object store (the
+# last run's commit gone: its tree no evidence any more)
+gone_amend() {
+  local last
+  last=$(git rev-parse HEAD)
+  git commit -q --amend -m "person moves S-1 to backlog"
+  git reflog expire --expire=now --all && git gc -q --prune=now
+  check_eq "gc: the last run's commit is gone" gone \
+    "$(git cat-file -e "$last" 2>/dev/null && echo there || echo gone)"
+}
+
+# ---- issue 19: the stash's copy moved by the person in git (committed,
+# staged only, amended into the last run's commit, or mv then add -A):
+# git's version, but a person's commit or staged change moved it since
+# the last run, so it is their edit, never a copy to remove. The story
+# goes where they moved it, the API's move kept in sync_conflicts, and
+# storysync's own moved file is no second copy of the id ----
+for how in commit staged amend gc add; do
+  tree "moved_$how"
+  git stash -q && git stash drop -q
+  gitver=$(git rev-parse HEAD:refinements/S-1-one.md)
+  case $how in
+  add) mv refinements/S-1-one.md backlog/ && git add -A ;;
+  *) git mv refinements/S-1-one.md backlog/S-1-one.md ;;
+  esac
+  case $how in
+  commit | add) git commit -qm "person moves S-1 to backlog" ;;
+  amend) git commit -q --amend -m "person moves S-1 to backlog" ;;
+  gc) gone_amend ;;
+  esac
+  check_eq "$how: the person's file is git's version" "$gitver" \
+    "$(git hash-object backlog/S-1-one.md)"
+  run ss -q
+  check_eq "$how: the run goes through" "0|" "$rc|$err"
+  check_eq "$how: one file of S-1, the person's, its status as they moved it" \
+    "backlog/S-1-one.md|status: backlog" \
+    "$(ls */*.md | paste -sd ' ')|$(grep '^status:' backlog/S-1-one.md)"
+  check_eq "$how: the row is where the person moved it" "backlog|One|backlog/S-1-one.md" \
+    "$(q "SELECT status || '|' || title || '|' || path FROM stories WHERE id = 'S-1'")"
+  check_eq "$how: the API's move is kept in sync_conflicts" "both_changed|file|status|active" \
+    "$(q "SELECT kind || '|' || kept || '|' || fields FROM sync_conflicts WHERE story_id = 'S-1'")|$(q "SELECT lost FROM sync_conflicts WHERE story_id = 'S-1'" |
+      python3 -c 'import json, sys; print(json.loads(sys.stdin.read() or "{}").get("status"))')"
+  check_eq "$how: git holds the person's move" "backlog/S-1-one.md" \
+    "$(git ls-files -- '*.md' | grep -v '^active/' | paste -sd ' ')"
+  before=$(db_digest)
+  run ss -v
+  check_eq "$how: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+done
+
+# ---- the same where the file has no status key: storysync's move left
+# git's bytes, only the place differs (the reviewer's repro, h2.sh); and
+# the hook's run (sync --git) after the person's commit ----
+for how in commit staged amend gc add hook; do
+  stages_repo "nokey_$how" backlog:backlog refinement:refinements active:active
+  printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >refinements/S-1-one.md
+  synced_commit
+  q "UPDATE stories SET status = 'active' WHERE id = 'S-1'"
+  ss -q
+  gitver=$(git rev-parse HEAD:refinements/S-1-one.md)
+  check_eq "nokey $how: the run moved git's bytes for the API" "active/S-1-one.md|$gitver" \
+    "$(ls */*.md)|$(git hash-object active/S-1-one.md)"
+  git stash -q && git stash drop -q
+  case $how in
+  add) mv refinements/S-1-one.md backlog/ && git add -A ;;
+  *) git mv refinements/S-1-one.md backlog/S-1-one.md ;;
+  esac
+  case $how in
+  commit | add | hook) git commit -qm "person moves S-1 to backlog" ;;
+  amend) git commit -q --amend -m "person moves S-1 to backlog" ;;
+  gc) gone_amend ;;
+  esac
+  # hook: the post-commit hook's run, over the commit's paths only
+  if [ "$how" = hook ]; then run ss sync --git -q; else run ss -q; fi
+  check_eq "nokey $how: the run goes through" "0|" "$rc|$err"
+  check_eq "nokey $how: one file of S-1, the person's, git's bytes" \
+    "backlog/S-1-one.md|$gitver" \
+    "$(ls */*.md | paste -sd ' ')|$(git hash-object backlog/S-1-one.md 2>/dev/null)"
+  check_eq "nokey $how: the row is where the person moved it" "backlog|backlog/S-1-one.md" \
+    "$(q "SELECT status || '|' || path FROM stories WHERE id = 'S-1'")"
+  check_eq "nokey $how: the API's move is kept in sync_conflicts" "both_changed|file|status|active" \
+    "$(q "SELECT kind || '|' || kept || '|' || fields FROM sync_conflicts WHERE story_id = 'S-1'")|$(q "SELECT lost FROM sync_conflicts WHERE story_id = 'S-1'" |
+      python3 -c 'import json, sys; print(json.loads(sys.stdin.read() or "{}").get("status"))')"
+  before=$(db_digest)
+  run ss -v
+  check_eq "nokey $how: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+done
+
+# ---- the person's git mv staged before storysync's move and committed
+# after it (model wide seed 1347): git's index held the story at the place
+# storysync's move took it from, and checkout -- . puts that version back
+# there. It is git's version put back at storysync's recorded source
+# (sync_state.before_path), whichever commit took it since: removed, the
+# API's move stands (plain run, or the hook's after the commit). Before,
+# the commit since the last run made it the person's move, and the API's
+# status was lost with nothing in sync_conflicts. Moved on from there by
+# the person (moved), it is theirs again: the API's move kept ----
+for how in commit hook moved; do
+  stages_repo "staged_$how" backlog:backlog refinement:refinements active:active done:done
+  printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
+  synced_commit
+  git mv backlog/S-1-one.md active/S-1-one.md
+  ss -q
+  check_eq "staged $how: the run took the person's staged move" "active|active/S-1-one.md" \
+    "$(q "SELECT status || '|' || path FROM stories WHERE id = 'S-1'")"
+  q "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+  ss -q
+  check_eq "staged $how: the run moved the file for the API" "refinements/S-1-one.md" \
+    "$(ls */*.md | paste -sd ' ')"
+  gitver=$(git rev-parse :active/S-1-one.md)
+  git checkout -- .
+  check_eq "staged $how: checkout -- . put the index's version back at the old place" \
+    "active/S-1-one.md refinements/S-1-one.md|$gitver" \
+    "$(ls */*.md | paste -sd ' ')|$(git hash-object active/S-1-one.md)"
+  if [ "$how" = moved ]; then
+    git mv active/S-1-one.md done/S-1-one.md
+  fi
+  git commit -qm "person commits the move staged before the run's"
+  if [ "$how" = hook ]; then run ss sync --git -q; else run ss -q; fi
+  check_eq "staged $how: the run goes through" "0|" "$rc|$err"
+  if [ "$how" = moved ]; then
+    check_eq "staged moved: one file of S-1, the person's" "done/S-1-one.md" \
+      "$(ls */*.md | paste -sd ' ')"
+    check_eq "staged moved: the row is where the person moved it" "done|done/S-1-one.md" \
+      "$(q "SELECT status || '|' || path FROM stories WHERE id = 'S-1'")"
+    check_eq "staged moved: the API's move is kept in sync_conflicts" \
+      "both_changed|file|status|refinement" \
+      "$(q "SELECT kind || '|' || kept || '|' || fields FROM sync_conflicts WHERE story_id = 'S-1'")|$(q "SELECT lost FROM sync_conflicts WHERE story_id = 'S-1'" |
+        python3 -c 'import json, sys; print(json.loads(sys.stdin.read() or "{}").get("status"))')"
+  else
+    check_eq "staged $how: git's copy removed, storysync's file stays" \
+      "refinements/S-1-one.md" "$(ls */*.md | paste -sd ' ')"
+    check_eq "staged $how: the API's move stands, nothing in sync_conflicts" \
+      "refinement|refinements/S-1-one.md|0" \
+      "$(q "SELECT status || '|' || path FROM stories WHERE id = 'S-1'")|$(q "SELECT count(*) FROM sync_conflicts")"
+  fi
+  before=$(db_digest)
+  run ss -v
+  check_eq "staged $how: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+done
+
+# ---- git's version put back where git holds it and edited there, not
+# moved (model wide seeds 1362, 1350): storysync's write took a person's
+# edit as well as the API's move, no status key. Git holds the old place
+# unchanged since the last run, so the copy was moved by no one: before,
+# storysync's file was removed as its own and the person's copy taken
+# whole, the API's move lost with nothing in sync_conflicts. Now neither
+# value is lost: the person's title and the API's status each reach the
+# row or sync_conflicts ----
+stages_repo inplace backlog:backlog refinement:refinements active:active
+printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >refinements/S-1-one.md
+synced_commit
+sed -i 's/^body$/body, edited/' refinements/S-1-one.md
+ss -q
+q "UPDATE stories SET status = 'active' WHERE id = 'S-1'"
+ss -q
+check_eq "inplace: the run moved the edited file for the API" \
+  "active/S-1-one.md|body, edited" "$(ls */*.md)|$(tail -n1 active/S-1-one.md)"
+git stash -q && git stash drop -q
+sed -i 's/^title: One$/title: Person/' refinements/S-1-one.md
+run ss -q
+status=$(q "SELECT status FROM stories WHERE id = 'S-1'")
+lost=$(q "SELECT lost FROM sync_conflicts WHERE story_id = 'S-1'" |
+  python3 -c 'import json, sys
+print(",".join(sorted("%s=%s" % kv for kv in json.loads(sys.stdin.read() or "{}").items()
+                     if kv[0] in ("status", "title"))))')
+title=$(q "SELECT title FROM stories WHERE id = 'S-1'")
+check_eq "inplace: the API's status is in the row or in sync_conflicts" yes \
+  "$([ "$status" = active ] || case ",$lost," in *,status=active,*) true ;; *) false ;; esac && echo yes || echo "no: row $status, lost {$lost}")"
+check_eq "inplace: the person's title is in the row, in sync_conflicts or in their file" yes \
+  "$([ "$title" = Person ] || grep -qx 'title: Person' refinements/S-1-one.md ||
+    case ",$lost," in *,title=Person,*) true ;; *) false ;; esac && echo yes || echo "no: row $title, lost {$lost}")"
+# both files kept (the run names both, exits 1, writes nothing for S-1,
+# as before move10b): the person's removal of storysync's file ends it
+if [ "$rc" = 1 ]; then
+  check_eq "inplace: both files named" \
+    "refinements/S-1-one.md: id 'S-1' is also claimed by active/S-1-one.md" \
+    "$(printf '%s\n' "$err" | grep '^refinements/S-1-one.md: id')"
+  rm active/S-1-one.md
+  run ss -q
+  check_eq "inplace: the person's removal of the other ends it, their file taken" \
+    "0|Person|refinements/S-1-one.md" \
+    "$rc|$(q "SELECT title || '|' || path FROM stories WHERE id = 'S-1'")"
+fi
 
 # ---- no discard: the person moves storysync's file back to git's place
 # and edits it (seed 766): a move and an edit, as any ----

@@ -20,7 +20,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # the schema this storysync writes
-current=9
+current=10
 
 # from_fixture NAME: here, the database of tests/fixtures/NAME.sql and
 # a configuration that names it
@@ -290,6 +290,9 @@ check_eq "every history row, event, archive, conflict, cursor and run kept" \
 check_eq "step 9: deleted_stories is indexed by (tree, story_id)" \
   "tree,story_id" \
   "$(q "SELECT group_concat(name, ',') FROM pragma_index_info('deleted_stories_story')")"
+check_eq "step 10: sync_state.before_path, none known for the entries found" \
+  "1|0" \
+  "$(q "SELECT count(*) FROM pragma_table_info('sync_state') WHERE name = 'before_path'")|$(q "SELECT count(*) FROM sync_state WHERE before_path IS NOT NULL")"
 check_eq "the next event takes the number after the sequence" "5" \
   "$(q "SELECT min(seq) FROM sync_events WHERE seq > 4")"
 others=0

@@ -237,8 +237,8 @@ pq ss1 "ALTER TABLE sync_consumers DROP CONSTRAINT sync_consumers_pkey;
   UPDATE storysync_schema SET version = 2" >/dev/null
 cd "$T/tree-pg" || exit 1
 run ss sync
-check_eq "step 2 migrates to 5: exit 0, one cursor a name, the lowest" \
-  "0|5|api|3 audit|9" \
+check_eq "step 2 migrates to 6: exit 0, one cursor a name, the lowest" \
+  "0|6|api|3 audit|9" \
   "$rc|$(pq ss1 "SELECT max(version) FROM storysync_schema")|$(pq ss1 \
     "SELECT name, seq FROM sync_consumers ORDER BY name" | paste -sd ' ')"
 check_eq "keyed by name, as on SQLite" "sync_consumers_pkey|name" \
@@ -249,6 +249,10 @@ check_eq "keyed by name, as on SQLite" "sync_consumers_pkey|name" \
 check_eq "step 5: deleted_stories is indexed by (tree, story_id)" \
   "CREATE INDEX deleted_stories_story ON public.deleted_stories USING btree (tree, story_id)" \
   "$(pq ss1 "SELECT pg_get_indexdef('deleted_stories_story'::regclass)")"
+# ---- step 6: where storysync's write took a file from ----
+check_eq "step 6: sync_state.before_path" "text" \
+  "$(pq ss1 "SELECT data_type FROM information_schema.columns WHERE
+    table_name = 'sync_state' AND column_name = 'before_path'")"
 # ---- step 4: the clock's indexes hold the API's writes only ----
 check_eq "step 4: stories_rev_xid and deleted_stories_xid are partial" \
   "deleted_stories_xid|(rev_xid IS NOT NULL) stories_rev_xid|(rev_xid IS NOT NULL)" \

@@ -168,8 +168,8 @@ dbq "DROP TRIGGER state_ai ON sync_state; DROP TRIGGER state_au ON
   ALTER TABLE sync_consumers ADD PRIMARY KEY (tree, name);
   UPDATE storysync_schema SET version = 1" >/dev/null
 run ss sync
-check_eq "schema 1 migrates to 5: step 2's generation, three triggers" \
-  "0||5|1|3" \
+check_eq "schema 1 migrates to 6: step 2's generation, three triggers" \
+  "0||6|1|3" \
   "$rc|$out$err|$(dbq "SELECT max(version) FROM storysync_schema")|$(dbq \
     "SELECT count(*) FROM sync_meta WHERE key = 'state.generation'")|$(dbq \
     "SELECT count(*) FROM pg_trigger WHERE tgname IN ('state_ai',

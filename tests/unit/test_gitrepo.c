@@ -565,6 +565,40 @@ static void test_is_ancestor(void **state)
 	free(one);
 }
 
+/* Whether the object store holds commit (gitrepo_has_commit), asked of
+ * the repository opened afresh, as a run does. */
+static bool has_commit(const char *commit)
+{
+	struct gitrepo *r = open_ok(repo);
+	struct err e = {""};
+	bool yes = true;
+
+	if (!gitrepo_has_commit(r, commit, &yes, &e))
+		fail_msg("gitrepo_has_commit: %s", e.msg);
+	gitrepo_destroy(r);
+	return yes;
+}
+
+/* A commit an amend replaced is still there until gc prunes it (issue
+ * 19: git's history can then no longer tell a person's move since the
+ * last run's commit); an unknown or malformed id is none. */
+static void test_has_commit(void **state)
+{
+	char *one;
+
+	make_changes();
+	one = out("git -C repo rev-parse HEAD");
+	assert_true(has_commit(one));
+	assert_false(has_commit("0123456789012345678901234567890123456789"));
+	assert_false(has_commit("not-a-commit"));
+	sh("git -C repo commit -q --amend -m amended");
+	assert_true(has_commit(one));
+	sh("git -C repo reflog expire --expire=now --all && "
+	   "git -C repo gc -q --prune=now");
+	assert_false(has_commit(one));
+	free(one);
+}
+
 /* Whether path changed since commit since (gitrepo_path_changed), asked
  * of the repository opened afresh, as a run does. */
 static bool changed_since(const char *path, const char *since)
@@ -1965,6 +1999,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_walk_stop, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_is_ancestor, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_has_commit, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_path_changed, setup,
 						teardown),

@@ -173,7 +173,7 @@ static void test_open_twice(void **state)
 		f, "SELECT group_concat(name, ',') FROM (SELECT name FROM "
 		   "sqlite_master ORDER BY name)");
 
-	assert_int_equal(store_schema_version(f->s), 9);
+	assert_int_equal(store_schema_version(f->s), 10);
 	if (!store_open(&s2, f->db, &e))
 		fail_msg("%s", e.msg);
 	store_close(s2);
@@ -183,7 +183,7 @@ static void test_open_twice(void **state)
 			schema);
 	assert_non_null(strstr(schema, "stories_au"));
 	assert_non_null(strstr(schema, "stories_rev"));
-	assert_int_equal(api_int(f, "PRAGMA user_version"), 9);
+	assert_int_equal(api_int(f, "PRAGMA user_version"), 10);
 	assert_api_text(f, "PRAGMA journal_mode", "wal");
 	assert_int_equal(api_int(f, "SELECT count(*) FROM rev_clock"), 1);
 	assert_true(store_is_empty(f->s));
@@ -286,11 +286,11 @@ static void test_newer_version(void **state)
 	struct store *s2 = (struct store *)1;
 	char *want;
 
-	api_exec(f, "PRAGMA user_version = 10");
+	api_exec(f, "PRAGMA user_version = 11");
 	assert_false(store_open(&s2, f->db, &e));
 	assert_null(s2);
-	want = xasprintf("%s: database schema version 10 is newer than this "
-			 "storysync (9)",
+	want = xasprintf("%s: database schema version 11 is newer than this "
+			 "storysync (10)",
 			 f->db);
 	assert_string_equal(e.msg, want);
 	free(want);
@@ -1190,7 +1190,7 @@ static void test_read_only(void **state)
 	api_exec(f, "PRAGMA user_version = 2");
 	assert_false(store_open_as(&ro, f->db, 100, true, NULL, &e));
 	want = xasprintf("%s: database schema version 2 is older than this "
-			 "storysync's (9): a sync migrates it",
+			 "storysync's (10): a sync migrates it",
 			 f->db);
 	assert_string_equal(e.msg, want);
 	free(want);

@@ -209,6 +209,40 @@ bool statcache_same(const struct statcache *c, const struct state_entry *se)
 	       !fsx_racy(&se->st, se->recorded_ns);
 }
 
+/* The first entry whose path's first n bytes are not below key's (above
+ * them when up): the sorted paths' range that begins with key. */
+static size_t bound(const struct statcache *c, const char *key, size_t n,
+		    bool up)
+{
+	size_t lo = 0, hi = c->h->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = strncmp(path_of(c, mid), key, n);
+
+		if (r < 0 || (up && r == 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+size_t statcache_count_under(const struct statcache *c, const char *dir)
+{
+	char *prefix;
+	size_t n, lo, hi;
+
+	if (!*dir || strcmp(dir, ".") == 0)
+		return c->h->n;
+	prefix = xasprintf("%s/", dir);
+	n = strlen(prefix);
+	lo = bound(c, prefix, n, false);
+	hi = bound(c, prefix, n, true);
+	free(prefix);
+	return hi > lo ? hi - lo : 0;
+}
+
 int64_t statcache_generation(const struct statcache *c)
 {
 	return c->h->generation;

@@ -46,6 +46,11 @@ size_t statcache_nseen(const struct statcache *c);
  * (statcache_unchanged) with the stat data se holds: se's file is
  * unchanged without the cache being trusted at all. */
 bool statcache_same(const struct statcache *c, const struct state_entry *se);
+/* The number of entries whose path lies beneath dir ("dir/..."; "."
+ * or "": all of them), by two binary searches of the sorted paths: a
+ * walk's estimate of a directory's size (a forged order only misleads
+ * it). */
+size_t statcache_count_under(const struct statcache *c, const char *dir);
 /* The generation c was made from. */
 int64_t statcache_generation(const struct statcache *c);
 /* Writes the cache of the n entries of state, of generation gen and the

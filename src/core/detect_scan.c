@@ -426,10 +426,25 @@ static bool on_entry(void *ctx, int dirfd, const char *name, const char *rel,
 	return true;
 }
 
+/* A 10k no-op's lookups in the stat cache were 8% of its CPU, most of it
+ * waiting for memory: three misses each (the hash slot, the entry, the
+ * path), one of them now fetched while the file's lstat runs. */
+static void before_entry(void *ctx, const char *rel)
+{
+	struct dir_walk *d = ctx;
+
+	if (d->w->cache &&
+	    !atomic_load_explicit(&d->w->k, memory_order_relaxed))
+		statcache_prefetch(d->w->cache, rel);
+}
+
 static void walk_dir(struct scan_walk *w, struct dir_walk *d)
 {
-	d->ok = fsx_walk_with(w->rootfd, d->dir, &d->opts, on_entry, d,
-			      &d->start, &d->e);
+	struct fsx_walk_opts o = d->opts;
+
+	o.before = w->cache ? before_entry : NULL;
+	d->ok = fsx_walk_with(w->rootfd, d->dir, &o, on_entry, d, &d->start,
+			      &d->e);
 }
 
 static void *walk_part(void *arg)

@@ -174,6 +174,11 @@ static size_t find(const struct statcache *c, const char *rel)
 	return SIZE_MAX;
 }
 
+void statcache_prefetch(const struct statcache *c, const char *rel)
+{
+	__builtin_prefetch(&c->table[strmap_hash(rel) & (c->h->slots - 1)]);
+}
+
 static void entry_stat(const struct disk_entry *d, struct file_stat *fs)
 {
 	fs->mtime_ns = d->mtime_ns;

@@ -38,6 +38,9 @@ void statcache_close(struct statcache *c);
  * Safe on several threads at once: each entry's mark is its own byte. */
 bool statcache_unchanged(struct statcache *c, const char *rel,
 			 const struct stat *st);
+/* Starts fetching the slot of rel's hash into the CPU's cache, for a
+ * statcache_unchanged of it after a system call (its lstat). */
+void statcache_prefetch(const struct statcache *c, const char *rel);
 /* Whether every entry of the cache was marked seen. */
 bool statcache_all_seen(const struct statcache *c);
 /* The number of entries marked seen. */

@@ -186,8 +186,15 @@ static void join_tracked(void *ctx, const struct dbhome_side *side)
 char *dbcheck_tracked_message(const struct dbhome *h)
 {
 	struct buf b = BUF_INIT;
+	struct run_record_file rf;
+	struct err ignored;
+	struct gitindex_stamp stamp = {0};
 
-	each_tracked(h, true, join_tracked, &b, NULL);
+	/* the runs' stamp of an index that listed none of the files: while
+	 * the index is that file, status does not read it either */
+	if (run_record_read(h, &rf, &ignored))
+		stamp = rf.index_none;
+	each_tracked(h, true, join_tracked, &b, &stamp);
 	if (!b.len) {
 		buf_finish(&b);
 		return NULL;

@@ -21,6 +21,7 @@
  *   runs_ok 1432
  *   database 2049 1311 1796664109411675478 2049 1305
  *   index_none DEV INO SIZE MTIME CTIME WHERE     (gitindex_stamp)
+ *   local_none DEV INO SIZE MTIME CTIME WHERE     (the same)
  *
  * Unknown keys are skipped, so that an older storysync reads a newer file.
  */
@@ -30,6 +31,27 @@ const char *const run_result_names[RUN_RESULTS] = {
 	[RUN_FAILED] = "failed", [RUN_GUARDED] = "guarded",
 	[RUN_BUSY] = "busy",
 };
+
+/* An index_none or local_none line's value. */
+static void take_stamp(struct gitindex_stamp *s, const char *v)
+{
+	s->set = sscanf(v,
+			"%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64
+			" %" SCNd64 " %" SCNu64,
+			&s->dev, &s->ino, &s->size, &s->mtime_ns, &s->ctime_ns,
+			&s->where) == 6;
+}
+
+static void put_stamp(struct buf *b, const char *key,
+		      const struct gitindex_stamp *s)
+{
+	if (s->set)
+		buf_printf(b,
+			   "%s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64
+			   " %" PRId64 " %" PRIu64 "\n",
+			   key, s->dev, s->ino, s->size, s->mtime_ns,
+			   s->ctime_ns, s->where);
+}
 
 static void take(struct run_record_file *r, const char *key, const char *v)
 {
@@ -81,14 +103,9 @@ static void take(struct run_record_file *r, const char *key, const char *v)
 				     &r->db.dev, &r->db.ino, &r->db.born_ns,
 				     &r->db.root_dev, &r->db.root_ino) == 5;
 	else if (strcmp(key, "index_none") == 0)
-		r->index_none.set =
-			sscanf(v,
-			       "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNd64
-			       " %" SCNd64 " %" SCNu64,
-			       &r->index_none.dev, &r->index_none.ino,
-			       &r->index_none.size, &r->index_none.mtime_ns,
-			       &r->index_none.ctime_ns,
-			       &r->index_none.where) == 6;
+		take_stamp(&r->index_none, v);
+	else if (strcmp(key, "local_none") == 0)
+		take_stamp(&r->local_none, v);
 	for (int k = 0; k < RUN_RESULTS; k++) {
 		if (strcmp(key, "result") == 0 &&
 		    strcmp(v, run_result_names[k]) == 0)
@@ -277,13 +294,8 @@ bool run_record_write(const struct dbhome *h, const struct run_record_file *r,
 			   " %" PRIu64 " %" PRIu64 "\n",
 			   r->db.dev, r->db.ino, r->db.born_ns, r->db.root_dev,
 			   r->db.root_ino);
-	if (r->index_none.set)
-		buf_printf(&b,
-			   "index_none %" PRIu64 " %" PRIu64 " %" PRIu64
-			   " %" PRId64 " %" PRId64 " %" PRIu64 "\n",
-			   r->index_none.dev, r->index_none.ino,
-			   r->index_none.size, r->index_none.mtime_ns,
-			   r->index_none.ctime_ns, r->index_none.where);
+	put_stamp(&b, "index_none", &r->index_none);
+	put_stamp(&b, "local_none", &r->local_none);
 	ok = fsx_replace(path, b.data, b.len,
 			 &(struct fsx_replace_opts){.root = h->root}, e);
 	buf_finish(&b);

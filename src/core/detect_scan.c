@@ -426,9 +426,9 @@ static bool on_entry(void *ctx, int dirfd, const char *name, const char *rel,
 	return true;
 }
 
-/* A 10k no-op's lookups in the stat cache were 8% of its CPU, most of it
- * waiting for memory: three misses each (the hash slot, the entry, the
- * path), one of them now fetched while the file's lstat runs. */
+/* A 10k no-op's lookups in the stat cache were a tenth of its CPU, most
+ * of it waiting for memory: three misses each (the hash slot, the entry,
+ * the path), the first now fetched while the file's lstat runs. */
 static void before_entry(void *ctx, const char *rel)
 {
 	struct dir_walk *d = ctx;

@@ -16,6 +16,7 @@
 #include "fsx.h"
 #include "gitrepo.h"
 #include "mem.h"
+#include "runrecord.h"
 #include "version.h"
 #include "yamlio.h"
 
@@ -1374,7 +1375,11 @@ static enum source source_of(const char *path)
 		       : SRC_SERVICE;
 }
 
-static bool check_local(const char *path, struct err *e);
+static bool check_local(const char *path, struct gitindex_stamp *stamp,
+			struct err *e);
+static bool local_checked(struct config *c, const char *local, bool loaded,
+			  struct err *e);
+static bool has_line(const char *text, const char *a, const char *b);
 static bool check_after(struct parser *p, const char *local);
 
 bool config_load(struct config *c, const char *path, struct err *e)
@@ -1392,10 +1397,10 @@ bool config_load_version(struct config *c, const char *path, const char *text,
 
 	init_defaults(c);
 	p.local = local;
-	/* the companion first: the keys it sets, the main file's only check */
+	/* the companion first: the keys it sets, the main file's only check;
+	 * whether git tracks it is asked at the end (local_checked) */
 	if (local && fsx_exists(local) &&
-	    !(check_local(local, e) &&
-	      parse_file(&p, local, SRC_LOCAL, NULL, 0)))
+	    !parse_file(&p, local, SRC_LOCAL, NULL, 0))
 		goto out;
 	p.overridden = p.seen;
 	if (!parse_file(&p, path, source_of(path), text, len))
@@ -1414,6 +1419,7 @@ bool config_load_version(struct config *c, const char *path, const char *text,
 			    c->root);
 	}
 out:
+	ok = local_checked(c, local, ok, e) && ok;
 	if (!ok)
 		config_finish(c);
 	free(w.database);
@@ -1595,13 +1601,31 @@ static char *real_file(const char *path, struct err *e)
 }
 
 /* The local file is refused when git tracks it: a branch that adds it
- * replaces the ignored one on checkout, and the hooks then sync. */
-static bool check_local(const char *path, struct err *e)
+ * replaces the ignored one on checkout, and the hooks then sync. stamp
+ * (or NULL) is that of an index that listed it not: while the index file
+ * is that one, it is not read (every load asks, and git's index is 1.4 MB
+ * at 10k stories); it is set to this answer's, or cleared. */
+static bool check_local(const char *path, struct gitindex_stamp *stamp,
+			struct err *e)
 {
 	char *real = real_file(path, e);
-	bool tracked = false,
-	     ok = real && gitrepo_tracked_head(real, &tracked, NULL, e);
+	struct buf lines = BUF_INIT;
+	bool tracked = false, ok = real != NULL;
 
+	if (ok && stamp) {
+		enum gitindex_answer a =
+			gitindex_prefixed(real, &lines, stamp, NULL);
+
+		/* listed: tracked; a longer name listed only, or the index
+		 * not the reader's: asked again, as without a stamp */
+		tracked = a == GITINDEX_TRACKED &&
+			  has_line(lines.data, real, real);
+		if (a == GITINDEX_UNTRACKED || tracked)
+			goto told;
+		stamp->set = false;
+	}
+	ok = ok && gitrepo_tracked_head(real, &tracked, NULL, e);
+told:
 	if (ok && tracked)
 		ok = err_set(e,
 			     "%s: git tracks this file, but what it sets may "
@@ -1609,8 +1633,33 @@ static bool check_local(const char *path, struct err *e)
 			     "the repository may: untrack it (git rm --cached) "
 			     "and keep it in .gitignore",
 			     path);
+	buf_finish(&lines);
 	free(real);
 	return ok;
+}
+
+/*
+ * The companion's check, once the load is over (loaded: it succeeded, and
+ * c->home says where the run record is): its stamp is the record's, so
+ * the check is asked after the files are parsed, where the database is
+ * known. Nothing a file set has been used yet, and a tracked companion's
+ * refusal is the load's error whatever else failed, as when it was asked
+ * first.
+ */
+static bool local_checked(struct config *c, const char *local, bool loaded,
+			  struct err *e)
+{
+	struct run_record_file rf;
+	struct err le;
+
+	if (!local || !fsx_exists(local))
+		return true;
+	if (loaded && run_record_read(&c->home, &rf, &le))
+		c->local_none = rf.local_none;
+	if (check_local(local, loaded ? &c->local_none : NULL, &le))
+		return true;
+	*e = le;
+	return false;
 }
 
 /* A server's database keeps the checkout's files (the run lock, the

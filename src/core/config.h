@@ -6,6 +6,7 @@
 
 #include "dbhome.h"
 #include "err.h"
+#include "gitindex.h"
 #include "story.h"
 
 #define CONFIG_FILE_NAME ".storysync.yml"
@@ -35,6 +36,10 @@ struct config {
 	char *database_at;  /* "FILE:LINE:COL" of the database: key that named
 			       it, or NULL for the default */
 	struct dbhome home; /* where the database lives, and its files */
+	/* git's index as the load found it not listing the companion
+	 * (check_local): from the run record when that index is unchanged,
+	 * else from the read; a run records it (runrecord.h) */
+	struct gitindex_stamp local_none;
 	struct config_backlog *backlogs; /* in file order; one "default" at "."
 					    when none is configured */
 	size_t nbacklogs;

@@ -263,6 +263,8 @@ static bool walk_entry(struct walk *w, int dirfd, const char *name,
 		ok = w->fn(w->ctx, dirfd, name, w->rel.data, FSX_FILE, NULL);
 		goto out;
 	}
+	if (md && w->o->before)
+		w->o->before(w->ctx, w->rel.data);
 	if (md || type == DT_UNKNOWN || type == DT_LNK) {
 		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT)

@@ -86,6 +86,10 @@ struct fsx_walk_opts {
 		       opens and fstats it anyway (a first load), and
 		       stats it (fsx_lstat_at) when that fails, to tell as
 		       the walk would have */
+	/* called with a *.md entry's rel (and the walk's ctx) before its
+	 * lstat, which then hides the fetch of what the caller will look
+	 * it up in; NULL: none */
+	void (*before)(void *ctx, const char *rel);
 };
 /* fsx_walk, as o says. */
 bool fsx_walk_with(int rootfd, const char *dir, const struct fsx_walk_opts *o,

@@ -21,6 +21,7 @@
  *   runs_ok 1432
  *   database 2049 1311 1796664109411675478 2049 1305
  *   index_none DEV INO SIZE MTIME CTIME WHERE HEAD (gitindex_stamp)
+ *   local_none DEV INO SIZE MTIME CTIME WHERE HEAD (the same)
  *
  * Unknown keys are skipped, so that an older storysync reads a newer file.
  */
@@ -31,10 +32,10 @@ const char *const run_result_names[RUN_RESULTS] = {
 	[RUN_BUSY] = "busy",
 };
 
-/* The index_none line's value: the stamp's numbers, then HEAD's commit
- * ("-": not known). A line without HEAD (this line's first form) is
- * none: the index is read. */
-static void take_index_none(struct gitindex_stamp *s, const char *v)
+/* An index_none or local_none line's value: the stamp's numbers, then
+ * HEAD's commit ("-": not known). A line without HEAD (index_none's
+ * first form) is none: the index is read. */
+static void take_stamp(struct gitindex_stamp *s, const char *v)
 {
 	char head[GITINDEX_HEX + 1];
 	size_t n;
@@ -50,6 +51,17 @@ static void take_index_none(struct gitindex_stamp *s, const char *v)
 	else if (n != GITINDEX_HEX - 1 || strspn(head, "0123456789abcdef") != n)
 		s->set = false;
 	memcpy(s->head, s->set ? head : "", s->set ? strlen(head) + 1 : 1);
+}
+
+static void put_stamp(struct buf *b, const char *key,
+		      const struct gitindex_stamp *s)
+{
+	if (s->set)
+		buf_printf(b,
+			   "%s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64
+			   " %" PRId64 " %" PRIu64 " %s\n",
+			   key, s->dev, s->ino, s->size, s->mtime_ns,
+			   s->ctime_ns, s->where, s->head[0] ? s->head : "-");
 }
 
 static void take(struct run_record_file *r, const char *key, const char *v)
@@ -102,7 +114,9 @@ static void take(struct run_record_file *r, const char *key, const char *v)
 				     &r->db.dev, &r->db.ino, &r->db.born_ns,
 				     &r->db.root_dev, &r->db.root_ino) == 5;
 	else if (strcmp(key, "index_none") == 0)
-		take_index_none(&r->index_none, v);
+		take_stamp(&r->index_none, v);
+	else if (strcmp(key, "local_none") == 0)
+		take_stamp(&r->local_none, v);
 	for (int k = 0; k < RUN_RESULTS; k++) {
 		if (strcmp(key, "result") == 0 &&
 		    strcmp(v, run_result_names[k]) == 0)
@@ -291,14 +305,8 @@ bool run_record_write(const struct dbhome *h, const struct run_record_file *r,
 			   " %" PRIu64 " %" PRIu64 "\n",
 			   r->db.dev, r->db.ino, r->db.born_ns, r->db.root_dev,
 			   r->db.root_ino);
-	if (r->index_none.set)
-		buf_printf(&b,
-			   "index_none %" PRIu64 " %" PRIu64 " %" PRIu64
-			   " %" PRId64 " %" PRId64 " %" PRIu64 " %s\n",
-			   r->index_none.dev, r->index_none.ino,
-			   r->index_none.size, r->index_none.mtime_ns,
-			   r->index_none.ctime_ns, r->index_none.where,
-			   r->index_none.head[0] ? r->index_none.head : "-");
+	put_stamp(&b, "index_none", &r->index_none);
+	put_stamp(&b, "local_none", &r->local_none);
 	ok = fsx_replace(path, b.data, b.len,
 			 &(struct fsx_replace_opts){.root = h->root}, e);
 	buf_finish(&b);

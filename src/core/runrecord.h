@@ -59,6 +59,9 @@ struct run_record_file {
 	 * it is that file still and HEAD that commit, the next run need not
 	 * read it */
 	struct gitindex_stamp index_none;
+	/* the same for the configuration's untracked companion (config.h:
+	 * local_none), which every load checks */
+	struct gitindex_stamp local_none;
 };
 
 /* What the command did after a run, beside the sync itself. */

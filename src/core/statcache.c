@@ -12,7 +12,7 @@
 #include "strmap.h"
 
 #define MAGIC   "SSYNSTAT"
-#define VERSION 1
+#define VERSION 2 /* 1: the checksum in one lane */
 
 struct header {
 	char magic[8];
@@ -47,21 +47,40 @@ struct statcache {
 	unsigned char *seen;
 };
 
+/* One word into a lane of the checksum. */
+static uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 31);
+}
+
+/* Four lanes, each 32-byte block's i-th word into the i-th, so that no
+ * multiplication waits for the one before (one lane took 0.4 ms of a 10k
+ * run before its walk could start), folded into the first with the words
+ * and the bytes left over. */
 static uint64_t checksum(const unsigned char *p, size_t n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+	uint64_t h[4], w;
 	size_t i = 0;
 
+	for (int l = 0; l < 4; l++)
+		h[l] = (0x9e3779b97f4a7c15ULL ^ n) + (uint64_t)l;
+	for (; i + 32 <= n; i += 32)
+		for (int l = 0; l < 4; l++) {
+			memcpy(&w, p + i + 8 * (size_t)l, 8);
+			h[l] = mix(h[l], w);
+		}
+	for (int l = 1; l < 4; l++)
+		h[0] = mix(h[0], h[l]);
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&w, p + i, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-		h ^= h >> 31;
+		h[0] = mix(h[0], w);
 	}
 	for (; i < n; i++) {
-		h = (h ^ p[i]) * 0x94d049bb133111ebULL;
-		h ^= h >> 29;
+		h[0] = (h[0] ^ p[i]) * 0x94d049bb133111ebULL;
+		h[0] ^= h[0] >> 29;
 	}
-	return h;
+	return h[0];
 }
 
 static const char *path_of(const struct statcache *c, size_t i)
@@ -156,6 +175,11 @@ static size_t find(const struct statcache *c, const char *rel)
 	return SIZE_MAX;
 }
 
+void statcache_prefetch(const struct statcache *c, const char *rel)
+{
+	__builtin_prefetch(&c->table[strmap_hash(rel) & (c->h->slots - 1)]);
+}
+
 static void entry_stat(const struct disk_entry *d, struct file_stat *fs)
 {
 	fs->mtime_ns = d->mtime_ns;
@@ -206,6 +230,40 @@ bool statcache_same(const struct statcache *c, const struct state_entry *se)
 	return fsx_stat_equal(&had, &se->st) &&
 	       c->v[i].recorded_ns == se->recorded_ns &&
 	       !fsx_racy(&se->st, se->recorded_ns);
+}
+
+/* The first entry whose path's first n bytes are not below key's (above
+ * them when up): the sorted paths' range that begins with key. */
+static size_t bound(const struct statcache *c, const char *key, size_t n,
+		    bool up)
+{
+	size_t lo = 0, hi = c->h->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = strncmp(path_of(c, mid), key, n);
+
+		if (r < 0 || (up && r == 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+size_t statcache_count_under(const struct statcache *c, const char *dir)
+{
+	char *prefix;
+	size_t n, lo, hi;
+
+	if (!*dir || strcmp(dir, ".") == 0)
+		return c->h->n;
+	prefix = xasprintf("%s/", dir);
+	n = strlen(prefix);
+	lo = bound(c, prefix, n, false);
+	hi = bound(c, prefix, n, true);
+	free(prefix);
+	return hi > lo ? hi - lo : 0;
 }
 
 int64_t statcache_generation(const struct statcache *c)

@@ -39,6 +39,9 @@ void statcache_close(struct statcache *c);
  * Safe on several threads at once: each entry's mark is its own byte. */
 bool statcache_unchanged(struct statcache *c, const char *rel,
 			 const struct stat *st);
+/* Starts fetching the slot of rel's hash into the CPU's cache, for a
+ * statcache_unchanged of it after a system call (its lstat). */
+void statcache_prefetch(const struct statcache *c, const char *rel);
 /* Whether every entry of the cache was marked seen. */
 bool statcache_all_seen(const struct statcache *c);
 /* The number of entries marked seen. */
@@ -47,6 +50,11 @@ size_t statcache_nseen(const struct statcache *c);
  * (statcache_unchanged) with the stat data se holds: se's file is
  * unchanged without the cache being trusted at all. */
 bool statcache_same(const struct statcache *c, const struct state_entry *se);
+/* The number of entries whose path lies beneath dir ("dir/..."; "."
+ * or "": all of them), by two binary searches of the sorted paths: a
+ * walk's estimate of a directory's size (a forged order only misleads
+ * it). */
+size_t statcache_count_under(const struct statcache *c, const char *dir);
 /* The generation c was made from. */
 int64_t statcache_generation(const struct statcache *c);
 /* Writes the cache of the n entries of state, of generation gen and the

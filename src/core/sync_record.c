@@ -102,6 +102,7 @@ void update_run_record(struct run *run, enum sync_status st)
 		       msg);
 	rf.row_errors = n->row_errors;
 	rf.index_none = run->index_none;
+	rf.local_none = run->all->local_none;
 	if (run->db_confirmed) {
 		struct dbhome_file now;
 

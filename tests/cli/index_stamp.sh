@@ -8,27 +8,35 @@
 # change. A file the index no longer lists but HEAD's commit holds
 # (git rm --cached, not committed) is warned of too: the stamp keeps
 # HEAD's commit, and a run that finds HEAD moved reads the index again.
-# The oracles: strace (the index opened or not), git, the warning's
-# text, the record file's lines.
+# The configuration's check of its untracked companion
+# (.storysync.local.yml: refused when git tracks it) read the index at
+# every load as well, before the run's lock; it keeps a stamp of its own
+# in the record (local_none). The oracles: strace (the index opened or
+# not, before the lock or after), git, the messages' text, the record
+# file's lines, the database's rows.
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 command -v strace >/dev/null || { echo "strace is needed"; exit 1; }
 traced() { ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace "$@"; }
 # index_opens ARGS...: a run; how many times it opened git's index
-# (strace) in $opens, its stderr in $err
+# (strace) in $opens, and before it took its lock (the configuration's
+# check of the companion) in $cfg_opens, its stderr in $err
 index_opens() {
   traced -f -qq -e trace=open,openat,openat2 -o "$O/trace" \
     "$STORYSYNC" "$@" >"$O/out" 2>"$O/err"
   read_file err "$O/err"
-  opens=$(($(grep -c '/\.git/index"' "$O/trace") - local))
+  cfg_opens=$(awk '/\.lock"/ { exit } /\/\.git\/index"/ { n++ }
+    END { print n + 0 }' "$O/trace")
+  opens=$(($(grep -c '/\.git/index"' "$O/trace") - cfg_opens))
 }
-# stamped: runs until the record keeps the index's stamp (a run records
+# stamped: runs until the record keeps the index's stamps (a run records
 # none while the index was written within the racy window), at most 50
 stamped() {
   local i
   for ((i = 0; i < 50; i++)); do
-    grep -q '^index_none ' "$(run_record)" && return 0
+    grep -q '^index_none ' "$(run_record)" &&
+      grep -q '^local_none ' "$(run_record)" && return 0
     ss -q || return 1
   done
   return 1
@@ -40,11 +48,9 @@ git init -q . && mkdir backlog
 printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
 synced_commit || not_ok "the tree"
 rec=$(run_record)
-# a companion config (the twin's, naming the server) is checked on its
-# own against git's index, at every run (config.c's check_local): not
-# counted
-local=0
-[ -f .storysync.local.yml ] && local=1
+# a companion config (the twin's names the server; git ignores it):
+# checked at every load (config.c's check_local)
+[ -f .storysync.local.yml ] || printf 'log: none\n' >.storysync.local.yml
 
 # ---- nothing tracked: the stamp recorded, the next runs do not read the
 # index ----
@@ -108,6 +114,36 @@ index_opens
 check_eq "git reset --soft to the commit that holds it: read, warned of" \
   "$ino|1|$in_head" "$(stat -c %i .git/index)|$opens|$err"
 git reset -q --soft HEAD@{1} && stamped || not_ok "the stamp again"
+
+# ---- status tells what git tracks from the same stamp ----
+index_opens status
+check_eq "status, the index stamped: not read" "0" "$((cfg_opens + opens))"
+
+# ---- the companion's check: its own stamp ----
+index_opens -q
+check_eq "the companion's check: the index not read while stamped" \
+  "0|0|" "$cfg_opens|$opens|$err"
+sed -i '/^local_none /d' "$rec"
+index_opens -q
+check_eq "no companion's stamp in the record: read once, by the check" \
+  "1|0|" "$cfg_opens|$opens|$err"
+stamped || not_ok "the companion's stamp again"
+# a companion git starts tracking is refused at once, stamp or not, and
+# nothing is synced
+sed -i 's/^title: One$/title: Two/' backlog/S-1-one.md
+git add -f .storysync.local.yml
+index_opens -q
+local_msg="git tracks this file, but what it sets may run commands and write files, which no file in the repository may: untrack it (git rm --cached) and keep it in .gitignore"
+check_eq "git add -f of the companion: read, refused at once, exit 2" \
+  "1|2|storysync: $PWD/.storysync.local.yml: $local_msg|One" \
+  "$cfg_opens|$(ss -q; echo $?)|$err|$(q "SELECT title FROM stories WHERE id = 'S-1'")"
+index_opens -q
+check_eq "and refused again, the index read again" \
+  "1|storysync: $PWD/.storysync.local.yml: $local_msg" "$cfg_opens|$err"
+git rm -q --cached .storysync.local.yml
+index_opens -q
+check_eq "untracked again: read, and the edit synced" "1|0||Two" \
+  "$cfg_opens|$(ss -q; echo $?)|$err|$(q "SELECT title FROM stories WHERE id = 'S-1'")"
 
 # ---- another work tree's index (the tree copied, a record naming the
 # first one's index): read ----

@@ -6,7 +6,7 @@ writes the bytes.
 
 statcache.py truncate FILE          half of it
 statcache.py garbage FILE           random bytes, the same size
-statcache.py version FILE           version 2, checksum still right
+statcache.py version FILE           the next version, checksum still right
 statcache.py generation FILE        the generation a run's database has not
 statcache.py add FILE PATH...       entries at PATHs, the generation and
                                     checksum kept right (paths no run may
@@ -21,18 +21,31 @@ ENTRY = struct.Struct("<qqqQqIIQ")
 M = (1 << 64) - 1
 
 
+def mix(h, w):
+    h = ((h ^ w) * 0xBF58476D1CE4E5B9) & M
+    return h ^ (h >> 31)
+
+
 def checksum(b):
-    h = (0x9E3779B97F4A7C15 ^ len(b)) & M
+    """Four lanes: the i-th word of each 32-byte block into the i-th,
+    folded into the first with the words and bytes left over."""
+    h = [((0x9E3779B97F4A7C15 ^ len(b)) + lane) & M for lane in range(4)]
     i = 0
+    while i + 32 <= len(b):
+        for lane in range(4):
+            at = i + 8 * lane
+            h[lane] = mix(h[lane], int.from_bytes(b[at:at + 8], "little"))
+        i += 32
+    r = h[0]
+    for lane in range(1, 4):
+        r = mix(r, h[lane])
     while i + 8 <= len(b):
-        w = int.from_bytes(b[i:i + 8], "little")
-        h = ((h ^ w) * 0xBF58476D1CE4E5B9) & M
-        h ^= h >> 31
+        r = mix(r, int.from_bytes(b[i:i + 8], "little"))
         i += 8
     for c in b[i:]:
-        h = ((h ^ c) * 0x94D049BB133111EB) & M
-        h ^= h >> 29
-    return h
+        r = ((r ^ c) * 0x94D049BB133111EB) & M
+        r ^= r >> 29
+    return r
 
 
 def strmap_hash(s):
@@ -92,7 +105,7 @@ def main(what, path, *paths):
         open(path, "wb").write(os.urandom(len(data)))
     elif what == "version":
         h, ents = read(path)
-        h[1] = 2
+        h[1] += 1
         write(path, h, ents)
     elif what == "generation":
         h, ents = read(path)

@@ -160,10 +160,10 @@ bool store_writer_on(struct store *s, struct err *e)
 			     "SELECT NOT EXISTS (SELECT 1 FROM sync_base"
 			     " WHERE tree = " TREE ")",
 			     &s->baseless, e);
-	/* The secondary indexes too, when no tree has a story yet (else
-	 * making them again would sort the other trees' rows as well): an
-	 * index made after the load is one sort, not an insert a story
-	 * into a b-tree (a tenth of a 10k load's CPU). The same
+	/* The secondary indexes too (but stories_rev, see load_indexes),
+	 * when no tree has a story yet (else making them again would sort
+	 * the other trees' rows as well): an index made after the load is
+	 * one sort, not an insert a story into a b-tree. The same
 	 * transaction: other connections see the schema with them, a failed
 	 * run rolls back to it. */
 	if (ok && s->first_load) {

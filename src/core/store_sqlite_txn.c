@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fsx.h"
 #include "mem.h"
 
 /* This file's cached statements (store_stmt prepares them): a story's
@@ -181,6 +182,10 @@ bool sqlite_commit(struct store *s, struct err *e)
 {
 	if (!store_queue_flush(s, e))
 		return false;
+	/* the disk writes out what the load left while the indexes are
+	 * made, instead of after them at the commit's barrier */
+	if (s->unindexed)
+		fsx_writeback_begin(s->path);
 	if (s->unindexed && !store_indexes_make(s, e))
 		return false;
 	s->unindexed = false;

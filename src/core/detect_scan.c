@@ -864,7 +864,7 @@ static void read_one(const struct cmp *k, struct reading *rd,
 		rd->outcome = READ_ERROR;
 		rd->msg = xstrdup(e.msg);
 	}
-	free(text);
+	/* text is dc's, for the next file */
 }
 
 struct read_range {

@@ -524,9 +524,25 @@ static bool too_large(const char *label, size_t limit, struct err *e)
 		       limit == read_limit ? " (max_file_size)" : "");
 }
 
-/* Reads fd as read_open does, limit bytes at most. */
+/* The buffer read_fd reads into: keep's when given (grown as needed),
+ * else a new one of cap bytes. */
+static char *read_buffer(struct fsx_dir_cache *keep, size_t cap)
+{
+	if (!keep)
+		return xmalloc(cap);
+	if (keep->cap < cap) {
+		free(keep->buf);
+		keep->cap = cap > 2 * keep->cap ? cap : 2 * keep->cap;
+		keep->buf = xmalloc(keep->cap);
+	}
+	return keep->buf;
+}
+
+/* Reads fd as read_open does, limit bytes at most: into keep's buffer when
+ * keep is given (*data is then keep's), else into one of the caller's. */
 static bool read_fd(int fd, const struct stat *st, const char *label,
-		    size_t limit, char **data, size_t *len, struct err *e)
+		    size_t limit, char **data, size_t *len,
+		    struct fsx_dir_cache *keep, struct err *e)
 {
 	size_t cap, n = 0;
 	char *p;
@@ -535,21 +551,27 @@ static bool read_fd(int fd, const struct stat *st, const char *label,
 	if ((uint64_t)st->st_size > limit)
 		return too_large(label, limit, e);
 	cap = (size_t)st->st_size + 1;
-	p = xmalloc(cap + 1);
+	p = read_buffer(keep, cap + 1);
 	for (;;) {
 		if (n == cap) {
 			if (cap > limit) { /* it grew past the limit */
-				free(p);
+				if (!keep)
+					free(p);
 				return too_large(label, limit, e);
 			}
 			cap *= 2;
 			p = xreallocarray(p, cap + 1, 1);
+			if (keep) {
+				keep->buf = p;
+				keep->cap = cap + 1;
+			}
 		}
 		r = read(fd, p + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			free(p);
+			if (!keep)
+				free(p);
 			return err_set(e, "%s: %s", label, strerror(errno));
 		}
 		if (r == 0)
@@ -569,7 +591,8 @@ static bool read_fd(int fd, const struct stat *st, const char *label,
 
 /* Checks that fd is a regular file and reads it; closes fd. */
 static bool read_open(int fd, const char *label, char **data, size_t *len,
-		      struct file_stat *fs, struct err *e)
+		      struct file_stat *fs, struct fsx_dir_cache *keep,
+		      struct err *e)
 {
 	struct stat st;
 	bool ok = false;
@@ -586,7 +609,7 @@ static bool read_open(int fd, const char *label, char **data, size_t *len,
 		err_set(e, "%s: not a regular file", label);
 		goto out;
 	}
-	ok = read_fd(fd, &st, label, read_limit, data, len, e);
+	ok = read_fd(fd, &st, label, read_limit, data, len, keep, e);
 	if (ok && fs)
 		fsx_stat_from(fs, &st);
 out:
@@ -603,7 +626,7 @@ bool fsx_read_at(int dirfd, const char *name, char **data, size_t *len,
 
 	if (fd < 0)
 		return err_set(e, "%s: %s", name, strerror(errno));
-	return read_open(fd, name, data, len, st, e);
+	return read_open(fd, name, data, len, st, NULL, e);
 }
 
 /* ---- paths beneath a root ---- */
@@ -770,15 +793,25 @@ int fsx_open_beneath(int rootfd, const char *rel, int flags, mode_t mode)
 	return (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
 }
 
-bool fsx_read_beneath(int rootfd, const char *rel, char **data, size_t *len,
-		      struct file_stat *st, struct err *e)
+/* fsx_read_beneath, into keep's buffer when keep is given. */
+static bool read_beneath(int rootfd, const char *rel, char **data, size_t *len,
+			 struct file_stat *st, struct fsx_dir_cache *keep,
+			 struct err *e)
 {
 	int fd = fsx_open_beneath(rootfd, rel, O_RDONLY | O_NONBLOCK, 0);
 
 	if (fd < 0)
 		return beneath_err(e, rel, errno);
-	return read_open(fd, rel, data, len, st, e);
+	return read_open(fd, rel, data, len, st, keep, e);
 }
+
+bool fsx_read_beneath(int rootfd, const char *rel, char **data, size_t *len,
+		      struct file_stat *st, struct err *e)
+{
+	return read_beneath(rootfd, rel, data, len, st, NULL, e);
+}
+
+static void dir_cache_close(struct fsx_dir_cache *dc);
 
 bool fsx_read_cached(struct fsx_dir_cache *dc, int rootfd, const char *rel,
 		     char **data, size_t *len, struct file_stat *st,
@@ -789,9 +822,9 @@ bool fsx_read_cached(struct fsx_dir_cache *dc, int rootfd, const char *rel,
 	int fd;
 
 	if (!n || has_git_component(rel))
-		return fsx_read_beneath(rootfd, rel, data, len, st, e);
+		return read_beneath(rootfd, rel, data, len, st, dc, e);
 	if (!dc->dir || strlen(dc->dir) != n || memcmp(dc->dir, rel, n) != 0) {
-		fsx_dir_cache_finish(dc);
+		dir_cache_close(dc);
 		dc->dir = xstrndup(rel, n);
 		dc->fd = fsx_open_beneath(rootfd, dc->dir, O_PATH | O_DIRECTORY,
 					  0);
@@ -812,17 +845,26 @@ bool fsx_read_cached(struct fsx_dir_cache *dc, int rootfd, const char *rel,
 				      0);
 	}
 	if (fd < 0)
-		return fsx_read_beneath(rootfd, rel, data, len, st, e);
-	return read_open(fd, rel, data, len, st, e);
+		return read_beneath(rootfd, rel, data, len, st, dc, e);
+	return read_open(fd, rel, data, len, st, dc, e);
 }
 
-void fsx_dir_cache_finish(struct fsx_dir_cache *dc)
+/* Closes dc's directory, keeping its buffer. */
+static void dir_cache_close(struct fsx_dir_cache *dc)
 {
 	if (dc->fd >= 0)
 		close(dc->fd);
 	free(dc->dir);
 	dc->dir = NULL;
 	dc->fd = -1;
+}
+
+void fsx_dir_cache_finish(struct fsx_dir_cache *dc)
+{
+	dir_cache_close(dc);
+	free(dc->buf);
+	dc->buf = NULL;
+	dc->cap = 0;
 }
 
 /* ---- whose files ---- */
@@ -3265,7 +3307,7 @@ bool fsx_journal_read(int fd, char **text, struct err *e)
 	 * and git's versions in full (conflicts, leftovers), each of which may
 	 * be near that limit (and twice it as JSON) */
 	return read_fd(fd, &st, "journal", FSX_JOURNAL_LIMIT, text,
-		       &(size_t){0}, e);
+		       &(size_t){0}, NULL, e);
 }
 
 bool fsx_journal_reset(int fd, struct err *e)

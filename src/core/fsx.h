@@ -144,23 +144,27 @@ bool fsx_read_beneath(int rootfd, const char *rel, char **data, size_t *len,
 		      struct file_stat *st, struct err *e);
 /* The directory of the last file fsx_read_cached read: files of one
  * directory, read one after the other, are each opened from it (one name
- * to resolve, not every component of the path from the root). */
+ * to resolve, not every component of the path from the root); and the
+ * buffer each file is read into, one for all of them. */
 struct fsx_dir_cache {
 	char *dir;  /* relative to the root; NULL: none yet */
 	int fd;     /* O_PATH, opened beneath the root; -1 when it failed */
 	bool atime; /* O_NOATIME was refused (EPERM: not our files) */
+	char *buf;  /* the last file read */
+	size_t cap;
 };
 #define FSX_DIR_CACHE_INIT                                                     \
 	{                                                                      \
-		NULL, -1, false                                                \
+		NULL, -1, false, NULL, 0                                       \
 	}
 /* fsx_read_beneath, the file opened from dc's directory when it is rel's
  * (dc then opens rel's); the same errors: a file that does not open
- * from there is opened from the root, as fsx_read_beneath does. */
+ * from there is opened from the root, as fsx_read_beneath does. *data is
+ * dc's buffer, valid until the next read with dc or its finish. */
 bool fsx_read_cached(struct fsx_dir_cache *dc, int rootfd, const char *rel,
 		     char **data, size_t *len, struct file_stat *st,
 		     struct err *e);
-/* Closes dc's directory. */
+/* Closes dc's directory and frees its buffer. */
 void fsx_dir_cache_finish(struct fsx_dir_cache *dc);
 /* Creates the directories of rel's parent beneath rootfd (mkdir -p). */
 bool fsx_mkdirs_beneath(int rootfd, const char *rel, struct err *e);

@@ -118,9 +118,13 @@ bool store_create(struct store **out, const char *database, int busy_ms,
 
 void store_close(struct store *s)
 {
+	char *tree;
+
 	if (s) {
-		free(((struct store_base *)(void *)s)->tree);
+		/* after the connection: SQLite holds it (storysync_tree) */
+		tree = ((struct store_base *)(void *)s)->tree;
 		ops_of(s)->close(s);
+		free(tree);
 	}
 }
 

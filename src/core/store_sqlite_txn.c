@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fsx.h"
 #include "mem.h"
 
 /* This file's cached statements (store_stmt prepares them): a story's
@@ -160,10 +161,10 @@ bool store_writer_on(struct store *s, struct err *e)
 			     "SELECT NOT EXISTS (SELECT 1 FROM sync_base"
 			     " WHERE tree = " TREE ")",
 			     &s->baseless, e);
-	/* The secondary indexes too, when no tree has a story yet (else
-	 * making them again would sort the other trees' rows as well): an
-	 * index made after the load is one sort, not an insert a story
-	 * into a b-tree (a tenth of a 10k load's CPU). The same
+	/* The secondary indexes too (but stories_rev, see load_indexes),
+	 * when no tree has a story yet (else making them again would sort
+	 * the other trees' rows as well): an index made after the load is
+	 * one sort, not an insert a story into a b-tree. The same
 	 * transaction: other connections see the schema with them, a failed
 	 * run rolls back to it. */
 	if (ok && s->first_load) {
@@ -181,6 +182,10 @@ bool sqlite_commit(struct store *s, struct err *e)
 {
 	if (!store_queue_flush(s, e))
 		return false;
+	/* the disk writes out what the load left while the indexes are
+	 * made, instead of after them at the commit's barrier */
+	if (s->unindexed)
+		fsx_writeback_begin(s->path);
 	if (s->unindexed && !store_indexes_make(s, e))
 		return false;
 	s->unindexed = false;

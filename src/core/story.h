@@ -146,7 +146,7 @@ enum yaml_style {
 
 /* Where one top-level frontmatter key sits in the file's bytes. */
 struct fm_key {
-	char *name;
+	const char *name;  /* the dialect's own for a field's key, else heap */
 	int field;         /* enum story_field, or -1 for a key kept in extra */
 	size_t line_begin; /* first byte of the line holding the key */
 	size_t value_begin; /* first byte of the value (== value_end if empty)

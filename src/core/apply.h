@@ -59,9 +59,6 @@ struct apply_ctx {
 	struct apply_written *written;
 	size_t nwritten, capwritten;
 	int64_t last_write_ns;
-	/* the identity lines of the files written (note_ident), appended
-	 * to the journal at once by apply_sync */
-	struct buf idents;
 	char **touched; /* paths written, moved or removed, for git: commit */
 	size_t ntouched, captouched;
 	bool deferred; /* a story left for the next run (file edited since

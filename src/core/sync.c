@@ -1970,6 +1970,95 @@ static void stray_moves(struct run *run, bool keep)
 	strmap_finish(&seen);
 }
 
+/* Whether the temporary file t names holds the write x's identity says:
+ * the run that made it was killed before it put the write in place. */
+static bool temp_holds(const struct run *run, const struct journal_temp *t,
+		       const struct journal_ident *x)
+{
+	struct file_stat st;
+	bool found = t->spare ? fsx_spare_stat(run->c->home.spare,
+					       run->c->home.root, t->name, &st)
+			      : fsx_temp_stat(run->rootfd, t->name, &st);
+
+	return found && st.ino == x->ino && st.mtime_ns == x->mtime_ns &&
+	       st.size == x->size;
+}
+
+/* The killed runs' writes whose identity was journaled ahead of the rename
+ * ("@ ") and which were never put in place: a temporary file the journal
+ * names for their story still holds them. Said in the journal, synced,
+ * before this run removes any such file (report_scan, the spares'
+ * listing), so that a later run, this one killed too, does not take the
+ * write for placed (killed_values: the run's value the base of a
+ * person's edit of git's, the API's change lost, model seed 1006). */
+static void unplaced_writes(struct run *run)
+{
+	struct buf lines = BUF_INIT;
+	struct err e;
+
+	for (size_t i = 0; i < run->journal.ni; i++) {
+		const struct journal_ident *x = &run->journal.i[i];
+
+		if (!x->ahead ||
+		    !journal_find_ident(&run->journal, x->hash, x->id))
+			continue;
+		for (size_t k = 0; k < run->journal.nt; k++) {
+			const struct journal_temp *t = &run->journal.t[k];
+			char *line;
+
+			if (strcmp(t->id, x->id) != 0 || !temp_holds(run, t, x))
+				continue;
+			journal_set_unplaced(&run->journal, x->hash, x->id);
+			line = journal_unplaced_line(x->hash, x->id);
+			buf_puts(&lines, line);
+			free(line);
+			break;
+		}
+	}
+	if (lines.len && run->journal_fd >= 0 &&
+	    (!fsx_journal_add(run->journal_fd, lines.data, &e) ||
+	     !fsx_journal_sync(run->journal_fd, &e)))
+		problem(run, e.msg);
+	buf_finish(&lines);
+}
+
+/* Removes the temporary files the journal says a killed run made beside
+ * the stories (the names journaled before each was made), and no other:
+ * a file a person or a commit put there under such a name is not ours
+ * (nor followed, a symlink). Kept (said) where keep. */
+static void remove_temps(struct run *run, bool keep)
+{
+	for (size_t i = 0; !run->o->dry_run && i < run->journal.nt; i++) {
+		const struct journal_temp *t = &run->journal.t[i];
+		struct file_stat st;
+		struct err e;
+		char *msg;
+
+		/* the spares' own are the spares' listing's; a temporary
+		 * file there is out of git's sight: removed in any case */
+		if (t->spare) {
+			if (t->name[0] == '.' &&
+			    !fsx_spare_remove_temp(run->c->home.spare,
+						   run->c->home.root, t->name,
+						   &e))
+				problem(run, e.msg);
+			continue;
+		}
+		if (!fsx_temp_stat(run->rootfd, t->name, &st))
+			continue;
+		if (keep) {
+			msg = xasprintf("%s: a killed run's temporary file: "
+					"kept, HEAD being off the last synced "
+					"commit's line",
+					t->name);
+			note(run, msg);
+			free(msg);
+		} else if (!fsx_remove_temp(run->rootfd, t->name, &e)) {
+			problem(run, e.msg);
+		}
+	}
+}
+
 /* What the scan found beside the changes (changed of them): errors, the
  * leftovers of a killed run (removed), files that are not stories. */
 void report_scan(struct run *run, size_t changed)
@@ -1981,26 +2070,13 @@ void report_scan(struct run *run, size_t changed)
 	 * writes are (hold_checkout holds the leftovers' stories); that
 	 * commit may hold a killed run's temporary file too, which a person
 	 * committed (model seed 156) */
-	bool keep = (run->scan.ntemps || run->scan.nleftovers) && off_line(run);
+	bool keep = (run->journal.nt || run->scan.nleftovers) && off_line(run);
 
 	/* under the run lock, no other run's write is under way: these are
-	 * the leftovers of a killed one */
-	for (size_t i = 0; !run->o->dry_run && i < run->scan.ntemps; i++) {
-		struct err e;
-		char *msg;
-
-		if (keep) {
-			msg = xasprintf("%s: a killed run's temporary file: "
-					"kept, HEAD being off the last synced "
-					"commit's line",
-					run->scan.temps[i]);
-			note(run, msg);
-			free(msg);
-		} else if (!fsx_remove_temp(run->rootfd, run->scan.temps[i],
-					    &e)) {
-			problem(run, e.msg);
-		}
-	}
+	 * the leftovers of a killed one, whose writes placed or not are
+	 * told first */
+	unplaced_writes(run);
+	remove_temps(run, keep);
 	for (size_t i = 0; i < run->scan.nleftovers; i++) {
 		struct scan_leftover *l = &run->scan.leftovers[i];
 		struct err e;
@@ -2836,7 +2912,7 @@ static bool quiet(struct run *run)
 	bool moved = true;
 
 	return run->o->mode == SYNC_SCAN && !run->o->dry_run &&
-	       !run->scan.nchanges && !run->scan.nerrors && !run->scan.ntemps &&
+	       !run->scan.nchanges && !run->scan.nerrors &&
 	       !run->scan.nleftovers && journal_empty(&run->journal) &&
 	       store_clock_moved(run->store, &moved, NULL) &&
 	       !(run->clock_moved = moved) && !run->rc.changed;

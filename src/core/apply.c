@@ -658,6 +658,7 @@ static enum apply_result place_create(struct apply_ctx *ctx,
 			name_story(a->id, e);
 		return APPLY_SKIPPED;
 	}
+	note_made(ctx, a, s->t.path);
 	s->t.wrote = true;
 	return APPLY_DONE;
 }

@@ -1893,6 +1893,47 @@ static void remove_made_dirs(struct run *run, const char *id, const char *path)
 	free(dir);
 }
 
+/* The file a killed run created at jl's path for a row no run agreed on
+ * (no state: rendered whole from the row), where no backlog is now: the
+ * configuration change it followed thrown away, the walk never meets it,
+ * and the run that commits creates the story's file where the row says
+ * now. When it holds that write, untouched, it holds the database's
+ * values only: removed, as a move's (stray_move). A file a person
+ * touched stays. */
+static void stray_created(struct run *run, const struct journal_line *jl)
+{
+	char *text = NULL, hash[BLOBID_HEX], *msg;
+	const struct journal_line *w;
+	struct file_stat st;
+	bool stale = false;
+	struct err e;
+	size_t len;
+
+	if (!fsx_read_beneath(run->rootfd, jl->path, &text, &len, &st, NULL))
+		return;
+	blobid_hex(text, len, hash);
+	free(text);
+	w = journal_find(&run->journal, hash, jl->id);
+	if (!w || strcmp(w->path, jl->path) != 0 || strcmp(w->fields, "*") != 0)
+		return;
+	if (!run->o->dry_run &&
+	    !fsx_unlink_beneath(run->rootfd, jl->path, &st, &stale, &e)) {
+		if (!stale)
+			problem(run, e.msg);
+		return;
+	}
+	msg = xasprintf("%s: a killed run's uncommitted new file of %s, "
+			"untouched, where no backlog is now (the change of "
+			"the configuration it followed thrown away): %s, it "
+			"held the database's values only",
+			jl->path, jl->id,
+			run->o->dry_run ? "would be removed" : "removed");
+	note(run, msg);
+	free(msg);
+	if (!run->o->dry_run)
+		remove_made_dirs(run, jl->id, jl->path);
+}
+
 /* The file a killed run moved to jl's path, where no backlog is now: the
  * configuration change it followed thrown away (model wide seed 1053's
  * stories/web21), the walk never meets it. When it holds the run's write
@@ -1914,7 +1955,11 @@ static void stray_move(struct run *run, const struct journal_line *jl)
 	struct err e;
 	size_t len;
 
-	if (!se || !se->hash[0] ||
+	if (!se) {
+		stray_created(run, jl);
+		return;
+	}
+	if (!se->hash[0] ||
 	    !fsx_read_beneath(run->rootfd, jl->path, &text, &len, &st, NULL))
 		return;
 	blobid_hex(text, len, hash);

@@ -426,30 +426,44 @@ struct apply_stage {
 	char hash[BLOBID_HEX];
 };
 
-/* Notes the identity the file a rewrite with a values line stages will
- * have in place (its temporary file's, as written: the rename keeps its
- * inode, mtime and size), for the write journal: a file found holding
- * its blob with another is a person's write since. Journaled before the
- * rename (an "@ " line: the barrier covers it, or journal_durable before
- * the rename), so that a kill anywhere leaves the identity of every
- * write placed; one never placed is told by its temporary file, which
- * still holds that inode (the next run's unplaced_writes). */
-static bool note_ident(struct apply_ctx *ctx, struct apply_stage *s,
-		       struct err *e)
+/* Appends to out the line noting the identity the file a rewrite with
+ * a values line stages will have in place (its temporary file's, as
+ * written: the rename keeps its inode, mtime and size), for the write
+ * journal: a file found holding its blob with another is a person's
+ * write since. Journaled before the rename (an "@ " line: the barrier
+ * covers it, or journal_durable before the rename), so that a kill
+ * anywhere leaves the identity of every write placed; one never placed
+ * is told by its temporary file, which still holds that inode (the next
+ * run's unplaced_writes). */
+static void ident_line(struct apply_ctx *ctx, struct apply_stage *s,
+		       struct buf *out)
 {
 	struct file_stat st;
 	char *line;
-	bool ok;
 
 	if (!s->ahead[0] || s->slot < 0)
-		return true;
-	s->ahead[0] = '\0';
+		return;
 	if (!fsx_batch_ident(batch(ctx), s->slot, &st))
-		return true; /* not written: placed nowhere */
+		return; /* not written: placed nowhere */
 	line = journal_placed_line(s->hash, s->id, st.ino, st.mtime_ns,
 				   st.size);
-	ok = fsx_batch_journal(batch(ctx), line, e);
+	buf_puts(out, line);
 	free(line);
+}
+
+/* ident_line's, journaled now (a stage its batch's flush did not note:
+ * synced before the rename by the batch); false when it cannot be. */
+static bool note_ident(struct apply_ctx *ctx, struct apply_stage *s,
+		       struct err *e)
+{
+	struct buf line = BUF_INIT;
+	bool ok;
+
+	ident_line(ctx, s, &line);
+	ok = !line.len || fsx_batch_journal(batch(ctx), line.data, e);
+	if (ok)
+		s->ahead[0] = '\0';
+	buf_finish(&line);
 	return ok;
 }
 
@@ -1164,17 +1178,20 @@ void apply_stage(struct apply_ctx *ctx, size_t i, const struct action *a,
 
 void apply_flush(struct apply_ctx *ctx)
 {
+	struct buf lines = BUF_INIT;
+
 	if (!ctx->batch)
 		return;
 	/* the identities of the files staged, once written, covered by the
-	 * barrier with the other lines; one that fails to append is
-	 * journaled again (and fails) at its place */
-	for (size_t i = 0; i < ctx->nstages; i++) {
-		struct apply_stage *s = &ctx->stages[i];
-
-		if (s->used && s->ahead[0] && !note_ident(ctx, s, NULL))
-			s->ahead[0] = '@';
-	}
+	 * barrier with the other lines, in one append; when it fails, each
+	 * is journaled again (or fails its story) at its place */
+	for (size_t i = 0; i < ctx->nstages; i++)
+		if (ctx->stages[i].used)
+			ident_line(ctx, &ctx->stages[i], &lines);
+	if (lines.len && fsx_batch_journal(ctx->batch, lines.data, NULL))
+		for (size_t i = 0; i < ctx->nstages; i++)
+			ctx->stages[i].ahead[0] = '\0';
+	buf_finish(&lines);
 	fsx_batch_flush(ctx->batch);
 }
 

@@ -44,18 +44,25 @@ killed_placed() {
 # in sync_conflicts). A-2's write was never placed: git's title is its
 # base, both changed, the policy's (the database's), the person's kept.
 # Whether the next run is killed too after it removed the temporary file
-# (again: the run after still knows A-2's write was never placed) ----
-for how in next again; do
+# (again: the run after still knows A-2's write was never placed), is a
+# --git run (git), or follows a dry run, which removes nothing ----
+for how in next again git; do
   t=placed-$how
   killed_placed $t
   sed -i 's/^title: API1$/title: Mine1/' $A
   sed -i 's/^title: Two$/title: Mine2/' $B
-  if [ $how = again ]; then
+  case $how in
+  again)
     run env STORYSYNC_TEST_KILL=reconciled "$STORYSYNC"
     check_eq "$t: the second run killed, the temporary file gone" "137|" \
-      "$rc|$(temps)"
-  fi
-  run ss
+      "$rc|$(temps)" ;;
+  next)
+    held=$(temps)
+    run ss --dry-run
+    check_eq "$t: a dry run first, the temporary file kept" "0|1|$held" \
+      "$rc|$(temps | grep -c 'A-2-two.md.storysync-')|$(temps)" ;;
+  esac
+  if [ $how = git ]; then run ss sync --git; else run ss; fi
   check_eq "$t: A-1 the person's, no conflict" "0|Mine1|Mine1|" \
     "$rc|$(title_of A-1)|$(key title $A)|$(lost_of A-1)"
   check_eq "$t: A-2 the policy's, the person's kept" \
@@ -72,6 +79,53 @@ killed_placed $t
 run ss
 check_eq "$t: the API's titles, no conflict" "0|API1|API1|API2|API2||" \
   "$rc|$(title_of A-1)|$(key title $A)|$(title_of A-2)|$(key title $B)|$(lost_of A-1)|$(lost_of A-2)"
+
+# ---- a kill at each point of a batch of three rewrites: after the k-th
+# rename (placed:k, k = 1..3, the last one's before the directories'
+# fsyncs and the commit), and after all the writes (after-writes). The
+# person then edits every title. A file that shows the API's title after
+# the kill was placed, and its edit wins with no conflict; one that shows
+# git's was not, and the policy (the database's) decides, the person's
+# title kept. Which files were placed is read from the files (sed), not
+# from the journal ----
+for point in placed:1 placed:2 placed:3 after-writes; do
+  t=each-${point/:/}
+  stages_repo "$t" backlog:backlog
+  printf 'policy: {title: db}\n' >>.storysync.yml
+  for i in 1 2 3; do
+    printf -- '---\nid: E-%s\ntitle: Old%s\n---\nbody\n' $i $i >backlog/E-$i-e.md
+  done
+  synced_commit || not_ok "$t: the tree"
+  py_rows "UPDATE stories SET title = 'API' || substr(id, 3) WHERE id LIKE 'E-%'"
+  run env STORYSYNC_TEST_KILL=$point "$STORYSYNC"
+  placed=
+  for i in 1 2 3; do
+    [ "$(key title backlog/E-$i-e.md)" = API$i ] && placed+=$i
+  done
+  case $point in
+  placed:*) want=${#placed} n=${point#placed:} ;;
+  *) want=3 n=3 ;;
+  esac
+  check_eq "$t: killed with $n file(s) placed" "137|$n" "$rc|$want"
+  sed -i 's/^title: .*/title: Mine/' backlog/E-*-e.md
+  run ss
+  rows= files= lost=
+  for i in 1 2 3; do
+    rows+="$(title_of E-$i)/" files+="$(key title backlog/E-$i-e.md)/"
+    lost+="$(lost_of E-$i)/"
+  done
+  wrows= wfiles= wlost=
+  for i in 1 2 3; do
+    case $placed in
+    *$i*) wrows+=Mine/ wfiles+=Mine/ wlost+=/ ;;
+    *) wrows+=API$i/ wfiles+=API$i/ wlost+=both_changed/db/title/Mine/ ;;
+    esac
+  done
+  check_eq "$t: each placed file the person's, each other the policy's" \
+    "0|$wrows|$wfiles|$wlost" "$rc|$rows|$files|$lost"
+  run ss
+  check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
+done
 
 # ---- the killed run's temporary file (A-2's): out of git's sight, so
 # that a person's add -A after the kill does not take it in; and files a

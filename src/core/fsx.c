@@ -1268,6 +1268,8 @@ struct batch_dir {
 	dev_t dev;
 	uint64_t mnt; /* its mount (mount_of), once asked, else 0 */
 	bool dirty;   /* a rename or removal in it waits for its fsync */
+	int plain;    /* no setgid, no extended attribute (a default ACL, a
+			 label): 1, else -1; 0 until asked (spares_hide) */
 };
 
 /* A temporary file's writing, handed to the writers: the inputs copied,
@@ -1574,15 +1576,27 @@ static bool spares_made(struct spares *sp)
 	return !sp->unusable;
 }
 
+static bool has_xattr(int fd);
+
 /* Whether a new temporary file for directory d is made in the spares'
  * directory (made now when it is not there): on d's mount, so that the
- * rename out of it is one, as beside the story. Its files are never a
- * spare (spares_list skips a hidden name). */
+ * rename out of it is one, as beside the story, and only where a file
+ * made in d takes nothing of d's (its group when setgid, its default
+ * ACL, its security label: d has no extended attribute), which one made
+ * in the spares' directory would lack. Its files are never a spare
+ * (spares_list skips a hidden name). */
 static bool spares_hide(struct fsx_batch *b, struct batch_dir *d)
 {
 	struct spares *sp = &b->spares;
+	struct stat st;
 
-	if (!sp->path)
+	if (!d->plain) {
+		bool plain = fstat(d->fd, &st) == 0 &&
+			     !(st.st_mode & S_ISGID) && !has_xattr(d->fd);
+
+		d->plain = plain ? 1 : -1;
+	}
+	if (!sp->path || d->plain < 0)
 		return false;
 	spares_list(sp);
 	return spares_made(sp) && spares_beside(sp, d);

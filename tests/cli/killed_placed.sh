@@ -158,6 +158,27 @@ check_eq "$t: git sees the run's writes only" " M $B" \
 run ss
 check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
 
+# ---- a setgid story folder: a file made there takes the folder's group,
+# which one made in the spares' directory and renamed in would lack; the
+# temporary files are made beside the story then, and a story the API
+# creates has the folder's group (stat, not storysync, says so) ----
+t=temp-setgid
+stages_repo $t backlog:backlog
+printf -- '---\nid: A-1\ntitle: One\n---\nbody\n' >$A
+printf -- '---\nid: A-2\ntitle: Two\n---\nbody\n' >$B
+synced_commit || not_ok "$t: the tree"
+chgrp nogroup backlog && chmod g+s backlog || not_ok "$t: the setgid folder"
+py_rows "UPDATE stories SET title = 'API1' WHERE id = 'A-1'"
+py_rows "UPDATE stories SET title = 'API2' WHERE id = 'A-2'"
+py_rows "INSERT INTO stories(id, title) VALUES ('A-0', 'New')"
+run env STORYSYNC_TEST_KILL=placed:1 "$STORYSYNC"
+check_eq "$t: killed, A-2's temporary file beside it" "137|1" \
+  "$rc|$(find backlog -name '.A-2-two.md.storysync-*' | grep -c .)"
+run ss
+check_eq "$t: the API's titles, the new file the folder's group, no temporary file" \
+  "0|API1|API2|nogroup|" \
+  "$rc|$(key title $A)|$(key title $B)|$(stat -c %G backlog/A-0-new.md)|$(temps)"
+
 # ---- the database elsewhere, on another file system (a local
 # configuration's /dev/shm): its directory cannot hold the temporary
 # files (a rename across file systems is no rename), which are made

@@ -329,23 +329,13 @@ static char *values_line(const struct config *c, const struct action *a,
 	return journal_values_line(hash, a->id, &a->want, record);
 }
 
-/* Notes the identity of the file a rewrite with a values line put in
- * place, as read back (t), for the write journal: a file found holding
- * its blob with another is a person's write since. Appended by apply_sync,
- * one append for a batch, and not synced (as note_moved's line): one
- * lost leaves the next run with the blob alone, as before. */
-static void note_ident(struct apply_ctx *ctx, const struct action *a,
-		       const struct target *t)
+/* The journal's note for the temporary files of a's write (heap), or
+ * NULL with no journal: their names, journaled before they are made
+ * (fsx_batch_stage), for the next run to remove a killed run's, and to
+ * tell a write put in place from one still there. */
+static char *temp_note(const struct apply_ctx *ctx, const struct action *a)
 {
-	bool record[SF_COUNT];
-	char *line;
-
-	if (ctx->journal_fd < 0 || !values_of(ctx->c, a, record))
-		return;
-	line = journal_ident_line(t->hash, a->id, t->st.ino, t->st.mtime_ns,
-				  t->st.size);
-	buf_puts(&ctx->idents, line);
-	free(line);
+	return ctx->journal_fd < 0 ? NULL : journal_temp_note(a->id);
 }
 
 /* Notes in the write journal that the file at path is about to hold the
@@ -429,7 +419,53 @@ struct apply_stage {
 	char cur_hash[BLOBID_HEX];
 	int slot;   /* the batch's, or -1: no new content */
 	bool stale; /* a file to delete that holds another content */
+	/* a rewrite with a values line whose identity is still to journal
+	 * (note_ident): its story and blob */
+	char ahead[2];
+	const char *id;
+	char hash[BLOBID_HEX];
 };
+
+/* Appends to out the line noting the identity the file a rewrite with
+ * a values line stages will have in place (its temporary file's, as
+ * written: the rename keeps its inode, mtime and size), for the write
+ * journal: a file found holding its blob with another is a person's
+ * write since. Journaled before the rename (an "@ " line: the barrier
+ * covers it, or journal_durable before the rename), so that a kill
+ * anywhere leaves the identity of every write placed; one never placed
+ * is told by its temporary file, which still holds that inode (the next
+ * run's unplaced_writes). */
+static void ident_line(struct apply_ctx *ctx, struct apply_stage *s,
+		       struct buf *out)
+{
+	struct file_stat st;
+	char *line;
+
+	if (!s->ahead[0] || s->slot < 0)
+		return;
+	if (!fsx_batch_ident(batch(ctx), s->slot, &st))
+		return; /* not written: placed nowhere */
+	line = journal_placed_line(s->hash, s->id, st.ino, st.mtime_ns,
+				   st.size);
+	buf_puts(out, line);
+	free(line);
+}
+
+/* ident_line's, journaled now (a stage its batch's flush did not note:
+ * synced before the rename by the batch); false when it cannot be. */
+static bool note_ident(struct apply_ctx *ctx, struct apply_stage *s,
+		       struct err *e)
+{
+	struct buf line = BUF_INIT;
+	bool ok;
+
+	ident_line(ctx, s, &line);
+	ok = !line.len || fsx_batch_journal(batch(ctx), line.data, e);
+	if (ok)
+		s->ahead[0] = '\0';
+	buf_finish(&line);
+	return ok;
+}
 
 /* A file edited since the scan: it wins on the next run. */
 static enum apply_result left(struct apply_ctx *ctx, const char *at,
@@ -479,12 +515,24 @@ static enum apply_result stage_rewrite(struct apply_ctx *ctx,
 	    !note_write(ctx, a, fields, t->path, text, len, false, false, e))
 		goto out;
 	if (out.len != len || memcmp(out.data, text, len) != 0) {
+		char *note = temp_note(ctx, a);
+		bool record[SF_COUNT];
+
 		if (!note_write(ctx, a, fields, t->path, out.data, out.len,
-				strcmp(t->path, t->cur) == 0, true, e))
+				strcmp(t->path, t->cur) == 0, true, e)) {
+			free(note);
 			goto out;
+		}
 		s->slot =
 			fsx_batch_stage(batch(ctx), t->path, out.data, out.len,
-					t->cur, &s->cur_st, &stale, e);
+					t->cur, &s->cur_st, note, &stale, e);
+		free(note);
+		if (s->slot >= 0 && ctx->journal_fd >= 0 &&
+		    values_of(ctx->c, a, record)) {
+			s->ahead[0] = '@';
+			s->id = a->id;
+			blobid_hex(out.data, out.len, s->hash);
+		}
 		if (s->slot < 0) {
 			if (stale)
 				r = left(ctx, t->cur, e);
@@ -499,6 +547,22 @@ out:
 	return r;
 }
 
+/* Notes the top directory the batch made on the way to path for a's
+ * file, if any, for a run that removes the file a killed run left where
+ * no backlog is (journal.h's "+ " line). Not synced, as note_moved's. */
+static void note_made(struct apply_ctx *ctx, const struct action *a,
+		      const char *path)
+{
+	const char *made = fsx_batch_made(ctx->batch, path);
+	char *line;
+
+	if (ctx->journal_fd < 0 || !made)
+		return;
+	line = journal_made_line(a->id, made);
+	fsx_journal_add(ctx->journal_fd, line, NULL);
+	free(line);
+}
+
 /* Notes in the write journal that a's file was moved to path (after the
  * rename: the move line before it is of a file that got there, and one
  * found back at its old place is a person's move back, not a move the run
@@ -507,18 +571,11 @@ out:
 static void note_moved(struct apply_ctx *ctx, const struct action *a,
 		       const char *path)
 {
-	const char *made = fsx_batch_made(ctx->batch, path);
 	char *line;
 
 	if (ctx->journal_fd < 0)
 		return;
-	/* the top directory made on the way, for a run that removes the
-	 * file a killed run left where no backlog is (journal.h) */
-	if (made) {
-		line = journal_made_line(a->id, made);
-		fsx_journal_add(ctx->journal_fd, line, NULL);
-		free(line);
-	}
+	note_made(ctx, a, path);
 	line = journal_moved_line(a->id, path);
 	fsx_journal_add(ctx->journal_fd, line, NULL);
 	free(line);
@@ -552,6 +609,8 @@ static enum apply_result place_rewrite(struct apply_ctx *ctx,
 		s->slot = -1;
 		if (!fsx_batch_place(batch(ctx), slot, &cur_st, &stale, e))
 			return stale ? left(ctx, at, e) : APPLY_SKIPPED;
+		/* killed here, the batch's later files not placed */
+		test_seam_kill("placed");
 	}
 	t->wrote = true;
 	return APPLY_DONE;
@@ -585,8 +644,11 @@ static enum apply_result stage_create(struct apply_ctx *ctx,
 	     note_write(ctx, a, "*", t->path, out.data, out.len, true, false,
 			e);
 	if (ok) {
+		char *note = temp_note(ctx, a);
+
 		s->slot = fsx_batch_stage(batch(ctx), t->path, out.data,
-					  out.len, NULL, NULL, &stale, e);
+					  out.len, NULL, NULL, note, &stale, e);
+		free(note);
 		ok = s->slot >= 0;
 	}
 	buf_finish(&out);
@@ -610,6 +672,7 @@ static enum apply_result place_create(struct apply_ctx *ctx,
 			name_story(a->id, e);
 		return APPLY_SKIPPED;
 	}
+	note_made(ctx, a, s->t.path);
 	s->t.wrote = true;
 	return APPLY_DONE;
 }
@@ -706,12 +769,16 @@ static enum apply_result place_write(struct apply_ctx *ctx,
 		s->slot = -1;
 		return APPLY_SKIPPED;
 	}
+	/* not noted before the barrier (a lone action): noted now, and
+	 * synced before the rename by the batch */
+	if (!note_ident(ctx, s, e)) {
+		name_story(a->id, e);
+		return APPLY_SKIPPED;
+	}
 	r = s->t.cur ? place_rewrite(ctx, a, s, e) : place_create(ctx, a, s, e);
 	if (r == APPLY_DONE && s->t.wrote) {
 		touch(ctx, s->t.path);
 		r = read_back(ctx, &s->t, e);
-		if (r == APPLY_DONE && s->t.cur)
-			note_ident(ctx, a, &s->t);
 	}
 	return r;
 }
@@ -1162,10 +1229,23 @@ static void clocks_reset(struct apply_ctx *ctx)
 
 void apply_flush(struct apply_ctx *ctx)
 {
-	if (ctx->batch)
-		fsx_batch_flush(ctx->batch);
+	struct buf lines = BUF_INIT;
+
 	/* the round's files read back after a reading taken now */
 	clocks_reset(ctx);
+	if (!ctx->batch)
+		return;
+	/* the identities of the files staged, once written, covered by the
+	 * barrier with the other lines, in one append; when it fails, each
+	 * is journaled again (or fails its story) at its place */
+	for (size_t i = 0; i < ctx->nstages; i++)
+		if (ctx->stages[i].used)
+			ident_line(ctx, &ctx->stages[i], &lines);
+	if (lines.len && fsx_batch_journal(ctx->batch, lines.data, NULL))
+		for (size_t i = 0; i < ctx->nstages; i++)
+			ctx->stages[i].ahead[0] = '\0';
+	buf_finish(&lines);
+	fsx_batch_flush(ctx->batch);
 }
 
 enum apply_result apply_staged(struct apply_ctx *ctx, size_t i,
@@ -1180,10 +1260,6 @@ enum apply_result apply_staged(struct apply_ctx *ctx, size_t i,
 
 bool apply_sync(struct apply_ctx *ctx, struct err *e)
 {
-	if (ctx->idents.len) {
-		fsx_journal_add(ctx->journal_fd, ctx->idents.data, NULL);
-		buf_reset(&ctx->idents);
-	}
 	return !ctx->batch || fsx_batch_sync_dirs(ctx->batch, e);
 }
 
@@ -1297,7 +1373,6 @@ void apply_ctx_finish(struct apply_ctx *ctx)
 	ctx->nstages = ctx->capstages = 0;
 	fsx_batch_destroy(ctx->batch);
 	ctx->batch = NULL;
-	buf_finish(&ctx->idents);
 	for (size_t i = 0; i < ctx->nwritten; i++) {
 		free(ctx->written[i].id);
 		free(ctx->written[i].path);

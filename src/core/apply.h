@@ -68,9 +68,6 @@ struct apply_ctx {
 	size_t nwritten, capwritten;
 	struct apply_clock *clocks;
 	size_t nclocks, capclocks;
-	/* the identity lines of the files written (note_ident), appended
-	 * to the journal at once by apply_sync */
-	struct buf idents;
 	char **touched; /* paths written, moved or removed, for git: commit */
 	size_t ntouched, captouched;
 	bool deferred; /* a story left for the next run (file edited since

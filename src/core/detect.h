@@ -74,8 +74,6 @@ struct scan_result {
 			   (why); skipped" (for -v) */
 	size_t nskipped, capskipped;
 	size_t nnot_stories; /* of nfiles, those skipped */
-	char **temps;        /* temporary files a killed run left, to remove */
-	size_t ntemps, captemps;
 	/* git's versions a discard put back at the old path of a file
 	 * storysync moved, beside the moved one (find_twice): to remove,
 	 * as the move was made (git holds them) */

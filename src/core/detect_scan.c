@@ -177,12 +177,6 @@ void scan_result_add_error(struct scan_result *r, const char *path,
 	fe->msg = xstrdup(msg);
 }
 
-static void add_temp(struct scan_result *r, const char *path)
-{
-	r->temps = xgrow(r->temps, &r->captemps, r->ntemps + 1, sizeof(char *));
-	r->temps[r->ntemps++] = xstrdup(path);
-}
-
 static struct scan_leftover *add_leftover(struct scan_result *r,
 					  const char *path, const char *id,
 					  const char *hash,
@@ -749,10 +743,11 @@ static void classify(struct cmp *k, struct entry *v, size_t n)
 		const char *why;
 		char *msg;
 
-		if (en->kind == FSX_TEMP) {
-			add_temp(k->out, en->rel);
+		/* not a story: the journal names the killed runs' own,
+		 * which report_scan removes (a file named so that it does
+		 * not name is no one's to remove) */
+		if (en->kind == FSX_TEMP)
 			continue;
-		}
 		if (en->kind == FSX_LINKED_DIR) {
 			classify_linked(k, en);
 			continue;
@@ -2032,7 +2027,7 @@ static struct batch *next_batch(struct stream *sm)
 	return b->ready ? b : NULL;
 }
 
-/* Moves a batch's errors, skipped files and temporaries to out, and leaves
+/* Moves a batch's errors, skipped files and leftovers to out, and leaves
  * the rest of it spent, for a reader to free. */
 static void take_batch(struct stream *sm, struct batch *b,
 		       struct scan_result *out)
@@ -2049,10 +2044,6 @@ static void take_batch(struct stream *sm, struct batch *b,
 	for (size_t i = 0; i < r->nskipped; i++)
 		out->skipped[out->nskipped++] = r->skipped[i];
 	out->nnot_stories += r->nnot_stories;
-	for (size_t i = 0; i < r->ntemps; i++) {
-		add_temp(out, r->temps[i]);
-		free(r->temps[i]);
-	}
 	for (size_t i = 0; i < r->nleftovers; i++) {
 		out->leftovers =
 			xgrow(out->leftovers, &out->capleftovers,
@@ -2064,7 +2055,7 @@ static void take_batch(struct stream *sm, struct batch *b,
 				     out->nshadows + 1, sizeof(char *));
 		out->shadows[out->nshadows++] = r->shadows[i];
 	}
-	r->nerrors = r->nskipped = r->ntemps = r->nleftovers = 0;
+	r->nerrors = r->nskipped = r->nleftovers = 0;
 	r->nshadows = 0;
 	pthread_mutex_lock(&sm->mu);
 	b->ready = false;
@@ -2259,9 +2250,6 @@ void scan_result_finish(struct scan_result *r)
 	for (size_t i = 0; i < r->nskipped; i++)
 		free(r->skipped[i]);
 	free(r->skipped);
-	for (size_t i = 0; i < r->ntemps; i++)
-		free(r->temps[i]);
-	free(r->temps);
 	for (size_t i = 0; i < r->nleftovers; i++) {
 		free(r->leftovers[i].path);
 		free(r->leftovers[i].id);

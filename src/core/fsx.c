@@ -1037,6 +1037,25 @@ static bool write_all(int fd, const void *data, size_t len)
 	return true;
 }
 
+/* A temporary file's name next to base, its six last characters random,
+ * into tmp; false when no random bytes could be had. */
+static bool temp_name(const char *base, char *tmp, size_t size)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char rnd[6];
+	char suffix[7];
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return false;
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		suffix[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+	suffix[6] = '\0';
+	/* A long name is cut so that the temporary one still fits. */
+	snprintf(tmp, size, ".%.200s" TEMP_TAG "%s", base, suffix);
+	return true;
+}
+
 /* Creates a new temporary file next to base in dirfd; fills tmp. */
 static int create_temp(int dirfd, const char *base, mode_t mode, char *tmp,
 		       size_t size)
@@ -1323,6 +1342,8 @@ struct batch_dir {
 	dev_t dev;
 	uint64_t mnt; /* its mount (mount_of), once asked, else 0 */
 	bool dirty;   /* a rename or removal in it waits for its fsync */
+	int plain;    /* no setgid, no extended attribute (a default ACL, a
+			 label): 1, else -1; 0 until asked (spares_hide) */
 };
 
 /* A temporary file's writing, handed to the writers: the inputs copied,
@@ -1340,12 +1361,18 @@ struct batch_job {
 	char spare[SPARE_NAME]; /* a spare to write in, or "" */
 	char keep[SPARE_NAME];  /* its name once written, or "": the file
 				   it replaces, which the swap puts there */
+	bool named;  /* name chosen by the batch's thread (and journaled):
+			a temporary file made has that one */
+	bool hidden; /* made in the spares' directory (spare_fd), where
+			git does not look, not beside the story */
+	char name[256];
 	/* filled by the writer */
 	bool done;
 	bool created;    /* tmp exists */
-	bool from_spare; /* tmp is the spare, written in the spares' dir */
+	bool from_spare; /* tmp is in the spares' dir: a spare, or hidden */
 	bool ok;
 	char tmp[256];
+	struct stat st; /* tmp's once written: its identity in place */
 	struct err e;
 };
 
@@ -1358,11 +1385,13 @@ struct batch_file {
 	char tmp[256];
 	struct batch_job *job; /* its writing, until waited for */
 	char *werr;            /* the writing's failure, or NULL */
-	bool replace; /* over the file there, else only where none is */
-	bool spare;   /* tmp is a spare in the spares' directory */
-	bool live;    /* neither placed nor dropped */
-	bool synced;  /* the flush ran since it was staged */
-	int err;      /* the flush's errno, or 0 */
+	bool replace;        /* over the file there, else only where none is */
+	bool spare;          /* tmp is in the spares' directory */
+	bool hidden;         /* tmp, in the spares' directory, is a new file */
+	bool live;           /* neither placed nor dropped */
+	bool synced;         /* the flush ran since it was staged */
+	int err;             /* the flush's errno, or 0 */
+	struct file_stat st; /* the written file's (fsx_batch_ident) */
 };
 
 /* The threads that write the temporary files while the batch's thread
@@ -1619,6 +1648,32 @@ static bool spares_made(struct spares *sp)
 		close(dir);
 	sp->unusable = spares_open(sp) < 0;
 	return !sp->unusable;
+}
+
+static bool has_xattr(int fd);
+
+/* Whether a new temporary file for directory d is made in the spares'
+ * directory (made now when it is not there): on d's mount, so that the
+ * rename out of it is one, as beside the story, and only where a file
+ * made in d takes nothing of d's (its group when setgid, its default
+ * ACL, its security label: d has no extended attribute), which one made
+ * in the spares' directory would lack. Its files are never a spare
+ * (spares_list skips a hidden name). */
+static bool spares_hide(struct fsx_batch *b, struct batch_dir *d)
+{
+	struct spares *sp = &b->spares;
+	struct stat st;
+
+	if (!d->plain) {
+		bool plain = fstat(d->fd, &st) == 0 &&
+			     !(st.st_mode & S_ISGID) && !has_xattr(d->fd);
+
+		d->plain = plain ? 1 : -1;
+	}
+	if (!sp->path || d->plain < 0)
+		return false;
+	spares_list(sp);
+	return spares_made(sp) && spares_beside(sp, d);
 }
 
 /* A spare for a file of directory d, to write in: its name, or NULL. */
@@ -1974,6 +2029,15 @@ static void job_write(struct batch_job *j)
 			memcpy(j->tmp, j->keep, sizeof(j->keep));
 		else
 			memcpy(j->tmp, j->spare, sizeof(j->spare));
+	} else if (j->named) {
+		/* the name journaled: that one or none (a file there already
+		 * is not ours, and another name would not be journaled) */
+		memcpy(j->tmp, j->name, sizeof(j->tmp));
+		j->from_spare = j->hidden;
+		fd = openat(j->hidden ? j->spare_fd : j->dirfd, j->tmp,
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				    O_CLOEXEC,
+			    j->replace ? 0600 : 0644);
 	} else {
 		fd = create_temp(j->dirfd, base, j->replace ? 0600 : 0644,
 				 j->tmp, sizeof(j->tmp));
@@ -2003,7 +2067,11 @@ static void job_write(struct batch_job *j)
 		 * written; the flush waits for all of it at once */
 		if (!fsx_test_nosync())
 			sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-		j->ok = true;
+		/* its identity once in place: a rename keeps the inode and
+		 * the mtime, which nothing after the write changes */
+		j->ok = fstat(fd, &j->st) == 0;
+		if (!j->ok)
+			err_set(&j->e, "%s: %s", j->rel, strerror(errno));
 	}
 	/* closed: a batch holds no more descriptors than directories */
 	close(fd);
@@ -2127,6 +2195,8 @@ static void write_wait(struct fsx_batch *b, struct batch_file *f)
 	f->job = NULL;
 	memcpy(f->tmp, j->tmp, sizeof(f->tmp));
 	f->spare = j->from_spare;
+	f->hidden = j->hidden;
+	fsx_stat_from(&f->st, &j->st);
 	if (!j->ok) {
 		f->werr = xstrdup(j->e.msg);
 		if (j->created)
@@ -2192,18 +2262,51 @@ static bool batch_check(struct fsx_batch *b, size_t di, const char *rel,
 			      e);
 }
 
+/* Journals the names j's file may be written under before any is made
+ * (note: the line's start, "t ID"; NULL: none): its temporary file's, in
+ * the spares' directory ("spare NAME") or beside the story ("tree PATH",
+ * PATH beneath the root), and a spare's and the name the spare takes
+ * ("spare NAME"), so that the next run removes a killed run's temporary
+ * files, and only those, and tells a write put in place from one still
+ * there (journal.h's "t " line). */
+static bool journal_names(struct fsx_batch *b, struct batch_job *j,
+			  const char *note, struct err *e)
+{
+	const char *slash = strrchr(j->rel, '/');
+	struct buf line = BUF_INIT;
+	bool ok;
+
+	if (!note || b->journal < 0)
+		return true;
+	if (j->hidden)
+		buf_printf(&line, "%s spare %s\n", note, j->name);
+	else if (slash)
+		buf_printf(&line, "%s tree %.*s/%s\n", note,
+			   (int)(slash - j->rel), j->rel, j->name);
+	else
+		buf_printf(&line, "%s tree %s\n", note, j->name);
+	if (j->spare[0])
+		buf_printf(&line, "%s spare %s\n", note, j->spare);
+	if (j->keep[0])
+		buf_printf(&line, "%s spare %s\n", note, j->keep);
+	ok = fsx_batch_journal(b, line.data, e);
+	buf_finish(&line);
+	return ok;
+}
+
 /* Has the temporary file of f, whose directory is dirfd, written by the
- * writers: data copied, old the file replaced (NULL for a new file). */
-static void batch_write(struct fsx_batch *b, struct batch_file *f, int dirfd,
-			const void *data, size_t len, const struct stat *old)
+ * writers: data copied, old the file replaced (NULL for a new file), its
+ * names journaled first (journal_names); false, nothing made, when they
+ * could not be. */
+static bool batch_write(struct fsx_batch *b, struct batch_file *f, int dirfd,
+			const void *data, size_t len, const struct stat *old,
+			const char *note, struct err *e)
 {
 	struct batch_job *j = xcalloc(1, sizeof(*j));
 
 	j->dir = f->dir;
 	j->dirfd = dirfd;
 	j->rel = xstrdup(f->rel);
-	j->data = xmalloc(len ? len : 1);
-	memcpy(j->data, data, len);
 	j->len = len;
 	j->replace = f->replace;
 	if (f->replace) {
@@ -2218,14 +2321,33 @@ static void batch_write(struct fsx_batch *b, struct batch_file *f, int dirfd,
 				spare_name(j->keep, old);
 		}
 	}
+	/* made where git does not see it (a killed run's would be taken in
+	 * by a person's add -A) when the spares' directory is on the
+	 * story's mount, from which the rename then puts it in place */
+	if (!j->spare[0] && spares_hide(b, &b->dirs[f->dir])) {
+		j->hidden = true;
+		j->spare_fd = b->spares.fd;
+	}
+	j->named = temp_name(f->base, j->name, sizeof(j->name));
+	if (!j->named || !journal_names(b, j, note, e)) {
+		if (!j->named)
+			err_set(e, "%s: %s", f->rel, strerror(errno));
+		free(j->rel);
+		free(j);
+		return false;
+	}
+	j->data = xmalloc(len ? len : 1);
+	memcpy(j->data, data, len);
 	f->job = j;
 	f->live = true;
 	write_queue(b, j);
+	return true;
 }
 
 int fsx_batch_stage(struct fsx_batch *b, const char *rel, const void *data,
 		    size_t len, const char *like,
-		    const struct file_stat *expect, bool *stale, struct err *e)
+		    const struct file_stat *expect, const char *note,
+		    bool *stale, struct err *e)
 {
 	struct batch_file *f;
 	const char *base;
@@ -2259,7 +2381,9 @@ int fsx_batch_stage(struct fsx_batch *b, const char *rel, const void *data,
 				 .replace = like != NULL};
 	f->base = f->rel + (base - rel);
 	slot = (int)b->nfiles++;
-	batch_write(b, f, b->dirs[di].fd, data, len, &old);
+	/* not written: the slot stays, not live, as one dropped */
+	if (!batch_write(b, f, b->dirs[di].fd, data, len, &old, note, e))
+		slot = -1;
 out:
 	free(dir);
 	return slot;
@@ -2422,7 +2546,7 @@ static int place_swap(struct fsx_batch *b, struct batch_file *f,
 		return 1; /* named so before (job_write) */
 	if (renameat(from, f->tmp, sp->fd, name) == 0) {
 		sp->dirty = true;
-		sp->count += !f->spare;
+		sp->count += !f->spare || f->hidden;
 		return 1;
 	}
 	/* kept nowhere: freed as a replaced file is, off this thread */
@@ -2489,6 +2613,17 @@ bool fsx_batch_written(struct fsx_batch *b, int slot, struct err *e)
 
 	write_wait(b, f);
 	return !f->werr || err_set(e, "%s", f->werr);
+}
+
+bool fsx_batch_ident(struct fsx_batch *b, int slot, struct file_stat *st)
+{
+	struct batch_file *f = &b->files[slot];
+
+	write_wait(b, f);
+	if (!f->live)
+		return false;
+	*st = f->st;
+	return true;
 }
 
 void fsx_batch_drop(struct fsx_batch *b, int slot)
@@ -3252,27 +3387,98 @@ bool fsx_dir_holds_only(const char *dir, const char *prefix)
 	return only;
 }
 
-bool fsx_remove_temp(int rootfd, const char *rel, struct err *e)
+/* The directory of rel beneath rootfd, opened, and rel's last name in
+ * *base; -1 when it cannot be. */
+static int temp_dir(int rootfd, const char *rel, const char **base)
 {
-	const char *base = strrchr(rel, '/');
-	char *dir = base ? xstrndup(rel, (size_t)(base - rel)) : xstrdup(".");
+	const char *slash = strrchr(rel, '/');
+	char *dir;
 	int fd;
-	bool ok;
 
-	base = base ? base + 1 : rel;
-	if (base[0] != '.' || !strstr(base, TEMP_TAG)) {
-		free(dir);
-		return err_set(e, "%s: not a temporary file", rel);
-	}
-	fd = strcmp(dir, ".") == 0
-		     ? dup(rootfd)
-		     : fsx_open_beneath(rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
-	ok = fd >= 0 && (unlinkat(fd, base, 0) == 0 || errno == ENOENT);
-	if (!ok)
-		err_set(e, "%s: %s", rel, strerror(errno));
+	*base = slash ? slash + 1 : rel;
+	if (!slash)
+		return fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+	dir = xstrndup(rel, (size_t)(slash - rel));
+	fd = fsx_open_beneath(rootfd, dir, O_RDONLY | O_DIRECTORY, 0);
+	free(dir);
+	return fd;
+}
+
+bool fsx_temp_stat(int rootfd, const char *rel, struct file_stat *out)
+{
+	const char *base;
+	int fd = temp_dir(rootfd, rel, &base);
+	struct stat st;
+	bool ok = fd >= 0 && fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		  S_ISREG(st.st_mode);
+
+	if (ok)
+		fsx_stat_from(out, &st);
 	if (fd >= 0)
 		close(fd);
-	free(dir);
+	return ok;
+}
+
+bool fsx_spare_stat(const char *spares, const char *root, const char *name,
+		    struct file_stat *out)
+{
+	int fd = spares ? fsx_open_in(root, spares,
+				      O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0)
+			: -1;
+	struct stat st;
+	bool ok = fd >= 0 && !strchr(name, '/') &&
+		  fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		  S_ISREG(st.st_mode);
+
+	if (ok)
+		fsx_stat_from(out, &st);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+bool fsx_spare_remove_temp(const char *spares, const char *root,
+			   const char *name, struct err *e)
+{
+	int fd;
+	struct stat st;
+	bool ok = true;
+
+	if (name[0] != '.' || !strstr(name, TEMP_TAG) || strchr(name, '/'))
+		return err_set(e, "%s: not a temporary file", name);
+	fd = spares ? fsx_open_in(root, spares,
+				  O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0)
+		    : -1;
+	if (fd < 0)
+		return true; /* no directory: nothing in it */
+	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && unlinkat(fd, name, 0) < 0 && errno != ENOENT)
+		ok = err_set(e, "%s/%s: %s", spares, name, strerror(errno));
+	close(fd);
+	return ok;
+}
+
+bool fsx_remove_temp(int rootfd, const char *rel, struct err *e)
+{
+	const char *base;
+	int fd;
+	struct stat st;
+	bool ok = true;
+
+	if (!strchr(rel, '/') ? rel[0] != '.' || !strstr(rel, TEMP_TAG)
+			      : strrchr(rel, '/')[1] != '.' ||
+					!strstr(strrchr(rel, '/'), TEMP_TAG))
+		return err_set(e, "%s: not a temporary file", rel);
+	fd = temp_dir(rootfd, rel, &base);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ||
+		       err_set(e, "%s: %s", rel, strerror(errno));
+	/* a regular file only: a symlink or a directory of that name is
+	 * not a file this run's kind made (a commit's, a person's) */
+	if (fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode) && unlinkat(fd, base, 0) < 0 && errno != ENOENT)
+		ok = err_set(e, "%s: %s", rel, strerror(errno));
+	close(fd);
 	return ok;
 }
 

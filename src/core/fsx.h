@@ -226,14 +226,23 @@ bool fsx_batch_journal(struct fsx_batch *b, const char *line, struct err *e);
  * (or NULL: a new file, nothing may be at rel) is the file that rel
  * replaces, where it is now (rel, or where a move will take it from),
  * whose stat data must still be expect (else *stale) and whose mode and
- * owner the new file keeps. Returns its slot, or -1 with e set. */
+ * owner the new file keeps. note (NULL: none) starts the journal lines
+ * that name, before it is made, each file the data may be written in
+ * ("NOTE tree PATH" for the temporary file beside the story, PATH beneath
+ * the root; "NOTE spare NAME" for a spare and the name it takes in the
+ * spares' directory), one append. Returns its slot, or -1 with e set. */
 int fsx_batch_stage(struct fsx_batch *b, const char *rel, const void *data,
 		    size_t len, const char *like,
-		    const struct file_stat *expect, bool *stale, struct err *e);
+		    const struct file_stat *expect, const char *note,
+		    bool *stale, struct err *e);
 /* Waits for slot's temporary file, written on a thread of the batch's
  * (fsx_batch_stage hands it over): false, with e set and the slot given
  * up, when it could not be. */
 bool fsx_batch_written(struct fsx_batch *b, int slot, struct err *e);
+/* Waits for slot's temporary file, and gives its identity (inode, mtime,
+ * size) into st, which the file keeps once renamed or swapped into place;
+ * false when it could not be written. */
+bool fsx_batch_ident(struct fsx_batch *b, int slot, struct file_stat *st);
 /* The one barrier for the files staged since the last, and the journal's
  * lines appended since its last sync; a failure is told by fsx_batch_place
  * of each of them (the journal's by every change after it). */
@@ -330,8 +339,22 @@ bool fsx_dir_holds_only(const char *dir, const char *prefix);
 int fsx_open_root(const char *dir, struct err *e);
 
 /* Removes rel beneath rootfd when it is one of fsx_write_atomic's
- * temporary files (its name says so); only the run holding the lock may. */
+ * temporary files (its name says so) and a regular file (never a symlink
+ * nor what it names); only the run holding the lock may, for a name the
+ * journal says a run of its made. Nothing there is no error. */
 bool fsx_remove_temp(int rootfd, const char *rel, struct err *e);
+/* The same for name in the spares' directory spares (opened as
+ * fsx_batch_create's, beneath root when in it), where a batch makes its
+ * temporary files when it can. */
+bool fsx_spare_remove_temp(const char *spares, const char *root,
+			   const char *name, struct err *e);
+/* The stat data of the regular file at rel beneath rootfd (no symlink
+ * followed) into st; false when there is none. */
+bool fsx_temp_stat(int rootfd, const char *rel, struct file_stat *st);
+/* The same for name in the spares' directory spares (opened as
+ * fsx_batch_create's, beneath root when in it). */
+bool fsx_spare_stat(const char *spares, const char *root, const char *name,
+		    struct file_stat *st);
 
 /* The write journal: a line for every file a run writes or moves from the
  * database, appended before the file is put in place; a run that commits

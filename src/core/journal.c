@@ -186,8 +186,36 @@ char *journal_ident_line(const char *hash, const char *id, uint64_t ino,
 			 (long long)size);
 }
 
-const struct journal_ident *journal_find_ident(const struct journal *j,
-					       const char *hash, const char *id)
+char *journal_placed_line(const char *hash, const char *id, uint64_t ino,
+			  int64_t mtime_ns, int64_t size)
+{
+	return xasprintf("@ %s %s %llu %lld %lld\n", hash, id,
+			 (unsigned long long)ino, (long long)mtime_ns,
+			 (long long)size);
+}
+
+char *journal_temp_note(const char *id)
+{
+	return xasprintf("t %s", id);
+}
+
+char *journal_unplaced_line(const char *hash, const char *id)
+{
+	return xasprintf("^ %s %s\n", hash, id);
+}
+
+void journal_set_unplaced(struct journal *j, const char *hash, const char *id)
+{
+	char *k = key_of(hash, id);
+
+	strmap_put(&j->unplaced, arena_strdup(&j->keys, k), 0);
+	free(k);
+}
+
+/* The last identity line of story id's file holding the blob hash,
+ * whether put in place or not. */
+static const struct journal_ident *any_ident(const struct journal *j,
+					     const char *hash, const char *id)
 {
 	char *k;
 	size_t i;
@@ -199,6 +227,21 @@ const struct journal_ident *journal_find_ident(const struct journal *j,
 	found = strmap_get(&j->idents, k, &i);
 	free(k);
 	return found ? &j->i[i] : NULL;
+}
+
+const struct journal_ident *journal_find_ident(const struct journal *j,
+					       const char *hash, const char *id)
+{
+	const struct journal_ident *x = any_ident(j, hash, id);
+	char *k;
+	bool unplaced;
+
+	if (!x || !x->ahead)
+		return x;
+	k = key_of(hash, id);
+	unplaced = strmap_get(&j->unplaced, k, NULL);
+	free(k);
+	return unplaced ? NULL : x;
 }
 
 bool journal_values_get(const struct journal_values *w, struct story *out,
@@ -356,6 +399,31 @@ static bool parse_ident(char *line, struct journal_ident *x)
 	return true;
 }
 
+/* Splits one temporary file line (after its "t ") into t; false when it
+ * is not one. */
+static bool parse_temp(char *line, struct journal_temp *t)
+{
+	char *p = line, *id, *where;
+
+	if (!(id = word(&p)) || !(where = word(&p)) || !*p ||
+	    (strcmp(where, "tree") != 0 && strcmp(where, "spare") != 0))
+		return false;
+	*t = (struct journal_temp){id, p, where[0] == 's'};
+	return true;
+}
+
+/* Splits one unplaced line (after its "^ "): its hash and id. */
+static bool parse_unplaced(char *line, char **hash, char **id)
+{
+	char *p = line;
+
+	if (!(*hash = word(&p)) || strlen(*hash) != BLOBID_HEX - 1 || !*p ||
+	    strchr(p, ' '))
+		return false;
+	*id = p;
+	return true;
+}
+
 /* Splits one values line (after its "= ") into w; false when it is not
  * one. */
 static bool parse_values(char *line, struct journal_values *w)
@@ -443,7 +511,7 @@ static char *key_of(const char *hash, const char *id)
 void journal_load(struct journal *j, char *text)
 {
 	size_t cap = 0, capc = 0, capd = 0, capx = 0, capw = 0, capi = 0,
-	       capm = 0;
+	       capm = 0, capt = 0;
 
 	size_t at = 0;
 
@@ -454,6 +522,7 @@ void journal_load(struct journal *j, char *text)
 	strmap_init(&j->last, 16);
 	strmap_init(&j->values, 1);
 	strmap_init(&j->idents, 1);
+	strmap_init(&j->unplaced, 1);
 	for (char *line = text; line && *line; at++) {
 		char *nl = strchr(line, '\n');
 		struct journal_line l;
@@ -495,10 +564,25 @@ void journal_load(struct journal *j, char *text)
 					     sizeof(*j->d));
 				j->d[j->nd++] = d;
 			}
-		} else if (strncmp(line, "~ ", 2) == 0) {
+		} else if (strncmp(line, "t ", 2) == 0) {
+			struct journal_temp t;
+
+			if (parse_temp(line + 2, &t)) {
+				j->t = xgrow(j->t, &capt, j->nt + 1,
+					     sizeof(*j->t));
+				j->t[j->nt++] = t;
+			}
+		} else if (strncmp(line, "^ ", 2) == 0) {
+			char *hash;
+
+			if (parse_unplaced(line + 2, &hash, &id))
+				journal_set_unplaced(j, hash, id);
+		} else if (strncmp(line, "~ ", 2) == 0 ||
+			   strncmp(line, "@ ", 2) == 0) {
 			struct journal_ident x;
 
 			if (parse_ident(line + 2, &x)) {
+				x.ahead = line[0] == '@';
 				char *k = key_of(x.hash, x.id);
 
 				j->i = xgrow(j->i, &capi, j->ni + 1,
@@ -542,7 +626,7 @@ void journal_load(struct journal *j, char *text)
 
 bool journal_empty(const struct journal *j)
 {
-	return !j->n && !j->nd && !j->nx;
+	return !j->n && !j->nd && !j->nx && !j->nt;
 }
 
 const struct journal_line *journal_find(const struct journal *j,
@@ -676,7 +760,21 @@ char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),
 			if (parse_values(copy + 2, &w) && keep(ctx, w.id))
 				buf_printf(&out, "%.*s\n", (int)(nl - line),
 					   line);
-		} else if (strncmp(copy, "~ ", 2) == 0) {
+		} else if (strncmp(copy, "t ", 2) == 0) {
+			struct journal_temp t;
+
+			if (parse_temp(copy + 2, &t) && keep(ctx, t.id))
+				buf_printf(&out, "%.*s\n", (int)(nl - line),
+					   line);
+		} else if (strncmp(copy, "^ ", 2) == 0) {
+			char *hash, *id;
+
+			if (parse_unplaced(copy + 2, &hash, &id) &&
+			    keep(ctx, id))
+				buf_printf(&out, "%.*s\n", (int)(nl - line),
+					   line);
+		} else if (strncmp(copy, "~ ", 2) == 0 ||
+			   strncmp(copy, "@ ", 2) == 0) {
 			struct journal_ident x;
 
 			if (parse_ident(copy + 2, &x) && keep(ctx, x.id))
@@ -711,7 +809,9 @@ void journal_finish(struct journal *j)
 	strmap_finish(&j->last);
 	strmap_finish(&j->values);
 	strmap_finish(&j->idents);
+	strmap_finish(&j->unplaced);
 	arena_finish(&j->keys);
+	free(j->t);
 	free(j->v);
 	free(j->c);
 	free(j->d);

@@ -69,11 +69,28 @@
  * the file's value the run wrote is no edit (the API's later change of it
  * wins) and another is an edit of the run's, against the API's later one
  * (status_from: key; an older binary skips the line, and a journal without
- * it keeps the rules before). Once the file is in place and read back,
- * "~ HASH ID INO MTIME SIZE\n" gives its identity (inode, mtime in ns,
- * size): a file that holds that blob with another identity was written
- * again since, by a person who may have typed the run's values (not
- * synced: a line lost to a crash leaves the rules before).
+ * it keeps the rules before). "@ HASH ID INO MTIME SIZE\n" gives the
+ * identity (inode, mtime in ns, size) the file will have in place: its
+ * temporary file's once written, which the rename keeps; journaled
+ * before the rename (covered by the batch's barrier, as every line), so
+ * that a kill at any point leaves the identity of every write put in
+ * place. A file that holds that blob with another identity was written
+ * again since, by a person who may have typed the run's values. A write
+ * never put in place (killed first) is told by its temporary file, one
+ * the "t " lines name, which still holds that identity: the next run
+ * says so, "^ HASH ID\n", synced before it removes that file, and the
+ * write is taken as never placed. An older binary's "~ " line, the same
+ * fields read back after the rename, says the write was placed; an older
+ * binary skips the "@ " and "^ " lines (a write then without identity:
+ * the rules before).
+ *
+ * Each temporary file a write may be made in is named before it is
+ * made, "t ID WHERE NAME\n": WHERE "tree" (NAME a path beneath the root,
+ * beside the story), or "spare" (NAME in the spares' directory: a
+ * temporary file made there, out of git's sight, or a spare written
+ * again). The next run removes a killed run's temporary files by these
+ * names, and no other file: one a person or a commit put there under
+ * such a name is not storysync's (an older binary skips the line).
  *
  * A move that made directories for its file notes the top one before its
  * "> " line, as "+ ID DIR\n": the run made DIR and those below it on the
@@ -124,13 +141,23 @@ struct journal_ident {
 	const char *hash, *id;
 	uint64_t ino;
 	int64_t mtime_ns, size;
+	bool ahead; /* an "@ " line: journaled before the rename */
+};
+
+/* One temporary file line, its strings pointing into the journal's text. */
+struct journal_temp {
+	const char *id, *name; /* name: beneath the root, or a spare's */
+	bool spare;            /* in the spares' directory */
 };
 
 struct journal {
 	char *text; /* owned; its line breaks become NULs */
 	struct journal_ident *i;
 	size_t ni;
-	struct strmap idents; /* "HASH ID" -> index in i; the last wins */
+	struct strmap idents;   /* "HASH ID" -> index in i; the last wins */
+	struct strmap unplaced; /* "HASH ID" of "^ " lines */
+	struct journal_temp *t;
+	size_t nt;
 	struct journal_values *w;
 	size_t nw;
 	struct journal_made *m;
@@ -207,11 +234,28 @@ bool journal_values_get(const struct journal_values *w, struct story *out,
  * the inode, mtime (ns) and size given (heap). */
 char *journal_ident_line(const char *hash, const char *id, uint64_t ino,
 			 int64_t mtime_ns, int64_t size);
+/* The identity line journaled ahead of the rename (an "@ " line), from
+ * the temporary file as written: the same fields (heap). */
+char *journal_placed_line(const char *hash, const char *id, uint64_t ino,
+			  int64_t mtime_ns, int64_t size);
+/* The start of the lines naming story id's temporary files, which
+ * fsx_batch_stage completes (heap). */
+char *journal_temp_note(const char *id);
+/* The line saying story id's write of the blob hash was never put in
+ * place (heap). */
+char *journal_unplaced_line(const char *hash, const char *id);
+/* Takes the write of the blob hash for story id as never put in place, as
+ * a "^ " line does. */
+void journal_set_unplaced(struct journal *j, const char *hash, const char *id);
 /* The last identity line of story id's file holding the blob hash, or
- * NULL. */
+ * NULL; one journaled ahead ("@ ") that a "^ " line says was never put in
+ * place is none. */
 const struct journal_ident *journal_find_ident(const struct journal *j,
 					       const char *hash,
 					       const char *id);
+/* The same, whether put in place or not. */
+const struct journal_ident *journal_any_ident(const struct journal *j,
+					      const char *hash, const char *id);
 /* The line to append once story id's file is moved to path (heap). */
 char *journal_moved_line(const char *id, const char *path);
 /* Whether a move of l's story to l's path was made after l was written

@@ -1894,6 +1894,47 @@ static void remove_made_dirs(struct run *run, const char *id, const char *path)
 	free(dir);
 }
 
+/* The file a killed run created at jl's path for a row no run agreed on
+ * (no state: rendered whole from the row), where no backlog is now: the
+ * configuration change it followed thrown away, the walk never meets it,
+ * and the run that commits creates the story's file where the row says
+ * now. When it holds that write, untouched, it holds the database's
+ * values only: removed, as a move's (stray_move). A file a person
+ * touched stays. */
+static void stray_created(struct run *run, const struct journal_line *jl)
+{
+	char *text = NULL, hash[BLOBID_HEX], *msg;
+	const struct journal_line *w;
+	struct file_stat st;
+	bool stale = false;
+	struct err e;
+	size_t len;
+
+	if (!fsx_read_beneath(run->rootfd, jl->path, &text, &len, &st, NULL))
+		return;
+	blobid_hex(text, len, hash);
+	free(text);
+	w = journal_find(&run->journal, hash, jl->id);
+	if (!w || strcmp(w->path, jl->path) != 0 || strcmp(w->fields, "*") != 0)
+		return;
+	if (!run->o->dry_run &&
+	    !fsx_unlink_beneath(run->rootfd, jl->path, &st, &stale, &e)) {
+		if (!stale)
+			problem(run, e.msg);
+		return;
+	}
+	msg = xasprintf("%s: a killed run's uncommitted new file of %s, "
+			"untouched, where no backlog is now (the change of "
+			"the configuration it followed thrown away): %s, it "
+			"held the database's values only",
+			jl->path, jl->id,
+			run->o->dry_run ? "would be removed" : "removed");
+	note(run, msg);
+	free(msg);
+	if (!run->o->dry_run)
+		remove_made_dirs(run, jl->id, jl->path);
+}
+
 /* The file a killed run moved to jl's path, where no backlog is now: the
  * configuration change it followed thrown away (model wide seed 1053's
  * stories/web21), the walk never meets it. When it holds the run's write
@@ -1915,7 +1956,11 @@ static void stray_move(struct run *run, const struct journal_line *jl)
 	struct err e;
 	size_t len;
 
-	if (!se || !se->hash[0] ||
+	if (!se) {
+		stray_created(run, jl);
+		return;
+	}
+	if (!se->hash[0] ||
 	    !fsx_read_beneath(run->rootfd, jl->path, &text, &len, &st, NULL))
 		return;
 	blobid_hex(text, len, hash);
@@ -1971,6 +2016,95 @@ static void stray_moves(struct run *run, bool keep)
 	strmap_finish(&seen);
 }
 
+/* Whether the temporary file t names holds the write x's identity says:
+ * the run that made it was killed before it put the write in place. */
+static bool temp_holds(const struct run *run, const struct journal_temp *t,
+		       const struct journal_ident *x)
+{
+	struct file_stat st;
+	bool found = t->spare ? fsx_spare_stat(run->c->home.spare,
+					       run->c->home.root, t->name, &st)
+			      : fsx_temp_stat(run->rootfd, t->name, &st);
+
+	return found && st.ino == x->ino && st.mtime_ns == x->mtime_ns &&
+	       st.size == x->size;
+}
+
+/* The killed runs' writes whose identity was journaled ahead of the rename
+ * ("@ ") and which were never put in place: a temporary file the journal
+ * names for their story still holds them. Said in the journal, synced,
+ * before this run removes any such file (report_scan, the spares'
+ * listing), so that a later run, this one killed too, does not take the
+ * write for placed (killed_values: the run's value the base of a
+ * person's edit of git's, the API's change lost, model seed 1006). */
+static void unplaced_writes(struct run *run)
+{
+	struct buf lines = BUF_INIT;
+	struct err e;
+
+	for (size_t i = 0; i < run->journal.ni; i++) {
+		const struct journal_ident *x = &run->journal.i[i];
+
+		if (!x->ahead ||
+		    !journal_find_ident(&run->journal, x->hash, x->id))
+			continue;
+		for (size_t k = 0; k < run->journal.nt; k++) {
+			const struct journal_temp *t = &run->journal.t[k];
+			char *line;
+
+			if (strcmp(t->id, x->id) != 0 || !temp_holds(run, t, x))
+				continue;
+			journal_set_unplaced(&run->journal, x->hash, x->id);
+			line = journal_unplaced_line(x->hash, x->id);
+			buf_puts(&lines, line);
+			free(line);
+			break;
+		}
+	}
+	if (lines.len && run->journal_fd >= 0 &&
+	    (!fsx_journal_add(run->journal_fd, lines.data, &e) ||
+	     !fsx_journal_sync(run->journal_fd, &e)))
+		problem(run, e.msg);
+	buf_finish(&lines);
+}
+
+/* Removes the temporary files the journal says a killed run made beside
+ * the stories (the names journaled before each was made), and no other:
+ * a file a person or a commit put there under such a name is not ours
+ * (nor followed, a symlink). Kept (said) where keep. */
+static void remove_temps(struct run *run, bool keep)
+{
+	for (size_t i = 0; !run->o->dry_run && i < run->journal.nt; i++) {
+		const struct journal_temp *t = &run->journal.t[i];
+		struct file_stat st;
+		struct err e;
+		char *msg;
+
+		/* the spares' own are the spares' listing's; a temporary
+		 * file there is out of git's sight: removed in any case */
+		if (t->spare) {
+			if (t->name[0] == '.' &&
+			    !fsx_spare_remove_temp(run->c->home.spare,
+						   run->c->home.root, t->name,
+						   &e))
+				problem(run, e.msg);
+			continue;
+		}
+		if (!fsx_temp_stat(run->rootfd, t->name, &st))
+			continue;
+		if (keep) {
+			msg = xasprintf("%s: a killed run's temporary file: "
+					"kept, HEAD being off the last synced "
+					"commit's line",
+					t->name);
+			note(run, msg);
+			free(msg);
+		} else if (!fsx_remove_temp(run->rootfd, t->name, &e)) {
+			problem(run, e.msg);
+		}
+	}
+}
+
 /* What the scan found beside the changes (changed of them): errors, the
  * leftovers of a killed run (removed), files that are not stories. */
 void report_scan(struct run *run, size_t changed)
@@ -1982,26 +2116,13 @@ void report_scan(struct run *run, size_t changed)
 	 * writes are (hold_checkout holds the leftovers' stories); that
 	 * commit may hold a killed run's temporary file too, which a person
 	 * committed (model seed 156) */
-	bool keep = (run->scan.ntemps || run->scan.nleftovers) && off_line(run);
+	bool keep = (run->journal.nt || run->scan.nleftovers) && off_line(run);
 
 	/* under the run lock, no other run's write is under way: these are
-	 * the leftovers of a killed one */
-	for (size_t i = 0; !run->o->dry_run && i < run->scan.ntemps; i++) {
-		struct err e;
-		char *msg;
-
-		if (keep) {
-			msg = xasprintf("%s: a killed run's temporary file: "
-					"kept, HEAD being off the last synced "
-					"commit's line",
-					run->scan.temps[i]);
-			note(run, msg);
-			free(msg);
-		} else if (!fsx_remove_temp(run->rootfd, run->scan.temps[i],
-					    &e)) {
-			problem(run, e.msg);
-		}
-	}
+	 * the leftovers of a killed one, whose writes placed or not are
+	 * told first */
+	unplaced_writes(run);
+	remove_temps(run, keep);
 	for (size_t i = 0; i < run->scan.nleftovers; i++) {
 		struct scan_leftover *l = &run->scan.leftovers[i];
 		struct err e;
@@ -2837,7 +2958,7 @@ static bool quiet(struct run *run)
 	bool moved = true;
 
 	return run->o->mode == SYNC_SCAN && !run->o->dry_run &&
-	       !run->scan.nchanges && !run->scan.nerrors && !run->scan.ntemps &&
+	       !run->scan.nchanges && !run->scan.nerrors &&
 	       !run->scan.nleftovers && journal_empty(&run->journal) &&
 	       store_clock_moved(run->store, &moved, NULL) &&
 	       !(run->clock_moved = moved) && !run->rc.changed;

@@ -93,4 +93,52 @@ run ss
 check_eq "only: the run's file stays, the only one" "$S|API" \
   "$(find stories -name 'S-1*')|$(key title $S)"
 
+# ---- a row the API inserted into web, which the killed run (following
+# the change of the configuration) created in web2's folder: thrown away
+# with the change, the run's new file stays there, where no walk looks
+# (before: for good). It holds the database's values only: the next run
+# removes it, and the folder it made, and creates the story's file where
+# the row says now; a file a person touched there stays ----
+N=stories/web2/refinements/S-9-new.md
+for how in untouched touched; do
+  t=created-$how
+  mkdir -p "$T/$t" && cd "$T/$t" || exit 1
+  git init -q .
+  mkdir -p stories/web/backlog stories/api/backlog
+  printf 'database: .storysync/stories.db\nbacklogs:\n  web: stories/web\n  api: stories/api\nstages:\n  refinement: refinements\n  backlog: backlog\n' >.storysync.yml
+  printf -- '---\nid: S-1\ntitle: T1\n---\nbody\n' >stories/web/backlog/S-1-t.md
+  printf -- '---\nid: A-1\ntitle: A1\n---\nbody\n' >stories/api/backlog/A-1-t.md
+  synced_commit || not_ok "$t: the tree"
+  git mv stories/web stories/web2 &&
+    sed -i 's|^  web: stories/web$|  web: stories/web2|' .storysync.yml ||
+    not_ok "$t: web's folder moved"
+  py_rows "INSERT INTO stories(id, backlog, status, title) VALUES ('S-9', 'web', 'refinement', 'New')"
+  run env STORYSYNC_TEST_KILL=after-writes "$STORYSYNC"
+  rc_kill=$rc
+  git reset -q --hard
+  check_eq "$t: killed after the creation, its file left in web2" \
+    "137|$N|New" \
+    "$rc_kill|$(find stories -name 'S-9*')|$(key title $N)"
+  if [ $how = touched ]; then
+    printf 'more\n' >>$N
+    edited=$(md5sum <$N)
+  fi
+  run ss -v
+  case $how in
+  untouched)
+    check_eq "$t: the run's new file removed, named once, the folder it made too" \
+      "0|1|stories/web2|stories/web/refinements/S-9-new.md" \
+      "$rc|$(grep -c "^storysync: $N: a killed run's uncommitted new file of S-9, untouched, where no backlog is now .*: removed" <<<"$err")|$(find stories -path '*web2*' | paste -sd ' ')|$(find stories -name 'S-9*')" ;;
+  touched)
+    check_eq "$t: the person's file stays as they left it" \
+      "0|$edited|stories/web/refinements/S-9-new.md $N" \
+      "$rc|$(md5sum <$N)|$(find stories -name 'S-9*' | LC_ALL=C sort | paste -sd ' ')" ;;
+  esac
+  check_eq "$t: the row and the story's file" \
+    "refinement/New/stories/web/refinements/S-9-new.md|New" \
+    "$(py_rows "SELECT status || '/' || title || '/' || path FROM stories WHERE id = 'S-9'")|$(key title stories/web/refinements/S-9-new.md)"
+  run ss
+  check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
+done
+
 finish

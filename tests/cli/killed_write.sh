@@ -244,8 +244,8 @@ for how in nothing same same-inplace same-old other elsewhere agreed undone chec
   blob=$(git hash-object $F) was=$(id_of $F)
   if [ $how = same-old ]; then
     rr=$(run_record) && journal=${rr%.run}.writes
-    check_eq "$t: the journal had the identity line" 1 "$(grep -c '^~ ' "$journal")"
-    sed -i '/^~ /d' "$journal"
+    check_eq "$t: the journal had the identity line" 1 "$(grep -c '^[~@] ' "$journal")"
+    sed -i '/^[~@] /d' "$journal"
   fi
   case $how in
   same | same-old) cp $F $F.new && mv $F.new $F ;;

@@ -33,6 +33,12 @@ static bool keep_all(void *ctx, const char *id)
 	return true;
 }
 
+static bool keep_s2(void *ctx, const char *id)
+{
+	(void)ctx;
+	return strcmp(id, "S-2") == 0;
+}
+
 /* A path with spaces and a tab, values with a tab, a space and a line
  * break: the line reads back as written. */
 static void test_leftover_round_trip(void **state)
@@ -280,6 +286,50 @@ static void test_ident(void **state)
 	free(line);
 }
 
+/* The identity journaled ahead of the rename ("@ "): found as a "~ " one
+ * until a "^ " line (or journal_set_unplaced) says that write was never
+ * placed; the temporary files' names ("t "), each where it is, a bad one
+ * not read; all kept by the journal's rewrite with their story's lines,
+ * dropped with them. */
+static void test_ahead(void **state)
+{
+	char *placed = journal_placed_line(H1, "S-1", 42, 7, 60);
+	char *unplaced = journal_unplaced_line(H2, "S-2");
+	char *note = journal_temp_note("S-1");
+	char *text = xasprintf("%s@ " H2
+			       " S-2 43 8 61\n%s tree a b/.x.storysync-Ab\n"
+			       "%s spare .y.storysync-Cd\nt S-1 elsewhere z\n"
+			       "t S-1 tree\n%s",
+			       placed, note, note, unplaced);
+	struct journal j;
+	char *kept;
+
+	(void)state;
+	assert_string_equal(placed, "@ " H1 " S-1 42 7 60\n");
+	assert_string_equal(unplaced, "^ " H2 " S-2\n");
+	assert_string_equal(note, "t S-1");
+	journal_load(&j, xstrdup(text));
+	assert_non_null(journal_find_ident(&j, H1, "S-1"));
+	assert_true(journal_find_ident(&j, H1, "S-1")->ahead);
+	assert_null(journal_find_ident(&j, H2, "S-2"));
+	journal_set_unplaced(&j, H1, "S-1");
+	assert_null(journal_find_ident(&j, H1, "S-1"));
+	assert_int_equal(j.nt, 2);
+	assert_string_equal(j.t[0].name, "a b/.x.storysync-Ab");
+	assert_false(j.t[0].spare);
+	assert_string_equal(j.t[1].name, ".y.storysync-Cd");
+	assert_true(j.t[1].spare);
+	assert_false(journal_empty(&j));
+	journal_finish(&j);
+	kept = journal_keep(text, keep_s2, NULL);
+	assert_string_equal(kept, "@ " H2 " S-2 43 8 61\n^ " H2 " S-2\n");
+	free(kept);
+	free(text);
+	free(note);
+	free(unplaced);
+	free(placed);
+}
+
 /* A "+ " line says which directories a move of the story made: that
  * directory and those below it, for that story only; the rewrite keeps
  * it with the story's other lines. */
@@ -320,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_values_bad),
 		cmocka_unit_test(test_ident),
+		cmocka_unit_test(test_ahead),
 		cmocka_unit_test(test_made_dir),
 	};
 

@@ -1127,6 +1127,13 @@ class Model:
                    and os.path.exists(os.path.join(self.work, t))
                    for t in tracked):
                 os.remove(full)
+                # what the person did to that copy goes with it (seed
+                # 1451: storysync's uncommitted move, which they moved on
+                # by hand, beside git's version an earlier stash put
+                # back: the discard left both, and they removed theirs)
+                for k in [k for k in self.files if k[0] == m.group(1)]:
+                    del self.files[k]
+                self.comments.pop(m.group(1), None)
         self.hand_moved.clear()
 
     def forget_files(self, paths):

@@ -2366,6 +2366,15 @@ bool close_run(struct run *run, int64_t applied_at, int64_t cpu_at)
 	}
 	if (dirty && !run->deferred && !store_mark_set(run->store, run->e))
 		return false;
+	/* a run that applied a change synced HEAD, as one whose scan found a
+	 * file changed (HEAD from git's files): after an amend, a run that
+	 * only wrote the API's rows kept the commit the amend replaced, off
+	 * HEAD's line, so a later run read no version of the configuration
+	 * and refused a name only a version since explained, on every run
+	 * (model seed 1404). A run that applied nothing (a row refused for a
+	 * name no version explains) keeps it, as before */
+	if (run->napplied && !run->git.head[0])
+		detect_git_head(run->c, &run->git);
 	if (!record_head(run) || !record_head_tree(run))
 		return false;
 	finish_record(run, run->n->errors ? 1 : 0);

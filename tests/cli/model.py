@@ -456,12 +456,13 @@ class Model:
         """A run of every backlog followed the configuration: it is the
         record now, and HEAD the commit its history is read from. A run
         records HEAD as the last synced commit only when it followed a
-        configuration change or found a file changed (doc/design.md): a
-        run that only wrote the API's rows to files keeps the commit
-        before, which an amend or a rebase since may have left off
-        HEAD's line (seed 1404: its history then not read, a name only
-        it explained refused by name). Unless the run surely recorded
-        HEAD (recorded), HEAD's line stays rewritten if it was."""
+        configuration change, found a file changed or applied a change
+        (doc/design.md): a run that did none keeps the commit before,
+        which an amend or a rebase since may have left off HEAD's line
+        (its history then not read, a name only it explained refused by
+        name; seed 1404, where a run that only wrote the API's rows
+        kept it, since fixed). Unless the run surely recorded HEAD
+        (recorded), HEAD's line stays rewritten if it was."""
         self.record = self.config_now()
         self.synced_head = self.git("rev-parse", "HEAD").stdout.strip()
         self.unsure = False

@@ -1940,8 +1940,10 @@ class Model:
             # a comment the reverted commit added goes with it
             self.comments.pop(sid, None)
             for f in fields:
+                # None: the revert removed the key (seed 39: a priority
+                # the API gave a story that had none), a value too
                 v = self.file_value(p, f)
-                if v is None or self.same(f, v, before[p][f]):
+                if self.same(f, v, before[p][f]):
                     continue
                 # the API's value a run wrote into the file (a --git run,
                 # which this model does not check; seed 910): the person

@@ -1981,6 +1981,12 @@ class Model:
         every = self.tracked_changes() + paths
         self.git("reset", "-q", "--hard", "HEAD~1")
         self.rewritten = True
+        # the values the commit thrown away wrote (a revert's, kept as a
+        # discard's: seed 23) go with it: the person's doing
+        for p in paths:
+            m = re.match(r"([A-Z]+-\d+)-", os.path.basename(p))
+            for k in [k for k in self.discarded if m and k[0] == m.group(1)]:
+                del self.discarded[k]
         self.forget_files(every)
         self.drop_stray_copies()
         self.note_put_back()

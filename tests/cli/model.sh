@@ -38,7 +38,7 @@
 # story_id, INSERT OR REPLACE of a dependency, a file moved to another
 # backlog, git revert, git reset --hard HEAD~1, kills right after a file
 # swapped in place) runs under STORYSYNC_LONG=1: 49 of 1-50 and its
-# regression seeds (killed_discard.sh: 39; 2 and 910 were the model's own
+# regression seeds (killed_discard.sh: 39; 2, 23 and 910 were the model's own
 # mistakes). Left out: 27 (git's copy put back beside storysync's
 # uncommitted move, then moved by a person: open) and 62 (the model's: a
 # file moved away and back by a person with no run between, the API's

@@ -161,6 +161,10 @@ class Model:
         # --wider: the comments a person added to a story's file: no run
         # may drop one (design.md, Minimal writes), sid -> [line]
         self.comments = {}
+        # the stage directory a person moved a story's file to, with no
+        # run since (seed 62): the file standing there is theirs, not a
+        # run's write of the API's status that they saw
+        self.person_placed = {}
         # the widest set (--wide): configuration changes thrown away
         # uncommitted, the API writing backlog names (old ones, NULL),
         # renames back of stages and backlogs, kills followed by each
@@ -256,6 +260,7 @@ class Model:
         """A run of storysync ARGS; with kill, killed (SIGKILL) at that
         named point (STORYSYNC_TEST_KILL, src/core/seam.c)."""
         env = leaks.env(args)
+        self.person_placed.clear()
         if kill:
             env = dict(env or os.environ, STORYSYNC_TEST_KILL=kill)
         return self.sh(BIN, *args, check=False, cwd=cwd, env=env)
@@ -842,11 +847,16 @@ class Model:
                       os.path.join(self.work, dest))
             self.hand_moved.add(dest)
         # the file stood where the API put it (a run moved it there): the
-        # person saw that, and moves it on
+        # person saw that, and moves it on; not where they put it
+        # themselves with no run since (seed 62: moved there and back,
+        # the API's status meanwhile that stage: the file's move is
+        # none, the API's status wins)
         here = [st for st, d in self.stages if d == parts[2]]
         if here and self.same("status", self.api.get((sid, "status")),
-                              here[0]):
+                              here[0]) and \
+                self.person_placed.get(sid) != parts[2]:
             del self.api[(sid, "status")]
+        self.person_placed[sid] = sdir
         self.files[(sid, "status")] = status
         self.settled.pop((sid, "status"), None)
         self.discarded.pop((sid, "status"), None)
@@ -1151,6 +1161,7 @@ class Model:
             del self.files[k]
         for sid in ids:
             self.comments.pop(sid, None)
+            self.person_placed.pop(sid, None)
         files, claims = self.story_files(), {}
         for p in self.git("ls-files", "-co", "--exclude-standard").stdout \
                 .splitlines():

@@ -161,9 +161,9 @@ class Model:
         # --wider: the comments a person added to a story's file: no run
         # may drop one (design.md, Minimal writes), sid -> [line]
         self.comments = {}
-        # the stage directory a person moved a story's file to, with no
-        # run since (seed 62): the file standing there is theirs, not a
-        # run's write of the API's status that they saw
+        # the path a person moved a story's file to (seeds 62, 82): a
+        # file still there stands where they put it, not where a run's
+        # write of the API's status or backlog put it for them to see
         self.person_placed = {}
         # the widest set (--wide): configuration changes thrown away
         # uncommitted, the API writing backlog names (old ones, NULL),
@@ -260,7 +260,6 @@ class Model:
         """A run of storysync ARGS; with kill, killed (SIGKILL) at that
         named point (STORYSYNC_TEST_KILL, src/core/seam.c)."""
         env = leaks.env(args)
-        self.person_placed.clear()
         if kill:
             env = dict(env or os.environ, STORYSYNC_TEST_KILL=kill)
         return self.sh(BIN, *args, check=False, cwd=cwd, env=env)
@@ -854,9 +853,9 @@ class Model:
         here = [st for st, d in self.stages if d == parts[2]]
         if here and self.same("status", self.api.get((sid, "status")),
                               here[0]) and \
-                self.person_placed.get(sid) != parts[2]:
+                self.person_placed.get(sid) != path:
             del self.api[(sid, "status")]
-        self.person_placed[sid] = sdir
+        self.person_placed[sid] = dest
         self.files[(sid, "status")] = status
         self.settled.pop((sid, "status"), None)
         self.discarded.pop((sid, "status"), None)
@@ -1903,8 +1902,10 @@ class Model:
         # the file stood in the backlog the API put it in: the person
         # saw that, and moves it on
         if self.same("backlog", self.api.get((sid, "backlog")),
-                     self.backlogs[here[0]][0]):
+                     self.backlogs[here[0]][0]) and \
+                self.person_placed.get(sid) != path:
             del self.api[(sid, "backlog")]
+        self.person_placed[sid] = dest
         self.files[(sid, "backlog")] = name
         self.settled.pop((sid, "backlog"), None)
         self.discarded.pop((sid, "backlog"), None)

@@ -576,7 +576,9 @@ static bool killed_changed(const struct run *run, const char *hash,
  * a conflict the database won where the API changed it since (maybe).
  * Neither the run's value nor the agreed one is the person's edit of the
  * run's: its base is the run's value (typed, a copy of in->base), so an
- * API change since is a conflict, not an API change lost; that only when
+ * API change since is a conflict, not an API change lost; where the API
+ * left the run's value, the agreed value stays the base (the edit may be
+ * of git's version put back over the write: a conflict); that only when
  * the run put its write in place (its identity line), else the agreed
  * value stays its base, and the API's change is a conflict too. The agreed
  * value is merged as before: git's version put back (reset, stash,
@@ -624,8 +626,15 @@ static bool killed_values(const struct run *run, const char *path,
 		 * lost to the person's with no record (model seed 1006). One
 		 * put in place whose identity line was lost (killed before
 		 * the batch's append) is a conflict, as before: none lost */
+		/* a third value: the person's edit of the run's write, or of
+		 * git's version put back over it (checkout, restore, stash:
+		 * the agreed value then edited, model seed 39 --wider), which
+		 * no one can tell apart. Where the API left the run's value,
+		 * the agreed value stays the base: a conflict, the API's
+		 * value kept where it loses (taken for the base, it was lost
+		 * to the person's with no record) */
 		if (!story_field_equal(in->file_story, &v, f)) {
-			if (made)
+			if (made && !story_field_equal(in->db_story, &v, f))
 				story_set(typed, (enum story_field)f, v.v[f]);
 			continue;
 		}
@@ -2488,6 +2497,15 @@ bool close_run(struct run *run, int64_t applied_at, int64_t cpu_at)
 	}
 	if (dirty && !run->deferred && !store_mark_set(run->store, run->e))
 		return false;
+	/* a run that applied a change synced HEAD, as one whose scan found a
+	 * file changed (HEAD from git's files): after an amend, a run that
+	 * only wrote the API's rows kept the commit the amend replaced, off
+	 * HEAD's line, so a later run read no version of the configuration
+	 * and refused a name only a version since explained, on every run
+	 * (model seed 1404). A run that applied nothing (a row refused for a
+	 * name no version explains) keeps it, as before */
+	if (run->napplied && !run->git.head[0])
+		detect_git_head(run->c, &run->git);
 	if (!record_head(run) || !record_head_tree(run))
 		return false;
 	finish_record(run, run->n->errors ? 1 : 0);

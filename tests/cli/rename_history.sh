@@ -30,6 +30,9 @@
 #   another name, another commit or a note that does not parse; a commit
 #   that explains the name then has the row taken (strace: the object of
 #   a version only the history holds opened or not).
+# - an amend of the synced commit, then a run that only wrote the API's
+#   row (model seed 1404): it records HEAD, so the next run reads the
+#   versions since (it kept the commit the amend replaced: refused).
 # A twin (PG_TWIN, lib.sh).
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
@@ -86,6 +89,30 @@ check_eq "away and back: S-1's history ends in refinement" "refinement" \
 check_eq "away and back: the last synced commit is HEAD" "$(git rev-parse HEAD)" \
   "$(q "SELECT value FROM sync_meta WHERE key = 'git.last_commit'")"
 quiet "away and back"
+
+# ---- an amend of the synced commit, then a run that only wrote the
+# API's row to its file (model seed 1404): that run synced HEAD, and
+# records it as the last synced commit, as a run whose scan found a file
+# changed does. It kept the commit the amend replaced, off HEAD's line, so
+# the run after a rename away and back read no version of the
+# configuration and refused by name, on every run, the name only the
+# commit since had ----
+tree amended
+git commit -q --amend --allow-empty -m "init, amended"
+q "UPDATE stories SET title = 'API two' WHERE id = 'S-2'"
+run ss -q
+check_eq "amended: the run that wrote the API's row records HEAD" \
+  "0||title: API two|$(git rev-parse HEAD)" \
+  "$rc|$err|$(title web/refinements/S-2-two.md)|$(q "SELECT value FROM sync_meta WHERE key = 'git.last_commit'")"
+status refinement refinement-2 && commit "rename"
+api refinement-2 web
+status refinement-2 refinement
+run ss -q
+check_eq "amended: the name only the commit since had is taken" \
+  "0||S-1:web:refinement S-2:web:refinement |title: API title|" \
+  "$rc|$err|$(rows)|$(title web/refinements/S-1-one.md)|$(ls web/backlog)"
+check_eq "amended: nothing lost, no conflict" 0 "$(conflicts)"
+quiet "amended"
 
 # ---- a --backlog run between (model seed 142): it moved the last synced
 # commit on past the versions in between, and the next run of every

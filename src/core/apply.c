@@ -647,27 +647,23 @@ static int64_t dir_clock(struct apply_ctx *ctx, const char *path, bool fresh)
 	return k->ns;
 }
 
-/* The recorded time (fsx_racy) of stat data of path about to be taken:
- * after its file system's clock (git's rule, on the clock that gives the
- * file its mtime, at its granularity), or the wall clock's now where that
- * clock cannot be read. */
-static int64_t recorded_at(struct apply_ctx *ctx, const char *path)
-{
-	int64_t clock = dir_clock(ctx, path, false);
-
-	return clock == INT64_MIN ? fsx_now_ns() : fsx_recorded_after(clock);
-}
-
 /* Reads back what was written: its stat data and blob id for the state. */
 static enum apply_result read_back(struct apply_ctx *ctx, struct target *t,
 				   struct err *e)
 {
 	char *text = NULL;
 	size_t len;
+	/* the clock of its file system (git's rule, on the clock that gives
+	 * the file its mtime, at its granularity), read before the stat, or
+	 * the wall clock's where that cannot be read (fsx_recorded_wall:
+	 * its now only where the mtime is not a whole second) */
+	int64_t clock = dir_clock(ctx, t->path, false), now = fsx_now_ns();
 
-	t->recorded_ns = recorded_at(ctx, t->path);
 	if (!fsx_read_beneath(ctx->rootfd, t->path, &text, &len, &t->st, e))
 		return APPLY_SKIPPED;
+	t->recorded_ns = clock == INT64_MIN
+				 ? fsx_recorded_wall(now, t->st.mtime_ns)
+				 : fsx_recorded_after(clock);
 	blobid_hex(text, len, t->hash);
 	free(text);
 	return APPLY_DONE;

@@ -831,8 +831,8 @@ static void read_one(const struct cmp *k, struct reading *rd,
 	struct err e;
 	char *text = NULL;
 	size_t len;
+	int64_t now = fsx_now_ns();
 
-	rd->recorded_ns = fsx_now_ns();
 	count_read(k->progress);
 	if (!fsx_read_cached(dc, k->rootfd, rel, &text, &len, &rd->st, &e)) {
 		rd->outcome = READ_ERROR;
@@ -841,6 +841,7 @@ static void read_one(const struct cmp *k, struct reading *rd,
 			typed_unread(k, rd, rel);
 		return;
 	}
+	rd->recorded_ns = fsx_recorded_wall(now, rd->st.mtime_ns);
 	blobid_hex(text, len, rd->hash);
 	/* full: parsed even so, to be read as the configuration reads it
 	 * now (the sync compares it with the agreed version) */

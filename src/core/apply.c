@@ -36,6 +36,7 @@ struct target {
 	struct file_stat st;
 	int64_t recorded_ns;
 	char hash[BLOBID_HEX];
+	char put[BLOBID_HEX]; /* the blob put in place ("": not known) */
 	bool wrote;
 	bool refused; /* the text storysync would write is not the row's */
 	char *body;   /* the body as the file written holds it, where only
@@ -508,6 +509,7 @@ static enum apply_result stage_rewrite(struct apply_ctx *ctx,
 		r = left(ctx, t->cur, e);
 		goto out;
 	}
+	memcpy(t->put, s->cur_hash, BLOBID_HEX); /* a move only */
 	if (!edited_text(ctx->c, a, t, text, len, &out, e))
 		goto out;
 	/* the content as it is, at the place the database gives */
@@ -523,6 +525,7 @@ static enum apply_result stage_rewrite(struct apply_ctx *ctx,
 			free(note);
 			goto out;
 		}
+		blobid_hex(out.data, out.len, t->put);
 		s->slot =
 			fsx_batch_stage(batch(ctx), t->path, out.data, out.len,
 					t->cur, &s->cur_st, note, &stale, e);
@@ -646,6 +649,7 @@ static enum apply_result stage_create(struct apply_ctx *ctx,
 	if (ok) {
 		char *note = temp_note(ctx, a);
 
+		blobid_hex(out.data, out.len, t->put);
 		s->slot = fsx_batch_stage(batch(ctx), t->path, out.data,
 					  out.len, NULL, NULL, note, &stale, e);
 		free(note);
@@ -710,29 +714,34 @@ static int64_t dir_clock(struct apply_ctx *ctx, const char *path, bool fresh)
 	return k->ns;
 }
 
-/* The recorded time (fsx_racy) of stat data of path about to be taken:
- * after its file system's clock (git's rule, on the clock that gives the
- * file its mtime, at its granularity), or the wall clock's now where that
- * clock cannot be read. */
-static int64_t recorded_at(struct apply_ctx *ctx, const char *path)
-{
-	int64_t clock = dir_clock(ctx, path, false);
-
-	return clock == INT64_MIN ? fsx_now_ns() : fsx_recorded_after(clock);
-}
-
 /* Reads back what was written: its stat data and blob id for the state. */
 static enum apply_result read_back(struct apply_ctx *ctx, struct target *t,
 				   struct err *e)
 {
 	char *text = NULL;
 	size_t len;
+	/* the clock of its file system (git's rule, on the clock that gives
+	 * the file its mtime, at its granularity), read before the stat, or
+	 * the wall clock's where that cannot be read (fsx_recorded_wall:
+	 * its now only where the mtime is not a whole second) */
+	int64_t clock = dir_clock(ctx, t->path, false), now = fsx_now_ns();
 
-	t->recorded_ns = recorded_at(ctx, t->path);
 	if (!fsx_read_beneath(ctx->rootfd, t->path, &text, &len, &t->st, e))
 		return APPLY_SKIPPED;
+	t->recorded_ns = clock == INT64_MIN
+				 ? fsx_recorded_wall(now, t->st.mtime_ns)
+				 : fsx_recorded_after(clock);
 	blobid_hex(text, len, t->hash);
 	free(text);
+	/* not what was put there: a person wrote it since the rename. The
+	 * state keeps the run's blob, the one the database agreed with, and
+	 * stat data racy for ever (recorded at the mtime): the next run
+	 * reads the person's and takes it. Taken for the run's, it was
+	 * agreed, and no run read the file again */
+	if (t->put[0] && strcmp(t->hash, t->put) != 0) {
+		memcpy(t->hash, t->put, BLOBID_HEX);
+		t->recorded_ns = t->st.mtime_ns;
+	}
 	return APPLY_DONE;
 }
 
@@ -778,6 +787,7 @@ static enum apply_result place_write(struct apply_ctx *ctx,
 	r = s->t.cur ? place_rewrite(ctx, a, s, e) : place_create(ctx, a, s, e);
 	if (r == APPLY_DONE && s->t.wrote) {
 		touch(ctx, s->t.path);
+		test_seam_stop("placed"); /* where a test writes the file */
 		r = read_back(ctx, &s->t, e);
 	}
 	return r;

@@ -72,6 +72,19 @@ int64_t fsx_recorded_after(int64_t clock_ns)
 	return clock_ns - 1 + FSX_RACY_NS;
 }
 
+int64_t fsx_recorded_wall(int64_t now_ns, int64_t mtime_ns)
+{
+	int64_t tick = mtime_ns % 2000000000LL == 0   ? 2000000000LL
+		       : mtime_ns % 1000000000LL == 0 ? 1000000000LL
+						      : 0;
+	int64_t clock = now_ns - FSX_RACY_NS;
+
+	if (!tick)
+		return now_ns;
+	clock -= clock % tick;
+	return fsx_recorded_after(clock);
+}
+
 static bool nosync;
 
 static void nosync_read(void)

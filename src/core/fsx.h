@@ -470,6 +470,16 @@ bool fsx_fs_clock(int dirfd, int64_t *ns);
  * older than clock_ns, and no other (git's rule against its index file's
  * mtime). */
 int64_t fsx_recorded_after(int64_t clock_ns);
+/* The recorded time of stat data, whose mtime is mtime_ns, taken after the
+ * wall clock read now_ns (no reading of the file system's clock): now_ns,
+ * unless the mtime is a whole second, as every mtime is on a file system
+ * of whole-second timestamps (FAT's: even seconds). Its clock is then
+ * taken as the start of the tick (1 s, 2 s for an even second) that the
+ * file system's clock, lagging the wall clock by up to FSX_RACY_NS, was
+ * in at now_ns: a file written in that tick stays racy, where 20 ms of
+ * the wall clock past its mtime would trust it, and a second write within
+ * the tick, of the same size, would keep all its stat data. */
+int64_t fsx_recorded_wall(int64_t now_ns, int64_t mtime_ns);
 /* True when STORYSYNC_TEST_NOSYNC=1, for the test suite only: no fsync and
  * no wait for the racy window to pass (doc/design.md). */
 bool fsx_test_nosync(void);

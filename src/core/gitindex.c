@@ -1155,7 +1155,8 @@ enum gitindex_answer gitindex_prefixed(const char *path, struct buf *out,
 
 		*stamp = now;
 		stamp->set = stamped && data && a == GITINDEX_UNTRACKED &&
-			     !fsx_racy(&fs, fsx_now_ns());
+			     !fsx_racy(&fs, fsx_recorded_wall(fsx_now_ns(),
+							      fs.mtime_ns));
 	}
 out:
 	free(data);

@@ -1625,6 +1625,29 @@ static void test_fs_clock(void **state)
 	assert_true(fsx_racy(&a, fsx_recorded_after(clock)));
 	a.mtime_ns = clock + 1;
 	assert_true(fsx_racy(&a, fsx_recorded_after(clock)));
+
+	/* no reading of that clock: the wall clock's now, 20 ms past a
+	 * fine mtime; a whole second's (or an even one's) tick begun before
+	 * now less the window, where a second write keeps a coarse mtime */
+	int64_t s = 1796686131LL * 1000000000LL;
+
+	a.mtime_ns = s + 7;
+	assert_false(fsx_racy(
+		&a, fsx_recorded_wall(s + 7 + FSX_RACY_NS, a.mtime_ns)));
+	assert_true(fsx_racy(
+		&a, fsx_recorded_wall(s + 6 + FSX_RACY_NS, a.mtime_ns)));
+	a.mtime_ns = s;
+	assert_true(fsx_racy(&a, fsx_recorded_wall(s + 500000000LL, s)));
+	assert_true(fsx_racy(&a, fsx_recorded_wall(s + 1000000000LL, s)));
+	assert_false(fsx_racy(
+		&a, fsx_recorded_wall(s + 1000000000LL + FSX_RACY_NS, s)));
+	a.mtime_ns = s + 1000000000LL; /* even: FAT's two seconds */
+	assert_true(
+		fsx_racy(&a, fsx_recorded_wall(s + 2000000000LL + FSX_RACY_NS,
+					       a.mtime_ns)));
+	assert_false(
+		fsx_racy(&a, fsx_recorded_wall(s + 3000000000LL + FSX_RACY_NS,
+					       a.mtime_ns)));
 	assert_false(fsx_fs_clock(-1, &clock));
 }
 

@@ -1567,6 +1567,7 @@ void apply_begin(struct run *run)
 		.c = run->c,
 		.rootfd = run->rootfd,
 		.journal_fd = run->journal_fd,
+		.journal = &run->journal,
 		.spares = run->c->home.spare,
 		.spares_root = run->c->home.root,
 		.store = run->store,

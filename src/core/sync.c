@@ -2232,6 +2232,12 @@ static bool record_head(struct run *run)
 		return true;
 	if (run->left_line)
 		return true; /* see hold_checkout */
+	/* a row refused for a name no version explains keeps the commit
+	 * its versions are read from (the note of them, below "A change of
+	 * the configuration" in design.md), as a run that read HEAD for no
+	 * file did before head_for_record */
+	if (run->head_late && run->nrefused)
+		return true;
 	if (run->by_diff && (run->n->errors || run->deferred)) {
 		if (!same)
 			note(run, "the last synced commit stays: not every "
@@ -2241,6 +2247,29 @@ static bool record_head(struct run *run)
 	return record_since(run) &&
 	       (same ||
 		store_meta_set(run->store, "git.last_commit", head, run->e));
+}
+
+/* HEAD for record_head, read after the walk by a scan that found no file
+ * changed (detect_files reads it when one did) but goes on to write: the
+ * rows' changes. Such a run covered the whole tree as much, and left the
+ * last synced commit behind HEAD: a commit since (an amend, or one of
+ * storysync's own writes) then kept every later run with a row changed
+ * asking libgit2 whether HEAD left the line (off_line), and a rename
+ * committed after the amend, the API writing its name, was refused as
+ * no version's, its history read from a commit gone from the line
+ * (model seed 1404). From git's files only (githead_read): where they
+ * are not plain, or there is no git, the run records no HEAD, as
+ * before, and loads no libgit2 for it; nor while it refuses a row
+ * (record_head). */
+static void head_for_record(struct run *run)
+{
+	char head[GITHEAD_HEX];
+
+	if (run->git.head[0] || run->by_diff || run->o->dry_run ||
+	    !githead_read(run->c->root, head))
+		return;
+	memcpy(run->git.head, head, sizeof(head));
+	run->head_late = true;
 }
 
 /* Keeps HEAD's tree (sync_meta git.head_tree, "COMMIT TREE"), asked of
@@ -3060,6 +3089,7 @@ static enum sync_status steps(struct run *run)
 		note(run, "nothing changed on either side: nothing written");
 		return SYNC_OK;
 	}
+	head_for_record(run);
 	/* rows changed: their files' barrier then waits for their own
 	 * writeback, not for what others left dirty (fsx_preflush_start) */
 	if (run->clock_moved && !run->o->dry_run)

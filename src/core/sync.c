@@ -1256,9 +1256,13 @@ static bool off_line(struct run *run)
 	if (run->left_asked)
 		return run->left_line;
 	run->left_asked = true;
+	/* HEAD as the run read it after the walk, when it did
+	 * (head_for_record): git's files are not read again */
+	if (run->git.head[0])
+		memcpy(head, run->git.head, sizeof(head));
 	if (run->o->mode == SYNC_GIT || run->by_diff || run->bulk ||
 	    !run->last_commit ||
-	    (githead_read(run->c->root, head) &&
+	    ((run->git.head[0] || githead_read(run->c->root, head)) &&
 	     strcmp(head, run->last_commit) == 0))
 		return false;
 	if (!detect_git_left(&run->mirrors, run->c, run->last_commit,

@@ -339,8 +339,53 @@ static char *temp_note(const struct apply_ctx *ctx, const struct action *a)
 	return ctx->journal_fd < 0 ? NULL : journal_temp_note(a->id);
 }
 
+/* Appends conflict line c again to *line, for the file that is to hold
+ * the blob hash. */
+static void carry(char **line, const struct journal_conflict *c,
+		  const char *hash)
+{
+	char *again = journal_conflict_again(c, hash);
+	char *both = xasprintf("%s%s", *line, again);
+
+	free(again);
+	free(*line);
+	*line = both;
+}
+
+/* Whether c is among the conflicts the run replayed (carried already). */
+static bool replayed(const struct apply_ctx *ctx,
+		     const struct journal_conflict *c)
+{
+	for (size_t i = 0; i < ctx->nreplayed; i++)
+		if (ctx->replayed[i] == c)
+			return true;
+	return false;
+}
+
+/* Appends to *line the conflicts journaled with the write of story id
+ * that the file held (the blob over) before this one (hash): a killed
+ * run's, whose record only its lost commit held. Written over, that
+ * write's blob is gone, and a run killed now would leave the record with
+ * a line no file holds (model seed 1384: a rename's mirror key followed
+ * over a discard written again, the run killed at "reconciled"; git's
+ * value lost unrecorded). The conflicts the run replayed are carried
+ * already (note_write). */
+static void carry_over(const struct apply_ctx *ctx, const char *id,
+		       const char *over, const char *hash, char **line)
+{
+	const struct journal *j = ctx->journal;
+
+	if (!j || !over || strcmp(over, hash) == 0)
+		return;
+	for (size_t i = 0; i < j->nc; i++)
+		if (strcmp(j->c[i].hash, over) == 0 &&
+		    strcmp(j->c[i].id, id) == 0 && !replayed(ctx, &j->c[i]))
+			carry(line, &j->c[i], hash);
+}
+
 /* Notes in the write journal that the file at path is about to hold the
- * len bytes of data, written for story id, and which of its fields the
+ * len bytes of data, written for story id over the blob over (NULL: no
+ * file), and which of its fields the
  * write took from the database ("*": all of them): a run killed before
  * its commit does not leave the next run to take this write for a
  * person's edit, nor the fields a person changed for the database's.
@@ -350,8 +395,9 @@ static char *temp_note(const struct apply_ctx *ctx, const struct action *a)
  * making, so found at another place it is a person's move since, not
  * a move the run never made (model seed 3102). */
 static bool note_write(struct apply_ctx *ctx, const struct action *a,
-		       const char *fields, const char *path, const char *data,
-		       size_t len, bool there, bool values, struct err *e)
+		       const char *fields, const char *path, const char *over,
+		       const char *data, size_t len, bool there, bool values,
+		       struct err *e)
 {
 	char hash[BLOBID_HEX], *line;
 	bool ok;
@@ -384,17 +430,10 @@ static bool note_write(struct apply_ctx *ctx, const struct action *a,
 		free(line);
 		line = both;
 	}
-	for (size_t i = 0; i < ctx->nreplayed; i++) {
-		char *c, *both;
-
-		if (strcmp(ctx->replayed[i]->id, a->id) != 0)
-			continue;
-		c = journal_conflict_again(ctx->replayed[i], hash);
-		both = xasprintf("%s%s", line, c);
-		free(c);
-		free(line);
-		line = both;
-	}
+	for (size_t i = 0; i < ctx->nreplayed; i++)
+		if (strcmp(ctx->replayed[i]->id, a->id) == 0)
+			carry(&line, ctx->replayed[i], hash);
+	carry_over(ctx, a->id, over, hash, &line);
 	if (there) {
 		char *m = journal_moved_line(a->id, path);
 		char *both = xasprintf("%s%s", line, m);
@@ -514,14 +553,16 @@ static enum apply_result stage_rewrite(struct apply_ctx *ctx,
 		goto out;
 	/* the content as it is, at the place the database gives */
 	if (strcmp(t->path, t->cur) != 0 &&
-	    !note_write(ctx, a, fields, t->path, text, len, false, false, e))
+	    !note_write(ctx, a, fields, t->path, s->cur_hash, text, len, false,
+			false, e))
 		goto out;
 	if (out.len != len || memcmp(out.data, text, len) != 0) {
 		char *note = temp_note(ctx, a);
 		bool record[SF_COUNT];
 
-		if (!note_write(ctx, a, fields, t->path, out.data, out.len,
-				strcmp(t->path, t->cur) == 0, true, e)) {
+		if (!note_write(ctx, a, fields, t->path, s->cur_hash, out.data,
+				out.len, strcmp(t->path, t->cur) == 0, true,
+				e)) {
 			free(note);
 			goto out;
 		}
@@ -644,8 +685,8 @@ static enum apply_result stage_create(struct apply_ctx *ctx,
 			mirror[k] = a->want.v[loc[k]];
 	story_render(&a->want, dl, &out);
 	ok = check_back(ctx->c, t, t->path, &out, &a->want, mirror, true, e) &&
-	     note_write(ctx, a, "*", t->path, out.data, out.len, true, false,
-			e);
+	     note_write(ctx, a, "*", t->path, NULL, out.data, out.len, true,
+			false, e);
 	if (ok) {
 		char *note = temp_note(ctx, a);
 

@@ -35,6 +35,7 @@ struct apply_clock {
 	int64_t ns; /* INT64_MIN: it could not be read */
 };
 
+struct journal;
 struct journal_conflict;
 
 struct apply_ctx {
@@ -58,6 +59,12 @@ struct apply_ctx {
 	 * no file holds any more (model seed 266) */
 	const struct journal_conflict *const *replayed;
 	size_t nreplayed;
+	/* the write journal as the run read it (NULL: none): a write over
+	 * a killed run's write carries the conflicts journaled with it
+	 * whoever writes (note_write), also a write made before replayed
+	 * is known: a rename's mirror key followed (reconcile_apply), model
+	 * seed 1384 */
+	const struct journal *journal;
 	/* the files' writes, batched (fsx_batch), and the actions staged */
 	struct fsx_batch *batch;
 	struct apply_stage *stages;

@@ -1265,9 +1265,13 @@ static bool off_line(struct run *run)
 	if (run->left_asked)
 		return run->left_line;
 	run->left_asked = true;
+	/* HEAD as the run read it after the walk, when it did
+	 * (head_for_record): git's files are not read again */
+	if (run->git.head[0])
+		memcpy(head, run->git.head, sizeof(head));
 	if (run->o->mode == SYNC_GIT || run->by_diff || run->bulk ||
 	    !run->last_commit ||
-	    (githead_read(run->c->root, head) &&
+	    ((run->git.head[0] || githead_read(run->c->root, head)) &&
 	     strcmp(head, run->last_commit) == 0))
 		return false;
 	if (!detect_git_left(&run->mirrors, run->c, run->last_commit,
@@ -1576,6 +1580,7 @@ void apply_begin(struct run *run)
 		.c = run->c,
 		.rootfd = run->rootfd,
 		.journal_fd = run->journal_fd,
+		.journal = &run->journal,
 		.spares = run->c->home.spare,
 		.spares_root = run->c->home.root,
 		.store = run->store,
@@ -2361,6 +2366,12 @@ static bool record_head(struct run *run)
 		return true;
 	if (run->left_line)
 		return true; /* see hold_checkout */
+	/* a row refused for a name no version explains keeps the commit
+	 * its versions are read from (the note of them, below "A change of
+	 * the configuration" in design.md), as a run that read HEAD for no
+	 * file did before head_for_record */
+	if (run->head_late && run->nrefused)
+		return true;
 	if (run->by_diff && (run->n->errors || run->deferred)) {
 		if (!same)
 			note(run, "the last synced commit stays: not every "
@@ -2370,6 +2381,29 @@ static bool record_head(struct run *run)
 	return record_since(run) &&
 	       (same ||
 		store_meta_set(run->store, "git.last_commit", head, run->e));
+}
+
+/* HEAD for record_head, read after the walk by a scan that found no file
+ * changed (detect_files reads it when one did) but goes on to write: the
+ * rows' changes. Such a run covered the whole tree as much, and left the
+ * last synced commit behind HEAD: a commit since (an amend, or one of
+ * storysync's own writes) then kept every later run with a row changed
+ * asking libgit2 whether HEAD left the line (off_line), and a rename
+ * committed after the amend, the API writing its name, was refused as
+ * no version's, its history read from a commit gone from the line
+ * (model seed 1404). From git's files only (githead_read): where they
+ * are not plain, or there is no git, the run records no HEAD, as
+ * before, and loads no libgit2 for it; nor while it refuses a row
+ * (record_head). */
+static void head_for_record(struct run *run)
+{
+	char head[GITHEAD_HEX];
+
+	if (run->git.head[0] || run->by_diff || run->o->dry_run ||
+	    !githead_read(run->c->root, head))
+		return;
+	memcpy(run->git.head, head, sizeof(head));
+	run->head_late = true;
 }
 
 /* Keeps HEAD's tree (sync_meta git.head_tree, "COMMIT TREE"), asked of
@@ -2497,15 +2531,6 @@ bool close_run(struct run *run, int64_t applied_at, int64_t cpu_at)
 	}
 	if (dirty && !run->deferred && !store_mark_set(run->store, run->e))
 		return false;
-	/* a run that applied a change synced HEAD, as one whose scan found a
-	 * file changed (HEAD from git's files): after an amend, a run that
-	 * only wrote the API's rows kept the commit the amend replaced, off
-	 * HEAD's line, so a later run read no version of the configuration
-	 * and refused a name only a version since explained, on every run
-	 * (model seed 1404). A run that applied nothing (a row refused for a
-	 * name no version explains) keeps it, as before */
-	if (run->napplied && !run->git.head[0])
-		detect_git_head(run->c, &run->git);
 	if (!record_head(run) || !record_head_tree(run))
 		return false;
 	finish_record(run, run->n->errors ? 1 : 0);
@@ -3198,6 +3223,7 @@ static enum sync_status steps(struct run *run)
 		note(run, "nothing changed on either side: nothing written");
 		return SYNC_OK;
 	}
+	head_for_record(run);
 	/* rows changed: their files' barrier then waits for their own
 	 * writeback, not for what others left dirty (fsx_preflush_start) */
 	if (run->clock_moved && !run->o->dry_run)

@@ -107,6 +107,9 @@ struct run {
 	 * the last synced commit kept; asked once (off_line), when
 	 * left_asked is still false */
 	bool left_line, left_asked;
+	/* HEAD read only for record_head (head_for_record): no file
+	 * changed */
+	bool head_late;
 	bool bulk; /* the first load: store_bulk is on */
 	/* the first load: the emptied story of the file change planned,
 	 * where apply_one leaves the action's story it was given, to be

@@ -21,6 +21,10 @@
 #   (model seed 142): the versions are read from the commit the last run
 #   of every backlog synced, not from where the --backlog run moved the
 #   last synced commit;
+# - the last commit amended, then a run that writes the API's change alone
+#   (model seed 1404): it records HEAD, so that a rename committed after
+#   it, the API writing the name, is followed; and a run of the API's
+#   changes alone after a commit asks git nothing;
 # - a merge whose second parent renamed a stage twice: only first parents
 #   are followed (the documented fallback): the name only the side branch
 #   had is refused by name, nothing lost.
@@ -438,4 +442,54 @@ check_eq "S-2 mended: the run goes through" "0|" "$rc|$err"
 check_eq "the refusals recorded once each" "S-1:refused S-2:refused " \
   "$(q "SELECT story_id || ':' || kind FROM sync_conflicts ORDER BY story_id, id" | tr '\n' ' ')"
 quiet "unknown names"
+
+# ---- the last commit amended, then a run that writes the API's change
+# alone (no file changed: it read no HEAD, and kept as the last synced
+# commit the one the amend replaced, off HEAD's line), then the backlog
+# renamed and committed, the API writing the new name, and renamed back
+# (committed or not): the versions since that run are read and the row
+# takes the name now (model seed 1404: refused by name as no version's,
+# every run) ----
+for back in committed not; do
+  tree amend_$back
+  git commit -q --amend --allow-empty -m amended
+  q "UPDATE stories SET title = 'API two' WHERE id = 'S-2'"
+  run ss -q
+  check_eq "amend, then the API's write ($back): HEAD is the last synced commit" \
+    "0||title: API two|$(git rev-parse HEAD)" \
+    "$rc|$err|$(title web/refinements/S-2-two.md)|$(q "SELECT value FROM sync_meta WHERE key = 'git.last_commit'")"
+  backlog frontend web && commit "web is frontend"
+  api backlog frontend
+  backlog web web
+  [ $back = committed ] && commit "frontend is web"
+  run ss -q
+  check_eq "amend, then a rename and back ($back): the name in between taken" \
+    "0||S-1:web:backlog S-2:web:refinement |title: API title" \
+    "$rc|$err|$(rows)|$(title web/backlog/S-1-one.md)"
+  check_eq "amend, then a rename and back ($back): nothing lost, no conflict" \
+    0 "$(conflicts)"
+  quiet "amend, then a rename and back ($back)"
+done
+
+# ---- storysync's writes committed (commit -a), then the API's changes
+# alone, run after run: the first records HEAD, so that the next asks
+# git nothing (strace: libgit2 not loaded; each loaded it to ask whether
+# HEAD left the last synced commit's line, while that stayed behind) ----
+if command -v strace >/dev/null; then
+  tree committed_writes
+  q "UPDATE stories SET title = 'API 1' WHERE id = 'S-1'"
+  run ss -q
+  git commit -qam "storysync's write"
+  for i in 2 3; do
+    q "UPDATE stories SET title = 'API $i' WHERE id = 'S-1'"
+    traced -f -qq -o "$O/trace$i" -e trace=open,openat,openat2 "$STORYSYNC" -q \
+      >"$O/out" 2>"$O/err"
+    rc=$?
+    check_eq "the API's title $i: written, HEAD the last synced commit" \
+      "0||title: API $i|$(git rev-parse HEAD)" \
+      "$rc|$(cat "$O/err")|$(title web/backlog/S-1-one.md)|$(q "SELECT value FROM sync_meta WHERE key = 'git.last_commit'")"
+  done
+  check_eq "the second run of the API's changes loads no libgit2" "" \
+    "$(libgit2 "$O/trace3")"
+fi
 finish

@@ -240,6 +240,46 @@ if [ "$rc" = 1 ]; then
     "$rc|$(q "SELECT title || '|' || path FROM stories WHERE id = 'S-1'")"
 fi
 
+# ---- seed 1347's shape with the run that moved the file for the API
+# killed (kill -9) after the rename, before its commit: the next run
+# takes the killed run's move as its own (killed_write.sh) and records
+# where it took the file from (sync_state.before_path). Before, it
+# recorded none: checkout -- . and the commit of the person's staged move
+# made git's version put back at that source the person's move, the
+# story went back there and the API's move was only in sync_conflicts ----
+for kp in after-move after-writes; do
+  stages_repo "killed_$kp" backlog:backlog refinement:refinements active:active
+  printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
+  synced_commit
+  git mv backlog/S-1-one.md active/S-1-one.md
+  ss -q
+  q "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+  killed_run "$kp" -q
+  check_eq "killed $kp: the killed run moved the file, nothing committed" \
+    "137|refinements/S-1-one.md|active/S-1-one.md" \
+    "$rc|$(ls */*.md | paste -sd ' ')|$(q "SELECT path FROM sync_state WHERE story_id = 'S-1'")"
+  ss -q
+  check_eq "killed $kp: the next run takes the move as its own" \
+    "refinement|refinements/S-1-one.md|0" \
+    "$(q "SELECT status || '|' || path FROM stories WHERE id = 'S-1'")|$(q "SELECT count(*) FROM sync_conflicts")"
+  gitver=$(git rev-parse :active/S-1-one.md)
+  git checkout -- .
+  check_eq "killed $kp: checkout -- . put the index's version back at the old place" \
+    "active/S-1-one.md refinements/S-1-one.md|$gitver" \
+    "$(ls */*.md | paste -sd ' ')|$(git hash-object active/S-1-one.md)"
+  git commit -qm "person commits the move staged before the run's"
+  run ss -q
+  check_eq "killed $kp: the run goes through" "0|" "$rc|$err"
+  check_eq "killed $kp: git's copy removed, storysync's file stays" \
+    "refinements/S-1-one.md" "$(ls */*.md | paste -sd ' ')"
+  check_eq "killed $kp: the API's move stands, nothing in sync_conflicts" \
+    "refinement|refinements/S-1-one.md|0" \
+    "$(q "SELECT status || '|' || path FROM stories WHERE id = 'S-1'")|$(q "SELECT count(*) FROM sync_conflicts")"
+  before=$(db_digest)
+  run ss -v
+  check_eq "killed $kp: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+done
+
 # ---- no discard: the person moves storysync's file back to git's place
 # and edits it (seed 766): a move and an edit, as any ----
 tree back

@@ -240,6 +240,41 @@ if [ "$rc" = 1 ]; then
     "$rc|$(q "SELECT title || '|' || path FROM stories WHERE id = 'S-1'")"
 fi
 
+# ---- a stash, then the person's plain mv of git's version (not in
+# git), no byte changed (model wide seed 1506): where storysync's move
+# left git's bytes (no status key), both files held the same bytes, and
+# the run named both, exit 1, every run after too (on 70f50b0 the copy
+# was removed as git's, the person's move lost unseen). Away from the
+# recorded source, git holding no version there, the place is the
+# person's, as with a status key or an edit: storysync's file goes, the
+# API's move kept in sync_conflicts ----
+for key in nokey status; do
+  stages_repo "plainmv_$key" backlog:backlog refinement:refinements active:active
+  printf -- '---\nid: S-1\ntitle: One\n' >refinements/S-1-one.md
+  [ $key = nokey ] || printf 'status: refinement\n' >>refinements/S-1-one.md
+  printf -- '---\nbody\n' >>refinements/S-1-one.md
+  synced_commit
+  q "UPDATE stories SET status = 'active' WHERE id = 'S-1'"
+  ss -q
+  gitver=$(git rev-parse HEAD:refinements/S-1-one.md)
+  git stash -q && git stash drop -q
+  mv refinements/S-1-one.md backlog/
+  check_eq "plain mv $key: the person's file is git's version, untracked" "$gitver|" \
+    "$(git hash-object backlog/S-1-one.md)|$(git ls-files backlog)"
+  run ss -q
+  check_eq "plain mv $key: the run goes through" "0|" "$rc|$err"
+  check_eq "plain mv $key: one file of S-1, the person's" "backlog/S-1-one.md" \
+    "$(ls */*.md | paste -sd ' ')"
+  check_eq "plain mv $key: the row is where the person moved it" "backlog|One|backlog/S-1-one.md" \
+    "$(q "SELECT status || '|' || title || '|' || path FROM stories WHERE id = 'S-1'")"
+  check_eq "plain mv $key: the API's move is kept in sync_conflicts" "both_changed|file|status|active" \
+    "$(q "SELECT kind || '|' || kept || '|' || fields FROM sync_conflicts WHERE story_id = 'S-1'")|$(q "SELECT lost FROM sync_conflicts WHERE story_id = 'S-1'" |
+      python3 -c 'import json, sys; print(json.loads(sys.stdin.read() or "{}").get("status"))')"
+  before=$(db_digest)
+  run ss -v
+  check_eq "plain mv $key: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+done
+
 # ---- seed 1347's shape with the run that moved the file for the API
 # killed (kill -9) after the rename, before its commit: the next run
 # takes the killed run's move as its own (killed_write.sh) and records

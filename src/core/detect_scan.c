@@ -1018,7 +1018,7 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 	const struct claim *other = &v[&v[0] == ours ? 1 : 0];
 	const struct file_change *fc;
 	const char *at;
-	bool moved, hand;
+	bool moved, hand, both;
 
 	if (n != 2 || !k->asks.held || !se->before[0] || !se->hash[0] ||
 	    strcmp(ours->path, se->path) != 0 || other->se ||
@@ -1052,8 +1052,13 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 	 * that is neither storysync's file's (a copy of storysync's write
 	 * over git's version is a person's new file with the id, review6)
 	 * nor the other file's, which is then not in the tree any more */
+	/* git holding storysync's file only because the person's add -A
+	 * took it with git's version at the source, which they then moved
+	 * with mv (model wide seed 150): as their add -A beside a git mv */
+	both = hand && se->before_path &&
+	       k->asks.held(k->asks.ctx, se->before_path, se->before);
 	if ((k->asks.held(k->asks.ctx, se->path, NULL) &&
-	     !(moved && added(k, se))) ||
+	     !((moved || both) && added(k, se))) ||
 	    (!moved && k->asks.held(k->asks.ctx, at, NULL)))
 		return false;
 	if (ours->parsed != SIZE_MAX) {

@@ -247,17 +247,23 @@ fi
 # was removed as git's, the person's move lost unseen). Away from the
 # recorded source, git holding no version there, the place is the
 # person's, as with a status key or an edit: storysync's file goes, the
-# API's move kept in sync_conflicts ----
-for key in nokey status; do
+# API's move kept in sync_conflicts; so too where the person's add -A
+# took both files before the mv (model wide seed 150) ----
+for key in nokey status added; do
   stages_repo "plainmv_$key" backlog:backlog refinement:refinements active:active
   printf -- '---\nid: S-1\ntitle: One\n' >refinements/S-1-one.md
-  [ $key = nokey ] || printf 'status: refinement\n' >>refinements/S-1-one.md
+  [ $key = status ] && printf 'status: refinement\n' >>refinements/S-1-one.md
   printf -- '---\nbody\n' >>refinements/S-1-one.md
   synced_commit
   q "UPDATE stories SET status = 'active' WHERE id = 'S-1'"
   ss -q
   gitver=$(git rev-parse HEAD:refinements/S-1-one.md)
   git stash -q && git stash drop -q
+  # added (model wide seed 150, regress seed that integ 6d5d09a failed):
+  # the person's add -A took both files, then their plain mv of git's
+  if [ $key = added ]; then
+    git add -A && git commit -qm "both files"
+  fi
   mv refinements/S-1-one.md backlog/
   check_eq "plain mv $key: the person's file is git's version, untracked" "$gitver|" \
     "$(git hash-object backlog/S-1-one.md)|$(git ls-files backlog)"

@@ -1022,7 +1022,7 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 	const struct claim *other = &v[&v[0] == ours ? 1 : 0];
 	const struct file_change *fc;
 	const char *at;
-	bool moved;
+	bool moved, hand, both;
 
 	if (n != 2 || !k->asks.held || !se->before[0] || !se->hash[0] ||
 	    strcmp(ours->path, se->path) != 0 || other->se ||
@@ -1035,12 +1035,17 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 	 * storysync's write took the file from (git_version_put: a discard
 	 * put it back and a person edited it, model wide seeds 1362, 1347),
 	 * is no move: git holds the other file's path, storysync's file is
-	 * no leftover (seed 406), unless the person's add -A took both */
+	 * no leftover (seed 406), unless the person's add -A took both.
+	 * Git holding no version there, away from that source, it is a
+	 * person's plain mv (or cp) of it: theirs, as with any byte of it
+	 * changed (model wide seed 1506: named both, every run exited 1) */
 	at = k->parsed[other->parsed].path;
 	moved = k->asks.held(k->asks.ctx, at, se->before) &&
 		(added(k, se) || (k->asks.put && !git_version_put(k, se, at)));
+	hand = !moved && k->asks.put && !k->asks.held(k->asks.ctx, at, NULL) &&
+	       !git_version_put(k, se, at);
 	if (strcmp(k->parsed[other->parsed].hash, se->hash) == 0 &&
-	    (strcmp(se->hash, se->before) != 0 || !moved))
+	    (strcmp(se->hash, se->before) != 0 || !(moved || hand)))
 		return false;
 	/* untouched since the run that wrote it */
 	if (ours->parsed != SIZE_MAX
@@ -1051,8 +1056,13 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 	 * that is neither storysync's file's (a copy of storysync's write
 	 * over git's version is a person's new file with the id, review6)
 	 * nor the other file's, which is then not in the tree any more */
+	/* git holding storysync's file only because the person's add -A
+	 * took it with git's version at the source, which they then moved
+	 * with mv (model wide seed 150): as their add -A beside a git mv */
+	both = hand && se->before_path &&
+	       k->asks.held(k->asks.ctx, se->before_path, se->before);
 	if ((k->asks.held(k->asks.ctx, se->path, NULL) &&
-	     !(moved && added(k, se))) ||
+	     !((moved || both) && added(k, se))) ||
 	    (!moved && k->asks.held(k->asks.ctx, at, NULL)))
 		return false;
 	if (ours->parsed != SIZE_MAX) {

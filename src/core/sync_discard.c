@@ -499,9 +499,12 @@ static bool head_or_index(struct run *run, const char *path, const char *blob)
  * git's version back, the place the move took the file from. Else the
  * state's, while before stays; else none. */
 static void find_before_path(struct run *run, const struct file_change *fc,
-			     const struct state_entry *se, struct action *a)
+			     const struct state_entry *se, bool journaled,
+			     struct action *a)
 {
 	const char *from[2] = {0};
+	const struct journal_line *jl;
+	bool took[SF_COUNT];
 
 	if (a->state != PLAN_STATE_PUT || !a->before[0] || !se)
 		return;
@@ -510,6 +513,20 @@ static void find_before_path(struct run *run, const struct file_change *fc,
 	    (!fc || !fc->path || strcmp(fc->path, se->path) == 0)) {
 		from[0] = se->path;
 		from[1] = reconcile_was(&run->rc, se->id);
+	} else if (journaled && fc && fc->path && fc->hash[0] &&
+		   strcmp(fc->path, se->path) != 0 &&
+		   (jl = journal_find(&run->journal, fc->hash, se->id)) &&
+		   strcmp(jl->path, fc->path) == 0) {
+		/* the file where a killed run put it, as it wrote it (the
+		 * journal names its content and place), its place one the run
+		 * took from the database: that run's move from the state's
+		 * path, this run's as if it had committed (killed_write.sh) */
+		journal_written(jl, took);
+		if (took[SF_BACKLOG] || took[SF_EPIC] ||
+		    (took[SF_STATUS] && !run->c->dialect.status_from_key)) {
+			from[0] = se->path;
+			from[1] = reconcile_was(&run->rc, se->id);
+		}
 	}
 	for (size_t i = 0; i < 2; i++)
 		if (from[i] && head_or_index(run, from[i], a->before)) {
@@ -524,7 +541,7 @@ void set_before(struct run *run, const struct file_change *fc,
 		const struct state_entry *se, bool journaled, struct action *a)
 {
 	find_before(run, fc, se, journaled, a);
-	find_before_path(run, fc, se, a);
+	find_before_path(run, fc, se, journaled, a);
 }
 
 /* a->head and a->before (see there) for the deletion of the file at

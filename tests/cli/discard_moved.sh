@@ -240,6 +240,87 @@ if [ "$rc" = 1 ]; then
     "$rc|$(q "SELECT title || '|' || path FROM stories WHERE id = 'S-1'")"
 fi
 
+# ---- a stash, then the person's plain mv of git's version (not in
+# git), no byte changed (model wide seed 1506): where storysync's move
+# left git's bytes (no status key), both files held the same bytes, and
+# the run named both, exit 1, every run after too (on 70f50b0 the copy
+# was removed as git's, the person's move lost unseen). Away from the
+# recorded source, git holding no version there, the place is the
+# person's, as with a status key or an edit: storysync's file goes, the
+# API's move kept in sync_conflicts; so too where the person's add -A
+# took both files before the mv (model wide seed 150) ----
+for key in nokey status added; do
+  stages_repo "plainmv_$key" backlog:backlog refinement:refinements active:active
+  printf -- '---\nid: S-1\ntitle: One\n' >refinements/S-1-one.md
+  [ $key = status ] && printf 'status: refinement\n' >>refinements/S-1-one.md
+  printf -- '---\nbody\n' >>refinements/S-1-one.md
+  synced_commit
+  q "UPDATE stories SET status = 'active' WHERE id = 'S-1'"
+  ss -q
+  gitver=$(git rev-parse HEAD:refinements/S-1-one.md)
+  git stash -q && git stash drop -q
+  # added (model wide seed 150, regress seed that integ 6d5d09a failed):
+  # the person's add -A took both files, then their plain mv of git's
+  if [ $key = added ]; then
+    git add -A && git commit -qm "both files"
+  fi
+  mv refinements/S-1-one.md backlog/
+  check_eq "plain mv $key: the person's file is git's version, untracked" "$gitver|" \
+    "$(git hash-object backlog/S-1-one.md)|$(git ls-files backlog)"
+  run ss -q
+  check_eq "plain mv $key: the run goes through" "0|" "$rc|$err"
+  check_eq "plain mv $key: one file of S-1, the person's" "backlog/S-1-one.md" \
+    "$(ls */*.md | paste -sd ' ')"
+  check_eq "plain mv $key: the row is where the person moved it" "backlog|One|backlog/S-1-one.md" \
+    "$(q "SELECT status || '|' || title || '|' || path FROM stories WHERE id = 'S-1'")"
+  check_eq "plain mv $key: the API's move is kept in sync_conflicts" "both_changed|file|status|active" \
+    "$(q "SELECT kind || '|' || kept || '|' || fields FROM sync_conflicts WHERE story_id = 'S-1'")|$(q "SELECT lost FROM sync_conflicts WHERE story_id = 'S-1'" |
+      python3 -c 'import json, sys; print(json.loads(sys.stdin.read() or "{}").get("status"))')"
+  before=$(db_digest)
+  run ss -v
+  check_eq "plain mv $key: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+done
+
+# ---- seed 1347's shape with the run that moved the file for the API
+# killed (kill -9) after the rename, before its commit: the next run
+# takes the killed run's move as its own (killed_write.sh) and records
+# where it took the file from (sync_state.before_path). Before, it
+# recorded none: checkout -- . and the commit of the person's staged move
+# made git's version put back at that source the person's move, the
+# story went back there and the API's move was only in sync_conflicts ----
+for kp in after-move after-writes; do
+  stages_repo "killed_$kp" backlog:backlog refinement:refinements active:active
+  printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >backlog/S-1-one.md
+  synced_commit
+  git mv backlog/S-1-one.md active/S-1-one.md
+  ss -q
+  q "UPDATE stories SET status = 'refinement' WHERE id = 'S-1'"
+  killed_run "$kp" -q
+  check_eq "killed $kp: the killed run moved the file, nothing committed" \
+    "137|refinements/S-1-one.md|active/S-1-one.md" \
+    "$rc|$(ls */*.md | paste -sd ' ')|$(q "SELECT path FROM sync_state WHERE story_id = 'S-1'")"
+  ss -q
+  check_eq "killed $kp: the next run takes the move as its own" \
+    "refinement|refinements/S-1-one.md|0" \
+    "$(q "SELECT status || '|' || path FROM stories WHERE id = 'S-1'")|$(q "SELECT count(*) FROM sync_conflicts")"
+  gitver=$(git rev-parse :active/S-1-one.md)
+  git checkout -- .
+  check_eq "killed $kp: checkout -- . put the index's version back at the old place" \
+    "active/S-1-one.md refinements/S-1-one.md|$gitver" \
+    "$(ls */*.md | paste -sd ' ')|$(git hash-object active/S-1-one.md)"
+  git commit -qm "person commits the move staged before the run's"
+  run ss -q
+  check_eq "killed $kp: the run goes through" "0|" "$rc|$err"
+  check_eq "killed $kp: git's copy removed, storysync's file stays" \
+    "refinements/S-1-one.md" "$(ls */*.md | paste -sd ' ')"
+  check_eq "killed $kp: the API's move stands, nothing in sync_conflicts" \
+    "refinement|refinements/S-1-one.md|0" \
+    "$(q "SELECT status || '|' || path FROM stories WHERE id = 'S-1'")|$(q "SELECT count(*) FROM sync_conflicts")"
+  before=$(db_digest)
+  run ss -v
+  check_eq "killed $kp: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+done
+
 # ---- no discard: the person moves storysync's file back to git's place
 # and edits it (seed 766): a move and an edit, as any ----
 tree back

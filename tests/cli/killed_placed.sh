@@ -37,12 +37,14 @@ killed_placed() {
 
 # ---- the identity of a file placed: the person edits A-1's title, which
 # they saw as the API's (API1), and A-2's, which they saw as git's (Two).
-# A-1's edit is an edit of the run's write, whose value is its base: the
-# API changed nothing since, so the person's title wins, no conflict
-# (before: the identity line was appended once the batch was done, lost
-# to the kill, and the API's title won by the policy, the person's edit
-# in sync_conflicts). A-2's write was never placed: git's title is its
-# base, both changed, the policy's (the database's), the person's kept.
+# A-1's edit may be of the run's write or of git's version put back over
+# it (checkout --, restore, stash: killed_discard.sh, model seed 39 with
+# --wider) and typed over: the same bytes. Where the API left the run's
+# value, the agreed value stays the base, so both changed: the policy's
+# (the database's), the person's title kept in sync_conflicts. A-2's
+# write was never placed: git's title is its base, both changed, the
+# same. The temporary file's journaled name tells A-2's write unplaced
+# however the next runs go.
 # Whether the next run is killed too after it removed the temporary file
 # (again: the run after still knows A-2's write was never placed), is a
 # --git run (git), or follows a dry run, which removes nothing ----
@@ -63,7 +65,8 @@ for how in next again git; do
       "$rc|$(temps | grep -c 'A-2-two.md.storysync-')|$(temps)" ;;
   esac
   if [ $how = git ]; then run ss sync --git; else run ss; fi
-  check_eq "$t: A-1 the person's, no conflict" "0|Mine1|Mine1|" \
+  check_eq "$t: A-1 the policy's, the person's kept" \
+    "0|API1|API1|both_changed/db/title/Mine1" \
     "$rc|$(title_of A-1)|$(key title $A)|$(lost_of A-1)"
   check_eq "$t: A-2 the policy's, the person's kept" \
     "API2|API2|both_changed/db/title/Mine2" \
@@ -71,6 +74,23 @@ for how in next again git; do
   run ss
   check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
 done
+
+# ---- the API writes again after the kill, the person edits nothing:
+# A-1's file holds the run's write (its identity journaled before the
+# rename), whose values are its base: the API's new title, no conflict
+# (the agreed title as the base would make the run's own write a
+# person's edit, a conflict the policy decides). A-2's write was never
+# placed: git's title is the agreed one, the API's new title too ----
+t=placed-api-again
+killed_placed $t
+py_rows "UPDATE stories SET title = 'API1b' WHERE id = 'A-1'"
+py_rows "UPDATE stories SET title = 'API2b' WHERE id = 'A-2'"
+run ss
+check_eq "$t: the API's new titles, no conflict" \
+  "0|API1b|API1b|API2b|API2b||" \
+  "$rc|$(title_of A-1)|$(key title $A)|$(title_of A-2)|$(key title $B)|$(lost_of A-1)|$(lost_of A-2)"
+run ss
+check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
 
 # ---- the person edits neither: the run's writes are no one's edits, the
 # API's titles everywhere, nothing in sync_conflicts ----
@@ -84,10 +104,9 @@ check_eq "$t: the API's titles, no conflict" "0|API1|API1|API2|API2||" \
 # rename (placed:k, k = 1..3, the last one's before the directories'
 # fsyncs and the commit), and after all the writes (after-writes). The
 # person then edits every title. A file that shows the API's title after
-# the kill was placed, and its edit wins with no conflict; one that shows
-# git's was not, and the policy (the database's) decides, the person's
-# title kept. Which files were placed is read from the files (sed), not
-# from the journal ----
+# the kill was placed, one that shows git's was not (read from the files,
+# sed, not from the journal); either way the API left the run's value,
+# so the policy (the database's) decides, the person's title kept ----
 for point in placed:1 placed:2 placed:3 after-writes; do
   t=each-${point/:/}
   stages_repo "$t" backlog:backlog
@@ -116,12 +135,9 @@ for point in placed:1 placed:2 placed:3 after-writes; do
   done
   wrows= wfiles= wlost=
   for i in 1 2 3; do
-    case $placed in
-    *$i*) wrows+=Mine/ wfiles+=Mine/ wlost+=/ ;;
-    *) wrows+=API$i/ wfiles+=API$i/ wlost+=both_changed/db/title/Mine/ ;;
-    esac
+    wrows+=API$i/ wfiles+=API$i/ wlost+=both_changed/db/title/Mine/
   done
-  check_eq "$t: each placed file the person's, each other the policy's" \
+  check_eq "$t: each file the policy's, the person's kept" \
     "0|$wrows|$wfiles|$wlost" "$rc|$rows|$files|$lost"
   run ss
   check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"

@@ -1640,10 +1640,15 @@ static bool spares_made(struct spares *sp)
 	if (!sp->path || sp->unusable)
 		return false;
 	/* its parent (the database's directory) beneath the root through
-	 * no link, as the other side files */
+	 * no link, as the other side files; a root run's is its parent's
+	 * owner's (own_like), which spares_open then refuses to root: a
+	 * root run on another's tree keeps no spare and makes its
+	 * temporary files beside the story */
 	dir = dir_in(sp->root, sp->path, &base);
-	if (dir >= 0 && mkdirat(dir, base, 0700) == 0)
+	if (dir >= 0 && mkdirat(dir, base, 0700) == 0) {
+		own_like_at(dir, -1, base);
 		sync_fd(dir);
+	}
 	if (dir >= 0)
 		close(dir);
 	sp->unusable = spares_open(sp) < 0;

@@ -332,4 +332,42 @@ check_eq "k2 back: the rows as main's files, nothing in sync_conflicts" \
 run ss
 check_eq "k2 back: the next run is quiet" "0||" "$rc|$out|$err"
 
+# ---- a killed run's temporary file beside the story (a setgid folder)
+# that the journal names, HEAD moved off the line before the next run
+# (git checkout of an older commit, which carries it, untracked): that run changes nothing of the
+# checkout's and keeps it, saying so; back on the line, the next run
+# removes it and finishes the move and the write; nothing is lost ----
+mkdir "$T/k3" && cd "$T/k3" || exit 1
+git init -q . && mkdir refinements backlog
+printf -- '---\nid: K-1\ntitle: One\nstatus: backlog\n---\nbody\n' >backlog/K-1-one.md
+printf -- '---\nid: K-2\ntitle: Two\n---\nbody\n' >backlog/K-2-two.md
+synced_commit || not_ok "k3's first run"
+chgrp nogroup refinements && chmod g+s refinements || not_ok "k3: setgid"
+sed -i 's/^title: Two$/title: Dos/' backlog/K-2-two.md
+git add -A && git commit -qm "K-2 retitled" && ss -q || not_ok "k3: main's run"
+main=$(git rev-parse HEAD)
+py_rows "UPDATE stories SET status = 'refinement', title = 'Uno' WHERE id = 'K-1'"
+run env STORYSYNC_TEST_KILL=after-move "$bin"
+tmp=$(temps)
+check_eq "k3: killed after its move, its temporary file beside the story" \
+  "137|refinements/.K-1-one.md.storysync-" "$rc|${tmp%??????}"
+run git checkout -q -b old HEAD~1
+check_eq "k3: the older commit checked out, the killed run's files carried" \
+  "0|$tmp" "$rc|$(temps)"
+run ss -v
+check_contains "k3 off the line: the run says it keeps it" \
+  "$tmp: a killed run's temporary file: kept, HEAD being off the last synced commit's line" \
+  "$err"
+check_eq "k3 off the line: exit 0, the file there, its text the run's" \
+  "0|$tmp|Uno" "$rc|$(temps)|$(key title "$tmp")"
+run git checkout -q main
+check_eq "k3: main checked out again" "0|$main|$tmp" \
+  "$rc|$(git rev-parse HEAD)|$(temps)"
+run ss
+check_eq "k3 back: removed, the move and the write made, nothing in sync_conflicts" \
+  "0||refinements/K-1-one.md|Uno|refinement|Uno|Dos|0" \
+  "$rc|$(temps)|$(py_rows "SELECT path FROM stories WHERE id = 'K-1'")|$(key title refinements/K-1-one.md)|$(key status refinements/K-1-one.md)|$(py_rows "SELECT title FROM stories WHERE id = 'K-1'")|$(py_rows "SELECT title FROM stories WHERE id = 'K-2'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+run ss
+check_eq "k3 back: the next run is quiet" "0||" "$rc|$out|$err"
+
 finish

@@ -489,6 +489,10 @@ static void ident_line(struct apply_ctx *ctx, struct apply_stage *s,
 				   st.size);
 	buf_puts(out, line);
 	free(line);
+	/* not placed after all (a rename refused): said by this run */
+	line = journal_unplaced_line(s->hash, s->id);
+	fsx_batch_unplaced(batch(ctx), s->slot, line);
+	free(line);
 }
 
 /* ident_line's, journaled now (a stage its batch's flush did not note:

@@ -1405,6 +1405,8 @@ struct batch_file {
 	bool synced;         /* the flush ran since it was staged */
 	int err;             /* the flush's errno, or 0 */
 	struct file_stat st; /* the written file's (fsx_batch_ident) */
+	char *unplaced;      /* journaled, synced, before tmp is given up
+				unplaced (fsx_batch_unplaced), or NULL */
 };
 
 /* The threads that write the temporary files while the batch's thread
@@ -1653,10 +1655,15 @@ static bool spares_made(struct spares *sp)
 	if (!sp->path || sp->unusable)
 		return false;
 	/* its parent (the database's directory) beneath the root through
-	 * no link, as the other side files */
+	 * no link, as the other side files; a root run's is its parent's
+	 * owner's (own_like), which spares_open then refuses to root: a
+	 * root run on another's tree keeps no spare and makes its
+	 * temporary files beside the story */
 	dir = dir_in(sp->root, sp->path, &base);
-	if (dir >= 0 && mkdirat(dir, base, 0700) == 0)
+	if (dir >= 0 && mkdirat(dir, base, 0700) == 0) {
+		own_like_at(dir, -1, base);
 		sync_fd(dir);
+	}
 	if (dir >= 0)
 		close(dir);
 	sp->unusable = spares_open(sp) < 0;
@@ -2244,7 +2251,13 @@ static void batch_drop(struct fsx_batch *b, struct batch_file *f)
 	write_wait(b, f);
 	if (!f->live)
 		return;
-	unlinkat(tmp_dir(b, f), f->tmp, 0);
+	/* its identity journaled as the file's in place ("@ "): said never
+	 * placed, synced, before the file that tells it goes; when it cannot
+	 * be, the file stays for the next run to tell (and remove) */
+	if (!f->unplaced || b->journal < 0 ||
+	    (fsx_batch_journal(b, f->unplaced, NULL) &&
+	     journal_durable(b, NULL)))
+		unlinkat(tmp_dir(b, f), f->tmp, 0);
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
@@ -2639,6 +2652,14 @@ bool fsx_batch_ident(struct fsx_batch *b, int slot, struct file_stat *st)
 	return true;
 }
 
+void fsx_batch_unplaced(struct fsx_batch *b, int slot, const char *line)
+{
+	struct batch_file *f = &b->files[slot];
+
+	free(f->unplaced);
+	f->unplaced = xstrdup(line);
+}
+
 void fsx_batch_drop(struct fsx_batch *b, int slot)
 {
 	if (slot >= 0 && (size_t)slot < b->nfiles)
@@ -2652,6 +2673,7 @@ static void batch_reset(struct fsx_batch *b)
 		batch_drop(b, &b->files[i]);
 		free(b->files[i].rel);
 		free(b->files[i].werr);
+		free(b->files[i].unplaced);
 	}
 	b->nfiles = 0;
 	for (size_t i = 0; i < b->ndirs; i++) {

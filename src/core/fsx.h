@@ -243,6 +243,12 @@ bool fsx_batch_written(struct fsx_batch *b, int slot, struct err *e);
  * size) into st, which the file keeps once renamed or swapped into place;
  * false when it could not be written. */
 bool fsx_batch_ident(struct fsx_batch *b, int slot, struct file_stat *st);
+/* line (a "^ " line: the write never put in place) is journaled, and
+ * synced, before slot's temporary file is removed unplaced (a failed
+ * rename, a drop), once its identity is journaled as the file's in place:
+ * a run that could not place a write says so itself, as the next run
+ * would from a killed one's temporary file. */
+void fsx_batch_unplaced(struct fsx_batch *b, int slot, const char *line);
 /* The one barrier for the files staged since the last, and the journal's
  * lines appended since its last sync; a failure is told by fsx_batch_place
  * of each of them (the journal's by every change after it). */

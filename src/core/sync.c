@@ -2113,6 +2113,11 @@ static void remove_temps(struct run *run, bool keep)
 					t->name);
 			note(run, msg);
 			free(msg);
+			/* named still, for the run back on the line */
+			msg = journal_temp_note(t->id);
+			buf_printf(&run->kept_temps, "%s tree %s\n", msg,
+				   t->name);
+			free(msg);
 		} else if (!fsx_remove_temp(run->rootfd, t->name, &e)) {
 			problem(run, e.msg);
 		}
@@ -2501,6 +2506,23 @@ static void forget_committed(struct run *run)
 		return;
 	}
 	kept = journal_keep(text, journal_keeps, run);
+	/* the temporary files kept: their lines stay, the run back on the
+	 * line removes them (a story's kept lines have them already) */
+	for (const char *l = run->kept_temps.data; l && *l;) {
+		const char *nl = strchr(l, '\n');
+		const char *id = l + 2, *sp = strchr(id, ' ');
+		char *sid = xstrndup(id, (size_t)(sp - id));
+
+		if (!journal_keeps(run, sid)) {
+			char *more =
+				xasprintf("%s%.*s", kept, (int)(nl + 1 - l), l);
+
+			free(kept);
+			kept = more;
+		}
+		free(sid);
+		l = nl + 1;
+	}
 	if (*kept)
 		fsx_journal_replace(run->c->home.root, run->journal_path, kept,
 				    NULL);
@@ -2784,6 +2806,7 @@ static void run_finish(struct run *run)
 	journal_finish(&run->journal);
 	strmap_finish(&run->committed);
 	strmap_finish(&run->waiting);
+	buf_finish(&run->kept_temps);
 	arena_finish(&run->journal_ids);
 	free(run->journal_path);
 	if (run->journal_fd >= 0)

@@ -93,6 +93,10 @@ struct run {
 	/* the stories this run committed, and those it left for later: the
 	 * journal keeps the lines of the second, forgets those of the first */
 	struct strmap committed, waiting;
+	/* the "t " lines of the killed runs' temporary files kept beside
+	 * their stories (HEAD off the line), which the journal keeps for
+	 * the run that removes them */
+	struct buf kept_temps;
 	struct arena journal_ids;
 	/* the journal's conflicts of the writes this run found in place: a
 	 * killed run's, recorded by this one (once) */

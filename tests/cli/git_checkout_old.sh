@@ -13,7 +13,8 @@
 # Nothing there is removed either: a copy of an id that commit holds,
 # which a run on the line removed as git's version put back, stays, and
 # its story is held (255, 269); nor is a killed run's temporary file
-# that commit holds (156).
+# that commit holds (156), which the killed run made beside the story
+# (a setgid folder, an older binary): now it makes it out of git's sight.
 # Oracles: Python's sqlite3 (psycopg2 on a server: a twin), sed on the
 # files, git status.
 PG_TWIN=1
@@ -258,50 +259,115 @@ check_eq "l back: the row as the file, nothing in sync_conflicts" \
 run ss
 check_eq "l back: the next run is quiet" "0||" "$rc|$out|$err"
 
-# ---- a killed run's temporary file that a person committed (`git add
-# -A`, model seed 156): a run on the line removes it as it does every
-# killed run's, and a commit takes the removal. On a checkout of the
-# commit that holds it, it is that commit's file: the run there keeps it
-# (nothing the checkout holds is changed), and back on main git's
-# checkout takes it away ----
-mkdir "$T/k" && cd "$T/k" || exit 1
-# temps: storysync's temporary files in the tree
+# ---- a killed run's temporary file (model seed 156): made in the
+# spares' directory, out of git's sight, so that a person's `git add -A`
+# after the kill does not take it in; the next run removes it ----
+# temps: storysync's temporary files beside the stories; hidden: how
+# many are in the database's folder
 temps() {
-  find . -path ./.git -prune -o -name '*.storysync-*' -print |
-    sed 's,^\./,,' | xargs
+  find . \( -path ./.git -o -path ./.storysync \) -prune -o \
+    -name '*.storysync-*' -print | sed 's,^\./,,' | xargs
 }
+hidden() { find .storysync -name '.*.storysync-*' | grep -c .; }
+mkdir "$T/k" && cd "$T/k" || exit 1
 git init -q . && mkdir refinements backlog
 printf -- '---\nid: K-1\ntitle: One\nstatus: backlog\n---\nbody\n' >backlog/K-1-one.md
 printf -- '---\nid: K-2\ntitle: Two\n---\nbody\n' >backlog/K-2-two.md
 synced_commit || not_ok "k's first run"
 py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'K-1'"
 run env STORYSYNC_TEST_KILL=after-move "$bin"
-tmp=$(temps)
-check_eq "k: the run killed after its move, its temporary file left" \
-  "137|refinements/.K-1-one.md.storysync-" "$rc|${tmp%??????}"
+check_eq "k: killed after its move, its temporary file hidden, none beside" \
+  "137||1" "$rc|$(temps)|$(hidden)"
 git add -A && git commit -qm "the killed run's files"
+check_eq "k: the person's add -A took the move, no temporary file" \
+  "backlog/K-1-one.md refinements/K-1-one.md" \
+  "$(git show --no-renames --name-only --format= HEAD | LC_ALL=C sort | xargs)"
 run ss
-check_eq "k: on main, the run removes it and finishes the write" \
+check_eq "k: the next run removes it and finishes the write, git sees that only" \
+  "0|0|refinement| M refinements/K-1-one.md" \
+  "$rc|$(hidden)|$(key status refinements/K-1-one.md)|$(git status --porcelain -uall)"
+
+# ---- the old shape: a killed run's temporary file beside the story,
+# which a person committed (an older binary's, or a setgid folder's, as
+# here: a file made there takes its group, which one renamed in from the
+# spares' directory would lack). A run on the line removes it, as every
+# temporary file the journal names, and a commit takes the removal. On a
+# checkout of the commit that holds it, it is that commit's file, no
+# run's: the run there keeps it (nothing the checkout holds is changed),
+# and back on main git's checkout takes it away; nothing is lost ----
+mkdir "$T/k2" && cd "$T/k2" || exit 1
+git init -q . && mkdir refinements backlog
+printf -- '---\nid: K-1\ntitle: One\nstatus: backlog\n---\nbody\n' >backlog/K-1-one.md
+printf -- '---\nid: K-2\ntitle: Two\n---\nbody\n' >backlog/K-2-two.md
+synced_commit || not_ok "k2's first run"
+chgrp nogroup refinements && chmod g+s refinements || not_ok "k2: setgid"
+py_rows "UPDATE stories SET status = 'refinement' WHERE id = 'K-1'"
+run env STORYSYNC_TEST_KILL=after-move "$bin"
+tmp=$(temps)
+check_eq "k2: killed after its move, its temporary file beside the story" \
+  "137|refinements/.K-1-one.md.storysync-|0" "$rc|${tmp%??????}|$(hidden)"
+git add -A && git commit -qm "the killed run's files"
+check_eq "k2: the person's add -A took it" "$tmp" \
+  "$(git show --name-only --format= HEAD | grep -F storysync-)"
+run ss
+check_eq "k2: on main, the run removes it and finishes the write" \
   "0||refinement" "$rc|$(temps)|$(key status refinements/K-1-one.md)"
 sed -i 's/^title: Two$/title: Dos/' backlog/K-2-two.md
-git add -A && git commit -qm "its removal, K-2 retitled" && ss -q || not_ok "k: main's run"
+git add -A && git commit -qm "its removal, K-2 retitled" && ss -q || not_ok "k2: main's run"
 main=$(git rev-parse HEAD)
-check_eq "k: the last synced commit main's" "$main" "$(last)"
+check_eq "k2: the last synced commit main's" "$main" "$(last)"
 git checkout -q -b old HEAD~1
 run ss -v
-check_contains "k old: the run says it keeps it" \
-  "$tmp: a killed run's temporary file: kept, HEAD being off the last synced commit's line" \
-  "$err"
-check_eq "k old: exit 0, the commit's temporary file there, git status clean" \
+check_eq "k2 old: exit 0, the commit's temporary file there, git status clean" \
   "0|$tmp|" "$rc|$(temps)|$(git status --porcelain)"
+check_eq "k2 old: its text the commit's" "$(git show "HEAD:$tmp" | md5sum)" \
+  "$(md5sum <"$tmp")"
 run git checkout -q main
-check_eq "k back: git checkout main works, the file gone with it" "0||" \
+check_eq "k2 back: git checkout main works, the file gone with it" "0||" \
   "$rc|$err|$(temps)"
 run ss
-check_eq "k back: the rows as main's files, nothing in sync_conflicts" \
+check_eq "k2 back: the rows as main's files, nothing in sync_conflicts" \
   "0||refinement|refinements/K-1-one.md|Dos|0" \
   "$rc|$err|$(py_rows "SELECT status, path FROM stories WHERE id = 'K-1'")|$(py_rows "SELECT title FROM stories WHERE id = 'K-2'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
 run ss
-check_eq "k back: the next run is quiet" "0||" "$rc|$out|$err"
+check_eq "k2 back: the next run is quiet" "0||" "$rc|$out|$err"
+
+# ---- a killed run's temporary file beside the story (a setgid folder)
+# that the journal names, HEAD moved off the line before the next run
+# (git checkout of an older commit, which carries it, untracked): that run changes nothing of the
+# checkout's and keeps it, saying so; back on the line, the next run
+# removes it and finishes the move and the write; nothing is lost ----
+mkdir "$T/k3" && cd "$T/k3" || exit 1
+git init -q . && mkdir refinements backlog
+printf -- '---\nid: K-1\ntitle: One\nstatus: backlog\n---\nbody\n' >backlog/K-1-one.md
+printf -- '---\nid: K-2\ntitle: Two\n---\nbody\n' >backlog/K-2-two.md
+synced_commit || not_ok "k3's first run"
+chgrp nogroup refinements && chmod g+s refinements || not_ok "k3: setgid"
+sed -i 's/^title: Two$/title: Dos/' backlog/K-2-two.md
+git add -A && git commit -qm "K-2 retitled" && ss -q || not_ok "k3: main's run"
+main=$(git rev-parse HEAD)
+py_rows "UPDATE stories SET status = 'refinement', title = 'Uno' WHERE id = 'K-1'"
+run env STORYSYNC_TEST_KILL=after-move "$bin"
+tmp=$(temps)
+check_eq "k3: killed after its move, its temporary file beside the story" \
+  "137|refinements/.K-1-one.md.storysync-" "$rc|${tmp%??????}"
+run git checkout -q -b old HEAD~1
+check_eq "k3: the older commit checked out, the killed run's files carried" \
+  "0|$tmp" "$rc|$(temps)"
+run ss -v
+check_contains "k3 off the line: the run says it keeps it" \
+  "$tmp: a killed run's temporary file: kept, HEAD being off the last synced commit's line" \
+  "$err"
+check_eq "k3 off the line: exit 0, the file there, its text the run's" \
+  "0|$tmp|Uno" "$rc|$(temps)|$(key title "$tmp")"
+run git checkout -q main
+check_eq "k3: main checked out again" "0|$main|$tmp" \
+  "$rc|$(git rev-parse HEAD)|$(temps)"
+run ss
+check_eq "k3 back: removed, the move and the write made, nothing in sync_conflicts" \
+  "0||refinements/K-1-one.md|Uno|refinement|Uno|Dos|0" \
+  "$rc|$(temps)|$(py_rows "SELECT path FROM stories WHERE id = 'K-1'")|$(key title refinements/K-1-one.md)|$(key status refinements/K-1-one.md)|$(py_rows "SELECT title FROM stories WHERE id = 'K-1'")|$(py_rows "SELECT title FROM stories WHERE id = 'K-2'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+run ss
+check_eq "k3 back: the next run is quiet" "0||" "$rc|$out|$err"
 
 finish

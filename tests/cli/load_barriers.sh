@@ -67,10 +67,13 @@ killed_at() {
     -e inject=pwrite64:signal=KILL:when="$k" "$STORYSYNC" sync \
     >/dev/null 2>&1
 }
-# the header's write of a switch: page 1 of the database, no journal
+# the header's write of a switch: page 1 of the database, no journal.
+# The last call begun, not the last line: the other threads' deaths,
+# printed while the call waits, split it into "<unfinished ...>" and a
+# "<... pwrite64 resumed>" line after them
 header_write() {
-  grep pwrite64 "$O/kill.trace" | tail -n 1 |
-    grep -c 'stories\.db>, "SQLite format 3.*, 8192, 0)'
+  grep 'pwrite64(' "$O/kill.trace" | tail -n 1 |
+    grep -c 'stories\.db>, "SQLite format 3.*, 8192, 0[) ]'
 }
 
 # at the switch back, its only write: the load is committed in a rollback

@@ -1908,6 +1908,35 @@ static void remove_made_dirs(struct run *run, const char *id, const char *path)
 	free(dir);
 }
 
+/* Removes the killed run's file at jl's path, untouched (st: its stat
+ * data as read), with the directories the run made for it once empty,
+ * and says so: "a killed run's uncommitted WHAT of ID, untouched, where
+ * no backlog is now (...): removed, WHY". */
+static void stray_remove(struct run *run, const struct journal_line *jl,
+			 const struct file_stat *st, const char *what,
+			 const char *why)
+{
+	bool stale = false;
+	struct err e;
+	char *msg;
+
+	if (!run->o->dry_run &&
+	    !fsx_unlink_beneath(run->rootfd, jl->path, st, &stale, &e)) {
+		if (!stale)
+			problem(run, e.msg);
+		return;
+	}
+	msg = xasprintf("%s: a killed run's uncommitted %s of %s, untouched, "
+			"where no backlog is now (the change of the "
+			"configuration it followed thrown away): %s, %s",
+			jl->path, what, jl->id,
+			run->o->dry_run ? "would be removed" : "removed", why);
+	note(run, msg);
+	free(msg);
+	if (!run->o->dry_run)
+		remove_made_dirs(run, jl->id, jl->path);
+}
+
 /* The file a killed run created at jl's path for a row no run agreed on
  * (no state: rendered whole from the row), where no backlog is now: the
  * configuration change it followed thrown away, the walk never meets it,
@@ -1917,11 +1946,9 @@ static void remove_made_dirs(struct run *run, const char *id, const char *path)
  * touched stays. */
 static void stray_created(struct run *run, const struct journal_line *jl)
 {
-	char *text = NULL, hash[BLOBID_HEX], *msg;
+	char *text = NULL, hash[BLOBID_HEX];
 	const struct journal_line *w;
 	struct file_stat st;
-	bool stale = false;
-	struct err e;
 	size_t len;
 
 	if (!fsx_read_beneath(run->rootfd, jl->path, &text, &len, &st, NULL))
@@ -1931,22 +1958,8 @@ static void stray_created(struct run *run, const struct journal_line *jl)
 	w = journal_find(&run->journal, hash, jl->id);
 	if (!w || strcmp(w->path, jl->path) != 0 || strcmp(w->fields, "*") != 0)
 		return;
-	if (!run->o->dry_run &&
-	    !fsx_unlink_beneath(run->rootfd, jl->path, &st, &stale, &e)) {
-		if (!stale)
-			problem(run, e.msg);
-		return;
-	}
-	msg = xasprintf("%s: a killed run's uncommitted new file of %s, "
-			"untouched, where no backlog is now (the change of "
-			"the configuration it followed thrown away): %s, it "
-			"held the database's values only",
-			jl->path, jl->id,
-			run->o->dry_run ? "would be removed" : "removed");
-	note(run, msg);
-	free(msg);
-	if (!run->o->dry_run)
-		remove_made_dirs(run, jl->id, jl->path);
+	stray_remove(run, jl, &st, "new file",
+		     "it held the database's values only");
 }
 
 /* The file a killed run moved to jl's path, where no backlog is now: the
@@ -1963,11 +1976,9 @@ static void stray_created(struct run *run, const struct journal_line *jl)
 static void stray_move(struct run *run, const struct journal_line *jl)
 {
 	const struct state_entry *se = state_find(run, jl->id);
-	char *text = NULL, hash[BLOBID_HEX], *msg;
+	char *text = NULL, hash[BLOBID_HEX];
 	const struct journal_line *w, *from;
 	struct file_stat st;
-	bool stale = false;
-	struct err e;
 	size_t len;
 
 	if (!se) {
@@ -1985,22 +1996,7 @@ static void stray_move(struct run *run, const struct journal_line *jl)
 	    strcmp(from->path, jl->path) != 0 ||
 	    !story_elsewhere(run, se, jl->path))
 		return;
-	if (!run->o->dry_run &&
-	    !fsx_unlink_beneath(run->rootfd, jl->path, &st, &stale, &e)) {
-		if (!stale)
-			problem(run, e.msg);
-		return;
-	}
-	msg = xasprintf("%s: a killed run's uncommitted move of %s, "
-			"untouched, where no backlog is now (the change of "
-			"the configuration it followed thrown away): "
-			"%s, the story's file being elsewhere",
-			jl->path, jl->id,
-			run->o->dry_run ? "would be removed" : "removed");
-	note(run, msg);
-	free(msg);
-	if (!run->o->dry_run)
-		remove_made_dirs(run, jl->id, jl->path);
+	stray_remove(run, jl, &st, "move", "the story's file being elsewhere");
 }
 
 /* stray_move for each path of the journal's lines that no backlog's

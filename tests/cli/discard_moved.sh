@@ -400,4 +400,35 @@ check_eq "split: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
 tree splitdeleted
 split_index
 both_deleted split
+# ---- git's version put back beside storysync's move only (the file
+# names no status: the API's status a move of git's bytes), then moved by
+# hand, not in git (model wide seed 150): every run named both files,
+# exit 1 (review11b's 84b6ad8 fixed it; this is seed150's own test of
+# it, from a7b2139, whose fix was its twin). It is the person's move: storysync's untouched file goes, and
+# the person's status and the API's are each in the row or kept in
+# sync_conflicts ----
+stages_repo byhand backlog:backlog refinement:refinements active:active
+printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >refinements/S-1-one.md
+synced_commit
+q "UPDATE stories SET status = 'active' WHERE id = 'S-1'"
+ss -q
+check_eq "byhand: the run moved git's bytes for the API" \
+  "active/S-1-one.md|$(git rev-parse HEAD:refinements/S-1-one.md)" \
+  "$(ls */*.md)|$(git hash-object active/S-1-one.md)"
+git reset -q --hard
+mv refinements/S-1-one.md backlog/
+run ss -q
+check_eq "byhand: the run goes through, one file left" "0||1" \
+  "$rc|$err|$(ls */*.md | wc -l)"
+row=$(q "SELECT status FROM stories WHERE id = 'S-1'")
+kept=$(q "SELECT lost FROM sync_conflicts WHERE story_id = 'S-1'" |
+  python3 -c 'import json, sys; print(" ".join(sorted(json.loads(l)["status"] or "" for l in sys.stdin if l.strip())))')
+check_eq "byhand: the person's status and the API's, each in the row or kept" \
+  "backlog active" \
+  "$(for v in backlog active; do case " $row $kept " in *" $v "*) printf '%s ' "$v" ;; esac; done | sed 's/ $//')"
+check_eq "byhand: the file is where the row says" "$(q "SELECT path FROM stories WHERE id = 'S-1'")" \
+  "$(ls */*.md)"
+before=$(db_digest)
+run ss -v
+check_eq "byhand: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
 finish

@@ -844,18 +844,37 @@ static enum apply_result place_write(struct apply_ctx *ctx,
  * next run would take for a person's deletion; or, for a killed run's own
  * file no state knew (a->head without PLAN_STATE_FORGET: rendered_gone),
  * nothing at all, and the next run records its deletion from the line
- * (record_gone). */
+ * (record_gone); or, for git's version put back over storysync's
+ * deletion (no state, deleted again: undeleted), the file's version the
+ * conflict keeps, which the next run records (replay_gone). */
 static bool note_delete(struct apply_ctx *ctx, const struct action *a,
 			const struct target *t, struct err *e)
 {
+	bool owed = a->state != PLAN_STATE_FORGET && !a->head[0] &&
+		    a->conflict && a->kept && strcmp(a->kept, "file") != 0;
 	char *line;
 	bool ok;
 
 	if (ctx->journal_fd < 0 ||
-	    (a->state != PLAN_STATE_FORGET && !a->head[0]))
+	    (a->state != PLAN_STATE_FORGET && !a->head[0] && !owed))
 		return true;
 	line = journal_deletion_line(t->hash, a->id, a->head, a->before,
 				     t->cur);
+	/* a conflict in which the file's version loses to the deletion
+	 * (git's version put back over storysync's deletion, deleted
+	 * again): killed before its commit, the run leaves the file gone
+	 * and no record of it, so the record goes with the line
+	 * (replay_gone in sync.c) */
+	if (owed) {
+		char *c = journal_conflict_line(t->hash, a->id, a->conflict,
+						a->kept, a->conflict_fields,
+						a->conflict_policy, &a->lost);
+		char *both = xasprintf("%s%s", line, c);
+
+		free(c);
+		free(line);
+		line = both;
+	}
 	ok = fsx_batch_journal(batch(ctx), line, e);
 	free(line);
 	return ok;

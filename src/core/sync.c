@@ -463,6 +463,41 @@ static bool record_gone(struct run *run)
 	return true;
 }
 
+/* Whether the scan found a file of story id (new or changed). */
+static bool file_found(const struct run *run, const char *id)
+{
+	for (size_t i = 0; i < run->scan.nchanges; i++)
+		if (run->scan.changes[i].side != SIDE_DELETED &&
+		    run->scan.changes[i].id &&
+		    strcmp(run->scan.changes[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+/* The conflicts a killed run journaled with its deletion of a file no
+ * state knew (git's version put back over storysync's deletion for the
+ * API's, deleted again: undeleted, the file kept as deleted_in_db), the
+ * file gone since: only the lost commit recorded the file's version,
+ * owed all the same (model wide seed 1587: the run killed after its
+ * writes, then commit -a took the deletion, and the file's values were
+ * lost unrecorded). A file of the id still there is planned again. */
+static bool replay_gone(struct run *run)
+{
+	for (size_t i = 0; i < run->journal.nd; i++) {
+		const struct journal_deletion *jd = &run->journal.d[i];
+		bool found = false;
+
+		if (!has_state(run, jd->id, &found))
+			return false;
+		if (found || file_found(run, jd->id))
+			continue;
+		journal_conflicts(&run->journal, jd->hash, jd->id, replay_one,
+				  run);
+		journal_note(run, &run->committed, jd->id);
+	}
+	return true;
+}
+
 /* The file's mirror keys that git carried to its path, not edits (see
  * detect_git_carried): asked only of a key plan would take as an edit of
  * a file at the path its state has, so a run with nothing to do never
@@ -2742,7 +2777,7 @@ static bool in_transaction(struct run *run, enum sync_status *status)
 	state_view(run); /* the DB's changes may have added entries */
 	run->n->file_changes = (long)(run->scan.nchanges + run->scan.nerrors);
 	run->n->row_changes = (long)run->db.n;
-	if (!plan_all(run))
+	if (!plan_all(run) || !replay_gone(run))
 		goto fail;
 	run->apply.replayed = run->replayed;
 	run->apply.nreplayed = run->nreplayed;

@@ -13,7 +13,10 @@
 #   - a person restores the file (git checkout --): deleted again;
 #   - the folder emptied and removed by git: no story vanished with it
 #     (the guard for a missing stage directory is not for it), in a
-#     --backlog run too, which leaves the deletion to a later run.
+#     --backlog run too, which leaves the deletion to a later run;
+#   - git's version put back over the deletion (a discard), the run that
+#     deletes it again killed (model wide seed 1587): the file's version
+#     is in sync_conflicts once, the journal carrying it past the kill.
 # The oracle reads the database with Python's sqlite3 and the files with
 # sed; nothing of storysync's output is taken as proof. A twin (on a
 # server, Python's psycopg2 reads it: lib.sh's py_rows).
@@ -130,6 +133,40 @@ check_eq "emptied: the deletion finished, the move followed, no guard" \
   "0|no file||created/file deleted/db|$F|refinements/S-2-two.md" \
   "$rc|$(file)|$(row)|$(events)|$(recorded)|$(py_rows "SELECT path FROM stories WHERE id = 'S-2'")"
 settled emptied
+
+# ---- git's version put back over storysync's deletion (a discard), the
+# run that deletes it again killed: after the unlink (the file gone, its
+# version kept only by the lost commit; then a commit -a takes the
+# deletion, or not) or before its writes (the file still there). The
+# file's version is in sync_conflicts once, as an unkilled run records
+# it (model wide seed 1587: before, it was lost unrecorded) ----
+for how in commit plain before; do
+  mkdir -p "$T/undeleted_$how" && cd "$T/undeleted_$how" || exit 1
+  git init -q .
+  mkdir refinements backlog
+  printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >$F
+  printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >backlog/S-2-two.md
+  synced_commit || not_ok "undeleted_$how: the tree"
+  py_rows "DELETE FROM stories WHERE id = 'S-1'"
+  run ss
+  check_eq "undeleted_$how: the API's deletion deletes the file" \
+    "0|no file|" "$rc|$(file)|$(conflicts)"
+  git checkout -- $F
+  if [ $how = before ]; then
+    killed_run reconciled
+    check_eq "undeleted_$how: killed before its writes" "137|file|" \
+      "$rc|$(file)|$(conflicts)"
+  else
+    killed_run after-writes
+    check_eq "undeleted_$how: killed after the unlink, before the commit" \
+      "137|no file|" "$rc|$(file)|$(conflicts)"
+  fi
+  [ $how = commit ] && git commit -qam "person takes the deletion"
+  run ss
+  check_eq "undeleted_$how: git's version kept in sync_conflicts, once" \
+    "0|no file||deleted_in_db|db|One" "$rc|$(file)|$(row)|$(conflicts)"
+  settled "undeleted_$how"
+done
 
 
 # ---- the same in a --backlog run (model seed 4 at 120 steps): a partial

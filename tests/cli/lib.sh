@@ -99,6 +99,25 @@ read_file() {
   while [[ ${!1} == *$'\n' ]]; do printf -v "$1" '%s' "${!1%$'\n'}"; done
 }
 
+# coarse_mount: an ext4 of 128-byte inodes (whole-second timestamps, as
+# FAT's or an old ext3's) loop-mounted at $T/c, unmounted at the exit
+# (cleanup, which a test's own trap calls too); a skip said and false
+# where there is no root, no mkfs.ext4 or no loop
+coarse_mount() {
+  if [ "$(id -u)" != 0 ] || ! command -v mkfs.ext4 >/dev/null; then
+    skip "no root or no mkfs.ext4: no loop mount"
+    return 1
+  fi
+  truncate -s 32M "$O/coarse.img" &&
+    mkfs.ext4 -q -F -I 128 "$O/coarse.img" 2>/dev/null &&
+    mkdir "$T/c" && mount -o loop "$O/coarse.img" "$T/c" 2>/dev/null || {
+    skip "the loop mount failed"
+    return 1
+  }
+  cleanup() { cd / && umount "$T/c" 2>/dev/null; rm -rf "$T" "$O"; }
+  trap cleanup EXIT
+}
+
 q() { sqlite3 -batch "$DB" "$1"; }
 # key NAME FILE: the value of the frontmatter key NAME in FILE, as written
 key() { sed -n "s/^$1: //p" "$2"; }

@@ -15,20 +15,7 @@
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" != 0 ] || ! command -v mkfs.ext4 >/dev/null; then
-  skip "no root or no mkfs.ext4: no loop mount"
-  finish
-  exit
-fi
-truncate -s 32M "$O/coarse.img" &&
-  mkfs.ext4 -q -F -I 128 "$O/coarse.img" 2>/dev/null &&
-  mkdir "$T/c" && mount -o loop "$O/coarse.img" "$T/c" 2>/dev/null || {
-  skip "the loop mount failed"
-  finish
-  exit
-}
-cleanup() { cd / && umount "$T/c" 2>/dev/null; rm -rf "$T" "$O"; }
-trap cleanup EXIT
+coarse_mount || { finish; exit; }
 
 git_home
 touch "$T/c/a"

@@ -18,7 +18,9 @@ fi
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/storysync-test.XXXXXX")
 O=$(mktemp -d "${TMPDIR:-/tmp}/storysync-out.XXXXXX") # outside the tree
-trap 'rm -rf "$T" "$O"' EXIT
+# the exit's cleanup: a test that makes more (coarse_mount) redefines it
+cleanup() { rm -rf "$T" "$O"; }
+trap cleanup EXIT
 cd "$T" || exit 1
 # python3 is the interpreter meson found ($PYTHON3, its real path), first
 # on PATH for the scripts that name it (gen-stories, the .py oracles): a
@@ -99,9 +101,43 @@ read_file() {
   while [[ ${!1} == *$'\n' ]]; do printf -v "$1" '%s' "${!1%$'\n'}"; done
 }
 
+# settle_race DIR: for a run stopped after its writes and after its
+# settle (STORYSYNC_TEST_STOP), a person's write in place of the same
+# size over the run's write of the API's title, in a tree at DIR/AT; the
+# next run must take the person's title (racy_settle.sh, racy_coarse.sh).
+# The oracle: sed and stat on the file, the rows by py_rows
+settle_race() {
+  local at pid was ino size text F=backlog/S-1-one.md
+  for at in after-writes settled; do
+    stages_repo "$1$at" backlog:backlog
+    printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >$F
+    synced_commit || not_ok "$at: the tree"
+    py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
+    before_ss sync
+    STORYSYNC_TEST_STOP=$at "$STORYSYNC" sync >"$O/out" 2>"$O/err" &
+    pid=$!
+    trap 'kill -9 $pid 2>/dev/null; cleanup' EXIT
+    if stopped_at $pid; then ok "$at: the run stops there"
+    else not_ok "$at: the run stops there"; fi
+    was=$(key title $F) ino=$(stat -c %i $F) size=$(stat -c %s $F)
+    # a person's write in place (the same inode), of the same size
+    text=$(sed 's/^title: API$/title: APX/' $F) && printf '%s\n' "$text" >$F
+    check_eq "$at: the run's write, then the person's in place, the same size" \
+      "API|APX|$ino|$size" "$was|$(key title $F)|$(stat -c '%i|%s' $F)"
+    kill -CONT $pid
+    wait $pid
+    rc=$?
+    trap cleanup EXIT
+    check_eq "$at: the run ends" 0 "$rc"
+    run ss
+    check_eq "$at: the next run takes the person's title" "0|APX|APX" \
+      "$rc|$(py_rows "SELECT title FROM stories WHERE id = 'S-1'")|$(key title $F)"
+  done
+}
+
 # coarse_mount: an ext4 of 128-byte inodes (whole-second timestamps, as
 # FAT's or an old ext3's) loop-mounted at $T/c, unmounted at the exit
-# (cleanup, which a test's own trap calls too); a skip said and false
+# (cleanup); a skip said and false
 # where there is no root, no mkfs.ext4 or no loop
 coarse_mount() {
   if [ "$(id -u)" != 0 ] || ! command -v mkfs.ext4 >/dev/null; then
@@ -115,7 +151,6 @@ coarse_mount() {
     return 1
   }
   cleanup() { cd / && umount "$T/c" 2>/dev/null; rm -rf "$T" "$O"; }
-  trap cleanup EXIT
 }
 
 q() { sqlite3 -batch "$DB" "$1"; }

@@ -15,31 +15,6 @@ PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
 git_home
-for at in after-writes settled; do
-  stages_repo "$at" backlog:backlog
-  F=backlog/S-1-one.md
-  printf -- '---\nid: S-1\ntitle: One\npriority: low\n---\nbody\n' >$F
-  synced_commit || not_ok "$at: the tree"
-  py_rows "UPDATE stories SET title = 'API' WHERE id = 'S-1'"
-  before_ss sync
-  STORYSYNC_TEST_STOP=$at "$STORYSYNC" sync >"$O/out" 2>"$O/err" &
-  pid=$!
-  trap 'kill -9 $pid 2>/dev/null; rm -rf "$T" "$O"' EXIT
-  if stopped_at $pid; then ok "$at: the run stops there"
-  else not_ok "$at: the run stops there"; fi
-  was=$(key title $F) ino=$(stat -c %i $F) size=$(stat -c %s $F)
-  # a person's write in place (the same inode), of the same size
-  text=$(sed 's/^title: API$/title: APX/' $F) && printf '%s\n' "$text" >$F
-  check_eq "$at: the run's write, then the person's in place, the same size" \
-    "API|APX|$ino|$size" "$was|$(key title $F)|$(stat -c '%i|%s' $F)"
-  kill -CONT $pid
-  wait $pid
-  rc=$?
-  trap 'rm -rf "$T" "$O"' EXIT
-  check_eq "$at: the run ends" 0 "$rc"
-  run ss
-  check_eq "$at: the next run takes the person's title" "0|APX|APX" \
-    "$rc|$(py_rows "SELECT title FROM stories WHERE id = 'S-1'")|$(key title $F)"
-done
+settle_race ""
 
 finish

@@ -188,6 +188,32 @@ static bool mine_removed(const struct run *run, const char *id)
 	return false;
 }
 
+/* Whether the file fc, with storysync's file of se gone (a stash -u, or
+ * rm then checkout --), is git's version put back at the path
+ * storysync's write took the file from (se->before_path) and moved on
+ * by a person since (git mv, committed or staged, or mv): git's bytes
+ * (se->before) at another path, git holding them there or at that
+ * source, git not having taken storysync's write, and not storysync's
+ * own file, which a person's move keeps as it is (its identity as
+ * written, inode and mtime: git's checkout makes a new file). Where
+ * storysync's move left git's bytes, nothing else tells the two apart
+ * (model wide seed 1598: taken for a person's move of storysync's file,
+ * the API's backlog was lost with nothing in sync_conflicts). */
+static bool git_moved_on(struct run *run, const struct file_change *fc,
+			 const struct state_entry *se)
+{
+	bool mine = strcmp(fc->hash, se->hash) == 0 &&
+		    fc->st.ino == se->st.ino &&
+		    fc->st.mtime_ns == se->st.mtime_ns;
+
+	return se->before_path && !mine && strcmp(fc->hash, se->before) == 0 &&
+	       strcmp(fc->path, se->path) != 0 &&
+	       strcmp(fc->path, se->before_path) != 0 &&
+	       (git_holds(run, fc->path, se->before) ||
+		git_holds(run, se->before_path, se->before)) &&
+	       !write_taken(run, se);
+}
+
 bool rebased(struct run *run, const struct file_change *fc,
 	     const struct state_entry *se, const struct story *base,
 	     struct story *out)
@@ -199,12 +225,16 @@ bool rebased(struct run *run, const struct file_change *fc,
 	};
 	struct story old = {0};
 	char *mirror[SM_COUNT] = {0};
-	bool found = false, from_old = false, known[SF_COUNT] = {0};
+	bool found = false, from_old = false, known[SF_COUNT] = {0}, copy;
 	struct err e;
 	char *msg;
 
-	if (!se || !se->ours || !se->before[0] || fc->side != SIDE_CHANGED ||
-	    (strcmp(fc->hash, se->hash) == 0 && !mine_removed(run, fc->id)))
+	if (!se || !se->ours || !se->before[0] || fc->side != SIDE_CHANGED)
+		return false;
+	/* git's version in place of storysync's file: removed as its own
+	 * leftover beside it, or gone with the discard */
+	copy = mine_removed(run, fc->id) || git_moved_on(run, fc, se);
+	if (strcmp(fc->hash, se->hash) == 0 && !copy)
 		return false;
 	if (!detect_git_version(&run->mirrors, run->c, se->before, fc->path,
 				&old, mirror, &found, &e)) {
@@ -217,13 +247,13 @@ bool rebased(struct run *run, const struct file_change *fc,
 		known[f] = true;
 	/* git's version that a discard put back beside storysync's move,
 	 * moved by a person since, in place of storysync's file (removed as
-	 * its own leftover, seed 406): its location in git is the one its
+	 * its own leftover, seed 406, or gone with the discard, wide seed
+	 * 1598): its location in git is the one its
 	 * mirror keys name, as storysync wrote them, when they name one the
 	 * configuration has. Not for a file moved otherwise: a person's move
 	 * of storysync's file back to git's place is a move (seed 766). */
 	reconcile_mirrors(&run->rc, mirror);
-	for (int k = 0; found && mine_removed(run, fc->id) && k < SM_COUNT;
-	     k++) {
+	for (int k = 0; found && copy && k < SM_COUNT; k++) {
 		bool named =
 			mirror[k] &&
 			(k == SM_BACKLOG
@@ -251,8 +281,9 @@ bool rebased(struct run *run, const struct file_change *fc,
 			    !story_field_equal(&fc->story, base, f) &&
 			    !story_field_equal(&old, base, f);
 	/* once git took the write, the file came from it; not git's copy
-	 * moved beside it (mine_removed: add -A took both, issue 19) */
-	if (from_old && !mine_removed(run, fc->id) && write_taken(run, se))
+	 * moved beside it (mine_removed: add -A took both, issue 19;
+	 * git_moved_on asked already) */
+	if (from_old && !copy && write_taken(run, se))
 		from_old = false;
 	if (from_old) {
 		story_copy(out, base);

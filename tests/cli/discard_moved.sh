@@ -431,4 +431,72 @@ check_eq "byhand: the file is where the row says" "$(q "SELECT path FROM stories
 before=$(db_digest)
 run ss -v
 check_eq "byhand: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+# ---- git's version put back with storysync's file gone, then moved on
+# by the person (model wide seed 1598): the API sets A-4's backlog, the
+# run moves the file (git's bytes, uncommitted); a discard that drops
+# storysync's copy as well (stash -u; or rm of it, then checkout --)
+# puts git's version back where the move took it from, and the person
+# moves that to another stage (git mv, staged or committed, the hook's
+# run after the commit; or a plain mv). Before, it was taken for a
+# person's move of storysync's file: the row took their place whole,
+# the API's backlog lost with nothing in sync_conflicts. Now the API's
+# backlog is kept there (the file wins), as with storysync's copy left
+# beside (stash: removed as its own leftover). The person's own move of
+# storysync's file (mv, or add -A then git mv; no discard) is still a
+# move, no conflict ----
+for how in stash restore stash_commit restore_commit stash_hook stash_mv restore_mv keep mine_mv mine_gitmv; do
+  web_api_repo "gone_$how" refinement:refinements backlog:backlog active:active completed:completed
+  mkdir -p stories/api/completed stories/web/backlog
+  printf -- '---\nid: A-4\ntitle: hotel\npriority: medium\n---\n\nBody.\n' >stories/api/completed/A-4-hotel.md
+  printf -- '---\nid: W-1\ntitle: w\n---\n\nBody.\n' >stories/web/backlog/W-1-w.md
+  synced_commit
+  q "UPDATE stories SET backlog = 'web' WHERE id = 'A-4'"
+  ss -q
+  gitver=$(git rev-parse HEAD:stories/api/completed/A-4-hotel.md)
+  check_eq "gone $how: the run moved git's bytes for the API, uncommitted" \
+    "stories/web/completed/A-4-hotel.md|$gitver|stories/api/completed/A-4-hotel.md" \
+    "$(find stories -name 'A-4*')|$(git hash-object stories/web/completed/A-4-hotel.md)|$(git ls-files -- '*A-4*')"
+  case $how in
+  stash* | keep) git stash -q $([ $how = keep ] || echo -u) && git stash drop -q ;;
+  restore*)
+    rm stories/web/completed/A-4-hotel.md
+    git checkout -- stories/api/completed/A-4-hotel.md
+    ;;
+  mine_gitmv) git add -A ;;
+  esac
+  mkdir -p stories/api/refinements
+  case $how in
+  mine_mv) mv stories/web/completed/A-4-hotel.md stories/api/refinements/ ;;
+  mine_gitmv) git mv stories/web/completed/A-4-hotel.md stories/api/refinements/ ;;
+  *_mv) mv stories/api/completed/A-4-hotel.md stories/api/refinements/ ;;
+  *) git mv stories/api/completed/A-4-hotel.md stories/api/refinements/ ;;
+  esac
+  case $how in
+  *_commit | *_hook) git commit -qm "person moves A-4 to refinement" ;;
+  esac
+  check_eq "gone $how: the person's file is git's bytes" \
+    "$(case $how in keep) echo "stories/api/refinements/A-4-hotel.md stories/web/completed/A-4-hotel.md" ;;
+       *) echo stories/api/refinements/A-4-hotel.md ;; esac)|$gitver" \
+    "$(find stories -name 'A-4*' | sort | paste -sd ' ')|$(git hash-object stories/api/refinements/A-4-hotel.md)"
+  if [ "$how" = stash_hook ]; then run ss sync --git -q; else run ss -q; fi
+  check_eq "gone $how: the run goes through, one file of A-4, the person's" \
+    "0||stories/api/refinements/A-4-hotel.md" "$rc|$err|$(find stories -name 'A-4*')"
+  check_eq "gone $how: the row is where the person moved it" \
+    "api|refinement|stories/api/refinements/A-4-hotel.md" \
+    "$(q "SELECT backlog || '|' || status || '|' || path FROM stories WHERE id = 'A-4'")"
+  case $how in
+  mine_*)
+    check_eq "gone $how: the person's move of storysync's file, no conflict" 0 \
+      "$(q "SELECT count(*) FROM sync_conflicts")"
+    ;;
+  *)
+    check_eq "gone $how: the API's backlog is kept in sync_conflicts" "both_changed|file|backlog|web" \
+      "$(q "SELECT kind || '|' || kept || '|' || fields FROM sync_conflicts WHERE story_id = 'A-4'")|$(q "SELECT lost FROM sync_conflicts WHERE story_id = 'A-4'" |
+        python3 -c 'import json, sys; print(json.loads(sys.stdin.read() or "{}").get("backlog"))')"
+    ;;
+  esac
+  before=$(db_digest)
+  run ss -v
+  check_eq "gone $how: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+done
 finish

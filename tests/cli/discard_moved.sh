@@ -19,7 +19,10 @@
 # git's version at the place storysync's move took the file from
 # (sync_state.before_path) is git's whatever commit took it there: a
 # person's git mv staged before that move and committed after it (seed
-# 1347). A twin (PG_TWIN, lib.sh).
+# 1347). Storysync's file gone with the discard (stash -u; rm, checkout
+# --), git's version moved on by the person (git mv or mv) is theirs
+# too, the API's value kept; their move of storysync's own file is a
+# move (model wide seed 1598). A twin (PG_TWIN, lib.sh).
 PG_TWIN=1
 . "$(dirname "$0")/lib.sh"
 
@@ -498,5 +501,31 @@ for how in stash restore stash_commit restore_commit stash_hook stash_mv restore
   before=$(db_digest)
   run ss -v
   check_eq "gone $how: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
+done
+# the same where storysync's move rewrote the status key (git's bytes are
+# then not storysync's file's): stash -u, then the person's git mv
+# (staged or committed) or mv of git's version
+for how in gitmv commit mv; do
+  tree "gonekey_$how"
+  git stash -q -u && git stash drop -q
+  mkdir -p backlog
+  case $how in
+  mv) mv refinements/S-1-one.md backlog/ ;;
+  *) git mv refinements/S-1-one.md backlog/S-1-one.md ;;
+  esac
+  [ $how = commit ] && git commit -qm "person moves S-1 to backlog"
+  check_eq "gone key $how: one file, git's version" \
+    "backlog/S-1-one.md|$(git rev-parse HEAD~$([ $how = commit ] && echo 1 || echo 0):refinements/S-1-one.md)" \
+    "$(ls */*.md | paste -sd ' ')|$(git hash-object backlog/S-1-one.md)"
+  run ss -q
+  check_eq "gone key $how: the run goes through, the row where the person moved it" \
+    "0||backlog|One|backlog/S-1-one.md" \
+    "$rc|$err|$(q "SELECT status || '|' || title || '|' || path FROM stories WHERE id = 'S-1'")"
+  check_eq "gone key $how: the API's move is kept in sync_conflicts" "both_changed|file|status|active" \
+    "$(q "SELECT kind || '|' || kept || '|' || fields FROM sync_conflicts WHERE story_id = 'S-1'")|$(q "SELECT lost FROM sync_conflicts WHERE story_id = 'S-1'" |
+      python3 -c 'import json, sys; print(json.loads(sys.stdin.read() or "{}").get("status"))')"
+  before=$(db_digest)
+  run ss -v
+  check_eq "gone key $how: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
 done
 finish

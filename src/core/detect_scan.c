@@ -1170,11 +1170,17 @@ static bool killed_move_back(struct cmp *k, const struct claim *v, size_t n,
 		/* the agreed content, the moved file's, what the run moved
 		 * from there, or git's version of the path (a discard put
 		 * back the index's or HEAD's, older than the agreed content,
-		 * over which storysync wrote: model seed 1070) */
+		 * over which storysync wrote: model seed 1070; or the one
+		 * git held there when the run moved the file away, its "o "
+		 * line, a person's commit of the path since the last run's
+		 * commit taking nothing of it: model wide seed 1563) */
 		if (strcmp(hash, se->hash) != 0 &&
 		    strcmp(hash, moved->hash) != 0 &&
 		    !moved_from(k, moved, hash) &&
-		    !(k->asks.has && k->asks.has(k->asks.ctx, se->path, hash)))
+		    !(k->asks.has &&
+		      k->asks.has(k->asks.ctx, se->path, hash)) &&
+		    !(k->asks.source &&
+		      k->asks.source(k->asks.ctx, moved, se->path, hash)))
 			return false;
 	} else if (!moved_from(k, moved, hash)) {
 		/* or the moved file edited by a person since (no line names

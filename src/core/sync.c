@@ -1399,6 +1399,15 @@ static bool killed_move_source(void *ctx, const struct file_change *moved,
 	return yes;
 }
 
+/* detect_placed_fn: a move of id to path the journal says was made. */
+static bool killed_placed(void *ctx, const char *id, const char *path)
+{
+	const struct run *run = ctx;
+	bool took[SF_COUNT];
+
+	return journal_story_written_at(&run->journal, id, path, took);
+}
+
 /* Holds id, on both sides, for a later run. */
 static void hold(struct run *run, struct strmap *blocked, const char *id,
 		 size_t *n)
@@ -1832,6 +1841,7 @@ static struct detect_asks run_asks(struct run *run)
 		.has = git_has,
 		.put = git_put_beside,
 		.source = killed_move_source,
+		.placed = killed_placed,
 		.ctx = run,
 	};
 }

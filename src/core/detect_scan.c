@@ -1357,6 +1357,16 @@ static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 	for (size_t i = 0; i < n && !ours; i++)
 		if (strcmp(v[i].path, se->path) == 0)
 			ours = &v[i];
+	/* not the one at the place storysync's write took the file from,
+	 * where a discard puts git's version back, when another has it:
+	 * that one is storysync's file, moved on by a person (model wide
+	 * seed 1663: git's version taken for it, the person's move removed
+	 * as git's version put back) */
+	for (size_t i = 0; i < n && !ours; i++)
+		if (ours_claim(k, &v[i], se) &&
+		    !(se->before_path &&
+		      strcmp(v[i].path, se->before_path) == 0))
+			ours = &v[i];
 	for (size_t i = 0; i < n && !ours; i++)
 		if (ours_claim(k, &v[i], se))
 			ours = &v[i];

@@ -406,6 +406,18 @@ static bool note_write(struct apply_ctx *ctx, const struct action *a,
 		return true;
 	blobid_hex(data, len, hash);
 	line = journal_line(hash, a->id, fields, path);
+	/* a move from where git holds the version before: a discard after
+	 * a kill puts it back there, no person's file (journal.h) */
+	if (a->before[0] && a->before_path &&
+	    strcmp(a->before_path, path) != 0) {
+		char *o = journal_source_line(hash, a->id, a->before,
+					      a->before_path);
+		char *both = xasprintf("%s%s", o, line);
+
+		free(o);
+		free(line);
+		line = both;
+	}
 	if (values) {
 		char *w = values_line(ctx->c, a, hash);
 

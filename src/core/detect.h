@@ -155,13 +155,22 @@ typedef bool (*detect_held_fn)(void *ctx, const char *path, const char *blob);
  * (see discard_leftovers). */
 typedef bool (*detect_put_fn)(void *ctx, const struct state_entry *se,
 			      const char *path);
+/* Whether blob at path is the version git held there when a killed run
+ * moved the file moved (parsed) away from path, git holding it there
+ * still: a discard put it back (the write journal's "o " line). */
+typedef bool (*detect_source_fn)(void *ctx, const struct file_change *moved,
+				 const char *path, const char *blob);
+/* Whether a move line of story id that the journal says was made (a "> "
+ * line after it) names path: a place a killed run put the file. */
+typedef bool (*detect_placed_fn)(void *ctx, const char *id, const char *path);
 /* The caller's questions about the second claims of an id, each with
  * ctx, each NULL when not asked: copy (detect_copy_fn above) and held;
  * moved, whether such a file (parsed) holds a move of its story to its
  * path that a killed run made (the write journal); has, whether git's
  * index or HEAD holds blob at path as a discard puts it back (git's
  * version, no person's change committed or staged since the last run;
- * false when git cannot say); put (detect_put_fn above). A walk
+ * false when git cannot say); put, source and placed (detect_put_fn,
+ * detect_source_fn and detect_placed_fn above). A walk
  * and a diff's paths ask the same, so that a --git run meets a
  * discard's copies as a scan does. */
 struct detect_asks {
@@ -170,6 +179,8 @@ struct detect_asks {
 	detect_copy_fn moved;
 	detect_held_fn has;
 	detect_put_fn put;
+	detect_source_fn source;
+	detect_placed_fn placed;
 	void *ctx;
 };
 /* Has the walk w ask those questions (copied; NULL: none). */

@@ -1170,11 +1170,17 @@ static bool killed_move_back(struct cmp *k, const struct claim *v, size_t n,
 		/* the agreed content, the moved file's, what the run moved
 		 * from there, or git's version of the path (a discard put
 		 * back the index's or HEAD's, older than the agreed content,
-		 * over which storysync wrote: model seed 1070) */
+		 * over which storysync wrote: model seed 1070; or the one
+		 * git held there when the run moved the file away, its "o "
+		 * line, a person's commit of the path since the last run's
+		 * commit taking nothing of it: model wide seed 1563) */
 		if (strcmp(hash, se->hash) != 0 &&
 		    strcmp(hash, moved->hash) != 0 &&
 		    !moved_from(k, moved, hash) &&
-		    !(k->asks.has && k->asks.has(k->asks.ctx, se->path, hash)))
+		    !(k->asks.has &&
+		      k->asks.has(k->asks.ctx, se->path, hash)) &&
+		    !(k->asks.source &&
+		      k->asks.source(k->asks.ctx, moved, se->path, hash)))
 			return false;
 	} else if (!moved_from(k, moved, hash)) {
 		/* or the moved file edited by a person since (no line names
@@ -1226,6 +1232,116 @@ static bool killed_move_edited(struct cmp *k, const struct claim *v, size_t n,
 	return true;
 }
 
+/* Whether the file fc, at a place a killed run put the story's file (a
+ * move line made: k->asks.placed), holds what the killed runs' moves held
+ * there: the agreed content, the last move's (last), a move line's for
+ * it there, or git's version of its path (a discard put it back:
+ * k->asks.has). */
+static bool killed_place(const struct cmp *k, const struct state_entry *se,
+			 const struct file_change *fc,
+			 const struct file_change *last)
+{
+	return k->asks.placed(k->asks.ctx, fc->id, fc->path) &&
+	       (strcmp(fc->hash, se->hash) == 0 ||
+		strcmp(fc->hash, last->hash) == 0 ||
+		k->asks.moved(k->asks.ctx, fc) ||
+		(k->asks.has && k->asks.has(k->asks.ctx, fc->path, fc->hash)));
+}
+
+/* The same for the file at the state's path, which the scan took for
+ * unchanged (read now: its content into hash, its stat data into st):
+ * the agreed content, the last move's, or git's version of the path
+ * (k->asks.has, or the one git held there when a killed run moved the
+ * file away: k->asks.source), as killed_move_back asks. */
+static bool killed_source(const struct cmp *k, const struct state_entry *se,
+			  const struct file_change *last, char *hash,
+			  struct file_stat *st)
+{
+	char *text = NULL;
+	size_t len;
+	struct err e;
+
+	if (!fsx_read_beneath(k->rootfd, se->path, &text, &len, st, &e))
+		return false;
+	blobid_hex(text, len, hash);
+	free(text);
+	return strcmp(hash, se->hash) == 0 || strcmp(hash, last->hash) == 0 ||
+	       (k->asks.has && k->asks.has(k->asks.ctx, se->path, hash)) ||
+	       (k->asks.source &&
+		k->asks.source(k->asks.ctx, last, se->path, hash));
+}
+
+/* Whether the claims v[0..n) of one id are the file the last of several
+ * killed runs moved (asked of k->asks.moved: untouched since, the move
+ * made) and files git put back at the places the story had before it:
+ * the state's path (killed_source), and the places earlier killed runs
+ * moved it to (killed_place: a person's add -A committed such a move
+ * beside git's version put back, and a reset brings both back). As once
+ * those runs committed (each a move from the place before), the files
+ * put back are git's versions of the story's earlier places: removed
+ * (leftovers, recorded as storysync's deletions), and the last move is
+ * the story's (model wide seed 1549: three files, or the last two where
+ * a --backlog run read only those, all named, exit 1 on every run, the
+ * last one untracked). A file a person changed at any of those places
+ * keeps them all named. */
+static bool killed_move_chain(struct cmp *k, const struct claim *v, size_t n,
+			      const struct state_entry *se)
+{
+	const struct file_change *last = NULL;
+	char hash[BLOBID_HEX];
+	struct file_stat st;
+	bool at_state = false;
+
+	if (n < 2 || !k->asks.moved || !k->asks.placed || !se->hash[0])
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct file_change *fc;
+
+		if (v[i].se || v[i].parsed == SIZE_MAX)
+			continue;
+		fc = &k->parsed[v[i].parsed];
+		if (strcmp(fc->path, se->path) == 0 ||
+		    !k->asks.moved(k->asks.ctx, fc))
+			continue;
+		if (last)
+			return false;
+		last = fc;
+	}
+	if (!last)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct file_change *fc =
+			v[i].parsed == SIZE_MAX ? NULL
+						: &k->parsed[v[i].parsed];
+
+		if (fc == last)
+			continue;
+		if (strcmp(v[i].path, se->path) == 0) {
+			if (at_state || !killed_source(k, se, last, hash, &st))
+				return false;
+			at_state = true;
+		} else if (!fc || v[i].se || !killed_place(k, se, fc, last)) {
+			return false;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct file_change *fc =
+			v[i].parsed == SIZE_MAX ? NULL
+						: &k->parsed[v[i].parsed];
+
+		if (fc == last)
+			continue;
+		if (fc)
+			k->leftover[v[i].parsed] = true;
+		if (strcmp(v[i].path, se->path) == 0)
+			add_leftover(k->out, se->path, se->id, hash, &st);
+		else
+			add_leftover(k->out, fc->path, fc->id, fc->hash,
+				     &fc->st);
+	}
+	return true;
+}
+
 static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 {
 	const struct state_entry *se = NULL;
@@ -1241,13 +1357,24 @@ static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 	for (size_t i = 0; i < n && !ours; i++)
 		if (strcmp(v[i].path, se->path) == 0)
 			ours = &v[i];
+	/* not the one at the place storysync's write took the file from,
+	 * where a discard puts git's version back, when another has it:
+	 * that one is storysync's file, moved on by a person (model wide
+	 * seed 1663: git's version taken for it, the person's move removed
+	 * as git's version put back) */
+	for (size_t i = 0; i < n && !ours; i++)
+		if (ours_claim(k, &v[i], se) &&
+		    !(se->before_path &&
+		      strcmp(v[i].path, se->before_path) == 0))
+			ours = &v[i];
 	for (size_t i = 0; i < n && !ours; i++)
 		if (ours_claim(k, &v[i], se))
 			ours = &v[i];
 	if (!ours)
 		return false;
 	if (killed_move_back(k, v, n, se, ours) ||
-	    killed_move_edited(k, v, n, se, ours))
+	    killed_move_edited(k, v, n, se, ours) ||
+	    killed_move_chain(k, v, n, se))
 		return true;
 	for (size_t i = 0; i < n; i++) {
 		const struct file_change *fc;

@@ -44,6 +44,24 @@ bool journal_made_dir(const struct journal *j, const char *id, const char *dir)
 	return false;
 }
 
+char *journal_source_line(const char *hash, const char *id, const char *before,
+			  const char *path)
+{
+	return xasprintf("o %s %s %s %s\n", hash, id, before, path);
+}
+
+bool journal_moved_over(const struct journal *j, const char *hash,
+			const char *id, const char *path, const char *before)
+{
+	for (size_t i = 0; i < j->no; i++)
+		if (strcmp(j->o[i].hash, hash) == 0 &&
+		    strcmp(j->o[i].id, id) == 0 &&
+		    strcmp(j->o[i].before, before) == 0 &&
+		    strcmp(j->o[i].path, path) == 0)
+			return true;
+	return false;
+}
+
 char *journal_undone_line(const char *id, const char *path)
 {
 	return xasprintf("< %s %s\n", id, path);
@@ -453,6 +471,22 @@ static bool parse_deletion(char *line, struct journal_deletion *d)
 	return true;
 }
 
+/* Splits one source line (after its "o ") into o; false when it is not
+ * one. */
+static bool parse_source(char *line, struct journal_source *o)
+{
+	char *p = line, *w[3];
+
+	for (int i = 0; i < 3; i++)
+		if (!(w[i] = word(&p)))
+			return false;
+	if (strlen(w[0]) != BLOBID_HEX - 1 || strlen(w[2]) != BLOBID_HEX - 1 ||
+	    !*p)
+		return false;
+	*o = (struct journal_source){w[0], w[1], w[2], p};
+	return true;
+}
+
 bool journal_leftover_parse(char *line, struct journal_leftover *x)
 {
 	char *p, *w[5], *tab;
@@ -511,7 +545,7 @@ static char *key_of(const char *hash, const char *id)
 void journal_load(struct journal *j, char *text)
 {
 	size_t cap = 0, capc = 0, capd = 0, capx = 0, capw = 0, capi = 0,
-	       capm = 0, capt = 0;
+	       capm = 0, capt = 0, capo = 0;
 
 	size_t at = 0;
 
@@ -547,6 +581,14 @@ void journal_load(struct journal *j, char *text)
 				j->m = xgrow(j->m, &capm, j->nm + 1,
 					     sizeof(*j->m));
 				j->m[j->nm++] = (struct journal_made){id, path};
+			}
+		} else if (strncmp(line, "o ", 2) == 0) {
+			struct journal_source o;
+
+			if (parse_source(line + 2, &o)) {
+				j->o = xgrow(j->o, &capo, j->no + 1,
+					     sizeof(*j->o));
+				j->o[j->no++] = o;
 			}
 		} else if (strncmp(line, "! ", 2) == 0) {
 			struct journal_conflict c;
@@ -780,6 +822,12 @@ char *journal_keep(const char *text, bool (*keep)(void *ctx, const char *id),
 			if (parse_ident(copy + 2, &x) && keep(ctx, x.id))
 				buf_printf(&out, "%.*s\n", (int)(nl - line),
 					   line);
+		} else if (strncmp(copy, "o ", 2) == 0) {
+			struct journal_source o;
+
+			if (parse_source(copy + 2, &o) && keep(ctx, o.id))
+				buf_printf(&out, "%.*s\n", (int)(nl - line),
+					   line);
 		} else if (strncmp(copy, "- ", 2) == 0) {
 			struct journal_deletion d;
 
@@ -819,6 +867,7 @@ void journal_finish(struct journal *j)
 	free(j->w);
 	free(j->i);
 	free(j->m);
+	free(j->o);
 	free(j->text);
 	memset(j, 0, sizeof(*j));
 }

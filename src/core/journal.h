@@ -92,6 +92,17 @@
  * names, and no other file: one a person or a commit put there under
  * such a name is not storysync's (an older binary skips the line).
  *
+ * A write that moves the file for the database, git holding at the place
+ * it takes the file from the version the state's before names then (the
+ * action's before and before_path, which a run that commits records), is
+ * preceded by "o HASH ID BEFORE PATH\n": that version and that place.
+ * A discard after a killed run puts that version back there: the next run
+ * tells it from a person's file by these bytes, as it tells a committed
+ * run's by the state's before (model wide seed 1563: a person's commit
+ * of the path since the last run that committed made git's version
+ * there look like theirs, and both files were named; an older binary
+ * skips the line).
+ *
  * A move that made directories for its file notes the top one before its
  * "> " line, as "+ ID DIR\n": the run made DIR and those below it on the
  * way to the file. A killed run's move left where no configuration has a
@@ -123,6 +134,11 @@ struct journal_deletion {
  * before and ours NULL for "-"). */
 struct journal_leftover {
 	const char *hash, *id, *head, *before, *ours, *path, *copy;
+};
+
+/* One source line ("o "), its strings pointing into the journal's text. */
+struct journal_source {
+	const char *hash, *id, *before, *path;
 };
 
 /* One directory made line, its strings pointing into the journal's text. */
@@ -162,6 +178,8 @@ struct journal {
 	size_t nw;
 	struct journal_made *m;
 	size_t nm;
+	struct journal_source *o;
+	size_t no;
 	struct journal_leftover *x;
 	size_t nx;
 	struct journal_deletion *d;
@@ -264,6 +282,14 @@ bool journal_move_made(const struct journal *j, const struct journal_line *l);
 /* The line to append once a move of story id's file made the directory
  * dir and those below it (heap). */
 char *journal_made_line(const char *id, const char *dir);
+/* The line to note before a move of story id's file, which is to hold
+ * the blob hash, from path, where git holds the version before (heap). */
+char *journal_source_line(const char *hash, const char *id, const char *before,
+			  const char *path);
+/* Whether an "o " line says that story id's write of the blob hash moved
+ * the file from path, where git held the version before then. */
+bool journal_moved_over(const struct journal *j, const char *hash,
+			const char *id, const char *path, const char *before);
 /* Whether a "+ " line of story id says the run made dir (it, or one above
  * it, on the way to the file). */
 bool journal_made_dir(const struct journal *j, const char *id, const char *dir);

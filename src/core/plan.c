@@ -287,13 +287,26 @@ static void set_merge_conflict(struct action *a, const char *kind,
 					  : file->v[f]);
 }
 
-/* The fields of want that are not the file's (NULL: the file gives none). */
-static void set_from_db(struct action *a, const struct story *file)
+/* The fields of want that are not the file's (NULL: the file gives none),
+ * and those of storysync's own writes that unwrite took back (in, may be
+ * NULL: in->written) where the file as read holds another value: the
+ * write takes those from the database over it (git's version a discard
+ * put back). A killed run's journal line names them, so that the run
+ * taking its write keeps them storysync's (model wide seed 1640: the
+ * API's emptied dependencies, written over a discard by a killed run,
+ * were no longer storysync's once taken, and the next discard won as a
+ * person's edit). */
+static void set_from_db(struct action *a, const struct story *file,
+			const struct plan_input *in)
 {
 	for (int f = 0; f < SF_COUNT; f++)
-		a->from_db[f] =
-			!file ||
-			!story_field_equal(file, &a->want, (enum story_field)f);
+		a->from_db[f] = !file ||
+				!story_field_equal(file, &a->want,
+						   (enum story_field)f) ||
+				(in && in->written && in->written[f] &&
+				 in->file_story &&
+				 !story_field_equal(in->file_story, &a->want,
+						    (enum story_field)f));
 }
 
 /* The file is as the base: the DB side decides alone. */
@@ -303,7 +316,7 @@ static bool plan_file_same(const struct plan_input *in, enum side db,
 	switch (db) {
 	case SIDE_CHANGED:
 		story_copy(&a->want, in->db_story);
-		set_from_db(a, NULL);
+		set_from_db(a, NULL, NULL);
 		a->rewrite_mirrors = true;
 		keep_mirrors(in, a);
 		/* the file holds the base; its keys are repaired only with a
@@ -353,7 +366,7 @@ static bool plan_file_changed(const struct plan_input *in, enum side db,
 
 		plan_merge(in->base, &file, in->db_story, in->db_wins, &a->want,
 			   &r);
-		set_from_db(a, &file);
+		set_from_db(a, &file, in);
 		set_merge_conflict(a, "both_changed", &r, &file, in->db_story);
 		if (!story_equal(&a->want, in->db_story))
 			a->db = PLAN_DB_PUT;
@@ -412,7 +425,7 @@ static void plan_no_base(const struct plan_input *in, struct action *a)
 	story_copy(&file, in->file_story);
 	unwrite(in, in->db_story, &file);
 	plan_merge(NULL, &file, in->db_story, in->db_wins, &a->want, &r);
-	set_from_db(a, &file);
+	set_from_db(a, &file, in);
 	set_merge_conflict(a, "no_base", &r, &file, in->db_story);
 	story_finish(&file);
 	if (!story_equal(&a->want, in->db_story))
@@ -452,7 +465,7 @@ static bool plan_first_sight(const struct plan_input *in, enum side file,
 		note_created(a, "file");
 	} else if (db == SIDE_NEW) {
 		story_copy(&a->want, in->db_story);
-		set_from_db(a, NULL);
+		set_from_db(a, NULL, NULL);
 		/* the file made from the row has want's keys (mirror_after):
 		 * also the one a killed run made there, which apply edits
 		 * (model seed 150: its key kept a backlog's name renamed back

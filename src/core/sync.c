@@ -1379,6 +1379,35 @@ static bool killed_move(void *ctx, const struct file_change *fc)
 	return here;
 }
 
+/* Whether blob at path is the version git held there when a killed run
+ * moved moved's file away from path (its journal's "o " line), git
+ * holding it there still, followed back through a change of the
+ * configuration since (reconcile_path_recorded): a discard put it back
+ * (detect_source_fn). */
+static bool killed_move_source(void *ctx, const struct file_change *moved,
+			       const char *path, const char *blob)
+{
+	struct run *run = ctx;
+	char *was = reconcile_path_recorded(&run->rc, path);
+	bool yes = (journal_moved_over(&run->journal, moved->hash, moved->id,
+				       path, blob) ||
+		    (was && journal_moved_over(&run->journal, moved->hash,
+					       moved->id, was, blob))) &&
+		   killed_move(ctx, moved) && held_by_git(ctx, path, blob);
+
+	free(was);
+	return yes;
+}
+
+/* detect_placed_fn: a move of id to path the journal says was made. */
+static bool killed_placed(void *ctx, const char *id, const char *path)
+{
+	const struct run *run = ctx;
+	bool took[SF_COUNT];
+
+	return journal_story_written_at(&run->journal, id, path, took);
+}
+
 /* Holds id, on both sides, for a later run. */
 static void hold(struct run *run, struct strmap *blocked, const char *id,
 		 size_t *n)
@@ -1811,6 +1840,8 @@ static struct detect_asks run_asks(struct run *run)
 		.moved = killed_move,
 		.has = git_has,
 		.put = git_put_beside,
+		.source = killed_move_source,
+		.placed = killed_placed,
 		.ctx = run,
 	};
 }

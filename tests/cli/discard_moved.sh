@@ -528,4 +528,32 @@ for how in gitmv commit mv; do
   run ss -v
   check_eq "gone key $how: the next run is quiet" "0||$before" "$rc|$out|$(db_digest)"
 done
+# ---- the API's status moves S-1's file (its content unchanged: no
+# status key); a checkout -- . puts git's version back at the old place,
+# and the person moves storysync's file on by hand (committed with add
+# -A, or not). Both hold the agreed content, neither at the state's path:
+# the one at the place storysync's write took the file from is git's
+# version put back, the other storysync's file moved by the person,
+# whose place wins (model wide seed 1663: git's version was taken for
+# storysync's file, both named, then the person's file removed and the
+# story moved back where the API had put it, the person's move lost) ----
+for how in commit nocommit; do
+  stages_repo "moved-on-$how" backlog:backlog active:active completed:completed
+  printf -- '---\nid: S-1\ntitle: One\n---\nbody\n' >active/S-1-one.md
+  printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >active/S-2-two.md
+  synced_commit || not_ok "moved-on-$how: the tree"
+  py_rows "UPDATE stories SET status = 'completed' WHERE id = 'S-1'"
+  run ss
+  check_eq "moved-on-$how: the API's status moved the file" \
+    "0|completed/S-1-one.md" "$rc|$(find active backlog completed -name 'S-1-*')"
+  git checkout -q -- .
+  mv completed/S-1-one.md backlog/
+  [ $how = commit ] && git add -A && git commit -qm "person: add -A"
+  run ss
+  check_eq "moved-on-$how: the person's place, git's version gone" \
+    "0|backlog/S-1-one.md|backlog/backlog/S-1-one.md|0" \
+    "$rc|$(find active backlog completed -name 'S-1-*')|$(py_rows "SELECT status || '/' || path FROM stories WHERE id = 'S-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+  quiet_next "moved-on-$how"
+done
+
 finish

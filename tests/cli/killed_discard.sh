@@ -12,7 +12,10 @@
 # killed run is a plain one or sync --git; and (edited) the person edits
 # the killed run's write itself: the same conflict (an extra record, no
 # loss); (api-again) the API writes another title after the kill: a
-# conflict as before (killed_write.sh's key-other). The oracle reads the
+# conflict as before (killed_write.sh's key-other). And a discard written
+# over again by a killed run, whose write a run takes, then a discard
+# again (model wide seed 1640: the API's emptied dependencies lost to
+# git's version). The oracle reads the
 # database with Python's sqlite3 (psycopg2 on a server: lib.sh's py_rows)
 # and the file with sed. A twin (PG_TWIN, lib.sh).
 PG_TWIN=1
@@ -64,6 +67,55 @@ for mode in plain git; do
       "0|Mine|Mine|$want" "$rc|$(row)|$(key title $F)|$(lost)"
     run ss
     check_eq "$t: the next run is quiet" "0||" "$rc|$out|$err"
+  done
+done
+
+# ---- a discard written over again by a run killed after its writes
+# (model wide seed 1640): the API empties S-1's dependencies and
+# retitles it, a run writes that over git's version (not committed), a
+# discard puts git's version back, the API retitles it again, and a run
+# writing the discard over again is killed. The killed run's write put
+# the database's empty dependencies over git's [S-2] as much as its
+# title: the run that takes that write (plain, or sync --git) keeps both
+# fields storysync's, so that another discard is written over again, the
+# API's values kept and git's version in sync_conflicts (it took the
+# dependencies for no longer storysync's, and the second discard's [S-2]
+# won as a person's edit: the API's value lost, nothing in
+# sync_conflicts) ----
+for adopt in plain git; do
+  for how in checkout stash; do
+    t=deps-$adopt-$how
+    stages_repo "$t" backlog:backlog
+    printf -- '---\nid: S-2\ntitle: Two\n---\nbody\n' >backlog/S-2-two.md
+    printf -- '---\nid: S-1\ntitle: One\ndepends_on: [S-2]\n---\nbody\n' \
+      >backlog/S-1-one.md
+    synced_commit || not_ok "$t: the tree"
+    py_rows "UPDATE stories SET title = 'API1' WHERE id = 'S-1'"
+    py_rows "DELETE FROM story_dependencies WHERE story_id = 'S-1'"
+    run ss
+    check_eq "$t: the API's values written" "0|API1|" \
+      "$rc|$(key title backlog/S-1-one.md)|$(key depends_on backlog/S-1-one.md)"
+    git checkout -q -- backlog/S-1-one.md
+    py_rows "UPDATE stories SET title = 'API2' WHERE id = 'S-1'"
+    killed_run after-writes
+    check_eq "$t: killed after writing the discard over" "137|API2|" \
+      "$rc|$(key title backlog/S-1-one.md)|$(key depends_on backlog/S-1-one.md)"
+    if [ $adopt = git ]; then run ss --git; else run ss; fi
+    check_eq "$t: the killed run's write taken" "0" "$rc"
+    case $how in
+    checkout) git checkout -q -- backlog/S-1-one.md ;;
+    stash) git stash -q ;;
+    esac
+    check_eq "$t: git's version back" "One|[S-2]" \
+      "$(key title backlog/S-1-one.md)|$(key depends_on backlog/S-1-one.md)"
+    run ss
+    check_eq "$t: the API's values kept, written again" \
+      "0|API2/0|API2|" \
+      "$rc|$(py_rows "SELECT title || '/' || (SELECT count(*) FROM story_dependencies WHERE story_id = 'S-1') FROM stories WHERE id = 'S-1'")|$(key title backlog/S-1-one.md)|$(key depends_on backlog/S-1-one.md)"
+    check_eq "$t: git's version in sync_conflicts" \
+      "both_changed/db/title,depends_on/One/[\"S-2\"]" \
+      "$(py_rows "SELECT kind || '/' || kept || '/' || fields || '/' || $(jget lost title) || '/' || $(jget lost depends_on) FROM sync_conflicts WHERE story_id = 'S-1' ORDER BY id DESC LIMIT 1")"
+    quiet_next "$t"
   done
 done
 finish

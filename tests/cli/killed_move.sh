@@ -210,4 +210,111 @@ for how in nokey key nokey-commit key-commit; do
   quiet_next "set-back-$how"
 done
 
+# ---- a move made by a run killed after it (the API's backlog), of a
+# file a person had edited on top of a version they committed since the
+# last run; a discard (checkout --, reset --hard) then puts HEAD's version
+# back at the old place, beside the moved file. That version is the one
+# git held there when the run moved the file away (the journal's "o "
+# line): git's version put back, as after a move a run committed, not a
+# person's file (model wide seed 1563: the commit since the last run
+# made it look like theirs, both files were named, exit 1, and the run
+# after, its commit recorded, removed it all the same). The moved file is
+# the story's, the person's title and the API's backlog with it. A
+# version the person committed there after the kill is theirs: both
+# files named, both kept, nothing of the id written ----
+for how in checkout reset later; do
+  web_api_repo "source-$how" active:active
+  mkdir -p stories/web/active stories/api/active
+  for i in 1 2; do
+    printf -- '---\nid: W-%s\ntitle: T%s\n---\nbody\n' $i $i \
+      >stories/web/active/W-$i-t.md
+  done
+  synced_commit || not_ok "source-$how: the tree"
+  sed -i 's/^title: T1$/title: Committed/' stories/web/active/W-1-t.md
+  git commit -qam "person: W-1's title"
+  sed -i 's/^title: Committed$/title: Mine/' stories/web/active/W-1-t.md
+  py_rows "UPDATE stories SET backlog = 'api' WHERE id = 'W-1'"
+  files() { find stories -name 'W-1-*.md' | LC_ALL=C sort | paste -sd ' '; }
+  killed_run after-move
+  check_eq "source-$how: killed after the move" \
+    "137|stories/api/active/W-1-t.md" "$rc|$(files)"
+  case $how in
+  checkout) git checkout -q -- . ;;
+  reset) git reset -q --hard ;;
+  later)
+    git checkout -q -- .
+    sed -i 's/^title: Committed$/title: Later/' stories/web/active/W-1-t.md
+    git commit -qam "person: W-1's title again"
+    ;;
+  esac
+  run ss
+  if [ $how = later ]; then
+    check_eq "source-$how: both files named, both kept, the row as the API left it" \
+      "1|stories/api/active/W-1-t.md stories/web/active/W-1-t.md|Mine|Later|api/T1/stories/web/active/W-1-t.md|0" \
+      "$rc|$(files)|$(key title stories/api/active/W-1-t.md)|$(key title stories/web/active/W-1-t.md)|$(py_rows "SELECT backlog || '/' || title || '/' || path FROM stories WHERE id = 'W-1'")|$(py_rows "SELECT count(*) FROM sync_conflicts")"
+    check_contains "source-$how: named" \
+      "stories/web/active/W-1-t.md: id 'W-1' is also claimed by stories/api/active/W-1-t.md" "$err"
+    continue
+  fi
+  check_eq "source-$how: git's version gone, the moved file the story's" \
+    "0|stories/api/active/W-1-t.md|Mine|api/Mine/stories/api/active/W-1-t.md" \
+    "$rc|$(files)|$(key title stories/api/active/W-1-t.md)|$(py_rows "SELECT backlog || '/' || title || '/' || path FROM stories WHERE id = 'W-1'")"
+  check_eq "source-$how: git holds the version removed" "Committed" \
+    "$(git show HEAD:stories/web/active/W-1-t.md | key title /dev/stdin)"
+  quiet_next "source-$how"
+done
+
+# ---- two moves made by runs killed after them: the API moves W-1 to
+# backlog api, a run moves the file and is killed; a discard puts git's
+# version back at the old place and the person's add -A commits both;
+# the API sets the status, a run takes the first move, removes git's
+# version put back and moves the file on, and is killed; a reset brings
+# back both files git holds beside the second move: three files, each
+# the agreed content, at the places the story had. As once those runs
+# committed, the files put back are git's versions: removed (recorded in
+# sync_deleted), the last move the story's (model wide seed 1549: all
+# named, exit 1 on every run, the last one untracked), by a plain run
+# and by sync --git. A person's edit at one of the earlier places keeps
+# them all named, each kept ----
+for how in plain git edited; do
+  web_api_repo "chain-$how" backlog:backlog active:active
+  mkdir -p stories/web/backlog stories/api/backlog stories/api/active
+  for i in 1 2; do
+    printf -- '---\nid: W-%s\ntitle: T%s\n---\nbody\n' $i $i \
+      >stories/web/backlog/W-$i-t.md
+  done
+  synced_commit || not_ok "chain-$how: the tree"
+  files() { find stories -name 'W-1-*.md' | LC_ALL=C sort | paste -sd ' '; }
+  py_rows "UPDATE stories SET backlog = 'api' WHERE id = 'W-1'"
+  killed_run after-move
+  git checkout -q -- . && git add -A && git commit -qm "person: add -A"
+  check_eq "chain-$how: the first move, committed beside git's version" \
+    "137|stories/api/backlog/W-1-t.md stories/web/backlog/W-1-t.md" \
+    "$rc|$(files)"
+  py_rows "UPDATE stories SET status = 'active' WHERE id = 'W-1'"
+  killed_run after-move
+  git reset -q --hard
+  check_eq "chain-$how: the second move, a reset after it" \
+    "137|stories/api/active/W-1-t.md stories/api/backlog/W-1-t.md stories/web/backlog/W-1-t.md" \
+    "$rc|$(files)"
+  if [ $how = edited ]; then
+    sed -i 's/^title: T1$/title: Mine/' stories/api/backlog/W-1-t.md
+    run ss
+    check_eq "chain-$how: all named, each kept, the row as the API left it" \
+      "1|stories/api/active/W-1-t.md stories/api/backlog/W-1-t.md stories/web/backlog/W-1-t.md|Mine|api/active/T1/stories/web/backlog/W-1-t.md" \
+      "$rc|$(files)|$(key title stories/api/backlog/W-1-t.md)|$(py_rows "SELECT backlog || '/' || status || '/' || title || '/' || path FROM stories WHERE id = 'W-1'")"
+    check_contains "chain-$how: named" \
+      "stories/api/backlog/W-1-t.md: id 'W-1' is also claimed by" "$err"
+    continue
+  fi
+  if [ $how = git ]; then run ss --git; else run ss; fi
+  check_eq "chain-$how: git's versions gone, the last move the story's" \
+    "0|stories/api/active/W-1-t.md|api/active/T1/stories/api/active/W-1-t.md" \
+    "$rc|$(files)|$(py_rows "SELECT backlog || '/' || status || '/' || title || '/' || path FROM stories WHERE id = 'W-1'")"
+  check_eq "chain-$how: the removals recorded" \
+    "stories/api/backlog/W-1-t.md stories/web/backlog/W-1-t.md" \
+    "$(py_rows "SELECT path FROM sync_deleted WHERE story_id = 'W-1' ORDER BY path" | paste -sd ' ')"
+  quiet_next "chain-$how"
+done
+
 finish

@@ -29,7 +29,8 @@
 # 150, 228, 249, 255, 1070, 1036, 190, 1099, 215, 1006; rename_history.sh: 142;
 # config_change.sh: 1195; git_discard_api.sh: 1201; killed_write.sh: 1355;
 # discard_moved.sh: 1362, 1347, 1506, 1598; conflict_record.sh: 1350;
-# killed_rename.sh: 1384; rename_history.sh: 1404; 125, 130, 1073,
+# killed_rename.sh: 1384; rename_history.sh: 1404; killed_move.sh:
+# 1563, 1549; killed_discard.sh: 1640; discard_moved.sh: 1663; 125, 130, 1073,
 # 1001, 153, 1093, 1348, 1451 and 1476 were the model's own mistakes; a seed of both lists runs once).
 # The --wider set (the wide set and what issue 19 names that it lacked:
 # files saved with CRLF, comments a person adds (which no run may drop),
@@ -68,7 +69,7 @@ elif [ "${STORYSYNC_LONG:-0}" = 1 ]; then
   seeds=200 steps=120 classic="4 406 411 414 624 688 723 742 766 795"
   regress="2 5 6 13 38 47 8:120 4:120 121 117 140 152 74 79:120 43:120 247 266 240 255 269 156 3:300 3102 63:120 106:120 189:120"
   wide=$(seq 1001 1100)
-  wide_regress="26 118 125 130 142 150 228 249 255 1053 1073 1070 1036 190 1099 215 1001 153 1093 1195 1201 1355 1006 1348 1404 1451 1476 1362 1350 1347 1384 1506 1587 1598"
+  wide_regress="26 118 125 130 142 150 228 249 255 1053 1073 1070 1036 190 1099 215 1001 153 1093 1195 1201 1355 1006 1348 1404 1451 1476 1362 1350 1347 1384 1506 1587 1598 1563 1549 1640 1663"
   wider="$(seq 1 50) 62 82 910"
 else
   seeds=2 steps=60 wide=3

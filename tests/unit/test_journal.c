@@ -1,6 +1,7 @@
 /* test_journal.c: the write journal's leftover lines ("x ..."), written
  * and read back, and dropped by the run that commits; a move made ("> ")
- * and undone ("< "); a rewrite's values ("= ") and identity ("~ "). */
+ * and undone ("< "); a rewrite's values ("= ") and identity ("~ "); a
+ * move's source ("o "). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -359,6 +360,53 @@ static void test_made_dir(void **state)
 	free(made);
 }
 
+/* A move's source ("o "): the version git held at the place it took the
+ * file from, read back for that blob, story, place and version only; a
+ * path with spaces; kept by the rewrite for a story kept, dropped with
+ * one committed; one that is not (a short hash, no path, cut short) is
+ * not read. */
+static void test_source(void **state)
+{
+	char *line = journal_source_line(H1, "S-1", H2, "back log/S-1 one.md");
+	char *text = xasprintf("%s" H1 " S-1 backlog refinements/S-1 one.md\n"
+			       "> S-1 refinements/S-1 one.md\n",
+			       line);
+	static const char *const bad[] = {
+		"o " H1 " S-1 abc a.md\n",
+		"o " H1 " S-1 " H2 "\n",
+		"o " H1 " S-1 " H2 " a.md",
+	};
+	struct journal j;
+	char *kept;
+
+	(void)state;
+	assert_string_equal(line, "o " H1 " S-1 " H2 " back log/S-1 one.md\n");
+	journal_load(&j, xstrdup(text));
+	assert_true(
+		journal_moved_over(&j, H1, "S-1", "back log/S-1 one.md", H2));
+	assert_false(
+		journal_moved_over(&j, H2, "S-1", "back log/S-1 one.md", H2));
+	assert_false(
+		journal_moved_over(&j, H1, "S-2", "back log/S-1 one.md", H2));
+	assert_false(journal_moved_over(&j, H1, "S-1", "back log/S-1.md", H2));
+	assert_false(
+		journal_moved_over(&j, H1, "S-1", "back log/S-1 one.md", H1));
+	journal_finish(&j);
+	kept = journal_keep(text, keep_all, NULL);
+	assert_string_equal(kept, text);
+	free(kept);
+	kept = journal_keep(text, keep_s2, NULL);
+	assert_string_equal(kept, "");
+	free(kept);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		journal_load(&j, xstrdup(bad[i]));
+		assert_int_equal(j.no, 0);
+		journal_finish(&j);
+	}
+	free(text);
+	free(line);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_ident),
 		cmocka_unit_test(test_ahead),
 		cmocka_unit_test(test_made_dir),
+		cmocka_unit_test(test_source),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

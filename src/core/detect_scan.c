@@ -1226,6 +1226,26 @@ static bool killed_move_edited(struct cmp *k, const struct claim *v, size_t n,
 	return true;
 }
 
+/* Whether git took storysync's file of se (ours) as the story's one file
+ * (asked of k->asks.took: a commit or the index since the write holding
+ * it and nothing where another claim v[i] is): that claim came after the
+ * move git took, a person's doing (git checkout HEAD~1 -- the old path
+ * beside the committed move), never a discard's copy. Both stay, two
+ * claims; before, the one at the move's source was removed as git's
+ * version put back, a staged or committed file undone unseen, and an
+ * edited one took storysync's committed file for its own leftover. */
+static bool taken_alone(const struct cmp *k, const struct claim *v, size_t n,
+			const struct state_entry *se, const struct claim *ours)
+{
+	if (!k->asks.took || !se->hash[0])
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (&v[i] != ours && !v[i].se && v[i].parsed != SIZE_MAX &&
+		    k->asks.took(k->asks.ctx, se, k->parsed[v[i].parsed].path))
+			return true;
+	return false;
+}
+
 static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 {
 	const struct state_entry *se = NULL;
@@ -1249,6 +1269,8 @@ static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 	if (killed_move_back(k, v, n, se, ours) ||
 	    killed_move_edited(k, v, n, se, ours))
 		return true;
+	if (taken_alone(k, v, n, se, ours))
+		return false;
 	for (size_t i = 0; i < n; i++) {
 		const struct file_change *fc;
 

@@ -876,10 +876,23 @@ bool gitrepo_head_tree(struct gitrepo *r, char commit[GITREPO_HEX],
 	return true;
 }
 
+/* Whether commit c holds nothing at each of the paths alone (NULL or
+ * NULL-terminated): 1, 0, -1 on error. */
+static int none_at(git_commit *c, const char *const *alone)
+{
+	git_oid id;
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && alone && alone[i]; i++)
+		rc = blob_at(c, alone[i], &id);
+	return rc < 0 ? -1 : rc == 0;
+}
+
 bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 			    const char *blob, const char *before,
-			    const char *seen, int64_t written, int64_t since,
-			    bool *held, struct err *e)
+			    const char *seen, const char *const *alone,
+			    int64_t written, int64_t since, bool *held,
+			    struct err *e)
 {
 	git_commit *c = NULL, *parent;
 	git_oid want, old, id, mark;
@@ -895,6 +908,11 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 	if ((rc = index_blob(r, path, &id, e)) < 0)
 		return false;
 	*held = rc == 1 && git_oid_equal(&id, &want);
+	for (size_t i = 0; *held && alone && alone[i]; i++) {
+		if ((rc = index_blob(r, alone[i], &id, e)) < 0)
+			return false;
+		*held = rc == 0;
+	}
 	if (*held || !head_commit(r, &c, e))
 		return *held;
 	/* seen amended or rebased away since (HEAD no longer reaches it;
@@ -926,8 +944,18 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 			break;
 		}
 		if (rc == 1 && git_oid_equal(&id, &want)) {
-			*held = true;
-			break;
+			/* beside a version at alone: no take of the blob
+			 * alone, the walk goes on */
+			int none = none_at(c, alone);
+
+			if (none < 0) {
+				ok = gerr(e, "read %s", path);
+				break;
+			}
+			if (none) {
+				*held = true;
+				break;
+			}
 		}
 		/* the version the write was made over, committed before it:
 		 * what is older did not take the write (model seed 24);

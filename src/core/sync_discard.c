@@ -125,14 +125,7 @@ static bool git_put(struct run *run, const char *path, const char *blob,
  * When git cannot say, not. */
 static bool write_taken(struct run *run, const struct state_entry *se)
 {
-	int64_t written = se->recorded_ns / 1000000000;
-	bool held = false;
-	struct err e;
-
-	return detect_git_committed(&run->mirrors, run->c, se->path, se->hash,
-				    se->before, run->last_commit, written,
-				    written - 86400, &held, &e) &&
-	       held;
+	return git_took_write(run, se, NULL);
 }
 
 /* Whether the file fc is a discard of storysync's own writes: the
@@ -838,6 +831,22 @@ bool git_put_beside(void *ctx, const struct state_entry *se, const char *path)
 	if (se->before_path && last_commit_gone(run))
 		return false;
 	return git_put(run, path, se->before, run->last_commit);
+}
+
+bool git_took_write(void *ctx, const struct state_entry *se, const char *path)
+{
+	struct run *run = ctx;
+	int64_t written = se->recorded_ns / 1000000000;
+	const char *alone[3] = {path, path ? se->before_path : NULL};
+	bool held = false;
+	struct err e;
+
+	return se->hash[0] &&
+	       detect_git_committed(&run->mirrors, run->c, se->path, se->hash,
+				    se->before, run->last_commit,
+				    path ? alone : NULL, written,
+				    written - 86400, &held, &e) &&
+	       held;
 }
 
 bool deleted_copy(void *ctx, const struct file_change *copy)

@@ -2156,6 +2156,23 @@ static void remove_temps(struct run *run, bool keep)
 	}
 }
 
+/* What a note of id's leftover adds where its state does not record the
+ * path storysync's move took the file from (agreed by a binary before
+ * sync_state.before_path): why git's version beside it, wherever it is,
+ * was taken for a person's move. */
+static const char *source_unknown(const struct run *run, const char *id)
+{
+	const struct state_entry *se = state_find(run, id);
+
+	return se && se->before[0] && !se->before_path
+		       ? "; where storysync's move took the file from is not "
+			 "recorded (a state agreed before schema 10, "
+			 "PostgreSQL's 6): git's version is taken for a "
+			 "person's move, the database's values kept in "
+			 "sync_conflicts where they differ"
+		       : "";
+}
+
 /* What the scan found beside the changes (changed of them): errors, the
  * leftovers of a killed run (removed), files that are not stories. */
 void report_scan(struct run *run, size_t changed)
@@ -2198,8 +2215,9 @@ void report_scan(struct run *run, size_t changed)
 					    "of %s, untouched, beside git's "
 					    "version a person moved or edited "
 					    "since: %s (it held the agreed "
-					    "version only)",
-					    l->path, l->id, what)
+					    "version only)%s",
+					    l->path, l->id, what,
+					    source_unknown(run, l->id))
 				: xasprintf("%s: git's version put back beside "
 					    "storysync's uncommitted move of "
 					    "it (a discard, not a copy): %s%s",

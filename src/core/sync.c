@@ -2062,6 +2062,108 @@ static void stray_moves(struct run *run, bool keep)
 	strmap_finish(&seen);
 }
 
+/* Whether the story text (read as the file at path) holds, beside what
+ * storysync wrote from the database (se->ours), only git's version from
+ * before those writes (se->before): no person's edit that git or the
+ * database lacks. The location fields are the path's. */
+static bool ours_over_git(struct run *run, const struct state_entry *se,
+			  const char *path, const char *text, size_t len)
+{
+	struct story_doc doc;
+	struct story old = {0};
+	bool found = false, same;
+	struct err e;
+
+	if (!story_parse(&doc, &run->c->dialect, path, text, len, &e))
+		return false;
+	same = detect_git_version(&run->mirrors, run->c, se->before, path, &old,
+				  NULL, &found, &e) &&
+	       found;
+	for (int f = 0; same && f < SF_COUNT; f++)
+		same = f == SF_BACKLOG || f == SF_EPIC ||
+		       (f == SF_STATUS && !run->c->dialect.status_from_key) ||
+		       (se->ours >> f & 1) ||
+		       story_field_equal(&doc.s, &old, f);
+	story_finish(&old);
+	story_doc_finish(&doc);
+	return same;
+}
+
+/* The file a run that completed moved or wrote at the path it recorded
+ * (reconcile_was: the state's path before this run's configuration
+ * followed), where no backlog is now: the configuration change it
+ * followed thrown away since (a stash, reset --hard), git's version back
+ * elsewhere, and the walk never meets it (model wide seed 1053's
+ * stories/web2, discard_config.sh). No journal line is left to say it is
+ * storysync's, but the state is: untouched since that run agreed it (its
+ * stat data and content the state's), git holding nothing there, and
+ * storysync's writes over git's version its only difference from it, it
+ * holds nothing git and the database do not; with the story's file
+ * elsewhere it is clutter: removed. Its folders stay (which the run made
+ * is not known). Else it stays (a person's file, an edit, a copy). */
+static void stray_agreed(struct run *run, const struct reconcile_entry *re)
+{
+	const struct state_entry *se = state_find(run, re->id);
+	char *text = NULL, hash[BLOBID_HEX], *msg;
+	struct file_stat st;
+	bool stale = false, ok;
+	size_t len;
+	struct err e;
+
+	if (!se || !se->ours || !se->before[0] || !se->hash[0] ||
+	    !fsx_read_beneath(run->rootfd, re->was, &text, &len, &st, NULL))
+		return;
+	blobid_hex(text, len, hash);
+	ok = strcmp(hash, se->hash) == 0 && fsx_stat_equal(&st, &se->st) &&
+	     story_elsewhere(run, se, re->was) &&
+	     !held_by_git(run, re->was, NULL) &&
+	     (strcmp(hash, se->before) == 0 ||
+	      ours_over_git(run, se, re->was, text, len));
+	free(text);
+	if (!ok ||
+	    (!run->o->dry_run &&
+	     !fsx_unlink_beneath(run->rootfd, re->was, &st, &stale, &e))) {
+		if (ok && !stale)
+			problem(run, e.msg);
+		return;
+	}
+	msg = xasprintf("%s: storysync's file of %s, untouched since the run "
+			"that wrote it, where no backlog is now (the change "
+			"of the configuration it followed thrown away): %s, "
+			"the story's file being elsewhere (it held git's "
+			"version and the database's values only)",
+			re->was, re->id,
+			run->o->dry_run ? "would be removed" : "removed");
+	note(run, msg);
+	free(msg);
+}
+
+/* stray_agreed for each state entry this run's configuration moved from
+ * a path no backlog's stage holds now, which no journal line names (a
+ * killed run's are stray_moves'); as stray_moves, in a run of every
+ * backlog that keeps no leftovers. */
+static void strays_agreed(struct run *run, bool keep)
+{
+	if (keep || run->c != run->all || run->state_later)
+		return;
+	for (size_t i = 0; i < run->rc.nentries; i++) {
+		const struct reconcile_entry *re = &run->rc.entries[i];
+		const struct config_backlog *b;
+		const struct config_stage *stage;
+		char *epic = NULL;
+		bool located = !re->was || detect_location(run->all, re->was,
+							   &b, &stage, &epic);
+		bool journaled = false;
+
+		free(epic);
+		for (size_t k = 0; !located && k < run->journal.n; k++)
+			journaled |=
+				strcmp(run->journal.v[k].path, re->was) == 0;
+		if (!located && !journaled)
+			stray_agreed(run, re);
+	}
+}
+
 /* Whether the temporary file t names holds the write x's identity says:
  * the run that made it was killed before it put the write in place. */
 static bool temp_holds(const struct run *run, const struct journal_temp *t,
@@ -2258,6 +2360,7 @@ void report_scan(struct run *run, size_t changed)
 			problem(run, e.msg);
 	}
 	stray_moves(run, keep);
+	strays_agreed(run, keep);
 	for (size_t i = 0; i < run->scan.nskipped; i++)
 		note(run, run->scan.skipped[i]);
 	for (size_t i = 0; i < run->scan.nshadows; i++)

@@ -108,6 +108,10 @@ struct scan_result {
 			   skipped: "PATH: an archived copy of ID, whose
 			   story is LIVE; skipped" (for -v and check) */
 	size_t nshadows, capshadows;
+	char **temps; /* regular files the walk met named as storysync's
+			 temporary files (no story, no error): the
+			 caller's to remove, where it knows them */
+	size_t ntemps, captemps;
 };
 
 /* Adds the leftover fc (see scan_result.leftovers). */

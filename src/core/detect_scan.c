@@ -210,6 +210,12 @@ static void add_held(struct scan_result *r, const char *id)
 
 /* A *.md file (file: a regular one, which the walk counted) that is not
  * a story, why (see not_a_story). */
+static void add_temp(struct scan_result *r, const char *rel)
+{
+	r->temps = xgrow(r->temps, &r->captemps, r->ntemps + 1, sizeof(char *));
+	r->temps[r->ntemps++] = xstrdup(rel);
+}
+
 static void add_skipped(struct scan_result *r, const char *path,
 			const char *why, bool file)
 {
@@ -744,10 +750,12 @@ static void classify(struct cmp *k, struct entry *v, size_t n)
 		char *msg;
 
 		/* not a story: the journal names the killed runs' own,
-		 * which report_scan removes (a file named so that it does
-		 * not name is no one's to remove) */
-		if (en->kind == FSX_TEMP)
+		 * which report_scan removes; one it does not name (an older
+		 * binary's) only where its bytes are a story's (old_temps) */
+		if (en->kind == FSX_TEMP) {
+			add_temp(k->out, en->rel);
 			continue;
+		}
 		if (en->kind == FSX_LINKED_DIR) {
 			classify_linked(k, en);
 			continue;
@@ -2304,6 +2312,9 @@ void scan_result_finish(struct scan_result *r)
 	for (size_t i = 0; i < r->nshadows; i++)
 		free(r->shadows[i]);
 	free(r->shadows);
+	for (size_t i = 0; i < r->ntemps; i++)
+		free(r->temps[i]);
+	free(r->temps);
 	free(r->files_per_backlog);
 	free(r->backlog_missing);
 	free(r->files_per_stage);

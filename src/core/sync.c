@@ -2258,6 +2258,109 @@ static void remove_temps(struct run *run, bool keep)
 	}
 }
 
+/* The story file an older binary's temporary file at rel was made for
+ * (heap): rel is DIR/.NAME.md.storysync-XXXXXX, the name fsx's atomic
+ * write gives (six letters or digits), and this DIR/NAME.md; else NULL. */
+static char *temp_story(const char *rel)
+{
+	static const char tag[] = ".storysync-";
+	const char *base = strrchr(rel, '/'), *end;
+	size_t n;
+
+	base = base ? base + 1 : rel;
+	n = strlen(base);
+	if (base[0] != '.' || n < 1 + 3 + sizeof(tag) - 1 + 6)
+		return NULL;
+	end = base + n - 6;
+	for (const char *c = end; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9')))
+			return NULL;
+	end -= sizeof(tag) - 1;
+	if (strncmp(end, tag, sizeof(tag) - 1) != 0 ||
+	    strncmp(end - 3, ".md", 3) != 0 || end - 3 <= base + 1)
+		return NULL;
+	return xasprintf("%.*s%.*s", (int)(base - rel), rel,
+			 (int)(end - base - 1), base + 1);
+}
+
+/* Whether hash is the content of the story file at path, as it is now or
+ * as the state agreed it there. */
+static bool story_bytes(struct run *run, const char *path, const char *hash)
+{
+	char *text = NULL, now[BLOBID_HEX];
+	struct file_stat st;
+	size_t len;
+
+	for (size_t i = 0; i < run->nstate; i++)
+		if (strcmp(run->state[i].path, path) == 0 &&
+		    strcmp(run->state[i].hash, hash) == 0)
+			return true;
+	if (!fsx_read_beneath(run->rootfd, path, &text, &len, &st, NULL))
+		return false;
+	blobid_hex(text, len, now);
+	free(text);
+	return strcmp(now, hash) == 0;
+}
+
+/* A temporary file no journal line names, met by the walk: an older
+ * binary's (before the journal's "t" lines), killed before its rename,
+ * or another's look-alike. Removed only when nothing in it is lost: a
+ * regular file (no symlink followed, beneath the root), git holding
+ * nothing at its path, named as the atomic write names one beside its
+ * story file, and holding that file's bytes, as they are now or as the
+ * state agreed them (the killed write, which the run after it made
+ * again). Else it stays: a person's, a commit's, or a write no run made
+ * again (named with -v, each run). */
+static void old_temp(struct run *run, const char *rel)
+{
+	char *story = temp_story(rel), *text = NULL, hash[BLOBID_HEX], *msg;
+	const char *what = NULL;
+	struct file_stat st;
+	bool stale = false;
+	size_t len;
+	struct err e;
+
+	for (size_t i = 0; story && i < run->journal.nt; i++)
+		if (!run->journal.t[i].spare &&
+		    strcmp(run->journal.t[i].name, rel) == 0)
+			goto out; /* remove_temps' */
+	if (!story ||
+	    !fsx_read_beneath(run->rootfd, rel, &text, &len, &st, NULL) ||
+	    !S_ISREG(st.mode))
+		goto out;
+	blobid_hex(text, len, hash);
+	if (held_by_git(run, rel, NULL))
+		what = "kept, git holding a file there";
+	else if (!story_bytes(run, story, hash))
+		what = "kept, holding what its story's file does not";
+	else if (run->o->dry_run)
+		what = "would be removed";
+	else if (fsx_unlink_beneath(run->rootfd, rel, &st, &stale, &e))
+		what = "removed";
+	else if (!stale)
+		problem(run, e.msg);
+	if (what) {
+		msg = xasprintf("%s: a temporary file no journal line names "
+				"(an older binary's, killed before its "
+				"rename?): %s",
+				rel, what);
+		note(run, msg);
+		free(msg);
+	}
+out:
+	free(text);
+	free(story);
+}
+
+/* old_temp for each temporary file the walk met, in a run that keeps no
+ * killed run's leftovers. */
+static void old_temps(struct run *run, bool keep)
+{
+	for (size_t i = 0; !keep && i < run->scan.ntemps; i++)
+		old_temp(run, run->scan.temps[i]);
+}
+
 /* What a note of id's leftover adds where its state does not record the
  * path storysync's move took the file from (agreed by a binary before
  * sync_state.before_path): why git's version beside it, wherever it is,
@@ -2293,6 +2396,7 @@ void report_scan(struct run *run, size_t changed)
 	 * told first */
 	unplaced_writes(run);
 	remove_temps(run, keep);
+	old_temps(run, keep);
 	for (size_t i = 0; i < run->scan.nleftovers; i++) {
 		struct scan_leftover *l = &run->scan.leftovers[i];
 		struct err e;

@@ -203,8 +203,8 @@ bool gitrepo_head_tree(struct gitrepo *r, char commit[GITREPO_HEX],
  * and its parted, and when seen holds before, made at or before written,
  * the walk stops there: what the two share is older than the write.
  * With alone (else NULL; NULL-terminated), only a version that holds
- * nothing at each path of alone counts: git took the blob as its file's
- * only copy (a move's). */
+ * nothing at each path of alone, nor before anywhere but at path, counts:
+ * git took the blob as its file's only copy (a move's). */
 bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 			    const char *blob, const char *before,
 			    const char *seen, const char *const *alone,

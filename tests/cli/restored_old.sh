@@ -133,4 +133,33 @@ for kind in status backlog; do
     quiet_next --digest "$kind $gone"
   done
 done
+# ---- no move git took alone: a discard put git's version back beside
+# storysync's uncommitted move, and the person's add -A committed both
+# with api's folder moved (git mv, the configuration edited: git's copy
+# in stories/api2), then moved back before any run saw it (model wide
+# seed 153's shape). No version git holds has storysync's file without
+# git's: the copy at the move's source is git's version put back, removed
+# as before, the API's web stands (restored_old's first rule named both,
+# exit 1, and the model's seed stuck) ----
+n=$((n + 1))
+web_api_repo "t$n"
+mkdir -p stories/web/backlog stories/api/backlog
+OLD=stories/api/backlog/A-1-one.md NEW=stories/web/backlog/A-1-one.md
+printf -- '---\nid: A-1\ntitle: One\n---\nbody\n' >$OLD
+synced_commit
+q "UPDATE stories SET backlog = 'web' WHERE id = 'A-1'"
+ss -q
+git checkout -- .
+git mv stories/api stories/api2 &&
+  sed -i 's|^  api: stories/api$|  api: stories/api2|' .storysync.yml
+git add -A && git commit -qm "both files, api's folder moved"
+check_eq "moved folder: the commit holds storysync's file and git's, moved" \
+  "stories/api2/backlog/A-1-one.md stories/web/backlog/A-1-one.md" \
+  "$(git ls-tree -r --name-only HEAD stories | grep A-1 | paste -sd ' ')"
+git mv stories/api2 stories/api &&
+  sed -i 's|^  api: stories/api2$|  api: stories/api|' .storysync.yml
+run ss -q
+check_eq "moved folder: git's copy removed, the API's web stands, nothing in sync_conflicts" \
+  "0||$NEW|web|$NEW|0" "$rc|$err|$(find stories -name 'A-1-*')|$(
+    q "SELECT backlog, path FROM stories WHERE id = 'A-1'")|$(conflicts)"
 finish

@@ -108,6 +108,10 @@ struct scan_result {
 			   skipped: "PATH: an archived copy of ID, whose
 			   story is LIVE; skipped" (for -v and check) */
 	size_t nshadows, capshadows;
+	char **temps; /* regular files the walk met named as storysync's
+			 temporary files (no story, no error): the
+			 caller's to remove, where it knows them */
+	size_t ntemps, captemps;
 };
 
 /* Adds the leftover fc (see scan_result.leftovers). */
@@ -170,7 +174,10 @@ typedef bool (*detect_placed_fn)(void *ctx, const char *id, const char *path);
  * index or HEAD holds blob at path as a discard puts it back (git's
  * version, no person's change committed or staged since the last run;
  * false when git cannot say); put, source and placed (detect_put_fn,
- * detect_source_fn and detect_placed_fn above). A walk
+ * detect_source_fn and detect_placed_fn above); took (a detect_put_fn
+ * too), whether git took storysync's file of se as the
+ * story's one file, in a version (the index, a commit since the write)
+ * holding nothing at path: a file there since is no discard's. A walk
  * and a diff's paths ask the same, so that a --git run meets a
  * discard's copies as a scan does. */
 struct detect_asks {
@@ -181,6 +188,7 @@ struct detect_asks {
 	detect_put_fn put;
 	detect_source_fn source;
 	detect_placed_fn placed;
+	detect_put_fn took;
 	void *ctx;
 };
 /* Has the walk w ask those questions (copied; NULL: none). */
@@ -365,10 +373,13 @@ bool detect_git_blob(struct git_mirrors *gm, const struct config *c,
  * version before, as path's version since the time since (seconds): the
  * index holds it, or a commit HEAD reaches by first parents, made at or
  * after since and after the write, which was made at or below the commit
- * seen (see gitrepo_blob_committed). *held false outside git. */
+ * seen (see gitrepo_blob_committed); with alone (else NULL; NULL-
+ * terminated), a version that holds nothing at those paths (relative to
+ * the root). *held false outside git. */
 bool detect_git_committed(struct git_mirrors *gm, const struct config *c,
 			  const char *path, const char *blob,
-			  const char *before, const char *seen, int64_t written,
+			  const char *before, const char *seen,
+			  const char *const *alone, int64_t written,
 			  int64_t since, bool *held, struct err *e);
 /* Whether HEAD left the line of the last synced commit last by a checkout
  * that can come back, into *left: HEAD is neither last nor a descendant of

@@ -630,18 +630,31 @@ bool detect_git_blob(struct git_mirrors *gm, const struct config *c,
 
 bool detect_git_committed(struct git_mirrors *gm, const struct config *c,
 			  const char *path, const char *blob,
-			  const char *before, const char *seen, int64_t written,
+			  const char *before, const char *seen,
+			  const char *const *alone, int64_t written,
 			  int64_t since, bool *held, struct err *e)
 {
-	char *p;
+	size_t n = 0;
+	char *p, **a = NULL;
 	bool ok;
 
 	*held = false;
 	if (!mirrors_open(gm, c))
 		return true;
 	p = repo_path(gm, path);
-	ok = gitrepo_blob_committed(gm->repo, p, blob, before, seen, written,
-				    since, held, e);
+	while (alone && alone[n])
+		n++;
+	if (alone) {
+		a = xcalloc(n + 1, sizeof(*a));
+		for (size_t i = 0; i < n; i++)
+			a[i] = repo_path(gm, alone[i]);
+	}
+	ok = gitrepo_blob_committed(gm->repo, p, blob, before, seen,
+				    (const char *const *)a, written, since,
+				    held, e);
+	for (size_t i = 0; i < n; i++)
+		free(a[i]);
+	free(a);
 	free(p);
 	return ok;
 }

@@ -210,6 +210,12 @@ static void add_held(struct scan_result *r, const char *id)
 
 /* A *.md file (file: a regular one, which the walk counted) that is not
  * a story, why (see not_a_story). */
+static void add_temp(struct scan_result *r, const char *rel)
+{
+	r->temps = xgrow(r->temps, &r->captemps, r->ntemps + 1, sizeof(char *));
+	r->temps[r->ntemps++] = xstrdup(rel);
+}
+
 static void add_skipped(struct scan_result *r, const char *path,
 			const char *why, bool file)
 {
@@ -744,10 +750,12 @@ static void classify(struct cmp *k, struct entry *v, size_t n)
 		char *msg;
 
 		/* not a story: the journal names the killed runs' own,
-		 * which report_scan removes (a file named so that it does
-		 * not name is no one's to remove) */
-		if (en->kind == FSX_TEMP)
+		 * which report_scan removes; one it does not name (an older
+		 * binary's) only where its bytes are a story's (old_temps) */
+		if (en->kind == FSX_TEMP) {
+			add_temp(k->out, en->rel);
 			continue;
+		}
 		if (en->kind == FSX_LINKED_DIR) {
 			classify_linked(k, en);
 			continue;
@@ -1342,6 +1350,27 @@ static bool killed_move_chain(struct cmp *k, const struct claim *v, size_t n,
 	return true;
 }
 
+/* Whether git took storysync's file of se (ours) as the story's one
+ * file (asked of k->asks.took: a commit or the index since the write
+ * holding it and nothing where another claim v[i] is): that claim came
+ * after the move git took, a person's doing (git checkout HEAD~1 -- the
+ * old path beside the committed move), never a discard's copy. Both
+ * stay, two claims; before, the one at the move's source was removed as
+ * git's version put back, a staged or committed file undone unseen, and
+ * an edited one took storysync's committed file for its own leftover.
+ */
+static bool taken_alone(const struct cmp *k, const struct claim *v, size_t n,
+			const struct state_entry *se, const struct claim *ours)
+{
+	if (!k->asks.took || !se->hash[0])
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (&v[i] != ours && !v[i].se && v[i].parsed != SIZE_MAX &&
+		    k->asks.took(k->asks.ctx, se, k->parsed[v[i].parsed].path))
+			return true;
+	return false;
+}
+
 static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 {
 	const struct state_entry *se = NULL;
@@ -1357,11 +1386,11 @@ static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 	for (size_t i = 0; i < n && !ours; i++)
 		if (strcmp(v[i].path, se->path) == 0)
 			ours = &v[i];
-	/* not the one at the place storysync's write took the file from,
-	 * where a discard puts git's version back, when another has it:
-	 * that one is storysync's file, moved on by a person (model wide
-	 * seed 1663: git's version taken for it, the person's move removed
-	 * as git's version put back) */
+	/* not the one at the place storysync's write took the file
+	 * from, where a discard puts git's version back, when another
+	 * has it: that one is storysync's file, moved on by a person
+	 * (model wide seed 1663: git's version taken for it, the
+	 * person's move removed as git's version put back) */
 	for (size_t i = 0; i < n && !ours; i++)
 		if (ours_claim(k, &v[i], se) &&
 		    !(se->before_path &&
@@ -1376,6 +1405,8 @@ static bool discard_leftovers(struct cmp *k, const struct claim *v, size_t n)
 	    killed_move_edited(k, v, n, se, ours) ||
 	    killed_move_chain(k, v, n, se))
 		return true;
+	if (taken_alone(k, v, n, se, ours))
+		return false;
 	for (size_t i = 0; i < n; i++) {
 		const struct file_change *fc;
 
@@ -1463,8 +1494,8 @@ static void claims_of_id(struct cmp *k, struct claim *v, size_t n, bool *shadow)
 }
 
 /* Ids claimed by two files: each file is reported, naming another; its
- * error blocks the id: neither takes the other's row. An archived copy of
- * an id that a live file holds is no claim (claims_of_id). */
+ * error blocks the id: neither takes the other's row. An archived copy
+ * of an id that a live file holds is no claim (claims_of_id). */
 /* Whether the file of state entry se, which the scan did not look at,
  * claims its id still: a scan of named paths (sync --git) takes it for
  * unchanged, but a file of the same id it did look at may be that file
@@ -1524,7 +1555,8 @@ static void match_ids(struct cmp *k)
 	bool *shadow = xcalloc(k->nparsed + 1, sizeof(bool));
 
 	find_twice(k, shadow);
-	/* the errors own their ids: a blocked file's own is freed below */
+	/* the errors own their ids: a blocked file's own is freed below
+	 */
 	strmap_init(&blocked, 16);
 	for (size_t i = 0; i < r->nerrors; i++)
 		if (r->errors[i].id)
@@ -1665,7 +1697,8 @@ void detect_strays(const struct config *c, int rootfd,
 			buf_printf(&x.stages, "%s%s/", i ? ", " : "",
 				   c->stages[i].dir);
 		}
-		/* a story lies at most two directories down: stage/epic/ */
+		/* a story lies at most two directories down:
+		 * stage/epic/ */
 		if (!whole)
 			fsx_find_md(rootfd, c->backlogs[b].path, 2, stray_enter,
 				    on_stray, &x);
@@ -1714,7 +1747,8 @@ static bool tree_changed(const struct cmp *k, const struct scan_walk *w)
 		enum fsx_walk_start start;
 		struct err e;
 
-		/* a directory that cannot be walked now has nothing new */
+		/* a directory that cannot be walked now has nothing new
+		 */
 		(void)fsx_walk_with(w->rootfd, w->dirs[i].dir, &w->dirs[i].opts,
 				    look_again, &l, &start, &e);
 	}
@@ -1723,9 +1757,10 @@ static bool tree_changed(const struct cmp *k, const struct scan_walk *w)
 }
 
 /* A story whose file the walk did not find is not deleted until a walk
- * that cannot have missed it says so: when there are deletions, a second
- * walk (names only) looks for a story file the first did not see, and if
- * there is one, the deletions wait for the next run, held on both sides. */
+ * that cannot have missed it says so: when there are deletions, a
+ * second walk (names only) looks for a story file the first did not
+ * see, and if there is one, the deletions wait for the next run, held
+ * on both sides. */
 static void confirm_deletions(struct cmp *k, const struct scan_walk *w)
 {
 	struct scan_result *r = k->out;
@@ -1752,9 +1787,9 @@ static void confirm_deletions(struct cmp *k, const struct scan_walk *w)
 	r->nchanges = n;
 }
 
-/* A stage directory that is a symlink (or lies beyond one) is reported on
- * every run and never walked; the stories the state knows below it stay as
- * they are instead of looking deleted. */
+/* A stage directory that is a symlink (or lies beyond one) is reported
+ * on every run and never walked; the stories the state knows below it
+ * stay as they are instead of looking deleted. */
 static void refuse_symlinked(struct cmp *k, const struct scan_walk *w)
 {
 	for (size_t i = 0; i < w->ndirs; i++)
@@ -1836,8 +1871,8 @@ static struct scan_walk *walk_again(struct scan_walk *w)
 
 void detect_walk_cancel(struct scan_walk *w)
 {
-	/* the directories not taken yet are left: only those being walked
-	 * are waited for */
+	/* the directories not taken yet are left: only those being
+	 * walked are waited for */
 	atomic_store(&w->next_dir, w->ndirs);
 	walk_join(w);
 	walk_destroy(w);
@@ -1910,15 +1945,16 @@ struct batch {
 	struct entry v[STREAM_BATCH];
 	size_t n;
 	bool ready, spent;
-	bool failed; /* a typed entry's lstat failed: the walk's failure */
+	bool failed; /* a typed entry's lstat failed: the walk's failure
+		      */
 	struct err e;
 	struct scan_result r;
 };
 
 /* A pipeline: one thread walks the stage directories in order (each
- * directory's entries in name order), at most STREAM_AHEAD entries ahead
- * of the readers; two threads claim batches of them in that order and
- * read them; the caller takes the ready ones in the same order. */
+ * directory's entries in name order), at most STREAM_AHEAD entries
+ * ahead of the readers; two threads claim batches of them in that order
+ * and read them; the caller takes the ready ones in the same order. */
 struct stream {
 	struct scan_walk *w;
 	pthread_mutex_t mu;
@@ -1934,7 +1970,8 @@ struct stream {
 	bool stop;
 	struct batch slot[STREAM_WINDOW];
 	pthread_t walker, thread[2];
-	bool have_walker; /* else the walk ran first, not waiting for room */
+	bool have_walker; /* else the walk ran first, not waiting for
+			     room */
 	int nthreads;
 };
 
@@ -1945,8 +1982,8 @@ struct stream_dir {
 };
 
 /* The walker's callback: queues the entry, waiting for room. Allocates
- * before it takes the lock: a thread out of memory waits (mem_defer_oom),
- * and must not hold it. */
+ * before it takes the lock: a thread out of memory waits
+ * (mem_defer_oom), and must not hold it. */
 static bool stream_entry(void *ctx, int dirfd, const char *name,
 			 const char *rel, enum fsx_entry_kind kind,
 			 const struct stat *st)
@@ -2021,11 +2058,11 @@ static void walk_all(struct stream *sm)
 	pthread_mutex_unlock(&sm->mu);
 }
 
-/* The pipeline's threads run at a lower priority than the caller's: they
- * work ahead of the thread that applies, which is the critical path, and
- * on two cores the three would otherwise share them evenly (a 10k first
- * load: 340 to 320 ms, medians of 12). Linux's nice is per thread; this
- * is best effort. */
+/* The pipeline's threads run at a lower priority than the caller's:
+ * they work ahead of the thread that applies, which is the critical
+ * path, and on two cores the three would otherwise share them evenly (a
+ * 10k first load: 340 to 320 ms, medians of 12). Linux's nice is per
+ * thread; this is best effort. */
 static void behind_the_caller(void)
 {
 	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
@@ -2034,13 +2071,14 @@ static void behind_the_caller(void)
 static void *walk_work(void *arg)
 {
 	behind_the_caller();
-	mem_defer_oom(); /* the caller is writing: it handles the failure */
+	mem_defer_oom(); /* the caller is writing: it handles the
+			    failure */
 	walk_all(arg);
 	return NULL;
 }
 
-/* Classifies, reads and parses one batch, as compare does, into b->r; no
- * state, so every story is new. */
+/* Classifies, reads and parses one batch, as compare does, into b->r;
+ * no state, so every story is new. */
 static void read_batch(const struct scan_walk *w, struct batch *b)
 {
 	struct cmp k;
@@ -2078,8 +2116,8 @@ static void batch_free(struct batch *b)
 }
 
 /* With the lock held: claims, reads and publishes one batch; false when
- * there is no room for one, or nothing left; true when it did, or when it
- * waited for the walk. */
+ * there is no room for one, or nothing left; true when it did, or when
+ * it waited for the walk. */
 static bool produce(struct stream *sm)
 {
 	size_t n = sm->tail - sm->head;
@@ -2097,8 +2135,8 @@ static bool produce(struct stream *sm)
 		pthread_cond_broadcast(&sm->ready);
 		return false;
 	}
-	/* the slot and the entries are taken together, under the lock, so
-	 * that batches keep the walk's order */
+	/* the slot and the entries are taken together, under the lock,
+	 * so that batches keep the walk's order */
 	b = &sm->slot[sm->claimed++ % STREAM_WINDOW];
 	spent.spent = false;
 	if (b->spent) {
@@ -2134,7 +2172,8 @@ static void *stream_work(void *arg)
 	struct stream *sm = arg;
 
 	behind_the_caller();
-	mem_defer_oom(); /* the caller is writing: it handles the failure */
+	mem_defer_oom(); /* the caller is writing: it handles the
+			    failure */
 	pthread_mutex_lock(&sm->mu);
 	while (!stream_over(sm))
 		if (!produce(sm) && !stream_over(sm))
@@ -2143,7 +2182,8 @@ static void *stream_work(void *arg)
 	return NULL;
 }
 
-/* The next batch in walk order, or NULL at the end (or a failed walk). */
+/* The next batch in walk order, or NULL at the end (or a failed walk).
+ */
 static struct batch *next_batch(struct stream *sm)
 {
 	struct batch *b = &sm->slot[sm->consumed % STREAM_WINDOW];
@@ -2158,7 +2198,8 @@ static struct batch *next_batch(struct stream *sm)
 				break;
 			continue;
 		}
-		/* a thread out of memory waits for this one to end it */
+		/* a thread out of memory waits for this one to end it
+		 */
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 20 * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -2173,8 +2214,8 @@ static struct batch *next_batch(struct stream *sm)
 	return b->ready ? b : NULL;
 }
 
-/* Moves a batch's errors, skipped files and leftovers to out, and leaves
- * the rest of it spent, for a reader to free. */
+/* Moves a batch's errors, skipped files and leftovers to out, and
+ * leaves the rest of it spent, for a reader to free. */
 static void take_batch(struct stream *sm, struct batch *b,
 		       struct scan_result *out)
 {
@@ -2315,7 +2356,8 @@ static void look_at_linked(struct scan_walk *w, const char *dir,
 		  (unsigned)strlen(dir), FSX_LINKED_DIR, &st);
 }
 
-/* The entry of one candidate path, if it is a story path that exists. */
+/* The entry of one candidate path, if it is a story path that exists.
+ */
 static void look_at(struct scan_walk *w, const char *rel)
 {
 	const struct config_backlog *b;
@@ -2409,6 +2451,9 @@ void scan_result_finish(struct scan_result *r)
 	for (size_t i = 0; i < r->nshadows; i++)
 		free(r->shadows[i]);
 	free(r->shadows);
+	for (size_t i = 0; i < r->ntemps; i++)
+		free(r->temps[i]);
+	free(r->temps);
 	free(r->files_per_backlog);
 	free(r->backlog_missing);
 	free(r->files_per_stage);

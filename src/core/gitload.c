@@ -276,11 +276,12 @@ bool gitrepo_loaded(void)
 
 bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 			    const char *blob, const char *before,
-			    const char *seen, int64_t written, int64_t since,
-			    bool *held, struct err *e)
+			    const char *seen, const char *const *alone,
+			    int64_t written, int64_t since, bool *held,
+			    struct err *e)
 {
-	return mod.blob_committed(r, path, blob, before, seen, written, since,
-				  held, e);
+	return mod.blob_committed(r, path, blob, before, seen, alone, written,
+				  since, held, e);
 }
 
 bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,

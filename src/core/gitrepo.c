@@ -876,10 +876,86 @@ bool gitrepo_head_tree(struct gitrepo *r, char commit[GITREPO_HEX],
 	return true;
 }
 
+/* A search of a tree for a blob anywhere but at one path. */
+struct blob_search {
+	const git_oid *blob;
+	const char *but;
+	bool found;
+};
+
+static int search_entry(const char *root, const git_tree_entry *ent, void *ctx)
+{
+	struct blob_search *q = ctx;
+	size_t n = strlen(root);
+	const char *name = git_tree_entry_name(ent);
+
+	if (git_tree_entry_type(ent) != GIT_OBJECT_BLOB ||
+	    !git_oid_equal(git_tree_entry_id(ent), q->blob))
+		return 0;
+	/* root is "" or "dir/" */
+	if (strncmp(q->but, root, n) == 0 && strcmp(q->but + n, name) == 0)
+		return 0;
+	q->found = true;
+	return 1; /* stops the walk */
+}
+
+/* Whether commit c holds nothing at each of the paths alone (NULL or
+ * NULL-terminated) and, with copy, the blob copy nowhere but at path (a
+ * copy moved elsewhere, with a directory the configuration moved: model
+ * wide seed 153): 1, 0, -1 on error. */
+static int none_at(git_commit *c, const char *const *alone, const git_oid *copy,
+		   const char *path)
+{
+	struct blob_search q = {copy, path, false};
+	git_tree *t = NULL;
+	git_oid id;
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && alone && alone[i]; i++)
+		rc = blob_at(c, alone[i], &id);
+	if (rc == 0 && alone && copy) {
+		if (git_commit_tree(&t, c) < 0 ||
+		    (git_tree_walk(t, GIT_TREEWALK_PRE, search_entry, &q) < 0 &&
+		     !q.found))
+			rc = -1;
+		else
+			rc = q.found;
+		git_tree_free(t);
+	}
+	return rc < 0 ? -1 : rc == 0;
+}
+
+/* The same for the index: 1 when it holds nothing at the paths alone and
+ * copy nowhere but at path, 0, -1 on error. */
+static int index_none_at(struct gitrepo *r, const char *const *alone,
+			 const git_oid *copy, const char *path, struct err *e)
+{
+	git_index *idx = NULL;
+	git_oid id;
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && alone && alone[i]; i++)
+		rc = index_blob(r, alone[i], &id, e);
+	if (rc != 0 || !alone || !copy)
+		return rc < 0 ? -1 : rc == 0;
+	/* an index libgit2 cannot read (split): its paths said enough */
+	if (git_repository_index(&idx, r->repo) < 0)
+		return 1;
+	for (size_t i = 0; rc == 0 && i < git_index_entrycount(idx); i++) {
+		const git_index_entry *ie = git_index_get_byindex(idx, i);
+
+		rc = ie && git_oid_equal(&ie->id, copy) &&
+		     strcmp(ie->path, path) != 0;
+	}
+	git_index_free(idx);
+	return rc == 0;
+}
+
 bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 			    const char *blob, const char *before,
-			    const char *seen, int64_t written, int64_t since,
-			    bool *held, struct err *e)
+			    const char *seen, const char *const *alone,
+			    int64_t written, int64_t since, bool *held,
+			    struct err *e)
 {
 	git_commit *c = NULL, *parent;
 	git_oid want, old, id, mark;
@@ -895,6 +971,12 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 	if ((rc = index_blob(r, path, &id, e)) < 0)
 		return false;
 	*held = rc == 1 && git_oid_equal(&id, &want);
+	if (*held && alone) {
+		if ((rc = index_none_at(r, alone, has_old ? &old : NULL, path,
+					e)) < 0)
+			return false;
+		*held = rc == 1;
+	}
 	if (*held || !head_commit(r, &c, e))
 		return *held;
 	/* seen amended or rebased away since (HEAD no longer reaches it;
@@ -926,8 +1008,19 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 			break;
 		}
 		if (rc == 1 && git_oid_equal(&id, &want)) {
-			*held = true;
-			break;
+			/* beside a version at alone: no take of the blob
+			 * alone, the walk goes on */
+			int none =
+				none_at(c, alone, has_old ? &old : NULL, path);
+
+			if (none < 0) {
+				ok = gerr(e, "read %s", path);
+				break;
+			}
+			if (none) {
+				*held = true;
+				break;
+			}
 		}
 		/* the version the write was made over, committed before it:
 		 * what is older did not take the write (model seed 24);

@@ -201,11 +201,15 @@ bool gitrepo_head_tree(struct gitrepo *r, char commit[GITREPO_HEX],
  * older version the write happened to restore) is no take of it. A seen
  * HEAD no longer reaches (amended, rebased) counts from where HEAD's line
  * and its parted, and when seen holds before, made at or before written,
- * the walk stops there: what the two share is older than the write. */
+ * the walk stops there: what the two share is older than the write.
+ * With alone (else NULL; NULL-terminated), only a version that holds
+ * nothing at each path of alone, nor before anywhere but at path, counts:
+ * git took the blob as its file's only copy (a move's). */
 bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 			    const char *blob, const char *before,
-			    const char *seen, int64_t written, int64_t since,
-			    bool *held, struct err *e);
+			    const char *seen, const char *const *alone,
+			    int64_t written, int64_t since, bool *held,
+			    struct err *e);
 
 /* The two questions below read one walk of path's versions since the
  * commit since (a hex id), newest first: the index's, HEAD's, then each

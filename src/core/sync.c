@@ -1842,6 +1842,7 @@ static struct detect_asks run_asks(struct run *run)
 		.put = git_put_beside,
 		.source = killed_move_source,
 		.placed = killed_placed,
+		.took = git_took_write,
 		.ctx = run,
 	};
 }
@@ -2092,6 +2093,108 @@ static void stray_moves(struct run *run, bool keep)
 	strmap_finish(&seen);
 }
 
+/* Whether the story text (read as the file at path) holds, beside what
+ * storysync wrote from the database (se->ours), only git's version from
+ * before those writes (se->before): no person's edit that git or the
+ * database lacks. The location fields are the path's. */
+static bool ours_over_git(struct run *run, const struct state_entry *se,
+			  const char *path, const char *text, size_t len)
+{
+	struct story_doc doc;
+	struct story old = {0};
+	bool found = false, same;
+	struct err e;
+
+	if (!story_parse(&doc, &run->c->dialect, path, text, len, &e))
+		return false;
+	same = detect_git_version(&run->mirrors, run->c, se->before, path, &old,
+				  NULL, &found, &e) &&
+	       found;
+	for (int f = 0; same && f < SF_COUNT; f++)
+		same = f == SF_BACKLOG || f == SF_EPIC ||
+		       (f == SF_STATUS && !run->c->dialect.status_from_key) ||
+		       (se->ours >> f & 1) ||
+		       story_field_equal(&doc.s, &old, f);
+	story_finish(&old);
+	story_doc_finish(&doc);
+	return same;
+}
+
+/* The file a run that completed moved or wrote at the path it recorded
+ * (reconcile_was: the state's path before this run's configuration
+ * followed), where no backlog is now: the configuration change it
+ * followed thrown away since (a stash, reset --hard), git's version back
+ * elsewhere, and the walk never meets it (model wide seed 1053's
+ * stories/web2, discard_config.sh). No journal line is left to say it is
+ * storysync's, but the state is: untouched since that run agreed it (its
+ * stat data and content the state's), git holding nothing there, and
+ * storysync's writes over git's version its only difference from it, it
+ * holds nothing git and the database do not; with the story's file
+ * elsewhere it is clutter: removed. Its folders stay (which the run made
+ * is not known). Else it stays (a person's file, an edit, a copy). */
+static void stray_agreed(struct run *run, const struct reconcile_entry *re)
+{
+	const struct state_entry *se = state_find(run, re->id);
+	char *text = NULL, hash[BLOBID_HEX], *msg;
+	struct file_stat st;
+	bool stale = false, ok;
+	size_t len;
+	struct err e;
+
+	if (!se || !se->ours || !se->before[0] || !se->hash[0] ||
+	    !fsx_read_beneath(run->rootfd, re->was, &text, &len, &st, NULL))
+		return;
+	blobid_hex(text, len, hash);
+	ok = strcmp(hash, se->hash) == 0 && fsx_stat_equal(&st, &se->st) &&
+	     story_elsewhere(run, se, re->was) &&
+	     !held_by_git(run, re->was, NULL) &&
+	     (strcmp(hash, se->before) == 0 ||
+	      ours_over_git(run, se, re->was, text, len));
+	free(text);
+	if (!ok ||
+	    (!run->o->dry_run &&
+	     !fsx_unlink_beneath(run->rootfd, re->was, &st, &stale, &e))) {
+		if (ok && !stale)
+			problem(run, e.msg);
+		return;
+	}
+	msg = xasprintf("%s: storysync's file of %s, untouched since the run "
+			"that wrote it, where no backlog is now (the change "
+			"of the configuration it followed thrown away): %s, "
+			"the story's file being elsewhere (it held git's "
+			"version and the database's values only)",
+			re->was, re->id,
+			run->o->dry_run ? "would be removed" : "removed");
+	note(run, msg);
+	free(msg);
+}
+
+/* stray_agreed for each state entry this run's configuration moved from
+ * a path no backlog's stage holds now, which no journal line names (a
+ * killed run's are stray_moves'); as stray_moves, in a run of every
+ * backlog that keeps no leftovers. */
+static void strays_agreed(struct run *run, bool keep)
+{
+	if (keep || run->c != run->all || run->state_later)
+		return;
+	for (size_t i = 0; i < run->rc.nentries; i++) {
+		const struct reconcile_entry *re = &run->rc.entries[i];
+		const struct config_backlog *b;
+		const struct config_stage *stage;
+		char *epic = NULL;
+		bool located = !re->was || detect_location(run->all, re->was,
+							   &b, &stage, &epic);
+		bool journaled = false;
+
+		free(epic);
+		for (size_t k = 0; !located && k < run->journal.n; k++)
+			journaled |=
+				strcmp(run->journal.v[k].path, re->was) == 0;
+		if (!located && !journaled)
+			stray_agreed(run, re);
+	}
+}
+
 /* Whether the temporary file t names holds the write x's identity says:
  * the run that made it was killed before it put the write in place. */
 static bool temp_holds(const struct run *run, const struct journal_temp *t,
@@ -2186,6 +2289,126 @@ static void remove_temps(struct run *run, bool keep)
 	}
 }
 
+/* The story file an older binary's temporary file at rel was made for
+ * (heap): rel is DIR/.NAME.md.storysync-XXXXXX, the name fsx's atomic
+ * write gives (six letters or digits), and this DIR/NAME.md; else NULL. */
+static char *temp_story(const char *rel)
+{
+	static const char tag[] = ".storysync-";
+	const char *base = strrchr(rel, '/'), *end;
+	size_t n;
+
+	base = base ? base + 1 : rel;
+	n = strlen(base);
+	if (base[0] != '.' || n < 1 + 3 + sizeof(tag) - 1 + 6)
+		return NULL;
+	end = base + n - 6;
+	for (const char *c = end; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9')))
+			return NULL;
+	end -= sizeof(tag) - 1;
+	if (strncmp(end, tag, sizeof(tag) - 1) != 0 ||
+	    strncmp(end - 3, ".md", 3) != 0 || end - 3 <= base + 1)
+		return NULL;
+	return xasprintf("%.*s%.*s", (int)(base - rel), rel,
+			 (int)(end - base - 1), base + 1);
+}
+
+/* Whether hash is the content of the story file at path, as it is now or
+ * as the state agreed it there. */
+static bool story_bytes(struct run *run, const char *path, const char *hash)
+{
+	char *text = NULL, now[BLOBID_HEX];
+	struct file_stat st;
+	size_t len;
+
+	for (size_t i = 0; i < run->nstate; i++)
+		if (strcmp(run->state[i].path, path) == 0 &&
+		    strcmp(run->state[i].hash, hash) == 0)
+			return true;
+	if (!fsx_read_beneath(run->rootfd, path, &text, &len, &st, NULL))
+		return false;
+	blobid_hex(text, len, now);
+	free(text);
+	return strcmp(now, hash) == 0;
+}
+
+/* A temporary file no journal line names, met by the walk: an older
+ * binary's (before the journal's "t" lines), killed before its rename,
+ * or another's look-alike. Removed only when nothing in it is lost: a
+ * regular file (no symlink followed, beneath the root), git holding
+ * nothing at its path, named as the atomic write names one beside its
+ * story file, and holding that file's bytes, as they are now or as the
+ * state agreed them (the killed write, which the run after it made
+ * again). Else it stays: a person's, a commit's, or a write no run made
+ * again (named with -v, each run). */
+static void old_temp(struct run *run, const char *rel)
+{
+	char *story = temp_story(rel), *text = NULL, hash[BLOBID_HEX], *msg;
+	const char *what = NULL;
+	struct file_stat st;
+	bool stale = false;
+	size_t len;
+	struct err e;
+
+	for (size_t i = 0; story && i < run->journal.nt; i++)
+		if (!run->journal.t[i].spare &&
+		    strcmp(run->journal.t[i].name, rel) == 0)
+			goto out; /* remove_temps' */
+	if (!story ||
+	    !fsx_read_beneath(run->rootfd, rel, &text, &len, &st, NULL) ||
+	    !S_ISREG(st.mode))
+		goto out;
+	blobid_hex(text, len, hash);
+	if (held_by_git(run, rel, NULL))
+		what = "kept, git holding a file there";
+	else if (!story_bytes(run, story, hash))
+		what = "kept, holding what its story's file does not";
+	else if (run->o->dry_run)
+		what = "would be removed";
+	else if (fsx_unlink_beneath(run->rootfd, rel, &st, &stale, &e))
+		what = "removed";
+	else if (!stale)
+		problem(run, e.msg);
+	if (what) {
+		msg = xasprintf("%s: a temporary file no journal line names "
+				"(an older binary's, killed before its "
+				"rename?): %s",
+				rel, what);
+		note(run, msg);
+		free(msg);
+	}
+out:
+	free(text);
+	free(story);
+}
+
+/* old_temp for each temporary file the walk met, in a run that keeps no
+ * killed run's leftovers. */
+static void old_temps(struct run *run, bool keep)
+{
+	for (size_t i = 0; !keep && i < run->scan.ntemps; i++)
+		old_temp(run, run->scan.temps[i]);
+}
+
+/* What a note of id's leftover adds where its state does not record the
+ * path storysync's move took the file from (agreed by a binary before
+ * sync_state.before_path): why git's version beside it, wherever it is,
+ * was taken for a person's move. */
+static const char *source_unknown(const struct run *run, const char *id)
+{
+	const struct state_entry *se = state_find(run, id);
+
+	return se && se->before[0] && !se->before_path
+		       ? "; where storysync's move took the file from is not "
+			 "recorded (a state agreed before schema 10, "
+			 "PostgreSQL's 6): git's version is taken for a "
+			 "person's move, the database's values kept in "
+			 "sync_conflicts where they differ"
+		       : "";
+}
+
 /* What the scan found beside the changes (changed of them): errors, the
  * leftovers of a killed run (removed), files that are not stories. */
 void report_scan(struct run *run, size_t changed)
@@ -2204,6 +2427,7 @@ void report_scan(struct run *run, size_t changed)
 	 * told first */
 	unplaced_writes(run);
 	remove_temps(run, keep);
+	old_temps(run, keep);
 	for (size_t i = 0; i < run->scan.nleftovers; i++) {
 		struct scan_leftover *l = &run->scan.leftovers[i];
 		struct err e;
@@ -2228,8 +2452,9 @@ void report_scan(struct run *run, size_t changed)
 					    "of %s, untouched, beside git's "
 					    "version a person moved or edited "
 					    "since: %s (it held the agreed "
-					    "version only)",
-					    l->path, l->id, what)
+					    "version only)%s",
+					    l->path, l->id, what,
+					    source_unknown(run, l->id))
 				: xasprintf("%s: git's version put back beside "
 					    "storysync's uncommitted move of "
 					    "it (a discard, not a copy): %s%s",
@@ -2270,6 +2495,7 @@ void report_scan(struct run *run, size_t changed)
 			problem(run, e.msg);
 	}
 	stray_moves(run, keep);
+	strays_agreed(run, keep);
 	for (size_t i = 0; i < run->scan.nskipped; i++)
 		note(run, run->scan.skipped[i]);
 	for (size_t i = 0; i < run->scan.nshadows; i++)

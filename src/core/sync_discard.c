@@ -125,14 +125,7 @@ static bool git_put(struct run *run, const char *path, const char *blob,
  * When git cannot say, not. */
 static bool write_taken(struct run *run, const struct state_entry *se)
 {
-	int64_t written = se->recorded_ns / 1000000000;
-	bool held = false;
-	struct err e;
-
-	return detect_git_committed(&run->mirrors, run->c, se->path, se->hash,
-				    se->before, run->last_commit, written,
-				    written - 86400, &held, &e) &&
-	       held;
+	return git_took_write(run, se, NULL);
 }
 
 /* Whether the file fc is a discard of storysync's own writes: the
@@ -869,6 +862,39 @@ bool git_put_beside(void *ctx, const struct state_entry *se, const char *path)
 	if (se->before_path && last_commit_gone(run))
 		return false;
 	return git_put(run, path, se->before, run->last_commit);
+}
+
+bool git_took_write(void *ctx, const struct state_entry *se, const char *path)
+{
+	struct run *run = ctx;
+	int64_t written = se->recorded_ns / 1000000000;
+	const char *from[2] = {path, se->before_path};
+	char *was[2] = {0};
+	const char *alone[5] = {0};
+	size_t n = 0;
+	bool held = false;
+	struct err e;
+
+	/* each also where the last run had it, before a configuration
+	 * change since moved its directory: a commit holding git's version
+	 * there holds no move alone (model wide seed 153: a commit -a of
+	 * storysync's move beside the backlog's folder git mv'd) */
+	for (size_t i = 0; path && i < 2; i++) {
+		if (!from[i])
+			continue;
+		alone[n++] = from[i];
+		if ((was[i] = reconcile_path_recorded(&run->rc, from[i])))
+			alone[n++] = was[i];
+	}
+	held = se->hash[0] &&
+	       detect_git_committed(&run->mirrors, run->c, se->path, se->hash,
+				    se->before, run->last_commit,
+				    path ? alone : NULL, written,
+				    written - 86400, &held, &e) &&
+	       held;
+	free(was[0]);
+	free(was[1]);
+	return held;
 }
 
 bool deleted_copy(void *ctx, const struct file_change *copy)

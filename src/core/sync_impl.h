@@ -243,6 +243,13 @@ bool git_has(void *ctx, const char *path, const char *blob);
  * git can say: with before_path known and that commit pruned since, a
  * copy elsewhere is the person's (a detect_put_fn, ctx the run). */
 bool git_put_beside(void *ctx, const struct state_entry *se, const char *path);
+/* Whether git took storysync's write of se (its content at its path),
+ * staged or committed since it was written; with path (else NULL), in a
+ * version holding nothing at path nor where the write took the file from
+ * (se->before_path): git took storysync's file as the story's one file,
+ * and a file at path since is a person's, never a discard's (a
+ * detect_put_fn, ctx the run; not when git cannot say). */
+bool git_took_write(void *ctx, const struct state_entry *se, const char *path);
 /* The journal line of the scan's leftover l (git's version beside
  * storysync's move), noted and made durable before its removal (heap). */
 char *leftover_line(struct run *run, const struct scan_leftover *l);

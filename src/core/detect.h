@@ -155,13 +155,18 @@ typedef bool (*detect_held_fn)(void *ctx, const char *path, const char *blob);
  * (see discard_leftovers). */
 typedef bool (*detect_put_fn)(void *ctx, const struct state_entry *se,
 			      const char *path);
+/* Whether git held storysync's file of se as it wrote it (se->hash)
+ * before the last run: a move of it since (git mv, staged or committed,
+ * or mv) is no one's add of it. */
+typedef bool (*detect_kept_fn)(void *ctx, const struct state_entry *se);
 /* The caller's questions about the second claims of an id, each with
  * ctx, each NULL when not asked: copy (detect_copy_fn above) and held;
  * moved, whether such a file (parsed) holds a move of its story to its
  * path that a killed run made (the write journal); has, whether git's
  * index or HEAD holds blob at path as a discard puts it back (git's
  * version, no person's change committed or staged since the last run;
- * false when git cannot say); put (detect_put_fn above). A walk
+ * false when git cannot say); put (detect_put_fn above); kept
+ * (detect_kept_fn above). A walk
  * and a diff's paths ask the same, so that a --git run meets a
  * discard's copies as a scan does. */
 struct detect_asks {
@@ -170,6 +175,7 @@ struct detect_asks {
 	detect_copy_fn moved;
 	detect_held_fn has;
 	detect_put_fn put;
+	detect_kept_fn kept;
 	void *ctx;
 };
 /* Has the walk w ask those questions (copied; NULL: none). */
@@ -382,6 +388,11 @@ bool detect_git_head_commit(struct git_mirrors *gm, const struct config *c,
 bool detect_git_path_changed(struct git_mirrors *gm, const struct config *c,
 			     const char *path, const char *was,
 			     const char *since, bool *changed, struct err *e);
+/* How many paths of the tree the commit since held blob at, up to max,
+ * into *n (see gitrepo_commit_holds); 0 outside git. */
+bool detect_git_commit_holds(struct git_mirrors *gm, const struct config *c,
+			     const char *since, const char *blob, size_t max,
+			     size_t *n, struct err *e);
 /* Whether git's one change to path since the commit since removed its
  * version blob (added false) or added it (see gitrepo_path_one_change);
  * *only false outside git. */

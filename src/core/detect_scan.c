@@ -988,13 +988,26 @@ static bool ours_claim(const struct cmp *k, const struct claim *c,
  * k->asks.copy) git's version put back of a copy storysync removed so before,
  * which a person had committed with the move. Those copies are no claims:
  * they are removed, as the move was made. */
+/* Whether git held storysync's file of se as it wrote it before the last
+ * run (asked of k->asks.kept: git_kept), wherever it is now: moved since
+ * with its directory (git mv, staged or committed, or mv), it is still
+ * the file git took, not one a person's add -A took since. */
+static bool kept(const struct cmp *k, const struct state_entry *se)
+{
+	return k->asks.kept && k->asks.kept(k->asks.ctx, se);
+}
+
 /* Whether git holds storysync's file of se as it wrote it only because a
  * person's commit or staged change added it since the last run (add -A
- * beside their move of git's version: issue 19). */
+ * beside their move of git's version: issue 19). A change of the path
+ * since that only moved a file git held (kept) is no add (model wide
+ * seed 153: both copies committed, then their directory git mv'd back
+ * where the configuration has it; storysync's file was taken for a
+ * leftover, which git held, and every run exited 1). */
 static bool added(const struct cmp *k, const struct state_entry *se)
 {
 	return k->asks.has && k->asks.held(k->asks.ctx, se->path, se->hash) &&
-	       !k->asks.has(k->asks.ctx, se->path, se->hash);
+	       !k->asks.has(k->asks.ctx, se->path, se->hash) && !kept(k, se);
 }
 
 /* Whether git's version of se's file (se->before) at path is one a
@@ -1059,9 +1072,12 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 	/* git holding storysync's file only because the person's add -A
 	 * took it with git's version at the source, which they then moved
 	 * with mv (model wide seed 150): as their add -A beside a git mv */
+	/* git holding storysync's file before the last run (kept), at a
+	 * place a person moved it from since, in git or not (the bytes
+	 * decide), it is as held: no leftover */
 	both = hand && se->before_path &&
 	       k->asks.held(k->asks.ctx, se->before_path, se->before);
-	if ((k->asks.held(k->asks.ctx, se->path, NULL) &&
+	if (((k->asks.held(k->asks.ctx, se->path, NULL) || kept(k, se)) &&
 	     !((moved || both) && added(k, se))) ||
 	    (!moved && k->asks.held(k->asks.ctx, at, NULL)))
 		return false;

@@ -1811,6 +1811,7 @@ static struct detect_asks run_asks(struct run *run)
 		.moved = killed_move,
 		.has = git_has,
 		.put = git_put_beside,
+		.kept = git_kept,
 		.ctx = run,
 	};
 }

@@ -1010,6 +1010,28 @@ static bool added(const struct cmp *k, const struct state_entry *se)
 	       !k->asks.has(k->asks.ctx, se->path, se->hash) && !kept(k, se);
 }
 
+/* The stat data of storysync's file of se now, into *st, where the scan
+ * took the claim from the state (the file unchanged, or only its stat
+ * data: a touch, a chmod; or a diff's path it did not look at), for its
+ * removal to compare: given the state's, the removal took the file for
+ * one changed since the scan and left it, unsaid, while the row followed
+ * the other file (seed 1506's shape, storysync's file touched: the next
+ * run took it for the story's file, the person's move lost). False when
+ * the file no longer holds se's content, or cannot be read. */
+static bool state_file_now(const struct cmp *k, const struct state_entry *se,
+			   struct file_stat *st)
+{
+	char hash[BLOBID_HEX], *text = NULL;
+	size_t len;
+	struct err e;
+
+	if (!fsx_read_beneath(k->rootfd, se->path, &text, &len, st, &e))
+		return false;
+	blobid_hex(text, len, hash);
+	free(text);
+	return strcmp(hash, se->hash) == 0;
+}
+
 /* Whether git's version of se's file (se->before) at path is one a
  * discard put back, not a person's move of it (asked of k->asks.put:
  * git_put_beside in sync_discard.c). */
@@ -1034,6 +1056,7 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 {
 	const struct claim *other = &v[&v[0] == ours ? 1 : 0];
 	const struct file_change *fc;
+	struct file_stat st;
 	const char *at;
 	bool moved, hand, both;
 
@@ -1087,8 +1110,10 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 		add_leftover(k->out, fc->path, fc->id, fc->hash, &fc->st)
 			->mine = true;
 	} else {
-		add_leftover(k->out, se->path, se->id, se->hash, &se->st)
-			->mine = true;
+		if (!state_file_now(k, se, &st))
+			return false;
+		add_leftover(k->out, se->path, se->id, se->hash, &st)->mine =
+			true;
 	}
 	return true;
 }

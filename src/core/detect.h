@@ -167,6 +167,10 @@ typedef bool (*detect_source_fn)(void *ctx, const struct file_change *moved,
 /* Whether a move line of story id that the journal says was made (a "> "
  * line after it) names path: a place a killed run put the file. */
 typedef bool (*detect_placed_fn)(void *ctx, const char *id, const char *path);
+/* Whether git held storysync's file of se as it wrote it (se->hash)
+ * before the last run: a move of it since (git mv, staged or committed,
+ * or mv) is no one's add of it. */
+typedef bool (*detect_kept_fn)(void *ctx, const struct state_entry *se);
 /* The caller's questions about the second claims of an id, each with
  * ctx, each NULL when not asked: copy (detect_copy_fn above) and held;
  * moved, whether such a file (parsed) holds a move of its story to its
@@ -177,7 +181,8 @@ typedef bool (*detect_placed_fn)(void *ctx, const char *id, const char *path);
  * detect_source_fn and detect_placed_fn above); took (a detect_put_fn
  * too), whether git took storysync's file of se as the
  * story's one file, in a version (the index, a commit since the write)
- * holding nothing at path: a file there since is no discard's. A walk
+ * holding nothing at path: a file there since is no discard's; kept
+ * (detect_kept_fn above). A walk
  * and a diff's paths ask the same, so that a --git run meets a
  * discard's copies as a scan does. */
 struct detect_asks {
@@ -189,6 +194,7 @@ struct detect_asks {
 	detect_source_fn source;
 	detect_placed_fn placed;
 	detect_put_fn took;
+	detect_kept_fn kept;
 	void *ctx;
 };
 /* Has the walk w ask those questions (copied; NULL: none). */
@@ -404,6 +410,11 @@ bool detect_git_head_commit(struct git_mirrors *gm, const struct config *c,
 bool detect_git_path_changed(struct git_mirrors *gm, const struct config *c,
 			     const char *path, const char *was,
 			     const char *since, bool *changed, struct err *e);
+/* How many paths of the tree the commit since held blob at, up to max,
+ * into *n (see gitrepo_commit_holds); 0 outside git. */
+bool detect_git_commit_holds(struct git_mirrors *gm, const struct config *c,
+			     const char *since, const char *blob, size_t max,
+			     size_t *n, struct err *e);
 /* Whether git's one change to path since the commit since removed its
  * version blob (added false) or added it (see gitrepo_path_one_change);
  * *only false outside git. */

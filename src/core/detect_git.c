@@ -726,6 +726,17 @@ bool detect_git_path_changed(struct git_mirrors *gm, const struct config *c,
 	return ok;
 }
 
+bool detect_git_commit_holds(struct git_mirrors *gm, const struct config *c,
+			     const char *since, const char *blob, size_t max,
+			     size_t *n, struct err *e)
+{
+	*n = 0;
+	if (!mirrors_open(gm, c))
+		return true;
+	return gitrepo_commit_holds(gm->repo, since, gm->prefix, blob, max, n,
+				    e);
+}
+
 bool detect_git_path_one_change(struct git_mirrors *gm, const struct config *c,
 				const char *path, const char *blob,
 				const char *since, bool added, bool *only,

@@ -996,13 +996,48 @@ static bool ours_claim(const struct cmp *k, const struct claim *c,
  * k->asks.copy) git's version put back of a copy storysync removed so before,
  * which a person had committed with the move. Those copies are no claims:
  * they are removed, as the move was made. */
+/* Whether git held storysync's file of se as it wrote it before the last
+ * run (asked of k->asks.kept: git_kept), wherever it is now: moved since
+ * with its directory (git mv, staged or committed, or mv), it is still
+ * the file git took, not one a person's add -A took since. */
+static bool kept(const struct cmp *k, const struct state_entry *se)
+{
+	return k->asks.kept && k->asks.kept(k->asks.ctx, se);
+}
+
 /* Whether git holds storysync's file of se as it wrote it only because a
  * person's commit or staged change added it since the last run (add -A
- * beside their move of git's version: issue 19). */
+ * beside their move of git's version: issue 19). A change of the path
+ * since that only moved a file git held (kept) is no add (model wide
+ * seed 153: both copies committed, then their directory git mv'd back
+ * where the configuration has it; storysync's file was taken for a
+ * leftover, which git held, and every run exited 1). */
 static bool added(const struct cmp *k, const struct state_entry *se)
 {
 	return k->asks.has && k->asks.held(k->asks.ctx, se->path, se->hash) &&
-	       !k->asks.has(k->asks.ctx, se->path, se->hash);
+	       !k->asks.has(k->asks.ctx, se->path, se->hash) && !kept(k, se);
+}
+
+/* The stat data of storysync's file of se now, into *st, where the scan
+ * took the claim from the state (the file unchanged, or only its stat
+ * data: a touch, a chmod; or a diff's path it did not look at), for its
+ * removal to compare: given the state's, the removal took the file for
+ * one changed since the scan and left it, unsaid, while the row followed
+ * the other file (seed 1506's shape, storysync's file touched: the next
+ * run took it for the story's file, the person's move lost). False when
+ * the file no longer holds se's content, or cannot be read. */
+static bool state_file_now(const struct cmp *k, const struct state_entry *se,
+			   struct file_stat *st)
+{
+	char hash[BLOBID_HEX], *text = NULL;
+	size_t len;
+	struct err e;
+
+	if (!fsx_read_beneath(k->rootfd, se->path, &text, &len, st, &e))
+		return false;
+	blobid_hex(text, len, hash);
+	free(text);
+	return strcmp(hash, se->hash) == 0;
 }
 
 /* Whether git's version of se's file (se->before) at path is one a
@@ -1029,6 +1064,7 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 {
 	const struct claim *other = &v[&v[0] == ours ? 1 : 0];
 	const struct file_change *fc;
+	struct file_stat st;
 	const char *at;
 	bool moved, hand, both;
 
@@ -1067,9 +1103,12 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 	/* git holding storysync's file only because the person's add -A
 	 * took it with git's version at the source, which they then moved
 	 * with mv (model wide seed 150): as their add -A beside a git mv */
+	/* git holding storysync's file before the last run (kept), at a
+	 * place a person moved it from since, in git or not (the bytes
+	 * decide), it is as held: no leftover */
 	both = hand && se->before_path &&
 	       k->asks.held(k->asks.ctx, se->before_path, se->before);
-	if ((k->asks.held(k->asks.ctx, se->path, NULL) &&
+	if (((k->asks.held(k->asks.ctx, se->path, NULL) || kept(k, se)) &&
 	     !((moved || both) && added(k, se))) ||
 	    (!moved && k->asks.held(k->asks.ctx, at, NULL)))
 		return false;
@@ -1079,8 +1118,10 @@ static bool mine_leftover(struct cmp *k, const struct claim *v, size_t n,
 		add_leftover(k->out, fc->path, fc->id, fc->hash, &fc->st)
 			->mine = true;
 	} else {
-		add_leftover(k->out, se->path, se->id, se->hash, &se->st)
-			->mine = true;
+		if (!state_file_now(k, se, &st))
+			return false;
+		add_leftover(k->out, se->path, se->id, se->hash, &st)->mine =
+			true;
 	}
 	return true;
 }

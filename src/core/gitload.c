@@ -46,6 +46,7 @@ static struct {
 	__typeof__(gitrepo_path_versions) *path_versions;
 	__typeof__(gitrepo_path_one_change) *path_one_change;
 	__typeof__(gitrepo_has_commit) *has_commit;
+	__typeof__(gitrepo_commit_holds) *commit_holds;
 } mod;
 
 /* one a line, as mod has them */
@@ -78,6 +79,7 @@ static const char *const names[] = {
 	"gitrepo_path_versions",
 	"gitrepo_path_one_change",
 	"gitrepo_has_commit",
+	"gitrepo_commit_holds",
 };
 /* clang-format on */
 
@@ -216,6 +218,13 @@ bool gitrepo_has_commit(struct gitrepo *r, const char *commit, bool *yes,
 			struct err *e)
 {
 	return mod.has_commit(r, commit, yes, e);
+}
+
+bool gitrepo_commit_holds(struct gitrepo *r, const char *commit,
+			  const char *dir, const char *blob, size_t max,
+			  size_t *n, struct err *e)
+{
+	return mod.commit_holds(r, commit, dir, blob, max, n, e);
 }
 
 bool gitrepo_on_branch(struct gitrepo *r, const char *commit, bool *yes,

@@ -1173,6 +1173,72 @@ bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 	return true;
 }
 
+struct holds_walk {
+	git_oid want;
+	size_t max, n;
+};
+
+/* git_tree_walk's callback: counts the blobs h wants, and stops at max. */
+static int on_holds(const char *root, const git_tree_entry *ent, void *ctx)
+{
+	struct holds_walk *h = ctx;
+
+	(void)root;
+	if (git_tree_entry_type(ent) != GIT_OBJECT_BLOB ||
+	    !git_oid_equal(git_tree_entry_id(ent), &h->want))
+		return 0;
+	return ++h->n < h->max ? 0 : -1;
+}
+
+bool gitrepo_commit_holds(struct gitrepo *r, const char *commit,
+			  const char *dir, const char *blob, size_t max,
+			  size_t *n, struct err *e)
+{
+	struct holds_walk h = {.max = max};
+	git_commit *c = NULL;
+	git_tree *t = NULL, *sub = NULL;
+	git_tree_entry *ent = NULL;
+	git_oid oid;
+	bool ok = true;
+	int rc;
+
+	*n = 0;
+	if (git_oid_fromstr(&oid, commit) < 0)
+		return err_set(e, "git: %s: not a commit id", commit);
+	if (git_oid_fromstr(&h.want, blob) < 0)
+		return err_set(e, "git: %s: not a blob id", blob);
+	if (!max)
+		return true;
+	rc = git_commit_lookup(&c, r->repo, &oid);
+	if (rc == GIT_ENOTFOUND)
+		return true;
+	if (rc < 0 || git_commit_tree(&t, c) < 0) {
+		ok = gerr(e, "commit %s", commit);
+		goto out;
+	}
+	if (*dir) {
+		rc = git_tree_entry_bypath(&ent, t, dir);
+		if (rc == GIT_ENOTFOUND ||
+		    (rc == 0 && git_tree_entry_type(ent) != GIT_OBJECT_TREE))
+			goto out;
+		if (rc < 0 || git_tree_lookup(&sub, r->repo,
+					      git_tree_entry_id(ent)) < 0) {
+			ok = gerr(e, "read %s", dir);
+			goto out;
+		}
+	}
+	rc = git_tree_walk(sub ? sub : t, GIT_TREEWALK_PRE, on_holds, &h);
+	if (rc < 0 && h.n < max)
+		ok = gerr(e, "read the tree of %s", commit);
+	*n = h.n;
+out:
+	git_tree_free(sub);
+	git_tree_entry_free(ent);
+	git_tree_free(t);
+	git_commit_free(c);
+	return ok;
+}
+
 /* What a version read (rc, id) is to want: 0 none, 1 want, -1 another. */
 static int version_kind(int rc, const git_oid *id, const git_oid *want)
 {

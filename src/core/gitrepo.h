@@ -231,6 +231,15 @@ bool gitrepo_blob_committed(struct gitrepo *r, const char *path,
 bool gitrepo_path_changed(struct gitrepo *r, const char *path, const char *was,
 			  const char *since, bool *changed, struct err *e);
 
+/* How many paths below dir (a directory relative to the top, "" for all
+ * of it) the tree of commit (a hex id) holds blob (a blob id) at, counted
+ * up to max, into *n: 0 when the object store no longer holds the
+ * commit. Reads the trees below dir until it has counted max: for a rare
+ * question. */
+bool gitrepo_commit_holds(struct gitrepo *r, const char *commit,
+			  const char *dir, const char *blob, size_t max,
+			  size_t *n, struct err *e);
+
 /* Whether git's one change to path since removed its version blob (a
  * blob id; added false) or added it (added true), into *only: the walk's
  * versions are none (removed) or blob (added), then, from one of them

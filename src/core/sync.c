@@ -1843,6 +1843,7 @@ static struct detect_asks run_asks(struct run *run)
 		.source = killed_move_source,
 		.placed = killed_placed,
 		.took = git_took_write,
+		.kept = git_kept,
 		.ctx = run,
 	};
 }

@@ -897,6 +897,21 @@ bool git_took_write(void *ctx, const struct state_entry *se, const char *path)
 	return held;
 }
 
+bool git_kept(void *ctx, const struct state_entry *se)
+{
+	struct run *run = ctx;
+	/* storysync's move that left git's bytes: one path holding them
+	 * is git's version (wherever a person's git mv took it before the
+	 * run: model wide seed 1347), a second one storysync's file */
+	size_t need = strcmp(se->hash, se->before) == 0 ? 2 : 1, n = 0;
+	struct err e;
+
+	return run->last_commit && se->hash[0] &&
+	       detect_git_commit_holds(&run->mirrors, run->c, run->last_commit,
+				       se->hash, need, &n, &e) &&
+	       n >= need;
+}
+
 bool deleted_copy(void *ctx, const struct file_change *copy)
 {
 	struct run *run = ctx;

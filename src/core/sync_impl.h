@@ -250,6 +250,12 @@ bool git_put_beside(void *ctx, const struct state_entry *se, const char *path);
  * and a file at path since is a person's, never a discard's (a
  * detect_put_fn, ctx the run; not when git cannot say). */
 bool git_took_write(void *ctx, const struct state_entry *se, const char *path);
+/* Whether the last run's commit held storysync's file of se as it
+ * wrote it (se->hash) at some path, a second path where storysync's move
+ * left git's bytes (se->before: one is git's version): git had taken the
+ * file before that run (a detect_kept_fn, ctx the run); not when git
+ * cannot say. */
+bool git_kept(void *ctx, const struct state_entry *se);
 /* The journal line of the scan's leftover l (git's version beside
  * storysync's move), noted and made durable before its removal (heap). */
 char *leftover_line(struct run *run, const struct scan_leftover *l);

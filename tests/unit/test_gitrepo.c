@@ -1723,6 +1723,64 @@ static void test_path_one_change(void **state)
 	free(one);
 }
 
+/* The paths of a commit's tree (below a directory) holding a blob,
+ * counted up to max: a copy counts twice, a later move or removal not at
+ * all; a directory with none, a commit not in the store: none. */
+static size_t holds(const char *commit, const char *dir, const char *blob,
+		    size_t max)
+{
+	struct gitrepo *r = open_ok(repo);
+	struct err e = {""};
+	size_t n = 99;
+
+	if (!gitrepo_commit_holds(r, commit, dir, blob, max, &n, &e))
+		fail_msg("gitrepo_commit_holds(%s): %s", dir, e.msg);
+	gitrepo_destroy(r);
+	return n;
+}
+
+static void test_commit_holds(void **state)
+{
+	char *one = out("cd repo && git rev-parse HEAD");
+	char *a = out("cd repo && git rev-parse HEAD:stories/backlog/A.md");
+	char *x = out("cd repo && git rev-parse HEAD:other/x.md");
+	char *two;
+	struct gitrepo *r;
+	struct err e = {""};
+	size_t n = 99;
+
+	(void)state;
+	assert_int_equal(holds(one, "", a, 2), 1);
+	assert_int_equal(holds(one, "stories", a, 2), 1);
+	assert_int_equal(holds(one, "other", a, 2), 0);
+	assert_int_equal(holds(one, "nowhere", a, 2), 0);
+	assert_int_equal(holds(one, "other/x.md", x, 2), 0); /* a file */
+	assert_int_equal(holds(one, "", a, 0), 0);
+	/* a copy committed: two paths, counted up to max */
+	sh("cd repo && mkdir -p stories/active && "
+	   "cp stories/backlog/A.md stories/active/A.md && git add -A && "
+	   "git commit -q -m copy");
+	two = out("cd repo && git rev-parse HEAD");
+	assert_int_equal(holds(two, "", a, 3), 2);
+	assert_int_equal(holds(two, "", a, 1), 1);
+	assert_int_equal(holds(two, "stories/active", a, 3), 1);
+	/* moved since, staged and committed: the commit's tree decides */
+	sh("cd repo && git mv stories todo && git commit -q -m moved");
+	assert_int_equal(holds(two, "stories", a, 3), 2);
+	assert_int_equal(holds(two, "todo", a, 3), 0);
+	/* a commit the store does not hold: none, no error */
+	assert_int_equal(
+		holds("0123456789012345678901234567890123456789", "", a, 2), 0);
+	r = open_ok(repo);
+	assert_false(gitrepo_commit_holds(r, "not-a-commit", "", a, 2, &n, &e));
+	assert_string_equal(e.msg, "git: not-a-commit: not a commit id");
+	gitrepo_destroy(r);
+	free(two);
+	free(x);
+	free(a);
+	free(one);
+}
+
 /* History rewritten between two runs (an amend of the commit the last
  * run recorded, a rebase onto another line): HEAD's first parents no
  * longer reach since, and the commits on the way are replays, no one's
@@ -2038,6 +2096,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_path_one_change, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_path_rewritten, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_commit_holds, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_path_changed_moved, setup,
 						teardown),

@@ -104,6 +104,9 @@ struct scan_result {
 			 (below a symlink, or gone while the tree changed
 			 under the walk): both sides wait, unreported */
 	size_t nheld, capheld;
+	/* ids two or more files claim, each file named: nothing of them
+	 * agreed (claims_of_id) */
+	size_t nclaimed;
 	char **shadows; /* archived copies of an id a live file holds,
 			   skipped: "PATH: an archived copy of ID, whose
 			   story is LIVE; skipped" (for -v and check) */

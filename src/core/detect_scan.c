@@ -1524,6 +1524,8 @@ static void claims_of_id(struct cmp *k, struct claim *v, size_t n, bool *shadow)
 		if (v[i].parsed != SIZE_MAX)
 			shadow[v[i].parsed] = true;
 	}
+	if (m >= 2)
+		k->out->nclaimed++;
 	for (size_t i = 0; m >= 2 && i < m; i++) {
 		const struct claim *other = &v[i + 1 < m ? i + 1 : 0];
 		char *msg = xasprintf("%s: id '%s' is also claimed by %s",

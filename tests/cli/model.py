@@ -208,6 +208,11 @@ class Model:
         # the values a discard put back in such a field: (id, field) ->
         # the file's value, which must stay in the row or sync_conflicts
         self.discarded = {}
+        # the value of each field the file and the row last agreed on,
+        # after a run this model checked: the base of the next run's
+        # three-way merge (a field back at it is no change of that side),
+        # (id, field) -> value
+        self.agreed = {}
         # a stage renamed since the last run of every backlog
         self.config_changed = False
         # where a person moved a file with plain mv: untracked until a
@@ -597,8 +602,10 @@ class Model:
         """--wide: the rows the run refused by name (exit 1), checked
         against expect (expected_refusals); each refused value is in
         sync_conflicts, and the API mends the row (the name its item has
-        now) before the run again. True when the run is to be run
-        again."""
+        now) before the run again: a write the model expects kept, but
+        where it names what the row and the file last agreed on
+        (at_base), which is no change of the row's side. True when the
+        run is to be run again."""
         lines = [ln for ln in p.stderr.splitlines()
                  if not ln.startswith("storysync:")]
         refused = [self.REFUSAL.match(ln).group(1) for ln in lines
@@ -641,7 +648,14 @@ class Model:
                      f" {', '.join(f'{f} = ?' for f in sets)}"
                      f" WHERE id = ?", (*sets.values(), sid))
             for f, v in sets.items():
-                if not self.same(f, r[f], v):
+                if self.at_base(sid, f, v):
+                    # the name the row and the file last agreed on: the
+                    # row's field is back at the merge's base, no change
+                    # on the API's side, and a person's move of the file
+                    # since wins (the refused value is in sync_conflicts,
+                    # checked above; seed 102 --wider)
+                    self.api.pop((sid, f), None)
+                elif not self.same(f, r[f], v):
                     self.api[(sid, f)] = v
             self.log.append(f"api: mends refused {sid}: {sets}")
         return True
@@ -1917,7 +1931,10 @@ class Model:
         by a person, whose values are those of a version git holds. A
         person's edit or git's version, storysync may take either, but
         every value the revert wrote must be in the row or in
-        sync_conflicts (as a discard's: discarded). The tree's edits are
+        sync_conflicts (as a discard's: discarded), but the value the
+        file and the row last agreed on (at_base): that field is then as
+        the last run left it, and the API's change since wins, as the
+        merge takes a field changed on one side. The tree's edits are
         committed first (commit -a), and that commit is the one
         reverted when it qualifies."""
         self.a_git_commit()
@@ -1965,8 +1982,14 @@ class Model:
                     del self.api[(sid, f)]
                 self.settled.pop((sid, f), None)
                 self.files.pop((sid, f), None)
-                self.discarded[(sid, f)] = v
                 out.append(f"{sid} {f} = {v!r}")
+                if self.at_base(sid, f, v):
+                    # the value the file and the row last agreed on: the
+                    # field is as the last run left it, no one's edit,
+                    # and the API's change since wins (seed 104 --wider:
+                    # the person's own edit reverted)
+                    continue
+                self.discarded[(sid, f)] = v
         return f"git: revert HEAD ({', '.join(out) or 'no value'})"
 
     def a_git_reset_back(self):
@@ -2356,6 +2379,34 @@ class Model:
         for k in [k for k in self.discarded if ids is None or k[0] in ids]:
             del self.discarded[k]
         self.drop_taken_discards()
+        self.note_agreed(ids)
+
+    AGREED = ("title", "priority", "status", "backlog", "deps")
+
+    def note_agreed(self, ids):
+        """The values the stories ids (all when None) have in both their
+        row and their file after a run the oracle checked: what the next
+        run merges each side's change against."""
+        files = self.story_files()
+        stories, deps = self.rows()  # one read of the database
+        rows = {x[0]: {"backlog": x[1], "status": x[2], "title": x[4],
+                       "priority": x[5], "deps": []} for x in stories}
+        for sid, dep in deps:
+            if sid in rows:
+                rows[sid]["deps"].append(dep)
+        for sid in sorted(files if ids is None else ids):
+            r = rows.get(sid)
+            for f in self.AGREED:
+                self.agreed.pop((sid, f), None)
+                if r is not None and sid in files and self.same(
+                        f, r[f], self.file_value(files[sid], f)):
+                    self.agreed[(sid, f)] = r[f]
+
+    def at_base(self, sid, field, v):
+        """Whether v is the value the story's row and file last agreed
+        on in field (note_agreed)."""
+        return (sid, field) in self.agreed and \
+            self.same(field, v, self.agreed[(sid, field)])
 
     def drop_taken_discards(self):
         """A discard's value the row took meanwhile (the API wrote the

@@ -40,9 +40,10 @@
 # story_id, INSERT OR REPLACE of a dependency, a file moved to another
 # backlog, git revert, git reset --hard HEAD~1, kills right after a file
 # swapped in place) runs under STORYSYNC_LONG=1: 1-50 and its
-# regression seeds (killed_discard.sh: 39; 2, 23, 62, 82 and 910 were the
-# model's own mistakes; 27, git's copy put back beside storysync's
-# uncommitted move then moved by a person, discard_moved.sh).
+# regression seeds (killed_discard.sh: 39; claims_commit.sh: 131; 2, 23,
+# 62, 82, 910, 102 and 104 were the model's own mistakes; 27, git's copy
+# put back beside storysync's uncommitted move then moved by a person,
+# discard_moved.sh).
 # By hand: python3 tests/cli/model.py DIR --seed N [--steps N]
 # [--classic | --wide | --wider], or a sweep through this script (on a server too,
 # under --setup postgresql): MODEL_SEEDS=N (from
@@ -71,7 +72,7 @@ elif [ "${STORYSYNC_LONG:-0}" = 1 ]; then
   regress="2 5 6 13 38 47 8:120 4:120 121 117 140 152 74 79:120 43:120 247 266 240 255 269 156 3:300 3102 63:120 106:120 189:120"
   wide=$(seq 1001 1100)
   wide_regress="26 118 125 130 142 150 228 249 255 1053 1073 1070 1036 190 1099 215 1001 153 1093 1195 1201 1355 1006 1348 1404 1451 1476 1362 1350 1347 1384 1506 1587 1598 1563 1549 1640 1663"
-  wider="$(seq 1 50) 62 82 910"
+  wider="$(seq 1 50) 62 82 910 102 104 131"
 else
   seeds=2 steps=60 wide=3
 fi

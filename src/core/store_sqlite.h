@@ -139,6 +139,8 @@ enum stmt_id {
 	ST_STATE_MIRRORS,
 	ST_BASE_DELETE,
 	ST_STATE_PUT,
+	ST_STATE_ADD,
+	ST_STATE_ADD_MANY,
 	ST_STATE_RESTAT,
 	ST_STATE_DELETE,
 	ST_DEPS_ORPHANS,
@@ -151,6 +153,7 @@ enum stmt_id {
 	ST_IS_EMPTY,
 	ST_STORY_GET,
 	ST_STORY_UPSERT,
+	ST_STORY_UPSERT_MANY,
 	ST_STORY_TOUCH,
 	ST_STORY_REV,
 	ST_DEPS_DELETE,
@@ -206,8 +209,8 @@ extern const char *const store_txn_sql[ST_COUNT];
  * (store_queue_row): one statement a row costs SQLite twice the CPU for
  * rows as small as the events' and the history's. */
 #define STORE_QUEUE_ROWS 32
-#define STORE_QUEUE_COLS 7
-#define STORE_QUEUES     3
+#define STORE_QUEUE_COLS 16
+#define STORE_QUEUES     5
 
 /* R, STORE_QUEUE_ROWS times, for the rows of a queue's statement */
 #define ROWS_2(R)  R ", " R
@@ -216,7 +219,7 @@ extern const char *const store_txn_sql[ST_COUNT];
 _Static_assert(STORE_QUEUE_ROWS == 32, "ROWS_32 writes the rows");
 
 /* A value of a queued row: text (NULL: SQL NULL), or an integer when
- * is_int (num <= 0: SQL NULL, as a run id). */
+ * is_int. */
 struct store_val {
 	const char *text;
 	int64_t num;
@@ -264,6 +267,9 @@ struct store {
 	/* rows queued, flushed before any statement that names their
 	 * table (touches: 0 not known yet, else 1 + a bit a queue), before
 	 * any one-shot statement and at commit; dropped at rollback */
+	/* a first load's stories rows go by the queue: no trigger on stories
+	 * may refuse one (sqlite_writer_on) */
+	bool rows_queued;
 	struct store_queue queue[STORE_QUEUES];
 	unsigned char touches[ST_COUNT];
 };

@@ -163,10 +163,8 @@ static void queue_bind(sqlite3_stmt *st, const struct store_queue *q, int r,
 			store_bind_text(st, first + c,
 					v->text ? q->texts.data + q->off[r][c]
 						: NULL);
-		else if (v->num > 0)
-			sqlite3_bind_int64(st, first + c, v->num);
 		else
-			sqlite3_bind_null(st, first + c);
+			sqlite3_bind_int64(st, first + c, v->num);
 	}
 }
 

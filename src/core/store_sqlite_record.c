@@ -192,8 +192,10 @@ bool sqlite_event_add(struct store *s, const char *story_id, const char *change,
 	store_iso_time(at, 0, true);
 	if (s->first_load) {
 		const struct store_val v[] = {
-			{.text = story_id}, {.text = change},
-			{.text = origin},   {.num = run_id, .is_int = true},
+			{.text = story_id},
+			{.text = change},
+			{.text = origin},
+			{.num = run_id, .is_int = run_id > 0},
 			{.text = at},
 		};
 

@@ -21,6 +21,20 @@
 	" max(d.deleted_at) FROM deleted_stories d WHERE d.tree ="             \
 	" sync_deleted.tree AND d.story_id = sync_deleted.story_id), '')"
 
+/* The columns of a first load's sync_state row (ST_STATE_ADD), and what
+ * its upsert sets: all of them, as ST_STATE_PUT's with a base. */
+#define STATE_ADD_COLUMNS                                                      \
+	"story_id, path, mtime_ns, ctime_ns, size, ino, mode, recorded_ns,"    \
+	" hash, rev, mirrors, digest, ours, before, before_path, tree"
+#define STATE_ADD_SET                                                          \
+	" ON CONFLICT(tree, story_id) DO UPDATE SET path = excluded.path,"     \
+	" mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns,"         \
+	" size = excluded.size, ino = excluded.ino, mode = excluded.mode,"     \
+	" recorded_ns = excluded.recorded_ns, hash = excluded.hash,"           \
+	" rev = excluded.rev, ours = excluded.ours,"                           \
+	" before = excluded.before, before_path = excluded.before_path,"       \
+	" mirrors = excluded.mirrors, digest = excluded.digest"
+
 /* This file's cached statements (store_stmt prepares them). */
 const char *const store_state_sql[ST_COUNT] = {
 	[ST_STATE_LOAD] = "SELECT " STATE_COLUMNS " FROM sync_state"
@@ -67,6 +81,15 @@ const char *const store_state_sql[ST_COUNT] = {
 		" mirrors = CASE WHEN ?12 THEN excluded.mirrors"
 		" ELSE sync_state.mirrors END, digest = CASE WHEN ?12 THEN"
 		" excluded.digest ELSE sync_state.digest END",
+	/* a first load's rows, with a base each, STORE_QUEUE_ROWS a
+	 * statement: ST_STATE_PUT's values, ?12 true, numbered in order */
+	[ST_STATE_ADD] = "INSERT INTO sync_state(" STATE_ADD_COLUMNS
+			 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+			 " ?11, ?12, ?13, ?14, ?15, " TREE ")" STATE_ADD_SET,
+	[ST_STATE_ADD_MANY] =
+		"INSERT INTO sync_state(" STATE_ADD_COLUMNS ") VALUES " ROWS_32(
+			"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " TREE
+			")") STATE_ADD_SET,
 	/* the stat data only, and only of the version the run left there */
 	[ST_STATE_RESTAT] = "UPDATE sync_state SET mtime_ns = ?3,"
 			    " ctime_ns = ?4, size = ?5, ino = ?6, mode = ?7,"
@@ -270,14 +293,50 @@ static void bind_where(sqlite3_stmt *st, const struct state_entry *se)
 	store_bind_text(st, 9, se->hash[0] ? se->hash : NULL);
 }
 
+/* A first load's row, queued (store_queue_row): a statement a row was
+ * most of the row's cost. The values bind_where and sqlite_state_put bind,
+ * ?12 left out. */
+static bool state_queue(struct store *s, const struct state_entry *se,
+			const char *json, int64_t digest, struct err *e)
+{
+	const struct store_val v[] = {
+		{.text = se->id},
+		{.text = se->path},
+		{.num = se->st.mtime_ns, .is_int = true},
+		{.num = se->st.ctime_ns, .is_int = true},
+		{.num = se->st.size, .is_int = true},
+		{.num = (int64_t)se->st.ino, .is_int = true},
+		{.num = se->st.mode, .is_int = true},
+		{.num = se->recorded_ns, .is_int = true},
+		{.text = se->hash[0] ? se->hash : NULL},
+		{.num = se->rev, .is_int = true},
+		{.text = json},
+		{.num = digest, .is_int = true},
+		{.num = se->ours, .is_int = true},
+		{.text = se->before[0] ? se->before : NULL},
+		{.text = se->before[0] ? se->before_path : NULL},
+	};
+
+	return store_queue_row(s, ST_STATE_ADD, ST_STATE_ADD_MANY, v, 15, e);
+}
+
 bool sqlite_state_put(struct store *s, const struct state_entry *se,
 		      const struct story *base, char *const *mirror,
 		      struct err *e)
 {
-	sqlite3_stmt *st = store_stmt(s, ST_STATE_PUT, e);
+	sqlite3_stmt *st;
 	char *json = base ? mirror_array(mirror) : NULL;
 	bool ok;
 
+	if (s->rows_queued && base) {
+		ok = state_queue(s, se, json,
+				 store_story_digest(base, se->path), e);
+		free(json);
+		return ok && (s->baseless ||
+			      store_by_id(s, ST_BASE_DELETE, se->id, e));
+	}
+	/* after the rows queued (it names their table) */
+	st = store_stmt(s, ST_STATE_PUT, e);
 	if (!st) {
 		free(json);
 		return false;

@@ -14,6 +14,22 @@
 /* Stories a first load puts between two writebacks begun (~6 MB). */
 #define WRITEBACK_PUTS 2048
 
+/* A story row's columns, ?1-?16 in this order and the tree last, and what
+ * an upsert of one sets. */
+#define UPSERT_COLUMNS                                                         \
+	"id, backlog, status, epic, title, priority, points, assignees,"       \
+	" labels, created, extra, body, path, rev, parent, updated, tree"
+#define UPSERT_SET                                                             \
+	" ON CONFLICT(tree, id) DO UPDATE SET"                                 \
+	" backlog = excluded.backlog, status = excluded.status,"               \
+	" epic = excluded.epic, title = excluded.title,"                       \
+	" priority = excluded.priority, points = excluded.points,"             \
+	" assignees = excluded.assignees, labels = excluded.labels,"           \
+	" created = excluded.created, extra = excluded.extra,"                 \
+	" body = excluded.body, path = excluded.path,"                         \
+	" parent = excluded.parent,"                                           \
+	" rev = excluded.rev, updated = excluded.updated"
+
 /* This file's cached statements (store_stmt prepares them). */
 const char *const store_story_sql[ST_COUNT] = {
 	[ST_IS_EMPTY] =
@@ -22,20 +38,14 @@ const char *const store_story_sql[ST_COUNT] = {
 	[ST_STORY_GET] = "SELECT " STORY_COLUMNS ", rev, path FROM stories"
 			 " WHERE tree = " TREE " AND id = ?1",
 	[ST_STORY_UPSERT] =
-		"INSERT INTO stories(id, backlog, status, epic, title,"
-		" priority, points, assignees, labels, created, extra, body,"
-		" path, rev, parent, updated, tree) VALUES (?1, ?2, ?3, ?4,"
-		" ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-		" ?12, ?13, ?14, ?15, ?16, " TREE
-		") ON CONFLICT(tree, id) DO UPDATE SET"
-		" backlog = excluded.backlog, status = excluded.status,"
-		" epic = excluded.epic, title = excluded.title,"
-		" priority = excluded.priority, points = excluded.points,"
-		" assignees = excluded.assignees, labels = excluded.labels,"
-		" created = excluded.created, extra = excluded.extra,"
-		" body = excluded.body, path = excluded.path,"
-		" parent = excluded.parent,"
-		" rev = excluded.rev, updated = excluded.updated",
+		"INSERT INTO stories(" UPSERT_COLUMNS ") VALUES (?1, ?2, ?3,"
+		" ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+		"?16, " TREE ")" UPSERT_SET,
+	/* a first load's rows, STORE_QUEUE_ROWS a statement (row_upsert) */
+	[ST_STORY_UPSERT_MANY] =
+		"INSERT INTO stories(" UPSERT_COLUMNS ") VALUES " ROWS_32(
+			"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, " TREE
+			")") UPSERT_SET,
 	[ST_STORY_TOUCH] = "UPDATE stories SET rev = ?2, updated = " NOW_ISO
 			   " WHERE tree = " TREE " AND id = ?1",
 	[ST_STORY_REV] =
@@ -92,23 +102,27 @@ const char *const store_story_sql[ST_COUNT] = {
 };
 
 /* points is an INTEGER column: its canonical decimal text goes in as an
- * integer, anything else as it is. */
-static void bind_points(sqlite3_stmt *st, int i, const char *v)
+ * integer (true, *n), anything else as it is. */
+static bool points_int(const char *v, long long *n)
 {
 	char canon[32];
 	char *end;
+
+	if (!v || !*v)
+		return false;
+	*n = strtoll(v, &end, 10);
+	snprintf(canon, sizeof(canon), "%lld", *n);
+	return !*end && strcmp(canon, v) == 0;
+}
+
+static void bind_points(sqlite3_stmt *st, int i, const char *v)
+{
 	long long n;
 
-	if (!v || !*v) {
-		store_bind_text(st, i, v);
-		return;
-	}
-	n = strtoll(v, &end, 10);
-	snprintf(canon, sizeof(canon), "%lld", n);
-	if (*end || strcmp(canon, v) != 0)
-		store_bind_text(st, i, v);
-	else
+	if (points_int(v, &n))
 		sqlite3_bind_int64(st, i, n);
+	else
+		store_bind_text(st, i, v);
 }
 
 bool sqlite_is_empty(struct store *s)
@@ -175,6 +189,33 @@ static bool path_release(struct store *s, const char *id, const char *path,
 	return store_exec_stmt(s, st, e);
 }
 
+/* A first load's row, queued to go in STORE_QUEUE_ROWS a statement: one
+ * statement a story was a fifth of the row's cost (its start and end,
+ * VdbeHalt's). The values are those row_upsert binds, in its order. */
+static bool row_queue(struct store *s, const struct story *in, const char *path,
+		      const char *now, const int *col, struct err *e)
+{
+	struct store_val v[16] = {{0}};
+	long long n;
+
+	for (int f = 0; f < SF_COUNT; f++) {
+		struct store_val *c;
+
+		if (f == SF_DEPENDS_ON)
+			continue;
+		c = &v[col[f] - 1];
+		if (f == SF_POINTS && points_int(in->v[f], &n))
+			*c = (struct store_val){.num = n, .is_int = true};
+		else
+			c->text = in->v[f];
+	}
+	v[12].text = path;
+	v[13] = (struct store_val){.num = s->writer_rev, .is_int = true};
+	v[15].text = now;
+	return store_queue_row(s, ST_STORY_UPSERT, ST_STORY_UPSERT_MANY, v, 16,
+			       e);
+}
+
 static bool row_upsert(struct store *s, const struct story *in,
 		       const char *path, struct err *e)
 {
@@ -194,6 +235,12 @@ static bool row_upsert(struct store *s, const struct story *in,
 	 * SQLite's strftime, once a statement, costs more than the C of
 	 * store_iso_time, and a first load runs this once a story */
 	store_iso_time(now, 0, true);
+	/* a row the database may refuse goes alone, after those queued, so
+	 * that the refusal is its own (refused_by_db) */
+	if (s->rows_queued && in->v[SF_TITLE])
+		return row_queue(s, in, path, now, col, e);
+	if (s->first_load && !store_queue_flush(s, e))
+		return false;
 	store_bind_text(st, 16, now);
 	for (int f = 0; f < SF_COUNT; f++) {
 		if (f == SF_DEPENDS_ON)

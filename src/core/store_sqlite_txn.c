@@ -153,6 +153,15 @@ bool store_writer_on(struct store *s, struct err *e)
 		ok = store_triggers_drop(s, e);
 		s->untracked = ok;
 	}
+	/* With storysync's triggers gone, none left on stories or sync_state
+	 * (the API may have its own, which may refuse a row by name): their
+	 * rows may be queued, as a refusal cannot be a later story's. */
+	if (ok && s->first_load)
+		ok = none_of(s,
+			     "SELECT NOT EXISTS (SELECT 1 FROM sqlite_master"
+			     " WHERE type = 'trigger' AND lower(tbl_name)"
+			     " IN ('stories', 'sync_state'))",
+			     &s->rows_queued, e);
 	/* Nothing adds a base without the triggers: with none there, a
 	 * story's sync_state row needs no delete of its base (a statement
 	 * a story, on an empty table). */
@@ -195,6 +204,7 @@ bool sqlite_commit(struct store *s, struct err *e)
 		return false;
 	s->untracked = false;
 	s->baseless = false;
+	s->rows_queued = false;
 	if (s->writer_rev &&
 	    !store_exec(s, "DELETE FROM sync_meta WHERE key = 'writer'", e))
 		return false;
@@ -208,6 +218,7 @@ void sqlite_rollback(struct store *s)
 	s->untracked = false;
 	s->unindexed = false;
 	s->baseless = false;
+	s->rows_queued = false;
 	s->writer_rev = 0;
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);

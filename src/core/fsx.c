@@ -1337,7 +1337,6 @@ static void moved_denied(struct err *e, const char *from, const char *to,
 #define SPARE_NAME     48
 #define SPARES_MAX     256
 #define SPARE_SIZE_MAX (64 * 1024)
-struct dir_sync;
 struct spares {
 	const char *path; /* the directory, or NULL: none */
 	const char *root; /* opened beneath it (fsx_open_in), or NULL */
@@ -1350,10 +1349,6 @@ struct spares {
 	char (*names)[SPARE_NAME];
 	size_t n, cap, next; /* listed; the next to hand out */
 	size_t count;        /* entries there: listed and kept since */
-	/* its changes, counted, and its fsync begun once the batch's last
-	 * file was placed (file_gone), or NULL */
-	unsigned gen;
-	struct dir_sync *early;
 };
 
 /* A directory the batch writes in: open once, fsynced once. */
@@ -1365,11 +1360,6 @@ struct batch_dir {
 	bool dirty;   /* a rename or removal in it waits for its fsync */
 	int plain;    /* no setgid, no extended attribute (a default ACL, a
 			 label): 1, else -1; 0 until asked (spares_hide) */
-	unsigned gen; /* its renames and removals, counted */
-	size_t live;  /* its files staged, neither placed nor dropped */
-	/* its fsync, begun on a thread once its last live file was placed
-	 * (file_gone), or NULL */
-	struct dir_sync *early;
 };
 
 /* A temporary file's writing, handed to the writers: the inputs copied,
@@ -1475,24 +1465,7 @@ struct fsx_batch {
 	/* the top directory of each chain the batch made (fsx_batch_made) */
 	char **made;
 	size_t nmade, capmade;
-	size_t nlive;   /* files staged, neither placed nor dropped */
-	size_t nearly;  /* directories' fsyncs begun early, not joined */
-	bool resetting; /* batch_reset drops the files */
 };
-
-/* Marks a directory of the batch changed: its fsync waits for
- * fsx_batch_sync_dirs, and one begun before does not cover it. */
-static void dir_dirty(struct batch_dir *d)
-{
-	d->dirty = true;
-	d->gen++;
-}
-
-static void spares_dirty(struct spares *sp)
-{
-	sp->dirty = true;
-	sp->gen++;
-}
 
 static void *reap(void *arg)
 {
@@ -2056,7 +2029,7 @@ static bool dir_changed(struct fsx_batch *b, const char *rel, int fd,
 	free(dir);
 	if (i < 0)
 		return err_set(e, "%s: %s", rel, strerror(errno));
-	dir_dirty(&b->dirs[i]);
+	b->dirs[i].dirty = true;
 	return true;
 }
 
@@ -2226,93 +2199,6 @@ static void write_queue(struct fsx_batch *b, struct batch_job *j)
 }
 
 /* The directory f's temporary file is in: its own, or the spares'. */
-/* At most this many directories' fsyncs on threads at once (a batch may
- * change a hundred directories); the rest on the calling thread. */
-#define DIR_SYNC_THREADS 15
-
-/* A directory's fsync, on a thread of its own (see fsx_batch_sync_dirs). */
-struct dir_sync {
-	int fd;
-	int err; /* errno, or 0 */
-	bool started;
-	unsigned gen; /* the directory's changes counted when it began */
-	pthread_t thread;
-};
-
-static void *dir_sync_run(void *arg)
-{
-	struct dir_sync *ds = arg;
-
-	ds->err = sync_fd(ds->fd) < 0 ? errno : 0;
-	return NULL;
-}
-
-/* Begins the fsync of fd (a directory whose changes number gen) on a
- * thread, or NULL: too many begun, or no thread started. */
-static struct dir_sync *dir_sync_begin(struct fsx_batch *b, int fd,
-				       unsigned gen)
-{
-	struct dir_sync *ds;
-
-	if (b->nearly >= DIR_SYNC_THREADS)
-		return NULL;
-	ds = xcalloc(1, sizeof(*ds));
-	ds->fd = fd;
-	ds->gen = gen;
-	if (pthread_create(&ds->thread, NULL, dir_sync_run, ds) != 0) {
-		free(ds);
-		return NULL;
-	}
-	ds->started = true;
-	b->nearly++;
-	return ds;
-}
-
-/* Waits for an fsync begun early; its errno, or 0; *covers: it began
- * after the directory's last change (gen). */
-static int dir_sync_join(struct fsx_batch *b, struct dir_sync **early,
-			 unsigned gen, bool *covers)
-{
-	struct dir_sync *ds = *early;
-	int err;
-
-	*covers = false;
-	if (!ds)
-		return 0;
-	pthread_join(ds->thread, NULL);
-	b->nearly--;
-	err = ds->err;
-	*covers = ds->gen == gen;
-	free(ds);
-	*early = NULL;
-	return err;
-}
-
-/* f is neither to be placed nor dropped any more. The fsync of its
- * directory begins now, on a thread, when it was the directory's last
- * live file and the directory changed (the story directories' fsyncs
- * then wait beside the other files' placing, not after the last one);
- * the spares' directory's when it was the batch's last. A change after
- * that (a move, a removal) is fsynced again by fsx_batch_sync_dirs, which
- * waits for these. */
-static void file_gone(struct fsx_batch *b, struct batch_file *f)
-{
-	struct batch_dir *d = &b->dirs[f->dir];
-	struct spares *sp = &b->spares;
-
-	if (!f->live)
-		return;
-	f->live = false;
-	d->live--;
-	b->nlive--;
-	if (b->resetting || fsx_test_nosync())
-		return;
-	if (!d->live && d->dirty && !d->early)
-		d->early = dir_sync_begin(b, d->fd, d->gen);
-	if (!b->nlive && sp->dirty && sp->fd >= 0 && !sp->early)
-		sp->early = dir_sync_begin(b, sp->fd, sp->gen);
-}
-
 static int tmp_dir(const struct fsx_batch *b, const struct batch_file *f)
 {
 	return f->spare ? b->spares.fd : b->dirs[f->dir].fd;
@@ -2342,7 +2228,7 @@ static void write_wait(struct fsx_batch *b, struct batch_file *f)
 		f->werr = xstrdup(j->e.msg);
 		if (j->created)
 			unlinkat(tmp_dir(b, f), f->tmp, 0);
-		file_gone(b, f);
+		f->live = false;
 	}
 	free(j->rel);
 	free(j->data);
@@ -2382,7 +2268,7 @@ static void batch_drop(struct fsx_batch *b, struct batch_file *f)
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
-	file_gone(b, f);
+	f->live = false;
 }
 
 /* Checks like (when not NULL: the file whose mode and owner the new one
@@ -2487,8 +2373,6 @@ static bool batch_write(struct fsx_batch *b, struct batch_file *f, int dirfd,
 	memcpy(j->data, data, len);
 	f->job = j;
 	f->live = true;
-	b->dirs[f->dir].live++;
-	b->nlive++;
 	write_queue(b, j);
 	return true;
 }
@@ -2683,9 +2567,8 @@ static int place_swap(struct fsx_batch *b, struct batch_file *f,
 		}
 		return 0;
 	}
-	dir_dirty(d);
-	if (f->spare)
-		spares_dirty(sp);
+	d->dirty = true;
+	sp->dirty |= f->spare;
 	/* killed here, a temporary file beside the story holds the old
 	 * text (the next run removes it, as any a killed run left) */
 	test_seam_kill("swapped");
@@ -2695,7 +2578,7 @@ static int place_swap(struct fsx_batch *b, struct batch_file *f,
 	if (f->spare && strcmp(f->tmp, name) == 0)
 		return 1; /* named so before (job_write) */
 	if (renameat(from, f->tmp, sp->fd, name) == 0) {
-		spares_dirty(sp);
+		sp->dirty = true;
 		sp->count += !f->spare || f->hidden;
 		return 1;
 	}
@@ -2733,7 +2616,7 @@ bool fsx_batch_place(struct fsx_batch *b, int slot,
 	if (swapped == 0)
 		goto drop;
 	if (swapped == 1) {
-		file_gone(b, f);
+		f->live = false;
 		return true;
 	}
 	/* the file the rename replaces, freed by the reapers (none held:
@@ -2748,10 +2631,9 @@ bool fsx_batch_place(struct fsx_batch *b, int slot,
 	}
 	if (held >= 0)
 		reaper_close(b, held);
-	dir_dirty(d);
-	if (f->spare)
-		spares_dirty(&b->spares);
-	file_gone(b, f);
+	f->live = false;
+	d->dirty = true;
+	b->spares.dirty |= f->spare;
 	return true;
 drop:
 	batch_drop(b, f);
@@ -2794,20 +2676,14 @@ void fsx_batch_drop(struct fsx_batch *b, int slot)
 /* Forgets the files and directories once none is staged. */
 static void batch_reset(struct fsx_batch *b)
 {
-	bool covers;
-
-	b->resetting = true; /* the files dropped begin no fsync */
 	for (size_t i = 0; i < b->nfiles; i++) {
 		batch_drop(b, &b->files[i]);
 		free(b->files[i].rel);
 		free(b->files[i].werr);
 		free(b->files[i].unplaced);
 	}
-	b->resetting = false;
 	b->nfiles = 0;
-	dir_sync_join(b, &b->spares.early, b->spares.gen, &covers);
 	for (size_t i = 0; i < b->ndirs; i++) {
-		dir_sync_join(b, &b->dirs[i].early, b->dirs[i].gen, &covers);
 		close(b->dirs[i].fd);
 		free(b->dirs[i].rel);
 	}
@@ -2817,43 +2693,53 @@ static void batch_reset(struct fsx_batch *b)
 	b->nmade = 0;
 }
 
-/* Whether d's fsync is still to be issued: it changed, and no fsync was
- * begun early (file_gone) after its last change. */
-static bool dir_needs_sync(const struct batch_dir *d)
+/* At most this many directories' fsyncs on threads at once (a batch may
+ * change a hundred directories); the rest on the calling thread. */
+#define DIR_SYNC_THREADS 15
+
+/* A directory's fsync, on a thread of its own (see fsx_batch_sync_dirs). */
+struct dir_sync {
+	int fd;
+	int err; /* errno, or 0 */
+	bool started;
+	pthread_t thread;
+};
+
+static void *dir_sync_run(void *arg)
 {
-	return d->dirty && !(d->early && d->early->gen == d->gen);
+	struct dir_sync *ds = arg;
+
+	ds->err = sync_fd(ds->fd) < 0 ? errno : 0;
+	return NULL;
 }
 
 /* The directories' fsyncs are issued side by side, each on a thread of
  * its own (here, for the last, past DIR_SYNC_THREADS, or when no thread
  * starts): on a journaled file system they wait for one journal commit,
  * where one after the other each waited for its own flush of the disk's
- * cache. Those begun early, once a directory's last file was placed
- * (file_gone), count where no change came after them. All are waited for
- * before this returns, as before; the first directory, in the batch's
- * order, whose fsync failed is told. */
+ * cache. All are waited for before this returns, as before; the first
+ * directory, in the batch's order, whose fsync failed is told. */
 bool fsx_batch_sync_dirs(struct fsx_batch *b, struct err *e)
 {
 	struct dir_sync *ds = xcalloc(b->ndirs + 1, sizeof(*ds));
 	struct dir_sync *spares = &ds[b->ndirs];
-	struct spares *sp = &b->spares;
-	bool ok = true, live = false, covers;
+	bool ok = true, live = false;
 	size_t last = b->ndirs, nthreads = 0;
 
 	/* the spares' directory, which the swaps changed, beside them: its
 	 * entries are storysync's, and a failure there fails no story */
-	if (sp->dirty && !(sp->early && sp->early->gen == sp->gen)) {
-		spares->fd = sp->fd;
+	if (b->spares.dirty) {
+		spares->fd = b->spares.fd;
 		spares->started = pthread_create(&spares->thread, NULL,
 						 dir_sync_run, spares) == 0;
 		if (!spares->started)
 			dir_sync_run(spares);
 	}
 	for (size_t i = 0; i < b->ndirs; i++)
-		if (dir_needs_sync(&b->dirs[i]))
+		if (b->dirs[i].dirty)
 			last = i;
 	for (size_t i = 0; i < b->ndirs; i++) {
-		if (!dir_needs_sync(&b->dirs[i]))
+		if (!b->dirs[i].dirty)
 			continue;
 		ds[i].fd = b->dirs[i].fd;
 		ds[i].started = i != last && nthreads < DIR_SYNC_THREADS &&
@@ -2866,28 +2752,23 @@ bool fsx_batch_sync_dirs(struct fsx_batch *b, struct err *e)
 	}
 	for (size_t i = 0; i < b->ndirs; i++) {
 		struct batch_dir *d = &b->dirs[i];
-		/* an early one's failure is told even where one came after
-		 * it: a directory's writeback error is reported once */
-		int err = dir_sync_join(b, &d->early, d->gen, &covers);
 
 		if (ds[i].started)
 			pthread_join(ds[i].thread, NULL);
 		if (!d->dirty)
 			continue;
-		if (!err)
-			err = ds[i].err;
-		if (err) {
+		if (ds[i].err) {
 			if (ok)
-				err_set(e, "%s: %s", d->rel, strerror(err));
+				err_set(e, "%s: %s", d->rel,
+					strerror(ds[i].err));
 			ok = false;
 		} else {
 			d->dirty = false;
 		}
 	}
-	dir_sync_join(b, &sp->early, sp->gen, &covers);
 	if (spares->started)
 		pthread_join(spares->thread, NULL);
-	sp->dirty = false;
+	b->spares.dirty = false;
 	free(ds);
 	for (size_t i = 0; i < b->nfiles && !live; i++)
 		live = b->files[i].live;

@@ -7,14 +7,13 @@
 # fsynced after its last rename (the directories' fsyncs run side by
 # side, on threads: strace -f splits such calls in two lines, an
 # unfinished one and its resumption, and each call counts from its start
-# to its end); a directory's fsync begins once its last file is placed,
-# before the renames into the next directories end. A run with rows
-# changed and no file begins the file system's writeback ahead (a syncfs
-# on a thread, not the barrier): its barrier is the syncfs that begins
-# after the last temporary file's write. Then the barrier and the
-# directory fsync fail (EIO, strace --inject): nothing half written is
-# left, no temporary file, and the next runs converge to what a run with
-# no fault gives; a failed sync_file_range (only a hint) changes nothing. A twin
+# to its end). A run with rows changed and no file begins the file
+# system's writeback ahead (a syncfs on a thread, not the barrier): its
+# barrier is the syncfs that begins after the last temporary file's
+# write. Then the barrier and the directory
+# fsync fail (EIO, strace --inject): nothing half written is left, no
+# temporary file, and the next runs converge to what a run with no fault
+# gives; a failed sync_file_range (only a hint) changes nothing. A twin
 # (each copy of a tree a database of its own on a server: copy_tree).
 # The write journal (DATABASE.writes, or the checkout's
 # .storysync/server.writes on a server) is durable before any change it
@@ -117,31 +116,6 @@ for call, args, rc, start, end in calls:
 print(f"the journal not synced before the first {what}")
 EOF
 }
-# early_dirs LOG: "ok" when a story directory's fsync began before the
-# last rename of a file into another one ended (the fsync of a directory
-# whose last file is placed begins then, beside the next directories'
-# renames, not after the batch's last), else what is wrong
-early_dirs() {
-  /usr/bin/python3 - "$1" <<EOF
-$parse_calls
-last = {}  # a story directory's last rename's end
-for call, args, rc, start, end in calls:
-    if rc == 0 and call in ("renameat", "renameat2") and (
-            ".storysync-" in args or "RENAME_EXCHANGE" in args):
-        for d in re.findall(r"\d+<([^>]*)>", args):
-            if ".storysync/" not in d:
-                last[d] = end
-if len(last) < 2:
-    sys.exit(print(f"files renamed in {len(last)} directory"))
-final = max(last.values())
-for call, args, rc, start, end in calls:
-    d = re.match(r"\d+<([^>]*)>", args)
-    if call == "fsync" and rc == 0 and d and d.group(1) in last \\
-            and start < final:
-        sys.exit(print("ok"))
-print("every directory fsynced after the batch's last rename")
-EOF
-}
 # journal_syncs LOG: how many fdatasync or fsync of the journal
 journal_syncs() { grep -cE '^[0-9 ]*f(data)?sync\([0-9]+<[^>]*\.writes>' "$1"; }
 
@@ -154,8 +128,6 @@ check_eq "a sync writing several files renames each after the barrier" \
 check_eq "one syncfs for the batch" 1 "$(grep -c '^[0-9 ]*syncfs(' "$O/trace")"
 check_eq "no temporary file fsynced one by one" 0 \
   "$(grep -c '^[0-9 ]*fsync(.*\.storysync-' "$O/trace")"
-check_eq "a directory's fsync begins once its last file is placed" ok \
-  "$(early_dirs "$O/trace")"
 state=$(tree_state run)
 check_eq "the batched run gives what a run gives" "$want" "$state"
 # the journal on the tree's file system: the syncfs holds its lines

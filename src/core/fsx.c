@@ -1179,16 +1179,19 @@ static bool put_in_place(int fromfd, const char *tmp, int dirfd,
 	return fail_dir(e, rel, errno, dirfd);
 }
 
+/* Gives the file fd the old file's owner, where allowed: a root run must
+ * not take over someone's file. */
+static bool keep_owner(int fd, const struct stat *old)
+{
+	return (old->st_uid == geteuid() && old->st_gid == getegid()) ||
+	       fchown(fd, old->st_uid, old->st_gid) == 0 || errno == EPERM;
+}
+
 /* Gives the temporary file fd the old file's mode and, where allowed, its
- * owner: a root run must not take over someone's file. */
+ * owner. */
 static bool keep_mode(int fd, const struct stat *old)
 {
-	if (fchmod(fd, old->st_mode & 07777) < 0)
-		return false;
-	if ((old->st_uid != geteuid() || old->st_gid != getegid()) &&
-	    fchown(fd, old->st_uid, old->st_gid) < 0 && errno != EPERM)
-		return false;
-	return true;
+	return fchmod(fd, old->st_mode & 07777) == 0 && keep_owner(fd, old);
 }
 
 struct target {
@@ -2038,8 +2041,9 @@ static void job_write(struct batch_job *j)
 	const char *base = slash ? slash + 1 : j->rel;
 	off_t size = 0;
 	int fd = j->spare[0] ? spare_open(j, &size) : -1;
+	bool reused = fd >= 0; /* a spare, given the old file's mode */
 
-	if (fd >= 0) {
+	if (reused) {
 		j->from_spare = true;
 		/* named now after the file it will replace, which the swap
 		 * puts at this name (in the spares' directory: no story's;
@@ -2077,10 +2081,13 @@ static void job_write(struct batch_job *j)
 	j->created = true;
 	if (!j->replace)
 		own_like_at(j->dirfd, fd, NULL);
-	/* a spare's old text cut after the new one's */
+	/* a spare's old text cut after the new one's; its mode is the old
+	 * file's already (spare_open), unless the write cleared a set-id bit */
 	if (!write_all(fd, j->data, j->len) ||
 	    (size > (off_t)j->len && ftruncate(fd, (off_t)j->len) < 0) ||
-	    (j->replace && !keep_mode(fd, &j->old))) {
+	    (j->replace &&
+	     !(reused && !(j->old.st_mode & 06000) ? keep_owner(fd, &j->old)
+						   : keep_mode(fd, &j->old)))) {
 		err_set(&j->e, "%s: %s", j->rel, strerror(errno));
 	} else {
 		/* the writeback starts now, while the next files are

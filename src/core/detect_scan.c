@@ -1320,6 +1320,14 @@ static bool killed_source(const struct cmp *k, const struct state_entry *se,
 		k->asks.source(k->asks.ctx, last, se->path, hash));
 }
 
+/* The parsed file of claim c, NULL where it has none (a state entry's
+ * path the scan took for unchanged). */
+static const struct file_change *claim_parsed(const struct cmp *k,
+					      const struct claim *c)
+{
+	return c->parsed == SIZE_MAX ? NULL : &k->parsed[c->parsed];
+}
+
 /* Whether the claims v[0..n) of one id are the file the last of several
  * killed runs moved (asked of k->asks.moved: untouched since, the move
  * made) and files git put back at the places the story had before it:
@@ -1359,9 +1367,7 @@ static bool killed_move_chain(struct cmp *k, const struct claim *v, size_t n,
 	if (!last)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		const struct file_change *fc =
-			v[i].parsed == SIZE_MAX ? NULL
-						: &k->parsed[v[i].parsed];
+		const struct file_change *fc = claim_parsed(k, &v[i]);
 
 		if (fc == last)
 			continue;
@@ -1374,9 +1380,7 @@ static bool killed_move_chain(struct cmp *k, const struct claim *v, size_t n,
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct file_change *fc =
-			v[i].parsed == SIZE_MAX ? NULL
-						: &k->parsed[v[i].parsed];
+		const struct file_change *fc = claim_parsed(k, &v[i]);
 
 		if (fc == last)
 			continue;
